@@ -1,0 +1,1 @@
+//! Placement events (DESIGN §5). Owned by the event-parsing work in progress.

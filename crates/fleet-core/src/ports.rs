@@ -1,0 +1,1 @@
+//! Ports: the capabilities the handlers need from the outside world.
