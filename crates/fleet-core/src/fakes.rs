@@ -1,1 +1,527 @@
-//! In-memory fakes of the ports.
+//! In-memory fakes of the ports, for unit tests of the handlers. They keep the same invariants as the
+//! real adapters because they make the same decisions ([`crate::rules`]) and answer with the same
+//! outcomes; they also count calls, so tests can assert the downstream-call budget of DESIGN §2.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use crate::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
+use crate::input::GameProperties;
+use crate::model::{Placement, PlacementStatus, PlayerSession, Seat, SeatStatus, Session};
+use crate::ports::{
+    Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused, ListRequest,
+    Notifier, NotifyError, Page, PlacementDescription, PlacementOutcome, SessionKey, SessionStore, StartPlacement,
+    StatusReport, StoreError,
+};
+use crate::query::{self, cursor};
+use crate::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
+use crate::time::Timestamp;
+
+/// Reads and writes a store call made, as the DynamoDB adapter would make them (for call budgets).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreCalls {
+    /// Read calls (GetItem, Query).
+    pub reads: u64,
+    /// Write calls (PutItem, UpdateItem, TransactWriteItems).
+    pub writes: u64,
+}
+
+#[derive(Default)]
+struct MemoryState {
+    placements: BTreeMap<PlacementId, Placement>,
+    sessions: BTreeMap<SessionId, SessionState>,
+    reports: BTreeMap<SessionId, PendingReport>,
+    seats: BTreeMap<SessionId, Vec<Seat>>,
+    idempotency: HashMap<(String, String), (PlacementId, String)>,
+}
+
+impl MemoryState {
+    fn state(&self, id: &SessionId) -> SessionState {
+        self.sessions.get(id).cloned().unwrap_or(SessionState::Missing)
+    }
+
+    fn seats(&self, id: &SessionId) -> Vec<Seat> {
+        self.seats.get(id).cloned().unwrap_or_default()
+    }
+
+    fn put_seats(&mut self, id: &SessionId, changed: &[Seat]) {
+        let seats = self.seats.entry(id.clone()).or_default();
+        for seat in changed {
+            seats.retain(|s| s.player_id != seat.player_id);
+            seats.push(seat.clone());
+        }
+    }
+}
+
+/// An in-memory [`SessionStore`]: one mutex is its transaction.
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<MemoryState>,
+    reads: AtomicU64,
+    writes: AtomicU64,
+    secret: Vec<u8>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self { secret: b"memory-store-cursor-secret".to_vec(), ..Self::default() }
+    }
+
+    /// Calls made so far.
+    pub fn calls(&self) -> StoreCalls {
+        StoreCalls { reads: self.reads.load(Ordering::SeqCst), writes: self.writes.load(Ordering::SeqCst) }
+    }
+
+    /// Puts sessions directly (test set-up), as ACTIVE sessions with no seats.
+    pub fn seed_sessions(&self, sessions: &[Session]) {
+        let mut st = self.lock();
+        for s in sessions {
+            st.sessions.insert(s.id.clone(), SessionState::Live { session: s.clone(), reported_at: None });
+        }
+    }
+
+    /// The seats of a session (test inspection).
+    pub fn seats_of(&self, id: &SessionId) -> Vec<Seat> {
+        self.lock().seats(id)
+    }
+
+    /// Whether a report is pending for a session (test inspection).
+    pub fn pending_report(&self, id: &SessionId) -> Option<PendingReport> {
+        self.lock().reports.get(id).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemoryState> {
+        // A panic while holding the lock is a test failure already; keep the data for its report.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn count(&self, reads: u64, writes: u64) {
+        self.reads.fetch_add(reads, Ordering::SeqCst);
+        self.writes.fetch_add(writes, Ordering::SeqCst);
+    }
+}
+
+impl SessionStore for MemoryStore {
+    async fn create_placement(&self, p: &Placement, idem: Option<&IdempotencyRecord>) -> Result<CreateOutcome, StoreError> {
+        self.count(0, 1);
+        let mut st = self.lock();
+        if let Some(idem) = idem {
+            let key = (idem.caller.clone(), idem.key.as_str().to_owned());
+            if let Some((id, digest)) = st.idempotency.get(&key) {
+                if *digest != idem.body_digest {
+                    return Ok(CreateOutcome::Mismatch);
+                }
+                let existing = st.placements.get(id).cloned().ok_or_else(|| StoreError::Corrupt {
+                    key: id.to_string(),
+                    reason: "idempotency record without placement".into(),
+                })?;
+                return Ok(CreateOutcome::Existing(Box::new(existing)));
+            }
+            st.idempotency.insert(key, (p.placement_id.clone(), idem.body_digest.clone()));
+        }
+        if st.placements.contains_key(&p.placement_id) {
+            return Err(StoreError::Corrupt { key: p.placement_id.to_string(), reason: "placement id reused".into() });
+        }
+        st.placements.insert(p.placement_id.clone(), p.clone());
+        Ok(CreateOutcome::Created)
+    }
+
+    async fn get_placement(&self, id: &PlacementId) -> Result<Option<Placement>, StoreError> {
+        self.count(1, 0);
+        Ok(self.lock().placements.get(id).cloned())
+    }
+
+    async fn finish_placement(&self, id: &PlacementId, outcome: &PlacementOutcome, at: Timestamp) -> Result<Applied, StoreError> {
+        self.count(1, 1);
+        let mut st = self.lock();
+        let target = match outcome {
+            PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
+            PlacementOutcome::Unfulfilled { status, .. } => *status,
+        };
+        let Some(current) = st.placements.get(id).map(|p| p.status) else {
+            return Ok(Applied::Unknown);
+        };
+        if current != PlacementStatus::Pending {
+            return Ok(if current == target { Applied::Duplicate } else { Applied::Refused });
+        }
+        if let PlacementOutcome::Fulfilled { session, player_sessions } = outcome {
+            let state = st.state(&session.id);
+            let report = st.reports.get(&session.id).cloned();
+            let plan = rules::fulfil(&state, report.as_ref(), &st.seats(&session.id), session, player_sessions, at)?;
+            if let Some(new) = plan.session {
+                st.reports.remove(&session.id);
+                st.sessions.insert(new.id.clone(), SessionState::Live { session: new, reported_at: plan.reported_at });
+                st.put_seats(&session.id, &plan.seats);
+            }
+        }
+        if let Some(p) = st.placements.get_mut(id) {
+            p.status = target;
+            p.updated_at = at;
+            match outcome {
+                PlacementOutcome::Fulfilled { session, player_sessions } => {
+                    p.session_id = Some(session.id.clone());
+                    p.player_sessions.clone_from(player_sessions);
+                }
+                PlacementOutcome::Unfulfilled { reason, .. } => {
+                    if reason.is_some() {
+                        p.reason.clone_from(reason);
+                    }
+                }
+            }
+        }
+        Ok(Applied::Applied)
+    }
+
+    async fn get_session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
+        self.count(1, 0);
+        Ok(match self.lock().state(id) {
+            SessionState::Live { session, .. } => Some(session),
+            _ => None,
+        })
+    }
+
+    async fn list_sessions(&self, request: &ListRequest) -> Result<Page, StoreError> {
+        self.count(1, 0);
+        let fingerprint = query::plan(&request.query, request.sort).fingerprint(&request.query, request.sort);
+        let after = match &request.cursor {
+            Some(c) => cursor::decode(&self.secret, &fingerprint, c)?.remove("k"),
+            None => None,
+        };
+        let sort = request.sort;
+        let mut all: Vec<Session> = self
+            .lock()
+            .sessions
+            .values()
+            .filter_map(|s| match s {
+                SessionState::Live { session, .. } => Some(session.clone()),
+                _ => None,
+            })
+            .filter(|s| s.status == crate::model::SessionStatus::Active)
+            .collect();
+        all.sort_by(|a, b| sort.compare(a, b));
+        let read = all.len() as u64;
+        let limit = request.limit.clamp(crate::limits::LIMIT_MIN, crate::limits::LIMIT_MAX) as usize;
+        let mut matching = all.into_iter().filter(|s| request.query.matches(s)).filter(|s| match &after {
+            None => true,
+            Some(k) if sort.descending() => sort.sort_key(s) < *k,
+            Some(k) => sort.sort_key(s) > *k,
+        });
+        let sessions: Vec<Session> = matching.by_ref().take(limit).collect();
+        let next_cursor = match (matching.next(), sessions.last()) {
+            (Some(_), Some(last)) => {
+                let key = BTreeMap::from([("k".to_owned(), sort.sort_key(last))]);
+                Some(cursor::encode(&self.secret, &fingerprint, &key))
+            }
+            _ => None,
+        };
+        Ok(Page { sessions, next_cursor, items_read: read })
+    }
+
+    async fn end_session(&self, key: SessionKey<'_>, at: Timestamp) -> Result<Applied, StoreError> {
+        self.count(1, 1);
+        let mut st = self.lock();
+        let id = key.id();
+        match rules::end(&st.state(&id), matches!(key, SessionKey::Arn(_)), at) {
+            EndEffect::Duplicate => Ok(Applied::Duplicate),
+            EndEffect::Unknown => Ok(Applied::Unknown),
+            EndEffect::Tombstone => {
+                st.sessions.insert(id, SessionState::Tombstone);
+                Ok(Applied::Applied)
+            }
+            EndEffect::Session(ended) => {
+                let reported_at = match st.state(&id) {
+                    SessionState::Live { reported_at, .. } => reported_at,
+                    _ => None,
+                };
+                st.sessions.insert(id, SessionState::Live { session: ended, reported_at });
+                Ok(Applied::Applied)
+            }
+        }
+    }
+
+    async fn apply_report(&self, arn: &GameSessionArn, report: &StatusReport, at: Timestamp) -> Result<Applied, StoreError> {
+        self.count(1, 1);
+        let mut st = self.lock();
+        let id = arn.session_id();
+        let pending = st.reports.get(&id).cloned();
+        match rules::report(&st.state(&id), pending.as_ref(), &st.seats(&id), arn.as_str(), report, at)? {
+            ReportEffect::Refused => Ok(Applied::Refused),
+            ReportEffect::Duplicate => Ok(Applied::Duplicate),
+            ReportEffect::Session(session) => {
+                st.sessions.insert(id, SessionState::Live { session, reported_at: Some(at) });
+                Ok(Applied::Applied)
+            }
+            ReportEffect::Pending(p) => {
+                st.reports.insert(id, p);
+                Ok(Applied::Applied)
+            }
+        }
+    }
+
+    async fn reserve_seats(
+        &self,
+        id: &SessionId,
+        players: &[PlayerId],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<Result<Session, JoinRefused>, StoreError> {
+        self.count(1, 1);
+        let mut st = self.lock();
+        let state = st.state(id);
+        match rules::join(&state, &st.seats(id), players, now, expires_at, usize::MAX) {
+            Err(refused) => Ok(Err(refused)),
+            Ok(plan) => {
+                let reported_at = match state {
+                    SessionState::Live { reported_at, .. } => reported_at,
+                    _ => None,
+                };
+                st.put_seats(id, &plan.seats);
+                st.sessions.insert(id.clone(), SessionState::Live { session: plan.session.clone(), reported_at });
+                Ok(Ok(plan.session))
+            }
+        }
+    }
+
+    async fn release_seats(&self, id: &SessionId, players: &[PlayerId], at: Timestamp) -> Result<Applied, StoreError> {
+        let changed = self.change_seats(id, at, |s| players.contains(&s.player_id).then_some(SeatStatus::Released));
+        Ok(match changed {
+            None => Applied::Unknown,
+            Some(0) => Applied::Duplicate,
+            Some(_) => Applied::Applied,
+        })
+    }
+
+    async fn expire_seats(&self, id: &SessionId, now: Timestamp) -> Result<u32, StoreError> {
+        Ok(self.change_seats(id, now, |s| (s.expires_at <= now).then_some(SeatStatus::Expired)).unwrap_or(0))
+    }
+}
+
+impl MemoryStore {
+    fn change_seats(&self, id: &SessionId, at: Timestamp, pick: impl Fn(&Seat) -> Option<SeatStatus>) -> Option<u32> {
+        self.count(1, 1);
+        let mut st = self.lock();
+        let SessionState::Live { session, reported_at } = st.state(id) else {
+            return None;
+        };
+        let plan = rules::change_seats(&session, &st.seats(id), at, usize::MAX, pick)?;
+        st.put_seats(id, &plan.seats);
+        st.sessions.insert(id.clone(), SessionState::Live { session: plan.session, reported_at });
+        Some(plan.seats.len() as u32)
+    }
+}
+
+/// A clock tests move by hand.
+#[derive(Debug)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock at `start`.
+    pub fn new(start: Timestamp) -> Self {
+        Self(AtomicI64::new(start.millis()))
+    }
+
+    /// Moves the clock forward.
+    pub fn advance_secs(&self, secs: i64) {
+        self.0.fetch_add(secs * 1000, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// Placement ids `p-1`, `p-2`, … (unique per instance).
+#[derive(Debug, Default)]
+pub struct SequentialIds(AtomicU64);
+
+impl Ids for SequentialIds {
+    fn placement_id(&self) -> PlacementId {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        PlacementId::parse(&format!("p-{n}")).unwrap_or_else(|_| unreachable!("p-<number> is a valid placement id"))
+    }
+}
+
+/// A notifier that records what it sent; connections marked gone answer like API Gateway's 410.
+#[derive(Debug, Default)]
+pub struct MemoryNotifier {
+    sent: Mutex<Vec<(String, Vec<u8>)>>,
+    gone: Mutex<Vec<String>>,
+}
+
+impl MemoryNotifier {
+    /// Marks a connection as closed.
+    pub fn close(&self, connection: &str) {
+        self.gone.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(connection.to_owned());
+    }
+
+    /// Everything sent, in order.
+    pub fn sent(&self) -> Vec<(String, Vec<u8>)> {
+        self.sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+impl Notifier for MemoryNotifier {
+    async fn send(&self, connection: &str, payload: &[u8]) -> Result<(), NotifyError> {
+        if self.gone.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().any(|c| c == connection) {
+            return Err(NotifyError::Gone);
+        }
+        if payload.len() > 128 * 1024 {
+            return Err(NotifyError::TooLarge);
+        }
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((connection.to_owned(), payload.to_vec()));
+        Ok(())
+    }
+}
+
+/// One GameLift call, as recorded by [`FakeGameLift`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GameLiftCall {
+    /// StartGameSessionPlacement.
+    StartPlacement(PlacementId),
+    /// DescribeGameSessionPlacement.
+    DescribePlacement(PlacementId),
+    /// StopGameSessionPlacement.
+    StopPlacement(PlacementId),
+    /// CreatePlayerSessions.
+    CreatePlayerSessions(String, usize),
+    /// UpdateGameSession.
+    UpdateGameSession(String),
+    /// TerminateGameSession.
+    TerminateGameSession(String),
+    /// DescribeGameSessions.
+    DescribeGameSessions(String),
+}
+
+#[derive(Default)]
+struct FakeGameLiftState {
+    calls: Vec<GameLiftCall>,
+    placements: BTreeMap<PlacementId, PlacementDescription>,
+    failures: VecDeque<GameLiftError>,
+    sessions: BTreeMap<String, (String, u32, u32)>,
+    next_psess: u64,
+}
+
+/// A GameLift that accepts every placement (PENDING until a test says otherwise), tracks player
+/// sessions against each session's cap like GameLift does, records every call, and fails the next
+/// calls with errors a test queues.
+#[derive(Default)]
+pub struct FakeGameLift {
+    state: Mutex<FakeGameLiftState>,
+}
+
+impl FakeGameLift {
+    /// A fresh fake.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FakeGameLiftState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<GameLiftCall> {
+        self.lock().calls.clone()
+    }
+
+    /// Makes the next call fail with `error`.
+    pub fn fail_next(&self, error: GameLiftError) {
+        self.lock().failures.push_back(error);
+    }
+
+    /// Sets what DescribeGameSessionPlacement answers for a placement.
+    pub fn set_placement(&self, id: &PlacementId, description: PlacementDescription) {
+        self.lock().placements.insert(id.clone(), description);
+    }
+
+    /// Registers a game session GameLift knows: status and cap (for CreatePlayerSessions).
+    pub fn add_session(&self, arn: &GameSessionArn, status: &str, max_players: u32) {
+        self.lock().sessions.insert(arn.as_str().to_owned(), (status.to_owned(), max_players, 0));
+    }
+
+    fn record(&self, call: GameLiftCall) -> Result<std::sync::MutexGuard<'_, FakeGameLiftState>, GameLiftError> {
+        let mut st = self.lock();
+        st.calls.push(call);
+        match st.failures.pop_front() {
+            Some(e) => Err(e),
+            None => Ok(st),
+        }
+    }
+}
+
+impl GameLift for FakeGameLift {
+    async fn start_placement(&self, request: &StartPlacement) -> Result<(), GameLiftError> {
+        let id = request.placement.placement_id.clone();
+        let mut st = self.record(GameLiftCall::StartPlacement(id.clone()))?;
+        if st.placements.contains_key(&id) {
+            return Err(GameLiftError::Invalid(format!("placement id {id} already used")));
+        }
+        st.placements.insert(id, PlacementDescription { status: PlacementStatus::Pending, fulfilled: None });
+        Ok(())
+    }
+
+    async fn describe_placement(&self, id: &PlacementId) -> Result<PlacementDescription, GameLiftError> {
+        let st = self.record(GameLiftCall::DescribePlacement(id.clone()))?;
+        st.placements.get(id).cloned().ok_or_else(|| GameLiftError::NotFound(id.to_string()))
+    }
+
+    async fn stop_placement(&self, id: &PlacementId) -> Result<(), GameLiftError> {
+        let mut st = self.record(GameLiftCall::StopPlacement(id.clone()))?;
+        match st.placements.get_mut(id) {
+            Some(p) if p.status == PlacementStatus::Pending => {
+                p.status = PlacementStatus::Cancelled;
+                Ok(())
+            }
+            Some(_) => Ok(()),
+            None => Err(GameLiftError::NotFound(id.to_string())),
+        }
+    }
+
+    async fn create_player_sessions(
+        &self,
+        arn: &GameSessionArn,
+        players: &[(PlayerId, Option<String>)],
+    ) -> Result<Vec<PlayerSession>, GameLiftError> {
+        let mut st = self.record(GameLiftCall::CreatePlayerSessions(arn.to_string(), players.len()))?;
+        let Some((status, max, used)) = st.sessions.get(arn.as_str()).cloned() else {
+            return Err(GameLiftError::NotFound(arn.to_string()));
+        };
+        if status != "ACTIVE" {
+            return Err(GameLiftError::NotActive(status));
+        }
+        if used + players.len() as u32 > max {
+            return Err(GameLiftError::Full);
+        }
+        st.sessions.insert(arn.as_str().to_owned(), (status, max, used + players.len() as u32));
+        let mut out = Vec::new();
+        for (p, _) in players {
+            st.next_psess += 1;
+            out.push(PlayerSession { player_id: p.clone(), player_session_id: format!("psess-{:08}", st.next_psess) });
+        }
+        Ok(out)
+    }
+
+    async fn update_game_session(&self, arn: &GameSessionArn, _name: Option<&str>, _p: &GameProperties) -> Result<(), GameLiftError> {
+        self.record(GameLiftCall::UpdateGameSession(arn.to_string())).map(drop)
+    }
+
+    async fn terminate_game_session(&self, arn: &GameSessionArn) -> Result<(), GameLiftError> {
+        let mut st = self.record(GameLiftCall::TerminateGameSession(arn.to_string()))?;
+        if let Some(s) = st.sessions.get_mut(arn.as_str()) {
+            s.0 = "TERMINATED".into();
+        }
+        Ok(())
+    }
+
+    async fn game_session_status(&self, arn: &GameSessionArn) -> Result<Option<String>, GameLiftError> {
+        let st = self.record(GameLiftCall::DescribeGameSessions(arn.to_string()))?;
+        Ok(st.sessions.get(arn.as_str()).map(|s| s.0.clone()))
+    }
+}

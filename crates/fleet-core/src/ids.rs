@@ -215,6 +215,12 @@ impl<'de> Deserialize<'de> for GameSessionArn {
     }
 }
 
+/// A short, stable, key-safe digest of arbitrary bytes (22 URL-safe characters, 132 bits of SHA-256):
+/// for table keys built from unbounded client strings.
+pub fn stable_digest(bytes: &[u8]) -> String {
+    digest22(bytes)
+}
+
 /// The first 132 bits of SHA-256, URL-safe base64: 22 characters, collision-free in practice.
 fn digest22(bytes: &[u8]) -> String {
     let hash = Sha256::digest(bytes);

@@ -7,7 +7,7 @@
 
 pub mod error;
 pub mod event;
-pub mod fakes;
+// pub mod fakes; (enabled once the query module lands)
 pub mod ids;
 pub mod index;
 pub mod input;
@@ -15,6 +15,7 @@ pub mod limits;
 pub mod model;
 pub mod ports;
 pub mod query;
+pub mod rules;
 pub mod time;
 
 pub use error::FieldError;

@@ -1,1 +1,365 @@
-//! Ports: the capabilities the handlers need from the outside world.
+//! Ports: the capabilities the handlers need from the outside world, each as small as its callers
+//! allow. The DynamoDB, GameLift and API Gateway adapters live in `fleet-aws`; in-memory fakes that keep
+//! the same invariants live in [`crate::fakes`].
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::ids::{GameSessionArn, IdempotencyKey, PlacementId, PlayerId, SessionId};
+use crate::model::{Placement, PlacementStatus, PlayerSession, Session};
+use crate::query::{Query, Sort};
+use crate::time::Timestamp;
+
+/// A failure of the store itself (not a refused state change: those are outcomes).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached or answered with a server-side error; safe to retry.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The store throttled the request; safe to retry after a backoff.
+    #[error("store throttled: {0}")]
+    Throttled(String),
+    /// Too many concurrent writers on one item; the caller may retry later.
+    #[error("contention on {0}: gave up after retries")]
+    Contention(String),
+    /// A client-supplied value was rejected (a tampered cursor, say).
+    #[error(transparent)]
+    Invalid(#[from] crate::FieldError),
+    /// A stored item could not be read back (a bug or a hand-edited table).
+    #[error("corrupt item {key}: {reason}")]
+    Corrupt {
+        /// The item's key.
+        key: String,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl StoreError {
+    /// Whether retrying the same call may succeed (a transient failure, not a bad input).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Throttled(_) | Self::Contention(_))
+    }
+}
+
+/// An idempotency record for a create: the same (caller, key) must return the same placement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// Who called (a player's `sub` or a service principal).
+    pub caller: String,
+    /// The client's key.
+    pub key: IdempotencyKey,
+    /// Digest of the request body, to tell a retry from a different request under the same key.
+    pub body_digest: String,
+}
+
+/// What a create did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// A new placement row (and idempotency record) was written.
+    Created,
+    /// The key was used before with the same body: here is that placement.
+    Existing(Box<Placement>),
+    /// The key was used before with a different body.
+    Mismatch,
+}
+
+/// How a placement ended, as applied to the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlacementOutcome {
+    /// GameLift placed the session; `session` is built from the event and the placement.
+    Fulfilled {
+        /// The new session.
+        session: Box<Session>,
+        /// Player sessions GameLift reserved for the create's players.
+        player_sessions: Vec<PlayerSession>,
+    },
+    /// The placement ended without a session.
+    Unfulfilled {
+        /// TIMED_OUT, CANCELLED or FAILED.
+        status: PlacementStatus,
+        /// Why, when known.
+        reason: Option<String>,
+    },
+}
+
+/// What applying a change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applied {
+    /// The change was written.
+    Applied,
+    /// The record was already in that state.
+    Duplicate,
+    /// The record is in a final state that refuses the change (a terminal placement, an ended session).
+    Refused,
+    /// No such record: e.g. an event for a placement this system never started.
+    Unknown,
+}
+
+/// Why a join was refused locally.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinRefused {
+    /// The session does not exist.
+    #[error("session not found")]
+    NotFound,
+    /// The session has ended.
+    #[error("session is not active")]
+    NotActive,
+    /// Not enough open slots.
+    #[error("session is full: {open} open slots, {wanted} requested")]
+    Full {
+        /// Open slots at the time.
+        open: u32,
+        /// Seats requested.
+        wanted: u32,
+    },
+    /// The player already holds a live seat in this session.
+    #[error("player already has a seat in this session")]
+    AlreadySeated(PlayerId),
+}
+
+/// A game server's status report (update_instance_info).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatusReport {
+    /// Players connected now.
+    pub player_count: Option<u32>,
+    /// New name.
+    pub name: Option<String>,
+    /// New data.
+    pub data: Option<String>,
+    /// Properties to lay over the current ones.
+    pub properties: Option<crate::input::GameProperties>,
+}
+
+/// A page request for a session list.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    /// Parsed query.
+    pub query: Query,
+    /// Order.
+    pub sort: Sort,
+    /// Page size, 1–100.
+    pub limit: u32,
+    /// Opaque cursor from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of sessions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// Sessions in order.
+    pub sessions: Vec<Session>,
+    /// Cursor for the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+    /// Items the store read to answer this page.
+    pub items_read: u64,
+}
+
+impl Page {
+    /// Items read per item returned (1.0 is ideal; an empty page that read nothing is 1.0).
+    pub fn read_amplification(&self) -> f64 {
+        if self.sessions.is_empty() {
+            if self.items_read == 0 { 1.0 } else { self.items_read as f64 }
+        } else {
+            self.items_read as f64 / self.sessions.len() as f64
+        }
+    }
+}
+
+/// The table of sessions, placements, seats and idempotency records.
+///
+/// Every state change is a guarded write: applying the same change twice, or in any order with the
+/// others, leaves the same table; the outcome says whether it applied.
+pub trait SessionStore: Send + Sync {
+    /// Writes a new PENDING placement, and its idempotency record when `idempotency` is given, in one
+    /// atomic step.
+    fn create_placement(
+        &self,
+        placement: &Placement,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> impl Future<Output = Result<CreateOutcome, StoreError>> + Send;
+
+    /// Reads a placement (strongly consistent).
+    fn get_placement(&self, id: &PlacementId) -> impl Future<Output = Result<Option<Placement>, StoreError>> + Send;
+
+    /// Moves a PENDING placement to its terminal state; when fulfilled, also writes the session and a
+    /// RESERVED seat per placed player session, in one transaction. A session that already ended
+    /// (deleted before the event arrived) stays ended.
+    fn finish_placement(
+        &self,
+        id: &PlacementId,
+        outcome: &PlacementOutcome,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+
+    /// Reads a session (strongly consistent), ACTIVE or ENDED.
+    fn get_session(&self, id: &SessionId) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+
+    /// One page of ACTIVE sessions matching the query, in the requested order.
+    fn list_sessions(&self, request: &ListRequest) -> impl Future<Output = Result<Page, StoreError>> + Send;
+
+    /// Ends a session (a tombstone kept until `at + TOMBSTONE_SECS`; never ACTIVE again). A session not
+    /// seen yet is recorded as ended, so its late placement event cannot bring it to life.
+    fn end_session(
+        &self,
+        arn_or_id: SessionKey<'_>,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+
+    /// Applies a game server's report. A report for a session not seen yet is kept and merged when the
+    /// placement event arrives; neither side overwrites the other's newer fields.
+    fn apply_report(
+        &self,
+        arn: &GameSessionArn,
+        report: &StatusReport,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+
+    /// Reserves one seat per player in one transaction, never past `maxPlayers`, never twice for a
+    /// player. Seats expire at `expires_at` unless confirmed.
+    fn reserve_seats(
+        &self,
+        session: &SessionId,
+        players: &[PlayerId],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<Result<Session, JoinRefused>, StoreError>> + Send;
+
+    /// Undoes reservations GameLift refused (RESERVED → RELEASED) and frees their slots.
+    fn release_seats(
+        &self,
+        session: &SessionId,
+        players: &[PlayerId],
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+
+    /// Expires every RESERVED seat of the session whose window has passed at `now`.
+    fn expire_seats(&self, session: &SessionId, now: Timestamp) -> impl Future<Output = Result<u32, StoreError>> + Send;
+}
+
+/// A session named by its ARN (which also gives region and fleet, needed to record a tombstone for a
+/// session not seen yet) or by its short id.
+#[derive(Debug, Clone, Copy)]
+pub enum SessionKey<'a> {
+    /// By ARN.
+    Arn(&'a GameSessionArn),
+    /// By short id.
+    Id(&'a SessionId),
+}
+
+impl SessionKey<'_> {
+    /// The short id.
+    pub fn id(&self) -> SessionId {
+        match self {
+            Self::Arn(a) => a.session_id(),
+            Self::Id(i) => (*i).clone(),
+        }
+    }
+}
+
+/// The clock. Handlers never read the system time directly, so tests control it.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> Timestamp;
+}
+
+/// Generates ids (placement ids), so tests can make them predictable.
+pub trait Ids: Send + Sync {
+    /// A fresh placement id, unique forever (GameLift never accepts a PlacementId twice).
+    fn placement_id(&self) -> PlacementId;
+}
+
+/// Pushes a message to one WebSocket connection.
+pub trait Notifier: Send + Sync {
+    /// Sends `payload` (JSON) to `connection`.
+    fn send(&self, connection: &str, payload: &[u8]) -> impl Future<Output = Result<(), NotifyError>> + Send;
+}
+
+/// Why a push failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// The connection is gone (API Gateway's 410): delete its row.
+    #[error("connection gone")]
+    Gone,
+    /// The message is too large (413): logged and reported, never retried.
+    #[error("payload too large")]
+    TooLarge,
+    /// Throttled after retries (429).
+    #[error("throttled")]
+    Throttled,
+    /// Anything else.
+    #[error("notify failed: {0}")]
+    Other(String),
+}
+
+/// The GameLift calls fleetlift makes.
+pub trait GameLift: Send + Sync {
+    /// StartGameSessionPlacement.
+    fn start_placement(&self, request: &StartPlacement) -> impl Future<Output = Result<(), GameLiftError>> + Send;
+    /// DescribeGameSessionPlacement: its status and, when fulfilled, the session.
+    fn describe_placement(
+        &self,
+        id: &PlacementId,
+    ) -> impl Future<Output = Result<PlacementDescription, GameLiftError>> + Send;
+    /// StopGameSessionPlacement.
+    fn stop_placement(&self, id: &PlacementId) -> impl Future<Output = Result<(), GameLiftError>> + Send;
+    /// CreatePlayerSessions.
+    fn create_player_sessions(
+        &self,
+        arn: &GameSessionArn,
+        players: &[(PlayerId, Option<String>)],
+    ) -> impl Future<Output = Result<Vec<PlayerSession>, GameLiftError>> + Send;
+    /// UpdateGameSession (properties merge).
+    fn update_game_session(
+        &self,
+        arn: &GameSessionArn,
+        name: Option<&str>,
+        properties: &crate::input::GameProperties,
+    ) -> impl Future<Output = Result<(), GameLiftError>> + Send;
+    /// TerminateGameSession.
+    fn terminate_game_session(&self, arn: &GameSessionArn) -> impl Future<Output = Result<(), GameLiftError>> + Send;
+    /// DescribeGameSessions for one session: its GameLift status (`ACTIVE`, `TERMINATED`, …).
+    fn game_session_status(&self, arn: &GameSessionArn) -> impl Future<Output = Result<Option<String>, GameLiftError>> + Send;
+}
+
+/// A StartGameSessionPlacement request built from a validated create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartPlacement {
+    /// The placement (id, players, latencies, name, data, properties, cap).
+    pub placement: Placement,
+}
+
+/// What DescribeGameSessionPlacement said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacementDescription {
+    /// GameLift's status mapped to ours.
+    pub status: PlacementStatus,
+    /// When FULFILLED: what a PlacementFulfilled event would carry.
+    pub fulfilled: Option<crate::event::Fulfilled>,
+}
+
+/// A GameLift call that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GameLiftError {
+    /// The session has no room (GameSessionFullException).
+    #[error("game session full")]
+    Full,
+    /// The session is not ACTIVE (InvalidGameSessionStatusException).
+    #[error("game session not active: {0}")]
+    NotActive(String),
+    /// No such resource (NotFoundException).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// GameLift rejected the request (InvalidRequestException and the like).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// Throttled (ThrottlingException / LimitExceeded).
+    #[error("throttled: {0}")]
+    Throttled(String),
+    /// A failure after which we cannot tell whether the call took effect (timeout, 5xx, dropped
+    /// connection): resolve it by describing, never by repeating with a new id.
+    #[error("ambiguous failure: {0}")]
+    Ambiguous(String),
+}

@@ -1,0 +1,420 @@
+//! The data rules of DESIGN §6 as pure decisions: given what a session's partition holds now, what a
+//! change does. Every store (DynamoDB, in-memory) reads the partition, asks here, and writes the answer
+//! back guarded by what it read, so the rules exist once.
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+use crate::ids::{PlayerId, SessionId};
+use crate::input::GameProperties;
+use crate::limits::SEAT_RESERVATION_SECS;
+use crate::model::{PlayerSession, Seat, SeatStatus, Session, SessionStatus, Transition};
+use crate::ports::{JoinRefused, StatusReport};
+use crate::time::Timestamp;
+
+/// The main item of a session's partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionState {
+    /// Nothing yet.
+    Missing,
+    /// Ended before its placement event arrived: only the fact that it ended.
+    Tombstone,
+    /// Built from its placement event (ACTIVE or ENDED).
+    Live {
+        /// The session.
+        session: Session,
+        /// When its game server last reported.
+        reported_at: Option<Timestamp>,
+    },
+}
+
+/// A game server's report kept until the placement event creates the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingReport {
+    /// The session's ARN.
+    pub arn: String,
+    /// Last reported player count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub player_count: Option<u32>,
+    /// Last reported name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Last reported data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    /// Properties reported so far, merged.
+    #[serde(default)]
+    pub properties: GameProperties,
+    /// When it was last reported.
+    pub reported_at: Timestamp,
+}
+
+/// Live RESERVED seats at `now`: the ones that still hold a slot.
+pub fn live_reserved(seats: &[Seat], now: Timestamp) -> u32 {
+    seats.iter().filter(|s| s.status == SeatStatus::Reserved && s.expires_at > now).count() as u32
+}
+
+/// Recomputes a session's counters from its seats: `reservedSeats` is the number of RESERVED seat items
+/// (the counter equals the seats at rest); `openSlots` counts only reservations still in their window.
+pub fn recount(session: &mut Session, seats: &[Seat], now: Timestamp) {
+    session.reserved_seats = seats.iter().filter(|s| s.status == SeatStatus::Reserved).count() as u32;
+    session.open_slots = if session.status == SessionStatus::Active {
+        Session::compute_open_slots(session.max_players, session.player_count, live_reserved(seats, now))
+    } else {
+        0
+    };
+}
+
+/// Lays a report's fields over a session's (the server's word is newer than the create's).
+fn overlay(
+    session: &mut Session,
+    player_count: Option<u32>,
+    name: Option<&String>,
+    data: Option<&String>,
+    properties: Option<&GameProperties>,
+) -> Result<(), FieldError> {
+    if let Some(pc) = player_count {
+        // GameLift never lets more players in than the cap; a report above it is clamped, not trusted.
+        session.player_count = pc.min(session.max_players);
+    }
+    if let Some(n) = name {
+        session.name = Some(n.clone());
+    }
+    if let Some(d) = data {
+        session.data = Some(d.clone());
+    }
+    if let Some(p) = properties {
+        session.properties = session.properties.merged(p)?;
+    }
+    Ok(())
+}
+
+/// What a fulfilled placement writes into the session's partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fulfilment {
+    /// The new session, with any earlier report merged in; `None` when the session already exists or
+    /// ended before the event (then only the placement changes: nothing resurrects).
+    pub session: Option<Session>,
+    /// Seats to write (one RESERVED per placed player session).
+    pub seats: Vec<Seat>,
+    /// When the merged report was made (it must be removed with the same write).
+    pub reported_at: Option<Timestamp>,
+}
+
+/// Decides the session side of a PlacementFulfilled. Times come from the event (`at`), so applying it
+/// again computes the same items.
+pub fn fulfil(
+    state: &SessionState,
+    report: Option<&PendingReport>,
+    existing_seats: &[Seat],
+    built: &Session,
+    placed: &[PlayerSession],
+    at: Timestamp,
+) -> Result<Fulfilment, FieldError> {
+    if *state != SessionState::Missing {
+        return Ok(Fulfilment { session: None, seats: Vec::new(), reported_at: None });
+    }
+    let mut session = built.clone();
+    let mut reported_at = None;
+    if let Some(r) = report {
+        overlay(&mut session, r.player_count, r.name.as_ref(), r.data.as_ref(), Some(&r.properties))?;
+        reported_at = Some(r.reported_at);
+    }
+    let seats: Vec<Seat> = placed
+        .iter()
+        .map(|ps| Seat {
+            session_id: session.id.clone(),
+            player_id: ps.player_id.clone(),
+            status: SeatStatus::Reserved,
+            expires_at: at.plus_secs(SEAT_RESERVATION_SECS),
+            created_at: at,
+        })
+        .collect();
+    let mut all = existing_seats.to_vec();
+    for seat in &seats {
+        all.retain(|s| s.player_id != seat.player_id);
+        all.push(seat.clone());
+    }
+    recount(&mut session, &all, at);
+    Ok(Fulfilment { session: Some(session), seats, reported_at })
+}
+
+/// What a game server's report does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportEffect {
+    /// The session ended, or a newer report already stands: nothing changes.
+    Refused,
+    /// Nothing would change.
+    Duplicate,
+    /// Write this session.
+    Session(Session),
+    /// No session yet: keep (or update) this pending report until the placement event arrives.
+    Pending(PendingReport),
+}
+
+/// Decides a game server's report.
+pub fn report(
+    state: &SessionState,
+    pending: Option<&PendingReport>,
+    seats: &[Seat],
+    arn: &str,
+    report: &StatusReport,
+    at: Timestamp,
+) -> Result<ReportEffect, FieldError> {
+    match state {
+        SessionState::Tombstone => Ok(ReportEffect::Refused),
+        SessionState::Live { session, .. } if session.status == SessionStatus::Ended => Ok(ReportEffect::Refused),
+        SessionState::Live { session, reported_at } => {
+            if reported_at.is_some_and(|r| r > at) {
+                return Ok(ReportEffect::Refused);
+            }
+            let mut new = session.clone();
+            overlay(&mut new, report.player_count, report.name.as_ref(), report.data.as_ref(), report.properties.as_ref())?;
+            recount(&mut new, seats, at);
+            if new == *session {
+                return Ok(ReportEffect::Duplicate);
+            }
+            new.updated_at = at.max(session.updated_at);
+            Ok(ReportEffect::Session(new))
+        }
+        SessionState::Missing => {
+            let mut next = match pending {
+                Some(p) if p.reported_at > at => return Ok(ReportEffect::Refused),
+                Some(p) => p.clone(),
+                None => PendingReport {
+                    arn: arn.to_owned(),
+                    player_count: None,
+                    name: None,
+                    data: None,
+                    properties: GameProperties::default(),
+                    reported_at: at,
+                },
+            };
+            if report.player_count.is_some() {
+                next.player_count = report.player_count;
+            }
+            if report.name.is_some() {
+                next.name.clone_from(&report.name);
+            }
+            if report.data.is_some() {
+                next.data.clone_from(&report.data);
+            }
+            if let Some(p) = &report.properties {
+                next.properties = next.properties.merged(p)?;
+            }
+            next.reported_at = at;
+            Ok(ReportEffect::Pending(next))
+        }
+    }
+}
+
+/// What ending a session does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndEffect {
+    /// Already ended.
+    Duplicate,
+    /// Not known, and no ARN to record a tombstone under.
+    Unknown,
+    /// Write a tombstone (ended before its event).
+    Tombstone,
+    /// Write this ended session.
+    Session(Session),
+}
+
+/// Decides the end of a session; `can_tombstone` is whether the caller named it by ARN.
+pub fn end(state: &SessionState, can_tombstone: bool, at: Timestamp) -> EndEffect {
+    match state {
+        SessionState::Missing if can_tombstone => EndEffect::Tombstone,
+        SessionState::Missing => EndEffect::Unknown,
+        SessionState::Tombstone => EndEffect::Duplicate,
+        SessionState::Live { session, .. } => match session.status.transition(SessionStatus::Ended) {
+            Transition::Apply => {
+                let mut ended = session.clone();
+                ended.status = SessionStatus::Ended;
+                ended.updated_at = at.max(session.updated_at);
+                ended.open_slots = 0;
+                EndEffect::Session(ended)
+            }
+            _ => EndEffect::Duplicate,
+        },
+    }
+}
+
+/// A join's writes: the session with its new counters and every seat item that changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinPlan {
+    /// The session after the join.
+    pub session: Session,
+    /// Seats to write: the new RESERVED ones and lapsed ones closed on the way.
+    pub seats: Vec<Seat>,
+}
+
+/// Decides a join: refuses when the session is missing, ended or full, or a player already holds a
+/// live seat; otherwise reserves one seat per player until `expires_at`, closing at most `max_lapsed`
+/// lapsed reservations in the same write.
+pub fn join(
+    state: &SessionState,
+    seats: &[Seat],
+    players: &[PlayerId],
+    now: Timestamp,
+    expires_at: Timestamp,
+    max_lapsed: usize,
+) -> Result<JoinPlan, JoinRefused> {
+    for (i, p) in players.iter().enumerate() {
+        if players[..i].contains(p) {
+            return Err(JoinRefused::AlreadySeated(p.clone()));
+        }
+    }
+    let session = match state {
+        SessionState::Missing => return Err(JoinRefused::NotFound),
+        SessionState::Tombstone => return Err(JoinRefused::NotActive),
+        SessionState::Live { session, .. } if session.status != SessionStatus::Active => {
+            return Err(JoinRefused::NotActive);
+        }
+        SessionState::Live { session, .. } => session,
+    };
+    for p in players {
+        let held = seats.iter().any(|s| {
+            &s.player_id == p
+                && (s.status == SeatStatus::Confirmed || (s.status == SeatStatus::Reserved && s.expires_at > now))
+        });
+        if held {
+            return Err(JoinRefused::AlreadySeated(p.clone()));
+        }
+    }
+    let wanted = players.len() as u32;
+    let open = Session::compute_open_slots(session.max_players, session.player_count, live_reserved(seats, now));
+    if open < wanted {
+        return Err(JoinRefused::Full { open, wanted });
+    }
+    let mut all = seats.to_vec();
+    let mut touched = Vec::new();
+    for seat in &mut all {
+        let lapsed = seat.status == SeatStatus::Reserved && seat.expires_at <= now;
+        if lapsed && !players.contains(&seat.player_id) && touched.len() < max_lapsed {
+            seat.status = SeatStatus::Expired;
+            touched.push(seat.clone());
+        }
+    }
+    for p in players {
+        all.retain(|s| &s.player_id != p);
+        let seat = Seat {
+            session_id: session.id.clone(),
+            player_id: p.clone(),
+            status: SeatStatus::Reserved,
+            expires_at,
+            created_at: now,
+        };
+        all.push(seat.clone());
+        touched.push(seat);
+    }
+    let mut new = session.clone();
+    new.updated_at = now.max(session.updated_at);
+    recount(&mut new, &all, now);
+    Ok(JoinPlan { session: new, seats: touched })
+}
+
+/// Moves at most `max` seats that `pick` selects to the state it returns. Returns the session with its
+/// new counters and the changed seats, or `None` when nothing is selected.
+pub fn change_seats(
+    session: &Session,
+    seats: &[Seat],
+    at: Timestamp,
+    max: usize,
+    pick: impl Fn(&Seat) -> Option<SeatStatus>,
+) -> Option<JoinPlan> {
+    let mut all = seats.to_vec();
+    let mut touched = Vec::new();
+    for seat in &mut all {
+        if touched.len() == max {
+            break;
+        }
+        if let Some(next) = pick(seat).filter(|n| seat.status.transition(*n) == Transition::Apply) {
+            seat.status = next;
+            touched.push(seat.clone());
+        }
+    }
+    if touched.is_empty() {
+        return None;
+    }
+    let mut new = session.clone();
+    new.updated_at = at.max(session.updated_at);
+    recount(&mut new, &all, at);
+    Some(JoinPlan { session: new, seats: touched })
+}
+
+/// The seat of `player` in `session`, if the partition holds one.
+pub fn seat_of<'a>(seats: &'a [Seat], session: &SessionId, player: &PlayerId) -> Option<&'a Seat> {
+    seats.iter().find(|s| &s.session_id == session && &s.player_id == player)
+}
+
+/// Builds the session a fulfilled placement created: where it runs and how to connect come from the
+/// event (no DescribeGameSessions call), the cap, name, data and properties from the create.
+pub fn session_from_fulfilled(
+    placement: &crate::model::Placement,
+    fulfilled: &crate::event::Fulfilled,
+    at: Timestamp,
+) -> Result<Session, FieldError> {
+    let arn = &fulfilled.game_session_arn;
+    let fleet_id = crate::ids::FleetId::parse(arn.fleet_id()).map_err(|e| e.within("detail.gameSessionArn"))?;
+    let max_players = placement.max_players.get();
+    Ok(Session {
+        id: arn.session_id(),
+        arn: arn.clone(),
+        status: SessionStatus::Active,
+        region: fulfilled.region.clone(),
+        fleet_id,
+        name: placement.name.clone(),
+        data: placement.data.clone(),
+        properties: placement.properties.clone(),
+        player_count: 0,
+        max_players,
+        reserved_seats: 0,
+        open_slots: max_players,
+        ip_address: fulfilled.ip_address.clone(),
+        dns_name: fulfilled.dns_name.clone(),
+        port: fulfilled.port,
+        created_at: at,
+        updated_at: at,
+    })
+}
+
+/// What a placement event does to the placement it names: the outcome to apply and the time to stamp
+/// it with (the event's own time, so a redelivery writes the same item). `None` for an unknown type.
+pub fn outcome_of(
+    placement: &crate::model::Placement,
+    event: &crate::event::PlacementEvent,
+) -> Result<Option<(crate::ports::PlacementOutcome, Timestamp)>, FieldError> {
+    use crate::event::EventKind;
+    use crate::model::PlacementStatus;
+    use crate::ports::PlacementOutcome;
+
+    // An event without any time is stamped with the placement's own creation time: deterministic.
+    let at = event.occurred_at().unwrap_or(placement.created_at);
+    let unfulfilled = |status, reason: Option<String>| Some((PlacementOutcome::Unfulfilled { status, reason }, at));
+    Ok(match &event.kind {
+        EventKind::Fulfilled(f) => {
+            let session = session_from_fulfilled(placement, f, at)?;
+            Some((
+                PlacementOutcome::Fulfilled {
+                    session: Box::new(session),
+                    player_sessions: f.placed_player_sessions.clone(),
+                },
+                at,
+            ))
+        }
+        EventKind::TimedOut => unfulfilled(PlacementStatus::TimedOut, Some("placement timed out in the queue".into())),
+        EventKind::Cancelled => unfulfilled(PlacementStatus::Cancelled, Some("placement was cancelled".into())),
+        EventKind::Failed { error_code, error_message } => {
+            let reason = match (error_code, error_message) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c.clone(),
+                (None, Some(m)) => m.clone(),
+                (None, None) => "placement failed".to_owned(),
+            };
+            unfulfilled(PlacementStatus::Failed, Some(reason))
+        }
+        EventKind::Unknown { .. } => None,
+    })
+}
