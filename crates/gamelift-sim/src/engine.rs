@@ -1,0 +1,1258 @@
+//! The simulated control plane: placements, game sessions, player sessions, timers and events.
+//!
+//! Everything here is synchronous and driven by explicit times, so the same inputs at the same
+//! (virtual) times always give the same outputs. The server wraps it in a mutex.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+
+use crate::clock::rfc3339_millis;
+use crate::error::{ApiError, SimError};
+use crate::events::sns_envelope;
+use crate::model::{FaultSpec, Model};
+use crate::search::{self, Fields, Val};
+use crate::throttle::Throttle;
+use crate::wire::Doc;
+
+/// The operations the simulator implements.
+pub const OPERATIONS: [&str; 10] = [
+    "StartGameSessionPlacement",
+    "DescribeGameSessionPlacement",
+    "StopGameSessionPlacement",
+    "DescribeGameSessions",
+    "SearchGameSessions",
+    "CreatePlayerSession",
+    "CreatePlayerSessions",
+    "DescribePlayerSessions",
+    "UpdateGameSession",
+    "TerminateGameSession",
+];
+
+const MAX_PLAYERS: i64 = 200;
+const MAX_PROPERTIES: usize = 16;
+const MAX_PROPERTY_KEY: usize = 32;
+const MAX_PROPERTY_VALUE: usize = 96;
+const MAX_PLAYER_IDS: usize = 25;
+const MAX_PLAYER_ID: usize = 1024;
+const MAX_PLAYER_DATA: usize = 2048;
+const MAX_NAME: usize = 1024;
+const MAX_GAME_SESSION_DATA: usize = 262_144;
+const SEARCH_PAGE: usize = 20;
+const DESCRIBE_PAGE: usize = 100;
+const RETRY_MS: i64 = 1000;
+const TERMINATING_MS: i64 = 1000;
+
+/// Counters of what the simulator did (for tests and the bench).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Placements started.
+    pub placements_started: u64,
+    /// Placements fulfilled.
+    pub placements_fulfilled: u64,
+    /// Placements timed out.
+    pub placements_timed_out: u64,
+    /// Placements cancelled.
+    pub placements_cancelled: u64,
+    /// Placements failed (fault injection).
+    pub placements_failed: u64,
+    /// Events handed to sinks (duplicates included).
+    pub events_published: u64,
+    /// Events dropped by fault injection.
+    pub events_dropped: u64,
+    /// Events duplicated by fault injection.
+    pub events_duplicated: u64,
+    /// Events delayed by fault injection.
+    pub events_delayed: u64,
+    /// Calls refused with ThrottlingException.
+    pub throttled: u64,
+    /// Calls failed by fault injection.
+    pub faults_injected: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PlacementStatus {
+    Pending,
+    Fulfilled,
+    Cancelled,
+    TimedOut,
+    Failed,
+}
+
+impl PlacementStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Fulfilled => "FULFILLED",
+            Self::Cancelled => "CANCELLED",
+            Self::TimedOut => "TIMED_OUT",
+            Self::Failed => "FAILED",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Placement {
+    id: String,
+    queue: String,
+    status: PlacementStatus,
+    props: Vec<(String, String)>,
+    max_players: i64,
+    name: Option<String>,
+    data: Option<String>,
+    latencies: Vec<(String, String, f32)>,
+    desired: Vec<(String, Option<String>)>,
+    location_order: Option<(Vec<String>, bool)>,
+    start_ms: i64,
+    end_ms: Option<i64>,
+    session_arn: Option<String>,
+    placed: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct GameSession {
+    arn: String,
+    name: Option<String>,
+    fleet_id: String,
+    fleet_arn: String,
+    location: String,
+    created_ms: i64,
+    terminated_ms: Option<i64>,
+    max_players: i64,
+    status: &'static str,
+    status_reason: Option<&'static str>,
+    props: Vec<(String, String)>,
+    ip: String,
+    dns: String,
+    port: i64,
+    policy: String,
+    data: Option<String>,
+    player_sessions: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct PlayerSession {
+    id: String,
+    player_id: String,
+    session_arn: String,
+    fleet_id: String,
+    fleet_arn: String,
+    created_ms: i64,
+    terminated_ms: Option<i64>,
+    status: &'static str,
+    ip: String,
+    dns: String,
+    port: i64,
+    data: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+enum Timer {
+    Attempt(String),
+    Timeout(String),
+    Reservation(String),
+    SessionEnd(String),
+    Publish(Json),
+}
+
+/// The whole mutable state of one simulator.
+pub struct Engine {
+    pub(crate) model: Model,
+    rng: StdRng,
+    seq: u64,
+    placements: HashMap<String, Placement>,
+    sessions: HashMap<String, GameSession>,
+    session_order: Vec<String>,
+    players: HashMap<String, PlayerSession>,
+    used: HashMap<(String, String), u32>,
+    timers: BTreeMap<(i64, u64), Timer>,
+    outbox: Vec<Json>,
+    pub(crate) throttle: Throttle,
+    pub(crate) stats: Stats,
+}
+
+fn field<T: for<'de> Deserialize<'de>>(input: Json) -> Result<T, ApiError> {
+    serde_json::from_value(input).map_err(|e| ApiError::serialization(format!("cannot read request: {e}")))
+}
+
+fn required<T>(v: Option<T>, name: &str) -> Result<T, ApiError> {
+    v.ok_or_else(|| ApiError::invalid(format!("{name} is required")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Kv {
+    key: Option<String>,
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct LatencyIn {
+    player_id: Option<String>,
+    region_identifier: Option<String>,
+    latency_in_milliseconds: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DesiredIn {
+    player_id: Option<String>,
+    player_data: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PriorityIn {
+    placement_fallback_strategy: Option<String>,
+    location_order: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StartIn {
+    placement_id: Option<String>,
+    game_session_queue_name: Option<String>,
+    game_properties: Option<Vec<Kv>>,
+    maximum_player_session_count: Option<i64>,
+    game_session_name: Option<String>,
+    player_latencies: Option<Vec<LatencyIn>>,
+    desired_player_sessions: Option<Vec<DesiredIn>>,
+    game_session_data: Option<String>,
+    priority_configuration_override: Option<PriorityIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PlacementIdIn {
+    placement_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeSessionsIn {
+    fleet_id: Option<String>,
+    game_session_id: Option<String>,
+    alias_id: Option<String>,
+    location: Option<String>,
+    status_filter: Option<String>,
+    limit: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SearchIn {
+    fleet_id: Option<String>,
+    alias_id: Option<String>,
+    location: Option<String>,
+    filter_expression: Option<String>,
+    sort_expression: Option<String>,
+    limit: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreatePlayerIn {
+    game_session_id: Option<String>,
+    player_id: Option<String>,
+    player_data: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CreatePlayersIn {
+    game_session_id: Option<String>,
+    player_ids: Option<Vec<String>>,
+    player_data_map: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribePlayersIn {
+    game_session_id: Option<String>,
+    player_id: Option<String>,
+    player_session_id: Option<String>,
+    player_session_status_filter: Option<String>,
+    limit: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateIn {
+    game_session_id: Option<String>,
+    maximum_player_session_count: Option<i64>,
+    name: Option<String>,
+    player_session_creation_policy: Option<String>,
+    #[allow(dead_code)]
+    protection_policy: Option<String>,
+    game_properties: Option<Vec<Kv>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TerminateIn {
+    game_session_id: Option<String>,
+    termination_mode: Option<String>,
+}
+
+fn check_props(props: Option<Vec<Kv>>) -> Result<Vec<(String, String)>, ApiError> {
+    let props = props.unwrap_or_default();
+    if props.len() > MAX_PROPERTIES {
+        return Err(ApiError::invalid(format!("GameProperties has {} entries; at most {MAX_PROPERTIES}", props.len())));
+    }
+    let mut out = Vec::with_capacity(props.len());
+    for kv in props {
+        let key = required(kv.key, "GameProperty.Key")?;
+        let value = required(kv.value, "GameProperty.Value")?;
+        if key.is_empty() || key.chars().count() > MAX_PROPERTY_KEY {
+            return Err(ApiError::invalid(format!("game property key must be 1-{MAX_PROPERTY_KEY} characters")));
+        }
+        if value.chars().count() > MAX_PROPERTY_VALUE {
+            return Err(ApiError::invalid(format!("game property value must be at most {MAX_PROPERTY_VALUE} characters")));
+        }
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+fn check_player_id(id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.chars().count() > MAX_PLAYER_ID {
+        return Err(ApiError::invalid(format!("PlayerId must be 1-{MAX_PLAYER_ID} characters")));
+    }
+    Ok(())
+}
+
+fn check_player_data(data: Option<&str>) -> Result<(), ApiError> {
+    match data {
+        Some(d) if d.is_empty() || d.chars().count() > MAX_PLAYER_DATA => {
+            Err(ApiError::invalid(format!("PlayerData must be 1-{MAX_PLAYER_DATA} characters")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_placement_id(id: &str) -> Result<(), ApiError> {
+    let ok = (1..=48).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid("PlacementId must be 1-48 characters of [A-Za-z0-9-]"))
+    }
+}
+
+fn page<T: Clone>(items: &[T], limit: usize, token: Option<&str>) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let start = match token {
+        None => 0,
+        Some(t) => t
+            .strip_prefix("sim-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| ApiError::invalid("invalid NextToken"))?,
+    };
+    let end = (start + limit).min(items.len());
+    let next = (end < items.len()).then(|| format!("sim-{end}"));
+    Ok((items.get(start..end).map(<[T]>::to_vec).unwrap_or_default(), next))
+}
+
+fn limit(v: Option<i64>, max: usize) -> Result<usize, ApiError> {
+    match v {
+        None => Ok(max),
+        Some(n) if n >= 1 && (n as u64) <= max as u64 => Ok(n as usize),
+        Some(n) => Err(ApiError::invalid(format!("Limit {n} must be between 1 and {max}"))),
+    }
+}
+
+fn props_doc(props: &[(String, String)]) -> Doc {
+    Doc::List(props.iter().map(|(k, v)| Doc::map().with("Key", k).with("Value", v)).collect())
+}
+
+impl Fields for GameSession {
+    fn field(&self, name: &str) -> Option<Val> {
+        let open = self.policy == "ACCEPT_ALL" && (self.player_sessions.len() as i64) < self.max_players;
+        match name {
+            "gameSessionId" => Some(Val::Str(self.arn.clone())),
+            "gameSessionName" => self.name.clone().map(Val::Str),
+            "creationTimeMillis" => Some(Val::Num(self.created_ms as f64)),
+            "playerSessionCount" => Some(Val::Num(self.player_sessions.len() as f64)),
+            "maximumSessions" => Some(Val::Num(self.max_players as f64)),
+            "hasAvailablePlayerSessions" => Some(Val::Bool(open)),
+            "location" => Some(Val::Str(self.location.clone())),
+            _ => name
+                .strip_prefix("gameSessionProperties.")
+                .and_then(|k| self.props.iter().find(|(pk, _)| pk == k))
+                .map(|(_, v)| Val::Str(v.clone())),
+        }
+    }
+}
+
+impl Engine {
+    /// A fresh engine for a model.
+    pub fn new(model: Model) -> Self {
+        let rng = StdRng::seed_from_u64(model.seed);
+        Self {
+            model,
+            rng,
+            seq: 0,
+            placements: HashMap::new(),
+            sessions: HashMap::new(),
+            session_order: Vec::new(),
+            players: HashMap::new(),
+            used: HashMap::new(),
+            timers: BTreeMap::new(),
+            outbox: Vec::new(),
+            throttle: Throttle::default(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn uuid(&mut self) -> String {
+        let bytes: [u8; 16] = self.rng.random();
+        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && self.rng.random::<f64>() < p
+    }
+
+    fn schedule(&mut self, at: i64, t: Timer) {
+        self.seq += 1;
+        self.timers.insert((at, self.seq), t);
+    }
+
+    /// When the next timer is due, if any.
+    pub fn next_due(&self) -> Option<i64> {
+        self.timers.keys().next().map(|(at, _)| *at)
+    }
+
+    /// Fires every timer due at or before `now`, in time order.
+    pub fn run_due(&mut self, now: i64) {
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let ((at, _), timer) = entry.remove_entry();
+            self.fire(at, timer);
+        }
+    }
+
+    /// Takes the envelopes waiting to be published.
+    pub fn take_outbox(&mut self) -> Vec<Json> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Decides whether an injected fault applies to this call.
+    pub fn fault_for(&mut self, op: &str) -> (Option<ApiError>, u64) {
+        let spec: Option<FaultSpec> = self
+            .model
+            .faults
+            .operations
+            .get(op)
+            .or_else(|| self.model.faults.operations.get("*"))
+            .cloned();
+        let Some(spec) = spec else { return (None, 0) };
+        let err = if self.chance(spec.error_rate) {
+            self.stats.faults_injected += 1;
+            Some(ApiError::injected(spec.error_code.as_deref().unwrap_or("InternalServiceException")))
+        } else {
+            None
+        };
+        (err, spec.latency_ms)
+    }
+
+    /// Runs one API operation at time `now`.
+    pub fn call(&mut self, op: &str, now: i64, input: Json) -> Result<Doc, ApiError> {
+        self.run_due(now);
+        match op {
+            "StartGameSessionPlacement" => self.start_placement(now, field(input)?),
+            "DescribeGameSessionPlacement" => {
+                let i: PlacementIdIn = field(input)?;
+                let id = required(i.placement_id, "PlacementId")?;
+                let p = self
+                    .placements
+                    .get(&id)
+                    .ok_or_else(|| ApiError::not_found(format!("game session placement {id} not found")))?;
+                Ok(Doc::map().with("GameSessionPlacement", self.placement_doc(p)))
+            }
+            "StopGameSessionPlacement" => {
+                let i: PlacementIdIn = field(input)?;
+                let id = required(i.placement_id, "PlacementId")?;
+                self.stop_placement(now, &id)
+            }
+            "DescribeGameSessions" => self.describe_sessions(field(input)?),
+            "SearchGameSessions" => self.search_sessions(field(input)?),
+            "CreatePlayerSession" => {
+                let i: CreatePlayerIn = field(input)?;
+                let gs = required(i.game_session_id, "GameSessionId")?;
+                let player = required(i.player_id, "PlayerId")?;
+                let mut data = BTreeMap::new();
+                if let Some(d) = i.player_data {
+                    data.insert(player.clone(), d);
+                }
+                let mut created = self.create_players(now, &gs, vec![player], data)?;
+                let ps = created.pop().ok_or_else(|| ApiError::invalid("no player session created"))?;
+                Ok(Doc::map().with("PlayerSession", ps))
+            }
+            "CreatePlayerSessions" => {
+                let i: CreatePlayersIn = field(input)?;
+                let gs = required(i.game_session_id, "GameSessionId")?;
+                let ids = required(i.player_ids, "PlayerIds")?;
+                if ids.is_empty() || ids.len() > MAX_PLAYER_IDS {
+                    return Err(ApiError::invalid(format!("PlayerIds must hold 1-{MAX_PLAYER_IDS} player ids")));
+                }
+                let created = self.create_players(now, &gs, ids, i.player_data_map.unwrap_or_default())?;
+                Ok(Doc::map().with("PlayerSessions", Doc::List(created)))
+            }
+            "DescribePlayerSessions" => self.describe_players(field(input)?),
+            "UpdateGameSession" => self.update_session(field(input)?),
+            "TerminateGameSession" => self.terminate_session(now, field(input)?),
+            other => Err(ApiError::unknown_operation(other, 400)),
+        }
+    }
+
+    fn start_placement(&mut self, now: i64, i: StartIn) -> Result<Doc, ApiError> {
+        let id = required(i.placement_id, "PlacementId")?;
+        check_placement_id(&id)?;
+        let queue_name = required(i.game_session_queue_name, "GameSessionQueueName")?;
+        let max_players = required(i.maximum_player_session_count, "MaximumPlayerSessionCount")?;
+        if !(0..=MAX_PLAYERS).contains(&max_players) {
+            return Err(ApiError::invalid(format!("MaximumPlayerSessionCount must be 0-{MAX_PLAYERS}")));
+        }
+        let props = check_props(i.game_properties)?;
+        if let Some(n) = &i.game_session_name {
+            if n.is_empty() || n.chars().count() > MAX_NAME {
+                return Err(ApiError::invalid(format!("GameSessionName must be 1-{MAX_NAME} characters")));
+            }
+        }
+        if let Some(d) = &i.game_session_data {
+            if d.is_empty() || d.len() > MAX_GAME_SESSION_DATA {
+                return Err(ApiError::invalid(format!("GameSessionData must be 1-{MAX_GAME_SESSION_DATA} characters")));
+            }
+        }
+        let mut latencies = Vec::new();
+        for l in i.player_latencies.unwrap_or_default() {
+            let player = required(l.player_id, "PlayerLatency.PlayerId")?;
+            check_player_id(&player)?;
+            let region = required(l.region_identifier, "PlayerLatency.RegionIdentifier")?;
+            let ms = required(l.latency_in_milliseconds, "PlayerLatency.LatencyInMilliseconds")?;
+            if !(ms.is_finite() && ms >= 0.0) {
+                return Err(ApiError::invalid("LatencyInMilliseconds must be a non-negative number"));
+            }
+            latencies.push((player, region, ms as f32));
+        }
+        let mut desired = Vec::new();
+        for d in i.desired_player_sessions.unwrap_or_default() {
+            let player = required(d.player_id, "DesiredPlayerSession.PlayerId")?;
+            check_player_id(&player)?;
+            check_player_data(d.player_data.as_deref())?;
+            if desired.iter().any(|(p, _): &(String, Option<String>)| *p == player) {
+                return Err(ApiError::invalid(format!("player {player} is listed twice in DesiredPlayerSessions")));
+            }
+            desired.push((player, d.player_data));
+        }
+        if desired.len() as i64 > max_players {
+            return Err(ApiError::invalid("more DesiredPlayerSessions than MaximumPlayerSessionCount"));
+        }
+        let location_order = match i.priority_configuration_override {
+            None => None,
+            Some(p) => {
+                if !latencies.is_empty() {
+                    return Err(ApiError::invalid("PlayerLatencies and PriorityConfigurationOverride cannot be combined"));
+                }
+                let order = required(p.location_order, "PriorityConfigurationOverride.LocationOrder")?;
+                if order.is_empty() {
+                    return Err(ApiError::invalid("LocationOrder must not be empty"));
+                }
+                let fallback = match p.placement_fallback_strategy.as_deref() {
+                    None | Some("DEFAULT_AFTER_SINGLE_PASS") => true,
+                    Some("NONE") => false,
+                    Some(o) => return Err(ApiError::invalid(format!("unknown PlacementFallbackStrategy {o}"))),
+                };
+                Some((order, fallback))
+            }
+        };
+        let queue = self
+            .model
+            .queue(&queue_name)
+            .ok_or_else(|| ApiError::not_found(format!("game session queue {queue_name} not found")))?
+            .clone();
+        if self.placements.contains_key(&id) {
+            return Err(ApiError::invalid(format!("PlacementId {id} has already been used")));
+        }
+        let placement = Placement {
+            id: id.clone(),
+            queue: queue.name.clone(),
+            status: PlacementStatus::Pending,
+            props,
+            max_players,
+            name: i.game_session_name,
+            data: i.game_session_data,
+            latencies,
+            desired,
+            location_order,
+            start_ms: now,
+            end_ms: None,
+            session_arn: None,
+            placed: Vec::new(),
+        };
+        let delay = i64::try_from(self.model.placement_delay_ms).unwrap_or(i64::MAX / 4);
+        let timeout = i64::try_from(queue.timeout_seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
+        self.schedule(now.saturating_add(delay), Timer::Attempt(id.clone()));
+        self.schedule(now.saturating_add(timeout), Timer::Timeout(id.clone()));
+        self.stats.placements_started += 1;
+        let doc = self.placement_doc(&placement);
+        self.placements.insert(id, placement);
+        Ok(Doc::map().with("GameSessionPlacement", doc))
+    }
+
+    fn stop_placement(&mut self, now: i64, id: &str) -> Result<Doc, ApiError> {
+        let p = self
+            .placements
+            .get_mut(id)
+            .ok_or_else(|| ApiError::not_found(format!("game session placement {id} not found")))?;
+        if p.status != PlacementStatus::Pending {
+            return Err(ApiError::invalid(format!("placement {id} is {}, not PENDING", p.status.as_str())));
+        }
+        p.status = PlacementStatus::Cancelled;
+        p.end_ms = Some(now);
+        let p = p.clone();
+        self.stats.placements_cancelled += 1;
+        self.emit_ended(now, &p, "PlacementCancelled", None);
+        Ok(Doc::map().with("GameSessionPlacement", self.placement_doc(&p)))
+    }
+
+    fn candidates(&self, p: &Placement) -> Vec<(String, String, u32)> {
+        let Some(queue) = self.model.queue(&p.queue) else { return Vec::new() };
+        let mut all = Vec::new();
+        for dest in &queue.destinations {
+            let Some(fleet) = self.model.fleet(dest) else { continue };
+            for loc in &fleet.locations {
+                if let Some(allowed) = &queue.allowed_locations {
+                    if !allowed.iter().any(|a| a == &loc.location) {
+                        continue;
+                    }
+                }
+                all.push((fleet.id.clone(), loc.location.clone(), loc.slots));
+            }
+        }
+        if let Some((order, fallback)) = &p.location_order {
+            let mut out = Vec::new();
+            for want in order {
+                out.extend(all.iter().filter(|c| &c.1 == want).cloned());
+            }
+            if *fallback {
+                out.extend(all.iter().filter(|c| !order.contains(&c.1)).cloned());
+            }
+            return out;
+        }
+        if p.latencies.is_empty() {
+            return all;
+        }
+        let avg = |loc: &str| -> Option<f64> {
+            let v: Vec<f64> = p.latencies.iter().filter(|l| l.1 == loc).map(|l| f64::from(l.2)).collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        };
+        let mut keyed: Vec<(Option<f64>, usize, (String, String, u32))> =
+            all.into_iter().enumerate().map(|(i, c)| (avg(&c.1), i, c)).collect();
+        keyed.sort_by(|a, b| match (a.0, b.0) {
+            (Some(x), Some(y)) => x.total_cmp(&y).then(a.1.cmp(&b.1)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.1.cmp(&b.1),
+        });
+        keyed.into_iter().map(|k| k.2).collect()
+    }
+
+    fn fire(&mut self, at: i64, timer: Timer) {
+        match timer {
+            Timer::Attempt(id) => self.attempt(at, &id),
+            Timer::Timeout(id) => {
+                let Some(p) = self.placements.get_mut(&id) else { return };
+                if p.status != PlacementStatus::Pending {
+                    return;
+                }
+                p.status = PlacementStatus::TimedOut;
+                p.end_ms = Some(at);
+                let p = p.clone();
+                self.stats.placements_timed_out += 1;
+                self.emit_ended(at, &p, "PlacementTimedOut", None);
+            }
+            Timer::Reservation(psid) => {
+                let Some(ps) = self.players.get_mut(&psid) else { return };
+                if ps.status != "RESERVED" {
+                    return;
+                }
+                ps.status = "TIMEDOUT";
+                ps.terminated_ms = Some(at);
+                let arn = ps.session_arn.clone();
+                if let Some(gs) = self.sessions.get_mut(&arn) {
+                    gs.player_sessions.retain(|p| p != &psid);
+                }
+            }
+            Timer::SessionEnd(arn) => self.end_session(at, &arn, None),
+            Timer::Publish(event) => self.publish(at, event),
+        }
+    }
+
+    fn attempt(&mut self, at: i64, id: &str) {
+        let Some(p) = self.placements.get(id).cloned() else { return };
+        if p.status != PlacementStatus::Pending {
+            return;
+        }
+        if self.chance(self.model.faults.events.placement_failure_rate) {
+            if let Some(pm) = self.placements.get_mut(id) {
+                pm.status = PlacementStatus::Failed;
+                pm.end_ms = Some(at);
+            }
+            self.stats.placements_failed += 1;
+            let p = self.placements.get(id).cloned().unwrap_or(p);
+            self.emit_ended(at, &p, "PlacementFailed", Some(("INJECTED_FAULT", "placement failed by fault injection")));
+            return;
+        }
+        let chosen = self
+            .candidates(&p)
+            .into_iter()
+            .find(|(fleet, loc, slots)| self.used.get(&(fleet.clone(), loc.clone())).copied().unwrap_or(0) < *slots);
+        let Some((fleet_id, location, _)) = chosen else {
+            self.schedule(at + RETRY_MS, Timer::Attempt(id.to_owned()));
+            return;
+        };
+        let Some(fleet) = self.model.fleet(&fleet_id).cloned() else { return };
+        let account = self.model.account_id.clone();
+        let arn = if location == fleet.region {
+            format!("arn:aws:gamelift:{}::gamesession/{}/{}", fleet.region, fleet.id, p.id)
+        } else {
+            format!("arn:aws:gamelift:{}::gamesession/{}/{}/{}", fleet.region, fleet.id, location, p.id)
+        };
+        let fleet_arn = format!("arn:aws:gamelift:{}:{}:fleet/{}", fleet.region, account, fleet.id);
+        let first = [3u8, 18, 34, 52, 54][self.rng.random_range(0..5)];
+        let ip = format!("{first}.{}.{}.{}", self.rng.random_range(0..=255u8), self.rng.random_range(0..=255u8), self.rng.random_range(1..=254u8));
+        let dashed = ip.replace('.', "-");
+        let dns = if location == "us-east-1" {
+            format!("ec2-{dashed}.compute-1.amazonaws.com")
+        } else {
+            format!("ec2-{dashed}.{location}.compute.amazonaws.com")
+        };
+        let port = i64::from(self.rng.random_range(7777..=7876u16));
+        let mut session = GameSession {
+            arn: arn.clone(),
+            name: p.name.clone(),
+            fleet_id: fleet.id.clone(),
+            fleet_arn: fleet_arn.clone(),
+            location: location.clone(),
+            created_ms: at,
+            terminated_ms: None,
+            max_players: p.max_players,
+            status: "ACTIVE",
+            status_reason: None,
+            props: p.props.clone(),
+            ip: ip.clone(),
+            dns: dns.clone(),
+            port,
+            policy: "ACCEPT_ALL".to_owned(),
+            data: p.data.clone(),
+            player_sessions: Vec::new(),
+        };
+        let mut placed = Vec::new();
+        for (player, data) in &p.desired {
+            let psid = format!("psess-{}", self.uuid());
+            self.players.insert(
+                psid.clone(),
+                PlayerSession {
+                    id: psid.clone(),
+                    player_id: player.clone(),
+                    session_arn: arn.clone(),
+                    fleet_id: fleet.id.clone(),
+                    fleet_arn: fleet_arn.clone(),
+                    created_ms: at,
+                    terminated_ms: None,
+                    status: "RESERVED",
+                    ip: ip.clone(),
+                    dns: dns.clone(),
+                    port,
+                    data: data.clone(),
+                },
+            );
+            session.player_sessions.push(psid.clone());
+            let reservation = i64::try_from(self.model.reservation_timeout_seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
+            self.schedule(at.saturating_add(reservation), Timer::Reservation(psid.clone()));
+            placed.push((player.clone(), psid));
+        }
+        *self.used.entry((fleet.id.clone(), location.clone())).or_insert(0) += 1;
+        self.sessions.insert(arn.clone(), session);
+        self.session_order.push(arn.clone());
+        if let Some(life) = self.model.game_session_lifetime_seconds {
+            let life = i64::try_from(life.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
+            self.schedule(at.saturating_add(life), Timer::SessionEnd(arn.clone()));
+        }
+        let Some(pm) = self.placements.get_mut(id) else { return };
+        pm.status = PlacementStatus::Fulfilled;
+        pm.end_ms = Some(at);
+        pm.session_arn = Some(arn.clone());
+        pm.placed = placed.clone();
+        self.stats.placements_fulfilled += 1;
+        let detail = json!({
+            "type": "PlacementFulfilled",
+            "placementId": p.id,
+            "port": port.to_string(),
+            "gameSessionArn": arn,
+            "ipAddress": ip,
+            "dnsName": dns,
+            "startTime": rfc3339_millis(p.start_ms),
+            "endTime": rfc3339_millis(at),
+            "gameSessionRegion": location,
+            "placedPlayerSessions": placed.iter().map(|(pl, ps)| json!({"playerId": pl, "playerSessionId": ps})).collect::<Vec<_>>(),
+        });
+        self.emit(at, &p.queue, detail);
+    }
+
+    fn emit_ended(&mut self, at: i64, p: &Placement, kind: &str, error: Option<(&str, &str)>) {
+        let mut detail = json!({
+            "type": kind,
+            "placementId": p.id,
+            "startTime": rfc3339_millis(p.start_ms),
+            "endTime": rfc3339_millis(p.end_ms.unwrap_or(at)),
+        });
+        if let (Some((code, msg)), Some(obj)) = (error, detail.as_object_mut()) {
+            obj.insert("errorCode".into(), json!(code));
+            obj.insert("errorMessage".into(), json!(msg));
+        }
+        self.emit(at, &p.queue, detail);
+    }
+
+    /// Wraps a detail in an EventBridge event and applies the event faults.
+    fn emit(&mut self, at: i64, queue_name: &str, detail: Json) {
+        let region = self.model.queue(queue_name).map(|q| q.region.clone()).unwrap_or_else(|| "us-east-1".into());
+        let account = self.model.account_id.clone();
+        let event = json!({
+            "version": "0",
+            "id": self.uuid(),
+            "detail-type": "GameLift Queue Placement Event",
+            "source": "aws.gamelift",
+            "account": account,
+            "time": rfc3339_millis(at),
+            "region": region,
+            "resources": [format!("arn:aws:gamelift:{region}:{account}:gamesessionqueue/{queue_name}")],
+            "detail": detail,
+        });
+        let faults = self.model.faults.events.clone();
+        if self.chance(faults.drop_rate) {
+            self.stats.events_dropped += 1;
+            return;
+        }
+        let copies = if self.chance(faults.duplicate_rate) {
+            self.stats.events_duplicated += 1;
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            if self.chance(faults.delay_rate) {
+                self.stats.events_delayed += 1;
+                let delay = i64::try_from(faults.delay_ms).unwrap_or(0);
+                self.schedule(at.saturating_add(delay), Timer::Publish(event.clone()));
+            } else {
+                self.publish(at, event.clone());
+            }
+        }
+    }
+
+    fn publish(&mut self, at: i64, event: Json) {
+        let message_id = self.uuid();
+        let envelope = sns_envelope(&self.model.topic_arn, &message_id, &rfc3339_millis(at), &event);
+        self.stats.events_published += 1;
+        self.outbox.push(envelope);
+    }
+
+    fn end_session(&mut self, at: i64, arn: &str, reason: Option<&'static str>) {
+        let Some(gs) = self.sessions.get_mut(arn) else { return };
+        if gs.status == "TERMINATED" {
+            return;
+        }
+        gs.status = "TERMINATED";
+        if reason.is_some() {
+            gs.status_reason = reason;
+        }
+        gs.terminated_ms = Some(at);
+        let key = (gs.fleet_id.clone(), gs.location.clone());
+        let ids = std::mem::take(&mut gs.player_sessions);
+        if let Some(n) = self.used.get_mut(&key) {
+            *n = n.saturating_sub(1);
+        }
+        for id in ids {
+            if let Some(ps) = self.players.get_mut(&id) {
+                ps.status = "COMPLETED";
+                ps.terminated_ms = Some(at);
+            }
+        }
+    }
+
+    fn find_session(&self, id: &str) -> Result<&GameSession, ApiError> {
+        if let Some(s) = self.sessions.get(id) {
+            return Ok(s);
+        }
+        // A placement's GameSessionId (the ARN's last part) is accepted too.
+        self.placements
+            .get(id)
+            .and_then(|p| p.session_arn.as_ref())
+            .and_then(|arn| self.sessions.get(arn))
+            .ok_or_else(|| ApiError::not_found(format!("game session {id} not found")))
+    }
+
+    fn describe_sessions(&self, i: DescribeSessionsIn) -> Result<Doc, ApiError> {
+        let limit = limit(i.limit, DESCRIBE_PAGE)?;
+        let list: Vec<&GameSession> = if let Some(id) = &i.game_session_id {
+            vec![self.find_session(id)?]
+        } else if let Some(fleet) = i.fleet_id.as_deref().or(i.alias_id.as_deref()) {
+            let f = self
+                .model
+                .fleet(fleet)
+                .ok_or_else(|| ApiError::not_found(format!("fleet {fleet} not found")))?;
+            self.session_order
+                .iter()
+                .filter_map(|a| self.sessions.get(a))
+                .filter(|s| s.fleet_id == f.id)
+                .collect()
+        } else {
+            return Err(ApiError::invalid("one of GameSessionId, FleetId or AliasId is required"));
+        };
+        let list: Vec<Doc> = list
+            .into_iter()
+            .filter(|s| i.location.as_ref().is_none_or(|l| &s.location == l))
+            .filter(|s| i.status_filter.as_ref().is_none_or(|f| s.status == f.as_str()))
+            .map(|s| self.session_doc(s))
+            .collect();
+        let (items, next) = page(&list, limit, i.next_token.as_deref())?;
+        Ok(Doc::map().with("GameSessions", Doc::List(items)).with_opt("NextToken", next))
+    }
+
+    fn search_sessions(&self, i: SearchIn) -> Result<Doc, ApiError> {
+        let limit = limit(i.limit, SEARCH_PAGE)?;
+        let fleet = i
+            .fleet_id
+            .as_deref()
+            .or(i.alias_id.as_deref())
+            .ok_or_else(|| ApiError::invalid("FleetId or AliasId is required"))?;
+        let f = self.model.fleet(fleet).ok_or_else(|| ApiError::not_found(format!("fleet {fleet} not found")))?;
+        let filter = match &i.filter_expression {
+            Some(t) => Some(search::parse_filter(t).map_err(|e| ApiError::invalid(format!("FilterExpression: {e}")))?),
+            None => None,
+        };
+        let sort = match &i.sort_expression {
+            Some(t) => Some(search::parse_sort(t).map_err(|e| ApiError::invalid(format!("SortExpression: {e}")))?),
+            None => None,
+        };
+        let mut list: Vec<&GameSession> = self
+            .session_order
+            .iter()
+            .filter_map(|a| self.sessions.get(a))
+            .filter(|s| s.fleet_id == f.id && s.status == "ACTIVE")
+            .filter(|s| i.location.as_ref().is_none_or(|l| &s.location == l))
+            .filter(|s| filter.as_ref().is_none_or(|fl| fl.matches(*s)))
+            .collect();
+        if let Some(sort) = &sort {
+            list.sort_by(|a, b| sort.compare(*a, *b));
+        }
+        let docs: Vec<Doc> = list.into_iter().map(|s| self.session_doc(s)).collect();
+        let (items, next) = page(&docs, limit, i.next_token.as_deref())?;
+        Ok(Doc::map().with("GameSessions", Doc::List(items)).with_opt("NextToken", next))
+    }
+
+    fn create_players(
+        &mut self,
+        now: i64,
+        gs_id: &str,
+        ids: Vec<String>,
+        data: BTreeMap<String, String>,
+    ) -> Result<Vec<Doc>, ApiError> {
+        for id in &ids {
+            check_player_id(id)?;
+        }
+        for (k, v) in &data {
+            if !ids.contains(k) {
+                return Err(ApiError::invalid(format!("PlayerDataMap names {k}, who is not in PlayerIds")));
+            }
+            check_player_data(Some(v))?;
+        }
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        if unique.len() != ids.len() {
+            return Err(ApiError::invalid("PlayerIds contains duplicates"));
+        }
+        let gs = self.find_session(gs_id)?.clone();
+        if gs.status != "ACTIVE" {
+            return Err(ApiError::bad_status(format!("game session {} is {}", gs.arn, gs.status)));
+        }
+        if gs.policy != "ACCEPT_ALL" {
+            return Err(ApiError::full(format!("game session {} is not accepting new players", gs.arn)));
+        }
+        if gs.player_sessions.len() + ids.len() > usize::try_from(gs.max_players).unwrap_or(0) {
+            return Err(ApiError::full(format!("game session {} is full", gs.arn)));
+        }
+        for id in &ids {
+            if gs.player_sessions.iter().filter_map(|p| self.players.get(p)).any(|p| &p.player_id == id) {
+                return Err(ApiError::invalid(format!("player {id} already has a player session in this game session")));
+            }
+        }
+        let reservation = i64::try_from(self.model.reservation_timeout_seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
+        let mut out = Vec::new();
+        for id in ids {
+            let psid = format!("psess-{}", self.uuid());
+            let ps = PlayerSession {
+                id: psid.clone(),
+                player_id: id.clone(),
+                session_arn: gs.arn.clone(),
+                fleet_id: gs.fleet_id.clone(),
+                fleet_arn: gs.fleet_arn.clone(),
+                created_ms: now,
+                terminated_ms: None,
+                status: "RESERVED",
+                ip: gs.ip.clone(),
+                dns: gs.dns.clone(),
+                port: gs.port,
+                data: data.get(&id).cloned(),
+            };
+            out.push(player_doc(&ps));
+            self.players.insert(psid.clone(), ps);
+            if let Some(s) = self.sessions.get_mut(&gs.arn) {
+                s.player_sessions.push(psid.clone());
+            }
+            self.schedule(now.saturating_add(reservation), Timer::Reservation(psid));
+        }
+        Ok(out)
+    }
+
+    fn describe_players(&self, i: DescribePlayersIn) -> Result<Doc, ApiError> {
+        let limit = limit(i.limit, DESCRIBE_PAGE)?;
+        let mut list: Vec<&PlayerSession> = if let Some(psid) = &i.player_session_id {
+            vec![self.players.get(psid).ok_or_else(|| ApiError::not_found(format!("player session {psid} not found")))?]
+        } else if let Some(gs) = &i.game_session_id {
+            let arn = self.find_session(gs)?.arn.clone();
+            self.players.values().filter(|p| p.session_arn == arn).collect()
+        } else if let Some(player) = &i.player_id {
+            self.players.values().filter(|p| &p.player_id == player).collect()
+        } else {
+            return Err(ApiError::invalid("one of GameSessionId, PlayerId or PlayerSessionId is required"));
+        };
+        if let Some(player) = &i.player_id {
+            list.retain(|p| &p.player_id == player);
+        }
+        if let Some(f) = &i.player_session_status_filter {
+            if !["RESERVED", "ACTIVE", "COMPLETED", "TIMEDOUT"].contains(&f.as_str()) {
+                return Err(ApiError::invalid(format!("unknown PlayerSessionStatusFilter {f}")));
+            }
+            list.retain(|p| p.status == f.as_str());
+        }
+        list.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.id.cmp(&b.id)));
+        let docs: Vec<Doc> = list.into_iter().map(player_doc).collect();
+        let (items, next) = page(&docs, limit, i.next_token.as_deref())?;
+        Ok(Doc::map().with("PlayerSessions", Doc::List(items)).with_opt("NextToken", next))
+    }
+
+    fn update_session(&mut self, i: UpdateIn) -> Result<Doc, ApiError> {
+        let id = required(i.game_session_id, "GameSessionId")?;
+        let new_props = check_props(i.game_properties)?;
+        if let Some(m) = i.maximum_player_session_count {
+            if !(0..=MAX_PLAYERS).contains(&m) {
+                return Err(ApiError::invalid(format!("MaximumPlayerSessionCount must be 0-{MAX_PLAYERS}")));
+            }
+        }
+        if let Some(n) = &i.name {
+            if n.is_empty() || n.chars().count() > MAX_NAME {
+                return Err(ApiError::invalid(format!("Name must be 1-{MAX_NAME} characters")));
+            }
+        }
+        if let Some(p) = &i.player_session_creation_policy {
+            if p != "ACCEPT_ALL" && p != "DENY_ALL" {
+                return Err(ApiError::invalid(format!("unknown PlayerSessionCreationPolicy {p}")));
+            }
+        }
+        let arn = self.find_session(&id)?.arn.clone();
+        let gs = self.sessions.get_mut(&arn).ok_or_else(|| ApiError::not_found(format!("game session {id} not found")))?;
+        if gs.status != "ACTIVE" && gs.status != "ACTIVATING" {
+            return Err(ApiError::bad_status(format!("game session {arn} is {}", gs.status)));
+        }
+        // Properties merge: new keys are added, existing keys updated, nothing is ever deleted.
+        let mut merged = gs.props.clone();
+        for (k, v) in new_props {
+            match merged.iter_mut().find(|(mk, _)| *mk == k) {
+                Some(slot) => slot.1 = v,
+                None => merged.push((k, v)),
+            }
+        }
+        if merged.len() > MAX_PROPERTIES {
+            return Err(ApiError::invalid(format!("a game session holds at most {MAX_PROPERTIES} game properties")));
+        }
+        gs.props = merged;
+        if let Some(m) = i.maximum_player_session_count {
+            gs.max_players = m;
+        }
+        if let Some(n) = i.name {
+            gs.name = Some(n);
+        }
+        if let Some(p) = i.player_session_creation_policy {
+            gs.policy = p;
+        }
+        let gs = gs.clone();
+        Ok(Doc::map().with("GameSession", self.session_doc(&gs)))
+    }
+
+    fn terminate_session(&mut self, now: i64, i: TerminateIn) -> Result<Doc, ApiError> {
+        let id = required(i.game_session_id, "GameSessionId")?;
+        let force = match i.termination_mode.as_deref() {
+            None | Some("TRIGGER_ON_PROCESS_TERMINATE") => false,
+            Some("FORCE_TERMINATE") => true,
+            Some(o) => return Err(ApiError::invalid(format!("unknown TerminationMode {o}"))),
+        };
+        let arn = self.find_session(&id)?.arn.clone();
+        let status = self.sessions.get(&arn).map(|s| s.status).unwrap_or("TERMINATED");
+        if status != "ACTIVE" && status != "ACTIVATING" {
+            return Err(ApiError::bad_status(format!("game session {arn} is {status}")));
+        }
+        if force {
+            self.end_session(now, &arn, Some("FORCE_TERMINATED"));
+        } else {
+            if let Some(gs) = self.sessions.get_mut(&arn) {
+                gs.status = "TERMINATING";
+                gs.status_reason = Some("TRIGGERED_ON_PROCESS_TERMINATE");
+            }
+            self.schedule(now + TERMINATING_MS, Timer::SessionEnd(arn.clone()));
+        }
+        let gs = self.find_session(&arn)?.clone();
+        Ok(Doc::map().with("GameSession", self.session_doc(&gs)))
+    }
+
+    /// The game server accepted a player (GameLift's server-side AcceptPlayerSession).
+    pub fn accept_player_session(&mut self, now: i64, psid: &str) -> Result<(), SimError> {
+        self.run_due(now);
+        let ps = self.players.get_mut(psid).ok_or_else(|| SimError::PlayerSessionNotFound(psid.to_owned()))?;
+        if ps.status != "RESERVED" {
+            return Err(SimError::PlayerSessionStatus { id: psid.to_owned(), status: ps.status.to_owned() });
+        }
+        ps.status = "ACTIVE";
+        Ok(())
+    }
+
+    /// The player left (GameLift's server-side RemovePlayerSession).
+    pub fn remove_player_session(&mut self, now: i64, psid: &str) -> Result<(), SimError> {
+        self.run_due(now);
+        let ps = self.players.get_mut(psid).ok_or_else(|| SimError::PlayerSessionNotFound(psid.to_owned()))?;
+        if ps.status != "RESERVED" && ps.status != "ACTIVE" {
+            return Err(SimError::PlayerSessionStatus { id: psid.to_owned(), status: ps.status.to_owned() });
+        }
+        ps.status = "COMPLETED";
+        ps.terminated_ms = Some(now);
+        let arn = ps.session_arn.clone();
+        if let Some(gs) = self.sessions.get_mut(&arn) {
+            gs.player_sessions.retain(|p| p != psid);
+        }
+        Ok(())
+    }
+
+    /// Status of a player session, if it exists.
+    pub fn player_session_status(&self, psid: &str) -> Option<&'static str> {
+        self.players.get(psid).map(|p| p.status)
+    }
+
+    /// Status of a placement, if it exists.
+    pub fn placement_status(&self, id: &str) -> Option<&'static str> {
+        self.placements.get(id).map(|p| p.status.as_str())
+    }
+
+    /// Number of ACTIVE game sessions.
+    pub fn active_sessions(&self) -> usize {
+        self.sessions.values().filter(|s| s.status == "ACTIVE").count()
+    }
+
+    fn placement_doc(&self, p: &Placement) -> Doc {
+        let session = p.session_arn.as_ref().and_then(|a| self.sessions.get(a));
+        let mut d = Doc::map()
+            .with("PlacementId", &p.id)
+            .with("GameSessionQueueName", &p.queue)
+            .with("Status", p.status.as_str())
+            .with("GameProperties", props_doc(&p.props))
+            .with("MaximumPlayerSessionCount", p.max_players)
+            .with_opt("GameSessionName", p.name.as_ref())
+            .with(
+                "PlayerLatencies",
+                Doc::List(
+                    p.latencies
+                        .iter()
+                        .map(|(pl, r, ms)| {
+                            Doc::map()
+                                .with("PlayerId", pl)
+                                .with("RegionIdentifier", r)
+                                .with("LatencyInMilliseconds", Doc::Float(f64::from(*ms)))
+                        })
+                        .collect(),
+                ),
+            )
+            .with("StartTime", Doc::Time(p.start_ms))
+            .with_opt("EndTime", p.end_ms.map(Doc::Time))
+            .with_opt("GameSessionData", p.data.as_ref());
+        if let Some(s) = session {
+            let id_part = s.arn.rsplit('/').next().unwrap_or_default();
+            d = d
+                .with("GameSessionId", id_part)
+                .with("GameSessionArn", &s.arn)
+                .with("GameSessionRegion", &s.location)
+                .with("IpAddress", &s.ip)
+                .with("DnsName", &s.dns)
+                .with("Port", s.port)
+                .with(
+                    "PlacedPlayerSessions",
+                    Doc::List(
+                        p.placed
+                            .iter()
+                            .map(|(pl, ps)| Doc::map().with("PlayerId", pl).with("PlayerSessionId", ps))
+                            .collect(),
+                    ),
+                );
+        }
+        d
+    }
+
+    fn session_doc(&self, s: &GameSession) -> Doc {
+        Doc::map()
+            .with("GameSessionId", &s.arn)
+            .with_opt("Name", s.name.as_ref())
+            .with("FleetId", &s.fleet_id)
+            .with("FleetArn", &s.fleet_arn)
+            .with("CreationTime", Doc::Time(s.created_ms))
+            .with_opt("TerminationTime", s.terminated_ms.map(Doc::Time))
+            .with("CurrentPlayerSessionCount", s.player_sessions.len() as i64)
+            .with("MaximumPlayerSessionCount", s.max_players)
+            .with("Status", s.status)
+            .with_opt("StatusReason", s.status_reason)
+            .with("GameProperties", props_doc(&s.props))
+            .with("IpAddress", &s.ip)
+            .with("DnsName", &s.dns)
+            .with("Port", s.port)
+            .with("PlayerSessionCreationPolicy", s.policy.as_str())
+            .with_opt("GameSessionData", s.data.as_ref())
+            .with("Location", &s.location)
+    }
+}
+
+fn player_doc(p: &PlayerSession) -> Doc {
+    Doc::map()
+        .with("PlayerSessionId", &p.id)
+        .with("PlayerId", &p.player_id)
+        .with("GameSessionId", &p.session_arn)
+        .with("FleetId", &p.fleet_id)
+        .with("FleetArn", &p.fleet_arn)
+        .with("CreationTime", Doc::Time(p.created_ms))
+        .with_opt("TerminationTime", p.terminated_ms.map(Doc::Time))
+        .with("Status", p.status)
+        .with("IpAddress", &p.ip)
+        .with("DnsName", &p.dns)
+        .with("Port", p.port)
+        .with_opt("PlayerData", p.data.as_ref())
+}

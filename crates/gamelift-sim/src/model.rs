@@ -1,0 +1,312 @@
+//! The simulated world: queues, fleets, capacity, timings, throttling and faults.
+//!
+//! A [`Model`] is plain data, loaded from a JSON file (`--model FILE`) or built in code. Field names in
+//! the file are camelCase; every field except `fleets` and `queues` has a default.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::SimError;
+
+/// The whole simulated GameLift account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Model {
+    /// AWS account id used in ARNs and events.
+    #[serde(default = "default_account")]
+    pub account_id: String,
+    /// SNS topic ARN stamped on event envelopes.
+    #[serde(default = "default_topic")]
+    pub topic_arn: String,
+    /// Seed of the random generator (ids, IPs, ports, fault decisions). Same seed, same run.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Time between StartGameSessionPlacement and the first placement attempt.
+    #[serde(default = "default_delay")]
+    pub placement_delay_ms: u64,
+    /// How long a RESERVED player session waits for the game server's AcceptPlayerSession.
+    #[serde(default = "default_reservation")]
+    pub reservation_timeout_seconds: u64,
+    /// When set, every game session ends by itself (TERMINATED) after this many seconds, freeing its slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub game_session_lifetime_seconds: Option<u64>,
+    /// Whether per-API throttling (ThrottlingException) is on.
+    #[serde(default = "default_true")]
+    pub throttling: bool,
+    /// Per-operation overrides of the token-bucket limits (see [`crate::throttle::default_limit`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rate_limits: BTreeMap<String, RateLimit>,
+    /// Fleets and their capacity.
+    pub fleets: Vec<FleetSpec>,
+    /// Game session queues.
+    pub queues: Vec<QueueSpec>,
+    /// Fault injection.
+    #[serde(default)]
+    pub faults: Faults,
+}
+
+/// A fleet: a home region plus locations, each with a number of game-session slots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FleetSpec {
+    /// `fleet-<uuid>`.
+    pub id: String,
+    /// Home region, e.g. `us-east-1`.
+    pub region: String,
+    /// Locations (the home region included, if it hosts sessions) with their slots.
+    pub locations: Vec<LocationSpec>,
+}
+
+/// One location of a fleet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LocationSpec {
+    /// A region or custom location name, e.g. `eu-west-1`.
+    pub location: String,
+    /// How many game sessions this location can host at once.
+    pub slots: u32,
+}
+
+/// A game session queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QueueSpec {
+    /// Queue name (requests may use the name or the ARN).
+    pub name: String,
+    /// Region the queue lives in (events carry it).
+    pub region: String,
+    /// A placement still PENDING this long after it started becomes TIMED_OUT.
+    #[serde(default = "default_queue_timeout")]
+    pub timeout_seconds: u64,
+    /// Fleet ids (or fleet ARNs), in priority order.
+    pub destinations: Vec<String>,
+    /// If set, only these locations are used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_locations: Option<Vec<String>>,
+}
+
+/// A token bucket: `burst` tokens, refilled at `rate` per second.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateLimit {
+    /// Bucket size.
+    pub burst: f64,
+    /// Refill per second.
+    pub rate: f64,
+}
+
+/// Fault injection switches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Faults {
+    /// Per-operation faults, keyed by operation name (e.g. `StartGameSessionPlacement`) or `*` for all.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operations: BTreeMap<String, FaultSpec>,
+    /// Faults applied to placement events and placements.
+    #[serde(default)]
+    pub events: EventFaults,
+}
+
+/// Faults for one operation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultSpec {
+    /// Probability (0..=1) that a call fails with `error_code`.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Error returned by injected failures (default `InternalServiceException`, status 500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// Real-time latency added to every call, in milliseconds.
+    #[serde(default)]
+    pub latency_ms: u64,
+}
+
+/// Faults on the event stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventFaults {
+    /// Probability that an event is never published.
+    #[serde(default)]
+    pub drop_rate: f64,
+    /// Probability that an event is published twice (same event id, new SNS MessageId).
+    #[serde(default)]
+    pub duplicate_rate: f64,
+    /// Probability that an event is published late.
+    #[serde(default)]
+    pub delay_rate: f64,
+    /// How late (simulated milliseconds) a delayed event is published.
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// Probability that a placement ends FAILED instead of being placed.
+    #[serde(default)]
+    pub placement_failure_rate: f64,
+}
+
+fn default_account() -> String {
+    "123456789012".to_owned()
+}
+fn default_topic() -> String {
+    "arn:aws:sns:us-east-1:123456789012:gamelift-placements".to_owned()
+}
+fn default_seed() -> u64 {
+    42
+}
+fn default_delay() -> u64 {
+    1000
+}
+fn default_reservation() -> u64 {
+    60
+}
+fn default_true() -> bool {
+    true
+}
+fn default_queue_timeout() -> u64 {
+    600
+}
+
+/// Fleet id of the default model's us-east-1 fleet.
+pub const DEFAULT_FLEET_US: &str = "fleet-1a1a1a1a-0000-4000-8000-000000000001";
+/// Fleet id of the default model's eu-west-1 fleet.
+pub const DEFAULT_FLEET_EU: &str = "fleet-2b2b2b2b-0000-4000-8000-000000000002";
+/// Name of the default model's queue.
+pub const DEFAULT_QUEUE: &str = "default-queue";
+
+impl Default for Model {
+    /// `default-queue` (us-east-1, 600 s timeout) → a us-east-1 fleet and a eu-west-1 fleet, 100 slots
+    /// each, 1 s placement delay, 60 s reservations, throttling on, no faults, seed 42.
+    fn default() -> Self {
+        Self {
+            account_id: default_account(),
+            topic_arn: default_topic(),
+            seed: default_seed(),
+            placement_delay_ms: default_delay(),
+            reservation_timeout_seconds: default_reservation(),
+            game_session_lifetime_seconds: None,
+            throttling: true,
+            rate_limits: BTreeMap::new(),
+            fleets: vec![
+                FleetSpec {
+                    id: DEFAULT_FLEET_US.to_owned(),
+                    region: "us-east-1".to_owned(),
+                    locations: vec![LocationSpec { location: "us-east-1".to_owned(), slots: 100 }],
+                },
+                FleetSpec {
+                    id: DEFAULT_FLEET_EU.to_owned(),
+                    region: "eu-west-1".to_owned(),
+                    locations: vec![LocationSpec { location: "eu-west-1".to_owned(), slots: 100 }],
+                },
+            ],
+            queues: vec![QueueSpec {
+                name: DEFAULT_QUEUE.to_owned(),
+                region: "us-east-1".to_owned(),
+                timeout_seconds: default_queue_timeout(),
+                destinations: vec![DEFAULT_FLEET_US.to_owned(), DEFAULT_FLEET_EU.to_owned()],
+                allowed_locations: None,
+            }],
+            faults: Faults::default(),
+        }
+    }
+}
+
+impl Model {
+    /// Parses a model from JSON text and validates it.
+    pub fn from_json(text: &str) -> Result<Self, SimError> {
+        let model: Model = serde_json::from_str(text).map_err(|e| SimError::Model(e.to_string()))?;
+        model.validate()?;
+        Ok(model)
+    }
+
+    /// Reads and validates a model file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, SimError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SimError::Model(format!("{}: {e}", path.display())))?;
+        Self::from_json(&text)
+    }
+
+    /// The model as pretty JSON (the file format).
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Checks references and ranges: queue destinations name known fleets, rates are in 0..=1, etc.
+    pub fn validate(&self) -> Result<(), SimError> {
+        let bad = |m: String| Err(SimError::Model(m));
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &self.fleets {
+            if !seen.insert(f.id.as_str()) {
+                return bad(format!("duplicate fleet id {}", f.id));
+            }
+            if f.locations.is_empty() {
+                return bad(format!("fleet {} has no locations", f.id));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for q in &self.queues {
+            if !names.insert(q.name.as_str()) {
+                return bad(format!("duplicate queue {}", q.name));
+            }
+            for d in &q.destinations {
+                if self.fleet(d).is_none() {
+                    return bad(format!("queue {} names unknown fleet {d}", q.name));
+                }
+            }
+        }
+        let rates = self
+            .faults
+            .operations
+            .values()
+            .map(|f| f.error_rate)
+            .chain([
+                self.faults.events.drop_rate,
+                self.faults.events.duplicate_rate,
+                self.faults.events.delay_rate,
+                self.faults.events.placement_failure_rate,
+            ]);
+        for r in rates {
+            if !(0.0..=1.0).contains(&r) {
+                return bad(format!("fault rate {r} is not within 0..=1"));
+            }
+        }
+        for (op, l) in &self.rate_limits {
+            if !(l.burst > 0.0 && l.rate >= 0.0) {
+                return bad(format!("rate limit for {op} needs burst > 0 and rate >= 0"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds a fleet by id or by a fleet ARN ending in `/<id>`.
+    pub fn fleet(&self, id_or_arn: &str) -> Option<&FleetSpec> {
+        let id = id_or_arn.rsplit('/').next().unwrap_or(id_or_arn);
+        self.fleets.iter().find(|f| f.id == id)
+    }
+
+    /// Finds a queue by name or by ARN ending in `/<name>`.
+    pub fn queue(&self, name_or_arn: &str) -> Option<&QueueSpec> {
+        let name = name_or_arn.rsplit('/').next().unwrap_or(name_or_arn);
+        self.queues.iter().find(|q| q.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_model_round_trips_through_its_file_format() {
+        let m = Model::default();
+        let back = Model::from_json(&m.to_json_pretty()).expect("parses");
+        assert_eq!(m, back);
+    }
+
+    #[test]
+    fn a_queue_naming_an_unknown_fleet_is_rejected() {
+        let mut m = Model::default();
+        m.queues[0].destinations.push("fleet-nope".into());
+        assert!(m.validate().is_err());
+    }
+}
