@@ -7,7 +7,7 @@
 
 pub mod error;
 pub mod event;
-// pub mod fakes; (enabled once the query module lands)
+pub mod fakes;
 pub mod ids;
 pub mod index;
 pub mod input;

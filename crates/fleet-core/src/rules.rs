@@ -119,6 +119,8 @@ pub fn fulfil(
     let mut reported_at = None;
     if let Some(r) = report {
         overlay(&mut session, r.player_count, r.name.as_ref(), r.data.as_ref(), Some(&r.properties))?;
+        // Same result whichever came first: a report applied after the event also leaves max(times).
+        session.updated_at = at.max(r.reported_at);
         reported_at = Some(r.reported_at);
     }
     let seats: Vec<Seat> = placed

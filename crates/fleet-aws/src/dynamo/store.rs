@@ -1,0 +1,658 @@
+//! `SessionStore` on DynamoDB.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
+};
+use fleet_core::ids::{PlacementId, PlayerId, SessionId};
+use fleet_core::index::{self, PK, SK, TTL};
+use fleet_core::model::{Placement, PlacementStatus, Seat, SeatStatus, Session};
+use fleet_core::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
+use fleet_core::ports::{
+    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome, SessionKey,
+    SessionStore, StatusReport, StoreError,
+};
+use fleet_core::query::{self, KeyCondition, cursor};
+use fleet_core::time::Timestamp;
+use rand::Rng as _;
+
+use super::codec::{self, Item, VERSION, get_s, n, s};
+use super::error::{StoreResult, map_sdk};
+
+/// Items in one TransactWriteItems call (DynamoDB's limit).
+const TX_MAX: usize = 100;
+/// Attempts of a read-decide-write before giving up with `Contention`.
+const ATTEMPTS: u32 = 12;
+/// Most items one list Query may read, whatever the filter: bounds the work of a page.
+const MAX_READ_PER_PAGE: i32 = 1000;
+
+/// The DynamoDB-backed store. Cheap to clone; build it once per Lambda container.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: Arc<str>,
+    cursor_secret: Arc<[u8]>,
+}
+
+/// Everything in a session's partition, read at once.
+#[derive(Debug)]
+struct Partition {
+    state: SessionState,
+    /// Version of the main item; `None` when there is none.
+    version: Option<u64>,
+    report: Option<(PendingReport, u64)>,
+    seats: Vec<Seat>,
+}
+
+/// How a transaction ended.
+enum Tx {
+    Committed,
+    /// Per item: the cancellation code (`ConditionalCheckFailed`, `None`, …) and the old item when asked.
+    Cancelled(Vec<(String, Option<Item>)>),
+}
+
+impl DynamoStore {
+    /// A store on `table`. `cursor_secret` signs list cursors (keep it stable across deploys, or open
+    /// cursors become invalid).
+    pub fn new(client: Client, table: impl Into<String>, cursor_secret: impl Into<Vec<u8>>) -> Self {
+        Self { client, table: Arc::from(table.into()), cursor_secret: Arc::from(cursor_secret.into()) }
+    }
+
+    /// The SDK client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Writes sessions directly, unconditionally, 25 per BatchWriteItem: for seeding tests and
+    /// benchmarks with the exact items the store writes itself. Never used on a request path.
+    pub async fn seed_sessions(&self, sessions: &[Session]) -> StoreResult<()> {
+        for chunk in sessions.chunks(25) {
+            let mut requests = Vec::with_capacity(chunk.len());
+            for session in chunk {
+                let item = codec::session_item(session, 1, None)?;
+                requests.push(
+                    WriteRequest::builder()
+                        .put_request(PutRequest::builder().set_item(Some(item)).build().map_err(build_err)?)
+                        .build(),
+                );
+            }
+            let mut pending = HashMap::from([(self.table.to_string(), requests)]);
+            for attempt in 0..ATTEMPTS {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .set_request_items(Some(pending))
+                    .send()
+                    .await
+                    .map_err(map_sdk)?;
+                pending = out.unprocessed_items.unwrap_or_default();
+                if pending.values().all(Vec::is_empty) {
+                    break;
+                }
+                backoff(attempt).await;
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_partition(&self, id: &SessionId) -> StoreResult<Partition> {
+        let mut part = Partition { state: SessionState::Missing, version: None, report: None, seats: Vec::new() };
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&*self.table)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_values(":pk", s(index::session_pk(id)))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(map_sdk)?;
+            for item in out.items() {
+                match get_s(item, SK) {
+                    Some(index::SESSION_SK) => {
+                        let (state, version) = codec::session_state_from_item(item)?;
+                        part.state = state;
+                        part.version = Some(version);
+                    }
+                    Some(codec::REPORT_SK) => part.report = Some(codec::report_from_item(item)?),
+                    Some(sk) if sk.starts_with(index::SEAT_SK_PREFIX) => part.seats.push(codec::seat_from_item(item)?),
+                    _ => {}
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(part)
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> StoreResult<Tx> {
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Tx::Committed),
+            Err(SdkError::ServiceError(se)) => match se.err() {
+                TransactWriteItemsError::TransactionCanceledException(e) => Ok(Tx::Cancelled(
+                    e.cancellation_reasons()
+                        .iter()
+                        .map(|r| (r.code().unwrap_or("None").to_owned(), r.item().cloned()))
+                        .collect(),
+                )),
+                _ => Err(map_sdk(SdkError::ServiceError(se))),
+            },
+            Err(e) => Err(map_sdk(e)),
+        }
+    }
+
+    fn put(&self, item: Item, condition: Option<&str>, values: Vec<(&str, AttributeValue)>) -> StoreResult<TransactWriteItem> {
+        let mut put = Put::builder().table_name(&*self.table).set_item(Some(item));
+        if let Some(c) = condition {
+            put = put
+                .condition_expression(c)
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            if c.contains("#v") {
+                put = put.expression_attribute_names("#v", VERSION);
+            }
+            if c.contains("#pk") {
+                put = put.expression_attribute_names("#pk", PK);
+            }
+            for (k, v) in values {
+                put = put.expression_attribute_values(k, v);
+            }
+        }
+        Ok(TransactWriteItem::builder().put(put.build().map_err(build_err)?).build())
+    }
+
+    /// A Put of the session's main item guarded by the version read (or by absence).
+    fn put_session(&self, item: Item, read_version: Option<u64>) -> StoreResult<TransactWriteItem> {
+        match read_version {
+            Some(v) => self.put(item, Some("#v = :v"), vec![(":v", n(v))]),
+            None => self.put(item, Some("attribute_not_exists(#pk)"), vec![]),
+        }
+    }
+
+    /// Retries `attempt` while it reports a lost race on the session's version.
+    async fn with_retries<T, F, Fut>(&self, what: &str, mut attempt: F) -> StoreResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = StoreResult<Option<T>>>,
+    {
+        for i in 0..ATTEMPTS {
+            if let Some(out) = attempt().await? {
+                return Ok(out);
+            }
+            backoff(i).await;
+        }
+        Err(StoreError::Contention(what.to_owned()))
+    }
+}
+
+fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Corrupt { key: "request".into(), reason: e.to_string() }
+}
+
+/// Jittered backoff between attempts of a lost race: short, because the winner is done already.
+async fn backoff(attempt: u32) {
+    let cap = 5 + 10 * u64::from(attempt.min(10));
+    let ms = rand::rng().random_range(1..=cap);
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Whether a cancelled transaction lost a race (a version check or a concurrent transaction) rather
+/// than hit a real refusal.
+fn lost_race(reasons: &[(String, Option<Item>)]) -> bool {
+    reasons.iter().any(|(code, _)| code == "ConditionalCheckFailed" || code == "TransactionConflict")
+}
+
+
+
+fn placement_outcome_from_old(old: Option<&Item>, target: PlacementStatus) -> Applied {
+    match old.and_then(|i| get_s(i, "status")).and_then(PlacementStatus::from_wire) {
+        None => Applied::Unknown,
+        Some(st) if st == target => Applied::Duplicate,
+        Some(_) => Applied::Refused,
+    }
+}
+
+impl SessionStore for DynamoStore {
+    async fn create_placement(
+        &self,
+        placement: &Placement,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> StoreResult<CreateOutcome> {
+        let item = codec::placement_item(placement)?;
+        let Some(idem) = idempotency else {
+            return match self
+                .client
+                .put_item()
+                .table_name(&*self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(CreateOutcome::Created),
+                Err(SdkError::ServiceError(se)) if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) => {
+                    Err(StoreError::Corrupt { key: placement.placement_id.to_string(), reason: "placement id reused".into() })
+                }
+                Err(e) => Err(map_sdk(e)),
+            };
+        };
+        let mut idem_item = codec::idempotency_key(&idem.caller, idem.key.as_str());
+        idem_item.insert(codec::KIND.into(), s("idempotency"));
+        idem_item.insert("placementId".into(), s(placement.placement_id.as_str()));
+        idem_item.insert("bodyDigest".into(), s(&idem.body_digest));
+        idem_item.insert(TTL.into(), n(placement.created_at.plus_secs(codec::IDEMPOTENCY_RETENTION_SECS).epoch_seconds()));
+        let tx = vec![
+            self.put(idem_item, Some("attribute_not_exists(#pk)"), vec![])?,
+            self.put(item, Some("attribute_not_exists(#pk)"), vec![])?,
+        ];
+        match self.transact(tx).await? {
+            Tx::Committed => Ok(CreateOutcome::Created),
+            Tx::Cancelled(reasons) => {
+                let Some((_, Some(old))) = reasons.first().filter(|(c, _)| c == "ConditionalCheckFailed") else {
+                    return Err(StoreError::Unavailable(format!("create transaction cancelled: {reasons:?}")));
+                };
+                if get_s(old, "bodyDigest") != Some(idem.body_digest.as_str()) {
+                    return Ok(CreateOutcome::Mismatch);
+                }
+                let id = get_s(old, "placementId")
+                    .and_then(|p| PlacementId::parse(p).ok())
+                    .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(old), reason: "no placementId".into() })?;
+                match self.get_placement(&id).await? {
+                    Some(p) => Ok(CreateOutcome::Existing(Box::new(p))),
+                    None => Err(StoreError::Corrupt { key: id.to_string(), reason: "idempotency record without placement".into() }),
+                }
+            }
+        }
+    }
+
+    async fn get_placement(&self, id: &PlacementId) -> StoreResult<Option<Placement>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&*self.table)
+            .set_key(Some(codec::placement_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        out.item.as_ref().map(codec::placement_from_item).transpose()
+    }
+
+    async fn finish_placement(&self, id: &PlacementId, outcome: &PlacementOutcome, at: Timestamp) -> StoreResult<Applied> {
+        let target = match outcome {
+            PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
+            PlacementOutcome::Unfulfilled { status, .. } => *status,
+        };
+        let mut update = Update::builder()
+            .table_name(&*self.table)
+            .set_key(Some(codec::placement_key(id)))
+            .condition_expression("#st = :pending")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#lp", index::PENDING_BY_DEADLINE.pk)
+            .expression_attribute_names("#kd", index::PENDING_BY_DEADLINE.sk)
+            .expression_attribute_values(":pending", s(PlacementStatus::Pending.as_str()))
+            .expression_attribute_values(":st", s(target.as_str()))
+            .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .expression_attribute_values(":ttl", n(at.plus_secs(codec::PLACEMENT_RETENTION_SECS).epoch_seconds()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let mut set = String::from("SET #st = :st, updatedAt = :at, #ttl = :ttl");
+        let (built, placed) = match outcome {
+            PlacementOutcome::Unfulfilled { reason, .. } => {
+                if let Some(r) = reason {
+                    set.push_str(", reason = :reason");
+                    update = update.expression_attribute_values(":reason", s(r));
+                }
+                let update = update.update_expression(format!("{set} REMOVE #lp, #kd")).build().map_err(build_err)?;
+                return match self.transact(vec![TransactWriteItem::builder().update(update).build()]).await? {
+                    Tx::Committed => Ok(Applied::Applied),
+                    Tx::Cancelled(reasons) => match reasons.into_iter().next() {
+                        Some((code, old)) if code == "ConditionalCheckFailed" => {
+                            Ok(placement_outcome_from_old(old.as_ref(), target))
+                        }
+                        other => Err(StoreError::Unavailable(format!("placement update cancelled: {other:?}"))),
+                    },
+                };
+            }
+            PlacementOutcome::Fulfilled { session, player_sessions } => (session, player_sessions),
+        };
+        let sessions_av = serde_dynamo::to_attribute_value(placed)
+            .map_err(|e| StoreError::Corrupt { key: id.to_string(), reason: e.to_string() })?;
+        set.push_str(", sessionId = :sid, playerSessions = :ps");
+        let update = update
+            .expression_attribute_values(":sid", s(built.id.as_str()))
+            .expression_attribute_values(":ps", sessions_av)
+            .update_expression(format!("{set} REMOVE #lp, #kd"))
+            .build()
+            .map_err(build_err)?;
+
+        self.with_retries("finish_placement", || async {
+            let part = self.load_partition(&built.id).await?;
+            let plan = rules::fulfil(&part.state, part.report.as_ref().map(|r| &r.0), &part.seats, built, placed, at)?;
+            let mut tx = vec![TransactWriteItem::builder().update(update.clone()).build()];
+            if let Some(session) = &plan.session {
+                if let Some((_, report_version)) = &part.report {
+                    tx.push(self.delete_guarded(codec::session_key(&built.id, codec::REPORT_SK), *report_version)?);
+                }
+                tx.push(self.put_session(codec::session_item(session, 1, plan.reported_at)?, None)?);
+            }
+            let (now_seats, later_seats) = plan.seats.split_at(plan.seats.len().min(TX_MAX - tx.len()));
+            if !later_seats.is_empty() {
+                // More seats than one transaction holds (a create may name up to 200 players): the rest
+                // go first, but only while the placement is still PENDING, so a duplicate event never
+                // rewinds a seat that has moved on.
+                match self.get_placement(id).await? {
+                    None => return Ok(Some(Applied::Unknown)),
+                    Some(p) if p.status != PlacementStatus::Pending => {
+                        return Ok(Some(if p.status == target { Applied::Duplicate } else { Applied::Refused }));
+                    }
+                    Some(_) => {}
+                }
+                for chunk in later_seats.chunks(TX_MAX) {
+                    let items = chunk
+                        .iter()
+                        .map(|seat| self.put(codec::seat_item(seat, at)?, None, vec![]))
+                        .collect::<StoreResult<Vec<_>>>()?;
+                    if let Tx::Cancelled(r) = self.transact(items).await? {
+                        return Err(StoreError::Unavailable(format!("seat batch cancelled: {r:?}")));
+                    }
+                }
+            }
+            for seat in now_seats {
+                tx.push(self.put(codec::seat_item(seat, at)?, None, vec![])?);
+            }
+            match self.transact(tx).await? {
+                Tx::Committed => Ok(Some(Applied::Applied)),
+                Tx::Cancelled(reasons) => {
+                    let (code, old) = reasons.first().cloned().unwrap_or_default();
+                    if code == "ConditionalCheckFailed" {
+                        return Ok(Some(placement_outcome_from_old(old.as_ref(), target)));
+                    }
+                    if lost_race(&reasons) {
+                        Ok(None)
+                    } else {
+                        Err(StoreError::Unavailable(format!("fulfil transaction cancelled: {reasons:?}")))
+                    }
+                }
+            }
+        })
+        .await
+    }
+
+    async fn get_session(&self, id: &SessionId) -> StoreResult<Option<Session>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&*self.table)
+            .set_key(Some(codec::session_key(id, index::SESSION_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        match out.item.as_ref().map(codec::session_state_from_item).transpose()? {
+            Some((SessionState::Live { session, .. }, _)) => Ok(Some(session)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn list_sessions(&self, request: &ListRequest) -> StoreResult<Page> {
+        self.list(request).await
+    }
+
+    async fn end_session(&self, key: SessionKey<'_>, at: Timestamp) -> StoreResult<Applied> {
+        let id = key.id();
+        self.with_retries("end_session", || async {
+            let part = self.load_partition(&id).await?;
+            let write = match (rules::end(&part.state, matches!(key, SessionKey::Arn(_)), at), key) {
+                (EndEffect::Duplicate, _) => return Ok(Some(Applied::Duplicate)),
+                (EndEffect::Unknown, _) | (EndEffect::Tombstone, SessionKey::Id(_)) => return Ok(Some(Applied::Unknown)),
+                (EndEffect::Tombstone, SessionKey::Arn(arn)) => self.put_session(codec::tombstone_item(arn, at), None)?,
+                (EndEffect::Session(ended), _) => {
+                    let version = part.version.unwrap_or(0);
+                    self.put_session(codec::session_item(&ended, version + 1, reported_at(&part.state))?, Some(version))?
+                }
+            };
+            self.commit_or_retry("end", vec![write], Applied::Applied).await
+        })
+        .await
+    }
+
+    async fn apply_report(
+        &self,
+        arn: &fleet_core::ids::GameSessionArn,
+        report: &StatusReport,
+        at: Timestamp,
+    ) -> StoreResult<Applied> {
+        let id = arn.session_id();
+        self.with_retries("apply_report", || async {
+            let part = self.load_partition(&id).await?;
+            let effect = rules::report(&part.state, part.report.as_ref().map(|r| &r.0), &part.seats, arn.as_str(), report, at)?;
+            let write = match effect {
+                ReportEffect::Refused => return Ok(Some(Applied::Refused)),
+                ReportEffect::Duplicate => return Ok(Some(Applied::Duplicate)),
+                ReportEffect::Session(session) => {
+                    let version = part.version.unwrap_or(0);
+                    self.put_session(codec::session_item(&session, version + 1, Some(at))?, Some(version))?
+                }
+                ReportEffect::Pending(pending) => {
+                    let read_version = part.report.as_ref().map(|r| r.1);
+                    self.put_session(codec::report_item(&id, &pending, read_version.map_or(1, |v| v + 1))?, read_version)?
+                }
+            };
+            self.commit_or_retry("report", vec![write], Applied::Applied).await
+        })
+        .await
+    }
+
+    async fn reserve_seats(
+        &self,
+        session_id: &SessionId,
+        players: &[PlayerId],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<Result<Session, JoinRefused>> {
+        self.with_retries("reserve_seats", || async {
+            let part = self.load_partition(session_id).await?;
+            let max_lapsed = TX_MAX.saturating_sub(1 + players.len());
+            let plan = match rules::join(&part.state, &part.seats, players, now, expires_at, max_lapsed) {
+                Ok(plan) => plan,
+                Err(refused) => return Ok(Some(Err(refused))),
+            };
+            let version = part.version.unwrap_or(0);
+            let mut tx =
+                vec![self.put_session(codec::session_item(&plan.session, version + 1, reported_at(&part.state))?, Some(version))?];
+            for seat in &plan.seats {
+                tx.push(self.put(codec::seat_item(seat, now)?, None, vec![])?);
+            }
+            self.commit_or_retry("join", tx, Ok(plan.session)).await
+        })
+        .await
+    }
+
+    async fn release_seats(&self, session_id: &SessionId, players: &[PlayerId], at: Timestamp) -> StoreResult<Applied> {
+        let changed = self
+            .change_seats(session_id, at, |seat| players.contains(&seat.player_id).then_some(SeatStatus::Released))
+            .await?;
+        Ok(match changed {
+            None => Applied::Unknown,
+            Some(0) => Applied::Duplicate,
+            Some(_) => Applied::Applied,
+        })
+    }
+
+    async fn expire_seats(&self, session_id: &SessionId, now: Timestamp) -> StoreResult<u32> {
+        let changed = self
+            .change_seats(session_id, now, |seat| (seat.expires_at <= now).then_some(SeatStatus::Expired))
+            .await?;
+        Ok(changed.unwrap_or(0))
+    }
+}
+
+/// When the game server last reported on a live session.
+fn reported_at(state: &SessionState) -> Option<Timestamp> {
+    match state {
+        SessionState::Live { reported_at, .. } => *reported_at,
+        _ => None,
+    }
+}
+
+impl DynamoStore {
+    /// Commits `tx`; a lost race (`None`) makes the caller read again and retry.
+    async fn commit_or_retry<T>(&self, what: &str, tx: Vec<TransactWriteItem>, done: T) -> StoreResult<Option<T>> {
+        match self.transact(tx).await? {
+            Tx::Committed => Ok(Some(done)),
+            Tx::Cancelled(r) if lost_race(&r) => Ok(None),
+            Tx::Cancelled(r) => Err(StoreError::Unavailable(format!("{what} transaction cancelled: {r:?}"))),
+        }
+    }
+
+    fn delete_guarded(&self, key: Item, version: u64) -> StoreResult<TransactWriteItem> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&*self.table)
+            .set_key(Some(key))
+            .condition_expression("#v = :v")
+            .expression_attribute_names("#v", VERSION)
+            .expression_attribute_values(":v", n(version))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
+    }
+
+    /// Moves the RESERVED seats `pick` selects, with the session's counters, in guarded transactions of
+    /// at most 99 seats. `None` when the session is unknown; otherwise how many seats changed.
+    async fn change_seats<F>(&self, session_id: &SessionId, at: Timestamp, pick: F) -> StoreResult<Option<u32>>
+    where
+        F: Fn(&Seat) -> Option<SeatStatus> + Sync,
+    {
+        let mut total = 0u32;
+        loop {
+            let step = self
+                .with_retries("change_seats", || async {
+                    let part = self.load_partition(session_id).await?;
+                    let SessionState::Live { session, reported_at } = &part.state else {
+                        return Ok(Some(None));
+                    };
+                    let Some(plan) = rules::change_seats(session, &part.seats, at, TX_MAX - 1, &pick) else {
+                        return Ok(Some(Some(0)));
+                    };
+                    let version = part.version.unwrap_or(0);
+                    let mut tx = vec![self.put_session(codec::session_item(&plan.session, version + 1, *reported_at)?, Some(version))?];
+                    for seat in &plan.seats {
+                        tx.push(self.put(codec::seat_item(seat, at)?, None, vec![])?);
+                    }
+                    let n = plan.seats.len() as u32;
+                    self.commit_or_retry("seat change", tx, Some(n)).await
+                })
+                .await?;
+            match step {
+                None if total == 0 => return Ok(None),
+                Some(n) if n > 0 => total += n,
+                _ => return Ok(Some(total)),
+            }
+        }
+    }
+
+    async fn list(&self, request: &ListRequest) -> StoreResult<Page> {
+        let plan = query::plan(&request.query, request.sort);
+        let fingerprint = plan.fingerprint(&request.query, request.sort);
+        let start = match &request.cursor {
+            Some(c) => Some(cursor::decode(&self.cursor_secret, &fingerprint, c)?),
+            None => None,
+        };
+        let limit = request.limit.clamp(fleet_core::limits::LIMIT_MIN, fleet_core::limits::LIMIT_MAX) as usize;
+        // One Query per page. With a filter DynamoDB applies `Limit` before filtering, so read ahead by the
+        // expected amplification (bounded), keep the first `limit` matches, and resume after the last one.
+        let read = if plan.filter.is_none() {
+            limit as i32
+        } else {
+            ((limit as f64 * plan.expected_amplification.max(1.0)).ceil() as i32 + 1).clamp(limit as i32 + 1, MAX_READ_PER_PAGE)
+        };
+        let mut q = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .index_name(plan.index.name)
+            .scan_index_forward(plan.scan_forward)
+            .limit(read)
+            .expression_attribute_names("#ipk", plan.index.pk)
+            .expression_attribute_values(":ipk", s(&plan.partition_value));
+        let key_expr = match &plan.key {
+            KeyCondition::None => "#ipk = :ipk",
+            KeyCondition::BeginsWith(p) => {
+                q = q.expression_attribute_values(":k1", s(p));
+                "#ipk = :ipk AND begins_with(#isk, :k1)"
+            }
+            KeyCondition::Between(lo, hi) => {
+                q = q.expression_attribute_values(":k1", s(lo)).expression_attribute_values(":k2", s(hi));
+                "#ipk = :ipk AND #isk BETWEEN :k1 AND :k2"
+            }
+            KeyCondition::Ge(v) => {
+                q = q.expression_attribute_values(":k1", s(v));
+                "#ipk = :ipk AND #isk >= :k1"
+            }
+            KeyCondition::Le(v) => {
+                q = q.expression_attribute_values(":k1", s(v));
+                "#ipk = :ipk AND #isk <= :k1"
+            }
+        };
+        if !matches!(plan.key, KeyCondition::None) {
+            q = q.expression_attribute_names("#isk", plan.index.sk);
+        }
+        q = q.key_condition_expression(key_expr);
+        if let Some(f) = &plan.filter {
+            q = q.filter_expression(&f.expression);
+            for (k, v) in &f.names {
+                q = q.expression_attribute_names(k, v);
+            }
+            for (k, v) in &f.values {
+                let av = match v {
+                    query::FilterValue::S(x) => s(x),
+                    query::FilterValue::N(x) => n(x),
+                };
+                q = q.expression_attribute_values(k, av);
+            }
+        }
+        if let Some(start) = start {
+            q = q.set_exclusive_start_key(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()));
+        }
+        let out = q.send().await.map_err(map_sdk)?;
+        let items = out.items();
+        let mut sessions = Vec::with_capacity(limit.min(items.len()));
+        for item in items.iter().take(limit) {
+            if let (SessionState::Live { session, .. }, _) = codec::session_state_from_item(item)? {
+                sessions.push(session);
+            }
+        }
+        let resume_after = if items.len() > limit {
+            items.get(limit - 1).cloned()
+        } else {
+            out.last_evaluated_key.clone().filter(|k| !k.is_empty())
+        };
+        let next_cursor = resume_after.map(|item| {
+            let key: BTreeMap<String, String> = [PK, SK, plan.index.pk, plan.index.sk]
+                .into_iter()
+                .filter_map(|a| get_s(&item, a).map(|v| (a.to_owned(), v.to_owned())))
+                .collect();
+            cursor::encode(&self.cursor_secret, &fingerprint, &key)
+        });
+        Ok(Page { sessions, next_cursor, items_read: out.scanned_count.max(0) as u64 })
+    }
+}

@@ -1,0 +1,141 @@
+//! Placement events on the real table: duplicates, reordering, and no resurrection.
+
+use fleet_core::ids::SessionId;
+use fleet_core::model::{PlacementStatus, SeatStatus, SessionStatus};
+use fleet_core::ports::{Applied, SessionKey, SessionStore};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+use crate::support::*;
+
+/// Three placements and their outcomes: one fulfilled with two players, one fulfilled alone, one timed out.
+async fn seeded() -> (fleet_aws::dynamo::DynamoStore, Vec<fleet_core::event::PlacementEvent>) {
+    let store = spawn_store().await;
+    for p in [placement("pa", 8, &["ann", "bob"]), placement("pb", 4, &[]), placement("pc", 4, &[])] {
+        store.create_placement(&p, None).await.expect("create");
+    }
+    let events = vec![
+        fulfilled("pa", 1, &["ann", "bob"], T0.plus_secs(3)),
+        fulfilled("pb", 2, &[], T0.plus_secs(4)),
+        unfulfilled("pc", "PlacementTimedOut", T0.plus_secs(600)),
+    ];
+    (store, events)
+}
+
+#[test]
+fn the_same_events_applied_one_to_five_times_in_any_order_leave_the_same_items() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // The reference: each event once, in order.
+    let reference = rt.block_on(async {
+        let (store, events) = seeded().await;
+        for e in &events {
+            assert_eq!(apply(&store, e).await, Applied::Applied);
+        }
+        snapshot(&store).await
+    });
+    assert!(reference.len() >= 6, "3 placements, 2 sessions, 2 seats: {}", reference.len());
+
+    let schedule = (prop::collection::vec(1usize..=5, 3), any::<u64>());
+    let mut runner = TestRunner::new(Config { cases: 24, failure_persistence: None, ..Config::default() });
+    runner
+        .run(&schedule, |(copies, seed)| {
+            rt.block_on(async {
+                let (store, events) = seeded().await;
+                // Every event 1–5 times, shuffled by the seed; half the cases deliver copies concurrently.
+                let mut deliveries: Vec<usize> =
+                    copies.iter().enumerate().flat_map(|(i, n)| std::iter::repeat_n(i, *n)).collect();
+                let mut state = seed | 1;
+                for i in (1..deliveries.len()).rev() {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    deliveries.swap(i, (state % (i as u64 + 1)) as usize);
+                }
+                if seed % 2 == 0 {
+                    for i in deliveries {
+                        apply(&store, &events[i]).await;
+                    }
+                } else {
+                    let all = deliveries.iter().map(|i| apply(&store, &events[*i]));
+                    futures::future::join_all(all).await;
+                }
+                let got = snapshot(&store).await;
+                prop_assert_eq!(got.len(), reference.len());
+                for (g, r) in got.iter().zip(&reference) {
+                    // Table names differ per test, item contents must not.
+                    prop_assert_eq!(g, r);
+                }
+                Ok(())
+            })
+        })
+        .expect("every schedule converges to the reference items");
+}
+
+#[tokio::test]
+async fn a_duplicate_event_is_acknowledged_as_a_duplicate_and_changes_nothing() {
+    let (store, events) = seeded().await;
+    assert_eq!(apply(&store, &events[0]).await, Applied::Applied);
+    let before = snapshot(&store).await;
+    for _ in 0..4 {
+        assert_eq!(apply(&store, &events[0]).await, Applied::Duplicate);
+    }
+    assert_eq!(snapshot(&store).await, before);
+}
+
+#[tokio::test]
+async fn a_fulfilled_placement_creates_the_session_and_a_reserved_seat_per_placed_player() {
+    let (store, events) = seeded().await;
+    apply(&store, &events[0]).await;
+    let p = store.get_placement(&events[0].placement_id).await.unwrap().unwrap();
+    assert_eq!(p.status, PlacementStatus::Fulfilled);
+    assert_eq!(p.player_sessions.len(), 2);
+    let id: SessionId = arn(1).session_id();
+    assert_eq!(p.session_id.as_ref(), Some(&id));
+    let s = store.get_session(&id).await.unwrap().expect("session exists");
+    assert_eq!((s.status, s.max_players, s.reserved_seats, s.open_slots, s.port), (SessionStatus::Active, 8, 2, 6, 7777));
+    assert_eq!(s.properties.get("mode"), Some("ranked"));
+}
+
+#[tokio::test]
+async fn a_terminal_placement_refuses_a_different_late_outcome() {
+    let (store, events) = seeded().await;
+    apply(&store, &events[2]).await; // pc timed out
+    let late = fulfilled("pc", 3, &[], T0.plus_secs(700));
+    assert_eq!(apply(&store, &late).await, Applied::Refused);
+    assert_eq!(store.get_placement(&late.placement_id).await.unwrap().unwrap().status, PlacementStatus::TimedOut);
+    assert_eq!(store.get_session(&arn(3).session_id()).await.unwrap(), None, "no session from a refused event");
+}
+
+#[tokio::test]
+async fn an_event_for_a_placement_this_system_never_started_is_ignored() {
+    let store = spawn_store().await;
+    assert_eq!(apply(&store, &fulfilled("never-started", 9, &[], T0)).await, Applied::Unknown);
+    assert!(snapshot(&store).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_fulfilled_event_after_the_session_was_deleted_does_not_resurrect_it() {
+    let (store, events) = seeded().await;
+    apply(&store, &events[0]).await;
+    let id = arn(1).session_id();
+    assert_eq!(store.end_session(SessionKey::Arn(&arn(1)), T0.plus_secs(100)).await.unwrap(), Applied::Applied);
+    assert_eq!(apply(&store, &events[0]).await, Applied::Duplicate);
+    let s = store.get_session(&id).await.unwrap().expect("tombstone readable");
+    assert_eq!(s.status, SessionStatus::Ended);
+    assert_eq!(s.open_slots, 0);
+    let joined = store.reserve_seats(&id, &[player("carl")], T0.plus_secs(101), T0.plus_secs(161)).await.unwrap();
+    assert_eq!(joined, Err(fleet_core::ports::JoinRefused::NotActive));
+}
+
+#[tokio::test]
+async fn a_session_deleted_before_its_event_arrives_stays_ended_when_the_event_comes() {
+    let (store, events) = seeded().await;
+    // The game server's delete_instance_info beat the placement event.
+    assert_eq!(store.end_session(SessionKey::Arn(&arn(1)), T0.plus_secs(1)).await.unwrap(), Applied::Applied);
+    assert_eq!(apply(&store, &events[0]).await, Applied::Applied, "the placement still completes");
+    assert_eq!(store.get_placement(&events[0].placement_id).await.unwrap().unwrap().status, PlacementStatus::Fulfilled);
+    assert_eq!(store.get_session(&arn(1).session_id()).await.unwrap(), None, "still only a tombstone");
+    let seats = snapshot(&store).await.into_iter().filter(|i| i.get("kind").and_then(|k| k.as_s().ok()).is_some_and(|k| k == "seat")).count();
+    assert_eq!(seats, 0, "an ended session takes no seats");
+    let _ = SeatStatus::Reserved;
+}
