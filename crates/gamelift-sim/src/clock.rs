@@ -95,16 +95,22 @@ pub fn rfc3339_millis(millis: i64) -> String {
     }
 }
 
-/// Epoch milliseconds as epoch seconds for the wire (CBOR tag 1 / JSON number).
+/// Epoch milliseconds as epoch seconds for CBOR (tag 1).
 ///
-/// The AWS SDKs truncate to milliseconds after converting the float, so a tiny bias keeps
-/// `x.123` from coming back as `x.122`.
+/// The Rust SDK truncates to milliseconds after converting the float, so `x.123` could come back as
+/// `x.122`; a bias of 0.25 µs (about one f64 ulp at today's epoch) keeps the value just above the exact
+/// millisecond and well below the half-microsecond that clients rounding to microseconds would notice.
 pub fn wire_seconds(millis: i64) -> f64 {
     if millis % 1000 == 0 {
         (millis / 1000) as f64
     } else {
-        (millis as f64 + 0.0005) / 1000.0
+        millis as f64 / 1000.0 + 2.5e-7
     }
+}
+
+/// Epoch milliseconds as epoch seconds for JSON (the shortest decimal that round-trips, e.g. `1767225600.123`).
+pub fn json_seconds(millis: i64) -> f64 {
+    millis as f64 / 1000.0
 }
 
 #[cfg(test)]
@@ -114,6 +120,16 @@ mod tests {
     #[test]
     fn rfc3339_has_milliseconds_and_z() {
         assert_eq!(rfc3339_millis(1_767_225_600_123), "2026-01-01T00:00:00.123Z");
+    }
+
+    #[test]
+    fn cbor_seconds_never_truncate_below_the_millisecond() {
+        for ms in [1_767_225_600_001_i64, 1_767_225_600_123, 1_795_565_796_688, 4_102_444_800_999] {
+            let s = wire_seconds(ms);
+            let back = (s * 1000.0).floor() as i64;
+            assert_eq!(back, ms, "{ms}");
+            assert!(s - (ms as f64 / 1000.0) < 5e-7);
+        }
     }
 
     #[test]

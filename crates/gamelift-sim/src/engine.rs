@@ -150,6 +150,9 @@ struct PlayerSession {
     data: Option<String>,
 }
 
+/// A place a game session could go: (fleet id, location, slots).
+type Candidate = (String, String, u32);
+
 #[derive(Debug, Clone)]
 enum Timer {
     Attempt(String),
@@ -525,16 +528,14 @@ impl Engine {
             return Err(ApiError::invalid(format!("MaximumPlayerSessionCount must be 0-{MAX_PLAYERS}")));
         }
         let props = check_props(i.game_properties)?;
-        if let Some(n) = &i.game_session_name {
-            if n.is_empty() || n.chars().count() > MAX_NAME {
+        if let Some(n) = &i.game_session_name
+            && (n.is_empty() || n.chars().count() > MAX_NAME) {
                 return Err(ApiError::invalid(format!("GameSessionName must be 1-{MAX_NAME} characters")));
             }
-        }
-        if let Some(d) = &i.game_session_data {
-            if d.is_empty() || d.len() > MAX_GAME_SESSION_DATA {
+        if let Some(d) = &i.game_session_data
+            && (d.is_empty() || d.len() > MAX_GAME_SESSION_DATA) {
                 return Err(ApiError::invalid(format!("GameSessionData must be 1-{MAX_GAME_SESSION_DATA} characters")));
             }
-        }
         let mut latencies = Vec::new();
         for l in i.player_latencies.unwrap_or_default() {
             let player = required(l.player_id, "PlayerLatency.PlayerId")?;
@@ -627,17 +628,16 @@ impl Engine {
         Ok(Doc::map().with("GameSessionPlacement", self.placement_doc(&p)))
     }
 
-    fn candidates(&self, p: &Placement) -> Vec<(String, String, u32)> {
+    fn candidates(&self, p: &Placement) -> Vec<Candidate> {
         let Some(queue) = self.model.queue(&p.queue) else { return Vec::new() };
         let mut all = Vec::new();
         for dest in &queue.destinations {
             let Some(fleet) = self.model.fleet(dest) else { continue };
             for loc in &fleet.locations {
-                if let Some(allowed) = &queue.allowed_locations {
-                    if !allowed.iter().any(|a| a == &loc.location) {
+                if let Some(allowed) = &queue.allowed_locations
+                    && !allowed.iter().any(|a| a == &loc.location) {
                         continue;
                     }
-                }
                 all.push((fleet.id.clone(), loc.location.clone(), loc.slots));
             }
         }
@@ -658,7 +658,7 @@ impl Engine {
             let v: Vec<f64> = p.latencies.iter().filter(|l| l.1 == loc).map(|l| f64::from(l.2)).collect();
             (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
         };
-        let mut keyed: Vec<(Option<f64>, usize, (String, String, u32))> =
+        let mut keyed: Vec<(Option<f64>, usize, Candidate)> =
             all.into_iter().enumerate().map(|(i, c)| (avg(&c.1), i, c)).collect();
         keyed.sort_by(|a, b| match (a.0, b.0) {
             (Some(x), Some(y)) => x.total_cmp(&y).then(a.1.cmp(&b.1)),
@@ -1059,21 +1059,18 @@ impl Engine {
     fn update_session(&mut self, i: UpdateIn) -> Result<Doc, ApiError> {
         let id = required(i.game_session_id, "GameSessionId")?;
         let new_props = check_props(i.game_properties)?;
-        if let Some(m) = i.maximum_player_session_count {
-            if !(0..=MAX_PLAYERS).contains(&m) {
+        if let Some(m) = i.maximum_player_session_count
+            && !(0..=MAX_PLAYERS).contains(&m) {
                 return Err(ApiError::invalid(format!("MaximumPlayerSessionCount must be 0-{MAX_PLAYERS}")));
             }
-        }
-        if let Some(n) = &i.name {
-            if n.is_empty() || n.chars().count() > MAX_NAME {
+        if let Some(n) = &i.name
+            && (n.is_empty() || n.chars().count() > MAX_NAME) {
                 return Err(ApiError::invalid(format!("Name must be 1-{MAX_NAME} characters")));
             }
-        }
-        if let Some(p) = &i.player_session_creation_policy {
-            if p != "ACCEPT_ALL" && p != "DENY_ALL" {
+        if let Some(p) = &i.player_session_creation_policy
+            && p != "ACCEPT_ALL" && p != "DENY_ALL" {
                 return Err(ApiError::invalid(format!("unknown PlayerSessionCreationPolicy {p}")));
             }
-        }
         let arn = self.find_session(&id)?.arn.clone();
         let gs = self.sessions.get_mut(&arn).ok_or_else(|| ApiError::not_found(format!("game session {id} not found")))?;
         if gs.status != "ACTIVE" && gs.status != "ACTIVATING" {

@@ -419,11 +419,10 @@ fn respond(protocol: Protocol, result: Result<Doc, ApiError>) -> Response {
         }
         Protocol::AwsJson11 => {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.1"));
-            if let Some(code) = &code {
-                if let Ok(v) = HeaderValue::from_str(code) {
+            if let Some(code) = &code
+                && let Ok(v) = HeaderValue::from_str(code) {
                     headers.insert("x-amzn-errortype", v);
                 }
-            }
             doc.to_json().to_string().into_bytes()
         }
     };

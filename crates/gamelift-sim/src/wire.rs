@@ -7,7 +7,7 @@
 use ciborium::Value as Cbor;
 use serde_json::Value as Json;
 
-use crate::clock::wire_seconds;
+use crate::clock::{json_seconds, wire_seconds};
 use crate::error::ApiError;
 
 /// A response document.
@@ -74,7 +74,7 @@ impl Doc {
             Doc::Str(s) => Json::String(s.clone()),
             Doc::Bool(b) => Json::Bool(*b),
             Doc::Time(ms) => {
-                serde_json::Number::from_f64(wire_seconds(*ms)).map(Json::Number).unwrap_or(Json::Null)
+                serde_json::Number::from_f64(json_seconds(*ms)).map(Json::Number).unwrap_or(Json::Null)
             }
             Doc::List(items) => Json::Array(items.iter().map(Doc::to_json).collect()),
             Doc::Map(fields) => {

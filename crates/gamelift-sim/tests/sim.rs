@@ -167,6 +167,7 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
 #[tokio::test]
 async fn fulfilled_event_is_an_eventbridge_event_inside_an_sns_envelope() {
     let mut env = start(quiet_model()).await;
+    env.sim.advance(Duration::from_millis(123)).await.expect("advance");
     env.client
         .start_game_session_placement()
         .placement_id("shape-1")
@@ -205,6 +206,14 @@ async fn fulfilled_event_is_an_eventbridge_event_inside_an_sns_envelope() {
     assert_eq!(d["placedPlayerSessions"][0]["playerId"], "p1");
     assert!(d["placedPlayerSessions"][0]["playerSessionId"].as_str().expect("psess").starts_with("psess-"));
     assert!(ev["time"].as_str().is_some_and(is_rfc3339_millis_utc));
+    // The SDK reads the same millisecond from the CBOR timestamp as the event carries.
+    let p = env.client.describe_game_session_placement().placement_id("shape-1").send().await.expect("describe");
+    let p = p.game_session_placement.expect("placement");
+    let start = p.start_time.expect("start").fmt(aws_smithy_types::date_time::Format::DateTime).expect("fmt");
+    assert_eq!(start, d["startTime"].as_str().expect("start"));
+    assert!(start.ends_with(".123Z"), "{start}");
+    let end = p.end_time.expect("end").fmt(aws_smithy_types::date_time::Format::DateTime).expect("fmt");
+    assert_eq!(end, d["endTime"].as_str().expect("end"));
 }
 
 #[tokio::test]
