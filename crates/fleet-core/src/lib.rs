@@ -15,6 +15,7 @@ pub mod limits;
 pub mod model;
 pub mod ports;
 pub mod query;
+pub mod request;
 pub mod rules;
 pub mod time;
 
