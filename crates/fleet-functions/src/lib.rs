@@ -1,0 +1,7 @@
+//! fleetlift's Lambda handlers as library functions: `async fn(&Deps, Event) -> Result<…>`, tested by
+//! calling them directly with the in-memory fakes; each binary in `src/bin` only builds its clients once
+//! and hands the handler to the Lambda runtime.
+
+pub mod config;
+pub mod deps;
+pub mod observability;

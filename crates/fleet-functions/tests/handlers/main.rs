@@ -1,0 +1,1 @@
+//! Handler tests: each function's handler called directly with real-shaped events from `events/`.
