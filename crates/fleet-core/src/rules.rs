@@ -13,6 +13,8 @@ use crate::ports::{JoinRefused, StatusReport};
 use crate::time::Timestamp;
 
 /// The main item of a session's partition.
+// One short-lived value per request: boxing the session would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionState {
     /// Nothing yet.
@@ -212,6 +214,7 @@ pub fn report(
 }
 
 /// What ending a session does.
+#[allow(clippy::large_enum_variant)] // a short-lived decision, consumed at once
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndEffect {
     /// Already ended.
