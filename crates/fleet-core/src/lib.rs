@@ -5,6 +5,7 @@
 //! evaluated and planned ([`query`]), how the one table is indexed ([`index`]), and the ports the adapters
 //! implement ([`ports`]) with in-memory fakes of them ([`fakes`]).
 
+pub mod auth;
 pub mod error;
 pub mod event;
 pub mod fakes;
