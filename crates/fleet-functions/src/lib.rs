@@ -5,3 +5,4 @@
 pub mod config;
 pub mod deps;
 pub mod observability;
+pub mod placement_events;

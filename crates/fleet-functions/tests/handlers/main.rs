@@ -1,1 +1,4 @@
 //! Handler tests: each function's handler called directly with real-shaped events from `events/`.
+
+mod support_async;
+mod placement_events;

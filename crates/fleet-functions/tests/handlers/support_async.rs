@@ -1,0 +1,238 @@
+//! Shared set-up of the asynchronous functions' tests (placement-events, ws, notifier, sweeper): the
+//! sample events of `events/`, placements as a create stores them, fakes wired into `Deps`, and a store
+//! wrapper that fails chosen calls the way DynamoDB does.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds};
+use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
+use fleet_core::input::{GameProperties, MaxPlayers};
+use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session};
+use fleet_core::ports::{
+    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome, SessionKey,
+    SessionStore, StatusReport, StoreError,
+};
+use fleet_core::time::Timestamp;
+use fleet_functions::config::Config;
+use fleet_functions::deps::Deps;
+
+/// 2026-11-25T10:00:00Z, the day the sample events happened.
+pub const T0: Timestamp = Timestamp::from_millis(1_795_600_800_000);
+
+/// The deps of a test: every port faked.
+pub type TestDeps<S = MemoryStore> = Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+
+/// A sample event file's text (`events/<path>`).
+pub fn event_text(path: &str) -> String {
+    let full = format!("{}/../../events/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// A sample event file, deserialized.
+pub fn event<T: serde::de::DeserializeOwned>(path: &str) -> T {
+    serde_json::from_str(&event_text(path)).unwrap_or_else(|e| panic!("events/{path}: {e}"))
+}
+
+/// The sample files of a folder of `events/` (sorted, no sub-folders).
+pub fn event_files(dir: &str) -> Vec<String> {
+    let full = format!("{}/../../events/{dir}", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(&full)
+        .unwrap_or_else(|e| panic!("{full}: {e}"))
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| format!("{dir}/{}", e.file_name().to_string_lossy()))
+        .collect();
+    names.sort();
+    names
+}
+
+/// One SQS record carrying `body`, as the event source mapping delivers it.
+pub fn sqs_record(message_id: Option<&str>, body: &str) -> SqsMessage {
+    let mut v = serde_json::json!({
+        "receiptHandle": "AQEBexample",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:fleetlift-placement-events",
+        "awsRegion": "us-east-1",
+    });
+    if let Some(id) = message_id {
+        v["messageId"] = id.into();
+    }
+    serde_json::from_value(v).expect("an SQS record")
+}
+
+/// An SQS event of these records.
+pub fn sqs_event(records: Vec<SqsMessage>) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    event.records = records;
+    event
+}
+
+pub fn pid(s: &str) -> PlacementId {
+    PlacementId::parse(s).expect("valid placement id")
+}
+
+pub fn player(s: &str) -> PlayerId {
+    PlayerId::parse(s).expect("valid player id")
+}
+
+pub fn arn(s: &str) -> GameSessionArn {
+    GameSessionArn::parse(s).expect("valid arn")
+}
+
+/// A PENDING placement as a create stores it: requested by `requester`, naming `players`, started at
+/// [`T0`] with a deadline 11 minutes later.
+pub fn placement(id: &str, requester: &str, players: &[&str]) -> Placement {
+    Placement {
+        placement_id: pid(id),
+        status: PlacementStatus::Pending,
+        requester: requester.to_owned(),
+        players: players.iter().map(|p| PlacementPlayer { player_id: player(p), player_data: None }).collect(),
+        max_players: MaxPlayers::parse(8).expect("valid cap"),
+        name: Some("lobby".into()),
+        data: None,
+        properties: GameProperties::default(),
+        latencies: Vec::new(),
+        regions: Vec::new(),
+        session_id: None,
+        player_sessions: Vec::new(),
+        reason: None,
+        created_at: T0,
+        updated_at: T0,
+        deadline: T0.plus_secs(660),
+    }
+}
+
+/// Stores PENDING placements.
+pub async fn seed(store: &impl SessionStore, placements: &[Placement]) {
+    for p in placements {
+        let out = store.create_placement(p, None).await.expect("create placement");
+        assert_eq!(out, CreateOutcome::Created, "{}", p.placement_id);
+    }
+}
+
+/// The configuration every test uses.
+pub fn config() -> Config {
+    Config::from_lookup(|k| match k {
+        "FLEETLIFT_TABLE" => Some("fleetlift-test".into()),
+        "FLEETLIFT_CURSOR_SECRET" => Some("0123456789abcdef-test".into()),
+        "FLEETLIFT_SWEEP_BUDGET" => Some("50".into()),
+        _ => None,
+    })
+    .expect("test configuration")
+}
+
+/// Deps on `store` with fresh fakes, the clock at [`T0`].
+pub fn deps_with<S>(store: S) -> TestDeps<S> {
+    Deps {
+        store,
+        gamelift: FakeGameLift::new(),
+        notifier: MemoryNotifier::default(),
+        clock: ManualClock::new(T0),
+        ids: SequentialIds::default(),
+        config: config(),
+    }
+}
+
+/// Deps on an empty in-memory store.
+pub fn deps() -> TestDeps {
+    deps_with(MemoryStore::new())
+}
+
+/// A store that answers like `inner` except for the placements a test names, whose reads and writes
+/// fail with DynamoDB's transient error (throttling) or a permanent one (a corrupt item).
+pub struct FlakyStore<S> {
+    /// The real store.
+    pub inner: S,
+    throttled: Mutex<BTreeSet<String>>,
+    corrupt: Mutex<BTreeSet<String>>,
+}
+
+impl<S> FlakyStore<S> {
+    pub fn new(inner: S) -> Self {
+        Self { inner, throttled: Mutex::default(), corrupt: Mutex::default() }
+    }
+
+    /// Calls about `placement` fail with `StoreError::Throttled` from now on.
+    pub fn throttle(&self, placement: &str) {
+        self.throttled.lock().unwrap().insert(placement.to_owned());
+    }
+
+    /// Calls about `placement` fail with `StoreError::Corrupt` from now on.
+    pub fn corrupt(&self, placement: &str) {
+        self.corrupt.lock().unwrap().insert(placement.to_owned());
+    }
+
+    /// Calls about `placement` succeed again.
+    pub fn heal(&self, placement: &str) {
+        self.throttled.lock().unwrap().remove(placement);
+        self.corrupt.lock().unwrap().remove(placement);
+    }
+
+    fn check(&self, key: &str) -> Result<(), StoreError> {
+        if self.throttled.lock().unwrap().contains(key) {
+            return Err(StoreError::Throttled(format!("ProvisionedThroughputExceededException on P#{key}")));
+        }
+        if self.corrupt.lock().unwrap().contains(key) {
+            return Err(StoreError::Corrupt { key: format!("P#{key}/P"), reason: "missing field status".into() });
+        }
+        Ok(())
+    }
+}
+
+impl<S: SessionStore> SessionStore for FlakyStore<S> {
+    async fn create_placement(&self, p: &Placement, i: Option<&IdempotencyRecord>) -> Result<CreateOutcome, StoreError> {
+        self.check(p.placement_id.as_str())?;
+        self.inner.create_placement(p, i).await
+    }
+
+    async fn get_placement(&self, id: &PlacementId) -> Result<Option<Placement>, StoreError> {
+        self.check(id.as_str())?;
+        self.inner.get_placement(id).await
+    }
+
+    async fn finish_placement(&self, id: &PlacementId, o: &PlacementOutcome, at: Timestamp) -> Result<Applied, StoreError> {
+        self.check(id.as_str())?;
+        self.inner.finish_placement(id, o, at).await
+    }
+
+    async fn get_session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
+        self.inner.get_session(id).await
+    }
+
+    async fn list_sessions(&self, r: &ListRequest) -> Result<Page, StoreError> {
+        self.inner.list_sessions(r).await
+    }
+
+    async fn end_session(&self, key: SessionKey<'_>, at: Timestamp) -> Result<Applied, StoreError> {
+        self.inner.end_session(key, at).await
+    }
+
+    async fn apply_report(&self, arn: &GameSessionArn, r: &StatusReport, at: Timestamp) -> Result<Applied, StoreError> {
+        self.inner.apply_report(arn, r, at).await
+    }
+
+    async fn reserve_seats(
+        &self,
+        s: &SessionId,
+        p: &[PlayerId],
+        now: Timestamp,
+        exp: Timestamp,
+    ) -> Result<Result<Session, JoinRefused>, StoreError> {
+        self.inner.reserve_seats(s, p, now, exp).await
+    }
+
+    async fn release_seats(&self, s: &SessionId, p: &[PlayerId], at: Timestamp) -> Result<Applied, StoreError> {
+        self.inner.release_seats(s, p, at).await
+    }
+
+    async fn expire_seats(&self, s: &SessionId, now: Timestamp) -> Result<u32, StoreError> {
+        self.inner.expire_seats(s, now).await
+    }
+}
