@@ -125,8 +125,12 @@ pub fn classify(code: Option<&str>, status: Option<u16>, kind: FailureKind) -> E
         | "LimitExceededException" => ErrorClass::Invalid,
         // NotReadyException: GameLift has not finished setting up the resource; nothing happened and a
         // later call may succeed, which is what callers do with a throttle.
-        "ThrottlingException" | "Throttling" | "ThrottledException" | "TooManyRequestsException"
-        | "RequestLimitExceeded" | "NotReadyException" => ErrorClass::Throttled,
+        "ThrottlingException"
+        | "Throttling"
+        | "ThrottledException"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "NotReadyException" => ErrorClass::Throttled,
         // A server-side failure: GameLift may have done the work before failing to answer.
         "InternalServiceException" | "InternalFailure" | "ServiceUnavailable" | "ServiceUnavailableException" => {
             ErrorClass::Ambiguous
@@ -301,7 +305,8 @@ impl GameLift for SdkGameLift {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let bad = |what: &str| GameLiftError::Ambiguous(format!("CreatePlayerSessions: PlayerSessions[{i}]: {what}"));
+                let bad =
+                    |what: &str| GameLiftError::Ambiguous(format!("CreatePlayerSessions: PlayerSessions[{i}]: {what}"));
                 let player_id = s.player_id().ok_or_else(|| bad("no PlayerId"))?;
                 let player_id = PlayerId::parse(player_id).map_err(|e| bad(&format!("PlayerId {e}")))?;
                 let player_session_id = s
@@ -369,7 +374,10 @@ impl GameLift for SdkGameLift {
 ///
 /// A status this code does not know, or a FULFILLED answer whose session does not parse, is
 /// [`GameLiftError::Ambiguous`]: the placement's outcome cannot be recorded from it.
-pub fn describe_answer(id: &PlacementId, placement: &GameSessionPlacement) -> Result<PlacementDescription, GameLiftError> {
+pub fn describe_answer(
+    id: &PlacementId,
+    placement: &GameSessionPlacement,
+) -> Result<PlacementDescription, GameLiftError> {
     let status = placement
         .status()
         .ok_or_else(|| GameLiftError::Ambiguous(format!("DescribeGameSessionPlacement: no Status for {id}")))?;
@@ -414,8 +422,9 @@ fn fulfilled_from(id: &PlacementId, p: &GameSessionPlacement) -> Result<Fulfille
         .collect();
     detail.insert("placedPlayerSessions".into(), Value::Array(sessions));
 
-    let unusable =
-        |why: String| GameLiftError::Ambiguous(format!("DescribeGameSessionPlacement: FULFILLED {id} is unusable: {why}"));
+    let unusable = |why: String| {
+        GameLiftError::Ambiguous(format!("DescribeGameSessionPlacement: FULFILLED {id} is unusable: {why}"))
+    };
     let event = parse_message(&Value::Object(detail).to_string()).map_err(|e| unusable(e.to_string()))?;
     match event.kind {
         EventKind::Fulfilled(f) => Ok(f),
@@ -505,7 +514,9 @@ mod tests {
             .dns_name("ec2-10-0-0-1.compute.amazonaws.com")
             .port(7777)
             .game_session_region("us-east-1")
-            .placed_player_sessions(PlacedPlayerSession::builder().player_id("alice").player_session_id("psess-1").build())
+            .placed_player_sessions(
+                PlacedPlayerSession::builder().player_id("alice").player_session_id("psess-1").build(),
+            )
     }
 
     fn pid() -> PlacementId {

@@ -21,7 +21,7 @@ use aws_sdk_apigatewaymanagement::Client;
 use aws_sdk_apigatewaymanagement::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_types::Blob;
 use aws_smithy_types::retry::RetryConfig;
-use fleet_core::ports::{NotifyError, Notifier};
+use fleet_core::ports::{Notifier, NotifyError};
 use rand::Rng as _;
 
 /// Most PostToConnection attempts for one push (the first one included).
@@ -131,7 +131,12 @@ impl Notifier for ApiGatewayNotifier {
                         tracing::warn!(connection, attempts = attempt, error = %text, "push throttled; giving up");
                         return Err(NotifyError::Throttled);
                     }
-                    tracing::debug!(connection, attempt, pause_ms = pause.as_millis() as u64, "push throttled; retrying");
+                    tracing::debug!(
+                        connection,
+                        attempt,
+                        pause_ms = pause.as_millis() as u64,
+                        "push throttled; retrying"
+                    );
                     tokio::time::sleep(pause).await;
                     attempt += 1;
                 }

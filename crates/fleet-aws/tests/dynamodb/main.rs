@@ -4,8 +4,10 @@
 mod support;
 
 mod events;
+mod gamelift;
 mod idempotency;
 mod joins;
 mod listing;
+mod notifier;
 mod reports;
 mod schema;

@@ -1,0 +1,147 @@
+//! `ApiGatewayNotifier` through the real aws-sdk-apigatewaymanagement against a small fake of API
+//! Gateway's `@connections` API (axum on a random port). The connection id picks the answer; the fake
+//! records every request, so attempts are counted and bodies compared byte for byte.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_apigatewaymanagement::config::{Credentials, SharedCredentialsProvider};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use fleet_aws::clients::apigw_management;
+use fleet_aws::notifier::{ApiGatewayNotifier, MAX_ATTEMPTS, RETRY_BUDGET};
+use fleet_core::ports::{Notifier, NotifyError};
+
+/// One request the fake received: the connection id and the body.
+type Received = (String, Vec<u8>);
+
+/// What the fake received, in arrival order.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<Received>>>);
+
+impl Log {
+    fn attempts(&self, id: &str) -> usize {
+        self.0.lock().expect("log").iter().filter(|(c, _)| c == id).count()
+    }
+    fn bodies(&self, id: &str) -> Vec<Vec<u8>> {
+        self.0.lock().expect("log").iter().filter(|(c, _)| c == id).map(|(_, b)| b.clone()).collect()
+    }
+}
+
+fn error(status: StatusCode, code: &str) -> Response {
+    let body = format!("{{\"message\":\"{code} from the fake\"}}");
+    (status, [("x-amzn-errortype", code), ("content-type", "application/json")], body).into_response()
+}
+
+/// `ok-*` → 200; `gone-*` → 410; `big-*` → 413; `forbidden-*` → 403; `busy-N-*` → 429 for the first N
+/// attempts, then 200; `busy-forever-*` → always 429.
+async fn post_to_connection(State(log): State<Log>, Path(id): Path<String>, body: Bytes) -> Response {
+    let attempt = {
+        let mut l = log.0.lock().expect("log");
+        l.push((id.clone(), body.to_vec()));
+        l.iter().filter(|(c, _)| *c == id).count()
+    };
+    let busy_for = |id: &str| -> usize {
+        if id.starts_with("busy-forever") {
+            usize::MAX
+        } else {
+            id.split('-').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
+        }
+    };
+    match id.split('-').next().unwrap_or_default() {
+        "ok" => StatusCode::OK.into_response(),
+        "gone" => error(StatusCode::GONE, "GoneException"),
+        "big" => error(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeException"),
+        "forbidden" => error(StatusCode::FORBIDDEN, "ForbiddenException"),
+        "busy" if attempt <= busy_for(&id) => error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException"),
+        "busy" => StatusCode::OK.into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn fake() -> (ApiGatewayNotifier, Log) {
+    let log = Log::default();
+    let app = Router::new().route("/@connections/{id}", post(post_to_connection)).with_state(log.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let shared = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "static")))
+        .build();
+    // The stage URL form: the SDK appends `/@connections/{id}`.
+    let client = apigw_management(&shared, &format!("http://{addr}"));
+    (ApiGatewayNotifier::new(client), log)
+}
+
+#[tokio::test]
+async fn a_push_arrives_once_with_its_body_intact() {
+    let (n, log) = fake().await;
+    let payload =
+        br#"{"type":"placement","placementId":"p-1","status":"FULFILLED","session":{"name":"caf\u00e9 \u2603"}}"#;
+    n.send("ok-1", payload).await.expect("delivered");
+    assert_eq!(log.bodies("ok-1"), vec![payload.to_vec()]);
+    let binary: Vec<u8> = (0..=255).collect();
+    n.send("ok-2", &binary).await.expect("delivered");
+    assert_eq!(log.bodies("ok-2"), vec![binary]);
+}
+
+#[tokio::test]
+async fn a_gone_connection_is_gone_after_one_attempt() {
+    let (n, log) = fake().await;
+    assert_eq!(n.send("gone-1", b"{}").await, Err(NotifyError::Gone));
+    assert_eq!(log.attempts("gone-1"), 1);
+}
+
+#[tokio::test]
+async fn a_payload_too_large_is_never_retried() {
+    let (n, log) = fake().await;
+    assert_eq!(n.send("big-1", &[b'x'; 4096]).await, Err(NotifyError::TooLarge));
+    assert_eq!(log.attempts("big-1"), 1);
+}
+
+#[tokio::test]
+async fn a_forbidden_push_is_another_failure_without_retry() {
+    let (n, log) = fake().await;
+    assert!(
+        matches!(n.send("forbidden-1", b"{}").await, Err(NotifyError::Other(m)) if m.contains("ForbiddenException"))
+    );
+    assert_eq!(log.attempts("forbidden-1"), 1);
+}
+
+#[tokio::test]
+async fn a_throttled_push_is_retried_until_it_is_delivered() {
+    let (n, log) = fake().await;
+    n.send("busy-2-a", b"{\"n\":1}").await.expect("third attempt delivers");
+    assert_eq!(log.attempts("busy-2-a"), 3);
+    assert!(log.bodies("busy-2-a").iter().all(|b| b == b"{\"n\":1}"), "every attempt carries the same body");
+}
+
+#[tokio::test]
+async fn a_push_throttled_every_time_gives_up_after_four_attempts_within_the_budget() {
+    let (n, log) = fake().await;
+    let t = Instant::now();
+    assert_eq!(n.send("busy-forever-1", b"{}").await, Err(NotifyError::Throttled));
+    let took = t.elapsed();
+    assert_eq!(log.attempts("busy-forever-1"), MAX_ATTEMPTS as usize);
+    assert!(took < RETRY_BUDGET + Duration::from_millis(250), "{took:?}");
+    assert!(took >= Duration::from_millis(25 + 50 + 100), "backed off between attempts: {took:?}");
+}
+
+#[tokio::test]
+async fn no_listener_is_another_failure() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let shared = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "static")))
+        .build();
+    let n = ApiGatewayNotifier::new(apigw_management(&shared, &format!("http://127.0.0.1:{port}")));
+    assert!(matches!(n.send("ok-1", b"{}").await, Err(NotifyError::Other(_))));
+}
