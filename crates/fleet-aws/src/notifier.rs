@@ -12,7 +12,8 @@
 //! attempts, and no sleep that would end past [`RETRY_BUDGET`] after the first attempt started, so a push
 //! always fits well inside a Lambda deadline. The SDK's own retries are switched off on every call (and
 //! in [`crate::clients::apigw_management`]), so attempts are counted here, exactly, and a throttle is
-//! never retried twice over. Nothing else is retried: a timeout may have delivered the message, and a
+//! never retried twice over. Each attempt is itself bounded by the client's timeouts (see
+//! [`crate::clients::apigw_management`]). Nothing else is retried: a timeout may have delivered the message, and a
 //! duplicate push is worse than the catch-up a client does on subscribe.
 
 use std::time::{Duration, Instant};

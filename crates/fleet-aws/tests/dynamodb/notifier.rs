@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use fleet_aws::clients::apigw_management;
+use fleet_aws::clients::{PUSH_ATTEMPT_TIMEOUT, apigw_management};
 use fleet_aws::notifier::{ApiGatewayNotifier, MAX_ATTEMPTS, RETRY_BUDGET};
 use fleet_core::ports::{Notifier, NotifyError};
 
@@ -39,7 +39,7 @@ fn error(status: StatusCode, code: &str) -> Response {
 }
 
 /// `ok-*` → 200; `gone-*` → 410; `big-*` → 413; `forbidden-*` → 403; `busy-N-*` → 429 for the first N
-/// attempts, then 200; `busy-forever-*` → always 429.
+/// attempts, then 200; `busy-forever-*` → always 429; `slow-*` → 200 after 5 s.
 async fn post_to_connection(State(log): State<Log>, Path(id): Path<String>, body: Bytes) -> Response {
     let attempt = {
         let mut l = log.0.lock().expect("log");
@@ -60,6 +60,10 @@ async fn post_to_connection(State(log): State<Log>, Path(id): Path<String>, body
         "forbidden" => error(StatusCode::FORBIDDEN, "ForbiddenException"),
         "busy" if attempt <= busy_for(&id) => error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException"),
         "busy" => StatusCode::OK.into_response(),
+        "slow" => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            StatusCode::OK.into_response()
+        }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -144,4 +148,13 @@ async fn no_listener_is_another_failure() {
         .build();
     let n = ApiGatewayNotifier::new(apigw_management(&shared, &format!("http://127.0.0.1:{port}")));
     assert!(matches!(n.send("ok-1", b"{}").await, Err(NotifyError::Other(_))));
+}
+
+#[tokio::test]
+async fn a_push_that_hangs_is_abandoned_after_one_attempt_timeout() {
+    let (n, log) = fake().await;
+    let t = Instant::now();
+    assert!(matches!(n.send("slow-1", b"{}").await, Err(NotifyError::Other(_))));
+    assert!(t.elapsed() < PUSH_ATTEMPT_TIMEOUT + Duration::from_millis(500), "{:?}", t.elapsed());
+    assert_eq!(log.attempts("slow-1"), 1, "a timed-out push may have arrived: never repeated");
 }
