@@ -34,6 +34,10 @@ struct MemoryState {
     reports: BTreeMap<SessionId, PendingReport>,
     seats: BTreeMap<SessionId, Vec<Seat>>,
     idempotency: HashMap<(String, String), (PlacementId, String)>,
+    connections: BTreeMap<crate::ids::ConnectionId, crate::ports::Connection>,
+    subscriptions: BTreeMap<(PlacementId, crate::ids::ConnectionId), (crate::ports::Subscriber, Timestamp)>,
+    sent: std::collections::BTreeSet<(PlacementId, crate::ids::ConnectionId)>,
+    sweep_position: Option<String>,
 }
 
 impl MemoryState {
@@ -523,5 +527,155 @@ impl GameLift for FakeGameLift {
     async fn game_session_status(&self, arn: &GameSessionArn) -> Result<Option<String>, GameLiftError> {
         let st = self.record(GameLiftCall::DescribeGameSessions(arn.to_string()))?;
         Ok(st.sessions.get(arn.as_str()).map(|s| s.0.clone()))
+    }
+}
+
+impl crate::ports::ConnectionStore for MemoryStore {
+    async fn put_connection(&self, connection: &crate::ports::Connection) -> Result<(), StoreError> {
+        self.count(0, 1);
+        self.lock().connections.insert(connection.id.clone(), connection.clone());
+        Ok(())
+    }
+
+    async fn delete_connection(&self, connection: &crate::ids::ConnectionId) -> Result<(), StoreError> {
+        self.count(0, 1);
+        self.lock().connections.remove(connection);
+        Ok(())
+    }
+
+    async fn connection(
+        &self,
+        connection: &crate::ids::ConnectionId,
+        now: Timestamp,
+    ) -> Result<Option<crate::ports::Connection>, StoreError> {
+        self.count(1, 0);
+        Ok(self.lock().connections.get(connection).filter(|c| c.expires_at > now).cloned())
+    }
+
+    async fn connections_of(&self, user: &str, now: Timestamp) -> Result<Vec<crate::ids::ConnectionId>, StoreError> {
+        self.count(1, 0);
+        Ok(self
+            .lock()
+            .connections
+            .values()
+            .filter(|c| c.user == user && c.expires_at > now)
+            .map(|c| c.id.clone())
+            .collect())
+    }
+
+    async fn subscribe(
+        &self,
+        placement: &PlacementId,
+        subscriber: &crate::ports::Subscriber,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.count(0, 1);
+        self.lock()
+            .subscriptions
+            .insert((placement.clone(), subscriber.connection.clone()), (subscriber.clone(), expires_at));
+        Ok(())
+    }
+
+    async fn unsubscribe(&self, placement: &PlacementId, connection: &crate::ids::ConnectionId) -> Result<(), StoreError> {
+        self.count(0, 1);
+        self.lock().subscriptions.remove(&(placement.clone(), connection.clone()));
+        Ok(())
+    }
+
+    async fn subscribers(&self, placement: &PlacementId, now: Timestamp) -> Result<Vec<crate::ports::Subscriber>, StoreError> {
+        self.count(1, 0);
+        Ok(self
+            .lock()
+            .subscriptions
+            .iter()
+            .filter(|((p, _), (_, expires_at))| p == placement && *expires_at > now)
+            .map(|(_, (s, _))| s.clone())
+            .collect())
+    }
+
+    async fn mark_sent(
+        &self,
+        placement: &PlacementId,
+        connection: &crate::ids::ConnectionId,
+        _at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.count(0, 1);
+        Ok(self.lock().sent.insert((placement.clone(), connection.clone())))
+    }
+
+    async fn unmark_sent(&self, placement: &PlacementId, connection: &crate::ids::ConnectionId) -> Result<(), StoreError> {
+        self.count(0, 1);
+        self.lock().sent.remove(&(placement.clone(), connection.clone()));
+        Ok(())
+    }
+}
+
+impl crate::ports::SweepStore for MemoryStore {
+    async fn due_placements(&self, now: Timestamp, limit: u32) -> Result<Vec<PlacementId>, StoreError> {
+        self.count(1, 0);
+        let st = self.lock();
+        let mut due: Vec<(Timestamp, PlacementId)> = st
+            .placements
+            .values()
+            .filter(|p| p.status == PlacementStatus::Pending && p.deadline <= now)
+            .map(|p| (p.deadline, p.placement_id.clone()))
+            .collect();
+        due.sort();
+        Ok(due.into_iter().take(limit as usize).map(|(_, id)| id).collect())
+    }
+
+    async fn due_seat_sessions(&self, now: Timestamp, limit: u32) -> Result<Vec<SessionId>, StoreError> {
+        self.count(1, 0);
+        let st = self.lock();
+        let mut due: Vec<(Timestamp, SessionId, String)> = st
+            .seats
+            .values()
+            .flatten()
+            .filter(|s| s.status == SeatStatus::Reserved && s.expires_at <= now)
+            .map(|s| (s.expires_at, s.session_id.clone(), s.player_id.key_digest()))
+            .collect();
+        due.sort();
+        let mut out: Vec<SessionId> = Vec::new();
+        for (_, id, _) in due {
+            if out.len() == limit as usize {
+                break;
+            }
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn oldest_sessions(&self, limit: u32, after: Option<&str>) -> Result<crate::ports::SessionSweepPage, StoreError> {
+        self.count(1, 0);
+        let st = self.lock();
+        let mut all: Vec<(String, Session)> = st
+            .sessions
+            .values()
+            .filter_map(|s| match s {
+                SessionState::Live { session, .. } if session.status == crate::model::SessionStatus::Active => {
+                    Some((crate::index::created_key(session.created_at, &session.id), session.clone()))
+                }
+                _ => None,
+            })
+            .filter(|(k, _)| after.is_none_or(|a| k.as_str() > a))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        let more = all.len() > limit as usize;
+        all.truncate(limit as usize);
+        let next = if more { all.last().map(|(k, _)| k.clone()) } else { None };
+        Ok(crate::ports::SessionSweepPage { sessions: all.into_iter().map(|(_, s)| s).collect(), next })
+    }
+
+    async fn sweep_position(&self) -> Result<Option<String>, StoreError> {
+        self.count(1, 0);
+        Ok(self.lock().sweep_position.clone())
+    }
+
+    async fn save_sweep_position(&self, position: Option<&str>) -> Result<(), StoreError> {
+        self.count(0, 1);
+        self.lock().sweep_position = position.map(str::to_owned);
+        Ok(())
     }
 }

@@ -363,3 +363,138 @@ pub enum GameLiftError {
     #[error("ambiguous failure: {0}")]
     Ambiguous(String),
 }
+
+/// A WebSocket connection's row: who it is (the `$connect` authorizer's `sub`) and until when it may
+/// live (API Gateway closes every connection after 2 hours).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    /// The connection.
+    pub id: crate::ids::ConnectionId,
+    /// Its user (a player's `sub`).
+    pub user: String,
+    /// When it connected.
+    pub connected_at: Timestamp,
+    /// When its row (and its subscriptions) stop counting, whatever DynamoDB's TTL does.
+    pub expires_at: Timestamp,
+}
+
+/// A connection subscribed to one placement's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    /// The connection.
+    pub connection: crate::ids::ConnectionId,
+    /// Its user, kept on the subscription so a push picks the user's own player session without a read.
+    pub user: String,
+}
+
+/// WebSocket connections, placement subscriptions and the record of what was pushed to whom.
+///
+/// Expiry is checked in code on every read (DynamoDB's TTL may lag for days): a row past its
+/// `expires_at` is as good as absent.
+pub trait ConnectionStore: Send + Sync {
+    /// Writes (or overwrites) a connection's row.
+    fn put_connection(&self, connection: &Connection) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes a connection's row; deleting one that is not there is not an error.
+    fn delete_connection(
+        &self,
+        connection: &crate::ids::ConnectionId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Reads a live connection's row (strongly consistent).
+    fn connection(
+        &self,
+        connection: &crate::ids::ConnectionId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<Connection>, StoreError>> + Send;
+
+    /// The live connections of a user: a fan-out lookup on the `connectionsByUser` index (eventually
+    /// consistent, so a connection made a moment ago may be missing; it catches up with `subscribe`).
+    fn connections_of(
+        &self,
+        user: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<crate::ids::ConnectionId>, StoreError>> + Send;
+
+    /// Subscribes a connection to a placement's result until `expires_at` (its connection's expiry).
+    fn subscribe(
+        &self,
+        placement: &PlacementId,
+        subscriber: &Subscriber,
+        expires_at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes a subscription (a connection found gone); removing a missing one is not an error.
+    fn unsubscribe(
+        &self,
+        placement: &PlacementId,
+        connection: &crate::ids::ConnectionId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The live subscribers of a placement (strongly consistent).
+    fn subscribers(
+        &self,
+        placement: &PlacementId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<Subscriber>, StoreError>> + Send;
+
+    /// Records that a placement's result is being pushed to a connection, atomically: `true` the first
+    /// time, `false` when it was recorded before (a duplicate stream record or a concurrent catch-up),
+    /// so each connection gets each result once.
+    fn mark_sent(
+        &self,
+        placement: &PlacementId,
+        connection: &crate::ids::ConnectionId,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Forgets a [`ConnectionStore::mark_sent`] whose push failed transiently, so the retry sends it.
+    fn unmark_sent(
+        &self,
+        placement: &PlacementId,
+        connection: &crate::ids::ConnectionId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// One page of ACTIVE sessions, oldest first, for the sweeper's walk over them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSweepPage {
+    /// Sessions, oldest first.
+    pub sessions: Vec<Session>,
+    /// Where the next page starts; `None` when the walk reached the newest session.
+    pub next: Option<String>,
+}
+
+/// The sweeper's candidate lists, read from the sparse indexes. A candidate is only a candidate: every
+/// decision is re-checked by a guarded write ([`SessionStore::finish_placement`],
+/// [`SessionStore::expire_seats`], [`SessionStore::end_session`]), because index reads are eventually
+/// consistent.
+pub trait SweepStore: Send + Sync {
+    /// PENDING placements whose deadline is at or before `now`, earliest deadline first, at most `limit`.
+    fn due_placements(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<PlacementId>, StoreError>> + Send;
+
+    /// Sessions holding a RESERVED seat whose window ended at or before `now`, earliest first, each
+    /// once, at most `limit`.
+    fn due_seat_sessions(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<SessionId>, StoreError>> + Send;
+
+    /// Up to `limit` ACTIVE sessions, oldest first, starting after `after` (a previous page's `next`).
+    fn oldest_sessions(
+        &self,
+        limit: u32,
+        after: Option<&str>,
+    ) -> impl Future<Output = Result<SessionSweepPage, StoreError>> + Send;
+
+    /// Where the last run's walk over sessions stopped (so runs with a small budget still cover them all).
+    fn sweep_position(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Saves the walk's position; `None` starts the next run from the oldest session.
+    fn save_sweep_position(&self, position: Option<&str>) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

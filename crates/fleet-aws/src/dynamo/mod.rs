@@ -8,6 +8,7 @@
 //! conflict without a second read.
 
 pub mod codec;
+mod connections;
 pub mod error;
 pub mod local;
 pub mod schema;

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod connections;
 mod events;
 mod gamelift;
 mod idempotency;

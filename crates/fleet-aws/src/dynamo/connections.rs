@@ -1,0 +1,370 @@
+//! `ConnectionStore` and `SweepStore` on the same table.
+//!
+//! | Item | `pk` / `sk` | Notes |
+//! |---|---|---|
+//! | Connection | `C#<connectionId>` / `C` | `cUser` puts it in `connectionsByUser`; TTL at API Gateway's 2-hour connection limit |
+//! | Subscription | `P#<placementId>` / `SUB#<connectionId>` | next to its placement, so one strongly consistent Query lists them; TTL with its connection |
+//! | Sent record | `P#<placementId>` / `SENT#<connectionId>` | written with `attribute_not_exists` before a push, so a result reaches a connection once |
+//! | Sweep position | `SWEEP` / `SESSIONS` | where the sweeper's walk over sessions stopped |
+//!
+//! Index reads (`connectionsByUser`, `pendingByDeadline`, `seatsByExpiry`, `byCreated`) only pick
+//! candidates or fan-out targets; every state decision is taken by a guarded write elsewhere. Expiry is
+//! checked in code: DynamoDB's TTL may lag for days.
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use fleet_core::ids::{ConnectionId, PlacementId, SessionId};
+use fleet_core::index::{self, PK, SK, TTL};
+use fleet_core::model::{PlacementStatus, SeatStatus};
+use fleet_core::ports::{Connection, ConnectionStore, SessionSweepPage, StoreError, Subscriber, SweepStore};
+use fleet_core::rules::SessionState;
+use fleet_core::time::Timestamp;
+
+use super::DynamoStore;
+use super::codec::{self, Item, KIND, get_s, n, s};
+use super::error::{StoreResult, map_sdk};
+
+/// Sort key of a connection's row.
+pub const CONNECTION_SK: &str = "C";
+/// Sort key prefix of a placement's subscriptions.
+pub const SUBSCRIPTION_SK_PREFIX: &str = "SUB#";
+/// Sort key prefix of a placement's sent records.
+pub const SENT_SK_PREFIX: &str = "SENT#";
+/// How long a sent record is kept: longer than a DynamoDB stream keeps a record (24 h), so a
+/// redelivered stream record still finds it.
+pub const SENT_RETENTION_SECS: i64 = 2 * 24 * 3600;
+/// Pages one index walk may read before it returns what it has: bounds a run's work.
+const MAX_PAGES: usize = 10;
+/// Above every character of a placement id, session id or key digest (`[A-Za-z0-9_-]`): `<time>#~`
+/// bounds the keys of everything due at `<time>` or earlier.
+const KEY_HIGH: &str = "~";
+
+/// Partition key of a connection's row.
+pub fn connection_pk(id: &ConnectionId) -> String {
+    format!("C#{id}")
+}
+
+fn key(pk: String, sk: impl Into<String>) -> Item {
+    Item::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+fn time_attr(item: &Item, name: &str) -> StoreResult<Timestamp> {
+    let text = get_s(item, name)
+        .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: format!("no {name}") })?;
+    Timestamp::parse_rfc3339(name, text).map_err(|e| StoreError::Corrupt { key: codec::item_key(item), reason: e.to_string() })
+}
+
+fn connection_attr(item: &Item, name: &str) -> StoreResult<ConnectionId> {
+    get_s(item, name)
+        .and_then(|c| ConnectionId::parse(c).ok())
+        .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: format!("no valid {name}") })
+}
+
+fn connection_from_item(item: &Item) -> StoreResult<Connection> {
+    Ok(Connection {
+        id: connection_attr(item, "connectionId")?,
+        user: get_s(item, index::CONNECTIONS_BY_USER.pk)
+            .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: "no user".into() })?
+            .to_owned(),
+        connected_at: time_attr(item, "connectedAt")?,
+        expires_at: time_attr(item, "expiresAt")?,
+    })
+}
+
+impl DynamoStore {
+    async fn delete(&self, key: Item) -> StoreResult<()> {
+        self.client().delete_item().table_name(self.table()).set_key(Some(key)).send().await.map_err(map_sdk)?;
+        Ok(())
+    }
+
+    /// Every item of a partition whose sort key starts with `prefix` (strongly consistent).
+    async fn query_prefix(&self, pk: String, prefix: &str) -> StoreResult<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(map_sdk)?;
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Items of a sparse index whose partition is `partition` and whose sort key is at most `upto`,
+    /// ascending, `page` per Query, for as long as `want_more` says and at most [`MAX_PAGES`] pages.
+    async fn query_due(
+        &self,
+        ix: index::IndexDef,
+        partition: &str,
+        upto: String,
+        page: i32,
+        mut take: impl FnMut(&Item) -> StoreResult<bool>,
+    ) -> StoreResult<()> {
+        let mut start: Option<Item> = None;
+        for _ in 0..MAX_PAGES {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(ix.name)
+                .key_condition_expression("#ipk = :ipk AND #isk <= :upto")
+                .expression_attribute_names("#ipk", ix.pk)
+                .expression_attribute_names("#isk", ix.sk)
+                .expression_attribute_values(":ipk", s(partition))
+                .expression_attribute_values(":upto", s(upto.clone()))
+                .scan_index_forward(true)
+                .limit(page)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(map_sdk)?;
+            for item in out.items() {
+                if !take(item)? {
+                    return Ok(());
+                }
+            }
+            match out.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ConnectionStore for DynamoStore {
+    async fn put_connection(&self, c: &Connection) -> StoreResult<()> {
+        let mut item = key(connection_pk(&c.id), CONNECTION_SK);
+        item.insert(KIND.into(), s("connection"));
+        item.insert("connectionId".into(), s(c.id.as_str()));
+        item.insert(index::CONNECTIONS_BY_USER.pk.into(), s(&c.user));
+        item.insert("connectedAt".into(), s(c.connected_at.to_rfc3339()));
+        item.insert("expiresAt".into(), s(c.expires_at.to_rfc3339()));
+        item.insert(TTL.into(), n(c.expires_at.epoch_seconds()));
+        self.client().put_item().table_name(self.table()).set_item(Some(item)).send().await.map_err(map_sdk)?;
+        Ok(())
+    }
+
+    async fn delete_connection(&self, id: &ConnectionId) -> StoreResult<()> {
+        self.delete(key(connection_pk(id), CONNECTION_SK)).await
+    }
+
+    async fn connection(&self, id: &ConnectionId, now: Timestamp) -> StoreResult<Option<Connection>> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key(connection_pk(id), CONNECTION_SK)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        match out.item.as_ref().map(connection_from_item).transpose()? {
+            Some(c) if c.expires_at > now => Ok(Some(c)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn connections_of(&self, user: &str, now: Timestamp) -> StoreResult<Vec<ConnectionId>> {
+        let ix = index::CONNECTIONS_BY_USER;
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(ix.name)
+                .key_condition_expression("#ipk = :user")
+                .expression_attribute_names("#ipk", ix.pk)
+                .expression_attribute_values(":user", s(user))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(map_sdk)?;
+            for item in page.items() {
+                let c = connection_from_item(item)?;
+                if c.expires_at > now {
+                    out.push(c.id);
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn subscribe(&self, placement: &PlacementId, sub: &Subscriber, expires_at: Timestamp) -> StoreResult<()> {
+        let mut item = key(index::placement_pk(placement), format!("{SUBSCRIPTION_SK_PREFIX}{}", sub.connection));
+        item.insert(KIND.into(), s("subscription"));
+        item.insert("connectionId".into(), s(sub.connection.as_str()));
+        // Not `cUser`: a subscription must stay out of the connectionsByUser index.
+        item.insert("user".into(), s(&sub.user));
+        item.insert("expiresAt".into(), s(expires_at.to_rfc3339()));
+        item.insert(TTL.into(), n(expires_at.epoch_seconds()));
+        self.client().put_item().table_name(self.table()).set_item(Some(item)).send().await.map_err(map_sdk)?;
+        Ok(())
+    }
+
+    async fn unsubscribe(&self, placement: &PlacementId, connection: &ConnectionId) -> StoreResult<()> {
+        self.delete(key(index::placement_pk(placement), format!("{SUBSCRIPTION_SK_PREFIX}{connection}"))).await
+    }
+
+    async fn subscribers(&self, placement: &PlacementId, now: Timestamp) -> StoreResult<Vec<Subscriber>> {
+        let items = self.query_prefix(index::placement_pk(placement), SUBSCRIPTION_SK_PREFIX).await?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in &items {
+            if time_attr(item, "expiresAt")? <= now {
+                continue;
+            }
+            let user = get_s(item, "user")
+                .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: "no user".into() })?;
+            out.push(Subscriber { connection: connection_attr(item, "connectionId")?, user: user.to_owned() });
+        }
+        Ok(out)
+    }
+
+    async fn mark_sent(&self, placement: &PlacementId, connection: &ConnectionId, at: Timestamp) -> StoreResult<bool> {
+        let mut item = key(index::placement_pk(placement), format!("{SENT_SK_PREFIX}{connection}"));
+        item.insert(KIND.into(), s("sent"));
+        item.insert("sentAt".into(), s(at.to_rfc3339()));
+        item.insert(TTL.into(), n(at.plus_secs(SENT_RETENTION_SECS).epoch_seconds()));
+        let put = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(se)) if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) => {
+                Ok(false)
+            }
+            Err(e) => Err(map_sdk(e)),
+        }
+    }
+
+    async fn unmark_sent(&self, placement: &PlacementId, connection: &ConnectionId) -> StoreResult<()> {
+        self.delete(key(index::placement_pk(placement), format!("{SENT_SK_PREFIX}{connection}"))).await
+    }
+}
+
+/// Where the sweeper's walk over sessions is kept.
+fn sweep_key() -> Item {
+    key("SWEEP".to_owned(), "SESSIONS")
+}
+
+impl SweepStore for DynamoStore {
+    async fn due_placements(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<PlacementId>> {
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        let want = limit as usize;
+        let upto = format!("{}#{KEY_HIGH}", now.to_rfc3339());
+        self.query_due(index::PENDING_BY_DEADLINE, PlacementStatus::Pending.as_str(), upto, limit.min(1000) as i32, |item| {
+            let id = get_s(item, "placementId")
+                .and_then(|p| PlacementId::parse(p).ok())
+                .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: "no valid placementId".into() })?;
+            out.push(id);
+            Ok(out.len() < want)
+        })
+        .await?;
+        Ok(out)
+    }
+
+    async fn due_seat_sessions(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<SessionId>> {
+        let mut out: Vec<SessionId> = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        let want = limit as usize;
+        let upto = format!("{}#{KEY_HIGH}", now.to_rfc3339());
+        // A session may hold many lapsed seats: read pages of 100 until `limit` distinct sessions.
+        self.query_due(index::SEATS_BY_EXPIRY, SeatStatus::Reserved.as_str(), upto, 100, |item| {
+            let id = get_s(item, "sessionId")
+                .and_then(|p| SessionId::parse(p).ok())
+                .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: "no valid sessionId".into() })?;
+            if !out.contains(&id) {
+                out.push(id);
+            }
+            Ok(out.len() < want)
+        })
+        .await?;
+        Ok(out)
+    }
+
+    async fn oldest_sessions(&self, limit: u32, after: Option<&str>) -> StoreResult<SessionSweepPage> {
+        let ix = index::BY_CREATED;
+        let mut q = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(ix.name)
+            .expression_attribute_names("#ipk", ix.pk)
+            .expression_attribute_values(":ipk", s(index::ACTIVE))
+            .scan_index_forward(true)
+            .limit(limit.clamp(1, 1000) as i32);
+        q = match after {
+            Some(a) => q
+                .key_condition_expression("#ipk = :ipk AND #isk > :after")
+                .expression_attribute_names("#isk", ix.sk)
+                .expression_attribute_values(":after", s(a)),
+            None => q.key_condition_expression("#ipk = :ipk"),
+        };
+        let out = q.send().await.map_err(map_sdk)?;
+        let mut sessions = Vec::with_capacity(out.items().len());
+        for item in out.items() {
+            if let (SessionState::Live { session, .. }, _) = codec::session_state_from_item(item)? {
+                sessions.push(session);
+            }
+        }
+        let more = out.last_evaluated_key.as_ref().is_some_and(|k| !k.is_empty());
+        let next = if more { out.items().last().and_then(|i| get_s(i, ix.sk)).map(str::to_owned) } else { None };
+        Ok(SessionSweepPage { sessions, next })
+    }
+
+    async fn sweep_position(&self) -> StoreResult<Option<String>> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(sweep_key()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(out.item.as_ref().and_then(|i| get_s(i, "position")).map(str::to_owned))
+    }
+
+    async fn save_sweep_position(&self, position: Option<&str>) -> StoreResult<()> {
+        let Some(p) = position else {
+            return self.delete(sweep_key()).await;
+        };
+        let mut item = sweep_key();
+        item.insert(KIND.into(), s("sweep"));
+        item.insert("position".into(), AttributeValue::S(p.to_owned()));
+        self.client().put_item().table_name(self.table()).set_item(Some(item)).send().await.map_err(map_sdk)?;
+        Ok(())
+    }
+}
