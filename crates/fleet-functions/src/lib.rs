@@ -2,7 +2,11 @@
 //! calling them directly with the in-memory fakes; each binary in `src/bin` only builds its clients once
 //! and hands the handler to the Lambda runtime.
 
+pub mod api;
 pub mod config;
 pub mod deps;
+pub mod error;
+pub mod identity;
 pub mod observability;
+pub mod rpc;
 pub mod placement_events;

@@ -2,3 +2,5 @@
 
 mod support_async;
 mod placement_events;
+mod support_http;
+mod api;

@@ -1,0 +1,320 @@
+//! Session routes: create (a placement), list, get, join, delete.
+//!
+//! # Create
+//!
+//! The body is validated completely (DESIGN §7) before anything is written or called. The placement
+//! row (PENDING, with its requester, players and a deadline of the queue timeout plus the sweep
+//! margin) and the idempotency record are written in one step, then GameLift's
+//! StartGameSessionPlacement is called once: 1 GameLift call and 1 store write.
+//!
+//! * Same `(caller, Idempotency-Key)` and same body → 202 with the first placement (its current
+//!   status, and its reason if it failed), and no GameLift call. A key whose first create failed
+//!   before GameLift accepted it keeps answering that FAILED placement: use a new key to try again.
+//! * Same key, different body → 422 `idempotency_mismatch`.
+//! * GameLift's answer is ambiguous (timeout, 5xx) → one DescribeGameSessionPlacement of **the same**
+//!   id: found → 202 (events and the sweeper take it from there); not found → GameLift never started
+//!   it: the row is marked FAILED and the answer is 503; the describe fails too → 202, because the
+//!   row is PENDING with a deadline and the sweeper resolves it with the same describe. A second
+//!   placement with a new id is never started.
+//! * GameLift refuses (invalid 400, throttled 429, anything else 503) → the row is marked FAILED
+//!   (a second write), so nothing stays PENDING for a placement that does not exist.
+//!
+//! # Join
+//!
+//! One store transaction reserves a seat per player (refused locally: 404 unknown, 409 ended, full or
+//! already seated), then one CreatePlayerSessions call. If GameLift refuses (full, not active, not
+//! found, invalid) the reservation is released and the answer is 409 with GameLift's reason; throttled
+//! → released, 429; ambiguous → released, 503 (GameLift stays the authority on seats).
+
+use fleet_core::auth::{self, Caller};
+use fleet_core::ids::{PlayerId, SessionRef};
+use fleet_core::limits::SEAT_RESERVATION_SECS;
+use fleet_core::model::{Placement, PlacementStatus};
+use fleet_core::ports::{
+    Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused, ListRequest,
+    PlacementOutcome, SessionKey, SessionStore, StartPlacement,
+};
+use fleet_core::query;
+use fleet_core::request::{self, CreateSession, JoinSession, ListParams};
+use fleet_core::time::Timestamp;
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+use super::http::{self as h};
+use super::views::{Accepted, Joined, Listed, PlayerSessionView, SessionView};
+use crate::deps::Deps;
+use crate::error::ApiError;
+use crate::observability::Metrics;
+
+/// `POST /v1/sessions`.
+pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
+    deps: &Deps<S, G, N, C, I>,
+    req: &Request,
+    caller: &Caller,
+    metrics: &mut Metrics,
+) -> Result<Response<Body>, ApiError> {
+    auth::may_create(caller)?;
+    h::only_params(&h::query_pairs(req)?, &[])?;
+    let create = CreateSession::parse(h::body(req)?)?;
+    auth::may_create_for(caller, &create.players, &create.latencies)?;
+    let key = request::parse_idempotency_key(h::header(req, "idempotency-key")?)?;
+
+    let now = deps.clock.now();
+    let deadline = now.plus_secs(deps.config.placement_timeout_secs + deps.config.sweep_margin_secs);
+    let digest = create.digest();
+    let placement = Placement {
+        placement_id: deps.ids.placement_id(),
+        status: PlacementStatus::Pending,
+        requester: caller.requester(),
+        players: create.players,
+        max_players: create.max_players,
+        name: create.name,
+        data: create.data,
+        properties: create.properties,
+        latencies: create.latencies,
+        regions: create.regions,
+        session_id: None,
+        player_sessions: Vec::new(),
+        reason: None,
+        created_at: now,
+        updated_at: now,
+        deadline,
+    };
+    let idempotency = key.map(|key| IdempotencyRecord { caller: caller.idempotency_scope(), key, body_digest: digest });
+    match deps.store.create_placement(&placement, idempotency.as_ref()).await? {
+        CreateOutcome::Created => {}
+        CreateOutcome::Existing(first) => {
+            metrics.count("IdempotentReplays", 1);
+            return Ok(accepted(&first));
+        }
+        CreateOutcome::Mismatch => {
+            return Err(ApiError::IdempotencyMismatch(
+                "this Idempotency-Key was already used with a different request body".into(),
+            ));
+        }
+    }
+    let id = &placement.placement_id;
+    match deps.gamelift.start_placement(&StartPlacement { placement: placement.clone() }).await {
+        Ok(()) => {
+            metrics.count("PlacementsStarted", 1);
+            tracing::info!(placement_id = %id, caller = caller.kind(), "placement started");
+            Ok(accepted(&placement))
+        }
+        Err(GameLiftError::Ambiguous(why)) => {
+            metrics.count("PlacementsAmbiguous", 1);
+            tracing::warn!(placement_id = %id, error = %why, "ambiguous StartGameSessionPlacement; describing it");
+            match deps.gamelift.describe_placement(id).await {
+                Ok(_) => {
+                    metrics.count("PlacementsStarted", 1);
+                    Ok(accepted(&placement))
+                }
+                Err(GameLiftError::NotFound(_)) => {
+                    fail(deps, id, format!("GameLift did not start the placement: {why}"), now).await;
+                    Err(ApiError::Unavailable(format!("GameLift failed to start the placement ({why}); retry later")))
+                }
+                Err(e) => {
+                    // Still unknown: the row stays PENDING and the sweeper describes it after its deadline.
+                    tracing::warn!(placement_id = %id, error = %e, "describe after an ambiguous start failed; left to the sweeper");
+                    Ok(accepted(&placement))
+                }
+            }
+        }
+        Err(e) => {
+            metrics.count("PlacementsRefused", 1);
+            fail(deps, id, format!("GameLift refused the placement: {e}"), now).await;
+            Err(match e {
+                GameLiftError::Invalid(_) | GameLiftError::Throttled(_) => e.into(),
+                other => {
+                    tracing::error!(placement_id = %id, error = %other, "StartGameSessionPlacement failed");
+                    ApiError::Unavailable(format!("GameLift could not start the placement ({other}); retry later"))
+                }
+            })
+        }
+    }
+}
+
+/// Marks a placement GameLift never started as FAILED, so it is terminal rather than PENDING until
+/// the sweeper. A failure here is logged: the row is still PENDING with a deadline, and the sweeper's
+/// describe finds no placement and fails it then.
+async fn fail<S: SessionStore, G, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    id: &fleet_core::ids::PlacementId,
+    reason: String,
+    at: Timestamp,
+) {
+    let outcome = PlacementOutcome::Unfulfilled { status: PlacementStatus::Failed, reason: Some(reason) };
+    match deps.store.finish_placement(id, &outcome, at).await {
+        Ok(Applied::Applied | Applied::Duplicate) => {}
+        Ok(other) => tracing::warn!(placement_id = %id, outcome = ?other, "could not mark the placement FAILED"),
+        Err(e) => tracing::error!(placement_id = %id, error = %e, "could not mark the placement FAILED; the sweeper will"),
+    }
+}
+
+fn accepted(p: &Placement) -> Response<Body> {
+    h::json(
+        StatusCode::ACCEPTED,
+        &Accepted { placement_id: &p.placement_id, status: p.status, reason: p.reason.as_deref() },
+    )
+}
+
+/// `GET /v1/sessions`: one store Query per page; `explain=true` (services) adds the plan and the
+/// page's measured read amplification.
+pub async fn list<S: SessionStore, G, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    req: &Request,
+    caller: &Caller,
+    metrics: &mut Metrics,
+) -> Result<Response<Body>, ApiError> {
+    auth::may_read_sessions(caller)?;
+    let params = ListParams::parse(&h::query_pairs(req)?)?;
+    if params.explain {
+        auth::may_explain(caller)?;
+    }
+    let request = ListRequest { query: params.query, sort: params.sort, limit: params.limit, cursor: params.cursor };
+    let page = deps.store.list_sessions(&request).await?;
+    metrics.count("ListPages", 1);
+    let explain = params.explain.then(|| {
+        let mut e = query::plan(&request.query, request.sort).explain();
+        e["itemsRead"] = serde_json::json!(page.items_read);
+        e["itemsReturned"] = serde_json::json!(page.sessions.len());
+        e["readAmplification"] = serde_json::json!(page.read_amplification());
+        e
+    });
+    Ok(h::json(
+        StatusCode::OK,
+        &Listed {
+            sessions: page.sessions.iter().map(SessionView::of).collect(),
+            next_cursor: page.next_cursor.as_deref(),
+            explain,
+        },
+    ))
+}
+
+/// `GET /v1/sessions/{id}`: one strongly consistent read.
+pub async fn get<S: SessionStore, G, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    req: &Request,
+    caller: &Caller,
+    segment: &str,
+) -> Result<Response<Body>, ApiError> {
+    auth::may_read_sessions(caller)?;
+    h::only_params(&h::query_pairs(req)?, &[])?;
+    let sref = request::parse_session_ref(segment)?;
+    match deps.store.get_session(&sref.id()).await? {
+        Some(s) => Ok(h::json(StatusCode::OK, &SessionView::of(&s))),
+        None => Err(session_not_found()),
+    }
+}
+
+fn session_not_found() -> ApiError {
+    ApiError::NotFound("session not found".into())
+}
+
+/// `POST /v1/sessions/{id}/join`.
+pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
+    deps: &Deps<S, G, N, C, I>,
+    req: &Request,
+    caller: &Caller,
+    segment: &str,
+    metrics: &mut Metrics,
+) -> Result<Response<Body>, ApiError> {
+    auth::may_join(caller)?;
+    h::only_params(&h::query_pairs(req)?, &[])?;
+    let sref = request::parse_session_ref(segment)?;
+    let join = JoinSession::parse(h::body(req)?)?;
+    auth::may_join_with(caller, &join.players)?;
+
+    let id = sref.id();
+    let players: Vec<PlayerId> = join.players.iter().map(|p| p.player_id.clone()).collect();
+    let now = deps.clock.now();
+    let session = match deps.store.reserve_seats(&id, &players, now, now.plus_secs(SEAT_RESERVATION_SECS)).await? {
+        Ok(s) => s,
+        Err(refused) => {
+            metrics.count("JoinsRefused", 1);
+            return Err(match refused {
+                JoinRefused::NotFound => session_not_found(),
+                JoinRefused::NotActive => ApiError::Conflict("the session has ended".into()),
+                JoinRefused::Full { open, wanted } => {
+                    ApiError::Conflict(format!("the session is full: {open} open slots, {wanted} requested"))
+                }
+                JoinRefused::AlreadySeated(p) => {
+                    ApiError::Conflict(format!("player {p} already has a seat in this session"))
+                }
+            });
+        }
+    };
+    let wanted: Vec<(PlayerId, Option<String>)> =
+        join.players.into_iter().map(|p| (p.player_id, p.player_data)).collect();
+    match deps.gamelift.create_player_sessions(&session.arn, &wanted).await {
+        Ok(player_sessions) => {
+            metrics.count("Joins", 1);
+            Ok(h::json(
+                StatusCode::OK,
+                &Joined {
+                    session: SessionView::of(&session),
+                    player_sessions: player_sessions.iter().map(|ps| PlayerSessionView::of(ps, Some(&session))).collect(),
+                },
+            ))
+        }
+        Err(e) => {
+            metrics.count("JoinsRefusedByGameLift", 1);
+            match deps.store.release_seats(&id, &players, deps.clock.now()).await {
+                Ok(_) => {}
+                // The seats lapse on their own after the 60 s window; the answer stays GameLift's.
+                Err(re) => tracing::error!(session_id = %id, error = %re, "could not release refused seats"),
+            }
+            Err(match e {
+                GameLiftError::Full
+                | GameLiftError::NotActive(_)
+                | GameLiftError::NotFound(_)
+                | GameLiftError::Invalid(_) => ApiError::Conflict(format!("GameLift refused the join: {e}")),
+                other => other.into(),
+            })
+        }
+    }
+}
+
+/// `DELETE /v1/sessions/{id}[?terminate=true]`: services only. With `terminate=true` the session is
+/// first terminated in GameLift (an unknown or already ended one there is fine), so a GameLift failure
+/// leaves the table unchanged; then the session becomes an ENDED tombstone. A session named by ARN
+/// that this system has not seen yet is recorded as ended, so its late placement event cannot bring
+/// it to life.
+pub async fn delete<S: SessionStore, G: GameLift, N, C: Clock, I>(
+    deps: &Deps<S, G, N, C, I>,
+    req: &Request,
+    caller: &Caller,
+    segment: &str,
+    metrics: &mut Metrics,
+) -> Result<Response<Body>, ApiError> {
+    auth::may_delete(caller)?;
+    let params = h::query_pairs(req)?;
+    h::only_params(&params, &["terminate"])?;
+    let terminate = match params.first().map(|(_, v)| v.as_str()) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::invalid("terminate", "must be true or false")),
+    };
+    let sref = request::parse_session_ref(segment)?;
+    if terminate {
+        let arn = match &sref {
+            SessionRef::Arn(a) => a.clone(),
+            SessionRef::Id(id) => deps.store.get_session(id).await?.ok_or_else(session_not_found)?.arn,
+        };
+        match deps.gamelift.terminate_game_session(&arn).await {
+            Ok(()) | Err(GameLiftError::NotFound(_) | GameLiftError::NotActive(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        metrics.count("SessionsTerminated", 1);
+    }
+    let key = match &sref {
+        SessionRef::Arn(a) => SessionKey::Arn(a),
+        SessionRef::Id(id) => SessionKey::Id(id),
+    };
+    match deps.store.end_session(key, deps.clock.now()).await? {
+        Applied::Unknown => Err(session_not_found()),
+        Applied::Applied | Applied::Duplicate | Applied::Refused => {
+            metrics.count("SessionsDeleted", 1);
+            Ok(h::no_content())
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! What the API answers with (DESIGN §3), camelCase. Views borrow the domain types and list their
+//! fields explicitly, so nothing internal leaks by accident when a domain type grows a field.
+//!
+//! `reservedSeats` is deliberately **not** part of the session answer: §3's session shape does not
+//! have it, `openSlots` already counts live reservations, and the stored counter also includes
+//! lapsed reservations the sweeper has not closed yet, which would only confuse a client.
+
+use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
+use fleet_core::input::GameProperties;
+use fleet_core::model::{PlacementStatus, PlayerSession, Session, SessionStatus};
+use fleet_core::time::Timestamp;
+use serde::Serialize;
+
+/// A session as the API returns it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView<'a> {
+    id: &'a SessionId,
+    arn: &'a GameSessionArn,
+    status: SessionStatus,
+    region: &'a Region,
+    fleet_id: &'a FleetId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a str>,
+    properties: &'a GameProperties,
+    player_count: u32,
+    max_players: u32,
+    open_slots: u32,
+    ip_address: &'a str,
+    dns_name: &'a str,
+    port: u16,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+impl<'a> SessionView<'a> {
+    /// The public fields of `s`.
+    pub fn of(s: &'a Session) -> Self {
+        Self {
+            id: &s.id,
+            arn: &s.arn,
+            status: s.status,
+            region: &s.region,
+            fleet_id: &s.fleet_id,
+            name: s.name.as_deref(),
+            data: s.data.as_deref(),
+            properties: &s.properties,
+            player_count: s.player_count,
+            max_players: s.max_players,
+            // An ended session has no room, whatever its last counters said.
+            open_slots: if s.status == SessionStatus::Active { s.open_slots } else { 0 },
+            ip_address: &s.ip_address,
+            dns_name: &s.dns_name,
+            port: s.port,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// A player session with what the client needs to connect.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlayerSessionView<'a> {
+    player_id: &'a PlayerId,
+    player_session_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip_address: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dns_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+}
+
+impl<'a> PlayerSessionView<'a> {
+    /// A player session, with the connection details of `session` when it is known.
+    pub fn of(ps: &'a PlayerSession, session: Option<&'a Session>) -> Self {
+        Self {
+            player_id: &ps.player_id,
+            player_session_id: &ps.player_session_id,
+            ip_address: session.map(|s| s.ip_address.as_str()),
+            dns_name: session.map(|s| s.dns_name.as_str()),
+            port: session.map(|s| s.port),
+        }
+    }
+}
+
+/// `POST /v1/sessions` → 202.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Accepted<'a> {
+    /// The placement to poll or subscribe to.
+    pub placement_id: &'a PlacementId,
+    /// PENDING for a new create; the placement's current status for an idempotent replay.
+    pub status: PlacementStatus,
+    /// Why it did not fulfil (replays of finished placements only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+}
+
+/// `GET /v1/placements/{placementId}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlacementView<'a> {
+    /// The placement.
+    pub placement_id: &'a PlacementId,
+    /// Where it stands.
+    pub status: PlacementStatus,
+    /// The placed session, once FULFILLED (absent if it has since been deleted and forgotten).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionView<'a>>,
+    /// The caller's player sessions (a player sees only its own), once FULFILLED.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub player_sessions: Option<Vec<PlayerSessionView<'a>>>,
+    /// Why it did not fulfil.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+    /// When it was started.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// `POST /v1/sessions/{id}/join` → 200.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Joined<'a> {
+    /// The session after the reservation.
+    pub session: SessionView<'a>,
+    /// One per joined player, with connection details.
+    pub player_sessions: Vec<PlayerSessionView<'a>>,
+}
+
+/// `GET /v1/sessions` → 200.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listed<'a> {
+    /// The page, in the requested order.
+    pub sessions: Vec<SessionView<'a>>,
+    /// The next page's cursor; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<&'a str>,
+    /// The plan and its measured read amplification (`explain=true`, services only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<serde_json::Value>,
+}
