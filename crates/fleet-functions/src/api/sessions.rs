@@ -57,7 +57,7 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
     h::only_params(&h::query_pairs(req)?, &[])?;
     let create = CreateSession::parse(h::body(req)?)?;
     auth::may_create_for(caller, &create.players, &create.latencies)?;
-    let key = request::parse_idempotency_key(h::header(req, "idempotency-key")?)?;
+    let key = request::parse_idempotency_key(h::header(req, "Idempotency-Key")?)?;
 
     let now = deps.clock.now();
     let deadline = now.plus_secs(deps.config.placement_timeout_secs + deps.config.sweep_margin_secs);

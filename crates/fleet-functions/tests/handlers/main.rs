@@ -4,3 +4,6 @@ mod support_async;
 mod placement_events;
 mod support_http;
 mod api;
+mod rpc;
+mod authz;
+mod bad_input;

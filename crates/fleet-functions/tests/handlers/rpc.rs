@@ -1,0 +1,200 @@
+//! status-rpc: `update_instance_info` (both spellings of the player count) and `delete_instance_info`
+//! through `rpc::handle`, with the sample events of `events/api/rpc-*.json`, fleet authorization and
+//! the call budget (1 write; UpdateGameSession only when the game properties or the name change).
+
+use fleet_core::fakes::{GameLiftCall, StoreCalls};
+use fleet_core::ids::{GameSessionArn, PlacementId};
+use fleet_core::input::MaxPlayers;
+use fleet_core::model::{Placement, PlacementStatus, SessionStatus};
+use fleet_core::ports::{CreateOutcome, PlacementOutcome, SessionStore};
+use serde_json::json;
+
+use crate::support_http::*;
+
+fn writes(before: StoreCalls, after: StoreCalls) -> u64 {
+    after.writes - before.writes
+}
+
+fn updates(d: &TestDeps) -> usize {
+    d.gamelift.calls().iter().filter(|c| matches!(c, GameLiftCall::UpdateGameSession(_))).count()
+}
+
+fn update(id: &str, extra: serde_json::Value) -> String {
+    let mut body = json!({"id": id});
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    body.to_string()
+}
+
+const UPDATE: &str = "/v1/rpc/update_instance_info";
+const DELETE: &str = "/v1/rpc/delete_instance_info";
+
+#[tokio::test]
+async fn the_camel_case_sample_updates_the_session_and_gamelift_once_within_budget() {
+    let d = deps();
+    let s = seed(&d, ARN_1, 8);
+    let before = d.store.calls();
+    let a = rpc(&d, sample("rpc-update-instance-info.json")).await;
+    assert_eq!((a.status, a.body.clone()), (204, serde_json::Value::Null), "{}", a.body);
+    assert_eq!(writes(before, d.store.calls()), 1, "update_instance_info = 1 write");
+    assert_eq!(d.gamelift.calls(), vec![GameLiftCall::UpdateGameSession(ARN_1.into())], "properties changed");
+    let now = d.store.get_session(&s.id).await.unwrap().unwrap();
+    assert_eq!(now.player_count, 3);
+    assert_eq!(now.name.as_deref(), Some("friday lobby"));
+    assert_eq!(now.properties.get("mode"), Some("ranked"));
+    assert_eq!(now.properties.get("round"), Some("2"));
+    assert_eq!(now.open_slots, 5);
+
+    // The same report again changes nothing in GameLift.
+    let again = rpc(&d, sample("rpc-update-instance-info.json")).await;
+    assert_eq!(again.status, 204);
+    assert_eq!(updates(&d), 1, "no UpdateGameSession when nothing changed");
+}
+
+#[tokio::test]
+async fn the_snake_case_sample_updates_the_player_count_without_calling_gamelift() {
+    let d = deps();
+    let s = seed(&d, ARN_1, 8);
+    let before = d.store.calls();
+    let a = rpc(&d, sample("rpc-update-instance-info-snake.json")).await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    assert_eq!(writes(before, d.store.calls()), 1);
+    assert!(d.gamelift.calls().is_empty(), "only the player count changed");
+    assert_eq!(d.store.get_session(&s.id).await.unwrap().unwrap().player_count, 4);
+}
+
+#[tokio::test]
+async fn both_spellings_of_the_player_count_are_the_same_report() {
+    for key in ["playerCount", "player_count"] {
+        let d = deps();
+        let s = seed(&d, ARN_1, 8);
+        let a = rpc(&d, Ev::post(UPDATE, update(s.id.as_str(), json!({key: 6}))).by(Who::iam(GS_F1)).request()).await;
+        assert_eq!(a.status, 204, "{key}: {}", a.body);
+        assert_eq!(d.store.get_session(&s.id).await.unwrap().unwrap().player_count, 6, "{key}");
+    }
+}
+
+#[tokio::test]
+async fn properties_that_are_already_set_do_not_call_gamelift_but_a_new_value_does() {
+    let d = deps();
+    let s = seed(&d, ARN_1, 8);
+    let same = update(ARN_1, json!({"metadata": {"GameProperties": {"mode": "casual"}, "GameSessionName": "lobby"}}));
+    assert_eq!(rpc(&d, Ev::post(UPDATE, same).by(Who::iam(GS_F1)).request()).await.status, 204);
+    assert_eq!(updates(&d), 0);
+    let changed = update(s.id.as_str(), json!({"metadata": {"GameSessionName": "renamed"}}));
+    assert_eq!(rpc(&d, Ev::post(UPDATE, changed).by(Who::iam(GS_F1)).request()).await.status, 204);
+    assert_eq!(updates(&d), 1);
+    let data_only = update(s.id.as_str(), json!({"metadata": {"GameSessionData": "round=3"}}));
+    assert_eq!(rpc(&d, Ev::post(UPDATE, data_only).by(Who::iam(GS_F1)).request()).await.status, 204);
+    assert_eq!(updates(&d), 1, "GameSessionData is not something UpdateGameSession changes");
+    assert_eq!(d.store.get_session(&s.id).await.unwrap().unwrap().data.as_deref(), Some("round=3"));
+}
+
+#[tokio::test]
+async fn a_report_before_the_placement_event_is_kept_and_merged_when_the_event_arrives() {
+    let d = deps();
+    let arn = GameSessionArn::parse(ARN_1).unwrap();
+    let a = rpc(&d, sample("rpc-update-instance-info.json")).await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    let pending = d.store.pending_report(&arn.session_id()).expect("kept");
+    assert_eq!(pending.player_count, Some(3));
+
+    // The placement event arrives later: the session carries the server's report.
+    let placement = Placement {
+        placement_id: PlacementId::parse("p-7").unwrap(),
+        status: PlacementStatus::Pending,
+        requester: PLAYER_A.into(),
+        players: vec![],
+        max_players: MaxPlayers::parse(8).unwrap(),
+        name: Some("from the create".into()),
+        data: None,
+        properties: Default::default(),
+        latencies: vec![],
+        regions: vec![],
+        session_id: None,
+        player_sessions: vec![],
+        reason: None,
+        created_at: T0,
+        updated_at: T0,
+        deadline: T0.plus_secs(660),
+    };
+    assert_eq!(d.store.create_placement(&placement, None).await.unwrap(), CreateOutcome::Created);
+    let outcome = PlacementOutcome::Fulfilled { session: Box::new(session(ARN_1, 8)), player_sessions: vec![] };
+    d.store.finish_placement(&placement.placement_id, &outcome, T0.plus_secs(2)).await.unwrap();
+    let merged = d.store.get_session(&arn.session_id()).await.unwrap().unwrap();
+    assert_eq!((merged.player_count, merged.name.as_deref()), (3, Some("friday lobby")));
+    assert!(d.store.pending_report(&arn.session_id()).is_none());
+}
+
+#[tokio::test]
+async fn a_short_id_of_an_unknown_session_is_404() {
+    let d = deps();
+    let a = rpc(&d, sample("rpc-update-instance-info-snake.json")).await;
+    a.assert_error(404, "not_found");
+    let b = rpc(&d, Ev::post(DELETE, update(&short_id(ARN_1), json!({}))).by(Who::iam(GS_F1)).request()).await;
+    b.assert_error(404, "not_found");
+    let c = rpc(&d, Ev::post(DELETE, update(&short_id(ARN_1), json!({}))).by(Who::iam(SERVICE)).request()).await;
+    c.assert_error(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_game_server_touches_only_sessions_of_its_fleets() {
+    let d = deps();
+    let s1 = seed(&d, ARN_1, 8);
+    let s2 = seed(&d, ARN_2, 8);
+    let count = json!({"playerCount": 1});
+    // F2's server on F1's session, by ARN and by short id (the fleet then comes from the stored row).
+    for id in [ARN_1.to_owned(), s1.id.to_string()] {
+        let a = rpc(&d, Ev::post(UPDATE, update(&id, count.clone())).by(Who::iam(GS_F2)).request()).await;
+        a.assert_error(403, "forbidden");
+        let b = rpc(&d, Ev::post(DELETE, update(&id, json!({}))).by(Who::iam(GS_F2)).request()).await;
+        b.assert_error(403, "forbidden");
+    }
+    // Not even a report for an unseen session of another fleet is kept.
+    let unseen = "arn:aws:gamelift:us-east-1::gamesession/fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31/gsess-new";
+    rpc(&d, Ev::post(UPDATE, update(unseen, count.clone())).by(Who::iam(GS_F2)).request()).await.assert_error(403, "forbidden");
+    assert!(d.store.pending_report(&GameSessionArn::parse(unseen).unwrap().session_id()).is_none());
+    assert_eq!(d.store.get_session(&s1.id).await.unwrap().unwrap().player_count, 0);
+    // Its own fleet is fine; services may report on any fleet; players never.
+    assert_eq!(rpc(&d, Ev::post(UPDATE, update(s2.id.as_str(), count.clone())).by(Who::iam(GS_F2)).request()).await.status, 204);
+    assert_eq!(rpc(&d, Ev::post(UPDATE, update(ARN_1, count.clone())).by(Who::iam(SERVICE)).request()).await.status, 204);
+    rpc(&d, Ev::post(UPDATE, update(ARN_1, count)).by(Who::player(PLAYER_A)).request()).await.assert_error(403, "forbidden");
+}
+
+#[tokio::test]
+async fn the_delete_sample_ends_the_session_so_it_is_neither_listed_nor_joinable() {
+    let d = deps();
+    let s = seed(&d, ARN_1, 8);
+    let a = rpc(&d, sample("rpc-delete-instance-info.json")).await;
+    assert_eq!(a.status, 204, "{}", a.body);
+    assert!(d.gamelift.calls().is_empty(), "the game server ends its own session");
+    let ended = d.store.get_session(&s.id).await.unwrap().unwrap();
+    assert_eq!(ended.status, SessionStatus::Ended);
+    let list = api(&d, Ev::get("/v1/sessions").by(Who::player(PLAYER_A)).request()).await;
+    assert_eq!(list.body["sessions"], json!([]));
+    let join = api(&d, Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&[PLAYER_A])).by(Who::player(PLAYER_A)).request()).await;
+    join.assert_error(409, "conflict");
+    // A later report for it is refused; deleting again is fine.
+    let late = rpc(&d, sample("rpc-update-instance-info-snake.json")).await;
+    late.assert_error(409, "conflict");
+    assert_eq!(rpc(&d, sample("rpc-delete-instance-info.json")).await.status, 204);
+}
+
+#[tokio::test]
+async fn deleting_an_unseen_session_by_arn_keeps_its_late_event_from_resurrecting_it() {
+    let d = deps();
+    let a = rpc(&d, sample("rpc-delete-instance-info.json")).await;
+    assert_eq!(a.status, 204);
+    let report = rpc(&d, sample("rpc-update-instance-info.json")).await;
+    report.assert_error(409, "conflict");
+}
+
+#[tokio::test]
+async fn status_rpc_serves_only_its_two_routes() {
+    let d = deps();
+    for (method, path) in [("GET", UPDATE), ("POST", "/v1/sessions"), ("POST", "/v1/rpc/other"), ("GET", "/v1/health")] {
+        rpc(&d, Ev::new(method, path).by(Who::iam(SERVICE)).request()).await.assert_error(404, "not_found");
+    }
+    rpc(&d, Ev::post(UPDATE, "{}").request()).await.assert_error(401, "unauthenticated");
+}
