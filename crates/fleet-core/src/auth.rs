@@ -27,6 +27,10 @@
 //!   status RPCs of their fleets. They may not create, join, delete or read placements.
 //! * A principal configured both as a service and as a game server is treated as a game server (the
 //!   smaller set of rights).
+//! * A placement's requester is the raw `sub` or principal ARN (the WebSocket side matches
+//!   connections by `sub`); idempotency records, by contrast, are scoped by kind and identity
+//!   ([`Caller::idempotency_scope`]), so a player's key never replays a service's create. This trusts
+//!   the JWT issuer not to hand out a `sub` that spells a service's IAM ARN.
 
 use crate::FieldError;
 use crate::ids::{FleetId, PlayerId};

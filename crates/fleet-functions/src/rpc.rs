@@ -20,6 +20,9 @@
 //! * An ARN of a session this system has not seen yet (the placement event may come later): the
 //!   report is kept and merged when the event arrives; 204. Its properties or name cannot be compared
 //!   with anything, so UpdateGameSession is called when the report carries any.
+//!   (The store's read does not tell a tombstone from a session never seen, so a report by ARN for a
+//!   session deleted before its event may still call UpdateGameSession once before the write is
+//!   refused with 409.)
 //! * A short id of an unknown session: 404 (a short id cannot be turned back into an ARN).
 //! * An ENDED session, or a report older than one already applied: 409 `conflict`.
 //! * `GameSessionData` is stored but never sent to GameLift (UpdateGameSession cannot change it).

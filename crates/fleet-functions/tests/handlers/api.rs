@@ -6,7 +6,7 @@ use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
 use fleet_core::input::MaxPlayers;
 use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, PlayerSession, SeatStatus};
 use fleet_core::ports::{
-    CreateOutcome, GameLiftError, PlacementDescription, PlacementOutcome, SessionStore,
+    CreateOutcome, GameLiftError, PlacementDescription, PlacementOutcome, SessionStore, StoreError,
 };
 use serde_json::{Value, json};
 
@@ -601,4 +601,50 @@ async fn every_sample_event_converts_to_a_v2_request_with_its_identity() {
         assert!(caller.is_ok(), "{name}: {caller:?}");
     }
     let _: SessionId = SessionId::parse(&short_id(ARN_1)).unwrap();
+}
+
+#[tokio::test]
+async fn a_store_failure_before_gamelift_is_503_and_nothing_is_started() {
+    for e in [
+        StoreError::Unavailable("500".into()),
+        StoreError::Throttled("ProvisionedThroughputExceeded".into()),
+        StoreError::Corrupt { key: "P#p-1".into(), reason: "bad status".into() },
+    ] {
+        let d = failing_deps();
+        d.store.fail_next(e);
+        let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).request()).await;
+        a.assert_error(503, "unavailable");
+        assert!(d.gamelift.calls().is_empty(), "no placement without its row");
+        assert!(d.store.inner.get_placement(&pid("p-1")).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn store_failures_on_reads_and_joins_are_503_and_leave_no_seat_or_player_session() {
+    let d = failing_deps();
+    let s = session(ARN_1, 8);
+    d.store.inner.seed_sessions(std::slice::from_ref(&s));
+    d.gamelift.add_session(&s.arn, "ACTIVE", 8);
+    d.store.fail_next(StoreError::Contention("S#x".into()));
+    api(&d, Ev::get(&format!("/v1/sessions/{}", s.id)).by(player_a()).request()).await.assert_error(503, "unavailable");
+    d.store.fail_next(StoreError::Unavailable("timeout".into()));
+    api(&d, Ev::get("/v1/sessions").by(player_a()).request()).await.assert_error(503, "unavailable");
+    d.store.fail_next(StoreError::Unavailable("timeout".into()));
+    let join = api(&d, Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&[PLAYER_A])).by(player_a()).request()).await;
+    join.assert_error(503, "unavailable");
+    assert!(d.gamelift.calls().is_empty());
+    assert!(d.store.inner.seats_of(&s.id).is_empty());
+}
+
+#[tokio::test]
+async fn a_store_failure_while_failing_a_refused_placement_still_answers_gamelifts_refusal() {
+    let d = failing_deps();
+    d.gamelift.fail_next(GameLiftError::Throttled("rate".into()));
+    // create_placement succeeds, finish_placement fails: the row stays PENDING with its deadline for the sweeper.
+    d.store.pass_next();
+    d.store.fail_next(StoreError::Unavailable("timeout".into()));
+    let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).request()).await;
+    a.assert_error(429, "throttled");
+    let row = d.store.inner.get_placement(&pid("p-1")).await.unwrap().unwrap();
+    assert_eq!((row.status, row.deadline), (PlacementStatus::Pending, T0.plus_secs(660)));
 }

@@ -198,3 +198,30 @@ async fn status_rpc_serves_only_its_two_routes() {
     }
     rpc(&d, Ev::post(UPDATE, "{}").request()).await.assert_error(401, "unauthenticated");
 }
+
+#[tokio::test]
+async fn a_store_failure_after_update_game_session_is_503_and_a_retry_tells_gamelift_again() {
+    let d = failing_deps();
+    let s = session(ARN_1, 8);
+    d.store.inner.seed_sessions(std::slice::from_ref(&s));
+    d.store.pass_next(); // the read
+    d.store.fail_next(fleet_core::ports::StoreError::Unavailable("timeout".into())); // the write
+    rpc(&d, sample("rpc-update-instance-info.json")).await.assert_error(503, "unavailable");
+    assert_eq!(d.store.inner.get_session(&s.id).await.unwrap().unwrap().player_count, 0, "nothing written");
+    // The table is unchanged, so the retry sees the same difference and tells GameLift again.
+    assert_eq!(rpc(&d, sample("rpc-update-instance-info.json")).await.status, 204);
+    let updates = d.gamelift.calls().iter().filter(|c| matches!(c, GameLiftCall::UpdateGameSession(_))).count();
+    assert_eq!(updates, 2);
+    assert_eq!(d.store.inner.get_session(&s.id).await.unwrap().unwrap().player_count, 3);
+}
+
+#[tokio::test]
+async fn gamelift_refusing_the_update_writes_nothing() {
+    let d = deps();
+    let s = seed(&d, ARN_1, 8);
+    d.gamelift.fail_next(fleet_core::ports::GameLiftError::NotActive("TERMINATED".into()));
+    rpc(&d, sample("rpc-update-instance-info.json")).await.assert_error(409, "conflict");
+    assert_eq!(d.store.get_session(&s.id).await.unwrap().unwrap().player_count, 0);
+    d.gamelift.fail_next(fleet_core::ports::GameLiftError::Throttled("rate".into()));
+    rpc(&d, sample("rpc-update-instance-info.json")).await.assert_error(429, "throttled");
+}

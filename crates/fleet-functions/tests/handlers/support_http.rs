@@ -5,12 +5,17 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
 
 use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds};
-use fleet_core::ids::{FleetId, GameSessionArn, Region};
+use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
 use fleet_core::input::GameProperties;
-use fleet_core::model::{Session, SessionStatus};
+use fleet_core::model::{Placement, Session, SessionStatus};
+use fleet_core::ports::{
+    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome, SessionKey,
+    SessionStore, StatusReport, StoreError,
+};
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
 use fleet_functions::deps::Deps;
@@ -330,13 +335,96 @@ impl Answer {
 }
 
 /// Calls fleet-api.
-pub async fn api(d: &TestDeps, req: Request) -> Answer {
+pub async fn api<S: SessionStore>(d: &Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>, req: Request) -> Answer {
     Answer::of(fleet_functions::api::handle(d, req).await)
 }
 
 /// Calls status-rpc.
-pub async fn rpc(d: &TestDeps, req: Request) -> Answer {
+pub async fn rpc<S: SessionStore>(d: &Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>, req: Request) -> Answer {
     Answer::of(fleet_functions::rpc::handle(d, req).await)
+}
+
+/// Fresh fakes around a [`FailingStore`].
+pub fn failing_deps() -> Deps<FailingStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds> {
+    let d = deps();
+    Deps { store: FailingStore::default(), gamelift: d.gamelift, notifier: d.notifier, clock: d.clock, ids: d.ids, config: d.config }
+}
+
+/// A [`MemoryStore`] whose next calls fail with errors a test queues (one per call, in order), the way
+/// DynamoDB fails: unavailable, throttled, or an item that cannot be read back.
+#[derive(Default)]
+pub struct FailingStore {
+    /// The store behind.
+    pub inner: MemoryStore,
+    failures: Mutex<VecDeque<Option<StoreError>>>,
+}
+
+impl FailingStore {
+    /// Fails the next call not yet scripted with `e`.
+    pub fn fail_next(&self, e: StoreError) {
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push_back(Some(e));
+    }
+
+    /// Lets the next call not yet scripted through (to fail a later one).
+    pub fn pass_next(&self) {
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push_back(None);
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        match self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front() {
+            Some(Some(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl SessionStore for FailingStore {
+    async fn create_placement(&self, p: &Placement, i: Option<&IdempotencyRecord>) -> Result<CreateOutcome, StoreError> {
+        self.check()?;
+        self.inner.create_placement(p, i).await
+    }
+    async fn get_placement(&self, id: &PlacementId) -> Result<Option<Placement>, StoreError> {
+        self.check()?;
+        self.inner.get_placement(id).await
+    }
+    async fn finish_placement(&self, id: &PlacementId, o: &PlacementOutcome, at: Timestamp) -> Result<Applied, StoreError> {
+        self.check()?;
+        self.inner.finish_placement(id, o, at).await
+    }
+    async fn get_session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
+        self.check()?;
+        self.inner.get_session(id).await
+    }
+    async fn list_sessions(&self, r: &ListRequest) -> Result<Page, StoreError> {
+        self.check()?;
+        self.inner.list_sessions(r).await
+    }
+    async fn end_session(&self, k: SessionKey<'_>, at: Timestamp) -> Result<Applied, StoreError> {
+        self.check()?;
+        self.inner.end_session(k, at).await
+    }
+    async fn apply_report(&self, arn: &GameSessionArn, r: &StatusReport, at: Timestamp) -> Result<Applied, StoreError> {
+        self.check()?;
+        self.inner.apply_report(arn, r, at).await
+    }
+    async fn reserve_seats(
+        &self,
+        id: &SessionId,
+        players: &[PlayerId],
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<Result<Session, JoinRefused>, StoreError> {
+        self.check()?;
+        self.inner.reserve_seats(id, players, now, expires_at).await
+    }
+    async fn release_seats(&self, id: &SessionId, players: &[PlayerId], at: Timestamp) -> Result<Applied, StoreError> {
+        self.check()?;
+        self.inner.release_seats(id, players, at).await
+    }
+    async fn expire_seats(&self, id: &SessionId, now: Timestamp) -> Result<u32, StoreError> {
+        self.check()?;
+        self.inner.expire_seats(id, now).await
+    }
 }
 
 /// A create body with `max` players' cap and these players.
