@@ -9,4 +9,8 @@ pub mod error;
 pub mod identity;
 pub mod observability;
 pub mod rpc;
+pub mod notifier;
 pub mod placement_events;
+pub mod sweeper;
+pub mod ws;
+pub mod ws_authorizer;

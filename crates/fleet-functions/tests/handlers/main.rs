@@ -7,3 +7,4 @@ mod api;
 mod rpc;
 mod authz;
 mod bad_input;
+mod integration;

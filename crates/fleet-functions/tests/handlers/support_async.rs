@@ -236,3 +236,87 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
         self.inner.expire_seats(s, now).await
     }
 }
+
+/// A notifier that answers like `inner` except for the connections a test makes fail transiently
+/// (API Gateway's 429 after retries).
+pub struct FlakyNotifier<N> {
+    /// The real (recording) notifier.
+    pub inner: N,
+    failing: Mutex<BTreeSet<String>>,
+}
+
+impl<N> FlakyNotifier<N> {
+    pub fn new(inner: N) -> Self {
+        Self { inner, failing: Mutex::default() }
+    }
+
+    /// Pushes to `connection` fail with `NotifyError::Throttled` until healed.
+    pub fn fail(&self, connection: &str) {
+        self.failing.lock().unwrap().insert(connection.to_owned());
+    }
+
+    /// Pushes to `connection` go through again.
+    pub fn heal(&self, connection: &str) {
+        self.failing.lock().unwrap().remove(connection);
+    }
+}
+
+impl<N: fleet_core::ports::Notifier> fleet_core::ports::Notifier for FlakyNotifier<N> {
+    async fn send(&self, connection: &str, payload: &[u8]) -> Result<(), fleet_core::ports::NotifyError> {
+        if self.failing.lock().unwrap().contains(connection) {
+            return Err(fleet_core::ports::NotifyError::Throttled);
+        }
+        self.inner.send(connection, payload).await
+    }
+}
+
+/// The messages sent to `connection`, as JSON.
+pub fn messages_to(notifier: &MemoryNotifier, connection: &str) -> Vec<serde_json::Value> {
+    notifier
+        .sent()
+        .into_iter()
+        .filter(|(c, _)| c == connection)
+        .map(|(_, payload)| serde_json::from_slice(&payload).expect("pushed messages are JSON"))
+        .collect()
+}
+
+pub fn conn(s: &str) -> fleet_core::ids::ConnectionId {
+    fleet_core::ids::ConnectionId::parse(s).expect("valid connection id")
+}
+
+/// A live connection row for `user`, as `$connect` writes it at [`T0`].
+pub async fn connect_user(store: &impl fleet_core::ports::ConnectionStore, connection: &str, user: &str) {
+    let row = fleet_core::ports::Connection {
+        id: conn(connection),
+        user: user.to_owned(),
+        connected_at: T0,
+        expires_at: T0.plus_secs(7200),
+    };
+    store.put_connection(&row).await.expect("put connection");
+}
+
+/// Applies a sample placement event (`events/placement/<file>`) through the placement-events handler.
+pub async fn apply_sample(store: &impl SessionStore, file: &str) {
+    let record = sqs_record(Some("m-apply"), &event_text(&format!("placement/{file}")));
+    let (response, _) = fleet_functions::placement_events::process(store, sqs_event(vec![record])).await;
+    assert!(response.batch_item_failures.is_empty(), "{file} applied");
+}
+
+/// The placement of `events/placement/sns-fulfilled.json` and `events/stream/placement-fulfilled.json`:
+/// requested by player-6f1d2a, naming player-6f1d2a and player-9b3e4c.
+pub const FULFILLED_ID: &str = "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50";
+/// The placement of `events/placement/sns-timed-out.json` and `events/stream/placement-timed-out.json`.
+pub const TIMED_OUT_ID: &str = "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60";
+/// The requester of the sample placements.
+pub const REQUESTER: &str = "player-6f1d2a";
+/// The other listed player of the sample placements.
+pub const OTHER_PLAYER: &str = "player-9b3e4c";
+
+/// Seeds the two sample placements, PENDING, as fleet-api would have created them.
+pub async fn seed_samples(store: &impl SessionStore) {
+    seed(
+        store,
+        &[placement(FULFILLED_ID, REQUESTER, &[REQUESTER, OTHER_PLAYER]), placement(TIMED_OUT_ID, REQUESTER, &[REQUESTER, OTHER_PLAYER])],
+    )
+    .await;
+}

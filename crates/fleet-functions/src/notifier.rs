@@ -1,0 +1,403 @@
+//! notifier: pushes a placement's result to the WebSocket connections that want it (DESIGN §5), fed by
+//! the table's DynamoDB stream (`NEW_AND_OLD_IMAGES`, filtered to placements in the template).
+//!
+//! A stream record matters when it shows a placement item moving from PENDING (or from nothing) to a
+//! terminal status; every other record (sessions, seats, subscriptions, a TTL removal, a second change
+//! of a finished placement) is ignored. For a placement that finished:
+//!
+//! - **who**: the live connections of the requester and of each listed player (the `connectionsByUser`
+//!   index: a fan-out lookup, not a state decision) and the placement's subscribers;
+//! - **what**: `{"type":"placement","placementId","status","session"?,"playerSession"?,"reason"?}`,
+//!   where `playerSession` is the connection's own user's player session only, never another player's;
+//! - **once**: before a push, a sent record (`P#<id>`/`SENT#<connection>`) is written with
+//!   `attribute_not_exists`; if it exists the push is a duplicate (a redelivered stream record, or a
+//!   subscribe's catch-up that got there first) and is skipped;
+//! - **failures**: a 410 deletes the connection (and that subscription); a 413 is logged and counted,
+//!   never retried; any other push failure removes the sent record again and reports the stream record
+//!   as a batch item failure (its `SequenceNumber`), so Lambda retries from it. Processing stops at the
+//!   first failed record: Lambda retries from the lowest reported sequence number anyway.
+
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use fleet_core::ids::ConnectionId;
+use fleet_core::model::{Placement, PlacementStatus, Session, SessionStatus};
+use fleet_core::ports::{Clock, ConnectionStore, Notifier, NotifyError, SessionStore, StoreError};
+use fleet_core::time::Timestamp;
+use futures::StreamExt as _;
+use serde_json::{Value, json};
+
+use crate::deps::Deps;
+use crate::observability::Metrics;
+
+/// The function's name, the `Function` dimension of its metrics.
+pub const FUNCTION: &str = "notifier";
+
+/// Pushes in flight at once for one placement: PostToConnection is a network round trip each.
+pub const CONCURRENCY: usize = 10;
+
+/// A connection to push a result to, and whose player session it may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The connection.
+    pub connection: ConnectionId,
+    /// Its user.
+    pub user: String,
+    /// Whether it is there through a subscription (removed with the connection when it is gone).
+    pub subscribed: bool,
+}
+
+/// What one push did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Delivered.
+    Sent,
+    /// Already delivered before; skipped.
+    Duplicate,
+    /// The connection is gone (410); its row was deleted.
+    Gone,
+    /// The message is too large (413); not retried.
+    TooLarge,
+    /// A transient failure; the sent record was removed so a retry pushes again.
+    Failed,
+}
+
+/// Counts of a delivery, by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// Delivered.
+    pub sent: u32,
+    /// Skipped as already delivered.
+    pub duplicate: u32,
+    /// Connections found gone.
+    pub gone: u32,
+    /// Messages too large.
+    pub too_large: u32,
+    /// Transient failures (the caller retries).
+    pub failed: u32,
+}
+
+impl Delivery {
+    fn add(&mut self, outcome: PushOutcome) {
+        match outcome {
+            PushOutcome::Sent => self.sent += 1,
+            PushOutcome::Duplicate => self.duplicate += 1,
+            PushOutcome::Gone => self.gone += 1,
+            PushOutcome::TooLarge => self.too_large += 1,
+            PushOutcome::Failed => self.failed += 1,
+        }
+    }
+
+    /// Adds these counts to the invocation's metrics.
+    pub fn record(&self, metrics: &mut Metrics) {
+        for (name, n) in [
+            ("NotificationsSent", self.sent),
+            ("NotificationsDuplicate", self.duplicate),
+            ("NotificationsGone", self.gone),
+            ("NotificationsTooLarge", self.too_large),
+            ("NotificationsFailed", self.failed),
+        ] {
+            if n > 0 {
+                metrics.count(name, u64::from(n));
+            }
+        }
+    }
+}
+
+/// The session as a client sees it: the stored record without the internal `reservedSeats` counter
+/// (the HTTP API's session shape, DESIGN §3), and no open slots once ended.
+pub fn session_json(session: &Session) -> Value {
+    let mut v = serde_json::to_value(session).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut v {
+        map.remove("reservedSeats");
+        if session.status != SessionStatus::Active {
+            map.insert("openSlots".into(), json!(0));
+        }
+    }
+    v
+}
+
+/// The message for one user's connection: the placement's result with that user's own player session.
+pub fn placement_message(placement: &Placement, session: Option<&Session>, user: &str) -> Vec<u8> {
+    let mut msg = json!({
+        "type": "placement",
+        "placementId": placement.placement_id,
+        "status": placement.status,
+    });
+    if let Some(s) = session {
+        msg["session"] = session_json(s);
+    }
+    if let Some(ps) = placement.player_sessions.iter().find(|ps| ps.player_id.as_str() == user) {
+        let mut view = json!({"playerId": ps.player_id, "playerSessionId": ps.player_session_id});
+        if let Some(s) = session {
+            view["ipAddress"] = json!(s.ip_address);
+            view["dnsName"] = json!(s.dns_name);
+            view["port"] = json!(s.port);
+        }
+        msg["playerSession"] = view;
+    }
+    if let Some(r) = &placement.reason {
+        msg["reason"] = json!(r);
+    }
+    msg.to_string().into_bytes()
+}
+
+/// An error message for one connection (a refused or malformed subscribe), shaped like the HTTP API's
+/// errors: `{"type":"error","error":{"code","message"},"placementId"?}`.
+pub fn error_message(code: &str, message: &str, placement_id: Option<&str>) -> Vec<u8> {
+    let mut msg = json!({"type": "error", "error": {"code": code, "message": message}});
+    if let Some(p) = placement_id {
+        msg["placementId"] = json!(p);
+    }
+    msg.to_string().into_bytes()
+}
+
+/// Everyone who should hear about `placement`: the requester's and listed players' connections, and
+/// its subscribers, each connection once.
+pub async fn targets<S: ConnectionStore>(store: &S, placement: &Placement, now: Timestamp) -> Result<Vec<Target>, StoreError> {
+    let mut users: Vec<&str> = vec![placement.requester.as_str()];
+    for p in &placement.players {
+        if !users.contains(&p.player_id.as_str()) {
+            users.push(p.player_id.as_str());
+        }
+    }
+    let mut out: Vec<Target> = Vec::new();
+    for user in users {
+        for connection in store.connections_of(user, now).await? {
+            if !out.iter().any(|t| t.connection == connection) {
+                out.push(Target { connection, user: user.to_owned(), subscribed: false });
+            }
+        }
+    }
+    for sub in store.subscribers(&placement.placement_id, now).await? {
+        match out.iter_mut().find(|t| t.connection == sub.connection) {
+            Some(t) => t.subscribed = true,
+            None => out.push(Target { connection: sub.connection, user: sub.user, subscribed: true }),
+        }
+    }
+    Ok(out)
+}
+
+/// The session a FULFILLED placement placed (one read), `None` otherwise or if it was forgotten.
+pub async fn placed_session<S: SessionStore>(store: &S, placement: &Placement) -> Result<Option<Session>, StoreError> {
+    match (&placement.session_id, placement.status) {
+        (Some(id), PlacementStatus::Fulfilled) => store.get_session(id).await,
+        _ => Ok(None),
+    }
+}
+
+/// Pushes a finished placement's result to each target once (see the module docs).
+pub async fn deliver<S, N>(
+    store: &S,
+    notifier: &N,
+    placement: &Placement,
+    session: Option<&Session>,
+    targets: &[Target],
+    now: Timestamp,
+) -> Delivery
+where
+    S: ConnectionStore,
+    N: Notifier,
+{
+    let outcomes: Vec<PushOutcome> = futures::stream::iter(targets)
+        .map(|t| push_once(store, notifier, placement, session, t, now))
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut delivery = Delivery::default();
+    for o in outcomes {
+        delivery.add(o);
+    }
+    delivery
+}
+
+async fn push_once<S: ConnectionStore, N: Notifier>(
+    store: &S,
+    notifier: &N,
+    placement: &Placement,
+    session: Option<&Session>,
+    target: &Target,
+    now: Timestamp,
+) -> PushOutcome {
+    let placement_id = placement.placement_id.as_str();
+    let connection = target.connection.as_str();
+    match store.mark_sent(&placement.placement_id, &target.connection, now).await {
+        Ok(true) => {}
+        Ok(false) => return PushOutcome::Duplicate,
+        Err(e) => {
+            tracing::warn!(placement_id, connection, error = %e, "could not record the push; will retry");
+            return PushOutcome::Failed;
+        }
+    }
+    let payload = placement_message(placement, session, &target.user);
+    match notifier.send(connection, &payload).await {
+        Ok(()) => PushOutcome::Sent,
+        Err(NotifyError::Gone) => {
+            tracing::info!(placement_id, connection, "connection gone; deleting it");
+            if let Err(e) = store.delete_connection(&target.connection).await {
+                // Its TTL removes it anyway, and a later push finds it gone again.
+                tracing::warn!(connection, error = %e, "could not delete a gone connection");
+            }
+            if target.subscribed
+                && let Err(e) = store.unsubscribe(&placement.placement_id, &target.connection).await
+            {
+                tracing::warn!(placement_id, connection, error = %e, "could not delete a gone subscription");
+            }
+            PushOutcome::Gone
+        }
+        Err(NotifyError::TooLarge) => {
+            tracing::error!(placement_id, connection, bytes = payload.len(), "message too large for PostToConnection; not retried");
+            PushOutcome::TooLarge
+        }
+        Err(e) => {
+            tracing::warn!(placement_id, connection, error = %e, "push failed; will retry");
+            if let Err(e) = store.unmark_sent(&placement.placement_id, &target.connection).await {
+                // The retry will then see it as sent and skip it: one lost push, logged.
+                tracing::error!(placement_id, connection, error = %e, "could not remove the sent record of a failed push");
+            }
+            PushOutcome::Failed
+        }
+    }
+}
+
+/// Why a stream record is not acted on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    /// Not a placement item, not an insert or change, or not a move from PENDING to a terminal status.
+    NotATransition,
+    /// A placement image that cannot be read (logged; retrying cannot help).
+    Unreadable(String),
+}
+
+/// The placement a stream record shows finishing, if it does.
+pub fn finished_placement(record: &EventRecord) -> Result<Placement, Skip> {
+    if !matches!(record.event_name.as_str(), "INSERT" | "MODIFY") {
+        return Err(Skip::NotATransition);
+    }
+    let image = &record.change.new_image;
+    let text = |item: &serde_dynamo::Item, name: &str| match item.get(name) {
+        Some(serde_dynamo::AttributeValue::S(s)) => Some(s.clone()),
+        _ => None,
+    };
+    if text(image, "kind").as_deref() != Some("placement") {
+        return Err(Skip::NotATransition);
+    }
+    let new_status = text(image, "status").as_deref().and_then(PlacementStatus::from_wire);
+    let old_status = text(&record.change.old_image, "status");
+    let was_pending = match old_status.as_deref() {
+        None => true,
+        Some(s) => PlacementStatus::from_wire(s) == Some(PlacementStatus::Pending),
+    };
+    if !(was_pending && new_status.is_some_and(PlacementStatus::is_terminal)) {
+        return Err(Skip::NotATransition);
+    }
+    serde_dynamo::from_item(image.clone()).map_err(|e| Skip::Unreadable(e.to_string()))
+}
+
+/// Handles a stream batch and flushes the invocation's metrics: the Lambda entry point's body.
+pub async fn handle<S, G, N, C, I>(deps: &Deps<S, G, N, C, I>, event: Event) -> DynamoDbEventResponse
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+    C: Clock,
+{
+    let now = deps.clock.now();
+    let (response, mut metrics) = process(&deps.store, &deps.notifier, event, now).await;
+    metrics.flush(now.millis());
+    response
+}
+
+/// Handles a stream batch: the partial batch response (at most one sequence number: where Lambda
+/// should resume) and the invocation's metrics.
+pub async fn process<S, N>(store: &S, notifier: &N, event: Event, now: Timestamp) -> (DynamoDbEventResponse, Metrics)
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
+    let mut metrics = Metrics::new(FUNCTION);
+    let mut response = DynamoDbEventResponse::default();
+    for record in &event.records {
+        let sequence = record.change.sequence_number.clone().filter(|s| !s.is_empty());
+        if let Err(e) = process_record(store, notifier, record, now, &mut metrics).await {
+            match sequence {
+                Some(seq) => {
+                    tracing::warn!(sequence = seq.as_str(), error = %e, "stream record will be retried");
+                    let mut failure = DynamoDbBatchItemFailure::default();
+                    failure.item_identifier = Some(seq);
+                    response.batch_item_failures.push(failure);
+                    // Lambda resumes from this record; everything after it is delivered again.
+                    break;
+                }
+                None => {
+                    // An identifier that names no record fails the whole batch; there is nothing to
+                    // name, so the record is dropped with a log line.
+                    tracing::error!(event_id = record.event_id.as_str(), error = %e, "stream record without a sequence number failed; dropped");
+                }
+            }
+        }
+    }
+    (response, metrics)
+}
+
+/// Why a stream record must be retried.
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    /// The store failed transiently.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Some pushes failed transiently.
+    #[error("{0} pushes failed")]
+    Pushes(u32),
+}
+
+async fn process_record<S, N>(
+    store: &S,
+    notifier: &N,
+    record: &EventRecord,
+    now: Timestamp,
+    metrics: &mut Metrics,
+) -> Result<(), RetryError>
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
+    let placement = match finished_placement(record) {
+        Ok(p) => p,
+        Err(Skip::NotATransition) => return Ok(()),
+        Err(Skip::Unreadable(reason)) => {
+            tracing::error!(event_id = record.event_id.as_str(), reason, "unreadable placement image; skipped");
+            metrics.count("NotificationsUnreadable", 1);
+            return Ok(());
+        }
+    };
+    let session = transient_only(placed_session(store, &placement).await)?.flatten();
+    let targets = transient_only(targets(store, &placement, now).await)?.unwrap_or_default();
+    let delivery = deliver(store, notifier, &placement, session.as_ref(), &targets, now).await;
+    tracing::info!(
+        placement_id = placement.placement_id.as_str(),
+        status = placement.status.as_str(),
+        targets = targets.len(),
+        sent = delivery.sent,
+        duplicate = delivery.duplicate,
+        gone = delivery.gone,
+        failed = delivery.failed,
+        "placement result pushed"
+    );
+    delivery.record(metrics);
+    if delivery.failed > 0 {
+        return Err(RetryError::Pushes(delivery.failed));
+    }
+    Ok(())
+}
+
+/// A transient store error is retried; a permanent one (a corrupt item) is logged and treated as
+/// absent, since retrying the record cannot repair it.
+fn transient_only<T>(r: Result<T, StoreError>) -> Result<Option<T>, StoreError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_transient() => Err(e),
+        Err(e) => {
+            tracing::error!(error = %e, "store item unreadable; continuing without it");
+            Ok(None)
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! sweeper: the scheduled reconciliation that makes lost events harmless (DESIGN §5, §6).
+//!
+//! Each run, in this order (the most valuable work first, in case the budget runs out):
+//!
+//! 1. **Placements past their deadline.** Candidates come from `pendingByDeadline`; each is re-read
+//!    (strongly consistent) and, if still PENDING, resolved with one DescribeGameSessionPlacement:
+//!    FULFILLED builds the session from GameLift's answer exactly as the event would have; TIMED_OUT,
+//!    CANCELLED and FAILED finish it unfulfilled; a placement GameLift does not know was never started
+//!    and is FAILED; one GameLift still reports PENDING is left for the next run. The write is the
+//!    store's guarded transition, so an event that lands at the same moment wins or loses cleanly.
+//!    Every placement resolved here is an event that was lost or late: `SweeperResolvedPlacements`.
+//! 2. **Lapsed seats.** Sessions from `seatsByExpiry` whose reservations passed their window; the
+//!    store's `expire_seats` re-reads the partition and closes them in a guarded transaction.
+//! 3. **Sessions GameLift ended.** A bounded page of ACTIVE sessions, oldest first, continuing where the
+//!    last run stopped (the position is kept in the table), each checked with DescribeGameSessions and
+//!    ended (a tombstone) when GameLift reports it TERMINATED, TERMINATING or ERROR, or no longer
+//!    knows it an hour after it was placed ([`UNKNOWN_SESSION_GRACE_SECS`]).
+//!
+//! Index reads only pick candidates; every decision is re-checked by a guarded write.
+//!
+//! **Rate limits.** GameLift allows 75 DescribeGameSessionPlacement and 20 DescribeGameSessions calls
+//! per second per account; a pacer per API spaces the calls at most at those rates, a per-run budget
+//! ([`Config::sweep_budget`]) bounds the total, and the run stops early when the Lambda deadline is
+//! near. A throttled answer stops that phase for this run.
+
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use fleet_core::ids::PlacementId;
+use fleet_core::index;
+use fleet_core::model::PlacementStatus;
+use fleet_core::ports::{
+    Applied, Clock, GameLift, GameLiftError, PlacementOutcome, SessionKey, SessionStore, StoreError, SweepStore,
+};
+use fleet_core::rules;
+use fleet_core::time::Timestamp;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::deps::Deps;
+use crate::observability::Metrics;
+
+/// The function's name, the `Function` dimension of its metrics.
+pub const FUNCTION: &str = "sweeper";
+
+/// GameLift's DescribeGameSessionPlacement limit, calls per second per account.
+pub const DESCRIBE_PLACEMENT_PER_SEC: f64 = 75.0;
+/// GameLift's DescribeGameSessions limit, calls per second per account.
+pub const DESCRIBE_SESSIONS_PER_SEC: f64 = 20.0;
+
+/// GameLift statuses of a game session that will never accept players again.
+const ENDED_STATUSES: [&str; 3] = ["TERMINATED", "TERMINATING", "ERROR"];
+
+/// A session GameLift does not know is ended only once it is this old: a moment after placement a
+/// describe might not see it yet, and an hour later a session GameLift has forgotten is surely gone.
+pub const UNKNOWN_SESSION_GRACE_SECS: i64 = 3600;
+
+/// How much one run may do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepLimits {
+    /// GameLift calls in one run, all APIs together.
+    pub budget: u32,
+    /// Most DescribeGameSessionPlacement calls per second.
+    pub describe_placement_per_sec: f64,
+    /// Most DescribeGameSessions calls per second.
+    pub describe_sessions_per_sec: f64,
+    /// Overdue placements read per run.
+    pub placements_per_run: u32,
+    /// Sessions with lapsed seats handled per run (DynamoDB work only).
+    pub seat_sessions_per_run: u32,
+    /// Sessions checked against GameLift per run.
+    pub sessions_per_run: u32,
+    /// The run stops starting new work this long before the Lambda deadline.
+    pub stop_margin: Duration,
+}
+
+impl SweepLimits {
+    /// GameLift's own limits and the configured budget.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            budget: config.sweep_budget,
+            describe_placement_per_sec: DESCRIBE_PLACEMENT_PER_SEC,
+            describe_sessions_per_sec: DESCRIBE_SESSIONS_PER_SEC,
+            placements_per_run: config.sweep_budget,
+            seat_sessions_per_run: 200,
+            sessions_per_run: config.sweep_budget,
+            stop_margin: Duration::from_secs(3),
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SweepSummary {
+    /// PENDING placements past their deadline that were finished from GameLift's answer.
+    pub resolved: u32,
+    /// Overdue placements GameLift still reports PENDING (left for the next run).
+    pub still_pending: u32,
+    /// Seats expired.
+    pub expired_seats: u32,
+    /// Sessions ended because GameLift ended them.
+    pub ended_sessions: u32,
+    /// GameLift calls made.
+    pub gamelift_calls: u32,
+    /// Whether the budget, the deadline or throttling cut the run short.
+    pub stopped_early: bool,
+}
+
+/// A phase that could not read its candidates.
+#[derive(Debug, thiserror::Error)]
+#[error("sweeper phase {phase} failed: {source}")]
+pub struct SweepError {
+    /// `placements`, `seats` or `sessions`.
+    pub phase: &'static str,
+    /// The store's failure.
+    #[source]
+    pub source: StoreError,
+}
+
+/// Spaces calls to one API at most `per_sec` apart (GameLift's limits are per second, so an even
+/// spacing never bursts past them).
+struct Pacer {
+    interval: Duration,
+    next: Option<Instant>,
+}
+
+impl Pacer {
+    fn new(per_sec: f64) -> Self {
+        let interval = if per_sec > 0.0 && per_sec.is_finite() { Duration::from_secs_f64(1.0 / per_sec) } else { Duration::ZERO };
+        Self { interval, next: None }
+    }
+
+    async fn wait(&mut self) {
+        let now = Instant::now();
+        let at = match self.next {
+            Some(next) if next > now => {
+                tokio::time::sleep(next - now).await;
+                next
+            }
+            _ => now,
+        };
+        self.next = Some(at + self.interval);
+    }
+}
+
+/// The run's GameLift budget and deadline.
+struct Budget {
+    left: u32,
+    deadline: Instant,
+    margin: Duration,
+    calls: u32,
+    stopped: bool,
+}
+
+impl Budget {
+    /// Whether another unit of work may start (and, for a GameLift call, takes it from the budget).
+    fn time_left(&mut self) -> bool {
+        let ok = Instant::now() + self.margin < self.deadline;
+        if !ok {
+            self.stopped = true;
+        }
+        ok
+    }
+
+    fn take_call(&mut self) -> bool {
+        if self.left == 0 {
+            self.stopped = true;
+            return false;
+        }
+        if !self.time_left() {
+            return false;
+        }
+        self.left -= 1;
+        self.calls += 1;
+        true
+    }
+}
+
+/// The Lambda entry point's body: runs one sweep with GameLift's limits and the configured budget,
+/// logs its summary and flushes its metrics.
+pub async fn handle<S, G, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    event: EventBridgeEvent,
+    deadline: Instant,
+) -> Result<SweepSummary, SweepError>
+where
+    S: SessionStore + SweepStore,
+    G: GameLift,
+    C: Clock,
+{
+    tracing::debug!(event_id = event.id.as_deref().unwrap_or(""), "sweep started");
+    let limits = SweepLimits::from_config(&deps.config);
+    let mut metrics = Metrics::new(FUNCTION);
+    let result = sweep(&deps.store, &deps.gamelift, &deps.clock, &limits, deadline, &mut metrics).await;
+    metrics.flush(deps.clock.now().millis());
+    result
+}
+
+/// One sweep (see the module docs). Every phase runs even if an earlier one failed to read its
+/// candidates; the first such failure is returned after the others ran, so the invocation shows as an
+/// error.
+pub async fn sweep<S, G, C>(
+    store: &S,
+    gamelift: &G,
+    clock: &C,
+    limits: &SweepLimits,
+    deadline: Instant,
+    metrics: &mut Metrics,
+) -> Result<SweepSummary, SweepError>
+where
+    S: SessionStore + SweepStore,
+    G: GameLift,
+    C: Clock,
+{
+    let mut summary = SweepSummary::default();
+    let mut budget = Budget { left: limits.budget, deadline, margin: limits.stop_margin, calls: 0, stopped: false };
+    let mut first_error: Option<SweepError> = None;
+
+    let placements = sweep_placements(store, gamelift, clock.now(), limits, &mut budget, &mut summary).await;
+    let seats = sweep_seats(store, clock.now(), limits, &mut budget, &mut summary).await;
+    let sessions = sweep_sessions(store, gamelift, clock.now(), limits, &mut budget, &mut summary).await;
+    for (phase, r) in [("placements", placements), ("seats", seats), ("sessions", sessions)] {
+        if let Err(source) = r {
+            tracing::error!(phase, error = %source, "sweeper phase failed");
+            first_error.get_or_insert(SweepError { phase, source });
+        }
+    }
+
+    summary.gamelift_calls = budget.calls;
+    summary.stopped_early |= budget.stopped;
+    metrics.count("SweeperResolvedPlacements", u64::from(summary.resolved));
+    metrics.count("SweeperExpiredSeats", u64::from(summary.expired_seats));
+    metrics.count("SweeperEndedSessions", u64::from(summary.ended_sessions));
+    metrics.count("SweeperGameLiftCalls", u64::from(summary.gamelift_calls));
+    tracing::info!(
+        resolved = summary.resolved,
+        still_pending = summary.still_pending,
+        expired_seats = summary.expired_seats,
+        ended_sessions = summary.ended_sessions,
+        gamelift_calls = summary.gamelift_calls,
+        stopped_early = summary.stopped_early,
+        "sweep done"
+    );
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(summary),
+    }
+}
+
+async fn sweep_placements<S, G>(
+    store: &S,
+    gamelift: &G,
+    now: Timestamp,
+    limits: &SweepLimits,
+    budget: &mut Budget,
+    summary: &mut SweepSummary,
+) -> Result<(), StoreError>
+where
+    S: SessionStore + SweepStore,
+    G: GameLift,
+{
+    let want = limits.placements_per_run.min(budget.left);
+    if want == 0 {
+        return Ok(());
+    }
+    let due = store.due_placements(now, want).await?;
+    if due.len() == want as usize && want == budget.left {
+        // A full page that will use the whole budget: more may be waiting for the next run.
+        budget.stopped = true;
+    }
+    let mut pacer = Pacer::new(limits.describe_placement_per_sec);
+    for id in due {
+        if !budget.time_left() {
+            break;
+        }
+        // The index may lag: re-read before spending a GameLift call.
+        let placement = match store.get_placement(&id).await {
+            Ok(Some(p)) if p.status == PlacementStatus::Pending && p.deadline <= now => p,
+            Ok(_) => continue,
+            Err(e) => {
+                tracing::warn!(placement_id = id.as_str(), error = %e, "could not re-read an overdue placement");
+                continue;
+            }
+        };
+        if !budget.take_call() {
+            break;
+        }
+        pacer.wait().await;
+        let description = match gamelift.describe_placement(&id).await {
+            Ok(d) => d,
+            Err(GameLiftError::NotFound(_)) => {
+                let outcome = PlacementOutcome::Unfulfilled {
+                    status: PlacementStatus::Failed,
+                    reason: Some("GameLift has no such placement: it was never started".into()),
+                };
+                finish(store, &id, &outcome, now, summary).await;
+                continue;
+            }
+            Err(GameLiftError::Throttled(e)) => {
+                tracing::warn!(placement_id = id.as_str(), error = e, "GameLift throttled the sweeper; placements resume next run");
+                budget.stopped = true;
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(placement_id = id.as_str(), error = %e, "DescribeGameSessionPlacement failed");
+                continue;
+            }
+        };
+        let outcome = match (description.status, description.fulfilled) {
+            (PlacementStatus::Pending, _) => {
+                tracing::info!(placement_id = id.as_str(), deadline = %placement.deadline, "GameLift still reports PENDING past the deadline; left for the next run");
+                summary.still_pending += 1;
+                continue;
+            }
+            (PlacementStatus::Fulfilled, Some(f)) => match rules::session_from_fulfilled(&placement, &f, now) {
+                Ok(session) => PlacementOutcome::Fulfilled {
+                    session: Box::new(session),
+                    player_sessions: f.placed_player_sessions.clone(),
+                },
+                Err(e) => {
+                    tracing::error!(placement_id = id.as_str(), error = %e, "GameLift's fulfilled placement cannot be recorded");
+                    continue;
+                }
+            },
+            (PlacementStatus::Fulfilled, None) => {
+                tracing::error!(placement_id = id.as_str(), "GameLift reports FULFILLED without a session; left");
+                continue;
+            }
+            (status, _) => PlacementOutcome::Unfulfilled {
+                status,
+                reason: Some(format!("resolved by the sweeper: GameLift reports {}", status.as_str())),
+            },
+        };
+        finish(store, &id, &outcome, now, summary).await;
+    }
+    Ok(())
+}
+
+async fn finish<S: SessionStore>(store: &S, id: &PlacementId, outcome: &PlacementOutcome, now: Timestamp, summary: &mut SweepSummary) {
+    match store.finish_placement(id, outcome, now).await {
+        Ok(Applied::Applied) => {
+            // An event that never came (or has not yet): worth a warning, and a metric to alarm on.
+            tracing::warn!(placement_id = id.as_str(), "placement resolved by the sweeper; its event was lost or late");
+            summary.resolved += 1;
+        }
+        Ok(other) => tracing::info!(placement_id = id.as_str(), outcome = ?other, "placement already resolved by its event"),
+        Err(e) => tracing::warn!(placement_id = id.as_str(), error = %e, "could not finish an overdue placement"),
+    }
+}
+
+async fn sweep_seats<S: SessionStore + SweepStore>(
+    store: &S,
+    now: Timestamp,
+    limits: &SweepLimits,
+    budget: &mut Budget,
+    summary: &mut SweepSummary,
+) -> Result<(), StoreError> {
+    if limits.seat_sessions_per_run == 0 {
+        return Ok(());
+    }
+    for id in store.due_seat_sessions(now, limits.seat_sessions_per_run).await? {
+        if !budget.time_left() {
+            break;
+        }
+        match store.expire_seats(&id, now).await {
+            Ok(n) => summary.expired_seats += n,
+            Err(e) => tracing::warn!(session_id = id.as_str(), error = %e, "could not expire seats"),
+        }
+    }
+    Ok(())
+}
+
+async fn sweep_sessions<S, G>(
+    store: &S,
+    gamelift: &G,
+    now: Timestamp,
+    limits: &SweepLimits,
+    budget: &mut Budget,
+    summary: &mut SweepSummary,
+) -> Result<(), StoreError>
+where
+    S: SessionStore + SweepStore,
+    G: GameLift,
+{
+    let want = limits.sessions_per_run.min(budget.left);
+    if want == 0 {
+        budget.stopped |= budget.left == 0;
+        return Ok(());
+    }
+    let position = store.sweep_position().await?;
+    let mut page = store.oldest_sessions(want, position.as_deref()).await?;
+    if page.sessions.is_empty() && position.is_some() {
+        // The walk reached the newest session last time: start over from the oldest.
+        page = store.oldest_sessions(want, None).await?;
+    }
+    let mut pacer = Pacer::new(limits.describe_sessions_per_sec);
+    let mut last_done: Option<String> = None;
+    let mut finished_page = true;
+    for session in &page.sessions {
+        if !budget.take_call() {
+            finished_page = false;
+            break;
+        }
+        pacer.wait().await;
+        match gamelift.game_session_status(&session.arn).await {
+            Ok(status)
+                if status.as_deref().is_some_and(|s| ENDED_STATUSES.contains(&s))
+                    || (status.is_none() && session.created_at.plus_secs(UNKNOWN_SESSION_GRACE_SECS) <= now) =>
+            {
+                let status = status.as_deref().unwrap_or("unknown to GameLift");
+                match store.end_session(SessionKey::Arn(&session.arn), now).await {
+                    Ok(Applied::Applied) => {
+                        tracing::info!(session_id = session.id.as_str(), status, "session ended by GameLift; ended here");
+                        summary.ended_sessions += 1;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(session_id = session.id.as_str(), error = %e, "could not end a session"),
+                }
+            }
+            Ok(_) => {}
+            Err(GameLiftError::Throttled(e)) => {
+                tracing::warn!(error = e, "GameLift throttled the sweeper; sessions resume next run");
+                budget.stopped = true;
+                finished_page = false;
+                break;
+            }
+            Err(e) => tracing::warn!(session_id = session.id.as_str(), error = %e, "DescribeGameSessions failed"),
+        }
+        last_done = Some(index::created_key(session.created_at, &session.id));
+    }
+    let next = if finished_page { page.next } else { last_done.or(position) };
+    if let Err(e) = store.save_sweep_position(next.as_deref()).await {
+        // The next run repeats part of this one: harmless.
+        tracing::warn!(error = %e, "could not save the sweep position");
+    }
+    Ok(())
+}

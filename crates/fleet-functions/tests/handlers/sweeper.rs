@@ -1,0 +1,316 @@
+//! sweeper: overdue placements resolved from GameLift, lapsed seats closed, ended sessions tombstoned,
+//! all within the run's budget and GameLift's rates.
+
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use fleet_core::event::{EventKind, parse_message};
+use fleet_core::fakes::{FakeGameLift, GameLiftCall, ManualClock, MemoryStore};
+use fleet_core::ids::{FleetId, GameSessionArn, Region};
+use fleet_core::input::GameProperties;
+use fleet_core::model::{PlacementStatus, Session, SessionStatus};
+use fleet_core::ports::{Clock, GameLiftError, PlacementDescription, SessionStore, SweepStore};
+use fleet_core::time::Timestamp;
+use fleet_functions::observability::Metrics;
+use fleet_functions::sweeper::{self, SweepLimits, SweepSummary};
+
+use crate::support_async::*;
+
+/// Limits fast enough for tests (no pacing waits), with `budget` GameLift calls.
+fn limits(budget: u32) -> SweepLimits {
+    SweepLimits {
+        budget,
+        describe_placement_per_sec: 1e6,
+        describe_sessions_per_sec: 1e6,
+        placements_per_run: 100,
+        seat_sessions_per_run: 100,
+        sessions_per_run: 100,
+        stop_margin: Duration::ZERO,
+    }
+}
+
+fn far() -> Instant {
+    Instant::now() + Duration::from_secs(60)
+}
+
+async fn run(store: &MemoryStore, gamelift: &FakeGameLift, clock: &ManualClock, limits: &SweepLimits) -> (SweepSummary, Metrics) {
+    let mut metrics = Metrics::new(sweeper::FUNCTION);
+    let summary = sweeper::sweep(store, gamelift, clock, limits, far(), &mut metrics).await.expect("sweep");
+    (summary, metrics)
+}
+
+/// The fulfilment GameLift describes for the sample fulfilled placement: what its event carries.
+fn described_fulfilment() -> PlacementDescription {
+    let event = parse_message(&event_text("placement/sns-fulfilled.json")).unwrap();
+    let EventKind::Fulfilled(f) = event.kind else { panic!("sample is a fulfilment") };
+    PlacementDescription { status: PlacementStatus::Fulfilled, fulfilled: Some(f) }
+}
+
+fn describes(gamelift: &FakeGameLift) -> usize {
+    gamelift.calls().iter().filter(|c| matches!(c, GameLiftCall::DescribePlacement(_))).count()
+}
+
+/// A clock just past the sample placements' deadline (T0 + 11 min).
+fn past_deadline() -> ManualClock {
+    let clock = ManualClock::new(T0);
+    clock.advance_secs(661);
+    clock
+}
+
+#[tokio::test]
+async fn an_overdue_fulfilled_placement_is_resolved_with_the_session_its_event_would_have_built() {
+    let store = MemoryStore::new();
+    seed_samples(&store).await;
+    let gamelift = FakeGameLift::new();
+    gamelift.set_placement(&pid(FULFILLED_ID), described_fulfilment());
+    gamelift.set_placement(&pid(TIMED_OUT_ID), PlacementDescription { status: PlacementStatus::TimedOut, fulfilled: None });
+    let clock = past_deadline();
+
+    let (summary, metrics) = run(&store, &gamelift, &clock, &limits(50)).await;
+
+    assert_eq!(summary.resolved, 2);
+    assert_eq!(describes(&gamelift), 2);
+    assert_eq!(summary.ended_sessions, 0, "a session placed a moment ago is never ended as unknown");
+    assert_eq!(metrics.get("SweeperResolvedPlacements"), Some(2.0));
+    let p = store.get_placement(&pid(FULFILLED_ID)).await.unwrap().unwrap();
+    assert_eq!(p.status, PlacementStatus::Fulfilled);
+    assert_eq!(p.player_sessions.len(), 2);
+    let session = store.get_session(p.session_id.as_ref().unwrap()).await.unwrap().expect("session written");
+    assert_eq!((session.ip_address.as_str(), session.port, session.reserved_seats), ("203.0.113.17", 7777, 2));
+    assert_eq!(session.name.as_deref(), Some("lobby"));
+    let t = store.get_placement(&pid(TIMED_OUT_ID)).await.unwrap().unwrap();
+    assert_eq!(t.status, PlacementStatus::TimedOut);
+    assert!(t.reason.unwrap().contains("TIMED_OUT"));
+
+    // The late event finds the placement finished and changes nothing.
+    apply_sample(&store, "sns-fulfilled.json").await;
+    assert_eq!(store.get_placement(&pid(FULFILLED_ID)).await.unwrap().unwrap(), p);
+}
+
+#[tokio::test]
+async fn a_placement_gamelift_never_heard_of_is_failed_and_one_still_pending_is_left() {
+    let store = MemoryStore::new();
+    seed_samples(&store).await;
+    let gamelift = FakeGameLift::new();
+    gamelift.set_placement(&pid(TIMED_OUT_ID), PlacementDescription { status: PlacementStatus::Pending, fulfilled: None });
+    let clock = past_deadline();
+
+    let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+
+    assert_eq!((summary.resolved, summary.still_pending), (1, 1));
+    assert_eq!(store.get_placement(&pid(FULFILLED_ID)).await.unwrap().unwrap().status, PlacementStatus::Failed);
+    assert_eq!(store.get_placement(&pid(TIMED_OUT_ID)).await.unwrap().unwrap().status, PlacementStatus::Pending);
+}
+
+#[tokio::test]
+async fn placements_before_their_deadline_and_finished_ones_cost_no_gamelift_call() {
+    let store = MemoryStore::new();
+    seed_samples(&store).await;
+    apply_sample(&store, "sns-timed-out.json").await;
+    let gamelift = FakeGameLift::new();
+    let clock = ManualClock::new(T0.plus_secs(600));
+
+    let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+    assert_eq!(summary, SweepSummary::default());
+
+    clock.advance_secs(61);
+    gamelift.set_placement(&pid(FULFILLED_ID), described_fulfilment());
+    let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+    assert_eq!((summary.resolved, describes(&gamelift)), (1, 1), "only the still-PENDING one");
+}
+
+#[tokio::test]
+async fn the_budget_bounds_the_gamelift_calls_of_a_run_and_the_next_run_continues() {
+    let store = MemoryStore::new();
+    let placements: Vec<_> = (0..10).map(|i| placement(&format!("p-{i:02}"), REQUESTER, &[])).collect();
+    seed(&store, &placements).await;
+    let gamelift = FakeGameLift::new();
+    for p in &placements {
+        gamelift.set_placement(&p.placement_id, PlacementDescription { status: PlacementStatus::Cancelled, fulfilled: None });
+    }
+    let clock = past_deadline();
+
+    let (summary, _) = run(&store, &gamelift, &clock, &limits(3)).await;
+
+    assert_eq!((summary.resolved, summary.gamelift_calls), (3, 3));
+    assert!(summary.stopped_early);
+    assert_eq!(gamelift.calls().len(), 3);
+    let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+    assert_eq!(summary.resolved, 7);
+    assert!(store.due_placements(clock.now(), 100).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_configured_budget_and_gamelifts_rate_pace_the_calls() {
+    let store = MemoryStore::new();
+    let placements: Vec<_> = (0..4).map(|i| placement(&format!("p-{i:02}"), REQUESTER, &[])).collect();
+    seed(&store, &placements).await;
+    let gamelift = FakeGameLift::new();
+    let clock = past_deadline();
+    let mut l = limits(50);
+    l.describe_placement_per_sec = 20.0;
+    let started = Instant::now();
+
+    let (summary, _) = run(&store, &gamelift, &clock, &l).await;
+
+    assert_eq!(summary.gamelift_calls, 4);
+    assert!(started.elapsed() >= Duration::from_millis(150), "4 calls at 20/s take at least 3 intervals: {:?}", started.elapsed());
+    let from_config = SweepLimits::from_config(&config());
+    assert_eq!(from_config.budget, 50);
+    assert!(from_config.describe_placement_per_sec <= 75.0 && from_config.describe_sessions_per_sec <= 20.0);
+}
+
+#[tokio::test]
+async fn a_throttled_answer_stops_the_phase_for_this_run() {
+    let store = MemoryStore::new();
+    seed_samples(&store).await;
+    let gamelift = FakeGameLift::new();
+    gamelift.fail_next(GameLiftError::Throttled("Rate exceeded".into()));
+    let clock = past_deadline();
+
+    let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+
+    assert_eq!((summary.resolved, summary.gamelift_calls), (0, 1));
+    assert!(summary.stopped_early);
+}
+
+#[tokio::test]
+async fn a_run_whose_lambda_deadline_is_near_makes_no_call() {
+    let store = MemoryStore::new();
+    seed_samples(&store).await;
+    let gamelift = FakeGameLift::new();
+    let clock = past_deadline();
+    let mut l = limits(50);
+    l.stop_margin = Duration::from_secs(5);
+    let mut metrics = Metrics::new(sweeper::FUNCTION);
+
+    let summary = sweeper::sweep(&store, &gamelift, &clock, &l, Instant::now() + Duration::from_secs(2), &mut metrics).await.unwrap();
+
+    assert_eq!(summary.gamelift_calls, 0);
+    assert!(summary.stopped_early);
+    assert!(gamelift.calls().is_empty());
+}
+
+#[tokio::test]
+async fn lapsed_seat_reservations_are_expired_and_free_their_slots() {
+    let store = MemoryStore::new();
+    seed_samples(&store).await;
+    apply_sample(&store, "sns-fulfilled.json").await;
+    let p = store.get_placement(&pid(FULFILLED_ID)).await.unwrap().unwrap();
+    let sid = p.session_id.unwrap();
+    let gamelift = FakeGameLift::new();
+    gamelift.add_session(&fleet_core::ids::GameSessionArn::parse(
+        "arn:aws:gamelift:us-east-1::gamesession/fleet-2f1e7a0c-5b6d-4f8e-9a3b-1c2d3e4f5a6b/gsess-7c9e6679-7425-40de-944b-e07fc1f90ae0",
+    ).unwrap(), "ACTIVE", 8);
+    let clock = ManualClock::new(T0);
+    clock.advance_secs(120);
+
+    let (summary, metrics) = run(&store, &gamelift, &clock, &limits(50)).await;
+
+    assert_eq!(summary.expired_seats, 2);
+    assert_eq!(metrics.get("SweeperExpiredSeats"), Some(2.0));
+    let session = store.get_session(&sid).await.unwrap().unwrap();
+    assert_eq!((session.reserved_seats, session.open_slots), (0, 8));
+    let (again, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+    assert_eq!(again.expired_seats, 0);
+}
+
+fn session(n: u32, created: Timestamp) -> Session {
+    let arn = GameSessionArn::parse(&format!("arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-{n:04}")).unwrap();
+    Session {
+        id: arn.session_id(),
+        arn,
+        status: SessionStatus::Active,
+        region: Region::parse("us-east-1").unwrap(),
+        fleet_id: FleetId::parse("fleet-1").unwrap(),
+        name: None,
+        data: None,
+        properties: GameProperties::default(),
+        player_count: 0,
+        max_players: 8,
+        reserved_seats: 0,
+        open_slots: 8,
+        ip_address: "10.0.0.1".into(),
+        dns_name: "host.example".into(),
+        port: 7777,
+        created_at: created,
+        updated_at: created,
+    }
+}
+
+#[tokio::test]
+async fn sessions_gamelift_terminated_or_forgot_are_ended_and_live_ones_are_kept() {
+    let store = MemoryStore::new();
+    let sessions: Vec<Session> = (0..5).map(|n| session(n, T0.plus_secs(i64::from(n)))).collect();
+    store.seed_sessions(&sessions);
+    let gamelift = FakeGameLift::new();
+    gamelift.add_session(&sessions[0].arn, "TERMINATED", 8);
+    gamelift.add_session(&sessions[1].arn, "ACTIVE", 8);
+    gamelift.add_session(&sessions[2].arn, "TERMINATING", 8);
+    // sessions[3]: GameLift no longer knows it. sessions[4]: unknown too, but placed a moment ago.
+    let mut young = session(4, T0.plus_secs(3690));
+    young.id = sessions[4].id.clone();
+    store.seed_sessions(&[young]);
+    let clock = ManualClock::new(T0.plus_secs(3700));
+
+    let (summary, metrics) = run(&store, &gamelift, &clock, &limits(50)).await;
+
+    assert_eq!(summary.ended_sessions, 3);
+    assert_eq!(metrics.get("SweeperEndedSessions"), Some(3.0));
+    let status = |i: usize| {
+        let store = &store;
+        let id = sessions[i].id.clone();
+        async move { store.get_session(&id).await.unwrap().unwrap().status }
+    };
+    assert_eq!(status(0).await, SessionStatus::Ended);
+    assert_eq!(status(1).await, SessionStatus::Active);
+    assert_eq!(status(2).await, SessionStatus::Ended);
+    assert_eq!(status(3).await, SessionStatus::Ended);
+    assert_eq!(status(4).await, SessionStatus::Active);
+}
+
+#[tokio::test]
+async fn a_small_budget_walks_all_sessions_over_several_runs_oldest_first() {
+    let store = MemoryStore::new();
+    let sessions: Vec<Session> = (0..5).map(|n| session(n, T0.plus_secs(i64::from(n)))).collect();
+    store.seed_sessions(&sessions);
+    let gamelift = FakeGameLift::new();
+    for s in &sessions {
+        gamelift.add_session(&s.arn, "ACTIVE", 8);
+    }
+    let clock = ManualClock::new(T0.plus_secs(3600));
+    let checked = |g: &FakeGameLift| -> Vec<String> {
+        g.calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                GameLiftCall::DescribeGameSessions(arn) => Some(arn),
+                _ => None,
+            })
+            .collect()
+    };
+
+    for _ in 0..4 {
+        let (summary, _) = run(&store, &gamelift, &clock, &limits(2)).await;
+        assert!(summary.gamelift_calls <= 2);
+    }
+
+    let order = checked(&gamelift);
+    let expected: Vec<String> = sessions.iter().map(|s| s.arn.to_string()).collect();
+    assert_eq!(&order[..5], &expected[..], "each session once, oldest first, across runs");
+    assert_eq!(order[5], expected[0], "then the walk starts over");
+}
+
+#[tokio::test]
+async fn the_handler_takes_the_sample_schedule_event() {
+    let deps = deps();
+    seed_samples(&deps.store).await;
+    deps.clock.advance_secs(661);
+    deps.gamelift.set_placement(&pid(FULFILLED_ID), described_fulfilment());
+    let event: EventBridgeEvent = event("schedule/sweeper.json");
+    assert_eq!(event.detail_type, "Scheduled Event");
+
+    let summary = sweeper::handle(&deps, event, far()).await.unwrap();
+
+    assert_eq!(summary.resolved, 2, "one from its description, one GameLift never heard of");
+    assert!(describes(&deps.gamelift) <= deps.config.sweep_budget as usize);
+}
