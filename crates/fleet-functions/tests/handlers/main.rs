@@ -7,4 +7,7 @@ mod api;
 mod rpc;
 mod authz;
 mod bad_input;
+mod ws;
+mod notifier;
+mod sweeper;
 mod integration;
