@@ -1,0 +1,35 @@
+//! The sweeper Lambda (EventBridge schedule): builds its clients once per container and runs
+//! [`fleet_functions::sweeper::handle`] on every tick, stopping before the invocation's deadline.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use fleet_aws::clients;
+use fleet_aws::dynamo::DynamoStore;
+use fleet_aws::gamelift::SdkGameLift;
+use fleet_functions::config::Config;
+use fleet_functions::deps::{Deps, SystemClock, UuidIds};
+use fleet_functions::{observability, sweeper};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    observability::init_logs();
+    // A misconfigured function fails its cold start loudly, naming the variable.
+    let config = Config::from_env().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(1)
+    });
+    let aws = clients::aws_config().await;
+    let store = DynamoStore::new(clients::dynamodb(&aws), config.table.clone(), config.cursor_secret.clone());
+    // The sweeper only describes placements and sessions: it never places, so no queue is needed.
+    let gamelift = SdkGameLift::new(clients::gamelift(&aws), config.queue_name.clone().unwrap_or_default());
+    let deps = Deps { store, gamelift, notifier: (), clock: SystemClock, ids: UuidIds, config };
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
+        // The runtime gives the deadline as wall-clock time; the sweeper measures with a monotonic clock.
+        let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+        sweeper::handle(deps, event.payload, Instant::now() + left).await.map_err(Error::from)
+    }))
+    .await
+}
