@@ -3,6 +3,7 @@
 //! and hands the handler to the Lambda runtime.
 
 pub mod api;
+pub mod bootstrap;
 pub mod config;
 pub mod deps;
 pub mod error;

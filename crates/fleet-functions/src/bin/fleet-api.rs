@@ -2,24 +2,15 @@
 //! request to [`fleet_functions::api::handle`], which answers every outcome itself.
 
 use fleet_aws::clients;
-use fleet_aws::dynamo::DynamoStore;
 use fleet_aws::gamelift::SdkGameLift;
-use fleet_functions::config::Config;
 use fleet_functions::deps::{Deps, SystemClock, UuidIds};
-use fleet_functions::{api, observability};
+use fleet_functions::{api, bootstrap};
 use lambda_http::{Error, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    observability::init_logs();
-    // A misconfigured function fails its cold start loudly, naming the variable.
-    let config = Config::from_env().and_then(|c| c.require_queue().map(str::to_owned).map(|q| (c, q)));
-    let (config, queue) = config.unwrap_or_else(|e| {
-        eprintln!("{e}");
-        std::process::exit(1)
-    });
-    let aws = clients::aws_config().await;
-    let store = DynamoStore::new(clients::dynamodb(&aws), config.table.clone(), config.cursor_secret.clone());
+    let (config, queue) = bootstrap::config_or_exit(|c| c.require_queue().map(str::to_owned));
+    let (aws, store) = bootstrap::aws_and_store(&config).await;
     let gamelift = SdkGameLift::new(clients::gamelift(&aws), queue);
     let deps = Deps { store, gamelift, notifier: (), clock: SystemClock, ids: UuidIds, config };
     let deps = &deps;

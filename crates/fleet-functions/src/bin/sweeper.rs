@@ -5,23 +5,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use fleet_aws::clients;
-use fleet_aws::dynamo::DynamoStore;
 use fleet_aws::gamelift::SdkGameLift;
-use fleet_functions::config::Config;
 use fleet_functions::deps::{Deps, SystemClock, UuidIds};
-use fleet_functions::{observability, sweeper};
+use fleet_functions::{bootstrap, sweeper};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    observability::init_logs();
-    // A misconfigured function fails its cold start loudly, naming the variable.
-    let config = Config::from_env().unwrap_or_else(|e| {
-        eprintln!("{e}");
-        std::process::exit(1)
-    });
-    let aws = clients::aws_config().await;
-    let store = DynamoStore::new(clients::dynamodb(&aws), config.table.clone(), config.cursor_secret.clone());
+    let (config, ()) = bootstrap::config_or_exit(|_| Ok(()));
+    let (aws, store) = bootstrap::aws_and_store(&config).await;
     // The sweeper only describes placements and sessions: it never places, so no queue is needed.
     let gamelift = SdkGameLift::new(clients::gamelift(&aws), config.queue_name.clone().unwrap_or_default());
     let deps = Deps { store, gamelift, notifier: (), clock: SystemClock, ids: UuidIds, config };

@@ -3,21 +3,14 @@
 //! [`fleet_functions::ws_authorizer::handle`]'s Allow or Deny policy.
 
 use aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
-use fleet_functions::config::Config;
 use fleet_functions::deps::{Deps, SystemClock, UuidIds};
 use fleet_functions::ws_authorizer::{self, TokenVerifier};
-use fleet_functions::observability;
+use fleet_functions::bootstrap;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    observability::init_logs();
-    // A misconfigured function fails its cold start loudly, naming the variable.
-    let ready = Config::from_env().and_then(|c| c.require_jwt().and_then(TokenVerifier::new).map(|v| (c, v)));
-    let (config, verifier) = ready.unwrap_or_else(|e| {
-        eprintln!("{e}");
-        std::process::exit(1)
-    });
+    let (config, verifier) = bootstrap::config_or_exit(|c| c.require_jwt().and_then(TokenVerifier::new));
     // The authorizer reads no table and calls no AWS API: it only checks signatures.
     let deps = Deps { store: (), gamelift: (), notifier: (), clock: SystemClock, ids: UuidIds, config };
     let (deps, verifier) = (&deps, &verifier);
