@@ -11,3 +11,4 @@ mod ws;
 mod notifier;
 mod sweeper;
 mod integration;
+mod contract;
