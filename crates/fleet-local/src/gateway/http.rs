@@ -1,0 +1,692 @@
+//! The HTTP gateway: both HTTP APIs of DESIGN §3 on one port (see the [module docs](super) for the
+//! order of checks and the answers it gives itself).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body as AxumBody;
+use axum::extract::{ConnectInfo, Request as AxumRequest, State};
+use axum::response::{IntoResponse, Response as AxumResponse};
+use base64::Engine as _;
+use fleet_core::ports::{Clock, GameLift, Ids, SessionStore};
+use fleet_functions::deps::Deps;
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::{Map, Value, json};
+
+use super::{clf_time, jwt, now_ms, percent_decode, query_pairs, sigv4};
+use crate::local::{ACCOUNT, GatewayAuth};
+
+/// API Gateway's payload limit for HTTP APIs.
+pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+/// Which of the two HTTP APIs a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// The player API (JWT authorizer).
+    Player,
+    /// The service API (`AWS_IAM`).
+    Service,
+}
+
+impl Api {
+    /// The API a request's `Authorization` header picks, if any.
+    pub fn of(headers: &HeaderMap) -> Option<Self> {
+        let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, _) = value.split_once(' ').unwrap_or((value, ""));
+        if scheme.eq_ignore_ascii_case("bearer") {
+            Some(Self::Player)
+        } else if scheme == sigv4::SCHEME {
+            Some(Self::Service)
+        } else {
+            None
+        }
+    }
+
+    /// The API's id in `requestContext.apiId` (API Gateway's are 10 characters).
+    pub const fn api_id(self) -> &'static str {
+        match self {
+            Self::Player => "localplayr",
+            Self::Service => "localservc",
+        }
+    }
+
+    /// The API's routes (template.yaml's), health excluded (it is served before any of this).
+    fn routes(self) -> &'static [(&'static str, &'static str)] {
+        const SHARED: [(&str, &str); 5] = [
+            ("POST", "/v1/sessions"),
+            ("GET", "/v1/placements/{placementId}"),
+            ("GET", "/v1/sessions"),
+            ("GET", "/v1/sessions/{id}"),
+            ("POST", "/v1/sessions/{id}/join"),
+        ];
+        const SERVICE: [(&str, &str); 8] = [
+            SHARED[0],
+            SHARED[1],
+            SHARED[2],
+            SHARED[3],
+            SHARED[4],
+            ("DELETE", "/v1/sessions/{id}"),
+            ("POST", "/v1/rpc/update_instance_info"),
+            ("POST", "/v1/rpc/delete_instance_info"),
+        ];
+        match self {
+            Self::Player => &SHARED,
+            Self::Service => &SERVICE,
+        }
+    }
+}
+
+/// A matched route: API Gateway's `routeKey` and the path parameters (decoded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// `METHOD /path/{param}`.
+    pub key: String,
+    /// Parameter name → decoded value.
+    pub params: BTreeMap<String, String>,
+}
+
+/// Matches `method raw_path` against `api`'s routes. Segments are compared raw (percent-encoded), so a
+/// `{param}` takes exactly one segment, however many `%2F` it holds.
+pub fn match_route(api: Api, method: &Method, raw_path: &str) -> Option<Route> {
+    let segments: Vec<&str> = raw_path.split('/').collect();
+    'routes: for (m, template) in api.routes() {
+        if method.as_str() != *m {
+            continue;
+        }
+        let parts: Vec<&str> = template.split('/').collect();
+        if parts.len() != segments.len() {
+            continue;
+        }
+        let mut params = BTreeMap::new();
+        for (part, segment) in parts.iter().zip(&segments) {
+            match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(name) if !segment.is_empty() => {
+                    params.insert(name.to_owned(), percent_decode(segment));
+                }
+                Some(_) => continue 'routes,
+                None if part == segment => {}
+                None => continue 'routes,
+            }
+        }
+        return Some(Route { key: format!("{m} {template}"), params });
+    }
+    None
+}
+
+/// What the gateway knows of a request when it builds the event.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    /// The method.
+    pub method: &'a Method,
+    /// The raw path (percent-encoded, as sent).
+    pub raw_path: &'a str,
+    /// The raw query string (without `?`).
+    pub raw_query: &'a str,
+    /// All headers.
+    pub headers: &'a HeaderMap,
+    /// The body.
+    pub body: &'a [u8],
+    /// The client's IP.
+    pub source_ip: String,
+    /// The gateway's own port (for `x-forwarded-port`).
+    pub port: u16,
+}
+
+/// The API Gateway HTTP API v2 event (payload format 2.0) for `req` on `api`, matched to `route`,
+/// with `authorizer` as `requestContext.authorizer`. Shaped like `events/api/*.json`: headers
+/// lower-cased (repeated ones joined with `,`), `cookie` moved to `cookies`, decoded
+/// `queryStringParameters` (repeated ones joined with `,`) and `pathParameters` only when there are
+/// any, and the body as text, or base64 with `isBase64Encoded` when it is not UTF-8.
+pub fn event(req: &Incoming<'_>, api: Api, route: &Route, authorizer: Value, request_id: &str, epoch_ms: i64) -> Value {
+    let mut headers = Map::new();
+    let mut cookies = Vec::new();
+    for name in req.headers.keys() {
+        let values: Vec<String> =
+            req.headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
+        if name == http::header::COOKIE {
+            cookies.extend(values.iter().flat_map(|v| v.split(';')).map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned));
+            continue;
+        }
+        headers.insert(name.as_str().to_owned(), Value::String(values.join(",")));
+    }
+    headers.entry("x-forwarded-for").or_insert_with(|| Value::String(req.source_ip.clone()));
+    headers.insert("x-forwarded-port".into(), Value::String(req.port.to_string()));
+    headers.insert("x-forwarded-proto".into(), Value::String("http".into()));
+    let host = headers.get("host").and_then(Value::as_str).unwrap_or("localhost").to_owned();
+    let domain_prefix = host.split(['.', ':']).next().unwrap_or_default().to_owned();
+    let user_agent = headers.get("user-agent").and_then(Value::as_str).unwrap_or_default().to_owned();
+
+    let mut query: Map<String, Value> = Map::new();
+    for (k, v) in query_pairs(req.raw_query) {
+        match query.get_mut(&k) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&v);
+            }
+            _ => {
+                query.insert(k, Value::String(v));
+            }
+        }
+    }
+
+    let mut context = json!({
+        "accountId": ACCOUNT,
+        "apiId": api.api_id(),
+        "domainName": host,
+        "domainPrefix": domain_prefix,
+        "http": {
+            "method": req.method.as_str(),
+            "path": req.raw_path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": req.source_ip,
+            "userAgent": user_agent,
+        },
+        "requestId": request_id,
+        "routeKey": route.key,
+        "stage": "$default",
+        "time": clf_time(epoch_ms),
+        "timeEpoch": epoch_ms,
+    });
+    if !authorizer.is_null() {
+        context["authorizer"] = authorizer;
+    }
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route.key,
+        "rawPath": req.raw_path,
+        "rawQueryString": req.raw_query,
+        "headers": headers,
+        "requestContext": context,
+        "isBase64Encoded": false,
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = json!(cookies);
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = Value::Object(query);
+    }
+    if !route.params.is_empty() {
+        event["pathParameters"] = json!(route.params);
+    }
+    if !req.body.is_empty() {
+        match std::str::from_utf8(req.body) {
+            Ok(text) => event["body"] = Value::String(text.to_owned()),
+            Err(_) => {
+                event["body"] = Value::String(base64::engine::general_purpose::STANDARD.encode(req.body));
+                event["isBase64Encoded"] = Value::Bool(true);
+            }
+        }
+    }
+    event
+}
+
+/// `requestContext.authorizer` for a verified JWT.
+pub fn jwt_authorizer(claims: &BTreeMap<String, String>) -> Value {
+    json!({"jwt": {"claims": claims, "scopes": null}})
+}
+
+/// `requestContext.authorizer` for a verified SigV4 signer. Local keys are long-term keys of a role,
+/// so `callerId` and `userId` are the access key id (AWS would show the role's unique id).
+pub fn iam_authorizer(signer: &sigv4::Signer) -> Value {
+    json!({"iam": {
+        "accessKey": signer.access_key,
+        "accountId": ACCOUNT,
+        "callerId": signer.access_key,
+        "cognitoIdentity": null,
+        "principalOrgId": null,
+        "userArn": signer.principal,
+        "userId": signer.access_key,
+    }})
+}
+
+/// The event as the Lambda runtime hands it to the handler: deserialised into `LambdaRequest` and
+/// converted to `lambda_http::Request` (what `lambda_http::run` does).
+pub fn to_lambda_request(event: &Value) -> Result<lambda_http::Request, String> {
+    let lambda: lambda_http::request::LambdaRequest =
+        serde_json::from_value(event.clone()).map_err(|e| format!("the event does not deserialise: {e}"))?;
+    match lambda {
+        lambda_http::request::LambdaRequest::ApiGatewayV2(_) => Ok(lambda_http::Request::from(lambda)),
+        _ => Err("the event was not read as an HTTP API v2 event".into()),
+    }
+}
+
+/// The HTTP gateway (see the [module docs](super)).
+#[derive(Debug, Clone, Copy)]
+pub struct HttpGateway;
+
+struct HttpState<S, G, N, C, I> {
+    deps: Arc<Deps<S, G, N, C, I>>,
+    auth: Arc<GatewayAuth>,
+    health: Arc<dyn Fn() -> Value + Send + Sync>,
+    port: u16,
+}
+
+impl HttpGateway {
+    /// Serves both HTTP APIs on `listener` until the returned task is aborted.
+    pub async fn serve<S, G, N, C, I>(
+        listener: tokio::net::TcpListener,
+        deps: Arc<Deps<S, G, N, C, I>>,
+        auth: Arc<GatewayAuth>,
+        health: Arc<dyn Fn() -> Value + Send + Sync>,
+    ) -> std::io::Result<tokio::task::JoinHandle<()>>
+    where
+        S: SessionStore + 'static,
+        G: GameLift + 'static,
+        N: Send + Sync + 'static,
+        C: Clock + 'static,
+        I: Ids + 'static,
+    {
+        let port = listener.local_addr()?.port();
+        let state = Arc::new(HttpState { deps, auth, health, port });
+        let app = Router::new().fallback(entry::<S, G, N, C, I>).with_state(state);
+        Ok(tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await {
+                tracing::error!(error = %e, "the HTTP gateway stopped");
+            }
+        }))
+    }
+}
+
+/// An error answer in the API's shape.
+pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> AxumResponse {
+    let body = json!({"error": {"code": code, "message": message.into()}});
+    (status, [(http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+async fn entry<S, G, N, C, I>(
+    State(state): State<Arc<HttpState<S, G, N, C, I>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: AxumRequest,
+) -> AxumResponse
+where
+    S: SessionStore + 'static,
+    G: GameLift + 'static,
+    N: Send + Sync + 'static,
+    C: Clock + 'static,
+    I: Ids + 'static,
+{
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut response = answer(&state, peer, request, &request_id).await;
+    if let Ok(v) = http::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("apigw-requestid", v);
+    }
+    response
+}
+
+async fn answer<S, G, N, C, I>(
+    state: &HttpState<S, G, N, C, I>,
+    peer: SocketAddr,
+    request: AxumRequest,
+    request_id: &str,
+) -> AxumResponse
+where
+    S: SessionStore + 'static,
+    G: GameLift + 'static,
+    N: Send + Sync + 'static,
+    C: Clock + 'static,
+    I: Ids + 'static,
+{
+    let (parts, body) = request.into_parts();
+    let raw_path = parts.uri.path().to_owned();
+    let raw_query = parts.uri.query().unwrap_or("").to_owned();
+    if parts.method == Method::GET && raw_path == "/v1/health" {
+        let health = (state.health)();
+        let status = if health.get("status").and_then(Value::as_str) == Some("ok") {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        return (status, [(http::header::CONTENT_TYPE, "application/json")], health.to_string()).into_response();
+    }
+
+    let api = Api::of(&parts.headers);
+    // API Gateway matches the route before it runs the authorizer, so an unknown route is 404 for
+    // everyone; a request with no usable scheme is held against the service API's (larger) table.
+    let Some(route) = match_route(api.unwrap_or(Api::Service), &parts.method, &raw_path) else {
+        let hint = if api == Some(Api::Player) && (raw_path.starts_with("/v1/rpc/") || parts.method == Method::DELETE) {
+            " on the player API; this route is on the service API (sign with AWS4-HMAC-SHA256)"
+        } else {
+            ""
+        };
+        return error(StatusCode::NOT_FOUND, "not_found", format!("no route for {} {raw_path}{hint}", parts.method));
+    };
+    let Some(api) = api else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "send `Authorization: Bearer <jwt>` (players) or a SigV4 signature for execute-api (services)",
+        );
+    };
+
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = || error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body exceeds API Gateway's 10 MB limit");
+    if declared.is_some_and(|n| n > MAX_PAYLOAD_BYTES as u64) {
+        return too_large();
+    }
+    let Ok(body) = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await else {
+        return too_large();
+    };
+
+    let authorizer = match api {
+        Api::Player => {
+            let token = parts
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' '))
+                .map(|(_, t)| t.trim())
+                .unwrap_or("");
+            match jwt::verify(&state.auth, token, now_ms() / 1000) {
+                Ok(claims) => jwt_authorizer(&claims),
+                Err(e) => return error(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()),
+            }
+        }
+        Api::Service => {
+            let target = parts.uri.path_and_query().map_or(raw_path.as_str(), |pq| pq.as_str());
+            match sigv4::verify(&state.auth, parts.method.as_str(), target, &parts.headers, &body, std::time::SystemTime::now()) {
+                Ok(signer) => iam_authorizer(&signer),
+                Err(e) => return error(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()),
+            }
+        }
+    };
+
+    let incoming = Incoming {
+        method: &parts.method,
+        raw_path: &raw_path,
+        raw_query: &raw_query,
+        headers: &parts.headers,
+        body: &body,
+        source_ip: peer.ip().to_string(),
+        port: state.port,
+    };
+    let event = event(&incoming, api, &route, authorizer, request_id, now_ms());
+    let lambda_request = match to_lambda_request(&event) {
+        Ok(r) => r,
+        Err(why) => {
+            tracing::error!(error = %why, "could not build the HTTP API event");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "unavailable", "the gateway could not build the event");
+        }
+    };
+    let response = if raw_path.starts_with("/v1/rpc/") {
+        fleet_functions::rpc::handle(&state.deps, lambda_request).await
+    } else {
+        fleet_functions::api::handle(&state.deps, lambda_request).await
+    };
+    from_lambda_response(response)
+}
+
+/// The handler's answer as the gateway's HTTP response.
+pub fn from_lambda_response(response: lambda_http::Response<lambda_http::Body>) -> AxumResponse {
+    let (parts, body) = response.into_parts();
+    let bytes: Vec<u8> = match body {
+        lambda_http::Body::Empty => Vec::new(),
+        lambda_http::Body::Text(t) => t.into_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        // `Body` is non-exhaustive upstream; anything new is read through its bytes.
+        #[allow(unreachable_patterns)]
+        other => AsRef::<[u8]>::as_ref(&other).to_vec(),
+    };
+    AxumResponse::from_parts(parts, AxumBody::from(bytes))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds};
+    use fleet_core::time::Timestamp;
+    use fleet_functions::config::Config;
+    use fleet_functions::identity::{self, Caller};
+
+    use crate::local::{GAME_SERVER_ACCESS_KEY, GAME_SERVER_PRINCIPAL, GAME_SERVER_SECRET, REGION, SERVICE_ACCESS_KEY, SERVICE_PRINCIPAL, SERVICE_SECRET, SIGV4_SERVICE};
+
+    pub(crate) const FLEET: &str = "fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31";
+
+    pub(crate) type FakeDeps = Deps<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+
+    pub(crate) fn config() -> Config {
+        let fleets = json!({ GAME_SERVER_PRINCIPAL: [FLEET] }).to_string();
+        let vars = BTreeMap::from([
+            ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
+            ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef0123".to_owned()),
+            ("FLEETLIFT_QUEUE_NAME", "fleetlift-queue".to_owned()),
+            ("FLEETLIFT_SERVICE_PRINCIPALS", SERVICE_PRINCIPAL.to_owned()),
+            ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
+        ]);
+        Config::from_lookup(|k| vars.get(k).cloned()).expect("a valid test configuration")
+    }
+
+    fn fakes() -> FakeDeps {
+        Deps {
+            store: MemoryStore::new(),
+            gamelift: FakeGameLift::new(),
+            notifier: MemoryNotifier::default(),
+            clock: ManualClock::new(Timestamp::from_millis(now_ms())),
+            ids: SequentialIds::default(),
+            config: config(),
+        }
+    }
+
+    struct Running {
+        base: String,
+        host: String,
+        client: reqwest::Client,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    async fn start(healthy: bool) -> Running {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let health: Arc<dyn Fn() -> Value + Send + Sync> =
+            Arc::new(move || json!({"status": if healthy { "ok" } else { "degraded" }, "dynamodb": healthy}));
+        let task = HttpGateway::serve(listener, Arc::new(fakes()), Arc::new(GatewayAuth::local([])), health).await.expect("serve");
+        Running { base: format!("http://{addr}"), host: addr.to_string(), client: reqwest::Client::new(), task }
+    }
+
+    impl Running {
+        fn bearer(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+            self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token)
+        }
+
+        fn signed(&self, method: &str, path: &str, body: &[u8], key: (&str, &str)) -> reqwest::RequestBuilder {
+            let headers =
+                sigv4::tests::signed_headers(method, &self.host, path, body, key, (REGION, SIGV4_SERVICE), SystemTime::now());
+            let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+            self.client.request(method, format!("{}{path}", self.base)).headers(headers).body(body.to_vec())
+        }
+    }
+
+    async fn read(r: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = r.send().await.expect("an answer");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON") })
+    }
+
+    fn player_token(sub: &str) -> String {
+        jwt::mint_token(&GatewayAuth::local([]), sub, 600)
+    }
+
+    #[test]
+    fn routes_match_like_api_gateway_with_one_segment_per_parameter() {
+        let arn = "arn%3Aaws%3Agamelift%3Aus-east-1%3A%3Agamesession%2Ffleet-1%2Fgsess-1";
+        let join = match_route(Api::Player, &Method::POST, &format!("/v1/sessions/{arn}/join")).expect("join");
+        assert_eq!(join.key, "POST /v1/sessions/{id}/join");
+        assert_eq!(join.params["id"], "arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-1");
+        assert!(match_route(Api::Player, &Method::DELETE, "/v1/sessions/x").is_none(), "delete is a service route");
+        assert!(match_route(Api::Service, &Method::DELETE, "/v1/sessions/x").is_some());
+        assert!(match_route(Api::Player, &Method::POST, "/v1/rpc/update_instance_info").is_none());
+        assert!(match_route(Api::Service, &Method::POST, "/v1/rpc/update_instance_info").is_some());
+        assert!(match_route(Api::Service, &Method::GET, "/v1/sessions/").is_none(), "an empty segment is no id");
+        assert!(match_route(Api::Service, &Method::GET, "/v1/nothing").is_none());
+    }
+
+    #[test]
+    fn the_authorization_scheme_picks_the_api() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("authorization", v.parse().unwrap());
+            Api::of(&h)
+        };
+        assert_eq!(with("Bearer abc"), Some(Api::Player));
+        assert_eq!(with("bearer abc"), Some(Api::Player));
+        assert_eq!(with("AWS4-HMAC-SHA256 Credential=x"), Some(Api::Service));
+        assert_eq!(with("Basic abc"), None);
+        assert_eq!(Api::of(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn the_event_round_trips_into_a_lambda_request_with_the_callers_identity() {
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "127.0.0.1:4000".parse().unwrap());
+        headers.insert("user-agent", "test-agent".parse().unwrap());
+        headers.insert("cookie", "a=1; b=2".parse().unwrap());
+        headers.append("x-multi", "one".parse().unwrap());
+        headers.append("x-multi", "two".parse().unwrap());
+        let method = Method::GET;
+        let incoming = Incoming {
+            method: &method,
+            raw_path: "/v1/sessions",
+            raw_query: "query=%2Bregion%3Aus-east-1&limit=10&limit=20",
+            headers: &headers,
+            body: &[0xff, 0x00],
+            source_ip: "127.0.0.1".into(),
+            port: 4000,
+        };
+        let route = match_route(Api::Service, &method, "/v1/sessions").unwrap();
+        let signer = sigv4::Signer { access_key: SERVICE_ACCESS_KEY.into(), principal: SERVICE_PRINCIPAL.into() };
+        let e = event(&incoming, Api::Service, &route, iam_authorizer(&signer), "req-1", 1_795_600_800_000);
+        assert_eq!(e["version"], "2.0");
+        assert_eq!(e["routeKey"], "GET /v1/sessions");
+        assert_eq!(e["cookies"], json!(["a=1", "b=2"]));
+        assert_eq!(e["headers"]["x-multi"], "one,two");
+        assert!(e["headers"].get("cookie").is_none());
+        assert_eq!(e["queryStringParameters"], json!({"query": "+region:us-east-1", "limit": "10,20"}));
+        assert!(e.get("pathParameters").is_none());
+        assert_eq!(e["isBase64Encoded"], true);
+        assert_eq!(e["body"], "/wA=");
+        let ctx = &e["requestContext"];
+        assert_eq!((ctx["accountId"].as_str(), ctx["stage"].as_str(), ctx["time"].as_str()), (Some(ACCOUNT), Some("$default"), Some("25/Nov/2026:10:00:00 +0000")));
+        assert_eq!(ctx["http"]["sourceIp"], "127.0.0.1");
+        assert_eq!(ctx["http"]["userAgent"], "test-agent");
+        assert_eq!(ctx["authorizer"]["iam"]["userArn"], SERVICE_PRINCIPAL);
+        assert_eq!(ctx["authorizer"]["iam"]["accountId"], ACCOUNT);
+
+        let req = to_lambda_request(&e).expect("a v2 request");
+        assert_eq!(req.uri().query(), Some("query=%2Bregion%3Aus-east-1&limit=10&limit=20"));
+        assert_eq!(req.body().as_ref(), &[0xff, 0x00]);
+        assert_eq!(identity::caller(&req, &config()).expect("a caller"), Caller::Service(SERVICE_PRINCIPAL.into()));
+
+        let claims = BTreeMap::from([("sub".to_owned(), "player-1".to_owned()), ("exp".to_owned(), "1".to_owned())]);
+        let player = event(&incoming, Api::Player, &route, jwt_authorizer(&claims), "req-2", 0);
+        let req = to_lambda_request(&player).expect("a v2 request");
+        assert!(matches!(identity::caller(&req, &config()), Ok(Caller::Player(p)) if p.as_str() == "player-1"));
+        let gs = sigv4::Signer { access_key: GAME_SERVER_ACCESS_KEY.into(), principal: GAME_SERVER_PRINCIPAL.into() };
+        let req = to_lambda_request(&event(&incoming, Api::Service, &route, iam_authorizer(&gs), "r", 0)).unwrap();
+        assert!(matches!(identity::caller(&req, &config()), Ok(Caller::GameServer { .. })));
+    }
+
+    #[tokio::test]
+    async fn health_needs_no_auth_and_reports_503_when_a_component_is_down() {
+        let up = start(true).await;
+        let (status, body) = read(up.client.get(format!("{}/v1/health", up.base))).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+        let down = start(false).await;
+        let (status, body) = read(down.client.get(format!("{}/v1/health", down.base))).await;
+        assert_eq!((status, body["dynamodb"].as_bool()), (503, Some(false)));
+    }
+
+    #[tokio::test]
+    async fn a_player_with_a_valid_token_creates_and_reads_its_placement() {
+        let gw = start(true).await;
+        let token = player_token("player-1");
+        let body = json!({"maxPlayers": 4, "players": [{"playerId": "player-1"}]});
+        let (status, created) = read(gw.bearer(reqwest::Method::POST, "/v1/sessions", &token).json(&body)).await;
+        assert_eq!(status, 202, "{created}");
+        let id = created["placementId"].as_str().expect("a placement id");
+        let (status, placement) = read(gw.bearer(reqwest::Method::GET, &format!("/v1/placements/{id}"), &token)).await;
+        assert_eq!((status, placement["status"].as_str()), (200, Some("PENDING")), "{placement}");
+        let (status, list) = read(gw.bearer(reqwest::Method::GET, "/v1/sessions?limit=5", &token)).await;
+        assert_eq!(status, 200, "{list}");
+    }
+
+    #[tokio::test]
+    async fn missing_expired_and_forged_tokens_are_401_in_the_apis_error_shape() {
+        let gw = start(true).await;
+        let (status, body) = read(gw.client.get(format!("{}/v1/sessions", gw.base))).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthenticated")));
+        let expired = jwt::mint_at(&GatewayAuth::local([]), "p", jwt::unix_now() - 3600, 60);
+        let (status, body) = read(gw.bearer(reqwest::Method::GET, "/v1/sessions", &expired)).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthenticated")), "{body}");
+        assert!(body["error"]["message"].as_str().unwrap_or("").contains("expired"));
+        let (status, _) = read(gw.bearer(reqwest::Method::GET, "/v1/sessions", "abc.def.ghi")).await;
+        assert_eq!(status, 401);
+        let (status, _) = read(gw.client.get(format!("{}/v1/sessions", gw.base)).header("authorization", "Basic eDp5")).await;
+        assert_eq!(status, 401);
+    }
+
+    #[tokio::test]
+    async fn status_rpcs_and_delete_are_not_on_the_player_api() {
+        let gw = start(true).await;
+        let token = player_token("player-1");
+        let (status, body) =
+            read(gw.bearer(reqwest::Method::POST, "/v1/rpc/update_instance_info", &token).body(r#"{"id":"x","playerCount":1}"#)).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
+        let (status, _) = read(gw.bearer(reqwest::Method::DELETE, "/v1/sessions/gs-x", &token)).await;
+        assert_eq!(status, 404);
+        let (status, _) = read(gw.bearer(reqwest::Method::GET, "/v2/unknown", &token)).await;
+        assert_eq!(status, 404);
+        let (status, _) = read(gw.client.get(format!("{}/v2/unknown", gw.base))).await;
+        assert_eq!(status, 404, "an unknown route is 404 even without credentials");
+    }
+
+    #[tokio::test]
+    async fn a_signed_service_request_reaches_the_handlers_as_its_principal() {
+        let gw = start(true).await;
+        let body = br#"{"maxPlayers": 2}"#;
+        let (status, created) = read(gw.signed("POST", "/v1/sessions", body, (SERVICE_ACCESS_KEY, SERVICE_SECRET))).await;
+        assert_eq!(status, 202, "{created}");
+        let (status, list) = read(gw.signed("GET", "/v1/sessions?limit=3", b"", (SERVICE_ACCESS_KEY, SERVICE_SECRET))).await;
+        assert_eq!(status, 200, "{list}");
+        // A game server reaches status-rpc; the session is unknown by short id, which the handler says.
+        let rpc = br#"{"id": "gs-NPBdlaBzDIIkB4DAKzlCaq", "playerCount": 1}"#;
+        let (status, body) =
+            read(gw.signed("POST", "/v1/rpc/update_instance_info", rpc, (GAME_SERVER_ACCESS_KEY, GAME_SERVER_SECRET))).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
+        // The service may not report (it is not a game server): the handler's 403, through the gateway.
+        let (status, body) = read(gw.signed("POST", "/v1/rpc/update_instance_info", rpc, (SERVICE_ACCESS_KEY, SERVICE_SECRET))).await;
+        assert!(status == 403 || status == 404, "{status} {body}");
+    }
+
+    #[tokio::test]
+    async fn a_bad_signature_is_401_and_the_handler_is_never_called() {
+        let gw = start(true).await;
+        let (status, body) = read(gw.signed("POST", "/v1/sessions", br#"{"maxPlayers":2}"#, (SERVICE_ACCESS_KEY, "wrong"))).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthenticated")), "{body}");
+        // Signed for one body, sent with another.
+        let headers = sigv4::tests::signed_headers("POST", &gw.host, "/v1/sessions", b"{}", (SERVICE_ACCESS_KEY, SERVICE_SECRET), (REGION, SIGV4_SERVICE), SystemTime::now());
+        let (status, _) = read(gw.client.post(format!("{}/v1/sessions", gw.base)).headers(headers).body(r#"{"maxPlayers":9}"#)).await;
+        assert_eq!(status, 401);
+    }
+
+    #[tokio::test]
+    async fn a_body_over_ten_megabytes_is_413_at_the_gateway() {
+        let gw = start(true).await;
+        let big = vec![b'x'; MAX_PAYLOAD_BYTES + 1];
+        let (status, body) = read(gw.bearer(reqwest::Method::POST, "/v1/sessions", &player_token("p")).body(big)).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (413, Some("payload_too_large")));
+    }
+}

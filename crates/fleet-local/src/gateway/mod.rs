@@ -1,0 +1,153 @@
+//! The API Gateway emulation of the local stack: the HTTP API (player + service) and the WebSocket API
+//! with its `@connections` management API. Both turn traffic into the exact events API Gateway sends
+//! and call the very handler functions the Lambda binaries run.
+//!
+//! # Interface (the stack wires these; keep them stable)
+//!
+//! ```ignore
+//! HttpGateway::serve(listener, deps: Arc<LocalDeps>, auth: Arc<GatewayAuth>,
+//!                    health: Arc<dyn Fn() -> serde_json::Value + Send + Sync>)
+//!     -> std::io::Result<tokio::task::JoinHandle<()>>
+//! WsGateway::serve(listener, deps: Arc<LocalDeps>, auth: Arc<GatewayAuth>)
+//!     -> std::io::Result<tokio::task::JoinHandle<()>>
+//! mint_token(auth: &GatewayAuth, sub: &str, ttl_secs: u64) -> String
+//! ```
+//!
+//! Both `serve`s are generic over the handlers' ports (`Arc<Deps<S, G, N, C, I>>`), so
+//! `Arc<LocalDeps>` is one case and the tests pass `fleet_core::fakes`. Each returns once the
+//! listener is being served; the task runs until aborted. [`WsGateway::serve_with_limits`] takes
+//! shorter limits (tests).
+//!
+//! # HTTP gateway ([`HttpGateway`], default port 4000)
+//!
+//! One port serves both HTTP APIs of DESIGN §3 and picks one by the `Authorization` scheme:
+//! `Bearer` → the player API (JWT authorizer, [`jwt`]), `AWS4-HMAC-SHA256` → the service API
+//! (`AWS_IAM`, [`sigv4`]). Then, as API Gateway does:
+//!
+//! 1. `GET /v1/health` needs no auth: 200 with `health()`'s JSON when its `status` is `"ok"`, else 503
+//!    with the same JSON.
+//! 2. Route match against the chosen API's route table (template.yaml's routes, `{id}` matching one
+//!    raw path segment, so a percent-encoded ARN is one segment). No route → **404**. The status RPCs
+//!    (`/v1/rpc/*`) and `DELETE /v1/sessions/{id}` exist only on the service API, so a Bearer call to
+//!    them is a 404. A request with no or another scheme is matched against the service API's
+//!    routes: no route → 404, else 401.
+//! 3. Authorizer: missing or invalid JWT, or invalid signature (bad key, secret, scope, date skew
+//!    > 5 min, tampered request) → **401**.
+//! 4. Body: more than API Gateway's 10 MB → **413** (the handler's own 300 KB limit answers 413 too).
+//! 5. The API Gateway HTTP API v2 event (see [`http::event`]), with `authorizer.jwt` or
+//!    `authorizer.iam`, deserialised into `lambda_http::request::LambdaRequest` and converted as the
+//!    runtime does; `/v1/rpc/*` goes to `fleet_functions::rpc::handle`, the rest to
+//!    `fleet_functions::api::handle`. The answer is passed back as is, plus `apigw-requestid`.
+//!
+//! **Error shape.** API Gateway itself answers `{"message":"Not Found"}`, `{"message":"Unauthorized"}`
+//! or 403 `{"message":"Forbidden"}` for a bad signature. The local gateway answers every one of its own
+//! refusals in the API's shape instead — `{"error":{"code":"not_found"|"unauthenticated"|
+//! "payload_too_large","message":"…"}}` — so clients have one error format to read, and the message
+//! says *why* (a developer's tool). A bad signature is 401 `unauthenticated` (DESIGN §3's code for
+//! authentication), not API Gateway's 403.
+//!
+//! # WebSocket gateway ([`WsGateway`], default port 4001)
+//!
+//! * `GET /?token=<jwt>` upgrade. A missing or empty `token` → 401 `{"message":"Unauthorized"}` (API
+//!   Gateway's answer when the authorizer's identity source is absent), without calling the
+//!   authorizer. Otherwise the REQUEST authorizer (`fleet_functions::ws_authorizer`) gets the real
+//!   authorizer event; a Deny → 403 `{"message":"Forbidden"}`, before any upgrade. An Allow → a new
+//!   connection id (API Gateway's form: 16 characters, base64url with a trailing `=`) and the `$connect`
+//!   handler (`fleet_functions::ws`) with the `$connect` event carrying `authorizer {…context,
+//!   principalId, integrationLatency}`; a non-2xx answer refuses the handshake with that status.
+//! * Messages: route selection `$request.body.action`. The only route is `subscribe`; anything else (not
+//!   JSON, no `action`, an unknown one, a binary frame) has no route and no `$default`, so the client
+//!   gets API Gateway's `{"message": "Forbidden", "connectionId": "…", "requestId": "…"}`. A route's
+//!   answer is not sent back (no route responses are configured; the handler pushes its own replies).
+//! * Limits (API Gateway's): a message over 128 KB closes the connection with **1009** "Message too
+//!   big"; 10 minutes without a frame either way → **1001** "Going away"; 2 hours after connecting →
+//!   **1001** "Going away". `DELETE @connections` closes with **1000**.
+//! * On any close, the connection leaves the registry (further pushes are 410) and the `$disconnect`
+//!   handler gets the `$disconnect` event with `disconnectStatusCode` and `disconnectReason` (1006 when
+//!   the client vanished without a close frame, 1005 when its close frame had no code).
+//! * `@connections` management API, on the same port, at `/@connections/{id}` (and
+//!   `/{stage}/@connections/{id}`, for an endpoint URL with a stage): `POST` (body = the bytes to push;
+//!   a text frame when UTF-8, else binary) → 200; `GET` → `{connectedAt, identity {sourceIp,
+//!   userAgent}, lastActiveAt}`; `DELETE` → 204. A connection not open → 410 `GoneException`; a POST
+//!   body over 128 KB → 413 `PayloadTooLargeException`. Errors are restJson1: header
+//!   `x-amzn-ErrorType` and body `{"message": "…"}`, which the real aws-sdk-apigatewaymanagement
+//!   client maps to its typed errors (so `ApiGatewayNotifier` sees `NotifyError::Gone`). Signatures
+//!   are **not checked** here: the SDK signs with whatever credentials the stack gives it, and only
+//!   processes on this machine can reach the loopback port.
+
+pub mod http;
+pub mod jwt;
+pub mod sigv4;
+pub mod ws;
+
+pub use self::http::HttpGateway;
+pub use self::jwt::mint_token;
+pub use self::ws::{WsGateway, WsLimits};
+
+/// Percent-decodes `%XX` escapes (a `+` stays a `+`, as in API Gateway's decoded parameters); text
+/// that is not UTF-8 once decoded is kept lossily, so decoding never fails on client input.
+pub(crate) fn percent_decode(s: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%'
+            && let (Some(hi), Some(lo)) = (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex))
+        {
+            out.push(hi << 4 | lo);
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A raw query string as decoded `(name, value)` pairs, in order.
+pub(crate) fn query_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|part| {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+/// API Gateway's `requestContext.time` / `requestTime` form: `25/Nov/2026:10:00:00 +0000`.
+pub(crate) fn clf_time(epoch_ms: i64) -> String {
+    let format = time::macros::format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000");
+    time::OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// Milliseconds since the Unix epoch on the system clock (API Gateway's own clock).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_keeps_plus_and_survives_broken_escapes() {
+        assert_eq!(percent_decode("a%2Bb+c%20d"), "a+b+c d");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+        assert_eq!(query_pairs("a=1&&b&c=%3D"), vec![("a".into(), "1".into()), ("b".into(), String::new()), ("c".into(), "=".into())]);
+    }
+
+    #[test]
+    fn request_times_are_in_api_gateways_format() {
+        assert_eq!(clf_time(1_795_600_800_000), "25/Nov/2026:10:00:00 +0000");
+    }
+}
