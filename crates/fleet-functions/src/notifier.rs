@@ -198,8 +198,11 @@ where
     S: ConnectionStore,
     N: Notifier,
 {
-    let outcomes: Vec<PushOutcome> = futures::stream::iter(targets)
-        .map(|t| push_once(store, notifier, placement, session, t, now))
+    // The pushes are built before they are streamed: a stream that maps `&Target` through a closure
+    // has a higher-ranked type for which rustc cannot prove `Send`, which callers that spawn this
+    // future (the local stack's gateway and stream poller) need.
+    let pushes: Vec<_> = targets.iter().map(|t| push_once(store, notifier, placement, session, t, now)).collect();
+    let outcomes: Vec<PushOutcome> = futures::stream::iter(pushes)
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
