@@ -256,6 +256,9 @@ pub fn to_lambda_request(event: &Value) -> Result<lambda_http::Request, String> 
 #[derive(Debug, Clone, Copy)]
 pub struct HttpGateway;
 
+/// The router's state, as axum hands it to the handler.
+type Shared<S, G, N, C, I> = State<Arc<HttpState<S, G, N, C, I>>>;
+
 struct HttpState<S, G, N, C, I> {
     deps: Arc<Deps<S, G, N, C, I>>,
     auth: Arc<GatewayAuth>,
@@ -296,7 +299,7 @@ pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) 
 }
 
 async fn entry<S, G, N, C, I>(
-    State(state): State<Arc<HttpState<S, G, N, C, I>>>,
+    State(state): Shared<S, G, N, C, I>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: AxumRequest,
 ) -> AxumResponse

@@ -79,7 +79,7 @@ pub fn verify(auth: &GatewayAuth, token: &str, now_secs: i64) -> Result<BTreeMap
     }
     // The handler maps `sub` to a player id; an empty or non-string one is refused here already, as
     // API Gateway refuses a token without its identity.
-    if !claims.get("sub").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
+    if claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty) {
         return Err(JwtError::MissingClaim("sub".into()));
     }
     Ok(claims.into_iter().map(|(k, v)| (k, claim_text(&v))).collect())

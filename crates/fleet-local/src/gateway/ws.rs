@@ -91,6 +91,9 @@ struct ConnInfo {
     authorizer: Map<String, Value>,
 }
 
+/// The router's state, as axum hands it to the handlers.
+type Shared<S, G, N, C, I> = State<Arc<WsState<S, G, N, C, I>>>;
+
 struct WsState<S, G, N, C, I> {
     deps: Arc<Deps<S, G, N, C, I>>,
     verifier: TokenVerifier,
@@ -316,7 +319,7 @@ where
 }
 
 async fn upgrade<S, G, N, C, I>(
-    State(state): State<Arc<WsState<S, G, N, C, I>>>,
+    State(state): Shared<S, G, N, C, I>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     uri: Uri,
@@ -533,7 +536,7 @@ fn gone(id: &str) -> Response {
 }
 
 async fn post_to_connection<S, G, N, C, I>(
-    State(state): State<Arc<WsState<S, G, N, C, I>>>,
+    State(state): Shared<S, G, N, C, I>,
     Path(params): Path<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
@@ -554,7 +557,7 @@ async fn post_to_connection<S, G, N, C, I>(
 }
 
 async fn get_connection<S, G, N, C, I>(
-    State(state): State<Arc<WsState<S, G, N, C, I>>>,
+    State(state): Shared<S, G, N, C, I>,
     Path(params): Path<HashMap<String, String>>,
 ) -> Response {
     let id = path_id(&params);
@@ -572,7 +575,7 @@ async fn get_connection<S, G, N, C, I>(
 }
 
 async fn delete_connection<S, G, N, C, I>(
-    State(state): State<Arc<WsState<S, G, N, C, I>>>,
+    State(state): Shared<S, G, N, C, I>,
     Path(params): Path<HashMap<String, String>>,
 ) -> Response {
     let id = path_id(&params);
