@@ -57,19 +57,35 @@ pub struct Spec {
     validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
-/// The spec, read once per test binary.
+/// `api/openapi.yaml`, read once per test binary.
 pub fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = format!("{}/../../api/openapi.yaml", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let doc: Value = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.1")), Some(true), "an OpenAPI 3.1 document");
-        Spec { doc, validators: Mutex::new(HashMap::new()) }
+        let spec = Spec::load("api/openapi.yaml");
+        assert_eq!(spec.doc["openapi"].as_str().map(|v| v.starts_with("3.1")), Some(true), "an OpenAPI 3.1 document");
+        spec
+    })
+}
+
+/// `api/asyncapi.yaml`, read once per test binary (its schemas are JSON Schema too).
+pub fn asyncapi() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let spec = Spec::load("api/asyncapi.yaml");
+        assert_eq!(spec.doc["asyncapi"].as_str().map(|v| v.starts_with("3.")), Some(true), "an AsyncAPI 3 document");
+        spec
     })
 }
 
 impl Spec {
+    /// Reads a YAML document of the repository.
+    fn load(relative: &str) -> Self {
+        let path = format!("{}/../../{relative}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let doc: Value = serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        Spec { doc, validators: Mutex::new(HashMap::new()) }
+    }
+
     /// The document as JSON.
     pub fn doc(&self) -> &Value {
         &self.doc
@@ -785,6 +801,88 @@ async fn a_deliberately_broken_answer_is_caught_by_the_conformance_check() {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// The WebSocket API
+// ---------------------------------------------------------------------------------------------------
+
+/// `schema` with every local `$ref` replaced by its target, recursively (the schemas are not recursive).
+fn inlined(spec: &Spec, schema: &Value) -> Value {
+    match schema {
+        Value::Object(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                if k == "$ref" {
+                    let target = v.as_str().and_then(|r| r.strip_prefix('#')).and_then(|p| spec.doc.pointer(p)).cloned().unwrap_or(Value::Null);
+                    if let Value::Object(t) = inlined(spec, &target) {
+                        out.extend(t);
+                    }
+                } else {
+                    out.insert(k.clone(), inlined(spec, v));
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| inlined(spec, v)).collect()),
+        other => other.clone(),
+    }
+}
+
+#[test]
+fn the_asyncapi_copies_of_openapi_schemas_are_identical() {
+    let (a, o) = (asyncapi(), spec());
+    let mut shared = 0;
+    for (name, schema) in a.doc["components"]["schemas"].as_object().into_iter().flatten() {
+        let Some(theirs) = o.doc["components"]["schemas"].get(name) else { continue };
+        if name == "GatewayMessage" {
+            continue; // the WebSocket API's carries connectionId and requestId too
+        }
+        shared += 1;
+        assert_eq!(inlined(a, schema), inlined(o, theirs), "components.schemas.{name} differs between api/asyncapi.yaml and api/openapi.yaml");
+    }
+    assert!(shared >= 10, "the session and placement schemas are shared ({shared})");
+}
+
+#[test]
+fn the_messages_the_websocket_api_sends_conform_to_the_asyncapi_document() {
+    use fleet_functions::notifier::{error_message, placement_message};
+    let a = asyncapi();
+    let payload = |message: &str| a.doc["components"]["messages"][message]["payload"].clone();
+    let check = |message: &str, bytes: &[u8]| {
+        let v: Value = serde_json::from_slice(bytes).expect("a JSON message");
+        let errors = a.errors(&payload(message), &v);
+        assert!(errors.is_empty(), "{message}: {errors:#?}\n{v}");
+    };
+
+    let mut p = placement("p-9", SERVICE, &[PLAYER_A, PLAYER_B]);
+    check("placement", &placement_message(&p, None, PLAYER_A));
+    let mut s = session(ARN_1, 8);
+    s.data = Some("round=1".into());
+    p.status = PlacementStatus::Fulfilled;
+    p.session_id = Some(s.id.clone());
+    p.player_sessions = vec![PlayerSession { player_id: PlayerId::parse(PLAYER_A).expect("id"), player_session_id: "psess-a".into() }];
+    check("placement", &placement_message(&p, Some(&s), PLAYER_A));
+    check("placement", &placement_message(&p, Some(&s), PLAYER_B));
+    s.status = SessionStatus::Ended;
+    check("placement", &placement_message(&p, Some(&s), PLAYER_A));
+    let full: Value = serde_json::from_slice(&placement_message(&p, Some(&s), PLAYER_A)).expect("JSON");
+    assert!(full["session"].is_object() && full["playerSession"]["port"].is_u64());
+    p.status = PlacementStatus::TimedOut;
+    p.reason = Some("timed out".into());
+    check("placement", &placement_message(&p, None, PLAYER_A));
+    for code in ["invalid_argument", "unauthenticated", "forbidden", "not_found"] {
+        check("error", &error_message(code, "why", Some("p-9")));
+        check("error", &error_message(code, "why", None));
+    }
+    check("subscribe", br#"{"action":"subscribe","placementId":"9b2f6c1e-4a7d-4f0e-8c3b-2e5d7a9f1b04"}"#);
+
+    // The check can fail: a renamed field, an extra field, and a subscribe the handler would refuse.
+    let mut broken: Value = serde_json::from_slice(&placement_message(&p, None, PLAYER_A)).expect("JSON");
+    broken["placementID"] = broken["placementId"].take();
+    assert!(!a.errors(&payload("placement"), &broken).is_empty());
+    assert!(!a.errors(&payload("subscribe"), &json!({"action": "subscribe", "placementId": "p-1", "x": 1})).is_empty());
+    assert!(!a.errors(&payload("error"), &json!({"type": "error", "error": {"code": "conflict", "message": "m"}})).is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Routes and limits
 // ---------------------------------------------------------------------------------------------------
 
@@ -906,4 +1004,140 @@ fn the_specs_limits_are_fleet_cores_limits() {
         doc["info"]["description"].as_str().is_some_and(|d| d.contains("300 KB (307,200 bytes)")),
         "the body limit is stated in the description"
     );
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The handlers over HTTP, for schemathesis without the local stack
+// ---------------------------------------------------------------------------------------------------
+
+/// Serves fleet-api and status-rpc on the in-memory fakes over plain HTTP/1.1 (one request per
+/// connection) until killed, on `FLEETLIFT_CONTRACT_PORT` (default 4010), so `scripts/schemathesis.sh`
+/// can run against the handlers alone:
+///
+/// ```text
+/// cargo test -p fleet-functions --test handlers contract::serve_the_handlers -- --ignored --nocapture &
+/// FLEETLIFT_HTTP=http://127.0.0.1:4010 FLEETLIFT_TOKEN=player-7f3c2a scripts/schemathesis.sh
+/// ```
+///
+/// It stands in for API Gateway's authorizers without checking anything: `Bearer <t>` is the player
+/// whose `sub` is the JWT's `sub` (or `t` itself when it is not a JWT); a SigV4 `Authorization` is
+/// the configured service; anything else has no identity (401). The real gateway, with real JWT
+/// and SigV4 checks, is the local stack's.
+#[tokio::test]
+#[ignore = "a server for scripts/schemathesis.sh; runs until killed"]
+async fn serve_the_handlers() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let port: u16 = std::env::var("FLEETLIFT_CONTRACT_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(4010);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    let d = deps();
+    seed(&d, ARN_1, 8);
+    println!("serving the handlers on http://127.0.0.1:{port}");
+    loop {
+        let Ok((mut socket, _)) = listener.accept().await else { continue };
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 65536];
+        // Headers, then Content-Length bytes of body.
+        let (head_end, length) = loop {
+            let Ok(n) = socket.read(&mut chunk).await else { break (None, 0) };
+            if n == 0 {
+                break (None, 0);
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..i]).to_string();
+                let length = head
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+                    .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                break (Some(i + 4), length);
+            }
+        };
+        let Some(head_end) = head_end else { continue };
+        while buf.len() < head_end + length {
+            match socket.read(&mut chunk).await {
+                Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                _ => break,
+            }
+        }
+        let head = String::from_utf8_lossy(&buf[..head_end - 4]).to_string();
+        let body = buf[head_end..].to_vec();
+        let mut lines = head.lines();
+        let mut first = lines.next().unwrap_or_default().split(' ');
+        let (method, target) = (first.next().unwrap_or("GET").to_owned(), first.next().unwrap_or("/").to_owned());
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let mut ev = Ev::new(&method, path).query(query);
+        let mut who = Who::Nobody;
+        for (k, v) in lines.filter_map(|l| l.split_once(':')) {
+            let (k, v) = (k.trim(), v.trim());
+            if k.eq_ignore_ascii_case("authorization") {
+                if let Some(token) = v.strip_prefix("Bearer ") {
+                    let sub = token
+                        .split('.')
+                        .nth(1)
+                        .and_then(|p| base64_url(p))
+                        .and_then(|claims| serde_json::from_slice::<Value>(&claims).ok())
+                        .and_then(|c| c["sub"].as_str().map(str::to_owned))
+                        .unwrap_or_else(|| token.to_owned());
+                    who = Who::player(&sub);
+                } else if v.starts_with("AWS4-HMAC-SHA256 ") {
+                    who = Who::iam(SERVICE);
+                }
+            } else if !k.eq_ignore_ascii_case("host") {
+                ev = ev.header(k, v);
+            }
+        }
+        if !body.is_empty() || method == "POST" {
+            ev = match String::from_utf8(body.clone()) {
+                Ok(text) => ev.body(text),
+                Err(_) => ev.base64_body(&body),
+            };
+        }
+        let ev = ev.by(who);
+        let h = if path.starts_with("/v1/rpc/") { H::Rpc } else { H::Api };
+        // What hyper or API Gateway would refuse before any handler (a header value http cannot hold).
+        if let Err(e) = serde_json::from_value::<lambda_http::request::LambdaRequest>(ev.to_json()) {
+            println!("not an API Gateway event ({e}): {method} {target}");
+            let _ = socket.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            continue;
+        }
+        let x = exchange(&d, h, &ev).await;
+        let mut out = format!("HTTP/1.1 {} X\r\n", x.status);
+        for (k, v) in &x.response_headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        out.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", x.response_body.len()));
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&x.response_body);
+        let _ = socket.write_all(&bytes).await;
+        let _ = socket.shutdown().await;
+    }
+}
+
+/// Base64url without padding, decoded (for a JWT's claims).
+fn base64_url(s: &str) -> Option<Vec<u8>> {
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        bits = bits << 6 | u32::from(v);
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+            bits &= (1 << n) - 1;
+        }
+    }
+    Some(out)
 }
