@@ -47,6 +47,10 @@ pub(crate) fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiErr
 /// parameter given twice.
 pub(crate) fn only_params(pairs: &[(String, String)], allowed: &[&str]) -> Result<(), ApiError> {
     for (i, (name, _)) in pairs.iter().enumerate() {
+        // An empty name (`?=x`) has nothing to name in `field`: the query string is to blame.
+        if name.is_empty() {
+            return Err(ApiError::invalid("query string", "has a parameter with an empty name"));
+        }
         if !allowed.contains(&name.as_str()) {
             let expected = if allowed.is_empty() { "this route takes none".to_owned() } else { format!("expected {}", allowed.join(", ")) };
             return Err(ApiError::invalid(shown(name), format!("is not a known parameter; {expected}")));

@@ -166,7 +166,9 @@ pub async fn list<S: SessionStore, G, N, C, I>(
     metrics: &mut Metrics,
 ) -> Result<Response<Body>, ApiError> {
     auth::may_read_sessions(caller)?;
-    let params = ListParams::parse(&h::query_pairs(req)?)?;
+    let pairs = h::query_pairs(req)?;
+    h::only_params(&pairs, &["query", "limit", "cursor", "sort", "explain"])?;
+    let params = ListParams::parse(&pairs)?;
     if params.explain {
         auth::may_explain(caller)?;
     }

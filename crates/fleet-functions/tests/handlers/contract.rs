@@ -578,6 +578,14 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
     seen.check("a tampered cursor (not expressible)", &exchange(&d, H::Api, &list(&format!("limit=3&cursor={}x", encode(&cursor)))).await, 400, ok);
     seen.check("a parameter twice", &exchange(&d, H::Api, &list("limit=3&limit=4")).await, 400, bad);
     seen.check("an unknown parameter", &exchange(&d, H::Api, &list("page=2")).await, 400, bad);
+    // Found by schemathesis: an empty parameter name was answered with `"field": ""`.
+    for q in ["=x", "limit=3&=", "&=x&"] {
+        let x = exchange(&d, H::Api, &list(q)).await;
+        seen.check("a parameter with an empty name", &x, 400, bad);
+        assert_eq!(x.json()["error"]["field"], "query string", "{q}");
+    }
+    let x = exchange(&d, H::Api, &Ev::get(&format!("/v1/sessions/{}", short_id(ARN_1))).query("=x").by(player_a())).await;
+    assert_eq!((x.status, x.json()["error"]["field"].as_str()), (400, Some("query string")), "the other routes too");
     seen.check("nobody lists", &exchange(&d, H::Api, &Ev::get("/v1/sessions")).await, 401, ok);
     seen.check("explain by a player", &exchange(&d, H::Api, &list("explain=true")).await, 403, ok);
     let d = failing_deps();
