@@ -349,8 +349,13 @@ impl SessionStore for DynamoStore {
             let plan = rules::fulfil(&part.state, part.report.as_ref().map(|r| &r.0), &part.seats, built, placed, at)?;
             let mut tx = vec![TransactWriteItem::builder().update(update.clone()).build()];
             if let Some(session) = &plan.session {
-                if let Some((_, report_version)) = &part.report {
-                    tx.push(self.delete_guarded(codec::session_key(&built.id, codec::REPORT_SK), *report_version)?);
+                match &part.report {
+                    Some((_, report_version)) => {
+                        tx.push(self.delete_guarded(codec::session_key(&built.id, codec::REPORT_SK), *report_version)?);
+                    }
+                    // No report was read: one written since (a concurrent report that found no
+                    // session) must make this write retry and merge it, or it would be lost.
+                    None => tx.push(self.absent(codec::session_key(&built.id, codec::REPORT_SK))?),
                 }
                 tx.push(self.put_session(codec::session_item(session, 1, plan.reported_at)?, None)?);
             }
@@ -454,7 +459,11 @@ impl SessionStore for DynamoStore {
                 }
                 ReportEffect::Pending(pending) => {
                     let read_version = part.report.as_ref().map(|r| r.1);
-                    self.put_session(codec::report_item(&id, &pending, read_version.map_or(1, |v| v + 1))?, read_version)?
+                    let put = self.put_session(codec::report_item(&id, &pending, read_version.map_or(1, |v| v + 1))?, read_version)?;
+                    // Kept only while there is still no session: a placement event committed since
+                    // must make this report retry and apply to the session instead of waiting forever.
+                    let no_session = self.absent(codec::session_key(&id, index::SESSION_SK))?;
+                    return self.commit_or_retry("report", vec![put, no_session], Applied::Applied).await;
                 }
             };
             self.commit_or_retry("report", vec![write], Applied::Applied).await
@@ -522,6 +531,18 @@ impl DynamoStore {
             Tx::Cancelled(r) if lost_race(&r) => Ok(None),
             Tx::Cancelled(r) => Err(StoreError::Unavailable(format!("{what} transaction cancelled: {r:?}"))),
         }
+    }
+
+    /// A condition that the item at `key` does not exist (yet), checked in the same transaction.
+    fn absent(&self, key: Item) -> StoreResult<TransactWriteItem> {
+        let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&*self.table)
+            .set_key(Some(key))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().condition_check(check).build())
     }
 
     fn delete_guarded(&self, key: Item, version: u64) -> StoreResult<TransactWriteItem> {
