@@ -176,7 +176,10 @@ pub fn report(
             let mut new = session.clone();
             overlay(&mut new, report.player_count, report.name.as_ref(), report.data.as_ref(), report.properties.as_ref())?;
             recount(&mut new, seats, at);
-            if new == *session {
+            // A report that changes nothing is still the newest word from the server when it is newer
+            // than the last one: it must be written (moving `reported_at`), or an older report that
+            // arrives later would be applied over it — and the order of reports would decide the state.
+            if new == *session && reported_at.is_some_and(|r| r >= at) {
                 return Ok(ReportEffect::Duplicate);
             }
             new.updated_at = at.max(session.updated_at);
