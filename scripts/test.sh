@@ -18,5 +18,15 @@ run_tests() {
   fi
 }
 
+# The reliability suites (crates/fleet-reliability) append one `scorecard:` line per row here; the file is
+# emptied before the run and printed after it, whatever the result (test runners hide passing tests' output).
+export FLEETLIFT_SCORECARD="${FLEETLIFT_SCORECARD:-${CARGO_TARGET_DIR:-$ROOT/target}/scorecard.txt}"
+mkdir -p "$(dirname "$FLEETLIFT_SCORECARD")"
+: > "$FLEETLIFT_SCORECARD"
+
 export -f run_tests
-exec scripts/with-dynamodb.sh bash -c 'run_tests "$@"' run_tests "$@"
+status=0
+scripts/with-dynamodb.sh bash -c 'run_tests "$@"' run_tests "$@" || status=$?
+echo "---- reliability scorecard ($FLEETLIFT_SCORECARD)"
+cat "$FLEETLIFT_SCORECARD"
+exit "$status"

@@ -1,0 +1,13 @@
+//! The reliability suites: one module per row of `RELIABILITY.md`. Each row prints
+//! `scorecard: <row> tried=<N> violations=<M>` (and appends it to the scorecard file that
+//! `scripts/test.sh` prints), then asserts no violation. Rows that touch DynamoDB need the DynamoDB
+//! Local that `scripts/test.sh` (or `scripts/with-dynamodb.sh`) starts.
+//!
+//! `FLEETLIFT_RELIABILITY_BIG=1` multiplies every row's volume by 10.
+
+mod support;
+
+mod r01_duplicates;
+mod r02_reordering;
+mod r04_overbooking;
+mod r11_poison;
