@@ -1,0 +1,93 @@
+//! The local stack's fixed facts: the dev JWT key, the documented SigV4 keys and the principals they
+//! stand for, and the dependency type every local handler call uses. Shared by the gateways and the
+//! stack so the two never disagree.
+
+use std::collections::BTreeMap;
+
+use fleet_aws::dynamo::DynamoStore;
+use fleet_aws::gamelift::SdkGameLift;
+use fleet_aws::notifier::ApiGatewayNotifier;
+use fleet_functions::deps::{Deps, UuidIds};
+
+pub use crate::clock::LocalClock;
+
+/// The dependencies of every handler the local stack calls: the same adapters the Lambdas use, and
+/// the stack's [`LocalClock`] (the system clock unless a test moves it forward).
+pub type LocalDeps = Deps<DynamoStore, SdkGameLift, ApiGatewayNotifier, LocalClock, UuidIds>;
+
+/// Issuer of local player tokens.
+pub const JWT_ISSUER: &str = "fleetlift-local";
+/// Audience of local player tokens.
+pub const JWT_AUDIENCE: &str = "fleetlift";
+/// The local HS256 dev key (not a secret: it only opens a stack on loopback).
+pub const DEV_JWT_SECRET: &str = "fleetlift-local-dev-key-not-secret";
+
+/// Region of local SigV4 signatures.
+pub const REGION: &str = "us-east-1";
+/// Service name of local SigV4 signatures (API Gateway's).
+pub const SIGV4_SERVICE: &str = "execute-api";
+/// Account id the local principals live in.
+pub const ACCOUNT: &str = "000000000000";
+
+/// The admin service's access key.
+pub const SERVICE_ACCESS_KEY: &str = "AKIALOCALSERVICE0001";
+/// The admin service's secret.
+pub const SERVICE_SECRET: &str = "local-service-secret";
+/// The principal the admin service key stands for.
+pub const SERVICE_PRINCIPAL: &str = "arn:aws:iam::000000000000:role/fleetlift-local-service";
+
+/// The game-server key allowed on every simulated fleet.
+pub const GAME_SERVER_ACCESS_KEY: &str = "AKIALOCALGAMESRV0001";
+/// Its secret.
+pub const GAME_SERVER_SECRET: &str = "local-gameserver-secret";
+/// The principal it stands for.
+pub const GAME_SERVER_PRINCIPAL: &str = "arn:aws:iam::000000000000:role/fleetlift-local-game-server";
+
+/// One SigV4 key the gateway accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalKey {
+    /// Secret access key.
+    pub secret: String,
+    /// The IAM principal ARN the gateway puts in the authorizer context.
+    pub principal: String,
+}
+
+/// How the gateways authenticate, as API Gateway would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayAuth {
+    /// HS256 key of player tokens.
+    pub jwt_secret: Vec<u8>,
+    /// Expected `iss`.
+    pub jwt_issuer: String,
+    /// Expected `aud`.
+    pub jwt_audience: String,
+    /// Access key id → key.
+    pub sigv4_keys: BTreeMap<String, LocalKey>,
+    /// Signing region.
+    pub region: String,
+}
+
+impl GatewayAuth {
+    /// The documented defaults: the admin service key and the all-fleets game-server key, plus
+    /// `extra` keys (one per simulated fleet).
+    pub fn local(extra: impl IntoIterator<Item = (String, LocalKey)>) -> Self {
+        let mut keys = BTreeMap::from([
+            (
+                SERVICE_ACCESS_KEY.to_owned(),
+                LocalKey { secret: SERVICE_SECRET.to_owned(), principal: SERVICE_PRINCIPAL.to_owned() },
+            ),
+            (
+                GAME_SERVER_ACCESS_KEY.to_owned(),
+                LocalKey { secret: GAME_SERVER_SECRET.to_owned(), principal: GAME_SERVER_PRINCIPAL.to_owned() },
+            ),
+        ]);
+        keys.extend(extra);
+        Self {
+            jwt_secret: DEV_JWT_SECRET.as_bytes().to_vec(),
+            jwt_issuer: JWT_ISSUER.to_owned(),
+            jwt_audience: JWT_AUDIENCE.to_owned(),
+            sigv4_keys: keys,
+            region: REGION.to_owned(),
+        }
+    }
+}

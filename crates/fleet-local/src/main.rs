@@ -1,0 +1,337 @@
+//! `fleet-local`: the whole fleetlift system on loopback with one command.
+//!
+//! - `fleet-local` / `fleet-local up`: starts everything and prints the endpoints; Ctrl-C stops it all.
+//! - `fleet-local token --sub PLAYER`: prints a player token, alone on stdout.
+//! - `fleet-local demo`: bots against a stack of its own (or a running one with `--http`/`--ws`).
+//!
+//! Every failure is one line on stderr and exit code 1, never a backtrace.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use fleet_local::demo::{self, DemoOptions};
+use fleet_local::gateway::mint_token;
+use fleet_local::local::{self, GatewayAuth};
+use fleet_local::stack::{self, SigningKey, Stack, StackOptions};
+
+#[derive(Parser, Debug)]
+#[command(name = "fleet-local", version, about = "The whole fleetlift system on loopback: DynamoDB Local, gamelift-sim, the API Gateway emulation, the queue, the stream and the sweeper")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    up: UpArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the stack (the default) and print its endpoints; Ctrl-C stops everything.
+    Up(UpArgs),
+    /// Print a player token (JWT) accepted by the gateways, alone on stdout.
+    Token(TokenArgs),
+    /// Run bots that create, subscribe, join, report and end sessions; then print a summary.
+    Demo(DemoArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct UpArgs {
+    /// HTTP API port (0 = a free one).
+    #[arg(long, default_value_t = stack::DEFAULT_HTTP_PORT)]
+    http_port: u16,
+    /// WebSocket API port (0 = a free one).
+    #[arg(long, default_value_t = stack::DEFAULT_WS_PORT)]
+    ws_port: u16,
+    /// gamelift-sim port (0 = a free one).
+    #[arg(long, default_value_t = stack::DEFAULT_GAMELIFT_PORT)]
+    gamelift_port: u16,
+    /// DynamoDB Local port (0 = a free one).
+    #[arg(long, default_value_t = stack::DEFAULT_DYNAMODB_PORT)]
+    dynamodb_port: u16,
+    /// Keep DynamoDB Local's data in DIR between runs (default: in memory).
+    #[arg(long, value_name = "DIR")]
+    persist: Option<PathBuf>,
+    /// The simulator's model (JSON; `cargo run -p gamelift-sim -- --print-model` prints an example).
+    #[arg(long, value_name = "FILE")]
+    sim_config: Option<PathBuf>,
+    /// Use an already running DynamoDB (Local) at URL instead of starting one.
+    #[arg(long, value_name = "URL", env = "FLEETLIFT_DYNAMODB_ENDPOINT")]
+    dynamodb_endpoint: Option<String>,
+    /// Use a real GameLift at URL instead of the simulator (standard AWS credentials; its placement
+    /// events do not reach the local queue, the sweeper resolves placements instead).
+    #[arg(long, value_name = "URL", env = "AWS_ENDPOINT_URL_GAMELIFT")]
+    gamelift_endpoint: Option<String>,
+    /// The GameLift queue (default: the model's first queue).
+    #[arg(long, env = "FLEETLIFT_QUEUE_NAME")]
+    queue_name: Option<String>,
+    /// The table.
+    #[arg(long, default_value = "fleetlift")]
+    table: String,
+    /// Seconds between two sweeper runs.
+    #[arg(long, default_value_t = 10.0)]
+    sweep_interval: f64,
+    /// The service SigV4 key, ACCESS_KEY:SECRET.
+    #[arg(long, value_name = "KEY:SECRET", env = "FLEETLIFT_LOCAL_SERVICE_KEY")]
+    service_key: Option<String>,
+    /// The all-fleets game-server SigV4 key, ACCESS_KEY:SECRET.
+    #[arg(long, value_name = "KEY:SECRET", env = "FLEETLIFT_LOCAL_GAME_SERVER_KEY")]
+    game_server_key: Option<String>,
+    /// The HS256 key of player tokens.
+    #[arg(long, env = "FLEETLIFT_LOCAL_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct TokenArgs {
+    /// The player id (the token's `sub`).
+    #[arg(long)]
+    sub: String,
+    /// Validity in seconds.
+    #[arg(long, default_value_t = 86_400)]
+    ttl: u64,
+    /// The HS256 key (must match the stack's).
+    #[arg(long, env = "FLEETLIFT_LOCAL_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Concurrent bots.
+    #[arg(long, default_value_t = 8)]
+    bots: u32,
+    /// Sessions per bot.
+    #[arg(long, default_value_t = 5)]
+    rounds: u32,
+    /// A running stack's HTTP API (with --ws); without it the demo starts its own stack on free ports.
+    #[arg(long, requires = "ws")]
+    http: Option<String>,
+    /// A running stack's WebSocket API (with --http).
+    #[arg(long, requires = "http")]
+    ws: Option<String>,
+    /// Options of the demo's own stack.
+    #[command(flatten)]
+    stack: UpArgs,
+}
+
+/// A one-line failure.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Self(e.to_string())
+    }
+}
+
+fn key(value: Option<&str>, default: (&str, &str), flag: &str) -> Result<SigningKey, Failure> {
+    match value {
+        None => Ok(SigningKey { access_key: default.0.into(), secret: default.1.into() }),
+        Some(v) => match v.split_once(':') {
+            Some((k, s)) if !k.is_empty() && !s.is_empty() => Ok(SigningKey { access_key: k.into(), secret: s.into() }),
+            _ => Err(Failure(format!("{flag} must be ACCESS_KEY:SECRET"))),
+        },
+    }
+}
+
+fn stack_options(a: &UpArgs) -> Result<StackOptions, Failure> {
+    let sim_model = match &a.sim_config {
+        Some(path) => Some(gamelift_sim::Model::from_file(path).map_err(|e| Failure(format!("--sim-config {}: {e}", path.display())))?),
+        None => None,
+    };
+    if !(a.sweep_interval.is_finite() && a.sweep_interval > 0.0 && a.sweep_interval <= 86_400.0) {
+        return Err(Failure("--sweep-interval must be a number of seconds between 0 and 86400".into()));
+    }
+    Ok(StackOptions {
+        http_port: a.http_port,
+        ws_port: a.ws_port,
+        gamelift_port: a.gamelift_port,
+        dynamodb_port: a.dynamodb_port,
+        persist: a.persist.clone(),
+        sim_model,
+        dynamodb_endpoint: a.dynamodb_endpoint.clone().filter(|s| !s.is_empty()),
+        gamelift_endpoint: a.gamelift_endpoint.clone().filter(|s| !s.is_empty()),
+        queue_name: a.queue_name.clone().filter(|s| !s.is_empty()),
+        table: a.table.clone(),
+        sweep_interval: Duration::from_secs_f64(a.sweep_interval),
+        service_key: key(a.service_key.as_deref(), (local::SERVICE_ACCESS_KEY, local::SERVICE_SECRET), "--service-key")?,
+        game_server_key: key(
+            a.game_server_key.as_deref(),
+            (local::GAME_SERVER_ACCESS_KEY, local::GAME_SERVER_SECRET),
+            "--game-server-key",
+        )?,
+        jwt_secret: a.jwt_secret.clone().map_or_else(|| local::DEV_JWT_SECRET.as_bytes().to_vec(), String::into_bytes),
+        ..StackOptions::default()
+    })
+}
+
+fn init_logs() {
+    // Handlers log a JSON line per request at info; the terminal is for endpoints and warnings unless
+    // RUST_LOG asks for more.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    if tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).try_init().is_err() {
+        eprintln!("fleet-local: a log subscriber was already installed");
+    }
+}
+
+fn print_endpoints(stack: &Stack) {
+    let o = stack.options();
+    println!("fleetlift is up (Ctrl-C stops everything)\n");
+    println!("  HTTP API        {}   (GET /v1/health)", stack.http_url());
+    println!("  WebSocket API   {}/?token=<jwt>", stack.ws_url());
+    let sim = if stack.sim().is_some() { "gamelift-sim" } else { "GameLift (external)" };
+    println!("  {sim:<15} {}", stack.gamelift_url());
+    println!("  DynamoDB        {}   (table {})", stack.dynamodb_url(), stack.table());
+    println!("\nFor a client:\n");
+    for (k, v) in stack.client_env() {
+        println!("export {k}={v}");
+    }
+    println!("export AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}   # the service key; sign for region {}, service {}", o.service_key.access_key, o.service_key.secret, local::REGION, local::SIGV4_SERVICE);
+    println!("\nA player token:   fleet-local token --sub player-1");
+    if !stack.fleet_keys().is_empty() {
+        println!("Per-fleet game-server keys:");
+        for k in stack.fleet_keys() {
+            println!("  {}  {}:{}", k.fleet_id, k.key.access_key, k.key.secret);
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("fleet-local: cannot watch SIGTERM ({e}); Ctrl-C still works");
+                if let Err(e) = tokio::signal::ctrl_c().await {
+                    eprintln!("fleet-local: cannot watch Ctrl-C: {e}");
+                }
+                return;
+            }
+        };
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => if let Err(e) = r { eprintln!("fleet-local: cannot watch Ctrl-C: {e}"); },
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        eprintln!("fleet-local: cannot watch Ctrl-C: {e}");
+    }
+}
+
+async fn up(args: UpArgs) -> Result<(), Failure> {
+    let options = stack_options(&args)?;
+    eprintln!("fleet-local: starting (the first run installs Java 17 and DynamoDB Local)…");
+    // Ctrl-C during start-up must also stop what has started: start races the signal.
+    let stack = tokio::select! {
+        s = stack::start(options) => s?,
+        () = shutdown_signal() => return Err(Failure("interrupted while starting".into())),
+    };
+    print_endpoints(&stack);
+    shutdown_signal().await;
+    eprintln!("\nfleet-local: stopping…");
+    stack.shutdown().await;
+    eprintln!("fleet-local: stopped");
+    Ok(())
+}
+
+async fn run_demo(args: DemoArgs) -> Result<(), Failure> {
+    let mut own = None;
+    let (http_url, ws_url, auth, service_key, game_server_key) = match (args.http, args.ws) {
+        (Some(h), Some(w)) => {
+            let o = stack_options(&args.stack)?;
+            let mut auth = GatewayAuth::local([]);
+            auth.jwt_secret = o.jwt_secret;
+            (h, w, Arc::new(auth), o.service_key, o.game_server_key)
+        }
+        _ => {
+            let mut o = stack_options(&args.stack)?;
+            // The demo's own stack never collides with a running one: free ports unless asked.
+            for (port, default) in [
+                (&mut o.http_port, stack::DEFAULT_HTTP_PORT),
+                (&mut o.ws_port, stack::DEFAULT_WS_PORT),
+                (&mut o.gamelift_port, stack::DEFAULT_GAMELIFT_PORT),
+                (&mut o.dynamodb_port, stack::DEFAULT_DYNAMODB_PORT),
+            ] {
+                if *port == default {
+                    *port = 0;
+                }
+            }
+            eprintln!("fleet-local demo: starting a stack of its own…");
+            let s = stack::start(o).await?;
+            let out = (s.http_url().to_owned(), s.ws_url().to_owned(), s.auth(), s.options().service_key.clone(), s.options().game_server_key.clone());
+            own = Some(s);
+            out
+        }
+    };
+    let options = DemoOptions {
+        http_url,
+        ws_url,
+        bots: args.bots.max(1),
+        rounds: args.rounds.max(1),
+        max_players: 4,
+        push_timeout: Duration::from_secs(30),
+        auth,
+        service_key,
+        game_server_key,
+    };
+    let summary = tokio::select! {
+        s = demo::run(options) => Some(s),
+        () = shutdown_signal() => None,
+    };
+    if let Some(s) = own {
+        s.shutdown().await;
+    }
+    match summary {
+        Some(s) => {
+            println!("{}", s.render());
+            if s.placements == 0 { Err(Failure("no placement went through".into())) } else { Ok(()) }
+        }
+        None => Err(Failure("interrupted".into())),
+    }
+}
+
+fn token(args: &TokenArgs) -> Result<(), Failure> {
+    if args.sub.is_empty() || args.sub.chars().count() > fleet_core::limits::PLAYER_ID_MAX {
+        return Err(Failure("--sub must be a player id of 1–1024 characters".into()));
+    }
+    let mut auth = GatewayAuth::local([]);
+    if let Some(secret) = &args.jwt_secret {
+        auth.jwt_secret = secret.clone().into_bytes();
+    }
+    println!("{}", mint_token(&auth, &args.sub, args.ttl));
+    Ok(())
+}
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        // Help and version are clap's "errors" too; it prints them the right way and exits.
+        Err(e) => e.exit(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("fleet-local: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Token(args)) => token(&args),
+        other => {
+            init_logs();
+            runtime.block_on(async move {
+                match other {
+                    Some(Command::Demo(args)) => run_demo(args).await,
+                    Some(Command::Up(args)) => up(args).await,
+                    _ => up(cli.up).await,
+                }
+            })
+        }
+    };
+    if let Err(Failure(message)) = result {
+        eprintln!("fleet-local: {message}");
+        std::process::exit(1);
+    }
+}

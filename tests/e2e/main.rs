@@ -1,0 +1,8 @@
+//! End-to-end tests of the whole local stack: each test starts `fleet_local::stack` in-process on random
+//! ports (DynamoDB Local from `scripts/test.sh`, a fresh table per test) and talks to it with real
+//! clients only: HTTP (reqwest), WebSocket (tokio-tungstenite) and SigV4 (aws-sigv4).
+
+mod delivery;
+mod placements;
+mod sessions;
+mod support;
