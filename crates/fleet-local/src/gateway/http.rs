@@ -293,6 +293,26 @@ impl HttpGateway {
 }
 
 /// An error answer in the API's shape.
+/// `api/openapi.yaml` or `api/asyncapi.yaml` as JSON. Converted once per process: the documents are
+/// compiled in, so they always match the handlers this binary runs.
+fn api_document(openapi: bool) -> AxumResponse {
+    static DOCUMENTS: std::sync::OnceLock<Result<(String, String), String>> = std::sync::OnceLock::new();
+    let documents = DOCUMENTS.get_or_init(|| {
+        let json = |yaml: &str| serde_yaml_ng::from_str::<Value>(yaml).map(|v| v.to_string()).map_err(|e| e.to_string());
+        Ok((
+            json(include_str!("../../../../api/openapi.yaml"))?,
+            json(include_str!("../../../../api/asyncapi.yaml"))?,
+        ))
+    });
+    match documents {
+        Ok((openapi_json, asyncapi_json)) => {
+            let body = if openapi { openapi_json.clone() } else { asyncapi_json.clone() };
+            (StatusCode::OK, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("the bundled API document does not parse: {e}")),
+    }
+}
+
 pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> AxumResponse {
     let body = json!({"error": {"code": code, "message": message.into()}});
     (status, [(http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
@@ -342,6 +362,10 @@ where
             StatusCode::SERVICE_UNAVAILABLE
         };
         return (status, [(http::header::CONTENT_TYPE, "application/json")], health.to_string()).into_response();
+    }
+    // The contracts are served only locally (not routes of the deployed APIs), without authentication.
+    if parts.method == Method::GET && (raw_path == "/v1/openapi.json" || raw_path == "/v1/asyncapi.json") {
+        return api_document(raw_path == "/v1/openapi.json");
     }
 
     let api = Api::of(&parts.headers);
@@ -610,6 +634,18 @@ pub(crate) mod tests {
         let down = start(false).await;
         let (status, body) = read(down.client.get(format!("{}/v1/health", down.base))).await;
         assert_eq!((status, body["dynamodb"].as_bool()), (503, Some(false)));
+    }
+
+    #[tokio::test]
+    async fn the_api_contracts_are_served_as_json_without_authentication() {
+        let gw = start(true).await;
+        let (status, openapi) = read(gw.client.get(format!("{}/v1/openapi.json", gw.base))).await;
+        assert_eq!(status, 200);
+        assert!(openapi["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{openapi}");
+        assert!(openapi["paths"]["/v1/sessions"].is_object());
+        let (status, asyncapi) = read(gw.client.get(format!("{}/v1/asyncapi.json", gw.base))).await;
+        assert_eq!(status, 200);
+        assert!(asyncapi["asyncapi"].as_str().is_some_and(|v| v.starts_with('3')), "{asyncapi}");
     }
 
     #[tokio::test]
