@@ -11,3 +11,4 @@ pub mod faults;
 pub mod fixtures;
 pub mod model;
 pub mod scorecard;
+pub mod shared;

@@ -6,8 +6,10 @@
 //! `FLEETLIFT_RELIABILITY_BIG=1` multiplies every row's volume by 10.
 
 mod support;
+mod support_http;
 
 mod r01_duplicates;
 mod r02_reordering;
+mod r03_hazards;
 mod r04_overbooking;
 mod r11_poison;
