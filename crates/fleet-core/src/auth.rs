@@ -29,8 +29,10 @@
 //!   smaller set of rights).
 //! * A placement's requester is the raw `sub` or principal ARN (the WebSocket side matches
 //!   connections by `sub`); idempotency records, by contrast, are scoped by kind and identity
-//!   ([`Caller::idempotency_scope`]), so a player's key never replays a service's create. This trusts
-//!   the JWT issuer not to hand out a `sub` that spells a service's IAM ARN.
+//!   ([`Caller::idempotency_scope`]), so a player's key never replays a service's create. Because the
+//!   two share one namespace, a token whose `sub` looks like an ARN (`arn:…`, any case) is refused
+//!   ([`sub_is_player`]): otherwise a player with such a `sub` would read, and be notified of, the
+//!   placements of the service whose ARN it spells.
 
 use crate::FieldError;
 use crate::ids::{FleetId, PlayerId};
@@ -145,6 +147,12 @@ pub fn may_create_for(caller: &Caller, players: &[PlacementPlayer], latencies: &
         }
     }
     Ok(())
+}
+
+/// Whether a JWT `sub` may name a player: anything but an ARN (`arn:` in any case), which would share
+/// the requester namespace with IAM principals (see the module docs).
+pub fn sub_is_player(sub: &str) -> bool {
+    !sub.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("arn:"))
 }
 
 /// Whether the caller may read this placement; a refusal is [`Denied::Hidden`].
@@ -342,6 +350,15 @@ mod tests {
         assert!(may_report_on(&game_server(&["fleet-1"]), "fleet-2").is_err());
         assert!(may_report_on(&Caller::Service("s".into()), "fleet-2").is_ok());
         assert!(may_report_on(&Caller::Player(pid("a")), "fleet-1").is_err());
+    }
+
+    #[test]
+    fn a_sub_that_spells_an_arn_is_not_a_player() {
+        assert!(!sub_is_player("arn:aws:iam::123456789012:role/fleetlift-backend"));
+        assert!(!sub_is_player("ARN:aws:iam::1:role/x"));
+        assert!(sub_is_player("player-7f3c2a"));
+        assert!(sub_is_player("ar"));
+        assert!(sub_is_player("é-arn:"));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! cannot forge.
 //!
 //! * Player API (JWT authorizer): `requestContext.authorizer.jwt.claims.sub` → [`Caller::Player`].
-//!   The `sub` must be a valid player id (1–1024 characters, no control characters).
+//!   The `sub` must be a valid player id (1–1024 characters, no control characters) and not an ARN
+//!   ([`fleet_core::auth::sub_is_player`]: players and IAM principals share the requester namespace).
 //! * Service API (AWS_IAM): `requestContext.authorizer.iam.userArn`, normalised
 //!   ([`fleet_core::auth::normalise_principal`]: an STS assumed-role session becomes its role) →
 //!   [`Caller::GameServer`] when configured in `FLEETLIFT_GAME_SERVER_FLEETS`, else
@@ -34,7 +35,10 @@ pub fn caller(req: &Request, config: &Config) -> Result<Caller, ApiError> {
     match (authorizer.jwt.as_ref(), authorizer.iam.as_ref()) {
         (Some(jwt), None) => {
             let sub = jwt.claims.get("sub").ok_or_else(|| unauthenticated("the token has no sub claim"))?;
-            let player = PlayerId::parse(sub).map_err(|_| unauthenticated("the token's sub is not a valid player id"))?;
+            let player = PlayerId::parse(sub)
+                .ok()
+                .filter(|_| fleet_core::auth::sub_is_player(sub))
+                .ok_or_else(|| unauthenticated("the token's sub is not a valid player id"))?;
             Ok(Caller::Player(player))
         }
         (None, Some(iam)) => {

@@ -146,6 +146,9 @@ impl TokenVerifier {
         if claims.nbf.is_some_and(|nbf| nbf - LEEWAY_SECS > now_secs) {
             return Err(TokenError::NotYetValid);
         }
+        if !fleet_core::auth::sub_is_player(&claims.sub) {
+            return Err(TokenError::BadSubject);
+        }
         PlayerId::parse(&claims.sub).map_err(|_| TokenError::BadSubject)
     }
 }
