@@ -12,4 +12,5 @@ mod r01_duplicates;
 mod r02_reordering;
 mod r03_hazards;
 mod r04_overbooking;
+mod r09_authz;
 mod r11_poison;
