@@ -3,6 +3,7 @@
 //! Streams poller and the sweeper — all calling the very handlers the Lambda binaries run, with the
 //! event shapes AWS produces.
 
+pub mod bench;
 pub mod client;
 pub mod clock;
 pub mod demo;

@@ -3,6 +3,8 @@
 //! - `fleet-local` / `fleet-local up`: starts everything and prints the endpoints; Ctrl-C stops it all.
 //! - `fleet-local token --sub PLAYER`: prints a player token, alone on stdout.
 //! - `fleet-local demo`: bots against a stack of its own (or a running one with `--http`/`--ws`).
+//! - `fleet-local bench [--quick]`: the performance suites, each figure against a baseline of the same run;
+//!   prints a table and writes `bench/report.json` and `bench/REPORT.md`.
 //!
 //! Every failure is one line on stderr and exit code 1, never a backtrace.
 
@@ -34,6 +36,30 @@ enum Command {
     Token(TokenArgs),
     /// Run bots that create, subscribe, join, report and end sessions; then print a summary.
     Demo(DemoArgs),
+    /// Run the performance suites against a stack of its own; print a table, write bench/report.json and bench/REPORT.md.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct BenchArgs {
+    /// Small sizes and few iterations: the whole run within 90 s (CI).
+    #[arg(long)]
+    quick: bool,
+    /// Use an already running DynamoDB (Local) at URL instead of starting one.
+    #[arg(long, value_name = "URL", env = "FLEETLIFT_DYNAMODB_ENDPOINT")]
+    dynamodb_endpoint: Option<String>,
+    /// Where report.json and REPORT.md go.
+    #[arg(long, value_name = "DIR", default_value = "bench")]
+    out: PathBuf,
+    /// Where the release binaries are, for the cold start.
+    #[arg(long, value_name = "DIR", default_value = "target/release")]
+    release_dir: PathBuf,
+    /// Build the release binaries first (cargo build --release -p fleet-functions --bins --features bench-hello).
+    #[arg(long)]
+    build: bool,
+    /// Skip the cold-start suite.
+    #[arg(long)]
+    skip_cold_start: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -292,6 +318,21 @@ async fn run_demo(args: DemoArgs) -> Result<(), Failure> {
     }
 }
 
+async fn bench(args: BenchArgs) -> Result<(), Failure> {
+    let options = fleet_local::bench::BenchOptions {
+        quick: args.quick,
+        dynamodb_endpoint: args.dynamodb_endpoint.filter(|s| !s.is_empty()),
+        out_dir: args.out,
+        release_dir: args.release_dir,
+        build: args.build,
+        skip_cold_start: args.skip_cold_start,
+    };
+    tokio::select! {
+        r = fleet_local::bench::run(options) => r.map(|_| ()).map_err(Failure),
+        () = shutdown_signal() => Err(Failure("interrupted".into())),
+    }
+}
+
 fn token(args: &TokenArgs) -> Result<(), Failure> {
     if args.sub.is_empty() || args.sub.chars().count() > fleet_core::limits::PLAYER_ID_MAX {
         return Err(Failure("--sub must be a player id of 1–1024 characters".into()));
@@ -324,6 +365,7 @@ fn main() {
             runtime.block_on(async move {
                 match other {
                     Some(Command::Demo(args)) => run_demo(args).await,
+                    Some(Command::Bench(args)) => bench(args).await,
                     Some(Command::Up(args)) => up(args).await,
                     _ => up(cli.up).await,
                 }

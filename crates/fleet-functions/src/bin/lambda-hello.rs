@@ -1,0 +1,11 @@
+//! The cold-start baseline of `fleet-local bench`: the smallest `lambda_runtime` function (it answers
+//! every event with itself), built exactly as the function binaries are (same crate, same release
+//! profile, same dependency features). Not deployed: it exists only behind the `bench-hello` feature.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move { Ok::<Value, Error>(event.payload) })).await
+}

@@ -1,0 +1,207 @@
+//! Calls per operation: the workload through the HTTP gateway and placement-events on the counting
+//! fakes, side by side with DESIGN §2's budget and nakama-gamelift's documented pattern.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds, StoreCalls};
+use fleet_core::ids::GameSessionArn;
+use fleet_core::time::Timestamp;
+use fleet_functions::config::Config;
+use fleet_functions::deps::Deps;
+use fleet_functions::placement_events;
+use serde_json::{Value, json};
+
+use super::report::{CallRow, Report};
+use super::suites::fulfilled_record;
+use crate::client::signed;
+use crate::gateway::{HttpGateway, mint_token};
+use crate::local::{GAME_SERVER_PRINCIPAL, GatewayAuth, SERVICE_PRINCIPAL};
+use crate::stack::SigningKey;
+
+const FLEET: &str = "fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31";
+/// Operations per kind.
+const N: usize = 20;
+
+type FakeDeps = Deps<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+
+fn config() -> Result<Config, String> {
+    let fleets = json!({ GAME_SERVER_PRINCIPAL: [FLEET] }).to_string();
+    let vars = BTreeMap::from([
+        ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
+        ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef0123".to_owned()),
+        ("FLEETLIFT_QUEUE_NAME", "fleetlift-queue".to_owned()),
+        ("FLEETLIFT_SERVICE_PRINCIPALS", SERVICE_PRINCIPAL.to_owned()),
+        ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
+    ]);
+    Config::from_lookup(|k| vars.get(k).cloned()).map_err(|e| e.to_string())
+}
+
+struct Counter<'a> {
+    deps: &'a FakeDeps,
+    store: StoreCalls,
+    gamelift: usize,
+}
+
+impl<'a> Counter<'a> {
+    fn start(deps: &'a FakeDeps) -> Self {
+        Self { deps, store: deps.store.calls(), gamelift: deps.gamelift.calls().len() }
+    }
+
+    /// (GameLift, reads, writes) since the start.
+    fn delta(&self) -> (u64, u64, u64) {
+        let now = self.deps.store.calls();
+        (
+            (self.deps.gamelift.calls().len() - self.gamelift) as u64,
+            now.reads - self.store.reads,
+            now.writes - self.store.writes,
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(operation: &str, count: usize, (g, r, w): (u64, u64, u64), budget: &str, within: impl Fn(f64, f64, f64) -> bool, nakama: f64, nakama_calls: &str) -> CallRow {
+    let n = count.max(1) as f64;
+    let (g, r, w) = (g as f64 / n, r as f64 / n, w as f64 / n);
+    CallRow {
+        operation: operation.into(),
+        count: count as u64,
+        gamelift: g,
+        dynamo_reads: r,
+        dynamo_writes: w,
+        budget: budget.into(),
+        within_budget: count > 0 && within(g, r, w),
+        nakama_gamelift: nakama,
+        nakama_calls: nakama_calls.into(),
+    }
+}
+
+/// Runs the workload and adds its table to the report.
+pub(crate) async fn run(report: &mut Report) {
+    if let Err(e) = workload(report).await {
+        report.note(format!("calls per operation: {e}"));
+    }
+}
+
+async fn ok(r: Result<reqwest::Response, reqwest::Error>, what: &str) -> Result<Value, String> {
+    let r = r.map_err(|e| format!("{what}: {e}"))?;
+    let status = r.status();
+    let text = r.text().await.map_err(|e| format!("{what}: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("{what}: {status} {text}"));
+    }
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn workload(report: &mut Report) -> Result<(), String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let deps = Arc::new(Deps {
+        store: MemoryStore::new(),
+        gamelift: FakeGameLift::new(),
+        notifier: MemoryNotifier::default(),
+        clock: ManualClock::new(Timestamp::from_millis(now)),
+        ids: SequentialIds::default(),
+        config: config()?,
+    });
+    let auth = Arc::new(GatewayAuth::local([]));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let health: Arc<dyn Fn() -> Value + Send + Sync> = Arc::new(|| json!({"status": "ok"}));
+    let task = HttpGateway::serve(listener, deps.clone(), auth.clone(), health).await.map_err(|e| e.to_string())?;
+    let result = drive(&deps, &auth, &base, report).await;
+    task.abort();
+    result
+}
+
+async fn drive(deps: &FakeDeps, auth: &GatewayAuth, base: &str, report: &mut Report) -> Result<(), String> {
+    let http = reqwest::Client::new();
+    let player = "calls-player";
+    let token = mint_token(auth, player, 3600);
+    let friend_token = mint_token(auth, "calls-friend", 3600);
+    let game_server = SigningKey { access_key: crate::local::GAME_SERVER_ACCESS_KEY.into(), secret: crate::local::GAME_SERVER_SECRET.into() };
+
+    let c = Counter::start(deps);
+    let mut placements = Vec::new();
+    for i in 0..N {
+        let body = json!({"maxPlayers": 8, "players": [{"playerId": player}], "properties": {"mode": "ranked"}, "name": format!("calls-{i}")});
+        let v = ok(http.post(format!("{base}/v1/sessions")).bearer_auth(&token).json(&body).send().await, "create").await?;
+        placements.push(v["placementId"].as_str().unwrap_or_default().to_owned());
+    }
+    let create = c.delta();
+
+    let arns: Vec<String> = (0..N).map(|i| format!("arn:aws:gamelift:us-east-1::gamesession/{FLEET}/gsess-calls-{i}")).collect();
+    for arn in &arns {
+        if let Ok(a) = GameSessionArn::parse(arn) {
+            deps.gamelift.add_session(&a, "ACTIVE", 8);
+        }
+    }
+    let c = Counter::start(deps);
+    for (b, chunk) in placements.chunks(10).enumerate() {
+        let mut event = SqsEvent::default();
+        event.records =
+            chunk.iter().enumerate().map(|(j, p)| fulfilled_record(p, &arns[b * 10 + j], player, b * 10 + j)).collect();
+        let (response, _) = placement_events::process(&deps.store, event).await;
+        if !response.batch_item_failures.is_empty() {
+            return Err(format!("events: {} failed records", response.batch_item_failures.len()));
+        }
+    }
+    let event = c.delta();
+
+    let ids: Vec<String> = arns.iter().filter_map(|a| GameSessionArn::parse(a).ok()).map(|a| a.session_id().into_string()).collect();
+    let c = Counter::start(deps);
+    for id in &ids {
+        ok(http.get(format!("{base}/v1/sessions/{id}")).bearer_auth(&token).send().await, "get").await?;
+    }
+    let get = c.delta();
+
+    let c = Counter::start(deps);
+    for _ in 0..N {
+        ok(http.get(format!("{base}/v1/sessions?query={}&limit=10", super::encode("+properties.mode:ranked"))).bearer_auth(&token).send().await, "list").await?;
+    }
+    let list_filtered = c.delta();
+    let c = Counter::start(deps);
+    for _ in 0..N {
+        ok(http.get(format!("{base}/v1/sessions?limit=10")).bearer_auth(&token).send().await, "list").await?;
+    }
+    let list_all = c.delta();
+
+    let c = Counter::start(deps);
+    for id in &ids {
+        let body = json!({"players": [{"playerId": "calls-friend"}]});
+        ok(http.post(format!("{base}/v1/sessions/{id}/join")).bearer_auth(&friend_token).json(&body).send().await, "join").await?;
+    }
+    let join = c.delta();
+
+    let c = Counter::start(deps);
+    for id in &ids {
+        let body = json!({"id": id, "playerCount": 2}).to_string();
+        let req = signed(&http, reqwest::Method::POST, &format!("{base}/v1/rpc/update_instance_info"), Some(body), &game_server)?;
+        ok(req.send().await, "update").await?;
+    }
+    let update = c.delta();
+    let c = Counter::start(deps);
+    for id in &ids {
+        let body = json!({"id": id, "playerCount": 2, "metadata": {"GameProperties": {"mode": "casual"}}}).to_string();
+        let req = signed(&http, reqwest::Method::POST, &format!("{base}/v1/rpc/update_instance_info"), Some(body), &game_server)?;
+        ok(req.send().await, "update").await?;
+    }
+    let update_props = c.delta();
+
+    report.calls = vec![
+        row("create", N, create, "1 StartGameSessionPlacement + ≤2 writes", |g, _, w| g == 1.0 && w <= 2.0, 1.0, "StartGameSessionPlacement"),
+        row("fulfilled event", N, event, "no GameLift call, ≤2 writes", |g, _, w| g == 0.0 && w <= 2.0, 1.0, "DescribeGameSessions"),
+        row("get", N, get, "1 read", |g, r, w| g == 0.0 && r == 1.0 && w == 0.0, 0.0, "its own storage"),
+        row("list page (filtered)", N, list_filtered, "1 Query", |g, r, w| g == 0.0 && r == 1.0 && w == 0.0, 0.0, "its own storage index"),
+        row("list page (unfiltered)", N, list_all, "1 Query", |g, r, w| g == 0.0 && r == 1.0 && w == 0.0, 1.0, "SearchGameSessions"),
+        row("join", N, join, "1 CreatePlayerSessions + 1 transaction", |g, r, w| g == 1.0 && r <= 1.0 && w == 1.0, 1.0, "CreatePlayerSession"),
+        row("update (player count)", N, update, "1 write, no UpdateGameSession", |g, _, w| g == 0.0 && w == 1.0, 1.0, "UpdateGameSession"),
+        row("update (properties changed)", N, update_props, "1 write + UpdateGameSession", |g, _, w| g <= 1.0 && w == 1.0, 1.0, "UpdateGameSession"),
+    ];
+    for c in &report.calls {
+        eprintln!("bench: calls: {} → GameLift {:.2}, reads {:.2}, writes {:.2} ({})", c.operation, c.gamelift, c.dynamo_reads, c.dynamo_writes, if c.within_budget { "within budget" } else { "OVER budget" });
+    }
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! Cold start: each release binary against a local fake of the Lambda Runtime API. Init is the time
+//! from exec to its first `GET /2018-06-01/runtime/invocation/next`; RSS is `VmRSS` right then.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::routing::get;
+use tokio::sync::mpsc;
+
+use super::Plan;
+use super::report::{ColdRow, Report};
+
+/// The baseline first, then the seven functions.
+const BINARIES: [&str; 8] = ["lambda-hello", "fleet-api", "placement-events", "status-rpc", "ws", "ws-authorizer", "notifier", "sweeper"];
+
+/// The workspace root (two levels above this crate).
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `cargo build --release -p fleet-functions --bins --features bench-hello`.
+pub(crate) async fn build(report: &mut Report) {
+    let status = tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--release", "-p", "fleet-functions", "--bins", "--features", "bench-hello"])
+        .current_dir(workspace())
+        .status()
+        .await;
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => report.note(format!("cold start: the release build failed ({s})")),
+        Err(e) => report.note(format!("cold start: cannot run cargo: {e}")),
+    }
+}
+
+fn rss_kb(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// The environment of a Lambda running `name`, with the function's configuration.
+fn env(name: &str, api: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_LAMBDA_RUNTIME_API", api.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_NAME", name.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/25/[$LATEST]bench".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_DEFAULT_REGION", "us-east-1".to_owned()),
+        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".to_owned()),
+        ("AWS_ACCESS_KEY_ID", "AKIALOCALBENCH000001".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "local-bench-secret".to_owned()),
+        ("AWS_SESSION_TOKEN", "local-bench-token".to_owned()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:4003".to_owned()),
+        ("AWS_ENDPOINT_URL_GAMELIFT", "http://127.0.0.1:4002".to_owned()),
+        ("_HANDLER", "bootstrap".to_owned()),
+        ("LAMBDA_TASK_ROOT", "/var/task".to_owned()),
+        ("TZ", ":UTC".to_owned()),
+        ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
+        ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef0123".to_owned()),
+        ("FLEETLIFT_QUEUE_NAME", "default-queue".to_owned()),
+        ("FLEETLIFT_SERVICE_PRINCIPALS", crate::local::SERVICE_PRINCIPAL.to_owned()),
+        (
+            "FLEETLIFT_GAME_SERVER_FLEETS",
+            serde_json::json!({ crate::local::GAME_SERVER_PRINCIPAL: ["fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31"] }).to_string(),
+        ),
+        ("FLEETLIFT_WS_ENDPOINT", "http://127.0.0.1:4001/@connections".to_owned()),
+        ("FLEETLIFT_JWT_ISSUER", crate::local::JWT_ISSUER.to_owned()),
+        ("FLEETLIFT_JWT_AUDIENCE", crate::local::JWT_AUDIENCE.to_owned()),
+        ("FLEETLIFT_JWT_HS256_SECRET", crate::local::DEV_JWT_SECRET.to_owned()),
+    ]
+}
+
+/// Measures the binaries that exist in `release_dir` (in quick mode, the first `plan.cold_binaries`).
+pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, report: &mut Report) {
+    let present: Vec<&str> = BINARIES.iter().copied().filter(|b| release_dir.join(b).is_file()).collect();
+    if !present.contains(&"lambda-hello") || present.len() < 2 {
+        report.note(format!(
+            "cold start: skipped: the release binaries are not in {} (build them with `cargo build --release -p fleet-functions --bins --features bench-hello`, or pass --build)",
+            release_dir.display()
+        ));
+        return;
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Instant>();
+    let app = Router::new().route(
+        "/2018-06-01/runtime/invocation/next",
+        get(move || {
+            let tx = tx.clone();
+            async move {
+                if tx.send(Instant::now()).is_err() {
+                    tracing::debug!("the cold-start bench stopped listening");
+                }
+                // Never answer: the function waits for an event until it is killed.
+                std::future::pending::<()>().await;
+                ""
+            }
+        }),
+    );
+    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(l) => l,
+        Err(e) => {
+            report.note(format!("cold start: cannot listen: {e}"));
+            return;
+        }
+    };
+    let api = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::warn!(error = %e, "the fake Runtime API stopped");
+        }
+    });
+    let started = Instant::now();
+    let mut hello_ms = f64::NAN;
+    for name in present.iter().take(plan.cold_binaries) {
+        let path = release_dir.join(name);
+        let size_mb = std::fs::metadata(&path).map_or(f64::NAN, |m| m.len() as f64 / 1_048_576.0);
+        let (mut inits, mut rss) = (Vec::new(), Vec::new());
+        for _ in 0..plan.cold_runs {
+            if started.elapsed() > budget && !inits.is_empty() {
+                break;
+            }
+            while rx.try_recv().is_ok() {}
+            let t0 = Instant::now();
+            let mut child = match tokio::process::Command::new(&path)
+                .env_clear()
+                .envs(env(name, &api))
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    report.note(format!("cold start: {name}: cannot run: {e}"));
+                    break;
+                }
+            };
+            let polled = tokio::select! {
+                t = rx.recv() => t,
+                _ = child.wait() => None,
+                () = tokio::time::sleep(Duration::from_secs(10)) => None,
+            };
+            match polled {
+                Some(t) => {
+                    inits.push(t.duration_since(t0).as_secs_f64() * 1000.0);
+                    if let Some(kb) = child.id().and_then(rss_kb) {
+                        rss.push(kb as f64 / 1024.0);
+                    }
+                }
+                None => {
+                    report.note(format!("cold start: {name} exited or never polled the Runtime API"));
+                }
+            }
+            if let Err(e) = child.kill().await {
+                tracing::debug!(error = %e, "killing a bench function");
+            }
+        }
+        if inits.is_empty() {
+            continue;
+        }
+        let runs = inits.len();
+        let init = median(inits);
+        if *name == "lambda-hello" {
+            hello_ms = init;
+        }
+        report.cold_start.push(ColdRow {
+            binary: (*name).to_owned(),
+            init_ms: init,
+            hello_ms,
+            ratio: init / hello_ms,
+            rss_mb: median(rss),
+            size_mb,
+            runs,
+        });
+    }
+    server.abort();
+    let functions: Vec<&ColdRow> = report.cold_start.iter().filter(|c| c.binary != "lambda-hello").collect();
+    if let (Some(worst_ratio), Some(worst_rss)) = (
+        functions.iter().map(|c| c.ratio).max_by(f64::total_cmp),
+        functions.iter().map(|c| c.rss_mb).max_by(f64::total_cmp),
+    ) {
+        let (hello, count) = (hello_ms, functions.len());
+        report.row(
+            "cold start",
+            &format!("worst init / hello over {count} function binaries"),
+            format!("{:.1} ms", worst_ratio * hello),
+            format!("lambda_runtime hello {hello:.1} ms"),
+            Some(worst_ratio),
+            "init ≤ 1.5× hello",
+            worst_ratio.is_finite().then_some(worst_ratio <= 1.5),
+            "exec → first GET /2018-06-01/runtime/invocation/next, median of the runs",
+        );
+        report.row(
+            "cold start",
+            "worst RSS after init",
+            format!("{worst_rss:.1} MB"),
+            format!("hello {:.1} MB", report.cold_start.first().map_or(f64::NAN, |c| c.rss_mb)),
+            None,
+            "RSS ≤ 32 MB",
+            worst_rss.is_finite().then_some(worst_rss <= 32.0),
+            "",
+        );
+    }
+}

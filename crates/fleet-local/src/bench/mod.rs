@@ -1,0 +1,159 @@
+//! `fleet-local bench`: performance suites against a stack of its own, every figure a ratio against a
+//! baseline measured in the same run (the machines are shared and noisy; an absolute time is shown only
+//! beside its baseline).
+//!
+//! Suites (see `bench/REPORT.md` for what each means): `get`, `list scaling`, `events`, `create→push`,
+//! `joins under contention`, `calls per operation` (on the fakes, against nakama-gamelift's documented
+//! pattern) and `cold start` (the release binaries against a fake Lambda Runtime API). Each suite has
+//! a time budget; `--quick` keeps the whole run within 90 s, the full run within 10 minutes. Figures
+//! are printed and written, never asserted: speed is judged from the report.
+
+mod calls;
+mod cold;
+mod report;
+mod suites;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use report::{Machine, Report, Row};
+
+use crate::stack::{self, StackOptions};
+
+/// What `fleet-local bench` is told.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Small sizes and few iterations (≤ 90 s).
+    pub quick: bool,
+    /// A running DynamoDB (Local) instead of starting one.
+    pub dynamodb_endpoint: Option<String>,
+    /// Where `report.json` and `REPORT.md` go.
+    pub out_dir: PathBuf,
+    /// Where the release binaries are (`target/release`).
+    pub release_dir: PathBuf,
+    /// Build the release binaries first (`cargo build --release -p fleet-functions --bins --features bench-hello`).
+    pub build: bool,
+    /// Skip the cold-start suite.
+    pub skip_cold_start: bool,
+}
+
+/// Sizes and iteration counts of one mode.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plan {
+    pub get_iterations: usize,
+    pub list_sizes: [usize; 3],
+    pub list_iterations: usize,
+    pub events: usize,
+    pub pushes: usize,
+    pub players: usize,
+    pub join_sessions: usize,
+    pub concurrency: usize,
+    pub cold_runs: usize,
+    pub cold_binaries: usize,
+    pub placement_delay_ms: u64,
+}
+
+impl Plan {
+    pub(crate) fn of(quick: bool) -> Self {
+        if quick {
+            Self {
+                get_iterations: 200,
+                list_sizes: [1_000, 2_000, 5_000],
+                list_iterations: 40,
+                events: 200,
+                pushes: 15,
+                players: 1_000,
+                join_sessions: 100,
+                concurrency: 16,
+                cold_runs: 3,
+                cold_binaries: 2,
+                placement_delay_ms: 200,
+            }
+        } else {
+            Self {
+                get_iterations: 1_000,
+                list_sizes: [1_000, 10_000, 100_000],
+                list_iterations: 150,
+                events: 2_000,
+                pushes: 60,
+                players: 1_000,
+                join_sessions: 100,
+                concurrency: 16,
+                cold_runs: 7,
+                cold_binaries: 8,
+                placement_delay_ms: 200,
+            }
+        }
+    }
+}
+
+/// Runs every suite, prints the table and writes the report files.
+pub async fn run(options: BenchOptions) -> Result<Report, String> {
+    let started = Instant::now();
+    let plan = Plan::of(options.quick);
+    let mut report = Report::new(options.quick);
+    if options.build && !options.skip_cold_start {
+        eprintln!("bench: building the release binaries (cargo build --release -p fleet-functions --bins --features bench-hello)…");
+        cold::build(&mut report).await;
+    }
+
+    let mut stack_options = StackOptions::ephemeral();
+    stack_options.dynamodb_endpoint = options.dynamodb_endpoint.clone();
+    stack_options.table = format!("fleetlift-bench-{}", std::process::id());
+    stack_options.sweep_interval = Duration::from_secs(3600);
+    let mut model = stack::local_model();
+    model.placement_delay_ms = plan.placement_delay_ms;
+    model.throttling = false;
+    for f in &mut model.fleets {
+        for l in &mut f.locations {
+            l.slots = l.slots.max(1_000);
+        }
+    }
+    stack_options.sim_model = Some(model);
+    eprintln!("bench: starting the stack (DynamoDB Local, gamelift-sim, gateways)…");
+    let stack = stack::start(stack_options).await.map_err(|e| format!("the stack did not start: {e}"))?;
+
+    let budget = |quick: u64, full: u64| Duration::from_secs(if options.quick { quick } else { full });
+    eprintln!("bench: get");
+    suites::get(&stack, &plan, budget(8, 40), &mut report).await;
+    eprintln!("bench: create→push");
+    suites::create_push(&stack, &plan, budget(12, 60), &mut report).await;
+    eprintln!("bench: events");
+    suites::events(&stack, &plan, budget(10, 60), &mut report).await;
+    eprintln!("bench: joins under contention");
+    suites::joins(&stack, &plan, budget(12, 60), &mut report).await;
+    eprintln!("bench: list scaling (seeding)");
+    suites::list(&stack, &plan, budget(30, 270), &mut report).await;
+    stack.shutdown().await;
+
+    eprintln!("bench: calls per operation");
+    calls::run(&mut report).await;
+    if options.skip_cold_start {
+        report.note("cold start: skipped (--skip-cold-start)");
+    } else {
+        eprintln!("bench: cold start");
+        cold::run(&options.release_dir, &plan, budget(15, 60), &mut report).await;
+    }
+
+    report.elapsed_s = started.elapsed().as_secs_f64();
+    println!("{}", report.table());
+    report.write(&options.out_dir)?;
+    eprintln!("bench: wrote {}/report.json and {}/REPORT.md in {:.0} s", options.out_dir.display(), options.out_dir.display(), report.elapsed_s);
+    Ok(report)
+}
+
+/// The `p`-quantile (nearest rank) of sorted durations, in milliseconds.
+pub(crate) fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted.get(rank - 1).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// Percent-encodes a query-string value (everything but unreserved characters).
+pub(crate) fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}

@@ -1,0 +1,653 @@
+//! The suites that run against the stack: get, list scaling, events, create→push, joins.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use fleet_aws::dynamo::{DynamoStore, codec};
+use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
+use fleet_core::index;
+use fleet_core::input::{GameProperties, MaxPlayers};
+use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session, SessionStatus};
+use fleet_core::ports::{ListRequest, SessionStore};
+use fleet_core::query::{self, Sort};
+use fleet_core::time::Timestamp;
+use fleet_functions::placement_events;
+use futures::StreamExt as _;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::report::Report;
+use super::{Plan, quantile_ms};
+use crate::gateway::mint_token;
+use crate::stack::Stack;
+
+/// The list suite's filtered query.
+pub(crate) const LIST_QUERY: &str = "+region:eu-west-1 +properties.mode:ranked";
+/// Seats per session in the joins suite.
+const JOIN_CAP: u32 = 8;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A seeded ACTIVE session (bench data, never from input).
+pub(crate) fn session(tag: &str, i: usize, region: &str, mode: &str, max_players: u32, created_ms: i64) -> Option<Session> {
+    let arn = GameSessionArn::parse(&format!("arn:aws:gamelift:{region}::gamesession/fleet-bench/gsess-{tag}-{i}")).ok()?;
+    Some(Session {
+        id: arn.session_id(),
+        region: Region::parse(region).ok()?,
+        fleet_id: FleetId::parse("fleet-bench").ok()?,
+        arn,
+        status: SessionStatus::Active,
+        name: Some(format!("bench lobby {i}")),
+        data: Some("x".repeat(256)),
+        properties: GameProperties::parse(BTreeMap::from([("mode".into(), mode.into()), ("map".into(), "dust".into())])).ok()?,
+        player_count: 0,
+        max_players,
+        reserved_seats: 0,
+        open_slots: max_players,
+        ip_address: "10.0.0.1".into(),
+        dns_name: "ec2-10-0-0-1.compute-1.amazonaws.com".into(),
+        port: 7777,
+        created_at: Timestamp::from_millis(created_ms),
+        updated_at: Timestamp::from_millis(created_ms),
+    })
+}
+
+fn sorted(mut v: Vec<Duration>) -> Vec<Duration> {
+    v.sort_unstable();
+    v
+}
+
+/// GET through the gateway against raw GetItem, interleaved.
+pub(crate) async fn get(stack: &Stack, plan: &Plan, budget: Duration, report: &mut Report) {
+    let deps = stack.deps();
+    let store = &deps.store;
+    let Some(s) = session("get", 0, "us-east-1", "ranked", 10, now_ms()) else {
+        report.note("get: could not build the bench session");
+        return;
+    };
+    if let Err(e) = store.seed_sessions(std::slice::from_ref(&s)).await {
+        report.note(format!("get: seeding failed: {e}"));
+        return;
+    }
+    let http = reqwest::Client::new();
+    let token = mint_token(&stack.auth(), "bench-player", 3600);
+    let url = format!("{}/v1/sessions/{}", stack.http_url(), s.id.as_str());
+    let key = codec::session_key(&s.id, index::SESSION_SK);
+    let (mut raw, mut ours, mut errors) = (Vec::new(), Vec::new(), 0u64);
+    let started = Instant::now();
+    for _ in 0..plan.get_iterations {
+        if started.elapsed() > budget {
+            break;
+        }
+        let t = Instant::now();
+        let r = store.client().get_item().table_name(store.table()).set_key(Some(key.clone())).consistent_read(true).send().await;
+        match r {
+            Ok(_) => raw.push(t.elapsed()),
+            Err(_) => errors += 1,
+        }
+        let t = Instant::now();
+        match http.get(&url).bearer_auth(&token).send().await {
+            Ok(resp) if resp.status().is_success() => match resp.bytes().await {
+                Ok(_) => ours.push(t.elapsed()),
+                Err(_) => errors += 1,
+            },
+            _ => errors += 1,
+        }
+    }
+    let (raw, ours) = (sorted(raw), sorted(ours));
+    let (r50, r99, o50, o99) = (quantile_ms(&raw, 0.5), quantile_ms(&raw, 0.99), quantile_ms(&ours, 0.5), quantile_ms(&ours, 0.99));
+    let ratio = o50 / r50;
+    report.row(
+        "get",
+        "p50 (p99) GET /v1/sessions/{id}",
+        format!("{o50:.2} ms ({o99:.2} ms)"),
+        format!("raw GetItem {r50:.2} ms ({r99:.2} ms)"),
+        Some(ratio),
+        "p50 ratio ≤ 1.3",
+        ratio.is_finite().then_some(ratio <= 1.3),
+        format!("{} pairs, {errors} errors; ours includes the HTTP hop, the JWT check and the API Gateway v2 event", ours.len().min(raw.len())),
+    );
+}
+
+async fn seed_concurrently(store: &DynamoStore, sessions: Vec<Session>, concurrency: usize) -> Result<(), String> {
+    let chunks: Vec<Vec<Session>> = sessions.chunks(250).map(<[Session]>::to_vec).collect();
+    let results: Vec<Result<(), String>> = futures::stream::iter(chunks)
+        .map(|c| {
+            let store = store.clone();
+            async move { store.seed_sessions(&c).await.map_err(|e| e.to_string()) }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// A filtered list page at growing table sizes.
+pub(crate) async fn list(stack: &Stack, plan: &Plan, budget: Duration, report: &mut Report) {
+    let deps = stack.deps();
+    let store = &deps.store;
+    let http = reqwest::Client::new();
+    let token = mint_token(&stack.auth(), "bench-player", 3600);
+    let url = format!("{}/v1/sessions?query={}&limit=20", stack.http_url(), super::encode(LIST_QUERY));
+    let Ok(parsed) = query::parse(LIST_QUERY) else {
+        report.note("list: the bench query does not parse");
+        return;
+    };
+    let started = Instant::now();
+    let base_ms = now_ms() - 1_000_000_000;
+    let mut seeded = 0usize;
+    let mut baseline: Option<f64> = None;
+    let mut results: Vec<(usize, f64, f64, f64)> = Vec::new();
+    for &size in &plan.list_sizes {
+        // Seeding rate so far decides whether the next size fits the budget.
+        let spent = started.elapsed().as_secs_f64();
+        if seeded > 0 {
+            let rate = seeded as f64 / spent.max(0.001);
+            let needed = (size - seeded) as f64 / rate;
+            if spent + needed > budget.as_secs_f64() {
+                report.note(format!(
+                    "list scaling: {size} sessions skipped: seeding runs at {rate:.0} items/s on DynamoDB Local here, {needed:.0} s more would pass the suite's {} s budget",
+                    budget.as_secs()
+                ));
+                break;
+            }
+        }
+        let t = Instant::now();
+        let batch: Vec<Session> = (seeded..size)
+            .filter_map(|i| {
+                let region = if i % 2 == 0 { "eu-west-1" } else { "us-east-1" };
+                let mode = if i % 8 == 2 { "casual" } else { "ranked" };
+                session("list", i, region, mode, 10, base_ms + i64::try_from(i).unwrap_or(0) * 1000)
+            })
+            .collect();
+        if let Err(e) = seed_concurrently(store, batch, 4).await {
+            report.note(format!("list scaling: seeding to {size} failed: {e}"));
+            break;
+        }
+        let added = size - seeded;
+        seeded = size;
+        eprintln!("bench: list: {size} sessions seeded ({added} in {:.1} s)", t.elapsed().as_secs_f64());
+        let mut times = Vec::new();
+        let mut errors = 0u64;
+        // Warm-up pages (connections, DynamoDB Local's JIT) are not measured.
+        for i in 0..plan.list_iterations + 10 {
+            if i == 10 {
+                times.clear();
+            }
+            let t = Instant::now();
+            match http.get(&url).bearer_auth(&token).send().await {
+                Ok(r) if r.status().is_success() => match r.bytes().await {
+                    Ok(_) => times.push(t.elapsed()),
+                    Err(_) => errors += 1,
+                },
+                _ => errors += 1,
+            }
+        }
+        let times = sorted(times);
+        let p50 = quantile_ms(&times, 0.5);
+        let request = ListRequest { query: parsed.clone(), sort: Sort::default(), limit: 20, cursor: None };
+        let amp = match store.list_sessions(&request).await {
+            Ok(page) => page.read_amplification(),
+            Err(e) => {
+                report.note(format!("list scaling: the store's page at {size}: {e}"));
+                f64::NAN
+            }
+        };
+        if errors > 0 {
+            report.note(format!("list scaling: {errors} failed pages at {size}"));
+        }
+        let base = *baseline.get_or_insert(p50);
+        results.push((size, p50, base, amp));
+    }
+    let last = results.len().saturating_sub(1);
+    for (n, (size, p50, base, amp)) in results.iter().enumerate() {
+        let ratio = p50 / base;
+        let judged = n == last && n > 0;
+        report.row(
+            "list scaling",
+            &format!("p50 filtered page at {size}"),
+            format!("{p50:.2} ms (read amplification {amp:.2})"),
+            format!("same query at {}: {base:.2} ms", plan.list_sizes[0]),
+            Some(ratio),
+            "≤ 1.2 at the largest size; amplification ≤ 2",
+            if judged { Some(ratio <= 1.2 && *amp <= 2.0) } else { Some(*amp <= 2.0) },
+            "",
+        );
+    }
+}
+
+fn placement(id: &PlacementId, player: &PlayerId, at: Timestamp) -> Placement {
+    Placement {
+        placement_id: id.clone(),
+        status: PlacementStatus::Pending,
+        requester: player.as_str().to_owned(),
+        players: vec![PlacementPlayer { player_id: player.clone(), player_data: None }],
+        max_players: MaxPlayers::parse(8).unwrap_or_else(|_| unreachable!("8 is a valid cap")),
+        name: Some("bench".into()),
+        data: None,
+        properties: GameProperties::default(),
+        latencies: Vec::new(),
+        regions: Vec::new(),
+        session_id: None,
+        player_sessions: Vec::new(),
+        reason: None,
+        created_at: at,
+        updated_at: at,
+        deadline: at.plus_secs(660),
+    }
+}
+
+/// An SNS envelope of a PlacementFulfilled event, as SQS delivers it.
+pub(crate) fn fulfilled_record(placement: &str, arn: &str, player: &str, n: usize) -> SqsMessage {
+    let detail = json!({
+        "version": "0", "id": format!("bench-event-{n}"), "detail-type": "GameLift Queue Placement Event",
+        "source": "aws.gamelift", "account": "123456789012", "time": "2026-11-25T10:00:02Z", "region": "us-east-1",
+        "resources": ["arn:aws:gamelift:us-east-1:123456789012:gamesessionqueue/default-queue"],
+        "detail": {
+            "type": "PlacementFulfilled", "placementId": placement, "port": "7777", "gameSessionArn": arn,
+            "ipAddress": "203.0.113.17", "dnsName": "ec2-203-0-113-17.compute-1.amazonaws.com",
+            "startTime": "2026-11-25T10:00:00.118Z", "endTime": "2026-11-25T10:00:01.472Z", "gameSessionRegion": "us-east-1",
+            "placedPlayerSessions": [{"playerId": player, "playerSessionId": format!("psess-bench-{n}")}],
+        },
+    });
+    let envelope = json!({
+        "Type": "Notification", "MessageId": format!("bench-sns-{n}"),
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:gamelift-placement-events",
+        "Message": detail.to_string(), "Timestamp": "2026-11-25T10:00:02.310Z",
+    });
+    let v = json!({
+        "messageId": format!("bench-msg-{n}"), "receiptHandle": "AQEBbench", "body": envelope.to_string(),
+        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}, "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:fleetlift-placement-events", "awsRegion": "us-east-1",
+    });
+    serde_json::from_value(v).unwrap_or_default()
+}
+
+/// Fulfilled events in batches of 10 against raw PutItem of as many items.
+pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report: &mut Report) {
+    let deps = stack.deps();
+    let store = deps.store.clone();
+    let at = Timestamp::from_millis(now_ms());
+    let tag = std::process::id();
+    let mut batches: Vec<Vec<SqsMessage>> = Vec::new();
+    let mut placements = Vec::new();
+    for i in 0..plan.events {
+        let (Ok(id), Ok(player)) = (PlacementId::parse(&format!("bench-ev-{tag}-{i}")), PlayerId::parse(&format!("bench-ev-player-{i}"))) else {
+            continue;
+        };
+        placements.push(placement(&id, &player, at));
+        let arn = format!("arn:aws:gamelift:us-east-1::gamesession/fleet-bench/gsess-ev-{tag}-{i}");
+        if i % 10 == 0 {
+            batches.push(Vec::new());
+        }
+        if let Some(b) = batches.last_mut() {
+            b.push(fulfilled_record(id.as_str(), &arn, player.as_str(), i));
+        }
+    }
+    let seeded: Vec<Result<(), String>> = futures::stream::iter(placements)
+        .map(|p| {
+            let store = store.clone();
+            async move { store.create_placement(&p, None).await.map(|_| ()).map_err(|e| e.to_string()) }
+        })
+        .buffer_unordered(plan.concurrency)
+        .collect()
+        .await;
+    if let Some(Err(e)) = seeded.into_iter().find(Result::is_err) {
+        report.note(format!("events: creating the placements failed: {e}"));
+        return;
+    }
+    let failures = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let applied: Vec<usize> = futures::stream::iter(batches.clone())
+        .map(|records| {
+            let (store, failures) = (store.clone(), failures.clone());
+            async move {
+                if started.elapsed() > budget {
+                    return 0;
+                }
+                let n = records.len();
+                let mut event = SqsEvent::default();
+                event.records = records;
+                let (response, _) = placement_events::process(&store, event).await;
+                let failed = response.batch_item_failures.len();
+                failures.fetch_add(failed as u64, Ordering::Relaxed);
+                n - failed.min(n)
+            }
+        })
+        .buffer_unordered(plan.concurrency)
+        .collect()
+        .await;
+    let ours_s = started.elapsed().as_secs_f64();
+    let done: usize = applied.iter().sum();
+    // The baseline: one PutItem per event, a session-sized item, batches of 10 in sequence per task.
+    let items: Vec<Vec<BTreeMap<String, AttributeValue>>> = (0..done)
+        .filter_map(|i| session("raw-ev", i, "us-east-1", "ranked", 8, now_ms()))
+        .filter_map(|s| codec::session_item(&s, 1, None).ok())
+        .map(|item| item.into_iter().collect::<BTreeMap<_, _>>())
+        .collect::<Vec<_>>()
+        .chunks(10)
+        .map(<[_]>::to_vec)
+        .collect();
+    let started = Instant::now();
+    let raw_errors = Arc::new(AtomicU64::new(0));
+    let raw_done: Vec<usize> = futures::stream::iter(items)
+        .map(|chunk| {
+            let (store, errors) = (store.clone(), raw_errors.clone());
+            async move {
+                let mut ok = 0;
+                for item in chunk {
+                    match store.client().put_item().table_name(store.table()).set_item(Some(item.into_iter().collect())).send().await {
+                        Ok(_) => ok += 1,
+                        Err(_) => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                ok
+            }
+        })
+        .buffer_unordered(plan.concurrency)
+        .collect()
+        .await;
+    let raw_s = started.elapsed().as_secs_f64();
+    let raw_n: usize = raw_done.iter().sum();
+    let (ours_rate, raw_rate) = (done as f64 / ours_s, raw_n as f64 / raw_s);
+    let ratio = ours_rate / raw_rate;
+    report.row(
+        "events",
+        "fulfilled events applied per second (batches of 10)",
+        format!("{ours_rate:.0}/s"),
+        format!("raw PutItem {raw_rate:.0}/s"),
+        Some(ratio),
+        "≥ 0.8",
+        ratio.is_finite().then_some(ratio >= 0.8),
+        format!(
+            "{done} events, {} failed records, concurrency {}; each event is one TransactWriteItems (placement → FULFILLED, the session, a seat per placed player) after a consistent read, the baseline one PutItem",
+            failures.load(Ordering::Relaxed),
+            plan.concurrency
+        ),
+    );
+}
+
+/// POST /v1/sessions until the WebSocket push, minus the simulator's placement delay.
+pub(crate) async fn create_push(stack: &Stack, plan: &Plan, budget: Duration, report: &mut Report) {
+    let me = format!("bench-pusher-{}", std::process::id());
+    let token = mint_token(&stack.auth(), &me, 3600);
+    let (mut socket, _) = match tokio_tungstenite::connect_async(format!("{}/?token={token}", stack.ws_url())).await {
+        Ok(s) => s,
+        Err(e) => {
+            report.note(format!("create→push: WebSocket connect failed: {e}"));
+            return;
+        }
+    };
+    let http = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    let mut errors = 0u64;
+    let started = Instant::now();
+    for i in 0..plan.pushes {
+        if started.elapsed() > budget {
+            break;
+        }
+        let body = json!({"maxPlayers": 4, "players": [{"playerId": me}], "name": format!("push-{i}")});
+        let t0 = Instant::now();
+        let placement_id = match http.post(format!("{}/v1/sessions", stack.http_url())).bearer_auth(&token).json(&body).send().await {
+            Ok(r) if r.status().as_u16() == 202 => match r.json::<Value>().await {
+                Ok(v) => v["placementId"].as_str().unwrap_or_default().to_owned(),
+                Err(_) => {
+                    errors += 1;
+                    continue;
+                }
+            },
+            _ => {
+                errors += 1;
+                continue;
+            }
+        };
+        let wait = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(frame) = socket.next().await {
+                if let Ok(Message::Text(text)) = frame
+                    && let Ok(v) = serde_json::from_str::<Value>(text.as_str())
+                    && v["placementId"] == placement_id.as_str()
+                {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        match wait {
+            Ok(true) => latencies.push(t0.elapsed()),
+            _ => errors += 1,
+        }
+    }
+    if let Err(e) = socket.close(None).await {
+        tracing::debug!(error = %e, "closing the bench WebSocket");
+    }
+    let lat = sorted(latencies);
+    let delay = plan.placement_delay_ms as f64;
+    let (p50, p99) = (quantile_ms(&lat, 0.5), quantile_ms(&lat, 0.99));
+    let overhead = p99 - delay;
+    report.row(
+        "create→push",
+        "p50 (p99) POST /v1/sessions → WebSocket message",
+        format!("{p50:.1} ms ({p99:.1} ms); overhead p50 {:.1} ms, p99 {overhead:.1} ms", p50 - delay),
+        format!("simulator placement delay {delay:.0} ms"),
+        Some(overhead),
+        "p99 overhead ≤ 50 ms",
+        overhead.is_finite().then_some(overhead <= 50.0),
+        format!(
+            "{} creates in sequence, {errors} errors; the ratio column is the p99 overhead in ms; the stream poller's interval is part of the overhead",
+            lat.len()
+        ),
+    );
+}
+
+/// A small deterministic generator for the players' picks (the same picks for ours and the baseline).
+fn picks(players: usize, sessions: usize) -> Vec<usize> {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    (0..players)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            usize::try_from(x % sessions.max(1) as u64).unwrap_or(0)
+        })
+        .collect()
+}
+
+/// 1,000 players racing for 100 sessions: the store's reserve_seats against raw TransactWriteItems.
+pub(crate) async fn joins(stack: &Stack, plan: &Plan, budget: Duration, report: &mut Report) {
+    let deps = stack.deps();
+    let store = deps.store.clone();
+    let created = now_ms();
+    let sessions: Vec<Session> =
+        (0..plan.join_sessions).filter_map(|i| session("join", i, "us-east-1", "ranked", JOIN_CAP, created)).collect();
+    if let Err(e) = seed_concurrently(&store, sessions.clone(), 4).await {
+        report.note(format!("joins: seeding failed: {e}"));
+        return;
+    }
+    let ids: Arc<Vec<SessionId>> = Arc::new(sessions.iter().map(|s| s.id.clone()).collect());
+    let picks = Arc::new(picks(plan.players, ids.len()));
+    let (ok, refused, errors) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..plan.concurrency)
+        .map(|_| {
+            let (store, ids, picks, ok, refused, errors, next) =
+                (store.clone(), ids.clone(), picks.clone(), ok.clone(), refused.clone(), errors.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let (Some(&s), true) = (picks.get(i), started.elapsed() < budget) else { break };
+                    let (Some(id), Ok(player)) = (ids.get(s), PlayerId::parse(&format!("racer-{i}"))) else { continue };
+                    let now = Timestamp::from_millis(now_ms());
+                    match store.reserve_seats(id, std::slice::from_ref(&player), now, now.plus_secs(60)).await {
+                        Ok(Ok(_)) => ok.fetch_add(1, Ordering::Relaxed),
+                        Ok(Err(_)) => refused.fetch_add(1, Ordering::Relaxed),
+                        Err(_) => errors.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        if let Err(e) = w.await {
+            report.note(format!("joins: a worker failed: {e}"));
+        }
+    }
+    let ours_s = started.elapsed().as_secs_f64();
+    let attempts = ok.load(Ordering::Relaxed) + refused.load(Ordering::Relaxed) + errors.load(Ordering::Relaxed);
+    // Audit: seat items per session against the cap.
+    let mut overbooked = 0u64;
+    let mut seats_total = 0u64;
+    for id in ids.iter() {
+        let mut count = 0u64;
+        let mut start = None;
+        loop {
+            let out = store
+                .client()
+                .query()
+                .table_name(store.table())
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :seat)")
+                .expression_attribute_names("#pk", index::PK)
+                .expression_attribute_names("#sk", index::SK)
+                .expression_attribute_values(":pk", AttributeValue::S(index::session_pk(id)))
+                .expression_attribute_values(":seat", AttributeValue::S(index::SEAT_SK_PREFIX.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await;
+            match out {
+                Ok(o) => {
+                    count += o.items().len() as u64;
+                    match o.last_evaluated_key {
+                        Some(k) if !k.is_empty() => start = Some(k),
+                        _ => break,
+                    }
+                }
+                Err(e) => {
+                    report.note(format!("joins: audit query failed: {e}"));
+                    break;
+                }
+            }
+        }
+        seats_total += count;
+        overbooked += count.saturating_sub(u64::from(JOIN_CAP));
+    }
+    // The baseline: the same shape in raw TransactWriteItems (counter < cap, seat Put), same picks.
+    let raw_pk = |s: usize| format!("BENCHRAW#{}#{s}", std::process::id());
+    for s in 0..ids.len() {
+        let r = store
+            .client()
+            .put_item()
+            .table_name(store.table())
+            .item(index::PK, AttributeValue::S(raw_pk(s)))
+            .item(index::SK, AttributeValue::S("S".into()))
+            .item("seats", AttributeValue::N("0".into()))
+            .item("maxPlayers", AttributeValue::N(JOIN_CAP.to_string()))
+            .send()
+            .await;
+        if let Err(e) = r {
+            report.note(format!("joins: seeding the baseline failed: {e}"));
+            return;
+        }
+    }
+    let (raw_ok, raw_refused, raw_err) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let limit = usize::try_from(attempts).unwrap_or(usize::MAX);
+    let workers: Vec<_> = (0..plan.concurrency)
+        .map(|_| {
+            let (store, picks, ok, refused, errors, next) =
+                (store.clone(), picks.clone(), raw_ok.clone(), raw_refused.clone(), raw_err.clone(), next.clone());
+            let raw_pk = raw_pk;
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&s) = picks.get(i).filter(|_| i < limit) else { break };
+                    let pk = raw_pk(s);
+                    let update = Update::builder()
+                        .table_name(store.table())
+                        .key(index::PK, AttributeValue::S(pk.clone()))
+                        .key(index::SK, AttributeValue::S("S".into()))
+                        .update_expression("SET seats = seats + :one")
+                        .condition_expression("seats < maxPlayers")
+                        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                        .build();
+                    let put = Put::builder()
+                        .table_name(store.table())
+                        .item(index::PK, AttributeValue::S(pk))
+                        .item(index::SK, AttributeValue::S(format!("SEAT#racer-{i}")))
+                        .item("status", AttributeValue::S("RESERVED".into()))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build();
+                    let (Ok(update), Ok(put)) = (update, put) else {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    };
+                    let r = store
+                        .client()
+                        .transact_write_items()
+                        .transact_items(TransactWriteItem::builder().update(update).build())
+                        .transact_items(TransactWriteItem::builder().put(put).build())
+                        .send()
+                        .await;
+                    match r {
+                        Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
+                        Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => {
+                            refused.fetch_add(1, Ordering::Relaxed)
+                        }
+                        Err(_) => errors.fetch_add(1, Ordering::Relaxed),
+                    };
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        if let Err(e) = w.await {
+            report.note(format!("joins: a baseline worker failed: {e}"));
+        }
+    }
+    let raw_s = started.elapsed().as_secs_f64();
+    let raw_attempts = raw_ok.load(Ordering::Relaxed) + raw_refused.load(Ordering::Relaxed) + raw_err.load(Ordering::Relaxed);
+    let (ours_rate, raw_rate) = (attempts as f64 / ours_s, raw_attempts as f64 / raw_s);
+    let ratio = ours_rate / raw_rate;
+    report.row(
+        "joins under contention",
+        "joins resolved per second (1,000 players, 100 sessions × 8 seats)",
+        format!(
+            "{ours_rate:.0}/s ({} seated, {} refused, {} errors)",
+            ok.load(Ordering::Relaxed),
+            refused.load(Ordering::Relaxed),
+            errors.load(Ordering::Relaxed)
+        ),
+        format!(
+            "raw TransactWriteItems {raw_rate:.0}/s ({} seated, {} refused, {} errors)",
+            raw_ok.load(Ordering::Relaxed),
+            raw_refused.load(Ordering::Relaxed),
+            raw_err.load(Ordering::Relaxed)
+        ),
+        Some(ratio),
+        "ratio ≥ 0.7",
+        ratio.is_finite().then_some(ratio >= 0.7),
+        format!("concurrency {}; ours reads the partition (consistent Query) before its transaction and retries on a lost race", plan.concurrency),
+    );
+    report.row(
+        "joins under contention",
+        "overbooked seats (audit of every session's seat items)",
+        format!("{overbooked} overbooked ({seats_total} seats held)"),
+        format!("cap {} seats", u64::from(JOIN_CAP) * ids.len() as u64),
+        None,
+        "0 overbooked",
+        Some(overbooked == 0),
+        "",
+    );
+}
