@@ -115,15 +115,15 @@ pub async fn run(options: BenchOptions) -> Result<Report, String> {
 
     let budget = |quick: u64, full: u64| Duration::from_secs(if options.quick { quick } else { full });
     eprintln!("bench: get");
-    suites::get(&stack, &plan, budget(8, 40), &mut report).await;
+    suites::get(&stack, &plan, budget(6, 40), &mut report).await;
     eprintln!("bench: create→push");
-    suites::create_push(&stack, &plan, budget(12, 60), &mut report).await;
+    suites::create_push(&stack, &plan, budget(8, 60), &mut report).await;
     eprintln!("bench: events");
-    suites::events(&stack, &plan, budget(10, 60), &mut report).await;
+    suites::events(&stack, &plan, budget(6, 60), &mut report).await;
     eprintln!("bench: joins under contention");
-    suites::joins(&stack, &plan, budget(12, 60), &mut report).await;
+    suites::joins(&stack, &plan, budget(6, 60), &mut report).await;
     eprintln!("bench: list scaling (seeding)");
-    suites::list(&stack, &plan, budget(30, 270), &mut report).await;
+    suites::list(&stack, &plan, budget(20, 270), &mut report).await;
     stack.shutdown().await;
 
     eprintln!("bench: calls per operation");
