@@ -10,6 +10,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 run_tests() {
+  # This runs in a child bash (`bash -c`), which does not inherit `set -e`: without it a failing
+  # nextest run would be masked by the doc tests' exit status.
+  set -euo pipefail
   if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"
     cargo test --workspace --doc
