@@ -54,7 +54,7 @@ struct BenchArgs {
     /// Where the release binaries are, for the cold start.
     #[arg(long, value_name = "DIR", default_value = "target/release")]
     release_dir: PathBuf,
-    /// Build the release binaries first (cargo build --release -p fleet-functions --bins --features bench-hello).
+    /// Build the release binaries first (cargo build --release -p fleet-functions --bins --example lambda-hello).
     #[arg(long)]
     build: bool,
     /// Skip the cold-start suite.

@@ -20,10 +20,10 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// `cargo build --release -p fleet-functions --bins --features bench-hello`.
+/// `cargo build --release -p fleet-functions --bins --example lambda-hello`.
 pub(crate) async fn build(report: &mut Report) {
     let status = tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "-p", "fleet-functions", "--bins", "--features", "bench-hello"])
+        .args(["build", "--release", "-p", "fleet-functions", "--bins", "--example", "lambda-hello"])
         .current_dir(workspace())
         .status()
         .await;
@@ -32,6 +32,11 @@ pub(crate) async fn build(report: &mut Report) {
         Ok(s) => report.note(format!("cold start: the release build failed ({s})")),
         Err(e) => report.note(format!("cold start: cannot run cargo: {e}")),
     }
+}
+
+/// Where cargo puts a release binary: the baseline is an example of `fleet-functions`.
+fn binary_path(release_dir: &Path, name: &str) -> PathBuf {
+    if name == "lambda-hello" { release_dir.join("examples").join(name) } else { release_dir.join(name) }
 }
 
 fn rss_kb(pid: u32) -> Option<u64> {
@@ -87,10 +92,10 @@ fn env(name: &str, api: &str) -> Vec<(&'static str, String)> {
 
 /// Measures the binaries that exist in `release_dir` (in quick mode, the first `plan.cold_binaries`).
 pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, report: &mut Report) {
-    let present: Vec<&str> = BINARIES.iter().copied().filter(|b| release_dir.join(b).is_file()).collect();
+    let present: Vec<&str> = BINARIES.iter().copied().filter(|b| binary_path(release_dir, b).is_file()).collect();
     if !present.contains(&"lambda-hello") || present.len() < 2 {
         report.note(format!(
-            "cold start: skipped: the release binaries are not in {} (build them with `cargo build --release -p fleet-functions --bins --features bench-hello`, or pass --build)",
+            "cold start: skipped: the release binaries are not in {} (build them with `cargo build --release -p fleet-functions --bins --example lambda-hello`, or pass --build)",
             release_dir.display()
         ));
         return;
@@ -126,7 +131,7 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
     let started = Instant::now();
     let mut hello_ms = f64::NAN;
     for name in present.iter().take(plan.cold_binaries) {
-        let path = release_dir.join(name);
+        let path = binary_path(release_dir, name);
         let size_mb = std::fs::metadata(&path).map_or(f64::NAN, |m| m.len() as f64 / 1_048_576.0);
         let (mut inits, mut rss) = (Vec::new(), Vec::new());
         for _ in 0..plan.cold_runs {

@@ -31,7 +31,7 @@ pub struct BenchOptions {
     pub out_dir: PathBuf,
     /// Where the release binaries are (`target/release`).
     pub release_dir: PathBuf,
-    /// Build the release binaries first (`cargo build --release -p fleet-functions --bins --features bench-hello`).
+    /// Build the release binaries first (`cargo build --release -p fleet-functions --bins --example lambda-hello`).
     pub build: bool,
     /// Skip the cold-start suite.
     pub skip_cold_start: bool,
@@ -93,7 +93,7 @@ pub async fn run(options: BenchOptions) -> Result<Report, String> {
     let plan = Plan::of(options.quick);
     let mut report = Report::new(options.quick);
     if options.build && !options.skip_cold_start {
-        eprintln!("bench: building the release binaries (cargo build --release -p fleet-functions --bins --features bench-hello)…");
+        eprintln!("bench: building the release binaries (cargo build --release -p fleet-functions --bins --example lambda-hello)…");
         cold::build(&mut report).await;
     }
 

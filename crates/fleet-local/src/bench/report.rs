@@ -334,7 +334,7 @@ const SUITES_TEXT: &str = "
   `AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128`, `AWS_REGION`, `_HANDLER`, the
   function's `FLEETLIFT_*`); init is exec → its first `GET /2018-06-01/runtime/invocation/next`, RSS is
   `VmRSS` right then. Baseline: a minimal `lambda_runtime` hello built the same way
-  (`fleet-functions`' `lambda-hello`, feature `bench-hello`). Targets: init ≤ 1.5× hello; RSS ≤ 32 MB.
+  (`fleet-functions`' example `lambda-hello`). Targets: init ≤ 1.5× hello; RSS ≤ 32 MB.
 
 ## Public anchors
 

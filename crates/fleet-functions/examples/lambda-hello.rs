@@ -1,6 +1,6 @@
 //! The cold-start baseline of `fleet-local bench`: the smallest `lambda_runtime` function (it answers
 //! every event with itself), built exactly as the function binaries are (same crate, same release
-//! profile, same dependency features). Not deployed: it exists only behind the `bench-hello` feature.
+//! profile, same dependency features). Not deployed: it is an example, not a binary.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
