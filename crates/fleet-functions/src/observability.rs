@@ -74,6 +74,32 @@ impl Metrics {
     }
 }
 
+/// One EMF line for a gauge with a second dimension (e.g. `OpenSlots` per `Region`): CloudWatch needs
+/// a separate document per dimension value.
+pub fn dimensioned_emf(
+    function: &str,
+    dimension: (&str, &str),
+    name: &str,
+    unit: &str,
+    value: f64,
+    timestamp_ms: i64,
+) -> Value {
+    let mut doc = json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Function", dimension.0]],
+                "Metrics": [{"Name": name, "Unit": unit}],
+            }],
+        },
+        "Function": function,
+    });
+    doc[dimension.0] = json!(dimension.1);
+    doc[name] = json!(value);
+    doc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,5 +116,12 @@ mod tests {
         let names: Vec<_> = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].clone()).collect();
         assert_eq!(names, vec![json!("EventsApplied"), json!("TimeToFulfilment")]);
         assert!(Metrics::new("x").to_emf(0).is_none());
+    }
+
+    #[test]
+    fn a_dimensioned_line_carries_both_dimensions_and_its_value() {
+        let doc = dimensioned_emf("sweeper", ("Region", "eu-west-1"), "OpenSlots", "Count", 42.0, 7);
+        assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Function", "Region"]]));
+        assert_eq!((doc["Region"].clone(), doc["OpenSlots"].clone()), (json!("eu-west-1"), json!(42.0)));
     }
 }

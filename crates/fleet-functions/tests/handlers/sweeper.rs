@@ -314,3 +314,40 @@ async fn the_handler_takes_the_sample_schedule_event() {
     assert_eq!(summary.resolved, 2, "one from its description, one GameLift never heard of");
     assert!(describes(&deps.gamelift) <= deps.config.sweep_budget as usize);
 }
+
+/// An ACTIVE session in `region` with `open` open slots out of 8.
+fn session_in(n: u32, region: &str, open: u32) -> Session {
+    let arn = GameSessionArn::parse(&format!("arn:aws:gamelift:{region}::gamesession/fleet-9/gsess-{n}")).expect("arn");
+    Session {
+        id: arn.session_id(),
+        arn,
+        status: SessionStatus::Active,
+        region: Region::parse(region).expect("region"),
+        fleet_id: FleetId::parse("fleet-9").expect("fleet"),
+        name: None,
+        data: None,
+        properties: GameProperties::default(),
+        player_count: 8 - open,
+        max_players: 8,
+        reserved_seats: 0,
+        open_slots: open,
+        ip_address: "10.0.0.9".into(),
+        dns_name: String::new(),
+        port: 7777,
+        created_at: Timestamp::from_millis(1_795_600_800_000 + i64::from(n)),
+        updated_at: Timestamp::from_millis(1_795_600_800_000 + i64::from(n)),
+    }
+}
+
+#[tokio::test]
+async fn open_slots_are_summed_per_region_over_every_active_session() {
+    let store = MemoryStore::new();
+    let sessions: Vec<Session> = (0..2500).map(|n| session_in(n, if n % 2 == 0 { "us-east-1" } else { "eu-west-1" }, n % 3)).collect();
+    store.seed_sessions(&sessions);
+    let totals = sweeper::open_slots_by_region(&store, 5_000).await.expect("read").expect("complete");
+    let want = |r: &str| sessions.iter().filter(|s| s.region.as_str() == r).map(|s| u64::from(s.open_slots)).sum::<u64>();
+    assert_eq!(totals.get("us-east-1"), Some(&want("us-east-1")));
+    assert_eq!(totals.get("eu-west-1"), Some(&want("eu-west-1")));
+    // More sessions than the gauge may read: no partial (misleading) figure.
+    assert_eq!(sweeper::open_slots_by_region(&store, 1_000).await.expect("read"), None);
+}
