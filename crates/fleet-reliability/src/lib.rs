@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod faults;
 pub mod fixtures;
+pub mod fuzzing;
 pub mod model;
 pub mod scorecard;
 pub mod shared;
