@@ -15,4 +15,5 @@ mod r04_overbooking;
 mod r07_retries;
 mod r08_bad_input;
 mod r09_authz;
+mod r10_resources;
 mod r11_poison;
