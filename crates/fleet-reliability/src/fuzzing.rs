@@ -68,6 +68,9 @@ pub fn cursor(data: &[u8]) {
     assert!(cursor::decode(b"another-secret", "fp", &c).is_err(), "a cursor was accepted under another secret");
 }
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// The targets by name (the folder names under `fuzz/corpus/`).
-pub const TARGETS: [(&str, fn(&[u8])); 4] =
+pub const TARGETS: [(&str, Target); 4] =
     [("event_parser", event_parser), ("query_parser", query_parser), ("request_bodies", request_bodies), ("cursor", cursor)];
