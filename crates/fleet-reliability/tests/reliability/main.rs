@@ -18,3 +18,4 @@ mod r08_bad_input;
 mod r09_authz;
 mod r10_resources;
 mod r11_poison;
+mod r12_soak;
