@@ -565,6 +565,7 @@ async fn start_after_dynamodb(
     // The stream first, at LATEST, so no change made once the gateways serve can be missed.
     let poller = StreamPoller::connect(&dynamo, local_streams_client(&dynamodb_url), &dynamodb_url, &options.table, options.streams.clone()).await?;
     let stream_stats = poller.stats();
+    let stream_wake = poller.waker();
     let stream_arn = poller.stream_arn().to_owned();
     // The notifier's future is not provably `Send` (a higher-ranked lifetime in its fan-out closure,
     // a compiler limitation; the Lambda runtime never moves it between threads either), so the poller
@@ -602,12 +603,19 @@ async fn start_after_dynamodb(
     {
         let deps = deps.clone();
         let q = queue.clone();
+        let wake = stream_wake.clone();
         tasks.push((
             "queue",
             tokio::spawn(queue.clone().run(move |event| {
                 let deps = deps.clone();
                 let q = q.clone();
-                async move { deliver_placement_events(&deps, &q, event).await }
+                let wake = wake.clone();
+                async move {
+                    let response = deliver_placement_events(&deps, &q, event).await;
+                    // The placements it finished are in the stream now: no need to wait for the poll.
+                    wake.notify_one();
+                    response
+                }
             })),
         ));
     }
@@ -626,6 +634,7 @@ async fn start_after_dynamodb(
                 loop {
                     tick.tick().await;
                     run_sweeper(&deps, &state).await;
+                    stream_wake.notify_one();
                 }
             }),
         ));

@@ -19,6 +19,12 @@
 //!   pause, at most [`StreamOptions::max_retries`] times (then the records are dropped with an error
 //!   log, as a mapping with `MaximumRetryAttempts` would); a shard is not read further while it retries,
 //!   so its records stay in order.
+//!
+//! Between polls it sleeps [`StreamOptions::poll_interval`], unless the last poll read records (then it
+//! reads on at once, as the mapping does while a shard has a backlog) or it is woken through
+//! [`StreamPoller::waker`]: the stack wakes it when placement-events or the sweeper has just written,
+//! so a placement's result does not wait out the interval (the interval stays the fallback for writes
+//! nobody announces).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -35,7 +41,7 @@ use tokio::time::Instant;
 /// How the poller behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamOptions {
-    /// Pause between two polls of the shards.
+    /// Longest pause between two polls of the shards (a wake-up or a backlog cuts it short).
     pub poll_interval: Duration,
     /// Most records per handler invocation (the template's `BatchSize`).
     pub batch_size: usize,
@@ -187,6 +193,7 @@ pub struct StreamPoller {
     shards: Vec<Shard>,
     known: BTreeSet<String>,
     stats: Arc<Mutex<StreamStats>>,
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for StreamPoller {
@@ -231,6 +238,7 @@ impl StreamPoller {
             shards: Vec::new(),
             known: BTreeSet::new(),
             stats,
+            wake: Arc::new(tokio::sync::Notify::new()),
         };
         let shards = poller.describe_shards().await.map_err(err)?;
         for (id, open) in shards {
@@ -260,6 +268,11 @@ impl StreamPoller {
     /// The poller's counters (shared; they keep moving while [`Self::run`] runs).
     pub fn stats(&self) -> Arc<Mutex<StreamStats>> {
         self.stats.clone()
+    }
+
+    /// Wakes the poller for an early poll (a wake-up while it polls is kept for its next pause).
+    pub fn waker(&self) -> Arc<tokio::sync::Notify> {
+        self.wake.clone()
     }
 
     /// The stream's ARN.
@@ -374,8 +387,9 @@ impl StreamPoller {
                 self.refresh_shards().await;
                 next_refresh = Instant::now() + self.options.shard_refresh;
             }
+            let mut read_any = false;
             for i in 0..self.shards.len() {
-                self.poll_shard(i, &handler).await;
+                read_any |= self.poll_shard(i, &handler).await;
             }
             // A closed shard that is drained has nothing more to give.
             self.shards.retain(|s| s.iterator.is_some() || !s.pending.is_empty());
@@ -384,25 +398,34 @@ impl StreamPoller {
                 stats.shards = self.shards.len() as u64;
                 stats.last_poll_ms = crate::clock::LocalClock::system().now_millis();
             }
-            tokio::time::sleep(self.options.poll_interval).await;
+            if read_any {
+                // A backlog: read on at once, only letting the other tasks of the thread run.
+                tokio::task::yield_now().await;
+                continue;
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(self.options.poll_interval) => {}
+            }
         }
     }
 
-    async fn poll_shard<F, Fut>(&mut self, i: usize, handler: &F)
+    /// Polls one shard (or retries its pending records); whether it read any record.
+    async fn poll_shard<F, Fut>(&mut self, i: usize, handler: &F) -> bool
     where
         F: Fn(Event) -> Fut,
         Fut: Future<Output = DynamoDbEventResponse>,
     {
         if !self.shards[i].pending.is_empty() {
             if self.shards[i].retry_at.is_some_and(|t| t > Instant::now()) {
-                return;
+                return false;
             }
             lock(&self.stats).retries += 1;
             let pending = std::mem::take(&mut self.shards[i].pending);
             self.deliver(i, pending, handler).await;
-            return;
+            return false;
         }
-        let Some(iterator) = self.shards[i].iterator.clone() else { return };
+        let Some(iterator) = self.shards[i].iterator.clone() else { return false };
         let answer = match self.get_records(&iterator).await {
             Ok(a) => a,
             Err(e) => {
@@ -428,13 +451,13 @@ impl StreamPoller {
                         Err(e) => tracing::warn!(shard = id.as_str(), error = e, "GetShardIterator failed"),
                     }
                 }
-                return;
+                return false;
             }
         };
         self.shards[i].iterator = answer["NextShardIterator"].as_str().map(str::to_owned);
         let records = answer["Records"].as_array().cloned().unwrap_or_default();
         if records.is_empty() {
-            return;
+            return false;
         }
         if let Some(seq) = records.last().and_then(|r| r["dynamodb"]["SequenceNumber"].as_str()) {
             self.shards[i].last_sequence = Some(seq.to_owned());
@@ -446,6 +469,7 @@ impl StreamPoller {
             self.shards[i].attempts = 0;
             self.deliver(i, matched, handler).await;
         }
+        true
     }
 
     /// Delivers `records` in batches; on a failure keeps the failed record and everything after it for a
