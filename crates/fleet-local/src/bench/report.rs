@@ -256,7 +256,16 @@ impl Report {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
         std::fs::write(dir.join("report.json"), json + "\n").map_err(|e| format!("{}/report.json: {e}", dir.display()))?;
-        std::fs::write(dir.join("REPORT.md"), self.markdown()).map_err(|e| format!("{}/REPORT.md: {e}", dir.display()))?;
+        // The hand-written reading of a run (below ANALYSIS_MARKER) survives a regeneration.
+        let path = dir.join("REPORT.md");
+        let mut markdown = self.markdown();
+        if let Ok(previous) = std::fs::read_to_string(&path)
+            && let Some(at) = previous.find(ANALYSIS_MARKER)
+        {
+            markdown.push('\n');
+            markdown.push_str(&previous[at..]);
+        }
+        std::fs::write(&path, markdown).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(())
     }
 
@@ -300,7 +309,11 @@ impl Report {
     }
 }
 
-/// What each suite measures, and the public anchors; the run-specific reading is in `bench/ANALYSIS.md`.
+/// Where the hand-written reading of a run starts in `REPORT.md`; everything from it on is kept when the
+/// report is written again.
+pub(crate) const ANALYSIS_MARKER: &str = "<!-- analysis: kept by fleet-local bench -->";
+
+/// What each suite measures, and the public anchors; the run-specific reading follows [`ANALYSIS_MARKER`].
 const SUITES_TEXT: &str = "
 ## What each suite measures
 
