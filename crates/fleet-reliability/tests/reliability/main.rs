@@ -13,6 +13,7 @@ mod r02_reordering;
 mod r03_hazards;
 mod r04_overbooking;
 mod r05_lost_results;
+mod r06_faults;
 mod r07_retries;
 mod r08_bad_input;
 mod r09_authz;
