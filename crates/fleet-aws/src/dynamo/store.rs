@@ -604,7 +604,9 @@ impl DynamoStore {
         let read = if plan.filter.is_none() {
             limit as i32
         } else {
-            ((limit as f64 * plan.expected_amplification.max(1.0)).ceil() as i32 + 1).clamp(limit as i32 + 1, MAX_READ_PER_PAGE)
+            // No extra item "to see if there is more": a full page resumes after its last item, and a
+            // short one from DynamoDB's LastEvaluatedKey, so reading `limit × amplification` is enough.
+            ((limit as f64 * plan.expected_amplification.max(1.0)).ceil() as i32).clamp(limit as i32, MAX_READ_PER_PAGE)
         };
         let mut q = self
             .client
