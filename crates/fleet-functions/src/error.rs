@@ -13,6 +13,8 @@ use http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::json;
 
+use crate::observability::Metrics;
+
 /// An error answer of the HTTP API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
@@ -170,6 +172,20 @@ impl From<GameLiftError> for ApiError {
             }
         }
     }
+}
+
+/// The end of every HTTP handler: an error becomes its answer (counted as a 4xx or a 5xx), and the
+/// invocation's metrics line is written.
+pub fn respond(mut metrics: Metrics, result: Result<Response<Body>, ApiError>, now_ms: i64) -> Response<Body> {
+    let response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            metrics.count(if e.status().is_server_error() { "Errors5xx" } else { "Errors4xx" }, 1);
+            e.to_response()
+        }
+    };
+    metrics.flush(now_ms);
+    response
 }
 
 #[cfg(test)]

@@ -51,15 +51,8 @@ pub async fn handle<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
     req: Request,
 ) -> Response<Body> {
     let mut metrics = Metrics::new("fleet-api");
-    let response = match route(deps, &req, &mut metrics).await {
-        Ok(r) => r,
-        Err(e) => {
-            metrics.count(if e.status().is_server_error() { "Errors5xx" } else { "Errors4xx" }, 1);
-            e.to_response()
-        }
-    };
-    metrics.flush(deps.clock.now().millis());
-    response
+    let result = route(deps, &req, &mut metrics).await;
+    crate::error::respond(metrics, result, deps.clock.now().millis())
 }
 
 async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(

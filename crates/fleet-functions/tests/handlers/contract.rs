@@ -1085,7 +1085,7 @@ async fn serve_the_handlers() {
                     let sub = token
                         .split('.')
                         .nth(1)
-                        .and_then(|p| base64_url(p))
+                        .and_then(base64_url)
                         .and_then(|claims| serde_json::from_slice::<Value>(&claims).ok())
                         .and_then(|c| c["sub"].as_str().map(str::to_owned))
                         .unwrap_or_else(|| token.to_owned());
