@@ -3,7 +3,6 @@
 
 use fleet_core::fakes::{GameLiftCall, StoreCalls};
 use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
-use fleet_core::input::MaxPlayers;
 use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, PlayerSession, SeatStatus};
 use fleet_core::ports::{
     CreateOutcome, GameLiftError, PlacementDescription, PlacementOutcome, SessionStore, StoreError,
@@ -14,32 +13,6 @@ use crate::support_http::*;
 
 fn pid(s: &str) -> PlacementId {
     PlacementId::parse(s).expect("placement id")
-}
-
-fn player(s: &str) -> PlacementPlayer {
-    PlacementPlayer { player_id: PlayerId::parse(s).expect("player id"), player_data: None }
-}
-
-/// A PENDING placement as a create stores it.
-fn placement(id: &str, requester: &str, players: &[&str]) -> Placement {
-    Placement {
-        placement_id: pid(id),
-        status: PlacementStatus::Pending,
-        requester: requester.into(),
-        players: players.iter().map(|p| player(p)).collect(),
-        max_players: MaxPlayers::parse(8).expect("cap"),
-        name: None,
-        data: None,
-        properties: Default::default(),
-        latencies: vec![],
-        regions: vec![],
-        session_id: None,
-        player_sessions: vec![],
-        reason: None,
-        created_at: T0,
-        updated_at: T0,
-        deadline: T0.plus_secs(660),
-    }
 }
 
 async fn store_placement(d: &TestDeps, p: &Placement) {

@@ -2,9 +2,6 @@
 //! else's object, against a table of expected answers written out by hand. Each case runs on fresh
 //! fakes, so one case's writes cannot decide another's answer.
 
-use fleet_core::ids::{PlacementId, PlayerId};
-use fleet_core::input::MaxPlayers;
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus};
 use fleet_core::ports::SessionStore;
 
 use crate::support_http::*;
@@ -108,29 +105,6 @@ fn denial(r: R, c: C) -> (u16, &'static str) {
     }
 }
 
-fn placement(id: &str, requester: &str, players: &[&str]) -> Placement {
-    Placement {
-        placement_id: PlacementId::parse(id).expect("id"),
-        status: PlacementStatus::Pending,
-        requester: requester.into(),
-        players: players
-            .iter()
-            .map(|p| PlacementPlayer { player_id: PlayerId::parse(p).expect("player"), player_data: None })
-            .collect(),
-        max_players: MaxPlayers::parse(8).expect("cap"),
-        name: None,
-        data: None,
-        properties: Default::default(),
-        latencies: vec![],
-        regions: vec![],
-        session_id: None,
-        player_sessions: vec![],
-        reason: None,
-        created_at: T0,
-        updated_at: T0,
-        deadline: T0.plus_secs(660),
-    }
-}
 
 async fn world() -> TestDeps {
     let d = deps();

@@ -38,9 +38,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, SequentialIds};
 use fleet_core::ids::{PlacementId, PlayerId};
-use fleet_core::input::MaxPlayers;
 use fleet_core::limits;
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, PlayerSession, SessionStatus};
+use fleet_core::model::{PlacementStatus, PlayerSession, SessionStatus};
 use fleet_core::ports::{GameLiftError, PlacementOutcome, SessionStore, StoreError};
 use fleet_functions::deps::Deps;
 use serde_json::{Value, json};
@@ -420,29 +419,6 @@ fn pid(s: &str) -> PlacementId {
     PlacementId::parse(s).expect("placement id")
 }
 
-fn placement(id: &str, requester: &str, players: &[&str]) -> Placement {
-    Placement {
-        placement_id: pid(id),
-        status: PlacementStatus::Pending,
-        requester: requester.into(),
-        players: players
-            .iter()
-            .map(|p| PlacementPlayer { player_id: PlayerId::parse(p).expect("player"), player_data: None })
-            .collect(),
-        max_players: MaxPlayers::parse(8).expect("cap"),
-        name: None,
-        data: None,
-        properties: Default::default(),
-        latencies: vec![],
-        regions: vec![],
-        session_id: None,
-        player_sessions: vec![],
-        reason: None,
-        created_at: T0,
-        updated_at: T0,
-        deadline: T0.plus_secs(660),
-    }
-}
 
 /// A body just over 300 KB that is otherwise valid JSON for `schema_body` (whitespace padding).
 fn oversized(body: &str) -> String {

@@ -11,7 +11,8 @@ use std::sync::Mutex;
 use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds};
 use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
 use fleet_core::input::GameProperties;
-use fleet_core::model::{Placement, Session, SessionStatus};
+use fleet_core::input::MaxPlayers;
+use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session, SessionStatus};
 use fleet_core::ports::{
     Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome, SessionKey,
     SessionStore, StatusReport, StoreError,
@@ -454,4 +455,30 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// A PENDING placement as a create stores it: requested by `requester`, naming `players`, cap 8, started
+/// at [`T0`] with the default 600 s queue timeout + 60 s sweep margin as its deadline.
+pub fn placement(id: &str, requester: &str, players: &[&str]) -> Placement {
+    Placement {
+        placement_id: PlacementId::parse(id).expect("placement id"),
+        status: PlacementStatus::Pending,
+        requester: requester.into(),
+        players: players
+            .iter()
+            .map(|p| PlacementPlayer { player_id: PlayerId::parse(p).expect("player id"), player_data: None })
+            .collect(),
+        max_players: MaxPlayers::parse(8).expect("cap"),
+        name: None,
+        data: None,
+        properties: GameProperties::default(),
+        latencies: Vec::new(),
+        regions: Vec::new(),
+        session_id: None,
+        player_sessions: Vec::new(),
+        reason: None,
+        created_at: T0,
+        updated_at: T0,
+        deadline: T0.plus_secs(660),
+    }
 }
