@@ -663,7 +663,13 @@ fn shown(s: &str) -> Cow<'_, str> {
 }
 
 fn key_path(parent: &str, key: &str) -> String {
-    if parent.is_empty() { shown(key).into_owned() } else { format!("{parent}.{}", shown(key)) }
+    match (parent.is_empty(), key.is_empty()) {
+        // A top-level key with an empty name has no path of its own: the body is to blame (the error
+        // contract requires a non-empty `field`).
+        (true, true) => "body".to_owned(),
+        (true, false) => shown(key).into_owned(),
+        (false, _) => format!("{parent}.{}", shown(key)),
+    }
 }
 
 fn index_path(parent: &str, i: usize) -> String {

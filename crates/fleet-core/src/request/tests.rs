@@ -328,6 +328,7 @@ fn catalogue() -> Vec<Case> {
         err("a region that is not a string names its index", Create(create_with("regions", json!([1]))), "regions[0]"),
         // Unknown fields, malformed bodies.
         err("an unknown top-level field is named", Create(raw(r#"{"maxPlayers":2,"foo":1}"#)), "foo"),
+        err("an unknown top-level field with an empty name blames the body", Create(raw(r#"{"maxPlayers":2,"":{}}"#)), "body"),
         err("an unknown field is rejected even when null", Create(raw(r#"{"maxPlayers":2,"foo":null}"#)), "foo"),
         err("snake_case spellings are unknown in a create", Create(raw(r#"{"max_players":2}"#)), "max_players"),
         ok("a body of exactly 300 KB is read", Create(padded_create(BODY_MAX_BYTES))),
@@ -349,6 +350,7 @@ fn catalogue() -> Vec<Case> {
         ok("a join with 25 players is accepted", Join(body(&json!({"players": players_json(25)})))),
         err("a join with 26 players is rejected", Join(body(&json!({"players": players_json(26)}))), "players"),
         err("a join without players is rejected", Join(raw("{}")), "players"),
+        err("a join with an empty-named field blames the body", Join(raw(r#"{"":{},"players":[{"playerId":"a"}]}"#)), "body"),
         err("a join with players null is rejected", Join(raw(r#"{"players":null}"#)), "players"),
         err(
             "a join repeating a player names it",
@@ -775,11 +777,18 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Runs every body parser; none may panic, and every refusal must name a field (the API's error contract
+/// requires a non-empty `field`).
 fn parse_all(bytes: &[u8]) {
-    let _ = CreateSession::parse(bytes).map(|c| c.digest());
-    let _ = JoinSession::parse(bytes);
-    let _ = UpdateInstanceInfo::parse(bytes);
-    let _ = DeleteInstanceInfo::parse(bytes);
+    let errors = [
+        CreateSession::parse(bytes).map(|c| drop(c.digest())).err(),
+        JoinSession::parse(bytes).map(drop).err(),
+        UpdateInstanceInfo::parse(bytes).map(drop).err(),
+        DeleteInstanceInfo::parse(bytes).map(drop).err(),
+    ];
+    for e in errors.into_iter().flatten() {
+        assert!(!e.field.is_empty(), "an error without a field: {e:?}");
+    }
 }
 
 proptest! {
