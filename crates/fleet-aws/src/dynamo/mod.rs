@@ -3,7 +3,8 @@
 //! Every state change is a conditional write that encodes the allowed transition. Session items carry a
 //! version: a change reads the session's partition (the session, a pending report and its seats, one
 //! strongly consistent Query), decides in code with the `fleet-core` rules, and writes back guarded by
-//! the version it read, in one transaction with the seat items it touches. Placements move with a
+//! the version it read, in one transaction with the seat items it touches (a fulfilment first tries
+//! without the read, guarding the empty partition it expects, and reads only when that guess fails). Placements move with a
 //! condition on their status, and `ReturnValuesOnConditionCheckFailure=ALL_OLD` tells a duplicate from a
 //! conflict without a second read.
 

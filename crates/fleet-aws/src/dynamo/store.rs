@@ -51,6 +51,13 @@ struct Partition {
     seats: Vec<Seat>,
 }
 
+impl Partition {
+    /// A partition with nothing in it: no session, no report, no seats.
+    fn empty() -> Self {
+        Self { state: SessionState::Missing, version: None, report: None, seats: Vec::new() }
+    }
+}
+
 /// How a transaction ended.
 enum Tx {
     Committed,
@@ -108,7 +115,7 @@ impl DynamoStore {
     }
 
     async fn load_partition(&self, id: &SessionId) -> StoreResult<Partition> {
-        let mut part = Partition { state: SessionState::Missing, version: None, report: None, seats: Vec::new() };
+        let mut part = Partition::empty();
         let mut start: Option<Item> = None;
         loop {
             let out = self
@@ -344,8 +351,16 @@ impl SessionStore for DynamoStore {
             .build()
             .map_err(build_err)?;
 
+        // The first attempt assumes what nearly every fulfilment finds, an empty partition, instead of
+        // reading it: the transaction checks that the session item and the report are absent, and only
+        // if a check fails does a retry read the partition. Seats need no check of their own: a seat is
+        // only ever written in a transaction with its session item (or, for more seats than one
+        // transaction holds, just ahead of it by a fulfilment that never guesses), so no session item
+        // means no seats. This saves a consistent Query, a third of the event's round trips.
+        let optimistic = std::sync::atomic::AtomicBool::new(placed.len() + 3 <= TX_MAX);
         self.with_retries("finish_placement", || async {
-            let part = self.load_partition(&built.id).await?;
+            let guess = optimistic.swap(false, std::sync::atomic::Ordering::Relaxed);
+            let part = if guess { Partition::empty() } else { self.load_partition(&built.id).await? };
             let plan = rules::fulfil(&part.state, part.report.as_ref().map(|r| &r.0), &part.seats, built, placed, at)?;
             let mut tx = vec![TransactWriteItem::builder().update(update.clone()).build()];
             if let Some(session) = &plan.session {
