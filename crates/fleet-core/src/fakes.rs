@@ -138,8 +138,17 @@ impl SessionStore for MemoryStore {
     }
 
     async fn finish_placement(&self, id: &PlacementId, outcome: &PlacementOutcome, at: Timestamp) -> Result<Applied, StoreError> {
-        self.count(1, 1);
         let mut st = self.lock();
+        // As the DynamoDB adapter: one transaction guessing an empty session partition; a wrong guess
+        // costs a read of the partition and a second transaction.
+        let guessed_wrong = match outcome {
+            PlacementOutcome::Fulfilled { session, .. } => {
+                st.placements.get(id).is_some_and(|p| p.status == PlacementStatus::Pending)
+                    && (st.state(&session.id) != SessionState::Missing || st.reports.contains_key(&session.id))
+            }
+            PlacementOutcome::Unfulfilled { .. } => false,
+        };
+        self.count(u64::from(guessed_wrong), 1 + u64::from(guessed_wrong));
         let target = match outcome {
             PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
             PlacementOutcome::Unfulfilled { status, .. } => *status,

@@ -84,6 +84,17 @@ pub enum PlacementOutcome {
     },
 }
 
+/// One placement's terminal outcome to write: an element of [`SessionStore::finish_placements`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finish {
+    /// The placement.
+    pub id: PlacementId,
+    /// What became of it.
+    pub outcome: PlacementOutcome,
+    /// When (the event's time).
+    pub at: Timestamp,
+}
+
 /// What applying a change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -193,6 +204,19 @@ pub trait SessionStore: Send + Sync {
         outcome: &PlacementOutcome,
         at: Timestamp,
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+
+    /// [`Self::finish_placement`] for several placements (one SQS batch of events): one result per
+    /// element, in order, each exactly what `finish_placement` would have answered. An adapter may write
+    /// several transitions in one request; this default applies them one at a time.
+    fn finish_placements(&self, batch: &[Finish]) -> impl Future<Output = Vec<Result<Applied, StoreError>>> + Send {
+        async move {
+            let mut results = Vec::with_capacity(batch.len());
+            for f in batch {
+                results.push(self.finish_placement(&f.id, &f.outcome, f.at).await);
+            }
+            results
+        }
+    }
 
     /// Reads a session (strongly consistent), ACTIVE or ENDED.
     fn get_session(&self, id: &SessionId) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;

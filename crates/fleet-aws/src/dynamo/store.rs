@@ -16,7 +16,7 @@ use fleet_core::index::{self, PK, SK, TTL};
 use fleet_core::model::{Placement, PlacementStatus, Seat, SeatStatus, Session};
 use fleet_core::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
 use fleet_core::ports::{
-    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome, SessionKey,
+    Applied, CreateOutcome, Finish, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome, SessionKey,
     SessionStore, StatusReport, StoreError,
 };
 use fleet_core::query::{self, KeyCondition, cursor};
@@ -30,6 +30,8 @@ use super::error::{StoreResult, map_sdk};
 const TX_MAX: usize = 100;
 /// Attempts of a read-decide-write before giving up with `Contention`.
 const ATTEMPTS: u32 = 12;
+/// Placements of one batch settled one by one at once (after their shared transaction was cancelled).
+const FINISH_CONCURRENCY: usize = 10;
 /// Most items one list Query may read, whatever the filter: bounds the work of a page.
 const MAX_READ_PER_PAGE: i32 = 1000;
 
@@ -228,6 +230,14 @@ fn lost_race(reasons: &[(String, Option<Item>)]) -> bool {
 
 
 
+/// The terminal status an outcome writes.
+fn target_status(outcome: &PlacementOutcome) -> PlacementStatus {
+    match outcome {
+        PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
+        PlacementOutcome::Unfulfilled { status, .. } => *status,
+    }
+}
+
 fn placement_outcome_from_old(old: Option<&Item>, target: PlacementStatus) -> Applied {
     match old.and_then(|i| get_s(i, "status")).and_then(PlacementStatus::from_wire) {
         None => Applied::Unknown,
@@ -304,52 +314,17 @@ impl SessionStore for DynamoStore {
     }
 
     async fn finish_placement(&self, id: &PlacementId, outcome: &PlacementOutcome, at: Timestamp) -> StoreResult<Applied> {
-        let target = match outcome {
-            PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
-            PlacementOutcome::Unfulfilled { status, .. } => *status,
+        let target = target_status(outcome);
+        let update = self.finish_update(id, outcome, at)?;
+        let PlacementOutcome::Fulfilled { session: built, player_sessions: placed } = outcome else {
+            return match self.transact(vec![TransactWriteItem::builder().update(update).build()]).await? {
+                Tx::Committed => Ok(Applied::Applied),
+                Tx::Cancelled(reasons) => match reasons.into_iter().next() {
+                    Some((code, old)) if code == "ConditionalCheckFailed" => Ok(placement_outcome_from_old(old.as_ref(), target)),
+                    other => Err(StoreError::Unavailable(format!("placement update cancelled: {other:?}"))),
+                },
+            };
         };
-        let mut update = Update::builder()
-            .table_name(&*self.table)
-            .set_key(Some(codec::placement_key(id)))
-            .condition_expression("#st = :pending")
-            .expression_attribute_names("#st", "status")
-            .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_names("#lp", index::PENDING_BY_DEADLINE.pk)
-            .expression_attribute_names("#kd", index::PENDING_BY_DEADLINE.sk)
-            .expression_attribute_values(":pending", s(PlacementStatus::Pending.as_str()))
-            .expression_attribute_values(":st", s(target.as_str()))
-            .expression_attribute_values(":at", s(at.to_rfc3339()))
-            .expression_attribute_values(":ttl", n(at.plus_secs(codec::PLACEMENT_RETENTION_SECS).epoch_seconds()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        let mut set = String::from("SET #st = :st, updatedAt = :at, #ttl = :ttl");
-        let (built, placed) = match outcome {
-            PlacementOutcome::Unfulfilled { reason, .. } => {
-                if let Some(r) = reason {
-                    set.push_str(", reason = :reason");
-                    update = update.expression_attribute_values(":reason", s(r));
-                }
-                let update = update.update_expression(format!("{set} REMOVE #lp, #kd")).build().map_err(build_err)?;
-                return match self.transact(vec![TransactWriteItem::builder().update(update).build()]).await? {
-                    Tx::Committed => Ok(Applied::Applied),
-                    Tx::Cancelled(reasons) => match reasons.into_iter().next() {
-                        Some((code, old)) if code == "ConditionalCheckFailed" => {
-                            Ok(placement_outcome_from_old(old.as_ref(), target))
-                        }
-                        other => Err(StoreError::Unavailable(format!("placement update cancelled: {other:?}"))),
-                    },
-                };
-            }
-            PlacementOutcome::Fulfilled { session, player_sessions } => (session, player_sessions),
-        };
-        let sessions_av = serde_dynamo::to_attribute_value(placed)
-            .map_err(|e| StoreError::Corrupt { key: id.to_string(), reason: e.to_string() })?;
-        set.push_str(", sessionId = :sid, playerSessions = :ps");
-        let update = update
-            .expression_attribute_values(":sid", s(built.id.as_str()))
-            .expression_attribute_values(":ps", sessions_av)
-            .update_expression(format!("{set} REMOVE #lp, #kd"))
-            .build()
-            .map_err(build_err)?;
 
         // The first attempt assumes what nearly every fulfilment finds, an empty partition, instead of
         // reading it: the transaction checks that the session item and the report are absent, and only
@@ -361,20 +336,7 @@ impl SessionStore for DynamoStore {
         self.with_retries("finish_placement", || async {
             let guess = optimistic.swap(false, std::sync::atomic::Ordering::Relaxed);
             let part = if guess { Partition::empty() } else { self.load_partition(&built.id).await? };
-            let plan = rules::fulfil(&part.state, part.report.as_ref().map(|r| &r.0), &part.seats, built, placed, at)?;
-            let mut tx = vec![TransactWriteItem::builder().update(update.clone()).build()];
-            if let Some(session) = &plan.session {
-                match &part.report {
-                    Some((_, report_version)) => {
-                        tx.push(self.delete_guarded(codec::session_key(&built.id, codec::REPORT_SK), *report_version)?);
-                    }
-                    // No report was read: one written since (a concurrent report that found no
-                    // session) must make this write retry and merge it, or it would be lost.
-                    None => tx.push(self.absent(codec::session_key(&built.id, codec::REPORT_SK))?),
-                }
-                tx.push(self.put_session(codec::session_item(session, 1, plan.reported_at)?, None)?);
-            }
-            let (now_seats, later_seats) = plan.seats.split_at(plan.seats.len().min(TX_MAX - tx.len()));
+            let (tx, later_seats) = self.fulfil_items(&update, &part, built, placed, at)?;
             if !later_seats.is_empty() {
                 // More seats than one transaction holds (a create may name up to 200 players): the rest
                 // go first, but only while the placement is still PENDING, so a duplicate event never
@@ -396,9 +358,6 @@ impl SessionStore for DynamoStore {
                     }
                 }
             }
-            for seat in now_seats {
-                tx.push(self.put(codec::seat_item(seat, at)?, None, vec![])?);
-            }
             match self.transact(tx).await? {
                 Tx::Committed => Ok(Some(Applied::Applied)),
                 Tx::Cancelled(reasons) => {
@@ -415,6 +374,67 @@ impl SessionStore for DynamoStore {
             }
         })
         .await
+    }
+
+    /// Packs the batch's transitions, each with the same guarded items as `finish_placement`'s first
+    /// attempt, into as few transactions as hold them (at most 100 items each). A transaction that
+    /// commits settles all its placements at once; one cancelled for any reason (a duplicate, an early
+    /// report, a conflict) settles nothing, and its placements then go one by one through
+    /// `finish_placement`, which tells a duplicate from a refusal. So every answer is the one
+    /// `finish_placement` would give, and a batch of fresh events costs one write request instead of
+    /// one per event. Transitions that can't share a transaction (two for the same placement or
+    /// session, or too many seats) go one by one from the start.
+    async fn finish_placements(&self, batch: &[Finish]) -> Vec<StoreResult<Applied>> {
+        let mut groups: Vec<(Vec<usize>, Vec<TransactWriteItem>)> = Vec::new();
+        let mut alone: Vec<usize> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for (i, f) in batch.iter().enumerate() {
+            let keys = match &f.outcome {
+                PlacementOutcome::Fulfilled { session, .. } => vec![f.id.to_string(), session.id.to_string()],
+                PlacementOutcome::Unfulfilled { .. } => vec![f.id.to_string()],
+            };
+            let items = match self.guessed_items(f) {
+                Ok(Some(items)) if keys.iter().all(|k| !seen.contains(k)) => items,
+                _ => {
+                    alone.push(i);
+                    continue;
+                }
+            };
+            seen.extend(keys);
+            match groups.last_mut() {
+                Some((members, tx)) if tx.len() + items.len() <= TX_MAX => {
+                    members.push(i);
+                    tx.extend(items);
+                }
+                _ => groups.push((vec![i], items)),
+            }
+        }
+        let mut results: Vec<Option<StoreResult<Applied>>> = batch.iter().map(|_| None).collect();
+        let mut jobs = Vec::new();
+        for (members, tx) in groups {
+            if let [only] = members[..] {
+                alone.push(only);
+                continue;
+            }
+            jobs.push(async move {
+                let committed = matches!(self.transact(tx).await, Ok(Tx::Committed));
+                if committed {
+                    members.into_iter().map(|i| (i, Ok(Applied::Applied))).collect::<Vec<_>>()
+                } else {
+                    self.finish_each(batch, members).await
+                }
+            });
+        }
+        let settled = futures::future::join_all(jobs).await;
+        for (i, r) in settled.into_iter().flatten().chain(self.finish_each(batch, alone).await) {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(StoreError::Unavailable("placement left out of its batch".into()))))
+            .collect()
     }
 
     async fn get_session(&self, id: &SessionId) -> StoreResult<Option<Session>> {
@@ -539,6 +559,102 @@ fn reported_at(state: &SessionState) -> Option<Timestamp> {
 }
 
 impl DynamoStore {
+    /// The guarded transition of a placement: PENDING → the outcome's status, with its session id and
+    /// player sessions (fulfilled) or its reason (unfulfilled), out of the deadline index.
+    fn finish_update(&self, id: &PlacementId, outcome: &PlacementOutcome, at: Timestamp) -> StoreResult<Update> {
+        let mut update = Update::builder()
+            .table_name(&*self.table)
+            .set_key(Some(codec::placement_key(id)))
+            .condition_expression("#st = :pending")
+            .expression_attribute_names("#st", "status")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#lp", index::PENDING_BY_DEADLINE.pk)
+            .expression_attribute_names("#kd", index::PENDING_BY_DEADLINE.sk)
+            .expression_attribute_values(":pending", s(PlacementStatus::Pending.as_str()))
+            .expression_attribute_values(":st", s(target_status(outcome).as_str()))
+            .expression_attribute_values(":at", s(at.to_rfc3339()))
+            .expression_attribute_values(":ttl", n(at.plus_secs(codec::PLACEMENT_RETENTION_SECS).epoch_seconds()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let mut set = String::from("SET #st = :st, updatedAt = :at, #ttl = :ttl");
+        match outcome {
+            PlacementOutcome::Unfulfilled { reason, .. } => {
+                if let Some(r) = reason {
+                    set.push_str(", reason = :reason");
+                    update = update.expression_attribute_values(":reason", s(r));
+                }
+            }
+            PlacementOutcome::Fulfilled { session, player_sessions } => {
+                let sessions_av = serde_dynamo::to_attribute_value(player_sessions)
+                    .map_err(|e| StoreError::Corrupt { key: id.to_string(), reason: e.to_string() })?;
+                set.push_str(", sessionId = :sid, playerSessions = :ps");
+                update = update
+                    .expression_attribute_values(":sid", s(session.id.as_str()))
+                    .expression_attribute_values(":ps", sessions_av);
+            }
+        }
+        update.update_expression(format!("{set} REMOVE #lp, #kd")).build().map_err(build_err)
+    }
+
+    /// A fulfilment's transaction given the partition read (or guessed empty): the placement's
+    /// transition, the session with the report merged (or a check that there is none) and the seats;
+    /// second, the seats that don't fit in one transaction.
+    fn fulfil_items(
+        &self,
+        update: &Update,
+        part: &Partition,
+        built: &Session,
+        placed: &[fleet_core::model::PlayerSession],
+        at: Timestamp,
+    ) -> StoreResult<(Vec<TransactWriteItem>, Vec<Seat>)> {
+        let plan = rules::fulfil(&part.state, part.report.as_ref().map(|r| &r.0), &part.seats, built, placed, at)?;
+        let mut tx = vec![TransactWriteItem::builder().update(update.clone()).build()];
+        if let Some(session) = &plan.session {
+            match &part.report {
+                Some((_, report_version)) => {
+                    tx.push(self.delete_guarded(codec::session_key(&built.id, codec::REPORT_SK), *report_version)?);
+                }
+                // No report was read: one written since (a concurrent report that found no
+                // session) must make this write retry and merge it, or it would be lost.
+                None => tx.push(self.absent(codec::session_key(&built.id, codec::REPORT_SK))?),
+            }
+            tx.push(self.put_session(codec::session_item(session, 1, plan.reported_at)?, None)?);
+        }
+        let (now_seats, later_seats) = plan.seats.split_at(plan.seats.len().min(TX_MAX - tx.len()));
+        for seat in now_seats {
+            tx.push(self.put(codec::seat_item(seat, at)?, None, vec![])?);
+        }
+        Ok((tx, later_seats.to_vec()))
+    }
+
+    /// The items `finish_placement`'s first attempt would commit for `f`, when they fit in a shared
+    /// transaction; `None` for a fulfilment with more seats than that.
+    fn guessed_items(&self, f: &Finish) -> StoreResult<Option<Vec<TransactWriteItem>>> {
+        let update = self.finish_update(&f.id, &f.outcome, f.at)?;
+        match &f.outcome {
+            PlacementOutcome::Unfulfilled { .. } => Ok(Some(vec![TransactWriteItem::builder().update(update).build()])),
+            PlacementOutcome::Fulfilled { player_sessions, .. } if player_sessions.len() + 3 > TX_MAX => Ok(None),
+            PlacementOutcome::Fulfilled { session, player_sessions } => {
+                let (tx, later) = self.fulfil_items(&update, &Partition::empty(), session, player_sessions, f.at)?;
+                Ok(later.is_empty().then_some(tx))
+            }
+        }
+    }
+
+    /// `finish_placement` for each of `members`, [`FINISH_CONCURRENCY`] at a time.
+    async fn finish_each(&self, batch: &[Finish], members: Vec<usize>) -> Vec<(usize, StoreResult<Applied>)> {
+        let mut out = Vec::with_capacity(members.len());
+        for chunk in members.chunks(FINISH_CONCURRENCY) {
+            let mut runs = Vec::with_capacity(chunk.len());
+            for &i in chunk {
+                if let Some(f) = batch.get(i) {
+                    runs.push(async move { (i, self.finish_placement(&f.id, &f.outcome, f.at).await) });
+                }
+            }
+            out.extend(futures::future::join_all(runs).await);
+        }
+        out
+    }
+
     /// Commits `tx`; a lost race (`None`) makes the caller read again and retry.
     async fn commit_or_retry<T>(&self, what: &str, tx: Vec<TransactWriteItem>, done: T) -> StoreResult<Option<T>> {
         match self.transact(tx).await? {

@@ -139,3 +139,40 @@ async fn a_session_deleted_before_its_event_arrives_stays_ended_when_the_event_c
     assert_eq!(seats, 0, "an ended session takes no seats");
     let _ = SeatStatus::Reserved;
 }
+
+#[tokio::test]
+async fn a_batch_of_fresh_events_leaves_the_same_items_as_applying_them_one_by_one() {
+    let (reference, events) = seeded().await;
+    for e in &events {
+        apply(&reference, e).await;
+    }
+    let (store, events) = seeded().await;
+    let answers = apply_batch(&store, &events.iter().collect::<Vec<_>>()).await;
+    assert_eq!(answers, vec![Applied::Applied; 3]);
+    assert_eq!(snapshot(&store).await, snapshot(&reference).await);
+}
+
+#[tokio::test]
+async fn each_event_of_a_batch_gets_the_answer_it_would_get_alone_when_the_shared_transaction_cannot_commit() {
+    // A duplicate of an already-applied event, the same event twice in the batch, and a fulfilment
+    // whose server reported first (the empty-partition guess is wrong): the shared transaction is
+    // cancelled, and every event is settled one by one.
+    let (store, events) = seeded().await;
+    store.create_placement(&placement("pr", 8, &[]), None).await.expect("create");
+    let report = fleet_core::ports::StatusReport { player_count: Some(3), name: None, data: None, properties: None };
+    assert_eq!(store.apply_report(&arn(5), &report, T0.plus_secs(2)).await.unwrap(), Applied::Applied);
+    assert_eq!(apply(&store, &events[2]).await, Applied::Applied);
+    let early = fulfilled("pr", 5, &[], T0.plus_secs(1));
+    let late_pc = fulfilled("pc", 3, &[], T0.plus_secs(700));
+
+    let answers = apply_batch(&store, &[&events[0], &events[2], &early, &events[0], &late_pc, &events[1]]).await;
+    assert_eq!(
+        answers,
+        vec![Applied::Applied, Applied::Duplicate, Applied::Applied, Applied::Duplicate, Applied::Refused, Applied::Applied]
+    );
+    let merged = store.get_session(&arn(5).session_id()).await.unwrap().expect("session from the early-report placement");
+    assert_eq!((merged.player_count, merged.open_slots), (3, 5), "the early report is merged, not lost");
+    assert!(store.get_session(&arn(1).session_id()).await.unwrap().is_some());
+    assert!(store.get_session(&arn(2).session_id()).await.unwrap().is_some());
+    assert_eq!(store.get_session(&arn(3).session_id()).await.unwrap(), None, "no session from a refused event");
+}

@@ -184,3 +184,15 @@ pub fn session(n: u32, region: &str, fleet: &str, players: u32, max: u32, name: 
         updated_at: created,
     }
 }
+
+/// Applies events as one batch (`finish_placements`), the way placement-events applies an SQS batch:
+/// each placement read, each outcome decided, all written together. One answer per event, in order.
+pub async fn apply_batch(store: &impl SessionStore, events: &[&PlacementEvent]) -> Vec<Applied> {
+    let mut batch = Vec::new();
+    for event in events {
+        let p = store.get_placement(&event.placement_id).await.expect("get placement").expect("placement started");
+        let (outcome, at) = rules::outcome_of(&p, event).expect("valid event").expect("terminal event");
+        batch.push(fleet_core::ports::Finish { id: event.placement_id.clone(), outcome, at });
+    }
+    store.finish_placements(&batch).await.into_iter().map(|r| r.expect("finish")).collect()
+}
