@@ -320,9 +320,12 @@ const SUITES_TEXT: &str = "
 - **get**: `GET /v1/sessions/{id}` through the HTTP gateway (JWT check, the API Gateway v2 event, the
   fleet-api handler, one strongly consistent read) against a raw SDK `GetItem` of the same item on the same
   DynamoDB Local, interleaved so noise hits both alike. Target: p50 ratio ≤ 1.3.
-- **list scaling**: a filtered list page (`+region:eu-west-1 +properties.mode:ranked`, 20 per page) through
-  the gateway at three table sizes, seeded with the store's own `seed_sessions` (BatchWriteItem); the
-  baseline is the same query at the smallest size. Read amplification (items read per item returned) comes
+- **list scaling**: a filtered list page (`+region:eu-west-1 +properties.mode:ranked`, 20 per page) from
+  the store (`DynamoStore::list_sessions`, the Query fleet-api makes) at three table sizes, seeded with the
+  store's own `seed_sessions` (BatchWriteItem). The baseline is the same page from a second table that
+  stays at the smallest size, measured interleaved with each size (so a JVM collection after seeding hits
+  both), which also makes the row at the smallest size a check that the two tables read alike. The page
+  through the HTTP gateway is shown beside it. Read amplification (items read per item returned) comes
   from the store's own page accounting. Targets: ≤ 1.2 at the largest size; amplification ≤ 2.
 - **events**: fulfilled placement events in SQS batches of 10 (SNS envelopes, as GameLift → SNS → SQS
   delivers them) through `placement_events::process` on DynamoDB Local, against raw `PutItem` of the same
