@@ -16,6 +16,12 @@
 //!   never retried; any other push failure removes the sent record again and reports the stream record
 //!   as a batch item failure (its `SequenceNumber`), so Lambda retries from it. Processing stops at the
 //!   first failed record: Lambda retries from the lowest reported sequence number anyway.
+//!
+//! **Usually second.** placement-events pushes a result itself right after it commits it, through the
+//! same [`push_result`] (see [`crate::placement_events`]), so most stream records here find every
+//! sent record already written and push nothing (`NotificationsDuplicate`). This function is the safety
+//! net: it delivers results written by the sweeper, pushes that failed or were cut short there, and
+//! connections that appeared between that push and this stream record.
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -175,6 +181,43 @@ pub async fn targets<S: ConnectionStore>(store: &S, placement: &Placement, now: 
         }
     }
     Ok(out)
+}
+
+/// What [`push_result`] did for one finished placement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pushed {
+    /// Connections that should hear of it.
+    pub targets: usize,
+    /// What the pushes to them did.
+    pub delivery: Delivery,
+}
+
+/// Pushes a finished placement's result to everyone who should hear it, each connection once: the
+/// one path of this function (fed by the stream) and of placement-events (right after it commits the
+/// result), so both send the same message and the sent records make the second one a no-op.
+///
+/// `placement` must be the placement as stored after it finished (its status, `sessionId`,
+/// `playerSessions` and `reason` are what the message carries). The targets are looked up first
+/// ([`targets`]); only when there are some is the placed session read ([`placed_session`], one
+/// strongly consistent GetItem, FULFILLED only): the stored session, not the one built from the event,
+/// because the store merges a game server's earlier report into it, counts the placed seats, and keeps a
+/// session deleted before its event ended. Then [`deliver`].
+///
+/// `Err` only for a transient store failure before any push (nothing was sent; retrying can help); a
+/// permanent one (an unreadable item) is logged and read as absent. Failed pushes are in the
+/// [`Delivery`]: their sent records were removed, so a later delivery sends them.
+pub async fn push_result<S, N>(store: &S, notifier: &N, placement: &Placement, now: Timestamp) -> Result<Pushed, StoreError>
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
+    let targets = transient_only(targets(store, placement, now).await)?.unwrap_or_default();
+    if targets.is_empty() {
+        return Ok(Pushed::default());
+    }
+    let session = transient_only(placed_session(store, placement).await)?.flatten();
+    let delivery = deliver(store, notifier, placement, session.as_ref(), &targets, now).await;
+    Ok(Pushed { targets: targets.len(), delivery })
 }
 
 /// The session a FULFILLED placement placed (one read), `None` otherwise or if it was forgotten.
@@ -372,13 +415,11 @@ where
             return Ok(());
         }
     };
-    let session = transient_only(placed_session(store, &placement).await)?.flatten();
-    let targets = transient_only(targets(store, &placement, now).await)?.unwrap_or_default();
-    let delivery = deliver(store, notifier, &placement, session.as_ref(), &targets, now).await;
+    let Pushed { targets, delivery } = push_result(store, notifier, &placement, now).await?;
     tracing::info!(
         placement_id = placement.placement_id.as_str(),
         status = placement.status.as_str(),
-        targets = targets.len(),
+        targets,
         sent = delivery.sent,
         duplicate = delivery.duplicate,
         gone = delivery.gone,

@@ -14,18 +14,53 @@
 //!    for a placement that already finished changes nothing.
 //! 5. Only a **transient** store failure (unavailable, throttled, contention) sends the message back to
 //!    the queue, as a `batchItemFailures` entry for that message alone.
+//! 6. When step 4 wrote the result ([`Applied::Applied`], any terminal status), the result is **pushed
+//!    at once** to the placement's WebSocket connections ([`process_and_push`], what [`handle`] runs):
+//!    the notifier's own [`notifier::push_result`], with its sent records (`P#<id>`/`SENT#<connection>`,
+//!    `attribute_not_exists`), so each connection gets the result once and the same message whichever
+//!    pushes first. The placement pushed is the one read in step 3 with the outcome applied in memory
+//!    (no second read of it); the session is read once, and only when some connection is waiting,
+//!    because the stored session is not the one built from the event (see
+//!    [`notifier::push_result`]). A duplicate, refused, ignored or quarantined record pushes nothing.
 //!
-//! Records of one batch are processed concurrently, at most [`CONCURRENCY`] at a time; the response
-//! does not depend on the order in which they finish.
+//! The early push only shortens the path: without it the result goes through the table's DynamoDB
+//! stream to the notifier (0–250 ms more in AWS, as the event source mapping polls each shard about
+//! four times a second). The notifier still runs on every result, as the safety net: results the
+//! sweeper wrote, pushes that failed here, connections that subscribed in between. It finds the sent
+//! records this function wrote and pushes nothing twice.
+//!
+//! **A push never changes the record's outcome.** The event is applied and acknowledged whatever the
+//! push does; a failed push (a store failure looking up the connections, or a PostToConnection that
+//! failed transiently, whose sent record is removed again) is logged with the placement id, counted in
+//! `EarlyPushFailed`, and left to the notifier. A push failure never makes the record a `Retry`:
+//! redelivering an event that was applied would only be a duplicate.
+//!
+//! **Budget.** The store side of an event is unchanged (DESIGN §2: a fulfilled event is at most two
+//! writes and no GameLift call). The push is the notifier's work done earlier, with the same calls: the
+//! connection lookups (one `connectionsByUser` Query per user, one subscribers Query), one GetItem of
+//! the session when FULFILLED and someone is waiting, and per connection one sent record (a conditional
+//! PutItem) and one PostToConnection. The sent records are the notifier's writes moved here: its later
+//! delivery of the same result still looks the connections up, but its conditional puts find the
+//! records (refused; DynamoDB still bills a refused conditional write) and it posts nothing.
+//!
+//! **Time.** Records of one batch are processed concurrently, at most [`CONCURRENCY`] at a time, and
+//! each record's push happens right after its own commit, within that bound, to at most
+//! [`notifier::CONCURRENCY`] connections at a time. Each PostToConnection is bounded by the deployed
+//! notifier's client timeouts and its 1 s retry budget for throttles (`fleet_aws::notifier`,
+//! `fleet_aws::clients::apigw_management`); there is no outer timeout, on purpose: cutting a push short
+//! between its sent record and its PostToConnection would make the notifier skip that connection. The
+//! response does not depend on the order in which records finish.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use fleet_core::event::{EventKind, parse_message};
-use fleet_core::model::PlacementStatus;
-use fleet_core::ports::{Applied, Clock, SessionStore, StoreError};
+use fleet_core::model::{Placement, PlacementStatus};
+use fleet_core::ports::{Applied, Clock, ConnectionStore, Notifier, PlacementOutcome, SessionStore, StoreError};
 use fleet_core::rules;
+use fleet_core::time::Timestamp;
 use futures::StreamExt as _;
 
 use crate::deps::Deps;
+use crate::notifier::{self, Pushed};
 use crate::observability::Metrics;
 
 /// The function's name, the `Function` dimension of its metrics.
@@ -57,33 +92,129 @@ pub enum RecordOutcome {
     Retry,
 }
 
-/// Applies a batch and flushes the invocation's metrics: the Lambda entry point's body.
+/// Applies a batch, pushes the results it wrote, and flushes the invocation's metrics: the Lambda entry
+/// point's body ([`process_and_push`]).
 ///
-/// Only the store and the clock are used; the binary passes `()` for the other ports.
+/// The store, the notifier and the clock are used; the binary passes `()` for GameLift.
 pub async fn handle<S, G, N, C, I>(deps: &Deps<S, G, N, C, I>, event: SqsEvent) -> SqsBatchResponse
 where
-    S: SessionStore,
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
     C: Clock,
 {
-    let (response, mut metrics) = process(&deps.store, event).await;
+    let (response, mut metrics) = process_and_push(&deps.store, &deps.notifier, event, deps.clock.now()).await;
     metrics.flush(deps.clock.now().millis());
     response
 }
 
-/// Applies a batch: the partial batch response (only transient failures, each with its message id)
-/// and the metrics of the invocation.
+/// Applies a batch without pushing anything (the results then reach their subscribers through the
+/// stream's notifier alone): the partial batch response (only transient failures, each with its
+/// message id) and the metrics of the invocation. For callers that measure or exercise the store side
+/// alone; the function itself runs [`process_and_push`].
 pub async fn process<S: SessionStore>(store: &S, event: SqsEvent) -> (SqsBatchResponse, Metrics) {
     let outcomes: Vec<(Option<String>, RecordOutcome)> = futures::stream::iter(event.records)
         .map(|record| async move {
             let id = message_id(&record);
-            let outcome = apply_record(store, &record).await;
+            let (outcome, _) = apply(store, &record).await;
             (id, outcome)
         })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
+    respond(outcomes, Metrics::new(FUNCTION))
+}
 
+/// Applies a batch like [`process`] and pushes each result it wrote to the placement's WebSocket
+/// connections right after writing it (see the module docs). The response is exactly [`process`]'s:
+/// a push, failed or not, never changes a record's outcome. `now` is the time connection and
+/// subscription expiries are checked against.
+pub async fn process_and_push<S, N>(store: &S, notifier: &N, event: SqsEvent, now: Timestamp) -> (SqsBatchResponse, Metrics)
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
+    let results: Vec<(Option<String>, RecordOutcome, Option<EarlyPush>)> = futures::stream::iter(event.records)
+        .map(|record| async move {
+            let id = message_id(&record);
+            let (outcome, finished) = apply(store, &record).await;
+            let pushed = match finished {
+                Some(placement) => Some(push_early(store, notifier, &placement, now).await),
+                None => None,
+            };
+            (id, outcome, pushed)
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
     let mut metrics = Metrics::new(FUNCTION);
+    let mut outcomes = Vec::with_capacity(results.len());
+    let mut failed = 0u64;
+    for (id, outcome, pushed) in results {
+        match pushed {
+            Some(EarlyPush::Done(p)) => {
+                p.delivery.record(&mut metrics);
+                if p.delivery.failed > 0 {
+                    failed += 1;
+                }
+            }
+            Some(EarlyPush::StoreFailed) => failed += 1,
+            None => {}
+        }
+        outcomes.push((id, outcome));
+    }
+    if failed > 0 {
+        metrics.count("EarlyPushFailed", failed);
+    }
+    respond(outcomes, metrics)
+}
+
+/// What the push right after a commit did.
+enum EarlyPush {
+    /// The pushes were made (some may have failed: see the delivery).
+    Done(Pushed),
+    /// A transient store failure before any push: nothing was sent.
+    StoreFailed,
+}
+
+/// Pushes one result just written; every failure is logged here and left to the stream's notifier.
+async fn push_early<S, N>(store: &S, notifier: &N, placement: &Placement, now: Timestamp) -> EarlyPush
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
+    let placement_id = placement.placement_id.as_str();
+    match notifier::push_result(store, notifier, placement, now).await {
+        Ok(p) => {
+            let d = &p.delivery;
+            if d.failed > 0 {
+                tracing::warn!(
+                    placement_id,
+                    failed = d.failed,
+                    sent = d.sent,
+                    "early push failed for some connections; the stream's notifier retries them"
+                );
+            } else if p.targets > 0 {
+                tracing::info!(
+                    placement_id,
+                    status = placement.status.as_str(),
+                    targets = p.targets,
+                    sent = d.sent,
+                    duplicate = d.duplicate,
+                    gone = d.gone,
+                    "placement result pushed"
+                );
+            }
+            EarlyPush::Done(p)
+        }
+        Err(e) => {
+            tracing::warn!(placement_id, error = %e, "early push failed; the stream's notifier retries it");
+            EarlyPush::StoreFailed
+        }
+    }
+}
+
+/// The partial batch response and the outcome counts, whatever order the records finished in.
+fn respond(outcomes: Vec<(Option<String>, RecordOutcome)>, mut metrics: Metrics) -> (SqsBatchResponse, Metrics) {
     let mut failed: Vec<String> = Vec::new();
     for (id, outcome) in outcomes {
         count(&mut metrics, &outcome);
@@ -130,58 +261,91 @@ fn count(metrics: &mut Metrics, outcome: &RecordOutcome) {
     }
 }
 
-/// Applies one record (see the module docs). Never fails: every problem is an outcome.
+/// Applies one record (see the module docs; no push). Never fails: every problem is an outcome.
 pub async fn apply_record<S: SessionStore>(store: &S, record: &SqsMessage) -> RecordOutcome {
+    apply(store, record).await.0
+}
+
+/// The placement as [`SessionStore::finish_placement`] left it when it applied `outcome` at `at`: what
+/// the stored item says after the write, built from the item read before it (no second read).
+pub fn finished(mut placement: Placement, outcome: &PlacementOutcome, at: Timestamp) -> Placement {
+    placement.updated_at = at;
+    match outcome {
+        PlacementOutcome::Fulfilled { session, player_sessions } => {
+            placement.status = PlacementStatus::Fulfilled;
+            placement.session_id = Some(session.id.clone());
+            placement.player_sessions.clone_from(player_sessions);
+        }
+        PlacementOutcome::Unfulfilled { status, reason } => {
+            placement.status = *status;
+            if reason.is_some() {
+                placement.reason.clone_from(reason);
+            }
+        }
+    }
+    placement
+}
+
+/// Applies one record: its outcome and, when it wrote the result, the placement as it now stands.
+async fn apply<S: SessionStore>(store: &S, record: &SqsMessage) -> (RecordOutcome, Option<Placement>) {
+    match apply_one(store, record).await {
+        Ok((outcome, placement)) => (outcome, Some(placement)),
+        Err(outcome) => (outcome, None),
+    }
+}
+
+/// `Ok` with the finished placement when the record wrote a result; `Err` with any other outcome.
+async fn apply_one<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<(RecordOutcome, Placement), RecordOutcome> {
     let id = message_id(record);
     let message_id = id.as_deref().unwrap_or("");
     let Some(body) = record.body.as_deref() else {
         tracing::error!(message_id, code = "no_body", "quarantined: the SQS record has no body");
-        return RecordOutcome::Quarantined;
+        return Err(RecordOutcome::Quarantined);
     };
     let event = match parse_message(body) {
         Ok(event) => event,
         Err(e) => {
             tracing::error!(message_id, code = e.code(), field = e.field(), error = %e, "quarantined");
-            return RecordOutcome::Quarantined;
+            return Err(RecordOutcome::Quarantined);
         }
     };
     let placement_id = event.placement_id.as_str();
     let shape = event.shape.as_str();
     if let EventKind::Unknown { event_type } = &event.kind {
         tracing::info!(message_id, placement_id, event_type, shape, "unknown placement event type; acknowledged");
-        return RecordOutcome::Ignored;
+        return Err(RecordOutcome::Ignored);
     }
     let placement = match store.get_placement(&event.placement_id).await {
         Ok(Some(p)) => p,
         Ok(None) => {
             tracing::info!(message_id, placement_id, shape, "placement not started by this system; ignored");
-            return RecordOutcome::Ignored;
+            return Err(RecordOutcome::Ignored);
         }
-        Err(e) => return store_failure(id.as_deref(), placement_id, &e),
+        Err(e) => return Err(store_failure(id.as_deref(), placement_id, &e)),
     };
     let (outcome, at) = match rules::outcome_of(&placement, &event) {
         Ok(Some(decided)) => decided,
         // outcome_of answers None only for unknown types, handled above; kept total for safety.
-        Ok(None) => return RecordOutcome::Ignored,
+        Ok(None) => return Err(RecordOutcome::Ignored),
         Err(e) => {
             tracing::error!(message_id, placement_id, code = "invalid_field", field = %e.field, error = %e, "quarantined");
-            return RecordOutcome::Quarantined;
+            return Err(RecordOutcome::Quarantined);
         }
     };
     let status = match &outcome {
-        fleet_core::ports::PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
-        fleet_core::ports::PlacementOutcome::Unfulfilled { status, .. } => *status,
+        PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
+        PlacementOutcome::Unfulfilled { status, .. } => *status,
     };
     match store.finish_placement(&event.placement_id, &outcome, at).await {
         Ok(Applied::Applied) => {
             let time_to_fulfilment_ms =
                 (status == PlacementStatus::Fulfilled).then(|| (at.millis() - placement.created_at.millis()).max(0));
             tracing::info!(message_id, placement_id, status = status.as_str(), shape, "placement finished");
-            RecordOutcome::Applied { status, time_to_fulfilment_ms }
+            Ok((RecordOutcome::Applied { status, time_to_fulfilment_ms }, finished(placement, &outcome, at)))
         }
         Ok(Applied::Duplicate) => {
             tracing::info!(message_id, placement_id, status = status.as_str(), "duplicate event; acknowledged");
-            RecordOutcome::Duplicate
+            Err(RecordOutcome::Duplicate)
         }
         Ok(Applied::Refused) => {
             tracing::warn!(
@@ -190,14 +354,14 @@ pub async fn apply_record<S: SessionStore>(store: &S, record: &SqsMessage) -> Re
                 event_status = status.as_str(),
                 "placement already finished with another status; event acknowledged without effect"
             );
-            RecordOutcome::Refused
+            Err(RecordOutcome::Refused)
         }
         Ok(Applied::Unknown) => {
             // Read a moment ago, gone now: only TTL removes placements, long after any event.
             tracing::info!(message_id, placement_id, "placement no longer exists; ignored");
-            RecordOutcome::Ignored
+            Err(RecordOutcome::Ignored)
         }
-        Err(e) => store_failure(id.as_deref(), placement_id, &e),
+        Err(e) => Err(store_failure(id.as_deref(), placement_id, &e)),
     }
 }
 

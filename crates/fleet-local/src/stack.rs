@@ -16,6 +16,10 @@
 //!                                                               sweeper (timer) ──> DynamoDB + gamelift-sim
 //! ```
 //!
+//! placement-events also posts to `@connections`, right after it writes a result
+//! (`placement_events::process_and_push`, as the deployed function does); the notifier on the stream then
+//! finds the sent records and pushes only what that missed.
+//!
 //! The handlers are called through their `process`/`sweep` functions, which are the Lambda entry
 //! points' bodies minus printing the EMF metrics line to stdout (where the stack prints its endpoints);
 //! the metrics go to the log at debug level instead.
@@ -711,7 +715,9 @@ async fn start_after_dynamodb(
     Ok(stack)
 }
 
-/// One SQS batch through placement-events; records the handler quarantined are kept for inspection.
+/// One SQS batch through placement-events, as the function runs it: the results it writes are pushed at
+/// once through the real API Gateway notifier on the local WebSocket gateway's `@connections` (the
+/// notifier on the stream is the safety net); records the handler quarantined are kept for inspection.
 async fn deliver_placement_events(
     deps: &LocalDeps,
     queue: &LocalQueue,
@@ -719,7 +725,7 @@ async fn deliver_placement_events(
 ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
     let bodies: Vec<(String, Option<String>)> =
         event.records.iter().map(|r| (r.message_id.clone().unwrap_or_default(), r.body.clone())).collect();
-    let (response, metrics) = placement_events::process(&deps.store, event).await;
+    let (response, metrics) = placement_events::process_and_push(&deps.store, &deps.notifier, event, deps.clock.now()).await;
     let quarantined_count = metrics.get("EventsQuarantined").unwrap_or(0.0) as usize;
     if quarantined_count > 0 {
         let failed: HashSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();

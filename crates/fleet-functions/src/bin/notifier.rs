@@ -1,6 +1,10 @@
 //! The notifier Lambda (DynamoDB stream of the table, `ReportBatchItemFailures`): builds its clients
 //! once per container and hands every batch to [`fleet_functions::notifier::handle`].
 
+// The handler's future nests the store's, the fan-out's and the SDK's futures deeper than rustc's
+// default query depth allows when it lays out `main`'s state machine.
+#![recursion_limit = "256"]
+
 use aws_lambda_events::event::dynamodb::Event;
 use fleet_aws::clients;
 use fleet_aws::notifier::ApiGatewayNotifier;

@@ -1,17 +1,26 @@
-//! The placement-events Lambda (SQS, `ReportBatchItemFailures`): builds the table client once per
-//! container and hands every batch to [`fleet_functions::placement_events::handle`].
+//! The placement-events Lambda (SQS, `ReportBatchItemFailures`): builds the table and WebSocket
+//! management clients once per container and hands every batch to
+//! [`fleet_functions::placement_events::handle`], which applies the events and pushes the results it
+//! wrote to their WebSocket connections at once.
+
+// The handler's future nests the store's, the fan-out's and the SDK's futures deeper than rustc's
+// default query depth allows when it lays out `main`'s state machine.
+#![recursion_limit = "256"]
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use fleet_aws::clients;
+use fleet_aws::notifier::ApiGatewayNotifier;
 use fleet_functions::deps::{Deps, SystemClock, UuidIds};
 use fleet_functions::{bootstrap, placement_events};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let (config, ()) = bootstrap::config_or_exit(|_| Ok(()));
-    let (_, store) = bootstrap::aws_and_store(&config).await;
-    // Events carry everything a session needs: no GameLift client, no pushes from here.
-    let deps = Deps { store, gamelift: (), notifier: (), clock: SystemClock, ids: UuidIds, config };
+    let (config, endpoint) = bootstrap::config_or_exit(|c| c.require_ws_endpoint().map(str::to_owned));
+    let (aws, store) = bootstrap::aws_and_store(&config).await;
+    let notifier = ApiGatewayNotifier::new(clients::apigw_management(&aws, &endpoint));
+    // Events carry everything a session needs: no GameLift client.
+    let deps = Deps { store, gamelift: (), notifier, clock: SystemClock, ids: UuidIds, config };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(placement_events::handle(deps, event.payload).await)

@@ -9,6 +9,7 @@ mod authz;
 mod bad_input;
 mod ws;
 mod notifier;
+mod early_push;
 mod sweeper;
 mod integration;
 mod contract;

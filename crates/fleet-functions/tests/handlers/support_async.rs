@@ -152,11 +152,25 @@ pub struct FlakyStore<S> {
     pub inner: S,
     throttled: Mutex<BTreeSet<String>>,
     corrupt: Mutex<BTreeSet<String>>,
+    lookups_throttled: Mutex<bool>,
 }
 
 impl<S> FlakyStore<S> {
     pub fn new(inner: S) -> Self {
-        Self { inner, throttled: Mutex::default(), corrupt: Mutex::default() }
+        Self { inner, throttled: Mutex::default(), corrupt: Mutex::default(), lookups_throttled: Mutex::default() }
+    }
+
+    /// The connection lookups (a user's connections, a placement's subscribers) fail with
+    /// `StoreError::Throttled` while `on`; every other call answers as before.
+    pub fn throttle_lookups(&self, on: bool) {
+        *self.lookups_throttled.lock().unwrap() = on;
+    }
+
+    fn check_lookup(&self) -> Result<(), StoreError> {
+        if *self.lookups_throttled.lock().unwrap() {
+            return Err(StoreError::Throttled("ProvisionedThroughputExceededException on a connection lookup".into()));
+        }
+        Ok(())
     }
 
     /// Calls about `placement` fail with `StoreError::Throttled` from now on.
@@ -234,6 +248,46 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
 
     async fn expire_seats(&self, s: &SessionId, now: Timestamp) -> Result<u32, StoreError> {
         self.inner.expire_seats(s, now).await
+    }
+}
+
+impl<S: fleet_core::ports::ConnectionStore> fleet_core::ports::ConnectionStore for FlakyStore<S> {
+    async fn put_connection(&self, c: &fleet_core::ports::Connection) -> Result<(), StoreError> {
+        self.inner.put_connection(c).await
+    }
+
+    async fn delete_connection(&self, c: &fleet_core::ids::ConnectionId) -> Result<(), StoreError> {
+        self.inner.delete_connection(c).await
+    }
+
+    async fn connection(&self, c: &fleet_core::ids::ConnectionId, now: Timestamp) -> Result<Option<fleet_core::ports::Connection>, StoreError> {
+        self.inner.connection(c, now).await
+    }
+
+    async fn connections_of(&self, user: &str, now: Timestamp) -> Result<Vec<fleet_core::ids::ConnectionId>, StoreError> {
+        self.check_lookup()?;
+        self.inner.connections_of(user, now).await
+    }
+
+    async fn subscribe(&self, p: &PlacementId, s: &fleet_core::ports::Subscriber, expires_at: Timestamp) -> Result<(), StoreError> {
+        self.inner.subscribe(p, s, expires_at).await
+    }
+
+    async fn unsubscribe(&self, p: &PlacementId, c: &fleet_core::ids::ConnectionId) -> Result<(), StoreError> {
+        self.inner.unsubscribe(p, c).await
+    }
+
+    async fn subscribers(&self, p: &PlacementId, now: Timestamp) -> Result<Vec<fleet_core::ports::Subscriber>, StoreError> {
+        self.check_lookup()?;
+        self.inner.subscribers(p, now).await
+    }
+
+    async fn mark_sent(&self, p: &PlacementId, c: &fleet_core::ids::ConnectionId, at: Timestamp) -> Result<bool, StoreError> {
+        self.inner.mark_sent(p, c, at).await
+    }
+
+    async fn unmark_sent(&self, p: &PlacementId, c: &fleet_core::ids::ConnectionId) -> Result<(), StoreError> {
+        self.inner.unmark_sent(p, c).await
     }
 }
 
