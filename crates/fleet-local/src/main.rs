@@ -3,8 +3,8 @@
 //! - `fleet-local` / `fleet-local up`: starts everything and prints the endpoints; Ctrl-C stops it all.
 //! - `fleet-local token --sub PLAYER`: prints a player token, alone on stdout.
 //! - `fleet-local demo`: bots against a stack of its own (or a running one with `--http`/`--ws`).
-//! - `fleet-local bench [--quick]`: the performance suites, each figure against a baseline of the same run;
-//!   prints a table and writes `bench/report.json` and `bench/REPORT.md`.
+//! - `fleet-local bench [--quick] [--only SUITE,…]`: the performance suites, each figure against a baseline
+//!   of the same run; prints a table and writes `bench/report.json` and `bench/REPORT.md`.
 //!
 //! Every failure is one line on stderr and exit code 1, never a backtrace.
 
@@ -60,6 +60,10 @@ struct BenchArgs {
     /// Skip the cold-start suite.
     #[arg(long)]
     skip_cold_start: bool,
+    /// Run only these suites (repeatable, or a comma list); the stack is started only if one needs it,
+    /// so `--only cold-start` takes seconds.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "SUITE")]
+    only: Vec<fleet_local::bench::Suite>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -326,6 +330,7 @@ async fn bench(args: BenchArgs) -> Result<(), Failure> {
         release_dir: args.release_dir,
         build: args.build,
         skip_cold_start: args.skip_cold_start,
+        only: args.only,
     };
     tokio::select! {
         r = fleet_local::bench::run(options) => r.map(|_| ()).map_err(Failure),
@@ -375,5 +380,34 @@ fn main() {
     if let Err(Failure(message)) = result {
         eprintln!("fleet-local: {message}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fleet_local::bench::Suite;
+
+    fn bench_args(args: &[&str]) -> Result<BenchArgs, clap::Error> {
+        match Cli::try_parse_from(["fleet-local", "bench"].iter().chain(args))?.command {
+            Some(Command::Bench(b)) => Ok(b),
+            other => panic!("not bench: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn only_takes_comma_lists_and_repeats() {
+        assert_eq!(bench_args(&[]).unwrap().only, vec![]);
+        assert_eq!(bench_args(&["--only", "cold-start"]).unwrap().only, vec![Suite::ColdStart]);
+        assert_eq!(
+            bench_args(&["--only", "get,create-push", "--only", "calls"]).unwrap().only,
+            vec![Suite::Get, Suite::CreatePush, Suite::Calls]
+        );
+    }
+
+    #[test]
+    fn only_refuses_an_unknown_suite() {
+        let e = bench_args(&["--only", "cold"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
     }
 }

@@ -5,8 +5,9 @@
 //! Suites (see `bench/REPORT.md` for what each means): `get`, `list scaling`, `events`, `create→push`,
 //! `joins under contention`, `calls per operation` (on the fakes, against nakama-gamelift's documented
 //! pattern) and `cold start` (the release binaries against a fake Lambda Runtime API). Each suite has
-//! a time budget; `--quick` keeps the whole run within 90 s, the full run within 10 minutes. Figures
-//! are printed and written, never asserted: speed is judged from the report.
+//! a time budget; `--quick` keeps the whole run within 90 s, the full run within 10 minutes. `--only`
+//! runs some suites alone (the stack is started only for the suites that need it, so `--only cold-start`
+//! takes seconds). Figures are printed and written, never asserted: speed is judged from the report.
 
 mod calls;
 mod cold;
@@ -35,6 +36,54 @@ pub struct BenchOptions {
     pub build: bool,
     /// Skip the cold-start suite.
     pub skip_cold_start: bool,
+    /// Run only these suites (empty: all of them).
+    pub only: Vec<Suite>,
+}
+
+/// One suite of `fleet-local bench`, in the order they run (`--only` names them in kebab case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Suite {
+    Get,
+    CreatePush,
+    Events,
+    Joins,
+    List,
+    Calls,
+    ColdStart,
+}
+
+impl Suite {
+    /// Every suite, in the order they run.
+    pub const ALL: [Suite; 7] = [Suite::Get, Suite::CreatePush, Suite::Events, Suite::Joins, Suite::List, Suite::Calls, Suite::ColdStart];
+
+    /// Whether the suite runs against the local stack (DynamoDB Local, gamelift-sim, gateways); the
+    /// calls suite uses the in-memory fakes and the cold start its own fake Runtime API.
+    pub fn needs_stack(self) -> bool {
+        !matches!(self, Suite::Calls | Suite::ColdStart)
+    }
+
+    /// The name `--only` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Get => "get",
+            Suite::CreatePush => "create-push",
+            Suite::Events => "events",
+            Suite::Joins => "joins",
+            Suite::List => "list",
+            Suite::Calls => "calls",
+            Suite::ColdStart => "cold-start",
+        }
+    }
+
+    /// The suites a run does: `only` (every suite when empty), in run order, once each, without the cold
+    /// start when it is skipped.
+    pub fn selection(only: &[Suite], skip_cold_start: bool) -> Vec<Suite> {
+        let mut chosen: Vec<Suite> = if only.is_empty() { Suite::ALL.to_vec() } else { only.to_vec() };
+        chosen.sort_unstable();
+        chosen.dedup();
+        chosen.retain(|s| !(skip_cold_start && *s == Suite::ColdStart));
+        chosen
+    }
 }
 
 /// Sizes and iteration counts of one mode.
@@ -80,57 +129,79 @@ impl Plan {
                 join_sessions: 100,
                 concurrency: 16,
                 cold_runs: 7,
-                cold_binaries: 8,
+                cold_binaries: cold::BINARIES.len(),
                 placement_delay_ms: 200,
             }
         }
     }
 }
 
-/// Runs every suite, prints the table and writes the report files.
+/// Runs the chosen suites, prints the table and writes the report files.
 pub async fn run(options: BenchOptions) -> Result<Report, String> {
     let started = Instant::now();
     let plan = Plan::of(options.quick);
+    let suites = Suite::selection(&options.only, options.skip_cold_start);
     let mut report = Report::new(options.quick);
-    if options.build && !options.skip_cold_start {
+    report.suites = suites.iter().map(|s| s.name().to_owned()).collect();
+    report.only = !options.only.is_empty();
+    let cold_start = suites.contains(&Suite::ColdStart);
+    if options.build && cold_start {
         eprintln!("bench: building the release binaries (cargo build --release -p fleet-functions --bins --example lambda-hello)…");
         cold::build(&mut report).await;
     }
-
-    let mut stack_options = StackOptions::ephemeral();
-    stack_options.dynamodb_endpoint = options.dynamodb_endpoint.clone();
-    stack_options.table = format!("fleetlift-bench-{}", std::process::id());
-    stack_options.sweep_interval = Duration::from_secs(3600);
-    let mut model = stack::local_model();
-    model.placement_delay_ms = plan.placement_delay_ms;
-    model.throttling = false;
-    for f in &mut model.fleets {
-        for l in &mut f.locations {
-            l.slots = l.slots.max(1_000);
-        }
-    }
-    stack_options.sim_model = Some(model);
-    eprintln!("bench: starting the stack (DynamoDB Local, gamelift-sim, gateways)…");
-    let stack = stack::start(stack_options).await.map_err(|e| format!("the stack did not start: {e}"))?;
-
     let budget = |quick: u64, full: u64| Duration::from_secs(if options.quick { quick } else { full });
-    eprintln!("bench: get");
-    suites::get(&stack, &plan, budget(6, 40), &mut report).await;
-    eprintln!("bench: create→push");
-    suites::create_push(&stack, &plan, budget(8, 60), &mut report).await;
-    eprintln!("bench: events");
-    suites::events(&stack, &plan, budget(6, 60), &mut report).await;
-    eprintln!("bench: joins under contention");
-    suites::joins(&stack, &plan, budget(6, 60), &mut report).await;
-    eprintln!("bench: list scaling (seeding)");
-    suites::list(&stack, &plan, budget(20, 270), &mut report).await;
-    stack.shutdown().await;
 
-    eprintln!("bench: calls per operation");
-    calls::run(&mut report).await;
+    if suites.iter().any(|s| s.needs_stack()) {
+        let mut stack_options = StackOptions::ephemeral();
+        stack_options.dynamodb_endpoint = options.dynamodb_endpoint.clone();
+        stack_options.table = format!("fleetlift-bench-{}", std::process::id());
+        stack_options.sweep_interval = Duration::from_secs(3600);
+        let mut model = stack::local_model();
+        model.placement_delay_ms = plan.placement_delay_ms;
+        model.throttling = false;
+        for f in &mut model.fleets {
+            for l in &mut f.locations {
+                l.slots = l.slots.max(1_000);
+            }
+        }
+        stack_options.sim_model = Some(model);
+        eprintln!("bench: starting the stack (DynamoDB Local, gamelift-sim, gateways)…");
+        let stack = stack::start(stack_options).await.map_err(|e| format!("the stack did not start: {e}"))?;
+        for suite in suites.iter().filter(|s| s.needs_stack()) {
+            match suite {
+                Suite::Get => {
+                    eprintln!("bench: get");
+                    suites::get(&stack, &plan, budget(6, 40), &mut report).await;
+                }
+                Suite::CreatePush => {
+                    eprintln!("bench: create→push");
+                    suites::create_push(&stack, &plan, budget(8, 60), &mut report).await;
+                }
+                Suite::Events => {
+                    eprintln!("bench: events");
+                    suites::events(&stack, &plan, budget(6, 60), &mut report).await;
+                }
+                Suite::Joins => {
+                    eprintln!("bench: joins under contention");
+                    suites::joins(&stack, &plan, budget(6, 60), &mut report).await;
+                }
+                Suite::List => {
+                    eprintln!("bench: list scaling (seeding)");
+                    suites::list(&stack, &plan, budget(20, 270), &mut report).await;
+                }
+                Suite::Calls | Suite::ColdStart => {}
+            }
+        }
+        stack.shutdown().await;
+    }
+
+    if suites.contains(&Suite::Calls) {
+        eprintln!("bench: calls per operation");
+        calls::run(&mut report).await;
+    }
     if options.skip_cold_start {
         report.note("cold start: skipped (--skip-cold-start)");
-    } else {
+    } else if cold_start {
         eprintln!("bench: cold start");
         cold::run(&options.release_dir, &plan, budget(15, 60), &mut report).await;
     }
@@ -156,4 +227,43 @@ pub(crate) fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_only_runs_every_suite_in_order_and_skip_cold_start_drops_it() {
+        assert_eq!(Suite::selection(&[], false), Suite::ALL.to_vec());
+        assert_eq!(Suite::selection(&[], true), Suite::ALL[..6].to_vec());
+    }
+
+    #[test]
+    fn only_keeps_run_order_once_each() {
+        let only = [Suite::ColdStart, Suite::Get, Suite::ColdStart];
+        assert_eq!(Suite::selection(&only, false), vec![Suite::Get, Suite::ColdStart]);
+        assert_eq!(Suite::selection(&[Suite::ColdStart], true), Vec::<Suite>::new());
+    }
+
+    #[test]
+    fn only_the_cold_start_and_the_calls_need_no_stack() {
+        let without: Vec<Suite> = Suite::ALL.into_iter().filter(|s| !s.needs_stack()).collect();
+        assert_eq!(without, vec![Suite::Calls, Suite::ColdStart]);
+    }
+
+    #[test]
+    fn suite_names_are_what_only_accepts() {
+        use clap::ValueEnum;
+        for suite in Suite::ALL {
+            assert_eq!(Suite::from_str(suite.name(), false), Ok(suite));
+        }
+    }
+
+    #[test]
+    fn a_full_run_measures_hello_and_all_seven_functions_a_quick_run_two() {
+        assert_eq!(Plan::of(false).cold_binaries, 8);
+        assert_eq!(cold::BINARIES.len(), 8);
+        assert_eq!(Plan::of(true).cold_binaries, 2);
+    }
 }
