@@ -10,8 +10,11 @@
 //!    logged and acknowledged.
 //! 4. [`fleet_core::rules::outcome_of`] builds the outcome from the event itself (the session's address,
 //!    port and player sessions are all in a `PlacementFulfilled`, so there is no GameLift call), and
-//!    [`SessionStore::finish_placement`] writes it as a guarded transition: a duplicate or a late event
-//!    for a placement that already finished changes nothing.
+//!    the batch's outcomes are written together by [`SessionStore::finish_placements`], each as a
+//!    guarded transition: a duplicate or a late event for a placement that already finished changes
+//!    nothing. The DynamoDB store packs them into shared transactions (one request for a batch of ten
+//!    fresh events) and settles them one by one only when a shared transaction cannot commit, so each
+//!    record gets the answer it would have got alone.
 //! 5. Only a **transient** store failure (unavailable, throttled, contention) sends the message back to
 //!    the queue, as a `batchItemFailures` entry for that message alone.
 //! 6. When step 4 wrote the result ([`Applied::Applied`], any terminal status), the result is **pushed
@@ -43,8 +46,8 @@
 //! delivery of the same result still looks the connections up, but its conditional puts find the
 //! records (refused; DynamoDB still bills a refused conditional write) and it posts nothing.
 //!
-//! **Time.** Records of one batch are processed concurrently, at most [`CONCURRENCY`] at a time, and
-//! each record's push happens right after its own commit, within that bound, to at most
+//! **Time.** Records of one batch are read and decided concurrently, at most [`CONCURRENCY`] at a
+//! time, then written together; each result is pushed right after that commit, within the same bound, to at most
 //! [`notifier::CONCURRENCY`] connections at a time. Each PostToConnection is bounded by the deployed
 //! notifier's client timeouts and its 1 s retry budget for throttles (`fleet_aws::notifier`,
 //! `fleet_aws::clients::apigw_management`); there is no outer timeout, on purpose: cutting a push short
@@ -54,7 +57,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use fleet_core::event::{EventKind, parse_message};
 use fleet_core::model::{Placement, PlacementStatus};
-use fleet_core::ports::{Applied, Clock, ConnectionStore, Notifier, PlacementOutcome, SessionStore, StoreError};
+use fleet_core::ports::{Applied, Clock, ConnectionStore, Finish, Notifier, PlacementOutcome, SessionStore, StoreError};
 use fleet_core::rules;
 use fleet_core::time::Timestamp;
 use futures::StreamExt as _;
@@ -112,15 +115,7 @@ where
 /// message id) and the metrics of the invocation. For callers that measure or exercise the store side
 /// alone; the function itself runs [`process_and_push`].
 pub async fn process<S: SessionStore>(store: &S, event: SqsEvent) -> (SqsBatchResponse, Metrics) {
-    let outcomes: Vec<(Option<String>, RecordOutcome)> = futures::stream::iter(event.records)
-        .map(|record| async move {
-            let id = message_id(&record);
-            let (outcome, _) = apply(store, &record).await;
-            (id, outcome)
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
+    let outcomes = apply_batch(store, &event.records).await.into_iter().map(|(id, outcome, _)| (id, outcome)).collect();
     respond(outcomes, Metrics::new(FUNCTION))
 }
 
@@ -133,19 +128,18 @@ where
     S: SessionStore + ConnectionStore,
     N: Notifier,
 {
-    let results: Vec<(Option<String>, RecordOutcome, Option<EarlyPush>)> = futures::stream::iter(event.records)
-        .map(|record| async move {
-            let id = message_id(&record);
-            let (outcome, finished) = apply(store, &record).await;
-            let pushed = match finished {
-                Some(placement) => Some(push_early(store, notifier, &placement, now).await),
-                None => None,
-            };
-            (id, outcome, pushed)
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
+    let results: Vec<(Option<String>, RecordOutcome, Option<EarlyPush>)> =
+        futures::stream::iter(apply_batch(store, &event.records).await)
+            .map(|(id, outcome, finished)| async move {
+                let pushed = match finished {
+                    Some(placement) => Some(push_early(store, notifier, &placement, now).await),
+                    None => None,
+                };
+                (id, outcome, pushed)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
     let mut metrics = Metrics::new(FUNCTION);
     let mut outcomes = Vec::with_capacity(results.len());
     let mut failed = 0u64;
@@ -261,9 +255,10 @@ fn count(metrics: &mut Metrics, outcome: &RecordOutcome) {
     }
 }
 
-/// Applies one record (see the module docs; no push). Never fails: every problem is an outcome.
+/// Applies one record (see the module docs; no push): a batch of one. Never fails: every problem is an
+/// outcome.
 pub async fn apply_record<S: SessionStore>(store: &S, record: &SqsMessage) -> RecordOutcome {
-    apply(store, record).await.0
+    apply_batch(store, std::slice::from_ref(record)).await.pop().map_or(RecordOutcome::Retry, |(_, outcome, _)| outcome)
 }
 
 /// The placement as [`SessionStore::finish_placement`] left it when it applied `outcome` at `at`: what
@@ -286,16 +281,52 @@ pub fn finished(mut placement: Placement, outcome: &PlacementOutcome, at: Timest
     placement
 }
 
-/// Applies one record: its outcome and, when it wrote the result, the placement as it now stands.
-async fn apply<S: SessionStore>(store: &S, record: &SqsMessage) -> (RecordOutcome, Option<Placement>) {
-    match apply_one(store, record).await {
-        Ok((outcome, placement)) => (outcome, Some(placement)),
-        Err(outcome) => (outcome, None),
-    }
+/// A record read and decided, not yet written.
+struct Ready {
+    event_id: Option<String>,
+    placement: Placement,
+    finish: Finish,
+    status: PlacementStatus,
+    shape: &'static str,
 }
 
-/// `Ok` with the finished placement when the record wrote a result; `Err` with any other outcome.
-async fn apply_one<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<(RecordOutcome, Placement), RecordOutcome> {
+/// Applies a batch's records: each is read and decided on its own ([`CONCURRENCY`] at a time), then
+/// all the decided ones are written with one [`SessionStore::finish_placements`] (which the DynamoDB
+/// store packs into shared transactions), so a batch of fresh events costs one write request, not ten.
+/// One entry per record, in order: its message id, its outcome and, when it wrote the result, the
+/// placement as it now stands.
+async fn apply_batch<S: SessionStore>(store: &S, records: &[SqsMessage]) -> Vec<(Option<String>, RecordOutcome, Option<Placement>)> {
+    // Plain loops rather than stream combinators: a closure taking `&SqsMessage` makes the future not
+    // `Send` for every lifetime, which `tokio::spawn` (the local stack) requires. A Lambda batch is
+    // at most 10 records by default, one chunk.
+    let mut prepared: Vec<(Option<String>, Result<Ready, RecordOutcome>)> = Vec::with_capacity(records.len());
+    for chunk in records.chunks(CONCURRENCY) {
+        let mut reads = Vec::with_capacity(chunk.len());
+        for record in chunk {
+            reads.push(async move { (message_id(record), prepare(store, record).await) });
+        }
+        prepared.extend(futures::future::join_all(reads).await);
+    }
+    let batch: Vec<Finish> = prepared.iter().filter_map(|(_, p)| p.as_ref().ok()).map(|r| r.finish.clone()).collect();
+    let mut written = store.finish_placements(&batch).await.into_iter();
+    prepared
+        .into_iter()
+        .map(|(id, p)| match p {
+            Err(outcome) => (id, outcome, None),
+            Ok(ready) => {
+                let result = written
+                    .next()
+                    .unwrap_or_else(|| Err(StoreError::Unavailable("the store answered fewer placements than it was given".into())));
+                let (outcome, placement) = conclude(ready, result);
+                (id, outcome, placement)
+            }
+        })
+        .collect()
+}
+
+/// Reads and decides one record: `Ok` when there is an outcome to write, `Err` with the record's
+/// outcome otherwise.
+async fn prepare<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<Ready, RecordOutcome> {
     let id = message_id(record);
     let message_id = id.as_deref().unwrap_or("");
     let Some(body) = record.body.as_deref() else {
@@ -336,16 +367,26 @@ async fn apply_one<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<(R
         PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
         PlacementOutcome::Unfulfilled { status, .. } => *status,
     };
-    match store.finish_placement(&event.placement_id, &outcome, at).await {
+    Ok(Ready { event_id: id, placement, finish: Finish { id: event.placement_id, outcome, at }, status, shape })
+}
+
+/// A decided record's outcome, given what writing it did; with the finished placement when it wrote
+/// the result.
+fn conclude(ready: Ready, written: Result<Applied, StoreError>) -> (RecordOutcome, Option<Placement>) {
+    let Ready { event_id, placement, finish, status, shape } = ready;
+    let message_id = event_id.as_deref().unwrap_or("");
+    let placement_id = finish.id.as_str();
+    match written {
         Ok(Applied::Applied) => {
+            let at = finish.at;
             let time_to_fulfilment_ms =
                 (status == PlacementStatus::Fulfilled).then(|| (at.millis() - placement.created_at.millis()).max(0));
             tracing::info!(message_id, placement_id, status = status.as_str(), shape, "placement finished");
-            Ok((RecordOutcome::Applied { status, time_to_fulfilment_ms }, finished(placement, &outcome, at)))
+            (RecordOutcome::Applied { status, time_to_fulfilment_ms }, Some(finished(placement, &finish.outcome, at)))
         }
         Ok(Applied::Duplicate) => {
             tracing::info!(message_id, placement_id, status = status.as_str(), "duplicate event; acknowledged");
-            Err(RecordOutcome::Duplicate)
+            (RecordOutcome::Duplicate, None)
         }
         Ok(Applied::Refused) => {
             tracing::warn!(
@@ -354,14 +395,14 @@ async fn apply_one<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<(R
                 event_status = status.as_str(),
                 "placement already finished with another status; event acknowledged without effect"
             );
-            Err(RecordOutcome::Refused)
+            (RecordOutcome::Refused, None)
         }
         Ok(Applied::Unknown) => {
             // Read a moment ago, gone now: only TTL removes placements, long after any event.
             tracing::info!(message_id, placement_id, "placement no longer exists; ignored");
-            Err(RecordOutcome::Ignored)
+            (RecordOutcome::Ignored, None)
         }
-        Err(e) => Err(store_failure(id.as_deref(), placement_id, &e)),
+        Err(e) => (store_failure(event_id.as_deref(), placement_id, &e), None),
     }
 }
 

@@ -410,23 +410,28 @@ impl SessionStore for DynamoStore {
             }
         }
         let mut results: Vec<Option<StoreResult<Applied>>> = batch.iter().map(|_| None).collect();
-        let mut jobs = Vec::new();
-        for (members, tx) in groups {
-            if let [only] = members[..] {
-                alone.push(only);
-                continue;
+        let (shared, single): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(members, _)| members.len() > 1);
+        alone.extend(single.into_iter().flat_map(|(members, _)| members));
+        let mut settled = Vec::with_capacity(batch.len());
+        // A batch bigger than SQS's default 10 records makes several groups; a few run at a time.
+        let mut shared = shared.into_iter().peekable();
+        while shared.peek().is_some() {
+            let mut jobs = Vec::with_capacity(FINISH_CONCURRENCY);
+            for (members, tx) in shared.by_ref().take(FINISH_CONCURRENCY) {
+                jobs.push(async move {
+                    if matches!(self.transact(tx).await, Ok(Tx::Committed)) {
+                        members.into_iter().map(|i| (i, Ok(Applied::Applied))).collect::<Vec<_>>()
+                    } else {
+                        self.finish_each(batch, members).await
+                    }
+                });
             }
-            jobs.push(async move {
-                let committed = matches!(self.transact(tx).await, Ok(Tx::Committed));
-                if committed {
-                    members.into_iter().map(|i| (i, Ok(Applied::Applied))).collect::<Vec<_>>()
-                } else {
-                    self.finish_each(batch, members).await
-                }
-            });
+            settled.extend(futures::future::join_all(jobs).await.into_iter().flatten());
         }
-        let settled = futures::future::join_all(jobs).await;
-        for (i, r) in settled.into_iter().flatten().chain(self.finish_each(batch, alone).await) {
+        // After the shared transactions: a placement's second event in the batch then finds the first
+        // one's result, as it would have in the queue's order.
+        settled.extend(self.finish_each(batch, alone).await);
+        for (i, r) in settled {
             if let Some(slot) = results.get_mut(i) {
                 *slot = Some(r);
             }

@@ -199,3 +199,35 @@ async fn status_rpcs_update_and_end_the_session_and_a_late_duplicate_event_chang
     let p = stack.api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A))).await;
     assert_eq!(p.body["status"], "FULFILLED");
 }
+
+#[tokio::test]
+async fn one_sqs_batch_of_fresh_events_with_a_duplicate_and_a_poison_message_fulfils_every_placement_on_dynamodb() {
+    // The batch's outcomes are written together (shared transactions); the duplicate makes the
+    // shared write fall back to one by one, and every record must still end as it would alone.
+    let mut stack = spawn_stack().await;
+    let mut placements = Vec::new();
+    for i in 0..6 {
+        let body = json!({"maxPlayers": 4, "players": [{"playerId": PLAYER_A}], "name": format!("batch-{i}")});
+        let created = stack.api(Ev::post("/v1/sessions", body.to_string()).by(Who::player(PLAYER_A))).await;
+        assert_eq!(created.status, 202, "{}", created.body);
+        placements.push(created.body["placementId"].as_str().expect("placementId").to_owned());
+    }
+    let mut events = stack.next_events().await;
+    assert_eq!(events.len(), 6, "one PlacementFulfilled per create");
+    let fresh = events.clone();
+    events.push(events[0].clone());
+    events.push("not json".to_owned());
+    assert!(stack.deliver(&events).await.is_empty(), "no batch item failures");
+    let mut sessions = std::collections::BTreeSet::new();
+    for placement in &placements {
+        let got = stack.api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A))).await;
+        assert_eq!(got.body["status"], "FULFILLED", "{}", got.body);
+        let session = got.body["session"]["id"].as_str().expect("the placement carries its session").to_owned();
+        let s = stack.api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::player(PLAYER_B))).await;
+        assert_eq!((s.status, s.body["openSlots"].clone()), (200, json!(3)), "{}", s.body);
+        sessions.insert(session);
+    }
+    assert_eq!(sessions.len(), 6, "six distinct sessions");
+    // The whole batch again, as a redelivery: all duplicates, nothing changes, nothing fails.
+    assert!(stack.deliver(&fresh).await.is_empty());
+}

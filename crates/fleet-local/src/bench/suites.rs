@@ -401,7 +401,7 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
         "≥ 0.8",
         ratio.is_finite().then_some(ratio >= 0.8),
         format!(
-            "{done} events, {} failed records, {raw_errors} baseline errors, {} batches at once × {} records each (both sides); each event is a consistent GetItem (the placement), a consistent Query (the session's partition) and one TransactWriteItems of 4 items (placement → FULFILLED, no report, the session, the seat), the baseline one PutItem",
+            "{done} events, {} failed records, {raw_errors} baseline errors, {} batches at once × {} records each (both sides); each event is a consistent GetItem (the placement) and 4 items of a TransactWriteItems shared by the batch (placement → FULFILLED, no report, the session, the seat: 40 items for 10 events), the baseline one PutItem per event",
             failures.load(Ordering::Relaxed),
             plan.concurrency,
             placement_events::CONCURRENCY,
@@ -601,7 +601,6 @@ pub(crate) async fn joins(stack: &Stack, plan: &Plan, budget: Duration, report: 
         .map(|_| {
             let (store, picks, ok, refused, errors, next) =
                 (store.clone(), picks.clone(), raw_ok.clone(), raw_refused.clone(), raw_err.clone(), next.clone());
-            let raw_pk = raw_pk;
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
