@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use fleet_aws::dynamo::{DynamoStore, codec};
 use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
 use fleet_core::index;
 use fleet_core::input::{GameProperties, MaxPlayers};
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session, SessionStatus};
+use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Seat, SeatStatus, Session, SessionStatus};
 use fleet_core::ports::{ListRequest, SessionStore};
 use fleet_core::query::{self, Sort};
 use fleet_core::time::Timestamp;
@@ -392,6 +392,7 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
     let raw_n: usize = raw_done.iter().sum();
     let (ours_rate, raw_rate) = (done as f64 / ours_s, raw_n as f64 / raw_s);
     let ratio = ours_rate / raw_rate;
+    let tx_rate = raw_transactions(&store, done, plan.concurrency).await;
     report.row(
         "events",
         "fulfilled events applied per second (batches of 10)",
@@ -408,6 +409,81 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
             raw_errors = raw_errors.load(Ordering::Relaxed),
         ),
     );
+    // Not a target: how close the handler comes to the transactional write it must make, on this
+    // DynamoDB Local (which runs transactions one at a time).
+    if let Ok((tx_rate, tx_errors)) = tx_rate {
+        let share = ours_rate / tx_rate;
+        report.row(
+            "events",
+            "fulfilled events per second vs the same transactions alone",
+            format!("{ours_rate:.0}/s"),
+            format!("raw TransactWriteItems {tx_rate:.0} events/s"),
+            Some(share),
+            "- (diagnostic)",
+            None,
+            format!("{tx_errors} baseline errors; one TransactWriteItems per batch of 10 with the same 40 items as ours (placement Put, report ConditionCheck, session Put, seat Put per event), no reads, {} batches at once", plan.concurrency),
+        );
+    }
+}
+
+/// The events suite's transactional reference: per batch of 10 events one TransactWriteItems of the
+/// 4 items each event writes, `concurrency` batches at once. Events per second, and failed batches.
+async fn raw_transactions(store: &DynamoStore, events: usize, concurrency: usize) -> Result<(f64, u64), String> {
+    let tag = format!("raw-tx-{}", std::process::id());
+    let at = Timestamp::from_millis(now_ms());
+    let mut batches: Vec<Vec<TransactWriteItem>> = Vec::new();
+    for i in 0..events {
+        let (Ok(id), Ok(player)) = (PlacementId::parse(&format!("{tag}-{i}")), PlayerId::parse(&format!("{tag}-player-{i}"))) else {
+            continue;
+        };
+        let Some(s) = session(&tag, i, "us-east-1", "ranked", 8, at.millis()) else { continue };
+        let seat = Seat { session_id: s.id.clone(), player_id: player.clone(), status: SeatStatus::Reserved, expires_at: at.plus_secs(60), created_at: at };
+        let items = [
+            codec::placement_item(&placement(&id, &player, at)),
+            codec::session_item(&s, 1, None),
+            codec::seat_item(&seat, at),
+        ];
+        let mut tx = Vec::with_capacity(4);
+        for item in items {
+            let put = Put::builder().table_name(store.table()).set_item(Some(item.map_err(|e| e.to_string())?)).build().map_err(|e| e.to_string())?;
+            tx.push(TransactWriteItem::builder().put(put).build());
+        }
+        let check = ConditionCheck::builder()
+            .table_name(store.table())
+            .set_key(Some(codec::session_key(&s.id, codec::REPORT_SK)))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", index::PK)
+            .build()
+            .map_err(|e| e.to_string())?;
+        tx.push(TransactWriteItem::builder().condition_check(check).build());
+        if i % 10 == 0 {
+            batches.push(Vec::new());
+        }
+        if let Some(b) = batches.last_mut() {
+            b.extend(tx);
+        }
+    }
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let written: Vec<usize> = futures::stream::iter(batches)
+        .map(|items| {
+            let (store, errors) = (store.clone(), errors.clone());
+            async move {
+                let n = items.len() / 4;
+                match store.client().transact_write_items().set_transact_items(Some(items)).send().await {
+                    Ok(_) => n,
+                    Err(_) => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                        0
+                    }
+                }
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let n: usize = written.iter().sum();
+    Ok((n as f64 / started.elapsed().as_secs_f64(), errors.load(Ordering::Relaxed)))
 }
 
 /// POST /v1/sessions until the WebSocket push, minus the simulator's placement delay.
