@@ -419,11 +419,16 @@ impl SessionStore for DynamoStore {
             let mut jobs = Vec::with_capacity(FINISH_CONCURRENCY);
             for (members, tx) in shared.by_ref().take(FINISH_CONCURRENCY) {
                 jobs.push(async move {
-                    if matches!(self.transact(tx).await, Ok(Tx::Committed)) {
-                        members.into_iter().map(|i| (i, Ok(Applied::Applied))).collect::<Vec<_>>()
-                    } else {
-                        self.finish_each(batch, members).await
+                    match self.transact(tx).await {
+                        Ok(Tx::Committed) => return members.into_iter().map(|i| (i, Ok(Applied::Applied))).collect::<Vec<_>>(),
+                        // Expected now and then (a duplicate delivery, an early report): debug only.
+                        Ok(Tx::Cancelled(reasons)) => {
+                            let codes: Vec<&str> = reasons.iter().map(|(code, _)| code.as_str()).filter(|c| *c != "None").collect();
+                            tracing::debug!(placements = members.len(), ?codes, "shared fulfilment transaction cancelled; settling one by one");
+                        }
+                        Err(e) => tracing::warn!(placements = members.len(), error = %e, "shared fulfilment transaction failed; settling one by one"),
                     }
+                    self.finish_each(batch, members).await
                 });
             }
             settled.extend(futures::future::join_all(jobs).await.into_iter().flatten());
