@@ -158,7 +158,8 @@ pub fn error_message(code: &str, message: &str, placement_id: Option<&str>) -> V
 }
 
 /// Everyone who should hear about `placement`: the requester's and listed players' connections, and
-/// its subscribers, each connection once.
+/// its subscribers, each connection once. The lookups (one per user, one for the subscribers) are
+/// independent and run at once: one round trip of latency, not one per lookup.
 pub async fn targets<S: ConnectionStore>(store: &S, placement: &Placement, now: Timestamp) -> Result<Vec<Target>, StoreError> {
     let mut users: Vec<&str> = vec![placement.requester.as_str()];
     for p in &placement.players {
@@ -166,15 +167,23 @@ pub async fn targets<S: ConnectionStore>(store: &S, placement: &Placement, now: 
             users.push(p.player_id.as_str());
         }
     }
+    // Built in a loop, not mapped through a closure over `&str`, so the future stays provably `Send`
+    // (see `deliver`).
+    let mut lookups = Vec::with_capacity(users.len());
+    for user in &users {
+        lookups.push(store.connections_of(user, now));
+    }
+    let (connections, subscribers) =
+        futures::join!(futures::future::join_all(lookups), store.subscribers(&placement.placement_id, now));
     let mut out: Vec<Target> = Vec::new();
-    for user in users {
-        for connection in store.connections_of(user, now).await? {
+    for (user, connections) in users.iter().zip(connections) {
+        for connection in connections? {
             if !out.iter().any(|t| t.connection == connection) {
-                out.push(Target { connection, user: user.to_owned(), subscribed: false });
+                out.push(Target { connection, user: (*user).to_owned(), subscribed: false });
             }
         }
     }
-    for sub in store.subscribers(&placement.placement_id, now).await? {
+    for sub in subscribers? {
         match out.iter_mut().find(|t| t.connection == sub.connection) {
             Some(t) => t.subscribed = true,
             None => out.push(Target { connection: sub.connection, user: sub.user, subscribed: true }),
