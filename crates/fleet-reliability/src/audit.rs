@@ -78,7 +78,7 @@ pub fn check_session(s: &Session, seats: &[Seat], out: &mut Vec<String>) {
     }
     let mut players = BTreeSet::new();
     for seat in seats {
-        if &seat.session_id != &s.id {
+        if seat.session_id != s.id {
             out.push(format!("I2: seat of {} filed under session {id}", seat.session_id));
         }
         if !players.insert(seat.player_id.as_str()) {

@@ -32,11 +32,11 @@ pub fn record(row: &str, tried: u64, violations: u64, detail: &str) {
     let text = line(row, tried, violations, detail);
     println!("{text}");
     let file = path();
-    if let Some(dir) = file.parent() {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            eprintln!("scorecard: cannot create {}: {e}", dir.display());
-            return;
-        }
+    if let Some(dir) = file.parent()
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("scorecard: cannot create {}: {e}", dir.display());
+        return;
     }
     match std::fs::OpenOptions::new().create(true).append(true).open(&file) {
         Ok(mut f) => {

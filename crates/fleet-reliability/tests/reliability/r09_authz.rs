@@ -391,6 +391,7 @@ fn jwt_cases() -> (u64, Vec<String>) {
     (tried, out)
 }
 
+#[allow(clippy::too_many_arguments)] // the SigV4 inputs, each varied by some case
 fn sign_v4(method: &str, url: &str, body: &[u8], key: &str, secret: &str, region: &str, service: &str, at: SystemTime) -> http::HeaderMap {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4;
@@ -433,7 +434,9 @@ fn sigv4_cases() -> (u64, Vec<String>) {
     no_auth.remove("authorization");
     let mut forged_date = good.clone();
     forged_date.insert("x-amz-date", "20991231T000000Z".parse().expect("date"));
-    let cases: Vec<(&str, &str, &str, &[u8], http::HeaderMap, bool)> = vec![
+    // (case, method, path, body, headers, accepted)
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [u8], http::HeaderMap, bool);
+    let cases: Vec<Case<'_>> = vec![
         ("valid", "POST", path, body, good.clone(), true),
         ("valid, signed 4 minutes ago", "POST", path, body, s(SERVICE_ACCESS_KEY, SERVICE_SECRET, REGION, "execute-api", now - Duration::from_secs(240)), true),
         ("wrong secret", "POST", path, body, s(SERVICE_ACCESS_KEY, "not-the-secret", REGION, "execute-api", now), false),
