@@ -340,7 +340,8 @@ const SUITES_TEXT: &str = "
   number of items at the same concurrency. Target: ≥ 0.8.
 - **create→push**: `POST /v1/sessions` with a player token, until the placement's message arrives on the
   player's WebSocket; gamelift-sim is configured with a fixed placement delay, so the overhead is the
-  latency minus that delay (queue, placement-events, DynamoDB Streams poller, notifier, PostToConnection).
+  latency minus that delay (the simulator's event, the queue, placement-events' read and transaction, its
+  connection lookups, session read, sent record and PostToConnection; the stream's notifier is the fallback).
   Target: p99 overhead ≤ 50 ms.
 - **joins under contention**: 1,000 players race for 100 sessions (8 seats each, so 200 must be refused)
   through the store's `reserve_seats` (the join's transaction; GameLift's CreatePlayerSessions is not in
