@@ -134,59 +134,47 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
         }
     });
     let started = Instant::now();
-    let mut hello_ms = f64::NAN;
-    for name in &present {
-        let path = binary_path(release_dir, name);
-        let size_mb = std::fs::metadata(&path).map_or(f64::NAN, |m| m.len() as f64 / 1_048_576.0);
-        let (mut inits, mut rss) = (Vec::new(), Vec::new());
-        for _ in 0..plan.cold_runs {
-            if started.elapsed() > budget && !inits.is_empty() {
-                break;
+    // Round-robin: each round runs every binary once, so a burst of load on the shared machine hits
+    // hello and the functions alike instead of skewing whichever binary was being timed then.
+    let mut samples: Vec<(Vec<f64>, Vec<f64>)> = present.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    let mut broken: Vec<bool> = present.iter().map(|_| false).collect();
+    for round in 0..plan.cold_runs {
+        if round > 0 && started.elapsed() > budget {
+            break;
+        }
+        for (k, name) in present.iter().enumerate() {
+            if broken.get(k).copied().unwrap_or(true) {
+                continue;
             }
-            while rx.try_recv().is_ok() {}
-            let t0 = Instant::now();
-            let mut child = match tokio::process::Command::new(&path)
-                .env_clear()
-                .envs(env(name, &api))
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .kill_on_drop(true)
-                .spawn()
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    report.note(format!("cold start: {name}: cannot run: {e}"));
-                    break;
-                }
-            };
-            let polled = tokio::select! {
-                t = rx.recv() => t,
-                _ = child.wait() => None,
-                () = tokio::time::sleep(Duration::from_secs(10)) => None,
-            };
-            match polled {
-                Some(t) => {
-                    inits.push(t.duration_since(t0).as_secs_f64() * 1000.0);
-                    if let Some(kb) = child.id().and_then(rss_kb) {
-                        rss.push(kb as f64 / 1024.0);
+            match measure_once(&binary_path(release_dir, name), name, &api, &mut rx).await {
+                Ok(Some((init, rss))) => {
+                    if let Some((inits, rsss)) = samples.get_mut(k) {
+                        inits.push(init);
+                        rsss.extend(rss);
                     }
                 }
-                None => {
-                    report.note(format!("cold start: {name} exited or never polled the Runtime API"));
+                Ok(None) => report.note(format!("cold start: {name} exited or never polled the Runtime API")),
+                Err(e) => {
+                    report.note(format!("cold start: {name}: cannot run: {e}"));
+                    if let Some(b) = broken.get_mut(k) {
+                        *b = true;
+                    }
                 }
             }
-            if let Err(e) = child.kill().await {
-                tracing::debug!(error = %e, "killing a bench function");
-            }
         }
+    }
+    let hello_ms = present
+        .iter()
+        .zip(&samples)
+        .find(|(name, _)| **name == "lambda-hello")
+        .map_or(f64::NAN, |(_, (inits, _))| median(inits.clone()));
+    for (name, (inits, rss)) in present.iter().zip(samples) {
         if inits.is_empty() {
             continue;
         }
+        let size_mb = std::fs::metadata(binary_path(release_dir, name)).map_or(f64::NAN, |m| m.len() as f64 / 1_048_576.0);
         let runs = inits.len();
         let init = median(inits);
-        if *name == "lambda-hello" {
-            hello_ms = init;
-        }
         report.cold_start.push(ColdRow {
             binary: (*name).to_owned(),
             init_ms: init,
@@ -225,4 +213,36 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
             "",
         );
     }
+}
+
+/// Runs one binary until its first poll of the Runtime API: init time in ms and RSS in MB then;
+/// `None` when it exited or never polled within 10 s.
+async fn measure_once(
+    path: &Path,
+    name: &str,
+    api: &str,
+    polls: &mut mpsc::UnboundedReceiver<Instant>,
+) -> std::io::Result<Option<(f64, Option<f64>)>> {
+    while polls.try_recv().is_ok() {}
+    let t0 = Instant::now();
+    let mut child = tokio::process::Command::new(path)
+        .env_clear()
+        .envs(env(name, api))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let polled = tokio::select! {
+        t = polls.recv() => t,
+        _ = child.wait() => None,
+        () = tokio::time::sleep(Duration::from_secs(10)) => None,
+    };
+    let measured = polled.map(|t| {
+        let rss = child.id().and_then(rss_kb).map(|kb| kb as f64 / 1024.0);
+        (t.duration_since(t0).as_secs_f64() * 1000.0, rss)
+    });
+    if let Err(e) = child.kill().await {
+        tracing::debug!(error = %e, "killing a bench function");
+    }
+    Ok(measured)
 }

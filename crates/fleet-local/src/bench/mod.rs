@@ -114,7 +114,7 @@ impl Plan {
                 players: 1_000,
                 join_sessions: 100,
                 concurrency: 16,
-                cold_runs: 3,
+                cold_runs: 5,
                 cold_binaries: 2,
                 placement_delay_ms: 200,
             }
@@ -128,7 +128,7 @@ impl Plan {
                 players: 1_000,
                 join_sessions: 100,
                 concurrency: 16,
-                cold_runs: 7,
+                cold_runs: 15,
                 cold_binaries: cold::BINARIES.len(),
                 placement_delay_ms: 200,
             }
