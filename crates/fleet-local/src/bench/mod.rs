@@ -167,6 +167,17 @@ pub async fn run(options: BenchOptions) -> Result<Report, String> {
         stack_options.sim_model = Some(model);
         eprintln!("bench: starting the stack (DynamoDB Local, gamelift-sim, gateways)…");
         let stack = stack::start(stack_options).await.map_err(|e| format!("the stack did not start: {e}"))?;
+        let list_baseline = if suites.contains(&Suite::List) {
+            match suites::list_baseline(&stack, &plan).await {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    report.note(format!("list scaling: the baseline table could not be prepared: {e}"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
         for suite in suites.iter().filter(|s| s.needs_stack()) {
             match suite {
                 Suite::Get => {
@@ -187,7 +198,7 @@ pub async fn run(options: BenchOptions) -> Result<Report, String> {
                 }
                 Suite::List => {
                     eprintln!("bench: list scaling (seeding)");
-                    suites::list(&stack, &plan, budget(20, 270), &mut report).await;
+                    suites::list(&stack, &plan, list_baseline.as_ref(), budget(20, 270), &mut report).await;
                 }
                 Suite::Calls | Suite::ColdStart => {}
             }
