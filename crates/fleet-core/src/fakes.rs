@@ -149,10 +149,7 @@ impl SessionStore for MemoryStore {
             PlacementOutcome::Unfulfilled { .. } => false,
         };
         self.count(u64::from(guessed_wrong), 1 + u64::from(guessed_wrong));
-        let target = match outcome {
-            PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
-            PlacementOutcome::Unfulfilled { status, .. } => *status,
-        };
+        let target = outcome.status();
         let Some(current) = st.placements.get(id).map(|p| p.status) else {
             return Ok(Applied::Unknown);
         };

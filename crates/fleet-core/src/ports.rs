@@ -84,6 +84,16 @@ pub enum PlacementOutcome {
     },
 }
 
+impl PlacementOutcome {
+    /// The terminal status this outcome writes.
+    pub fn status(&self) -> PlacementStatus {
+        match self {
+            Self::Fulfilled { .. } => PlacementStatus::Fulfilled,
+            Self::Unfulfilled { status, .. } => *status,
+        }
+    }
+}
+
 /// One placement's terminal outcome to write: an element of [`SessionStore::finish_placements`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finish {

@@ -286,7 +286,6 @@ struct Ready {
     event_id: Option<String>,
     placement: Placement,
     finish: Finish,
-    status: PlacementStatus,
     shape: &'static str,
 }
 
@@ -363,17 +362,14 @@ async fn prepare<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<Read
             return Err(RecordOutcome::Quarantined);
         }
     };
-    let status = match &outcome {
-        PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
-        PlacementOutcome::Unfulfilled { status, .. } => *status,
-    };
-    Ok(Ready { event_id: id, placement, finish: Finish { id: event.placement_id, outcome, at }, status, shape })
+    Ok(Ready { event_id: id, placement, finish: Finish { id: event.placement_id, outcome, at }, shape })
 }
 
 /// A decided record's outcome, given what writing it did; with the finished placement when it wrote
 /// the result.
 fn conclude(ready: Ready, written: Result<Applied, StoreError>) -> (RecordOutcome, Option<Placement>) {
-    let Ready { event_id, placement, finish, status, shape } = ready;
+    let Ready { event_id, placement, finish, shape } = ready;
+    let status = finish.outcome.status();
     let message_id = event_id.as_deref().unwrap_or("");
     let placement_id = finish.id.as_str();
     match written {

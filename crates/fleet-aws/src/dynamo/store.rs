@@ -230,12 +230,10 @@ fn lost_race(reasons: &[(String, Option<Item>)]) -> bool {
 
 
 
-/// The terminal status an outcome writes.
-fn target_status(outcome: &PlacementOutcome) -> PlacementStatus {
-    match outcome {
-        PlacementOutcome::Fulfilled { .. } => PlacementStatus::Fulfilled,
-        PlacementOutcome::Unfulfilled { status, .. } => *status,
-    }
+/// Whether a fulfilment may guess an empty partition: its placement transition, report check, session
+/// and one seat per placed player fit in one transaction.
+fn guessable(placed: &[fleet_core::model::PlayerSession]) -> bool {
+    placed.len() + 3 <= TX_MAX
 }
 
 fn placement_outcome_from_old(old: Option<&Item>, target: PlacementStatus) -> Applied {
@@ -314,7 +312,7 @@ impl SessionStore for DynamoStore {
     }
 
     async fn finish_placement(&self, id: &PlacementId, outcome: &PlacementOutcome, at: Timestamp) -> StoreResult<Applied> {
-        let target = target_status(outcome);
+        let target = outcome.status();
         let update = self.finish_update(id, outcome, at)?;
         let PlacementOutcome::Fulfilled { session: built, player_sessions: placed } = outcome else {
             return match self.transact(vec![TransactWriteItem::builder().update(update).build()]).await? {
@@ -332,7 +330,7 @@ impl SessionStore for DynamoStore {
         // only ever written in a transaction with its session item (or, for more seats than one
         // transaction holds, just ahead of it by a fulfilment that never guesses), so no session item
         // means no seats. This saves a consistent Query, a third of the event's round trips.
-        let optimistic = std::sync::atomic::AtomicBool::new(placed.len() + 3 <= TX_MAX);
+        let optimistic = std::sync::atomic::AtomicBool::new(guessable(placed));
         self.with_retries("finish_placement", || async {
             let guess = optimistic.swap(false, std::sync::atomic::Ordering::Relaxed);
             let part = if guess { Partition::empty() } else { self.load_partition(&built.id).await? };
@@ -581,7 +579,7 @@ impl DynamoStore {
             .expression_attribute_names("#lp", index::PENDING_BY_DEADLINE.pk)
             .expression_attribute_names("#kd", index::PENDING_BY_DEADLINE.sk)
             .expression_attribute_values(":pending", s(PlacementStatus::Pending.as_str()))
-            .expression_attribute_values(":st", s(target_status(outcome).as_str()))
+            .expression_attribute_values(":st", s(outcome.status().as_str()))
             .expression_attribute_values(":at", s(at.to_rfc3339()))
             .expression_attribute_values(":ttl", n(at.plus_secs(codec::PLACEMENT_RETENTION_SECS).epoch_seconds()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
@@ -642,10 +640,9 @@ impl DynamoStore {
         let update = self.finish_update(&f.id, &f.outcome, f.at)?;
         match &f.outcome {
             PlacementOutcome::Unfulfilled { .. } => Ok(Some(vec![TransactWriteItem::builder().update(update).build()])),
-            PlacementOutcome::Fulfilled { player_sessions, .. } if player_sessions.len() + 3 > TX_MAX => Ok(None),
+            PlacementOutcome::Fulfilled { player_sessions, .. } if !guessable(player_sessions) => Ok(None),
             PlacementOutcome::Fulfilled { session, player_sessions } => {
-                let (tx, later) = self.fulfil_items(&update, &Partition::empty(), session, player_sessions, f.at)?;
-                Ok(later.is_empty().then_some(tx))
+                Ok(Some(self.fulfil_items(&update, &Partition::empty(), session, player_sessions, f.at)?.0))
             }
         }
     }
