@@ -195,14 +195,15 @@ impl DynamoStore {
         }
     }
 
-    /// Retries `attempt` while it reports a lost race on the session's version.
+    /// Retries `attempt` while it reports a lost race on the session's version; it is told which
+    /// attempt it is (0 first).
     async fn with_retries<T, F, Fut>(&self, what: &str, mut attempt: F) -> StoreResult<T>
     where
-        F: FnMut() -> Fut,
+        F: FnMut(u32) -> Fut,
         Fut: std::future::Future<Output = StoreResult<Option<T>>>,
     {
         for i in 0..ATTEMPTS {
-            if let Some(out) = attempt().await? {
+            if let Some(out) = attempt(i).await? {
                 return Ok(out);
             }
             backoff(i).await;
@@ -330,11 +331,11 @@ impl SessionStore for DynamoStore {
         // only ever written in a transaction with its session item (or, for more seats than one
         // transaction holds, just ahead of it by a fulfilment that never guesses), so no session item
         // means no seats. This saves a consistent Query, a third of the event's round trips.
-        let optimistic = std::sync::atomic::AtomicBool::new(guessable(placed));
-        self.with_retries("finish_placement", || async {
-            let guess = optimistic.swap(false, std::sync::atomic::Ordering::Relaxed);
+        let update = &update;
+        self.with_retries("finish_placement", |attempt| async move {
+            let guess = attempt == 0 && guessable(placed);
             let part = if guess { Partition::empty() } else { self.load_partition(&built.id).await? };
-            let (tx, later_seats) = self.fulfil_items(&update, &part, built, placed, at)?;
+            let (tx, later_seats) = self.fulfil_items(update, &part, built, placed, at)?;
             if !later_seats.is_empty() {
                 // More seats than one transaction holds (a create may name up to 200 players): the rest
                 // go first, but only while the placement is still PENDING, so a duplicate event never
@@ -467,7 +468,7 @@ impl SessionStore for DynamoStore {
 
     async fn end_session(&self, key: SessionKey<'_>, at: Timestamp) -> StoreResult<Applied> {
         let id = key.id();
-        self.with_retries("end_session", || async {
+        self.with_retries("end_session", |_| async {
             let part = self.load_partition(&id).await?;
             let write = match (rules::end(&part.state, matches!(key, SessionKey::Arn(_)), at), key) {
                 (EndEffect::Duplicate, _) => return Ok(Some(Applied::Duplicate)),
@@ -490,7 +491,7 @@ impl SessionStore for DynamoStore {
         at: Timestamp,
     ) -> StoreResult<Applied> {
         let id = arn.session_id();
-        self.with_retries("apply_report", || async {
+        self.with_retries("apply_report", |_| async {
             let part = self.load_partition(&id).await?;
             let effect = rules::report(&part.state, part.report.as_ref().map(|r| &r.0), &part.seats, arn.as_str(), report, at)?;
             let write = match effect {
@@ -521,7 +522,7 @@ impl SessionStore for DynamoStore {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<Result<Session, JoinRefused>> {
-        self.with_retries("reserve_seats", || async {
+        self.with_retries("reserve_seats", |_| async {
             let part = self.load_partition(session_id).await?;
             let max_lapsed = TX_MAX.saturating_sub(1 + players.len());
             let plan = match rules::join(&part.state, &part.seats, players, now, expires_at, max_lapsed) {
@@ -704,7 +705,7 @@ impl DynamoStore {
         let mut total = 0u32;
         loop {
             let step = self
-                .with_retries("change_seats", || async {
+                .with_retries("change_seats", |_| async {
                     let part = self.load_partition(session_id).await?;
                     let SessionState::Live { session, reported_at } = &part.state else {
                         return Ok(Some(None));
