@@ -32,17 +32,40 @@ async fn a_poison_message_lands_in_quarantine_while_the_rest_of_its_batch_is_app
     let t = start_with(model).await;
     let a = t.create(As::Service, json!({"maxPlayers": 4})).await;
     let b = t.create(As::Service, json!({"maxPlayers": 4})).await;
-    let ids = t.stack.enqueue_batch([fulfilled_event(&a, 41), "this is not JSON".to_owned(), fulfilled_event(&b, 42)]);
-    let (pa, pb) = (t.wait_placement(As::Service, &a).await, t.wait_placement(As::Service, &b).await);
-    assert_eq!((pa["status"].as_str(), pb["status"].as_str()), (Some("FULFILLED"), Some("FULFILLED")));
+    let ids = t.stack.enqueue_batch([
+        fulfilled_event(&a, 41),
+        "this is not JSON".to_owned(),
+        fulfilled_event(&b, 42),
+    ]);
+    let (pa, pb) = (
+        t.wait_placement(As::Service, &a).await,
+        t.wait_placement(As::Service, &b).await,
+    );
+    assert_eq!(
+        (pa["status"].as_str(), pb["status"].as_str()),
+        (Some("FULFILLED"), Some("FULFILLED"))
+    );
     assert_eq!(pa["session"]["ipAddress"], "203.0.113.41");
     let t = &t;
-    t.eventually("the batch is settled", || async move { t.stack.queue_stats().deleted == 3 }).await;
+    t.eventually("the batch is settled", || async move {
+        t.stack.queue_stats().deleted == 3
+    })
+    .await;
     let quarantined = t.stack.quarantined();
     assert_eq!(quarantined.len(), 1, "{quarantined:?}");
-    assert_eq!((quarantined[0].message_id.as_str(), quarantined[0].body.as_str()), (ids[1].as_str(), "this is not JSON"));
+    assert_eq!(
+        (
+            quarantined[0].message_id.as_str(),
+            quarantined[0].body.as_str()
+        ),
+        (ids[1].as_str(), "this is not JSON")
+    );
     let stats = t.stack.queue_stats();
-    assert_eq!((stats.batches, stats.failures, stats.dead_lettered), (1, 0, 0), "one delivery, nothing retried: {stats:?}");
+    assert_eq!(
+        (stats.batches, stats.failures, stats.dead_lettered),
+        (1, 0, 0),
+        "one delivery, nothing retried: {stats:?}"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(t.stack.queue_stats().batches, 1, "never redelivered");
     assert!(t.stack.dlq().is_empty());
@@ -58,16 +81,33 @@ async fn a_closed_websockets_connection_row_is_removed_after_a_410() {
     let stale = ConnectionId::parse("c1osedC0nnect1D=").expect("a connection id");
     let now = deps.clock.now();
     deps.store
-        .put_connection(&Connection { id: stale.clone(), user: "frank".into(), connected_at: now, expires_at: now.plus_secs(7200) })
+        .put_connection(&Connection {
+            id: stale.clone(),
+            user: "frank".into(),
+            connected_at: now,
+            expires_at: now.plus_secs(7200),
+        })
         .await
         .expect("write the stale row");
-    let id = t.create(As::Player("frank"), json!({"maxPlayers": 2, "players": [{"playerId": "frank"}]})).await;
+    let id = t
+        .create(
+            As::Player("frank"),
+            json!({"maxPlayers": 2, "players": [{"playerId": "frank"}]}),
+        )
+        .await;
     let msg = ws.placement(&t, &id).await;
-    assert_eq!(msg["status"], "FULFILLED", "the live connection is pushed to");
+    assert_eq!(
+        msg["status"], "FULFILLED",
+        "the live connection is pushed to"
+    );
     let t = &t;
     let (deps, stale) = (&deps, &stale);
     t.eventually("the gone connection's row is deleted", || async move {
-        deps.store.connection(stale, deps.clock.now()).await.expect("read").is_none()
+        deps.store
+            .connection(stale, deps.clock.now())
+            .await
+            .expect("read")
+            .is_none()
     })
     .await;
 }
@@ -75,11 +115,24 @@ async fn a_closed_websockets_connection_row_is_removed_after_a_410() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_every_component_without_authentication() {
     let t = start().await;
-    let res = t.http.get(t.url("/v1/health")).send().await.expect("health answers");
+    let res = t
+        .http
+        .get(t.url("/v1/health"))
+        .send()
+        .await
+        .expect("health answers");
     assert_eq!(res.status().as_u16(), 200);
     let body: serde_json::Value = res.json().await.expect("JSON");
     assert_eq!(body["status"], "ok", "{body}");
-    for c in ["dynamodb", "gamelift", "httpGateway", "wsGateway", "placementEvents", "notifier", "sweeper"] {
+    for c in [
+        "dynamodb",
+        "gamelift",
+        "httpGateway",
+        "wsGateway",
+        "placementEvents",
+        "notifier",
+        "sweeper",
+    ] {
         assert_eq!(body["components"][c]["status"], "ok", "{c}: {body}");
     }
     t.stack.shutdown().await;

@@ -6,7 +6,8 @@ use serde_json::json;
 use crate::support::{As, Ws, fast_model, start, start_with};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_create_is_pushed_over_websocket_with_the_session_and_only_the_players_own_player_session() {
+async fn a_create_is_pushed_over_websocket_with_the_session_and_only_the_players_own_player_session()
+ {
     let t = start().await;
     let mut alice = Ws::connect(&t, "alice").await;
     let id = t
@@ -15,12 +16,27 @@ async fn a_create_is_pushed_over_websocket_with_the_session_and_only_the_players
     let msg = alice.placement(&t, &id).await;
     assert_eq!(msg["type"], "placement");
     assert_eq!(msg["status"], "FULFILLED", "{msg}");
-    assert!(msg["session"]["id"].as_str().is_some_and(|s| s.starts_with("gs-")), "{msg}");
+    assert!(
+        msg["session"]["id"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("gs-")),
+        "{msg}"
+    );
     assert_eq!(msg["session"]["name"], "push");
-    assert_eq!(msg["playerSession"]["playerId"], "alice", "the player's own player session: {msg}");
-    assert!(msg["playerSession"]["playerSessionId"].as_str().is_some_and(|s| s.starts_with("psess-")));
+    assert_eq!(
+        msg["playerSession"]["playerId"], "alice",
+        "the player's own player session: {msg}"
+    );
+    assert!(
+        msg["playerSession"]["playerSessionId"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("psess-"))
+    );
     assert!(msg["playerSession"]["port"].is_number());
-    assert!(!msg.to_string().contains("\"bob\""), "never another player's player session: {msg}");
+    assert!(
+        !msg.to_string().contains("\"bob\""),
+        "never another player's player session: {msg}"
+    );
     alice.close().await;
     t.stack.shutdown().await;
 }
@@ -28,13 +44,27 @@ async fn a_create_is_pushed_over_websocket_with_the_session_and_only_the_players
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_result_is_there_by_polling_the_placement() {
     let t = start().await;
-    let id = t.create(As::Player("carol"), json!({"maxPlayers": 2, "players": [{"playerId": "carol"}]})).await;
+    let id = t
+        .create(
+            As::Player("carol"),
+            json!({"maxPlayers": 2, "players": [{"playerId": "carol"}]}),
+        )
+        .await;
     let placement = t.wait_placement(As::Player("carol"), &id).await;
     assert_eq!(placement["status"], "FULFILLED", "{placement}");
     assert_eq!(placement["placementId"], id.as_str());
-    assert!(placement["session"]["arn"].as_str().is_some_and(|a| a.starts_with("arn:aws:gamelift:")));
-    assert_eq!(placement["playerSessions"][0]["playerId"], "carol", "{placement}");
-    let other = t.get(As::Player("mallory"), &format!("/v1/placements/{id}")).await;
+    assert!(
+        placement["session"]["arn"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:gamelift:"))
+    );
+    assert_eq!(
+        placement["playerSessions"][0]["playerId"], "carol",
+        "{placement}"
+    );
+    let other = t
+        .get(As::Player("mallory"), &format!("/v1/placements/{id}"))
+        .await;
     assert_eq!(other.status, 404, "someone else's placement looks missing");
     t.stack.shutdown().await;
 }
@@ -42,11 +72,17 @@ async fn the_same_result_is_there_by_polling_the_placement() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribing_after_the_result_is_already_there_answers_at_once() {
     let t = start().await;
-    let id = t.create(As::Player("dave"), json!({"maxPlayers": 2, "players": [{"playerId": "dave"}]})).await;
+    let id = t
+        .create(
+            As::Player("dave"),
+            json!({"maxPlayers": 2, "players": [{"playerId": "dave"}]}),
+        )
+        .await;
     let placement = t.wait_placement(As::Player("dave"), &id).await;
     assert_eq!(placement["status"], "FULFILLED");
     let mut ws = Ws::connect(&t, "dave").await;
-    ws.send(json!({"action": "subscribe", "placementId": id})).await;
+    ws.send(json!({"action": "subscribe", "placementId": id}))
+        .await;
     let msg = ws.placement(&t, &id).await;
     assert_eq!(msg["status"], "FULFILLED", "{msg}");
     assert_eq!(msg["session"]["id"], placement["session"]["id"]);
@@ -61,7 +97,10 @@ async fn a_placement_that_times_out_reaches_subscribers_as_timed_out() {
     model.fleets = vec![FleetSpec {
         id: "fleet-00000000-0000-4000-8000-0000000000ff".into(),
         region: "us-east-1".into(),
-        locations: vec![LocationSpec { location: "us-east-1".into(), slots: 0 }],
+        locations: vec![LocationSpec {
+            location: "us-east-1".into(),
+            slots: 0,
+        }],
     }];
     model.queues = vec![QueueSpec {
         name: "full-queue".into(),
@@ -72,7 +111,12 @@ async fn a_placement_that_times_out_reaches_subscribers_as_timed_out() {
     }];
     let t = start_with(model).await;
     let mut erin = Ws::connect(&t, "erin").await;
-    let id = t.create(As::Player("erin"), json!({"maxPlayers": 2, "players": [{"playerId": "erin"}]})).await;
+    let id = t
+        .create(
+            As::Player("erin"),
+            json!({"maxPlayers": 2, "players": [{"playerId": "erin"}]}),
+        )
+        .await;
     let msg = erin.placement(&t, &id).await;
     assert_eq!(msg["status"], "TIMED_OUT", "{msg}");
     assert!(msg.get("session").is_none(), "{msg}");

@@ -47,12 +47,18 @@ pub async fn start_with(model: Model) -> TestStack {
     options.queue.wait = Duration::from_millis(20);
     options.streams.poll_interval = Duration::from_millis(50);
     let stack = stack::start(options).await.expect("the stack starts");
-    TestStack { stack, http: reqwest::Client::new() }
+    TestStack {
+        stack,
+        http: reqwest::Client::new(),
+    }
 }
 
 /// A player token, signed with the local dev key.
 pub fn token(sub: &str) -> String {
-    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let claims = json!({"sub": sub, "iss": "fleetlift-local", "aud": "fleetlift", "iat": now, "exp": now + 3600});
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -74,9 +80,20 @@ pub fn sigv4(req: reqwest::Request, key: (&str, &str)) -> reqwest::Request {
         .build()
         .expect("signing params")
         .into();
-    let body = req.body().and_then(|b| b.as_bytes()).unwrap_or_default().to_vec();
-    let headers: Vec<(String, String)> =
-        req.headers().iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned()))).collect();
+    let body = req
+        .body()
+        .and_then(|b| b.as_bytes())
+        .unwrap_or_default()
+        .to_vec();
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (k.as_str().to_owned(), v.to_owned()))
+        })
+        .collect();
     let signable = SignableRequest::new(
         req.method().as_str(),
         req.url().as_str(),
@@ -115,10 +132,18 @@ impl TestStack {
         format!("{}{path}", self.stack.http_url())
     }
 
-    pub async fn call(&self, who: As<'_>, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
+    pub async fn call(
+        &self,
+        who: As<'_>,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Answer {
         let mut builder = self.http.request(method, self.url(path));
         if let Some(b) = &body {
-            builder = builder.header("content-type", "application/json").body(b.to_string());
+            builder = builder
+                .header("content-type", "application/json")
+                .body(b.to_string());
         }
         if let As::Player(sub) = who {
             builder = builder.bearer_auth(token(sub));
@@ -132,7 +157,10 @@ impl TestStack {
         let res = self.http.execute(req).await.expect("the gateway answers");
         let status = res.status().as_u16();
         let text = res.text().await.unwrap_or_default();
-        Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+        Answer {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
     }
 
     pub async fn get(&self, who: As<'_>, path: &str) -> Answer {
@@ -140,26 +168,35 @@ impl TestStack {
     }
 
     pub async fn post(&self, who: As<'_>, path: &str, body: Value) -> Answer {
-        self.call(who, reqwest::Method::POST, path, Some(body)).await
+        self.call(who, reqwest::Method::POST, path, Some(body))
+            .await
     }
 
     /// Creates a session; returns the placement id.
     pub async fn create(&self, who: As<'_>, body: Value) -> String {
         let a = self.post(who, "/v1/sessions", body).await;
         assert_eq!(a.status, 202, "create: {:?}", a.body);
-        a.body["placementId"].as_str().expect("placementId").to_owned()
+        a.body["placementId"]
+            .as_str()
+            .expect("placementId")
+            .to_owned()
     }
 
     /// Polls `GET /v1/placements/{id}` until it is no longer PENDING.
     pub async fn wait_placement(&self, who: As<'_>, placement_id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let a = self.get(who, &format!("/v1/placements/{placement_id}")).await;
+            let a = self
+                .get(who, &format!("/v1/placements/{placement_id}"))
+                .await;
             assert_eq!(a.status, 200, "get placement: {:?}", a.body);
             if a.body["status"] != "PENDING" {
                 return a.body;
             }
-            assert!(Instant::now() < deadline, "placement {placement_id} still PENDING");
+            assert!(
+                Instant::now() < deadline,
+                "placement {placement_id} still PENDING"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -188,18 +225,25 @@ impl TestStack {
 
 /// A WebSocket client of the local WebSocket API.
 pub struct Ws {
-    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 }
 
 impl Ws {
     pub async fn connect(stack: &TestStack, sub: &str) -> Ws {
         let url = format!("{}/?token={}", stack.stack.ws_url(), token(sub));
-        let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("WebSocket connects");
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("WebSocket connects");
         Ws { socket }
     }
 
     pub async fn send(&mut self, v: Value) {
-        self.socket.send(Message::text(v.to_string())).await.expect("send");
+        self.socket
+            .send(Message::text(v.to_string()))
+            .await
+            .expect("send");
     }
 
     /// The next placement message about `placement_id` (the stack's health in the failure message).
@@ -217,7 +261,10 @@ impl Ws {
         };
         match tokio::time::timeout(Duration::from_secs(20), wait).await {
             Ok(v) => v,
-            Err(_) => panic!("no push about {placement_id} within 20 s; health: {}", t.stack.health()),
+            Err(_) => panic!(
+                "no push about {placement_id} within 20 s; health: {}",
+                t.stack.health()
+            ),
         }
     }
 

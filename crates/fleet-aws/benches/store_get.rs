@@ -17,7 +17,8 @@ use fleet_core::ports::SessionStore;
 use fleet_core::time::Timestamp;
 
 fn session() -> Session {
-    let arn = GameSessionArn::parse("arn:aws:gamelift:us-east-1::gamesession/fleet-bench/gsess-1").expect("arn");
+    let arn = GameSessionArn::parse("arn:aws:gamelift:us-east-1::gamesession/fleet-bench/gsess-1")
+        .expect("arn");
     Session {
         id: arn.session_id(),
         arn,
@@ -26,8 +27,11 @@ fn session() -> Session {
         fleet_id: FleetId::parse("fleet-bench").expect("fleet"),
         name: Some("bench lobby".into()),
         data: Some("x".repeat(512)),
-        properties: GameProperties::parse(BTreeMap::from([("mode".into(), "ranked".into()), ("map".into(), "dust".into())]))
-            .expect("props"),
+        properties: GameProperties::parse(BTreeMap::from([
+            ("mode".into(), "ranked".into()),
+            ("map".into(), "dust".into()),
+        ]))
+        .expect("props"),
         player_count: 3,
         max_players: 10,
         reserved_seats: 0,
@@ -49,21 +53,32 @@ struct Setup {
 fn setup() -> Setup {
     let url = std::env::var("FLEETLIFT_TEST_DYNAMODB")
         .expect("FLEETLIFT_TEST_DYNAMODB: run through scripts/with-dynamodb.sh, which starts DynamoDB Local");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let client = local_client(&url);
     let table = format!("bench-{}", std::process::id());
     rt.block_on(create_table(&client, &table)).expect("table");
     let store = DynamoStore::new(client, table, b"bench".to_vec());
     let s = session();
-    rt.block_on(store.seed_sessions(std::slice::from_ref(&s))).expect("seed");
-    Setup { rt, store, session: s }
+    rt.block_on(store.seed_sessions(std::slice::from_ref(&s)))
+        .expect("seed");
+    Setup {
+        rt,
+        store,
+        session: s,
+    }
 }
 
 fn get_vs_raw(c: &mut Criterion) {
     let Setup { rt, store, session } = setup();
     let key = codec::session_key(&session.id, index::SESSION_SK);
     let mut group = c.benchmark_group("get");
-    group.sample_size(30).measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
     group.bench_function("raw GetItem", |b| {
         b.to_async(&rt).iter(|| async {
             store
@@ -78,7 +93,13 @@ fn get_vs_raw(c: &mut Criterion) {
         });
     });
     group.bench_function("store get_session", |b| {
-        b.to_async(&rt).iter(|| async { store.get_session(&session.id).await.expect("get").expect("exists") });
+        b.to_async(&rt).iter(|| async {
+            store
+                .get_session(&session.id)
+                .await
+                .expect("get")
+                .expect("exists")
+        });
     });
     group.finish();
 
@@ -87,8 +108,16 @@ fn get_vs_raw(c: &mut Criterion) {
     let (mut raw, mut ours) = (Vec::new(), Vec::new());
     for _ in 0..400 {
         let t = Instant::now();
-        rt.block_on(store.client().get_item().table_name(store.table()).set_key(Some(key.clone())).consistent_read(true).send())
-            .expect("get");
+        rt.block_on(
+            store
+                .client()
+                .get_item()
+                .table_name(store.table())
+                .set_key(Some(key.clone()))
+                .consistent_read(true)
+                .send(),
+        )
+        .expect("get");
         raw.push(t.elapsed());
         let t = Instant::now();
         rt.block_on(store.get_session(&session.id)).expect("get");

@@ -30,7 +30,9 @@ use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
 use aws_smithy_http_client::{Connector, proxy::ProxyConfig};
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
-use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
@@ -46,7 +48,8 @@ pub const PUSH_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 /// and the credentials provider, and carries the one HTTPS client every SDK client of the process uses).
 pub async fn aws_config() -> SdkConfig {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(https_client(Roots::from_env(env)));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client(Roots::from_env(env)));
     // Lambda sets the region and the execution role's credentials in the environment, the first link of
     // each default chain: use that link alone rather than build the chains (profile files, SSO, web
     // identity, ECS, IMDS clients) at init only for their first link to answer. Elsewhere (a developer's
@@ -80,7 +83,11 @@ enum Roots {
 
 impl Roots {
     fn from_env(env: impl Fn(&str) -> Option<String>) -> Self {
-        if env("SSL_CERT_FILE").is_some() || env("SSL_CERT_DIR").is_some() { Roots::System } else { Roots::Compiled }
+        if env("SSL_CERT_FILE").is_some() || env("SSL_CERT_DIR").is_some() {
+            Roots::System
+        } else {
+            Roots::Compiled
+        }
     }
 
     fn tls_context(self) -> TlsContext {
@@ -99,7 +106,10 @@ static COMPILED_ROOTS: LazyLock<TlsContext> = LazyLock::new(|| {
         base64::engine::general_purpose::STANDARD.encode_string(cert.as_ref(), &mut pem);
         pem.push_str("\n-----END CERTIFICATE-----\n");
     }
-    TlsContext::builder().with_trust_store(TrustStore::empty().with_pem_certificate(pem.into_bytes())).build().unwrap_or_default()
+    TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(pem.into_bytes()))
+        .build()
+        .unwrap_or_default()
 });
 
 /// The SDK's default HTTPS client (hyper 1, rustls with aws-lc, proxies from `HTTPS_PROXY` and friends,
@@ -108,16 +118,19 @@ static COMPILED_ROOTS: LazyLock<TlsContext> = LazyLock::new(|| {
 fn https_client(roots: Roots) -> SharedHttpClient {
     // The constructor aws-smithy-runtime's own default HTTPS client is made with; only the TLS context
     // differs.
-    let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(move |settings, components| {
-        let mut connector =
-            Connector::builder().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc)).tls_context(roots.tls_context());
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
-    });
+    let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
+        move |settings, components| {
+            let mut connector = Connector::builder()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(roots.tls_context());
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        },
+    );
     SharedHttpClient::new(ConnectOnFirstRequest(client))
 }
 
@@ -129,7 +142,11 @@ fn https_client(roots: Roots) -> SharedHttpClient {
 struct ConnectOnFirstRequest(SharedHttpClient);
 
 impl HttpClient for ConnectOnFirstRequest {
-    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
         self.0.http_connector(settings, components)
     }
 
@@ -154,7 +171,10 @@ pub fn gamelift(config: &SdkConfig) -> aws_sdk_gamelift::Client {
 /// retries are off: [`crate::notifier::ApiGatewayNotifier`] retries throttles itself and counts attempts.
 /// Each attempt is bounded ([`PUSH_CONNECT_TIMEOUT`], [`PUSH_ATTEMPT_TIMEOUT`]) so that one hung push
 /// cannot eat the notifier's Lambda deadline; a push that times out is reported, not repeated.
-pub fn apigw_management(config: &SdkConfig, endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
+pub fn apigw_management(
+    config: &SdkConfig,
+    endpoint: &str,
+) -> aws_sdk_apigatewaymanagement::Client {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(PUSH_CONNECT_TIMEOUT)
         .operation_attempt_timeout(PUSH_ATTEMPT_TIMEOUT)
@@ -177,33 +197,59 @@ mod tests {
             .behavior_version(BehaviorVersion::latest())
             .region(aws_config::Region::new("eu-west-1"))
             .build();
-        let client = apigw_management(&shared, "https://abc123.execute-api.eu-west-1.amazonaws.com/prod");
+        let client = apigw_management(
+            &shared,
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod",
+        );
         let conf = client.config();
         assert_eq!(conf.region().map(|r| r.as_ref()), Some("eu-west-1"));
         assert_eq!(conf.retry_config().map(|r| r.max_attempts()), Some(1));
         let timeouts = conf.timeout_config().expect("timeouts");
         assert_eq!(timeouts.connect_timeout(), Some(PUSH_CONNECT_TIMEOUT));
-        assert_eq!(timeouts.operation_attempt_timeout(), Some(PUSH_ATTEMPT_TIMEOUT));
+        assert_eq!(
+            timeouts.operation_attempt_timeout(),
+            Some(PUSH_ATTEMPT_TIMEOUT)
+        );
     }
 
     fn env_of<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
     }
 
     #[test]
     fn the_environment_provider_alone_only_when_lambda_set_a_key_and_its_secret() {
-        let lambda = [("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"), ("AWS_SECRET_ACCESS_KEY", "secret"), ("AWS_SESSION_TOKEN", "token")];
+        let lambda = [
+            ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_SESSION_TOKEN", "token"),
+        ];
         assert!(has_env_credentials(env_of(&lambda)));
         assert!(has_env_credentials(env_of(&lambda[..2])));
-        assert!(!has_env_credentials(env_of(&lambda[..1])), "a key without its secret: the default chain decides");
+        assert!(
+            !has_env_credentials(env_of(&lambda[..1])),
+            "a key without its secret: the default chain decides"
+        );
         assert!(!has_env_credentials(env_of(&[("AWS_PROFILE", "dev")])));
     }
 
     #[test]
     fn the_compiled_roots_unless_the_environment_names_a_store() {
         assert_eq!(Roots::from_env(env_of(&[])), Roots::Compiled);
-        assert_eq!(Roots::from_env(env_of(&[("SSL_CERT_FILE", "/etc/pki/tls/certs/ca-bundle.crt")])), Roots::System);
-        assert_eq!(Roots::from_env(env_of(&[("SSL_CERT_DIR", "/etc/ssl/certs")])), Roots::System);
+        assert_eq!(
+            Roots::from_env(env_of(&[(
+                "SSL_CERT_FILE",
+                "/etc/pki/tls/certs/ca-bundle.crt"
+            )])),
+            Roots::System
+        );
+        assert_eq!(
+            Roots::from_env(env_of(&[("SSL_CERT_DIR", "/etc/ssl/certs")])),
+            Roots::System
+        );
     }
 
     /// Every SDK client of a function goes through the one client, whose connector (built on the first
@@ -215,29 +261,54 @@ mod tests {
         // DynamoDB speaks JSON 1.0 (the operation in X-Amz-Target); GameLift speaks RPC v2 CBOR (the
         // operation in the path), where an empty map (0xA0) is an output with no members.
         let app = Router::new().fallback(|uri: Uri, headers: HeaderMap| async move {
-            let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let target = headers
+                .get("x-amz-target")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
             if target.ends_with(".ListTables") {
-                ([(header::CONTENT_TYPE, "application/x-amz-json-1.0")], br#"{"TableNames":["fleetlift"]}"#.to_vec())
+                (
+                    [(header::CONTENT_TYPE, "application/x-amz-json-1.0")],
+                    br#"{"TableNames":["fleetlift"]}"#.to_vec(),
+                )
             } else if uri.path().ends_with("/operation/DescribeGameSessionQueues") {
                 ([(header::CONTENT_TYPE, "application/cbor")], vec![0xA0])
             } else {
-                ([(header::CONTENT_TYPE, "text/plain")], b"unexpected".to_vec())
+                (
+                    [(header::CONTENT_TYPE, "text/plain")],
+                    b"unexpected".to_vec(),
+                )
             }
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("address");
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
         let shared = aws_config::defaults(BehaviorVersion::latest())
             .http_client(https_client(Roots::Compiled))
             .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("AKIDLOCAL", "secret", None, None, "test"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "AKIDLOCAL",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
             .endpoint_url(format!("http://{addr}"))
             .load()
             .await;
-        let tables = dynamodb(&shared).list_tables().send().await.expect("ListTables");
+        let tables = dynamodb(&shared)
+            .list_tables()
+            .send()
+            .await
+            .expect("ListTables");
         assert_eq!(tables.table_names(), ["fleetlift"]);
-        let queues = gamelift(&shared).describe_game_session_queues().send().await.expect("DescribeGameSessionQueues");
+        let queues = gamelift(&shared)
+            .describe_game_session_queues()
+            .send()
+            .await
+            .expect("DescribeGameSessionQueues");
         assert!(queues.game_session_queues().is_empty());
         server.abort();
     }

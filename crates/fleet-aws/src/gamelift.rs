@@ -33,8 +33,8 @@ use aws_sdk_gamelift::Client;
 use aws_sdk_gamelift::config::http::HttpResponse;
 use aws_sdk_gamelift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_gamelift::types::{
-    DesiredPlayerSession, GameProperty, GameSessionPlacement, PlacementFallbackStrategy, PlayerLatency,
-    PriorityConfigurationOverride, TerminationMode,
+    DesiredPlayerSession, GameProperty, GameSessionPlacement, PlacementFallbackStrategy,
+    PlayerLatency, PriorityConfigurationOverride, TerminationMode,
 };
 use aws_smithy_types::retry::RetryConfig;
 use fleet_core::event::{EventKind, Fulfilled, TYPE_FULFILLED, parse_message};
@@ -100,7 +100,10 @@ impl ErrorClass {
 pub fn classify(code: Option<&str>, status: Option<u16>, kind: FailureKind) -> ErrorClass {
     match kind {
         FailureKind::Construction => return ErrorClass::Invalid,
-        FailureKind::Timeout | FailureKind::Dispatch | FailureKind::Response | FailureKind::Other => {
+        FailureKind::Timeout
+        | FailureKind::Dispatch
+        | FailureKind::Response
+        | FailureKind::Other => {
             return ErrorClass::Ambiguous;
         }
         FailureKind::Service => {}
@@ -132,9 +135,10 @@ pub fn classify(code: Option<&str>, status: Option<u16>, kind: FailureKind) -> E
         | "RequestLimitExceeded"
         | "NotReadyException" => ErrorClass::Throttled,
         // A server-side failure: GameLift may have done the work before failing to answer.
-        "InternalServiceException" | "InternalFailure" | "ServiceUnavailable" | "ServiceUnavailableException" => {
-            ErrorClass::Ambiguous
-        }
+        "InternalServiceException"
+        | "InternalFailure"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException" => ErrorClass::Ambiguous,
         // An unknown code: the status decides, and without one nothing is certain.
         _ => match status {
             Some(429) => ErrorClass::Throttled,
@@ -156,12 +160,17 @@ where
         SdkError::DispatchFailure(_) => (FailureKind::Dispatch, None),
         SdkError::ResponseError(r) => (FailureKind::Response, Some(r.raw().status().as_u16())),
         SdkError::ServiceError(s) => (FailureKind::Service, Some(s.raw().status().as_u16())),
-        _ => (FailureKind::Other, err.raw_response().map(|r| r.status().as_u16())),
+        _ => (
+            FailureKind::Other,
+            err.raw_response().map(|r| r.status().as_u16()),
+        ),
     };
     let code = err.code();
     let class = classify(code, status, kind);
     let message = match (kind, code) {
-        (FailureKind::Service, Some(code)) => format!("{op}: {code}: {}", err.message().unwrap_or("no message")),
+        (FailureKind::Service, Some(code)) => {
+            format!("{op}: {code}: {}", err.message().unwrap_or("no message"))
+        }
         _ => format!("{op}: {}", DisplayErrorContext(&err)),
     };
     class.into_error(message)
@@ -182,7 +191,10 @@ pub struct SdkGameLift {
 impl SdkGameLift {
     /// An adapter placing game sessions through the queue `queue_name` (a name or an ARN).
     pub fn new(client: Client, queue_name: impl Into<String>) -> Self {
-        Self { client, queue_name: queue_name.into() }
+        Self {
+            client,
+            queue_name: queue_name.into(),
+        }
     }
 
     /// The SDK client (for tests and tools).
@@ -198,14 +210,22 @@ impl SdkGameLift {
 
 /// GameLift's key/value list for a property map.
 fn game_properties(properties: &GameProperties) -> Vec<GameProperty> {
-    properties.as_map().iter().map(|(k, v)| GameProperty::builder().key(k).value(v).build()).collect()
+    properties
+        .as_map()
+        .iter()
+        .map(|(k, v)| GameProperty::builder().key(k).value(v).build())
+        .collect()
 }
 
 impl GameLift for SdkGameLift {
     async fn start_placement(&self, request: &StartPlacement) -> Result<(), GameLiftError> {
         let p = &request.placement;
-        let max_players = i32::try_from(u32::from(p.max_players))
-            .map_err(|_| GameLiftError::Invalid(format!("maxPlayers {} is out of range", u32::from(p.max_players))))?;
+        let max_players = i32::try_from(u32::from(p.max_players)).map_err(|_| {
+            GameLiftError::Invalid(format!(
+                "maxPlayers {} is out of range",
+                u32::from(p.max_players)
+            ))
+        })?;
         let latencies = p
             .latencies
             .iter()
@@ -232,7 +252,9 @@ impl GameLift for SdkGameLift {
         // placement to those regions: the create asked for them, so no other region may be used.
         let priority = (!p.regions.is_empty()).then(|| {
             PriorityConfigurationOverride::builder()
-                .set_location_order(Some(p.regions.iter().map(|r| r.as_str().to_owned()).collect()))
+                .set_location_order(Some(
+                    p.regions.iter().map(|r| r.as_str().to_owned()).collect(),
+                ))
                 .placement_fallback_strategy(PlacementFallbackStrategy::None)
                 .build()
         });
@@ -255,7 +277,10 @@ impl GameLift for SdkGameLift {
         Ok(())
     }
 
-    async fn describe_placement(&self, id: &PlacementId) -> Result<PlacementDescription, GameLiftError> {
+    async fn describe_placement(
+        &self,
+        id: &PlacementId,
+    ) -> Result<PlacementDescription, GameLiftError> {
         let out = self
             .client
             .describe_game_session_placement()
@@ -264,7 +289,9 @@ impl GameLift for SdkGameLift {
             .await
             .map_err(|e| map_sdk("DescribeGameSessionPlacement", e))?;
         let placement = out.game_session_placement.ok_or_else(|| {
-            GameLiftError::Ambiguous(format!("DescribeGameSessionPlacement: no placement in the answer for {id}"))
+            GameLiftError::Ambiguous(format!(
+                "DescribeGameSessionPlacement: no placement in the answer for {id}"
+            ))
         })?;
         describe_answer(id, &placement)
     }
@@ -287,8 +314,10 @@ impl GameLift for SdkGameLift {
         players: &[(PlayerId, Option<String>)],
     ) -> Result<Vec<PlayerSession>, GameLiftError> {
         let ids = players.iter().map(|(p, _)| p.as_str().to_owned()).collect();
-        let data: std::collections::HashMap<String, String> =
-            players.iter().filter_map(|(p, d)| Some((p.as_str().to_owned(), d.clone()?))).collect();
+        let data: std::collections::HashMap<String, String> = players
+            .iter()
+            .filter_map(|(p, d)| Some((p.as_str().to_owned(), d.clone()?)))
+            .collect();
         let out = self
             .client
             .create_player_sessions()
@@ -305,16 +334,23 @@ impl GameLift for SdkGameLift {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let bad =
-                    |what: &str| GameLiftError::Ambiguous(format!("CreatePlayerSessions: PlayerSessions[{i}]: {what}"));
+                let bad = |what: &str| {
+                    GameLiftError::Ambiguous(format!(
+                        "CreatePlayerSessions: PlayerSessions[{i}]: {what}"
+                    ))
+                };
                 let player_id = s.player_id().ok_or_else(|| bad("no PlayerId"))?;
-                let player_id = PlayerId::parse(player_id).map_err(|e| bad(&format!("PlayerId {e}")))?;
+                let player_id =
+                    PlayerId::parse(player_id).map_err(|e| bad(&format!("PlayerId {e}")))?;
                 let player_session_id = s
                     .player_session_id()
                     .filter(|id| !id.is_empty())
                     .ok_or_else(|| bad("no PlayerSessionId"))?
                     .to_owned();
-                Ok(PlayerSession { player_id, player_session_id })
+                Ok(PlayerSession {
+                    player_id,
+                    player_session_id,
+                })
             })
             .collect()
     }
@@ -350,8 +386,17 @@ impl GameLift for SdkGameLift {
         Ok(())
     }
 
-    async fn game_session_status(&self, arn: &GameSessionArn) -> Result<Option<String>, GameLiftError> {
-        let out = match self.client.describe_game_sessions().game_session_id(arn.as_str()).send().await {
+    async fn game_session_status(
+        &self,
+        arn: &GameSessionArn,
+    ) -> Result<Option<String>, GameLiftError> {
+        let out = match self
+            .client
+            .describe_game_sessions()
+            .game_session_id(arn.as_str())
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) => {
                 return match map_sdk("DescribeGameSessions", e) {
@@ -364,7 +409,9 @@ impl GameLift for SdkGameLift {
             None => Ok(None),
             Some(gs) => match gs.status() {
                 Some(status) => Ok(Some(status.as_str().to_owned())),
-                None => Err(GameLiftError::Ambiguous(format!("DescribeGameSessions: no Status for {arn}"))),
+                None => Err(GameLiftError::Ambiguous(format!(
+                    "DescribeGameSessions: no Status for {arn}"
+                ))),
             },
         }
     }
@@ -378,11 +425,14 @@ pub fn describe_answer(
     id: &PlacementId,
     placement: &GameSessionPlacement,
 ) -> Result<PlacementDescription, GameLiftError> {
-    let status = placement
-        .status()
-        .ok_or_else(|| GameLiftError::Ambiguous(format!("DescribeGameSessionPlacement: no Status for {id}")))?;
+    let status = placement.status().ok_or_else(|| {
+        GameLiftError::Ambiguous(format!("DescribeGameSessionPlacement: no Status for {id}"))
+    })?;
     let status = PlacementStatus::from_wire(status.as_str()).ok_or_else(|| {
-        GameLiftError::Ambiguous(format!("DescribeGameSessionPlacement: unknown Status {:?} for {id}", status.as_str()))
+        GameLiftError::Ambiguous(format!(
+            "DescribeGameSessionPlacement: unknown Status {:?} for {id}",
+            status.as_str()
+        ))
     })?;
     let fulfilled = match status {
         PlacementStatus::Fulfilled => Some(fulfilled_from(id, placement)?),
@@ -423,9 +473,12 @@ fn fulfilled_from(id: &PlacementId, p: &GameSessionPlacement) -> Result<Fulfille
     detail.insert("placedPlayerSessions".into(), Value::Array(sessions));
 
     let unusable = |why: String| {
-        GameLiftError::Ambiguous(format!("DescribeGameSessionPlacement: FULFILLED {id} is unusable: {why}"))
+        GameLiftError::Ambiguous(format!(
+            "DescribeGameSessionPlacement: FULFILLED {id} is unusable: {why}"
+        ))
     };
-    let event = parse_message(&Value::Object(detail).to_string()).map_err(|e| unusable(e.to_string()))?;
+    let event =
+        parse_message(&Value::Object(detail).to_string()).map_err(|e| unusable(e.to_string()))?;
     match event.kind {
         EventKind::Fulfilled(f) => Ok(f),
         other => Err(unusable(format!("read as {}", other.type_name()))),
@@ -460,21 +513,35 @@ mod tests {
             ("InternalServiceException", 500, Ambiguous),
         ];
         for (code, status, want) in cases {
-            assert_eq!(classify(Some(code), Some(status), Service), want, "{code} {status}");
+            assert_eq!(
+                classify(Some(code), Some(status), Service),
+                want,
+                "{code} {status}"
+            );
         }
     }
 
     #[test]
     fn a_quota_limit_is_invalid_but_a_rate_limit_is_a_throttle() {
-        assert_eq!(classify(Some("LimitExceededException"), Some(400), Service), Invalid);
-        assert_eq!(classify(Some("LimitExceededException"), Some(429), Service), Throttled);
+        assert_eq!(
+            classify(Some("LimitExceededException"), Some(400), Service),
+            Invalid
+        );
+        assert_eq!(
+            classify(Some("LimitExceededException"), Some(429), Service),
+            Throttled
+        );
     }
 
     #[test]
     fn timeouts_dropped_connections_and_unreadable_answers_are_ambiguous_whatever_the_code() {
         for kind in [Timeout, Dispatch, Response, Other] {
             assert_eq!(classify(None, None, kind), Ambiguous, "{kind:?}");
-            assert_eq!(classify(Some("NotFoundException"), Some(400), kind), Ambiguous, "{kind:?}");
+            assert_eq!(
+                classify(Some("NotFoundException"), Some(400), kind),
+                Ambiguous,
+                "{kind:?}"
+            );
         }
     }
 
@@ -485,9 +552,15 @@ mod tests {
 
     #[test]
     fn unknown_codes_are_classified_by_status() {
-        assert_eq!(classify(Some("SomethingNew"), Some(429), Service), Throttled);
+        assert_eq!(
+            classify(Some("SomethingNew"), Some(429), Service),
+            Throttled
+        );
         assert_eq!(classify(Some("SomethingNew"), Some(403), Service), Invalid);
-        assert_eq!(classify(Some("SomethingNew"), Some(503), Service), Ambiguous);
+        assert_eq!(
+            classify(Some("SomethingNew"), Some(503), Service),
+            Ambiguous
+        );
         assert_eq!(classify(None, Some(502), Service), Ambiguous);
         assert_eq!(classify(None, None, Service), Ambiguous);
     }
@@ -503,7 +576,8 @@ mod tests {
         assert_eq!(Ambiguous.into_error(m()), GameLiftError::Ambiguous(m()));
     }
 
-    const ARN: &str = "arn:aws:gamelift:us-east-1::gamesession/fleet-1a1a1a1a-0000-4000-8000-000000000001/p-1";
+    const ARN: &str =
+        "arn:aws:gamelift:us-east-1::gamesession/fleet-1a1a1a1a-0000-4000-8000-000000000001/p-1";
 
     fn fulfilled_placement() -> aws_sdk_gamelift::types::builders::GameSessionPlacementBuilder {
         GameSessionPlacement::builder()
@@ -515,7 +589,10 @@ mod tests {
             .port(7777)
             .game_session_region("us-east-1")
             .placed_player_sessions(
-                PlacedPlayerSession::builder().player_id("alice").player_session_id("psess-1").build(),
+                PlacedPlayerSession::builder()
+                    .player_id("alice")
+                    .player_session_id("psess-1")
+                    .build(),
             )
     }
 
@@ -529,7 +606,10 @@ mod tests {
         assert_eq!(d.status, PlacementStatus::Fulfilled);
         let f = d.fulfilled.expect("fulfilled");
         assert_eq!(f.game_session_arn.as_str(), ARN);
-        assert_eq!((f.ip_address.as_str(), f.port, f.region.as_str()), ("10.0.0.1", 7777, "us-east-1"));
+        assert_eq!(
+            (f.ip_address.as_str(), f.port, f.region.as_str()),
+            ("10.0.0.1", 7777, "us-east-1")
+        );
         assert_eq!(f.placed_player_sessions.len(), 1);
         assert_eq!(f.placed_player_sessions[0].player_session_id, "psess-1");
     }
@@ -538,34 +618,61 @@ mod tests {
     fn other_statuses_carry_no_session() {
         for (state, want) in [
             (GameSessionPlacementState::Pending, PlacementStatus::Pending),
-            (GameSessionPlacementState::TimedOut, PlacementStatus::TimedOut),
-            (GameSessionPlacementState::Cancelled, PlacementStatus::Cancelled),
+            (
+                GameSessionPlacementState::TimedOut,
+                PlacementStatus::TimedOut,
+            ),
+            (
+                GameSessionPlacementState::Cancelled,
+                PlacementStatus::Cancelled,
+            ),
             (GameSessionPlacementState::Failed, PlacementStatus::Failed),
         ] {
             let p = GameSessionPlacement::builder().status(state).build();
-            assert_eq!(describe_answer(&pid(), &p), Ok(PlacementDescription { status: want, fulfilled: None }));
+            assert_eq!(
+                describe_answer(&pid(), &p),
+                Ok(PlacementDescription {
+                    status: want,
+                    fulfilled: None
+                })
+            );
         }
     }
 
     #[test]
     fn an_unparsable_fulfilled_answer_is_ambiguous_with_the_reason() {
         let cases = [
-            (fulfilled_placement().set_game_session_arn(None).build(), "gameSessionArn"),
-            (fulfilled_placement().game_session_arn("not-an-arn").build(), "gameSessionArn"),
-            (fulfilled_placement().ip_address("10.0.0.999").build(), "ipAddress"),
+            (
+                fulfilled_placement().set_game_session_arn(None).build(),
+                "gameSessionArn",
+            ),
+            (
+                fulfilled_placement().game_session_arn("not-an-arn").build(),
+                "gameSessionArn",
+            ),
+            (
+                fulfilled_placement().ip_address("10.0.0.999").build(),
+                "ipAddress",
+            ),
             (fulfilled_placement().port(0).build(), "port"),
             (fulfilled_placement().port(70_000).build(), "port"),
             (fulfilled_placement().set_port(None).build(), "port"),
             (
                 fulfilled_placement()
-                    .placed_player_sessions(PlacedPlayerSession::builder().player_session_id("psess-2").build())
+                    .placed_player_sessions(
+                        PlacedPlayerSession::builder()
+                            .player_session_id("psess-2")
+                            .build(),
+                    )
                     .build(),
                 "playerId",
             ),
         ];
         for (p, field) in cases {
             match describe_answer(&pid(), &p) {
-                Err(GameLiftError::Ambiguous(msg)) => assert!(msg.contains(field), "{msg} names {field}"),
+                Err(GameLiftError::Ambiguous(msg)) => {
+                    assert!(msg.contains(field), "{msg} names {field}")
+                }
                 other => panic!("{field}: expected Ambiguous, got {other:?}"),
             }
         }
@@ -573,9 +680,16 @@ mod tests {
 
     #[test]
     fn an_unknown_or_missing_status_is_ambiguous() {
-        let p = GameSessionPlacement::builder().status(GameSessionPlacementState::from("QUEUED")).build();
-        assert!(matches!(describe_answer(&pid(), &p), Err(GameLiftError::Ambiguous(m)) if m.contains("QUEUED")));
+        let p = GameSessionPlacement::builder()
+            .status(GameSessionPlacementState::from("QUEUED"))
+            .build();
+        assert!(
+            matches!(describe_answer(&pid(), &p), Err(GameLiftError::Ambiguous(m)) if m.contains("QUEUED"))
+        );
         let p = GameSessionPlacement::builder().build();
-        assert!(matches!(describe_answer(&pid(), &p), Err(GameLiftError::Ambiguous(_))));
+        assert!(matches!(
+            describe_answer(&pid(), &p),
+            Err(GameLiftError::Ambiguous(_))
+        ));
     }
 }

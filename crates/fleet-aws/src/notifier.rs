@@ -52,9 +52,11 @@ pub fn classify(code: Option<&str>, status: Option<u16>) -> Verdict {
     match (code, status) {
         (Some("GoneException"), _) | (_, Some(410)) => Verdict::Gone,
         (Some("PayloadTooLargeException"), _) | (_, Some(413)) => Verdict::TooLarge,
-        (Some("LimitExceededException" | "ThrottlingException" | "TooManyRequestsException"), _) | (_, Some(429)) => {
-            Verdict::Throttled
-        }
+        (
+            Some("LimitExceededException" | "ThrottlingException" | "TooManyRequestsException"),
+            _,
+        )
+        | (_, Some(429)) => Verdict::Throttled,
         _ => Verdict::Other,
     }
 }
@@ -66,7 +68,11 @@ pub fn backoff(attempt: u32, unit: f64) -> Duration {
     let ceiling = BASE_BACKOFF.saturating_mul(1 << attempt.saturating_sub(1).min(16));
     let half = ceiling / 2;
     // `mul_f64` panics on NaN or a negative factor: an out-of-range draw is pinned, never trusted.
-    let unit = if unit.is_nan() { 0.5 } else { unit.clamp(0.0, 1.0) };
+    let unit = if unit.is_nan() {
+        0.5
+    } else {
+        unit.clamp(0.0, 1.0)
+    };
     half + half.mul_f64(unit)
 }
 
@@ -92,7 +98,8 @@ impl ApiGatewayNotifier {
             .data(Blob::new(payload))
             .customize()
             .config_override(
-                aws_sdk_apigatewaymanagement::config::Builder::default().retry_config(RetryConfig::disabled()),
+                aws_sdk_apigatewaymanagement::config::Builder::default()
+                    .retry_config(RetryConfig::disabled()),
             )
             .send()
             .await;
@@ -100,7 +107,9 @@ impl ApiGatewayNotifier {
             Ok(_) => Ok(()),
             Err(err) => {
                 let verdict = match &err {
-                    SdkError::ServiceError(s) => classify(err.code(), Some(s.raw().status().as_u16())),
+                    SdkError::ServiceError(s) => {
+                        classify(err.code(), Some(s.raw().status().as_u16()))
+                    }
                     // No answer, or one we could not read: the push may or may not have arrived.
                     _ => Verdict::Other,
                 };
@@ -154,11 +163,20 @@ mod tests {
     fn api_gateway_answers_map_to_verdicts() {
         assert_eq!(classify(Some("GoneException"), Some(410)), Verdict::Gone);
         assert_eq!(classify(None, Some(410)), Verdict::Gone);
-        assert_eq!(classify(Some("PayloadTooLargeException"), Some(413)), Verdict::TooLarge);
+        assert_eq!(
+            classify(Some("PayloadTooLargeException"), Some(413)),
+            Verdict::TooLarge
+        );
         assert_eq!(classify(None, Some(413)), Verdict::TooLarge);
-        assert_eq!(classify(Some("LimitExceededException"), Some(429)), Verdict::Throttled);
+        assert_eq!(
+            classify(Some("LimitExceededException"), Some(429)),
+            Verdict::Throttled
+        );
         assert_eq!(classify(None, Some(429)), Verdict::Throttled);
-        assert_eq!(classify(Some("ForbiddenException"), Some(403)), Verdict::Other);
+        assert_eq!(
+            classify(Some("ForbiddenException"), Some(403)),
+            Verdict::Other
+        );
         assert_eq!(classify(None, Some(500)), Verdict::Other);
         assert_eq!(classify(None, None), Verdict::Other);
     }
@@ -174,13 +192,23 @@ mod tests {
         }
         assert_eq!(backoff(1, 2.0), Duration::from_millis(50), "clamped");
         assert_eq!(backoff(1, -1.0), Duration::from_millis(25), "clamped");
-        assert!(backoff(1, f64::NAN) <= Duration::from_millis(50), "no panic on NaN");
-        assert_eq!(backoff(u32::MAX, 1.0), BASE_BACKOFF.saturating_mul(1 << 16), "no overflow");
+        assert!(
+            backoff(1, f64::NAN) <= Duration::from_millis(50),
+            "no panic on NaN"
+        );
+        assert_eq!(
+            backoff(u32::MAX, 1.0),
+            BASE_BACKOFF.saturating_mul(1 << 16),
+            "no overflow"
+        );
     }
 
     #[test]
     fn every_retry_fits_the_budget_even_at_the_longest_pauses() {
         let worst: Duration = (1..MAX_ATTEMPTS).map(|a| backoff(a, 1.0)).sum();
-        assert!(worst < RETRY_BUDGET / 2, "{worst:?} of sleeps leaves room for the attempts themselves");
+        assert!(
+            worst < RETRY_BUDGET / 2,
+            "{worst:?} of sleeps leaves room for the attempts themselves"
+        );
     }
 }

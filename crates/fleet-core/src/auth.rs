@@ -103,11 +103,17 @@ pub enum Denied {
 
 impl Denied {
     fn forbidden(message: impl Into<String>) -> Self {
-        Self::Forbidden { field: None, message: message.into() }
+        Self::Forbidden {
+            field: None,
+            message: message.into(),
+        }
     }
 
     fn forbidden_at(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Forbidden { field: Some(field.into()), message: message.into() }
+        Self::Forbidden {
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 }
 
@@ -127,9 +133,15 @@ pub fn may_create(caller: &Caller) -> Result<(), Denied> {
 
 /// Whether the caller may create a placement for these players and latencies: a player only for
 /// itself (no other playerId anywhere in the request).
-pub fn may_create_for(caller: &Caller, players: &[PlacementPlayer], latencies: &[Latency]) -> Result<(), Denied> {
+pub fn may_create_for(
+    caller: &Caller,
+    players: &[PlacementPlayer],
+    latencies: &[Latency],
+) -> Result<(), Denied> {
     may_create(caller)?;
-    let Caller::Player(me) = caller else { return Ok(()) };
+    let Caller::Player(me) = caller else {
+        return Ok(());
+    };
     for (i, p) in players.iter().enumerate() {
         if &p.player_id != me {
             return Err(Denied::forbidden_at(
@@ -161,7 +173,11 @@ pub fn may_read_placement(caller: &Caller, placement: &Placement) -> Result<(), 
         Caller::Service(_) => Ok(()),
         Caller::Player(me) => {
             let listed = placement.players.iter().any(|p| &p.player_id == me);
-            if placement.requester == me.as_str() || listed { Ok(()) } else { Err(Denied::Hidden) }
+            if placement.requester == me.as_str() || listed {
+                Ok(())
+            } else {
+                Err(Denied::Hidden)
+            }
         }
         Caller::GameServer { .. } => Err(Denied::Hidden),
     }
@@ -186,7 +202,10 @@ pub fn may_read_sessions(_caller: &Caller) -> Result<(), Denied> {
 pub fn may_explain(caller: &Caller) -> Result<(), Denied> {
     match caller {
         Caller::Service(_) => Ok(()),
-        _ => Err(Denied::forbidden_at("explain", "only services may ask for the query plan")),
+        _ => Err(Denied::forbidden_at(
+            "explain",
+            "only services may ask for the query plan",
+        )),
     }
 }
 
@@ -201,10 +220,15 @@ pub fn may_join(caller: &Caller) -> Result<(), Denied> {
 /// Whether the caller may seat these players: a player only itself, alone.
 pub fn may_join_with(caller: &Caller, players: &[PlacementPlayer]) -> Result<(), Denied> {
     may_join(caller)?;
-    let Caller::Player(me) = caller else { return Ok(()) };
+    let Caller::Player(me) = caller else {
+        return Ok(());
+    };
     for (i, p) in players.iter().enumerate() {
         if &p.player_id != me {
-            return Err(Denied::forbidden_at(format!("players[{i}].playerId"), "a player may join only for itself"));
+            return Err(Denied::forbidden_at(
+                format!("players[{i}].playerId"),
+                "a player may join only for itself",
+            ));
         }
     }
     Ok(())
@@ -222,7 +246,9 @@ pub fn may_delete(caller: &Caller) -> Result<(), Denied> {
 pub fn may_report(caller: &Caller) -> Result<(), Denied> {
     match caller {
         Caller::Service(_) | Caller::GameServer { .. } => Ok(()),
-        Caller::Player(_) => Err(Denied::forbidden("only game servers and services may report session status")),
+        Caller::Player(_) => Err(Denied::forbidden(
+            "only game servers and services may report session status",
+        )),
     }
 }
 
@@ -231,7 +257,10 @@ pub fn may_report_on(caller: &Caller, fleet: &str) -> Result<(), Denied> {
     may_report(caller)?;
     match caller {
         Caller::GameServer { fleets, .. } if !fleets.iter().any(|f| f.as_str() == fleet) => {
-            Err(Denied::forbidden_at("id", format!("this game server may not report on sessions of fleet {fleet}")))
+            Err(Denied::forbidden_at(
+                "id",
+                format!("this game server may not report on sessions of fleet {fleet}"),
+            ))
         }
         _ => Ok(()),
     }
@@ -259,7 +288,9 @@ pub fn normalise_principal(arn: &str) -> String {
         },
         "iam" => match resource.split_once('/') {
             Some((kind @ ("role" | "user"), rest)) => match rest.rsplit('/').next() {
-                Some(name) if !name.is_empty() => format!("arn:{partition}:iam::{account}:{kind}/{name}"),
+                Some(name) if !name.is_empty() => {
+                    format!("arn:{partition}:iam::{account}:{kind}/{name}")
+                }
                 _ => arn.to_owned(),
             },
             _ => arn.to_owned(),
@@ -280,7 +311,10 @@ mod tests {
     }
 
     fn player(s: &str) -> PlacementPlayer {
-        PlacementPlayer { player_id: pid(s), player_data: None }
+        PlacementPlayer {
+            player_id: pid(s),
+            player_data: None,
+        }
     }
 
     fn game_server(fleets: &[&str]) -> Caller {
@@ -317,10 +351,19 @@ mod tests {
             normalise_principal("arn:aws:sts::123456789012:assumed-role/game-server/i-0abc"),
             "arn:aws:iam::123456789012:role/game-server"
         );
-        assert_eq!(normalise_principal("arn:aws:iam::1:role/teams/ops/backend"), "arn:aws:iam::1:role/backend");
-        assert_eq!(normalise_principal("arn:aws-cn:iam::1:user/alice"), "arn:aws-cn:iam::1:user/alice");
+        assert_eq!(
+            normalise_principal("arn:aws:iam::1:role/teams/ops/backend"),
+            "arn:aws:iam::1:role/backend"
+        );
+        assert_eq!(
+            normalise_principal("arn:aws-cn:iam::1:user/alice"),
+            "arn:aws-cn:iam::1:user/alice"
+        );
         assert_eq!(normalise_principal("not an arn"), "not an arn");
-        assert_eq!(normalise_principal("arn:aws:sts::1:assumed-role//x"), "arn:aws:sts::1:assumed-role//x");
+        assert_eq!(
+            normalise_principal("arn:aws:sts::1:assumed-role//x"),
+            "arn:aws:sts::1:assumed-role//x"
+        );
     }
 
     #[test]
@@ -329,7 +372,13 @@ mod tests {
         assert!(may_create_for(&me, &[], &[]).is_ok());
         assert!(may_create_for(&me, &[player("a")], &[]).is_ok());
         let err = may_create_for(&me, &[player("a"), player("b")], &[]).unwrap_err();
-        assert_eq!(err, Denied::forbidden_at("players[1].playerId", "a player may create a session only for itself"));
+        assert_eq!(
+            err,
+            Denied::forbidden_at(
+                "players[1].playerId",
+                "a player may create a session only for itself"
+            )
+        );
         assert!(may_create_for(&Caller::Service("s".into()), &[player("b")], &[]).is_ok());
         assert!(may_create_for(&game_server(&["f"]), &[], &[]).is_err());
     }
@@ -339,9 +388,15 @@ mod tests {
         let p = placement("a", &["b"]);
         assert!(may_read_placement(&Caller::Player(pid("a")), &p).is_ok());
         assert!(may_read_placement(&Caller::Player(pid("b")), &p).is_ok());
-        assert_eq!(may_read_placement(&Caller::Player(pid("c")), &p), Err(Denied::Hidden));
+        assert_eq!(
+            may_read_placement(&Caller::Player(pid("c")), &p),
+            Err(Denied::Hidden)
+        );
         assert!(may_read_placement(&Caller::Service("s".into()), &p).is_ok());
-        assert_eq!(may_read_placement(&game_server(&["f"]), &p), Err(Denied::Hidden));
+        assert_eq!(
+            may_read_placement(&game_server(&["f"]), &p),
+            Err(Denied::Hidden)
+        );
     }
 
     #[test]
@@ -354,7 +409,9 @@ mod tests {
 
     #[test]
     fn a_sub_that_spells_an_arn_is_not_a_player() {
-        assert!(!sub_is_player("arn:aws:iam::123456789012:role/fleetlift-backend"));
+        assert!(!sub_is_player(
+            "arn:aws:iam::123456789012:role/fleetlift-backend"
+        ));
         assert!(!sub_is_player("ARN:aws:iam::1:role/x"));
         assert!(sub_is_player("player-7f3c2a"));
         assert!(sub_is_player("ar"));

@@ -17,7 +17,10 @@ pub struct FieldError {
 impl FieldError {
     /// A new error for `field`.
     pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self { field: field.into(), problem: problem.into() }
+        Self {
+            field: field.into(),
+            problem: problem.into(),
+        }
     }
 
     /// The same error seen from an enclosing object: `playerId` inside `players[2]` becomes

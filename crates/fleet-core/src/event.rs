@@ -242,7 +242,9 @@ impl EventError {
     }
 
     fn missing(field: impl Into<String>) -> Self {
-        Self::MissingField { field: field.into() }
+        Self::MissingField {
+            field: field.into(),
+        }
     }
 
     fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Self {
@@ -264,13 +266,20 @@ impl From<FieldError> for EventError {
 /// known type without a `placementId` is [`EventError::MissingField`] `detail.placementId`.
 pub fn parse_message(body: &str) -> Result<PlacementEvent, EventError> {
     if body.len() > MESSAGE_MAX_BYTES {
-        return Err(EventError::TooLarge { bytes: body.len(), max: MESSAGE_MAX_BYTES });
+        return Err(EventError::TooLarge {
+            bytes: body.len(),
+            max: MESSAGE_MAX_BYTES,
+        });
     }
     let root = parse_json(body, None)?;
     let Value::Object(obj) = &root else {
         return Err(EventError::NotAnObject);
     };
-    if is_sns_envelope(obj) { parse_sns(obj) } else { parse_event(obj, None) }
+    if is_sns_envelope(obj) {
+        parse_sns(obj)
+    } else {
+        parse_event(obj, None)
+    }
 }
 
 /// Parses JSON text; `what` names the text in the error (`None` for the body itself).
@@ -301,7 +310,10 @@ fn parse_sns(obj: &Map<String, Value>) -> Result<PlacementEvent, EventError> {
         && t != "Notification"
     {
         // e.g. a SubscriptionConfirmation delivered to the queue of a cross-account subscription.
-        return Err(EventError::NotAnEvent(format!("an SNS {} message, not a Notification", quote(t))));
+        return Err(EventError::NotAnEvent(format!(
+            "an SNS {} message, not a Notification",
+            quote(t)
+        )));
     }
     let message = match obj.get("Message") {
         None => return Err(EventError::missing("Message")),
@@ -309,7 +321,10 @@ fn parse_sns(obj: &Map<String, Value>) -> Result<PlacementEvent, EventError> {
         Some(other) => {
             return Err(EventError::invalid(
                 "Message",
-                format!("must be the event JSON as a string, got {}", json_kind(other)),
+                format!(
+                    "must be the event JSON as a string, got {}",
+                    json_kind(other)
+                ),
             ));
         }
     };
@@ -322,13 +337,18 @@ fn parse_sns(obj: &Map<String, Value>) -> Result<PlacementEvent, EventError> {
         return Err(EventError::NotAnObject);
     };
     if inner.contains_key("Message") && !inner.contains_key("detail") {
-        return Err(EventError::NotAnEvent("an SNS envelope inside an SNS envelope".into()));
+        return Err(EventError::NotAnEvent(
+            "an SNS envelope inside an SNS envelope".into(),
+        ));
     }
     parse_event(inner, Some(envelope))
 }
 
 /// Reads an EventBridge-format event or a bare detail, optionally from inside an SNS envelope.
-fn parse_event(obj: &Map<String, Value>, envelope: Option<Envelope>) -> Result<PlacementEvent, EventError> {
+fn parse_event(
+    obj: &Map<String, Value>,
+    envelope: Option<Envelope>,
+) -> Result<PlacementEvent, EventError> {
     let (detail, shape, id, time) = match obj.get("detail") {
         Some(Value::Object(detail)) => {
             let id = opt_str(obj, "id", "id")?.map(str::to_owned);
@@ -336,9 +356,14 @@ fn parse_event(obj: &Map<String, Value>, envelope: Option<Envelope>) -> Result<P
             (detail, Shape::EventBridge, id, time)
         }
         Some(other) => {
-            return Err(EventError::invalid("detail", format!("must be an object, got {}", json_kind(other))));
+            return Err(EventError::invalid(
+                "detail",
+                format!("must be an object, got {}", json_kind(other)),
+            ));
         }
-        None if obj.contains_key("type") || obj.contains_key("placementId") => (obj, Shape::Detail, None, None),
+        None if obj.contains_key("type") || obj.contains_key("placementId") => {
+            (obj, Shape::Detail, None, None)
+        }
         None => {
             return Err(EventError::NotAnEvent(
                 "no `detail`, no SNS `Message` and no `placementId` at the top level".into(),
@@ -347,7 +372,11 @@ fn parse_event(obj: &Map<String, Value>, envelope: Option<Envelope>) -> Result<P
     };
     let parsed = parse_detail(detail)?;
     let (shape, event_id, event_time) = match envelope {
-        Some(env) => (Shape::SnsEnvelope, id.or(env.message_id), time.or(env.timestamp)),
+        Some(env) => (
+            Shape::SnsEnvelope,
+            id.or(env.message_id),
+            time.or(env.timestamp),
+        ),
         None => (shape, id, time),
     };
     Ok(PlacementEvent {
@@ -385,7 +414,10 @@ fn parse_detail(d: &Map<String, Value>) -> Result<Detail, EventError> {
         Some(Value::String(t)) => t.as_str(),
         Some(other) => return Err(wrong_type(df("type"), "a string", other)),
     };
-    let known = matches!(event_type, TYPE_FULFILLED | TYPE_TIMED_OUT | TYPE_CANCELLED | TYPE_FAILED);
+    let known = matches!(
+        event_type,
+        TYPE_FULFILLED | TYPE_TIMED_OUT | TYPE_CANCELLED | TYPE_FAILED
+    );
     let placement_id = match d.get("placementId") {
         None if known => return Err(EventError::missing(df("placementId"))),
         None => {
@@ -407,9 +439,16 @@ fn parse_detail(d: &Map<String, Value>) -> Result<Detail, EventError> {
             error_code: opt_str(d, "errorCode", &df("errorCode"))?.map(str::to_owned),
             error_message: opt_str(d, "errorMessage", &df("errorMessage"))?.map(str::to_owned),
         },
-        other => EventKind::Unknown { event_type: other.to_owned() },
+        other => EventKind::Unknown {
+            event_type: other.to_owned(),
+        },
     };
-    Ok(Detail { placement_id, start_time, end_time, kind })
+    Ok(Detail {
+        placement_id,
+        start_time,
+        end_time,
+        kind,
+    })
 }
 
 fn parse_fulfilled(d: &Map<String, Value>) -> Result<Fulfilled, EventError> {
@@ -425,16 +464,28 @@ fn parse_fulfilled(d: &Map<String, Value>) -> Result<Fulfilled, EventError> {
     }
 
     let dns_name = opt_str(d, "dnsName", &df("dnsName"))?.unwrap_or_default();
-    if dns_name.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(EventError::invalid(df("dnsName"), "must not contain spaces or control characters"));
+    if dns_name
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(EventError::invalid(
+            df("dnsName"),
+            "must not contain spaces or control characters",
+        ));
     }
 
     let port = parse_port(d.get("port"))?;
 
     let region = match opt_str(d, "gameSessionRegion", &df("gameSessionRegion"))? {
-        Some(r) => Region::parse(r).map_err(|e| FieldError::new(df("gameSessionRegion"), e.problem))?,
-        None => Region::parse(game_session_arn.region())
-            .map_err(|e| FieldError::new(df("gameSessionArn"), format!("region in the ARN: {}", e.problem)))?,
+        Some(r) => {
+            Region::parse(r).map_err(|e| FieldError::new(df("gameSessionRegion"), e.problem))?
+        }
+        None => Region::parse(game_session_arn.region()).map_err(|e| {
+            FieldError::new(
+                df("gameSessionArn"),
+                format!("region in the ARN: {}", e.problem),
+            )
+        })?,
     };
 
     let placed_player_sessions = match d.get("placedPlayerSessions") {
@@ -442,7 +493,9 @@ fn parse_fulfilled(d: &Map<String, Value>) -> Result<Fulfilled, EventError> {
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .map(|(i, item)| parse_player_session(&format!("detail.placedPlayerSessions[{i}]"), item))
+            .map(|(i, item)| {
+                parse_player_session(&format!("detail.placedPlayerSessions[{i}]"), item)
+            })
             .collect::<Result<_, _>>()?,
         Some(other) => return Err(wrong_type(df("placedPlayerSessions"), "an array", other)),
     };
@@ -480,7 +533,10 @@ fn parse_port(v: Option<&Value>) -> Result<u16, EventError> {
                 Some(other) => other.to_string(),
                 None => String::new(),
             };
-            Err(EventError::invalid(FIELD, format!("must be a port number 1–65535, got {got}")))
+            Err(EventError::invalid(
+                FIELD,
+                format!("must be a port number 1–65535, got {got}"),
+            ))
         }
     }
 }
@@ -494,10 +550,19 @@ fn parse_player_session(path: &str, item: &Value) -> Result<PlayerSession, Event
     let field = format!("{path}.playerSessionId");
     let player_session_id = req_str(obj, "playerSessionId", &field)?;
     crate::ids::check_len(&field, player_session_id, 1, PLAYER_SESSION_ID_MAX)?;
-    if player_session_id.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(EventError::invalid(field, "must not contain spaces or control characters"));
+    if player_session_id
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(EventError::invalid(
+            field,
+            "must not contain spaces or control characters",
+        ));
     }
-    Ok(PlayerSession { player_id, player_session_id: player_session_id.to_owned() })
+    Ok(PlayerSession {
+        player_id,
+        player_session_id: player_session_id.to_owned(),
+    })
 }
 
 /// A required string: absent → missing; `null` or another type → invalid.
@@ -510,7 +575,11 @@ fn req_str<'a>(obj: &'a Map<String, Value>, key: &str, field: &str) -> Result<&'
 }
 
 /// An optional string: absent or `null` → `None`; another type → invalid.
-fn opt_str<'a>(obj: &'a Map<String, Value>, key: &str, field: &str) -> Result<Option<&'a str>, EventError> {
+fn opt_str<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    field: &str,
+) -> Result<Option<&'a str>, EventError> {
     match obj.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -519,10 +588,16 @@ fn opt_str<'a>(obj: &'a Map<String, Value>, key: &str, field: &str) -> Result<Op
 }
 
 /// An optional RFC 3339 date-time: absent or `null` → `None`.
-fn opt_time(obj: &Map<String, Value>, key: &str, field: &str) -> Result<Option<Timestamp>, EventError> {
+fn opt_time(
+    obj: &Map<String, Value>,
+    key: &str,
+    field: &str,
+) -> Result<Option<Timestamp>, EventError> {
     match opt_str(obj, key, field)? {
         None => Ok(None),
-        Some(s) => Timestamp::parse_rfc3339(field, s).map(Some).map_err(EventError::from),
+        Some(s) => Timestamp::parse_rfc3339(field, s)
+            .map(Some)
+            .map_err(EventError::from),
     }
 }
 

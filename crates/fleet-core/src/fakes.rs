@@ -10,9 +10,9 @@ use crate::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
 use crate::input::GameProperties;
 use crate::model::{Placement, PlacementStatus, PlayerSession, Seat, SeatStatus, Session};
 use crate::ports::{
-    Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused, ListRequest,
-    Notifier, NotifyError, Page, PlacementDescription, PlacementOutcome, SessionKey, SessionStore, StartPlacement,
-    StatusReport, StoreError,
+    Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused,
+    ListRequest, Notifier, NotifyError, Page, PlacementDescription, PlacementOutcome, SessionKey,
+    SessionStore, StartPlacement, StatusReport, StoreError,
 };
 use crate::query::{self, cursor};
 use crate::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
@@ -35,14 +35,18 @@ struct MemoryState {
     seats: BTreeMap<SessionId, Vec<Seat>>,
     idempotency: HashMap<(String, String), (PlacementId, String)>,
     connections: BTreeMap<crate::ids::ConnectionId, crate::ports::Connection>,
-    subscriptions: BTreeMap<(PlacementId, crate::ids::ConnectionId), (crate::ports::Subscriber, Timestamp)>,
+    subscriptions:
+        BTreeMap<(PlacementId, crate::ids::ConnectionId), (crate::ports::Subscriber, Timestamp)>,
     sent: std::collections::BTreeSet<(PlacementId, crate::ids::ConnectionId)>,
     sweep_position: Option<String>,
 }
 
 impl MemoryState {
     fn state(&self, id: &SessionId) -> SessionState {
-        self.sessions.get(id).cloned().unwrap_or(SessionState::Missing)
+        self.sessions
+            .get(id)
+            .cloned()
+            .unwrap_or(SessionState::Missing)
     }
 
     fn seats(&self, id: &SessionId) -> Vec<Seat> {
@@ -70,19 +74,31 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
-        Self { secret: b"memory-store-cursor-secret".to_vec(), ..Self::default() }
+        Self {
+            secret: b"memory-store-cursor-secret".to_vec(),
+            ..Self::default()
+        }
     }
 
     /// Calls made so far.
     pub fn calls(&self) -> StoreCalls {
-        StoreCalls { reads: self.reads.load(Ordering::SeqCst), writes: self.writes.load(Ordering::SeqCst) }
+        StoreCalls {
+            reads: self.reads.load(Ordering::SeqCst),
+            writes: self.writes.load(Ordering::SeqCst),
+        }
     }
 
     /// Puts sessions directly (test set-up), as ACTIVE sessions with no seats.
     pub fn seed_sessions(&self, sessions: &[Session]) {
         let mut st = self.lock();
         for s in sessions {
-            st.sessions.insert(s.id.clone(), SessionState::Live { session: s.clone(), reported_at: None });
+            st.sessions.insert(
+                s.id.clone(),
+                SessionState::Live {
+                    session: s.clone(),
+                    reported_at: None,
+                },
+            );
         }
     }
 
@@ -98,7 +114,9 @@ impl MemoryStore {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, MemoryState> {
         // A panic while holding the lock is a test failure already; keep the data for its report.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn count(&self, reads: u64, writes: u64) {
@@ -108,7 +126,11 @@ impl MemoryStore {
 }
 
 impl SessionStore for MemoryStore {
-    async fn create_placement(&self, p: &Placement, idem: Option<&IdempotencyRecord>) -> Result<CreateOutcome, StoreError> {
+    async fn create_placement(
+        &self,
+        p: &Placement,
+        idem: Option<&IdempotencyRecord>,
+    ) -> Result<CreateOutcome, StoreError> {
         self.count(0, 1);
         let mut st = self.lock();
         if let Some(idem) = idem {
@@ -117,16 +139,24 @@ impl SessionStore for MemoryStore {
                 if *digest != idem.body_digest {
                     return Ok(CreateOutcome::Mismatch);
                 }
-                let existing = st.placements.get(id).cloned().ok_or_else(|| StoreError::Corrupt {
-                    key: id.to_string(),
-                    reason: "idempotency record without placement".into(),
-                })?;
+                let existing =
+                    st.placements
+                        .get(id)
+                        .cloned()
+                        .ok_or_else(|| StoreError::Corrupt {
+                            key: id.to_string(),
+                            reason: "idempotency record without placement".into(),
+                        })?;
                 return Ok(CreateOutcome::Existing(Box::new(existing)));
             }
-            st.idempotency.insert(key, (p.placement_id.clone(), idem.body_digest.clone()));
+            st.idempotency
+                .insert(key, (p.placement_id.clone(), idem.body_digest.clone()));
         }
         if st.placements.contains_key(&p.placement_id) {
-            return Err(StoreError::Corrupt { key: p.placement_id.to_string(), reason: "placement id reused".into() });
+            return Err(StoreError::Corrupt {
+                key: p.placement_id.to_string(),
+                reason: "placement id reused".into(),
+            });
         }
         st.placements.insert(p.placement_id.clone(), p.clone());
         Ok(CreateOutcome::Created)
@@ -137,14 +167,22 @@ impl SessionStore for MemoryStore {
         Ok(self.lock().placements.get(id).cloned())
     }
 
-    async fn finish_placement(&self, id: &PlacementId, outcome: &PlacementOutcome, at: Timestamp) -> Result<Applied, StoreError> {
+    async fn finish_placement(
+        &self,
+        id: &PlacementId,
+        outcome: &PlacementOutcome,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         let mut st = self.lock();
         // As the DynamoDB adapter: one transaction guessing an empty session partition; a wrong guess
         // costs a read of the partition and a second transaction.
         let guessed_wrong = match outcome {
             PlacementOutcome::Fulfilled { session, .. } => {
-                st.placements.get(id).is_some_and(|p| p.status == PlacementStatus::Pending)
-                    && (st.state(&session.id) != SessionState::Missing || st.reports.contains_key(&session.id))
+                st.placements
+                    .get(id)
+                    .is_some_and(|p| p.status == PlacementStatus::Pending)
+                    && (st.state(&session.id) != SessionState::Missing
+                        || st.reports.contains_key(&session.id))
             }
             PlacementOutcome::Unfulfilled { .. } => false,
         };
@@ -154,15 +192,36 @@ impl SessionStore for MemoryStore {
             return Ok(Applied::Unknown);
         };
         if current != PlacementStatus::Pending {
-            return Ok(if current == target { Applied::Duplicate } else { Applied::Refused });
+            return Ok(if current == target {
+                Applied::Duplicate
+            } else {
+                Applied::Refused
+            });
         }
-        if let PlacementOutcome::Fulfilled { session, player_sessions } = outcome {
+        if let PlacementOutcome::Fulfilled {
+            session,
+            player_sessions,
+        } = outcome
+        {
             let state = st.state(&session.id);
             let report = st.reports.get(&session.id).cloned();
-            let plan = rules::fulfil(&state, report.as_ref(), &st.seats(&session.id), session, player_sessions, at)?;
+            let plan = rules::fulfil(
+                &state,
+                report.as_ref(),
+                &st.seats(&session.id),
+                session,
+                player_sessions,
+                at,
+            )?;
             if let Some(new) = plan.session {
                 st.reports.remove(&session.id);
-                st.sessions.insert(new.id.clone(), SessionState::Live { session: new, reported_at: plan.reported_at });
+                st.sessions.insert(
+                    new.id.clone(),
+                    SessionState::Live {
+                        session: new,
+                        reported_at: plan.reported_at,
+                    },
+                );
                 st.put_seats(&session.id, &plan.seats);
             }
         }
@@ -170,7 +229,10 @@ impl SessionStore for MemoryStore {
             p.status = target;
             p.updated_at = at;
             match outcome {
-                PlacementOutcome::Fulfilled { session, player_sessions } => {
+                PlacementOutcome::Fulfilled {
+                    session,
+                    player_sessions,
+                } => {
                     p.session_id = Some(session.id.clone());
                     p.player_sessions.clone_from(player_sessions);
                 }
@@ -194,7 +256,8 @@ impl SessionStore for MemoryStore {
 
     async fn list_sessions(&self, request: &ListRequest) -> Result<Page, StoreError> {
         self.count(1, 0);
-        let fingerprint = query::plan(&request.query, request.sort).fingerprint(&request.query, request.sort);
+        let fingerprint =
+            query::plan(&request.query, request.sort).fingerprint(&request.query, request.sort);
         let after = match &request.cursor {
             Some(c) => cursor::decode(&self.secret, &fingerprint, c)?.remove("k"),
             None => None,
@@ -212,12 +275,17 @@ impl SessionStore for MemoryStore {
             .collect();
         all.sort_by(|a, b| sort.compare(a, b));
         let read = all.len() as u64;
-        let limit = request.limit.clamp(crate::limits::LIMIT_MIN, crate::limits::LIMIT_MAX) as usize;
-        let mut matching = all.into_iter().filter(|s| request.query.matches(s)).filter(|s| match &after {
-            None => true,
-            Some(k) if sort.descending() => sort.sort_key(s) < *k,
-            Some(k) => sort.sort_key(s) > *k,
-        });
+        let limit = request
+            .limit
+            .clamp(crate::limits::LIMIT_MIN, crate::limits::LIMIT_MAX) as usize;
+        let mut matching = all
+            .into_iter()
+            .filter(|s| request.query.matches(s))
+            .filter(|s| match &after {
+                None => true,
+                Some(k) if sort.descending() => sort.sort_key(s) < *k,
+                Some(k) => sort.sort_key(s) > *k,
+            });
         let sessions: Vec<Session> = matching.by_ref().take(limit).collect();
         let next_cursor = match (matching.next(), sessions.last()) {
             (Some(_), Some(last)) => {
@@ -226,7 +294,11 @@ impl SessionStore for MemoryStore {
             }
             _ => None,
         };
-        Ok(Page { sessions, next_cursor, items_read: read })
+        Ok(Page {
+            sessions,
+            next_cursor,
+            items_read: read,
+        })
     }
 
     async fn end_session(&self, key: SessionKey<'_>, at: Timestamp) -> Result<Applied, StoreError> {
@@ -245,22 +317,46 @@ impl SessionStore for MemoryStore {
                     SessionState::Live { reported_at, .. } => reported_at,
                     _ => None,
                 };
-                st.sessions.insert(id, SessionState::Live { session: ended, reported_at });
+                st.sessions.insert(
+                    id,
+                    SessionState::Live {
+                        session: ended,
+                        reported_at,
+                    },
+                );
                 Ok(Applied::Applied)
             }
         }
     }
 
-    async fn apply_report(&self, arn: &GameSessionArn, report: &StatusReport, at: Timestamp) -> Result<Applied, StoreError> {
+    async fn apply_report(
+        &self,
+        arn: &GameSessionArn,
+        report: &StatusReport,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         self.count(1, 1);
         let mut st = self.lock();
         let id = arn.session_id();
         let pending = st.reports.get(&id).cloned();
-        match rules::report(&st.state(&id), pending.as_ref(), &st.seats(&id), arn.as_str(), report, at)? {
+        match rules::report(
+            &st.state(&id),
+            pending.as_ref(),
+            &st.seats(&id),
+            arn.as_str(),
+            report,
+            at,
+        )? {
             ReportEffect::Refused => Ok(Applied::Refused),
             ReportEffect::Duplicate => Ok(Applied::Duplicate),
             ReportEffect::Session(session) => {
-                st.sessions.insert(id, SessionState::Live { session, reported_at: Some(at) });
+                st.sessions.insert(
+                    id,
+                    SessionState::Live {
+                        session,
+                        reported_at: Some(at),
+                    },
+                );
                 Ok(Applied::Applied)
             }
             ReportEffect::Pending(p) => {
@@ -288,14 +384,29 @@ impl SessionStore for MemoryStore {
                     _ => None,
                 };
                 st.put_seats(id, &plan.seats);
-                st.sessions.insert(id.clone(), SessionState::Live { session: plan.session.clone(), reported_at });
+                st.sessions.insert(
+                    id.clone(),
+                    SessionState::Live {
+                        session: plan.session.clone(),
+                        reported_at,
+                    },
+                );
                 Ok(Ok(plan.session))
             }
         }
     }
 
-    async fn release_seats(&self, id: &SessionId, players: &[PlayerId], at: Timestamp) -> Result<Applied, StoreError> {
-        let changed = self.change_seats(id, at, |s| players.contains(&s.player_id).then_some(SeatStatus::Released));
+    async fn release_seats(
+        &self,
+        id: &SessionId,
+        players: &[PlayerId],
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
+        let changed = self.change_seats(id, at, |s| {
+            players
+                .contains(&s.player_id)
+                .then_some(SeatStatus::Released)
+        });
         Ok(match changed {
             None => Applied::Unknown,
             Some(0) => Applied::Duplicate,
@@ -304,20 +415,39 @@ impl SessionStore for MemoryStore {
     }
 
     async fn expire_seats(&self, id: &SessionId, now: Timestamp) -> Result<u32, StoreError> {
-        Ok(self.change_seats(id, now, |s| (s.expires_at <= now).then_some(SeatStatus::Expired)).unwrap_or(0))
+        Ok(self
+            .change_seats(id, now, |s| {
+                (s.expires_at <= now).then_some(SeatStatus::Expired)
+            })
+            .unwrap_or(0))
     }
 }
 
 impl MemoryStore {
-    fn change_seats(&self, id: &SessionId, at: Timestamp, pick: impl Fn(&Seat) -> Option<SeatStatus>) -> Option<u32> {
+    fn change_seats(
+        &self,
+        id: &SessionId,
+        at: Timestamp,
+        pick: impl Fn(&Seat) -> Option<SeatStatus>,
+    ) -> Option<u32> {
         self.count(1, 1);
         let mut st = self.lock();
-        let SessionState::Live { session, reported_at } = st.state(id) else {
+        let SessionState::Live {
+            session,
+            reported_at,
+        } = st.state(id)
+        else {
             return None;
         };
         let plan = rules::change_seats(&session, &st.seats(id), at, usize::MAX, pick)?;
         st.put_seats(id, &plan.seats);
-        st.sessions.insert(id.clone(), SessionState::Live { session: plan.session, reported_at });
+        st.sessions.insert(
+            id.clone(),
+            SessionState::Live {
+                session: plan.session,
+                reported_at,
+            },
+        );
         Some(plan.seats.len() as u32)
     }
 }
@@ -351,7 +481,8 @@ pub struct SequentialIds(AtomicU64);
 impl Ids for SequentialIds {
     fn placement_id(&self) -> PlacementId {
         let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
-        PlacementId::parse(&format!("p-{n}")).unwrap_or_else(|_| unreachable!("p-<number> is a valid placement id"))
+        PlacementId::parse(&format!("p-{n}"))
+            .unwrap_or_else(|_| unreachable!("p-<number> is a valid placement id"))
     }
 }
 
@@ -365,18 +496,30 @@ pub struct MemoryNotifier {
 impl MemoryNotifier {
     /// Marks a connection as closed.
     pub fn close(&self, connection: &str) {
-        self.gone.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(connection.to_owned());
+        self.gone
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(connection.to_owned());
     }
 
     /// Everything sent, in order.
     pub fn sent(&self) -> Vec<(String, Vec<u8>)> {
-        self.sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 
 impl Notifier for MemoryNotifier {
     async fn send(&self, connection: &str, payload: &[u8]) -> Result<(), NotifyError> {
-        if self.gone.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().any(|c| c == connection) {
+        if self
+            .gone
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .any(|c| c == connection)
+        {
             return Err(NotifyError::Gone);
         }
         if payload.len() > 128 * 1024 {
@@ -433,7 +576,9 @@ impl FakeGameLift {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FakeGameLiftState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Every call so far.
@@ -453,10 +598,15 @@ impl FakeGameLift {
 
     /// Registers a game session GameLift knows: status and cap (for CreatePlayerSessions).
     pub fn add_session(&self, arn: &GameSessionArn, status: &str, max_players: u32) {
-        self.lock().sessions.insert(arn.as_str().to_owned(), (status.to_owned(), max_players, 0));
+        self.lock()
+            .sessions
+            .insert(arn.as_str().to_owned(), (status.to_owned(), max_players, 0));
     }
 
-    fn record(&self, call: GameLiftCall) -> Result<std::sync::MutexGuard<'_, FakeGameLiftState>, GameLiftError> {
+    fn record(
+        &self,
+        call: GameLiftCall,
+    ) -> Result<std::sync::MutexGuard<'_, FakeGameLiftState>, GameLiftError> {
         let mut st = self.lock();
         st.calls.push(call);
         match st.failures.pop_front() {
@@ -471,15 +621,29 @@ impl GameLift for FakeGameLift {
         let id = request.placement.placement_id.clone();
         let mut st = self.record(GameLiftCall::StartPlacement(id.clone()))?;
         if st.placements.contains_key(&id) {
-            return Err(GameLiftError::Invalid(format!("placement id {id} already used")));
+            return Err(GameLiftError::Invalid(format!(
+                "placement id {id} already used"
+            )));
         }
-        st.placements.insert(id, PlacementDescription { status: PlacementStatus::Pending, fulfilled: None });
+        st.placements.insert(
+            id,
+            PlacementDescription {
+                status: PlacementStatus::Pending,
+                fulfilled: None,
+            },
+        );
         Ok(())
     }
 
-    async fn describe_placement(&self, id: &PlacementId) -> Result<PlacementDescription, GameLiftError> {
+    async fn describe_placement(
+        &self,
+        id: &PlacementId,
+    ) -> Result<PlacementDescription, GameLiftError> {
         let st = self.record(GameLiftCall::DescribePlacement(id.clone()))?;
-        st.placements.get(id).cloned().ok_or_else(|| GameLiftError::NotFound(id.to_string()))
+        st.placements
+            .get(id)
+            .cloned()
+            .ok_or_else(|| GameLiftError::NotFound(id.to_string()))
     }
 
     async fn stop_placement(&self, id: &PlacementId) -> Result<(), GameLiftError> {
@@ -499,7 +663,10 @@ impl GameLift for FakeGameLift {
         arn: &GameSessionArn,
         players: &[(PlayerId, Option<String>)],
     ) -> Result<Vec<PlayerSession>, GameLiftError> {
-        let mut st = self.record(GameLiftCall::CreatePlayerSessions(arn.to_string(), players.len()))?;
+        let mut st = self.record(GameLiftCall::CreatePlayerSessions(
+            arn.to_string(),
+            players.len(),
+        ))?;
         let Some((status, max, used)) = st.sessions.get(arn.as_str()).cloned() else {
             return Err(GameLiftError::NotFound(arn.to_string()));
         };
@@ -509,17 +676,29 @@ impl GameLift for FakeGameLift {
         if used + players.len() as u32 > max {
             return Err(GameLiftError::Full);
         }
-        st.sessions.insert(arn.as_str().to_owned(), (status, max, used + players.len() as u32));
+        st.sessions.insert(
+            arn.as_str().to_owned(),
+            (status, max, used + players.len() as u32),
+        );
         let mut out = Vec::new();
         for (p, _) in players {
             st.next_psess += 1;
-            out.push(PlayerSession { player_id: p.clone(), player_session_id: format!("psess-{:08}", st.next_psess) });
+            out.push(PlayerSession {
+                player_id: p.clone(),
+                player_session_id: format!("psess-{:08}", st.next_psess),
+            });
         }
         Ok(out)
     }
 
-    async fn update_game_session(&self, arn: &GameSessionArn, _name: Option<&str>, _p: &GameProperties) -> Result<(), GameLiftError> {
-        self.record(GameLiftCall::UpdateGameSession(arn.to_string())).map(drop)
+    async fn update_game_session(
+        &self,
+        arn: &GameSessionArn,
+        _name: Option<&str>,
+        _p: &GameProperties,
+    ) -> Result<(), GameLiftError> {
+        self.record(GameLiftCall::UpdateGameSession(arn.to_string()))
+            .map(drop)
     }
 
     async fn terminate_game_session(&self, arn: &GameSessionArn) -> Result<(), GameLiftError> {
@@ -530,20 +709,31 @@ impl GameLift for FakeGameLift {
         Ok(())
     }
 
-    async fn game_session_status(&self, arn: &GameSessionArn) -> Result<Option<String>, GameLiftError> {
+    async fn game_session_status(
+        &self,
+        arn: &GameSessionArn,
+    ) -> Result<Option<String>, GameLiftError> {
         let st = self.record(GameLiftCall::DescribeGameSessions(arn.to_string()))?;
         Ok(st.sessions.get(arn.as_str()).map(|s| s.0.clone()))
     }
 }
 
 impl crate::ports::ConnectionStore for MemoryStore {
-    async fn put_connection(&self, connection: &crate::ports::Connection) -> Result<(), StoreError> {
+    async fn put_connection(
+        &self,
+        connection: &crate::ports::Connection,
+    ) -> Result<(), StoreError> {
         self.count(0, 1);
-        self.lock().connections.insert(connection.id.clone(), connection.clone());
+        self.lock()
+            .connections
+            .insert(connection.id.clone(), connection.clone());
         Ok(())
     }
 
-    async fn delete_connection(&self, connection: &crate::ids::ConnectionId) -> Result<(), StoreError> {
+    async fn delete_connection(
+        &self,
+        connection: &crate::ids::ConnectionId,
+    ) -> Result<(), StoreError> {
         self.count(0, 1);
         self.lock().connections.remove(connection);
         Ok(())
@@ -555,10 +745,19 @@ impl crate::ports::ConnectionStore for MemoryStore {
         now: Timestamp,
     ) -> Result<Option<crate::ports::Connection>, StoreError> {
         self.count(1, 0);
-        Ok(self.lock().connections.get(connection).filter(|c| c.expires_at > now).cloned())
+        Ok(self
+            .lock()
+            .connections
+            .get(connection)
+            .filter(|c| c.expires_at > now)
+            .cloned())
     }
 
-    async fn connections_of(&self, user: &str, now: Timestamp) -> Result<Vec<crate::ids::ConnectionId>, StoreError> {
+    async fn connections_of(
+        &self,
+        user: &str,
+        now: Timestamp,
+    ) -> Result<Vec<crate::ids::ConnectionId>, StoreError> {
         self.count(1, 0);
         Ok(self
             .lock()
@@ -576,19 +775,30 @@ impl crate::ports::ConnectionStore for MemoryStore {
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
         self.count(0, 1);
+        self.lock().subscriptions.insert(
+            (placement.clone(), subscriber.connection.clone()),
+            (subscriber.clone(), expires_at),
+        );
+        Ok(())
+    }
+
+    async fn unsubscribe(
+        &self,
+        placement: &PlacementId,
+        connection: &crate::ids::ConnectionId,
+    ) -> Result<(), StoreError> {
+        self.count(0, 1);
         self.lock()
             .subscriptions
-            .insert((placement.clone(), subscriber.connection.clone()), (subscriber.clone(), expires_at));
+            .remove(&(placement.clone(), connection.clone()));
         Ok(())
     }
 
-    async fn unsubscribe(&self, placement: &PlacementId, connection: &crate::ids::ConnectionId) -> Result<(), StoreError> {
-        self.count(0, 1);
-        self.lock().subscriptions.remove(&(placement.clone(), connection.clone()));
-        Ok(())
-    }
-
-    async fn subscribers(&self, placement: &PlacementId, now: Timestamp) -> Result<Vec<crate::ports::Subscriber>, StoreError> {
+    async fn subscribers(
+        &self,
+        placement: &PlacementId,
+        now: Timestamp,
+    ) -> Result<Vec<crate::ports::Subscriber>, StoreError> {
         self.count(1, 0);
         Ok(self
             .lock()
@@ -606,18 +816,31 @@ impl crate::ports::ConnectionStore for MemoryStore {
         _at: Timestamp,
     ) -> Result<bool, StoreError> {
         self.count(0, 1);
-        Ok(self.lock().sent.insert((placement.clone(), connection.clone())))
+        Ok(self
+            .lock()
+            .sent
+            .insert((placement.clone(), connection.clone())))
     }
 
-    async fn unmark_sent(&self, placement: &PlacementId, connection: &crate::ids::ConnectionId) -> Result<(), StoreError> {
+    async fn unmark_sent(
+        &self,
+        placement: &PlacementId,
+        connection: &crate::ids::ConnectionId,
+    ) -> Result<(), StoreError> {
         self.count(0, 1);
-        self.lock().sent.remove(&(placement.clone(), connection.clone()));
+        self.lock()
+            .sent
+            .remove(&(placement.clone(), connection.clone()));
         Ok(())
     }
 }
 
 impl crate::ports::SweepStore for MemoryStore {
-    async fn due_placements(&self, now: Timestamp, limit: u32) -> Result<Vec<PlacementId>, StoreError> {
+    async fn due_placements(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PlacementId>, StoreError> {
         self.count(1, 0);
         let st = self.lock();
         let mut due: Vec<(Timestamp, PlacementId)> = st
@@ -627,10 +850,18 @@ impl crate::ports::SweepStore for MemoryStore {
             .map(|p| (p.deadline, p.placement_id.clone()))
             .collect();
         due.sort();
-        Ok(due.into_iter().take(limit as usize).map(|(_, id)| id).collect())
+        Ok(due
+            .into_iter()
+            .take(limit as usize)
+            .map(|(_, id)| id)
+            .collect())
     }
 
-    async fn due_seat_sessions(&self, now: Timestamp, limit: u32) -> Result<Vec<SessionId>, StoreError> {
+    async fn due_seat_sessions(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<SessionId>, StoreError> {
         self.count(1, 0);
         let st = self.lock();
         let mut due: Vec<(Timestamp, SessionId, String)> = st
@@ -653,15 +884,24 @@ impl crate::ports::SweepStore for MemoryStore {
         Ok(out)
     }
 
-    async fn oldest_sessions(&self, limit: u32, after: Option<&str>) -> Result<crate::ports::SessionSweepPage, StoreError> {
+    async fn oldest_sessions(
+        &self,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<crate::ports::SessionSweepPage, StoreError> {
         self.count(1, 0);
         let st = self.lock();
         let mut all: Vec<(String, Session)> = st
             .sessions
             .values()
             .filter_map(|s| match s {
-                SessionState::Live { session, .. } if session.status == crate::model::SessionStatus::Active => {
-                    Some((crate::index::created_key(session.created_at, &session.id), session.clone()))
+                SessionState::Live { session, .. }
+                    if session.status == crate::model::SessionStatus::Active =>
+                {
+                    Some((
+                        crate::index::created_key(session.created_at, &session.id),
+                        session.clone(),
+                    ))
                 }
                 _ => None,
             })
@@ -670,8 +910,15 @@ impl crate::ports::SweepStore for MemoryStore {
         all.sort_by(|a, b| a.0.cmp(&b.0));
         let more = all.len() > limit as usize;
         all.truncate(limit as usize);
-        let next = if more { all.last().map(|(k, _)| k.clone()) } else { None };
-        Ok(crate::ports::SessionSweepPage { sessions: all.into_iter().map(|(_, s)| s).collect(), next })
+        let next = if more {
+            all.last().map(|(k, _)| k.clone())
+        } else {
+            None
+        };
+        Ok(crate::ports::SessionSweepPage {
+            sessions: all.into_iter().map(|(_, s)| s).collect(),
+            next,
+        })
     }
 
     async fn sweep_position(&self) -> Result<Option<String>, StoreError> {

@@ -19,8 +19,15 @@ pub(crate) fn char_len(s: &str) -> usize {
 pub(crate) fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<(), FieldError> {
     let n = char_len(s);
     if n < min || n > max {
-        let what = if min == 0 { format!("at most {max}") } else { format!("{min}–{max}") };
-        return Err(FieldError::new(field, format!("must be {what} characters, got {n}")));
+        let what = if min == 0 {
+            format!("at most {max}")
+        } else {
+            format!("{min}–{max}")
+        };
+        return Err(FieldError::new(
+            field,
+            format!("must be {what} characters, got {n}"),
+        ));
     }
     Ok(())
 }
@@ -77,7 +84,10 @@ impl PlayerId {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         check_len("playerId", s, 1, PLAYER_ID_MAX)?;
         if s.chars().any(char::is_control) {
-            return Err(FieldError::new("playerId", "must not contain control characters"));
+            return Err(FieldError::new(
+                "playerId",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -99,7 +109,10 @@ impl PlacementId {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         check_len("placementId", s, 1, PLACEMENT_ID_MAX)?;
         if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(FieldError::new("placementId", "must contain only A-Z, a-z, 0-9 and '-'"));
+            return Err(FieldError::new(
+                "placementId",
+                "must contain only A-Z, a-z, 0-9 and '-'",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -115,7 +128,10 @@ impl IdempotencyKey {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         check_len("Idempotency-Key", s, 1, IDEMPOTENCY_KEY_MAX)?;
         if !s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-            return Err(FieldError::new("Idempotency-Key", "must be printable ASCII"));
+            return Err(FieldError::new(
+                "Idempotency-Key",
+                "must be printable ASCII",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -142,25 +158,39 @@ impl GameSessionArn {
         let bad = |why: &str| {
             FieldError::new(
                 FIELD,
-                format!("must look like arn:aws:gamelift:<region>::gamesession/<fleetId>/[<location>/]<id> ({why})"),
+                format!(
+                    "must look like arn:aws:gamelift:<region>::gamesession/<fleetId>/[<location>/]<id> ({why})"
+                ),
             )
         };
         if !s.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(bad("printable ASCII without spaces"));
         }
-        let rest = s.strip_prefix("arn:").ok_or_else(|| bad("no arn: prefix"))?;
+        let rest = s
+            .strip_prefix("arn:")
+            .ok_or_else(|| bad("no arn: prefix"))?;
         let (partition, rest) = rest.split_once(':').ok_or_else(|| bad("no partition"))?;
         if !partition.starts_with("aws") {
             return Err(bad("partition"));
         }
-        let rest = rest.strip_prefix("gamelift:").ok_or_else(|| bad("service is not gamelift"))?;
+        let rest = rest
+            .strip_prefix("gamelift:")
+            .ok_or_else(|| bad("service is not gamelift"))?;
         let (region, rest) = rest.split_once(':').ok_or_else(|| bad("no region"))?;
-        if region.is_empty() || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        if region.is_empty()
+            || !region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
             return Err(bad("region"));
         }
         // The account field is empty in game session ARNs, but accept one if GameLift ever fills it.
-        let (_account, resource) = rest.split_once(':').ok_or_else(|| bad("no account field"))?;
-        let path = resource.strip_prefix("gamesession/").ok_or_else(|| bad("not a gamesession"))?;
+        let (_account, resource) = rest
+            .split_once(':')
+            .ok_or_else(|| bad("no account field"))?;
+        let path = resource
+            .strip_prefix("gamesession/")
+            .ok_or_else(|| bad("not a gamesession"))?;
         let parts: Vec<&str> = path.split('/').collect();
         if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.is_empty()) {
             return Err(bad("expected fleetId/[location/]id"));
@@ -239,11 +269,16 @@ impl SessionId {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         let ok = s.len() == 25
             && s.starts_with("gs-")
-            && s[3..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && s[3..]
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(FieldError::new("id", "must be a session id (gs- and 22 URL-safe characters) or a game session ARN"))
+            Err(FieldError::new(
+                "id",
+                "must be a session id (gs- and 22 URL-safe characters) or a game session ARN",
+            ))
         }
     }
 }
@@ -262,7 +297,9 @@ impl SessionRef {
     /// Accepts either form.
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         if s.starts_with("arn:") {
-            GameSessionArn::parse(s).map(Self::Arn).map_err(|e| FieldError::new("id", e.problem))
+            GameSessionArn::parse(s)
+                .map(Self::Arn)
+                .map_err(|e| FieldError::new("id", e.problem))
         } else {
             SessionId::parse(s).map(Self::Id)
         }
@@ -286,7 +323,10 @@ impl FleetId {
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         check_len("fleetId", s, 1, 128)?;
         if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(FieldError::new("fleetId", "must contain only A-Z, a-z, 0-9 and '-'"));
+            return Err(FieldError::new(
+                "fleetId",
+                "must contain only A-Z, a-z, 0-9 and '-'",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -301,8 +341,14 @@ impl Region {
     /// Validates a region name.
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         check_len("region", s, 1, 64)?;
-        if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-            return Err(FieldError::new("region", "must contain only a-z, 0-9 and '-'"));
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(FieldError::new(
+                "region",
+                "must contain only a-z, 0-9 and '-'",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -317,8 +363,14 @@ impl ConnectionId {
     /// Validates a connection id.
     pub fn parse(s: &str) -> Result<Self, FieldError> {
         check_len("connectionId", s, 1, 128)?;
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=+/".contains(&b)) {
-            return Err(FieldError::new("connectionId", "must be URL-safe base64 characters"));
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_=+/".contains(&b))
+        {
+            return Err(FieldError::new(
+                "connectionId",
+                "must be URL-safe base64 characters",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -346,7 +398,9 @@ mod tests {
     fn arn_parts_are_found_with_and_without_a_location() {
         let arn = GameSessionArn::parse(ARN).unwrap();
         assert_eq!((arn.region(), arn.fleet_id()), ("us-east-1", "fleet-1a2b"));
-        let loc = GameSessionArn::parse("arn:aws:gamelift:us-west-2::gamesession/fleet-9/sa-east-1/abc").unwrap();
+        let loc =
+            GameSessionArn::parse("arn:aws:gamelift:us-west-2::gamesession/fleet-9/sa-east-1/abc")
+                .unwrap();
         assert_eq!((loc.region(), loc.fleet_id()), ("us-west-2", "fleet-9"));
     }
 
@@ -390,7 +444,10 @@ mod tests {
         assert!(IdempotencyKey::parse("k-1 2").is_ok());
         assert!(IdempotencyKey::parse(&"k".repeat(129)).is_err());
         assert!(IdempotencyKey::parse("tab\there").is_err());
-        assert_eq!(IdempotencyKey::parse("").unwrap_err().field, "Idempotency-Key");
+        assert_eq!(
+            IdempotencyKey::parse("").unwrap_err().field,
+            "Idempotency-Key"
+        );
     }
 
     #[test]

@@ -31,30 +31,77 @@ pub struct IndexDef {
 }
 
 /// Active sessions, newest first: partition `lAll` = `ACTIVE`, sort `kCreated` = `createdAt#id`.
-pub const BY_CREATED: IndexDef = IndexDef { name: "byCreated", pk: "lAll", sk: "kCreated" };
+pub const BY_CREATED: IndexDef = IndexDef {
+    name: "byCreated",
+    pk: "lAll",
+    sk: "kCreated",
+};
 /// Active sessions of one region: `lRegion` = region, `kCreated`.
-pub const BY_REGION: IndexDef = IndexDef { name: "byRegion", pk: "lRegion", sk: "kCreated" };
+pub const BY_REGION: IndexDef = IndexDef {
+    name: "byRegion",
+    pk: "lRegion",
+    sk: "kCreated",
+};
 /// Active sessions of one fleet: `lFleet` = fleet id, `kCreated`.
-pub const BY_FLEET: IndexDef = IndexDef { name: "byFleet", pk: "lFleet", sk: "kCreated" };
+pub const BY_FLEET: IndexDef = IndexDef {
+    name: "byFleet",
+    pk: "lFleet",
+    sk: "kCreated",
+};
 /// Active sessions by player count: `lAll`, `kPlayers` = `ppp#createdAt#id` (3-digit zero-padded).
-pub const BY_PLAYERS: IndexDef = IndexDef { name: "byPlayers", pk: "lAll", sk: "kPlayers" };
+pub const BY_PLAYERS: IndexDef = IndexDef {
+    name: "byPlayers",
+    pk: "lAll",
+    sk: "kPlayers",
+};
 /// Active sessions by open slots: `lAll`, `kOpen` = `ooo#createdAt#id`.
-pub const BY_OPEN: IndexDef = IndexDef { name: "byOpen", pk: "lAll", sk: "kOpen" };
+pub const BY_OPEN: IndexDef = IndexDef {
+    name: "byOpen",
+    pk: "lAll",
+    sk: "kOpen",
+};
 /// Active sessions by name: `lAll`, `kName` = `<name prefix>\u{1}createdAt#id` (only named sessions).
-pub const BY_NAME: IndexDef = IndexDef { name: "byName", pk: "lAll", sk: "kName" };
+pub const BY_NAME: IndexDef = IndexDef {
+    name: "byName",
+    pk: "lAll",
+    sk: "kName",
+};
 /// PENDING placements by deadline, for the sweeper: `lPending` = `PENDING`, `kDeadline` = `deadline#placementId`.
-pub const PENDING_BY_DEADLINE: IndexDef = IndexDef { name: "pendingByDeadline", pk: "lPending", sk: "kDeadline" };
+pub const PENDING_BY_DEADLINE: IndexDef = IndexDef {
+    name: "pendingByDeadline",
+    pk: "lPending",
+    sk: "kDeadline",
+};
 /// RESERVED seats by expiry, for the sweeper: `lSeat` = `RESERVED`, `kExpires` = `expiresAt#sessionId#player`.
-pub const SEATS_BY_EXPIRY: IndexDef = IndexDef { name: "seatsByExpiry", pk: "lSeat", sk: "kExpires" };
+pub const SEATS_BY_EXPIRY: IndexDef = IndexDef {
+    name: "seatsByExpiry",
+    pk: "lSeat",
+    sk: "kExpires",
+};
 /// WebSocket connections of a user: `cUser` = user, sort `pk`.
-pub const CONNECTIONS_BY_USER: IndexDef = IndexDef { name: "connectionsByUser", pk: "cUser", sk: "pk" };
+pub const CONNECTIONS_BY_USER: IndexDef = IndexDef {
+    name: "connectionsByUser",
+    pk: "cUser",
+    sk: "pk",
+};
 
 /// Every GSI of the table, in creation order.
-pub const ALL_INDEXES: [IndexDef; 9] =
-    [BY_CREATED, BY_REGION, BY_FLEET, BY_PLAYERS, BY_OPEN, BY_NAME, PENDING_BY_DEADLINE, SEATS_BY_EXPIRY, CONNECTIONS_BY_USER];
+pub const ALL_INDEXES: [IndexDef; 9] = [
+    BY_CREATED,
+    BY_REGION,
+    BY_FLEET,
+    BY_PLAYERS,
+    BY_OPEN,
+    BY_NAME,
+    PENDING_BY_DEADLINE,
+    SEATS_BY_EXPIRY,
+    CONNECTIONS_BY_USER,
+];
 
 /// The indexes a session list may use.
-pub const LIST_INDEXES: [IndexDef; 6] = [BY_CREATED, BY_REGION, BY_FLEET, BY_PLAYERS, BY_OPEN, BY_NAME];
+pub const LIST_INDEXES: [IndexDef; 6] = [
+    BY_CREATED, BY_REGION, BY_FLEET, BY_PLAYERS, BY_OPEN, BY_NAME,
+];
 
 /// Bytes of a name kept in `kName`: a GSI sort key is at most 1024 bytes, a name may be 1024
 /// characters, so longer names are cut (on a character boundary) and the full name is checked by the
@@ -96,12 +143,20 @@ pub fn count_prefix(n: u32) -> String {
 
 /// `ppp#createdAt#id`.
 pub fn players_key(s: &Session) -> String {
-    format!("{}#{}", count_prefix(s.player_count), created_key(s.created_at, &s.id))
+    format!(
+        "{}#{}",
+        count_prefix(s.player_count),
+        created_key(s.created_at, &s.id)
+    )
 }
 
 /// `ooo#createdAt#id`.
 pub fn open_key(s: &Session) -> String {
-    format!("{}#{}", count_prefix(s.open_slots), created_key(s.created_at, &s.id))
+    format!(
+        "{}#{}",
+        count_prefix(s.open_slots),
+        created_key(s.created_at, &s.id)
+    )
 }
 
 /// The part of a name kept in `kName`.
@@ -118,9 +173,13 @@ pub fn name_key_prefix(name: &str) -> &str {
 
 /// `<name prefix>\u{1}createdAt#id`, or `None` for an unnamed session.
 pub fn name_key(s: &Session) -> Option<String> {
-    s.name
-        .as_deref()
-        .map(|n| format!("{}{NAME_SEP}{}", name_key_prefix(n), created_key(s.created_at, &s.id)))
+    s.name.as_deref().map(|n| {
+        format!(
+            "{}{NAME_SEP}{}",
+            name_key_prefix(n),
+            created_key(s.created_at, &s.id)
+        )
+    })
 }
 
 /// The (attribute, value) pairs that put an ACTIVE session into the list indexes. An ENDED session

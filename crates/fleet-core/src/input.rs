@@ -19,7 +19,10 @@ impl MaxPlayers {
         if (1..=i64::from(MAX_PLAYERS)).contains(&n) {
             Ok(Self(n as u32))
         } else {
-            Err(FieldError::new("maxPlayers", format!("must be 1–{MAX_PLAYERS}, got {n}")))
+            Err(FieldError::new(
+                "maxPlayers",
+                format!("must be 1–{MAX_PLAYERS}, got {n}"),
+            ))
         }
     }
 
@@ -47,7 +50,10 @@ pub fn parse_player_count(field: &str, n: i64) -> Result<u32, FieldError> {
     if (0..=i64::from(MAX_PLAYERS)).contains(&n) {
         Ok(n as u32)
     } else {
-        Err(FieldError::new(field, format!("must be 0–{MAX_PLAYERS}, got {n}")))
+        Err(FieldError::new(
+            field,
+            format!("must be 0–{MAX_PLAYERS}, got {n}"),
+        ))
     }
 }
 
@@ -55,7 +61,10 @@ pub fn parse_player_count(field: &str, n: i64) -> Result<u32, FieldError> {
 pub fn parse_name(s: &str) -> Result<String, FieldError> {
     check_len("name", s, 0, NAME_MAX)?;
     if s.chars().any(char::is_control) {
-        return Err(FieldError::new("name", "must not contain control characters"));
+        return Err(FieldError::new(
+            "name",
+            "must not contain control characters",
+        ));
     }
     Ok(s.to_owned())
 }
@@ -75,7 +84,10 @@ pub fn parse_player_data(s: &str) -> Result<String, FieldError> {
 /// Game properties: ≤16 pairs, key 1–32 characters without `.` (it would clash with the query
 /// language's `properties.<key>` path), value ≤96 characters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "BTreeMap<String, String>", into = "BTreeMap<String, String>")]
+#[serde(
+    try_from = "BTreeMap<String, String>",
+    into = "BTreeMap<String, String>"
+)]
 pub struct GameProperties(BTreeMap<String, String>);
 
 impl GameProperties {
@@ -84,7 +96,10 @@ impl GameProperties {
         if map.len() > PROPERTIES_MAX {
             return Err(FieldError::new(
                 "properties",
-                format!("must have at most {PROPERTIES_MAX} entries, got {}", map.len()),
+                format!(
+                    "must have at most {PROPERTIES_MAX} entries, got {}",
+                    map.len()
+                ),
             ));
         }
         for (k, v) in &map {
@@ -154,7 +169,10 @@ pub fn parse_latency_ms(n: i64) -> Result<u32, FieldError> {
     if (0..=i64::from(LATENCY_MS_MAX)).contains(&n) {
         Ok(n as u32)
     } else {
-        Err(FieldError::new("latencyMs", format!("must be 0–{LATENCY_MS_MAX}, got {n}")))
+        Err(FieldError::new(
+            "latencyMs",
+            format!("must be 0–{LATENCY_MS_MAX}, got {n}"),
+        ))
     }
 }
 
@@ -163,7 +181,9 @@ mod tests {
     use super::*;
 
     fn props(n: usize, key_len: usize, val_len: usize) -> BTreeMap<String, String> {
-        (0..n).map(|i| (format!("{i:0key_len$}"), "v".repeat(val_len))).collect()
+        (0..n)
+            .map(|i| (format!("{i:0key_len$}"), "v".repeat(val_len)))
+            .collect()
     }
 
     #[test]
@@ -180,18 +200,28 @@ mod tests {
 
     #[test]
     fn long_keys_values_and_dotted_keys_are_rejected() {
-        assert_eq!(GameProperties::parse(props(1, 33, 1)).unwrap_err().field, "properties.key");
+        assert_eq!(
+            GameProperties::parse(props(1, 33, 1)).unwrap_err().field,
+            "properties.key"
+        );
         let e = GameProperties::parse(props(1, 2, 97)).unwrap_err();
         assert_eq!(e.field, "properties.00");
         let dotted = BTreeMap::from([("a.b".to_owned(), "v".to_owned())]);
-        assert_eq!(GameProperties::parse(dotted).unwrap_err().field, "properties.a.b");
+        assert_eq!(
+            GameProperties::parse(dotted).unwrap_err().field,
+            "properties.a.b"
+        );
         let empty = BTreeMap::from([(String::new(), "v".to_owned())]);
         assert!(GameProperties::parse(empty).is_err());
     }
 
     #[test]
     fn merging_lays_new_values_over_old_and_keeps_the_rest() {
-        let a = GameProperties::parse(BTreeMap::from([("m".into(), "1".into()), ("k".into(), "x".into())])).unwrap();
+        let a = GameProperties::parse(BTreeMap::from([
+            ("m".into(), "1".into()),
+            ("k".into(), "x".into()),
+        ]))
+        .unwrap();
         let b = GameProperties::parse(BTreeMap::from([("m".into(), "2".into())])).unwrap();
         let m = a.merged(&b).unwrap();
         assert_eq!((m.get("m"), m.get("k")), (Some("2"), Some("x")));
@@ -204,7 +234,10 @@ mod tests {
         assert_eq!(MaxPlayers::parse(201).unwrap_err().field, "maxPlayers");
         assert_eq!(parse_latency_ms(60_001).unwrap_err().field, "latencyMs");
         assert!(parse_latency_ms(-1).is_err());
-        assert_eq!(parse_player_count("playerCount", -1).unwrap_err().field, "playerCount");
+        assert_eq!(
+            parse_player_count("playerCount", -1).unwrap_err().field,
+            "playerCount"
+        );
         assert_eq!(parse_player_data("").unwrap_err().field, "playerData");
         assert_eq!(parse_name(&"n".repeat(1025)).unwrap_err().field, "name");
         assert_eq!(parse_data(&"d".repeat(262_145)).unwrap_err().field, "data");

@@ -40,7 +40,13 @@ pub enum PlacementStatus {
 
 impl PlacementStatus {
     /// All statuses.
-    pub const ALL: [Self; 5] = [Self::Pending, Self::Fulfilled, Self::TimedOut, Self::Cancelled, Self::Failed];
+    pub const ALL: [Self; 5] = [
+        Self::Pending,
+        Self::Fulfilled,
+        Self::TimedOut,
+        Self::Cancelled,
+        Self::Failed,
+    ];
 
     /// Whether no further change is possible.
     pub const fn is_terminal(self) -> bool {
@@ -105,7 +111,9 @@ impl SessionStatus {
 
     /// Parses the wire name.
     pub fn from_wire(s: &str) -> Option<Self> {
-        [Self::Active, Self::Ended].into_iter().find(|st| st.as_str() == s)
+        [Self::Active, Self::Ended]
+            .into_iter()
+            .find(|st| st.as_str() == s)
     }
 }
 
@@ -301,7 +309,15 @@ mod tests {
         for from in PlacementStatus::ALL.into_iter().filter(|s| s.is_terminal()) {
             for to in PlacementStatus::ALL {
                 let t = from.transition(to);
-                assert_eq!(t, if from == to { Transition::Duplicate } else { Transition::Refused }, "{from:?}->{to:?}");
+                assert_eq!(
+                    t,
+                    if from == to {
+                        Transition::Duplicate
+                    } else {
+                        Transition::Refused
+                    },
+                    "{from:?}->{to:?}"
+                );
             }
         }
     }
@@ -311,14 +327,26 @@ mod tests {
         for to in PlacementStatus::ALL.into_iter().filter(|s| s.is_terminal()) {
             assert_eq!(PlacementStatus::Pending.transition(to), Transition::Apply);
         }
-        assert_eq!(PlacementStatus::Pending.transition(PlacementStatus::Pending), Transition::Duplicate);
+        assert_eq!(
+            PlacementStatus::Pending.transition(PlacementStatus::Pending),
+            Transition::Duplicate
+        );
     }
 
     #[test]
     fn an_ended_session_never_comes_back() {
-        assert_eq!(SessionStatus::Active.transition(SessionStatus::Ended), Transition::Apply);
-        assert_eq!(SessionStatus::Ended.transition(SessionStatus::Active), Transition::Refused);
-        assert_eq!(SessionStatus::Ended.transition(SessionStatus::Ended), Transition::Duplicate);
+        assert_eq!(
+            SessionStatus::Active.transition(SessionStatus::Ended),
+            Transition::Apply
+        );
+        assert_eq!(
+            SessionStatus::Ended.transition(SessionStatus::Active),
+            Transition::Refused
+        );
+        assert_eq!(
+            SessionStatus::Ended.transition(SessionStatus::Ended),
+            Transition::Duplicate
+        );
     }
 
     #[test]
@@ -332,7 +360,9 @@ mod tests {
                 assert_ne!(from.transition(to), Transition::Apply, "{from:?}->{to:?}");
             }
         }
-        assert!(Reserved.is_live() && Confirmed.is_live() && !Expired.is_live() && !Released.is_live());
+        assert!(
+            Reserved.is_live() && Confirmed.is_live() && !Expired.is_live() && !Released.is_live()
+        );
     }
 
     #[test]
@@ -341,7 +371,10 @@ mod tests {
             assert_eq!(PlacementStatus::from_wire(s.as_str()), Some(s));
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
-        assert_eq!(SessionStatus::from_wire("ENDED"), Some(SessionStatus::Ended));
+        assert_eq!(
+            SessionStatus::from_wire("ENDED"),
+            Some(SessionStatus::Ended)
+        );
     }
 
     #[test]

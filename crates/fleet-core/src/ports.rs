@@ -39,7 +39,10 @@ pub enum StoreError {
 impl StoreError {
     /// Whether retrying the same call may succeed (a transient failure, not a bad input).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Unavailable(_) | Self::Throttled(_) | Self::Contention(_))
+        matches!(
+            self,
+            Self::Unavailable(_) | Self::Throttled(_) | Self::Contention(_)
+        )
     }
 }
 
@@ -182,7 +185,11 @@ impl Page {
     /// Items read per item returned (1.0 is ideal; an empty page that read nothing is 1.0).
     pub fn read_amplification(&self) -> f64 {
         if self.sessions.is_empty() {
-            if self.items_read == 0 { 1.0 } else { self.items_read as f64 }
+            if self.items_read == 0 {
+                1.0
+            } else {
+                self.items_read as f64
+            }
         } else {
             self.items_read as f64 / self.sessions.len() as f64
         }
@@ -203,7 +210,10 @@ pub trait SessionStore: Send + Sync {
     ) -> impl Future<Output = Result<CreateOutcome, StoreError>> + Send;
 
     /// Reads a placement (strongly consistent).
-    fn get_placement(&self, id: &PlacementId) -> impl Future<Output = Result<Option<Placement>, StoreError>> + Send;
+    fn get_placement(
+        &self,
+        id: &PlacementId,
+    ) -> impl Future<Output = Result<Option<Placement>, StoreError>> + Send;
 
     /// Moves a PENDING placement to its terminal state; when fulfilled, also writes the session and a
     /// RESERVED seat per placed player session, in one transaction. A session that already ended
@@ -218,7 +228,10 @@ pub trait SessionStore: Send + Sync {
     /// [`Self::finish_placement`] for several placements (one SQS batch of events): one result per
     /// element, in order, each exactly what `finish_placement` would have answered. An adapter may write
     /// several transitions in one request; this default applies them one at a time.
-    fn finish_placements(&self, batch: &[Finish]) -> impl Future<Output = Vec<Result<Applied, StoreError>>> + Send {
+    fn finish_placements(
+        &self,
+        batch: &[Finish],
+    ) -> impl Future<Output = Vec<Result<Applied, StoreError>>> + Send {
         async move {
             let mut results = Vec::with_capacity(batch.len());
             for f in batch {
@@ -229,10 +242,16 @@ pub trait SessionStore: Send + Sync {
     }
 
     /// Reads a session (strongly consistent), ACTIVE or ENDED.
-    fn get_session(&self, id: &SessionId) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+    fn get_session(
+        &self,
+        id: &SessionId,
+    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
 
     /// One page of ACTIVE sessions matching the query, in the requested order.
-    fn list_sessions(&self, request: &ListRequest) -> impl Future<Output = Result<Page, StoreError>> + Send;
+    fn list_sessions(
+        &self,
+        request: &ListRequest,
+    ) -> impl Future<Output = Result<Page, StoreError>> + Send;
 
     /// Ends a session (a tombstone kept until `at + TOMBSTONE_SECS`; never ACTIVE again). A session not
     /// seen yet is recorded as ended, so its late placement event cannot bring it to life.
@@ -270,7 +289,11 @@ pub trait SessionStore: Send + Sync {
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
 
     /// Expires every RESERVED seat of the session whose window has passed at `now`.
-    fn expire_seats(&self, session: &SessionId, now: Timestamp) -> impl Future<Output = Result<u32, StoreError>> + Send;
+    fn expire_seats(
+        &self,
+        session: &SessionId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
 }
 
 /// A session named by its ARN (which also gives region and fleet, needed to record a tombstone for a
@@ -308,7 +331,11 @@ pub trait Ids: Send + Sync {
 /// Pushes a message to one WebSocket connection.
 pub trait Notifier: Send + Sync {
     /// Sends `payload` (JSON) to `connection`.
-    fn send(&self, connection: &str, payload: &[u8]) -> impl Future<Output = Result<(), NotifyError>> + Send;
+    fn send(
+        &self,
+        connection: &str,
+        payload: &[u8],
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send;
 }
 
 /// Why a push failed.
@@ -331,14 +358,20 @@ pub enum NotifyError {
 /// The GameLift calls fleetlift makes.
 pub trait GameLift: Send + Sync {
     /// StartGameSessionPlacement.
-    fn start_placement(&self, request: &StartPlacement) -> impl Future<Output = Result<(), GameLiftError>> + Send;
+    fn start_placement(
+        &self,
+        request: &StartPlacement,
+    ) -> impl Future<Output = Result<(), GameLiftError>> + Send;
     /// DescribeGameSessionPlacement: its status and, when fulfilled, the session.
     fn describe_placement(
         &self,
         id: &PlacementId,
     ) -> impl Future<Output = Result<PlacementDescription, GameLiftError>> + Send;
     /// StopGameSessionPlacement.
-    fn stop_placement(&self, id: &PlacementId) -> impl Future<Output = Result<(), GameLiftError>> + Send;
+    fn stop_placement(
+        &self,
+        id: &PlacementId,
+    ) -> impl Future<Output = Result<(), GameLiftError>> + Send;
     /// CreatePlayerSessions.
     fn create_player_sessions(
         &self,
@@ -353,9 +386,15 @@ pub trait GameLift: Send + Sync {
         properties: &crate::input::GameProperties,
     ) -> impl Future<Output = Result<(), GameLiftError>> + Send;
     /// TerminateGameSession.
-    fn terminate_game_session(&self, arn: &GameSessionArn) -> impl Future<Output = Result<(), GameLiftError>> + Send;
+    fn terminate_game_session(
+        &self,
+        arn: &GameSessionArn,
+    ) -> impl Future<Output = Result<(), GameLiftError>> + Send;
     /// DescribeGameSessions for one session: its GameLift status (`ACTIVE`, `TERMINATED`, …).
-    fn game_session_status(&self, arn: &GameSessionArn) -> impl Future<Output = Result<Option<String>, GameLiftError>> + Send;
+    fn game_session_status(
+        &self,
+        arn: &GameSessionArn,
+    ) -> impl Future<Output = Result<Option<String>, GameLiftError>> + Send;
 }
 
 /// A StartGameSessionPlacement request built from a validated create.
@@ -427,7 +466,10 @@ pub struct Subscriber {
 /// `expires_at` is as good as absent.
 pub trait ConnectionStore: Send + Sync {
     /// Writes (or overwrites) a connection's row.
-    fn put_connection(&self, connection: &Connection) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn put_connection(
+        &self,
+        connection: &Connection,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Deletes a connection's row; deleting one that is not there is not an error.
     fn delete_connection(
@@ -530,5 +572,8 @@ pub trait SweepStore: Send + Sync {
     fn sweep_position(&self) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 
     /// Saves the walk's position; `None` starts the next run from the oldest session.
-    fn save_sweep_position(&self, position: Option<&str>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn save_sweep_position(
+        &self,
+        position: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -61,8 +61,9 @@ use crate::FieldError;
 use crate::ids::{IdempotencyKey, PlacementId, PlayerId, Region, SessionRef, check_len};
 use crate::input::{self, GameProperties, Latency, MaxPlayers};
 use crate::limits::{
-    BODY_MAX_BYTES, DATA_MAX, LATENCIES_MAX, LATENCY_MS_MAX, LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, MAX_PLAYERS,
-    MAX_PLAYERS_PER_JOIN, NAME_MAX, PROPERTIES_MAX, PROPERTY_KEY_MAX, PROPERTY_VALUE_MAX, REGIONS_MAX,
+    BODY_MAX_BYTES, DATA_MAX, LATENCIES_MAX, LATENCY_MS_MAX, LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN,
+    MAX_PLAYERS, MAX_PLAYERS_PER_JOIN, NAME_MAX, PROPERTIES_MAX, PROPERTY_KEY_MAX,
+    PROPERTY_VALUE_MAX, REGIONS_MAX,
 };
 use crate::model::PlacementPlayer;
 use crate::ports::StatusReport;
@@ -96,8 +97,15 @@ pub struct CreateSession {
 }
 
 impl CreateSession {
-    const FIELDS: &'static [&'static str] =
-        &["maxPlayers", "players", "latencies", "name", "data", "properties", "regions"];
+    const FIELDS: &'static [&'static str] = &[
+        "maxPlayers",
+        "players",
+        "latencies",
+        "name",
+        "data",
+        "properties",
+        "regions",
+    ];
 
     /// Parses and validates a create body (see the [module docs](self) for the rules).
     pub fn parse(body: &[u8]) -> Result<Self, FieldError> {
@@ -111,7 +119,13 @@ impl CreateSession {
             (_, None) => Vec::new(),
             (path, Some(v)) => {
                 let cap = max_players.get() as usize;
-                players(&path, v, 0, cap, &format!("at most {cap} entries (maxPlayers)"))?
+                players(
+                    &path,
+                    v,
+                    0,
+                    cap,
+                    &format!("at most {cap} entries (maxPlayers)"),
+                )?
             }
         };
         let latencies = match o.take("latencies") {
@@ -125,7 +139,15 @@ impl CreateSession {
             (_, None) => Vec::new(),
             (path, Some(v)) => regions(&path, v)?,
         };
-        Ok(Self { max_players, players, latencies, name, data, properties, regions })
+        Ok(Self {
+            max_players,
+            players,
+            latencies,
+            name,
+            data,
+            properties,
+            regions,
+        })
     }
 
     /// A stable digest of the validated content, for idempotency: the same logical body gives the
@@ -196,7 +218,13 @@ impl JoinSession {
     pub fn parse(body: &[u8]) -> Result<Self, FieldError> {
         let mut o = body_object(body, &["players"])?;
         let (path, v) = o.required("players")?;
-        let players = players(&path, v, 1, MAX_PLAYERS_PER_JOIN, &format!("1–{MAX_PLAYERS_PER_JOIN} entries"))?;
+        let players = players(
+            &path,
+            v,
+            1,
+            MAX_PLAYERS_PER_JOIN,
+            &format!("1–{MAX_PLAYERS_PER_JOIN} entries"),
+        )?;
         Ok(Self { players })
     }
 }
@@ -231,9 +259,16 @@ impl UpdateInstanceInfo {
             }
             (a, b) => a.or(b),
         };
-        let mut report = StatusReport { player_count, ..StatusReport::default() };
+        let mut report = StatusReport {
+            player_count,
+            ..StatusReport::default()
+        };
         if let (path, Some(v)) = o.take("metadata") {
-            let mut m = Fields::of(&path, v, &["GameSessionName", "GameSessionData", "GameProperties"])?;
+            let mut m = Fields::of(
+                &path,
+                v,
+                &["GameSessionName", "GameSessionData", "GameProperties"],
+            )?;
             report.name = m.optional("GameSessionName", session_name)?;
             report.data = m.optional("GameSessionData", session_data)?;
             report.properties = m.optional("GameProperties", properties)?;
@@ -253,7 +288,9 @@ impl DeleteInstanceInfo {
     /// Parses and validates a delete report.
     pub fn parse(body: &[u8]) -> Result<Self, FieldError> {
         let mut o = body_object(body, &["id"])?;
-        Ok(Self { id: body_id(&mut o)? })
+        Ok(Self {
+            id: body_id(&mut o)?,
+        })
     }
 }
 
@@ -282,7 +319,10 @@ impl ListParams {
             let Some(slot) = Self::NAMES.iter().position(|n| n == name) else {
                 return Err(FieldError::new(
                     shown(name),
-                    format!("is not a known parameter; expected one of {}", Self::NAMES.join(", ")),
+                    format!(
+                        "is not a known parameter; expected one of {}",
+                        Self::NAMES.join(", ")
+                    ),
                 ));
             };
             if values[slot].is_some() {
@@ -303,15 +343,32 @@ impl ListParams {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
-                return Err(FieldError::new("explain", format!("must be true or false, got `{}`", shown(other))));
+                return Err(FieldError::new(
+                    "explain",
+                    format!("must be true or false, got `{}`", shown(other)),
+                ));
             }
         };
-        Ok(Self { query, sort, limit, cursor, explain })
+        Ok(Self {
+            query,
+            sort,
+            limit,
+            cursor,
+            explain,
+        })
     }
 }
 
 fn parse_limit(s: &str) -> Result<u32, FieldError> {
-    let bad = || FieldError::new("limit", format!("must be an integer {LIMIT_MIN}–{LIMIT_MAX}, got `{}`", shown(s)));
+    let bad = || {
+        FieldError::new(
+            "limit",
+            format!(
+                "must be an integer {LIMIT_MIN}–{LIMIT_MAX}, got `{}`",
+                shown(s)
+            ),
+        )
+    };
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
@@ -348,7 +405,9 @@ pub fn parse_placement_id(path_segment: &str) -> Result<PlacementId, FieldError>
 /// Reads the optional `Idempotency-Key` header: absent → `None`; present → 1–128 printable ASCII
 /// characters (an empty header is an error, not "absent"). Errors name `Idempotency-Key`.
 pub fn parse_idempotency_key(header: Option<&str>) -> Result<Option<IdempotencyKey>, FieldError> {
-    header.map(|h| IdempotencyKey::parse(h).map_err(at("Idempotency-Key"))).transpose()
+    header
+        .map(|h| IdempotencyKey::parse(h).map_err(at("Idempotency-Key")))
+        .transpose()
 }
 
 /// Decodes `%XX` escapes to bytes, then checks the result is UTF-8. `+` is left alone (it means a
@@ -432,10 +491,19 @@ fn session_data(path: &str, v: Json) -> Result<String, FieldError> {
 }
 
 /// `[{playerId, playerData?}]` with `min..=max` entries and unique ids.
-fn players(path: &str, v: Json, min: usize, max: usize, limit: &str) -> Result<Vec<PlacementPlayer>, FieldError> {
+fn players(
+    path: &str,
+    v: Json,
+    min: usize,
+    max: usize,
+    limit: &str,
+) -> Result<Vec<PlacementPlayer>, FieldError> {
     let items = array(path, v)?;
     if items.len() < min || items.len() > max {
-        return Err(FieldError::new(path, format!("must have {limit}, got {}", items.len())));
+        return Err(FieldError::new(
+            path,
+            format!("must have {limit}, got {}", items.len()),
+        ));
     }
     let mut seen: HashMap<PlayerId, usize> = HashMap::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
@@ -447,14 +515,20 @@ fn players(path: &str, v: Json, min: usize, max: usize, limit: &str) -> Result<V
         if let Some(first) = seen.insert(player_id.clone(), i) {
             return Err(FieldError::new(
                 id_path,
-                format!("repeats {}: each player may appear once", index_path(path, first)),
+                format!(
+                    "repeats {}: each player may appear once",
+                    index_path(path, first)
+                ),
             ));
         }
         let player_data = o.optional("playerData", |p, v| {
             let s = string(p, v)?;
             input::parse_player_data(&s).map_err(at(p))
         })?;
-        out.push(PlacementPlayer { player_id, player_data });
+        out.push(PlacementPlayer {
+            player_id,
+            player_data,
+        });
     }
     Ok(out)
 }
@@ -473,7 +547,13 @@ fn region(path: &str, v: Json) -> Result<Region, FieldError> {
 fn latencies(path: &str, v: Json) -> Result<Vec<Latency>, FieldError> {
     let items = array(path, v)?;
     if items.len() > LATENCIES_MAX {
-        return Err(FieldError::new(path, format!("must have at most {LATENCIES_MAX} entries, got {}", items.len())));
+        return Err(FieldError::new(
+            path,
+            format!(
+                "must have at most {LATENCIES_MAX} entries, got {}",
+                items.len()
+            ),
+        ));
     }
     let mut seen: HashMap<(PlayerId, Region), usize> = HashMap::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
@@ -496,7 +576,11 @@ fn latencies(path: &str, v: Json) -> Result<Vec<Latency>, FieldError> {
                 ),
             ));
         }
-        out.push(Latency { player_id, region, latency_ms });
+        out.push(Latency {
+            player_id,
+            region,
+            latency_ms,
+        });
     }
     Ok(out)
 }
@@ -505,7 +589,13 @@ fn latencies(path: &str, v: Json) -> Result<Vec<Latency>, FieldError> {
 fn regions(path: &str, v: Json) -> Result<Vec<Region>, FieldError> {
     let items = array(path, v)?;
     if items.len() > REGIONS_MAX {
-        return Err(FieldError::new(path, format!("must have at most {REGIONS_MAX} entries, got {}", items.len())));
+        return Err(FieldError::new(
+            path,
+            format!(
+                "must have at most {REGIONS_MAX} entries, got {}",
+                items.len()
+            ),
+        ));
     }
     let mut seen: HashMap<Region, usize> = HashMap::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
@@ -515,7 +605,10 @@ fn regions(path: &str, v: Json) -> Result<Vec<Region>, FieldError> {
         if let Some(first) = seen.insert(r.clone(), i) {
             return Err(FieldError::new(
                 item_path,
-                format!("repeats {}: each region may appear once", index_path(path, first)),
+                format!(
+                    "repeats {}: each region may appear once",
+                    index_path(path, first)
+                ),
             ));
         }
         out.push(r);
@@ -538,7 +631,10 @@ fn properties(path: &str, v: Json) -> Result<GameProperties, FieldError> {
     if entries.len() > PROPERTIES_MAX {
         return Err(FieldError::new(
             path,
-            format!("must have at most {PROPERTIES_MAX} entries, got {}", entries.len()),
+            format!(
+                "must have at most {PROPERTIES_MAX} entries, got {}",
+                entries.len()
+            ),
         ));
     }
     let mut map = std::collections::BTreeMap::new();
@@ -546,10 +642,16 @@ fn properties(path: &str, v: Json) -> Result<GameProperties, FieldError> {
         let p = key_path(path, &k);
         let n = k.chars().count();
         if n == 0 || n > PROPERTY_KEY_MAX {
-            return Err(FieldError::new(p, format!("key must be 1–{PROPERTY_KEY_MAX} characters, got {n}")));
+            return Err(FieldError::new(
+                p,
+                format!("key must be 1–{PROPERTY_KEY_MAX} characters, got {n}"),
+            ));
         }
         if k.contains('.') || k.chars().any(char::is_control) {
-            return Err(FieldError::new(p, "key must not contain '.' or control characters"));
+            return Err(FieldError::new(
+                p,
+                "key must not contain '.' or control characters",
+            ));
         }
         let Json::Str(s) = v else {
             return Err(type_error(&p, "a string", &v));
@@ -697,7 +799,9 @@ fn array(path: &str, v: Json) -> Result<Vec<Json>, FieldError> {
 /// An integer in `min..=max`. Integral numbers written with a fraction or exponent (`2.0`, `2e0`) count;
 /// `1.5` does not; anything out of range, however large, is a range error quoting it.
 fn integer(path: &str, v: Json, min: i64, max: i64) -> Result<i64, FieldError> {
-    let range = |got: &dyn fmt::Display| FieldError::new(path, format!("must be an integer {min}–{max}, got {got}"));
+    let range = |got: &dyn fmt::Display| {
+        FieldError::new(path, format!("must be an integer {min}–{max}, got {got}"))
+    };
     match v {
         Json::Int(n) => match i64::try_from(n) {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
@@ -705,9 +809,16 @@ fn integer(path: &str, v: Json, min: i64, max: i64) -> Result<i64, FieldError> {
         },
         Json::Float(f) if f.is_finite() && f.fract() == 0.0 => {
             // min and max are small (≤ 60,000), so both convert to f64 exactly.
-            if f >= min as f64 && f <= max as f64 { Ok(f as i64) } else { Err(range(&f)) }
+            if f >= min as f64 && f <= max as f64 {
+                Ok(f as i64)
+            } else {
+                Err(range(&f))
+            }
         }
-        Json::Float(f) => Err(FieldError::new(path, format!("must be an integer {min}–{max}, got {f}"))),
+        Json::Float(f) => Err(FieldError::new(
+            path,
+            format!("must be an integer {min}–{max}, got {f}"),
+        )),
         other => Err(type_error(path, "an integer", &other)),
     }
 }
@@ -730,14 +841,20 @@ impl Fields {
             if !allowed.contains(&k.as_str()) {
                 return Err(FieldError::new(
                     key_path(path, k),
-                    format!("is not a known field; expected one of {}", allowed.join(", ")),
+                    format!(
+                        "is not a known field; expected one of {}",
+                        allowed.join(", ")
+                    ),
                 ));
             }
             if !seen.insert(k.as_str()) {
                 return Err(FieldError::new(key_path(path, k), "appears more than once"));
             }
         }
-        Ok(Self { path: path.to_owned(), entries })
+        Ok(Self {
+            path: path.to_owned(),
+            entries,
+        })
     }
 
     /// The member's path and value; `null` and absent are both `None`.
@@ -776,16 +893,25 @@ fn body_object(body: &[u8], allowed: &[&str]) -> Result<Fields, FieldError> {
     if body.len() > BODY_MAX_BYTES {
         return Err(FieldError::new(
             "body",
-            format!("must be at most {BODY_MAX_BYTES} bytes (300 KB), got {}", body.len()),
+            format!(
+                "must be at most {BODY_MAX_BYTES} bytes (300 KB), got {}",
+                body.len()
+            ),
         ));
     }
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(FieldError::new("body", "is required: expected a JSON object, got an empty body"));
+        return Err(FieldError::new(
+            "body",
+            "is required: expected a JSON object, got an empty body",
+        ));
     }
-    let v: Json =
-        serde_json::from_slice(body).map_err(|e| FieldError::new("body", format!("is not valid JSON: {e}")))?;
+    let v: Json = serde_json::from_slice(body)
+        .map_err(|e| FieldError::new("body", format!("is not valid JSON: {e}")))?;
     if !matches!(v, Json::Obj(_)) {
-        return Err(FieldError::new("body", format!("must be a JSON object, got {}", v.kind())));
+        return Err(FieldError::new(
+            "body",
+            format!("must be a JSON object, got {}", v.kind()),
+        ));
     }
     Fields::of("", v, allowed)
 }

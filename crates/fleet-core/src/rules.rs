@@ -54,15 +54,25 @@ pub struct PendingReport {
 
 /// Live RESERVED seats at `now`: the ones that still hold a slot.
 pub fn live_reserved(seats: &[Seat], now: Timestamp) -> u32 {
-    seats.iter().filter(|s| s.status == SeatStatus::Reserved && s.expires_at > now).count() as u32
+    seats
+        .iter()
+        .filter(|s| s.status == SeatStatus::Reserved && s.expires_at > now)
+        .count() as u32
 }
 
 /// Recomputes a session's counters from its seats: `reservedSeats` is the number of RESERVED seat items
 /// (the counter equals the seats at rest); `openSlots` counts only reservations still in their window.
 pub fn recount(session: &mut Session, seats: &[Seat], now: Timestamp) {
-    session.reserved_seats = seats.iter().filter(|s| s.status == SeatStatus::Reserved).count() as u32;
+    session.reserved_seats = seats
+        .iter()
+        .filter(|s| s.status == SeatStatus::Reserved)
+        .count() as u32;
     session.open_slots = if session.status == SessionStatus::Active {
-        Session::compute_open_slots(session.max_players, session.player_count, live_reserved(seats, now))
+        Session::compute_open_slots(
+            session.max_players,
+            session.player_count,
+            live_reserved(seats, now),
+        )
     } else {
         0
     };
@@ -115,12 +125,22 @@ pub fn fulfil(
     at: Timestamp,
 ) -> Result<Fulfilment, FieldError> {
     if *state != SessionState::Missing {
-        return Ok(Fulfilment { session: None, seats: Vec::new(), reported_at: None });
+        return Ok(Fulfilment {
+            session: None,
+            seats: Vec::new(),
+            reported_at: None,
+        });
     }
     let mut session = built.clone();
     let mut reported_at = None;
     if let Some(r) = report {
-        overlay(&mut session, r.player_count, r.name.as_ref(), r.data.as_ref(), Some(&r.properties))?;
+        overlay(
+            &mut session,
+            r.player_count,
+            r.name.as_ref(),
+            r.data.as_ref(),
+            Some(&r.properties),
+        )?;
         // Same result whichever came first: a report applied after the event also leaves max(times).
         session.updated_at = at.max(r.reported_at);
         reported_at = Some(r.reported_at);
@@ -141,7 +161,11 @@ pub fn fulfil(
         all.push(seat.clone());
     }
     recount(&mut session, &all, at);
-    Ok(Fulfilment { session: Some(session), seats, reported_at })
+    Ok(Fulfilment {
+        session: Some(session),
+        seats,
+        reported_at,
+    })
 }
 
 /// What a game server's report does.
@@ -168,13 +192,24 @@ pub fn report(
 ) -> Result<ReportEffect, FieldError> {
     match state {
         SessionState::Tombstone => Ok(ReportEffect::Refused),
-        SessionState::Live { session, .. } if session.status == SessionStatus::Ended => Ok(ReportEffect::Refused),
-        SessionState::Live { session, reported_at } => {
+        SessionState::Live { session, .. } if session.status == SessionStatus::Ended => {
+            Ok(ReportEffect::Refused)
+        }
+        SessionState::Live {
+            session,
+            reported_at,
+        } => {
             if reported_at.is_some_and(|r| r > at) {
                 return Ok(ReportEffect::Refused);
             }
             let mut new = session.clone();
-            overlay(&mut new, report.player_count, report.name.as_ref(), report.data.as_ref(), report.properties.as_ref())?;
+            overlay(
+                &mut new,
+                report.player_count,
+                report.name.as_ref(),
+                report.data.as_ref(),
+                report.properties.as_ref(),
+            )?;
             recount(&mut new, seats, at);
             // A report that changes nothing is still the newest word from the server when it is newer
             // than the last one: it must be written (moving `reported_at`), or an older report that
@@ -236,7 +271,8 @@ pub fn end(state: &SessionState, can_tombstone: bool, at: Timestamp) -> EndEffec
         SessionState::Missing if can_tombstone => EndEffect::Tombstone,
         SessionState::Missing => EndEffect::Unknown,
         SessionState::Tombstone => EndEffect::Duplicate,
-        SessionState::Live { session, .. } => match session.status.transition(SessionStatus::Ended) {
+        SessionState::Live { session, .. } => match session.status.transition(SessionStatus::Ended)
+        {
             Transition::Apply => {
                 let mut ended = session.clone();
                 ended.status = SessionStatus::Ended;
@@ -285,14 +321,19 @@ pub fn join(
     for p in players {
         let held = seats.iter().any(|s| {
             &s.player_id == p
-                && (s.status == SeatStatus::Confirmed || (s.status == SeatStatus::Reserved && s.expires_at > now))
+                && (s.status == SeatStatus::Confirmed
+                    || (s.status == SeatStatus::Reserved && s.expires_at > now))
         });
         if held {
             return Err(JoinRefused::AlreadySeated(p.clone()));
         }
     }
     let wanted = players.len() as u32;
-    let open = Session::compute_open_slots(session.max_players, session.player_count, live_reserved(seats, now));
+    let open = Session::compute_open_slots(
+        session.max_players,
+        session.player_count,
+        live_reserved(seats, now),
+    );
     if open < wanted {
         return Err(JoinRefused::Full { open, wanted });
     }
@@ -320,7 +361,10 @@ pub fn join(
     let mut new = session.clone();
     new.updated_at = now.max(session.updated_at);
     recount(&mut new, &all, now);
-    Ok(JoinPlan { session: new, seats: touched })
+    Ok(JoinPlan {
+        session: new,
+        seats: touched,
+    })
 }
 
 /// Moves at most `max` seats that `pick` selects to the state it returns. Returns the session with its
@@ -349,12 +393,17 @@ pub fn change_seats(
     let mut new = session.clone();
     new.updated_at = at.max(session.updated_at);
     recount(&mut new, &all, at);
-    Some(JoinPlan { session: new, seats: touched })
+    Some(JoinPlan {
+        session: new,
+        seats: touched,
+    })
 }
 
 /// The seat of `player` in `session`, if the partition holds one.
 pub fn seat_of<'a>(seats: &'a [Seat], session: &SessionId, player: &PlayerId) -> Option<&'a Seat> {
-    seats.iter().find(|s| &s.session_id == session && &s.player_id == player)
+    seats
+        .iter()
+        .find(|s| &s.session_id == session && &s.player_id == player)
 }
 
 /// Builds the session a fulfilled placement created: where it runs and how to connect come from the
@@ -365,7 +414,8 @@ pub fn session_from_fulfilled(
     at: Timestamp,
 ) -> Result<Session, FieldError> {
     let arn = &fulfilled.game_session_arn;
-    let fleet_id = crate::ids::FleetId::parse(arn.fleet_id()).map_err(|e| e.within("detail.gameSessionArn"))?;
+    let fleet_id = crate::ids::FleetId::parse(arn.fleet_id())
+        .map_err(|e| e.within("detail.gameSessionArn"))?;
     let max_players = placement.max_players.get();
     Ok(Session {
         id: arn.session_id(),
@@ -400,7 +450,9 @@ pub fn outcome_of(
 
     // An event without any time is stamped with the placement's own creation time: deterministic.
     let at = event.occurred_at().unwrap_or(placement.created_at);
-    let unfulfilled = |status, reason: Option<String>| Some((PlacementOutcome::Unfulfilled { status, reason }, at));
+    let unfulfilled = |status, reason: Option<String>| {
+        Some((PlacementOutcome::Unfulfilled { status, reason }, at))
+    };
     Ok(match &event.kind {
         EventKind::Fulfilled(f) => {
             let session = session_from_fulfilled(placement, f, at)?;
@@ -412,9 +464,18 @@ pub fn outcome_of(
                 at,
             ))
         }
-        EventKind::TimedOut => unfulfilled(PlacementStatus::TimedOut, Some("placement timed out in the queue".into())),
-        EventKind::Cancelled => unfulfilled(PlacementStatus::Cancelled, Some("placement was cancelled".into())),
-        EventKind::Failed { error_code, error_message } => {
+        EventKind::TimedOut => unfulfilled(
+            PlacementStatus::TimedOut,
+            Some("placement timed out in the queue".into()),
+        ),
+        EventKind::Cancelled => unfulfilled(
+            PlacementStatus::Cancelled,
+            Some("placement was cancelled".into()),
+        ),
+        EventKind::Failed {
+            error_code,
+            error_message,
+        } => {
             let reason = match (error_code, error_message) {
                 (Some(c), Some(m)) => format!("{c}: {m}"),
                 (Some(c), None) => c.clone(),

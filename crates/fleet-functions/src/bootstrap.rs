@@ -25,6 +25,10 @@ pub fn config_or_exit<T>(need: impl FnOnce(&Config) -> Result<T, ConfigError>) -
 /// The shared SDK configuration (honours `AWS_ENDPOINT_URL_*`) and the table store.
 pub async fn aws_and_store(config: &Config) -> (SdkConfig, DynamoStore) {
     let aws = clients::aws_config().await;
-    let store = DynamoStore::new(clients::dynamodb(&aws), config.table.clone(), config.cursor_secret.clone());
+    let store = DynamoStore::new(
+        clients::dynamodb(&aws),
+        config.table.clone(),
+        config.cursor_secret.clone(),
+    );
     (aws, store)
 }

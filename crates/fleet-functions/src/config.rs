@@ -75,38 +75,61 @@ impl Config {
 
     /// Reads through `get` (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &'static str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let table = var("FLEETLIFT_TABLE").ok_or(ConfigError { var: "FLEETLIFT_TABLE", problem: "is required".into() })?;
+        let var = |name: &'static str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let table = var("FLEETLIFT_TABLE").ok_or(ConfigError {
+            var: "FLEETLIFT_TABLE",
+            problem: "is required".into(),
+        })?;
         let cursor_secret = var("FLEETLIFT_CURSOR_SECRET")
-            .ok_or(ConfigError { var: "FLEETLIFT_CURSOR_SECRET", problem: "is required".into() })?
+            .ok_or(ConfigError {
+                var: "FLEETLIFT_CURSOR_SECRET",
+                problem: "is required".into(),
+            })?
             .into_bytes();
         if cursor_secret.len() < 16 {
-            return Err(ConfigError { var: "FLEETLIFT_CURSOR_SECRET", problem: "must be at least 16 bytes".into() });
+            return Err(ConfigError {
+                var: "FLEETLIFT_CURSOR_SECRET",
+                problem: "must be at least 16 bytes".into(),
+            });
         }
-        let number = |name: &'static str, default: i64, min: i64, max: i64| -> Result<i64, ConfigError> {
-            match var(name) {
-                None => Ok(default),
-                Some(v) => v
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| (min..=max).contains(n))
-                    .ok_or(ConfigError { var: name, problem: format!("must be an integer {min}–{max}, got {v:?}") }),
-            }
-        };
+        let number =
+            |name: &'static str, default: i64, min: i64, max: i64| -> Result<i64, ConfigError> {
+                match var(name) {
+                    None => Ok(default),
+                    Some(v) => v
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| (min..=max).contains(n))
+                        .ok_or(ConfigError {
+                            var: name,
+                            problem: format!("must be an integer {min}–{max}, got {v:?}"),
+                        }),
+                }
+            };
         let game_servers = match var("FLEETLIFT_GAME_SERVER_FLEETS") {
             None => BTreeMap::new(),
             Some(json) => {
-                let raw: BTreeMap<String, Vec<String>> = serde_json::from_str(&json).map_err(|e| ConfigError {
-                    var: "FLEETLIFT_GAME_SERVER_FLEETS",
-                    problem: format!("must be a JSON object of principal ARN to fleet ids: {e}"),
-                })?;
+                let raw: BTreeMap<String, Vec<String>> =
+                    serde_json::from_str(&json).map_err(|e| ConfigError {
+                        var: "FLEETLIFT_GAME_SERVER_FLEETS",
+                        problem: format!(
+                            "must be a JSON object of principal ARN to fleet ids: {e}"
+                        ),
+                    })?;
                 let mut map = BTreeMap::new();
                 for (principal, fleets) in raw {
                     let fleets = fleets
                         .iter()
                         .map(|f| FleetId::parse(f))
                         .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| ConfigError { var: "FLEETLIFT_GAME_SERVER_FLEETS", problem: format!("{principal}: {e}") })?;
+                        .map_err(|e| ConfigError {
+                            var: "FLEETLIFT_GAME_SERVER_FLEETS",
+                            problem: format!("{principal}: {e}"),
+                        })?;
                     map.insert(principal, fleets);
                 }
                 map
@@ -115,7 +138,10 @@ impl Config {
         let jwt = match (var("FLEETLIFT_JWT_ISSUER"), var("FLEETLIFT_JWT_AUDIENCE")) {
             (None, None) => None,
             (Some(issuer), Some(audience)) => {
-                let key = match (var("FLEETLIFT_JWT_HS256_SECRET"), var("FLEETLIFT_JWT_PUBLIC_KEY_PEM")) {
+                let key = match (
+                    var("FLEETLIFT_JWT_HS256_SECRET"),
+                    var("FLEETLIFT_JWT_PUBLIC_KEY_PEM"),
+                ) {
                     (Some(secret), None) => JwtKey::Hs256(secret.into_bytes()),
                     (None, Some(pem)) => JwtKey::Rs256Pem(pem),
                     _ => {
@@ -125,10 +151,24 @@ impl Config {
                         });
                     }
                 };
-                Some(JwtConfig { issuer, audience, key })
+                Some(JwtConfig {
+                    issuer,
+                    audience,
+                    key,
+                })
             }
-            (None, Some(_)) => return Err(ConfigError { var: "FLEETLIFT_JWT_ISSUER", problem: "is required with FLEETLIFT_JWT_AUDIENCE".into() }),
-            (Some(_), None) => return Err(ConfigError { var: "FLEETLIFT_JWT_AUDIENCE", problem: "is required with FLEETLIFT_JWT_ISSUER".into() }),
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    var: "FLEETLIFT_JWT_ISSUER",
+                    problem: "is required with FLEETLIFT_JWT_AUDIENCE".into(),
+                });
+            }
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    var: "FLEETLIFT_JWT_AUDIENCE",
+                    problem: "is required with FLEETLIFT_JWT_ISSUER".into(),
+                });
+            }
         };
         Ok(Self {
             table,
@@ -137,7 +177,12 @@ impl Config {
             placement_timeout_secs: number("FLEETLIFT_PLACEMENT_TIMEOUT_SECS", 600, 10, 43_200)?,
             sweep_margin_secs: number("FLEETLIFT_SWEEP_MARGIN_SECS", 60, 0, 3_600)?,
             service_principals: var("FLEETLIFT_SERVICE_PRINCIPALS")
-                .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
             game_servers,
             ws_endpoint: var("FLEETLIFT_WS_ENDPOINT"),
@@ -148,17 +193,26 @@ impl Config {
 
     /// The GameLift queue, required by fleet-api.
     pub fn require_queue(&self) -> Result<&str, ConfigError> {
-        self.queue_name.as_deref().ok_or(ConfigError { var: "FLEETLIFT_QUEUE_NAME", problem: "is required".into() })
+        self.queue_name.as_deref().ok_or(ConfigError {
+            var: "FLEETLIFT_QUEUE_NAME",
+            problem: "is required".into(),
+        })
     }
 
     /// The WebSocket management endpoint, required by the notifier.
     pub fn require_ws_endpoint(&self) -> Result<&str, ConfigError> {
-        self.ws_endpoint.as_deref().ok_or(ConfigError { var: "FLEETLIFT_WS_ENDPOINT", problem: "is required".into() })
+        self.ws_endpoint.as_deref().ok_or(ConfigError {
+            var: "FLEETLIFT_WS_ENDPOINT",
+            problem: "is required".into(),
+        })
     }
 
     /// The token check, required by the `$connect` authorizer.
     pub fn require_jwt(&self) -> Result<&JwtConfig, ConfigError> {
-        self.jwt.as_ref().ok_or(ConfigError { var: "FLEETLIFT_JWT_ISSUER", problem: "is required (with FLEETLIFT_JWT_AUDIENCE and a key)".into() })
+        self.jwt.as_ref().ok_or(ConfigError {
+            var: "FLEETLIFT_JWT_ISSUER",
+            problem: "is required (with FLEETLIFT_JWT_AUDIENCE and a key)".into(),
+        })
     }
 }
 
@@ -167,11 +221,17 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: BTreeMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
-    const BASE: [(&str, &str); 2] = [("FLEETLIFT_TABLE", "fleetlift"), ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef")];
+    const BASE: [(&str, &str); 2] = [
+        ("FLEETLIFT_TABLE", "fleetlift"),
+        ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef"),
+    ];
 
     #[test]
     fn a_minimal_environment_gets_the_defaults() {
@@ -182,24 +242,45 @@ mod tests {
 
     #[test]
     fn missing_and_bad_variables_are_named() {
-        assert_eq!(Config::from_lookup(env(&[])).unwrap_err().var, "FLEETLIFT_TABLE");
-        let short = [("FLEETLIFT_TABLE", "t"), ("FLEETLIFT_CURSOR_SECRET", "short")];
-        assert_eq!(Config::from_lookup(env(&short)).unwrap_err().var, "FLEETLIFT_CURSOR_SECRET");
+        assert_eq!(
+            Config::from_lookup(env(&[])).unwrap_err().var,
+            "FLEETLIFT_TABLE"
+        );
+        let short = [
+            ("FLEETLIFT_TABLE", "t"),
+            ("FLEETLIFT_CURSOR_SECRET", "short"),
+        ];
+        assert_eq!(
+            Config::from_lookup(env(&short)).unwrap_err().var,
+            "FLEETLIFT_CURSOR_SECRET"
+        );
         let mut bad = BASE.to_vec();
         bad.push(("FLEETLIFT_PLACEMENT_TIMEOUT_SECS", "soon"));
-        assert_eq!(Config::from_lookup(env(&bad)).unwrap_err().var, "FLEETLIFT_PLACEMENT_TIMEOUT_SECS");
+        assert_eq!(
+            Config::from_lookup(env(&bad)).unwrap_err().var,
+            "FLEETLIFT_PLACEMENT_TIMEOUT_SECS"
+        );
         let mut bad = BASE.to_vec();
         bad.push(("FLEETLIFT_GAME_SERVER_FLEETS", "{\"arn\": [\"bad fleet\"]}"));
-        assert_eq!(Config::from_lookup(env(&bad)).unwrap_err().var, "FLEETLIFT_GAME_SERVER_FLEETS");
+        assert_eq!(
+            Config::from_lookup(env(&bad)).unwrap_err().var,
+            "FLEETLIFT_GAME_SERVER_FLEETS"
+        );
         let mut bad = BASE.to_vec();
         bad.push(("FLEETLIFT_JWT_ISSUER", "https://issuer"));
-        assert_eq!(Config::from_lookup(env(&bad)).unwrap_err().var, "FLEETLIFT_JWT_AUDIENCE");
+        assert_eq!(
+            Config::from_lookup(env(&bad)).unwrap_err().var,
+            "FLEETLIFT_JWT_AUDIENCE"
+        );
     }
 
     #[test]
     fn game_server_fleets_are_parsed() {
         let mut vars = BASE.to_vec();
-        vars.push(("FLEETLIFT_GAME_SERVER_FLEETS", r#"{"arn:aws:iam::1:role/gs": ["fleet-1", "fleet-2"]}"#));
+        vars.push((
+            "FLEETLIFT_GAME_SERVER_FLEETS",
+            r#"{"arn:aws:iam::1:role/gs": ["fleet-1", "fleet-2"]}"#,
+        ));
         let c = Config::from_lookup(env(&vars)).unwrap();
         assert_eq!(c.game_servers["arn:aws:iam::1:role/gs"].len(), 2);
     }

@@ -60,7 +60,10 @@ pub enum ApiError {
 impl ApiError {
     /// A 400 on `field`.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::InvalidArgument { field: Some(field.into()), message: message.into() }
+        Self::InvalidArgument {
+            field: Some(field.into()),
+            message: message.into(),
+        }
     }
 
     /// The HTTP status.
@@ -114,7 +117,9 @@ impl ApiError {
         if matches!(self, Self::Throttled(_) | Self::Unavailable(_)) {
             builder = builder.header(http::header::RETRY_AFTER, "1");
         }
-        builder.body(Body::Text(body)).unwrap_or_else(|_| fallback(self.status()))
+        builder
+            .body(Body::Text(body))
+            .unwrap_or_else(|_| fallback(self.status()))
     }
 }
 
@@ -128,7 +133,10 @@ fn fallback(status: StatusCode) -> Response<Body> {
 
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
-        Self::InvalidArgument { message: e.to_string(), field: Some(e.field) }
+        Self::InvalidArgument {
+            message: e.to_string(),
+            field: Some(e.field),
+        }
     }
 }
 
@@ -162,10 +170,19 @@ impl From<GameLiftError> for ApiError {
     fn from(e: GameLiftError) -> Self {
         match e {
             GameLiftError::Full => Self::Conflict("the game session is full".into()),
-            GameLiftError::NotActive(status) => Self::Conflict(format!("the game session is not active ({status})")),
-            GameLiftError::NotFound(what) => Self::NotFound(format!("GameLift does not know {what}")),
-            GameLiftError::Invalid(why) => Self::InvalidArgument { field: None, message: format!("GameLift refused the request: {why}") },
-            GameLiftError::Throttled(why) => Self::Throttled(format!("GameLift throttled the request ({why}); retry after a backoff")),
+            GameLiftError::NotActive(status) => {
+                Self::Conflict(format!("the game session is not active ({status})"))
+            }
+            GameLiftError::NotFound(what) => {
+                Self::NotFound(format!("GameLift does not know {what}"))
+            }
+            GameLiftError::Invalid(why) => Self::InvalidArgument {
+                field: None,
+                message: format!("GameLift refused the request: {why}"),
+            },
+            GameLiftError::Throttled(why) => Self::Throttled(format!(
+                "GameLift throttled the request ({why}); retry after a backoff"
+            )),
             GameLiftError::Ambiguous(why) => {
                 tracing::warn!(error = %why, "ambiguous GameLift failure");
                 Self::Unavailable(format!("GameLift failed ({why}); retry later"))
@@ -176,11 +193,22 @@ impl From<GameLiftError> for ApiError {
 
 /// The end of every HTTP handler: an error becomes its answer (counted as a 4xx or a 5xx), and the
 /// invocation's metrics line is written.
-pub fn respond(mut metrics: Metrics, result: Result<Response<Body>, ApiError>, now_ms: i64) -> Response<Body> {
+pub fn respond(
+    mut metrics: Metrics,
+    result: Result<Response<Body>, ApiError>,
+    now_ms: i64,
+) -> Response<Body> {
     let response = match result {
         Ok(r) => r,
         Err(e) => {
-            metrics.count(if e.status().is_server_error() { "Errors5xx" } else { "Errors4xx" }, 1);
+            metrics.count(
+                if e.status().is_server_error() {
+                    "Errors5xx"
+                } else {
+                    "Errors4xx"
+                },
+                1,
+            );
             e.to_response()
         }
     };
@@ -199,13 +227,36 @@ mod tests {
     #[test]
     fn every_error_has_its_status_code_and_json_body() {
         let cases = [
-            (ApiError::invalid("maxPlayers", "bad"), 400, "invalid_argument"),
-            (ApiError::Unauthenticated("x".into()), 401, "unauthenticated"),
-            (ApiError::Forbidden { field: None, message: "x".into() }, 403, "forbidden"),
+            (
+                ApiError::invalid("maxPlayers", "bad"),
+                400,
+                "invalid_argument",
+            ),
+            (
+                ApiError::Unauthenticated("x".into()),
+                401,
+                "unauthenticated",
+            ),
+            (
+                ApiError::Forbidden {
+                    field: None,
+                    message: "x".into(),
+                },
+                403,
+                "forbidden",
+            ),
             (ApiError::NotFound("x".into()), 404, "not_found"),
             (ApiError::Conflict("x".into()), 409, "conflict"),
-            (ApiError::PayloadTooLarge("x".into()), 413, "payload_too_large"),
-            (ApiError::IdempotencyMismatch("x".into()), 422, "idempotency_mismatch"),
+            (
+                ApiError::PayloadTooLarge("x".into()),
+                413,
+                "payload_too_large",
+            ),
+            (
+                ApiError::IdempotencyMismatch("x".into()),
+                422,
+                "idempotency_mismatch",
+            ),
             (ApiError::Throttled("x".into()), 429, "throttled"),
             (ApiError::Unavailable("x".into()), 503, "unavailable"),
         ];
@@ -217,14 +268,24 @@ mod tests {
             assert_eq!(b["error"]["code"], code);
             assert!(b["error"]["message"].is_string());
         }
-        assert_eq!(body(&ApiError::invalid("maxPlayers", "bad").to_response())["error"]["field"], "maxPlayers");
+        assert_eq!(
+            body(&ApiError::invalid("maxPlayers", "bad").to_response())["error"]["field"],
+            "maxPlayers"
+        );
     }
 
     #[test]
     fn a_corrupt_item_is_a_503_not_a_500() {
-        let e: ApiError = StoreError::Corrupt { key: "k".into(), reason: "r".into() }.into();
+        let e: ApiError = StoreError::Corrupt {
+            key: "k".into(),
+            reason: "r".into(),
+        }
+        .into();
         assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
         let e: ApiError = StoreError::Invalid(FieldError::new("cursor", "tampered")).into();
-        assert_eq!((e.status(), e.field()), (StatusCode::BAD_REQUEST, Some("cursor")));
+        assert_eq!(
+            (e.status(), e.field()),
+            (StatusCode::BAD_REQUEST, Some("cursor"))
+        );
     }
 }

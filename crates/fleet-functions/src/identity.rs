@@ -25,7 +25,8 @@ use crate::error::ApiError;
 
 /// Resolves the caller of an HTTP API request, or the 401/403 to answer.
 pub fn caller(req: &Request, config: &Config) -> Result<Caller, ApiError> {
-    let unauthenticated = |why: &str| ApiError::Unauthenticated(format!("no usable identity: {why}"));
+    let unauthenticated =
+        |why: &str| ApiError::Unauthenticated(format!("no usable identity: {why}"));
     let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
         return Err(unauthenticated("not an API Gateway HTTP API request"));
     };
@@ -34,7 +35,10 @@ pub fn caller(req: &Request, config: &Config) -> Result<Caller, ApiError> {
     };
     match (authorizer.jwt.as_ref(), authorizer.iam.as_ref()) {
         (Some(jwt), None) => {
-            let sub = jwt.claims.get("sub").ok_or_else(|| unauthenticated("the token has no sub claim"))?;
+            let sub = jwt
+                .claims
+                .get("sub")
+                .ok_or_else(|| unauthenticated("the token has no sub claim"))?;
             let player = PlayerId::parse(sub)
                 .ok()
                 .filter(|_| fleet_core::auth::sub_is_player(sub))
@@ -50,7 +54,9 @@ pub fn caller(req: &Request, config: &Config) -> Result<Caller, ApiError> {
             principal(arn, config)
         }
         (Some(_), Some(_)) => Err(unauthenticated("both a JWT and an IAM identity")),
-        (None, None) => Err(unauthenticated("the authorizer context has neither a JWT nor an IAM identity")),
+        (None, None) => Err(unauthenticated(
+            "the authorizer context has neither a JWT nor an IAM identity",
+        )),
     }
 }
 
@@ -58,13 +64,26 @@ pub fn caller(req: &Request, config: &Config) -> Result<Caller, ApiError> {
 fn principal(arn: &str, config: &Config) -> Result<Caller, ApiError> {
     let me = normalise_principal(arn);
     // A principal listed as a game server gets only a game server's rights, even if also a service.
-    let game_server = config.game_servers.iter().find(|(p, _)| normalise_principal(p) == me);
+    let game_server = config
+        .game_servers
+        .iter()
+        .find(|(p, _)| normalise_principal(p) == me);
     if let Some((_, fleets)) = game_server {
-        return Ok(Caller::GameServer { principal: me, fleets: fleets.clone() });
+        return Ok(Caller::GameServer {
+            principal: me,
+            fleets: fleets.clone(),
+        });
     }
-    if config.service_principals.iter().any(|p| normalise_principal(p) == me) {
+    if config
+        .service_principals
+        .iter()
+        .any(|p| normalise_principal(p) == me)
+    {
         return Ok(Caller::Service(me));
     }
     tracing::warn!(principal = %me, "IAM principal is not configured as a service or game server");
-    Err(ApiError::Forbidden { field: None, message: format!("the IAM principal {me} is not allowed to call this API") })
+    Err(ApiError::Forbidden {
+        field: None,
+        message: format!("the IAM principal {me} is not allowed to call this API"),
+    })
 }

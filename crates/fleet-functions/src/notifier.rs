@@ -132,7 +132,11 @@ pub fn placement_message(placement: &Placement, session: Option<&Session>, user:
     if let Some(s) = session {
         msg["session"] = session_json(s);
     }
-    if let Some(ps) = placement.player_sessions.iter().find(|ps| ps.player_id.as_str() == user) {
+    if let Some(ps) = placement
+        .player_sessions
+        .iter()
+        .find(|ps| ps.player_id.as_str() == user)
+    {
         let mut view = json!({"playerId": ps.player_id, "playerSessionId": ps.player_session_id});
         if let Some(s) = session {
             view["ipAddress"] = json!(s.ip_address);
@@ -160,7 +164,11 @@ pub fn error_message(code: &str, message: &str, placement_id: Option<&str>) -> V
 /// Everyone who should hear about `placement`: the requester's and listed players' connections, and
 /// its subscribers, each connection once. The lookups (one per user, one for the subscribers) are
 /// independent and run at once: one round trip of latency, not one per lookup.
-pub async fn targets<S: ConnectionStore>(store: &S, placement: &Placement, now: Timestamp) -> Result<Vec<Target>, StoreError> {
+pub async fn targets<S: ConnectionStore>(
+    store: &S,
+    placement: &Placement,
+    now: Timestamp,
+) -> Result<Vec<Target>, StoreError> {
     let mut users: Vec<&str> = vec![placement.requester.as_str()];
     for p in &placement.players {
         if !users.contains(&p.player_id.as_str()) {
@@ -173,20 +181,30 @@ pub async fn targets<S: ConnectionStore>(store: &S, placement: &Placement, now: 
     for user in &users {
         lookups.push(store.connections_of(user, now));
     }
-    let (connections, subscribers) =
-        futures::join!(futures::future::join_all(lookups), store.subscribers(&placement.placement_id, now));
+    let (connections, subscribers) = futures::join!(
+        futures::future::join_all(lookups),
+        store.subscribers(&placement.placement_id, now)
+    );
     let mut out: Vec<Target> = Vec::new();
     for (user, connections) in users.iter().zip(connections) {
         for connection in connections? {
             if !out.iter().any(|t| t.connection == connection) {
-                out.push(Target { connection, user: (*user).to_owned(), subscribed: false });
+                out.push(Target {
+                    connection,
+                    user: (*user).to_owned(),
+                    subscribed: false,
+                });
             }
         }
     }
     for sub in subscribers? {
         match out.iter_mut().find(|t| t.connection == sub.connection) {
             Some(t) => t.subscribed = true,
-            None => out.push(Target { connection: sub.connection, user: sub.user, subscribed: true }),
+            None => out.push(Target {
+                connection: sub.connection,
+                user: sub.user,
+                subscribed: true,
+            }),
         }
     }
     Ok(out)
@@ -215,7 +233,12 @@ pub struct Pushed {
 /// `Err` only for a transient store failure before any push (nothing was sent; retrying can help); a
 /// permanent one (an unreadable item) is logged and read as absent. Failed pushes are in the
 /// [`Delivery`]: their sent records were removed, so a later delivery sends them.
-pub async fn push_result<S, N>(store: &S, notifier: &N, placement: &Placement, now: Timestamp) -> Result<Pushed, StoreError>
+pub async fn push_result<S, N>(
+    store: &S,
+    notifier: &N,
+    placement: &Placement,
+    now: Timestamp,
+) -> Result<Pushed, StoreError>
 where
     S: SessionStore + ConnectionStore,
     N: Notifier,
@@ -226,11 +249,17 @@ where
     }
     let session = transient_only(placed_session(store, placement).await)?.flatten();
     let delivery = deliver(store, notifier, placement, session.as_ref(), &targets, now).await;
-    Ok(Pushed { targets: targets.len(), delivery })
+    Ok(Pushed {
+        targets: targets.len(),
+        delivery,
+    })
 }
 
 /// The session a FULFILLED placement placed (one read), `None` otherwise or if it was forgotten.
-pub async fn placed_session<S: SessionStore>(store: &S, placement: &Placement) -> Result<Option<Session>, StoreError> {
+pub async fn placed_session<S: SessionStore>(
+    store: &S,
+    placement: &Placement,
+) -> Result<Option<Session>, StoreError> {
     match (&placement.session_id, placement.status) {
         (Some(id), PlacementStatus::Fulfilled) => store.get_session(id).await,
         _ => Ok(None),
@@ -253,7 +282,10 @@ where
     // The pushes are built before they are streamed: a stream that maps `&Target` through a closure
     // has a higher-ranked type for which rustc cannot prove `Send`, which callers that spawn this
     // future (the local stack's gateway and stream poller) need.
-    let pushes: Vec<_> = targets.iter().map(|t| push_once(store, notifier, placement, session, t, now)).collect();
+    let pushes: Vec<_> = targets
+        .iter()
+        .map(|t| push_once(store, notifier, placement, session, t, now))
+        .collect();
     let outcomes: Vec<PushOutcome> = futures::stream::iter(pushes)
         .buffer_unordered(CONCURRENCY)
         .collect()
@@ -275,7 +307,10 @@ async fn push_once<S: ConnectionStore, N: Notifier>(
 ) -> PushOutcome {
     let placement_id = placement.placement_id.as_str();
     let connection = target.connection.as_str();
-    match store.mark_sent(&placement.placement_id, &target.connection, now).await {
+    match store
+        .mark_sent(&placement.placement_id, &target.connection, now)
+        .await
+    {
         Ok(true) => {}
         Ok(false) => return PushOutcome::Duplicate,
         Err(e) => {
@@ -293,19 +328,29 @@ async fn push_once<S: ConnectionStore, N: Notifier>(
                 tracing::warn!(connection, error = %e, "could not delete a gone connection");
             }
             if target.subscribed
-                && let Err(e) = store.unsubscribe(&placement.placement_id, &target.connection).await
+                && let Err(e) = store
+                    .unsubscribe(&placement.placement_id, &target.connection)
+                    .await
             {
                 tracing::warn!(placement_id, connection, error = %e, "could not delete a gone subscription");
             }
             PushOutcome::Gone
         }
         Err(NotifyError::TooLarge) => {
-            tracing::error!(placement_id, connection, bytes = payload.len(), "message too large for PostToConnection; not retried");
+            tracing::error!(
+                placement_id,
+                connection,
+                bytes = payload.len(),
+                "message too large for PostToConnection; not retried"
+            );
             PushOutcome::TooLarge
         }
         Err(e) => {
             tracing::warn!(placement_id, connection, error = %e, "push failed; will retry");
-            if let Err(e) = store.unmark_sent(&placement.placement_id, &target.connection).await {
+            if let Err(e) = store
+                .unmark_sent(&placement.placement_id, &target.connection)
+                .await
+            {
                 // The retry will then see it as sent and skip it: one lost push, logged.
                 tracing::error!(placement_id, connection, error = %e, "could not remove the sent record of a failed push");
             }
@@ -336,7 +381,9 @@ pub fn finished_placement(record: &EventRecord) -> Result<Placement, Skip> {
     if text(image, "kind").as_deref() != Some("placement") {
         return Err(Skip::NotATransition);
     }
-    let new_status = text(image, "status").as_deref().and_then(PlacementStatus::from_wire);
+    let new_status = text(image, "status")
+        .as_deref()
+        .and_then(PlacementStatus::from_wire);
     let old_status = text(&record.change.old_image, "status");
     let was_pending = match old_status.as_deref() {
         None => true,
@@ -349,7 +396,10 @@ pub fn finished_placement(record: &EventRecord) -> Result<Placement, Skip> {
 }
 
 /// Handles a stream batch and flushes the invocation's metrics: the Lambda entry point's body.
-pub async fn handle<S, G, N, C, I>(deps: &Deps<S, G, N, C, I>, event: Event) -> DynamoDbEventResponse
+pub async fn handle<S, G, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    event: Event,
+) -> DynamoDbEventResponse
 where
     S: SessionStore + ConnectionStore,
     N: Notifier,
@@ -363,7 +413,12 @@ where
 
 /// Handles a stream batch: the partial batch response (at most one sequence number: where Lambda
 /// should resume) and the invocation's metrics.
-pub async fn process<S, N>(store: &S, notifier: &N, event: Event, now: Timestamp) -> (DynamoDbEventResponse, Metrics)
+pub async fn process<S, N>(
+    store: &S,
+    notifier: &N,
+    event: Event,
+    now: Timestamp,
+) -> (DynamoDbEventResponse, Metrics)
 where
     S: SessionStore + ConnectionStore,
     N: Notifier,
@@ -371,7 +426,11 @@ where
     let mut metrics = Metrics::new(FUNCTION);
     let mut response = DynamoDbEventResponse::default();
     for record in &event.records {
-        let sequence = record.change.sequence_number.clone().filter(|s| !s.is_empty());
+        let sequence = record
+            .change
+            .sequence_number
+            .clone()
+            .filter(|s| !s.is_empty());
         if let Err(e) = process_record(store, notifier, record, now, &mut metrics).await {
             match sequence {
                 Some(seq) => {
@@ -419,7 +478,11 @@ where
         Ok(p) => p,
         Err(Skip::NotATransition) => return Ok(()),
         Err(Skip::Unreadable(reason)) => {
-            tracing::error!(event_id = record.event_id.as_str(), reason, "unreadable placement image; skipped");
+            tracing::error!(
+                event_id = record.event_id.as_str(),
+                reason,
+                "unreadable placement image; skipped"
+            );
             metrics.count("NotificationsUnreadable", 1);
             return Ok(());
         }

@@ -10,7 +10,14 @@ pub fn init_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A second init (tests, or a binary that also embeds another) is harmless: keep the first.
-    if tracing_subscriber::fmt().json().with_env_filter(filter).with_current_span(true).without_time().try_init().is_err() {
+    if tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .without_time()
+        .try_init()
+        .is_err()
+    {
         tracing::debug!("log subscriber already installed");
     }
 }
@@ -28,7 +35,10 @@ pub struct Metrics {
 impl Metrics {
     /// Metrics of `function` (the `Function` dimension).
     pub fn new(function: &'static str) -> Self {
-        Self { function, values: BTreeMap::new() }
+        Self {
+            function,
+            values: BTreeMap::new(),
+        }
     }
 
     /// Adds `n` to a count.
@@ -51,7 +61,11 @@ impl Metrics {
         if self.values.is_empty() {
             return None;
         }
-        let defs: Vec<Value> = self.values.iter().map(|(k, (_, unit))| json!({"Name": k, "Unit": unit})).collect();
+        let defs: Vec<Value> = self
+            .values
+            .iter()
+            .map(|(k, (_, unit))| json!({"Name": k, "Unit": unit}))
+            .collect();
         let mut doc = json!({
             "_aws": {
                 "Timestamp": timestamp_ms,
@@ -113,15 +127,36 @@ mod tests {
         let doc = m.to_emf(1_000).unwrap();
         assert_eq!(doc["EventsApplied"], 3.0);
         assert_eq!(doc["Function"], "placement-events");
-        let names: Vec<_> = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap().iter().map(|m| m["Name"].clone()).collect();
-        assert_eq!(names, vec![json!("EventsApplied"), json!("TimeToFulfilment")]);
+        let names: Vec<_> = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].clone())
+            .collect();
+        assert_eq!(
+            names,
+            vec![json!("EventsApplied"), json!("TimeToFulfilment")]
+        );
         assert!(Metrics::new("x").to_emf(0).is_none());
     }
 
     #[test]
     fn a_dimensioned_line_carries_both_dimensions_and_its_value() {
-        let doc = dimensioned_emf("sweeper", ("Region", "eu-west-1"), "OpenSlots", "Count", 42.0, 7);
-        assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["Function", "Region"]]));
-        assert_eq!((doc["Region"].clone(), doc["OpenSlots"].clone()), (json!("eu-west-1"), json!(42.0)));
+        let doc = dimensioned_emf(
+            "sweeper",
+            ("Region", "eu-west-1"),
+            "OpenSlots",
+            "Count",
+            42.0,
+            7,
+        );
+        assert_eq!(
+            doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Function", "Region"]])
+        );
+        assert_eq!(
+            (doc["Region"].clone(), doc["OpenSlots"].clone()),
+            (json!("eu-west-1"), json!(42.0))
+        );
     }
 }

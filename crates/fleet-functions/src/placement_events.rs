@@ -57,7 +57,9 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use fleet_core::event::{EventKind, parse_message};
 use fleet_core::model::{Placement, PlacementStatus};
-use fleet_core::ports::{Applied, Clock, ConnectionStore, Finish, Notifier, PlacementOutcome, SessionStore, StoreError};
+use fleet_core::ports::{
+    Applied, Clock, ConnectionStore, Finish, Notifier, PlacementOutcome, SessionStore, StoreError,
+};
 use fleet_core::rules;
 use fleet_core::time::Timestamp;
 use futures::StreamExt as _;
@@ -105,7 +107,8 @@ where
     N: Notifier,
     C: Clock,
 {
-    let (response, mut metrics) = process_and_push(&deps.store, &deps.notifier, event, deps.clock.now()).await;
+    let (response, mut metrics) =
+        process_and_push(&deps.store, &deps.notifier, event, deps.clock.now()).await;
     metrics.flush(deps.clock.now().millis());
     response
 }
@@ -115,7 +118,11 @@ where
 /// message id) and the metrics of the invocation. For callers that measure or exercise the store side
 /// alone; the function itself runs [`process_and_push`].
 pub async fn process<S: SessionStore>(store: &S, event: SqsEvent) -> (SqsBatchResponse, Metrics) {
-    let outcomes = apply_batch(store, &event.records).await.into_iter().map(|(id, outcome, _)| (id, outcome)).collect();
+    let outcomes = apply_batch(store, &event.records)
+        .await
+        .into_iter()
+        .map(|(id, outcome, _)| (id, outcome))
+        .collect();
     respond(outcomes, Metrics::new(FUNCTION))
 }
 
@@ -123,7 +130,12 @@ pub async fn process<S: SessionStore>(store: &S, event: SqsEvent) -> (SqsBatchRe
 /// connections right after writing it (see the module docs). The response is exactly [`process`]'s:
 /// a push, failed or not, never changes a record's outcome. `now` is the time connection and
 /// subscription expiries are checked against.
-pub async fn process_and_push<S, N>(store: &S, notifier: &N, event: SqsEvent, now: Timestamp) -> (SqsBatchResponse, Metrics)
+pub async fn process_and_push<S, N>(
+    store: &S,
+    notifier: &N,
+    event: SqsEvent,
+    now: Timestamp,
+) -> (SqsBatchResponse, Metrics)
 where
     S: SessionStore + ConnectionStore,
     N: Notifier,
@@ -171,7 +183,12 @@ enum EarlyPush {
 }
 
 /// Pushes one result just written; every failure is logged here and left to the stream's notifier.
-async fn push_early<S, N>(store: &S, notifier: &N, placement: &Placement, now: Timestamp) -> EarlyPush
+async fn push_early<S, N>(
+    store: &S,
+    notifier: &N,
+    placement: &Placement,
+    now: Timestamp,
+) -> EarlyPush
 where
     S: SessionStore + ConnectionStore,
     N: Notifier,
@@ -208,7 +225,10 @@ where
 }
 
 /// The partial batch response and the outcome counts, whatever order the records finished in.
-fn respond(outcomes: Vec<(Option<String>, RecordOutcome)>, mut metrics: Metrics) -> (SqsBatchResponse, Metrics) {
+fn respond(
+    outcomes: Vec<(Option<String>, RecordOutcome)>,
+    mut metrics: Metrics,
+) -> (SqsBatchResponse, Metrics) {
     let mut failed: Vec<String> = Vec::new();
     for (id, outcome) in outcomes {
         count(&mut metrics, &outcome);
@@ -234,7 +254,10 @@ fn message_id(record: &SqsMessage) -> Option<String> {
 
 fn count(metrics: &mut Metrics, outcome: &RecordOutcome) {
     match outcome {
-        RecordOutcome::Applied { status, time_to_fulfilment_ms } => {
+        RecordOutcome::Applied {
+            status,
+            time_to_fulfilment_ms,
+        } => {
             metrics.count("EventsApplied", 1);
             let name = match status {
                 PlacementStatus::Fulfilled => "PlacementsFulfilled",
@@ -258,7 +281,10 @@ fn count(metrics: &mut Metrics, outcome: &RecordOutcome) {
 /// Applies one record (see the module docs; no push): a batch of one. Never fails: every problem is an
 /// outcome.
 pub async fn apply_record<S: SessionStore>(store: &S, record: &SqsMessage) -> RecordOutcome {
-    apply_batch(store, std::slice::from_ref(record)).await.pop().map_or(RecordOutcome::Retry, |(_, outcome, _)| outcome)
+    apply_batch(store, std::slice::from_ref(record))
+        .await
+        .pop()
+        .map_or(RecordOutcome::Retry, |(_, outcome, _)| outcome)
 }
 
 /// The placement as [`SessionStore::finish_placement`] left it when it applied `outcome` at `at`: what
@@ -266,7 +292,10 @@ pub async fn apply_record<S: SessionStore>(store: &S, record: &SqsMessage) -> Re
 pub fn finished(mut placement: Placement, outcome: &PlacementOutcome, at: Timestamp) -> Placement {
     placement.updated_at = at;
     match outcome {
-        PlacementOutcome::Fulfilled { session, player_sessions } => {
+        PlacementOutcome::Fulfilled {
+            session,
+            player_sessions,
+        } => {
             placement.status = PlacementStatus::Fulfilled;
             placement.session_id = Some(session.id.clone());
             placement.player_sessions.clone_from(player_sessions);
@@ -294,11 +323,15 @@ struct Ready {
 /// store packs into shared transactions), so a batch of fresh events costs one write request, not ten.
 /// One entry per record, in order: its message id, its outcome and, when it wrote the result, the
 /// placement as it now stands.
-async fn apply_batch<S: SessionStore>(store: &S, records: &[SqsMessage]) -> Vec<(Option<String>, RecordOutcome, Option<Placement>)> {
+async fn apply_batch<S: SessionStore>(
+    store: &S,
+    records: &[SqsMessage],
+) -> Vec<(Option<String>, RecordOutcome, Option<Placement>)> {
     // Plain loops rather than stream combinators: a closure taking `&SqsMessage` makes the future not
     // `Send` for every lifetime, which `tokio::spawn` (the local stack) requires. A Lambda batch is
     // at most 10 records by default, one chunk.
-    let mut prepared: Vec<(Option<String>, Result<Ready, RecordOutcome>)> = Vec::with_capacity(records.len());
+    let mut prepared: Vec<(Option<String>, Result<Ready, RecordOutcome>)> =
+        Vec::with_capacity(records.len());
     for chunk in records.chunks(CONCURRENCY) {
         let mut reads = Vec::with_capacity(chunk.len());
         for record in chunk {
@@ -306,16 +339,22 @@ async fn apply_batch<S: SessionStore>(store: &S, records: &[SqsMessage]) -> Vec<
         }
         prepared.extend(futures::future::join_all(reads).await);
     }
-    let batch: Vec<Finish> = prepared.iter().filter_map(|(_, p)| p.as_ref().ok()).map(|r| r.finish.clone()).collect();
+    let batch: Vec<Finish> = prepared
+        .iter()
+        .filter_map(|(_, p)| p.as_ref().ok())
+        .map(|r| r.finish.clone())
+        .collect();
     let mut written = store.finish_placements(&batch).await.into_iter();
     prepared
         .into_iter()
         .map(|(id, p)| match p {
             Err(outcome) => (id, outcome, None),
             Ok(ready) => {
-                let result = written
-                    .next()
-                    .unwrap_or_else(|| Err(StoreError::Unavailable("the store answered fewer placements than it was given".into())));
+                let result = written.next().unwrap_or_else(|| {
+                    Err(StoreError::Unavailable(
+                        "the store answered fewer placements than it was given".into(),
+                    ))
+                });
                 let (outcome, placement) = conclude(ready, result);
                 (id, outcome, placement)
             }
@@ -329,7 +368,11 @@ async fn prepare<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<Read
     let id = message_id(record);
     let message_id = id.as_deref().unwrap_or("");
     let Some(body) = record.body.as_deref() else {
-        tracing::error!(message_id, code = "no_body", "quarantined: the SQS record has no body");
+        tracing::error!(
+            message_id,
+            code = "no_body",
+            "quarantined: the SQS record has no body"
+        );
         return Err(RecordOutcome::Quarantined);
     };
     let event = match parse_message(body) {
@@ -342,13 +385,24 @@ async fn prepare<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<Read
     let placement_id = event.placement_id.as_str();
     let shape = event.shape.as_str();
     if let EventKind::Unknown { event_type } = &event.kind {
-        tracing::info!(message_id, placement_id, event_type, shape, "unknown placement event type; acknowledged");
+        tracing::info!(
+            message_id,
+            placement_id,
+            event_type,
+            shape,
+            "unknown placement event type; acknowledged"
+        );
         return Err(RecordOutcome::Ignored);
     }
     let placement = match store.get_placement(&event.placement_id).await {
         Ok(Some(p)) => p,
         Ok(None) => {
-            tracing::info!(message_id, placement_id, shape, "placement not started by this system; ignored");
+            tracing::info!(
+                message_id,
+                placement_id,
+                shape,
+                "placement not started by this system; ignored"
+            );
             return Err(RecordOutcome::Ignored);
         }
         Err(e) => return Err(store_failure(id.as_deref(), placement_id, &e)),
@@ -362,26 +416,60 @@ async fn prepare<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<Read
             return Err(RecordOutcome::Quarantined);
         }
     };
-    Ok(Ready { event_id: id, placement, finish: Finish { id: event.placement_id, outcome, at }, shape })
+    Ok(Ready {
+        event_id: id,
+        placement,
+        finish: Finish {
+            id: event.placement_id,
+            outcome,
+            at,
+        },
+        shape,
+    })
 }
 
 /// A decided record's outcome, given what writing it did; with the finished placement when it wrote
 /// the result.
-fn conclude(ready: Ready, written: Result<Applied, StoreError>) -> (RecordOutcome, Option<Placement>) {
-    let Ready { event_id, placement, finish, shape } = ready;
+fn conclude(
+    ready: Ready,
+    written: Result<Applied, StoreError>,
+) -> (RecordOutcome, Option<Placement>) {
+    let Ready {
+        event_id,
+        placement,
+        finish,
+        shape,
+    } = ready;
     let status = finish.outcome.status();
     let message_id = event_id.as_deref().unwrap_or("");
     let placement_id = finish.id.as_str();
     match written {
         Ok(Applied::Applied) => {
             let at = finish.at;
-            let time_to_fulfilment_ms =
-                (status == PlacementStatus::Fulfilled).then(|| (at.millis() - placement.created_at.millis()).max(0));
-            tracing::info!(message_id, placement_id, status = status.as_str(), shape, "placement finished");
-            (RecordOutcome::Applied { status, time_to_fulfilment_ms }, Some(finished(placement, &finish.outcome, at)))
+            let time_to_fulfilment_ms = (status == PlacementStatus::Fulfilled)
+                .then(|| (at.millis() - placement.created_at.millis()).max(0));
+            tracing::info!(
+                message_id,
+                placement_id,
+                status = status.as_str(),
+                shape,
+                "placement finished"
+            );
+            (
+                RecordOutcome::Applied {
+                    status,
+                    time_to_fulfilment_ms,
+                },
+                Some(finished(placement, &finish.outcome, at)),
+            )
         }
         Ok(Applied::Duplicate) => {
-            tracing::info!(message_id, placement_id, status = status.as_str(), "duplicate event; acknowledged");
+            tracing::info!(
+                message_id,
+                placement_id,
+                status = status.as_str(),
+                "duplicate event; acknowledged"
+            );
             (RecordOutcome::Duplicate, None)
         }
         Ok(Applied::Refused) => {
@@ -395,7 +483,11 @@ fn conclude(ready: Ready, written: Result<Applied, StoreError>) -> (RecordOutcom
         }
         Ok(Applied::Unknown) => {
             // Read a moment ago, gone now: only TTL removes placements, long after any event.
-            tracing::info!(message_id, placement_id, "placement no longer exists; ignored");
+            tracing::info!(
+                message_id,
+                placement_id,
+                "placement no longer exists; ignored"
+            );
             (RecordOutcome::Ignored, None)
         }
         Err(e) => (store_failure(event_id.as_deref(), placement_id, &e), None),

@@ -93,29 +93,47 @@ async fn update_instance_info<S: SessionStore, G: GameLift, N, C: Clock, I>(
     let (arn, current) = match &info.id {
         SessionRef::Arn(arn) => {
             auth::may_report_on(caller, arn.fleet_id())?;
-            (arn.clone(), deps.store.get_session(&arn.session_id()).await?)
+            (
+                arn.clone(),
+                deps.store.get_session(&arn.session_id()).await?,
+            )
         }
         SessionRef::Id(id) => {
-            let s = deps.store.get_session(id).await?.ok_or_else(session_not_found)?;
+            let s = deps
+                .store
+                .get_session(id)
+                .await?
+                .ok_or_else(session_not_found)?;
             auth::may_report_on(caller, s.fleet_id.as_str())?;
             (s.arn.clone(), Some(s))
         }
     };
-    if current.as_ref().is_some_and(|s| s.status == SessionStatus::Ended) {
+    if current
+        .as_ref()
+        .is_some_and(|s| s.status == SessionStatus::Ended)
+    {
         return Err(ApiError::Conflict("the session has ended".into()));
     }
     if let Some((name, properties)) = gamelift_change(current.as_ref(), &info.report)? {
-        deps.gamelift.update_game_session(&arn, name, &properties).await?;
+        deps.gamelift
+            .update_game_session(&arn, name, &properties)
+            .await?;
         metrics.count("GameSessionUpdates", 1);
     }
-    match deps.store.apply_report(&arn, &info.report, deps.clock.now()).await? {
+    match deps
+        .store
+        .apply_report(&arn, &info.report, deps.clock.now())
+        .await?
+    {
         Applied::Applied | Applied::Duplicate => {
             metrics.count("Reports", 1);
             Ok(h::no_content())
         }
         Applied::Refused => {
             metrics.count("ReportsRefused", 1);
-            Err(ApiError::Conflict("the session has ended, or a newer report was already applied".into()))
+            Err(ApiError::Conflict(
+                "the session has ended, or a newer report was already applied".into(),
+            ))
         }
         Applied::Unknown => Err(session_not_found()),
     }
@@ -128,13 +146,19 @@ fn gamelift_change<'r>(
     current: Option<&Session>,
     report: &'r StatusReport,
 ) -> Result<Option<(Option<&'r str>, GameProperties)>, ApiError> {
-    let name = report.name.as_deref().filter(|n| current.is_none_or(|s| s.name.as_deref() != Some(*n)));
+    let name = report
+        .name
+        .as_deref()
+        .filter(|n| current.is_none_or(|s| s.name.as_deref() != Some(*n)));
     let properties = match (&report.properties, current) {
         (None, _) => None,
         (Some(p), None) => Some(p.clone()),
         (Some(p), Some(s)) => {
             let merged = s.properties.merged(p).map_err(|e| {
-                ApiError::invalid("metadata.GameProperties", format!("merged with the session's: {}", e.problem))
+                ApiError::invalid(
+                    "metadata.GameProperties",
+                    format!("merged with the session's: {}", e.problem),
+                )
             })?;
             (merged != s.properties).then(|| p.clone())
         }
@@ -159,7 +183,11 @@ async fn delete_instance_info<S: SessionStore, G, N, C: Clock, I>(
         // A service may end any session: no read needed; a game server's fleet comes from the row.
         SessionRef::Id(_) if matches!(caller, Caller::Service(_)) => None,
         SessionRef::Id(id) => {
-            let s = deps.store.get_session(id).await?.ok_or_else(session_not_found)?;
+            let s = deps
+                .store
+                .get_session(id)
+                .await?
+                .ok_or_else(session_not_found)?;
             auth::may_report_on(caller, s.fleet_id.as_str())?;
             Some(s.arn)
         }
@@ -184,16 +212,31 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn props(pairs: &[(&str, &str)]) -> GameProperties {
-        GameProperties::parse(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<BTreeMap<_, _>>())
-            .unwrap()
+        GameProperties::parse(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>(),
+        )
+        .unwrap()
     }
 
     #[test]
     fn only_a_real_difference_calls_gamelift() {
-        let report = StatusReport { properties: Some(props(&[("mode", "ranked")])), ..StatusReport::default() };
+        let report = StatusReport {
+            properties: Some(props(&[("mode", "ranked")])),
+            ..StatusReport::default()
+        };
         assert!(gamelift_change(None, &report).unwrap().is_some());
-        assert!(gamelift_change(None, &StatusReport::default()).unwrap().is_none());
-        let count_only = StatusReport { player_count: Some(3), ..StatusReport::default() };
+        assert!(
+            gamelift_change(None, &StatusReport::default())
+                .unwrap()
+                .is_none()
+        );
+        let count_only = StatusReport {
+            player_count: Some(3),
+            ..StatusReport::default()
+        };
         assert!(gamelift_change(None, &count_only).unwrap().is_none());
     }
 }

@@ -30,7 +30,8 @@ use fleet_core::ids::PlacementId;
 use fleet_core::index;
 use fleet_core::model::PlacementStatus;
 use fleet_core::ports::{
-    Applied, Clock, GameLift, GameLiftError, PlacementOutcome, SessionKey, SessionStore, StoreError, SweepStore,
+    Applied, Clock, GameLift, GameLiftError, PlacementOutcome, SessionKey, SessionStore,
+    StoreError, SweepStore,
 };
 use fleet_core::rules;
 use fleet_core::time::Timestamp;
@@ -127,8 +128,15 @@ struct Pacer {
 
 impl Pacer {
     fn new(per_sec: f64) -> Self {
-        let interval = if per_sec > 0.0 && per_sec.is_finite() { Duration::from_secs_f64(1.0 / per_sec) } else { Duration::ZERO };
-        Self { interval, next: None }
+        let interval = if per_sec > 0.0 && per_sec.is_finite() {
+            Duration::from_secs_f64(1.0 / per_sec)
+        } else {
+            Duration::ZERO
+        };
+        Self {
+            interval,
+            next: None,
+        }
     }
 
     async fn wait(&mut self) {
@@ -189,20 +197,44 @@ where
     G: GameLift,
     C: Clock,
 {
-    tracing::debug!(event_id = event.id.as_deref().unwrap_or(""), "sweep started");
+    tracing::debug!(
+        event_id = event.id.as_deref().unwrap_or(""),
+        "sweep started"
+    );
     let limits = SweepLimits::from_config(&deps.config);
     let mut metrics = Metrics::new(FUNCTION);
-    let result = sweep(&deps.store, &deps.gamelift, &deps.clock, &limits, deadline, &mut metrics).await;
+    let result = sweep(
+        &deps.store,
+        &deps.gamelift,
+        &deps.clock,
+        &limits,
+        deadline,
+        &mut metrics,
+    )
+    .await;
     let now = deps.clock.now().millis();
     metrics.flush(now);
     // The dashboard's "open slots by region" comes from here: one gauge line per region per run.
     match open_slots_by_region(&deps.store, OPEN_SLOTS_MAX_SESSIONS).await {
         Ok(Some(totals)) => {
             for (region, open) in totals {
-                println!("{}", dimensioned_emf(FUNCTION, ("Region", &region), "OpenSlots", "Count", open as f64, now));
+                println!(
+                    "{}",
+                    dimensioned_emf(
+                        FUNCTION,
+                        ("Region", &region),
+                        "OpenSlots",
+                        "Count",
+                        open as f64,
+                        now
+                    )
+                );
             }
         }
-        Ok(None) => tracing::warn!(max = OPEN_SLOTS_MAX_SESSIONS, "more active sessions than the open-slots gauge reads; not emitted"),
+        Ok(None) => tracing::warn!(
+            max = OPEN_SLOTS_MAX_SESSIONS,
+            "more active sessions than the open-slots gauge reads; not emitted"
+        ),
         Err(e) => tracing::warn!(error = %e, "open slots by region not measured"),
     }
     result
@@ -222,7 +254,9 @@ pub async fn open_slots_by_region<S: SweepStore>(
     let mut after: Option<String> = None;
     let mut read = 0u32;
     loop {
-        let page = store.oldest_sessions((max_sessions - read).clamp(1, 1000), after.as_deref()).await?;
+        let page = store
+            .oldest_sessions((max_sessions - read).clamp(1, 1000), after.as_deref())
+            .await?;
         read += page.sessions.len() as u32;
         for s in &page.sessions {
             *totals.entry(s.region.to_string()).or_insert(0) += u64::from(s.open_slots);
@@ -252,13 +286,39 @@ where
     C: Clock,
 {
     let mut summary = SweepSummary::default();
-    let mut budget = Budget { left: limits.budget, deadline, margin: limits.stop_margin, calls: 0, stopped: false };
+    let mut budget = Budget {
+        left: limits.budget,
+        deadline,
+        margin: limits.stop_margin,
+        calls: 0,
+        stopped: false,
+    };
     let mut first_error: Option<SweepError> = None;
 
-    let placements = sweep_placements(store, gamelift, clock.now(), limits, &mut budget, &mut summary).await;
+    let placements = sweep_placements(
+        store,
+        gamelift,
+        clock.now(),
+        limits,
+        &mut budget,
+        &mut summary,
+    )
+    .await;
     let seats = sweep_seats(store, clock.now(), limits, &mut budget, &mut summary).await;
-    let sessions = sweep_sessions(store, gamelift, clock.now(), limits, &mut budget, &mut summary).await;
-    for (phase, r) in [("placements", placements), ("seats", seats), ("sessions", sessions)] {
+    let sessions = sweep_sessions(
+        store,
+        gamelift,
+        clock.now(),
+        limits,
+        &mut budget,
+        &mut summary,
+    )
+    .await;
+    for (phase, r) in [
+        ("placements", placements),
+        ("seats", seats),
+        ("sessions", sessions),
+    ] {
         if let Err(source) = r {
             tracing::error!(phase, error = %source, "sweeper phase failed");
             first_error.get_or_insert(SweepError { phase, source });
@@ -336,7 +396,11 @@ where
                 continue;
             }
             Err(GameLiftError::Throttled(e)) => {
-                tracing::warn!(placement_id = id.as_str(), error = e, "GameLift throttled the sweeper; placements resume next run");
+                tracing::warn!(
+                    placement_id = id.as_str(),
+                    error = e,
+                    "GameLift throttled the sweeper; placements resume next run"
+                );
                 budget.stopped = true;
                 break;
             }
@@ -351,23 +415,31 @@ where
                 summary.still_pending += 1;
                 continue;
             }
-            (PlacementStatus::Fulfilled, Some(f)) => match rules::session_from_fulfilled(&placement, &f, now) {
-                Ok(session) => PlacementOutcome::Fulfilled {
-                    session: Box::new(session),
-                    player_sessions: f.placed_player_sessions.clone(),
-                },
-                Err(e) => {
-                    tracing::error!(placement_id = id.as_str(), error = %e, "GameLift's fulfilled placement cannot be recorded");
-                    continue;
+            (PlacementStatus::Fulfilled, Some(f)) => {
+                match rules::session_from_fulfilled(&placement, &f, now) {
+                    Ok(session) => PlacementOutcome::Fulfilled {
+                        session: Box::new(session),
+                        player_sessions: f.placed_player_sessions.clone(),
+                    },
+                    Err(e) => {
+                        tracing::error!(placement_id = id.as_str(), error = %e, "GameLift's fulfilled placement cannot be recorded");
+                        continue;
+                    }
                 }
-            },
+            }
             (PlacementStatus::Fulfilled, None) => {
-                tracing::error!(placement_id = id.as_str(), "GameLift reports FULFILLED without a session; left");
+                tracing::error!(
+                    placement_id = id.as_str(),
+                    "GameLift reports FULFILLED without a session; left"
+                );
                 continue;
             }
             (status, _) => PlacementOutcome::Unfulfilled {
                 status,
-                reason: Some(format!("resolved by the sweeper: GameLift reports {}", status.as_str())),
+                reason: Some(format!(
+                    "resolved by the sweeper: GameLift reports {}",
+                    status.as_str()
+                )),
             },
         };
         finish(store, &id, &outcome, now, summary).await;
@@ -375,15 +447,28 @@ where
     Ok(())
 }
 
-async fn finish<S: SessionStore>(store: &S, id: &PlacementId, outcome: &PlacementOutcome, now: Timestamp, summary: &mut SweepSummary) {
+async fn finish<S: SessionStore>(
+    store: &S,
+    id: &PlacementId,
+    outcome: &PlacementOutcome,
+    now: Timestamp,
+    summary: &mut SweepSummary,
+) {
     match store.finish_placement(id, outcome, now).await {
         Ok(Applied::Applied) => {
             // An event that never came (or has not yet): worth a warning, and a metric to alarm on.
-            tracing::warn!(placement_id = id.as_str(), "placement resolved by the sweeper; its event was lost or late");
+            tracing::warn!(
+                placement_id = id.as_str(),
+                "placement resolved by the sweeper; its event was lost or late"
+            );
             summary.resolved += 1;
         }
-        Ok(other) => tracing::info!(placement_id = id.as_str(), outcome = ?other, "placement already resolved by its event"),
-        Err(e) => tracing::warn!(placement_id = id.as_str(), error = %e, "could not finish an overdue placement"),
+        Ok(other) => {
+            tracing::info!(placement_id = id.as_str(), outcome = ?other, "placement already resolved by its event")
+        }
+        Err(e) => {
+            tracing::warn!(placement_id = id.as_str(), error = %e, "could not finish an overdue placement")
+        }
     }
 }
 
@@ -397,13 +482,18 @@ async fn sweep_seats<S: SessionStore + SweepStore>(
     if limits.seat_sessions_per_run == 0 {
         return Ok(());
     }
-    for id in store.due_seat_sessions(now, limits.seat_sessions_per_run).await? {
+    for id in store
+        .due_seat_sessions(now, limits.seat_sessions_per_run)
+        .await?
+    {
         if !budget.time_left() {
             break;
         }
         match store.expire_seats(&id, now).await {
             Ok(n) => summary.expired_seats += n,
-            Err(e) => tracing::warn!(session_id = id.as_str(), error = %e, "could not expire seats"),
+            Err(e) => {
+                tracing::warn!(session_id = id.as_str(), error = %e, "could not expire seats")
+            }
         }
     }
     Ok(())
@@ -443,31 +533,49 @@ where
         pacer.wait().await;
         match gamelift.game_session_status(&session.arn).await {
             Ok(status)
-                if status.as_deref().is_some_and(|s| ENDED_STATUSES.contains(&s))
-                    || (status.is_none() && session.created_at.plus_secs(UNKNOWN_SESSION_GRACE_SECS) <= now) =>
+                if status
+                    .as_deref()
+                    .is_some_and(|s| ENDED_STATUSES.contains(&s))
+                    || (status.is_none()
+                        && session.created_at.plus_secs(UNKNOWN_SESSION_GRACE_SECS) <= now) =>
             {
                 let status = status.as_deref().unwrap_or("unknown to GameLift");
                 match store.end_session(SessionKey::Arn(&session.arn), now).await {
                     Ok(Applied::Applied) => {
-                        tracing::info!(session_id = session.id.as_str(), status, "session ended by GameLift; ended here");
+                        tracing::info!(
+                            session_id = session.id.as_str(),
+                            status,
+                            "session ended by GameLift; ended here"
+                        );
                         summary.ended_sessions += 1;
                     }
                     Ok(_) => {}
-                    Err(e) => tracing::warn!(session_id = session.id.as_str(), error = %e, "could not end a session"),
+                    Err(e) => {
+                        tracing::warn!(session_id = session.id.as_str(), error = %e, "could not end a session")
+                    }
                 }
             }
             Ok(_) => {}
             Err(GameLiftError::Throttled(e)) => {
-                tracing::warn!(error = e, "GameLift throttled the sweeper; sessions resume next run");
+                tracing::warn!(
+                    error = e,
+                    "GameLift throttled the sweeper; sessions resume next run"
+                );
                 budget.stopped = true;
                 finished_page = false;
                 break;
             }
-            Err(e) => tracing::warn!(session_id = session.id.as_str(), error = %e, "DescribeGameSessions failed"),
+            Err(e) => {
+                tracing::warn!(session_id = session.id.as_str(), error = %e, "DescribeGameSessions failed")
+            }
         }
         last_done = Some(index::created_key(session.created_at, &session.id));
     }
-    let next = if finished_page { page.next } else { last_done.or(position) };
+    let next = if finished_page {
+        page.next
+    } else {
+        last_done.or(position)
+    };
     if let Err(e) = store.save_sweep_position(next.as_deref()).await {
         // The next run repeats part of this one: harmless.
         tracing::warn!(error = %e, "could not save the sweep position");

@@ -17,7 +17,9 @@ use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use fleet_core::ids::{ConnectionId, PlacementId, PlayerId};
 use fleet_core::model::Placement;
-use fleet_core::ports::{Clock, Connection, ConnectionStore, Notifier, SessionStore, StoreError, Subscriber};
+use fleet_core::ports::{
+    Clock, Connection, ConnectionStore, Notifier, SessionStore, StoreError, Subscriber,
+};
 use fleet_core::time::Timestamp;
 use serde::Deserialize;
 
@@ -36,7 +38,10 @@ struct SubscribeBody {
 }
 
 /// Handles one WebSocket event; routes by `requestContext.routeKey`.
-pub async fn handle<S, G, N, C, I>(deps: &Deps<S, G, N, C, I>, request: ApiGatewayWebsocketProxyRequest) -> ApiGatewayProxyResponse
+pub async fn handle<S, G, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    request: ApiGatewayWebsocketProxyRequest,
+) -> ApiGatewayProxyResponse
 where
     S: SessionStore + ConnectionStore,
     N: Notifier,
@@ -44,7 +49,11 @@ where
 {
     let ctx = &request.request_context;
     let route = ctx.route_key.as_deref().unwrap_or("");
-    let Some(connection) = ctx.connection_id.as_deref().and_then(|c| ConnectionId::parse(c).ok()) else {
+    let Some(connection) = ctx
+        .connection_id
+        .as_deref()
+        .and_then(|c| ConnectionId::parse(c).ok())
+    else {
         tracing::warn!(route, "WebSocket event without a valid connection id");
         return response(400, "missing connection id");
     };
@@ -52,10 +61,27 @@ where
     match route {
         "$connect" => connect(&deps.store, &request, &connection, now).await,
         "$disconnect" => disconnect(&deps.store, &connection).await,
-        "subscribe" => subscribe(&deps.store, &deps.notifier, request.body.as_deref(), &connection, now).await,
+        "subscribe" => {
+            subscribe(
+                &deps.store,
+                &deps.notifier,
+                request.body.as_deref(),
+                &connection,
+                now,
+            )
+            .await
+        }
         other => {
-            tracing::info!(route = other, connection = connection.as_str(), "unknown WebSocket action");
-            let msg = error_message("invalid_argument", "unknown action; the only action is \"subscribe\"", None);
+            tracing::info!(
+                route = other,
+                connection = connection.as_str(),
+                "unknown WebSocket action"
+            );
+            let msg = error_message(
+                "invalid_argument",
+                "unknown action; the only action is \"subscribe\"",
+                None,
+            );
             reply(&deps.notifier, &connection, &msg).await;
             response(400, "unknown action")
         }
@@ -71,7 +97,12 @@ fn response(status: i64, body: &str) -> ApiGatewayProxyResponse {
 
 /// The `sub` the `$connect` authorizer put in the request context, when it is a valid player id.
 fn authorizer_sub(request: &ApiGatewayWebsocketProxyRequest) -> Option<PlayerId> {
-    let sub = request.request_context.authorizer.fields.get("sub")?.as_str()?;
+    let sub = request
+        .request_context
+        .authorizer
+        .fields
+        .get("sub")?
+        .as_str()?;
     PlayerId::parse(sub).ok()
 }
 
@@ -83,7 +114,10 @@ async fn connect<S: ConnectionStore>(
 ) -> ApiGatewayProxyResponse {
     let Some(user) = authorizer_sub(request) else {
         // Only reachable if the route lost its authorizer: refuse rather than accept an anonymous user.
-        tracing::warn!(connection = connection.as_str(), "$connect without an authorizer sub; refused");
+        tracing::warn!(
+            connection = connection.as_str(),
+            "$connect without an authorizer sub; refused"
+        );
         return response(401, "unauthenticated");
     };
     let row = Connection {
@@ -106,7 +140,10 @@ async fn connect<S: ConnectionStore>(
     }
 }
 
-async fn disconnect<S: ConnectionStore>(store: &S, connection: &ConnectionId) -> ApiGatewayProxyResponse {
+async fn disconnect<S: ConnectionStore>(
+    store: &S,
+    connection: &ConnectionId,
+) -> ApiGatewayProxyResponse {
     match store.delete_connection(connection).await {
         Ok(()) => response(200, "disconnected"),
         Err(e) => {
@@ -133,7 +170,12 @@ async fn refuse<N: Notifier>(
     message: &str,
     placement: Option<&str>,
 ) -> ApiGatewayProxyResponse {
-    reply(notifier, connection, &error_message(code, message, placement)).await;
+    reply(
+        notifier,
+        connection,
+        &error_message(code, message, placement),
+    )
+    .await;
     response(status, code)
 }
 
@@ -142,22 +184,39 @@ fn unavailable(connection: &ConnectionId, e: &StoreError) -> ApiGatewayProxyResp
     response(500, "unavailable")
 }
 
-async fn subscribe<S, N>(store: &S, notifier: &N, body: Option<&str>, connection: &ConnectionId, now: Timestamp) -> ApiGatewayProxyResponse
+async fn subscribe<S, N>(
+    store: &S,
+    notifier: &N,
+    body: Option<&str>,
+    connection: &ConnectionId,
+    now: Timestamp,
+) -> ApiGatewayProxyResponse
 where
     S: SessionStore + ConnectionStore,
     N: Notifier,
 {
-    let parsed = serde_json::from_str::<SubscribeBody>(body.unwrap_or("")).map_err(|e| e.to_string()).and_then(|b| {
-        if b.action != "subscribe" {
-            return Err(format!("action must be \"subscribe\", got {:?}", b.action));
-        }
-        PlacementId::parse(&b.placement_id).map_err(|e| e.to_string())
-    });
+    let parsed = serde_json::from_str::<SubscribeBody>(body.unwrap_or(""))
+        .map_err(|e| e.to_string())
+        .and_then(|b| {
+            if b.action != "subscribe" {
+                return Err(format!("action must be \"subscribe\", got {:?}", b.action));
+            }
+            PlacementId::parse(&b.placement_id).map_err(|e| e.to_string())
+        });
     let placement_id = match parsed {
         Ok(id) => id,
         Err(why) => {
-            let message = format!("expected {{\"action\":\"subscribe\",\"placementId\":\"…\"}}: {why}");
-            return refuse(notifier, connection, 400, "invalid_argument", &message, None).await;
+            let message =
+                format!("expected {{\"action\":\"subscribe\",\"placementId\":\"…\"}}: {why}");
+            return refuse(
+                notifier,
+                connection,
+                400,
+                "invalid_argument",
+                &message,
+                None,
+            )
+            .await;
         }
     };
     let pid = placement_id.as_str();
@@ -165,20 +224,58 @@ where
     // its expiry, which the subscription shares.
     let row = match store.connection(connection, now).await {
         Ok(Some(row)) => row,
-        Ok(None) => return refuse(notifier, connection, 401, "unauthenticated", "connection not recognised; reconnect", Some(pid)).await,
+        Ok(None) => {
+            return refuse(
+                notifier,
+                connection,
+                401,
+                "unauthenticated",
+                "connection not recognised; reconnect",
+                Some(pid),
+            )
+            .await;
+        }
         Err(e) => return unavailable(connection, &e),
     };
     let placement = match store.get_placement(&placement_id).await {
         Ok(Some(p)) => p,
-        Ok(None) => return refuse(notifier, connection, 404, "not_found", "no such placement", Some(pid)).await,
+        Ok(None) => {
+            return refuse(
+                notifier,
+                connection,
+                404,
+                "not_found",
+                "no such placement",
+                Some(pid),
+            )
+            .await;
+        }
         Err(e) => return unavailable(connection, &e),
     };
     if !may_watch(&placement, &row.user) {
-        tracing::info!(connection = connection.as_str(), placement_id = pid, "subscribe to someone else's placement refused");
-        return refuse(notifier, connection, 403, "forbidden", "only the requester and listed players may subscribe", Some(pid)).await;
+        tracing::info!(
+            connection = connection.as_str(),
+            placement_id = pid,
+            "subscribe to someone else's placement refused"
+        );
+        return refuse(
+            notifier,
+            connection,
+            403,
+            "forbidden",
+            "only the requester and listed players may subscribe",
+            Some(pid),
+        )
+        .await;
     }
-    let subscriber = Subscriber { connection: connection.clone(), user: row.user.clone() };
-    if let Err(e) = store.subscribe(&placement_id, &subscriber, row.expires_at).await {
+    let subscriber = Subscriber {
+        connection: connection.clone(),
+        user: row.user.clone(),
+    };
+    if let Err(e) = store
+        .subscribe(&placement_id, &subscriber, row.expires_at)
+        .await
+    {
         return unavailable(connection, &e);
     }
     // Read again after subscribing: a result written between the first read and the subscription is
@@ -193,15 +290,24 @@ where
         }
     };
     if !current.status.is_terminal() {
-        tracing::info!(connection = connection.as_str(), placement_id = pid, "subscribed");
+        tracing::info!(
+            connection = connection.as_str(),
+            placement_id = pid,
+            "subscribed"
+        );
         return response(200, "subscribed");
     }
     let session = match notifier::placed_session(store, &current).await {
         Ok(s) => s,
         Err(e) => return unavailable(connection, &e),
     };
-    let target = Target { connection: connection.clone(), user: row.user, subscribed: true };
-    let delivery = notifier::deliver(store, notifier, &current, session.as_ref(), &[target], now).await;
+    let target = Target {
+        connection: connection.clone(),
+        user: row.user,
+        subscribed: true,
+    };
+    let delivery =
+        notifier::deliver(store, notifier, &current, session.as_ref(), &[target], now).await;
     tracing::info!(
         connection = connection.as_str(),
         placement_id = pid,
@@ -219,5 +325,9 @@ where
 
 /// Whether `user` may hear about `placement`: its requester or a listed player (DESIGN §8).
 pub fn may_watch(placement: &Placement, user: &str) -> bool {
-    placement.requester == user || placement.players.iter().any(|p| p.player_id.as_str() == user)
+    placement.requester == user
+        || placement
+            .players
+            .iter()
+            .any(|p| p.player_id.as_str() == user)
 }

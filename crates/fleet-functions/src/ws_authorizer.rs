@@ -15,7 +15,9 @@
 
 use std::collections::HashSet;
 
-use aws_lambda_events::event::apigw::{ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse};
+use aws_lambda_events::event::apigw::{
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse,
+};
 use aws_lambda_events::event::iam::{IamPolicyEffect, IamPolicyStatement};
 use fleet_core::ids::PlayerId;
 use fleet_core::ports::Clock;
@@ -99,7 +101,9 @@ pub struct TokenVerifier {
 
 impl std::fmt::Debug for TokenVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenVerifier").field("algorithms", &self.validation.algorithms).finish_non_exhaustive()
+        f.debug_struct("TokenVerifier")
+            .field("algorithms", &self.validation.algorithms)
+            .finish_non_exhaustive()
     }
 }
 
@@ -119,7 +123,10 @@ impl TokenVerifier {
         let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[config.issuer.as_str()]);
         validation.set_audience(&[config.audience.as_str()]);
-        validation.required_spec_claims = ["exp", "sub", "iss", "aud"].into_iter().map(String::from).collect::<HashSet<_>>();
+        validation.required_spec_claims = ["exp", "sub", "iss", "aud"]
+            .into_iter()
+            .map(String::from)
+            .collect::<HashSet<_>>();
         // Time claims are checked against the injected clock below, so tests control time.
         validation.validate_exp = false;
         validation.validate_nbf = false;
@@ -128,16 +135,20 @@ impl TokenVerifier {
 
     /// The token's player, or why it is refused.
     pub fn verify(&self, token: &str, now: Timestamp) -> Result<PlayerId, TokenError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| match e.kind() {
-            ErrorKind::InvalidSignature => TokenError::BadSignature,
-            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenError::WrongAlgorithm,
-            ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
-            ErrorKind::InvalidAudience => TokenError::WrongAudience,
-            ErrorKind::MissingRequiredClaim(c) => TokenError::MissingClaim(c.clone()),
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-            _ => TokenError::Malformed(e.to_string()),
-        })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(
+            |e| match e.kind() {
+                ErrorKind::InvalidSignature => TokenError::BadSignature,
+                ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                    TokenError::WrongAlgorithm
+                }
+                ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
+                ErrorKind::InvalidAudience => TokenError::WrongAudience,
+                ErrorKind::MissingRequiredClaim(c) => TokenError::MissingClaim(c.clone()),
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+                _ => TokenError::Malformed(e.to_string()),
+            },
+        )?;
         let claims = data.claims;
         let now_secs = now.epoch_seconds();
         if claims.exp + LEEWAY_SECS <= now_secs {
@@ -160,25 +171,48 @@ pub fn authorize(
     now: Timestamp,
 ) -> ApiGatewayCustomAuthorizerResponse {
     let method_arn = request.method_arn.as_deref().filter(|a| !a.is_empty());
-    let token = request.query_string_parameters.first("token").filter(|t| !t.is_empty());
-    let verdict = token.ok_or(TokenError::Missing).and_then(|t| verifier.verify(t, now));
+    let token = request
+        .query_string_parameters
+        .first("token")
+        .filter(|t| !t.is_empty());
+    let verdict = token
+        .ok_or(TokenError::Missing)
+        .and_then(|t| verifier.verify(t, now));
     match (verdict, method_arn) {
         (Ok(player), Some(arn)) => {
             tracing::info!(sub = player.as_str(), "connection allowed");
-            policy(player.as_str(), IamPolicyEffect::Allow, arn, json!({"sub": player.as_str()}))
+            policy(
+                player.as_str(),
+                IamPolicyEffect::Allow,
+                arn,
+                json!({"sub": player.as_str()}),
+            )
         }
         (Ok(player), None) => {
-            tracing::warn!(sub = player.as_str(), "no methodArn in the authorizer request; denied");
+            tracing::warn!(
+                sub = player.as_str(),
+                "no methodArn in the authorizer request; denied"
+            );
             policy(player.as_str(), IamPolicyEffect::Deny, "*", json!({}))
         }
         (Err(e), arn) => {
             tracing::info!(code = e.code(), reason = %e, "connection denied");
-            policy("anonymous", IamPolicyEffect::Deny, arn.unwrap_or("*"), json!({}))
+            policy(
+                "anonymous",
+                IamPolicyEffect::Deny,
+                arn.unwrap_or("*"),
+                json!({}),
+            )
         }
     }
 }
 
-fn policy(principal: &str, effect: IamPolicyEffect, resource: &str, context: serde_json::Value) -> ApiGatewayCustomAuthorizerResponse {
+fn policy(
+    principal: &str,
+    effect: IamPolicyEffect,
+    resource: &str,
+    context: serde_json::Value,
+) -> ApiGatewayCustomAuthorizerResponse {
     let mut statement = IamPolicyStatement::default();
     statement.action = vec!["execute-api:Invoke".to_owned()];
     statement.effect = effect;

@@ -11,12 +11,23 @@ use crate::local::{REGION, SIGV4_SERVICE};
 use crate::stack::SigningKey;
 
 /// The headers that sign `method url` with `body` for `key` (region us-east-1, service execute-api).
-pub fn sigv4_headers(method: &str, url: &str, body: &[u8], key: &SigningKey) -> Result<Vec<(String, String)>, String> {
+pub fn sigv4_headers(
+    method: &str,
+    url: &str,
+    body: &[u8],
+    key: &SigningKey,
+) -> Result<Vec<(String, String)>, String> {
     sigv4_headers_for(method, url, body, key, SIGV4_SERVICE)
 }
 
 /// The headers that sign `method url` with `body` for `key` and `service` in us-east-1.
-pub fn sigv4_headers_for(method: &str, url: &str, body: &[u8], key: &SigningKey, service: &str) -> Result<Vec<(String, String)>, String> {
+pub fn sigv4_headers_for(
+    method: &str,
+    url: &str,
+    body: &[u8],
+    key: &SigningKey,
+    service: &str,
+) -> Result<Vec<(String, String)>, String> {
     let identity = Credentials::new(&key.access_key, &key.secret, None, None, "fleet-local").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -28,9 +39,15 @@ pub fn sigv4_headers_for(method: &str, url: &str, body: &[u8], key: &SigningKey,
         .map_err(|e| e.to_string())?
         .into();
     let headers: [(&str, &str); 0] = [];
-    let request = SignableRequest::new(method, url, headers.into_iter(), SignableBody::Bytes(body)).map_err(|e| e.to_string())?;
-    let (instructions, _) = sign(request, &params).map_err(|e| e.to_string())?.into_parts();
-    Ok(instructions.headers().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+    let request = SignableRequest::new(method, url, headers.into_iter(), SignableBody::Bytes(body))
+        .map_err(|e| e.to_string())?;
+    let (instructions, _) = sign(request, &params)
+        .map_err(|e| e.to_string())?
+        .into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect())
 }
 
 /// A reqwest request signed with `key`.

@@ -162,17 +162,21 @@ pub async fn run(options: DemoOptions) -> DemoSummary {
 }
 
 async fn bot(i: u32, o: &DemoOptions, c: &Counters, http: &reqwest::Client) {
-    let me = format!("demo-bot-{i}-{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let me = format!(
+        "demo-bot-{i}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..6]
+    );
     let friend = format!("{me}-friend");
     let token = mint_token(&o.auth, &me, 3600);
     let friend_token = mint_token(&o.auth, &friend, 3600);
-    let (mut socket, _) = match tokio_tungstenite::connect_async(format!("{}/?token={token}", o.ws_url)).await {
-        Ok(s) => s,
-        Err(e) => {
-            c.error(format!("{me}: WebSocket connect: {e}")).await;
-            return;
-        }
-    };
+    let (mut socket, _) =
+        match tokio_tungstenite::connect_async(format!("{}/?token={token}", o.ws_url)).await {
+            Ok(s) => s,
+            Err(e) => {
+                c.error(format!("{me}: WebSocket connect: {e}")).await;
+                return;
+            }
+        };
     for round in 0..o.rounds {
         let body = json!({
             "maxPlayers": o.max_players,
@@ -228,18 +232,26 @@ async fn bot(i: u32, o: &DemoOptions, c: &Counters, http: &reqwest::Client) {
                 return;
             }
             Err(_) => {
-                c.error(format!("{me}: no push for {placement_id} within {:?}", o.push_timeout)).await;
+                c.error(format!(
+                    "{me}: no push for {placement_id} within {:?}",
+                    o.push_timeout
+                ))
+                .await;
                 continue;
             }
         };
-        c.latencies.lock().await.push(u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
+        c.latencies
+            .lock()
+            .await
+            .push(u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
         if msg["status"] != "FULFILLED" {
             c.unfulfilled.fetch_add(1, Ordering::Relaxed);
             continue;
         }
         c.fulfilled.fetch_add(1, Ordering::Relaxed);
         let Some(session_id) = msg["session"]["id"].as_str().map(str::to_owned) else {
-            c.error(format!("{me}: FULFILLED push without a session")).await;
+            c.error(format!("{me}: FULFILLED push without a session"))
+                .await;
             continue;
         };
         let join = http
@@ -257,12 +269,21 @@ async fn bot(i: u32, o: &DemoOptions, c: &Counters, http: &reqwest::Client) {
         }
         let report = json!({"id": session_id, "playerCount": 2}).to_string();
         let url = format!("{}/v1/rpc/update_instance_info", o.http_url);
-        match signed(http, reqwest::Method::POST, &url, Some(report), &o.game_server_key) {
+        match signed(
+            http,
+            reqwest::Method::POST,
+            &url,
+            Some(report),
+            &o.game_server_key,
+        ) {
             Ok(req) => match req.send().await {
                 Ok(r) if r.status().is_success() => {
                     c.updates.fetch_add(1, Ordering::Relaxed);
                 }
-                Ok(r) => c.error(format!("{me}: update_instance_info: {}", r.status())).await,
+                Ok(r) => {
+                    c.error(format!("{me}: update_instance_info: {}", r.status()))
+                        .await
+                }
                 Err(e) => c.error(format!("{me}: update_instance_info: {e}")).await,
             },
             Err(e) => c.error(format!("{me}: signing: {e}")).await,

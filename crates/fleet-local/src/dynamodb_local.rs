@@ -15,7 +15,9 @@ use tokio::process::{Child, Command};
 #[derive(Debug, thiserror::Error)]
 pub enum DynamoDbLocalError {
     /// The installer script is not where a clone keeps it.
-    #[error("{0} not found: run fleet-local from a clone of the repository, or pass --dynamodb-endpoint URL")]
+    #[error(
+        "{0} not found: run fleet-local from a clone of the repository, or pass --dynamodb-endpoint URL"
+    )]
     NoInstaller(PathBuf),
     /// The installer failed.
     #[error("installing DynamoDB Local failed ({0}); see the lines above")]
@@ -53,18 +55,32 @@ impl DynamoDbLocal {
             return Err(DynamoDbLocalError::NoInstaller(script));
         }
         // The installer's progress goes to our stderr: a first run downloads Java and the package.
-        let install = Command::new("bash").arg(&script).arg("install").stdout(Stdio::null()).status().await;
+        let install = Command::new("bash")
+            .arg(&script)
+            .arg("install")
+            .stdout(Stdio::null())
+            .status()
+            .await;
         match install {
             Ok(s) if s.success() => {}
             Ok(s) => return Err(DynamoDbLocalError::Install(s.to_string())),
             Err(e) => return Err(DynamoDbLocalError::Install(e.to_string())),
         }
-        let jar = Command::new("bash").arg(&script).arg("jar").output().await.map_err(|e| DynamoDbLocalError::Install(e.to_string()))?;
+        let jar = Command::new("bash")
+            .arg(&script)
+            .arg("jar")
+            .output()
+            .await
+            .map_err(|e| DynamoDbLocalError::Install(e.to_string()))?;
         let dir = PathBuf::from(String::from_utf8_lossy(&jar.stdout).trim());
         if !jar.status.success() || !dir.join("DynamoDBLocal.jar").is_file() {
-            return Err(DynamoDbLocalError::Install(format!("no DynamoDBLocal.jar in {}", dir.display())));
+            return Err(DynamoDbLocalError::Install(format!(
+                "no DynamoDBLocal.jar in {}",
+                dir.display()
+            )));
         }
-        let cache = std::env::var_os("FLEETLIFT_CACHE").map_or_else(|| repo_root().join(".cache"), PathBuf::from);
+        let cache = std::env::var_os("FLEETLIFT_CACHE")
+            .map_or_else(|| repo_root().join(".cache"), PathBuf::from);
         if let Err(e) = std::fs::create_dir_all(&cache) {
             return Err(DynamoDbLocalError::Spawn(e));
         }
@@ -106,14 +122,23 @@ impl DynamoDbLocal {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(DynamoDbLocalError::NotReady(format!("java exited with {status}"), self.log.clone()));
+                return Err(DynamoDbLocalError::NotReady(
+                    format!("java exited with {status}"),
+                    self.log.clone(),
+                ));
             }
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
                 self.stop().await;
-                return Err(DynamoDbLocalError::NotReady("no answer within 60 s".into(), self.log.clone()));
+                return Err(DynamoDbLocalError::NotReady(
+                    "no answer within 60 s".into(),
+                    self.log.clone(),
+                ));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

@@ -41,7 +41,8 @@ pub const GAME_SERVER_ACCESS_KEY: &str = "AKIALOCALGAMESRV0001";
 /// Its secret.
 pub const GAME_SERVER_SECRET: &str = "local-gameserver-secret";
 /// The principal it stands for.
-pub const GAME_SERVER_PRINCIPAL: &str = "arn:aws:iam::000000000000:role/fleetlift-local-game-server";
+pub const GAME_SERVER_PRINCIPAL: &str =
+    "arn:aws:iam::000000000000:role/fleetlift-local-game-server";
 
 /// One SigV4 key the gateway accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,11 +75,17 @@ impl GatewayAuth {
         let mut keys = BTreeMap::from([
             (
                 SERVICE_ACCESS_KEY.to_owned(),
-                LocalKey { secret: SERVICE_SECRET.to_owned(), principal: SERVICE_PRINCIPAL.to_owned() },
+                LocalKey {
+                    secret: SERVICE_SECRET.to_owned(),
+                    principal: SERVICE_PRINCIPAL.to_owned(),
+                },
             ),
             (
                 GAME_SERVER_ACCESS_KEY.to_owned(),
-                LocalKey { secret: GAME_SERVER_SECRET.to_owned(), principal: GAME_SERVER_PRINCIPAL.to_owned() },
+                LocalKey {
+                    secret: GAME_SERVER_SECRET.to_owned(),
+                    principal: GAME_SERVER_PRINCIPAL.to_owned(),
+                },
             ),
         ]);
         keys.extend(extra);

@@ -19,7 +19,11 @@ use fleet_local::local::{self, GatewayAuth};
 use fleet_local::stack::{self, SigningKey, Stack, StackOptions};
 
 #[derive(Parser, Debug)]
-#[command(name = "fleet-local", version, about = "The whole fleetlift system on loopback: DynamoDB Local, gamelift-sim, the API Gateway emulation, the queue, the stream and the sweeper")]
+#[command(
+    name = "fleet-local",
+    version,
+    about = "The whole fleetlift system on loopback: DynamoDB Local, gamelift-sim, the API Gateway emulation, the queue, the stream and the sweeper"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
@@ -106,7 +110,11 @@ struct UpArgs {
     #[arg(long, value_name = "KEY:SECRET", env = "FLEETLIFT_LOCAL_SERVICE_KEY")]
     service_key: Option<String>,
     /// The all-fleets game-server SigV4 key, ACCESS_KEY:SECRET.
-    #[arg(long, value_name = "KEY:SECRET", env = "FLEETLIFT_LOCAL_GAME_SERVER_KEY")]
+    #[arg(
+        long,
+        value_name = "KEY:SECRET",
+        env = "FLEETLIFT_LOCAL_GAME_SERVER_KEY"
+    )]
     game_server_key: Option<String>,
     /// The HS256 key of player tokens.
     #[arg(long, env = "FLEETLIFT_LOCAL_JWT_SECRET", hide_env_values = true)]
@@ -156,9 +164,15 @@ impl<E: std::fmt::Display> From<E> for Failure {
 
 fn key(value: Option<&str>, default: (&str, &str), flag: &str) -> Result<SigningKey, Failure> {
     match value {
-        None => Ok(SigningKey { access_key: default.0.into(), secret: default.1.into() }),
+        None => Ok(SigningKey {
+            access_key: default.0.into(),
+            secret: default.1.into(),
+        }),
         Some(v) => match v.split_once(':') {
-            Some((k, s)) if !k.is_empty() && !s.is_empty() => Ok(SigningKey { access_key: k.into(), secret: s.into() }),
+            Some((k, s)) if !k.is_empty() && !s.is_empty() => Ok(SigningKey {
+                access_key: k.into(),
+                secret: s.into(),
+            }),
             _ => Err(Failure(format!("{flag} must be ACCESS_KEY:SECRET"))),
         },
     }
@@ -166,11 +180,16 @@ fn key(value: Option<&str>, default: (&str, &str), flag: &str) -> Result<Signing
 
 fn stack_options(a: &UpArgs) -> Result<StackOptions, Failure> {
     let sim_model = match &a.sim_config {
-        Some(path) => Some(gamelift_sim::Model::from_file(path).map_err(|e| Failure(format!("--sim-config {}: {e}", path.display())))?),
+        Some(path) => Some(
+            gamelift_sim::Model::from_file(path)
+                .map_err(|e| Failure(format!("--sim-config {}: {e}", path.display())))?,
+        ),
         None => None,
     };
     if !(a.sweep_interval.is_finite() && a.sweep_interval > 0.0 && a.sweep_interval <= 86_400.0) {
-        return Err(Failure("--sweep-interval must be a number of seconds between 0 and 86400".into()));
+        return Err(Failure(
+            "--sweep-interval must be a number of seconds between 0 and 86400".into(),
+        ));
     }
     Ok(StackOptions {
         http_port: a.http_port,
@@ -184,13 +203,20 @@ fn stack_options(a: &UpArgs) -> Result<StackOptions, Failure> {
         queue_name: a.queue_name.clone().filter(|s| !s.is_empty()),
         table: a.table.clone(),
         sweep_interval: Duration::from_secs_f64(a.sweep_interval),
-        service_key: key(a.service_key.as_deref(), (local::SERVICE_ACCESS_KEY, local::SERVICE_SECRET), "--service-key")?,
+        service_key: key(
+            a.service_key.as_deref(),
+            (local::SERVICE_ACCESS_KEY, local::SERVICE_SECRET),
+            "--service-key",
+        )?,
         game_server_key: key(
             a.game_server_key.as_deref(),
             (local::GAME_SERVER_ACCESS_KEY, local::GAME_SERVER_SECRET),
             "--game-server-key",
         )?,
-        jwt_secret: a.jwt_secret.clone().map_or_else(|| local::DEV_JWT_SECRET.as_bytes().to_vec(), String::into_bytes),
+        jwt_secret: a.jwt_secret.clone().map_or_else(
+            || local::DEV_JWT_SECRET.as_bytes().to_vec(),
+            String::into_bytes,
+        ),
         ..StackOptions::default()
     })
 }
@@ -198,8 +224,14 @@ fn stack_options(a: &UpArgs) -> Result<StackOptions, Failure> {
 fn init_logs() {
     // Handlers log a JSON line per request at info; the terminal is for endpoints and warnings unless
     // RUST_LOG asks for more.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    if tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).try_init().is_err() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    if tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .try_init()
+        .is_err()
+    {
         eprintln!("fleet-local: a log subscriber was already installed");
     }
 }
@@ -209,14 +241,28 @@ fn print_endpoints(stack: &Stack) {
     println!("fleetlift is up (Ctrl-C stops everything)\n");
     println!("  HTTP API        {}   (GET /v1/health)", stack.http_url());
     println!("  WebSocket API   {}/?token=<jwt>", stack.ws_url());
-    let sim = if stack.sim().is_some() { "gamelift-sim" } else { "GameLift (external)" };
+    let sim = if stack.sim().is_some() {
+        "gamelift-sim"
+    } else {
+        "GameLift (external)"
+    };
     println!("  {sim:<15} {}", stack.gamelift_url());
-    println!("  DynamoDB        {}   (table {})", stack.dynamodb_url(), stack.table());
+    println!(
+        "  DynamoDB        {}   (table {})",
+        stack.dynamodb_url(),
+        stack.table()
+    );
     println!("\nFor a client:\n");
     for (k, v) in stack.client_env() {
         println!("export {k}={v}");
     }
-    println!("export AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}   # the service key; sign for region {}, service {}", o.service_key.access_key, o.service_key.secret, local::REGION, local::SIGV4_SERVICE);
+    println!(
+        "export AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}   # the service key; sign for region {}, service {}",
+        o.service_key.access_key,
+        o.service_key.secret,
+        local::REGION,
+        local::SIGV4_SERVICE
+    );
     println!("\nA player token:   fleet-local token --sub player-1");
     if !stack.fleet_keys().is_empty() {
         println!("Per-fleet game-server keys:");
@@ -229,16 +275,17 @@ fn print_endpoints(stack: &Stack) {
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("fleet-local: cannot watch SIGTERM ({e}); Ctrl-C still works");
-                if let Err(e) = tokio::signal::ctrl_c().await {
-                    eprintln!("fleet-local: cannot watch Ctrl-C: {e}");
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("fleet-local: cannot watch SIGTERM ({e}); Ctrl-C still works");
+                    if let Err(e) = tokio::signal::ctrl_c().await {
+                        eprintln!("fleet-local: cannot watch Ctrl-C: {e}");
+                    }
+                    return;
                 }
-                return;
-            }
-        };
+            };
         tokio::select! {
             r = tokio::signal::ctrl_c() => if let Err(e) = r { eprintln!("fleet-local: cannot watch Ctrl-C: {e}"); },
             _ = term.recv() => {}
@@ -290,7 +337,13 @@ async fn run_demo(args: DemoArgs) -> Result<(), Failure> {
             }
             eprintln!("fleet-local demo: starting a stack of its own…");
             let s = stack::start(o).await?;
-            let out = (s.http_url().to_owned(), s.ws_url().to_owned(), s.auth(), s.options().service_key.clone(), s.options().game_server_key.clone());
+            let out = (
+                s.http_url().to_owned(),
+                s.ws_url().to_owned(),
+                s.auth(),
+                s.options().service_key.clone(),
+                s.options().game_server_key.clone(),
+            );
             own = Some(s);
             out
         }
@@ -316,7 +369,11 @@ async fn run_demo(args: DemoArgs) -> Result<(), Failure> {
     match summary {
         Some(s) => {
             println!("{}", s.render());
-            if s.placements == 0 { Err(Failure("no placement went through".into())) } else { Ok(()) }
+            if s.placements == 0 {
+                Err(Failure("no placement went through".into()))
+            } else {
+                Ok(())
+            }
         }
         None => Err(Failure("interrupted".into())),
     }
@@ -340,7 +397,9 @@ async fn bench(args: BenchArgs) -> Result<(), Failure> {
 
 fn token(args: &TokenArgs) -> Result<(), Failure> {
     if args.sub.is_empty() || args.sub.chars().count() > fleet_core::limits::PLAYER_ID_MAX {
-        return Err(Failure("--sub must be a player id of 1–1024 characters".into()));
+        return Err(Failure(
+            "--sub must be a player id of 1–1024 characters".into(),
+        ));
     }
     let mut auth = GatewayAuth::local([]);
     if let Some(secret) = &args.jwt_secret {
@@ -356,7 +415,10 @@ fn main() {
         // Help and version are clap's "errors" too; it prints them the right way and exits.
         Err(e) => e.exit(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("fleet-local: cannot start the async runtime: {e}");
@@ -398,9 +460,14 @@ mod tests {
     #[test]
     fn only_takes_comma_lists_and_repeats() {
         assert_eq!(bench_args(&[]).unwrap().only, vec![]);
-        assert_eq!(bench_args(&["--only", "cold-start"]).unwrap().only, vec![Suite::ColdStart]);
         assert_eq!(
-            bench_args(&["--only", "get,create-push", "--only", "calls"]).unwrap().only,
+            bench_args(&["--only", "cold-start"]).unwrap().only,
+            vec![Suite::ColdStart]
+        );
+        assert_eq!(
+            bench_args(&["--only", "get,create-push", "--only", "calls"])
+                .unwrap()
+                .only,
             vec![Suite::Get, Suite::CreatePush, Suite::Calls]
         );
     }

@@ -47,7 +47,12 @@ impl Default for QueueOptions {
     /// 30 s visibility (short enough that a transient failure is retried soon on a laptop), 5
     /// receives, batches of 10, 100 ms polls.
     fn default() -> Self {
-        Self { visibility_timeout: Duration::from_secs(30), max_receives: 5, batch_size: 10, wait: Duration::from_millis(100) }
+        Self {
+            visibility_timeout: Duration::from_secs(30),
+            max_receives: 5,
+            batch_size: 10,
+            wait: Duration::from_millis(100),
+        }
     }
 }
 
@@ -160,7 +165,9 @@ impl LocalQueue {
 
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves plain data behind: keep serving.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Sends a message (SendMessage); returns its message id.
@@ -210,8 +217,16 @@ impl LocalQueue {
             }
             if s.messages[i].receive_count >= self.options.max_receives {
                 if let Some(m) = s.messages.remove(i) {
-                    tracing::warn!(message_id = m.id.as_str(), receives = m.receive_count, "message moved to the dead-letter queue");
-                    s.dlq.push(DeadLetter { message_id: m.id, body: m.body, receive_count: m.receive_count });
+                    tracing::warn!(
+                        message_id = m.id.as_str(),
+                        receives = m.receive_count,
+                        "message moved to the dead-letter queue"
+                    );
+                    s.dlq.push(DeadLetter {
+                        message_id: m.id,
+                        body: m.body,
+                        receive_count: m.receive_count,
+                    });
                     s.stats.dead_lettered += 1;
                 }
                 continue;
@@ -265,9 +280,17 @@ impl LocalQueue {
     /// messages named in `batchItemFailures` stay in the queue (visible again after the visibility
     /// timeout); every other message of the batch is deleted.
     pub fn settle(&self, batch: &SqsEvent, response: &SqsBatchResponse) {
-        let failed: HashSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let failed: HashSet<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
         // An identifier that names no message of the batch makes Lambda treat the whole batch as failed.
-        let ids: HashSet<&str> = batch.records.iter().filter_map(|r| r.message_id.as_deref()).collect();
+        let ids: HashSet<&str> = batch
+            .records
+            .iter()
+            .filter_map(|r| r.message_id.as_deref())
+            .collect();
         let whole_batch_failed = failed.iter().any(|id| !ids.contains(id));
         for record in &batch.records {
             let id = record.message_id.as_deref().unwrap_or("");
@@ -284,7 +307,10 @@ impl LocalQueue {
     /// Records a message the handler quarantined.
     pub fn record_quarantined(&self, message_id: &str, body: &str) {
         let mut s = self.state();
-        s.quarantined.push(Quarantined { message_id: message_id.to_owned(), body: body.to_owned() });
+        s.quarantined.push(Quarantined {
+            message_id: message_id.to_owned(),
+            body: body.to_owned(),
+        });
         s.stats.quarantined += 1;
     }
 
@@ -303,7 +329,11 @@ impl LocalQueue {
         let now = Instant::now();
         let s = self.state();
         let mut stats = s.stats;
-        let in_flight = s.messages.iter().filter(|m| m.invisible_until.is_some_and(|t| t > now)).count() as u64;
+        let in_flight = s
+            .messages
+            .iter()
+            .filter(|m| m.invisible_until.is_some_and(|t| t > now))
+            .count() as u64;
         stats.in_flight = in_flight;
         stats.visible = s.messages.len() as u64 - in_flight;
         stats
@@ -311,7 +341,11 @@ impl LocalQueue {
 
     /// When the next invisible message becomes visible, if any.
     fn next_visible(&self) -> Option<Instant> {
-        self.state().messages.iter().filter_map(|m| m.invisible_until).min()
+        self.state()
+            .messages
+            .iter()
+            .filter_map(|m| m.invisible_until)
+            .min()
     }
 
     /// The event source mapping: receives batches forever and hands each to `handler`, settling the
@@ -326,7 +360,10 @@ impl LocalQueue {
             let batch = self.receive();
             if batch.records.is_empty() {
                 let now = Instant::now();
-                let until = self.next_visible().filter(|t| *t > now).map_or(self.options.wait, |t| (t - now).min(self.options.wait));
+                let until = self
+                    .next_visible()
+                    .filter(|t| *t > now)
+                    .map_or(self.options.wait, |t| (t - now).min(self.options.wait));
                 tokio::select! {
                     () = self.notify.notified() => {}
                     () = tokio::time::sleep(until) => {}
@@ -346,8 +383,15 @@ mod tests {
     use aws_lambda_events::event::sqs::BatchItemFailure;
 
     fn queue(visibility_ms: u64) -> LocalQueue {
-        let options = QueueOptions { visibility_timeout: Duration::from_millis(visibility_ms), ..QueueOptions::default() };
-        LocalQueue::new(options, "arn:aws:sqs:us-east-1:000000000000:fleetlift-local-placement-events", "us-east-1")
+        let options = QueueOptions {
+            visibility_timeout: Duration::from_millis(visibility_ms),
+            ..QueueOptions::default()
+        };
+        LocalQueue::new(
+            options,
+            "arn:aws:sqs:us-east-1:000000000000:fleetlift-local-placement-events",
+            "us-east-1",
+        )
     }
 
     fn fail(ids: &[&str]) -> SqsBatchResponse {
@@ -372,8 +416,17 @@ mod tests {
         assert_eq!(r.body.as_deref(), Some("{\"n\":0}"));
         assert_eq!(r.event_source.as_deref(), Some("aws:sqs"));
         assert_eq!(r.aws_region.as_deref(), Some("us-east-1"));
-        assert!(r.event_source_arn.as_deref().is_some_and(|a| a.starts_with("arn:aws:sqs:")));
-        assert_eq!(r.attributes.get("ApproximateReceiveCount").map(String::as_str), Some("1"));
+        assert!(
+            r.event_source_arn
+                .as_deref()
+                .is_some_and(|a| a.starts_with("arn:aws:sqs:"))
+        );
+        assert_eq!(
+            r.attributes
+                .get("ApproximateReceiveCount")
+                .map(String::as_str),
+            Some("1")
+        );
         assert!(r.receipt_handle.is_some() && r.md5_of_body.is_some());
         assert_eq!(q.receive().records.len(), 10);
         assert_eq!(q.receive().records.len(), 5);
@@ -390,7 +443,13 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(120)).await;
         let again = q.receive();
         assert_eq!(again.records.len(), 1);
-        assert_eq!(again.records[0].attributes.get("ApproximateReceiveCount").map(String::as_str), Some("2"));
+        assert_eq!(
+            again.records[0]
+                .attributes
+                .get("ApproximateReceiveCount")
+                .map(String::as_str),
+            Some("2")
+        );
     }
 
     #[tokio::test]
@@ -403,7 +462,10 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(80)).await;
         let again = q.receive();
         assert_eq!(again.records.len(), 1);
-        assert_eq!(again.records[0].message_id.as_deref(), Some(ids[1].as_str()));
+        assert_eq!(
+            again.records[0].message_id.as_deref(),
+            Some(ids[1].as_str())
+        );
         q.settle(&again, &SqsBatchResponse::default());
         assert_eq!(q.stats().visible + q.stats().in_flight, 0);
     }
@@ -429,10 +491,20 @@ mod tests {
             q.settle(&batch, &fail(&[id.as_str()]));
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert!(q.receive().records.is_empty(), "the sixth receive moves it instead");
+        assert!(
+            q.receive().records.is_empty(),
+            "the sixth receive moves it instead"
+        );
         let dlq = q.dlq();
         assert_eq!(dlq.len(), 1);
-        assert_eq!((dlq[0].message_id.as_str(), dlq[0].body.as_str(), dlq[0].receive_count), (id.as_str(), "always fails", 5));
+        assert_eq!(
+            (
+                dlq[0].message_id.as_str(),
+                dlq[0].body.as_str(),
+                dlq[0].receive_count
+            ),
+            (id.as_str(), "always fails", 5)
+        );
         assert_eq!(q.stats().dead_lettered, 1);
         assert_eq!(q.stats().visible + q.stats().in_flight, 0);
     }
@@ -460,7 +532,11 @@ mod tests {
                     let mut failed = Vec::new();
                     for r in &event.records {
                         let body = r.body.clone().unwrap_or_default();
-                        let count = r.attributes.get("ApproximateReceiveCount").cloned().unwrap_or_default();
+                        let count = r
+                            .attributes
+                            .get("ApproximateReceiveCount")
+                            .cloned()
+                            .unwrap_or_default();
                         seen.lock().unwrap().push((body.clone(), count.clone()));
                         // "flaky" fails on its first two receives only.
                         if body == "flaky" && count != "3" {
@@ -484,7 +560,11 @@ mod tests {
         task.abort();
         let seen = seen.lock().unwrap().clone();
         assert_eq!(q.stats().deleted, 13);
-        assert_eq!(seen.iter().filter(|(b, _)| b.starts_with("ok-")).count(), 12, "each good message once");
+        assert_eq!(
+            seen.iter().filter(|(b, _)| b.starts_with("ok-")).count(),
+            12,
+            "each good message once"
+        );
         assert_eq!(seen.iter().filter(|(b, _)| b == "flaky").count(), 3);
         assert!(q.stats().batches >= 3);
     }

@@ -53,7 +53,7 @@ use crate::clock::LocalClock;
 use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError};
 use crate::gateway::{HttpGateway, WsGateway};
 use crate::local::{self, GatewayAuth, LocalDeps, LocalKey};
-use crate::queue::{DeadLetter, LocalQueue, QueueOptions, QueueStats, Quarantined};
+use crate::queue::{DeadLetter, LocalQueue, Quarantined, QueueOptions, QueueStats};
 use crate::streams::{StreamError, StreamOptions, StreamPoller, StreamStats, local_streams_client};
 
 /// Default HTTP API port.
@@ -150,7 +150,10 @@ impl Default for StackOptions {
             queue: QueueOptions::default(),
             streams: StreamOptions::default(),
             clock: LocalClock::system(),
-            service_key: SigningKey { access_key: local::SERVICE_ACCESS_KEY.into(), secret: local::SERVICE_SECRET.into() },
+            service_key: SigningKey {
+                access_key: local::SERVICE_ACCESS_KEY.into(),
+                secret: local::SERVICE_SECRET.into(),
+            },
             game_server_key: SigningKey {
                 access_key: local::GAME_SERVER_ACCESS_KEY.into(),
                 secret: local::GAME_SERVER_SECRET.into(),
@@ -163,7 +166,13 @@ impl Default for StackOptions {
 impl StackOptions {
     /// The defaults on free ports (tests, the demo).
     pub fn ephemeral() -> Self {
-        Self { http_port: 0, ws_port: 0, gamelift_port: 0, dynamodb_port: 0, ..Self::default() }
+        Self {
+            http_port: 0,
+            ws_port: 0,
+            gamelift_port: 0,
+            dynamodb_port: 0,
+            ..Self::default()
+        }
     }
 }
 
@@ -174,7 +183,10 @@ pub fn local_model() -> Model {
     model.fleets.push(gamelift_sim::FleetSpec {
         id: LOCAL_FLEET_3.to_owned(),
         region: "us-east-1".to_owned(),
-        locations: vec![gamelift_sim::LocationSpec { location: "us-east-1".to_owned(), slots: 50 }],
+        locations: vec![gamelift_sim::LocationSpec {
+            location: "us-east-1".to_owned(),
+            slots: 50,
+        }],
     });
     if let Some(q) = model.queues.first_mut() {
         q.destinations.push(LOCAL_FLEET_3.to_owned());
@@ -244,19 +256,28 @@ impl LocalThread {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let finished = Arc::new(AtomicBool::new(false));
         let done = finished.clone();
-        let thread = std::thread::Builder::new().name(name.to_owned()).spawn(move || {
-            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt.block_on(async move {
-                    tokio::select! {
-                        () = make() => {}
-                        _ = rx => {}
-                    }
-                }),
-                Err(e) => tracing::error!(error = %e, "cannot start a runtime"),
-            }
-            done.store(true, Ordering::SeqCst);
-        })?;
-        Ok(Self { stop: Some(tx), thread: Some(thread), finished })
+        let thread = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(async move {
+                        tokio::select! {
+                            () = make() => {}
+                            _ = rx => {}
+                        }
+                    }),
+                    Err(e) => tracing::error!(error = %e, "cannot start a runtime"),
+                }
+                done.store(true, Ordering::SeqCst);
+            })?;
+        Ok(Self {
+            stop: Some(tx),
+            thread: Some(thread),
+            finished,
+        })
     }
 
     fn signal_stop(&mut self) {
@@ -296,10 +317,12 @@ impl Liveness {
 
 /// Binds `port` on loopback, naming the flag when it is taken.
 async fn listen(port: u16, flag: &'static str) -> Result<TcpListener, StackError> {
-    TcpListener::bind(("127.0.0.1", port)).await.map_err(|source| match source.kind() {
-        std::io::ErrorKind::AddrInUse => StackError::PortInUse { port, flag },
-        _ => StackError::Listen { port, source },
-    })
+    TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AddrInUse => StackError::PortInUse { port, flag },
+            _ => StackError::Listen { port, source },
+        })
 }
 
 fn port_of(listener: &TcpListener) -> u16 {
@@ -332,15 +355,30 @@ impl Health {
             .lock()
             .map(|c| c.iter().map(|(name, l)| (*name, l.alive())).collect())
             .unwrap_or_default();
-        let status = |name: &str| if alive.get(name).copied().unwrap_or(false) { "ok" } else { "down" };
+        let status = |name: &str| {
+            if alive.get(name).copied().unwrap_or(false) {
+                "ok"
+            } else {
+                "down"
+            }
+        };
         let queue = self.queue.stats();
         let streams = self.streams.lock().map(|s| s.clone()).unwrap_or_default();
-        let (runs, last, last_error) =
-            self.sweeper.lock().map(|s| (s.runs, s.last, s.last_error.clone())).unwrap_or_default();
-        let dynamodb = if self.dynamodb_ok.load(Ordering::SeqCst) { "ok" } else { "down" };
+        let (runs, last, last_error) = self
+            .sweeper
+            .lock()
+            .map(|s| (s.runs, s.last, s.last_error.clone()))
+            .unwrap_or_default();
+        let dynamodb = if self.dynamodb_ok.load(Ordering::SeqCst) {
+            "ok"
+        } else {
+            "down"
+        };
         let gamelift = match &self.sim {
-            Some(sim) => json!({"status": status("gamelift-sim"), "url": self.urls["gamelift"], "simulator": true,
-                                "activeGameSessions": sim.active_game_sessions(), "stats": sim.stats()}),
+            Some(sim) => {
+                json!({"status": status("gamelift-sim"), "url": self.urls["gamelift"], "simulator": true,
+                                "activeGameSessions": sim.active_game_sessions(), "stats": sim.stats()})
+            }
             None => json!({"status": "external", "url": self.urls["gamelift"], "simulator": false}),
         };
         let components = json!({
@@ -352,9 +390,10 @@ impl Health {
             "notifier": {"status": status("streams"), "stream": streams},
             "sweeper": {"status": status("sweeper"), "runs": runs, "lastRun": last, "lastError": last_error},
         });
-        let all_ok = components
-            .as_object()
-            .is_some_and(|c| c.values().all(|v| matches!(v["status"].as_str(), Some("ok" | "external"))));
+        let all_ok = components.as_object().is_some_and(|c| {
+            c.values()
+                .all(|v| matches!(v["status"].as_str(), Some("ok" | "external")))
+        });
         json!({"status": if all_ok { "ok" } else { "degraded" }, "components": components})
     }
 }
@@ -381,7 +420,11 @@ pub struct Stack {
 
 impl std::fmt::Debug for Stack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stack").field("http", &self.http_url).field("ws", &self.ws_url).field("table", &self.table).finish()
+        f.debug_struct("Stack")
+            .field("http", &self.http_url)
+            .field("ws", &self.ws_url)
+            .field("table", &self.table)
+            .finish()
     }
 }
 
@@ -411,7 +454,17 @@ pub async fn start(options: StackOptions) -> Result<Stack, StackError> {
         }
     };
     // From here on, a failure must stop Java again: `dynamodb` is dropped with kill_on_drop.
-    match start_after_dynamodb(options, http, ws, sim_listener, dynamodb_url, http_port, ws_port).await {
+    match start_after_dynamodb(
+        options,
+        http,
+        ws,
+        sim_listener,
+        dynamodb_url,
+        http_port,
+        ws_port,
+    )
+    .await
+    {
         Ok(mut stack) => {
             stack.dynamodb = dynamodb;
             Ok(stack)
@@ -425,14 +478,30 @@ pub async fn start(options: StackOptions) -> Result<Stack, StackError> {
     }
 }
 
-async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &str, url: &str) -> Result<(), StackError> {
-    let err = |message: String| StackError::Table { table: table.to_owned(), url: url.to_owned(), message };
+async fn ensure_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    url: &str,
+) -> Result<(), StackError> {
+    let err = |message: String| StackError::Table {
+        table: table.to_owned(),
+        url: url.to_owned(),
+        message,
+    };
     match client.describe_table().table_name(table).send().await {
         Ok(_) => return Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
-        Err(e) => return Err(err(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string())),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) => {}
+        Err(e) => {
+            return Err(err(
+                aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string()
+            ));
+        }
     }
-    create_table(client, table).await.map_err(|e| err(e.to_string()))
+    create_table(client, table)
+        .await
+        .map_err(|e| err(e.to_string()))
 }
 
 /// A shared SDK configuration with the local region and dummy credentials (DynamoDB Local, the
@@ -441,12 +510,22 @@ fn local_sdk_config() -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(local::REGION))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("local", "local", None, None, "fleetlift-local")))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "fleetlift-local",
+        )))
         .build()
 }
 
 fn random_secret() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -463,7 +542,9 @@ async fn start_after_dynamodb(
     ensure_table(&dynamo, &options.table, &dynamodb_url).await?;
 
     let model = options.sim_model.clone().unwrap_or_else(local_model);
-    model.validate().map_err(|e| StackError::Model(e.to_string()))?;
+    model
+        .validate()
+        .map_err(|e| StackError::Model(e.to_string()))?;
     let queue_name = options
         .queue_name
         .clone()
@@ -475,7 +556,10 @@ async fn start_after_dynamodb(
     let mut events = None;
     let (sim, gamelift_url) = match (sim_listener, &options.gamelift_endpoint) {
         (Some(listener), _) => {
-            let sim = Simulator::builder().model(model.clone()).clock(options.clock.clone()).build();
+            let sim = Simulator::builder()
+                .model(model.clone())
+                .clock(options.clock.clone())
+                .build();
             events = Some(sim.events());
             let url = format!("http://127.0.0.1:{}", port_of(&listener));
             let router = sim.router();
@@ -491,34 +575,59 @@ async fn start_after_dynamodb(
             (Some(sim), url)
         }
         (None, Some(url)) => (None, url.clone()),
-        (None, None) => return Err(StackError::Model("no simulator and no GameLift endpoint".into())),
+        (None, None) => {
+            return Err(StackError::Model(
+                "no simulator and no GameLift endpoint".into(),
+            ));
+        }
     };
 
     // Keys: the documented ones (or their overrides) and one game-server key per simulated fleet.
-    let fleet_ids: Vec<String> = if sim.is_some() { model.fleets.iter().map(|f| f.id.clone()).collect() } else { Vec::new() };
+    let fleet_ids: Vec<String> = if sim.is_some() {
+        model.fleets.iter().map(|f| f.id.clone()).collect()
+    } else {
+        Vec::new()
+    };
     let fleet_keys: Vec<FleetKey> = fleet_ids
         .iter()
         .enumerate()
         .map(|(i, fleet)| FleetKey {
             fleet_id: fleet.clone(),
-            key: SigningKey { access_key: format!("AKIALOCALFLEET{:06}", i + 1), secret: format!("local-fleet-{}-secret", i + 1) },
-            principal: format!("arn:aws:iam::{}:role/fleetlift-local-fleet-{}", local::ACCOUNT, i + 1),
+            key: SigningKey {
+                access_key: format!("AKIALOCALFLEET{:06}", i + 1),
+                secret: format!("local-fleet-{}-secret", i + 1),
+            },
+            principal: format!(
+                "arn:aws:iam::{}:role/fleetlift-local-fleet-{}",
+                local::ACCOUNT,
+                i + 1
+            ),
         })
         .collect();
-    let mut auth = GatewayAuth::local(
-        fleet_keys
-            .iter()
-            .map(|k| (k.key.access_key.clone(), LocalKey { secret: k.key.secret.clone(), principal: k.principal.clone() })),
-    );
+    let mut auth = GatewayAuth::local(fleet_keys.iter().map(|k| {
+        (
+            k.key.access_key.clone(),
+            LocalKey {
+                secret: k.key.secret.clone(),
+                principal: k.principal.clone(),
+            },
+        )
+    }));
     auth.sigv4_keys.remove(local::SERVICE_ACCESS_KEY);
     auth.sigv4_keys.remove(local::GAME_SERVER_ACCESS_KEY);
     auth.sigv4_keys.insert(
         options.service_key.access_key.clone(),
-        LocalKey { secret: options.service_key.secret.clone(), principal: local::SERVICE_PRINCIPAL.to_owned() },
+        LocalKey {
+            secret: options.service_key.secret.clone(),
+            principal: local::SERVICE_PRINCIPAL.to_owned(),
+        },
     );
     auth.sigv4_keys.insert(
         options.game_server_key.access_key.clone(),
-        LocalKey { secret: options.game_server_key.secret.clone(), principal: local::GAME_SERVER_PRINCIPAL.to_owned() },
+        LocalKey {
+            secret: options.game_server_key.secret.clone(),
+            principal: local::GAME_SERVER_PRINCIPAL.to_owned(),
+        },
     );
     auth.jwt_secret = options.jwt_secret.clone();
     let auth = Arc::new(auth);
@@ -530,44 +639,82 @@ async fn start_after_dynamodb(
         game_servers.insert(k.principal.clone(), vec![k.fleet_id.clone()]);
     }
     let ws_management = format!("http://127.0.0.1:{ws_port}");
-    let placement_timeout = queue_spec.as_ref().map_or(600, |q| q.timeout_seconds).clamp(10, 43_200);
+    let placement_timeout = queue_spec
+        .as_ref()
+        .map_or(600, |q| q.timeout_seconds)
+        .clamp(10, 43_200);
     let vars: BTreeMap<&str, String> = BTreeMap::from([
         ("FLEETLIFT_TABLE", options.table.clone()),
         ("FLEETLIFT_CURSOR_SECRET", random_secret()),
         ("FLEETLIFT_QUEUE_NAME", queue_name.clone()),
-        ("FLEETLIFT_PLACEMENT_TIMEOUT_SECS", placement_timeout.to_string()),
-        ("FLEETLIFT_SWEEP_MARGIN_SECS", options.sweep_margin_secs.to_string()),
-        ("FLEETLIFT_SERVICE_PRINCIPALS", local::SERVICE_PRINCIPAL.to_owned()),
-        ("FLEETLIFT_GAME_SERVER_FLEETS", serde_json::to_string(&game_servers).unwrap_or_default()),
+        (
+            "FLEETLIFT_PLACEMENT_TIMEOUT_SECS",
+            placement_timeout.to_string(),
+        ),
+        (
+            "FLEETLIFT_SWEEP_MARGIN_SECS",
+            options.sweep_margin_secs.to_string(),
+        ),
+        (
+            "FLEETLIFT_SERVICE_PRINCIPALS",
+            local::SERVICE_PRINCIPAL.to_owned(),
+        ),
+        (
+            "FLEETLIFT_GAME_SERVER_FLEETS",
+            serde_json::to_string(&game_servers).unwrap_or_default(),
+        ),
         ("FLEETLIFT_WS_ENDPOINT", ws_management.clone()),
         ("FLEETLIFT_JWT_ISSUER", local::JWT_ISSUER.to_owned()),
         ("FLEETLIFT_JWT_AUDIENCE", local::JWT_AUDIENCE.to_owned()),
-        ("FLEETLIFT_JWT_HS256_SECRET", String::from_utf8_lossy(&options.jwt_secret).into_owned()),
+        (
+            "FLEETLIFT_JWT_HS256_SECRET",
+            String::from_utf8_lossy(&options.jwt_secret).into_owned(),
+        ),
     ]);
     let config = Config::from_lookup(|k| vars.get(k).cloned())?;
 
     let shared = local_sdk_config();
     let gamelift_client = match &options.gamelift_endpoint {
         None => aws_sdk_gamelift::Client::from_conf(
-            aws_sdk_gamelift::config::Builder::from(&shared).endpoint_url(&gamelift_url).build(),
+            aws_sdk_gamelift::config::Builder::from(&shared)
+                .endpoint_url(&gamelift_url)
+                .build(),
         ),
         // A real GameLift: the standard credential chain and region, and the user's endpoint.
         Some(url) => {
             let real = aws_config::defaults(BehaviorVersion::latest()).load().await;
-            aws_sdk_gamelift::Client::from_conf(aws_sdk_gamelift::config::Builder::from(&real).endpoint_url(url).build())
+            aws_sdk_gamelift::Client::from_conf(
+                aws_sdk_gamelift::config::Builder::from(&real)
+                    .endpoint_url(url)
+                    .build(),
+            )
         }
     };
     let deps: Arc<LocalDeps> = Arc::new(Deps {
-        store: DynamoStore::new(dynamo.clone(), options.table.clone(), config.cursor_secret.clone()),
+        store: DynamoStore::new(
+            dynamo.clone(),
+            options.table.clone(),
+            config.cursor_secret.clone(),
+        ),
         gamelift: SdkGameLift::new(gamelift_client, queue_name.clone()),
-        notifier: ApiGatewayNotifier::new(fleet_aws::clients::apigw_management(&shared, &ws_management)),
+        notifier: ApiGatewayNotifier::new(fleet_aws::clients::apigw_management(
+            &shared,
+            &ws_management,
+        )),
         clock: options.clock.clone(),
         ids: UuidIds,
         config,
     });
 
     // The stream first, at LATEST, so no change made once the gateways serve can be missed.
-    let poller = StreamPoller::connect(&dynamo, local_streams_client(&dynamodb_url), &dynamodb_url, &options.table, options.streams.clone()).await?;
+    let poller = StreamPoller::connect(
+        &dynamo,
+        local_streams_client(&dynamodb_url),
+        &dynamodb_url,
+        &options.table,
+        options.streams.clone(),
+    )
+    .await?;
     let stream_stats = poller.stats();
     let stream_wake = poller.waker();
     let stream_arn = poller.stream_arn().to_owned();
@@ -580,7 +727,9 @@ async fn start_after_dynamodb(
             poller.run(move |event| {
                 let deps = deps.clone();
                 async move {
-                    let (response, metrics) = notifier::process(&deps.store, &deps.notifier, event, deps.clock.now()).await;
+                    let (response, metrics) =
+                        notifier::process(&deps.store, &deps.notifier, event, deps.clock.now())
+                            .await;
                     log_metrics(metrics, deps.clock.now().millis());
                     response
                 }
@@ -591,7 +740,11 @@ async fn start_after_dynamodb(
     tracing::debug!(stream_arn, "reading the table's stream");
 
     // SNS → SQS → placement-events.
-    let queue_arn = format!("arn:aws:sqs:{}:{}:fleetlift-local-placement-events", local::REGION, local::ACCOUNT);
+    let queue_arn = format!(
+        "arn:aws:sqs:{}:{}:fleetlift-local-placement-events",
+        local::REGION,
+        local::ACCOUNT
+    );
     let queue = LocalQueue::new(options.queue.clone(), queue_arn, local::REGION);
     if let Some(mut rx) = events {
         let q = queue.clone();
@@ -704,10 +857,17 @@ async fn start_after_dynamodb(
     };
     if let Err(source) = gateways.await {
         stack.stop_tasks().await;
-        return Err(StackError::Listen { port: http_port, source });
+        return Err(StackError::Listen {
+            port: http_port,
+            source,
+        });
     }
     if let Ok(mut c) = health.components.lock() {
-        *c = stack.tasks.iter().map(|(name, h)| (*name, Liveness::Task(h.abort_handle()))).collect();
+        *c = stack
+            .tasks
+            .iter()
+            .map(|(name, h)| (*name, Liveness::Task(h.abort_handle())))
+            .collect();
         if let Some(t) = &stack.streams {
             c.push(("streams", Liveness::Thread(t.finished.clone())));
         }
@@ -723,16 +883,27 @@ async fn deliver_placement_events(
     queue: &LocalQueue,
     event: aws_lambda_events::event::sqs::SqsEvent,
 ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
-    let bodies: Vec<(String, Option<String>)> =
-        event.records.iter().map(|r| (r.message_id.clone().unwrap_or_default(), r.body.clone())).collect();
-    let (response, metrics) = placement_events::process_and_push(&deps.store, &deps.notifier, event, deps.clock.now()).await;
+    let bodies: Vec<(String, Option<String>)> = event
+        .records
+        .iter()
+        .map(|r| (r.message_id.clone().unwrap_or_default(), r.body.clone()))
+        .collect();
+    let (response, metrics) =
+        placement_events::process_and_push(&deps.store, &deps.notifier, event, deps.clock.now())
+            .await;
     let quarantined_count = metrics.get("EventsQuarantined").unwrap_or(0.0) as usize;
     if quarantined_count > 0 {
-        let failed: HashSet<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let failed: HashSet<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
         // The handler quarantines exactly the acknowledged records that can never parse (plus, rarely,
         // a permanently unreadable item, which is only counted).
         for (id, body) in &bodies {
-            let poison = body.as_deref().is_none_or(|b| fleet_core::event::parse_message(b).is_err());
+            let poison = body
+                .as_deref()
+                .is_none_or(|b| fleet_core::event::parse_message(b).is_err());
             if poison && !failed.contains(id.as_str()) {
                 queue.record_quarantined(id, body.as_deref().unwrap_or(""));
             }
@@ -762,7 +933,15 @@ async fn run_sweeper(deps: &LocalDeps, state: &Mutex<SweeperState>) {
     let mut metrics = Metrics::new(sweeper::FUNCTION);
     // The deployed function's timeout bounds a run; the sweeper stops a few seconds before it.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let result = sweeper::sweep(&deps.store, &deps.gamelift, &deps.clock, &limits, deadline, &mut metrics).await;
+    let result = sweeper::sweep(
+        &deps.store,
+        &deps.gamelift,
+        &deps.clock,
+        &limits,
+        deadline,
+        &mut metrics,
+    )
+    .await;
     log_metrics(metrics, deps.clock.now().millis());
     if let Ok(mut s) = state.lock() {
         s.runs += 1;
@@ -884,14 +1063,32 @@ impl Stack {
         vec![
             ("FLEETLIFT_HTTP".into(), self.http_url.clone()),
             ("FLEETLIFT_WS".into(), self.ws_url.clone()),
-            ("AWS_ENDPOINT_URL_GAMELIFT".into(), self.gamelift_url.clone()),
-            ("AWS_ENDPOINT_URL_DYNAMODB".into(), self.dynamodb_url.clone()),
+            (
+                "AWS_ENDPOINT_URL_GAMELIFT".into(),
+                self.gamelift_url.clone(),
+            ),
+            (
+                "AWS_ENDPOINT_URL_DYNAMODB".into(),
+                self.dynamodb_url.clone(),
+            ),
             ("FLEETLIFT_TABLE".into(), self.table.clone()),
             ("AWS_REGION".into(), local::REGION.into()),
-            ("FLEETLIFT_SERVICE_ACCESS_KEY_ID".into(), self.options.service_key.access_key.clone()),
-            ("FLEETLIFT_SERVICE_SECRET_ACCESS_KEY".into(), self.options.service_key.secret.clone()),
-            ("FLEETLIFT_GAME_SERVER_ACCESS_KEY_ID".into(), self.options.game_server_key.access_key.clone()),
-            ("FLEETLIFT_GAME_SERVER_SECRET_ACCESS_KEY".into(), self.options.game_server_key.secret.clone()),
+            (
+                "FLEETLIFT_SERVICE_ACCESS_KEY_ID".into(),
+                self.options.service_key.access_key.clone(),
+            ),
+            (
+                "FLEETLIFT_SERVICE_SECRET_ACCESS_KEY".into(),
+                self.options.service_key.secret.clone(),
+            ),
+            (
+                "FLEETLIFT_GAME_SERVER_ACCESS_KEY_ID".into(),
+                self.options.game_server_key.access_key.clone(),
+            ),
+            (
+                "FLEETLIFT_GAME_SERVER_SECRET_ACCESS_KEY".into(),
+                self.options.game_server_key.secret.clone(),
+            ),
         ]
     }
 

@@ -112,7 +112,13 @@ pub fn local_streams_client(url: &str) -> aws_sdk_dynamodbstreams::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(crate::local::REGION))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new("local", "local", None, None, "fleetlift-local"))
+        .credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "fleetlift-local",
+        ))
         .build();
     aws_sdk_dynamodbstreams::Client::from_conf(config)
 }
@@ -121,7 +127,10 @@ pub fn local_streams_client(url: &str) -> aws_sdk_dynamodbstreams::Client {
 /// `events/stream/*.json`): the same fields plus `eventSourceARN`, with the table's region.
 pub fn lambda_record(record: &Value, stream_arn: &str) -> Value {
     // DynamoDB Local reports its own region name ("ddblocal"); Lambda reports the table's region.
-    let region = record["awsRegion"].as_str().filter(|r| r.contains('-')).unwrap_or(crate::local::REGION);
+    let region = record["awsRegion"]
+        .as_str()
+        .filter(|r| r.contains('-'))
+        .unwrap_or(crate::local::REGION);
     let mut dynamodb = record["dynamodb"].clone();
     for image in ["Keys", "NewImage", "OldImage"] {
         if let Some(Value::Object(item)) = dynamodb.get_mut(image) {
@@ -164,7 +173,9 @@ pub fn passes_filter(record: &Value) -> bool {
     record["eventName"] == "MODIFY"
         && d["Keys"]["sk"]["S"] == "P"
         && d["OldImage"]["status"]["S"] == "PENDING"
-        && ["FULFILLED", "TIMED_OUT", "CANCELLED", "FAILED"].iter().any(|s| d["NewImage"]["status"]["S"] == *s)
+        && ["FULFILLED", "TIMED_OUT", "CANCELLED", "FAILED"]
+            .iter()
+            .any(|s| d["NewImage"]["status"]["S"] == *s)
 }
 
 /// A batch of Lambda-shaped records as the handler's event.
@@ -198,12 +209,17 @@ pub struct StreamPoller {
 
 impl std::fmt::Debug for StreamPoller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamPoller").field("stream_arn", &self.stream_arn).field("shards", &self.shards.len()).finish()
+        f.debug_struct("StreamPoller")
+            .field("stream_arn", &self.stream_arn)
+            .field("shards", &self.shards.len())
+            .finish()
     }
 }
 
 fn lock(stats: &Mutex<StreamStats>) -> std::sync::MutexGuard<'_, StreamStats> {
-    stats.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    stats
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl StreamPoller {
@@ -216,7 +232,10 @@ impl StreamPoller {
         table: &str,
         options: StreamOptions,
     ) -> Result<Self, StreamError> {
-        let err = |message: String| StreamError::Describe { table: table.to_owned(), message };
+        let err = |message: String| StreamError::Describe {
+            table: table.to_owned(),
+            message,
+        };
         let described = dynamo
             .describe_table()
             .table_name(table)
@@ -226,9 +245,17 @@ impl StreamPoller {
         let stream_arn = described
             .table()
             .and_then(|t| t.latest_stream_arn())
-            .ok_or_else(|| err("the table has no stream (it must be created from fleet_aws::dynamo::schema)".into()))?
+            .ok_or_else(|| {
+                err(
+                    "the table has no stream (it must be created from fleet_aws::dynamo::schema)"
+                        .into(),
+                )
+            })?
             .to_owned();
-        let stats = Arc::new(Mutex::new(StreamStats { stream_arn: stream_arn.clone(), ..StreamStats::default() }));
+        let stats = Arc::new(Mutex::new(StreamStats {
+            stream_arn: stream_arn.clone(),
+            ..StreamStats::default()
+        }));
         let mut poller = Self {
             client,
             http: reqwest::Client::new(),
@@ -246,19 +273,34 @@ impl StreamPoller {
             if open {
                 // From the start of the shard, skipping what is already there: DynamoDB Local's LATEST
                 // iterator on a shard with no record yet fails later with TrimmedDataAccessException.
-                let mut iterator = Some(poller.iterator(&id, ShardIteratorType::TrimHorizon, None).await.map_err(err)?);
+                let mut iterator = Some(
+                    poller
+                        .iterator(&id, ShardIteratorType::TrimHorizon, None)
+                        .await
+                        .map_err(err)?,
+                );
                 let mut last_sequence = None;
                 for _ in 0..10_000 {
                     let Some(it) = iterator.clone() else { break };
                     let page = poller.get_records(&it).await.map_err(err)?;
                     iterator = page["NextShardIterator"].as_str().map(str::to_owned);
                     let records = page["Records"].as_array().cloned().unwrap_or_default();
-                    match records.last().and_then(|r| r["dynamodb"]["SequenceNumber"].as_str()) {
+                    match records
+                        .last()
+                        .and_then(|r| r["dynamodb"]["SequenceNumber"].as_str())
+                    {
                         Some(seq) => last_sequence = Some(seq.to_owned()),
                         None => break,
                     }
                 }
-                poller.shards.push(Shard { id, iterator, last_sequence, pending: Vec::new(), attempts: 0, retry_at: None });
+                poller.shards.push(Shard {
+                    id,
+                    iterator,
+                    last_sequence,
+                    pending: Vec::new(),
+                    attempts: 0,
+                    retry_at: None,
+                });
             }
         }
         lock(&poller.stats).shards = poller.shards.len() as u64;
@@ -293,10 +335,14 @@ impl StreamPoller {
                 .send()
                 .await
                 .map_err(|e| aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e).to_string())?;
-            let Some(description) = page.stream_description() else { break };
+            let Some(description) = page.stream_description() else {
+                break;
+            };
             for shard in description.shards() {
                 if let Some(id) = shard.shard_id() {
-                    let open = shard.sequence_number_range().is_none_or(|r| r.ending_sequence_number().is_none());
+                    let open = shard
+                        .sequence_number_range()
+                        .is_none_or(|r| r.ending_sequence_number().is_none());
                     out.push((id.to_owned(), open));
                 }
             }
@@ -313,14 +359,19 @@ impl StreamPoller {
     /// valid variant"), and the wire records are already the shape Lambda forwards.
     async fn get_records(&self, iterator: &str) -> Result<Value, String> {
         let body = json!({ "ShardIterator": iterator, "Limit": 1000 }).to_string();
-        let key = crate::stack::SigningKey { access_key: "local".into(), secret: "local".into() };
+        let key = crate::stack::SigningKey {
+            access_key: "local".into(),
+            secret: "local".into(),
+        };
         let url = format!("{}/", self.endpoint);
         let mut req = self
             .http
             .post(&url)
             .header("content-type", "application/x-amz-json-1.0")
             .header("x-amz-target", "DynamoDBStreams_20120810.GetRecords");
-        for (k, v) in crate::client::sigv4_headers_for("POST", &url, body.as_bytes(), &key, "dynamodb")? {
+        for (k, v) in
+            crate::client::sigv4_headers_for("POST", &url, body.as_bytes(), &key, "dynamodb")?
+        {
             req = req.header(k, v);
         }
         let res = req.body(body).send().await.map_err(|e| e.to_string())?;
@@ -332,7 +383,12 @@ impl StreamPoller {
         serde_json::from_str(&text).map_err(|e| format!("GetRecords answer: {e}"))
     }
 
-    async fn iterator(&self, shard: &str, kind: ShardIteratorType, after: Option<&str>) -> Result<String, String> {
+    async fn iterator(
+        &self,
+        shard: &str,
+        kind: ShardIteratorType,
+        after: Option<&str>,
+    ) -> Result<String, String> {
         let answer = self
             .client
             .get_shard_iterator()
@@ -343,7 +399,10 @@ impl StreamPoller {
             .send()
             .await
             .map_err(|e| aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e).to_string())?;
-        answer.shard_iterator().map(str::to_owned).ok_or_else(|| format!("no iterator for shard {shard}"))
+        answer
+            .shard_iterator()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no iterator for shard {shard}"))
     }
 
     /// Adds the shards that appeared since the last look (at `TRIM_HORIZON`: all of it is new).
@@ -360,11 +419,21 @@ impl StreamPoller {
             if self.known.contains(&id) {
                 continue;
             }
-            match self.iterator(&id, ShardIteratorType::TrimHorizon, None).await {
+            match self
+                .iterator(&id, ShardIteratorType::TrimHorizon, None)
+                .await
+            {
                 Ok(iterator) => {
                     tracing::debug!(shard = id.as_str(), "new stream shard");
                     self.known.insert(id.clone());
-                    self.shards.push(Shard { id, iterator: Some(iterator), last_sequence: None, pending: Vec::new(), attempts: 0, retry_at: None });
+                    self.shards.push(Shard {
+                        id,
+                        iterator: Some(iterator),
+                        last_sequence: None,
+                        pending: Vec::new(),
+                        attempts: 0,
+                        retry_at: None,
+                    });
                 }
                 Err(e) => {
                     tracing::warn!(shard = id.as_str(), error = e, "GetShardIterator failed");
@@ -392,7 +461,8 @@ impl StreamPoller {
                 read_any |= self.poll_shard(i, &handler).await;
             }
             // A closed shard that is drained has nothing more to give.
-            self.shards.retain(|s| s.iterator.is_some() || !s.pending.is_empty());
+            self.shards
+                .retain(|s| s.iterator.is_some() || !s.pending.is_empty());
             {
                 let mut stats = lock(&self.stats);
                 stats.shards = self.shards.len() as u64;
@@ -425,18 +495,26 @@ impl StreamPoller {
             self.deliver(i, pending, handler).await;
             return false;
         }
-        let Some(iterator) = self.shards[i].iterator.clone() else { return false };
+        let Some(iterator) = self.shards[i].iterator.clone() else {
+            return false;
+        };
         let answer = match self.get_records(&iterator).await {
             Ok(a) => a,
             Err(e) => {
                 // An expired iterator (15 min) or one DynamoDB Local no longer honours: take a new one.
-                let expired = e.contains("ExpiredIteratorException") || e.contains("TrimmedDataAccessException");
+                let expired = e.contains("ExpiredIteratorException")
+                    || e.contains("TrimmedDataAccessException");
                 {
                     let mut stats = lock(&self.stats);
                     stats.errors += 1;
                     stats.last_error = Some(e.clone());
                 }
-                tracing::warn!(shard = self.shards[i].id.as_str(), expired, error = e, "GetRecords failed");
+                tracing::warn!(
+                    shard = self.shards[i].id.as_str(),
+                    expired,
+                    error = e,
+                    "GetRecords failed"
+                );
                 if expired {
                     // Resume right after the last record seen, or from the shard's start if none was
                     // (everything in it is newer than the poller: existing records were skipped).
@@ -448,7 +526,11 @@ impl StreamPoller {
                     let id = shard.id.clone();
                     match self.iterator(&id, kind, after.as_deref()).await {
                         Ok(it) => self.shards[i].iterator = Some(it),
-                        Err(e) => tracing::warn!(shard = id.as_str(), error = e, "GetShardIterator failed"),
+                        Err(e) => tracing::warn!(
+                            shard = id.as_str(),
+                            error = e,
+                            "GetShardIterator failed"
+                        ),
                     }
                 }
                 return false;
@@ -459,11 +541,17 @@ impl StreamPoller {
         if records.is_empty() {
             return false;
         }
-        if let Some(seq) = records.last().and_then(|r| r["dynamodb"]["SequenceNumber"].as_str()) {
+        if let Some(seq) = records
+            .last()
+            .and_then(|r| r["dynamodb"]["SequenceNumber"].as_str())
+        {
             self.shards[i].last_sequence = Some(seq.to_owned());
         }
-        let matched: Vec<Value> =
-            records.iter().map(|r| lambda_record(r, &self.stream_arn)).filter(passes_filter).collect();
+        let matched: Vec<Value> = records
+            .iter()
+            .map(|r| lambda_record(r, &self.stream_arn))
+            .filter(passes_filter)
+            .collect();
         lock(&self.stats).records += records.len() as u64;
         if !matched.is_empty() {
             self.shards[i].attempts = 0;
@@ -505,7 +593,11 @@ impl StreamPoller {
                 .batch_item_failures
                 .iter()
                 .filter_map(|f| f.item_identifier.as_deref())
-                .filter_map(|seq| chunk.iter().position(|r| r["dynamodb"]["SequenceNumber"] == seq))
+                .filter_map(|seq| {
+                    chunk
+                        .iter()
+                        .position(|r| r["dynamodb"]["SequenceNumber"] == seq)
+                })
                 .min();
             let Some(at) = failed_at else {
                 if !response.batch_item_failures.is_empty() {
@@ -526,7 +618,12 @@ impl StreamPoller {
         let shard = &mut self.shards[i];
         shard.attempts += 1;
         if shard.attempts > self.options.max_retries {
-            tracing::error!(shard = shard.id.as_str(), records = rest.len(), attempts = shard.attempts, "stream records still failing after the last retry; dropped");
+            tracing::error!(
+                shard = shard.id.as_str(),
+                records = rest.len(),
+                attempts = shard.attempts,
+                "stream records still failing after the last retry; dropped"
+            );
             lock(&self.stats).dropped += rest.len() as u64;
             shard.attempts = 0;
             return;
@@ -561,14 +658,36 @@ mod tests {
         assert_eq!(json["eventSource"], "aws:dynamodb");
         assert_eq!(json["awsRegion"], "us-east-1");
         assert_eq!(json["eventSourceARN"], arn);
-        assert_eq!(json["dynamodb"]["ApproximateCreationDateTime"], 1_795_600_801);
-        assert_eq!(json["dynamodb"]["NewImage"]["properties"], json!({"M": {}}), "DynamoDB Local's empty map, repaired");
-        assert_eq!(json["dynamodb"]["OldImage"]["players"]["L"][0]["M"]["data"], json!({"M": {}}));
+        assert_eq!(
+            json["dynamodb"]["ApproximateCreationDateTime"],
+            1_795_600_801
+        );
+        assert_eq!(
+            json["dynamodb"]["NewImage"]["properties"],
+            json!({"M": {}}),
+            "DynamoDB Local's empty map, repaired"
+        );
+        assert_eq!(
+            json["dynamodb"]["OldImage"]["players"]["L"][0]["M"]["data"],
+            json!({"M": {}})
+        );
         let event = lambda_event(&[json]).expect("the Lambda event type reads it");
         let r = &event.records[0];
-        assert_eq!((r.event_name.as_str(), r.event_id.as_str()), ("MODIFY", "e-1"));
-        assert_eq!(r.change.sequence_number.as_deref(), Some("000000000000000000042"));
-        assert!(matches!(fleet_functions::notifier::finished_placement(r), Err(fleet_functions::notifier::Skip::Unreadable(_))), "a partial image is read, and found incomplete");
+        assert_eq!(
+            (r.event_name.as_str(), r.event_id.as_str()),
+            ("MODIFY", "e-1")
+        );
+        assert_eq!(
+            r.change.sequence_number.as_deref(),
+            Some("000000000000000000042")
+        );
+        assert!(
+            matches!(
+                fleet_functions::notifier::finished_placement(r),
+                Err(fleet_functions::notifier::Skip::Unreadable(_))
+            ),
+            "a partial image is read, and found incomplete"
+        );
     }
 
     #[test]

@@ -40,7 +40,10 @@ pub fn sessions(snap: &Snapshot) -> Vec<String> {
         let seats = snap.seats.get(id).map(Vec::as_slice).unwrap_or_default();
         let Some(s) = session else {
             if !seats.is_empty() {
-                out.push(format!("I3: tombstoned session {id} holds {} seat items", seats.len()));
+                out.push(format!(
+                    "I3: tombstoned session {id} holds {} seat items",
+                    seats.len()
+                ));
             }
             continue;
         };
@@ -48,7 +51,10 @@ pub fn sessions(snap: &Snapshot) -> Vec<String> {
     }
     for (id, seats) in &snap.seats {
         if !snap.sessions.contains_key(id) {
-            out.push(format!("I1: {} seat items of session {id} without a session item", seats.len()));
+            out.push(format!(
+                "I1: {} seat items of session {id} without a session item",
+                seats.len()
+            ));
         }
     }
     out
@@ -58,31 +64,58 @@ pub fn sessions(snap: &Snapshot) -> Vec<String> {
 pub fn check_session(s: &Session, seats: &[Seat], out: &mut Vec<String>) {
     let id = s.id.as_str();
     if s.max_players == 0 || s.max_players > MAX_PLAYERS {
-        out.push(format!("I1: session {id} maxPlayers {} outside 1–{MAX_PLAYERS}", s.max_players));
+        out.push(format!(
+            "I1: session {id} maxPlayers {} outside 1–{MAX_PLAYERS}",
+            s.max_players
+        ));
     }
     if s.player_count > s.max_players {
-        out.push(format!("I1: session {id} playerCount {} > maxPlayers {}", s.player_count, s.max_players));
+        out.push(format!(
+            "I1: session {id} playerCount {} > maxPlayers {}",
+            s.player_count, s.max_players
+        ));
     }
-    let reserved = seats.iter().filter(|x| x.status == SeatStatus::Reserved).count() as u32;
+    let reserved = seats
+        .iter()
+        .filter(|x| x.status == SeatStatus::Reserved)
+        .count() as u32;
     if s.reserved_seats != reserved {
-        out.push(format!("I1: session {id} counter reservedSeats {} ≠ {reserved} RESERVED seat items", s.reserved_seats));
+        out.push(format!(
+            "I1: session {id} counter reservedSeats {} ≠ {reserved} RESERVED seat items",
+            s.reserved_seats
+        ));
     }
     if reserved > s.max_players {
-        out.push(format!("I1: session {id} has {reserved} RESERVED seats for {} places", s.max_players));
+        out.push(format!(
+            "I1: session {id} has {reserved} RESERVED seats for {} places",
+            s.max_players
+        ));
     }
     if s.open_slots > s.max_players.saturating_sub(s.player_count) {
-        out.push(format!("I1: session {id} openSlots {} > maxPlayers − playerCount", s.open_slots));
+        out.push(format!(
+            "I1: session {id} openSlots {} > maxPlayers − playerCount",
+            s.open_slots
+        ));
     }
     if s.status == SessionStatus::Ended && s.open_slots != 0 {
-        out.push(format!("I3: ended session {id} still shows {} open slots", s.open_slots));
+        out.push(format!(
+            "I3: ended session {id} still shows {} open slots",
+            s.open_slots
+        ));
     }
     let mut players = BTreeSet::new();
     for seat in seats {
         if seat.session_id != s.id {
-            out.push(format!("I2: seat of {} filed under session {id}", seat.session_id));
+            out.push(format!(
+                "I2: seat of {} filed under session {id}",
+                seat.session_id
+            ));
         }
         if !players.insert(seat.player_id.as_str()) {
-            out.push(format!("I2: player {} holds two seat items in session {id}", seat.player_id.as_str()));
+            out.push(format!(
+                "I2: player {} holds two seat items in session {id}",
+                seat.player_id.as_str()
+            ));
         }
     }
 }
@@ -94,7 +127,11 @@ pub fn monotonic(before: &Snapshot, after: &Snapshot) -> Vec<String> {
         if p.status.is_terminal() {
             match after.placements.get(id) {
                 Some(q) if q.status == p.status => {}
-                Some(q) => out.push(format!("I3: terminal placement {id} moved {} → {}", p.status.as_str(), q.status.as_str())),
+                Some(q) => out.push(format!(
+                    "I3: terminal placement {id} moved {} → {}",
+                    p.status.as_str(),
+                    q.status.as_str()
+                )),
                 None => out.push(format!("I3: terminal placement {id} vanished")),
             }
         }
@@ -102,7 +139,10 @@ pub fn monotonic(before: &Snapshot, after: &Snapshot) -> Vec<String> {
     for (id, s) in &before.sessions {
         let ended = s.as_ref().is_none_or(|s| s.status == SessionStatus::Ended);
         if ended {
-            let still = after.sessions.get(id).is_some_and(|a| a.as_ref().is_none_or(|s| s.status == SessionStatus::Ended));
+            let still = after
+                .sessions
+                .get(id)
+                .is_some_and(|a| a.as_ref().is_none_or(|s| s.status == SessionStatus::Ended));
             if !still {
                 out.push(format!("I3: ended session {id} came back"));
             }
@@ -149,7 +189,10 @@ pub async fn dynamo_partition_seats(store: &DynamoStore, id: &SessionId) -> Vec<
         .send()
         .await
         .unwrap_or_else(|e| panic!("query seats: {e:?}"));
-    out.items().iter().map(|i| codec::seat_from_item(i).unwrap_or_else(|e| panic!("seat item: {e}"))).collect()
+    out.items()
+        .iter()
+        .map(|i| codec::seat_from_item(i).unwrap_or_else(|e| panic!("seat item: {e}")))
+        .collect()
 }
 
 /// The snapshot of a DynamoDB table, and the violations only the raw items show (index hygiene,
@@ -171,9 +214,13 @@ pub async fn dynamo(store: &DynamoStore) -> (Snapshot, Vec<String>) {
                 Ok(p) => {
                     let indexed = item.contains_key(index::PENDING_BY_DEADLINE.pk);
                     if indexed != (p.status == PlacementStatus::Pending) {
-                        out.push(format!("index: placement {key} {} with pendingByDeadline={indexed}", p.status.as_str()));
+                        out.push(format!(
+                            "index: placement {key} {} with pendingByDeadline={indexed}",
+                            p.status.as_str()
+                        ));
                     }
-                    snap.placements.insert(p.placement_id.as_str().to_owned(), p);
+                    snap.placements
+                        .insert(p.placement_id.as_str().to_owned(), p);
                 }
                 Err(e) => out.push(format!("corrupt placement {key}: {e}")),
             },
@@ -181,15 +228,22 @@ pub async fn dynamo(store: &DynamoStore) -> (Snapshot, Vec<String>) {
                 Ok((SessionState::Live { session, .. }, _)) => {
                     let listed = item.contains_key(index::BY_CREATED.pk);
                     if listed != (session.status == SessionStatus::Active) {
-                        out.push(format!("I3/index: session {key} {} with list keys={listed}", session.status.as_str()));
+                        out.push(format!(
+                            "I3/index: session {key} {} with list keys={listed}",
+                            session.status.as_str()
+                        ));
                     }
-                    snap.sessions.insert(session.id.as_str().to_owned(), Some(session));
+                    snap.sessions
+                        .insert(session.id.as_str().to_owned(), Some(session));
                 }
                 Ok((SessionState::Tombstone, _)) => {
                     if item.contains_key(index::BY_CREATED.pk) {
                         out.push(format!("I3/index: tombstone {key} carries list keys"));
                     }
-                    let id = codec::get_s(&item, index::PK).unwrap_or_default().trim_start_matches("S#").to_owned();
+                    let id = codec::get_s(&item, index::PK)
+                        .unwrap_or_default()
+                        .trim_start_matches("S#")
+                        .to_owned();
                     snap.sessions.insert(id, None);
                 }
                 Ok((SessionState::Missing, _)) => {}
@@ -199,9 +253,15 @@ pub async fn dynamo(store: &DynamoStore) -> (Snapshot, Vec<String>) {
                 Ok(seat) => {
                     let indexed = item.contains_key(index::SEATS_BY_EXPIRY.pk);
                     if indexed != (seat.status == SeatStatus::Reserved) {
-                        out.push(format!("index: seat {key} {} with seatsByExpiry={indexed}", seat.status.as_str()));
+                        out.push(format!(
+                            "index: seat {key} {} with seatsByExpiry={indexed}",
+                            seat.status.as_str()
+                        ));
                     }
-                    snap.seats.entry(seat.session_id.as_str().to_owned()).or_default().push(seat);
+                    snap.seats
+                        .entry(seat.session_id.as_str().to_owned())
+                        .or_default()
+                        .push(seat);
                 }
                 Err(e) => out.push(format!("corrupt seat {key}: {e}")),
             },
@@ -222,12 +282,20 @@ pub async fn memory(
     use fleet_core::ports::SessionStore as _;
     let mut snap = Snapshot::default();
     for id in placements {
-        if let Some(p) = store.get_placement(id).await.unwrap_or_else(|e| panic!("get placement: {e}")) {
+        if let Some(p) = store
+            .get_placement(id)
+            .await
+            .unwrap_or_else(|e| panic!("get placement: {e}"))
+        {
             snap.placements.insert(id.as_str().to_owned(), p);
         }
     }
     for id in sessions {
-        if let Some(s) = store.get_session(id).await.unwrap_or_else(|e| panic!("get session: {e}")) {
+        if let Some(s) = store
+            .get_session(id)
+            .await
+            .unwrap_or_else(|e| panic!("get session: {e}"))
+        {
             let seats = store.seats_of(id);
             snap.seats.insert(id.as_str().to_owned(), seats);
             snap.sessions.insert(id.as_str().to_owned(), Some(s));

@@ -20,7 +20,8 @@ use std::sync::{Arc, Mutex};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut, FinalizerInterceptorContextMut,
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut,
+    FinalizerInterceptorContextMut,
 };
 use aws_smithy_runtime_api::client::orchestrator::{Metadata, OrchestratorError};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -43,7 +44,12 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// All kinds.
-    pub const ALL: [Self; 4] = [Self::Throttle, Self::Unavailable, Self::LostAnswer, Self::Timeout];
+    pub const ALL: [Self; 4] = [
+        Self::Throttle,
+        Self::Unavailable,
+        Self::LostAnswer,
+        Self::Timeout,
+    ];
 
     /// Whether the request reaches the service.
     pub const fn takes_effect(self) -> bool {
@@ -91,7 +97,9 @@ impl FaultInterceptor {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Arms a fault (replacing any other) and resets the counts.
@@ -120,7 +128,9 @@ impl FaultInterceptor {
         let kind = st
             .plan
             .as_ref()
-            .filter(|p| p.operation == operation && this >= p.occurrence && this < p.occurrence + p.attempts)
+            .filter(|p| {
+                p.operation == operation && this >= p.occurrence && this < p.occurrence + p.attempts
+            })
             .map(|p| p.kind);
         if kind.is_some() {
             st.injected += 1;
@@ -130,10 +140,15 @@ impl FaultInterceptor {
 }
 
 fn error_response(status: u16, code: &str) -> Response {
-    let body = format!("{{\"__type\":\"com.amazonaws.dynamodb.v20120810#{code}\",\"message\":\"injected by fleet-reliability\"}}");
-    let status = StatusCode::try_from(status).unwrap_or_else(|_| unreachable!("400 and 500 are status codes"));
+    let body = format!(
+        "{{\"__type\":\"com.amazonaws.dynamodb.v20120810#{code}\",\"message\":\"injected by fleet-reliability\"}}"
+    );
+    let status = StatusCode::try_from(status)
+        .unwrap_or_else(|_| unreachable!("400 and 500 are status codes"));
     let mut response = Response::new(status, SdkBody::from(body));
-    response.headers_mut().insert("content-type", "application/x-amz-json-1.0");
+    response
+        .headers_mut()
+        .insert("content-type", "application/x-amz-json-1.0");
     response
 }
 
@@ -148,11 +163,17 @@ impl Intercept for FaultInterceptor {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let operation = cfg.load::<Metadata>().map(|m| m.name().to_owned()).unwrap_or_default();
+        let operation = cfg
+            .load::<Metadata>()
+            .map(|m| m.name().to_owned())
+            .unwrap_or_default();
         let kind = self.decide(&operation);
         if kind.is_some_and(|k| !k.takes_effect()) {
             // The request must not take effect: turn it into a read of the account's limits.
-            context.request_mut().headers_mut().insert("x-amz-target", "DynamoDB_20120810.DescribeLimits");
+            context
+                .request_mut()
+                .headers_mut()
+                .insert("x-amz-target", "DynamoDB_20120810.DescribeLimits");
         }
         cfg.interceptor_state().store_put(Active(kind));
         Ok(())
@@ -165,8 +186,13 @@ impl Intercept for FaultInterceptor {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let replacement = match cfg.load::<Active>().and_then(|a| a.0) {
-            Some(FaultKind::Throttle) => Some(error_response(400, "ProvisionedThroughputExceededException")),
-            Some(FaultKind::Unavailable | FaultKind::LostAnswer) => Some(error_response(500, "InternalServerError")),
+            Some(FaultKind::Throttle) => Some(error_response(
+                400,
+                "ProvisionedThroughputExceededException",
+            )),
+            Some(FaultKind::Unavailable | FaultKind::LostAnswer) => {
+                Some(error_response(500, "InternalServerError"))
+            }
             Some(FaultKind::Timeout) | None => None,
         };
         if let Some(r) = replacement {
@@ -181,8 +207,15 @@ impl Intercept for FaultInterceptor {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if matches!(cfg.load::<Active>().and_then(|a| a.0), Some(FaultKind::Timeout)) {
-            context.inner_mut().set_output_or_error(Err(OrchestratorError::timeout("injected attempt timeout".into())));
+        if matches!(
+            cfg.load::<Active>().and_then(|a| a.0),
+            Some(FaultKind::Timeout)
+        ) {
+            context
+                .inner_mut()
+                .set_output_or_error(Err(OrchestratorError::timeout(
+                    "injected attempt timeout".into(),
+                )));
         }
         Ok(())
     }
@@ -198,8 +231,18 @@ pub fn dynamodb_client(url: &str, faults: &FaultInterceptor) -> aws_sdk_dynamodb
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new("local", "local", None, None, "fleet-reliability"))
-        .retry_config(RetryConfig::standard().with_max_attempts(3).with_initial_backoff(std::time::Duration::from_millis(1)))
+        .credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "fleet-reliability",
+        ))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(std::time::Duration::from_millis(1)),
+        )
         .interceptor(faults.clone())
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)

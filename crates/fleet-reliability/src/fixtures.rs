@@ -39,8 +39,15 @@ pub fn placement(ns: &str, name: &str, max_players: u32, players: &[&str]) -> Pl
         placement_id: pid(ns, name),
         status: PlacementStatus::Pending,
         requester: "player-1".into(),
-        players: players.iter().map(|p| PlacementPlayer { player_id: player(p), player_data: None }).collect(),
-        max_players: MaxPlayers::parse(i64::from(max_players)).unwrap_or_else(|e| panic!("fixture cap: {e}")),
+        players: players
+            .iter()
+            .map(|p| PlacementPlayer {
+                player_id: player(p),
+                player_data: None,
+            })
+            .collect(),
+        max_players: MaxPlayers::parse(i64::from(max_players))
+            .unwrap_or_else(|e| panic!("fixture cap: {e}")),
         name: Some(format!("lobby-{name}")),
         data: None,
         properties: GameProperties::parse(BTreeMap::from([("mode".into(), "ranked".into())]))
@@ -57,7 +64,13 @@ pub fn placement(ns: &str, name: &str, max_players: u32, players: &[&str]) -> Pl
 }
 
 /// A `PlacementFulfilled` SQS body (SNS envelope, as GameLift's queue topic delivers it).
-pub fn fulfilled_body(ns: &str, placement: &str, session: u32, players: &[&str], end: Timestamp) -> String {
+pub fn fulfilled_body(
+    ns: &str,
+    placement: &str,
+    session: u32,
+    players: &[&str],
+    end: Timestamp,
+) -> String {
     let placed: Vec<serde_json::Value> = players
         .iter()
         .enumerate()

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use fleet_core::event::parse_message;
 use fleet_core::query::{self, Sort, cursor};
-use fleet_core::request::{CreateSession, DeleteInstanceInfo, JoinSession, ListParams, UpdateInstanceInfo};
+use fleet_core::request::{
+    CreateSession, DeleteInstanceInfo, JoinSession, ListParams, UpdateInstanceInfo,
+};
 
 /// The secret the cursor target signs with.
 pub const CURSOR_SECRET: &[u8] = b"fuzz-cursor-secret-0123456789";
@@ -59,18 +61,37 @@ pub fn request_bodies(data: &[u8]) {
 pub fn cursor(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let _ = cursor::decode(CURSOR_SECRET, "fp", &text);
-    let key: BTreeMap<String, String> = text.split('\n').take(8).enumerate().map(|(i, v)| (format!("a{i}"), v.to_owned())).collect();
+    let key: BTreeMap<String, String> = text
+        .split('\n')
+        .take(8)
+        .enumerate()
+        .map(|(i, v)| (format!("a{i}"), v.to_owned()))
+        .collect();
     let c = cursor::encode(CURSOR_SECRET, "fp", &key);
     if c.chars().count() <= cursor::CURSOR_MAX {
-        assert_eq!(cursor::decode(CURSOR_SECRET, "fp", &c).ok().as_ref(), Some(&key), "a cursor does not round-trip");
+        assert_eq!(
+            cursor::decode(CURSOR_SECRET, "fp", &c).ok().as_ref(),
+            Some(&key),
+            "a cursor does not round-trip"
+        );
     }
-    assert!(cursor::decode(CURSOR_SECRET, "other-fp", &c).is_err(), "a cursor was accepted for another query");
-    assert!(cursor::decode(b"another-secret", "fp", &c).is_err(), "a cursor was accepted under another secret");
+    assert!(
+        cursor::decode(CURSOR_SECRET, "other-fp", &c).is_err(),
+        "a cursor was accepted for another query"
+    );
+    assert!(
+        cursor::decode(b"another-secret", "fp", &c).is_err(),
+        "a cursor was accepted under another secret"
+    );
 }
 
 /// A target's body.
 pub type Target = fn(&[u8]);
 
 /// The targets by name (the folder names under `fuzz/corpus/`).
-pub const TARGETS: [(&str, Target); 4] =
-    [("event_parser", event_parser), ("query_parser", query_parser), ("request_bodies", request_bodies), ("cursor", cursor)];
+pub const TARGETS: [(&str, Target); 4] = [
+    ("event_parser", event_parser),
+    ("query_parser", query_parser),
+    ("request_bodies", request_bodies),
+    ("cursor", cursor),
+];

@@ -112,22 +112,34 @@ fn secs(s: i64) -> Timestamp {
 /// Reports are assumed to carry distinct times, and every time lies within the seat window of the
 /// fulfilment (the scripts are built so); both keep "the latest" and "live" unambiguous.
 pub fn expected(script: &Script, order: &[usize]) -> View {
-    let mut status: BTreeMap<String, PlacementStatus> =
-        script.placements.iter().map(|p| (p.clone(), PlacementStatus::Pending)).collect();
+    let mut status: BTreeMap<String, PlacementStatus> = script
+        .placements
+        .iter()
+        .map(|p| (p.clone(), PlacementStatus::Pending))
+        .collect();
     let mut created: BTreeMap<u32, (Vec<String>, i64)> = BTreeMap::new();
     let mut deleted: BTreeMap<u32, bool> = BTreeMap::new();
     let mut latest: BTreeMap<u32, (i64, u32)> = BTreeMap::new();
     let mut touched: Vec<u32> = Vec::new();
     for &i in order {
         match &script.actions[i] {
-            Action::Fulfilled { placement, session, players, end_s } => {
+            Action::Fulfilled {
+                placement,
+                session,
+                players,
+                end_s,
+            } => {
                 touched.push(*session);
                 if status.get(placement) == Some(&PlacementStatus::Pending) {
                     status.insert(placement.clone(), PlacementStatus::Fulfilled);
-                    created.entry(*session).or_insert_with(|| (players.clone(), *end_s));
+                    created
+                        .entry(*session)
+                        .or_insert_with(|| (players.clone(), *end_s));
                 }
             }
-            Action::Unfulfilled { placement, kind, .. } => {
+            Action::Unfulfilled {
+                placement, kind, ..
+            } => {
                 if status.get(placement) == Some(&PlacementStatus::Pending) {
                     let st = match *kind {
                         "PlacementTimedOut" => PlacementStatus::TimedOut,
@@ -137,7 +149,11 @@ pub fn expected(script: &Script, order: &[usize]) -> View {
                     status.insert(placement.clone(), st);
                 }
             }
-            Action::Report { session, count, at_s } => {
+            Action::Report {
+                session,
+                count,
+                at_s,
+            } => {
                 touched.push(*session);
                 let e = latest.entry(*session).or_insert((*at_s, *count));
                 if *at_s > e.0 {
@@ -154,11 +170,16 @@ pub fn expected(script: &Script, order: &[usize]) -> View {
     for n in touched {
         let view = match created.get(&n) {
             Some((players, end_s)) if !deleted.contains_key(&n) => {
-                let (at, count) = latest.get(&n).copied().map_or((None, 0), |(a, c)| (Some(a), c));
+                let (at, count) = latest
+                    .get(&n)
+                    .copied()
+                    .map_or((None, 0), |(a, c)| (Some(a), c));
                 let player_count = count.min(MAX_PLAYERS);
                 let reserved = players.len() as u32;
-                let mut seats: Vec<(String, SeatStatus, Timestamp)> =
-                    players.iter().map(|p| (p.clone(), SeatStatus::Reserved, secs(*end_s).plus_secs(60))).collect();
+                let mut seats: Vec<(String, SeatStatus, Timestamp)> = players
+                    .iter()
+                    .map(|p| (p.clone(), SeatStatus::Reserved, secs(*end_s).plus_secs(60)))
+                    .collect();
                 seats.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
                 SessionView::Active {
                     player_count,
@@ -173,7 +194,10 @@ pub fn expected(script: &Script, order: &[usize]) -> View {
         };
         sessions.insert(n, view);
     }
-    View { placements: status, sessions }
+    View {
+        placements: status,
+        sessions,
+    }
 }
 
 /// Reads a session's seats (the in-memory store and DynamoDB each know how).
@@ -198,32 +222,61 @@ impl Seats for fleet_aws::dynamo::DynamoStore {
 pub async fn setup<S: SessionStore>(store: &S, ns: &str, script: &Script) {
     for p in &script.placements {
         let placement: Placement = placement(ns, p, MAX_PLAYERS, &[]);
-        store.create_placement(&placement, None).await.unwrap_or_else(|e| panic!("create {p}: {e}"));
+        store
+            .create_placement(&placement, None)
+            .await
+            .unwrap_or_else(|e| panic!("create {p}: {e}"));
     }
 }
 
 /// Delivers one action: an event through the placement-events handler, a report or delete through
 /// the store's guarded operations (what status-rpc calls). Returns the record outcome for events.
-pub async fn deliver<S: SessionStore>(store: &S, ns: &str, action: &Action, message: &str) -> Option<RecordOutcome> {
+pub async fn deliver<S: SessionStore>(
+    store: &S,
+    ns: &str,
+    action: &Action,
+    message: &str,
+) -> Option<RecordOutcome> {
     match action {
-        Action::Fulfilled { placement, session, players, end_s } => {
+        Action::Fulfilled {
+            placement,
+            session,
+            players,
+            end_s,
+        } => {
             let players: Vec<&str> = players.iter().map(String::as_str).collect();
             let body = fulfilled_body(ns, placement, *session, &players, secs(*end_s));
             Some(apply_record(store, &sqs_record(message, &body, 1)).await)
         }
-        Action::Unfulfilled { placement, kind, end_s } => {
+        Action::Unfulfilled {
+            placement,
+            kind,
+            end_s,
+        } => {
             let body = unfulfilled_body(ns, placement, kind, secs(*end_s));
             Some(apply_record(store, &sqs_record(message, &body, 1)).await)
         }
-        Action::Report { session, count, at_s } => {
-            let report = StatusReport { player_count: Some(*count), ..StatusReport::default() };
-            let applied = store.apply_report(&arn(ns, *session), &report, secs(*at_s)).await;
+        Action::Report {
+            session,
+            count,
+            at_s,
+        } => {
+            let report = StatusReport {
+                player_count: Some(*count),
+                ..StatusReport::default()
+            };
+            let applied = store
+                .apply_report(&arn(ns, *session), &report, secs(*at_s))
+                .await;
             applied.unwrap_or_else(|e| panic!("report: {e}"));
             None
         }
         Action::Delete { session, at_s } => {
             let a = arn(ns, *session);
-            store.end_session(SessionKey::Arn(&a), secs(*at_s)).await.unwrap_or_else(|e| panic!("delete: {e}"));
+            store
+                .end_session(SessionKey::Arn(&a), secs(*at_s))
+                .await
+                .unwrap_or_else(|e| panic!("delete: {e}"));
             None
         }
     }
@@ -233,25 +286,41 @@ pub async fn deliver<S: SessionStore>(store: &S, ns: &str, action: &Action, mess
 pub async fn observe<S: SessionStore + Seats>(store: &S, ns: &str, script: &Script) -> View {
     let mut placements = BTreeMap::new();
     for p in &script.placements {
-        let got = store.get_placement(&crate::fixtures::pid(ns, p)).await.unwrap_or_else(|e| panic!("get {p}: {e}"));
-        placements.insert(p.clone(), got.map_or(PlacementStatus::Pending, |x| x.status));
+        let got = store
+            .get_placement(&crate::fixtures::pid(ns, p))
+            .await
+            .unwrap_or_else(|e| panic!("get {p}: {e}"));
+        placements.insert(
+            p.clone(),
+            got.map_or(PlacementStatus::Pending, |x| x.status),
+        );
     }
     let mut sessions = BTreeMap::new();
     let numbers: std::collections::BTreeSet<u32> = script
         .actions
         .iter()
         .map(|a| match a {
-            Action::Fulfilled { session, .. } | Action::Report { session, .. } | Action::Delete { session, .. } => *session,
+            Action::Fulfilled { session, .. }
+            | Action::Report { session, .. }
+            | Action::Delete { session, .. } => *session,
             Action::Unfulfilled { .. } => u32::MAX,
         })
         .filter(|n| *n != u32::MAX)
         .collect();
     for n in numbers {
         let id = arn(ns, n).session_id();
-        let view = match store.get_session(&id).await.unwrap_or_else(|e| panic!("get session: {e}")) {
+        let view = match store
+            .get_session(&id)
+            .await
+            .unwrap_or_else(|e| panic!("get session: {e}"))
+        {
             Some(s) if s.status == SessionStatus::Active => {
-                let mut seats: Vec<(String, SeatStatus, Timestamp)> =
-                    store.seats(&id).await.into_iter().map(|s| (s.player_id.as_str().to_owned(), s.status, s.expires_at)).collect();
+                let mut seats: Vec<(String, SeatStatus, Timestamp)> = store
+                    .seats(&id)
+                    .await
+                    .into_iter()
+                    .map(|s| (s.player_id.as_str().to_owned(), s.status, s.expires_at))
+                    .collect();
                 seats.sort_by(|a, b| (&a.0, a.2).cmp(&(&b.0, b.2)));
                 SessionView::Active {
                     player_count: s.player_count,
@@ -266,7 +335,10 @@ pub async fn observe<S: SessionStore + Seats>(store: &S, ns: &str, script: &Scri
         };
         sessions.insert(n, view);
     }
-    View { placements, sessions }
+    View {
+        placements,
+        sessions,
+    }
 }
 
 /// Whether every placement of the script receives only one kind of outcome (then, and only then, the
@@ -276,7 +348,9 @@ pub fn order_free(script: &Script) -> bool {
     for a in &script.actions {
         let (p, k) = match a {
             Action::Fulfilled { placement, .. } => (placement.as_str(), "F"),
-            Action::Unfulfilled { placement, kind, .. } => (placement.as_str(), *kind),
+            Action::Unfulfilled {
+                placement, kind, ..
+            } => (placement.as_str(), *kind),
             _ => continue,
         };
         if *kinds.entry(p).or_insert(k) != k {
@@ -295,8 +369,16 @@ pub fn hazard_scripts() -> Vec<Script> {
         players: players.iter().map(|x| (*x).to_owned()).collect(),
         end_s,
     };
-    let u = |p: &str, kind: &'static str, end_s: i64| Unfulfilled { placement: p.into(), kind, end_s };
-    let r = |s: u32, count: u32, at_s: i64| Report { session: s, count, at_s };
+    let u = |p: &str, kind: &'static str, end_s: i64| Unfulfilled {
+        placement: p.into(),
+        kind,
+        end_s,
+    };
+    let r = |s: u32, count: u32, at_s: i64| Report {
+        session: s,
+        count,
+        at_s,
+    };
     let d = |s: u32, at_s: i64| Delete { session: s, at_s };
     let script = |name: &str, placements: &[&str], actions: Vec<Action>| Script {
         name: name.into(),
@@ -304,12 +386,59 @@ pub fn hazard_scripts() -> Vec<Script> {
         actions,
     };
     vec![
-        script("fulfilled, reports around it", &["a"], vec![f("a", 1, &["ann", "bob"], 5), r(1, 3, 10), r(1, 0, 20), r(1, 2, 15)]),
-        script("report before event, then delete", &["a"], vec![r(1, 4, 2), f("a", 1, &["ann"], 5), d(1, 30), r(1, 5, 40)]),
-        script("delete then late fulfilled", &["a"], vec![d(1, 3), f("a", 1, &["ann"], 5), r(1, 1, 6)]),
-        script("two placements, one times out", &["a", "b"], vec![f("a", 1, &[], 4), u("b", "PlacementTimedOut", 30), r(1, 2, 8), r(1, 1, 9)]),
-        script("stop after fulfilled", &["a"], vec![f("a", 1, &["ann"], 5), u("a", "PlacementCancelled", 6), r(1, 1, 7)]),
-        script("failed and fulfilled race", &["a", "b"], vec![u("a", "PlacementFailed", 5), f("b", 2, &["cy", "di", "ed"], 6), r(2, 3, 9), d(2, 40)]),
-        script("same-count report after event", &["a"], vec![f("a", 1, &["ann"], 10), r(1, 0, 20), r(1, 5, 15)]),
+        script(
+            "fulfilled, reports around it",
+            &["a"],
+            vec![
+                f("a", 1, &["ann", "bob"], 5),
+                r(1, 3, 10),
+                r(1, 0, 20),
+                r(1, 2, 15),
+            ],
+        ),
+        script(
+            "report before event, then delete",
+            &["a"],
+            vec![r(1, 4, 2), f("a", 1, &["ann"], 5), d(1, 30), r(1, 5, 40)],
+        ),
+        script(
+            "delete then late fulfilled",
+            &["a"],
+            vec![d(1, 3), f("a", 1, &["ann"], 5), r(1, 1, 6)],
+        ),
+        script(
+            "two placements, one times out",
+            &["a", "b"],
+            vec![
+                f("a", 1, &[], 4),
+                u("b", "PlacementTimedOut", 30),
+                r(1, 2, 8),
+                r(1, 1, 9),
+            ],
+        ),
+        script(
+            "stop after fulfilled",
+            &["a"],
+            vec![
+                f("a", 1, &["ann"], 5),
+                u("a", "PlacementCancelled", 6),
+                r(1, 1, 7),
+            ],
+        ),
+        script(
+            "failed and fulfilled race",
+            &["a", "b"],
+            vec![
+                u("a", "PlacementFailed", 5),
+                f("b", 2, &["cy", "di", "ed"], 6),
+                r(2, 3, 9),
+                d(2, 40),
+            ],
+        ),
+        script(
+            "same-count report after event",
+            &["a"],
+            vec![f("a", 1, &["ann"], 10), r(1, 0, 20), r(1, 5, 15)],
+        ),
     ]
 }

@@ -38,7 +38,11 @@ pub fn record(row: &str, tried: u64, violations: u64, detail: &str) {
         eprintln!("scorecard: cannot create {}: {e}", dir.display());
         return;
     }
-    match std::fs::OpenOptions::new().create(true).append(true).open(&file) {
+    match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+    {
         Ok(mut f) => {
             if let Err(e) = writeln!(f, "{text}") {
                 eprintln!("scorecard: cannot write {}: {e}", file.display());

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
 use fleet_core::model::{Placement, Session};
 use fleet_core::ports::{
-    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome, SessionKey,
-    SessionStore, SessionSweepPage, StatusReport, StoreError, SweepStore,
+    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome,
+    SessionKey, SessionStore, SessionSweepPage, StatusReport, StoreError, SweepStore,
 };
 use fleet_core::time::Timestamp;
 
@@ -37,13 +37,22 @@ impl<T> std::ops::Deref for Shared<T> {
 }
 
 impl<T: SessionStore> SessionStore for Shared<T> {
-    async fn create_placement(&self, p: &Placement, i: Option<&IdempotencyRecord>) -> Result<CreateOutcome, StoreError> {
+    async fn create_placement(
+        &self,
+        p: &Placement,
+        i: Option<&IdempotencyRecord>,
+    ) -> Result<CreateOutcome, StoreError> {
         self.0.create_placement(p, i).await
     }
     async fn get_placement(&self, id: &PlacementId) -> Result<Option<Placement>, StoreError> {
         self.0.get_placement(id).await
     }
-    async fn finish_placement(&self, id: &PlacementId, o: &PlacementOutcome, at: Timestamp) -> Result<Applied, StoreError> {
+    async fn finish_placement(
+        &self,
+        id: &PlacementId,
+        o: &PlacementOutcome,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         self.0.finish_placement(id, o, at).await
     }
     async fn get_session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
@@ -55,7 +64,12 @@ impl<T: SessionStore> SessionStore for Shared<T> {
     async fn end_session(&self, k: SessionKey<'_>, at: Timestamp) -> Result<Applied, StoreError> {
         self.0.end_session(k, at).await
     }
-    async fn apply_report(&self, arn: &GameSessionArn, r: &StatusReport, at: Timestamp) -> Result<Applied, StoreError> {
+    async fn apply_report(
+        &self,
+        arn: &GameSessionArn,
+        r: &StatusReport,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         self.0.apply_report(arn, r, at).await
     }
     async fn reserve_seats(
@@ -67,7 +81,12 @@ impl<T: SessionStore> SessionStore for Shared<T> {
     ) -> Result<Result<Session, JoinRefused>, StoreError> {
         self.0.reserve_seats(id, players, now, expires_at).await
     }
-    async fn release_seats(&self, id: &SessionId, players: &[PlayerId], at: Timestamp) -> Result<Applied, StoreError> {
+    async fn release_seats(
+        &self,
+        id: &SessionId,
+        players: &[PlayerId],
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         self.0.release_seats(id, players, at).await
     }
     async fn expire_seats(&self, id: &SessionId, now: Timestamp) -> Result<u32, StoreError> {
@@ -76,13 +95,25 @@ impl<T: SessionStore> SessionStore for Shared<T> {
 }
 
 impl<T: SweepStore> SweepStore for Shared<T> {
-    async fn due_placements(&self, now: Timestamp, limit: u32) -> Result<Vec<PlacementId>, StoreError> {
+    async fn due_placements(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PlacementId>, StoreError> {
         self.0.due_placements(now, limit).await
     }
-    async fn due_seat_sessions(&self, now: Timestamp, limit: u32) -> Result<Vec<SessionId>, StoreError> {
+    async fn due_seat_sessions(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<SessionId>, StoreError> {
         self.0.due_seat_sessions(now, limit).await
     }
-    async fn oldest_sessions(&self, limit: u32, after: Option<&str>) -> Result<SessionSweepPage, StoreError> {
+    async fn oldest_sessions(
+        &self,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<SessionSweepPage, StoreError> {
         self.0.oldest_sessions(limit, after).await
     }
     async fn sweep_position(&self) -> Result<Option<String>, StoreError> {

@@ -15,11 +15,20 @@ use gamelift_sim::{ManualClock, Model, Simulator};
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (client, _server) = rt.block_on(async {
         // A manual clock that never moves: placements stay PENDING, so only the request path is measured.
-        let model = Model { throttling: false, ..Model::default() };
-        let sim = Simulator::builder().model(model).clock(ManualClock::new()).build();
+        let model = Model {
+            throttling: false,
+            ..Model::default()
+        };
+        let sim = Simulator::builder()
+            .model(model)
+            .clock(ManualClock::new())
+            .build();
         let server = sim.serve("127.0.0.1:0").await.expect("serve");
         let conf = aws_sdk_gamelift::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -43,15 +52,22 @@ fn bench(c: &mut Criterion) {
     };
 
     let mut group = c.benchmark_group("StartGameSessionPlacement");
-    group.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
     group.throughput(Throughput::Elements(1));
-    group.bench_function("sequential", |b| b.iter(|| rt.block_on(start(client.clone()))));
+    group.bench_function("sequential", |b| {
+        b.iter(|| rt.block_on(start(client.clone())))
+    });
     const CONCURRENCY: u64 = 32;
     group.throughput(Throughput::Elements(CONCURRENCY));
     group.bench_function("32 concurrent", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let tasks: Vec<_> = (0..CONCURRENCY).map(|_| tokio::spawn(start(client.clone()))).collect();
+                let tasks: Vec<_> = (0..CONCURRENCY)
+                    .map(|_| tokio::spawn(start(client.clone())))
+                    .collect();
                 for t in tasks {
                     t.await.expect("task");
                 }

@@ -45,7 +45,9 @@ impl ManualClock {
 
     /// A manual clock starting at the given epoch milliseconds.
     pub fn starting_at_millis(millis: i64) -> Self {
-        Self { now: Arc::new(AtomicI64::new(millis)) }
+        Self {
+            now: Arc::new(AtomicI64::new(millis)),
+        }
     }
 
     /// Moves the clock forward.
@@ -119,12 +121,20 @@ mod tests {
 
     #[test]
     fn rfc3339_has_milliseconds_and_z() {
-        assert_eq!(rfc3339_millis(1_767_225_600_123), "2026-01-01T00:00:00.123Z");
+        assert_eq!(
+            rfc3339_millis(1_767_225_600_123),
+            "2026-01-01T00:00:00.123Z"
+        );
     }
 
     #[test]
     fn cbor_seconds_never_truncate_below_the_millisecond() {
-        for ms in [1_767_225_600_001_i64, 1_767_225_600_123, 1_795_565_796_688, 4_102_444_800_999] {
+        for ms in [
+            1_767_225_600_001_i64,
+            1_767_225_600_123,
+            1_795_565_796_688,
+            4_102_444_800_999,
+        ] {
             let s = wire_seconds(ms);
             let back = (s * 1000.0).floor() as i64;
             assert_eq!(back, ms, "{ms}");

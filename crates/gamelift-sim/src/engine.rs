@@ -179,7 +179,8 @@ pub struct Engine {
 }
 
 fn field<T: for<'de> Deserialize<'de>>(input: Json) -> Result<T, ApiError> {
-    serde_json::from_value(input).map_err(|e| ApiError::serialization(format!("cannot read request: {e}")))
+    serde_json::from_value(input)
+        .map_err(|e| ApiError::serialization(format!("cannot read request: {e}")))
 }
 
 fn required<T>(v: Option<T>, name: &str) -> Result<T, ApiError> {
@@ -308,17 +309,24 @@ struct TerminateIn {
 fn check_props(props: Option<Vec<Kv>>) -> Result<Vec<(String, String)>, ApiError> {
     let props = props.unwrap_or_default();
     if props.len() > MAX_PROPERTIES {
-        return Err(ApiError::invalid(format!("GameProperties has {} entries; at most {MAX_PROPERTIES}", props.len())));
+        return Err(ApiError::invalid(format!(
+            "GameProperties has {} entries; at most {MAX_PROPERTIES}",
+            props.len()
+        )));
     }
     let mut out = Vec::with_capacity(props.len());
     for kv in props {
         let key = required(kv.key, "GameProperty.Key")?;
         let value = required(kv.value, "GameProperty.Value")?;
         if key.is_empty() || key.chars().count() > MAX_PROPERTY_KEY {
-            return Err(ApiError::invalid(format!("game property key must be 1-{MAX_PROPERTY_KEY} characters")));
+            return Err(ApiError::invalid(format!(
+                "game property key must be 1-{MAX_PROPERTY_KEY} characters"
+            )));
         }
         if value.chars().count() > MAX_PROPERTY_VALUE {
-            return Err(ApiError::invalid(format!("game property value must be at most {MAX_PROPERTY_VALUE} characters")));
+            return Err(ApiError::invalid(format!(
+                "game property value must be at most {MAX_PROPERTY_VALUE} characters"
+            )));
         }
         out.push((key, value));
     }
@@ -327,30 +335,39 @@ fn check_props(props: Option<Vec<Kv>>) -> Result<Vec<(String, String)>, ApiError
 
 fn check_player_id(id: &str) -> Result<(), ApiError> {
     if id.is_empty() || id.chars().count() > MAX_PLAYER_ID {
-        return Err(ApiError::invalid(format!("PlayerId must be 1-{MAX_PLAYER_ID} characters")));
+        return Err(ApiError::invalid(format!(
+            "PlayerId must be 1-{MAX_PLAYER_ID} characters"
+        )));
     }
     Ok(())
 }
 
 fn check_player_data(data: Option<&str>) -> Result<(), ApiError> {
     match data {
-        Some(d) if d.is_empty() || d.chars().count() > MAX_PLAYER_DATA => {
-            Err(ApiError::invalid(format!("PlayerData must be 1-{MAX_PLAYER_DATA} characters")))
-        }
+        Some(d) if d.is_empty() || d.chars().count() > MAX_PLAYER_DATA => Err(ApiError::invalid(
+            format!("PlayerData must be 1-{MAX_PLAYER_DATA} characters"),
+        )),
         _ => Ok(()),
     }
 }
 
 fn check_placement_id(id: &str) -> Result<(), ApiError> {
-    let ok = (1..=48).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let ok =
+        (1..=48).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if ok {
         Ok(())
     } else {
-        Err(ApiError::invalid("PlacementId must be 1-48 characters of [A-Za-z0-9-]"))
+        Err(ApiError::invalid(
+            "PlacementId must be 1-48 characters of [A-Za-z0-9-]",
+        ))
     }
 }
 
-fn page<T: Clone>(items: &[T], limit: usize, token: Option<&str>) -> Result<(Vec<T>, Option<String>), ApiError> {
+fn page<T: Clone>(
+    items: &[T],
+    limit: usize,
+    token: Option<&str>,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
     let start = match token {
         None => 0,
         Some(t) => t
@@ -361,24 +378,35 @@ fn page<T: Clone>(items: &[T], limit: usize, token: Option<&str>) -> Result<(Vec
     };
     let end = (start + limit).min(items.len());
     let next = (end < items.len()).then(|| format!("sim-{end}"));
-    Ok((items.get(start..end).map(<[T]>::to_vec).unwrap_or_default(), next))
+    Ok((
+        items.get(start..end).map(<[T]>::to_vec).unwrap_or_default(),
+        next,
+    ))
 }
 
 fn limit(v: Option<i64>, max: usize) -> Result<usize, ApiError> {
     match v {
         None => Ok(max),
         Some(n) if n >= 1 && (n as u64) <= max as u64 => Ok(n as usize),
-        Some(n) => Err(ApiError::invalid(format!("Limit {n} must be between 1 and {max}"))),
+        Some(n) => Err(ApiError::invalid(format!(
+            "Limit {n} must be between 1 and {max}"
+        ))),
     }
 }
 
 fn props_doc(props: &[(String, String)]) -> Doc {
-    Doc::List(props.iter().map(|(k, v)| Doc::map().with("Key", k).with("Value", v)).collect())
+    Doc::List(
+        props
+            .iter()
+            .map(|(k, v)| Doc::map().with("Key", k).with("Value", v))
+            .collect(),
+    )
 }
 
 impl Fields for GameSession {
     fn field(&self, name: &str) -> Option<Val> {
-        let open = self.policy == "ACCEPT_ALL" && (self.player_sessions.len() as i64) < self.max_players;
+        let open =
+            self.policy == "ACCEPT_ALL" && (self.player_sessions.len() as i64) < self.max_players;
         match name {
             "gameSessionId" => Some(Val::Str(self.arn.clone())),
             "gameSessionName" => self.name.clone().map(Val::Str),
@@ -417,7 +445,9 @@ impl Engine {
 
     fn uuid(&mut self) -> String {
         let bytes: [u8; 16] = self.rng.random();
-        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
     }
 
     fn chance(&mut self, p: f64) -> bool {
@@ -462,7 +492,11 @@ impl Engine {
         let Some(spec) = spec else { return (None, 0) };
         let err = if self.chance(spec.error_rate) {
             self.stats.faults_injected += 1;
-            Some(ApiError::injected(spec.error_code.as_deref().unwrap_or("InternalServiceException")))
+            Some(ApiError::injected(
+                spec.error_code
+                    .as_deref()
+                    .unwrap_or("InternalServiceException"),
+            ))
         } else {
             None
         };
@@ -477,10 +511,9 @@ impl Engine {
             "DescribeGameSessionPlacement" => {
                 let i: PlacementIdIn = field(input)?;
                 let id = required(i.placement_id, "PlacementId")?;
-                let p = self
-                    .placements
-                    .get(&id)
-                    .ok_or_else(|| ApiError::not_found(format!("game session placement {id} not found")))?;
+                let p = self.placements.get(&id).ok_or_else(|| {
+                    ApiError::not_found(format!("game session placement {id} not found"))
+                })?;
                 Ok(Doc::map().with("GameSessionPlacement", self.placement_doc(p)))
             }
             "StopGameSessionPlacement" => {
@@ -499,7 +532,9 @@ impl Engine {
                     data.insert(player.clone(), d);
                 }
                 let mut created = self.create_players(now, &gs, vec![player], data)?;
-                let ps = created.pop().ok_or_else(|| ApiError::invalid("no player session created"))?;
+                let ps = created
+                    .pop()
+                    .ok_or_else(|| ApiError::invalid("no player session created"))?;
                 Ok(Doc::map().with("PlayerSession", ps))
             }
             "CreatePlayerSessions" => {
@@ -507,9 +542,12 @@ impl Engine {
                 let gs = required(i.game_session_id, "GameSessionId")?;
                 let ids = required(i.player_ids, "PlayerIds")?;
                 if ids.is_empty() || ids.len() > MAX_PLAYER_IDS {
-                    return Err(ApiError::invalid(format!("PlayerIds must hold 1-{MAX_PLAYER_IDS} player ids")));
+                    return Err(ApiError::invalid(format!(
+                        "PlayerIds must hold 1-{MAX_PLAYER_IDS} player ids"
+                    )));
                 }
-                let created = self.create_players(now, &gs, ids, i.player_data_map.unwrap_or_default())?;
+                let created =
+                    self.create_players(now, &gs, ids, i.player_data_map.unwrap_or_default())?;
                 Ok(Doc::map().with("PlayerSessions", Doc::List(created)))
             }
             "DescribePlayerSessions" => self.describe_players(field(input)?),
@@ -525,25 +563,38 @@ impl Engine {
         let queue_name = required(i.game_session_queue_name, "GameSessionQueueName")?;
         let max_players = required(i.maximum_player_session_count, "MaximumPlayerSessionCount")?;
         if !(0..=MAX_PLAYERS).contains(&max_players) {
-            return Err(ApiError::invalid(format!("MaximumPlayerSessionCount must be 0-{MAX_PLAYERS}")));
+            return Err(ApiError::invalid(format!(
+                "MaximumPlayerSessionCount must be 0-{MAX_PLAYERS}"
+            )));
         }
         let props = check_props(i.game_properties)?;
         if let Some(n) = &i.game_session_name
-            && (n.is_empty() || n.chars().count() > MAX_NAME) {
-                return Err(ApiError::invalid(format!("GameSessionName must be 1-{MAX_NAME} characters")));
-            }
+            && (n.is_empty() || n.chars().count() > MAX_NAME)
+        {
+            return Err(ApiError::invalid(format!(
+                "GameSessionName must be 1-{MAX_NAME} characters"
+            )));
+        }
         if let Some(d) = &i.game_session_data
-            && (d.is_empty() || d.len() > MAX_GAME_SESSION_DATA) {
-                return Err(ApiError::invalid(format!("GameSessionData must be 1-{MAX_GAME_SESSION_DATA} characters")));
-            }
+            && (d.is_empty() || d.len() > MAX_GAME_SESSION_DATA)
+        {
+            return Err(ApiError::invalid(format!(
+                "GameSessionData must be 1-{MAX_GAME_SESSION_DATA} characters"
+            )));
+        }
         let mut latencies = Vec::new();
         for l in i.player_latencies.unwrap_or_default() {
             let player = required(l.player_id, "PlayerLatency.PlayerId")?;
             check_player_id(&player)?;
             let region = required(l.region_identifier, "PlayerLatency.RegionIdentifier")?;
-            let ms = required(l.latency_in_milliseconds, "PlayerLatency.LatencyInMilliseconds")?;
+            let ms = required(
+                l.latency_in_milliseconds,
+                "PlayerLatency.LatencyInMilliseconds",
+            )?;
             if !(ms.is_finite() && ms >= 0.0) {
-                return Err(ApiError::invalid("LatencyInMilliseconds must be a non-negative number"));
+                return Err(ApiError::invalid(
+                    "LatencyInMilliseconds must be a non-negative number",
+                ));
             }
             latencies.push((player, region, ms as f32));
         }
@@ -552,28 +603,44 @@ impl Engine {
             let player = required(d.player_id, "DesiredPlayerSession.PlayerId")?;
             check_player_id(&player)?;
             check_player_data(d.player_data.as_deref())?;
-            if desired.iter().any(|(p, _): &(String, Option<String>)| *p == player) {
-                return Err(ApiError::invalid(format!("player {player} is listed twice in DesiredPlayerSessions")));
+            if desired
+                .iter()
+                .any(|(p, _): &(String, Option<String>)| *p == player)
+            {
+                return Err(ApiError::invalid(format!(
+                    "player {player} is listed twice in DesiredPlayerSessions"
+                )));
             }
             desired.push((player, d.player_data));
         }
         if desired.len() as i64 > max_players {
-            return Err(ApiError::invalid("more DesiredPlayerSessions than MaximumPlayerSessionCount"));
+            return Err(ApiError::invalid(
+                "more DesiredPlayerSessions than MaximumPlayerSessionCount",
+            ));
         }
         let location_order = match i.priority_configuration_override {
             None => None,
             Some(p) => {
                 if !latencies.is_empty() {
-                    return Err(ApiError::invalid("PlayerLatencies and PriorityConfigurationOverride cannot be combined"));
+                    return Err(ApiError::invalid(
+                        "PlayerLatencies and PriorityConfigurationOverride cannot be combined",
+                    ));
                 }
-                let order = required(p.location_order, "PriorityConfigurationOverride.LocationOrder")?;
+                let order = required(
+                    p.location_order,
+                    "PriorityConfigurationOverride.LocationOrder",
+                )?;
                 if order.is_empty() {
                     return Err(ApiError::invalid("LocationOrder must not be empty"));
                 }
                 let fallback = match p.placement_fallback_strategy.as_deref() {
                     None | Some("DEFAULT_AFTER_SINGLE_PASS") => true,
                     Some("NONE") => false,
-                    Some(o) => return Err(ApiError::invalid(format!("unknown PlacementFallbackStrategy {o}"))),
+                    Some(o) => {
+                        return Err(ApiError::invalid(format!(
+                            "unknown PlacementFallbackStrategy {o}"
+                        )));
+                    }
                 };
                 Some((order, fallback))
             }
@@ -581,10 +648,14 @@ impl Engine {
         let queue = self
             .model
             .queue(&queue_name)
-            .ok_or_else(|| ApiError::not_found(format!("game session queue {queue_name} not found")))?
+            .ok_or_else(|| {
+                ApiError::not_found(format!("game session queue {queue_name} not found"))
+            })?
             .clone();
         if self.placements.contains_key(&id) {
-            return Err(ApiError::invalid(format!("PlacementId {id} has already been used")));
+            return Err(ApiError::invalid(format!(
+                "PlacementId {id} has already been used"
+            )));
         }
         let placement = Placement {
             id: id.clone(),
@@ -603,7 +674,8 @@ impl Engine {
             placed: Vec::new(),
         };
         let delay = i64::try_from(self.model.placement_delay_ms).unwrap_or(i64::MAX / 4);
-        let timeout = i64::try_from(queue.timeout_seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
+        let timeout =
+            i64::try_from(queue.timeout_seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
         self.schedule(now.saturating_add(delay), Timer::Attempt(id.clone()));
         self.schedule(now.saturating_add(timeout), Timer::Timeout(id.clone()));
         self.stats.placements_started += 1;
@@ -618,7 +690,10 @@ impl Engine {
             .get_mut(id)
             .ok_or_else(|| ApiError::not_found(format!("game session placement {id} not found")))?;
         if p.status != PlacementStatus::Pending {
-            return Err(ApiError::invalid(format!("placement {id} is {}, not PENDING", p.status.as_str())));
+            return Err(ApiError::invalid(format!(
+                "placement {id} is {}, not PENDING",
+                p.status.as_str()
+            )));
         }
         p.status = PlacementStatus::Cancelled;
         p.end_ms = Some(now);
@@ -629,15 +704,20 @@ impl Engine {
     }
 
     fn candidates(&self, p: &Placement) -> Vec<Candidate> {
-        let Some(queue) = self.model.queue(&p.queue) else { return Vec::new() };
+        let Some(queue) = self.model.queue(&p.queue) else {
+            return Vec::new();
+        };
         let mut all = Vec::new();
         for dest in &queue.destinations {
-            let Some(fleet) = self.model.fleet(dest) else { continue };
+            let Some(fleet) = self.model.fleet(dest) else {
+                continue;
+            };
             for loc in &fleet.locations {
                 if let Some(allowed) = &queue.allowed_locations
-                    && !allowed.iter().any(|a| a == &loc.location) {
-                        continue;
-                    }
+                    && !allowed.iter().any(|a| a == &loc.location)
+                {
+                    continue;
+                }
                 all.push((fleet.id.clone(), loc.location.clone(), loc.slots));
             }
         }
@@ -655,11 +735,19 @@ impl Engine {
             return all;
         }
         let avg = |loc: &str| -> Option<f64> {
-            let v: Vec<f64> = p.latencies.iter().filter(|l| l.1 == loc).map(|l| f64::from(l.2)).collect();
+            let v: Vec<f64> = p
+                .latencies
+                .iter()
+                .filter(|l| l.1 == loc)
+                .map(|l| f64::from(l.2))
+                .collect();
             (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
         };
-        let mut keyed: Vec<(Option<f64>, usize, Candidate)> =
-            all.into_iter().enumerate().map(|(i, c)| (avg(&c.1), i, c)).collect();
+        let mut keyed: Vec<(Option<f64>, usize, Candidate)> = all
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| (avg(&c.1), i, c))
+            .collect();
         keyed.sort_by(|a, b| match (a.0, b.0) {
             (Some(x), Some(y)) => x.total_cmp(&y).then(a.1.cmp(&b.1)),
             (Some(_), None) => std::cmp::Ordering::Less,
@@ -673,7 +761,9 @@ impl Engine {
         match timer {
             Timer::Attempt(id) => self.attempt(at, &id),
             Timer::Timeout(id) => {
-                let Some(p) = self.placements.get_mut(&id) else { return };
+                let Some(p) = self.placements.get_mut(&id) else {
+                    return;
+                };
                 if p.status != PlacementStatus::Pending {
                     return;
                 }
@@ -684,7 +774,9 @@ impl Engine {
                 self.emit_ended(at, &p, "PlacementTimedOut", None);
             }
             Timer::Reservation(psid) => {
-                let Some(ps) = self.players.get_mut(&psid) else { return };
+                let Some(ps) = self.players.get_mut(&psid) else {
+                    return;
+                };
                 if ps.status != "RESERVED" {
                     return;
                 }
@@ -701,7 +793,9 @@ impl Engine {
     }
 
     fn attempt(&mut self, at: i64, id: &str) {
-        let Some(p) = self.placements.get(id).cloned() else { return };
+        let Some(p) = self.placements.get(id).cloned() else {
+            return;
+        };
         if p.status != PlacementStatus::Pending {
             return;
         }
@@ -712,27 +806,51 @@ impl Engine {
             }
             self.stats.placements_failed += 1;
             let p = self.placements.get(id).cloned().unwrap_or(p);
-            self.emit_ended(at, &p, "PlacementFailed", Some(("INJECTED_FAULT", "placement failed by fault injection")));
+            self.emit_ended(
+                at,
+                &p,
+                "PlacementFailed",
+                Some(("INJECTED_FAULT", "placement failed by fault injection")),
+            );
             return;
         }
-        let chosen = self
-            .candidates(&p)
-            .into_iter()
-            .find(|(fleet, loc, slots)| self.used.get(&(fleet.clone(), loc.clone())).copied().unwrap_or(0) < *slots);
+        let chosen = self.candidates(&p).into_iter().find(|(fleet, loc, slots)| {
+            self.used
+                .get(&(fleet.clone(), loc.clone()))
+                .copied()
+                .unwrap_or(0)
+                < *slots
+        });
         let Some((fleet_id, location, _)) = chosen else {
             self.schedule(at + RETRY_MS, Timer::Attempt(id.to_owned()));
             return;
         };
-        let Some(fleet) = self.model.fleet(&fleet_id).cloned() else { return };
+        let Some(fleet) = self.model.fleet(&fleet_id).cloned() else {
+            return;
+        };
         let account = self.model.account_id.clone();
         let arn = if location == fleet.region {
-            format!("arn:aws:gamelift:{}::gamesession/{}/{}", fleet.region, fleet.id, p.id)
+            format!(
+                "arn:aws:gamelift:{}::gamesession/{}/{}",
+                fleet.region, fleet.id, p.id
+            )
         } else {
-            format!("arn:aws:gamelift:{}::gamesession/{}/{}/{}", fleet.region, fleet.id, location, p.id)
+            format!(
+                "arn:aws:gamelift:{}::gamesession/{}/{}/{}",
+                fleet.region, fleet.id, location, p.id
+            )
         };
-        let fleet_arn = format!("arn:aws:gamelift:{}:{}:fleet/{}", fleet.region, account, fleet.id);
+        let fleet_arn = format!(
+            "arn:aws:gamelift:{}:{}:fleet/{}",
+            fleet.region, account, fleet.id
+        );
         let first = [3u8, 18, 34, 52, 54][self.rng.random_range(0..5)];
-        let ip = format!("{first}.{}.{}.{}", self.rng.random_range(0..=255u8), self.rng.random_range(0..=255u8), self.rng.random_range(1..=254u8));
+        let ip = format!(
+            "{first}.{}.{}.{}",
+            self.rng.random_range(0..=255u8),
+            self.rng.random_range(0..=255u8),
+            self.rng.random_range(1..=254u8)
+        );
         let dashed = ip.replace('.', "-");
         let dns = if location == "us-east-1" {
             format!("ec2-{dashed}.compute-1.amazonaws.com")
@@ -780,18 +898,28 @@ impl Engine {
                 },
             );
             session.player_sessions.push(psid.clone());
-            let reservation = i64::try_from(self.model.reservation_timeout_seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
-            self.schedule(at.saturating_add(reservation), Timer::Reservation(psid.clone()));
+            let reservation =
+                i64::try_from(self.model.reservation_timeout_seconds.saturating_mul(1000))
+                    .unwrap_or(i64::MAX / 4);
+            self.schedule(
+                at.saturating_add(reservation),
+                Timer::Reservation(psid.clone()),
+            );
             placed.push((player.clone(), psid));
         }
-        *self.used.entry((fleet.id.clone(), location.clone())).or_insert(0) += 1;
+        *self
+            .used
+            .entry((fleet.id.clone(), location.clone()))
+            .or_insert(0) += 1;
         self.sessions.insert(arn.clone(), session);
         self.session_order.push(arn.clone());
         if let Some(life) = self.model.game_session_lifetime_seconds {
             let life = i64::try_from(life.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
             self.schedule(at.saturating_add(life), Timer::SessionEnd(arn.clone()));
         }
-        let Some(pm) = self.placements.get_mut(id) else { return };
+        let Some(pm) = self.placements.get_mut(id) else {
+            return;
+        };
         pm.status = PlacementStatus::Fulfilled;
         pm.end_ms = Some(at);
         pm.session_arn = Some(arn.clone());
@@ -828,7 +956,11 @@ impl Engine {
 
     /// Wraps a detail in an EventBridge event and applies the event faults.
     fn emit(&mut self, at: i64, queue_name: &str, detail: Json) {
-        let region = self.model.queue(queue_name).map(|q| q.region.clone()).unwrap_or_else(|| "us-east-1".into());
+        let region = self
+            .model
+            .queue(queue_name)
+            .map(|q| q.region.clone())
+            .unwrap_or_else(|| "us-east-1".into());
         let account = self.model.account_id.clone();
         let event = json!({
             "version": "0",
@@ -865,13 +997,20 @@ impl Engine {
 
     fn publish(&mut self, at: i64, event: Json) {
         let message_id = self.uuid();
-        let envelope = sns_envelope(&self.model.topic_arn, &message_id, &rfc3339_millis(at), &event);
+        let envelope = sns_envelope(
+            &self.model.topic_arn,
+            &message_id,
+            &rfc3339_millis(at),
+            &event,
+        );
         self.stats.events_published += 1;
         self.outbox.push(envelope);
     }
 
     fn end_session(&mut self, at: i64, arn: &str, reason: Option<&'static str>) {
-        let Some(gs) = self.sessions.get_mut(arn) else { return };
+        let Some(gs) = self.sessions.get_mut(arn) else {
+            return;
+        };
         if gs.status == "TERMINATED" {
             return;
         }
@@ -920,16 +1059,24 @@ impl Engine {
                 .filter(|s| s.fleet_id == f.id)
                 .collect()
         } else {
-            return Err(ApiError::invalid("one of GameSessionId, FleetId or AliasId is required"));
+            return Err(ApiError::invalid(
+                "one of GameSessionId, FleetId or AliasId is required",
+            ));
         };
         let list: Vec<Doc> = list
             .into_iter()
             .filter(|s| i.location.as_ref().is_none_or(|l| &s.location == l))
-            .filter(|s| i.status_filter.as_ref().is_none_or(|f| s.status == f.as_str()))
+            .filter(|s| {
+                i.status_filter
+                    .as_ref()
+                    .is_none_or(|f| s.status == f.as_str())
+            })
             .map(|s| self.session_doc(s))
             .collect();
         let (items, next) = page(&list, limit, i.next_token.as_deref())?;
-        Ok(Doc::map().with("GameSessions", Doc::List(items)).with_opt("NextToken", next))
+        Ok(Doc::map()
+            .with("GameSessions", Doc::List(items))
+            .with_opt("NextToken", next))
     }
 
     fn search_sessions(&self, i: SearchIn) -> Result<Doc, ApiError> {
@@ -939,13 +1086,22 @@ impl Engine {
             .as_deref()
             .or(i.alias_id.as_deref())
             .ok_or_else(|| ApiError::invalid("FleetId or AliasId is required"))?;
-        let f = self.model.fleet(fleet).ok_or_else(|| ApiError::not_found(format!("fleet {fleet} not found")))?;
+        let f = self
+            .model
+            .fleet(fleet)
+            .ok_or_else(|| ApiError::not_found(format!("fleet {fleet} not found")))?;
         let filter = match &i.filter_expression {
-            Some(t) => Some(search::parse_filter(t).map_err(|e| ApiError::invalid(format!("FilterExpression: {e}")))?),
+            Some(t) => Some(
+                search::parse_filter(t)
+                    .map_err(|e| ApiError::invalid(format!("FilterExpression: {e}")))?,
+            ),
             None => None,
         };
         let sort = match &i.sort_expression {
-            Some(t) => Some(search::parse_sort(t).map_err(|e| ApiError::invalid(format!("SortExpression: {e}")))?),
+            Some(t) => Some(
+                search::parse_sort(t)
+                    .map_err(|e| ApiError::invalid(format!("SortExpression: {e}")))?,
+            ),
             None => None,
         };
         let mut list: Vec<&GameSession> = self
@@ -961,7 +1117,9 @@ impl Engine {
         }
         let docs: Vec<Doc> = list.into_iter().map(|s| self.session_doc(s)).collect();
         let (items, next) = page(&docs, limit, i.next_token.as_deref())?;
-        Ok(Doc::map().with("GameSessions", Doc::List(items)).with_opt("NextToken", next))
+        Ok(Doc::map()
+            .with("GameSessions", Doc::List(items))
+            .with_opt("NextToken", next))
     }
 
     fn create_players(
@@ -976,7 +1134,9 @@ impl Engine {
         }
         for (k, v) in &data {
             if !ids.contains(k) {
-                return Err(ApiError::invalid(format!("PlayerDataMap names {k}, who is not in PlayerIds")));
+                return Err(ApiError::invalid(format!(
+                    "PlayerDataMap names {k}, who is not in PlayerIds"
+                )));
             }
             check_player_data(Some(v))?;
         }
@@ -988,20 +1148,35 @@ impl Engine {
         }
         let gs = self.find_session(gs_id)?.clone();
         if gs.status != "ACTIVE" {
-            return Err(ApiError::bad_status(format!("game session {} is {}", gs.arn, gs.status)));
+            return Err(ApiError::bad_status(format!(
+                "game session {} is {}",
+                gs.arn, gs.status
+            )));
         }
         if gs.policy != "ACCEPT_ALL" {
-            return Err(ApiError::full(format!("game session {} is not accepting new players", gs.arn)));
+            return Err(ApiError::full(format!(
+                "game session {} is not accepting new players",
+                gs.arn
+            )));
         }
         if gs.player_sessions.len() + ids.len() > usize::try_from(gs.max_players).unwrap_or(0) {
             return Err(ApiError::full(format!("game session {} is full", gs.arn)));
         }
         for id in &ids {
-            if gs.player_sessions.iter().filter_map(|p| self.players.get(p)).any(|p| &p.player_id == id) {
-                return Err(ApiError::invalid(format!("player {id} already has a player session in this game session")));
+            if gs
+                .player_sessions
+                .iter()
+                .filter_map(|p| self.players.get(p))
+                .any(|p| &p.player_id == id)
+            {
+                return Err(ApiError::invalid(format!(
+                    "player {id} already has a player session in this game session"
+                )));
             }
         }
-        let reservation = i64::try_from(self.model.reservation_timeout_seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
+        let reservation =
+            i64::try_from(self.model.reservation_timeout_seconds.saturating_mul(1000))
+                .unwrap_or(i64::MAX / 4);
         let mut out = Vec::new();
         for id in ids {
             let psid = format!("psess-{}", self.uuid());
@@ -1031,50 +1206,81 @@ impl Engine {
 
     fn describe_players(&self, i: DescribePlayersIn) -> Result<Doc, ApiError> {
         let limit = limit(i.limit, DESCRIBE_PAGE)?;
-        let mut list: Vec<&PlayerSession> = if let Some(psid) = &i.player_session_id {
-            vec![self.players.get(psid).ok_or_else(|| ApiError::not_found(format!("player session {psid} not found")))?]
-        } else if let Some(gs) = &i.game_session_id {
-            let arn = self.find_session(gs)?.arn.clone();
-            self.players.values().filter(|p| p.session_arn == arn).collect()
-        } else if let Some(player) = &i.player_id {
-            self.players.values().filter(|p| &p.player_id == player).collect()
-        } else {
-            return Err(ApiError::invalid("one of GameSessionId, PlayerId or PlayerSessionId is required"));
-        };
+        let mut list: Vec<&PlayerSession> =
+            if let Some(psid) = &i.player_session_id {
+                vec![self.players.get(psid).ok_or_else(|| {
+                    ApiError::not_found(format!("player session {psid} not found"))
+                })?]
+            } else if let Some(gs) = &i.game_session_id {
+                let arn = self.find_session(gs)?.arn.clone();
+                self.players
+                    .values()
+                    .filter(|p| p.session_arn == arn)
+                    .collect()
+            } else if let Some(player) = &i.player_id {
+                self.players
+                    .values()
+                    .filter(|p| &p.player_id == player)
+                    .collect()
+            } else {
+                return Err(ApiError::invalid(
+                    "one of GameSessionId, PlayerId or PlayerSessionId is required",
+                ));
+            };
         if let Some(player) = &i.player_id {
             list.retain(|p| &p.player_id == player);
         }
         if let Some(f) = &i.player_session_status_filter {
             if !["RESERVED", "ACTIVE", "COMPLETED", "TIMEDOUT"].contains(&f.as_str()) {
-                return Err(ApiError::invalid(format!("unknown PlayerSessionStatusFilter {f}")));
+                return Err(ApiError::invalid(format!(
+                    "unknown PlayerSessionStatusFilter {f}"
+                )));
             }
             list.retain(|p| p.status == f.as_str());
         }
         list.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.id.cmp(&b.id)));
         let docs: Vec<Doc> = list.into_iter().map(player_doc).collect();
         let (items, next) = page(&docs, limit, i.next_token.as_deref())?;
-        Ok(Doc::map().with("PlayerSessions", Doc::List(items)).with_opt("NextToken", next))
+        Ok(Doc::map()
+            .with("PlayerSessions", Doc::List(items))
+            .with_opt("NextToken", next))
     }
 
     fn update_session(&mut self, i: UpdateIn) -> Result<Doc, ApiError> {
         let id = required(i.game_session_id, "GameSessionId")?;
         let new_props = check_props(i.game_properties)?;
         if let Some(m) = i.maximum_player_session_count
-            && !(0..=MAX_PLAYERS).contains(&m) {
-                return Err(ApiError::invalid(format!("MaximumPlayerSessionCount must be 0-{MAX_PLAYERS}")));
-            }
+            && !(0..=MAX_PLAYERS).contains(&m)
+        {
+            return Err(ApiError::invalid(format!(
+                "MaximumPlayerSessionCount must be 0-{MAX_PLAYERS}"
+            )));
+        }
         if let Some(n) = &i.name
-            && (n.is_empty() || n.chars().count() > MAX_NAME) {
-                return Err(ApiError::invalid(format!("Name must be 1-{MAX_NAME} characters")));
-            }
+            && (n.is_empty() || n.chars().count() > MAX_NAME)
+        {
+            return Err(ApiError::invalid(format!(
+                "Name must be 1-{MAX_NAME} characters"
+            )));
+        }
         if let Some(p) = &i.player_session_creation_policy
-            && p != "ACCEPT_ALL" && p != "DENY_ALL" {
-                return Err(ApiError::invalid(format!("unknown PlayerSessionCreationPolicy {p}")));
-            }
+            && p != "ACCEPT_ALL"
+            && p != "DENY_ALL"
+        {
+            return Err(ApiError::invalid(format!(
+                "unknown PlayerSessionCreationPolicy {p}"
+            )));
+        }
         let arn = self.find_session(&id)?.arn.clone();
-        let gs = self.sessions.get_mut(&arn).ok_or_else(|| ApiError::not_found(format!("game session {id} not found")))?;
+        let gs = self
+            .sessions
+            .get_mut(&arn)
+            .ok_or_else(|| ApiError::not_found(format!("game session {id} not found")))?;
         if gs.status != "ACTIVE" && gs.status != "ACTIVATING" {
-            return Err(ApiError::bad_status(format!("game session {arn} is {}", gs.status)));
+            return Err(ApiError::bad_status(format!(
+                "game session {arn} is {}",
+                gs.status
+            )));
         }
         // Properties merge: new keys are added, existing keys updated, nothing is ever deleted.
         let mut merged = gs.props.clone();
@@ -1085,7 +1291,9 @@ impl Engine {
             }
         }
         if merged.len() > MAX_PROPERTIES {
-            return Err(ApiError::invalid(format!("a game session holds at most {MAX_PROPERTIES} game properties")));
+            return Err(ApiError::invalid(format!(
+                "a game session holds at most {MAX_PROPERTIES} game properties"
+            )));
         }
         gs.props = merged;
         if let Some(m) = i.maximum_player_session_count {
@@ -1109,9 +1317,15 @@ impl Engine {
             Some(o) => return Err(ApiError::invalid(format!("unknown TerminationMode {o}"))),
         };
         let arn = self.find_session(&id)?.arn.clone();
-        let status = self.sessions.get(&arn).map(|s| s.status).unwrap_or("TERMINATED");
+        let status = self
+            .sessions
+            .get(&arn)
+            .map(|s| s.status)
+            .unwrap_or("TERMINATED");
         if status != "ACTIVE" && status != "ACTIVATING" {
-            return Err(ApiError::bad_status(format!("game session {arn} is {status}")));
+            return Err(ApiError::bad_status(format!(
+                "game session {arn} is {status}"
+            )));
         }
         if force {
             self.end_session(now, &arn, Some("FORCE_TERMINATED"));
@@ -1129,9 +1343,15 @@ impl Engine {
     /// The game server accepted a player (GameLift's server-side AcceptPlayerSession).
     pub fn accept_player_session(&mut self, now: i64, psid: &str) -> Result<(), SimError> {
         self.run_due(now);
-        let ps = self.players.get_mut(psid).ok_or_else(|| SimError::PlayerSessionNotFound(psid.to_owned()))?;
+        let ps = self
+            .players
+            .get_mut(psid)
+            .ok_or_else(|| SimError::PlayerSessionNotFound(psid.to_owned()))?;
         if ps.status != "RESERVED" {
-            return Err(SimError::PlayerSessionStatus { id: psid.to_owned(), status: ps.status.to_owned() });
+            return Err(SimError::PlayerSessionStatus {
+                id: psid.to_owned(),
+                status: ps.status.to_owned(),
+            });
         }
         ps.status = "ACTIVE";
         Ok(())
@@ -1140,9 +1360,15 @@ impl Engine {
     /// The player left (GameLift's server-side RemovePlayerSession).
     pub fn remove_player_session(&mut self, now: i64, psid: &str) -> Result<(), SimError> {
         self.run_due(now);
-        let ps = self.players.get_mut(psid).ok_or_else(|| SimError::PlayerSessionNotFound(psid.to_owned()))?;
+        let ps = self
+            .players
+            .get_mut(psid)
+            .ok_or_else(|| SimError::PlayerSessionNotFound(psid.to_owned()))?;
         if ps.status != "RESERVED" && ps.status != "ACTIVE" {
-            return Err(SimError::PlayerSessionStatus { id: psid.to_owned(), status: ps.status.to_owned() });
+            return Err(SimError::PlayerSessionStatus {
+                id: psid.to_owned(),
+                status: ps.status.to_owned(),
+            });
         }
         ps.status = "COMPLETED";
         ps.terminated_ms = Some(now);
@@ -1165,7 +1391,10 @@ impl Engine {
 
     /// Number of ACTIVE game sessions.
     pub fn active_sessions(&self) -> usize {
-        self.sessions.values().filter(|s| s.status == "ACTIVE").count()
+        self.sessions
+            .values()
+            .filter(|s| s.status == "ACTIVE")
+            .count()
     }
 
     fn placement_doc(&self, p: &Placement) -> Doc {
@@ -1208,7 +1437,9 @@ impl Engine {
                     Doc::List(
                         p.placed
                             .iter()
-                            .map(|(pl, ps)| Doc::map().with("PlayerId", pl).with("PlayerSessionId", ps))
+                            .map(|(pl, ps)| {
+                                Doc::map().with("PlayerId", pl).with("PlayerSessionId", ps)
+                            })
                             .collect(),
                     ),
                 );

@@ -15,7 +15,11 @@ pub struct ApiError {
 impl ApiError {
     /// An error with an explicit code and status.
     pub fn new(code: impl Into<String>, status: u16, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into(), status }
+        Self {
+            code: code.into(),
+            message: message.into(),
+            status,
+        }
     }
     /// `InvalidRequestException` (400).
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -43,11 +47,16 @@ impl ApiError {
     }
     /// `UnknownOperationException` (404 for RPC v2 CBOR, 400 for JSON 1.1; set by the caller).
     pub fn unknown_operation(op: &str, status: u16) -> Self {
-        Self::new("UnknownOperationException", status, format!("unknown operation {op}"))
+        Self::new(
+            "UnknownOperationException",
+            status,
+            format!("unknown operation {op}"),
+        )
     }
     /// An injected fault with the given code (status 500 for `InternalServiceException`, else 400).
     pub fn injected(code: &str) -> Self {
-        let status = if code == "InternalServiceException" || code == "ServiceUnavailableException" {
+        let status = if code == "InternalServiceException" || code == "ServiceUnavailableException"
+        {
             500
         } else {
             400

@@ -93,12 +93,19 @@ impl HttpSink {
         let url = url.into();
         let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
         tokio::spawn(async move {
-            let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http::<http_body_util::Full<bytes::Bytes>>();
+            let client =
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .build_http::<http_body_util::Full<bytes::Bytes>>();
             while let Some(envelope) = rx.recv().await {
                 let body = envelope.to_string();
-                let message_id = envelope.get("MessageId").and_then(Value::as_str).unwrap_or_default();
-                let topic = envelope.get("TopicArn").and_then(Value::as_str).unwrap_or_default();
+                let message_id = envelope
+                    .get("MessageId")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let topic = envelope
+                    .get("TopicArn")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 let req = http::Request::post(url.as_str())
                     .header("content-type", "text/plain; charset=UTF-8")
                     .header("x-amz-sns-message-type", "Notification")
@@ -114,7 +121,9 @@ impl HttpSink {
                 };
                 match client.request(req).await {
                     Ok(resp) if resp.status().is_success() => {}
-                    Ok(resp) => tracing::warn!(status = %resp.status(), url = %url, "event POST refused"),
+                    Ok(resp) => {
+                        tracing::warn!(status = %resp.status(), url = %url, "event POST refused")
+                    }
                     Err(e) => tracing::warn!(error = %e, url = %url, "event POST failed"),
                 }
             }

@@ -35,5 +35,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{OPERATIONS, Stats};
 pub use error::{ApiError, SimError};
 pub use events::{ChannelSink, EventSink, HttpSink, RecordingSink};
-pub use model::{EventFaults, FaultSpec, Faults, FleetSpec, LocationSpec, Model, QueueSpec, RateLimit};
+pub use model::{
+    EventFaults, FaultSpec, Faults, FleetSpec, LocationSpec, Model, QueueSpec, RateLimit,
+};
 pub use sim::{Protocol, SimServer, Simulator, SimulatorBuilder};

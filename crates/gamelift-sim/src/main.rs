@@ -102,7 +102,9 @@ struct Args {
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
-    s.split_once('=').map(|(a, b)| (a.to_owned(), b.to_owned())).ok_or_else(|| format!("expected OP=VALUE, got '{s}'"))
+    s.split_once('=')
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .ok_or_else(|| format!("expected OP=VALUE, got '{s}'"))
 }
 
 fn build_model(args: &Args) -> Result<Model, String> {
@@ -129,14 +131,23 @@ fn build_model(args: &Args) -> Result<Model, String> {
             None => (v, None),
         };
         let rate: f64 = rate.parse().map_err(|_| format!("bad rate in '{e}'"))?;
-        let spec = model.faults.operations.entry(op).or_insert_with(FaultSpec::default);
+        let spec = model
+            .faults
+            .operations
+            .entry(op)
+            .or_insert_with(FaultSpec::default);
         spec.error_rate = rate;
         spec.error_code = code;
     }
     for l in &args.latencies {
         let (op, v) = parse_kv(l)?;
         let ms: u64 = v.parse().map_err(|_| format!("bad latency in '{l}'"))?;
-        model.faults.operations.entry(op).or_insert_with(FaultSpec::default).latency_ms = ms;
+        model
+            .faults
+            .operations
+            .entry(op)
+            .or_insert_with(FaultSpec::default)
+            .latency_ms = ms;
     }
     if let Some(r) = args.drop_events {
         model.faults.events.drop_rate = r;
@@ -145,7 +156,9 @@ fn build_model(args: &Args) -> Result<Model, String> {
         model.faults.events.duplicate_rate = r;
     }
     if let Some(d) = &args.delay_events {
-        let (r, ms) = d.split_once(':').ok_or_else(|| format!("expected RATE:MS, got '{d}'"))?;
+        let (r, ms) = d
+            .split_once(':')
+            .ok_or_else(|| format!("expected RATE:MS, got '{d}'"))?;
         model.faults.events.delay_rate = r.parse().map_err(|_| format!("bad rate in '{d}'"))?;
         model.faults.events.delay_ms = ms.parse().map_err(|_| format!("bad delay in '{d}'"))?;
     }
@@ -193,11 +206,18 @@ async fn main() -> ExitCode {
     let server = match sim.serve(&format!("{}:{}", args.bind, args.port)).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("gamelift-sim: cannot listen on {}:{}: {e}", args.bind, args.port);
+            eprintln!(
+                "gamelift-sim: cannot listen on {}:{}: {e}",
+                args.bind, args.port
+            );
             return ExitCode::from(1);
         }
     };
-    eprintln!("gamelift-sim listening on {} (AWS_ENDPOINT_URL_GAMELIFT={})", server.endpoint(), server.endpoint());
+    eprintln!(
+        "gamelift-sim listening on {} (AWS_ENDPOINT_URL_GAMELIFT={})",
+        server.endpoint(),
+        server.endpoint()
+    );
     let _ = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     ExitCode::SUCCESS

@@ -191,12 +191,18 @@ impl Default for Model {
                 FleetSpec {
                     id: DEFAULT_FLEET_US.to_owned(),
                     region: "us-east-1".to_owned(),
-                    locations: vec![LocationSpec { location: "us-east-1".to_owned(), slots: 100 }],
+                    locations: vec![LocationSpec {
+                        location: "us-east-1".to_owned(),
+                        slots: 100,
+                    }],
                 },
                 FleetSpec {
                     id: DEFAULT_FLEET_EU.to_owned(),
                     region: "eu-west-1".to_owned(),
-                    locations: vec![LocationSpec { location: "eu-west-1".to_owned(), slots: 100 }],
+                    locations: vec![LocationSpec {
+                        location: "eu-west-1".to_owned(),
+                        slots: 100,
+                    }],
                 },
             ],
             queues: vec![QueueSpec {
@@ -214,7 +220,8 @@ impl Default for Model {
 impl Model {
     /// Parses a model from JSON text and validates it.
     pub fn from_json(text: &str) -> Result<Self, SimError> {
-        let model: Model = serde_json::from_str(text).map_err(|e| SimError::Model(e.to_string()))?;
+        let model: Model =
+            serde_json::from_str(text).map_err(|e| SimError::Model(e.to_string()))?;
         model.validate()?;
         Ok(model)
     }

@@ -37,7 +37,11 @@ impl Val {
                 _ => Some(a.cmp(b)),
             },
             (Val::Str(a), Val::Bool(b)) | (Val::Bool(b), Val::Str(a)) => {
-                if a.eq_ignore_ascii_case(&b.to_string()) { Some(Ordering::Equal) } else { None }
+                if a.eq_ignore_ascii_case(&b.to_string()) {
+                    Some(Ordering::Equal)
+                } else {
+                    None
+                }
             }
             _ => None,
         }
@@ -82,8 +86,12 @@ impl Filter {
             Filter::Or(a, b) => a.matches(s) || b.matches(s),
             Filter::Not(a) => !a.matches(s),
             Filter::Cmp(field, op, v) => {
-                let Some(actual) = s.field(field) else { return *op == CmpOp::Ne };
-                let Some(ord) = actual.compare(v) else { return *op == CmpOp::Ne };
+                let Some(actual) = s.field(field) else {
+                    return *op == CmpOp::Ne;
+                };
+                let Some(ord) = actual.compare(v) else {
+                    return *op == CmpOp::Ne;
+                };
                 match op {
                     CmpOp::Eq => ord == Ordering::Equal,
                     CmpOp::Ne => ord != Ordering::Equal,
@@ -132,7 +140,11 @@ const OPERANDS: [&str; 7] = [
 ];
 
 fn check_operand(name: &str) -> Result<(), String> {
-    if OPERANDS.contains(&name) || name.strip_prefix("gameSessionProperties.").is_some_and(|k| !k.is_empty()) {
+    if OPERANDS.contains(&name)
+        || name
+            .strip_prefix("gameSessionProperties.")
+            .is_some_and(|k| !k.is_empty())
+    {
         Ok(())
     } else {
         Err(format!("unknown operand '{name}'"))
@@ -209,7 +221,10 @@ fn lex(text: &str) -> Result<Vec<Tok>, String> {
             }
             _ => {
                 let start = i;
-                while i < chars.len() && !chars[i].is_whitespace() && !"()=<>!'\"".contains(chars[i]) {
+                while i < chars.len()
+                    && !chars[i].is_whitespace()
+                    && !"()=<>!'\"".contains(chars[i])
+                {
                     i += 1;
                 }
                 out.push(Tok::Word(chars[start..i].iter().collect()));
@@ -324,7 +339,11 @@ mod tests {
     fn filters_combine_with_and_or_not_and_parentheses() {
         let f = parse_filter("hasAvailablePlayerSessions=true AND (playerSessionCount>5 OR gameSessionProperties.mode = 'ctf') AND NOT playerSessionCount=0").expect("parses");
         assert!(f.matches(&S));
-        assert!(!parse_filter("playerSessionCount >= 4").expect("parses").matches(&S));
+        assert!(
+            !parse_filter("playerSessionCount >= 4")
+                .expect("parses")
+                .matches(&S)
+        );
     }
 
     #[test]

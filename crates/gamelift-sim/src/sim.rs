@@ -111,7 +111,11 @@ impl SimulatorBuilder {
 impl Simulator {
     /// Starts a builder with the default model, the system clock and no sinks.
     pub fn builder() -> SimulatorBuilder {
-        SimulatorBuilder { model: Model::default(), clock: Arc::new(SystemClock), sinks: Vec::new() }
+        SimulatorBuilder {
+            model: Model::default(),
+            clock: Arc::new(SystemClock),
+            sinks: Vec::new(),
+        }
     }
 
     /// A simulator of `model` on the system clock.
@@ -121,7 +125,10 @@ impl Simulator {
 
     fn engine(&self) -> MutexGuard<'_, Engine> {
         // A panic while holding the lock leaves the state usable; keep serving.
-        self.inner.engine.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .engine
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Current simulated time (epoch milliseconds).
@@ -153,8 +160,12 @@ impl Simulator {
             (r, engine.take_outbox())
         };
         if !outbox.is_empty() {
-            let sinks: Vec<Arc<dyn EventSink>> =
-                self.inner.sinks.read().map(|s| s.clone()).unwrap_or_default();
+            let sinks: Vec<Arc<dyn EventSink>> = self
+                .inner
+                .sinks
+                .read()
+                .map(|s| s.clone())
+                .unwrap_or_default();
             for envelope in &outbox {
                 for sink in &sinks {
                     sink.publish(envelope).await;
@@ -173,7 +184,11 @@ impl Simulator {
     /// Advances the [`ManualClock`] and runs everything that became due, publishing its events before
     /// returning. Fails if the clock is not manual.
     pub async fn advance(&self, by: Duration) -> Result<(), SimError> {
-        let manual: ManualClock = self.inner.clock.as_manual().ok_or(SimError::NotManualClock)?;
+        let manual: ManualClock = self
+            .inner
+            .clock
+            .as_manual()
+            .ok_or(SimError::NotManualClock)?;
         manual.advance(by);
         self.run_due().await;
         Ok(())
@@ -181,12 +196,14 @@ impl Simulator {
 
     /// Simulates the game server's `AcceptPlayerSession`: RESERVED → ACTIVE.
     pub async fn accept_player_session(&self, player_session_id: &str) -> Result<(), SimError> {
-        self.with_engine(|e, now| e.accept_player_session(now, player_session_id)).await
+        self.with_engine(|e, now| e.accept_player_session(now, player_session_id))
+            .await
     }
 
     /// Simulates the game server's `RemovePlayerSession`: RESERVED/ACTIVE → COMPLETED.
     pub async fn remove_player_session(&self, player_session_id: &str) -> Result<(), SimError> {
-        self.with_engine(|e, now| e.remove_player_session(now, player_session_id)).await
+        self.with_engine(|e, now| e.remove_player_session(now, player_session_id))
+            .await
     }
 
     /// Status of a player session (`RESERVED`, `ACTIVE`, `COMPLETED`, `TIMEDOUT`).
@@ -206,7 +223,11 @@ impl Simulator {
 
     /// Sets the fault for one operation (`"*"` for every operation without its own entry).
     pub fn set_fault(&self, operation: &str, fault: FaultSpec) {
-        self.engine().model.faults.operations.insert(operation.to_owned(), fault);
+        self.engine()
+            .model
+            .faults
+            .operations
+            .insert(operation.to_owned(), fault);
     }
 
     /// Replaces all faults.
@@ -249,7 +270,11 @@ impl Simulator {
 
     async fn execute(&self, op: &str, input: Json, protocol: Protocol) -> Result<Doc, ApiError> {
         if !OPERATIONS.contains(&op) {
-            let status = if protocol == Protocol::RpcV2Cbor { 404 } else { 400 };
+            let status = if protocol == Protocol::RpcV2Cbor {
+                404
+            } else {
+                400
+            };
             return Err(ApiError::unknown_operation(op, status));
         }
         let throttling = self.inner.throttling.load(Ordering::SeqCst);
@@ -276,7 +301,11 @@ impl Simulator {
 
     async fn handle(&self, protocol: Protocol, op: &str, body: &[u8]) -> Response {
         let result = if !OPERATIONS.contains(&op) {
-            let status = if protocol == Protocol::RpcV2Cbor { 404 } else { 400 };
+            let status = if protocol == Protocol::RpcV2Cbor {
+                404
+            } else {
+                400
+            };
             Err(ApiError::unknown_operation(op, status))
         } else {
             let input = match protocol {
@@ -322,13 +351,21 @@ impl Simulator {
             let shutdown = async move {
                 let _ = rx.await;
             };
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
                 tracing::error!(error = %e, "gamelift-sim server stopped");
             }
         });
         let driver = self.spawn_driver();
         tracing::info!(endpoint = %format!("http://{local}"), "gamelift-sim listening");
-        Ok(SimServer { addr: local, shutdown: Some(tx), server: Some(server), driver })
+        Ok(SimServer {
+            addr: local,
+            shutdown: Some(tx),
+            server: Some(server),
+            driver,
+        })
     }
 
     /// Starts the task that fires due timers: it sleeps until the next one is due, looking again at
@@ -402,7 +439,8 @@ impl Drop for SimServer {
 }
 
 fn request_id() -> HeaderValue {
-    HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(HeaderValue::from_static("0"))
+    HeaderValue::from_str(&uuid::Uuid::new_v4().to_string())
+        .unwrap_or(HeaderValue::from_static("0"))
 }
 
 fn respond(protocol: Protocol, result: Result<Doc, ApiError>) -> Response {
@@ -419,31 +457,49 @@ fn respond(protocol: Protocol, result: Result<Doc, ApiError>) -> Response {
     let body = match protocol {
         Protocol::RpcV2Cbor => {
             headers.insert("smithy-protocol", HeaderValue::from_static("rpc-v2-cbor"));
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/cbor"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/cbor"),
+            );
             wire::cbor_bytes(&doc.to_cbor())
         }
         Protocol::AwsJson11 => {
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-amz-json-1.1"));
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-amz-json-1.1"),
+            );
             if let Some(code) = &code
-                && let Ok(v) = HeaderValue::from_str(code) {
-                    headers.insert("x-amzn-errortype", v);
-                }
+                && let Ok(v) = HeaderValue::from_str(code)
+            {
+                headers.insert("x-amzn-errortype", v);
+            }
             doc.to_json().to_string().into_bytes()
         }
     };
     (status, headers, body).into_response()
 }
 
-async fn rpc_v2(State(sim): State<Simulator>, Path((_service, op)): Path<(String, String)>, body: Bytes) -> Response {
+async fn rpc_v2(
+    State(sim): State<Simulator>,
+    Path((_service, op)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     sim.handle(Protocol::RpcV2Cbor, &op, &body).await
 }
 
 async fn json_11(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
-    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let Some(op) = target.strip_prefix("GameLift.") else {
         return respond(
             Protocol::AwsJson11,
-            Err(ApiError::new("UnknownOperationException", 400, format!("unknown X-Amz-Target '{target}'"))),
+            Err(ApiError::new(
+                "UnknownOperationException",
+                400,
+                format!("unknown X-Amz-Target '{target}'"),
+            )),
         );
     };
     sim.handle(Protocol::AwsJson11, op, &body).await
@@ -481,12 +537,19 @@ async fn remove(State(sim): State<Simulator>, Path(id): Path<String>) -> Respons
 }
 
 async fn throttling(State(sim): State<Simulator>, body: Bytes) -> Response {
-    match serde_json::from_slice::<Json>(&body).ok().and_then(|v| v.get("enabled").and_then(Json::as_bool)) {
+    match serde_json::from_slice::<Json>(&body)
+        .ok()
+        .and_then(|v| v.get("enabled").and_then(Json::as_bool))
+    {
         Some(on) => {
             sim.set_throttling(on);
             StatusCode::NO_CONTENT.into_response()
         }
-        None => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "expected {\"enabled\": bool}"}))).into_response(),
+        None => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "expected {\"enabled\": bool}"})),
+        )
+            .into_response(),
     }
 }
 
@@ -496,13 +559,24 @@ async fn faults(State(sim): State<Simulator>, body: Bytes) -> Response {
             sim.set_faults(f);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": e.to_string()}))).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": e.to_string()})),
+        )
+            .into_response(),
     }
 }
 
 async fn advance(State(sim): State<Simulator>, body: Bytes) -> Response {
-    let Some(ms) = serde_json::from_slice::<Json>(&body).ok().and_then(|v| v.get("ms").and_then(Json::as_u64)) else {
-        return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "expected {\"ms\": n}"}))).into_response();
+    let Some(ms) = serde_json::from_slice::<Json>(&body)
+        .ok()
+        .and_then(|v| v.get("ms").and_then(Json::as_u64))
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "expected {\"ms\": n}"})),
+        )
+            .into_response();
     };
     match sim.advance(Duration::from_millis(ms)).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -513,5 +587,12 @@ async fn advance(State(sim): State<Simulator>, body: Bytes) -> Response {
 async fn fallback(headers: HeaderMap) -> Response {
     let cbor = headers.get("smithy-protocol").is_some();
     let err = ApiError::new("UnknownOperationException", 404, "no such route");
-    respond(if cbor { Protocol::RpcV2Cbor } else { Protocol::AwsJson11 }, Err(err))
+    respond(
+        if cbor {
+            Protocol::RpcV2Cbor
+        } else {
+            Protocol::AwsJson11
+        },
+        Err(err),
+    )
 }

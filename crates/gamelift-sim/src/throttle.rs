@@ -28,7 +28,10 @@ pub fn default_limit(op: &str) -> RateLimit {
 }
 
 /// Account-wide ceiling on all GameLift APIs together (500 burst, 500 per second).
-pub const ACCOUNT_LIMIT: RateLimit = RateLimit { burst: 500.0, rate: 500.0 };
+pub const ACCOUNT_LIMIT: RateLimit = RateLimit {
+    burst: 500.0,
+    rate: 500.0,
+};
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -60,19 +63,30 @@ pub struct Throttle {
 
 impl Throttle {
     /// Takes a token for `op`; false means the call is throttled.
-    pub fn allow(&mut self, op: &str, now_ms: i64, overrides: &std::collections::BTreeMap<String, RateLimit>) -> bool {
-        let limit = overrides.get(op).copied().unwrap_or_else(|| default_limit(op));
-        let bucket = self
-            .buckets
-            .entry(op.to_owned())
-            .or_insert(Bucket { tokens: limit.burst, last_ms: now_ms, limit });
+    pub fn allow(
+        &mut self,
+        op: &str,
+        now_ms: i64,
+        overrides: &std::collections::BTreeMap<String, RateLimit>,
+    ) -> bool {
+        let limit = overrides
+            .get(op)
+            .copied()
+            .unwrap_or_else(|| default_limit(op));
+        let bucket = self.buckets.entry(op.to_owned()).or_insert(Bucket {
+            tokens: limit.burst,
+            last_ms: now_ms,
+            limit,
+        });
         bucket.limit = limit;
         if !bucket.take(now_ms) {
             return false;
         }
-        let account = self
-            .account
-            .get_or_insert(Bucket { tokens: ACCOUNT_LIMIT.burst, last_ms: now_ms, limit: ACCOUNT_LIMIT });
+        let account = self.account.get_or_insert(Bucket {
+            tokens: ACCOUNT_LIMIT.burst,
+            last_ms: now_ms,
+            limit: ACCOUNT_LIMIT,
+        });
         account.take(now_ms)
     }
 

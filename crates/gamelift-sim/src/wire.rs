@@ -60,9 +60,12 @@ impl Doc {
             Doc::Bool(b) => Cbor::Bool(*b),
             Doc::Time(ms) => Cbor::Tag(1, Box::new(Cbor::Float(wire_seconds(*ms)))),
             Doc::List(items) => Cbor::Array(items.iter().map(Doc::to_cbor).collect()),
-            Doc::Map(fields) => {
-                Cbor::Map(fields.iter().map(|(k, v)| (Cbor::Text(k.clone()), v.to_cbor())).collect())
-            }
+            Doc::Map(fields) => Cbor::Map(
+                fields
+                    .iter()
+                    .map(|(k, v)| (Cbor::Text(k.clone()), v.to_cbor()))
+                    .collect(),
+            ),
         }
     }
 
@@ -70,16 +73,21 @@ impl Doc {
     pub fn to_json(&self) -> Json {
         match self {
             Doc::Int(i) => Json::from(*i),
-            Doc::Float(f) => serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
+            Doc::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
             Doc::Str(s) => Json::String(s.clone()),
             Doc::Bool(b) => Json::Bool(*b),
-            Doc::Time(ms) => {
-                serde_json::Number::from_f64(json_seconds(*ms)).map(Json::Number).unwrap_or(Json::Null)
-            }
+            Doc::Time(ms) => serde_json::Number::from_f64(json_seconds(*ms))
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
             Doc::List(items) => Json::Array(items.iter().map(Doc::to_json).collect()),
-            Doc::Map(fields) => {
-                Json::Object(fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
-            }
+            Doc::Map(fields) => Json::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 }
@@ -154,14 +162,23 @@ fn cbor_to_json(value: Cbor, depth: u32) -> Result<Json, ApiError> {
                 return Err(ApiError::serialization("integer out of range"));
             }
         }
-        Cbor::Float(f) => serde_json::Number::from_f64(f).map(Json::Number).unwrap_or(Json::Null),
+        Cbor::Float(f) => serde_json::Number::from_f64(f)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
         Cbor::Text(s) => Json::String(s),
-        Cbor::Bytes(_) => return Err(ApiError::serialization("blobs are not accepted by these operations")),
+        Cbor::Bytes(_) => {
+            return Err(ApiError::serialization(
+                "blobs are not accepted by these operations",
+            ));
+        }
         Cbor::Bool(b) => Json::Bool(b),
         Cbor::Null => Json::Null,
         Cbor::Tag(_, inner) => cbor_to_json(*inner, depth + 1)?,
         Cbor::Array(items) => Json::Array(
-            items.into_iter().map(|v| cbor_to_json(v, depth + 1)).collect::<Result<_, _>>()?,
+            items
+                .into_iter()
+                .map(|v| cbor_to_json(v, depth + 1))
+                .collect::<Result<_, _>>()?,
         ),
         Cbor::Map(pairs) => {
             let mut obj = serde_json::Map::new();
@@ -193,7 +210,9 @@ pub fn json_body(body: &[u8]) -> Result<Json, ApiError> {
             m.retain(|_, v| !v.is_null());
             Ok(Json::Object(m))
         }
-        _ => Err(ApiError::serialization("request body must be a JSON object")),
+        _ => Err(ApiError::serialization(
+            "request body must be a JSON object",
+        )),
     }
 }
 
@@ -209,7 +228,9 @@ pub fn cbor_bytes(value: &Cbor) -> Vec<u8> {
 
 /// The error document both protocols send: `{"__type": code, "message": message}`.
 pub fn error_doc(err: &ApiError) -> Doc {
-    Doc::map().with("__type", err.code.as_str()).with("message", err.message.as_str())
+    Doc::map()
+        .with("__type", err.code.as_str())
+        .with("message", err.message.as_str())
 }
 
 #[cfg(test)]

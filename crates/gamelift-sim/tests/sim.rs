@@ -6,14 +6,14 @@ use aws_sdk_gamelift::Client;
 use aws_sdk_gamelift::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_gamelift::error::ProvideErrorMetadata;
 use aws_sdk_gamelift::types::{
-    DesiredPlayerSession, GameProperty, GameSessionPlacementState, GameSessionStatus, PlayerLatency,
-    PlayerSessionStatus, TerminationMode,
+    DesiredPlayerSession, GameProperty, GameSessionPlacementState, GameSessionStatus,
+    PlayerLatency, PlayerSessionStatus, TerminationMode,
 };
 use aws_smithy_types::retry::RetryConfig;
 use gamelift_sim::model::{DEFAULT_FLEET_EU, DEFAULT_FLEET_US, DEFAULT_QUEUE};
 use gamelift_sim::{
-    EventFaults, FaultSpec, FleetSpec, LocationSpec, ManualClock, Model, QueueSpec, RecordingSink, SimServer,
-    Simulator,
+    EventFaults, FaultSpec, FleetSpec, LocationSpec, ManualClock, Model, QueueSpec, RecordingSink,
+    SimServer, Simulator,
 };
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -38,15 +38,26 @@ fn client(endpoint: &str) -> Client {
 }
 
 async fn start(model: Model) -> Env {
-    let sim = Simulator::builder().model(model).clock(ManualClock::new()).build();
+    let sim = Simulator::builder()
+        .model(model)
+        .clock(ManualClock::new())
+        .build();
     let events = sim.events();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
     let client = client(&server.endpoint());
-    Env { sim, server, client, events }
+    Env {
+        sim,
+        server,
+        client,
+        events,
+    }
 }
 
 fn quiet_model() -> Model {
-    Model { throttling: false, ..Model::default() }
+    Model {
+        throttling: false,
+        ..Model::default()
+    }
 }
 
 fn drain(rx: &mut mpsc::Receiver<String>) -> Vec<Value> {
@@ -59,7 +70,8 @@ fn drain(rx: &mut mpsc::Receiver<String>) -> Vec<Value> {
 
 /// The EventBridge event inside an SNS envelope.
 fn inner(envelope: &Value) -> Value {
-    serde_json::from_str(envelope["Message"].as_str().expect("Message is a string")).expect("Message is JSON")
+    serde_json::from_str(envelope["Message"].as_str().expect("Message is a string"))
+        .expect("Message is JSON")
 }
 
 async fn place(env: &Env, id: &str) -> aws_sdk_gamelift::types::GameSessionPlacement {
@@ -71,8 +83,17 @@ async fn place(env: &Env, id: &str) -> aws_sdk_gamelift::types::GameSessionPlace
         .send()
         .await
         .expect("start placement");
-    env.sim.advance(Duration::from_millis(1500)).await.expect("manual clock");
-    let out = env.client.describe_game_session_placement().placement_id(id).send().await.expect("describe");
+    env.sim
+        .advance(Duration::from_millis(1500))
+        .await
+        .expect("manual clock");
+    let out = env
+        .client
+        .describe_game_session_placement()
+        .placement_id(id)
+        .send()
+        .await
+        .expect("describe");
     out.game_session_placement.expect("placement")
 }
 
@@ -83,7 +104,10 @@ fn is_rfc3339_millis_utc(s: &str) -> bool {
 
 #[tokio::test]
 async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timing_out() {
-    let sim = Simulator::builder().model(quiet_model()).clock(ManualClock::new()).build();
+    let sim = Simulator::builder()
+        .model(quiet_model())
+        .clock(ManualClock::new())
+        .build();
     let mut events = sim.events();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
     // Only this test reads the environment, so setting it here cannot race with the others.
@@ -104,13 +128,21 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
         .maximum_player_session_count(10)
         .game_session_name("flow")
         .game_properties(GameProperty::builder().key("mode").value("ctf").build())
-        .desired_player_sessions(DesiredPlayerSession::builder().player_id("alice").player_data("a").build())
+        .desired_player_sessions(
+            DesiredPlayerSession::builder()
+                .player_id("alice")
+                .player_data("a")
+                .build(),
+        )
         .send()
         .await
         .expect("start");
     let p = started.game_session_placement.expect("placement");
     assert_eq!(p.status, Some(GameSessionPlacementState::Pending));
-    assert!(drain(&mut events).is_empty(), "nothing happens before the placement delay");
+    assert!(
+        drain(&mut events).is_empty(),
+        "nothing happens before the placement delay"
+    );
 
     sim.advance(Duration::from_secs(1)).await.expect("advance");
     let got = drain(&mut events);
@@ -118,14 +150,28 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
     let ev = inner(&got[0]);
     assert_eq!(ev["detail"]["type"], "PlacementFulfilled");
     assert_eq!(ev["detail"]["placementId"], "flow-1");
-    let arn = ev["detail"]["gameSessionArn"].as_str().expect("arn").to_owned();
-    let alice_psess = ev["detail"]["placedPlayerSessions"][0]["playerSessionId"].as_str().expect("psess").to_owned();
+    let arn = ev["detail"]["gameSessionArn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    let alice_psess = ev["detail"]["placedPlayerSessions"][0]["playerSessionId"]
+        .as_str()
+        .expect("psess")
+        .to_owned();
 
-    let sessions = gl.describe_game_sessions().game_session_id(&arn).send().await.expect("describe sessions");
+    let sessions = gl
+        .describe_game_sessions()
+        .game_session_id(&arn)
+        .send()
+        .await
+        .expect("describe sessions");
     let gs = &sessions.game_sessions()[0];
     assert_eq!(gs.status, Some(GameSessionStatus::Active));
     assert_eq!(gs.current_player_session_count, Some(1));
-    assert_eq!(gs.port.map(|p| p.to_string()), ev["detail"]["port"].as_str().map(str::to_owned));
+    assert_eq!(
+        gs.port.map(|p| p.to_string()),
+        ev["detail"]["port"].as_str().map(str::to_owned)
+    );
     assert!(gs.creation_time.is_some());
 
     let created = gl
@@ -137,10 +183,19 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
         .send()
         .await
         .expect("create player sessions");
-    let ids: Vec<String> = created.player_sessions().iter().filter_map(|p| p.player_session_id.clone()).collect();
+    let ids: Vec<String> = created
+        .player_sessions()
+        .iter()
+        .filter_map(|p| p.player_session_id.clone())
+        .collect();
     assert_eq!(ids.len(), 2);
     assert!(ids.iter().all(|i| i.starts_with("psess-")));
-    assert!(created.player_sessions().iter().all(|p| p.status == Some(PlayerSessionStatus::Reserved)));
+    assert!(
+        created
+            .player_sessions()
+            .iter()
+            .all(|p| p.status == Some(PlayerSessionStatus::Reserved))
+    );
 
     // Bob's game server accepts him; everyone else's reservation lapses after 60 s.
     sim.accept_player_session(&ids[0]).await.expect("accept");
@@ -149,14 +204,27 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
         let gl = gl.clone();
         let id = id.to_owned();
         async move {
-            let out = gl.describe_player_sessions().player_session_id(id).send().await.expect("describe");
+            let out = gl
+                .describe_player_sessions()
+                .player_session_id(id)
+                .send()
+                .await
+                .expect("describe");
             out.player_sessions()[0].status.clone()
         }
     };
     assert_eq!(status(&ids[0]).await, Some(PlayerSessionStatus::Active));
     assert_eq!(status(&ids[1]).await, Some(PlayerSessionStatus::Timedout));
-    assert_eq!(status(&alice_psess).await, Some(PlayerSessionStatus::Timedout));
-    let gs = gl.describe_game_sessions().game_session_id(&arn).send().await.expect("describe");
+    assert_eq!(
+        status(&alice_psess).await,
+        Some(PlayerSessionStatus::Timedout)
+    );
+    let gs = gl
+        .describe_game_sessions()
+        .game_session_id(&arn)
+        .send()
+        .await
+        .expect("describe");
     assert_eq!(gs.game_sessions()[0].current_player_session_count, Some(1));
     unsafe {
         std::env::remove_var("AWS_ENDPOINT_URL_GAMELIFT");
@@ -167,7 +235,10 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
 #[tokio::test]
 async fn fulfilled_event_is_an_eventbridge_event_inside_an_sns_envelope() {
     let mut env = start(quiet_model()).await;
-    env.sim.advance(Duration::from_millis(123)).await.expect("advance");
+    env.sim
+        .advance(Duration::from_millis(123))
+        .await
+        .expect("advance");
     env.client
         .start_game_session_placement()
         .placement_id("shape-1")
@@ -177,42 +248,82 @@ async fn fulfilled_event_is_an_eventbridge_event_inside_an_sns_envelope() {
         .send()
         .await
         .expect("start");
-    env.sim.advance(Duration::from_secs(2)).await.expect("advance");
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
     let got = drain(&mut env.events);
     let env_ = &got[0];
     assert_eq!(env_["Type"], "Notification");
-    assert_eq!(env_["TopicArn"], "arn:aws:sns:us-east-1:123456789012:gamelift-placements");
+    assert_eq!(
+        env_["TopicArn"],
+        "arn:aws:sns:us-east-1:123456789012:gamelift-placements"
+    );
     assert_eq!(env_["SignatureVersion"], "1");
     for k in ["MessageId", "Signature", "SigningCertURL", "UnsubscribeURL"] {
         assert!(env_[k].is_string(), "{k}");
     }
-    assert!(is_rfc3339_millis_utc(env_["Timestamp"].as_str().expect("ts")));
+    assert!(is_rfc3339_millis_utc(
+        env_["Timestamp"].as_str().expect("ts")
+    ));
     let ev = inner(env_);
     assert_eq!(ev["version"], "0");
     assert_eq!(ev["detail-type"], "GameLift Queue Placement Event");
     assert_eq!(ev["source"], "aws.gamelift");
     assert_eq!(ev["account"], "123456789012");
     assert_eq!(ev["region"], "us-east-1");
-    assert_eq!(ev["resources"][0], "arn:aws:gamelift:us-east-1:123456789012:gamesessionqueue/default-queue");
+    assert_eq!(
+        ev["resources"][0],
+        "arn:aws:gamelift:us-east-1:123456789012:gamesessionqueue/default-queue"
+    );
     let d = &ev["detail"];
     assert!(d["port"].is_string(), "port is a string");
     assert!(d["port"].as_str().expect("port").parse::<u16>().is_ok());
-    assert_eq!(d["gameSessionArn"], format!("arn:aws:gamelift:us-east-1::gamesession/{DEFAULT_FLEET_US}/shape-1"));
+    assert_eq!(
+        d["gameSessionArn"],
+        format!("arn:aws:gamelift:us-east-1::gamesession/{DEFAULT_FLEET_US}/shape-1")
+    );
     assert_eq!(d["gameSessionRegion"], "us-east-1");
     assert!(d["ipAddress"].as_str().expect("ip").split('.').count() == 4);
-    assert!(d["dnsName"].as_str().expect("dns").ends_with(".amazonaws.com"));
-    assert!(is_rfc3339_millis_utc(d["startTime"].as_str().expect("start")));
+    assert!(
+        d["dnsName"]
+            .as_str()
+            .expect("dns")
+            .ends_with(".amazonaws.com")
+    );
+    assert!(is_rfc3339_millis_utc(
+        d["startTime"].as_str().expect("start")
+    ));
     assert!(is_rfc3339_millis_utc(d["endTime"].as_str().expect("end")));
     assert_eq!(d["placedPlayerSessions"][0]["playerId"], "p1");
-    assert!(d["placedPlayerSessions"][0]["playerSessionId"].as_str().expect("psess").starts_with("psess-"));
+    assert!(
+        d["placedPlayerSessions"][0]["playerSessionId"]
+            .as_str()
+            .expect("psess")
+            .starts_with("psess-")
+    );
     assert!(ev["time"].as_str().is_some_and(is_rfc3339_millis_utc));
     // The SDK reads the same millisecond from the CBOR timestamp as the event carries.
-    let p = env.client.describe_game_session_placement().placement_id("shape-1").send().await.expect("describe");
+    let p = env
+        .client
+        .describe_game_session_placement()
+        .placement_id("shape-1")
+        .send()
+        .await
+        .expect("describe");
     let p = p.game_session_placement.expect("placement");
-    let start = p.start_time.expect("start").fmt(aws_smithy_types::date_time::Format::DateTime).expect("fmt");
+    let start = p
+        .start_time
+        .expect("start")
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .expect("fmt");
     assert_eq!(start, d["startTime"].as_str().expect("start"));
     assert!(start.ends_with(".123Z"), "{start}");
-    let end = p.end_time.expect("end").fmt(aws_smithy_types::date_time::Format::DateTime).expect("fmt");
+    let end = p
+        .end_time
+        .expect("end")
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .expect("fmt");
     assert_eq!(end, d["endTime"].as_str().expect("end"));
 }
 
@@ -234,7 +345,9 @@ async fn placement_id_cannot_be_reused_after_completion() {
     assert!(again.into_service_error().is_invalid_request_exception());
 }
 
-fn code<T, E: ProvideErrorMetadata, R>(r: Result<T, aws_sdk_gamelift::error::SdkError<E, R>>) -> String {
+fn code<T, E: ProvideErrorMetadata, R>(
+    r: Result<T, aws_sdk_gamelift::error::SdkError<E, R>>,
+) -> String {
     match r {
         Ok(_) => "ok".to_owned(),
         Err(e) => ProvideErrorMetadata::code(&e).unwrap_or("?").to_owned(),
@@ -251,9 +364,18 @@ async fn invalid_requests_are_refused_with_gamelift_errors() {
             .game_session_queue_name(DEFAULT_QUEUE)
             .maximum_player_session_count(4)
     };
-    assert_eq!(code(start(&"a".repeat(49)).send().await), "InvalidRequestException");
-    assert_eq!(code(start("has space").send().await), "InvalidRequestException");
-    assert_eq!(code(start("under_score").send().await), "InvalidRequestException");
+    assert_eq!(
+        code(start(&"a".repeat(49)).send().await),
+        "InvalidRequestException"
+    );
+    assert_eq!(
+        code(start("has space").send().await),
+        "InvalidRequestException"
+    );
+    assert_eq!(
+        code(start("under_score").send().await),
+        "InvalidRequestException"
+    );
     assert_eq!(code(start(&"a".repeat(48)).send().await), "ok");
     let prop = |k: &str, v: &str| GameProperty::builder().key(k).value(v).build();
     let mut b = start("props-17");
@@ -261,16 +383,63 @@ async fn invalid_requests_are_refused_with_gamelift_errors() {
         b = b.game_properties(prop(&format!("k{i}"), "v"));
     }
     assert_eq!(code(b.send().await), "InvalidRequestException");
-    assert_eq!(code(start("key-33").game_properties(prop(&"k".repeat(33), "v")).send().await), "InvalidRequestException");
-    assert_eq!(code(start("val-97").game_properties(prop("k", &"v".repeat(97))).send().await), "InvalidRequestException");
-    assert_eq!(code(start("val-96").game_properties(prop(&"k".repeat(32), &"v".repeat(96))).send().await), "ok");
-    assert_eq!(code(start("max-201").maximum_player_session_count(201).send().await), "InvalidRequestException");
     assert_eq!(
-        code(env.client.start_game_session_placement().placement_id("no-queue").game_session_queue_name("nope").maximum_player_session_count(1).send().await),
+        code(
+            start("key-33")
+                .game_properties(prop(&"k".repeat(33), "v"))
+                .send()
+                .await
+        ),
+        "InvalidRequestException"
+    );
+    assert_eq!(
+        code(
+            start("val-97")
+                .game_properties(prop("k", &"v".repeat(97)))
+                .send()
+                .await
+        ),
+        "InvalidRequestException"
+    );
+    assert_eq!(
+        code(
+            start("val-96")
+                .game_properties(prop(&"k".repeat(32), &"v".repeat(96)))
+                .send()
+                .await
+        ),
+        "ok"
+    );
+    assert_eq!(
+        code(
+            start("max-201")
+                .maximum_player_session_count(201)
+                .send()
+                .await
+        ),
+        "InvalidRequestException"
+    );
+    assert_eq!(
+        code(
+            env.client
+                .start_game_session_placement()
+                .placement_id("no-queue")
+                .game_session_queue_name("nope")
+                .maximum_player_session_count(1)
+                .send()
+                .await
+        ),
         "NotFoundException"
     );
     assert_eq!(
-        code(env.client.start_game_session_placement().placement_id("no-max").game_session_queue_name(DEFAULT_QUEUE).send().await),
+        code(
+            env.client
+                .start_game_session_placement()
+                .placement_id("no-max")
+                .game_session_queue_name(DEFAULT_QUEUE)
+                .send()
+                .await
+        ),
         "InvalidRequestException"
     );
     // 26 player ids in one CreatePlayerSessions call.
@@ -294,7 +463,11 @@ async fn invalid_requests_are_refused_with_gamelift_errors() {
 async fn placement_picks_the_lowest_average_latency_then_queue_order() {
     let env = start(quiet_model()).await;
     let lat = |p: &str, r: &str, ms: f32| {
-        PlayerLatency::builder().player_id(p).region_identifier(r).latency_in_milliseconds(ms).build()
+        PlayerLatency::builder()
+            .player_id(p)
+            .region_identifier(r)
+            .latency_in_milliseconds(ms)
+            .build()
     };
     env.client
         .start_game_session_placement()
@@ -308,11 +481,28 @@ async fn placement_picks_the_lowest_average_latency_then_queue_order() {
         .send()
         .await
         .expect("start");
-    env.sim.advance(Duration::from_secs(2)).await.expect("advance");
-    let p = env.client.describe_game_session_placement().placement_id("lat-eu").send().await.expect("describe");
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
+    let p = env
+        .client
+        .describe_game_session_placement()
+        .placement_id("lat-eu")
+        .send()
+        .await
+        .expect("describe");
     let p = p.game_session_placement.expect("placement");
-    assert_eq!(p.game_session_region.as_deref(), Some("eu-west-1"), "avg 90 ms beats avg 110 ms");
-    assert!(p.game_session_arn.as_deref().is_some_and(|a| a.contains(DEFAULT_FLEET_EU)));
+    assert_eq!(
+        p.game_session_region.as_deref(),
+        Some("eu-west-1"),
+        "avg 90 ms beats avg 110 ms"
+    );
+    assert!(
+        p.game_session_arn
+            .as_deref()
+            .is_some_and(|a| a.contains(DEFAULT_FLEET_EU))
+    );
     assert_eq!(p.player_latencies().len(), 4);
     // No latencies: queue order (us-east-1 first).
     let p = place(&env, "no-lat").await;
@@ -326,8 +516,14 @@ fn tiny_model(slots: u32) -> Model {
             id: "fleet-00000000-0000-4000-8000-0000000000aa".into(),
             region: "us-west-2".into(),
             locations: vec![
-                LocationSpec { location: "us-west-2".into(), slots },
-                LocationSpec { location: "sa-east-1".into(), slots: 0 },
+                LocationSpec {
+                    location: "us-west-2".into(),
+                    slots,
+                },
+                LocationSpec {
+                    location: "sa-east-1".into(),
+                    slots: 0,
+                },
             ],
         }],
         queues: vec![QueueSpec {
@@ -345,22 +541,56 @@ fn tiny_model(slots: u32) -> Model {
 async fn without_capacity_a_placement_stays_pending_until_the_queue_timeout() {
     let mut env = start(tiny_model(1)).await;
     let startp = |id: &'static str| {
-        env.client.start_game_session_placement().placement_id(id).game_session_queue_name("tiny").maximum_player_session_count(2).send()
+        env.client
+            .start_game_session_placement()
+            .placement_id(id)
+            .game_session_queue_name("tiny")
+            .maximum_player_session_count(2)
+            .send()
     };
     startp("first").await.expect("start");
-    env.sim.advance(Duration::from_secs(1)).await.expect("advance");
+    env.sim
+        .advance(Duration::from_secs(1))
+        .await
+        .expect("advance");
     startp("second").await.expect("start");
-    env.sim.advance(Duration::from_secs(9)).await.expect("advance");
+    env.sim
+        .advance(Duration::from_secs(9))
+        .await
+        .expect("advance");
     let status = |id: &'static str| {
         let c = env.client.clone();
-        async move { c.describe_game_session_placement().placement_id(id).send().await.expect("d").game_session_placement.and_then(|p| p.status) }
+        async move {
+            c.describe_game_session_placement()
+                .placement_id(id)
+                .send()
+                .await
+                .expect("d")
+                .game_session_placement
+                .and_then(|p| p.status)
+        }
     };
-    assert_eq!(status("first").await, Some(GameSessionPlacementState::Fulfilled));
-    assert_eq!(status("second").await, Some(GameSessionPlacementState::Pending));
-    env.sim.advance(Duration::from_secs(1)).await.expect("advance");
-    assert_eq!(status("second").await, Some(GameSessionPlacementState::TimedOut));
+    assert_eq!(
+        status("first").await,
+        Some(GameSessionPlacementState::Fulfilled)
+    );
+    assert_eq!(
+        status("second").await,
+        Some(GameSessionPlacementState::Pending)
+    );
+    env.sim
+        .advance(Duration::from_secs(1))
+        .await
+        .expect("advance");
+    assert_eq!(
+        status("second").await,
+        Some(GameSessionPlacementState::TimedOut)
+    );
     let got = drain(&mut env.events);
-    let kinds: Vec<String> = got.iter().map(|e| inner(e)["detail"]["type"].as_str().unwrap_or("").to_owned()).collect();
+    let kinds: Vec<String> = got
+        .iter()
+        .map(|e| inner(e)["detail"]["type"].as_str().unwrap_or("").to_owned())
+        .collect();
     assert_eq!(kinds, ["PlacementFulfilled", "PlacementTimedOut"]);
     let timed_out = inner(&got[1]);
     assert_eq!(timed_out["region"], "us-west-2");
@@ -369,12 +599,29 @@ async fn without_capacity_a_placement_stays_pending_until_the_queue_timeout() {
     keys.sort_unstable();
     assert_eq!(keys, ["endTime", "placementId", "startTime", "type"]);
     // Ending the first session frees the slot: a new placement goes through.
-    let arn = inner(&got[0])["detail"]["gameSessionArn"].as_str().expect("arn").to_owned();
-    assert!(arn.starts_with("arn:aws:gamelift:us-west-2::gamesession/fleet-00000000-0000-4000-8000-0000000000aa/"));
-    env.client.terminate_game_session().game_session_id(&arn).termination_mode(TerminationMode::ForceTerminate).send().await.expect("terminate");
+    let arn = inner(&got[0])["detail"]["gameSessionArn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    assert!(arn.starts_with(
+        "arn:aws:gamelift:us-west-2::gamesession/fleet-00000000-0000-4000-8000-0000000000aa/"
+    ));
+    env.client
+        .terminate_game_session()
+        .game_session_id(&arn)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .expect("terminate");
     startp("third").await.expect("start");
-    env.sim.advance(Duration::from_secs(1)).await.expect("advance");
-    assert_eq!(status("third").await, Some(GameSessionPlacementState::Fulfilled));
+    env.sim
+        .advance(Duration::from_secs(1))
+        .await
+        .expect("advance");
+    assert_eq!(
+        status("third").await,
+        Some(GameSessionPlacementState::Fulfilled)
+    );
 }
 
 #[tokio::test]
@@ -382,29 +629,84 @@ async fn a_session_in_a_remote_location_has_the_location_in_its_arn() {
     let mut model = tiny_model(0);
     model.fleets[0].locations[1].slots = 1;
     let mut env = start(model).await;
-    env.client.start_game_session_placement().placement_id("remote").game_session_queue_name("tiny").maximum_player_session_count(2).send().await.expect("start");
-    env.sim.advance(Duration::from_secs(1)).await.expect("advance");
+    env.client
+        .start_game_session_placement()
+        .placement_id("remote")
+        .game_session_queue_name("tiny")
+        .maximum_player_session_count(2)
+        .send()
+        .await
+        .expect("start");
+    env.sim
+        .advance(Duration::from_secs(1))
+        .await
+        .expect("advance");
     let ev = inner(&drain(&mut env.events)[0]);
-    assert_eq!(ev["detail"]["gameSessionArn"], "arn:aws:gamelift:us-west-2::gamesession/fleet-00000000-0000-4000-8000-0000000000aa/sa-east-1/remote");
+    assert_eq!(
+        ev["detail"]["gameSessionArn"],
+        "arn:aws:gamelift:us-west-2::gamesession/fleet-00000000-0000-4000-8000-0000000000aa/sa-east-1/remote"
+    );
     assert_eq!(ev["detail"]["gameSessionRegion"], "sa-east-1");
-    assert!(ev["detail"]["dnsName"].as_str().expect("dns").ends_with(".sa-east-1.compute.amazonaws.com"));
+    assert!(
+        ev["detail"]["dnsName"]
+            .as_str()
+            .expect("dns")
+            .ends_with(".sa-east-1.compute.amazonaws.com")
+    );
 }
 
 #[tokio::test]
 async fn stopping_a_pending_placement_cancels_it_and_publishes_the_cancellation() {
     let mut env = start(quiet_model()).await;
-    env.client.start_game_session_placement().placement_id("stop-me").game_session_queue_name(DEFAULT_QUEUE).maximum_player_session_count(2).send().await.expect("start");
-    let out = env.client.stop_game_session_placement().placement_id("stop-me").send().await.expect("stop");
-    assert_eq!(out.game_session_placement.and_then(|p| p.status), Some(GameSessionPlacementState::Cancelled));
-    env.sim.advance(Duration::from_secs(5)).await.expect("advance");
+    env.client
+        .start_game_session_placement()
+        .placement_id("stop-me")
+        .game_session_queue_name(DEFAULT_QUEUE)
+        .maximum_player_session_count(2)
+        .send()
+        .await
+        .expect("start");
+    let out = env
+        .client
+        .stop_game_session_placement()
+        .placement_id("stop-me")
+        .send()
+        .await
+        .expect("stop");
+    assert_eq!(
+        out.game_session_placement.and_then(|p| p.status),
+        Some(GameSessionPlacementState::Cancelled)
+    );
+    env.sim
+        .advance(Duration::from_secs(5))
+        .await
+        .expect("advance");
     let got = drain(&mut env.events);
     assert_eq!(got.len(), 1, "no fulfilment after a cancel");
     assert_eq!(inner(&got[0])["detail"]["type"], "PlacementCancelled");
-    let again = env.client.stop_game_session_placement().placement_id("stop-me").send().await.expect_err("not pending");
+    let again = env
+        .client
+        .stop_game_session_placement()
+        .placement_id("stop-me")
+        .send()
+        .await
+        .expect_err("not pending");
     assert_eq!(again.code(), Some("InvalidRequestException"));
-    let missing = env.client.stop_game_session_placement().placement_id("never").send().await.expect_err("unknown");
+    let missing = env
+        .client
+        .stop_game_session_placement()
+        .placement_id("never")
+        .send()
+        .await
+        .expect_err("unknown");
     assert_eq!(missing.code(), Some("NotFoundException"));
-    let missing = env.client.describe_game_session_placement().placement_id("never").send().await.expect_err("unknown");
+    let missing = env
+        .client
+        .describe_game_session_placement()
+        .placement_id("never")
+        .send()
+        .await
+        .expect_err("unknown");
     assert!(missing.into_service_error().is_not_found_exception());
 }
 
@@ -412,24 +714,84 @@ async fn stopping_a_pending_placement_cancels_it_and_publishes_the_cancellation(
 async fn describe_game_sessions_lists_a_fleet_with_paging_and_status_filter() {
     let env = start(quiet_model()).await;
     for i in 0..5 {
-        env.client.start_game_session_placement().placement_id(format!("d-{i}")).game_session_queue_name(DEFAULT_QUEUE).maximum_player_session_count(2).send().await.expect("start");
+        env.client
+            .start_game_session_placement()
+            .placement_id(format!("d-{i}"))
+            .game_session_queue_name(DEFAULT_QUEUE)
+            .maximum_player_session_count(2)
+            .send()
+            .await
+            .expect("start");
     }
-    env.sim.advance(Duration::from_secs(2)).await.expect("advance");
-    let page1 = env.client.describe_game_sessions().fleet_id(DEFAULT_FLEET_US).limit(3).send().await.expect("page 1");
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
+    let page1 = env
+        .client
+        .describe_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .limit(3)
+        .send()
+        .await
+        .expect("page 1");
     assert_eq!(page1.game_sessions().len(), 3);
     let token = page1.next_token.clone().expect("more");
-    let page2 = env.client.describe_game_sessions().fleet_id(DEFAULT_FLEET_US).limit(3).next_token(token).send().await.expect("page 2");
+    let page2 = env
+        .client
+        .describe_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .limit(3)
+        .next_token(token)
+        .send()
+        .await
+        .expect("page 2");
     assert_eq!(page2.game_sessions().len(), 2);
     assert!(page2.next_token.is_none());
-    let arn = page1.game_sessions()[0].game_session_id.clone().expect("arn");
-    env.client.terminate_game_session().game_session_id(&arn).termination_mode(TerminationMode::ForceTerminate).send().await.expect("terminate");
-    let active = env.client.describe_game_sessions().fleet_id(DEFAULT_FLEET_US).status_filter("ACTIVE").send().await.expect("active");
+    let arn = page1.game_sessions()[0]
+        .game_session_id
+        .clone()
+        .expect("arn");
+    env.client
+        .terminate_game_session()
+        .game_session_id(&arn)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .expect("terminate");
+    let active = env
+        .client
+        .describe_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .status_filter("ACTIVE")
+        .send()
+        .await
+        .expect("active");
     assert_eq!(active.game_sessions().len(), 4);
-    let e = env.client.describe_game_sessions().fleet_id("fleet-nope").send().await.expect_err("unknown fleet");
+    let e = env
+        .client
+        .describe_game_sessions()
+        .fleet_id("fleet-nope")
+        .send()
+        .await
+        .expect_err("unknown fleet");
     assert_eq!(e.code(), Some("NotFoundException"));
-    let e = env.client.describe_game_sessions().game_session_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/nope").send().await.expect_err("unknown");
+    let e = env
+        .client
+        .describe_game_sessions()
+        .game_session_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/nope")
+        .send()
+        .await
+        .expect_err("unknown");
     assert_eq!(e.code(), Some("NotFoundException"));
-    let e = env.client.describe_game_sessions().fleet_id(DEFAULT_FLEET_US).next_token("garbage").send().await.expect_err("bad token");
+    let e = env
+        .client
+        .describe_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .next_token("garbage")
+        .send()
+        .await
+        .expect_err("bad token");
     assert_eq!(e.code(), Some("InvalidRequestException"));
 }
 
@@ -443,16 +805,40 @@ async fn search_game_sessions_filters_sorts_and_pages_twenty_active_sessions_at_
             .game_session_queue_name(DEFAULT_QUEUE)
             .maximum_player_session_count(4)
             .game_session_name(format!("room-{i:02}"))
-            .game_properties(GameProperty::builder().key("mode").value(if i % 2 == 0 { "ctf" } else { "dm" }).build())
+            .game_properties(
+                GameProperty::builder()
+                    .key("mode")
+                    .value(if i % 2 == 0 { "ctf" } else { "dm" })
+                    .build(),
+            )
             .send()
             .await
             .expect("start");
-        env.sim.advance(Duration::from_millis(10)).await.expect("advance");
+        env.sim
+            .advance(Duration::from_millis(10))
+            .await
+            .expect("advance");
     }
-    env.sim.advance(Duration::from_secs(2)).await.expect("advance");
-    let all = env.client.search_game_sessions().fleet_id(DEFAULT_FLEET_US).send().await.expect("search");
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
+    let all = env
+        .client
+        .search_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .send()
+        .await
+        .expect("search");
     assert_eq!(all.game_sessions().len(), 20);
-    let rest = env.client.search_game_sessions().fleet_id(DEFAULT_FLEET_US).next_token(all.next_token.clone().expect("token")).send().await.expect("page 2");
+    let rest = env
+        .client
+        .search_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .next_token(all.next_token.clone().expect("token"))
+        .send()
+        .await
+        .expect("page 2");
     assert_eq!(rest.game_sessions().len(), 5);
     let ctf = env
         .client
@@ -467,12 +853,39 @@ async fn search_game_sessions_filters_sorts_and_pages_twenty_active_sessions_at_
     assert_eq!(ctf.game_sessions()[0].name.as_deref(), Some("room-24"));
     // TERMINATED sessions are never returned.
     let arn = ctf.game_sessions()[0].game_session_id.clone().expect("arn");
-    env.client.terminate_game_session().game_session_id(&arn).termination_mode(TerminationMode::ForceTerminate).send().await.expect("terminate");
-    let named = env.client.search_game_sessions().fleet_id(DEFAULT_FLEET_US).filter_expression("gameSessionName = 'room-24'").send().await.expect("by name");
+    env.client
+        .terminate_game_session()
+        .game_session_id(&arn)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .expect("terminate");
+    let named = env
+        .client
+        .search_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .filter_expression("gameSessionName = 'room-24'")
+        .send()
+        .await
+        .expect("by name");
     assert!(named.game_sessions().is_empty());
-    let e = env.client.search_game_sessions().fleet_id(DEFAULT_FLEET_US).filter_expression("nonsense ==").send().await.expect_err("bad filter");
+    let e = env
+        .client
+        .search_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .filter_expression("nonsense ==")
+        .send()
+        .await
+        .expect_err("bad filter");
     assert_eq!(e.code(), Some("InvalidRequestException"));
-    let e = env.client.search_game_sessions().fleet_id(DEFAULT_FLEET_US).limit(21).send().await.expect_err("limit");
+    let e = env
+        .client
+        .search_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .limit(21)
+        .send()
+        .await
+        .expect_err("limit");
     assert_eq!(e.code(), Some("InvalidRequestException"));
 }
 
@@ -481,30 +894,106 @@ async fn player_sessions_respect_capacity_status_and_uniqueness() {
     let env = start(quiet_model()).await;
     let p = place(&env, "cap").await; // maximum 4 players
     let arn = p.game_session_arn.expect("arn");
-    let one = env.client.create_player_session().game_session_id(&arn).player_id("p0").player_data("hello").send().await.expect("one");
+    let one = env
+        .client
+        .create_player_session()
+        .game_session_id(&arn)
+        .player_id("p0")
+        .player_data("hello")
+        .send()
+        .await
+        .expect("one");
     let ps = one.player_session.expect("ps");
     assert_eq!(ps.player_data.as_deref(), Some("hello"));
     assert_eq!(ps.ip_address, p.ip_address);
     assert_eq!(ps.port, p.port);
-    let dup = env.client.create_player_session().game_session_id(&arn).player_id("p0").send().await.expect_err("dup");
+    let dup = env
+        .client
+        .create_player_session()
+        .game_session_id(&arn)
+        .player_id("p0")
+        .send()
+        .await
+        .expect_err("dup");
     assert_eq!(dup.code(), Some("InvalidRequestException"));
-    let full = env.client.create_player_sessions().game_session_id(&arn).player_ids("a").player_ids("b").player_ids("c").player_ids("d").send().await.expect_err("full");
+    let full = env
+        .client
+        .create_player_sessions()
+        .game_session_id(&arn)
+        .player_ids("a")
+        .player_ids("b")
+        .player_ids("c")
+        .player_ids("d")
+        .send()
+        .await
+        .expect_err("full");
     assert_eq!(full.code(), Some("GameSessionFullException"));
     assert!(full.into_service_error().is_game_session_full_exception());
-    env.client.create_player_sessions().game_session_id(&arn).player_ids("a").player_ids("b").player_ids("c").send().await.expect("fits");
-    let full = env.client.create_player_session().game_session_id(&arn).player_id("e").send().await.expect_err("full");
+    env.client
+        .create_player_sessions()
+        .game_session_id(&arn)
+        .player_ids("a")
+        .player_ids("b")
+        .player_ids("c")
+        .send()
+        .await
+        .expect("fits");
+    let full = env
+        .client
+        .create_player_session()
+        .game_session_id(&arn)
+        .player_id("e")
+        .send()
+        .await
+        .expect_err("full");
     assert!(full.into_service_error().is_game_session_full_exception());
     // DENY_ALL closes the session to new players.
     let p2 = place(&env, "deny").await;
     let arn2 = p2.game_session_arn.expect("arn");
-    env.client.update_game_session().game_session_id(&arn2).player_session_creation_policy("DENY_ALL".into()).send().await.expect("deny");
-    let e = env.client.create_player_session().game_session_id(&arn2).player_id("x").send().await.expect_err("denied");
+    env.client
+        .update_game_session()
+        .game_session_id(&arn2)
+        .player_session_creation_policy("DENY_ALL".into())
+        .send()
+        .await
+        .expect("deny");
+    let e = env
+        .client
+        .create_player_session()
+        .game_session_id(&arn2)
+        .player_id("x")
+        .send()
+        .await
+        .expect_err("denied");
     assert_eq!(e.code(), Some("GameSessionFullException"));
     // A terminated session refuses players with InvalidGameSessionStatusException.
-    env.client.terminate_game_session().game_session_id(&arn2).termination_mode(TerminationMode::ForceTerminate).send().await.expect("terminate");
-    let e = env.client.create_player_session().game_session_id(&arn2).player_id("x").send().await.expect_err("terminated");
-    assert!(e.into_service_error().is_invalid_game_session_status_exception());
-    let e = env.client.create_player_session().game_session_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/none").player_id("x").send().await.expect_err("missing");
+    env.client
+        .terminate_game_session()
+        .game_session_id(&arn2)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .expect("terminate");
+    let e = env
+        .client
+        .create_player_session()
+        .game_session_id(&arn2)
+        .player_id("x")
+        .send()
+        .await
+        .expect_err("terminated");
+    assert!(
+        e.into_service_error()
+            .is_invalid_game_session_status_exception()
+    );
+    let e = env
+        .client
+        .create_player_session()
+        .game_session_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/none")
+        .player_id("x")
+        .send()
+        .await
+        .expect_err("missing");
     assert!(e.into_service_error().is_not_found_exception());
 }
 
@@ -513,27 +1002,85 @@ async fn an_accepted_player_session_never_times_out_and_a_removed_one_completes(
     let env = start(quiet_model()).await;
     let p = place(&env, "acc").await;
     let arn = p.game_session_arn.expect("arn");
-    let out = env.client.create_player_sessions().game_session_id(&arn).player_ids("a").player_ids("b").player_ids("c").send().await.expect("create");
-    let ids: Vec<String> = out.player_sessions().iter().filter_map(|p| p.player_session_id.clone()).collect();
-    env.sim.accept_player_session(&ids[0]).await.expect("accept");
-    env.sim.advance(Duration::from_secs(59)).await.expect("advance");
+    let out = env
+        .client
+        .create_player_sessions()
+        .game_session_id(&arn)
+        .player_ids("a")
+        .player_ids("b")
+        .player_ids("c")
+        .send()
+        .await
+        .expect("create");
+    let ids: Vec<String> = out
+        .player_sessions()
+        .iter()
+        .filter_map(|p| p.player_session_id.clone())
+        .collect();
+    env.sim
+        .accept_player_session(&ids[0])
+        .await
+        .expect("accept");
+    env.sim
+        .advance(Duration::from_secs(59))
+        .await
+        .expect("advance");
     assert_eq!(env.sim.player_session_status(&ids[1]), Some("RESERVED"));
-    env.sim.remove_player_session(&ids[2]).await.expect("remove");
-    env.sim.advance(Duration::from_secs(2)).await.expect("advance");
+    env.sim
+        .remove_player_session(&ids[2])
+        .await
+        .expect("remove");
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
     assert_eq!(env.sim.player_session_status(&ids[0]), Some("ACTIVE"));
     assert_eq!(env.sim.player_session_status(&ids[1]), Some("TIMEDOUT"));
     assert_eq!(env.sim.player_session_status(&ids[2]), Some("COMPLETED"));
-    assert!(env.sim.accept_player_session(&ids[1]).await.is_err(), "a timed-out reservation cannot be accepted");
-    let by_game = env.client.describe_player_sessions().game_session_id(&arn).send().await.expect("by game");
+    assert!(
+        env.sim.accept_player_session(&ids[1]).await.is_err(),
+        "a timed-out reservation cannot be accepted"
+    );
+    let by_game = env
+        .client
+        .describe_player_sessions()
+        .game_session_id(&arn)
+        .send()
+        .await
+        .expect("by game");
     assert_eq!(by_game.player_sessions().len(), 3);
-    let by_player = env.client.describe_player_sessions().player_id("b").send().await.expect("by player");
+    let by_player = env
+        .client
+        .describe_player_sessions()
+        .player_id("b")
+        .send()
+        .await
+        .expect("by player");
     assert_eq!(by_player.player_sessions().len(), 1);
     assert!(by_player.player_sessions()[0].termination_time.is_some());
-    let active = env.client.describe_player_sessions().game_session_id(&arn).player_session_status_filter("ACTIVE").send().await.expect("filter");
+    let active = env
+        .client
+        .describe_player_sessions()
+        .game_session_id(&arn)
+        .player_session_status_filter("ACTIVE")
+        .send()
+        .await
+        .expect("filter");
     assert_eq!(active.player_sessions().len(), 1);
-    let e = env.client.describe_player_sessions().player_session_id("psess-none").send().await.expect_err("missing");
+    let e = env
+        .client
+        .describe_player_sessions()
+        .player_session_id("psess-none")
+        .send()
+        .await
+        .expect_err("missing");
     assert_eq!(e.code(), Some("NotFoundException"));
-    let e = env.client.describe_player_sessions().send().await.expect_err("no key");
+    let e = env
+        .client
+        .describe_player_sessions()
+        .send()
+        .await
+        .expect_err("no key");
     assert_eq!(e.code(), Some("InvalidRequestException"));
 }
 
@@ -550,8 +1097,20 @@ async fn update_game_session_merges_properties_and_never_deletes_them() {
         .send()
         .await
         .expect("start");
-    env.sim.advance(Duration::from_secs(2)).await.expect("advance");
-    let arn = env.client.describe_game_session_placement().placement_id("upd").send().await.expect("d").game_session_placement.and_then(|p| p.game_session_arn).expect("arn");
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
+    let arn = env
+        .client
+        .describe_game_session_placement()
+        .placement_id("upd")
+        .send()
+        .await
+        .expect("d")
+        .game_session_placement
+        .and_then(|p| p.game_session_arn)
+        .expect("arn");
     let out = env
         .client
         .update_game_session()
@@ -564,19 +1123,53 @@ async fn update_game_session_merges_properties_and_never_deletes_them() {
         .await
         .expect("update");
     let gs = out.game_session.expect("gs");
-    let mut props: Vec<(String, String)> = gs.game_properties().iter().map(|p| (p.key.clone().unwrap_or_default(), p.value.clone().unwrap_or_default())).collect();
+    let mut props: Vec<(String, String)> = gs
+        .game_properties()
+        .iter()
+        .map(|p| {
+            (
+                p.key.clone().unwrap_or_default(),
+                p.value.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
     props.sort();
-    assert_eq!(props, [("a".into(), "1".into()), ("b".into(), "20".into()), ("c".into(), "3".into())]);
+    assert_eq!(
+        props,
+        [
+            ("a".into(), "1".into()),
+            ("b".into(), "20".into()),
+            ("c".into(), "3".into())
+        ]
+    );
     assert_eq!(gs.name.as_deref(), Some("renamed"));
     assert_eq!(gs.maximum_player_session_count, Some(8));
     let mut b = env.client.update_game_session().game_session_id(&arn);
     for i in 0..14 {
-        b = b.game_properties(GameProperty::builder().key(format!("n{i}")).value("x").build());
+        b = b.game_properties(
+            GameProperty::builder()
+                .key(format!("n{i}"))
+                .value("x")
+                .build(),
+        );
     }
     let e = b.send().await.expect_err("3 + 14 > 16");
     assert_eq!(e.code(), Some("InvalidRequestException"));
-    env.client.terminate_game_session().game_session_id(&arn).termination_mode(TerminationMode::ForceTerminate).send().await.expect("terminate");
-    let e = env.client.update_game_session().game_session_id(&arn).name("late").send().await.expect_err("terminated");
+    env.client
+        .terminate_game_session()
+        .game_session_id(&arn)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .expect("terminate");
+    let e = env
+        .client
+        .update_game_session()
+        .game_session_id(&arn)
+        .name("late")
+        .send()
+        .await
+        .expect_err("terminated");
     assert_eq!(e.code(), Some("InvalidGameSessionStatusException"));
 }
 
@@ -585,17 +1178,66 @@ async fn terminate_game_session_completes_its_players_and_cannot_be_repeated() {
     let env = start(quiet_model()).await;
     let p = place(&env, "term").await;
     let arn = p.game_session_arn.expect("arn");
-    let ps = env.client.create_player_session().game_session_id(&arn).player_id("a").send().await.expect("ps").player_session.and_then(|p| p.player_session_id).expect("id");
-    let out = env.client.terminate_game_session().game_session_id(&arn).termination_mode(TerminationMode::TriggerOnProcessTerminate).send().await.expect("terminate");
-    assert_eq!(out.game_session.and_then(|g| g.status), Some(GameSessionStatus::Terminating));
-    env.sim.advance(Duration::from_secs(2)).await.expect("advance");
-    let gs = env.client.describe_game_sessions().game_session_id(&arn).send().await.expect("d");
-    assert_eq!(gs.game_sessions()[0].status, Some(GameSessionStatus::Terminated));
+    let ps = env
+        .client
+        .create_player_session()
+        .game_session_id(&arn)
+        .player_id("a")
+        .send()
+        .await
+        .expect("ps")
+        .player_session
+        .and_then(|p| p.player_session_id)
+        .expect("id");
+    let out = env
+        .client
+        .terminate_game_session()
+        .game_session_id(&arn)
+        .termination_mode(TerminationMode::TriggerOnProcessTerminate)
+        .send()
+        .await
+        .expect("terminate");
+    assert_eq!(
+        out.game_session.and_then(|g| g.status),
+        Some(GameSessionStatus::Terminating)
+    );
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
+    let gs = env
+        .client
+        .describe_game_sessions()
+        .game_session_id(&arn)
+        .send()
+        .await
+        .expect("d");
+    assert_eq!(
+        gs.game_sessions()[0].status,
+        Some(GameSessionStatus::Terminated)
+    );
     assert!(gs.game_sessions()[0].termination_time.is_some());
     assert_eq!(env.sim.player_session_status(&ps), Some("COMPLETED"));
-    let e = env.client.terminate_game_session().game_session_id(&arn).termination_mode(TerminationMode::ForceTerminate).send().await.expect_err("again");
-    assert!(e.into_service_error().is_invalid_game_session_status_exception());
-    let e = env.client.terminate_game_session().game_session_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/zz").termination_mode(TerminationMode::ForceTerminate).send().await.expect_err("missing");
+    let e = env
+        .client
+        .terminate_game_session()
+        .game_session_id(&arn)
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .expect_err("again");
+    assert!(
+        e.into_service_error()
+            .is_invalid_game_session_status_exception()
+    );
+    let e = env
+        .client
+        .terminate_game_session()
+        .game_session_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/zz")
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .expect_err("missing");
     assert_eq!(e.code(), Some("NotFoundException"));
 }
 
@@ -604,18 +1246,44 @@ async fn throttling_refuses_a_burst_above_the_api_rate_and_recovers_with_time() 
     let env = start(Model::default()).await; // throttling on by default
     let mut codes = Vec::new();
     for _ in 0..21 {
-        let r = env.client.describe_game_sessions().fleet_id(DEFAULT_FLEET_US).send().await;
+        let r = env
+            .client
+            .describe_game_sessions()
+            .fleet_id(DEFAULT_FLEET_US)
+            .send()
+            .await;
         codes.push(r.err().and_then(|e| e.code().map(str::to_owned)));
     }
-    assert!(codes[..20].iter().all(Option::is_none), "the first 20 pass: {codes:?}");
+    assert!(
+        codes[..20].iter().all(Option::is_none),
+        "the first 20 pass: {codes:?}"
+    );
     assert_eq!(codes[20].as_deref(), Some("ThrottlingException"));
     // Other operations have their own buckets.
-    env.client.describe_player_sessions().player_id("x").send().await.expect("own bucket");
-    env.sim.advance(Duration::from_millis(100)).await.expect("advance");
-    env.client.describe_game_sessions().fleet_id(DEFAULT_FLEET_US).send().await.expect("refilled");
+    env.client
+        .describe_player_sessions()
+        .player_id("x")
+        .send()
+        .await
+        .expect("own bucket");
+    env.sim
+        .advance(Duration::from_millis(100))
+        .await
+        .expect("advance");
+    env.client
+        .describe_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .send()
+        .await
+        .expect("refilled");
     env.sim.set_throttling(false);
     for _ in 0..50 {
-        env.client.describe_game_sessions().fleet_id(DEFAULT_FLEET_US).send().await.expect("unthrottled");
+        env.client
+            .describe_game_sessions()
+            .fleet_id(DEFAULT_FLEET_US)
+            .send()
+            .await
+            .expect("unthrottled");
     }
     assert_eq!(env.sim.stats().throttled, 1);
 }
@@ -623,61 +1291,137 @@ async fn throttling_refuses_a_burst_above_the_api_rate_and_recovers_with_time() 
 #[tokio::test]
 async fn injected_faults_fail_calls_add_latency_and_can_be_cleared() {
     let env = start(quiet_model()).await;
-    env.sim.set_fault("DescribeGameSessions", FaultSpec { error_rate: 1.0, error_code: None, latency_ms: 0 });
-    let e = env.client.describe_game_sessions().fleet_id(DEFAULT_FLEET_US).send().await.expect_err("fault");
+    env.sim.set_fault(
+        "DescribeGameSessions",
+        FaultSpec {
+            error_rate: 1.0,
+            error_code: None,
+            latency_ms: 0,
+        },
+    );
+    let e = env
+        .client
+        .describe_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .send()
+        .await
+        .expect_err("fault");
     assert_eq!(e.code(), Some("InternalServiceException"));
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(500));
-    env.sim.set_fault("*", FaultSpec { error_rate: 1.0, error_code: Some("UnauthorizedException".into()), latency_ms: 0 });
-    let e = env.client.describe_player_sessions().player_id("x").send().await.expect_err("fault");
+    env.sim.set_fault(
+        "*",
+        FaultSpec {
+            error_rate: 1.0,
+            error_code: Some("UnauthorizedException".into()),
+            latency_ms: 0,
+        },
+    );
+    let e = env
+        .client
+        .describe_player_sessions()
+        .player_id("x")
+        .send()
+        .await
+        .expect_err("fault");
     assert_eq!(e.code(), Some("UnauthorizedException"));
     env.sim.clear_faults();
-    env.sim.set_fault("DescribePlayerSessions", FaultSpec { error_rate: 0.0, error_code: None, latency_ms: 120 });
+    env.sim.set_fault(
+        "DescribePlayerSessions",
+        FaultSpec {
+            error_rate: 0.0,
+            error_code: None,
+            latency_ms: 120,
+        },
+    );
     let t = Instant::now();
-    env.client.describe_player_sessions().player_id("x").send().await.expect("slow but fine");
+    env.client
+        .describe_player_sessions()
+        .player_id("x")
+        .send()
+        .await
+        .expect("slow but fine");
     assert!(t.elapsed() >= Duration::from_millis(120));
     env.sim.clear_faults();
-    env.client.describe_game_sessions().fleet_id(DEFAULT_FLEET_US).send().await.expect("cleared");
+    env.client
+        .describe_game_sessions()
+        .fleet_id(DEFAULT_FLEET_US)
+        .send()
+        .await
+        .expect("cleared");
     assert_eq!(env.sim.stats().faults_injected, 2);
 }
 
 #[tokio::test]
 async fn event_faults_drop_duplicate_and_delay_placement_events() {
     let mut env = start(quiet_model()).await;
-    env.sim.set_event_faults(EventFaults { drop_rate: 1.0, ..EventFaults::default() });
+    env.sim.set_event_faults(EventFaults {
+        drop_rate: 1.0,
+        ..EventFaults::default()
+    });
     place(&env, "dropped").await;
     assert!(drain(&mut env.events).is_empty());
-    env.sim.set_event_faults(EventFaults { duplicate_rate: 1.0, ..EventFaults::default() });
+    env.sim.set_event_faults(EventFaults {
+        duplicate_rate: 1.0,
+        ..EventFaults::default()
+    });
     place(&env, "doubled").await;
     let got = drain(&mut env.events);
     assert_eq!(got.len(), 2);
     assert_eq!(inner(&got[0]), inner(&got[1]), "same event twice");
     assert_ne!(got[0]["MessageId"], got[1]["MessageId"]);
-    env.sim.set_event_faults(EventFaults { delay_rate: 1.0, delay_ms: 30_000, ..EventFaults::default() });
+    env.sim.set_event_faults(EventFaults {
+        delay_rate: 1.0,
+        delay_ms: 30_000,
+        ..EventFaults::default()
+    });
     place(&env, "late").await;
     assert!(drain(&mut env.events).is_empty());
-    env.sim.advance(Duration::from_secs(30)).await.expect("advance");
+    env.sim
+        .advance(Duration::from_secs(30))
+        .await
+        .expect("advance");
     let got = drain(&mut env.events);
     assert_eq!(got.len(), 1);
     assert_eq!(inner(&got[0])["detail"]["placementId"], "late");
-    env.sim.set_event_faults(EventFaults { placement_failure_rate: 1.0, ..EventFaults::default() });
+    env.sim.set_event_faults(EventFaults {
+        placement_failure_rate: 1.0,
+        ..EventFaults::default()
+    });
     let p = place(&env, "failed").await;
     assert_eq!(p.status, Some(GameSessionPlacementState::Failed));
     let ev = inner(&drain(&mut env.events)[0]);
     assert_eq!(ev["detail"]["type"], "PlacementFailed");
     assert!(ev["detail"]["errorCode"].is_string());
     let s = env.sim.stats();
-    assert_eq!((s.events_dropped, s.events_duplicated, s.events_delayed, s.placements_failed), (1, 1, 1, 1));
+    assert_eq!(
+        (
+            s.events_dropped,
+            s.events_duplicated,
+            s.events_delayed,
+            s.placements_failed
+        ),
+        (1, 1, 1, 1)
+    );
 }
 
-async fn raw(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, http::HeaderMap, bytes::Bytes) {
+async fn raw(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (u16, http::HeaderMap, bytes::Bytes) {
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build_http::<http_body_util::Full<bytes::Bytes>>();
     let mut req = http::Request::post(url);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let req = req.body(http_body_util::Full::new(bytes::Bytes::from(body))).expect("request");
-    let resp = tokio::time::timeout(Duration::from_secs(5), client.request(req)).await.expect("no hang").expect("response");
+    let req = req
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .expect("request");
+    let resp = tokio::time::timeout(Duration::from_secs(5), client.request(req))
+        .await
+        .expect("no hang")
+        .expect("response");
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.expect("body").to_bytes();
@@ -687,12 +1431,21 @@ async fn raw(url: &str, headers: &[(&str, &str)], body: Vec<u8>) -> (u16, http::
 async fn json11(endpoint: &str, op: &str, body: Value) -> (u16, Value) {
     let (status, headers, bytes) = raw(
         &format!("{endpoint}/"),
-        &[("x-amz-target", &format!("GameLift.{op}")), ("content-type", "application/x-amz-json-1.1")],
+        &[
+            ("x-amz-target", &format!("GameLift.{op}")),
+            ("content-type", "application/x-amz-json-1.1"),
+        ],
         body.to_string().into_bytes(),
     )
     .await;
-    assert_eq!(headers.get("content-type").and_then(|v| v.to_str().ok()), Some("application/x-amz-json-1.1"));
-    (status, serde_json::from_slice(&bytes).expect("JSON response"))
+    assert_eq!(
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/x-amz-json-1.1")
+    );
+    (
+        status,
+        serde_json::from_slice(&bytes).expect("JSON response"),
+    )
 }
 
 #[tokio::test]
@@ -708,33 +1461,87 @@ async fn the_json_1_1_protocol_works_with_raw_http_requests() {
     .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["GameSessionPlacement"]["Status"], "PENDING");
-    assert!(v["GameSessionPlacement"]["StartTime"].is_number(), "timestamps are epoch seconds");
-    env.sim.advance(Duration::from_secs(2)).await.expect("advance");
-    let (_, v) = json11(&ep, "DescribeGameSessionPlacement", json!({"PlacementId": "json-1"})).await;
+    assert!(
+        v["GameSessionPlacement"]["StartTime"].is_number(),
+        "timestamps are epoch seconds"
+    );
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
+    let (_, v) = json11(
+        &ep,
+        "DescribeGameSessionPlacement",
+        json!({"PlacementId": "json-1"}),
+    )
+    .await;
     assert_eq!(v["GameSessionPlacement"]["Status"], "FULFILLED");
-    let arn = v["GameSessionPlacement"]["GameSessionArn"].as_str().expect("arn").to_owned();
-    let (s, v) = json11(&ep, "CreatePlayerSession", json!({"GameSessionId": arn, "PlayerId": "p2"})).await;
+    let arn = v["GameSessionPlacement"]["GameSessionArn"]
+        .as_str()
+        .expect("arn")
+        .to_owned();
+    let (s, v) = json11(
+        &ep,
+        "CreatePlayerSession",
+        json!({"GameSessionId": arn, "PlayerId": "p2"}),
+    )
+    .await;
     assert_eq!(s, 200);
-    assert!(v["PlayerSession"]["PlayerSessionId"].as_str().expect("id").starts_with("psess-"));
+    assert!(
+        v["PlayerSession"]["PlayerSessionId"]
+            .as_str()
+            .expect("id")
+            .starts_with("psess-")
+    );
     let (s, v) = json11(&ep, "DescribeGameSessions", json!({"GameSessionId": arn})).await;
     assert_eq!(s, 200);
     assert_eq!(v["GameSessions"][0]["CurrentPlayerSessionCount"], 2);
     let (s, v) = json11(&ep, "StartGameSessionPlacement", json!({"PlacementId": "json-1", "GameSessionQueueName": DEFAULT_QUEUE, "MaximumPlayerSessionCount": 3})).await;
-    assert_eq!((s, v["__type"].as_str()), (400, Some("InvalidRequestException")));
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("InvalidRequestException"))
+    );
     assert!(v["message"].is_string());
-    let (s, v) = json11(&ep, "DescribeGameSessionPlacement", json!({"PlacementId": "missing"})).await;
+    let (s, v) = json11(
+        &ep,
+        "DescribeGameSessionPlacement",
+        json!({"PlacementId": "missing"}),
+    )
+    .await;
     assert_eq!((s, v["__type"].as_str()), (400, Some("NotFoundException")));
     let (s, v) = json11(&ep, "CreateFleet", json!({})).await;
-    assert_eq!((s, v["__type"].as_str()), (400, Some("UnknownOperationException")));
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("UnknownOperationException"))
+    );
     let (s, v) = json11(&ep, "DescribeGameSessions", json!({"FleetId": 42})).await;
-    assert_eq!((s, v["__type"].as_str()), (400, Some("SerializationException")));
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
     // A body that is not JSON at all, and a target that is not GameLift's.
-    let (s, _, b) = raw(&format!("{ep}/"), &[("x-amz-target", "GameLift.DescribeGameSessions")], b"{not json".to_vec()).await;
+    let (s, _, b) = raw(
+        &format!("{ep}/"),
+        &[("x-amz-target", "GameLift.DescribeGameSessions")],
+        b"{not json".to_vec(),
+    )
+    .await;
     let v: Value = serde_json::from_slice(&b).expect("json error");
-    assert_eq!((s, v["__type"].as_str()), (400, Some("SerializationException")));
-    let (s, _, b) = raw(&format!("{ep}/"), &[("x-amz-target", "DynamoDB_20120810.GetItem")], b"{}".to_vec()).await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
+    let (s, _, b) = raw(
+        &format!("{ep}/"),
+        &[("x-amz-target", "DynamoDB_20120810.GetItem")],
+        b"{}".to_vec(),
+    )
+    .await;
     let v: Value = serde_json::from_slice(&b).expect("json error");
-    assert_eq!((s, v["__type"].as_str()), (400, Some("UnknownOperationException")));
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("UnknownOperationException"))
+    );
 }
 
 #[tokio::test]
@@ -744,27 +1551,71 @@ async fn rpc_v2_cbor_answers_unknown_operations_and_malformed_bodies_with_cbor_e
     let cbor_err = |b: &bytes::Bytes| -> (String, String) {
         let v: ciborium::Value = ciborium::de::from_reader(b.as_ref()).expect("CBOR error body");
         let map = v.as_map().cloned().unwrap_or_default();
-        let get = |k: &str| map.iter().find(|(kk, _)| kk.as_text() == Some(k)).and_then(|(_, v)| v.as_text().map(str::to_owned)).unwrap_or_default();
+        let get = |k: &str| {
+            map.iter()
+                .find(|(kk, _)| kk.as_text() == Some(k))
+                .and_then(|(_, v)| v.as_text().map(str::to_owned))
+                .unwrap_or_default()
+        };
         (get("__type"), get("message"))
     };
-    let headers = [("smithy-protocol", "rpc-v2-cbor"), ("content-type", "application/cbor"), ("accept", "application/cbor")];
-    let (s, h, b) = raw(&format!("{ep}/service/GameLift/operation/DescribeGameSessions"), &headers, vec![0xff, 0x13, 0x00]).await;
+    let headers = [
+        ("smithy-protocol", "rpc-v2-cbor"),
+        ("content-type", "application/cbor"),
+        ("accept", "application/cbor"),
+    ];
+    let (s, h, b) = raw(
+        &format!("{ep}/service/GameLift/operation/DescribeGameSessions"),
+        &headers,
+        vec![0xff, 0x13, 0x00],
+    )
+    .await;
     assert_eq!(s, 400);
-    assert_eq!(h.get("smithy-protocol").and_then(|v| v.to_str().ok()), Some("rpc-v2-cbor"));
+    assert_eq!(
+        h.get("smithy-protocol").and_then(|v| v.to_str().ok()),
+        Some("rpc-v2-cbor")
+    );
     assert_eq!(cbor_err(&b).0, "SerializationException");
-    let (s, _, b) = raw(&format!("{ep}/service/GameLift/operation/CreateFleet"), &headers, vec![0xa0]).await;
-    assert_eq!((s, cbor_err(&b).0.as_str()), (404, "UnknownOperationException"));
+    let (s, _, b) = raw(
+        &format!("{ep}/service/GameLift/operation/CreateFleet"),
+        &headers,
+        vec![0xa0],
+    )
+    .await;
+    assert_eq!(
+        (s, cbor_err(&b).0.as_str()),
+        (404, "UnknownOperationException")
+    );
     // A CBOR array where a map is expected.
-    let (s, _, b) = raw(&format!("{ep}/service/GameLift/operation/DescribeGameSessions"), &headers, vec![0x80]).await;
-    assert_eq!((s, cbor_err(&b).0.as_str()), (400, "SerializationException"));
+    let (s, _, b) = raw(
+        &format!("{ep}/service/GameLift/operation/DescribeGameSessions"),
+        &headers,
+        vec![0x80],
+    )
+    .await;
+    assert_eq!(
+        (s, cbor_err(&b).0.as_str()),
+        (400, "SerializationException")
+    );
     // An unsigned, hand-made CBOR request works (signing is optional).
     let mut body = Vec::new();
-    let req = ciborium::Value::Map(vec![(ciborium::Value::Text("FleetId".into()), ciborium::Value::Text(DEFAULT_FLEET_US.into()))]);
+    let req = ciborium::Value::Map(vec![(
+        ciborium::Value::Text("FleetId".into()),
+        ciborium::Value::Text(DEFAULT_FLEET_US.into()),
+    )]);
     ciborium::ser::into_writer(&req, &mut body).expect("encode");
-    let (s, _, b) = raw(&format!("{ep}/service/GameLift/operation/DescribeGameSessions"), &headers, body).await;
+    let (s, _, b) = raw(
+        &format!("{ep}/service/GameLift/operation/DescribeGameSessions"),
+        &headers,
+        body,
+    )
+    .await;
     assert_eq!(s, 200);
     let v: ciborium::Value = ciborium::de::from_reader(b.as_ref()).expect("CBOR");
-    assert!(v.as_map().is_some_and(|m| m.iter().any(|(k, _)| k.as_text() == Some("GameSessions"))));
+    assert!(
+        v.as_map()
+            .is_some_and(|m| m.iter().any(|(k, _)| k.as_text() == Some("GameSessions")))
+    );
 }
 
 #[tokio::test]
@@ -776,13 +1627,18 @@ async fn the_http_sink_posts_sns_notifications_to_a_url() {
         axum::routing::post(move |headers: http::HeaderMap, body: String| {
             let tx = tx.clone();
             async move {
-                let kind = headers.get("x-amz-sns-message-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let kind = headers
+                    .get("x-amz-sns-message-type")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
                 let _ = tx.send((kind, body)).await;
                 "ok"
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     let sim = Simulator::builder()
@@ -792,9 +1648,18 @@ async fn the_http_sink_posts_sns_notifications_to_a_url() {
         .build();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
     let gl = client(&server.endpoint());
-    gl.start_game_session_placement().placement_id("http-1").game_session_queue_name(DEFAULT_QUEUE).maximum_player_session_count(2).send().await.expect("start");
+    gl.start_game_session_placement()
+        .placement_id("http-1")
+        .game_session_queue_name(DEFAULT_QUEUE)
+        .maximum_player_session_count(2)
+        .send()
+        .await
+        .expect("start");
     sim.advance(Duration::from_secs(2)).await.expect("advance");
-    let (kind, body) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("delivered").expect("message");
+    let (kind, body) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("delivered")
+        .expect("message");
     assert_eq!(kind.as_deref(), Some("Notification"));
     let v: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(inner(&v)["detail"]["placementId"], "http-1");
@@ -811,18 +1676,50 @@ async fn simulated_hour(seed: u64) -> (Vec<Value>, gamelift_sim::Stats) {
         throttling: true,
         game_session_lifetime_seconds: Some(300),
         fleets: vec![
-            FleetSpec { id: DEFAULT_FLEET_US.into(), region: "us-east-1".into(), locations: vec![LocationSpec { location: "us-east-1".into(), slots: 150 }] },
-            FleetSpec { id: DEFAULT_FLEET_EU.into(), region: "eu-west-1".into(), locations: vec![LocationSpec { location: "eu-west-1".into(), slots: 100 }] },
+            FleetSpec {
+                id: DEFAULT_FLEET_US.into(),
+                region: "us-east-1".into(),
+                locations: vec![LocationSpec {
+                    location: "us-east-1".into(),
+                    slots: 150,
+                }],
+            },
+            FleetSpec {
+                id: DEFAULT_FLEET_EU.into(),
+                region: "eu-west-1".into(),
+                locations: vec![LocationSpec {
+                    location: "eu-west-1".into(),
+                    slots: 100,
+                }],
+            },
         ],
-        queues: vec![QueueSpec { name: DEFAULT_QUEUE.into(), region: "us-east-1".into(), timeout_seconds: 60, destinations: vec![DEFAULT_FLEET_US.into(), DEFAULT_FLEET_EU.into()], allowed_locations: None }],
+        queues: vec![QueueSpec {
+            name: DEFAULT_QUEUE.into(),
+            region: "us-east-1".into(),
+            timeout_seconds: 60,
+            destinations: vec![DEFAULT_FLEET_US.into(), DEFAULT_FLEET_EU.into()],
+            allowed_locations: None,
+        }],
         ..Model::default()
     };
-    model.faults.events = EventFaults { drop_rate: 0.01, duplicate_rate: 0.01, delay_rate: 0.01, delay_ms: 20_000, placement_failure_rate: 0.0 };
+    model.faults.events = EventFaults {
+        drop_rate: 0.01,
+        duplicate_rate: 0.01,
+        delay_rate: 0.01,
+        delay_ms: 20_000,
+        placement_failure_rate: 0.0,
+    };
     let recorder = RecordingSink::new();
-    let sim = Simulator::builder().model(model).clock(ManualClock::new()).sink(recorder.clone()).build();
+    let sim = Simulator::builder()
+        .model(model)
+        .clock(ManualClock::new())
+        .sink(recorder.clone())
+        .build();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     for i in 0..3600 {
-        let players: Vec<String> = (0..rng.random_range(1..=3)).map(|p| format!("player-{i}-{p}")).collect();
+        let players: Vec<String> = (0..rng.random_range(1..=3))
+            .map(|p| format!("player-{i}-{p}"))
+            .collect();
         let latencies: Vec<Value> = players
             .iter()
             .flat_map(|p| {
@@ -836,7 +1733,9 @@ async fn simulated_hour(seed: u64) -> (Vec<Value>, gamelift_sim::Stats) {
             "DesiredPlayerSessions": players.iter().map(|p| json!({"PlayerId": p})).collect::<Vec<_>>(),
             "PlayerLatencies": latencies,
         });
-        sim.call("StartGameSessionPlacement", input).await.expect("start placement");
+        sim.call("StartGameSessionPlacement", input)
+            .await
+            .expect("start placement");
         sim.advance(Duration::from_secs(1)).await.expect("advance");
     }
     sim.advance(Duration::from_secs(120)).await.expect("drain");
@@ -850,14 +1749,29 @@ async fn a_simulated_hour_of_placements_is_deterministic_and_runs_in_seconds() {
     let (b, _) = simulated_hour(7).await;
     let elapsed = t.elapsed();
     assert_eq!(stats.placements_started, 3600);
-    assert_eq!(stats.placements_fulfilled + stats.placements_timed_out, 3600);
+    assert_eq!(
+        stats.placements_fulfilled + stats.placements_timed_out,
+        3600
+    );
     assert!(stats.placements_fulfilled > 3000, "{stats:?}");
-    assert!(stats.placements_timed_out > 0, "capacity ran out at times: {stats:?}");
-    assert!(stats.events_dropped > 0 && stats.events_duplicated > 0 && stats.events_delayed > 0, "{stats:?}");
-    assert_eq!(a.len() as u64, 3600 - stats.events_dropped + stats.events_duplicated);
+    assert!(
+        stats.placements_timed_out > 0,
+        "capacity ran out at times: {stats:?}"
+    );
+    assert!(
+        stats.events_dropped > 0 && stats.events_duplicated > 0 && stats.events_delayed > 0,
+        "{stats:?}"
+    );
+    assert_eq!(
+        a.len() as u64,
+        3600 - stats.events_dropped + stats.events_duplicated
+    );
     assert_eq!(a, b, "same seed, same events (ids, times, order)");
     let (c, _) = simulated_hour(8).await;
     assert_ne!(a, c, "another seed, another run");
-    assert!(elapsed < Duration::from_secs(20), "two simulated hours took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "two simulated hours took {elapsed:?}"
+    );
     eprintln!("two simulated hours took {elapsed:?}");
 }

@@ -42,36 +42,58 @@ pub fn n(v: impl ToString) -> AttributeValue {
 }
 
 fn encode<T: Serialize>(what: &str, v: &T) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(v).map_err(|e| StoreError::Corrupt { key: what.to_owned(), reason: e.to_string() })
+    serde_dynamo::to_item(v).map_err(|e| StoreError::Corrupt {
+        key: what.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(item: &Item) -> Result<T, StoreError> {
-    serde_dynamo::from_item(item.clone()).map_err(|e| StoreError::Corrupt { key: item_key(item), reason: e.to_string() })
+    serde_dynamo::from_item(item.clone()).map_err(|e| StoreError::Corrupt {
+        key: item_key(item),
+        reason: e.to_string(),
+    })
 }
 
 /// `pk/sk` of an item, for error messages.
 pub fn item_key(item: &Item) -> String {
-    let get = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).map_or("?", String::as_str).to_owned();
+    let get = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_s().ok())
+            .map_or("?", String::as_str)
+            .to_owned()
+    };
     format!("{}/{}", get(PK), get(SK))
 }
 
 /// A string attribute of an item.
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 /// A number attribute of an item.
 pub fn get_n(item: &Item, name: &str) -> Option<i64> {
-    item.get(name).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
 }
 
 /// The session partition's key.
 pub fn session_key(id: &SessionId, sk: &str) -> Item {
-    HashMap::from([(PK.to_owned(), s(index::session_pk(id))), (SK.to_owned(), s(sk))])
+    HashMap::from([
+        (PK.to_owned(), s(index::session_pk(id))),
+        (SK.to_owned(), s(sk)),
+    ])
 }
 
 /// A session item at `version`: ACTIVE sessions carry the list-index attributes, ENDED ones a TTL.
-pub fn session_item(session: &Session, version: u64, reported_at: Option<Timestamp>) -> Result<Item, StoreError> {
+pub fn session_item(
+    session: &Session,
+    version: u64,
+    reported_at: Option<Timestamp>,
+) -> Result<Item, StoreError> {
     let mut item = encode("session", session)?;
     item.extend(session_key(&session.id, index::SESSION_SK));
     item.insert(KIND.into(), s("session"));
@@ -86,7 +108,10 @@ pub fn session_item(session: &Session, version: u64, reported_at: Option<Timesta
             }
         }
         SessionStatus::Ended => {
-            item.insert(TTL.into(), n(session.updated_at.plus_secs(TOMBSTONE_SECS).epoch_seconds()));
+            item.insert(
+                TTL.into(),
+                n(session.updated_at.plus_secs(TOMBSTONE_SECS).epoch_seconds()),
+            );
         }
     }
     Ok(item)
@@ -110,18 +135,32 @@ pub fn session_state_from_item(item: &Item) -> Result<(SessionState, u64), Store
     if get_s(item, KIND) == Some("tombstone") {
         return Ok((SessionState::Tombstone, version));
     }
-    let reported_at = get_s(item, "reportedAt").and_then(|t| Timestamp::parse_rfc3339("reportedAt", t).ok());
-    Ok((SessionState::Live { session: decode(item)?, reported_at }, version))
+    let reported_at =
+        get_s(item, "reportedAt").and_then(|t| Timestamp::parse_rfc3339("reportedAt", t).ok());
+    Ok((
+        SessionState::Live {
+            session: decode(item)?,
+            reported_at,
+        },
+        version,
+    ))
 }
 
 /// The item of a pending report.
-pub fn report_item(id: &SessionId, report: &PendingReport, version: u64) -> Result<Item, StoreError> {
+pub fn report_item(
+    id: &SessionId,
+    report: &PendingReport,
+    version: u64,
+) -> Result<Item, StoreError> {
     let mut item = encode("report", report)?;
     item.extend(session_key(id, REPORT_SK));
     item.insert(KIND.into(), s("report"));
     item.insert(VERSION.into(), n(version));
     // A report whose session never shows up (a game server of another system?) should not stay forever.
-    item.insert(TTL.into(), n(report.reported_at.plus_secs(TOMBSTONE_SECS).epoch_seconds()));
+    item.insert(
+        TTL.into(),
+        n(report.reported_at.plus_secs(TOMBSTONE_SECS).epoch_seconds()),
+    );
     Ok(item)
 }
 
@@ -133,16 +172,30 @@ pub fn report_from_item(item: &Item) -> Result<(PendingReport, u64), StoreError>
 /// A seat item: RESERVED seats are in the expiry index, others carry a TTL.
 pub fn seat_item(seat: &Seat, at: Timestamp) -> Result<Item, StoreError> {
     let mut item = encode("seat", seat)?;
-    item.extend(session_key(&seat.session_id, &index::seat_sk(&seat.player_id)));
+    item.extend(session_key(
+        &seat.session_id,
+        &index::seat_sk(&seat.player_id),
+    ));
     item.insert(KIND.into(), s("seat"));
     if seat.status == SeatStatus::Reserved {
-        item.insert(index::SEATS_BY_EXPIRY.pk.into(), s(SeatStatus::Reserved.as_str()));
+        item.insert(
+            index::SEATS_BY_EXPIRY.pk.into(),
+            s(SeatStatus::Reserved.as_str()),
+        );
         item.insert(
             index::SEATS_BY_EXPIRY.sk.into(),
-            s(format!("{}#{}#{}", seat.expires_at.to_rfc3339(), seat.session_id, seat.player_id.key_digest())),
+            s(format!(
+                "{}#{}#{}",
+                seat.expires_at.to_rfc3339(),
+                seat.session_id,
+                seat.player_id.key_digest()
+            )),
         );
     } else {
-        item.insert(TTL.into(), n(at.plus_secs(SEAT_RETENTION_SECS).epoch_seconds()));
+        item.insert(
+            TTL.into(),
+            n(at.plus_secs(SEAT_RETENTION_SECS).epoch_seconds()),
+        );
     }
     Ok(item)
 }
@@ -154,7 +207,10 @@ pub fn seat_from_item(item: &Item) -> Result<Seat, StoreError> {
 
 /// The placement's key.
 pub fn placement_key(id: &fleet_core::ids::PlacementId) -> Item {
-    HashMap::from([(PK.to_owned(), s(index::placement_pk(id))), (SK.to_owned(), s(index::PLACEMENT_SK))])
+    HashMap::from([
+        (PK.to_owned(), s(index::placement_pk(id))),
+        (SK.to_owned(), s(index::PLACEMENT_SK)),
+    ])
 }
 
 /// A placement item: PENDING placements are in the sweeper's deadline index; finished ones carry a TTL.
@@ -163,13 +219,21 @@ pub fn placement_item(p: &Placement) -> Result<Item, StoreError> {
     item.extend(placement_key(&p.placement_id));
     item.insert(KIND.into(), s("placement"));
     if p.status == PlacementStatus::Pending {
-        item.insert(index::PENDING_BY_DEADLINE.pk.into(), s(PlacementStatus::Pending.as_str()));
+        item.insert(
+            index::PENDING_BY_DEADLINE.pk.into(),
+            s(PlacementStatus::Pending.as_str()),
+        );
         item.insert(
             index::PENDING_BY_DEADLINE.sk.into(),
             s(format!("{}#{}", p.deadline.to_rfc3339(), p.placement_id)),
         );
     } else {
-        item.insert(TTL.into(), n(p.updated_at.plus_secs(PLACEMENT_RETENTION_SECS).epoch_seconds()));
+        item.insert(
+            TTL.into(),
+            n(p.updated_at
+                .plus_secs(PLACEMENT_RETENTION_SECS)
+                .epoch_seconds()),
+        );
     }
     Ok(item)
 }
@@ -182,5 +246,8 @@ pub fn placement_from_item(item: &Item) -> Result<Placement, StoreError> {
 /// The key of an idempotency record: digests, so any caller name and key fit and none leaks into keys.
 pub fn idempotency_key(caller: &str, key: &str) -> Item {
     let digest = stable_digest(format!("{caller}\u{0}{key}").as_bytes());
-    HashMap::from([(PK.to_owned(), s(format!("I#{digest}"))), (SK.to_owned(), s("I"))])
+    HashMap::from([
+        (PK.to_owned(), s(format!("I#{digest}"))),
+        (SK.to_owned(), s("I")),
+    ])
 }

@@ -17,7 +17,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use fleet_core::ids::{ConnectionId, PlacementId, SessionId};
 use fleet_core::index::{self, PK, SK, TTL};
 use fleet_core::model::{PlacementStatus, SeatStatus};
-use fleet_core::ports::{Connection, ConnectionStore, SessionSweepPage, StoreError, Subscriber, SweepStore};
+use fleet_core::ports::{
+    Connection, ConnectionStore, SessionSweepPage, StoreError, Subscriber, SweepStore,
+};
 use fleet_core::rules::SessionState;
 use fleet_core::time::Timestamp;
 
@@ -50,22 +52,33 @@ fn key(pk: String, sk: impl Into<String>) -> Item {
 }
 
 fn time_attr(item: &Item, name: &str) -> StoreResult<Timestamp> {
-    let text = get_s(item, name)
-        .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: format!("no {name}") })?;
-    Timestamp::parse_rfc3339(name, text).map_err(|e| StoreError::Corrupt { key: codec::item_key(item), reason: e.to_string() })
+    let text = get_s(item, name).ok_or_else(|| StoreError::Corrupt {
+        key: codec::item_key(item),
+        reason: format!("no {name}"),
+    })?;
+    Timestamp::parse_rfc3339(name, text).map_err(|e| StoreError::Corrupt {
+        key: codec::item_key(item),
+        reason: e.to_string(),
+    })
 }
 
 fn connection_attr(item: &Item, name: &str) -> StoreResult<ConnectionId> {
     get_s(item, name)
         .and_then(|c| ConnectionId::parse(c).ok())
-        .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: format!("no valid {name}") })
+        .ok_or_else(|| StoreError::Corrupt {
+            key: codec::item_key(item),
+            reason: format!("no valid {name}"),
+        })
 }
 
 fn connection_from_item(item: &Item) -> StoreResult<Connection> {
     Ok(Connection {
         id: connection_attr(item, "connectionId")?,
         user: get_s(item, index::CONNECTIONS_BY_USER.pk)
-            .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: "no user".into() })?
+            .ok_or_else(|| StoreError::Corrupt {
+                key: codec::item_key(item),
+                reason: "no user".into(),
+            })?
             .to_owned(),
         connected_at: time_attr(item, "connectedAt")?,
         expires_at: time_attr(item, "expiresAt")?,
@@ -74,7 +87,13 @@ fn connection_from_item(item: &Item) -> StoreResult<Connection> {
 
 impl DynamoStore {
     async fn delete(&self, key: Item) -> StoreResult<()> {
-        self.client().delete_item().table_name(self.table()).set_key(Some(key)).send().await.map_err(map_sdk)?;
+        self.client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(key))
+            .send()
+            .await
+            .map_err(map_sdk)?;
         Ok(())
     }
 
@@ -156,7 +175,13 @@ impl ConnectionStore for DynamoStore {
         item.insert("connectedAt".into(), s(c.connected_at.to_rfc3339()));
         item.insert("expiresAt".into(), s(c.expires_at.to_rfc3339()));
         item.insert(TTL.into(), n(c.expires_at.epoch_seconds()));
-        self.client().put_item().table_name(self.table()).set_item(Some(item)).send().await.map_err(map_sdk)?;
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(map_sdk)?;
         Ok(())
     }
 
@@ -164,7 +189,11 @@ impl ConnectionStore for DynamoStore {
         self.delete(key(connection_pk(id), CONNECTION_SK)).await
     }
 
-    async fn connection(&self, id: &ConnectionId, now: Timestamp) -> StoreResult<Option<Connection>> {
+    async fn connection(
+        &self,
+        id: &ConnectionId,
+        now: Timestamp,
+    ) -> StoreResult<Option<Connection>> {
         let out = self
             .client()
             .get_item()
@@ -211,41 +240,85 @@ impl ConnectionStore for DynamoStore {
         Ok(out)
     }
 
-    async fn subscribe(&self, placement: &PlacementId, sub: &Subscriber, expires_at: Timestamp) -> StoreResult<()> {
-        let mut item = key(index::placement_pk(placement), format!("{SUBSCRIPTION_SK_PREFIX}{}", sub.connection));
+    async fn subscribe(
+        &self,
+        placement: &PlacementId,
+        sub: &Subscriber,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
+        let mut item = key(
+            index::placement_pk(placement),
+            format!("{SUBSCRIPTION_SK_PREFIX}{}", sub.connection),
+        );
         item.insert(KIND.into(), s("subscription"));
         item.insert("connectionId".into(), s(sub.connection.as_str()));
         // Not `cUser`: a subscription must stay out of the connectionsByUser index.
         item.insert("user".into(), s(&sub.user));
         item.insert("expiresAt".into(), s(expires_at.to_rfc3339()));
         item.insert(TTL.into(), n(expires_at.epoch_seconds()));
-        self.client().put_item().table_name(self.table()).set_item(Some(item)).send().await.map_err(map_sdk)?;
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(map_sdk)?;
         Ok(())
     }
 
-    async fn unsubscribe(&self, placement: &PlacementId, connection: &ConnectionId) -> StoreResult<()> {
-        self.delete(key(index::placement_pk(placement), format!("{SUBSCRIPTION_SK_PREFIX}{connection}"))).await
+    async fn unsubscribe(
+        &self,
+        placement: &PlacementId,
+        connection: &ConnectionId,
+    ) -> StoreResult<()> {
+        self.delete(key(
+            index::placement_pk(placement),
+            format!("{SUBSCRIPTION_SK_PREFIX}{connection}"),
+        ))
+        .await
     }
 
-    async fn subscribers(&self, placement: &PlacementId, now: Timestamp) -> StoreResult<Vec<Subscriber>> {
-        let items = self.query_prefix(index::placement_pk(placement), SUBSCRIPTION_SK_PREFIX).await?;
+    async fn subscribers(
+        &self,
+        placement: &PlacementId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Subscriber>> {
+        let items = self
+            .query_prefix(index::placement_pk(placement), SUBSCRIPTION_SK_PREFIX)
+            .await?;
         let mut out = Vec::with_capacity(items.len());
         for item in &items {
             if time_attr(item, "expiresAt")? <= now {
                 continue;
             }
-            let user = get_s(item, "user")
-                .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: "no user".into() })?;
-            out.push(Subscriber { connection: connection_attr(item, "connectionId")?, user: user.to_owned() });
+            let user = get_s(item, "user").ok_or_else(|| StoreError::Corrupt {
+                key: codec::item_key(item),
+                reason: "no user".into(),
+            })?;
+            out.push(Subscriber {
+                connection: connection_attr(item, "connectionId")?,
+                user: user.to_owned(),
+            });
         }
         Ok(out)
     }
 
-    async fn mark_sent(&self, placement: &PlacementId, connection: &ConnectionId, at: Timestamp) -> StoreResult<bool> {
-        let mut item = key(index::placement_pk(placement), format!("{SENT_SK_PREFIX}{connection}"));
+    async fn mark_sent(
+        &self,
+        placement: &PlacementId,
+        connection: &ConnectionId,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut item = key(
+            index::placement_pk(placement),
+            format!("{SENT_SK_PREFIX}{connection}"),
+        );
         item.insert(KIND.into(), s("sent"));
         item.insert("sentAt".into(), s(at.to_rfc3339()));
-        item.insert(TTL.into(), n(at.plus_secs(SENT_RETENTION_SECS).epoch_seconds()));
+        item.insert(
+            TTL.into(),
+            n(at.plus_secs(SENT_RETENTION_SECS).epoch_seconds()),
+        );
         let put = self
             .client()
             .put_item()
@@ -257,15 +330,25 @@ impl ConnectionStore for DynamoStore {
             .await;
         match put {
             Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(se)) if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) => {
+            Err(SdkError::ServiceError(se))
+                if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
                 Ok(false)
             }
             Err(e) => Err(map_sdk(e)),
         }
     }
 
-    async fn unmark_sent(&self, placement: &PlacementId, connection: &ConnectionId) -> StoreResult<()> {
-        self.delete(key(index::placement_pk(placement), format!("{SENT_SK_PREFIX}{connection}"))).await
+    async fn unmark_sent(
+        &self,
+        placement: &PlacementId,
+        connection: &ConnectionId,
+    ) -> StoreResult<()> {
+        self.delete(key(
+            index::placement_pk(placement),
+            format!("{SENT_SK_PREFIX}{connection}"),
+        ))
+        .await
     }
 }
 
@@ -282,13 +365,22 @@ impl SweepStore for DynamoStore {
         }
         let want = limit as usize;
         let upto = format!("{}#{KEY_HIGH}", now.to_rfc3339());
-        self.query_due(index::PENDING_BY_DEADLINE, PlacementStatus::Pending.as_str(), upto, limit.min(1000) as i32, |item| {
-            let id = get_s(item, "placementId")
-                .and_then(|p| PlacementId::parse(p).ok())
-                .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: "no valid placementId".into() })?;
-            out.push(id);
-            Ok(out.len() < want)
-        })
+        self.query_due(
+            index::PENDING_BY_DEADLINE,
+            PlacementStatus::Pending.as_str(),
+            upto,
+            limit.min(1000) as i32,
+            |item| {
+                let id = get_s(item, "placementId")
+                    .and_then(|p| PlacementId::parse(p).ok())
+                    .ok_or_else(|| StoreError::Corrupt {
+                        key: codec::item_key(item),
+                        reason: "no valid placementId".into(),
+                    })?;
+                out.push(id);
+                Ok(out.len() < want)
+            },
+        )
         .await?;
         Ok(out)
     }
@@ -301,20 +393,33 @@ impl SweepStore for DynamoStore {
         let want = limit as usize;
         let upto = format!("{}#{KEY_HIGH}", now.to_rfc3339());
         // A session may hold many lapsed seats: read pages of 100 until `limit` distinct sessions.
-        self.query_due(index::SEATS_BY_EXPIRY, SeatStatus::Reserved.as_str(), upto, 100, |item| {
-            let id = get_s(item, "sessionId")
-                .and_then(|p| SessionId::parse(p).ok())
-                .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(item), reason: "no valid sessionId".into() })?;
-            if !out.contains(&id) {
-                out.push(id);
-            }
-            Ok(out.len() < want)
-        })
+        self.query_due(
+            index::SEATS_BY_EXPIRY,
+            SeatStatus::Reserved.as_str(),
+            upto,
+            100,
+            |item| {
+                let id = get_s(item, "sessionId")
+                    .and_then(|p| SessionId::parse(p).ok())
+                    .ok_or_else(|| StoreError::Corrupt {
+                        key: codec::item_key(item),
+                        reason: "no valid sessionId".into(),
+                    })?;
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+                Ok(out.len() < want)
+            },
+        )
         .await?;
         Ok(out)
     }
 
-    async fn oldest_sessions(&self, limit: u32, after: Option<&str>) -> StoreResult<SessionSweepPage> {
+    async fn oldest_sessions(
+        &self,
+        limit: u32,
+        after: Option<&str>,
+    ) -> StoreResult<SessionSweepPage> {
         let ix = index::BY_CREATED;
         let mut q = self
             .client()
@@ -339,8 +444,18 @@ impl SweepStore for DynamoStore {
                 sessions.push(session);
             }
         }
-        let more = out.last_evaluated_key.as_ref().is_some_and(|k| !k.is_empty());
-        let next = if more { out.items().last().and_then(|i| get_s(i, ix.sk)).map(str::to_owned) } else { None };
+        let more = out
+            .last_evaluated_key
+            .as_ref()
+            .is_some_and(|k| !k.is_empty());
+        let next = if more {
+            out.items()
+                .last()
+                .and_then(|i| get_s(i, ix.sk))
+                .map(str::to_owned)
+        } else {
+            None
+        };
         Ok(SessionSweepPage { sessions, next })
     }
 
@@ -354,7 +469,11 @@ impl SweepStore for DynamoStore {
             .send()
             .await
             .map_err(map_sdk)?;
-        Ok(out.item.as_ref().and_then(|i| get_s(i, "position")).map(str::to_owned))
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|i| get_s(i, "position"))
+            .map(str::to_owned))
     }
 
     async fn save_sweep_position(&self, position: Option<&str>) -> StoreResult<()> {
@@ -364,7 +483,13 @@ impl SweepStore for DynamoStore {
         let mut item = sweep_key();
         item.insert(KIND.into(), s("sweep"));
         item.insert("position".into(), AttributeValue::S(p.to_owned()));
-        self.client().put_item().table_name(self.table()).set_item(Some(item)).send().await.map_err(map_sdk)?;
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(map_sdk)?;
         Ok(())
     }
 }

@@ -15,7 +15,9 @@ where
     let code = err.code().unwrap_or_default().to_owned();
     let text = DisplayErrorContext(&err).to_string();
     match code.as_str() {
-        "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded"
+        "ProvisionedThroughputExceededException"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
         | "TransactionInProgressException" => StoreError::Throttled(text),
         _ => StoreError::Unavailable(text),
     }

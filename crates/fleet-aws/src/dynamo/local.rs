@@ -10,7 +10,13 @@ pub fn local_client(url: &str) -> Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new("local", "local", None, None, "fleetlift-local"))
+        .credentials_provider(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "fleetlift-local",
+        ))
         .build();
     Client::from_conf(config)
 }

@@ -3,8 +3,9 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use fleet_core::index::{ALL_INDEXES, IndexDef, PK, SK, TTL};
 
@@ -94,7 +95,11 @@ pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
                 .index_name(ix.name)
                 .key_schema(key(ix.pk, KeyType::Hash))
                 .key_schema(key(ix.sk, KeyType::Range))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()
                 .expect("name and key schema are set"),
         );
@@ -103,12 +108,25 @@ pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
 
     // DynamoDB creates asynchronously; writes before ACTIVE fail with ResourceNotFound.
     for attempt in 0..600u32 {
-        let d = client.describe_table().table_name(name).send().await.map_err(map_sdk)?;
-        let active = d.table().and_then(|t| t.table_status()).is_some_and(|s| s.as_str() == "ACTIVE");
+        let d = client
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        let active = d
+            .table()
+            .and_then(|t| t.table_status())
+            .is_some_and(|s| s.as_str() == "ACTIVE");
         if active {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(if attempt < 20 { 50 } else { 500 })).await;
+        tokio::time::sleep(std::time::Duration::from_millis(if attempt < 20 {
+            50
+        } else {
+            500
+        }))
+        .await;
     }
     client
         .update_time_to_live()

@@ -9,17 +9,18 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update, WriteRequest,
 };
 use fleet_core::ids::{PlacementId, PlayerId, SessionId};
 use fleet_core::index::{self, PK, SK, TTL};
 use fleet_core::model::{Placement, PlacementStatus, Seat, SeatStatus, Session};
-use fleet_core::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
 use fleet_core::ports::{
-    Applied, CreateOutcome, Finish, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome, SessionKey,
-    SessionStore, StatusReport, StoreError,
+    Applied, CreateOutcome, Finish, IdempotencyRecord, JoinRefused, ListRequest, Page,
+    PlacementOutcome, SessionKey, SessionStore, StatusReport, StoreError,
 };
 use fleet_core::query::{self, KeyCondition, cursor};
+use fleet_core::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
 use fleet_core::time::Timestamp;
 use rand::Rng as _;
 
@@ -56,7 +57,12 @@ struct Partition {
 impl Partition {
     /// A partition with nothing in it: no session, no report, no seats.
     fn empty() -> Self {
-        Self { state: SessionState::Missing, version: None, report: None, seats: Vec::new() }
+        Self {
+            state: SessionState::Missing,
+            version: None,
+            report: None,
+            seats: Vec::new(),
+        }
     }
 }
 
@@ -70,8 +76,16 @@ enum Tx {
 impl DynamoStore {
     /// A store on `table`. `cursor_secret` signs list cursors (keep it stable across deploys, or open
     /// cursors become invalid).
-    pub fn new(client: Client, table: impl Into<String>, cursor_secret: impl Into<Vec<u8>>) -> Self {
-        Self { client, table: Arc::from(table.into()), cursor_secret: Arc::from(cursor_secret.into()) }
+    pub fn new(
+        client: Client,
+        table: impl Into<String>,
+        cursor_secret: impl Into<Vec<u8>>,
+    ) -> Self {
+        Self {
+            client,
+            table: Arc::from(table.into()),
+            cursor_secret: Arc::from(cursor_secret.into()),
+        }
     }
 
     /// The SDK client.
@@ -93,7 +107,12 @@ impl DynamoStore {
                 let item = codec::session_item(session, 1, None)?;
                 requests.push(
                     WriteRequest::builder()
-                        .put_request(PutRequest::builder().set_item(Some(item)).build().map_err(build_err)?)
+                        .put_request(
+                            PutRequest::builder()
+                                .set_item(Some(item))
+                                .build()
+                                .map_err(build_err)?,
+                        )
                         .build(),
                 );
             }
@@ -140,7 +159,9 @@ impl DynamoStore {
                         part.version = Some(version);
                     }
                     Some(codec::REPORT_SK) => part.report = Some(codec::report_from_item(item)?),
-                    Some(sk) if sk.starts_with(index::SEAT_SK_PREFIX) => part.seats.push(codec::seat_from_item(item)?),
+                    Some(sk) if sk.starts_with(index::SEAT_SK_PREFIX) => {
+                        part.seats.push(codec::seat_from_item(item)?)
+                    }
                     _ => {}
                 }
             }
@@ -153,7 +174,13 @@ impl DynamoStore {
     }
 
     async fn transact(&self, items: Vec<TransactWriteItem>) -> StoreResult<Tx> {
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(Tx::Committed),
             Err(SdkError::ServiceError(se)) => match se.err() {
                 TransactWriteItemsError::TransactionCanceledException(e) => Ok(Tx::Cancelled(
@@ -168,12 +195,19 @@ impl DynamoStore {
         }
     }
 
-    fn put(&self, item: Item, condition: Option<&str>, values: Vec<(&str, AttributeValue)>) -> StoreResult<TransactWriteItem> {
+    fn put(
+        &self,
+        item: Item,
+        condition: Option<&str>,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> StoreResult<TransactWriteItem> {
         let mut put = Put::builder().table_name(&*self.table).set_item(Some(item));
         if let Some(c) = condition {
             put = put
                 .condition_expression(c)
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                );
             if c.contains("#v") {
                 put = put.expression_attribute_names("#v", VERSION);
             }
@@ -184,7 +218,9 @@ impl DynamoStore {
                 put = put.expression_attribute_values(k, v);
             }
         }
-        Ok(TransactWriteItem::builder().put(put.build().map_err(build_err)?).build())
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(build_err)?)
+            .build())
     }
 
     /// A Put of the session's main item guarded by the version read (or by absence).
@@ -213,7 +249,10 @@ impl DynamoStore {
 }
 
 fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Corrupt { key: "request".into(), reason: e.to_string() }
+    StoreError::Corrupt {
+        key: "request".into(),
+        reason: e.to_string(),
+    }
 }
 
 /// Jittered backoff between attempts of a lost race: short, because the winner is done already.
@@ -226,10 +265,10 @@ async fn backoff(attempt: u32) {
 /// Whether a cancelled transaction lost a race (a version check or a concurrent transaction) rather
 /// than hit a real refusal.
 fn lost_race(reasons: &[(String, Option<Item>)]) -> bool {
-    reasons.iter().any(|(code, _)| code == "ConditionalCheckFailed" || code == "TransactionConflict")
+    reasons
+        .iter()
+        .any(|(code, _)| code == "ConditionalCheckFailed" || code == "TransactionConflict")
 }
-
-
 
 /// Whether a fulfilment may guess an empty partition: its placement transition, report check, session
 /// and one seat per placed player fit in one transaction.
@@ -238,7 +277,10 @@ fn guessable(placed: &[fleet_core::model::PlayerSession]) -> bool {
 }
 
 fn placement_outcome_from_old(old: Option<&Item>, target: PlacementStatus) -> Applied {
-    match old.and_then(|i| get_s(i, "status")).and_then(PlacementStatus::from_wire) {
+    match old
+        .and_then(|i| get_s(i, "status"))
+        .and_then(PlacementStatus::from_wire)
+    {
         None => Applied::Unknown,
         Some(st) if st == target => Applied::Duplicate,
         Some(_) => Applied::Refused,
@@ -264,8 +306,13 @@ impl SessionStore for DynamoStore {
                 .await
             {
                 Ok(_) => Ok(CreateOutcome::Created),
-                Err(SdkError::ServiceError(se)) if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) => {
-                    Err(StoreError::Corrupt { key: placement.placement_id.to_string(), reason: "placement id reused".into() })
+                Err(SdkError::ServiceError(se))
+                    if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+                {
+                    Err(StoreError::Corrupt {
+                        key: placement.placement_id.to_string(),
+                        reason: "placement id reused".into(),
+                    })
                 }
                 Err(e) => Err(map_sdk(e)),
             };
@@ -274,7 +321,13 @@ impl SessionStore for DynamoStore {
         idem_item.insert(codec::KIND.into(), s("idempotency"));
         idem_item.insert("placementId".into(), s(placement.placement_id.as_str()));
         idem_item.insert("bodyDigest".into(), s(&idem.body_digest));
-        idem_item.insert(TTL.into(), n(placement.created_at.plus_secs(codec::IDEMPOTENCY_RETENTION_SECS).epoch_seconds()));
+        idem_item.insert(
+            TTL.into(),
+            n(placement
+                .created_at
+                .plus_secs(codec::IDEMPOTENCY_RETENTION_SECS)
+                .epoch_seconds()),
+        );
         let tx = vec![
             self.put(idem_item, Some("attribute_not_exists(#pk)"), vec![])?,
             self.put(item, Some("attribute_not_exists(#pk)"), vec![])?,
@@ -282,18 +335,29 @@ impl SessionStore for DynamoStore {
         match self.transact(tx).await? {
             Tx::Committed => Ok(CreateOutcome::Created),
             Tx::Cancelled(reasons) => {
-                let Some((_, Some(old))) = reasons.first().filter(|(c, _)| c == "ConditionalCheckFailed") else {
-                    return Err(StoreError::Unavailable(format!("create transaction cancelled: {reasons:?}")));
+                let Some((_, Some(old))) = reasons
+                    .first()
+                    .filter(|(c, _)| c == "ConditionalCheckFailed")
+                else {
+                    return Err(StoreError::Unavailable(format!(
+                        "create transaction cancelled: {reasons:?}"
+                    )));
                 };
                 if get_s(old, "bodyDigest") != Some(idem.body_digest.as_str()) {
                     return Ok(CreateOutcome::Mismatch);
                 }
                 let id = get_s(old, "placementId")
                     .and_then(|p| PlacementId::parse(p).ok())
-                    .ok_or_else(|| StoreError::Corrupt { key: codec::item_key(old), reason: "no placementId".into() })?;
+                    .ok_or_else(|| StoreError::Corrupt {
+                        key: codec::item_key(old),
+                        reason: "no placementId".into(),
+                    })?;
                 match self.get_placement(&id).await? {
                     Some(p) => Ok(CreateOutcome::Existing(Box::new(p))),
-                    None => Err(StoreError::Corrupt { key: id.to_string(), reason: "idempotency record without placement".into() }),
+                    None => Err(StoreError::Corrupt {
+                        key: id.to_string(),
+                        reason: "idempotency record without placement".into(),
+                    }),
                 }
             }
         }
@@ -309,18 +373,37 @@ impl SessionStore for DynamoStore {
             .send()
             .await
             .map_err(map_sdk)?;
-        out.item.as_ref().map(codec::placement_from_item).transpose()
+        out.item
+            .as_ref()
+            .map(codec::placement_from_item)
+            .transpose()
     }
 
-    async fn finish_placement(&self, id: &PlacementId, outcome: &PlacementOutcome, at: Timestamp) -> StoreResult<Applied> {
+    async fn finish_placement(
+        &self,
+        id: &PlacementId,
+        outcome: &PlacementOutcome,
+        at: Timestamp,
+    ) -> StoreResult<Applied> {
         let target = outcome.status();
         let update = self.finish_update(id, outcome, at)?;
-        let PlacementOutcome::Fulfilled { session: built, player_sessions: placed } = outcome else {
-            return match self.transact(vec![TransactWriteItem::builder().update(update).build()]).await? {
+        let PlacementOutcome::Fulfilled {
+            session: built,
+            player_sessions: placed,
+        } = outcome
+        else {
+            return match self
+                .transact(vec![TransactWriteItem::builder().update(update).build()])
+                .await?
+            {
                 Tx::Committed => Ok(Applied::Applied),
                 Tx::Cancelled(reasons) => match reasons.into_iter().next() {
-                    Some((code, old)) if code == "ConditionalCheckFailed" => Ok(placement_outcome_from_old(old.as_ref(), target)),
-                    other => Err(StoreError::Unavailable(format!("placement update cancelled: {other:?}"))),
+                    Some((code, old)) if code == "ConditionalCheckFailed" => {
+                        Ok(placement_outcome_from_old(old.as_ref(), target))
+                    }
+                    other => Err(StoreError::Unavailable(format!(
+                        "placement update cancelled: {other:?}"
+                    ))),
                 },
             };
         };
@@ -334,7 +417,11 @@ impl SessionStore for DynamoStore {
         let update = &update;
         self.with_retries("finish_placement", |attempt| async move {
             let guess = attempt == 0 && guessable(placed);
-            let part = if guess { Partition::empty() } else { self.load_partition(&built.id).await? };
+            let part = if guess {
+                Partition::empty()
+            } else {
+                self.load_partition(&built.id).await?
+            };
             let (tx, later_seats) = self.fulfil_items(update, &part, built, placed, at)?;
             if !later_seats.is_empty() {
                 // More seats than one transaction holds (a create may name up to 200 players): the rest
@@ -343,7 +430,11 @@ impl SessionStore for DynamoStore {
                 match self.get_placement(id).await? {
                     None => return Ok(Some(Applied::Unknown)),
                     Some(p) if p.status != PlacementStatus::Pending => {
-                        return Ok(Some(if p.status == target { Applied::Duplicate } else { Applied::Refused }));
+                        return Ok(Some(if p.status == target {
+                            Applied::Duplicate
+                        } else {
+                            Applied::Refused
+                        }));
                     }
                     Some(_) => {}
                 }
@@ -353,7 +444,9 @@ impl SessionStore for DynamoStore {
                         .map(|seat| self.put(codec::seat_item(seat, at)?, None, vec![]))
                         .collect::<StoreResult<Vec<_>>>()?;
                     if let Tx::Cancelled(r) = self.transact(items).await? {
-                        return Err(StoreError::Unavailable(format!("seat batch cancelled: {r:?}")));
+                        return Err(StoreError::Unavailable(format!(
+                            "seat batch cancelled: {r:?}"
+                        )));
                     }
                 }
             }
@@ -367,7 +460,9 @@ impl SessionStore for DynamoStore {
                     if lost_race(&reasons) {
                         Ok(None)
                     } else {
-                        Err(StoreError::Unavailable(format!("fulfil transaction cancelled: {reasons:?}")))
+                        Err(StoreError::Unavailable(format!(
+                            "fulfil transaction cancelled: {reasons:?}"
+                        )))
                     }
                 }
             }
@@ -389,7 +484,9 @@ impl SessionStore for DynamoStore {
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for (i, f) in batch.iter().enumerate() {
             let keys = match &f.outcome {
-                PlacementOutcome::Fulfilled { session, .. } => vec![f.id.to_string(), session.id.to_string()],
+                PlacementOutcome::Fulfilled { session, .. } => {
+                    vec![f.id.to_string(), session.id.to_string()]
+                }
                 PlacementOutcome::Unfulfilled { .. } => vec![f.id.to_string()],
             };
             let items = match self.guessed_items(f) {
@@ -409,7 +506,9 @@ impl SessionStore for DynamoStore {
             }
         }
         let mut results: Vec<Option<StoreResult<Applied>>> = batch.iter().map(|_| None).collect();
-        let (shared, single): (Vec<_>, Vec<_>) = groups.into_iter().partition(|(members, _)| members.len() > 1);
+        let (shared, single): (Vec<_>, Vec<_>) = groups
+            .into_iter()
+            .partition(|(members, _)| members.len() > 1);
         alone.extend(single.into_iter().flat_map(|(members, _)| members));
         let mut settled = Vec::with_capacity(batch.len());
         // A batch bigger than SQS's default 10 records makes several groups; a few run at a time.
@@ -442,7 +541,13 @@ impl SessionStore for DynamoStore {
         }
         results
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(StoreError::Unavailable("placement left out of its batch".into()))))
+            .map(|r| {
+                r.unwrap_or_else(|| {
+                    Err(StoreError::Unavailable(
+                        "placement left out of its batch".into(),
+                    ))
+                })
+            })
             .collect()
     }
 
@@ -456,7 +561,12 @@ impl SessionStore for DynamoStore {
             .send()
             .await
             .map_err(map_sdk)?;
-        match out.item.as_ref().map(codec::session_state_from_item).transpose()? {
+        match out
+            .item
+            .as_ref()
+            .map(codec::session_state_from_item)
+            .transpose()?
+        {
             Some((SessionState::Live { session, .. }, _)) => Ok(Some(session)),
             _ => Ok(None),
         }
@@ -470,16 +580,27 @@ impl SessionStore for DynamoStore {
         let id = key.id();
         self.with_retries("end_session", |_| async {
             let part = self.load_partition(&id).await?;
-            let write = match (rules::end(&part.state, matches!(key, SessionKey::Arn(_)), at), key) {
+            let write = match (
+                rules::end(&part.state, matches!(key, SessionKey::Arn(_)), at),
+                key,
+            ) {
                 (EndEffect::Duplicate, _) => return Ok(Some(Applied::Duplicate)),
-                (EndEffect::Unknown, _) | (EndEffect::Tombstone, SessionKey::Id(_)) => return Ok(Some(Applied::Unknown)),
-                (EndEffect::Tombstone, SessionKey::Arn(arn)) => self.put_session(codec::tombstone_item(arn, at), None)?,
+                (EndEffect::Unknown, _) | (EndEffect::Tombstone, SessionKey::Id(_)) => {
+                    return Ok(Some(Applied::Unknown));
+                }
+                (EndEffect::Tombstone, SessionKey::Arn(arn)) => {
+                    self.put_session(codec::tombstone_item(arn, at), None)?
+                }
                 (EndEffect::Session(ended), _) => {
                     let version = part.version.unwrap_or(0);
-                    self.put_session(codec::session_item(&ended, version + 1, reported_at(&part.state))?, Some(version))?
+                    self.put_session(
+                        codec::session_item(&ended, version + 1, reported_at(&part.state))?,
+                        Some(version),
+                    )?
                 }
             };
-            self.commit_or_retry("end", vec![write], Applied::Applied).await
+            self.commit_or_retry("end", vec![write], Applied::Applied)
+                .await
         })
         .await
     }
@@ -493,24 +614,40 @@ impl SessionStore for DynamoStore {
         let id = arn.session_id();
         self.with_retries("apply_report", |_| async {
             let part = self.load_partition(&id).await?;
-            let effect = rules::report(&part.state, part.report.as_ref().map(|r| &r.0), &part.seats, arn.as_str(), report, at)?;
+            let effect = rules::report(
+                &part.state,
+                part.report.as_ref().map(|r| &r.0),
+                &part.seats,
+                arn.as_str(),
+                report,
+                at,
+            )?;
             let write = match effect {
                 ReportEffect::Refused => return Ok(Some(Applied::Refused)),
                 ReportEffect::Duplicate => return Ok(Some(Applied::Duplicate)),
                 ReportEffect::Session(session) => {
                     let version = part.version.unwrap_or(0);
-                    self.put_session(codec::session_item(&session, version + 1, Some(at))?, Some(version))?
+                    self.put_session(
+                        codec::session_item(&session, version + 1, Some(at))?,
+                        Some(version),
+                    )?
                 }
                 ReportEffect::Pending(pending) => {
                     let read_version = part.report.as_ref().map(|r| r.1);
-                    let put = self.put_session(codec::report_item(&id, &pending, read_version.map_or(1, |v| v + 1))?, read_version)?;
+                    let put = self.put_session(
+                        codec::report_item(&id, &pending, read_version.map_or(1, |v| v + 1))?,
+                        read_version,
+                    )?;
                     // Kept only while there is still no session: a placement event committed since
                     // must make this report retry and apply to the session instead of waiting forever.
                     let no_session = self.absent(codec::session_key(&id, index::SESSION_SK))?;
-                    return self.commit_or_retry("report", vec![put, no_session], Applied::Applied).await;
+                    return self
+                        .commit_or_retry("report", vec![put, no_session], Applied::Applied)
+                        .await;
                 }
             };
-            self.commit_or_retry("report", vec![write], Applied::Applied).await
+            self.commit_or_retry("report", vec![write], Applied::Applied)
+                .await
         })
         .await
     }
@@ -525,13 +662,22 @@ impl SessionStore for DynamoStore {
         self.with_retries("reserve_seats", |_| async {
             let part = self.load_partition(session_id).await?;
             let max_lapsed = TX_MAX.saturating_sub(1 + players.len());
-            let plan = match rules::join(&part.state, &part.seats, players, now, expires_at, max_lapsed) {
+            let plan = match rules::join(
+                &part.state,
+                &part.seats,
+                players,
+                now,
+                expires_at,
+                max_lapsed,
+            ) {
                 Ok(plan) => plan,
                 Err(refused) => return Ok(Some(Err(refused))),
             };
             let version = part.version.unwrap_or(0);
-            let mut tx =
-                vec![self.put_session(codec::session_item(&plan.session, version + 1, reported_at(&part.state))?, Some(version))?];
+            let mut tx = vec![self.put_session(
+                codec::session_item(&plan.session, version + 1, reported_at(&part.state))?,
+                Some(version),
+            )?];
             for seat in &plan.seats {
                 tx.push(self.put(codec::seat_item(seat, now)?, None, vec![])?);
             }
@@ -540,9 +686,18 @@ impl SessionStore for DynamoStore {
         .await
     }
 
-    async fn release_seats(&self, session_id: &SessionId, players: &[PlayerId], at: Timestamp) -> StoreResult<Applied> {
+    async fn release_seats(
+        &self,
+        session_id: &SessionId,
+        players: &[PlayerId],
+        at: Timestamp,
+    ) -> StoreResult<Applied> {
         let changed = self
-            .change_seats(session_id, at, |seat| players.contains(&seat.player_id).then_some(SeatStatus::Released))
+            .change_seats(session_id, at, |seat| {
+                players
+                    .contains(&seat.player_id)
+                    .then_some(SeatStatus::Released)
+            })
             .await?;
         Ok(match changed {
             None => Applied::Unknown,
@@ -553,7 +708,9 @@ impl SessionStore for DynamoStore {
 
     async fn expire_seats(&self, session_id: &SessionId, now: Timestamp) -> StoreResult<u32> {
         let changed = self
-            .change_seats(session_id, now, |seat| (seat.expires_at <= now).then_some(SeatStatus::Expired))
+            .change_seats(session_id, now, |seat| {
+                (seat.expires_at <= now).then_some(SeatStatus::Expired)
+            })
             .await?;
         Ok(changed.unwrap_or(0))
     }
@@ -570,7 +727,12 @@ fn reported_at(state: &SessionState) -> Option<Timestamp> {
 impl DynamoStore {
     /// The guarded transition of a placement: PENDING → the outcome's status, with its session id and
     /// player sessions (fulfilled) or its reason (unfulfilled), out of the deadline index.
-    fn finish_update(&self, id: &PlacementId, outcome: &PlacementOutcome, at: Timestamp) -> StoreResult<Update> {
+    fn finish_update(
+        &self,
+        id: &PlacementId,
+        outcome: &PlacementOutcome,
+        at: Timestamp,
+    ) -> StoreResult<Update> {
         let mut update = Update::builder()
             .table_name(&*self.table)
             .set_key(Some(codec::placement_key(id)))
@@ -582,7 +744,11 @@ impl DynamoStore {
             .expression_attribute_values(":pending", s(PlacementStatus::Pending.as_str()))
             .expression_attribute_values(":st", s(outcome.status().as_str()))
             .expression_attribute_values(":at", s(at.to_rfc3339()))
-            .expression_attribute_values(":ttl", n(at.plus_secs(codec::PLACEMENT_RETENTION_SECS).epoch_seconds()))
+            .expression_attribute_values(
+                ":ttl",
+                n(at.plus_secs(codec::PLACEMENT_RETENTION_SECS)
+                    .epoch_seconds()),
+            )
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         let mut set = String::from("SET #st = :st, updatedAt = :at, #ttl = :ttl");
         match outcome {
@@ -592,16 +758,27 @@ impl DynamoStore {
                     update = update.expression_attribute_values(":reason", s(r));
                 }
             }
-            PlacementOutcome::Fulfilled { session, player_sessions } => {
-                let sessions_av = serde_dynamo::to_attribute_value(player_sessions)
-                    .map_err(|e| StoreError::Corrupt { key: id.to_string(), reason: e.to_string() })?;
+            PlacementOutcome::Fulfilled {
+                session,
+                player_sessions,
+            } => {
+                let sessions_av =
+                    serde_dynamo::to_attribute_value(player_sessions).map_err(|e| {
+                        StoreError::Corrupt {
+                            key: id.to_string(),
+                            reason: e.to_string(),
+                        }
+                    })?;
                 set.push_str(", sessionId = :sid, playerSessions = :ps");
                 update = update
                     .expression_attribute_values(":sid", s(session.id.as_str()))
                     .expression_attribute_values(":ps", sessions_av);
             }
         }
-        update.update_expression(format!("{set} REMOVE #lp, #kd")).build().map_err(build_err)
+        update
+            .update_expression(format!("{set} REMOVE #lp, #kd"))
+            .build()
+            .map_err(build_err)
     }
 
     /// A fulfilment's transaction given the partition read (or guessed empty): the placement's
@@ -615,12 +792,22 @@ impl DynamoStore {
         placed: &[fleet_core::model::PlayerSession],
         at: Timestamp,
     ) -> StoreResult<(Vec<TransactWriteItem>, Vec<Seat>)> {
-        let plan = rules::fulfil(&part.state, part.report.as_ref().map(|r| &r.0), &part.seats, built, placed, at)?;
+        let plan = rules::fulfil(
+            &part.state,
+            part.report.as_ref().map(|r| &r.0),
+            &part.seats,
+            built,
+            placed,
+            at,
+        )?;
         let mut tx = vec![TransactWriteItem::builder().update(update.clone()).build()];
         if let Some(session) = &plan.session {
             match &part.report {
                 Some((_, report_version)) => {
-                    tx.push(self.delete_guarded(codec::session_key(&built.id, codec::REPORT_SK), *report_version)?);
+                    tx.push(self.delete_guarded(
+                        codec::session_key(&built.id, codec::REPORT_SK),
+                        *report_version,
+                    )?);
                 }
                 // No report was read: one written since (a concurrent report that found no
                 // session) must make this write retry and merge it, or it would be lost.
@@ -640,22 +827,36 @@ impl DynamoStore {
     fn guessed_items(&self, f: &Finish) -> StoreResult<Option<Vec<TransactWriteItem>>> {
         let update = self.finish_update(&f.id, &f.outcome, f.at)?;
         match &f.outcome {
-            PlacementOutcome::Unfulfilled { .. } => Ok(Some(vec![TransactWriteItem::builder().update(update).build()])),
-            PlacementOutcome::Fulfilled { player_sessions, .. } if !guessable(player_sessions) => Ok(None),
-            PlacementOutcome::Fulfilled { session, player_sessions } => {
-                Ok(Some(self.fulfil_items(&update, &Partition::empty(), session, player_sessions, f.at)?.0))
-            }
+            PlacementOutcome::Unfulfilled { .. } => Ok(Some(vec![
+                TransactWriteItem::builder().update(update).build(),
+            ])),
+            PlacementOutcome::Fulfilled {
+                player_sessions, ..
+            } if !guessable(player_sessions) => Ok(None),
+            PlacementOutcome::Fulfilled {
+                session,
+                player_sessions,
+            } => Ok(Some(
+                self.fulfil_items(&update, &Partition::empty(), session, player_sessions, f.at)?
+                    .0,
+            )),
         }
     }
 
     /// `finish_placement` for each of `members`, [`FINISH_CONCURRENCY`] at a time.
-    async fn finish_each(&self, batch: &[Finish], members: Vec<usize>) -> Vec<(usize, StoreResult<Applied>)> {
+    async fn finish_each(
+        &self,
+        batch: &[Finish],
+        members: Vec<usize>,
+    ) -> Vec<(usize, StoreResult<Applied>)> {
         let mut out = Vec::with_capacity(members.len());
         for chunk in members.chunks(FINISH_CONCURRENCY) {
             let mut runs = Vec::with_capacity(chunk.len());
             for &i in chunk {
                 if let Some(f) = batch.get(i) {
-                    runs.push(async move { (i, self.finish_placement(&f.id, &f.outcome, f.at).await) });
+                    runs.push(
+                        async move { (i, self.finish_placement(&f.id, &f.outcome, f.at).await) },
+                    );
                 }
             }
             out.extend(futures::future::join_all(runs).await);
@@ -664,11 +865,18 @@ impl DynamoStore {
     }
 
     /// Commits `tx`; a lost race (`None`) makes the caller read again and retry.
-    async fn commit_or_retry<T>(&self, what: &str, tx: Vec<TransactWriteItem>, done: T) -> StoreResult<Option<T>> {
+    async fn commit_or_retry<T>(
+        &self,
+        what: &str,
+        tx: Vec<TransactWriteItem>,
+        done: T,
+    ) -> StoreResult<Option<T>> {
         match self.transact(tx).await? {
             Tx::Committed => Ok(Some(done)),
             Tx::Cancelled(r) if lost_race(&r) => Ok(None),
-            Tx::Cancelled(r) => Err(StoreError::Unavailable(format!("{what} transaction cancelled: {r:?}"))),
+            Tx::Cancelled(r) => Err(StoreError::Unavailable(format!(
+                "{what} transaction cancelled: {r:?}"
+            ))),
         }
     }
 
@@ -698,7 +906,12 @@ impl DynamoStore {
 
     /// Moves the RESERVED seats `pick` selects, with the session's counters, in guarded transactions of
     /// at most 99 seats. `None` when the session is unknown; otherwise how many seats changed.
-    async fn change_seats<F>(&self, session_id: &SessionId, at: Timestamp, pick: F) -> StoreResult<Option<u32>>
+    async fn change_seats<F>(
+        &self,
+        session_id: &SessionId,
+        at: Timestamp,
+        pick: F,
+    ) -> StoreResult<Option<u32>>
     where
         F: Fn(&Seat) -> Option<SeatStatus> + Sync,
     {
@@ -707,14 +920,23 @@ impl DynamoStore {
             let step = self
                 .with_retries("change_seats", |_| async {
                     let part = self.load_partition(session_id).await?;
-                    let SessionState::Live { session, reported_at } = &part.state else {
+                    let SessionState::Live {
+                        session,
+                        reported_at,
+                    } = &part.state
+                    else {
                         return Ok(Some(None));
                     };
-                    let Some(plan) = rules::change_seats(session, &part.seats, at, TX_MAX - 1, &pick) else {
+                    let Some(plan) =
+                        rules::change_seats(session, &part.seats, at, TX_MAX - 1, &pick)
+                    else {
                         return Ok(Some(Some(0)));
                     };
                     let version = part.version.unwrap_or(0);
-                    let mut tx = vec![self.put_session(codec::session_item(&plan.session, version + 1, *reported_at)?, Some(version))?];
+                    let mut tx = vec![self.put_session(
+                        codec::session_item(&plan.session, version + 1, *reported_at)?,
+                        Some(version),
+                    )?];
                     for seat in &plan.seats {
                         tx.push(self.put(codec::seat_item(seat, at)?, None, vec![])?);
                     }
@@ -737,7 +959,10 @@ impl DynamoStore {
             Some(c) => Some(cursor::decode(&self.cursor_secret, &fingerprint, c)?),
             None => None,
         };
-        let limit = request.limit.clamp(fleet_core::limits::LIMIT_MIN, fleet_core::limits::LIMIT_MAX) as usize;
+        let limit = request
+            .limit
+            .clamp(fleet_core::limits::LIMIT_MIN, fleet_core::limits::LIMIT_MAX)
+            as usize;
         // One Query per page. With a filter DynamoDB applies `Limit` before filtering, so read ahead by the
         // expected amplification (bounded), keep the first `limit` matches, and resume after the last one.
         let read = if plan.filter.is_none() {
@@ -745,7 +970,8 @@ impl DynamoStore {
         } else {
             // No extra item "to see if there is more": a full page resumes after its last item, and a
             // short one from DynamoDB's LastEvaluatedKey, so reading `limit × amplification` is enough.
-            ((limit as f64 * plan.expected_amplification.max(1.0)).ceil() as i32).clamp(limit as i32, MAX_READ_PER_PAGE)
+            ((limit as f64 * plan.expected_amplification.max(1.0)).ceil() as i32)
+                .clamp(limit as i32, MAX_READ_PER_PAGE)
         };
         let mut q = self
             .client
@@ -763,7 +989,9 @@ impl DynamoStore {
                 "#ipk = :ipk AND begins_with(#isk, :k1)"
             }
             KeyCondition::Between(lo, hi) => {
-                q = q.expression_attribute_values(":k1", s(lo)).expression_attribute_values(":k2", s(hi));
+                q = q
+                    .expression_attribute_values(":k1", s(lo))
+                    .expression_attribute_values(":k2", s(hi));
                 "#ipk = :ipk AND #isk BETWEEN :k1 AND :k2"
             }
             KeyCondition::Ge(v) => {
@@ -793,7 +1021,8 @@ impl DynamoStore {
             }
         }
         if let Some(start) = start {
-            q = q.set_exclusive_start_key(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()));
+            q = q
+                .set_exclusive_start_key(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()));
         }
         let out = q.send().await.map_err(map_sdk)?;
         let items = out.items();
@@ -815,6 +1044,10 @@ impl DynamoStore {
                 .collect();
             cursor::encode(&self.cursor_secret, &fingerprint, &key)
         });
-        Ok(Page { sessions, next_cursor, items_read: out.scanned_count.max(0) as u64 })
+        Ok(Page {
+            sessions,
+            next_cursor,
+            items_read: out.scanned_count.max(0) as u64,
+        })
     }
 }

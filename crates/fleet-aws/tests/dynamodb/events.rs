@@ -9,9 +9,16 @@ use proptest::test_runner::{Config, TestRunner};
 use crate::support::*;
 
 /// Three placements and their outcomes: one fulfilled with two players, one fulfilled alone, one timed out.
-async fn seeded() -> (fleet_aws::dynamo::DynamoStore, Vec<fleet_core::event::PlacementEvent>) {
+async fn seeded() -> (
+    fleet_aws::dynamo::DynamoStore,
+    Vec<fleet_core::event::PlacementEvent>,
+) {
     let store = spawn_store().await;
-    for p in [placement("pa", 8, &["ann", "bob"]), placement("pb", 4, &[]), placement("pc", 4, &[])] {
+    for p in [
+        placement("pa", 8, &["ann", "bob"]),
+        placement("pb", 4, &[]),
+        placement("pc", 4, &[]),
+    ] {
         store.create_placement(&p, None).await.expect("create");
     }
     let events = vec![
@@ -33,17 +40,28 @@ fn the_same_events_applied_one_to_five_times_in_any_order_leave_the_same_items()
         }
         snapshot(&store).await
     });
-    assert!(reference.len() >= 6, "3 placements, 2 sessions, 2 seats: {}", reference.len());
+    assert!(
+        reference.len() >= 6,
+        "3 placements, 2 sessions, 2 seats: {}",
+        reference.len()
+    );
 
     let schedule = (prop::collection::vec(1usize..=5, 3), any::<u64>());
-    let mut runner = TestRunner::new(Config { cases: 24, failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        failure_persistence: None,
+        ..Config::default()
+    });
     runner
         .run(&schedule, |(copies, seed)| {
             rt.block_on(async {
                 let (store, events) = seeded().await;
                 // Every event 1–5 times, shuffled by the seed; half the cases deliver copies concurrently.
-                let mut deliveries: Vec<usize> =
-                    copies.iter().enumerate().flat_map(|(i, n)| std::iter::repeat_n(i, *n)).collect();
+                let mut deliveries: Vec<usize> = copies
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, n)| std::iter::repeat_n(i, *n))
+                    .collect();
                 let mut state = seed | 1;
                 for i in (1..deliveries.len()).rev() {
                     state ^= state << 13;
@@ -86,13 +104,30 @@ async fn a_duplicate_event_is_acknowledged_as_a_duplicate_and_changes_nothing() 
 async fn a_fulfilled_placement_creates_the_session_and_a_reserved_seat_per_placed_player() {
     let (store, events) = seeded().await;
     apply(&store, &events[0]).await;
-    let p = store.get_placement(&events[0].placement_id).await.unwrap().unwrap();
+    let p = store
+        .get_placement(&events[0].placement_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(p.status, PlacementStatus::Fulfilled);
     assert_eq!(p.player_sessions.len(), 2);
     let id: SessionId = arn(1).session_id();
     assert_eq!(p.session_id.as_ref(), Some(&id));
-    let s = store.get_session(&id).await.unwrap().expect("session exists");
-    assert_eq!((s.status, s.max_players, s.reserved_seats, s.open_slots, s.port), (SessionStatus::Active, 8, 2, 6, 7777));
+    let s = store
+        .get_session(&id)
+        .await
+        .unwrap()
+        .expect("session exists");
+    assert_eq!(
+        (
+            s.status,
+            s.max_players,
+            s.reserved_seats,
+            s.open_slots,
+            s.port
+        ),
+        (SessionStatus::Active, 8, 2, 6, 7777)
+    );
     assert_eq!(s.properties.get("mode"), Some("ranked"));
 }
 
@@ -102,14 +137,29 @@ async fn a_terminal_placement_refuses_a_different_late_outcome() {
     apply(&store, &events[2]).await; // pc timed out
     let late = fulfilled("pc", 3, &[], T0.plus_secs(700));
     assert_eq!(apply(&store, &late).await, Applied::Refused);
-    assert_eq!(store.get_placement(&late.placement_id).await.unwrap().unwrap().status, PlacementStatus::TimedOut);
-    assert_eq!(store.get_session(&arn(3).session_id()).await.unwrap(), None, "no session from a refused event");
+    assert_eq!(
+        store
+            .get_placement(&late.placement_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PlacementStatus::TimedOut
+    );
+    assert_eq!(
+        store.get_session(&arn(3).session_id()).await.unwrap(),
+        None,
+        "no session from a refused event"
+    );
 }
 
 #[tokio::test]
 async fn an_event_for_a_placement_this_system_never_started_is_ignored() {
     let store = spawn_store().await;
-    assert_eq!(apply(&store, &fulfilled("never-started", 9, &[], T0)).await, Applied::Unknown);
+    assert_eq!(
+        apply(&store, &fulfilled("never-started", 9, &[], T0)).await,
+        Applied::Unknown
+    );
     assert!(snapshot(&store).await.is_empty());
 }
 
@@ -118,12 +168,25 @@ async fn a_fulfilled_event_after_the_session_was_deleted_does_not_resurrect_it()
     let (store, events) = seeded().await;
     apply(&store, &events[0]).await;
     let id = arn(1).session_id();
-    assert_eq!(store.end_session(SessionKey::Arn(&arn(1)), T0.plus_secs(100)).await.unwrap(), Applied::Applied);
+    assert_eq!(
+        store
+            .end_session(SessionKey::Arn(&arn(1)), T0.plus_secs(100))
+            .await
+            .unwrap(),
+        Applied::Applied
+    );
     assert_eq!(apply(&store, &events[0]).await, Applied::Duplicate);
-    let s = store.get_session(&id).await.unwrap().expect("tombstone readable");
+    let s = store
+        .get_session(&id)
+        .await
+        .unwrap()
+        .expect("tombstone readable");
     assert_eq!(s.status, SessionStatus::Ended);
     assert_eq!(s.open_slots, 0);
-    let joined = store.reserve_seats(&id, &[player("carl")], T0.plus_secs(101), T0.plus_secs(161)).await.unwrap();
+    let joined = store
+        .reserve_seats(&id, &[player("carl")], T0.plus_secs(101), T0.plus_secs(161))
+        .await
+        .unwrap();
     assert_eq!(joined, Err(fleet_core::ports::JoinRefused::NotActive));
 }
 
@@ -131,11 +194,41 @@ async fn a_fulfilled_event_after_the_session_was_deleted_does_not_resurrect_it()
 async fn a_session_deleted_before_its_event_arrives_stays_ended_when_the_event_comes() {
     let (store, events) = seeded().await;
     // The game server's delete_instance_info beat the placement event.
-    assert_eq!(store.end_session(SessionKey::Arn(&arn(1)), T0.plus_secs(1)).await.unwrap(), Applied::Applied);
-    assert_eq!(apply(&store, &events[0]).await, Applied::Applied, "the placement still completes");
-    assert_eq!(store.get_placement(&events[0].placement_id).await.unwrap().unwrap().status, PlacementStatus::Fulfilled);
-    assert_eq!(store.get_session(&arn(1).session_id()).await.unwrap(), None, "still only a tombstone");
-    let seats = snapshot(&store).await.into_iter().filter(|i| i.get("kind").and_then(|k| k.as_s().ok()).is_some_and(|k| k == "seat")).count();
+    assert_eq!(
+        store
+            .end_session(SessionKey::Arn(&arn(1)), T0.plus_secs(1))
+            .await
+            .unwrap(),
+        Applied::Applied
+    );
+    assert_eq!(
+        apply(&store, &events[0]).await,
+        Applied::Applied,
+        "the placement still completes"
+    );
+    assert_eq!(
+        store
+            .get_placement(&events[0].placement_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PlacementStatus::Fulfilled
+    );
+    assert_eq!(
+        store.get_session(&arn(1).session_id()).await.unwrap(),
+        None,
+        "still only a tombstone"
+    );
+    let seats = snapshot(&store)
+        .await
+        .into_iter()
+        .filter(|i| {
+            i.get("kind")
+                .and_then(|k| k.as_s().ok())
+                .is_some_and(|k| k == "seat")
+        })
+        .count();
     assert_eq!(seats, 0, "an ended session takes no seats");
     let _ = SeatStatus::Reserved;
 }
@@ -153,26 +246,78 @@ async fn a_batch_of_fresh_events_leaves_the_same_items_as_applying_them_one_by_o
 }
 
 #[tokio::test]
-async fn each_event_of_a_batch_gets_the_answer_it_would_get_alone_when_the_shared_transaction_cannot_commit() {
+async fn each_event_of_a_batch_gets_the_answer_it_would_get_alone_when_the_shared_transaction_cannot_commit()
+ {
     // A duplicate of an already-applied event, the same event twice in the batch, and a fulfilment
     // whose server reported first (the empty-partition guess is wrong): the shared transaction is
     // cancelled, and every event is settled one by one.
     let (store, events) = seeded().await;
-    store.create_placement(&placement("pr", 8, &[]), None).await.expect("create");
-    let report = fleet_core::ports::StatusReport { player_count: Some(3), name: None, data: None, properties: None };
-    assert_eq!(store.apply_report(&arn(5), &report, T0.plus_secs(2)).await.unwrap(), Applied::Applied);
+    store
+        .create_placement(&placement("pr", 8, &[]), None)
+        .await
+        .expect("create");
+    let report = fleet_core::ports::StatusReport {
+        player_count: Some(3),
+        name: None,
+        data: None,
+        properties: None,
+    };
+    assert_eq!(
+        store
+            .apply_report(&arn(5), &report, T0.plus_secs(2))
+            .await
+            .unwrap(),
+        Applied::Applied
+    );
     assert_eq!(apply(&store, &events[2]).await, Applied::Applied);
     let early = fulfilled("pr", 5, &[], T0.plus_secs(1));
     let late_pc = fulfilled("pc", 3, &[], T0.plus_secs(700));
 
-    let answers = apply_batch(&store, &[&events[0], &events[2], &early, &events[0], &late_pc, &events[1]]).await;
+    let answers = apply_batch(
+        &store,
+        &[
+            &events[0], &events[2], &early, &events[0], &late_pc, &events[1],
+        ],
+    )
+    .await;
     assert_eq!(
         answers,
-        vec![Applied::Applied, Applied::Duplicate, Applied::Applied, Applied::Duplicate, Applied::Refused, Applied::Applied]
+        vec![
+            Applied::Applied,
+            Applied::Duplicate,
+            Applied::Applied,
+            Applied::Duplicate,
+            Applied::Refused,
+            Applied::Applied
+        ]
     );
-    let merged = store.get_session(&arn(5).session_id()).await.unwrap().expect("session from the early-report placement");
-    assert_eq!((merged.player_count, merged.open_slots), (3, 5), "the early report is merged, not lost");
-    assert!(store.get_session(&arn(1).session_id()).await.unwrap().is_some());
-    assert!(store.get_session(&arn(2).session_id()).await.unwrap().is_some());
-    assert_eq!(store.get_session(&arn(3).session_id()).await.unwrap(), None, "no session from a refused event");
+    let merged = store
+        .get_session(&arn(5).session_id())
+        .await
+        .unwrap()
+        .expect("session from the early-report placement");
+    assert_eq!(
+        (merged.player_count, merged.open_slots),
+        (3, 5),
+        "the early report is merged, not lost"
+    );
+    assert!(
+        store
+            .get_session(&arn(1).session_id())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .get_session(&arn(2).session_id())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.get_session(&arn(3).session_id()).await.unwrap(),
+        None,
+        "no session from a refused event"
+    );
 }

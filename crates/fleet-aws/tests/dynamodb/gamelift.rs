@@ -41,14 +41,23 @@ fn client(endpoint: &str, retry: RetryConfig, timeout: Option<Duration>) -> Clie
 
 /// The simulator with `model`, and an adapter whose client has no SDK retries (so errors are seen as sent).
 async fn start(model: Model) -> Sim {
-    let sim = Simulator::builder().model(model).clock(ManualClock::new()).build();
+    let sim = Simulator::builder()
+        .model(model)
+        .clock(ManualClock::new())
+        .build();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
-    let gl = SdkGameLift::new(client(&server.endpoint(), RetryConfig::disabled(), None), DEFAULT_QUEUE);
+    let gl = SdkGameLift::new(
+        client(&server.endpoint(), RetryConfig::disabled(), None),
+        DEFAULT_QUEUE,
+    );
     Sim { sim, server, gl }
 }
 
 fn quiet() -> Model {
-    Model { throttling: false, ..Model::default() }
+    Model {
+        throttling: false,
+        ..Model::default()
+    }
 }
 
 fn player(p: &str) -> PlayerId {
@@ -62,7 +71,10 @@ fn placement(id: &str, max_players: i64, players: &[&str]) -> Placement {
         requester: "player-1".into(),
         players: players
             .iter()
-            .map(|p| PlacementPlayer { player_id: player(p), player_data: Some(format!("data-of-{p}")) })
+            .map(|p| PlacementPlayer {
+                player_id: player(p),
+                player_data: Some(format!("data-of-{p}")),
+            })
             .collect(),
         max_players: MaxPlayers::parse(max_players).expect("valid cap"),
         name: Some(format!("lobby-{id}")),
@@ -80,21 +92,34 @@ fn placement(id: &str, max_players: i64, players: &[&str]) -> Placement {
 }
 
 fn props(kv: &[(&str, &str)]) -> GameProperties {
-    GameProperties::parse(kv.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).expect("valid props")
+    GameProperties::parse(
+        kv.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    )
+    .expect("valid props")
 }
 
 /// Starts `p`, lets the simulator place it, and returns the placed session's ARN.
 async fn placed(env: &Sim, p: Placement) -> GameSessionArn {
     let id = p.placement_id.clone();
-    env.gl.start_placement(&StartPlacement { placement: p }).await.expect("start");
-    env.sim.advance(Duration::from_millis(1500)).await.expect("advance");
+    env.gl
+        .start_placement(&StartPlacement { placement: p })
+        .await
+        .expect("start");
+    env.sim
+        .advance(Duration::from_millis(1500))
+        .await
+        .expect("advance");
     let d = env.gl.describe_placement(&id).await.expect("describe");
     assert_eq!(d.status, PlacementStatus::Fulfilled);
     d.fulfilled.expect("fulfilled").game_session_arn
 }
 
 fn players(ids: &[&str]) -> Vec<(PlayerId, Option<String>)> {
-    ids.iter().map(|p| (player(p), Some(format!("pd-{p}")))).collect()
+    ids.iter()
+        .map(|p| (player(p), Some(format!("pd-{p}"))))
+        .collect()
 }
 
 #[tokio::test]
@@ -107,41 +132,90 @@ async fn a_started_placement_is_pending_then_described_as_fulfilled_with_a_sessi
         latency_ms: 40,
     }];
     let id = p.placement_id.clone();
-    env.gl.start_placement(&StartPlacement { placement: p }).await.expect("start");
+    env.gl
+        .start_placement(&StartPlacement { placement: p })
+        .await
+        .expect("start");
 
-    let d = env.gl.describe_placement(&id).await.expect("describe pending");
+    let d = env
+        .gl
+        .describe_placement(&id)
+        .await
+        .expect("describe pending");
     assert_eq!((d.status, d.fulfilled), (PlacementStatus::Pending, None));
 
-    env.sim.advance(Duration::from_secs(2)).await.expect("advance");
-    let d = env.gl.describe_placement(&id).await.expect("describe fulfilled");
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
+    let d = env
+        .gl
+        .describe_placement(&id)
+        .await
+        .expect("describe fulfilled");
     assert_eq!(d.status, PlacementStatus::Fulfilled);
-    let f = d.fulfilled.expect("a fulfilled placement carries its session");
+    let f = d
+        .fulfilled
+        .expect("a fulfilled placement carries its session");
     assert_eq!(f.game_session_arn.fleet_id(), DEFAULT_FLEET_US);
     assert_eq!(f.region.as_str(), "us-east-1");
-    assert!(f.ip_address.parse::<std::net::IpAddr>().is_ok(), "{}", f.ip_address);
+    assert!(
+        f.ip_address.parse::<std::net::IpAddr>().is_ok(),
+        "{}",
+        f.ip_address
+    );
     assert!(f.port >= 7777, "{}", f.port);
-    let mut placed: Vec<&str> = f.placed_player_sessions.iter().map(|s| s.player_id.as_str()).collect();
+    let mut placed: Vec<&str> = f
+        .placed_player_sessions
+        .iter()
+        .map(|s| s.player_id.as_str())
+        .collect();
     placed.sort_unstable();
     assert_eq!(placed, ["alice", "bob"]);
-    assert!(f.placed_player_sessions.iter().all(|s| s.player_session_id.starts_with("psess-")));
+    assert!(
+        f.placed_player_sessions
+            .iter()
+            .all(|s| s.player_session_id.starts_with("psess-"))
+    );
 
     // What the request carried reached GameLift: name, data, properties, cap, player data.
     let raw = env.gl.client();
-    let gs = raw.describe_game_sessions().game_session_id(f.game_session_arn.as_str()).send().await.expect("raw");
+    let gs = raw
+        .describe_game_sessions()
+        .game_session_id(f.game_session_arn.as_str())
+        .send()
+        .await
+        .expect("raw");
     let gs = gs.game_sessions().first().expect("one session");
     assert_eq!(gs.name(), Some("lobby-gl-flow-1"));
     assert_eq!(gs.game_session_data(), Some("{\"map\":\"dust\"}"));
     assert_eq!(gs.maximum_player_session_count(), Some(8));
-    let got: BTreeMap<_, _> =
-        gs.game_properties().iter().map(|p| (p.key().unwrap_or_default(), p.value().unwrap_or_default())).collect();
+    let got: BTreeMap<_, _> = gs
+        .game_properties()
+        .iter()
+        .map(|p| (p.key().unwrap_or_default(), p.value().unwrap_or_default()))
+        .collect();
     assert_eq!(got, BTreeMap::from([("map", "dust"), ("mode", "ranked")]));
-    let ps = raw.describe_player_sessions().game_session_id(f.game_session_arn.as_str()).send().await.expect("raw");
+    let ps = raw
+        .describe_player_sessions()
+        .game_session_id(f.game_session_arn.as_str())
+        .send()
+        .await
+        .expect("raw");
     let data: BTreeMap<_, _> = ps
         .player_sessions()
         .iter()
-        .map(|s| (s.player_id().unwrap_or_default(), s.player_data().unwrap_or_default()))
+        .map(|s| {
+            (
+                s.player_id().unwrap_or_default(),
+                s.player_data().unwrap_or_default(),
+            )
+        })
         .collect();
-    assert_eq!(data, BTreeMap::from([("alice", "data-of-alice"), ("bob", "data-of-bob")]));
+    assert_eq!(
+        data,
+        BTreeMap::from([("alice", "data-of-alice"), ("bob", "data-of-bob")])
+    );
 }
 
 #[tokio::test]
@@ -150,7 +224,11 @@ async fn regions_restrict_the_placement_to_the_listed_locations() {
     let mut p = placement("gl-eu-1", 4, &[]);
     p.regions = vec![Region::parse("eu-west-1").expect("region")];
     let arn = placed(&env, p).await;
-    assert_eq!(arn.fleet_id(), DEFAULT_FLEET_EU, "the queue's first fleet is in us-east-1; the override wins");
+    assert_eq!(
+        arn.fleet_id(),
+        DEFAULT_FLEET_EU,
+        "the queue's first fleet is in us-east-1; the override wins"
+    );
     assert_eq!(arn.region(), "eu-west-1");
 }
 
@@ -158,19 +236,39 @@ async fn regions_restrict_the_placement_to_the_listed_locations() {
 async fn a_reused_placement_id_is_invalid() {
     let env = start(quiet()).await;
     let p = placement("gl-reuse-1", 4, &[]);
-    env.gl.start_placement(&StartPlacement { placement: p.clone() }).await.expect("first start");
-    let err = env.gl.start_placement(&StartPlacement { placement: p }).await.expect_err("reuse");
-    assert!(matches!(err, GameLiftError::Invalid(ref m) if m.contains("InvalidRequestException")), "{err:?}");
+    env.gl
+        .start_placement(&StartPlacement {
+            placement: p.clone(),
+        })
+        .await
+        .expect("first start");
+    let err = env
+        .gl
+        .start_placement(&StartPlacement { placement: p })
+        .await
+        .expect_err("reuse");
+    assert!(
+        matches!(err, GameLiftError::Invalid(ref m) if m.contains("InvalidRequestException")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_queue_or_placement_is_not_found() {
     let env = start(quiet()).await;
     let gl = SdkGameLift::new(env.gl.client().clone(), "no-such-queue");
-    let err =
-        gl.start_placement(&StartPlacement { placement: placement("gl-noq-1", 4, &[]) }).await.expect_err("queue");
+    let err = gl
+        .start_placement(&StartPlacement {
+            placement: placement("gl-noq-1", 4, &[]),
+        })
+        .await
+        .expect_err("queue");
     assert!(matches!(err, GameLiftError::NotFound(_)), "{err:?}");
-    let err = env.gl.describe_placement(&PlacementId::parse("gl-never-1").expect("id")).await.expect_err("placement");
+    let err = env
+        .gl
+        .describe_placement(&PlacementId::parse("gl-never-1").expect("id"))
+        .await
+        .expect_err("placement");
     assert!(matches!(err, GameLiftError::NotFound(_)), "{err:?}");
 }
 
@@ -179,11 +277,18 @@ async fn stopping_a_pending_placement_cancels_it_and_stopping_it_again_is_invali
     let env = start(quiet()).await;
     let p = placement("gl-stop-1", 4, &[]);
     let id = p.placement_id.clone();
-    env.gl.start_placement(&StartPlacement { placement: p }).await.expect("start");
+    env.gl
+        .start_placement(&StartPlacement { placement: p })
+        .await
+        .expect("start");
     env.gl.stop_placement(&id).await.expect("stop");
     let d = env.gl.describe_placement(&id).await.expect("describe");
     assert_eq!((d.status, d.fulfilled), (PlacementStatus::Cancelled, None));
-    let err = env.gl.stop_placement(&id).await.expect_err("no longer pending");
+    let err = env
+        .gl
+        .stop_placement(&id)
+        .await
+        .expect_err("no longer pending");
     assert!(matches!(err, GameLiftError::Invalid(_)), "{err:?}");
 }
 
@@ -192,14 +297,38 @@ async fn player_sessions_are_created_until_the_session_is_full() {
     let env = start(quiet()).await;
     let arn = placed(&env, placement("gl-full-1", 3, &["alice"])).await;
 
-    let got = env.gl.create_player_sessions(&arn, &players(&["bob", "carol"])).await.expect("two seats left");
-    let ids: Vec<&str> = got.iter().map(|s: &PlayerSession| s.player_id.as_str()).collect();
+    let got = env
+        .gl
+        .create_player_sessions(&arn, &players(&["bob", "carol"]))
+        .await
+        .expect("two seats left");
+    let ids: Vec<&str> = got
+        .iter()
+        .map(|s: &PlayerSession| s.player_id.as_str())
+        .collect();
     assert_eq!(ids, ["bob", "carol"]);
-    assert!(got.iter().all(|s| s.player_session_id.starts_with("psess-")));
-    let ps = env.gl.client().describe_player_sessions().player_id("carol").send().await.expect("raw");
-    assert_eq!(ps.player_sessions().first().and_then(|s| s.player_data()), Some("pd-carol"));
+    assert!(
+        got.iter()
+            .all(|s| s.player_session_id.starts_with("psess-"))
+    );
+    let ps = env
+        .gl
+        .client()
+        .describe_player_sessions()
+        .player_id("carol")
+        .send()
+        .await
+        .expect("raw");
+    assert_eq!(
+        ps.player_sessions().first().and_then(|s| s.player_data()),
+        Some("pd-carol")
+    );
 
-    let err = env.gl.create_player_sessions(&arn, &players(&["dave"])).await.expect_err("full");
+    let err = env
+        .gl
+        .create_player_sessions(&arn, &players(&["dave"]))
+        .await
+        .expect_err("full");
     assert_eq!(err, GameLiftError::Full);
 }
 
@@ -207,7 +336,11 @@ async fn player_sessions_are_created_until_the_session_is_full() {
 async fn a_second_seat_for_a_seated_player_is_invalid() {
     let env = start(quiet()).await;
     let arn = placed(&env, placement("gl-twice-1", 10, &["alice"])).await;
-    let err = env.gl.create_player_sessions(&arn, &[(player("alice"), None)]).await.expect_err("already seated");
+    let err = env
+        .gl
+        .create_player_sessions(&arn, &[(player("alice"), None)])
+        .await
+        .expect_err("already seated");
     assert!(matches!(err, GameLiftError::Invalid(_)), "{err:?}");
 }
 
@@ -215,19 +348,58 @@ async fn a_second_seat_for_a_seated_player_is_invalid() {
 async fn a_terminated_session_refuses_joins_updates_and_a_second_terminate_as_not_active() {
     let env = start(quiet()).await;
     let arn = placed(&env, placement("gl-term-1", 4, &[])).await;
-    assert_eq!(env.gl.game_session_status(&arn).await.expect("status").as_deref(), Some("ACTIVE"));
+    assert_eq!(
+        env.gl
+            .game_session_status(&arn)
+            .await
+            .expect("status")
+            .as_deref(),
+        Some("ACTIVE")
+    );
 
-    env.gl.terminate_game_session(&arn).await.expect("terminate");
-    assert_eq!(env.gl.game_session_status(&arn).await.expect("status").as_deref(), Some("TERMINATING"));
-    let err = env.gl.create_player_sessions(&arn, &players(&["bob"])).await.expect_err("join");
+    env.gl
+        .terminate_game_session(&arn)
+        .await
+        .expect("terminate");
+    assert_eq!(
+        env.gl
+            .game_session_status(&arn)
+            .await
+            .expect("status")
+            .as_deref(),
+        Some("TERMINATING")
+    );
+    let err = env
+        .gl
+        .create_player_sessions(&arn, &players(&["bob"]))
+        .await
+        .expect_err("join");
     assert!(matches!(err, GameLiftError::NotActive(_)), "{err:?}");
-    let err = env.gl.update_game_session(&arn, Some("x"), &props(&[])).await.expect_err("update");
+    let err = env
+        .gl
+        .update_game_session(&arn, Some("x"), &props(&[]))
+        .await
+        .expect_err("update");
     assert!(matches!(err, GameLiftError::NotActive(_)), "{err:?}");
-    let err = env.gl.terminate_game_session(&arn).await.expect_err("terminate again");
+    let err = env
+        .gl
+        .terminate_game_session(&arn)
+        .await
+        .expect_err("terminate again");
     assert!(matches!(err, GameLiftError::NotActive(_)), "{err:?}");
 
-    env.sim.advance(Duration::from_secs(2)).await.expect("advance");
-    assert_eq!(env.gl.game_session_status(&arn).await.expect("status").as_deref(), Some("TERMINATED"));
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
+    assert_eq!(
+        env.gl
+            .game_session_status(&arn)
+            .await
+            .expect("status")
+            .as_deref(),
+        Some("TERMINATED")
+    );
 }
 
 #[tokio::test]
@@ -235,53 +407,108 @@ async fn an_update_renames_and_merges_properties() {
     let env = start(quiet()).await;
     let arn = placed(&env, placement("gl-upd-1", 4, &[])).await;
     env.gl
-        .update_game_session(&arn, Some("renamed"), &props(&[("mode", "casual"), ("round", "2")]))
+        .update_game_session(
+            &arn,
+            Some("renamed"),
+            &props(&[("mode", "casual"), ("round", "2")]),
+        )
         .await
         .expect("update");
-    env.gl.update_game_session(&arn, None, &props(&[("round", "3")])).await.expect("properties only");
+    env.gl
+        .update_game_session(&arn, None, &props(&[("round", "3")]))
+        .await
+        .expect("properties only");
 
-    let out = env.gl.client().describe_game_sessions().game_session_id(arn.as_str()).send().await.expect("raw");
+    let out = env
+        .gl
+        .client()
+        .describe_game_sessions()
+        .game_session_id(arn.as_str())
+        .send()
+        .await
+        .expect("raw");
     let gs = out.game_sessions().first().expect("one session");
     assert_eq!(gs.name(), Some("renamed"), "a name left out is kept");
-    let got: BTreeMap<_, _> =
-        gs.game_properties().iter().map(|p| (p.key().unwrap_or_default(), p.value().unwrap_or_default())).collect();
-    assert_eq!(got, BTreeMap::from([("map", "dust"), ("mode", "casual"), ("round", "3")]), "merged, nothing deleted");
+    let got: BTreeMap<_, _> = gs
+        .game_properties()
+        .iter()
+        .map(|p| (p.key().unwrap_or_default(), p.value().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        got,
+        BTreeMap::from([("map", "dust"), ("mode", "casual"), ("round", "3")]),
+        "merged, nothing deleted"
+    );
 }
 
 #[tokio::test]
 async fn the_status_of_an_unknown_game_session_is_none() {
     let env = start(quiet()).await;
-    let arn =
-        GameSessionArn::parse(&format!("arn:aws:gamelift:us-east-1::gamesession/{DEFAULT_FLEET_US}/never-placed"))
-            .expect("valid arn");
+    let arn = GameSessionArn::parse(&format!(
+        "arn:aws:gamelift:us-east-1::gamesession/{DEFAULT_FLEET_US}/never-placed"
+    ))
+    .expect("valid arn");
     assert_eq!(env.gl.game_session_status(&arn).await, Ok(None));
-    let err = env.gl.create_player_sessions(&arn, &players(&["bob"])).await.expect_err("unknown");
+    let err = env
+        .gl
+        .create_player_sessions(&arn, &players(&["bob"]))
+        .await
+        .expect_err("unknown");
     assert!(matches!(err, GameLiftError::NotFound(_)), "{err:?}");
 }
 
 #[tokio::test]
 async fn a_call_over_the_api_rate_is_throttled() {
     let env = start(Model::default()).await; // throttling on: DescribeGameSessions allows a burst of 20
-    let arn = GameSessionArn::parse(&format!("arn:aws:gamelift:us-east-1::gamesession/{DEFAULT_FLEET_US}/nope"))
-        .expect("valid arn");
+    let arn = GameSessionArn::parse(&format!(
+        "arn:aws:gamelift:us-east-1::gamesession/{DEFAULT_FLEET_US}/nope"
+    ))
+    .expect("valid arn");
     for _ in 0..20 {
         assert_eq!(env.gl.game_session_status(&arn).await, Ok(None));
     }
-    let err = env.gl.game_session_status(&arn).await.expect_err("21st in the same instant");
-    assert!(matches!(err, GameLiftError::Throttled(ref m) if m.contains("ThrottlingException")), "{err:?}");
+    let err = env
+        .gl
+        .game_session_status(&arn)
+        .await
+        .expect_err("21st in the same instant");
+    assert!(
+        matches!(err, GameLiftError::Throttled(ref m) if m.contains("ThrottlingException")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn an_injected_quota_error_is_invalid_and_an_injected_throttle_is_throttled() {
     let env = start(quiet()).await;
-    let fault = |code: &str| FaultSpec { error_rate: 1.0, error_code: Some(code.into()), latency_ms: 0 };
+    let fault = |code: &str| FaultSpec {
+        error_rate: 1.0,
+        error_code: Some(code.into()),
+        latency_ms: 0,
+    };
     let id = PlacementId::parse("gl-any-1").expect("id");
-    env.sim.set_fault("DescribeGameSessionPlacement", fault("LimitExceededException"));
-    assert!(matches!(env.gl.describe_placement(&id).await, Err(GameLiftError::Invalid(_))));
-    env.sim.set_fault("DescribeGameSessionPlacement", fault("ThrottlingException"));
-    assert!(matches!(env.gl.describe_placement(&id).await, Err(GameLiftError::Throttled(_))));
-    env.sim.set_fault("DescribeGameSessionPlacement", fault("UnauthorizedException"));
-    assert!(matches!(env.gl.describe_placement(&id).await, Err(GameLiftError::Invalid(_))));
+    env.sim.set_fault(
+        "DescribeGameSessionPlacement",
+        fault("LimitExceededException"),
+    );
+    assert!(matches!(
+        env.gl.describe_placement(&id).await,
+        Err(GameLiftError::Invalid(_))
+    ));
+    env.sim
+        .set_fault("DescribeGameSessionPlacement", fault("ThrottlingException"));
+    assert!(matches!(
+        env.gl.describe_placement(&id).await,
+        Err(GameLiftError::Throttled(_))
+    ));
+    env.sim.set_fault(
+        "DescribeGameSessionPlacement",
+        fault("UnauthorizedException"),
+    );
+    assert!(matches!(
+        env.gl.describe_placement(&id).await,
+        Err(GameLiftError::Invalid(_))
+    ));
 }
 
 #[tokio::test]
@@ -290,20 +517,53 @@ async fn an_injected_server_error_is_ambiguous_and_a_start_is_never_retried_by_t
     // A client as a Lambda would have it: the SDK's standard retries on (fast, for the test).
     let retrying = client(
         &env.server.endpoint(),
-        RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)),
+        RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(1)),
         None,
     );
     let gl = SdkGameLift::new(retrying, DEFAULT_QUEUE);
-    env.sim.set_fault("StartGameSessionPlacement", FaultSpec { error_rate: 1.0, ..FaultSpec::default() });
-    let err = gl.start_placement(&StartPlacement { placement: placement("gl-5xx-1", 4, &[]) }).await.expect_err("500");
-    assert!(matches!(err, GameLiftError::Ambiguous(ref m) if m.contains("InternalServiceException")), "{err:?}");
-    assert_eq!(env.sim.stats().faults_injected, 1, "one attempt: a retry could be refused as a reused PlacementId");
+    env.sim.set_fault(
+        "StartGameSessionPlacement",
+        FaultSpec {
+            error_rate: 1.0,
+            ..FaultSpec::default()
+        },
+    );
+    let err = gl
+        .start_placement(&StartPlacement {
+            placement: placement("gl-5xx-1", 4, &[]),
+        })
+        .await
+        .expect_err("500");
+    assert!(
+        matches!(err, GameLiftError::Ambiguous(ref m) if m.contains("InternalServiceException")),
+        "{err:?}"
+    );
+    assert_eq!(
+        env.sim.stats().faults_injected,
+        1,
+        "one attempt: a retry could be refused as a reused PlacementId"
+    );
 
     // A describe is a read: the client's retries apply, then the failure is still ambiguous.
-    env.sim.set_fault("DescribeGameSessionPlacement", FaultSpec { error_rate: 1.0, ..FaultSpec::default() });
-    let err = gl.describe_placement(&PlacementId::parse("gl-5xx-1").expect("id")).await.expect_err("500");
+    env.sim.set_fault(
+        "DescribeGameSessionPlacement",
+        FaultSpec {
+            error_rate: 1.0,
+            ..FaultSpec::default()
+        },
+    );
+    let err = gl
+        .describe_placement(&PlacementId::parse("gl-5xx-1").expect("id"))
+        .await
+        .expect_err("500");
     assert!(matches!(err, GameLiftError::Ambiguous(_)), "{err:?}");
-    assert_eq!(env.sim.stats().faults_injected, 4, "three attempts of the describe");
+    assert_eq!(
+        env.sim.stats().faults_injected,
+        4,
+        "three attempts of the describe"
+    );
 }
 
 #[tokio::test]
@@ -311,20 +571,46 @@ async fn a_timeout_is_ambiguous() {
     let env = start(quiet()).await;
     let arn = placed(&env, placement("gl-slow-1", 4, &[])).await;
     let impatient = SdkGameLift::new(
-        client(&env.server.endpoint(), RetryConfig::disabled(), Some(Duration::from_millis(100))),
+        client(
+            &env.server.endpoint(),
+            RetryConfig::disabled(),
+            Some(Duration::from_millis(100)),
+        ),
         DEFAULT_QUEUE,
     );
-    env.sim.set_fault("CreatePlayerSessions", FaultSpec { error_rate: 0.0, error_code: None, latency_ms: 600 });
-    let err = impatient.create_player_sessions(&arn, &players(&["bob"])).await.expect_err("timeout");
+    env.sim.set_fault(
+        "CreatePlayerSessions",
+        FaultSpec {
+            error_rate: 0.0,
+            error_code: None,
+            latency_ms: 600,
+        },
+    );
+    let err = impatient
+        .create_player_sessions(&arn, &players(&["bob"]))
+        .await
+        .expect_err("timeout");
     assert!(matches!(err, GameLiftError::Ambiguous(_)), "{err:?}");
 }
 
 #[tokio::test]
 async fn a_refused_connection_is_ambiguous() {
     // A port that was free a moment ago and has no listener now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let gl =
-        SdkGameLift::new(client(&format!("http://127.0.0.1:{port}"), RetryConfig::disabled(), None), DEFAULT_QUEUE);
-    let err = gl.describe_placement(&PlacementId::parse("gl-conn-1").expect("id")).await.expect_err("refused");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let gl = SdkGameLift::new(
+        client(
+            &format!("http://127.0.0.1:{port}"),
+            RetryConfig::disabled(),
+            None,
+        ),
+        DEFAULT_QUEUE,
+    );
+    let err = gl
+        .describe_placement(&PlacementId::parse("gl-conn-1").expect("id"))
+        .await
+        .expect_err("refused");
     assert!(matches!(err, GameLiftError::Ambiguous(_)), "{err:?}");
 }

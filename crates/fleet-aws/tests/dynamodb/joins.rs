@@ -10,11 +10,24 @@ use fleet_core::ports::{JoinRefused, SessionStore, StatusReport};
 use crate::support::*;
 
 /// A session with `max` seats of which `reported` are taken by the game server's report.
-async fn session_with(store: &fleet_aws::dynamo::DynamoStore, max: i64, reported: u32) -> SessionId {
-    store.create_placement(&placement("pj", max, &[]), None).await.unwrap();
+async fn session_with(
+    store: &fleet_aws::dynamo::DynamoStore,
+    max: i64,
+    reported: u32,
+) -> SessionId {
+    store
+        .create_placement(&placement("pj", max, &[]), None)
+        .await
+        .unwrap();
     apply(store, &fulfilled("pj", 7, &[], T0)).await;
-    let report = StatusReport { player_count: Some(reported), ..StatusReport::default() };
-    store.apply_report(&arn(7), &report, T0.plus_secs(1)).await.unwrap();
+    let report = StatusReport {
+        player_count: Some(reported),
+        ..StatusReport::default()
+    };
+    store
+        .apply_report(&arn(7), &report, T0.plus_secs(1))
+        .await
+        .unwrap();
     arn(7).session_id()
 }
 
@@ -23,9 +36,18 @@ async fn seats(store: &fleet_aws::dynamo::DynamoStore) -> Vec<(String, String)> 
     snapshot(store)
         .await
         .into_iter()
-        .filter(|i| i.get("kind").and_then(|k| k.as_s().ok()).is_some_and(|k| k == "seat"))
+        .filter(|i| {
+            i.get("kind")
+                .and_then(|k| k.as_s().ok())
+                .is_some_and(|k| k == "seat")
+        })
         .map(|i| {
-            let get = |k: &str| i.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let get = |k: &str| {
+                i.get(k)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default()
+            };
             (get("playerId"), get("status"))
         })
         .collect()
@@ -38,7 +60,16 @@ async fn fifty_concurrent_joins_for_ten_free_seats_give_exactly_ten_seats() {
     let now = T0.plus_secs(2);
     let joins = (0..50).map(|i| {
         let (store, id) = (Arc::clone(&store), id.clone());
-        tokio::spawn(async move { store.reserve_seats(&id, &[player(&format!("racer-{i}"))], now, now.plus_secs(60)).await })
+        tokio::spawn(async move {
+            store
+                .reserve_seats(
+                    &id,
+                    &[player(&format!("racer-{i}"))],
+                    now,
+                    now.plus_secs(60),
+                )
+                .await
+        })
     });
     let mut won = 0;
     let mut full = 0;
@@ -54,9 +85,17 @@ async fn fifty_concurrent_joins_for_ten_free_seats_give_exactly_ten_seats() {
     let players: HashSet<_> = stored.iter().map(|(p, _)| p.clone()).collect();
     assert_eq!(stored.len(), 10, "one item per seat");
     assert_eq!(players.len(), 10, "no player twice");
-    assert!(stored.iter().all(|(_, st)| st == SeatStatus::Reserved.as_str()));
+    assert!(
+        stored
+            .iter()
+            .all(|(_, st)| st == SeatStatus::Reserved.as_str())
+    );
     let s = store.get_session(&id).await.unwrap().unwrap();
-    assert_eq!((s.reserved_seats, s.open_slots), (10, 0), "the counter equals the seat items");
+    assert_eq!(
+        (s.reserved_seats, s.open_slots),
+        (10, 0),
+        "the counter equals the seat items"
+    );
 }
 
 #[tokio::test]
@@ -66,12 +105,33 @@ async fn the_same_player_racing_itself_gets_one_seat() {
     let now = T0.plus_secs(2);
     let joins = (0..8).map(|_| {
         let (store, id) = (Arc::clone(&store), id.clone());
-        tokio::spawn(async move { store.reserve_seats(&id, &[player("twin")], now, now.plus_secs(60)).await })
+        tokio::spawn(async move {
+            store
+                .reserve_seats(&id, &[player("twin")], now, now.plus_secs(60))
+                .await
+        })
     });
-    let results: Vec<_> = futures::future::join_all(joins).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
+    let results: Vec<_> = futures::future::join_all(joins)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().unwrap())
+        .collect();
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
-    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, JoinRefused::AlreadySeated(_))));
-    assert_eq!(store.get_session(&id).await.unwrap().unwrap().reserved_seats, 1);
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, JoinRefused::AlreadySeated(_)))
+    );
+    assert_eq!(
+        store
+            .get_session(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .reserved_seats,
+        1
+    );
 }
 
 #[tokio::test]
@@ -79,15 +139,35 @@ async fn unconfirmed_seats_expire_and_free_their_slots() {
     let store = spawn_store().await;
     let id = session_with(&store, 2, 0).await;
     let now = T0.plus_secs(2);
-    store.reserve_seats(&id, &[player("a"), player("b")], now, now.plus_secs(60)).await.unwrap().unwrap();
-    let refused = store.reserve_seats(&id, &[player("c")], now.plus_secs(1), now.plus_secs(61)).await.unwrap();
-    assert!(matches!(refused, Err(JoinRefused::Full { open: 0, wanted: 1 })));
+    store
+        .reserve_seats(&id, &[player("a"), player("b")], now, now.plus_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = store
+        .reserve_seats(&id, &[player("c")], now.plus_secs(1), now.plus_secs(61))
+        .await
+        .unwrap();
+    assert!(matches!(
+        refused,
+        Err(JoinRefused::Full { open: 0, wanted: 1 })
+    ));
     // A join after the window closes may take the lapsed seat even before the sweeper runs…
     let later = now.plus_secs(61);
-    let s = store.reserve_seats(&id, &[player("c")], later, later.plus_secs(60)).await.unwrap().unwrap();
-    assert_eq!(s.reserved_seats, 1, "lapsed reservations were closed in the same write");
+    let s = store
+        .reserve_seats(&id, &[player("c")], later, later.plus_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.reserved_seats, 1,
+        "lapsed reservations were closed in the same write"
+    );
     // …and the sweeper closes what is left.
-    assert_eq!(store.expire_seats(&id, later.plus_secs(61)).await.unwrap(), 1);
+    assert_eq!(
+        store.expire_seats(&id, later.plus_secs(61)).await.unwrap(),
+        1
+    );
     let s = store.get_session(&id).await.unwrap().unwrap();
     assert_eq!((s.reserved_seats, s.open_slots), (0, 2));
 }
@@ -97,12 +177,22 @@ async fn released_seats_free_their_slot_at_once() {
     let store = spawn_store().await;
     let id = session_with(&store, 3, 0).await;
     let now = T0.plus_secs(2);
-    store.reserve_seats(&id, &[player("a")], now, now.plus_secs(60)).await.unwrap().unwrap();
+    store
+        .reserve_seats(&id, &[player("a")], now, now.plus_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
     store.release_seats(&id, &[player("a")], now).await.unwrap();
     let s = store.get_session(&id).await.unwrap().unwrap();
     assert_eq!((s.reserved_seats, s.open_slots), (0, 3));
     // A released seat does not block the player from joining again.
-    assert!(store.reserve_seats(&id, &[player("a")], now, now.plus_secs(60)).await.unwrap().is_ok());
+    assert!(
+        store
+            .reserve_seats(&id, &[player("a")], now, now.plus_secs(60))
+            .await
+            .unwrap()
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -110,7 +200,21 @@ async fn a_join_counts_the_servers_report_and_live_reservations_together() {
     let store = spawn_store().await;
     let id = session_with(&store, 5, 3).await;
     let now = T0.plus_secs(2);
-    let refused = store.reserve_seats(&id, &[player("a"), player("b"), player("c")], now, now.plus_secs(60)).await.unwrap();
+    let refused = store
+        .reserve_seats(
+            &id,
+            &[player("a"), player("b"), player("c")],
+            now,
+            now.plus_secs(60),
+        )
+        .await
+        .unwrap();
     assert_eq!(refused, Err(JoinRefused::Full { open: 2, wanted: 3 }));
-    assert!(store.reserve_seats(&id, &[player("a"), player("b")], now, now.plus_secs(60)).await.unwrap().is_ok());
+    assert!(
+        store
+            .reserve_seats(&id, &[player("a"), player("b")], now, now.plus_secs(60))
+            .await
+            .unwrap()
+            .is_ok()
+    );
 }

@@ -18,11 +18,27 @@ const NAMES: [Option<&str>; 4] = [None, Some("lobby"), Some("lobby-2"), Some("ar
 const MODES: [Option<&str>; 3] = [None, Some("ranked"), Some("casual")];
 
 fn arb_session(n: u32) -> impl Strategy<Value = Session> {
-    (0..3usize, 0..3usize, 0u32..6, 1u32..6, 0..4usize, 0..3usize, 0i64..20).prop_map(
-        move |(r, f, players, max, name, mode, t)| {
-            session(n, REGIONS[r], FLEETS[f], players, max, NAMES[name], MODES[mode], T0.plus_secs(t * 60))
-        },
+    (
+        0..3usize,
+        0..3usize,
+        0u32..6,
+        1u32..6,
+        0..4usize,
+        0..3usize,
+        0i64..20,
     )
+        .prop_map(move |(r, f, players, max, name, mode, t)| {
+            session(
+                n,
+                REGIONS[r],
+                FLEETS[f],
+                players,
+                max,
+                NAMES[name],
+                MODES[mode],
+                T0.plus_secs(t * 60),
+            )
+        })
 }
 
 fn arb_sessions() -> impl Strategy<Value = Vec<Session>> {
@@ -46,13 +62,18 @@ fn arb_clause() -> impl Strategy<Value = String> {
         Just("properties.mode:ranked".to_owned()),
         Just("value.metadata.GameProperties.mode:casual".to_owned()),
         (0i64..20).prop_map(|t| format!("createdAt:>={}", T0.plus_secs(t * 60).to_rfc3339())),
-        (0i64..20).prop_map(|t| format!("value.create_time:<{}", T0.plus_secs(t * 60).to_rfc3339())),
+        (0i64..20)
+            .prop_map(|t| format!("value.create_time:<{}", T0.plus_secs(t * 60).to_rfc3339())),
     ];
     (prefix, body).prop_map(|(p, b)| format!("{p}{b}"))
 }
 
 fn arb_query() -> impl Strategy<Value = String> {
-    prop_oneof![Just(String::new()), Just("*".to_owned()), prop::collection::vec(arb_clause(), 1..4).prop_map(|c| c.join(" "))]
+    prop_oneof![
+        Just(String::new()),
+        Just("*".to_owned()),
+        prop::collection::vec(arb_clause(), 1..4).prop_map(|c| c.join(" "))
+    ]
 }
 
 fn arb_sort() -> impl Strategy<Value = Sort> {
@@ -67,13 +88,25 @@ fn arb_sort() -> impl Strategy<Value = Sort> {
 }
 
 /// Walks every page of a query; returns the sessions in order and the largest read amplification.
-async fn walk(store: &impl SessionStore, text: &str, sort: Sort, limit: u32) -> Result<(Vec<Session>, f64), StoreError> {
+async fn walk(
+    store: &impl SessionStore,
+    text: &str,
+    sort: Sort,
+    limit: u32,
+) -> Result<(Vec<Session>, f64), StoreError> {
     let q = query::parse(text).expect("generated queries parse");
     let mut out = Vec::new();
     let mut cursor = None;
     let mut worst: f64 = 1.0;
     for _ in 0..1000 {
-        let page = store.list_sessions(&ListRequest { query: q.clone(), sort, limit, cursor: cursor.take() }).await?;
+        let page = store
+            .list_sessions(&ListRequest {
+                query: q.clone(),
+                sort,
+                limit,
+                cursor: cursor.take(),
+            })
+            .await?;
         assert!(page.sessions.len() <= limit as usize);
         worst = worst.max(page.read_amplification());
         out.extend(page.sessions);
@@ -88,8 +121,15 @@ async fn walk(store: &impl SessionStore, text: &str, sort: Sort, limit: u32) -> 
 #[test]
 fn the_planned_dynamodb_query_and_the_evaluator_return_the_same_sessions_in_the_same_order() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let case = (arb_sessions(), prop::collection::vec((arb_query(), arb_sort(), 1u32..8), 6));
-    let mut runner = TestRunner::new(Config { cases: 16, failure_persistence: None, ..Config::default() });
+    let case = (
+        arb_sessions(),
+        prop::collection::vec((arb_query(), arb_sort(), 1u32..8), 6),
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 16,
+        failure_persistence: None,
+        ..Config::default()
+    });
     let matched = std::sync::atomic::AtomicUsize::new(0);
     let compared = std::sync::atomic::AtomicUsize::new(0);
     runner
@@ -99,11 +139,20 @@ fn the_planned_dynamodb_query_and_the_evaluator_return_the_same_sessions_in_the_
                 store.seed_sessions(&sessions).await.expect("seed");
                 for (text, sort, limit) in queries {
                     let q = query::parse(&text).expect("parses");
-                    let mut want: Vec<Session> = sessions.iter().filter(|s| q.matches(s)).cloned().collect();
+                    let mut want: Vec<Session> =
+                        sessions.iter().filter(|s| q.matches(s)).cloned().collect();
                     want.sort_by(|a, b| sort.compare(a, b));
                     let (got, _) = walk(&store, &text, sort, limit).await.expect("list");
-                    let ids = |v: &[Session]| v.iter().map(|s| s.id.to_string()).collect::<Vec<_>>();
-                    prop_assert_eq!(ids(&got), ids(&want), "query {:?} sort {:?} limit {}", text, sort, limit);
+                    let ids =
+                        |v: &[Session]| v.iter().map(|s| s.id.to_string()).collect::<Vec<_>>();
+                    prop_assert_eq!(
+                        ids(&got),
+                        ids(&want),
+                        "query {:?} sort {:?} limit {}",
+                        text,
+                        sort,
+                        limit
+                    );
                     matched.fetch_add(got.len(), std::sync::atomic::Ordering::Relaxed);
                     compared.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     prop_assert_eq!(got, want);
@@ -114,18 +163,36 @@ fn the_planned_dynamodb_query_and_the_evaluator_return_the_same_sessions_in_the_
         .expect("DynamoDB and the evaluator agree");
     // The comparison means something only if queries do match sessions.
     let (matched, compared) = (matched.into_inner(), compared.into_inner());
-    assert!(matched > compared, "{matched} sessions matched over {compared} queries");
+    assert!(
+        matched > compared,
+        "{matched} sessions matched over {compared} queries"
+    );
 }
 
 #[tokio::test]
 async fn pages_are_disjoint_complete_and_stable_while_writes_happen() {
     let store = spawn_store().await;
     let sessions: Vec<Session> = (0..230)
-        .map(|n| session(n, REGIONS[(n % 3) as usize], FLEETS[(n % 2) as usize], n % 5, 8, Some("lobby"), None, T0.plus_secs(i64::from(n))))
+        .map(|n| {
+            session(
+                n,
+                REGIONS[(n % 3) as usize],
+                FLEETS[(n % 2) as usize],
+                n % 5,
+                8,
+                Some("lobby"),
+                None,
+                T0.plus_secs(i64::from(n)),
+            )
+        })
         .collect();
     store.seed_sessions(&sessions).await.unwrap();
     let q = query::parse("+region:us-east-1").unwrap();
-    let expected: HashSet<String> = sessions.iter().filter(|s| q.matches(s)).map(|s| s.id.to_string()).collect();
+    let expected: HashSet<String> = sessions
+        .iter()
+        .filter(|s| q.matches(s))
+        .map(|s| s.id.to_string())
+        .collect();
 
     let mut seen = Vec::new();
     let mut cursor = None;
@@ -133,14 +200,28 @@ async fn pages_are_disjoint_complete_and_stable_while_writes_happen() {
     let mut extra = 1000;
     loop {
         let page = store
-            .list_sessions(&ListRequest { query: q.clone(), sort: Sort::CreatedDesc, limit: 9, cursor: cursor.take() })
+            .list_sessions(&ListRequest {
+                query: q.clone(),
+                sort: Sort::CreatedDesc,
+                limit: 9,
+                cursor: cursor.take(),
+            })
             .await
             .unwrap();
         seen.extend(page.sessions.iter().map(|s| s.id.to_string()));
         pages += 1;
         // Writes between pages: newer sessions appear, existing ones change player counts and end.
         extra += 1;
-        let newer = session(extra, "us-east-1", "fleet-a", 1, 8, None, None, T0.plus_secs(10_000 + i64::from(extra)));
+        let newer = session(
+            extra,
+            "us-east-1",
+            "fleet-a",
+            1,
+            8,
+            None,
+            None,
+            T0.plus_secs(10_000 + i64::from(extra)),
+        );
         store.seed_sessions(&[newer]).await.unwrap();
         let Some(c) = page.next_cursor else { break };
         cursor = Some(c);
@@ -148,24 +229,58 @@ async fn pages_are_disjoint_complete_and_stable_while_writes_happen() {
     assert!(pages > 3, "walked {pages} pages");
     let unique: HashSet<String> = seen.iter().cloned().collect();
     assert_eq!(unique.len(), seen.len(), "no session twice");
-    assert!(expected.is_subset(&unique), "every session that existed before the walk was listed");
+    assert!(
+        expected.is_subset(&unique),
+        "every session that existed before the walk was listed"
+    );
 }
 
 #[tokio::test]
 async fn a_tampered_cursor_is_a_clear_error() {
     let store = spawn_store().await;
-    let sessions: Vec<Session> = (0..12).map(|n| session(n, "us-east-1", "fleet-a", 0, 4, None, None, T0.plus_secs(i64::from(n)))).collect();
+    let sessions: Vec<Session> = (0..12)
+        .map(|n| {
+            session(
+                n,
+                "us-east-1",
+                "fleet-a",
+                0,
+                4,
+                None,
+                None,
+                T0.plus_secs(i64::from(n)),
+            )
+        })
+        .collect();
     store.seed_sessions(&sessions).await.unwrap();
     let q = query::parse("*").unwrap();
-    let page = store.list_sessions(&ListRequest { query: q.clone(), sort: Sort::CreatedDesc, limit: 5, cursor: None }).await.unwrap();
+    let page = store
+        .list_sessions(&ListRequest {
+            query: q.clone(),
+            sort: Sort::CreatedDesc,
+            limit: 5,
+            cursor: None,
+        })
+        .await
+        .unwrap();
     let good = page.next_cursor.expect("more pages");
     let mut bytes = good.clone().into_bytes();
     let mid = bytes.len() / 2;
     bytes[mid] = if bytes[mid] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(bytes).unwrap();
-    for bad in [tampered, "garbage".to_owned(), String::new(), "x".repeat(5000)] {
+    for bad in [
+        tampered,
+        "garbage".to_owned(),
+        String::new(),
+        "x".repeat(5000),
+    ] {
         let err = store
-            .list_sessions(&ListRequest { query: q.clone(), sort: Sort::CreatedDesc, limit: 5, cursor: Some(bad.clone()) })
+            .list_sessions(&ListRequest {
+                query: q.clone(),
+                sort: Sort::CreatedDesc,
+                limit: 5,
+                cursor: Some(bad.clone()),
+            })
             .await
             .expect_err("refused");
         match err {
@@ -176,7 +291,12 @@ async fn a_tampered_cursor_is_a_clear_error() {
     // A cursor from one query does not resume another.
     let other = query::parse("+region:us-east-1").unwrap();
     let err = store
-        .list_sessions(&ListRequest { query: other, sort: Sort::CreatedDesc, limit: 5, cursor: Some(good) })
+        .list_sessions(&ListRequest {
+            query: other,
+            sort: Sort::CreatedDesc,
+            limit: 5,
+            cursor: Some(good),
+        })
         .await
         .expect_err("refused");
     assert!(matches!(err, StoreError::Invalid(ref e) if e.field == "cursor"));
@@ -187,7 +307,16 @@ async fn typical_queries_read_at_most_twice_what_they_return() {
     let store = spawn_store().await;
     let sessions: Vec<Session> = (0..300)
         .map(|n| {
-            session(n, REGIONS[(n % 3) as usize], FLEETS[(n % 3) as usize], n % 6, 8, NAMES[(n % 4) as usize], MODES[(n % 3) as usize], T0.plus_secs(i64::from(n)))
+            session(
+                n,
+                REGIONS[(n % 3) as usize],
+                FLEETS[(n % 3) as usize],
+                n % 6,
+                8,
+                NAMES[(n % 4) as usize],
+                MODES[(n % 3) as usize],
+                T0.plus_secs(i64::from(n)),
+            )
         })
         .collect();
     store.seed_sessions(&sessions).await.unwrap();

@@ -26,21 +26,44 @@ struct Log(Arc<Mutex<Vec<Received>>>);
 
 impl Log {
     fn attempts(&self, id: &str) -> usize {
-        self.0.lock().expect("log").iter().filter(|(c, _)| c == id).count()
+        self.0
+            .lock()
+            .expect("log")
+            .iter()
+            .filter(|(c, _)| c == id)
+            .count()
     }
     fn bodies(&self, id: &str) -> Vec<Vec<u8>> {
-        self.0.lock().expect("log").iter().filter(|(c, _)| c == id).map(|(_, b)| b.clone()).collect()
+        self.0
+            .lock()
+            .expect("log")
+            .iter()
+            .filter(|(c, _)| c == id)
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 }
 
 fn error(status: StatusCode, code: &str) -> Response {
     let body = format!("{{\"message\":\"{code} from the fake\"}}");
-    (status, [("x-amzn-errortype", code), ("content-type", "application/json")], body).into_response()
+    (
+        status,
+        [
+            ("x-amzn-errortype", code),
+            ("content-type", "application/json"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// `ok-*` → 200; `gone-*` → 410; `big-*` → 413; `forbidden-*` → 403; `busy-N-*` → 429 for the first N
 /// attempts, then 200; `busy-forever-*` → always 429; `slow-*` → 200 after 5 s.
-async fn post_to_connection(State(log): State<Log>, Path(id): Path<String>, body: Bytes) -> Response {
+async fn post_to_connection(
+    State(log): State<Log>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let attempt = {
         let mut l = log.0.lock().expect("log");
         l.push((id.clone(), body.to_vec()));
@@ -50,7 +73,10 @@ async fn post_to_connection(State(log): State<Log>, Path(id): Path<String>, body
         if id.starts_with("busy-forever") {
             usize::MAX
         } else {
-            id.split('-').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0)
+            id.split('-')
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
         }
     };
     match id.split('-').next().unwrap_or_default() {
@@ -58,7 +84,9 @@ async fn post_to_connection(State(log): State<Log>, Path(id): Path<String>, body
         "gone" => error(StatusCode::GONE, "GoneException"),
         "big" => error(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeException"),
         "forbidden" => error(StatusCode::FORBIDDEN, "ForbiddenException"),
-        "busy" if attempt <= busy_for(&id) => error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException"),
+        "busy" if attempt <= busy_for(&id) => {
+            error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException")
+        }
         "busy" => StatusCode::OK.into_response(),
         "slow" => {
             tokio::time::sleep(Duration::from_secs(5)).await;
@@ -70,14 +98,20 @@ async fn post_to_connection(State(log): State<Log>, Path(id): Path<String>, body
 
 async fn fake() -> (ApiGatewayNotifier, Log) {
     let log = Log::default();
-    let app = Router::new().route("/@connections/{id}", post(post_to_connection)).with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let app = Router::new()
+        .route("/@connections/{id}", post(post_to_connection))
+        .with_state(log.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     let shared = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "static")))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "test", "test", None, None, "static",
+        )))
         .build();
     // The stage URL form: the SDK appends `/@connections/{id}`.
     let client = apigw_management(&shared, &format!("http://{addr}"));
@@ -106,7 +140,10 @@ async fn a_gone_connection_is_gone_after_one_attempt() {
 #[tokio::test]
 async fn a_payload_too_large_is_never_retried() {
     let (n, log) = fake().await;
-    assert_eq!(n.send("big-1", &[b'x'; 4096]).await, Err(NotifyError::TooLarge));
+    assert_eq!(
+        n.send("big-1", &[b'x'; 4096]).await,
+        Err(NotifyError::TooLarge)
+    );
     assert_eq!(log.attempts("big-1"), 1);
 }
 
@@ -122,39 +159,72 @@ async fn a_forbidden_push_is_another_failure_without_retry() {
 #[tokio::test]
 async fn a_throttled_push_is_retried_until_it_is_delivered() {
     let (n, log) = fake().await;
-    n.send("busy-2-a", b"{\"n\":1}").await.expect("third attempt delivers");
+    n.send("busy-2-a", b"{\"n\":1}")
+        .await
+        .expect("third attempt delivers");
     assert_eq!(log.attempts("busy-2-a"), 3);
-    assert!(log.bodies("busy-2-a").iter().all(|b| b == b"{\"n\":1}"), "every attempt carries the same body");
+    assert!(
+        log.bodies("busy-2-a").iter().all(|b| b == b"{\"n\":1}"),
+        "every attempt carries the same body"
+    );
 }
 
 #[tokio::test]
 async fn a_push_throttled_every_time_gives_up_after_four_attempts_within_the_budget() {
     let (n, log) = fake().await;
     let t = Instant::now();
-    assert_eq!(n.send("busy-forever-1", b"{}").await, Err(NotifyError::Throttled));
+    assert_eq!(
+        n.send("busy-forever-1", b"{}").await,
+        Err(NotifyError::Throttled)
+    );
     let took = t.elapsed();
     assert_eq!(log.attempts("busy-forever-1"), MAX_ATTEMPTS as usize);
     assert!(took < RETRY_BUDGET + Duration::from_millis(250), "{took:?}");
-    assert!(took >= Duration::from_millis(25 + 50 + 100), "backed off between attempts: {took:?}");
+    assert!(
+        took >= Duration::from_millis(25 + 50 + 100),
+        "backed off between attempts: {took:?}"
+    );
 }
 
 #[tokio::test]
 async fn no_listener_is_another_failure() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
     let shared = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new("test", "test", None, None, "static")))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "test", "test", None, None, "static",
+        )))
         .build();
-    let n = ApiGatewayNotifier::new(apigw_management(&shared, &format!("http://127.0.0.1:{port}")));
-    assert!(matches!(n.send("ok-1", b"{}").await, Err(NotifyError::Other(_))));
+    let n = ApiGatewayNotifier::new(apigw_management(
+        &shared,
+        &format!("http://127.0.0.1:{port}"),
+    ));
+    assert!(matches!(
+        n.send("ok-1", b"{}").await,
+        Err(NotifyError::Other(_))
+    ));
 }
 
 #[tokio::test]
 async fn a_push_that_hangs_is_abandoned_after_one_attempt_timeout() {
     let (n, log) = fake().await;
     let t = Instant::now();
-    assert!(matches!(n.send("slow-1", b"{}").await, Err(NotifyError::Other(_))));
-    assert!(t.elapsed() < PUSH_ATTEMPT_TIMEOUT + Duration::from_millis(500), "{:?}", t.elapsed());
-    assert_eq!(log.attempts("slow-1"), 1, "a timed-out push may have arrived: never repeated");
+    assert!(matches!(
+        n.send("slow-1", b"{}").await,
+        Err(NotifyError::Other(_))
+    ));
+    assert!(
+        t.elapsed() < PUSH_ATTEMPT_TIMEOUT + Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(
+        log.attempts("slow-1"),
+        1,
+        "a timed-out push may have arrived: never repeated"
+    );
 }

@@ -8,24 +8,55 @@ use crate::support::*;
 async fn the_created_table_has_every_index_key_stream_and_ttl_of_the_definition() {
     let store = spawn_store().await;
     let spec = table_spec();
-    let d = store.client().describe_table().table_name(store.table()).send().await.unwrap();
+    let d = store
+        .client()
+        .describe_table()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap();
     let t = d.table().unwrap();
-    let keys: Vec<_> = t.key_schema().iter().map(|k| k.attribute_name().to_owned()).collect();
+    let keys: Vec<_> = t
+        .key_schema()
+        .iter()
+        .map(|k| k.attribute_name().to_owned())
+        .collect();
     assert_eq!(keys, vec![spec.pk, spec.sk]);
     let mut got: Vec<_> = t
         .global_secondary_indexes()
         .iter()
         .map(|g| {
-            let ks: Vec<_> = g.key_schema().iter().map(|k| k.attribute_name().to_owned()).collect();
+            let ks: Vec<_> = g
+                .key_schema()
+                .iter()
+                .map(|k| k.attribute_name().to_owned())
+                .collect();
             (g.index_name().unwrap_or_default().to_owned(), ks)
         })
         .collect();
     got.sort();
-    let mut want: Vec<_> = spec.indexes.iter().map(|i| (i.name.to_owned(), vec![i.pk.to_owned(), i.sk.to_owned()])).collect();
+    let mut want: Vec<_> = spec
+        .indexes
+        .iter()
+        .map(|i| (i.name.to_owned(), vec![i.pk.to_owned(), i.sk.to_owned()]))
+        .collect();
     want.sort();
     assert_eq!(got, want);
     let stream = t.stream_specification().unwrap();
-    assert_eq!(stream.stream_view_type().map(|v| v.as_str()), Some(spec.stream));
-    let ttl = store.client().describe_time_to_live().table_name(store.table()).send().await.unwrap();
-    assert_eq!(ttl.time_to_live_description().and_then(|d| d.attribute_name()), Some(spec.ttl));
+    assert_eq!(
+        stream.stream_view_type().map(|v| v.as_str()),
+        Some(spec.stream)
+    );
+    let ttl = store
+        .client()
+        .describe_time_to_live()
+        .table_name(store.table())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        ttl.time_to_live_description()
+            .and_then(|d| d.attribute_name()),
+        Some(spec.ttl)
+    );
 }

@@ -28,13 +28,20 @@ pub fn endpoint() -> String {
 pub async fn spawn_store() -> DynamoStore {
     static N: AtomicU32 = AtomicU32::new(0);
     let client = local_client(&endpoint());
-    let table = format!("t{}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), rand_suffix());
+    let table = format!(
+        "t{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        rand_suffix()
+    );
     create_table(&client, &table).await.expect("create table");
     DynamoStore::new(client, table, b"test-cursor-secret".to_vec())
 }
 
 fn rand_suffix() -> u32 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos())
 }
 
 /// Every item of the table, ordered by key (a Scan: test inspection only, never a request path).
@@ -51,14 +58,23 @@ pub async fn snapshot(store: &DynamoStore) -> Vec<BTreeMap<String, AttributeValu
             .send()
             .await
             .expect("scan");
-        items.extend(out.items().iter().map(|i| i.clone().into_iter().collect::<BTreeMap<_, _>>()));
+        items.extend(
+            out.items()
+                .iter()
+                .map(|i| i.clone().into_iter().collect::<BTreeMap<_, _>>()),
+        );
         match out.last_evaluated_key {
             Some(k) if !k.is_empty() => start = Some(k),
             _ => break,
         }
     }
     let key = |i: &BTreeMap<String, AttributeValue>| {
-        let get = |k: &str| i.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        let get = |k: &str| {
+            i.get(k)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
         (get("pk"), get("sk"))
     };
     items.sort_by_key(key);
@@ -82,11 +98,18 @@ pub fn placement(id: &str, max_players: i64, players: &[&str]) -> Placement {
         placement_id: PlacementId::parse(id).expect("valid placement id"),
         status: PlacementStatus::Pending,
         requester: "player-1".into(),
-        players: players.iter().map(|p| PlacementPlayer { player_id: player(p), player_data: None }).collect(),
+        players: players
+            .iter()
+            .map(|p| PlacementPlayer {
+                player_id: player(p),
+                player_data: None,
+            })
+            .collect(),
         max_players: MaxPlayers::parse(max_players).expect("valid cap"),
         name: Some(format!("lobby-{id}")),
         data: None,
-        properties: GameProperties::parse(BTreeMap::from([("mode".into(), "ranked".into())])).expect("valid"),
+        properties: GameProperties::parse(BTreeMap::from([("mode".into(), "ranked".into())]))
+            .expect("valid"),
         latencies: Vec::new(),
         regions: Vec::new(),
         session_id: None,
@@ -99,7 +122,12 @@ pub fn placement(id: &str, max_players: i64, players: &[&str]) -> Placement {
 }
 
 /// A PlacementFulfilled event in an SNS envelope, exactly as GameLift publishes it.
-pub fn fulfilled(placement_id: &str, session: u32, players: &[&str], end: Timestamp) -> PlacementEvent {
+pub fn fulfilled(
+    placement_id: &str,
+    session: u32,
+    players: &[&str],
+    end: Timestamp,
+) -> PlacementEvent {
     let placed: Vec<serde_json::Value> = players
         .iter()
         .enumerate()
@@ -147,19 +175,38 @@ fn envelope(detail: serde_json::Value, time: Timestamp) -> PlacementEvent {
 /// Applies an event the way the placement-events function does: read the placement, decide the
 /// outcome in `fleet-core`, write it guarded.
 pub async fn apply(store: &impl SessionStore, event: &PlacementEvent) -> Applied {
-    let Some(p) = store.get_placement(&event.placement_id).await.expect("get placement") else {
+    let Some(p) = store
+        .get_placement(&event.placement_id)
+        .await
+        .expect("get placement")
+    else {
         return Applied::Unknown;
     };
     match rules::outcome_of(&p, event).expect("valid event") {
-        Some((outcome, at)) => store.finish_placement(&event.placement_id, &outcome, at).await.expect("finish"),
+        Some((outcome, at)) => store
+            .finish_placement(&event.placement_id, &outcome, at)
+            .await
+            .expect("finish"),
         None => Applied::Duplicate,
     }
 }
 
 /// A valid ACTIVE session for seeding list tests.
 #[allow(clippy::too_many_arguments)]
-pub fn session(n: u32, region: &str, fleet: &str, players: u32, max: u32, name: Option<&str>, mode: Option<&str>, created: Timestamp) -> Session {
-    let arn = GameSessionArn::parse(&format!("arn:aws:gamelift:{region}::gamesession/{fleet}/gsess-{n:08}")).expect("arn");
+pub fn session(
+    n: u32,
+    region: &str,
+    fleet: &str,
+    players: u32,
+    max: u32,
+    name: Option<&str>,
+    mode: Option<&str>,
+    created: Timestamp,
+) -> Session {
+    let arn = GameSessionArn::parse(&format!(
+        "arn:aws:gamelift:{region}::gamesession/{fleet}/gsess-{n:08}"
+    ))
+    .expect("arn");
     let mut props = BTreeMap::new();
     if let Some(m) = mode {
         props.insert("mode".to_owned(), m.to_owned());
@@ -190,9 +237,24 @@ pub fn session(n: u32, region: &str, fleet: &str, players: u32, max: u32, name: 
 pub async fn apply_batch(store: &impl SessionStore, events: &[&PlacementEvent]) -> Vec<Applied> {
     let mut batch = Vec::new();
     for event in events {
-        let p = store.get_placement(&event.placement_id).await.expect("get placement").expect("placement started");
-        let (outcome, at) = rules::outcome_of(&p, event).expect("valid event").expect("terminal event");
-        batch.push(fleet_core::ports::Finish { id: event.placement_id.clone(), outcome, at });
+        let p = store
+            .get_placement(&event.placement_id)
+            .await
+            .expect("get placement")
+            .expect("placement started");
+        let (outcome, at) = rules::outcome_of(&p, event)
+            .expect("valid event")
+            .expect("terminal event");
+        batch.push(fleet_core::ports::Finish {
+            id: event.placement_id.clone(),
+            outcome,
+            at,
+        });
     }
-    store.finish_placements(&batch).await.into_iter().map(|r| r.expect("finish")).collect()
+    store
+        .finish_placements(&batch)
+        .await
+        .into_iter()
+        .map(|r| r.expect("finish"))
+        .collect()
 }

@@ -131,14 +131,22 @@ fn fails_in_every_shape(detail: &Value) -> EventError {
 
 fn field_error_in_every_shape(detail: &Value) -> String {
     let e = fails_in_every_shape(detail);
-    e.field().unwrap_or_else(|| panic!("no field in {e:?}")).to_owned()
+    e.field()
+        .unwrap_or_else(|| panic!("no field in {e:?}"))
+        .to_owned()
 }
 
 // ---- shapes × types ------------------------------------------------------------------------------
 
 #[test]
 fn every_type_parses_the_same_in_every_shape() {
-    let types = [TYPE_FULFILLED, TYPE_TIMED_OUT, TYPE_CANCELLED, TYPE_FAILED, "PlacementQueued"];
+    let types = [
+        TYPE_FULFILLED,
+        TYPE_TIMED_OUT,
+        TYPE_CANCELLED,
+        TYPE_FAILED,
+        "PlacementQueued",
+    ];
     let statuses = [
         Some(PlacementStatus::Fulfilled),
         Some(PlacementStatus::TimedOut),
@@ -155,7 +163,9 @@ fn every_type_parses_the_same_in_every_shape() {
             assert_eq!(e.placement_id.as_str(), PID);
             assert_eq!(e.kind.type_name(), t);
             assert_eq!(e.kind.status(), status, "{t}");
-            let start = detail["startTime"].as_str().map(|s| Timestamp::parse_rfc3339("t", s).unwrap());
+            let start = detail["startTime"]
+                .as_str()
+                .map(|s| Timestamp::parse_rfc3339("t", s).unwrap());
             assert_eq!(e.start_time, start);
             kinds.push(e.kind);
         }
@@ -168,21 +178,36 @@ fn a_fulfilled_event_carries_everything_needed_to_build_the_session() {
     let e = parse(&sns_of(&eventbridge(fulfilled_detail()))).unwrap();
     let f = fulfilled(&e);
     assert_eq!(f.game_session_arn.as_str(), ARN);
-    assert_eq!(f.game_session_arn.fleet_id(), "fleet-2f1e7a0c-5b6d-4f8e-9a3b-1c2d3e4f5a6b");
+    assert_eq!(
+        f.game_session_arn.fleet_id(),
+        "fleet-2f1e7a0c-5b6d-4f8e-9a3b-1c2d3e4f5a6b"
+    );
     assert_eq!(f.ip_address, "203.0.113.17");
     assert_eq!(f.dns_name, "ec2-203-0-113-17.compute-1.amazonaws.com");
     assert_eq!(f.port, 7777);
     assert_eq!(f.region.as_str(), "us-east-1");
-    let players: Vec<(&str, &str)> =
-        f.placed_player_sessions.iter().map(|p| (p.player_id.as_str(), p.player_session_id.as_str())).collect();
+    let players: Vec<(&str, &str)> = f
+        .placed_player_sessions
+        .iter()
+        .map(|p| (p.player_id.as_str(), p.player_session_id.as_str()))
+        .collect();
     assert_eq!(
         players,
         [
-            ("player-6f1d2a", "psess-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"),
-            ("player-9b3e4c", "psess-5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a")
+            (
+                "player-6f1d2a",
+                "psess-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+            ),
+            (
+                "player-9b3e4c",
+                "psess-5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f8a"
+            )
         ]
     );
-    assert_eq!(e.end_time.map(Timestamp::to_rfc3339).as_deref(), Some("2026-11-25T10:00:01.472Z"));
+    assert_eq!(
+        e.end_time.map(Timestamp::to_rfc3339).as_deref(),
+        Some("2026-11-25T10:00:01.472Z")
+    );
 }
 
 #[test]
@@ -197,37 +222,74 @@ fn a_failed_event_keeps_gamelifts_error_code_and_message_when_given() {
     );
     let bare = without(without(detail_of(TYPE_FAILED), "errorCode"), "errorMessage");
     let e = parse(&eventbridge(bare)).unwrap();
-    assert_eq!(e.kind, EventKind::Failed { error_code: None, error_message: None });
+    assert_eq!(
+        e.kind,
+        EventKind::Failed {
+            error_code: None,
+            error_message: None
+        }
+    );
 }
 
 #[test]
 fn fulfilled_without_players_dns_name_or_region_still_parses() {
-    let d = without(without(without(fulfilled_detail(), "placedPlayerSessions"), "dnsName"), "gameSessionRegion");
+    let d = without(
+        without(
+            without(fulfilled_detail(), "placedPlayerSessions"),
+            "dnsName",
+        ),
+        "gameSessionRegion",
+    );
     let e = parse(&eventbridge(d)).unwrap();
     let f = fulfilled(&e);
     assert!(f.placed_player_sessions.is_empty());
     assert_eq!(f.dns_name, "");
-    assert_eq!(f.region.as_str(), "us-east-1", "falls back to the ARN's region");
-    let e = parse(&eventbridge(with(fulfilled_detail(), "placedPlayerSessions", json!([])))).unwrap();
+    assert_eq!(
+        f.region.as_str(),
+        "us-east-1",
+        "falls back to the ARN's region"
+    );
+    let e = parse(&eventbridge(with(
+        fulfilled_detail(),
+        "placedPlayerSessions",
+        json!([]),
+    )))
+    .unwrap();
     assert!(fulfilled(&e).placed_player_sessions.is_empty());
 }
 
 #[test]
 fn the_region_is_game_session_region_first_then_the_arns() {
     let remote = "arn:aws:gamelift:us-west-2::gamesession/fleet-9/sa-east-1/gsess-1";
-    let d = with(with(fulfilled_detail(), "gameSessionArn", json!(remote)), "gameSessionRegion", json!("sa-east-1"));
-    assert_eq!(fulfilled(&parse(&eventbridge(d.clone())).unwrap()).region.as_str(), "sa-east-1");
+    let d = with(
+        with(fulfilled_detail(), "gameSessionArn", json!(remote)),
+        "gameSessionRegion",
+        json!("sa-east-1"),
+    );
+    assert_eq!(
+        fulfilled(&parse(&eventbridge(d.clone())).unwrap())
+            .region
+            .as_str(),
+        "sa-east-1"
+    );
     let d = without(d, "gameSessionRegion");
-    assert_eq!(fulfilled(&parse(&eventbridge(d)).unwrap()).region.as_str(), "us-west-2");
+    assert_eq!(
+        fulfilled(&parse(&eventbridge(d)).unwrap()).region.as_str(),
+        "us-west-2"
+    );
 }
 
 // ---- port ------------------------------------------------------------------------------------------
 
 #[test]
 fn the_port_is_read_from_a_string_and_from_a_number() {
-    for (port, want) in
-        [(json!("7777"), 7777), (json!(7777), 7777), (json!("1"), 1), (json!(65535), 65535), (json!("07777"), 7777)]
-    {
+    for (port, want) in [
+        (json!("7777"), 7777),
+        (json!(7777), 7777),
+        (json!("1"), 1),
+        (json!(65535), 65535),
+        (json!("07777"), 7777),
+    ] {
         let d = with(fulfilled_detail(), "port", port.clone());
         if want == 0 {
             assert_eq!(field_error_in_every_shape(&d), "detail.port", "{port}");
@@ -268,7 +330,12 @@ fn a_port_outside_1_to_65535_or_not_a_number_names_detail_port() {
         assert_eq!(e.field(), Some("detail.port"), "{bad}");
     }
     let e = fails_in_every_shape(&without(fulfilled_detail(), "port"));
-    assert_eq!(e, EventError::MissingField { field: "detail.port".into() });
+    assert_eq!(
+        e,
+        EventError::MissingField {
+            field: "detail.port".into()
+        }
+    );
 }
 
 // ---- missing, invalid and null fields -------------------------------------------------------------
@@ -277,14 +344,29 @@ fn a_port_outside_1_to_65535_or_not_a_number_names_detail_port() {
 fn missing_required_fields_are_named() {
     for key in ["placementId", "gameSessionArn", "ipAddress", "port"] {
         let e = fails_in_every_shape(&without(fulfilled_detail(), key));
-        assert_eq!(e, EventError::MissingField { field: format!("detail.{key}") });
+        assert_eq!(
+            e,
+            EventError::MissingField {
+                field: format!("detail.{key}")
+            }
+        );
     }
     let e = parse(&eventbridge(without(detail_of(TYPE_CANCELLED), "type"))).unwrap_err();
-    assert_eq!(e, EventError::MissingField { field: "detail.type".into() });
+    assert_eq!(
+        e,
+        EventError::MissingField {
+            field: "detail.type".into()
+        }
+    );
     let d = json!({"placementId": PID});
     assert_eq!(fails_in_every_shape(&d).field(), Some("detail.type"));
     let e = parse(&without(sns(json!("{}")), "Message")).unwrap_err();
-    assert_eq!(e, EventError::MissingField { field: "Message".into() });
+    assert_eq!(
+        e,
+        EventError::MissingField {
+            field: "Message".into()
+        }
+    );
 }
 
 #[test]
@@ -293,18 +375,42 @@ fn invalid_fields_are_named() {
         ("placementId", json!("has_underscore"), "detail.placementId"),
         ("placementId", json!("x".repeat(49)), "detail.placementId"),
         ("placementId", json!(""), "detail.placementId"),
-        ("gameSessionArn", json!("arn:aws:s3:::bucket"), "detail.gameSessionArn"),
+        (
+            "gameSessionArn",
+            json!("arn:aws:s3:::bucket"),
+            "detail.gameSessionArn",
+        ),
         ("gameSessionArn", json!(""), "detail.gameSessionArn"),
         ("ipAddress", json!("not-an-ip"), "detail.ipAddress"),
         ("ipAddress", json!(""), "detail.ipAddress"),
         ("dnsName", json!("two words"), "detail.dnsName"),
         ("startTime", json!("yesterday"), "detail.startTime"),
         ("endTime", json!("2026-13-45T99:00:00Z"), "detail.endTime"),
-        ("gameSessionRegion", json!("US_EAST"), "detail.gameSessionRegion"),
-        ("placedPlayerSessions", json!("psess-1"), "detail.placedPlayerSessions"),
-        ("placedPlayerSessions", json!([5]), "detail.placedPlayerSessions[0]"),
-        ("placedPlayerSessions", json!([{"playerId": "p"}]), "detail.placedPlayerSessions[0].playerSessionId"),
-        ("placedPlayerSessions", json!([{"playerSessionId": "psess-1"}]), "detail.placedPlayerSessions[0].playerId"),
+        (
+            "gameSessionRegion",
+            json!("US_EAST"),
+            "detail.gameSessionRegion",
+        ),
+        (
+            "placedPlayerSessions",
+            json!("psess-1"),
+            "detail.placedPlayerSessions",
+        ),
+        (
+            "placedPlayerSessions",
+            json!([5]),
+            "detail.placedPlayerSessions[0]",
+        ),
+        (
+            "placedPlayerSessions",
+            json!([{"playerId": "p"}]),
+            "detail.placedPlayerSessions[0].playerSessionId",
+        ),
+        (
+            "placedPlayerSessions",
+            json!([{"playerSessionId": "psess-1"}]),
+            "detail.placedPlayerSessions[0].playerId",
+        ),
         (
             "placedPlayerSessions",
             json!([{"playerId": "p", "playerSessionId": "psess-1"}, {"playerId": "", "playerSessionId": "psess-2"}]),
@@ -325,14 +431,54 @@ fn invalid_fields_are_named() {
 #[test]
 fn envelope_fields_of_the_wrong_type_are_named() {
     let cases = [
-        (with(eventbridge(detail_of(TYPE_CANCELLED)), "time", json!("soon")), "time"),
-        (with(eventbridge(detail_of(TYPE_CANCELLED)), "id", json!(42)), "id"),
-        (with(eventbridge(detail_of(TYPE_CANCELLED)), "detail", json!(null)), "detail"),
-        (with(eventbridge(detail_of(TYPE_CANCELLED)), "detail", json!("{}")), "detail"),
-        (with(eventbridge(detail_of(TYPE_CANCELLED)), "detail", json!([])), "detail"),
-        (with(sns_of(&detail_of(TYPE_CANCELLED)), "Timestamp", json!("later")), "Timestamp"),
-        (with(sns_of(&detail_of(TYPE_CANCELLED)), "MessageId", json!(7)), "MessageId"),
-        (with(sns_of(&detail_of(TYPE_CANCELLED)), "Type", json!(false)), "Type"),
+        (
+            with(
+                eventbridge(detail_of(TYPE_CANCELLED)),
+                "time",
+                json!("soon"),
+            ),
+            "time",
+        ),
+        (
+            with(eventbridge(detail_of(TYPE_CANCELLED)), "id", json!(42)),
+            "id",
+        ),
+        (
+            with(
+                eventbridge(detail_of(TYPE_CANCELLED)),
+                "detail",
+                json!(null),
+            ),
+            "detail",
+        ),
+        (
+            with(
+                eventbridge(detail_of(TYPE_CANCELLED)),
+                "detail",
+                json!("{}"),
+            ),
+            "detail",
+        ),
+        (
+            with(eventbridge(detail_of(TYPE_CANCELLED)), "detail", json!([])),
+            "detail",
+        ),
+        (
+            with(
+                sns_of(&detail_of(TYPE_CANCELLED)),
+                "Timestamp",
+                json!("later"),
+            ),
+            "Timestamp",
+        ),
+        (
+            with(sns_of(&detail_of(TYPE_CANCELLED)), "MessageId", json!(7)),
+            "MessageId",
+        ),
+        (
+            with(sns_of(&detail_of(TYPE_CANCELLED)), "Type", json!(false)),
+            "Type",
+        ),
     ];
     for (body, field) in cases {
         let e = parse(&body).unwrap_err();
@@ -356,7 +502,13 @@ fn a_null_required_field_is_invalid_and_names_the_field() {
 #[test]
 fn a_null_optional_field_counts_as_absent() {
     let mut d = fulfilled_detail();
-    for key in ["dnsName", "gameSessionRegion", "placedPlayerSessions", "startTime", "endTime"] {
+    for key in [
+        "dnsName",
+        "gameSessionRegion",
+        "placedPlayerSessions",
+        "startTime",
+        "endTime",
+    ] {
         d = with(d, key, Value::Null);
     }
     for (_, body) in every_shape(&d) {
@@ -366,9 +518,23 @@ fn a_null_optional_field_counts_as_absent() {
         assert_eq!((f.dns_name.as_str(), f.region.as_str()), ("", "us-east-1"));
         assert!(f.placed_player_sessions.is_empty());
     }
-    let d = with(with(detail_of(TYPE_FAILED), "errorCode", Value::Null), "errorMessage", Value::Null);
-    assert_eq!(parse(&d).unwrap().kind, EventKind::Failed { error_code: None, error_message: None });
-    let body = with(with(eventbridge(detail_of(TYPE_CANCELLED)), "id", Value::Null), "time", Value::Null);
+    let d = with(
+        with(detail_of(TYPE_FAILED), "errorCode", Value::Null),
+        "errorMessage",
+        Value::Null,
+    );
+    assert_eq!(
+        parse(&d).unwrap().kind,
+        EventKind::Failed {
+            error_code: None,
+            error_message: None
+        }
+    );
+    let body = with(
+        with(eventbridge(detail_of(TYPE_CANCELLED)), "id", Value::Null),
+        "time",
+        Value::Null,
+    );
     let e = parse(&body).unwrap();
     assert_eq!((e.event_id, e.event_time), (None, None));
 }
@@ -384,13 +550,26 @@ fn a_non_string_where_a_string_is_expected_is_invalid() {
         ("dnsName", json!(true)),
         ("startTime", json!(1764064800)),
         ("gameSessionRegion", json!({})),
-        ("placedPlayerSessions", json!([{"playerId": 1, "playerSessionId": "psess-1"}])),
-        ("placedPlayerSessions", json!([{"playerId": "p", "playerSessionId": ["psess-1"]}])),
+        (
+            "placedPlayerSessions",
+            json!([{"playerId": 1, "playerSessionId": "psess-1"}]),
+        ),
+        (
+            "placedPlayerSessions",
+            json!([{"playerId": "p", "playerSessionId": ["psess-1"]}]),
+        ),
     ] {
         let d = with(fulfilled_detail(), key, value.clone());
         let e = parse(&eventbridge(d)).unwrap_err();
-        assert!(matches!(e, EventError::InvalidField(_)), "{key} = {value}: {e:?}");
-        assert!(e.field().is_some_and(|f| f.starts_with(&format!("detail.{key}"))), "{key}: {e:?}");
+        assert!(
+            matches!(e, EventError::InvalidField(_)),
+            "{key} = {value}: {e:?}"
+        );
+        assert!(
+            e.field()
+                .is_some_and(|f| f.starts_with(&format!("detail.{key}"))),
+            "{key}: {e:?}"
+        );
     }
     let d = with(detail_of(TYPE_FAILED), "errorCode", json!(500));
     assert_eq!(parse(&d).unwrap_err().field(), Some("detail.errorCode"));
@@ -400,7 +579,13 @@ fn a_non_string_where_a_string_is_expected_is_invalid() {
 
 #[test]
 fn an_sns_message_that_is_null_or_not_a_string_is_an_invalid_message_field() {
-    for message in [json!(null), json!(5), json!(true), json!([]), eventbridge(detail_of(TYPE_CANCELLED))] {
+    for message in [
+        json!(null),
+        json!(5),
+        json!(true),
+        json!([]),
+        eventbridge(detail_of(TYPE_CANCELLED)),
+    ] {
         let e = parse(&sns(message.clone())).unwrap_err();
         assert!(matches!(e, EventError::InvalidField(_)), "{message}: {e:?}");
         assert_eq!(e.field(), Some("Message"));
@@ -410,24 +595,41 @@ fn an_sns_message_that_is_null_or_not_a_string_is_an_invalid_message_field() {
 #[test]
 fn an_sns_message_string_that_is_not_a_json_object_is_a_typed_error() {
     let e = parse(&sns(json!("not json {"))).unwrap_err();
-    assert!(matches!(&e, EventError::NotJson(why) if why.starts_with("Message:")), "{e:?}");
+    assert!(
+        matches!(&e, EventError::NotJson(why) if why.starts_with("Message:")),
+        "{e:?}"
+    );
     for text in ["null", "[]", "42", "\"PlacementFulfilled\"", "true"] {
-        assert_eq!(parse(&sns(json!(text))).unwrap_err(), EventError::NotAnObject, "{text}");
+        assert_eq!(
+            parse(&sns(json!(text))).unwrap_err(),
+            EventError::NotAnObject,
+            "{text}"
+        );
     }
     for text in ["", "   \n"] {
-        assert_eq!(parse(&sns(json!(text))).unwrap_err(), EventError::EmptyMessage, "{text:?}");
+        assert_eq!(
+            parse(&sns(json!(text))).unwrap_err(),
+            EventError::EmptyMessage,
+            "{text:?}"
+        );
     }
     let e = parse(&sns(json!("{}"))).unwrap_err();
     assert!(matches!(e, EventError::NotAnEvent(_)), "{e:?}");
     let nested = sns_of(&sns_of(&eventbridge(detail_of(TYPE_CANCELLED))));
-    assert!(matches!(parse(&nested).unwrap_err(), EventError::NotAnEvent(_)));
+    assert!(matches!(
+        parse(&nested).unwrap_err(),
+        EventError::NotAnEvent(_)
+    ));
 }
 
 #[test]
 fn an_sns_message_that_is_not_a_notification_is_not_an_event() {
     let body = with(sns(json!("{}")), "Type", json!("SubscriptionConfirmation"));
     let e = parse(&body).unwrap_err();
-    assert!(matches!(&e, EventError::NotAnEvent(why) if why.contains("SubscriptionConfirmation")), "{e:?}");
+    assert!(
+        matches!(&e, EventError::NotAnEvent(why) if why.contains("SubscriptionConfirmation")),
+        "{e:?}"
+    );
 }
 
 // ---- bodies that are not events ----------------------------------------------------------------------
@@ -458,14 +660,23 @@ fn deeply_nested_json_is_refused_without_overflowing_the_stack() {
     for depth in [200, 100_000] {
         let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         assert_eq!(parse_message(&body).unwrap_err().code(), "not_json");
-        let body = format!("{{\"detail\":{}{}}}", "{\"a\":".repeat(depth), "}".repeat(depth + 1));
+        let body = format!(
+            "{{\"detail\":{}{}}}",
+            "{\"a\":".repeat(depth),
+            "}".repeat(depth + 1)
+        );
         assert!(parse_message(&body).is_err());
     }
 }
 
 #[test]
 fn objects_without_a_recognisable_shape_are_not_events() {
-    for body in [json!({}), json!({"hello": "world"}), eventbridge(json!({})), eventbridge(json!({"port": "7777"}))] {
+    for body in [
+        json!({}),
+        json!({"hello": "world"}),
+        eventbridge(json!({})),
+        eventbridge(json!({"port": "7777"})),
+    ] {
         let e = parse(&body).unwrap_err();
         assert!(matches!(e, EventError::NotAnEvent(_)), "{body}: {e:?}");
     }
@@ -476,12 +687,22 @@ fn an_unknown_type_with_a_placement_id_is_acknowledged_as_unknown() {
     for t in ["PlacementQueued", "PlacementSomethingNew", ""] {
         for (shape, body) in every_shape(&detail_of(t)) {
             let e = parse(&body).unwrap();
-            assert_eq!(e.kind, EventKind::Unknown { event_type: t.into() }, "{shape:?}");
+            assert_eq!(
+                e.kind,
+                EventKind::Unknown {
+                    event_type: t.into()
+                },
+                "{shape:?}"
+            );
             assert_eq!((e.kind.status(), e.kind.type_name()), (None, t));
         }
     }
     // An unknown type reads no type-specific field, so odd extra fields do not matter.
-    let d = with(detail_of("PlacementQueued"), "port", json!({"weird": [null]}));
+    let d = with(
+        detail_of("PlacementQueued"),
+        "port",
+        json!({"weird": [null]}),
+    );
     assert!(matches!(parse(&d).unwrap().kind, EventKind::Unknown { .. }));
 }
 
@@ -489,11 +710,20 @@ fn an_unknown_type_with_a_placement_id_is_acknowledged_as_unknown() {
 fn an_unknown_type_without_a_placement_id_is_not_an_event_but_a_known_one_is_missing_it() {
     let d = json!({"type": "MatchmakingSucceeded", "tickets": []});
     for (_, body) in every_shape(&d) {
-        assert!(matches!(parse(&body).unwrap_err(), EventError::NotAnEvent(_)), "{body}");
+        assert!(
+            matches!(parse(&body).unwrap_err(), EventError::NotAnEvent(_)),
+            "{body}"
+        );
     }
     for t in [TYPE_FULFILLED, TYPE_TIMED_OUT, TYPE_CANCELLED, TYPE_FAILED] {
         let e = fails_in_every_shape(&without(detail_of(t), "placementId"));
-        assert_eq!(e, EventError::MissingField { field: "detail.placementId".into() }, "{t}");
+        assert_eq!(
+            e,
+            EventError::MissingField {
+                field: "detail.placementId".into()
+            },
+            "{t}"
+        );
     }
 }
 
@@ -502,10 +732,19 @@ fn a_body_over_the_sqs_limit_is_refused_unread() {
     let event = eventbridge(detail_of(TYPE_CANCELLED)).to_string();
     let padded = format!("{event}{}", " ".repeat(MESSAGE_MAX_BYTES - event.len()));
     assert_eq!(padded.len(), MESSAGE_MAX_BYTES);
-    assert!(parse_message(&padded).is_ok(), "exactly at the limit is fine");
+    assert!(
+        parse_message(&padded).is_ok(),
+        "exactly at the limit is fine"
+    );
     let over = format!("{padded} ");
     let e = parse_message(&over).unwrap_err();
-    assert_eq!(e, EventError::TooLarge { bytes: MESSAGE_MAX_BYTES + 1, max: MESSAGE_MAX_BYTES });
+    assert_eq!(
+        e,
+        EventError::TooLarge {
+            bytes: MESSAGE_MAX_BYTES + 1,
+            max: MESSAGE_MAX_BYTES
+        }
+    );
     assert_eq!(e.code(), "too_large");
 }
 
@@ -513,9 +752,27 @@ fn a_body_over_the_sqs_limit_is_refused_unread() {
 
 #[test]
 fn the_event_id_is_the_eventbridge_id_else_the_sns_message_id() {
-    assert_eq!(parse(&eventbridge(detail_of(TYPE_CANCELLED))).unwrap().event_id.as_deref(), Some(EVENT_ID));
-    assert_eq!(parse(&sns_of(&eventbridge(detail_of(TYPE_CANCELLED)))).unwrap().event_id.as_deref(), Some(EVENT_ID));
-    assert_eq!(parse(&sns_of(&detail_of(TYPE_CANCELLED))).unwrap().event_id.as_deref(), Some(MESSAGE_ID));
+    assert_eq!(
+        parse(&eventbridge(detail_of(TYPE_CANCELLED)))
+            .unwrap()
+            .event_id
+            .as_deref(),
+        Some(EVENT_ID)
+    );
+    assert_eq!(
+        parse(&sns_of(&eventbridge(detail_of(TYPE_CANCELLED))))
+            .unwrap()
+            .event_id
+            .as_deref(),
+        Some(EVENT_ID)
+    );
+    assert_eq!(
+        parse(&sns_of(&detail_of(TYPE_CANCELLED)))
+            .unwrap()
+            .event_id
+            .as_deref(),
+        Some(MESSAGE_ID)
+    );
     assert_eq!(parse(&detail_of(TYPE_CANCELLED)).unwrap().event_id, None);
 }
 
@@ -523,30 +780,64 @@ fn the_event_id_is_the_eventbridge_id_else_the_sns_message_id() {
 fn occurred_at_is_end_time_else_the_event_time_else_the_sns_timestamp() {
     let ts = |s: &str| Timestamp::parse_rfc3339("t", s).ok();
     let no_end = without(detail_of(TYPE_TIMED_OUT), "endTime");
-    assert_eq!(parse(&eventbridge(detail_of(TYPE_TIMED_OUT))).unwrap().occurred_at(), ts("2026-11-25T10:10:00Z"));
-    assert_eq!(parse(&eventbridge(no_end.clone())).unwrap().occurred_at(), ts("2026-11-25T10:00:02Z"));
-    assert_eq!(parse(&sns_of(&eventbridge(no_end.clone()))).unwrap().occurred_at(), ts("2026-11-25T10:00:02Z"));
-    assert_eq!(parse(&sns_of(&no_end)).unwrap().occurred_at(), ts("2026-11-25T10:00:03.250Z"));
+    assert_eq!(
+        parse(&eventbridge(detail_of(TYPE_TIMED_OUT)))
+            .unwrap()
+            .occurred_at(),
+        ts("2026-11-25T10:10:00Z")
+    );
+    assert_eq!(
+        parse(&eventbridge(no_end.clone())).unwrap().occurred_at(),
+        ts("2026-11-25T10:00:02Z")
+    );
+    assert_eq!(
+        parse(&sns_of(&eventbridge(no_end.clone())))
+            .unwrap()
+            .occurred_at(),
+        ts("2026-11-25T10:00:02Z")
+    );
+    assert_eq!(
+        parse(&sns_of(&no_end)).unwrap().occurred_at(),
+        ts("2026-11-25T10:00:03.250Z")
+    );
     assert_eq!(parse(&no_end).unwrap().occurred_at(), None);
 }
 
 #[test]
 fn times_in_any_offset_and_precision_are_normalised_to_utc_milliseconds() {
     let d = with(
-        with(detail_of(TYPE_CANCELLED), "startTime", json!("2026-11-25T11:00:00.123456789+01:00")),
+        with(
+            detail_of(TYPE_CANCELLED),
+            "startTime",
+            json!("2026-11-25T11:00:00.123456789+01:00"),
+        ),
         "endTime",
         json!("2026-11-25T05:00:01-05:00"),
     );
     let e = parse(&d).unwrap();
-    assert_eq!(e.start_time.map(Timestamp::to_rfc3339).as_deref(), Some("2026-11-25T10:00:00.123Z"));
-    assert_eq!(e.end_time.map(Timestamp::to_rfc3339).as_deref(), Some("2026-11-25T10:00:01.000Z"));
+    assert_eq!(
+        e.start_time.map(Timestamp::to_rfc3339).as_deref(),
+        Some("2026-11-25T10:00:00.123Z")
+    );
+    assert_eq!(
+        e.end_time.map(Timestamp::to_rfc3339).as_deref(),
+        Some("2026-11-25T10:00:01.000Z")
+    );
 }
 
 #[test]
 fn unknown_fields_anywhere_are_ignored() {
-    let d = with(fulfilled_detail(), "matchmakerData", json!({"matchId": "m-1", "teams": [{"players": []}]}));
+    let d = with(
+        fulfilled_detail(),
+        "matchmakerData",
+        json!({"matchId": "m-1", "teams": [{"players": []}]}),
+    );
     let body = with(eventbridge(d), "replay-name", json!("r"));
-    let body = with(sns_of(&body), "MessageAttributes", json!({"k": {"Type": "String", "Value": "v"}}));
+    let body = with(
+        sns_of(&body),
+        "MessageAttributes",
+        json!({"k": {"Type": "String", "Value": "v"}}),
+    );
     assert_eq!(fulfilled(&parse(&body).unwrap()).port, 7777);
 }
 
@@ -568,17 +859,41 @@ const FIXTURE_EXPECTATIONS: &[(&str, Shape, &str)] = &[
     ("sns-timed-out.json", Shape::SnsEnvelope, TYPE_TIMED_OUT),
     ("sns-cancelled.json", Shape::SnsEnvelope, TYPE_CANCELLED),
     ("sns-failed.json", Shape::SnsEnvelope, TYPE_FAILED),
-    ("sns-unknown-type.json", Shape::SnsEnvelope, "PlacementQueued"),
+    (
+        "sns-unknown-type.json",
+        Shape::SnsEnvelope,
+        "PlacementQueued",
+    ),
     ("raw-fulfilled.json", Shape::EventBridge, TYPE_FULFILLED),
     ("raw-timed-out.json", Shape::EventBridge, TYPE_TIMED_OUT),
     ("raw-cancelled.json", Shape::EventBridge, TYPE_CANCELLED),
     ("raw-failed.json", Shape::EventBridge, TYPE_FAILED),
-    ("raw-unknown-type.json", Shape::EventBridge, "PlacementQueued"),
-    ("eventbridge-fulfilled.json", Shape::EventBridge, TYPE_FULFILLED),
-    ("eventbridge-timed-out.json", Shape::EventBridge, TYPE_TIMED_OUT),
-    ("eventbridge-cancelled.json", Shape::EventBridge, TYPE_CANCELLED),
+    (
+        "raw-unknown-type.json",
+        Shape::EventBridge,
+        "PlacementQueued",
+    ),
+    (
+        "eventbridge-fulfilled.json",
+        Shape::EventBridge,
+        TYPE_FULFILLED,
+    ),
+    (
+        "eventbridge-timed-out.json",
+        Shape::EventBridge,
+        TYPE_TIMED_OUT,
+    ),
+    (
+        "eventbridge-cancelled.json",
+        Shape::EventBridge,
+        TYPE_CANCELLED,
+    ),
     ("eventbridge-failed.json", Shape::EventBridge, TYPE_FAILED),
-    ("eventbridge-unknown-type.json", Shape::EventBridge, "PlacementQueued"),
+    (
+        "eventbridge-unknown-type.json",
+        Shape::EventBridge,
+        "PlacementQueued",
+    ),
     ("detail-fulfilled.json", Shape::Detail, TYPE_FULFILLED),
 ];
 
@@ -586,8 +901,16 @@ const FIXTURE_EXPECTATIONS: &[(&str, Shape, &str)] = &[
 const POISON_EXPECTATIONS: &[(&str, &str, Option<&str>)] = &[
     ("not-json.txt", "not_json", None),
     ("null-message.json", "invalid_field", Some("Message")),
-    ("no-placement-id.json", "missing_field", Some("detail.placementId")),
-    ("port-not-a-number.json", "invalid_field", Some("detail.port")),
+    (
+        "no-placement-id.json",
+        "missing_field",
+        Some("detail.placementId"),
+    ),
+    (
+        "port-not-a-number.json",
+        "invalid_field",
+        Some("detail.port"),
+    ),
 ];
 
 /// The files (not folders) in `dir`, by name.
@@ -607,22 +930,43 @@ fn read(path: &Path) -> String {
 #[test]
 fn every_fixture_parses_to_its_expected_shape_and_type() {
     let dir = Path::new(FIXTURES);
-    let expected: BTreeSet<String> = FIXTURE_EXPECTATIONS.iter().map(|(f, ..)| (*f).to_owned()).collect();
-    assert_eq!(files_in(dir), expected, "every fixture needs an expectation here, and every expectation a file");
+    let expected: BTreeSet<String> = FIXTURE_EXPECTATIONS
+        .iter()
+        .map(|(f, ..)| (*f).to_owned())
+        .collect();
+    assert_eq!(
+        files_in(dir),
+        expected,
+        "every fixture needs an expectation here, and every expectation a file"
+    );
     let mut placement_ids = BTreeSet::new();
     for (file, shape, event_type) in FIXTURE_EXPECTATIONS {
         let body = read(&dir.join(file));
-        serde_json::from_str::<Value>(&body).unwrap_or_else(|e| panic!("{file} is not valid JSON: {e}"));
+        serde_json::from_str::<Value>(&body)
+            .unwrap_or_else(|e| panic!("{file} is not valid JSON: {e}"));
         let e = parse_message(&body).unwrap_or_else(|e| panic!("{file}: {e}"));
-        assert_eq!((e.shape, e.kind.type_name()), (*shape, *event_type), "{file}");
-        assert!(e.start_time.is_some() && e.occurred_at().is_some(), "{file}");
-        assert!(placement_ids.insert(e.placement_id.into_string()), "{file} reuses a placement id");
+        assert_eq!(
+            (e.shape, e.kind.type_name()),
+            (*shape, *event_type),
+            "{file}"
+        );
+        assert!(
+            e.start_time.is_some() && e.occurred_at().is_some(),
+            "{file}"
+        );
+        assert!(
+            placement_ids.insert(e.placement_id.into_string()),
+            "{file} reuses a placement id"
+        );
         if e.shape != Shape::Detail {
             assert!(e.event_id.is_some(), "{file}");
         }
         if let EventKind::Fulfilled(f) = &e.kind {
             assert_eq!((f.port, f.region.as_str()), (7777, "us-east-1"), "{file}");
-            assert!(f.game_session_arn.fleet_id().starts_with("fleet-"), "{file}");
+            assert!(
+                f.game_session_arn.fleet_id().starts_with("fleet-"),
+                "{file}"
+            );
         }
     }
 }
@@ -630,7 +974,10 @@ fn every_fixture_parses_to_its_expected_shape_and_type() {
 #[test]
 fn every_poison_fixture_fails_with_its_expected_error() {
     let dir = Path::new(FIXTURES).join("poison");
-    let expected: BTreeSet<String> = POISON_EXPECTATIONS.iter().map(|(f, ..)| (*f).to_owned()).collect();
+    let expected: BTreeSet<String> = POISON_EXPECTATIONS
+        .iter()
+        .map(|(f, ..)| (*f).to_owned())
+        .collect();
     assert_eq!(
         files_in(&dir),
         expected,
@@ -671,7 +1018,12 @@ const KEYS: &[&str] = &[
 ];
 
 /// Detail types the field-mutation property starts from.
-const EVENT_TYPES: &[&str] = &[TYPE_FULFILLED, TYPE_FAILED, TYPE_CANCELLED, "PlacementQueued"];
+const EVENT_TYPES: &[&str] = &[
+    TYPE_FULFILLED,
+    TYPE_FAILED,
+    TYPE_CANCELLED,
+    "PlacementQueued",
+];
 
 fn arb_string() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -699,7 +1051,8 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Value::Number)),
+        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
+            .map(Value::Number)),
         arb_string().prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
@@ -713,7 +1066,10 @@ fn arb_json() -> impl Strategy<Value = Value> {
 
 /// Checks what any `Ok` must satisfy.
 fn check_ok(e: &PlacementEvent) {
-    assert_eq!(e.kind.status().is_none(), matches!(e.kind, EventKind::Unknown { .. }));
+    assert_eq!(
+        e.kind.status().is_none(),
+        matches!(e.kind, EventKind::Unknown { .. })
+    );
     if let EventKind::Fulfilled(f) = &e.kind {
         assert_ne!(f.port, 0);
     }

@@ -109,7 +109,10 @@ pub struct Interval {
 
 impl Interval {
     /// Every value.
-    pub const FULL: Self = Self { lo: i64::MIN, hi: i64::MAX };
+    pub const FULL: Self = Self {
+        lo: i64::MIN,
+        hi: i64::MAX,
+    };
     /// No value.
     pub const EMPTY: Self = Self { lo: 1, hi: 0 };
 
@@ -126,7 +129,10 @@ impl Interval {
     /// The values inside both.
     #[must_use]
     pub fn intersect(self, other: Self) -> Self {
-        Self { lo: self.lo.max(other.lo), hi: self.hi.min(other.hi) }
+        Self {
+            lo: self.lo.max(other.lo),
+            hi: self.hi.min(other.hi),
+        }
     }
 }
 
@@ -199,8 +205,16 @@ pub struct QueryError {
 }
 
 impl QueryError {
-    pub(crate) fn new(column: usize, expected: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { column, expected: expected.into(), message: message.into() }
+    pub(crate) fn new(
+        column: usize,
+        expected: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            column,
+            expected: expected.into(),
+            message: message.into(),
+        }
     }
 
     /// The explanation without the `query: ` prefix (what [`FieldError::problem`] holds).
@@ -208,7 +222,10 @@ impl QueryError {
         if self.message.is_empty() {
             format!("column {}: expected {}", self.column, self.expected)
         } else {
-            format!("column {}: expected {} ({})", self.column, self.expected, self.message)
+            format!(
+                "column {}: expected {} ({})",
+                self.column, self.expected, self.message
+            )
         }
     }
 }

@@ -33,7 +33,8 @@ struct Payload {
 
 fn mac(secret: &[u8], payload: &[u8]) -> Hmac<Sha256> {
     // HMAC takes keys of any length (long keys are hashed, short ones padded): this cannot fail.
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC accepts keys of any length");
+    let mut m =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC accepts keys of any length");
     m.update(DOMAIN);
     m.update(payload);
     m
@@ -42,32 +43,48 @@ fn mac(secret: &[u8], payload: &[u8]) -> Hmac<Sha256> {
 /// Wraps an exclusive start key (all string attributes: table `pk`/`sk` and the index's keys) into
 /// an opaque cursor bound to `fingerprint` (see [`Plan::fingerprint`](super::Plan::fingerprint)).
 pub fn encode(secret: &[u8], fingerprint: &str, key: &BTreeMap<String, String>) -> String {
-    let payload = Payload { f: fingerprint.to_owned(), k: key.clone() };
+    let payload = Payload {
+        f: fingerprint.to_owned(),
+        k: key.clone(),
+    };
     // Serializing a struct of strings to JSON cannot fail.
     let json = serde_json::to_vec(&payload).unwrap_or_default();
     let tag = mac(secret, &json).finalize().into_bytes();
-    format!("{}.{}", URL_SAFE_NO_PAD.encode(&json), URL_SAFE_NO_PAD.encode(tag))
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(&json),
+        URL_SAFE_NO_PAD.encode(tag)
+    )
 }
 
 /// Checks a cursor and returns the exclusive start key it carries. Errors (field `cursor`) for
 /// anything longer than 2048 characters, malformed text, a bad signature (tampered, or from another
 /// deployment's secret) and a cursor issued for a different query or sort. Never panics.
-pub fn decode(secret: &[u8], fingerprint: &str, cursor: &str) -> Result<BTreeMap<String, String>, FieldError> {
+pub fn decode(
+    secret: &[u8],
+    fingerprint: &str,
+    cursor: &str,
+) -> Result<BTreeMap<String, String>, FieldError> {
     let bad = |why: &str| FieldError::new("cursor", why.to_owned());
     let n = cursor.chars().count();
     if n > CURSOR_MAX {
-        return Err(FieldError::new("cursor", format!("must be at most {CURSOR_MAX} characters, got {n}")));
+        return Err(FieldError::new(
+            "cursor",
+            format!("must be at most {CURSOR_MAX} characters, got {n}"),
+        ));
     }
     let malformed = "is not a cursor this API issued (malformed)";
     let (body, tag) = cursor.split_once('.').ok_or_else(|| bad(malformed))?;
     let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| bad(malformed))?;
     let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| bad(malformed))?;
-    mac(secret, &json)
-        .verify_slice(&tag)
-        .map_err(|_| bad("has an invalid signature (it was altered, or issued by another deployment)"))?;
+    mac(secret, &json).verify_slice(&tag).map_err(|_| {
+        bad("has an invalid signature (it was altered, or issued by another deployment)")
+    })?;
     let payload: Payload = serde_json::from_slice(&json).map_err(|_| bad(malformed))?;
     if payload.f != fingerprint {
-        return Err(bad("was issued for a different query or sort; start again without a cursor"));
+        return Err(bad(
+            "was issued for a different query or sort; start again without a cursor",
+        ));
     }
     if payload.k.is_empty() || payload.k.len() > KEY_ATTRS_MAX {
         return Err(bad(malformed));
@@ -84,14 +101,21 @@ mod tests {
             ("pk".to_owned(), "S#gs-abc".to_owned()),
             ("sk".to_owned(), "S".to_owned()),
             ("lAll".to_owned(), "ACTIVE".to_owned()),
-            ("kName".to_owned(), "lobby\u{1}2025-11-25T00:00:00.000Z#gs-abc".to_owned()),
+            (
+                "kName".to_owned(),
+                "lobby\u{1}2025-11-25T00:00:00.000Z#gs-abc".to_owned(),
+            ),
         ])
     }
 
     #[test]
     fn a_cursor_round_trips_its_key() {
         let c = encode(b"secret", "fp", &key());
-        assert!(c.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{c}");
+        assert!(
+            c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)),
+            "{c}"
+        );
         assert_eq!(decode(b"secret", "fp", &c), Ok(key()));
     }
 

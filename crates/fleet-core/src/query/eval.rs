@@ -101,9 +101,18 @@ pub(crate) mod tests {
     pub(crate) const T0: i64 = 1_764_028_800_000;
 
     /// A session with small, test-friendly values.
-    pub(crate) fn session(i: usize, region: &str, fleet: &str, players: u32, open: u32, name: Option<&str>) -> Session {
-        let arn = GameSessionArn::parse(&format!("arn:aws:gamelift:us-east-1::gamesession/fleet-x/gsess-{i}"))
-            .unwrap_or_else(|e| panic!("{e}"));
+    pub(crate) fn session(
+        i: usize,
+        region: &str,
+        fleet: &str,
+        players: u32,
+        open: u32,
+        name: Option<&str>,
+    ) -> Session {
+        let arn = GameSessionArn::parse(&format!(
+            "arn:aws:gamelift:us-east-1::gamesession/fleet-x/gsess-{i}"
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
         Session {
             id: arn.session_id(),
             arn,
@@ -126,7 +135,10 @@ pub(crate) mod tests {
     }
 
     fn with_props(mut s: Session, props: &[(&str, &str)]) -> Session {
-        let m: BTreeMap<String, String> = props.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let m: BTreeMap<String, String> = props
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         s.properties = GameProperties::parse(m).unwrap_or_else(|e| panic!("{e}"));
         s
     }
@@ -177,9 +189,17 @@ pub(crate) mod tests {
     fn counts_compare_numerically_with_exact_non_integer_handling() {
         let s = session(1, "us-east-1", "fleet-a", 3, 2, None);
         assert!(m("playerCount:3 maxPlayers:5 openSlots:2", &s));
-        assert!(m("+playerCount:>2.5", &s) && m("+playerCount:>=3", &s) && m("+playerCount:<=3.9", &s));
-        assert!(!m("+playerCount:>3", &s) && !m("+playerCount:<3", &s) && !m("+playerCount:3.5", &s));
-        assert!(m("+playerCount:3.0", &s) && m("+value.player_count:3", &s) && m("+value.max_players:5", &s));
+        assert!(
+            m("+playerCount:>2.5", &s) && m("+playerCount:>=3", &s) && m("+playerCount:<=3.9", &s)
+        );
+        assert!(
+            !m("+playerCount:>3", &s) && !m("+playerCount:<3", &s) && !m("+playerCount:3.5", &s)
+        );
+        assert!(
+            m("+playerCount:3.0", &s)
+                && m("+value.player_count:3", &s)
+                && m("+value.max_players:5", &s)
+        );
         assert!(m("+playerCount:*", &s));
     }
 
@@ -196,7 +216,10 @@ pub(crate) mod tests {
 
     #[test]
     fn properties_match_by_key_and_absent_keys_do_not_match() {
-        let s = with_props(session(1, "us-east-1", "fleet-a", 0, 4, None), &[("mode", "ranked")]);
+        let s = with_props(
+            session(1, "us-east-1", "fleet-a", 0, 4, None),
+            &[("mode", "ranked")],
+        );
         assert!(m("properties.mode:ranked", &s));
         assert!(m("value.metadata.GameProperties.mode:rank*", &s));
         assert!(!m("properties.map:dust", &s) && m("-properties.map:dust", &s));
@@ -209,7 +232,10 @@ pub(crate) mod tests {
         let s = session(7, "us-east-1", "fleet-a", 0, 4, None);
         assert!(m(&format!("id:{}", s.id), &s));
         assert!(m(&format!("value.id:{}", s.arn), &s));
-        assert!(m("id:arn:aws:gamelift:us-east-1::gamesession/fleet-x/*", &s));
+        assert!(m(
+            "id:arn:aws:gamelift:us-east-1::gamesession/fleet-x/*",
+            &s
+        ));
         assert!(m("id:gs-*", &s) && !m("id:arn:aws:gamelift:eu-*", &s));
         assert!(!m("id:gs-nope", &s));
     }
@@ -219,7 +245,10 @@ pub(crate) mod tests {
         let s = session(2, "us-east-1", "fleet-a", 0, 4, None); // T0 + 2 s
         assert!(m("createdAt:2025-11-25T00:00:02Z", &s));
         assert!(m("createdAt:\"2025-11-25T01:00:02+01:00\"", &s));
-        assert!(m("+createdAt:>=2025-11-25T00:00:02Z +createdAt:<2025-11-25T00:00:02.001Z", &s));
+        assert!(m(
+            "+createdAt:>=2025-11-25T00:00:02Z +createdAt:<2025-11-25T00:00:02.001Z",
+            &s
+        ));
         assert!(!m("+createdAt:>2025-11-25T00:00:02Z", &s));
         assert!(m("+createdAt:>2025-11-25T00:00:01.9999Z", &s));
         assert!(!m("createdAt:2025-11-25T00:00:02.0001Z", &s));

@@ -29,9 +29,15 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
     }
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed == "*" {
-        return Ok(Query { text: text.to_owned(), clauses: Vec::new() });
+        return Ok(Query {
+            text: text.to_owned(),
+            clauses: Vec::new(),
+        });
     }
-    let mut p = Parser { chars: text.chars().collect(), pos: 0 };
+    let mut p = Parser {
+        chars: text.chars().collect(),
+        pos: 0,
+    };
     let mut clauses = Vec::new();
     loop {
         p.skip_ws();
@@ -42,10 +48,16 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
         if let Some(c) = p.peek()
             && !c.is_whitespace()
         {
-            return Err(p.error("whitespace or the end of the query after a value", format!("found `{c}`")));
+            return Err(p.error(
+                "whitespace or the end of the query after a value",
+                format!("found `{c}`"),
+            ));
         }
     }
-    Ok(Query { text: text.to_owned(), clauses })
+    Ok(Query {
+        text: text.to_owned(),
+        clauses,
+    })
 }
 
 /// A range operator.
@@ -73,7 +85,11 @@ enum Raw {
     /// `*` alone.
     Any,
     /// A bare or quoted string; `prefix` when it ended with an unescaped `*`.
-    Text { text: String, prefix: bool, column: usize },
+    Text {
+        text: String,
+        prefix: bool,
+        column: usize,
+    },
     /// `>N`, `>=N`, `<N`, `<=N` (operand bare or quoted).
     Range { op: Op, text: String, column: usize },
 }
@@ -131,19 +147,28 @@ impl Parser {
         let field_column = self.column();
         let name = self.field_name()?;
         if name.is_empty() {
-            let msg = if self.peek() == Some(':') { "a clause is `[+|-]field:value`".to_owned() } else { self.found() };
+            let msg = if self.peek() == Some(':') {
+                "a clause is `[+|-]field:value`".to_owned()
+            } else {
+                self.found()
+            };
             return Err(self.error(FIELD_LIST, msg));
         }
         if self.peek() != Some(':') {
             return Err(self.error("`:` after the field name", self.found()));
         }
         self.pos += 1;
-        let field =
-            resolve_field(&name).map_err(|(expected, message)| QueryError::new(field_column, expected, message))?;
+        let field = resolve_field(&name)
+            .map_err(|(expected, message)| QueryError::new(field_column, expected, message))?;
         let value_column = self.column();
         let raw = self.raw_value()?;
         let (field, value) = typed_value(field, raw, value_column)?;
-        Ok(Clause { occur, field, value, column })
+        Ok(Clause {
+            occur,
+            field,
+            value,
+            column,
+        })
     }
 
     /// Reads a field name up to `:` or whitespace; `\` escapes the next character.
@@ -177,7 +202,9 @@ impl Parser {
     fn raw_value(&mut self) -> Result<Raw, QueryError> {
         match self.peek() {
             None => Err(self.error("a value after `:`", "found the end of the query")),
-            Some(c) if c.is_whitespace() => Err(self.error("a value after `:`", "found whitespace")),
+            Some(c) if c.is_whitespace() => {
+                Err(self.error("a value after `:`", "found whitespace"))
+            }
             Some('>' | '<') => {
                 let op = self.op();
                 let column = self.column();
@@ -201,7 +228,11 @@ impl Parser {
                 if prefix {
                     self.pos += 1;
                 }
-                Ok(Raw::Text { text, prefix, column })
+                Ok(Raw::Text {
+                    text,
+                    prefix,
+                    column,
+                })
             }
             Some(_) => {
                 let column = self.column();
@@ -209,7 +240,11 @@ impl Parser {
                 if prefix && text.is_empty() {
                     return Ok(Raw::Any);
                 }
-                Ok(Raw::Text { text, prefix, column })
+                Ok(Raw::Text {
+                    text,
+                    prefix,
+                    column,
+                })
             }
         }
     }
@@ -251,7 +286,11 @@ impl Parser {
                     } else {
                         "no `*` in a range bound"
                     };
-                    return Err(QueryError::new(column, expected, "wildcards inside a value are not supported"));
+                    return Err(QueryError::new(
+                        column,
+                        expected,
+                        "wildcards inside a value are not supported",
+                    ));
                 }
                 _ => text.push(c),
             }
@@ -267,7 +306,11 @@ impl Parser {
         loop {
             match self.peek() {
                 None => {
-                    return Err(QueryError::new(open, "a closing `\"` for this quote", "found the end of the query"));
+                    return Err(QueryError::new(
+                        open,
+                        "a closing `\"` for this quote",
+                        "found the end of the query",
+                    ));
                 }
                 Some('"') => {
                     self.pos += 1;
@@ -305,10 +348,15 @@ fn resolve_field(name: &str) -> Result<Field, (String, String)> {
         "createdAt" | "value.create_time" => Field::CreatedAt,
         "id" | "value.id" => Field::Id,
         _ => {
-            let key = name.strip_prefix("properties.").or_else(|| name.strip_prefix("value.metadata.GameProperties."));
+            let key = name
+                .strip_prefix("properties.")
+                .or_else(|| name.strip_prefix("value.metadata.GameProperties."));
             match key {
                 Some("") => {
-                    return Err(("a property key after `properties.`".to_owned(), "the key is empty".to_owned()));
+                    return Err((
+                        "a property key after `properties.`".to_owned(),
+                        "the key is empty".to_owned(),
+                    ));
                 }
                 Some(k) if k.contains('.') => {
                     return Err((
@@ -329,10 +377,22 @@ fn typed_value(field: Field, raw: Raw, value_column: usize) -> Result<(Field, Va
     let kind = field.kind();
     let value = match raw {
         Raw::Any => Value::Any,
-        Raw::Text { text, prefix, column } => match kind {
+        Raw::Text {
+            text,
+            prefix,
+            column,
+        } => match kind {
             FieldKind::Text => {
-                let field = if field == Field::Id && text.starts_with("arn:") { Field::Arn } else { field };
-                let value = if prefix { Value::Prefix(text) } else { Value::Term(text) };
+                let field = if field == Field::Id && text.starts_with("arn:") {
+                    Field::Arn
+                } else {
+                    field
+                };
+                let value = if prefix {
+                    Value::Prefix(text)
+                } else {
+                    Value::Term(text)
+                };
                 return Ok((field, value));
             }
             _ if prefix => {
@@ -415,9 +475,17 @@ const NUM_LIMIT: f64 = 9.0e15;
 /// The integers selected by `op x` (or `= x` when `op` is `None`). Non-integers are handled exactly:
 /// `>2.5` is `>=3`, `2.5` alone selects nothing.
 fn number_interval(op: Option<Op>, text: &str, column: usize) -> Result<Interval, QueryError> {
-    let x = if is_decimal(text) { text.parse::<f64>().ok().filter(|x| x.is_finite()) } else { None };
+    let x = if is_decimal(text) {
+        text.parse::<f64>().ok().filter(|x| x.is_finite())
+    } else {
+        None
+    };
     let Some(x) = x else {
-        return Err(QueryError::new(column, expected_for(FieldKind::Count), format!("`{text}` is not a number")));
+        return Err(QueryError::new(
+            column,
+            expected_for(FieldKind::Count),
+            format!("`{text}` is not a number"),
+        ));
     };
     let x = x.clamp(-NUM_LIMIT, NUM_LIMIT);
     // Both are whole numbers within ±9e15, so the casts are exact.
@@ -429,12 +497,27 @@ fn number_interval(op: Option<Op>, text: &str, column: usize) -> Result<Interval
 /// itself an integer).
 fn interval_for(op: Option<Op>, floor: i64, ceil: i64) -> Interval {
     match op {
-        None if floor == ceil => Interval { lo: floor, hi: floor },
+        None if floor == ceil => Interval {
+            lo: floor,
+            hi: floor,
+        },
         None => Interval::EMPTY,
-        Some(Op::Gt) => Interval { lo: floor.saturating_add(1), hi: i64::MAX },
-        Some(Op::Ge) => Interval { lo: ceil, hi: i64::MAX },
-        Some(Op::Lt) => Interval { lo: i64::MIN, hi: ceil.saturating_sub(1) },
-        Some(Op::Le) => Interval { lo: i64::MIN, hi: floor },
+        Some(Op::Gt) => Interval {
+            lo: floor.saturating_add(1),
+            hi: i64::MAX,
+        },
+        Some(Op::Ge) => Interval {
+            lo: ceil,
+            hi: i64::MAX,
+        },
+        Some(Op::Lt) => Interval {
+            lo: i64::MIN,
+            hi: ceil.saturating_sub(1),
+        },
+        Some(Op::Le) => Interval {
+            lo: i64::MIN,
+            hi: floor,
+        },
     }
 }
 
@@ -442,13 +525,20 @@ fn interval_for(op: Option<Op>, floor: i64, ceil: i64) -> Interval {
 /// `>=…00.0005Z` starts at the next millisecond, an exact term with sub-ms digits selects nothing.
 fn time_interval(op: Option<Op>, text: &str, column: usize) -> Result<Interval, QueryError> {
     let dt = OffsetDateTime::parse(text, &Rfc3339).map_err(|e| {
-        QueryError::new(column, expected_for(FieldKind::Time), format!("`{text}` is not an RFC 3339 date-time: {e}"))
+        QueryError::new(
+            column,
+            expected_for(FieldKind::Time),
+            format!("`{text}` is not an RFC 3339 date-time: {e}"),
+        )
     })?;
     let nanos = dt.unix_timestamp_nanos();
     let floor = nanos.div_euclid(1_000_000);
     let ceil = floor + i128::from(nanos.rem_euclid(1_000_000) != 0);
     // RFC 3339 years are 0000–9999, far inside i64 milliseconds.
-    let (floor, ceil) = (i64::try_from(floor).unwrap_or(i64::MAX), i64::try_from(ceil).unwrap_or(i64::MAX));
+    let (floor, ceil) = (
+        i64::try_from(floor).unwrap_or(i64::MAX),
+        i64::try_from(ceil).unwrap_or(i64::MAX),
+    );
     Ok(interval_for(op, floor, ceil))
 }
 
@@ -508,9 +598,15 @@ mod tests {
             ("id:gs-x", Field::Id),
             ("value.id:gs-x", Field::Id),
             ("id:arn:aws:gamelift:us-east-1::gamesession/f/x", Field::Arn),
-            ("value.id:arn:aws:gamelift:us-east-1::gamesession/f/x", Field::Arn),
+            (
+                "value.id:arn:aws:gamelift:us-east-1::gamesession/f/x",
+                Field::Arn,
+            ),
             ("properties.mode:x", Field::Property("mode".into())),
-            ("value.metadata.GameProperties.mode:x", Field::Property("mode".into())),
+            (
+                "value.metadata.GameProperties.mode:x",
+                Field::Property("mode".into()),
+            ),
             ("properties.m\\:x:y", Field::Property("m:x".into())),
         ];
         for (text, field) in cases {
@@ -527,17 +623,71 @@ mod tests {
         assert_eq!(r("playerCount:2"), Interval { lo: 2, hi: 2 });
         assert_eq!(r("playerCount:2.0"), Interval { lo: 2, hi: 2 });
         assert!(r("playerCount:2.5").is_empty());
-        assert_eq!(r("playerCount:>2.5"), Interval { lo: 3, hi: i64::MAX });
-        assert_eq!(r("playerCount:>2"), Interval { lo: 3, hi: i64::MAX });
-        assert_eq!(r("playerCount:>=2.5"), Interval { lo: 3, hi: i64::MAX });
-        assert_eq!(r("playerCount:<2.5"), Interval { lo: i64::MIN, hi: 2 });
-        assert_eq!(r("playerCount:<2"), Interval { lo: i64::MIN, hi: 1 });
-        assert_eq!(r("playerCount:<=2.5"), Interval { lo: i64::MIN, hi: 2 });
-        assert_eq!(r("openSlots:>=-1"), Interval { lo: -1, hi: i64::MAX });
+        assert_eq!(
+            r("playerCount:>2.5"),
+            Interval {
+                lo: 3,
+                hi: i64::MAX
+            }
+        );
+        assert_eq!(
+            r("playerCount:>2"),
+            Interval {
+                lo: 3,
+                hi: i64::MAX
+            }
+        );
+        assert_eq!(
+            r("playerCount:>=2.5"),
+            Interval {
+                lo: 3,
+                hi: i64::MAX
+            }
+        );
+        assert_eq!(
+            r("playerCount:<2.5"),
+            Interval {
+                lo: i64::MIN,
+                hi: 2
+            }
+        );
+        assert_eq!(
+            r("playerCount:<2"),
+            Interval {
+                lo: i64::MIN,
+                hi: 1
+            }
+        );
+        assert_eq!(
+            r("playerCount:<=2.5"),
+            Interval {
+                lo: i64::MIN,
+                hi: 2
+            }
+        );
+        assert_eq!(
+            r("openSlots:>=-1"),
+            Interval {
+                lo: -1,
+                hi: i64::MAX
+            }
+        );
         assert_eq!(r("maxPlayers:\"4\""), Interval { lo: 4, hi: 4 });
-        assert_eq!(r("maxPlayers:>=\"4\""), Interval { lo: 4, hi: i64::MAX });
+        assert_eq!(
+            r("maxPlayers:>=\"4\""),
+            Interval {
+                lo: 4,
+                hi: i64::MAX
+            }
+        );
         assert_eq!(r("maxPlayers:1e1"), Interval { lo: 10, hi: 10 });
-        assert_eq!(r("maxPlayers:1e300"), Interval { lo: 9_000_000_000_000_000, hi: 9_000_000_000_000_000 });
+        assert_eq!(
+            r("maxPlayers:1e300"),
+            Interval {
+                lo: 9_000_000_000_000_000,
+                hi: 9_000_000_000_000_000
+            }
+        );
     }
 
     #[test]
@@ -546,33 +696,90 @@ mod tests {
             Value::Range(i) => i,
             v => panic!("{t}: {v:?}"),
         };
-        assert_eq!(r("createdAt:2025-11-25T00:00:00Z"), Interval { lo: T0, hi: T0 });
-        assert_eq!(r("createdAt:\"2025-11-25T01:00:00.5+01:00\""), Interval { lo: T0 + 500, hi: T0 + 500 });
+        assert_eq!(
+            r("createdAt:2025-11-25T00:00:00Z"),
+            Interval { lo: T0, hi: T0 }
+        );
+        assert_eq!(
+            r("createdAt:\"2025-11-25T01:00:00.5+01:00\""),
+            Interval {
+                lo: T0 + 500,
+                hi: T0 + 500
+            }
+        );
         assert!(r("createdAt:2025-11-25T00:00:00.0005Z").is_empty());
-        assert_eq!(r("createdAt:>=2025-11-25T00:00:00.0005Z"), Interval { lo: T0 + 1, hi: i64::MAX });
-        assert_eq!(r("createdAt:>2025-11-25T00:00:00.0005Z"), Interval { lo: T0 + 1, hi: i64::MAX });
-        assert_eq!(r("createdAt:<2025-11-25T00:00:00Z"), Interval { lo: i64::MIN, hi: T0 - 1 });
-        assert_eq!(r("createdAt:<=2025-11-25T00:00:00.0005Z"), Interval { lo: i64::MIN, hi: T0 });
-        assert_eq!(r("value.create_time:>=\"2025-11-25T00:00:00Z\""), Interval { lo: T0, hi: i64::MAX });
+        assert_eq!(
+            r("createdAt:>=2025-11-25T00:00:00.0005Z"),
+            Interval {
+                lo: T0 + 1,
+                hi: i64::MAX
+            }
+        );
+        assert_eq!(
+            r("createdAt:>2025-11-25T00:00:00.0005Z"),
+            Interval {
+                lo: T0 + 1,
+                hi: i64::MAX
+            }
+        );
+        assert_eq!(
+            r("createdAt:<2025-11-25T00:00:00Z"),
+            Interval {
+                lo: i64::MIN,
+                hi: T0 - 1
+            }
+        );
+        assert_eq!(
+            r("createdAt:<=2025-11-25T00:00:00.0005Z"),
+            Interval {
+                lo: i64::MIN,
+                hi: T0
+            }
+        );
+        assert_eq!(
+            r("value.create_time:>=\"2025-11-25T00:00:00Z\""),
+            Interval {
+                lo: T0,
+                hi: i64::MAX
+            }
+        );
     }
 
     #[test]
     fn text_values_are_terms_phrases_prefixes_or_any() {
         assert_eq!(one("name:lobby").value, Value::Term("lobby".into()));
-        assert_eq!(one("name:\"big lobby\"").value, Value::Term("big lobby".into()));
-        assert_eq!(one(r#"name:"say \"hi\" \\ ok""#).value, Value::Term(r#"say "hi" \ ok"#.into()));
-        assert_eq!(one("name:big\\ lobby").value, Value::Term("big lobby".into()));
+        assert_eq!(
+            one("name:\"big lobby\"").value,
+            Value::Term("big lobby".into())
+        );
+        assert_eq!(
+            one(r#"name:"say \"hi\" \\ ok""#).value,
+            Value::Term(r#"say "hi" \ ok"#.into())
+        );
+        assert_eq!(
+            one("name:big\\ lobby").value,
+            Value::Term("big lobby".into())
+        );
         assert_eq!(one("name:lob*").value, Value::Prefix("lob".into()));
-        assert_eq!(one("name:\"big lo\"*").value, Value::Prefix("big lo".into()));
+        assert_eq!(
+            one("name:\"big lo\"*").value,
+            Value::Prefix("big lo".into())
+        );
         assert_eq!(one("name:a\\*").value, Value::Term("a*".into()));
         assert_eq!(one("name:*").value, Value::Any);
         assert_eq!(one("playerCount:*").value, Value::Any);
         assert_eq!(one("name:2").value, Value::Term("2".into()));
         assert_eq!(one("name:\"\"").value, Value::Term(String::new()));
-        assert_eq!(one("name:héllo·wörld").value, Value::Term("héllo·wörld".into()));
+        assert_eq!(
+            one("name:héllo·wörld").value,
+            Value::Term("héllo·wörld".into())
+        );
         assert_eq!(one("region:=x").value, Value::Term("=x".into()));
         let c = one("+value.metadata.GameSessionName:lobby*");
-        assert_eq!((c.occur, c.field, c.value), (Occur::Must, Field::Name, Value::Prefix("lobby".into())));
+        assert_eq!(
+            (c.occur, c.field, c.value),
+            (Occur::Must, Field::Name, Value::Prefix("lobby".into()))
+        );
     }
 
     #[test]
@@ -586,9 +793,16 @@ mod tests {
     fn unknown_fields_name_the_column_and_list_the_fields() {
         let e = err("+region:a +colour:red");
         assert_eq!(e.column, 12);
-        assert!(e.expected.contains("playerCount") && e.expected.contains("properties.<key>"), "{e}");
+        assert!(
+            e.expected.contains("playerCount") && e.expected.contains("properties.<key>"),
+            "{e}"
+        );
         assert!(e.message.contains("colour"), "{e}");
-        assert!(e.to_string().starts_with("query: column 12: expected a field"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("query: column 12: expected a field"),
+            "{e}"
+        );
         let e = err("playercount:1");
         assert_eq!(e.column, 1);
     }
@@ -612,7 +826,10 @@ mod tests {
         let e = err("+ region:a");
         assert_eq!(e.column, 2);
         let e = err("lobby");
-        assert_eq!((e.column, e.expected.as_str()), (6, "`:` after the field name"));
+        assert_eq!(
+            (e.column, e.expected.as_str()),
+            (6, "`:` after the field name")
+        );
         let e = err(":x");
         assert_eq!(e.column, 1);
         let e = err("*:x");
@@ -653,11 +870,20 @@ mod tests {
     #[test]
     fn bad_numbers_and_dates_name_the_value_column() {
         let e = err("+playerCount:two");
-        assert_eq!((e.column, e.message.as_str()), (14, "`two` is not a number"));
+        assert_eq!(
+            (e.column, e.message.as_str()),
+            (14, "`two` is not a number")
+        );
         let e = err("playerCount:>=");
         assert_eq!(e.column, 15);
         assert!(e.expected.starts_with("a number or an RFC 3339"), "{e}");
-        for bad in ["playerCount:NaN", "playerCount:inf", "playerCount:1e", "playerCount:.", "playerCount:1.2.3"] {
+        for bad in [
+            "playerCount:NaN",
+            "playerCount:inf",
+            "playerCount:1e",
+            "playerCount:.",
+            "playerCount:1.2.3",
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
         let e = err("createdAt:>=yesterday");
@@ -705,7 +931,11 @@ mod tests {
     fn a_query_error_becomes_a_field_error_on_query() {
         let e: crate::FieldError = err("+").into();
         assert_eq!(e.field, "query");
-        assert!(e.problem.starts_with("column 2: expected a field"), "{}", e.problem);
+        assert!(
+            e.problem.starts_with("column 2: expected a field"),
+            "{}",
+            e.problem
+        );
         assert!(e.to_string().starts_with("query: column 2: expected"));
     }
 }

@@ -291,7 +291,11 @@ impl Writer {
                 let _ = write!(out, "attribute_not_exists({n})");
             }
             Expr::And(v) | Expr::Or(v) => {
-                let op = if matches!(e, Expr::And(_)) { " AND " } else { " OR " };
+                let op = if matches!(e, Expr::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
                 out.push('(');
                 for (i, x) in v.iter().enumerate() {
                     if i > 0 {
@@ -360,7 +364,11 @@ fn render(e: &Expr) -> Option<Filter> {
         }
         e => w.expr(e, &mut expression),
     }
-    Some(Filter { expression, names: w.names, values: w.values })
+    Some(Filter {
+        expression,
+        names: w.names,
+        values: w.values,
+    })
 }
 
 /// Three-digit count prefix of a bound, clamped to what [`index::count_prefix`] can produce.
@@ -458,15 +466,34 @@ pub fn plan(q: &Query, sort: Sort) -> Plan {
     }
     let access = match sort {
         Sort::CreatedDesc | Sort::CreatedAsc => created_access(q, &cons),
-        Sort::PlayersAsc | Sort::PlayersDesc => {
-            count_access(q, index::BY_PLAYERS, &Field::PlayerCount, cons.players, cons.created)
-        }
-        Sort::OpenAsc | Sort::OpenDesc => count_access(q, index::BY_OPEN, &Field::OpenSlots, cons.open, cons.created),
+        Sort::PlayersAsc | Sort::PlayersDesc => count_access(
+            q,
+            index::BY_PLAYERS,
+            &Field::PlayerCount,
+            cons.players,
+            cons.created,
+        ),
+        Sort::OpenAsc | Sort::OpenDesc => count_access(
+            q,
+            index::BY_OPEN,
+            &Field::OpenSlots,
+            cons.open,
+            cons.created,
+        ),
     };
     let filter_expr = query_expr(q, &access.captured);
     let filter = render(&filter_expr);
-    let skip_estimate: Vec<bool> = access.captured.iter().zip(&access.checked).map(|(a, b)| *a || *b).collect();
-    let expected_amplification = if filter.is_none() { 1.0 } else { amplification(q, &skip_estimate) };
+    let skip_estimate: Vec<bool> = access
+        .captured
+        .iter()
+        .zip(&access.checked)
+        .map(|(a, b)| *a || *b)
+        .collect();
+    let expected_amplification = if filter.is_none() {
+        1.0
+    } else {
+        amplification(q, &skip_estimate)
+    };
     Plan {
         index: access.index,
         partition_value: access.partition_value,
@@ -479,7 +506,10 @@ pub fn plan(q: &Query, sort: Sort) -> Plan {
 
 /// For each clause: whether it is a must clause satisfying `pred`.
 fn mark(q: &Query, pred: impl Fn(&Clause) -> bool) -> Vec<bool> {
-    q.clauses.iter().map(|c| c.occur == Occur::Must && pred(c)).collect()
+    q.clauses
+        .iter()
+        .map(|c| c.occur == Occur::Must && pred(c))
+        .collect()
 }
 
 /// The access path for the created-at orders.
@@ -493,14 +523,38 @@ fn created_access(q: &Query, cons: &Constraints<'_>) -> Access {
     // (index, partition value, sort-key prefix, clauses captured, clauses still checked)
     let (index, partition_value, prefix, captured, checked) =
         if let Some(name) = cons.name.filter(|n| n.len() <= index::NAME_KEY_BYTES) {
-            let named = mark(q, |c| c.field == Field::Name && matches!(&c.value, Value::Term(t) if t == name));
-            (index::BY_NAME, active(), format!("{name}{}", index::NAME_SEP), none.clone(), named)
+            let named = mark(q, |c| {
+                c.field == Field::Name && matches!(&c.value, Value::Term(t) if t == name)
+            });
+            (
+                index::BY_NAME,
+                active(),
+                format!("{name}{}", index::NAME_SEP),
+                none.clone(),
+                named,
+            )
         } else if let Some(fleet) = cons.fleet {
-            let cap = mark(q, |c| c.field == Field::FleetId && matches!(&c.value, Value::Term(t) if t == fleet));
-            (index::BY_FLEET, fleet.to_owned(), String::new(), cap, none.clone())
+            let cap = mark(q, |c| {
+                c.field == Field::FleetId && matches!(&c.value, Value::Term(t) if t == fleet)
+            });
+            (
+                index::BY_FLEET,
+                fleet.to_owned(),
+                String::new(),
+                cap,
+                none.clone(),
+            )
         } else if let Some(region) = cons.region {
-            let cap = mark(q, |c| c.field == Field::Region && matches!(&c.value, Value::Term(t) if t == region));
-            (index::BY_REGION, region.to_owned(), String::new(), cap, none.clone())
+            let cap = mark(q, |c| {
+                c.field == Field::Region && matches!(&c.value, Value::Term(t) if t == region)
+            });
+            (
+                index::BY_REGION,
+                region.to_owned(),
+                String::new(),
+                cap,
+                none.clone(),
+            )
         } else if let Some(prefix) = single(cons.players) {
             let exact = count_exact(cons.players);
             let cap = mark(q, |c| exact && c.field == Field::PlayerCount);
@@ -510,16 +564,38 @@ fn created_access(q: &Query, cons: &Constraints<'_>) -> Access {
             let cap = mark(q, |c| exact && c.field == Field::OpenSlots);
             (index::BY_OPEN, active(), prefix, cap, none.clone())
         } else {
-            (index::BY_CREATED, active(), String::new(), none.clone(), none.clone())
+            (
+                index::BY_CREATED,
+                active(),
+                String::new(),
+                none.clone(),
+                none.clone(),
+            )
         };
     let key = created_condition(&prefix, cons.created);
     let created = mark(q, |c| c.field == Field::CreatedAt);
-    let captured = captured.iter().zip(&created).map(|(a, b)| *a || *b).collect();
-    Access { index, partition_value, key, captured, checked }
+    let captured = captured
+        .iter()
+        .zip(&created)
+        .map(|(a, b)| *a || *b)
+        .collect();
+    Access {
+        index,
+        partition_value,
+        key,
+        captured,
+        checked,
+    }
 }
 
 /// The access path for a count order (`byPlayers` / `byOpen`).
-fn count_access(q: &Query, index: IndexDef, field: &Field, iv: Interval, created: Interval) -> Access {
+fn count_access(
+    q: &Query,
+    index: IndexDef,
+    field: &Field,
+    iv: Interval,
+    created: Interval,
+) -> Access {
     let exact = count_exact(iv);
     let (lo, hi) = (iv.lo.max(0), iv.hi);
     let (lo_t, hi_t) = (count_text(lo), count_text(hi));
@@ -534,8 +610,16 @@ fn count_access(q: &Query, index: IndexDef, field: &Field, iv: Interval, created
     } else {
         (KeyCondition::Between(lo_t, format!("{hi_t}$")), false)
     };
-    let captured = mark(q, |c| (exact && c.field == *field) || (created_too && c.field == Field::CreatedAt));
-    Access { index, partition_value: index::ACTIVE.to_owned(), key, checked: vec![false; captured.len()], captured }
+    let captured = mark(q, |c| {
+        (exact && c.field == *field) || (created_too && c.field == Field::CreatedAt)
+    });
+    Access {
+        index,
+        partition_value: index::ACTIVE.to_owned(),
+        key,
+        checked: vec![false; captured.len()],
+        captured,
+    }
 }
 
 /// The read-amplification heuristic: each must clause left to the filter keeps half the items,
@@ -546,7 +630,9 @@ fn amplification(q: &Query, skip: &[bool]) -> f64 {
     for (i, c) in q.clauses.iter().enumerate() {
         let e = clause_expr(c);
         match c.occur {
-            Occur::Must if !skip.get(i).copied().unwrap_or(false) && e != Expr::True => selectivity *= 0.5,
+            Occur::Must if !skip.get(i).copied().unwrap_or(false) && e != Expr::True => {
+                selectivity *= 0.5
+            }
             Occur::MustNot if e != Expr::False => selectivity *= 0.8,
             Occur::Should => shoulds.push(e),
             _ => {}
@@ -586,7 +672,10 @@ impl Plan {
     /// placeholders `#pk`, `#sk`, `:pk`, `:sk0`, `:sk1` (disjoint from the filter's `#nK`/`:vK`).
     pub fn key_condition_expression(&self) -> Filter {
         let mut names = BTreeMap::from([("#pk".to_owned(), self.index.pk.to_owned())]);
-        let mut values = BTreeMap::from([(":pk".to_owned(), FilterValue::S(self.partition_value.clone()))]);
+        let mut values = BTreeMap::from([(
+            ":pk".to_owned(),
+            FilterValue::S(self.partition_value.clone()),
+        )]);
         let mut expression = "#pk = :pk".to_owned();
         let mut sk = |vals: &[&String], text: &str| {
             names.insert("#sk".to_owned(), self.index.sk.to_owned());
@@ -603,7 +692,11 @@ impl Plan {
             KeyCondition::Ge(lo) => sk(&[lo], "#sk >= :sk0"),
             KeyCondition::Le(hi) => sk(&[hi], "#sk <= :sk0"),
         }
-        Filter { expression, names, values }
+        Filter {
+            expression,
+            names,
+            values,
+        }
     }
 
     /// The plan as JSON for the list route's `explain` flag: index, partition, key condition,
@@ -649,7 +742,10 @@ mod tests {
     fn the_empty_query_scans_by_created_newest_first_with_no_filter() {
         let pl = p("", Sort::CreatedDesc);
         assert_eq!(pl.index, index::BY_CREATED);
-        assert_eq!((pl.partition_value.as_str(), &pl.key, pl.scan_forward), ("ACTIVE", &KeyCondition::None, false));
+        assert_eq!(
+            (pl.partition_value.as_str(), &pl.key, pl.scan_forward),
+            ("ACTIVE", &KeyCondition::None, false)
+        );
         assert_eq!((pl.filter.clone(), pl.expected_amplification), (None, 1.0));
         assert!(p("*", Sort::CreatedAsc).scan_forward);
     }
@@ -657,20 +753,37 @@ mod tests {
     #[test]
     fn a_fixed_player_count_uses_the_players_index_prefix() {
         // nakama-gamelift's README example.
-        for q in ["+value.player_count:2", "+value.playerCount:2", "+playerCount:2"] {
+        for q in [
+            "+value.player_count:2",
+            "+value.playerCount:2",
+            "+playerCount:2",
+        ] {
             let pl = p(q, Sort::CreatedDesc);
             assert_eq!(pl.index, index::BY_PLAYERS, "{q}");
             assert_eq!(pl.key, KeyCondition::BeginsWith("002#".into()));
-            assert_eq!((pl.filter.clone(), pl.expected_amplification, pl.scan_forward), (None, 1.0, false));
+            assert_eq!(
+                (
+                    pl.filter.clone(),
+                    pl.expected_amplification,
+                    pl.scan_forward
+                ),
+                (None, 1.0, false)
+            );
         }
         let pl = p("+playerCount:2", Sort::PlayersDesc);
-        assert_eq!((pl.index, pl.key), (index::BY_PLAYERS, KeyCondition::BeginsWith("002#".into())));
+        assert_eq!(
+            (pl.index, pl.key),
+            (index::BY_PLAYERS, KeyCondition::BeginsWith("002#".into()))
+        );
     }
 
     #[test]
     fn a_region_with_open_slots_uses_the_region_partition_or_the_open_index() {
         let pl = p("+region:us-east-1 +openSlots:>=1", Sort::CreatedDesc);
-        assert_eq!((pl.index, pl.partition_value.as_str()), (index::BY_REGION, "us-east-1"));
+        assert_eq!(
+            (pl.index, pl.partition_value.as_str()),
+            (index::BY_REGION, "us-east-1")
+        );
         assert_eq!(pl.key, KeyCondition::None);
         let f = pl.filter.clone().unwrap_or_else(|| panic!("filter"));
         assert_eq!(f.expression, "#n0 >= :v0");
@@ -684,28 +797,46 @@ mod tests {
             (index::BY_OPEN, KeyCondition::Ge("001".into()), false)
         );
         let f = pl.filter.unwrap_or_else(|| panic!("filter"));
-        assert_eq!((f.expression.as_str(), f.names["#n0"].as_str()), ("#n0 = :v0", "region"));
+        assert_eq!(
+            (f.expression.as_str(), f.names["#n0"].as_str()),
+            ("#n0 = :v0", "region")
+        );
     }
 
     #[test]
     fn a_name_prefix_is_a_filter_on_the_created_index() {
         let pl = p("+value.metadata.GameSessionName:lobby*", Sort::CreatedDesc);
-        assert_eq!((pl.index, pl.key.clone()), (index::BY_CREATED, KeyCondition::None));
+        assert_eq!(
+            (pl.index, pl.key.clone()),
+            (index::BY_CREATED, KeyCondition::None)
+        );
         let f = pl.filter.unwrap_or_else(|| panic!("filter"));
         assert_eq!(f.expression, "begins_with(#n0, :v0)");
-        assert_eq!((f.names["#n0"].as_str(), &f.values[":v0"]), ("name", &FilterValue::S("lobby".into())));
+        assert_eq!(
+            (f.names["#n0"].as_str(), &f.values[":v0"]),
+            ("name", &FilterValue::S("lobby".into()))
+        );
     }
 
     #[test]
     fn an_exact_name_uses_the_name_index_and_keeps_the_full_check() {
         let pl = p("+name:\"big lobby\"", Sort::CreatedAsc);
         assert_eq!(pl.index, index::BY_NAME);
-        assert_eq!(pl.key, KeyCondition::BeginsWith(format!("big lobby{}", index::NAME_SEP)));
-        assert_eq!(pl.filter.map(|f| f.expression), Some("#n0 = :v0".to_owned()));
+        assert_eq!(
+            pl.key,
+            KeyCondition::BeginsWith(format!("big lobby{}", index::NAME_SEP))
+        );
+        assert_eq!(
+            pl.filter.map(|f| f.expression),
+            Some("#n0 = :v0".to_owned())
+        );
         assert_eq!(pl.expected_amplification, 1.0);
         // A name longer than the key keeps is not planned on byName.
         let long = "n".repeat(index::NAME_KEY_BYTES + 1);
-        assert_eq!(p(&format!("+name:{long}"), Sort::CreatedAsc).index, index::BY_CREATED);
+        assert_eq!(
+            p(&format!("+name:{long}"), Sort::CreatedAsc).index,
+            index::BY_CREATED
+        );
     }
 
     #[test]
@@ -714,14 +845,23 @@ mod tests {
         assert_eq!(pl.index, index::BY_CREATED);
         let f = pl.filter.unwrap_or_else(|| panic!("filter"));
         assert_eq!(f.expression, "(NOT (#n0.#n1 = :v0))");
-        assert_eq!((f.names["#n0"].as_str(), f.names["#n1"].as_str()), ("properties", "mode"));
+        assert_eq!(
+            (f.names["#n0"].as_str(), f.names["#n1"].as_str()),
+            ("properties", "mode")
+        );
         assert_eq!(pl.expected_amplification, 1.25);
     }
 
     #[test]
     fn fleet_is_preferred_over_region_and_count_prefixes() {
-        let pl = p("+region:eu-west-1 +fleetId:fleet-a +playerCount:3", Sort::CreatedDesc);
-        assert_eq!((pl.index, pl.partition_value.as_str()), (index::BY_FLEET, "fleet-a"));
+        let pl = p(
+            "+region:eu-west-1 +fleetId:fleet-a +playerCount:3",
+            Sort::CreatedDesc,
+        );
+        assert_eq!(
+            (pl.index, pl.partition_value.as_str()),
+            (index::BY_FLEET, "fleet-a")
+        );
         let f = pl.filter.unwrap_or_else(|| panic!("filter"));
         assert_eq!(f.expression, "#n0 = :v0 AND #n1 = :v1");
     }
@@ -731,11 +871,17 @@ mod tests {
         let key = |q: &str| p(q, Sort::PlayersAsc).key;
         assert_eq!(key("+playerCount:>=3"), KeyCondition::Ge("003".into()));
         assert_eq!(key("+playerCount:<=5"), KeyCondition::Le("005$".into()));
-        assert_eq!(key("+playerCount:>2 +playerCount:<6"), KeyCondition::Between("003".into(), "005$".into()));
+        assert_eq!(
+            key("+playerCount:>2 +playerCount:<6"),
+            KeyCondition::Between("003".into(), "005$".into())
+        );
         assert_eq!(key("+playerCount:>=0"), KeyCondition::None);
         assert_eq!(key("playerCount:3"), KeyCondition::None);
         let pl = p("+playerCount:>=3 +playerCount:<=5", Sort::PlayersDesc);
-        assert_eq!((pl.filter, pl.expected_amplification, pl.scan_forward), (None, 1.0, false));
+        assert_eq!(
+            (pl.filter, pl.expected_amplification, pl.scan_forward),
+            (None, 1.0, false)
+        );
         // Beyond the 3-digit prefix the bound is kept as a filter.
         let pl = p("+playerCount:<=1500", Sort::PlayersAsc);
         assert_eq!(pl.key, KeyCondition::None);
@@ -747,12 +893,27 @@ mod tests {
         let pl = p("+createdAt:>=2025-11-25T00:00:00Z", Sort::CreatedDesc);
         assert_eq!(pl.key, KeyCondition::Ge("2025-11-25T00:00:00.000Z".into()));
         assert_eq!(pl.filter, None);
-        let pl = p("+region:a +createdAt:<2025-11-25T00:00:00Z", Sort::CreatedAsc);
-        assert_eq!((pl.index, pl.key), (index::BY_REGION, KeyCondition::Le("2025-11-24T23:59:59.999Z$".into())));
-        let pl = p("+playerCount:2 +createdAt:>=2025-11-25T00:00:00Z", Sort::CreatedAsc);
+        let pl = p(
+            "+region:a +createdAt:<2025-11-25T00:00:00Z",
+            Sort::CreatedAsc,
+        );
+        assert_eq!(
+            (pl.index, pl.key),
+            (
+                index::BY_REGION,
+                KeyCondition::Le("2025-11-24T23:59:59.999Z$".into())
+            )
+        );
+        let pl = p(
+            "+playerCount:2 +createdAt:>=2025-11-25T00:00:00Z",
+            Sort::CreatedAsc,
+        );
         assert_eq!(
             pl.key,
-            KeyCondition::Between("002#2025-11-25T00:00:00.000Z".into(), "002#9999-12-31T23:59:59.999Z$".into())
+            KeyCondition::Between(
+                "002#2025-11-25T00:00:00.000Z".into(),
+                "002#9999-12-31T23:59:59.999Z$".into()
+            )
         );
     }
 
@@ -760,7 +921,10 @@ mod tests {
     fn should_clauses_become_an_or_group_and_must_nots_a_negation() {
         let pl = p("region:a region:b -name:x", Sort::CreatedDesc);
         let f = pl.filter.unwrap_or_else(|| panic!("filter"));
-        assert_eq!(f.expression, "(NOT (#n0 = :v0)) AND (#n1 = :v1 OR #n1 = :v2)");
+        assert_eq!(
+            f.expression,
+            "(NOT (#n0 = :v0)) AND (#n1 = :v1 OR #n1 = :v2)"
+        );
         // With a must clause the should clauses do not filter.
         let pl = p("+fleetId:f region:a", Sort::CreatedDesc);
         assert_eq!((pl.index, pl.filter), (index::BY_FLEET, None));
@@ -768,12 +932,17 @@ mod tests {
 
     #[test]
     fn an_unsatisfiable_query_reads_nothing() {
-        for q in
-            ["+playerCount:2.5", "-playerCount:*", "+createdAt:>=2025-01-02T00:00:00Z +createdAt:<2025-01-01T00:00:00Z"]
-        {
+        for q in [
+            "+playerCount:2.5",
+            "-playerCount:*",
+            "+createdAt:>=2025-01-02T00:00:00Z +createdAt:<2025-01-01T00:00:00Z",
+        ] {
             let pl = p(q, Sort::CreatedDesc);
             assert_eq!(pl.key, KeyCondition::Between("~".into(), "~".into()), "{q}");
-            assert!(pl.filter.is_some_and(|f| f.expression.starts_with("attribute_not_exists")));
+            assert!(
+                pl.filter
+                    .is_some_and(|f| f.expression.starts_with("attribute_not_exists"))
+            );
         }
     }
 
@@ -791,7 +960,10 @@ mod tests {
         assert_eq!(serde_json::to_value(&pl).ok(), Some(e));
         let e = p("+playerCount:2", Sort::CreatedAsc).explain();
         assert_eq!(e["keyCondition"]["beginsWith"], "002#");
-        assert_eq!(e["keyConditionExpression"]["expression"], "#pk = :pk AND begins_with(#sk, :sk0)");
+        assert_eq!(
+            e["keyConditionExpression"]["expression"],
+            "#pk = :pk AND begins_with(#sk, :sk0)"
+        );
     }
 
     #[test]

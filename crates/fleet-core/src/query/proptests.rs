@@ -146,7 +146,11 @@ impl P {
         self.toks.get(self.i)
     }
     fn next(&mut self) -> Tok {
-        let t = self.toks.get(self.i).cloned().unwrap_or_else(|| panic!("unexpected end of expression"));
+        let t = self
+            .toks
+            .get(self.i)
+            .cloned()
+            .unwrap_or_else(|| panic!("unexpected end of expression"));
         self.i += 1;
         t
     }
@@ -252,10 +256,16 @@ struct Compiled<'f> {
 fn compile(f: &Filter) -> Compiled<'_> {
     let toks = tokenize(&f.expression);
     for name in f.names.keys() {
-        assert!(toks.contains(&Tok::Name(name.clone())), "unused name {name} in {f:?}");
+        assert!(
+            toks.contains(&Tok::Name(name.clone())),
+            "unused name {name} in {f:?}"
+        );
     }
     for v in f.values.keys() {
-        assert!(toks.contains(&Tok::Val(v.clone())), "unused value {v} in {f:?}");
+        assert!(
+            toks.contains(&Tok::Val(v.clone())),
+            "unused value {v} in {f:?}"
+        );
     }
     let mut p = P { toks, i: 0 };
     let e = p.or();
@@ -265,7 +275,12 @@ fn compile(f: &Filter) -> Compiled<'_> {
 
 impl Compiled<'_> {
     fn resolve<'a>(&self, path: &[String], item: &'a BTreeMap<String, Av>) -> Option<&'a Av> {
-        let mut names = path.iter().map(|p| self.f.names.get(p).unwrap_or_else(|| panic!("undefined name {p}")));
+        let mut names = path.iter().map(|p| {
+            self.f
+                .names
+                .get(p)
+                .unwrap_or_else(|| panic!("undefined name {p}"))
+        });
         let mut cur = item.get(names.next()?)?;
         for n in names {
             match cur {
@@ -277,7 +292,12 @@ impl Compiled<'_> {
     }
 
     fn value(&self, v: &str) -> Av {
-        match self.f.values.get(v).unwrap_or_else(|| panic!("undefined value {v}")) {
+        match self
+            .f
+            .values
+            .get(v)
+            .unwrap_or_else(|| panic!("undefined value {v}"))
+        {
             FilterValue::S(s) => Av::S(s.clone()),
             FilterValue::N(n) => Av::N(n.clone()),
         }
@@ -305,8 +325,12 @@ impl Compiled<'_> {
             E::Or(a, b) => self.go(a, item) || self.go(b, item),
             E::Not(a) => !self.go(a, item),
             E::Cmp(p, op, v) => {
-                let Some(a) = self.resolve(p, item) else { return false };
-                let Some(o) = Self::cmp(a, &self.value(v)) else { return false };
+                let Some(a) = self.resolve(p, item) else {
+                    return false;
+                };
+                let Some(o) = Self::cmp(a, &self.value(v)) else {
+                    return false;
+                };
                 match op.as_str() {
                     "=" => o == Ordering::Equal,
                     "<>" => o != Ordering::Equal,
@@ -318,9 +342,15 @@ impl Compiled<'_> {
                 }
             }
             E::Between(p, lo, hi) => {
-                let Some(a) = self.resolve(p, item) else { return false };
+                let Some(a) = self.resolve(p, item) else {
+                    return false;
+                };
                 let (lo, hi) = (self.value(lo), self.value(hi));
-                assert_ne!(Self::cmp(&lo, &hi), Some(Ordering::Greater), "BETWEEN with low > high is a DynamoDB error");
+                assert_ne!(
+                    Self::cmp(&lo, &hi),
+                    Some(Ordering::Greater),
+                    "BETWEEN with low > high is a DynamoDB error"
+                );
                 Self::cmp(a, &lo).is_some_and(|o| o != Ordering::Less)
                     && Self::cmp(a, &hi).is_some_and(|o| o != Ordering::Greater)
             }
@@ -348,14 +378,20 @@ fn simulate(plan: &Plan, sessions: &[Session]) -> Vec<SessionId> {
     let mut rows = Vec::new();
     for s in sessions {
         let it = item(s);
-        let (Some(Av::S(pk)), Some(Av::S(sk))) = (it.get(plan.index.pk), it.get(plan.index.sk)) else {
+        let (Some(Av::S(pk)), Some(Av::S(sk))) = (it.get(plan.index.pk), it.get(plan.index.sk))
+        else {
             continue; // not in this (sparse) index
         };
         if *pk != plan.partition_value {
             continue;
         }
         let by_key = plan.key.matches(sk);
-        assert_eq!(by_key, key.eval(&it), "KeyCondition and its expression disagree on {sk:?}: {:?}", key_expr);
+        assert_eq!(
+            by_key,
+            key.eval(&it),
+            "KeyCondition and its expression disagree on {sk:?}: {:?}",
+            key_expr
+        );
         if by_key {
             rows.push((sk.clone(), it, s.id.clone()));
         }
@@ -364,7 +400,10 @@ fn simulate(plan: &Plan, sessions: &[Session]) -> Vec<SessionId> {
     if !plan.scan_forward {
         rows.reverse();
     }
-    rows.into_iter().filter(|(_, it, _)| filter.as_ref().is_none_or(|f| f.eval(it))).map(|(_, _, id)| id).collect()
+    rows.into_iter()
+        .filter(|(_, it, _)| filter.as_ref().is_none_or(|f| f.eval(it)))
+        .map(|(_, _, id)| id)
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,13 +413,22 @@ fn simulate(plan: &Plan, sessions: &[Session]) -> Vec<SessionId> {
 const T0: i64 = 1_764_028_800_000; // 2025-11-25T00:00:00Z
 const REGIONS: [&str; 3] = ["us-east-1", "eu-west-1", "ap-south-1"];
 const FLEETS: [&str; 3] = ["fleet-a", "fleet-b", "fleet-c"];
-const NAMES: [Option<&str>; 6] = [None, Some("lobby"), Some("lobby 2"), Some("arena"), Some("Lobby"), Some("")];
+const NAMES: [Option<&str>; 6] = [
+    None,
+    Some("lobby"),
+    Some("lobby 2"),
+    Some("arena"),
+    Some("Lobby"),
+    Some(""),
+];
 const MODES: [Option<&str>; 3] = [None, Some("ranked"), Some("casual")];
 const MAPS: [Option<&str>; 3] = [None, Some("dust"), Some("de_dust")];
 
 fn arn_of(i: usize) -> GameSessionArn {
-    GameSessionArn::parse(&format!("arn:aws:gamelift:us-east-1::gamesession/fleet-x/gsess-{i}"))
-        .unwrap_or_else(|e| panic!("{e}"))
+    GameSessionArn::parse(&format!(
+        "arn:aws:gamelift:us-east-1::gamesession/fleet-x/gsess-{i}"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[derive(Debug, Clone)]
@@ -405,20 +453,31 @@ fn arb_count() -> impl Strategy<Value = u32> {
 fn arb_shape() -> impl Strategy<Value = Shape> {
     (
         (0..3usize, 0..3usize, arb_count(), arb_count(), 0..2u32),
-        (0..NAMES.len(), 0..3usize, 0..3usize, 0..5i64, prop::bool::weighted(0.5), prop::bool::weighted(0.1)),
+        (
+            0..NAMES.len(),
+            0..3usize,
+            0..3usize,
+            0..5i64,
+            prop::bool::weighted(0.5),
+            prop::bool::weighted(0.1),
+        ),
     )
-        .prop_map(|((region, fleet, players, open, reserved), (name, mode, map, secs, half, ended))| Shape {
-            region,
-            fleet,
-            players,
-            open,
-            reserved,
-            name,
-            mode,
-            map,
-            created: T0 + secs * 1000 + if half { 500 } else { 0 },
-            ended,
-        })
+        .prop_map(
+            |((region, fleet, players, open, reserved), (name, mode, map, secs, half, ended))| {
+                Shape {
+                    region,
+                    fleet,
+                    players,
+                    open,
+                    reserved,
+                    name,
+                    mode,
+                    map,
+                    created: T0 + secs * 1000 + if half { 500 } else { 0 },
+                    ended,
+                }
+            },
+        )
 }
 
 fn build(i: usize, sh: &Shape) -> Session {
@@ -433,7 +492,11 @@ fn build(i: usize, sh: &Shape) -> Session {
     Session {
         id: arn.session_id(),
         arn,
-        status: if sh.ended { SessionStatus::Ended } else { SessionStatus::Active },
+        status: if sh.ended {
+            SessionStatus::Ended
+        } else {
+            SessionStatus::Active
+        },
         region: Region::parse(REGIONS[sh.region]).unwrap_or_else(|e| panic!("{e}")),
         fleet_id: FleetId::parse(FLEETS[sh.fleet]).unwrap_or_else(|e| panic!("{e}")),
         name: NAMES[sh.name].map(str::to_owned),
@@ -452,8 +515,13 @@ fn build(i: usize, sh: &Shape) -> Session {
 }
 
 fn arb_sessions() -> impl Strategy<Value = Vec<Session>> {
-    prop::collection::vec(arb_shape(), 0..12)
-        .prop_map(|shapes| shapes.iter().enumerate().map(|(i, sh)| build(i, sh)).collect())
+    prop::collection::vec(arb_shape(), 0..12).prop_map(|shapes| {
+        shapes
+            .iter()
+            .enumerate()
+            .map(|(i, sh)| build(i, sh))
+            .collect()
+    })
 }
 
 fn quote(v: &str) -> String {
@@ -489,7 +557,8 @@ fn text_value(domain: Vec<String>) -> BoxedStrategy<String> {
 
 fn count_value() -> BoxedStrategy<String> {
     let nums = vec![
-        "0", "1", "2", "3", "4", "5", "2.5", "2.0", "-1", "1e0", "4.999", "0.5", "998", "999", "1000", "1200", "1500",
+        "0", "1", "2", "3", "4", "5", "2.5", "2.0", "-1", "1e0", "4.999", "0.5", "998", "999",
+        "1000", "1200", "1500",
     ];
     prop_oneof![
         4 => select(nums.clone()).prop_map(str::to_owned),
@@ -544,7 +613,9 @@ fn arb_clause() -> BoxedStrategy<String> {
               text_value(strings(&["ranked", "casual", "dust", "de_dust", ""]))),
         1 => (select(vec!["id", "value.id"]), text_value(ids)),
     ];
-    (select(vec!["", "", "+", "-"]), field_value).prop_map(|(o, (f, v))| format!("{o}{f}:{v}")).boxed()
+    (select(vec!["", "", "+", "-"]), field_value)
+        .prop_map(|(o, (f, v))| format!("{o}{f}:{v}"))
+        .boxed()
 }
 
 /// Clauses on the fields the planner turns into partitions and key conditions, mostly musts.
@@ -556,11 +627,17 @@ fn arb_key_clause() -> BoxedStrategy<String> {
         1 => (Just("fleetId"), text_value(strings(&["fleet-a", "fleet-b"]))),
         1 => (Just("name"), text_value(strings(&["lobby", "lobby 2", ""]))),
     ];
-    let single = (select(vec!["+", "+", "+", "", "-"]), field_value).prop_map(|(o, (f, v))| format!("{o}{f}:{v}"));
+    let single = (select(vec!["+", "+", "+", "", "-"]), field_value)
+        .prop_map(|(o, (f, v))| format!("{o}{f}:{v}"));
     // A two-sided range on one count field (a BETWEEN on the count prefix).
-    let between =
-        (select(vec!["playerCount", "openSlots"]), select(vec![">", ">="]), 0..6u32, select(vec!["<", "<="]), 0..8u32)
-            .prop_map(|(f, lo_op, lo, hi_op, hi)| format!("+{f}:{lo_op}{lo} +{f}:{hi_op}{hi}"));
+    let between = (
+        select(vec!["playerCount", "openSlots"]),
+        select(vec![">", ">="]),
+        0..6u32,
+        select(vec!["<", "<="]),
+        0..8u32,
+    )
+        .prop_map(|(f, lo_op, lo, hi_op, hi)| format!("+{f}:{lo_op}{lo} +{f}:{hi_op}{hi}"));
     prop_oneof![3 => single, 1 => between].boxed()
 }
 
@@ -691,7 +768,10 @@ fn exercise(text: &str) -> Result<(), TestCaseError> {
         }
         Err(e) => {
             let n = text.chars().count();
-            prop_assert!(e.column >= 1 && e.column <= n.max(1024) + 1, "{e} for {text:?}");
+            prop_assert!(
+                e.column >= 1 && e.column <= n.max(1024) + 1,
+                "{e} for {text:?}"
+            );
             let prefix = format!("query: column {}: expected ", e.column);
             prop_assert!(e.to_string().starts_with(&prefix), "{}", e);
         }
@@ -700,7 +780,18 @@ fn exercise(text: &str) -> Result<(), TestCaseError> {
 }
 
 fn arb_shape_default() -> Shape {
-    Shape { region: 0, fleet: 0, players: 2, open: 2, reserved: 0, name: 1, mode: 1, map: 0, created: T0, ended: false }
+    Shape {
+        region: 0,
+        fleet: 0,
+        players: 2,
+        open: 2,
+        reserved: 0,
+        name: 1,
+        mode: 1,
+        map: 0,
+        created: T0,
+        ended: false,
+    }
 }
 
 #[test]

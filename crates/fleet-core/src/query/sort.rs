@@ -30,8 +30,14 @@ const SORT_EXPECTED: &str = "must be one of createdAt, -createdAt, +createdAt, p
 
 impl Sort {
     /// Every order.
-    pub const ALL: [Self; 6] =
-        [Self::CreatedDesc, Self::CreatedAsc, Self::PlayersAsc, Self::PlayersDesc, Self::OpenAsc, Self::OpenDesc];
+    pub const ALL: [Self; 6] = [
+        Self::CreatedDesc,
+        Self::CreatedAsc,
+        Self::PlayersAsc,
+        Self::PlayersDesc,
+        Self::OpenAsc,
+        Self::OpenDesc,
+    ];
 
     /// Parses the `sort` parameter. `""`, `createdAt` and `-createdAt` are newest first (DESIGN's
     /// default); `+createdAt` is oldest first; `playerCount` / `+playerCount` ascending and
@@ -48,11 +54,20 @@ impl Sort {
             ("", None) => Self::CreatedDesc,
             ("createdAt" | "value.create_time", None | Some(false)) => Self::CreatedDesc,
             ("createdAt" | "value.create_time", Some(true)) => Self::CreatedAsc,
-            ("playerCount" | "value.player_count" | "value.playerCount", None | Some(true)) => Self::PlayersAsc,
-            ("playerCount" | "value.player_count" | "value.playerCount", Some(false)) => Self::PlayersDesc,
+            ("playerCount" | "value.player_count" | "value.playerCount", None | Some(true)) => {
+                Self::PlayersAsc
+            }
+            ("playerCount" | "value.player_count" | "value.playerCount", Some(false)) => {
+                Self::PlayersDesc
+            }
             ("openSlots", None | Some(true)) => Self::OpenAsc,
             ("openSlots", Some(false)) => Self::OpenDesc,
-            _ => return Err(FieldError::new("sort", format!("{SORT_EXPECTED}, got `{s}`"))),
+            _ => {
+                return Err(FieldError::new(
+                    "sort",
+                    format!("{SORT_EXPECTED}, got `{s}`"),
+                ));
+            }
         };
         Ok(sort)
     }
@@ -134,7 +149,15 @@ mod tests {
 
     #[test]
     fn unknown_sorts_name_the_sort_field() {
-        for bad in ["name", "-", "+", "created_at", "playerCount ", "ÿ", "--createdAt"] {
+        for bad in [
+            "name",
+            "-",
+            "+",
+            "created_at",
+            "playerCount ",
+            "ÿ",
+            "--createdAt",
+        ] {
             match Sort::parse(bad) {
                 Err(e) => {
                     assert_eq!(e.field, "sort", "{bad}");

@@ -33,13 +33,18 @@ fn latency_json(i: usize, ms: Value) -> Value {
 }
 
 fn props_json(n: usize, key_len: usize, val_len: usize) -> Value {
-    let map: serde_json::Map<String, Value> =
-        (0..n).map(|i| (format!("{i:0key_len$}"), Value::String("v".repeat(val_len)))).collect();
+    let map: serde_json::Map<String, Value> = (0..n)
+        .map(|i| (format!("{i:0key_len$}"), Value::String("v".repeat(val_len))))
+        .collect();
     Value::Object(map)
 }
 
 fn regions_json(n: usize) -> Value {
-    Value::Array((0..n).map(|i| Value::String(format!("region-{i}"))).collect())
+    Value::Array(
+        (0..n)
+            .map(|i| Value::String(format!("region-{i}")))
+            .collect(),
+    )
 }
 
 fn update(v: Value) -> Vec<u8> {
@@ -69,7 +74,10 @@ impl Input {
             Self::Update(b) => UpdateInstanceInfo::parse(b).map(drop),
             Self::Delete(b) => DeleteInstanceInfo::parse(b).map(drop),
             Self::List(p) => {
-                let p: Vec<(String, String)> = p.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+                let p: Vec<(String, String)> = p
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect();
                 ListParams::parse(&p).map(drop)
             }
             Self::Ref(s) => parse_session_ref(s).map(drop),
@@ -87,11 +95,19 @@ struct Case {
 }
 
 fn ok(name: &'static str, input: Input) -> Case {
-    Case { name, input, field: None }
+    Case {
+        name,
+        input,
+        field: None,
+    }
 }
 
 fn err(name: &'static str, input: Input, field: impl Into<String>) -> Case {
-    Case { name, input, field: Some(field.into()) }
+    Case {
+        name,
+        input,
+        field: Some(field.into()),
+    }
 }
 
 fn raw(s: &str) -> Vec<u8> {
@@ -114,18 +130,59 @@ fn catalogue() -> Vec<Case> {
     let key33 = "k".repeat(33);
     vec![
         // maxPlayers 1–200, integers only.
-        err("maxPlayers 0 is below the minimum", Create(raw(r#"{"maxPlayers":0}"#)), "maxPlayers"),
-        ok("maxPlayers 1 is the minimum", Create(raw(r#"{"maxPlayers":1}"#))),
-        ok("maxPlayers 200 is the maximum", Create(raw(r#"{"maxPlayers":200}"#))),
-        err("maxPlayers 201 is past the maximum", Create(raw(r#"{"maxPlayers":201}"#)), "maxPlayers"),
-        err("maxPlayers -1 is negative", Create(raw(r#"{"maxPlayers":-1}"#)), "maxPlayers"),
+        err(
+            "maxPlayers 0 is below the minimum",
+            Create(raw(r#"{"maxPlayers":0}"#)),
+            "maxPlayers",
+        ),
+        ok(
+            "maxPlayers 1 is the minimum",
+            Create(raw(r#"{"maxPlayers":1}"#)),
+        ),
+        ok(
+            "maxPlayers 200 is the maximum",
+            Create(raw(r#"{"maxPlayers":200}"#)),
+        ),
+        err(
+            "maxPlayers 201 is past the maximum",
+            Create(raw(r#"{"maxPlayers":201}"#)),
+            "maxPlayers",
+        ),
+        err(
+            "maxPlayers -1 is negative",
+            Create(raw(r#"{"maxPlayers":-1}"#)),
+            "maxPlayers",
+        ),
         err("maxPlayers is required", Create(raw(r#"{}"#)), "maxPlayers"),
-        err("maxPlayers null is missing", Create(raw(r#"{"maxPlayers":null}"#)), "maxPlayers"),
-        err("maxPlayers as a string is the wrong type", Create(raw(r#"{"maxPlayers":"10"}"#)), "maxPlayers"),
-        err("maxPlayers as a boolean is the wrong type", Create(raw(r#"{"maxPlayers":true}"#)), "maxPlayers"),
-        err("maxPlayers 1.5 is not an integer", Create(raw(r#"{"maxPlayers":1.5}"#)), "maxPlayers"),
-        ok("maxPlayers 2.0 is the integer 2", Create(raw(r#"{"maxPlayers":2.0}"#))),
-        err("maxPlayers 1e30 is far out of range", Create(raw(r#"{"maxPlayers":1e30}"#)), "maxPlayers"),
+        err(
+            "maxPlayers null is missing",
+            Create(raw(r#"{"maxPlayers":null}"#)),
+            "maxPlayers",
+        ),
+        err(
+            "maxPlayers as a string is the wrong type",
+            Create(raw(r#"{"maxPlayers":"10"}"#)),
+            "maxPlayers",
+        ),
+        err(
+            "maxPlayers as a boolean is the wrong type",
+            Create(raw(r#"{"maxPlayers":true}"#)),
+            "maxPlayers",
+        ),
+        err(
+            "maxPlayers 1.5 is not an integer",
+            Create(raw(r#"{"maxPlayers":1.5}"#)),
+            "maxPlayers",
+        ),
+        ok(
+            "maxPlayers 2.0 is the integer 2",
+            Create(raw(r#"{"maxPlayers":2.0}"#)),
+        ),
+        err(
+            "maxPlayers 1e30 is far out of range",
+            Create(raw(r#"{"maxPlayers":1e30}"#)),
+            "maxPlayers",
+        ),
         err(
             "maxPlayers 2^70 is far out of range",
             Create(raw(r#"{"maxPlayers":1180591620717411303424}"#)),
@@ -136,16 +193,29 @@ fn catalogue() -> Vec<Case> {
             Create(raw(r#"{"maxPlayers":-9223372036854775809}"#)),
             "maxPlayers",
         ),
-        err("a key twice in one object is rejected", Create(raw(r#"{"maxPlayers":1,"maxPlayers":200}"#)), "maxPlayers"),
+        err(
+            "a key twice in one object is rejected",
+            Create(raw(r#"{"maxPlayers":1,"maxPlayers":200}"#)),
+            "maxPlayers",
+        ),
         // players per create ≤ maxPlayers.
-        ok("as many players as maxPlayers fit", Create(body(&json!({"maxPlayers": 2, "players": players_json(2)})))),
+        ok(
+            "as many players as maxPlayers fit",
+            Create(body(&json!({"maxPlayers": 2, "players": players_json(2)}))),
+        ),
         err(
             "more players than maxPlayers are rejected",
             Create(body(&json!({"maxPlayers": 2, "players": players_json(3)}))),
             "players",
         ),
-        ok("an empty players list is fine in a create", Create(create_with("players", json!([])))),
-        ok("players null is absent", Create(create_with("players", Value::Null))),
+        ok(
+            "an empty players list is fine in a create",
+            Create(create_with("players", json!([]))),
+        ),
+        ok(
+            "players null is absent",
+            Create(create_with("players", Value::Null)),
+        ),
         err(
             "players as an object is the wrong type",
             Create(create_with("players", json!({"playerId": "a"}))),
@@ -156,7 +226,11 @@ fn catalogue() -> Vec<Case> {
             Create(create_with("players", json!(["a"]))),
             "players[0]",
         ),
-        err("a player without playerId names it", Create(create_with("players", json!([{}]))), "players[0].playerId"),
+        err(
+            "a player without playerId names it",
+            Create(create_with("players", json!([{}]))),
+            "players[0].playerId",
+        ),
         err(
             "a null playerId is missing",
             Create(create_with("players", json!([{"playerId": null}]))),
@@ -168,10 +242,16 @@ fn catalogue() -> Vec<Case> {
             Create(create_with("players", json!([player("")]))),
             "players[0].playerId",
         ),
-        ok("playerId of 1024 characters fits", Create(create_with("players", json!([player(&"é".repeat(1024))])))),
+        ok(
+            "playerId of 1024 characters fits",
+            Create(create_with("players", json!([player(&"é".repeat(1024))]))),
+        ),
         err(
             "playerId of 1025 characters is too long",
-            Create(create_with("players", json!([player("a"), player(&"x".repeat(1025))]))),
+            Create(create_with(
+                "players",
+                json!([player("a"), player(&"x".repeat(1025))]),
+            )),
             "players[1].playerId",
         ),
         err(
@@ -181,53 +261,101 @@ fn catalogue() -> Vec<Case> {
         ),
         err(
             "a repeated playerId names the later copy",
-            Create(create_with("players", json!([player("a"), player("b"), player("a")]))),
+            Create(create_with(
+                "players",
+                json!([player("a"), player("b"), player("a")]),
+            )),
             "players[2].playerId",
         ),
         err(
             "an unknown field inside a player is named by its path",
-            Create(create_with("players", json!([{"playerId": "a", "nickname": "n"}]))),
+            Create(create_with(
+                "players",
+                json!([{"playerId": "a", "nickname": "n"}]),
+            )),
             "players[0].nickname",
         ),
         // playerData 1–2048.
         err(
             "playerData of 0 characters is too short",
-            Create(create_with("players", json!([{"playerId": "a", "playerData": ""}]))),
+            Create(create_with(
+                "players",
+                json!([{"playerId": "a", "playerData": ""}]),
+            )),
             "players[0].playerData",
         ),
         ok(
             "playerData of 2048 characters fits",
-            Create(create_with("players", json!([{"playerId": "a", "playerData": "d".repeat(2048)}]))),
+            Create(create_with(
+                "players",
+                json!([{"playerId": "a", "playerData": "d".repeat(2048)}]),
+            )),
         ),
         err(
             "playerData of 2049 characters is too long",
-            Create(create_with("players", json!([{"playerId": "a", "playerData": "d".repeat(2049)}]))),
+            Create(create_with(
+                "players",
+                json!([{"playerId": "a", "playerData": "d".repeat(2049)}]),
+            )),
             "players[0].playerData",
         ),
-        ok("playerData null is absent", Create(create_with("players", json!([{"playerId": "a", "playerData": null}])))),
+        ok(
+            "playerData null is absent",
+            Create(create_with(
+                "players",
+                json!([{"playerId": "a", "playerData": null}]),
+            )),
+        ),
         err(
             "playerData as an object is the wrong type",
-            Create(create_with("players", json!([{"playerId": "a", "playerData": {}}]))),
+            Create(create_with(
+                "players",
+                json!([{"playerId": "a", "playerData": {}}]),
+            )),
             "players[0].playerData",
         ),
         // properties ≤ 16, key 1–32 without '.', value ≤ 96, values strings.
-        ok("16 properties fit", Create(create_with("properties", props_json(16, 32, 96)))),
-        err("17 properties are too many", Create(create_with("properties", props_json(17, 2, 1))), "properties"),
-        ok("a 32-character key fits", Create(create_with("properties", json!({ "k".repeat(32): "v" })))),
+        ok(
+            "16 properties fit",
+            Create(create_with("properties", props_json(16, 32, 96))),
+        ),
+        err(
+            "17 properties are too many",
+            Create(create_with("properties", props_json(17, 2, 1))),
+            "properties",
+        ),
+        ok(
+            "a 32-character key fits",
+            Create(create_with("properties", json!({ "k".repeat(32): "v" }))),
+        ),
         err(
             "a 33-character key is too long",
             Create(create_with("properties", json!({ key33.clone(): "v" }))),
             format!("properties.{key33}"),
         ),
-        err("an empty key is rejected", Create(create_with("properties", json!({ "": "v" }))), "properties."),
-        err("a key with a dot is rejected", Create(create_with("properties", json!({ "a.b": "v" }))), "properties.a.b"),
-        ok("a 96-character value fits", Create(create_with("properties", json!({ "mode": "v".repeat(96) })))),
+        err(
+            "an empty key is rejected",
+            Create(create_with("properties", json!({ "": "v" }))),
+            "properties.",
+        ),
+        err(
+            "a key with a dot is rejected",
+            Create(create_with("properties", json!({ "a.b": "v" }))),
+            "properties.a.b",
+        ),
+        ok(
+            "a 96-character value fits",
+            Create(create_with("properties", json!({ "mode": "v".repeat(96) }))),
+        ),
         err(
             "a 97-character value is too long",
             Create(create_with("properties", json!({ "mode": "v".repeat(97) }))),
             "properties.mode",
         ),
-        ok("an empty value is allowed", Create(create_with("properties", json!({ "mode": "" })))),
+        ok(
+            "an empty value is allowed",
+            Create(create_with("properties", json!({ "mode": "" }))),
+        ),
         err(
             "a number property value names the key",
             Create(create_with("properties", json!({ "mode": 5 }))),
@@ -243,78 +371,164 @@ fn catalogue() -> Vec<Case> {
             Create(create_with("properties", json!({ "mode": {"a": "b"} }))),
             "properties.mode",
         ),
-        err("properties as an array is the wrong type", Create(create_with("properties", json!(["a"]))), "properties"),
+        err(
+            "properties as an array is the wrong type",
+            Create(create_with("properties", json!(["a"]))),
+            "properties",
+        ),
         err(
             "a property key twice is rejected",
             Create(raw(r#"{"maxPlayers":2,"properties":{"m":"a","m":"b"}}"#)),
             "properties.m",
         ),
-        ok("properties null is absent", Create(create_with("properties", Value::Null))),
+        ok(
+            "properties null is absent",
+            Create(create_with("properties", Value::Null)),
+        ),
         // name ≤ 1024, data ≤ 262,144.
-        ok("name of 1024 characters fits", Create(create_with("name", json!("n".repeat(1024))))),
-        err("name of 1025 characters is too long", Create(create_with("name", json!("n".repeat(1025)))), "name"),
-        err("an empty name is rejected as GameLift would", Create(create_with("name", json!(""))), "name"),
-        err("a name with a newline is rejected", Create(create_with("name", json!("a\nb"))), "name"),
-        err("name as a number is the wrong type", Create(create_with("name", json!(5))), "name"),
-        ok("name null is absent", Create(create_with("name", Value::Null))),
-        ok("data of 262144 characters fits", Create(create_with("data", json!("d".repeat(262_144))))),
-        err("data of 262145 characters is too long", Create(create_with("data", json!("d".repeat(262_145)))), "data"),
-        err("data as an array is the wrong type", Create(create_with("data", json!(["d"]))), "data"),
+        ok(
+            "name of 1024 characters fits",
+            Create(create_with("name", json!("n".repeat(1024)))),
+        ),
+        err(
+            "name of 1025 characters is too long",
+            Create(create_with("name", json!("n".repeat(1025)))),
+            "name",
+        ),
+        err(
+            "an empty name is rejected as GameLift would",
+            Create(create_with("name", json!(""))),
+            "name",
+        ),
+        err(
+            "a name with a newline is rejected",
+            Create(create_with("name", json!("a\nb"))),
+            "name",
+        ),
+        err(
+            "name as a number is the wrong type",
+            Create(create_with("name", json!(5))),
+            "name",
+        ),
+        ok(
+            "name null is absent",
+            Create(create_with("name", Value::Null)),
+        ),
+        ok(
+            "data of 262144 characters fits",
+            Create(create_with("data", json!("d".repeat(262_144)))),
+        ),
+        err(
+            "data of 262145 characters is too long",
+            Create(create_with("data", json!("d".repeat(262_145)))),
+            "data",
+        ),
+        err(
+            "data as an array is the wrong type",
+            Create(create_with("data", json!(["d"]))),
+            "data",
+        ),
         // latencies ≤ 200, latencyMs 0–60,000.
         ok(
             "200 latencies fit",
-            Create(create_with("latencies", Value::Array((0..200).map(|i| latency_json(i, json!(5))).collect()))),
+            Create(create_with(
+                "latencies",
+                Value::Array((0..200).map(|i| latency_json(i, json!(5))).collect()),
+            )),
         ),
         err(
             "201 latencies are too many",
-            Create(create_with("latencies", Value::Array((0..201).map(|i| latency_json(i, json!(5))).collect()))),
+            Create(create_with(
+                "latencies",
+                Value::Array((0..201).map(|i| latency_json(i, json!(5))).collect()),
+            )),
             "latencies",
         ),
         err(
             "latencyMs -1 is negative",
-            Create(create_with("latencies", json!([latency_json(0, json!(-1))]))),
+            Create(create_with(
+                "latencies",
+                json!([latency_json(0, json!(-1))]),
+            )),
             "latencies[0].latencyMs",
         ),
-        ok("latencyMs 0 is the minimum", Create(create_with("latencies", json!([latency_json(0, json!(0))])))),
-        ok("latencyMs 60000 is the maximum", Create(create_with("latencies", json!([latency_json(0, json!(60_000))])))),
+        ok(
+            "latencyMs 0 is the minimum",
+            Create(create_with("latencies", json!([latency_json(0, json!(0))]))),
+        ),
+        ok(
+            "latencyMs 60000 is the maximum",
+            Create(create_with(
+                "latencies",
+                json!([latency_json(0, json!(60_000))]),
+            )),
+        ),
         err(
             "latencyMs 60001 is past the maximum",
-            Create(create_with("latencies", json!([latency_json(0, json!(60_001))]))),
+            Create(create_with(
+                "latencies",
+                json!([latency_json(0, json!(60_001))]),
+            )),
             "latencies[0].latencyMs",
         ),
         err(
             "latencyMs 12.5 is not an integer",
-            Create(create_with("latencies", json!([latency_json(0, json!(5)), latency_json(1, json!(12.5))]))),
+            Create(create_with(
+                "latencies",
+                json!([latency_json(0, json!(5)), latency_json(1, json!(12.5))]),
+            )),
             "latencies[1].latencyMs",
         ),
         err(
             "a latency without latencyMs names it",
-            Create(create_with("latencies", json!([{"playerId": "a", "region": "us-east-1"}]))),
+            Create(create_with(
+                "latencies",
+                json!([{"playerId": "a", "region": "us-east-1"}]),
+            )),
             "latencies[0].latencyMs",
         ),
         err(
             "a latency without playerId names it",
-            Create(create_with("latencies", json!([{"region": "us-east-1", "latencyMs": 1}]))),
+            Create(create_with(
+                "latencies",
+                json!([{"region": "us-east-1", "latencyMs": 1}]),
+            )),
             "latencies[0].playerId",
         ),
         err(
             "a latency with a bad region names it",
-            Create(create_with("latencies", json!([{"playerId": "a", "region": "US_EAST", "latencyMs": 1}]))),
+            Create(create_with(
+                "latencies",
+                json!([{"playerId": "a", "region": "US_EAST", "latencyMs": 1}]),
+            )),
             "latencies[0].region",
         ),
         err(
             "two latencies for one player and region are rejected",
-            Create(create_with("latencies", json!([latency_json(0, json!(5)), latency_json(0, json!(9))]))),
+            Create(create_with(
+                "latencies",
+                json!([latency_json(0, json!(5)), latency_json(0, json!(9))]),
+            )),
             "latencies[1]",
         ),
         err(
             "an unknown field inside a latency is named",
-            Create(create_with("latencies", json!([{"playerId": "a", "region": "r", "latencyMs": 1, "ms": 1}]))),
+            Create(create_with(
+                "latencies",
+                json!([{"playerId": "a", "region": "r", "latencyMs": 1, "ms": 1}]),
+            )),
             "latencies[0].ms",
         ),
         // regions ≤ 10, unique.
-        ok("10 regions fit", Create(create_with("regions", regions_json(10)))),
-        err("11 regions are too many", Create(create_with("regions", regions_json(11))), "regions"),
+        ok(
+            "10 regions fit",
+            Create(create_with("regions", regions_json(10))),
+        ),
+        err(
+            "11 regions are too many",
+            Create(create_with("regions", regions_json(11))),
+            "regions",
+        ),
         err(
             "a repeated region names the later copy",
             Create(create_with("regions", json!(["us-east-1", "us-east-1"]))),
@@ -325,33 +539,122 @@ fn catalogue() -> Vec<Case> {
             Create(create_with("regions", json!(["a", "b", "Bad Region"]))),
             "regions[2]",
         ),
-        err("a region that is not a string names its index", Create(create_with("regions", json!([1]))), "regions[0]"),
+        err(
+            "a region that is not a string names its index",
+            Create(create_with("regions", json!([1]))),
+            "regions[0]",
+        ),
         // Unknown fields, malformed bodies.
-        err("an unknown top-level field is named", Create(raw(r#"{"maxPlayers":2,"foo":1}"#)), "foo"),
-        err("an unknown top-level field with an empty name blames the body", Create(raw(r#"{"maxPlayers":2,"":{}}"#)), "body"),
-        err("an unknown field is rejected even when null", Create(raw(r#"{"maxPlayers":2,"foo":null}"#)), "foo"),
-        err("snake_case spellings are unknown in a create", Create(raw(r#"{"max_players":2}"#)), "max_players"),
-        ok("a body of exactly 300 KB is read", Create(padded_create(BODY_MAX_BYTES))),
-        err("a body of 300 KB + 1 is too large", Create(padded_create(BODY_MAX_BYTES + 1)), "body"),
-        err("a 1 MiB body is too large", Create(padded_create(1 << 20)), "body"),
+        err(
+            "an unknown top-level field is named",
+            Create(raw(r#"{"maxPlayers":2,"foo":1}"#)),
+            "foo",
+        ),
+        err(
+            "an unknown top-level field with an empty name blames the body",
+            Create(raw(r#"{"maxPlayers":2,"":{}}"#)),
+            "body",
+        ),
+        err(
+            "an unknown field is rejected even when null",
+            Create(raw(r#"{"maxPlayers":2,"foo":null}"#)),
+            "foo",
+        ),
+        err(
+            "snake_case spellings are unknown in a create",
+            Create(raw(r#"{"max_players":2}"#)),
+            "max_players",
+        ),
+        ok(
+            "a body of exactly 300 KB is read",
+            Create(padded_create(BODY_MAX_BYTES)),
+        ),
+        err(
+            "a body of 300 KB + 1 is too large",
+            Create(padded_create(BODY_MAX_BYTES + 1)),
+            "body",
+        ),
+        err(
+            "a 1 MiB body is too large",
+            Create(padded_create(1 << 20)),
+            "body",
+        ),
         err("an empty body is rejected", Create(Vec::new()), "body"),
-        err("a whitespace body is rejected", Create(raw(" \n\t")), "body"),
-        err("a body that is not JSON is rejected", Create(raw("maxPlayers=2")), "body"),
-        err("a truncated JSON body is rejected", Create(raw(r#"{"maxPlayers":2"#)), "body"),
-        err("trailing text after the JSON is rejected", Create(raw(r#"{"maxPlayers":2} x"#)), "body"),
-        err("a JSON array body is rejected", Create(raw(r#"[{"maxPlayers":2}]"#)), "body"),
+        err(
+            "a whitespace body is rejected",
+            Create(raw(" \n\t")),
+            "body",
+        ),
+        err(
+            "a body that is not JSON is rejected",
+            Create(raw("maxPlayers=2")),
+            "body",
+        ),
+        err(
+            "a truncated JSON body is rejected",
+            Create(raw(r#"{"maxPlayers":2"#)),
+            "body",
+        ),
+        err(
+            "trailing text after the JSON is rejected",
+            Create(raw(r#"{"maxPlayers":2} x"#)),
+            "body",
+        ),
+        err(
+            "a JSON array body is rejected",
+            Create(raw(r#"[{"maxPlayers":2}]"#)),
+            "body",
+        ),
         err("a JSON null body is rejected", Create(raw("null")), "body"),
-        err("a JSON string body is rejected", Create(raw(r#""x""#)), "body"),
-        err("a body that is not UTF-8 is rejected", Create(vec![b'{', b'"', 0xff, b'"', b':', b'1', b'}']), "body"),
-        err("a lone surrogate escape is rejected", Create(raw(r#"{"maxPlayers":2,"name":"\ud800"}"#)), "body"),
+        err(
+            "a JSON string body is rejected",
+            Create(raw(r#""x""#)),
+            "body",
+        ),
+        err(
+            "a body that is not UTF-8 is rejected",
+            Create(vec![b'{', b'"', 0xff, b'"', b':', b'1', b'}']),
+            "body",
+        ),
+        err(
+            "a lone surrogate escape is rejected",
+            Create(raw(r#"{"maxPlayers":2,"name":"\ud800"}"#)),
+            "body",
+        ),
         // Join: 1–25 players.
-        err("a join with 0 players is rejected", Join(body(&json!({"players": []}))), "players"),
-        ok("a join with 1 player is accepted", Join(body(&json!({"players": players_json(1)})))),
-        ok("a join with 25 players is accepted", Join(body(&json!({"players": players_json(25)})))),
-        err("a join with 26 players is rejected", Join(body(&json!({"players": players_json(26)}))), "players"),
-        err("a join without players is rejected", Join(raw("{}")), "players"),
-        err("a join with an empty-named field blames the body", Join(raw(r#"{"":{},"players":[{"playerId":"a"}]}"#)), "body"),
-        err("a join with players null is rejected", Join(raw(r#"{"players":null}"#)), "players"),
+        err(
+            "a join with 0 players is rejected",
+            Join(body(&json!({"players": []}))),
+            "players",
+        ),
+        ok(
+            "a join with 1 player is accepted",
+            Join(body(&json!({"players": players_json(1)}))),
+        ),
+        ok(
+            "a join with 25 players is accepted",
+            Join(body(&json!({"players": players_json(25)}))),
+        ),
+        err(
+            "a join with 26 players is rejected",
+            Join(body(&json!({"players": players_json(26)}))),
+            "players",
+        ),
+        err(
+            "a join without players is rejected",
+            Join(raw("{}")),
+            "players",
+        ),
+        err(
+            "a join with an empty-named field blames the body",
+            Join(raw(r#"{"":{},"players":[{"playerId":"a"}]}"#)),
+            "body",
+        ),
+        err(
+            "a join with players null is rejected",
+            Join(raw(r#"{"players":null}"#)),
+            "players",
+        ),
         err(
             "a join repeating a player names it",
             Join(body(&json!({"players": [player("a"), player("a")]}))),
@@ -362,33 +665,75 @@ fn catalogue() -> Vec<Case> {
             Join(body(&json!({"players": players_json(1), "sessionId": "x"}))),
             "sessionId",
         ),
-        err("a join with a JSON array body is rejected", Join(raw("[]")), "body"),
+        err(
+            "a join with a JSON array body is rejected",
+            Join(raw("[]")),
+            "body",
+        ),
         // update_instance_info.
-        ok("playerCount alone is read", Update(update(json!({"playerCount": 3})))),
-        ok("player_count alone is read", Update(update(json!({"player_count": 3})))),
-        ok("playerCount and player_count equal are fine", Update(update(json!({"playerCount": 3, "player_count": 3})))),
+        ok(
+            "playerCount alone is read",
+            Update(update(json!({"playerCount": 3}))),
+        ),
+        ok(
+            "player_count alone is read",
+            Update(update(json!({"player_count": 3}))),
+        ),
+        ok(
+            "playerCount and player_count equal are fine",
+            Update(update(json!({"playerCount": 3, "player_count": 3}))),
+        ),
         err(
             "playerCount and player_count different conflict",
             Update(update(json!({"playerCount": 3, "player_count": 4}))),
             "playerCount",
         ),
-        ok("playerCount 0 is the minimum", Update(update(json!({"playerCount": 0})))),
-        ok("playerCount 200 is the maximum", Update(update(json!({"playerCount": 200})))),
-        err("playerCount 201 is past the maximum", Update(update(json!({"playerCount": 201}))), "playerCount"),
+        ok(
+            "playerCount 0 is the minimum",
+            Update(update(json!({"playerCount": 0}))),
+        ),
+        ok(
+            "playerCount 200 is the maximum",
+            Update(update(json!({"playerCount": 200}))),
+        ),
+        err(
+            "playerCount 201 is past the maximum",
+            Update(update(json!({"playerCount": 201}))),
+            "playerCount",
+        ),
         err(
             "player_count -1 is named by its own spelling",
             Update(update(json!({"player_count": -1}))),
             "player_count",
         ),
-        err("playerCount as a string is the wrong type", Update(update(json!({"playerCount": "3"}))), "playerCount"),
-        ok("playerCount null is absent", Update(update(json!({"playerCount": null})))),
-        ok("an update with only id is a no-op report", Update(update(json!({})))),
-        ok("metadata null is absent", Update(update(json!({"metadata": null})))),
+        err(
+            "playerCount as a string is the wrong type",
+            Update(update(json!({"playerCount": "3"}))),
+            "playerCount",
+        ),
+        ok(
+            "playerCount null is absent",
+            Update(update(json!({"playerCount": null}))),
+        ),
+        ok(
+            "an update with only id is a no-op report",
+            Update(update(json!({}))),
+        ),
+        ok(
+            "metadata null is absent",
+            Update(update(json!({"metadata": null}))),
+        ),
         ok(
             "metadata fields null are absent",
-            Update(update(json!({"metadata": {"GameSessionName": null, "GameProperties": null}}))),
+            Update(update(
+                json!({"metadata": {"GameSessionName": null, "GameProperties": null}}),
+            )),
         ),
-        err("metadata as a string is the wrong type", Update(update(json!({"metadata": "x"}))), "metadata"),
+        err(
+            "metadata as a string is the wrong type",
+            Update(update(json!({"metadata": "x"}))),
+            "metadata",
+        ),
         err(
             "a non-string GameProperties value is named, not a panic",
             Update(update(json!({"metadata": {"GameProperties": {"k": 1}}}))),
@@ -396,22 +741,30 @@ fn catalogue() -> Vec<Case> {
         ),
         err(
             "a boolean GameProperties value is named",
-            Update(update(json!({"metadata": {"GameProperties": {"a": "x", "k": true}}}))),
+            Update(update(
+                json!({"metadata": {"GameProperties": {"a": "x", "k": true}}}),
+            )),
             "metadata.GameProperties.k",
         ),
         err(
             "17 GameProperties are too many",
-            Update(update(json!({"metadata": {"GameProperties": props_json(17, 2, 1)}}))),
+            Update(update(
+                json!({"metadata": {"GameProperties": props_json(17, 2, 1)}}),
+            )),
             "metadata.GameProperties",
         ),
         err(
             "a GameSessionName of 1025 characters is too long",
-            Update(update(json!({"metadata": {"GameSessionName": "n".repeat(1025)}}))),
+            Update(update(
+                json!({"metadata": {"GameSessionName": "n".repeat(1025)}}),
+            )),
             "metadata.GameSessionName",
         ),
         err(
             "a GameSessionData of 262145 characters is too long",
-            Update(update(json!({"metadata": {"GameSessionData": "d".repeat(262_145)}}))),
+            Update(update(
+                json!({"metadata": {"GameSessionData": "d".repeat(262_145)}}),
+            )),
             "metadata.GameSessionData",
         ),
         err(
@@ -419,64 +772,211 @@ fn catalogue() -> Vec<Case> {
             Update(update(json!({"metadata": {"GameSessionname": "x"}}))),
             "metadata.GameSessionname",
         ),
-        err("an update without id is rejected", Update(raw(r#"{"playerCount":1}"#)), "id"),
-        err("an update with id null is rejected", Update(raw(r#"{"id":null,"playerCount":1}"#)), "id"),
-        err("an update with a malformed id is rejected", Update(raw(r#"{"id":"nope","playerCount":1}"#)), "id"),
-        err("an update with an unknown field names it", Update(update(json!({"players": 1}))), "players"),
+        err(
+            "an update without id is rejected",
+            Update(raw(r#"{"playerCount":1}"#)),
+            "id",
+        ),
+        err(
+            "an update with id null is rejected",
+            Update(raw(r#"{"id":null,"playerCount":1}"#)),
+            "id",
+        ),
+        err(
+            "an update with a malformed id is rejected",
+            Update(raw(r#"{"id":"nope","playerCount":1}"#)),
+            "id",
+        ),
+        err(
+            "an update with an unknown field names it",
+            Update(update(json!({"players": 1}))),
+            "players",
+        ),
         // delete_instance_info.
-        ok("a delete with an ARN is accepted", Delete(body(&json!({"id": ARN})))),
-        err("a delete with an extra field names it", Delete(body(&json!({"id": ARN, "terminate": true}))), "terminate"),
-        err("a delete with a numeric id is rejected", Delete(raw(r#"{"id":5}"#)), "id"),
-        err("a delete with an empty body is rejected", Delete(Vec::new()), "body"),
+        ok(
+            "a delete with an ARN is accepted",
+            Delete(body(&json!({"id": ARN}))),
+        ),
+        err(
+            "a delete with an extra field names it",
+            Delete(body(&json!({"id": ARN, "terminate": true}))),
+            "terminate",
+        ),
+        err(
+            "a delete with a numeric id is rejected",
+            Delete(raw(r#"{"id":5}"#)),
+            "id",
+        ),
+        err(
+            "a delete with an empty body is rejected",
+            Delete(Vec::new()),
+            "body",
+        ),
         // List parameters.
         ok("no parameters take the defaults", list(&[])),
-        ok("a query of 1024 characters fits", list(&[("query", &format!("name:{}", "a".repeat(1019)))])),
+        ok(
+            "a query of 1024 characters fits",
+            list(&[("query", &format!("name:{}", "a".repeat(1019)))]),
+        ),
         err(
             "a query of 1025 characters is too long",
             list(&[("query", &format!("name:{}", "a".repeat(1020)))]),
             "query",
         ),
-        err("a malformed query names query", list(&[("query", "+playerCount:")]), "query"),
-        err("limit 0 is below the minimum", list(&[("limit", "0")]), "limit"),
+        err(
+            "a malformed query names query",
+            list(&[("query", "+playerCount:")]),
+            "query",
+        ),
+        err(
+            "limit 0 is below the minimum",
+            list(&[("limit", "0")]),
+            "limit",
+        ),
         ok("limit 1 is the minimum", list(&[("limit", "1")])),
         ok("limit 100 is the maximum", list(&[("limit", "100")])),
-        err("limit 101 is past the maximum", list(&[("limit", "101")]), "limit"),
-        err("limit abc is not a number", list(&[("limit", "abc")]), "limit"),
+        err(
+            "limit 101 is past the maximum",
+            list(&[("limit", "101")]),
+            "limit",
+        ),
+        err(
+            "limit abc is not a number",
+            list(&[("limit", "abc")]),
+            "limit",
+        ),
         err("limit -1 is negative", list(&[("limit", "-1")]), "limit"),
-        err("an empty limit is rejected", list(&[("limit", "")]), "limit"),
-        err("limit 99999999999 does not overflow", list(&[("limit", "99999999999")]), "limit"),
-        ok("a cursor of 2048 characters fits", list(&[("cursor", &"c".repeat(2048))])),
-        err("a cursor of 2049 characters is too long", list(&[("cursor", &"c".repeat(2049))]), "cursor"),
-        err("an empty cursor is rejected", list(&[("cursor", "")]), "cursor"),
-        err("a cursor with a space is rejected", list(&[("cursor", "a b")]), "cursor"),
-        err("an unknown sort names sort", list(&[("sort", "name")]), "sort"),
+        err(
+            "an empty limit is rejected",
+            list(&[("limit", "")]),
+            "limit",
+        ),
+        err(
+            "limit 99999999999 does not overflow",
+            list(&[("limit", "99999999999")]),
+            "limit",
+        ),
+        ok(
+            "a cursor of 2048 characters fits",
+            list(&[("cursor", &"c".repeat(2048))]),
+        ),
+        err(
+            "a cursor of 2049 characters is too long",
+            list(&[("cursor", &"c".repeat(2049))]),
+            "cursor",
+        ),
+        err(
+            "an empty cursor is rejected",
+            list(&[("cursor", "")]),
+            "cursor",
+        ),
+        err(
+            "a cursor with a space is rejected",
+            list(&[("cursor", "a b")]),
+            "cursor",
+        ),
+        err(
+            "an unknown sort names sort",
+            list(&[("sort", "name")]),
+            "sort",
+        ),
         ok("explain true is read", list(&[("explain", "true")])),
-        err("explain yes is rejected", list(&[("explain", "yes")]), "explain"),
-        err("an unknown parameter is named", list(&[("page", "2")]), "page"),
-        err("a repeated parameter is named", list(&[("limit", "5"), ("limit", "6")]), "limit"),
+        err(
+            "explain yes is rejected",
+            list(&[("explain", "yes")]),
+            "explain",
+        ),
+        err(
+            "an unknown parameter is named",
+            list(&[("page", "2")]),
+            "page",
+        ),
+        err(
+            "a repeated parameter is named",
+            list(&[("limit", "5"), ("limit", "6")]),
+            "limit",
+        ),
         // Path segments and headers.
-        ok("a short session id is read", Ref(GameSessionArnFixture::id())),
+        ok(
+            "a short session id is read",
+            Ref(GameSessionArnFixture::id()),
+        ),
         ok(
             "a percent-encoded ARN is read",
             Ref("arn%3Aaws%3Agamelift%3Aus-east-1%3A%3Agamesession%2Ffleet-1a2b%2Fgsess-42".into()),
         ),
         ok("an already-decoded ARN is read", Ref(ARN.into())),
-        err("a lone percent sign is a bad escape", Ref("arn%".into()), "id"),
-        err("a percent sign with one hex digit is a bad escape", Ref("arn%3".into()), "id"),
-        err("a percent escape with non-hex digits is bad", Ref("arn%G1aws".into()), "id"),
-        err("a percent escape decoding to non-UTF-8 is bad", Ref("gs-%FF".into()), "id"),
-        err("an empty session segment is rejected", Ref(String::new()), "id"),
+        err(
+            "a lone percent sign is a bad escape",
+            Ref("arn%".into()),
+            "id",
+        ),
+        err(
+            "a percent sign with one hex digit is a bad escape",
+            Ref("arn%3".into()),
+            "id",
+        ),
+        err(
+            "a percent escape with non-hex digits is bad",
+            Ref("arn%G1aws".into()),
+            "id",
+        ),
+        err(
+            "a percent escape decoding to non-UTF-8 is bad",
+            Ref("gs-%FF".into()),
+            "id",
+        ),
+        err(
+            "an empty session segment is rejected",
+            Ref(String::new()),
+            "id",
+        ),
         ok("a placementId of 48 characters fits", Pid("a".repeat(48))),
-        err("a placementId of 49 characters is too long", Pid("a".repeat(49)), "placementId"),
-        err("a placementId with an underscore is rejected", Pid("a_b".into()), "placementId"),
-        err("a placementId with a slash is rejected", Pid("a%2Fb".into()), "placementId"),
-        err("an empty placementId is rejected", Pid(String::new()), "placementId"),
+        err(
+            "a placementId of 49 characters is too long",
+            Pid("a".repeat(49)),
+            "placementId",
+        ),
+        err(
+            "a placementId with an underscore is rejected",
+            Pid("a_b".into()),
+            "placementId",
+        ),
+        err(
+            "a placementId with a slash is rejected",
+            Pid("a%2Fb".into()),
+            "placementId",
+        ),
+        err(
+            "an empty placementId is rejected",
+            Pid(String::new()),
+            "placementId",
+        ),
         ok("no Idempotency-Key is fine", Key(None)),
-        ok("an Idempotency-Key of 128 characters fits", Key(Some("k".repeat(128)))),
-        err("an Idempotency-Key of 129 characters is too long", Key(Some("k".repeat(129))), "Idempotency-Key"),
-        err("an Idempotency-Key with a tab is not printable", Key(Some("a\tb".into())), "Idempotency-Key"),
-        err("an Idempotency-Key with non-ASCII is not printable", Key(Some("clé".into())), "Idempotency-Key"),
-        err("an empty Idempotency-Key is rejected", Key(Some(String::new())), "Idempotency-Key"),
+        ok(
+            "an Idempotency-Key of 128 characters fits",
+            Key(Some("k".repeat(128))),
+        ),
+        err(
+            "an Idempotency-Key of 129 characters is too long",
+            Key(Some("k".repeat(129))),
+            "Idempotency-Key",
+        ),
+        err(
+            "an Idempotency-Key with a tab is not printable",
+            Key(Some("a\tb".into())),
+            "Idempotency-Key",
+        ),
+        err(
+            "an Idempotency-Key with non-ASCII is not printable",
+            Key(Some("clé".into())),
+            "Idempotency-Key",
+        ),
+        err(
+            "an empty Idempotency-Key is rejected",
+            Key(Some(String::new())),
+            "Idempotency-Key",
+        ),
     ]
 }
 
@@ -484,7 +984,10 @@ struct GameSessionArnFixture;
 
 impl GameSessionArnFixture {
     fn id() -> String {
-        crate::ids::GameSessionArn::parse(ARN).expect("fixture ARN").session_id().into_string()
+        crate::ids::GameSessionArn::parse(ARN)
+            .expect("fixture ARN")
+            .session_id()
+            .into_string()
     }
 }
 
@@ -502,10 +1005,19 @@ fn every_limit_and_malformed_input_in_the_catalogue_names_the_expected_field() {
                     failures.push(format!("{}: empty problem", case.name));
                 }
             }
-            _ => failures.push(format!("{}: expected {:?}, got {:?}", case.name, case.field, got)),
+            _ => failures.push(format!(
+                "{}: expected {:?}, got {:?}",
+                case.name, case.field, got
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -530,21 +1042,34 @@ fn a_full_create_parses_into_domain_values() {
     assert_eq!(c.players[1].player_data, None);
     assert_eq!(c.latencies[0].latency_ms, 40);
     assert_eq!(c.latencies[0].region.as_str(), "us-east-1");
-    assert_eq!((c.name.as_deref(), c.data.as_deref()), (Some("lobby"), Some("{}")));
+    assert_eq!(
+        (c.name.as_deref(), c.data.as_deref()),
+        (Some("lobby"), Some("{}"))
+    );
     assert_eq!(c.properties.get("mode"), Some("ranked"));
-    assert_eq!(c.regions.iter().map(Region::as_str).collect::<Vec<_>>(), ["us-east-1", "eu-west-1"]);
+    assert_eq!(
+        c.regions.iter().map(Region::as_str).collect::<Vec<_>>(),
+        ["us-east-1", "eu-west-1"]
+    );
 }
 
 #[test]
 fn a_minimal_create_has_empty_lists_and_no_name() {
     let c = CreateSession::parse(br#"{"maxPlayers": 2}"#).expect("valid create");
-    assert!(c.players.is_empty() && c.latencies.is_empty() && c.regions.is_empty() && c.properties.is_empty());
+    assert!(
+        c.players.is_empty()
+            && c.latencies.is_empty()
+            && c.regions.is_empty()
+            && c.properties.is_empty()
+    );
     assert_eq!((c.name, c.data), (None, None));
 }
 
 #[test]
 fn the_digest_ignores_key_order_whitespace_escapes_and_number_spelling() {
-    let a = CreateSession::parse(br#"{"maxPlayers":4,"name":"lobby","properties":{"a":"1","b":"2"}}"#).expect("a");
+    let a =
+        CreateSession::parse(br#"{"maxPlayers":4,"name":"lobby","properties":{"a":"1","b":"2"}}"#)
+            .expect("a");
     let b = CreateSession::parse(
         b"{ \"properties\" : { \"b\":\"2\", \"a\":\"1\" },\n  \"name\":\"lob\\u0062y\", \"maxPlayers\": 4.0 }",
     )
@@ -552,12 +1077,17 @@ fn the_digest_ignores_key_order_whitespace_escapes_and_number_spelling() {
     assert_eq!(a, b);
     assert_eq!(a.digest(), b.digest());
     assert_eq!(a.digest().len(), 43);
-    assert!(a.digest().bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+    assert!(
+        a.digest()
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    );
 }
 
 #[test]
 fn the_digest_changes_with_every_value_and_list_order() {
-    let base = r#"{"maxPlayers":4,"players":[{"playerId":"a"},{"playerId":"b"}],"regions":["r1","r2"]}"#;
+    let base =
+        r#"{"maxPlayers":4,"players":[{"playerId":"a"},{"playerId":"b"}],"regions":["r1","r2"]}"#;
     let variants = [
         r#"{"maxPlayers":5,"players":[{"playerId":"a"},{"playerId":"b"}],"regions":["r1","r2"]}"#,
         r#"{"maxPlayers":4,"players":[{"playerId":"b"},{"playerId":"a"}],"regions":["r1","r2"]}"#,
@@ -568,7 +1098,9 @@ fn the_digest_changes_with_every_value_and_list_order() {
         r#"{"maxPlayers":4,"players":[{"playerId":"a"},{"playerId":"b"}],"regions":["r1","r2"],"properties":{"n":""}}"#,
         r#"{"maxPlayers":4,"players":[{"playerId":"ab"}],"regions":["r1","r2"]}"#,
     ];
-    let d0 = CreateSession::parse(base.as_bytes()).expect("base").digest();
+    let d0 = CreateSession::parse(base.as_bytes())
+        .expect("base")
+        .digest();
     let mut seen = HashSet::from([d0]);
     for v in variants {
         let d = CreateSession::parse(v.as_bytes()).expect(v).digest();
@@ -579,22 +1111,36 @@ fn the_digest_changes_with_every_value_and_list_order() {
 #[test]
 fn null_optional_fields_digest_like_absent_ones() {
     let a = CreateSession::parse(br#"{"maxPlayers":4}"#).expect("a");
-    let b = CreateSession::parse(br#"{"maxPlayers":4,"name":null,"players":null,"properties":null}"#).expect("b");
+    let b =
+        CreateSession::parse(br#"{"maxPlayers":4,"name":null,"players":null,"properties":null}"#)
+            .expect("b");
     assert_eq!(a.digest(), b.digest());
 }
 
 #[test]
 fn limit_errors_state_the_limit_and_the_value() {
     let e = CreateSession::parse(br#"{"maxPlayers":201}"#).unwrap_err();
-    assert!(e.problem.contains("1–200") && e.problem.contains("201"), "{e}");
+    assert!(
+        e.problem.contains("1–200") && e.problem.contains("201"),
+        "{e}"
+    );
     let e = CreateSession::parse(&create_with("players", players_json(11))).unwrap_err();
-    assert!(e.problem.contains("at most 10") && e.problem.contains("11"), "{e}");
+    assert!(
+        e.problem.contains("at most 10") && e.problem.contains("11"),
+        "{e}"
+    );
     let e = JoinSession::parse(&body(&json!({"players": players_json(26)}))).unwrap_err();
-    assert!(e.problem.contains("1–25") && e.problem.contains("26"), "{e}");
+    assert!(
+        e.problem.contains("1–25") && e.problem.contains("26"),
+        "{e}"
+    );
     let e = CreateSession::parse(br#"{"maxPlayers":1e30}"#).unwrap_err();
     assert!(e.problem.contains("1–200"), "{e}");
     let e = CreateSession::parse(br#"{"maxPlayers":1.5}"#).unwrap_err();
-    assert!(e.problem.contains("integer") && e.problem.contains("1.5"), "{e}");
+    assert!(
+        e.problem.contains("integer") && e.problem.contains("1.5"),
+        "{e}"
+    );
     let e = CreateSession::parse(br#"{"maxPlayers":"2"}"#).unwrap_err();
     assert_eq!(e.problem, "must be an integer, got a string");
     let e = CreateSession::parse(&padded_create(BODY_MAX_BYTES + 1)).unwrap_err();
@@ -607,16 +1153,31 @@ fn limit_errors_state_the_limit_and_the_value() {
 fn a_json_syntax_error_reports_line_and_column() {
     let e = CreateSession::parse(b"{\n  \"maxPlayers\": 2,\n  oops\n}").unwrap_err();
     assert_eq!(e.field, "body");
-    assert!(e.problem.contains("line 3") && e.problem.contains("column"), "{e}");
+    assert!(
+        e.problem.contains("line 3") && e.problem.contains("column"),
+        "{e}"
+    );
 }
 
 #[test]
 fn deeply_nested_json_is_a_body_error_not_a_stack_overflow() {
-    let deep = format!("{{\"maxPlayers\":2,\"name\":{}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep = format!(
+        "{{\"maxPlayers\":2,\"name\":{}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     assert!(deep.len() <= BODY_MAX_BYTES);
-    assert_eq!(CreateSession::parse(deep.as_bytes()).unwrap_err().field, "body");
+    assert_eq!(
+        CreateSession::parse(deep.as_bytes()).unwrap_err().field,
+        "body"
+    );
     let nested = format!("{{\"a\":{}1{}}}", "{\"a\":".repeat(500), "}".repeat(500));
-    assert_eq!(UpdateInstanceInfo::parse(nested.as_bytes()).unwrap_err().field, "body");
+    assert_eq!(
+        UpdateInstanceInfo::parse(nested.as_bytes())
+            .unwrap_err()
+            .field,
+        "body"
+    );
 }
 
 #[test]
@@ -624,7 +1185,8 @@ fn a_huge_unknown_key_is_quoted_only_in_part() {
     let key = "x".repeat(10_000);
     let e = CreateSession::parse(&create_with(&key, json!(1))).unwrap_err();
     assert_eq!(e.field, format!("{}…", "x".repeat(64)));
-    let e = CreateSession::parse(&create_with("properties", json!({ key.clone(): "v" }))).unwrap_err();
+    let e =
+        CreateSession::parse(&create_with("properties", json!({ key.clone(): "v" }))).unwrap_err();
     assert_eq!(e.field, format!("properties.{}…", "x".repeat(64)));
 }
 
@@ -632,11 +1194,13 @@ fn a_huge_unknown_key_is_quoted_only_in_part() {
 fn both_player_count_spellings_give_the_same_report() {
     let camel = UpdateInstanceInfo::parse(&update(json!({"playerCount": 7}))).expect("camel");
     let snake = UpdateInstanceInfo::parse(&update(json!({"player_count": 7}))).expect("snake");
-    let both = UpdateInstanceInfo::parse(&update(json!({"playerCount": 7, "player_count": 7}))).expect("both");
+    let both = UpdateInstanceInfo::parse(&update(json!({"playerCount": 7, "player_count": 7})))
+        .expect("both");
     assert_eq!(camel.report.player_count, Some(7));
     assert_eq!(camel, snake);
     assert_eq!(camel, both);
-    let e = UpdateInstanceInfo::parse(&update(json!({"playerCount": 7, "player_count": 8}))).unwrap_err();
+    let e = UpdateInstanceInfo::parse(&update(json!({"playerCount": 7, "player_count": 8})))
+        .unwrap_err();
     assert!(e.problem.contains("player_count"), "{e}");
 }
 
@@ -651,7 +1215,10 @@ fn an_update_carries_metadata_into_the_status_report() {
     assert_eq!(u.report.player_count, Some(3));
     assert_eq!(u.report.name.as_deref(), Some("lobby"));
     assert_eq!(u.report.data.as_deref(), Some("blob"));
-    assert_eq!(u.report.properties.as_ref().and_then(|p| p.get("mode")), Some("ranked"));
+    assert_eq!(
+        u.report.properties.as_ref().and_then(|p| p.get("mode")),
+        Some("ranked")
+    );
 }
 
 #[test]
@@ -667,7 +1234,13 @@ fn an_update_with_only_an_id_is_an_empty_report() {
 fn a_percent_encoded_arn_round_trips_to_the_same_session() {
     let encoded: String = ARN
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
     assert!(encoded.starts_with("arn%3Aaws%3Agamelift%3A"));
     let want = SessionRef::parse(ARN).expect("arn");
@@ -676,9 +1249,14 @@ fn a_percent_encoded_arn_round_trips_to_the_same_session() {
     let mixed = encoded.replace("%3A", "%3a").replace("%2F", "%2f");
     assert_eq!(parse_session_ref(&mixed), Ok(want.clone()));
     assert_eq!(parse_session_ref(ARN), Ok(want.clone()));
-    let SessionRef::Arn(arn) = want else { panic!("an ARN reference") };
+    let SessionRef::Arn(arn) = want else {
+        panic!("an ARN reference")
+    };
     assert_eq!(arn.as_str(), ARN);
-    assert_eq!(parse_session_ref(arn.session_id().as_str()).map(|r| r.id()), Ok(arn.session_id()));
+    assert_eq!(
+        parse_session_ref(arn.session_id().as_str()).map(|r| r.id()),
+        Ok(arn.session_id())
+    );
 }
 
 #[test]
@@ -686,8 +1264,14 @@ fn bad_percent_escapes_say_where_they_are() {
     let e = parse_session_ref("arn%3Aaws%ZZ").unwrap_err();
     assert_eq!(e.field, "id");
     assert!(e.problem.contains("character 10"), "{e}");
-    assert!(parse_session_ref("%C3%A9").is_err(), "valid UTF-8 but not a session id");
-    assert_eq!(parse_session_ref("%C3").unwrap_err().problem, "is not UTF-8 once percent-decoded");
+    assert!(
+        parse_session_ref("%C3%A9").is_err(),
+        "valid UTF-8 but not a session id"
+    );
+    assert_eq!(
+        parse_session_ref("%C3").unwrap_err().problem,
+        "is not UTF-8 once percent-decoded"
+    );
 }
 
 #[test]
@@ -701,10 +1285,16 @@ fn list_parameters_parse_into_a_query_sort_limit_cursor_and_flag() {
     ])
     .expect("params");
     assert_eq!(p.query.clauses().len(), 2);
-    assert_eq!((p.sort, p.limit, p.cursor.as_deref(), p.explain), (Sort::PlayersDesc, 50, Some("abc.def"), true));
+    assert_eq!(
+        (p.sort, p.limit, p.cursor.as_deref(), p.explain),
+        (Sort::PlayersDesc, 50, Some("abc.def"), true)
+    );
     let d = ListParams::parse(&[]).expect("defaults");
     assert!(d.query.is_match_all());
-    assert_eq!((d.sort, d.limit, d.cursor, d.explain), (Sort::CreatedDesc, LIMIT_DEFAULT, None, false));
+    assert_eq!(
+        (d.sort, d.limit, d.cursor, d.explain),
+        (Sort::CreatedDesc, LIMIT_DEFAULT, None, false)
+    );
 }
 
 #[test]
@@ -716,13 +1306,18 @@ fn a_malformed_query_points_at_its_column() {
 
 #[test]
 fn an_idempotency_key_header_is_kept_verbatim() {
-    let k = parse_idempotency_key(Some("order-42 retry")).expect("key").expect("present");
+    let k = parse_idempotency_key(Some("order-42 retry"))
+        .expect("key")
+        .expect("present");
     assert_eq!(k.as_str(), "order-42 retry");
 }
 
 #[test]
 fn a_placement_id_segment_is_percent_decoded() {
-    assert_eq!(parse_placement_id("abc%2D1").map(PlacementId::into_string), Ok("abc-1".to_owned()));
+    assert_eq!(
+        parse_placement_id("abc%2D1").map(PlacementId::into_string),
+        Ok("abc-1".to_owned())
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -769,7 +1364,13 @@ fn any_json() -> impl Strategy<Value = Value> {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
             proptest::collection::vec(
-                (prop_oneof![proptest::sample::select(KEYS).prop_map(str::to_owned), ".{0,8}"], inner),
+                (
+                    prop_oneof![
+                        proptest::sample::select(KEYS).prop_map(str::to_owned),
+                        ".{0,8}"
+                    ],
+                    inner
+                ),
                 0..8
             )
             .prop_map(|kv| Value::Object(kv.into_iter().collect())),

@@ -15,9 +15,16 @@ use crate::error::ApiError;
 /// path for requests built without a raw path.
 pub(crate) fn route_path(req: &Request) -> String {
     let raw = req.raw_http_path();
-    let path = if raw.is_empty() { req.uri().path() } else { raw };
+    let path = if raw.is_empty() {
+        req.uri().path()
+    } else {
+        raw
+    };
     if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
-        && let Some(stage) = ctx.stage.as_deref().filter(|s| !s.is_empty() && *s != "$default")
+        && let Some(stage) = ctx
+            .stage
+            .as_deref()
+            .filter(|s| !s.is_empty() && *s != "$default")
         && let Some(rest) = path.strip_prefix('/').and_then(|p| p.strip_prefix(stage))
         && rest.starts_with('/')
     {
@@ -32,11 +39,14 @@ pub(crate) fn route_path(req: &Request) -> String {
 /// Unlike lenient decoders, a broken `%` escape or non-UTF-8 bytes are a 400 naming the parameter,
 /// never silently replaced.
 pub(crate) fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiError> {
-    let Some(raw) = req.uri().query() else { return Ok(Vec::new()) };
+    let Some(raw) = req.uri().query() else {
+        return Ok(Vec::new());
+    };
     let mut pairs = Vec::new();
     for part in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = part.split_once('=').unwrap_or((part, ""));
-        let name = form_decode(name).map_err(|why| ApiError::invalid("query string", format!("a parameter name {why}")))?;
+        let name = form_decode(name)
+            .map_err(|why| ApiError::invalid("query string", format!("a parameter name {why}")))?;
         let value = form_decode(value).map_err(|why| ApiError::invalid(name.clone(), why))?;
         pairs.push((name, value));
     }
@@ -49,14 +59,27 @@ pub(crate) fn only_params(pairs: &[(String, String)], allowed: &[&str]) -> Resul
     for (i, (name, _)) in pairs.iter().enumerate() {
         // An empty name (`?=x`) has nothing to name in `field`: the query string is to blame.
         if name.is_empty() {
-            return Err(ApiError::invalid("query string", "has a parameter with an empty name"));
+            return Err(ApiError::invalid(
+                "query string",
+                "has a parameter with an empty name",
+            ));
         }
         if !allowed.contains(&name.as_str()) {
-            let expected = if allowed.is_empty() { "this route takes none".to_owned() } else { format!("expected {}", allowed.join(", ")) };
-            return Err(ApiError::invalid(shown(name), format!("is not a known parameter; {expected}")));
+            let expected = if allowed.is_empty() {
+                "this route takes none".to_owned()
+            } else {
+                format!("expected {}", allowed.join(", "))
+            };
+            return Err(ApiError::invalid(
+                shown(name),
+                format!("is not a known parameter; {expected}"),
+            ));
         }
         if pairs[..i].iter().any(|(n, _)| n == name) {
-            return Err(ApiError::invalid(name.clone(), "must be given at most once"));
+            return Err(ApiError::invalid(
+                name.clone(),
+                "must be given at most once",
+            ));
         }
     }
     Ok(())
@@ -120,7 +143,10 @@ pub(crate) fn body(req: &Request) -> Result<&[u8], ApiError> {
 pub(crate) fn header<'r>(req: &'r Request, name: &str) -> Result<Option<&'r str>, ApiError> {
     match req.headers().get(name) {
         None => Ok(None),
-        Some(v) => v.to_str().map(Some).map_err(|_| FieldError::new(name, "must be printable ASCII").into()),
+        Some(v) => v
+            .to_str()
+            .map(Some)
+            .map_err(|_| FieldError::new(name, "must be printable ASCII").into()),
     }
 }
 
@@ -131,7 +157,9 @@ pub(crate) fn json(status: StatusCode, value: &impl Serialize) -> Response<Body>
             .status(status)
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(Body::Text(text))
-            .unwrap_or_else(|_| ApiError::Unavailable("could not build the response".into()).to_response()),
+            .unwrap_or_else(|_| {
+                ApiError::Unavailable("could not build the response".into()).to_response()
+            }),
         Err(e) => {
             tracing::error!(error = %e, "could not serialize a response");
             ApiError::Unavailable("could not build the response".into()).to_response()

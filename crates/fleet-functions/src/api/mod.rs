@@ -65,7 +65,10 @@ async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
     let path = http::route_path(req);
     let method = req.method().clone();
     if method == Method::GET && path == "/v1/health" {
-        return Ok(http::json(::http::StatusCode::OK, &serde_json::json!({"status": "ok"})));
+        return Ok(http::json(
+            ::http::StatusCode::OK,
+            &serde_json::json!({"status": "ok"}),
+        ));
     }
     let Some(rest) = path.strip_prefix("/v1/") else {
         return Err(http::unknown_route(req, &path));

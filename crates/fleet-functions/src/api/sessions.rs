@@ -31,8 +31,8 @@ use fleet_core::ids::{PlayerId, SessionRef};
 use fleet_core::limits::SEAT_RESERVATION_SECS;
 use fleet_core::model::{Placement, PlacementStatus};
 use fleet_core::ports::{
-    Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused, ListRequest,
-    PlacementOutcome, SessionKey, SessionStore, StartPlacement,
+    Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused,
+    ListRequest, PlacementOutcome, SessionKey, SessionStore, StartPlacement,
 };
 use fleet_core::query;
 use fleet_core::request::{self, CreateSession, JoinSession, ListParams};
@@ -60,7 +60,8 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
     let key = request::parse_idempotency_key(h::header(req, "Idempotency-Key")?)?;
 
     let now = deps.clock.now();
-    let deadline = now.plus_secs(deps.config.placement_timeout_secs + deps.config.sweep_margin_secs);
+    let deadline =
+        now.plus_secs(deps.config.placement_timeout_secs + deps.config.sweep_margin_secs);
     let digest = create.digest();
     let placement = Placement {
         placement_id: deps.ids.placement_id(),
@@ -80,8 +81,16 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         updated_at: now,
         deadline,
     };
-    let idempotency = key.map(|key| IdempotencyRecord { caller: caller.idempotency_scope(), key, body_digest: digest });
-    match deps.store.create_placement(&placement, idempotency.as_ref()).await? {
+    let idempotency = key.map(|key| IdempotencyRecord {
+        caller: caller.idempotency_scope(),
+        key,
+        body_digest: digest,
+    });
+    match deps
+        .store
+        .create_placement(&placement, idempotency.as_ref())
+        .await?
+    {
         CreateOutcome::Created => {}
         CreateOutcome::Existing(first) => {
             metrics.count("IdempotentReplays", 1);
@@ -94,7 +103,13 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         }
     }
     let id = &placement.placement_id;
-    match deps.gamelift.start_placement(&StartPlacement { placement: placement.clone() }).await {
+    match deps
+        .gamelift
+        .start_placement(&StartPlacement {
+            placement: placement.clone(),
+        })
+        .await
+    {
         Ok(()) => {
             metrics.count("PlacementsStarted", 1);
             tracing::info!(placement_id = %id, caller = caller.kind(), "placement started");
@@ -109,8 +124,16 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
                     Ok(accepted(&placement))
                 }
                 Err(GameLiftError::NotFound(_)) => {
-                    fail(deps, id, format!("GameLift did not start the placement: {why}"), now).await;
-                    Err(ApiError::Unavailable(format!("GameLift failed to start the placement ({why}); retry later")))
+                    fail(
+                        deps,
+                        id,
+                        format!("GameLift did not start the placement: {why}"),
+                        now,
+                    )
+                    .await;
+                    Err(ApiError::Unavailable(format!(
+                        "GameLift failed to start the placement ({why}); retry later"
+                    )))
                 }
                 Err(e) => {
                     // Still unknown: the row stays PENDING and the sweeper describes it after its deadline.
@@ -121,12 +144,20 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         }
         Err(e) => {
             metrics.count("PlacementsRefused", 1);
-            fail(deps, id, format!("GameLift refused the placement: {e}"), now).await;
+            fail(
+                deps,
+                id,
+                format!("GameLift refused the placement: {e}"),
+                now,
+            )
+            .await;
             Err(match e {
                 GameLiftError::Invalid(_) | GameLiftError::Throttled(_) => e.into(),
                 other => {
                     tracing::error!(placement_id = %id, error = %other, "StartGameSessionPlacement failed");
-                    ApiError::Unavailable(format!("GameLift could not start the placement ({other}); retry later"))
+                    ApiError::Unavailable(format!(
+                        "GameLift could not start the placement ({other}); retry later"
+                    ))
                 }
             })
         }
@@ -142,18 +173,29 @@ async fn fail<S: SessionStore, G, N, C, I>(
     reason: String,
     at: Timestamp,
 ) {
-    let outcome = PlacementOutcome::Unfulfilled { status: PlacementStatus::Failed, reason: Some(reason) };
+    let outcome = PlacementOutcome::Unfulfilled {
+        status: PlacementStatus::Failed,
+        reason: Some(reason),
+    };
     match deps.store.finish_placement(id, &outcome, at).await {
         Ok(Applied::Applied | Applied::Duplicate) => {}
-        Ok(other) => tracing::warn!(placement_id = %id, outcome = ?other, "could not mark the placement FAILED"),
-        Err(e) => tracing::error!(placement_id = %id, error = %e, "could not mark the placement FAILED; the sweeper will"),
+        Ok(other) => {
+            tracing::warn!(placement_id = %id, outcome = ?other, "could not mark the placement FAILED")
+        }
+        Err(e) => {
+            tracing::error!(placement_id = %id, error = %e, "could not mark the placement FAILED; the sweeper will")
+        }
     }
 }
 
 fn accepted(p: &Placement) -> Response<Body> {
     h::json(
         StatusCode::ACCEPTED,
-        &Accepted { placement_id: &p.placement_id, status: p.status, reason: p.reason.as_deref() },
+        &Accepted {
+            placement_id: &p.placement_id,
+            status: p.status,
+            reason: p.reason.as_deref(),
+        },
     )
 }
 
@@ -172,7 +214,12 @@ pub async fn list<S: SessionStore, G, N, C, I>(
     if params.explain {
         auth::may_explain(caller)?;
     }
-    let request = ListRequest { query: params.query, sort: params.sort, limit: params.limit, cursor: params.cursor };
+    let request = ListRequest {
+        query: params.query,
+        sort: params.sort,
+        limit: params.limit,
+        cursor: params.cursor,
+    };
     let page = deps.store.list_sessions(&request).await?;
     metrics.count("ListPages", 1);
     let explain = params.explain.then(|| {
@@ -229,47 +276,69 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
     let id = sref.id();
     let players: Vec<PlayerId> = join.players.iter().map(|p| p.player_id.clone()).collect();
     let now = deps.clock.now();
-    let session = match deps.store.reserve_seats(&id, &players, now, now.plus_secs(SEAT_RESERVATION_SECS)).await? {
+    let session = match deps
+        .store
+        .reserve_seats(&id, &players, now, now.plus_secs(SEAT_RESERVATION_SECS))
+        .await?
+    {
         Ok(s) => s,
         Err(refused) => {
             metrics.count("JoinsRefused", 1);
             return Err(match refused {
                 JoinRefused::NotFound => session_not_found(),
                 JoinRefused::NotActive => ApiError::Conflict("the session has ended".into()),
-                JoinRefused::Full { open, wanted } => {
-                    ApiError::Conflict(format!("the session is full: {open} open slots, {wanted} requested"))
-                }
+                JoinRefused::Full { open, wanted } => ApiError::Conflict(format!(
+                    "the session is full: {open} open slots, {wanted} requested"
+                )),
                 JoinRefused::AlreadySeated(p) => {
                     ApiError::Conflict(format!("player {p} already has a seat in this session"))
                 }
             });
         }
     };
-    let wanted: Vec<(PlayerId, Option<String>)> =
-        join.players.into_iter().map(|p| (p.player_id, p.player_data)).collect();
-    match deps.gamelift.create_player_sessions(&session.arn, &wanted).await {
+    let wanted: Vec<(PlayerId, Option<String>)> = join
+        .players
+        .into_iter()
+        .map(|p| (p.player_id, p.player_data))
+        .collect();
+    match deps
+        .gamelift
+        .create_player_sessions(&session.arn, &wanted)
+        .await
+    {
         Ok(player_sessions) => {
             metrics.count("Joins", 1);
             Ok(h::json(
                 StatusCode::OK,
                 &Joined {
                     session: SessionView::of(&session),
-                    player_sessions: player_sessions.iter().map(|ps| PlayerSessionView::of(ps, Some(&session))).collect(),
+                    player_sessions: player_sessions
+                        .iter()
+                        .map(|ps| PlayerSessionView::of(ps, Some(&session)))
+                        .collect(),
                 },
             ))
         }
         Err(e) => {
             metrics.count("JoinsRefusedByGameLift", 1);
-            match deps.store.release_seats(&id, &players, deps.clock.now()).await {
+            match deps
+                .store
+                .release_seats(&id, &players, deps.clock.now())
+                .await
+            {
                 Ok(_) => {}
                 // The seats lapse on their own after the 60 s window; the answer stays GameLift's.
-                Err(re) => tracing::error!(session_id = %id, error = %re, "could not release refused seats"),
+                Err(re) => {
+                    tracing::error!(session_id = %id, error = %re, "could not release refused seats")
+                }
             }
             Err(match e {
                 GameLiftError::Full
                 | GameLiftError::NotActive(_)
                 | GameLiftError::NotFound(_)
-                | GameLiftError::Invalid(_) => ApiError::Conflict(format!("GameLift refused the join: {e}")),
+                | GameLiftError::Invalid(_) => {
+                    ApiError::Conflict(format!("GameLift refused the join: {e}"))
+                }
                 other => other.into(),
             })
         }
@@ -300,7 +369,13 @@ pub async fn delete<S: SessionStore, G: GameLift, N, C: Clock, I>(
     if terminate {
         let arn = match &sref {
             SessionRef::Arn(a) => a.clone(),
-            SessionRef::Id(id) => deps.store.get_session(id).await?.ok_or_else(session_not_found)?.arn,
+            SessionRef::Id(id) => {
+                deps.store
+                    .get_session(id)
+                    .await?
+                    .ok_or_else(session_not_found)?
+                    .arn
+            }
         };
         match deps.gamelift.terminate_game_session(&arn).await {
             Ok(()) | Err(GameLiftError::NotFound(_) | GameLiftError::NotActive(_)) => {}

@@ -50,7 +50,11 @@ impl<'a> SessionView<'a> {
             player_count: s.player_count,
             max_players: s.max_players,
             // An ended session has no room, whatever its last counters said.
-            open_slots: if s.status == SessionStatus::Active { s.open_slots } else { 0 },
+            open_slots: if s.status == SessionStatus::Active {
+                s.open_slots
+            } else {
+                0
+            },
             ip_address: &s.ip_address,
             dns_name: &s.dns_name,
             port: s.port,

@@ -12,7 +12,17 @@ async fn main() -> Result<(), Error> {
     let (config, queue) = bootstrap::config_or_exit(|c| c.require_queue().map(str::to_owned));
     let (aws, store) = bootstrap::aws_and_store(&config).await;
     let gamelift = SdkGameLift::new(clients::gamelift(&aws), queue);
-    let deps = Deps { store, gamelift, notifier: (), clock: SystemClock, ids: UuidIds, config };
+    let deps = Deps {
+        store,
+        gamelift,
+        notifier: (),
+        clock: SystemClock,
+        ids: UuidIds,
+        config,
+    };
     let deps = &deps;
-    lambda_http::run(service_fn(move |req| async move { Ok::<_, Error>(api::handle(deps, req).await) })).await
+    lambda_http::run(service_fn(move |req| async move {
+        Ok::<_, Error>(api::handle(deps, req).await)
+    }))
+    .await
 }

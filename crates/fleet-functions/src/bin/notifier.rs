@@ -14,10 +14,18 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let (config, endpoint) = bootstrap::config_or_exit(|c| c.require_ws_endpoint().map(str::to_owned));
+    let (config, endpoint) =
+        bootstrap::config_or_exit(|c| c.require_ws_endpoint().map(str::to_owned));
     let (aws, store) = bootstrap::aws_and_store(&config).await;
     let notifier = ApiGatewayNotifier::new(clients::apigw_management(&aws, &endpoint));
-    let deps = Deps { store, gamelift: (), notifier, clock: SystemClock, ids: UuidIds, config };
+    let deps = Deps {
+        store,
+        gamelift: (),
+        notifier,
+        clock: SystemClock,
+        ids: UuidIds,
+        config,
+    };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         Ok::<_, Error>(notifier::handle(deps, event.payload).await)

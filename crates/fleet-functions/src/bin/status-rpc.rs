@@ -12,8 +12,21 @@ async fn main() -> Result<(), Error> {
     let (config, ()) = bootstrap::config_or_exit(|_| Ok(()));
     let (aws, store) = bootstrap::aws_and_store(&config).await;
     // Status RPCs only update and describe game sessions: they never place, so no queue is needed.
-    let gamelift = SdkGameLift::new(clients::gamelift(&aws), config.queue_name.clone().unwrap_or_default());
-    let deps = Deps { store, gamelift, notifier: (), clock: SystemClock, ids: UuidIds, config };
+    let gamelift = SdkGameLift::new(
+        clients::gamelift(&aws),
+        config.queue_name.clone().unwrap_or_default(),
+    );
+    let deps = Deps {
+        store,
+        gamelift,
+        notifier: (),
+        clock: SystemClock,
+        ids: UuidIds,
+        config,
+    };
     let deps = &deps;
-    lambda_http::run(service_fn(move |req| async move { Ok::<_, Error>(rpc::handle(deps, req).await) })).await
+    lambda_http::run(service_fn(move |req| async move {
+        Ok::<_, Error>(rpc::handle(deps, req).await)
+    }))
+    .await
 }

@@ -15,13 +15,31 @@ async fn main() -> Result<(), Error> {
     let (config, ()) = bootstrap::config_or_exit(|_| Ok(()));
     let (aws, store) = bootstrap::aws_and_store(&config).await;
     // The sweeper only describes placements and sessions: it never places, so no queue is needed.
-    let gamelift = SdkGameLift::new(clients::gamelift(&aws), config.queue_name.clone().unwrap_or_default());
-    let deps = Deps { store, gamelift, notifier: (), clock: SystemClock, ids: UuidIds, config };
+    let gamelift = SdkGameLift::new(
+        clients::gamelift(&aws),
+        config.queue_name.clone().unwrap_or_default(),
+    );
+    let deps = Deps {
+        store,
+        gamelift,
+        notifier: (),
+        clock: SystemClock,
+        ids: UuidIds,
+        config,
+    };
     let deps = &deps;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
-        // The runtime gives the deadline as wall-clock time; the sweeper measures with a monotonic clock.
-        let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
-        sweeper::handle(deps, event.payload, Instant::now() + left).await.map_err(Error::from)
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<EventBridgeEvent>| async move {
+            // The runtime gives the deadline as wall-clock time; the sweeper measures with a monotonic clock.
+            let left = event
+                .context
+                .deadline()
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO);
+            sweeper::handle(deps, event.payload, Instant::now() + left)
+                .await
+                .map_err(Error::from)
+        },
+    ))
     .await
 }

@@ -3,19 +3,29 @@
 //! [`fleet_functions::ws_authorizer::handle`]'s Allow or Deny policy.
 
 use aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+use fleet_functions::bootstrap;
 use fleet_functions::deps::{Deps, SystemClock, UuidIds};
 use fleet_functions::ws_authorizer::{self, TokenVerifier};
-use fleet_functions::bootstrap;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let (config, verifier) = bootstrap::config_or_exit(|c| c.require_jwt().and_then(TokenVerifier::new));
+    let (config, verifier) =
+        bootstrap::config_or_exit(|c| c.require_jwt().and_then(TokenVerifier::new));
     // The authorizer reads no table and calls no AWS API: it only checks signatures.
-    let deps = Deps { store: (), gamelift: (), notifier: (), clock: SystemClock, ids: UuidIds, config };
+    let deps = Deps {
+        store: (),
+        gamelift: (),
+        notifier: (),
+        clock: SystemClock,
+        ids: UuidIds,
+        config,
+    };
     let (deps, verifier) = (&deps, &verifier);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| async move {
-        Ok::<_, Error>(ws_authorizer::handle(deps, verifier, event.payload).await)
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| async move {
+            Ok::<_, Error>(ws_authorizer::handle(deps, verifier, event.payload).await)
+        },
+    ))
     .await
 }

@@ -33,7 +33,11 @@ fn delta(before: StoreCalls, after: StoreCalls) -> (u64, u64) {
 }
 
 fn starts(d: &TestDeps) -> usize {
-    d.gamelift.calls().iter().filter(|c| matches!(c, GameLiftCall::StartPlacement(_))).count()
+    d.gamelift
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, GameLiftCall::StartPlacement(_)))
+        .count()
 }
 
 #[tokio::test]
@@ -51,18 +55,29 @@ async fn a_player_create_from_the_sample_stores_the_placement_with_its_requester
     assert_eq!(a.body, json!({"placementId": "p-1", "status": "PENDING"}));
     assert_eq!(a.content_type.as_deref(), Some("application/json"));
 
-    let stored = d.store.get_placement(&pid("p-1")).await.unwrap().expect("stored");
+    let stored = d
+        .store
+        .get_placement(&pid("p-1"))
+        .await
+        .unwrap()
+        .expect("stored");
     assert_eq!(stored.requester, PLAYER_A);
-    assert_eq!(stored.players, vec![PlacementPlayer {
-        player_id: PlayerId::parse(PLAYER_A).unwrap(),
-        player_data: Some("{\"skill\":1200}".into())
-    }]);
+    assert_eq!(
+        stored.players,
+        vec![PlacementPlayer {
+            player_id: PlayerId::parse(PLAYER_A).unwrap(),
+            player_data: Some("{\"skill\":1200}".into())
+        }]
+    );
     assert_eq!(stored.status, PlacementStatus::Pending);
     assert_eq!(stored.name.as_deref(), Some("friday lobby"));
     assert_eq!(stored.regions.len(), 2);
     // Deadline: the queue timeout plus the sweep margin (600 + 60 s by default).
     assert_eq!(stored.deadline, T0.plus_secs(660));
-    assert_eq!(d.gamelift.calls(), vec![GameLiftCall::StartPlacement(pid("p-1"))]);
+    assert_eq!(
+        d.gamelift.calls(),
+        vec![GameLiftCall::StartPlacement(pid("p-1"))]
+    );
 }
 
 #[tokio::test]
@@ -76,8 +91,16 @@ async fn create_costs_one_start_placement_and_at_most_two_store_writes() {
     assert_eq!(writes, 1, "a create that GameLift accepts writes once");
     assert_eq!(starts(&d), 1);
     assert_eq!(d.gamelift.calls().len(), 1);
-    let stored = d.store.get_placement(&pid("p-1")).await.unwrap().expect("stored");
-    assert_eq!(stored.requester, "arn:aws:iam::123456789012:role/fleetlift-backend");
+    let stored = d
+        .store
+        .get_placement(&pid("p-1"))
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(
+        stored.requester,
+        "arn:aws:iam::123456789012:role/fleetlift-backend"
+    );
     assert_eq!(stored.players.len(), 2);
 }
 
@@ -97,11 +120,17 @@ async fn the_same_idempotency_key_and_body_return_the_same_placement_without_a_s
     keys.reverse();
     let text = format!(
         "{{ {} }}",
-        keys.iter().map(|(k, v)| format!("{:?} : {}", k, v)).collect::<Vec<_>>().join(" ,\n ")
+        keys.iter()
+            .map(|(k, v)| format!("{:?} : {}", k, v))
+            .collect::<Vec<_>>()
+            .join(" ,\n ")
     );
     reordered["body"] = json!(text);
     let third = api(&d, to_request(&reordered.to_string())).await;
-    assert_eq!((third.status, &third.body["placementId"]), (202, &first.body["placementId"]));
+    assert_eq!(
+        (third.status, &third.body["placementId"]),
+        (202, &first.body["placementId"])
+    );
     assert_eq!(starts(&d), 1);
 }
 
@@ -109,36 +138,97 @@ async fn the_same_idempotency_key_and_body_return_the_same_placement_without_a_s
 async fn the_same_idempotency_key_with_another_body_is_422() {
     let d = deps();
     let key = ("Idempotency-Key", "k-1");
-    let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).header(key.0, key.1).request()).await;
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .header(key.0, key.1)
+            .request(),
+    )
+    .await;
     assert_eq!(a.status, 202);
-    let b = api(&d, Ev::post("/v1/sessions", create_body(5, &[])).by(service()).header(key.0, key.1).request()).await;
+    let b = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(5, &[]))
+            .by(service())
+            .header(key.0, key.1)
+            .request(),
+    )
+    .await;
     b.assert_error(422, "idempotency_mismatch");
     assert_eq!(starts(&d), 1);
     // Keys are per caller: another caller's same key is another request.
-    let c = api(&d, Ev::post("/v1/sessions", create_body(5, &[])).by(player_a()).header(key.0, key.1).request()).await;
-    assert_eq!((c.status, c.body["placementId"].as_str()), (202, Some("p-3")));
+    let c = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(5, &[]))
+            .by(player_a())
+            .header(key.0, key.1)
+            .request(),
+    )
+    .await;
+    assert_eq!(
+        (c.status, c.body["placementId"].as_str()),
+        (202, Some("p-3"))
+    );
 }
 
 #[tokio::test]
 async fn creates_without_a_key_are_separate_placements_with_fresh_ids() {
     let d = deps();
-    let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).request()).await;
-    let b = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).request()).await;
-    assert_eq!((a.body["placementId"].as_str(), b.body["placementId"].as_str()), (Some("p-1"), Some("p-2")));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
+    let b = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
+    assert_eq!(
+        (
+            a.body["placementId"].as_str(),
+            b.body["placementId"].as_str()
+        ),
+        (Some("p-1"), Some("p-2"))
+    );
 }
 
 #[tokio::test]
 async fn an_ambiguous_start_that_gamelift_did_take_is_accepted_after_one_describe() {
     let d = deps();
-    d.gamelift.fail_next(GameLiftError::Ambiguous("timeout".into()));
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous("timeout".into()));
     // GameLift did take it: describing the same id finds it.
-    d.gamelift.set_placement(&pid("p-1"), PlacementDescription { status: PlacementStatus::Pending, fulfilled: None });
-    let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).request()).await;
-    assert_eq!((a.status, a.body.clone()), (202, json!({"placementId": "p-1", "status": "PENDING"})));
-    assert_eq!(d.gamelift.calls(), vec![
-        GameLiftCall::StartPlacement(pid("p-1")),
-        GameLiftCall::DescribePlacement(pid("p-1"))
-    ]);
+    d.gamelift.set_placement(
+        &pid("p-1"),
+        PlacementDescription {
+            status: PlacementStatus::Pending,
+            fulfilled: None,
+        },
+    );
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.body.clone()),
+        (202, json!({"placementId": "p-1", "status": "PENDING"}))
+    );
+    assert_eq!(
+        d.gamelift.calls(),
+        vec![
+            GameLiftCall::StartPlacement(pid("p-1")),
+            GameLiftCall::DescribePlacement(pid("p-1"))
+        ]
+    );
     let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
     assert_eq!(stored.status, PlacementStatus::Pending);
 }
@@ -146,43 +236,93 @@ async fn an_ambiguous_start_that_gamelift_did_take_is_accepted_after_one_describ
 #[tokio::test]
 async fn an_ambiguous_start_that_gamelift_never_took_fails_the_placement_and_answers_503() {
     let d = deps();
-    d.gamelift.fail_next(GameLiftError::Ambiguous("connection reset".into()));
-    let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).header("Idempotency-Key", "k").request()).await;
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous("connection reset".into()));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .header("Idempotency-Key", "k")
+            .request(),
+    )
+    .await;
     a.assert_error(503, "unavailable");
-    assert_eq!(d.gamelift.calls(), vec![
-        GameLiftCall::StartPlacement(pid("p-1")),
-        GameLiftCall::DescribePlacement(pid("p-1"))
-    ]);
+    assert_eq!(
+        d.gamelift.calls(),
+        vec![
+            GameLiftCall::StartPlacement(pid("p-1")),
+            GameLiftCall::DescribePlacement(pid("p-1"))
+        ]
+    );
     let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
-    assert_eq!(stored.status, PlacementStatus::Failed, "no PENDING row for a placement that does not exist");
+    assert_eq!(
+        stored.status,
+        PlacementStatus::Failed,
+        "no PENDING row for a placement that does not exist"
+    );
     // A retry with the same key never starts a second placement: it gets the failed one.
-    let retry = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).header("Idempotency-Key", "k").request()).await;
-    assert_eq!((retry.status, retry.body["placementId"].as_str(), retry.body["status"].as_str()), (202, Some("p-1"), Some("FAILED")));
+    let retry = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .header("Idempotency-Key", "k")
+            .request(),
+    )
+    .await;
+    assert_eq!(
+        (
+            retry.status,
+            retry.body["placementId"].as_str(),
+            retry.body["status"].as_str()
+        ),
+        (202, Some("p-1"), Some("FAILED"))
+    );
     assert_eq!(starts(&d), 1);
 }
 
 #[tokio::test]
 async fn an_ambiguous_start_whose_describe_also_fails_stays_pending_for_the_sweeper() {
     let d = deps();
-    d.gamelift.fail_next(GameLiftError::Ambiguous("timeout".into()));
-    d.gamelift.fail_next(GameLiftError::Throttled("rate".into()));
-    let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).request()).await;
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous("timeout".into()));
+    d.gamelift
+        .fail_next(GameLiftError::Throttled("rate".into()));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
     assert_eq!(a.status, 202);
     assert_eq!(starts(&d), 1);
     let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
-    assert_eq!((stored.status, stored.deadline), (PlacementStatus::Pending, T0.plus_secs(660)));
+    assert_eq!(
+        (stored.status, stored.deadline),
+        (PlacementStatus::Pending, T0.plus_secs(660))
+    );
 }
 
 #[tokio::test]
 async fn gamelift_refusals_fail_the_placement_with_their_own_status() {
     for (error, status, code) in [
-        (GameLiftError::Invalid("bad queue".into()), 400, "invalid_argument"),
+        (
+            GameLiftError::Invalid("bad queue".into()),
+            400,
+            "invalid_argument",
+        ),
         (GameLiftError::Throttled("rate".into()), 429, "throttled"),
         (GameLiftError::NotFound("queue".into()), 503, "unavailable"),
     ] {
         let d = deps();
         d.gamelift.fail_next(error);
-        let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).request()).await;
+        let a = api(
+            &d,
+            Ev::post("/v1/sessions", create_body(4, &[]))
+                .by(service())
+                .request(),
+        )
+        .await;
         a.assert_error(status, code);
         let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
         assert_eq!(stored.status, PlacementStatus::Failed);
@@ -194,15 +334,33 @@ async fn gamelift_refusals_fail_the_placement_with_their_own_status() {
 #[tokio::test]
 async fn a_player_may_create_with_no_players_and_only_for_itself() {
     let d = deps();
-    let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(player_a()).request()).await;
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(player_a())
+            .request(),
+    )
+    .await;
     assert_eq!(a.status, 202);
     let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
     assert!(stored.players.is_empty());
-    let b = api(&d, Ev::post("/v1/sessions", create_body(4, &[PLAYER_A, PLAYER_B])).by(player_a()).request()).await;
+    let b = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[PLAYER_A, PLAYER_B]))
+            .by(player_a())
+            .request(),
+    )
+    .await;
     b.assert_error(403, "forbidden");
     assert_eq!(b.field(), Some("players[1].playerId"));
     let latency = json!({"maxPlayers": 2, "latencies": [{"playerId": PLAYER_B, "region": "us-east-1", "latencyMs": 5}]});
-    let c = api(&d, Ev::post("/v1/sessions", latency.to_string()).by(player_a()).request()).await;
+    let c = api(
+        &d,
+        Ev::post("/v1/sessions", latency.to_string())
+            .by(player_a())
+            .request(),
+    )
+    .await;
     c.assert_error(403, "forbidden");
     assert_eq!(c.field(), Some("latencies[0].playerId"));
     assert_eq!(starts(&d), 1);
@@ -216,20 +374,34 @@ async fn the_placement_sample_is_readable_by_its_requester_and_services_only() {
     let a = api(&d, sample("get-placement.json")).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(delta(before, d.store.calls()), (1, 0), "get = 1 read");
-    assert_eq!(a.body, json!({
-        "placementId": SAMPLE_PLACEMENT, "status": "PENDING",
-        "createdAt": "2026-11-25T10:00:00.000Z", "updatedAt": "2026-11-25T10:00:00.000Z"
-    }));
+    assert_eq!(
+        a.body,
+        json!({
+            "placementId": SAMPLE_PLACEMENT, "status": "PENDING",
+            "createdAt": "2026-11-25T10:00:00.000Z", "updatedAt": "2026-11-25T10:00:00.000Z"
+        })
+    );
     let path = format!("/v1/placements/{SAMPLE_PLACEMENT}");
     let other = api(&d, Ev::get(&path).by(Who::player(PLAYER_B)).request()).await;
     other.assert_error(404, "not_found");
     let missing = api(&d, Ev::get("/v1/placements/nope").by(player_a()).request()).await;
     missing.assert_error(404, "not_found");
-    assert_eq!(other.body["error"]["message"].as_str().map(|m| m.replace(SAMPLE_PLACEMENT, "X")),
-        missing.body["error"]["message"].as_str().map(|m| m.replace("nope", "X")),
-        "a hidden placement answers exactly like a missing one");
-    assert_eq!(api(&d, Ev::get(&path).by(service()).request()).await.status, 200);
-    api(&d, Ev::get(&path).by(Who::iam(GS_F1)).request()).await.assert_error(404, "not_found");
+    assert_eq!(
+        other.body["error"]["message"]
+            .as_str()
+            .map(|m| m.replace(SAMPLE_PLACEMENT, "X")),
+        missing.body["error"]["message"]
+            .as_str()
+            .map(|m| m.replace("nope", "X")),
+        "a hidden placement answers exactly like a missing one"
+    );
+    assert_eq!(
+        api(&d, Ev::get(&path).by(service()).request()).await.status,
+        200
+    );
+    api(&d, Ev::get(&path).by(Who::iam(GS_F1)).request())
+        .await
+        .assert_error(404, "not_found");
 }
 
 #[tokio::test]
@@ -241,22 +413,38 @@ async fn a_fulfilled_placement_shows_the_session_and_only_the_callers_player_ses
     let outcome = PlacementOutcome::Fulfilled {
         session: Box::new(s.clone()),
         player_sessions: vec![
-            PlayerSession { player_id: PlayerId::parse(PLAYER_A).unwrap(), player_session_id: "psess-a".into() },
-            PlayerSession { player_id: PlayerId::parse(PLAYER_B).unwrap(), player_session_id: "psess-b".into() },
+            PlayerSession {
+                player_id: PlayerId::parse(PLAYER_A).unwrap(),
+                player_session_id: "psess-a".into(),
+            },
+            PlayerSession {
+                player_id: PlayerId::parse(PLAYER_B).unwrap(),
+                player_session_id: "psess-b".into(),
+            },
         ],
     };
-    d.store.finish_placement(&pid("p-9"), &outcome, T0.plus_secs(5)).await.unwrap();
+    d.store
+        .finish_placement(&pid("p-9"), &outcome, T0.plus_secs(5))
+        .await
+        .unwrap();
 
     let before = d.store.calls();
     let a = api(&d, Ev::get("/v1/placements/p-9").by(player_a()).request()).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(delta(before, d.store.calls()), (2, 0), "the placement and its session");
+    assert_eq!(
+        delta(before, d.store.calls()),
+        (2, 0),
+        "the placement and its session"
+    );
     assert_eq!(a.body["status"], "FULFILLED");
     assert_eq!(a.body["session"]["arn"], ARN_1);
-    assert_eq!(a.body["playerSessions"], json!([{
-        "playerId": PLAYER_A, "playerSessionId": "psess-a",
-        "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777
-    }]));
+    assert_eq!(
+        a.body["playerSessions"],
+        json!([{
+            "playerId": PLAYER_A, "playerSessionId": "psess-a",
+            "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777
+        }])
+    );
     let all = api(&d, Ev::get("/v1/placements/p-9").by(service()).request()).await;
     assert_eq!(all.body["playerSessions"].as_array().map(Vec::len), Some(2));
 }
@@ -265,8 +453,14 @@ async fn a_fulfilled_placement_shows_the_session_and_only_the_callers_player_ses
 async fn a_failed_placement_shows_its_reason() {
     let d = deps();
     store_placement(&d, &placement("p-5", PLAYER_A, &[])).await;
-    let outcome = PlacementOutcome::Unfulfilled { status: PlacementStatus::TimedOut, reason: Some("placement timed out in the queue".into()) };
-    d.store.finish_placement(&pid("p-5"), &outcome, T0.plus_secs(600)).await.unwrap();
+    let outcome = PlacementOutcome::Unfulfilled {
+        status: PlacementStatus::TimedOut,
+        reason: Some("placement timed out in the queue".into()),
+    };
+    d.store
+        .finish_placement(&pid("p-5"), &outcome, T0.plus_secs(600))
+        .await
+        .unwrap();
     let a = api(&d, Ev::get("/v1/placements/p-5").by(player_a()).request()).await;
     assert_eq!(a.body["status"], "TIMED_OUT");
     assert_eq!(a.body["reason"], "placement timed out in the queue");
@@ -281,18 +475,40 @@ async fn the_session_sample_answers_the_public_session_shape_with_one_read() {
     let a = api(&d, sample("get-session.json")).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(delta(before, d.store.calls()), (1, 0), "get = 1 read");
-    assert_eq!(a.body, json!({
-        "id": short_id(ARN_1), "arn": ARN_1, "status": "ACTIVE", "region": "us-east-1", "fleetId": F1,
-        "name": "lobby", "properties": {"mode": "casual"}, "playerCount": 0, "maxPlayers": 8, "openSlots": 8,
-        "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777,
-        "createdAt": "2026-11-25T10:00:00.000Z", "updatedAt": "2026-11-25T10:00:00.000Z"
-    }), "exactly DESIGN §3's fields: no reservedSeats or other internals");
+    assert_eq!(
+        a.body,
+        json!({
+            "id": short_id(ARN_1), "arn": ARN_1, "status": "ACTIVE", "region": "us-east-1", "fleetId": F1,
+            "name": "lobby", "properties": {"mode": "casual"}, "playerCount": 0, "maxPlayers": 8, "openSlots": 8,
+            "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777,
+            "createdAt": "2026-11-25T10:00:00.000Z", "updatedAt": "2026-11-25T10:00:00.000Z"
+        }),
+        "exactly DESIGN §3's fields: no reservedSeats or other internals"
+    );
     // By ARN, percent-encoded, and by ARN as a gateway that decoded it would pass it.
-    let by_arn = api(&d, Ev::get(&format!("/v1/sessions/{}", encode(ARN_1))).by(player_a()).request()).await;
+    let by_arn = api(
+        &d,
+        Ev::get(&format!("/v1/sessions/{}", encode(ARN_1)))
+            .by(player_a())
+            .request(),
+    )
+    .await;
     assert_eq!(by_arn.body, a.body);
-    let decoded = api(&d, Ev::get(&format!("/v1/sessions/{ARN_1}")).by(player_a()).request()).await;
+    let decoded = api(
+        &d,
+        Ev::get(&format!("/v1/sessions/{ARN_1}"))
+            .by(player_a())
+            .request(),
+    )
+    .await;
     assert_eq!(decoded.body, a.body);
-    let missing = api(&d, Ev::get(&format!("/v1/sessions/{}", short_id(ARN_2))).by(player_a()).request()).await;
+    let missing = api(
+        &d,
+        Ev::get(&format!("/v1/sessions/{}", short_id(ARN_2)))
+            .by(player_a())
+            .request(),
+    )
+    .await;
     missing.assert_error(404, "not_found");
 }
 
@@ -310,7 +526,10 @@ async fn the_list_sample_pages_with_one_query_per_page() {
     // One in another region, one full: the sample's query excludes both.
     let mut west = session(ARN_2, 10);
     west.player_count = 9;
-    let mut full = session(&format!("arn:aws:gamelift:us-east-1::gamesession/{F1}/gsess-full"), 4);
+    let mut full = session(
+        &format!("arn:aws:gamelift:us-east-1::gamesession/{F1}/gsess-full"),
+        4,
+    );
     full.player_count = 4;
     full.open_slots = 0;
     d.store.seed_sessions(&[west, full]);
@@ -318,25 +537,66 @@ async fn the_list_sample_pages_with_one_query_per_page() {
     let before = d.store.calls();
     let a = api(&d, sample("list.json")).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(delta(before, d.store.calls()), (1, 0), "list page = 1 Query");
+    assert_eq!(
+        delta(before, d.store.calls()),
+        (1, 0),
+        "list page = 1 Query"
+    );
     let sessions = a.body["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 10);
-    let counts: Vec<u64> = sessions.iter().map(|s| s["playerCount"].as_u64().unwrap()).collect();
-    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "sort=-playerCount: {counts:?}");
-    assert!(sessions.iter().all(|s| s["region"] == "us-east-1" && s["openSlots"].as_u64() >= Some(1)));
+    let counts: Vec<u64> = sessions
+        .iter()
+        .map(|s| s["playerCount"].as_u64().unwrap())
+        .collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] >= w[1]),
+        "sort=-playerCount: {counts:?}"
+    );
+    assert!(
+        sessions
+            .iter()
+            .all(|s| s["region"] == "us-east-1" && s["openSlots"].as_u64() >= Some(1))
+    );
     assert!(a.body.get("explain").is_none());
-    let cursor = a.body["nextCursor"].as_str().expect("a next page").to_owned();
+    let cursor = a.body["nextCursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
 
-    let raw = sample_json("list.json")["rawQueryString"].as_str().unwrap().to_owned();
-    let next = api(&d, Ev::get("/v1/sessions").by(player_a()).query(&format!("{raw}&cursor={}", encode(&cursor))).request()).await;
+    let raw = sample_json("list.json")["rawQueryString"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let next = api(
+        &d,
+        Ev::get("/v1/sessions")
+            .by(player_a())
+            .query(&format!("{raw}&cursor={}", encode(&cursor)))
+            .request(),
+    )
+    .await;
     assert_eq!(next.status, 200, "{}", next.body);
     assert_eq!(next.body["sessions"].as_array().map(Vec::len), Some(5));
-    assert!(next.body.get("nextCursor").is_none(), "nextCursor absent at the end");
-    let ids: std::collections::BTreeSet<&str> = sessions.iter().chain(next.body["sessions"].as_array().unwrap()).map(|s| s["id"].as_str().unwrap()).collect();
+    assert!(
+        next.body.get("nextCursor").is_none(),
+        "nextCursor absent at the end"
+    );
+    let ids: std::collections::BTreeSet<&str> = sessions
+        .iter()
+        .chain(next.body["sessions"].as_array().unwrap())
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 15, "no session twice, none missed");
 
     // A cursor of another query is refused on `cursor`.
-    let other = api(&d, Ev::get("/v1/sessions").by(player_a()).query(&format!("cursor={}", encode(&cursor))).request()).await;
+    let other = api(
+        &d,
+        Ev::get("/v1/sessions")
+            .by(player_a())
+            .query(&format!("cursor={}", encode(&cursor)))
+            .request(),
+    )
+    .await;
     other.assert_error(400, "invalid_argument");
     assert_eq!(other.field(), Some("cursor"));
 }
@@ -353,11 +613,21 @@ async fn explain_is_for_services_only_and_reports_the_plan_and_amplification() {
     assert_eq!(e["index"], "byRegion");
     assert_eq!(e["itemsReturned"], 1);
     assert!(e["readAmplification"].as_f64().is_some() && e["itemsRead"].as_u64().is_some());
-    let p = api(&d, Ev::get("/v1/sessions").by(player_a()).query(q).request()).await;
+    let p = api(
+        &d,
+        Ev::get("/v1/sessions").by(player_a()).query(q).request(),
+    )
+    .await;
     p.assert_error(403, "forbidden");
     assert_eq!(p.field(), Some("explain"));
     let empty = api(&d, Ev::get("/v1/sessions").by(player_a()).request()).await;
-    assert_eq!((empty.status, empty.body["sessions"].as_array().map(Vec::len)), (200, Some(2)));
+    assert_eq!(
+        (
+            empty.status,
+            empty.body["sessions"].as_array().map(Vec::len)
+        ),
+        (200, Some(2))
+    );
 }
 
 #[tokio::test]
@@ -367,17 +637,32 @@ async fn the_join_sample_reserves_a_seat_and_returns_connection_details_within_b
     let before = d.store.calls();
     let a = api(&d, sample("join.json")).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(delta(before, d.store.calls()), (1, 1), "join = 1 transaction (its read and its write)");
-    assert_eq!(d.gamelift.calls(), vec![GameLiftCall::CreatePlayerSessions(ARN_1.into(), 1)]);
-    assert_eq!(a.body["playerSessions"], json!([{
-        "playerId": PLAYER_A, "playerSessionId": "psess-00000001",
-        "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777
-    }]));
+    assert_eq!(
+        delta(before, d.store.calls()),
+        (1, 1),
+        "join = 1 transaction (its read and its write)"
+    );
+    assert_eq!(
+        d.gamelift.calls(),
+        vec![GameLiftCall::CreatePlayerSessions(ARN_1.into(), 1)]
+    );
+    assert_eq!(
+        a.body["playerSessions"],
+        json!([{
+            "playerId": PLAYER_A, "playerSessionId": "psess-00000001",
+            "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777
+        }])
+    );
     assert_eq!(a.body["session"]["openSlots"], 7);
     assert!(a.body["session"].get("reservedSeats").is_none());
-    let seats = d.store.seats_of(&GameSessionArn::parse(ARN_1).unwrap().session_id());
+    let seats = d
+        .store
+        .seats_of(&GameSessionArn::parse(ARN_1).unwrap().session_id());
     assert_eq!(seats.len(), 1);
-    assert_eq!((seats[0].status, seats[0].expires_at), (SeatStatus::Reserved, T0.plus_secs(60)));
+    assert_eq!(
+        (seats[0].status, seats[0].expires_at),
+        (SeatStatus::Reserved, T0.plus_secs(60))
+    );
 
     // The same player again: already seated, refused locally without a GameLift call.
     let again = api(&d, sample("join.json")).await;
@@ -392,12 +677,31 @@ async fn a_join_gamelift_refuses_as_full_releases_the_local_seats_and_is_409() {
     d.store.seed_sessions(std::slice::from_ref(&s));
     // GameLift knows better: only one seat left there.
     d.gamelift.add_session(&s.arn, "ACTIVE", 1);
-    let a = api(&d, Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&["p1", "p2"])).by(service()).request()).await;
+    let a = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", s.id),
+            join_body(&["p1", "p2"]),
+        )
+        .by(service())
+        .request(),
+    )
+    .await;
     a.assert_error(409, "conflict");
-    assert!(a.body["error"]["message"].as_str().unwrap().contains("full"), "{}", a.body);
+    assert!(
+        a.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("full"),
+        "{}",
+        a.body
+    );
     let seats = d.store.seats_of(&s.id);
     assert_eq!(seats.len(), 2);
-    assert!(seats.iter().all(|x| x.status == SeatStatus::Released), "{seats:?}");
+    assert!(
+        seats.iter().all(|x| x.status == SeatStatus::Released),
+        "{seats:?}"
+    );
     let now = d.store.get_session(&s.id).await.unwrap().unwrap();
     assert_eq!(now.open_slots, 8, "the local reservation is released");
 }
@@ -408,24 +712,61 @@ async fn a_join_on_a_session_gamelift_says_is_not_active_is_409_and_released() {
     let s = session(ARN_1, 8);
     d.store.seed_sessions(std::slice::from_ref(&s));
     d.gamelift.add_session(&s.arn, "TERMINATING", 8);
-    let a = api(&d, Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&[PLAYER_A])).by(player_a()).request()).await;
+    let a = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", s.id),
+            join_body(&[PLAYER_A]),
+        )
+        .by(player_a())
+        .request(),
+    )
+    .await;
     a.assert_error(409, "conflict");
-    assert!(a.body["error"]["message"].as_str().unwrap().contains("TERMINATING"));
-    assert!(d.store.seats_of(&s.id).iter().all(|x| x.status == SeatStatus::Released));
+    assert!(
+        a.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("TERMINATING")
+    );
+    assert!(
+        d.store
+            .seats_of(&s.id)
+            .iter()
+            .all(|x| x.status == SeatStatus::Released)
+    );
 }
 
 #[tokio::test]
 async fn transient_gamelift_failures_on_join_release_the_seats_with_429_or_503() {
     for (error, status, code) in [
         (GameLiftError::Throttled("rate".into()), 429, "throttled"),
-        (GameLiftError::Ambiguous("timeout".into()), 503, "unavailable"),
+        (
+            GameLiftError::Ambiguous("timeout".into()),
+            503,
+            "unavailable",
+        ),
     ] {
         let d = deps();
         let s = seed(&d, ARN_1, 8);
         d.gamelift.fail_next(error);
-        let a = api(&d, Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&[PLAYER_A])).by(player_a()).request()).await;
+        let a = api(
+            &d,
+            Ev::post(
+                &format!("/v1/sessions/{}/join", s.id),
+                join_body(&[PLAYER_A]),
+            )
+            .by(player_a())
+            .request(),
+        )
+        .await;
         a.assert_error(status, code);
-        assert!(d.store.seats_of(&s.id).iter().all(|x| x.status == SeatStatus::Released));
+        assert!(
+            d.store
+                .seats_of(&s.id)
+                .iter()
+                .all(|x| x.status == SeatStatus::Released)
+        );
     }
 }
 
@@ -433,11 +774,38 @@ async fn transient_gamelift_failures_on_join_release_the_seats_with_429_or_503()
 async fn a_join_refused_locally_never_calls_gamelift() {
     let d = deps();
     let s = seed(&d, ARN_1, 2);
-    let full = api(&d, Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&["a", "b", "c"])).by(service()).request()).await;
+    let full = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", s.id),
+            join_body(&["a", "b", "c"]),
+        )
+        .by(service())
+        .request(),
+    )
+    .await;
     full.assert_error(409, "conflict");
-    let unknown = api(&d, Ev::post(&format!("/v1/sessions/{}/join", short_id(ARN_2)), join_body(&["a"])).by(service()).request()).await;
+    let unknown = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", short_id(ARN_2)),
+            join_body(&["a"]),
+        )
+        .by(service())
+        .request(),
+    )
+    .await;
     unknown.assert_error(404, "not_found");
-    let other = api(&d, Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&[PLAYER_B])).by(player_a()).request()).await;
+    let other = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", s.id),
+            join_body(&[PLAYER_B]),
+        )
+        .by(player_a())
+        .request(),
+    )
+    .await;
     other.assert_error(403, "forbidden");
     assert!(d.gamelift.calls().is_empty());
 }
@@ -448,17 +816,49 @@ async fn the_delete_sample_terminates_and_tombstones_the_session() {
     let s = seed(&d, ARN_1, 8);
     let a = api(&d, sample("delete-session.json")).await;
     assert_eq!((a.status, a.body.clone()), (204, Value::Null));
-    assert!(d.gamelift.calls().contains(&GameLiftCall::TerminateGameSession(ARN_1.into())));
+    assert!(
+        d.gamelift
+            .calls()
+            .contains(&GameLiftCall::TerminateGameSession(ARN_1.into()))
+    );
 
-    let got = api(&d, Ev::get(&format!("/v1/sessions/{}", s.id)).by(player_a()).request()).await;
-    assert_eq!((got.body["status"].as_str(), got.body["openSlots"].as_u64()), (Some("ENDED"), Some(0)));
+    let got = api(
+        &d,
+        Ev::get(&format!("/v1/sessions/{}", s.id))
+            .by(player_a())
+            .request(),
+    )
+    .await;
+    assert_eq!(
+        (got.body["status"].as_str(), got.body["openSlots"].as_u64()),
+        (Some("ENDED"), Some(0))
+    );
     let list = api(&d, Ev::get("/v1/sessions").by(player_a()).request()).await;
-    assert_eq!(list.body["sessions"], json!([]), "an ended session is never listed");
-    let join = api(&d, Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&[PLAYER_A])).by(player_a()).request()).await;
+    assert_eq!(
+        list.body["sessions"],
+        json!([]),
+        "an ended session is never listed"
+    );
+    let join = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", s.id),
+            join_body(&[PLAYER_A]),
+        )
+        .by(player_a())
+        .request(),
+    )
+    .await;
     join.assert_error(409, "conflict");
     // Deleting again is fine; without terminate no GameLift call.
     let calls = d.gamelift.calls().len();
-    let again = api(&d, Ev::delete(&format!("/v1/sessions/{}", s.id)).by(service()).request()).await;
+    let again = api(
+        &d,
+        Ev::delete(&format!("/v1/sessions/{}", s.id))
+            .by(service())
+            .request(),
+    )
+    .await;
     assert_eq!(again.status, 204);
     assert_eq!(d.gamelift.calls().len(), calls);
 }
@@ -466,14 +866,32 @@ async fn the_delete_sample_terminates_and_tombstones_the_session() {
 #[tokio::test]
 async fn deleting_an_unknown_session_is_404_by_id_and_a_tombstone_by_arn() {
     let d = deps();
-    let by_id = api(&d, Ev::delete(&format!("/v1/sessions/{}", short_id(ARN_2))).by(service()).request()).await;
+    let by_id = api(
+        &d,
+        Ev::delete(&format!("/v1/sessions/{}", short_id(ARN_2)))
+            .by(service())
+            .request(),
+    )
+    .await;
     by_id.assert_error(404, "not_found");
-    let by_arn = api(&d, Ev::delete(&format!("/v1/sessions/{}", encode(ARN_2))).by(service()).request()).await;
+    let by_arn = api(
+        &d,
+        Ev::delete(&format!("/v1/sessions/{}", encode(ARN_2)))
+            .by(service())
+            .request(),
+    )
+    .await;
     assert_eq!(by_arn.status, 204);
     // Its late placement event cannot bring it to life.
     store_placement(&d, &placement("p-late", SERVICE, &[])).await;
-    let outcome = PlacementOutcome::Fulfilled { session: Box::new(session(ARN_2, 4)), player_sessions: vec![] };
-    d.store.finish_placement(&pid("p-late"), &outcome, T0).await.unwrap();
+    let outcome = PlacementOutcome::Fulfilled {
+        session: Box::new(session(ARN_2, 4)),
+        player_sessions: vec![],
+    };
+    d.store
+        .finish_placement(&pid("p-late"), &outcome, T0)
+        .await
+        .unwrap();
     let list = api(&d, Ev::get("/v1/sessions").by(service()).request()).await;
     assert_eq!(list.body["sessions"], json!([]));
 }
@@ -482,8 +900,16 @@ async fn deleting_an_unknown_session_is_404_by_id_and_a_tombstone_by_arn() {
 async fn a_gamelift_failure_on_terminate_leaves_the_session_untouched() {
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    d.gamelift.fail_next(GameLiftError::Throttled("rate".into()));
-    let a = api(&d, Ev::delete(&format!("/v1/sessions/{}", s.id)).by(service()).query("terminate=true").request()).await;
+    d.gamelift
+        .fail_next(GameLiftError::Throttled("rate".into()));
+    let a = api(
+        &d,
+        Ev::delete(&format!("/v1/sessions/{}", s.id))
+            .by(service())
+            .query("terminate=true")
+            .request(),
+    )
+    .await;
     a.assert_error(429, "throttled");
     let still = d.store.get_session(&s.id).await.unwrap().unwrap();
     assert_eq!(still.status, fleet_core::model::SessionStatus::Active);
@@ -494,7 +920,13 @@ async fn only_services_delete() {
     let d = deps();
     let s = seed(&d, ARN_1, 8);
     for who in [player_a(), Who::iam(GS_F1)] {
-        let a = api(&d, Ev::delete(&format!("/v1/sessions/{}", s.id)).by(who).request()).await;
+        let a = api(
+            &d,
+            Ev::delete(&format!("/v1/sessions/{}", s.id))
+                .by(who)
+                .request(),
+        )
+        .await;
         a.assert_error(403, "forbidden");
     }
 }
@@ -526,14 +958,28 @@ async fn unknown_routes_and_methods_are_404_for_everyone() {
 async fn a_named_stage_prefix_is_not_part_of_the_route() {
     let d = deps();
     seed(&d, ARN_1, 8);
-    let a = api(&d, Ev::get(&format!("/v1/sessions/{}", short_id(ARN_1))).stage("prod").by(player_a()).request()).await;
+    let a = api(
+        &d,
+        Ev::get(&format!("/v1/sessions/{}", short_id(ARN_1)))
+            .stage("prod")
+            .by(player_a())
+            .request(),
+    )
+    .await;
     assert_eq!(a.status, 200, "{}", a.body);
 }
 
 #[tokio::test]
 async fn a_base64_encoded_body_is_read_like_a_plain_one() {
     let d = deps();
-    let a = api(&d, Ev::new("POST", "/v1/sessions").base64_body(create_body(3, &[PLAYER_A]).as_bytes()).by(player_a()).request()).await;
+    let a = api(
+        &d,
+        Ev::new("POST", "/v1/sessions")
+            .base64_body(create_body(3, &[PLAYER_A]).as_bytes())
+            .by(player_a())
+            .request(),
+    )
+    .await;
     assert_eq!(a.status, 202, "{}", a.body);
 }
 
@@ -542,28 +988,57 @@ async fn requests_without_a_usable_identity_are_401_and_unknown_principals_403()
     let d = deps();
     let cases = [
         (Who::Nobody, 401),
-        (Who::Raw(json!({"jwt": {"claims": {"iss": "x"}, "scopes": null}})), 401),
-        (Who::Raw(json!({"jwt": {"claims": {"sub": ""}, "scopes": null}})), 401),
+        (
+            Who::Raw(json!({"jwt": {"claims": {"iss": "x"}, "scopes": null}})),
+            401,
+        ),
+        (
+            Who::Raw(json!({"jwt": {"claims": {"sub": ""}, "scopes": null}})),
+            401,
+        ),
         (Who::Raw(json!({"iam": {"accountId": ACCOUNT}})), 401),
         (Who::Raw(json!({"lambda": {"user": "x"}})), 401),
         (Who::Raw(json!({})), 401),
-        (Who::Raw(json!({"jwt": {"claims": {"sub": "a"}, "scopes": null}, "iam": {"userArn": SERVICE}})), 401),
+        (
+            Who::Raw(
+                json!({"jwt": {"claims": {"sub": "a"}, "scopes": null}, "iam": {"userArn": SERVICE}}),
+            ),
+            401,
+        ),
         (Who::iam(STRANGER), 403),
     ];
     for (who, status) in cases {
         let a = api(&d, Ev::get("/v1/sessions").by(who.clone()).request()).await;
-        a.assert_error(status, if status == 401 { "unauthenticated" } else { "forbidden" });
+        a.assert_error(
+            status,
+            if status == 401 {
+                "unauthenticated"
+            } else {
+                "forbidden"
+            },
+        );
     }
     // Identity never comes from headers.
-    let forged = Ev::get("/v1/sessions").header("x-player-id", PLAYER_A).header("authorization", "Bearer x");
-    api(&d, forged.request()).await.assert_error(401, "unauthenticated");
+    let forged = Ev::get("/v1/sessions")
+        .header("x-player-id", PLAYER_A)
+        .header("authorization", "Bearer x");
+    api(&d, forged.request())
+        .await
+        .assert_error(401, "unauthenticated");
 }
 
 #[tokio::test]
 async fn every_sample_event_converts_to_a_v2_request_with_its_identity() {
     for name in [
-        "create-player.json", "create-service.json", "get-placement.json", "list.json", "get-session.json",
-        "join.json", "delete-session.json", "rpc-update-instance-info.json", "rpc-update-instance-info-snake.json",
+        "create-player.json",
+        "create-service.json",
+        "get-placement.json",
+        "list.json",
+        "get-session.json",
+        "join.json",
+        "delete-session.json",
+        "rpc-update-instance-info.json",
+        "rpc-update-instance-info-snake.json",
         "rpc-delete-instance-info.json",
     ] {
         let v = sample_json(name);
@@ -581,14 +1056,33 @@ async fn a_store_failure_before_gamelift_is_503_and_nothing_is_started() {
     for e in [
         StoreError::Unavailable("500".into()),
         StoreError::Throttled("ProvisionedThroughputExceeded".into()),
-        StoreError::Corrupt { key: "P#p-1".into(), reason: "bad status".into() },
+        StoreError::Corrupt {
+            key: "P#p-1".into(),
+            reason: "bad status".into(),
+        },
     ] {
         let d = failing_deps();
         d.store.fail_next(e);
-        let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).request()).await;
+        let a = api(
+            &d,
+            Ev::post("/v1/sessions", create_body(4, &[]))
+                .by(service())
+                .request(),
+        )
+        .await;
         a.assert_error(503, "unavailable");
-        assert!(d.gamelift.calls().is_empty(), "no placement without its row");
-        assert!(d.store.inner.get_placement(&pid("p-1")).await.unwrap().is_none());
+        assert!(
+            d.gamelift.calls().is_empty(),
+            "no placement without its row"
+        );
+        assert!(
+            d.store
+                .inner
+                .get_placement(&pid("p-1"))
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }
 
@@ -599,11 +1093,29 @@ async fn store_failures_on_reads_and_joins_are_503_and_leave_no_seat_or_player_s
     d.store.inner.seed_sessions(std::slice::from_ref(&s));
     d.gamelift.add_session(&s.arn, "ACTIVE", 8);
     d.store.fail_next(StoreError::Contention("S#x".into()));
-    api(&d, Ev::get(&format!("/v1/sessions/{}", s.id)).by(player_a()).request()).await.assert_error(503, "unavailable");
+    api(
+        &d,
+        Ev::get(&format!("/v1/sessions/{}", s.id))
+            .by(player_a())
+            .request(),
+    )
+    .await
+    .assert_error(503, "unavailable");
     d.store.fail_next(StoreError::Unavailable("timeout".into()));
-    api(&d, Ev::get("/v1/sessions").by(player_a()).request()).await.assert_error(503, "unavailable");
+    api(&d, Ev::get("/v1/sessions").by(player_a()).request())
+        .await
+        .assert_error(503, "unavailable");
     d.store.fail_next(StoreError::Unavailable("timeout".into()));
-    let join = api(&d, Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&[PLAYER_A])).by(player_a()).request()).await;
+    let join = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", s.id),
+            join_body(&[PLAYER_A]),
+        )
+        .by(player_a())
+        .request(),
+    )
+    .await;
     join.assert_error(503, "unavailable");
     assert!(d.gamelift.calls().is_empty());
     assert!(d.store.inner.seats_of(&s.id).is_empty());
@@ -612,12 +1124,28 @@ async fn store_failures_on_reads_and_joins_are_503_and_leave_no_seat_or_player_s
 #[tokio::test]
 async fn a_store_failure_while_failing_a_refused_placement_still_answers_gamelifts_refusal() {
     let d = failing_deps();
-    d.gamelift.fail_next(GameLiftError::Throttled("rate".into()));
+    d.gamelift
+        .fail_next(GameLiftError::Throttled("rate".into()));
     // create_placement succeeds, finish_placement fails: the row stays PENDING with its deadline for the sweeper.
     d.store.pass_next();
     d.store.fail_next(StoreError::Unavailable("timeout".into()));
-    let a = api(&d, Ev::post("/v1/sessions", create_body(4, &[])).by(service()).request()).await;
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
     a.assert_error(429, "throttled");
-    let row = d.store.inner.get_placement(&pid("p-1")).await.unwrap().unwrap();
-    assert_eq!((row.status, row.deadline), (PlacementStatus::Pending, T0.plus_secs(660)));
+    let row = d
+        .store
+        .inner
+        .get_placement(&pid("p-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (row.status, row.deadline),
+        (PlacementStatus::Pending, T0.plus_secs(660))
+    );
 }

@@ -18,7 +18,15 @@ enum C {
     Stranger,
 }
 
-const CALLERS: [C; 7] = [C::Nobody, C::A, C::B, C::Service, C::Gs1, C::Gs2, C::Stranger];
+const CALLERS: [C; 7] = [
+    C::Nobody,
+    C::A,
+    C::B,
+    C::Service,
+    C::Gs1,
+    C::Gs2,
+    C::Stranger,
+];
 
 impl C {
     fn who(self) -> Who {
@@ -100,11 +108,12 @@ fn denial(r: R, c: C) -> (u16, &'static str) {
     match (c, r) {
         (C::Nobody, _) => (401, "unauthenticated"),
         (C::Stranger, _) => (403, "forbidden"),
-        (_, R::GetPlacementOfA | R::GetPlacementOfB | R::GetPlacementOfService) => (404, "not_found"),
+        (_, R::GetPlacementOfA | R::GetPlacementOfB | R::GetPlacementOfService) => {
+            (404, "not_found")
+        }
         _ => (403, "forbidden"),
     }
 }
-
 
 async fn world() -> TestDeps {
     let d = deps();
@@ -113,9 +122,16 @@ async fn world() -> TestDeps {
     for p in [
         placement("pl-a", PLAYER_A, &[PLAYER_A]),
         placement("pl-b", PLAYER_B, &[]),
-        placement("pl-svc", "arn:aws:iam::123456789012:role/fleetlift-backend", &["someone-else"]),
+        placement(
+            "pl-svc",
+            "arn:aws:iam::123456789012:role/fleetlift-backend",
+            &["someone-else"],
+        ),
     ] {
-        d.store.create_placement(&p, None).await.expect("seed placement");
+        d.store
+            .create_placement(&p, None)
+            .await
+            .expect("seed placement");
     }
     d
 }
@@ -126,26 +142,117 @@ async fn call(d: &TestDeps, r: R, c: C) -> Answer {
     let s2 = short_id(ARN_2);
     let body_id = |id: &str, extra: &str| format!("{{\"id\":\"{id}\"{extra}}}");
     match r {
-        R::CreateForA => api(d, Ev::post("/v1/sessions", create_body(4, &[PLAYER_A])).by(who).request()).await,
-        R::CreateForB => api(d, Ev::post("/v1/sessions", create_body(4, &[PLAYER_B])).by(who).request()).await,
+        R::CreateForA => {
+            api(
+                d,
+                Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
+                    .by(who)
+                    .request(),
+            )
+            .await
+        }
+        R::CreateForB => {
+            api(
+                d,
+                Ev::post("/v1/sessions", create_body(4, &[PLAYER_B]))
+                    .by(who)
+                    .request(),
+            )
+            .await
+        }
         R::GetPlacementOfA => api(d, Ev::get("/v1/placements/pl-a").by(who).request()).await,
         R::GetPlacementOfB => api(d, Ev::get("/v1/placements/pl-b").by(who).request()).await,
-        R::GetPlacementOfService => api(d, Ev::get("/v1/placements/pl-svc").by(who).request()).await,
+        R::GetPlacementOfService => {
+            api(d, Ev::get("/v1/placements/pl-svc").by(who).request()).await
+        }
         R::List => api(d, Ev::get("/v1/sessions").by(who).request()).await,
-        R::ListExplain => api(d, Ev::get("/v1/sessions").query("explain=true").by(who).request()).await,
+        R::ListExplain => {
+            api(
+                d,
+                Ev::get("/v1/sessions")
+                    .query("explain=true")
+                    .by(who)
+                    .request(),
+            )
+            .await
+        }
         R::GetSessionF1 => api(d, Ev::get(&format!("/v1/sessions/{s1}")).by(who).request()).await,
-        R::GetSessionF2 => api(d, Ev::get(&format!("/v1/sessions/{}", encode(ARN_2))).by(who).request()).await,
-        R::JoinAsA => api(d, Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&[PLAYER_A])).by(who).request()).await,
-        R::JoinAsB => api(d, Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&[PLAYER_B])).by(who).request()).await,
-        R::DeleteF1 => api(d, Ev::delete(&format!("/v1/sessions/{s1}")).by(who).request()).await,
+        R::GetSessionF2 => {
+            api(
+                d,
+                Ev::get(&format!("/v1/sessions/{}", encode(ARN_2)))
+                    .by(who)
+                    .request(),
+            )
+            .await
+        }
+        R::JoinAsA => {
+            api(
+                d,
+                Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&[PLAYER_A]))
+                    .by(who)
+                    .request(),
+            )
+            .await
+        }
+        R::JoinAsB => {
+            api(
+                d,
+                Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&[PLAYER_B]))
+                    .by(who)
+                    .request(),
+            )
+            .await
+        }
+        R::DeleteF1 => {
+            api(
+                d,
+                Ev::delete(&format!("/v1/sessions/{s1}")).by(who).request(),
+            )
+            .await
+        }
         R::UpdateF1ByArn => {
-            rpc(d, Ev::post("/v1/rpc/update_instance_info", body_id(ARN_1, ",\"playerCount\":2")).by(who).request()).await
+            rpc(
+                d,
+                Ev::post(
+                    "/v1/rpc/update_instance_info",
+                    body_id(ARN_1, ",\"playerCount\":2"),
+                )
+                .by(who)
+                .request(),
+            )
+            .await
         }
         R::UpdateF2ById => {
-            rpc(d, Ev::post("/v1/rpc/update_instance_info", body_id(&s2, ",\"player_count\":2")).by(who).request()).await
+            rpc(
+                d,
+                Ev::post(
+                    "/v1/rpc/update_instance_info",
+                    body_id(&s2, ",\"player_count\":2"),
+                )
+                .by(who)
+                .request(),
+            )
+            .await
         }
-        R::DeleteInfoF1ById => rpc(d, Ev::post("/v1/rpc/delete_instance_info", body_id(&s1, "")).by(who).request()).await,
-        R::DeleteInfoF2ByArn => rpc(d, Ev::post("/v1/rpc/delete_instance_info", body_id(ARN_2, "")).by(who).request()).await,
+        R::DeleteInfoF1ById => {
+            rpc(
+                d,
+                Ev::post("/v1/rpc/delete_instance_info", body_id(&s1, ""))
+                    .by(who)
+                    .request(),
+            )
+            .await
+        }
+        R::DeleteInfoF2ByArn => {
+            rpc(
+                d,
+                Ev::post("/v1/rpc/delete_instance_info", body_id(ARN_2, ""))
+                    .by(who)
+                    .request(),
+            )
+            .await
+        }
     }
 }
 
@@ -162,7 +269,10 @@ async fn every_route_allows_exactly_the_callers_of_the_expected_table() {
             let allowed_now = (200..300).contains(&a.status);
             if expect_allow && !allowed_now {
                 wrong_denies += 1;
-                report.push(format!("wrong deny: {r:?} by {c:?} → {} {}", a.status, a.body));
+                report.push(format!(
+                    "wrong deny: {r:?} by {c:?} → {} {}",
+                    a.status, a.body
+                ));
             } else if !expect_allow && allowed_now {
                 wrong_allows += 1;
                 report.push(format!("wrong allow: {r:?} by {c:?} → {}", a.status));
@@ -170,17 +280,26 @@ async fn every_route_allows_exactly_the_callers_of_the_expected_table() {
                 let (status, code) = denial(r, c);
                 if (a.status, a.code()) != (status, code) {
                     wrong_codes += 1;
-                    report.push(format!("wrong denial: {r:?} by {c:?} → {} {} (expected {status} {code})", a.status, a.code()));
+                    report.push(format!(
+                        "wrong denial: {r:?} by {c:?} → {} {} (expected {status} {code})",
+                        a.status,
+                        a.code()
+                    ));
                 }
                 // A denial changes nothing and calls nothing downstream.
                 if !d.gamelift.calls().is_empty() {
-                    report.push(format!("denied {r:?} by {c:?} still called GameLift: {:?}", d.gamelift.calls()));
+                    report.push(format!(
+                        "denied {r:?} by {c:?} still called GameLift: {:?}",
+                        d.gamelift.calls()
+                    ));
                     wrong_allows += 1;
                 }
             }
         }
     }
-    println!("authz: cases={cases} wrong_allows={wrong_allows} wrong_denies={wrong_denies} wrong_codes={wrong_codes}");
+    println!(
+        "authz: cases={cases} wrong_allows={wrong_allows} wrong_denies={wrong_denies} wrong_codes={wrong_codes}"
+    );
     assert_eq!(cases, ROUTES.len() * CALLERS.len());
     assert!(report.is_empty(), "{}", report.join("\n"));
 }

@@ -28,12 +28,24 @@ async fn world<S: SessionStore + ConnectionStore>(store: &S) {
     connect_user(store, REQUESTER_PHONE, REQUESTER).await;
     connect_user(store, PLAYER_CONN, OTHER_PLAYER).await;
     connect_user(store, OBSERVER_CONN, "observer-1").await;
-    let sub = Subscriber { connection: conn(OBSERVER_CONN), user: "observer-1".into() };
-    store.subscribe(&pid(FULFILLED_ID), &sub, T0.plus_secs(7200)).await.unwrap();
+    let sub = Subscriber {
+        connection: conn(OBSERVER_CONN),
+        user: "observer-1".into(),
+    };
+    store
+        .subscribe(&pid(FULFILLED_ID), &sub, T0.plus_secs(7200))
+        .await
+        .unwrap();
 }
 
 fn batch(files: &[&str]) -> aws_lambda_events::event::sqs::SqsEvent {
-    sqs_event(files.iter().enumerate().map(|(i, f)| sqs_record(Some(&format!("m-{i}")), &event_text(f))).collect())
+    sqs_event(
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| sqs_record(Some(&format!("m-{i}")), &event_text(f)))
+            .collect(),
+    )
 }
 
 fn stream(file: &str) -> Event {
@@ -50,13 +62,19 @@ fn by_connection(push: &MemoryNotifier) -> BTreeMap<String, Vec<Vec<u8>>> {
 }
 
 #[tokio::test]
-async fn a_fulfilled_event_is_pushed_at_once_to_each_connection_with_the_message_the_notifier_would_send() {
+async fn a_fulfilled_event_is_pushed_at_once_to_each_connection_with_the_message_the_notifier_would_send()
+ {
     // The event through placement-events, pushing.
     let early_store = MemoryStore::new();
     world(&early_store).await;
     let early = MemoryNotifier::default();
-    let (response, metrics) =
-        placement_events::process_and_push(&early_store, &early, batch(&["placement/sns-fulfilled.json"]), T0).await;
+    let (response, metrics) = placement_events::process_and_push(
+        &early_store,
+        &early,
+        batch(&["placement/sns-fulfilled.json"]),
+        T0,
+    )
+    .await;
 
     // The same event applied without a push, then its stream record through the notifier.
     let late_store = MemoryStore::new();
@@ -76,12 +94,22 @@ async fn a_fulfilled_event_is_pushed_at_once_to_each_connection_with_the_message
         all
     });
     assert!(sent.values().all(|m| m.len() == 1), "once per connection");
-    assert_eq!(sent, by_connection(&late), "byte for byte what the notifier sends");
+    assert_eq!(
+        sent,
+        by_connection(&late),
+        "byte for byte what the notifier sends"
+    );
     let mine: Value = serde_json::from_slice(&sent[REQUESTER_CONN][0]).unwrap();
     assert_eq!(mine["status"], "FULFILLED");
     assert_eq!(mine["session"]["id"], "gs-KXBaNv1hwyDoBaBcvuaw8V");
-    assert_eq!(mine["session"]["openSlots"], 6, "the stored session: the two placed players hold seats");
-    assert_eq!(mine["playerSession"]["playerSessionId"], "psess-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c40");
+    assert_eq!(
+        mine["session"]["openSlots"], 6,
+        "the stored session: the two placed players hold seats"
+    );
+    assert_eq!(
+        mine["playerSession"]["playerSessionId"],
+        "psess-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c40"
+    );
 }
 
 #[tokio::test]
@@ -89,10 +117,12 @@ async fn the_stream_delivery_after_an_early_push_sends_nothing_more() {
     let store = MemoryStore::new();
     world(&store).await;
     let push = MemoryNotifier::default();
-    placement_events::process_and_push(&store, &push, batch(&["placement/sns-fulfilled.json"]), T0).await;
+    placement_events::process_and_push(&store, &push, batch(&["placement/sns-fulfilled.json"]), T0)
+        .await;
     let writes = store.calls().writes;
 
-    let (response, metrics) = notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) =
+        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(push.sent().len(), 4);
@@ -107,11 +137,26 @@ async fn the_lambda_entry_point_pushes_through_its_notifier() {
     let d = deps();
     world(&d.store).await;
 
-    let response = placement_events::handle(&d, batch(&["placement/sns-fulfilled.json", "placement/sns-timed-out.json"])).await;
+    let response = placement_events::handle(
+        &d,
+        batch(&[
+            "placement/sns-fulfilled.json",
+            "placement/sns-timed-out.json",
+        ]),
+    )
+    .await;
 
     assert!(response.batch_item_failures.is_empty());
-    assert_eq!(messages_to(&d.notifier, REQUESTER_CONN).len(), 2, "both results");
-    assert_eq!(messages_to(&d.notifier, OBSERVER_CONN).len(), 1, "subscribed to the fulfilled one only");
+    assert_eq!(
+        messages_to(&d.notifier, REQUESTER_CONN).len(),
+        2,
+        "both results"
+    );
+    assert_eq!(
+        messages_to(&d.notifier, OBSERVER_CONN).len(),
+        1,
+        "subscribed to the fulfilled one only"
+    );
 }
 
 #[tokio::test]
@@ -128,14 +173,23 @@ async fn every_terminal_status_is_pushed_at_once() {
         connect_user(&store, REQUESTER_CONN, REQUESTER).await;
         let push = MemoryNotifier::default();
 
-        let (response, _) = placement_events::process_and_push(&store, &push, batch(&[file]), T0).await;
+        let (response, _) =
+            placement_events::process_and_push(&store, &push, batch(&[file]), T0).await;
 
         assert!(response.batch_item_failures.is_empty(), "{file}");
         let m = messages_to(&push, REQUESTER_CONN);
         assert_eq!(m.len(), 1, "{file}");
-        assert_eq!((m[0]["placementId"].as_str(), m[0]["status"].as_str()), (Some(id.as_str()), Some(status)), "{file}");
+        assert_eq!(
+            (m[0]["placementId"].as_str(), m[0]["status"].as_str()),
+            (Some(id.as_str()), Some(status)),
+            "{file}"
+        );
         if status != "FULFILLED" {
-            assert!(m[0].get("session").is_none() && m[0]["reason"].is_string(), "{file}: {}", m[0]);
+            assert!(
+                m[0].get("session").is_none() && m[0]["reason"].is_string(),
+                "{file}: {}",
+                m[0]
+            );
         }
     }
 }
@@ -146,14 +200,21 @@ async fn a_timed_out_event_is_pushed_with_the_reason_the_notifier_would_send() {
     world(&store).await;
     let push = MemoryNotifier::default();
 
-    placement_events::process_and_push(&store, &push, batch(&["placement/sns-timed-out.json"]), T0).await;
+    placement_events::process_and_push(&store, &push, batch(&["placement/sns-timed-out.json"]), T0)
+        .await;
 
     assert_eq!(
         messages_to(&push, PLAYER_CONN),
-        vec![json!({"type": "placement", "placementId": TIMED_OUT_ID, "status": "TIMED_OUT", "reason": "placement timed out in the queue"})]
+        vec![
+            json!({"type": "placement", "placementId": TIMED_OUT_ID, "status": "TIMED_OUT", "reason": "placement timed out in the queue"})
+        ]
     );
-    assert!(messages_to(&push, OBSERVER_CONN).is_empty(), "not subscribed to this one");
-    let (_, metrics) = notifier::process(&store, &push, stream("placement-timed-out.json"), T0).await;
+    assert!(
+        messages_to(&push, OBSERVER_CONN).is_empty(),
+        "not subscribed to this one"
+    );
+    let (_, metrics) =
+        notifier::process(&store, &push, stream("placement-timed-out.json"), T0).await;
     assert_eq!(metrics.get("NotificationsDuplicate"), Some(3.0));
     assert_eq!(push.sent().len(), 3);
 }
@@ -165,24 +226,41 @@ async fn a_failed_push_leaves_the_event_applied_and_the_stream_delivery_pushes_i
     let push = FlakyNotifier::new(MemoryNotifier::default());
     push.fail(REQUESTER_CONN);
 
-    let (response, metrics) =
-        placement_events::process_and_push(&store, &push, batch(&["placement/sns-fulfilled.json"]), T0).await;
+    let (response, metrics) = placement_events::process_and_push(
+        &store,
+        &push,
+        batch(&["placement/sns-fulfilled.json"]),
+        T0,
+    )
+    .await;
 
-    assert!(response.batch_item_failures.is_empty(), "a push failure is never a Retry");
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "a push failure is never a Retry"
+    );
     assert_eq!(metrics.get("EventsApplied"), Some(1.0));
     assert_eq!(metrics.get("EventsRetried"), None);
     assert_eq!(metrics.get("EarlyPushFailed"), Some(1.0));
     assert_eq!(metrics.get("NotificationsFailed"), Some(1.0));
     assert_eq!(metrics.get("NotificationsSent"), Some(3.0));
-    let stored = store.get_placement(&pid(FULFILLED_ID)).await.unwrap().unwrap();
+    let stored = store
+        .get_placement(&pid(FULFILLED_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.status, PlacementStatus::Fulfilled);
     assert!(messages_to(&push.inner, REQUESTER_CONN).is_empty());
 
     push.heal(REQUESTER_CONN);
-    let (response, metrics) = notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) =
+        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
 
     assert!(response.batch_item_failures.is_empty());
-    assert_eq!(metrics.get("NotificationsSent"), Some(1.0), "only the one that failed");
+    assert_eq!(
+        metrics.get("NotificationsSent"),
+        Some(1.0),
+        "only the one that failed"
+    );
     assert_eq!(metrics.get("NotificationsDuplicate"), Some(3.0));
     assert_eq!(messages_to(&push.inner, REQUESTER_CONN).len(), 1);
     assert!(ALL.iter().all(|c| messages_to(&push.inner, c).len() == 1));
@@ -195,17 +273,34 @@ async fn a_failed_connection_lookup_leaves_the_event_applied_and_the_stream_deli
     store.throttle_lookups(true);
     let push = MemoryNotifier::default();
 
-    let (response, metrics) =
-        placement_events::process_and_push(&store, &push, batch(&["placement/sns-fulfilled.json"]), T0).await;
+    let (response, metrics) = placement_events::process_and_push(
+        &store,
+        &push,
+        batch(&["placement/sns-fulfilled.json"]),
+        T0,
+    )
+    .await;
 
-    assert!(response.batch_item_failures.is_empty(), "a push failure is never a Retry");
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "a push failure is never a Retry"
+    );
     assert_eq!(metrics.get("EventsApplied"), Some(1.0));
     assert_eq!(metrics.get("EarlyPushFailed"), Some(1.0));
     assert!(push.sent().is_empty());
-    assert_eq!(store.get_placement(&pid(FULFILLED_ID)).await.unwrap().unwrap().status, PlacementStatus::Fulfilled);
+    assert_eq!(
+        store
+            .get_placement(&pid(FULFILLED_ID))
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PlacementStatus::Fulfilled
+    );
 
     store.throttle_lookups(false);
-    let (response, metrics) = notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) =
+        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("NotificationsSent"), Some(4.0));
@@ -216,7 +311,8 @@ async fn unknown_duplicate_refused_ignored_and_poison_events_push_nothing() {
     let store = MemoryStore::new();
     world(&store).await;
     placement_events::process(&store, batch(&["placement/sns-fulfilled.json"])).await;
-    let refused = event_text("placement/raw-cancelled.json").replace("b7a6c5d4-e3f2-4a1b-8c0d-9e8f7a6b5c41", FULFILLED_ID);
+    let refused = event_text("placement/raw-cancelled.json")
+        .replace("b7a6c5d4-e3f2-4a1b-8c0d-9e8f7a6b5c41", FULFILLED_ID);
     let unknown = event_text("placement/sns-unknown-type.json");
     let never_started = event_text("placement/raw-timed-out.json");
     let poison = event_text("placement/poison/not-json.txt");
@@ -229,16 +325,27 @@ async fn unknown_duplicate_refused_ignored_and_poison_events_push_nothing() {
     let push = MemoryNotifier::default();
     let writes = store.calls().writes;
 
-    let (response, metrics) = placement_events::process_and_push(&store, &push, sqs_event(records), T0).await;
+    let (response, metrics) =
+        placement_events::process_and_push(&store, &push, sqs_event(records), T0).await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(
-        ["EventsDuplicate", "EventsRefused", "EventsIgnored", "EventsQuarantined"].map(|m| metrics.get(m)),
+        [
+            "EventsDuplicate",
+            "EventsRefused",
+            "EventsIgnored",
+            "EventsQuarantined"
+        ]
+        .map(|m| metrics.get(m)),
         [Some(1.0), Some(1.0), Some(2.0), Some(1.0)]
     );
     assert!(push.sent().is_empty());
     assert_eq!(metrics.get("EarlyPushFailed"), None);
-    assert_eq!(store.calls().writes - writes, 2, "the two guarded transitions refused, no sent record");
+    assert_eq!(
+        store.calls().writes - writes,
+        2,
+        "the two guarded transitions refused, no sent record"
+    );
 }
 
 #[tokio::test]
@@ -251,14 +358,29 @@ async fn a_result_nobody_waits_for_costs_the_lookups_and_no_session_read() {
     let push = MemoryNotifier::default();
 
     placement_events::process(&plain, batch(&["placement/sns-fulfilled.json"])).await;
-    placement_events::process_and_push(&pushing, &push, batch(&["placement/sns-fulfilled.json"]), T0).await;
+    placement_events::process_and_push(
+        &pushing,
+        &push,
+        batch(&["placement/sns-fulfilled.json"]),
+        T0,
+    )
+    .await;
 
     let (plain_after, pushing_after) = (plain.calls(), pushing.calls());
     // The lookups only: the requester's and the other player's connections, the placement's
     // subscribers. The session is read only when there is someone to push it to.
-    assert_eq!(pushing_after.reads - pushing_before.reads, plain_after.reads - plain_before.reads + 3);
-    assert_eq!(pushing_after.writes - pushing_before.writes, plain_after.writes - plain_before.writes);
-    assert!(pushing_after.writes - pushing_before.writes <= 2, "DESIGN §2: a fulfilled event is at most two writes");
+    assert_eq!(
+        pushing_after.reads - pushing_before.reads,
+        plain_after.reads - plain_before.reads + 3
+    );
+    assert_eq!(
+        pushing_after.writes - pushing_before.writes,
+        plain_after.writes - plain_before.writes
+    );
+    assert!(
+        pushing_after.writes - pushing_before.writes <= 2,
+        "DESIGN §2: a fulfilled event is at most two writes"
+    );
     assert!(push.sent().is_empty());
 }
 
@@ -271,11 +393,21 @@ async fn the_push_adds_only_the_sent_records_to_an_events_writes() {
     let (plain_before, pushing_before) = (plain.calls().writes, pushing.calls().writes);
 
     placement_events::process(&plain, batch(&["placement/sns-fulfilled.json"])).await;
-    placement_events::process_and_push(&pushing, &MemoryNotifier::default(), batch(&["placement/sns-fulfilled.json"]), T0).await;
+    placement_events::process_and_push(
+        &pushing,
+        &MemoryNotifier::default(),
+        batch(&["placement/sns-fulfilled.json"]),
+        T0,
+    )
+    .await;
 
     let plain_writes = plain.calls().writes - plain_before;
     assert!(plain_writes <= 2);
-    assert_eq!(pushing.calls().writes - pushing_before, plain_writes + 4, "one sent record per connection");
+    assert_eq!(
+        pushing.calls().writes - pushing_before,
+        plain_writes + 4,
+        "one sent record per connection"
+    );
 }
 
 #[tokio::test]
@@ -284,14 +416,36 @@ async fn the_placement_pushed_is_the_placement_the_store_holds_after_the_event()
         let body = event_text(&file);
         let event = parse_message(&body).unwrap();
         let store = MemoryStore::new();
-        seed(&store, &[placement(event.placement_id.as_str(), REQUESTER, &[REQUESTER, OTHER_PLAYER])]).await;
-        let read = store.get_placement(&event.placement_id).await.unwrap().unwrap();
-        let Some((outcome, at)) = rules::outcome_of(&read, &event).unwrap() else { continue };
+        seed(
+            &store,
+            &[placement(
+                event.placement_id.as_str(),
+                REQUESTER,
+                &[REQUESTER, OTHER_PLAYER],
+            )],
+        )
+        .await;
+        let read = store
+            .get_placement(&event.placement_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let Some((outcome, at)) = rules::outcome_of(&read, &event).unwrap() else {
+            continue;
+        };
 
         placement_events::process(&store, sqs_event(vec![sqs_record(Some("m-1"), &body)])).await;
 
-        let stored = store.get_placement(&event.placement_id).await.unwrap().unwrap();
-        assert_eq!(placement_events::finished(read, &outcome, at), stored, "{file}");
+        let stored = store
+            .get_placement(&event.placement_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            placement_events::finished(read, &outcome, at),
+            stored,
+            "{file}"
+        );
     }
 }
 
@@ -303,29 +457,49 @@ async fn on_dynamodb_the_early_push_sends_what_the_stored_items_say() {
         .expect("FLEETLIFT_TEST_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local");
     let client = fleet_aws::dynamo::local_client(&url);
     let table = format!("push-{}", uuid::Uuid::new_v4());
-    fleet_aws::dynamo::create_table(&client, &table).await.expect("create table");
+    fleet_aws::dynamo::create_table(&client, &table)
+        .await
+        .expect("create table");
     let store = fleet_aws::dynamo::DynamoStore::new(client, table, b"push-test-secret".to_vec());
     world(&store).await;
     let body = event_text("placement/sns-fulfilled.json");
     let event = parse_message(&body).unwrap();
-    let read = store.get_placement(&event.placement_id).await.unwrap().unwrap();
+    let read = store
+        .get_placement(&event.placement_id)
+        .await
+        .unwrap()
+        .unwrap();
     let (outcome, at) = rules::outcome_of(&read, &event).unwrap().unwrap();
     let push = MemoryNotifier::default();
 
-    let (response, metrics) =
-        placement_events::process_and_push(&store, &push, sqs_event(vec![sqs_record(Some("m-1"), &body)]), T0).await;
+    let (response, metrics) = placement_events::process_and_push(
+        &store,
+        &push,
+        sqs_event(vec![sqs_record(Some("m-1"), &body)]),
+        T0,
+    )
+    .await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("NotificationsSent"), Some(4.0));
-    let stored = store.get_placement(&event.placement_id).await.unwrap().unwrap();
+    let stored = store
+        .get_placement(&event.placement_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(placement_events::finished(read, &outcome, at), stored);
     let session = notifier::placed_session(&store, &stored).await.unwrap();
     assert!(session.is_some());
-    for (c, user) in [(REQUESTER_CONN, REQUESTER), (PLAYER_CONN, OTHER_PLAYER), (OBSERVER_CONN, "observer-1")] {
+    for (c, user) in [
+        (REQUESTER_CONN, REQUESTER),
+        (PLAYER_CONN, OTHER_PLAYER),
+        (OBSERVER_CONN, "observer-1"),
+    ] {
         let expected = notifier::placement_message(&stored, session.as_ref(), user);
         assert_eq!(by_connection(&push)[c], vec![expected], "{c}");
     }
-    let (_, metrics) = notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (_, metrics) =
+        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
     assert_eq!(metrics.get("NotificationsDuplicate"), Some(4.0));
     assert_eq!(push.sent().len(), 4);
 }

@@ -21,7 +21,8 @@ use fleet_core::time::Timestamp;
 
 use crate::support_http::{Answer, Ev, PLAYER_A, PLAYER_B, SERVICE, Who, encode};
 
-const GAME_SERVER: &str = "arn:aws:sts::123456789012:assumed-role/sim-game-server/i-0123456789abcdef0";
+const GAME_SERVER: &str =
+    "arn:aws:sts::123456789012:assumed-role/sim-game-server/i-0123456789abcdef0";
 
 type RealDeps = Deps<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>;
 
@@ -33,12 +34,19 @@ struct Stack {
 }
 
 fn config() -> Config {
-    let fleets = json!({ "arn:aws:iam::123456789012:role/sim-game-server": [DEFAULT_FLEET_US] }).to_string();
+    let fleets =
+        json!({ "arn:aws:iam::123456789012:role/sim-game-server": [DEFAULT_FLEET_US] }).to_string();
     let vars: BTreeMap<&str, String> = BTreeMap::from([
         ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
-        ("FLEETLIFT_CURSOR_SECRET", "integration-cursor-secret".to_owned()),
+        (
+            "FLEETLIFT_CURSOR_SECRET",
+            "integration-cursor-secret".to_owned(),
+        ),
         ("FLEETLIFT_QUEUE_NAME", DEFAULT_QUEUE.to_owned()),
-        ("FLEETLIFT_SERVICE_PRINCIPALS", "arn:aws:iam::123456789012:role/fleetlift-backend".to_owned()),
+        (
+            "FLEETLIFT_SERVICE_PRINCIPALS",
+            "arn:aws:iam::123456789012:role/fleetlift-backend".to_owned(),
+        ),
         ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
     ]);
     Config::from_lookup(|k| vars.get(k).cloned()).expect("valid configuration")
@@ -53,7 +61,9 @@ async fn spawn_stack() -> Stack {
     let table = format!("it-{}", uuid::Uuid::new_v4());
     create_table(&dynamo, &table).await.expect("create table");
 
-    let sim = Simulator::builder().clock(gamelift_sim::ManualClock::new()).build();
+    let sim = Simulator::builder()
+        .clock(gamelift_sim::ManualClock::new())
+        .build();
     let events = sim.events();
     let server = sim.serve("127.0.0.1:0").await.expect("serve the simulator");
     let gamelift = aws_sdk_gamelift::Client::from_conf(
@@ -70,11 +80,18 @@ async fn spawn_stack() -> Stack {
         gamelift: SdkGameLift::new(gamelift, DEFAULT_QUEUE),
         notifier: MemoryNotifier::default(),
         // Our clock and the simulator's start at the same instant, as real time would have it.
-        clock: ManualClock::new(Timestamp::from_millis(gamelift_sim::ManualClock::DEFAULT_START_MILLIS)),
+        clock: ManualClock::new(Timestamp::from_millis(
+            gamelift_sim::ManualClock::DEFAULT_START_MILLIS,
+        )),
         ids: UuidIds,
         config,
     };
-    Stack { deps, sim, events, _server: server }
+    Stack {
+        deps,
+        sim,
+        events,
+        _server: server,
+    }
 }
 
 impl Stack {
@@ -88,7 +105,10 @@ impl Stack {
 
     /// Lets the simulator place what is pending and returns the events it published.
     async fn next_events(&mut self) -> Vec<String> {
-        self.sim.advance(Duration::from_secs(5)).await.expect("advance the simulator");
+        self.sim
+            .advance(Duration::from_secs(5))
+            .await
+            .expect("advance the simulator");
         let mut out = Vec::new();
         while let Ok(e) = self.events.try_recv() {
             out.push(e);
@@ -98,50 +118,103 @@ impl Stack {
 
     /// Delivers events as one SQS batch to the placement-events handler; returns the failed ids.
     async fn deliver(&self, bodies: &[String]) -> Vec<String> {
-        let records = bodies.iter().enumerate().map(|(i, b)| sqs_record(Some(&format!("m-{i}")), b)).collect();
+        let records = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| sqs_record(Some(&format!("m-{i}")), b))
+            .collect();
         let response = placement_events::handle(&self.deps, sqs_event(records)).await;
-        response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+        response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect()
     }
 
     /// Creates a session for `PLAYER_A` and returns (placement id, session id) once it is fulfilled.
     async fn create_fulfilled(&mut self, max_players: u32) -> (String, String, Vec<String>) {
         let body = json!({"maxPlayers": max_players, "players": [{"playerId": PLAYER_A}], "name": "it-lobby"});
-        let created = self.api(Ev::post("/v1/sessions", body.to_string()).by(Who::player(PLAYER_A))).await;
+        let created = self
+            .api(Ev::post("/v1/sessions", body.to_string()).by(Who::player(PLAYER_A)))
+            .await;
         assert_eq!(created.status, 202, "{}", created.body);
-        let placement = created.body["placementId"].as_str().expect("placementId").to_owned();
+        let placement = created.body["placementId"]
+            .as_str()
+            .expect("placementId")
+            .to_owned();
         let events = self.next_events().await;
         assert_eq!(events.len(), 1, "one PlacementFulfilled");
-        assert!(self.deliver(&events).await.is_empty(), "no batch item failures");
-        let got = self.api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A))).await;
+        assert!(
+            self.deliver(&events).await.is_empty(),
+            "no batch item failures"
+        );
+        let got = self
+            .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
+            .await;
         assert_eq!(got.status, 200, "{}", got.body);
-        let session = got.body["session"]["id"].as_str().expect("the placement carries its session").to_owned();
+        let session = got.body["session"]["id"]
+            .as_str()
+            .expect("the placement carries its session")
+            .to_owned();
         (placement, session, events)
     }
 }
 
 #[tokio::test]
-async fn a_create_is_fulfilled_by_its_placement_event_with_the_session_and_the_players_own_player_session() {
+async fn a_create_is_fulfilled_by_its_placement_event_with_the_session_and_the_players_own_player_session()
+ {
     let mut stack = spawn_stack().await;
     let (placement, session, _) = stack.create_fulfilled(4).await;
-    let got = stack.api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A))).await;
+    let got = stack
+        .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
+        .await;
     assert_eq!(got.body["status"], "FULFILLED");
-    let ps = got.body["playerSessions"].as_array().expect("player sessions");
+    let ps = got.body["playerSessions"]
+        .as_array()
+        .expect("player sessions");
     assert_eq!(ps.len(), 1);
     assert_eq!(ps[0]["playerId"], PLAYER_A);
-    assert!(ps[0]["playerSessionId"].as_str().is_some_and(|p| p.starts_with("psess-")));
+    assert!(
+        ps[0]["playerSessionId"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("psess-"))
+    );
 
-    let s = stack.api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::player(PLAYER_B))).await;
-    assert_eq!((s.status, s.body["status"].clone(), s.body["maxPlayers"].clone()), (200, json!("ACTIVE"), json!(4)));
+    let s = stack
+        .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::player(PLAYER_B)))
+        .await;
+    assert_eq!(
+        (
+            s.status,
+            s.body["status"].clone(),
+            s.body["maxPlayers"].clone()
+        ),
+        (200, json!("ACTIVE"), json!(4))
+    );
     assert_eq!(s.body["fleetId"], DEFAULT_FLEET_US);
     assert_eq!(s.body["openSlots"], 3, "the create's player holds a seat");
     // The same session by its ARN, percent-encoded in the path.
     let arn = s.body["arn"].as_str().expect("arn").to_owned();
-    let by_arn = stack.api(Ev::get(&format!("/v1/sessions/{}", encode(&arn))).by(Who::player(PLAYER_B))).await;
+    let by_arn = stack
+        .api(Ev::get(&format!("/v1/sessions/{}", encode(&arn))).by(Who::player(PLAYER_B)))
+        .await;
     assert_eq!(by_arn.body["id"], session.as_str());
     // Listed with nakama-gamelift's spelling.
-    let list = stack.api(Ev::get("/v1/sessions").query("query=%2Bvalue.player_count%3A0").by(Who::player(PLAYER_B))).await;
+    let list = stack
+        .api(
+            Ev::get("/v1/sessions")
+                .query("query=%2Bvalue.player_count%3A0")
+                .by(Who::player(PLAYER_B)),
+        )
+        .await;
     assert_eq!(list.status, 200, "{}", list.body);
-    assert!(list.body["sessions"].as_array().expect("sessions").iter().any(|x| x["id"] == session.as_str()));
+    assert!(
+        list.body["sessions"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .any(|x| x["id"] == session.as_str())
+    );
 }
 
 #[tokio::test]
@@ -149,15 +222,39 @@ async fn joins_reserve_seats_in_dynamodb_and_in_gamelift_until_full() {
     let mut stack = spawn_stack().await;
     let (_, session, _) = stack.create_fulfilled(3).await;
     let join = |p: &str| json!({"players": [{"playerId": p}]}).to_string();
-    let b = stack.api(Ev::post(&format!("/v1/sessions/{session}/join"), join(PLAYER_B)).by(Who::player(PLAYER_B))).await;
+    let b = stack
+        .api(
+            Ev::post(&format!("/v1/sessions/{session}/join"), join(PLAYER_B))
+                .by(Who::player(PLAYER_B)),
+        )
+        .await;
     assert_eq!(b.status, 200, "{}", b.body);
-    assert!(b.body["playerSessions"][0]["playerSessionId"].as_str().is_some_and(|p| p.starts_with("psess-")));
+    assert!(
+        b.body["playerSessions"][0]["playerSessionId"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("psess-"))
+    );
     assert_eq!(b.body["session"]["openSlots"], 1);
-    let c = stack.api(Ev::post(&format!("/v1/sessions/{session}/join"), join("player-c")).by(Who::player("player-c"))).await;
+    let c = stack
+        .api(
+            Ev::post(&format!("/v1/sessions/{session}/join"), join("player-c"))
+                .by(Who::player("player-c")),
+        )
+        .await;
     assert_eq!(c.status, 200, "{}", c.body);
-    let d = stack.api(Ev::post(&format!("/v1/sessions/{session}/join"), join("player-d")).by(Who::player("player-d"))).await;
+    let d = stack
+        .api(
+            Ev::post(&format!("/v1/sessions/{session}/join"), join("player-d"))
+                .by(Who::player("player-d")),
+        )
+        .await;
     d.assert_error(409, "conflict");
-    let again = stack.api(Ev::post(&format!("/v1/sessions/{session}/join"), join(PLAYER_B)).by(Who::player(PLAYER_B))).await;
+    let again = stack
+        .api(
+            Ev::post(&format!("/v1/sessions/{session}/join"), join(PLAYER_B))
+                .by(Who::player(PLAYER_B)),
+        )
+        .await;
     again.assert_error(409, "conflict");
 }
 
@@ -165,16 +262,31 @@ async fn joins_reserve_seats_in_dynamodb_and_in_gamelift_until_full() {
 async fn status_rpcs_update_and_end_the_session_and_a_late_duplicate_event_changes_nothing() {
     let mut stack = spawn_stack().await;
     let (placement, session, events) = stack.create_fulfilled(8).await;
-    let s = stack.api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::iam(SERVICE))).await;
+    let s = stack
+        .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::iam(SERVICE)))
+        .await;
     let arn = s.body["arn"].as_str().expect("arn").to_owned();
 
-    let update = json!({"id": arn, "playerCount": 3, "metadata": {"GameProperties": {"mode": "ranked"}}});
-    stack.rpc(Ev::post("/v1/rpc/update_instance_info", update.to_string()).by(Who::iam(GAME_SERVER))).await;
+    let update =
+        json!({"id": arn, "playerCount": 3, "metadata": {"GameProperties": {"mode": "ranked"}}});
+    stack
+        .rpc(Ev::post("/v1/rpc/update_instance_info", update.to_string()).by(Who::iam(GAME_SERVER)))
+        .await;
     let snake = json!({"id": session, "player_count": 5});
-    let r = stack.rpc(Ev::post("/v1/rpc/update_instance_info", snake.to_string()).by(Who::iam(GAME_SERVER))).await;
+    let r = stack
+        .rpc(Ev::post("/v1/rpc/update_instance_info", snake.to_string()).by(Who::iam(GAME_SERVER)))
+        .await;
     assert_eq!(r.status, 204, "{}", r.body);
-    let s = stack.api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::iam(SERVICE))).await;
-    assert_eq!((s.body["playerCount"].clone(), s.body["properties"]["mode"].clone()), (json!(5), json!("ranked")));
+    let s = stack
+        .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::iam(SERVICE)))
+        .await;
+    assert_eq!(
+        (
+            s.body["playerCount"].clone(),
+            s.body["properties"]["mode"].clone()
+        ),
+        (json!(5), json!("ranked"))
+    );
     // GameLift got the new property through UpdateGameSession.
     let described = stack
         .sim
@@ -182,49 +294,101 @@ async fn status_rpcs_update_and_end_the_session_and_a_late_duplicate_event_chang
         .await
         .expect("describe in the simulator");
     let props = described.to_string();
-    assert!(props.contains("ranked"), "GameLift has the property: {props}");
+    assert!(
+        props.contains("ranked"),
+        "GameLift has the property: {props}"
+    );
 
-    let del = stack.rpc(Ev::post("/v1/rpc/delete_instance_info", json!({"id": arn}).to_string()).by(Who::iam(GAME_SERVER))).await;
+    let del = stack
+        .rpc(
+            Ev::post(
+                "/v1/rpc/delete_instance_info",
+                json!({"id": arn}).to_string(),
+            )
+            .by(Who::iam(GAME_SERVER)),
+        )
+        .await;
     assert_eq!(del.status, 204, "{}", del.body);
     // The placement event arrives again, late: nothing comes back to life.
     assert!(stack.deliver(&events).await.is_empty());
-    let s = stack.api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::iam(SERVICE))).await;
+    let s = stack
+        .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::iam(SERVICE)))
+        .await;
     assert_eq!(s.body["status"], "ENDED");
-    let list = stack.api(Ev::get("/v1/sessions").by(Who::iam(SERVICE))).await;
-    assert!(list.body["sessions"].as_array().expect("sessions").iter().all(|x| x["id"] != session.as_str()));
+    let list = stack
+        .api(Ev::get("/v1/sessions").by(Who::iam(SERVICE)))
+        .await;
+    assert!(
+        list.body["sessions"]
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .all(|x| x["id"] != session.as_str())
+    );
     let join = stack
-        .api(Ev::post(&format!("/v1/sessions/{session}/join"), json!({"players": [{"playerId": PLAYER_B}]}).to_string()).by(Who::player(PLAYER_B)))
+        .api(
+            Ev::post(
+                &format!("/v1/sessions/{session}/join"),
+                json!({"players": [{"playerId": PLAYER_B}]}).to_string(),
+            )
+            .by(Who::player(PLAYER_B)),
+        )
         .await;
     join.assert_error(409, "conflict");
-    let p = stack.api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A))).await;
+    let p = stack
+        .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
+        .await;
     assert_eq!(p.body["status"], "FULFILLED");
 }
 
 #[tokio::test]
-async fn one_sqs_batch_of_fresh_events_with_a_duplicate_and_a_poison_message_fulfils_every_placement_on_dynamodb() {
+async fn one_sqs_batch_of_fresh_events_with_a_duplicate_and_a_poison_message_fulfils_every_placement_on_dynamodb()
+ {
     // The batch's outcomes are written together (shared transactions); the duplicate makes the
     // shared write fall back to one by one, and every record must still end as it would alone.
     let mut stack = spawn_stack().await;
     let mut placements = Vec::new();
     for i in 0..6 {
         let body = json!({"maxPlayers": 4, "players": [{"playerId": PLAYER_A}], "name": format!("batch-{i}")});
-        let created = stack.api(Ev::post("/v1/sessions", body.to_string()).by(Who::player(PLAYER_A))).await;
+        let created = stack
+            .api(Ev::post("/v1/sessions", body.to_string()).by(Who::player(PLAYER_A)))
+            .await;
         assert_eq!(created.status, 202, "{}", created.body);
-        placements.push(created.body["placementId"].as_str().expect("placementId").to_owned());
+        placements.push(
+            created.body["placementId"]
+                .as_str()
+                .expect("placementId")
+                .to_owned(),
+        );
     }
     let mut events = stack.next_events().await;
     assert_eq!(events.len(), 6, "one PlacementFulfilled per create");
     let fresh = events.clone();
     events.push(events[0].clone());
     events.push("not json".to_owned());
-    assert!(stack.deliver(&events).await.is_empty(), "no batch item failures");
+    assert!(
+        stack.deliver(&events).await.is_empty(),
+        "no batch item failures"
+    );
     let mut sessions = std::collections::BTreeSet::new();
     for placement in &placements {
-        let got = stack.api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A))).await;
+        let got = stack
+            .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
+            .await;
         assert_eq!(got.body["status"], "FULFILLED", "{}", got.body);
-        let session = got.body["session"]["id"].as_str().expect("the placement carries its session").to_owned();
-        let s = stack.api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::player(PLAYER_B))).await;
-        assert_eq!((s.status, s.body["openSlots"].clone()), (200, json!(3)), "{}", s.body);
+        let session = got.body["session"]["id"]
+            .as_str()
+            .expect("the placement carries its session")
+            .to_owned();
+        let s = stack
+            .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::player(PLAYER_B)))
+            .await;
+        assert_eq!(
+            (s.status, s.body["openSlots"].clone()),
+            (200, json!(3)),
+            "{}",
+            s.body
+        );
         sessions.insert(session);
     }
     assert_eq!(sessions.len(), 6, "six distinct sessions");

@@ -27,8 +27,14 @@ async fn world() -> MemoryStore {
     connect_user(&store, REQUESTER_PHONE, REQUESTER).await;
     connect_user(&store, PLAYER_CONN, OTHER_PLAYER).await;
     connect_user(&store, OBSERVER_CONN, "observer-1").await;
-    let sub = Subscriber { connection: conn(OBSERVER_CONN), user: "observer-1".into() };
-    store.subscribe(&pid(FULFILLED_ID), &sub, T0.plus_secs(7200)).await.unwrap();
+    let sub = Subscriber {
+        connection: conn(OBSERVER_CONN),
+        user: "observer-1".into(),
+    };
+    store
+        .subscribe(&pid(FULFILLED_ID), &sub, T0.plus_secs(7200))
+        .await
+        .unwrap();
     store
 }
 
@@ -37,7 +43,8 @@ async fn a_fulfilled_placement_reaches_every_connection_once_each_with_its_own_p
     let store = world().await;
     let push = MemoryNotifier::default();
 
-    let (response, metrics) = notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) =
+        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(push.sent().len(), 4);
@@ -45,27 +52,43 @@ async fn a_fulfilled_placement_reaches_every_connection_once_each_with_its_own_p
     for c in [REQUESTER_CONN, REQUESTER_PHONE] {
         let m = messages_to(&push, c);
         assert_eq!(m.len(), 1, "{c}");
-        assert_eq!(m[0]["playerSession"]["playerSessionId"], "psess-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c40");
+        assert_eq!(
+            m[0]["playerSession"]["playerSessionId"],
+            "psess-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c40"
+        );
     }
     let theirs = &messages_to(&push, PLAYER_CONN)[0];
     assert_eq!(theirs["playerSession"]["playerId"], OTHER_PLAYER);
-    assert_eq!(theirs["playerSession"]["playerSessionId"], "psess-5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f80");
+    assert_eq!(
+        theirs["playerSession"]["playerSessionId"],
+        "psess-5d6e7f8a-9b0c-4d1e-8f2a-3b4c5d6e7f80"
+    );
     assert_eq!(theirs["playerSession"]["port"], 7777);
     let observer = &messages_to(&push, OBSERVER_CONN)[0];
-    assert!(observer.get("playerSession").is_none(), "nobody sees another player's session");
+    assert!(
+        observer.get("playerSession").is_none(),
+        "nobody sees another player's session"
+    );
     assert_eq!(observer["type"], "placement");
     assert_eq!(observer["status"], "FULFILLED");
     assert_eq!(observer["placementId"], FULFILLED_ID);
     assert_eq!(observer["session"]["id"], "gs-KXBaNv1hwyDoBaBcvuaw8V");
-    assert_eq!(observer["session"]["dnsName"], "ec2-203-0-113-17.compute-1.amazonaws.com");
+    assert_eq!(
+        observer["session"]["dnsName"],
+        "ec2-203-0-113-17.compute-1.amazonaws.com"
+    );
 }
 
 #[tokio::test]
 async fn the_sample_stream_image_names_the_session_the_event_created() {
     let store = world().await;
-    let p = fleet_core::ports::SessionStore::get_placement(&store, &pid(FULFILLED_ID)).await.unwrap().unwrap();
+    let p = fleet_core::ports::SessionStore::get_placement(&store, &pid(FULFILLED_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(p.session_id.unwrap().as_str(), "gs-KXBaNv1hwyDoBaBcvuaw8V");
-    let image = notifier::finished_placement(&stream("placement-fulfilled.json").records[1]).expect("a finished placement");
+    let image = notifier::finished_placement(&stream("placement-fulfilled.json").records[1])
+        .expect("a finished placement");
     assert_eq!(image.player_sessions, p.player_sessions);
 }
 
@@ -75,7 +98,8 @@ async fn a_duplicate_stream_record_sends_nothing_more() {
     let push = MemoryNotifier::default();
     notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
 
-    let (response, metrics) = notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) =
+        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(push.sent().len(), 4);
@@ -90,13 +114,35 @@ async fn a_gone_connection_is_deleted_with_its_subscription() {
     push.close(PLAYER_CONN);
     push.close(OBSERVER_CONN);
 
-    let (response, metrics) = notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) =
+        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
 
-    assert!(response.batch_item_failures.is_empty(), "a 410 is never retried");
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "a 410 is never retried"
+    );
     assert_eq!(metrics.get("NotificationsGone"), Some(2.0));
-    assert!(store.connection(&conn(PLAYER_CONN), T0).await.unwrap().is_none());
-    assert!(store.connection(&conn(OBSERVER_CONN), T0).await.unwrap().is_none());
-    assert!(store.subscribers(&pid(FULFILLED_ID), T0).await.unwrap().is_empty());
+    assert!(
+        store
+            .connection(&conn(PLAYER_CONN), T0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .connection(&conn(OBSERVER_CONN), T0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .subscribers(&pid(FULFILLED_ID), T0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(push.sent().len(), 2);
 }
 
@@ -132,8 +178,14 @@ async fn a_message_too_large_is_counted_and_not_retried() {
     connect_user(&store, REQUESTER_CONN, REQUESTER).await;
     let mut event = stream("placement-timed-out.json");
     let image = &mut event.records[0].change.new_image;
-    image.insert("placementId".into(), serde_dynamo::AttributeValue::S("p-huge".into()));
-    image.insert("reason".into(), serde_dynamo::AttributeValue::S("x".repeat(200 * 1024)));
+    image.insert(
+        "placementId".into(),
+        serde_dynamo::AttributeValue::S("p-huge".into()),
+    );
+    image.insert(
+        "reason".into(),
+        serde_dynamo::AttributeValue::S("x".repeat(200 * 1024)),
+    );
     let push = MemoryNotifier::default();
 
     let (response, metrics) = notifier::process(&store, &push, event, T0).await;
@@ -151,8 +203,16 @@ async fn a_timed_out_placement_is_pushed_with_its_reason_and_no_session() {
     notifier::process(&store, &push, stream("placement-timed-out.json"), T0).await;
 
     let m = messages_to(&push, PLAYER_CONN);
-    assert_eq!(m, vec![json!({"type": "placement", "placementId": TIMED_OUT_ID, "status": "TIMED_OUT", "reason": "placement timed out in the queue"})]);
-    assert!(messages_to(&push, OBSERVER_CONN).is_empty(), "not subscribed to this one");
+    assert_eq!(
+        m,
+        vec![
+            json!({"type": "placement", "placementId": TIMED_OUT_ID, "status": "TIMED_OUT", "reason": "placement timed out in the queue"})
+        ]
+    );
+    assert!(
+        messages_to(&push, OBSERVER_CONN).is_empty(),
+        "not subscribed to this one"
+    );
 }
 
 #[tokio::test]
@@ -170,9 +230,18 @@ async fn records_that_are_not_a_placement_finishing_are_ignored() {
     let mut subscription = fulfilled.records[1].clone();
     subscription.event_name = "INSERT".into();
     subscription.change.old_image = Default::default();
-    subscription.change.new_image.insert("kind".into(), serde_dynamo::AttributeValue::S("subscription".into()));
+    subscription.change.new_image.insert(
+        "kind".into(),
+        serde_dynamo::AttributeValue::S("subscription".into()),
+    );
     let mut event = Event::default();
-    event.records = vec![session_insert, finished_again, removed, still_pending, subscription];
+    event.records = vec![
+        session_insert,
+        finished_again,
+        removed,
+        still_pending,
+        subscription,
+    ];
 
     let (response, metrics) = notifier::process(&store, &push, event, T0).await;
 
@@ -201,7 +270,13 @@ async fn connections_that_expired_are_not_pushed_to() {
     let store = world().await;
     let push = MemoryNotifier::default();
 
-    notifier::process(&store, &push, stream("placement-fulfilled.json"), T0.plus_secs(7200)).await;
+    notifier::process(
+        &store,
+        &push,
+        stream("placement-fulfilled.json"),
+        T0.plus_secs(7200),
+    )
+    .await;
 
     assert!(push.sent().is_empty());
 }

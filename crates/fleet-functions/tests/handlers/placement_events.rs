@@ -19,13 +19,26 @@ async fn seed_for(store: &impl SessionStore, event: &SqsEvent) {
             && !seen.contains(&e.placement_id)
         {
             seen.push(e.placement_id.clone());
-            seed(store, &[placement(e.placement_id.as_str(), "player-6f1d2a", &["player-6f1d2a", "player-9b3e4c"])]).await;
+            seed(
+                store,
+                &[placement(
+                    e.placement_id.as_str(),
+                    "player-6f1d2a",
+                    &["player-6f1d2a", "player-9b3e4c"],
+                )],
+            )
+            .await;
         }
     }
 }
 
 async fn status_of(store: &impl SessionStore, id: &str) -> PlacementStatus {
-    store.get_placement(&pid(id)).await.unwrap().expect("placement exists").status
+    store
+        .get_placement(&pid(id))
+        .await
+        .unwrap()
+        .expect("placement exists")
+        .status
 }
 
 #[tokio::test]
@@ -34,10 +47,19 @@ async fn every_placement_sample_is_applied_or_acknowledged_and_never_retried() {
         let body = event_text(&file);
         let parsed = parse_message(&body).unwrap_or_else(|e| panic!("{file}: {e}"));
         let store = MemoryStore::new();
-        seed(&store, &[placement(parsed.placement_id.as_str(), "player-6f1d2a", &["player-6f1d2a"])]).await;
+        seed(
+            &store,
+            &[placement(
+                parsed.placement_id.as_str(),
+                "player-6f1d2a",
+                &["player-6f1d2a"],
+            )],
+        )
+        .await;
 
         let (response, metrics) =
-            placement_events::process(&store, sqs_event(vec![sqs_record(Some("m-1"), &body)])).await;
+            placement_events::process(&store, sqs_event(vec![sqs_record(Some("m-1"), &body)]))
+                .await;
 
         assert!(response.batch_item_failures.is_empty(), "{file}");
         let expected = match parsed.kind {
@@ -50,7 +72,11 @@ async fn every_placement_sample_is_applied_or_acknowledged_and_never_retried() {
                 PlacementStatus::Pending
             }
         };
-        assert_eq!(status_of(&store, parsed.placement_id.as_str()).await, expected, "{file}");
+        assert_eq!(
+            status_of(&store, parsed.placement_id.as_str()).await,
+            expected,
+            "{file}"
+        );
         if expected.is_terminal() {
             assert_eq!(metrics.get("EventsApplied"), Some(1.0), "{file}");
         }
@@ -62,19 +88,35 @@ async fn every_poison_sample_is_quarantined_on_first_receipt() {
     for file in event_files("placement/poison") {
         let store = MemoryStore::new();
         // The one poison sample with a readable placement id must not be applied either.
-        seed(&store, &[placement("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a51", "player-6f1d2a", &[])]).await;
+        seed(
+            &store,
+            &[placement(
+                "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a51",
+                "player-6f1d2a",
+                &[],
+            )],
+        )
+        .await;
         let record = sqs_record(Some("m-poison"), &event_text(&file));
 
-        assert_eq!(placement_events::apply_record(&store, &record).await, RecordOutcome::Quarantined, "{file}");
+        assert_eq!(
+            placement_events::apply_record(&store, &record).await,
+            RecordOutcome::Quarantined,
+            "{file}"
+        );
         let (response, metrics) = placement_events::process(&store, sqs_event(vec![record])).await;
         assert!(response.batch_item_failures.is_empty(), "{file}");
         assert_eq!(metrics.get("EventsQuarantined"), Some(1.0), "{file}");
-        assert_eq!(status_of(&store, "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a51").await, PlacementStatus::Pending);
+        assert_eq!(
+            status_of(&store, "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a51").await,
+            PlacementStatus::Pending
+        );
     }
 }
 
 #[tokio::test]
-async fn an_sns_batch_with_a_duplicate_applies_the_fulfilment_once_and_builds_the_session_from_the_event() {
+async fn an_sns_batch_with_a_duplicate_applies_the_fulfilment_once_and_builds_the_session_from_the_event()
+ {
     let event: SqsEvent = event("sqs/batch-sns.json");
     let store = MemoryStore::new();
     seed_for(&store, &event).await;
@@ -89,14 +131,28 @@ async fn an_sns_batch_with_a_duplicate_applies_the_fulfilment_once_and_builds_th
     // endTime 10:00:01.472 − createdAt 10:00:00.000.
     assert_eq!(metrics.get("TimeToFulfilmentMs"), Some(1472.0));
 
-    let p = store.get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50")).await.unwrap().unwrap();
+    let p = store
+        .get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(p.status, PlacementStatus::Fulfilled);
     assert_eq!(p.player_sessions.len(), 2);
-    let session = store.get_session(p.session_id.as_ref().unwrap()).await.unwrap().expect("session written");
-    assert_eq!((session.ip_address.as_str(), session.port), ("203.0.113.17", 7777));
+    let session = store
+        .get_session(p.session_id.as_ref().unwrap())
+        .await
+        .unwrap()
+        .expect("session written");
+    assert_eq!(
+        (session.ip_address.as_str(), session.port),
+        ("203.0.113.17", 7777)
+    );
     assert_eq!(session.reserved_seats, 2);
     assert_eq!(session.open_slots, 6);
-    assert_eq!(status_of(&store, "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60").await, PlacementStatus::TimedOut);
+    assert_eq!(
+        status_of(&store, "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60").await,
+        PlacementStatus::TimedOut
+    );
 }
 
 #[tokio::test]
@@ -105,17 +161,32 @@ async fn a_redelivered_batch_leaves_the_same_table_and_counts_only_duplicates() 
     let store = MemoryStore::new();
     seed_for(&store, &event).await;
     placement_events::process(&store, event.clone()).await;
-    let p1 = store.get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50")).await.unwrap();
-    let s1 = store.get_session(p1.as_ref().unwrap().session_id.as_ref().unwrap()).await.unwrap();
+    let p1 = store
+        .get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50"))
+        .await
+        .unwrap();
+    let s1 = store
+        .get_session(p1.as_ref().unwrap().session_id.as_ref().unwrap())
+        .await
+        .unwrap();
 
     let (response, metrics) = placement_events::process(&store, event).await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("EventsDuplicate"), Some(3.0));
     assert_eq!(metrics.get("EventsApplied"), None);
-    let p2 = store.get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50")).await.unwrap();
+    let p2 = store
+        .get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50"))
+        .await
+        .unwrap();
     assert_eq!(p1, p2);
-    assert_eq!(s1, store.get_session(p2.unwrap().session_id.as_ref().unwrap()).await.unwrap());
+    assert_eq!(
+        s1,
+        store
+            .get_session(p2.unwrap().session_id.as_ref().unwrap())
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]
@@ -126,11 +197,20 @@ async fn poison_mixed_into_a_batch_is_quarantined_while_the_good_messages_apply_
 
     let (response, metrics) = placement_events::process(&store, event).await;
 
-    assert!(response.batch_item_failures.is_empty(), "poison is never returned to the queue");
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "poison is never returned to the queue"
+    );
     assert_eq!(metrics.get("EventsQuarantined"), Some(3.0));
     assert_eq!(metrics.get("EventsApplied"), Some(2.0));
-    assert_eq!(status_of(&store, "b7a6c5d4-e3f2-4a1b-8c0d-9e8f7a6b5c40").await, PlacementStatus::Cancelled);
-    assert_eq!(status_of(&store, "d9c8b7a6-f5e4-4d3c-a2b1-0f9e8d7c6b50").await, PlacementStatus::Failed);
+    assert_eq!(
+        status_of(&store, "b7a6c5d4-e3f2-4a1b-8c0d-9e8f7a6b5c40").await,
+        PlacementStatus::Cancelled
+    );
+    assert_eq!(
+        status_of(&store, "d9c8b7a6-f5e4-4d3c-a2b1-0f9e8d7c6b50").await,
+        PlacementStatus::Failed
+    );
 }
 
 #[tokio::test]
@@ -145,11 +225,26 @@ async fn an_eventbridge_batch_applies_every_known_type_and_acknowledges_the_unkn
     assert_eq!(metrics.get("EventsApplied"), Some(4.0));
     assert_eq!(metrics.get("EventsIgnored"), Some(1.0));
     for (id, status) in [
-        ("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a52", PlacementStatus::Fulfilled),
-        ("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c62", PlacementStatus::TimedOut),
-        ("b7a6c5d4-e3f2-4a1b-8c0d-9e8f7a6b5c42", PlacementStatus::Cancelled),
-        ("d9c8b7a6-f5e4-4d3c-a2b1-0f9e8d7c6b52", PlacementStatus::Failed),
-        ("e1d2c3b4-a5f6-4e7d-8c9b-a0b1c2d3e4f2", PlacementStatus::Pending),
+        (
+            "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a52",
+            PlacementStatus::Fulfilled,
+        ),
+        (
+            "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c62",
+            PlacementStatus::TimedOut,
+        ),
+        (
+            "b7a6c5d4-e3f2-4a1b-8c0d-9e8f7a6b5c42",
+            PlacementStatus::Cancelled,
+        ),
+        (
+            "d9c8b7a6-f5e4-4d3c-a2b1-0f9e8d7c6b52",
+            PlacementStatus::Failed,
+        ),
+        (
+            "e1d2c3b4-a5f6-4e7d-8c9b-a0b1c2d3e4f2",
+            PlacementStatus::Pending,
+        ),
     ] {
         assert_eq!(status_of(&store, id).await, status, "{id}");
     }
@@ -164,17 +259,27 @@ async fn a_transient_store_failure_returns_only_that_message_to_the_queue() {
 
     let (response, metrics) = placement_events::process(&store, event.clone()).await;
 
-    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
     assert_eq!(failed, vec!["6a1f0f5e-3c1d-4e8b-9a70-1b2c3d4e5f03"]);
     assert_eq!(metrics.get("EventsRetried"), Some(1.0));
-    assert_eq!(status_of(&store.inner, "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50").await, PlacementStatus::Fulfilled);
+    assert_eq!(
+        status_of(&store.inner, "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50").await,
+        PlacementStatus::Fulfilled
+    );
 
     // The redelivery succeeds once the table recovers.
     store.heal("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
     let retry = sqs_event(vec![event.records[2].clone()]);
     let (response, _) = placement_events::process(&store, retry).await;
     assert!(response.batch_item_failures.is_empty());
-    assert_eq!(status_of(&store.inner, "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60").await, PlacementStatus::TimedOut);
+    assert_eq!(
+        status_of(&store.inner, "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60").await,
+        PlacementStatus::TimedOut
+    );
 }
 
 #[tokio::test]
@@ -193,12 +298,21 @@ async fn a_permanent_store_failure_is_quarantined_not_retried() {
 #[tokio::test]
 async fn a_record_without_a_message_id_is_never_reported_as_a_batch_item_failure() {
     let store = FlakyStore::new(MemoryStore::new());
-    seed(&store, &[placement("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60", "player-6f1d2a", &[])]).await;
+    seed(
+        &store,
+        &[placement(
+            "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60",
+            "player-6f1d2a",
+            &[],
+        )],
+    )
+    .await;
     store.throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
     let body = event_text("placement/sns-timed-out.json");
 
     for id in [None, Some(""), Some("  ")] {
-        let (response, _) = placement_events::process(&store, sqs_event(vec![sqs_record(id, &body)])).await;
+        let (response, _) =
+            placement_events::process(&store, sqs_event(vec![sqs_record(id, &body)])).await;
         assert!(response.batch_item_failures.is_empty(), "{id:?}");
     }
 }
@@ -206,14 +320,28 @@ async fn a_record_without_a_message_id_is_never_reported_as_a_batch_item_failure
 #[tokio::test]
 async fn the_partial_batch_response_has_exactly_the_shape_lambda_expects() {
     let store = FlakyStore::new(MemoryStore::new());
-    seed(&store, &[placement("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60", "player-6f1d2a", &[])]).await;
+    seed(
+        &store,
+        &[placement(
+            "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60",
+            "player-6f1d2a",
+            &[],
+        )],
+    )
+    .await;
     let body = event_text("placement/sns-timed-out.json");
 
     let (ok, _) = placement_events::process(&store, sqs_event(vec![])).await;
-    assert_eq!(serde_json::to_value(&ok).unwrap(), json!({"batchItemFailures": []}));
+    assert_eq!(
+        serde_json::to_value(&ok).unwrap(),
+        json!({"batchItemFailures": []})
+    );
 
     store.throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
-    let records = vec![sqs_record(Some("m-b"), &body), sqs_record(Some("m-a"), &body)];
+    let records = vec![
+        sqs_record(Some("m-b"), &body),
+        sqs_record(Some("m-a"), &body),
+    ];
     let (failed, _) = placement_events::process(&store, sqs_event(records)).await;
     assert_eq!(
         serde_json::to_value(&failed).unwrap(),
@@ -226,36 +354,76 @@ async fn a_result_for_a_placement_this_system_never_started_is_ignored() {
     let store = MemoryStore::new();
     let (response, metrics) = placement_events::process(
         &store,
-        sqs_event(vec![sqs_record(Some("m-1"), &event_text("placement/sns-fulfilled.json"))]),
+        sqs_event(vec![sqs_record(
+            Some("m-1"),
+            &event_text("placement/sns-fulfilled.json"),
+        )]),
     )
     .await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("EventsIgnored"), Some(1.0));
-    assert!(store.get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50")).await.unwrap().is_none());
+    assert!(
+        store
+            .get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50"))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
 async fn a_late_event_disagreeing_with_the_recorded_result_is_refused() {
     let store = MemoryStore::new();
-    seed(&store, &[placement("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c61", "player-6f1d2a", &[])]).await;
+    seed(
+        &store,
+        &[placement(
+            "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c61",
+            "player-6f1d2a",
+            &[],
+        )],
+    )
+    .await;
     let timed_out = sqs_record(Some("m-1"), &event_text("placement/raw-timed-out.json"));
     placement_events::process(&store, sqs_event(vec![timed_out])).await;
-    let cancelled = event_text("placement/raw-cancelled.json").replace("b7a6c5d4-e3f2-4a1b-8c0d-9e8f7a6b5c41", "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c61");
+    let cancelled = event_text("placement/raw-cancelled.json").replace(
+        "b7a6c5d4-e3f2-4a1b-8c0d-9e8f7a6b5c41",
+        "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c61",
+    );
 
-    let (response, metrics) = placement_events::process(&store, sqs_event(vec![sqs_record(Some("m-2"), &cancelled)])).await;
+    let (response, metrics) =
+        placement_events::process(&store, sqs_event(vec![sqs_record(Some("m-2"), &cancelled)]))
+            .await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("EventsRefused"), Some(1.0));
-    assert_eq!(status_of(&store, "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c61").await, PlacementStatus::TimedOut);
+    assert_eq!(
+        status_of(&store, "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c61").await,
+        PlacementStatus::TimedOut
+    );
 }
 
 #[tokio::test]
 async fn a_fulfilled_event_costs_one_read_and_at_most_two_writes() {
     let store = MemoryStore::new();
-    seed(&store, &[placement("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50", "player-6f1d2a", &[])]).await;
+    seed(
+        &store,
+        &[placement(
+            "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50",
+            "player-6f1d2a",
+            &[],
+        )],
+    )
+    .await;
     let before = store.calls();
 
-    placement_events::process(&store, sqs_event(vec![sqs_record(Some("m-1"), &event_text("placement/sns-fulfilled.json"))])).await;
+    placement_events::process(
+        &store,
+        sqs_event(vec![sqs_record(
+            Some("m-1"),
+            &event_text("placement/sns-fulfilled.json"),
+        )]),
+    )
+    .await;
 
     let after = store.calls();
     assert!(after.writes - before.writes <= 2, "{before:?} → {after:?}");

@@ -16,7 +16,11 @@ fn writes(before: StoreCalls, after: StoreCalls) -> u64 {
 }
 
 fn updates(d: &TestDeps) -> usize {
-    d.gamelift.calls().iter().filter(|c| matches!(c, GameLiftCall::UpdateGameSession(_))).count()
+    d.gamelift
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, GameLiftCall::UpdateGameSession(_)))
+        .count()
 }
 
 fn update(id: &str, extra: serde_json::Value) -> String {
@@ -36,9 +40,22 @@ async fn the_camel_case_sample_updates_the_session_and_gamelift_once_within_budg
     let s = seed(&d, ARN_1, 8);
     let before = d.store.calls();
     let a = rpc(&d, sample("rpc-update-instance-info.json")).await;
-    assert_eq!((a.status, a.body.clone()), (204, serde_json::Value::Null), "{}", a.body);
-    assert_eq!(writes(before, d.store.calls()), 1, "update_instance_info = 1 write");
-    assert_eq!(d.gamelift.calls(), vec![GameLiftCall::UpdateGameSession(ARN_1.into())], "properties changed");
+    assert_eq!(
+        (a.status, a.body.clone()),
+        (204, serde_json::Value::Null),
+        "{}",
+        a.body
+    );
+    assert_eq!(
+        writes(before, d.store.calls()),
+        1,
+        "update_instance_info = 1 write"
+    );
+    assert_eq!(
+        d.gamelift.calls(),
+        vec![GameLiftCall::UpdateGameSession(ARN_1.into())],
+        "properties changed"
+    );
     let now = d.store.get_session(&s.id).await.unwrap().unwrap();
     assert_eq!(now.player_count, 3);
     assert_eq!(now.name.as_deref(), Some("friday lobby"));
@@ -60,8 +77,19 @@ async fn the_snake_case_sample_updates_the_player_count_without_calling_gamelift
     let a = rpc(&d, sample("rpc-update-instance-info-snake.json")).await;
     assert_eq!(a.status, 204, "{}", a.body);
     assert_eq!(writes(before, d.store.calls()), 1);
-    assert!(d.gamelift.calls().is_empty(), "only the player count changed");
-    assert_eq!(d.store.get_session(&s.id).await.unwrap().unwrap().player_count, 4);
+    assert!(
+        d.gamelift.calls().is_empty(),
+        "only the player count changed"
+    );
+    assert_eq!(
+        d.store
+            .get_session(&s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .player_count,
+        4
+    );
 }
 
 #[tokio::test]
@@ -69,9 +97,24 @@ async fn both_spellings_of_the_player_count_are_the_same_report() {
     for key in ["playerCount", "player_count"] {
         let d = deps();
         let s = seed(&d, ARN_1, 8);
-        let a = rpc(&d, Ev::post(UPDATE, update(s.id.as_str(), json!({key: 6}))).by(Who::iam(GS_F1)).request()).await;
+        let a = rpc(
+            &d,
+            Ev::post(UPDATE, update(s.id.as_str(), json!({key: 6})))
+                .by(Who::iam(GS_F1))
+                .request(),
+        )
+        .await;
         assert_eq!(a.status, 204, "{key}: {}", a.body);
-        assert_eq!(d.store.get_session(&s.id).await.unwrap().unwrap().player_count, 6, "{key}");
+        assert_eq!(
+            d.store
+                .get_session(&s.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .player_count,
+            6,
+            "{key}"
+        );
     }
 }
 
@@ -79,16 +122,56 @@ async fn both_spellings_of_the_player_count_are_the_same_report() {
 async fn properties_that_are_already_set_do_not_call_gamelift_but_a_new_value_does() {
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    let same = update(ARN_1, json!({"metadata": {"GameProperties": {"mode": "casual"}, "GameSessionName": "lobby"}}));
-    assert_eq!(rpc(&d, Ev::post(UPDATE, same).by(Who::iam(GS_F1)).request()).await.status, 204);
+    let same = update(
+        ARN_1,
+        json!({"metadata": {"GameProperties": {"mode": "casual"}, "GameSessionName": "lobby"}}),
+    );
+    assert_eq!(
+        rpc(&d, Ev::post(UPDATE, same).by(Who::iam(GS_F1)).request())
+            .await
+            .status,
+        204
+    );
     assert_eq!(updates(&d), 0);
-    let changed = update(s.id.as_str(), json!({"metadata": {"GameSessionName": "renamed"}}));
-    assert_eq!(rpc(&d, Ev::post(UPDATE, changed).by(Who::iam(GS_F1)).request()).await.status, 204);
+    let changed = update(
+        s.id.as_str(),
+        json!({"metadata": {"GameSessionName": "renamed"}}),
+    );
+    assert_eq!(
+        rpc(&d, Ev::post(UPDATE, changed).by(Who::iam(GS_F1)).request())
+            .await
+            .status,
+        204
+    );
     assert_eq!(updates(&d), 1);
-    let data_only = update(s.id.as_str(), json!({"metadata": {"GameSessionData": "round=3"}}));
-    assert_eq!(rpc(&d, Ev::post(UPDATE, data_only).by(Who::iam(GS_F1)).request()).await.status, 204);
-    assert_eq!(updates(&d), 1, "GameSessionData is not something UpdateGameSession changes");
-    assert_eq!(d.store.get_session(&s.id).await.unwrap().unwrap().data.as_deref(), Some("round=3"));
+    let data_only = update(
+        s.id.as_str(),
+        json!({"metadata": {"GameSessionData": "round=3"}}),
+    );
+    assert_eq!(
+        rpc(
+            &d,
+            Ev::post(UPDATE, data_only).by(Who::iam(GS_F1)).request()
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        updates(&d),
+        1,
+        "GameSessionData is not something UpdateGameSession changes"
+    );
+    assert_eq!(
+        d.store
+            .get_session(&s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .data
+            .as_deref(),
+        Some("round=3")
+    );
 }
 
 #[tokio::test]
@@ -119,11 +202,28 @@ async fn a_report_before_the_placement_event_is_kept_and_merged_when_the_event_a
         updated_at: T0,
         deadline: T0.plus_secs(660),
     };
-    assert_eq!(d.store.create_placement(&placement, None).await.unwrap(), CreateOutcome::Created);
-    let outcome = PlacementOutcome::Fulfilled { session: Box::new(session(ARN_1, 8)), player_sessions: vec![] };
-    d.store.finish_placement(&placement.placement_id, &outcome, T0.plus_secs(2)).await.unwrap();
-    let merged = d.store.get_session(&arn.session_id()).await.unwrap().unwrap();
-    assert_eq!((merged.player_count, merged.name.as_deref()), (3, Some("friday lobby")));
+    assert_eq!(
+        d.store.create_placement(&placement, None).await.unwrap(),
+        CreateOutcome::Created
+    );
+    let outcome = PlacementOutcome::Fulfilled {
+        session: Box::new(session(ARN_1, 8)),
+        player_sessions: vec![],
+    };
+    d.store
+        .finish_placement(&placement.placement_id, &outcome, T0.plus_secs(2))
+        .await
+        .unwrap();
+    let merged = d
+        .store
+        .get_session(&arn.session_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (merged.player_count, merged.name.as_deref()),
+        (3, Some("friday lobby"))
+    );
     assert!(d.store.pending_report(&arn.session_id()).is_none());
 }
 
@@ -132,9 +232,21 @@ async fn a_short_id_of_an_unknown_session_is_404() {
     let d = deps();
     let a = rpc(&d, sample("rpc-update-instance-info-snake.json")).await;
     a.assert_error(404, "not_found");
-    let b = rpc(&d, Ev::post(DELETE, update(&short_id(ARN_1), json!({}))).by(Who::iam(GS_F1)).request()).await;
+    let b = rpc(
+        &d,
+        Ev::post(DELETE, update(&short_id(ARN_1), json!({})))
+            .by(Who::iam(GS_F1))
+            .request(),
+    )
+    .await;
     b.assert_error(404, "not_found");
-    let c = rpc(&d, Ev::post(DELETE, update(&short_id(ARN_1), json!({}))).by(Who::iam(SERVICE)).request()).await;
+    let c = rpc(
+        &d,
+        Ev::post(DELETE, update(&short_id(ARN_1), json!({})))
+            .by(Who::iam(SERVICE))
+            .request(),
+    )
+    .await;
     c.assert_error(404, "not_found");
 }
 
@@ -146,20 +258,78 @@ async fn a_game_server_touches_only_sessions_of_its_fleets() {
     let count = json!({"playerCount": 1});
     // F2's server on F1's session, by ARN and by short id (the fleet then comes from the stored row).
     for id in [ARN_1.to_owned(), s1.id.to_string()] {
-        let a = rpc(&d, Ev::post(UPDATE, update(&id, count.clone())).by(Who::iam(GS_F2)).request()).await;
+        let a = rpc(
+            &d,
+            Ev::post(UPDATE, update(&id, count.clone()))
+                .by(Who::iam(GS_F2))
+                .request(),
+        )
+        .await;
         a.assert_error(403, "forbidden");
-        let b = rpc(&d, Ev::post(DELETE, update(&id, json!({}))).by(Who::iam(GS_F2)).request()).await;
+        let b = rpc(
+            &d,
+            Ev::post(DELETE, update(&id, json!({})))
+                .by(Who::iam(GS_F2))
+                .request(),
+        )
+        .await;
         b.assert_error(403, "forbidden");
     }
     // Not even a report for an unseen session of another fleet is kept.
     let unseen = "arn:aws:gamelift:us-east-1::gamesession/fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31/gsess-new";
-    rpc(&d, Ev::post(UPDATE, update(unseen, count.clone())).by(Who::iam(GS_F2)).request()).await.assert_error(403, "forbidden");
-    assert!(d.store.pending_report(&GameSessionArn::parse(unseen).unwrap().session_id()).is_none());
-    assert_eq!(d.store.get_session(&s1.id).await.unwrap().unwrap().player_count, 0);
+    rpc(
+        &d,
+        Ev::post(UPDATE, update(unseen, count.clone()))
+            .by(Who::iam(GS_F2))
+            .request(),
+    )
+    .await
+    .assert_error(403, "forbidden");
+    assert!(
+        d.store
+            .pending_report(&GameSessionArn::parse(unseen).unwrap().session_id())
+            .is_none()
+    );
+    assert_eq!(
+        d.store
+            .get_session(&s1.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .player_count,
+        0
+    );
     // Its own fleet is fine; services may report on any fleet; players never.
-    assert_eq!(rpc(&d, Ev::post(UPDATE, update(s2.id.as_str(), count.clone())).by(Who::iam(GS_F2)).request()).await.status, 204);
-    assert_eq!(rpc(&d, Ev::post(UPDATE, update(ARN_1, count.clone())).by(Who::iam(SERVICE)).request()).await.status, 204);
-    rpc(&d, Ev::post(UPDATE, update(ARN_1, count)).by(Who::player(PLAYER_A)).request()).await.assert_error(403, "forbidden");
+    assert_eq!(
+        rpc(
+            &d,
+            Ev::post(UPDATE, update(s2.id.as_str(), count.clone()))
+                .by(Who::iam(GS_F2))
+                .request()
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        rpc(
+            &d,
+            Ev::post(UPDATE, update(ARN_1, count.clone()))
+                .by(Who::iam(SERVICE))
+                .request()
+        )
+        .await
+        .status,
+        204
+    );
+    rpc(
+        &d,
+        Ev::post(UPDATE, update(ARN_1, count))
+            .by(Who::player(PLAYER_A))
+            .request(),
+    )
+    .await
+    .assert_error(403, "forbidden");
 }
 
 #[tokio::test]
@@ -168,17 +338,38 @@ async fn the_delete_sample_ends_the_session_so_it_is_neither_listed_nor_joinable
     let s = seed(&d, ARN_1, 8);
     let a = rpc(&d, sample("rpc-delete-instance-info.json")).await;
     assert_eq!(a.status, 204, "{}", a.body);
-    assert!(d.gamelift.calls().is_empty(), "the game server ends its own session");
+    assert!(
+        d.gamelift.calls().is_empty(),
+        "the game server ends its own session"
+    );
     let ended = d.store.get_session(&s.id).await.unwrap().unwrap();
     assert_eq!(ended.status, SessionStatus::Ended);
-    let list = api(&d, Ev::get("/v1/sessions").by(Who::player(PLAYER_A)).request()).await;
+    let list = api(
+        &d,
+        Ev::get("/v1/sessions").by(Who::player(PLAYER_A)).request(),
+    )
+    .await;
     assert_eq!(list.body["sessions"], json!([]));
-    let join = api(&d, Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&[PLAYER_A])).by(Who::player(PLAYER_A)).request()).await;
+    let join = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", s.id),
+            join_body(&[PLAYER_A]),
+        )
+        .by(Who::player(PLAYER_A))
+        .request(),
+    )
+    .await;
     join.assert_error(409, "conflict");
     // A later report for it is refused; deleting again is fine.
     let late = rpc(&d, sample("rpc-update-instance-info-snake.json")).await;
     late.assert_error(409, "conflict");
-    assert_eq!(rpc(&d, sample("rpc-delete-instance-info.json")).await.status, 204);
+    assert_eq!(
+        rpc(&d, sample("rpc-delete-instance-info.json"))
+            .await
+            .status,
+        204
+    );
 }
 
 #[tokio::test]
@@ -193,10 +384,19 @@ async fn deleting_an_unseen_session_by_arn_keeps_its_late_event_from_resurrectin
 #[tokio::test]
 async fn status_rpc_serves_only_its_two_routes() {
     let d = deps();
-    for (method, path) in [("GET", UPDATE), ("POST", "/v1/sessions"), ("POST", "/v1/rpc/other"), ("GET", "/v1/health")] {
-        rpc(&d, Ev::new(method, path).by(Who::iam(SERVICE)).request()).await.assert_error(404, "not_found");
+    for (method, path) in [
+        ("GET", UPDATE),
+        ("POST", "/v1/sessions"),
+        ("POST", "/v1/rpc/other"),
+        ("GET", "/v1/health"),
+    ] {
+        rpc(&d, Ev::new(method, path).by(Who::iam(SERVICE)).request())
+            .await
+            .assert_error(404, "not_found");
     }
-    rpc(&d, Ev::post(UPDATE, "{}").request()).await.assert_error(401, "unauthenticated");
+    rpc(&d, Ev::post(UPDATE, "{}").request())
+        .await
+        .assert_error(401, "unauthenticated");
 }
 
 #[tokio::test]
@@ -205,23 +405,71 @@ async fn a_store_failure_after_update_game_session_is_503_and_a_retry_tells_game
     let s = session(ARN_1, 8);
     d.store.inner.seed_sessions(std::slice::from_ref(&s));
     d.store.pass_next(); // the read
-    d.store.fail_next(fleet_core::ports::StoreError::Unavailable("timeout".into())); // the write
-    rpc(&d, sample("rpc-update-instance-info.json")).await.assert_error(503, "unavailable");
-    assert_eq!(d.store.inner.get_session(&s.id).await.unwrap().unwrap().player_count, 0, "nothing written");
+    d.store
+        .fail_next(fleet_core::ports::StoreError::Unavailable("timeout".into())); // the write
+    rpc(&d, sample("rpc-update-instance-info.json"))
+        .await
+        .assert_error(503, "unavailable");
+    assert_eq!(
+        d.store
+            .inner
+            .get_session(&s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .player_count,
+        0,
+        "nothing written"
+    );
     // The table is unchanged, so the retry sees the same difference and tells GameLift again.
-    assert_eq!(rpc(&d, sample("rpc-update-instance-info.json")).await.status, 204);
-    let updates = d.gamelift.calls().iter().filter(|c| matches!(c, GameLiftCall::UpdateGameSession(_))).count();
+    assert_eq!(
+        rpc(&d, sample("rpc-update-instance-info.json"))
+            .await
+            .status,
+        204
+    );
+    let updates = d
+        .gamelift
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, GameLiftCall::UpdateGameSession(_)))
+        .count();
     assert_eq!(updates, 2);
-    assert_eq!(d.store.inner.get_session(&s.id).await.unwrap().unwrap().player_count, 3);
+    assert_eq!(
+        d.store
+            .inner
+            .get_session(&s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .player_count,
+        3
+    );
 }
 
 #[tokio::test]
 async fn gamelift_refusing_the_update_writes_nothing() {
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    d.gamelift.fail_next(fleet_core::ports::GameLiftError::NotActive("TERMINATED".into()));
-    rpc(&d, sample("rpc-update-instance-info.json")).await.assert_error(409, "conflict");
-    assert_eq!(d.store.get_session(&s.id).await.unwrap().unwrap().player_count, 0);
-    d.gamelift.fail_next(fleet_core::ports::GameLiftError::Throttled("rate".into()));
-    rpc(&d, sample("rpc-update-instance-info.json")).await.assert_error(429, "throttled");
+    d.gamelift
+        .fail_next(fleet_core::ports::GameLiftError::NotActive(
+            "TERMINATED".into(),
+        ));
+    rpc(&d, sample("rpc-update-instance-info.json"))
+        .await
+        .assert_error(409, "conflict");
+    assert_eq!(
+        d.store
+            .get_session(&s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .player_count,
+        0
+    );
+    d.gamelift
+        .fail_next(fleet_core::ports::GameLiftError::Throttled("rate".into()));
+    rpc(&d, sample("rpc-update-instance-info.json"))
+        .await
+        .assert_error(429, "throttled");
 }

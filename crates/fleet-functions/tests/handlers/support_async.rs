@@ -13,8 +13,8 @@ use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
 use fleet_core::input::{GameProperties, MaxPlayers};
 use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session};
 use fleet_core::ports::{
-    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome, SessionKey,
-    SessionStore, StatusReport, StoreError,
+    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome,
+    SessionKey, SessionStore, StatusReport, StoreError,
 };
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
@@ -24,7 +24,8 @@ use fleet_functions::deps::Deps;
 pub const T0: Timestamp = Timestamp::from_millis(1_795_600_800_000);
 
 /// The deps of a test: every port faked.
-pub type TestDeps<S = MemoryStore> = Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+pub type TestDeps<S = MemoryStore> =
+    Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
 
 /// A sample event file's text (`events/<path>`).
 pub fn event_text(path: &str) -> String {
@@ -93,7 +94,13 @@ pub fn placement(id: &str, requester: &str, players: &[&str]) -> Placement {
         placement_id: pid(id),
         status: PlacementStatus::Pending,
         requester: requester.to_owned(),
-        players: players.iter().map(|p| PlacementPlayer { player_id: player(p), player_data: None }).collect(),
+        players: players
+            .iter()
+            .map(|p| PlacementPlayer {
+                player_id: player(p),
+                player_data: None,
+            })
+            .collect(),
         max_players: MaxPlayers::parse(8).expect("valid cap"),
         name: Some("lobby".into()),
         data: None,
@@ -112,7 +119,10 @@ pub fn placement(id: &str, requester: &str, players: &[&str]) -> Placement {
 /// Stores PENDING placements.
 pub async fn seed(store: &impl SessionStore, placements: &[Placement]) {
     for p in placements {
-        let out = store.create_placement(p, None).await.expect("create placement");
+        let out = store
+            .create_placement(p, None)
+            .await
+            .expect("create placement");
         assert_eq!(out, CreateOutcome::Created, "{}", p.placement_id);
     }
 }
@@ -157,7 +167,12 @@ pub struct FlakyStore<S> {
 
 impl<S> FlakyStore<S> {
     pub fn new(inner: S) -> Self {
-        Self { inner, throttled: Mutex::default(), corrupt: Mutex::default(), lookups_throttled: Mutex::default() }
+        Self {
+            inner,
+            throttled: Mutex::default(),
+            corrupt: Mutex::default(),
+            lookups_throttled: Mutex::default(),
+        }
     }
 
     /// The connection lookups (a user's connections, a placement's subscribers) fail with
@@ -168,7 +183,9 @@ impl<S> FlakyStore<S> {
 
     fn check_lookup(&self) -> Result<(), StoreError> {
         if *self.lookups_throttled.lock().unwrap() {
-            return Err(StoreError::Throttled("ProvisionedThroughputExceededException on a connection lookup".into()));
+            return Err(StoreError::Throttled(
+                "ProvisionedThroughputExceededException on a connection lookup".into(),
+            ));
         }
         Ok(())
     }
@@ -191,17 +208,26 @@ impl<S> FlakyStore<S> {
 
     fn check(&self, key: &str) -> Result<(), StoreError> {
         if self.throttled.lock().unwrap().contains(key) {
-            return Err(StoreError::Throttled(format!("ProvisionedThroughputExceededException on P#{key}")));
+            return Err(StoreError::Throttled(format!(
+                "ProvisionedThroughputExceededException on P#{key}"
+            )));
         }
         if self.corrupt.lock().unwrap().contains(key) {
-            return Err(StoreError::Corrupt { key: format!("P#{key}/P"), reason: "missing field status".into() });
+            return Err(StoreError::Corrupt {
+                key: format!("P#{key}/P"),
+                reason: "missing field status".into(),
+            });
         }
         Ok(())
     }
 }
 
 impl<S: SessionStore> SessionStore for FlakyStore<S> {
-    async fn create_placement(&self, p: &Placement, i: Option<&IdempotencyRecord>) -> Result<CreateOutcome, StoreError> {
+    async fn create_placement(
+        &self,
+        p: &Placement,
+        i: Option<&IdempotencyRecord>,
+    ) -> Result<CreateOutcome, StoreError> {
         self.check(p.placement_id.as_str())?;
         self.inner.create_placement(p, i).await
     }
@@ -211,7 +237,12 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
         self.inner.get_placement(id).await
     }
 
-    async fn finish_placement(&self, id: &PlacementId, o: &PlacementOutcome, at: Timestamp) -> Result<Applied, StoreError> {
+    async fn finish_placement(
+        &self,
+        id: &PlacementId,
+        o: &PlacementOutcome,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         self.check(id.as_str())?;
         self.inner.finish_placement(id, o, at).await
     }
@@ -228,7 +259,12 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
         self.inner.end_session(key, at).await
     }
 
-    async fn apply_report(&self, arn: &GameSessionArn, r: &StatusReport, at: Timestamp) -> Result<Applied, StoreError> {
+    async fn apply_report(
+        &self,
+        arn: &GameSessionArn,
+        r: &StatusReport,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         self.inner.apply_report(arn, r, at).await
     }
 
@@ -242,7 +278,12 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
         self.inner.reserve_seats(s, p, now, exp).await
     }
 
-    async fn release_seats(&self, s: &SessionId, p: &[PlayerId], at: Timestamp) -> Result<Applied, StoreError> {
+    async fn release_seats(
+        &self,
+        s: &SessionId,
+        p: &[PlayerId],
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         self.inner.release_seats(s, p, at).await
     }
 
@@ -260,33 +301,63 @@ impl<S: fleet_core::ports::ConnectionStore> fleet_core::ports::ConnectionStore f
         self.inner.delete_connection(c).await
     }
 
-    async fn connection(&self, c: &fleet_core::ids::ConnectionId, now: Timestamp) -> Result<Option<fleet_core::ports::Connection>, StoreError> {
+    async fn connection(
+        &self,
+        c: &fleet_core::ids::ConnectionId,
+        now: Timestamp,
+    ) -> Result<Option<fleet_core::ports::Connection>, StoreError> {
         self.inner.connection(c, now).await
     }
 
-    async fn connections_of(&self, user: &str, now: Timestamp) -> Result<Vec<fleet_core::ids::ConnectionId>, StoreError> {
+    async fn connections_of(
+        &self,
+        user: &str,
+        now: Timestamp,
+    ) -> Result<Vec<fleet_core::ids::ConnectionId>, StoreError> {
         self.check_lookup()?;
         self.inner.connections_of(user, now).await
     }
 
-    async fn subscribe(&self, p: &PlacementId, s: &fleet_core::ports::Subscriber, expires_at: Timestamp) -> Result<(), StoreError> {
+    async fn subscribe(
+        &self,
+        p: &PlacementId,
+        s: &fleet_core::ports::Subscriber,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
         self.inner.subscribe(p, s, expires_at).await
     }
 
-    async fn unsubscribe(&self, p: &PlacementId, c: &fleet_core::ids::ConnectionId) -> Result<(), StoreError> {
+    async fn unsubscribe(
+        &self,
+        p: &PlacementId,
+        c: &fleet_core::ids::ConnectionId,
+    ) -> Result<(), StoreError> {
         self.inner.unsubscribe(p, c).await
     }
 
-    async fn subscribers(&self, p: &PlacementId, now: Timestamp) -> Result<Vec<fleet_core::ports::Subscriber>, StoreError> {
+    async fn subscribers(
+        &self,
+        p: &PlacementId,
+        now: Timestamp,
+    ) -> Result<Vec<fleet_core::ports::Subscriber>, StoreError> {
         self.check_lookup()?;
         self.inner.subscribers(p, now).await
     }
 
-    async fn mark_sent(&self, p: &PlacementId, c: &fleet_core::ids::ConnectionId, at: Timestamp) -> Result<bool, StoreError> {
+    async fn mark_sent(
+        &self,
+        p: &PlacementId,
+        c: &fleet_core::ids::ConnectionId,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
         self.inner.mark_sent(p, c, at).await
     }
 
-    async fn unmark_sent(&self, p: &PlacementId, c: &fleet_core::ids::ConnectionId) -> Result<(), StoreError> {
+    async fn unmark_sent(
+        &self,
+        p: &PlacementId,
+        c: &fleet_core::ids::ConnectionId,
+    ) -> Result<(), StoreError> {
         self.inner.unmark_sent(p, c).await
     }
 }
@@ -301,7 +372,10 @@ pub struct FlakyNotifier<N> {
 
 impl<N> FlakyNotifier<N> {
     pub fn new(inner: N) -> Self {
-        Self { inner, failing: Mutex::default() }
+        Self {
+            inner,
+            failing: Mutex::default(),
+        }
     }
 
     /// Pushes to `connection` fail with `NotifyError::Throttled` until healed.
@@ -316,7 +390,11 @@ impl<N> FlakyNotifier<N> {
 }
 
 impl<N: fleet_core::ports::Notifier> fleet_core::ports::Notifier for FlakyNotifier<N> {
-    async fn send(&self, connection: &str, payload: &[u8]) -> Result<(), fleet_core::ports::NotifyError> {
+    async fn send(
+        &self,
+        connection: &str,
+        payload: &[u8],
+    ) -> Result<(), fleet_core::ports::NotifyError> {
         if self.failing.lock().unwrap().contains(connection) {
             return Err(fleet_core::ports::NotifyError::Throttled);
         }
@@ -339,7 +417,11 @@ pub fn conn(s: &str) -> fleet_core::ids::ConnectionId {
 }
 
 /// A live connection row for `user`, as `$connect` writes it at [`T0`].
-pub async fn connect_user(store: &impl fleet_core::ports::ConnectionStore, connection: &str, user: &str) {
+pub async fn connect_user(
+    store: &impl fleet_core::ports::ConnectionStore,
+    connection: &str,
+    user: &str,
+) {
     let row = fleet_core::ports::Connection {
         id: conn(connection),
         user: user.to_owned(),
@@ -352,7 +434,8 @@ pub async fn connect_user(store: &impl fleet_core::ports::ConnectionStore, conne
 /// Applies a sample placement event (`events/placement/<file>`) through the placement-events handler.
 pub async fn apply_sample(store: &impl SessionStore, file: &str) {
     let record = sqs_record(Some("m-apply"), &event_text(&format!("placement/{file}")));
-    let (response, _) = fleet_functions::placement_events::process(store, sqs_event(vec![record])).await;
+    let (response, _) =
+        fleet_functions::placement_events::process(store, sqs_event(vec![record])).await;
     assert!(response.batch_item_failures.is_empty(), "{file} applied");
 }
 
@@ -370,7 +453,10 @@ pub const OTHER_PLAYER: &str = "player-9b3e4c";
 pub async fn seed_samples(store: &impl SessionStore) {
     seed(
         store,
-        &[placement(FULFILLED_ID, REQUESTER, &[REQUESTER, OTHER_PLAYER]), placement(TIMED_OUT_ID, REQUESTER, &[REQUESTER, OTHER_PLAYER])],
+        &[
+            placement(FULFILLED_ID, REQUESTER, &[REQUESTER, OTHER_PLAYER]),
+            placement(TIMED_OUT_ID, REQUESTER, &[REQUESTER, OTHER_PLAYER]),
+        ],
     )
     .await;
 }

@@ -14,8 +14,8 @@ use fleet_core::input::GameProperties;
 use fleet_core::input::MaxPlayers;
 use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session, SessionStatus};
 use fleet_core::ports::{
-    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome, SessionKey,
-    SessionStore, StatusReport, StoreError,
+    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome,
+    SessionKey, SessionStore, StatusReport, StoreError,
 };
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
@@ -35,9 +35,11 @@ pub const PLAYER_B: &str = "player-b";
 /// The backend service, as its STS session ARN arrives (configured as its role).
 pub const SERVICE: &str = "arn:aws:sts::123456789012:assumed-role/fleetlift-backend/matchmaker-1";
 /// A game server of fleet F1 (the samples' game server).
-pub const GS_F1: &str = "arn:aws:sts::123456789012:assumed-role/fleetlift-game-server/i-0a1b2c3d4e5f60718";
+pub const GS_F1: &str =
+    "arn:aws:sts::123456789012:assumed-role/fleetlift-game-server/i-0a1b2c3d4e5f60718";
 /// A game server of fleet F2.
-pub const GS_F2: &str = "arn:aws:sts::123456789012:assumed-role/other-game-server/i-0f0e0d0c0b0a09080";
+pub const GS_F2: &str =
+    "arn:aws:sts::123456789012:assumed-role/other-game-server/i-0f0e0d0c0b0a09080";
 /// An IAM principal configured as nothing.
 pub const STRANGER: &str = "arn:aws:iam::123456789012:user/someone";
 /// Fleet F1 (the samples' fleet).
@@ -45,10 +47,10 @@ pub const F1: &str = "fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31";
 /// Fleet F2.
 pub const F2: &str = "fleet-99999999-8888-4777-8666-555555555555";
 /// The samples' session ARN (fleet F1).
-pub const ARN_1: &str =
-    "arn:aws:gamelift:us-east-1::gamesession/fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31/gsess-0e4b7d2c-91a3-4f6e-b8d5-3c7a1e9f2b64";
+pub const ARN_1: &str = "arn:aws:gamelift:us-east-1::gamesession/fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31/gsess-0e4b7d2c-91a3-4f6e-b8d5-3c7a1e9f2b64";
 /// A session of fleet F2.
-pub const ARN_2: &str = "arn:aws:gamelift:us-west-2::gamesession/fleet-99999999-8888-4777-8666-555555555555/gsess-2";
+pub const ARN_2: &str =
+    "arn:aws:gamelift:us-west-2::gamesession/fleet-99999999-8888-4777-8666-555555555555/gsess-2";
 /// The samples' placement id.
 pub const SAMPLE_PLACEMENT: &str = "9b2f6c1e-4a7d-4f0e-8c3b-2e5d7a9f1b04";
 
@@ -66,7 +68,10 @@ pub fn config() -> Config {
         ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
         ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef0123".to_owned()),
         ("FLEETLIFT_QUEUE_NAME", "fleetlift-queue".to_owned()),
-        ("FLEETLIFT_SERVICE_PRINCIPALS", "arn:aws:iam::123456789012:role/fleetlift-backend".to_owned()),
+        (
+            "FLEETLIFT_SERVICE_PRINCIPALS",
+            "arn:aws:iam::123456789012:role/fleetlift-backend".to_owned(),
+        ),
         ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
     ]);
     Config::from_lookup(|k| vars.get(k).cloned()).expect("the test configuration is valid")
@@ -95,7 +100,11 @@ pub fn session(arn: &str, max_players: u32) -> Session {
         status: SessionStatus::Active,
         name: Some("lobby".into()),
         data: None,
-        properties: GameProperties::parse(BTreeMap::from([("mode".to_owned(), "casual".to_owned())])).expect("props"),
+        properties: GameProperties::parse(BTreeMap::from([(
+            "mode".to_owned(),
+            "casual".to_owned(),
+        )]))
+        .expect("props"),
         player_count: 0,
         max_players,
         reserved_seats: 0,
@@ -118,13 +127,22 @@ pub fn seed(d: &TestDeps, arn: &str, max_players: u32) -> Session {
 
 /// The short id of an ARN.
 pub fn short_id(arn: &str) -> String {
-    GameSessionArn::parse(arn).expect("ARN").session_id().into_string()
+    GameSessionArn::parse(arn)
+        .expect("ARN")
+        .session_id()
+        .into_string()
 }
 
 /// Percent-encodes a path segment (everything but unreserved characters).
 pub fn encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -271,8 +289,12 @@ impl Ev {
 
 /// Converts event JSON to a request exactly as `lambda_http` does (`LambdaRequest` → `http::Request`).
 pub fn to_request(json: &str) -> Request {
-    let lambda: lambda_http::request::LambdaRequest = serde_json::from_str(json).expect("an API Gateway event");
-    assert!(matches!(lambda, lambda_http::request::LambdaRequest::ApiGatewayV2(_)), "an HTTP API v2 event");
+    let lambda: lambda_http::request::LambdaRequest =
+        serde_json::from_str(json).expect("an API Gateway event");
+    assert!(
+        matches!(lambda, lambda_http::request::LambdaRequest::ApiGatewayV2(_)),
+        "an HTTP API v2 event"
+    );
     Request::from(lambda)
 }
 
@@ -307,10 +329,22 @@ impl Answer {
     /// Reads a response.
     pub fn of(r: Response<Body>) -> Self {
         let status = r.status().as_u16();
-        let content_type = r.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let content_type = r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let bytes: &[u8] = r.body();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(bytes).expect("a JSON body") };
-        Self { status, body, content_type }
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(bytes).expect("a JSON body")
+        };
+        Self {
+            status,
+            body,
+            content_type,
+        }
     }
 
     /// The error code of an error answer.
@@ -326,29 +360,60 @@ impl Answer {
     /// Asserts an error answer: status, code, JSON content type and the `{"error":{…}}` shape.
     #[track_caller]
     pub fn assert_error(&self, status: u16, code: &str) {
-        assert_eq!((self.status, self.code()), (status, code), "answer: {}", self.body);
+        assert_eq!(
+            (self.status, self.code()),
+            (status, code),
+            "answer: {}",
+            self.body
+        );
         assert_eq!(self.content_type.as_deref(), Some("application/json"));
         let e = self.body["error"].as_object().expect("an error object");
-        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "a message: {}", self.body);
-        assert!(e.keys().all(|k| ["code", "message", "field"].contains(&k.as_str())), "only code, message, field");
-        assert_eq!(self.body.as_object().map(|o| o.len()), Some(1), "only `error` at the top");
+        assert!(
+            e["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "a message: {}",
+            self.body
+        );
+        assert!(
+            e.keys()
+                .all(|k| ["code", "message", "field"].contains(&k.as_str())),
+            "only code, message, field"
+        );
+        assert_eq!(
+            self.body.as_object().map(|o| o.len()),
+            Some(1),
+            "only `error` at the top"
+        );
     }
 }
 
 /// Calls fleet-api.
-pub async fn api<S: SessionStore>(d: &Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>, req: Request) -> Answer {
+pub async fn api<S: SessionStore>(
+    d: &Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>,
+    req: Request,
+) -> Answer {
     Answer::of(fleet_functions::api::handle(d, req).await)
 }
 
 /// Calls status-rpc.
-pub async fn rpc<S: SessionStore>(d: &Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>, req: Request) -> Answer {
+pub async fn rpc<S: SessionStore>(
+    d: &Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>,
+    req: Request,
+) -> Answer {
     Answer::of(fleet_functions::rpc::handle(d, req).await)
 }
 
 /// Fresh fakes around a [`FailingStore`].
-pub fn failing_deps() -> Deps<FailingStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds> {
+pub fn failing_deps() -> Deps<FailingStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>
+{
     let d = deps();
-    Deps { store: FailingStore::default(), gamelift: d.gamelift, notifier: d.notifier, clock: d.clock, ids: d.ids, config: d.config }
+    Deps {
+        store: FailingStore::default(),
+        gamelift: d.gamelift,
+        notifier: d.notifier,
+        clock: d.clock,
+        ids: d.ids,
+        config: d.config,
+    }
 }
 
 /// A [`MemoryStore`] whose next calls fail with errors a test queues (one per call, in order), the way
@@ -363,16 +428,27 @@ pub struct FailingStore {
 impl FailingStore {
     /// Fails the next call not yet scripted with `e`.
     pub fn fail_next(&self, e: StoreError) {
-        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push_back(Some(e));
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push_back(Some(e));
     }
 
     /// Lets the next call not yet scripted through (to fail a later one).
     pub fn pass_next(&self) {
-        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push_back(None);
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push_back(None);
     }
 
     fn check(&self) -> Result<(), StoreError> {
-        match self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front() {
+        match self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop_front()
+        {
             Some(Some(e)) => Err(e),
             _ => Ok(()),
         }
@@ -380,7 +456,11 @@ impl FailingStore {
 }
 
 impl SessionStore for FailingStore {
-    async fn create_placement(&self, p: &Placement, i: Option<&IdempotencyRecord>) -> Result<CreateOutcome, StoreError> {
+    async fn create_placement(
+        &self,
+        p: &Placement,
+        i: Option<&IdempotencyRecord>,
+    ) -> Result<CreateOutcome, StoreError> {
         self.check()?;
         self.inner.create_placement(p, i).await
     }
@@ -388,7 +468,12 @@ impl SessionStore for FailingStore {
         self.check()?;
         self.inner.get_placement(id).await
     }
-    async fn finish_placement(&self, id: &PlacementId, o: &PlacementOutcome, at: Timestamp) -> Result<Applied, StoreError> {
+    async fn finish_placement(
+        &self,
+        id: &PlacementId,
+        o: &PlacementOutcome,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         self.check()?;
         self.inner.finish_placement(id, o, at).await
     }
@@ -404,7 +489,12 @@ impl SessionStore for FailingStore {
         self.check()?;
         self.inner.end_session(k, at).await
     }
-    async fn apply_report(&self, arn: &GameSessionArn, r: &StatusReport, at: Timestamp) -> Result<Applied, StoreError> {
+    async fn apply_report(
+        &self,
+        arn: &GameSessionArn,
+        r: &StatusReport,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         self.check()?;
         self.inner.apply_report(arn, r, at).await
     }
@@ -418,7 +508,12 @@ impl SessionStore for FailingStore {
         self.check()?;
         self.inner.reserve_seats(id, players, now, expires_at).await
     }
-    async fn release_seats(&self, id: &SessionId, players: &[PlayerId], at: Timestamp) -> Result<Applied, StoreError> {
+    async fn release_seats(
+        &self,
+        id: &SessionId,
+        players: &[PlayerId],
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
         self.check()?;
         self.inner.release_seats(id, players, at).await
     }
@@ -445,7 +540,10 @@ fn base64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -466,7 +564,10 @@ pub fn placement(id: &str, requester: &str, players: &[&str]) -> Placement {
         requester: requester.into(),
         players: players
             .iter()
-            .map(|p| PlacementPlayer { player_id: PlayerId::parse(p).expect("player id"), player_data: None })
+            .map(|p| PlacementPlayer {
+                player_id: PlayerId::parse(p).expect("player id"),
+                player_data: None,
+            })
             .collect(),
         max_players: MaxPlayers::parse(8).expect("cap"),
         name: None,

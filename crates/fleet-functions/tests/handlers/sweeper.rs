@@ -33,21 +33,37 @@ fn far() -> Instant {
     Instant::now() + Duration::from_secs(60)
 }
 
-async fn run(store: &MemoryStore, gamelift: &FakeGameLift, clock: &ManualClock, limits: &SweepLimits) -> (SweepSummary, Metrics) {
+async fn run(
+    store: &MemoryStore,
+    gamelift: &FakeGameLift,
+    clock: &ManualClock,
+    limits: &SweepLimits,
+) -> (SweepSummary, Metrics) {
     let mut metrics = Metrics::new(sweeper::FUNCTION);
-    let summary = sweeper::sweep(store, gamelift, clock, limits, far(), &mut metrics).await.expect("sweep");
+    let summary = sweeper::sweep(store, gamelift, clock, limits, far(), &mut metrics)
+        .await
+        .expect("sweep");
     (summary, metrics)
 }
 
 /// The fulfilment GameLift describes for the sample fulfilled placement: what its event carries.
 fn described_fulfilment() -> PlacementDescription {
     let event = parse_message(&event_text("placement/sns-fulfilled.json")).unwrap();
-    let EventKind::Fulfilled(f) = event.kind else { panic!("sample is a fulfilment") };
-    PlacementDescription { status: PlacementStatus::Fulfilled, fulfilled: Some(f) }
+    let EventKind::Fulfilled(f) = event.kind else {
+        panic!("sample is a fulfilment")
+    };
+    PlacementDescription {
+        status: PlacementStatus::Fulfilled,
+        fulfilled: Some(f),
+    }
 }
 
 fn describes(gamelift: &FakeGameLift) -> usize {
-    gamelift.calls().iter().filter(|c| matches!(c, GameLiftCall::DescribePlacement(_))).count()
+    gamelift
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, GameLiftCall::DescribePlacement(_)))
+        .count()
 }
 
 /// A clock just past the sample placements' deadline (T0 + 11 min).
@@ -63,28 +79,63 @@ async fn an_overdue_fulfilled_placement_is_resolved_with_the_session_its_event_w
     seed_samples(&store).await;
     let gamelift = FakeGameLift::new();
     gamelift.set_placement(&pid(FULFILLED_ID), described_fulfilment());
-    gamelift.set_placement(&pid(TIMED_OUT_ID), PlacementDescription { status: PlacementStatus::TimedOut, fulfilled: None });
+    gamelift.set_placement(
+        &pid(TIMED_OUT_ID),
+        PlacementDescription {
+            status: PlacementStatus::TimedOut,
+            fulfilled: None,
+        },
+    );
     let clock = past_deadline();
 
     let (summary, metrics) = run(&store, &gamelift, &clock, &limits(50)).await;
 
     assert_eq!(summary.resolved, 2);
     assert_eq!(describes(&gamelift), 2);
-    assert_eq!(summary.ended_sessions, 0, "a session placed a moment ago is never ended as unknown");
+    assert_eq!(
+        summary.ended_sessions, 0,
+        "a session placed a moment ago is never ended as unknown"
+    );
     assert_eq!(metrics.get("SweeperResolvedPlacements"), Some(2.0));
-    let p = store.get_placement(&pid(FULFILLED_ID)).await.unwrap().unwrap();
+    let p = store
+        .get_placement(&pid(FULFILLED_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(p.status, PlacementStatus::Fulfilled);
     assert_eq!(p.player_sessions.len(), 2);
-    let session = store.get_session(p.session_id.as_ref().unwrap()).await.unwrap().expect("session written");
-    assert_eq!((session.ip_address.as_str(), session.port, session.reserved_seats), ("203.0.113.17", 7777, 2));
+    let session = store
+        .get_session(p.session_id.as_ref().unwrap())
+        .await
+        .unwrap()
+        .expect("session written");
+    assert_eq!(
+        (
+            session.ip_address.as_str(),
+            session.port,
+            session.reserved_seats
+        ),
+        ("203.0.113.17", 7777, 2)
+    );
     assert_eq!(session.name.as_deref(), Some("lobby"));
-    let t = store.get_placement(&pid(TIMED_OUT_ID)).await.unwrap().unwrap();
+    let t = store
+        .get_placement(&pid(TIMED_OUT_ID))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.status, PlacementStatus::TimedOut);
     assert!(t.reason.unwrap().contains("TIMED_OUT"));
 
     // The late event finds the placement finished and changes nothing.
     apply_sample(&store, "sns-fulfilled.json").await;
-    assert_eq!(store.get_placement(&pid(FULFILLED_ID)).await.unwrap().unwrap(), p);
+    assert_eq!(
+        store
+            .get_placement(&pid(FULFILLED_ID))
+            .await
+            .unwrap()
+            .unwrap(),
+        p
+    );
 }
 
 #[tokio::test]
@@ -92,14 +143,36 @@ async fn a_placement_gamelift_never_heard_of_is_failed_and_one_still_pending_is_
     let store = MemoryStore::new();
     seed_samples(&store).await;
     let gamelift = FakeGameLift::new();
-    gamelift.set_placement(&pid(TIMED_OUT_ID), PlacementDescription { status: PlacementStatus::Pending, fulfilled: None });
+    gamelift.set_placement(
+        &pid(TIMED_OUT_ID),
+        PlacementDescription {
+            status: PlacementStatus::Pending,
+            fulfilled: None,
+        },
+    );
     let clock = past_deadline();
 
     let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
 
     assert_eq!((summary.resolved, summary.still_pending), (1, 1));
-    assert_eq!(store.get_placement(&pid(FULFILLED_ID)).await.unwrap().unwrap().status, PlacementStatus::Failed);
-    assert_eq!(store.get_placement(&pid(TIMED_OUT_ID)).await.unwrap().unwrap().status, PlacementStatus::Pending);
+    assert_eq!(
+        store
+            .get_placement(&pid(FULFILLED_ID))
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PlacementStatus::Failed
+    );
+    assert_eq!(
+        store
+            .get_placement(&pid(TIMED_OUT_ID))
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        PlacementStatus::Pending
+    );
 }
 
 #[tokio::test]
@@ -116,17 +189,29 @@ async fn placements_before_their_deadline_and_finished_ones_cost_no_gamelift_cal
     clock.advance_secs(61);
     gamelift.set_placement(&pid(FULFILLED_ID), described_fulfilment());
     let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
-    assert_eq!((summary.resolved, describes(&gamelift)), (1, 1), "only the still-PENDING one");
+    assert_eq!(
+        (summary.resolved, describes(&gamelift)),
+        (1, 1),
+        "only the still-PENDING one"
+    );
 }
 
 #[tokio::test]
 async fn the_budget_bounds_the_gamelift_calls_of_a_run_and_the_next_run_continues() {
     let store = MemoryStore::new();
-    let placements: Vec<_> = (0..10).map(|i| placement(&format!("p-{i:02}"), REQUESTER, &[])).collect();
+    let placements: Vec<_> = (0..10)
+        .map(|i| placement(&format!("p-{i:02}"), REQUESTER, &[]))
+        .collect();
     seed(&store, &placements).await;
     let gamelift = FakeGameLift::new();
     for p in &placements {
-        gamelift.set_placement(&p.placement_id, PlacementDescription { status: PlacementStatus::Cancelled, fulfilled: None });
+        gamelift.set_placement(
+            &p.placement_id,
+            PlacementDescription {
+                status: PlacementStatus::Cancelled,
+                fulfilled: None,
+            },
+        );
     }
     let clock = past_deadline();
 
@@ -137,13 +222,21 @@ async fn the_budget_bounds_the_gamelift_calls_of_a_run_and_the_next_run_continue
     assert_eq!(gamelift.calls().len(), 3);
     let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
     assert_eq!(summary.resolved, 7);
-    assert!(store.due_placements(clock.now(), 100).await.unwrap().is_empty());
+    assert!(
+        store
+            .due_placements(clock.now(), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn the_configured_budget_and_gamelifts_rate_pace_the_calls() {
     let store = MemoryStore::new();
-    let placements: Vec<_> = (0..4).map(|i| placement(&format!("p-{i:02}"), REQUESTER, &[])).collect();
+    let placements: Vec<_> = (0..4)
+        .map(|i| placement(&format!("p-{i:02}"), REQUESTER, &[]))
+        .collect();
     seed(&store, &placements).await;
     let gamelift = FakeGameLift::new();
     let clock = past_deadline();
@@ -154,10 +247,17 @@ async fn the_configured_budget_and_gamelifts_rate_pace_the_calls() {
     let (summary, _) = run(&store, &gamelift, &clock, &l).await;
 
     assert_eq!(summary.gamelift_calls, 4);
-    assert!(started.elapsed() >= Duration::from_millis(150), "4 calls at 20/s take at least 3 intervals: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "4 calls at 20/s take at least 3 intervals: {:?}",
+        started.elapsed()
+    );
     let from_config = SweepLimits::from_config(&config());
     assert_eq!(from_config.budget, 50);
-    assert!(from_config.describe_placement_per_sec <= 75.0 && from_config.describe_sessions_per_sec <= 20.0);
+    assert!(
+        from_config.describe_placement_per_sec <= 75.0
+            && from_config.describe_sessions_per_sec <= 20.0
+    );
 }
 
 #[tokio::test]
@@ -184,7 +284,16 @@ async fn a_run_whose_lambda_deadline_is_near_makes_no_call() {
     l.stop_margin = Duration::from_secs(5);
     let mut metrics = Metrics::new(sweeper::FUNCTION);
 
-    let summary = sweeper::sweep(&store, &gamelift, &clock, &l, Instant::now() + Duration::from_secs(2), &mut metrics).await.unwrap();
+    let summary = sweeper::sweep(
+        &store,
+        &gamelift,
+        &clock,
+        &l,
+        Instant::now() + Duration::from_secs(2),
+        &mut metrics,
+    )
+    .await
+    .unwrap();
 
     assert_eq!(summary.gamelift_calls, 0);
     assert!(summary.stopped_early);
@@ -196,7 +305,11 @@ async fn lapsed_seat_reservations_are_expired_and_free_their_slots() {
     let store = MemoryStore::new();
     seed_samples(&store).await;
     apply_sample(&store, "sns-fulfilled.json").await;
-    let p = store.get_placement(&pid(FULFILLED_ID)).await.unwrap().unwrap();
+    let p = store
+        .get_placement(&pid(FULFILLED_ID))
+        .await
+        .unwrap()
+        .unwrap();
     let sid = p.session_id.unwrap();
     let gamelift = FakeGameLift::new();
     gamelift.add_session(&fleet_core::ids::GameSessionArn::parse(
@@ -216,7 +329,10 @@ async fn lapsed_seat_reservations_are_expired_and_free_their_slots() {
 }
 
 fn session(n: u32, created: Timestamp) -> Session {
-    let arn = GameSessionArn::parse(&format!("arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-{n:04}")).unwrap();
+    let arn = GameSessionArn::parse(&format!(
+        "arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-{n:04}"
+    ))
+    .unwrap();
     Session {
         id: arn.session_id(),
         arn,
@@ -241,7 +357,9 @@ fn session(n: u32, created: Timestamp) -> Session {
 #[tokio::test]
 async fn sessions_gamelift_terminated_or_forgot_are_ended_and_live_ones_are_kept() {
     let store = MemoryStore::new();
-    let sessions: Vec<Session> = (0..5).map(|n| session(n, T0.plus_secs(i64::from(n)))).collect();
+    let sessions: Vec<Session> = (0..5)
+        .map(|n| session(n, T0.plus_secs(i64::from(n))))
+        .collect();
     store.seed_sessions(&sessions);
     let gamelift = FakeGameLift::new();
     gamelift.add_session(&sessions[0].arn, "TERMINATED", 8);
@@ -272,7 +390,9 @@ async fn sessions_gamelift_terminated_or_forgot_are_ended_and_live_ones_are_kept
 #[tokio::test]
 async fn a_small_budget_walks_all_sessions_over_several_runs_oldest_first() {
     let store = MemoryStore::new();
-    let sessions: Vec<Session> = (0..5).map(|n| session(n, T0.plus_secs(i64::from(n)))).collect();
+    let sessions: Vec<Session> = (0..5)
+        .map(|n| session(n, T0.plus_secs(i64::from(n))))
+        .collect();
     store.seed_sessions(&sessions);
     let gamelift = FakeGameLift::new();
     for s in &sessions {
@@ -296,7 +416,11 @@ async fn a_small_budget_walks_all_sessions_over_several_runs_oldest_first() {
 
     let order = checked(&gamelift);
     let expected: Vec<String> = sessions.iter().map(|s| s.arn.to_string()).collect();
-    assert_eq!(&order[..5], &expected[..], "each session once, oldest first, across runs");
+    assert_eq!(
+        &order[..5],
+        &expected[..],
+        "each session once, oldest first, across runs"
+    );
     assert_eq!(order[5], expected[0], "then the walk starts over");
 }
 
@@ -305,19 +429,26 @@ async fn the_handler_takes_the_sample_schedule_event() {
     let deps = deps();
     seed_samples(&deps.store).await;
     deps.clock.advance_secs(661);
-    deps.gamelift.set_placement(&pid(FULFILLED_ID), described_fulfilment());
+    deps.gamelift
+        .set_placement(&pid(FULFILLED_ID), described_fulfilment());
     let event: EventBridgeEvent = event("schedule/sweeper.json");
     assert_eq!(event.detail_type, "Scheduled Event");
 
     let summary = sweeper::handle(&deps, event, far()).await.unwrap();
 
-    assert_eq!(summary.resolved, 2, "one from its description, one GameLift never heard of");
+    assert_eq!(
+        summary.resolved, 2,
+        "one from its description, one GameLift never heard of"
+    );
     assert!(describes(&deps.gamelift) <= deps.config.sweep_budget as usize);
 }
 
 /// An ACTIVE session in `region` with `open` open slots out of 8.
 fn session_in(n: u32, region: &str, open: u32) -> Session {
-    let arn = GameSessionArn::parse(&format!("arn:aws:gamelift:{region}::gamesession/fleet-9/gsess-{n}")).expect("arn");
+    let arn = GameSessionArn::parse(&format!(
+        "arn:aws:gamelift:{region}::gamesession/fleet-9/gsess-{n}"
+    ))
+    .expect("arn");
     Session {
         id: arn.session_id(),
         arn,
@@ -342,12 +473,28 @@ fn session_in(n: u32, region: &str, open: u32) -> Session {
 #[tokio::test]
 async fn open_slots_are_summed_per_region_over_every_active_session() {
     let store = MemoryStore::new();
-    let sessions: Vec<Session> = (0..2500).map(|n| session_in(n, if n % 2 == 0 { "us-east-1" } else { "eu-west-1" }, n % 3)).collect();
+    let sessions: Vec<Session> = (0..2500)
+        .map(|n| session_in(n, if n % 2 == 0 { "us-east-1" } else { "eu-west-1" }, n % 3))
+        .collect();
     store.seed_sessions(&sessions);
-    let totals = sweeper::open_slots_by_region(&store, 5_000).await.expect("read").expect("complete");
-    let want = |r: &str| sessions.iter().filter(|s| s.region.as_str() == r).map(|s| u64::from(s.open_slots)).sum::<u64>();
+    let totals = sweeper::open_slots_by_region(&store, 5_000)
+        .await
+        .expect("read")
+        .expect("complete");
+    let want = |r: &str| {
+        sessions
+            .iter()
+            .filter(|s| s.region.as_str() == r)
+            .map(|s| u64::from(s.open_slots))
+            .sum::<u64>()
+    };
     assert_eq!(totals.get("us-east-1"), Some(&want("us-east-1")));
     assert_eq!(totals.get("eu-west-1"), Some(&want("eu-west-1")));
     // More sessions than the gauge may read: no partial (misleading) figure.
-    assert_eq!(sweeper::open_slots_by_region(&store, 1_000).await.expect("read"), None);
+    assert_eq!(
+        sweeper::open_slots_by_region(&store, 1_000)
+            .await
+            .expect("read"),
+        None
+    );
 }

@@ -2,7 +2,9 @@
 //! token check.
 
 use aws_lambda_events::encodings::Body;
-use aws_lambda_events::event::apigw::{ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayWebsocketProxyRequest};
+use aws_lambda_events::event::apigw::{
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayWebsocketProxyRequest,
+};
 use fleet_core::ports::{ConnectionStore, Notifier};
 use fleet_functions::config::{JwtConfig, JwtKey};
 use fleet_functions::ws;
@@ -39,10 +41,22 @@ async fn connect_with_the_authorizers_sub_writes_a_connection_row_that_lives_two
     let r = ws::handle(&deps, ws_event("connect.json")).await;
 
     assert_eq!(r.status_code, 200, "{}", body_of(&r));
-    let row = deps.store.connection(&conn(CONN), T0).await.unwrap().expect("row written");
+    let row = deps
+        .store
+        .connection(&conn(CONN), T0)
+        .await
+        .unwrap()
+        .expect("row written");
     assert_eq!(row.user, REQUESTER);
     assert_eq!(row.expires_at, T0.plus_secs(2 * 3600));
-    assert!(deps.store.connection(&conn(CONN), T0.plus_secs(2 * 3600)).await.unwrap().is_none(), "expired in code");
+    assert!(
+        deps.store
+            .connection(&conn(CONN), T0.plus_secs(2 * 3600))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired in code"
+    );
 }
 
 #[tokio::test]
@@ -54,7 +68,13 @@ async fn connect_without_an_authorizer_context_is_refused_and_writes_nothing() {
     let r = ws::handle(&deps, e).await;
 
     assert_eq!(r.status_code, 401);
-    assert!(deps.store.connection(&conn(CONN), T0).await.unwrap().is_none());
+    assert!(
+        deps.store
+            .connection(&conn(CONN), T0)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -65,8 +85,20 @@ async fn disconnect_removes_the_connection_row() {
     let r = ws::handle(&deps, ws_event("disconnect.json")).await;
 
     assert_eq!(r.status_code, 200);
-    assert!(deps.store.connection(&conn(CONN), T0).await.unwrap().is_none());
-    assert!(deps.store.connections_of(REQUESTER, T0).await.unwrap().is_empty());
+    assert!(
+        deps.store
+            .connection(&conn(CONN), T0)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        deps.store
+            .connections_of(REQUESTER, T0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -79,9 +111,16 @@ async fn subscribing_before_the_result_records_the_subscription_and_sends_nothin
 
     assert_eq!(r.status_code, 200, "{}", body_of(&r));
     assert!(deps.notifier.sent().is_empty());
-    let subs = deps.store.subscribers(&pid(FULFILLED_ID), T0).await.unwrap();
+    let subs = deps
+        .store
+        .subscribers(&pid(FULFILLED_ID), T0)
+        .await
+        .unwrap();
     assert_eq!(subs.len(), 1);
-    assert_eq!((subs[0].connection.as_str(), subs[0].user.as_str()), (CONN, REQUESTER));
+    assert_eq!(
+        (subs[0].connection.as_str(), subs[0].user.as_str()),
+        (CONN, REQUESTER)
+    );
 }
 
 #[tokio::test]
@@ -97,13 +136,22 @@ async fn subscribing_after_the_result_answers_at_once_with_the_users_own_player_
     let msgs = messages_to(&deps.notifier, CONN);
     assert_eq!(msgs.len(), 1);
     let m = &msgs[0];
-    assert_eq!((m["type"].as_str(), m["status"].as_str()), (Some("placement"), Some("FULFILLED")));
+    assert_eq!(
+        (m["type"].as_str(), m["status"].as_str()),
+        (Some("placement"), Some("FULFILLED"))
+    );
     assert_eq!(m["placementId"], FULFILLED_ID);
     assert_eq!(m["session"]["ipAddress"], "203.0.113.17");
     assert_eq!(m["session"]["port"], 7777);
-    assert!(m["session"].get("reservedSeats").is_none(), "internal counters stay internal");
+    assert!(
+        m["session"].get("reservedSeats").is_none(),
+        "internal counters stay internal"
+    );
     assert_eq!(m["playerSession"]["playerId"], REQUESTER);
-    assert_eq!(m["playerSession"]["playerSessionId"], "psess-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c40");
+    assert_eq!(
+        m["playerSession"]["playerSessionId"],
+        "psess-0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c40"
+    );
 
     // Subscribing again does not send the same result twice.
     ws::handle(&deps, ws_event("subscribe.json")).await;
@@ -129,27 +177,53 @@ async fn subscribing_to_a_finished_unfulfilled_placement_answers_with_its_reason
 #[tokio::test]
 async fn subscribing_to_someone_elses_placement_is_refused_with_an_error_message() {
     let deps = deps();
-    seed(&deps.store, &[placement("p-other", "player-else", &["player-else"])]).await;
+    seed(
+        &deps.store,
+        &[placement("p-other", "player-else", &["player-else"])],
+    )
+    .await;
     ws::handle(&deps, ws_event("connect.json")).await;
 
     let r = ws::handle(&deps, subscribe_to("p-other")).await;
 
     assert_eq!(r.status_code, 403);
     let msgs = messages_to(&deps.notifier, CONN);
-    assert_eq!(msgs, vec![json!({"type": "error", "error": {"code": "forbidden", "message": "only the requester and listed players may subscribe"}, "placementId": "p-other"})]);
-    assert!(deps.store.subscribers(&pid("p-other"), T0).await.unwrap().is_empty());
+    assert_eq!(
+        msgs,
+        vec![
+            json!({"type": "error", "error": {"code": "forbidden", "message": "only the requester and listed players may subscribe"}, "placementId": "p-other"})
+        ]
+    );
+    assert!(
+        deps.store
+            .subscribers(&pid("p-other"), T0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn a_listed_player_who_did_not_request_the_placement_may_subscribe() {
     let deps = deps();
-    seed(&deps.store, &[placement("p-listed", "player-else", &[REQUESTER])]).await;
+    seed(
+        &deps.store,
+        &[placement("p-listed", "player-else", &[REQUESTER])],
+    )
+    .await;
     ws::handle(&deps, ws_event("connect.json")).await;
 
     let r = ws::handle(&deps, subscribe_to("p-listed")).await;
 
     assert_eq!(r.status_code, 200);
-    assert_eq!(deps.store.subscribers(&pid("p-listed"), T0).await.unwrap().len(), 1);
+    assert_eq!(
+        deps.store
+            .subscribers(&pid("p-listed"), T0)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -159,9 +233,21 @@ async fn malformed_and_unknown_subscribes_are_answered_with_error_codes() {
     let cases: [(Option<&str>, i64, &str); 5] = [
         (Some("not json"), 400, "invalid_argument"),
         (Some(r#"{"action":"subscribe"}"#), 400, "invalid_argument"),
-        (Some(r#"{"action":"subscribe","placementId":"bad id!"}"#), 400, "invalid_argument"),
-        (Some(r#"{"action":"subscribe","placementId":"p-1","extra":1}"#), 400, "invalid_argument"),
-        (Some(r#"{"action":"subscribe","placementId":"p-missing"}"#), 404, "not_found"),
+        (
+            Some(r#"{"action":"subscribe","placementId":"bad id!"}"#),
+            400,
+            "invalid_argument",
+        ),
+        (
+            Some(r#"{"action":"subscribe","placementId":"p-1","extra":1}"#),
+            400,
+            "invalid_argument",
+        ),
+        (
+            Some(r#"{"action":"subscribe","placementId":"p-missing"}"#),
+            404,
+            "not_found",
+        ),
     ];
     for (body, status, code) in cases {
         let mut e = ws_event("subscribe.json");
@@ -186,7 +272,10 @@ async fn a_subscribe_on_a_connection_that_was_never_recorded_is_unauthenticated(
     let r = ws::handle(&deps, ws_event("subscribe.json")).await;
 
     assert_eq!(r.status_code, 401);
-    assert_eq!(messages_to(&deps.notifier, CONN)[0]["error"]["code"], "unauthenticated");
+    assert_eq!(
+        messages_to(&deps.notifier, CONN)[0]["error"]["code"],
+        "unauthenticated"
+    );
 }
 
 #[tokio::test]
@@ -207,8 +296,12 @@ const DEV_KEY: &[u8] = b"fleetlift-local-dev-key-not-secret";
 const METHOD_ARN: &str = "arn:aws:execute-api:us-east-1:123456789012:k7x2m9q4ab/prod/$connect";
 
 fn hs256_verifier() -> TokenVerifier {
-    TokenVerifier::new(&JwtConfig { issuer: ISSUER.into(), audience: AUDIENCE.into(), key: JwtKey::Hs256(DEV_KEY.to_vec()) })
-        .expect("valid config")
+    TokenVerifier::new(&JwtConfig {
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+        key: JwtKey::Hs256(DEV_KEY.to_vec()),
+    })
+    .expect("valid config")
 }
 
 fn claims(sub: &str, exp_from_t0: i64) -> Value {
@@ -216,7 +309,12 @@ fn claims(sub: &str, exp_from_t0: i64) -> Value {
 }
 
 fn hs256(claims: &Value, key: &[u8]) -> String {
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(key)).unwrap()
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(key),
+    )
+    .unwrap()
 }
 
 fn authorizer_request(token: Option<&str>) -> ApiGatewayCustomAuthorizerRequestTypeRequest {
@@ -269,36 +367,72 @@ fn bad_tokens_are_denied_each_for_its_own_reason() {
     type Case = (&'static str, Option<String>, fn(&TokenError) -> bool);
     let cases: Vec<Case> = vec![
         ("missing token", None, |e| *e == TokenError::Missing),
-        ("expired", Some(hs256(&claims("player-1", -3600), DEV_KEY)), |e| *e == TokenError::Expired),
-        ("wrong issuer", Some(hs256(&wrong_iss, DEV_KEY)), |e| *e == TokenError::WrongIssuer),
-        ("wrong audience", Some(hs256(&wrong_aud, DEV_KEY)), |e| *e == TokenError::WrongAudience),
-        ("bad signature", Some(hs256(&good, b"another-key-entirely")), |e| *e == TokenError::BadSignature),
-        ("alg none", Some(none_alg), |e| matches!(e, TokenError::Malformed(_) | TokenError::WrongAlgorithm)),
-        ("no sub", Some(hs256(&no_sub, DEV_KEY)), |e| matches!(e, TokenError::MissingClaim(_) | TokenError::Malformed(_))),
-        ("sub not a player id", Some(hs256(&claims("bad\nsub", 3600), DEV_KEY)), |e| *e == TokenError::BadSubject),
-        ("garbage", Some("not.a.jwt".into()), |e| matches!(e, TokenError::Malformed(_))),
+        (
+            "expired",
+            Some(hs256(&claims("player-1", -3600), DEV_KEY)),
+            |e| *e == TokenError::Expired,
+        ),
+        ("wrong issuer", Some(hs256(&wrong_iss, DEV_KEY)), |e| {
+            *e == TokenError::WrongIssuer
+        }),
+        ("wrong audience", Some(hs256(&wrong_aud, DEV_KEY)), |e| {
+            *e == TokenError::WrongAudience
+        }),
+        (
+            "bad signature",
+            Some(hs256(&good, b"another-key-entirely")),
+            |e| *e == TokenError::BadSignature,
+        ),
+        ("alg none", Some(none_alg), |e| {
+            matches!(e, TokenError::Malformed(_) | TokenError::WrongAlgorithm)
+        }),
+        ("no sub", Some(hs256(&no_sub, DEV_KEY)), |e| {
+            matches!(e, TokenError::MissingClaim(_) | TokenError::Malformed(_))
+        }),
+        (
+            "sub not a player id",
+            Some(hs256(&claims("bad\nsub", 3600), DEV_KEY)),
+            |e| *e == TokenError::BadSubject,
+        ),
+        ("garbage", Some("not.a.jwt".into()), |e| {
+            matches!(e, TokenError::Malformed(_))
+        }),
     ];
     for (name, token, expected) in cases {
         if let Some(t) = &token {
             let err = verifier.verify(t, T0).expect_err(name);
             assert!(expected(&err), "{name}: {err:?}");
         }
-        let response = ws_authorizer::authorize(&verifier, &authorizer_request(token.as_deref()), T0);
+        let response =
+            ws_authorizer::authorize(&verifier, &authorizer_request(token.as_deref()), T0);
         assert_eq!(effect(&response), "Deny", "{name}");
         let v = serde_json::to_value(&response).unwrap();
         assert_eq!(v["context"], json!({}), "{name}: no identity on a Deny");
-        assert_eq!(v["policyDocument"]["Statement"][0]["Resource"], json!([METHOD_ARN]), "{name}");
+        assert_eq!(
+            v["policyDocument"]["Statement"][0]["Resource"],
+            json!([METHOD_ARN]),
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn a_token_within_the_clock_skew_leeway_is_still_accepted() {
     let verifier = hs256_verifier();
-    let just_expired = hs256(&claims("player-1", -(ws_authorizer::LEEWAY_SECS - 5)), DEV_KEY);
-    assert_eq!(verifier.verify(&just_expired, T0).unwrap().as_str(), "player-1");
+    let just_expired = hs256(
+        &claims("player-1", -(ws_authorizer::LEEWAY_SECS - 5)),
+        DEV_KEY,
+    );
+    assert_eq!(
+        verifier.verify(&just_expired, T0).unwrap().as_str(),
+        "player-1"
+    );
     let mut future = claims("player-1", 3600);
     future["nbf"] = json!(T0.epoch_seconds() + 600);
-    assert_eq!(verifier.verify(&hs256(&future, DEV_KEY), T0), Err(TokenError::NotYetValid));
+    assert_eq!(
+        verifier.verify(&hs256(&future, DEV_KEY), T0),
+        Err(TokenError::NotYetValid)
+    );
 }
 
 /// A throwaway RSA key pair for the RS256 tests (generated for these tests only).
@@ -341,7 +475,8 @@ nwIDAQAB
 -----END PUBLIC KEY-----";
 
 #[test]
-fn an_rs256_verifier_accepts_its_providers_tokens_and_refuses_an_hs256_token_made_with_its_public_key() {
+fn an_rs256_verifier_accepts_its_providers_tokens_and_refuses_an_hs256_token_made_with_its_public_key()
+ {
     let verifier = TokenVerifier::new(&JwtConfig {
         issuer: ISSUER.into(),
         audience: AUDIENCE.into(),
@@ -349,13 +484,22 @@ fn an_rs256_verifier_accepts_its_providers_tokens_and_refuses_an_hs256_token_mad
     })
     .expect("valid PEM");
     let key = EncodingKey::from_rsa_pem(TEST_RSA_PRIVATE.as_bytes()).unwrap();
-    let token = jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims("player-rsa", 600), &key).unwrap();
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::RS256),
+        &claims("player-rsa", 600),
+        &key,
+    )
+    .unwrap();
     assert_eq!(verifier.verify(&token, T0).unwrap().as_str(), "player-rsa");
 
     // The classic key-confusion attack: an HS256 token whose secret is the public key's PEM.
     let forged = hs256(&claims("player-rsa", 600), TEST_RSA_PUBLIC.as_bytes());
     assert!(verifier.verify(&forged, T0).is_err());
 
-    let bad = TokenVerifier::new(&JwtConfig { issuer: ISSUER.into(), audience: AUDIENCE.into(), key: JwtKey::Rs256Pem("not a pem".into()) });
+    let bad = TokenVerifier::new(&JwtConfig {
+        issuer: ISSUER.into(),
+        audience: AUDIENCE.into(),
+        key: JwtKey::Rs256Pem("not a pem".into()),
+    });
     assert_eq!(bad.unwrap_err().var, "FLEETLIFT_JWT_PUBLIC_KEY_PEM");
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds, StoreCalls};
+use fleet_core::fakes::{
+    FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds, StoreCalls,
+};
 use fleet_core::ids::GameSessionArn;
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
@@ -46,7 +48,11 @@ struct Counter<'a> {
 
 impl<'a> Counter<'a> {
     fn start(deps: &'a FakeDeps) -> Self {
-        Self { deps, store: deps.store.calls(), gamelift: deps.gamelift.calls().len() }
+        Self {
+            deps,
+            store: deps.store.calls(),
+            gamelift: deps.gamelift.calls().len(),
+        }
     }
 
     /// (GameLift, reads, writes) since the start.
@@ -61,7 +67,15 @@ impl<'a> Counter<'a> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn row(operation: &str, count: usize, (g, r, w): (u64, u64, u64), budget: &str, within: impl Fn(f64, f64, f64) -> bool, nakama: f64, nakama_calls: &str) -> CallRow {
+fn row(
+    operation: &str,
+    count: usize,
+    (g, r, w): (u64, u64, u64),
+    budget: &str,
+    within: impl Fn(f64, f64, f64) -> bool,
+    nakama: f64,
+    nakama_calls: &str,
+) -> CallRow {
     let n = count.max(1) as f64;
     let (g, r, w) = (g as f64 / n, r as f64 / n, w as f64 / n);
     CallRow {
@@ -107,32 +121,57 @@ async fn workload(report: &mut Report) -> Result<(), String> {
         config: config()?,
     });
     let auth = Arc::new(GatewayAuth::local([]));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
-    let base = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let base = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
     let health: Arc<dyn Fn() -> Value + Send + Sync> = Arc::new(|| json!({"status": "ok"}));
-    let task = HttpGateway::serve(listener, deps.clone(), auth.clone(), health).await.map_err(|e| e.to_string())?;
+    let task = HttpGateway::serve(listener, deps.clone(), auth.clone(), health)
+        .await
+        .map_err(|e| e.to_string())?;
     let result = drive(&deps, &auth, &base, report).await;
     task.abort();
     result
 }
 
-async fn drive(deps: &FakeDeps, auth: &GatewayAuth, base: &str, report: &mut Report) -> Result<(), String> {
+async fn drive(
+    deps: &FakeDeps,
+    auth: &GatewayAuth,
+    base: &str,
+    report: &mut Report,
+) -> Result<(), String> {
     let http = reqwest::Client::new();
     let player = "calls-player";
     let token = mint_token(auth, player, 3600);
     let friend_token = mint_token(auth, "calls-friend", 3600);
-    let game_server = SigningKey { access_key: crate::local::GAME_SERVER_ACCESS_KEY.into(), secret: crate::local::GAME_SERVER_SECRET.into() };
+    let game_server = SigningKey {
+        access_key: crate::local::GAME_SERVER_ACCESS_KEY.into(),
+        secret: crate::local::GAME_SERVER_SECRET.into(),
+    };
 
     let c = Counter::start(deps);
     let mut placements = Vec::new();
     for i in 0..N {
         let body = json!({"maxPlayers": 8, "players": [{"playerId": player}], "properties": {"mode": "ranked"}, "name": format!("calls-{i}")});
-        let v = ok(http.post(format!("{base}/v1/sessions")).bearer_auth(&token).json(&body).send().await, "create").await?;
+        let v = ok(
+            http.post(format!("{base}/v1/sessions"))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await,
+            "create",
+        )
+        .await?;
         placements.push(v["placementId"].as_str().unwrap_or_default().to_owned());
     }
     let create = c.delta();
 
-    let arns: Vec<String> = (0..N).map(|i| format!("arn:aws:gamelift:us-east-1::gamesession/{FLEET}/gsess-calls-{i}")).collect();
+    let arns: Vec<String> = (0..N)
+        .map(|i| format!("arn:aws:gamelift:us-east-1::gamesession/{FLEET}/gsess-calls-{i}"))
+        .collect();
     for arn in &arns {
         if let Ok(a) = GameSessionArn::parse(arn) {
             deps.gamelift.add_session(&a, "ACTIVE", 8);
@@ -141,67 +180,198 @@ async fn drive(deps: &FakeDeps, auth: &GatewayAuth, base: &str, report: &mut Rep
     let c = Counter::start(deps);
     for (b, chunk) in placements.chunks(10).enumerate() {
         let mut event = SqsEvent::default();
-        event.records =
-            chunk.iter().enumerate().map(|(j, p)| fulfilled_record(p, &arns[b * 10 + j], player, b * 10 + j)).collect();
+        event.records = chunk
+            .iter()
+            .enumerate()
+            .map(|(j, p)| fulfilled_record(p, &arns[b * 10 + j], player, b * 10 + j))
+            .collect();
         let (response, _) = placement_events::process(&deps.store, event).await;
         if !response.batch_item_failures.is_empty() {
-            return Err(format!("events: {} failed records", response.batch_item_failures.len()));
+            return Err(format!(
+                "events: {} failed records",
+                response.batch_item_failures.len()
+            ));
         }
     }
     let event = c.delta();
 
-    let ids: Vec<String> = arns.iter().filter_map(|a| GameSessionArn::parse(a).ok()).map(|a| a.session_id().into_string()).collect();
+    let ids: Vec<String> = arns
+        .iter()
+        .filter_map(|a| GameSessionArn::parse(a).ok())
+        .map(|a| a.session_id().into_string())
+        .collect();
     let c = Counter::start(deps);
     for id in &ids {
-        ok(http.get(format!("{base}/v1/sessions/{id}")).bearer_auth(&token).send().await, "get").await?;
+        ok(
+            http.get(format!("{base}/v1/sessions/{id}"))
+                .bearer_auth(&token)
+                .send()
+                .await,
+            "get",
+        )
+        .await?;
     }
     let get = c.delta();
 
     let c = Counter::start(deps);
     for _ in 0..N {
-        ok(http.get(format!("{base}/v1/sessions?query={}&limit=10", super::encode("+properties.mode:ranked"))).bearer_auth(&token).send().await, "list").await?;
+        ok(
+            http.get(format!(
+                "{base}/v1/sessions?query={}&limit=10",
+                super::encode("+properties.mode:ranked")
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await,
+            "list",
+        )
+        .await?;
     }
     let list_filtered = c.delta();
     let c = Counter::start(deps);
     for _ in 0..N {
-        ok(http.get(format!("{base}/v1/sessions?limit=10")).bearer_auth(&token).send().await, "list").await?;
+        ok(
+            http.get(format!("{base}/v1/sessions?limit=10"))
+                .bearer_auth(&token)
+                .send()
+                .await,
+            "list",
+        )
+        .await?;
     }
     let list_all = c.delta();
 
     let c = Counter::start(deps);
     for id in &ids {
         let body = json!({"players": [{"playerId": "calls-friend"}]});
-        ok(http.post(format!("{base}/v1/sessions/{id}/join")).bearer_auth(&friend_token).json(&body).send().await, "join").await?;
+        ok(
+            http.post(format!("{base}/v1/sessions/{id}/join"))
+                .bearer_auth(&friend_token)
+                .json(&body)
+                .send()
+                .await,
+            "join",
+        )
+        .await?;
     }
     let join = c.delta();
 
     let c = Counter::start(deps);
     for id in &ids {
         let body = json!({"id": id, "playerCount": 2}).to_string();
-        let req = signed(&http, reqwest::Method::POST, &format!("{base}/v1/rpc/update_instance_info"), Some(body), &game_server)?;
+        let req = signed(
+            &http,
+            reqwest::Method::POST,
+            &format!("{base}/v1/rpc/update_instance_info"),
+            Some(body),
+            &game_server,
+        )?;
         ok(req.send().await, "update").await?;
     }
     let update = c.delta();
     let c = Counter::start(deps);
     for id in &ids {
-        let body = json!({"id": id, "playerCount": 2, "metadata": {"GameProperties": {"mode": "casual"}}}).to_string();
-        let req = signed(&http, reqwest::Method::POST, &format!("{base}/v1/rpc/update_instance_info"), Some(body), &game_server)?;
+        let body =
+            json!({"id": id, "playerCount": 2, "metadata": {"GameProperties": {"mode": "casual"}}})
+                .to_string();
+        let req = signed(
+            &http,
+            reqwest::Method::POST,
+            &format!("{base}/v1/rpc/update_instance_info"),
+            Some(body),
+            &game_server,
+        )?;
         ok(req.send().await, "update").await?;
     }
     let update_props = c.delta();
 
     report.calls = vec![
-        row("create", N, create, "1 StartGameSessionPlacement + ≤2 writes", |g, _, w| g == 1.0 && w <= 2.0, 1.0, "StartGameSessionPlacement"),
-        row("fulfilled event", N, event, "no GameLift call, ≤2 writes", |g, _, w| g == 0.0 && w <= 2.0, 1.0, "DescribeGameSessions"),
-        row("get", N, get, "1 read", |g, r, w| g == 0.0 && r == 1.0 && w == 0.0, 0.0, "its own storage"),
-        row("list page (filtered)", N, list_filtered, "1 Query", |g, r, w| g == 0.0 && r == 1.0 && w == 0.0, 0.0, "its own storage index"),
-        row("list page (unfiltered)", N, list_all, "1 Query", |g, r, w| g == 0.0 && r == 1.0 && w == 0.0, 1.0, "SearchGameSessions"),
-        row("join", N, join, "1 CreatePlayerSessions + 1 transaction", |g, r, w| g == 1.0 && r <= 1.0 && w == 1.0, 1.0, "CreatePlayerSession"),
-        row("update (player count)", N, update, "1 write, no UpdateGameSession", |g, _, w| g == 0.0 && w == 1.0, 1.0, "UpdateGameSession"),
-        row("update (properties changed)", N, update_props, "1 write + UpdateGameSession", |g, _, w| g <= 1.0 && w == 1.0, 1.0, "UpdateGameSession"),
+        row(
+            "create",
+            N,
+            create,
+            "1 StartGameSessionPlacement + ≤2 writes",
+            |g, _, w| g == 1.0 && w <= 2.0,
+            1.0,
+            "StartGameSessionPlacement",
+        ),
+        row(
+            "fulfilled event",
+            N,
+            event,
+            "no GameLift call, ≤2 writes",
+            |g, _, w| g == 0.0 && w <= 2.0,
+            1.0,
+            "DescribeGameSessions",
+        ),
+        row(
+            "get",
+            N,
+            get,
+            "1 read",
+            |g, r, w| g == 0.0 && r == 1.0 && w == 0.0,
+            0.0,
+            "its own storage",
+        ),
+        row(
+            "list page (filtered)",
+            N,
+            list_filtered,
+            "1 Query",
+            |g, r, w| g == 0.0 && r == 1.0 && w == 0.0,
+            0.0,
+            "its own storage index",
+        ),
+        row(
+            "list page (unfiltered)",
+            N,
+            list_all,
+            "1 Query",
+            |g, r, w| g == 0.0 && r == 1.0 && w == 0.0,
+            1.0,
+            "SearchGameSessions",
+        ),
+        row(
+            "join",
+            N,
+            join,
+            "1 CreatePlayerSessions + 1 transaction",
+            |g, r, w| g == 1.0 && r <= 1.0 && w == 1.0,
+            1.0,
+            "CreatePlayerSession",
+        ),
+        row(
+            "update (player count)",
+            N,
+            update,
+            "1 write, no UpdateGameSession",
+            |g, _, w| g == 0.0 && w == 1.0,
+            1.0,
+            "UpdateGameSession",
+        ),
+        row(
+            "update (properties changed)",
+            N,
+            update_props,
+            "1 write + UpdateGameSession",
+            |g, _, w| g <= 1.0 && w == 1.0,
+            1.0,
+            "UpdateGameSession",
+        ),
     ];
     for c in &report.calls {
-        eprintln!("bench: calls: {} → GameLift {:.2}, reads {:.2}, writes {:.2} ({})", c.operation, c.gamelift, c.dynamo_reads, c.dynamo_writes, if c.within_budget { "within budget" } else { "OVER budget" });
+        eprintln!(
+            "bench: calls: {} → GameLift {:.2}, reads {:.2}, writes {:.2} ({})",
+            c.operation,
+            c.gamelift,
+            c.dynamo_reads,
+            c.dynamo_writes,
+            if c.within_budget {
+                "within budget"
+            } else {
+                "OVER budget"
+            }
+        );
     }
     Ok(())
 }

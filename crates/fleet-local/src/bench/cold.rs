@@ -13,7 +13,16 @@ use super::Plan;
 use super::report::{ColdRow, Report};
 
 /// The baseline first, then the seven functions.
-pub(crate) const BINARIES: [&str; 8] = ["lambda-hello", "fleet-api", "placement-events", "status-rpc", "ws", "ws-authorizer", "notifier", "sweeper"];
+pub(crate) const BINARIES: [&str; 8] = [
+    "lambda-hello",
+    "fleet-api",
+    "placement-events",
+    "status-rpc",
+    "ws",
+    "ws-authorizer",
+    "notifier",
+    "sweeper",
+];
 
 /// The workspace root (two levels above this crate).
 fn workspace() -> PathBuf {
@@ -22,11 +31,20 @@ fn workspace() -> PathBuf {
 
 /// `cargo build --release -p fleet-functions --bins --example lambda-hello`.
 pub(crate) async fn build(report: &mut Report) {
-    let status = tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "-p", "fleet-functions", "--bins", "--example", "lambda-hello"])
-        .current_dir(workspace())
-        .status()
-        .await;
+    let status =
+        tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "fleet-functions",
+                "--bins",
+                "--example",
+                "lambda-hello",
+            ])
+            .current_dir(workspace())
+            .status()
+            .await;
     match status {
         Ok(s) if s.success() => {}
         Ok(s) => report.note(format!("cold start: the release build failed ({s})")),
@@ -36,7 +54,11 @@ pub(crate) async fn build(report: &mut Report) {
 
 /// Where cargo puts a release binary: the baseline is an example of `fleet-functions`.
 fn binary_path(release_dir: &Path, name: &str) -> PathBuf {
-    if name == "lambda-hello" { release_dir.join("examples").join(name) } else { release_dir.join(name) }
+    if name == "lambda-hello" {
+        release_dir.join("examples").join(name)
+    } else {
+        release_dir.join(name)
+    }
 }
 
 fn rss_kb(pid: u32) -> Option<u64> {
@@ -94,7 +116,11 @@ fn env(name: &str, api: &str) -> Vec<(&'static str, String)> {
 /// in quick mode) that exist in `release_dir`; a missing one is noted.
 pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, report: &mut Report) {
     let chosen = &BINARIES[..plan.cold_binaries.min(BINARIES.len())];
-    let present: Vec<&str> = chosen.iter().copied().filter(|b| binary_path(release_dir, b).is_file()).collect();
+    let present: Vec<&str> = chosen
+        .iter()
+        .copied()
+        .filter(|b| binary_path(release_dir, b).is_file())
+        .collect();
     if !present.contains(&"lambda-hello") || present.len() < 2 {
         report.note(format!(
             "cold start: skipped: the release binaries are not in {} (build them with `cargo build --release -p fleet-functions --bins --example lambda-hello`, or pass --build)",
@@ -103,7 +129,10 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
         return;
     }
     for missing in chosen.iter().filter(|b| !present.contains(b)) {
-        report.note(format!("cold start: {missing}: not in {} (not built)", release_dir.display()));
+        report.note(format!(
+            "cold start: {missing}: not in {} (not built)",
+            release_dir.display()
+        ));
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Instant>();
     let app = Router::new().route(
@@ -127,7 +156,10 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
             return;
         }
     };
-    let api = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let api = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::warn!(error = %e, "the fake Runtime API stopped");
@@ -136,7 +168,8 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
     let started = Instant::now();
     // Round-robin: each round runs every binary once, so a burst of load on the shared machine hits
     // hello and the functions alike instead of skewing whichever binary was being timed then.
-    let mut samples: Vec<(Vec<f64>, Vec<f64>)> = present.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    let mut samples: Vec<(Vec<f64>, Vec<f64>)> =
+        present.iter().map(|_| (Vec::new(), Vec::new())).collect();
     let mut broken: Vec<bool> = present.iter().map(|_| false).collect();
     for round in 0..plan.cold_runs {
         if round > 0 && started.elapsed() > budget {
@@ -153,7 +186,9 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
                         rsss.extend(rss);
                     }
                 }
-                Ok(None) => report.note(format!("cold start: {name} exited or never polled the Runtime API")),
+                Ok(None) => report.note(format!(
+                    "cold start: {name} exited or never polled the Runtime API"
+                )),
                 Err(e) => {
                     report.note(format!("cold start: {name}: cannot run: {e}"));
                     if let Some(b) = broken.get_mut(k) {
@@ -172,7 +207,8 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
         if inits.is_empty() {
             continue;
         }
-        let size_mb = std::fs::metadata(binary_path(release_dir, name)).map_or(f64::NAN, |m| m.len() as f64 / 1_048_576.0);
+        let size_mb = std::fs::metadata(binary_path(release_dir, name))
+            .map_or(f64::NAN, |m| m.len() as f64 / 1_048_576.0);
         let runs = inits.len();
         let init = median(inits);
         report.cold_start.push(ColdRow {
@@ -186,7 +222,11 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
         });
     }
     server.abort();
-    let functions: Vec<&ColdRow> = report.cold_start.iter().filter(|c| c.binary != "lambda-hello").collect();
+    let functions: Vec<&ColdRow> = report
+        .cold_start
+        .iter()
+        .filter(|c| c.binary != "lambda-hello")
+        .collect();
     if let (Some(worst_ratio), Some(worst_rss)) = (
         functions.iter().map(|c| c.ratio).max_by(f64::total_cmp),
         functions.iter().map(|c| c.rss_mb).max_by(f64::total_cmp),
@@ -206,7 +246,10 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
             "cold start",
             "worst RSS after init",
             format!("{worst_rss:.1} MB"),
-            format!("hello {:.1} MB", report.cold_start.first().map_or(f64::NAN, |c| c.rss_mb)),
+            format!(
+                "hello {:.1} MB",
+                report.cold_start.first().map_or(f64::NAN, |c| c.rss_mb)
+            ),
             None,
             "RSS ≤ 32 MB",
             worst_rss.is_finite().then_some(worst_rss <= 32.0),

@@ -54,7 +54,15 @@ pub enum Suite {
 
 impl Suite {
     /// Every suite, in the order they run.
-    pub const ALL: [Suite; 7] = [Suite::Get, Suite::CreatePush, Suite::Events, Suite::Joins, Suite::List, Suite::Calls, Suite::ColdStart];
+    pub const ALL: [Suite; 7] = [
+        Suite::Get,
+        Suite::CreatePush,
+        Suite::Events,
+        Suite::Joins,
+        Suite::List,
+        Suite::Calls,
+        Suite::ColdStart,
+    ];
 
     /// Whether the suite runs against the local stack (DynamoDB Local, gamelift-sim, gateways); the
     /// calls suite uses the in-memory fakes and the cold start its own fake Runtime API.
@@ -78,7 +86,11 @@ impl Suite {
     /// The suites a run does: `only` (every suite when empty), in run order, once each, without the cold
     /// start when it is skipped.
     pub fn selection(only: &[Suite], skip_cold_start: bool) -> Vec<Suite> {
-        let mut chosen: Vec<Suite> = if only.is_empty() { Suite::ALL.to_vec() } else { only.to_vec() };
+        let mut chosen: Vec<Suite> = if only.is_empty() {
+            Suite::ALL.to_vec()
+        } else {
+            only.to_vec()
+        };
         chosen.sort_unstable();
         chosen.dedup();
         chosen.retain(|s| !(skip_cold_start && *s == Suite::ColdStart));
@@ -146,10 +158,13 @@ pub async fn run(options: BenchOptions) -> Result<Report, String> {
     report.only = !options.only.is_empty();
     let cold_start = suites.contains(&Suite::ColdStart);
     if options.build && cold_start {
-        eprintln!("bench: building the release binaries (cargo build --release -p fleet-functions --bins --example lambda-hello)…");
+        eprintln!(
+            "bench: building the release binaries (cargo build --release -p fleet-functions --bins --example lambda-hello)…"
+        );
         cold::build(&mut report).await;
     }
-    let budget = |quick: u64, full: u64| Duration::from_secs(if options.quick { quick } else { full });
+    let budget =
+        |quick: u64, full: u64| Duration::from_secs(if options.quick { quick } else { full });
 
     if suites.iter().any(|s| s.needs_stack()) {
         let mut stack_options = StackOptions::ephemeral();
@@ -166,12 +181,16 @@ pub async fn run(options: BenchOptions) -> Result<Report, String> {
         }
         stack_options.sim_model = Some(model);
         eprintln!("bench: starting the stack (DynamoDB Local, gamelift-sim, gateways)…");
-        let stack = stack::start(stack_options).await.map_err(|e| format!("the stack did not start: {e}"))?;
+        let stack = stack::start(stack_options)
+            .await
+            .map_err(|e| format!("the stack did not start: {e}"))?;
         let list_baseline = if suites.contains(&Suite::List) {
             match suites::list_baseline(&stack, &plan).await {
                 Ok(b) => Some(b),
                 Err(e) => {
-                    report.note(format!("list scaling: the baseline table could not be prepared: {e}"));
+                    report.note(format!(
+                        "list scaling: the baseline table could not be prepared: {e}"
+                    ));
                     None
                 }
             }
@@ -198,7 +217,14 @@ pub async fn run(options: BenchOptions) -> Result<Report, String> {
                 }
                 Suite::List => {
                     eprintln!("bench: list scaling (seeding)");
-                    suites::list(&stack, &plan, list_baseline.as_ref(), budget(20, 270), &mut report).await;
+                    suites::list(
+                        &stack,
+                        &plan,
+                        list_baseline.as_ref(),
+                        budget(20, 270),
+                        &mut report,
+                    )
+                    .await;
                 }
                 Suite::Calls | Suite::ColdStart => {}
             }
@@ -220,7 +246,12 @@ pub async fn run(options: BenchOptions) -> Result<Report, String> {
     report.elapsed_s = started.elapsed().as_secs_f64();
     println!("{}", report.table());
     report.write(&options.out_dir)?;
-    eprintln!("bench: wrote {}/report.json and {}/REPORT.md in {:.0} s", options.out_dir.display(), options.out_dir.display(), report.elapsed_s);
+    eprintln!(
+        "bench: wrote {}/report.json and {}/REPORT.md in {:.0} s",
+        options.out_dir.display(),
+        options.out_dir.display(),
+        report.elapsed_s
+    );
     Ok(report)
 }
 
@@ -230,13 +261,21 @@ pub(crate) fn quantile_ms(sorted: &[Duration], p: f64) -> f64 {
         return f64::NAN;
     }
     let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted.get(rank - 1).map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+    sorted
+        .get(rank - 1)
+        .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
 }
 
 /// Percent-encodes a query-string value (everything but unreserved characters).
 pub(crate) fn encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -253,13 +292,22 @@ mod tests {
     #[test]
     fn only_keeps_run_order_once_each() {
         let only = [Suite::ColdStart, Suite::Get, Suite::ColdStart];
-        assert_eq!(Suite::selection(&only, false), vec![Suite::Get, Suite::ColdStart]);
-        assert_eq!(Suite::selection(&[Suite::ColdStart], true), Vec::<Suite>::new());
+        assert_eq!(
+            Suite::selection(&only, false),
+            vec![Suite::Get, Suite::ColdStart]
+        );
+        assert_eq!(
+            Suite::selection(&[Suite::ColdStart], true),
+            Vec::<Suite>::new()
+        );
     }
 
     #[test]
     fn only_the_cold_start_and_the_calls_need_no_stack() {
-        let without: Vec<Suite> = Suite::ALL.into_iter().filter(|s| !s.needs_stack()).collect();
+        let without: Vec<Suite> = Suite::ALL
+            .into_iter()
+            .filter(|s| !s.needs_stack())
+            .collect();
         assert_eq!(without, vec![Suite::Calls, Suite::ColdStart]);
     }
 

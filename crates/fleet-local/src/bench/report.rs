@@ -158,7 +158,13 @@ pub struct Report {
 }
 
 fn fmt_ratio(r: Option<f64>) -> String {
-    r.map_or("-".to_owned(), |r| if r.is_finite() { format!("{r:.2}") } else { "-".to_owned() })
+    r.map_or("-".to_owned(), |r| {
+        if r.is_finite() {
+            format!("{r:.2}")
+        } else {
+            "-".to_owned()
+        }
+    })
 }
 
 fn fmt_met(m: Option<bool>) -> &'static str {
@@ -212,18 +218,34 @@ impl Report {
             met,
             note: note.into(),
         };
-        eprintln!("bench: {} / {}: {} vs {} → {} ({})", row.suite, row.metric, row.ours, row.baseline, fmt_ratio(row.ratio), fmt_met(row.met));
+        eprintln!(
+            "bench: {} / {}: {} vs {} → {} ({})",
+            row.suite,
+            row.metric,
+            row.ours,
+            row.baseline,
+            fmt_ratio(row.ratio),
+            fmt_met(row.met)
+        );
         self.rows.push(row);
     }
 
     /// The figures as a Markdown table (also what the command prints).
     pub fn table(&self) -> String {
-        let mut out = String::from("| suite | metric | ours | baseline | ratio | target | |\n|---|---|---|---|---|---|---|\n");
+        let mut out = String::from(
+            "| suite | metric | ours | baseline | ratio | target | |\n|---|---|---|---|---|---|---|\n",
+        );
         for r in &self.rows {
             let _ignored = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} |",
-                r.suite, r.metric, r.ours, r.baseline, fmt_ratio(r.ratio), r.target, fmt_met(r.met)
+                r.suite,
+                r.metric,
+                r.ours,
+                r.baseline,
+                fmt_ratio(r.ratio),
+                r.target,
+                fmt_met(r.met)
             );
         }
         if !self.calls.is_empty() {
@@ -262,7 +284,8 @@ impl Report {
         self.machine.load_end = load();
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let json = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        std::fs::write(dir.join("report.json"), json + "\n").map_err(|e| format!("{}/report.json: {e}", dir.display()))?;
+        std::fs::write(dir.join("report.json"), json + "\n")
+            .map_err(|e| format!("{}/report.json: {e}", dir.display()))?;
         // The hand-written reading of a run (below ANALYSIS_MARKER) survives a regeneration.
         let path = dir.join("REPORT.md");
         let mut markdown = self.markdown();
@@ -287,7 +310,11 @@ impl Report {
              baseline, because the machine is shared and noisy.\n\n\
              **Machine:** {} · {} logical CPUs ({}) · {} MB RAM · load {} at start, {} at end · {}\n\n",
             if self.mode == "quick" { " --quick" } else { "" },
-            if self.only { format!(" --only {}", self.suites.join(",")) } else { String::new() },
+            if self.only {
+                format!(" --only {}", self.suites.join(","))
+            } else {
+                String::new()
+            },
             self.mode,
             self.elapsed_s,
             m.uname,

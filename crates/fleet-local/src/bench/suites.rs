@@ -11,7 +11,9 @@ use fleet_aws::dynamo::{DynamoStore, codec};
 use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
 use fleet_core::index;
 use fleet_core::input::{GameProperties, MaxPlayers};
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Seat, SeatStatus, Session, SessionStatus};
+use fleet_core::model::{
+    Placement, PlacementPlayer, PlacementStatus, Seat, SeatStatus, Session, SessionStatus,
+};
 use fleet_core::ports::{ListRequest, SessionStore};
 use fleet_core::query::{self, Sort};
 use fleet_core::time::Timestamp;
@@ -37,8 +39,18 @@ fn now_ms() -> i64 {
 }
 
 /// A seeded ACTIVE session (bench data, never from input).
-pub(crate) fn session(tag: &str, i: usize, region: &str, mode: &str, max_players: u32, created_ms: i64) -> Option<Session> {
-    let arn = GameSessionArn::parse(&format!("arn:aws:gamelift:{region}::gamesession/fleet-bench/gsess-{tag}-{i}")).ok()?;
+pub(crate) fn session(
+    tag: &str,
+    i: usize,
+    region: &str,
+    mode: &str,
+    max_players: u32,
+    created_ms: i64,
+) -> Option<Session> {
+    let arn = GameSessionArn::parse(&format!(
+        "arn:aws:gamelift:{region}::gamesession/fleet-bench/gsess-{tag}-{i}"
+    ))
+    .ok()?;
     Some(Session {
         id: arn.session_id(),
         region: Region::parse(region).ok()?,
@@ -47,7 +59,11 @@ pub(crate) fn session(tag: &str, i: usize, region: &str, mode: &str, max_players
         status: SessionStatus::Active,
         name: Some(format!("bench lobby {i}")),
         data: Some("x".repeat(256)),
-        properties: GameProperties::parse(BTreeMap::from([("mode".into(), mode.into()), ("map".into(), "dust".into())])).ok()?,
+        properties: GameProperties::parse(BTreeMap::from([
+            ("mode".into(), mode.into()),
+            ("map".into(), "dust".into()),
+        ]))
+        .ok()?,
         player_count: 0,
         max_players,
         reserved_seats: 0,
@@ -88,7 +104,14 @@ pub(crate) async fn get(stack: &Stack, plan: &Plan, budget: Duration, report: &m
             break;
         }
         let t = Instant::now();
-        let r = store.client().get_item().table_name(store.table()).set_key(Some(key.clone())).consistent_read(true).send().await;
+        let r = store
+            .client()
+            .get_item()
+            .table_name(store.table())
+            .set_key(Some(key.clone()))
+            .consistent_read(true)
+            .send()
+            .await;
         match r {
             Ok(_) => raw.push(t.elapsed()),
             Err(_) => errors += 1,
@@ -103,7 +126,12 @@ pub(crate) async fn get(stack: &Stack, plan: &Plan, budget: Duration, report: &m
         }
     }
     let (raw, ours) = (sorted(raw), sorted(ours));
-    let (r50, r99, o50, o99) = (quantile_ms(&raw, 0.5), quantile_ms(&raw, 0.99), quantile_ms(&ours, 0.5), quantile_ms(&ours, 0.99));
+    let (r50, r99, o50, o99) = (
+        quantile_ms(&raw, 0.5),
+        quantile_ms(&raw, 0.99),
+        quantile_ms(&ours, 0.5),
+        quantile_ms(&ours, 0.99),
+    );
     let ratio = o50 / r50;
     report.row(
         "get",
@@ -117,7 +145,11 @@ pub(crate) async fn get(stack: &Stack, plan: &Plan, budget: Duration, report: &m
     );
 }
 
-async fn seed_concurrently(store: &DynamoStore, sessions: Vec<Session>, concurrency: usize) -> Result<(), String> {
+async fn seed_concurrently(
+    store: &DynamoStore,
+    sessions: Vec<Session>,
+    concurrency: usize,
+) -> Result<(), String> {
     let chunks: Vec<Vec<Session>> = sessions.chunks(250).map(<[Session]>::to_vec).collect();
     let results: Vec<Result<(), String>> = futures::stream::iter(chunks)
         .map(|c| {
@@ -142,7 +174,14 @@ fn list_sessions(from: usize, to: usize, base_ms: i64) -> Vec<Session> {
         .filter_map(|i| {
             let region = if i % 2 == 0 { "eu-west-1" } else { "us-east-1" };
             let mode = if i % 8 == 2 { "casual" } else { "ranked" };
-            session("list", i, region, mode, 10, base_ms + i64::try_from(i).unwrap_or(0) * 1000)
+            session(
+                "list",
+                i,
+                region,
+                mode,
+                10,
+                base_ms + i64::try_from(i).unwrap_or(0) * 1000,
+            )
         })
         .collect()
 }
@@ -156,26 +195,50 @@ pub(crate) async fn list_baseline(stack: &Stack, plan: &Plan) -> Result<ListBase
     // It stays at the smallest size, so it can be read interleaved with every larger size: noise (a
     // JVM collection after seeding, another process) then hits both alike.
     let table = format!("{}-small", store.table());
-    fleet_aws::dynamo::create_table(store.client(), &table).await.map_err(|e| format!("creating {table}: {e}"))?;
+    fleet_aws::dynamo::create_table(store.client(), &table)
+        .await
+        .map_err(|e| format!("creating {table}: {e}"))?;
     // First pages only: no cursor is ever signed, so any secret does.
-    let small = DynamoStore::new(store.client().clone(), table, b"bench-list-baseline".to_vec());
+    let small = DynamoStore::new(
+        store.client().clone(),
+        table,
+        b"bench-list-baseline".to_vec(),
+    );
     let base_ms = now_ms() - 1_000_000_000;
     seed_concurrently(&small, list_sessions(0, plan.list_sizes[0], base_ms), 4).await?;
-    Ok(ListBaseline { store: small, base_ms })
+    Ok(ListBaseline {
+        store: small,
+        base_ms,
+    })
 }
 
 /// A filtered list page at growing table sizes.
-pub(crate) async fn list(stack: &Stack, plan: &Plan, baseline: Option<&ListBaseline>, budget: Duration, report: &mut Report) {
+pub(crate) async fn list(
+    stack: &Stack,
+    plan: &Plan,
+    baseline: Option<&ListBaseline>,
+    budget: Duration,
+    report: &mut Report,
+) {
     let deps = stack.deps();
     let store = &deps.store;
     let http = reqwest::Client::new();
     let token = mint_token(&stack.auth(), "bench-player", 3600);
-    let url = format!("{}/v1/sessions?query={}&limit=20", stack.http_url(), super::encode(LIST_QUERY));
+    let url = format!(
+        "{}/v1/sessions?query={}&limit=20",
+        stack.http_url(),
+        super::encode(LIST_QUERY)
+    );
     let Ok(parsed) = query::parse(LIST_QUERY) else {
         report.note("list: the bench query does not parse");
         return;
     };
-    let request = ListRequest { query: parsed, sort: Sort::default(), limit: 20, cursor: None };
+    let request = ListRequest {
+        query: parsed,
+        sort: Sort::default(),
+        limit: 20,
+        cursor: None,
+    };
     let Some(baseline) = baseline else {
         report.note("list scaling: skipped: no baseline table");
         return;
@@ -206,10 +269,14 @@ pub(crate) async fn list(stack: &Stack, plan: &Plan, baseline: Option<&ListBasel
         }
         let added = size - seeded;
         seeded = size;
-        eprintln!("bench: list: {size} sessions seeded ({added} in {:.1} s)", t.elapsed().as_secs_f64());
+        eprintln!(
+            "bench: list: {size} sessions seeded ({added} in {:.1} s)",
+            t.elapsed().as_secs_f64()
+        );
         // The same page from both tables, alternately; the first rounds (connections, DynamoDB Local's
         // JIT) are not measured.
-        let (mut big_times, mut small_times, mut gateway_times) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut big_times, mut small_times, mut gateway_times) =
+            (Vec::new(), Vec::new(), Vec::new());
         let mut errors = 0u64;
         let mut amp = f64::NAN;
         for i in 0..plan.list_iterations + 10 {
@@ -226,7 +293,17 @@ pub(crate) async fn list(stack: &Stack, plan: &Plan, baseline: Option<&ListBasel
             }
             let t = Instant::now();
             match small.list_sessions(&request).await {
-                Ok(page) if measured => { if i == 12 { eprintln!("PROBE small amp {} n {} t {:?}", page.read_amplification(), page.sessions.len(), t.elapsed()); } small_times.push(t.elapsed()) },
+                Ok(page) if measured => {
+                    if i == 12 {
+                        eprintln!(
+                            "PROBE small amp {} n {} t {:?}",
+                            page.read_amplification(),
+                            page.sessions.len(),
+                            t.elapsed()
+                        );
+                    }
+                    small_times.push(t.elapsed())
+                }
                 Ok(_) => {}
                 Err(_) => errors += 1,
             }
@@ -255,11 +332,20 @@ pub(crate) async fn list(stack: &Stack, plan: &Plan, baseline: Option<&ListBasel
         report.row(
             "list scaling",
             &format!("p50 filtered page at {size}"),
-            format!("{p50:.2} ms (read amplification {amp:.2}; through the gateway {gateway:.2} ms)"),
-            format!("same query on a {}-session table, interleaved: {base:.2} ms", plan.list_sizes[0]),
+            format!(
+                "{p50:.2} ms (read amplification {amp:.2}; through the gateway {gateway:.2} ms)"
+            ),
+            format!(
+                "same query on a {}-session table, interleaved: {base:.2} ms",
+                plan.list_sizes[0]
+            ),
             Some(ratio),
             "≤ 1.2 at the largest size; amplification ≤ 2",
-            if judged { Some(ratio <= 1.2 && *amp <= 2.0) } else { Some(*amp <= 2.0) },
+            if judged {
+                Some(ratio <= 1.2 && *amp <= 2.0)
+            } else {
+                Some(*amp <= 2.0)
+            },
             "",
         );
     }
@@ -270,7 +356,10 @@ fn placement(id: &PlacementId, player: &PlayerId, at: Timestamp) -> Placement {
         placement_id: id.clone(),
         status: PlacementStatus::Pending,
         requester: player.as_str().to_owned(),
-        players: vec![PlacementPlayer { player_id: player.clone(), player_data: None }],
+        players: vec![PlacementPlayer {
+            player_id: player.clone(),
+            player_data: None,
+        }],
         max_players: MaxPlayers::parse(8).unwrap_or_else(|_| unreachable!("8 is a valid cap")),
         name: Some("bench".into()),
         data: None,
@@ -321,7 +410,10 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
     let mut batches: Vec<Vec<SqsMessage>> = Vec::new();
     let mut placements = Vec::new();
     for i in 0..plan.events {
-        let (Ok(id), Ok(player)) = (PlacementId::parse(&format!("bench-ev-{tag}-{i}")), PlayerId::parse(&format!("bench-ev-player-{i}"))) else {
+        let (Ok(id), Ok(player)) = (
+            PlacementId::parse(&format!("bench-ev-{tag}-{i}")),
+            PlayerId::parse(&format!("bench-ev-player-{i}")),
+        ) else {
             continue;
         };
         placements.push(placement(&id, &player, at));
@@ -336,7 +428,13 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
     let seeded: Vec<Result<(), String>> = futures::stream::iter(placements)
         .map(|p| {
             let store = store.clone();
-            async move { store.create_placement(&p, None).await.map(|_| ()).map_err(|e| e.to_string()) }
+            async move {
+                store
+                    .create_placement(&p, None)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
         })
         .buffer_unordered(plan.concurrency)
         .collect()
@@ -389,7 +487,14 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
                     .map(|item| {
                         let store = store.clone();
                         async move {
-                            store.client().put_item().table_name(store.table()).set_item(Some(item.into_iter().collect())).send().await.is_ok()
+                            store
+                                .client()
+                                .put_item()
+                                .table_name(store.table())
+                                .set_item(Some(item.into_iter().collect()))
+                                .send()
+                                .await
+                                .is_ok()
                         }
                     })
                     .buffer_unordered(placement_events::CONCURRENCY)
@@ -443,16 +548,31 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
 
 /// The events suite's transactional reference: per batch of 10 events one TransactWriteItems of the
 /// 4 items each event writes, `concurrency` batches at once. Events per second, and failed batches.
-async fn raw_transactions(store: &DynamoStore, events: usize, concurrency: usize) -> Result<(f64, u64), String> {
+async fn raw_transactions(
+    store: &DynamoStore,
+    events: usize,
+    concurrency: usize,
+) -> Result<(f64, u64), String> {
     let tag = format!("raw-tx-{}", std::process::id());
     let at = Timestamp::from_millis(now_ms());
     let mut batches: Vec<Vec<TransactWriteItem>> = Vec::new();
     for i in 0..events {
-        let (Ok(id), Ok(player)) = (PlacementId::parse(&format!("{tag}-{i}")), PlayerId::parse(&format!("{tag}-player-{i}"))) else {
+        let (Ok(id), Ok(player)) = (
+            PlacementId::parse(&format!("{tag}-{i}")),
+            PlayerId::parse(&format!("{tag}-player-{i}")),
+        ) else {
             continue;
         };
-        let Some(s) = session(&tag, i, "us-east-1", "ranked", 8, at.millis()) else { continue };
-        let seat = Seat { session_id: s.id.clone(), player_id: player.clone(), status: SeatStatus::Reserved, expires_at: at.plus_secs(60), created_at: at };
+        let Some(s) = session(&tag, i, "us-east-1", "ranked", 8, at.millis()) else {
+            continue;
+        };
+        let seat = Seat {
+            session_id: s.id.clone(),
+            player_id: player.clone(),
+            status: SeatStatus::Reserved,
+            expires_at: at.plus_secs(60),
+            created_at: at,
+        };
         let items = [
             codec::placement_item(&placement(&id, &player, at)),
             codec::session_item(&s, 1, None),
@@ -460,7 +580,11 @@ async fn raw_transactions(store: &DynamoStore, events: usize, concurrency: usize
         ];
         let mut tx = Vec::with_capacity(4);
         for item in items {
-            let put = Put::builder().table_name(store.table()).set_item(Some(item.map_err(|e| e.to_string())?)).build().map_err(|e| e.to_string())?;
+            let put = Put::builder()
+                .table_name(store.table())
+                .set_item(Some(item.map_err(|e| e.to_string())?))
+                .build()
+                .map_err(|e| e.to_string())?;
             tx.push(TransactWriteItem::builder().put(put).build());
         }
         let check = ConditionCheck::builder()
@@ -485,7 +609,13 @@ async fn raw_transactions(store: &DynamoStore, events: usize, concurrency: usize
             let (store, errors) = (store.clone(), errors.clone());
             async move {
                 let n = items.len() / 4;
-                match store.client().transact_write_items().set_transact_items(Some(items)).send().await {
+                match store
+                    .client()
+                    .transact_write_items()
+                    .set_transact_items(Some(items))
+                    .send()
+                    .await
+                {
                     Ok(_) => n,
                     Err(_) => {
                         errors.fetch_add(1, Ordering::Relaxed);
@@ -498,14 +628,22 @@ async fn raw_transactions(store: &DynamoStore, events: usize, concurrency: usize
         .collect()
         .await;
     let n: usize = written.iter().sum();
-    Ok((n as f64 / started.elapsed().as_secs_f64(), errors.load(Ordering::Relaxed)))
+    Ok((
+        n as f64 / started.elapsed().as_secs_f64(),
+        errors.load(Ordering::Relaxed),
+    ))
 }
 
 /// POST /v1/sessions until the WebSocket push, minus the simulator's placement delay.
 pub(crate) async fn create_push(stack: &Stack, plan: &Plan, budget: Duration, report: &mut Report) {
     let me = format!("bench-pusher-{}", std::process::id());
     let token = mint_token(&stack.auth(), &me, 3600);
-    let (mut socket, _) = match tokio_tungstenite::connect_async(format!("{}/?token={token}", stack.ws_url())).await {
+    let (mut socket, _) = match tokio_tungstenite::connect_async(format!(
+        "{}/?token={token}",
+        stack.ws_url()
+    ))
+    .await
+    {
         Ok(s) => s,
         Err(e) => {
             report.note(format!("create→push: WebSocket connect failed: {e}"));
@@ -520,9 +658,16 @@ pub(crate) async fn create_push(stack: &Stack, plan: &Plan, budget: Duration, re
         if started.elapsed() > budget {
             break;
         }
-        let body = json!({"maxPlayers": 4, "players": [{"playerId": me}], "name": format!("push-{i}")});
+        let body =
+            json!({"maxPlayers": 4, "players": [{"playerId": me}], "name": format!("push-{i}")});
         let t0 = Instant::now();
-        let placement_id = match http.post(format!("{}/v1/sessions", stack.http_url())).bearer_auth(&token).json(&body).send().await {
+        let placement_id = match http
+            .post(format!("{}/v1/sessions", stack.http_url()))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+        {
             Ok(r) if r.status().as_u16() == 202 => match r.json::<Value>().await {
                 Ok(v) => v["placementId"].as_str().unwrap_or_default().to_owned(),
                 Err(_) => {
@@ -592,28 +737,49 @@ pub(crate) async fn joins(stack: &Stack, plan: &Plan, budget: Duration, report: 
     let deps = stack.deps();
     let store = deps.store.clone();
     let created = now_ms();
-    let sessions: Vec<Session> =
-        (0..plan.join_sessions).filter_map(|i| session("join", i, "us-east-1", "ranked", JOIN_CAP, created)).collect();
+    let sessions: Vec<Session> = (0..plan.join_sessions)
+        .filter_map(|i| session("join", i, "us-east-1", "ranked", JOIN_CAP, created))
+        .collect();
     if let Err(e) = seed_concurrently(&store, sessions.clone(), 4).await {
         report.note(format!("joins: seeding failed: {e}"));
         return;
     }
     let ids: Arc<Vec<SessionId>> = Arc::new(sessions.iter().map(|s| s.id.clone()).collect());
     let picks = Arc::new(picks(plan.players, ids.len()));
-    let (ok, refused, errors) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (ok, refused, errors) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let workers: Vec<_> = (0..plan.concurrency)
         .map(|_| {
-            let (store, ids, picks, ok, refused, errors, next) =
-                (store.clone(), ids.clone(), picks.clone(), ok.clone(), refused.clone(), errors.clone(), next.clone());
+            let (store, ids, picks, ok, refused, errors, next) = (
+                store.clone(),
+                ids.clone(),
+                picks.clone(),
+                ok.clone(),
+                refused.clone(),
+                errors.clone(),
+                next.clone(),
+            );
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let (Some(&s), true) = (picks.get(i), started.elapsed() < budget) else { break };
-                    let (Some(id), Ok(player)) = (ids.get(s), PlayerId::parse(&format!("racer-{i}"))) else { continue };
+                    let (Some(&s), true) = (picks.get(i), started.elapsed() < budget) else {
+                        break;
+                    };
+                    let (Some(id), Ok(player)) =
+                        (ids.get(s), PlayerId::parse(&format!("racer-{i}")))
+                    else {
+                        continue;
+                    };
                     let now = Timestamp::from_millis(now_ms());
-                    match store.reserve_seats(id, std::slice::from_ref(&player), now, now.plus_secs(60)).await {
+                    match store
+                        .reserve_seats(id, std::slice::from_ref(&player), now, now.plus_secs(60))
+                        .await
+                    {
                         Ok(Ok(_)) => ok.fetch_add(1, Ordering::Relaxed),
                         Ok(Err(_)) => refused.fetch_add(1, Ordering::Relaxed),
                         Err(_) => errors.fetch_add(1, Ordering::Relaxed),
@@ -628,7 +794,9 @@ pub(crate) async fn joins(stack: &Stack, plan: &Plan, budget: Duration, report: 
         }
     }
     let ours_s = started.elapsed().as_secs_f64();
-    let attempts = ok.load(Ordering::Relaxed) + refused.load(Ordering::Relaxed) + errors.load(Ordering::Relaxed);
+    let attempts = ok.load(Ordering::Relaxed)
+        + refused.load(Ordering::Relaxed)
+        + errors.load(Ordering::Relaxed);
     // Audit: seat items per session against the cap.
     let mut overbooked = 0u64;
     let mut seats_total = 0u64;
@@ -644,7 +812,10 @@ pub(crate) async fn joins(stack: &Stack, plan: &Plan, budget: Duration, report: 
                 .expression_attribute_names("#pk", index::PK)
                 .expression_attribute_names("#sk", index::SK)
                 .expression_attribute_values(":pk", AttributeValue::S(index::session_pk(id)))
-                .expression_attribute_values(":seat", AttributeValue::S(index::SEAT_SK_PREFIX.to_owned()))
+                .expression_attribute_values(
+                    ":seat",
+                    AttributeValue::S(index::SEAT_SK_PREFIX.to_owned()),
+                )
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
@@ -684,18 +855,30 @@ pub(crate) async fn joins(stack: &Stack, plan: &Plan, budget: Duration, report: 
             return;
         }
     }
-    let (raw_ok, raw_refused, raw_err) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (raw_ok, raw_refused, raw_err) = (
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    );
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let limit = usize::try_from(attempts).unwrap_or(usize::MAX);
     let workers: Vec<_> = (0..plan.concurrency)
         .map(|_| {
-            let (store, picks, ok, refused, errors, next) =
-                (store.clone(), picks.clone(), raw_ok.clone(), raw_refused.clone(), raw_err.clone(), next.clone());
+            let (store, picks, ok, refused, errors, next) = (
+                store.clone(),
+                picks.clone(),
+                raw_ok.clone(),
+                raw_refused.clone(),
+                raw_err.clone(),
+                next.clone(),
+            );
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&s) = picks.get(i).filter(|_| i < limit) else { break };
+                    let Some(&s) = picks.get(i).filter(|_| i < limit) else {
+                        break;
+                    };
                     let pk = raw_pk(s);
                     let update = Update::builder()
                         .table_name(store.table())
@@ -725,7 +908,10 @@ pub(crate) async fn joins(stack: &Stack, plan: &Plan, budget: Duration, report: 
                         .await;
                     match r {
                         Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
-                        Err(e) if e.as_service_error().is_some_and(|s| s.is_transaction_canceled_exception()) => {
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|s| s.is_transaction_canceled_exception()) =>
+                        {
                             refused.fetch_add(1, Ordering::Relaxed)
                         }
                         Err(_) => errors.fetch_add(1, Ordering::Relaxed),
@@ -740,7 +926,9 @@ pub(crate) async fn joins(stack: &Stack, plan: &Plan, budget: Duration, report: 
         }
     }
     let raw_s = started.elapsed().as_secs_f64();
-    let raw_attempts = raw_ok.load(Ordering::Relaxed) + raw_refused.load(Ordering::Relaxed) + raw_err.load(Ordering::Relaxed);
+    let raw_attempts = raw_ok.load(Ordering::Relaxed)
+        + raw_refused.load(Ordering::Relaxed)
+        + raw_err.load(Ordering::Relaxed);
     let (ours_rate, raw_rate) = (attempts as f64 / ours_s, raw_attempts as f64 / raw_s);
     let ratio = ours_rate / raw_rate;
     report.row(

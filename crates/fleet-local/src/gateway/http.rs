@@ -110,7 +110,10 @@ pub fn match_route(api: Api, method: &Method, raw_path: &str) -> Option<Route> {
                 None => continue 'routes,
             }
         }
-        return Some(Route { key: format!("{m} {template}"), params });
+        return Some(Route {
+            key: format!("{m} {template}"),
+            params,
+        });
     }
     None
 }
@@ -139,24 +142,55 @@ pub struct Incoming<'a> {
 /// lower-cased (repeated ones joined with `,`), `cookie` moved to `cookies`, decoded
 /// `queryStringParameters` (repeated ones joined with `,`) and `pathParameters` only when there are
 /// any, and the body as text, or base64 with `isBase64Encoded` when it is not UTF-8.
-pub fn event(req: &Incoming<'_>, api: Api, route: &Route, authorizer: Value, request_id: &str, epoch_ms: i64) -> Value {
+pub fn event(
+    req: &Incoming<'_>,
+    api: Api,
+    route: &Route,
+    authorizer: Value,
+    request_id: &str,
+    epoch_ms: i64,
+) -> Value {
     let mut headers = Map::new();
     let mut cookies = Vec::new();
     for name in req.headers.keys() {
-        let values: Vec<String> =
-            req.headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
+        let values: Vec<String> = req
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
         if name == http::header::COOKIE {
-            cookies.extend(values.iter().flat_map(|v| v.split(';')).map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned));
+            cookies.extend(
+                values
+                    .iter()
+                    .flat_map(|v| v.split(';'))
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned),
+            );
             continue;
         }
         headers.insert(name.as_str().to_owned(), Value::String(values.join(",")));
     }
-    headers.entry("x-forwarded-for").or_insert_with(|| Value::String(req.source_ip.clone()));
-    headers.insert("x-forwarded-port".into(), Value::String(req.port.to_string()));
+    headers
+        .entry("x-forwarded-for")
+        .or_insert_with(|| Value::String(req.source_ip.clone()));
+    headers.insert(
+        "x-forwarded-port".into(),
+        Value::String(req.port.to_string()),
+    );
     headers.insert("x-forwarded-proto".into(), Value::String("http".into()));
-    let host = headers.get("host").and_then(Value::as_str).unwrap_or("localhost").to_owned();
+    let host = headers
+        .get("host")
+        .and_then(Value::as_str)
+        .unwrap_or("localhost")
+        .to_owned();
     let domain_prefix = host.split(['.', ':']).next().unwrap_or_default().to_owned();
-    let user_agent = headers.get("user-agent").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let user_agent = headers
+        .get("user-agent")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
 
     let mut query: Map<String, Value> = Map::new();
     for (k, v) in query_pairs(req.raw_query) {
@@ -214,7 +248,8 @@ pub fn event(req: &Incoming<'_>, api: Api, route: &Route, authorizer: Value, req
         match std::str::from_utf8(req.body) {
             Ok(text) => event["body"] = Value::String(text.to_owned()),
             Err(_) => {
-                event["body"] = Value::String(base64::engine::general_purpose::STANDARD.encode(req.body));
+                event["body"] =
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(req.body));
                 event["isBase64Encoded"] = Value::Bool(true);
             }
         }
@@ -244,10 +279,12 @@ pub fn iam_authorizer(signer: &sigv4::Signer) -> Value {
 /// The event as the Lambda runtime hands it to the handler: deserialised into `LambdaRequest` and
 /// converted to `lambda_http::Request` (what `lambda_http::run` does).
 pub fn to_lambda_request(event: &Value) -> Result<lambda_http::Request, String> {
-    let lambda: lambda_http::request::LambdaRequest =
-        serde_json::from_value(event.clone()).map_err(|e| format!("the event does not deserialise: {e}"))?;
+    let lambda: lambda_http::request::LambdaRequest = serde_json::from_value(event.clone())
+        .map_err(|e| format!("the event does not deserialise: {e}"))?;
     match lambda {
-        lambda_http::request::LambdaRequest::ApiGatewayV2(_) => Ok(lambda_http::Request::from(lambda)),
+        lambda_http::request::LambdaRequest::ApiGatewayV2(_) => {
+            Ok(lambda_http::Request::from(lambda))
+        }
         _ => Err("the event was not read as an HTTP API v2 event".into()),
     }
 }
@@ -282,10 +319,22 @@ impl HttpGateway {
         I: Ids + 'static,
     {
         let port = listener.local_addr()?.port();
-        let state = Arc::new(HttpState { deps, auth, health, port });
-        let app = Router::new().fallback(entry::<S, G, N, C, I>).with_state(state);
+        let state = Arc::new(HttpState {
+            deps,
+            auth,
+            health,
+            port,
+        });
+        let app = Router::new()
+            .fallback(entry::<S, G, N, C, I>)
+            .with_state(state);
         Ok(tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await {
+            if let Err(e) = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            {
                 tracing::error!(error = %e, "the HTTP gateway stopped");
             }
         }))
@@ -296,9 +345,14 @@ impl HttpGateway {
 /// `api/openapi.yaml` or `api/asyncapi.yaml` as JSON. Converted once per process: the documents are
 /// compiled in, so they always match the handlers this binary runs.
 fn api_document(openapi: bool) -> AxumResponse {
-    static DOCUMENTS: std::sync::OnceLock<Result<(String, String), String>> = std::sync::OnceLock::new();
+    static DOCUMENTS: std::sync::OnceLock<Result<(String, String), String>> =
+        std::sync::OnceLock::new();
     let documents = DOCUMENTS.get_or_init(|| {
-        let json = |yaml: &str| serde_yaml_ng::from_str::<Value>(yaml).map(|v| v.to_string()).map_err(|e| e.to_string());
+        let json = |yaml: &str| {
+            serde_yaml_ng::from_str::<Value>(yaml)
+                .map(|v| v.to_string())
+                .map_err(|e| e.to_string())
+        };
         Ok((
             json(include_str!("../../../../api/openapi.yaml"))?,
             json(include_str!("../../../../api/asyncapi.yaml"))?,
@@ -306,16 +360,34 @@ fn api_document(openapi: bool) -> AxumResponse {
     });
     match documents {
         Ok((openapi_json, asyncapi_json)) => {
-            let body = if openapi { openapi_json.clone() } else { asyncapi_json.clone() };
-            (StatusCode::OK, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+            let body = if openapi {
+                openapi_json.clone()
+            } else {
+                asyncapi_json.clone()
+            };
+            (
+                StatusCode::OK,
+                [(http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response()
         }
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("the bundled API document does not parse: {e}")),
+        Err(e) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("the bundled API document does not parse: {e}"),
+        ),
     }
 }
 
 pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> AxumResponse {
     let body = json!({"error": {"code": code, "message": message.into()}});
-    (status, [(http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn entry<S, G, N, C, I>(
@@ -361,10 +433,17 @@ where
         } else {
             StatusCode::SERVICE_UNAVAILABLE
         };
-        return (status, [(http::header::CONTENT_TYPE, "application/json")], health.to_string()).into_response();
+        return (
+            status,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            health.to_string(),
+        )
+            .into_response();
     }
     // The contracts are served only locally (not routes of the deployed APIs), without authentication.
-    if parts.method == Method::GET && (raw_path == "/v1/openapi.json" || raw_path == "/v1/asyncapi.json") {
+    if parts.method == Method::GET
+        && (raw_path == "/v1/openapi.json" || raw_path == "/v1/asyncapi.json")
+    {
         return api_document(raw_path == "/v1/openapi.json");
     }
 
@@ -372,12 +451,18 @@ where
     // API Gateway matches the route before it runs the authorizer, so an unknown route is 404 for
     // everyone; a request with no usable scheme is held against the service API's (larger) table.
     let Some(route) = match_route(api.unwrap_or(Api::Service), &parts.method, &raw_path) else {
-        let hint = if api == Some(Api::Player) && (raw_path.starts_with("/v1/rpc/") || parts.method == Method::DELETE) {
+        let hint = if api == Some(Api::Player)
+            && (raw_path.starts_with("/v1/rpc/") || parts.method == Method::DELETE)
+        {
             " on the player API; this route is on the service API (sign with AWS4-HMAC-SHA256)"
         } else {
             ""
         };
-        return error(StatusCode::NOT_FOUND, "not_found", format!("no route for {} {raw_path}{hint}", parts.method));
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no route for {} {raw_path}{hint}", parts.method),
+        );
     };
     let Some(api) = api else {
         return error(
@@ -392,7 +477,13 @@ where
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let too_large = || error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body exceeds API Gateway's 10 MB limit");
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the body exceeds API Gateway's 10 MB limit",
+        )
+    };
     if declared.is_some_and(|n| n > MAX_PAYLOAD_BYTES as u64) {
         return too_large();
     }
@@ -415,8 +506,18 @@ where
             }
         }
         Api::Service => {
-            let target = parts.uri.path_and_query().map_or(raw_path.as_str(), |pq| pq.as_str());
-            match sigv4::verify(&state.auth, parts.method.as_str(), target, &parts.headers, &body, std::time::SystemTime::now()) {
+            let target = parts
+                .uri
+                .path_and_query()
+                .map_or(raw_path.as_str(), |pq| pq.as_str());
+            match sigv4::verify(
+                &state.auth,
+                parts.method.as_str(),
+                target,
+                &parts.headers,
+                &body,
+                std::time::SystemTime::now(),
+            ) {
                 Ok(signer) => iam_authorizer(&signer),
                 Err(e) => return error(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()),
             }
@@ -437,7 +538,11 @@ where
         Ok(r) => r,
         Err(why) => {
             tracing::error!(error = %why, "could not build the HTTP API event");
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "unavailable", "the gateway could not build the event");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "unavailable",
+                "the gateway could not build the event",
+            );
         }
     };
     let response = if raw_path.starts_with("/v1/rpc/") {
@@ -467,16 +572,22 @@ pub(crate) mod tests {
     use super::*;
     use std::time::SystemTime;
 
-    use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds};
+    use fleet_core::fakes::{
+        FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds,
+    };
     use fleet_core::time::Timestamp;
     use fleet_functions::config::Config;
     use fleet_functions::identity::{self, Caller};
 
-    use crate::local::{GAME_SERVER_ACCESS_KEY, GAME_SERVER_PRINCIPAL, GAME_SERVER_SECRET, REGION, SERVICE_ACCESS_KEY, SERVICE_PRINCIPAL, SERVICE_SECRET, SIGV4_SERVICE};
+    use crate::local::{
+        GAME_SERVER_ACCESS_KEY, GAME_SERVER_PRINCIPAL, GAME_SERVER_SECRET, REGION,
+        SERVICE_ACCESS_KEY, SERVICE_PRINCIPAL, SERVICE_SECRET, SIGV4_SERVICE,
+    };
 
     pub(crate) const FLEET: &str = "fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31";
 
-    pub(crate) type FakeDeps = Deps<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+    pub(crate) type FakeDeps =
+        Deps<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
 
     pub(crate) fn config() -> Config {
         let fleets = json!({ GAME_SERVER_PRINCIPAL: [FLEET] }).to_string();
@@ -515,24 +626,62 @@ pub(crate) mod tests {
     }
 
     async fn start(healthy: bool) -> Running {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let health: Arc<dyn Fn() -> Value + Send + Sync> =
-            Arc::new(move || json!({"status": if healthy { "ok" } else { "degraded" }, "dynamodb": healthy}));
-        let task = HttpGateway::serve(listener, Arc::new(fakes()), Arc::new(GatewayAuth::local([])), health).await.expect("serve");
-        Running { base: format!("http://{addr}"), host: addr.to_string(), client: reqwest::Client::new(), task }
+        let health: Arc<dyn Fn() -> Value + Send + Sync> = Arc::new(
+            move || json!({"status": if healthy { "ok" } else { "degraded" }, "dynamodb": healthy}),
+        );
+        let task = HttpGateway::serve(
+            listener,
+            Arc::new(fakes()),
+            Arc::new(GatewayAuth::local([])),
+            health,
+        )
+        .await
+        .expect("serve");
+        Running {
+            base: format!("http://{addr}"),
+            host: addr.to_string(),
+            client: reqwest::Client::new(),
+            task,
+        }
     }
 
     impl Running {
-        fn bearer(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
-            self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token)
+        fn bearer(
+            &self,
+            method: reqwest::Method,
+            path: &str,
+            token: &str,
+        ) -> reqwest::RequestBuilder {
+            self.client
+                .request(method, format!("{}{path}", self.base))
+                .bearer_auth(token)
         }
 
-        fn signed(&self, method: &str, path: &str, body: &[u8], key: (&str, &str)) -> reqwest::RequestBuilder {
-            let headers =
-                sigv4::tests::signed_headers(method, &self.host, path, body, key, (REGION, SIGV4_SERVICE), SystemTime::now());
+        fn signed(
+            &self,
+            method: &str,
+            path: &str,
+            body: &[u8],
+            key: (&str, &str),
+        ) -> reqwest::RequestBuilder {
+            let headers = sigv4::tests::signed_headers(
+                method,
+                &self.host,
+                path,
+                body,
+                key,
+                (REGION, SIGV4_SERVICE),
+                SystemTime::now(),
+            );
             let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-            self.client.request(method, format!("{}{path}", self.base)).headers(headers).body(body.to_vec())
+            self.client
+                .request(method, format!("{}{path}", self.base))
+                .headers(headers)
+                .body(body.to_vec())
         }
     }
 
@@ -540,7 +689,14 @@ pub(crate) mod tests {
         let response = r.send().await.expect("an answer");
         let status = response.status().as_u16();
         let text = response.text().await.expect("a body");
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON") })
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).expect("JSON")
+            },
+        )
     }
 
     fn player_token(sub: &str) -> String {
@@ -550,14 +706,28 @@ pub(crate) mod tests {
     #[test]
     fn routes_match_like_api_gateway_with_one_segment_per_parameter() {
         let arn = "arn%3Aaws%3Agamelift%3Aus-east-1%3A%3Agamesession%2Ffleet-1%2Fgsess-1";
-        let join = match_route(Api::Player, &Method::POST, &format!("/v1/sessions/{arn}/join")).expect("join");
+        let join = match_route(
+            Api::Player,
+            &Method::POST,
+            &format!("/v1/sessions/{arn}/join"),
+        )
+        .expect("join");
         assert_eq!(join.key, "POST /v1/sessions/{id}/join");
-        assert_eq!(join.params["id"], "arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-1");
-        assert!(match_route(Api::Player, &Method::DELETE, "/v1/sessions/x").is_none(), "delete is a service route");
+        assert_eq!(
+            join.params["id"],
+            "arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-1"
+        );
+        assert!(
+            match_route(Api::Player, &Method::DELETE, "/v1/sessions/x").is_none(),
+            "delete is a service route"
+        );
         assert!(match_route(Api::Service, &Method::DELETE, "/v1/sessions/x").is_some());
         assert!(match_route(Api::Player, &Method::POST, "/v1/rpc/update_instance_info").is_none());
         assert!(match_route(Api::Service, &Method::POST, "/v1/rpc/update_instance_info").is_some());
-        assert!(match_route(Api::Service, &Method::GET, "/v1/sessions/").is_none(), "an empty segment is no id");
+        assert!(
+            match_route(Api::Service, &Method::GET, "/v1/sessions/").is_none(),
+            "an empty segment is no id"
+        );
         assert!(match_route(Api::Service, &Method::GET, "/v1/nothing").is_none());
     }
 
@@ -594,36 +764,92 @@ pub(crate) mod tests {
             port: 4000,
         };
         let route = match_route(Api::Service, &method, "/v1/sessions").unwrap();
-        let signer = sigv4::Signer { access_key: SERVICE_ACCESS_KEY.into(), principal: SERVICE_PRINCIPAL.into() };
-        let e = event(&incoming, Api::Service, &route, iam_authorizer(&signer), "req-1", 1_795_600_800_000);
+        let signer = sigv4::Signer {
+            access_key: SERVICE_ACCESS_KEY.into(),
+            principal: SERVICE_PRINCIPAL.into(),
+        };
+        let e = event(
+            &incoming,
+            Api::Service,
+            &route,
+            iam_authorizer(&signer),
+            "req-1",
+            1_795_600_800_000,
+        );
         assert_eq!(e["version"], "2.0");
         assert_eq!(e["routeKey"], "GET /v1/sessions");
         assert_eq!(e["cookies"], json!(["a=1", "b=2"]));
         assert_eq!(e["headers"]["x-multi"], "one,two");
         assert!(e["headers"].get("cookie").is_none());
-        assert_eq!(e["queryStringParameters"], json!({"query": "+region:us-east-1", "limit": "10,20"}));
+        assert_eq!(
+            e["queryStringParameters"],
+            json!({"query": "+region:us-east-1", "limit": "10,20"})
+        );
         assert!(e.get("pathParameters").is_none());
         assert_eq!(e["isBase64Encoded"], true);
         assert_eq!(e["body"], "/wA=");
         let ctx = &e["requestContext"];
-        assert_eq!((ctx["accountId"].as_str(), ctx["stage"].as_str(), ctx["time"].as_str()), (Some(ACCOUNT), Some("$default"), Some("25/Nov/2026:10:00:00 +0000")));
+        assert_eq!(
+            (
+                ctx["accountId"].as_str(),
+                ctx["stage"].as_str(),
+                ctx["time"].as_str()
+            ),
+            (
+                Some(ACCOUNT),
+                Some("$default"),
+                Some("25/Nov/2026:10:00:00 +0000")
+            )
+        );
         assert_eq!(ctx["http"]["sourceIp"], "127.0.0.1");
         assert_eq!(ctx["http"]["userAgent"], "test-agent");
         assert_eq!(ctx["authorizer"]["iam"]["userArn"], SERVICE_PRINCIPAL);
         assert_eq!(ctx["authorizer"]["iam"]["accountId"], ACCOUNT);
 
         let req = to_lambda_request(&e).expect("a v2 request");
-        assert_eq!(req.uri().query(), Some("query=%2Bregion%3Aus-east-1&limit=10&limit=20"));
+        assert_eq!(
+            req.uri().query(),
+            Some("query=%2Bregion%3Aus-east-1&limit=10&limit=20")
+        );
         assert_eq!(req.body().as_ref(), &[0xff, 0x00]);
-        assert_eq!(identity::caller(&req, &config()).expect("a caller"), Caller::Service(SERVICE_PRINCIPAL.into()));
+        assert_eq!(
+            identity::caller(&req, &config()).expect("a caller"),
+            Caller::Service(SERVICE_PRINCIPAL.into())
+        );
 
-        let claims = BTreeMap::from([("sub".to_owned(), "player-1".to_owned()), ("exp".to_owned(), "1".to_owned())]);
-        let player = event(&incoming, Api::Player, &route, jwt_authorizer(&claims), "req-2", 0);
+        let claims = BTreeMap::from([
+            ("sub".to_owned(), "player-1".to_owned()),
+            ("exp".to_owned(), "1".to_owned()),
+        ]);
+        let player = event(
+            &incoming,
+            Api::Player,
+            &route,
+            jwt_authorizer(&claims),
+            "req-2",
+            0,
+        );
         let req = to_lambda_request(&player).expect("a v2 request");
-        assert!(matches!(identity::caller(&req, &config()), Ok(Caller::Player(p)) if p.as_str() == "player-1"));
-        let gs = sigv4::Signer { access_key: GAME_SERVER_ACCESS_KEY.into(), principal: GAME_SERVER_PRINCIPAL.into() };
-        let req = to_lambda_request(&event(&incoming, Api::Service, &route, iam_authorizer(&gs), "r", 0)).unwrap();
-        assert!(matches!(identity::caller(&req, &config()), Ok(Caller::GameServer { .. })));
+        assert!(
+            matches!(identity::caller(&req, &config()), Ok(Caller::Player(p)) if p.as_str() == "player-1")
+        );
+        let gs = sigv4::Signer {
+            access_key: GAME_SERVER_ACCESS_KEY.into(),
+            principal: GAME_SERVER_PRINCIPAL.into(),
+        };
+        let req = to_lambda_request(&event(
+            &incoming,
+            Api::Service,
+            &route,
+            iam_authorizer(&gs),
+            "r",
+            0,
+        ))
+        .unwrap();
+        assert!(matches!(
+            identity::caller(&req, &config()),
+            Ok(Caller::GameServer { .. })
+        ));
     }
 
     #[tokio::test]
@@ -641,11 +867,21 @@ pub(crate) mod tests {
         let gw = start(true).await;
         let (status, openapi) = read(gw.client.get(format!("{}/v1/openapi.json", gw.base))).await;
         assert_eq!(status, 200);
-        assert!(openapi["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{openapi}");
+        assert!(
+            openapi["openapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with("3.1")),
+            "{openapi}"
+        );
         assert!(openapi["paths"]["/v1/sessions"].is_object());
         let (status, asyncapi) = read(gw.client.get(format!("{}/v1/asyncapi.json", gw.base))).await;
         assert_eq!(status, 200);
-        assert!(asyncapi["asyncapi"].as_str().is_some_and(|v| v.starts_with('3')), "{asyncapi}");
+        assert!(
+            asyncapi["asyncapi"]
+                .as_str()
+                .is_some_and(|v| v.starts_with('3')),
+            "{asyncapi}"
+        );
     }
 
     #[tokio::test]
@@ -653,12 +889,26 @@ pub(crate) mod tests {
         let gw = start(true).await;
         let token = player_token("player-1");
         let body = json!({"maxPlayers": 4, "players": [{"playerId": "player-1"}]});
-        let (status, created) = read(gw.bearer(reqwest::Method::POST, "/v1/sessions", &token).json(&body)).await;
+        let (status, created) = read(
+            gw.bearer(reqwest::Method::POST, "/v1/sessions", &token)
+                .json(&body),
+        )
+        .await;
         assert_eq!(status, 202, "{created}");
         let id = created["placementId"].as_str().expect("a placement id");
-        let (status, placement) = read(gw.bearer(reqwest::Method::GET, &format!("/v1/placements/{id}"), &token)).await;
-        assert_eq!((status, placement["status"].as_str()), (200, Some("PENDING")), "{placement}");
-        let (status, list) = read(gw.bearer(reqwest::Method::GET, "/v1/sessions?limit=5", &token)).await;
+        let (status, placement) = read(gw.bearer(
+            reqwest::Method::GET,
+            &format!("/v1/placements/{id}"),
+            &token,
+        ))
+        .await;
+        assert_eq!(
+            (status, placement["status"].as_str()),
+            (200, Some("PENDING")),
+            "{placement}"
+        );
+        let (status, list) =
+            read(gw.bearer(reqwest::Method::GET, "/v1/sessions?limit=5", &token)).await;
         assert_eq!(status, 200, "{list}");
     }
 
@@ -666,14 +916,32 @@ pub(crate) mod tests {
     async fn missing_expired_and_forged_tokens_are_401_in_the_apis_error_shape() {
         let gw = start(true).await;
         let (status, body) = read(gw.client.get(format!("{}/v1/sessions", gw.base))).await;
-        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthenticated")));
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (401, Some("unauthenticated"))
+        );
         let expired = jwt::mint_at(&GatewayAuth::local([]), "p", jwt::unix_now() - 3600, 60);
         let (status, body) = read(gw.bearer(reqwest::Method::GET, "/v1/sessions", &expired)).await;
-        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthenticated")), "{body}");
-        assert!(body["error"]["message"].as_str().unwrap_or("").contains("expired"));
-        let (status, _) = read(gw.bearer(reqwest::Method::GET, "/v1/sessions", "abc.def.ghi")).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (401, Some("unauthenticated")),
+            "{body}"
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("expired")
+        );
+        let (status, _) =
+            read(gw.bearer(reqwest::Method::GET, "/v1/sessions", "abc.def.ghi")).await;
         assert_eq!(status, 401);
-        let (status, _) = read(gw.client.get(format!("{}/v1/sessions", gw.base)).header("authorization", "Basic eDp5")).await;
+        let (status, _) = read(
+            gw.client
+                .get(format!("{}/v1/sessions", gw.base))
+                .header("authorization", "Basic eDp5"),
+        )
+        .await;
         assert_eq!(status, 401);
     }
 
@@ -681,43 +949,109 @@ pub(crate) mod tests {
     async fn status_rpcs_and_delete_are_not_on_the_player_api() {
         let gw = start(true).await;
         let token = player_token("player-1");
-        let (status, body) =
-            read(gw.bearer(reqwest::Method::POST, "/v1/rpc/update_instance_info", &token).body(r#"{"id":"x","playerCount":1}"#)).await;
-        assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
-        let (status, _) = read(gw.bearer(reqwest::Method::DELETE, "/v1/sessions/gs-x", &token)).await;
+        let (status, body) = read(
+            gw.bearer(
+                reqwest::Method::POST,
+                "/v1/rpc/update_instance_info",
+                &token,
+            )
+            .body(r#"{"id":"x","playerCount":1}"#),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("not_found")),
+            "{body}"
+        );
+        let (status, _) =
+            read(gw.bearer(reqwest::Method::DELETE, "/v1/sessions/gs-x", &token)).await;
         assert_eq!(status, 404);
         let (status, _) = read(gw.bearer(reqwest::Method::GET, "/v2/unknown", &token)).await;
         assert_eq!(status, 404);
         let (status, _) = read(gw.client.get(format!("{}/v2/unknown", gw.base))).await;
-        assert_eq!(status, 404, "an unknown route is 404 even without credentials");
+        assert_eq!(
+            status, 404,
+            "an unknown route is 404 even without credentials"
+        );
     }
 
     #[tokio::test]
     async fn a_signed_service_request_reaches_the_handlers_as_its_principal() {
         let gw = start(true).await;
         let body = br#"{"maxPlayers": 2}"#;
-        let (status, created) = read(gw.signed("POST", "/v1/sessions", body, (SERVICE_ACCESS_KEY, SERVICE_SECRET))).await;
+        let (status, created) = read(gw.signed(
+            "POST",
+            "/v1/sessions",
+            body,
+            (SERVICE_ACCESS_KEY, SERVICE_SECRET),
+        ))
+        .await;
         assert_eq!(status, 202, "{created}");
-        let (status, list) = read(gw.signed("GET", "/v1/sessions?limit=3", b"", (SERVICE_ACCESS_KEY, SERVICE_SECRET))).await;
+        let (status, list) = read(gw.signed(
+            "GET",
+            "/v1/sessions?limit=3",
+            b"",
+            (SERVICE_ACCESS_KEY, SERVICE_SECRET),
+        ))
+        .await;
         assert_eq!(status, 200, "{list}");
         // A game server reaches status-rpc; the session is unknown by short id, which the handler says.
         let rpc = br#"{"id": "gs-NPBdlaBzDIIkB4DAKzlCaq", "playerCount": 1}"#;
-        let (status, body) =
-            read(gw.signed("POST", "/v1/rpc/update_instance_info", rpc, (GAME_SERVER_ACCESS_KEY, GAME_SERVER_SECRET))).await;
-        assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
+        let (status, body) = read(gw.signed(
+            "POST",
+            "/v1/rpc/update_instance_info",
+            rpc,
+            (GAME_SERVER_ACCESS_KEY, GAME_SERVER_SECRET),
+        ))
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (404, Some("not_found")),
+            "{body}"
+        );
         // The service may not report (it is not a game server): the handler's 403, through the gateway.
-        let (status, body) = read(gw.signed("POST", "/v1/rpc/update_instance_info", rpc, (SERVICE_ACCESS_KEY, SERVICE_SECRET))).await;
+        let (status, body) = read(gw.signed(
+            "POST",
+            "/v1/rpc/update_instance_info",
+            rpc,
+            (SERVICE_ACCESS_KEY, SERVICE_SECRET),
+        ))
+        .await;
         assert!(status == 403 || status == 404, "{status} {body}");
     }
 
     #[tokio::test]
     async fn a_bad_signature_is_401_and_the_handler_is_never_called() {
         let gw = start(true).await;
-        let (status, body) = read(gw.signed("POST", "/v1/sessions", br#"{"maxPlayers":2}"#, (SERVICE_ACCESS_KEY, "wrong"))).await;
-        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthenticated")), "{body}");
+        let (status, body) = read(gw.signed(
+            "POST",
+            "/v1/sessions",
+            br#"{"maxPlayers":2}"#,
+            (SERVICE_ACCESS_KEY, "wrong"),
+        ))
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (401, Some("unauthenticated")),
+            "{body}"
+        );
         // Signed for one body, sent with another.
-        let headers = sigv4::tests::signed_headers("POST", &gw.host, "/v1/sessions", b"{}", (SERVICE_ACCESS_KEY, SERVICE_SECRET), (REGION, SIGV4_SERVICE), SystemTime::now());
-        let (status, _) = read(gw.client.post(format!("{}/v1/sessions", gw.base)).headers(headers).body(r#"{"maxPlayers":9}"#)).await;
+        let headers = sigv4::tests::signed_headers(
+            "POST",
+            &gw.host,
+            "/v1/sessions",
+            b"{}",
+            (SERVICE_ACCESS_KEY, SERVICE_SECRET),
+            (REGION, SIGV4_SERVICE),
+            SystemTime::now(),
+        );
+        let (status, _) = read(
+            gw.client
+                .post(format!("{}/v1/sessions", gw.base))
+                .headers(headers)
+                .body(r#"{"maxPlayers":9}"#),
+        )
+        .await;
         assert_eq!(status, 401);
     }
 
@@ -725,7 +1059,14 @@ pub(crate) mod tests {
     async fn a_body_over_ten_megabytes_is_413_at_the_gateway() {
         let gw = start(true).await;
         let big = vec![b'x'; MAX_PAYLOAD_BYTES + 1];
-        let (status, body) = read(gw.bearer(reqwest::Method::POST, "/v1/sessions", &player_token("p")).body(big)).await;
-        assert_eq!((status, body["error"]["code"].as_str()), (413, Some("payload_too_large")));
+        let (status, body) = read(
+            gw.bearer(reqwest::Method::POST, "/v1/sessions", &player_token("p"))
+                .body(big),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (413, Some("payload_too_large"))
+        );
     }
 }

@@ -49,47 +49,73 @@ pub enum JwtError {
 /// Verifies a bearer token at `now_secs` (Unix seconds) and returns its claims as API Gateway passes
 /// them to the integration: every value a string (numbers in decimal, arrays as `[a b]`, objects as
 /// JSON).
-pub fn verify(auth: &GatewayAuth, token: &str, now_secs: i64) -> Result<BTreeMap<String, String>, JwtError> {
+pub fn verify(
+    auth: &GatewayAuth,
+    token: &str,
+    now_secs: i64,
+) -> Result<BTreeMap<String, String>, JwtError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[auth.jwt_issuer.as_str()]);
     validation.set_audience(&[auth.jwt_audience.as_str()]);
-    validation.required_spec_claims = ["exp", "sub", "iss", "aud"].into_iter().map(String::from).collect::<HashSet<_>>();
+    validation.required_spec_claims = ["exp", "sub", "iss", "aud"]
+        .into_iter()
+        .map(String::from)
+        .collect::<HashSet<_>>();
     // Time is checked below against `now_secs`, so tests control it.
     validation.validate_exp = false;
     validation.validate_nbf = false;
-    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &DecodingKey::from_secret(&auth.jwt_secret), &validation)
-        .map_err(|e| match e.kind() {
-            ErrorKind::InvalidSignature => JwtError::BadSignature,
-            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => JwtError::WrongAlgorithm,
-            ErrorKind::InvalidIssuer => JwtError::WrongIssuer,
-            ErrorKind::InvalidAudience => JwtError::WrongAudience,
-            ErrorKind::MissingRequiredClaim(c) => JwtError::MissingClaim(c.clone()),
-            _ => JwtError::Malformed(e.to_string()),
-        })?;
+    let data = jsonwebtoken::decode::<Map<String, Value>>(
+        token,
+        &DecodingKey::from_secret(&auth.jwt_secret),
+        &validation,
+    )
+    .map_err(|e| match e.kind() {
+        ErrorKind::InvalidSignature => JwtError::BadSignature,
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => JwtError::WrongAlgorithm,
+        ErrorKind::InvalidIssuer => JwtError::WrongIssuer,
+        ErrorKind::InvalidAudience => JwtError::WrongAudience,
+        ErrorKind::MissingRequiredClaim(c) => JwtError::MissingClaim(c.clone()),
+        _ => JwtError::Malformed(e.to_string()),
+    })?;
     let claims = data.claims;
-    let exp = claims.get("exp").and_then(Value::as_i64).ok_or_else(|| JwtError::MissingClaim("exp".into()))?;
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| JwtError::MissingClaim("exp".into()))?;
     if exp + LEEWAY_SECS <= now_secs {
         return Err(JwtError::Expired);
     }
     if let Some(nbf) = claims.get("nbf") {
-        let nbf = nbf.as_i64().ok_or_else(|| JwtError::MissingClaim("nbf".into()))?;
+        let nbf = nbf
+            .as_i64()
+            .ok_or_else(|| JwtError::MissingClaim("nbf".into()))?;
         if nbf - LEEWAY_SECS > now_secs {
             return Err(JwtError::NotYetValid);
         }
     }
     // The handler maps `sub` to a player id; an empty or non-string one is refused here already, as
     // API Gateway refuses a token without its identity.
-    if claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Err(JwtError::MissingClaim("sub".into()));
     }
-    Ok(claims.into_iter().map(|(k, v)| (k, claim_text(&v))).collect())
+    Ok(claims
+        .into_iter()
+        .map(|(k, v)| (k, claim_text(&v)))
+        .collect())
 }
 
 /// A claim as API Gateway renders it in `authorizer.jwt.claims`.
 fn claim_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Array(items) => format!("[{}]", items.iter().map(claim_text).collect::<Vec<_>>().join(" ")),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(claim_text).collect::<Vec<_>>().join(" ")
+        ),
         other => other.to_string(),
     }
 }
@@ -106,8 +132,12 @@ pub(crate) fn mint_at(auth: &GatewayAuth, sub: &str, iat: i64, ttl_secs: u64) ->
     let claims = json!({"iss": auth.jwt_issuer, "aud": auth.jwt_audience, "sub": sub, "iat": iat, "exp": exp});
     // HMAC signing of a JSON object with a byte key has no failure mode; the arm exists only because
     // `encode` serves every algorithm.
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&auth.jwt_secret))
-        .unwrap_or_else(|e| unreachable!("HS256 signing cannot fail: {e}"))
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&auth.jwt_secret),
+    )
+    .unwrap_or_else(|e| unreachable!("HS256 signing cannot fail: {e}"))
 }
 
 /// Seconds since the Unix epoch on the system clock: API Gateway checks tokens on its own clock,
@@ -148,8 +178,14 @@ mod tests {
     #[test]
     fn an_expired_token_is_refused_after_the_leeway_only() {
         let token = mint_at(&auth(), "p", NOW, 60);
-        assert!(verify(&auth(), &token, NOW + 60 + LEEWAY_SECS - 1).is_ok(), "within the leeway");
-        assert_eq!(verify(&auth(), &token, NOW + 60 + LEEWAY_SECS), Err(JwtError::Expired));
+        assert!(
+            verify(&auth(), &token, NOW + 60 + LEEWAY_SECS - 1).is_ok(),
+            "within the leeway"
+        );
+        assert_eq!(
+            verify(&auth(), &token, NOW + 60 + LEEWAY_SECS),
+            Err(JwtError::Expired)
+        );
     }
 
     #[test]
@@ -157,14 +193,36 @@ mod tests {
         let base = json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60});
         let mut iss = base.clone();
         iss["iss"] = json!("someone-else");
-        assert_eq!(verify(&auth(), &signed(&iss, &auth().jwt_secret, Algorithm::HS256), NOW), Err(JwtError::WrongIssuer));
+        assert_eq!(
+            verify(
+                &auth(),
+                &signed(&iss, &auth().jwt_secret, Algorithm::HS256),
+                NOW
+            ),
+            Err(JwtError::WrongIssuer)
+        );
         let mut aud = base.clone();
         aud["aud"] = json!("other-app");
-        assert_eq!(verify(&auth(), &signed(&aud, &auth().jwt_secret, Algorithm::HS256), NOW), Err(JwtError::WrongAudience));
+        assert_eq!(
+            verify(
+                &auth(),
+                &signed(&aud, &auth().jwt_secret, Algorithm::HS256),
+                NOW
+            ),
+            Err(JwtError::WrongAudience)
+        );
         let mut list = base;
         list["aud"] = json!(["other-app", crate::local::JWT_AUDIENCE]);
-        let claims = verify(&auth(), &signed(&list, &auth().jwt_secret, Algorithm::HS256), NOW).expect("aud list naming us");
-        assert_eq!(claims["aud"], format!("[other-app {}]", crate::local::JWT_AUDIENCE));
+        let claims = verify(
+            &auth(),
+            &signed(&list, &auth().jwt_secret, Algorithm::HS256),
+            NOW,
+        )
+        .expect("aud list naming us");
+        assert_eq!(
+            claims["aud"],
+            format!("[other-app {}]", crate::local::JWT_AUDIENCE)
+        );
     }
 
     #[test]
@@ -174,26 +232,75 @@ mod tests {
             json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60})
                 .to_string(),
         );
-        assert!(matches!(verify(&auth(), &format!("{header}.{body}."), NOW), Err(JwtError::Malformed(_))));
+        assert!(matches!(
+            verify(&auth(), &format!("{header}.{body}."), NOW),
+            Err(JwtError::Malformed(_))
+        ));
         let claims = json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60});
-        assert_eq!(verify(&auth(), &signed(&claims, &auth().jwt_secret, Algorithm::HS384), NOW), Err(JwtError::WrongAlgorithm));
-        assert_eq!(verify(&auth(), &signed(&claims, b"another-key", Algorithm::HS256), NOW), Err(JwtError::BadSignature));
-        assert!(matches!(verify(&auth(), "not-a-jwt", NOW), Err(JwtError::Malformed(_))));
+        assert_eq!(
+            verify(
+                &auth(),
+                &signed(&claims, &auth().jwt_secret, Algorithm::HS384),
+                NOW
+            ),
+            Err(JwtError::WrongAlgorithm)
+        );
+        assert_eq!(
+            verify(
+                &auth(),
+                &signed(&claims, b"another-key", Algorithm::HS256),
+                NOW
+            ),
+            Err(JwtError::BadSignature)
+        );
+        assert!(matches!(
+            verify(&auth(), "not-a-jwt", NOW),
+            Err(JwtError::Malformed(_))
+        ));
     }
 
     #[test]
     fn a_token_without_sub_or_exp_is_refused() {
         let no_sub = json!({"iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60});
-        assert_eq!(verify(&auth(), &signed(&no_sub, &auth().jwt_secret, Algorithm::HS256), NOW), Err(JwtError::MissingClaim("sub".into())));
+        assert_eq!(
+            verify(
+                &auth(),
+                &signed(&no_sub, &auth().jwt_secret, Algorithm::HS256),
+                NOW
+            ),
+            Err(JwtError::MissingClaim("sub".into()))
+        );
         let empty_sub = json!({"sub": "", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60});
-        assert_eq!(verify(&auth(), &signed(&empty_sub, &auth().jwt_secret, Algorithm::HS256), NOW), Err(JwtError::MissingClaim("sub".into())));
-        let no_exp = json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE});
-        assert_eq!(verify(&auth(), &signed(&no_exp, &auth().jwt_secret, Algorithm::HS256), NOW), Err(JwtError::MissingClaim("exp".into())));
+        assert_eq!(
+            verify(
+                &auth(),
+                &signed(&empty_sub, &auth().jwt_secret, Algorithm::HS256),
+                NOW
+            ),
+            Err(JwtError::MissingClaim("sub".into()))
+        );
+        let no_exp =
+            json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE});
+        assert_eq!(
+            verify(
+                &auth(),
+                &signed(&no_exp, &auth().jwt_secret, Algorithm::HS256),
+                NOW
+            ),
+            Err(JwtError::MissingClaim("exp".into()))
+        );
     }
 
     #[test]
     fn a_token_used_before_its_nbf_is_refused() {
         let claims = json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 600, "nbf": NOW + 300});
-        assert_eq!(verify(&auth(), &signed(&claims, &auth().jwt_secret, Algorithm::HS256), NOW), Err(JwtError::NotYetValid));
+        assert_eq!(
+            verify(
+                &auth(),
+                &signed(&claims, &auth().jwt_secret, Algorithm::HS256),
+                NOW
+            ),
+            Err(JwtError::NotYetValid)
+        );
     }
 }

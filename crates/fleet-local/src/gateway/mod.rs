@@ -95,7 +95,10 @@ pub(crate) fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'%'
-            && let (Some(hi), Some(lo)) = (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex))
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
         {
             out.push(hi << 4 | lo);
             i += 3;
@@ -120,7 +123,9 @@ pub(crate) fn query_pairs(raw: &str) -> Vec<(String, String)> {
 
 /// API Gateway's `requestContext.time` / `requestTime` form: `25/Nov/2026:10:00:00 +0000`.
 pub(crate) fn clf_time(epoch_ms: i64) -> String {
-    let format = time::macros::format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000");
+    let format = time::macros::format_description!(
+        "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+    );
     time::OffsetDateTime::from_unix_timestamp(epoch_ms.div_euclid(1000))
         .ok()
         .and_then(|t| t.format(&format).ok())
@@ -143,7 +148,14 @@ mod tests {
         assert_eq!(percent_decode("a%2Bb+c%20d"), "a+b+c d");
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
         assert_eq!(percent_decode("%FF"), "\u{FFFD}");
-        assert_eq!(query_pairs("a=1&&b&c=%3D"), vec![("a".into(), "1".into()), ("b".into(), String::new()), ("c".into(), "=".into())]);
+        assert_eq!(
+            query_pairs("a=1&&b&c=%3D"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), String::new()),
+                ("c".into(), "=".into())
+            ]
+        );
     }
 
     #[test]

@@ -86,15 +86,26 @@ pub fn verify(
     let parsed = parse_authorization(authorization)?;
 
     let mut scope = parsed.credential.split('/');
-    let (Some(access_key), Some(date), Some(region), Some(service), Some(terminator), None) =
-        (scope.next(), scope.next(), scope.next(), scope.next(), scope.next(), scope.next())
-    else {
-        return Err(malformed("Credential must be <access key>/<date>/<region>/<service>/aws4_request"));
+    let (Some(access_key), Some(date), Some(region), Some(service), Some(terminator), None) = (
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+    ) else {
+        return Err(malformed(
+            "Credential must be <access key>/<date>/<region>/<service>/aws4_request",
+        ));
     };
     if region != auth.region || service != SIGV4_SERVICE || terminator != "aws4_request" {
         return Err(SigV4Error::WrongScope {
             region: auth.region.clone(),
-            scope: parsed.credential.split_once('/').map_or("", |(_, s)| s).to_owned(),
+            scope: parsed
+                .credential
+                .split_once('/')
+                .map_or("", |(_, s)| s)
+                .to_owned(),
         });
     }
 
@@ -103,11 +114,14 @@ pub fn verify(
         .ok_or_else(|| malformed("no X-Amz-Date header"))?
         .to_str()
         .map_err(|_| malformed("X-Amz-Date is not ASCII"))?;
-    let signed_at = parse_amz_date(amz_date).ok_or_else(|| malformed("X-Amz-Date must be YYYYMMDDTHHMMSSZ"))?;
+    let signed_at =
+        parse_amz_date(amz_date).ok_or_else(|| malformed("X-Amz-Date must be YYYYMMDDTHHMMSSZ"))?;
     if !amz_date.starts_with(date) || date.len() != 8 {
         return Err(malformed("the credential scope's date is not X-Amz-Date's"));
     }
-    let skew = now.duration_since(signed_at).unwrap_or_else(|e| e.duration());
+    let skew = now
+        .duration_since(signed_at)
+        .unwrap_or_else(|e| e.duration());
     if skew > MAX_SKEW {
         return Err(SigV4Error::Stale(amz_date.to_owned()));
     }
@@ -115,18 +129,27 @@ pub fn verify(
     let signed_names: Vec<&str> = parsed.signed_headers.split(';').collect();
     for required in ["host", "x-amz-date"] {
         if !signed_names.contains(&required) {
-            return Err(SigV4Error::Malformed(format!("SignedHeaders must include {required}")));
+            return Err(SigV4Error::Malformed(format!(
+                "SignedHeaders must include {required}"
+            )));
         }
     }
-    let key = auth.sigv4_keys.get(access_key).ok_or_else(|| SigV4Error::UnknownKey(access_key.to_owned()))?;
+    let key = auth
+        .sigv4_keys
+        .get(access_key)
+        .ok_or_else(|| SigV4Error::UnknownKey(access_key.to_owned()))?;
 
     // The payload hash the client signed: the body's, unless it declared an unsigned payload.
-    let declared = headers.get("x-amz-content-sha256").map(|v| v.to_str().unwrap_or(""));
+    let declared = headers
+        .get("x-amz-content-sha256")
+        .map(|v| v.to_str().unwrap_or(""));
     let signable_body = match declared {
         Some("UNSIGNED-PAYLOAD") => SignableBody::UnsignedPayload,
         Some(hash) => {
             if !hash.eq_ignore_ascii_case(&hex(&Sha256::digest(body))) {
-                return Err(malformed("x-amz-content-sha256 is not the SHA-256 of the body"));
+                return Err(malformed(
+                    "x-amz-content-sha256 is not the SHA-256 of the body",
+                ));
             }
             SignableBody::Bytes(body)
         }
@@ -138,16 +161,21 @@ pub fn verify(
         let values = headers.get_all(*name);
         let mut any = false;
         for value in values {
-            let text = value.to_str().map_err(|_| SigV4Error::Malformed(format!("the signed header {name} is not ASCII")))?;
+            let text = value.to_str().map_err(|_| {
+                SigV4Error::Malformed(format!("the signed header {name} is not ASCII"))
+            })?;
             signed_headers.push((name, text));
             any = true;
         }
         if !any {
-            return Err(SigV4Error::Malformed(format!("the signed header {name} is not in the request")));
+            return Err(SigV4Error::Malformed(format!(
+                "the signed header {name} is not in the request"
+            )));
         }
     }
 
-    let identity = Credentials::new(access_key, key.secret.as_str(), None, None, "fleet-local").into();
+    let identity =
+        Credentials::new(access_key, key.secret.as_str(), None, None, "fleet-local").into();
     let mut settings = SigningSettings::default();
     // Exactly the headers the client signed are given to the signer; none may be dropped.
     settings.excluded_headers = None;
@@ -168,7 +196,10 @@ pub fn verify(
     if !constant_time_eq(expected.signature().as_bytes(), parsed.signature.as_bytes()) {
         return Err(SigV4Error::BadSignature);
     }
-    Ok(Signer { access_key: access_key.to_owned(), principal: key.principal.clone() })
+    Ok(Signer {
+        access_key: access_key.to_owned(),
+        principal: key.principal.clone(),
+    })
 }
 
 struct Authorization<'a> {
@@ -184,13 +215,20 @@ fn parse_authorization(header: &str) -> Result<Authorization<'_>, SigV4Error> {
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     for part in rest.split(',') {
         let Some((name, value)) = part.trim().split_once('=') else {
-            return Err(SigV4Error::Malformed(format!("`{}` is not name=value", part.trim())));
+            return Err(SigV4Error::Malformed(format!(
+                "`{}` is not name=value",
+                part.trim()
+            )));
         };
         let slot = match name {
             "Credential" => &mut credential,
             "SignedHeaders" => &mut signed_headers,
             "Signature" => &mut signature,
-            other => return Err(SigV4Error::Malformed(format!("unknown Authorization component {other}"))),
+            other => {
+                return Err(SigV4Error::Malformed(format!(
+                    "unknown Authorization component {other}"
+                )));
+            }
         };
         if slot.replace(value).is_some() {
             return Err(SigV4Error::Malformed(format!("{name} is given twice")));
@@ -198,9 +236,15 @@ fn parse_authorization(header: &str) -> Result<Authorization<'_>, SigV4Error> {
     }
     match (credential, signed_headers, signature) {
         (Some(credential), Some(signed_headers), Some(signature)) if !signed_headers.is_empty() => {
-            Ok(Authorization { credential, signed_headers, signature })
+            Ok(Authorization {
+                credential,
+                signed_headers,
+                signature,
+            })
         }
-        _ => Err(SigV4Error::Malformed("Authorization needs Credential, SignedHeaders and Signature".into())),
+        _ => Err(SigV4Error::Malformed(
+            "Authorization needs Credential, SignedHeaders and Signature".into(),
+        )),
     }
 }
 
@@ -224,7 +268,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::local::{GAME_SERVER_ACCESS_KEY, GAME_SERVER_PRINCIPAL, REGION, SERVICE_ACCESS_KEY, SERVICE_PRINCIPAL, SERVICE_SECRET};
+    use crate::local::{
+        GAME_SERVER_ACCESS_KEY, GAME_SERVER_PRINCIPAL, REGION, SERVICE_ACCESS_KEY,
+        SERVICE_PRINCIPAL, SERVICE_SECRET,
+    };
 
     /// Signs a request as an AWS SDK would (aws-sigv4, default settings) and returns its headers.
     pub(crate) fn signed_headers(
@@ -256,7 +303,10 @@ pub(crate) mod tests {
         let signable = SignableRequest::new(
             method,
             request.uri().to_string(),
-            request.headers().iter().map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
+            request
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
             SignableBody::Bytes(body),
         )
         .unwrap();
@@ -267,7 +317,8 @@ pub(crate) mod tests {
 
     const SERVICE: (&str, &str) = (SERVICE_ACCESS_KEY, SERVICE_SECRET);
     const SCOPE: (&str, &str) = (REGION, SIGV4_SERVICE);
-    const PATH: &str = "/v1/sessions/arn%3Aaws%3Agamelift%3Aus-east-1%3A%3Agamesession%2Ff%2Fg/join?x=1&a=b%20c";
+    const PATH: &str =
+        "/v1/sessions/arn%3Aaws%3Agamelift%3Aus-east-1%3A%3Agamesession%2Ff%2Fg/join?x=1&a=b%20c";
 
     fn now() -> SystemTime {
         SystemTime::now()
@@ -279,52 +330,162 @@ pub(crate) mod tests {
 
     #[test]
     fn a_request_signed_like_an_sdk_is_accepted_as_its_principal() {
-        let headers = signed_headers("POST", "127.0.0.1:4000", PATH, br#"{"a":1}"#, SERVICE, SCOPE, now());
+        let headers = signed_headers(
+            "POST",
+            "127.0.0.1:4000",
+            PATH,
+            br#"{"a":1}"#,
+            SERVICE,
+            SCOPE,
+            now(),
+        );
         let signer = check(&headers, "POST", br#"{"a":1}"#).expect("valid");
-        assert_eq!(signer, Signer { access_key: SERVICE_ACCESS_KEY.into(), principal: SERVICE_PRINCIPAL.into() });
-        let gs = signed_headers("GET", "localhost:4000", PATH, b"", (GAME_SERVER_ACCESS_KEY, crate::local::GAME_SERVER_SECRET), SCOPE, now());
-        assert_eq!(check(&gs, "GET", b"").expect("valid").principal, GAME_SERVER_PRINCIPAL);
+        assert_eq!(
+            signer,
+            Signer {
+                access_key: SERVICE_ACCESS_KEY.into(),
+                principal: SERVICE_PRINCIPAL.into()
+            }
+        );
+        let gs = signed_headers(
+            "GET",
+            "localhost:4000",
+            PATH,
+            b"",
+            (GAME_SERVER_ACCESS_KEY, crate::local::GAME_SERVER_SECRET),
+            SCOPE,
+            now(),
+        );
+        assert_eq!(
+            check(&gs, "GET", b"").expect("valid").principal,
+            GAME_SERVER_PRINCIPAL
+        );
     }
 
     #[test]
     fn a_wrong_secret_or_unknown_key_is_refused() {
-        let wrong = signed_headers("POST", "h", PATH, b"{}", (SERVICE_ACCESS_KEY, "not-the-secret"), SCOPE, now());
+        let wrong = signed_headers(
+            "POST",
+            "h",
+            PATH,
+            b"{}",
+            (SERVICE_ACCESS_KEY, "not-the-secret"),
+            SCOPE,
+            now(),
+        );
         assert_eq!(check(&wrong, "POST", b"{}"), Err(SigV4Error::BadSignature));
-        let unknown = signed_headers("POST", "h", PATH, b"{}", ("AKIAUNKNOWN000000000", SERVICE_SECRET), SCOPE, now());
-        assert_eq!(check(&unknown, "POST", b"{}"), Err(SigV4Error::UnknownKey("AKIAUNKNOWN000000000".into())));
+        let unknown = signed_headers(
+            "POST",
+            "h",
+            PATH,
+            b"{}",
+            ("AKIAUNKNOWN000000000", SERVICE_SECRET),
+            SCOPE,
+            now(),
+        );
+        assert_eq!(
+            check(&unknown, "POST", b"{}"),
+            Err(SigV4Error::UnknownKey("AKIAUNKNOWN000000000".into()))
+        );
     }
 
     #[test]
     fn a_wrong_service_or_region_is_refused() {
         let s3 = signed_headers("POST", "h", PATH, b"{}", SERVICE, (REGION, "s3"), now());
-        assert!(matches!(check(&s3, "POST", b"{}"), Err(SigV4Error::WrongScope { .. })));
-        let region = signed_headers("POST", "h", PATH, b"{}", SERVICE, ("eu-west-1", SIGV4_SERVICE), now());
-        assert!(matches!(check(&region, "POST", b"{}"), Err(SigV4Error::WrongScope { .. })));
+        assert!(matches!(
+            check(&s3, "POST", b"{}"),
+            Err(SigV4Error::WrongScope { .. })
+        ));
+        let region = signed_headers(
+            "POST",
+            "h",
+            PATH,
+            b"{}",
+            SERVICE,
+            ("eu-west-1", SIGV4_SERVICE),
+            now(),
+        );
+        assert!(matches!(
+            check(&region, "POST", b"{}"),
+            Err(SigV4Error::WrongScope { .. })
+        ));
     }
 
     #[test]
     fn a_stale_or_future_date_is_refused() {
-        let old = signed_headers("POST", "h", PATH, b"{}", SERVICE, SCOPE, now() - Duration::from_secs(301));
-        assert!(matches!(check(&old, "POST", b"{}"), Err(SigV4Error::Stale(_))));
-        let ahead = signed_headers("POST", "h", PATH, b"{}", SERVICE, SCOPE, now() + Duration::from_secs(400));
-        assert!(matches!(check(&ahead, "POST", b"{}"), Err(SigV4Error::Stale(_))));
-        let recent = signed_headers("POST", "h", PATH, b"{}", SERVICE, SCOPE, now() - Duration::from_secs(200));
+        let old = signed_headers(
+            "POST",
+            "h",
+            PATH,
+            b"{}",
+            SERVICE,
+            SCOPE,
+            now() - Duration::from_secs(301),
+        );
+        assert!(matches!(
+            check(&old, "POST", b"{}"),
+            Err(SigV4Error::Stale(_))
+        ));
+        let ahead = signed_headers(
+            "POST",
+            "h",
+            PATH,
+            b"{}",
+            SERVICE,
+            SCOPE,
+            now() + Duration::from_secs(400),
+        );
+        assert!(matches!(
+            check(&ahead, "POST", b"{}"),
+            Err(SigV4Error::Stale(_))
+        ));
+        let recent = signed_headers(
+            "POST",
+            "h",
+            PATH,
+            b"{}",
+            SERVICE,
+            SCOPE,
+            now() - Duration::from_secs(200),
+        );
         assert!(check(&recent, "POST", b"{}").is_ok(), "within five minutes");
     }
 
     #[test]
     fn a_tampered_body_method_path_or_header_is_refused() {
         let headers = signed_headers("POST", "h", PATH, br#"{"n":1}"#, SERVICE, SCOPE, now());
-        assert_eq!(check(&headers, "POST", br#"{"n":2}"#), Err(SigV4Error::BadSignature));
-        assert_eq!(check(&headers, "PUT", br#"{"n":1}"#), Err(SigV4Error::BadSignature));
-        let other_path = verify(&GatewayAuth::local([]), "POST", "/v1/sessions", &headers, br#"{"n":1}"#, now());
+        assert_eq!(
+            check(&headers, "POST", br#"{"n":2}"#),
+            Err(SigV4Error::BadSignature)
+        );
+        assert_eq!(
+            check(&headers, "PUT", br#"{"n":1}"#),
+            Err(SigV4Error::BadSignature)
+        );
+        let other_path = verify(
+            &GatewayAuth::local([]),
+            "POST",
+            "/v1/sessions",
+            &headers,
+            br#"{"n":1}"#,
+            now(),
+        );
         assert_eq!(other_path, Err(SigV4Error::BadSignature));
         let mut moved = headers.clone();
         moved.insert("host", "evil.example".parse().unwrap());
-        assert_eq!(check(&moved, "POST", br#"{"n":1}"#), Err(SigV4Error::BadSignature));
+        assert_eq!(
+            check(&moved, "POST", br#"{"n":1}"#),
+            Err(SigV4Error::BadSignature)
+        );
         let mut declared = headers;
-        declared.insert("x-amz-content-sha256", hex(&Sha256::digest(b"other")).parse().unwrap());
-        assert!(matches!(check(&declared, "POST", br#"{"n":1}"#), Err(SigV4Error::Malformed(_))));
+        declared.insert(
+            "x-amz-content-sha256",
+            hex(&Sha256::digest(b"other")).parse().unwrap(),
+        );
+        assert!(matches!(
+            check(&declared, "POST", br#"{"n":1}"#),
+            Err(SigV4Error::Malformed(_))
+        ));
     }
 
     #[test]
@@ -346,10 +507,19 @@ pub(crate) mod tests {
         }
         let mut no_date = good.clone();
         no_date.remove("x-amz-date");
-        assert!(matches!(check(&no_date, "GET", b""), Err(SigV4Error::Malformed(_))));
+        assert!(matches!(
+            check(&no_date, "GET", b""),
+            Err(SigV4Error::Malformed(_))
+        ));
         let mut bad_date = good;
         bad_date.insert("x-amz-date", "yesterday".parse().unwrap());
-        assert!(matches!(check(&bad_date, "GET", b""), Err(SigV4Error::Malformed(_))));
-        assert_eq!(check(&HeaderMap::new(), "GET", b""), Err(SigV4Error::NotSigned));
+        assert!(matches!(
+            check(&bad_date, "GET", b""),
+            Err(SigV4Error::Malformed(_))
+        ));
+        assert_eq!(
+            check(&HeaderMap::new(), "GET", b""),
+            Err(SigV4Error::NotSigned)
+        );
     }
 }

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use aws_lambda_events::event::apigw::{
-    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse, ApiGatewayWebsocketProxyRequest,
+    ApiGatewayCustomAuthorizerRequestTypeRequest, ApiGatewayCustomAuthorizerResponse,
+    ApiGatewayWebsocketProxyRequest,
 };
 use aws_lambda_events::event::iam::IamPolicyEffect;
 use axum::Router;
@@ -52,7 +53,11 @@ pub struct WsLimits {
 
 impl Default for WsLimits {
     fn default() -> Self {
-        Self { max_message_bytes: 128 * 1024, idle: Duration::from_secs(10 * 60), max_lifetime: Duration::from_secs(2 * 3600) }
+        Self {
+            max_message_bytes: 128 * 1024,
+            idle: Duration::from_secs(10 * 60),
+            max_lifetime: Duration::from_secs(2 * 3600),
+        }
     }
 }
 
@@ -147,8 +152,14 @@ impl WsGateway {
             audience: auth.jwt_audience.clone(),
             key: JwtKey::Hs256(auth.jwt_secret.clone()),
         };
-        let verifier = TokenVerifier::new(&jwt).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let state = Arc::new(WsState { deps, verifier, limits, conns: Mutex::new(HashMap::new()) });
+        let verifier =
+            TokenVerifier::new(&jwt).map_err(|e| std::io::Error::other(e.to_string()))?;
+        let state = Arc::new(WsState {
+            deps,
+            verifier,
+            limits,
+            conns: Mutex::new(HashMap::new()),
+        });
         let manage = post(post_to_connection::<S, G, N, C, I>)
             .get(get_connection::<S, G, N, C, I>)
             .delete(delete_connection::<S, G, N, C, I>);
@@ -158,7 +169,12 @@ impl WsGateway {
             .route("/{stage}/@connections/{id}", manage)
             .with_state(state);
         Ok(tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await {
+            if let Err(e) = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            {
                 tracing::error!(error = %e, "the WebSocket gateway stopped");
             }
         }))
@@ -167,14 +183,25 @@ impl WsGateway {
 
 /// API Gateway's own answers: `{"message": "…"}`.
 fn message(status: StatusCode, text: &str) -> Response {
-    (status, [(http::header::CONTENT_TYPE, "application/json")], json!({"message": text}).to_string()).into_response()
+    (
+        status,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        json!({"message": text}).to_string(),
+    )
+        .into_response()
 }
 
 /// A restJson1 error of the management API, which the SDK reads from `x-amzn-ErrorType`.
 fn management_error(status: StatusCode, error_type: &'static str, text: String) -> Response {
     (
         status,
-        [(http::header::CONTENT_TYPE, "application/json"), (http::HeaderName::from_static("x-amzn-errortype"), error_type)],
+        [
+            (http::header::CONTENT_TYPE, "application/json"),
+            (
+                http::HeaderName::from_static("x-amzn-errortype"),
+                error_type,
+            ),
+        ],
         json!({"message": text}).to_string(),
     )
         .into_response()
@@ -197,8 +224,11 @@ fn request_id() -> String {
 fn header_maps(headers: &HeaderMap) -> (Map<String, Value>, Map<String, Value>) {
     let (mut single, mut multi) = (Map::new(), Map::new());
     for name in headers.keys() {
-        let values: Vec<String> =
-            headers.get_all(name).iter().map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
+        let values: Vec<String> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
         single.insert(name.as_str().to_owned(), Value::String(values.join(",")));
         multi.insert(name.as_str().to_owned(), json!(values));
     }
@@ -221,7 +251,13 @@ fn query_maps(uri: &Uri) -> (Map<String, Value>, Map<String, Value>) {
 }
 
 /// The `requestContext` of a WebSocket event (or of the authorizer's request).
-fn request_context(info: &ConnInfo, route: &str, event_type: &str, epoch_ms: i64, with_authorizer: bool) -> Value {
+fn request_context(
+    info: &ConnInfo,
+    route: &str,
+    event_type: &str,
+    epoch_ms: i64,
+    with_authorizer: bool,
+) -> Value {
     let rid = request_id();
     let mut ctx = json!({
         "routeKey": route,
@@ -297,7 +333,9 @@ fn disconnect_event(info: &ConnInfo, code: u16, reason: &str, epoch_ms: i64) -> 
 /// Whether the authorizer's policy allows `$connect`: at least one Allow, and no Deny.
 fn allows(response: &ApiGatewayCustomAuthorizerResponse) -> bool {
     let statements = &response.policy_document.statement;
-    statements.iter().any(|s| s.effect == IamPolicyEffect::Allow)
+    statements
+        .iter()
+        .any(|s| s.effect == IamPolicyEffect::Allow)
         && !statements.iter().any(|s| s.effect == IamPolicyEffect::Deny)
 }
 
@@ -338,7 +376,10 @@ where
     };
     // The identity source is `route.request.querystring.token`: without it API Gateway answers 401
     // and never calls the authorizer.
-    if !query_pairs(uri.query().unwrap_or("")).iter().any(|(k, v)| k == "token" && !v.is_empty()) {
+    if !query_pairs(uri.query().unwrap_or(""))
+        .iter()
+        .any(|(k, v)| k == "token" && !v.is_empty())
+    {
         return message(StatusCode::UNAUTHORIZED, "Unauthorized");
     }
     let connected_at_ms = now_ms();
@@ -346,20 +387,29 @@ where
         id: connection_id(),
         connected_at_ms,
         source_ip: peer.ip().to_string(),
-        user_agent: headers.get(http::header::USER_AGENT).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_default(),
-        domain: headers.get(http::header::HOST).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_else(|| "localhost".into()),
+        user_agent: headers
+            .get(http::header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default(),
+        domain: headers
+            .get(http::header::HOST)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_else(|| "localhost".into()),
         authorizer: Map::new(),
     };
 
     let started = std::time::Instant::now();
-    let auth_request = match serde_json::from_value::<ApiGatewayCustomAuthorizerRequestTypeRequest>(authorizer_event(&info, &headers, &uri, connected_at_ms)) {
+    let auth_request = match serde_json::from_value::<ApiGatewayCustomAuthorizerRequestTypeRequest>(
+        authorizer_event(&info, &headers, &uri, connected_at_ms),
+    ) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "could not build the authorizer event");
             return message(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
         }
     };
-    let verdict = fleet_functions::ws_authorizer::handle(&state.deps, &state.verifier, auth_request).await;
+    let verdict =
+        fleet_functions::ws_authorizer::handle(&state.deps, &state.verifier, auth_request).await;
     if !allows(&verdict) {
         return message(StatusCode::FORBIDDEN, "Forbidden");
     }
@@ -367,15 +417,38 @@ where
     if let Value::Object(context) = &verdict.context {
         info.authorizer.extend(context.clone());
     }
-    info.authorizer.insert("principalId".into(), json!(verdict.principal_id));
-    info.authorizer.insert("integrationLatency".into(), json!(started.elapsed().as_millis() as u64));
+    info.authorizer
+        .insert("principalId".into(), json!(verdict.principal_id));
+    info.authorizer.insert(
+        "integrationLatency".into(),
+        json!(started.elapsed().as_millis() as u64),
+    );
 
-    match call_ws(&state.deps, connect_event(&info, &headers, &uri, connected_at_ms)).await {
+    match call_ws(
+        &state.deps,
+        connect_event(&info, &headers, &uri, connected_at_ms),
+    )
+    .await
+    {
         Some(status) if (200..300).contains(&status) => {}
         Some(status) => {
-            tracing::info!(connection = info.id, status, "$connect refused the connection");
-            let status = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return message(status, if status.is_server_error() { "Internal server error" } else { "Forbidden" });
+            tracing::info!(
+                connection = info.id,
+                status,
+                "$connect refused the connection"
+            );
+            let status = u16::try_from(status)
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return message(
+                status,
+                if status.is_server_error() {
+                    "Internal server error"
+                } else {
+                    "Forbidden"
+                },
+            );
         }
         None => return message(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
     }
@@ -397,22 +470,32 @@ where
     ws.max_message_size(READ_LIMIT_BYTES)
         .on_failed_upgrade(move |e| {
             tracing::info!(error = %e, "WebSocket upgrade failed after $connect");
-            tokio::spawn(async move { disconnect(&failed_state, &failed_info, 1006, "Upgrade failed").await });
+            tokio::spawn(async move {
+                disconnect(&failed_state, &failed_info, 1006, "Upgrade failed").await
+            });
         })
         .on_upgrade(move |socket| run(state, info, socket, rx, last_active))
 }
 
 /// Removes the connection and calls `$disconnect` (once per connection).
-async fn disconnect<S, G, N, C, I>(state: &WsState<S, G, N, C, I>, info: &ConnInfo, code: u16, reason: &str)
-where
+async fn disconnect<S, G, N, C, I>(
+    state: &WsState<S, G, N, C, I>,
+    info: &ConnInfo,
+    code: u16,
+    reason: &str,
+) where
     S: SessionStore + ConnectionStore,
     N: Notifier,
     C: Clock,
 {
     state.conns().remove(&info.id);
     match call_ws(&state.deps, disconnect_event(info, code, reason, now_ms())).await {
-        Some(status) if (200..300).contains(&status) => tracing::info!(connection = info.id, code, "disconnected"),
-        other => tracing::warn!(connection = info.id, code, status = ?other, "$disconnect did not succeed"),
+        Some(status) if (200..300).contains(&status) => {
+            tracing::info!(connection = info.id, code, "disconnected")
+        }
+        other => {
+            tracing::warn!(connection = info.id, code, status = ?other, "$disconnect did not succeed")
+        }
     }
 }
 
@@ -496,7 +579,10 @@ async fn run<S, G, N, C, I>(
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
     if let Err(e) = socket.send(Message::Close(Some(frame))).await {
         tracing::debug!(error = %e, code, "could not send the close frame; the client is gone");
     }
@@ -505,7 +591,11 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 /// Route selection on `$request.body.action`: a known route calls the ws handler (its answer is not
 /// sent back); anything else gets API Gateway's `Forbidden` message, returned here for the caller to
 /// send.
-async fn route_message<S, G, N, C, I>(state: &WsState<S, G, N, C, I>, info: &ConnInfo, text: Option<&str>) -> Option<String>
+async fn route_message<S, G, N, C, I>(
+    state: &WsState<S, G, N, C, I>,
+    info: &ConnInfo,
+    text: Option<&str>,
+) -> Option<String>
 where
     S: SessionStore + ConnectionStore,
     N: Notifier,
@@ -518,11 +608,16 @@ where
         (Some(route), Some(body)) if ROUTES.contains(&route.as_str()) => {
             match call_ws(&state.deps, message_event(info, &route, body, now_ms())).await {
                 Some(status) if (200..300).contains(&status) => {}
-                other => tracing::info!(connection = info.id, route, status = ?other, "route answered with an error"),
+                other => {
+                    tracing::info!(connection = info.id, route, status = ?other, "route answered with an error")
+                }
             }
             None
         }
-        _ => Some(json!({"message": "Forbidden", "connectionId": info.id, "requestId": request_id()}).to_string()),
+        _ => Some(
+            json!({"message": "Forbidden", "connectionId": info.id, "requestId": request_id()})
+                .to_string(),
+        ),
     }
 }
 
@@ -532,7 +627,11 @@ fn path_id(params: &HashMap<String, String>) -> String {
 }
 
 fn gone(id: &str) -> Response {
-    management_error(StatusCode::GONE, "GoneException", format!("the connection {id} is not open"))
+    management_error(
+        StatusCode::GONE,
+        "GoneException",
+        format!("the connection {id} is not open"),
+    )
 }
 
 async fn post_to_connection<S, G, N, C, I>(
@@ -545,10 +644,17 @@ async fn post_to_connection<S, G, N, C, I>(
         return management_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "PayloadTooLargeException",
-            format!("the message must be at most {} bytes, got {}", state.limits.max_message_bytes, body.len()),
+            format!(
+                "the message must be at most {} bytes, got {}",
+                state.limits.max_message_bytes,
+                body.len()
+            ),
         );
     }
-    let sent = state.conns().get(&id).map(|c| c.tx.send(Outbound::Data(body)));
+    let sent = state
+        .conns()
+        .get(&id)
+        .map(|c| c.tx.send(Outbound::Data(body)));
     match sent {
         Some(Ok(())) => StatusCode::OK.into_response(),
         // A closing connection's task has dropped its receiver: it is as good as gone.
@@ -569,7 +675,12 @@ async fn get_connection<S, G, N, C, I>(
         })
     });
     match found {
-        Some(body) => (StatusCode::OK, [(http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response(),
+        Some(body) => (
+            StatusCode::OK,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response(),
         None => gone(&id),
     }
 }
@@ -590,7 +701,10 @@ async fn delete_connection<S, G, N, C, I>(
 fn iso(epoch_ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(epoch_ms) * 1_000_000)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -612,7 +726,9 @@ mod tests {
     use crate::gateway::jwt::mint_token;
 
     type Deps_ = Deps<MemoryStore, FakeGameLift, ApiGatewayNotifier, ManualClock, SequentialIds>;
-    type Client = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+    type Client = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
 
     struct Running {
         addr: SocketAddr,
@@ -630,12 +746,16 @@ mod tests {
     /// The gateway on a random port, with the real management client (dummy credentials, as the
     /// stack's) pointed at it, both as the deps' notifier and for the tests' own calls.
     async fn start(limits: WsLimits) -> Running {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let shared = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new("local", "local", None, None, "static")))
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "local", "local", None, None, "static",
+            )))
             .build();
         let sdk = fleet_aws::clients::apigw_management(&shared, &format!("http://{addr}"));
         let deps = Arc::new(Deps {
@@ -646,27 +766,46 @@ mod tests {
             ids: SequentialIds::default(),
             config: config(),
         });
-        let task = WsGateway::serve_with_limits(listener, deps.clone(), Arc::new(GatewayAuth::local([])), limits)
-            .await
-            .expect("serve");
-        Running { addr, deps, sdk, task }
+        let task = WsGateway::serve_with_limits(
+            listener,
+            deps.clone(),
+            Arc::new(GatewayAuth::local([])),
+            limits,
+        )
+        .await
+        .expect("serve");
+        Running {
+            addr,
+            deps,
+            sdk,
+            task,
+        }
     }
 
     async fn connect(gw: &Running, query: &str) -> Result<Client, tungstenite::Error> {
-        tokio_tungstenite::connect_async(format!("ws://{}/{query}", gw.addr)).await.map(|(ws, _)| ws)
+        tokio_tungstenite::connect_async(format!("ws://{}/{query}", gw.addr))
+            .await
+            .map(|(ws, _)| ws)
     }
 
     async fn player(gw: &Running, sub: &str) -> Client {
         let token = mint_token(&GatewayAuth::local([]), sub, 600);
-        connect(gw, &format!("?token={token}")).await.expect("connected")
+        connect(gw, &format!("?token={token}"))
+            .await
+            .expect("connected")
     }
 
     /// The next text message, skipping pings.
     async fn next_text(ws: &mut Client) -> Value {
         loop {
-            let frame = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame in time");
+            let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
+                .await
+                .expect("a frame in time");
             match frame.expect("open").expect("a frame") {
-                WsMessage::Text(t) => return serde_json::from_str(t.as_str()).unwrap_or(Value::String(t.as_str().to_owned())),
+                WsMessage::Text(t) => {
+                    return serde_json::from_str(t.as_str())
+                        .unwrap_or(Value::String(t.as_str().to_owned()));
+                }
                 WsMessage::Ping(_) | WsMessage::Pong(_) => {}
                 other => panic!("expected text, got {other:?}"),
             }
@@ -676,7 +815,9 @@ mod tests {
     /// The close code the server sends next.
     async fn close_code(ws: &mut Client) -> Option<u16> {
         loop {
-            let frame = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a frame in time");
+            let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
+                .await
+                .expect("a frame in time");
             match frame {
                 Some(Ok(WsMessage::Close(f))) => return f.map(|f| u16::from(f.code)),
                 Some(Ok(_)) => {}
@@ -687,10 +828,15 @@ mod tests {
 
     /// The connection's id, as API Gateway's `Forbidden` answer to an unrouted message reveals it.
     async fn own_id(ws: &mut Client) -> String {
-        ws.send(WsMessage::text(r#"{"action":"whoami"}"#)).await.expect("sent");
+        ws.send(WsMessage::text(r#"{"action":"whoami"}"#))
+            .await
+            .expect("sent");
         let answer = next_text(ws).await;
         assert_eq!(answer["message"], "Forbidden", "{answer}");
-        answer["connectionId"].as_str().expect("a connection id").to_owned()
+        answer["connectionId"]
+            .as_str()
+            .expect("a connection id")
+            .to_owned()
     }
 
     async fn wait_for(mut done: impl AsyncFnMut() -> bool) {
@@ -705,7 +851,12 @@ mod tests {
 
     async fn row_exists(gw: &Running, id: &str) -> bool {
         let id = ConnectionId::parse(id).expect("a valid id");
-        gw.deps.store.connection(&id, Timestamp::from_millis(now_ms())).await.expect("the fake store answers").is_some()
+        gw.deps
+            .store
+            .connection(&id, Timestamp::from_millis(now_ms()))
+            .await
+            .expect("the fake store answers")
+            .is_some()
     }
 
     #[tokio::test]
@@ -713,12 +864,24 @@ mod tests {
         let gw = start(WsLimits::default()).await;
         for (query, status) in [("", 401), ("?token=", 401), ("?token=not-a-jwt", 403)] {
             match connect(&gw, query).await {
-                Err(tungstenite::Error::Http(response)) => assert_eq!(response.status().as_u16(), status, "{query}"),
-                other => panic!("{query}: expected a refused handshake, got {:?}", other.map(|_| ())),
+                Err(tungstenite::Error::Http(response)) => {
+                    assert_eq!(response.status().as_u16(), status, "{query}")
+                }
+                other => panic!(
+                    "{query}: expected a refused handshake, got {:?}",
+                    other.map(|_| ())
+                ),
             }
         }
-        let expired = crate::gateway::jwt::mint_at(&GatewayAuth::local([]), "p", crate::gateway::jwt::unix_now() - 7200, 60);
-        assert!(matches!(connect(&gw, &format!("?token={expired}")).await, Err(tungstenite::Error::Http(r)) if r.status() == 403));
+        let expired = crate::gateway::jwt::mint_at(
+            &GatewayAuth::local([]),
+            "p",
+            crate::gateway::jwt::unix_now() - 7200,
+            60,
+        );
+        assert!(
+            matches!(connect(&gw, &format!("?token={expired}")).await, Err(tungstenite::Error::Http(r)) if r.status() == 403)
+        );
     }
 
     #[tokio::test]
@@ -727,19 +890,39 @@ mod tests {
         let mut ws = player(&gw, "player-1").await;
         let id = own_id(&mut ws).await;
         assert_eq!(id.len(), 16, "API Gateway's form: {id}");
-        assert!(row_exists(&gw, &id).await, "$connect wrote the connection row");
+        assert!(
+            row_exists(&gw, &id).await,
+            "$connect wrote the connection row"
+        );
 
         // The ws handler answers a subscribe to an unknown placement through the notifier: the real
         // aws-sdk-apigatewaymanagement client posting to this gateway's @connections.
-        ws.send(WsMessage::text(r#"{"action":"subscribe","placementId":"p-404"}"#)).await.expect("sent");
+        ws.send(WsMessage::text(
+            r#"{"action":"subscribe","placementId":"p-404"}"#,
+        ))
+        .await
+        .expect("sent");
         let reply = next_text(&mut ws).await;
         assert_eq!(reply["error"]["code"], "not_found", "{reply}");
 
-        gw.deps.notifier.send(&id, br#"{"type":"placement","status":"FULFILLED"}"#).await.expect("pushed");
+        gw.deps
+            .notifier
+            .send(&id, br#"{"type":"placement","status":"FULFILLED"}"#)
+            .await
+            .expect("pushed");
         assert_eq!(next_text(&mut ws).await["status"], "FULFILLED");
 
-        let info = gw.sdk.get_connection().connection_id(&id).send().await.expect("GetConnection");
-        assert_eq!(info.identity().and_then(|i| i.source_ip()), Some("127.0.0.1"));
+        let info = gw
+            .sdk
+            .get_connection()
+            .connection_id(&id)
+            .send()
+            .await
+            .expect("GetConnection");
+        assert_eq!(
+            info.identity().and_then(|i| i.source_ip()),
+            Some("127.0.0.1")
+        );
         assert!(info.connected_at().is_some() && info.last_active_at().is_some());
     }
 
@@ -747,13 +930,19 @@ mod tests {
     async fn unrouted_messages_get_api_gateways_forbidden_answer() {
         let gw = start(WsLimits::default()).await;
         let mut ws = player(&gw, "player-1").await;
-        for text in ["not json", r#"{"no":"action"}"#, r#"{"action":"$disconnect"}"#] {
+        for text in [
+            "not json",
+            r#"{"no":"action"}"#,
+            r#"{"action":"$disconnect"}"#,
+        ] {
             ws.send(WsMessage::text(text)).await.expect("sent");
             let answer = next_text(&mut ws).await;
             assert_eq!(answer["message"], "Forbidden", "{text}");
             assert!(answer["requestId"].is_string());
         }
-        ws.send(WsMessage::binary(vec![1, 2, 3])).await.expect("sent");
+        ws.send(WsMessage::binary(vec![1, 2, 3]))
+            .await
+            .expect("sent");
         assert_eq!(next_text(&mut ws).await["message"], "Forbidden");
     }
 
@@ -764,10 +953,26 @@ mod tests {
         let id = own_id(&mut ws).await;
         ws.close(None).await.expect("closed");
         wait_for(async || !row_exists(&gw, &id).await).await;
-        assert_eq!(gw.deps.notifier.send(&id, b"late").await, Err(NotifyError::Gone));
-        assert_eq!(gw.deps.notifier.send("neverExisted000=", b"x").await, Err(NotifyError::Gone));
-        let err = gw.sdk.delete_connection().connection_id(&id).send().await.expect_err("gone");
-        assert!(err.as_service_error().is_some_and(|e| e.is_gone_exception()), "{err:?}");
+        assert_eq!(
+            gw.deps.notifier.send(&id, b"late").await,
+            Err(NotifyError::Gone)
+        );
+        assert_eq!(
+            gw.deps.notifier.send("neverExisted000=", b"x").await,
+            Err(NotifyError::Gone)
+        );
+        let err = gw
+            .sdk
+            .delete_connection()
+            .connection_id(&id)
+            .send()
+            .await
+            .expect_err("gone");
+        assert!(
+            err.as_service_error()
+                .is_some_and(|e| e.is_gone_exception()),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]
@@ -776,20 +981,31 @@ mod tests {
         let mut ws = player(&gw, "player-1").await;
         let id = own_id(&mut ws).await;
         let big = vec![b'x'; 128 * 1024 + 1];
-        assert_eq!(gw.deps.notifier.send(&id, &big).await, Err(NotifyError::TooLarge));
-        ws.send(WsMessage::text(String::from_utf8(big).expect("ascii"))).await.expect("sent");
+        assert_eq!(
+            gw.deps.notifier.send(&id, &big).await,
+            Err(NotifyError::TooLarge)
+        );
+        ws.send(WsMessage::text(String::from_utf8(big).expect("ascii")))
+            .await
+            .expect("sent");
         assert_eq!(close_code(&mut ws).await, Some(1009));
         wait_for(async || !row_exists(&gw, &id).await).await;
     }
 
     #[tokio::test]
     async fn an_idle_connection_and_one_past_its_lifetime_close_with_1001() {
-        let idle = WsLimits { idle: Duration::from_millis(300), ..WsLimits::default() };
+        let idle = WsLimits {
+            idle: Duration::from_millis(300),
+            ..WsLimits::default()
+        };
         let gw = start(idle).await;
         let mut ws = player(&gw, "player-1").await;
         assert_eq!(close_code(&mut ws).await, Some(1001));
 
-        let short = WsLimits { max_lifetime: Duration::from_millis(400), ..WsLimits::default() };
+        let short = WsLimits {
+            max_lifetime: Duration::from_millis(400),
+            ..WsLimits::default()
+        };
         let gw = start(short).await;
         let mut ws = player(&gw, "player-1").await;
         let id = own_id(&mut ws).await;
@@ -802,7 +1018,12 @@ mod tests {
         let gw = start(WsLimits::default()).await;
         let mut ws = player(&gw, "player-1").await;
         let id = own_id(&mut ws).await;
-        gw.sdk.delete_connection().connection_id(&id).send().await.expect("DeleteConnection");
+        gw.sdk
+            .delete_connection()
+            .connection_id(&id)
+            .send()
+            .await
+            .expect("DeleteConnection");
         assert_eq!(close_code(&mut ws).await, Some(1000));
         wait_for(async || !row_exists(&gw, &id).await).await;
     }
@@ -825,23 +1046,44 @@ mod tests {
             source_ip: "127.0.0.1".into(),
             user_agent: "ua".into(),
             domain: "127.0.0.1:4001".into(),
-            authorizer: json!({"sub": "player-1", "principalId": "player-1", "integrationLatency": 1}).as_object().cloned().unwrap_or_default(),
+            authorizer:
+                json!({"sub": "player-1", "principalId": "player-1", "integrationLatency": 1})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default(),
         };
         let uri: Uri = "/?token=abc".parse().unwrap();
         let auth: ApiGatewayCustomAuthorizerRequestTypeRequest =
-            serde_json::from_value(authorizer_event(&info, &HeaderMap::new(), &uri, 0)).expect("authorizer event");
+            serde_json::from_value(authorizer_event(&info, &HeaderMap::new(), &uri, 0))
+                .expect("authorizer event");
         assert_eq!(auth.query_string_parameters.first("token"), Some("abc"));
-        assert!(auth.method_arn.as_deref().is_some_and(|a| a.ends_with("/local/$connect")));
+        assert!(
+            auth.method_arn
+                .as_deref()
+                .is_some_and(|a| a.ends_with("/local/$connect"))
+        );
         let connect: ApiGatewayWebsocketProxyRequest =
-            serde_json::from_value(connect_event(&info, &HeaderMap::new(), &uri, 0)).expect("connect event");
-        assert_eq!(connect.request_context.route_key.as_deref(), Some("$connect"));
-        assert_eq!(connect.request_context.authorizer.fields.get("sub"), Some(&json!("player-1")));
+            serde_json::from_value(connect_event(&info, &HeaderMap::new(), &uri, 0))
+                .expect("connect event");
+        assert_eq!(
+            connect.request_context.route_key.as_deref(),
+            Some("$connect")
+        );
+        assert_eq!(
+            connect.request_context.authorizer.fields.get("sub"),
+            Some(&json!("player-1"))
+        );
         let message: ApiGatewayWebsocketProxyRequest =
-            serde_json::from_value(message_event(&info, "subscribe", "{}", 0)).expect("message event");
+            serde_json::from_value(message_event(&info, "subscribe", "{}", 0))
+                .expect("message event");
         assert_eq!(message.body.as_deref(), Some("{}"));
         let gone: ApiGatewayWebsocketProxyRequest =
-            serde_json::from_value(disconnect_event(&info, 1001, "Going away", 0)).expect("disconnect event");
-        assert_eq!(gone.request_context.connection_id.as_deref(), Some("Zx1cHd6ZoAMCJfA="));
+            serde_json::from_value(disconnect_event(&info, 1001, "Going away", 0))
+                .expect("disconnect event");
+        assert_eq!(
+            gone.request_context.connection_id.as_deref(),
+            Some("Zx1cHd6ZoAMCJfA=")
+        );
         assert_eq!(gone.request_context.disconnect_status_code, Some(1001));
     }
 }

@@ -28,22 +28,42 @@ fn script() -> Script {
         actions: vec![
             f("a", 1, &["ann", "bob"], 3),
             f("b", 2, &[], 4),
-            Action::Unfulfilled { placement: "c".into(), kind: "PlacementTimedOut", end_s: 40 },
-            Action::Report { session: 1, count: 2, at_s: 10 },
-            Action::Report { session: 2, count: 5, at_s: 12 },
+            Action::Unfulfilled {
+                placement: "c".into(),
+                kind: "PlacementTimedOut",
+                end_s: 40,
+            },
+            Action::Report {
+                session: 1,
+                count: 2,
+                at_s: 10,
+            },
+            Action::Report {
+                session: 2,
+                count: 5,
+                at_s: 12,
+            },
         ],
     }
 }
 
 /// Deliveries of one schedule: action indexes, each 1–5 times, shuffled.
 fn schedule(rng: &mut Rng, actions: usize) -> Vec<usize> {
-    let mut d: Vec<usize> = (0..actions).flat_map(|i| std::iter::repeat_n(i, 1 + rng.below(5) as usize)).collect();
+    let mut d: Vec<usize> = (0..actions)
+        .flat_map(|i| std::iter::repeat_n(i, 1 + rng.below(5) as usize))
+        .collect();
     rng.shuffle(&mut d);
     d
 }
 
 /// Plays one schedule on `store`; returns the violations found.
-async fn play<S>(store: Arc<S>, ns: String, script: &Script, deliveries: &[usize], concurrent: bool) -> Vec<String>
+async fn play<S>(
+    store: Arc<S>,
+    ns: String,
+    script: &Script,
+    deliveries: &[usize],
+    concurrent: bool,
+) -> Vec<String>
 where
     S: fleet_core::ports::SessionStore + model::Seats + Send + Sync + 'static,
 {
@@ -54,8 +74,14 @@ where
             .iter()
             .enumerate()
             .map(|(k, &i)| {
-                let (store, ns, action) = (Arc::clone(&store), ns.clone(), script.actions[i].clone());
-                tokio::spawn(async move { (i, model::deliver(&*store, &ns, &action, &format!("m-{k}")).await) })
+                let (store, ns, action) =
+                    (Arc::clone(&store), ns.clone(), script.actions[i].clone());
+                tokio::spawn(async move {
+                    (
+                        i,
+                        model::deliver(&*store, &ns, &action, &format!("m-{k}")).await,
+                    )
+                })
             })
             .collect();
         for t in tasks {
@@ -63,20 +89,34 @@ where
         }
     } else {
         for (k, &i) in deliveries.iter().enumerate() {
-            outcomes.push((i, model::deliver(&*store, &ns, &script.actions[i], &format!("m-{k}")).await));
+            outcomes.push((
+                i,
+                model::deliver(&*store, &ns, &script.actions[i], &format!("m-{k}")).await,
+            ));
         }
     }
     let mut violations = Vec::new();
     // I4: one effect per event, however often it came.
     for (i, a) in script.actions.iter().enumerate() {
         if matches!(a, Action::Fulfilled { .. } | Action::Unfulfilled { .. }) {
-            let applied = outcomes.iter().filter(|(j, o)| *j == i && matches!(o, Some(RecordOutcome::Applied { .. }))).count();
+            let applied = outcomes
+                .iter()
+                .filter(|(j, o)| *j == i && matches!(o, Some(RecordOutcome::Applied { .. })))
+                .count();
             let other = outcomes
                 .iter()
-                .filter(|(j, o)| *j == i && !matches!(o, Some(RecordOutcome::Applied { .. } | RecordOutcome::Duplicate)))
+                .filter(|(j, o)| {
+                    *j == i
+                        && !matches!(
+                            o,
+                            Some(RecordOutcome::Applied { .. } | RecordOutcome::Duplicate)
+                        )
+                })
                 .count();
             if applied != 1 || other != 0 {
-                violations.push(format!("I4: {ns} event {i} applied {applied} times ({other} other outcomes)"));
+                violations.push(format!(
+                    "I4: {ns} event {i} applied {applied} times ({other} other outcomes)"
+                ));
             }
         }
     }
@@ -85,7 +125,9 @@ where
     let want = model::expected(script, &once);
     let got = model::observe(&*store, &ns, script).await;
     if got != want {
-        violations.push(format!("I5: {ns} deliveries {deliveries:?} gave {got:?}, expected {want:?}"));
+        violations.push(format!(
+            "I5: {ns} deliveries {deliveries:?} gave {got:?}, expected {want:?}"
+        ));
     }
     violations
 }
@@ -128,7 +170,18 @@ async fn every_event_delivered_one_to_five_times_in_any_interleaving_has_exactly
         "R01 duplicates",
         tried,
         violations.len() as u64,
-        &format!("memory {memory_runs}, dynamodb {dynamo_runs}; 1–5 copies per event, half concurrent"),
+        &format!(
+            "memory {memory_runs}, dynamodb {dynamo_runs}; 1–5 copies per event, half concurrent"
+        ),
     );
-    assert!(violations.is_empty(), "{}", violations.iter().take(20).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{}",
+        violations
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

@@ -26,25 +26,53 @@ pub fn random_script(rng: &mut Rng) -> Script {
         let session = i as u32 + 1;
         if rng.below(4) == 0 {
             let kind = kinds[rng.below(3) as usize];
-            actions.push(Action::Unfulfilled { placement: p.clone(), kind, end_s: 1 + rng.below(9) as i64 });
+            actions.push(Action::Unfulfilled {
+                placement: p.clone(),
+                kind,
+                end_s: 1 + rng.below(9) as i64,
+            });
             continue;
         }
-        let players: Vec<String> = ["ann", "bob", "cy"].iter().filter(|_| rng.below(2) == 0).map(|s| (*s).to_owned()).collect();
-        actions.push(Action::Fulfilled { placement: p.clone(), session, players, end_s: 1 + rng.below(9) as i64 });
+        let players: Vec<String> = ["ann", "bob", "cy"]
+            .iter()
+            .filter(|_| rng.below(2) == 0)
+            .map(|s| (*s).to_owned())
+            .collect();
+        actions.push(Action::Fulfilled {
+            placement: p.clone(),
+            session,
+            players,
+            end_s: 1 + rng.below(9) as i64,
+        });
         if rng.below(5) == 0 {
             let kind = kinds[rng.below(3) as usize];
-            actions.push(Action::Unfulfilled { placement: p.clone(), kind, end_s: 1 + rng.below(9) as i64 });
+            actions.push(Action::Unfulfilled {
+                placement: p.clone(),
+                kind,
+                end_s: 1 + rng.below(9) as i64,
+            });
         }
         for _ in 0..rng.below(3) {
             if let Some(at_s) = next_time.next() {
-                actions.push(Action::Report { session, count: rng.below(11) as u32, at_s });
+                actions.push(Action::Report {
+                    session,
+                    count: rng.below(11) as u32,
+                    at_s,
+                });
             }
         }
         if rng.below(4) == 0 {
-            actions.push(Action::Delete { session, at_s: 1 + rng.below(50) as i64 });
+            actions.push(Action::Delete {
+                session,
+                at_s: 1 + rng.below(50) as i64,
+            });
         }
     }
-    Script { name: "random".into(), placements, actions }
+    Script {
+        name: "random".into(),
+        placements,
+        actions,
+    }
 }
 
 /// Plays `order` of `script` on `store` and compares with the model; returns the violations.
@@ -60,13 +88,19 @@ where
     let mut out = Vec::new();
     let want = model::expected(script, order);
     if got != want {
-        out.push(format!("model: {} [{ns}] order {order:?}\n got {got:?}\nwant {want:?}", script.name));
+        out.push(format!(
+            "model: {} [{ns}] order {order:?}\n got {got:?}\nwant {want:?}",
+            script.name
+        ));
     }
     if model::order_free(script) {
         let identity: Vec<usize> = (0..script.actions.len()).collect();
         let canonical = model::expected(script, &identity);
         if got != canonical {
-            out.push(format!("I5: {} [{ns}] order {order:?} differs from script order", script.name));
+            out.push(format!(
+                "I5: {} [{ns}] order {order:?} differs from script order",
+                script.name
+            ));
         }
     }
     out
@@ -116,7 +150,20 @@ async fn every_order_of_events_reports_and_deletes_converges_to_the_reference_mo
         "R02 reordering",
         (memory.len() + dynamo.len()) as u64,
         violations.len() as u64,
-        &format!("memory {}, dynamodb {}; all permutations of 7 hazard scripts + random schedules vs the reference model", memory.len(), dynamo.len()),
+        &format!(
+            "memory {}, dynamodb {}; all permutations of 7 hazard scripts + random schedules vs the reference model",
+            memory.len(),
+            dynamo.len()
+        ),
     );
-    assert!(violations.is_empty(), "{}", violations.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{}",
+        violations
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

@@ -15,7 +15,9 @@ use fleet_core::ports::{GameLift, GameLiftError, PlacementDescription, StartPlac
 use fleet_functions::observability::Metrics;
 use fleet_functions::placement_events::process;
 use fleet_functions::sweeper::{SweepLimits, SweepSummary, sweep};
-use fleet_reliability::fixtures::{T0, arn, fulfilled_body, sqs_event, sqs_record, unfulfilled_body};
+use fleet_reliability::fixtures::{
+    T0, arn, fulfilled_body, sqs_event, sqs_record, unfulfilled_body,
+};
 use fleet_reliability::shared::Shared;
 use fleet_reliability::{audit, scorecard};
 use serde_json::json;
@@ -42,13 +44,24 @@ struct Scripted {
 
 impl Scripted {
     fn new(store: Shared<MemoryStore>, mode: Mode) -> Self {
-        Self { inner: FakeGameLift::new(), store, mode: Mutex::new(mode) }
+        Self {
+            inner: FakeGameLift::new(),
+            store,
+            mode: Mutex::new(mode),
+        }
     }
     fn mode(&self) -> Mode {
-        self.mode.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.mode
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
     fn starts(&self) -> usize {
-        self.inner.calls().iter().filter(|c| matches!(c, GameLiftCall::StartPlacement(_))).count()
+        self.inner
+            .calls()
+            .iter()
+            .filter(|c| matches!(c, GameLiftCall::StartPlacement(_)))
+            .count()
     }
 }
 
@@ -59,17 +72,31 @@ impl GameLift for Scripted {
         if let Some(n) = mode.publish_on_start {
             let id = request.placement.placement_id.as_str().to_owned();
             let (ns, name) = id.split_once('-').expect("p-<n>");
-            let players: Vec<&str> = request.placement.players.iter().map(|p| p.player_id.as_str()).collect();
+            let players: Vec<&str> = request
+                .placement
+                .players
+                .iter()
+                .map(|p| p.player_id.as_str())
+                .collect();
             let body = fulfilled_body(ns, name, n, &players, T0.plus_secs(1));
-            let (response, _) = process(&self.store, sqs_event(vec![sqs_record("sync-1", &body, 1)])).await;
-            assert!(response.batch_item_failures.is_empty(), "the synchronous event failed");
+            let (response, _) =
+                process(&self.store, sqs_event(vec![sqs_record("sync-1", &body, 1)])).await;
+            assert!(
+                response.batch_item_failures.is_empty(),
+                "the synchronous event failed"
+            );
         }
         if mode.lose_start_answer {
-            return Err(GameLiftError::Ambiguous("injected: the answer was lost after the placement started".into()));
+            return Err(GameLiftError::Ambiguous(
+                "injected: the answer was lost after the placement started".into(),
+            ));
         }
         Ok(())
     }
-    async fn describe_placement(&self, id: &PlacementId) -> Result<PlacementDescription, GameLiftError> {
+    async fn describe_placement(
+        &self,
+        id: &PlacementId,
+    ) -> Result<PlacementDescription, GameLiftError> {
         self.inner.describe_placement(id).await
     }
     async fn stop_placement(&self, id: &PlacementId) -> Result<(), GameLiftError> {
@@ -83,7 +110,15 @@ impl GameLift for Scripted {
         if let Some((later, fail)) = self.mode().sweep_during_join {
             let clock = ManualClock::new(T0.plus_secs(later));
             let limits = SweepLimits::from_config(&config());
-            let r = sweep(&self.store, &self.inner, &clock, &limits, Instant::now() + Duration::from_secs(60), &mut Metrics::new("sweeper")).await;
+            let r = sweep(
+                &self.store,
+                &self.inner,
+                &clock,
+                &limits,
+                Instant::now() + Duration::from_secs(60),
+                &mut Metrics::new("sweeper"),
+            )
+            .await;
             assert!(r.is_ok(), "sweep during join: {r:?}");
             if let Some(e) = fail {
                 return Err(e);
@@ -91,13 +126,21 @@ impl GameLift for Scripted {
         }
         self.inner.create_player_sessions(arn, players).await
     }
-    async fn update_game_session(&self, arn: &GameSessionArn, name: Option<&str>, p: &GameProperties) -> Result<(), GameLiftError> {
+    async fn update_game_session(
+        &self,
+        arn: &GameSessionArn,
+        name: Option<&str>,
+        p: &GameProperties,
+    ) -> Result<(), GameLiftError> {
         self.inner.update_game_session(arn, name, p).await
     }
     async fn terminate_game_session(&self, arn: &GameSessionArn) -> Result<(), GameLiftError> {
         self.inner.terminate_game_session(arn).await
     }
-    async fn game_session_status(&self, arn: &GameSessionArn) -> Result<Option<String>, GameLiftError> {
+    async fn game_session_status(
+        &self,
+        arn: &GameSessionArn,
+    ) -> Result<Option<String>, GameLiftError> {
         self.inner.game_session_status(arn).await
     }
 }
@@ -125,13 +168,25 @@ async fn create(d: &D, who: &str, body: &str, key: Option<&str>) -> Answer {
 }
 
 async fn placement_status(d: &D, id: &str) -> String {
-    let a = api(d, Ev::get(&format!("/v1/placements/{id}")).by(Who::iam(SERVICE))).await;
+    let a = api(
+        d,
+        Ev::get(&format!("/v1/placements/{id}")).by(Who::iam(SERVICE)),
+    )
+    .await;
     a.body["status"].as_str().unwrap_or("?").to_owned()
 }
 
 async fn deliver(d: &D, bodies: &[String]) -> usize {
-    let records = bodies.iter().enumerate().map(|(i, b)| sqs_record(&format!("m-{i}"), b, 1)).collect();
-    process(&d.store, sqs_event(records)).await.0.batch_item_failures.len()
+    let records = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| sqs_record(&format!("m-{i}"), b, 1))
+        .collect();
+    process(&d.store, sqs_event(records))
+        .await
+        .0
+        .batch_item_failures
+        .len()
 }
 
 /// Registers session `n` in the GameLift fake (so joins reach its seat accounting).
@@ -141,46 +196,107 @@ fn gamelift_knows(d: &D, n: u32, max: u32) {
 
 async fn run_sweeper(d: &D) -> SweepSummary {
     let limits = SweepLimits::from_config(&d.config);
-    sweep(&d.store, &d.gamelift, &d.clock, &limits, Instant::now() + Duration::from_secs(60), &mut Metrics::new("sweeper"))
-        .await
-        .unwrap_or_else(|e| panic!("sweeper: {e:?}"))
+    sweep(
+        &d.store,
+        &d.gamelift,
+        &d.clock,
+        &limits,
+        Instant::now() + Duration::from_secs(60),
+        &mut Metrics::new("sweeper"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("sweeper: {e:?}"))
 }
 
 /// Past every placement's deadline.
 fn past_deadline(d: &D) {
-    d.clock.advance_secs(d.config.placement_timeout_secs + d.config.sweep_margin_secs + 1);
+    d.clock
+        .advance_secs(d.config.placement_timeout_secs + d.config.sweep_margin_secs + 1);
 }
 
 async fn table_audit(d: &D, placements: &[&str], sessions: &[u32]) -> Vec<String> {
-    let pids: Vec<PlacementId> = placements.iter().map(|p| PlacementId::parse(p).expect("id")).collect();
+    let pids: Vec<PlacementId> = placements
+        .iter()
+        .map(|p| PlacementId::parse(p).expect("id"))
+        .collect();
     let sids: Vec<SessionId> = sessions.iter().map(|n| arn("p", *n).session_id()).collect();
     audit::sessions(&audit::memory(&d.store, &pids, &sids).await)
 }
 
 async fn session_json(d: &D, n: u32) -> Answer {
-    api(d, Ev::get(&format!("/v1/sessions/{}", arn("p", n).session_id())).by(Who::iam(SERVICE))).await
+    api(
+        d,
+        Ev::get(&format!("/v1/sessions/{}", arn("p", n).session_id())).by(Who::iam(SERVICE)),
+    )
+    .await
 }
 
 async fn event_before_create_returns() -> Vec<String> {
     let s = "event before create returns";
     let mut out = Vec::new();
-    let d = stack(Mode { publish_on_start: Some(1), ..Mode::default() });
+    let d = stack(Mode {
+        publish_on_start: Some(1),
+        ..Mode::default()
+    });
     let body = create_body(4, &["ann"]);
     let a = create(&d, "ann", &body, Some("k-1")).await;
-    expect(&mut out, s, a.status == 202, format!("create answered {} {}", a.status, a.body));
+    expect(
+        &mut out,
+        s,
+        a.status == 202,
+        format!("create answered {} {}", a.status, a.body),
+    );
     let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
     let st = placement_status(&d, &id).await;
-    expect(&mut out, s, st == "FULFILLED", format!("the create's own write overwrote the event: placement {st}"));
+    expect(
+        &mut out,
+        s,
+        st == "FULFILLED",
+        format!("the create's own write overwrote the event: placement {st}"),
+    );
     let sj = session_json(&d, 1).await;
-    expect(&mut out, s, sj.body["status"] == "ACTIVE" && sj.body["openSlots"] == 3, format!("session {}", sj.body));
+    expect(
+        &mut out,
+        s,
+        sj.body["status"] == "ACTIVE" && sj.body["openSlots"] == 3,
+        format!("session {}", sj.body),
+    );
     let again = create(&d, "ann", &body, Some("k-1")).await;
-    expect(&mut out, s, again.status == 202 && again.body["placementId"] == id.as_str(), format!("retry {} {}", again.status, again.body));
+    expect(
+        &mut out,
+        s,
+        again.status == 202 && again.body["placementId"] == id.as_str(),
+        format!("retry {} {}", again.status, again.body),
+    );
     past_deadline(&d);
     let summary = run_sweeper(&d).await;
-    expect(&mut out, s, summary.resolved == 0, format!("the sweeper resolved {} fulfilled placements", summary.resolved));
-    expect(&mut out, s, placement_status(&d, &id).await == "FULFILLED", "the sweeper changed a terminal placement".into());
-    expect(&mut out, s, d.gamelift.starts() == 1, format!("{} StartGameSessionPlacement calls", d.gamelift.starts()));
-    out.extend(table_audit(&d, &[&id], &[1]).await.into_iter().map(|v| format!("{s}: {v}")));
+    expect(
+        &mut out,
+        s,
+        summary.resolved == 0,
+        format!(
+            "the sweeper resolved {} fulfilled placements",
+            summary.resolved
+        ),
+    );
+    expect(
+        &mut out,
+        s,
+        placement_status(&d, &id).await == "FULFILLED",
+        "the sweeper changed a terminal placement".into(),
+    );
+    expect(
+        &mut out,
+        s,
+        d.gamelift.starts() == 1,
+        format!("{} StartGameSessionPlacement calls", d.gamelift.starts()),
+    );
+    out.extend(
+        table_audit(&d, &[&id], &[1])
+            .await
+            .into_iter()
+            .map(|v| format!("{s}: {v}")),
+    );
     out
 }
 
@@ -191,24 +307,63 @@ async fn report_before_event() -> Vec<String> {
     let a = create(&d, "ann", &create_body(4, &["ann"]), None).await;
     let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
     let report = json!({"id": arn("p", 1).as_str(), "playerCount": 2, "metadata": {"GameProperties": {"mode": "ranked"}}});
-    let r = rpc(&d, Ev::post("/v1/rpc/update_instance_info", report.to_string()).by(Who::iam(GS_OWN))).await;
-    expect(&mut out, s, r.status == 204, format!("early report answered {} {}", r.status, r.body));
+    let r = rpc(
+        &d,
+        Ev::post("/v1/rpc/update_instance_info", report.to_string()).by(Who::iam(GS_OWN)),
+    )
+    .await;
+    expect(
+        &mut out,
+        s,
+        r.status == 204,
+        format!("early report answered {} {}", r.status, r.body),
+    );
     d.clock.advance_secs(3);
-    let failed = deliver(&d, &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(3))]).await;
-    expect(&mut out, s, failed == 0, format!("{failed} batch item failures"));
-    expect(&mut out, s, placement_status(&d, &id).await == "FULFILLED", "placement not FULFILLED".into());
+    let failed = deliver(
+        &d,
+        &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(3))],
+    )
+    .await;
+    expect(
+        &mut out,
+        s,
+        failed == 0,
+        format!("{failed} batch item failures"),
+    );
+    expect(
+        &mut out,
+        s,
+        placement_status(&d, &id).await == "FULFILLED",
+        "placement not FULFILLED".into(),
+    );
     let sj = session_json(&d, 1).await;
     expect(
         &mut out,
         s,
-        sj.body["playerCount"] == 2 && sj.body["properties"]["mode"] == "ranked" && sj.body["openSlots"] == 1,
+        sj.body["playerCount"] == 2
+            && sj.body["properties"]["mode"] == "ranked"
+            && sj.body["openSlots"] == 1,
         format!("the event overwrote the earlier report: {}", sj.body),
     );
     // The same event again, and the report again: nothing moves.
-    deliver(&d, &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(3))]).await;
+    deliver(
+        &d,
+        &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(3))],
+    )
+    .await;
     let sj2 = session_json(&d, 1).await;
-    expect(&mut out, s, sj2.body == sj.body, format!("a duplicate event changed the session: {}", sj2.body));
-    out.extend(table_audit(&d, &[&id], &[1]).await.into_iter().map(|v| format!("{s}: {v}")));
+    expect(
+        &mut out,
+        s,
+        sj2.body == sj.body,
+        format!("a duplicate event changed the session: {}", sj2.body),
+    );
+    out.extend(
+        table_audit(&d, &[&id], &[1])
+            .await
+            .into_iter()
+            .map(|v| format!("{s}: {v}")),
+    );
     out
 }
 
@@ -218,22 +373,82 @@ async fn delete_then_late_fulfilled() -> Vec<String> {
     let d = stack(Mode::default());
     let a = create(&d, "ann", &create_body(4, &["ann"]), None).await;
     let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
-    let del = api(&d, Ev::delete(&format!("/v1/sessions/{}", encode(arn("p", 1).as_str()))).by(Who::iam(SERVICE))).await;
-    expect(&mut out, s, del.status == 204, format!("delete of a session not seen yet answered {} {}", del.status, del.body));
+    let del = api(
+        &d,
+        Ev::delete(&format!("/v1/sessions/{}", encode(arn("p", 1).as_str()))).by(Who::iam(SERVICE)),
+    )
+    .await;
+    expect(
+        &mut out,
+        s,
+        del.status == 204,
+        format!(
+            "delete of a session not seen yet answered {} {}",
+            del.status, del.body
+        ),
+    );
     d.clock.advance_secs(5);
-    let failed = deliver(&d, &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(5))]).await;
-    expect(&mut out, s, failed == 0, format!("{failed} batch item failures"));
+    let failed = deliver(
+        &d,
+        &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(5))],
+    )
+    .await;
+    expect(
+        &mut out,
+        s,
+        failed == 0,
+        format!("{failed} batch item failures"),
+    );
     let st = placement_status(&d, &id).await;
-    expect(&mut out, s, st != "PENDING", format!("placement still {st}"));
+    expect(
+        &mut out,
+        s,
+        st != "PENDING",
+        format!("placement still {st}"),
+    );
     let sj = session_json(&d, 1).await;
-    expect(&mut out, s, sj.status == 404 || sj.body["status"] == "ENDED", format!("the deleted session came back: {} {}", sj.status, sj.body));
+    expect(
+        &mut out,
+        s,
+        sj.status == 404 || sj.body["status"] == "ENDED",
+        format!("the deleted session came back: {} {}", sj.status, sj.body),
+    );
     gamelift_knows(&d, 1, 4);
-    let j = api(&d, Ev::post(&format!("/v1/sessions/{}/join", arn("p", 1).session_id()), join_body(&["bob"])).by(Who::player("bob"))).await;
-    expect(&mut out, s, j.status == 409 || j.status == 404, format!("join into a deleted session answered {} {}", j.status, j.body));
+    let j = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", arn("p", 1).session_id()),
+            join_body(&["bob"]),
+        )
+        .by(Who::player("bob")),
+    )
+    .await;
+    expect(
+        &mut out,
+        s,
+        j.status == 409 || j.status == 404,
+        format!(
+            "join into a deleted session answered {} {}",
+            j.status, j.body
+        ),
+    );
     let list = api(&d, Ev::get("/v1/sessions").by(Who::iam(SERVICE))).await;
-    let listed = list.body["sessions"].as_array().map(|v| v.len()).unwrap_or(0);
-    expect(&mut out, s, listed == 0, format!("{listed} sessions listed after the delete"));
-    out.extend(table_audit(&d, &[&id], &[1]).await.into_iter().map(|v| format!("{s}: {v}")));
+    let listed = list.body["sessions"]
+        .as_array()
+        .map(|v| v.len())
+        .unwrap_or(0);
+    expect(
+        &mut out,
+        s,
+        listed == 0,
+        format!("{listed} sessions listed after the delete"),
+    );
+    out.extend(
+        table_audit(&d, &[&id], &[1])
+            .await
+            .into_iter()
+            .map(|v| format!("{s}: {v}")),
+    );
     out
 }
 
@@ -242,38 +457,105 @@ async fn retry_after_ambiguous_error() -> Vec<String> {
     let mut out = Vec::new();
     let body = create_body(4, &["ann"]);
     // (a) It took effect and only the answer was lost: 202, and the retry is the same placement.
-    let d = stack(Mode { lose_start_answer: true, ..Mode::default() });
+    let d = stack(Mode {
+        lose_start_answer: true,
+        ..Mode::default()
+    });
     let a = create(&d, "ann", &body, Some("amb-1")).await;
-    expect(&mut out, s, a.status == 202, format!("(a) lost answer gave {} {}", a.status, a.body));
+    expect(
+        &mut out,
+        s,
+        a.status == 202,
+        format!("(a) lost answer gave {} {}", a.status, a.body),
+    );
     let b = create(&d, "ann", &body, Some("amb-1")).await;
-    expect(&mut out, s, b.status == 202 && b.body["placementId"] == a.body["placementId"], format!("(a) retry {} {}", b.status, b.body));
-    expect(&mut out, s, d.gamelift.starts() == 1, format!("(a) {} starts for one key", d.gamelift.starts()));
+    expect(
+        &mut out,
+        s,
+        b.status == 202 && b.body["placementId"] == a.body["placementId"],
+        format!("(a) retry {} {}", b.status, b.body),
+    );
+    expect(
+        &mut out,
+        s,
+        d.gamelift.starts() == 1,
+        format!("(a) {} starts for one key", d.gamelift.starts()),
+    );
     // (b) It did not take effect: the placement is FAILED, the answer 503, and the retry with the same
     // key starts nothing new (documented: a new key starts a new placement).
     let d = stack(Mode::default());
-    d.gamelift.inner.fail_next(GameLiftError::Ambiguous("injected 500".into()));
+    d.gamelift
+        .inner
+        .fail_next(GameLiftError::Ambiguous("injected 500".into()));
     let a = create(&d, "ann", &body, Some("amb-2")).await;
-    expect(&mut out, s, a.status == 503, format!("(b) a start that never happened gave {} {}", a.status, a.body));
+    expect(
+        &mut out,
+        s,
+        a.status == 503,
+        format!(
+            "(b) a start that never happened gave {} {}",
+            a.status, a.body
+        ),
+    );
     let b = create(&d, "ann", &body, Some("amb-2")).await;
     let id = b.body["placementId"].as_str().unwrap_or("").to_owned();
-    expect(&mut out, s, b.status == 202 && b.body["status"] == "FAILED", format!("(b) retry {} {}", b.status, b.body));
-    expect(&mut out, s, d.gamelift.starts() == 1, format!("(b) {} starts for one key", d.gamelift.starts()));
-    expect(&mut out, s, placement_status(&d, &id).await == "FAILED", "(b) placement not FAILED".into());
+    expect(
+        &mut out,
+        s,
+        b.status == 202 && b.body["status"] == "FAILED",
+        format!("(b) retry {} {}", b.status, b.body),
+    );
+    expect(
+        &mut out,
+        s,
+        d.gamelift.starts() == 1,
+        format!("(b) {} starts for one key", d.gamelift.starts()),
+    );
+    expect(
+        &mut out,
+        s,
+        placement_status(&d, &id).await == "FAILED",
+        "(b) placement not FAILED".into(),
+    );
     // (c) The start and the describe both fail: 202 PENDING, the retry is the same placement, and the
     // sweeper resolves it after the deadline (GameLift never had it → FAILED).
     let d = stack(Mode::default());
-    d.gamelift.inner.fail_next(GameLiftError::Ambiguous("injected timeout".into()));
-    d.gamelift.inner.fail_next(GameLiftError::Ambiguous("injected timeout".into()));
+    d.gamelift
+        .inner
+        .fail_next(GameLiftError::Ambiguous("injected timeout".into()));
+    d.gamelift
+        .inner
+        .fail_next(GameLiftError::Ambiguous("injected timeout".into()));
     let a = create(&d, "ann", &body, Some("amb-3")).await;
-    expect(&mut out, s, a.status == 202, format!("(c) unknown outcome gave {} {}", a.status, a.body));
+    expect(
+        &mut out,
+        s,
+        a.status == 202,
+        format!("(c) unknown outcome gave {} {}", a.status, a.body),
+    );
     let b = create(&d, "ann", &body, Some("amb-3")).await;
-    expect(&mut out, s, b.body["placementId"] == a.body["placementId"], format!("(c) retry got another placement: {}", b.body));
-    expect(&mut out, s, d.gamelift.starts() == 1, format!("(c) {} starts for one key", d.gamelift.starts()));
+    expect(
+        &mut out,
+        s,
+        b.body["placementId"] == a.body["placementId"],
+        format!("(c) retry got another placement: {}", b.body),
+    );
+    expect(
+        &mut out,
+        s,
+        d.gamelift.starts() == 1,
+        format!("(c) {} starts for one key", d.gamelift.starts()),
+    );
     let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
     past_deadline(&d);
     run_sweeper(&d).await;
     let st = placement_status(&d, &id).await;
-    expect(&mut out, s, st == "FAILED", format!("(c) after the sweeper: {st}"));
+    expect(
+        &mut out,
+        s,
+        st == "FAILED",
+        format!("(c) after the sweeper: {st}"),
+    );
     out
 }
 
@@ -283,15 +565,54 @@ async fn same_key_different_body() -> Vec<String> {
     let d = stack(Mode::default());
     let a = create(&d, "ann", &create_body(4, &["ann"]), Some("same")).await;
     let b = create(&d, "ann", &create_body(5, &["ann"]), Some("same")).await;
-    expect(&mut out, s, b.status == 422 && b.code() == "idempotency_mismatch", format!("different body gave {} {}", b.status, b.body));
-    let c = create(&d, "ann", &json!({"players": [{"playerId": "ann"}], "maxPlayers": 4}).to_string(), Some("same")).await;
-    expect(&mut out, s, c.status == 202 && c.body["placementId"] == a.body["placementId"], format!("same body, other key order: {} {}", c.status, c.body));
-    expect(&mut out, s, d.gamelift.starts() == 1, format!("{} starts for one key", d.gamelift.starts()));
+    expect(
+        &mut out,
+        s,
+        b.status == 422 && b.code() == "idempotency_mismatch",
+        format!("different body gave {} {}", b.status, b.body),
+    );
+    let c = create(
+        &d,
+        "ann",
+        &json!({"players": [{"playerId": "ann"}], "maxPlayers": 4}).to_string(),
+        Some("same"),
+    )
+    .await;
+    expect(
+        &mut out,
+        s,
+        c.status == 202 && c.body["placementId"] == a.body["placementId"],
+        format!("same body, other key order: {} {}", c.status, c.body),
+    );
+    expect(
+        &mut out,
+        s,
+        d.gamelift.starts() == 1,
+        format!("{} starts for one key", d.gamelift.starts()),
+    );
     // Another caller's identical key is another placement.
     let o = create(&d, "bob", &create_body(4, &["bob"]), Some("same")).await;
-    expect(&mut out, s, o.status == 202 && o.body["placementId"] != a.body["placementId"], format!("other caller {} {}", o.status, o.body));
-    let p = api(&d, Ev::get(&format!("/v1/placements/{}", a.body["placementId"].as_str().unwrap_or(""))).by(Who::player("ann"))).await;
-    expect(&mut out, s, p.status == 200 && p.body["status"] == "PENDING", format!("first placement {}", p.body));
+    expect(
+        &mut out,
+        s,
+        o.status == 202 && o.body["placementId"] != a.body["placementId"],
+        format!("other caller {} {}", o.status, o.body),
+    );
+    let p = api(
+        &d,
+        Ev::get(&format!(
+            "/v1/placements/{}",
+            a.body["placementId"].as_str().unwrap_or("")
+        ))
+        .by(Who::player("ann")),
+    )
+    .await;
+    expect(
+        &mut out,
+        s,
+        p.status == 200 && p.body["status"] == "PENDING",
+        format!("first placement {}", p.body),
+    );
     out
 }
 
@@ -301,55 +622,159 @@ async fn stop_after_fulfilled() -> Vec<String> {
     let d = stack(Mode::default());
     let a = create(&d, "ann", &create_body(4, &["ann"]), None).await;
     let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
-    deliver(&d, &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(2))]).await;
+    deliver(
+        &d,
+        &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(2))],
+    )
+    .await;
     let before = session_json(&d, 1).await;
     // The stop lands after GameLift placed it: its PlacementCancelled arrives late, twice.
     let cancel = unfulfilled_body("p", "1", "PlacementCancelled", T0.plus_secs(3));
     let failed = deliver(&d, &[cancel.clone(), cancel]).await;
-    expect(&mut out, s, failed == 0, format!("{failed} batch item failures"));
-    expect(&mut out, s, placement_status(&d, &id).await == "FULFILLED", "a late cancel moved a fulfilled placement".into());
+    expect(
+        &mut out,
+        s,
+        failed == 0,
+        format!("{failed} batch item failures"),
+    );
+    expect(
+        &mut out,
+        s,
+        placement_status(&d, &id).await == "FULFILLED",
+        "a late cancel moved a fulfilled placement".into(),
+    );
     let after = session_json(&d, 1).await;
-    expect(&mut out, s, after.body == before.body, format!("the cancel changed the session: {}", after.body));
+    expect(
+        &mut out,
+        s,
+        after.body == before.body,
+        format!("the cancel changed the session: {}", after.body),
+    );
     // And the other way round: cancelled first, the fulfilment late: the first outcome stays.
     let b = create(&d, "bob", &create_body(4, &["bob"]), None).await;
     let id2 = b.body["placementId"].as_str().unwrap_or("").to_owned();
-    deliver(&d, &[unfulfilled_body("p", "2", "PlacementCancelled", T0.plus_secs(2))]).await;
-    deliver(&d, &[fulfilled_body("p", "2", 2, &["bob"], T0.plus_secs(3))]).await;
-    expect(&mut out, s, placement_status(&d, &id2).await == "CANCELLED", "a late fulfilment moved a cancelled placement".into());
+    deliver(
+        &d,
+        &[unfulfilled_body(
+            "p",
+            "2",
+            "PlacementCancelled",
+            T0.plus_secs(2),
+        )],
+    )
+    .await;
+    deliver(
+        &d,
+        &[fulfilled_body("p", "2", 2, &["bob"], T0.plus_secs(3))],
+    )
+    .await;
+    expect(
+        &mut out,
+        s,
+        placement_status(&d, &id2).await == "CANCELLED",
+        "a late fulfilment moved a cancelled placement".into(),
+    );
     past_deadline(&d);
     run_sweeper(&d).await;
-    expect(&mut out, s, placement_status(&d, &id).await == "FULFILLED", "the sweeper moved it".into());
-    out.extend(table_audit(&d, &[&id, &id2], &[1, 2]).await.into_iter().map(|v| format!("{s}: {v}")));
+    expect(
+        &mut out,
+        s,
+        placement_status(&d, &id).await == "FULFILLED",
+        "the sweeper moved it".into(),
+    );
+    out.extend(
+        table_audit(&d, &[&id, &id2], &[1, 2])
+            .await
+            .into_iter()
+            .map(|v| format!("{s}: {v}")),
+    );
     out
 }
 
 async fn seat_expiry_during_join() -> Vec<String> {
     let s = "seat expiry during join";
     let mut out = Vec::new();
-    for (case, fail) in [("GameLift accepts", None), ("GameLift refuses", Some(GameLiftError::Full)), ("GameLift times out", Some(GameLiftError::Ambiguous("timeout".into())))] {
+    for (case, fail) in [
+        ("GameLift accepts", None),
+        ("GameLift refuses", Some(GameLiftError::Full)),
+        (
+            "GameLift times out",
+            Some(GameLiftError::Ambiguous("timeout".into())),
+        ),
+    ] {
         let d = stack(Mode::default());
         let a = create(&d, "ann", &create_body(3, &["ann"]), None).await;
         let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
-        deliver(&d, &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(1))]).await;
+        deliver(
+            &d,
+            &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(1))],
+        )
+        .await;
         gamelift_knows(&d, 1, 3);
         // bob's join: while GameLift is being asked, 61 s pass and the sweeper expires every reservation.
-        *d.gamelift.mode.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Mode { sweep_during_join: Some((62, fail.clone())), ..Mode::default() };
+        *d.gamelift
+            .mode
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Mode {
+            sweep_during_join: Some((62, fail.clone())),
+            ..Mode::default()
+        };
         let sid = arn("p", 1).session_id();
-        let j = api(&d, Ev::post(&format!("/v1/sessions/{sid}/join"), join_body(&["bob"])).by(Who::player("bob"))).await;
-        let want = if fail.is_none() { 200 } else if matches!(fail, Some(GameLiftError::Full)) { 409 } else { 503 };
-        expect(&mut out, s, j.status == want, format!("{case}: join answered {} {}", j.status, j.body));
-        *d.gamelift.mode.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Mode::default();
-        out.extend(table_audit(&d, &[&id], &[1]).await.into_iter().map(|v| format!("{s} ({case}): {v}")));
+        let j = api(
+            &d,
+            Ev::post(&format!("/v1/sessions/{sid}/join"), join_body(&["bob"]))
+                .by(Who::player("bob")),
+        )
+        .await;
+        let want = if fail.is_none() {
+            200
+        } else if matches!(fail, Some(GameLiftError::Full)) {
+            409
+        } else {
+            503
+        };
+        expect(
+            &mut out,
+            s,
+            j.status == want,
+            format!("{case}: join answered {} {}", j.status, j.body),
+        );
+        *d.gamelift
+            .mode
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Mode::default();
+        out.extend(
+            table_audit(&d, &[&id], &[1])
+                .await
+                .into_iter()
+                .map(|v| format!("{s} ({case}): {v}")),
+        );
         // More joins later: never past the cap, counters still right.
         d.clock.advance_secs(62);
         for p in ["cy", "dan", "eve", "fay"] {
-            api(&d, Ev::post(&format!("/v1/sessions/{sid}/join"), join_body(&[p])).by(Who::player(p))).await;
+            api(
+                &d,
+                Ev::post(&format!("/v1/sessions/{sid}/join"), join_body(&[p])).by(Who::player(p)),
+            )
+            .await;
         }
         let seats = d.store.seats_of(&sid);
-        let live = seats.iter().filter(|x| x.status == fleet_core::model::SeatStatus::Reserved).count();
-        expect(&mut out, s, live <= 3, format!("{case}: {live} live seats on a cap of 3"));
-        out.extend(table_audit(&d, &[&id], &[1]).await.into_iter().map(|v| format!("{s} ({case}) after more joins: {v}")));
+        let live = seats
+            .iter()
+            .filter(|x| x.status == fleet_core::model::SeatStatus::Reserved)
+            .count();
+        expect(
+            &mut out,
+            s,
+            live <= 3,
+            format!("{case}: {live} live seats on a cap of 3"),
+        );
+        out.extend(
+            table_audit(&d, &[&id], &[1])
+                .await
+                .into_iter()
+                .map(|v| format!("{s} ({case}) after more joins: {v}")),
+        );
     }
     out
 }
@@ -357,21 +782,41 @@ async fn seat_expiry_during_join() -> Vec<String> {
 #[tokio::test]
 async fn the_seven_named_hazards_through_the_real_handlers() {
     let scenarios = [
-        ("event before create returns", event_before_create_returns().await),
+        (
+            "event before create returns",
+            event_before_create_returns().await,
+        ),
         ("report before event", report_before_event().await),
-        ("delete then late fulfilled", delete_then_late_fulfilled().await),
-        ("retry after ambiguous GameLift error", retry_after_ambiguous_error().await),
+        (
+            "delete then late fulfilled",
+            delete_then_late_fulfilled().await,
+        ),
+        (
+            "retry after ambiguous GameLift error",
+            retry_after_ambiguous_error().await,
+        ),
         ("same key different body", same_key_different_body().await),
         ("stop after fulfilled", stop_after_fulfilled().await),
         ("seat expiry during join", seat_expiry_during_join().await),
     ];
-    let failed: Vec<&str> = scenarios.iter().filter(|(_, v)| !v.is_empty()).map(|(n, _)| *n).collect();
-    let all: Vec<String> = scenarios.iter().flat_map(|(_, v)| v.iter().cloned()).collect();
+    let failed: Vec<&str> = scenarios
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(n, _)| *n)
+        .collect();
+    let all: Vec<String> = scenarios
+        .iter()
+        .flat_map(|(_, v)| v.iter().cloned())
+        .collect();
     scorecard::record(
         "R03 hazards",
         scenarios.len() as u64,
         failed.len() as u64,
-        &format!("{}/{} named scenarios through api/rpc/placement-events/sweeper on the in-memory store", scenarios.len() - failed.len(), scenarios.len()),
+        &format!(
+            "{}/{} named scenarios through api/rpc/placement-events/sweeper on the in-memory store",
+            scenarios.len() - failed.len(),
+            scenarios.len()
+        ),
     );
     assert!(all.is_empty(), "{}", all.join("\n"));
 }

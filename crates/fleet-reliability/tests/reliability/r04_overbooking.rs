@@ -91,7 +91,12 @@ fn session(ns: &str, max: u32, reported: u32) -> Session {
     }
 }
 
-async fn trial(store: Arc<fleet_aws::dynamo::DynamoStore>, id: SessionId, open: u32, joins: Vec<Vec<String>>) -> Vec<String> {
+async fn trial(
+    store: Arc<fleet_aws::dynamo::DynamoStore>,
+    id: SessionId,
+    open: u32,
+    joins: Vec<Vec<String>>,
+) -> Vec<String> {
     let origin = Instant::now();
     let now = T0.plus_secs(1);
     let tasks: Vec<_> = joins
@@ -112,19 +117,41 @@ async fn trial(store: Arc<fleet_aws::dynamo::DynamoStore>, id: SessionId, open: 
     for t in tasks {
         let (players, start, end, r) = t.await.expect("join task");
         match r {
-            Ok(Ok(_)) => ops.push(Op { players, start, end, ok: true, refused: None }),
-            Ok(Err(refused)) => ops.push(Op { players, start, end, ok: false, refused: Some(refused) }),
+            Ok(Ok(_)) => ops.push(Op {
+                players,
+                start,
+                end,
+                ok: true,
+                refused: None,
+            }),
+            Ok(Err(refused)) => ops.push(Op {
+                players,
+                start,
+                end,
+                ok: false,
+                refused: Some(refused),
+            }),
             Err(e) => out.push(format!("store error in a join: {e}")),
         }
     }
     let seats = audit::dynamo_partition_seats(&store, &id).await;
-    let reserved: Vec<&str> = seats.iter().filter(|s| s.status == SeatStatus::Reserved).map(|s| s.player_id.as_str()).collect();
+    let reserved: Vec<&str> = seats
+        .iter()
+        .filter(|s| s.status == SeatStatus::Reserved)
+        .map(|s| s.player_id.as_str())
+        .collect();
     let won: usize = ops.iter().filter(|o| o.ok).map(|o| o.players.len()).sum();
     if reserved.len() > open as usize {
-        out.push(format!("I1: {} seats for {open} open slots", reserved.len()));
+        out.push(format!(
+            "I1: {} seats for {open} open slots",
+            reserved.len()
+        ));
     }
     if reserved.len() != won {
-        out.push(format!("I1: {won} seats granted, {} seat items", reserved.len()));
+        out.push(format!(
+            "I1: {won} seats granted, {} seat items",
+            reserved.len()
+        ));
     }
     let s = store.get_session(&id).await.ok().flatten();
     if let Some(s) = &s {
@@ -133,7 +160,9 @@ async fn trial(store: Arc<fleet_aws::dynamo::DynamoStore>, id: SessionId, open: 
         out.extend(v);
     }
     if out.is_empty() && !linearizable(&ops, open) {
-        out.push(format!("linearizability: no sequential order explains {ops:?} with {open} open slots"));
+        out.push(format!(
+            "linearizability: no sequential order explains {ops:?} with {open} open slots"
+        ));
     }
     out
 }
@@ -178,5 +207,14 @@ async fn concurrent_joins_never_overbook_and_every_history_is_linearizable() {
         violations.len() as u64,
         "DynamoDB Local; 2–6 concurrent joins of 1–2 players on 1–6 open slots; seat audit + linearizability",
     );
-    assert!(violations.is_empty(), "{}", violations.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{}",
+        violations
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

@@ -41,16 +41,31 @@ struct RateRun {
 }
 
 async fn run_rate(rate: f64, n: u64, seed: u64) -> RateRun {
-    let mut model = Model { throttling: false, seed, ..Model::default() };
+    let mut model = Model {
+        throttling: false,
+        seed,
+        ..Model::default()
+    };
     // Fewer slots than placements: the rest wait, then time out after the queue's 600 s.
     for fleet in &mut model.fleets {
         for loc in &mut fleet.locations {
             loc.slots = (n as u32 * 2 / 5).max(1);
         }
     }
-    model.faults.events = EventFaults { drop_rate: rate, ..EventFaults::default() };
-    let queue_timeout = model.queues.iter().map(|q| q.timeout_seconds).max().unwrap_or(600) as i64;
-    let sim = Simulator::builder().model(model).clock(gamelift_sim::ManualClock::new()).build();
+    model.faults.events = EventFaults {
+        drop_rate: rate,
+        ..EventFaults::default()
+    };
+    let queue_timeout = model
+        .queues
+        .iter()
+        .map(|q| q.timeout_seconds)
+        .max()
+        .unwrap_or(600) as i64;
+    let sim = Simulator::builder()
+        .model(model)
+        .clock(gamelift_sim::ManualClock::new())
+        .build();
     let mut events = sim.events();
     let server = sim.serve("127.0.0.1:0").await.expect("serve the simulator");
     let gamelift = aws_sdk_gamelift::Client::from_conf(
@@ -66,7 +81,9 @@ async fn run_rate(rate: f64, n: u64, seed: u64) -> RateRun {
         store: support::spawn_store("r05").await,
         gamelift: SdkGameLift::new(gamelift, DEFAULT_QUEUE),
         notifier: MemoryNotifier::default(),
-        clock: ManualClock::new(Timestamp::from_millis(gamelift_sim::ManualClock::DEFAULT_START_MILLIS)),
+        clock: ManualClock::new(Timestamp::from_millis(
+            gamelift_sim::ManualClock::DEFAULT_START_MILLIS,
+        )),
         ids: UuidIds,
         config,
     };
@@ -74,12 +91,23 @@ async fn run_rate(rate: f64, n: u64, seed: u64) -> RateRun {
     let mut ids = Vec::new();
     for i in 0..n {
         let who = format!("r05-player-{i}");
-        let a = Answer::of(api::handle(&deps, Ev::post("/v1/sessions", create_body(4, &[&who])).by(Who::player(&who)).request()).await);
+        let a = Answer::of(
+            api::handle(
+                &deps,
+                Ev::post("/v1/sessions", create_body(4, &[&who]))
+                    .by(Who::player(&who))
+                    .request(),
+            )
+            .await,
+        );
         if a.status != 202 {
             violations.push(format!("create {i}: {} {}", a.status, a.body));
             continue;
         }
-        let id = a.body["placementId"].as_str().unwrap_or_default().to_owned();
+        let id = a.body["placementId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         ids.push(PlacementId::parse(&id).unwrap_or_else(|e| panic!("placement id {id}: {e}")));
     }
     // Time passes on both clocks; whatever GameLift publishes reaches the handler in batches of 10.
@@ -88,7 +116,9 @@ async fn run_rate(rate: f64, n: u64, seed: u64) -> RateRun {
     let mut delivered = 0u64;
     let mut batch_no = 0u64;
     for _ in 0..horizon / step {
-        sim.advance(Duration::from_secs(step as u64)).await.expect("advance the simulator");
+        sim.advance(Duration::from_secs(step as u64))
+            .await
+            .expect("advance the simulator");
         deps.clock.advance_secs(step);
         let mut bodies = Vec::new();
         while let Ok(e) = events.try_recv() {
@@ -96,10 +126,17 @@ async fn run_rate(rate: f64, n: u64, seed: u64) -> RateRun {
         }
         for chunk in bodies.chunks(10) {
             batch_no += 1;
-            let records = chunk.iter().enumerate().map(|(i, b)| sqs_record(&format!("r05-{batch_no}-{i}"), b, 1)).collect();
+            let records = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, b)| sqs_record(&format!("r05-{batch_no}-{i}"), b, 1))
+                .collect();
             let response = placement_events::handle(&deps, sqs_event(records)).await;
             if !response.batch_item_failures.is_empty() {
-                violations.push(format!("batch {batch_no}: {} records failed", response.batch_item_failures.len()));
+                violations.push(format!(
+                    "batch {batch_no}: {} records failed",
+                    response.batch_item_failures.len()
+                ));
             }
             delivered += chunk.len() as u64;
         }
@@ -109,9 +146,16 @@ async fn run_rate(rate: f64, n: u64, seed: u64) -> RateRun {
     let mut resolved = 0;
     for _ in 0..5 {
         let mut metrics = Metrics::new(sweeper::FUNCTION);
-        let summary = sweeper::sweep(&deps.store, &deps.gamelift, &deps.clock, &limits, Instant::now() + Duration::from_secs(600), &mut metrics)
-            .await
-            .unwrap_or_else(|e| panic!("sweep: {e}"));
+        let summary = sweeper::sweep(
+            &deps.store,
+            &deps.gamelift,
+            &deps.clock,
+            &limits,
+            Instant::now() + Duration::from_secs(600),
+            &mut metrics,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("sweep: {e}"));
         resolved += summary.resolved;
         if summary.resolved == 0 && summary.still_pending == 0 {
             break;
@@ -119,23 +163,50 @@ async fn run_rate(rate: f64, n: u64, seed: u64) -> RateRun {
     }
     let mut outcomes = std::collections::BTreeMap::new();
     for id in &ids {
-        let ours = deps.store.get_placement(id).await.unwrap_or_else(|e| panic!("get placement: {e}"));
-        let theirs = deps.gamelift.describe_placement(id).await.unwrap_or_else(|e| panic!("describe {}: {e}", id.as_str()));
+        let ours = deps
+            .store
+            .get_placement(id)
+            .await
+            .unwrap_or_else(|e| panic!("get placement: {e}"));
+        let theirs = deps
+            .gamelift
+            .describe_placement(id)
+            .await
+            .unwrap_or_else(|e| panic!("describe {}: {e}", id.as_str()));
         let Some(p) = ours else {
             violations.push(format!("{}: placement missing", id.as_str()));
             continue;
         };
         *outcomes.entry(p.status.as_str()).or_insert(0) += 1;
         if !p.status.is_terminal() {
-            violations.push(format!("{}: still {} after the deadline", id.as_str(), p.status.as_str()));
+            violations.push(format!(
+                "{}: still {} after the deadline",
+                id.as_str(),
+                p.status.as_str()
+            ));
         } else if p.status != theirs.status {
-            violations.push(format!("{}: {} here, {} in GameLift", id.as_str(), p.status.as_str(), theirs.status.as_str()));
+            violations.push(format!(
+                "{}: {} here, {} in GameLift",
+                id.as_str(),
+                p.status.as_str(),
+                theirs.status.as_str()
+            ));
         }
         if p.status == PlacementStatus::Fulfilled {
             match &p.session_id {
                 Some(s) => {
-                    if deps.store.get_session(s).await.unwrap_or_else(|e| panic!("get session: {e}")).is_none() {
-                        violations.push(format!("{}: FULFILLED without its session {}", id.as_str(), s.as_str()));
+                    if deps
+                        .store
+                        .get_session(s)
+                        .await
+                        .unwrap_or_else(|e| panic!("get session: {e}"))
+                        .is_none()
+                    {
+                        violations.push(format!(
+                            "{}: FULFILLED without its session {}",
+                            id.as_str(),
+                            s.as_str()
+                        ));
                     }
                 }
                 None => violations.push(format!("{}: FULFILLED without a session id", id.as_str())),
@@ -145,7 +216,14 @@ async fn run_rate(rate: f64, n: u64, seed: u64) -> RateRun {
     let (_, audit) = audit::dynamo(&deps.store).await;
     violations.extend(audit);
     let placements = ids.len() as u64;
-    RateRun { placements, violations, events: delivered, dropped: placements.saturating_sub(delivered), resolved, outcomes }
+    RateRun {
+        placements,
+        violations,
+        events: delivered,
+        dropped: placements.saturating_sub(delivered),
+        resolved,
+        outcomes,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,7 +246,11 @@ async fn every_placement_is_terminal_after_the_deadline_even_with_events_dropped
             r.resolved,
             outcomes.join(" ")
         ));
-        violations.extend(r.violations.into_iter().map(|v| format!("{}%: {v}", (rate * 100.0) as u32)));
+        violations.extend(
+            r.violations
+                .into_iter()
+                .map(|v| format!("{}%: {v}", (rate * 100.0) as u32)),
+        );
     }
     scorecard::record(
         "R05 lost results",
@@ -176,5 +258,14 @@ async fn every_placement_is_terminal_after_the_deadline_even_with_events_dropped
         violations.len() as u64,
         &format!("{}; sweeper resolved {resolved}", notes.join("; ")),
     );
-    assert!(violations.is_empty(), "{}", violations.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{}",
+        violations
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

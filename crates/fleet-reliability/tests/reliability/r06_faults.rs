@@ -38,16 +38,30 @@ use gamelift_sim::{FaultSpec, Model, Simulator};
 use serde_json::json;
 
 use crate::support;
-use crate::support_http::{Answer, Ev, GS_OWN, SERVICE, Who, api, config, create_body, encode, join_body, rpc};
+use crate::support_http::{
+    Answer, Ev, GS_OWN, SERVICE, Who, api, config, create_body, encode, join_body, rpc,
+};
 
 type FaultDeps = Deps<DynamoStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
 
-const OPS: [&str; 7] = ["create", "join", "get", "list", "update_instance_info", "delete_instance_info", "placement event"];
+const OPS: [&str; 7] = [
+    "create",
+    "join",
+    "get",
+    "list",
+    "update_instance_info",
+    "delete_instance_info",
+    "placement event",
+];
 
 /// A world: session 1 of `ns` ACTIVE (placed for ann, 4 places), placement `q` still PENDING.
 async fn world(ns: &str) -> (FaultDeps, FaultInterceptor) {
     let faults = FaultInterceptor::new();
-    let store = support::spawn_store_with(faults::dynamodb_client(&support::endpoint(), &faults), "r06").await;
+    let store = support::spawn_store_with(
+        faults::dynamodb_client(&support::endpoint(), &faults),
+        "r06",
+    )
+    .await;
     let gamelift = FakeGameLift::new();
     gamelift.add_session(&arn(ns, 1), "ACTIVE", 4);
     gamelift.add_session(&arn(ns, 2), "ACTIVE", 4);
@@ -62,10 +76,14 @@ async fn world(ns: &str) -> (FaultDeps, FaultInterceptor) {
     for name in ["p", "q"] {
         let mut p = placement(ns, name, 4, &["ann"]);
         p.requester = "ann".into();
-        deps.store.create_placement(&p, None).await.unwrap_or_else(|e| panic!("seed {name}: {e}"));
+        deps.store
+            .create_placement(&p, None)
+            .await
+            .unwrap_or_else(|e| panic!("seed {name}: {e}"));
     }
     let body = fulfilled_body(ns, "p", 1, &["ann"], T0.plus_secs(2));
-    let (r, _) = placement_events::process(&deps.store, sqs_event(vec![sqs_record("seed", &body, 1)])).await;
+    let (r, _) =
+        placement_events::process(&deps.store, sqs_event(vec![sqs_record("seed", &body, 1)])).await;
     assert!(r.batch_item_failures.is_empty(), "seed event applied");
     (deps, faults)
 }
@@ -83,25 +101,60 @@ async fn run(d: &FaultDeps, ns: &str, op: &str) -> Outcome {
     let http = |x: Answer| Outcome::Http(x.status, x.code().to_owned());
     match op {
         "create" => http(
-            api(d, Ev::post("/v1/sessions", create_body(4, &["ann"])).header("Idempotency-Key", "r06-key-1").by(Who::player("ann"))).await,
+            api(
+                d,
+                Ev::post("/v1/sessions", create_body(4, &["ann"]))
+                    .header("Idempotency-Key", "r06-key-1")
+                    .by(Who::player("ann")),
+            )
+            .await,
         ),
-        "join" => http(api(d, Ev::post(&format!("/v1/sessions/{sid}/join"), join_body(&["bob"])).by(Who::player("bob"))).await),
-        "get" => http(api(d, Ev::get(&format!("/v1/sessions/{sid}")).by(Who::player("bob"))).await),
+        "join" => http(
+            api(
+                d,
+                Ev::post(&format!("/v1/sessions/{sid}/join"), join_body(&["bob"]))
+                    .by(Who::player("bob")),
+            )
+            .await,
+        ),
+        "get" => http(
+            api(
+                d,
+                Ev::get(&format!("/v1/sessions/{sid}")).by(Who::player("bob")),
+            )
+            .await,
+        ),
         "list" => http(api(d, Ev::get("/v1/sessions").by(Who::player("bob"))).await),
         "update_instance_info" => http(
             rpc(
                 d,
-                Ev::post("/v1/rpc/update_instance_info", json!({"id": a.as_str(), "playerCount": 2}).to_string()).by(Who::iam(GS_OWN)),
+                Ev::post(
+                    "/v1/rpc/update_instance_info",
+                    json!({"id": a.as_str(), "playerCount": 2}).to_string(),
+                )
+                .by(Who::iam(GS_OWN)),
             )
             .await,
         ),
-        "delete_instance_info" => {
-            http(rpc(d, Ev::post("/v1/rpc/delete_instance_info", json!({"id": a.as_str()}).to_string()).by(Who::iam(GS_OWN))).await)
-        }
+        "delete_instance_info" => http(
+            rpc(
+                d,
+                Ev::post(
+                    "/v1/rpc/delete_instance_info",
+                    json!({"id": a.as_str()}).to_string(),
+                )
+                .by(Who::iam(GS_OWN)),
+            )
+            .await,
+        ),
         _ => {
             let body = fulfilled_body(ns, "q", 2, &["ann"], T0.plus_secs(3));
-            let (r, _) = placement_events::process(&d.store, sqs_event(vec![sqs_record("ev-q", &body, 1)])).await;
-            Outcome::Sqs { failed: !r.batch_item_failures.is_empty() }
+            let (r, _) =
+                placement_events::process(&d.store, sqs_event(vec![sqs_record("ev-q", &body, 1)]))
+                    .await;
+            Outcome::Sqs {
+                failed: !r.batch_item_failures.is_empty(),
+            }
         }
     }
 }
@@ -111,7 +164,10 @@ async fn run(d: &FaultDeps, ns: &str, op: &str) -> Outcome {
 async fn check(d: &FaultDeps, ns: &str, op: &str, acknowledged: bool) -> Vec<String> {
     let (snap, mut v) = audit::dynamo(&d.store).await;
     if op == "create" && snap.placements.len() > 3 {
-        v.push(format!("I10: {} placements for one key", snap.placements.len() - 2));
+        v.push(format!(
+            "I10: {} placements for one key",
+            snap.placements.len() - 2
+        ));
     }
     if op == "placement event" && acknowledged {
         let q = d.store.get_placement(&pid(ns, "q")).await.ok().flatten();
@@ -123,7 +179,8 @@ async fn check(d: &FaultDeps, ns: &str, op: &str, acknowledged: bool) -> Vec<Str
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dynamodb_fault_at_any_call_of_any_operation_is_a_429_or_503_or_a_retry_with_no_partial_state() {
+async fn a_dynamodb_fault_at_any_call_of_any_operation_is_a_429_or_503_or_a_retry_with_no_partial_state()
+ {
     let mut tried = 0u64;
     let mut violations = Vec::new();
     let mut answers: BTreeMap<String, u32> = BTreeMap::new();
@@ -141,7 +198,12 @@ async fn a_dynamodb_fault_at_any_call_of_any_operation_is_a_429_or_503_or_a_retr
                 for kind in FaultKind::ALL {
                     let cell = format!("{op} / {operation}#{occurrence} / {kind:?}");
                     let (d, faults) = world(&ns).await;
-                    faults.plan(Some(FaultPlan { operation: operation.clone(), occurrence, kind, attempts: 10 }));
+                    faults.plan(Some(FaultPlan {
+                        operation: operation.clone(),
+                        occurrence,
+                        kind,
+                        attempts: 10,
+                    }));
                     let first = run(&d, &ns, op).await;
                     faults.plan(None);
                     tried += 1;
@@ -150,26 +212,51 @@ async fn a_dynamodb_fault_at_any_call_of_any_operation_is_a_429_or_503_or_a_retr
                         Outcome::Http(s, _) => {
                             *answers.entry(s.to_string()).or_insert(0) += 1;
                             if !(*s == 429 || *s == 503 || first == clean) {
-                                violations.push(format!("{cell}: answered {first:?}, clean run {clean:?}"));
+                                violations.push(format!(
+                                    "{cell}: answered {first:?}, clean run {clean:?}"
+                                ));
                             }
                             true
                         }
                         Outcome::Sqs { failed } => {
-                            *answers.entry(if *failed { "batchItemFailure" } else { "acknowledged" }.into()).or_insert(0) += 1;
+                            *answers
+                                .entry(
+                                    if *failed {
+                                        "batchItemFailure"
+                                    } else {
+                                        "acknowledged"
+                                    }
+                                    .into(),
+                                )
+                                .or_insert(0) += 1;
                             !failed
                         }
                     };
-                    violations.extend(check(&d, &ns, op, acknowledged).await.into_iter().map(|v| format!("{cell}: after the fault: {v}")));
+                    violations.extend(
+                        check(&d, &ns, op, acknowledged)
+                            .await
+                            .into_iter()
+                            .map(|v| format!("{cell}: after the fault: {v}")),
+                    );
                     let again = run(&d, &ns, op).await;
-                    let seated = *op == "join" && kind.takes_effect() && again == Outcome::Http(409, "conflict".into());
+                    let seated = *op == "join"
+                        && kind.takes_effect()
+                        && again == Outcome::Http(409, "conflict".into());
                     let ok = match (&again, &clean) {
                         (Outcome::Sqs { failed }, _) => !failed,
                         _ => again == clean || seated,
                     };
                     if !ok {
-                        violations.push(format!("{cell}: the retry answered {again:?}, clean run {clean:?}"));
+                        violations.push(format!(
+                            "{cell}: the retry answered {again:?}, clean run {clean:?}"
+                        ));
                     }
-                    violations.extend(check(&d, &ns, op, true).await.into_iter().map(|v| format!("{cell}: after the retry: {v}")));
+                    violations.extend(
+                        check(&d, &ns, op, true)
+                            .await
+                            .into_iter()
+                            .map(|v| format!("{cell}: after the retry: {v}")),
+                    );
                 }
             }
         }
@@ -181,16 +268,35 @@ async fn a_dynamodb_fault_at_any_call_of_any_operation_is_a_429_or_503_or_a_retr
         "R06 faults DynamoDB",
         tried,
         violations.len() as u64,
-        &format!("cells = calls × 4 kinds: {}; first answers {}", per_op.join(", "), answers.join(" ")),
+        &format!(
+            "cells = calls × 4 kinds: {}; first answers {}",
+            per_op.join(", "),
+            answers.join(" ")
+        ),
     );
-    assert!(violations.is_empty(), "{}", violations.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{}",
+        violations
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 type SimDeps = Deps<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>;
 
 /// A world on gamelift-sim: one session placed for ann through the handlers. Returns its ARN.
 async fn sim_world() -> (SimDeps, Simulator, gamelift_sim::SimServer, String) {
-    let sim = Simulator::builder().model(Model { throttling: false, ..Model::default() }).clock(gamelift_sim::ManualClock::new()).build();
+    let sim = Simulator::builder()
+        .model(Model {
+            throttling: false,
+            ..Model::default()
+        })
+        .clock(gamelift_sim::ManualClock::new())
+        .build();
     let mut events = sim.events();
     let server = sim.serve("127.0.0.1:0").await.expect("serve the simulator");
     let client = aws_sdk_gamelift::Client::from_conf(
@@ -205,47 +311,106 @@ async fn sim_world() -> (SimDeps, Simulator, gamelift_sim::SimServer, String) {
         store: support::spawn_store("r06gl").await,
         gamelift: SdkGameLift::new(client, DEFAULT_QUEUE),
         notifier: MemoryNotifier::default(),
-        clock: ManualClock::new(Timestamp::from_millis(gamelift_sim::ManualClock::DEFAULT_START_MILLIS)),
+        clock: ManualClock::new(Timestamp::from_millis(
+            gamelift_sim::ManualClock::DEFAULT_START_MILLIS,
+        )),
         ids: UuidIds,
         config: sim_config(),
     };
-    let a = api(&d, Ev::post("/v1/sessions", create_body(4, &["ann"])).by(Who::player("ann"))).await;
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &["ann"])).by(Who::player("ann")),
+    )
+    .await;
     assert_eq!(a.status, 202, "{}", a.body);
-    let placement = a.body["placementId"].as_str().expect("placementId").to_owned();
+    let placement = a.body["placementId"]
+        .as_str()
+        .expect("placementId")
+        .to_owned();
     sim.advance(Duration::from_secs(5)).await.expect("advance");
     d.clock.advance_secs(5);
     let mut bodies = Vec::new();
     while let Ok(e) = events.try_recv() {
         bodies.push(e);
     }
-    let records = bodies.iter().enumerate().map(|(i, b)| sqs_record(&format!("s{i}"), b, 1)).collect();
+    let records = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| sqs_record(&format!("s{i}"), b, 1))
+        .collect();
     let r = placement_events::handle(&d, sqs_event(records)).await;
     assert!(r.batch_item_failures.is_empty());
-    let p = d.store.get_placement(&fleet_core::ids::PlacementId::parse(&placement).expect("id")).await.expect("get").expect("placement");
+    let p = d
+        .store
+        .get_placement(&fleet_core::ids::PlacementId::parse(&placement).expect("id"))
+        .await
+        .expect("get")
+        .expect("placement");
     let sid = p.session_id.expect("fulfilled");
-    let s = d.store.get_session(&sid).await.expect("get").expect("session");
+    let s = d
+        .store
+        .get_session(&sid)
+        .await
+        .expect("get")
+        .expect("session");
     (d, sim, server, s.arn.as_str().to_owned())
 }
 
 /// The rows' configuration, with the game server's key also allowed on the simulator's fleet.
 fn sim_config() -> fleet_functions::config::Config {
     let mut c = config();
-    let fleet = fleet_core::ids::FleetId::parse(gamelift_sim::model::DEFAULT_FLEET_US).expect("fleet id");
+    let fleet =
+        fleet_core::ids::FleetId::parse(gamelift_sim::model::DEFAULT_FLEET_US).expect("fleet id");
     for fleets in c.game_servers.values_mut() {
         fleets.push(fleet.clone());
     }
     c
 }
 
-async fn sim_run<G: GameLift>(d: &Deps<DynamoStore, G, MemoryNotifier, ManualClock, UuidIds>, op: &str, arn: &str, key: &str) -> Answer {
+async fn sim_run<G: GameLift>(
+    d: &Deps<DynamoStore, G, MemoryNotifier, ManualClock, UuidIds>,
+    op: &str,
+    arn: &str,
+    key: &str,
+) -> Answer {
     match op {
-        "create" => api(d, Ev::post("/v1/sessions", create_body(4, &["cat"])).header("Idempotency-Key", key).by(Who::player("cat"))).await,
-        "join" => api(d, Ev::post(&format!("/v1/sessions/{}/join", encode(arn)), join_body(&["bob"])).by(Who::player("bob"))).await,
+        "create" => {
+            api(
+                d,
+                Ev::post("/v1/sessions", create_body(4, &["cat"]))
+                    .header("Idempotency-Key", key)
+                    .by(Who::player("cat")),
+            )
+            .await
+        }
+        "join" => {
+            api(
+                d,
+                Ev::post(
+                    &format!("/v1/sessions/{}/join", encode(arn)),
+                    join_body(&["bob"]),
+                )
+                .by(Who::player("bob")),
+            )
+            .await
+        }
         "update_instance_info" => {
             let body = json!({"id": arn, "playerCount": 2, "metadata": {"GameProperties": {"mode": "r06"}}});
-            rpc(d, Ev::post("/v1/rpc/update_instance_info", body.to_string()).by(Who::iam(GS_OWN))).await
+            rpc(
+                d,
+                Ev::post("/v1/rpc/update_instance_info", body.to_string()).by(Who::iam(GS_OWN)),
+            )
+            .await
         }
-        _ => api(d, Ev::delete(&format!("/v1/sessions/{}", encode(arn))).query("terminate=true").by(Who::iam(SERVICE))).await,
+        _ => {
+            api(
+                d,
+                Ev::delete(&format!("/v1/sessions/{}", encode(arn)))
+                    .query("terminate=true")
+                    .by(Who::iam(SERVICE)),
+            )
+            .await
+        }
     }
 }
 
@@ -276,29 +441,58 @@ async fn a_gamelift_error_or_throttle_on_any_operation_is_a_429_or_503_with_no_p
             let before = sim.stats().faults_injected;
             if gl_op == "DescribeGameSessionPlacement" {
                 // Describe is only asked after an ambiguous start.
-                let ambiguous = FaultSpec { error_rate: 1.0, error_code: Some("InternalServiceException".into()), latency_ms: 0 };
+                let ambiguous = FaultSpec {
+                    error_rate: 1.0,
+                    error_code: Some("InternalServiceException".into()),
+                    latency_ms: 0,
+                };
                 sim.set_fault("StartGameSessionPlacement", ambiguous);
             }
-            sim.set_fault(gl_op, FaultSpec { error_rate: 1.0, error_code: Some(code.to_owned()), latency_ms: 0 });
+            sim.set_fault(
+                gl_op,
+                FaultSpec {
+                    error_rate: 1.0,
+                    error_code: Some(code.to_owned()),
+                    latency_ms: 0,
+                },
+            );
             let first = sim_run(&d, op, &arn, "r06-k1").await;
             sim.clear_faults();
             let faulted = sim.stats().faults_injected - before;
             calls_faulted += faulted;
             tried += 1;
             *answers.entry(first.status).or_insert(0) += 1;
-            per_cell.push(format!("{gl_op} {}→{}", if code.starts_with("Throttling") { "throttle" } else { "500" }, first.status));
+            per_cell.push(format!(
+                "{gl_op} {}→{}",
+                if code.starts_with("Throttling") {
+                    "throttle"
+                } else {
+                    "500"
+                },
+                first.status
+            ));
             if !(first.status == 429 || first.status == 503 || first.status == clean_status) {
                 violations.push(format!("{cell}: answered {} {}", first.status, first.body));
             }
             let (_, v) = audit::dynamo(&d.store).await;
-            violations.extend(v.into_iter().map(|v| format!("{cell}: after the fault: {v}")));
+            violations.extend(
+                v.into_iter()
+                    .map(|v| format!("{cell}: after the fault: {v}")),
+            );
             let again = sim_run(&d, op, &arn, "r06-k2").await;
-            let ok = again.status == clean_status || (op == "delete terminate" && again.status == 204);
+            let ok =
+                again.status == clean_status || (op == "delete terminate" && again.status == 204);
             if !ok {
-                violations.push(format!("{cell}: the retry answered {} {}", again.status, again.body));
+                violations.push(format!(
+                    "{cell}: the retry answered {} {}",
+                    again.status, again.body
+                ));
             }
             let (_, v) = audit::dynamo(&d.store).await;
-            violations.extend(v.into_iter().map(|v| format!("{cell}: after the retry: {v}")));
+            violations.extend(
+                v.into_iter()
+                    .map(|v| format!("{cell}: after the retry: {v}")),
+            );
         }
     }
     let answers: Vec<String> = answers.iter().map(|(a, n)| format!("{a}×{n}")).collect();
@@ -306,7 +500,20 @@ async fn a_gamelift_error_or_throttle_on_any_operation_is_a_429_or_503_with_no_p
         "R06 faults GameLift",
         tried,
         violations.len() as u64,
-        &format!("5 operations × {{500, throttle}}; {calls_faulted} calls faulted; first answers {}: {}", answers.join(" "), per_cell.join(", ")),
+        &format!(
+            "5 operations × {{500, throttle}}; {calls_faulted} calls faulted; first answers {}: {}",
+            answers.join(" "),
+            per_cell.join(", ")
+        ),
     );
-    assert!(violations.is_empty(), "{}", violations.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{}",
+        violations
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

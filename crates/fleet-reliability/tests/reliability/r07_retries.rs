@@ -41,7 +41,13 @@ const SDK_MAX_ATTEMPTS: u64 = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gamelift_calls_that_must_not_repeat_are_tried_once_and_reads_at_most_the_sdk_maximum() {
-    let sim = Simulator::builder().model(Model { throttling: false, ..Model::default() }).clock(ManualClock::new()).build();
+    let sim = Simulator::builder()
+        .model(Model {
+            throttling: false,
+            ..Model::default()
+        })
+        .clock(ManualClock::new())
+        .build();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
     // As production builds it (`fleet_aws::clients::gamelift`): the behaviour version's standard retries.
     let conf = aws_sdk_gamelift::Config::builder()
@@ -57,8 +63,18 @@ async fn gamelift_calls_that_must_not_repeat_are_tried_once_and_reads_at_most_th
     ))
     .expect("arn");
 
-    let codes = ["InternalServiceException", "ServiceUnavailableException", "ThrottlingException", "InvalidRequestException"];
-    let ops = ["StartGameSessionPlacement", "CreatePlayerSessions", "StopGameSessionPlacement", "DescribeGameSessionPlacement"];
+    let codes = [
+        "InternalServiceException",
+        "ServiceUnavailableException",
+        "ThrottlingException",
+        "InvalidRequestException",
+    ];
+    let ops = [
+        "StartGameSessionPlacement",
+        "CreatePlayerSessions",
+        "StopGameSessionPlacement",
+        "DescribeGameSessionPlacement",
+    ];
     let mut tried = 0u64;
     let mut violations = Vec::new();
     let mut worst = Duration::ZERO;
@@ -66,13 +82,28 @@ async fn gamelift_calls_that_must_not_repeat_are_tried_once_and_reads_at_most_th
     for (i, op) in ops.iter().enumerate() {
         for (j, code) in codes.iter().enumerate() {
             sim.clear_faults();
-            sim.set_fault(op, FaultSpec { error_rate: 1.0, error_code: Some((*code).to_owned()), latency_ms: 0 });
+            sim.set_fault(
+                op,
+                FaultSpec {
+                    error_rate: 1.0,
+                    error_code: Some((*code).to_owned()),
+                    latency_ms: 0,
+                },
+            );
             let before = sim.stats().faults_injected;
             let p = placement("r07", &format!("p{i}{j}"), 8, &["ann"]);
             let started = Instant::now();
             let result = match *op {
-                "StartGameSessionPlacement" => gl.start_placement(&StartPlacement { placement: p.clone() }).await.map(|_| ()),
-                "CreatePlayerSessions" => gl.create_player_sessions(&session, &[(fixtures::player("ann"), None)]).await.map(|_| ()),
+                "StartGameSessionPlacement" => gl
+                    .start_placement(&StartPlacement {
+                        placement: p.clone(),
+                    })
+                    .await
+                    .map(|_| ()),
+                "CreatePlayerSessions" => gl
+                    .create_player_sessions(&session, &[(fixtures::player("ann"), None)])
+                    .await
+                    .map(|_| ()),
                 "StopGameSessionPlacement" => gl.stop_placement(&p.placement_id).await,
                 _ => gl.describe_placement(&p.placement_id).await.map(|_| ()),
             };
@@ -80,8 +111,13 @@ async fn gamelift_calls_that_must_not_repeat_are_tried_once_and_reads_at_most_th
             worst = worst.max(took);
             let attempts = sim.stats().faults_injected - before;
             tried += 1;
-            let retryable_read = *op == "DescribeGameSessionPlacement" && *code != "InvalidRequestException";
-            let ok = if retryable_read { (1..=SDK_MAX_ATTEMPTS).contains(&attempts) } else { attempts == 1 };
+            let retryable_read =
+                *op == "DescribeGameSessionPlacement" && *code != "InvalidRequestException";
+            let ok = if retryable_read {
+                (1..=SDK_MAX_ATTEMPTS).contains(&attempts)
+            } else {
+                attempts == 1
+            };
             if !ok {
                 violations.push(format!("{op} failing with {code}: {attempts} attempts"));
             }
@@ -89,7 +125,9 @@ async fn gamelift_calls_that_must_not_repeat_are_tried_once_and_reads_at_most_th
                 violations.push(format!("{op} failing with {code}: answered Ok"));
             }
             if took >= LAMBDA_DEADLINE {
-                violations.push(format!("{op} failing with {code}: {took:?}, past the {LAMBDA_DEADLINE:?} deadline"));
+                violations.push(format!(
+                    "{op} failing with {code}: {took:?}, past the {LAMBDA_DEADLINE:?} deadline"
+                ));
             }
             seen.push(format!("{}/{}:{attempts}", short(op), short(code)));
         }
@@ -99,7 +137,11 @@ async fn gamelift_calls_that_must_not_repeat_are_tried_once_and_reads_at_most_th
         "R07 retries (GameLift)",
         tried,
         violations.len() as u64,
-        &format!("attempts per op/error {}; slowest call {} ms", seen.join(" "), worst.as_millis()),
+        &format!(
+            "attempts per op/error {}; slowest call {} ms",
+            seen.join(" "),
+            worst.as_millis()
+        ),
     );
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }
@@ -126,45 +168,79 @@ struct Log(Arc<Mutex<Vec<String>>>);
 
 impl Log {
     fn attempts(&self, id: &str) -> usize {
-        self.0.lock().expect("log").iter().filter(|c| *c == id).count()
+        self.0
+            .lock()
+            .expect("log")
+            .iter()
+            .filter(|c| *c == id)
+            .count()
     }
 }
 
 fn error(status: StatusCode, code: &str) -> Response {
     let body = format!("{{\"message\":\"{code} from the fake\"}}");
-    (status, [("x-amzn-errortype", code), ("content-type", "application/json")], body).into_response()
+    (
+        status,
+        [
+            ("x-amzn-errortype", code),
+            ("content-type", "application/json"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// `gone-*` → 410; `big-*` → 413; `forbidden-*` → 403; `busy-N-*` → 429 for the first N attempts, then
 /// 200; `busy-forever-*` → always 429.
-async fn post_to_connection(State(log): State<Log>, Path(id): Path<String>, _body: Bytes) -> Response {
+async fn post_to_connection(
+    State(log): State<Log>,
+    Path(id): Path<String>,
+    _body: Bytes,
+) -> Response {
     let attempt = {
         let mut l = log.0.lock().expect("log");
         l.push(id.clone());
         l.iter().filter(|c| **c == id).count()
     };
-    let busy_for = if id.starts_with("busy-forever") { usize::MAX } else { id.split('-').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0) };
+    let busy_for = if id.starts_with("busy-forever") {
+        usize::MAX
+    } else {
+        id.split('-')
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
     match id.split('-').next().unwrap_or_default() {
         "gone" => error(StatusCode::GONE, "GoneException"),
         "big" => error(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeException"),
         "forbidden" => error(StatusCode::FORBIDDEN, "ForbiddenException"),
-        "busy" if attempt <= busy_for => error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException"),
+        "busy" if attempt <= busy_for => {
+            error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException")
+        }
         _ => StatusCode::OK.into_response(),
     }
 }
 
 async fn fake() -> (ApiGatewayNotifier, Log) {
     let log = Log::default();
-    let app = Router::new().route("/@connections/{id}", post(post_to_connection)).with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let app = Router::new()
+        .route("/@connections/{id}", post(post_to_connection))
+        .with_state(log.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     let shared = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_apigatewaymanagement::config::SharedCredentialsProvider::new(
-            aws_sdk_apigatewaymanagement::config::Credentials::new("test", "test", None, None, "static"),
-        ))
+        .credentials_provider(
+            aws_sdk_apigatewaymanagement::config::SharedCredentialsProvider::new(
+                aws_sdk_apigatewaymanagement::config::Credentials::new(
+                    "test", "test", None, None, "static",
+                ),
+            ),
+        )
         .build();
     let client = fleet_aws::clients::apigw_management(&shared, &format!("http://{addr}"));
     (ApiGatewayNotifier::new(client), log)
@@ -212,7 +288,11 @@ async fn pushes_retry_throttles_within_the_budget_and_nothing_else() {
         "R07 retries (notifier)",
         tried,
         violations.len() as u64,
-        &format!("429 always: ≤ {MAX_ATTEMPTS} attempts, slowest {} ms (budget {} ms); 429×2: 3 attempts; 410/413/403: 1 attempt", worst.as_millis(), RETRY_BUDGET.as_millis()),
+        &format!(
+            "429 always: ≤ {MAX_ATTEMPTS} attempts, slowest {} ms (budget {} ms); 429×2: 3 attempts; 410/413/403: 1 attempt",
+            worst.as_millis(),
+            RETRY_BUDGET.as_millis()
+        ),
     );
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }
@@ -230,12 +310,21 @@ async fn store_calls_under_persistent_dynamodb_faults_stop_within_their_attempt_
     use fleet_reliability::model::{self, Action, Script};
 
     let faults = FaultInterceptor::new();
-    let store = crate::support::spawn_store_with(dynamodb_client(&crate::support::endpoint(), &faults), "r07").await;
+    let store = crate::support::spawn_store_with(
+        dynamodb_client(&crate::support::endpoint(), &faults),
+        "r07",
+    )
+    .await;
     let ns = "r07";
     let script = Script {
         name: "one session".into(),
         placements: vec!["a".into()],
-        actions: vec![Action::Fulfilled { placement: "a".into(), session: 1, players: vec!["ann".into()], end_s: 3 }],
+        actions: vec![Action::Fulfilled {
+            placement: "a".into(),
+            session: 1,
+            players: vec!["ann".into()],
+            end_s: 3,
+        }],
     };
     model::setup(&store, ns, &script).await;
     model::deliver(&store, ns, &script.actions[0], "m-1").await;
@@ -247,21 +336,54 @@ async fn store_calls_under_persistent_dynamodb_faults_stop_within_their_attempt_
     let mut violations = Vec::new();
     let mut most = 0u32;
     let mut slowest = Duration::ZERO;
-    for op in ["TransactWriteItems", "UpdateItem", "PutItem", "GetItem", "Query"] {
+    for op in [
+        "TransactWriteItems",
+        "UpdateItem",
+        "PutItem",
+        "GetItem",
+        "Query",
+    ] {
         for kind in [FaultKind::Throttle, FaultKind::Unavailable] {
-            for call in ["reserve_seats", "apply_report", "release_seats", "end_session", "get_session", "create_placement"] {
-                faults.plan(Some(FaultPlan { operation: op.to_owned(), occurrence: 0, kind, attempts: 10_000 }));
+            for call in [
+                "reserve_seats",
+                "apply_report",
+                "release_seats",
+                "end_session",
+                "get_session",
+                "create_placement",
+            ] {
+                faults.plan(Some(FaultPlan {
+                    operation: op.to_owned(),
+                    occurrence: 0,
+                    kind,
+                    attempts: 10_000,
+                }));
                 let started = Instant::now();
                 let _ = match call {
-                    "reserve_seats" => store.reserve_seats(&id, &[fixtures::player("bob")], now, now.plus_secs(60)).await.map(|_| ()),
+                    "reserve_seats" => store
+                        .reserve_seats(&id, &[fixtures::player("bob")], now, now.plus_secs(60))
+                        .await
+                        .map(|_| ()),
                     "apply_report" => {
-                        let r = StatusReport { player_count: Some(2), ..StatusReport::default() };
+                        let r = StatusReport {
+                            player_count: Some(2),
+                            ..StatusReport::default()
+                        };
                         store.apply_report(&arn, &r, now).await.map(|_| ())
                     }
-                    "release_seats" => store.release_seats(&id, &[fixtures::player("ann")], now).await.map(|_| ()),
-                    "end_session" => store.end_session(SessionKey::Arn(&arn), now.plus_secs(3600)).await.map(|_| ()),
+                    "release_seats" => store
+                        .release_seats(&id, &[fixtures::player("ann")], now)
+                        .await
+                        .map(|_| ()),
+                    "end_session" => store
+                        .end_session(SessionKey::Arn(&arn), now.plus_secs(3600))
+                        .await
+                        .map(|_| ()),
                     "get_session" => store.get_session(&id).await.map(|_| ()),
-                    _ => store.create_placement(&placement(ns, &format!("n-{op}-{kind:?}"), 8, &[]), None).await.map(|_| ()),
+                    _ => store
+                        .create_placement(&placement(ns, &format!("n-{op}-{kind:?}"), 8, &[]), None)
+                        .await
+                        .map(|_| ()),
                 };
                 let took = started.elapsed();
                 let attempts = faults.attempts().get(op).copied().unwrap_or(0);
@@ -270,7 +392,9 @@ async fn store_calls_under_persistent_dynamodb_faults_stop_within_their_attempt_
                 most = most.max(attempts);
                 slowest = slowest.max(took);
                 if attempts > STORE_CALL_MAX_ATTEMPTS {
-                    violations.push(format!("{call} with {op} failing ({kind:?}): {attempts} attempts"));
+                    violations.push(format!(
+                        "{call} with {op} failing ({kind:?}): {attempts} attempts"
+                    ));
                 }
                 if took >= LAMBDA_DEADLINE {
                     violations.push(format!("{call} with {op} failing ({kind:?}): {took:?}"));
@@ -282,7 +406,10 @@ async fn store_calls_under_persistent_dynamodb_faults_stop_within_their_attempt_
         "R07 retries (store)",
         tried,
         violations.len() as u64,
-        &format!("most attempts of the faulted operation in one store call {most} (bound {STORE_CALL_MAX_ATTEMPTS}); slowest {} ms", slowest.as_millis()),
+        &format!(
+            "most attempts of the faulted operation in one store call {most} (bound {STORE_CALL_MAX_ATTEMPTS}); slowest {} ms",
+            slowest.as_millis()
+        ),
     );
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }

@@ -25,7 +25,9 @@ use fleet_core::input::GameProperties;
 use fleet_core::model::{Session, SessionStatus};
 use fleet_core::ports::SessionStore as _;
 use fleet_functions::placement_events::process;
-use fleet_reliability::fixtures::{T0, arn, envelope, fulfilled_body, placement, sqs_event, sqs_record};
+use fleet_reliability::fixtures::{
+    T0, arn, envelope, fulfilled_body, placement, sqs_event, sqs_record,
+};
 use fleet_reliability::shared::Shared;
 use fleet_reliability::{fuzzing, scorecard};
 use futures::FutureExt as _;
@@ -51,12 +53,39 @@ fn arb_leaf() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(|n| json!(n)),
         any::<u64>().prop_map(|n| json!(n)),
         (-1e300f64..1e300).prop_map(|f| json!(f)),
-        prop::sample::select(vec![0i64, -1, 1, 2, 8, 25, 26, 199, 200, 201, 60_000, 60_001, i64::from(u32::MAX) + 1]).prop_map(|n| json!(n)),
+        prop::sample::select(vec![
+            0i64,
+            -1,
+            1,
+            2,
+            8,
+            25,
+            26,
+            199,
+            200,
+            201,
+            60_000,
+            60_001,
+            i64::from(u32::MAX) + 1
+        ])
+        .prop_map(|n| json!(n)),
         "\\PC{0,24}".prop_map(Value::String),
         "[a-z0-9_.:/-]{0,40}".prop_map(Value::String),
-        (0usize..4_000, prop::sample::select(vec!['x', 'é', '☃', '𝄞', '\u{0}', '"', '\\'])).prop_map(|(n, c)| Value::String(c.to_string().repeat(n))),
-        prop::sample::select(vec!["", " ", "arn:aws:gamelift:us-east-1::gamesession/fleet-x/gsess-1", "player-7f3c2a", "us-east-1", "\u{202e}rtl", "a\u{0}b"])
-            .prop_map(|s| Value::String(s.to_owned())),
+        (
+            0usize..4_000,
+            prop::sample::select(vec!['x', 'é', '☃', '𝄞', '\u{0}', '"', '\\'])
+        )
+            .prop_map(|(n, c)| Value::String(c.to_string().repeat(n))),
+        prop::sample::select(vec![
+            "",
+            " ",
+            "arn:aws:gamelift:us-east-1::gamesession/fleet-x/gsess-1",
+            "player-7f3c2a",
+            "us-east-1",
+            "\u{202e}rtl",
+            "a\u{0}b"
+        ])
+        .prop_map(|s| Value::String(s.to_owned())),
     ]
 }
 
@@ -64,7 +93,8 @@ fn arb_json() -> impl Strategy<Value = Value> {
     arb_leaf().prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("[a-zA-Z_]{1,12}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map("[a-zA-Z_]{1,12}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -88,9 +118,29 @@ struct Mutation {
 fn arb_name() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "maxPlayers", "players", "playerId", "playerData", "properties", "name", "data", "latencies", "regions",
-            "region", "latencyMs", "id", "playerCount", "player_count", "metadata", "GameProperties", "MaxPlayers",
-            "maxplayers", "__proto__", "", " ", "players[0]", "é",
+            "maxPlayers",
+            "players",
+            "playerId",
+            "playerData",
+            "properties",
+            "name",
+            "data",
+            "latencies",
+            "regions",
+            "region",
+            "latencyMs",
+            "id",
+            "playerCount",
+            "player_count",
+            "metadata",
+            "GameProperties",
+            "MaxPlayers",
+            "maxplayers",
+            "__proto__",
+            "",
+            " ",
+            "players[0]",
+            "é",
         ])
         .prop_map(str::to_owned),
         "\\PC{0,16}",
@@ -132,7 +182,9 @@ fn arb_text_op() -> impl Strategy<Value = TextOp> {
 }
 
 fn target<'a>(v: &'a mut Value, path: &[usize]) -> &'a mut Value {
-    let Some((&i, rest)) = path.split_first() else { return v };
+    let Some((&i, rest)) = path.split_first() else {
+        return v;
+    };
     let descend = match &*v {
         Value::Object(m) => !m.is_empty(),
         Value::Array(a) => !a.is_empty(),
@@ -196,10 +248,15 @@ fn render(v: &Value, op: &TextOp) -> String {
             None => text,
         },
         TextOp::RawNumber(lit) => {
-            let start = text.char_indices().find(|(_, c)| c.is_ascii_digit()).map(|(i, _)| i);
+            let start = text
+                .char_indices()
+                .find(|(_, c)| c.is_ascii_digit())
+                .map(|(i, _)| i);
             match start {
                 Some(s) => {
-                    let end = text[s..].find(|c: char| !(c.is_ascii_digit() || "eE.+-".contains(c))).map_or(text.len(), |e| s + e);
+                    let end = text[s..]
+                        .find(|c: char| !(c.is_ascii_digit() || "eE.+-".contains(c)))
+                        .map_or(text.len(), |e| s + e);
                     format!("{}{lit}{}", &text[..s], &text[end..])
                 }
                 None => text,
@@ -216,7 +273,10 @@ fn bodies(base: &Value, n: usize, seed: u8) -> Vec<String> {
     let mut runner = TestRunner::new_with_rng(PtConfig::default(), rng);
     (0..n)
         .map(|_| {
-            let (muts, op) = strategy.new_tree(&mut runner).expect("a generated case").current();
+            let (muts, op) = strategy
+                .new_tree(&mut runner)
+                .expect("a generated case")
+                .current();
             let mut v = base.clone();
             for m in &muts {
                 apply(&mut v, m);
@@ -230,7 +290,14 @@ fn bodies(base: &Value, n: usize, seed: u8) -> Vec<String> {
 fn generate<S: Strategy>(strategy: S, n: usize, seed: u8) -> Vec<S::Value> {
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]);
     let mut runner = TestRunner::new_with_rng(PtConfig::default(), rng);
-    (0..n).map(|_| strategy.new_tree(&mut runner).expect("a generated case").current()).collect()
+    (0..n)
+        .map(|_| {
+            strategy
+                .new_tree(&mut runner)
+                .expect("a generated case")
+                .current()
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- the world
@@ -247,7 +314,11 @@ fn seeded() -> (MemDeps<FakeGameLift>, String) {
         status: SessionStatus::Active,
         name: Some("lobby".into()),
         data: None,
-        properties: GameProperties::parse(BTreeMap::from([("mode".to_owned(), "casual".to_owned())])).expect("props"),
+        properties: GameProperties::parse(BTreeMap::from([(
+            "mode".to_owned(),
+            "casual".to_owned(),
+        )]))
+        .expect("props"),
         player_count: 0,
         max_players: 8,
         reserved_seats: 0,
@@ -274,7 +345,11 @@ fn percent(s: &str) -> String {
 fn uri_safe(s: &str) -> String {
     s.bytes()
         .map(|b| {
-            if b.is_ascii_graphic() && !b"\"<>\\^`{|}#".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+            if b.is_ascii_graphic() && !b"\"<>\\^`{|}#".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
         })
         .collect()
 }
@@ -286,7 +361,14 @@ enum H {
 }
 
 /// Runs one request under `catch_unwind`; a violation is a panic or a 5xx.
-async fn run(route: &str, h: H, d: &MemDeps<FakeGameLift>, ev: Ev, shown: &str, out: &mut Vec<String>) -> u16 {
+async fn run(
+    route: &str,
+    h: H,
+    d: &MemDeps<FakeGameLift>,
+    ev: Ev,
+    shown: &str,
+    out: &mut Vec<String>,
+) -> u16 {
     let answer = match h {
         H::Api => AssertUnwindSafe(api(d, ev)).catch_unwind().await,
         H::Rpc => AssertUnwindSafe(rpc(d, ev)).catch_unwind().await,
@@ -318,7 +400,10 @@ async fn generated_bodies_never_panic_nor_get_a_5xx() {
     let server = Who::iam(GS_OWN);
 
     let (d0, session_arn) = seeded();
-    let short = fleet_core::ids::GameSessionArn::parse(&session_arn).expect("arn").session_id().into_string();
+    let short = fleet_core::ids::GameSessionArn::parse(&session_arn)
+        .expect("arn")
+        .session_id()
+        .into_string();
     drop(d0);
 
     // Bodies: (route, handler, method+path, who, base body).
@@ -330,14 +415,43 @@ async fn generated_bodies_never_panic_nor_get_a_5xx() {
         "latencies": [{"playerId": "ann", "region": "us-east-1", "latencyMs": 40}],
         "regions": ["us-east-1", "eu-west-1"],
     });
-    let join_base = json!({"players": [{"playerId": "ann", "playerData": "d"}, {"playerId": "bob"}]});
+    let join_base =
+        json!({"players": [{"playerId": "ann", "playerData": "d"}, {"playerId": "bob"}]});
     let update_base = json!({"id": session_arn, "playerCount": 3, "metadata": {"GameProperties": {"mode": "casual", "map": "x"}}});
     let delete_info_base = json!({"id": session_arn});
     let body_routes: Vec<(&str, H, String, Who, Value, u8)> = vec![
-        ("create", H::Api, "/v1/sessions".to_owned(), service.clone(), create_base, 1),
-        ("join", H::Api, format!("/v1/sessions/{short}/join"), service.clone(), join_base, 2),
-        ("update_instance_info", H::Rpc, "/v1/rpc/update_instance_info".to_owned(), server.clone(), update_base, 3),
-        ("delete_instance_info", H::Rpc, "/v1/rpc/delete_instance_info".to_owned(), server.clone(), delete_info_base, 4),
+        (
+            "create",
+            H::Api,
+            "/v1/sessions".to_owned(),
+            service.clone(),
+            create_base,
+            1,
+        ),
+        (
+            "join",
+            H::Api,
+            format!("/v1/sessions/{short}/join"),
+            service.clone(),
+            join_base,
+            2,
+        ),
+        (
+            "update_instance_info",
+            H::Rpc,
+            "/v1/rpc/update_instance_info".to_owned(),
+            server.clone(),
+            update_base,
+            3,
+        ),
+        (
+            "delete_instance_info",
+            H::Rpc,
+            "/v1/rpc/delete_instance_info".to_owned(),
+            server.clone(),
+            delete_info_base,
+            4,
+        ),
     ];
     let mut per_route_tried = Vec::new();
     for (route, h, path, who, base, seed) in body_routes {
@@ -348,7 +462,9 @@ async fn generated_bodies_never_panic_nor_get_a_5xx() {
             if route == "create" && i % 3 == 0 {
                 ev = ev.header("Idempotency-Key", &format!("k-{}", i % 50));
             }
-            *statuses.entry(run(route, h, &d, ev, body, &mut violations).await).or_default() += 1;
+            *statuses
+                .entry(run(route, h, &d, ev, body, &mut violations).await)
+                .or_default() += 1;
         }
         tried += generated.len() as u64;
         per_route_tried.push(format!("{route} {}", generated.len()));
@@ -363,8 +479,19 @@ async fn generated_bodies_never_panic_nor_get_a_5xx() {
         "[-+ :*\"()\\[\\]<>=a-zA-Z0-9._%]{0,60}",
         "\\PC{0,40}",
         prop::sample::select(vec![
-            "+region:us-east-1 +openSlots:>=1", "name:lobby*", "properties.mode:ranked", "playerCount:[2 TO 8]",
-            "-playerCount", "openSlots", "100", "0", "true", "%FF%FE", "%ZZ", "abc%4", "eyJmIjoiIn0.AAAA",
+            "+region:us-east-1 +openSlots:>=1",
+            "name:lobby*",
+            "properties.mode:ranked",
+            "playerCount:[2 TO 8]",
+            "-playerCount",
+            "openSlots",
+            "100",
+            "0",
+            "true",
+            "%FF%FE",
+            "%ZZ",
+            "abc%4",
+            "eyJmIjoiIn0.AAAA",
         ])
         .prop_map(str::to_owned),
         (0usize..3000).prop_map(|n| "a".repeat(n)),
@@ -374,33 +501,80 @@ async fn generated_bodies_never_panic_nor_get_a_5xx() {
         .into_iter()
         .map(|ps| {
             ps.iter()
-                .map(|(k, v, raw)| if *raw { format!("{}={}", uri_safe(k), uri_safe(v)) } else { format!("{}={}", percent(k), percent(v)) })
+                .map(|(k, v, raw)| {
+                    if *raw {
+                        format!("{}={}", uri_safe(k), uri_safe(v))
+                    } else {
+                        format!("{}={}", percent(k), percent(v))
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("&")
         })
         .collect();
     let (d, _) = seeded();
     for (i, q) in queries.iter().enumerate() {
-        let who = if i % 2 == 0 { service.clone() } else { Who::player("player-7f3c2a") };
-        *statuses.entry(run("list", H::Api, &d, Ev::get("/v1/sessions").query(q).by(who), q, &mut violations).await).or_default() += 1;
+        let who = if i % 2 == 0 {
+            service.clone()
+        } else {
+            Who::player("player-7f3c2a")
+        };
+        *statuses
+            .entry(
+                run(
+                    "list",
+                    H::Api,
+                    &d,
+                    Ev::get("/v1/sessions").query(q).by(who),
+                    q,
+                    &mut violations,
+                )
+                .await,
+            )
+            .or_default() += 1;
     }
     tried += queries.len() as u64;
     per_route_tried.push(format!("list {}", queries.len()));
 
     // Path segments: get session, get placement, delete session (with or without `terminate`).
-    let segment = prop_oneof!["\\PC{0,60}", "[a-zA-Z0-9%:/_.-]{0,80}", Just(short.clone()), Just(session_arn.clone())];
-    for (route, seed) in [("get_session", 6u8), ("get_placement", 7), ("delete_session", 8)] {
+    let segment = prop_oneof![
+        "\\PC{0,60}",
+        "[a-zA-Z0-9%:/_.-]{0,80}",
+        Just(short.clone()),
+        Just(session_arn.clone())
+    ];
+    for (route, seed) in [
+        ("get_session", 6u8),
+        ("get_placement", 7),
+        ("delete_session", 8),
+    ] {
         let (d, _) = seeded();
         let segs = generate((segment.clone(), any::<bool>(), 0u8..4), n, seed);
         for (s, enc, q) in &segs {
-            let seg = if *enc { percent(s) } else { uri_safe(&s.replace(['/', '?'], "")) };
+            let seg = if *enc {
+                percent(s)
+            } else {
+                uri_safe(&s.replace(['/', '?'], ""))
+            };
             let query = ["", "terminate=true", "terminate=yes", "x=1"][usize::from(*q)];
             let ev = match route {
                 "get_session" => Ev::get(&format!("/v1/sessions/{seg}")),
                 "get_placement" => Ev::get(&format!("/v1/placements/{seg}")),
                 _ => Ev::delete(&format!("/v1/sessions/{seg}")),
             };
-            *statuses.entry(run(route, H::Api, &d, ev.query(query).by(service.clone()), s, &mut violations).await).or_default() += 1;
+            *statuses
+                .entry(
+                    run(
+                        route,
+                        H::Api,
+                        &d,
+                        ev.query(query).by(service.clone()),
+                        s,
+                        &mut violations,
+                    )
+                    .await,
+                )
+                .or_default() += 1;
         }
         tried += segs.len() as u64;
         per_route_tried.push(format!("{route} {}", segs.len()));
@@ -413,10 +587,23 @@ async fn generated_bodies_never_panic_nor_get_a_5xx() {
         &format!(
             "proptest bodies/queries/paths per route: {}; answers {}",
             per_route_tried.join(", "),
-            statuses.iter().map(|(k, v)| format!("{k}×{v}")).collect::<Vec<_>>().join(" ")
+            statuses
+                .iter()
+                .map(|(k, v)| format!("{k}×{v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
     );
-    assert!(violations.is_empty(), "{}", violations.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{}",
+        violations
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[tokio::test]
@@ -424,10 +611,14 @@ async fn generated_sqs_bodies_never_panic_nor_return_to_the_queue() {
     let n = per_route();
     let store = Shared::new(MemoryStore::new());
     let ns = "r08";
-    store.create_placement(&placement(ns, "a", 8, &["ann"]), None).await.expect("placement");
+    store
+        .create_placement(&placement(ns, "a", 8, &["ann"]), None)
+        .await
+        .expect("placement");
     let good = fulfilled_body(ns, "a", 1, &["ann"], T0.plus_secs(3));
     let envelope_value: Value = serde_json::from_str(&good).expect("envelope");
-    let event: Value = serde_json::from_str(envelope_value["Message"].as_str().expect("message")).expect("event");
+    let event: Value =
+        serde_json::from_str(envelope_value["Message"].as_str().expect("message")).expect("event");
     // Half mutate the event inside a well-formed SNS envelope, half the envelope itself, a few the
     // detail alone (GameLift's raw shape).
     let inner = bodies(&event, n / 2, 9);
@@ -449,7 +640,9 @@ async fn generated_sqs_bodies_never_panic_nor_return_to_the_queue() {
     let mut violations = Vec::new();
     for (i, body) in generated.iter().enumerate() {
         let id = format!("m-{i}");
-        let res = AssertUnwindSafe(process(&store, sqs_event(vec![sqs_record(&id, body, 1)]))).catch_unwind().await;
+        let res = AssertUnwindSafe(process(&store, sqs_event(vec![sqs_record(&id, body, 1)])))
+            .catch_unwind()
+            .await;
         let shown: String = body.chars().take(300).collect();
         match res {
             Err(_) => violations.push(format!("panic on {shown:?}")),
@@ -465,7 +658,16 @@ async fn generated_sqs_bodies_never_panic_nor_return_to_the_queue() {
         violations.len() as u64,
         "proptest mutations of a PlacementFulfilled event and its SNS envelope through placement-events; 0 panics, 0 in batchItemFailures",
     );
-    assert!(violations.is_empty(), "{}", violations.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{}",
+        violations
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[test]
@@ -493,6 +695,11 @@ fn every_fuzz_corpus_file_replays_without_a_panic() {
         tried += files.len() as u64;
         counts.push(format!("{name} {}", files.len()));
     }
-    scorecard::record("R08 bad input (fuzz corpora)", tried, violations.len() as u64, &format!("replayed on stable: {}", counts.join(", ")));
+    scorecard::record(
+        "R08 bad input (fuzz corpora)",
+        tried,
+        violations.len() as u64,
+        &format!("replayed on stable: {}", counts.join(", ")),
+    );
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }

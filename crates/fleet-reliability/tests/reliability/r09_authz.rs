@@ -46,7 +46,17 @@ enum C {
     SubLikeService,
 }
 
-const CALLERS: [C; 9] = [C::Nobody, C::Ann, C::Bob, C::Service, C::GsOwn, C::GsOther, C::Stranger, C::ForeignAccount, C::SubLikeService];
+const CALLERS: [C; 9] = [
+    C::Nobody,
+    C::Ann,
+    C::Bob,
+    C::Service,
+    C::GsOwn,
+    C::GsOther,
+    C::Stranger,
+    C::ForeignAccount,
+    C::SubLikeService,
+];
 
 impl C {
     fn who(self) -> Who {
@@ -58,7 +68,9 @@ impl C {
             Self::GsOwn => Who::iam(GS_OWN),
             Self::GsOther => Who::iam(GS_OTHER),
             Self::Stranger => Who::iam(STRANGER),
-            Self::ForeignAccount => Who::iam("arn:aws:sts::999999999999:assumed-role/fleetlift-backend/matchmaker-1"),
+            Self::ForeignAccount => {
+                Who::iam("arn:aws:sts::999999999999:assumed-role/fleetlift-backend/matchmaker-1")
+            }
             Self::SubLikeService => Who::player("arn:aws:iam::123456789012:role/fleetlift-backend"),
         }
     }
@@ -120,7 +132,9 @@ fn allowed(r: R) -> &'static [C] {
         R::PlacementAnnListed => &[Ann, Bob, Service],
         R::PlacementOfBob => &[Bob, Service],
         R::PlacementOfService => &[Service],
-        R::List | R::SessionOwnFleet | R::SessionOtherFleetByArn => &[Ann, Bob, Service, GsOwn, GsOther],
+        R::List | R::SessionOwnFleet | R::SessionOtherFleetByArn => {
+            &[Ann, Bob, Service, GsOwn, GsOther]
+        }
         R::ListExplain => &[Service],
         R::JoinAsAnn => &[Ann, Service],
         R::JoinAnnAndBob => &[Service],
@@ -131,11 +145,17 @@ fn allowed(r: R) -> &'static [C] {
 }
 
 fn is_placement_read(r: R) -> bool {
-    matches!(r, R::PlacementOfAnn | R::PlacementAnnListed | R::PlacementOfBob | R::PlacementOfService)
+    matches!(
+        r,
+        R::PlacementOfAnn | R::PlacementAnnListed | R::PlacementOfBob | R::PlacementOfService
+    )
 }
 
 fn other_arn() -> GameSessionArn {
-    GameSessionArn::parse(&format!("arn:aws:gamelift:us-west-2::gamesession/{OTHER_FLEET}/gsess-other")).expect("arn")
+    GameSessionArn::parse(&format!(
+        "arn:aws:gamelift:us-west-2::gamesession/{OTHER_FLEET}/gsess-other"
+    ))
+    .expect("arn")
 }
 
 fn session(a: GameSessionArn) -> Session {
@@ -165,7 +185,13 @@ fn placement(id: &str, requester: &str, players: &[&str]) -> Placement {
         placement_id: PlacementId::parse(id).expect("id"),
         status: PlacementStatus::Pending,
         requester: requester.into(),
-        players: players.iter().map(|p| PlacementPlayer { player_id: PlayerId::parse(p).expect("player"), player_data: None }).collect(),
+        players: players
+            .iter()
+            .map(|p| PlacementPlayer {
+                player_id: PlayerId::parse(p).expect("player"),
+                player_data: None,
+            })
+            .collect(),
         max_players: MaxPlayers::parse(8).expect("cap"),
         name: None,
         data: None,
@@ -192,9 +218,16 @@ async fn world() -> MemDeps<FakeGameLift> {
         placement("pl-ann", "ann", &["ann"]),
         placement("pl-listed", "bob", &["ann", "bob"]),
         placement("pl-bob", "bob", &[]),
-        placement("pl-svc", "arn:aws:iam::123456789012:role/fleetlift-backend", &["someone-else"]),
+        placement(
+            "pl-svc",
+            "arn:aws:iam::123456789012:role/fleetlift-backend",
+            &["someone-else"],
+        ),
     ] {
-        d.store.create_placement(&p, None).await.expect("seed placement");
+        d.store
+            .create_placement(&p, None)
+            .await
+            .expect("seed placement");
     }
     d
 }
@@ -207,8 +240,20 @@ async fn call(d: &MemDeps<FakeGameLift>, r: R, c: C) -> Answer {
     let oa = other_arn().as_str().to_owned();
     let body_id = |id: &str, extra: &str| format!("{{\"id\":\"{id}\"{extra}}}");
     match r {
-        R::CreateForAnn => api(d, Ev::post("/v1/sessions", create_body(4, &["ann"])).by(who)).await,
-        R::CreateForBob => api(d, Ev::post("/v1/sessions", create_body(4, &["bob"])).by(who)).await,
+        R::CreateForAnn => {
+            api(
+                d,
+                Ev::post("/v1/sessions", create_body(4, &["ann"])).by(who),
+            )
+            .await
+        }
+        R::CreateForBob => {
+            api(
+                d,
+                Ev::post("/v1/sessions", create_body(4, &["bob"])).by(who),
+            )
+            .await
+        }
         R::CreateAnnWithBobsLatency => {
             let b = json!({"maxPlayers": 4, "players": [{"playerId": "ann"}], "latencies": [{"playerId": "bob", "region": "us-east-1", "latencyMs": 20}]});
             api(d, Ev::post("/v1/sessions", b.to_string()).by(who)).await
@@ -220,17 +265,73 @@ async fn call(d: &MemDeps<FakeGameLift>, r: R, c: C) -> Answer {
         R::List => api(d, Ev::get("/v1/sessions").by(who)).await,
         R::ListExplain => api(d, Ev::get("/v1/sessions").query("explain=true").by(who)).await,
         R::SessionOwnFleet => api(d, Ev::get(&format!("/v1/sessions/{s1}")).by(who)).await,
-        R::SessionOtherFleetByArn => api(d, Ev::get(&format!("/v1/sessions/{}", encode(&oa))).by(who)).await,
-        R::JoinAsAnn => api(d, Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&["ann"])).by(who)).await,
-        R::JoinAnnAndBob => api(d, Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&["ann", "bob"])).by(who)).await,
+        R::SessionOtherFleetByArn => {
+            api(d, Ev::get(&format!("/v1/sessions/{}", encode(&oa))).by(who)).await
+        }
+        R::JoinAsAnn => {
+            api(
+                d,
+                Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&["ann"])).by(who),
+            )
+            .await
+        }
+        R::JoinAnnAndBob => {
+            api(
+                d,
+                Ev::post(
+                    &format!("/v1/sessions/{s1}/join"),
+                    join_body(&["ann", "bob"]),
+                )
+                .by(who),
+            )
+            .await
+        }
         R::DeleteOwnFleet => api(d, Ev::delete(&format!("/v1/sessions/{s1}")).by(who)).await,
         R::DeleteOtherFleetByArnTerminate => {
-            api(d, Ev::delete(&format!("/v1/sessions/{}", encode(&oa))).query("terminate=true").by(who)).await
+            api(
+                d,
+                Ev::delete(&format!("/v1/sessions/{}", encode(&oa)))
+                    .query("terminate=true")
+                    .by(who),
+            )
+            .await
         }
-        R::UpdateOwnByArn => rpc(d, Ev::post("/v1/rpc/update_instance_info", body_id(own.as_str(), ",\"playerCount\":2")).by(who)).await,
-        R::UpdateOtherById => rpc(d, Ev::post("/v1/rpc/update_instance_info", body_id(&s2, ",\"player_count\":2")).by(who)).await,
-        R::DeleteInfoOwnById => rpc(d, Ev::post("/v1/rpc/delete_instance_info", body_id(&s1, "")).by(who)).await,
-        R::DeleteInfoOtherByArn => rpc(d, Ev::post("/v1/rpc/delete_instance_info", body_id(&oa, "")).by(who)).await,
+        R::UpdateOwnByArn => {
+            rpc(
+                d,
+                Ev::post(
+                    "/v1/rpc/update_instance_info",
+                    body_id(own.as_str(), ",\"playerCount\":2"),
+                )
+                .by(who),
+            )
+            .await
+        }
+        R::UpdateOtherById => {
+            rpc(
+                d,
+                Ev::post(
+                    "/v1/rpc/update_instance_info",
+                    body_id(&s2, ",\"player_count\":2"),
+                )
+                .by(who),
+            )
+            .await
+        }
+        R::DeleteInfoOwnById => {
+            rpc(
+                d,
+                Ev::post("/v1/rpc/delete_instance_info", body_id(&s1, "")).by(who),
+            )
+            .await
+        }
+        R::DeleteInfoOtherByArn => {
+            rpc(
+                d,
+                Ev::post("/v1/rpc/delete_instance_info", body_id(&oa, "")).by(who),
+            )
+            .await
+        }
     }
 }
 
@@ -246,7 +347,10 @@ async fn matrix() -> (u64, Vec<String>) {
             let want = allowed(r).contains(&c);
             let got = (200..300).contains(&a.status);
             if want && !got {
-                out.push(format!("wrong deny: {r:?} by {c:?} → {} {}", a.status, a.body));
+                out.push(format!(
+                    "wrong deny: {r:?} by {c:?} → {} {}",
+                    a.status, a.body
+                ));
             } else if !want && got {
                 out.push(format!("wrong allow: {r:?} by {c:?} → {}", a.status));
             } else if !want {
@@ -256,10 +360,16 @@ async fn matrix() -> (u64, Vec<String>) {
                     _ => a.status == 403 || a.status == 401,
                 };
                 if !ok {
-                    out.push(format!("wrong denial: {r:?} by {c:?} → {} {}", a.status, a.body));
+                    out.push(format!(
+                        "wrong denial: {r:?} by {c:?} → {} {}",
+                        a.status, a.body
+                    ));
                 }
                 if !d.gamelift.calls().is_empty() {
-                    out.push(format!("wrong allow: denied {r:?} by {c:?} still called GameLift: {:?}", d.gamelift.calls()));
+                    out.push(format!(
+                        "wrong allow: denied {r:?} by {c:?} still called GameLift: {:?}",
+                        d.gamelift.calls()
+                    ));
                 }
             }
         }
@@ -274,7 +384,8 @@ fn b64(v: &serde_json::Value) -> String {
 /// Token cases: (name, token, should be accepted), for an issuer/audience/secret and a clock.
 fn tokens(iss: &str, aud: &str, secret: &[u8], now: i64) -> Vec<(String, String, bool)> {
     let sign = |alg: Algorithm, claims: &serde_json::Value, key: &[u8]| {
-        jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(key)).expect("sign")
+        jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(key))
+            .expect("sign")
     };
     let good = json!({"iss": iss, "aud": aud, "sub": "ann", "iat": now, "exp": now + 3600});
     let with = |k: &str, v: serde_json::Value| {
@@ -289,48 +400,178 @@ fn tokens(iss: &str, aud: &str, secret: &[u8], now: i64) -> Vec<(String, String,
     };
     let valid = sign(Algorithm::HS256, &good, secret);
     let parts: Vec<&str> = valid.split('.').collect();
-    let forged_payload = format!("{}.{}.{}", parts[0], b64(&with("sub", json!("mallory"))), parts[2]);
-    let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&good));
-    let none_sig = format!("{}.{}.{}", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&good), parts[2]);
-    let none_upper = format!("{}.{}.", b64(&json!({"alg": "NONE", "typ": "JWT"})), b64(&good));
-    let rs_header = format!("{}.{}.{}", b64(&json!({"alg": "RS256", "typ": "JWT"})), parts[1], parts[2]);
+    let forged_payload = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64(&with("sub", json!("mallory"))),
+        parts[2]
+    );
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&good)
+    );
+    let none_sig = format!(
+        "{}.{}.{}",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&good),
+        parts[2]
+    );
+    let none_upper = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "NONE", "typ": "JWT"})),
+        b64(&good)
+    );
+    let rs_header = format!(
+        "{}.{}.{}",
+        b64(&json!({"alg": "RS256", "typ": "JWT"})),
+        parts[1],
+        parts[2]
+    );
     let mut v = vec![
         ("valid".into(), valid.clone(), true),
-        ("valid, expired 10 s ago (within the 30 s leeway)".into(), sign(Algorithm::HS256, &with("exp", json!(now - 10)), secret), true),
-        ("expired an hour ago".into(), sign(Algorithm::HS256, &with("exp", json!(now - 3600)), secret), false),
-        ("expired 31 s ago".into(), sign(Algorithm::HS256, &with("exp", json!(now - 31)), secret), false),
-        ("nbf in an hour".into(), sign(Algorithm::HS256, &with("nbf", json!(now + 3600)), secret), false),
+        (
+            "valid, expired 10 s ago (within the 30 s leeway)".into(),
+            sign(Algorithm::HS256, &with("exp", json!(now - 10)), secret),
+            true,
+        ),
+        (
+            "expired an hour ago".into(),
+            sign(Algorithm::HS256, &with("exp", json!(now - 3600)), secret),
+            false,
+        ),
+        (
+            "expired 31 s ago".into(),
+            sign(Algorithm::HS256, &with("exp", json!(now - 31)), secret),
+            false,
+        ),
+        (
+            "nbf in an hour".into(),
+            sign(Algorithm::HS256, &with("nbf", json!(now + 3600)), secret),
+            false,
+        ),
         ("alg none".into(), none, false),
         ("alg none with the real signature".into(), none_sig, false),
         ("alg NONE".into(), none_upper, false),
-        ("RS256 header over an HS256 signature".into(), rs_header, false),
-        ("HS512 with the right secret".into(), sign(Algorithm::HS512, &good, secret), false),
-        ("HS384 with the right secret".into(), sign(Algorithm::HS384, &good, secret), false),
-        ("wrong secret".into(), sign(Algorithm::HS256, &good, b"not-the-secret-at-all-0123456789"), false),
-        ("empty secret".into(), sign(Algorithm::HS256, &good, b""), false),
-        ("wrong issuer".into(), sign(Algorithm::HS256, &with("iss", json!("https://evil.example/")), secret), false),
-        ("wrong audience".into(), sign(Algorithm::HS256, &with("aud", json!("someone-else")), secret), false),
-        ("no sub".into(), sign(Algorithm::HS256, &without("sub"), secret), false),
-        ("empty sub".into(), sign(Algorithm::HS256, &with("sub", json!("")), secret), false),
-        ("no exp".into(), sign(Algorithm::HS256, &without("exp"), secret), false),
-        ("exp as a string".into(), sign(Algorithm::HS256, &with("exp", json!("never")), secret), false),
-        ("no iss".into(), sign(Algorithm::HS256, &without("iss"), secret), false),
-        ("no aud".into(), sign(Algorithm::HS256, &without("aud"), secret), false),
-        ("payload tampered (sub swapped)".into(), forged_payload, false),
-        ("signature stripped".into(), format!("{}.{}.", parts[0], parts[1]), false),
-        ("signature truncated".into(), format!("{}.{}.{}", parts[0], parts[1], &parts[2][..parts[2].len() - 2]), false),
-        ("two parts".into(), format!("{}.{}", parts[0], parts[1]), false),
+        (
+            "RS256 header over an HS256 signature".into(),
+            rs_header,
+            false,
+        ),
+        (
+            "HS512 with the right secret".into(),
+            sign(Algorithm::HS512, &good, secret),
+            false,
+        ),
+        (
+            "HS384 with the right secret".into(),
+            sign(Algorithm::HS384, &good, secret),
+            false,
+        ),
+        (
+            "wrong secret".into(),
+            sign(Algorithm::HS256, &good, b"not-the-secret-at-all-0123456789"),
+            false,
+        ),
+        (
+            "empty secret".into(),
+            sign(Algorithm::HS256, &good, b""),
+            false,
+        ),
+        (
+            "wrong issuer".into(),
+            sign(
+                Algorithm::HS256,
+                &with("iss", json!("https://evil.example/")),
+                secret,
+            ),
+            false,
+        ),
+        (
+            "wrong audience".into(),
+            sign(
+                Algorithm::HS256,
+                &with("aud", json!("someone-else")),
+                secret,
+            ),
+            false,
+        ),
+        (
+            "no sub".into(),
+            sign(Algorithm::HS256, &without("sub"), secret),
+            false,
+        ),
+        (
+            "empty sub".into(),
+            sign(Algorithm::HS256, &with("sub", json!("")), secret),
+            false,
+        ),
+        (
+            "no exp".into(),
+            sign(Algorithm::HS256, &without("exp"), secret),
+            false,
+        ),
+        (
+            "exp as a string".into(),
+            sign(Algorithm::HS256, &with("exp", json!("never")), secret),
+            false,
+        ),
+        (
+            "no iss".into(),
+            sign(Algorithm::HS256, &without("iss"), secret),
+            false,
+        ),
+        (
+            "no aud".into(),
+            sign(Algorithm::HS256, &without("aud"), secret),
+            false,
+        ),
+        (
+            "payload tampered (sub swapped)".into(),
+            forged_payload,
+            false,
+        ),
+        (
+            "signature stripped".into(),
+            format!("{}.{}.", parts[0], parts[1]),
+            false,
+        ),
+        (
+            "signature truncated".into(),
+            format!(
+                "{}.{}.{}",
+                parts[0],
+                parts[1],
+                &parts[2][..parts[2].len() - 2]
+            ),
+            false,
+        ),
+        (
+            "two parts".into(),
+            format!("{}.{}", parts[0], parts[1]),
+            false,
+        ),
         ("garbage".into(), "not a token".into(), false),
         ("empty".into(), String::new(), false),
         ("dots".into(), "...".into(), false),
         ("64 KiB of A".into(), "A".repeat(64 * 1024), false),
-        ("valid token with a trailing space".into(), format!("{valid} "), false),
+        (
+            "valid token with a trailing space".into(),
+            format!("{valid} "),
+            false,
+        ),
     ];
-    v.push(("Bearer prefix inside the token".into(), format!("Bearer {valid}"), false));
+    v.push((
+        "Bearer prefix inside the token".into(),
+        format!("Bearer {valid}"),
+        false,
+    ));
     v
 }
 
-fn connect_request(token: Option<&str>) -> aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest {
+fn connect_request(
+    token: Option<&str>,
+) -> aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest {
     let mut q = json!({});
     if let Some(t) = token {
         q["token"] = json!(t);
@@ -346,7 +587,9 @@ fn connect_request(token: Option<&str>) -> aws_lambda_events::event::apigw::ApiG
 
 fn effect_allows(r: &aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizerResponse) -> bool {
     let v = serde_json::to_value(r).expect("serialize");
-    v["policyDocument"]["Statement"].as_array().is_some_and(|s| !s.is_empty() && s.iter().all(|x| x["Effect"] == "Allow"))
+    v["policyDocument"]["Statement"]
+        .as_array()
+        .is_some_and(|s| !s.is_empty() && s.iter().all(|x| x["Effect"] == "Allow"))
 }
 
 /// JWT cases through the `$connect` authorizer and the local gateway's verifier.
@@ -358,28 +601,53 @@ fn jwt_cases() -> (u64, Vec<String>) {
     let verifier = TokenVerifier::new(cfg.jwt.as_ref().expect("jwt config")).expect("verifier");
     let mut cases = tokens(ISSUER, AUDIENCE, JWT_SECRET.as_bytes(), now);
     let arn_sub = json!({"iss": ISSUER, "aud": AUDIENCE, "sub": "arn:aws:iam::123456789012:role/fleetlift-backend", "exp": now + 3600});
-    let arn_token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &arn_sub, &EncodingKey::from_secret(JWT_SECRET.as_bytes())).expect("sign");
-    cases.push(("a sub that spells the service's role ARN".into(), arn_token, false));
+    let arn_token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &arn_sub,
+        &EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .expect("sign");
+    cases.push((
+        "a sub that spells the service's role ARN".into(),
+        arn_token,
+        false,
+    ));
     for (name, token, ok) in cases.drain(..) {
         tried += 1;
-        let got = effect_allows(&authorize(&verifier, &connect_request(Some(&token)), Timestamp::from_millis(now * 1000)));
+        let got = effect_allows(&authorize(
+            &verifier,
+            &connect_request(Some(&token)),
+            Timestamp::from_millis(now * 1000),
+        ));
         if got != ok {
-            out.push(format!("ws_authorizer {}: {name}", if got { "wrong allow" } else { "wrong deny" }));
+            out.push(format!(
+                "ws_authorizer {}: {name}",
+                if got { "wrong allow" } else { "wrong deny" }
+            ));
         }
     }
-    for (name, req) in [("no token", connect_request(None)), ("empty token", connect_request(Some("")))] {
+    for (name, req) in [
+        ("no token", connect_request(None)),
+        ("empty token", connect_request(Some(""))),
+    ] {
         tried += 1;
         if effect_allows(&authorize(&verifier, &req, T0)) {
             out.push(format!("ws_authorizer wrong allow: {name}"));
         }
     }
     let auth = fleet_local::local::GatewayAuth::local([]);
-    let wall = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).expect("time").as_secs() as i64;
+    let wall = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("time")
+        .as_secs() as i64;
     for (name, token, ok) in tokens(&auth.jwt_issuer, &auth.jwt_audience, &auth.jwt_secret, wall) {
         tried += 1;
         let got = fleet_local::gateway::jwt::verify(&auth, &token, wall).is_ok();
         if got != ok {
-            out.push(format!("gateway jwt {}: {name}", if got { "wrong allow" } else { "wrong deny" }));
+            out.push(format!(
+                "gateway jwt {}: {name}",
+                if got { "wrong allow" } else { "wrong deny" }
+            ));
         }
     }
     // The gateway's own minted token is accepted (no wrong deny of the documented dev flow).
@@ -392,7 +660,16 @@ fn jwt_cases() -> (u64, Vec<String>) {
 }
 
 #[allow(clippy::too_many_arguments)] // the SigV4 inputs, each varied by some case
-fn sign_v4(method: &str, url: &str, body: &[u8], key: &str, secret: &str, region: &str, service: &str, at: SystemTime) -> http::HeaderMap {
+fn sign_v4(
+    method: &str,
+    url: &str,
+    body: &[u8],
+    key: &str,
+    secret: &str,
+    region: &str,
+    service: &str,
+    at: SystemTime,
+) -> http::HeaderMap {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4;
     let identity = aws_credential_types::Credentials::new(key, secret, None, None, "r09").into();
@@ -405,15 +682,27 @@ fn sign_v4(method: &str, url: &str, body: &[u8], key: &str, secret: &str, region
         .build()
         .expect("params")
         .into();
-    let host = url.split("//").nth(1).and_then(|r| r.split('/').next()).unwrap_or("localhost").to_owned();
-    let headers = [("host", host.as_str()), ("content-type", "application/json")];
-    let request = SignableRequest::new(method, url, headers.into_iter(), SignableBody::Bytes(body)).expect("signable");
+    let host = url
+        .split("//")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or("localhost")
+        .to_owned();
+    let headers = [
+        ("host", host.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let request = SignableRequest::new(method, url, headers.into_iter(), SignableBody::Bytes(body))
+        .expect("signable");
     let (instructions, _) = sign(request, &params).expect("sign").into_parts();
     let mut map = http::HeaderMap::new();
     map.insert("host", host.parse().expect("host"));
     map.insert("content-type", "application/json".parse().expect("ct"));
     for (k, v) in instructions.headers() {
-        map.insert(http::HeaderName::from_bytes(k.as_bytes()).expect("name"), v.parse().expect("value"));
+        map.insert(
+            http::HeaderName::from_bytes(k.as_bytes()).expect("name"),
+            v.parse().expect("value"),
+        );
     }
     map
 }
@@ -426,8 +715,16 @@ fn sigv4_cases() -> (u64, Vec<String>) {
     let url = "http://127.0.0.1:4000/v1/rpc/update_instance_info?x=1";
     let path = "/v1/rpc/update_instance_info?x=1";
     let body = br#"{"id":"s","playerCount":1}"#;
-    let s = |key: &str, secret: &str, region: &str, service: &str, at: SystemTime| sign_v4("POST", url, body, key, secret, region, service, at);
-    let good = s(SERVICE_ACCESS_KEY, SERVICE_SECRET, REGION, "execute-api", now);
+    let s = |key: &str, secret: &str, region: &str, service: &str, at: SystemTime| {
+        sign_v4("POST", url, body, key, secret, region, service, at)
+    };
+    let good = s(
+        SERVICE_ACCESS_KEY,
+        SERVICE_SECRET,
+        REGION,
+        "execute-api",
+        now,
+    );
     let mut tampered_header = good.clone();
     tampered_header.insert("content-type", "text/plain".parse().expect("ct"));
     let mut no_auth = good.clone();
@@ -438,20 +735,153 @@ fn sigv4_cases() -> (u64, Vec<String>) {
     type Case<'a> = (&'a str, &'a str, &'a str, &'a [u8], http::HeaderMap, bool);
     let cases: Vec<Case<'_>> = vec![
         ("valid", "POST", path, body, good.clone(), true),
-        ("valid, signed 4 minutes ago", "POST", path, body, s(SERVICE_ACCESS_KEY, SERVICE_SECRET, REGION, "execute-api", now - Duration::from_secs(240)), true),
-        ("wrong secret", "POST", path, body, s(SERVICE_ACCESS_KEY, "not-the-secret", REGION, "execute-api", now), false),
-        ("unknown access key", "POST", path, body, s("AKIAUNKNOWN000000000", SERVICE_SECRET, REGION, "execute-api", now), false),
-        ("stale date (10 minutes old)", "POST", path, body, s(SERVICE_ACCESS_KEY, SERVICE_SECRET, REGION, "execute-api", now - Duration::from_secs(600)), false),
-        ("future date (+10 minutes)", "POST", path, body, s(SERVICE_ACCESS_KEY, SERVICE_SECRET, REGION, "execute-api", now + Duration::from_secs(600)), false),
-        ("a day old", "POST", path, body, s(SERVICE_ACCESS_KEY, SERVICE_SECRET, REGION, "execute-api", now - Duration::from_secs(86_400)), false),
-        ("wrong region", "POST", path, body, s(SERVICE_ACCESS_KEY, SERVICE_SECRET, "eu-west-1", "execute-api", now), false),
-        ("wrong service", "POST", path, body, s(SERVICE_ACCESS_KEY, SERVICE_SECRET, REGION, "gamelift", now), false),
-        ("tampered body", "POST", path, br#"{"id":"s","playerCount":99}"#, good.clone(), false),
-        ("tampered path", "POST", "/v1/rpc/delete_instance_info?x=1", body, good.clone(), false),
-        ("tampered query", "POST", "/v1/rpc/update_instance_info?x=2", body, good.clone(), false),
+        (
+            "valid, signed 4 minutes ago",
+            "POST",
+            path,
+            body,
+            s(
+                SERVICE_ACCESS_KEY,
+                SERVICE_SECRET,
+                REGION,
+                "execute-api",
+                now - Duration::from_secs(240),
+            ),
+            true,
+        ),
+        (
+            "wrong secret",
+            "POST",
+            path,
+            body,
+            s(
+                SERVICE_ACCESS_KEY,
+                "not-the-secret",
+                REGION,
+                "execute-api",
+                now,
+            ),
+            false,
+        ),
+        (
+            "unknown access key",
+            "POST",
+            path,
+            body,
+            s(
+                "AKIAUNKNOWN000000000",
+                SERVICE_SECRET,
+                REGION,
+                "execute-api",
+                now,
+            ),
+            false,
+        ),
+        (
+            "stale date (10 minutes old)",
+            "POST",
+            path,
+            body,
+            s(
+                SERVICE_ACCESS_KEY,
+                SERVICE_SECRET,
+                REGION,
+                "execute-api",
+                now - Duration::from_secs(600),
+            ),
+            false,
+        ),
+        (
+            "future date (+10 minutes)",
+            "POST",
+            path,
+            body,
+            s(
+                SERVICE_ACCESS_KEY,
+                SERVICE_SECRET,
+                REGION,
+                "execute-api",
+                now + Duration::from_secs(600),
+            ),
+            false,
+        ),
+        (
+            "a day old",
+            "POST",
+            path,
+            body,
+            s(
+                SERVICE_ACCESS_KEY,
+                SERVICE_SECRET,
+                REGION,
+                "execute-api",
+                now - Duration::from_secs(86_400),
+            ),
+            false,
+        ),
+        (
+            "wrong region",
+            "POST",
+            path,
+            body,
+            s(
+                SERVICE_ACCESS_KEY,
+                SERVICE_SECRET,
+                "eu-west-1",
+                "execute-api",
+                now,
+            ),
+            false,
+        ),
+        (
+            "wrong service",
+            "POST",
+            path,
+            body,
+            s(SERVICE_ACCESS_KEY, SERVICE_SECRET, REGION, "gamelift", now),
+            false,
+        ),
+        (
+            "tampered body",
+            "POST",
+            path,
+            br#"{"id":"s","playerCount":99}"#,
+            good.clone(),
+            false,
+        ),
+        (
+            "tampered path",
+            "POST",
+            "/v1/rpc/delete_instance_info?x=1",
+            body,
+            good.clone(),
+            false,
+        ),
+        (
+            "tampered query",
+            "POST",
+            "/v1/rpc/update_instance_info?x=2",
+            body,
+            good.clone(),
+            false,
+        ),
         ("tampered method", "PUT", path, body, good.clone(), false),
-        ("tampered signed header", "POST", path, body, tampered_header, false),
-        ("X-Amz-Date replaced", "POST", path, body, forged_date, false),
+        (
+            "tampered signed header",
+            "POST",
+            path,
+            body,
+            tampered_header,
+            false,
+        ),
+        (
+            "X-Amz-Date replaced",
+            "POST",
+            path,
+            body,
+            forged_date,
+            false,
+        ),
         ("no Authorization", "POST", path, body, no_auth, false),
     ];
     let mut out = Vec::new();
@@ -459,7 +889,14 @@ fn sigv4_cases() -> (u64, Vec<String>) {
     for (name, method, p, b, headers, ok) in cases {
         let r = fleet_local::gateway::sigv4::verify(&auth, method, p, &headers, b, now);
         if r.is_ok() != ok {
-            out.push(format!("sigv4 {}: {name}: {r:?}", if r.is_ok() { "wrong allow" } else { "wrong deny" }));
+            out.push(format!(
+                "sigv4 {}: {name}: {r:?}",
+                if r.is_ok() {
+                    "wrong allow"
+                } else {
+                    "wrong deny"
+                }
+            ));
         }
     }
     (tried, out)
@@ -472,13 +909,23 @@ async fn no_wrong_allow_and_no_wrong_deny_across_identities_routes_tokens_and_si
     let (s, sv) = sigv4_cases();
     violations.extend(jv);
     violations.extend(sv);
-    let allows = violations.iter().filter(|v| v.contains("wrong allow")).count();
-    let denies = violations.iter().filter(|v| v.contains("wrong deny")).count();
+    let allows = violations
+        .iter()
+        .filter(|v| v.contains("wrong allow"))
+        .count();
+    let denies = violations
+        .iter()
+        .filter(|v| v.contains("wrong deny"))
+        .count();
     scorecard::record(
         "R09 authz",
         m + j + s,
         violations.len() as u64,
-        &format!("matrix {m} ({} identities × {} routes), JWT {j}, SigV4 {s}; wrong allows {allows}, wrong denies {denies}", CALLERS.len(), ROUTES.len()),
+        &format!(
+            "matrix {m} ({} identities × {} routes), JWT {j}, SigV4 {s}; wrong allows {allows}, wrong denies {denies}",
+            CALLERS.len(),
+            ROUTES.len()
+        ),
     );
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }

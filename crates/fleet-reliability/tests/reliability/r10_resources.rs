@@ -41,7 +41,11 @@ fn session(a: &GameSessionArn, max_players: u32, n: i64) -> Session {
         status: SessionStatus::Active,
         name: Some(format!("lobby-{n}")),
         data: None,
-        properties: GameProperties::parse(BTreeMap::from([("mode".to_owned(), "casual".to_owned())])).expect("props"),
+        properties: GameProperties::parse(BTreeMap::from([(
+            "mode".to_owned(),
+            "casual".to_owned(),
+        )]))
+        .expect("props"),
         player_count: 0,
         max_players,
         reserved_seats: 0,
@@ -60,7 +64,9 @@ fn id_of(c: char, i: usize, len: usize) -> String {
 }
 
 fn props16() -> serde_json::Map<String, Value> {
-    (0..16).map(|i| (id_of('k', i, 32), json!("v".repeat(96)))).collect()
+    (0..16)
+        .map(|i| (id_of('k', i, 32), json!("v".repeat(96))))
+        .collect()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -77,7 +83,12 @@ struct Case {
 
 impl Case {
     fn new(name: &'static str, expect: u16) -> Self {
-        Self { name, expect, samples: Vec::new(), wrong: Vec::new() }
+        Self {
+            name,
+            expect,
+            samples: Vec::new(),
+            wrong: Vec::new(),
+        }
     }
     fn add(&mut self, took: Duration, status: u16) {
         self.samples.push(took);
@@ -91,7 +102,9 @@ impl Case {
 async fn largest_valid_inputs_and_1_mib_poison_stay_cheap_in_every_handler() {
     let n = 100 * scorecard::scale() as usize;
     let d = deps();
-    let sessions: Vec<Session> = (0..n.max(300)).map(|i| session(&arn("r10", i as u32), 200, i as i64)).collect();
+    let sessions: Vec<Session> = (0..n.max(300))
+        .map(|i| session(&arn("r10", i as u32), 200, i as i64))
+        .collect();
     d.store.seed_sessions(&sessions);
     for s in &sessions {
         d.gamelift.add_session(&s.arn, "ACTIVE", 200);
@@ -99,18 +112,44 @@ async fn largest_valid_inputs_and_1_mib_poison_stay_cheap_in_every_handler() {
     let service = Who::iam(SERVICE);
     let server = Who::iam(GS_OWN);
 
-    let players: Vec<Value> = (0..20).map(|i| json!({"playerId": id_of('p', i, 1024), "playerData": "d".repeat(2048)})).collect();
-    let latencies: Vec<Value> =
-        (0..200).map(|i| json!({"playerId": format!("lat-{i}"), "region": "us-east-1", "latencyMs": 60_000})).collect();
-    let regions = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "eu-west-1", "eu-west-2", "eu-central-1", "ap-northeast-1", "ap-southeast-1", "sa-east-1"];
+    let players: Vec<Value> = (0..20)
+        .map(|i| json!({"playerId": id_of('p', i, 1024), "playerData": "d".repeat(2048)}))
+        .collect();
+    let latencies: Vec<Value> = (0..200)
+        .map(
+            |i| json!({"playerId": format!("lat-{i}"), "region": "us-east-1", "latencyMs": 60_000}),
+        )
+        .collect();
+    let regions = [
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-central-1",
+        "ap-northeast-1",
+        "ap-southeast-1",
+        "sa-east-1",
+    ];
     let create = json!({
         "maxPlayers": 200, "players": players, "properties": props16(), "name": "n".repeat(1024),
         "data": "d".repeat(150_000), "latencies": latencies, "regions": regions,
     })
     .to_string();
-    assert!(create.len() < 300 * 1024, "the create body is {} bytes", create.len());
-    let mib = format!("{{\"maxPlayers\":2,\"data\":\"{}\"}}", "x".repeat(1024 * 1024));
-    let query = format!("+properties.mode:casual +openSlots:>=1 -name:\"{}\"", "z".repeat(950));
+    assert!(
+        create.len() < 300 * 1024,
+        "the create body is {} bytes",
+        create.len()
+    );
+    let mib = format!(
+        "{{\"maxPlayers\":2,\"data\":\"{}\"}}",
+        "x".repeat(1024 * 1024)
+    );
+    let query = format!(
+        "+properties.mode:casual +openSlots:>=1 -name:\"{}\"",
+        "z".repeat(950)
+    );
 
     let mut cases = vec![
         Case::new("create largest", 202),
@@ -135,23 +174,82 @@ async fn largest_valid_inputs_and_1_mib_poison_stay_cheap_in_every_handler() {
         props.insert("mode".into(), json!("m".repeat(96)));
         let update = json!({"id": target.arn.as_str(), "playerCount": 200, "metadata": {"GameProperties": props}}).to_string();
         let reqs: Vec<(usize, bool, Ev)> = vec![
-            (0, true, Ev::post("/v1/sessions", create.clone()).by(service.clone())),
-            (1, true, Ev::post(&format!("/v1/sessions/{short}/join"), join).by(service.clone())),
-            (2, true, Ev::get("/v1/sessions").query(&format!("limit=100&sort=-playerCount&query={}", encode(&query))).by(service.clone())),
-            (3, true, Ev::get(&format!("/v1/sessions/{short}")).by(service.clone())),
-            (4, false, Ev::post("/v1/rpc/update_instance_info", update).by(server.clone())),
-            (6, true, Ev::post("/v1/sessions", mib.clone()).by(service.clone())),
-            (7, true, Ev::post(&format!("/v1/sessions/{short}/join"), mib.clone()).by(service.clone())),
-            (8, false, Ev::post("/v1/rpc/update_instance_info", mib.clone()).by(server.clone())),
-            (9, false, Ev::post("/v1/rpc/delete_instance_info", mib.clone()).by(server.clone())),
-            (10, true, Ev::get("/v1/sessions").query(&format!("query={}", "a".repeat(10_000))).by(service.clone())),
-            (5, false, Ev::post("/v1/rpc/delete_instance_info", json!({"id": target.arn.as_str()}).to_string()).by(server.clone())),
+            (
+                0,
+                true,
+                Ev::post("/v1/sessions", create.clone()).by(service.clone()),
+            ),
+            (
+                1,
+                true,
+                Ev::post(&format!("/v1/sessions/{short}/join"), join).by(service.clone()),
+            ),
+            (
+                2,
+                true,
+                Ev::get("/v1/sessions")
+                    .query(&format!(
+                        "limit=100&sort=-playerCount&query={}",
+                        encode(&query)
+                    ))
+                    .by(service.clone()),
+            ),
+            (
+                3,
+                true,
+                Ev::get(&format!("/v1/sessions/{short}")).by(service.clone()),
+            ),
+            (
+                4,
+                false,
+                Ev::post("/v1/rpc/update_instance_info", update).by(server.clone()),
+            ),
+            (
+                6,
+                true,
+                Ev::post("/v1/sessions", mib.clone()).by(service.clone()),
+            ),
+            (
+                7,
+                true,
+                Ev::post(&format!("/v1/sessions/{short}/join"), mib.clone()).by(service.clone()),
+            ),
+            (
+                8,
+                false,
+                Ev::post("/v1/rpc/update_instance_info", mib.clone()).by(server.clone()),
+            ),
+            (
+                9,
+                false,
+                Ev::post("/v1/rpc/delete_instance_info", mib.clone()).by(server.clone()),
+            ),
+            (
+                10,
+                true,
+                Ev::get("/v1/sessions")
+                    .query(&format!("query={}", "a".repeat(10_000)))
+                    .by(service.clone()),
+            ),
+            (
+                5,
+                false,
+                Ev::post(
+                    "/v1/rpc/delete_instance_info",
+                    json!({"id": target.arn.as_str()}).to_string(),
+                )
+                .by(server.clone()),
+            ),
         ];
         for (k, is_api, ev) in reqs {
             // The event conversion is the runtime's, not the handler's: outside the timer.
             let req = ev.request();
             let started = Instant::now();
-            let resp = if is_api { fleet_functions::api::handle(&d, req).await } else { fleet_functions::rpc::handle(&d, req).await };
+            let resp = if is_api {
+                fleet_functions::api::handle(&d, req).await
+            } else {
+                fleet_functions::rpc::handle(&d, req).await
+            };
             let took = started.elapsed();
             cases[k].add(took, resp.status().as_u16());
         }
@@ -161,7 +259,10 @@ async fn largest_valid_inputs_and_1_mib_poison_stay_cheap_in_every_handler() {
     let mut batch = Case::new("events batch of 10×25", 0);
     let mut poison = Case::new("events 1 MiB poison", 0);
     let store = Shared::new(MemoryStore::new());
-    let big_poison = format!("{{\"detail\":{{\"type\":\"PlacementFulfilled\",\"pad\":\"{}\"}}}}", "x".repeat(1024 * 1024));
+    let big_poison = format!(
+        "{{\"detail\":{{\"type\":\"PlacementFulfilled\",\"pad\":\"{}\"}}}}",
+        "x".repeat(1024 * 1024)
+    );
     for i in 0..n {
         let ns = format!("r10e{i}");
         let names: Vec<String> = (0..25).map(|k| format!("pl-{k}")).collect();
@@ -169,8 +270,15 @@ async fn largest_valid_inputs_and_1_mib_poison_stay_cheap_in_every_handler() {
         let mut records = Vec::new();
         for b in 0..10u32 {
             let name = format!("b{b}");
-            store.create_placement(&placement(&ns, &name, 200, &refs), None).await.expect("placement");
-            records.push(sqs_record(&format!("m-{i}-{b}"), &fulfilled_body(&ns, &name, b + 1, &refs, T0.plus_secs(3)), 1));
+            store
+                .create_placement(&placement(&ns, &name, 200, &refs), None)
+                .await
+                .expect("placement");
+            records.push(sqs_record(
+                &format!("m-{i}-{b}"),
+                &fulfilled_body(&ns, &name, b + 1, &refs, T0.plus_secs(3)),
+                1,
+            ));
         }
         let event = sqs_event(records);
         let started = Instant::now();
@@ -191,14 +299,30 @@ async fn largest_valid_inputs_and_1_mib_poison_stay_cheap_in_every_handler() {
         c.samples.sort();
         let (p50, p99) = (percentile(&c.samples, 0.50), percentile(&c.samples, 0.99));
         tried += c.samples.len() as u64;
-        figures.push(format!("{} p50 {:.1} p99 {:.1}", c.name, p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3));
+        figures.push(format!(
+            "{} p50 {:.1} p99 {:.1}",
+            c.name,
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3
+        ));
         if p99 >= P99_BOUND {
             violations.push(format!("{}: p99 {p99:?} ≥ {P99_BOUND:?}", c.name));
         }
         if !c.wrong.is_empty() {
-            violations.push(format!("{}: {} answers other than {} (first {})", c.name, c.wrong.len(), c.expect, c.wrong[0]));
+            violations.push(format!(
+                "{}: {} answers other than {} (first {})",
+                c.name,
+                c.wrong.len(),
+                c.expect,
+                c.wrong[0]
+            ));
         }
     }
-    scorecard::record("R10 resources", tried, violations.len() as u64, &format!("ms: {}", figures.join("; ")));
+    scorecard::record(
+        "R10 resources",
+        tried,
+        violations.len() as u64,
+        &format!("ms: {}", figures.join("; ")),
+    );
     assert!(violations.is_empty(), "{}", violations.join("\n"));
 }

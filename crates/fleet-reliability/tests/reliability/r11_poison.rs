@@ -5,13 +5,18 @@
 
 use fleet_core::fakes::MemoryStore;
 use fleet_functions::placement_events::process;
-use fleet_reliability::fixtures::{Rng, T0, fulfilled_body, sqs_event, sqs_record, unfulfilled_body};
+use fleet_reliability::fixtures::{
+    Rng, T0, fulfilled_body, sqs_event, sqs_record, unfulfilled_body,
+};
 use fleet_reliability::model::{self, Action, Script};
 use fleet_reliability::scorecard;
 
 /// Bodies that can never be a placement event.
 fn poison() -> Vec<String> {
-    let big = format!("{{\"detail\":{{\"type\":\"PlacementFulfilled\",\"placementId\":\"x\",\"pad\":\"{}\"}}}}", "x".repeat(300 * 1024));
+    let big = format!(
+        "{{\"detail\":{{\"type\":\"PlacementFulfilled\",\"placementId\":\"x\",\"pad\":\"{}\"}}}}",
+        "x".repeat(300 * 1024)
+    );
     vec![
         String::new(),
         "   ".into(),
@@ -49,8 +54,17 @@ async fn poison_is_quarantined_at_first_receipt_and_good_events_apply_exactly_on
             name: "poison".into(),
             placements: vec!["a".into(), "b".into()],
             actions: vec![
-                Action::Fulfilled { placement: "a".into(), session: 1, players: vec!["ann".into()], end_s: 3 },
-                Action::Unfulfilled { placement: "b".into(), kind: "PlacementFailed", end_s: 4 },
+                Action::Fulfilled {
+                    placement: "a".into(),
+                    session: 1,
+                    players: vec!["ann".into()],
+                    end_s: 3,
+                },
+                Action::Unfulfilled {
+                    placement: "b".into(),
+                    kind: "PlacementFailed",
+                    end_s: 4,
+                },
             ],
         };
         model::setup(&store, &ns, &script).await;
@@ -70,16 +84,30 @@ async fn poison_is_quarantined_at_first_receipt_and_good_events_apply_exactly_on
         rng.shuffle(&mut bodies);
         messages += bodies.len() as u64;
         // The queue: deliver, then redeliver what the batch reported, until the DLQ's receive count.
-        let mut pending: Vec<(String, String)> = bodies.iter().enumerate().map(|(i, body)| (format!("m-{b}-{i}"), body.clone())).collect();
+        let mut pending: Vec<(String, String)> = bodies
+            .iter()
+            .enumerate()
+            .map(|(i, body)| (format!("m-{b}-{i}"), body.clone()))
+            .collect();
         for receive in 1..=3u32 {
             if pending.is_empty() {
                 break;
             }
-            let records = pending.iter().map(|(id, body)| sqs_record(id, body, receive)).collect();
+            let records = pending
+                .iter()
+                .map(|(id, body)| sqs_record(id, body, receive))
+                .collect();
             let (response, _) = process(&store, sqs_event(records)).await;
-            let failed: Vec<String> = response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect();
+            let failed: Vec<String> = response
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect();
             if !failed.is_empty() {
-                violations.push(format!("batch {b} receive {receive}: {} messages returned to the queue", failed.len()));
+                violations.push(format!(
+                    "batch {b} receive {receive}: {} messages returned to the queue",
+                    failed.len()
+                ));
             }
             pending.retain(|(id, _)| failed.contains(id));
         }
@@ -87,7 +115,9 @@ async fn poison_is_quarantined_at_first_receipt_and_good_events_apply_exactly_on
         let want = model::expected(&script, &[0, 1]);
         let got = model::observe(&store, &ns, &script).await;
         if got != want {
-            violations.push(format!("batch {b}: good events not applied exactly once: {got:?}"));
+            violations.push(format!(
+                "batch {b}: good events not applied exactly once: {got:?}"
+            ));
         }
     }
     if dlq > 0 {
@@ -97,7 +127,18 @@ async fn poison_is_quarantined_at_first_receipt_and_good_events_apply_exactly_on
         "R11 poison",
         batches,
         violations.len() as u64,
-        &format!("{messages} messages in {batches} batches; quarantined at first receipt, 0 to the DLQ"),
+        &format!(
+            "{messages} messages in {batches} batches; quarantined at first receipt, 0 to the DLQ"
+        ),
     );
-    assert!(violations.is_empty(), "{}", violations.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{}",
+        violations
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

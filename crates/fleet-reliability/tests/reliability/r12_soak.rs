@@ -30,7 +30,11 @@ fn rss_kib() -> Option<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_local_stack_under_the_demo_bots_with_faults_keeps_every_invariant() {
-    let load = if scorecard::big() { Duration::from_secs(300) } else { Duration::from_secs(20) };
+    let load = if scorecard::big() {
+        Duration::from_secs(300)
+    } else {
+        Duration::from_secs(20)
+    };
     let mut model = local_model();
     for q in &mut model.queues {
         q.timeout_seconds = 10;
@@ -43,25 +47,54 @@ async fn the_local_stack_under_the_demo_bots_with_faults_keeps_every_invariant()
         sweep_margin_secs: 2,
         ..StackOptions::ephemeral()
     };
-    let stack = stack::start(options).await.unwrap_or_else(|e| panic!("start the local stack: {e}"));
+    let stack = stack::start(options)
+        .await
+        .unwrap_or_else(|e| panic!("start the local stack: {e}"));
     let sim = stack.sim().expect("the stack runs its own simulator");
     let faults = [
-        ("StartGameSessionPlacement", 0.05, "InternalServiceException"),
+        (
+            "StartGameSessionPlacement",
+            0.05,
+            "InternalServiceException",
+        ),
         ("CreatePlayerSessions", 0.10, "InternalServiceException"),
         ("UpdateGameSession", 0.10, "ThrottlingException"),
-        ("DescribeGameSessionPlacement", 0.20, "InternalServiceException"),
+        (
+            "DescribeGameSessionPlacement",
+            0.20,
+            "InternalServiceException",
+        ),
         ("DescribeGameSessions", 0.20, "ThrottlingException"),
         ("TerminateGameSession", 0.10, "InternalServiceException"),
     ];
     for (op, rate, code) in faults {
-        sim.set_fault(op, FaultSpec { error_rate: rate, error_code: Some(code.to_owned()), latency_ms: 0 });
+        sim.set_fault(
+            op,
+            FaultSpec {
+                error_rate: rate,
+                error_code: Some(code.to_owned()),
+                latency_ms: 0,
+            },
+        );
     }
-    sim.set_event_faults(EventFaults { drop_rate: 0.05, duplicate_rate: 0.05, ..EventFaults::default() });
+    sim.set_event_faults(EventFaults {
+        drop_rate: 0.05,
+        duplicate_rate: 0.05,
+        ..EventFaults::default()
+    });
 
     let rss_before = rss_kib();
     let started = Instant::now();
     let mut runs = 0u64;
-    let (mut placements, mut fulfilled, mut unfulfilled, mut joins, mut updates, mut ended, mut errors) = (0, 0, 0, 0, 0, 0, 0);
+    let (
+        mut placements,
+        mut fulfilled,
+        mut unfulfilled,
+        mut joins,
+        mut updates,
+        mut ended,
+        mut errors,
+    ) = (0, 0, 0, 0, 0, 0, 0);
     let mut first_errors: Vec<String> = Vec::new();
     while started.elapsed() < load {
         let s = demo::run(DemoOptions {
@@ -101,20 +134,34 @@ async fn the_local_stack_under_the_demo_bots_with_faults_keeps_every_invariant()
     let settle_by = Instant::now() + Duration::from_secs(40);
     let (snap, mut violations) = loop {
         let (snap, v) = audit::dynamo(store).await;
-        let pending = snap.placements.values().filter(|p| p.status == PlacementStatus::Pending).count();
+        let pending = snap
+            .placements
+            .values()
+            .filter(|p| p.status == PlacementStatus::Pending)
+            .count();
         if pending == 0 || Instant::now() > settle_by {
             break (snap, v);
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    let pending = snap.placements.values().filter(|p| p.status == PlacementStatus::Pending).count();
+    let pending = snap
+        .placements
+        .values()
+        .filter(|p| p.status == PlacementStatus::Pending)
+        .count();
     if pending > 0 {
-        violations.push(format!("I6: {pending} placements still PENDING 40 s after the load (deadline 12 s)"));
+        violations.push(format!(
+            "I6: {pending} placements still PENDING 40 s after the load (deadline 12 s)"
+        ));
     }
     violations.extend(audit::monotonic(&mid, &snap));
     let dlq = stack.dlq();
     if !dlq.is_empty() {
-        violations.push(format!("{} messages in the DLQ: {:?}", dlq.len(), dlq.iter().take(3).collect::<Vec<_>>()));
+        violations.push(format!(
+            "{} messages in the DLQ: {:?}",
+            dlq.len(),
+            dlq.iter().take(3).collect::<Vec<_>>()
+        ));
     }
     if placements == 0 {
         violations.push("no placement went through".to_owned());
@@ -130,7 +177,12 @@ async fn the_local_stack_under_the_demo_bots_with_faults_keeps_every_invariant()
     let seats: usize = snap.seats.values().map(Vec::len).sum();
     stack.shutdown().await;
 
-    let kib = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+    let kib = |v: Option<u64>| {
+        v.map_or_else(
+            || "?".to_owned(),
+            |k| format!("{:.1} MiB", k as f64 / 1024.0),
+        )
+    };
     let growth = match (rss_before, rss_after) {
         (Some(a), Some(b)) => format!("{:+.1} MiB", (b as f64 - a as f64) / 1024.0),
         _ => "?".to_owned(),
@@ -153,5 +205,14 @@ async fn the_local_stack_under_the_demo_bots_with_faults_keeps_every_invariant()
     if !first_errors.is_empty() {
         eprintln!("R12: first bot errors (expected under faults): {first_errors:?}");
     }
-    assert!(violations.is_empty(), "{}", violations.iter().take(10).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        violations.is_empty(),
+        "{}",
+        violations
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

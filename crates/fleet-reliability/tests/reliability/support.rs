@@ -16,7 +16,12 @@ pub fn endpoint() -> String {
 /// A fresh table name.
 pub fn table_name(tag: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("rel-{tag}-{}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), uuid::Uuid::new_v4().simple())
+    format!(
+        "rel-{tag}-{}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 /// A store on a new, empty table.
@@ -30,7 +35,9 @@ pub async fn spawn_store(tag: &str) -> DynamoStore {
 /// A store on a new table reached through `client` (e.g. one with faults installed).
 pub async fn spawn_store_with(client: aws_sdk_dynamodb::Client, tag: &str) -> DynamoStore {
     let table = table_name(tag);
-    create_table(&local_client(&endpoint()), &table).await.expect("create table");
+    create_table(&local_client(&endpoint()), &table)
+        .await
+        .expect("create table");
     DynamoStore::new(client, table, b"reliability-cursor-secret".to_vec())
 }
 

@@ -20,9 +20,11 @@ pub const ACCOUNT: &str = "123456789012";
 /// The backend service (its STS session ARN; the role is configured).
 pub const SERVICE: &str = "arn:aws:sts::123456789012:assumed-role/fleetlift-backend/matchmaker-1";
 /// A game server of [`FLEET`].
-pub const GS_OWN: &str = "arn:aws:sts::123456789012:assumed-role/fleetlift-game-server/i-0a1b2c3d4e5f60718";
+pub const GS_OWN: &str =
+    "arn:aws:sts::123456789012:assumed-role/fleetlift-game-server/i-0a1b2c3d4e5f60718";
 /// A game server of another fleet.
-pub const GS_OTHER: &str = "arn:aws:sts::123456789012:assumed-role/other-game-server/i-0f0e0d0c0b0a09080";
+pub const GS_OTHER: &str =
+    "arn:aws:sts::123456789012:assumed-role/other-game-server/i-0f0e0d0c0b0a09080";
 /// An IAM principal configured as nothing.
 pub const STRANGER: &str = "arn:aws:iam::123456789012:user/someone";
 /// The other fleet.
@@ -45,7 +47,10 @@ pub fn config() -> Config {
         ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
         ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef0123".to_owned()),
         ("FLEETLIFT_QUEUE_NAME", "fleetlift-queue".to_owned()),
-        ("FLEETLIFT_SERVICE_PRINCIPALS", "arn:aws:iam::123456789012:role/fleetlift-backend".to_owned()),
+        (
+            "FLEETLIFT_SERVICE_PRINCIPALS",
+            "arn:aws:iam::123456789012:role/fleetlift-backend".to_owned(),
+        ),
         ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
         ("FLEETLIFT_JWT_ISSUER", ISSUER.to_owned()),
         ("FLEETLIFT_JWT_AUDIENCE", AUDIENCE.to_owned()),
@@ -59,7 +64,14 @@ pub type MemDeps<G> = Deps<Shared<MemoryStore>, G, MemoryNotifier, ManualClock, 
 
 /// Fresh fakes at [`T0`] around `gamelift`, sharing `store`.
 pub fn deps_with<G: GameLift>(store: Shared<MemoryStore>, gamelift: G) -> MemDeps<G> {
-    Deps { store, gamelift, notifier: MemoryNotifier::default(), clock: ManualClock::new(T0), ids: SequentialIds::default(), config: config() }
+    Deps {
+        store,
+        gamelift,
+        notifier: MemoryNotifier::default(),
+        clock: ManualClock::new(T0),
+        ids: SequentialIds::default(),
+        config: config(),
+    }
 }
 
 /// Fresh fakes at [`T0`].
@@ -92,7 +104,13 @@ impl Who {
 /// Percent-encodes a path segment.
 pub fn encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -110,7 +128,14 @@ pub struct Ev {
 impl Ev {
     /// `method path` from nobody.
     pub fn new(method: &str, path: &str) -> Self {
-        Self { method: method.into(), path: path.into(), query: String::new(), body: None, headers: BTreeMap::new(), who: Who::Nobody }
+        Self {
+            method: method.into(),
+            path: path.into(),
+            query: String::new(),
+            body: None,
+            headers: BTreeMap::new(),
+            who: Who::Nobody,
+        }
     }
     /// `GET path`.
     pub fn get(path: &str) -> Self {
@@ -206,9 +231,17 @@ impl Answer {
     pub fn of(r: Response<Body>) -> Self {
         let status = r.status().as_u16();
         let bytes: &[u8] = r.body();
-        let parsed = if bytes.is_empty() { Ok(Value::Null) } else { serde_json::from_slice(bytes) };
+        let parsed = if bytes.is_empty() {
+            Ok(Value::Null)
+        } else {
+            serde_json::from_slice(bytes)
+        };
         let not_json = parsed.is_err();
-        Self { status, body: parsed.unwrap_or(Value::Null), not_json }
+        Self {
+            status,
+            body: parsed.unwrap_or(Value::Null),
+            not_json,
+        }
     }
 
     /// The error code.
@@ -218,12 +251,18 @@ impl Answer {
 }
 
 /// Calls fleet-api.
-pub async fn api<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(d: &Deps<S, G, N, C, I>, ev: Ev) -> Answer {
+pub async fn api<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
+    d: &Deps<S, G, N, C, I>,
+    ev: Ev,
+) -> Answer {
     Answer::of(fleet_functions::api::handle(d, ev.request()).await)
 }
 
 /// Calls status-rpc.
-pub async fn rpc<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(d: &Deps<S, G, N, C, I>, ev: Ev) -> Answer {
+pub async fn rpc<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
+    d: &Deps<S, G, N, C, I>,
+    ev: Ev,
+) -> Answer {
     Answer::of(fleet_functions::rpc::handle(d, ev.request()).await)
 }
 
