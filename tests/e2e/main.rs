@@ -2,6 +2,11 @@
 //! ports (DynamoDB Local from `scripts/test.sh`, a fresh table per test) and talks to it with real
 //! clients only: HTTP (reqwest), WebSocket (tokio-tungstenite) and SigV4 (aws-sigv4).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: a panic is the failure report"
+)]
+
 mod delivery;
 mod placements;
 mod sessions;

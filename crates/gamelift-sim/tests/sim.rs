@@ -1,5 +1,10 @@
 //! Integration tests: the real aws-sdk-gamelift (RPC v2 CBOR) and raw AWS JSON 1.1 against the simulator.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: a panic is the failure report"
+)]
+
 use std::time::{Duration, Instant};
 
 use aws_sdk_gamelift::Client;
@@ -111,6 +116,10 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
     let mut events = sim.events();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
     // Only this test reads the environment, so setting it here cannot race with the others.
+    #[allow(
+        unsafe_code,
+        reason = "set_var is unsafe since edition 2024; see the comment above"
+    )]
     unsafe {
         std::env::set_var("AWS_ENDPOINT_URL_GAMELIFT", server.endpoint());
     }
@@ -226,6 +235,10 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
         .await
         .expect("describe");
     assert_eq!(gs.game_sessions()[0].current_player_session_count, Some(1));
+    #[allow(
+        unsafe_code,
+        reason = "set_var is unsafe since edition 2024; see the comment above"
+    )]
     unsafe {
         std::env::remove_var("AWS_ENDPOINT_URL_GAMELIFT");
     }

@@ -1,6 +1,11 @@
 //! The DynamoDB store against a real DynamoDB Local (started by `scripts/test.sh`, reached through
 //! `FLEETLIFT_TEST_DYNAMODB`). Each test makes its own table, so tests run in parallel.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: a panic is the failure report"
+)]
+
 mod support;
 
 mod connections;

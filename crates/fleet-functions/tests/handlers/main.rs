@@ -1,5 +1,10 @@
 //! Handler tests: each function's handler called directly with real-shaped events from `events/`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: a panic is the failure report"
+)]
+
 mod api;
 mod authz;
 mod bad_input;

@@ -5,6 +5,11 @@
 //!
 //! `FLEETLIFT_RELIABILITY_BIG=1` multiplies every row's volume by 10.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test support: a panic is the failure report"
+)]
+
 mod support;
 mod support_http;
 
