@@ -256,8 +256,10 @@ impl SessionStore for MemoryStore {
 
     async fn list_sessions(&self, request: &ListRequest) -> Result<Page, StoreError> {
         self.count(1, 0);
-        let fingerprint =
-            query::plan(&request.query, request.sort).fingerprint(&request.query, request.sort);
+        // The planner refuses key values DynamoDB would refuse, exactly as the DynamoDB store does.
+        let fingerprint = query::plan(&request.query, request.sort)
+            .map_err(crate::FieldError::from)?
+            .fingerprint(&request.query, request.sort);
         let after = match &request.cursor {
             Some(c) => cursor::decode(&self.secret, &fingerprint, c)?.remove("k"),
             None => None,

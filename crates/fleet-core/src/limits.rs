@@ -42,3 +42,7 @@ pub const IDEMPOTENCY_KEY_MAX: usize = 128;
 pub const SEAT_RESERVATION_SECS: i64 = 60;
 /// How long an ended session's tombstone is kept (well past any late event: SQS retention is ≤ 14 days).
 pub const TOMBSTONE_SECS: i64 = 15 * 24 * 3600;
+/// Bytes in a DynamoDB partition key value (a list index's region or fleet partition); the least is 1.
+pub const PARTITION_KEY_MAX_BYTES: usize = 2048;
+/// Bytes in a DynamoDB sort key value (a list index's sort key); the least is 1.
+pub const SORT_KEY_MAX_BYTES: usize = 1024;

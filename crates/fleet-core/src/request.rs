@@ -333,6 +333,8 @@ impl ListParams {
         let [q, limit, cursor, sort, explain] = values;
 
         let query = query::parse(q.unwrap_or(""))?;
+        // Refused here, at the edge, so no store is asked for a Query DynamoDB would refuse.
+        query::check_keys(&query)?;
         let limit = match limit {
             None => LIMIT_DEFAULT,
             Some(s) => parse_limit(s)?,

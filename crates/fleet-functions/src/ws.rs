@@ -11,7 +11,8 @@
 //!   that lands in between is seen either here or by the notifier, and a placement that already
 //!   finished is answered at once through the same once-only push as the notifier's: no race between
 //!   create and connect, and no double message. A refused or malformed subscribe is answered with an
-//!   error message on the connection.
+//!   error message on the connection; a placement the caller may not watch is answered exactly like a
+//!   missing one (404 `not_found`), so a subscribe does not reveal which placement ids exist.
 
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
@@ -36,6 +37,9 @@ struct SubscribeBody {
     action: String,
     placement_id: String,
 }
+
+/// The refusal of a subscribe to a placement that does not exist or that the caller may not watch.
+const NOT_FOUND: &str = "no such placement";
 
 /// Handles one WebSocket event; routes by `requestContext.routeKey`.
 pub async fn handle<S, G, N, C, I>(
@@ -237,37 +241,21 @@ where
         }
         Err(e) => return unavailable(connection, &e),
     };
+    // Someone else's placement is answered exactly like a missing one (same status, code and
+    // message), as the HTTP API does: a subscribe must not tell whether a placement id exists.
     let placement = match store.get_placement(&placement_id).await {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            return refuse(
-                notifier,
-                connection,
-                404,
-                "not_found",
-                "no such placement",
-                Some(pid),
-            )
-            .await;
+        Ok(Some(p)) if may_watch(&p, &row.user) => p,
+        Ok(found) => {
+            tracing::info!(
+                connection = connection.as_str(),
+                placement_id = pid,
+                exists = found.is_some(),
+                "subscribe refused: no such placement, or not the caller's"
+            );
+            return refuse(notifier, connection, 404, "not_found", NOT_FOUND, Some(pid)).await;
         }
         Err(e) => return unavailable(connection, &e),
     };
-    if !may_watch(&placement, &row.user) {
-        tracing::info!(
-            connection = connection.as_str(),
-            placement_id = pid,
-            "subscribe to someone else's placement refused"
-        );
-        return refuse(
-            notifier,
-            connection,
-            403,
-            "forbidden",
-            "only the requester and listed players may subscribe",
-            Some(pid),
-        )
-        .await;
-    }
     let subscriber = Subscriber {
         connection: connection.clone(),
         user: row.user.clone(),

@@ -30,8 +30,9 @@ pub fn query_parser(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(q) = query::parse(&text) {
         for sort in Sort::ALL {
-            let p = query::plan(&q, sort);
-            let _ = p.fingerprint(&q, sort);
+            if let Ok(p) = query::plan(&q, sort) {
+                let _ = p.fingerprint(&q, sort);
+            }
         }
     }
     let pairs: Vec<(String, String)> = text

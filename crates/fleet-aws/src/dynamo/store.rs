@@ -953,7 +953,10 @@ impl DynamoStore {
     }
 
     async fn list(&self, request: &ListRequest) -> StoreResult<Page> {
-        let plan = query::plan(&request.query, request.sort);
+        // A key value DynamoDB would refuse is the client's error (400 at its column), found before
+        // the Query rather than as a ValidationException from it.
+        let plan =
+            query::plan(&request.query, request.sort).map_err(|e| StoreError::Invalid(e.into()))?;
         let fingerprint = plan.fingerprint(&request.query, request.sort);
         let start = match &request.cursor {
             Some(c) => Some(cursor::decode(&self.cursor_secret, &fingerprint, c)?),

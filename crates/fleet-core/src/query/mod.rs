@@ -95,6 +95,9 @@
 //! * Everything the partition and key condition do not enforce exactly goes into the filter: must
 //!   clauses as conjuncts, must-not clauses as `NOT (…)`, should clauses (without musts) as one `OR`
 //!   group, prefixes as `begins_with`, `name:*`/`properties.k:*` as `attribute_exists`.
+//! * A must clause fixing `region` or `fleetId` to an empty value, or to one longer than DynamoDB's
+//!   2048-byte partition key, is an error at its column under every sort ([`check_keys`]): it could
+//!   become an index partition that DynamoDB refuses, and no session has such a value.
 //! * A query that can match nothing (`+playerCount:2.5`, contradictory ranges) reads nothing: its key
 //!   condition is `BETWEEN "~" AND "~"`, which no key equals.
 //!
@@ -125,5 +128,5 @@ mod proptests;
 
 pub use ast::{Clause, Field, FieldKind, Interval, Occur, Query, QueryError, Value};
 pub use parse::parse;
-pub use plan::{Filter, FilterValue, KeyCondition, Plan, plan};
+pub use plan::{Filter, FilterValue, KeyCondition, Plan, check_keys, plan};
 pub use sort::Sort;

@@ -10,10 +10,11 @@ use serde::{Serialize, Serializer};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::ast::{Clause, Field, FieldKind, Interval, Occur, Query, Value};
+use super::ast::{Clause, Field, FieldKind, Interval, Occur, Query, QueryError, Value};
 use super::eval::{TIME_MAX_MS, TIME_MIN_MS};
 use super::sort::Sort;
 use crate::index::{self, IndexDef};
+use crate::limits::PARTITION_KEY_MAX_BYTES;
 use crate::time::Timestamp;
 
 /// A condition on the chosen index's sort key ([`Plan::index`]`.sk`). Bounds are inclusive.
@@ -445,8 +446,48 @@ struct Access {
     checked: Vec<bool>,
 }
 
-/// Plans `q` in `sort` order. See the [module docs](super) for how the index is chosen.
-pub fn plan(q: &Query, sort: Sort) -> Plan {
+/// Checks the values a Query may use as an index key. A must clause fixing `region` or `fleetId` can
+/// become the partition of `byRegion` / `byFleet`, and DynamoDB refuses a key value that is empty or
+/// longer than 2048 bytes with a ValidationException, which would reach the client as a failed
+/// dependency. No session can have such a value (both are index keys of every ACTIVE session), so
+/// the clause is refused at its column whatever the sort, and the answer never depends on which
+/// index the planner picks. Sort-key operands need no check: they are built from bounded parts
+/// (a name cut to [`index::NAME_KEY_BYTES`], counts and times).
+pub fn check_keys(q: &Query) -> Result<(), QueryError> {
+    for c in q.clauses.iter().filter(|c| c.occur == Occur::Must) {
+        let (Field::Region | Field::FleetId, Value::Term(t)) = (&c.field, &c.value) else {
+            continue;
+        };
+        if t.is_empty() {
+            return Err(QueryError::new(
+                c.column,
+                format!("a non-empty {} after `+{}:`", c.field, c.field),
+                "an empty value can match no session and cannot be an index key",
+            ));
+        }
+        if t.len() > PARTITION_KEY_MAX_BYTES {
+            return Err(QueryError::new(
+                c.column,
+                format!("a {} of at most {PARTITION_KEY_MAX_BYTES} bytes", c.field),
+                format!(
+                    "got {} bytes: DynamoDB refuses a longer index key and no session has one",
+                    t.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Plans `q` in `sort` order. See the [module docs](super) for how the index is chosen. A query
+/// whose key values DynamoDB would refuse is an error at its column ([`check_keys`]).
+pub fn plan(q: &Query, sort: Sort) -> Result<Plan, QueryError> {
+    check_keys(q)?;
+    Ok(plan_checked(q, sort))
+}
+
+/// [`plan`] for a query whose key values passed [`check_keys`].
+fn plan_checked(q: &Query, sort: Sort) -> Plan {
     let scan_forward = !sort.descending();
     let cons = Constraints::of(q);
     let empty_count = |iv: Interval| iv.lo.max(0) > iv.hi;
@@ -736,6 +777,7 @@ mod tests {
 
     fn p(q: &str, sort: Sort) -> Plan {
         plan(&parse(q).unwrap_or_else(|e| panic!("{q}: {e}")), sort)
+            .unwrap_or_else(|e| panic!("{q}: {e}"))
     }
 
     #[test]
@@ -970,7 +1012,7 @@ mod tests {
     fn fingerprints_depend_on_query_meaning_and_sort_only() {
         let fp = |q: &str, s: Sort| {
             let q = parse(q).unwrap_or_else(|e| panic!("{e}"));
-            plan(&q, s).fingerprint(&q, s)
+            p(q.text(), s).fingerprint(&q, s)
         };
         let a = fp("+region:a", Sort::CreatedDesc);
         assert_eq!(a.len(), 22);
@@ -979,6 +1021,61 @@ mod tests {
         assert_ne!(a, fp("+region:a", Sort::CreatedAsc));
         assert_ne!(a, fp("+region:b", Sort::CreatedDesc));
         assert_ne!(a, fp("region:a", Sort::CreatedDesc));
+    }
+
+    #[test]
+    fn an_empty_region_or_fleet_that_would_be_an_index_key_is_an_error_at_its_column() {
+        for (text, column, field) in [
+            ("+region:\"\"", 1, "region"),
+            ("+playerCount:2 +fleetId:\"\"", 16, "fleetId"),
+        ] {
+            let q = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            for sort in Sort::ALL {
+                let e = plan(&q, sort)
+                    .err()
+                    .unwrap_or_else(|| panic!("{text} planned"));
+                assert_eq!(e.column, column, "{text}");
+                assert!(e.expected.contains(field), "{text}: {e}");
+                assert_eq!(
+                    e.to_string(),
+                    check_keys(&q)
+                        .err()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_region_or_fleet_over_the_partition_key_size_is_an_error_but_one_at_it_plans() {
+        // 4-byte characters reach DynamoDB's 2048-byte key limit within the 1024-character query.
+        let at_limit = "\u{1F600}".repeat(PARTITION_KEY_MAX_BYTES / 4);
+        let over = format!("{at_limit}a");
+        for field in ["region", "fleetId"] {
+            let q = parse(&format!("+{field}:{over}")).unwrap_or_else(|e| panic!("{e}"));
+            let e = plan(&q, Sort::CreatedDesc)
+                .err()
+                .unwrap_or_else(|| panic!("{field} over the limit planned"));
+            assert_eq!(e.column, 1);
+            assert!(e.message.contains("2049 bytes"), "{e}");
+            let pl = p(&format!("+{field}:{at_limit}"), Sort::CreatedDesc);
+            assert_eq!(pl.partition_value.len(), PARTITION_KEY_MAX_BYTES);
+        }
+    }
+
+    #[test]
+    fn an_empty_region_that_only_filters_is_planned() {
+        // Should and must-not clauses never become a key: they are filters on the session's own value.
+        for text in [
+            "region:\"\" fleetId:f",
+            "-region:\"\"",
+            "-fleetId:\"\" +region:a",
+        ] {
+            let q = parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert!(check_keys(&q).is_ok(), "{text}");
+            assert!(plan(&q, Sort::CreatedDesc).is_ok(), "{text}");
+        }
     }
 
     #[test]

@@ -220,10 +220,15 @@ pub async fn list<S: SessionStore, G, N, C, I>(
         limit: params.limit,
         cursor: params.cursor,
     };
+    let plan = if params.explain {
+        Some(query::plan(&request.query, request.sort).map_err(fleet_core::FieldError::from)?)
+    } else {
+        None
+    };
     let page = deps.store.list_sessions(&request).await?;
     metrics.count("ListPages", 1);
-    let explain = params.explain.then(|| {
-        let mut e = query::plan(&request.query, request.sort).explain();
+    let explain = plan.map(|plan| {
+        let mut e = plan.explain();
         e["itemsRead"] = serde_json::json!(page.items_read);
         e["itemsReturned"] = serde_json::json!(page.sessions.len());
         e["readAmplification"] = serde_json::json!(page.read_amplification());

@@ -564,6 +564,27 @@ fn catalogue() -> Vec<Case> {
             Some("query"),
         ),
         case(
+            "list with an empty region as the index partition",
+            Api,
+            list("query=%2Bregion%3A%22%22"),
+            400,
+            Some("query"),
+        ),
+        case(
+            "list with an empty fleet as the index partition, sorted by players",
+            Api,
+            list("query=%2BfleetId%3A%22%22&sort=playerCount"),
+            400,
+            Some("query"),
+        ),
+        case(
+            "list with a region over DynamoDB's 2048-byte key",
+            Api,
+            list(&format!("query=%2Bregion%3A{}", "%F0%9F%98%80".repeat(513))),
+            400,
+            Some("query"),
+        ),
+        case(
             "list with a bad sort",
             Api,
             list("sort=name"),

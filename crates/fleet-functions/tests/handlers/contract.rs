@@ -1819,12 +1819,7 @@ fn the_messages_the_websocket_api_sends_conform_to_the_asyncapi_document() {
     p.status = PlacementStatus::TimedOut;
     p.reason = Some("timed out".into());
     check("placement", &placement_message(&p, None, PLAYER_A));
-    for code in [
-        "invalid_argument",
-        "unauthenticated",
-        "forbidden",
-        "not_found",
-    ] {
+    for code in ["invalid_argument", "unauthenticated", "not_found"] {
         check("error", &error_message(code, "why", Some("p-9")));
         check("error", &error_message(code, "why", None));
     }

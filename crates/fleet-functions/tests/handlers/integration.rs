@@ -24,12 +24,13 @@ use crate::support_http::{Answer, Ev, PLAYER_A, PLAYER_B, SERVICE, Who, encode};
 const GAME_SERVER: &str =
     "arn:aws:sts::123456789012:assumed-role/sim-game-server/i-0123456789abcdef0";
 
-type RealDeps = Deps<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>;
+pub(crate) type RealDeps = Deps<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>;
 
-struct Stack {
-    deps: RealDeps,
-    sim: Simulator,
-    events: tokio::sync::mpsc::Receiver<String>,
+/// The handlers on DynamoDB Local and gamelift-sim (shared with the limits tests).
+pub(crate) struct Stack {
+    pub(crate) deps: RealDeps,
+    pub(crate) sim: Simulator,
+    pub(crate) events: tokio::sync::mpsc::Receiver<String>,
     _server: SimServer,
 }
 
@@ -54,7 +55,7 @@ fn config() -> Config {
 
 /// DynamoDB Local with a fresh table, gamelift-sim on a random port, and the handlers' dependencies
 /// built from the real adapters as the Lambda binaries build them.
-async fn spawn_stack() -> Stack {
+pub(crate) async fn spawn_stack() -> Stack {
     let url = std::env::var("FLEETLIFT_TEST_DYNAMODB")
         .expect("FLEETLIFT_TEST_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local");
     let dynamo = local_client(&url);
@@ -95,16 +96,16 @@ async fn spawn_stack() -> Stack {
 }
 
 impl Stack {
-    async fn api(&self, ev: Ev) -> Answer {
+    pub(crate) async fn api(&self, ev: Ev) -> Answer {
         Answer::of(api::handle(&self.deps, ev.request()).await)
     }
 
-    async fn rpc(&self, ev: Ev) -> Answer {
+    pub(crate) async fn rpc(&self, ev: Ev) -> Answer {
         Answer::of(rpc::handle(&self.deps, ev.request()).await)
     }
 
     /// Lets the simulator place what is pending and returns the events it published.
-    async fn next_events(&mut self) -> Vec<String> {
+    pub(crate) async fn next_events(&mut self) -> Vec<String> {
         self.sim
             .advance(Duration::from_secs(5))
             .await
@@ -117,7 +118,7 @@ impl Stack {
     }
 
     /// Delivers events as one SQS batch to the placement-events handler; returns the failed ids.
-    async fn deliver(&self, bodies: &[String]) -> Vec<String> {
+    pub(crate) async fn deliver(&self, bodies: &[String]) -> Vec<String> {
         let records = bodies
             .iter()
             .enumerate()
@@ -132,7 +133,10 @@ impl Stack {
     }
 
     /// Creates a session for `PLAYER_A` and returns (placement id, session id) once it is fulfilled.
-    async fn create_fulfilled(&mut self, max_players: u32) -> (String, String, Vec<String>) {
+    pub(crate) async fn create_fulfilled(
+        &mut self,
+        max_players: u32,
+    ) -> (String, String, Vec<String>) {
         let body = json!({"maxPlayers": max_players, "players": [{"playerId": PLAYER_A}], "name": "it-lobby"});
         let created = self
             .api(Ev::post("/v1/sessions", body.to_string()).by(Who::player(PLAYER_A)))

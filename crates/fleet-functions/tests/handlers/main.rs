@@ -11,6 +11,7 @@ mod bad_input;
 mod contract;
 mod early_push;
 mod integration;
+mod limits;
 mod notifier;
 mod placement_events;
 mod rpc;

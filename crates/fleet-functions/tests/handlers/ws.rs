@@ -175,7 +175,7 @@ async fn subscribing_to_a_finished_unfulfilled_placement_answers_with_its_reason
 }
 
 #[tokio::test]
-async fn subscribing_to_someone_elses_placement_is_refused_with_an_error_message() {
+async fn subscribing_to_someone_elses_placement_is_answered_exactly_like_an_unknown_one() {
     let deps = deps();
     seed(
         &deps.store,
@@ -184,16 +184,14 @@ async fn subscribing_to_someone_elses_placement_is_refused_with_an_error_message
     .await;
     ws::handle(&deps, ws_event("connect.json")).await;
 
-    let r = ws::handle(&deps, subscribe_to("p-other")).await;
+    let theirs = ws::handle(&deps, subscribe_to("p-other")).await;
+    let unknown = ws::handle(&deps, subscribe_to("p-nobodys")).await;
 
-    assert_eq!(r.status_code, 403);
+    assert_eq!((theirs.status_code, unknown.status_code), (404, 404));
+    assert_eq!(theirs.body, unknown.body);
     let msgs = messages_to(&deps.notifier, CONN);
-    assert_eq!(
-        msgs,
-        vec![
-            json!({"type": "error", "error": {"code": "forbidden", "message": "only the requester and listed players may subscribe"}, "placementId": "p-other"})
-        ]
-    );
+    let refusal = |id: &str| json!({"type": "error", "error": {"code": "not_found", "message": "no such placement"}, "placementId": id});
+    assert_eq!(msgs, vec![refusal("p-other"), refusal("p-nobodys")]);
     assert!(
         deps.store
             .subscribers(&pid("p-other"), T0)
