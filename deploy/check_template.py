@@ -10,11 +10,14 @@
               crates/fleet-aws/src (minus notRuntime)
   table       the table resource equals fleet_core::index + fleet_aws::dynamo::schema::table_spec()
   routes      the HttpApi events equal deploy/routes.json
-  events      SQS visibility >= 6 x timeout, DLQ maxReceiveCount 5, ReportBatchItemFailures, batch size and
+  events      SQS visibility >= 6 x timeout + the largest batching window, DLQ maxReceiveCount 5, ReportBatchItemFailures, batch size and
               window from parameters, SNS without raw delivery, topic policy bound to the queue ARN,
               notifier stream filter, sweeper schedule
   env         every FLEETLIFT_* variable in the template is one config.rs reads; each function has the ones
-              deploy/aws-calls.json says it needs
+              deploy/aws-calls.json says it needs, and a secret only where it says so
+  alarms      an AWS/Lambda Errors and Throttles alarm and a crash metric filter per function, single-metric
+  names       no explicit FunctionName (a stack name of any allowed length deploys) and Architectures only
+              in Globals (what `sam build` and the deploy read alike)
   outputs     HTTP URLs, WebSocket URL, table name, topic ARN
 
 Exit status 1 when any check fails; every failure is printed with what was expected and what was found.
@@ -39,6 +42,9 @@ SCHEMA_RS = ROOT / "crates" / "fleet-aws" / "src" / "dynamo" / "schema.rs"
 CONFIG_RS = ROOT / "crates" / "fleet-functions" / "src" / "config.rs"
 FUNCTIONS_CRATE = ROOT / "crates" / "fleet-functions"
 ADAPTERS = ROOT / "crates" / "fleet-aws" / "src"
+
+# Environment variables that are secrets: given only to the functions deploy/aws-calls.json lists them for.
+SECRETS = {"FLEETLIFT_CURSOR_SECRET"}
 
 SDK_CRATES = {"dynamodb": "aws-sdk-dynamodb", "gamelift": "aws-sdk-gamelift", "apigatewaymanagement": "aws-sdk-apigatewaymanagement"}
 
@@ -318,7 +324,7 @@ def expected_table() -> dict:
     defs = {
         m.group(1): (m.group(2), m.group(3), m.group(4))
         for m in re.finditer(
-            r'pub const (\w+): IndexDef = IndexDef \{\s*name: "([^"]+)",\s*pk: "([^"]+)",\s*sk: "([^"]+)"\s*\}', src
+            r'pub const (\w+): IndexDef = IndexDef \{\s*name: "([^"]+)",\s*pk: "([^"]+)",\s*sk: "([^"]+)",?\s*\}', src
         )
     }
     all_m = re.search(r"pub const ALL_INDEXES: \[IndexDef; (\d+)\]\s*=\s*\[([^\]]*)\]", src, re.S)
@@ -454,8 +460,11 @@ def check_events(tmpl: dict, rep: Report) -> None:
         qid = ev["Queue"]["Fn::GetAtt"][0] if isinstance(ev["Queue"].get("Fn::GetAtt"), list) else ev["Queue"]["Fn::GetAtt"].split(".")[0]
         q = R[qid]["Properties"]
         vis = q.get("VisibilityTimeout", 30)
-        if not (isinstance(vis, int) and isinstance(timeout, int) and vis >= 6 * timeout):
-            problems.append(f"{qid}.VisibilityTimeout {vis} < 6 x placement-events timeout {timeout}")
+        window = ev.get("MaximumBatchingWindowInSeconds")
+        wref = window.get("Ref") if isinstance(window, dict) else None
+        wmax = int(tmpl["Parameters"].get(wref, {}).get("MaxValue", 300)) if wref else int(window or 0)
+        if not (isinstance(vis, int) and isinstance(timeout, int) and vis >= 6 * timeout + wmax):
+            problems.append(f"{qid}.VisibilityTimeout {vis} < 6 x placement-events timeout {timeout} + the largest batching window {wmax}")
         rp = q.get("RedrivePolicy", {})
         if rp.get("maxReceiveCount") != 5:
             problems.append(f"{qid}: RedrivePolicy.maxReceiveCount {rp.get('maxReceiveCount')}, expected 5")
@@ -489,7 +498,7 @@ def check_events(tmpl: dict, rep: Report) -> None:
     arch = tmpl["Parameters"].get("Architecture", {})
     if arch.get("Default") != "arm64" or set(arch.get("AllowedValues", [])) != {"arm64", "x86_64"}:
         problems.append("Architecture parameter: default arm64, allowed arm64 and x86_64")
-    rep.check(f"events (visibility {R.get('PlacementQueue', {}).get('Properties', {}).get('VisibilityTimeout')} s >= 6 x {timeout} s, DLQ after 5, ReportBatchItemFailures, stream filter, schedule)", problems)
+    rep.check(f"events (visibility {R.get('PlacementQueue', {}).get('Properties', {}).get('VisibilityTimeout')} s >= 6 x {timeout} s + window, DLQ after 5, ReportBatchItemFailures, stream filter, schedule)", problems)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -508,10 +517,50 @@ def check_env(tmpl: dict, calls: dict, rep: Report) -> None:
         for v in env:
             if v.startswith("FLEETLIFT_") and v not in known:
                 problems.append(f"{lid}: {v} is not read by crates/fleet-functions/src/config.rs")
-        need = set(calls["functions"].get(binary, {}).get("env", [])) | {"FLEETLIFT_TABLE", "FLEETLIFT_CURSOR_SECRET"}
+        declared = set(calls["functions"].get(binary, {}).get("env", []))
+        need = declared | {"FLEETLIFT_TABLE"}
         if need - set(env):
             problems.append(f"{lid}: missing {sorted(need - set(env))}")
+        for secret in SECRETS & set(env) - declared:
+            problems.append(f"{lid}: has {secret}, which deploy/aws-calls.json does not list for {binary} (secrets go only where used)")
+    for secret in SECRETS & set(genv):
+        problems.append(f"Globals: {secret} would reach every function; give it only to the functions that use it")
     rep.check(f"env (every FLEETLIFT_* is one of the {len(known)} config.rs reads)", problems)
+
+
+def check_alarms(tmpl: dict, rep: Report) -> None:
+    R = tmpl["Resources"]
+    problems = []
+    alarms = [r["Properties"] for r in R.values() if r.get("Type") == "AWS::CloudWatch::Alarm"]
+    filters = [r["Properties"] for r in R.values() if r.get("Type") == "AWS::Logs::MetricFilter"]
+    for binary, (lid, res) in functions(tmpl).items():
+        for metric in ("Errors", "Throttles"):
+            if not any(
+                a.get("Namespace") == "AWS/Lambda" and a.get("MetricName") == metric and a.get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": lid}}]
+                for a in alarms
+            ):
+                problems.append(f"{lid}: no single-metric AWS/Lambda {metric} alarm on FunctionName = !Ref {lid}")
+        group = res["Properties"].get("LoggingConfig", {}).get("LogGroup")
+        if not any(f.get("LogGroupName") == group and "Runtime.ExitError" in f.get("FilterPattern", "") for f in filters):
+            problems.append(f"{lid}: no crash metric filter (Runtime.ExitError) on its log group")
+    for a in alarms:
+        if "Metrics" in a:
+            problems.append(f"metric-math alarm {a.get('AlarmDescription', '')[:40]!r}: use single-metric alarms")
+    rep.check(f"alarms (Errors, Throttles and a crash filter for each of {len(functions(tmpl))} functions; {len(alarms)} alarms)", problems)
+
+
+def check_names(tmpl: dict, rep: Report) -> None:
+    problems = []
+    globals_arch = tmpl.get("Globals", {}).get("Function", {}).get("Architectures")
+    if globals_arch != [{"Ref": "Architecture"}]:
+        problems.append(f"Globals.Function.Architectures must be [!Ref Architecture] (sam build reads it), found {globals_arch}")
+    for binary, (lid, res) in functions(tmpl).items():
+        props = res["Properties"]
+        if "FunctionName" in props:
+            problems.append(f"{lid}: explicit FunctionName (64 characters at most: a long stack name would fail the deploy)")
+        if "Architectures" in props:
+            problems.append(f"{lid}: Architectures set on the function; keep it in Globals")
+    rep.check("names (generated function names; Architectures from Globals)", problems)
 
 
 def check_outputs(tmpl: dict, rep: Report) -> None:
@@ -538,6 +587,8 @@ def main() -> int:
     check_routes(tmpl, rep)
     check_events(tmpl, rep)
     check_env(tmpl, calls, rep)
+    check_alarms(tmpl, rep)
+    check_names(tmpl, rep)
     check_outputs(tmpl, rep)
     print(f"\ntemplate checks: {len(rep.passed)} passed, {len(rep.failures)} failed, {len(rep.notes)} notes")
     return 1 if rep.failures else 0

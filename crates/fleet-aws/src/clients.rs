@@ -36,6 +36,7 @@ use aws_smithy_runtime_api::client::http::{
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
+use aws_types::service_config::ServiceConfigKey;
 use base64::Engine;
 
 /// Longest a PostToConnection may take to connect.
@@ -167,10 +168,13 @@ pub fn gamelift(config: &SdkConfig) -> aws_sdk_gamelift::Client {
 }
 
 /// An API Gateway management client for one WebSocket API stage: `endpoint` is its
-/// `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` URL (or the local gateway's). The SDK's
-/// retries are off: [`crate::notifier::ApiGatewayNotifier`] retries throttles itself and counts attempts.
-/// Each attempt is bounded ([`PUSH_CONNECT_TIMEOUT`], [`PUSH_ATTEMPT_TIMEOUT`]) so that one hung push
-/// cannot eat the notifier's Lambda deadline; a push that times out is reported, not repeated.
+/// `https://{api-id}.execute-api.{region}.amazonaws.com/{stage}` URL (or the local gateway's), used
+/// unless the SDK's standard endpoint configuration names one (`AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI`,
+/// `AWS_ENDPOINT_URL`, a profile's `endpoint_url`, see [`standard_endpoint`]): that is how an emulator
+/// redirects every client of a deployed function without a variable of ours. The SDK's retries are
+/// off: [`crate::notifier::ApiGatewayNotifier`] retries throttles itself and counts attempts. Each
+/// attempt is bounded ([`PUSH_CONNECT_TIMEOUT`], [`PUSH_ATTEMPT_TIMEOUT`]) so that one hung push cannot
+/// eat the notifier's Lambda deadline; a push that times out is reported, not repeated.
 pub fn apigw_management(
     config: &SdkConfig,
     endpoint: &str,
@@ -179,12 +183,38 @@ pub fn apigw_management(
         .connect_timeout(PUSH_CONNECT_TIMEOUT)
         .operation_attempt_timeout(PUSH_ATTEMPT_TIMEOUT)
         .build();
-    let conf = aws_sdk_apigatewaymanagement::config::Builder::from(config)
-        .endpoint_url(endpoint)
+    // `Builder::from` has already applied the standard configuration; only without one does the
+    // stage URL from our own configuration take its place.
+    let mut builder = aws_sdk_apigatewaymanagement::config::Builder::from(config);
+    if standard_endpoint(config).is_none() {
+        builder = builder.endpoint_url(endpoint);
+    }
+    let conf = builder
         .retry_config(RetryConfig::disabled())
         .timeout_config(timeouts)
         .build();
     aws_sdk_apigatewaymanagement::Client::from_conf(conf)
+}
+
+/// The management endpoint the SDK's standard configuration names, if any, resolved as
+/// `aws_sdk_apigatewaymanagement::config::Builder::from(&SdkConfig)` resolves it: an endpoint set on the
+/// shared configuration in code wins; otherwise the service's own setting (`AWS_ENDPOINT_URL_` + the
+/// service id `ApiGatewayManagementApi` upper-cased, or `endpoint_url` in the profile's services
+/// section), then the global `AWS_ENDPOINT_URL`.
+fn standard_endpoint(config: &SdkConfig) -> Option<String> {
+    if config.get_origin("endpoint_url").is_client_config() {
+        return config.endpoint_url().map(str::to_owned);
+    }
+    let key = ServiceConfigKey::builder()
+        .service_id("ApiGatewayManagementApi")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build()
+        .ok()?;
+    config
+        .service_config()
+        .and_then(|c| c.load_config(key))
+        .or_else(|| config.endpoint_url().map(str::to_owned))
 }
 
 #[cfg(test)]
@@ -210,6 +240,129 @@ mod tests {
             timeouts.operation_attempt_timeout(),
             Some(PUSH_ATTEMPT_TIMEOUT)
         );
+    }
+
+    /// The SDK's standard configuration as `aws_config` loads it from the environment: it resolves a
+    /// service's variable as `{key.env}_{SERVICE ID upper-cased, spaces as _}` (aws-runtime's
+    /// `env_config`), and the shared `AWS_ENDPOINT_URL` lands on `SdkConfig::endpoint_url`.
+    #[derive(Debug)]
+    struct FakeEnv(Vec<(&'static str, String)>);
+
+    impl aws_types::service_config::LoadServiceConfig for FakeEnv {
+        fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+            let name = format!(
+                "{}_{}",
+                key.env(),
+                key.service_id().to_uppercase().replace(' ', "_")
+            );
+            self.0
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    fn shared_with(service_vars: &[(&'static str, &str)], global: Option<&str>) -> SdkConfig {
+        let mut b = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(
+                aws_sdk_apigatewaymanagement::config::SharedCredentialsProvider::new(
+                    aws_sdk_apigatewaymanagement::config::Credentials::new(
+                        "test", "test", None, None, "static",
+                    ),
+                ),
+            )
+            .service_config(FakeEnv(
+                service_vars
+                    .iter()
+                    .map(|(k, v)| (*k, (*v).to_owned()))
+                    .collect(),
+            ));
+        if let Some(url) = global {
+            b = b.endpoint_url(url);
+        }
+        b.build()
+    }
+
+    #[test]
+    fn the_standard_endpoint_variables_of_the_management_api_are_recognised() {
+        let service = shared_with(
+            &[(
+                "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",
+                "http://emulator:4566",
+            )],
+            Some("http://global:1"),
+        );
+        assert_eq!(
+            standard_endpoint(&service).as_deref(),
+            Some("http://emulator:4566"),
+            "the service's own variable wins over AWS_ENDPOINT_URL, as in the SDK"
+        );
+        let global = shared_with(&[], Some("http://global:1"));
+        assert_eq!(
+            standard_endpoint(&global).as_deref(),
+            Some("http://global:1")
+        );
+        let other_service = shared_with(&[("AWS_ENDPOINT_URL_DYNAMODB", "http://ddb:8000")], None);
+        assert_eq!(
+            standard_endpoint(&other_service),
+            None,
+            "another service's variable does not redirect pushes"
+        );
+    }
+
+    /// The stage URL from our configuration is dead here; only the standard variable leads to the
+    /// listening server, so a push that arrives proves which endpoint the client used.
+    #[tokio::test]
+    async fn a_push_goes_to_the_standard_endpoint_when_one_is_set_and_to_the_stage_url_otherwise() {
+        use axum::Router;
+        use axum::http::Uri;
+        use std::sync::{Arc, Mutex};
+        let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+        let record = seen.clone();
+        let app = Router::new().fallback(move |uri: Uri| {
+            let record = record.clone();
+            async move {
+                record.lock().expect("lock").push(uri.path().to_owned());
+                ""
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let live = format!("http://{}", listener.local_addr().expect("address"));
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let dead = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            format!("http://{}", l.local_addr().expect("address"))
+        };
+        let push = |client: aws_sdk_apigatewaymanagement::Client| async move {
+            client
+                .post_to_connection()
+                .connection_id("abc")
+                .data(aws_smithy_types::Blob::new("hi"))
+                .send()
+                .await
+        };
+
+        let redirected = shared_with(&[("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", &live)], None);
+        push(apigw_management(&redirected, &dead))
+            .await
+            .expect("the push reaches the standard endpoint");
+        let plain = shared_with(&[], None);
+        push(apigw_management(&plain, &live))
+            .await
+            .expect("without one, the push reaches the stage URL");
+        assert!(
+            push(apigw_management(&plain, &dead)).await.is_err(),
+            "and only the stage URL"
+        );
+        assert_eq!(
+            *seen.lock().expect("lock"),
+            ["/@connections/abc", "/@connections/abc"]
+        );
+        server.abort();
     }
 
     fn env_of<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {

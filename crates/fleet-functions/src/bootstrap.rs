@@ -25,10 +25,18 @@ pub fn config_or_exit<T>(need: impl FnOnce(&Config) -> Result<T, ConfigError>) -
 /// The shared SDK configuration (honours `AWS_ENDPOINT_URL_*`) and the table store.
 pub async fn aws_and_store(config: &Config) -> (SdkConfig, DynamoStore) {
     let aws = clients::aws_config().await;
-    let store = DynamoStore::new(
-        clients::dynamodb(&aws),
-        config.table.clone(),
-        config.cursor_secret.clone(),
-    );
+    // Functions without the cursor secret list nothing; should one ever list, a key of its own that
+    // nobody knows keeps its cursors unforgeable (an empty key would not).
+    let cursor_secret = if config.cursor_secret.is_empty() {
+        format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+        .into_bytes()
+    } else {
+        config.cursor_secret.clone()
+    };
+    let store = DynamoStore::new(clients::dynamodb(&aws), config.table.clone(), cursor_secret);
     (aws, store)
 }

@@ -42,7 +42,9 @@ pub enum JwtKey {
 pub struct Config {
     /// `FLEETLIFT_TABLE`: the DynamoDB table.
     pub table: String,
-    /// `FLEETLIFT_CURSOR_SECRET`: signs list cursors (at least 16 bytes; stable across deploys).
+    /// `FLEETLIFT_CURSOR_SECRET`: signs list cursors (at least 16 bytes; stable across deploys). Empty
+    /// when unset: only fleet-api signs cursors, so only it requires one ([`Config::require_cursor_secret`])
+    /// and the deployment gives the secret to no other function.
     pub cursor_secret: Vec<u8>,
     /// `FLEETLIFT_QUEUE_NAME`: the GameLift queue placements go to.
     pub queue_name: Option<String>,
@@ -85,12 +87,9 @@ impl Config {
             problem: "is required".into(),
         })?;
         let cursor_secret = var("FLEETLIFT_CURSOR_SECRET")
-            .ok_or(ConfigError {
-                var: "FLEETLIFT_CURSOR_SECRET",
-                problem: "is required".into(),
-            })?
-            .into_bytes();
-        if cursor_secret.len() < 16 {
+            .map(String::into_bytes)
+            .unwrap_or_default();
+        if !cursor_secret.is_empty() && cursor_secret.len() < 16 {
             return Err(ConfigError {
                 var: "FLEETLIFT_CURSOR_SECRET",
                 problem: "must be at least 16 bytes".into(),
@@ -199,6 +198,17 @@ impl Config {
         })
     }
 
+    /// The list cursors' signing secret, required by fleet-api (the only function that lists).
+    pub fn require_cursor_secret(&self) -> Result<&[u8], ConfigError> {
+        if self.cursor_secret.is_empty() {
+            return Err(ConfigError {
+                var: "FLEETLIFT_CURSOR_SECRET",
+                problem: "is required".into(),
+            });
+        }
+        Ok(&self.cursor_secret)
+    }
+
     /// The WebSocket management endpoint, required by the notifier.
     pub fn require_ws_endpoint(&self) -> Result<&str, ConfigError> {
         self.ws_endpoint.as_deref().ok_or(ConfigError {
@@ -272,6 +282,18 @@ mod tests {
             Config::from_lookup(env(&bad)).unwrap_err().var,
             "FLEETLIFT_JWT_AUDIENCE"
         );
+    }
+
+    #[test]
+    fn the_cursor_secret_is_required_only_by_the_function_that_signs_cursors() {
+        let without = Config::from_lookup(env(&[("FLEETLIFT_TABLE", "t")]))
+            .expect("a function that lists nothing starts without a cursor secret");
+        assert_eq!(
+            without.require_cursor_secret().unwrap_err().var,
+            "FLEETLIFT_CURSOR_SECRET"
+        );
+        let with = Config::from_lookup(env(&BASE)).unwrap();
+        assert_eq!(with.require_cursor_secret().unwrap(), b"0123456789abcdef");
     }
 
     #[test]

@@ -9,7 +9,11 @@ use lambda_http::{Error, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let (config, queue) = bootstrap::config_or_exit(|c| c.require_queue().map(str::to_owned));
+    // The only function that signs list cursors, so the only one that needs their secret.
+    let (config, queue) = bootstrap::config_or_exit(|c| {
+        c.require_cursor_secret()?;
+        c.require_queue().map(str::to_owned)
+    });
     let (aws, store) = bootstrap::aws_and_store(&config).await;
     let gamelift = SdkGameLift::new(clients::gamelift(&aws), queue);
     let deps = Deps {
