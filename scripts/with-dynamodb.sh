@@ -6,7 +6,10 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export FLEETLIFT_CACHE="${FLEETLIFT_CACHE:-$ROOT/.cache}"
+# The user's cache directory (~/.cache/fleetlift unless FLEETLIFT_CACHE or XDG_CACHE_HOME says otherwise),
+# exported so that the command, and any fleet-local it runs, share this one DynamoDB Local install.
+FLEETLIFT_CACHE="$("$ROOT/scripts/dynamodb-local.sh" cache)"
+export FLEETLIFT_CACHE
 mkdir -p "$FLEETLIFT_CACHE"
 
 "$ROOT/scripts/dynamodb-local.sh" install

@@ -11,3 +11,4 @@ mod delivery;
 mod placements;
 mod sessions;
 mod support;
+mod terminal;

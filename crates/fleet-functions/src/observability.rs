@@ -2,6 +2,7 @@
 //! CloudWatch turns into a metric, so the dashboard needs no PutMetricData call (and no IAM for it).
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
@@ -79,12 +80,32 @@ impl Metrics {
         Some(doc)
     }
 
-    /// Prints the EMF line to stdout, where the Lambda runtime ships it to CloudWatch Logs.
+    /// Writes the EMF line to the [EMF sink](set_emf_sink) (stdout, where the Lambda runtime ships it to
+    /// CloudWatch Logs, unless the process chose another).
     pub fn flush(&mut self, timestamp_ms: i64) {
         if let Some(doc) = self.to_emf(timestamp_ms) {
-            println!("{doc}");
+            emit_emf(&doc);
         }
         self.values.clear();
+    }
+}
+
+/// Where EMF lines go when a process has chosen; unset means stdout.
+type EmfSink = Box<dyn Fn(&str) + Send + Sync>;
+static EMF_SINK: OnceLock<EmfSink> = OnceLock::new();
+
+/// Sends every EMF line of this process to `sink` instead of stdout. A Lambda never calls this (CloudWatch
+/// reads stdout); the local stack does, so that metrics do not drown the terminal. Only the first call
+/// takes effect, so a line never goes to two places; it returns whether this call was that first one.
+pub fn set_emf_sink(sink: impl Fn(&str) + Send + Sync + 'static) -> bool {
+    EMF_SINK.set(Box::new(sink)).is_ok()
+}
+
+/// Writes one EMF document as one line to the sink (stdout unless [`set_emf_sink`] chose another).
+pub fn emit_emf(doc: &Value) {
+    match EMF_SINK.get() {
+        Some(sink) => sink(&doc.to_string()),
+        None => println!("{doc}"),
     }
 }
 
@@ -138,6 +159,33 @@ mod tests {
             vec![json!("EventsApplied"), json!("TimeToFulfilment")]
         );
         assert!(Metrics::new("x").to_emf(0).is_none());
+    }
+
+    #[test]
+    fn flushed_lines_go_to_the_sink_the_process_chose_and_only_the_first_choice_counts() {
+        static SEEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        assert!(set_emf_sink(|line| SEEN
+            .lock()
+            .unwrap()
+            .push(line.to_owned())));
+        assert!(
+            !set_emf_sink(|_| panic!("a second sink must never receive a line")),
+            "the first sink stays"
+        );
+        let mut m = Metrics::new("sink-test");
+        m.count("Flushed", 1);
+        m.flush(42);
+        let seen = SEEN.lock().unwrap().clone();
+        // Other tests of this process may flush too: find this one's line.
+        let line = seen
+            .iter()
+            .find(|l| l.contains("\"sink-test\""))
+            .expect("the line reached the sink");
+        let doc: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(doc["Flushed"], 1.0);
+        assert_eq!(doc["_aws"]["Timestamp"], 42);
+        assert!(!line.contains('\n'), "one line per document");
+        assert!(m.get("Flushed").is_none(), "flushing empties the batch");
     }
 
     #[test]

@@ -1,19 +1,23 @@
 //! `fleet-local demo`: bots that use the system the way a game backend and its players do, through
-//! the public endpoints only (HTTP, WebSocket, SigV4), with a live progress line and a summary.
+//! the public endpoints only (HTTP, WebSocket, SigV4), with a progress bar and a summary table.
 //!
 //! Each bot is one player with one WebSocket connection. Per round it creates a session for itself
 //! (player token), waits for the placement's push on its WebSocket (the create→push latency), has a
 //! friend join the session (the friend's token), reports the player count as the game server would
 //! (`update_instance_info`, game-server key), and ends the session (`DELETE …?terminate=true`, service
 //! key). A bot that misses a step counts an error and goes on with its next round.
+//!
+//! The progress goes to stderr and nothing else does there (see [`Progress`]); the summary is for stdout.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::io::{IsTerminal as _, Write as _};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle, TermLike};
 use serde_json::{Value, json};
-use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::client::signed;
@@ -48,6 +52,12 @@ pub struct DemoOptions {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DemoSummary {
+    /// Bots that ran.
+    pub bots: u64,
+    /// Rounds each bot was asked for.
+    pub rounds: u64,
+    /// Bots with at least one failed step.
+    pub failed_bots: u64,
     /// Creates accepted (202).
     pub placements: u64,
     /// Placements pushed as FULFILLED.
@@ -74,6 +84,7 @@ pub struct DemoSummary {
 
 #[derive(Default)]
 struct Counters {
+    rounds_done: AtomicU64,
     placements: AtomicU64,
     fulfilled: AtomicU64,
     unfulfilled: AtomicU64,
@@ -81,17 +92,46 @@ struct Counters {
     updates: AtomicU64,
     ended: AtomicU64,
     errors: AtomicU64,
+    // Plain mutexes, never held across an await: the progress bar reads them from its own thread.
     latencies: Mutex<Vec<u64>>,
     first_errors: Mutex<Vec<String>>,
+    failed_bots: Mutex<HashSet<String>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Counters stay meaningful after a panicking bot: keep counting.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Counters {
-    async fn error(&self, what: String) {
+    fn error(&self, bot: &str, what: String) {
         self.errors.fetch_add(1, Ordering::Relaxed);
-        let mut first = self.first_errors.lock().await;
+        lock(&self.failed_bots).insert(bot.to_owned());
+        let mut first = lock(&self.first_errors);
         if first.len() < 5 {
-            first.push(what);
+            first.push(format!("{bot}: {what}"));
         }
+    }
+
+    fn sorted_latencies(&self) -> Vec<u64> {
+        let mut sorted = lock(&self.latencies).clone();
+        sorted.sort_unstable();
+        sorted
+    }
+
+    /// The progress bar's counters.
+    fn progress_text(&self) -> String {
+        format!(
+            "placements {}  fulfilled {}  joins {}  updates {}  ended {}  errors {}  p50 {}",
+            self.placements.load(Ordering::Relaxed),
+            self.fulfilled.load(Ordering::Relaxed),
+            self.joins.load(Ordering::Relaxed),
+            self.updates.load(Ordering::Relaxed),
+            self.ended.load(Ordering::Relaxed),
+            self.errors.load(Ordering::Relaxed),
+            percentile(&self.sorted_latencies(), 0.5)
+                .map_or("-".to_owned(), |ms| format!("{ms} ms")),
+        )
     }
 }
 
@@ -103,33 +143,192 @@ fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
     sorted.get(rank - 1).copied()
 }
 
-/// Runs the bots to the end, printing a progress line to stderr; returns the summary.
+/// How the demo shows its progress: an indicatif bar on a terminal; where stderr is a file or a pipe (CI,
+/// a test), the same bar drawn as plain lines, one a second, that read well in a log; or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Nothing shown.
+    Hidden,
+    /// A live bar on the terminal.
+    Bar,
+    /// One plain line a second.
+    Lines,
+}
+
+impl Progress {
+    /// [`Progress::Bar`] when stderr is a terminal, else [`Progress::Lines`].
+    pub fn stderr() -> Self {
+        if std::io::stderr().is_terminal() {
+            Self::Bar
+        } else {
+            Self::Lines
+        }
+    }
+
+    fn target(self) -> ProgressDrawTarget {
+        match self {
+            Self::Hidden => ProgressDrawTarget::hidden(),
+            Self::Bar => ProgressDrawTarget::stderr_with_hz(10),
+            Self::Lines => {
+                ProgressDrawTarget::term_like_with_hz(Box::new(PlainLines::default()), 1)
+            }
+        }
+    }
+
+    /// How often the bar is brought up to date.
+    fn every(self) -> Duration {
+        match self {
+            Self::Lines => Duration::from_secs(1),
+            Self::Bar | Self::Hidden => Duration::from_millis(100),
+        }
+    }
+
+    /// A spinner with `message` for a step of unknown length (starting the stack); end it with
+    /// [`Step::done`] or [`Step::failed`].
+    pub fn step(self, message: &str) -> Step {
+        let bar = ProgressBar::with_draw_target(None, self.target());
+        let template = match self {
+            Self::Bar => "{spinner:.green} {msg} {elapsed}",
+            Self::Lines | Self::Hidden => "{msg}",
+        };
+        bar.set_style(
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_spinner())
+                .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✔"]),
+        );
+        bar.set_message(message.to_owned());
+        if self == Self::Bar {
+            bar.enable_steady_tick(Duration::from_millis(100));
+        }
+        Step(bar)
+    }
+
+    fn rounds_bar(self, total: u64, counters: &Arc<Counters>) -> ProgressBar {
+        let template = match self {
+            Self::Bar => {
+                "{spinner:.green} {elapsed:>4} [{bar:30.cyan/blue}] {pos}/{len} rounds  {counters}"
+            }
+            Self::Lines | Self::Hidden => "{elapsed:>4} [{bar:30}] {pos}/{len} rounds  {counters}",
+        };
+        let c = counters.clone();
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars(if self == Self::Bar {
+                "█▉▊▋▌▍▎▏ "
+            } else {
+                "=> "
+            })
+            .with_key(
+                "counters",
+                move |_: &ProgressState, out: &mut dyn std::fmt::Write| {
+                    // Writing into the bar's own line buffer cannot fail.
+                    out.write_str(&c.progress_text()).ok();
+                },
+            );
+        let bar = ProgressBar::with_draw_target(Some(total), self.target());
+        bar.set_style(style);
+        bar
+    }
+}
+
+/// A step shown by [`Progress::step`].
+#[derive(Debug)]
+pub struct Step(ProgressBar);
+
+impl Step {
+    /// Ends the step, leaving `message` on its line.
+    pub fn done(self, message: String) {
+        self.0.finish_with_message(message);
+    }
+
+    /// Ends the step where it stood (the error is reported after it).
+    pub fn failed(self) {
+        self.0.abandon();
+    }
+}
+
+/// A draw target that turns each redraw into one line on stderr: no cursor movement, no clearing, so a
+/// log or a test reads the bar's successive states one after the other.
+#[derive(Debug, Default)]
+struct PlainLines {
+    line: Mutex<String>,
+    /// The last line written: a redraw that changed nothing is not repeated.
+    last: Mutex<String>,
+}
+
+impl TermLike for PlainLines {
+    fn width(&self) -> u16 {
+        120
+    }
+
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        lock(&self.line).push_str(s);
+        self.flush()
+    }
+
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        lock(&self.line).push_str(s);
+        Ok(())
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        // Lines are never drawn over: there is nothing to clear.
+        Ok(())
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        let line = std::mem::take(&mut *lock(&self.line));
+        let line = line.trim_matches(|c: char| c == '\r' || c.is_whitespace());
+        let mut last = lock(&self.last);
+        if line.is_empty() || *last == line {
+            return Ok(());
+        }
+        line.clone_into(&mut last);
+        let mut err = std::io::stderr().lock();
+        writeln!(err, "{line}")?;
+        err.flush()
+    }
+}
+
+/// Runs the bots to the end without showing progress; returns the summary.
 pub async fn run(options: DemoOptions) -> DemoSummary {
+    run_with_progress(options, Progress::Hidden).await
+}
+
+/// Runs the bots to the end, showing their progress as `progress` says; returns the summary.
+pub async fn run_with_progress(options: DemoOptions, progress: Progress) -> DemoSummary {
     let counters = Arc::new(Counters::default());
     let started = Instant::now();
     let total = u64::from(options.bots) * u64::from(options.rounds);
-    let progress = {
-        let c = counters.clone();
+    let bar = progress.rounds_bar(total, &counters);
+    let ticker = {
+        let (c, bar) = (counters.clone(), bar.clone());
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                let lat = { c.latencies.lock().await.clone() };
-                let mut sorted = lat;
-                sorted.sort_unstable();
-                eprint!(
-                    "\rplacements {}/{}  fulfilled {}  joins {}  updates {}  ended {}  errors {}  p50 {}   ",
-                    c.placements.load(Ordering::Relaxed),
-                    total,
-                    c.fulfilled.load(Ordering::Relaxed),
-                    c.joins.load(Ordering::Relaxed),
-                    c.updates.load(Ordering::Relaxed),
-                    c.ended.load(Ordering::Relaxed),
-                    c.errors.load(Ordering::Relaxed),
-                    percentile(&sorted, 0.5).map_or("-".to_owned(), |ms| format!("{ms} ms")),
-                );
+                bar.set_position(c.rounds_done.load(Ordering::Relaxed));
+                tokio::time::sleep(progress.every()).await;
             }
         })
     };
+    if progress == Progress::Bar {
+        bar.enable_steady_tick(Duration::from_millis(100));
+    }
     let http = reqwest::Client::new();
     let bots: Vec<_> = (0..options.bots)
         .map(|i| {
@@ -137,16 +336,19 @@ pub async fn run(options: DemoOptions) -> DemoSummary {
             tokio::spawn(async move { bot(i, &o, &c, &h).await })
         })
         .collect();
-    for b in bots {
+    for (i, b) in bots.into_iter().enumerate() {
         if let Err(e) = b.await {
-            counters.error(format!("bot task: {e}")).await;
+            counters.error(&format!("demo-bot-{i}"), format!("bot task: {e}"));
         }
     }
-    progress.abort();
-    eprintln!();
-    let mut sorted = counters.latencies.lock().await.clone();
-    sorted.sort_unstable();
+    ticker.abort();
+    bar.set_position(counters.rounds_done.load(Ordering::Relaxed));
+    bar.finish();
+    let sorted = counters.sorted_latencies();
     DemoSummary {
+        bots: u64::from(options.bots),
+        rounds: u64::from(options.rounds),
+        failed_bots: lock(&counters.failed_bots).len() as u64,
         placements: counters.placements.load(Ordering::Relaxed),
         fulfilled: counters.fulfilled.load(Ordering::Relaxed),
         unfulfilled: counters.unfulfilled.load(Ordering::Relaxed),
@@ -157,8 +359,17 @@ pub async fn run(options: DemoOptions) -> DemoSummary {
         p50_ms: percentile(&sorted, 0.5),
         p99_ms: percentile(&sorted, 0.99),
         elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        first_errors: counters.first_errors.lock().await.clone(),
+        first_errors: lock(&counters.first_errors).clone(),
     }
+}
+
+/// How a round ended.
+#[derive(Debug, PartialEq, Eq)]
+enum RoundEnd {
+    /// On to the next round (whether this one went through or counted an error).
+    Next,
+    /// The bot's WebSocket is gone: no later round can hear its push.
+    Stop,
 }
 
 async fn bot(i: u32, o: &DemoOptions, c: &Counters, http: &reqwest::Client) {
@@ -166,28 +377,73 @@ async fn bot(i: u32, o: &DemoOptions, c: &Counters, http: &reqwest::Client) {
         "demo-bot-{i}-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..6]
     );
-    let friend = format!("{me}-friend");
     let token = mint_token(&o.auth, &me, 3600);
-    let friend_token = mint_token(&o.auth, &friend, 3600);
     let (mut socket, _) =
         match tokio_tungstenite::connect_async(format!("{}/?token={token}", o.ws_url)).await {
             Ok(s) => s,
             Err(e) => {
-                c.error(format!("{me}: WebSocket connect: {e}")).await;
+                c.error(&me, format!("WebSocket connect: {e}"));
+                c.rounds_done
+                    .fetch_add(u64::from(o.rounds), Ordering::Relaxed);
                 return;
             }
         };
+    let bot = Bot {
+        friend_token: mint_token(&o.auth, &format!("{me}-friend"), 3600),
+        friend: format!("{me}-friend"),
+        me,
+        token,
+        index: i,
+    };
     for round in 0..o.rounds {
+        let end = bot.round(round, o, c, http, &mut socket).await;
+        c.rounds_done.fetch_add(1, Ordering::Relaxed);
+        if end == RoundEnd::Stop {
+            c.rounds_done
+                .fetch_add(u64::from(o.rounds - round - 1), Ordering::Relaxed);
+            break;
+        }
+    }
+    if let Err(e) = socket.close(None).await {
+        tracing::debug!(error = %e, "closing the bot's WebSocket");
+    }
+    // Drain the close handshake so the gateway sees a clean close.
+    while let Some(Ok(_)) = socket.next().await {}
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One bot's identity: its player, its friend, their tokens.
+struct Bot {
+    me: String,
+    friend: String,
+    token: String,
+    friend_token: String,
+    index: u32,
+}
+
+impl Bot {
+    /// Create, hear the push, join, report, end: one session's life.
+    async fn round(
+        &self,
+        round: u32,
+        o: &DemoOptions,
+        c: &Counters,
+        http: &reqwest::Client,
+        socket: &mut Socket,
+    ) -> RoundEnd {
+        let me = self.me.as_str();
         let body = json!({
             "maxPlayers": o.max_players,
             "players": [{"playerId": me}],
-            "name": format!("demo-{i}-{round}"),
+            "name": format!("demo-{}-{round}", self.index),
             "properties": {"mode": "demo"},
         });
         let t0 = Instant::now();
         let created = http
             .post(format!("{}/v1/sessions", o.http_url))
-            .bearer_auth(&token)
+            .bearer_auth(&self.token)
             .json(&body)
             .send()
             .await;
@@ -195,19 +451,19 @@ async fn bot(i: u32, o: &DemoOptions, c: &Counters, http: &reqwest::Client) {
             Ok(r) if r.status().as_u16() == 202 => match r.json::<Value>().await {
                 Ok(v) => v["placementId"].as_str().unwrap_or_default().to_owned(),
                 Err(e) => {
-                    c.error(format!("{me}: create answer: {e}")).await;
-                    continue;
+                    c.error(me, format!("create answer: {e}"));
+                    return RoundEnd::Next;
                 }
             },
             Ok(r) => {
                 let status = r.status();
                 let text = r.text().await.unwrap_or_default();
-                c.error(format!("{me}: create: {status} {text}")).await;
-                continue;
+                c.error(me, format!("create: {status} {text}"));
+                return RoundEnd::Next;
             }
             Err(e) => {
-                c.error(format!("{me}: create: {e}")).await;
-                continue;
+                c.error(me, format!("create: {e}"));
+                return RoundEnd::Next;
             }
         };
         c.placements.fetch_add(1, Ordering::Relaxed);
@@ -228,44 +484,39 @@ async fn bot(i: u32, o: &DemoOptions, c: &Counters, http: &reqwest::Client) {
         let msg = match push {
             Ok(Some(v)) => v,
             Ok(None) => {
-                c.error(format!("{me}: WebSocket closed")).await;
-                return;
+                c.error(me, "WebSocket closed".into());
+                return RoundEnd::Stop;
             }
             Err(_) => {
-                c.error(format!(
-                    "{me}: no push for {placement_id} within {:?}",
-                    o.push_timeout
-                ))
-                .await;
-                continue;
+                c.error(
+                    me,
+                    format!("no push for {placement_id} within {:?}", o.push_timeout),
+                );
+                return RoundEnd::Next;
             }
         };
-        c.latencies
-            .lock()
-            .await
-            .push(u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
+        lock(&c.latencies).push(u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
         if msg["status"] != "FULFILLED" {
             c.unfulfilled.fetch_add(1, Ordering::Relaxed);
-            continue;
+            return RoundEnd::Next;
         }
         c.fulfilled.fetch_add(1, Ordering::Relaxed);
         let Some(session_id) = msg["session"]["id"].as_str().map(str::to_owned) else {
-            c.error(format!("{me}: FULFILLED push without a session"))
-                .await;
-            continue;
+            c.error(me, "FULFILLED push without a session".into());
+            return RoundEnd::Next;
         };
         let join = http
             .post(format!("{}/v1/sessions/{session_id}/join", o.http_url))
-            .bearer_auth(&friend_token)
-            .json(&json!({"players": [{"playerId": friend}]}))
+            .bearer_auth(&self.friend_token)
+            .json(&json!({"players": [{"playerId": self.friend}]}))
             .send()
             .await;
         match join {
             Ok(r) if r.status().is_success() => {
                 c.joins.fetch_add(1, Ordering::Relaxed);
             }
-            Ok(r) => c.error(format!("{me}: join: {}", r.status())).await,
-            Err(e) => c.error(format!("{me}: join: {e}")).await,
+            Ok(r) => c.error(me, format!("join: {}", r.status())),
+            Err(e) => c.error(me, format!("join: {e}")),
         }
         let report = json!({"id": session_id, "playerCount": 2}).to_string();
         let url = format!("{}/v1/rpc/update_instance_info", o.http_url);
@@ -280,13 +531,10 @@ async fn bot(i: u32, o: &DemoOptions, c: &Counters, http: &reqwest::Client) {
                 Ok(r) if r.status().is_success() => {
                     c.updates.fetch_add(1, Ordering::Relaxed);
                 }
-                Ok(r) => {
-                    c.error(format!("{me}: update_instance_info: {}", r.status()))
-                        .await
-                }
-                Err(e) => c.error(format!("{me}: update_instance_info: {e}")).await,
+                Ok(r) => c.error(me, format!("update_instance_info: {}", r.status())),
+                Err(e) => c.error(me, format!("update_instance_info: {e}")),
             },
-            Err(e) => c.error(format!("{me}: signing: {e}")).await,
+            Err(e) => c.error(me, format!("signing: {e}")),
         }
         let url = format!("{}/v1/sessions/{session_id}?terminate=true", o.http_url);
         match signed(http, reqwest::Method::DELETE, &url, None, &o.service_key) {
@@ -294,39 +542,70 @@ async fn bot(i: u32, o: &DemoOptions, c: &Counters, http: &reqwest::Client) {
                 Ok(r) if r.status().is_success() => {
                     c.ended.fetch_add(1, Ordering::Relaxed);
                 }
-                Ok(r) => c.error(format!("{me}: delete: {}", r.status())).await,
-                Err(e) => c.error(format!("{me}: delete: {e}")).await,
+                Ok(r) => c.error(me, format!("delete: {}", r.status())),
+                Err(e) => c.error(me, format!("delete: {e}")),
             },
-            Err(e) => c.error(format!("{me}: signing: {e}")).await,
+            Err(e) => c.error(me, format!("signing: {e}")),
         }
+        RoundEnd::Next
     }
-    if let Err(e) = socket.close(None).await {
-        tracing::debug!(error = %e, "closing the bot's WebSocket");
-    }
-    // Drain the close handshake so the gateway sees a clean close.
-    while let Some(Ok(_)) = socket.next().await {}
 }
 
 impl DemoSummary {
-    /// The summary as the demo prints it.
-    pub fn render(&self) -> String {
+    /// The summary as a table, for stdout: one row per measure, then the first errors.
+    pub fn table(&self) -> String {
         let ms = |v: Option<u64>| v.map_or("-".to_owned(), |v| format!("{v} ms"));
+        let rows: [(&str, String); 12] = [
+            (
+                "bots",
+                format!("{} ({} failed)", self.bots, self.failed_bots),
+            ),
+            ("rounds per bot", self.rounds.to_string()),
+            ("placements created", self.placements.to_string()),
+            ("  pushed FULFILLED", self.fulfilled.to_string()),
+            ("  pushed another status", self.unfulfilled.to_string()),
+            ("create → push p50", ms(self.p50_ms)),
+            ("create → push p99", ms(self.p99_ms)),
+            ("joins", self.joins.to_string()),
+            ("status updates", self.updates.to_string()),
+            ("sessions ended", self.ended.to_string()),
+            ("failed steps", self.errors.to_string()),
+            (
+                "elapsed",
+                format!("{:.1} s", self.elapsed_ms as f64 / 1000.0),
+            ),
+        ];
+        let width = rows
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        let value_width = rows
+            .iter()
+            .map(|(_, v)| v.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max("value".len());
+        let pad = |text: &str, to: usize| {
+            format!(
+                "{text}{}",
+                " ".repeat(to.saturating_sub(text.chars().count()))
+            )
+        };
         let mut out = format!(
-            "demo: {} placements ({} fulfilled, {} not), create→push p50 {} p99 {}, {} joins, {} status updates, {} sessions ended, {} errors, {:.1} s",
-            self.placements,
-            self.fulfilled,
-            self.unfulfilled,
-            ms(self.p50_ms),
-            ms(self.p99_ms),
-            self.joins,
-            self.updates,
-            self.ended,
-            self.errors,
-            self.elapsed_ms as f64 / 1000.0,
+            "{}  value\n{}  {}\n",
+            pad("demo", width),
+            "-".repeat(width),
+            "-".repeat(value_width)
         );
-        for e in &self.first_errors {
-            out.push_str("\n  error: ");
-            out.push_str(e);
+        for (k, v) in &rows {
+            out.push_str(&format!("{}  {v}\n", pad(k, width)));
+        }
+        if !self.first_errors.is_empty() {
+            out.push_str("\nfirst errors:\n");
+            for e in &self.first_errors {
+                out.push_str(&format!("  {e}\n"));
+            }
         }
         out
     }
@@ -335,6 +614,42 @@ impl DemoSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_is_a_table_of_aligned_rows_then_the_first_errors() {
+        let summary = DemoSummary {
+            bots: 2,
+            rounds: 3,
+            failed_bots: 1,
+            placements: 6,
+            fulfilled: 5,
+            errors: 1,
+            p50_ms: Some(1012),
+            elapsed_ms: 4_300,
+            first_errors: vec!["demo-bot-1-abcdef: join: 409 Conflict".into()],
+            ..DemoSummary::default()
+        };
+        let table = summary.table();
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("demo ") && lines[0].ends_with("value"));
+        assert!(lines[1].starts_with("----"));
+        let column = lines[0].find("value").unwrap();
+        for (line, value) in [
+            (lines[2], "2 (1 failed)"),
+            (lines[4], "6"),
+            (lines[7], "1012 ms"),
+            (lines[8], "-"),
+            (lines[13], "4.3 s"),
+        ] {
+            assert_eq!(
+                line.char_indices().nth(column).map(|(i, _)| &line[i..]),
+                Some(value),
+                "{line}"
+            );
+        }
+        assert_eq!(lines[15], "first errors:");
+        assert_eq!(lines[16], "  demo-bot-1-abcdef: join: 409 Conflict");
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {

@@ -4,12 +4,15 @@
 //! event shapes AWS produces.
 
 pub mod bench;
+pub mod cache;
 pub mod client;
 pub mod clock;
+pub mod console;
 pub mod demo;
 pub mod dynamodb_local;
 pub mod gateway;
 pub mod local;
+pub mod logs;
 pub mod queue;
 pub mod stack;
 pub mod streams;

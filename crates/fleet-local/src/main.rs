@@ -1,8 +1,11 @@
 //! `fleet-local`: the whole fleetlift system on loopback with one command.
 //!
-//! - `fleet-local` / `fleet-local up`: starts everything and prints the endpoints; Ctrl-C stops it all.
+//! - `fleet-local` / `fleet-local up`: starts everything, prints the endpoints, then a line per request,
+//!   placement step and delivery; Ctrl-C stops it all. JSON logs and EMF metrics go to a log file
+//!   (`--log-format json` prints them instead).
 //! - `fleet-local token --sub PLAYER`: prints a player token, alone on stdout.
-//! - `fleet-local demo`: bots against a stack of its own (or a running one with `--http`/`--ws`).
+//! - `fleet-local demo`: bots against a stack of its own (or a running one with `--http`/`--ws`): a
+//!   progress bar on stderr, then a summary table on stdout; exit status 1 when a bot failed.
 //! - `fleet-local bench [--quick] [--only SUITE,…]`: the performance suites, each figure against a baseline
 //!   of the same run; prints a table and writes `bench/report.json` and `bench/REPORT.md`.
 //!
@@ -13,10 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use fleet_local::demo::{self, DemoOptions};
+use fleet_local::console::{self, Output};
+use fleet_local::demo::{self, DemoOptions, Progress};
+use fleet_local::dynamodb_local::{self, InstallerOutput};
 use fleet_local::gateway::mint_token;
 use fleet_local::local::{self, GatewayAuth};
+use fleet_local::logs::{self, LogFile, LogFormat};
 use fleet_local::stack::{self, SigningKey, Stack, StackOptions};
+use time::UtcOffset;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -119,6 +126,13 @@ struct UpArgs {
     /// The HS256 key of player tokens.
     #[arg(long, env = "FLEETLIFT_LOCAL_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// `text`: a line per request and placement step on stdout, JSON logs and EMF metrics in the log
+    /// file; `json`: the JSON logs and EMF metrics on stdout, as a Lambda writes them.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// The log file of the text format (emptied at start) [default: ~/.cache/fleetlift/fleet-local.log].
+    #[arg(long, value_name = "FILE", env = "FLEETLIFT_LOG_FILE")]
+    log_file: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -221,22 +235,57 @@ fn stack_options(a: &UpArgs) -> Result<StackOptions, Failure> {
     })
 }
 
-fn init_logs() {
-    // Handlers log a JSON line per request at info; the terminal is for endpoints and warnings unless
-    // RUST_LOG asks for more.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    if tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter)
-        .try_init()
-        .is_err()
-    {
-        eprintln!("fleet-local: a log subscriber was already installed");
-    }
+/// Who is watching the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// `up`: a person reads stdout; warnings on stderr too.
+    Up,
+    /// `demo`: stderr is the progress bar's alone, stdout the summary's.
+    Demo,
+    /// `bench`: stdout is the report's.
+    Bench,
 }
 
-fn print_endpoints(stack: &Stack) {
+/// Opens the log file (text format) and points the logs, the EMF metrics and the console lines where
+/// `audience` wants them; returns the log file, if any.
+fn outputs(
+    format: LogFormat,
+    log_file: Option<&PathBuf>,
+    audience: Audience,
+    offset: UtcOffset,
+) -> Result<Option<LogFile>, Failure> {
+    let file = match format {
+        LogFormat::Json => None,
+        LogFormat::Text => {
+            let path = log_file
+                .cloned()
+                .unwrap_or_else(fleet_local::cache::default_log_file);
+            Some(LogFile::create(&path).map_err(|e| {
+                Failure(format!(
+                    "cannot write the log file {}: {e} (choose another with --log-file, or --log-format json)",
+                    path.display()
+                ))
+            })?)
+        }
+    };
+    logs::init(format, file.as_ref(), audience == Audience::Up);
+    let console = match (format, audience) {
+        (LogFormat::Text, Audience::Up) => Some(Output::Text {
+            writer: Box::new(std::io::stdout()),
+            color: console::stdout_wants_color(),
+            offset,
+        }),
+        // The demo's lines are kept, among the logs (its terminal is the progress bar and the summary).
+        (_, Audience::Demo) | (LogFormat::Json, Audience::Up) => Some(Output::Events),
+        (_, Audience::Bench) => None,
+    };
+    if let Some(output) = console {
+        console::install(output);
+    }
+    Ok(file)
+}
+
+fn print_endpoints(stack: &Stack, log: Option<&LogFile>) {
     let o = stack.options();
     println!("fleetlift is up (Ctrl-C stops everything)\n");
     println!("  HTTP API        {}   (GET /v1/health)", stack.http_url());
@@ -252,6 +301,12 @@ fn print_endpoints(stack: &Stack) {
         stack.dynamodb_url(),
         stack.table()
     );
+    if let Some(log) = log {
+        println!(
+            "  Logs, metrics   {}   (JSON logs and EMF lines; --log-format json prints them here)",
+            log.path().display()
+        );
+    }
     println!("\nFor a client:\n");
     for (k, v) in stack.client_env() {
         println!("export {k}={v}");
@@ -269,6 +324,9 @@ fn print_endpoints(stack: &Stack) {
         for k in stack.fleet_keys() {
             println!("  {}  {}:{}", k.fleet_id, k.key.access_key, k.key.secret);
         }
+    }
+    if log.is_some() {
+        println!("\nRequests, placements and deliveries as they happen:\n");
     }
 }
 
@@ -297,15 +355,29 @@ async fn shutdown_signal() {
     }
 }
 
-async fn up(args: UpArgs) -> Result<(), Failure> {
+async fn up(args: UpArgs, offset: UtcOffset) -> Result<(), Failure> {
     let options = stack_options(&args)?;
-    eprintln!("fleet-local: starting (the first run installs Java 17 and DynamoDB Local)…");
+    let log = outputs(
+        args.log_format,
+        args.log_file.as_ref(),
+        Audience::Up,
+        offset,
+    )?;
+    match &log {
+        Some(log) => eprintln!(
+            "fleet-local: starting (the first run installs Java 17 and DynamoDB Local); logs and metrics: {}",
+            log.path().display()
+        ),
+        None => {
+            eprintln!("fleet-local: starting (the first run installs Java 17 and DynamoDB Local)…")
+        }
+    }
     // Ctrl-C during start-up must also stop what has started: start races the signal.
     let stack = tokio::select! {
         s = stack::start(options) => s?,
         () = shutdown_signal() => return Err(Failure("interrupted while starting".into())),
     };
-    print_endpoints(&stack);
+    print_endpoints(&stack, log.as_ref());
     shutdown_signal().await;
     eprintln!("\nfleet-local: stopping…");
     stack.shutdown().await;
@@ -313,7 +385,14 @@ async fn up(args: UpArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn run_demo(args: DemoArgs) -> Result<(), Failure> {
+async fn run_demo(args: DemoArgs, offset: UtcOffset) -> Result<(), Failure> {
+    let log = outputs(
+        args.stack.log_format,
+        args.stack.log_file.as_ref(),
+        Audience::Demo,
+        offset,
+    )?;
+    let progress = Progress::stderr();
     let mut own = None;
     let (http_url, ws_url, auth, service_key, game_server_key) = match (args.http, args.ws) {
         (Some(h), Some(w)) => {
@@ -335,8 +414,23 @@ async fn run_demo(args: DemoArgs) -> Result<(), Failure> {
                     *port = 0;
                 }
             }
-            eprintln!("fleet-local demo: starting a stack of its own…");
-            let s = stack::start(o).await?;
+            let started = std::time::Instant::now();
+            let step = progress.step("starting a stack of its own…");
+            let s = tokio::select! {
+                s = start_demo_stack(o, log.as_ref()) => s,
+                () = shutdown_signal() => Err(Failure("interrupted while starting".into())),
+            };
+            let s = match s {
+                Ok(s) => s,
+                Err(e) => {
+                    step.failed();
+                    return Err(e);
+                }
+            };
+            step.done(format!(
+                "stack up in {:.1} s",
+                started.elapsed().as_secs_f64()
+            ));
             let out = (
                 s.http_url().to_owned(),
                 s.ws_url().to_owned(),
@@ -360,26 +454,47 @@ async fn run_demo(args: DemoArgs) -> Result<(), Failure> {
         game_server_key,
     };
     let summary = tokio::select! {
-        s = demo::run(options) => Some(s),
+        s = demo::run_with_progress(options, progress) => Some(s),
         () = shutdown_signal() => None,
     };
     if let Some(s) = own {
         s.shutdown().await;
     }
-    match summary {
-        Some(s) => {
-            println!("{}", s.render());
-            if s.placements == 0 {
-                Err(Failure("no placement went through".into()))
-            } else {
-                Ok(())
-            }
-        }
-        None => Err(Failure("interrupted".into())),
+    let Some(s) = summary else {
+        return Err(Failure("interrupted".into()));
+    };
+    print!("{}", s.table());
+    if let Some(log) = &log {
+        println!("\nlogs and metrics: {}", log.path().display());
+    }
+    if s.failed_bots > 0 {
+        Err(Failure(format!(
+            "{} of {} bots failed (the summary lists the first errors)",
+            s.failed_bots, s.bots
+        )))
+    } else if s.placements == 0 {
+        Err(Failure("no placement went through".into()))
+    } else {
+        Ok(())
     }
 }
 
-async fn bench(args: BenchArgs) -> Result<(), Failure> {
+/// The demo's own stack. DynamoDB Local is installed first with the installer's output in the log file
+/// (a first run downloads Java and the package), so that stderr stays the progress bar's.
+async fn start_demo_stack(options: StackOptions, log: Option<&LogFile>) -> Result<Stack, Failure> {
+    if options.dynamodb_endpoint.is_none() {
+        let to = log.map_or_else(
+            || dynamodb_local::cache_dir().join("dynamodb-local-install.log"),
+            |l| l.path().to_owned(),
+        );
+        dynamodb_local::install(&InstallerOutput::File(to)).await?;
+    }
+    Ok(stack::start(options).await?)
+}
+
+async fn bench(args: BenchArgs, offset: UtcOffset) -> Result<(), Failure> {
+    // The handlers' JSON logs and EMF lines would bury the report: they go to the log file.
+    outputs(LogFormat::Text, None, Audience::Bench, offset)?;
     let options = fleet_local::bench::BenchOptions {
         quick: args.quick,
         dynamodb_endpoint: args.dynamodb_endpoint.filter(|s| !s.is_empty()),
@@ -410,6 +525,8 @@ fn token(args: &TokenArgs) -> Result<(), Failure> {
 }
 
 fn main() {
+    // Read while this is the only thread: the platform's time zone calls are not thread-safe.
+    let offset = console::local_offset();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         // Help and version are clap's "errors" too; it prints them the right way and exits.
@@ -427,17 +544,14 @@ fn main() {
     };
     let result = match cli.command {
         Some(Command::Token(args)) => token(&args),
-        other => {
-            init_logs();
-            runtime.block_on(async move {
-                match other {
-                    Some(Command::Demo(args)) => run_demo(args).await,
-                    Some(Command::Bench(args)) => bench(args).await,
-                    Some(Command::Up(args)) => up(args).await,
-                    _ => up(cli.up).await,
-                }
-            })
-        }
+        other => runtime.block_on(async move {
+            match other {
+                Some(Command::Demo(args)) => run_demo(args, offset).await,
+                Some(Command::Bench(args)) => bench(args, offset).await,
+                Some(Command::Up(args)) => up(args, offset).await,
+                _ => up(cli.up, offset).await,
+            }
+        }),
     };
     if let Err(Failure(message)) = result {
         eprintln!("fleet-local: {message}");

@@ -17,6 +17,8 @@
 //!
 //! Quarantined records (acknowledged poison, DESIGN §5) are not visible in the handler's response; the
 //! stack records them through [`LocalQueue::record_quarantined`] for inspection.
+//!
+//! Each delivery, failed message, dead-lettered or quarantined message is also a [`console`] line.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -29,6 +31,8 @@ use serde_json::{Value, json};
 use sha2::Digest as _;
 use tokio::sync::Notify;
 use tokio::time::Instant;
+
+use crate::console::{self, Line, Source};
 
 /// How the queue behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,6 +226,17 @@ impl LocalQueue {
                         receives = m.receive_count,
                         "message moved to the dead-letter queue"
                     );
+                    if console::enabled() {
+                        console::emit(Line::Trouble {
+                            from: Source::Queue,
+                            text: format!(
+                                "message {} moved to the dead-letter queue after {} receives: {}",
+                                m.id,
+                                m.receive_count,
+                                console::queue_message_summary(Some(&m.body))
+                            ),
+                        });
+                    }
                     s.dlq.push(DeadLetter {
                         message_id: m.id,
                         body: m.body,
@@ -292,20 +307,48 @@ impl LocalQueue {
             .filter_map(|r| r.message_id.as_deref())
             .collect();
         let whole_batch_failed = failed.iter().any(|id| !ids.contains(id));
+        let mut kept = Vec::new();
         for record in &batch.records {
             let id = record.message_id.as_deref().unwrap_or("");
             if whole_batch_failed || failed.contains(id) {
                 self.state().stats.failures += 1;
+                kept.push(record);
                 continue;
             }
             if let Some(receipt) = record.receipt_handle.as_deref() {
                 self.delete(receipt);
             }
         }
+        if !kept.is_empty() && console::enabled() {
+            let what: Vec<String> = kept
+                .iter()
+                .map(|r| console::queue_message_summary(r.body.as_deref()))
+                .collect();
+            console::emit(Line::Trouble {
+                from: Source::Queue,
+                text: format!(
+                    "{} of {} messages failed in {}, visible again in {} s: {}",
+                    kept.len(),
+                    batch.records.len(),
+                    fleet_functions::placement_events::FUNCTION,
+                    self.options.visibility_timeout.as_secs_f64(),
+                    console::batch_summary(&what)
+                ),
+            });
+        }
     }
 
     /// Records a message the handler quarantined.
     pub fn record_quarantined(&self, message_id: &str, body: &str) {
+        if console::enabled() {
+            console::emit(Line::Trouble {
+                from: Source::Queue,
+                text: format!(
+                    "message {message_id} quarantined (acknowledged, never redelivered): {}",
+                    console::queue_message_summary(Some(body))
+                ),
+            });
+        }
         let mut s = self.state();
         s.quarantined.push(Quarantined {
             message_id: message_id.to_owned(),
@@ -371,9 +414,34 @@ impl LocalQueue {
                 continue;
             }
             self.state().stats.batches += 1;
+            if console::enabled() {
+                console::emit(delivery_line(&batch));
+            }
             let response = handler(batch.clone()).await;
             self.settle(&batch, &response);
         }
+    }
+}
+
+/// The console line of a batch handed to placement-events: its events, and which delivery it is (the
+/// highest receive count among its messages).
+fn delivery_line(batch: &SqsEvent) -> Line {
+    let what: Vec<String> = batch
+        .records
+        .iter()
+        .map(|r| console::queue_message_summary(r.body.as_deref()))
+        .collect();
+    let attempt = batch
+        .records
+        .iter()
+        .filter_map(|r| r.attributes.get("ApproximateReceiveCount")?.parse().ok())
+        .max()
+        .unwrap_or(1);
+    Line::Delivery {
+        from: Source::Queue,
+        handler: fleet_functions::placement_events::FUNCTION,
+        summary: console::batch_summary(&what),
+        attempt,
     }
 }
 
@@ -507,6 +575,35 @@ mod tests {
         );
         assert_eq!(q.stats().dead_lettered, 1);
         assert_eq!(q.stats().visible + q.stats().in_flight, 0);
+    }
+
+    #[tokio::test]
+    async fn a_delivery_line_names_the_events_of_the_batch_and_its_delivery_number() {
+        let q = queue(10);
+        let body = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/placement/sns-fulfilled.json"
+        ))
+        .unwrap();
+        q.enqueue(body);
+        q.enqueue("not json");
+        let Line::Delivery {
+            handler,
+            summary,
+            attempt,
+            ..
+        } = delivery_line(&q.receive())
+        else {
+            panic!("a delivery line")
+        };
+        assert_eq!((handler, attempt), ("placement-events", 1));
+        assert!(summary.starts_with("PlacementFulfilled "), "{summary}");
+        assert!(summary.contains(", not a placement event"), "{summary}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let Line::Delivery { attempt, .. } = delivery_line(&q.receive()) else {
+            panic!("a delivery line")
+        };
+        assert_eq!(attempt, 2, "the second delivery of the same messages");
     }
 
     #[tokio::test]

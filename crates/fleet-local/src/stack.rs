@@ -21,8 +21,8 @@
 //! finds the sent records and pushes only what that missed.
 //!
 //! The handlers are called through their `process`/`sweep` functions, which are the Lambda entry
-//! points' bodies minus printing the EMF metrics line to stdout (where the stack prints its endpoints);
-//! the metrics go to the log at debug level instead.
+//! points' bodies minus printing the EMF metrics line; the stack writes that line to the process's EMF
+//! sink (`fleet-local` points it at its log file) like every handler it calls.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -955,10 +955,10 @@ async fn run_sweeper(deps: &LocalDeps, state: &Mutex<SweeperState>) {
     }
 }
 
-/// The EMF line a Lambda would print, logged at debug level instead of written to stdout.
+/// The EMF line a Lambda would print, to the process's EMF sink (stdout unless the binary chose).
 fn log_metrics(metrics: Metrics, now_ms: i64) {
     if let Some(doc) = metrics.to_emf(now_ms) {
-        tracing::debug!(target: "fleet_local::metrics", emf = %doc, "metrics");
+        fleet_functions::observability::emit_emf(&doc);
     }
 }
 

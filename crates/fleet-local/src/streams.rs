@@ -25,6 +25,10 @@
 //! [`StreamPoller::waker`]: the stack wakes it when placement-events or the sweeper has just written,
 //! so a placement's result does not wait out the interval (the interval stays the fallback for writes
 //! nobody announces).
+//!
+//! Every item change it reads that a person debugging would follow (a placement started or finished, a
+//! session started or ended, a connection opened, subscribed or closed), each delivery to the notifier
+//! and each failed one are [`console`] lines.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -37,6 +41,8 @@ use aws_sdk_dynamodbstreams::types::ShardIteratorType;
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
+
+use crate::console::{self, Line, Source};
 
 /// How the poller behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -547,6 +553,11 @@ impl StreamPoller {
         {
             self.shards[i].last_sequence = Some(seq.to_owned());
         }
+        if console::enabled() {
+            for change in console::stream_changes(&records) {
+                console::emit(Line::Change(change));
+            }
+        }
         let matched: Vec<Value> = records
             .iter()
             .map(|r| lambda_record(r, &self.stream_arn))
@@ -588,6 +599,9 @@ impl StreamPoller {
                 stats.batches += 1;
                 stats.delivered += chunk.len() as u64;
             }
+            if console::enabled() {
+                console::emit(delivery_line(chunk, self.shards[i].attempts + 1));
+            }
             let response = handler(event).await;
             let failed_at = response
                 .batch_item_failures
@@ -625,11 +639,52 @@ impl StreamPoller {
                 "stream records still failing after the last retry; dropped"
             );
             lock(&self.stats).dropped += rest.len() as u64;
+            if console::enabled() {
+                console::emit(Line::Trouble {
+                    from: Source::Stream,
+                    text: format!(
+                        "{} records still failing in {} after {} deliveries: dropped",
+                        rest.len(),
+                        fleet_functions::notifier::FUNCTION,
+                        shard.attempts
+                    ),
+                });
+            }
             shard.attempts = 0;
             return;
         }
+        if console::enabled() {
+            console::emit(Line::Trouble {
+                from: Source::Stream,
+                text: format!(
+                    "{} failed on {} records: delivered again in {} ms",
+                    fleet_functions::notifier::FUNCTION,
+                    rest.len(),
+                    self.options.retry_backoff.as_millis()
+                ),
+            });
+        }
         shard.retry_at = Some(Instant::now() + self.options.retry_backoff);
         shard.pending = rest;
+    }
+}
+
+/// The console line of a batch handed to the notifier: the placement results it carries.
+fn delivery_line(chunk: &[Value], attempt: u32) -> Line {
+    let what: Vec<String> = chunk
+        .iter()
+        .map(|r| {
+            let d = &r["dynamodb"];
+            let id = d["Keys"]["pk"]["S"].as_str().unwrap_or("?");
+            let status = d["NewImage"]["status"]["S"].as_str().unwrap_or("?");
+            format!("placement {} {status}", id.trim_start_matches("P#"))
+        })
+        .collect();
+    Line::Delivery {
+        from: Source::Stream,
+        handler: fleet_functions::notifier::FUNCTION,
+        summary: console::batch_summary(&what),
+        attempt,
     }
 }
 
@@ -687,6 +742,23 @@ mod tests {
                 Err(fleet_functions::notifier::Skip::Unreadable(_))
             ),
             "a partial image is read, and found incomplete"
+        );
+    }
+
+    #[test]
+    fn a_delivery_line_names_the_results_the_notifier_gets() {
+        let chunk = [lambda_record(
+            &record("MODIFY", "PENDING", "FULFILLED"),
+            "arn",
+        )];
+        assert_eq!(
+            delivery_line(&chunk, 2),
+            Line::Delivery {
+                from: Source::Stream,
+                handler: "notifier",
+                summary: "placement p-1 FULFILLED".into(),
+                attempt: 2
+            }
         );
     }
 
