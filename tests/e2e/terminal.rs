@@ -338,7 +338,7 @@ async fn the_demo_keeps_stderr_for_its_progress_and_prints_its_summary_as_a_tabl
     assert!(
         logged
             .lines()
-            .any(|l| l.contains("fleet_local::console") && l.contains("/v1/sessions"))
+            .any(|l| l.contains("fleet_local::term") && l.contains("/v1/sessions"))
     );
 }
 

@@ -1,9 +1,9 @@
 //! Where fleet-local's logs and the handlers' metrics go. In the text format (the default) the JSON log
-//! lines and the EMF metric lines go to a log file, so the terminal is left to the [`console`] lines a
+//! lines and the EMF metric lines go to a log file, so the terminal is left to the [`term`] lines a
 //! person reads; in the JSON format they go to stdout, as a Lambda's reach CloudWatch, so the metrics can
 //! still be checked locally.
 //!
-//! [`console`]: crate::console
+//! [`term`]: crate::term
 
 use std::fs::File;
 use std::io::Write;
@@ -110,7 +110,7 @@ fn env_filter() -> EnvFilter {
 ///   warnings and errors also to stderr, in short text, when `warnings_on_stderr` (not during the demo,
 ///   whose stderr is its progress bar).
 /// - [`LogFormat::Json`], or no file: JSON logs to stdout, EMF lines to stdout (the default sink), the
-///   console's lines among them as events.
+///   terminal lines among them as events.
 pub fn init(format: LogFormat, file: Option<&LogFile>, warnings_on_stderr: bool) {
     let installed = match (format, file) {
         (LogFormat::Text, Some(file)) => {
@@ -133,9 +133,9 @@ pub fn init(format: LogFormat, file: Option<&LogFile>, warnings_on_stderr: bool)
                 .try_init()
         }
         _ => {
-            // The console's lines are part of this format: keep them even when RUST_LOG is quieter.
+            // The terminal lines are part of this format: keep them even when RUST_LOG is quieter.
             let mut filter = env_filter();
-            if let Ok(directive) = format!("{}=info", crate::console::TARGET).parse() {
+            if let Ok(directive) = format!("{}=info", crate::term::TARGET).parse() {
                 filter = filter.add_directive(directive);
             }
             tracing_subscriber::registry()

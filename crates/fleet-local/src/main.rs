@@ -16,13 +16,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use fleet_local::console::{self, Output};
 use fleet_local::demo::{self, DemoOptions, Progress};
 use fleet_local::dynamodb_local::{self, InstallerOutput};
 use fleet_local::gateway::mint_token;
 use fleet_local::local::{self, GatewayAuth};
 use fleet_local::logs::{self, LogFile, LogFormat};
 use fleet_local::stack::{self, SigningKey, Stack, StackOptions};
+use fleet_local::term::{self, Output};
 use time::UtcOffset;
 
 #[derive(Parser, Debug)]
@@ -246,7 +246,7 @@ enum Audience {
     Bench,
 }
 
-/// Opens the log file (text format) and points the logs, the EMF metrics and the console lines where
+/// Opens the log file (text format) and points the logs, the EMF metrics and the terminal lines where
 /// `audience` wants them; returns the log file, if any.
 fn outputs(
     format: LogFormat,
@@ -269,18 +269,18 @@ fn outputs(
         }
     };
     logs::init(format, file.as_ref(), audience == Audience::Up);
-    let console = match (format, audience) {
+    let term_output = match (format, audience) {
         (LogFormat::Text, Audience::Up) => Some(Output::Text {
             writer: Box::new(std::io::stdout()),
-            color: console::stdout_wants_color(),
+            color: term::stdout_wants_color(),
             offset,
         }),
         // The demo's lines are kept, among the logs (its terminal is the progress bar and the summary).
         (_, Audience::Demo) | (LogFormat::Json, Audience::Up) => Some(Output::Events),
         (_, Audience::Bench) => None,
     };
-    if let Some(output) = console {
-        console::install(output);
+    if let Some(output) = term_output {
+        term::install(output);
     }
     Ok(file)
 }
@@ -526,7 +526,7 @@ fn token(args: &TokenArgs) -> Result<(), Failure> {
 
 fn main() {
     // Read while this is the only thread: the platform's time zone calls are not thread-safe.
-    let offset = console::local_offset();
+    let offset = term::local_offset();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         // Help and version are clap's "errors" too; it prints them the right way and exits.

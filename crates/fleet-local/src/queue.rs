@@ -18,7 +18,7 @@
 //! Quarantined records (acknowledged poison, DESIGN §5) are not visible in the handler's response; the
 //! stack records them through [`LocalQueue::record_quarantined`] for inspection.
 //!
-//! Each delivery, failed message, dead-lettered or quarantined message is also a [`console`] line.
+//! Each delivery, failed message, dead-lettered or quarantined message is also a [`term`] line.
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;
@@ -32,7 +32,7 @@ use sha2::Digest as _;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::console::{self, Line, Source};
+use crate::term::{self, Line, Source};
 
 /// How the queue behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,14 +226,14 @@ impl LocalQueue {
                         receives = m.receive_count,
                         "message moved to the dead-letter queue"
                     );
-                    if console::enabled() {
-                        console::emit(Line::Trouble {
+                    if term::enabled() {
+                        term::emit(Line::Trouble {
                             from: Source::Queue,
                             text: format!(
                                 "message {} moved to the dead-letter queue after {} receives: {}",
                                 m.id,
                                 m.receive_count,
-                                console::queue_message_summary(Some(&m.body))
+                                term::queue_message_summary(Some(&m.body))
                             ),
                         });
                     }
@@ -319,12 +319,12 @@ impl LocalQueue {
                 self.delete(receipt);
             }
         }
-        if !kept.is_empty() && console::enabled() {
+        if !kept.is_empty() && term::enabled() {
             let what: Vec<String> = kept
                 .iter()
-                .map(|r| console::queue_message_summary(r.body.as_deref()))
+                .map(|r| term::queue_message_summary(r.body.as_deref()))
                 .collect();
-            console::emit(Line::Trouble {
+            term::emit(Line::Trouble {
                 from: Source::Queue,
                 text: format!(
                     "{} of {} messages failed in {}, visible again in {} s: {}",
@@ -332,7 +332,7 @@ impl LocalQueue {
                     batch.records.len(),
                     fleet_functions::placement_events::FUNCTION,
                     self.options.visibility_timeout.as_secs_f64(),
-                    console::batch_summary(&what)
+                    term::batch_summary(&what)
                 ),
             });
         }
@@ -340,12 +340,12 @@ impl LocalQueue {
 
     /// Records a message the handler quarantined.
     pub fn record_quarantined(&self, message_id: &str, body: &str) {
-        if console::enabled() {
-            console::emit(Line::Trouble {
+        if term::enabled() {
+            term::emit(Line::Trouble {
                 from: Source::Queue,
                 text: format!(
                     "message {message_id} quarantined (acknowledged, never redelivered): {}",
-                    console::queue_message_summary(Some(body))
+                    term::queue_message_summary(Some(body))
                 ),
             });
         }
@@ -414,8 +414,8 @@ impl LocalQueue {
                 continue;
             }
             self.state().stats.batches += 1;
-            if console::enabled() {
-                console::emit(delivery_line(&batch));
+            if term::enabled() {
+                term::emit(delivery_line(&batch));
             }
             let response = handler(batch.clone()).await;
             self.settle(&batch, &response);
@@ -423,13 +423,13 @@ impl LocalQueue {
     }
 }
 
-/// The console line of a batch handed to placement-events: its events, and which delivery it is (the
+/// The terminal line of a batch handed to placement-events: its events, and which delivery it is (the
 /// highest receive count among its messages).
 fn delivery_line(batch: &SqsEvent) -> Line {
     let what: Vec<String> = batch
         .records
         .iter()
-        .map(|r| console::queue_message_summary(r.body.as_deref()))
+        .map(|r| term::queue_message_summary(r.body.as_deref()))
         .collect();
     let attempt = batch
         .records
@@ -440,7 +440,7 @@ fn delivery_line(batch: &SqsEvent) -> Line {
     Line::Delivery {
         from: Source::Queue,
         handler: fleet_functions::placement_events::FUNCTION,
-        summary: console::batch_summary(&what),
+        summary: term::batch_summary(&what),
         attempt,
     }
 }

@@ -28,7 +28,7 @@
 //!
 //! Every item change it reads that a person debugging would follow (a placement started or finished, a
 //! session started or ended, a connection opened, subscribed or closed), each delivery to the notifier
-//! and each failed one are [`console`] lines.
+//! and each failed one are [`term`] lines.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -42,7 +42,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::console::{self, Line, Source};
+use crate::term::{self, Line, Source};
 
 /// How the poller behaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -553,9 +553,9 @@ impl StreamPoller {
         {
             self.shards[i].last_sequence = Some(seq.to_owned());
         }
-        if console::enabled() {
-            for change in console::stream_changes(&records) {
-                console::emit(Line::Change(change));
+        if term::enabled() {
+            for change in term::stream_changes(&records) {
+                term::emit(Line::Change(change));
             }
         }
         let matched: Vec<Value> = records
@@ -599,8 +599,8 @@ impl StreamPoller {
                 stats.batches += 1;
                 stats.delivered += chunk.len() as u64;
             }
-            if console::enabled() {
-                console::emit(delivery_line(chunk, self.shards[i].attempts + 1));
+            if term::enabled() {
+                term::emit(delivery_line(chunk, self.shards[i].attempts + 1));
             }
             let response = handler(event).await;
             let failed_at = response
@@ -639,8 +639,8 @@ impl StreamPoller {
                 "stream records still failing after the last retry; dropped"
             );
             lock(&self.stats).dropped += rest.len() as u64;
-            if console::enabled() {
-                console::emit(Line::Trouble {
+            if term::enabled() {
+                term::emit(Line::Trouble {
                     from: Source::Stream,
                     text: format!(
                         "{} records still failing in {} after {} deliveries: dropped",
@@ -653,8 +653,8 @@ impl StreamPoller {
             shard.attempts = 0;
             return;
         }
-        if console::enabled() {
-            console::emit(Line::Trouble {
+        if term::enabled() {
+            term::emit(Line::Trouble {
                 from: Source::Stream,
                 text: format!(
                     "{} failed on {} records: delivered again in {} ms",
@@ -669,7 +669,7 @@ impl StreamPoller {
     }
 }
 
-/// The console line of a batch handed to the notifier: the placement results it carries.
+/// The terminal line of a batch handed to the notifier: the placement results it carries.
 fn delivery_line(chunk: &[Value], attempt: u32) -> Line {
     let what: Vec<String> = chunk
         .iter()
@@ -683,7 +683,7 @@ fn delivery_line(chunk: &[Value], attempt: u32) -> Line {
     Line::Delivery {
         from: Source::Stream,
         handler: fleet_functions::notifier::FUNCTION,
-        summary: console::batch_summary(&what),
+        summary: term::batch_summary(&what),
         attempt,
     }
 }

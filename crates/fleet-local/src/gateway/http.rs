@@ -319,7 +319,7 @@ impl HttpGateway {
         I: Ids + 'static,
     {
         let port = listener.local_addr()?.port();
-        let console_auth = auth.clone();
+        let term_auth = auth.clone();
         let state = Arc::new(HttpState {
             deps,
             auth,
@@ -329,7 +329,7 @@ impl HttpGateway {
         let app = Router::new()
             .fallback(entry::<S, G, N, C, I>)
             .with_state(state);
-        let app = crate::console::observe(app, crate::console::Gateway::Http, console_auth);
+        let app = crate::term::observe(app, crate::term::Gateway::Http, term_auth);
         Ok(tokio::spawn(async move {
             if let Err(e) = axum::serve(
                 listener,

@@ -168,7 +168,7 @@ impl WsGateway {
             .route("/@connections/{id}", manage.clone())
             .route("/{stage}/@connections/{id}", manage)
             .with_state(state);
-        let app = crate::console::observe(app, crate::console::Gateway::WebSocket, auth);
+        let app = crate::term::observe(app, crate::term::Gateway::WebSocket, auth);
         Ok(tokio::spawn(async move {
             if let Err(e) = axum::serve(
                 listener,

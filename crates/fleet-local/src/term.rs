@@ -22,8 +22,8 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::local::GatewayAuth;
 
-/// The `tracing` target of console lines in the JSON log format.
-pub const TARGET: &str = "fleet_local::console";
+/// The `tracing` target of terminal lines in the JSON log format.
+pub const TARGET: &str = "fleet_local::term";
 
 /// Which API a request came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,7 +200,7 @@ pub enum Output {
 
 static OUTPUT: OnceLock<Mutex<Output>> = OnceLock::new();
 
-/// Sends this process's console lines to `output`. Only the first call takes effect; returns whether
+/// Sends this process's terminal lines to `output`. Only the first call takes effect; returns whether
 /// this call was that one.
 pub fn install(output: Output) -> bool {
     OUTPUT.set(Mutex::new(output)).is_ok()
