@@ -241,6 +241,10 @@ fn print_endpoints(stack: &Stack) {
     println!("fleetlift is up (Ctrl-C stops everything)\n");
     println!("  HTTP API        {}   (GET /v1/health)", stack.http_url());
     println!("  WebSocket API   {}/?token=<jwt>", stack.ws_url());
+    println!(
+        "  Console         {}   (live, in a browser)",
+        stack.console_url()
+    );
     let sim = if stack.sim().is_some() {
         "gamelift-sim"
     } else {
@@ -337,6 +341,7 @@ async fn run_demo(args: DemoArgs) -> Result<(), Failure> {
             }
             eprintln!("fleet-local demo: starting a stack of its own…");
             let s = stack::start(o).await?;
+            eprintln!("fleet-local demo: watch it live at {}", s.console_url());
             let out = (
                 s.http_url().to_owned(),
                 s.ws_url().to_owned(),
