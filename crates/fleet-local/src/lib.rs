@@ -7,6 +7,7 @@ pub mod bench;
 pub mod cache;
 pub mod client;
 pub mod clock;
+pub mod console;
 pub mod demo;
 pub mod dynamodb_local;
 pub mod gateway;

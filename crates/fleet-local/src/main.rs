@@ -290,6 +290,10 @@ fn print_endpoints(stack: &Stack, log: Option<&LogFile>) {
     println!("fleetlift is up (Ctrl-C stops everything)\n");
     println!("  HTTP API        {}   (GET /v1/health)", stack.http_url());
     println!("  WebSocket API   {}/?token=<jwt>", stack.ws_url());
+    println!(
+        "  Console         {}   (live, in a browser)",
+        stack.console_url()
+    );
     let sim = if stack.sim().is_some() {
         "gamelift-sim"
     } else {
@@ -428,8 +432,9 @@ async fn run_demo(args: DemoArgs, offset: UtcOffset) -> Result<(), Failure> {
                 }
             };
             step.done(format!(
-                "stack up in {:.1} s",
-                started.elapsed().as_secs_f64()
+                "stack up in {:.1} s; watch it live at {}",
+                started.elapsed().as_secs_f64(),
+                s.console_url()
             ));
             let out = (
                 s.http_url().to_owned(),

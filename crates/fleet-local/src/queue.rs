@@ -104,6 +104,22 @@ pub struct QueueStats {
     pub in_flight: u64,
 }
 
+/// A message still in the queue, as a console shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedMessage {
+    /// The SQS message id.
+    pub message_id: String,
+    /// The body, unchanged.
+    pub body: String,
+    /// Receives so far.
+    pub receive_count: u32,
+    /// Whether it is received and invisible now (else it waits to be received).
+    pub in_flight: bool,
+    /// When it was sent (epoch milliseconds).
+    pub sent_ms: i64,
+}
+
 #[derive(Debug)]
 struct Message {
     id: String,
@@ -367,6 +383,22 @@ impl LocalQueue {
         self.state().quarantined.clone()
     }
 
+    /// The messages still in the queue (waiting or in flight), oldest first.
+    pub fn messages(&self) -> Vec<QueuedMessage> {
+        let now = Instant::now();
+        self.state()
+            .messages
+            .iter()
+            .map(|m| QueuedMessage {
+                message_id: m.id.clone(),
+                body: m.body.clone(),
+                receive_count: m.receive_count,
+                in_flight: m.invisible_until.is_some_and(|t| t > now),
+                sent_ms: m.sent_ms,
+            })
+            .collect()
+    }
+
     /// Counters, with the current visible and in-flight depths.
     pub fn stats(&self) -> QueueStats {
         let now = Instant::now();
@@ -604,6 +636,27 @@ mod tests {
             panic!("a delivery line")
         };
         assert_eq!(attempt, 2, "the second delivery of the same messages");
+    }
+
+    #[tokio::test]
+    async fn messages_lists_what_waits_and_what_is_in_flight_oldest_first() {
+        let q = queue(30_000);
+        let first = q.enqueue("first");
+        let second = q.enqueue("second");
+        let batch = q.receive();
+        assert_eq!(batch.records.len(), 2);
+        q.enqueue("third");
+        let listed = q.messages();
+        let seen: Vec<(&str, bool, u32)> = listed
+            .iter()
+            .map(|m| (m.body.as_str(), m.in_flight, m.receive_count))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![("first", true, 1), ("second", true, 1), ("third", false, 0)]
+        );
+        assert_eq!(listed[0].message_id, first);
+        assert_eq!(listed[1].message_id, second);
     }
 
     #[tokio::test]

@@ -20,6 +20,9 @@
 //! (`placement_events::process_and_push`, as the deployed function does); the notifier on the stream then
 //! finds the sent records and pushes only what that missed.
 //!
+//! The HTTP port also serves the console (`/console/`, [`crate::console`]): the stream poller's tap
+//! feeds it the table's changes, and it reads the queue, the sweeper's runs and the simulator.
+//!
 //! The handlers are called through their `process`/`sweep` functions, which are the Lambda entry
 //! points' bodies minus printing the EMF metrics line; the stack writes that line to the process's EMF
 //! sink (`fleet-local` points it at its log file) like every handler it calls.
@@ -50,6 +53,7 @@ use tokio::net::TcpListener;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::clock::LocalClock;
+use crate::console::{self, ConsoleHub, SweepLog, SweepRun};
 use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError};
 use crate::gateway::{HttpGateway, WsGateway};
 use crate::local::{self, GatewayAuth, LocalDeps, LocalKey};
@@ -416,6 +420,7 @@ pub struct Stack {
     streams: Option<LocalThread>,
     dynamodb: Option<DynamoDbLocal>,
     health: Arc<Health>,
+    console: Arc<ConsoleHub>,
 }
 
 impl std::fmt::Debug for Stack {
@@ -707,7 +712,7 @@ async fn start_after_dynamodb(
     });
 
     // The stream first, at LATEST, so no change made once the gateways serve can be missed.
-    let poller = StreamPoller::connect(
+    let mut poller = StreamPoller::connect(
         &dynamo,
         local_streams_client(&dynamodb_url),
         &dynamodb_url,
@@ -715,6 +720,9 @@ async fn start_after_dynamodb(
         options.streams.clone(),
     )
     .await?;
+    // The console's view of the table: every record, before the notifier's filter.
+    let table_feed = console::table_feed();
+    poller.set_tap(table_feed.clone());
     let stream_stats = poller.stats();
     let stream_wake = poller.waker();
     let stream_arn = poller.stream_arn().to_owned();
@@ -779,9 +787,11 @@ async fn start_after_dynamodb(
 
     // The EventBridge schedule.
     let sweeper_state = Arc::new(Mutex::new(SweeperState::default()));
+    let sweeps = SweepLog::default();
     {
         let deps = deps.clone();
         let state = sweeper_state.clone();
+        let sweeps = sweeps.clone();
         let every = options.sweep_interval.max(Duration::from_millis(50));
         tasks.push((
             "sweeper",
@@ -790,7 +800,7 @@ async fn start_after_dynamodb(
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 loop {
                     tick.tick().await;
-                    run_sweeper(&deps, &state).await;
+                    run_sweeper(&deps, &state, &sweeps).await;
                     stream_wake.notify_one();
                 }
             }),
@@ -829,6 +839,18 @@ async fn start_after_dynamodb(
         let health = health.clone();
         Arc::new(move || health.report())
     };
+    let console = ConsoleHub::new(
+        console::Sources {
+            queue: queue.clone(),
+            sim: sim.clone(),
+            clock: options.clock.clone(),
+            health: report.clone(),
+            table: Some((dynamo.clone(), options.table.clone())),
+            sweeps,
+            sweep_interval: options.sweep_interval,
+        },
+        table_feed,
+    );
 
     let mut stack = Stack {
         http_url,
@@ -847,9 +869,17 @@ async fn start_after_dynamodb(
         streams: Some(streams_thread),
         dynamodb: None,
         health: health.clone(),
+        console: console.clone(),
     };
     let gateways = async {
-        let h = HttpGateway::serve(http, deps.clone(), auth.clone(), report).await?;
+        let h = HttpGateway::serve_with_routes(
+            http,
+            deps.clone(),
+            auth.clone(),
+            report,
+            console::router(console),
+        )
+        .await?;
         stack.tasks.push(("http-gateway", h));
         let w = WsGateway::serve(ws, deps.clone(), auth.clone()).await?;
         stack.tasks.push(("ws-gateway", w));
@@ -914,8 +944,9 @@ async fn deliver_placement_events(
 }
 
 /// One scheduled sweeper run, fed the EventBridge scheduled event (events/schedule/sweeper.json).
-async fn run_sweeper(deps: &LocalDeps, state: &Mutex<SweeperState>) {
+async fn run_sweeper(deps: &LocalDeps, state: &Mutex<SweeperState>, sweeps: &SweepLog) {
     let now = deps.clock.now();
+    let started = std::time::Instant::now();
     let event: Result<EventBridgeEvent, _> = serde_json::from_value(json!({
         "version": "0",
         "id": uuid::Uuid::new_v4().to_string(),
@@ -943,6 +974,12 @@ async fn run_sweeper(deps: &LocalDeps, state: &Mutex<SweeperState>) {
     )
     .await;
     log_metrics(metrics, deps.clock.now().millis());
+    sweeps.record(SweepRun {
+        started_ms: now.millis(),
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        summary: result.as_ref().ok().copied(),
+        error: result.as_ref().err().map(ToString::to_string),
+    });
     if let Ok(mut s) = state.lock() {
         s.runs += 1;
         match result {
@@ -966,6 +1003,16 @@ impl Stack {
     /// The HTTP API, `http://127.0.0.1:PORT`.
     pub fn http_url(&self) -> &str {
         &self.http_url
+    }
+
+    /// The live web console, `http://127.0.0.1:PORT/console/` (on the HTTP API's port, loopback only).
+    pub fn console_url(&self) -> String {
+        format!("{}/console/", self.http_url)
+    }
+
+    /// The console's state (its snapshot is what `GET /console/api/state` answers).
+    pub fn console(&self) -> &Arc<ConsoleHub> {
+        &self.console
     }
 
     /// The WebSocket API, `ws://127.0.0.1:PORT` (connect with `?token=<jwt>`).
@@ -1093,6 +1140,7 @@ impl Stack {
     }
 
     async fn stop_tasks(&mut self) {
+        self.console.close();
         if let Some(mut t) = self.streams.take() {
             t.stop().await;
         }
@@ -1121,6 +1169,7 @@ impl Drop for Stack {
     fn drop(&mut self) {
         // A stack dropped without shutdown (a failed test) still stops its tasks; Java is killed by
         // its handle's kill_on_drop.
+        self.console.close();
         if let Some(t) = &mut self.streams {
             t.signal_stop();
         }

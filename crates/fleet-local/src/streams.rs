@@ -211,6 +211,8 @@ pub struct StreamPoller {
     known: BTreeSet<String>,
     stats: Arc<Mutex<StreamStats>>,
     wake: Arc<tokio::sync::Notify>,
+    /// Every record read, unfiltered and in Lambda's shape, for whoever listens (the console).
+    tap: Option<tokio::sync::broadcast::Sender<Arc<Value>>>,
 }
 
 impl std::fmt::Debug for StreamPoller {
@@ -272,6 +274,7 @@ impl StreamPoller {
             known: BTreeSet::new(),
             stats,
             wake: Arc::new(tokio::sync::Notify::new()),
+            tap: None,
         };
         let shards = poller.describe_shards().await.map_err(err)?;
         for (id, open) in shards {
@@ -321,6 +324,12 @@ impl StreamPoller {
     /// Wakes the poller for an early poll (a wake-up while it polls is kept for its next pause).
     pub fn waker(&self) -> Arc<tokio::sync::Notify> {
         self.wake.clone()
+    }
+
+    /// Sends every record read from now on, before the notifier's filter, to `tap` (only while it has
+    /// receivers, so nobody listening costs nothing).
+    pub fn set_tap(&mut self, tap: tokio::sync::broadcast::Sender<Arc<Value>>) {
+        self.tap = Some(tap);
     }
 
     /// The stream's ARN.
@@ -564,6 +573,16 @@ impl StreamPoller {
             .filter(passes_filter)
             .collect();
         lock(&self.stats).records += records.len() as u64;
+        if let Some(tap) = self.tap.as_ref().filter(|t| t.receiver_count() > 0) {
+            for r in &records {
+                if tap
+                    .send(Arc::new(lambda_record(r, &self.stream_arn)))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }
         if !matched.is_empty() {
             self.shards[i].attempts = 0;
             self.deliver(i, matched, handler).await;

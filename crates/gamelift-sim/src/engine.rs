@@ -1389,6 +1389,15 @@ impl Engine {
         self.placements.get(id).map(|p| p.status.as_str())
     }
 
+    /// Game-session slots taken now, by (fleet id, location); a location not listed has none taken.
+    pub fn used_slots(&self) -> BTreeMap<(String, String), u32> {
+        self.used
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| (k.clone(), *n))
+            .collect()
+    }
+
     /// Number of ACTIVE game sessions.
     pub fn active_sessions(&self) -> usize {
         self.sessions

@@ -221,6 +221,18 @@ impl Simulator {
         self.engine().active_sessions()
     }
 
+    /// Game-session slots taken now, by (fleet id, location): with the model's `slots`, what is free.
+    /// Read without an API call, so a dashboard's look neither spends throttling tokens nor meets an
+    /// injected fault.
+    pub fn used_slots(&self) -> std::collections::BTreeMap<(String, String), u32> {
+        self.engine().used_slots()
+    }
+
+    /// Whether per-API throttling is on now (the model's setting until [`Self::set_throttling`]).
+    pub fn throttling(&self) -> bool {
+        self.inner.throttling.load(Ordering::SeqCst)
+    }
+
     /// Sets the fault for one operation (`"*"` for every operation without its own entry).
     pub fn set_fault(&self, operation: &str, fault: FaultSpec) {
         self.engine()

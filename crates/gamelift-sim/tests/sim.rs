@@ -1788,3 +1788,36 @@ async fn a_simulated_hour_of_placements_is_deterministic_and_runs_in_seconds() {
     );
     eprintln!("two simulated hours took {elapsed:?}");
 }
+
+#[tokio::test]
+async fn used_slots_counts_each_locations_sessions_and_frees_a_terminated_ones_slot() {
+    let env = start(quiet_model()).await;
+    assert!(env.sim.used_slots().is_empty());
+    let p = place(&env, "slot-1").await;
+    place(&env, "slot-2").await;
+    let used = env.sim.used_slots();
+    assert_eq!(
+        used.into_iter().collect::<Vec<_>>(),
+        vec![((DEFAULT_FLEET_US.to_owned(), "us-east-1".to_owned()), 2)]
+    );
+    env.client
+        .terminate_game_session()
+        .game_session_id(p.game_session_arn().expect("arn"))
+        .termination_mode(TerminationMode::ForceTerminate)
+        .send()
+        .await
+        .expect("terminate");
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
+    assert_eq!(
+        env.sim
+            .used_slots()
+            .get(&(DEFAULT_FLEET_US.to_owned(), "us-east-1".to_owned())),
+        Some(&1)
+    );
+    assert!(env.sim.throttling() == env.sim.model().throttling);
+    env.sim.set_throttling(!env.sim.model().throttling);
+    assert!(env.sim.throttling() != env.sim.model().throttling);
+}

@@ -318,6 +318,26 @@ impl HttpGateway {
         C: Clock + 'static,
         I: Ids + 'static,
     {
+        Self::serve_with_routes(listener, deps, auth, health, Router::new()).await
+    }
+
+    /// [`Self::serve`], with `local` (local-only tools such as the console, never routes of the
+    /// deployed APIs) answered first; everything they do not route goes to the APIs. Their handlers
+    /// can read the peer's address (`ConnectInfo<SocketAddr>`).
+    pub async fn serve_with_routes<S, G, N, C, I>(
+        listener: tokio::net::TcpListener,
+        deps: Arc<Deps<S, G, N, C, I>>,
+        auth: Arc<GatewayAuth>,
+        health: Arc<dyn Fn() -> Value + Send + Sync>,
+        local: Router,
+    ) -> std::io::Result<tokio::task::JoinHandle<()>>
+    where
+        S: SessionStore + 'static,
+        G: GameLift + 'static,
+        N: Send + Sync + 'static,
+        C: Clock + 'static,
+        I: Ids + 'static,
+    {
         let port = listener.local_addr()?.port();
         let term_auth = auth.clone();
         let state = Arc::new(HttpState {
@@ -330,6 +350,7 @@ impl HttpGateway {
             .fallback(entry::<S, G, N, C, I>)
             .with_state(state);
         let app = crate::term::observe(app, crate::term::Gateway::Http, term_auth);
+        let app = local.fallback_service(app);
         Ok(tokio::spawn(async move {
             if let Err(e) = axum::serve(
                 listener,
