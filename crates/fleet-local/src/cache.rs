@@ -27,9 +27,11 @@ pub fn cache_dir_from(var: impl Fn(&str) -> Option<OsString>) -> PathBuf {
     std::env::temp_dir().join("fleetlift")
 }
 
-/// The default log file of `fleet-local up` and `demo`: JSON logs and EMF metrics, emptied at each start.
-pub fn default_log_file() -> PathBuf {
-    cache_dir().join("fleet-local.log")
+/// A log file of the text format in the cache directory (`fleet-local.log` for `up`,
+/// `fleet-local-demo.log` for the demo, so a demo run against a running stack leaves that stack's log
+/// alone).
+pub fn log_file(name: &str) -> PathBuf {
+    cache_dir().join(name)
 }
 
 #[cfg(test)]

@@ -187,20 +187,22 @@ impl Progress {
     /// [`Step::done`] or [`Step::failed`].
     pub fn step(self, message: &str) -> Step {
         let bar = ProgressBar::with_draw_target(None, self.target());
-        let template = match self {
-            Self::Bar => "{spinner:.green} {msg} {elapsed}",
+        bar.set_style(self.style(match self {
+            Self::Bar => "{spinner:.green} {msg} {elapsed:.dim}",
             Self::Lines | Self::Hidden => "{msg}",
-        };
-        bar.set_style(
-            ProgressStyle::with_template(template)
-                .unwrap_or_else(|_| ProgressStyle::default_spinner())
-                .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✔"]),
-        );
+        }));
         bar.set_message(message.to_owned());
         if self == Self::Bar {
             bar.enable_steady_tick(Duration::from_millis(100));
         }
-        Step(bar)
+        Step(bar, self)
+    }
+
+    /// A style from a fixed template (a broken one falls back to indicatif's default).
+    fn style(self, template: &str) -> ProgressStyle {
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_spinner())
+            .tick_strings(&SPINNER)
     }
 
     fn rounds_bar(self, total: u64, counters: &Arc<Counters>) -> ProgressBar {
@@ -211,8 +213,8 @@ impl Progress {
             Self::Lines | Self::Hidden => "{elapsed:>4} [{bar:30}] {pos}/{len} rounds  {counters}",
         };
         let c = counters.clone();
-        let style = ProgressStyle::with_template(template)
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
+        let style = self
+            .style(template)
             .progress_chars(if self == Self::Bar {
                 "█▉▊▋▌▍▎▏ "
             } else {
@@ -231,13 +233,20 @@ impl Progress {
     }
 }
 
+/// A spinner's frames; the last one is shown once the work is done.
+const SPINNER: [&str; 11] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✔"];
+
 /// A step shown by [`Progress::step`].
 #[derive(Debug)]
-pub struct Step(ProgressBar);
+pub struct Step(ProgressBar, Progress);
 
 impl Step {
     /// Ends the step, leaving `message` on its line.
     pub fn done(self, message: String) {
+        if self.1 == Progress::Bar {
+            // The message says how long it took: no running clock beside it any more.
+            self.0.set_style(self.1.style("{spinner:.green} {msg}"));
+        }
         self.0.finish_with_message(message);
     }
 

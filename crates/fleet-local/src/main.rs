@@ -130,7 +130,8 @@ struct UpArgs {
     /// file; `json`: the JSON logs and EMF metrics on stdout, as a Lambda writes them.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
-    /// The log file of the text format (emptied at start) [default: ~/.cache/fleetlift/fleet-local.log].
+    /// The log file of the text format, emptied at start [default: ~/.cache/fleetlift/fleet-local.log,
+    /// fleet-local-demo.log for the demo].
     #[arg(long, value_name = "FILE", env = "FLEETLIFT_LOG_FILE")]
     log_file: Option<PathBuf>,
 }
@@ -257,9 +258,13 @@ fn outputs(
     let file = match format {
         LogFormat::Json => None,
         LogFormat::Text => {
-            let path = log_file
-                .cloned()
-                .unwrap_or_else(fleet_local::cache::default_log_file);
+            let path = log_file.cloned().unwrap_or_else(|| {
+                fleet_local::cache::log_file(match audience {
+                    Audience::Up => "fleet-local.log",
+                    Audience::Demo => "fleet-local-demo.log",
+                    Audience::Bench => "fleet-local-bench.log",
+                })
+            });
             Some(LogFile::create(&path).map_err(|e| {
                 Failure(format!(
                     "cannot write the log file {}: {e} (choose another with --log-file, or --log-format json)",

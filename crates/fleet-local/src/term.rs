@@ -363,8 +363,8 @@ impl Line {
                 latency,
                 ..
             } => format!(
-                "{:<24} {method:<6} {:<44} {} {}",
-                clip(caller, 24),
+                "{:<28} {method:<6} {:<44} {} {}",
+                clip(caller, 28),
                 clip(path, 160),
                 paint(color, status_style(*status), &status.to_string()),
                 latency_text(color, *latency),
@@ -375,7 +375,7 @@ impl Line {
                 status,
                 latency,
             } => format!(
-                "{:<24} {:<51} {} {}",
+                "{:<28} {:<51} {} {}",
                 format!("→ {connection}"),
                 message,
                 paint(color, status_style(*status), &status.to_string()),
@@ -400,7 +400,22 @@ impl Line {
 
     /// The line as a `tracing` event (JSON log format): the text, plus the request's fields.
     fn trace(&self) {
-        let message = self.body(false);
+        // The request and push fields are the event's own fields: the message stays short, unpadded.
+        let message = match self {
+            Self::Request {
+                method,
+                path,
+                status,
+                ..
+            } => format!("{method} {path} {status}"),
+            Self::Push {
+                connection,
+                message,
+                status,
+                ..
+            } => format!("{message} → {connection} {status}"),
+            _ => self.body(false),
+        };
         let (tag, _) = self.tag();
         match self {
             Self::Request {
@@ -451,7 +466,7 @@ impl Change {
                 requester,
                 players,
             } => format!(
-                "{id} {} by {} ({players} player{})",
+                "{id} {}, started by {} ({players} player{})",
                 status("PENDING"),
                 clip(requester, 40),
                 if *players == 1 { "" } else { "s" }
@@ -770,10 +785,10 @@ pub fn http_caller(auth: &GatewayAuth, headers: &http::HeaderMap) -> (Api, Strin
             .and_then(|(_, c)| c.split('/').next())
             .unwrap_or("");
         let caller = match auth.sigv4_keys.get(key) {
-            // `arn:aws:iam::000000000000:role/fleetlift-local-service` → `role/fleetlift-local-service`
+            // `arn:aws:iam::000000000000:role/fleetlift-local-service` → `fleetlift-local-service`
             Some(k) => k
                 .principal
-                .rsplit(':')
+                .rsplit([':', '/'])
                 .next()
                 .unwrap_or(&k.principal)
                 .to_owned(),
@@ -844,7 +859,7 @@ mod tests {
     fn colour_is_only_added_when_asked_and_never_changes_the_words() {
         let line = Line::Request {
             api: Api::Service,
-            caller: "role/svc".into(),
+            caller: "svc".into(),
             method: "GET".into(),
             path: "/v1/sessions".into(),
             status: 503,
@@ -901,7 +916,7 @@ mod tests {
         );
         assert_eq!(
             http_caller(&auth, &headers),
-            (Api::Service, "role/fleetlift-local-service".into())
+            (Api::Service, "fleetlift-local-service".into())
         );
         headers.insert(
             http::header::AUTHORIZATION,
