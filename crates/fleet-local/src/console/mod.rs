@@ -78,7 +78,7 @@ pub struct SweepRun {
 pub struct SweepLog(Arc<Mutex<VecDeque<SweepRun>>>);
 
 impl SweepLog {
-    /// Records a run, forgetting the oldest beyond the last [`SWEEP_RUNS`].
+    /// Records a run, forgetting the oldest beyond the last 20.
     pub fn record(&self, run: SweepRun) {
         let mut runs = lock(&self.0);
         runs.push_back(run);
