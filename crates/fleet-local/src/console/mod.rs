@@ -314,9 +314,8 @@ impl ConsoleHub {
         };
         let queue = &self.sources.queue;
         let messages: Vec<Value> = queue
-            .messages()
+            .messages(LISTED_MESSAGES)
             .into_iter()
-            .take(LISTED_MESSAGES)
             .map(|m| {
                 json!({"messageId": m.message_id, "receiveCount": m.receive_count, "inFlight": m.in_flight,
                        "sentMs": m.sent_ms, "body": shorten(&m.body)})
