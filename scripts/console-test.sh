@@ -39,6 +39,7 @@ if [[ ! -x "$chromium" ]]; then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends chromium > "$work/apt.log" 2>&1 \
         || { tail -20 "$work/apt.log" >&2; echo "console-test: apt-get install chromium failed" >&2; exit 1; }
+    [[ -x "$chromium" ]] || { echo "console-test: chromium installed, but not at $chromium" >&2; exit 1; }
 fi
 
 if ! "$venv/bin/python" -c "import playwright, sys; from importlib.metadata import version; sys.exit(version('playwright') != '$PLAYWRIGHT_VERSION')" 2>/dev/null; then

@@ -7,6 +7,7 @@
     reason = "test support: a panic is the failure report"
 )]
 
+mod console;
 mod delivery;
 mod placements;
 mod sessions;

@@ -383,12 +383,13 @@ impl LocalQueue {
         self.state().quarantined.clone()
     }
 
-    /// The messages still in the queue (waiting or in flight), oldest first.
-    pub fn messages(&self) -> Vec<QueuedMessage> {
+    /// The first `limit` messages still in the queue (waiting or in flight), oldest first.
+    pub fn messages(&self, limit: usize) -> Vec<QueuedMessage> {
         let now = Instant::now();
         self.state()
             .messages
             .iter()
+            .take(limit)
             .map(|m| QueuedMessage {
                 message_id: m.id.clone(),
                 body: m.body.clone(),
@@ -646,7 +647,8 @@ mod tests {
         let batch = q.receive();
         assert_eq!(batch.records.len(), 2);
         q.enqueue("third");
-        let listed = q.messages();
+        assert_eq!(q.messages(2).len(), 2);
+        let listed = q.messages(10);
         let seen: Vec<(&str, bool, u32)> = listed
             .iter()
             .map(|m| (m.body.as_str(), m.in_flight, m.receive_count))

@@ -78,7 +78,7 @@ pub struct SweepRun {
 pub struct SweepLog(Arc<Mutex<VecDeque<SweepRun>>>);
 
 impl SweepLog {
-    /// Records a run, forgetting the oldest beyond the last [`SWEEP_RUNS`].
+    /// Records a run, forgetting the oldest beyond the last 20.
     pub fn record(&self, run: SweepRun) {
         let mut runs = lock(&self.0);
         runs.push_back(run);
@@ -314,9 +314,8 @@ impl ConsoleHub {
         };
         let queue = &self.sources.queue;
         let messages: Vec<Value> = queue
-            .messages()
+            .messages(LISTED_MESSAGES)
             .into_iter()
-            .take(LISTED_MESSAGES)
             .map(|m| {
                 json!({"messageId": m.message_id, "receiveCount": m.receive_count, "inFlight": m.in_flight,
                        "sentMs": m.sent_ms, "body": shorten(&m.body)})
