@@ -124,16 +124,14 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
                     Ok(accepted(&placement))
                 }
                 Err(GameLiftError::NotFound(_)) => {
-                    fail(
-                        deps,
-                        id,
-                        format!("GameLift did not start the placement: {why}"),
-                        now,
-                    )
-                    .await;
-                    Err(ApiError::Unavailable(format!(
-                        "GameLift failed to start the placement ({why}); retry later"
-                    )))
+                    let answer = ApiError::dependency(
+                        ApiError::Unavailable(
+                            "GameLift did not start the placement; retry later".into(),
+                        ),
+                        &why,
+                    );
+                    fail(deps, id, failure_reason(&answer), now).await;
+                    Err(answer)
                 }
                 Err(e) => {
                     // Still unknown: the row stays PENDING and the sweeper describes it after its deadline.
@@ -144,23 +142,32 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         }
         Err(e) => {
             metrics.count("PlacementsRefused", 1);
-            fail(
-                deps,
-                id,
-                format!("GameLift refused the placement: {e}"),
-                now,
-            )
-            .await;
-            Err(match e {
-                GameLiftError::Invalid(_) | GameLiftError::Throttled(_) => e.into(),
-                other => {
-                    tracing::error!(placement_id = %id, error = %other, "StartGameSessionPlacement failed");
-                    ApiError::Unavailable(format!(
-                        "GameLift could not start the placement ({other}); retry later"
-                    ))
-                }
-            })
+            let answer = match e {
+                GameLiftError::Invalid(_) => ApiError::InvalidArgument {
+                    field: None,
+                    message: "GameLift refused the placement".into(),
+                },
+                GameLiftError::Throttled(_) => ApiError::Throttled(
+                    "GameLift throttled the placement; retry after a backoff".into(),
+                ),
+                _ => ApiError::Unavailable(
+                    "GameLift could not start the placement; retry later".into(),
+                ),
+            };
+            tracing::info!(placement_id = %id, "StartGameSessionPlacement refused; marking the placement FAILED");
+            let answer = ApiError::dependency(answer, &e);
+            fail(deps, id, failure_reason(&answer), now).await;
+            Err(answer)
         }
+    }
+}
+
+/// The reason stored on a placement GameLift never started: our own words and the request id under
+/// which GameLift's own text was logged (the placement's reason reaches clients and pushes).
+fn failure_reason(answer: &ApiError) -> String {
+    match answer.request_id() {
+        Some(id) => format!("{answer} (request id {id})"),
+        None => answer.to_string(),
     }
 }
 
@@ -337,14 +344,22 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
                     tracing::error!(session_id = %id, error = %re, "could not release refused seats")
                 }
             }
-            Err(match e {
-                GameLiftError::Full
-                | GameLiftError::NotActive(_)
-                | GameLiftError::NotFound(_)
-                | GameLiftError::Invalid(_) => {
-                    ApiError::Conflict(format!("GameLift refused the join: {e}"))
+            let refused =
+                |why: &str| ApiError::Conflict(format!("GameLift refused the join: {why}"));
+            Err(match &e {
+                GameLiftError::Full => {
+                    ApiError::dependency(refused("the game session is full"), &e)
                 }
-                other => other.into(),
+                GameLiftError::NotActive(_) => {
+                    ApiError::dependency(refused("the game session is not active"), &e)
+                }
+                GameLiftError::NotFound(_) => {
+                    ApiError::dependency(refused("GameLift does not know the game session"), &e)
+                }
+                GameLiftError::Invalid(_) => {
+                    ApiError::dependency(refused("GameLift found the request invalid"), &e)
+                }
+                _ => e.into(),
             })
         }
     }

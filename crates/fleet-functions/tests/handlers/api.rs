@@ -723,12 +723,14 @@ async fn a_join_on_a_session_gamelift_says_is_not_active_is_409_and_released() {
     )
     .await;
     a.assert_error(409, "conflict");
+    // GameLift's own words stay in the log; the body says it in ours, with the log line's id.
     assert!(
         a.body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("TERMINATING")
+            .contains("not active")
     );
+    assert!(a.body["error"]["requestId"].is_string(), "{}", a.body);
     assert!(
         d.store
             .seats_of(&s.id)
@@ -1148,4 +1150,158 @@ async fn a_store_failure_while_failing_a_refused_placement_still_answers_gamelif
         (row.status, row.deadline),
         (PlacementStatus::Pending, T0.plus_secs(660))
     );
+}
+
+/// Log lines written while `f` runs (JSON, one per line), for tests that follow a request id from a
+/// body to its log line.
+mod logs {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        /// Installs a JSON subscriber writing here on this thread (the tests' runtime is
+        /// single-threaded) until the guard drops.
+        pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+            let sink = self.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .json()
+                .with_writer(move || sink.clone())
+                .finish();
+            tracing::subscriber::set_default(subscriber)
+        }
+
+        pub fn text(&self) -> String {
+            String::from_utf8_lossy(
+                &self
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            )
+            .into_owned()
+        }
+    }
+}
+
+/// What an access-denied answer from AWS looks like: it names the role and the account.
+const AWS_TEXT: &str = "AccessDeniedException: User: arn:aws:sts::210987654321:assumed-role/fleetlift-api-role/fn is not authorized";
+
+/// Asserts the body keeps AWS's words out and carries a request id whose log line has them.
+#[track_caller]
+fn assert_logged_not_answered(a: &Answer, logs: &logs::Captured) {
+    let body = a.body.to_string();
+    assert!(
+        !body.contains("210987654321") && !body.contains("arn:aws:sts"),
+        "AWS's text reached the body: {body}"
+    );
+    let id = a.body["error"]["requestId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a request id: {body}"));
+    let text = logs.text();
+    assert!(
+        text.lines()
+            .any(|l| l.contains(id) && l.contains("210987654321")),
+        "no log line with {id} and AWS's text:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn dependency_errors_answer_in_our_words_with_a_request_id_whose_log_line_has_awss_text() {
+    let logs = logs::Captured::default();
+    let _guard = logs.install();
+
+    // DynamoDB refuses the create's write.
+    let d = failing_deps();
+    d.store.fail_next(StoreError::Unavailable(AWS_TEXT.into()));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
+    a.assert_error(503, "unavailable");
+    assert_logged_not_answered(&a, &logs);
+
+    // GameLift refuses the placement (400): the stored reason is ours too, with the same id.
+    let d = deps();
+    d.gamelift
+        .fail_next(GameLiftError::Invalid(AWS_TEXT.into()));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
+    a.assert_error(400, "invalid_argument");
+    assert_logged_not_answered(&a, &logs);
+    let id = a.body["error"]["requestId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let p = api(&d, Ev::get("/v1/placements/p-1").by(service()).request()).await;
+    let reason = p.body["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(&id) && !reason.contains("210987654321"),
+        "{}",
+        p.body
+    );
+
+    // GameLift's answer is lost and its describe says it never started (503).
+    let d = deps();
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous(AWS_TEXT.into()));
+    d.gamelift
+        .fail_next(GameLiftError::NotFound(AWS_TEXT.into()));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
+    a.assert_error(503, "unavailable");
+    assert_logged_not_answered(&a, &logs);
+
+    // GameLift refuses a join (a 4xx a dependency caused).
+    let d = deps();
+    let s = session(ARN_1, 8);
+    d.store.seed_sessions(std::slice::from_ref(&s));
+    d.gamelift.add_session(&s.arn, "ACTIVE", 8);
+    d.gamelift.fail_next(GameLiftError::Full);
+    let a = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", s.id),
+            join_body(&[PLAYER_A]),
+        )
+        .by(player_a())
+        .request(),
+    )
+    .await;
+    a.assert_error(409, "conflict");
+    assert!(a.body["error"]["requestId"].is_string(), "{}", a.body);
+
+    // A store read failing on a GET.
+    let d = failing_deps();
+    d.store.fail_next(StoreError::Throttled(AWS_TEXT.into()));
+    let a = api(&d, Ev::get("/v1/placements/p-1").by(service()).request()).await;
+    a.assert_error(503, "unavailable");
+    assert_logged_not_answered(&a, &logs);
 }

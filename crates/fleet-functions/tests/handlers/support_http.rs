@@ -375,9 +375,18 @@ impl Answer {
         );
         assert!(
             e.keys()
-                .all(|k| ["code", "message", "field"].contains(&k.as_str())),
-            "only code, message, field"
+                .all(|k| ["code", "message", "field", "requestId"].contains(&k.as_str())),
+            "only code, message, field, requestId"
         );
+        if status >= 500 {
+            assert!(
+                e.get("requestId")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|id| id.len() == 36),
+                "a 5xx carries the request id of its log line: {}",
+                self.body
+            );
+        }
         assert_eq!(
             self.body.as_object().map(|o| o.len()),
             Some(1),
