@@ -561,6 +561,8 @@ struct FakeGameLiftState {
     failures: VecDeque<GameLiftError>,
     sessions: BTreeMap<String, (String, u32, u32)>,
     next_psess: u64,
+    /// When set, a start's answer (and the placement) ends at once with this status.
+    start_ends_as: Option<PlacementStatus>,
 }
 
 /// A GameLift that accepts every placement (PENDING until a test says otherwise), tracks player
@@ -598,6 +600,12 @@ impl FakeGameLift {
         self.lock().placements.insert(id.clone(), description);
     }
 
+    /// Makes every later StartGameSessionPlacement end at once with `status` (its answer says so),
+    /// or, with `None`, be PENDING again.
+    pub fn end_starts_as(&self, status: Option<PlacementStatus>) {
+        self.lock().start_ends_as = status;
+    }
+
     /// Registers a game session GameLift knows: status and cap (for CreatePlayerSessions).
     pub fn add_session(&self, arn: &GameSessionArn, status: &str, max_players: u32) {
         self.lock()
@@ -620,6 +628,13 @@ impl FakeGameLift {
 
 impl GameLift for FakeGameLift {
     async fn start_placement(&self, request: &StartPlacement) -> Result<(), GameLiftError> {
+        self.start_placement_status(request).await.map(drop)
+    }
+
+    async fn start_placement_status(
+        &self,
+        request: &StartPlacement,
+    ) -> Result<PlacementStatus, GameLiftError> {
         let id = request.placement.placement_id.clone();
         let mut st = self.record(GameLiftCall::StartPlacement(id.clone()))?;
         if st.placements.contains_key(&id) {
@@ -627,14 +642,15 @@ impl GameLift for FakeGameLift {
                 "placement id {id} already used"
             )));
         }
+        let status = st.start_ends_as.unwrap_or(PlacementStatus::Pending);
         st.placements.insert(
             id,
             PlacementDescription {
-                status: PlacementStatus::Pending,
+                status,
                 fulfilled: None,
             },
         );
-        Ok(())
+        Ok(status)
     }
 
     async fn describe_placement(

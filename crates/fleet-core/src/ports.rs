@@ -362,6 +362,20 @@ pub trait GameLift: Send + Sync {
         &self,
         request: &StartPlacement,
     ) -> impl Future<Output = Result<(), GameLiftError>> + Send;
+    /// StartGameSessionPlacement, answering the status GameLift's answer carries: PENDING nearly
+    /// always; a terminal one (FAILED, CANCELLED, TIMED_OUT) means the placement already ended and
+    /// no event is worth waiting for. This default, for adapters that cannot read the answer, calls
+    /// [`Self::start_placement`] and says PENDING.
+    fn start_placement_status(
+        &self,
+        request: &StartPlacement,
+    ) -> impl Future<Output = Result<PlacementStatus, GameLiftError>> + Send {
+        async move {
+            self.start_placement(request)
+                .await
+                .map(|()| PlacementStatus::Pending)
+        }
+    }
     /// DescribeGameSessionPlacement: its status and, when fulfilled, the session.
     fn describe_placement(
         &self,

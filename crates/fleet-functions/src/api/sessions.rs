@@ -18,6 +18,9 @@
 //!   placement with a new id is never started.
 //! * GameLift refuses (invalid 400, throttled 429, anything else 503) → the row is marked FAILED
 //!   (a second write), so nothing stays PENDING for a placement that does not exist.
+//! * GameLift accepts but its answer already carries a terminal status (FAILED, CANCELLED,
+//!   TIMED_OUT) → the row is finished with it at once (a second write) and the answer is 202 with
+//!   that status and its reason; subscribers hear it like any result.
 //!
 //! # Join
 //!
@@ -105,12 +108,32 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
     let id = &placement.placement_id;
     match deps
         .gamelift
-        .start_placement(&StartPlacement {
+        .start_placement_status(&StartPlacement {
             placement: placement.clone(),
         })
         .await
     {
-        Ok(()) => {
+        Ok(status) if status.is_terminal() && status != PlacementStatus::Fulfilled => {
+            // GameLift's answer already says it ended: finish it now rather than leave it PENDING
+            // until an event (or the sweeper, minutes later) says what the answer said.
+            metrics.count("PlacementsEndedAtStart", 1);
+            tracing::warn!(placement_id = %id, status = status.as_str(), "StartGameSessionPlacement answered a terminal status");
+            let reason = format!(
+                "GameLift ended the placement at once: StartGameSessionPlacement answered {}",
+                status.as_str()
+            );
+            let outcome = PlacementOutcome::Unfulfilled {
+                status,
+                reason: Some(reason.clone()),
+            };
+            finish_or_log(deps, id, &outcome, now).await;
+            Ok(accepted(&Placement {
+                status,
+                reason: Some(reason),
+                ..placement
+            }))
+        }
+        Ok(_) => {
             metrics.count("PlacementsStarted", 1);
             tracing::info!(placement_id = %id, caller = caller.kind(), "placement started");
             Ok(accepted(&placement))
@@ -184,13 +207,25 @@ async fn fail<S: SessionStore, G, N, C, I>(
         status: PlacementStatus::Failed,
         reason: Some(reason),
     };
-    match deps.store.finish_placement(id, &outcome, at).await {
+    finish_or_log(deps, id, &outcome, at).await;
+}
+
+/// Writes a placement's end that the create itself learnt; a failure is logged, because the row is
+/// still PENDING with a deadline and the sweeper's describe ends it then.
+async fn finish_or_log<S: SessionStore, G, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    id: &fleet_core::ids::PlacementId,
+    outcome: &PlacementOutcome,
+    at: Timestamp,
+) {
+    let status = outcome.status().as_str();
+    match deps.store.finish_placement(id, outcome, at).await {
         Ok(Applied::Applied | Applied::Duplicate) => {}
         Ok(other) => {
-            tracing::warn!(placement_id = %id, outcome = ?other, "could not mark the placement FAILED")
+            tracing::warn!(placement_id = %id, status, outcome = ?other, "could not finish the placement")
         }
         Err(e) => {
-            tracing::error!(placement_id = %id, error = %e, "could not mark the placement FAILED; the sweeper will")
+            tracing::error!(placement_id = %id, status, error = %e, "could not finish the placement; the sweeper will")
         }
     }
 }

@@ -332,6 +332,38 @@ async fn gamelift_refusals_fail_the_placement_with_their_own_status() {
 }
 
 #[tokio::test]
+async fn a_terminal_status_in_the_starts_answer_finishes_the_placement_at_once_and_answers_it() {
+    for status in [
+        PlacementStatus::Failed,
+        PlacementStatus::Cancelled,
+        PlacementStatus::TimedOut,
+    ] {
+        let d = deps();
+        d.gamelift.end_starts_as(Some(status));
+        let create = || {
+            Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
+                .by(player_a())
+                .header("Idempotency-Key", "k-1")
+                .request()
+        };
+        let a = api(&d, create()).await;
+        assert_eq!(a.status, 202, "{}", a.body);
+        assert_eq!(a.body["status"], status.as_str());
+        let reason = a.body["reason"].as_str().unwrap_or_default().to_owned();
+        assert!(reason.contains(status.as_str()), "{}", a.body);
+        let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.status, stored.reason.as_deref()),
+            (status, Some(reason.as_str()))
+        );
+        // The replay answers the same, and nothing is started twice.
+        let again = api(&d, create()).await;
+        assert_eq!((again.status, again.body.clone()), (202, a.body.clone()));
+        assert_eq!(starts(&d), 1, "{status:?}");
+    }
+}
+
+#[tokio::test]
 async fn a_player_may_create_with_no_players_and_only_for_itself() {
     let d = deps();
     let a = api(

@@ -4,9 +4,10 @@
 use fleet_core::index;
 use fleet_core::ports::{ListRequest, SessionStore, StoreError};
 use fleet_core::query::{self, Sort};
+use serde_json::json;
 
 use crate::integration::spawn_stack;
-use crate::support_http::{Ev, SERVICE, Who};
+use crate::support_http::{Ev, PLAYER_A, SERVICE, Who};
 
 /// Percent-encodes a query value for the list's query string.
 fn q(text: &str) -> String {
@@ -97,4 +98,49 @@ async fn index_key_values_dynamodb_would_refuse_are_a_400_at_the_query_column_no
         .send()
         .await;
     assert!(raw.is_err(), "DynamoDB accepted an empty key: {raw:?}");
+}
+
+#[tokio::test]
+async fn a_start_that_gamelift_answers_failed_is_failed_at_once_and_its_late_event_changes_nothing()
+{
+    let mut stack = spawn_stack().await;
+    stack.sim.set_event_faults(gamelift_sim::EventFaults {
+        start_ends_as: Some("FAILED".into()),
+        ..gamelift_sim::EventFaults::default()
+    });
+    let created = stack
+        .api(
+            Ev::post(
+                "/v1/sessions",
+                json!({"maxPlayers": 4, "players": [{"playerId": PLAYER_A}]}).to_string(),
+            )
+            .by(Who::player(PLAYER_A)),
+        )
+        .await;
+    assert_eq!(
+        (created.status, created.body["status"].clone()),
+        (202, json!("FAILED")),
+        "{}",
+        created.body
+    );
+    let placement = created.body["placementId"].as_str().expect("id").to_owned();
+    // Already terminal in the table, before any event.
+    let got = stack
+        .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
+        .await;
+    assert_eq!(got.body["status"], "FAILED", "{}", got.body);
+    assert!(
+        got.body["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("FAILED"))
+    );
+    // GameLift's PlacementFailed event arrives: a duplicate, acknowledged.
+    let events = stack.next_events().await;
+    assert_eq!(events.len(), 1);
+    assert!(stack.deliver(&events).await.is_empty());
+    let again = stack
+        .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
+        .await;
+    assert_eq!(again.body, got.body);
+    assert_eq!(stack.sim.stats().placements_started, 1);
 }
