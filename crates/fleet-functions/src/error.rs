@@ -57,6 +57,15 @@ pub enum ApiError {
     /// 429 `throttled`: a dependency throttled the request; retry after a backoff.
     #[error("{0}")]
     Throttled(String),
+    /// 429 `throttled` with a longer `Retry-After`: the caller reached one of its own limits (its
+    /// PENDING placements), which lifts only when something finishes.
+    #[error("{message}")]
+    ThrottledFor {
+        /// Why.
+        message: String,
+        /// The `Retry-After` seconds.
+        retry_after_secs: u32,
+    },
     /// 503 `unavailable`: a dependency failed; nothing was left half done; retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -133,7 +142,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::IdempotencyMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Throttled(_) | Self::ThrottledFor { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) | Self::Dependency { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -148,7 +157,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::IdempotencyMismatch(_) => "idempotency_mismatch",
-            Self::Throttled(_) => "throttled",
+            Self::Throttled(_) | Self::ThrottledFor { .. } => "throttled",
             Self::Unavailable(_) | Self::Dependency { .. } => "unavailable",
         }
     }
@@ -184,8 +193,16 @@ impl ApiError {
         let mut builder = Response::builder()
             .status(self.status())
             .header(http::header::CONTENT_TYPE, "application/json");
-        if matches!(self.answer(), Self::Throttled(_) | Self::Unavailable(_)) {
-            builder = builder.header(http::header::RETRY_AFTER, "1");
+        match self.answer() {
+            Self::Throttled(_) | Self::Unavailable(_) => {
+                builder = builder.header(http::header::RETRY_AFTER, "1");
+            }
+            Self::ThrottledFor {
+                retry_after_secs, ..
+            } => {
+                builder = builder.header(http::header::RETRY_AFTER, retry_after_secs.to_string());
+            }
+            _ => {}
         }
         builder
             .body(Body::Text(body))

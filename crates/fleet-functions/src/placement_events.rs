@@ -287,6 +287,18 @@ pub async fn apply_record<S: SessionStore>(store: &S, record: &SqsMessage) -> Re
         .map_or(RecordOutcome::Retry, |(_, outcome, _)| outcome)
 }
 
+/// Tells the store a player's placement just left PENDING, so it stops counting against the player's
+/// cap at once ([`SessionStore::release_pending`]; nothing for a service's placement). Best effort: a
+/// failure is logged, and the store finds finished placements by itself when the cap is reached.
+pub async fn release_pending<S: SessionStore>(store: &S, placement: &Placement) {
+    let Some(owner) = fleet_core::auth::pending_owner(&placement.requester) else {
+        return;
+    };
+    if let Err(e) = store.release_pending(&owner, &placement.placement_id).await {
+        tracing::warn!(placement_id = placement.placement_id.as_str(), error = %e, "could not release the placement from its player's pending count; the next create at the cap will");
+    }
+}
+
 /// The placement as [`SessionStore::finish_placement`] left it when it applied `outcome` at `at`: what
 /// the stored item says after the write, built from the item read before it (no second read).
 pub fn finished(mut placement: Placement, outcome: &PlacementOutcome, at: Timestamp) -> Placement {
@@ -345,7 +357,7 @@ async fn apply_batch<S: SessionStore>(
         .map(|r| r.finish.clone())
         .collect();
     let mut written = store.finish_placements(&batch).await.into_iter();
-    prepared
+    let results: Vec<(Option<String>, RecordOutcome, Option<Placement>)> = prepared
         .into_iter()
         .map(|(id, p)| match p {
             Err(outcome) => (id, outcome, None),
@@ -359,7 +371,16 @@ async fn apply_batch<S: SessionStore>(
                 (id, outcome, placement)
             }
         })
-        .collect()
+        .collect();
+    // The placements this batch finished stop counting against their players' caps.
+    let mut releases = Vec::new();
+    for (_, _, finished) in &results {
+        if let Some(p) = finished {
+            releases.push(release_pending(store, p));
+        }
+    }
+    futures::future::join_all(releases).await;
+    results
 }
 
 /// Reads and decides one record: `Ok` when there is an outcome to write, `Err` with the record's

@@ -26,9 +26,8 @@
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use fleet_core::ids::PlacementId;
 use fleet_core::index;
-use fleet_core::model::PlacementStatus;
+use fleet_core::model::{Placement, PlacementStatus};
 use fleet_core::ports::{
     Applied, Clock, GameLift, GameLiftError, PlacementOutcome, SessionKey, SessionStore,
     StoreError, SweepStore,
@@ -392,7 +391,7 @@ where
                     status: PlacementStatus::Failed,
                     reason: Some("GameLift has no such placement: it was never started".into()),
                 };
-                finish(store, &id, &outcome, now, summary).await;
+                finish(store, &placement, &outcome, now, summary).await;
                 continue;
             }
             Err(GameLiftError::Throttled(e)) => {
@@ -442,20 +441,22 @@ where
                 )),
             },
         };
-        finish(store, &id, &outcome, now, summary).await;
+        finish(store, &placement, &outcome, now, summary).await;
     }
     Ok(())
 }
 
 async fn finish<S: SessionStore>(
     store: &S,
-    id: &PlacementId,
+    placement: &Placement,
     outcome: &PlacementOutcome,
     now: Timestamp,
     summary: &mut SweepSummary,
 ) {
+    let id = &placement.placement_id;
     match store.finish_placement(id, outcome, now).await {
         Ok(Applied::Applied) => {
+            crate::placement_events::release_pending(store, placement).await;
             // An event that never came (or has not yet): worth a warning, and a metric to alarm on.
             tracing::warn!(
                 placement_id = id.as_str(),

@@ -251,3 +251,21 @@ pub fn idempotency_key(caller: &str, key: &str) -> Item {
         (SK.to_owned(), s("I")),
     ])
 }
+
+/// Attribute of a requester's pending-count item: the set of its PENDING placement ids.
+pub const PENDING_IDS: &str = "ids";
+/// How long a pending-count item outlives its last create: longer than any placement stays PENDING
+/// (the queue's timeout is at most 12 hours), so TTL never removes a count that still matters.
+pub const PENDING_COUNT_RETENTION_SECS: i64 = 2 * 24 * 3600;
+
+/// The key of a requester's pending-count item (`C#<digest of the owner>` / `PENDING`): a digest, so
+/// any player id fits and none leaks into keys.
+pub fn pending_count_key(owner: &str) -> Item {
+    HashMap::from([
+        (
+            PK.to_owned(),
+            s(format!("C#{}", stable_digest(owner.as_bytes()))),
+        ),
+        (SK.to_owned(), s("PENDING")),
+    ])
+}

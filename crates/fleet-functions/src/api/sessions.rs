@@ -35,7 +35,7 @@ use fleet_core::limits::SEAT_RESERVATION_SECS;
 use fleet_core::model::{Placement, PlacementStatus};
 use fleet_core::ports::{
     Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused,
-    ListRequest, PlacementOutcome, SessionKey, SessionStore, StartPlacement,
+    ListRequest, PendingCap, PlacementOutcome, SessionKey, SessionStore, StartPlacement,
 };
 use fleet_core::query;
 use fleet_core::request::{self, CreateSession, JoinSession, ListParams};
@@ -48,6 +48,10 @@ use super::views::{Accepted, Joined, Listed, PlayerSessionView, SessionView};
 use crate::deps::Deps;
 use crate::error::ApiError;
 use crate::observability::Metrics;
+
+/// `Retry-After` of a create refused by the cap on PENDING placements: most placements finish within
+/// seconds, and the cap lifts as soon as one does.
+pub const PENDING_CAP_RETRY_AFTER_SECS: u32 = 5;
 
 /// `POST /v1/sessions`.
 pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
@@ -89,9 +93,16 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         key,
         body_digest: digest,
     });
+    // A player's PENDING placements are capped (services are not): one token must not take every
+    // server process and the account's StartGameSessionPlacement rate. The store counts and writes
+    // in one step, so concurrent creates cannot pass the cap together.
+    let cap = auth::pending_owner(&placement.requester).map(|owner| PendingCap {
+        owner,
+        max: deps.config.max_pending_per_player,
+    });
     match deps
         .store
-        .create_placement(&placement, idempotency.as_ref())
+        .create_placement_capped(&placement, idempotency.as_ref(), cap.as_ref())
         .await?
     {
         CreateOutcome::Created => {}
@@ -103,6 +114,16 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
             return Err(ApiError::IdempotencyMismatch(
                 "this Idempotency-Key was already used with a different request body".into(),
             ));
+        }
+        CreateOutcome::AtCap => {
+            metrics.count("CreatesOverPendingCap", 1);
+            return Err(ApiError::ThrottledFor {
+                message: format!(
+                    "this player already has {} PENDING placements; retry when one finishes",
+                    deps.config.max_pending_per_player
+                ),
+                retry_after_secs: PENDING_CAP_RETRY_AFTER_SECS,
+            });
         }
     }
     let id = &placement.placement_id;
@@ -126,7 +147,7 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
                 status,
                 reason: Some(reason.clone()),
             };
-            finish_or_log(deps, id, &outcome, now).await;
+            finish_or_log(deps, &placement, &outcome, now).await;
             Ok(accepted(&Placement {
                 status,
                 reason: Some(reason),
@@ -153,7 +174,7 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
                         ),
                         &why,
                     );
-                    fail(deps, id, failure_reason(&answer), now).await;
+                    fail(deps, &placement, failure_reason(&answer), now).await;
                     Err(answer)
                 }
                 Err(e) => {
@@ -179,7 +200,7 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
             };
             tracing::info!(placement_id = %id, "StartGameSessionPlacement refused; marking the placement FAILED");
             let answer = ApiError::dependency(answer, &e);
-            fail(deps, id, failure_reason(&answer), now).await;
+            fail(deps, &placement, failure_reason(&answer), now).await;
             Err(answer)
         }
     }
@@ -199,7 +220,7 @@ fn failure_reason(answer: &ApiError) -> String {
 /// describe finds no placement and fails it then.
 async fn fail<S: SessionStore, G, N, C, I>(
     deps: &Deps<S, G, N, C, I>,
-    id: &fleet_core::ids::PlacementId,
+    placement: &Placement,
     reason: String,
     at: Timestamp,
 ) {
@@ -207,20 +228,24 @@ async fn fail<S: SessionStore, G, N, C, I>(
         status: PlacementStatus::Failed,
         reason: Some(reason),
     };
-    finish_or_log(deps, id, &outcome, at).await;
+    finish_or_log(deps, placement, &outcome, at).await;
 }
 
 /// Writes a placement's end that the create itself learnt; a failure is logged, because the row is
 /// still PENDING with a deadline and the sweeper's describe ends it then.
 async fn finish_or_log<S: SessionStore, G, N, C, I>(
     deps: &Deps<S, G, N, C, I>,
-    id: &fleet_core::ids::PlacementId,
+    placement: &Placement,
     outcome: &PlacementOutcome,
     at: Timestamp,
 ) {
     let status = outcome.status().as_str();
+    let id = &placement.placement_id;
     match deps.store.finish_placement(id, outcome, at).await {
-        Ok(Applied::Applied | Applied::Duplicate) => {}
+        Ok(Applied::Applied) => {
+            crate::placement_events::release_pending(&deps.store, placement).await
+        }
+        Ok(Applied::Duplicate) => {}
         Ok(other) => {
             tracing::warn!(placement_id = %id, status, outcome = ?other, "could not finish the placement")
         }

@@ -364,6 +364,62 @@ async fn a_terminal_status_in_the_starts_answer_finishes_the_placement_at_once_a
 }
 
 #[tokio::test]
+async fn a_player_past_its_pending_cap_gets_429_with_retry_after_until_one_finishes() {
+    let d = deps();
+    let create = |key: &str| {
+        Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
+            .by(player_a())
+            .header("Idempotency-Key", key)
+            .request()
+    };
+    for i in 1..=3 {
+        let a = api(&d, create(&format!("k-{i}"))).await;
+        assert_eq!(a.status, 202, "{}", a.body);
+    }
+    let over = api(&d, create("k-4")).await;
+    over.assert_error(429, "throttled");
+    assert_eq!(over.retry_after.as_deref(), Some("5"));
+    assert_eq!(starts(&d), 3, "nothing started past the cap");
+    assert!(d.store.get_placement(&pid("p-4")).await.unwrap().is_none());
+    // A replay of a key already used is not a new placement: answered, not refused.
+    let replay = api(&d, create("k-2")).await;
+    assert_eq!(
+        (replay.status, replay.body["placementId"].clone()),
+        (202, json!("p-2"))
+    );
+    // A service is not capped, and another player has its own count.
+    for _ in 0..4 {
+        let s = api(
+            &d,
+            Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
+                .by(service())
+                .request(),
+        )
+        .await;
+        assert_eq!(s.status, 202, "{}", s.body);
+    }
+    let b = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[PLAYER_B]))
+            .by(Who::player(PLAYER_B))
+            .request(),
+    )
+    .await;
+    assert_eq!(b.status, 202, "{}", b.body);
+    // One of A's placements ends: A may create again.
+    let outcome = PlacementOutcome::Unfulfilled {
+        status: PlacementStatus::TimedOut,
+        reason: None,
+    };
+    d.store
+        .finish_placement(&pid("p-1"), &outcome, T0.plus_secs(600))
+        .await
+        .unwrap();
+    let again = api(&d, create("k-5")).await;
+    assert_eq!(again.status, 202, "{}", again.body);
+}
+
+#[tokio::test]
 async fn a_player_may_create_with_no_players_and_only_for_itself() {
     let d = deps();
     let a = api(

@@ -144,3 +144,151 @@ async fn a_start_that_gamelift_answers_failed_is_failed_at_once_and_its_late_eve
     assert_eq!(again.body, got.body);
     assert_eq!(stack.sim.stats().placements_started, 1);
 }
+
+/// PENDING placements in the table whose requester is `player` (a consistent Scan: test inspection).
+async fn pending_of(stack: &crate::integration::Stack, player: &str) -> usize {
+    let mut n = 0;
+    let mut start = None;
+    loop {
+        let out = stack
+            .deps
+            .store
+            .client()
+            .scan()
+            .table_name(stack.deps.store.table())
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        for item in out.items() {
+            let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str);
+            if s("kind") == Some("placement")
+                && s("status") == Some("PENDING")
+                && s("requester") == Some(player)
+            {
+                n += 1;
+            }
+        }
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return n,
+        }
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_creates_by_one_player_never_leave_more_than_the_cap_pending() {
+    let mut stack = spawn_stack().await;
+    let cap = stack.deps.config.max_pending_per_player as usize;
+    assert_eq!(cap, 3, "the default cap");
+    let body = json!({"maxPlayers": 4, "players": [{"playerId": PLAYER_A}]}).to_string();
+    let creates = (0..50).map(|i| {
+        stack.api(
+            Ev::post("/v1/sessions", body.clone())
+                .by(Who::player(PLAYER_A))
+                .header("Idempotency-Key", &format!("burst-{i}")),
+        )
+    });
+    let answers = futures::future::join_all(creates).await;
+    let mut accepted = 0;
+    for a in &answers {
+        match a.status {
+            202 => accepted += 1,
+            429 => {
+                a.assert_error(429, "throttled");
+                assert!(a.retry_after.is_some(), "429 carries Retry-After");
+            }
+            // Contention on the player's count past the store's retries: transient, nothing written.
+            503 => a.assert_error(503, "unavailable"),
+            other => panic!("unexpected {other}: {}", a.body),
+        }
+    }
+    let pending = pending_of(&stack, PLAYER_A).await;
+    let count = |status: u16| answers.iter().filter(|a| a.status == status).count();
+    println!(
+        "50 concurrent creates: {accepted} accepted, {} at the cap (429), {} contention (503)",
+        count(429),
+        count(503)
+    );
+    assert!(
+        accepted <= cap && pending <= cap,
+        "{accepted} accepted, {pending} PENDING, cap {cap}"
+    );
+    assert_eq!(
+        pending, accepted,
+        "every accepted create is PENDING, no other"
+    );
+    assert!(accepted >= 1, "the burst got through up to the cap");
+    assert_eq!(stack.sim.stats().placements_started as usize, accepted);
+    // A service is not capped meanwhile.
+    let service = stack
+        .api(Ev::post("/v1/sessions", body.clone()).by(Who::iam(SERVICE)))
+        .await;
+    assert_eq!(service.status, 202, "{}", service.body);
+
+    // The placements are fulfilled: their events release them, and the player may create again,
+    // up to the cap once more.
+    let events = stack.next_events().await;
+    assert!(stack.deliver(&events).await.is_empty());
+    assert_eq!(pending_of(&stack, PLAYER_A).await, 0);
+    for i in 0..cap {
+        let again = stack
+            .api(
+                Ev::post("/v1/sessions", body.clone())
+                    .by(Who::player(PLAYER_A))
+                    .header("Idempotency-Key", &format!("after-{i}")),
+            )
+            .await;
+        assert_eq!(again.status, 202, "{}", again.body);
+    }
+    let over = stack
+        .api(Ev::post("/v1/sessions", body.clone()).by(Who::player(PLAYER_A)))
+        .await;
+    over.assert_error(429, "throttled");
+}
+
+#[tokio::test]
+async fn a_release_that_was_lost_is_repaired_by_the_next_create_at_the_cap() {
+    use fleet_core::ids::PlacementId;
+    use fleet_core::model::PlacementStatus;
+    use fleet_core::ports::{Clock as _, PlacementOutcome};
+    let stack = spawn_stack().await;
+    let body = json!({"maxPlayers": 4}).to_string();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let a = stack
+            .api(Ev::post("/v1/sessions", body.clone()).by(Who::player(PLAYER_A)))
+            .await;
+        assert_eq!(a.status, 202, "{}", a.body);
+        ids.push(a.body["placementId"].as_str().expect("id").to_owned());
+    }
+    // Two end behind the handlers' backs (as if the process died before releasing them).
+    for id in &ids[..2] {
+        let outcome = PlacementOutcome::Unfulfilled {
+            status: PlacementStatus::Cancelled,
+            reason: None,
+        };
+        stack
+            .deps
+            .store
+            .finish_placement(
+                &PlacementId::parse(id).expect("id"),
+                &outcome,
+                stack.deps.clock.now(),
+            )
+            .await
+            .expect("finish");
+    }
+    for _ in 0..2 {
+        let a = stack
+            .api(Ev::post("/v1/sessions", body.clone()).by(Who::player(PLAYER_A)))
+            .await;
+        assert_eq!(a.status, 202, "{}", a.body);
+    }
+    let over = stack
+        .api(Ev::post("/v1/sessions", body.clone()).by(Who::player(PLAYER_A)))
+        .await;
+    over.assert_error(429, "throttled");
+    assert_eq!(pending_of(&stack, PLAYER_A).await, 3);
+}

@@ -323,6 +323,8 @@ pub struct Answer {
     pub body: Value,
     /// The content-type header.
     pub content_type: Option<String>,
+    /// The retry-after header.
+    pub retry_after: Option<String>,
 }
 
 impl Answer {
@@ -332,6 +334,11 @@ impl Answer {
         let content_type = r
             .headers()
             .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = r
+            .headers()
+            .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let bytes: &[u8] = r.body();
@@ -344,6 +351,7 @@ impl Answer {
             status,
             body,
             content_type,
+            retry_after,
         }
     }
 
