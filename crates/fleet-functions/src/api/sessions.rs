@@ -8,8 +8,11 @@
 //! StartGameSessionPlacement is called once: 1 GameLift call and 1 store write.
 //!
 //! * Same `(caller, Idempotency-Key)` and same body → 202 with the first placement (its current
-//!   status, and its reason if it failed), and no GameLift call. A key whose first create failed
-//!   before GameLift accepted it keeps answering that FAILED placement: use a new key to try again.
+//!   status, and its reason if it failed). A key whose first create failed before GameLift accepted
+//!   it keeps answering that FAILED placement: use a new key to try again. A PENDING one is first
+//!   described by its own id (one DescribeGameSessionPlacement), because the first attempt may have
+//!   written it and never reached GameLift (its answer lost, a crash): GameLift never heard of it →
+//!   it is started now with the same id, so a retried create ends in a real placement.
 //! * Same key, different body → 422 `idempotency_mismatch`.
 //! * GameLift's answer is ambiguous (timeout, 5xx) → one DescribeGameSessionPlacement of **the same**
 //!   id: found → 202 (events and the sweeper take it from there); not found → GameLift never started
@@ -106,10 +109,7 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         .await?
     {
         CreateOutcome::Created => {}
-        CreateOutcome::Existing(first) => {
-            metrics.count("IdempotentReplays", 1);
-            return Ok(accepted(&first));
-        }
+        CreateOutcome::Existing(first) => return replay(deps, *first, caller, metrics, now).await,
         CreateOutcome::Mismatch => {
             return Err(ApiError::IdempotencyMismatch(
                 "this Idempotency-Key was already used with a different request body".into(),
@@ -126,6 +126,65 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
             });
         }
     }
+    start(deps, &placement, caller, metrics, now).await
+}
+
+/// A create whose `Idempotency-Key` was used before with the same body: the first placement, once it
+/// is sure to be real. A PENDING one may never have reached GameLift (the first attempt's write
+/// committed but its answer was lost, or the process died before StartGameSessionPlacement), so it is
+/// described by its own id: GameLift knows it → answered as it stands (an unfulfilled end GameLift
+/// reports is recorded at once); GameLift never heard of it → started now, with that same id, exactly
+/// as the first attempt would have; the describe fails → answered PENDING, and the sweeper resolves
+/// it after its deadline. A placement is never started under a second id.
+async fn replay<S: SessionStore, G: GameLift, N, C: Clock, I>(
+    deps: &Deps<S, G, N, C, I>,
+    first: Placement,
+    caller: &Caller,
+    metrics: &mut Metrics,
+    now: Timestamp,
+) -> Result<Response<Body>, ApiError> {
+    metrics.count("IdempotentReplays", 1);
+    if first.status != PlacementStatus::Pending {
+        return Ok(accepted(&first));
+    }
+    let id = &first.placement_id;
+    match deps.gamelift.describe_placement(id).await {
+        Ok(d) if d.status.is_terminal() && d.status != PlacementStatus::Fulfilled => {
+            let reason = format!("GameLift reports the placement {}", d.status.as_str());
+            let outcome = PlacementOutcome::Unfulfilled {
+                status: d.status,
+                reason: Some(reason.clone()),
+            };
+            finish_or_log(deps, &first, &outcome, now).await;
+            Ok(accepted(&Placement {
+                status: d.status,
+                reason: Some(reason),
+                ..first
+            }))
+        }
+        // PENDING, or FULFILLED with its event on the way (the sweeper records it if the event is lost).
+        Ok(_) => Ok(accepted(&first)),
+        Err(GameLiftError::NotFound(_)) => {
+            metrics.count("ReplaysStarted", 1);
+            tracing::warn!(placement_id = %id, "replayed create: GameLift never heard of its placement; starting it now");
+            start(deps, &first, caller, metrics, now).await
+        }
+        Err(e) => {
+            tracing::warn!(placement_id = %id, error = %e, "replayed create: could not describe its placement; left to the sweeper");
+            Ok(accepted(&first))
+        }
+    }
+}
+
+/// Calls StartGameSessionPlacement for a stored PENDING placement and settles what the answer says
+/// (see the module docs): the create's second half, and a replay's when GameLift never heard of it.
+async fn start<S: SessionStore, G: GameLift, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    placement: &Placement,
+    caller: &Caller,
+    metrics: &mut Metrics,
+    now: Timestamp,
+) -> Result<Response<Body>, ApiError> {
     let id = &placement.placement_id;
     match deps
         .gamelift
@@ -147,17 +206,17 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
                 status,
                 reason: Some(reason.clone()),
             };
-            finish_or_log(deps, &placement, &outcome, now).await;
+            finish_or_log(deps, placement, &outcome, now).await;
             Ok(accepted(&Placement {
                 status,
                 reason: Some(reason),
-                ..placement
+                ..placement.clone()
             }))
         }
         Ok(_) => {
             metrics.count("PlacementsStarted", 1);
             tracing::info!(placement_id = %id, caller = caller.kind(), "placement started");
-            Ok(accepted(&placement))
+            Ok(accepted(placement))
         }
         Err(GameLiftError::Ambiguous(why)) => {
             metrics.count("PlacementsAmbiguous", 1);
@@ -165,7 +224,7 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
             match deps.gamelift.describe_placement(id).await {
                 Ok(_) => {
                     metrics.count("PlacementsStarted", 1);
-                    Ok(accepted(&placement))
+                    Ok(accepted(placement))
                 }
                 Err(GameLiftError::NotFound(_)) => {
                     let answer = ApiError::dependency(
@@ -174,15 +233,21 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
                         ),
                         &why,
                     );
-                    fail(deps, &placement, failure_reason(&answer), now).await;
+                    fail(deps, placement, failure_reason(&answer), now).await;
                     Err(answer)
                 }
                 Err(e) => {
                     // Still unknown: the row stays PENDING and the sweeper describes it after its deadline.
                     tracing::warn!(placement_id = %id, error = %e, "describe after an ambiguous start failed; left to the sweeper");
-                    Ok(accepted(&placement))
+                    Ok(accepted(placement))
                 }
             }
+        }
+        Err(GameLiftError::Invalid(why)) if deps.gamelift.describe_placement(id).await.is_ok() => {
+            // GameLift refuses a PlacementId it knows: a concurrent attempt of this same create (a
+            // replay racing its original) started it first. It is real; nothing to undo.
+            tracing::info!(placement_id = %id, error = %why, "placement already started by a concurrent attempt of the same create");
+            Ok(accepted(placement))
         }
         Err(e) => {
             metrics.count("PlacementsRefused", 1);
@@ -200,7 +265,7 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
             };
             tracing::info!(placement_id = %id, "StartGameSessionPlacement refused; marking the placement FAILED");
             let answer = ApiError::dependency(answer, &e);
-            fail(deps, &placement, failure_reason(&answer), now).await;
+            fail(deps, placement, failure_reason(&answer), now).await;
             Err(answer)
         }
     }

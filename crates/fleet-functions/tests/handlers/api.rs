@@ -419,6 +419,134 @@ async fn a_player_past_its_pending_cap_gets_429_with_retry_after_until_one_finis
     assert_eq!(again.status, 202, "{}", again.body);
 }
 
+/// Writes what a create's first attempt writes (placement and idempotency record) without calling
+/// GameLift: the state a create leaves when its write committed but its answer was lost.
+async fn written_but_never_started(d: &TestDeps, id: &str, body: &str, key: &str) {
+    let create = fleet_core::request::CreateSession::parse(body.as_bytes()).expect("a valid body");
+    let mut p = placement(id, PLAYER_A, &[PLAYER_A]);
+    p.max_players = create.max_players;
+    let record = fleet_core::ports::IdempotencyRecord {
+        caller: format!("player:{PLAYER_A}"),
+        key: fleet_core::ids::IdempotencyKey::parse(key).expect("key"),
+        body_digest: create.digest(),
+    };
+    let outcome = d
+        .store
+        .create_placement(&p, Some(&record))
+        .await
+        .expect("store");
+    assert_eq!(outcome, CreateOutcome::Created);
+}
+
+#[tokio::test]
+async fn a_replay_whose_placement_gamelift_never_heard_of_starts_it_with_the_same_id_once() {
+    let d = deps();
+    let body = create_body(4, &[PLAYER_A]);
+    written_but_never_started(&d, "p-lost", &body, "k-lost").await;
+    let replay = || {
+        Ev::post("/v1/sessions", body.clone())
+            .by(player_a())
+            .header("Idempotency-Key", "k-lost")
+            .request()
+    };
+    let a = api(&d, replay()).await;
+    assert_eq!(a.status, 202, "{}", a.body);
+    assert_eq!(
+        a.body,
+        json!({"placementId": "p-lost", "status": "PENDING"})
+    );
+    assert_eq!(
+        d.gamelift.calls(),
+        vec![
+            GameLiftCall::DescribePlacement(pid("p-lost")),
+            GameLiftCall::StartPlacement(pid("p-lost")),
+        ]
+    );
+    // Replayed again: GameLift knows it now; nothing is started twice.
+    let again = api(&d, replay()).await;
+    assert_eq!((again.status, again.body.clone()), (202, a.body.clone()));
+    assert_eq!(starts(&d), 1);
+    // GameLift ends it unfulfilled and its event is late: a replay records what GameLift says.
+    d.gamelift.set_placement(
+        &pid("p-lost"),
+        PlacementDescription {
+            status: PlacementStatus::TimedOut,
+            fulfilled: None,
+        },
+    );
+    let late = api(&d, replay()).await;
+    assert_eq!(late.body["status"], "TIMED_OUT", "{}", late.body);
+    let stored = d
+        .store
+        .get_placement(&pid("p-lost"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, PlacementStatus::TimedOut);
+    assert_eq!(starts(&d), 1);
+}
+
+#[tokio::test]
+async fn a_replay_racing_its_original_start_finds_the_placement_started_and_fails_nothing() {
+    let d = deps();
+    let body = create_body(4, &[PLAYER_A]);
+    written_but_never_started(&d, "p-race", &body, "k-race").await;
+    // The replay's describe comes before the original's start; the original starts it right after,
+    // so the replay's own start is refused as a reused id.
+    d.gamelift
+        .fail_next(GameLiftError::NotFound("p-race".into()));
+    d.gamelift.set_placement(
+        &pid("p-race"),
+        PlacementDescription {
+            status: PlacementStatus::Pending,
+            fulfilled: None,
+        },
+    );
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", body.clone())
+            .by(player_a())
+            .header("Idempotency-Key", "k-race")
+            .request(),
+    )
+    .await;
+    assert_eq!(a.status, 202, "{}", a.body);
+    assert_eq!(a.body["status"], "PENDING");
+    let stored = d
+        .store
+        .get_placement(&pid("p-race"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, PlacementStatus::Pending, "not failed");
+}
+
+#[tokio::test]
+async fn a_replay_whose_describe_fails_answers_pending_and_starts_nothing() {
+    let d = deps();
+    let body = create_body(4, &[PLAYER_A]);
+    written_but_never_started(&d, "p-dark", &body, "k-dark").await;
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous("timeout".into()));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", body)
+            .by(player_a())
+            .header("Idempotency-Key", "k-dark")
+            .request(),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.body["status"].clone()),
+        (202, json!("PENDING"))
+    );
+    assert_eq!(
+        starts(&d),
+        0,
+        "left to the sweeper's describe after the deadline"
+    );
+}
+
 #[tokio::test]
 async fn a_player_may_create_with_no_players_and_only_for_itself() {
     let d = deps();

@@ -20,3 +20,4 @@ mod r09_authz;
 mod r10_resources;
 mod r11_poison;
 mod r12_soak;
+mod r13_limits;
