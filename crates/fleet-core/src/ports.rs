@@ -26,6 +26,11 @@ pub enum StoreError {
     /// A client-supplied value was rejected (a tampered cursor, say).
     #[error(transparent)]
     Invalid(#[from] crate::FieldError),
+    /// The store refused the request itself as invalid (an item over its size limit, say): the same
+    /// request can never succeed, so it must not be retried (a message is quarantined, a placement
+    /// whose result cannot be stored is FAILED with a reason).
+    #[error("store refused the request: {0}")]
+    Refused(String),
     /// A stored item could not be read back (a bug or a hand-edited table).
     #[error("corrupt item {key}: {reason}")]
     Corrupt {

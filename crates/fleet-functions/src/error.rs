@@ -252,6 +252,10 @@ impl From<StoreError> for ApiError {
             StoreError::Throttled(_) => {
                 Self::Unavailable("the session store is busy; retry later".into())
             }
+            // Never expected for input the limits allow; loud in the logs.
+            StoreError::Refused(_) => {
+                Self::Unavailable("the session store could not record this request".into())
+            }
         };
         Self::dependency(answer, &e)
     }

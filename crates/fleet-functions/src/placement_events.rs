@@ -16,7 +16,9 @@
 //!    fresh events) and settles them one by one only when a shared transaction cannot commit, so each
 //!    record gets the answer it would have got alone.
 //! 5. Only a **transient** store failure (unavailable, throttled, contention) sends the message back to
-//!    the queue, as a `batchItemFailures` entry for that message alone.
+//!    the queue, as a `batchItemFailures` entry for that message alone. A write the store refuses
+//!    for good (an item over DynamoDB's limits, which the size budgets of `fleet_core::limits` rule
+//!    out for valid input) quarantines the message and ends the placement FAILED with a reason.
 //! 6. When step 4 wrote the result ([`Applied::Applied`], any terminal status), the result is **pushed
 //!    at once** to the placement's WebSocket connections ([`process_and_push`], what [`handle`] runs):
 //!    the notifier's own [`notifier::push_result`], with its sent records (`P#<id>`/`SENT#<connection>`,
@@ -287,6 +289,48 @@ pub async fn apply_record<S: SessionStore>(store: &S, record: &SqsMessage) -> Re
         .map_or(RecordOutcome::Retry, |(_, outcome, _)| outcome)
 }
 
+/// Ends as FAILED a placement whose result can never be recorded (the store refused the write as
+/// invalid, or GameLift's answer cannot be turned into a session), so that nothing retries it
+/// forever. `why` (the store's or the parser's own words) goes to the log; the stored reason is ours.
+/// Answers the placement as it now stands when the FAILED end was written.
+pub async fn fail_unrecordable<S: SessionStore>(
+    store: &S,
+    placement: &Placement,
+    why: &str,
+    at: Timestamp,
+) -> Option<Placement> {
+    let placement_id = placement.placement_id.as_str();
+    tracing::error!(
+        placement_id,
+        error = why,
+        "the placement's result can never be stored; marking it FAILED"
+    );
+    let outcome = PlacementOutcome::Unfulfilled {
+        status: PlacementStatus::Failed,
+        reason: Some(
+            "GameLift reported a result that could not be recorded; create the session again"
+                .into(),
+        ),
+    };
+    match store
+        .finish_placement(&placement.placement_id, &outcome, at)
+        .await
+    {
+        Ok(Applied::Applied) => {
+            release_pending(store, placement).await;
+            Some(finished(placement.clone(), &outcome, at))
+        }
+        Ok(other) => {
+            tracing::info!(placement_id, outcome = ?other, "placement already finished");
+            None
+        }
+        Err(e) => {
+            tracing::error!(placement_id, error = %e, "could not mark the placement FAILED; the sweeper will");
+            None
+        }
+    }
+}
+
 /// Tells the store a player's placement just left PENDING, so it stops counting against the player's
 /// cap at once ([`SessionStore::release_pending`]; nothing for a service's placement). Best effort: a
 /// failure is logged, and the store finds finished placements by itself when the cap is reached.
@@ -357,9 +401,11 @@ async fn apply_batch<S: SessionStore>(
         .map(|r| r.finish.clone())
         .collect();
     let mut written = store.finish_placements(&batch).await.into_iter();
-    let results: Vec<(Option<String>, RecordOutcome, Option<Placement>)> = prepared
+    let mut unrecordable = Vec::new();
+    let mut results: Vec<(Option<String>, RecordOutcome, Option<Placement>)> = prepared
         .into_iter()
-        .map(|(id, p)| match p {
+        .enumerate()
+        .map(|(i, (id, p))| match p {
             Err(outcome) => (id, outcome, None),
             Ok(ready) => {
                 let result = written.next().unwrap_or_else(|| {
@@ -367,11 +413,25 @@ async fn apply_batch<S: SessionStore>(
                         "the store answered fewer placements than it was given".into(),
                     ))
                 });
+                if let Err(e) = &result
+                    && !e.is_transient()
+                {
+                    unrecordable.push((i, ready.placement.clone(), ready.finish.at, e.to_string()));
+                }
                 let (outcome, placement) = conclude(ready, result);
                 (id, outcome, placement)
             }
         })
         .collect();
+    // A result the store can never take (quarantined above) must not leave its placement PENDING for
+    // the sweeper to retry run after run: it ends FAILED, and is pushed like any result.
+    for (i, placement, at, why) in unrecordable {
+        if let Some(failed) = fail_unrecordable(store, &placement, &why, at).await
+            && let Some(slot) = results.get_mut(i)
+        {
+            slot.2 = Some(failed);
+        }
+    }
     // The placements this batch finished stop counting against their players' caps.
     let mut releases = Vec::new();
     for (_, _, finished) in &results {

@@ -421,7 +421,15 @@ where
                         player_sessions: f.placed_player_sessions.clone(),
                     },
                     Err(e) => {
-                        tracing::error!(placement_id = id.as_str(), error = %e, "GameLift's fulfilled placement cannot be recorded");
+                        // It can never be recorded: FAILED now, rather than described again each run.
+                        crate::placement_events::fail_unrecordable(
+                            store,
+                            &placement,
+                            &e.to_string(),
+                            now,
+                        )
+                        .await;
+                        summary.resolved += 1;
                         continue;
                     }
                 }
@@ -466,6 +474,14 @@ async fn finish<S: SessionStore>(
         }
         Ok(other) => {
             tracing::info!(placement_id = id.as_str(), outcome = ?other, "placement already resolved by its event")
+        }
+        Err(e) if !e.is_transient() => {
+            if crate::placement_events::fail_unrecordable(store, placement, &e.to_string(), now)
+                .await
+                .is_some()
+            {
+                summary.resolved += 1;
+            }
         }
         Err(e) => {
             tracing::warn!(placement_id = id.as_str(), error = %e, "could not finish an overdue placement")

@@ -33,6 +33,9 @@ const TX_MAX: usize = 100;
 const ATTEMPTS: u32 = 12;
 /// Placements of one batch settled one by one at once (after their shared transaction was cancelled).
 const FINISH_CONCURRENCY: usize = 10;
+/// What a shared transaction of a batch's fulfilments may carry: DynamoDB's 4 MB per
+/// TransactWriteItems, less room for keys and expressions.
+const TX_BYTES_BUDGET: usize = 3_500_000;
 /// Most items one list Query may read, whatever the filter: bounds the work of a page.
 const MAX_READ_PER_PAGE: i32 = 1000;
 
@@ -183,6 +186,21 @@ impl DynamoStore {
         {
             Ok(_) => Ok(Tx::Committed),
             Err(SdkError::ServiceError(se)) => match se.err() {
+                // An item DynamoDB finds invalid (over 400 KB, say) cancels the transaction with a
+                // ValidationError reason: a refusal no retry can change, not a lost race.
+                TransactWriteItemsError::TransactionCanceledException(e)
+                    if e.cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ValidationError")) =>
+                {
+                    Err(StoreError::Refused(format!(
+                        "transaction refused: {:?}",
+                        e.cancellation_reasons()
+                            .iter()
+                            .filter_map(|r| r.message())
+                            .collect::<Vec<_>>()
+                    )))
+                }
                 TransactWriteItemsError::TransactionCanceledException(e) => Ok(Tx::Cancelled(
                     e.cancellation_reasons()
                         .iter()
@@ -260,6 +278,24 @@ async fn backoff(attempt: u32) {
     let cap = 5 + 10 * u64::from(attempt.min(10));
     let ms = rand::rng().random_range(1..=cap);
     tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// About how many bytes a transaction's items carry: the items put, the keys and the values of updates.
+fn tx_bytes(items: &[TransactWriteItem]) -> usize {
+    items
+        .iter()
+        .map(|t| {
+            let put = t.put().map_or(0, |p| codec::item_size(p.item()));
+            let update = t.update().map_or(0, |u| {
+                codec::item_size(u.key())
+                    + u.expression_attribute_values()
+                        .map_or(0, |v| v.values().map(codec::value_size).sum())
+            });
+            let delete = t.delete().map_or(0, |d| codec::item_size(d.key()));
+            let check = t.condition_check().map_or(0, |c| codec::item_size(c.key()));
+            put + update + delete + check
+        })
+        .sum()
 }
 
 /// Whether a cancelled transaction lost a race (a version check or a concurrent transaction) rather
@@ -576,8 +612,14 @@ impl SessionStore for DynamoStore {
                 }
             };
             seen.extend(keys);
+            // DynamoDB refuses a transaction over 4 MB: ten fulfilments with sessions near their
+            // size budget would pass it, so a group also closes on size.
+            let bytes = tx_bytes(&items);
             match groups.last_mut() {
-                Some((members, tx)) if tx.len() + items.len() <= TX_MAX => {
+                Some((members, tx))
+                    if tx.len() + items.len() <= TX_MAX
+                        && tx_bytes(tx) + bytes <= TX_BYTES_BUDGET =>
+                {
                     members.push(i);
                     tx.extend(items);
                 }
@@ -989,17 +1031,13 @@ impl DynamoStore {
                 session,
                 player_sessions,
             } => {
-                let sessions_av =
-                    serde_dynamo::to_attribute_value(player_sessions).map_err(|e| {
-                        StoreError::Corrupt {
-                            key: id.to_string(),
-                            reason: e.to_string(),
-                        }
-                    })?;
                 set.push_str(", sessionId = :sid, playerSessions = :ps");
                 update = update
                     .expression_attribute_values(":sid", s(session.id.as_str()))
-                    .expression_attribute_values(":ps", sessions_av);
+                    .expression_attribute_values(
+                        ":ps",
+                        codec::player_sessions_value(player_sessions),
+                    );
             }
         }
         update
