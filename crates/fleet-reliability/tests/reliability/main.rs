@@ -21,3 +21,4 @@ mod r10_resources;
 mod r11_poison;
 mod r12_soak;
 mod r13_limits;
+mod r14_quotas;
