@@ -53,8 +53,10 @@
 //! [`notifier::CONCURRENCY`] connections at a time. Each PostToConnection is bounded by the deployed
 //! notifier's client timeouts and its 1 s retry budget for throttles (`fleet_aws::notifier`,
 //! `fleet_aws::clients::apigw_management`); there is no outer timeout, on purpose: cutting a push short
-//! between its sent record and its PostToConnection would make the notifier skip that connection. The
-//! response does not depend on the order in which records finish.
+//! between its sent record and its PostToConnection would make the notifier skip that connection. For
+//! the same reason no push starts within [`EARLY_PUSH_GUARD`] of the invocation's deadline
+//! ([`handle_until`]): such a result is left, unmarked, to the stream's notifier
+//! (`EarlyPushSkipped`). The response does not depend on the order in which records finish.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use fleet_core::event::{EventKind, parse_message};
@@ -109,11 +111,38 @@ where
     N: Notifier,
     C: Clock,
 {
-    let (response, mut metrics) =
-        process_and_push(&deps.store, &deps.notifier, event, deps.clock.now()).await;
+    handle_until(deps, event, None).await
+}
+
+/// [`handle`] within an invocation that ends at `deadline`: no early push starts with less than
+/// [`EARLY_PUSH_GUARD`] left (see [`process_and_push_until`]).
+pub async fn handle_until<S, G, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    event: SqsEvent,
+    deadline: Option<std::time::Instant>,
+) -> SqsBatchResponse
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+    C: Clock,
+{
+    let (response, mut metrics) = process_and_push_until(
+        &deps.store,
+        &deps.notifier,
+        event,
+        deps.clock.now(),
+        deadline,
+    )
+    .await;
     metrics.flush(deps.clock.now().millis());
     response
 }
+
+/// Time an early push needs: its sent records, then PostToConnection within the client's timeouts
+/// and its 1 s throttle budget. A push started with less left could be cut by the Lambda timeout
+/// between its sent record and its PostToConnection, and the notifier would then skip that
+/// connection as already served.
+pub const EARLY_PUSH_GUARD: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Applies a batch without pushing anything (the results then reach their subscribers through the
 /// stream's notifier alone): the partial batch response (only transient failures, each with its
@@ -142,11 +171,38 @@ where
     S: SessionStore + ConnectionStore,
     N: Notifier,
 {
+    process_and_push_until(store, notifier, event, now, None).await
+}
+
+/// [`process_and_push`], leaving to the stream's notifier every result whose push would start with
+/// less than [`EARLY_PUSH_GUARD`] before `deadline` (counted in `EarlyPushSkipped`): nothing is
+/// marked sent for it, so the notifier delivers it.
+pub async fn process_and_push_until<S, N>(
+    store: &S,
+    notifier: &N,
+    event: SqsEvent,
+    now: Timestamp,
+    deadline: Option<std::time::Instant>,
+) -> (SqsBatchResponse, Metrics)
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
+    let time_left = || deadline.is_none_or(|d| std::time::Instant::now() + EARLY_PUSH_GUARD <= d);
     let results: Vec<(Option<String>, RecordOutcome, Option<EarlyPush>)> =
         futures::stream::iter(apply_batch(store, &event.records).await)
             .map(|(id, outcome, finished)| async move {
                 let pushed = match finished {
-                    Some(placement) => Some(push_early(store, notifier, &placement, now).await),
+                    Some(placement) if time_left() => {
+                        Some(push_early(store, notifier, &placement, now).await)
+                    }
+                    Some(placement) => {
+                        tracing::info!(
+                            placement_id = placement.placement_id.as_str(),
+                            "too close to the deadline to push; left to the stream's notifier"
+                        );
+                        Some(EarlyPush::Skipped)
+                    }
                     None => None,
                 };
                 (id, outcome, pushed)
@@ -157,6 +213,7 @@ where
     let mut metrics = Metrics::new(FUNCTION);
     let mut outcomes = Vec::with_capacity(results.len());
     let mut failed = 0u64;
+    let mut skipped = 0u64;
     for (id, outcome, pushed) in results {
         match pushed {
             Some(EarlyPush::Done(p)) => {
@@ -166,12 +223,16 @@ where
                 }
             }
             Some(EarlyPush::StoreFailed) => failed += 1,
+            Some(EarlyPush::Skipped) => skipped += 1,
             None => {}
         }
         outcomes.push((id, outcome));
     }
     if failed > 0 {
         metrics.count("EarlyPushFailed", failed);
+    }
+    if skipped > 0 {
+        metrics.count("EarlyPushSkipped", skipped);
     }
     respond(outcomes, metrics)
 }
@@ -182,6 +243,8 @@ enum EarlyPush {
     Done(Pushed),
     /// A transient store failure before any push: nothing was sent.
     StoreFailed,
+    /// Not attempted: too close to the invocation's deadline; the notifier delivers it.
+    Skipped,
 }
 
 /// Pushes one result just written; every failure is logged here and left to the stream's notifier.
