@@ -219,6 +219,15 @@ fn game_properties(properties: &GameProperties) -> Vec<GameProperty> {
 
 impl GameLift for SdkGameLift {
     async fn start_placement(&self, request: &StartPlacement) -> Result<(), GameLiftError> {
+        self.start_placement_status(request).await.map(drop)
+    }
+
+    /// The status in the answer's GameSessionPlacement: a terminal one ends the placement at once;
+    /// an absent or unknown one is taken as PENDING (its event or the sweeper tells the rest).
+    async fn start_placement_status(
+        &self,
+        request: &StartPlacement,
+    ) -> Result<PlacementStatus, GameLiftError> {
         let p = &request.placement;
         let max_players = i32::try_from(u32::from(p.max_players)).map_err(|_| {
             GameLiftError::Invalid(format!(
@@ -258,7 +267,8 @@ impl GameLift for SdkGameLift {
                 .placement_fallback_strategy(PlacementFallbackStrategy::None)
                 .build()
         });
-        self.client
+        let out = self
+            .client
             .start_game_session_placement()
             .placement_id(p.placement_id.as_str())
             .game_session_queue_name(&self.queue_name)
@@ -274,7 +284,14 @@ impl GameLift for SdkGameLift {
             .send()
             .await
             .map_err(|e| map_sdk("StartGameSessionPlacement", e))?;
-        Ok(())
+        let status = out
+            .game_session_placement()
+            .and_then(|g| g.status())
+            .and_then(|s| PlacementStatus::from_wire(s.as_str()));
+        Ok(match status {
+            Some(s) if s.is_terminal() && s != PlacementStatus::Fulfilled => s,
+            _ => PlacementStatus::Pending,
+        })
     }
 
     async fn describe_placement(

@@ -167,6 +167,12 @@ pub fn sub_is_player(sub: &str) -> bool {
     !sub.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("arn:"))
 }
 
+/// Who a placement counts against for the cap on PENDING placements: `player:<sub>` for a player's
+/// placement (the player's idempotency scope), `None` for a service's, which are not capped.
+pub fn pending_owner(requester: &str) -> Option<String> {
+    sub_is_player(requester).then(|| format!("player:{requester}"))
+}
+
 /// Whether the caller may read this placement; a refusal is [`Denied::Hidden`].
 pub fn may_read_placement(caller: &Caller, placement: &Placement) -> Result<(), Denied> {
     match caller {

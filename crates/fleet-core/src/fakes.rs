@@ -11,8 +11,8 @@ use crate::input::GameProperties;
 use crate::model::{Placement, PlacementStatus, PlayerSession, Seat, SeatStatus, Session};
 use crate::ports::{
     Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused,
-    ListRequest, Notifier, NotifyError, Page, PlacementDescription, PlacementOutcome, SessionKey,
-    SessionStore, StartPlacement, StatusReport, StoreError,
+    ListRequest, Notifier, NotifyError, Page, PendingCap, PlacementDescription, PlacementOutcome,
+    SessionKey, SessionStore, StartPlacement, StatusReport, StoreError,
 };
 use crate::query::{self, cursor};
 use crate::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
@@ -131,32 +131,58 @@ impl SessionStore for MemoryStore {
         p: &Placement,
         idem: Option<&IdempotencyRecord>,
     ) -> Result<CreateOutcome, StoreError> {
+        self.create_placement_capped(p, idem, None).await
+    }
+
+    async fn create_placement_capped(
+        &self,
+        p: &Placement,
+        idem: Option<&IdempotencyRecord>,
+        cap: Option<&PendingCap>,
+    ) -> Result<CreateOutcome, StoreError> {
         self.count(0, 1);
         let mut st = self.lock();
-        if let Some(idem) = idem {
-            let key = (idem.caller.clone(), idem.key.as_str().to_owned());
-            if let Some((id, digest)) = st.idempotency.get(&key) {
-                if *digest != idem.body_digest {
-                    return Ok(CreateOutcome::Mismatch);
-                }
-                let existing =
-                    st.placements
-                        .get(id)
-                        .cloned()
-                        .ok_or_else(|| StoreError::Corrupt {
-                            key: id.to_string(),
-                            reason: "idempotency record without placement".into(),
-                        })?;
-                return Ok(CreateOutcome::Existing(Box::new(existing)));
+        let idem_key = idem.map(|i| (i.caller.clone(), i.key.as_str().to_owned()));
+        if let (Some(idem), Some(key)) = (idem, &idem_key)
+            && let Some((id, digest)) = st.idempotency.get(key)
+        {
+            if *digest != idem.body_digest {
+                return Ok(CreateOutcome::Mismatch);
             }
-            st.idempotency
-                .insert(key, (p.placement_id.clone(), idem.body_digest.clone()));
+            let existing = st
+                .placements
+                .get(id)
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt {
+                    key: id.to_string(),
+                    reason: "idempotency record without placement".into(),
+                })?;
+            return Ok(CreateOutcome::Existing(Box::new(existing)));
+        }
+        // Counted under the same lock as the write: concurrent creates see each other.
+        if let Some(cap) = cap {
+            let pending = st
+                .placements
+                .values()
+                .filter(|q| {
+                    q.status == PlacementStatus::Pending
+                        && crate::auth::pending_owner(&q.requester).as_deref()
+                            == Some(cap.owner.as_str())
+                })
+                .count();
+            if pending >= cap.max as usize {
+                return Ok(CreateOutcome::AtCap);
+            }
         }
         if st.placements.contains_key(&p.placement_id) {
             return Err(StoreError::Corrupt {
                 key: p.placement_id.to_string(),
                 reason: "placement id reused".into(),
             });
+        }
+        if let (Some(idem), Some(key)) = (idem, idem_key) {
+            st.idempotency
+                .insert(key, (p.placement_id.clone(), idem.body_digest.clone()));
         }
         st.placements.insert(p.placement_id.clone(), p.clone());
         Ok(CreateOutcome::Created)
@@ -561,6 +587,8 @@ struct FakeGameLiftState {
     failures: VecDeque<GameLiftError>,
     sessions: BTreeMap<String, (String, u32, u32)>,
     next_psess: u64,
+    /// When set, a start's answer (and the placement) ends at once with this status.
+    start_ends_as: Option<PlacementStatus>,
 }
 
 /// A GameLift that accepts every placement (PENDING until a test says otherwise), tracks player
@@ -598,6 +626,12 @@ impl FakeGameLift {
         self.lock().placements.insert(id.clone(), description);
     }
 
+    /// Makes every later StartGameSessionPlacement end at once with `status` (its answer says so),
+    /// or, with `None`, be PENDING again.
+    pub fn end_starts_as(&self, status: Option<PlacementStatus>) {
+        self.lock().start_ends_as = status;
+    }
+
     /// Registers a game session GameLift knows: status and cap (for CreatePlayerSessions).
     pub fn add_session(&self, arn: &GameSessionArn, status: &str, max_players: u32) {
         self.lock()
@@ -620,6 +654,13 @@ impl FakeGameLift {
 
 impl GameLift for FakeGameLift {
     async fn start_placement(&self, request: &StartPlacement) -> Result<(), GameLiftError> {
+        self.start_placement_status(request).await.map(drop)
+    }
+
+    async fn start_placement_status(
+        &self,
+        request: &StartPlacement,
+    ) -> Result<PlacementStatus, GameLiftError> {
         let id = request.placement.placement_id.clone();
         let mut st = self.record(GameLiftCall::StartPlacement(id.clone()))?;
         if st.placements.contains_key(&id) {
@@ -627,14 +668,15 @@ impl GameLift for FakeGameLift {
                 "placement id {id} already used"
             )));
         }
+        let status = st.start_ends_as.unwrap_or(PlacementStatus::Pending);
         st.placements.insert(
             id,
             PlacementDescription {
-                status: PlacementStatus::Pending,
+                status,
                 fulfilled: None,
             },
         );
-        Ok(())
+        Ok(status)
     }
 
     async fn describe_placement(

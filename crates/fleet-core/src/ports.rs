@@ -26,6 +26,11 @@ pub enum StoreError {
     /// A client-supplied value was rejected (a tampered cursor, say).
     #[error(transparent)]
     Invalid(#[from] crate::FieldError),
+    /// The store refused the request itself as invalid (an item over its size limit, say): the same
+    /// request can never succeed, so it must not be retried (a message is quarantined, a placement
+    /// whose result cannot be stored is FAILED with a reason).
+    #[error("store refused the request: {0}")]
+    Refused(String),
     /// A stored item could not be read back (a bug or a hand-edited table).
     #[error("corrupt item {key}: {reason}")]
     Corrupt {
@@ -66,6 +71,19 @@ pub enum CreateOutcome {
     Existing(Box<Placement>),
     /// The key was used before with a different body.
     Mismatch,
+    /// Nothing was written: the requester already has as many PENDING placements as its
+    /// [`PendingCap`] allows (only from [`SessionStore::create_placement_capped`]).
+    AtCap,
+}
+
+/// A cap on the PENDING placements of one requester (a player), checked by the create's own write so
+/// concurrent creates cannot pass it together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingCap {
+    /// Whose placements count: [`crate::auth::pending_owner`] of the requester.
+    pub owner: String,
+    /// How many may be PENDING at once (at least 1).
+    pub max: u32,
 }
 
 /// How a placement ended, as applied to the table.
@@ -208,6 +226,34 @@ pub trait SessionStore: Send + Sync {
         placement: &Placement,
         idempotency: Option<&IdempotencyRecord>,
     ) -> impl Future<Output = Result<CreateOutcome, StoreError>> + Send;
+
+    /// [`Self::create_placement`], refusing with [`CreateOutcome::AtCap`] (and writing nothing) when
+    /// `cap` is given and its owner already has `cap.max` PENDING placements. The count and the write
+    /// are one atomic step, so concurrent creates never pass the cap together; an idempotent replay is
+    /// answered as by `create_placement`, whatever the count. This default ignores the cap: a store
+    /// that can keep it overrides it (the DynamoDB store and the in-memory fake do).
+    fn create_placement_capped(
+        &self,
+        placement: &Placement,
+        idempotency: Option<&IdempotencyRecord>,
+        cap: Option<&PendingCap>,
+    ) -> impl Future<Output = Result<CreateOutcome, StoreError>> + Send {
+        let _ = cap;
+        self.create_placement(placement, idempotency)
+    }
+
+    /// Tells the store that `id`, a placement of `owner` ([`crate::auth::pending_owner`]), is no longer
+    /// PENDING, so it stops counting against the owner's cap at once. Best effort and idempotent:
+    /// callers log a failure, because a store that counts must also find finished placements by
+    /// itself when the cap is reached. This default does nothing.
+    fn release_pending(
+        &self,
+        owner: &str,
+        id: &PlacementId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let _ = (owner, id);
+        async { Ok(()) }
+    }
 
     /// Reads a placement (strongly consistent).
     fn get_placement(
@@ -362,6 +408,20 @@ pub trait GameLift: Send + Sync {
         &self,
         request: &StartPlacement,
     ) -> impl Future<Output = Result<(), GameLiftError>> + Send;
+    /// StartGameSessionPlacement, answering the status GameLift's answer carries: PENDING nearly
+    /// always; a terminal one (FAILED, CANCELLED, TIMED_OUT) means the placement already ended and
+    /// no event is worth waiting for. This default, for adapters that cannot read the answer, calls
+    /// [`Self::start_placement`] and says PENDING.
+    fn start_placement_status(
+        &self,
+        request: &StartPlacement,
+    ) -> impl Future<Output = Result<PlacementStatus, GameLiftError>> + Send {
+        async move {
+            self.start_placement(request)
+                .await
+                .map(|()| PlacementStatus::Pending)
+        }
+    }
     /// DescribeGameSessionPlacement: its status and, when fulfilled, the session.
     fn describe_placement(
         &self,

@@ -450,7 +450,12 @@ pub fn outcome_of(
 
     // An event without any time is stamped with the placement's own creation time: deterministic.
     let at = event.occurred_at().unwrap_or(placement.created_at);
+    // GameLift's failure text is cut to a bounded length: it is stored on the placement and pushed.
     let unfulfilled = |status, reason: Option<String>| {
+        let reason = reason.map(|r| match r.char_indices().nth(crate::limits::REASON_MAX) {
+            Some((cut, _)) => format!("{}…", &r[..cut]),
+            None => r,
+        });
         Some((PlacementOutcome::Unfulfilled { status, reason }, at))
     };
     Ok(match &event.kind {

@@ -67,6 +67,9 @@ pub struct Config {
     pub jwt: Option<JwtConfig>,
     /// `FLEETLIFT_SWEEP_BUDGET`: GameLift calls one sweeper run may make (default 500).
     pub sweep_budget: u32,
+    /// `FLEETLIFT_MAX_PENDING_PER_PLAYER`: PENDING placements one player may hold at once (default 3,
+    /// 1–100); a create past it is 429. Services are not capped.
+    pub max_pending_per_player: u32,
 }
 
 impl Config {
@@ -187,6 +190,7 @@ impl Config {
             ws_endpoint: var("FLEETLIFT_WS_ENDPOINT"),
             jwt,
             sweep_budget: number("FLEETLIFT_SWEEP_BUDGET", 500, 1, 100_000)? as u32,
+            max_pending_per_player: number("FLEETLIFT_MAX_PENDING_PER_PLAYER", 3, 1, 100)? as u32,
         })
     }
 
@@ -248,6 +252,36 @@ mod tests {
         let c = Config::from_lookup(env(&BASE)).unwrap();
         assert_eq!((c.placement_timeout_secs, c.sweep_budget), (600, 500));
         assert_eq!(c.require_queue().unwrap_err().var, "FLEETLIFT_QUEUE_NAME");
+    }
+
+    #[test]
+    fn the_pending_cap_per_player_defaults_to_three_and_is_bounded() {
+        assert_eq!(
+            Config::from_lookup(env(&BASE))
+                .unwrap()
+                .max_pending_per_player,
+            3
+        );
+        for (value, ok) in [
+            ("1", true),
+            ("100", true),
+            ("0", false),
+            ("101", false),
+            ("x", false),
+        ] {
+            let mut vars = BASE.to_vec();
+            vars.push(("FLEETLIFT_MAX_PENDING_PER_PLAYER", value));
+            match Config::from_lookup(env(&vars)) {
+                Ok(c) => assert!(
+                    ok && c.max_pending_per_player.to_string() == value,
+                    "{value}"
+                ),
+                Err(e) => assert!(
+                    !ok && e.var == "FLEETLIFT_MAX_PENDING_PER_PLAYER",
+                    "{value}"
+                ),
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,10 @@
 //! The HTTP API's errors (DESIGN §3): one enum, one status and one stable code per variant, and the
-//! body `{"error":{"code","message","field"?}}` with `content-type: application/json`.
+//! body `{"error":{"code","message","field"?,"requestId"?}}` with `content-type: application/json`.
+//!
+//! Bodies carry only our own messages. What a dependency said (DynamoDB's or GameLift's text, which
+//! can name a role ARN or an account id) goes to the log under a fresh request id, and the body
+//! repeats that id as `requestId` ([`ApiError::dependency`]): on every 5xx, and on a 4xx a dependency
+//! caused (GameLift refusing a join, say), so an operator finds the cause from the client's report.
 //!
 //! Handlers never return `Err` to the Lambda runtime for anything a client or a dependency did: every
 //! failure becomes one of these answers. There is deliberately no 500: a stored item that cannot be
@@ -52,9 +57,32 @@ pub enum ApiError {
     /// 429 `throttled`: a dependency throttled the request; retry after a backoff.
     #[error("{0}")]
     Throttled(String),
+    /// 429 `throttled` with a longer `Retry-After`: the caller reached one of its own limits (its
+    /// PENDING placements), which lifts only when something finishes.
+    #[error("{message}")]
+    ThrottledFor {
+        /// Why.
+        message: String,
+        /// The `Retry-After` seconds.
+        retry_after_secs: u32,
+    },
     /// 503 `unavailable`: a dependency failed; nothing was left half done; retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// An answer a dependency caused: `answer` (with our own message) plus the id under which the
+    /// dependency's own text was logged. Built by [`ApiError::dependency`].
+    #[error("{answer}")]
+    Dependency {
+        /// What the client is told (never a `Dependency` itself).
+        answer: Box<ApiError>,
+        /// The id the log line carries; the body repeats it as `requestId`.
+        request_id: String,
+    },
+}
+
+/// A fresh id for one error answer and its log line.
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 impl ApiError {
@@ -66,9 +94,47 @@ impl ApiError {
         }
     }
 
+    /// `answer`, caused by a dependency whose own words are `detail`: `detail` is logged (error for a
+    /// 5xx, warning otherwise) with a fresh request id, and only `answer`'s message and that id reach
+    /// the client.
+    pub fn dependency(answer: ApiError, detail: &dyn std::fmt::Display) -> Self {
+        let answer = match answer {
+            // Already logged under its own id: keep that one.
+            Self::Dependency { .. } => return answer,
+            other => other,
+        };
+        let request_id = new_request_id();
+        let status = answer.status().as_u16();
+        if answer.status().is_server_error() {
+            tracing::error!(request_id = %request_id, status, answer = %answer, error = %detail, "dependency failure");
+        } else {
+            tracing::warn!(request_id = %request_id, status, answer = %answer, error = %detail, "dependency refusal");
+        }
+        Self::Dependency {
+            answer: Box::new(answer),
+            request_id,
+        }
+    }
+
+    /// The request id the body carries, when a dependency caused the error.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Dependency { request_id, .. } => Some(request_id),
+            _ => None,
+        }
+    }
+
+    /// The answer itself, seen through a [`ApiError::Dependency`].
+    fn answer(&self) -> &Self {
+        match self {
+            Self::Dependency { answer, .. } => answer.answer(),
+            other => other,
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        match self {
+        match self.answer() {
             Self::InvalidArgument { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
@@ -76,14 +142,14 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::IdempotencyMismatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Throttled(_) | Self::ThrottledFor { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) | Self::Dependency { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// The stable snake_case code.
     pub fn code(&self) -> &'static str {
-        match self {
+        match self.answer() {
             Self::InvalidArgument { .. } => "invalid_argument",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden { .. } => "forbidden",
@@ -91,31 +157,52 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::IdempotencyMismatch(_) => "idempotency_mismatch",
-            Self::Throttled(_) => "throttled",
-            Self::Unavailable(_) => "unavailable",
+            Self::Throttled(_) | Self::ThrottledFor { .. } => "throttled",
+            Self::Unavailable(_) | Self::Dependency { .. } => "unavailable",
         }
     }
 
     /// The field the error names, if any.
     pub fn field(&self) -> Option<&str> {
-        match self {
+        match self.answer() {
             Self::InvalidArgument { field, .. } | Self::Forbidden { field, .. } => field.as_deref(),
             _ => None,
         }
     }
 
-    /// The error as a response: status, JSON body, and `retry-after` on 429 and 503.
+    /// The error as a response: status, JSON body, and `retry-after` on 429 and 503. Every 5xx
+    /// carries a request id: one a dependency error was logged under, or a fresh one logged here.
     pub fn to_response(&self) -> Response<Body> {
         let mut error = json!({"code": self.code(), "message": self.to_string()});
         if let Some(field) = self.field() {
             error["field"] = json!(field);
         }
+        let request_id = match self.request_id() {
+            Some(id) => Some(id.to_owned()),
+            None if self.status().is_server_error() => {
+                let id = new_request_id();
+                tracing::error!(request_id = %id, status = self.status().as_u16(), answer = %self, "answered a server error");
+                Some(id)
+            }
+            None => None,
+        };
+        if let Some(id) = request_id {
+            error["requestId"] = json!(id);
+        }
         let body = json!({ "error": error }).to_string();
         let mut builder = Response::builder()
             .status(self.status())
             .header(http::header::CONTENT_TYPE, "application/json");
-        if matches!(self, Self::Throttled(_) | Self::Unavailable(_)) {
-            builder = builder.header(http::header::RETRY_AFTER, "1");
+        match self.answer() {
+            Self::Throttled(_) | Self::Unavailable(_) => {
+                builder = builder.header(http::header::RETRY_AFTER, "1");
+            }
+            Self::ThrottledFor {
+                retry_after_secs, ..
+            } => {
+                builder = builder.header(http::header::RETRY_AFTER, retry_after_secs.to_string());
+            }
+            _ => {}
         }
         builder
             .body(Body::Text(body))
@@ -150,44 +237,49 @@ impl From<Denied> for ApiError {
 }
 
 impl From<StoreError> for ApiError {
+    /// A store failure: a bad client value is the client's 400 (our own validation's words); anything
+    /// else is a dependency failure whose text (DynamoDB's) stays in the log.
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Invalid(f) => f.into(),
+        let answer = match &e {
+            StoreError::Invalid(f) => return f.clone().into(),
+            // A bug or a hand-edited item: loud in the logs, a plain dependency failure to the client.
             StoreError::Corrupt { .. } => {
-                // A bug or a hand-edited item: loud in the logs, a plain dependency failure to the client.
-                tracing::error!(error = %e, "corrupt store item");
                 Self::Unavailable("the session store failed; retry later".into())
             }
-            StoreError::Unavailable(_) | StoreError::Throttled(_) | StoreError::Contention(_) => {
-                tracing::warn!(error = %e, "store failure");
-                Self::Unavailable(format!("the session store failed ({e}); retry later"))
+            StoreError::Unavailable(_) | StoreError::Contention(_) => {
+                Self::Unavailable("the session store is unavailable; retry later".into())
             }
-        }
+            StoreError::Throttled(_) => {
+                Self::Unavailable("the session store is busy; retry later".into())
+            }
+            // Never expected for input the limits allow; loud in the logs.
+            StoreError::Refused(_) => {
+                Self::Unavailable("the session store could not record this request".into())
+            }
+        };
+        Self::dependency(answer, &e)
     }
 }
 
 impl From<GameLiftError> for ApiError {
+    /// A GameLift failure, in our own words; GameLift's message stays in the log.
     fn from(e: GameLiftError) -> Self {
-        match e {
+        let answer = match &e {
             GameLiftError::Full => Self::Conflict("the game session is full".into()),
-            GameLiftError::NotActive(status) => {
-                Self::Conflict(format!("the game session is not active ({status})"))
+            GameLiftError::NotActive(_) => Self::Conflict("the game session is not active".into()),
+            GameLiftError::NotFound(_) => {
+                Self::NotFound("GameLift does not know the game session".into())
             }
-            GameLiftError::NotFound(what) => {
-                Self::NotFound(format!("GameLift does not know {what}"))
-            }
-            GameLiftError::Invalid(why) => Self::InvalidArgument {
+            GameLiftError::Invalid(_) => Self::InvalidArgument {
                 field: None,
-                message: format!("GameLift refused the request: {why}"),
+                message: "GameLift refused the request".into(),
             },
-            GameLiftError::Throttled(why) => Self::Throttled(format!(
-                "GameLift throttled the request ({why}); retry after a backoff"
-            )),
-            GameLiftError::Ambiguous(why) => {
-                tracing::warn!(error = %why, "ambiguous GameLift failure");
-                Self::Unavailable(format!("GameLift failed ({why}); retry later"))
+            GameLiftError::Throttled(_) => {
+                Self::Throttled("GameLift throttled the request; retry after a backoff".into())
             }
-        }
+            GameLiftError::Ambiguous(_) => Self::Unavailable("GameLift failed; retry later".into()),
+        };
+        Self::dependency(answer, &e)
     }
 }
 
@@ -272,6 +364,29 @@ mod tests {
             body(&ApiError::invalid("maxPlayers", "bad").to_response())["error"]["field"],
             "maxPlayers"
         );
+    }
+
+    #[test]
+    fn a_dependency_error_answers_its_own_status_and_words_with_the_request_id() {
+        let e = ApiError::dependency(
+            ApiError::Throttled("GameLift throttled the request".into()),
+            &"ThrottlingException: arn:aws:iam::1:role/x",
+        );
+        let r = e.to_response();
+        assert_eq!(r.status().as_u16(), 429);
+        assert_eq!(r.headers()["retry-after"], "1");
+        let b = body(&r);
+        assert_eq!(b["error"]["code"], "throttled");
+        assert_eq!(b["error"]["message"], "GameLift throttled the request");
+        assert_eq!(b["error"]["requestId"].as_str(), e.request_id());
+        // Wrapping again keeps the first id (it is the one logged).
+        let again = ApiError::dependency(e.clone(), &"x");
+        assert_eq!(again.request_id(), e.request_id());
+        // A 5xx without a dependency still gets an id; a plain 4xx does not.
+        let b = body(&ApiError::Unavailable("x".into()).to_response());
+        assert!(b["error"]["requestId"].is_string());
+        let b = body(&ApiError::Conflict("x".into()).to_response());
+        assert!(b["error"].get("requestId").is_none());
     }
 
     #[test]

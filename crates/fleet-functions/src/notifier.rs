@@ -9,6 +9,8 @@
 //!   index: a fan-out lookup, not a state decision) and the placement's subscribers;
 //! - **what**: `{"type":"placement","placementId","status","session"?,"playerSession"?,"reason"?}`,
 //!   where `playerSession` is the connection's own user's player session only, never another player's;
+//!   a message that would pass API Gateway's 128 KB leaves out the session's `data` and says
+//!   `"sessionDataOmitted": true` ([`placement_message`]);
 //! - **once**: before a push, a sent record (`P#<id>`/`SENT#<connection>`) is written with
 //!   `attribute_not_exists`; if it exists the push is a duplicate (a redelivered stream record, or a
 //!   subscribe's catch-up that got there first) and is skipped;
@@ -26,6 +28,7 @@
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use fleet_core::ids::ConnectionId;
+use fleet_core::limits::PUSH_MAX_BYTES;
 use fleet_core::model::{Placement, PlacementStatus, Session, SessionStatus};
 use fleet_core::ports::{Clock, ConnectionStore, Notifier, NotifyError, SessionStore, StoreError};
 use fleet_core::time::Timestamp;
@@ -123,7 +126,30 @@ pub fn session_json(session: &Session) -> Value {
 }
 
 /// The message for one user's connection: the placement's result with that user's own player session.
+///
+/// A message over API Gateway's 128 KB ([`PUSH_MAX_BYTES`]) could never be sent, and a session's
+/// `data` alone may be 300 KB: such a message goes out without the session's `data` and with
+/// `"sessionDataOmitted": true` (the client reads it with `GET /v1/sessions/{id}`). Everything else
+/// in it is bounded well under the limit (see `fleet_core::limits`).
 pub fn placement_message(placement: &Placement, session: Option<&Session>, user: &str) -> Vec<u8> {
+    let full = full_message(placement, session, user);
+    if full.len() <= PUSH_MAX_BYTES {
+        return full;
+    }
+    let Some(s) = session.filter(|s| s.data.is_some()) else {
+        return full;
+    };
+    let trimmed = Session {
+        data: None,
+        ..s.clone()
+    };
+    let mut msg: Value = serde_json::from_slice(&full_message(placement, Some(&trimmed), user))
+        .unwrap_or(Value::Null);
+    msg["sessionDataOmitted"] = json!(true);
+    msg.to_string().into_bytes()
+}
+
+fn full_message(placement: &Placement, session: Option<&Session>, user: &str) -> Vec<u8> {
     let mut msg = json!({
         "type": "placement",
         "placementId": placement.placement_id,
@@ -392,7 +418,10 @@ pub fn finished_placement(record: &EventRecord) -> Result<Placement, Skip> {
     if !(was_pending && new_status.is_some_and(PlacementStatus::is_terminal)) {
         return Err(Skip::NotATransition);
     }
-    serde_dynamo::from_item(image.clone()).map_err(|e| Skip::Unreadable(e.to_string()))
+    // Read by the store's own codec: the stored layout is not the record's serde form.
+    let item: fleet_aws::dynamo::codec::Item = image.clone().into();
+    fleet_aws::dynamo::codec::placement_from_item(&item)
+        .map_err(|e| Skip::Unreadable(e.to_string()))
 }
 
 /// Handles a stream batch and flushes the invocation's metrics: the Lambda entry point's body.

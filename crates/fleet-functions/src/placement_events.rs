@@ -16,7 +16,9 @@
 //!    fresh events) and settles them one by one only when a shared transaction cannot commit, so each
 //!    record gets the answer it would have got alone.
 //! 5. Only a **transient** store failure (unavailable, throttled, contention) sends the message back to
-//!    the queue, as a `batchItemFailures` entry for that message alone.
+//!    the queue, as a `batchItemFailures` entry for that message alone. A write the store refuses
+//!    for good (an item over DynamoDB's limits, which the size budgets of `fleet_core::limits` rule
+//!    out for valid input) quarantines the message and ends the placement FAILED with a reason.
 //! 6. When step 4 wrote the result ([`Applied::Applied`], any terminal status), the result is **pushed
 //!    at once** to the placement's WebSocket connections ([`process_and_push`], what [`handle`] runs):
 //!    the notifier's own [`notifier::push_result`], with its sent records (`P#<id>`/`SENT#<connection>`,
@@ -51,8 +53,10 @@
 //! [`notifier::CONCURRENCY`] connections at a time. Each PostToConnection is bounded by the deployed
 //! notifier's client timeouts and its 1 s retry budget for throttles (`fleet_aws::notifier`,
 //! `fleet_aws::clients::apigw_management`); there is no outer timeout, on purpose: cutting a push short
-//! between its sent record and its PostToConnection would make the notifier skip that connection. The
-//! response does not depend on the order in which records finish.
+//! between its sent record and its PostToConnection would make the notifier skip that connection. For
+//! the same reason no push starts within [`EARLY_PUSH_GUARD`] of the invocation's deadline
+//! ([`handle_until`]): such a result is left, unmarked, to the stream's notifier
+//! (`EarlyPushSkipped`). The response does not depend on the order in which records finish.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use fleet_core::event::{EventKind, parse_message};
@@ -107,11 +111,38 @@ where
     N: Notifier,
     C: Clock,
 {
-    let (response, mut metrics) =
-        process_and_push(&deps.store, &deps.notifier, event, deps.clock.now()).await;
+    handle_until(deps, event, None).await
+}
+
+/// [`handle`] within an invocation that ends at `deadline`: no early push starts with less than
+/// [`EARLY_PUSH_GUARD`] left (see [`process_and_push_until`]).
+pub async fn handle_until<S, G, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    event: SqsEvent,
+    deadline: Option<std::time::Instant>,
+) -> SqsBatchResponse
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+    C: Clock,
+{
+    let (response, mut metrics) = process_and_push_until(
+        &deps.store,
+        &deps.notifier,
+        event,
+        deps.clock.now(),
+        deadline,
+    )
+    .await;
     metrics.flush(deps.clock.now().millis());
     response
 }
+
+/// Time an early push needs: its sent records, then PostToConnection within the client's timeouts
+/// and its 1 s throttle budget. A push started with less left could be cut by the Lambda timeout
+/// between its sent record and its PostToConnection, and the notifier would then skip that
+/// connection as already served.
+pub const EARLY_PUSH_GUARD: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Applies a batch without pushing anything (the results then reach their subscribers through the
 /// stream's notifier alone): the partial batch response (only transient failures, each with its
@@ -140,11 +171,38 @@ where
     S: SessionStore + ConnectionStore,
     N: Notifier,
 {
+    process_and_push_until(store, notifier, event, now, None).await
+}
+
+/// [`process_and_push`], leaving to the stream's notifier every result whose push would start with
+/// less than [`EARLY_PUSH_GUARD`] before `deadline` (counted in `EarlyPushSkipped`): nothing is
+/// marked sent for it, so the notifier delivers it.
+pub async fn process_and_push_until<S, N>(
+    store: &S,
+    notifier: &N,
+    event: SqsEvent,
+    now: Timestamp,
+    deadline: Option<std::time::Instant>,
+) -> (SqsBatchResponse, Metrics)
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
+    let time_left = || deadline.is_none_or(|d| std::time::Instant::now() + EARLY_PUSH_GUARD <= d);
     let results: Vec<(Option<String>, RecordOutcome, Option<EarlyPush>)> =
         futures::stream::iter(apply_batch(store, &event.records).await)
             .map(|(id, outcome, finished)| async move {
                 let pushed = match finished {
-                    Some(placement) => Some(push_early(store, notifier, &placement, now).await),
+                    Some(placement) if time_left() => {
+                        Some(push_early(store, notifier, &placement, now).await)
+                    }
+                    Some(placement) => {
+                        tracing::info!(
+                            placement_id = placement.placement_id.as_str(),
+                            "too close to the deadline to push; left to the stream's notifier"
+                        );
+                        Some(EarlyPush::Skipped)
+                    }
                     None => None,
                 };
                 (id, outcome, pushed)
@@ -155,6 +213,7 @@ where
     let mut metrics = Metrics::new(FUNCTION);
     let mut outcomes = Vec::with_capacity(results.len());
     let mut failed = 0u64;
+    let mut skipped = 0u64;
     for (id, outcome, pushed) in results {
         match pushed {
             Some(EarlyPush::Done(p)) => {
@@ -164,12 +223,16 @@ where
                 }
             }
             Some(EarlyPush::StoreFailed) => failed += 1,
+            Some(EarlyPush::Skipped) => skipped += 1,
             None => {}
         }
         outcomes.push((id, outcome));
     }
     if failed > 0 {
         metrics.count("EarlyPushFailed", failed);
+    }
+    if skipped > 0 {
+        metrics.count("EarlyPushSkipped", skipped);
     }
     respond(outcomes, metrics)
 }
@@ -180,6 +243,8 @@ enum EarlyPush {
     Done(Pushed),
     /// A transient store failure before any push: nothing was sent.
     StoreFailed,
+    /// Not attempted: too close to the invocation's deadline; the notifier delivers it.
+    Skipped,
 }
 
 /// Pushes one result just written; every failure is logged here and left to the stream's notifier.
@@ -287,6 +352,60 @@ pub async fn apply_record<S: SessionStore>(store: &S, record: &SqsMessage) -> Re
         .map_or(RecordOutcome::Retry, |(_, outcome, _)| outcome)
 }
 
+/// Ends as FAILED a placement whose result can never be recorded (the store refused the write as
+/// invalid, or GameLift's answer cannot be turned into a session), so that nothing retries it
+/// forever. `why` (the store's or the parser's own words) goes to the log; the stored reason is ours.
+/// Answers the placement as it now stands when the FAILED end was written.
+pub async fn fail_unrecordable<S: SessionStore>(
+    store: &S,
+    placement: &Placement,
+    why: &str,
+    at: Timestamp,
+) -> Option<Placement> {
+    let placement_id = placement.placement_id.as_str();
+    tracing::error!(
+        placement_id,
+        error = why,
+        "the placement's result can never be stored; marking it FAILED"
+    );
+    let outcome = PlacementOutcome::Unfulfilled {
+        status: PlacementStatus::Failed,
+        reason: Some(
+            "GameLift reported a result that could not be recorded; create the session again"
+                .into(),
+        ),
+    };
+    match store
+        .finish_placement(&placement.placement_id, &outcome, at)
+        .await
+    {
+        Ok(Applied::Applied) => {
+            release_pending(store, placement).await;
+            Some(finished(placement.clone(), &outcome, at))
+        }
+        Ok(other) => {
+            tracing::info!(placement_id, outcome = ?other, "placement already finished");
+            None
+        }
+        Err(e) => {
+            tracing::error!(placement_id, error = %e, "could not mark the placement FAILED; the sweeper will");
+            None
+        }
+    }
+}
+
+/// Tells the store a player's placement just left PENDING, so it stops counting against the player's
+/// cap at once ([`SessionStore::release_pending`]; nothing for a service's placement). Best effort: a
+/// failure is logged, and the store finds finished placements by itself when the cap is reached.
+pub async fn release_pending<S: SessionStore>(store: &S, placement: &Placement) {
+    let Some(owner) = fleet_core::auth::pending_owner(&placement.requester) else {
+        return;
+    };
+    if let Err(e) = store.release_pending(&owner, &placement.placement_id).await {
+        tracing::warn!(placement_id = placement.placement_id.as_str(), error = %e, "could not release the placement from its player's pending count; the next create at the cap will");
+    }
+}
+
 /// The placement as [`SessionStore::finish_placement`] left it when it applied `outcome` at `at`: what
 /// the stored item says after the write, built from the item read before it (no second read).
 pub fn finished(mut placement: Placement, outcome: &PlacementOutcome, at: Timestamp) -> Placement {
@@ -345,9 +464,11 @@ async fn apply_batch<S: SessionStore>(
         .map(|r| r.finish.clone())
         .collect();
     let mut written = store.finish_placements(&batch).await.into_iter();
-    prepared
+    let mut unrecordable = Vec::new();
+    let mut results: Vec<(Option<String>, RecordOutcome, Option<Placement>)> = prepared
         .into_iter()
-        .map(|(id, p)| match p {
+        .enumerate()
+        .map(|(i, (id, p))| match p {
             Err(outcome) => (id, outcome, None),
             Ok(ready) => {
                 let result = written.next().unwrap_or_else(|| {
@@ -355,11 +476,34 @@ async fn apply_batch<S: SessionStore>(
                         "the store answered fewer placements than it was given".into(),
                     ))
                 });
+                if let Err(e) = &result
+                    && !e.is_transient()
+                {
+                    unrecordable.push((i, ready.placement.clone(), ready.finish.at, e.to_string()));
+                }
                 let (outcome, placement) = conclude(ready, result);
                 (id, outcome, placement)
             }
         })
-        .collect()
+        .collect();
+    // A result the store can never take (quarantined above) must not leave its placement PENDING for
+    // the sweeper to retry run after run: it ends FAILED, and is pushed like any result.
+    for (i, placement, at, why) in unrecordable {
+        if let Some(failed) = fail_unrecordable(store, &placement, &why, at).await
+            && let Some(slot) = results.get_mut(i)
+        {
+            slot.2 = Some(failed);
+        }
+    }
+    // The placements this batch finished stop counting against their players' caps.
+    let mut releases = Vec::new();
+    for (_, _, finished) in &results {
+        if let Some(p) = finished {
+            releases.push(release_pending(store, p));
+        }
+    }
+    futures::future::join_all(releases).await;
+    results
 }
 
 /// Reads and decides one record: `Ok` when there is an outcome to write, `Err` with the record's

@@ -26,9 +26,8 @@
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use fleet_core::ids::PlacementId;
 use fleet_core::index;
-use fleet_core::model::PlacementStatus;
+use fleet_core::model::{Placement, PlacementStatus};
 use fleet_core::ports::{
     Applied, Clock, GameLift, GameLiftError, PlacementOutcome, SessionKey, SessionStore,
     StoreError, SweepStore,
@@ -392,7 +391,7 @@ where
                     status: PlacementStatus::Failed,
                     reason: Some("GameLift has no such placement: it was never started".into()),
                 };
-                finish(store, &id, &outcome, now, summary).await;
+                finish(store, &placement, &outcome, now, summary).await;
                 continue;
             }
             Err(GameLiftError::Throttled(e)) => {
@@ -422,7 +421,15 @@ where
                         player_sessions: f.placed_player_sessions.clone(),
                     },
                     Err(e) => {
-                        tracing::error!(placement_id = id.as_str(), error = %e, "GameLift's fulfilled placement cannot be recorded");
+                        // It can never be recorded: FAILED now, rather than described again each run.
+                        crate::placement_events::fail_unrecordable(
+                            store,
+                            &placement,
+                            &e.to_string(),
+                            now,
+                        )
+                        .await;
+                        summary.resolved += 1;
                         continue;
                     }
                 }
@@ -442,20 +449,22 @@ where
                 )),
             },
         };
-        finish(store, &id, &outcome, now, summary).await;
+        finish(store, &placement, &outcome, now, summary).await;
     }
     Ok(())
 }
 
 async fn finish<S: SessionStore>(
     store: &S,
-    id: &PlacementId,
+    placement: &Placement,
     outcome: &PlacementOutcome,
     now: Timestamp,
     summary: &mut SweepSummary,
 ) {
+    let id = &placement.placement_id;
     match store.finish_placement(id, outcome, now).await {
         Ok(Applied::Applied) => {
+            crate::placement_events::release_pending(store, placement).await;
             // An event that never came (or has not yet): worth a warning, and a metric to alarm on.
             tracing::warn!(
                 placement_id = id.as_str(),
@@ -465,6 +474,14 @@ async fn finish<S: SessionStore>(
         }
         Ok(other) => {
             tracing::info!(placement_id = id.as_str(), outcome = ?other, "placement already resolved by its event")
+        }
+        Err(e) if !e.is_transient() => {
+            if crate::placement_events::fail_unrecordable(store, placement, &e.to_string(), now)
+                .await
+                .is_some()
+            {
+                summary.resolved += 1;
+            }
         }
         Err(e) => {
             tracing::warn!(placement_id = id.as_str(), error = %e, "could not finish an overdue placement")

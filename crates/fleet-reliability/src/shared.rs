@@ -7,8 +7,9 @@ use std::sync::Arc;
 use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
 use fleet_core::model::{Placement, Session};
 use fleet_core::ports::{
-    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome,
-    SessionKey, SessionStore, SessionSweepPage, StatusReport, StoreError, SweepStore,
+    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PendingCap,
+    PlacementOutcome, SessionKey, SessionStore, SessionSweepPage, StatusReport, StoreError,
+    SweepStore,
 };
 use fleet_core::time::Timestamp;
 
@@ -43,6 +44,17 @@ impl<T: SessionStore> SessionStore for Shared<T> {
         i: Option<&IdempotencyRecord>,
     ) -> Result<CreateOutcome, StoreError> {
         self.0.create_placement(p, i).await
+    }
+    async fn create_placement_capped(
+        &self,
+        p: &Placement,
+        i: Option<&IdempotencyRecord>,
+        cap: Option<&PendingCap>,
+    ) -> Result<CreateOutcome, StoreError> {
+        self.0.create_placement_capped(p, i, cap).await
+    }
+    async fn release_pending(&self, owner: &str, id: &PlacementId) -> Result<(), StoreError> {
+        self.0.release_pending(owner, id).await
     }
     async fn get_placement(&self, id: &PlacementId) -> Result<Option<Placement>, StoreError> {
         self.0.get_placement(id).await

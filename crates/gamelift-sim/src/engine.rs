@@ -673,6 +673,9 @@ impl Engine {
             session_arn: None,
             placed: Vec::new(),
         };
+        if let Some(ended) = self.model.faults.events.start_ends_as.clone() {
+            return Ok(self.start_ended(now, placement, &ended));
+        }
         let delay = i64::try_from(self.model.placement_delay_ms).unwrap_or(i64::MAX / 4);
         let timeout =
             i64::try_from(queue.timeout_seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
@@ -682,6 +685,30 @@ impl Engine {
         let doc = self.placement_doc(&placement);
         self.placements.insert(id, placement);
         Ok(Doc::map().with("GameSessionPlacement", doc))
+    }
+
+    /// The `startEndsAs` fault: the placement ends at once with `status`, the answer says so, and
+    /// its event is published as for any ending.
+    fn start_ended(&mut self, now: i64, mut placement: Placement, status: &str) -> Doc {
+        let (status, kind) = match status {
+            "CANCELLED" => (PlacementStatus::Cancelled, "PlacementCancelled"),
+            "TIMED_OUT" => (PlacementStatus::TimedOut, "PlacementTimedOut"),
+            _ => (PlacementStatus::Failed, "PlacementFailed"),
+        };
+        placement.status = status;
+        placement.end_ms = Some(now);
+        self.stats.placements_started += 1;
+        match status {
+            PlacementStatus::Cancelled => self.stats.placements_cancelled += 1,
+            PlacementStatus::TimedOut => self.stats.placements_timed_out += 1,
+            _ => self.stats.placements_failed += 1,
+        }
+        let error = (status == PlacementStatus::Failed)
+            .then_some(("INJECTED_FAULT", "placement ended by fault injection"));
+        self.emit_ended(now, &placement, kind, error);
+        let doc = self.placement_doc(&placement);
+        self.placements.insert(placement.id.clone(), placement);
+        Doc::map().with("GameSessionPlacement", doc)
     }
 
     fn stop_placement(&mut self, now: i64, id: &str) -> Result<Doc, ApiError> {

@@ -143,6 +143,11 @@ pub struct EventFaults {
     /// Probability that a placement ends FAILED instead of being placed.
     #[serde(default)]
     pub placement_failure_rate: f64,
+    /// When set (`FAILED`, `CANCELLED` or `TIMED_OUT`): every new placement ends at once with this
+    /// status, which StartGameSessionPlacement's answer already carries (its event follows), to
+    /// test callers that must read the answer's status rather than assume PENDING.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_ends_as: Option<String>,
 }
 
 fn default_account() -> String {
@@ -277,6 +282,13 @@ impl Model {
             if !(0.0..=1.0).contains(&r) {
                 return bad(format!("fault rate {r} is not within 0..=1"));
             }
+        }
+        if let Some(s) = &self.faults.events.start_ends_as
+            && !["FAILED", "CANCELLED", "TIMED_OUT"].contains(&s.as_str())
+        {
+            return bad(format!(
+                "startEndsAs {s} is not one of FAILED, CANCELLED, TIMED_OUT"
+            ));
         }
         for (op, l) in &self.rate_limits {
             if !(l.burst > 0.0 && l.rate >= 0.0) {

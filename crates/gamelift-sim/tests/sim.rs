@@ -1417,6 +1417,74 @@ async fn event_faults_drop_duplicate_and_delay_placement_events() {
     );
 }
 
+#[tokio::test]
+async fn the_start_ends_as_fault_answers_the_start_with_a_terminal_status_and_publishes_its_event()
+{
+    let mut env = start(quiet_model()).await;
+    for (status, state, kind) in [
+        (
+            "FAILED",
+            GameSessionPlacementState::Failed,
+            "PlacementFailed",
+        ),
+        (
+            "CANCELLED",
+            GameSessionPlacementState::Cancelled,
+            "PlacementCancelled",
+        ),
+        (
+            "TIMED_OUT",
+            GameSessionPlacementState::TimedOut,
+            "PlacementTimedOut",
+        ),
+    ] {
+        env.sim.set_event_faults(EventFaults {
+            start_ends_as: Some(status.into()),
+            ..EventFaults::default()
+        });
+        let id = format!("ends-{}", status.to_lowercase().replace('_', "-"));
+        let answer = env
+            .client
+            .start_game_session_placement()
+            .placement_id(&id)
+            .game_session_queue_name(DEFAULT_QUEUE)
+            .maximum_player_session_count(4)
+            .send()
+            .await
+            .expect("start placement");
+        assert_eq!(
+            answer.game_session_placement().and_then(|p| p.status()),
+            Some(&state),
+            "{status}"
+        );
+        assert_eq!(env.sim.placement_status(&id), Some(status));
+        let events = drain(&mut env.events);
+        assert_eq!(events.len(), 1, "{status}");
+        assert_eq!(inner(&events[0])["detail"]["type"], kind);
+    }
+    // Nothing is left scheduled: time passing publishes nothing more.
+    env.sim.clear_faults();
+    env.sim
+        .advance(Duration::from_secs(3600))
+        .await
+        .expect("advance");
+    assert!(drain(&mut env.events).is_empty());
+    let bad = Model {
+        faults: gamelift_sim::Faults {
+            events: EventFaults {
+                start_ends_as: Some("FULFILLED".into()),
+                ..EventFaults::default()
+            },
+            ..gamelift_sim::Faults::default()
+        },
+        ..quiet_model()
+    };
+    assert!(
+        bad.validate().is_err(),
+        "only terminal statuses other than FULFILLED"
+    );
+}
+
 async fn raw(
     url: &str,
     headers: &[(&str, &str)],
@@ -1721,6 +1789,7 @@ async fn simulated_hour(seed: u64) -> (Vec<Value>, gamelift_sim::Stats) {
         delay_rate: 0.01,
         delay_ms: 20_000,
         placement_failure_rate: 0.0,
+        start_ends_as: None,
     };
     let recorder = RecordingSink::new();
     let sim = Simulator::builder()

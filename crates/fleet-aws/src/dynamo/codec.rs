@@ -213,9 +213,31 @@ pub fn placement_key(id: &fleet_core::ids::PlacementId) -> Item {
     ])
 }
 
+/// Attribute of a placement's player sessions.
+pub const PLAYER_SESSIONS: &str = "playerSessions";
+
+/// A placement's player sessions as stored: `{<digest of the player id>: <player session id>}`. The
+/// player ids are already in `players` (up to 200 of 1,024 characters); a second copy could push a
+/// fulfilled placement past DynamoDB's 400 KB item limit.
+pub fn player_sessions_value(sessions: &[fleet_core::model::PlayerSession]) -> AttributeValue {
+    AttributeValue::M(
+        sessions
+            .iter()
+            .map(|ps| (ps.player_id.key_digest(), s(&ps.player_session_id)))
+            .collect(),
+    )
+}
+
 /// A placement item: PENDING placements are in the sweeper's deadline index; finished ones carry a TTL.
 pub fn placement_item(p: &Placement) -> Result<Item, StoreError> {
     let mut item = encode("placement", p)?;
+    item.remove(PLAYER_SESSIONS);
+    if !p.player_sessions.is_empty() {
+        item.insert(
+            PLAYER_SESSIONS.into(),
+            player_sessions_value(&p.player_sessions),
+        );
+    }
     item.extend(placement_key(&p.placement_id));
     item.insert(KIND.into(), s("placement"));
     if p.status == PlacementStatus::Pending {
@@ -238,9 +260,57 @@ pub fn placement_item(p: &Placement) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-/// Reads a placement item.
+/// Reads a placement item, in either layout of its player sessions: the map of
+/// [`player_sessions_value`] (matched to `players` by digest, in their order), or the list of
+/// `{playerId, playerSessionId}` items written before it.
 pub fn placement_from_item(item: &Item) -> Result<Placement, StoreError> {
-    decode(item)
+    let Some(AttributeValue::M(by_digest)) = item.get(PLAYER_SESSIONS) else {
+        return decode(item);
+    };
+    let mut rest = item.clone();
+    rest.remove(PLAYER_SESSIONS);
+    let mut p: Placement = decode(&rest)?;
+    p.player_sessions = p
+        .players
+        .iter()
+        .filter_map(|pl| {
+            let id = by_digest.get(&pl.player_id.key_digest())?.as_s().ok()?;
+            Some(fleet_core::model::PlayerSession {
+                player_id: pl.player_id.clone(),
+                player_session_id: id.clone(),
+            })
+        })
+        .collect();
+    Ok(p)
+}
+
+/// The size DynamoDB counts for an item, by its documented rules (attribute names and strings in
+/// UTF-8 bytes; a number about one byte per two significant digits plus one; a list or map 3 bytes
+/// plus one per element, map keys counted like names), rounded up where the rules are approximate,
+/// so the estimate is never below what DynamoDB counts.
+pub fn item_size(item: &Item) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+}
+
+/// [`item_size`] of one value.
+pub fn value_size(v: &AttributeValue) -> usize {
+    match v {
+        AttributeValue::S(x) => x.len(),
+        AttributeValue::N(x) => x.len() / 2 + 2,
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::L(l) => 3 + l.iter().map(|x| 1 + value_size(x)).sum::<usize>(),
+        AttributeValue::M(m) => {
+            3 + m
+                .iter()
+                .map(|(k, x)| 1 + k.len() + value_size(x))
+                .sum::<usize>()
+        }
+        AttributeValue::Ss(v) => v.iter().map(String::len).sum(),
+        AttributeValue::Ns(v) => v.iter().map(|x| x.len() / 2 + 2).sum(),
+        AttributeValue::Bs(v) => v.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 0,
+    }
 }
 
 /// The key of an idempotency record: digests, so any caller name and key fit and none leaks into keys.
@@ -250,4 +320,120 @@ pub fn idempotency_key(caller: &str, key: &str) -> Item {
         (PK.to_owned(), s(format!("I#{digest}"))),
         (SK.to_owned(), s("I")),
     ])
+}
+
+/// Attribute of a requester's pending-count item: the set of its PENDING placement ids.
+pub const PENDING_IDS: &str = "ids";
+/// How long a pending-count item outlives its last create: longer than any placement stays PENDING
+/// (the queue's timeout is at most 12 hours), so TTL never removes a count that still matters.
+pub const PENDING_COUNT_RETENTION_SECS: i64 = 2 * 24 * 3600;
+
+/// The key of a requester's pending-count item (`C#<digest of the owner>` / `PENDING`): a digest, so
+/// any player id fits and none leaks into keys.
+pub fn pending_count_key(owner: &str) -> Item {
+    HashMap::from([
+        (
+            PK.to_owned(),
+            s(format!("C#{}", stable_digest(owner.as_bytes()))),
+        ),
+        (SK.to_owned(), s("PENDING")),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use fleet_core::ids::{PlacementId, PlayerId};
+    use fleet_core::input::MaxPlayers;
+    use fleet_core::model::{PlacementPlayer, PlayerSession};
+
+    use super::*;
+
+    fn placement(players: &[&str]) -> Placement {
+        let t = Timestamp::from_millis(1_795_600_800_000);
+        Placement {
+            placement_id: PlacementId::parse("p-1").unwrap_or_else(|e| panic!("{e}")),
+            status: PlacementStatus::Fulfilled,
+            requester: "svc".into(),
+            players: players
+                .iter()
+                .map(|p| PlacementPlayer {
+                    player_id: PlayerId::parse(p).unwrap_or_else(|e| panic!("{e}")),
+                    player_data: None,
+                })
+                .collect(),
+            max_players: MaxPlayers::parse(8).unwrap_or_else(|e| panic!("{e}")),
+            name: None,
+            data: None,
+            properties: Default::default(),
+            latencies: Vec::new(),
+            regions: Vec::new(),
+            session_id: None,
+            player_sessions: Vec::new(),
+            reason: None,
+            created_at: t,
+            updated_at: t,
+            deadline: t,
+        }
+    }
+
+    fn ps(player: &str, id: &str) -> PlayerSession {
+        PlayerSession {
+            player_id: PlayerId::parse(player).unwrap_or_else(|e| panic!("{e}")),
+            player_session_id: id.into(),
+        }
+    }
+
+    #[test]
+    fn player_sessions_are_stored_by_digest_and_read_back_in_player_order() {
+        let mut p = placement(&["ann", "bob", "cy"]);
+        p.player_sessions = vec![ps("bob", "psess-b"), ps("ann", "psess-a")];
+        let item = placement_item(&p).unwrap_or_else(|e| panic!("{e}"));
+        let stored = item[PLAYER_SESSIONS]
+            .as_m()
+            .unwrap_or_else(|_| panic!("a map"));
+        assert_eq!(stored.len(), 2);
+        assert!(
+            !format!("{stored:?}").contains("ann"),
+            "no player id repeated"
+        );
+        let back = placement_from_item(&item).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            back.player_sessions,
+            vec![ps("ann", "psess-a"), ps("bob", "psess-b")]
+        );
+        // A PENDING placement has none stored.
+        let pending = placement(&["ann"]);
+        assert!(
+            !placement_item(&pending)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .contains_key(PLAYER_SESSIONS)
+        );
+    }
+
+    #[test]
+    fn an_item_written_with_the_earlier_list_layout_still_reads() {
+        let mut p = placement(&["ann"]);
+        p.player_sessions = vec![ps("ann", "psess-a")];
+        let mut item = placement_item(&p).unwrap_or_else(|e| panic!("{e}"));
+        let list =
+            serde_dynamo::to_attribute_value(&p.player_sessions).unwrap_or_else(|e| panic!("{e}"));
+        item.insert(PLAYER_SESSIONS.into(), list);
+        let back = placement_from_item(&item).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.player_sessions, p.player_sessions);
+    }
+
+    #[test]
+    fn item_sizes_follow_dynamodbs_rules_and_never_undercount() {
+        // The examples of DynamoDB's documentation: a string is its UTF-8 bytes plus its name's.
+        let item: Item = HashMap::from([("name".into(), s("€uro"))]);
+        assert_eq!(item_size(&item), 4 + 6);
+        // A map: 3 bytes, plus per element 1 byte, its key and its value.
+        let m = AttributeValue::M(HashMap::from([("k".to_owned(), s("vv"))]));
+        assert_eq!(value_size(&m), 3 + 1 + 1 + 2);
+        let l = AttributeValue::L(vec![s("a"), s("bc")]);
+        assert_eq!(value_size(&l), 3 + (1 + 1) + (1 + 2));
+        // Numbers: at most one byte per two digits plus one; the estimate rounds up.
+        assert!(value_size(&n(12_345_678)) > 8 / 2);
+        assert_eq!(value_size(&AttributeValue::Bool(true)), 1);
+    }
 }

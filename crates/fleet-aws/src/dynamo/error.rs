@@ -6,7 +6,8 @@ use fleet_core::ports::StoreError;
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Classifies an SDK error: throttles and server or network failures are transient.
+/// Classifies an SDK error: throttles and server or network failures are transient; DynamoDB's
+/// ValidationException (an item over 400 KB, a key over its size) is a refusal no retry can change.
 pub fn map_sdk<E, R>(err: SdkError<E, R>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -19,6 +20,7 @@ where
         | "ThrottlingException"
         | "RequestLimitExceeded"
         | "TransactionInProgressException" => StoreError::Throttled(text),
+        "ValidationException" => StoreError::Refused(text),
         _ => StoreError::Unavailable(text),
     }
 }

@@ -16,7 +16,7 @@ use fleet_core::ids::{PlacementId, PlayerId, SessionId};
 use fleet_core::index::{self, PK, SK, TTL};
 use fleet_core::model::{Placement, PlacementStatus, Seat, SeatStatus, Session};
 use fleet_core::ports::{
-    Applied, CreateOutcome, Finish, IdempotencyRecord, JoinRefused, ListRequest, Page,
+    Applied, CreateOutcome, Finish, IdempotencyRecord, JoinRefused, ListRequest, Page, PendingCap,
     PlacementOutcome, SessionKey, SessionStore, StatusReport, StoreError,
 };
 use fleet_core::query::{self, KeyCondition, cursor};
@@ -33,6 +33,9 @@ const TX_MAX: usize = 100;
 const ATTEMPTS: u32 = 12;
 /// Placements of one batch settled one by one at once (after their shared transaction was cancelled).
 const FINISH_CONCURRENCY: usize = 10;
+/// What a shared transaction of a batch's fulfilments may carry: DynamoDB's 4 MB per
+/// TransactWriteItems, less room for keys and expressions.
+const TX_BYTES_BUDGET: usize = 3_500_000;
 /// Most items one list Query may read, whatever the filter: bounds the work of a page.
 const MAX_READ_PER_PAGE: i32 = 1000;
 
@@ -183,6 +186,21 @@ impl DynamoStore {
         {
             Ok(_) => Ok(Tx::Committed),
             Err(SdkError::ServiceError(se)) => match se.err() {
+                // An item DynamoDB finds invalid (over 400 KB, say) cancels the transaction with a
+                // ValidationError reason: a refusal no retry can change, not a lost race.
+                TransactWriteItemsError::TransactionCanceledException(e)
+                    if e.cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ValidationError")) =>
+                {
+                    Err(StoreError::Refused(format!(
+                        "transaction refused: {:?}",
+                        e.cancellation_reasons()
+                            .iter()
+                            .filter_map(|r| r.message())
+                            .collect::<Vec<_>>()
+                    )))
+                }
                 TransactWriteItemsError::TransactionCanceledException(e) => Ok(Tx::Cancelled(
                     e.cancellation_reasons()
                         .iter()
@@ -262,6 +280,24 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(Duration::from_millis(ms)).await;
 }
 
+/// About how many bytes a transaction's items carry: the items put, the keys and the values of updates.
+fn tx_bytes(items: &[TransactWriteItem]) -> usize {
+    items
+        .iter()
+        .map(|t| {
+            let put = t.put().map_or(0, |p| codec::item_size(p.item()));
+            let update = t.update().map_or(0, |u| {
+                codec::item_size(u.key())
+                    + u.expression_attribute_values()
+                        .map_or(0, |v| v.values().map(codec::value_size).sum())
+            });
+            let delete = t.delete().map_or(0, |d| codec::item_size(d.key()));
+            let check = t.condition_check().map_or(0, |c| codec::item_size(c.key()));
+            put + update + delete + check
+        })
+        .sum()
+}
+
 /// Whether a cancelled transaction lost a race (a version check or a concurrent transaction) rather
 /// than hit a real refusal.
 fn lost_race(reasons: &[(String, Option<Item>)]) -> bool {
@@ -317,19 +353,12 @@ impl SessionStore for DynamoStore {
                 Err(e) => Err(map_sdk(e)),
             };
         };
-        let mut idem_item = codec::idempotency_key(&idem.caller, idem.key.as_str());
-        idem_item.insert(codec::KIND.into(), s("idempotency"));
-        idem_item.insert("placementId".into(), s(placement.placement_id.as_str()));
-        idem_item.insert("bodyDigest".into(), s(&idem.body_digest));
-        idem_item.insert(
-            TTL.into(),
-            n(placement
-                .created_at
-                .plus_secs(codec::IDEMPOTENCY_RETENTION_SECS)
-                .epoch_seconds()),
-        );
         let tx = vec![
-            self.put(idem_item, Some("attribute_not_exists(#pk)"), vec![])?,
+            self.put(
+                idempotency_item(placement, idem),
+                Some("attribute_not_exists(#pk)"),
+                vec![],
+            )?,
             self.put(item, Some("attribute_not_exists(#pk)"), vec![])?,
         ];
         match self.transact(tx).await? {
@@ -343,23 +372,109 @@ impl SessionStore for DynamoStore {
                         "create transaction cancelled: {reasons:?}"
                     )));
                 };
-                if get_s(old, "bodyDigest") != Some(idem.body_digest.as_str()) {
-                    return Ok(CreateOutcome::Mismatch);
-                }
-                let id = get_s(old, "placementId")
-                    .and_then(|p| PlacementId::parse(p).ok())
-                    .ok_or_else(|| StoreError::Corrupt {
-                        key: codec::item_key(old),
-                        reason: "no placementId".into(),
-                    })?;
-                match self.get_placement(&id).await? {
-                    Some(p) => Ok(CreateOutcome::Existing(Box::new(p))),
-                    None => Err(StoreError::Corrupt {
-                        key: id.to_string(),
-                        reason: "idempotency record without placement".into(),
-                    }),
-                }
+                self.replayed(old, idem).await
             }
+        }
+    }
+
+    /// The create's transaction with one more item: the owner's pending-count item, whose set of
+    /// PENDING placement ids gains this one only while it holds fewer than `cap.max` (a condition on
+    /// the same write, so concurrent creates cannot pass it together). The set, not a number: adding
+    /// an id twice or removing it twice changes nothing, so a replay, a duplicate release or a crash
+    /// between a placement's end and its release can never leave the count wrong. When the cap is
+    /// reached, the ids whose placements already finished (a release that was lost) are removed and
+    /// the create is tried once more.
+    async fn create_placement_capped(
+        &self,
+        placement: &Placement,
+        idempotency: Option<&IdempotencyRecord>,
+        cap: Option<&PendingCap>,
+    ) -> StoreResult<CreateOutcome> {
+        let Some(cap) = cap else {
+            return self.create_placement(placement, idempotency).await;
+        };
+        let counter = codec::pending_count_key(&cap.owner);
+        let mut repaired = false;
+        for attempt in 0..ATTEMPTS {
+            let mut tx = Vec::with_capacity(3);
+            if let Some(idem) = idempotency {
+                tx.push(self.put(
+                    idempotency_item(placement, idem),
+                    Some("attribute_not_exists(#pk)"),
+                    vec![],
+                )?);
+            }
+            let placement_at = tx.len();
+            tx.push(self.put(
+                codec::placement_item(placement)?,
+                Some("attribute_not_exists(#pk)"),
+                vec![],
+            )?);
+            tx.push(self.count_pending(counter.clone(), placement, cap.max)?);
+            let reasons = match self.transact(tx).await? {
+                Tx::Committed => return Ok(CreateOutcome::Created),
+                Tx::Cancelled(reasons) => reasons,
+            };
+            let failed = |i: usize| {
+                reasons
+                    .get(i)
+                    .is_some_and(|(c, _)| c == "ConditionalCheckFailed")
+            };
+            if let (Some(idem), true) = (idempotency, failed(0))
+                && let Some((_, Some(old))) = reasons.first()
+            {
+                return self.replayed(old, idem).await;
+            }
+            if failed(placement_at) {
+                return Err(StoreError::Corrupt {
+                    key: placement.placement_id.to_string(),
+                    reason: "placement id reused".into(),
+                });
+            }
+            if failed(placement_at + 1) {
+                if !repaired {
+                    repaired = true;
+                    let old = reasons.get(placement_at + 1).and_then(|(_, o)| o.as_ref());
+                    if self.repair_pending(&counter, old).await? > 0 {
+                        continue;
+                    }
+                }
+                return Ok(CreateOutcome::AtCap);
+            }
+            if !reasons.iter().any(|(c, _)| c == "TransactionConflict") {
+                return Err(StoreError::Unavailable(format!(
+                    "create transaction cancelled: {reasons:?}"
+                )));
+            }
+            // Another create of the same player (or a release) touched the count at once: retry.
+            backoff(attempt).await;
+        }
+        Err(StoreError::Contention("create_placement".into()))
+    }
+
+    async fn release_pending(&self, owner: &str, id: &PlacementId) -> StoreResult<()> {
+        // A transaction of one update rather than UpdateItem: the functions' roles already allow the
+        // item kinds their transactions build, and nothing else is needed for this.
+        let update = Update::builder()
+            .table_name(&*self.table)
+            .set_key(Some(codec::pending_count_key(owner)))
+            .update_expression("DELETE #ids :id")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#ids", codec::PENDING_IDS)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":id", AttributeValue::Ss(vec![id.to_string()]))
+            .build()
+            .map_err(build_err)?;
+        match self
+            .transact(vec![TransactWriteItem::builder().update(update).build()])
+            .await?
+        {
+            Tx::Committed => Ok(()),
+            // No count for this owner (a cap introduced after the create, or a TTL): nothing to do.
+            Tx::Cancelled(r) if r.iter().any(|(c, _)| c == "ConditionalCheckFailed") => Ok(()),
+            Tx::Cancelled(r) => Err(StoreError::Unavailable(format!(
+                "release transaction cancelled: {r:?}"
+            ))),
         }
     }
 
@@ -497,8 +612,14 @@ impl SessionStore for DynamoStore {
                 }
             };
             seen.extend(keys);
+            // DynamoDB refuses a transaction over 4 MB: ten fulfilments with sessions near their
+            // size budget would pass it, so a group also closes on size.
+            let bytes = tx_bytes(&items);
             match groups.last_mut() {
-                Some((members, tx)) if tx.len() + items.len() <= TX_MAX => {
+                Some((members, tx))
+                    if tx.len() + items.len() <= TX_MAX
+                        && tx_bytes(tx) + bytes <= TX_BYTES_BUDGET =>
+                {
                     members.push(i);
                     tx.extend(items);
                 }
@@ -716,6 +837,22 @@ impl SessionStore for DynamoStore {
     }
 }
 
+/// The idempotency record of a create.
+fn idempotency_item(placement: &Placement, idem: &IdempotencyRecord) -> Item {
+    let mut item = codec::idempotency_key(&idem.caller, idem.key.as_str());
+    item.insert(codec::KIND.into(), s("idempotency"));
+    item.insert("placementId".into(), s(placement.placement_id.as_str()));
+    item.insert("bodyDigest".into(), s(&idem.body_digest));
+    item.insert(
+        TTL.into(),
+        n(placement
+            .created_at
+            .plus_secs(codec::IDEMPOTENCY_RETENTION_SECS)
+            .epoch_seconds()),
+    );
+    item
+}
+
 /// When the game server last reported on a live session.
 fn reported_at(state: &SessionState) -> Option<Timestamp> {
     match state {
@@ -725,6 +862,138 @@ fn reported_at(state: &SessionState) -> Option<Timestamp> {
 }
 
 impl DynamoStore {
+    /// A create whose idempotency record exists (`old`, returned by the cancelled transaction): the
+    /// same body gets the first placement, another body a mismatch.
+    async fn replayed(&self, old: &Item, idem: &IdempotencyRecord) -> StoreResult<CreateOutcome> {
+        if get_s(old, "bodyDigest") != Some(idem.body_digest.as_str()) {
+            return Ok(CreateOutcome::Mismatch);
+        }
+        let id = get_s(old, "placementId")
+            .and_then(|p| PlacementId::parse(p).ok())
+            .ok_or_else(|| StoreError::Corrupt {
+                key: codec::item_key(old),
+                reason: "no placementId".into(),
+            })?;
+        match self.get_placement(&id).await? {
+            Some(p) => Ok(CreateOutcome::Existing(Box::new(p))),
+            None => Err(StoreError::Corrupt {
+                key: id.to_string(),
+                reason: "idempotency record without placement".into(),
+            }),
+        }
+    }
+
+    /// The create's update of its owner's pending-count item (see `create_placement_capped`).
+    fn count_pending(
+        &self,
+        key: Item,
+        placement: &Placement,
+        max: u32,
+    ) -> StoreResult<TransactWriteItem> {
+        let update = Update::builder()
+            .table_name(&*self.table)
+            .set_key(Some(key))
+            .update_expression("ADD #ids :id SET #kind = :kind, #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#ids) OR size(#ids) < :max")
+            .expression_attribute_names("#ids", codec::PENDING_IDS)
+            .expression_attribute_names("#kind", codec::KIND)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(
+                ":id",
+                AttributeValue::Ss(vec![placement.placement_id.to_string()]),
+            )
+            .expression_attribute_values(":kind", s("pendingCount"))
+            .expression_attribute_values(
+                ":ttl",
+                n(placement
+                    .created_at
+                    .plus_secs(codec::PENDING_COUNT_RETENTION_SECS)
+                    .epoch_seconds()),
+            )
+            .expression_attribute_values(":max", n(max))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Removes from a pending-count item the ids whose placements are no longer PENDING (or gone):
+    /// releases that were lost (a crash right after a placement ended). `old` is the item as the
+    /// refused create saw it; it is read when absent. Finished placements never become PENDING again,
+    /// so removing them is right whatever runs concurrently. Answers how many were removed.
+    async fn repair_pending(&self, key: &Item, old: Option<&Item>) -> StoreResult<usize> {
+        let read;
+        let item = match old {
+            Some(item) => item,
+            None => {
+                read = self
+                    .client
+                    .get_item()
+                    .table_name(&*self.table)
+                    .set_key(Some(key.clone()))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map_err(map_sdk)?
+                    .item
+                    .unwrap_or_default();
+                &read
+            }
+        };
+        let ids: Vec<PlacementId> = item
+            .get(codec::PENDING_IDS)
+            .and_then(|v| v.as_ss().ok())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|i| PlacementId::parse(i).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // At most `max` ids (100 at the most, 3 by default), read at once, strongly consistent. One
+        // that cannot be read counts as PENDING: the repair never lets a create past the cap.
+        let reads = ids.iter().map(|id| async move {
+            match self.get_placement(id).await {
+                Ok(Some(p)) if p.status != PlacementStatus::Pending => None,
+                Ok(None) => None,
+                Ok(Some(_)) | Err(_) => Some(id.to_string()),
+            }
+        });
+        let still_pending: std::collections::HashSet<String> = futures::future::join_all(reads)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        let stale: Vec<String> = ids
+            .iter()
+            .map(|i| i.to_string())
+            .filter(|i| !still_pending.contains(i))
+            .collect();
+        if stale.is_empty() {
+            return Ok(0);
+        }
+        let update = Update::builder()
+            .table_name(&*self.table)
+            .set_key(Some(key.clone()))
+            .update_expression("DELETE #ids :stale")
+            .expression_attribute_names("#ids", codec::PENDING_IDS)
+            .expression_attribute_values(":stale", AttributeValue::Ss(stale.clone()))
+            .build()
+            .map_err(build_err)?;
+        if let Tx::Cancelled(r) = self
+            .transact(vec![TransactWriteItem::builder().update(update).build()])
+            .await?
+        {
+            return Err(StoreError::Unavailable(format!(
+                "pending-count repair cancelled: {r:?}"
+            )));
+        }
+        tracing::info!(
+            removed = stale.len(),
+            "finished placements removed from a pending count"
+        );
+        Ok(stale.len())
+    }
+
     /// The guarded transition of a placement: PENDING → the outcome's status, with its session id and
     /// player sessions (fulfilled) or its reason (unfulfilled), out of the deadline index.
     fn finish_update(
@@ -762,17 +1031,13 @@ impl DynamoStore {
                 session,
                 player_sessions,
             } => {
-                let sessions_av =
-                    serde_dynamo::to_attribute_value(player_sessions).map_err(|e| {
-                        StoreError::Corrupt {
-                            key: id.to_string(),
-                            reason: e.to_string(),
-                        }
-                    })?;
                 set.push_str(", sessionId = :sid, playerSessions = :ps");
                 update = update
                     .expression_attribute_values(":sid", s(session.id.as_str()))
-                    .expression_attribute_values(":ps", sessions_av);
+                    .expression_attribute_values(
+                        ":ps",
+                        codec::player_sessions_value(player_sessions),
+                    );
             }
         }
         update

@@ -1,5 +1,11 @@
 //! `GET /v1/placements/{placementId}`: one read, plus one read of the session once FULFILLED.
 //!
+//! The second read stays: answering from the placement alone would need a copy of the session on it,
+//! which would show the player count and open slots as they were at fulfilment (the session item is
+//! the one reports and joins keep current) and, with its data, could take the placement item past
+//! its size budget. Both keys are only known in turn (the session's id is on the placement), so the
+//! reads cannot share one request.
+//!
 //! A placement the caller may not read (a player who neither requested it nor is listed in it, a
 //! game server) answers exactly like one that does not exist, so ids cannot be probed. A player sees
 //! only its own player session; a service sees all of them.

@@ -8,8 +8,11 @@
 //! StartGameSessionPlacement is called once: 1 GameLift call and 1 store write.
 //!
 //! * Same `(caller, Idempotency-Key)` and same body → 202 with the first placement (its current
-//!   status, and its reason if it failed), and no GameLift call. A key whose first create failed
-//!   before GameLift accepted it keeps answering that FAILED placement: use a new key to try again.
+//!   status, and its reason if it failed). A key whose first create failed before GameLift accepted
+//!   it keeps answering that FAILED placement: use a new key to try again. A PENDING one is first
+//!   described by its own id (one DescribeGameSessionPlacement), because the first attempt may have
+//!   written it and never reached GameLift (its answer lost, a crash): GameLift never heard of it →
+//!   it is started now with the same id, so a retried create ends in a real placement.
 //! * Same key, different body → 422 `idempotency_mismatch`.
 //! * GameLift's answer is ambiguous (timeout, 5xx) → one DescribeGameSessionPlacement of **the same**
 //!   id: found → 202 (events and the sweeper take it from there); not found → GameLift never started
@@ -18,6 +21,9 @@
 //!   placement with a new id is never started.
 //! * GameLift refuses (invalid 400, throttled 429, anything else 503) → the row is marked FAILED
 //!   (a second write), so nothing stays PENDING for a placement that does not exist.
+//! * GameLift accepts but its answer already carries a terminal status (FAILED, CANCELLED,
+//!   TIMED_OUT) → the row is finished with it at once (a second write) and the answer is 202 with
+//!   that status and its reason; subscribers hear it like any result.
 //!
 //! # Join
 //!
@@ -32,7 +38,7 @@ use fleet_core::limits::SEAT_RESERVATION_SECS;
 use fleet_core::model::{Placement, PlacementStatus};
 use fleet_core::ports::{
     Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused,
-    ListRequest, PlacementOutcome, SessionKey, SessionStore, StartPlacement,
+    ListRequest, PendingCap, PlacementOutcome, SessionKey, SessionStore, StartPlacement,
 };
 use fleet_core::query;
 use fleet_core::request::{self, CreateSession, JoinSession, ListParams};
@@ -45,6 +51,10 @@ use super::views::{Accepted, Joined, Listed, PlayerSessionView, SessionView};
 use crate::deps::Deps;
 use crate::error::ApiError;
 use crate::observability::Metrics;
+
+/// `Retry-After` of a create refused by the cap on PENDING placements: most placements finish within
+/// seconds, and the cap lifts as soon as one does.
+pub const PENDING_CAP_RETRY_AFTER_SECS: u32 = 5;
 
 /// `POST /v1/sessions`.
 pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
@@ -86,34 +96,127 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         key,
         body_digest: digest,
     });
+    // A player's PENDING placements are capped (services are not): one token must not take every
+    // server process and the account's StartGameSessionPlacement rate. The store counts and writes
+    // in one step, so concurrent creates cannot pass the cap together.
+    let cap = auth::pending_owner(&placement.requester).map(|owner| PendingCap {
+        owner,
+        max: deps.config.max_pending_per_player,
+    });
     match deps
         .store
-        .create_placement(&placement, idempotency.as_ref())
+        .create_placement_capped(&placement, idempotency.as_ref(), cap.as_ref())
         .await?
     {
         CreateOutcome::Created => {}
-        CreateOutcome::Existing(first) => {
-            metrics.count("IdempotentReplays", 1);
-            return Ok(accepted(&first));
-        }
+        CreateOutcome::Existing(first) => return replay(deps, *first, caller, metrics, now).await,
         CreateOutcome::Mismatch => {
             return Err(ApiError::IdempotencyMismatch(
                 "this Idempotency-Key was already used with a different request body".into(),
             ));
         }
+        CreateOutcome::AtCap => {
+            metrics.count("CreatesOverPendingCap", 1);
+            return Err(ApiError::ThrottledFor {
+                message: format!(
+                    "this player already has {} PENDING placements; retry when one finishes",
+                    deps.config.max_pending_per_player
+                ),
+                retry_after_secs: PENDING_CAP_RETRY_AFTER_SECS,
+            });
+        }
     }
+    start(deps, &placement, caller, metrics, now).await
+}
+
+/// A create whose `Idempotency-Key` was used before with the same body: the first placement, once it
+/// is sure to be real. A PENDING one may never have reached GameLift (the first attempt's write
+/// committed but its answer was lost, or the process died before StartGameSessionPlacement), so it is
+/// described by its own id: GameLift knows it → answered as it stands (an unfulfilled end GameLift
+/// reports is recorded at once); GameLift never heard of it → started now, with that same id, exactly
+/// as the first attempt would have; the describe fails → answered PENDING, and the sweeper resolves
+/// it after its deadline. A placement is never started under a second id.
+async fn replay<S: SessionStore, G: GameLift, N, C: Clock, I>(
+    deps: &Deps<S, G, N, C, I>,
+    first: Placement,
+    caller: &Caller,
+    metrics: &mut Metrics,
+    now: Timestamp,
+) -> Result<Response<Body>, ApiError> {
+    metrics.count("IdempotentReplays", 1);
+    if first.status != PlacementStatus::Pending {
+        return Ok(accepted(&first));
+    }
+    let id = &first.placement_id;
+    match deps.gamelift.describe_placement(id).await {
+        Ok(d) if d.status.is_terminal() && d.status != PlacementStatus::Fulfilled => {
+            let reason = format!("GameLift reports the placement {}", d.status.as_str());
+            let outcome = PlacementOutcome::Unfulfilled {
+                status: d.status,
+                reason: Some(reason.clone()),
+            };
+            finish_or_log(deps, &first, &outcome, now).await;
+            Ok(accepted(&Placement {
+                status: d.status,
+                reason: Some(reason),
+                ..first
+            }))
+        }
+        // PENDING, or FULFILLED with its event on the way (the sweeper records it if the event is lost).
+        Ok(_) => Ok(accepted(&first)),
+        Err(GameLiftError::NotFound(_)) => {
+            metrics.count("ReplaysStarted", 1);
+            tracing::warn!(placement_id = %id, "replayed create: GameLift never heard of its placement; starting it now");
+            start(deps, &first, caller, metrics, now).await
+        }
+        Err(e) => {
+            tracing::warn!(placement_id = %id, error = %e, "replayed create: could not describe its placement; left to the sweeper");
+            Ok(accepted(&first))
+        }
+    }
+}
+
+/// Calls StartGameSessionPlacement for a stored PENDING placement and settles what the answer says
+/// (see the module docs): the create's second half, and a replay's when GameLift never heard of it.
+async fn start<S: SessionStore, G: GameLift, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    placement: &Placement,
+    caller: &Caller,
+    metrics: &mut Metrics,
+    now: Timestamp,
+) -> Result<Response<Body>, ApiError> {
     let id = &placement.placement_id;
     match deps
         .gamelift
-        .start_placement(&StartPlacement {
+        .start_placement_status(&StartPlacement {
             placement: placement.clone(),
         })
         .await
     {
-        Ok(()) => {
+        Ok(status) if status.is_terminal() && status != PlacementStatus::Fulfilled => {
+            // GameLift's answer already says it ended: finish it now rather than leave it PENDING
+            // until an event (or the sweeper, minutes later) says what the answer said.
+            metrics.count("PlacementsEndedAtStart", 1);
+            tracing::warn!(placement_id = %id, status = status.as_str(), "StartGameSessionPlacement answered a terminal status");
+            let reason = format!(
+                "GameLift ended the placement at once: StartGameSessionPlacement answered {}",
+                status.as_str()
+            );
+            let outcome = PlacementOutcome::Unfulfilled {
+                status,
+                reason: Some(reason.clone()),
+            };
+            finish_or_log(deps, placement, &outcome, now).await;
+            Ok(accepted(&Placement {
+                status,
+                reason: Some(reason),
+                ..placement.clone()
+            }))
+        }
+        Ok(_) => {
             metrics.count("PlacementsStarted", 1);
             tracing::info!(placement_id = %id, caller = caller.kind(), "placement started");
-            Ok(accepted(&placement))
+            Ok(accepted(placement))
         }
         Err(GameLiftError::Ambiguous(why)) => {
             metrics.count("PlacementsAmbiguous", 1);
@@ -121,46 +224,59 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
             match deps.gamelift.describe_placement(id).await {
                 Ok(_) => {
                     metrics.count("PlacementsStarted", 1);
-                    Ok(accepted(&placement))
+                    Ok(accepted(placement))
                 }
                 Err(GameLiftError::NotFound(_)) => {
-                    fail(
-                        deps,
-                        id,
-                        format!("GameLift did not start the placement: {why}"),
-                        now,
-                    )
-                    .await;
-                    Err(ApiError::Unavailable(format!(
-                        "GameLift failed to start the placement ({why}); retry later"
-                    )))
+                    let answer = ApiError::dependency(
+                        ApiError::Unavailable(
+                            "GameLift did not start the placement; retry later".into(),
+                        ),
+                        &why,
+                    );
+                    fail(deps, placement, failure_reason(&answer), now).await;
+                    Err(answer)
                 }
                 Err(e) => {
                     // Still unknown: the row stays PENDING and the sweeper describes it after its deadline.
                     tracing::warn!(placement_id = %id, error = %e, "describe after an ambiguous start failed; left to the sweeper");
-                    Ok(accepted(&placement))
+                    Ok(accepted(placement))
                 }
             }
         }
+        Err(GameLiftError::Invalid(why)) if deps.gamelift.describe_placement(id).await.is_ok() => {
+            // GameLift refuses a PlacementId it knows: a concurrent attempt of this same create (a
+            // replay racing its original) started it first. It is real; nothing to undo.
+            tracing::info!(placement_id = %id, error = %why, "placement already started by a concurrent attempt of the same create");
+            Ok(accepted(placement))
+        }
         Err(e) => {
             metrics.count("PlacementsRefused", 1);
-            fail(
-                deps,
-                id,
-                format!("GameLift refused the placement: {e}"),
-                now,
-            )
-            .await;
-            Err(match e {
-                GameLiftError::Invalid(_) | GameLiftError::Throttled(_) => e.into(),
-                other => {
-                    tracing::error!(placement_id = %id, error = %other, "StartGameSessionPlacement failed");
-                    ApiError::Unavailable(format!(
-                        "GameLift could not start the placement ({other}); retry later"
-                    ))
-                }
-            })
+            let answer = match e {
+                GameLiftError::Invalid(_) => ApiError::InvalidArgument {
+                    field: None,
+                    message: "GameLift refused the placement".into(),
+                },
+                GameLiftError::Throttled(_) => ApiError::Throttled(
+                    "GameLift throttled the placement; retry after a backoff".into(),
+                ),
+                _ => ApiError::Unavailable(
+                    "GameLift could not start the placement; retry later".into(),
+                ),
+            };
+            tracing::info!(placement_id = %id, "StartGameSessionPlacement refused; marking the placement FAILED");
+            let answer = ApiError::dependency(answer, &e);
+            fail(deps, placement, failure_reason(&answer), now).await;
+            Err(answer)
         }
+    }
+}
+
+/// The reason stored on a placement GameLift never started: our own words and the request id under
+/// which GameLift's own text was logged (the placement's reason reaches clients and pushes).
+fn failure_reason(answer: &ApiError) -> String {
+    match answer.request_id() {
+        Some(id) => format!("{answer} (request id {id})"),
+        None => answer.to_string(),
     }
 }
 
@@ -169,7 +285,7 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
 /// describe finds no placement and fails it then.
 async fn fail<S: SessionStore, G, N, C, I>(
     deps: &Deps<S, G, N, C, I>,
-    id: &fleet_core::ids::PlacementId,
+    placement: &Placement,
     reason: String,
     at: Timestamp,
 ) {
@@ -177,13 +293,29 @@ async fn fail<S: SessionStore, G, N, C, I>(
         status: PlacementStatus::Failed,
         reason: Some(reason),
     };
-    match deps.store.finish_placement(id, &outcome, at).await {
-        Ok(Applied::Applied | Applied::Duplicate) => {}
+    finish_or_log(deps, placement, &outcome, at).await;
+}
+
+/// Writes a placement's end that the create itself learnt; a failure is logged, because the row is
+/// still PENDING with a deadline and the sweeper's describe ends it then.
+async fn finish_or_log<S: SessionStore, G, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    placement: &Placement,
+    outcome: &PlacementOutcome,
+    at: Timestamp,
+) {
+    let status = outcome.status().as_str();
+    let id = &placement.placement_id;
+    match deps.store.finish_placement(id, outcome, at).await {
+        Ok(Applied::Applied) => {
+            crate::placement_events::release_pending(&deps.store, placement).await
+        }
+        Ok(Applied::Duplicate) => {}
         Ok(other) => {
-            tracing::warn!(placement_id = %id, outcome = ?other, "could not mark the placement FAILED")
+            tracing::warn!(placement_id = %id, status, outcome = ?other, "could not finish the placement")
         }
         Err(e) => {
-            tracing::error!(placement_id = %id, error = %e, "could not mark the placement FAILED; the sweeper will")
+            tracing::error!(placement_id = %id, status, error = %e, "could not finish the placement; the sweeper will")
         }
     }
 }
@@ -337,14 +469,22 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
                     tracing::error!(session_id = %id, error = %re, "could not release refused seats")
                 }
             }
-            Err(match e {
-                GameLiftError::Full
-                | GameLiftError::NotActive(_)
-                | GameLiftError::NotFound(_)
-                | GameLiftError::Invalid(_) => {
-                    ApiError::Conflict(format!("GameLift refused the join: {e}"))
+            let refused =
+                |why: &str| ApiError::Conflict(format!("GameLift refused the join: {why}"));
+            Err(match &e {
+                GameLiftError::Full => {
+                    ApiError::dependency(refused("the game session is full"), &e)
                 }
-                other => other.into(),
+                GameLiftError::NotActive(_) => {
+                    ApiError::dependency(refused("the game session is not active"), &e)
+                }
+                GameLiftError::NotFound(_) => {
+                    ApiError::dependency(refused("GameLift does not know the game session"), &e)
+                }
+                GameLiftError::Invalid(_) => {
+                    ApiError::dependency(refused("GameLift found the request invalid"), &e)
+                }
+                _ => e.into(),
             })
         }
     }

@@ -1,7 +1,8 @@
 //! The placement-events Lambda (SQS, `ReportBatchItemFailures`): builds the table and WebSocket
 //! management clients once per container and hands every batch to
-//! [`fleet_functions::placement_events::handle`], which applies the events and pushes the results it
-//! wrote to their WebSocket connections at once.
+//! [`fleet_functions::placement_events::handle_until`] with the invocation's deadline, which applies
+//! the events and pushes the results it wrote to their WebSocket connections at once (leaving to the
+//! notifier those too close to the deadline to finish).
 
 // The handler's future nests the store's, the fan-out's and the SDK's futures deeper than rustc's
 // default query depth allows when it lays out `main`'s state machine.
@@ -31,7 +32,14 @@ async fn main() -> Result<(), Error> {
     };
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(placement_events::handle(deps, event.payload).await)
+        // The runtime gives the deadline as wall-clock time; the guard measures with a monotonic clock.
+        let left = event
+            .context
+            .deadline()
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or(std::time::Duration::ZERO);
+        let deadline = std::time::Instant::now() + left;
+        Ok::<_, Error>(placement_events::handle_until(deps, event.payload, Some(deadline)).await)
     }))
     .await
 }

@@ -332,6 +332,222 @@ async fn gamelift_refusals_fail_the_placement_with_their_own_status() {
 }
 
 #[tokio::test]
+async fn a_terminal_status_in_the_starts_answer_finishes_the_placement_at_once_and_answers_it() {
+    for status in [
+        PlacementStatus::Failed,
+        PlacementStatus::Cancelled,
+        PlacementStatus::TimedOut,
+    ] {
+        let d = deps();
+        d.gamelift.end_starts_as(Some(status));
+        let create = || {
+            Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
+                .by(player_a())
+                .header("Idempotency-Key", "k-1")
+                .request()
+        };
+        let a = api(&d, create()).await;
+        assert_eq!(a.status, 202, "{}", a.body);
+        assert_eq!(a.body["status"], status.as_str());
+        let reason = a.body["reason"].as_str().unwrap_or_default().to_owned();
+        assert!(reason.contains(status.as_str()), "{}", a.body);
+        let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.status, stored.reason.as_deref()),
+            (status, Some(reason.as_str()))
+        );
+        // The replay answers the same, and nothing is started twice.
+        let again = api(&d, create()).await;
+        assert_eq!((again.status, again.body.clone()), (202, a.body.clone()));
+        assert_eq!(starts(&d), 1, "{status:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_player_past_its_pending_cap_gets_429_with_retry_after_until_one_finishes() {
+    let d = deps();
+    let create = |key: &str| {
+        Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
+            .by(player_a())
+            .header("Idempotency-Key", key)
+            .request()
+    };
+    for i in 1..=3 {
+        let a = api(&d, create(&format!("k-{i}"))).await;
+        assert_eq!(a.status, 202, "{}", a.body);
+    }
+    let over = api(&d, create("k-4")).await;
+    over.assert_error(429, "throttled");
+    assert_eq!(over.retry_after.as_deref(), Some("5"));
+    assert_eq!(starts(&d), 3, "nothing started past the cap");
+    assert!(d.store.get_placement(&pid("p-4")).await.unwrap().is_none());
+    // A replay of a key already used is not a new placement: answered, not refused.
+    let replay = api(&d, create("k-2")).await;
+    assert_eq!(
+        (replay.status, replay.body["placementId"].clone()),
+        (202, json!("p-2"))
+    );
+    // A service is not capped, and another player has its own count.
+    for _ in 0..4 {
+        let s = api(
+            &d,
+            Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
+                .by(service())
+                .request(),
+        )
+        .await;
+        assert_eq!(s.status, 202, "{}", s.body);
+    }
+    let b = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[PLAYER_B]))
+            .by(Who::player(PLAYER_B))
+            .request(),
+    )
+    .await;
+    assert_eq!(b.status, 202, "{}", b.body);
+    // One of A's placements ends: A may create again.
+    let outcome = PlacementOutcome::Unfulfilled {
+        status: PlacementStatus::TimedOut,
+        reason: None,
+    };
+    d.store
+        .finish_placement(&pid("p-1"), &outcome, T0.plus_secs(600))
+        .await
+        .unwrap();
+    let again = api(&d, create("k-5")).await;
+    assert_eq!(again.status, 202, "{}", again.body);
+}
+
+/// Writes what a create's first attempt writes (placement and idempotency record) without calling
+/// GameLift: the state a create leaves when its write committed but its answer was lost.
+async fn written_but_never_started(d: &TestDeps, id: &str, body: &str, key: &str) {
+    let create = fleet_core::request::CreateSession::parse(body.as_bytes()).expect("a valid body");
+    let mut p = placement(id, PLAYER_A, &[PLAYER_A]);
+    p.max_players = create.max_players;
+    let record = fleet_core::ports::IdempotencyRecord {
+        caller: format!("player:{PLAYER_A}"),
+        key: fleet_core::ids::IdempotencyKey::parse(key).expect("key"),
+        body_digest: create.digest(),
+    };
+    let outcome = d
+        .store
+        .create_placement(&p, Some(&record))
+        .await
+        .expect("store");
+    assert_eq!(outcome, CreateOutcome::Created);
+}
+
+#[tokio::test]
+async fn a_replay_whose_placement_gamelift_never_heard_of_starts_it_with_the_same_id_once() {
+    let d = deps();
+    let body = create_body(4, &[PLAYER_A]);
+    written_but_never_started(&d, "p-lost", &body, "k-lost").await;
+    let replay = || {
+        Ev::post("/v1/sessions", body.clone())
+            .by(player_a())
+            .header("Idempotency-Key", "k-lost")
+            .request()
+    };
+    let a = api(&d, replay()).await;
+    assert_eq!(a.status, 202, "{}", a.body);
+    assert_eq!(
+        a.body,
+        json!({"placementId": "p-lost", "status": "PENDING"})
+    );
+    assert_eq!(
+        d.gamelift.calls(),
+        vec![
+            GameLiftCall::DescribePlacement(pid("p-lost")),
+            GameLiftCall::StartPlacement(pid("p-lost")),
+        ]
+    );
+    // Replayed again: GameLift knows it now; nothing is started twice.
+    let again = api(&d, replay()).await;
+    assert_eq!((again.status, again.body.clone()), (202, a.body.clone()));
+    assert_eq!(starts(&d), 1);
+    // GameLift ends it unfulfilled and its event is late: a replay records what GameLift says.
+    d.gamelift.set_placement(
+        &pid("p-lost"),
+        PlacementDescription {
+            status: PlacementStatus::TimedOut,
+            fulfilled: None,
+        },
+    );
+    let late = api(&d, replay()).await;
+    assert_eq!(late.body["status"], "TIMED_OUT", "{}", late.body);
+    let stored = d
+        .store
+        .get_placement(&pid("p-lost"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, PlacementStatus::TimedOut);
+    assert_eq!(starts(&d), 1);
+}
+
+#[tokio::test]
+async fn a_replay_racing_its_original_start_finds_the_placement_started_and_fails_nothing() {
+    let d = deps();
+    let body = create_body(4, &[PLAYER_A]);
+    written_but_never_started(&d, "p-race", &body, "k-race").await;
+    // The replay's describe comes before the original's start; the original starts it right after,
+    // so the replay's own start is refused as a reused id.
+    d.gamelift
+        .fail_next(GameLiftError::NotFound("p-race".into()));
+    d.gamelift.set_placement(
+        &pid("p-race"),
+        PlacementDescription {
+            status: PlacementStatus::Pending,
+            fulfilled: None,
+        },
+    );
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", body.clone())
+            .by(player_a())
+            .header("Idempotency-Key", "k-race")
+            .request(),
+    )
+    .await;
+    assert_eq!(a.status, 202, "{}", a.body);
+    assert_eq!(a.body["status"], "PENDING");
+    let stored = d
+        .store
+        .get_placement(&pid("p-race"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, PlacementStatus::Pending, "not failed");
+}
+
+#[tokio::test]
+async fn a_replay_whose_describe_fails_answers_pending_and_starts_nothing() {
+    let d = deps();
+    let body = create_body(4, &[PLAYER_A]);
+    written_but_never_started(&d, "p-dark", &body, "k-dark").await;
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous("timeout".into()));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", body)
+            .by(player_a())
+            .header("Idempotency-Key", "k-dark")
+            .request(),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.body["status"].clone()),
+        (202, json!("PENDING"))
+    );
+    assert_eq!(
+        starts(&d),
+        0,
+        "left to the sweeper's describe after the deadline"
+    );
+}
+
+#[tokio::test]
 async fn a_player_may_create_with_no_players_and_only_for_itself() {
     let d = deps();
     let a = api(
@@ -723,12 +939,14 @@ async fn a_join_on_a_session_gamelift_says_is_not_active_is_409_and_released() {
     )
     .await;
     a.assert_error(409, "conflict");
+    // GameLift's own words stay in the log; the body says it in ours, with the log line's id.
     assert!(
         a.body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("TERMINATING")
+            .contains("not active")
     );
+    assert!(a.body["error"]["requestId"].is_string(), "{}", a.body);
     assert!(
         d.store
             .seats_of(&s.id)
@@ -1148,4 +1366,158 @@ async fn a_store_failure_while_failing_a_refused_placement_still_answers_gamelif
         (row.status, row.deadline),
         (PlacementStatus::Pending, T0.plus_secs(660))
     );
+}
+
+/// Log lines written while `f` runs (JSON, one per line), for tests that follow a request id from a
+/// body to its log line.
+mod logs {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Captured {
+        /// Installs a JSON subscriber writing here on this thread (the tests' runtime is
+        /// single-threaded) until the guard drops.
+        pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+            let sink = self.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .json()
+                .with_writer(move || sink.clone())
+                .finish();
+            tracing::subscriber::set_default(subscriber)
+        }
+
+        pub fn text(&self) -> String {
+            String::from_utf8_lossy(
+                &self
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            )
+            .into_owned()
+        }
+    }
+}
+
+/// What an access-denied answer from AWS looks like: it names the role and the account.
+const AWS_TEXT: &str = "AccessDeniedException: User: arn:aws:sts::210987654321:assumed-role/fleetlift-api-role/fn is not authorized";
+
+/// Asserts the body keeps AWS's words out and carries a request id whose log line has them.
+#[track_caller]
+fn assert_logged_not_answered(a: &Answer, logs: &logs::Captured) {
+    let body = a.body.to_string();
+    assert!(
+        !body.contains("210987654321") && !body.contains("arn:aws:sts"),
+        "AWS's text reached the body: {body}"
+    );
+    let id = a.body["error"]["requestId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a request id: {body}"));
+    let text = logs.text();
+    assert!(
+        text.lines()
+            .any(|l| l.contains(id) && l.contains("210987654321")),
+        "no log line with {id} and AWS's text:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn dependency_errors_answer_in_our_words_with_a_request_id_whose_log_line_has_awss_text() {
+    let logs = logs::Captured::default();
+    let _guard = logs.install();
+
+    // DynamoDB refuses the create's write.
+    let d = failing_deps();
+    d.store.fail_next(StoreError::Unavailable(AWS_TEXT.into()));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
+    a.assert_error(503, "unavailable");
+    assert_logged_not_answered(&a, &logs);
+
+    // GameLift refuses the placement (400): the stored reason is ours too, with the same id.
+    let d = deps();
+    d.gamelift
+        .fail_next(GameLiftError::Invalid(AWS_TEXT.into()));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
+    a.assert_error(400, "invalid_argument");
+    assert_logged_not_answered(&a, &logs);
+    let id = a.body["error"]["requestId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let p = api(&d, Ev::get("/v1/placements/p-1").by(service()).request()).await;
+    let reason = p.body["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(&id) && !reason.contains("210987654321"),
+        "{}",
+        p.body
+    );
+
+    // GameLift's answer is lost and its describe says it never started (503).
+    let d = deps();
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous(AWS_TEXT.into()));
+    d.gamelift
+        .fail_next(GameLiftError::NotFound(AWS_TEXT.into()));
+    let a = api(
+        &d,
+        Ev::post("/v1/sessions", create_body(4, &[]))
+            .by(service())
+            .request(),
+    )
+    .await;
+    a.assert_error(503, "unavailable");
+    assert_logged_not_answered(&a, &logs);
+
+    // GameLift refuses a join (a 4xx a dependency caused).
+    let d = deps();
+    let s = session(ARN_1, 8);
+    d.store.seed_sessions(std::slice::from_ref(&s));
+    d.gamelift.add_session(&s.arn, "ACTIVE", 8);
+    d.gamelift.fail_next(GameLiftError::Full);
+    let a = api(
+        &d,
+        Ev::post(
+            &format!("/v1/sessions/{}/join", s.id),
+            join_body(&[PLAYER_A]),
+        )
+        .by(player_a())
+        .request(),
+    )
+    .await;
+    a.assert_error(409, "conflict");
+    assert!(a.body["error"]["requestId"].is_string(), "{}", a.body);
+
+    // A store read failing on a GET.
+    let d = failing_deps();
+    d.store.fail_next(StoreError::Throttled(AWS_TEXT.into()));
+    let a = api(&d, Ev::get("/v1/placements/p-1").by(service()).request()).await;
+    a.assert_error(503, "unavailable");
+    assert_logged_not_answered(&a, &logs);
 }

@@ -113,6 +113,33 @@ async fn a_fulfilled_event_is_pushed_at_once_to_each_connection_with_the_message
 }
 
 #[tokio::test]
+async fn a_result_too_close_to_the_deadline_is_left_unmarked_for_the_streams_notifier() {
+    let store = MemoryStore::new();
+    world(&store).await;
+    let push = MemoryNotifier::default();
+    // Less than the guard left: the result is written, nothing is pushed or marked sent.
+    let deadline = std::time::Instant::now() + placement_events::EARLY_PUSH_GUARD / 2;
+    let (response, metrics) = placement_events::process_and_push_until(
+        &store,
+        &push,
+        batch(&["placement/sns-fulfilled.json"]),
+        T0,
+        Some(deadline),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(metrics.get("EventsApplied"), Some(1.0));
+    assert_eq!(metrics.get("EarlyPushSkipped"), Some(1.0));
+    assert!(push.sent().is_empty());
+
+    // The stream's notifier then delivers it to every connection.
+    let (_, metrics) =
+        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    assert_eq!(metrics.get("NotificationsSent"), Some(4.0));
+    assert_eq!(push.sent().len(), 4);
+}
+
+#[tokio::test]
 async fn the_stream_delivery_after_an_early_push_sends_nothing_more() {
     let store = MemoryStore::new();
     world(&store).await;

@@ -354,8 +354,9 @@ async fn one_sqs_batch_of_fresh_events_with_a_duplicate_and_a_poison_message_ful
     let mut placements = Vec::new();
     for i in 0..6 {
         let body = json!({"maxPlayers": 4, "players": [{"playerId": PLAYER_A}], "name": format!("batch-{i}")});
+        // By the service: a player may hold only 3 PENDING placements.
         let created = stack
-            .api(Ev::post("/v1/sessions", body.to_string()).by(Who::player(PLAYER_A)))
+            .api(Ev::post("/v1/sessions", body.to_string()).by(Who::iam(SERVICE)))
             .await;
         assert_eq!(created.status, 202, "{}", created.body);
         placements.push(

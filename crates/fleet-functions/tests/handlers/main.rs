@@ -8,6 +8,7 @@
 mod api;
 mod authz;
 mod bad_input;
+mod budgets;
 mod contract;
 mod early_push;
 mod integration;

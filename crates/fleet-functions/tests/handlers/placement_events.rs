@@ -296,6 +296,45 @@ async fn a_permanent_store_failure_is_quarantined_not_retried() {
 }
 
 #[tokio::test]
+async fn a_result_the_store_refuses_for_good_is_quarantined_and_its_placement_failed_with_a_reason()
+{
+    let event: SqsEvent = event("sqs/batch-sns.json");
+    let store = FlakyStore::new(MemoryStore::new());
+    seed_for(&store, &event).await;
+    // The batch's fulfilment (its first record) cannot be stored, ever.
+    let fulfilled = parse_message(event.records[0].body.as_deref().unwrap_or(""))
+        .expect("a sample event")
+        .placement_id;
+    store.refuse_fulfilment(fulfilled.as_str());
+
+    let (response, metrics) = placement_events::process(&store, event.clone()).await;
+
+    assert!(response.batch_item_failures.is_empty(), "never retried");
+    // The fulfilment and its duplicate in the same batch; the batch's TIMED_OUT applies.
+    assert_eq!(metrics.get("EventsQuarantined"), Some(2.0));
+    assert_eq!(metrics.get("EventsApplied"), Some(1.0));
+    let p = store
+        .inner
+        .get_placement(&fulfilled)
+        .await
+        .unwrap()
+        .expect("placement");
+    assert_eq!(
+        p.status,
+        PlacementStatus::Failed,
+        "not left PENDING for the sweeper"
+    );
+    assert!(
+        p.reason
+            .is_some_and(|r| r.contains("could not be recorded"))
+    );
+    // Redelivered anyway: a refusal of a finished placement, nothing more.
+    let (again, _) =
+        placement_events::process(&store, sqs_event(vec![event.records[0].clone()])).await;
+    assert!(again.batch_item_failures.is_empty());
+}
+
+#[tokio::test]
 async fn a_record_without_a_message_id_is_never_reported_as_a_batch_item_failure() {
     let store = FlakyStore::new(MemoryStore::new());
     seed(

@@ -162,6 +162,7 @@ pub struct FlakyStore<S> {
     pub inner: S,
     throttled: Mutex<BTreeSet<String>>,
     corrupt: Mutex<BTreeSet<String>>,
+    too_large: Mutex<BTreeSet<String>>,
     lookups_throttled: Mutex<bool>,
 }
 
@@ -171,6 +172,7 @@ impl<S> FlakyStore<S> {
             inner,
             throttled: Mutex::default(),
             corrupt: Mutex::default(),
+            too_large: Mutex::default(),
             lookups_throttled: Mutex::default(),
         }
     }
@@ -198,6 +200,12 @@ impl<S> FlakyStore<S> {
     /// Calls about `placement` fail with `StoreError::Corrupt` from now on.
     pub fn corrupt(&self, placement: &str) {
         self.corrupt.lock().unwrap().insert(placement.to_owned());
+    }
+
+    /// Fulfilments of `placement` are refused for good, as DynamoDB refuses an item over 400 KB
+    /// (`StoreError::Refused`); its other writes succeed.
+    pub fn refuse_fulfilment(&self, placement: &str) {
+        self.too_large.lock().unwrap().insert(placement.to_owned());
     }
 
     /// Calls about `placement` succeed again.
@@ -244,6 +252,13 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
         at: Timestamp,
     ) -> Result<Applied, StoreError> {
         self.check(id.as_str())?;
+        if matches!(o, PlacementOutcome::Fulfilled { .. })
+            && self.too_large.lock().unwrap().contains(id.as_str())
+        {
+            return Err(StoreError::Refused(
+                "ValidationException: Item size has exceeded the maximum allowed size".into(),
+            ));
+        }
         self.inner.finish_placement(id, o, at).await
     }
 

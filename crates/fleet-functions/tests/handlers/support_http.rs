@@ -323,6 +323,8 @@ pub struct Answer {
     pub body: Value,
     /// The content-type header.
     pub content_type: Option<String>,
+    /// The retry-after header.
+    pub retry_after: Option<String>,
 }
 
 impl Answer {
@@ -332,6 +334,11 @@ impl Answer {
         let content_type = r
             .headers()
             .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = r
+            .headers()
+            .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let bytes: &[u8] = r.body();
@@ -344,6 +351,7 @@ impl Answer {
             status,
             body,
             content_type,
+            retry_after,
         }
     }
 
@@ -375,9 +383,18 @@ impl Answer {
         );
         assert!(
             e.keys()
-                .all(|k| ["code", "message", "field"].contains(&k.as_str())),
-            "only code, message, field"
+                .all(|k| ["code", "message", "field", "requestId"].contains(&k.as_str())),
+            "only code, message, field, requestId"
         );
+        if status >= 500 {
+            assert!(
+                e.get("requestId")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|id| id.len() == 36),
+                "a 5xx carries the request id of its log line: {}",
+                self.body
+            );
+        }
         assert_eq!(
             self.body.as_object().map(|o| o.len()),
             Some(1),

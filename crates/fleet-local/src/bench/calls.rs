@@ -36,6 +36,8 @@ fn config() -> Result<Config, String> {
         ("FLEETLIFT_QUEUE_NAME", "fleetlift-queue".to_owned()),
         ("FLEETLIFT_SERVICE_PRINCIPALS", SERVICE_PRINCIPAL.to_owned()),
         ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
+        // The bench's one player starts all N placements before any event ends one.
+        ("FLEETLIFT_MAX_PENDING_PER_PLAYER", N.to_string()),
     ]);
     Config::from_lookup(|k| vars.get(k).cloned()).map_err(|e| e.to_string())
 }

@@ -25,3 +25,5 @@ mod r09_authz;
 mod r10_resources;
 mod r11_poison;
 mod r12_soak;
+mod r13_limits;
+mod r14_quotas;
