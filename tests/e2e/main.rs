@@ -4,5 +4,6 @@
 
 mod delivery;
 mod placements;
+mod regions;
 mod sessions;
 mod support;

@@ -34,6 +34,9 @@
 //! configured one (same HTTP client, credentials, endpoint override, retries and timeouts; only the
 //! Region differs), built on first use and kept for the container's life. An ARN whose Region is not
 //! an AWS Region name is refused as [`GameLiftError::Invalid`] before any call: no endpoint serves it.
+//! An endpoint override (`AWS_ENDPOINT_URL_GAMELIFT`) is kept for every Region, which suits one endpoint
+//! serving them all (gamelift-sim reads the Region from the signature's scope); without one, as in a
+//! deployment, the SDK resolves each Region's own endpoint.
 //!
 //! **Answers are validated.** A FULFILLED placement is turned into the same [`Fulfilled`] a
 //! `PlacementFulfilled` event would give, by the same parser ([`fleet_core::event::parse_message`]), so
