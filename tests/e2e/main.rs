@@ -10,6 +10,7 @@
 mod console;
 mod delivery;
 mod placements;
+mod regions;
 mod sessions;
 mod support;
 mod terminal;

@@ -24,12 +24,30 @@
 //! (UpdateGameSession merges the same properties again; a repeated TerminateGameSession is at worst
 //! `NotActive`) use the client's retry configuration.
 //!
+//! **Home Regions.** GameLift keeps every resource in its home Region and answers NotFoundException
+//! to a call made in any other: a game session lives in its fleet's home Region, the one its ARN names
+//! (`arn:aws:gamelift:<home>::gamesession/…`), which for a queue with destinations in several Regions
+//! need not be the queue's. So every call about a session (CreatePlayerSessions, DescribeGameSessions,
+//! UpdateGameSession, TerminateGameSession) goes to a client for the ARN's Region, and the placement
+//! calls (start, describe, stop) to the queue's Region: the Region of the queue's ARN when it is given
+//! as one, else the client's own (the function's). The clients for other Regions are derived from the
+//! configured one (same HTTP client, credentials, endpoint override, retries and timeouts; only the
+//! Region differs), built on first use and kept for the container's life. An ARN whose Region is not
+//! an AWS Region name is refused as [`GameLiftError::Invalid`] before any call: no endpoint serves it.
+//! An endpoint override (`AWS_ENDPOINT_URL_GAMELIFT`) is kept for every Region, which suits one endpoint
+//! serving them all (gamelift-sim reads the Region from the signature's scope); without one, as in a
+//! deployment, the SDK resolves each Region's own endpoint.
+//!
 //! **Answers are validated.** A FULFILLED placement is turned into the same [`Fulfilled`] a
 //! `PlacementFulfilled` event would give, by the same parser ([`fleet_core::event::parse_message`]), so
 //! a describe (the sweeper) and an event (the queue) can never disagree on what a valid session is. An
 //! answer that does not parse is [`GameLiftError::Ambiguous`] with the reason, never a panic.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use aws_sdk_gamelift::Client;
+use aws_sdk_gamelift::config::Region;
 use aws_sdk_gamelift::config::http::HttpResponse;
 use aws_sdk_gamelift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_gamelift::types::{
@@ -181,23 +199,72 @@ fn no_retries() -> aws_sdk_gamelift::config::Builder {
     aws_sdk_gamelift::config::Builder::default().retry_config(RetryConfig::disabled())
 }
 
-/// The GameLift port on aws-sdk-gamelift, placing through one game session queue.
+/// How many other Regions' clients one adapter keeps. AWS has fewer Regions than this in all its
+/// partitions together, so in practice every client is reused; the bound only keeps a stream of
+/// made-up Region names (from ARNs a caller typed) from growing the map without end. Past it a client
+/// is built for the one call.
+const MAX_REGIONAL_CLIENTS: usize = 64;
+
+/// Whether `s` has the shape of an AWS Region name: two letters, one or more words, a number
+/// (`us-east-1`, `eu-west-1`, `us-gov-west-1`, `cn-northwest-1`, `eu-isoe-west-1`). A game session's
+/// ARN names its fleet's home Region, always such a name; GameLift's custom locations and Local Zones
+/// are locations of a fleet, never its home.
+pub fn is_aws_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    s.len() <= 32
+        && words.len() >= 2
+        && words[0].len() == 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && (1..=2).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The Region a queue ARN (`arn:<partition>:gamelift:<region>:<account>:gamesessionqueue/<name>`)
+/// names, if `queue` is one; a plain name lives in the client's Region.
+pub fn queue_region(queue: &str) -> Option<&str> {
+    let parts: Vec<&str> = queue.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "gamelift", region, _, resource]
+            if resource.starts_with("gamesessionqueue/") && is_aws_region(region) =>
+        {
+            Some(region)
+        }
+        _ => None,
+    }
+}
+
+/// The GameLift port on aws-sdk-gamelift, placing through one game session queue, and calling each
+/// game session's home Region (see the module docs). Clones share the regional clients.
 #[derive(Debug, Clone)]
 pub struct SdkGameLift {
     client: Client,
     queue_name: String,
+    /// The queue's Region when its ARN names one (else the client's).
+    queue_region: Option<String>,
+    /// Clients for the Regions other than the configured client's, by Region, built on first use.
+    regional: Arc<Mutex<HashMap<String, Client>>>,
 }
 
 impl SdkGameLift {
-    /// An adapter placing game sessions through the queue `queue_name` (a name or an ARN).
+    /// An adapter placing game sessions through the queue `queue_name` (a name, which lives in the
+    /// client's Region, or an ARN, whose Region placement calls go to). `client` is the configured one:
+    /// the clients for other Regions are derived from it.
     pub fn new(client: Client, queue_name: impl Into<String>) -> Self {
+        let queue_name = queue_name.into();
         Self {
+            queue_region: queue_region(&queue_name).map(str::to_owned),
             client,
-            queue_name: queue_name.into(),
+            queue_name,
+            regional: Arc::default(),
         }
     }
 
-    /// The SDK client (for tests and tools).
+    /// The configured SDK client (for tests and tools).
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -205,6 +272,50 @@ impl SdkGameLift {
     /// The queue placements go through.
     pub fn queue_name(&self) -> &str {
         &self.queue_name
+    }
+
+    /// A client for `region`: the configured one when it is already there, else one derived from it
+    /// (built once, then reused).
+    pub fn client_in(&self, region: &str) -> Client {
+        if self.client.config().region().map(|r| r.as_ref()) == Some(region) {
+            return self.client.clone();
+        }
+        let mut regional = self.regional.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = regional.get(region) {
+            return c.clone();
+        }
+        let conf = self
+            .client
+            .config()
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        let c = Client::from_conf(conf);
+        if regional.len() < MAX_REGIONAL_CLIENTS {
+            regional.insert(region.to_owned(), c.clone());
+        }
+        c
+    }
+
+    /// The client for calls about the session `arn`: its home Region's. An ARN whose Region is no
+    /// AWS Region name is refused before any call.
+    pub fn session_client(&self, arn: &GameSessionArn) -> Result<Client, GameLiftError> {
+        let region = arn.region();
+        if !is_aws_region(region) {
+            return Err(GameLiftError::Invalid(format!(
+                "gameSessionArn {}: {region:?} is not an AWS Region, so no GameLift endpoint serves it",
+                arn.as_str()
+            )));
+        }
+        Ok(self.client_in(region))
+    }
+
+    /// The client for placement calls: the queue's Region's.
+    pub fn placement_client(&self) -> Client {
+        match &self.queue_region {
+            Some(region) => self.client_in(region),
+            None => self.client.clone(),
+        }
     }
 }
 
@@ -268,7 +379,7 @@ impl GameLift for SdkGameLift {
                 .build()
         });
         let out = self
-            .client
+            .placement_client()
             .start_game_session_placement()
             .placement_id(p.placement_id.as_str())
             .game_session_queue_name(&self.queue_name)
@@ -299,7 +410,7 @@ impl GameLift for SdkGameLift {
         id: &PlacementId,
     ) -> Result<PlacementDescription, GameLiftError> {
         let out = self
-            .client
+            .placement_client()
             .describe_game_session_placement()
             .placement_id(id.as_str())
             .send()
@@ -314,7 +425,7 @@ impl GameLift for SdkGameLift {
     }
 
     async fn stop_placement(&self, id: &PlacementId) -> Result<(), GameLiftError> {
-        self.client
+        self.placement_client()
             .stop_game_session_placement()
             .placement_id(id.as_str())
             .customize()
@@ -336,7 +447,7 @@ impl GameLift for SdkGameLift {
             .filter_map(|(p, d)| Some((p.as_str().to_owned(), d.clone()?)))
             .collect();
         let out = self
-            .client
+            .session_client(arn)?
             .create_player_sessions()
             .game_session_id(arn.as_str())
             .set_player_ids(Some(ids))
@@ -379,7 +490,7 @@ impl GameLift for SdkGameLift {
         properties: &GameProperties,
     ) -> Result<(), GameLiftError> {
         // GameLift merges GameProperties (adds and updates, never deletes), which is the report's rule.
-        self.client
+        self.session_client(arn)?
             .update_game_session()
             .game_session_id(arn.as_str())
             .set_name(name.map(str::to_owned))
@@ -393,7 +504,7 @@ impl GameLift for SdkGameLift {
     async fn terminate_game_session(&self, arn: &GameSessionArn) -> Result<(), GameLiftError> {
         // TRIGGER_ON_PROCESS_TERMINATE lets the game server run its own shutdown (OnProcessTerminate)
         // rather than being killed mid-write.
-        self.client
+        self.session_client(arn)?
             .terminate_game_session()
             .game_session_id(arn.as_str())
             .termination_mode(TerminationMode::TriggerOnProcessTerminate)
@@ -408,7 +519,7 @@ impl GameLift for SdkGameLift {
         arn: &GameSessionArn,
     ) -> Result<Option<String>, GameLiftError> {
         let out = match self
-            .client
+            .session_client(arn)?
             .describe_game_sessions()
             .game_session_id(arn.as_str())
             .send()
@@ -693,6 +804,230 @@ mod tests {
                 other => panic!("{field}: expected Ambiguous, got {other:?}"),
             }
         }
+    }
+
+    /// A client as a Lambda has it (us-east-1), pointed at a port nobody listens on: any call that
+    /// were sent would fail as a dropped connection (Ambiguous), so an `Invalid` proves none was.
+    fn us_east_1_client() -> Client {
+        let conf = aws_sdk_gamelift::Config::builder()
+            .behavior_version(aws_sdk_gamelift::config::BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_gamelift::config::Credentials::new(
+                "AKID", "secret", None, None, "test",
+            ))
+            .endpoint_url("http://127.0.0.1:9")
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .timeout_config(
+                aws_smithy_types::timeout::TimeoutConfig::builder()
+                    .operation_timeout(std::time::Duration::from_millis(700))
+                    .build(),
+            )
+            .build();
+        Client::from_conf(conf)
+    }
+
+    fn region_of(c: &Client) -> Option<String> {
+        c.config().region().map(|r| r.as_ref().to_owned())
+    }
+
+    fn session(arn: &str) -> GameSessionArn {
+        GameSessionArn::parse(arn).expect("valid ARN")
+    }
+
+    #[test]
+    fn aws_region_names_are_told_from_locations_and_garbage() {
+        for r in [
+            "us-east-1",
+            "eu-west-1",
+            "ap-southeast-7",
+            "us-gov-west-1",
+            "cn-northwest-1",
+            "eu-isoe-west-1",
+        ] {
+            assert!(is_aws_region(r), "{r}");
+        }
+        for r in [
+            "",
+            "local",
+            "us-east",
+            "us-east-1a",
+            "us-east-1-bos-1",
+            "custom-home-lab",
+            "-east-1",
+            "us--east-1",
+            "us-east-123",
+        ] {
+            assert!(!is_aws_region(r), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn a_session_call_goes_to_the_region_its_arn_names_on_a_client_built_once() {
+        let gl = SdkGameLift::new(us_east_1_client(), "default-queue");
+        let eu = session(
+            "arn:aws:gamelift:eu-west-1::gamesession/fleet-2b2b2b2b-0000-4000-8000-000000000002/p-1",
+        );
+        let remote = session(
+            "arn:aws:gamelift:eu-west-1::gamesession/fleet-2b2b2b2b-0000-4000-8000-000000000002/eu-central-1/p-2",
+        );
+        let us = session(
+            "arn:aws:gamelift:us-east-1::gamesession/fleet-1a1a1a1a-0000-4000-8000-000000000001/p-3",
+        );
+        let c = gl.session_client(&eu).expect("a Region");
+        assert_eq!(region_of(&c).as_deref(), Some("eu-west-1"));
+        let c = gl.session_client(&remote).expect("a Region");
+        assert_eq!(
+            region_of(&c).as_deref(),
+            Some("eu-west-1"),
+            "the home Region, not the location"
+        );
+        let c = gl.session_client(&us).expect("a Region");
+        assert_eq!(region_of(&c).as_deref(), Some("us-east-1"));
+        // A clone (each handler holds one) shares the clients: one eu-west-1 client in all.
+        let clone = gl.clone();
+        clone.session_client(&eu).expect("a Region");
+        let built = gl.regional.lock().expect("lock").len();
+        assert_eq!(
+            built, 1,
+            "one derived client, reused; us-east-1 is the configured one"
+        );
+    }
+
+    /// An HTTP client that records each request's `Authorization` header and answers every call
+    /// with an empty RPC v2 CBOR structure (`{}`, what DescribeGameSessions answers for no session).
+    #[derive(Debug, Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<String>>>);
+
+    impl aws_smithy_runtime_api::client::http::HttpClient for Recorder {
+        fn http_connector(
+            &self,
+            _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
+        }
+    }
+
+    impl aws_smithy_runtime_api::client::http::HttpConnector for Recorder {
+        fn call(
+            &self,
+            request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+        ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+            let auth = request.headers().get("authorization").unwrap_or_default();
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(auth.to_owned());
+            let mut response = HttpResponse::new(
+                200u16.try_into().expect("status"),
+                aws_smithy_types::body::SdkBody::from(vec![0xA0]),
+            );
+            response
+                .headers_mut()
+                .insert("content-type", "application/cbor");
+            aws_smithy_runtime_api::client::http::HttpConnectorFuture::ready(Ok(response))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_regional_client_is_the_configured_one_with_only_the_region_changed() {
+        // Built as the Lambdas build theirs: one shared SdkConfig, one HTTP client, static credentials.
+        let http = Recorder::default();
+        let shared = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_gamelift::config::SharedCredentialsProvider::new(
+                aws_sdk_gamelift::config::Credentials::new("AKIDSHARED", "s", None, None, "t"),
+            ))
+            .http_client(http.clone())
+            .endpoint_url("http://gamelift.test")
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .build();
+        let base = Client::new(&shared);
+        let gl = SdkGameLift::new(base.clone(), "default-queue");
+        for arn in [
+            "arn:aws:gamelift:eu-west-1::gamesession/fleet-2/p-1",
+            "arn:aws:gamelift:us-east-1::gamesession/fleet-1/p-2",
+        ] {
+            assert_eq!(gl.game_session_status(&session(arn)).await, Ok(None));
+        }
+        let seen = http.0.lock().expect("lock").clone();
+        assert_eq!(
+            seen.len(),
+            2,
+            "both calls went through the one HTTP client: {seen:?}"
+        );
+        assert!(
+            seen[0].contains("Credential=AKIDSHARED/") && seen[0].contains("/eu-west-1/gamelift/"),
+            "signed with the shared credentials for the session's Region: {}",
+            seen[0]
+        );
+        assert!(seen[1].contains("/us-east-1/gamelift/"), "{}", seen[1]);
+        let eu = gl.client_in("eu-west-1");
+        assert_eq!(
+            base.config().retry_config().map(|r| r.max_attempts()),
+            eu.config().retry_config().map(|r| r.max_attempts()),
+            "the configured retries"
+        );
+    }
+
+    #[test]
+    fn placement_calls_go_to_the_queues_region() {
+        let by_name = SdkGameLift::new(us_east_1_client(), "default-queue");
+        assert_eq!(
+            region_of(&by_name.placement_client()).as_deref(),
+            Some("us-east-1"),
+            "a queue name lives in the configured Region"
+        );
+        let by_arn = SdkGameLift::new(
+            us_east_1_client(),
+            "arn:aws:gamelift:ap-northeast-1:123456789012:gamesessionqueue/tokyo",
+        );
+        assert_eq!(
+            region_of(&by_arn.placement_client()).as_deref(),
+            Some("ap-northeast-1")
+        );
+        assert_eq!(
+            queue_region("arn:aws:gamelift:moon:1:gamesessionqueue/q"),
+            None
+        );
+        assert_eq!(
+            queue_region("arn:aws:gamelift:eu-west-1:1:fleet/fleet-1"),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn an_arn_whose_region_is_no_aws_region_is_invalid_and_never_sent() {
+        let gl = SdkGameLift::new(us_east_1_client(), "default-queue");
+        // fleet-core accepts any [a-z0-9-] Region in an ARN; no GameLift endpoint serves these.
+        for region in ["local", "us-east-1a", "x"] {
+            let arn = session(&format!(
+                "arn:aws:gamelift:{region}::gamesession/fleet-1/p-1"
+            ));
+            let refused = |r: Result<_, GameLiftError>| match r {
+                Err(GameLiftError::Invalid(m)) => {
+                    m.contains(region) && m.contains("not an AWS Region")
+                }
+                _ => false,
+            };
+            let pid = PlayerId::parse("ann").expect("player");
+            assert!(refused(
+                gl.create_player_sessions(&arn, &[(pid, None)])
+                    .await
+                    .map(|_| ())
+            ));
+            assert!(refused(gl.game_session_status(&arn).await.map(|_| ())));
+            assert!(refused(
+                gl.update_game_session(&arn, Some("n"), &GameProperties::default())
+                    .await
+            ));
+            assert!(refused(gl.terminate_game_session(&arn).await));
+        }
+        assert!(
+            gl.regional.lock().expect("lock").is_empty(),
+            "no client built"
+        );
     }
 
     #[test]

@@ -72,6 +72,10 @@ pub const DEFAULT_DYNAMODB_PORT: u16 = 4003;
 /// The third fleet of the local default model (us-east-1, after the simulator's two).
 pub const LOCAL_FLEET_3: &str = "fleet-3c3c3c3c-0000-4000-8000-000000000003";
 
+/// The fourth fleet of the local default model: homed in eu-west-1, hosting in eu-west-1 and in a
+/// remote location, eu-central-1 (its sessions there still live in eu-west-1).
+pub const LOCAL_FLEET_4: &str = "fleet-4d4d4d4d-0000-4000-8000-000000000004";
+
 /// A SigV4 key: access key id and secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKey {
@@ -180,8 +184,14 @@ impl StackOptions {
     }
 }
 
-/// The local default model: the simulator's default (a queue over a us-east-1 fleet and a eu-west-1
-/// fleet, 100 slots each) plus a third, smaller us-east-1 fleet, so there are two regions and a few fleets.
+/// The local default model: the simulator's default (the queue `default-queue`, homed in us-east-1,
+/// over a us-east-1 fleet and a fleet homed in eu-west-1, 100 slots each) plus a third, smaller
+/// us-east-1 fleet and a fourth fleet homed in eu-west-1 with a remote location in eu-central-1.
+///
+/// The queue's Region is not its fleets' Regions on purpose: GameLift keeps a session in its fleet's
+/// home Region (the one its ARN names) and the simulator answers NotFound elsewhere, so every local
+/// run that places in Europe (`regions: ["eu-west-1"]`, latencies, or a full us-east-1) goes through
+/// the cross-Region path a real multi-Region queue takes.
 pub fn local_model() -> Model {
     let mut model = Model::default();
     model.fleets.push(gamelift_sim::FleetSpec {
@@ -192,8 +202,23 @@ pub fn local_model() -> Model {
             slots: 50,
         }],
     });
+    model.fleets.push(gamelift_sim::FleetSpec {
+        id: LOCAL_FLEET_4.to_owned(),
+        region: "eu-west-1".to_owned(),
+        locations: vec![
+            gamelift_sim::LocationSpec {
+                location: "eu-west-1".to_owned(),
+                slots: 20,
+            },
+            gamelift_sim::LocationSpec {
+                location: "eu-central-1".to_owned(),
+                slots: 50,
+            },
+        ],
+    });
     if let Some(q) = model.queues.first_mut() {
         q.destinations.push(LOCAL_FLEET_3.to_owned());
+        q.destinations.push(LOCAL_FLEET_4.to_owned());
     }
     model
 }

@@ -99,6 +99,8 @@ impl PlacementStatus {
 struct Placement {
     id: String,
     queue: String,
+    /// The queue's home Region: the placement exists only there.
+    region: String,
     status: PlacementStatus,
     props: Vec<(String, String)>,
     max_players: i64,
@@ -116,6 +118,8 @@ struct Placement {
 #[derive(Debug, Clone)]
 struct GameSession {
     arn: String,
+    /// The fleet's home Region (the one the ARN names): the session exists only there.
+    home_region: String,
     name: Option<String>,
     fleet_id: String,
     fleet_arn: String,
@@ -137,6 +141,8 @@ struct GameSession {
 #[derive(Debug, Clone)]
 struct PlayerSession {
     id: String,
+    /// Its game session's home Region.
+    home_region: String,
     player_id: String,
     session_arn: String,
     fleet_id: String,
@@ -503,26 +509,33 @@ impl Engine {
         (err, spec.latency_ms)
     }
 
-    /// Runs one API operation at time `now`.
-    pub fn call(&mut self, op: &str, now: i64, input: Json) -> Result<Doc, ApiError> {
+    /// Runs one API operation at time `now`, made in `region` (the Region of the request's credential
+    /// scope; `None` for in-process calls that may see every Region). A resource homed in another
+    /// Region does not exist for the call: NotFoundException, worded as for an unknown id.
+    pub fn call(
+        &mut self,
+        op: &str,
+        now: i64,
+        region: Option<&str>,
+        input: Json,
+    ) -> Result<Doc, ApiError> {
         self.run_due(now);
         match op {
-            "StartGameSessionPlacement" => self.start_placement(now, field(input)?),
+            "StartGameSessionPlacement" => self.start_placement(now, region, field(input)?),
             "DescribeGameSessionPlacement" => {
                 let i: PlacementIdIn = field(input)?;
                 let id = required(i.placement_id, "PlacementId")?;
-                let p = self.placements.get(&id).ok_or_else(|| {
-                    ApiError::not_found(format!("game session placement {id} not found"))
-                })?;
+                let p = self.find_placement(&id, region)?;
                 Ok(Doc::map().with("GameSessionPlacement", self.placement_doc(p)))
             }
             "StopGameSessionPlacement" => {
                 let i: PlacementIdIn = field(input)?;
                 let id = required(i.placement_id, "PlacementId")?;
+                self.find_placement(&id, region)?;
                 self.stop_placement(now, &id)
             }
-            "DescribeGameSessions" => self.describe_sessions(field(input)?),
-            "SearchGameSessions" => self.search_sessions(field(input)?),
+            "DescribeGameSessions" => self.describe_sessions(region, field(input)?),
+            "SearchGameSessions" => self.search_sessions(region, field(input)?),
             "CreatePlayerSession" => {
                 let i: CreatePlayerIn = field(input)?;
                 let gs = required(i.game_session_id, "GameSessionId")?;
@@ -531,7 +544,7 @@ impl Engine {
                 if let Some(d) = i.player_data {
                     data.insert(player.clone(), d);
                 }
-                let mut created = self.create_players(now, &gs, vec![player], data)?;
+                let mut created = self.create_players(now, region, &gs, vec![player], data)?;
                 let ps = created
                     .pop()
                     .ok_or_else(|| ApiError::invalid("no player session created"))?;
@@ -546,18 +559,23 @@ impl Engine {
                         "PlayerIds must hold 1-{MAX_PLAYER_IDS} player ids"
                     )));
                 }
-                let created =
-                    self.create_players(now, &gs, ids, i.player_data_map.unwrap_or_default())?;
+                let data = i.player_data_map.unwrap_or_default();
+                let created = self.create_players(now, region, &gs, ids, data)?;
                 Ok(Doc::map().with("PlayerSessions", Doc::List(created)))
             }
-            "DescribePlayerSessions" => self.describe_players(field(input)?),
-            "UpdateGameSession" => self.update_session(field(input)?),
-            "TerminateGameSession" => self.terminate_session(now, field(input)?),
+            "DescribePlayerSessions" => self.describe_players(region, field(input)?),
+            "UpdateGameSession" => self.update_session(region, field(input)?),
+            "TerminateGameSession" => self.terminate_session(now, region, field(input)?),
             other => Err(ApiError::unknown_operation(other, 400)),
         }
     }
 
-    fn start_placement(&mut self, now: i64, i: StartIn) -> Result<Doc, ApiError> {
+    fn start_placement(
+        &mut self,
+        now: i64,
+        region: Option<&str>,
+        i: StartIn,
+    ) -> Result<Doc, ApiError> {
         let id = required(i.placement_id, "PlacementId")?;
         check_placement_id(&id)?;
         let queue_name = required(i.game_session_queue_name, "GameSessionQueueName")?;
@@ -647,7 +665,7 @@ impl Engine {
         };
         let queue = self
             .model
-            .queue(&queue_name)
+            .queue_in(&queue_name, region)
             .ok_or_else(|| {
                 ApiError::not_found(format!("game session queue {queue_name} not found"))
             })?
@@ -660,6 +678,7 @@ impl Engine {
         let placement = Placement {
             id: id.clone(),
             queue: queue.name.clone(),
+            region: queue.region.clone(),
             status: PlacementStatus::Pending,
             props,
             max_players,
@@ -887,6 +906,7 @@ impl Engine {
         let port = i64::from(self.rng.random_range(7777..=7876u16));
         let mut session = GameSession {
             arn: arn.clone(),
+            home_region: fleet.region.clone(),
             name: p.name.clone(),
             fleet_id: fleet.id.clone(),
             fleet_arn: fleet_arn.clone(),
@@ -911,6 +931,7 @@ impl Engine {
                 psid.clone(),
                 PlayerSession {
                     id: psid.clone(),
+                    home_region: fleet.region.clone(),
                     player_id: player.clone(),
                     session_arn: arn.clone(),
                     fleet_id: fleet.id.clone(),
@@ -1060,25 +1081,45 @@ impl Engine {
     }
 
     fn find_session(&self, id: &str) -> Result<&GameSession, ApiError> {
-        if let Some(s) = self.sessions.get(id) {
-            return Ok(s);
-        }
-        // A placement's GameSessionId (the ARN's last part) is accepted too.
-        self.placements
-            .get(id)
-            .and_then(|p| p.session_arn.as_ref())
-            .and_then(|arn| self.sessions.get(arn))
+        self.find_session_in(id, None)
+    }
+
+    /// The game session `id` (its ARN, or the placement's GameSessionId, the ARN's last part) as a
+    /// request made in `region` sees it: only in its fleet's home Region.
+    fn find_session_in(&self, id: &str, region: Option<&str>) -> Result<&GameSession, ApiError> {
+        let found = match self.sessions.get(id) {
+            Some(s) => Some(s),
+            None => self
+                .placements
+                .get(id)
+                .and_then(|p| p.session_arn.as_ref())
+                .and_then(|arn| self.sessions.get(arn)),
+        };
+        found
+            .filter(|s| region.is_none_or(|r| r == s.home_region))
             .ok_or_else(|| ApiError::not_found(format!("game session {id} not found")))
     }
 
-    fn describe_sessions(&self, i: DescribeSessionsIn) -> Result<Doc, ApiError> {
+    /// The placement `id` as a request made in `region` sees it: only in its queue's home Region.
+    fn find_placement(&self, id: &str, region: Option<&str>) -> Result<&Placement, ApiError> {
+        self.placements
+            .get(id)
+            .filter(|p| region.is_none_or(|r| r == p.region))
+            .ok_or_else(|| ApiError::not_found(format!("game session placement {id} not found")))
+    }
+
+    fn describe_sessions(
+        &self,
+        region: Option<&str>,
+        i: DescribeSessionsIn,
+    ) -> Result<Doc, ApiError> {
         let limit = limit(i.limit, DESCRIBE_PAGE)?;
         let list: Vec<&GameSession> = if let Some(id) = &i.game_session_id {
-            vec![self.find_session(id)?]
+            vec![self.find_session_in(id, region)?]
         } else if let Some(fleet) = i.fleet_id.as_deref().or(i.alias_id.as_deref()) {
             let f = self
                 .model
-                .fleet(fleet)
+                .fleet_in(fleet, region)
                 .ok_or_else(|| ApiError::not_found(format!("fleet {fleet} not found")))?;
             self.session_order
                 .iter()
@@ -1106,7 +1147,7 @@ impl Engine {
             .with_opt("NextToken", next))
     }
 
-    fn search_sessions(&self, i: SearchIn) -> Result<Doc, ApiError> {
+    fn search_sessions(&self, region: Option<&str>, i: SearchIn) -> Result<Doc, ApiError> {
         let limit = limit(i.limit, SEARCH_PAGE)?;
         let fleet = i
             .fleet_id
@@ -1115,7 +1156,7 @@ impl Engine {
             .ok_or_else(|| ApiError::invalid("FleetId or AliasId is required"))?;
         let f = self
             .model
-            .fleet(fleet)
+            .fleet_in(fleet, region)
             .ok_or_else(|| ApiError::not_found(format!("fleet {fleet} not found")))?;
         let filter = match &i.filter_expression {
             Some(t) => Some(
@@ -1152,6 +1193,7 @@ impl Engine {
     fn create_players(
         &mut self,
         now: i64,
+        region: Option<&str>,
         gs_id: &str,
         ids: Vec<String>,
         data: BTreeMap<String, String>,
@@ -1173,7 +1215,7 @@ impl Engine {
         if unique.len() != ids.len() {
             return Err(ApiError::invalid("PlayerIds contains duplicates"));
         }
-        let gs = self.find_session(gs_id)?.clone();
+        let gs = self.find_session_in(gs_id, region)?.clone();
         if gs.status != "ACTIVE" {
             return Err(ApiError::bad_status(format!(
                 "game session {} is {}",
@@ -1209,6 +1251,7 @@ impl Engine {
             let psid = format!("psess-{}", self.uuid());
             let ps = PlayerSession {
                 id: psid.clone(),
+                home_region: gs.home_region.clone(),
                 player_id: id.clone(),
                 session_arn: gs.arn.clone(),
                 fleet_id: gs.fleet_id.clone(),
@@ -1231,23 +1274,30 @@ impl Engine {
         Ok(out)
     }
 
-    fn describe_players(&self, i: DescribePlayersIn) -> Result<Doc, ApiError> {
+    fn describe_players(
+        &self,
+        region: Option<&str>,
+        i: DescribePlayersIn,
+    ) -> Result<Doc, ApiError> {
         let limit = limit(i.limit, DESCRIBE_PAGE)?;
+        let here = |p: &&PlayerSession| region.is_none_or(|r| r == p.home_region);
         let mut list: Vec<&PlayerSession> =
             if let Some(psid) = &i.player_session_id {
-                vec![self.players.get(psid).ok_or_else(|| {
+                vec![self.players.get(psid).filter(here).ok_or_else(|| {
                     ApiError::not_found(format!("player session {psid} not found"))
                 })?]
             } else if let Some(gs) = &i.game_session_id {
-                let arn = self.find_session(gs)?.arn.clone();
+                let arn = self.find_session_in(gs, region)?.arn.clone();
                 self.players
                     .values()
                     .filter(|p| p.session_arn == arn)
                     .collect()
             } else if let Some(player) = &i.player_id {
+                // A player's sessions in this Region only: each Region keeps its own.
                 self.players
                     .values()
                     .filter(|p| &p.player_id == player)
+                    .filter(here)
                     .collect()
             } else {
                 return Err(ApiError::invalid(
@@ -1273,7 +1323,7 @@ impl Engine {
             .with_opt("NextToken", next))
     }
 
-    fn update_session(&mut self, i: UpdateIn) -> Result<Doc, ApiError> {
+    fn update_session(&mut self, region: Option<&str>, i: UpdateIn) -> Result<Doc, ApiError> {
         let id = required(i.game_session_id, "GameSessionId")?;
         let new_props = check_props(i.game_properties)?;
         if let Some(m) = i.maximum_player_session_count
@@ -1298,7 +1348,7 @@ impl Engine {
                 "unknown PlayerSessionCreationPolicy {p}"
             )));
         }
-        let arn = self.find_session(&id)?.arn.clone();
+        let arn = self.find_session_in(&id, region)?.arn.clone();
         let gs = self
             .sessions
             .get_mut(&arn)
@@ -1336,14 +1386,19 @@ impl Engine {
         Ok(Doc::map().with("GameSession", self.session_doc(&gs)))
     }
 
-    fn terminate_session(&mut self, now: i64, i: TerminateIn) -> Result<Doc, ApiError> {
+    fn terminate_session(
+        &mut self,
+        now: i64,
+        region: Option<&str>,
+        i: TerminateIn,
+    ) -> Result<Doc, ApiError> {
         let id = required(i.game_session_id, "GameSessionId")?;
         let force = match i.termination_mode.as_deref() {
             None | Some("TRIGGER_ON_PROCESS_TERMINATE") => false,
             Some("FORCE_TERMINATE") => true,
             Some(o) => return Err(ApiError::invalid(format!("unknown TerminationMode {o}"))),
         };
-        let arn = self.find_session(&id)?.arn.clone();
+        let arn = self.find_session_in(&id, region)?.arn.clone();
         let status = self
             .sessions
             .get(&arn)

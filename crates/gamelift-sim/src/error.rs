@@ -53,6 +53,22 @@ impl ApiError {
             format!("unknown operation {op}"),
         )
     }
+    /// `MissingAuthenticationTokenException` (400): the request is not signed (see [`crate::region`]).
+    pub fn missing_authentication_token() -> Self {
+        Self::new(
+            "MissingAuthenticationTokenException",
+            400,
+            "Request is missing Authentication Token",
+        )
+    }
+    /// `IncompleteSignatureException` (400): a SigV4 `Authorization` header without its parts.
+    pub fn incomplete_signature(message: impl Into<String>) -> Self {
+        Self::new("IncompleteSignatureException", 400, message)
+    }
+    /// `InvalidSignatureException` (400): a credential scope for no Region, another service or day.
+    pub fn invalid_signature(message: impl Into<String>) -> Self {
+        Self::new("InvalidSignatureException", 400, message)
+    }
     /// An injected fault with the given code (status 500 for `InternalServiceException`, else 400).
     pub fn injected(code: &str) -> Self {
         let status = if code == "InternalServiceException" || code == "ServiceUnavailableException"

@@ -26,6 +26,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod model;
+pub mod region;
 pub mod search;
 pub mod sim;
 pub mod throttle;

@@ -16,7 +16,7 @@ const AFTER_HELP: &str = r#"MODEL FILE (--model FILE, JSON; every field but "fle
     "gameSessionLifetimeSeconds": 900,        optional: sessions end by themselves, freeing slots
     "throttling": true,                       per-API token buckets (ThrottlingException)
     "rateLimits": {"StartGameSessionPlacement": {"burst": 50, "rate": 50}},
-    "fleets": [{"id": "fleet-…", "region": "us-east-1",
+    "fleets": [{"id": "fleet-…", "region": "us-east-1",   region = the home Region
                 "locations": [{"location": "us-east-1", "slots": 100}]}],
     "queues": [{"name": "default-queue", "region": "us-east-1", "timeoutSeconds": 600,
                 "destinations": ["fleet-…"], "allowedLocations": ["us-east-1"]}],
@@ -40,6 +40,11 @@ FAULT SWITCHES (override the model file):
 CONTROL ROUTES (JSON): GET /_sim/health, GET /_sim/stats,
   POST /_sim/player-sessions/{id}/accept|remove (the game server's Accept/RemovePlayerSession),
   POST /_sim/throttling {"enabled":bool}, POST /_sim/faults {<faults object>}.
+
+REGIONS: requests must be SigV4-signed (the signature is not checked); the Region of the request is
+  the one of its credential scope. A queue, fleet, placement or game session exists only in its home
+  Region (a game session's is its fleet's, named in its ARN): elsewhere it is NotFoundException.
+  Unsigned: MissingAuthenticationTokenException.
 
 POINTING AN SDK AT IT:
   AWS_ENDPOINT_URL_GAMELIFT=http://127.0.0.1:4002 AWS_REGION=us-east-1 \

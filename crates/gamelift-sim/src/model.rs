@@ -9,6 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SimError;
+use crate::region::is_aws_region;
 
 /// The whole simulated GameLift account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,13 +48,14 @@ pub struct Model {
     pub faults: Faults,
 }
 
-/// A fleet: a home region plus locations, each with a number of game-session slots.
+/// A fleet: a home Region plus locations, each with a number of game-session slots.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct FleetSpec {
     /// `fleet-<uuid>`.
     pub id: String,
-    /// Home region, e.g. `us-east-1`.
+    /// The fleet's home Region, e.g. `eu-west-1`: its game sessions' ARNs name it, and every call
+    /// about the fleet or its sessions must be made in it (any other Region answers NotFound).
     pub region: String,
     /// Locations (the home region included, if it hosts sessions) with their slots.
     pub locations: Vec<LocationSpec>,
@@ -75,7 +77,8 @@ pub struct LocationSpec {
 pub struct QueueSpec {
     /// Queue name (requests may use the name or the ARN).
     pub name: String,
-    /// Region the queue lives in (events carry it).
+    /// The queue's home Region (events carry it): its placements are started, described and
+    /// stopped there. Its destinations may be fleets homed in other Regions.
     pub region: String,
     /// A placement still PENDING this long after it started becomes TIMED_OUT.
     #[serde(default = "default_queue_timeout")]
@@ -252,6 +255,12 @@ impl Model {
             if !seen.insert(f.id.as_str()) {
                 return bad(format!("duplicate fleet id {}", f.id));
             }
+            if !is_aws_region(&f.region) {
+                return bad(format!(
+                    "fleet {} has home region {:?}, which is not an AWS Region name (like us-east-1)",
+                    f.id, f.region
+                ));
+            }
             if f.locations.is_empty() {
                 return bad(format!("fleet {} has no locations", f.id));
             }
@@ -261,8 +270,16 @@ impl Model {
             if !names.insert(q.name.as_str()) {
                 return bad(format!("duplicate queue {}", q.name));
             }
+            if !is_aws_region(&q.region) {
+                return bad(format!(
+                    "queue {} has home region {:?}, which is not an AWS Region name (like us-east-1)",
+                    q.name, q.region
+                ));
+            }
             for d in &q.destinations {
-                if self.fleet(d).is_none() {
+                // A destination ARN names the fleet's home Region, which may differ from the queue's.
+                let home = self.fleet(d).map(|f| f.region.as_str());
+                if home.is_none() || (d.starts_with("arn:") && self.fleet_in(d, home).is_none()) {
                     return bad(format!("queue {} names unknown fleet {d}", q.name));
                 }
             }
@@ -309,6 +326,33 @@ impl Model {
         let name = name_or_arn.rsplit('/').next().unwrap_or(name_or_arn);
         self.queues.iter().find(|q| q.name == name)
     }
+
+    /// The fleet `id_or_arn` as a request made in `region` sees it: only a fleet homed there exists
+    /// (`None` = any Region, for in-process calls). An ARN must also name that Region, this account and
+    /// a `fleet/` resource.
+    pub fn fleet_in(&self, id_or_arn: &str, region: Option<&str>) -> Option<&FleetSpec> {
+        let f = self.fleet(id_or_arn)?;
+        let home_ok = region.is_none_or(|r| r == f.region);
+        (home_ok && self.arn_names(id_or_arn, &f.region, "fleet/")).then_some(f)
+    }
+
+    /// The queue `name_or_arn` as a request made in `region` sees it (see [`Model::fleet_in`]).
+    pub fn queue_in(&self, name_or_arn: &str, region: Option<&str>) -> Option<&QueueSpec> {
+        let q = self.queue(name_or_arn)?;
+        let home_ok = region.is_none_or(|r| r == q.region);
+        (home_ok && self.arn_names(name_or_arn, &q.region, "gamesessionqueue/")).then_some(q)
+    }
+
+    /// True for a plain id, or an ARN `arn:<partition>:gamelift:<region>:<account>:<kind><id>` of this
+    /// account in `region`.
+    fn arn_names(&self, s: &str, region: &str, kind: &str) -> bool {
+        if !s.starts_with("arn:") {
+            return true;
+        }
+        let parts: Vec<&str> = s.splitn(6, ':').collect();
+        matches!(parts.as_slice(), [_, _, "gamelift", r, account, resource]
+            if *r == region && *account == self.account_id && resource.starts_with(kind))
+    }
 }
 
 #[cfg(test)]
@@ -327,5 +371,37 @@ mod tests {
         let mut m = Model::default();
         m.queues[0].destinations.push("fleet-nope".into());
         assert!(m.validate().is_err());
+    }
+
+    #[test]
+    fn a_home_region_that_is_no_aws_region_is_rejected_naming_the_fleet_or_queue() {
+        let mut m = Model::default();
+        m.fleets[1].region = "europe".into();
+        let e = m.validate().expect_err("bad fleet region").to_string();
+        assert!(e.contains(DEFAULT_FLEET_EU) && e.contains("europe"), "{e}");
+        let mut m = Model::default();
+        m.queues[0].region = "".into();
+        let e = m.validate().expect_err("bad queue region").to_string();
+        assert!(e.contains(DEFAULT_QUEUE), "{e}");
+    }
+
+    #[test]
+    fn a_fleet_or_queue_exists_only_in_its_home_region() {
+        let m = Model::default();
+        assert!(m.fleet_in(DEFAULT_FLEET_EU, Some("eu-west-1")).is_some());
+        assert!(m.fleet_in(DEFAULT_FLEET_EU, Some("us-east-1")).is_none());
+        assert!(m.fleet_in(DEFAULT_FLEET_EU, None).is_some());
+        let arn = format!("arn:aws:gamelift:eu-west-1:123456789012:fleet/{DEFAULT_FLEET_EU}");
+        assert!(m.fleet_in(&arn, Some("eu-west-1")).is_some());
+        let wrong = format!("arn:aws:gamelift:us-east-1:123456789012:fleet/{DEFAULT_FLEET_EU}");
+        assert!(
+            m.fleet_in(&wrong, None).is_none(),
+            "an ARN naming another Region"
+        );
+        assert!(m.queue_in(DEFAULT_QUEUE, Some("us-east-1")).is_some());
+        assert!(m.queue_in(DEFAULT_QUEUE, Some("eu-west-1")).is_none());
+        let other_account =
+            "arn:aws:gamelift:us-east-1:999999999999:gamesessionqueue/default-queue";
+        assert!(m.queue_in(other_account, Some("us-east-1")).is_none());
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value as Json, json};
@@ -20,6 +20,7 @@ use crate::engine::{Engine, OPERATIONS, Stats};
 use crate::error::{ApiError, SimError};
 use crate::events::{ChannelSink, EventSink};
 use crate::model::{EventFaults, FaultSpec, Faults, Model};
+use crate::region;
 use crate::wire::{self, Doc};
 
 /// Capacity of the channel returned by [`Simulator::events`].
@@ -274,13 +275,36 @@ impl Simulator {
     }
 
     /// Runs one operation in-process, as the wire protocols do (throttling and faults included),
-    /// with a JSON input and output (timestamps as epoch seconds).
+    /// with a JSON input and output (timestamps as epoch seconds). It sees every Region, as an operator
+    /// looking at the whole simulated account would; [`Simulator::call_in`] makes it in one Region.
     pub async fn call(&self, operation: &str, input: Json) -> Result<Json, ApiError> {
-        let doc = self.execute(operation, input, Protocol::AwsJson11).await?;
+        let doc = self
+            .execute(operation, None, input, Protocol::AwsJson11)
+            .await?;
         Ok(doc.to_json())
     }
 
-    async fn execute(&self, op: &str, input: Json, protocol: Protocol) -> Result<Doc, ApiError> {
+    /// Runs one operation in-process as a request signed for `region` would run: a resource homed in
+    /// another Region is NotFoundException, as on the wire.
+    pub async fn call_in(
+        &self,
+        region: &str,
+        operation: &str,
+        input: Json,
+    ) -> Result<Json, ApiError> {
+        let doc = self
+            .execute(operation, Some(region), input, Protocol::AwsJson11)
+            .await?;
+        Ok(doc.to_json())
+    }
+
+    async fn execute(
+        &self,
+        op: &str,
+        region: Option<&str>,
+        input: Json,
+        protocol: Protocol,
+    ) -> Result<Doc, ApiError> {
         if !OPERATIONS.contains(&op) {
             let status = if protocol == Protocol::RpcV2Cbor {
                 404
@@ -295,7 +319,7 @@ impl Simulator {
             let now = self.inner.clock.now_millis();
             if throttling {
                 let limits = e.model.rate_limits.clone();
-                if !e.throttle.allow(op, now, &limits) {
+                if !e.throttle.allow(op, region, now, &limits) {
                     e.stats.throttled += 1;
                     return Err(ApiError::throttled());
                 }
@@ -308,10 +332,20 @@ impl Simulator {
         if let Some(err) = fault {
             return Err(err);
         }
-        self.with_engine(|e, now| e.call(op, now, input)).await
+        self.with_engine(|e, now| e.call(op, now, region, input))
+            .await
     }
 
-    async fn handle(&self, protocol: Protocol, op: &str, body: &[u8]) -> Response {
+    /// Serves one wire request: the operation must exist, the body must decode, and the request must
+    /// carry a SigV4 credential scope, whose Region is the one the call is made in.
+    async fn handle(
+        &self,
+        protocol: Protocol,
+        op: &str,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> Response {
         let result = if !OPERATIONS.contains(&op) {
             let status = if protocol == Protocol::RpcV2Cbor {
                 404
@@ -324,14 +358,14 @@ impl Simulator {
                 Protocol::RpcV2Cbor => wire::cbor_body_to_json(body),
                 Protocol::AwsJson11 => wire::json_body(body),
             };
-            match input {
-                Ok(input) => self.execute(op, input, protocol).await,
+            match input.and_then(|i| Ok((i, region::request_region(headers, query)?))) {
+                Ok((input, region)) => self.execute(op, Some(&region), input, protocol).await,
                 Err(e) => Err(e),
             }
         };
         match &result {
             Ok(_) => tracing::debug!(op, "ok"),
-            Err(e) => tracing::debug!(op, code = %e.code, "error"),
+            Err(e) => tracing::debug!(op, code = %e.code, message = %e.message, "error"),
         }
         respond(protocol, result)
     }
@@ -494,12 +528,20 @@ fn respond(protocol: Protocol, result: Result<Doc, ApiError>) -> Response {
 async fn rpc_v2(
     State(sim): State<Simulator>,
     Path((_service, op)): Path<(String, String)>,
+    uri: Uri,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    sim.handle(Protocol::RpcV2Cbor, &op, &body).await
+    sim.handle(Protocol::RpcV2Cbor, &op, &headers, uri.query(), &body)
+        .await
 }
 
-async fn json_11(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) -> Response {
+async fn json_11(
+    State(sim): State<Simulator>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -514,7 +556,8 @@ async fn json_11(State(sim): State<Simulator>, headers: HeaderMap, body: Bytes) 
             )),
         );
     };
-    sim.handle(Protocol::AwsJson11, op, &body).await
+    sim.handle(Protocol::AwsJson11, op, &headers, uri.query(), &body)
+        .await
 }
 
 async fn health() -> &'static str {

@@ -27,7 +27,7 @@ pub fn default_limit(op: &str) -> RateLimit {
     RateLimit { burst, rate }
 }
 
-/// Account-wide ceiling on all GameLift APIs together (500 burst, 500 per second).
+/// Account-wide ceiling on all GameLift APIs together in one Region (500 burst, 500 per second).
 pub const ACCOUNT_LIMIT: RateLimit = RateLimit {
     burst: 500.0,
     rate: 500.0,
@@ -54,35 +54,42 @@ impl Bucket {
     }
 }
 
-/// Per-operation buckets plus the account-wide bucket.
+/// Per-operation buckets plus the account-wide bucket, per Region: GameLift's quotas are per account
+/// and Region, so calls in eu-west-1 never use up us-east-1's tokens.
 #[derive(Debug, Default)]
 pub struct Throttle {
-    buckets: HashMap<String, Bucket>,
-    account: Option<Bucket>,
+    buckets: HashMap<(String, String), Bucket>,
+    account: HashMap<String, Bucket>,
 }
 
 impl Throttle {
-    /// Takes a token for `op`; false means the call is throttled.
+    /// Takes a token for `op` in `region` (`None`: an in-process call, counted on its own);
+    /// false means the call is throttled.
     pub fn allow(
         &mut self,
         op: &str,
+        region: Option<&str>,
         now_ms: i64,
         overrides: &std::collections::BTreeMap<String, RateLimit>,
     ) -> bool {
+        let region = region.unwrap_or_default().to_owned();
         let limit = overrides
             .get(op)
             .copied()
             .unwrap_or_else(|| default_limit(op));
-        let bucket = self.buckets.entry(op.to_owned()).or_insert(Bucket {
-            tokens: limit.burst,
-            last_ms: now_ms,
-            limit,
-        });
+        let bucket = self
+            .buckets
+            .entry((region.clone(), op.to_owned()))
+            .or_insert(Bucket {
+                tokens: limit.burst,
+                last_ms: now_ms,
+                limit,
+            });
         bucket.limit = limit;
         if !bucket.take(now_ms) {
             return false;
         }
-        let account = self.account.get_or_insert(Bucket {
+        let account = self.account.entry(region).or_insert(Bucket {
             tokens: ACCOUNT_LIMIT.burst,
             last_ms: now_ms,
             limit: ACCOUNT_LIMIT,
@@ -93,7 +100,7 @@ impl Throttle {
     /// Forgets all buckets (full again).
     pub fn reset(&mut self) {
         self.buckets.clear();
-        self.account = None;
+        self.account.clear();
     }
 }
 
@@ -105,10 +112,22 @@ mod tests {
     fn a_burst_beyond_the_bucket_is_throttled_and_refills_with_time() {
         let mut t = Throttle::default();
         let o = Default::default();
+        let us = Some("us-east-1");
         for _ in 0..20 {
-            assert!(t.allow("DescribeGameSessions", 0, &o));
+            assert!(t.allow("DescribeGameSessions", us, 0, &o));
         }
-        assert!(!t.allow("DescribeGameSessions", 0, &o));
-        assert!(t.allow("DescribeGameSessions", 100, &o));
+        assert!(!t.allow("DescribeGameSessions", us, 0, &o));
+        assert!(t.allow("DescribeGameSessions", us, 100, &o));
+    }
+
+    #[test]
+    fn each_region_has_its_own_buckets() {
+        let mut t = Throttle::default();
+        let o = Default::default();
+        for _ in 0..20 {
+            assert!(t.allow("UpdateGameSession", Some("us-east-1"), 0, &o));
+        }
+        assert!(!t.allow("UpdateGameSession", Some("us-east-1"), 0, &o));
+        assert!(t.allow("UpdateGameSession", Some("eu-west-1"), 0, &o));
     }
 }

@@ -1,4 +1,8 @@
 //! Integration tests: the real aws-sdk-gamelift (RPC v2 CBOR) and raw AWS JSON 1.1 against the simulator.
+//! One test binary; more tests live in its modules (`tests/sim/*.rs`).
+
+#[path = "sim/regions.rs"]
+mod regions;
 
 #![allow(
     clippy::unwrap_used,
@@ -32,9 +36,15 @@ struct Env {
 }
 
 fn client(endpoint: &str) -> Client {
+    client_in(endpoint, "us-east-1")
+}
+
+/// An SDK client signing for `region`: the simulator serves every Region on one endpoint and takes
+/// the request's Region from the credential scope, as GameLift's regional endpoints do.
+fn client_in(endpoint: &str, region: &str) -> Client {
     let conf = aws_sdk_gamelift::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+        .region(Region::new(region.to_owned()))
         .credentials_provider(Credentials::new("test", "test", None, None, "static"))
         .endpoint_url(endpoint)
         .retry_config(RetryConfig::disabled())
@@ -49,13 +59,37 @@ async fn start(model: Model) -> Env {
         .build();
     let events = sim.events();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
-    let client = client(&server.endpoint());
+    // Calls go to the Region of the model's (first) queue, where its placements live.
+    let region = model_region(&sim.model());
+    let client = client_in(&server.endpoint(), &region);
     Env {
         sim,
         server,
         client,
         events,
     }
+}
+
+fn model_region(model: &Model) -> String {
+    model
+        .queues
+        .first()
+        .map_or("us-east-1", |q| q.region.as_str())
+        .to_owned()
+}
+
+/// SigV4-shaped headers for a hand-made request in `region`: the simulator reads the credential scope
+/// (it has no secret keys, so the signature itself is not checked).
+fn signed(region: &str) -> [(&'static str, String); 2] {
+    [
+        (
+            "authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/{region}/gamelift/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000"
+            ),
+        ),
+        ("x-amz-date", "20260101T000000Z".to_owned()),
+    ]
 }
 
 fn quiet_model() -> Model {
@@ -1510,11 +1544,19 @@ async fn raw(
 }
 
 async fn json11(endpoint: &str, op: &str, body: Value) -> (u16, Value) {
+    json11_in(endpoint, "us-east-1", op, body).await
+}
+
+/// A raw AWS JSON 1.1 call signed for `region`.
+async fn json11_in(endpoint: &str, region: &str, op: &str, body: Value) -> (u16, Value) {
+    let [auth, date] = signed(region);
     let (status, headers, bytes) = raw(
         &format!("{endpoint}/"),
         &[
             ("x-amz-target", &format!("GameLift.{op}")),
             ("content-type", "application/x-amz-json-1.1"),
+            (auth.0, &auth.1),
+            (date.0, &date.1),
         ],
         body.to_string().into_bytes(),
     )
@@ -1678,19 +1720,23 @@ async fn rpc_v2_cbor_answers_unknown_operations_and_malformed_bodies_with_cbor_e
         (s, cbor_err(&b).0.as_str()),
         (400, "SerializationException")
     );
-    // An unsigned, hand-made CBOR request works (signing is optional).
+    // A hand-made CBOR request: refused unsigned, as AWS refuses it; served with a credential scope.
     let mut body = Vec::new();
     let req = ciborium::Value::Map(vec![(
         ciborium::Value::Text("FleetId".into()),
         ciborium::Value::Text(DEFAULT_FLEET_US.into()),
     )]);
     ciborium::ser::into_writer(&req, &mut body).expect("encode");
-    let (s, _, b) = raw(
-        &format!("{ep}/service/GameLift/operation/DescribeGameSessions"),
-        &headers,
-        body,
-    )
-    .await;
+    let url = format!("{ep}/service/GameLift/operation/DescribeGameSessions");
+    let (s, _, b) = raw(&url, &headers, body.clone()).await;
+    assert_eq!(
+        (s, cbor_err(&b).0.as_str()),
+        (400, "MissingAuthenticationTokenException")
+    );
+    let [auth, date] = signed("us-east-1");
+    let mut with_scope: Vec<(&str, &str)> = headers.to_vec();
+    with_scope.extend([(auth.0, auth.1.as_str()), (date.0, date.1.as_str())]);
+    let (s, _, b) = raw(&url, &with_scope, body).await;
     assert_eq!(s, 200);
     let v: ciborium::Value = ciborium::de::from_reader(b.as_ref()).expect("CBOR");
     assert!(

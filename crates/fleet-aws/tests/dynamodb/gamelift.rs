@@ -614,3 +614,137 @@ async fn a_refused_connection_is_ambiguous() {
         .expect_err("refused");
     assert!(matches!(err, GameLiftError::Ambiguous(_)), "{err:?}");
 }
+
+/// The us-east-1 queue's placement restricted to eu-west-1: a session on the fleet homed there.
+async fn placed_in_eu(env: &Sim, id: &str, players: &[&str]) -> GameSessionArn {
+    let mut p = placement(id, 4, players);
+    p.regions = vec![Region::parse("eu-west-1").expect("region")];
+    let arn = placed(env, p).await;
+    assert_eq!(
+        (arn.region(), arn.fleet_id()),
+        ("eu-west-1", DEFAULT_FLEET_EU)
+    );
+    arn
+}
+
+#[tokio::test]
+async fn a_session_homed_in_another_region_is_joined_described_updated_and_ended_there() {
+    let env = start(quiet()).await;
+    let arn = placed_in_eu(&env, "gl-home-1", &["alice"]).await;
+
+    // The simulator is as strict as GameLift: the configured (us-east-1) client alone cannot see it.
+    let raw = env
+        .gl
+        .client()
+        .create_player_sessions()
+        .game_session_id(arn.as_str())
+        .player_ids("bob")
+        .send()
+        .await
+        .expect_err("the session is not in us-east-1");
+    assert_eq!(
+        aws_sdk_gamelift::error::ProvideErrorMetadata::code(&raw),
+        Some("NotFoundException")
+    );
+
+    let seats = env
+        .gl
+        .create_player_sessions(&arn, &players(&["bob", "carol"]))
+        .await
+        .expect("joined in eu-west-1");
+    assert_eq!(seats.len(), 2);
+    assert_eq!(
+        env.gl.game_session_status(&arn).await,
+        Ok(Some("ACTIVE".to_owned())),
+        "the sweeper's describe finds it"
+    );
+    env.gl
+        .update_game_session(&arn, Some("renamed"), &props(&[("round", "2")]))
+        .await
+        .expect("updated in eu-west-1");
+    let described = env
+        .sim
+        .call_in(
+            "eu-west-1",
+            "DescribeGameSessions",
+            serde_json::json!({"GameSessionId": arn.as_str()}),
+        )
+        .await
+        .expect("describe");
+    assert_eq!(described["GameSessions"][0]["Name"], "renamed");
+    assert_eq!(described["GameSessions"][0]["CurrentPlayerSessionCount"], 3);
+    env.gl
+        .terminate_game_session(&arn)
+        .await
+        .expect("terminated in eu-west-1");
+    assert_eq!(
+        env.gl.game_session_status(&arn).await,
+        Ok(Some("TERMINATING".to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn placements_go_to_the_queues_region_whatever_the_clients_region() {
+    let env = start(quiet()).await;
+    let eu_client = || {
+        let conf = env
+            .gl
+            .client()
+            .config()
+            .to_builder()
+            .region(SdkRegion::new("eu-west-1"))
+            .build();
+        Client::from_conf(conf)
+    };
+    // A queue named plainly lives in the client's Region: eu-west-1 has no `default-queue`.
+    let by_name = SdkGameLift::new(eu_client(), DEFAULT_QUEUE);
+    let err = by_name
+        .start_placement(&StartPlacement {
+            placement: placement("gl-qr-1", 4, &[]),
+        })
+        .await
+        .expect_err("no such queue in eu-west-1");
+    assert!(matches!(err, GameLiftError::NotFound(_)), "{err:?}");
+    // Its ARN names us-east-1: start, describe and stop go there.
+    let by_arn = SdkGameLift::new(
+        eu_client(),
+        format!("arn:aws:gamelift:us-east-1:123456789012:gamesessionqueue/{DEFAULT_QUEUE}"),
+    );
+    let p = placement("gl-qr-2", 4, &[]);
+    let id = p.placement_id.clone();
+    by_arn
+        .start_placement(&StartPlacement { placement: p })
+        .await
+        .expect("started in us-east-1");
+    let d = by_arn.describe_placement(&id).await.expect("described");
+    assert_eq!(d.status, PlacementStatus::Pending);
+    by_arn.stop_placement(&id).await.expect("stopped");
+    assert_eq!(env.sim.placement_status(id.as_str()), Some("CANCELLED"));
+}
+
+#[tokio::test]
+async fn a_regional_client_keeps_the_configured_timeout() {
+    let env = start(quiet()).await;
+    let arn = placed_in_eu(&env, "gl-slow-eu-1", &[]).await;
+    let impatient = SdkGameLift::new(
+        client(
+            &env.server.endpoint(),
+            RetryConfig::disabled(),
+            Some(Duration::from_millis(100)),
+        ),
+        DEFAULT_QUEUE,
+    );
+    env.sim.set_fault(
+        "CreatePlayerSessions",
+        FaultSpec {
+            error_rate: 0.0,
+            error_code: None,
+            latency_ms: 600,
+        },
+    );
+    let err = impatient
+        .create_player_sessions(&arn, &players(&["bob"]))
+        .await
+        .expect_err("timeout in eu-west-1 too");
+    assert!(matches!(err, GameLiftError::Ambiguous(_)), "{err:?}");
+}
