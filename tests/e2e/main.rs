@@ -3,6 +3,7 @@
 //! clients only: HTTP (reqwest), WebSocket (tokio-tungstenite) and SigV4 (aws-sigv4).
 
 mod delivery;
+mod gateway;
 mod placements;
 mod sessions;
 mod support;

@@ -1,7 +1,8 @@
 //! `fleet-local`: the whole fleetlift system on loopback with one command.
 //!
 //! - `fleet-local` / `fleet-local up`: starts everything and prints the endpoints; Ctrl-C stops it all.
-//! - `fleet-local token --sub PLAYER`: prints a player token, alone on stdout.
+//! - `fleet-local token --sub PLAYER [--access]`: prints a player token, alone on stdout (HS256 with
+//!   the dev key, or with `--access` a Cognito-access-token-shaped RS256 token from the local JWKS).
 //! - `fleet-local demo`: bots against a stack of its own (or a running one with `--http`/`--ws`).
 //! - `fleet-local bench [--quick] [--only SUITE,…]`: the performance suites, each figure against a baseline
 //!   of the same run; prints a table and writes `bench/report.json` and `bench/REPORT.md`.
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use fleet_local::demo::{self, DemoOptions};
-use fleet_local::gateway::mint_token;
+use fleet_local::gateway::{mint_access_token, mint_token};
 use fleet_local::local::{self, GatewayAuth};
 use fleet_local::stack::{self, SigningKey, Stack, StackOptions};
 
@@ -132,6 +133,10 @@ struct TokenArgs {
     /// The HS256 key (must match the stack's).
     #[arg(long, env = "FLEETLIFT_LOCAL_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// A token shaped like a Cognito access token instead: RS256 by the local issuer's JWKS key
+    /// (`kid` in the header), `client_id` and `token_use: access`, no `aud`.
+    #[arg(long)]
+    access: bool,
 }
 
 #[derive(Args, Debug)]
@@ -405,7 +410,12 @@ fn token(args: &TokenArgs) -> Result<(), Failure> {
     if let Some(secret) = &args.jwt_secret {
         auth.jwt_secret = secret.clone().into_bytes();
     }
-    println!("{}", mint_token(&auth, &args.sub, args.ttl));
+    let token = if args.access {
+        mint_access_token(&auth, &args.sub, args.ttl)
+    } else {
+        mint_token(&auth, &args.sub, args.ttl)
+    };
+    println!("{token}");
     Ok(())
 }
 

@@ -1974,13 +1974,23 @@ fn the_specs_operations_are_exactly_the_deployed_routes() {
                 schemes, expected,
                 "{name}: security and x-fleetlift-apis disagree"
             );
-            documented.insert((
-                method.to_ascii_uppercase(),
-                path.clone(),
-                function,
-                apis,
-                public,
-            ));
+            // A session route is documented at the path clients call and deployed as the greedy
+            // route that serves it, which the operation names in `x-fleetlift-route`.
+            let (route_method, route_path) = match op["x-fleetlift-route"].as_str() {
+                Some(route) => {
+                    let (m, p) = route
+                        .split_once(' ')
+                        .unwrap_or_else(|| panic!("{name}: x-fleetlift-route is `METHOD /path`"));
+                    assert_eq!(
+                        m,
+                        method.to_ascii_uppercase(),
+                        "{name}: x-fleetlift-route's method"
+                    );
+                    (m.to_owned(), p.to_owned())
+                }
+                None => (method.to_ascii_uppercase(), path.clone()),
+            };
+            documented.insert((route_method, route_path, function, apis, public));
         }
     }
     let only_spec: Vec<_> = documented.difference(&deployed).collect();

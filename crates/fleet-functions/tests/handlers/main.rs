@@ -13,3 +13,4 @@ mod support_async;
 mod support_http;
 mod sweeper;
 mod ws;
+mod ws_authorizer;
