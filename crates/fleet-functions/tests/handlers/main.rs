@@ -8,6 +8,7 @@ mod early_push;
 mod integration;
 mod notifier;
 mod placement_events;
+mod routes;
 mod rpc;
 mod support_async;
 mod support_http;
