@@ -133,10 +133,14 @@ fn matched_route(req: &Request) -> Option<(&'static str, BTreeMap<String, String
             .find(|(m, t)| *m == method && *t == key_path)
     {
         let given = req.path_parameters();
-        let names = routes::match_template(template, template).unwrap_or_default();
+        let names = routes::parameter_names(template);
         let params: BTreeMap<String, String> = names
-            .keys()
-            .filter_map(|name| given.first(name).map(|v| (name.clone(), v.to_owned())))
+            .iter()
+            .filter_map(|name| {
+                given
+                    .first(name)
+                    .map(|v| ((*name).to_owned(), v.to_owned()))
+            })
             .collect();
         if params.len() == names.len() {
             return Some((template, params));

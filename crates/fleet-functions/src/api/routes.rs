@@ -57,6 +57,16 @@ pub fn match_template(template: &str, path: &str) -> Option<BTreeMap<String, Str
     Some(params)
 }
 
+/// The names of a template's path parameters (`{id+}` is `id`, as API Gateway names it in
+/// `pathParameters`).
+pub fn parameter_names(template: &str) -> Vec<&str> {
+    template
+        .split('/')
+        .filter_map(|part| part.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
+        .map(|name| name.strip_suffix('+').unwrap_or(name))
+        .collect()
+}
+
 /// How specific a template is, for API Gateway's "most specific route wins": fewer greedy variables,
 /// then fewer variables, first.
 fn generality(template: &str) -> (usize, usize) {
@@ -66,7 +76,7 @@ fn generality(template: &str) -> (usize, usize) {
     )
 }
 
-/// The most specific of `routes` that `method` and the decoded `path` match: its index and its
+/// The most specific of `routes` that `method` and the decoded `path` match: its template and its
 /// path parameters.
 pub fn find<'r>(
     routes: impl IntoIterator<Item = (&'r str, &'r str)>,
@@ -116,6 +126,16 @@ mod tests {
             match_template("/v1/{x+}/more", "/v1/a/more").is_none(),
             "greedy must be last"
         );
+    }
+
+    #[test]
+    fn parameters_are_named_as_api_gateway_names_them() {
+        assert_eq!(parameter_names("/v1/sessions/{id+}"), ["id"]);
+        assert_eq!(
+            parameter_names("/v1/placements/{placementId}"),
+            ["placementId"]
+        );
+        assert!(parameter_names("/v1/sessions").is_empty());
     }
 
     #[test]
