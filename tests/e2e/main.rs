@@ -9,6 +9,7 @@
 
 mod console;
 mod delivery;
+mod gateway;
 mod placements;
 mod regions;
 mod sessions;

@@ -16,24 +16,115 @@ pub struct ConfigError {
     pub problem: String,
 }
 
-/// How the `$connect` authorizer checks player tokens.
+/// How the `$connect` authorizer checks player tokens: the same rules as the player API's JWT
+/// authorizer (issuer, audience or `client_id`, a key found by `kid`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JwtConfig {
-    /// Expected `iss`.
+    /// `FLEETLIFT_JWT_ISSUER`: the expected `iss`.
     pub issuer: String,
-    /// Expected `aud`.
+    /// `FLEETLIFT_JWT_AUDIENCE`: the expected `aud`, or `client_id` when a token has no `aud`
+    /// (Cognito access tokens).
     pub audience: String,
-    /// The verification key.
-    pub key: JwtKey,
+    /// Where the signing keys come from.
+    pub keys: JwtKeys,
 }
 
-/// A JWT verification key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JwtKey {
-    /// A shared HS256 secret (the local stack's dev key).
-    Hs256(Vec<u8>),
-    /// An RS256 public key in PEM (an OIDC provider's signing key).
-    Rs256Pem(String),
+/// The verification keys of player tokens. At least one source is set; `public_key_pem` and
+/// `jwks_url` exclude each other (one issuer publishes its keys one way).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JwtKeys {
+    /// `FLEETLIFT_JWT_HS256_SECRET`: a shared HS256 secret (the local stack's dev key).
+    pub hs256_secret: Option<Vec<u8>>,
+    /// `FLEETLIFT_JWT_PUBLIC_KEY_PEM`: one RSA public key, normalised by [`normalise_pem`].
+    pub public_key_pem: Option<String>,
+    /// `FLEETLIFT_JWT_JWKS_URL`: the issuer's JWKS; `<issuer>/.well-known/jwks.json` when no other
+    /// key is configured.
+    pub jwks_url: Option<String>,
+}
+
+/// The JWKS of an issuer at the path Cognito (and most OIDC providers) publish it.
+pub fn default_jwks_url(issuer: &str) -> String {
+    format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'))
+}
+
+/// Whether keys may be fetched from `url`: HTTPS, or plain HTTP to this machine only (the local
+/// stack); keys fetched over plain HTTP from elsewhere could be swapped on the way.
+pub fn is_key_url(url: &str) -> bool {
+    if let Some(rest) = url.strip_prefix("https://") {
+        return !rest.is_empty();
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+/// Puts a PEM back together the way deployment tools mangle it: surrounding quotes, literal `\n`
+/// escapes (a JSON or shell value), or the whole key on one line with spaces for its newlines
+/// (SAM's guided prompt and CloudFormation parameters keep one line). The result is canonical: the
+/// header, the base64 body in 64-character lines, the footer. A value cut short (SAM's
+/// `--parameter-overrides` ends an unquoted value at its first space, so `Key=$(cat key.pem)`
+/// arrives as `-----BEGIN`) or holding something other than a public key is an error saying so.
+pub fn normalise_pem(raw: &str) -> Result<String, String> {
+    let mut text = raw.trim();
+    for quote in ['"', '\''] {
+        if let Some(inner) = text.strip_prefix(quote).and_then(|t| t.strip_suffix(quote)) {
+            text = inner.trim();
+        }
+    }
+    let text = text.replace("\\r", "").replace("\\n", "\n");
+    let preview: String = text.chars().take(24).collect();
+    let got = format!(
+        "got {} characters starting `{preview}`",
+        text.chars().count()
+    );
+    let cut_short = |missing: &str| {
+        format!(
+            "is cut short, it has no `{missing}` line ({got}); SAM's --parameter-overrides ends an \
+             unquoted value at its first space: quote the value itself"
+        )
+    };
+    let Some(begin) = text.find("-----BEGIN") else {
+        return Err(format!(
+            "must be a PEM public key (`-----BEGIN PUBLIC KEY-----` …); {got}"
+        ));
+    };
+    let Some((label, rest)) = text[begin + "-----BEGIN".len()..]
+        .strip_prefix(' ')
+        .and_then(|after| after.split_once("-----"))
+    else {
+        return Err(cut_short("-----BEGIN PUBLIC KEY-----"));
+    };
+    let footer = format!("-----END {label}-----");
+    let Some((body, _)) = rest.split_once(&footer) else {
+        return Err(cut_short(&footer));
+    };
+    if label != "PUBLIC KEY" && label != "RSA PUBLIC KEY" {
+        return Err(format!(
+            "holds a `{label}`; it must be the issuer's RSA public key (`PUBLIC KEY`)"
+        ));
+    }
+    let body: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    if body.is_empty()
+        || !body
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
+    {
+        return Err(format!("has a body that is not base64; {got}"));
+    }
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str(&footer);
+    pem.push('\n');
+    Ok(pem)
 }
 
 /// Everything the functions are configured with. Each binary requires the part it uses (see the
@@ -62,8 +153,8 @@ pub struct Config {
     /// `FLEETLIFT_WS_ENDPOINT`: the WebSocket API's management endpoint
     /// (`https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`), for the notifier.
     pub ws_endpoint: Option<String>,
-    /// `FLEETLIFT_JWT_ISSUER`, `FLEETLIFT_JWT_AUDIENCE`, and `FLEETLIFT_JWT_HS256_SECRET` or
-    /// `FLEETLIFT_JWT_PUBLIC_KEY_PEM`: the `$connect` authorizer's token check.
+    /// `FLEETLIFT_JWT_ISSUER`, `FLEETLIFT_JWT_AUDIENCE` and the keys (see [`JwtKeys`]): the
+    /// `$connect` authorizer's token check.
     pub jwt: Option<JwtConfig>,
     /// `FLEETLIFT_SWEEP_BUDGET`: GameLift calls one sweeper run may make (default 500).
     pub sweep_budget: u32,
@@ -139,26 +230,11 @@ impl Config {
         };
         let jwt = match (var("FLEETLIFT_JWT_ISSUER"), var("FLEETLIFT_JWT_AUDIENCE")) {
             (None, None) => None,
-            (Some(issuer), Some(audience)) => {
-                let key = match (
-                    var("FLEETLIFT_JWT_HS256_SECRET"),
-                    var("FLEETLIFT_JWT_PUBLIC_KEY_PEM"),
-                ) {
-                    (Some(secret), None) => JwtKey::Hs256(secret.into_bytes()),
-                    (None, Some(pem)) => JwtKey::Rs256Pem(pem),
-                    _ => {
-                        return Err(ConfigError {
-                            var: "FLEETLIFT_JWT_HS256_SECRET",
-                            problem: "exactly one of FLEETLIFT_JWT_HS256_SECRET and FLEETLIFT_JWT_PUBLIC_KEY_PEM is required".into(),
-                        });
-                    }
-                };
-                Some(JwtConfig {
-                    issuer,
-                    audience,
-                    key,
-                })
-            }
+            (Some(issuer), Some(audience)) => Some(JwtConfig {
+                keys: jwt_keys(&var, &issuer)?,
+                issuer,
+                audience,
+            }),
             (None, Some(_)) => {
                 return Err(ConfigError {
                     var: "FLEETLIFT_JWT_ISSUER",
@@ -228,6 +304,54 @@ impl Config {
             problem: "is required (with FLEETLIFT_JWT_AUDIENCE and a key)".into(),
         })
     }
+}
+
+/// The key sources of the token check (see [`JwtKeys`] for the rules).
+fn jwt_keys(
+    var: &impl Fn(&'static str) -> Option<String>,
+    issuer: &str,
+) -> Result<JwtKeys, ConfigError> {
+    let public_key_pem = var("FLEETLIFT_JWT_PUBLIC_KEY_PEM")
+        .map(|raw| normalise_pem(&raw))
+        .transpose()
+        .map_err(|problem| ConfigError {
+            var: "FLEETLIFT_JWT_PUBLIC_KEY_PEM",
+            problem,
+        })?;
+    let hs256_secret = var("FLEETLIFT_JWT_HS256_SECRET").map(String::into_bytes);
+    let mut jwks_url = var("FLEETLIFT_JWT_JWKS_URL");
+    if let Some(url) = &jwks_url
+        && !is_key_url(url)
+    {
+        return Err(ConfigError {
+            var: "FLEETLIFT_JWT_JWKS_URL",
+            problem: format!("must be an https:// URL (plain http only to 127.0.0.1), got {url:?}"),
+        });
+    }
+    if public_key_pem.is_some() && jwks_url.is_some() {
+        return Err(ConfigError {
+            var: "FLEETLIFT_JWT_JWKS_URL",
+            problem: "set either it or FLEETLIFT_JWT_PUBLIC_KEY_PEM, not both".into(),
+        });
+    }
+    if public_key_pem.is_none() && hs256_secret.is_none() && jwks_url.is_none() {
+        let url = default_jwks_url(issuer);
+        if !is_key_url(&url) {
+            return Err(ConfigError {
+                var: "FLEETLIFT_JWT_JWKS_URL",
+                problem: format!(
+                    "is required: FLEETLIFT_JWT_ISSUER {issuer:?} is not an https:// URL to find \
+                     its JWKS under (or set FLEETLIFT_JWT_PUBLIC_KEY_PEM)"
+                ),
+            });
+        }
+        jwks_url = Some(url);
+    }
+    Ok(JwtKeys {
+        hs256_secret,
+        public_key_pem,
+        jwks_url,
+    })
 }
 
 #[cfg(test)]

@@ -66,6 +66,10 @@ pub struct GatewayAuth {
     pub sigv4_keys: BTreeMap<String, LocalKey>,
     /// Signing region.
     pub region: String,
+    /// Where the `$connect` authorizer fetches the local issuer's JWKS (the HTTP gateway's
+    /// `/.well-known/jwks.json`, set by the stack once it has its port); `None`: the JWKS is read in
+    /// process.
+    pub jwks_url: Option<String>,
 }
 
 impl GatewayAuth {
@@ -95,6 +99,7 @@ impl GatewayAuth {
             jwt_audience: JWT_AUDIENCE.to_owned(),
             sigv4_keys: keys,
             region: REGION.to_owned(),
+            jwks_url: None,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! - `fleet-local` / `fleet-local up`: starts everything, prints the endpoints, then a line per request,
 //!   placement step and delivery; Ctrl-C stops it all. JSON logs and EMF metrics go to a log file
 //!   (`--log-format json` prints them instead).
-//! - `fleet-local token --sub PLAYER`: prints a player token, alone on stdout.
+//! - `fleet-local token --sub PLAYER [--access]`: prints a player token, alone on stdout (HS256 with
+//!   the dev key, or with `--access` a Cognito-access-token-shaped RS256 token from the local JWKS).
 //! - `fleet-local demo`: bots against a stack of its own (or a running one with `--http`/`--ws`): a
 //!   progress bar on stderr, then a summary table on stdout; exit status 1 when a bot failed.
 //! - `fleet-local bench [--quick] [--only SUITE,…]`: the performance suites, each figure against a baseline
@@ -18,7 +19,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use fleet_local::demo::{self, DemoOptions, Progress};
 use fleet_local::dynamodb_local::{self, InstallerOutput};
-use fleet_local::gateway::mint_token;
+use fleet_local::gateway::{mint_access_token, mint_token};
 use fleet_local::local::{self, GatewayAuth};
 use fleet_local::logs::{self, LogFile, LogFormat};
 use fleet_local::stack::{self, SigningKey, Stack, StackOptions};
@@ -147,6 +148,10 @@ struct TokenArgs {
     /// The HS256 key (must match the stack's).
     #[arg(long, env = "FLEETLIFT_LOCAL_JWT_SECRET", hide_env_values = true)]
     jwt_secret: Option<String>,
+    /// A token shaped like a Cognito access token instead: RS256 by the local issuer's JWKS key
+    /// (`kid` in the header), `client_id` and `token_use: access`, no `aud`.
+    #[arg(long)]
+    access: bool,
 }
 
 #[derive(Args, Debug)]
@@ -530,7 +535,12 @@ fn token(args: &TokenArgs) -> Result<(), Failure> {
     if let Some(secret) = &args.jwt_secret {
         auth.jwt_secret = secret.clone().into_bytes();
     }
-    println!("{}", mint_token(&auth, &args.sub, args.ttl));
+    let token = if args.access {
+        mint_access_token(&auth, &args.sub, args.ttl)
+    } else {
+        mint_token(&auth, &args.sub, args.ttl)
+    };
+    println!("{token}");
     Ok(())
 }
 

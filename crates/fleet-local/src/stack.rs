@@ -660,6 +660,9 @@ async fn start_after_dynamodb(
         },
     );
     auth.jwt_secret = options.jwt_secret.clone();
+    auth.jwks_url = Some(format!(
+        "http://127.0.0.1:{http_port}/.well-known/jwks.json"
+    ));
     let auth = Arc::new(auth);
 
     // The handlers' configuration, through the same parser as the Lambdas' environment.

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 
-/// The request path the routes match: API Gateway's `rawPath` (still percent-encoded, so an ARN in a
-/// path segment arrives whole), without the stage prefix a named stage adds. Falls back to the URI's
-/// path for requests built without a raw path.
+/// The request's path: API Gateway's `rawPath` (which HTTP APIs hand over decoded; an event built by
+/// hand may still carry escapes), without the stage prefix a named stage adds. Falls back to the
+/// URI's path for requests built without a raw path.
 pub(crate) fn route_path(req: &Request) -> String {
     let raw = req.raw_http_path();
     let path = if raw.is_empty() {
@@ -94,6 +94,12 @@ fn shown(s: &str) -> String {
 }
 
 fn form_decode(s: &str) -> Result<String, String> {
+    percent_decode(s, true)
+}
+
+/// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`, as in forms); a broken escape or
+/// a result that is not UTF-8 is an error saying where.
+pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> Result<String, String> {
     fn hex(b: u8) -> Option<u8> {
         (b as char).to_digit(16).map(|d| d as u8)
     }
@@ -102,7 +108,7 @@ fn form_decode(s: &str) -> Result<String, String> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         match b {
-            b'+' => {
+            b'+' if plus_is_space => {
                 out.push(b' ');
                 i += 1;
             }

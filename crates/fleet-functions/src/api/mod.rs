@@ -6,10 +6,14 @@
 //! | `GET /v1/health` | 200 `{"status":"ok"}`, no identity needed |
 //! | `POST /v1/sessions` | [`sessions`]: create → 202 `{placementId, status}` |
 //! | `GET /v1/sessions` | [`sessions`]: list → `{sessions, nextCursor?, explain?}` |
-//! | `GET /v1/sessions/{id}` | [`sessions`]: get → session |
-//! | `POST /v1/sessions/{id}/join` | [`sessions`]: join → `{session, playerSessions}` |
-//! | `DELETE /v1/sessions/{id}` | [`sessions`]: delete → 204 |
+//! | `GET /v1/sessions/{id+}` | [`sessions`]: get → session |
+//! | `POST /v1/sessions/{id+}` ending in `/join` | [`sessions`]: join → `{session, playerSessions}` |
+//! | `DELETE /v1/sessions/{id+}` | [`sessions`]: delete → 204 |
 //! | `GET /v1/placements/{placementId}` | [`placements`]: placement |
+//!
+//! The session routes are greedy (see [`routes`]): `{id+}` is a short id or a session ARN, which API
+//! Gateway hands over decoded, `/` and all. Any other value with a `/`, and a POST that does not end
+//! in `/join`, is 404 like a path no route serves.
 //!
 //! The status RPCs are another function ([`crate::rpc`]), reachable only on the service API.
 //!
@@ -34,11 +38,15 @@
 
 pub(crate) mod http;
 pub mod placements;
+pub mod routes;
 pub mod sessions;
 pub mod views;
 
+use std::collections::BTreeMap;
+
 use fleet_core::ports::{Clock, GameLift, Ids, SessionStore};
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::deps::Deps;
 use crate::error::ApiError;
@@ -62,57 +70,92 @@ async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
 ) -> Result<Response<Body>, ApiError> {
     use ::http::Method;
 
-    let path = http::route_path(req);
     let method = req.method().clone();
-    if method == Method::GET && path == "/v1/health" {
-        return Ok(http::json(
-            ::http::StatusCode::OK,
-            &serde_json::json!({"status": "ok"}),
-        ));
-    }
-    let Some(rest) = path.strip_prefix("/v1/") else {
-        return Err(http::unknown_route(req, &path));
+    let Some((template, params)) = matched_route(req) else {
+        return Err(http::unknown_route(req, &http::route_path(req)));
     };
     // The route is known before the identity is read, so an unknown path is 404 for everyone.
-    enum Route<'p> {
+    enum Route {
         Create,
         List,
-        Get(&'p str),
-        Join(&'p str),
-        Delete(&'p str),
-        Placement(&'p str),
+        Get(String),
+        Join(String),
+        Delete(String),
+        Placement(String),
     }
-    let found = if rest == "sessions" {
-        match method {
-            Method::POST => Some(Route::Create),
-            Method::GET => Some(Route::List),
-            _ => None,
+    let param = |name: &str| params.get(name).cloned().unwrap_or_default();
+    let found = match (&method, template) {
+        (&Method::GET, "/v1/health") => {
+            return Ok(http::json(
+                ::http::StatusCode::OK,
+                &serde_json::json!({"status": "ok"}),
+            ));
         }
-    } else if let Some(tail) = rest.strip_prefix("sessions/").filter(|t| !t.is_empty()) {
-        // An ARN whose `/` the gateway decoded spans several segments, so `/join` is matched as a
-        // suffix rather than as the third segment.
-        match (&method, tail.strip_suffix("/join")) {
-            (&Method::POST, Some(id)) if !id.is_empty() => Some(Route::Join(id)),
-            (_, Some(_)) => None,
-            (&Method::GET, None) => Some(Route::Get(tail)),
-            (&Method::DELETE, None) => Some(Route::Delete(tail)),
-            _ => None,
+        (&Method::POST, "/v1/sessions") => Some(Route::Create),
+        (&Method::GET, "/v1/sessions") => Some(Route::List),
+        (&Method::GET, "/v1/placements/{placementId}") => {
+            Some(Route::Placement(param("placementId")))
         }
-    } else if let Some(id) = rest.strip_prefix("placements/").filter(|t| !t.is_empty()) {
-        (method == Method::GET).then_some(Route::Placement(id))
-    } else {
-        None
+        (&Method::GET, "/v1/sessions/{id+}") => session_id(&param("id")).map(Route::Get),
+        (&Method::DELETE, "/v1/sessions/{id+}") => session_id(&param("id")).map(Route::Delete),
+        // The greedy route carries `/join`: the id is what precedes it.
+        (&Method::POST, "/v1/sessions/{id+}") => param("id")
+            .strip_suffix("/join")
+            .and_then(session_id)
+            .map(Route::Join),
+        _ => None,
     };
     let Some(found) = found else {
-        return Err(http::unknown_route(req, &path));
+        return Err(http::unknown_route(req, &http::route_path(req)));
     };
     let caller = identity::caller(req, &deps.config)?;
     match found {
         Route::Create => sessions::create(deps, req, &caller, metrics).await,
         Route::List => sessions::list(deps, req, &caller, metrics).await,
-        Route::Get(id) => sessions::get(deps, req, &caller, id).await,
-        Route::Join(id) => sessions::join(deps, req, &caller, id, metrics).await,
-        Route::Delete(id) => sessions::delete(deps, req, &caller, id, metrics).await,
-        Route::Placement(id) => placements::get(deps, req, &caller, id).await,
+        Route::Get(id) => sessions::get(deps, req, &caller, &id).await,
+        Route::Join(id) => sessions::join(deps, req, &caller, &id, metrics).await,
+        Route::Delete(id) => sessions::delete(deps, req, &caller, &id, metrics).await,
+        Route::Placement(id) => placements::get(deps, req, &caller, &id).await,
     }
+}
+
+/// The route and path parameters of a request: what API Gateway matched (`routeKey` and
+/// `pathParameters`) when the event names one of this function's routes, else the same match made
+/// here on the decoded path (an event built by hand, a `$default` route).
+fn matched_route(req: &Request) -> Option<(&'static str, BTreeMap<String, String>)> {
+    let method = req.method().as_str();
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+        && let Some((key_method, key_path)) =
+            ctx.route_key.as_deref().and_then(|k| k.split_once(' '))
+        && key_method == method
+        && let Some(&(_, template)) = routes::FLEET_API
+            .iter()
+            .find(|(m, t)| *m == method && *t == key_path)
+    {
+        let given = req.path_parameters();
+        let names = routes::parameter_names(template);
+        let params: BTreeMap<String, String> = names
+            .iter()
+            .filter_map(|name| {
+                given
+                    .first(name)
+                    .map(|v| ((*name).to_owned(), v.to_owned()))
+            })
+            .collect();
+        if params.len() == names.len() {
+            return Some((template, params));
+        }
+    }
+    // Matched on the decoded path, as API Gateway does; a path that does not decode is matched as
+    // it is, so its parameter reaches the handler's own check and the 400 names the field.
+    let raw = http::route_path(req);
+    let path = routes::decode_path(&raw).unwrap_or(raw);
+    routes::find(routes::FLEET_API, method, &path)
+}
+
+/// A session id from the greedy route's value: a short id (one segment) or an ARN (which holds
+/// `/`). Anything else with a `/` is a path no route of the API serves.
+fn session_id(value: &str) -> Option<String> {
+    (!value.is_empty() && (!value.contains('/') || value.starts_with("arn:")))
+        .then(|| value.to_owned())
 }

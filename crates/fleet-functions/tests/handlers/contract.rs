@@ -566,11 +566,21 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
             .await
             .expect("store");
         let v = sample_json(name);
+        // A sample carries the path as API Gateway hands it over, decoded (an ARN with its `/`s);
+        // the spec describes what the client sends, the session id percent-encoded.
+        let raw_path = v["rawPath"].as_str().unwrap_or_default();
+        let path = match v["pathParameters"]["id"].as_str() {
+            Some(id) => {
+                let id = id.strip_suffix("/join").unwrap_or(id);
+                raw_path.replacen(id, &encode(id), 1)
+            }
+            None => raw_path.to_owned(),
+        };
         let mut ev = Ev::new(
             v["requestContext"]["http"]["method"]
                 .as_str()
                 .unwrap_or_default(),
-            v["rawPath"].as_str().unwrap_or_default(),
+            &path,
         )
         .query(v["rawQueryString"].as_str().unwrap_or_default());
         if let Some(b) = v["body"].as_str() {
@@ -1969,13 +1979,23 @@ fn the_specs_operations_are_exactly_the_deployed_routes() {
                 schemes, expected,
                 "{name}: security and x-fleetlift-apis disagree"
             );
-            documented.insert((
-                method.to_ascii_uppercase(),
-                path.clone(),
-                function,
-                apis,
-                public,
-            ));
+            // A session route is documented at the path clients call and deployed as the greedy
+            // route that serves it, which the operation names in `x-fleetlift-route`.
+            let (route_method, route_path) = match op["x-fleetlift-route"].as_str() {
+                Some(route) => {
+                    let (m, p) = route
+                        .split_once(' ')
+                        .unwrap_or_else(|| panic!("{name}: x-fleetlift-route is `METHOD /path`"));
+                    assert_eq!(
+                        m,
+                        method.to_ascii_uppercase(),
+                        "{name}: x-fleetlift-route's method"
+                    );
+                    (m.to_owned(), p.to_owned())
+                }
+                None => (method.to_ascii_uppercase(), path.clone()),
+            };
+            documented.insert((route_method, route_path, function, apis, public));
         }
     }
     let only_spec: Vec<_> = documented.difference(&deployed).collect();

@@ -18,6 +18,9 @@ use serde_json::{Map, Value, json};
 use super::{clf_time, jwt, now_ms, percent_decode, query_pairs, sigv4};
 use crate::local::{ACCOUNT, GatewayAuth};
 
+/// Where the local issuer's JWKS is served.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
 /// API Gateway's payload limit for HTTP APIs.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
@@ -52,70 +55,97 @@ impl Api {
         }
     }
 
-    /// The API's routes (template.yaml's), health excluded (it is served before any of this).
-    fn routes(self) -> &'static [(&'static str, &'static str)] {
-        const SHARED: [(&str, &str); 5] = [
-            ("POST", "/v1/sessions"),
-            ("GET", "/v1/placements/{placementId}"),
-            ("GET", "/v1/sessions"),
-            ("GET", "/v1/sessions/{id}"),
-            ("POST", "/v1/sessions/{id}/join"),
-        ];
-        const SERVICE: [(&str, &str); 8] = [
-            SHARED[0],
-            SHARED[1],
-            SHARED[2],
-            SHARED[3],
-            SHARED[4],
-            ("DELETE", "/v1/sessions/{id}"),
-            ("POST", "/v1/rpc/update_instance_info"),
-            ("POST", "/v1/rpc/delete_instance_info"),
-        ];
+    /// The API's name in deploy/routes.json's `apis`.
+    const fn name(self) -> &'static str {
         match self {
-            Self::Player => &SHARED,
-            Self::Service => &SERVICE,
+            Self::Player => "player",
+            Self::Service => "service",
         }
+    }
+
+    /// The API's routes, as template.yaml declares them (deploy/routes.json, compiled in).
+    pub fn routes(self) -> impl Iterator<Item = &'static RouteDef> {
+        route_table()
+            .iter()
+            .filter(move |r| r.apis.iter().any(|a| a == self.name()))
     }
 }
 
-/// A matched route: API Gateway's `routeKey` and the path parameters (decoded).
+/// One route of deploy/routes.json.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct RouteDef {
+    /// The method.
+    pub method: String,
+    /// The path template (`{name}` one segment, `{name+}` the rest).
+    pub path: String,
+    /// The function behind it (`fleet-api` or `status-rpc`).
+    pub function: String,
+    /// The HTTP APIs that carry it (`player`, `service`).
+    pub apis: Vec<String>,
+    /// Whether it has no authorizer.
+    #[serde(default)]
+    pub public: bool,
+}
+
+/// deploy/routes.json, the one route table template.yaml is checked against, parsed once. It is
+/// compiled in and a test parses it, so a failure here is a broken build; the gateway then serves
+/// no route (and says so in the log) rather than panic.
+fn route_table() -> &'static [RouteDef] {
+    static TABLE: std::sync::OnceLock<Vec<RouteDef>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            routes: Vec<RouteDef>,
+        }
+        serde_json::from_str::<Doc>(include_str!("../../../../deploy/routes.json"))
+            .map(|d| d.routes)
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "deploy/routes.json does not parse; no route served");
+                Vec::new()
+            })
+    })
+}
+
+/// A matched route: API Gateway's `routeKey`, the path parameters (decoded) and the function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    /// `METHOD /path/{param}`.
+    /// `METHOD /path/{param}` as declared.
     pub key: String,
     /// Parameter name → decoded value.
     pub params: BTreeMap<String, String>,
+    /// The function behind the route.
+    pub function: String,
 }
 
-/// Matches `method raw_path` against `api`'s routes. Segments are compared raw (percent-encoded), so a
-/// `{param}` takes exactly one segment, however many `%2F` it holds.
-pub fn match_route(api: Api, method: &Method, raw_path: &str) -> Option<Route> {
-    let segments: Vec<&str> = raw_path.split('/').collect();
-    'routes: for (m, template) in api.routes() {
-        if method.as_str() != *m {
-            continue;
-        }
-        let parts: Vec<&str> = template.split('/').collect();
-        if parts.len() != segments.len() {
-            continue;
-        }
-        let mut params = BTreeMap::new();
-        for (part, segment) in parts.iter().zip(&segments) {
-            match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                Some(name) if !segment.is_empty() => {
-                    params.insert(name.to_owned(), percent_decode(segment));
-                }
-                Some(_) => continue 'routes,
-                None if part == segment => {}
-                None => continue 'routes,
-            }
-        }
-        return Some(Route {
-            key: format!("{m} {template}"),
-            params,
-        });
-    }
-    None
+/// Matches `method path` against `api`'s routes as API Gateway's HTTP APIs do: the path is
+/// percent-decoded first (so `%2F` is a `/` by then and an ARN spans several segments), then the
+/// most specific route wins, `{name}` taking one segment and `{name+}` the rest. `path` is the
+/// decoded path ([`decoded_path`]).
+pub fn match_route(api: Api, method: &Method, path: &str) -> Option<Route> {
+    let candidates: Vec<&RouteDef> = api.routes().collect();
+    let (template, params) = fleet_functions::api::routes::find(
+        candidates
+            .iter()
+            .map(|r| (r.method.as_str(), r.path.as_str())),
+        method.as_str(),
+        path,
+    )?;
+    let def = candidates
+        .iter()
+        .find(|r| r.method == method.as_str() && r.path == template)?;
+    Some(Route {
+        key: format!("{} {}", def.method, def.path),
+        params,
+        function: def.function.clone(),
+    })
+}
+
+/// The path as API Gateway's HTTP APIs decode it before matching routes and hand it to the function
+/// (`rawPath`, `requestContext.http.path` and `pathParameters` all carry the decoded form: "API
+/// Gateway decodes URL-encoded request parameters before passing them to your backend integration";
+/// AWS's own Lambda test tool builds `rawPath` decoded too). A broken escape is kept as sent.
+pub fn decoded_path(raw_path: &str) -> String {
+    percent_decode(raw_path)
 }
 
 /// What the gateway knows of a request when it builds the event.
@@ -123,8 +153,8 @@ pub fn match_route(api: Api, method: &Method, raw_path: &str) -> Option<Route> {
 pub struct Incoming<'a> {
     /// The method.
     pub method: &'a Method,
-    /// The raw path (percent-encoded, as sent).
-    pub raw_path: &'a str,
+    /// The path, percent-decoded as API Gateway hands it over ([`decoded_path`]).
+    pub path: &'a str,
     /// The raw query string (without `?`).
     pub raw_query: &'a str,
     /// All headers.
@@ -212,7 +242,7 @@ pub fn event(
         "domainPrefix": domain_prefix,
         "http": {
             "method": req.method.as_str(),
-            "path": req.raw_path,
+            "path": req.path,
             "protocol": "HTTP/1.1",
             "sourceIp": req.source_ip,
             "userAgent": user_agent,
@@ -229,7 +259,7 @@ pub fn event(
     let mut event = json!({
         "version": "2.0",
         "routeKey": route.key,
-        "rawPath": req.raw_path,
+        "rawPath": req.path,
         "rawQueryString": req.raw_query,
         "headers": headers,
         "requestContext": context,
@@ -469,30 +499,28 @@ where
     {
         return api_document(raw_path == "/v1/openapi.json");
     }
+    // The local issuer's JWKS, where an identity provider publishes its keys (the `$connect`
+    // authorizer fetches it from here; any OIDC library can verify the local tokens with it).
+    if parts.method == Method::GET && raw_path == JWKS_PATH {
+        return (
+            StatusCode::OK,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            jwt::jwks_json(),
+        )
+            .into_response();
+    }
 
     let api = Api::of(&parts.headers);
-    // API Gateway matches the route before it runs the authorizer, so an unknown route is 404 for
-    // everyone; a request with no usable scheme is held against the service API's (larger) table.
-    let Some(route) = match_route(api.unwrap_or(Api::Service), &parts.method, &raw_path) else {
-        let hint = if api == Some(Api::Player)
-            && (raw_path.starts_with("/v1/rpc/") || parts.method == Method::DELETE)
-        {
-            " on the player API; this route is on the service API (sign with AWS4-HMAC-SHA256)"
-        } else {
-            ""
-        };
-        return error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("no route for {} {raw_path}{hint}", parts.method),
-        );
+    let path = decoded_path(&raw_path);
+    // API Gateway matches the route before it runs the authorizer, so an unknown route is its own
+    // 404 for everyone; a request with no usable scheme is held against the service API's (larger)
+    // table.
+    let Some(route) = match_route(api.unwrap_or(Api::Service), &parts.method, &path) else {
+        return gateway_message(StatusCode::NOT_FOUND, "Not Found");
     };
     let Some(api) = api else {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "send `Authorization: Bearer <jwt>` (players) or a SigV4 signature for execute-api (services)",
-        );
+        // The player API's JWT authorizer finds no token in its identity source.
+        return unauthorized("Bearer");
     };
 
     let declared = parts
@@ -525,7 +553,13 @@ where
                 .unwrap_or("");
             match jwt::verify(&state.auth, token, now_ms() / 1000) {
                 Ok(claims) => jwt_authorizer(&claims),
-                Err(e) => return error(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()),
+                Err(e) => {
+                    tracing::info!(code = e.code(), reason = %e, "bearer token refused");
+                    return unauthorized(&format!(
+                        "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{}\"",
+                        jwt::description(&e)
+                    ));
+                }
             }
         }
         Api::Service => {
@@ -549,7 +583,7 @@ where
 
     let incoming = Incoming {
         method: &parts.method,
-        raw_path: &raw_path,
+        path: &path,
         raw_query: &raw_query,
         headers: &parts.headers,
         body: &body,
@@ -561,19 +595,37 @@ where
         Ok(r) => r,
         Err(why) => {
             tracing::error!(error = %why, "could not build the HTTP API event");
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "unavailable",
-                "the gateway could not build the event",
-            );
+            return gateway_message(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error");
         }
     };
-    let response = if raw_path.starts_with("/v1/rpc/") {
+    let response = if route.function == "status-rpc" {
         fleet_functions::rpc::handle(&state.deps, lambda_request).await
     } else {
         fleet_functions::api::handle(&state.deps, lambda_request).await
     };
     from_lambda_response(response)
+}
+
+/// API Gateway's own answer, `{"message": "…"}` (no route, a crashed integration).
+fn gateway_message(status: StatusCode, message: &str) -> AxumResponse {
+    (
+        status,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        json!({"message": message}).to_string(),
+    )
+        .into_response()
+}
+
+/// The JWT authorizer's refusal: 401 `{"message":"Unauthorized"}` with the reason in
+/// `www-authenticate`, as API Gateway answers it.
+fn unauthorized(www_authenticate: &str) -> AxumResponse {
+    let mut response = gateway_message(StatusCode::UNAUTHORIZED, "Unauthorized");
+    if let Ok(v) = http::HeaderValue::from_str(www_authenticate) {
+        response
+            .headers_mut()
+            .insert(http::header::WWW_AUTHENTICATE, v);
+    }
+    response
 }
 
 /// The handler's answer as the gateway's HTTP response.
@@ -727,31 +779,91 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn routes_match_like_api_gateway_with_one_segment_per_parameter() {
-        let arn = "arn%3Aaws%3Agamelift%3Aus-east-1%3A%3Agamesession%2Ffleet-1%2Fgsess-1";
-        let join = match_route(
-            Api::Player,
-            &Method::POST,
-            &format!("/v1/sessions/{arn}/join"),
-        )
-        .expect("join");
-        assert_eq!(join.key, "POST /v1/sessions/{id}/join");
+    fn routes_match_the_decoded_path_with_greedy_session_routes() {
+        let raw = concat!(
+            "/v1/sessions/arn%3Aaws%3Agamelift%3Aus-east-1%3A%3Agamesession%2Ffleet-1%2Fgsess-1",
+            "/join"
+        );
+        let path = decoded_path(raw);
+        assert_eq!(
+            path,
+            "/v1/sessions/arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-1/join"
+        );
+        let join = match_route(Api::Player, &Method::POST, &path).expect("join");
+        assert_eq!(join.key, "POST /v1/sessions/{id+}");
+        assert_eq!(join.function, "fleet-api");
         assert_eq!(
             join.params["id"],
-            "arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-1"
+            "arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-1/join"
         );
+        let get = match_route(Api::Player, &Method::GET, "/v1/sessions/gs-x").expect("get");
+        assert_eq!(get.key, "GET /v1/sessions/{id+}");
         assert!(
             match_route(Api::Player, &Method::DELETE, "/v1/sessions/x").is_none(),
             "delete is a service route"
         );
         assert!(match_route(Api::Service, &Method::DELETE, "/v1/sessions/x").is_some());
         assert!(match_route(Api::Player, &Method::POST, "/v1/rpc/update_instance_info").is_none());
-        assert!(match_route(Api::Service, &Method::POST, "/v1/rpc/update_instance_info").is_some());
+        let rpc =
+            match_route(Api::Service, &Method::POST, "/v1/rpc/update_instance_info").expect("rpc");
+        assert_eq!(rpc.function, "status-rpc");
         assert!(
             match_route(Api::Service, &Method::GET, "/v1/sessions/").is_none(),
-            "an empty segment is no id"
+            "an empty greedy variable is no id"
+        );
+        assert!(
+            match_route(Api::Service, &Method::GET, "/v1/placements/a/b").is_none(),
+            "{{placementId}} takes one segment"
         );
         assert!(match_route(Api::Service, &Method::GET, "/v1/nothing").is_none());
+    }
+
+    #[test]
+    fn the_route_table_is_deploy_routes_json() {
+        let doc: Value = serde_json::from_str(include_str!("../../../../deploy/routes.json"))
+            .expect("deploy/routes.json is JSON");
+        assert_eq!(
+            route_table().len(),
+            doc["routes"].as_array().map_or(0, Vec::len),
+            "every route parsed"
+        );
+        assert!(
+            Api::Player
+                .routes()
+                .all(|r| r.apis.contains(&"player".to_owned()))
+        );
+        assert_eq!(Api::Service.routes().count(), route_table().len());
+    }
+
+    #[test]
+    fn a_decoded_path_with_reserved_characters_still_makes_a_request() {
+        let headers = HeaderMap::new();
+        let method = Method::GET;
+        for raw in [
+            "/v1/sessions/a%3Fb",
+            "/v1/sessions/a%23b",
+            "/v1/sessions/a%20b",
+            "/v1/sessions/%E2%82%AC",
+        ] {
+            let path = decoded_path(raw);
+            let route = match_route(Api::Service, &method, &path).expect("the greedy route");
+            let incoming = Incoming {
+                method: &method,
+                path: &path,
+                raw_query: "",
+                headers: &headers,
+                body: b"",
+                source_ip: "127.0.0.1".into(),
+                port: 4000,
+            };
+            let e = event(&incoming, Api::Service, &route, Value::Null, "r", 0);
+            assert_eq!(e["rawPath"], path);
+            assert_eq!(
+                e["pathParameters"]["id"],
+                path.trim_start_matches("/v1/sessions/")
+            );
+            assert!(to_lambda_request(&e).is_ok(), "{raw}");
+        }
     }
 
     #[test]
@@ -779,7 +891,7 @@ pub(crate) mod tests {
         let method = Method::GET;
         let incoming = Incoming {
             method: &method,
-            raw_path: "/v1/sessions",
+            path: "/v1/sessions",
             raw_query: "query=%2Bregion%3Aus-east-1&limit=10&limit=20",
             headers: &headers,
             body: &[0xff, 0x00],
@@ -936,30 +1048,56 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
-    async fn missing_expired_and_forged_tokens_are_401_in_the_apis_error_shape() {
+    async fn bad_tokens_get_api_gateways_401_with_the_reason_in_www_authenticate() {
         let gw = start(true).await;
-        let (status, body) = read(gw.client.get(format!("{}/v1/sessions", gw.base))).await;
-        assert_eq!(
-            (status, body["error"]["code"].as_str()),
-            (401, Some("unauthenticated"))
-        );
+        let unauthorized = |r: &reqwest::Response| {
+            r.headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let send = |r: reqwest::RequestBuilder| async move {
+            let response = r.send().await.expect("an answer");
+            let header = unauthorized(&response);
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.expect("JSON");
+            (status, body, header)
+        };
+        let (status, body, _) = send(gw.client.get(format!("{}/v1/sessions", gw.base))).await;
+        assert_eq!((status, body), (401, json!({"message": "Unauthorized"})));
         let expired = jwt::mint_at(&GatewayAuth::local([]), "p", jwt::unix_now() - 3600, 60);
-        let (status, body) = read(gw.bearer(reqwest::Method::GET, "/v1/sessions", &expired)).await;
+        let (status, body, why) =
+            send(gw.bearer(reqwest::Method::GET, "/v1/sessions", &expired)).await;
+        assert_eq!((status, body), (401, json!({"message": "Unauthorized"})));
         assert_eq!(
-            (status, body["error"]["code"].as_str()),
-            (401, Some("unauthenticated")),
-            "{body}"
+            why,
+            r#"Bearer scope="" error="invalid_token" error_description="the token has expired""#
         );
-        assert!(
-            body["error"]["message"]
-                .as_str()
-                .unwrap_or("")
-                .contains("expired")
-        );
-        let (status, _) =
-            read(gw.bearer(reqwest::Method::GET, "/v1/sessions", "abc.def.ghi")).await;
+        let mut other = json!({
+            "sub": "p", "iss": crate::local::JWT_ISSUER, "client_id": "another-app",
+            "token_use": "access", "exp": jwt::unix_now() + 60,
+        });
+        let (status, _, why) = send(gw.bearer(
+            reqwest::Method::GET,
+            "/v1/sessions",
+            &jwt::sign_rs256(&other, jwt::DEV_KEYS[1].0).expect("signed"),
+        ))
+        .await;
         assert_eq!(status, 401);
-        let (status, _) = read(
+        assert!(why.contains("does not have a valid audience"), "{why}");
+        other["client_id"] = json!(crate::local::JWT_AUDIENCE);
+        let (status, _, _) = send(gw.bearer(
+            reqwest::Method::GET,
+            "/v1/sessions",
+            &jwt::sign_rs256(&other, jwt::DEV_KEYS[1].0).expect("signed"),
+        ))
+        .await;
+        assert_eq!(status, 200, "the same token for this app client passes");
+        let (status, _, _) =
+            send(gw.bearer(reqwest::Method::GET, "/v1/sessions", "abc.def.ghi")).await;
+        assert_eq!(status, 401);
+        let (status, _, _) = send(
             gw.client
                 .get(format!("{}/v1/sessions", gw.base))
                 .header("authorization", "Basic eDp5"),
@@ -969,9 +1107,22 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
-    async fn status_rpcs_and_delete_are_not_on_the_player_api() {
+    async fn a_cognito_shaped_access_token_is_accepted_and_the_jwks_is_served() {
+        let gw = start(true).await;
+        let token = jwt::mint_access_token(&GatewayAuth::local([]), "player-7", 600);
+        let (status, list) = read(gw.bearer(reqwest::Method::GET, "/v1/sessions", &token)).await;
+        assert_eq!(status, 200, "{list}");
+        let (status, jwks) = read(gw.client.get(format!("{}{JWKS_PATH}", gw.base))).await;
+        assert_eq!(status, 200);
+        assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[tokio::test]
+    async fn a_path_no_route_matches_is_api_gateways_own_404_and_a_matched_one_reaches_the_handler()
+    {
         let gw = start(true).await;
         let token = player_token("player-1");
+        let not_found = json!({"message": "Not Found"});
         let (status, body) = read(
             gw.bearer(
                 reqwest::Method::POST,
@@ -982,20 +1133,50 @@ pub(crate) mod tests {
         )
         .await;
         assert_eq!(
-            (status, body["error"]["code"].as_str()),
-            (404, Some("not_found")),
-            "{body}"
+            (status, &body),
+            (404, &not_found),
+            "rpc is not on the player API"
         );
-        let (status, _) =
+        let (status, body) =
             read(gw.bearer(reqwest::Method::DELETE, "/v1/sessions/gs-x", &token)).await;
-        assert_eq!(status, 404);
-        let (status, _) = read(gw.bearer(reqwest::Method::GET, "/v2/unknown", &token)).await;
-        assert_eq!(status, 404);
-        let (status, _) = read(gw.client.get(format!("{}/v2/unknown", gw.base))).await;
         assert_eq!(
-            status, 404,
+            (status, &body),
+            (404, &not_found),
+            "delete is not on the player API"
+        );
+        for path in [
+            "/v2/unknown",
+            "/v1/placements/a%2Fb",
+            "/v1/sessions/",
+            "/v1/sessions/x/../",
+        ] {
+            let (status, body) = read(gw.bearer(reqwest::Method::GET, path, &token)).await;
+            assert_eq!((status, &body), (404, &not_found), "{path}");
+        }
+        let (status, body) = read(gw.client.get(format!("{}/v2/unknown", gw.base))).await;
+        assert_eq!(
+            (status, &body),
+            (404, &not_found),
             "an unknown route is 404 even without credentials"
         );
+        // A percent-encoded ARN matches the greedy route: the handler answers (its own 404 shape).
+        let arn = "arn%3Aaws%3Agamelift%3Aus-east-1%3A%3Agamesession%2Ffleet-1%2Fgsess-1";
+        for (method, path) in [
+            (reqwest::Method::GET, format!("/v1/sessions/{arn}")),
+            (reqwest::Method::POST, format!("/v1/sessions/{arn}/join")),
+            (reqwest::Method::POST, format!("/v1/sessions/{arn}/leave")),
+        ] {
+            let (status, body) = read(
+                gw.bearer(method.clone(), &path, &token)
+                    .json(&json!({"players": [{"playerId": "player-1"}]})),
+            )
+            .await;
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (404, Some("not_found")),
+                "{method} {path}: {body}"
+            );
+        }
     }
 
     #[tokio::test]

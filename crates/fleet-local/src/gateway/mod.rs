@@ -26,41 +26,51 @@
 //!
 //! 1. `GET /v1/health` needs no auth: 200 with `health()`'s JSON when its `status` is `"ok"`, else 503
 //!    with the same JSON.
-//! 2. Route match against the chosen API's route table (template.yaml's routes, `{id}` matching one
-//!    raw path segment, so a percent-encoded ARN is one segment). No route → **404**. The status RPCs
-//!    (`/v1/rpc/*`) and `DELETE /v1/sessions/{id}` exist only on the service API, so a Bearer call to
-//!    them is a 404. A request with no or another scheme is matched against the service API's
-//!    routes: no route → 404, else 401.
-//! 3. Authorizer: missing or invalid JWT, or invalid signature (bad key, secret, scope, date skew
-//!    > 5 min, tampered request) → **401**.
+//! 2. Route match, as API Gateway's HTTP APIs do it: the path is percent-decoded first (so `%2F` is
+//!    a `/` and an ARN spans several segments), then matched against the chosen API's routes, read
+//!    from `deploy/routes.json` (the table template.yaml is checked against): `{id}` takes one
+//!    segment, the greedy `{id+}` of the session routes the rest; the most specific route wins. No
+//!    route → API Gateway's own **404** `{"message":"Not Found"}`, without calling a handler. The
+//!    status RPCs and `DELETE /v1/sessions/{id+}` exist only on the service API, so a Bearer call to
+//!    them is that 404. A request with no or another scheme is matched against the service API's
+//!    routes: no route → 404, else the JWT authorizer's 401.
+//! 3. Authorizer. Bearer: API Gateway's JWT authorizer rules ([`jwt`]: RS256 by `kid` from the local
+//!    issuer's JWKS, which `GET /.well-known/jwks.json` serves, or the HS256 dev key; `iss`; `aud`
+//!    or, only without `aud`, `client_id`; exp/nbf/iat); a refusal is its **401**
+//!    `{"message":"Unauthorized"}` with the reason in `www-authenticate: Bearer scope=""
+//!    error="invalid_token" error_description="…"`. SigV4: invalid signature (bad key, secret,
+//!    scope, date skew > 5 min, tampered request) → **401** in the API's error shape (see below).
 //! 4. Body: more than API Gateway's 10 MB → **413** (the handler's own 300 KB limit answers 413 too).
-//! 5. The API Gateway HTTP API v2 event (see [`http::event`]), with `authorizer.jwt` or
-//!    `authorizer.iam`, deserialised into `lambda_http::request::LambdaRequest` and converted as the
-//!    runtime does; `/v1/rpc/*` goes to `fleet_functions::rpc::handle`, the rest to
-//!    `fleet_functions::api::handle`. The answer is passed back as is, plus `apigw-requestid`.
+//! 5. The API Gateway HTTP API v2 event (see [`http::event`]): `routeKey` the matched route
+//!    (`GET /v1/sessions/{id+}`), `rawPath`, `requestContext.http.path` and `pathParameters` decoded
+//!    as API Gateway hands them over, `authorizer.jwt` or `authorizer.iam`; deserialised into
+//!    `lambda_http::request::LambdaRequest` and converted as the runtime does; the route's function
+//!    (`status-rpc` → `fleet_functions::rpc::handle`, `fleet-api` → `fleet_functions::api::handle`)
+//!    answers, passed back as is, plus `apigw-requestid`.
 //!
-//! **Error shape.** API Gateway itself answers `{"message":"Not Found"}`, `{"message":"Unauthorized"}`
-//! or 403 `{"message":"Forbidden"}` for a bad signature. The local gateway answers every one of its own
-//! refusals in the API's shape instead — `{"error":{"code":"not_found"|"unauthenticated"|
-//! "payload_too_large","message":"…"}}` — so clients have one error format to read, and the message
-//! says *why* (a developer's tool). A bad signature is 401 `unauthenticated` (DESIGN §3's code for
-//! authentication), not API Gateway's 403.
+//! **Error shape.** The gateway's refusals that API Gateway itself makes are in its shape: 404
+//! `{"message":"Not Found"}`, 401 `{"message":"Unauthorized"}` (JWT). A bad SigV4 signature, which
+//! API Gateway answers with 403 and a long message, and the 10 MB limit are answered in the API's
+//! shape, `{"error":{"code":"unauthenticated"|"payload_too_large","message":"…"}}`, saying *why* (a
+//! developer's tool).
 //!
 //! # WebSocket gateway ([`WsGateway`], default port 4001)
 //!
 //! * `GET /?token=<jwt>` upgrade. A missing or empty `token` → 401 `{"message":"Unauthorized"}` (API
 //!   Gateway's answer when the authorizer's identity source is absent), without calling the
-//!   authorizer. Otherwise the REQUEST authorizer (`fleet_functions::ws_authorizer`) gets the real
-//!   authorizer event; a Deny → 403 `{"message":"Forbidden"}`, before any upgrade. An Allow → a new
-//!   connection id (API Gateway's form: 16 characters, base64url with a trailing `=`) and the `$connect`
-//!   handler (`fleet_functions::ws`) with the `$connect` event carrying `authorizer {…context,
+//!   authorizer. Otherwise the REQUEST authorizer (`fleet_functions::ws_authorizer`, the Lambda's
+//!   code) gets the real authorizer event; it holds the token to the player API's rules, with the
+//!   local JWKS fetched over HTTP from the HTTP gateway (`GatewayAuth::jwks_url`) at start and again
+//!   on an unknown `kid`, and the HS256 dev key. A Deny → 403 `{"message":"Forbidden"}`, before any
+//!   upgrade. An Allow → a new connection id (API Gateway's form: 16 characters, base64url with a
+//!   trailing `=`) and the `$connect` handler (`fleet_functions::ws`) with the `$connect` event carrying `authorizer {…context,
 //!   principalId, integrationLatency}`; a non-2xx answer refuses the handshake with that status.
 //! * Messages: route selection `$request.body.action`. The only route is `subscribe`; anything else (not
 //!   JSON, no `action`, an unknown one, a binary frame) has no route and no `$default`, so the client
 //!   gets API Gateway's `{"message": "Forbidden", "connectionId": "…", "requestId": "…"}`. A route's
 //!   answer is not sent back (no route responses are configured; the handler pushes its own replies).
-//! * Limits (API Gateway's): a message over 128 KB closes the connection with **1009** "Message too
-//!   big"; 10 minutes without a frame either way → **1001** "Going away"; 2 hours after connecting →
+//! * Limits (API Gateway's): a message over 128 KB (131,072 bytes) closes the connection with
+//!   **1009** "Message too big"; 10 minutes without a frame either way → **1001** "Going away"; 2 hours after connecting →
 //!   **1001** "Going away". `DELETE @connections` closes with **1000**.
 //! * On any close, the connection leaves the registry (further pushes are 410) and the `$disconnect`
 //!   handler gets the `$disconnect` event with `disconnectStatusCode` and `disconnectReason` (1006 when
@@ -69,7 +79,8 @@
 //!   `/{stage}/@connections/{id}`, for an endpoint URL with a stage): `POST` (body = the bytes to push;
 //!   a text frame when UTF-8, else binary) → 200; `GET` → `{connectedAt, identity {sourceIp,
 //!   userAgent}, lastActiveAt}`; `DELETE` → 204. A connection not open → 410 `GoneException`; a POST
-//!   body over 128 KB → 413 `PayloadTooLargeException`. Errors are restJson1: header
+//!   body over 131,072 bytes → 413 `PayloadTooLargeException` (the management API's model caps
+//!   `Data` at 131,072 bytes; API Gateway's quota: "Message payload size 128 KB"). Errors are restJson1: header
 //!   `x-amzn-ErrorType` and body `{"message": "…"}`, which the real aws-sdk-apigatewaymanagement
 //!   client maps to its typed errors (so `ApiGatewayNotifier` sees `NotifyError::Gone`). Signatures
 //!   are **not checked** here: the SDK signs with whatever credentials the stack gives it, and only
@@ -81,7 +92,7 @@ pub mod sigv4;
 pub mod ws;
 
 pub use self::http::HttpGateway;
-pub use self::jwt::mint_token;
+pub use self::jwt::{mint_access_token, mint_token};
 pub use self::ws::{WsGateway, WsLimits};
 
 /// Percent-decodes `%XX` escapes (a `+` stays a `+`, as in API Gateway's decoded parameters); text

@@ -21,9 +21,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine as _;
 use fleet_core::ports::{Clock, ConnectionStore, Notifier, SessionStore};
-use fleet_functions::config::{JwtConfig, JwtKey};
 use fleet_functions::deps::Deps;
 use fleet_functions::ws_authorizer::TokenVerifier;
+use fleet_functions::ws_authorizer::jwks::{HttpJwks, JwksCache, StaticJwks};
 use http::{HeaderMap, StatusCode, Uri};
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
@@ -43,7 +43,10 @@ pub const ROUTES: &[&str] = &["subscribe"];
 /// API Gateway's WebSocket limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WsLimits {
-    /// Largest message either way (128 KB); a bigger one from the client closes with 1009.
+    /// Largest message either way, 128 KB = 131,072 bytes ("Message payload size: 128 KB" in API
+    /// Gateway's WebSocket quotas; the management API's model caps PostToConnection's `Data` blob at
+    /// `max: 131072` and answers a larger one with 413 `PayloadTooLargeException`). A bigger message
+    /// from the client closes the connection with 1009; a bigger push is refused with that 413.
     pub max_message_bytes: usize,
     /// A connection with no frame either way for this long is closed with 1001 (10 minutes).
     pub idle: Duration,
@@ -54,7 +57,7 @@ pub struct WsLimits {
 impl Default for WsLimits {
     fn default() -> Self {
         Self {
-            max_message_bytes: 128 * 1024,
+            max_message_bytes: 131_072,
             idle: Duration::from_secs(10 * 60),
             max_lifetime: Duration::from_secs(2 * 3600),
         }
@@ -146,14 +149,19 @@ impl WsGateway {
         C: Clock + 'static,
         I: Send + Sync + 'static,
     {
-        // The gateway's auth is the source of truth for the dev key, whatever the deps' config says.
-        let jwt = JwtConfig {
-            issuer: auth.jwt_issuer.clone(),
-            audience: auth.jwt_audience.clone(),
-            key: JwtKey::Hs256(auth.jwt_secret.clone()),
+        // The real `$connect` authorizer, holding tokens to the player API's rules: the local
+        // issuer's JWKS (fetched over HTTP from the HTTP gateway, as the Lambda fetches its issuer's,
+        // or read in process when no URL is set) and the HS256 dev key. The gateway's auth is the
+        // source of truth for both, whatever the deps' config says.
+        let jwks = match &auth.jwks_url {
+            Some(url) => JwksCache::new(HttpJwks::new(url).map_err(std::io::Error::other)?),
+            None => JwksCache::new(StaticJwks::new(super::jwt::jwks_json())),
         };
         let verifier =
-            TokenVerifier::new(&jwt).map_err(|e| std::io::Error::other(e.to_string()))?;
+            TokenVerifier::with_keys(super::jwt::rules(&auth), Some(&auth.jwt_secret), Some(jwks));
+        // At "cold start", like the Lambda; a failure (the HTTP gateway not serving yet) is retried
+        // by the first token.
+        verifier.prefetch(deps.clock.now()).await;
         let state = Arc::new(WsState {
             deps,
             verifier,
@@ -886,6 +894,51 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_access_token_from_the_local_jwks_connects_and_foreign_or_expired_ones_are_403() {
+        let gw = start(WsLimits::default()).await;
+        let auth = GatewayAuth::local([]);
+        let token = crate::gateway::jwt::mint_access_token(&auth, "player-access", 600);
+        let mut ws = connect(&gw, &format!("?token={token}"))
+            .await
+            .expect("an access token connects");
+        let id = own_id(&mut ws).await;
+        assert!(row_exists(&gw, &id).await);
+
+        let now = crate::gateway::jwt::unix_now();
+        let claims = |client: &str, exp: i64| json!({"sub": "p", "iss": auth.jwt_issuer, "client_id": client, "token_use": "access", "iat": now - 10, "exp": exp});
+        let kid = crate::gateway::jwt::DEV_KEYS[1].0;
+        let sign = |c: &Value| crate::gateway::jwt::sign_rs256(c, kid).expect("signed");
+        // The second key's private half, under a kid the JWKS does not publish.
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some("not-published".into());
+        let foreign = jsonwebtoken::encode(
+            &header,
+            &claims(&auth.jwt_audience, now + 60),
+            &jsonwebtoken::EncodingKey::from_rsa_pem(crate::gateway::jwt::DEV_KEYS[1].1.as_bytes())
+                .expect("pem"),
+        )
+        .expect("signed");
+        for (name, token) in [
+            (
+                "second key, right client",
+                sign(&claims(&auth.jwt_audience, now + 60)),
+            ),
+            ("another client", sign(&claims("another-app", now + 60))),
+            ("expired", sign(&claims(&auth.jwt_audience, now - 3600))),
+            ("unpublished kid", foreign),
+        ] {
+            let got = connect(&gw, &format!("?token={token}")).await;
+            match (name, got) {
+                ("second key, right client", Ok(_)) => {}
+                (_, Err(tungstenite::Error::Http(r))) if name != "second key, right client" => {
+                    assert_eq!(r.status(), 403, "{name}")
+                }
+                (name, other) => panic!("{name}: {:?}", other.map(|_| ())),
+            }
+        }
+    }
+
+    #[tokio::test]
     async fn connect_then_subscribe_answers_through_the_real_sdk_and_pushes_arrive() {
         let gw = start(WsLimits::default()).await;
         let mut ws = player(&gw, "player-1").await;
@@ -981,7 +1034,18 @@ mod tests {
         let gw = start(WsLimits::default()).await;
         let mut ws = player(&gw, "player-1").await;
         let id = own_id(&mut ws).await;
-        let big = vec![b'x'; 128 * 1024 + 1];
+        // Exactly 131,072 bytes is the largest push AWS delivers.
+        let limit = vec![b'y'; 131_072];
+        gw.deps
+            .notifier
+            .send(&id, &limit)
+            .await
+            .expect("at the limit");
+        assert_eq!(
+            next_text(&mut ws).await.as_str().map(str::len),
+            Some(131_072)
+        );
+        let big = vec![b'x'; 131_072 + 1];
         assert_eq!(
             gw.deps.notifier.send(&id, &big).await,
             Err(NotifyError::TooLarge)

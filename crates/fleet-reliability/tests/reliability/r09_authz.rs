@@ -593,7 +593,7 @@ fn effect_allows(r: &aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizer
 }
 
 /// JWT cases through the `$connect` authorizer and the local gateway's verifier.
-fn jwt_cases() -> (u64, Vec<String>) {
+async fn jwt_cases() -> (u64, Vec<String>) {
     let mut out = Vec::new();
     let mut tried = 0;
     let now = T0.epoch_seconds();
@@ -614,11 +614,14 @@ fn jwt_cases() -> (u64, Vec<String>) {
     ));
     for (name, token, ok) in cases.drain(..) {
         tried += 1;
-        let got = effect_allows(&authorize(
-            &verifier,
-            &connect_request(Some(&token)),
-            Timestamp::from_millis(now * 1000),
-        ));
+        let got = effect_allows(
+            &authorize(
+                &verifier,
+                &connect_request(Some(&token)),
+                Timestamp::from_millis(now * 1000),
+            )
+            .await,
+        );
         if got != ok {
             out.push(format!(
                 "ws_authorizer {}: {name}",
@@ -631,7 +634,7 @@ fn jwt_cases() -> (u64, Vec<String>) {
         ("empty token", connect_request(Some(""))),
     ] {
         tried += 1;
-        if effect_allows(&authorize(&verifier, &req, T0)) {
+        if effect_allows(&authorize(&verifier, &req, T0).await) {
             out.push(format!("ws_authorizer wrong allow: {name}"));
         }
     }
@@ -905,7 +908,7 @@ fn sigv4_cases() -> (u64, Vec<String>) {
 #[tokio::test]
 async fn no_wrong_allow_and_no_wrong_deny_across_identities_routes_tokens_and_signatures() {
     let (m, mut violations) = matrix().await;
-    let (j, jv) = jwt_cases();
+    let (j, jv) = jwt_cases().await;
     let (s, sv) = sigv4_cases();
     violations.extend(jv);
     violations.extend(sv);
