@@ -14,6 +14,7 @@ mod integration;
 mod notifier;
 mod placement_events;
 mod rpc;
+mod samples;
 mod support_async;
 mod support_http;
 mod sweeper;
