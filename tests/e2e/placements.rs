@@ -108,6 +108,7 @@ async fn a_placement_that_times_out_reaches_subscribers_as_timed_out() {
         timeout_seconds: 1,
         destinations: vec!["fleet-00000000-0000-4000-8000-0000000000ff".into()],
         allowed_locations: None,
+        priority_configuration: None,
     }];
     let t = start_with(model).await;
     let mut erin = Ws::connect(&t, "erin").await;

@@ -35,6 +35,8 @@
 //!   (two different numbers for the same pair would leave GameLift to pick one). A latency's
 //!   player need not be among `players` (GameLift allows latencies for any player).
 //! * Regions and playerIds must be unique in their lists; the error names the later copy.
+//! * `regions` and `latencies` together are refused at `regions`: GameLift does not accept a location
+//!   priority override with player latencies, so the create could only end as a FAILED placement.
 //! * Array order is meaningful (regions, players), so [`CreateSession::digest`] depends on it; object
 //!   key order and whitespace do not change it.
 //! * `update_instance_info` with only `id` is accepted: an empty [`StatusReport`] (a no-op report,
@@ -84,7 +86,8 @@ pub struct CreateSession {
     pub max_players: MaxPlayers,
     /// Players to create player sessions for: at most `maxPlayers`, unique playerIds.
     pub players: Vec<PlacementPlayer>,
-    /// Latencies for placement: at most 200, one per (playerId, region), each 0–60,000 ms.
+    /// Latencies for placement: at most 200, one per (playerId, region), each 0–60,000 ms. GameLift
+    /// places where the players' average latency is lowest. Never together with `regions`.
     pub latencies: Vec<Latency>,
     /// The session's name, 1–1024 characters.
     pub name: Option<String>,
@@ -92,7 +95,9 @@ pub struct CreateSession {
     pub data: Option<String>,
     /// Game properties (empty when absent).
     pub properties: GameProperties,
-    /// Regions to restrict placement to: at most 10, unique (empty: the queue's own order).
+    /// Regions to restrict placement to, in this order: at most 10, unique (empty: the queue's own
+    /// order). Sent as a location priority override, which GameLift accepts only from a queue whose
+    /// priority configuration includes LOCATION, and never together with `latencies`.
     pub regions: Vec<Region>,
 }
 
@@ -139,6 +144,16 @@ impl CreateSession {
             (_, None) => Vec::new(),
             (path, Some(v)) => regions(&path, v)?,
         };
+        // GameLift refuses PlayerLatencies together with a PriorityConfigurationOverride (the
+        // InvalidRequestException listed in StartGameSessionPlacement's documentation), and `regions`
+        // becomes that override. Refused here, before any AWS call, rather than as a FAILED placement.
+        if !regions.is_empty() && !latencies.is_empty() {
+            return Err(FieldError::new(
+                "regions",
+                "cannot be combined with latencies: GameLift places either in the order of these \
+                 regions or where the players' latency is lowest; send one of the two",
+            ));
+        }
         Ok(Self {
             max_players,
             players,

@@ -13,7 +13,7 @@ use serde_json::{Value as Json, json};
 use crate::clock::rfc3339_millis;
 use crate::error::{ApiError, SimError};
 use crate::events::sns_envelope;
-use crate::model::{FaultSpec, Model};
+use crate::model::{FaultSpec, Model, PriorityConfiguration};
 use crate::search::{self, Fields, Val};
 use crate::throttle::Throttle;
 use crate::wire::Doc;
@@ -670,6 +670,22 @@ impl Engine {
                 ApiError::not_found(format!("game session queue {queue_name} not found"))
             })?
             .clone();
+        // GameLift accepts a location override only from a queue whose PriorityConfiguration
+        // prioritises LOCATION (aws-sdk-gamelift's StartGameSessionPlacement docs list the
+        // InvalidRequestException "if the request includes the PriorityConfigurationOverride parameter
+        // and specifies a queue that doesn't prioritize locations").
+        if location_order.is_some()
+            && !queue
+                .priority_configuration
+                .as_ref()
+                .is_some_and(PriorityConfiguration::prioritises_locations)
+        {
+            return Err(ApiError::invalid(format!(
+                "PriorityConfigurationOverride requires a queue whose PriorityConfiguration \
+                 prioritizes LOCATION; queue {} does not",
+                queue.name
+            )));
+        }
         if self.placements.contains_key(&id) {
             return Err(ApiError::invalid(format!(
                 "PlacementId {id} has already been used"

@@ -37,6 +37,7 @@ pub use engine::{OPERATIONS, Stats};
 pub use error::{ApiError, SimError};
 pub use events::{ChannelSink, EventSink, HttpSink, RecordingSink};
 pub use model::{
-    EventFaults, FaultSpec, Faults, FleetSpec, LocationSpec, Model, QueueSpec, RateLimit,
+    EventFaults, FaultSpec, Faults, FleetSpec, LocationSpec, Model, PriorityConfiguration,
+    QueueSpec, RateLimit,
 };
 pub use sim::{Protocol, SimServer, Simulator, SimulatorBuilder};

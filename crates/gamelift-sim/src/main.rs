@@ -19,7 +19,10 @@ const AFTER_HELP: &str = r#"MODEL FILE (--model FILE, JSON; every field but "fle
     "fleets": [{"id": "fleet-…", "region": "us-east-1",   region = the home Region
                 "locations": [{"location": "us-east-1", "slots": 100}]}],
     "queues": [{"name": "default-queue", "region": "us-east-1", "timeoutSeconds": 600,
-                "destinations": ["fleet-…"], "allowedLocations": ["us-east-1"]}],
+                "destinations": ["fleet-…"], "allowedLocations": ["us-east-1"],
+                "priorityConfiguration": {"priorityOrder": ["LOCATION", "LATENCY"],
+                                          "locationOrder": ["us-east-1"]}}],
+                                          a PriorityConfigurationOverride needs LOCATION there
     "faults": {
       "operations": {"StartGameSessionPlacement": {"errorRate": 0.1,
                      "errorCode": "InternalServiceException", "latencyMs": 50}},
@@ -29,8 +32,9 @@ const AFTER_HELP: &str = r#"MODEL FILE (--model FILE, JSON; every field but "fle
   }
 
 DEFAULT MODEL (used without --model; print it with --print-model):
-  queue "default-queue" (us-east-1, 600 s timeout) -> fleet-1a1a1a1a-0000-4000-8000-000000000001
-  (us-east-1, 100 slots) then fleet-2b2b2b2b-0000-4000-8000-000000000002 (eu-west-1, 100 slots);
+  queue "default-queue" (us-east-1, 600 s timeout, LOCATION first in its priority order) ->
+  fleet-1a1a1a1a-0000-4000-8000-000000000001 (us-east-1, 100 slots) then
+  fleet-2b2b2b2b-0000-4000-8000-000000000002 (eu-west-1, 100 slots);
   placement delay 1 s; reservations time out after 60 s; throttling on; no faults; seed 42.
 
 FAULT SWITCHES (override the model file):

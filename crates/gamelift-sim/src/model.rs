@@ -88,6 +88,83 @@ pub struct QueueSpec {
     /// If set, only these locations are used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_locations: Option<Vec<String>>,
+    /// The queue's custom prioritization (GameLift's `PriorityConfiguration`). Without one, or with a
+    /// `priorityOrder` that lacks `LOCATION`, StartGameSessionPlacement refuses a
+    /// `PriorityConfigurationOverride` with InvalidRequestException, as GameLift does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_configuration: Option<PriorityConfiguration>,
+}
+
+/// A queue's `PriorityConfiguration`: the order in which placement criteria are applied.
+///
+/// The simulator uses it to decide whether the queue prioritises locations (what a per-request
+/// location override needs); placements are still ranked by latency, then queue order, as described
+/// in the README.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PriorityConfiguration {
+    /// Each of `LATENCY`, `COST`, `DESTINATION`, `LOCATION` at most once, 1 to 4 entries.
+    pub priority_order: Vec<String>,
+    /// Locations in priority order (used when `priorityOrder` includes `LOCATION`), 1 to 100 unique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_order: Option<Vec<String>>,
+}
+
+/// The priority types GameLift's `PriorityConfiguration.PriorityOrder` accepts.
+pub const PRIORITY_TYPES: [&str; 4] = ["LATENCY", "COST", "DESTINATION", "LOCATION"];
+
+impl PriorityConfiguration {
+    /// A configuration that ranks `LOCATION` first, then GameLift's default criteria, and names no
+    /// location order: what fleetlift's template gives the queue it creates, so that a create's
+    /// `regions` (a location override) is accepted.
+    pub fn location_first() -> Self {
+        Self {
+            priority_order: ["LOCATION", "LATENCY", "COST", "DESTINATION"]
+                .map(str::to_owned)
+                .to_vec(),
+            location_order: None,
+        }
+    }
+
+    /// Whether the queue prioritises locations, so that a placement may override its location order.
+    pub fn prioritises_locations(&self) -> bool {
+        self.priority_order.iter().any(|p| p == "LOCATION")
+    }
+
+    /// GameLift's limits (PriorityConfiguration in the API reference): known priority types, each at
+    /// most once, 1–4 of them; a location order of 1–100 unique entries.
+    fn validate(&self, queue: &str) -> Result<(), String> {
+        let order = &self.priority_order;
+        if order.is_empty() || order.len() > PRIORITY_TYPES.len() {
+            return Err(format!(
+                "queue {queue}: priorityOrder must hold 1-4 entries"
+            ));
+        }
+        for (i, p) in order.iter().enumerate() {
+            if !PRIORITY_TYPES.contains(&p.as_str()) {
+                return Err(format!(
+                    "queue {queue}: unknown priority type {p} (expected one of {})",
+                    PRIORITY_TYPES.join(", ")
+                ));
+            }
+            if order[..i].contains(p) {
+                return Err(format!("queue {queue}: priority type {p} is listed twice"));
+            }
+        }
+        if let Some(locations) = &self.location_order {
+            if locations.is_empty() || locations.len() > 100 {
+                return Err(format!(
+                    "queue {queue}: locationOrder must hold 1-100 entries"
+                ));
+            }
+            for (i, l) in locations.iter().enumerate() {
+                if locations[..i].contains(l) {
+                    return Err(format!("queue {queue}: location {l} is listed twice"));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A token bucket: `burst` tokens, refilled at `rate` per second.
@@ -183,8 +260,9 @@ pub const DEFAULT_FLEET_EU: &str = "fleet-2b2b2b2b-0000-4000-8000-000000000002";
 pub const DEFAULT_QUEUE: &str = "default-queue";
 
 impl Default for Model {
-    /// `default-queue` (us-east-1, 600 s timeout) → a us-east-1 fleet and a eu-west-1 fleet, 100 slots
-    /// each, 1 s placement delay, 60 s reservations, throttling on, no faults, seed 42.
+    /// `default-queue` (us-east-1, 600 s timeout, LOCATION first in its priority configuration) → a
+    /// us-east-1 fleet and a eu-west-1 fleet, 100 slots each, 1 s placement delay, 60 s reservations,
+    /// throttling on, no faults, seed 42.
     fn default() -> Self {
         Self {
             account_id: default_account(),
@@ -219,6 +297,7 @@ impl Default for Model {
                 timeout_seconds: default_queue_timeout(),
                 destinations: vec![DEFAULT_FLEET_US.to_owned(), DEFAULT_FLEET_EU.to_owned()],
                 allowed_locations: None,
+                priority_configuration: Some(PriorityConfiguration::location_first()),
             }],
             faults: Faults::default(),
         }
@@ -282,6 +361,9 @@ impl Model {
                 if home.is_none() || (d.starts_with("arn:") && self.fleet_in(d, home).is_none()) {
                     return bad(format!("queue {} names unknown fleet {d}", q.name));
                 }
+            }
+            if let Some(p) = &q.priority_configuration {
+                p.validate(&q.name).map_err(SimError::Model)?;
             }
         }
         let rates = self
@@ -364,6 +446,32 @@ mod tests {
         let m = Model::default();
         let back = Model::from_json(&m.to_json_pretty()).expect("parses");
         assert_eq!(m, back);
+    }
+
+    #[test]
+    fn a_priority_configuration_is_checked_against_gamelift_limits() {
+        let with = |p: PriorityConfiguration| {
+            let mut m = Model::default();
+            m.queues[0].priority_configuration = Some(p);
+            m.validate()
+        };
+        assert!(with(PriorityConfiguration::location_first()).is_ok());
+        let order = |v: &[&str]| PriorityConfiguration {
+            priority_order: v.iter().map(|s| (*s).to_owned()).collect(),
+            location_order: None,
+        };
+        assert!(with(order(&[])).is_err(), "at least one priority type");
+        assert!(with(order(&["LATENCY", "NEARBY"])).is_err(), "unknown type");
+        assert!(with(order(&["COST", "COST"])).is_err(), "a type twice");
+        let mut twice = PriorityConfiguration::location_first();
+        twice.location_order = Some(vec!["us-east-1".into(), "us-east-1".into()]);
+        assert!(with(twice).is_err(), "a location twice");
+        let text = r#"{"fleets": [], "queues": [{"name": "q", "region": "us-east-1", "destinations": [],
+            "priorityConfiguration": {"priorityOrder": ["LOCATION", "LATENCY"],
+                                      "locationOrder": ["eu-west-1", "us-east-1"]}}]}"#;
+        let m = Model::from_json(text).expect("the model file spells it in camelCase");
+        let p = m.queues[0].priority_configuration.as_ref().expect("kept");
+        assert!(p.prioritises_locations());
     }
 
     #[test]

@@ -16,13 +16,14 @@ use aws_sdk_gamelift::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_gamelift::error::ProvideErrorMetadata;
 use aws_sdk_gamelift::types::{
     DesiredPlayerSession, GameProperty, GameSessionPlacementState, GameSessionStatus,
-    PlayerLatency, PlayerSessionStatus, TerminationMode,
+    PlacementFallbackStrategy, PlayerLatency, PlayerSessionStatus, PriorityConfigurationOverride,
+    TerminationMode,
 };
 use aws_smithy_types::retry::RetryConfig;
 use gamelift_sim::model::{DEFAULT_FLEET_EU, DEFAULT_FLEET_US, DEFAULT_QUEUE};
 use gamelift_sim::{
-    EventFaults, FaultSpec, FleetSpec, LocationSpec, ManualClock, Model, QueueSpec, RecordingSink,
-    SimServer, Simulator,
+    EventFaults, FaultSpec, FleetSpec, LocationSpec, ManualClock, Model, PriorityConfiguration,
+    QueueSpec, RecordingSink, SimServer, Simulator,
 };
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -556,6 +557,75 @@ async fn placement_picks_the_lowest_average_latency_then_queue_order() {
     assert_eq!(p.game_session_region.as_deref(), Some("us-east-1"));
 }
 
+/// GameLift's two refusals of a location override (StartGameSessionPlacement's documented
+/// InvalidRequestExceptions): with player latencies, and on a queue whose priority configuration does
+/// not prioritise LOCATION.
+#[tokio::test]
+async fn a_location_override_needs_a_queue_that_prioritises_location_and_no_latencies() {
+    let mut model = quiet_model();
+    let mut plain = model.queues[0].clone();
+    plain.name = "no-priority".into();
+    plain.priority_configuration = None;
+    let mut latency_only = model.queues[0].clone();
+    latency_only.name = "latency-first".into();
+    latency_only.priority_configuration = Some(PriorityConfiguration {
+        priority_order: vec!["LATENCY".into(), "COST".into(), "DESTINATION".into()],
+        location_order: None,
+    });
+    model.queues.extend([plain, latency_only]);
+    let env = start(model).await;
+    let eu_only = || {
+        PriorityConfigurationOverride::builder()
+            .location_order("eu-west-1")
+            .placement_fallback_strategy(PlacementFallbackStrategy::None)
+            .build()
+    };
+    let start = |id: &str, queue: &str| {
+        env.client
+            .start_game_session_placement()
+            .placement_id(id)
+            .game_session_queue_name(queue)
+            .maximum_player_session_count(4)
+            .priority_configuration_override(eu_only())
+    };
+    for queue in ["no-priority", "latency-first"] {
+        let refused = start(&format!("override-{queue}"), queue).send().await;
+        assert_eq!(code(refused), "InvalidRequestException", "queue {queue}");
+    }
+    let with_latency = start("override-with-latency", DEFAULT_QUEUE)
+        .player_latencies(
+            PlayerLatency::builder()
+                .player_id("a")
+                .region_identifier("us-east-1")
+                .latency_in_milliseconds(20.0)
+                .build(),
+        )
+        .send()
+        .await;
+    assert_eq!(code(with_latency), "InvalidRequestException");
+
+    // The default queue ranks LOCATION first: the override is accepted and places in eu-west-1
+    // although us-east-1 comes first in the queue's destinations.
+    start("override-ok", DEFAULT_QUEUE)
+        .send()
+        .await
+        .expect("accepted");
+    env.sim
+        .advance(Duration::from_secs(2))
+        .await
+        .expect("advance");
+    let p = env
+        .client
+        .describe_game_session_placement()
+        .placement_id("override-ok")
+        .send()
+        .await
+        .expect("describe")
+        .game_session_placement
+        .expect("placement");
+    assert_eq!(p.game_session_region.as_deref(), Some("eu-west-1"));
+}
+
 fn tiny_model(slots: u32) -> Model {
     Model {
         throttling: false,
@@ -579,6 +649,7 @@ fn tiny_model(slots: u32) -> Model {
             timeout_seconds: 10,
             destinations: vec!["fleet-00000000-0000-4000-8000-0000000000aa".into()],
             allowed_locations: None,
+            priority_configuration: None,
         }],
         ..Model::default()
     }
@@ -1826,6 +1897,7 @@ async fn simulated_hour(seed: u64) -> (Vec<Value>, gamelift_sim::Stats) {
             timeout_seconds: 60,
             destinations: vec![DEFAULT_FLEET_US.into(), DEFAULT_FLEET_EU.into()],
             allowed_locations: None,
+            priority_configuration: None,
         }],
         ..Model::default()
     };

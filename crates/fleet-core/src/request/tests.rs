@@ -1032,7 +1032,7 @@ fn a_full_create_parses_into_domain_values() {
     let c = CreateSession::parse(
         br#"{"maxPlayers": 4, "players": [{"playerId": "a", "playerData": "d"}, {"playerId": "b"}],
              "latencies": [{"playerId": "a", "region": "us-east-1", "latencyMs": 40}],
-             "name": "lobby", "data": "{}", "properties": {"mode": "ranked"}, "regions": ["us-east-1", "eu-west-1"]}"#,
+             "name": "lobby", "data": "{}", "properties": {"mode": "ranked"}}"#,
     )
     .expect("valid create");
     assert_eq!(c.max_players.get(), 4);
@@ -1047,10 +1047,35 @@ fn a_full_create_parses_into_domain_values() {
         (Some("lobby"), Some("{}"))
     );
     assert_eq!(c.properties.get("mode"), Some("ranked"));
+    assert!(c.regions.is_empty());
+    let c = CreateSession::parse(br#"{"maxPlayers": 4, "regions": ["us-east-1", "eu-west-1"]}"#)
+        .expect("valid create with regions");
     assert_eq!(
         c.regions.iter().map(Region::as_str).collect::<Vec<_>>(),
         ["us-east-1", "eu-west-1"]
     );
+}
+
+#[test]
+fn regions_with_latencies_are_refused_at_regions_as_gamelift_would_refuse_them() {
+    let latencies = json!([{"playerId": "a", "region": "us-east-1", "latencyMs": 40}]);
+    let both = body(&json!({"maxPlayers": 4, "latencies": latencies, "regions": ["eu-west-1"]}));
+    let e = CreateSession::parse(&both).expect_err("GameLift refuses the combination");
+    assert_eq!(e.field, "regions");
+    assert!(e.problem.contains("latencies"), "{}", e.problem);
+    // Key order does not change which field is named.
+    let reversed = br#"{"regions": ["eu-west-1"], "maxPlayers": 4,
+        "latencies": [{"playerId": "a", "region": "us-east-1", "latencyMs": 40}]}"#;
+    let e = CreateSession::parse(reversed).expect_err("refused whatever the key order");
+    assert_eq!(e.field, "regions");
+    // Empty or null lists are absent ones: either list alone, with the other empty, is fine.
+    for fine in [
+        json!({"maxPlayers": 4, "latencies": latencies, "regions": []}),
+        json!({"maxPlayers": 4, "latencies": [], "regions": ["eu-west-1"]}),
+        json!({"maxPlayers": 4, "latencies": latencies, "regions": null}),
+    ] {
+        CreateSession::parse(&body(&fine)).expect("one list alone is a valid create");
+    }
 }
 
 #[test]

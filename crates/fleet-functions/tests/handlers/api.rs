@@ -71,7 +71,11 @@ async fn a_player_create_from_the_sample_stores_the_placement_with_its_requester
     );
     assert_eq!(stored.status, PlacementStatus::Pending);
     assert_eq!(stored.name.as_deref(), Some("friday lobby"));
-    assert_eq!(stored.regions.len(), 2);
+    assert_eq!(stored.latencies.len(), 2);
+    assert!(
+        stored.regions.is_empty(),
+        "the sample asks GameLift by latency only"
+    );
     // Deadline: the queue timeout plus the sweep margin (600 + 60 s by default).
     assert_eq!(stored.deadline, T0.plus_secs(660));
     assert_eq!(

@@ -17,6 +17,7 @@ mod notifier;
 mod placement_events;
 mod routes;
 mod rpc;
+mod samples;
 mod support_async;
 mod support_http;
 mod sweeper;
