@@ -80,6 +80,9 @@ pub struct Assumptions {
     pub samples_per_op: usize,
     /// Distinct partition key values per index in the sample table at the end (a sanity check).
     pub sample_index_values: BTreeMap<String, usize>,
+    /// What DynamoDB Local's index units of a transaction were divided by (it charges them twice,
+    /// DynamoDB once).
+    pub transaction_index_factor: f64,
 }
 
 /// `capacity.json`.
@@ -182,6 +185,7 @@ pub fn report(
             sample_sessions: opts.mix.sample_sessions,
             samples_per_op: opts.mix.samples_per_op,
             sample_index_values: recording.index_values.clone(),
+            transaction_index_factor: opts.mix.transaction_index_factor,
         },
         pricing: Pricing {
             usd_per_million_write_units: model::USD_PER_MILLION_WRITE_UNITS,

@@ -63,6 +63,10 @@ struct Args {
     /// Invocations recorded per operation (at most --sample-sessions).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     samples_per_op: u64,
+    /// What DynamoDB Local's index units of a transaction are divided by: it charges them twice,
+    /// DynamoDB once (1 takes DynamoDB Local's figures as they are).
+    #[arg(long, default_value_t = fleet_capacity::recorder::LOCAL_TRANSACTION_INDEX_FACTOR, value_parser = positive)]
+    transaction_index_factor: f64,
     /// template.yaml (the sweeper's schedule, budget and timeout; the table's indexes).
     #[arg(long, default_value = "template.yaml")]
     template: PathBuf,
@@ -75,6 +79,13 @@ fn rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("{s:?} is not a number ≥ 0")),
+    }
+}
+
+fn positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number > 0")),
     }
 }
 
@@ -93,7 +104,7 @@ fn summary(report: &Report, seconds: f64) -> String {
     ));
     for p in report.partitions.iter().take(8) {
         out.push_str(&format!(
-            "  {:<20} {:<22} {:>12.1} WCU/s {:>10.1} RCU/s  ({})\n",
+            "  {:<18} {:<44} {:>10.1} WCU/s {:>9.1} RCU/s  ({})\n",
             p.table, p.key, p.wcu_per_sec, p.rcu_per_sec, p.spread
         ));
     }
@@ -141,6 +152,7 @@ async fn main() -> ExitCode {
             players_per_create: args.players_per_create,
             players_per_join: args.players_per_join,
             max_players: args.max_players,
+            transaction_index_factor: args.transaction_index_factor,
             ..MixOptions::default()
         },
         open_slots_list_share: args.open_slots_list_share,

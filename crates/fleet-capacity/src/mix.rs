@@ -84,6 +84,9 @@ pub struct MixOptions {
     pub max_players: u32,
     /// The sweeper's budget (`FLEETLIFT_SWEEP_BUDGET`).
     pub sweep_budget: u32,
+    /// What DynamoDB Local's index units of a transaction are divided by (see
+    /// [`crate::recorder::LOCAL_TRANSACTION_INDEX_FACTOR`]).
+    pub transaction_index_factor: f64,
 }
 
 impl Default for MixOptions {
@@ -97,6 +100,7 @@ impl Default for MixOptions {
             players_per_join: 1,
             max_players: 8,
             sweep_budget: 500,
+            transaction_index_factor: crate::recorder::LOCAL_TRANSACTION_INDEX_FACTOR,
         }
     }
 }
@@ -586,7 +590,7 @@ async fn start(url: &str, opts: &MixOptions) -> Result<(Driver, Vec<Session>), E
             config,
         },
         recorder,
-        shadow: Shadow::new(spec),
+        shadow: Shadow::with_transaction_index_factor(spec, opts.transaction_index_factor),
         plain,
         table,
         sample: Sample::default(),
@@ -705,6 +709,21 @@ mod tests {
             let u = units(&d, Op::Fulfil, index, key);
             assert!(u.wcu > 0.0, "{index}/{key}: {u:?}");
         }
+        // A transaction's index write is charged once per KB, as DynamoDB does (not twice, as
+        // DynamoDB Local reports it).
+        let session_id = d
+            .plain_get(format!("P#{placement}"), "P")
+            .await
+            .expect("placement")
+            .and_then(|p| p.get("sessionId").and_then(|v| v.as_s().ok()).cloned())
+            .expect("the placement names its session");
+        let item = d
+            .plain_get(format!("S#{session_id}"), "S")
+            .await
+            .expect("session")
+            .expect("the session item");
+        let kb = crate::recorder::item_size(&item).div_ceil(1024) as f64;
+        assert_eq!(units(&d, Op::Fulfil, "byCreated", "ACTIVE").wcu, kb);
         // The placement left the deadline index: its old value is charged.
         assert!(units(&d, Op::Fulfil, "pendingByDeadline", "PENDING").wcu > 0.0);
         // The early push looked the requester's connections up.
