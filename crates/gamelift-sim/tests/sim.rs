@@ -1,13 +1,13 @@
 //! Integration tests: the real aws-sdk-gamelift (RPC v2 CBOR) and raw AWS JSON 1.1 against the simulator.
 //! One test binary; more tests live in its modules (`tests/sim/*.rs`).
 
-#[path = "sim/regions.rs"]
-mod regions;
-
 #![allow(
     clippy::unwrap_used,
     reason = "test support: a panic is the failure report"
 )]
+
+#[path = "sim/regions.rs"]
+mod regions;
 
 use std::time::{Duration, Instant};
 

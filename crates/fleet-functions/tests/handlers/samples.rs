@@ -24,7 +24,7 @@ use fleet_core::fakes::{ManualClock, MemoryNotifier};
 use fleet_core::ids::PlacementId;
 use fleet_core::model::PlacementStatus;
 use fleet_core::ports::{ConnectionStore, SessionStore};
-use fleet_functions::config::{Config, JwtConfig, JwtKey};
+use fleet_functions::config::{Config, JwtConfig, JwtKeys};
 use fleet_functions::deps::{Deps, UuidIds};
 use fleet_functions::ws_authorizer::TokenVerifier;
 use fleet_functions::{api, notifier, placement_events, rpc, sweeper, ws, ws_authorizer};
@@ -467,7 +467,10 @@ async fn the_websocket_samples_connect_subscribe_and_disconnect_on_dynamodb() {
     let verifier = TokenVerifier::new(&JwtConfig {
         issuer: "fleetlift-local".into(),
         audience: "fleetlift".into(),
-        key: JwtKey::Hs256(b"fleetlift-local-dev-key-not-secret".to_vec()),
+        keys: JwtKeys {
+            hs256_secret: Some(b"fleetlift-local-dev-key-not-secret".to_vec()),
+            ..JwtKeys::default()
+        },
     })
     .expect("a verifier");
     let request: ApiGatewayCustomAuthorizerRequestTypeRequest = event("ws/authorizer.json");

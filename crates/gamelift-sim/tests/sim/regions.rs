@@ -255,6 +255,7 @@ async fn a_placement_id_stays_used_in_every_region() {
         timeout_seconds: 600,
         destinations: vec![DEFAULT_FLEET_EU.into()],
         allowed_locations: None,
+        priority_configuration: None,
     });
     let env = start(model).await;
     let ep = env.server.endpoint();
