@@ -1,4 +1,4 @@
-//! Who may do what (DESIGN §8), as pure decisions over an authenticated [`Caller`].
+//! Who may do what (docs/architecture.md#authorization), as pure decisions over an authenticated [`Caller`].
 //!
 //! Authentication belongs to API Gateway; the handlers turn its request context into a [`Caller`]
 //! and ask here. Every rule fails closed: a caller kind a rule does not name is refused.

@@ -1,4 +1,4 @@
-//! GameLift queue placement events, read from an SQS message body (DESIGN §5).
+//! GameLift queue placement events, read from an SQS message body (docs/architecture.md#placement-events-and-results).
 //!
 //! GameLift publishes a queue's placement events to an SNS topic (and to EventBridge). They reach the
 //! placement-events function through SQS in one of three shapes, all accepted by [`parse_message`]:

@@ -1,6 +1,6 @@
 //! In-memory fakes of the ports, for unit tests of the handlers. They keep the same invariants as the
 //! real adapters because they make the same decisions ([`crate::rules`]) and answer with the same
-//! outcomes; they also count calls, so tests can assert the downstream-call budget of DESIGN §2.
+//! outcomes; they also count calls, so tests can assert the downstream-call budget of docs/architecture.md#functions-and-call-budget.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;

@@ -1,4 +1,4 @@
-//! Bounded inputs of DESIGN §7 other than identifiers: names, data, properties, player counts, latencies.
+//! Bounded inputs of docs/architecture.md#limits other than identifiers: names, data, properties, player counts, latencies.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! The limits of DESIGN §7 (most are GameLift's own), in one place, and the size budgets they give.
+//! The limits of docs/architecture.md#limits (most are GameLift's own), in one place, and the size budgets they give.
 //!
 //! # Size budgets
 //!

@@ -161,7 +161,7 @@ impl SeatStatus {
     }
 }
 
-/// A game session as fleetlift lists and returns it (DESIGN §3).
+/// A game session as fleetlift lists and returns it (docs/architecture.md#http-api).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {

@@ -1,7 +1,7 @@
-//! HTTP API requests (DESIGN §3), parsed once at the edge: raw bytes, query-string pairs, path segments
+//! HTTP API requests (docs/architecture.md#http-api), parsed once at the edge: raw bytes, query-string pairs, path segments
 //! and headers become validated domain values, or a [`FieldError`] naming the field the client sent
 //! (`players[3].playerId`, `latencies[0].latencyMs`, `properties.mode`,
-//! `metadata.GameProperties.k`) and the limit of DESIGN §7 it broke. Nothing here calls AWS, so every
+//! `metadata.GameProperties.k`) and the limit of docs/architecture.md#limits it broke. Nothing here calls AWS, so every
 //! limit is checked before any AWS call; nothing here panics on any input (property-tested).
 //!
 //! # How a body is read

@@ -1,4 +1,4 @@
-//! The data rules of DESIGN §6 as pure decisions: given what a session's partition holds now, what a
+//! The data rules of docs/architecture.md#data-rules as pure decisions: given what a session's partition holds now, what a
 //! change does. Every store (DynamoDB, in-memory) reads the partition, asks here, and writes the answer
 //! back guarded by what it read, so the rules exist once.
 

@@ -1,4 +1,4 @@
-//! The HTTP API's errors (DESIGN §3): one enum, one status and one stable code per variant, and the
+//! The HTTP API's errors (docs/architecture.md#http-api): one enum, one status and one stable code per variant, and the
 //! body `{"error":{"code","message","field"?,"requestId"?}}` with `content-type: application/json`.
 //!
 //! Bodies carry only our own messages. What a dependency said (DynamoDB's or GameLift's text, which

@@ -1,4 +1,4 @@
-//! notifier: pushes a placement's result to the WebSocket connections that want it (DESIGN §5), fed by
+//! notifier: pushes a placement's result to the WebSocket connections that want it (docs/architecture.md#placement-events-and-results), fed by
 //! the table's DynamoDB stream (`NEW_AND_OLD_IMAGES`, filtered to placements in the template).
 //!
 //! A stream record matters when it shows a placement item moving from PENDING (or from nothing) to a
@@ -113,7 +113,7 @@ impl Delivery {
 }
 
 /// The session as a client sees it: the stored record without the internal `reservedSeats` counter
-/// (the HTTP API's session shape, DESIGN §3), and no open slots once ended.
+/// (the HTTP API's session shape, docs/architecture.md#http-api), and no open slots once ended.
 pub fn session_json(session: &Session) -> Value {
     let mut v = serde_json::to_value(session).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut v {

@@ -1,4 +1,4 @@
-//! placement-events: applies GameLift queue placement events, delivered by SQS, to the table (DESIGN §5).
+//! placement-events: applies GameLift queue placement events, delivered by SQS, to the table (docs/architecture.md#placement-events-and-results).
 //!
 //! Each SQS record goes through the same steps:
 //!
@@ -40,7 +40,7 @@
 //! `EarlyPushFailed`, and left to the notifier. A push failure never makes the record a `Retry`:
 //! redelivering an event that was applied would only be a duplicate.
 //!
-//! **Budget.** The store side of an event is unchanged (DESIGN §2: a fulfilled event is at most two
+//! **Budget.** The store side of an event is unchanged (docs/architecture.md#functions-and-call-budget: a fulfilled event is at most two
 //! writes and no GameLift call). The push is the notifier's work done earlier, with the same calls: the
 //! connection lookups (one `connectionsByUser` Query per user, one subscribers Query), one GetItem of
 //! the session when FULFILLED and someone is waiting, and per connection one sent record (a conditional

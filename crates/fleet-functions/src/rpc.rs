@@ -1,4 +1,4 @@
-//! status-rpc: the game servers' status RPCs (DESIGN §3), on the service API (AWS_IAM) only.
+//! status-rpc: the game servers' status RPCs (docs/architecture.md#http-api), on the service API (AWS_IAM) only.
 //!
 //! | Route | Does |
 //! |---|---|

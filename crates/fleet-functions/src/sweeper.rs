@@ -1,4 +1,4 @@
-//! sweeper: the scheduled reconciliation that makes lost events harmless (DESIGN §5, §6).
+//! sweeper: the scheduled reconciliation that makes lost events harmless (docs/architecture.md#placement-events-and-results, docs/architecture.md#data-rules).
 //!
 //! Each run, in this order (the most valuable work first, in case the budget runs out):
 //!

@@ -1,4 +1,4 @@
-//! ws: the WebSocket API's routes (DESIGN §5).
+//! ws: the WebSocket API's routes (docs/architecture.md#placement-events-and-results).
 //!
 //! - `$connect`: the connection was authenticated by the `$connect` REQUEST authorizer
 //!   ([`crate::ws_authorizer`]), whose `sub` arrives in `requestContext.authorizer`; without it the
@@ -311,7 +311,7 @@ where
     response(200, "subscribed")
 }
 
-/// Whether `user` may hear about `placement`: its requester or a listed player (DESIGN §8).
+/// Whether `user` may hear about `placement`: its requester or a listed player (docs/architecture.md#authorization).
 pub fn may_watch(placement: &Placement, user: &str) -> bool {
     placement.requester == user
         || placement

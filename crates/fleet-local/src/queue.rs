@@ -15,7 +15,7 @@
 //!   `maxReceiveCount`) moves to the dead-letter queue the next time it would be received, and stays
 //!   there for inspection ([`LocalQueue::dlq`]).
 //!
-//! Quarantined records (acknowledged poison, DESIGN §5) are not visible in the handler's response; the
+//! Quarantined records (acknowledged poison, docs/architecture.md#placement-events-and-results) are not visible in the handler's response; the
 //! stack records them through [`LocalQueue::record_quarantined`] for inspection.
 //!
 //! Each delivery, failed message, dead-lettered or quarantined message is also a [`term`] line.

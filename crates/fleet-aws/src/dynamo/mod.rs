@@ -1,4 +1,4 @@
-//! The session store on one DynamoDB table (DESIGN §6).
+//! The session store on one DynamoDB table (docs/architecture.md#data-rules).
 //!
 //! Every state change is a conditional write that encodes the allowed transition. Session items carry a
 //! version: a change reads the session's partition (the session, a pending report and its seats, one

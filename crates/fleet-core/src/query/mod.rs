@@ -1,4 +1,4 @@
-//! The list query language (DESIGN §4): parser, AST, evaluator, planner and page cursors.
+//! The list query language (docs/architecture.md#query-language): parser, AST, evaluator, planner and page cursors.
 //!
 //! A compatible, documented subset of the Nakama/Bluge query strings nakama-gamelift exposes, so its
 //! users' queries keep working.

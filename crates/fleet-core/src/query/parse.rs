@@ -14,7 +14,7 @@ pub(crate) const FIELD_LIST: &str = "a field: playerCount, maxPlayers, openSlots
      id, properties.<key> (or value.player_count, value.playerCount, value.max_players, \
      value.metadata.GameSessionName, value.metadata.GameProperties.<key>, value.create_time, value.id)";
 
-/// Parses a list query (DESIGN §4; the language is described in the [module docs](super)).
+/// Parses a list query (docs/architecture.md#query-language; the language is described in the [module docs](super)).
 ///
 /// The empty query and `*` (surrounding whitespace ignored) match every session. Text longer than
 /// 1024 characters is rejected.

@@ -39,7 +39,7 @@ impl Sort {
         Self::OpenDesc,
     ];
 
-    /// Parses the `sort` parameter. `""`, `createdAt` and `-createdAt` are newest first (DESIGN's
+    /// Parses the `sort` parameter. `""`, `createdAt` and `-createdAt` are newest first (the API's
     /// default); `+createdAt` is oldest first; `playerCount` / `+playerCount` ascending and
     /// `-playerCount` descending; likewise `openSlots`. nakama-gamelift's `value.create_time`,
     /// `value.player_count` / `value.playerCount` are accepted as the same fields.

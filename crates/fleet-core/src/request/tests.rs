@@ -1,4 +1,4 @@
-//! The request catalogue: every limit of DESIGN §7 at and just past its boundary, wrong types, nulls,
+//! The request catalogue: every limit of docs/architecture.md#limits at and just past its boundary, wrong types, nulls,
 //! unknown fields and malformed bodies, each with the exact `field` the client must be shown; plus
 //! property tests that no input makes a parser panic.
 

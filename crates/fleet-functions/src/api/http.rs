@@ -53,7 +53,7 @@ pub(crate) fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, ApiErr
     Ok(pairs)
 }
 
-/// Refuses any query parameter except `allowed` (unknown inputs are rejected, DESIGN §3), and any
+/// Refuses any query parameter except `allowed` (unknown inputs are rejected, docs/architecture.md#http-api), and any
 /// parameter given twice.
 pub(crate) fn only_params(pairs: &[(String, String)], allowed: &[&str]) -> Result<(), ApiError> {
     for (i, (name, _)) in pairs.iter().enumerate() {
@@ -180,7 +180,7 @@ pub(crate) fn no_content() -> Response<Body> {
     r
 }
 
-/// The answer to a method and path no route serves. 405 is not among the API's codes (DESIGN §3), so
+/// The answer to a method and path no route serves. 405 is not among the API's codes (docs/architecture.md#http-api), so
 /// an unknown method on a known path is also 404 `not_found`.
 pub(crate) fn unknown_route(req: &Request, path: &str) -> ApiError {
     ApiError::NotFound(format!("no route for {} {}", req.method(), shown(path)))

@@ -1,4 +1,4 @@
-//! fleet-api: the HTTP API of DESIGN §3 behind API Gateway HTTP API (payload v2), as one handler that
+//! fleet-api: the HTTP API of docs/architecture.md#http-api behind API Gateway HTTP API (payload v2), as one handler that
 //! routes on method and path.
 //!
 //! | Route | Handler |

@@ -2,7 +2,7 @@
 //!
 //! # Create
 //!
-//! The body is validated completely (DESIGN §7) before anything is written or called. The placement
+//! The body is validated completely (docs/architecture.md#limits) before anything is written or called. The placement
 //! row (PENDING, with its requester, players and a deadline of the queue timeout plus the sweep
 //! margin) and the idempotency record are written in one step, then GameLift's
 //! StartGameSessionPlacement is called once: 1 GameLift call and 1 store write.

@@ -1,4 +1,4 @@
-//! What the API answers with (DESIGN §3), camelCase. Views borrow the domain types and list their
+//! What the API answers with (docs/architecture.md#http-api), camelCase. Views borrow the domain types and list their
 //! fields explicitly, so nothing internal leaks by accident when a domain type grows a field.
 //!
 //! `reservedSeats` is deliberately **not** part of the session answer: §3's session shape does not

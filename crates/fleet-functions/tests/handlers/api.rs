@@ -1,5 +1,5 @@
-//! fleet-api: every route of DESIGN §3 through `api::handle`, with the sample events of `events/api/`,
-//! exact status codes and bodies, and the downstream call budget of DESIGN §2 counted on the fakes.
+//! fleet-api: every route of docs/architecture.md#http-api through `api::handle`, with the sample events of `events/api/`,
+//! exact status codes and bodies, and the downstream call budget of docs/architecture.md#functions-and-call-budget counted on the fakes.
 
 use fleet_core::fakes::{GameLiftCall, StoreCalls};
 use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
@@ -703,7 +703,7 @@ async fn the_session_sample_answers_the_public_session_shape_with_one_read() {
             "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777,
             "createdAt": "2026-11-25T10:00:00.000Z", "updatedAt": "2026-11-25T10:00:00.000Z"
         }),
-        "exactly DESIGN §3's fields: no reservedSeats or other internals"
+        "exactly the docs/architecture.md#http-api fields: no reservedSeats or other internals"
     );
     // By ARN, percent-encoded, and by ARN as a gateway that decoded it would pass it.
     let by_arn = api(

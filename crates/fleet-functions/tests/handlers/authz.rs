@@ -1,4 +1,4 @@
-//! The authorization matrix of DESIGN §8: every route × every kind of caller × their own and someone
+//! The authorization matrix of docs/architecture.md#authorization: every route × every kind of caller × their own and someone
 //! else's object, against a table of expected answers written out by hand. Each case runs on fresh
 //! fakes, so one case's writes cannot decide another's answer.
 

@@ -406,7 +406,7 @@ async fn a_result_nobody_waits_for_costs_the_lookups_and_no_session_read() {
     );
     assert!(
         pushing_after.writes - pushing_before.writes <= 2,
-        "DESIGN §2: a fulfilled event is at most two writes"
+        "docs/architecture.md#functions-and-call-budget: a fulfilled event is at most two writes"
     );
     assert!(push.sent().is_empty());
 }

@@ -1,5 +1,5 @@
 //! Calls per operation: the workload through the HTTP gateway and placement-events on the counting
-//! fakes, side by side with DESIGN §2's budget and nakama-gamelift's documented pattern.
+//! fakes, side by side with the docs/architecture.md#functions-and-call-budget budget and nakama-gamelift's documented pattern.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -41,7 +41,7 @@ pub struct CallRow {
     pub dynamo_reads: f64,
     /// Our DynamoDB writes per operation.
     pub dynamo_writes: f64,
-    /// DESIGN §2's budget.
+    /// the docs/architecture.md#functions-and-call-budget budget.
     pub budget: String,
     /// Within the budget.
     pub within_budget: bool,
@@ -249,7 +249,7 @@ impl Report {
             );
         }
         if !self.calls.is_empty() {
-            out.push_str("\n| operation | n | ours: GameLift | ours: DynamoDB reads | ours: DynamoDB writes | DESIGN §2 budget | | nakama-gamelift: GameLift |\n|---|---|---|---|---|---|---|---|\n");
+            out.push_str("\n| operation | n | ours: GameLift | ours: DynamoDB reads | ours: DynamoDB writes | docs/architecture.md#functions-and-call-budget budget | | nakama-gamelift: GameLift |\n|---|---|---|---|---|---|---|---|\n");
             for c in &self.calls {
                 let _ignored = writeln!(
                     out,
@@ -377,8 +377,8 @@ const SUITES_TEXT: &str = "
   Targets: 0 overbooked; ratio ≥ 0.7.
 - **calls per operation**: the same workload through the HTTP gateway and `placement_events::process` on
   the in-memory fakes, which count every GameLift call and every DynamoDB read and write, side by side with
-  DESIGN §2's budget and nakama-gamelift's pattern for the same workload (its GameLift calls, from its
-  code as DESIGN describes it: DescribeGameSessions per fulfilled event, UpdateGameSession per status
+  the docs/architecture.md#functions-and-call-budget budget and nakama-gamelift's pattern for the same workload (its GameLift calls, from its
+  code as our design notes describe it: DescribeGameSessions per fulfilled event, UpdateGameSession per status
   update, SearchGameSessions per unfiltered list page; its storage writes go to Nakama's database, not
   counted here).
 - **cold start**: each release binary (stripped by the release profile) is executed against a local fake

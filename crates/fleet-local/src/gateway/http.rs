@@ -1,4 +1,4 @@
-//! The HTTP gateway: both HTTP APIs of DESIGN §3 on one port (see the [module docs](super) for the
+//! The HTTP gateway: both HTTP APIs of docs/architecture.md#http-api on one port (see the [module docs](super) for the
 //! order of checks and the answers it gives itself).
 
 use std::collections::BTreeMap;

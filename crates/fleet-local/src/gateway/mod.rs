@@ -20,7 +20,7 @@
 //!
 //! # HTTP gateway ([`HttpGateway`], default port 4000)
 //!
-//! One port serves both HTTP APIs of DESIGN §3 and picks one by the `Authorization` scheme:
+//! One port serves both HTTP APIs of docs/architecture.md#http-api and picks one by the `Authorization` scheme:
 //! `Bearer` → the player API (JWT authorizer, [`jwt`]), `AWS4-HMAC-SHA256` → the service API
 //! (`AWS_IAM`, [`sigv4`]). Then, as API Gateway does:
 //!

@@ -6,7 +6,7 @@
 //!    `sub` spells the service's role ARN: refused, see below) × 19 routes that differ in ownership (own/other's
 //!    placement, a placement the caller is only listed in, own/other fleet by ARN and by short id,
 //!    joins and creates for self, for another and for both) against a table written by hand from
-//!    DESIGN §8. Every case runs on a fresh world. A denial must be 401/403 (404 for a placement the
+//!    docs/architecture.md#authorization. Every case runs on a fresh world. A denial must be 401/403 (404 for a placement the
 //!    caller may not see) and call nothing downstream.
 //! 2. **JWTs**: forged, expired, `alg: none`, wrong key/issuer/audience, HS512, tampered payloads,
 //!    missing claims, garbage, through `fleet_functions::ws_authorizer` (the `$connect` authorizer,
@@ -121,7 +121,7 @@ const ROUTES: [R; 19] = [
     R::DeleteInfoOtherByArn,
 ];
 
-/// The expected table (DESIGN §8), by hand.
+/// The expected table (docs/architecture.md#authorization), by hand.
 fn allowed(r: R) -> &'static [C] {
     use C::*;
     match r {
