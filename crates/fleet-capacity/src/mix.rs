@@ -368,7 +368,6 @@ impl Driver {
             "latencies": players.iter().flat_map(|p| regions.iter().map(move |r| json!({"playerId": p, "region": r, "latencyMs": 42}))).take(200).collect::<Vec<_>>(),
             "name": NAME,
             "properties": {"mode": "ranked", "map": "harbor"},
-            "regions": regions,
         });
         let key = format!("create-{k}");
         let who = if n == 1 {

@@ -116,7 +116,9 @@ fn body_of(s: &Shape) -> Value {
     if !latencies.is_empty() {
         body["latencies"] = json!(latencies);
     }
-    if !region_names.is_empty() {
+    // GameLift refuses `regions` (a priority override) together with player latencies, and so does the
+    // API: the region names then only name the latencies' regions.
+    if !region_names.is_empty() && latencies.is_empty() {
         body["regions"] = json!(region_names);
     }
     if s.name_len > 0 {
