@@ -202,10 +202,11 @@ def test_the_console_follows_the_stack_live(c):
     # Every component the health check knows, all up.
     for name in ["dynamodb", "gamelift", "httpGateway", "wsGateway", "placementEvents", "notifier", "sweeper"]:
         expect(page.locator(f"#components span.ok", has_text=name)).to_have_count(1)
-    # The simulator's three fleets of the local model, with their free slots.
+    # The local model's fleets, one row per fleet and location (four fleets, one of them with a remote
+    # location), with their free slots.
     rows = page.locator("#fleets tbody tr")
-    expect(rows).to_have_count(3)
-    expect(page.locator('#fleets tr[data-location="eu-west-1"] td.free')).to_have_text("100")
+    expect(rows).to_have_count(5)
+    expect(page.locator('#fleets tr[data-location="eu-central-1"] td.free')).to_have_text("50")
     # The sweeper runs every 2 s here: its runs appear without a reload.
     expect(page.locator("#sweeps tbody tr td.num").first).to_be_visible(timeout=SOON)
 
