@@ -13,7 +13,7 @@ use fleet_functions::config::Config;
 use fleet_functions::deps::{Deps, UuidIds};
 use fleet_functions::{api, placement_events, rpc};
 use gamelift_sim::model::{DEFAULT_FLEET_US, DEFAULT_QUEUE};
-use gamelift_sim::{SimServer, Simulator};
+use gamelift_sim::{Model, SimServer, Simulator};
 use serde_json::json;
 
 use crate::support_async::{sqs_event, sqs_record};
@@ -56,14 +56,30 @@ fn config() -> Config {
 /// DynamoDB Local with a fresh table, gamelift-sim on a random port, and the handlers' dependencies
 /// built from the real adapters as the Lambda binaries build them.
 pub(crate) async fn spawn_stack() -> Stack {
+    // Our clock and the simulator's start at the same instant, as real time would have it.
+    let start = Timestamp::from_millis(gamelift_sim::ManualClock::DEFAULT_START_MILLIS);
+    spawn_stack_on(Model::default(), start, config(), "it").await
+}
+
+/// [`spawn_stack`] over another simulator model, starting both clocks at `start`, with `config`
+/// (the table is `<table_prefix>-<uuid>`).
+pub(crate) async fn spawn_stack_on(
+    model: Model,
+    start: Timestamp,
+    config: Config,
+    table_prefix: &str,
+) -> Stack {
     let url = std::env::var("FLEETLIFT_TEST_DYNAMODB")
         .expect("FLEETLIFT_TEST_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local");
     let dynamo = local_client(&url);
-    let table = format!("it-{}", uuid::Uuid::new_v4());
+    let table = format!("{table_prefix}-{}", uuid::Uuid::new_v4());
     create_table(&dynamo, &table).await.expect("create table");
 
     let sim = Simulator::builder()
-        .clock(gamelift_sim::ManualClock::new())
+        .model(model)
+        .clock(gamelift_sim::ManualClock::starting_at_millis(
+            start.millis(),
+        ))
         .build();
     let events = sim.events();
     let server = sim.serve("127.0.0.1:0").await.expect("serve the simulator");
@@ -75,15 +91,11 @@ pub(crate) async fn spawn_stack() -> Stack {
             .endpoint_url(server.endpoint())
             .build(),
     );
-    let config = config();
     let deps = Deps {
         store: DynamoStore::new(dynamo, table, config.cursor_secret.clone()),
         gamelift: SdkGameLift::new(gamelift, DEFAULT_QUEUE),
         notifier: MemoryNotifier::default(),
-        // Our clock and the simulator's start at the same instant, as real time would have it.
-        clock: ManualClock::new(Timestamp::from_millis(
-            gamelift_sim::ManualClock::DEFAULT_START_MILLIS,
-        )),
+        clock: ManualClock::new(start),
         ids: UuidIds,
         config,
     };

@@ -17,39 +17,22 @@ use aws_lambda_events::event::apigw::{
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sqs::SqsEvent;
-use aws_sdk_gamelift::config::{BehaviorVersion, Credentials, Region as SdkRegion};
-use fleet_aws::dynamo::{DynamoStore, create_table, local_client};
-use fleet_aws::gamelift::SdkGameLift;
-use fleet_core::fakes::{ManualClock, MemoryNotifier};
 use fleet_core::ids::PlacementId;
 use fleet_core::model::PlacementStatus;
 use fleet_core::ports::{ConnectionStore, SessionStore};
 use fleet_functions::config::{Config, JwtConfig, JwtKeys};
-use fleet_functions::deps::{Deps, UuidIds};
 use fleet_functions::ws_authorizer::TokenVerifier;
 use fleet_functions::{api, notifier, placement_events, rpc, sweeper, ws, ws_authorizer};
-use gamelift_sim::{FleetSpec, LocationSpec, Model, PriorityConfiguration, QueueSpec, SimServer};
-use gamelift_sim::{ManualClock as SimClock, Simulator};
+use gamelift_sim::{FleetSpec, LocationSpec, Model, PriorityConfiguration, QueueSpec};
 use serde_json::{Value, json};
 
-use crate::support_async::{
-    OTHER_PLAYER, REQUESTER, connect_user, event, event_text, sqs_event, sqs_record,
-};
+use crate::integration::{Stack, spawn_stack_on};
+use crate::support_async::{OTHER_PLAYER, REQUESTER, connect_user, event, event_text};
 use crate::support_http::{
     ARN_1, Answer, F1, PLAYER_A, SAMPLE_PLACEMENT, T0, placement, short_id, to_request,
 };
 
 const QUEUE: &str = "default-queue";
-
-type RealDeps = Deps<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>;
-
-/// DynamoDB Local with a fresh table, gamelift-sim with the samples' fleet, the handlers' dependencies.
-struct Stack {
-    deps: RealDeps,
-    sim: Simulator,
-    events: tokio::sync::mpsc::Receiver<String>,
-    _server: SimServer,
-}
 
 /// The samples' world: their fleet F1 (us-east-1) behind the queue their events name, which prioritises
 /// LOCATION as the queue template.yaml creates does.
@@ -99,72 +82,12 @@ fn config() -> Config {
     Config::from_lookup(|k| vars.get(k).cloned()).expect("valid configuration")
 }
 
+/// DynamoDB Local with a fresh table, gamelift-sim with the samples' fleet, the handlers' dependencies.
 async fn stack() -> Stack {
-    let url = std::env::var("FLEETLIFT_TEST_DYNAMODB")
-        .expect("FLEETLIFT_TEST_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local");
-    let dynamo = local_client(&url);
-    let table = format!("samples-{}", uuid::Uuid::new_v4());
-    create_table(&dynamo, &table).await.expect("create table");
-    let sim = Simulator::builder()
-        .model(model())
-        .clock(SimClock::starting_at_millis(T0.millis()))
-        .build();
-    let events = sim.events();
-    let server = sim.serve("127.0.0.1:0").await.expect("serve the simulator");
-    let gamelift = aws_sdk_gamelift::Client::from_conf(
-        aws_sdk_gamelift::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(SdkRegion::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-            .endpoint_url(server.endpoint())
-            .build(),
-    );
-    let config = config();
-    let deps = Deps {
-        store: DynamoStore::new(dynamo, table, config.cursor_secret.clone()),
-        gamelift: SdkGameLift::new(gamelift, QUEUE),
-        notifier: MemoryNotifier::default(),
-        clock: ManualClock::new(T0),
-        ids: UuidIds,
-        config,
-    };
-    Stack {
-        deps,
-        sim,
-        events,
-        _server: server,
-    }
+    spawn_stack_on(model(), T0, config(), "samples").await
 }
 
 impl Stack {
-    /// What the simulator published since the last call, after letting it place what is pending.
-    async fn next_events(&mut self) -> Vec<String> {
-        self.sim
-            .advance(Duration::from_secs(5))
-            .await
-            .expect("advance the simulator");
-        let mut out = Vec::new();
-        while let Ok(e) = self.events.try_recv() {
-            out.push(e);
-        }
-        out
-    }
-
-    /// One SQS batch of these bodies through placement-events; the ids of the failed records.
-    async fn deliver(&self, bodies: &[String]) -> Vec<String> {
-        let records = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, b)| sqs_record(Some(&format!("m-{i}")), b))
-            .collect();
-        placement_events::handle(&self.deps, sqs_event(records))
-            .await
-            .batch_item_failures
-            .into_iter()
-            .map(|f| f.item_identifier)
-            .collect()
-    }
-
     async fn status(&self, id: &str) -> PlacementStatus {
         let id = PlacementId::parse(id).expect("placement id");
         self.deps
