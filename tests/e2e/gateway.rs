@@ -9,25 +9,12 @@ use futures::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::support::{As, TestStack, start};
+use crate::support::{As, TestStack, encode, start};
 use fleet_local::gateway::jwt;
 use fleet_local::local::{GatewayAuth, JWT_AUDIENCE, JWT_ISSUER};
 
 /// An RSA key no JWKS of the stack publishes.
 const OUTSIDER: &str = include_str!("keys/outsider.pem");
-
-/// Percent-encodes every byte but the unreserved ones (what `encodeURIComponent` and the SDKs do).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 /// A call with `Authorization: Bearer <token>`: status, `www-authenticate` and JSON body.
 async fn bearer(

@@ -5,19 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{As, TestStack, start};
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+use crate::support::{As, TestStack, encode, start};
 
 async fn list(t: &TestStack, query: &str, limit: u32, cursor: Option<&str>) -> Value {
     let mut path = format!("/v1/sessions?query={}&limit={limit}", encode(query));

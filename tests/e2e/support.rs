@@ -272,3 +272,16 @@ impl Ws {
         self.socket.close(None).await.expect("close");
     }
 }
+
+/// Percent-encodes every byte but the unreserved ones (what `encodeURIComponent` and the SDKs do).
+pub(crate) fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
