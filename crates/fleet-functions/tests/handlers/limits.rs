@@ -294,6 +294,25 @@ async fn a_release_that_was_lost_is_repaired_by_the_next_create_at_the_cap() {
 }
 
 /// A raw item's size by DynamoDB's rules (a consistent GetItem).
+/// Sends `report` as the fleet's game server, its `GameSessionData` filled to the body limit with
+/// two-byte characters (262,144 characters may be up to 1 MB, so the body is the bound); the answer and
+/// how many characters the data got.
+async fn report_filling_the_body(
+    stack: &crate::integration::Stack,
+    mut report: serde_json::Value,
+) -> (crate::support_http::Answer, usize) {
+    let room = (fleet_core::limits::BODY_MAX_BYTES - report.to_string().len()) / 2;
+    report["metadata"]["GameSessionData"] = json!("é".repeat(room));
+    let answer = stack
+        .rpc(
+            Ev::post("/v1/rpc/update_instance_info", report.to_string()).by(Who::iam(
+                "arn:aws:sts::123456789012:assumed-role/sim-game-server/i-1",
+            )),
+        )
+        .await;
+    (answer, room)
+}
+
 async fn stored_size(stack: &crate::integration::Stack, pk: &str, sk: &str) -> usize {
     use aws_sdk_dynamodb::types::AttributeValue;
     let out = stack
@@ -397,18 +416,9 @@ async fn the_largest_create_and_report_are_fulfilled_stored_and_pushed_on_dynamo
     let props: serde_json::Map<String, serde_json::Value> = (0..16)
         .map(|i| (format!("{i:02}{}", "k".repeat(30)), json!("w".repeat(96))))
         .collect();
-    let mut report = json!({"id": arn, "playerCount": 200, "metadata": {
+    let report = json!({"id": arn, "playerCount": 200, "metadata": {
         "GameSessionName": "r".repeat(1024), "GameSessionData": "", "GameProperties": props}});
-    // Two-byte characters: 262,144 characters may be up to 1 MB, so the body is the bound.
-    let room = (fleet_core::limits::BODY_MAX_BYTES - report.to_string().len()) / 2;
-    report["metadata"]["GameSessionData"] = json!("é".repeat(room));
-    let reported = stack
-        .rpc(
-            Ev::post("/v1/rpc/update_instance_info", report.to_string()).by(Who::iam(
-                "arn:aws:sts::123456789012:assumed-role/sim-game-server/i-1",
-            )),
-        )
-        .await;
+    let (reported, room) = report_filling_the_body(&stack, report).await;
     assert_eq!(reported.status, 204, "{}", reported.body);
     let reported_size = stored_size(&stack, &format!("S#{session}"), "S").await;
     assert!(
@@ -486,16 +496,8 @@ async fn an_early_largest_report_is_kept_then_merged_into_the_largest_session() 
                 .map(str::to_owned)
         })
         .expect("the event names the session");
-    let mut report = json!({"id": arn, "playerCount": 7, "metadata": {"GameSessionData": ""}});
-    let room = (fleet_core::limits::BODY_MAX_BYTES - report.to_string().len()) / 2;
-    report["metadata"]["GameSessionData"] = json!("é".repeat(room));
-    let early = stack
-        .rpc(
-            Ev::post("/v1/rpc/update_instance_info", report.to_string()).by(Who::iam(
-                "arn:aws:sts::123456789012:assumed-role/sim-game-server/i-1",
-            )),
-        )
-        .await;
+    let report = json!({"id": arn, "playerCount": 7, "metadata": {"GameSessionData": ""}});
+    let (early, room) = report_filling_the_body(&stack, report).await;
     assert_eq!(early.status, 204, "{}", early.body);
     let id = fleet_core::ids::GameSessionArn::parse(&arn)
         .expect("arn")
