@@ -71,6 +71,10 @@ class StepFailed(Exception):
     """A step's check did not hold; the message says what was expected and what came."""
 
 
+# What `Ref AWS::NoValue` resolves to: the key or list item holding it is dropped.
+NO_VALUE = object()
+
+
 def check(cond: bool, message: str) -> None:
     if not cond:
         raise StepFailed(message)
@@ -554,6 +558,7 @@ class Rehearsal:
         for logical in ("PlayerApi", "ServiceApi"):
             api_id = self.resources[logical]
             body = processed["Resources"][logical]["Properties"]["Body"]
+            self.conditions = processed.get("Conditions", {})
             body = self.resolve(body, function_arns)
             authorizers = {}
             for name, scheme in body.get("components", {}).get("securitySchemes", {}).items():
@@ -594,11 +599,15 @@ class Rehearsal:
         return "routes " + ", ".join(counts) + " from SAM's OpenAPI bodies"
 
     def resolve(self, node, function_arns):
-        """The few intrinsic functions SAM leaves in an HttpApi body, resolved against this stack."""
+        """The few intrinsic functions SAM leaves in an HttpApi body, resolved against this stack: Ref,
+        Fn::Sub, Fn::GetAtt, and Fn::If on the template's conditions (a branch that is AWS::NoValue drops
+        its key, as CloudFormation does)."""
         pseudo = {"AWS::Region": REGION, "AWS::Partition": "aws", "AWS::AccountId": ACCOUNT,
                   "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": self.stack_name}
 
         def ref(name):
+            if name == "AWS::NoValue":
+                return NO_VALUE
             if name in pseudo:
                 return pseudo[name]
             if name in self.params:
@@ -616,8 +625,12 @@ class Rehearsal:
             return re.sub(r"\$\{([^}]+)\}", one, text)
 
         if isinstance(node, list):
-            return [self.resolve(x, function_arns) for x in node]
+            items = [self.resolve(x, function_arns) for x in node]
+            return [x for x in items if x is not NO_VALUE]
         if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                name, yes, no = node["Fn::If"]
+                return self.resolve(yes if self.condition(name) else no, function_arns)
             if set(node) == {"Ref"}:
                 return ref(node["Ref"])
             if set(node) == {"Fn::Sub"}:
@@ -627,8 +640,31 @@ class Rehearsal:
                 logical, attr = node["Fn::GetAtt"]
                 check(attr == "Arn" and logical in function_arns, f"unresolvable GetAtt {node}")
                 return function_arns[logical]
-            return {k: self.resolve(v, function_arns) for k, v in node.items()}
+            items = {k: self.resolve(v, function_arns) for k, v in node.items()}
+            return {k: v for k, v in items.items() if v is not NO_VALUE}
         return node
+
+    def condition(self, name: str) -> bool:
+        """A template condition evaluated on this stack's parameters (the functions conditions may use)."""
+        def value(node):
+            if isinstance(node, dict) and set(node) == {"Ref"}:
+                return self.deployed_params.get(node["Ref"], self.params.get(node["Ref"], ""))
+            if isinstance(node, dict) and set(node) == {"Condition"}:
+                return self.condition(node["Condition"])
+            if isinstance(node, dict) and len(node) == 1:
+                (fn, args), = node.items()
+                if fn == "Fn::Equals":
+                    return value(args[0]) == value(args[1])
+                if fn == "Fn::Not":
+                    return not value(args[0])
+                if fn == "Fn::And":
+                    return all(value(a) for a in args)
+                if fn == "Fn::Or":
+                    return any(value(a) for a in args)
+            check(not isinstance(node, (dict, list)), f"condition {name}: cannot evaluate {node}")
+            return node
+        check(name in self.conditions, f"unknown condition {name}")
+        return bool(value(self.conditions[name]))
 
     def health(self):
         status, body = self.http("GET", self.player_api("/v1/health"))
@@ -764,16 +800,12 @@ class Rehearsal:
             check(status == 204, f"delete {sid}: {status} {out}")
         status, got = self.http("GET", self.service_api(f"/v1/sessions/{self.session['id']}"), sign_as=SERVICE_USER)
         check(status == 200 and got.get("status") == "ENDED", f"after delete: {status} {got}")
-        sim = self.sim_call("DescribeGameSessions", {"GameSessionId": self.session["arn"]})
-        gs = sim["GameSessions"][0]["Status"]
+        # As the functions do: a session's calls go to its home Region (gamelift-sim refuses others).
+        home = self.session["arn"].split(":")[3]
+        gamelift = self.boto.client("gamelift", endpoint_url=self.sim, region_name=home)
+        gs = gamelift.describe_game_sessions(GameSessionId=self.session["arn"])["GameSessions"][0]["Status"]
         check(gs in ("TERMINATING", "TERMINATED"), f"gamelift-sim says {gs}")
         return f"204 twice; the session is ENDED, GameLift's is {gs}"
-
-    def sim_call(self, op: str, body: dict) -> dict:
-        req = urllib.request.Request(f"{self.sim}/", data=json.dumps(body).encode(), method="POST", headers={
-            "x-amz-target": f"GameLift.{op}", "content-type": "application/x-amz-json-1.1"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
 
     def notifier_fired(self):
         lines = wait_for("a notifier invocation from the table's stream",

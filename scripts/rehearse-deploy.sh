@@ -24,8 +24,6 @@ SAM_TRANSLATOR_VERSION=1.115.0 # the translator SAM CLI's pinned version ships, 
 CRYPTOGRAPHY_VERSION=50.0.2
 BOTO3_VERSION=1.43.106 # matches the botocore ministack pins
 WEBSOCKETS_VERSION=15.0.1
-# SAM CLI, cfn-lint and cargo-lambda: the pins of scripts/check-deploy.sh, read from it.
-eval "$(grep -E '^(CFN_LINT|SAM_CLI|PYYAML|CARGO_LAMBDA)_VERSION=[0-9.]+$' scripts/check-deploy.sh)"
 
 zips="${FLEETLIFT_REHEARSAL_ZIPS:-}"
 while [[ $# -gt 0 ]]; do
@@ -41,31 +39,22 @@ say() { printf '[%6s s] %s\n' "$((SECONDS - start))" "$*"; }
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fleetlift/target}"
 
 # ---- tools ----------------------------------------------------------------------------------------------
-venv=.cache/rehearsal-venv
+rvenv=.cache/rehearsal-venv
 want="ministack==$MINISTACK_VERSION aws-sam-translator==$SAM_TRANSLATOR_VERSION cryptography==$CRYPTOGRAPHY_VERSION boto3==$BOTO3_VERSION websockets==$WEBSOCKETS_VERSION"
-if [[ ! -x "$venv/bin/python" || "$(cat "$venv/.versions" 2>/dev/null)" != "$want" ]]; then
-    say "installing $want into $venv"
+if [[ ! -x "$rvenv/bin/python" || "$(cat "$rvenv/.versions" 2>/dev/null)" != "$want" ]]; then
+    say "installing $want into $rvenv"
     mkdir -p .cache
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check $want
-    echo "$want" > "$venv/.versions"
+    python3 -m venv "$rvenv"
+    "$rvenv/bin/pip" install --quiet --disable-pip-version-check $want
+    echo "$want" > "$rvenv/.versions"
 fi
-sam_venv=.cache/deploy-venv
-sam_want="cfn-lint==$CFN_LINT_VERSION aws-sam-cli==$SAM_CLI_VERSION pyyaml==$PYYAML_VERSION"
-if [[ ! -x "$sam_venv/bin/sam" || "$(cat "$sam_venv/.versions" 2>/dev/null)" != "$sam_want" ]]; then
-    say "installing $sam_want into $sam_venv"
-    mkdir -p .cache
-    python3 -m venv "$sam_venv"
-    "$sam_venv/bin/pip" install --quiet --disable-pip-version-check $sam_want
-    echo "$sam_want" > "$sam_venv/.versions"
-fi
+# SAM CLI and cargo-lambda: the same pinned venv as scripts/check-deploy.sh.
+source deploy/venv.sh
+sam_venv=$venv
 
 # ---- the x86_64 zips (this machine's architecture: ministack runs them as native processes) ----------
 if [[ -z "$zips" ]]; then
-    if [[ ! -x "$sam_venv/bin/cargo-lambda" ]]; then
-        say "installing cargo-lambda==$CARGO_LAMBDA_VERSION into $sam_venv"
-        "$sam_venv/bin/pip" install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
-    fi
+    deploy_venv_cargo_lambda
     mapfile -t bins < <(sed -n 's/^ *Binary: *\([a-z0-9-]*\) *$/\1/p' template.yaml)
     bin_args=()
     for b in "${bins[@]}"; do bin_args+=(--bin "$b"); done
@@ -97,5 +86,5 @@ cleanup() {
 }
 trap cleanup EXIT
 say "rehearsal (deploy/rehearse.py; logs in $work)"
-"$venv/bin/python" deploy/rehearse.py --zips "$zips" --sim-bin "$sim_bin" --sam "$PWD/$sam_venv/bin/sam" \
+"$rvenv/bin/python" deploy/rehearse.py --zips "$zips" --sim-bin "$sim_bin" --sam "$PWD/$sam_venv/bin/sam" \
     --work-dir "$work" --pid-file "$pids" --ministack-version "$MINISTACK_VERSION"
