@@ -59,7 +59,10 @@ use fleet_core::event::{EventKind, Fulfilled, TYPE_FULFILLED, parse_message};
 use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId};
 use fleet_core::input::GameProperties;
 use fleet_core::model::{PlacementStatus, PlayerSession};
-use fleet_core::ports::{GameLift, GameLiftError, PlacementDescription, StartPlacement};
+use fleet_core::ports::{
+    FLEET_PAGE, FleetLocation, FleetSession, FleetSessionsPage, GameLift, GameLiftError,
+    PlacementDescription, StartPlacement,
+};
 use serde_json::{Map, Value};
 
 /// What kind of failure an SDK call ended in, before any error code is read.
@@ -310,6 +313,18 @@ impl SdkGameLift {
         Ok(self.client_in(region))
     }
 
+    /// The client for calls about a fleet: its home Region's (checked as for a session).
+    pub fn fleet_client(&self, fleet: &FleetLocation) -> Result<Client, GameLiftError> {
+        let region = fleet.home_region.as_str();
+        if !is_aws_region(region) {
+            return Err(GameLiftError::Invalid(format!(
+                "fleet {}: {region:?} is not an AWS Region, so no GameLift endpoint serves it",
+                fleet.fleet_id
+            )));
+        }
+        Ok(self.client_in(region))
+    }
+
     /// The client for placement calls: the queue's Region's.
     pub fn placement_client(&self) -> Client {
         match &self.queue_region {
@@ -542,6 +557,44 @@ impl GameLift for SdkGameLift {
                 ))),
             },
         }
+    }
+
+    async fn fleet_sessions(
+        &self,
+        fleet: &FleetLocation,
+        next: Option<&str>,
+    ) -> Result<FleetSessionsPage, GameLiftError> {
+        let out = self
+            .fleet_client(fleet)?
+            .describe_game_sessions()
+            .fleet_id(&fleet.fleet_id)
+            .location(&fleet.location)
+            .limit(FLEET_PAGE as i32)
+            .set_next_token(next.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| map_sdk("DescribeGameSessions", e))?;
+        let mut sessions = Vec::with_capacity(out.game_sessions().len());
+        for gs in out.game_sessions() {
+            let (Some(arn), Some(status)) = (gs.game_session_id(), gs.status()) else {
+                // A listing we cannot read whole must not end or correct anything.
+                return Err(GameLiftError::Ambiguous(format!(
+                    "DescribeGameSessions for {fleet}: a session without GameSessionId or Status"
+                )));
+            };
+            sessions.push(FleetSession {
+                arn: arn.to_owned(),
+                status: status.as_str().to_owned(),
+                current_players: gs
+                    .current_player_session_count()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
+            });
+        }
+        Ok(FleetSessionsPage {
+            sessions,
+            next: out.next_token().map(str::to_owned),
+        })
     }
 }
 

@@ -394,6 +394,36 @@ impl SessionStore for MemoryStore {
         }
     }
 
+    async fn correct_player_count(
+        &self,
+        arn: &GameSessionArn,
+        count: u32,
+        quiet_since: Timestamp,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
+        self.count(1, 1);
+        let mut st = self.lock();
+        let id = arn.session_id();
+        let state = st.state(&id);
+        match rules::gamelift_count(&state, &st.seats(&id), count, quiet_since, at) {
+            None => Ok(Applied::Duplicate),
+            Some(session) => {
+                let reported_at = match state {
+                    SessionState::Live { reported_at, .. } => reported_at,
+                    _ => None,
+                };
+                st.sessions.insert(
+                    id,
+                    SessionState::Live {
+                        session,
+                        reported_at,
+                    },
+                );
+                Ok(Applied::Applied)
+            }
+        }
+    }
+
     async fn reserve_seats(
         &self,
         id: &SessionId,
@@ -578,6 +608,8 @@ pub enum GameLiftCall {
     TerminateGameSession(String),
     /// DescribeGameSessions.
     DescribeGameSessions(String),
+    /// DescribeGameSessions for a fleet location (`home/fleet/location`), with the page token.
+    DescribeFleetSessions(String, Option<String>),
 }
 
 #[derive(Default)]
@@ -637,6 +669,25 @@ impl FakeGameLift {
         self.lock()
             .sessions
             .insert(arn.as_str().to_owned(), (status.to_owned(), max_players, 0));
+    }
+
+    /// Sets a known session's `CurrentPlayerSessionCount`.
+    pub fn set_session_players(&self, arn: &GameSessionArn, players: u32) {
+        if let Some(s) = self.lock().sessions.get_mut(arn.as_str()) {
+            s.2 = players;
+        }
+    }
+
+    /// Sets a known session's GameLift status (e.g. `TERMINATED` when its server process ended).
+    pub fn set_session_status(&self, arn: &GameSessionArn, status: &str) {
+        if let Some(s) = self.lock().sessions.get_mut(arn.as_str()) {
+            status.clone_into(&mut s.0);
+        }
+    }
+
+    /// Forgets a session, as GameLift does some time after it ended.
+    pub fn forget_session(&self, arn: &GameSessionArn) {
+        self.lock().sessions.remove(arn.as_str());
     }
 
     fn record(
@@ -759,6 +810,49 @@ impl GameLift for FakeGameLift {
     ) -> Result<Option<String>, GameLiftError> {
         let st = self.record(GameLiftCall::DescribeGameSessions(arn.to_string()))?;
         Ok(st.sessions.get(arn.as_str()).map(|s| s.0.clone()))
+    }
+
+    async fn fleet_sessions(
+        &self,
+        fleet: &crate::ports::FleetLocation,
+        next: Option<&str>,
+    ) -> Result<crate::ports::FleetSessionsPage, GameLiftError> {
+        let st = self.record(GameLiftCall::DescribeFleetSessions(
+            fleet.to_string(),
+            next.map(str::to_owned),
+        ))?;
+        let start = match next {
+            None => 0,
+            Some(t) => t
+                .parse::<usize>()
+                .map_err(|_| GameLiftError::Invalid(format!("NextToken {t:?}")))?,
+        };
+        // The location is the ARN's middle segment for a remote location, else the home Region.
+        let in_fleet = st.sessions.iter().filter(|(arn, _)| {
+            GameSessionArn::parse(arn).is_ok_and(|a| {
+                let segments: Vec<&str> = a.as_str().split('/').collect();
+                let location = match segments.as_slice() {
+                    [_, _, location, _] => location,
+                    _ => a.region(),
+                };
+                a.region() == fleet.home_region
+                    && a.fleet_id() == fleet.fleet_id
+                    && location == fleet.location
+            })
+        });
+        let page = crate::ports::FLEET_PAGE as usize;
+        let mut sessions: Vec<crate::ports::FleetSession> = in_fleet
+            .skip(start)
+            .take(page + 1)
+            .map(|(arn, (status, _, used))| crate::ports::FleetSession {
+                arn: arn.clone(),
+                status: status.clone(),
+                current_players: *used,
+            })
+            .collect();
+        let next = (sessions.len() > page).then(|| (start + page).to_string());
+        sessions.truncate(page);
+        Ok(crate::ports::FleetSessionsPage { sessions, next })
     }
 }
 

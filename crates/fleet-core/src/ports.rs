@@ -316,6 +316,18 @@ pub trait SessionStore: Send + Sync {
         at: Timestamp,
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
 
+    /// Takes GameLift's player count (`CurrentPlayerSessionCount`) for a session whose game server has
+    /// gone quiet: only an ACTIVE session whose last report (or, never reported, its placement) is
+    /// before `quiet_since`, and only when the count differs. A report keeps the last word: it is not
+    /// moved, so the server's next report applies over the correction.
+    fn correct_player_count(
+        &self,
+        arn: &GameSessionArn,
+        count: u32,
+        quiet_since: Timestamp,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
+
     /// Reserves one seat per player in one transaction, never past `maxPlayers`, never twice for a
     /// player. Seats expire at `expires_at` unless confirmed.
     fn reserve_seats(
@@ -455,6 +467,69 @@ pub trait GameLift: Send + Sync {
         &self,
         arn: &GameSessionArn,
     ) -> impl Future<Output = Result<Option<String>, GameLiftError>> + Send;
+    /// DescribeGameSessions for a fleet location: one page (at most [`FLEET_PAGE`] sessions, any
+    /// status), sent to the fleet's home Region. `next` is the previous page's token.
+    fn fleet_sessions(
+        &self,
+        fleet: &FleetLocation,
+        next: Option<&str>,
+    ) -> impl Future<Output = Result<FleetSessionsPage, GameLiftError>> + Send;
+}
+
+/// The most game sessions DescribeGameSessions returns in one page (its `Limit` maximum).
+pub const FLEET_PAGE: u32 = 100;
+
+/// A fleet location whose game sessions are listed together: DescribeGameSessions's `FleetId` and
+/// `Location`, sent to the fleet's home Region (every call about a fleet goes there).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FleetLocation {
+    /// The fleet's home Region (a game session ARN's Region).
+    pub home_region: String,
+    /// The fleet.
+    pub fleet_id: String,
+    /// The location: the home Region or one of the fleet's remote locations.
+    pub location: String,
+}
+
+impl FleetLocation {
+    /// The fleet location a session runs in: its ARN's fleet and Region, its own location.
+    pub fn of(session: &Session) -> Self {
+        Self {
+            home_region: session.arn.region().to_owned(),
+            fleet_id: session.arn.fleet_id().to_owned(),
+            location: session.region.as_str().to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for FleetLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}",
+            self.home_region, self.fleet_id, self.location
+        )
+    }
+}
+
+/// A game session as a fleet listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetSession {
+    /// Its ARN (GameLift's `GameSessionId`).
+    pub arn: String,
+    /// GameLift's status: `ACTIVATING`, `ACTIVE`, `TERMINATING`, `TERMINATED`, `ERROR`.
+    pub status: String,
+    /// GameLift's `CurrentPlayerSessionCount`: player sessions RESERVED or ACTIVE.
+    pub current_players: u32,
+}
+
+/// One page of a fleet location's game sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FleetSessionsPage {
+    /// The sessions on this page.
+    pub sessions: Vec<FleetSession>,
+    /// The next page's token; `None` on the last page.
+    pub next: Option<String>,
 }
 
 /// A StartGameSessionPlacement request built from a validated create.

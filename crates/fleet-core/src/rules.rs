@@ -251,6 +251,38 @@ pub fn report(
     }
 }
 
+/// GameLift's player count laid over a session whose game server has gone quiet (see
+/// `SessionStore::correct_player_count`): the corrected session, or `None` when nothing changes —
+/// not a live ACTIVE session, a report at or after `quiet_since`, or the same count.
+pub fn gamelift_count(
+    state: &SessionState,
+    seats: &[Seat],
+    count: u32,
+    quiet_since: Timestamp,
+    at: Timestamp,
+) -> Option<Session> {
+    let SessionState::Live {
+        session,
+        reported_at,
+    } = state
+    else {
+        return None;
+    };
+    let last_word = reported_at.unwrap_or(session.created_at);
+    if session.status != SessionStatus::Active || last_word >= quiet_since {
+        return None;
+    }
+    let mut new = session.clone();
+    // GameLift never admits more than the cap; clamp as a report is clamped.
+    new.player_count = count.min(new.max_players);
+    if new.player_count == session.player_count {
+        return None;
+    }
+    recount(&mut new, seats, at);
+    new.updated_at = at.max(session.updated_at);
+    Some(new)
+}
+
 /// What ending a session does.
 #[allow(clippy::large_enum_variant)] // a short-lived decision, consumed at once
 #[derive(Debug, Clone, PartialEq, Eq)]

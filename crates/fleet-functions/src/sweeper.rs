@@ -11,26 +11,30 @@
 //!    Every placement resolved here is an event that was lost or late: `SweeperResolvedPlacements`.
 //! 2. **Lapsed seats.** Sessions from `seatsByExpiry` whose reservations passed their window; the
 //!    store's `expire_seats` re-reads the partition and closes them in a guarded transaction.
-//! 3. **Sessions GameLift ended.** A bounded page of ACTIVE sessions, oldest first, continuing where the
-//!    last run stopped (the position is kept in the table), each checked with DescribeGameSessions and
-//!    ended (a tombstone) when GameLift reports it TERMINATED, TERMINATING or ERROR, or no longer
-//!    knows it an hour after it was placed ([`UNKNOWN_SESSION_GRACE_SECS`]).
+//! 3. **Sessions against GameLift's fleets.** Every ACTIVE session is read and grouped by fleet
+//!    location; each location is listed with DescribeGameSessions (FleetId + Location, 100 a page, in the
+//!    fleet's home Region). A session GameLift lists as TERMINATED, TERMINATING or ERROR is ended (a
+//!    tombstone); one whose game server has not reported for [`QUIET_SERVER_SECS`] takes GameLift's
+//!    `CurrentPlayerSessionCount`; once a location's listing is complete, a session it does not list is
+//!    ended if it was placed over [`UNKNOWN_SESSION_GRACE_SECS`] ago. Locations are taken in a fixed
+//!    order, a run starting after the last one a previous run finished (kept in the table).
 //!
 //! Index reads only pick candidates; every decision is re-checked by a guarded write.
 //!
 //! **Rate limits.** GameLift allows 75 DescribeGameSessionPlacement and 20 DescribeGameSessions calls
 //! per second per account; a pacer per API spaces the calls at most at those rates, a per-run budget
 //! ([`Config::sweep_budget`]) bounds the total, and the run stops early when the Lambda deadline is
-//! near. A throttled answer stops that phase for this run.
+//! near. A throttled answer stops that phase for this run. At 100 sessions a call, 100,000 sessions are
+//! 1,000 calls: 50 s at 20 calls/s, two runs of the default budget.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use fleet_core::index;
-use fleet_core::model::{Placement, PlacementStatus};
+use fleet_core::model::{Placement, PlacementStatus, Session};
 use fleet_core::ports::{
-    Applied, Clock, GameLift, GameLiftError, PlacementOutcome, SessionKey, SessionStore,
-    StoreError, SweepStore,
+    Applied, Clock, FleetLocation, FleetSession, GameLift, GameLiftError, PlacementOutcome,
+    SessionKey, SessionStore, StoreError, SweepStore,
 };
 use fleet_core::rules;
 use fleet_core::time::Timestamp;
@@ -55,6 +59,15 @@ const ENDED_STATUSES: [&str; 3] = ["TERMINATED", "TERMINATING", "ERROR"];
 /// describe might not see it yet, and an hour later a session GameLift has forgotten is surely gone.
 pub const UNKNOWN_SESSION_GRACE_SECS: i64 = 3600;
 
+/// A game server that has not reported for this long has gone quiet: GameLift's player count
+/// (`CurrentPlayerSessionCount`) then replaces its last report. Two minutes is several report intervals
+/// of a live server, and far below GameLift's own player-session timeouts.
+pub const QUIET_SERVER_SECS: i64 = 120;
+
+/// Most ACTIVE sessions one run reads to compare with GameLift's listings: about 80 MB of the
+/// sweeper's 256 MB at 120,000 (above it, the newest sessions wait, with a warning in the log).
+pub const MAX_SESSIONS_PER_RUN: u32 = 120_000;
+
 /// How much one run may do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepLimits {
@@ -68,7 +81,7 @@ pub struct SweepLimits {
     pub placements_per_run: u32,
     /// Sessions with lapsed seats handled per run (DynamoDB work only).
     pub seat_sessions_per_run: u32,
-    /// Sessions checked against GameLift per run.
+    /// ACTIVE sessions read per run to compare with GameLift's fleet listings.
     pub sessions_per_run: u32,
     /// The run stops starting new work this long before the Lambda deadline.
     pub stop_margin: Duration,
@@ -83,7 +96,7 @@ impl SweepLimits {
             describe_sessions_per_sec: DESCRIBE_SESSIONS_PER_SEC,
             placements_per_run: config.sweep_budget,
             seat_sessions_per_run: 200,
-            sessions_per_run: config.sweep_budget,
+            sessions_per_run: MAX_SESSIONS_PER_RUN,
             stop_margin: Duration::from_secs(3),
         }
     }
@@ -101,6 +114,8 @@ pub struct SweepSummary {
     pub expired_seats: u32,
     /// Sessions ended because GameLift ended them.
     pub ended_sessions: u32,
+    /// Player counts of quiet game servers taken from GameLift.
+    pub corrected_counts: u32,
     /// GameLift calls made.
     pub gamelift_calls: u32,
     /// Whether the budget, the deadline or throttling cut the run short.
@@ -329,12 +344,17 @@ where
     metrics.count("SweeperResolvedPlacements", u64::from(summary.resolved));
     metrics.count("SweeperExpiredSeats", u64::from(summary.expired_seats));
     metrics.count("SweeperEndedSessions", u64::from(summary.ended_sessions));
+    metrics.count(
+        "SweeperCorrectedCounts",
+        u64::from(summary.corrected_counts),
+    );
     metrics.count("SweeperGameLiftCalls", u64::from(summary.gamelift_calls));
     tracing::info!(
         resolved = summary.resolved,
         still_pending = summary.still_pending,
         expired_seats = summary.expired_seats,
         ended_sessions = summary.ended_sessions,
+        corrected_counts = summary.corrected_counts,
         gamelift_calls = summary.gamelift_calls,
         stopped_early = summary.stopped_early,
         "sweep done"
@@ -528,68 +548,41 @@ where
     S: SessionStore + SweepStore,
     G: GameLift,
 {
-    let want = limits.sessions_per_run.min(budget.left);
-    if want == 0 {
-        budget.stopped |= budget.left == 0;
+    if budget.left == 0 {
+        budget.stopped = true;
         return Ok(());
     }
+    let ours = active_sessions_by_fleet(store, limits.sessions_per_run).await?;
+    // Fleet locations in a fixed order, each run starting after the last one a run finished, so a
+    // budget smaller than the fleet still covers every location in turn.
+    let keys: Vec<String> = ours.keys().cloned().collect();
     let position = store.sweep_position().await?;
-    let mut page = store.oldest_sessions(want, position.as_deref()).await?;
-    if page.sessions.is_empty() && position.is_some() {
-        // The walk reached the newest session last time: start over from the oldest.
-        page = store.oldest_sessions(want, None).await?;
-    }
+    let start = position
+        .as_deref()
+        .and_then(|p| keys.iter().position(|k| k.as_str() > p))
+        .unwrap_or(0);
     let mut pacer = Pacer::new(limits.describe_sessions_per_sec);
     let mut last_done: Option<String> = None;
-    let mut finished_page = true;
-    for session in &page.sessions {
-        if !budget.take_call() {
-            finished_page = false;
-            break;
-        }
-        pacer.wait().await;
-        match gamelift.game_session_status(&session.arn).await {
-            Ok(status)
-                if status
-                    .as_deref()
-                    .is_some_and(|s| ENDED_STATUSES.contains(&s))
-                    || (status.is_none()
-                        && session.created_at.plus_secs(UNKNOWN_SESSION_GRACE_SECS) <= now) =>
-            {
-                let status = status.as_deref().unwrap_or("unknown to GameLift");
-                match store.end_session(SessionKey::Arn(&session.arn), now).await {
-                    Ok(Applied::Applied) => {
-                        tracing::info!(
-                            session_id = session.id.as_str(),
-                            status,
-                            "session ended by GameLift; ended here"
-                        );
-                        summary.ended_sessions += 1;
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(session_id = session.id.as_str(), error = %e, "could not end a session")
-                    }
-                }
-            }
-            Ok(_) => {}
-            Err(GameLiftError::Throttled(e)) => {
-                tracing::warn!(
-                    error = e,
-                    "GameLift throttled the sweeper; sessions resume next run"
-                );
-                budget.stopped = true;
-                finished_page = false;
+    let mut all_done = true;
+    for key in keys[start..].iter().chain(&keys[..start]) {
+        let Some((fleet, sessions)) = ours.get(key) else {
+            continue;
+        };
+        match reconcile_fleet(
+            store, gamelift, fleet, sessions, now, &mut pacer, budget, summary,
+        )
+        .await
+        {
+            FleetRun::Complete => last_done = Some(key.clone()),
+            FleetRun::Failed => {}
+            FleetRun::Stopped => {
+                all_done = false;
                 break;
             }
-            Err(e) => {
-                tracing::warn!(session_id = session.id.as_str(), error = %e, "DescribeGameSessions failed")
-            }
         }
-        last_done = Some(index::created_key(session.created_at, &session.id));
     }
-    let next = if finished_page {
-        page.next
+    let next = if all_done {
+        None
     } else {
         last_done.or(position)
     };
@@ -598,4 +591,161 @@ where
         tracing::warn!(error = %e, "could not save the sweep position");
     }
     Ok(())
+}
+
+/// Page size of the sweeper's read of ACTIVE sessions.
+const SESSION_READ_PAGE: u32 = 1_000;
+
+/// Every ACTIVE session (at most `max`), by fleet location: the map's key is the location's text, which
+/// orders the locations and keeps the run's position.
+async fn active_sessions_by_fleet<S: SweepStore>(
+    store: &S,
+    max: u32,
+) -> Result<BTreeMap<String, (FleetLocation, HashMap<String, Session>)>, StoreError> {
+    let mut ours: BTreeMap<String, (FleetLocation, HashMap<String, Session>)> = BTreeMap::new();
+    let mut after: Option<String> = None;
+    let mut read = 0u32;
+    loop {
+        let page = store
+            .oldest_sessions(SESSION_READ_PAGE.min(max - read).max(1), after.as_deref())
+            .await?;
+        read = read.saturating_add(page.sessions.len() as u32);
+        for session in page.sessions {
+            let fleet = FleetLocation::of(&session);
+            ours.entry(fleet.to_string())
+                .or_insert_with(|| (fleet, HashMap::new()))
+                .1
+                .insert(session.arn.as_str().to_owned(), session);
+        }
+        match page.next {
+            Some(next) if read < max => after = Some(next),
+            Some(_) => {
+                tracing::warn!(
+                    max,
+                    "more ACTIVE sessions than one run reads; the newest wait"
+                );
+                return Ok(ours);
+            }
+            None => return Ok(ours),
+        }
+    }
+}
+
+/// How one fleet location's reconciliation ended.
+enum FleetRun {
+    /// Every page listed: sessions GameLift no longer lists were handled too.
+    Complete,
+    /// GameLift refused the listing (logged); the other locations go on.
+    Failed,
+    /// The budget, the deadline or throttling stopped the run.
+    Stopped,
+}
+
+/// Lists one fleet location's game sessions, page by page, and brings ours in line: a session GameLift
+/// ended is ended here; a session whose game server has gone quiet takes GameLift's player count; after
+/// the last page, a session GameLift no longer lists is ended once past [`UNKNOWN_SESSION_GRACE_SECS`].
+#[allow(clippy::too_many_arguments)] // the run's shared state, threaded through each location
+async fn reconcile_fleet<S: SessionStore, G: GameLift>(
+    store: &S,
+    gamelift: &G,
+    fleet: &FleetLocation,
+    ours: &HashMap<String, Session>,
+    now: Timestamp,
+    pacer: &mut Pacer,
+    budget: &mut Budget,
+    summary: &mut SweepSummary,
+) -> FleetRun {
+    let mut listed: HashSet<&str> = HashSet::new();
+    let mut token: Option<String> = None;
+    loop {
+        if !budget.time_left() || !budget.take_call() {
+            return FleetRun::Stopped;
+        }
+        pacer.wait().await;
+        let page = match gamelift.fleet_sessions(fleet, token.as_deref()).await {
+            Ok(page) => page,
+            Err(GameLiftError::Throttled(e)) => {
+                tracing::warn!(error = e, %fleet, "GameLift throttled the sweeper; sessions resume next run");
+                budget.stopped = true;
+                return FleetRun::Stopped;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, %fleet, "DescribeGameSessions for a fleet location failed");
+                return FleetRun::Failed;
+            }
+        };
+        for listed_session in &page.sessions {
+            let Some((arn, session)) = ours.get_key_value(listed_session.arn.as_str()) else {
+                continue; // not ours, or not ACTIVE here
+            };
+            listed.insert(arn.as_str());
+            reconcile_session(store, session, Some(listed_session), now, summary).await;
+        }
+        match page.next {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    for (arn, session) in ours {
+        if !listed.contains(arn.as_str()) {
+            reconcile_session(store, session, None, now, summary).await;
+        }
+    }
+    FleetRun::Complete
+}
+
+/// One session against GameLift's word (`None`: GameLift's listing of its fleet location does not have
+/// it). Every write is the store's guarded one, so a report or an event landing meanwhile wins cleanly.
+async fn reconcile_session<S: SessionStore>(
+    store: &S,
+    session: &Session,
+    gamelift: Option<&FleetSession>,
+    now: Timestamp,
+    summary: &mut SweepSummary,
+) {
+    let ended = match gamelift {
+        Some(gs) => ENDED_STATUSES.contains(&gs.status.as_str()),
+        None => session.created_at.plus_secs(UNKNOWN_SESSION_GRACE_SECS) <= now,
+    };
+    if ended {
+        let status = gamelift.map_or("no longer listed by GameLift", |gs| gs.status.as_str());
+        match store.end_session(SessionKey::Arn(&session.arn), now).await {
+            Ok(Applied::Applied) => {
+                tracing::info!(
+                    session_id = session.id.as_str(),
+                    status,
+                    "session ended by GameLift; ended here"
+                );
+                summary.ended_sessions += 1;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(session_id = session.id.as_str(), error = %e, "could not end a session")
+            }
+        }
+        return;
+    }
+    let Some(gs) = gamelift else { return };
+    if gs.current_players == session.player_count {
+        return;
+    }
+    let quiet_since = now.plus_secs(-QUIET_SERVER_SECS);
+    match store
+        .correct_player_count(&session.arn, gs.current_players, quiet_since, now)
+        .await
+    {
+        Ok(Applied::Applied) => {
+            tracing::info!(
+                session_id = session.id.as_str(),
+                reported = session.player_count,
+                gamelift = gs.current_players,
+                "game server quiet; player count taken from GameLift"
+            );
+            summary.corrected_counts += 1;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(session_id = session.id.as_str(), error = %e, "could not correct a player count")
+        }
+    }
 }

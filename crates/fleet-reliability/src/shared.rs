@@ -84,6 +84,17 @@ impl<T: SessionStore> SessionStore for Shared<T> {
     ) -> Result<Applied, StoreError> {
         self.0.apply_report(arn, r, at).await
     }
+    async fn correct_player_count(
+        &self,
+        arn: &GameSessionArn,
+        count: u32,
+        quiet_since: Timestamp,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
+        self.0
+            .correct_player_count(arn, count, quiet_since, at)
+            .await
+    }
     async fn reserve_seats(
         &self,
         id: &SessionId,

@@ -773,6 +773,34 @@ impl SessionStore for DynamoStore {
         .await
     }
 
+    async fn correct_player_count(
+        &self,
+        arn: &fleet_core::ids::GameSessionArn,
+        count: u32,
+        quiet_since: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<Applied> {
+        let id = arn.session_id();
+        self.with_retries("correct_player_count", |_| async {
+            let part = self.load_partition(&id).await?;
+            let Some(session) =
+                rules::gamelift_count(&part.state, &part.seats, count, quiet_since, at)
+            else {
+                return Ok(Some(Applied::Duplicate));
+            };
+            // Guarded by the version read: a report or a join committed since makes this retry
+            // against the new state (where a fresh report refuses the correction).
+            let version = part.version.unwrap_or(0);
+            let write = self.put_session(
+                codec::session_item(&session, version + 1, reported_at(&part.state))?,
+                Some(version),
+            )?;
+            self.commit_or_retry("correct_count", vec![write], Applied::Applied)
+                .await
+        })
+        .await
+    }
+
     async fn reserve_seats(
         &self,
         session_id: &SessionId,

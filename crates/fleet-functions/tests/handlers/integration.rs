@@ -34,7 +34,7 @@ pub(crate) struct Stack {
     _server: SimServer,
 }
 
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     let fleets =
         json!({ "arn:aws:iam::123456789012:role/sim-game-server": [DEFAULT_FLEET_US] }).to_string();
     let vars: BTreeMap<&str, String> = BTreeMap::from([

@@ -21,5 +21,6 @@ mod samples;
 mod support_async;
 mod support_http;
 mod sweeper;
+mod sweeper_sim;
 mod ws;
 mod ws_authorizer;

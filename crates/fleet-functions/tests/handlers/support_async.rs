@@ -283,6 +283,18 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
         self.inner.apply_report(arn, r, at).await
     }
 
+    async fn correct_player_count(
+        &self,
+        arn: &GameSessionArn,
+        count: u32,
+        quiet_since: Timestamp,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
+        self.inner
+            .correct_player_count(arn, count, quiet_since, at)
+            .await
+    }
+
     async fn reserve_seats(
         &self,
         s: &SessionId,

@@ -515,6 +515,18 @@ impl SessionStore for FailingStore {
         self.check()?;
         self.inner.apply_report(arn, r, at).await
     }
+    async fn correct_player_count(
+        &self,
+        arn: &GameSessionArn,
+        count: u32,
+        quiet_since: Timestamp,
+        at: Timestamp,
+    ) -> Result<Applied, StoreError> {
+        self.check()?;
+        self.inner
+            .correct_player_count(arn, count, quiet_since, at)
+            .await
+    }
     async fn reserve_seats(
         &self,
         id: &SessionId,

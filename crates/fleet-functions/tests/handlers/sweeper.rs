@@ -9,7 +9,9 @@ use fleet_core::fakes::{FakeGameLift, GameLiftCall, ManualClock, MemoryStore};
 use fleet_core::ids::{FleetId, GameSessionArn, Region};
 use fleet_core::input::GameProperties;
 use fleet_core::model::{PlacementStatus, Session, SessionStatus};
-use fleet_core::ports::{Clock, GameLiftError, PlacementDescription, SessionStore, SweepStore};
+use fleet_core::ports::{
+    Clock, GameLiftError, PlacementDescription, SessionStore, StatusReport, SweepStore,
+};
 use fleet_core::time::Timestamp;
 use fleet_functions::observability::Metrics;
 use fleet_functions::sweeper::{self, SweepLimits, SweepSummary};
@@ -24,7 +26,7 @@ fn limits(budget: u32) -> SweepLimits {
         describe_sessions_per_sec: 1e6,
         placements_per_run: 100,
         seat_sessions_per_run: 100,
-        sessions_per_run: 100,
+        sessions_per_run: 10_000,
         stop_margin: Duration::ZERO,
     }
 }
@@ -387,41 +389,182 @@ async fn sessions_gamelift_terminated_or_forgot_are_ended_and_live_ones_are_kept
     assert_eq!(status(4).await, SessionStatus::Active);
 }
 
+/// A session of `fleet` in us-east-1, placed at `created`.
+fn session_of(fleet: &str, n: u32, created: Timestamp) -> Session {
+    let arn = GameSessionArn::parse(&format!(
+        "arn:aws:gamelift:us-east-1::gamesession/{fleet}/gsess-{n:04}"
+    ))
+    .unwrap();
+    Session {
+        id: arn.session_id(),
+        fleet_id: FleetId::parse(fleet).unwrap(),
+        arn,
+        ..session(n, created)
+    }
+}
+
+/// The fleet locations listed, in order, with their page tokens.
+fn listings(gamelift: &FakeGameLift) -> Vec<(String, Option<String>)> {
+    gamelift
+        .calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            GameLiftCall::DescribeFleetSessions(fleet, token) => Some((fleet, token)),
+            _ => None,
+        })
+        .collect()
+}
+
 #[tokio::test]
-async fn a_small_budget_walks_all_sessions_over_several_runs_oldest_first() {
+async fn one_call_lists_a_hundred_sessions_of_a_fleet_location() {
     let store = MemoryStore::new();
-    let sessions: Vec<Session> = (0..5)
-        .map(|n| session(n, T0.plus_secs(i64::from(n))))
-        .collect();
+    let sessions: Vec<Session> = (0..250).map(|n| session(n, T0)).collect();
     store.seed_sessions(&sessions);
     let gamelift = FakeGameLift::new();
     for s in &sessions {
         gamelift.add_session(&s.arn, "ACTIVE", 8);
     }
-    let clock = ManualClock::new(T0.plus_secs(3600));
-    let checked = |g: &FakeGameLift| -> Vec<String> {
-        g.calls()
-            .into_iter()
-            .filter_map(|c| match c {
-                GameLiftCall::DescribeGameSessions(arn) => Some(arn),
-                _ => None,
-            })
-            .collect()
+    let clock = ManualClock::new(T0.plus_secs(60));
+
+    let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+
+    assert_eq!(summary.gamelift_calls, 3, "250 sessions, three pages");
+    let pages = listings(&gamelift);
+    assert_eq!(
+        pages,
+        vec![
+            ("us-east-1/fleet-1/us-east-1".to_owned(), None),
+            (
+                "us-east-1/fleet-1/us-east-1".to_owned(),
+                Some("100".to_owned())
+            ),
+            (
+                "us-east-1/fleet-1/us-east-1".to_owned(),
+                Some("200".to_owned())
+            ),
+        ]
+    );
+    assert_eq!(summary.ended_sessions + summary.corrected_counts, 0);
+}
+
+#[tokio::test]
+async fn a_quiet_game_servers_player_count_is_taken_from_gamelift_and_a_reporting_ones_is_not() {
+    let store = MemoryStore::new();
+    let sessions: Vec<Session> = (0..4).map(|n| session(n, T0)).collect();
+    store.seed_sessions(&sessions);
+    let gamelift = FakeGameLift::new();
+    for s in &sessions {
+        gamelift.add_session(&s.arn, "ACTIVE", 8);
+    }
+    let now = T0.plus_secs(3_600);
+    let report = |n: u32| StatusReport {
+        player_count: Some(n),
+        ..StatusReport::default()
     };
+    // 0: never reported, three players in GameLift. 1: reported 1 player ten seconds ago, GameLift
+    // says 4. 2: reported 2 players long ago, GameLift says 5. 3: GameLift agrees with the report.
+    gamelift.set_session_players(&sessions[0].arn, 3);
+    store
+        .apply_report(&sessions[1].arn, &report(1), now.plus_secs(-10))
+        .await
+        .unwrap();
+    gamelift.set_session_players(&sessions[1].arn, 4);
+    store
+        .apply_report(&sessions[2].arn, &report(2), T0.plus_secs(10))
+        .await
+        .unwrap();
+    gamelift.set_session_players(&sessions[2].arn, 5);
+    store
+        .apply_report(&sessions[3].arn, &report(6), T0.plus_secs(10))
+        .await
+        .unwrap();
+    gamelift.set_session_players(&sessions[3].arn, 6);
+    let clock = ManualClock::new(now);
+
+    let (summary, metrics) = run(&store, &gamelift, &clock, &limits(50)).await;
+
+    assert_eq!(summary.corrected_counts, 2);
+    assert_eq!(metrics.get("SweeperCorrectedCounts"), Some(2.0));
+    let counts = |i: usize| {
+        let store = &store;
+        let id = sessions[i].id.clone();
+        async move {
+            let s = store.get_session(&id).await.unwrap().unwrap();
+            (s.player_count, s.open_slots)
+        }
+    };
+    assert_eq!(counts(0).await, (3, 5));
+    assert_eq!(
+        counts(1).await,
+        (1, 7),
+        "a server that reports keeps the last word"
+    );
+    assert_eq!(counts(2).await, (5, 3));
+    assert_eq!(counts(3).await, (6, 2));
+    // The correction does not stand for a report: the server's next one applies over it.
+    store
+        .apply_report(&sessions[2].arn, &report(4), now.plus_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(counts(2).await, (4, 4));
+}
+
+#[tokio::test]
+async fn a_small_budget_covers_every_fleet_location_in_turn() {
+    let store = MemoryStore::new();
+    let gamelift = FakeGameLift::new();
+    for (f, fleet) in ["fleet-a", "fleet-b", "fleet-c"].iter().enumerate() {
+        for n in 0..2 {
+            let s = session_of(fleet, f as u32 * 10 + n, T0);
+            gamelift.add_session(&s.arn, "ACTIVE", 8);
+            store.seed_sessions(&[s]);
+        }
+    }
+    let clock = ManualClock::new(T0.plus_secs(60));
 
     for _ in 0..4 {
-        let (summary, _) = run(&store, &gamelift, &clock, &limits(2)).await;
-        assert!(summary.gamelift_calls <= 2);
+        let (summary, _) = run(&store, &gamelift, &clock, &limits(1)).await;
+        assert_eq!(summary.gamelift_calls, 1);
     }
 
-    let order = checked(&gamelift);
-    let expected: Vec<String> = sessions.iter().map(|s| s.arn.to_string()).collect();
+    let order: Vec<String> = listings(&gamelift).into_iter().map(|(f, _)| f).collect();
     assert_eq!(
-        &order[..5],
-        &expected[..],
-        "each session once, oldest first, across runs"
+        order,
+        [
+            "us-east-1/fleet-a/us-east-1",
+            "us-east-1/fleet-b/us-east-1",
+            "us-east-1/fleet-c/us-east-1",
+            "us-east-1/fleet-a/us-east-1",
+        ],
+        "each location once per cycle, then over again"
     );
-    assert_eq!(order[5], expected[0], "then the walk starts over");
+}
+
+#[tokio::test]
+async fn a_listing_cut_short_ends_none_of_the_sessions_it_did_not_reach() {
+    let store = MemoryStore::new();
+    let gamelift = FakeGameLift::new();
+    let listed: Vec<Session> = (0..150).map(|n| session(n, T0)).collect();
+    for s in &listed {
+        gamelift.add_session(&s.arn, "ACTIVE", 8);
+    }
+    store.seed_sessions(&listed);
+    // Placed long ago, and GameLift no longer has it.
+    let forgotten = session(999, T0);
+    store.seed_sessions(std::slice::from_ref(&forgotten));
+    let clock = ManualClock::new(T0.plus_secs(7_200));
+
+    let (first, _) = run(&store, &gamelift, &clock, &limits(1)).await;
+    assert!(first.stopped_early);
+    assert_eq!(
+        first.ended_sessions, 0,
+        "only the whole listing can show a session is gone"
+    );
+
+    let (second, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+    assert_eq!(second.ended_sessions, 1);
+    let got = store.get_session(&forgotten.id).await.unwrap().unwrap();
+    assert_eq!(got.status, SessionStatus::Ended);
 }
 
 #[tokio::test]

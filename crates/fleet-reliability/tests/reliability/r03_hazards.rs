@@ -11,7 +11,9 @@ use fleet_core::fakes::{FakeGameLift, GameLiftCall, ManualClock, MemoryStore};
 use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
 use fleet_core::input::GameProperties;
 use fleet_core::model::PlayerSession;
-use fleet_core::ports::{GameLift, GameLiftError, PlacementDescription, StartPlacement};
+use fleet_core::ports::{
+    FleetLocation, FleetSessionsPage, GameLift, GameLiftError, PlacementDescription, StartPlacement,
+};
 use fleet_functions::observability::Metrics;
 use fleet_functions::placement_events::process;
 use fleet_functions::sweeper::{SweepLimits, SweepSummary, sweep};
@@ -142,6 +144,13 @@ impl GameLift for Scripted {
         arn: &GameSessionArn,
     ) -> Result<Option<String>, GameLiftError> {
         self.inner.game_session_status(arn).await
+    }
+    async fn fleet_sessions(
+        &self,
+        fleet: &FleetLocation,
+        next: Option<&str>,
+    ) -> Result<FleetSessionsPage, GameLiftError> {
+        self.inner.fleet_sessions(fleet, next).await
     }
 }
 

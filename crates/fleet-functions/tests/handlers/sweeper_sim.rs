@@ -1,0 +1,214 @@
+//! The sweeper at scale on the real parts: 10,000 sessions placed by gamelift-sim (virtual time), stored in
+//! DynamoDB Local, reconciled through aws-sdk-gamelift in one run at GameLift's DescribeGameSessions rate.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use fleet_core::ids::{FleetId, GameSessionArn, Region};
+use fleet_core::input::GameProperties;
+use fleet_core::model::{Session, SessionStatus};
+use fleet_core::ports::{SessionStore, StatusReport};
+use fleet_core::time::Timestamp;
+use fleet_functions::observability::Metrics;
+use fleet_functions::sweeper::{self, SweepLimits};
+use gamelift_sim::{FleetSpec, LocationSpec, Model, QueueSpec};
+use serde_json::{Value, json};
+
+use crate::integration::{config, spawn_stack_on};
+
+const FLEET: &str = "fleet-5ca1e000-0000-4000-8000-000000000001";
+const QUEUE: &str = "scale-queue";
+const SESSIONS: usize = 10_000;
+
+/// One fleet homed in us-east-1 with a remote location, room for every session.
+fn model() -> Model {
+    let location = |name: &str| LocationSpec {
+        location: name.into(),
+        slots: 6_000,
+    };
+    Model {
+        account_id: "123456789012".into(),
+        throttling: false,
+        fleets: vec![FleetSpec {
+            id: FLEET.into(),
+            region: "us-east-1".into(),
+            locations: vec![location("us-east-1"), location("us-west-2")],
+        }],
+        queues: vec![QueueSpec {
+            name: QUEUE.into(),
+            region: "us-east-1".into(),
+            timeout_seconds: 600,
+            destinations: vec![FLEET.into()],
+            allowed_locations: None,
+            priority_configuration: None,
+        }],
+        ..Model::default()
+    }
+}
+
+async fn sim_call(stack: &crate::integration::Stack, op: &str, input: Value) -> Value {
+    stack
+        .sim
+        .call(op, input)
+        .await
+        .unwrap_or_else(|e| panic!("{op}: {e:?}"))
+}
+
+/// Every game session of the fleet, as DescribeGameSessions lists it (location by location).
+async fn listed(stack: &crate::integration::Stack) -> Vec<Value> {
+    let mut all = Vec::new();
+    for location in ["us-east-1", "us-west-2"] {
+        let mut token: Option<String> = None;
+        loop {
+            let mut input = json!({"FleetId": FLEET, "Location": location, "Limit": 100});
+            if let Some(t) = &token {
+                input["NextToken"] = json!(t);
+            }
+            let page = sim_call(stack, "DescribeGameSessions", input).await;
+            all.extend(page["GameSessions"].as_array().unwrap().iter().cloned());
+            match page["NextToken"].as_str() {
+                Some(t) => token = Some(t.to_owned()),
+                None => break,
+            }
+        }
+    }
+    all
+}
+
+/// Our record of a session GameLift placed, as its placement event would have written it.
+fn ours(gs: &Value, created: Timestamp) -> Session {
+    let arn = GameSessionArn::parse(gs["GameSessionId"].as_str().unwrap()).unwrap();
+    Session {
+        id: arn.session_id(),
+        status: SessionStatus::Active,
+        region: Region::parse(gs["Location"].as_str().unwrap()).unwrap(),
+        fleet_id: FleetId::parse(FLEET).unwrap(),
+        name: None,
+        data: None,
+        properties: GameProperties::default(),
+        player_count: 0,
+        max_players: 8,
+        reserved_seats: 0,
+        open_slots: 8,
+        ip_address: gs["IpAddress"].as_str().unwrap_or("10.0.0.1").into(),
+        dns_name: gs["DnsName"].as_str().unwrap_or("host.example").into(),
+        port: 7777,
+        created_at: created,
+        updated_at: created,
+        arn,
+    }
+}
+
+#[tokio::test]
+async fn one_run_tombstones_every_ended_session_and_corrects_every_quiet_count_of_ten_thousand() {
+    let start = Timestamp::from_millis(gamelift_sim::ManualClock::DEFAULT_START_MILLIS);
+    let stack = spawn_stack_on(model(), start, config(), "sweep-scale").await;
+    for n in 0..SESSIONS {
+        sim_call(
+            &stack,
+            "StartGameSessionPlacement",
+            json!({"PlacementId": format!("scale-{n}"), "GameSessionQueueName": QUEUE,
+                   "MaximumPlayerSessionCount": 8}),
+        )
+        .await;
+    }
+    stack.sim.advance(Duration::from_secs(60)).await.unwrap();
+    let sessions = listed(&stack).await;
+    assert_eq!(sessions.len(), SESSIONS, "every placement fulfilled");
+    let ours: Vec<Session> = sessions.iter().map(|gs| ours(gs, start)).collect();
+    stack.deps.store.seed_sessions(&ours).await.unwrap();
+
+    // An hour later (our clock): one session in twenty ended in GameLift; one in twenty has three
+    // players whose server stopped reporting; one in twenty has two in GameLift but its server reported
+    // one ten seconds ago (its report stands).
+    stack.deps.clock.advance_secs(3_600);
+    let now = start.plus_secs(3_600);
+    let mut want: BTreeMap<String, (SessionStatus, u32)> = BTreeMap::new();
+    for (n, s) in ours.iter().enumerate() {
+        let arn = s.arn.as_str();
+        let players = |k: usize| -> Vec<String> { (0..k).map(|p| format!("p-{n}-{p}")).collect() };
+        let expected = match n % 20 {
+            0 => {
+                sim_call(
+                    &stack,
+                    "TerminateGameSession",
+                    json!({"GameSessionId": arn}),
+                )
+                .await;
+                (SessionStatus::Ended, 0)
+            }
+            1 => {
+                sim_call(
+                    &stack,
+                    "CreatePlayerSessions",
+                    json!({"GameSessionId": arn, "PlayerIds": players(3)}),
+                )
+                .await;
+                (SessionStatus::Active, 3)
+            }
+            2 => {
+                sim_call(
+                    &stack,
+                    "CreatePlayerSessions",
+                    json!({"GameSessionId": arn, "PlayerIds": players(2)}),
+                )
+                .await;
+                let report = StatusReport {
+                    player_count: Some(1),
+                    ..StatusReport::default()
+                };
+                stack
+                    .deps
+                    .store
+                    .apply_report(&s.arn, &report, now.plus_secs(-10))
+                    .await
+                    .unwrap();
+                (SessionStatus::Active, 1)
+            }
+            _ => (SessionStatus::Active, 0),
+        };
+        want.insert(s.id.to_string(), expected);
+    }
+
+    let limits = SweepLimits::from_config(&stack.deps.config);
+    let mut metrics = Metrics::new(sweeper::FUNCTION);
+    let began = Instant::now();
+    // The template's sweeper timeout: 60 s.
+    let summary = sweeper::sweep(
+        &stack.deps.store,
+        &stack.deps.gamelift,
+        &stack.deps.clock,
+        &limits,
+        began + Duration::from_secs(60),
+        &mut metrics,
+    )
+    .await
+    .unwrap();
+
+    let pages = SESSIONS.div_ceil(100) as u32;
+    assert!(!summary.stopped_early, "{summary:?}");
+    assert_eq!(summary.ended_sessions, (SESSIONS / 20) as u32);
+    assert_eq!(summary.corrected_counts, (SESSIONS / 20) as u32);
+    // 100 sessions a call: the pages of each location, nothing per session.
+    assert!(
+        summary.gamelift_calls <= pages + 2,
+        "{} calls for {pages} pages",
+        summary.gamelift_calls
+    );
+    // Paced at GameLift's DescribeGameSessions rate, so the cycle is calls / 20 per second.
+    let cycle = f64::from(summary.gamelift_calls) / sweeper::DESCRIBE_SESSIONS_PER_SEC;
+    assert!(cycle <= 300.0, "cycle {cycle} s");
+    assert!(
+        began.elapsed().as_secs_f64() >= cycle - 1.5,
+        "the calls were paced at ≤ 20/s"
+    );
+    for s in &ours {
+        let got = stack.deps.store.get_session(&s.id).await.unwrap().unwrap();
+        let (status, players) = want[&s.id.to_string()];
+        assert_eq!(got.status, status, "{}", s.arn);
+        if status == SessionStatus::Active {
+            assert_eq!(got.player_count, players, "{}", s.arn);
+            assert_eq!(got.open_slots, 8 - players, "{}", s.arn);
+        }
+    }
+}
