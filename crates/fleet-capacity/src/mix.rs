@@ -607,6 +607,9 @@ async fn start(url: &str, opts: &MixOptions) -> Result<(Driver, Vec<Session>), E
         d.deps
             .gamelift
             .add_session(&s.arn, "ACTIVE", opts.max_players);
+        // GameLift agrees with the servers' reports, as it does for live servers: the sweeper's
+        // corrections are for quiet ones, which the workload does not model.
+        d.deps.gamelift.set_session_players(&s.arn, count);
         seeded.push(s);
     }
     d.deps.store.seed_sessions(&seeded).await.map_err(err)?;

@@ -316,7 +316,8 @@ pub trait SessionStore: Send + Sync {
         at: Timestamp,
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
 
-    /// Takes GameLift's player count (`CurrentPlayerSessionCount`) for a session whose game server has
+    /// Takes GameLift's player count (`CurrentPlayerSessionCount`, which includes reserved player
+    /// sessions: the session's own RESERVED seats are taken off it) for a session whose game server has
     /// gone quiet: only an ACTIVE session whose last report (or, never reported, its placement) is
     /// before `quiet_since`, and only when the count differs. A report keeps the last word: it is not
     /// moved, so the server's next report applies over the correction.

@@ -273,11 +273,17 @@ pub fn gamelift_count(
         return None;
     }
     let mut new = session.clone();
-    // GameLift never admits more than the cap; clamp as a report is clamped.
-    new.player_count = count.min(new.max_players);
-    if new.player_count == session.player_count {
+    recount(&mut new, seats, at);
+    // GameLift counts RESERVED and ACTIVE player sessions; our reservations are counted apart, so the
+    // players are GameLift's count less them. GameLift never admits more than the cap: clamp as a
+    // report is clamped.
+    let players = count
+        .saturating_sub(new.reserved_seats)
+        .min(new.max_players);
+    if players == session.player_count {
         return None;
     }
+    new.player_count = players;
     recount(&mut new, seats, at);
     new.updated_at = at.max(session.updated_at);
     Some(new)

@@ -726,7 +726,8 @@ async fn reconcile_session<S: SessionStore>(
         return;
     }
     let Some(gs) = gamelift else { return };
-    if gs.current_players == session.player_count {
+    // GameLift's count holds the reserved seats too.
+    if gs.current_players == session.player_count.saturating_add(session.reserved_seats) {
         return;
     }
     let quiet_since = now.plus_secs(-QUIET_SERVER_SECS);

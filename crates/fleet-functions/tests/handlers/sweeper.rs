@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use fleet_core::event::{EventKind, parse_message};
 use fleet_core::fakes::{FakeGameLift, GameLiftCall, ManualClock, MemoryStore};
-use fleet_core::ids::{FleetId, GameSessionArn, Region};
+use fleet_core::ids::{FleetId, GameSessionArn, PlayerId, Region};
 use fleet_core::input::GameProperties;
 use fleet_core::model::{PlacementStatus, Session, SessionStatus};
 use fleet_core::ports::{
@@ -507,6 +507,44 @@ async fn a_quiet_game_servers_player_count_is_taken_from_gamelift_and_a_reportin
         .await
         .unwrap();
     assert_eq!(counts(2).await, (4, 4));
+}
+
+#[tokio::test]
+async fn seats_reserved_here_are_not_counted_twice_when_gamelift_counts_them_as_players() {
+    let store = MemoryStore::new();
+    let s = session(0, T0);
+    store.seed_sessions(std::slice::from_ref(&s));
+    let gamelift = FakeGameLift::new();
+    gamelift.add_session(&s.arn, "ACTIVE", 8);
+    let now = T0.plus_secs(3_600);
+    // Two seats reserved a moment ago: GameLift counts their player sessions (RESERVED) too.
+    let players = [
+        PlayerId::parse("p-1").unwrap(),
+        PlayerId::parse("p-2").unwrap(),
+    ];
+    store
+        .reserve_seats(&s.id, &players, now, now.plus_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    gamelift.set_session_players(&s.arn, 2);
+    let clock = ManualClock::new(now);
+
+    let (quiet, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+    assert_eq!(
+        quiet.corrected_counts, 0,
+        "GameLift's two are our two reservations"
+    );
+
+    // One more player connected that the quiet server never reported: one player, two seats.
+    gamelift.set_session_players(&s.arn, 3);
+    let (corrected, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+    assert_eq!(corrected.corrected_counts, 1);
+    let got = store.get_session(&s.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.player_count, got.reserved_seats, got.open_slots),
+        (1, 2, 5)
+    );
 }
 
 #[tokio::test]
