@@ -38,6 +38,7 @@ use fleet_core::ports::{
 };
 use fleet_core::rules;
 use fleet_core::time::Timestamp;
+use futures::StreamExt;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -674,24 +675,64 @@ async fn reconcile_fleet<S: SessionStore, G: GameLift>(
                 return FleetRun::Failed;
             }
         };
+        let mut checks = Vec::with_capacity(page.sessions.len());
         for listed_session in &page.sessions {
-            let Some((arn, session)) = ours.get_key_value(listed_session.arn.as_str()) else {
-                continue; // not ours, or not ACTIVE here
-            };
-            listed.insert(arn.as_str());
-            reconcile_session(store, session, Some(listed_session), now, summary).await;
+            // Not ours, or not ACTIVE here: nothing to reconcile.
+            if let Some((arn, session)) = ours.get_key_value(listed_session.arn.as_str()) {
+                listed.insert(arn.as_str());
+                checks.push((session, Some(listed_session)));
+            }
         }
+        reconcile_all(store, checks, now, summary).await;
         match page.next {
             Some(next) => token = Some(next),
             None => break,
         }
     }
-    for (arn, session) in ours {
-        if !listed.contains(arn.as_str()) {
-            reconcile_session(store, session, None, now, summary).await;
+    let unlisted = ours
+        .iter()
+        .filter(|(arn, _)| !listed.contains(arn.as_str()))
+        .map(|(_, session)| (session, None))
+        .collect();
+    reconcile_all(store, unlisted, now, summary).await;
+    FleetRun::Complete
+}
+
+/// Sessions reconciled at once: each is a guarded read-and-write of its own partition, so they are
+/// independent, and a page of corrections does not cost a page of round trips one after another.
+const RECONCILE_CONCURRENCY: usize = 16;
+
+/// What reconciling one session changed.
+enum Reconciled {
+    Nothing,
+    Ended,
+    Corrected,
+}
+
+/// [`reconcile_session`] over `checks`, [`RECONCILE_CONCURRENCY`] at a time, counted in `summary`.
+async fn reconcile_all<S: SessionStore>(
+    store: &S,
+    checks: Vec<(&Session, Option<&FleetSession>)>,
+    now: Timestamp,
+    summary: &mut SweepSummary,
+) {
+    // The futures are built before the stream (not in a `map` closure over borrowed items), so the
+    // stream's type names no higher-ranked lifetimes and the sweep stays `Send` for `tokio::spawn`.
+    let pending: Vec<_> = checks
+        .into_iter()
+        .map(|(session, gamelift)| reconcile_session(store, session, gamelift, now))
+        .collect();
+    let done: Vec<Reconciled> = futures::stream::iter(pending)
+        .buffer_unordered(RECONCILE_CONCURRENCY)
+        .collect()
+        .await;
+    for r in done {
+        match r {
+            Reconciled::Ended => summary.ended_sessions += 1,
+            Reconciled::Corrected => summary.corrected_counts += 1,
+            Reconciled::Nothing => {}
         }
     }
-    FleetRun::Complete
 }
 
 /// One session against GameLift's word (`None`: GameLift's listing of its fleet location does not have
@@ -701,8 +742,7 @@ async fn reconcile_session<S: SessionStore>(
     session: &Session,
     gamelift: Option<&FleetSession>,
     now: Timestamp,
-    summary: &mut SweepSummary,
-) {
+) -> Reconciled {
     let ended = match gamelift {
         Some(gs) => ENDED_STATUSES.contains(&gs.status.as_str()),
         None => session.created_at.plus_secs(UNKNOWN_SESSION_GRACE_SECS) <= now,
@@ -716,19 +756,21 @@ async fn reconcile_session<S: SessionStore>(
                     status,
                     "session ended by GameLift; ended here"
                 );
-                summary.ended_sessions += 1;
+                return Reconciled::Ended;
             }
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(session_id = session.id.as_str(), error = %e, "could not end a session")
             }
         }
-        return;
+        return Reconciled::Nothing;
     }
-    let Some(gs) = gamelift else { return };
+    let Some(gs) = gamelift else {
+        return Reconciled::Nothing;
+    };
     // GameLift's count holds the reserved seats too.
     if gs.current_players == session.player_count.saturating_add(session.reserved_seats) {
-        return;
+        return Reconciled::Nothing;
     }
     let quiet_since = now.plus_secs(-QUIET_SERVER_SECS);
     match store
@@ -742,11 +784,12 @@ async fn reconcile_session<S: SessionStore>(
                 gamelift = gs.current_players,
                 "game server quiet; player count taken from GameLift"
             );
-            summary.corrected_counts += 1;
+            Reconciled::Corrected
         }
-        Ok(_) => {}
+        Ok(_) => Reconciled::Nothing,
         Err(e) => {
-            tracing::warn!(session_id = session.id.as_str(), error = %e, "could not correct a player count")
+            tracing::warn!(session_id = session.id.as_str(), error = %e, "could not correct a player count");
+            Reconciled::Nothing
         }
     }
 }
