@@ -24,6 +24,30 @@ pub struct Deps<S, G, N, C, I> {
     pub config: Config,
 }
 
+impl<S, G, N> Deps<S, G, N, SystemClock, UuidIds> {
+    /// A deployed function's dependencies: the system clock and random ids around its ports.
+    pub fn deployed(store: S, gamelift: G, notifier: N, config: Config) -> Self {
+        Self {
+            store,
+            gamelift,
+            notifier,
+            clock: SystemClock,
+            ids: UuidIds,
+            config,
+        }
+    }
+}
+
+/// The GameLift port of a function that makes no GameLift call (its IAM role grants none): it
+/// implements nothing, so a handler that needed GameLift would not compile with it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoGameLift;
+
+/// The notifier of a function that pushes nothing over WebSockets (its role cannot manage
+/// connections): it implements nothing, like [`NoGameLift`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoNotifier;
+
 /// The system clock.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;

@@ -3,7 +3,7 @@
 
 use fleet_aws::clients;
 use fleet_aws::gamelift::SdkGameLift;
-use fleet_functions::deps::{Deps, SystemClock, UuidIds};
+use fleet_functions::deps::{Deps, NoNotifier};
 use fleet_functions::{api, bootstrap};
 use lambda_http::{Error, service_fn};
 
@@ -16,14 +16,7 @@ async fn main() -> Result<(), Error> {
     });
     let (aws, store) = bootstrap::aws_and_store(&config).await;
     let gamelift = SdkGameLift::new(clients::gamelift(&aws), queue);
-    let deps = Deps {
-        store,
-        gamelift,
-        notifier: (),
-        clock: SystemClock,
-        ids: UuidIds,
-        config,
-    };
+    let deps = Deps::deployed(store, gamelift, NoNotifier, config);
     let deps = &deps;
     lambda_http::run(service_fn(move |req| async move {
         Ok::<_, Error>(api::handle(deps, req).await)

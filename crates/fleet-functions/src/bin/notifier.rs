@@ -8,7 +8,7 @@
 use aws_lambda_events::event::dynamodb::Event;
 use fleet_aws::clients;
 use fleet_aws::notifier::ApiGatewayNotifier;
-use fleet_functions::deps::{Deps, SystemClock, UuidIds};
+use fleet_functions::deps::{Deps, NoGameLift};
 use fleet_functions::{bootstrap, notifier};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -18,14 +18,7 @@ async fn main() -> Result<(), Error> {
         bootstrap::config_or_exit(|c| c.require_ws_endpoint().map(str::to_owned));
     let (aws, store) = bootstrap::aws_and_store(&config).await;
     let notifier = ApiGatewayNotifier::new(clients::apigw_management(&aws, &endpoint));
-    let deps = Deps {
-        store,
-        gamelift: (),
-        notifier,
-        clock: SystemClock,
-        ids: UuidIds,
-        config,
-    };
+    let deps = Deps::deployed(store, NoGameLift, notifier, config);
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         Ok::<_, Error>(notifier::handle(deps, event.payload).await)

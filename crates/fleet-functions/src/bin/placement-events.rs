@@ -11,7 +11,7 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use fleet_aws::clients;
 use fleet_aws::notifier::ApiGatewayNotifier;
-use fleet_functions::deps::{Deps, SystemClock, UuidIds};
+use fleet_functions::deps::{Deps, NoGameLift};
 use fleet_functions::{bootstrap, placement_events};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -22,14 +22,7 @@ async fn main() -> Result<(), Error> {
     let (aws, store) = bootstrap::aws_and_store(&config).await;
     let notifier = ApiGatewayNotifier::new(clients::apigw_management(&aws, &endpoint));
     // Events carry everything a session needs: no GameLift client.
-    let deps = Deps {
-        store,
-        gamelift: (),
-        notifier,
-        clock: SystemClock,
-        ids: UuidIds,
-        config,
-    };
+    let deps = Deps::deployed(store, NoGameLift, notifier, config);
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         // The runtime gives the deadline as wall-clock time; the guard measures with a monotonic clock.

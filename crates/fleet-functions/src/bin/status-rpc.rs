@@ -3,7 +3,7 @@
 
 use fleet_aws::clients;
 use fleet_aws::gamelift::SdkGameLift;
-use fleet_functions::deps::{Deps, SystemClock, UuidIds};
+use fleet_functions::deps::{Deps, NoNotifier};
 use fleet_functions::{bootstrap, rpc};
 use lambda_http::{Error, service_fn};
 
@@ -16,14 +16,7 @@ async fn main() -> Result<(), Error> {
         clients::gamelift(&aws),
         config.queue_name.clone().unwrap_or_default(),
     );
-    let deps = Deps {
-        store,
-        gamelift,
-        notifier: (),
-        clock: SystemClock,
-        ids: UuidIds,
-        config,
-    };
+    let deps = Deps::deployed(store, gamelift, NoNotifier, config);
     let deps = &deps;
     lambda_http::run(service_fn(move |req| async move {
         Ok::<_, Error>(rpc::handle(deps, req).await)

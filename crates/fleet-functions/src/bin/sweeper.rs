@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use fleet_aws::clients;
 use fleet_aws::gamelift::SdkGameLift;
-use fleet_functions::deps::{Deps, SystemClock, UuidIds};
+use fleet_functions::deps::{Deps, NoNotifier};
 use fleet_functions::{bootstrap, sweeper};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -19,14 +19,7 @@ async fn main() -> Result<(), Error> {
         clients::gamelift(&aws),
         config.queue_name.clone().unwrap_or_default(),
     );
-    let deps = Deps {
-        store,
-        gamelift,
-        notifier: (),
-        clock: SystemClock,
-        ids: UuidIds,
-        config,
-    };
+    let deps = Deps::deployed(store, gamelift, NoNotifier, config);
     let deps = &deps;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent>| async move {

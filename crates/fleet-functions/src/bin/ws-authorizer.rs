@@ -5,7 +5,7 @@
 use aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use fleet_core::ports::Clock;
 use fleet_functions::bootstrap;
-use fleet_functions::deps::{Deps, SystemClock, UuidIds};
+use fleet_functions::deps::{Deps, NoGameLift, NoNotifier, SystemClock};
 use fleet_functions::ws_authorizer::{self, TokenVerifier};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -17,14 +17,7 @@ async fn main() -> Result<(), Error> {
     // failure is logged and retried by the first token, never fatal: the issuer may be down briefly.
     verifier.prefetch(SystemClock.now()).await;
     // The authorizer reads no table and calls no AWS API: it only checks signatures.
-    let deps = Deps {
-        store: (),
-        gamelift: (),
-        notifier: (),
-        clock: SystemClock,
-        ids: UuidIds,
-        config,
-    };
+    let deps = Deps::deployed((), NoGameLift, NoNotifier, config);
     let (deps, verifier) = (&deps, &verifier);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| async move {

@@ -4,7 +4,7 @@
 use aws_lambda_events::event::apigw::ApiGatewayWebsocketProxyRequest;
 use fleet_aws::clients;
 use fleet_aws::notifier::ApiGatewayNotifier;
-use fleet_functions::deps::{Deps, SystemClock, UuidIds};
+use fleet_functions::deps::{Deps, NoGameLift};
 use fleet_functions::{bootstrap, ws};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 
@@ -15,14 +15,7 @@ async fn main() -> Result<(), Error> {
     let (aws, store) = bootstrap::aws_and_store(&config).await;
     // Subscribe answers on the caller's connection (a finished placement's result, or an error).
     let notifier = ApiGatewayNotifier::new(clients::apigw_management(&aws, &endpoint));
-    let deps = Deps {
-        store,
-        gamelift: (),
-        notifier,
-        clock: SystemClock,
-        ids: UuidIds,
-        config,
-    };
+    let deps = Deps::deployed(store, NoGameLift, notifier, config);
     let deps = &deps;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
