@@ -312,8 +312,8 @@
       return "<tr><td>" + esc(fmtTime(r.startedMs)) + '</td><td class="num">' + esc(fmtMs(r.durationMs)) +
         '</td><td class="num">' + esc(m.resolved || 0) + '</td><td class="num">' + esc(m.stillPending || 0) +
         '</td><td class="num">' + esc(m.expiredSeats || 0) + '</td><td class="num">' + esc(m.endedSessions || 0) +
-        '</td><td class="num">' + esc(m.gameliftCalls || 0) + "</td><td>" + note + "</td></tr>";
-    }).join("") || '<tr><td colspan="8" class="muted">no run yet</td></tr>';
+        '</td><td class="num">' + esc(m.correctedCounts || 0) + '</td><td class="num">' + esc(m.gameliftCalls || 0) + "</td><td>" + note + "</td></tr>";
+    }).join("") || '<tr><td colspan="9" class="muted">no run yet</td></tr>';
     const last = (sw.runs || [])[(sw.runs || []).length - 1];
     const next = last ? Math.round((last.startedMs + sw.intervalMs - nowMs()) / 1000) : null;
     $("sweeper-note").textContent = "every " + fmtMs(sw.intervalMs) +
