@@ -178,7 +178,8 @@ def strip_tests(src: str) -> str:
     return src if i < 0 else src[:i]
 
 
-# `client.op()`, `placement_client().op()` and `session_client(arn)?.op()` (a client per Region).
+# `client.op()`, `placement_client().op()`, `session_client(arn)?.op()` and `fleet_client(f)?.op()`
+# (a client per Region).
 CALL_RE = re.compile(r"(\w*client\w*(?:\([^()]*\))?\??)\s*\.\s*([a-z][a-z0-9_]*)\s*\(\s*\)", re.S)
 NOT_OPERATIONS = {"clone", "config", "build", "send", "to_owned", "as_ref"}
 
