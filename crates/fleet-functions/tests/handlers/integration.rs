@@ -27,6 +27,12 @@ const GAME_SERVER: &str =
 pub(crate) type RealDeps = Deps<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>;
 
 /// The handlers on DynamoDB Local and gamelift-sim (shared with the limits tests).
+/// Held by the tests that load DynamoDB Local hard (thousands of items, fifty concurrent
+/// transactions), so that within this binary they never run side by side: together they starve each
+/// other's requests into timeouts that have nothing to do with what they test. (Under nextest, the
+/// `dynamodb-heavy` test group of `.config/nextest.toml` does the same across binaries.)
+pub(crate) static HEAVY_DYNAMODB: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub(crate) struct Stack {
     pub(crate) deps: RealDeps,
     pub(crate) sim: Simulator,

@@ -179,6 +179,7 @@ async fn pending_of(stack: &crate::integration::Stack, player: &str) -> usize {
 
 #[tokio::test]
 async fn fifty_concurrent_creates_by_one_player_never_leave_more_than_the_cap_pending() {
+    let _heavy = crate::integration::HEAVY_DYNAMODB.lock().await;
     let mut stack = spawn_stack().await;
     let cap = stack.deps.config.max_pending_per_player as usize;
     assert_eq!(cap, 3, "the default cap");

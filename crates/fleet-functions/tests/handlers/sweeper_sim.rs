@@ -101,6 +101,7 @@ fn ours(gs: &Value, created: Timestamp) -> Session {
 
 #[tokio::test]
 async fn one_run_tombstones_every_ended_session_and_corrects_every_quiet_count_of_ten_thousand() {
+    let _heavy = crate::integration::HEAVY_DYNAMODB.lock().await;
     let start = Timestamp::from_millis(gamelift_sim::ManualClock::DEFAULT_START_MILLIS);
     let stack = spawn_stack_on(model(), start, config(), "sweep-scale").await;
     for n in 0..SESSIONS {
