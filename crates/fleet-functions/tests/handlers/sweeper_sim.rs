@@ -231,4 +231,15 @@ async fn one_run_tombstones_every_ended_session_and_corrects_every_quiet_count_o
             (want, got) => panic!("{id}: expected {want:?}, listed {got:?}"),
         }
     }
+    // Ten thousand sessions with their index entries weigh on the DynamoDB Local every other test
+    // shares: drop the table once the test has passed.
+    stack
+        .deps
+        .store
+        .client()
+        .delete_table()
+        .table_name(stack.deps.store.table())
+        .send()
+        .await
+        .unwrap();
 }
