@@ -123,3 +123,62 @@ async fn a_placement_that_times_out_reaches_subscribers_as_timed_out() {
     assert!(msg.get("session").is_none(), "{msg}");
     t.stack.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_who_gives_up_cancels_and_hears_cancelled_over_websocket() {
+    // Placements take 3 s, so the cancel reaches GameLift while the placement is PENDING.
+    let mut model = fast_model();
+    model.placement_delay_ms = 3_000;
+    let t = start_with(model).await;
+    let mut frank = Ws::connect(&t, "frank").await;
+    let id = t
+        .create(
+            As::Player("frank"),
+            json!({"maxPlayers": 2, "players": [{"playerId": "frank"}]}),
+        )
+        .await;
+
+    let cancelled = t
+        .call(
+            As::Player("frank"),
+            reqwest::Method::DELETE,
+            &format!("/v1/placements/{id}"),
+            None,
+        )
+        .await;
+
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(
+        cancelled.body,
+        json!({"placementId": id, "status": "CANCELLED"})
+    );
+    let msg = frank.placement(&t, &id).await;
+    assert_eq!(msg["status"], "CANCELLED", "{msg}");
+    assert_eq!(msg["reason"], "cancelled by its requester", "{msg}");
+    let polled = t
+        .get(As::Player("frank"), &format!("/v1/placements/{id}"))
+        .await;
+    assert_eq!(polled.body["status"], "CANCELLED");
+
+    // Once placed, it is too late: 409, and the placement stays FULFILLED.
+    let id = t
+        .create(
+            As::Player("frank"),
+            json!({"maxPlayers": 2, "players": [{"playerId": "frank"}]}),
+        )
+        .await;
+    let msg = frank.placement(&t, &id).await;
+    assert_eq!(msg["status"], "FULFILLED", "{msg}");
+    let late = t
+        .call(
+            As::Player("frank"),
+            reqwest::Method::DELETE,
+            &format!("/v1/placements/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert_eq!(late.body["error"]["code"], "conflict");
+    frank.close().await;
+    t.stack.shutdown().await;
+}

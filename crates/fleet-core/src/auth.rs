@@ -189,6 +189,31 @@ pub fn may_read_placement(caller: &Caller, placement: &Placement) -> Result<(), 
     }
 }
 
+/// Whether the caller may cancel placements at all (before the placement is read): players (their
+/// own) and services; game servers never start placements, so they may not stop them either.
+pub fn may_cancel(caller: &Caller) -> Result<(), Denied> {
+    match caller {
+        Caller::Player(_) | Caller::Service(_) => Ok(()),
+        Caller::GameServer { .. } => {
+            Err(Denied::forbidden("game servers may not cancel placements"))
+        }
+    }
+}
+
+/// Whether the caller may cancel this placement: its requester or a service. A player the caller
+/// may not even read it as is [`Denied::Hidden`]; a player listed in it, who may read it but did not
+/// ask for it, is refused (403): the requester decides whether its match is still wanted.
+pub fn may_cancel_placement(caller: &Caller, placement: &Placement) -> Result<(), Denied> {
+    may_cancel(caller)?;
+    may_read_placement(caller, placement)?;
+    match caller {
+        Caller::Player(me) if placement.requester != me.as_str() => Err(Denied::forbidden(
+            "only the player who created a placement may cancel it",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Whether the caller may see another player's player session in a placement answer: services see
 /// all, a player only its own.
 pub fn may_see_player_session(caller: &Caller, player: &PlayerId) -> bool {

@@ -10,9 +10,9 @@ use crate::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
 use crate::input::GameProperties;
 use crate::model::{Placement, PlacementStatus, PlayerSession, Seat, SeatStatus, Session};
 use crate::ports::{
-    Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused,
-    ListRequest, Notifier, NotifyError, Page, PendingCap, PlacementDescription, PlacementOutcome,
-    SessionKey, SessionStore, StartPlacement, StatusReport, StoreError,
+    Applied, Clock, CreateOutcome, Finish, Finished, GameLift, GameLiftError, IdempotencyRecord,
+    Ids, JoinRefused, ListRequest, Notifier, NotifyError, Page, PendingCap, PlacementDescription,
+    PlacementOutcome, SessionKey, SessionStore, StartPlacement, StatusReport, StoreError,
 };
 use crate::query::{self, cursor};
 use crate::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
@@ -119,6 +119,91 @@ impl MemoryStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// `finish_placement` as the DynamoDB adapter does it, with the session it wrote.
+    fn finish(
+        &self,
+        id: &PlacementId,
+        outcome: &PlacementOutcome,
+        at: Timestamp,
+    ) -> Result<Finished, StoreError> {
+        let mut st = self.lock();
+        // As the DynamoDB adapter: one transaction guessing an empty session partition; a wrong guess
+        // costs a read of the partition and a second transaction.
+        let guessed_wrong = match outcome {
+            PlacementOutcome::Fulfilled { session, .. } => {
+                st.placements
+                    .get(id)
+                    .is_some_and(|p| p.status == PlacementStatus::Pending)
+                    && (st.state(&session.id) != SessionState::Missing
+                        || st.reports.contains_key(&session.id))
+            }
+            PlacementOutcome::Unfulfilled { .. } => false,
+        };
+        self.count(u64::from(guessed_wrong), 1 + u64::from(guessed_wrong));
+        let target = outcome.status();
+        let Some(current) = st.placements.get(id).map(|p| p.status) else {
+            return Ok(Finished::without_session(Applied::Unknown));
+        };
+        if current != PlacementStatus::Pending {
+            return Ok(Finished::without_session(if current == target {
+                Applied::Duplicate
+            } else {
+                Applied::Refused
+            }));
+        }
+        let mut written = None;
+        if let PlacementOutcome::Fulfilled {
+            session,
+            player_sessions,
+        } = outcome
+        {
+            let state = st.state(&session.id);
+            let report = st.reports.get(&session.id).cloned();
+            let plan = rules::fulfil(
+                &state,
+                report.as_ref(),
+                &st.seats(&session.id),
+                session,
+                player_sessions,
+                at,
+            )?;
+            if let Some(new) = plan.session {
+                written = Some(new.clone());
+                st.reports.remove(&session.id);
+                st.sessions.insert(
+                    new.id.clone(),
+                    SessionState::Live {
+                        session: new,
+                        reported_at: plan.reported_at,
+                    },
+                );
+                st.put_seats(&session.id, &plan.seats);
+            }
+        }
+        if let Some(p) = st.placements.get_mut(id) {
+            p.status = target;
+            p.updated_at = at;
+            match outcome {
+                PlacementOutcome::Fulfilled {
+                    session,
+                    player_sessions,
+                } => {
+                    p.session_id = Some(session.id.clone());
+                    p.player_sessions.clone_from(player_sessions);
+                }
+                PlacementOutcome::Unfulfilled { reason, .. } => {
+                    if reason.is_some() {
+                        p.reason.clone_from(reason);
+                    }
+                }
+            }
+        }
+        Ok(Finished {
+            applied: Applied::Applied,
+            session: written,
+        })
+    }
+
     fn count(&self, reads: u64, writes: u64) {
         self.reads.fetch_add(reads, Ordering::SeqCst);
         self.writes.fetch_add(writes, Ordering::SeqCst);
@@ -199,77 +284,14 @@ impl SessionStore for MemoryStore {
         outcome: &PlacementOutcome,
         at: Timestamp,
     ) -> Result<Applied, StoreError> {
-        let mut st = self.lock();
-        // As the DynamoDB adapter: one transaction guessing an empty session partition; a wrong guess
-        // costs a read of the partition and a second transaction.
-        let guessed_wrong = match outcome {
-            PlacementOutcome::Fulfilled { session, .. } => {
-                st.placements
-                    .get(id)
-                    .is_some_and(|p| p.status == PlacementStatus::Pending)
-                    && (st.state(&session.id) != SessionState::Missing
-                        || st.reports.contains_key(&session.id))
-            }
-            PlacementOutcome::Unfulfilled { .. } => false,
-        };
-        self.count(u64::from(guessed_wrong), 1 + u64::from(guessed_wrong));
-        let target = outcome.status();
-        let Some(current) = st.placements.get(id).map(|p| p.status) else {
-            return Ok(Applied::Unknown);
-        };
-        if current != PlacementStatus::Pending {
-            return Ok(if current == target {
-                Applied::Duplicate
-            } else {
-                Applied::Refused
-            });
-        }
-        if let PlacementOutcome::Fulfilled {
-            session,
-            player_sessions,
-        } = outcome
-        {
-            let state = st.state(&session.id);
-            let report = st.reports.get(&session.id).cloned();
-            let plan = rules::fulfil(
-                &state,
-                report.as_ref(),
-                &st.seats(&session.id),
-                session,
-                player_sessions,
-                at,
-            )?;
-            if let Some(new) = plan.session {
-                st.reports.remove(&session.id);
-                st.sessions.insert(
-                    new.id.clone(),
-                    SessionState::Live {
-                        session: new,
-                        reported_at: plan.reported_at,
-                    },
-                );
-                st.put_seats(&session.id, &plan.seats);
-            }
-        }
-        if let Some(p) = st.placements.get_mut(id) {
-            p.status = target;
-            p.updated_at = at;
-            match outcome {
-                PlacementOutcome::Fulfilled {
-                    session,
-                    player_sessions,
-                } => {
-                    p.session_id = Some(session.id.clone());
-                    p.player_sessions.clone_from(player_sessions);
-                }
-                PlacementOutcome::Unfulfilled { reason, .. } => {
-                    if reason.is_some() {
-                        p.reason.clone_from(reason);
-                    }
-                }
-            }
-        }
-        Ok(Applied::Applied)
+        self.finish(id, outcome, at).map(|f| f.applied)
+    }
+
+    async fn finish_placements(&self, batch: &[Finish]) -> Vec<Result<Finished, StoreError>> {
+        batch
+            .iter()
+            .map(|f| self.finish(&f.id, &f.outcome, f.at))
+            .collect()
     }
 
     async fn get_session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
@@ -748,7 +770,11 @@ impl GameLift for FakeGameLift {
                 p.status = PlacementStatus::Cancelled;
                 Ok(())
             }
-            Some(_) => Ok(()),
+            // As GameLift: InvalidRequestException once the placement is not PENDING any more.
+            Some(p) => Err(GameLiftError::Invalid(format!(
+                "placement {id} is {}, not PENDING",
+                p.status.as_str()
+            ))),
             None => Err(GameLiftError::NotFound(id.to_string())),
         }
     }

@@ -126,6 +126,27 @@ pub struct Finish {
     pub at: Timestamp,
 }
 
+/// What [`SessionStore::finish_placements`] did for one placement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    /// Whether the transition was written.
+    pub applied: Applied,
+    /// For a fulfilment this call wrote: the session as it stored it (merged with a game server's
+    /// earlier report, its placed seats counted), so that the result's push needs no read of it.
+    /// `None` otherwise, and when the session had ended before the event (nothing was written for it).
+    pub session: Option<Session>,
+}
+
+impl Finished {
+    /// A transition that wrote no session.
+    pub fn without_session(applied: Applied) -> Self {
+        Self {
+            applied,
+            session: None,
+        }
+    }
+}
+
 /// What applying a change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -272,16 +293,32 @@ pub trait SessionStore: Send + Sync {
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
 
     /// [`Self::finish_placement`] for several placements (one SQS batch of events): one result per
-    /// element, in order, each exactly what `finish_placement` would have answered. An adapter may write
-    /// several transitions in one request; this default applies them one at a time.
+    /// element, in order, each with what `finish_placement` would have answered and, for a fulfilment
+    /// it wrote, the stored session ([`Finished::session`]). An adapter may write several transitions
+    /// in one request and should know the session it wrote; this default applies them one at a time
+    /// and reads each written session back.
     fn finish_placements(
         &self,
         batch: &[Finish],
-    ) -> impl Future<Output = Vec<Result<Applied, StoreError>>> + Send {
+    ) -> impl Future<Output = Vec<Result<Finished, StoreError>>> + Send {
         async move {
             let mut results = Vec::with_capacity(batch.len());
             for f in batch {
-                results.push(self.finish_placement(&f.id, &f.outcome, f.at).await);
+                let finished = match self.finish_placement(&f.id, &f.outcome, f.at).await {
+                    Ok(Applied::Applied) => match &f.outcome {
+                        PlacementOutcome::Fulfilled { session, .. } => {
+                            self.get_session(&session.id).await.map(|session| Finished {
+                                applied: Applied::Applied,
+                                session,
+                            })
+                        }
+                        PlacementOutcome::Unfulfilled { .. } => {
+                            Ok(Finished::without_session(Applied::Applied))
+                        }
+                    },
+                    other => other.map(Finished::without_session),
+                };
+                results.push(finished);
             }
             results
         }

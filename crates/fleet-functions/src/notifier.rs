@@ -245,16 +245,27 @@ pub struct Pushed {
     pub delivery: Delivery,
 }
 
+/// The placed session a result's push carries.
+#[derive(Debug, Clone, Copy)]
+pub enum PlacedSession<'a> {
+    /// Not known to the caller (a stream record): read it, and only if someone is waiting.
+    Read,
+    /// What the write that finished the placement stored ([`fleet_core::ports::Finished::session`]):
+    /// placement-events has it in hand, so its push reads nothing more.
+    Written(Option<&'a Session>),
+}
+
 /// Pushes a finished placement's result to everyone who should hear it, each connection once: the
 /// one path of this function (fed by the stream) and of placement-events (right after it commits the
 /// result), so both send the same message and the sent records make the second one a no-op.
 ///
 /// `placement` must be the placement as stored after it finished (its status, `sessionId`,
 /// `playerSessions` and `reason` are what the message carries). The targets are looked up first
-/// ([`targets`]); only when there are some is the placed session read ([`placed_session`], one
-/// strongly consistent GetItem, FULFILLED only): the stored session, not the one built from the event,
-/// because the store merges a game server's earlier report into it, counts the placed seats, and keeps a
-/// session deleted before its event ended. Then [`deliver`].
+/// ([`targets`]). The message carries the stored session, not the one built from the event, because
+/// the store merges a game server's earlier report into it, counts the placed seats, and keeps a
+/// session deleted before its event ended: `placed` either is that session as its write stored it, or
+/// asks for it to be read ([`placed_session`], one strongly consistent GetItem, FULFILLED only, and
+/// only when there are targets). Then [`deliver`].
 ///
 /// `Err` only for a transient store failure before any push (nothing was sent; retrying can help); a
 /// permanent one (an unreadable item) is logged and read as absent. Failed pushes are in the
@@ -263,6 +274,7 @@ pub async fn push_result<S, N>(
     store: &S,
     notifier: &N,
     placement: &Placement,
+    placed: PlacedSession<'_>,
     now: Timestamp,
 ) -> Result<Pushed, StoreError>
 where
@@ -273,8 +285,15 @@ where
     if targets.is_empty() {
         return Ok(Pushed::default());
     }
-    let session = transient_only(placed_session(store, placement).await)?.flatten();
-    let delivery = deliver(store, notifier, placement, session.as_ref(), &targets, now).await;
+    let read;
+    let session = match placed {
+        PlacedSession::Written(session) => session,
+        PlacedSession::Read => {
+            read = transient_only(placed_session(store, placement).await)?.flatten();
+            read.as_ref()
+        }
+    };
+    let delivery = deliver(store, notifier, placement, session, &targets, now).await;
     Ok(Pushed {
         targets: targets.len(),
         delivery,
@@ -516,7 +535,8 @@ where
             return Ok(());
         }
     };
-    let Pushed { targets, delivery } = push_result(store, notifier, &placement, now).await?;
+    let Pushed { targets, delivery } =
+        push_result(store, notifier, &placement, PlacedSession::Read, now).await?;
     tracing::info!(
         placement_id = placement.placement_id.as_str(),
         status = placement.status.as_str(),

@@ -23,10 +23,10 @@
 //!    at once** to the placement's WebSocket connections ([`process_and_push`], what [`handle`] runs):
 //!    the notifier's own [`notifier::push_result`], with its sent records (`P#<id>`/`SENT#<connection>`,
 //!    `attribute_not_exists`), so each connection gets the result once and the same message whichever
-//!    pushes first. The placement pushed is the one read in step 3 with the outcome applied in memory
-//!    (no second read of it); the session is read once, and only when some connection is waiting,
-//!    because the stored session is not the one built from the event (see
-//!    [`notifier::push_result`]). A duplicate, refused, ignored or quarantined record pushes nothing.
+//!    pushes first. The placement pushed is the one read in step 3 with the outcome applied in memory,
+//!    and the session is the one step 4's write stored ([`fleet_core::ports::Finished::session`]:
+//!    merged with an earlier report, seats counted, which the session built from the event is not), so
+//!    the push reads neither again. A duplicate, refused, ignored or quarantined record pushes nothing.
 //!
 //! The early push only shortens the path: without it the result goes through the table's DynamoDB
 //! stream to the notifier (0–250 ms more in AWS, as the event source mapping polls each shard about
@@ -42,9 +42,9 @@
 //!
 //! **Budget.** The store side of an event is unchanged (docs/architecture.md#functions-and-call-budget: a fulfilled event is at most two
 //! writes and no GameLift call). The push is the notifier's work done earlier, with the same calls: the
-//! connection lookups (one `connectionsByUser` Query per user, one subscribers Query), one GetItem of
-//! the session when FULFILLED and someone is waiting, and per connection one sent record (a conditional
-//! PutItem) and one PostToConnection. The sent records are the notifier's writes moved here: its later
+//! connection lookups (one `connectionsByUser` Query per user, one subscribers Query) and per
+//! connection one sent record (a conditional PutItem) and one PostToConnection; the session comes from
+//! the write (the notifier, which has only the stream record, reads it with one GetItem). The sent records are the notifier's writes moved here: its later
 //! delivery of the same result still looks the connections up, but its conditional puts find the
 //! records (refused; DynamoDB still bills a refused conditional write) and it posts nothing.
 //!
@@ -60,16 +60,17 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use fleet_core::event::{EventKind, parse_message};
-use fleet_core::model::{Placement, PlacementStatus};
+use fleet_core::model::{Placement, PlacementStatus, Session};
 use fleet_core::ports::{
-    Applied, Clock, ConnectionStore, Finish, Notifier, PlacementOutcome, SessionStore, StoreError,
+    Applied, Clock, ConnectionStore, Finish, Finished, Notifier, PlacementOutcome, SessionStore,
+    StoreError,
 };
 use fleet_core::rules;
 use fleet_core::time::Timestamp;
 use futures::StreamExt as _;
 
 use crate::deps::Deps;
-use crate::notifier::{self, Pushed};
+use crate::notifier::{self, PlacedSession, Pushed};
 use crate::observability::Metrics;
 
 /// The function's name, the `Function` dimension of its metrics.
@@ -193,12 +194,12 @@ where
         futures::stream::iter(apply_batch(store, &event.records).await)
             .map(|(id, outcome, finished)| async move {
                 let pushed = match finished {
-                    Some(placement) if time_left() => {
-                        Some(push_early(store, notifier, &placement, now).await)
+                    Some(written) if time_left() => {
+                        Some(push_early(store, notifier, &written, now).await)
                     }
-                    Some(placement) => {
+                    Some(written) => {
                         tracing::info!(
-                            placement_id = placement.placement_id.as_str(),
+                            placement_id = written.placement.placement_id.as_str(),
                             "too close to the deadline to push; left to the stream's notifier"
                         );
                         Some(EarlyPush::Skipped)
@@ -248,18 +249,15 @@ enum EarlyPush {
 }
 
 /// Pushes one result just written; every failure is logged here and left to the stream's notifier.
-async fn push_early<S, N>(
-    store: &S,
-    notifier: &N,
-    placement: &Placement,
-    now: Timestamp,
-) -> EarlyPush
+async fn push_early<S, N>(store: &S, notifier: &N, written: &Written, now: Timestamp) -> EarlyPush
 where
     S: SessionStore + ConnectionStore,
     N: Notifier,
 {
+    let placement = &written.placement;
     let placement_id = placement.placement_id.as_str();
-    match notifier::push_result(store, notifier, placement, now).await {
+    let placed = PlacedSession::Written(written.session.as_ref());
+    match notifier::push_result(store, notifier, placement, placed, now).await {
         Ok(p) => {
             let d = &p.delivery;
             if d.failed > 0 {
@@ -394,6 +392,48 @@ pub async fn fail_unrecordable<S: SessionStore>(
     }
 }
 
+/// What GameLift's description of a placement (DescribeGameSessionPlacement, or the placement a
+/// StopGameSessionPlacement refused) means for ours.
+#[derive(Debug)]
+pub enum Described {
+    /// GameLift still has it PENDING.
+    Pending,
+    /// The outcome to write, as an event would have said it.
+    Outcome(PlacementOutcome),
+    /// FULFILLED with a session that can never be recorded (the parser's words): see
+    /// [`fail_unrecordable`].
+    Unrecordable(String),
+    /// FULFILLED without a session: nothing safe to write.
+    FulfilledWithoutSession,
+}
+
+/// Reads GameLift's `description` of `placement` as the outcome a lost event would have carried;
+/// `why` gives the reason stored on an unfulfilled end.
+pub fn described(
+    placement: &Placement,
+    description: &fleet_core::ports::PlacementDescription,
+    now: Timestamp,
+    why: impl FnOnce(PlacementStatus) -> String,
+) -> Described {
+    match (description.status, &description.fulfilled) {
+        (PlacementStatus::Pending, _) => Described::Pending,
+        (PlacementStatus::Fulfilled, Some(f)) => {
+            match rules::session_from_fulfilled(placement, f, now) {
+                Ok(session) => Described::Outcome(PlacementOutcome::Fulfilled {
+                    session: Box::new(session),
+                    player_sessions: f.placed_player_sessions.clone(),
+                }),
+                Err(e) => Described::Unrecordable(e.to_string()),
+            }
+        }
+        (PlacementStatus::Fulfilled, None) => Described::FulfilledWithoutSession,
+        (status, _) => Described::Outcome(PlacementOutcome::Unfulfilled {
+            status,
+            reason: Some(why(status)),
+        }),
+    }
+}
+
 /// Tells the store a player's placement just left PENDING, so it stops counting against the player's
 /// cap at once ([`SessionStore::release_pending`]; nothing for a service's placement). Best effort: a
 /// failure is logged, and the store finds finished placements by itself when the cap is reached.
@@ -429,6 +469,13 @@ pub fn finished(mut placement: Placement, outcome: &PlacementOutcome, at: Timest
     placement
 }
 
+/// A result this batch wrote: the placement as it now stands and, for a fulfilment, the session its
+/// write stored (what the push carries, so it reads neither again).
+struct Written {
+    placement: Placement,
+    session: Option<Session>,
+}
+
 /// A record read and decided, not yet written.
 struct Ready {
     event_id: Option<String>,
@@ -445,7 +492,7 @@ struct Ready {
 async fn apply_batch<S: SessionStore>(
     store: &S,
     records: &[SqsMessage],
-) -> Vec<(Option<String>, RecordOutcome, Option<Placement>)> {
+) -> Vec<(Option<String>, RecordOutcome, Option<Written>)> {
     // Plain loops rather than stream combinators: a closure taking `&SqsMessage` makes the future not
     // `Send` for every lifetime, which `tokio::spawn` (the local stack) requires. A Lambda batch is
     // at most 10 records by default, one chunk.
@@ -465,7 +512,7 @@ async fn apply_batch<S: SessionStore>(
         .collect();
     let mut written = store.finish_placements(&batch).await.into_iter();
     let mut unrecordable = Vec::new();
-    let mut results: Vec<(Option<String>, RecordOutcome, Option<Placement>)> = prepared
+    let mut results: Vec<(Option<String>, RecordOutcome, Option<Written>)> = prepared
         .into_iter()
         .enumerate()
         .map(|(i, (id, p))| match p {
@@ -492,14 +539,17 @@ async fn apply_batch<S: SessionStore>(
         if let Some(failed) = fail_unrecordable(store, &placement, &why, at).await
             && let Some(slot) = results.get_mut(i)
         {
-            slot.2 = Some(failed);
+            slot.2 = Some(Written {
+                placement: failed,
+                session: None,
+            });
         }
     }
     // The placements this batch finished stop counting against their players' caps.
     let mut releases = Vec::new();
     for (_, _, finished) in &results {
-        if let Some(p) = finished {
-            releases.push(release_pending(store, p));
+        if let Some(w) = finished {
+            releases.push(release_pending(store, &w.placement));
         }
     }
     futures::future::join_all(releases).await;
@@ -576,8 +626,8 @@ async fn prepare<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<Read
 /// the result.
 fn conclude(
     ready: Ready,
-    written: Result<Applied, StoreError>,
-) -> (RecordOutcome, Option<Placement>) {
+    written: Result<Finished, StoreError>,
+) -> (RecordOutcome, Option<Written>) {
     let Ready {
         event_id,
         placement,
@@ -587,8 +637,8 @@ fn conclude(
     let status = finish.outcome.status();
     let message_id = event_id.as_deref().unwrap_or("");
     let placement_id = finish.id.as_str();
-    match written {
-        Ok(Applied::Applied) => {
+    match written.map(|f| (f.applied, f.session)) {
+        Ok((Applied::Applied, session)) => {
             let at = finish.at;
             let time_to_fulfilment_ms = (status == PlacementStatus::Fulfilled)
                 .then(|| (at.millis() - placement.created_at.millis()).max(0));
@@ -604,10 +654,13 @@ fn conclude(
                     status,
                     time_to_fulfilment_ms,
                 },
-                Some(finished(placement, &finish.outcome, at)),
+                Some(Written {
+                    placement: finished(placement, &finish.outcome, at),
+                    session,
+                }),
             )
         }
-        Ok(Applied::Duplicate) => {
+        Ok((Applied::Duplicate, _)) => {
             tracing::info!(
                 message_id,
                 placement_id,
@@ -616,7 +669,7 @@ fn conclude(
             );
             (RecordOutcome::Duplicate, None)
         }
-        Ok(Applied::Refused) => {
+        Ok((Applied::Refused, _)) => {
             tracing::warn!(
                 message_id,
                 placement_id,
@@ -625,7 +678,7 @@ fn conclude(
             );
             (RecordOutcome::Refused, None)
         }
-        Ok(Applied::Unknown) => {
+        Ok((Applied::Unknown, _)) => {
             // Read a moment ago, gone now: only TTL removes placements, long after any event.
             tracing::info!(
                 message_id,

@@ -36,7 +36,6 @@ use fleet_core::ports::{
     Applied, Clock, FleetLocation, FleetSession, GameLift, GameLiftError, PlacementOutcome,
     SessionKey, SessionStore, StoreError, SweepStore,
 };
-use fleet_core::rules;
 use fleet_core::time::Timestamp;
 use futures::StreamExt;
 use serde::Serialize;
@@ -44,6 +43,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::deps::Deps;
 use crate::observability::{Metrics, dimensioned_emf};
+use crate::placement_events::Described;
 
 /// The function's name, the `Function` dimension of its metrics.
 pub const FUNCTION: &str = "sweeper";
@@ -429,46 +429,36 @@ where
                 continue;
             }
         };
-        let outcome = match (description.status, description.fulfilled) {
-            (PlacementStatus::Pending, _) => {
+        let outcome = match crate::placement_events::described(
+            &placement,
+            &description,
+            now,
+            |status| {
+                format!(
+                    "resolved by the sweeper: GameLift reports {}",
+                    status.as_str()
+                )
+            },
+        ) {
+            Described::Outcome(outcome) => outcome,
+            Described::Pending => {
                 tracing::info!(placement_id = id.as_str(), deadline = %placement.deadline, "GameLift still reports PENDING past the deadline; left for the next run");
                 summary.still_pending += 1;
                 continue;
             }
-            (PlacementStatus::Fulfilled, Some(f)) => {
-                match rules::session_from_fulfilled(&placement, &f, now) {
-                    Ok(session) => PlacementOutcome::Fulfilled {
-                        session: Box::new(session),
-                        player_sessions: f.placed_player_sessions.clone(),
-                    },
-                    Err(e) => {
-                        // It can never be recorded: FAILED now, rather than described again each run.
-                        crate::placement_events::fail_unrecordable(
-                            store,
-                            &placement,
-                            &e.to_string(),
-                            now,
-                        )
-                        .await;
-                        summary.resolved += 1;
-                        continue;
-                    }
-                }
+            Described::Unrecordable(why) => {
+                // It can never be recorded: FAILED now, rather than described again each run.
+                crate::placement_events::fail_unrecordable(store, &placement, &why, now).await;
+                summary.resolved += 1;
+                continue;
             }
-            (PlacementStatus::Fulfilled, None) => {
+            Described::FulfilledWithoutSession => {
                 tracing::error!(
                     placement_id = id.as_str(),
                     "GameLift reports FULFILLED without a session; left"
                 );
                 continue;
             }
-            (status, _) => PlacementOutcome::Unfulfilled {
-                status,
-                reason: Some(format!(
-                    "resolved by the sweeper: GameLift reports {}",
-                    status.as_str()
-                )),
-            },
         };
         finish(store, &placement, &outcome, now, summary).await;
     }

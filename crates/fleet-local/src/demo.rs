@@ -5,7 +5,10 @@
 //! (player token), waits for the placement's push on its WebSocket (the create→push latency), has a
 //! friend join the session (the friend's token), reports the player count as the game server would
 //! (`update_instance_info`, game-server key), and ends the session (`DELETE …?terminate=true`, service
-//! key). A bot that misses a step counts an error and goes on with its next round.
+//! key). One round in five a bot gives up waiting: it cancels its placement right after the create
+//! (`DELETE /v1/placements/{id}`) and expects the CANCELLED push instead, or, when the cancel comes too
+//! late (409: GameLift already placed it), plays the round as usual. A bot that misses a step counts
+//! an error and goes on with its next round.
 //!
 //! The progress goes to stderr and nothing else does there (see [`Progress`]); the summary is for stdout.
 
@@ -70,6 +73,10 @@ pub struct DemoSummary {
     pub updates: u64,
     /// Sessions ended.
     pub ended: u64,
+    /// Placements a bot gave up on and cancelled (200).
+    pub cancelled: u64,
+    /// Cancels that came too late: GameLift had already placed the session (409).
+    pub cancels_too_late: u64,
     /// Failed steps.
     pub errors: u64,
     /// create → push latency, median, milliseconds.
@@ -91,6 +98,8 @@ struct Counters {
     joins: AtomicU64,
     updates: AtomicU64,
     ended: AtomicU64,
+    cancelled: AtomicU64,
+    cancels_too_late: AtomicU64,
     errors: AtomicU64,
     // Plain mutexes, never held across an await: the progress bar reads them from its own thread.
     latencies: Mutex<Vec<u64>>,
@@ -364,6 +373,8 @@ pub async fn run_with_progress(options: DemoOptions, progress: Progress) -> Demo
         joins: counters.joins.load(Ordering::Relaxed),
         updates: counters.updates.load(Ordering::Relaxed),
         ended: counters.ended.load(Ordering::Relaxed),
+        cancelled: counters.cancelled.load(Ordering::Relaxed),
+        cancels_too_late: counters.cancels_too_late.load(Ordering::Relaxed),
         errors: counters.errors.load(Ordering::Relaxed),
         p50_ms: percentile(&sorted, 0.5),
         p99_ms: percentile(&sorted, 0.99),
@@ -476,6 +487,7 @@ impl Bot {
             }
         };
         c.placements.fetch_add(1, Ordering::Relaxed);
+        let gave_up = (self.index + round) % 5 == 4 && self.cancel(&placement_id, o, c, http).await;
         // The push for this placement (the bot's own connection hears every placement it requested).
         let push = tokio::time::timeout(o.push_timeout, async {
             while let Some(frame) = socket.next().await {
@@ -504,7 +516,15 @@ impl Bot {
                 return RoundEnd::Next;
             }
         };
-        lock(&c.latencies).push(u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
+        if !gave_up {
+            lock(&c.latencies).push(u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
+        }
+        if gave_up && msg["status"] != "CANCELLED" {
+            c.error(
+                me,
+                format!("cancelled {placement_id}, pushed {}", msg["status"]),
+            );
+        }
         if msg["status"] != "FULFILLED" {
             c.unfulfilled.fetch_add(1, Ordering::Relaxed);
             return RoundEnd::Next;
@@ -560,11 +580,46 @@ impl Bot {
     }
 }
 
+impl Bot {
+    /// Gives up on a placement: whether it is now cancelled (a 409, too late, plays the round on).
+    async fn cancel(
+        &self,
+        placement_id: &str,
+        o: &DemoOptions,
+        c: &Counters,
+        http: &reqwest::Client,
+    ) -> bool {
+        let answer = http
+            .delete(format!("{}/v1/placements/{placement_id}", o.http_url))
+            .bearer_auth(&self.token)
+            .send()
+            .await;
+        match answer {
+            Ok(r) if r.status().as_u16() == 200 => {
+                c.cancelled.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Ok(r) if r.status().as_u16() == 409 => {
+                c.cancels_too_late.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            Ok(r) => {
+                c.error(&self.me, format!("cancel: {}", r.status()));
+                false
+            }
+            Err(e) => {
+                c.error(&self.me, format!("cancel: {e}"));
+                false
+            }
+        }
+    }
+}
+
 impl DemoSummary {
     /// The summary as a table, for stdout: one row per measure, then the first errors.
     pub fn table(&self) -> String {
         let ms = |v: Option<u64>| v.map_or("-".to_owned(), |v| format!("{v} ms"));
-        let rows: [(&str, String); 12] = [
+        let rows: [(&str, String); 14] = [
             (
                 "bots",
                 format!("{} ({} failed)", self.bots, self.failed_bots),
@@ -578,6 +633,8 @@ impl DemoSummary {
             ("joins", self.joins.to_string()),
             ("status updates", self.updates.to_string()),
             ("sessions ended", self.ended.to_string()),
+            ("gave up: cancelled", self.cancelled.to_string()),
+            ("gave up too late (409)", self.cancels_too_late.to_string()),
             ("failed steps", self.errors.to_string()),
             (
                 "elapsed",
@@ -648,7 +705,7 @@ mod tests {
             (lines[4], "6"),
             (lines[7], "1012 ms"),
             (lines[8], "-"),
-            (lines[13], "4.3 s"),
+            (lines[15], "4.3 s"),
         ] {
             assert_eq!(
                 line.char_indices().nth(column).map(|(i, _)| &line[i..]),
@@ -656,8 +713,8 @@ mod tests {
                 "{line}"
             );
         }
-        assert_eq!(lines[15], "first errors:");
-        assert_eq!(lines[16], "  demo-bot-1-abcdef: join: 409 Conflict");
+        assert_eq!(lines[17], "first errors:");
+        assert_eq!(lines[18], "  demo-bot-1-abcdef: join: 409 Conflict");
     }
 
     #[test]

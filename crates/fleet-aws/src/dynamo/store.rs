@@ -16,8 +16,8 @@ use fleet_core::ids::{PlacementId, PlayerId, SessionId};
 use fleet_core::index::{self, PK, SK, TTL};
 use fleet_core::model::{Placement, PlacementStatus, Seat, SeatStatus, Session};
 use fleet_core::ports::{
-    Applied, CreateOutcome, Finish, IdempotencyRecord, JoinRefused, ListRequest, Page, PendingCap,
-    PlacementOutcome, SessionKey, SessionStore, StatusReport, StoreError,
+    Applied, CreateOutcome, Finish, Finished, IdempotencyRecord, JoinRefused, ListRequest, Page,
+    PendingCap, PlacementOutcome, SessionKey, SessionStore, StatusReport, StoreError,
 };
 use fleet_core::query::{self, KeyCondition, cursor};
 use fleet_core::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
@@ -46,6 +46,17 @@ pub struct DynamoStore {
     table: Arc<str>,
     cursor_secret: Arc<[u8]>,
 }
+
+/// A fulfilment's writes: the transaction, the seats that go ahead of it when they do not fit, and
+/// the session it stores (`None` when the session had ended: nothing is written for it).
+struct Fulfil {
+    tx: Vec<TransactWriteItem>,
+    later_seats: Vec<Seat>,
+    session: Option<Session>,
+}
+
+/// A placement of a shared fulfilment transaction: its index in the batch and the session it writes.
+type Member = (usize, Option<Session>);
 
 /// Everything in a session's partition, read at once.
 #[derive(Debug)]
@@ -500,89 +511,7 @@ impl SessionStore for DynamoStore {
         outcome: &PlacementOutcome,
         at: Timestamp,
     ) -> StoreResult<Applied> {
-        let target = outcome.status();
-        let update = self.finish_update(id, outcome, at)?;
-        let PlacementOutcome::Fulfilled {
-            session: built,
-            player_sessions: placed,
-        } = outcome
-        else {
-            return match self
-                .transact(vec![TransactWriteItem::builder().update(update).build()])
-                .await?
-            {
-                Tx::Committed => Ok(Applied::Applied),
-                Tx::Cancelled(reasons) => match reasons.into_iter().next() {
-                    Some((code, old)) if code == "ConditionalCheckFailed" => {
-                        Ok(placement_outcome_from_old(old.as_ref(), target))
-                    }
-                    other => Err(StoreError::Unavailable(format!(
-                        "placement update cancelled: {other:?}"
-                    ))),
-                },
-            };
-        };
-
-        // The first attempt assumes what nearly every fulfilment finds, an empty partition, instead of
-        // reading it: the transaction checks that the session item and the report are absent, and only
-        // if a check fails does a retry read the partition. Seats need no check of their own: a seat is
-        // only ever written in a transaction with its session item (or, for more seats than one
-        // transaction holds, just ahead of it by a fulfilment that never guesses), so no session item
-        // means no seats. This saves a consistent Query, a third of the event's round trips.
-        let update = &update;
-        self.with_retries("finish_placement", |attempt| async move {
-            let guess = attempt == 0 && guessable(placed);
-            let part = if guess {
-                Partition::empty()
-            } else {
-                self.load_partition(&built.id).await?
-            };
-            let (tx, later_seats) = self.fulfil_items(update, &part, built, placed, at)?;
-            if !later_seats.is_empty() {
-                // More seats than one transaction holds (a create may name up to 200 players): the rest
-                // go first, but only while the placement is still PENDING, so a duplicate event never
-                // rewinds a seat that has moved on.
-                match self.get_placement(id).await? {
-                    None => return Ok(Some(Applied::Unknown)),
-                    Some(p) if p.status != PlacementStatus::Pending => {
-                        return Ok(Some(if p.status == target {
-                            Applied::Duplicate
-                        } else {
-                            Applied::Refused
-                        }));
-                    }
-                    Some(_) => {}
-                }
-                for chunk in later_seats.chunks(TX_MAX) {
-                    let items = chunk
-                        .iter()
-                        .map(|seat| self.put(codec::seat_item(seat, at)?, None, vec![]))
-                        .collect::<StoreResult<Vec<_>>>()?;
-                    if let Tx::Cancelled(r) = self.transact(items).await? {
-                        return Err(StoreError::Unavailable(format!(
-                            "seat batch cancelled: {r:?}"
-                        )));
-                    }
-                }
-            }
-            match self.transact(tx).await? {
-                Tx::Committed => Ok(Some(Applied::Applied)),
-                Tx::Cancelled(reasons) => {
-                    let (code, old) = reasons.first().cloned().unwrap_or_default();
-                    if code == "ConditionalCheckFailed" {
-                        return Ok(Some(placement_outcome_from_old(old.as_ref(), target)));
-                    }
-                    if lost_race(&reasons) {
-                        Ok(None)
-                    } else {
-                        Err(StoreError::Unavailable(format!(
-                            "fulfil transaction cancelled: {reasons:?}"
-                        )))
-                    }
-                }
-            }
-        })
-        .await
+        self.finish_one(id, outcome, at).await.map(|f| f.applied)
     }
 
     /// Packs the batch's transitions, each with the same guarded items as `finish_placement`'s first
@@ -593,8 +522,8 @@ impl SessionStore for DynamoStore {
     /// `finish_placement` would give, and a batch of fresh events costs one write request instead of
     /// one per event. Transitions that can't share a transaction (two for the same placement or
     /// session, or too many seats) go one by one from the start.
-    async fn finish_placements(&self, batch: &[Finish]) -> Vec<StoreResult<Applied>> {
-        let mut groups: Vec<(Vec<usize>, Vec<TransactWriteItem>)> = Vec::new();
+    async fn finish_placements(&self, batch: &[Finish]) -> Vec<StoreResult<Finished>> {
+        let mut groups: Vec<(Vec<Member>, Vec<TransactWriteItem>)> = Vec::new();
         let mut alone: Vec<usize> = Vec::new();
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for (i, f) in batch.iter().enumerate() {
@@ -604,8 +533,14 @@ impl SessionStore for DynamoStore {
                 }
                 PlacementOutcome::Unfulfilled { .. } => vec![f.id.to_string()],
             };
-            let items = match self.guessed_items(f) {
-                Ok(Some(items)) if keys.iter().all(|k| !seen.contains(k)) => items,
+            let Fulfil {
+                tx: items, session, ..
+            } = match self.guessed_items(f) {
+                Ok(Some(fulfil))
+                    if fulfil.later_seats.is_empty() && keys.iter().all(|k| !seen.contains(k)) =>
+                {
+                    fulfil
+                }
                 _ => {
                     alone.push(i);
                     continue;
@@ -620,17 +555,21 @@ impl SessionStore for DynamoStore {
                     if tx.len() + items.len() <= TX_MAX
                         && tx_bytes(tx) + bytes <= TX_BYTES_BUDGET =>
                 {
-                    members.push(i);
+                    members.push((i, session));
                     tx.extend(items);
                 }
-                _ => groups.push((vec![i], items)),
+                _ => groups.push((vec![(i, session)], items)),
             }
         }
-        let mut results: Vec<Option<StoreResult<Applied>>> = batch.iter().map(|_| None).collect();
+        let mut results: Vec<Option<StoreResult<Finished>>> = batch.iter().map(|_| None).collect();
         let (shared, single): (Vec<_>, Vec<_>) = groups
             .into_iter()
             .partition(|(members, _)| members.len() > 1);
-        alone.extend(single.into_iter().flat_map(|(members, _)| members));
+        alone.extend(
+            single
+                .into_iter()
+                .flat_map(|(members, _)| members.into_iter().map(|(i, _)| i)),
+        );
         let mut settled = Vec::with_capacity(batch.len());
         // A batch bigger than SQS's default 10 records makes several groups; a few run at a time.
         let mut shared = shared.into_iter().peekable();
@@ -639,7 +578,8 @@ impl SessionStore for DynamoStore {
             for (members, tx) in shared.by_ref().take(FINISH_CONCURRENCY) {
                 jobs.push(async move {
                     match self.transact(tx).await {
-                        Ok(Tx::Committed) => return members.into_iter().map(|i| (i, Ok(Applied::Applied))).collect::<Vec<_>>(),
+                        // The guess held for every member: each stored exactly the session it built.
+                        Ok(Tx::Committed) => return members.into_iter().map(|(i, session)| (i, Ok(Finished { applied: Applied::Applied, session }))).collect::<Vec<_>>(),
                         // Expected now and then (a duplicate delivery, an early report): debug only.
                         Ok(Tx::Cancelled(reasons)) => {
                             let codes: Vec<&str> = reasons.iter().map(|(code, _)| code.as_str()).filter(|c| *c != "None").collect();
@@ -647,7 +587,7 @@ impl SessionStore for DynamoStore {
                         }
                         Err(e) => tracing::warn!(placements = members.len(), error = %e, "shared fulfilment transaction failed; settling one by one"),
                     }
-                    self.finish_each(batch, members).await
+                    self.finish_each(batch, members.into_iter().map(|(i, _)| i).collect()).await
                 });
             }
             settled.extend(futures::future::join_all(jobs).await.into_iter().flatten());
@@ -1074,6 +1014,108 @@ impl DynamoStore {
             .map_err(build_err)
     }
 
+    /// `finish_placement`, answering with the session it wrote.
+    async fn finish_one(
+        &self,
+        id: &PlacementId,
+        outcome: &PlacementOutcome,
+        at: Timestamp,
+    ) -> StoreResult<Finished> {
+        let target = outcome.status();
+        let update = self.finish_update(id, outcome, at)?;
+        let PlacementOutcome::Fulfilled {
+            session: built,
+            player_sessions: placed,
+        } = outcome
+        else {
+            return match self
+                .transact(vec![TransactWriteItem::builder().update(update).build()])
+                .await?
+            {
+                Tx::Committed => Ok(Finished::without_session(Applied::Applied)),
+                Tx::Cancelled(reasons) => match reasons.into_iter().next() {
+                    Some((code, old)) if code == "ConditionalCheckFailed" => Ok(
+                        Finished::without_session(placement_outcome_from_old(old.as_ref(), target)),
+                    ),
+                    other => Err(StoreError::Unavailable(format!(
+                        "placement update cancelled: {other:?}"
+                    ))),
+                },
+            };
+        };
+
+        // The first attempt assumes what nearly every fulfilment finds, an empty partition, instead of
+        // reading it: the transaction checks that the session item and the report are absent, and only
+        // if a check fails does a retry read the partition. Seats need no check of their own: a seat is
+        // only ever written in a transaction with its session item (or, for more seats than one
+        // transaction holds, just ahead of it by a fulfilment that never guesses), so no session item
+        // means no seats. This saves a consistent Query, a third of the event's round trips.
+        let update = &update;
+        self.with_retries("finish_placement", |attempt| async move {
+            let guess = attempt == 0 && guessable(placed);
+            let part = if guess {
+                Partition::empty()
+            } else {
+                self.load_partition(&built.id).await?
+            };
+            let Fulfil {
+                tx,
+                later_seats,
+                session,
+            } = self.fulfil_items(update, &part, built, placed, at)?;
+            if !later_seats.is_empty() {
+                // More seats than one transaction holds (a create may name up to 200 players): the rest
+                // go first, but only while the placement is still PENDING, so a duplicate event never
+                // rewinds a seat that has moved on.
+                match self.get_placement(id).await? {
+                    None => return Ok(Some(Finished::without_session(Applied::Unknown))),
+                    Some(p) if p.status != PlacementStatus::Pending => {
+                        return Ok(Some(Finished::without_session(if p.status == target {
+                            Applied::Duplicate
+                        } else {
+                            Applied::Refused
+                        })));
+                    }
+                    Some(_) => {}
+                }
+                for chunk in later_seats.chunks(TX_MAX) {
+                    let items = chunk
+                        .iter()
+                        .map(|seat| self.put(codec::seat_item(seat, at)?, None, vec![]))
+                        .collect::<StoreResult<Vec<_>>>()?;
+                    if let Tx::Cancelled(r) = self.transact(items).await? {
+                        return Err(StoreError::Unavailable(format!(
+                            "seat batch cancelled: {r:?}"
+                        )));
+                    }
+                }
+            }
+            match self.transact(tx).await? {
+                Tx::Committed => Ok(Some(Finished {
+                    applied: Applied::Applied,
+                    session,
+                })),
+                Tx::Cancelled(reasons) => {
+                    let (code, old) = reasons.first().cloned().unwrap_or_default();
+                    if code == "ConditionalCheckFailed" {
+                        return Ok(Some(Finished::without_session(placement_outcome_from_old(
+                            old.as_ref(),
+                            target,
+                        ))));
+                    }
+                    if lost_race(&reasons) {
+                        Ok(None)
+                    } else {
+                        Err(StoreError::Unavailable(format!(
+                            "fulfil transaction cancelled: {reasons:?}"
+                        )))
+                    }
+                }
+            }
+        })
+        .await
+    }
+
     /// A fulfilment's transaction given the partition read (or guessed empty): the placement's
     /// transition, the session with the report merged (or a check that there is none) and the seats;
     /// second, the seats that don't fit in one transaction.
@@ -1084,7 +1126,7 @@ impl DynamoStore {
         built: &Session,
         placed: &[fleet_core::model::PlayerSession],
         at: Timestamp,
-    ) -> StoreResult<(Vec<TransactWriteItem>, Vec<Seat>)> {
+    ) -> StoreResult<Fulfil> {
         let plan = rules::fulfil(
             &part.state,
             part.report.as_ref().map(|r| &r.0),
@@ -1112,27 +1154,36 @@ impl DynamoStore {
         for seat in now_seats {
             tx.push(self.put(codec::seat_item(seat, at)?, None, vec![])?);
         }
-        Ok((tx, later_seats.to_vec()))
+        Ok(Fulfil {
+            tx,
+            later_seats: later_seats.to_vec(),
+            session: plan.session,
+        })
     }
 
-    /// The items `finish_placement`'s first attempt would commit for `f`, when they fit in a shared
-    /// transaction; `None` for a fulfilment with more seats than that.
-    fn guessed_items(&self, f: &Finish) -> StoreResult<Option<Vec<TransactWriteItem>>> {
+    /// The items `finish_placement`'s first attempt would commit for `f`, with the session they write,
+    /// when they fit in a shared transaction; `None` for a fulfilment with more seats than that.
+    fn guessed_items(&self, f: &Finish) -> StoreResult<Option<Fulfil>> {
         let update = self.finish_update(&f.id, &f.outcome, f.at)?;
         match &f.outcome {
-            PlacementOutcome::Unfulfilled { .. } => Ok(Some(vec![
-                TransactWriteItem::builder().update(update).build(),
-            ])),
+            PlacementOutcome::Unfulfilled { .. } => Ok(Some(Fulfil {
+                tx: vec![TransactWriteItem::builder().update(update).build()],
+                later_seats: vec![],
+                session: None,
+            })),
             PlacementOutcome::Fulfilled {
                 player_sessions, ..
             } if !guessable(player_sessions) => Ok(None),
             PlacementOutcome::Fulfilled {
                 session,
                 player_sessions,
-            } => Ok(Some(
-                self.fulfil_items(&update, &Partition::empty(), session, player_sessions, f.at)?
-                    .0,
-            )),
+            } => Ok(Some(self.fulfil_items(
+                &update,
+                &Partition::empty(),
+                session,
+                player_sessions,
+                f.at,
+            )?)),
         }
     }
 
@@ -1141,15 +1192,13 @@ impl DynamoStore {
         &self,
         batch: &[Finish],
         members: Vec<usize>,
-    ) -> Vec<(usize, StoreResult<Applied>)> {
+    ) -> Vec<(usize, StoreResult<Finished>)> {
         let mut out = Vec::with_capacity(members.len());
         for chunk in members.chunks(FINISH_CONCURRENCY) {
             let mut runs = Vec::with_capacity(chunk.len());
             for &i in chunk {
                 if let Some(f) = batch.get(i) {
-                    runs.push(
-                        async move { (i, self.finish_placement(&f.id, &f.outcome, f.at).await) },
-                    );
+                    runs.push(async move { (i, self.finish_one(&f.id, &f.outcome, f.at).await) });
                 }
             }
             out.extend(futures::future::join_all(runs).await);

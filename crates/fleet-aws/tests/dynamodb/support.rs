@@ -255,6 +255,6 @@ pub async fn apply_batch(store: &impl SessionStore, events: &[&PlacementEvent]) 
         .finish_placements(&batch)
         .await
         .into_iter()
-        .map(|r| r.expect("finish"))
+        .map(|r| r.expect("finish").applied)
         .collect()
 }

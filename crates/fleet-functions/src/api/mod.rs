@@ -10,6 +10,7 @@
 //! | `POST /v1/sessions/{id+}` ending in `/join` | [`sessions`]: join → `{session, playerSessions}` |
 //! | `DELETE /v1/sessions/{id+}` | [`sessions`]: delete → 204 |
 //! | `GET /v1/placements/{placementId}` | [`placements`]: placement |
+//! | `DELETE /v1/placements/{placementId}` | [`placements`]: cancel → `{placementId, status}` |
 //!
 //! The session routes are greedy (see [`routes`]): `{id+}` is a short id or a session ARN, which API
 //! Gateway hands over decoded, `/` and all. Any other value with a `/`, and a POST that does not end
@@ -82,6 +83,7 @@ async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         Join(String),
         Delete(String),
         Placement(String),
+        Cancel(String),
     }
     let param = |name: &str| params.get(name).cloned().unwrap_or_default();
     let found = match (&method, template) {
@@ -95,6 +97,9 @@ async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         (&Method::GET, "/v1/sessions") => Some(Route::List),
         (&Method::GET, "/v1/placements/{placementId}") => {
             Some(Route::Placement(param("placementId")))
+        }
+        (&Method::DELETE, "/v1/placements/{placementId}") => {
+            Some(Route::Cancel(param("placementId")))
         }
         (&Method::GET, "/v1/sessions/{id+}") => session_id(&param("id")).map(Route::Get),
         (&Method::DELETE, "/v1/sessions/{id+}") => session_id(&param("id")).map(Route::Delete),
@@ -116,6 +121,7 @@ async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         Route::Join(id) => sessions::join(deps, req, &caller, &id, metrics).await,
         Route::Delete(id) => sessions::delete(deps, req, &caller, &id, metrics).await,
         Route::Placement(id) => placements::get(deps, req, &caller, &id).await,
+        Route::Cancel(id) => placements::cancel(deps, req, &caller, &id, metrics).await,
     }
 }
 

@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 
 /// fleet-api's routes as template.yaml declares them (deploy/routes.json, checked by a test):
 /// `(method, path template)`.
-pub const FLEET_API: [(&str, &str); 7] = [
+pub const FLEET_API: [(&str, &str); 8] = [
     ("POST", "/v1/sessions"),
     ("GET", "/v1/placements/{placementId}"),
+    ("DELETE", "/v1/placements/{placementId}"),
     ("GET", "/v1/sessions"),
     ("GET", "/v1/sessions/{id+}"),
     ("POST", "/v1/sessions/{id+}"),

@@ -104,6 +104,16 @@ pub struct Accepted<'a> {
     pub reason: Option<&'a str>,
 }
 
+/// `DELETE /v1/placements/{placementId}` → 200.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cancelled<'a> {
+    /// The placement cancelled.
+    pub placement_id: &'a PlacementId,
+    /// Always CANCELLED.
+    pub status: PlacementStatus,
+}
+
 /// `GET /v1/placements/{placementId}`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

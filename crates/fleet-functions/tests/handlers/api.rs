@@ -1163,7 +1163,7 @@ async fn unknown_routes_and_methods_are_404_for_everyone() {
         ("PATCH", "/v1/sessions/gs-NPBdlaBzDIIkB4DAKzlCaq"),
         ("GET", "/v1/sessions/gs-NPBdlaBzDIIkB4DAKzlCaq/join"),
         ("POST", "/v1/sessions/gs-NPBdlaBzDIIkB4DAKzlCaq"),
-        ("DELETE", "/v1/placements/p-1"),
+        ("PATCH", "/v1/placements/p-1"),
         ("GET", "/v1/placements/"),
         ("GET", "/v1/sessions/"),
         ("POST", "/v1/rpc/update_instance_info"),

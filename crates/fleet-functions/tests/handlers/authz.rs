@@ -51,6 +51,9 @@ enum R {
     GetPlacementOfA,
     GetPlacementOfB,
     GetPlacementOfService,
+    CancelPlacementOfA,
+    CancelPlacementOfB,
+    CancelPlacementListingA,
     List,
     ListExplain,
     GetSessionF1,
@@ -64,12 +67,15 @@ enum R {
     DeleteInfoF2ByArn,
 }
 
-const ROUTES: [R; 16] = [
+const ROUTES: [R; 19] = [
     R::CreateForA,
     R::CreateForB,
     R::GetPlacementOfA,
     R::GetPlacementOfB,
     R::GetPlacementOfService,
+    R::CancelPlacementOfA,
+    R::CancelPlacementOfB,
+    R::CancelPlacementListingA,
     R::List,
     R::ListExplain,
     R::GetSessionF1,
@@ -92,6 +98,10 @@ fn allowed(r: R) -> &'static [C] {
         R::GetPlacementOfA => &[A, Service],
         R::GetPlacementOfB => &[B, Service],
         R::GetPlacementOfService => &[Service],
+        R::CancelPlacementOfA => &[A, Service],
+        R::CancelPlacementOfB => &[B, Service],
+        // A is listed in it, so it may read it, but only its requester (a service) may cancel it.
+        R::CancelPlacementListingA => &[Service],
         R::List | R::GetSessionF1 | R::GetSessionF2 => &[A, B, Service, Gs1, Gs2],
         R::ListExplain => &[Service],
         R::JoinAsA => &[A, Service],
@@ -108,6 +118,15 @@ fn denial(r: R, c: C) -> (u16, &'static str) {
     match (c, r) {
         (C::Nobody, _) => (401, "unauthenticated"),
         (C::Stranger, _) => (403, "forbidden"),
+        // Game servers may not cancel at all; a listed player may read but not cancel.
+        (
+            C::Gs1 | C::Gs2,
+            R::CancelPlacementOfA | R::CancelPlacementOfB | R::CancelPlacementListingA,
+        )
+        | (C::A, R::CancelPlacementListingA) => (403, "forbidden"),
+        (_, R::CancelPlacementOfA | R::CancelPlacementOfB | R::CancelPlacementListingA) => {
+            (404, "not_found")
+        }
         (_, R::GetPlacementOfA | R::GetPlacementOfB | R::GetPlacementOfService) => {
             (404, "not_found")
         }
@@ -126,6 +145,11 @@ async fn world() -> TestDeps {
             "pl-svc",
             "arn:aws:iam::123456789012:role/fleetlift-backend",
             &["someone-else"],
+        ),
+        placement(
+            "pl-svc-a",
+            "arn:aws:iam::123456789012:role/fleetlift-backend",
+            &[PLAYER_A],
         ),
     ] {
         d.store
@@ -164,6 +188,11 @@ async fn call(d: &TestDeps, r: R, c: C) -> Answer {
         R::GetPlacementOfB => api(d, Ev::get("/v1/placements/pl-b").by(who).request()).await,
         R::GetPlacementOfService => {
             api(d, Ev::get("/v1/placements/pl-svc").by(who).request()).await
+        }
+        R::CancelPlacementOfA => api(d, Ev::delete("/v1/placements/pl-a").by(who).request()).await,
+        R::CancelPlacementOfB => api(d, Ev::delete("/v1/placements/pl-b").by(who).request()).await,
+        R::CancelPlacementListingA => {
+            api(d, Ev::delete("/v1/placements/pl-svc-a").by(who).request()).await
         }
         R::List => api(d, Ev::get("/v1/sessions").by(who).request()).await,
         R::ListExplain => {

@@ -706,6 +706,44 @@ fn catalogue() -> Vec<Case> {
             404,
             None,
         ),
+        // ---- cancel
+        case(
+            "cancel a placement with an underscore in its id",
+            Api,
+            Ev::delete("/v1/placements/a_b").by(service()),
+            400,
+            Some("placementId"),
+        ),
+        case(
+            "cancel a placement with a 49-character id",
+            Api,
+            Ev::delete(&format!("/v1/placements/{}", long(49))).by(service()),
+            400,
+            Some("placementId"),
+        ),
+        case(
+            "cancel a placement with a non-UTF-8 id",
+            Api,
+            Ev::delete("/v1/placements/%E0%A4").by(service()),
+            400,
+            Some("placementId"),
+        ),
+        case(
+            "cancel with a query parameter",
+            Api,
+            Ev::delete("/v1/placements/p-404")
+                .query("force=true")
+                .by(service()),
+            400,
+            Some("force"),
+        ),
+        case(
+            "cancel an unknown placement",
+            Api,
+            Ev::delete("/v1/placements/p-404").by(service()),
+            404,
+            None,
+        ),
         // ---- join
         case(
             "join with no players",

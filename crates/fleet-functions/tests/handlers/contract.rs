@@ -1347,6 +1347,68 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
         ok,
     );
 
+    // ---- cancelPlacement
+    let d = deps();
+    for id in ["c-1", "c-2", "c-3"] {
+        d.store
+            .create_placement(&placement(id, PLAYER_A, &[PLAYER_A]), None)
+            .await
+            .expect("store");
+    }
+    let cancel = |id: &str, who: Who| Ev::delete(&format!("/v1/placements/{id}")).by(who);
+    seen.check(
+        "a player cancels its placement",
+        &exchange(&d, H::Api, &cancel("c-1", player_a())).await,
+        200,
+        ok,
+    );
+    seen.check(
+        "a cancelled placement cancelled again",
+        &exchange(&d, H::Api, &cancel("c-1", service())).await,
+        409,
+        ok,
+    );
+    seen.check(
+        "a placement id with _ cancelled",
+        &exchange(&d, H::Api, &cancel("bad_id", player_a())).await,
+        400,
+        bad,
+    );
+    seen.check(
+        "nobody cancels",
+        &exchange(&d, H::Api, &Ev::delete("/v1/placements/c-2")).await,
+        401,
+        ok,
+    );
+    seen.check(
+        "a game server cancels",
+        &exchange(&d, H::Api, &cancel("c-2", Who::iam(GS_F1))).await,
+        403,
+        ok,
+    );
+    seen.check(
+        "another player cancels",
+        &exchange(&d, H::Api, &cancel("c-2", Who::player(PLAYER_B))).await,
+        404,
+        ok,
+    );
+    d.gamelift
+        .fail_next(GameLiftError::Throttled("slow down".into()));
+    seen.check(
+        "GameLift throttles the stop",
+        &exchange(&d, H::Api, &cancel("c-2", player_a())).await,
+        429,
+        ok,
+    );
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous("timeout".into()));
+    seen.check(
+        "GameLift fails the stop",
+        &exchange(&d, H::Api, &cancel("c-3", service())).await,
+        503,
+        ok,
+    );
+
     // ---- updateInstanceInfo
     const UPDATE: &str = "/v1/rpc/update_instance_info";
     let d = deps();

@@ -412,6 +412,42 @@ async fn a_result_nobody_waits_for_costs_the_lookups_and_no_session_read() {
 }
 
 #[tokio::test]
+async fn a_result_someone_waits_for_is_pushed_with_the_session_its_write_stored_and_no_read() {
+    let plain = MemoryStore::new();
+    world(&plain).await;
+    let pushing = MemoryStore::new();
+    world(&pushing).await;
+    let (plain_before, pushing_before) = (plain.calls().reads, pushing.calls().reads);
+    let push = MemoryNotifier::default();
+
+    placement_events::process(&plain, batch(&["placement/sns-fulfilled.json"])).await;
+    placement_events::process_and_push(
+        &pushing,
+        &push,
+        batch(&["placement/sns-fulfilled.json"]),
+        T0,
+    )
+    .await;
+
+    // The three lookups (two players' connections, the subscribers) and nothing else: the
+    // session the message carries is the one the fulfilment wrote.
+    assert_eq!(
+        pushing.calls().reads - pushing_before,
+        plain.calls().reads - plain_before + 3
+    );
+    assert_eq!(push.sent().len(), 4);
+    let stored = pushing
+        .get_placement(&pid(FULFILLED_ID))
+        .await
+        .unwrap()
+        .unwrap();
+    let session = notifier::placed_session(&pushing, &stored).await.unwrap();
+    assert!(session.is_some());
+    let expected = notifier::placement_message(&stored, session.as_ref(), REQUESTER);
+    assert_eq!(by_connection(&push)[REQUESTER_CONN], vec![expected]);
+}
+
+#[tokio::test]
 async fn the_push_adds_only_the_sent_records_to_an_events_writes() {
     let plain = MemoryStore::new();
     world(&plain).await;
@@ -529,4 +565,84 @@ async fn on_dynamodb_the_early_push_sends_what_the_stored_items_say() {
         notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
     assert_eq!(metrics.get("NotificationsDuplicate"), Some(4.0));
     assert_eq!(push.sent().len(), 4);
+}
+
+/// On DynamoDB Local, through both ways a batch is written: fresh fulfilments sharing one transaction,
+/// and one whose game server reported first (the guess of an empty partition fails, the partition is
+/// read and the report merged). Each push carries exactly the session the table then holds.
+#[tokio::test]
+async fn on_dynamodb_each_push_of_a_batch_carries_the_session_the_table_holds() {
+    const SHARED: [(&str, &str); 2] = [
+        (FULFILLED_ID, "placement/sns-fulfilled.json"),
+        (
+            "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a52",
+            "placement/eventbridge-fulfilled.json",
+        ),
+    ];
+    const REPORTED: (&str, &str) = (
+        "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a51",
+        "placement/raw-fulfilled.json",
+    );
+    let url = std::env::var("FLEETLIFT_TEST_DYNAMODB")
+        .expect("FLEETLIFT_TEST_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local");
+    let client = fleet_aws::dynamo::local_client(&url);
+    let table = format!("push-batch-{}", uuid::Uuid::new_v4());
+    fleet_aws::dynamo::create_table(&client, &table)
+        .await
+        .expect("create table");
+    let store = fleet_aws::dynamo::DynamoStore::new(client, table, b"push-test-secret".to_vec());
+    world(&store).await;
+    seed(
+        &store,
+        &[
+            placement(SHARED[1].0, REQUESTER, &[]),
+            placement(REPORTED.0, REQUESTER, &[]),
+        ],
+    )
+    .await;
+    let fleet_core::event::EventKind::Fulfilled(fulfilled) =
+        parse_message(&event_text(REPORTED.1)).unwrap().kind
+    else {
+        panic!("{} is a fulfilment", REPORTED.1);
+    };
+    let reported_arn = fulfilled.game_session_arn;
+    let report = fleet_core::ports::StatusReport {
+        player_count: Some(3),
+        ..fleet_core::ports::StatusReport::default()
+    };
+    store
+        .apply_report(&reported_arn, &report, T0)
+        .await
+        .unwrap();
+
+    for files in [vec![SHARED[0].1, SHARED[1].1], vec![REPORTED.1]] {
+        let push = MemoryNotifier::default();
+        let (response, _) =
+            placement_events::process_and_push(&store, &push, batch(&files), T0).await;
+        assert!(response.batch_item_failures.is_empty());
+        let ids: Vec<&str> = if files.len() == 2 {
+            SHARED.iter().map(|(id, _)| *id).collect()
+        } else {
+            vec![REPORTED.0]
+        };
+        let mut expected = Vec::new();
+        for id in ids {
+            let stored = store.get_placement(&pid(id)).await.unwrap().unwrap();
+            assert_eq!(stored.status, PlacementStatus::Fulfilled, "{id}");
+            let session = notifier::placed_session(&store, &stored).await.unwrap();
+            let session = session.expect("the placed session is stored");
+            if id == REPORTED.0 {
+                assert_eq!(session.player_count, 3, "the earlier report is merged");
+            }
+            expected.push(notifier::placement_message(
+                &stored,
+                Some(&session),
+                REQUESTER,
+            ));
+        }
+        let mut sent = by_connection(&push)[REQUESTER_CONN].clone();
+        sent.sort();
+        expected.sort();
+        assert_eq!(sent, expected, "{files:?}");
+    }
 }

@@ -459,6 +459,7 @@ async fn the_largest_create_and_report_are_fulfilled_stored_and_pushed_on_dynamo
         &stack.deps.store,
         &stack.deps.notifier,
         &stored,
+        fleet_functions::notifier::PlacedSession::Read,
         now,
     )
     .await

@@ -9,6 +9,7 @@ mod api;
 mod authz;
 mod bad_input;
 mod budgets;
+mod cancel;
 mod contract;
 mod early_push;
 mod integration;

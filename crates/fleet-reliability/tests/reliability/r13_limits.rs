@@ -375,6 +375,7 @@ async fn the_largest_inputs_are_stored_fulfilled_and_pushed_within_their_budgets
                 &w.deps.store,
                 &w.deps.notifier,
                 &stored,
+                fleet_functions::notifier::PlacedSession::Read,
                 now,
             )
             .await
