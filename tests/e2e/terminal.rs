@@ -325,6 +325,7 @@ async fn the_demo_keeps_stderr_for_its_progress_and_prints_its_summary_as_a_tabl
     assert_eq!(row("placements created"), "4");
     assert_eq!(row("  pushed FULFILLED"), "4");
     assert_eq!(row("sessions ended"), "4");
+    assert_eq!(row("  rejoins (same seat back)"), "4");
     assert_eq!(row("failed steps"), "0");
     assert!(row("create → push p50").ends_with(" ms"));
 

@@ -12,7 +12,7 @@ use crate::model::{Placement, PlacementStatus, PlayerSession, Seat, SeatStatus, 
 use crate::ports::{
     Applied, Clock, CreateOutcome, Finish, Finished, GameLift, GameLiftError, IdempotencyRecord,
     Ids, JoinRefused, ListRequest, Notifier, NotifyError, Page, PendingCap, PlacementDescription,
-    PlacementOutcome, SessionKey, SessionStore, StartPlacement, StatusReport, StoreError,
+    PlacementOutcome, Reserved, SessionKey, SessionStore, StartPlacement, StatusReport, StoreError,
 };
 use crate::query::{self, cursor};
 use crate::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
@@ -452,28 +452,62 @@ impl SessionStore for MemoryStore {
         players: &[PlayerId],
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<Result<Session, JoinRefused>, StoreError> {
-        self.count(1, 1);
+    ) -> Result<Result<Reserved, JoinRefused>, StoreError> {
         let mut st = self.lock();
         let state = st.state(id);
-        match rules::join(&state, &st.seats(id), players, now, expires_at, usize::MAX) {
-            Err(refused) => Ok(Err(refused)),
-            Ok(plan) => {
-                let reported_at = match state {
-                    SessionState::Live { reported_at, .. } => reported_at,
-                    _ => None,
-                };
-                st.put_seats(id, &plan.seats);
-                st.sessions.insert(
-                    id.clone(),
-                    SessionState::Live {
-                        session: plan.session.clone(),
-                        reported_at,
-                    },
-                );
-                Ok(Ok(plan.session))
+        let plan = match rules::join(&state, &st.seats(id), players, now, expires_at, usize::MAX) {
+            Err(refused) => {
+                self.count(1, 1);
+                return Ok(Err(refused));
+            }
+            Ok(plan) => plan,
+        };
+        if plan.rejoined.is_some() {
+            // As the DynamoDB adapter: the partition read, nothing written.
+            self.count(1, 0);
+            return Ok(Ok(Reserved {
+                session: plan.session,
+                rejoined: plan.rejoined,
+            }));
+        }
+        self.count(1, 1);
+        let reported_at = match state {
+            SessionState::Live { reported_at, .. } => reported_at,
+            _ => None,
+        };
+        st.put_seats(id, &plan.seats);
+        st.sessions.insert(
+            id.clone(),
+            SessionState::Live {
+                session: plan.session.clone(),
+                reported_at,
+            },
+        );
+        Ok(Ok(Reserved {
+            session: plan.session,
+            rejoined: None,
+        }))
+    }
+
+    async fn record_player_sessions(
+        &self,
+        id: &SessionId,
+        player_sessions: &[PlayerSession],
+    ) -> Result<(), StoreError> {
+        self.count(0, 1);
+        let mut st = self.lock();
+        if let Some(seats) = st.seats.get_mut(id) {
+            for seat in seats.iter_mut() {
+                if seat.status == SeatStatus::Reserved
+                    && let Some(ps) = player_sessions
+                        .iter()
+                        .find(|ps| ps.player_id == seat.player_id)
+                {
+                    seat.player_session_id = Some(ps.player_session_id.clone());
+                }
             }
         }
+        Ok(())
     }
 
     async fn release_seats(

@@ -298,6 +298,10 @@ pub struct Seat {
     pub expires_at: Timestamp,
     /// When it was reserved.
     pub created_at: Timestamp,
+    /// GameLift's player session for it, once known (from the placement, or recorded after the join's
+    /// CreatePlayerSessions): what a repeated join by the same player answers with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub player_session_id: Option<String>,
 }
 
 #[cfg(test)]

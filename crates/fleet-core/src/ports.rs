@@ -126,6 +126,15 @@ pub struct Finish {
     pub at: Timestamp,
 }
 
+/// What [`SessionStore::reserve_seats`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reserved {
+    /// The session after the join (unchanged for a repeated join).
+    pub session: Session,
+    /// A repeated join: the player sessions its players already hold; `None` for new seats.
+    pub rejoined: Option<Vec<PlayerSession>>,
+}
+
 /// What [`SessionStore::finish_placements`] did for one placement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finished {
@@ -367,14 +376,25 @@ pub trait SessionStore: Send + Sync {
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send;
 
     /// Reserves one seat per player in one transaction, never past `maxPlayers`, never twice for a
-    /// player. Seats expire at `expires_at` unless confirmed.
+    /// player. Seats expire at `expires_at` unless confirmed. A repeated join, where every player
+    /// still holds a live seat with a recorded player session, writes nothing and answers those
+    /// ([`Reserved::rejoined`]).
     fn reserve_seats(
         &self,
         session: &SessionId,
         players: &[PlayerId],
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> impl Future<Output = Result<Result<Session, JoinRefused>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Result<Reserved, JoinRefused>, StoreError>> + Send;
+
+    /// Records on their seats the player sessions GameLift created for a join, so that the same join
+    /// repeated while the seats are live answers with them. Seats that are no longer RESERVED are
+    /// left alone.
+    fn record_player_sessions(
+        &self,
+        session: &SessionId,
+        player_sessions: &[PlayerSession],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Undoes reservations GameLift refused (RESERVED → RELEASED) and frees their slots.
     fn release_seats(

@@ -153,6 +153,7 @@ pub fn fulfil(
             status: SeatStatus::Reserved,
             expires_at: at.plus_secs(SEAT_RESERVATION_SECS),
             created_at: at,
+            player_session_id: Some(ps.player_session_id.clone()),
         })
         .collect();
     let mut all = existing_seats.to_vec();
@@ -330,11 +331,17 @@ pub struct JoinPlan {
     pub session: Session,
     /// Seats to write: the new RESERVED ones and lapsed ones closed on the way.
     pub seats: Vec<Seat>,
+    /// A repeated join: every player already holds a live seat with a known player session, and
+    /// these are they. Nothing is written and GameLift is not asked again.
+    pub rejoined: Option<Vec<PlayerSession>>,
 }
 
-/// Decides a join: refuses when the session is missing, ended or full, or a player already holds a
-/// live seat; otherwise reserves one seat per player until `expires_at`, closing at most `max_lapsed`
-/// lapsed reservations in the same write.
+/// Decides a join: refuses when the session is missing, ended or full; answers a repeated join, where
+/// every player still holds a live seat (RESERVED within its window, or CONFIRMED) whose player session
+/// is known, with those player sessions ([`JoinPlan::rejoined`]); refuses as already seated a join of
+/// players some of whom hold a live seat otherwise (one still being joined, or a mix of seated and new
+/// players); otherwise reserves one seat per player until `expires_at`, closing at most `max_lapsed`
+/// lapsed reservations in the same write. A player whose seat lapsed gets a new one.
 pub fn join(
     state: &SessionState,
     seats: &[Seat],
@@ -356,15 +363,33 @@ pub fn join(
         }
         SessionState::Live { session, .. } => session,
     };
-    for p in players {
-        let held = seats.iter().any(|s| {
+    let live = |p: &PlayerId| {
+        seats.iter().find(|s| {
             &s.player_id == p
                 && (s.status == SeatStatus::Confirmed
                     || (s.status == SeatStatus::Reserved && s.expires_at > now))
+        })
+    };
+    let held: Vec<(&PlayerId, Option<&Seat>)> = players.iter().map(|p| (p, live(p))).collect();
+    let rejoined: Option<Vec<PlayerSession>> = held
+        .iter()
+        .map(|(p, seat)| {
+            let id = seat.and_then(|s| s.player_session_id.clone())?;
+            Some(PlayerSession {
+                player_id: (*p).clone(),
+                player_session_id: id,
+            })
+        })
+        .collect();
+    if let Some(rejoined) = rejoined {
+        return Ok(JoinPlan {
+            session: session.clone(),
+            seats: Vec::new(),
+            rejoined: Some(rejoined),
         });
-        if held {
-            return Err(JoinRefused::AlreadySeated(p.clone()));
-        }
+    }
+    if let Some((p, _)) = held.iter().find(|(_, seat)| seat.is_some()) {
+        return Err(JoinRefused::AlreadySeated((*p).clone()));
     }
     let wanted = players.len() as u32;
     let open = Session::compute_open_slots(
@@ -392,6 +417,7 @@ pub fn join(
             status: SeatStatus::Reserved,
             expires_at,
             created_at: now,
+            player_session_id: None,
         };
         all.push(seat.clone());
         touched.push(seat);
@@ -402,6 +428,7 @@ pub fn join(
     Ok(JoinPlan {
         session: new,
         seats: touched,
+        rejoined: None,
     })
 }
 
@@ -434,6 +461,7 @@ pub fn change_seats(
     Some(JoinPlan {
         session: new,
         seats: touched,
+        rejoined: None,
     })
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Each bot is one player with one WebSocket connection. Per round it creates a session for itself
 //! (player token), waits for the placement's push on its WebSocket (the create→push latency), has a
-//! friend join the session (the friend's token), reports the player count as the game server would
+//! friend join the session (the friend's token) and join again as a client that lost the answer would
+//! (a rejoin: the same seat back), reports the player count as the game server would
 //! (`update_instance_info`, game-server key), and ends the session (`DELETE …?terminate=true`, service
 //! key). One round in five a bot gives up waiting: it cancels its placement right after the create
 //! (`DELETE /v1/placements/{id}`) and expects the CANCELLED push instead, or, when the cancel comes too
@@ -69,6 +70,8 @@ pub struct DemoSummary {
     pub unfulfilled: u64,
     /// Joins that succeeded.
     pub joins: u64,
+    /// Repeated joins answered with the seat already held (same player session).
+    pub rejoins: u64,
     /// Status updates accepted.
     pub updates: u64,
     /// Sessions ended.
@@ -96,6 +99,7 @@ struct Counters {
     fulfilled: AtomicU64,
     unfulfilled: AtomicU64,
     joins: AtomicU64,
+    rejoins: AtomicU64,
     updates: AtomicU64,
     ended: AtomicU64,
     cancelled: AtomicU64,
@@ -371,6 +375,7 @@ pub async fn run_with_progress(options: DemoOptions, progress: Progress) -> Demo
         fulfilled: counters.fulfilled.load(Ordering::Relaxed),
         unfulfilled: counters.unfulfilled.load(Ordering::Relaxed),
         joins: counters.joins.load(Ordering::Relaxed),
+        rejoins: counters.rejoins.load(Ordering::Relaxed),
         updates: counters.updates.load(Ordering::Relaxed),
         ended: counters.ended.load(Ordering::Relaxed),
         cancelled: counters.cancelled.load(Ordering::Relaxed),
@@ -534,17 +539,18 @@ impl Bot {
             c.error(me, "FULFILLED push without a session".into());
             return RoundEnd::Next;
         };
-        let join = http
-            .post(format!("{}/v1/sessions/{session_id}/join", o.http_url))
-            .bearer_auth(&self.friend_token)
-            .json(&json!({"players": [{"playerId": self.friend}]}))
-            .send()
-            .await;
-        match join {
-            Ok(r) if r.status().is_success() => {
+        match self.join(&session_id, o, http).await {
+            Ok(seat) => {
                 c.joins.fetch_add(1, Ordering::Relaxed);
+                // The friend's client lost the answer and asks again: the same seat comes back.
+                match self.join(&session_id, o, http).await {
+                    Ok(again) if again == seat => {
+                        c.rejoins.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(again) => c.error(me, format!("rejoin: {again} instead of {seat}")),
+                    Err(e) => c.error(me, format!("rejoin: {e}")),
+                }
             }
-            Ok(r) => c.error(me, format!("join: {}", r.status())),
             Err(e) => c.error(me, format!("join: {e}")),
         }
         let report = json!({"id": session_id, "playerCount": 2}).to_string();
@@ -581,6 +587,30 @@ impl Bot {
 }
 
 impl Bot {
+    /// The friend joins the session: its player session id.
+    async fn join(
+        &self,
+        session_id: &str,
+        o: &DemoOptions,
+        http: &reqwest::Client,
+    ) -> Result<String, String> {
+        let answer = http
+            .post(format!("{}/v1/sessions/{session_id}/join", o.http_url))
+            .bearer_auth(&self.friend_token)
+            .json(&json!({"players": [{"playerId": self.friend}]}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !answer.status().is_success() {
+            return Err(answer.status().to_string());
+        }
+        let body: Value = answer.json().await.map_err(|e| e.to_string())?;
+        body["playerSessions"][0]["playerSessionId"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| "no player session in the answer".to_owned())
+    }
+
     /// Gives up on a placement: whether it is now cancelled (a 409, too late, plays the round on).
     async fn cancel(
         &self,
@@ -619,7 +649,7 @@ impl DemoSummary {
     /// The summary as a table, for stdout: one row per measure, then the first errors.
     pub fn table(&self) -> String {
         let ms = |v: Option<u64>| v.map_or("-".to_owned(), |v| format!("{v} ms"));
-        let rows: [(&str, String); 14] = [
+        let rows: [(&str, String); 15] = [
             (
                 "bots",
                 format!("{} ({} failed)", self.bots, self.failed_bots),
@@ -631,6 +661,7 @@ impl DemoSummary {
             ("create → push p50", ms(self.p50_ms)),
             ("create → push p99", ms(self.p99_ms)),
             ("joins", self.joins.to_string()),
+            ("  rejoins (same seat back)", self.rejoins.to_string()),
             ("status updates", self.updates.to_string()),
             ("sessions ended", self.ended.to_string()),
             ("gave up: cancelled", self.cancelled.to_string()),
@@ -705,7 +736,7 @@ mod tests {
             (lines[4], "6"),
             (lines[7], "1012 ms"),
             (lines[8], "-"),
-            (lines[15], "4.3 s"),
+            (lines[16], "4.3 s"),
         ] {
             assert_eq!(
                 line.char_indices().nth(column).map(|(i, _)| &line[i..]),
@@ -713,8 +744,8 @@ mod tests {
                 "{line}"
             );
         }
-        assert_eq!(lines[17], "first errors:");
-        assert_eq!(lines[18], "  demo-bot-1-abcdef: join: 409 Conflict");
+        assert_eq!(lines[18], "first errors:");
+        assert_eq!(lines[19], "  demo-bot-1-abcdef: join: 409 Conflict");
     }
 
     #[test]

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
-use fleet_core::model::{Placement, Session};
+use fleet_core::model::{Placement, PlayerSession, Session};
 use fleet_core::ports::{
     Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PendingCap,
-    PlacementOutcome, SessionKey, SessionStore, SessionSweepPage, StatusReport, StoreError,
-    SweepStore,
+    PlacementOutcome, Reserved, SessionKey, SessionStore, SessionSweepPage, StatusReport,
+    StoreError, SweepStore,
 };
 use fleet_core::time::Timestamp;
 
@@ -101,8 +101,16 @@ impl<T: SessionStore> SessionStore for Shared<T> {
         players: &[PlayerId],
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<Result<Session, JoinRefused>, StoreError> {
+    ) -> Result<Result<Reserved, JoinRefused>, StoreError> {
         self.0.reserve_seats(id, players, now, expires_at).await
+    }
+
+    async fn record_player_sessions(
+        &self,
+        id: &SessionId,
+        ps: &[PlayerSession],
+    ) -> Result<(), StoreError> {
+        self.0.record_player_sessions(id, ps).await
     }
     async fn release_seats(
         &self,

@@ -17,7 +17,7 @@ use fleet_core::index::{self, PK, SK, TTL};
 use fleet_core::model::{Placement, PlacementStatus, Seat, SeatStatus, Session};
 use fleet_core::ports::{
     Applied, CreateOutcome, Finish, Finished, IdempotencyRecord, JoinRefused, ListRequest, Page,
-    PendingCap, PlacementOutcome, SessionKey, SessionStore, StatusReport, StoreError,
+    PendingCap, PlacementOutcome, Reserved, SessionKey, SessionStore, StatusReport, StoreError,
 };
 use fleet_core::query::{self, KeyCondition, cursor};
 use fleet_core::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
@@ -747,7 +747,7 @@ impl SessionStore for DynamoStore {
         players: &[PlayerId],
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> StoreResult<Result<Session, JoinRefused>> {
+    ) -> StoreResult<Result<Reserved, JoinRefused>> {
         self.with_retries("reserve_seats", |_| async {
             let part = self.load_partition(session_id).await?;
             let max_lapsed = TX_MAX.saturating_sub(1 + players.len());
@@ -762,6 +762,13 @@ impl SessionStore for DynamoStore {
                 Ok(plan) => plan,
                 Err(refused) => return Ok(Some(Err(refused))),
             };
+            if plan.rejoined.is_some() {
+                // A repeated join: the seats are already there; the read was all it cost.
+                return Ok(Some(Ok(Reserved {
+                    session: plan.session,
+                    rejoined: plan.rejoined,
+                })));
+            }
             let version = part.version.unwrap_or(0);
             let mut tx = vec![self.put_session(
                 codec::session_item(&plan.session, version + 1, reported_at(&part.state))?,
@@ -770,9 +777,64 @@ impl SessionStore for DynamoStore {
             for seat in &plan.seats {
                 tx.push(self.put(codec::seat_item(seat, now)?, None, vec![])?);
             }
-            self.commit_or_retry("join", tx, Ok(plan.session)).await
+            let reserved = Reserved {
+                session: plan.session,
+                rejoined: None,
+            };
+            self.commit_or_retry("join", tx, Ok(reserved)).await
         })
         .await
+    }
+
+    async fn record_player_sessions(
+        &self,
+        session_id: &SessionId,
+        player_sessions: &[fleet_core::model::PlayerSession],
+    ) -> StoreResult<()> {
+        // One guarded update per seat, all in one request (a join names at most 25 players): a seat
+        // that moved on (released, expired, confirmed) since the join keeps what it has.
+        let mut tx = Vec::with_capacity(player_sessions.len());
+        for ps in player_sessions {
+            let update = Update::builder()
+                .table_name(&*self.table)
+                .set_key(Some(codec::session_key(
+                    session_id,
+                    &index::seat_sk(&ps.player_id),
+                )))
+                .update_expression("SET #psid = :psid")
+                .condition_expression("#status = :reserved")
+                .expression_attribute_names("#psid", "playerSessionId")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":psid", s(&ps.player_session_id))
+                .expression_attribute_values(":reserved", s(SeatStatus::Reserved.as_str()))
+                .build()
+                .map_err(build_err)?;
+            tx.push(TransactWriteItem::builder().update(update).build());
+        }
+        for chunk in tx.chunks(TX_MAX) {
+            match self.transact(chunk.to_vec()).await? {
+                Tx::Committed => {}
+                // Some seat is no longer RESERVED: record the others one at a time.
+                Tx::Cancelled(_) if chunk.len() > 1 => {
+                    for item in chunk {
+                        if let Tx::Cancelled(r) = self.transact(vec![item.clone()]).await?
+                            && !r.iter().any(|(c, _)| c == "ConditionalCheckFailed")
+                        {
+                            return Err(StoreError::Unavailable(format!(
+                                "player session record cancelled: {r:?}"
+                            )));
+                        }
+                    }
+                }
+                Tx::Cancelled(r) if r.iter().any(|(c, _)| c == "ConditionalCheckFailed") => {}
+                Tx::Cancelled(r) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "player session record cancelled: {r:?}"
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn release_seats(

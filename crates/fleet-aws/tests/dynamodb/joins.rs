@@ -160,7 +160,7 @@ async fn unconfirmed_seats_expire_and_free_their_slots() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        s.reserved_seats, 1,
+        s.session.reserved_seats, 1,
         "lapsed reservations were closed in the same write"
     );
     // …and the sweeper closes what is left.
@@ -217,4 +217,77 @@ async fn a_join_counts_the_servers_report_and_live_reservations_together() {
             .unwrap()
             .is_ok()
     );
+}
+
+#[tokio::test]
+async fn a_repeated_join_answers_the_recorded_player_sessions_and_a_lapsed_seat_is_joined_anew() {
+    use fleet_core::model::PlayerSession;
+    let store = spawn_store().await;
+    let id = session_with(&store, 4, 0).await;
+    let now = T0.plus_secs(2);
+    let first = store
+        .reserve_seats(&id, &[player("a"), player("b")], now, now.plus_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.rejoined, None);
+    // Before GameLift's answer is recorded, a repeat is a join in flight: refused.
+    let early = store
+        .reserve_seats(&id, &[player("a")], now, now.plus_secs(60))
+        .await
+        .unwrap();
+    assert!(matches!(early, Err(JoinRefused::AlreadySeated(_))));
+    let created = vec![
+        PlayerSession {
+            player_id: player("a"),
+            player_session_id: "psess-a-1".into(),
+        },
+        PlayerSession {
+            player_id: player("b"),
+            player_session_id: "psess-b-1".into(),
+        },
+    ];
+    store.record_player_sessions(&id, &created).await.unwrap();
+
+    let again = store
+        .reserve_seats(
+            &id,
+            &[player("b"), player("a")],
+            now.plus_secs(30),
+            now.plus_secs(90),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(
+        again.rejoined,
+        Some(vec![created[1].clone(), created[0].clone()])
+    );
+    assert_eq!(
+        again.session.reserved_seats, 2,
+        "a repeated join takes no second seat"
+    );
+    // A mix of a seated player and a new one is still refused.
+    let mixed = store
+        .reserve_seats(&id, &[player("a"), player("c")], now, now.plus_secs(60))
+        .await
+        .unwrap();
+    assert!(matches!(mixed, Err(JoinRefused::AlreadySeated(_))));
+    // Once the window has passed, the same player gets a new seat, with no player session yet.
+    let later = now.plus_secs(61);
+    let anew = store
+        .reserve_seats(&id, &[player("a")], later, later.plus_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(anew.rejoined, None);
+    // A seat no longer RESERVED keeps what it has: recording skips it and records the others.
+    store
+        .release_seats(&id, &[player("a")], later)
+        .await
+        .unwrap();
+    store.record_player_sessions(&id, &created).await.unwrap();
+    let s = store.get_session(&id).await.unwrap().unwrap();
+    assert_eq!(s.reserved_seats, 0, "b lapsed, a was released");
 }

@@ -35,7 +35,7 @@
 use fleet_core::auth::{self, Caller};
 use fleet_core::ids::{PlayerId, SessionRef};
 use fleet_core::limits::SEAT_RESERVATION_SECS;
-use fleet_core::model::{Placement, PlacementStatus};
+use fleet_core::model::{Placement, PlacementStatus, PlayerSession, Session};
 use fleet_core::ports::{
     Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused,
     ListRequest, PendingCap, PlacementOutcome, SessionKey, SessionStore, StartPlacement,
@@ -413,12 +413,12 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
     let id = sref.id();
     let players: Vec<PlayerId> = join.players.iter().map(|p| p.player_id.clone()).collect();
     let now = deps.clock.now();
-    let session = match deps
+    let reserved = match deps
         .store
         .reserve_seats(&id, &players, now, now.plus_secs(SEAT_RESERVATION_SECS))
         .await?
     {
-        Ok(s) => s,
+        Ok(r) => r,
         Err(refused) => {
             metrics.count("JoinsRefused", 1);
             return Err(match refused {
@@ -433,6 +433,13 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
             });
         }
     };
+    let session = reserved.session;
+    if let Some(held) = reserved.rejoined {
+        // The same players again while their seats are live (a client that lost the answer, or
+        // reconnects): the seats they hold, without asking GameLift for more.
+        metrics.count("Rejoins", 1);
+        return Ok(joined(&session, &held));
+    }
     let wanted: Vec<(PlayerId, Option<String>)> = join
         .players
         .into_iter()
@@ -445,16 +452,15 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
     {
         Ok(player_sessions) => {
             metrics.count("Joins", 1);
-            Ok(h::json(
-                StatusCode::OK,
-                &Joined {
-                    session: SessionView::of(&session),
-                    player_sessions: player_sessions
-                        .iter()
-                        .map(|ps| PlayerSessionView::of(ps, Some(&session)))
-                        .collect(),
-                },
-            ))
+            if let Err(e) = deps
+                .store
+                .record_player_sessions(&id, &player_sessions)
+                .await
+            {
+                // The join stands; only a repeat of it will be refused as already seated.
+                tracing::warn!(session_id = %id, error = %e, "could not record the join's player sessions");
+            }
+            Ok(joined(&session, &player_sessions))
         }
         Err(e) => {
             metrics.count("JoinsRefusedByGameLift", 1);
@@ -488,6 +494,19 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
             })
         }
     }
+}
+
+fn joined(session: &Session, player_sessions: &[PlayerSession]) -> Response<Body> {
+    h::json(
+        StatusCode::OK,
+        &Joined {
+            session: SessionView::of(session),
+            player_sessions: player_sessions
+                .iter()
+                .map(|ps| PlayerSessionView::of(ps, Some(session)))
+                .collect(),
+        },
+    )
 }
 
 /// `DELETE /v1/sessions/{id}[?terminate=true]`: services only. With `terminate=true` the session is

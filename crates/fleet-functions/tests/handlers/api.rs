@@ -859,8 +859,8 @@ async fn the_join_sample_reserves_a_seat_and_returns_connection_details_within_b
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(
         delta(before, d.store.calls()),
-        (1, 1),
-        "join = 1 transaction (its read and its write)"
+        (1, 2),
+        "join = 1 transaction (its read and its write), then the player sessions recorded on their seats"
     );
     assert_eq!(
         d.gamelift.calls(),
@@ -884,9 +884,10 @@ async fn the_join_sample_reserves_a_seat_and_returns_connection_details_within_b
         (SeatStatus::Reserved, T0.plus_secs(60))
     );
 
-    // The same player again: already seated, refused locally without a GameLift call.
+    // The same player again: it already holds that seat, answered locally without a GameLift call.
     let again = api(&d, sample("join.json")).await;
-    again.assert_error(409, "conflict");
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.body["playerSessions"], a.body["playerSessions"]);
     assert_eq!(d.gamelift.calls().len(), 1);
 }
 

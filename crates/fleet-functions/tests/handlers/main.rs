@@ -16,6 +16,7 @@ mod integration;
 mod limits;
 mod notifier;
 mod placement_events;
+mod rejoin;
 mod routes;
 mod rpc;
 mod samples;

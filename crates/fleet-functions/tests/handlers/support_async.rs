@@ -11,10 +11,10 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds};
 use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
 use fleet_core::input::{GameProperties, MaxPlayers};
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session};
+use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, PlayerSession, Session};
 use fleet_core::ports::{
     Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome,
-    SessionKey, SessionStore, StatusReport, StoreError,
+    Reserved, SessionKey, SessionStore, StatusReport, StoreError,
 };
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
@@ -301,8 +301,16 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
         p: &[PlayerId],
         now: Timestamp,
         exp: Timestamp,
-    ) -> Result<Result<Session, JoinRefused>, StoreError> {
+    ) -> Result<Result<Reserved, JoinRefused>, StoreError> {
         self.inner.reserve_seats(s, p, now, exp).await
+    }
+
+    async fn record_player_sessions(
+        &self,
+        id: &SessionId,
+        ps: &[PlayerSession],
+    ) -> Result<(), StoreError> {
+        self.inner.record_player_sessions(id, ps).await
     }
 
     async fn release_seats(

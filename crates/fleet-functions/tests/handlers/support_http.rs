@@ -12,10 +12,12 @@ use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, 
 use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
 use fleet_core::input::GameProperties;
 use fleet_core::input::MaxPlayers;
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session, SessionStatus};
+use fleet_core::model::{
+    Placement, PlacementPlayer, PlacementStatus, PlayerSession, Session, SessionStatus,
+};
 use fleet_core::ports::{
     Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome,
-    SessionKey, SessionStore, StatusReport, StoreError,
+    Reserved, SessionKey, SessionStore, StatusReport, StoreError,
 };
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
@@ -533,9 +535,17 @@ impl SessionStore for FailingStore {
         players: &[PlayerId],
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<Result<Session, JoinRefused>, StoreError> {
+    ) -> Result<Result<Reserved, JoinRefused>, StoreError> {
         self.check()?;
         self.inner.reserve_seats(id, players, now, expires_at).await
+    }
+
+    async fn record_player_sessions(
+        &self,
+        id: &SessionId,
+        ps: &[PlayerSession],
+    ) -> Result<(), StoreError> {
+        self.inner.record_player_sessions(id, ps).await
     }
     async fn release_seats(
         &self,

@@ -572,6 +572,7 @@ async fn raw_transactions(
             status: SeatStatus::Reserved,
             expires_at: at.plus_secs(60),
             created_at: at,
+            player_session_id: None,
         };
         let items = [
             codec::placement_item(&placement(&id, &player, at)),
