@@ -150,8 +150,9 @@ pub const EARLY_PUSH_GUARD: std::time::Duration = std::time::Duration::from_secs
 /// message id) and the metrics of the invocation. For callers that measure or exercise the store side
 /// alone; the function itself runs [`process_and_push`].
 pub async fn process<S: SessionStore>(store: &S, event: SqsEvent) -> (SqsBatchResponse, Metrics) {
-    let outcomes = apply_batch(store, &event.records)
-        .await
+    let results = apply_batch(store, &event.records).await;
+    release_all(store, &results).await;
+    let outcomes = results
         .into_iter()
         .map(|(id, outcome, _)| (id, outcome))
         .collect();
@@ -194,10 +195,18 @@ where
         futures::stream::iter(apply_batch(store, &event.records).await)
             .map(|(id, outcome, finished)| async move {
                 let pushed = match finished {
+                    // The player's pending count is released beside the push, not before it: it
+                    // is not on the player's path to the result.
                     Some(written) if time_left() => {
-                        Some(push_early(store, notifier, &written, now).await)
+                        let (pushed, ()) = futures::future::join(
+                            push_early(store, notifier, &written, now),
+                            release_pending(store, &written.placement),
+                        )
+                        .await;
+                        Some(pushed)
                     }
                     Some(written) => {
+                        release_pending(store, &written.placement).await;
                         tracing::info!(
                             placement_id = written.placement.placement_id.as_str(),
                             "too close to the deadline to push; left to the stream's notifier"
@@ -344,10 +353,26 @@ fn count(metrics: &mut Metrics, outcome: &RecordOutcome) {
 /// Applies one record (see the module docs; no push): a batch of one. Never fails: every problem is an
 /// outcome.
 pub async fn apply_record<S: SessionStore>(store: &S, record: &SqsMessage) -> RecordOutcome {
-    apply_batch(store, std::slice::from_ref(record))
-        .await
-        .pop()
+    let results = apply_batch(store, std::slice::from_ref(record)).await;
+    release_all(store, &results).await;
+    results
+        .into_iter()
+        .next()
         .map_or(RecordOutcome::Retry, |(_, outcome, _)| outcome)
+}
+
+/// The placements a batch finished stop counting against their players' caps.
+async fn release_all<S: SessionStore>(
+    store: &S,
+    results: &[(Option<String>, RecordOutcome, Option<Written>)],
+) {
+    let mut releases = Vec::new();
+    for (_, _, finished) in results {
+        if let Some(w) = finished {
+            releases.push(release_pending(store, &w.placement));
+        }
+    }
+    futures::future::join_all(releases).await;
 }
 
 /// Ends as FAILED a placement whose result can never be recorded (the store refused the write as
@@ -488,7 +513,8 @@ struct Ready {
 /// all the decided ones are written with one [`SessionStore::finish_placements`] (which the DynamoDB
 /// store packs into shared transactions), so a batch of fresh events costs one write request, not ten.
 /// One entry per record, in order: its message id, its outcome and, when it wrote the result, the
-/// placement as it now stands.
+/// placement as it now stands. The players' pending counts are the caller's to release
+/// ([`release_all`], or beside each push).
 async fn apply_batch<S: SessionStore>(
     store: &S,
     records: &[SqsMessage],
@@ -545,14 +571,6 @@ async fn apply_batch<S: SessionStore>(
             });
         }
     }
-    // The placements this batch finished stop counting against their players' caps.
-    let mut releases = Vec::new();
-    for (_, _, finished) in &results {
-        if let Some(w) = finished {
-            releases.push(release_pending(store, &w.placement));
-        }
-    }
-    futures::future::join_all(releases).await;
     results
 }
 

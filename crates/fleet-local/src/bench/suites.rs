@@ -529,6 +529,21 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
             raw_errors = raw_errors.load(Ordering::Relaxed),
         ),
     );
+    // Events can arrive no faster than GameLift starts placements: StartGameSessionPlacement's rate
+    // limit per account and Region (gamelift-sim's default, the figure the design relies on). One
+    // placement-events instance on DynamoDB Local must keep up with that on its own.
+    let placement_rate = gamelift_sim::throttle::default_limit("StartGameSessionPlacement").rate;
+    let headroom = ours_rate / placement_rate;
+    report.row(
+        "events",
+        "fulfilled events per second vs GameLift's own placement rate",
+        format!("{ours_rate:.0}/s"),
+        format!("StartGameSessionPlacement limit {placement_rate:.0}/s"),
+        Some(headroom),
+        "≥ 1",
+        headroom.is_finite().then_some(headroom >= 1.0),
+        "one placement-events instance, this DynamoDB Local; Lambda runs up to one instance per SQS batch in flight, so the deployed ceiling is higher still".to_owned(),
+    );
     // Not a target: how close the handler comes to the transactional write it must make, on this
     // DynamoDB Local (which runs transactions one at a time).
     if let Ok((tx_rate, tx_errors)) = tx_rate {
