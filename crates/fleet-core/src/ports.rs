@@ -285,6 +285,26 @@ pub trait SessionStore: Send + Sync {
         async { Ok(()) }
     }
 
+    /// [`Self::release_pending`] for several `(owner, placement)` pairs (the placements one batch of
+    /// events finished). An adapter may release them all in one request; this default releases them one
+    /// at a time. Best effort like `release_pending`: the first failure is answered after trying all.
+    fn release_pendings(
+        &self,
+        released: &[(String, PlacementId)],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            let mut first = Ok(());
+            for (owner, id) in released {
+                if let Err(e) = self.release_pending(owner, id).await
+                    && first.is_ok()
+                {
+                    first = Err(e);
+                }
+            }
+            first
+        }
+    }
+
     /// Reads a placement (strongly consistent).
     fn get_placement(
         &self,

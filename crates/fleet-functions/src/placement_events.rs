@@ -191,35 +191,30 @@ where
     N: Notifier,
 {
     let time_left = || deadline.is_none_or(|d| std::time::Instant::now() + EARLY_PUSH_GUARD <= d);
-    let results: Vec<(Option<String>, RecordOutcome, Option<EarlyPush>)> =
-        futures::stream::iter(apply_batch(store, &event.records).await)
-            .map(|(id, outcome, finished)| async move {
-                let pushed = match finished {
-                    // The player's pending count is released beside the push, not before it: it
-                    // is not on the player's path to the result.
-                    Some(written) if time_left() => {
-                        let (pushed, ()) = futures::future::join(
-                            push_early(store, notifier, &written, now),
-                            release_pending(store, &written.placement),
-                        )
-                        .await;
-                        Some(pushed)
-                    }
-                    Some(written) => {
-                        release_pending(store, &written.placement).await;
-                        tracing::info!(
-                            placement_id = written.placement.placement_id.as_str(),
-                            "too close to the deadline to push; left to the stream's notifier"
-                        );
-                        Some(EarlyPush::Skipped)
-                    }
-                    None => None,
-                };
-                (id, outcome, pushed)
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
+    let applied = apply_batch(store, &event.records).await;
+    let released = released_by(&applied);
+    let pushes = futures::stream::iter(applied)
+        .map(|(id, outcome, finished)| async move {
+            let pushed = match finished {
+                Some(written) if time_left() => {
+                    Some(push_early(store, notifier, &written, now).await)
+                }
+                Some(written) => {
+                    tracing::info!(
+                        placement_id = written.placement.placement_id.as_str(),
+                        "too close to the deadline to push; left to the stream's notifier"
+                    );
+                    Some(EarlyPush::Skipped)
+                }
+                None => None,
+            };
+            (id, outcome, pushed)
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<(Option<String>, RecordOutcome, Option<EarlyPush>)>>();
+    // The players' pending counts are released beside the pushes, not before them: the release is
+    // not on the player's path to the result.
+    let (results, ()) = futures::future::join(pushes, release(store, &released)).await;
     let mut metrics = Metrics::new(FUNCTION);
     let mut outcomes = Vec::with_capacity(results.len());
     let mut failed = 0u64;
@@ -361,18 +356,37 @@ pub async fn apply_record<S: SessionStore>(store: &S, record: &SqsMessage) -> Re
         .map_or(RecordOutcome::Retry, |(_, outcome, _)| outcome)
 }
 
-/// The placements a batch finished stop counting against their players' caps.
+/// The placements a batch finished stop counting against their players' caps ([`release`]).
 async fn release_all<S: SessionStore>(
     store: &S,
     results: &[(Option<String>, RecordOutcome, Option<Written>)],
 ) {
-    let mut releases = Vec::new();
-    for (_, _, finished) in results {
-        if let Some(w) = finished {
-            releases.push(release_pending(store, &w.placement));
-        }
+    release(store, &released_by(results)).await;
+}
+
+/// The `(owner, placement)` pairs of the player placements a batch finished.
+fn released_by(
+    results: &[(Option<String>, RecordOutcome, Option<Written>)],
+) -> Vec<(String, fleet_core::ids::PlacementId)> {
+    results
+        .iter()
+        .filter_map(|(_, _, finished)| finished.as_ref())
+        .filter_map(|w| {
+            let owner = fleet_core::auth::pending_owner(&w.placement.requester)?;
+            Some((owner, w.placement.placement_id.clone()))
+        })
+        .collect()
+}
+
+/// One request for the whole batch ([`SessionStore::release_pendings`]); best effort, as
+/// [`release_pending`].
+async fn release<S: SessionStore>(store: &S, released: &[(String, fleet_core::ids::PlacementId)]) {
+    if released.is_empty() {
+        return;
     }
-    futures::future::join_all(releases).await;
+    if let Err(e) = store.release_pendings(released).await {
+        tracing::warn!(placements = released.len(), error = %e, "could not release finished placements from their players' pending counts; the next create at the cap will");
+    }
 }
 
 /// Ends as FAILED a placement whose result can never be recorded (the store refused the write as

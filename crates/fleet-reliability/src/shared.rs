@@ -56,6 +56,9 @@ impl<T: SessionStore> SessionStore for Shared<T> {
     async fn release_pending(&self, owner: &str, id: &PlacementId) -> Result<(), StoreError> {
         self.0.release_pending(owner, id).await
     }
+    async fn release_pendings(&self, released: &[(String, PlacementId)]) -> Result<(), StoreError> {
+        self.0.release_pendings(released).await
+    }
     async fn get_placement(&self, id: &PlacementId) -> Result<Option<Placement>, StoreError> {
         self.0.get_placement(id).await
     }

@@ -489,6 +489,45 @@ impl SessionStore for DynamoStore {
         }
     }
 
+    /// One transaction for the batch: an owner's ids leave its set in one update (a transaction may
+    /// not touch an item twice), at most 100 owners a request. A transaction cancelled because some
+    /// owner has no count (a TTL, a cap introduced since) releases its owners one by one instead.
+    async fn release_pendings(&self, released: &[(String, PlacementId)]) -> StoreResult<()> {
+        let mut by_owner: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for (owner, id) in released {
+            by_owner.entry(owner).or_default().push(id.to_string());
+        }
+        let owners: Vec<(&str, Vec<String>)> = by_owner.into_iter().collect();
+        for chunk in owners.chunks(TX_MAX) {
+            let mut tx = Vec::with_capacity(chunk.len());
+            for (owner, ids) in chunk {
+                let update = Update::builder()
+                    .table_name(&*self.table)
+                    .set_key(Some(codec::pending_count_key(owner)))
+                    .update_expression("DELETE #ids :ids")
+                    .condition_expression("attribute_exists(#pk)")
+                    .expression_attribute_names("#ids", codec::PENDING_IDS)
+                    .expression_attribute_names("#pk", PK)
+                    .expression_attribute_values(":ids", AttributeValue::Ss(ids.clone()))
+                    .build()
+                    .map_err(build_err)?;
+                tx.push(TransactWriteItem::builder().update(update).build());
+            }
+            match self.transact(tx).await? {
+                Tx::Committed => {}
+                Tx::Cancelled(_) => {
+                    for (owner, ids) in chunk {
+                        for id in ids {
+                            let id = PlacementId::parse(id).map_err(StoreError::from)?;
+                            self.release_pending(owner, &id).await?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn get_placement(&self, id: &PlacementId) -> StoreResult<Option<Placement>> {
         let out = self
             .client

@@ -1,6 +1,6 @@
 //! Placement events on the real table: duplicates, reordering, and no resurrection.
 
-use fleet_core::ids::SessionId;
+use fleet_core::ids::{PlacementId, SessionId};
 use fleet_core::model::{PlacementStatus, SeatStatus, SessionStatus};
 use fleet_core::ports::{Applied, SessionKey, SessionStore};
 use proptest::prelude::*;
@@ -320,4 +320,54 @@ async fn each_event_of_a_batch_gets_the_answer_it_would_get_alone_when_the_share
         None,
         "no session from a refused event"
     );
+}
+
+/// A batch's releases in one request: each owner's finished placements leave its pending set (two of
+/// one owner in one update), and an owner with no set at all does not keep the others from leaving.
+#[tokio::test]
+async fn a_batch_releases_its_players_pending_placements_in_one_request() {
+    use fleet_core::ports::{CreateOutcome, PendingCap};
+    let store = spawn_store().await;
+    let cap = |owner: &str| PendingCap {
+        owner: owner.into(),
+        max: 2,
+    };
+    let mut released = Vec::new();
+    for (owner, ids) in [
+        ("player:a", ["ra-1", "ra-2"]),
+        ("player:b", ["rb-1", "rb-2"]),
+    ] {
+        for id in ids {
+            let outcome = store
+                .create_placement_capped(&placement(id, 4, &[]), None, Some(&cap(owner)))
+                .await
+                .unwrap();
+            assert_eq!(outcome, CreateOutcome::Created);
+            released.push((owner.to_owned(), PlacementId::parse(id).unwrap()));
+        }
+        // At the cap: a third is refused.
+        let third = store
+            .create_placement_capped(
+                &placement(&format!("{id}-3", id = ids[0]), 4, &[]),
+                None,
+                Some(&cap(owner)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(third, CreateOutcome::AtCap);
+    }
+    released.push(("player:nobody".into(), PlacementId::parse("rn-1").unwrap()));
+
+    store.release_pendings(&released).await.unwrap();
+
+    for owner in ["player:a", "player:b"] {
+        for n in 0..2 {
+            let id = format!("{owner}-again-{n}").replace(':', "-");
+            let outcome = store
+                .create_placement_capped(&placement(&id, 4, &[]), None, Some(&cap(owner)))
+                .await
+                .unwrap();
+            assert_eq!(outcome, CreateOutcome::Created, "{owner} has room again");
+        }
+    }
 }
