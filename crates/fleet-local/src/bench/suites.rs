@@ -522,7 +522,7 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
         "≥ 0.8",
         ratio.is_finite().then_some(ratio >= 0.8),
         format!(
-            "{done} events, {} failed records, {raw_errors} baseline errors, {} batches at once × {} records each (both sides); each event is a consistent GetItem (the placement) and 4 items of a TransactWriteItems shared by the batch (placement → FULFILLED, no report, the session, the seat: 40 items for 10 events), the baseline one PutItem per event",
+            "{done} events, {} failed records, {raw_errors} baseline errors, {} batches at once × {} records each (both sides); each event is a consistent GetItem (the placement) and 4 items of a TransactWriteItems shared by the batch (placement → FULFILLED, no report, the session, the seat: 40 items for 10 events), plus one TransactWriteItems per batch taking the placements out of their players' pending counts; the baseline one PutItem per event",
             failures.load(Ordering::Relaxed),
             plan.concurrency,
             placement_events::CONCURRENCY,
