@@ -513,15 +513,36 @@ impl SessionStore for DynamoStore {
                     .map_err(build_err)?;
                 tx.push(TransactWriteItem::builder().update(update).build());
             }
-            match self.transact(tx).await? {
-                Tx::Committed => {}
-                Tx::Cancelled(_) => {
-                    for (owner, ids) in chunk {
-                        for id in ids {
-                            let id = PlacementId::parse(id).map_err(StoreError::from)?;
-                            self.release_pending(owner, &id).await?;
-                        }
-                    }
+            let reasons = match self.transact(tx.clone()).await? {
+                Tx::Committed => continue,
+                Tx::Cancelled(reasons) => reasons,
+            };
+            // Owners without a set (their condition failed) have nothing to release: the others go
+            // again without them, once. Anything else (a conflict) is settled owner by owner.
+            let missing: Vec<usize> = reasons
+                .iter()
+                .enumerate()
+                .filter(|(_, (code, _))| code == "ConditionalCheckFailed")
+                .map(|(i, _)| i)
+                .collect();
+            let only_missing = reasons
+                .iter()
+                .all(|(code, _)| code == "ConditionalCheckFailed" || code == "None");
+            if only_missing && reasons.len() == tx.len() {
+                let rest: Vec<TransactWriteItem> = tx
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| !missing.contains(i))
+                    .map(|(_, item)| item)
+                    .collect();
+                if rest.is_empty() || matches!(self.transact(rest).await?, Tx::Committed) {
+                    continue;
+                }
+            }
+            for (owner, ids) in chunk {
+                for id in ids {
+                    let id = PlacementId::parse(id).map_err(StoreError::from)?;
+                    self.release_pending(owner, &id).await?;
                 }
             }
         }

@@ -425,12 +425,16 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
             b.push(fulfilled_record(id.as_str(), &arn, player.as_str(), i));
         }
     }
+    // As fleet-api creates a player's placement: counted in the player's pending set, which the event
+    // then releases.
     let seeded: Vec<Result<(), String>> = futures::stream::iter(placements)
         .map(|p| {
             let store = store.clone();
             async move {
+                let cap = fleet_core::auth::pending_owner(&p.requester)
+                    .map(|owner| fleet_core::ports::PendingCap { owner, max: 3 });
                 store
-                    .create_placement(&p, None)
+                    .create_placement_capped(&p, None, cap.as_ref())
                     .await
                     .map(|_| ())
                     .map_err(|e| e.to_string())
