@@ -154,7 +154,13 @@ async fn a_player_who_gives_up_cancels_and_hears_cancelled_over_websocket() {
     );
     let msg = frank.placement(&t, &id).await;
     assert_eq!(msg["status"], "CANCELLED", "{msg}");
-    assert_eq!(msg["reason"], "cancelled by its requester", "{msg}");
+    // Whichever write lands first gives the reason: ours, or GameLift's PlacementCancelled event,
+    // which the simulator publishes as soon as it stops the placement.
+    assert!(
+        ["cancelled by its requester", "placement was cancelled"]
+            .contains(&msg["reason"].as_str().unwrap_or_default()),
+        "{msg}"
+    );
     let polled = t
         .get(As::Player("frank"), &format!("/v1/placements/{id}"))
         .await;
