@@ -239,8 +239,12 @@ async fn a_dynamodb_fault_at_any_call_of_any_operation_is_a_429_or_503_or_a_retr
                             .map(|v| format!("{cell}: after the fault: {v}")),
                     );
                     let again = run(&d, &ns, op).await;
+                    // A join that took effect (the fault hit after the seat was written, or hit
+                    // only the best-effort record of GameLift's player sessions, so the first answer
+                    // was the clean 200) leaves the player seated: a repeat may then find the seat
+                    // without its player session and is refused as already seated.
                     let seated = *op == "join"
-                        && kind.takes_effect()
+                        && (kind.takes_effect() || first == clean)
                         && again == Outcome::Http(409, "conflict".into());
                     let ok = match (&again, &clean) {
                         (Outcome::Sqs { failed }, _) => !failed,
