@@ -101,6 +101,7 @@ async fn a_placement_that_times_out_reaches_subscribers_as_timed_out() {
             location: "us-east-1".into(),
             slots: 0,
         }],
+        player_gateway_mode: Default::default(),
     }];
     model.queues = vec![QueueSpec {
         name: "full-queue".into(),

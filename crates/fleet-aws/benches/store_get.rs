@@ -36,6 +36,8 @@ fn session() -> Session {
         max_players: 10,
         reserved_seats: 0,
         open_slots: 7,
+        joinable: true,
+        protected: false,
         ip_address: "10.0.0.1".into(),
         dns_name: "ec2-10-0-0-1.compute-1.amazonaws.com".into(),
         port: 7777,

@@ -52,7 +52,8 @@ use aws_sdk_gamelift::config::http::HttpResponse;
 use aws_sdk_gamelift::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_gamelift::types::{
     DesiredPlayerSession, GameProperty, GameSessionPlacement, PlacementFallbackStrategy,
-    PlayerLatency, PriorityConfigurationOverride, TerminationMode,
+    PlayerLatency, PlayerSessionCreationPolicy, PriorityConfigurationOverride, ProtectionPolicy,
+    TerminationMode,
 };
 use aws_smithy_types::retry::RetryConfig;
 use fleet_core::event::{EventKind, Fulfilled, TYPE_FULFILLED, parse_message};
@@ -60,9 +61,11 @@ use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId};
 use fleet_core::input::GameProperties;
 use fleet_core::model::{PlacementStatus, PlayerSession};
 use fleet_core::ports::{
-    FLEET_PAGE, FleetLocation, FleetSession, FleetSessionsPage, GameLift, GameLiftError,
-    PlacementDescription, StartPlacement,
+    Endpoint, FLEET_PAGE, FleetLocation, FleetSession, FleetSessionsPage, GameLift, GameLiftError,
+    LocationBeacon, PlacementDescription, PlayerConnection, SessionPolicy, StartPlacement,
+    UdpEndpoint,
 };
+use fleet_core::time::Timestamp;
 use serde_json::{Map, Value};
 
 /// What kind of failure an SDK call ended in, before any error code is read.
@@ -595,6 +598,131 @@ impl GameLift for SdkGameLift {
             sessions,
             next: out.next_token().map(str::to_owned),
         })
+    }
+
+    async fn set_session_policy(
+        &self,
+        arn: &GameSessionArn,
+        policy: &SessionPolicy,
+    ) -> Result<(), GameLiftError> {
+        // Setting a policy to what it already is changes nothing, so the client's retries apply.
+        self.session_client(arn)?
+            .update_game_session()
+            .game_session_id(arn.as_str())
+            .set_player_session_creation_policy(policy.joinable.map(|j| {
+                if j {
+                    PlayerSessionCreationPolicy::AcceptAll
+                } else {
+                    PlayerSessionCreationPolicy::DenyAll
+                }
+            }))
+            .set_protection_policy(policy.protected.map(|p| {
+                if p {
+                    ProtectionPolicy::FullProtection
+                } else {
+                    ProtectionPolicy::NoProtection
+                }
+            }))
+            .send()
+            .await
+            .map_err(|e| map_sdk("UpdateGameSession", e))?;
+        Ok(())
+    }
+
+    async fn list_locations(&self) -> Result<Vec<LocationBeacon>, GameLiftError> {
+        // ListLocations is account-wide, so the queue's Region answers for all of them; custom
+        // locations (Anywhere fleets) come too, without a beacon.
+        let mut pages = self
+            .placement_client()
+            .list_locations()
+            .limit(200)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| map_sdk("ListLocations", e))?;
+            for l in page.locations() {
+                let Some(location) = l.location_name() else {
+                    continue;
+                };
+                let ping_beacon = l
+                    .ping_beacon()
+                    .and_then(|b| b.udp_endpoint())
+                    .and_then(|u| {
+                        Some(UdpEndpoint {
+                            domain: u.domain()?.to_owned(),
+                            port: u16::try_from(u.port()?).ok()?,
+                        })
+                    });
+                out.push(LocationBeacon {
+                    location: location.to_owned(),
+                    ping_beacon,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn player_connections(
+        &self,
+        arn: &GameSessionArn,
+        players: &[PlayerId],
+    ) -> Result<Vec<PlayerConnection>, GameLiftError> {
+        let out = self
+            .session_client(arn)?
+            .get_player_connection_details()
+            .game_session_id(arn.as_str())
+            .set_player_ids(Some(
+                players.iter().map(|p| p.as_str().to_owned()).collect(),
+            ))
+            .send()
+            .await
+            .map_err(|e| map_sdk("GetPlayerConnectionDetails", e))?;
+        out.player_connection_details()
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let bad = |what: &str| {
+                    GameLiftError::Ambiguous(format!(
+                        "GetPlayerConnectionDetails: PlayerConnectionDetails[{i}]: {what}"
+                    ))
+                };
+                let player_id = d.player_id().ok_or_else(|| bad("no PlayerId"))?;
+                let player_id =
+                    PlayerId::parse(player_id).map_err(|e| bad(&format!("PlayerId {e}")))?;
+                let endpoints = d
+                    .endpoints()
+                    .iter()
+                    .map(|e| {
+                        Ok(Endpoint {
+                            ip_address: e
+                                .ip_address()
+                                .ok_or_else(|| bad("an endpoint without IpAddress"))?
+                                .to_owned(),
+                            port: e
+                                .port()
+                                .and_then(|p| u16::try_from(p).ok())
+                                .ok_or_else(|| bad("an endpoint without a valid Port"))?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, GameLiftError>>()?;
+                let expires_at = match d.expiration() {
+                    None => None,
+                    Some(t) => Some(Timestamp::from_millis(
+                        t.to_millis().map_err(|_| bad("Expiration out of range"))?,
+                    )),
+                };
+                Ok(PlayerConnection {
+                    player_id,
+                    endpoints,
+                    token: d
+                        .player_gateway_token()
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned),
+                    expires_at,
+                })
+            })
+            .collect()
     }
 }
 

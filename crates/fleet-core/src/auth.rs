@@ -297,6 +297,61 @@ pub fn may_report_on(caller: &Caller, fleet: &str) -> Result<(), Denied> {
     }
 }
 
+/// Whether the caller may lock, unlock, protect or unprotect sessions at all: services, and game
+/// servers (for their own fleets, [`may_set_policy_on`]); a player may not take a match off the list.
+pub fn may_set_policy(caller: &Caller) -> Result<(), Denied> {
+    match caller {
+        Caller::Service(_) | Caller::GameServer { .. } => Ok(()),
+        Caller::Player(_) => Err(Denied::forbidden(
+            "only services and game servers may change a session's policies",
+        )),
+    }
+}
+
+/// Whether the caller may change the policies of a session of `fleet`: services on any, game
+/// servers on their fleets'.
+pub fn may_set_policy_on(caller: &Caller, fleet: &str) -> Result<(), Denied> {
+    may_set_policy(caller)?;
+    match caller {
+        Caller::GameServer { fleets, .. } if !fleets.iter().any(|f| f.as_str() == fleet) => {
+            Err(Denied::forbidden_at(
+                "id",
+                format!("this game server may not change sessions of fleet {fleet}"),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether the caller may ask for players' connection details at all: players (for themselves)
+/// and services; a game server has its own address and no player's token to ask for.
+pub fn may_connect(caller: &Caller) -> Result<(), Denied> {
+    match caller {
+        Caller::Player(_) | Caller::Service(_) => Ok(()),
+        Caller::GameServer { .. } => Err(Denied::forbidden(
+            "game servers may not ask for players' connection details",
+        )),
+    }
+}
+
+/// Whether the caller may have these players' connection details: a player only its own (a relay
+/// token lets its holder speak as the player).
+pub fn may_connect_for(caller: &Caller, players: &[PlayerId]) -> Result<(), Denied> {
+    may_connect(caller)?;
+    let Caller::Player(me) = caller else {
+        return Ok(());
+    };
+    for (i, p) in players.iter().enumerate() {
+        if p != me {
+            return Err(Denied::forbidden_at(
+                format!("players[{i}].playerId"),
+                "a player may ask only for its own connection details",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The form an IAM principal ARN is compared in: an STS assumed-role session
 /// (`arn:<partition>:sts::<account>:assumed-role/<role>/<session>`) becomes its role
 /// (`arn:<partition>:iam::<account>:role/<role>`); a role or user ARN with a path

@@ -528,6 +528,36 @@ impl SessionStore for MemoryStore {
         })
     }
 
+    async fn set_policy(
+        &self,
+        id: &SessionId,
+        policy: &crate::ports::SessionPolicy,
+        at: Timestamp,
+    ) -> Result<Result<Session, crate::ports::PolicyRefused>, StoreError> {
+        let mut st = self.lock();
+        let state = st.state(id);
+        let session = match rules::set_policy(&state, &st.seats(id), policy, at) {
+            Err(refused) => {
+                self.count(1, 0);
+                return Ok(Err(refused));
+            }
+            Ok(session) => session,
+        };
+        self.count(1, 1);
+        let reported_at = match state {
+            SessionState::Live { reported_at, .. } => reported_at,
+            _ => None,
+        };
+        st.sessions.insert(
+            id.clone(),
+            SessionState::Live {
+                session: session.clone(),
+                reported_at,
+            },
+        );
+        Ok(Ok(session))
+    }
+
     async fn expire_seats(&self, id: &SessionId, now: Timestamp) -> Result<u32, StoreError> {
         Ok(self
             .change_seats(id, now, |s| {
@@ -666,7 +696,17 @@ pub enum GameLiftCall {
     DescribeGameSessions(String),
     /// DescribeGameSessions for a fleet location (`home/fleet/location`), with the page token.
     DescribeFleetSessions(String, Option<String>),
+    /// UpdateGameSession with policies: `(arn, joinable, protected)`.
+    SetSessionPolicy(String, Option<bool>, Option<bool>),
+    /// ListLocations (every page).
+    ListLocations,
+    /// GetPlayerConnectionDetails: `(arn, players)`.
+    GetPlayerConnectionDetails(String, usize),
 }
+
+/// When [`FakeGameLift`]'s player-gateway tokens expire (2027-01-01T00:00:00Z): the fake has no
+/// clock, and tests compare the instant as given.
+pub const FAKE_TOKEN_EXPIRES_MS: i64 = 1_798_761_600_000;
 
 #[derive(Default)]
 struct FakeGameLiftState {
@@ -677,6 +717,15 @@ struct FakeGameLiftState {
     next_psess: u64,
     /// When set, a start's answer (and the placement) ends at once with this status.
     start_ends_as: Option<PlacementStatus>,
+    /// Sessions whose PlayerSessionCreationPolicy is DENY_ALL.
+    locked: std::collections::BTreeSet<String>,
+    /// Sessions with FullProtection.
+    protected: std::collections::BTreeSet<String>,
+    /// Fleets with the player gateway on.
+    gateway_fleets: std::collections::BTreeSet<String>,
+    /// What ListLocations answers; `None` is the default two Regions.
+    locations: Option<Vec<crate::ports::LocationBeacon>>,
+    next_token: u64,
 }
 
 /// A GameLift that accepts every placement (PENDING until a test says otherwise), tracks player
@@ -739,6 +788,25 @@ impl FakeGameLift {
         if let Some(s) = self.lock().sessions.get_mut(arn.as_str()) {
             status.clone_into(&mut s.0);
         }
+    }
+
+    /// Turns the player gateway on for a fleet (its `PlayerGatewayMode` ENABLED).
+    pub fn enable_gateway(&self, fleet_id: &str) {
+        self.lock().gateway_fleets.insert(fleet_id.to_owned());
+    }
+
+    /// Sets what ListLocations answers.
+    pub fn set_locations(&self, locations: Vec<crate::ports::LocationBeacon>) {
+        self.lock().locations = Some(locations);
+    }
+
+    /// A session's policies as GameLift holds them: `(joinable, protected)`.
+    pub fn session_policy(&self, arn: &GameSessionArn) -> (bool, bool) {
+        let st = self.lock();
+        (
+            !st.locked.contains(arn.as_str()),
+            st.protected.contains(arn.as_str()),
+        )
     }
 
     /// Forgets a session, as GameLift does some time after it ended.
@@ -828,7 +896,8 @@ impl GameLift for FakeGameLift {
         if status != "ACTIVE" {
             return Err(GameLiftError::NotActive(status));
         }
-        if used + players.len() as u32 > max {
+        // GameLift refuses new player sessions on a DENY_ALL session as it does on a full one.
+        if used + players.len() as u32 > max || st.locked.contains(arn.as_str()) {
             return Err(GameLiftError::Full);
         }
         st.sessions.insert(
@@ -913,6 +982,120 @@ impl GameLift for FakeGameLift {
         let next = (sessions.len() > page).then(|| (start + page).to_string());
         sessions.truncate(page);
         Ok(crate::ports::FleetSessionsPage { sessions, next })
+    }
+
+    async fn set_session_policy(
+        &self,
+        arn: &GameSessionArn,
+        policy: &crate::ports::SessionPolicy,
+    ) -> Result<(), GameLiftError> {
+        let mut st = self.record(GameLiftCall::SetSessionPolicy(
+            arn.to_string(),
+            policy.joinable,
+            policy.protected,
+        ))?;
+        match st.sessions.get(arn.as_str()) {
+            None => return Err(GameLiftError::NotFound(arn.to_string())),
+            Some((status, _, _)) if status != "ACTIVE" => {
+                return Err(GameLiftError::NotActive(status.clone()));
+            }
+            Some(_) => {}
+        }
+        let key = arn.as_str().to_owned();
+        match policy.joinable {
+            Some(false) => {
+                st.locked.insert(key.clone());
+            }
+            Some(true) => {
+                st.locked.remove(&key);
+            }
+            None => {}
+        }
+        match policy.protected {
+            Some(true) => {
+                st.protected.insert(key);
+            }
+            Some(false) => {
+                st.protected.remove(&key);
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    async fn list_locations(&self) -> Result<Vec<crate::ports::LocationBeacon>, GameLiftError> {
+        let st = self.record(GameLiftCall::ListLocations)?;
+        Ok(st.locations.clone().unwrap_or_else(|| {
+            ["us-east-1", "eu-west-1"]
+                .iter()
+                .map(|r| crate::ports::LocationBeacon {
+                    location: (*r).to_owned(),
+                    ping_beacon: Some(crate::ports::UdpEndpoint {
+                        domain: format!("gamelift-ping.{r}.api.aws"),
+                        port: 7770,
+                    }),
+                })
+                .collect()
+        }))
+    }
+
+    async fn player_connections(
+        &self,
+        arn: &GameSessionArn,
+        players: &[PlayerId],
+    ) -> Result<Vec<crate::ports::PlayerConnection>, GameLiftError> {
+        let mut st = self.record(GameLiftCall::GetPlayerConnectionDetails(
+            arn.to_string(),
+            players.len(),
+        ))?;
+        if players.is_empty() || players.len() > crate::ports::MAX_CONNECTION_PLAYERS {
+            return Err(GameLiftError::Invalid(format!(
+                "PlayerIds: {} entries, 1 to {} allowed",
+                players.len(),
+                crate::ports::MAX_CONNECTION_PLAYERS
+            )));
+        }
+        match st.sessions.get(arn.as_str()) {
+            None => return Err(GameLiftError::NotFound(arn.to_string())),
+            Some((status, _, _)) if status != "ACTIVE" => {
+                return Err(GameLiftError::NotActive(status.clone()));
+            }
+            Some(_) => {}
+        }
+        let gateway = st.gateway_fleets.contains(arn.fleet_id());
+        let mut out = Vec::with_capacity(players.len());
+        for p in players {
+            st.next_token += 1;
+            let n = st.next_token;
+            out.push(if gateway {
+                crate::ports::PlayerConnection {
+                    player_id: p.clone(),
+                    endpoints: vec![
+                        crate::ports::Endpoint {
+                            ip_address: "198.51.100.10".into(),
+                            port: 4000,
+                        },
+                        crate::ports::Endpoint {
+                            ip_address: "198.51.100.11".into(),
+                            port: 4000,
+                        },
+                    ],
+                    token: Some(format!("pgt-{n:08}")),
+                    expires_at: Some(Timestamp::from_millis(FAKE_TOKEN_EXPIRES_MS)),
+                }
+            } else {
+                crate::ports::PlayerConnection {
+                    player_id: p.clone(),
+                    endpoints: vec![crate::ports::Endpoint {
+                        ip_address: "192.0.2.1".into(),
+                        port: 7777,
+                    }],
+                    token: None,
+                    expires_at: None,
+                }
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -190,8 +190,17 @@ pub struct Session {
     pub max_players: u32,
     /// Seats reserved by joins that the server's report does not cover yet.
     pub reserved_seats: u32,
-    /// `maxPlayers − playerCount − reservedSeats`, floored at 0: what a join may still take.
+    /// `maxPlayers − playerCount − reservedSeats`, floored at 0: what a join may still take (0 while
+    /// the session is not joinable).
     pub open_slots: u32,
+    /// Whether new players may join: GameLift's `PlayerSessionCreationPolicy` ACCEPT_ALL (the default)
+    /// or DENY_ALL. A locked session keeps its players and takes no new ones.
+    #[serde(default = "joinable_default")]
+    pub joinable: bool,
+    /// Whether GameLift protects the session's instance from scale-in (`ProtectionPolicy`
+    /// FullProtection); the queue's fleets decide the default, recorded here as false until set.
+    #[serde(default)]
+    pub protected: bool,
     /// Connection address.
     pub ip_address: String,
     /// Connection DNS name.
@@ -202,6 +211,10 @@ pub struct Session {
     pub created_at: Timestamp,
     /// Last change.
     pub updated_at: Timestamp,
+}
+
+fn joinable_default() -> bool {
+    true
 }
 
 impl Session {

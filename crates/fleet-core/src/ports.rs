@@ -190,6 +190,9 @@ pub enum JoinRefused {
     /// The player already holds a live seat in this session.
     #[error("player already has a seat in this session")]
     AlreadySeated(PlayerId),
+    /// The session is locked: it takes no new players (a `PATCH` set `joinable` false).
+    #[error("session is not accepting new players")]
+    Locked,
 }
 
 /// A game server's status report (update_instance_info).
@@ -430,6 +433,26 @@ pub trait SessionStore: Send + Sync {
         session: &SessionId,
         now: Timestamp,
     ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
+    /// Records a session's policies (after GameLift took them): a locked session has no open slots.
+    /// Answers the session as written, or why not (unknown, ended).
+    fn set_policy(
+        &self,
+        session: &SessionId,
+        policy: &SessionPolicy,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Result<Session, PolicyRefused>, StoreError>> + Send;
+}
+
+/// Why a session's policies were not recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyRefused {
+    /// No such session.
+    #[error("session not found")]
+    NotFound,
+    /// The session has ended.
+    #[error("session is not active")]
+    NotActive,
 }
 
 /// A session named by its ARN (which also gives region and fleet, needed to record a tombstone for a
@@ -552,6 +575,94 @@ pub trait GameLift: Send + Sync {
         fleet: &FleetLocation,
         next: Option<&str>,
     ) -> impl Future<Output = Result<FleetSessionsPage, GameLiftError>> + Send;
+    /// UpdateGameSession with `PlayerSessionCreationPolicy` (`joinable`: ACCEPT_ALL or DENY_ALL) and
+    /// `ProtectionPolicy` (`protected`: FullProtection or NoProtection); `None` leaves one as it is.
+    fn set_session_policy(
+        &self,
+        arn: &GameSessionArn,
+        policy: &SessionPolicy,
+    ) -> impl Future<Output = Result<(), GameLiftError>> + Send;
+    /// ListLocations, every page: the AWS locations GameLift hosts in, with their UDP ping beacons.
+    fn list_locations(
+        &self,
+    ) -> impl Future<Output = Result<Vec<LocationBeacon>, GameLiftError>> + Send;
+    /// GetPlayerConnectionDetails for at most [`MAX_CONNECTION_PLAYERS`] players of a game session:
+    /// relay endpoints and a token with its expiry on a player-gateway fleet, the game server's own
+    /// endpoint otherwise.
+    fn player_connections(
+        &self,
+        arn: &GameSessionArn,
+        players: &[PlayerId],
+    ) -> impl Future<Output = Result<Vec<PlayerConnection>, GameLiftError>> + Send;
+}
+
+/// The most players GetPlayerConnectionDetails takes in one call.
+pub const MAX_CONNECTION_PLAYERS: usize = 25;
+
+/// What a `PATCH` of a session changes: GameLift's player-session creation and protection policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionPolicy {
+    /// Whether new players may join (ACCEPT_ALL) or not (DENY_ALL).
+    pub joinable: Option<bool>,
+    /// Whether the session's instance is protected from scale-in (FullProtection).
+    pub protected: Option<bool>,
+}
+
+/// A location GameLift can host game sessions in, with the UDP endpoint clients ping to measure
+/// their latency to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationBeacon {
+    /// The location's name (`us-east-1`).
+    pub location: String,
+    /// Its ping beacon; custom locations have none.
+    pub ping_beacon: Option<UdpEndpoint>,
+}
+
+/// A UDP endpoint: a ping beacon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpEndpoint {
+    /// Its DNS name.
+    pub domain: String,
+    /// Its UDP port.
+    pub port: u16,
+}
+
+/// One address a game client connects to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// IP address.
+    pub ip_address: String,
+    /// Port.
+    pub port: u16,
+}
+
+/// How one player reaches a game session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayerConnection {
+    /// The player.
+    pub player_id: PlayerId,
+    /// Relay endpoints on a player-gateway fleet, else the game server's own endpoint.
+    pub endpoints: Vec<Endpoint>,
+    /// The token the client prepends to its traffic through the gateway; none without one.
+    pub token: Option<String>,
+    /// When the token expires; fetch fresh details before then.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl PlayerConnection {
+    /// The connection to a session's game server itself (a fleet without player gateway): no call
+    /// is needed, the session's address is the endpoint.
+    pub fn direct(player: &PlayerId, session: &Session) -> Self {
+        Self {
+            player_id: player.clone(),
+            endpoints: vec![Endpoint {
+                ip_address: session.ip_address.clone(),
+                port: session.port,
+            }],
+            token: None,
+            expires_at: None,
+        }
+    }
 }
 
 /// The most game sessions DescribeGameSessions returns in one page (its `Limit` maximum).

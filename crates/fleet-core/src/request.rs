@@ -244,6 +244,76 @@ impl JoinSession {
     }
 }
 
+/// `PATCH /v1/sessions/{id}`: `{joinable?: bool, protected?: bool}`, at least one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchSession {
+    /// The policies to set.
+    pub policy: crate::ports::SessionPolicy,
+}
+
+impl PatchSession {
+    /// Parses and validates a patch body.
+    pub fn parse(body: &[u8]) -> Result<Self, FieldError> {
+        let mut o = body_object(body, &["joinable", "protected"])?;
+        let joinable = o.optional("joinable", boolean)?;
+        let protected = o.optional("protected", boolean)?;
+        if joinable.is_none() && protected.is_none() {
+            return Err(FieldError::new(
+                "body",
+                "must set joinable or protected (or both)",
+            ));
+        }
+        Ok(Self {
+            policy: crate::ports::SessionPolicy {
+                joinable,
+                protected,
+            },
+        })
+    }
+}
+
+/// `POST /v1/sessions/{id}/connection`: `{players:[{playerId}]}`, 1–25 unique players whose
+/// connection details are wanted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionRequest {
+    /// The players, 1–25, unique.
+    pub players: Vec<PlayerId>,
+}
+
+impl ConnectionRequest {
+    /// Parses and validates a connection-details body.
+    pub fn parse(body: &[u8]) -> Result<Self, FieldError> {
+        let max = crate::ports::MAX_CONNECTION_PLAYERS;
+        let mut o = body_object(body, &["players"])?;
+        let (path, v) = o.required("players")?;
+        let items = array(&path, v)?;
+        if items.is_empty() || items.len() > max {
+            return Err(FieldError::new(
+                &path,
+                format!("must have 1–{max} entries, got {}", items.len()),
+            ));
+        }
+        let mut players: Vec<PlayerId> = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let item_path = index_path(&path, i);
+            let mut p = Fields::of(&item_path, item, &["playerId"])?;
+            let (id_path, v) = p.required("playerId")?;
+            let id = player_id(&id_path, v)?;
+            if let Some(first) = players.iter().position(|q| *q == id) {
+                return Err(FieldError::new(
+                    id_path,
+                    format!(
+                        "repeats {}: each player may appear once",
+                        index_path(&path, first)
+                    ),
+                ));
+            }
+            players.push(id);
+        }
+        Ok(Self { players })
+    }
+}
+
 /// `POST /v1/rpc/update_instance_info`: a game server's status report.
 ///
 /// Body: `{id, playerCount | player_count, metadata?:{GameSessionName?, GameSessionData?,
@@ -803,6 +873,13 @@ fn string(path: &str, v: Json) -> Result<String, FieldError> {
     match v {
         Json::Str(s) => Ok(s),
         other => Err(type_error(path, "a string", &other)),
+    }
+}
+
+fn boolean(path: &str, v: Json) -> Result<bool, FieldError> {
+    match v {
+        Json::Bool(b) => Ok(b),
+        other => Err(type_error(path, "true or false", &other)),
     }
 }
 

@@ -67,7 +67,7 @@ pub fn recount(session: &mut Session, seats: &[Seat], now: Timestamp) {
         .iter()
         .filter(|s| s.status == SeatStatus::Reserved)
         .count() as u32;
-    session.open_slots = if session.status == SessionStatus::Active {
+    session.open_slots = if session.status == SessionStatus::Active && session.joinable {
         Session::compute_open_slots(
             session.max_players,
             session.player_count,
@@ -324,6 +324,35 @@ pub fn end(state: &SessionState, can_tombstone: bool, at: Timestamp) -> EndEffec
     }
 }
 
+/// A session with `policy` laid over it at `at`, its open slots recounted (a locked session has
+/// none; unlocking gives back what its seats leave). An ended session is refused.
+pub fn set_policy(
+    state: &SessionState,
+    seats: &[Seat],
+    policy: &crate::ports::SessionPolicy,
+    at: Timestamp,
+) -> Result<Session, crate::ports::PolicyRefused> {
+    use crate::ports::PolicyRefused;
+    let session = match state {
+        SessionState::Missing => return Err(PolicyRefused::NotFound),
+        SessionState::Tombstone => return Err(PolicyRefused::NotActive),
+        SessionState::Live { session, .. } if session.status != SessionStatus::Active => {
+            return Err(PolicyRefused::NotActive);
+        }
+        SessionState::Live { session, .. } => session,
+    };
+    let mut new = session.clone();
+    if let Some(joinable) = policy.joinable {
+        new.joinable = joinable;
+    }
+    if let Some(protected) = policy.protected {
+        new.protected = protected;
+    }
+    new.updated_at = at.max(session.updated_at);
+    recount(&mut new, seats, at);
+    Ok(new)
+}
+
 /// A join's writes: the session with its new counters and every seat item that changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JoinPlan {
@@ -390,6 +419,9 @@ pub fn join(
     }
     if let Some((p, _)) = held.iter().find(|(_, seat)| seat.is_some()) {
         return Err(JoinRefused::AlreadySeated((*p).clone()));
+    }
+    if !session.joinable {
+        return Err(JoinRefused::Locked);
     }
     let wanted = players.len() as u32;
     let open = Session::compute_open_slots(
@@ -496,6 +528,8 @@ pub fn session_from_fulfilled(
         max_players,
         reserved_seats: 0,
         open_slots: max_players,
+        joinable: true,
+        protected: false,
         ip_address: fulfilled.ip_address.clone(),
         dns_name: fulfilled.dns_name.clone(),
         port: fulfilled.port,

@@ -161,6 +161,13 @@ pub struct Config {
     /// `FLEETLIFT_MAX_PENDING_PER_PLAYER`: PENDING placements one player may hold at once (default 3,
     /// 1–100); a create past it is 429. Services are not capped.
     pub max_pending_per_player: u32,
+    /// `FLEETLIFT_LOCATIONS`: comma-separated locations the queue places into, in the order
+    /// `GET /v1/locations` shows them; unset, every location GameLift lists.
+    pub locations: Vec<String>,
+    /// `FLEETLIFT_PLAYER_GATEWAY_FLEETS`: comma-separated fleet ids whose `PlayerGatewayMode` is
+    /// ENABLED or REQUIRED. A join on one of them asks GameLift for relay endpoints and tokens; on any
+    /// other fleet the session's own address is the connection, with no call.
+    pub player_gateway_fleets: Vec<FleetId>,
 }
 
 impl Config {
@@ -248,7 +255,34 @@ impl Config {
                 });
             }
         };
+        let list = |name: &'static str| -> Vec<String> {
+            var(name)
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let locations = list("FLEETLIFT_LOCATIONS");
+        for l in &locations {
+            fleet_core::ids::Region::parse(l).map_err(|e| ConfigError {
+                var: "FLEETLIFT_LOCATIONS",
+                problem: format!("{l:?}: {e}"),
+            })?;
+        }
+        let player_gateway_fleets = list("FLEETLIFT_PLAYER_GATEWAY_FLEETS")
+            .iter()
+            .map(|f| FleetId::parse(f))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError {
+                var: "FLEETLIFT_PLAYER_GATEWAY_FLEETS",
+                problem: e.to_string(),
+            })?;
         Ok(Self {
+            locations,
+            player_gateway_fleets,
             table,
             cursor_secret,
             queue_name: var("FLEETLIFT_QUEUE_NAME"),

@@ -1,8 +1,10 @@
 //! What a handler gets: the ports it may call and the configuration, built once per Lambda container
 //! (clients are reused across invocations) or from fakes in tests.
 
+use std::sync::{Mutex, PoisonError};
+
 use fleet_core::ids::PlacementId;
-use fleet_core::ports::{Clock, Ids};
+use fleet_core::ports::{Clock, Ids, LocationBeacon};
 use fleet_core::time::Timestamp;
 
 use crate::config::Config;
@@ -22,6 +24,41 @@ pub struct Deps<S, G, N, C, I> {
     pub ids: I,
     /// Configuration.
     pub config: Config,
+    /// Answers kept for the container's life.
+    pub cache: Cache,
+}
+
+/// Answers that change rarely, kept between the invocations of a warm container (a Lambda container
+/// serves one request at a time, so the lock is never contended for long).
+#[derive(Debug, Default)]
+pub struct Cache {
+    locations: Mutex<Option<(Timestamp, Vec<LocationBeacon>)>>,
+}
+
+impl Cache {
+    /// ListLocations's answer if it was fetched less than `ttl_secs` before `now`.
+    pub fn fresh_locations(&self, now: Timestamp, ttl_secs: i64) -> Option<Vec<LocationBeacon>> {
+        self.lock()
+            .as_ref()
+            .filter(|(at, _)| now < at.plus_secs(ttl_secs))
+            .map(|(_, l)| l.clone())
+    }
+
+    /// ListLocations's last answer, however old (what to serve when GameLift cannot answer now).
+    pub fn last_locations(&self) -> Option<Vec<LocationBeacon>> {
+        self.lock().as_ref().map(|(_, l)| l.clone())
+    }
+
+    /// Keeps ListLocations's answer, fetched at `at`.
+    pub fn put_locations(&self, at: Timestamp, locations: Vec<LocationBeacon>) {
+        *self.lock() = Some((at, locations));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Timestamp, Vec<LocationBeacon>)>> {
+        self.locations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl<S, G, N> Deps<S, G, N, SystemClock, UuidIds> {
@@ -34,6 +71,7 @@ impl<S, G, N> Deps<S, G, N, SystemClock, UuidIds> {
             clock: SystemClock,
             ids: UuidIds,
             config,
+            cache: Cache::default(),
         }
     }
 }

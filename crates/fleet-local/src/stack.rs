@@ -186,7 +186,9 @@ impl StackOptions {
 
 /// The local default model: the simulator's default (the queue `default-queue`, homed in us-east-1,
 /// over a us-east-1 fleet and a fleet homed in eu-west-1, 100 slots each) plus a third, smaller
-/// us-east-1 fleet and a fourth fleet homed in eu-west-1 with a remote location in eu-central-1.
+/// us-east-1 fleet and a fourth fleet homed in eu-west-1 with a remote location in eu-central-1,
+/// the one fleet with the player gateway (`ENABLED`): a session placed in eu-central-1 is reached
+/// through relay endpoints with a token, any other through its game server's own address.
 ///
 /// The queue's Region is not its fleets' Regions on purpose: GameLift keeps a session in its fleet's
 /// home Region (the one its ARN names) and the simulator answers NotFound elsewhere, so every local
@@ -201,6 +203,7 @@ pub fn local_model() -> Model {
             location: "us-east-1".to_owned(),
             slots: 50,
         }],
+        player_gateway_mode: gamelift_sim::PlayerGatewayMode::Disabled,
     });
     model.fleets.push(gamelift_sim::FleetSpec {
         id: LOCAL_FLEET_4.to_owned(),
@@ -215,6 +218,7 @@ pub fn local_model() -> Model {
                 slots: 50,
             },
         ],
+        player_gateway_mode: gamelift_sim::PlayerGatewayMode::Enabled,
     });
     if let Some(q) = model.queues.first_mut() {
         q.destinations.push(LOCAL_FLEET_3.to_owned());
@@ -676,7 +680,25 @@ async fn start_after_dynamodb(
         .as_ref()
         .map_or(600, |q| q.timeout_seconds)
         .clamp(10, 43_200);
+    // The fleets with the player gateway, and the locations the queue places into (its fleets'
+    // locations, as the deployment's template lists them), both from the model.
+    let gateway_fleets: Vec<String> = model
+        .fleets
+        .iter()
+        .filter(|f| sim.is_some() && !f.player_gateway_mode.is_disabled())
+        .map(|f| f.id.clone())
+        .collect();
+    let mut locations: Vec<String> = Vec::new();
+    for dest in queue_spec.iter().flat_map(|q| &q.destinations) {
+        for l in model.fleet(dest).iter().flat_map(|f| &f.locations) {
+            if !locations.contains(&l.location) {
+                locations.push(l.location.clone());
+            }
+        }
+    }
     let vars: BTreeMap<&str, String> = BTreeMap::from([
+        ("FLEETLIFT_PLAYER_GATEWAY_FLEETS", gateway_fleets.join(",")),
+        ("FLEETLIFT_LOCATIONS", locations.join(",")),
         ("FLEETLIFT_TABLE", options.table.clone()),
         ("FLEETLIFT_CURSOR_SECRET", random_secret()),
         ("FLEETLIFT_QUEUE_NAME", queue_name.clone()),
@@ -737,6 +759,7 @@ async fn start_after_dynamodb(
         clock: options.clock.clone(),
         ids: UuidIds,
         config,
+        cache: Default::default(),
     });
 
     // The stream first, at LATEST, so no change made once the gateways serve can be missed.

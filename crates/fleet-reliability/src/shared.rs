@@ -115,6 +115,15 @@ impl<T: SessionStore> SessionStore for Shared<T> {
     ) -> Result<(), StoreError> {
         self.0.record_player_sessions(id, ps).await
     }
+    async fn set_policy(
+        &self,
+        id: &SessionId,
+        policy: &fleet_core::ports::SessionPolicy,
+        at: Timestamp,
+    ) -> Result<Result<fleet_core::model::Session, fleet_core::ports::PolicyRefused>, StoreError>
+    {
+        self.0.set_policy(id, policy, at).await
+    }
     async fn release_seats(
         &self,
         id: &SessionId,

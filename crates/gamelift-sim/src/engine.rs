@@ -10,16 +10,19 @@ use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
+use crate::beacon::default_beacon;
 use crate::clock::rfc3339_millis;
 use crate::error::{ApiError, SimError};
 use crate::events::sns_envelope;
-use crate::model::{FaultSpec, Model, PriorityConfiguration};
+use crate::model::{
+    FaultSpec, Model, PlayerGatewayMode, PriorityConfiguration, is_custom_location,
+};
 use crate::search::{self, Fields, Val};
 use crate::throttle::Throttle;
 use crate::wire::Doc;
 
 /// The operations the simulator implements.
-pub const OPERATIONS: [&str; 10] = [
+pub const OPERATIONS: [&str; 13] = [
     "StartGameSessionPlacement",
     "DescribeGameSessionPlacement",
     "StopGameSessionPlacement",
@@ -30,6 +33,9 @@ pub const OPERATIONS: [&str; 10] = [
     "DescribePlayerSessions",
     "UpdateGameSession",
     "TerminateGameSession",
+    "DescribeGameSessionDetails",
+    "ListLocations",
+    "GetPlayerConnectionDetails",
 ];
 
 const MAX_PLAYERS: i64 = 200;
@@ -43,6 +49,20 @@ const MAX_NAME: usize = 1024;
 const MAX_GAME_SESSION_DATA: usize = 262_144;
 const SEARCH_PAGE: usize = 20;
 const DESCRIBE_PAGE: usize = 100;
+/// ListLocations' `Limit` range is 1–200 (GameLift API reference).
+const LOCATIONS_PAGE: usize = 200;
+/// A `NextToken` is 1–1024 characters (GameLift API reference, ListLocations).
+const MAX_NEXT_TOKEN: usize = 1024;
+/// GetPlayerConnectionDetails' `GameSessionId`: 1–512 characters of `[a-zA-Z0-9:/-]`.
+const MAX_CONNECTION_SESSION_ID: usize = 512;
+/// Relay endpoints per location (the pool a player's endpoints are drawn from).
+const RELAY_POOL: usize = 6;
+/// Relay endpoints each player gets (GameLift's example answer lists three).
+const RELAYS_PER_PLAYER: usize = 3;
+/// First port of a location's relays.
+const RELAY_BASE_PORT: i64 = 20_000;
+/// Random bytes in a player gateway token (sent base64-encoded, as GameLift sends its tokens).
+const TOKEN_BYTES: usize = 32;
 const RETRY_MS: i64 = 1000;
 const TERMINATING_MS: i64 = 1000;
 
@@ -134,6 +154,12 @@ struct GameSession {
     dns: String,
     port: i64,
     policy: String,
+    /// `NoProtection` or `FullProtection` (UpdateGameSession's ProtectionPolicy); placed sessions start
+    /// unprotected, a fleet's default NewGameSessionProtectionPolicy.
+    protection: String,
+    /// Player gateway serves this session: its fleet's mode is ENABLED or REQUIRED and its location
+    /// supports it (every AWS location; no custom one).
+    gateway: bool,
     data: Option<String>,
     player_sessions: Vec<String>,
 }
@@ -300,9 +326,23 @@ struct UpdateIn {
     maximum_player_session_count: Option<i64>,
     name: Option<String>,
     player_session_creation_policy: Option<String>,
-    #[allow(dead_code)]
     protection_policy: Option<String>,
     game_properties: Option<Vec<Kv>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListLocationsIn {
+    filters: Option<Vec<String>>,
+    limit: Option<i64>,
+    next_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ConnectionDetailsIn {
+    game_session_id: Option<String>,
+    player_ids: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -534,7 +574,8 @@ impl Engine {
                 self.find_placement(&id, region)?;
                 self.stop_placement(now, &id)
             }
-            "DescribeGameSessions" => self.describe_sessions(region, field(input)?),
+            "DescribeGameSessions" => self.describe_sessions(region, field(input)?, false),
+            "DescribeGameSessionDetails" => self.describe_sessions(region, field(input)?, true),
             "SearchGameSessions" => self.search_sessions(region, field(input)?),
             "CreatePlayerSession" => {
                 let i: CreatePlayerIn = field(input)?;
@@ -566,6 +607,8 @@ impl Engine {
             "DescribePlayerSessions" => self.describe_players(region, field(input)?),
             "UpdateGameSession" => self.update_session(region, field(input)?),
             "TerminateGameSession" => self.terminate_session(now, region, field(input)?),
+            "ListLocations" => self.list_locations(region, field(input)?),
+            "GetPlayerConnectionDetails" => self.connection_details(now, region, field(input)?),
             other => Err(ApiError::unknown_operation(other, 400)),
         }
     }
@@ -937,6 +980,9 @@ impl Engine {
             dns: dns.clone(),
             port,
             policy: "ACCEPT_ALL".to_owned(),
+            protection: "NoProtection".to_owned(),
+            gateway: fleet.player_gateway_mode != PlayerGatewayMode::Disabled
+                && !is_custom_location(&location),
             data: p.data.clone(),
             player_sessions: Vec::new(),
         };
@@ -1124,10 +1170,13 @@ impl Engine {
             .ok_or_else(|| ApiError::not_found(format!("game session placement {id} not found")))
     }
 
+    /// DescribeGameSessions, or with `details` DescribeGameSessionDetails (the same request; each
+    /// session wrapped in a GameSessionDetail with its ProtectionPolicy).
     fn describe_sessions(
         &self,
         region: Option<&str>,
         i: DescribeSessionsIn,
+        details: bool,
     ) -> Result<Doc, ApiError> {
         let limit = limit(i.limit, DESCRIBE_PAGE)?;
         let list: Vec<&GameSession> = if let Some(id) = &i.game_session_id {
@@ -1155,11 +1204,24 @@ impl Engine {
                     .as_ref()
                     .is_none_or(|f| s.status == f.as_str())
             })
-            .map(|s| self.session_doc(s))
+            .map(|s| {
+                if details {
+                    Doc::map()
+                        .with("GameSession", self.session_doc(s))
+                        .with("ProtectionPolicy", s.protection.as_str())
+                } else {
+                    self.session_doc(s)
+                }
+            })
             .collect();
         let (items, next) = page(&list, limit, i.next_token.as_deref())?;
+        let key = if details {
+            "GameSessionDetails"
+        } else {
+            "GameSessions"
+        };
         Ok(Doc::map()
-            .with("GameSessions", Doc::List(items))
+            .with(key, Doc::List(items))
             .with_opt("NextToken", next))
     }
 
@@ -1339,6 +1401,184 @@ impl Engine {
             .with_opt("NextToken", next))
     }
 
+    /// ListLocations. GameLift lists every location it hosts in (plus the account's custom locations);
+    /// the simulator knows the locations its model names, so it lists, as AWS locations, the request's
+    /// Region, every fleet's home Region and non-custom location (whatever the fleet's home) and every
+    /// `pingBeacons` entry; and, as custom locations, the `custom-` locations of the fleets homed in
+    /// the request's Region (custom locations are regional resources). Sorted by name.
+    fn list_locations(&self, region: Option<&str>, i: ListLocationsIn) -> Result<Doc, ApiError> {
+        let (want_aws, want_custom) = match &i.filters {
+            None => (true, true),
+            Some(filters) => {
+                if filters.is_empty() || filters.len() > 2 {
+                    return Err(ApiError::invalid("Filters must hold 1-2 entries"));
+                }
+                let (mut aws, mut custom) = (false, false);
+                for f in filters {
+                    match f.as_str() {
+                        "AWS" => aws = true,
+                        "CUSTOM" => custom = true,
+                        other => {
+                            return Err(ApiError::invalid(format!(
+                                "unknown location filter {other}; expected AWS or CUSTOM"
+                            )));
+                        }
+                    }
+                }
+                (aws, custom)
+            }
+        };
+        let limit = limit(i.limit, LOCATIONS_PAGE)?;
+        if let Some(t) = &i.next_token
+            && (t.is_empty() || t.chars().count() > MAX_NEXT_TOKEN)
+        {
+            return Err(ApiError::invalid(format!(
+                "NextToken must be 1-{MAX_NEXT_TOKEN} characters"
+            )));
+        }
+        let mut found: BTreeMap<String, Doc> = BTreeMap::new();
+        if want_aws {
+            let fleet_locations = self.model.fleets.iter().flat_map(|f| {
+                std::iter::once(f.region.as_str())
+                    .chain(f.locations.iter().map(|l| l.location.as_str()))
+            });
+            let named = region
+                .into_iter()
+                .chain(fleet_locations)
+                .chain(self.model.ping_beacons.keys().map(String::as_str))
+                .filter(|l| *l != "*" && !is_custom_location(l));
+            for name in named {
+                let beacon = self
+                    .model
+                    .ping_beacons
+                    .get(name)
+                    .or_else(|| self.model.ping_beacons.get("*"))
+                    .map(|b| (b.domain.clone(), b.port))
+                    .or_else(|| default_beacon(name));
+                let mut doc = Doc::map().with("LocationName", name);
+                if let Some((domain, port)) = beacon {
+                    doc = doc.with(
+                        "PingBeacon",
+                        Doc::map().with(
+                            "UDPEndpoint",
+                            Doc::map()
+                                .with("Domain", domain)
+                                .with("Port", i64::from(port)),
+                        ),
+                    );
+                }
+                found.entry(name.to_owned()).or_insert(doc);
+            }
+        }
+        if want_custom {
+            let account = &self.model.account_id;
+            for f in &self.model.fleets {
+                if region.is_some_and(|r| r != f.region) {
+                    continue;
+                }
+                for l in f
+                    .locations
+                    .iter()
+                    .filter(|l| is_custom_location(&l.location))
+                {
+                    // A custom location has an ARN (pattern `^arn:.*:location/custom-\S+`, e.g.
+                    // `arn:aws:gamelift:us-east-1:111122223333:location/custom-location-1` in
+                    // GameLift's guide) and no ping beacon.
+                    let arn = format!(
+                        "arn:aws:gamelift:{}:{account}:location/{}",
+                        f.region, l.location
+                    );
+                    found.entry(l.location.clone()).or_insert_with(|| {
+                        Doc::map()
+                            .with("LocationName", &l.location)
+                            .with("LocationArn", arn)
+                    });
+                }
+            }
+        }
+        let docs: Vec<Doc> = found.into_values().collect();
+        let (items, next) = page(&docs, limit, i.next_token.as_deref())?;
+        Ok(Doc::map()
+            .with("Locations", Doc::List(items))
+            .with_opt("NextToken", next))
+    }
+
+    /// GetPlayerConnectionDetails: for each requested player, in order, the relay endpoints and a
+    /// fresh token of a player-gateway session, or the game server's own address otherwise. GameLift
+    /// does not require the players to hold player sessions in the game session (its reference names
+    /// no such error), and neither does the simulator.
+    fn connection_details(
+        &mut self,
+        now: i64,
+        region: Option<&str>,
+        i: ConnectionDetailsIn,
+    ) -> Result<Doc, ApiError> {
+        let id = required(i.game_session_id, "GameSessionId")?;
+        let id_ok = !id.is_empty()
+            && id.len() <= MAX_CONNECTION_SESSION_ID
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b':' || b == b'/' || b == b'-');
+        if !id_ok {
+            return Err(ApiError::invalid(format!(
+                "GameSessionId must be 1-{MAX_CONNECTION_SESSION_ID} characters of [a-zA-Z0-9:/-]"
+            )));
+        }
+        let players = required(i.player_ids, "PlayerIds")?;
+        if players.is_empty() || players.len() > MAX_PLAYER_IDS {
+            return Err(ApiError::invalid(format!(
+                "PlayerIds must hold 1-{MAX_PLAYER_IDS} player ids"
+            )));
+        }
+        for p in &players {
+            check_player_id(p)?;
+        }
+        // "The value is always a full ARN": unlike the other calls, the placement's short
+        // GameSessionId names no game session here.
+        let gs = self
+            .sessions
+            .get(&id)
+            .filter(|s| region.is_none_or(|r| r == s.home_region))
+            .ok_or_else(|| ApiError::not_found(format!("game session {id} not found")))?
+            .clone();
+        if gs.status != "ACTIVE" {
+            return Err(ApiError::bad_status(format!(
+                "game session {} is {}",
+                gs.arn, gs.status
+            )));
+        }
+        let lifetime = i64::try_from(self.model.player_gateway_token_seconds.saturating_mul(1000))
+            .unwrap_or(i64::MAX / 4);
+        let mut details = Vec::with_capacity(players.len());
+        for player in players {
+            let detail = if gs.gateway {
+                let token = self.gateway_token();
+                Doc::map()
+                    .with("PlayerId", &player)
+                    .with("Endpoints", relay_endpoints(&gs.location, &player))
+                    .with("PlayerGatewayToken", token)
+                    .with("Expiration", Doc::Time(now.saturating_add(lifetime)))
+            } else {
+                Doc::map().with("PlayerId", &player).with(
+                    "Endpoints",
+                    Doc::List(vec![
+                        Doc::map().with("IpAddress", &gs.ip).with("Port", gs.port),
+                    ]),
+                )
+            };
+            details.push(detail);
+        }
+        Ok(Doc::map()
+            .with("GameSessionId", &gs.arn)
+            .with("PlayerConnectionDetails", Doc::List(details)))
+    }
+
+    /// A new opaque player gateway token: random bytes, base64-encoded as GameLift sends its tokens.
+    fn gateway_token(&mut self) -> String {
+        let bytes: [u8; TOKEN_BYTES] = self.rng.random();
+        base64(&bytes)
+    }
+
     fn update_session(&mut self, region: Option<&str>, i: UpdateIn) -> Result<Doc, ApiError> {
         let id = required(i.game_session_id, "GameSessionId")?;
         let new_props = check_props(i.game_properties)?;
@@ -1363,6 +1603,12 @@ impl Engine {
             return Err(ApiError::invalid(format!(
                 "unknown PlayerSessionCreationPolicy {p}"
             )));
+        }
+        if let Some(p) = &i.protection_policy
+            && p != "NoProtection"
+            && p != "FullProtection"
+        {
+            return Err(ApiError::invalid(format!("unknown ProtectionPolicy {p}")));
         }
         let arn = self.find_session_in(&id, region)?.arn.clone();
         let gs = self
@@ -1397,6 +1643,9 @@ impl Engine {
         }
         if let Some(p) = i.player_session_creation_policy {
             gs.policy = p;
+        }
+        if let Some(p) = i.protection_policy {
+            gs.protection = p;
         }
         let gs = gs.clone();
         Ok(Doc::map().with("GameSession", self.session_doc(&gs)))
@@ -1539,6 +1788,7 @@ impl Engine {
                 .with("IpAddress", &s.ip)
                 .with("DnsName", &s.dns)
                 .with("Port", s.port)
+                .with("PlayerGatewayStatus", gateway_status(s))
                 .with(
                     "PlacedPlayerSessions",
                     Doc::List(
@@ -1573,7 +1823,57 @@ impl Engine {
             .with("PlayerSessionCreationPolicy", s.policy.as_str())
             .with_opt("GameSessionData", s.data.as_ref())
             .with("Location", &s.location)
+            .with("PlayerGatewayStatus", gateway_status(s))
     }
+}
+
+/// FNV-1a: a stable hash, so relay addresses are the same in every run and on every platform.
+fn fnv1a(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The relay endpoints a player gets in `location`: [`RELAYS_PER_PLAYER`] of the location's
+/// [`RELAY_POOL`] relays, starting at one chosen by the player id, so that players of one session get
+/// different relays (GameLift: "relay endpoints vary across players"). Relays are `99.x.y.(10+k)` on
+/// port `20000+k`, never a game server's address (those are in 3/18/34/52/54.x.y.z, ports 7777–7876).
+fn relay_endpoints(location: &str, player: &str) -> Doc {
+    let [_, a, b, ..] = fnv1a(location).to_le_bytes();
+    let start = usize::try_from(fnv1a(player) % RELAY_POOL as u64).unwrap_or(0);
+    Doc::List(
+        (0..RELAYS_PER_PLAYER)
+            .map(|j| {
+                let k = (start + j) % RELAY_POOL;
+                Doc::map()
+                    .with("IpAddress", format!("99.{a}.{b}.{}", 10 + k))
+                    .with("Port", RELAY_BASE_PORT + k as i64)
+            })
+            .collect(),
+    )
+}
+
+/// Standard base64 with padding (RFC 4648).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (byte(0) << 16) | (byte(1) << 8) | byte(2);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let sextet = (n >> (18 - 6 * i)) & 63;
+                out.push(char::from(ALPHABET[sextet as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn gateway_status(s: &GameSession) -> &'static str {
+    if s.gateway { "ENABLED" } else { "DISABLED" }
 }
 
 fn player_doc(p: &PlayerSession) -> Doc {
@@ -1590,4 +1890,45 @@ fn player_doc(p: &PlayerSession) -> Doc {
         .with("DnsName", &p.dns)
         .with("Port", p.port)
         .with_opt("PlayerData", p.data.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+
+    #[test]
+    fn relay_endpoints_are_stable_vary_across_players_and_are_no_game_server() {
+        let ips = |player: &str| match relay_endpoints("eu-west-1", player) {
+            Doc::List(items) => items,
+            other => panic!("not a list: {other:?}"),
+        };
+        assert_eq!(
+            ips("ann"),
+            ips("ann"),
+            "the same player gets the same relays"
+        );
+        assert_eq!(ips("ann").len(), RELAYS_PER_PLAYER);
+        let players = ["ann", "bob", "cy", "dee", "eve", "fay"];
+        assert!(
+            players.iter().any(|p| ips(p) != ips("ann")),
+            "players of one location do not all share one set of relays"
+        );
+        for endpoint in ips("ann") {
+            let Doc::Map(fields) = endpoint else {
+                panic!("not a map")
+            };
+            assert!(fields.iter().any(
+                |(k, v)| k == "IpAddress" && matches!(v, Doc::Str(ip) if ip.starts_with("99."))
+            ));
+        }
+    }
 }

@@ -21,6 +21,7 @@
 //! Time only moves through a [`Clock`]: [`SystemClock`] for real runs, [`ManualClock`] for tests
 //! (an hour of placements runs in well under a second).
 
+pub mod beacon;
 pub mod clock;
 pub mod engine;
 pub mod error;
@@ -32,12 +33,13 @@ pub mod sim;
 pub mod throttle;
 pub mod wire;
 
+pub use beacon::{PingBeacon, serve_ping_beacon};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{OPERATIONS, Stats};
 pub use error::{ApiError, SimError};
 pub use events::{ChannelSink, EventSink, HttpSink, RecordingSink};
 pub use model::{
-    EventFaults, FaultSpec, Faults, FleetSpec, LocationSpec, Model, PriorityConfiguration,
-    QueueSpec, RateLimit,
+    EventFaults, FaultSpec, Faults, FleetSpec, LocationSpec, Model, PingBeaconSpec,
+    PlayerGatewayMode, PriorityConfiguration, QueueSpec, RateLimit,
 };
 pub use sim::{Protocol, SimServer, Simulator, SimulatorBuilder};

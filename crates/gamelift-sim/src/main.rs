@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use gamelift_sim::{FaultSpec, HttpSink, Model, Simulator};
+use gamelift_sim::{FaultSpec, HttpSink, Model, PingBeaconSpec, Simulator, serve_ping_beacon};
 
 const AFTER_HELP: &str = r#"MODEL FILE (--model FILE, JSON; every field but "fleets" and "queues" is optional):
   {
@@ -17,7 +17,11 @@ const AFTER_HELP: &str = r#"MODEL FILE (--model FILE, JSON; every field but "fle
     "throttling": true,                       per-API token buckets (ThrottlingException)
     "rateLimits": {"StartGameSessionPlacement": {"burst": 50, "rate": 50}},
     "fleets": [{"id": "fleet-…", "region": "us-east-1",   region = the home Region
-                "locations": [{"location": "us-east-1", "slots": 100}]}],
+                "locations": [{"location": "us-east-1", "slots": 100}],
+                "playerGatewayMode": "ENABLED"}],     DISABLED (default) | ENABLED | REQUIRED
+    "playerGatewayTokenSeconds": 300,         GetPlayerConnectionDetails token lifetime (>= 180)
+    "pingBeacons": {"*": {"domain": "127.0.0.1", "port": 7770}},
+                                              ListLocations beacons instead of gamelift-ping.<region>.api.aws:7770
     "queues": [{"name": "default-queue", "region": "us-east-1", "timeoutSeconds": 600,
                 "destinations": ["fleet-…"], "allowedLocations": ["us-east-1"],
                 "priorityConfiguration": {"priorityOrder": ["LOCATION", "LATENCY"],
@@ -108,6 +112,10 @@ struct Args {
     /// Make placements end FAILED with this probability.
     #[arg(long, value_name = "RATE")]
     fail_placements: Option<f64>,
+    /// Run a UDP ping beacon (an echo) on --bind:PORT and have ListLocations report it for every AWS
+    /// location without its own `pingBeacons` entry (0 picks a free port).
+    #[arg(long, value_name = "PORT")]
+    ping_beacon: Option<u16>,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -199,6 +207,31 @@ async fn main() -> ExitCode {
         println!("{}", model.to_json_pretty());
         return ExitCode::SUCCESS;
     }
+    let mut model = model;
+    // Kept alive until the end of main: dropping it stops the echo.
+    let _beacon = match args.ping_beacon {
+        None => None,
+        Some(port) => match serve_ping_beacon(&format!("{}:{port}", args.bind)).await {
+            Ok(b) => {
+                model.ping_beacons.insert(
+                    "*".to_owned(),
+                    PingBeaconSpec {
+                        domain: b.local_addr().ip().to_string(),
+                        port: b.local_addr().port(),
+                    },
+                );
+                eprintln!("gamelift-sim ping beacon on udp {}", b.local_addr());
+                Some(b)
+            }
+            Err(e) => {
+                eprintln!(
+                    "gamelift-sim: cannot run a ping beacon on {}:{port}: {e}",
+                    args.bind
+                );
+                return ExitCode::from(1);
+            }
+        },
+    };
     let mut builder = Simulator::builder().model(model);
     for url in &args.event_urls {
         builder = builder.sink(HttpSink::new(url.clone()));

@@ -46,6 +46,55 @@ pub struct Model {
     /// Fault injection.
     #[serde(default)]
     pub faults: Faults,
+    /// How long a player gateway token from GetPlayerConnectionDetails stays valid: its `Expiration`
+    /// is the call's time plus this. GameLift promises "at least 3 minutes", so at least 180.
+    #[serde(default = "default_gateway_token")]
+    pub player_gateway_token_seconds: u64,
+    /// UDP ping beacons ListLocations reports instead of GameLift's own (`gamelift-ping.<region>.api.aws`
+    /// port 7770), keyed by location name, or `*` for every AWS location without its own entry: lets a
+    /// local client measure a real round trip to a local echo ([`crate::beacon::serve_ping_beacon`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ping_beacons: BTreeMap<String, PingBeaconSpec>,
+}
+
+/// A UDP endpoint answering pings (GameLift's `UDPEndpoint`): what ListLocations reports for a location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PingBeaconSpec {
+    /// Host name or IP address, 1–1024 characters (GameLift's `Domain` limits).
+    pub domain: String,
+    /// UDP port, 1–65535.
+    pub port: u16,
+}
+
+/// A fleet's `PlayerGatewayMode`, exactly GameLift's values.
+///
+/// `ENABLED`: sessions use player gateway where the location supports it (the simulator: every AWS
+/// location, never a `custom-` one); `REQUIRED`: like `ENABLED`, and a location without support cannot
+/// be part of the fleet (the model is refused).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PlayerGatewayMode {
+    /// No player gateway (GameLift's default).
+    #[default]
+    Disabled,
+    /// Player gateway where the location supports it.
+    Enabled,
+    /// Player gateway in every location.
+    Required,
+}
+
+impl PlayerGatewayMode {
+    /// Whether this is `DISABLED` (the default, left out of a written model file).
+    pub fn is_disabled(&self) -> bool {
+        *self == Self::Disabled
+    }
+}
+
+/// Whether `location` is a custom (Anywhere) location: GameLift names them `custom-…`
+/// (CreateLocation's `LocationName` pattern `^custom-[A-Za-z0-9\-]+`).
+pub fn is_custom_location(location: &str) -> bool {
+    location.starts_with("custom-")
 }
 
 /// A fleet: a home Region plus locations, each with a number of game-session slots.
@@ -59,6 +108,11 @@ pub struct FleetSpec {
     pub region: String,
     /// Locations (the home region included, if it hosts sessions) with their slots.
     pub locations: Vec<LocationSpec>,
+    /// GameLift's `PlayerGatewayMode` (`DISABLED`, `ENABLED`, `REQUIRED`; default `DISABLED`): whether
+    /// its game sessions' `PlayerGatewayStatus` is `ENABLED` and GetPlayerConnectionDetails hands out
+    /// relay endpoints and tokens rather than the game server's own address.
+    #[serde(default, skip_serializing_if = "PlayerGatewayMode::is_disabled")]
+    pub player_gateway_mode: PlayerGatewayMode,
 }
 
 /// One location of a fleet.
@@ -251,6 +305,15 @@ fn default_true() -> bool {
 fn default_queue_timeout() -> u64 {
     600
 }
+fn default_gateway_token() -> u64 {
+    DEFAULT_PLAYER_GATEWAY_TOKEN_SECONDS
+}
+
+/// Default lifetime of a player gateway token: five minutes, above GameLift's promised minimum of three
+/// and long enough for its recommended 60-second refresh to leave slack.
+pub const DEFAULT_PLAYER_GATEWAY_TOKEN_SECONDS: u64 = 300;
+/// GameLift's promise: a player gateway token is valid for at least 3 minutes.
+pub const MIN_PLAYER_GATEWAY_TOKEN_SECONDS: u64 = 180;
 
 /// Fleet id of the default model's us-east-1 fleet.
 pub const DEFAULT_FLEET_US: &str = "fleet-1a1a1a1a-0000-4000-8000-000000000001";
@@ -281,6 +344,7 @@ impl Default for Model {
                         location: "us-east-1".to_owned(),
                         slots: 100,
                     }],
+                    player_gateway_mode: PlayerGatewayMode::Disabled,
                 },
                 FleetSpec {
                     id: DEFAULT_FLEET_EU.to_owned(),
@@ -289,6 +353,7 @@ impl Default for Model {
                         location: "eu-west-1".to_owned(),
                         slots: 100,
                     }],
+                    player_gateway_mode: PlayerGatewayMode::Disabled,
                 },
             ],
             queues: vec![QueueSpec {
@@ -300,6 +365,8 @@ impl Default for Model {
                 priority_configuration: Some(PriorityConfiguration::location_first()),
             }],
             faults: Faults::default(),
+            player_gateway_token_seconds: DEFAULT_PLAYER_GATEWAY_TOKEN_SECONDS,
+            ping_beacons: BTreeMap::new(),
         }
     }
 }
@@ -342,6 +409,16 @@ impl Model {
             }
             if f.locations.is_empty() {
                 return bad(format!("fleet {} has no locations", f.id));
+            }
+            // GameLift: with REQUIRED, "fleet locations that do not support the feature cannot be
+            // added to the fleet"; custom (Anywhere) locations never have player gateway.
+            if f.player_gateway_mode == PlayerGatewayMode::Required
+                && let Some(l) = f.locations.iter().find(|l| is_custom_location(&l.location))
+            {
+                return bad(format!(
+                    "fleet {} has playerGatewayMode REQUIRED but location {}, a custom location, has no player gateway",
+                    f.id, l.location
+                ));
             }
         }
         let mut names = std::collections::BTreeSet::new();
@@ -388,6 +465,24 @@ impl Model {
             return bad(format!(
                 "startEndsAs {s} is not one of FAILED, CANCELLED, TIMED_OUT"
             ));
+        }
+        if self.player_gateway_token_seconds < MIN_PLAYER_GATEWAY_TOKEN_SECONDS {
+            return bad(format!(
+                "playerGatewayTokenSeconds {} is below {MIN_PLAYER_GATEWAY_TOKEN_SECONDS}: GameLift's tokens are valid for at least 3 minutes",
+                self.player_gateway_token_seconds
+            ));
+        }
+        for (location, b) in &self.ping_beacons {
+            if is_custom_location(location) {
+                return bad(format!(
+                    "pingBeacons names {location}: custom locations have no ping beacon"
+                ));
+            }
+            if b.domain.is_empty() || b.domain.chars().count() > 1024 || b.port == 0 {
+                return bad(format!(
+                    "pingBeacons.{location} needs a domain of 1-1024 characters and a port of 1-65535"
+                ));
+            }
         }
         for (op, l) in &self.rate_limits {
             if !(l.burst > 0.0 && l.rate >= 0.0) {
@@ -472,6 +567,86 @@ mod tests {
         let m = Model::from_json(text).expect("the model file spells it in camelCase");
         let p = m.queues[0].priority_configuration.as_ref().expect("kept");
         assert!(p.prioritises_locations());
+    }
+
+    #[test]
+    fn a_player_gateway_mode_is_one_of_gamelifts_and_defaults_to_disabled() {
+        let with_mode = |mode: &str| {
+            let text = format!(
+                r#"{{"fleets": [{{"id": "fleet-1", "region": "us-east-1",
+                    "locations": [{{"location": "us-east-1", "slots": 1}}]{mode}}}],
+                    "queues": []}}"#
+            );
+            Model::from_json(&text)
+        };
+        let m = with_mode("").expect("no mode");
+        assert_eq!(m.fleets[0].player_gateway_mode, PlayerGatewayMode::Disabled);
+        for (text, mode) in [
+            ("DISABLED", PlayerGatewayMode::Disabled),
+            ("ENABLED", PlayerGatewayMode::Enabled),
+            ("REQUIRED", PlayerGatewayMode::Required),
+        ] {
+            let m = with_mode(&format!(r#", "playerGatewayMode": "{text}""#)).expect(text);
+            assert_eq!(m.fleets[0].player_gateway_mode, mode);
+        }
+        for bad in ["enabled", "ON", ""] {
+            let e = with_mode(&format!(r#", "playerGatewayMode": "{bad}""#))
+                .expect_err("not a GameLift mode");
+            assert!(e.to_string().contains("REQUIRED"), "{e}");
+        }
+        let mut m = Model::default();
+        m.fleets[0].player_gateway_mode = PlayerGatewayMode::Enabled;
+        assert_eq!(
+            Model::from_json(&m.to_json_pretty()).expect("round trip"),
+            m
+        );
+    }
+
+    #[test]
+    fn a_required_player_gateway_refuses_a_custom_location_and_enabled_accepts_it() {
+        let mut m = Model::default();
+        m.fleets[0].locations.push(LocationSpec {
+            location: "custom-home-lab".into(),
+            slots: 1,
+        });
+        m.fleets[0].player_gateway_mode = PlayerGatewayMode::Enabled;
+        assert!(m.validate().is_ok());
+        m.fleets[0].player_gateway_mode = PlayerGatewayMode::Required;
+        let e = m.validate().expect_err("REQUIRED + custom").to_string();
+        assert!(
+            e.contains("custom-home-lab") && e.contains(DEFAULT_FLEET_US),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn gateway_tokens_live_at_least_three_minutes_and_beacons_need_an_aws_location_and_a_port() {
+        let mut m = Model::default();
+        assert_eq!(m.player_gateway_token_seconds, 300);
+        m.player_gateway_token_seconds = 179;
+        assert!(
+            m.validate().is_err(),
+            "GameLift promises at least 3 minutes"
+        );
+        m.player_gateway_token_seconds = 180;
+        assert!(m.validate().is_ok());
+        let beacon = |port| PingBeaconSpec {
+            domain: "127.0.0.1".into(),
+            port,
+        };
+        m.ping_beacons.insert("*".into(), beacon(7770));
+        m.ping_beacons.insert("us-east-1".into(), beacon(7771));
+        assert!(m.validate().is_ok());
+        m.ping_beacons.insert("us-west-2".into(), beacon(0));
+        assert!(m.validate().is_err(), "port 0");
+        m.ping_beacons.remove("us-west-2");
+        m.ping_beacons.insert("custom-lab".into(), beacon(7770));
+        assert!(m.validate().is_err(), "a custom location has no beacon");
+        let text = r#"{"fleets": [], "queues": [], "playerGatewayTokenSeconds": 600,
+            "pingBeacons": {"eu-west-1": {"domain": "localhost", "port": 9000}}}"#;
+        let m = Model::from_json(text).expect("camelCase fields");
+        assert_eq!(m.player_gateway_token_seconds, 600);
+        assert_eq!(m.ping_beacons["eu-west-1"].port, 9000);
     }
 
     #[test]

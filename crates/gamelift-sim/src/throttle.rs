@@ -8,7 +8,8 @@ use crate::model::RateLimit;
 ///
 /// CreatePlayerSession 50/50 and CreatePlayerSessions 150/150 are from the GameLift API limits
 /// reference; DescribeGameSessions and UpdateGameSession 20/s are the per-account figures the design
-/// relies on; SearchGameSessions 10 burst / 5 per second is what AWS support quotes. The others are
+/// relies on; SearchGameSessions 10 burst / 5 per second is what AWS support quotes. The others
+/// (ListLocations, GetPlayerConnectionDetails and DescribeGameSessionDetails included) are
 /// conservative figures; override any of them with `rateLimits` in the model file.
 pub fn default_limit(op: &str) -> RateLimit {
     let (burst, rate) = match op {
@@ -22,6 +23,10 @@ pub fn default_limit(op: &str) -> RateLimit {
         "StopGameSessionPlacement" => (20.0, 20.0),
         "DescribePlayerSessions" => (20.0, 20.0),
         "TerminateGameSession" => (20.0, 20.0),
+        "DescribeGameSessionDetails" => (20.0, 20.0),
+        // GameLift says ListLocations "is not designed for high-volume requests" (cache its answer).
+        "ListLocations" => (20.0, 20.0),
+        "GetPlayerConnectionDetails" => (20.0, 20.0),
         _ => (20.0, 20.0),
     };
     RateLimit { burst, rate }

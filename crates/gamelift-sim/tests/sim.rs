@@ -6,6 +6,10 @@
     reason = "test support: a panic is the failure report"
 )]
 
+#[path = "sim/gateway.rs"]
+mod gateway;
+#[path = "sim/locations.rs"]
+mod locations;
 #[path = "sim/regions.rs"]
 mod regions;
 
@@ -22,8 +26,8 @@ use aws_sdk_gamelift::types::{
 use aws_smithy_types::retry::RetryConfig;
 use gamelift_sim::model::{DEFAULT_FLEET_EU, DEFAULT_FLEET_US, DEFAULT_QUEUE};
 use gamelift_sim::{
-    EventFaults, FaultSpec, FleetSpec, LocationSpec, ManualClock, Model, PriorityConfiguration,
-    QueueSpec, RecordingSink, SimServer, Simulator,
+    EventFaults, FaultSpec, FleetSpec, LocationSpec, ManualClock, Model, PlayerGatewayMode,
+    PriorityConfiguration, QueueSpec, RecordingSink, SimServer, Simulator,
 };
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -642,6 +646,7 @@ fn tiny_model(slots: u32) -> Model {
                     slots: 0,
                 },
             ],
+            player_gateway_mode: PlayerGatewayMode::Disabled,
         }],
         queues: vec![QueueSpec {
             name: "tiny".into(),
@@ -1881,6 +1886,7 @@ async fn simulated_hour(seed: u64) -> (Vec<Value>, gamelift_sim::Stats) {
                     location: "us-east-1".into(),
                     slots: 150,
                 }],
+                player_gateway_mode: PlayerGatewayMode::Disabled,
             },
             FleetSpec {
                 id: DEFAULT_FLEET_EU.into(),
@@ -1889,6 +1895,7 @@ async fn simulated_hour(seed: u64) -> (Vec<Value>, gamelift_sim::Stats) {
                     location: "eu-west-1".into(),
                     slots: 100,
                 }],
+                player_gateway_mode: PlayerGatewayMode::Disabled,
             },
         ],
         queues: vec![QueueSpec {

@@ -846,6 +846,31 @@ impl SessionStore for DynamoStore {
         .await
     }
 
+    async fn set_policy(
+        &self,
+        session_id: &SessionId,
+        policy: &fleet_core::ports::SessionPolicy,
+        at: Timestamp,
+    ) -> StoreResult<Result<fleet_core::model::Session, fleet_core::ports::PolicyRefused>> {
+        self.with_retries("set_policy", |_| async {
+            let part = self.load_partition(session_id).await?;
+            let session = match rules::set_policy(&part.state, &part.seats, policy, at) {
+                Ok(session) => session,
+                Err(refused) => return Ok(Some(Err(refused))),
+            };
+            // Guarded by the version read, like every session write: a join or report committed
+            // since is recounted on the next attempt, so a lock never hides a seat it raced.
+            let version = part.version.unwrap_or(0);
+            let write = self.put_session(
+                codec::session_item(&session, version + 1, reported_at(&part.state))?,
+                Some(version),
+            )?;
+            self.commit_or_retry("set_policy", vec![write], Ok(session))
+                .await
+        })
+        .await
+    }
+
     async fn record_player_sessions(
         &self,
         session_id: &SessionId,
@@ -1483,6 +1508,7 @@ impl DynamoStore {
                 let av = match v {
                     query::FilterValue::S(x) => s(x),
                     query::FilterValue::N(x) => n(x),
+                    query::FilterValue::Bool(b) => AttributeValue::Bool(*b),
                 };
                 q = q.expression_attribute_values(k, av);
             }

@@ -748,3 +748,127 @@ async fn a_regional_client_keeps_the_configured_timeout() {
         .expect_err("timeout in eu-west-1 too");
     assert!(matches!(err, GameLiftError::Ambiguous(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_locked_session_refuses_player_sessions_until_it_is_unlocked() {
+    use fleet_core::ports::SessionPolicy;
+    let env = start(quiet()).await;
+    let arn = placed(&env, placement("gl-lock-1", 4, &[])).await;
+    let lock = |joinable| SessionPolicy {
+        joinable: Some(joinable),
+        protected: None,
+    };
+
+    env.gl
+        .set_session_policy(&arn, &lock(false))
+        .await
+        .expect("lock");
+    let refused = env
+        .gl
+        .create_player_sessions(&arn, &players(&["p-locked"]))
+        .await;
+    env.gl
+        .set_session_policy(
+            &arn,
+            &SessionPolicy {
+                joinable: Some(true),
+                protected: Some(true),
+            },
+        )
+        .await
+        .expect("unlock and protect");
+    let seated = env
+        .gl
+        .create_player_sessions(&arn, &players(&["p-locked"]))
+        .await;
+
+    assert_eq!(
+        refused,
+        Err(GameLiftError::Full),
+        "DENY_ALL refuses like a full session"
+    );
+    assert_eq!(seated.map(|s| s.len()), Ok(1));
+    let out = env
+        .gl
+        .client()
+        .describe_game_sessions()
+        .game_session_id(arn.as_str())
+        .send()
+        .await
+        .expect("raw");
+    let gs = out.game_sessions().first().expect("one session");
+    assert_eq!(
+        gs.player_session_creation_policy().map(|p| p.as_str()),
+        Some("ACCEPT_ALL")
+    );
+}
+
+#[tokio::test]
+async fn list_locations_reads_every_page_with_gamelifts_ping_beacons() {
+    let env = start(quiet()).await;
+
+    let locations = env.gl.list_locations().await.expect("list");
+
+    let names: Vec<&str> = locations.iter().map(|l| l.location.as_str()).collect();
+    assert!(
+        names.contains(&"us-east-1") && names.contains(&"eu-west-1"),
+        "{names:?}"
+    );
+    for l in &locations {
+        let beacon = l.ping_beacon.as_ref().expect("AWS locations have a beacon");
+        assert_eq!(
+            (beacon.domain.as_str(), beacon.port),
+            (
+                format!("gamelift-ping.{}.api.aws", l.location).as_str(),
+                7770
+            )
+        );
+    }
+}
+
+#[tokio::test]
+async fn connection_details_are_relay_endpoints_and_a_token_on_a_gateway_fleet_only() {
+    let mut model = quiet();
+    for f in &mut model.fleets {
+        if f.id == DEFAULT_FLEET_EU {
+            f.player_gateway_mode = gamelift_sim::PlayerGatewayMode::Enabled;
+        }
+    }
+    let env = start(model).await;
+    let direct = placed(&env, placement("gl-direct-1", 4, &["p-1"])).await;
+    let relayed = placed_in_eu(&env, "gl-relay-1", &["p-2"]).await;
+
+    let d = env
+        .gl
+        .player_connections(&direct, &[player("p-1")])
+        .await
+        .expect("direct");
+    let r1 = env
+        .gl
+        .player_connections(&relayed, &[player("p-2"), player("p-3")])
+        .await
+        .expect("relayed");
+    let r2 = env
+        .gl
+        .player_connections(&relayed, &[player("p-2")])
+        .await
+        .expect("relayed again");
+
+    assert_eq!(d.len(), 1);
+    assert_eq!((d[0].token.as_deref(), d[0].expires_at), (None, None));
+    assert_eq!(d[0].endpoints.len(), 1, "the game server's own endpoint");
+    assert_eq!(
+        r1.iter().map(|c| c.player_id.as_str()).collect::<Vec<_>>(),
+        vec!["p-2", "p-3"]
+    );
+    assert!(
+        r1.iter()
+            .all(|c| c.token.is_some() && c.expires_at.is_some() && !c.endpoints.is_empty())
+    );
+    assert_ne!(r1[0].token, r2[0].token, "a fresh token each call");
+    let too_many: Vec<PlayerId> = (0..26).map(|i| player(&format!("p-{i}"))).collect();
+    assert!(matches!(
+        env.gl.player_connections(&relayed, &too_many).await,
+        Err(GameLiftError::Invalid(_))
+    ));
+}

@@ -291,3 +291,87 @@ async fn a_repeated_join_answers_the_recorded_player_sessions_and_a_lapsed_seat_
     let s = store.get_session(&id).await.unwrap().unwrap();
     assert_eq!(s.reserved_seats, 0, "b lapsed, a was released");
 }
+
+/// The arns a query lists on the real table (one page of up to 100).
+async fn listed(store: &fleet_aws::dynamo::DynamoStore, q: &str) -> Vec<String> {
+    store
+        .list_sessions(&fleet_core::ports::ListRequest {
+            query: fleet_core::query::parse(q).expect("query"),
+            sort: fleet_core::query::Sort::default(),
+            limit: 100,
+            cursor: None,
+        })
+        .await
+        .expect("list")
+        .sessions
+        .into_iter()
+        .map(|s| s.arn.as_str().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_locked_session_leaves_the_open_index_refuses_joins_and_comes_back_when_unlocked() {
+    use fleet_core::ports::{PolicyRefused, SessionPolicy};
+    let store = spawn_store().await;
+    let id = session_with(&store, 6, 1).await;
+    let lock = |joinable| SessionPolicy {
+        joinable: Some(joinable),
+        protected: None,
+    };
+
+    let locked = store
+        .set_policy(&id, &lock(false), T0.plus_secs(5))
+        .await
+        .unwrap()
+        .expect("locked");
+    let open_while_locked = listed(&store, "+openSlots:>=1").await;
+    let by_policy = listed(&store, "+joinable:false").await;
+    let refused = store
+        .reserve_seats(&id, &[player("p-x")], T0.plus_secs(6), T0.plus_secs(66))
+        .await
+        .unwrap();
+    let unlocked = store
+        .set_policy(&id, &lock(true), T0.plus_secs(7))
+        .await
+        .unwrap()
+        .expect("unlocked");
+
+    assert_eq!((locked.joinable, locked.open_slots), (false, 0));
+    assert!(open_while_locked.is_empty(), "{open_while_locked:?}");
+    assert_eq!(by_policy, vec![arn(7).as_str().to_owned()]);
+    assert_eq!(refused.err(), Some(JoinRefused::Locked));
+    assert_eq!((unlocked.joinable, unlocked.open_slots), (true, 5));
+    assert_eq!(listed(&store, "+openSlots:>=1").await.len(), 1);
+    assert_eq!(
+        store
+            .set_policy(&arn(8).session_id(), &lock(false), T0)
+            .await
+            .unwrap(),
+        Err(PolicyRefused::NotFound)
+    );
+}
+
+#[tokio::test]
+async fn a_session_item_written_before_joinable_existed_is_joinable() {
+    let store = spawn_store().await;
+    let id = session_with(&store, 6, 1).await;
+    // An item as an earlier release wrote it: no `joinable` attribute at all.
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .set_key(Some(fleet_aws::dynamo::codec::session_key(
+            &id,
+            fleet_core::index::SESSION_SK,
+        )))
+        .update_expression("REMOVE joinable, protected")
+        .send()
+        .await
+        .expect("strip the new attributes");
+
+    let session = store.get_session(&id).await.unwrap().expect("session");
+
+    assert_eq!((session.joinable, session.protected), (true, false));
+    assert_eq!(listed(&store, "+joinable:true").await.len(), 1);
+    assert!(listed(&store, "+joinable:false").await.is_empty());
+}

@@ -224,6 +224,8 @@ pub fn session(
         max_players: max,
         reserved_seats: 0,
         open_slots: max - players.min(max),
+        joinable: true,
+        protected: false,
         ip_address: "10.0.0.1".into(),
         dns_name: "host.example".into(),
         port: 7777,

@@ -27,6 +27,8 @@ pub enum Field {
     MaxPlayers,
     /// `openSlots` (number).
     OpenSlots,
+    /// `joinable` (`true` or `false`).
+    Joinable,
     /// `region` (text).
     Region,
     /// `fleetId` (text).
@@ -52,6 +54,8 @@ pub enum FieldKind {
     Time,
     /// Strings compared exactly (case-sensitive) or by prefix.
     Text,
+    /// `true` or `false`, compared exactly.
+    Bool,
 }
 
 impl Field {
@@ -60,6 +64,7 @@ impl Field {
         match self {
             Self::PlayerCount | Self::MaxPlayers | Self::OpenSlots => FieldKind::Count,
             Self::CreatedAt => FieldKind::Time,
+            Self::Joinable => FieldKind::Bool,
             _ => FieldKind::Text,
         }
     }
@@ -71,6 +76,7 @@ impl Field {
             Self::PlayerCount => "playerCount",
             Self::MaxPlayers => "maxPlayers",
             Self::OpenSlots => "openSlots",
+            Self::Joinable => "joinable",
             Self::Region => "region",
             Self::FleetId => "fleetId",
             Self::Name => "name",

@@ -24,7 +24,11 @@ pub(crate) fn text_of<'a>(field: &Field, s: &'a Session) -> Option<&'a str> {
         Field::Id => Some(s.id.as_str()),
         Field::Arn => Some(s.arn.as_str()),
         Field::Property(k) => s.properties.get(k),
-        Field::PlayerCount | Field::MaxPlayers | Field::OpenSlots | Field::CreatedAt => None,
+        Field::PlayerCount
+        | Field::MaxPlayers
+        | Field::OpenSlots
+        | Field::CreatedAt
+        | Field::Joinable => None,
     }
 }
 
@@ -42,6 +46,13 @@ impl Clause {
                 Value::Any => true,
                 Value::Range(iv) => iv.contains(i64::from(n)),
                 Value::Term(_) | Value::Prefix(_) => false,
+            };
+        }
+        if self.field == Field::Joinable {
+            return match &self.value {
+                Value::Any => true,
+                Value::Term(t) => (t == "true") == s.joinable,
+                Value::Range(_) | Value::Prefix(_) => false,
             };
         }
         if self.field == Field::CreatedAt {
@@ -126,6 +137,8 @@ pub(crate) mod tests {
             max_players: players + open,
             reserved_seats: 0,
             open_slots: open,
+            joinable: true,
+            protected: false,
             ip_address: "10.0.0.1".into(),
             dns_name: "host.example".into(),
             port: 7777,

@@ -10,8 +10,8 @@ use super::ast::{Clause, Field, FieldKind, Interval, Occur, Query, QueryError, V
 use crate::limits::QUERY_MAX;
 
 /// The fields a query may name, for error messages.
-pub(crate) const FIELD_LIST: &str = "a field: playerCount, maxPlayers, openSlots, region, fleetId, name, createdAt, \
-     id, properties.<key> (or value.player_count, value.playerCount, value.max_players, \
+pub(crate) const FIELD_LIST: &str = "a field: playerCount, maxPlayers, openSlots, joinable, region, fleetId, name, \
+     createdAt, id, properties.<key> (or value.player_count, value.playerCount, value.max_players, \
      value.metadata.GameSessionName, value.metadata.GameProperties.<key>, value.create_time, value.id)";
 
 /// Parses a list query (docs/architecture.md#query-language; the language is described in the [module docs](super)).
@@ -342,6 +342,7 @@ fn resolve_field(name: &str) -> Result<Field, (String, String)> {
         "playerCount" | "value.player_count" | "value.playerCount" => Field::PlayerCount,
         "maxPlayers" | "value.max_players" | "value.maxPlayers" => Field::MaxPlayers,
         "openSlots" => Field::OpenSlots,
+        "joinable" => Field::Joinable,
         "region" => Field::Region,
         "fleetId" => Field::FleetId,
         "name" | "value.metadata.GameSessionName" => Field::Name,
@@ -404,6 +405,14 @@ fn typed_value(field: Field, raw: Raw, value_column: usize) -> Result<(Field, Va
             }
             FieldKind::Count => Value::Range(number_interval(None, &text, column)?),
             FieldKind::Time => Value::Range(time_interval(None, &text, column)?),
+            FieldKind::Bool if text == "true" || text == "false" => Value::Term(text),
+            FieldKind::Bool => {
+                return Err(QueryError::new(
+                    column,
+                    expected_for(kind),
+                    format!("`{field}` is true or false, got `{text}`"),
+                ));
+            }
         },
         Raw::Range { op, text, column } => match kind {
             FieldKind::Text => {
@@ -413,6 +422,13 @@ fn typed_value(field: Field, raw: Raw, value_column: usize) -> Result<(Field, Va
                     format!(
                         "ranges apply only to playerCount, maxPlayers, openSlots and createdAt, not `{field}` (its values are strings)"
                     ),
+                ));
+            }
+            FieldKind::Bool => {
+                return Err(QueryError::new(
+                    value_column,
+                    expected_for(kind),
+                    format!("ranges do not apply to `{field}` (true or false)"),
                 ));
             }
             FieldKind::Count => Value::Range(number_interval(Some(op), &text, column)?),
@@ -427,6 +443,7 @@ fn expected_for(kind: FieldKind) -> &'static str {
         FieldKind::Count => "a number or a range (`>N`, `>=N`, `<N`, `<=N`)",
         FieldKind::Time => "an RFC 3339 date-time or a range of them (`>=2025-01-01T00:00:00Z`)",
         FieldKind::Text => "an exact value or a trailing-`*` prefix",
+        FieldKind::Bool => "`true` or `false`",
     }
 }
 

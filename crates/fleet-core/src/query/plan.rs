@@ -54,6 +54,8 @@ pub enum FilterValue {
     S(String),
     /// A number, as its decimal text (`{"N": …}`).
     N(String),
+    /// A boolean (`{"BOOL": …}`).
+    Bool(bool),
 }
 
 /// A DynamoDB expression with its placeholders: `expression` uses `#nK` for attribute names and
@@ -222,6 +224,12 @@ pub(crate) fn clause_expr(c: &Clause) -> Expr {
             }
         }
         (FieldKind::Text, Value::Prefix(p)) => Expr::BeginsWith(path, p.clone()),
+        // An item written before sessions had `joinable` lacks it, and was joinable.
+        (FieldKind::Bool, Value::Term(t)) if t == "true" => or(vec![
+            not(Expr::Exists(path.clone())),
+            Expr::Cmp(path, Cmp::Eq, FilterValue::Bool(true)),
+        ]),
+        (FieldKind::Bool, Value::Term(_)) => Expr::Cmp(path, Cmp::Eq, FilterValue::Bool(false)),
         // The parser never builds these combinations; they match nothing, like the evaluator says.
         _ => Expr::False,
     }

@@ -300,6 +300,7 @@ impl Compiled<'_> {
         {
             FilterValue::S(s) => Av::S(s.clone()),
             FilterValue::N(n) => Av::N(n.clone()),
+            FilterValue::Bool(b) => Av::Bool(*b),
         }
     }
 
@@ -311,6 +312,7 @@ impl Compiled<'_> {
                 let (x, y) = (x.parse::<f64>().ok()?, y.parse::<f64>().ok()?);
                 x.partial_cmp(&y)
             }
+            (Av::Bool(x), Av::Bool(y)) => Some(x.cmp(y)),
             _ => None,
         }
     }
@@ -506,6 +508,8 @@ fn build(i: usize, sh: &Shape) -> Session {
         max_players: sh.players + sh.open + sh.reserved,
         reserved_seats: sh.reserved,
         open_slots: sh.open,
+        joinable: true,
+        protected: false,
         ip_address: "10.0.0.1".into(),
         dns_name: "h.example".into(),
         port: 7777,

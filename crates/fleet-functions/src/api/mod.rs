@@ -8,13 +8,16 @@
 //! | `GET /v1/sessions` | [`sessions`]: list → `{sessions, nextCursor?, explain?}` |
 //! | `GET /v1/sessions/{id+}` | [`sessions`]: get → session |
 //! | `POST /v1/sessions/{id+}` ending in `/join` | [`sessions`]: join → `{session, playerSessions}` |
+//! | `POST /v1/sessions/{id+}` ending in `/connection` | [`connections`]: fresh connection details → `{connections}` |
+//! | `PATCH /v1/sessions/{id+}` | [`policy`]: lock / protect → session |
 //! | `DELETE /v1/sessions/{id+}` | [`sessions`]: delete → 204 |
+//! | `GET /v1/locations` | [`locations`]: `{locations}` with ping beacons |
 //! | `GET /v1/placements/{placementId}` | [`placements`]: placement |
 //! | `DELETE /v1/placements/{placementId}` | [`placements`]: cancel → `{placementId, status}` |
 //!
 //! The session routes are greedy (see [`routes`]): `{id+}` is a short id or a session ARN, which API
 //! Gateway hands over decoded, `/` and all. Any other value with a `/`, and a POST that does not end
-//! in `/join`, is 404 like a path no route serves.
+//! in `/join` or `/connection`, is 404 like a path no route serves.
 //!
 //! The status RPCs are another function ([`crate::rpc`]), reachable only on the service API.
 //!
@@ -37,8 +40,11 @@
 //!   tombstone lasts, so a client can tell "ended" from "never existed"; they are never listed nor
 //!   joinable.
 
+pub mod connections;
 pub(crate) mod http;
+pub mod locations;
 pub mod placements;
+pub mod policy;
 pub mod routes;
 pub mod sessions;
 pub mod views;
@@ -84,6 +90,9 @@ async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         Delete(String),
         Placement(String),
         Cancel(String),
+        Patch(String),
+        Connection(String),
+        Locations,
     }
     let param = |name: &str| params.get(name).cloned().unwrap_or_default();
     let found = match (&method, template) {
@@ -94,6 +103,7 @@ async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
             ));
         }
         (&Method::POST, "/v1/sessions") => Some(Route::Create),
+        (&Method::GET, "/v1/locations") => Some(Route::Locations),
         (&Method::GET, "/v1/sessions") => Some(Route::List),
         (&Method::GET, "/v1/placements/{placementId}") => {
             Some(Route::Placement(param("placementId")))
@@ -103,11 +113,18 @@ async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         }
         (&Method::GET, "/v1/sessions/{id+}") => session_id(&param("id")).map(Route::Get),
         (&Method::DELETE, "/v1/sessions/{id+}") => session_id(&param("id")).map(Route::Delete),
-        // The greedy route carries `/join`: the id is what precedes it.
-        (&Method::POST, "/v1/sessions/{id+}") => param("id")
-            .strip_suffix("/join")
-            .and_then(session_id)
-            .map(Route::Join),
+        (&Method::PATCH, "/v1/sessions/{id+}") => session_id(&param("id")).map(Route::Patch),
+        // The greedy route carries `/join` and `/connection`: the id is what precedes them.
+        (&Method::POST, "/v1/sessions/{id+}") => {
+            let id = param("id");
+            if let Some(s) = id.strip_suffix("/join") {
+                session_id(s).map(Route::Join)
+            } else {
+                id.strip_suffix("/connection")
+                    .and_then(session_id)
+                    .map(Route::Connection)
+            }
+        }
         _ => None,
     };
     let Some(found) = found else {
@@ -122,6 +139,9 @@ async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
         Route::Delete(id) => sessions::delete(deps, req, &caller, &id, metrics).await,
         Route::Placement(id) => placements::get(deps, req, &caller, &id).await,
         Route::Cancel(id) => placements::cancel(deps, req, &caller, &id, metrics).await,
+        Route::Patch(id) => policy::patch(deps, req, &caller, &id, metrics).await,
+        Route::Connection(id) => connections::refresh(deps, req, &caller, &id, metrics).await,
+        Route::Locations => locations::list(deps, req, &caller, metrics).await,
     }
 }
 

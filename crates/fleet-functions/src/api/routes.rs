@@ -3,14 +3,14 @@
 //! API Gateway decodes percent-escapes in the path before it matches routes, so `%2F` in a session
 //! ARN is a `/` by then: `{id}` (one segment) never matches an ARN, and the session routes are
 //! greedy, `{id+}`, which takes the rest of the path. A greedy variable must be the last segment, so
-//! `POST /v1/sessions/{id}/join` cannot be declared; `POST /v1/sessions/{id+}` carries it, and the
-//! handler takes `/join` off the end of the id.
+//! `POST /v1/sessions/{id}/join` and `POST /v1/sessions/{id}/connection` cannot be declared;
+//! `POST /v1/sessions/{id+}` carries both, and the handler takes the last segment off the id.
 
 use std::collections::BTreeMap;
 
 /// fleet-api's routes as template.yaml declares them (deploy/routes.json, checked by a test):
 /// `(method, path template)`.
-pub const FLEET_API: [(&str, &str); 8] = [
+pub const FLEET_API: [(&str, &str); 10] = [
     ("POST", "/v1/sessions"),
     ("GET", "/v1/placements/{placementId}"),
     ("DELETE", "/v1/placements/{placementId}"),
@@ -18,6 +18,8 @@ pub const FLEET_API: [(&str, &str); 8] = [
     ("GET", "/v1/sessions/{id+}"),
     ("POST", "/v1/sessions/{id+}"),
     ("DELETE", "/v1/sessions/{id+}"),
+    ("PATCH", "/v1/sessions/{id+}"),
+    ("GET", "/v1/locations"),
     ("GET", "/v1/health"),
 ];
 

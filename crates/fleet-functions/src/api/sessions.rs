@@ -27,8 +27,9 @@
 //!
 //! # Join
 //!
-//! One store transaction reserves a seat per player (refused locally: 404 unknown, 409 ended, full or
-//! already seated), then one CreatePlayerSessions call. If GameLift refuses (full, not active, not
+//! One store transaction reserves a seat per player (refused locally: 404 unknown, 409 ended, locked,
+//! full or already seated), then one CreatePlayerSessions call, then (on a player-gateway fleet only)
+//! one GetPlayerConnectionDetails for every player's relay endpoints and token. If GameLift refuses (full, not active, not
 //! found, invalid) the reservation is released and the answer is 409 with GameLift's reason; throttled
 //! → released, 429; ambiguous → released, 503 (GameLift stays the authority on seats).
 
@@ -38,7 +39,8 @@ use fleet_core::limits::SEAT_RESERVATION_SECS;
 use fleet_core::model::{Placement, PlacementStatus, PlayerSession, Session};
 use fleet_core::ports::{
     Applied, Clock, CreateOutcome, GameLift, GameLiftError, IdempotencyRecord, Ids, JoinRefused,
-    ListRequest, PendingCap, PlacementOutcome, SessionKey, SessionStore, StartPlacement,
+    ListRequest, PendingCap, PlacementOutcome, PlayerConnection, SessionKey, SessionStore,
+    StartPlacement,
 };
 use fleet_core::query;
 use fleet_core::request::{self, CreateSession, JoinSession, ListParams};
@@ -46,6 +48,7 @@ use fleet_core::time::Timestamp;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
+use super::connections;
 use super::http::{self as h};
 use super::views::{Accepted, Joined, Listed, PlayerSessionView, SessionView};
 use crate::deps::Deps;
@@ -430,6 +433,9 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
                 JoinRefused::AlreadySeated(p) => {
                     ApiError::Conflict(format!("player {p} already has a seat in this session"))
                 }
+                JoinRefused::Locked => {
+                    ApiError::Conflict("the session is not accepting new players".into())
+                }
             });
         }
     };
@@ -438,7 +444,8 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
         // The same players again while their seats are live (a client that lost the answer, or
         // reconnects): the seats they hold, without asking GameLift for more.
         metrics.count("Rejoins", 1);
-        return Ok(joined(&session, &held));
+        let connections = connections_or_none(deps, &session, &held, metrics).await;
+        return Ok(joined(&session, &held, connections.as_deref()));
     }
     let wanted: Vec<(PlayerId, Option<String>)> = join
         .players
@@ -460,7 +467,8 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
                 // The join stands; only a repeat of it will be refused as already seated.
                 tracing::warn!(session_id = %id, error = %e, "could not record the join's player sessions");
             }
-            Ok(joined(&session, &player_sessions))
+            let connections = connections_or_none(deps, &session, &player_sessions, metrics).await;
+            Ok(joined(&session, &player_sessions, connections.as_deref()))
         }
         Err(e) => {
             metrics.count("JoinsRefusedByGameLift", 1);
@@ -496,14 +504,43 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
     }
 }
 
-fn joined(session: &Session, player_sessions: &[PlayerSession]) -> Response<Body> {
+/// The joined players' connections; `None` when GameLift could not give a gateway fleet's: the
+/// join stands (its player sessions exist), and the client asks the connection route.
+async fn connections_or_none<S, G: GameLift, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    session: &Session,
+    player_sessions: &[PlayerSession],
+    metrics: &mut Metrics,
+) -> Option<Vec<PlayerConnection>> {
+    let players: Vec<PlayerId> = player_sessions
+        .iter()
+        .map(|ps| ps.player_id.clone())
+        .collect();
+    match connections::connections_for(deps, session, &players, metrics).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            metrics.count("ConnectionDetailsFailed", 1);
+            tracing::warn!(session_id = %session.id, error = %e, "no connection details for a join");
+            None
+        }
+    }
+}
+
+fn joined(
+    session: &Session,
+    player_sessions: &[PlayerSession],
+    connections: Option<&[PlayerConnection]>,
+) -> Response<Body> {
+    let connection_of = |ps: &PlayerSession| {
+        connections.and_then(|cs| cs.iter().find(|c| c.player_id == ps.player_id))
+    };
     h::json(
         StatusCode::OK,
         &Joined {
             session: SessionView::of(session),
             player_sessions: player_sessions
                 .iter()
-                .map(|ps| PlayerSessionView::of(ps, Some(session)))
+                .map(|ps| PlayerSessionView::of(ps, Some(session)).connected(connection_of(ps)))
                 .collect(),
         },
     )

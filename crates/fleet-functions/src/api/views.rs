@@ -8,6 +8,7 @@
 use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
 use fleet_core::input::GameProperties;
 use fleet_core::model::{PlacementStatus, PlayerSession, Session, SessionStatus};
+use fleet_core::ports::{Endpoint, LocationBeacon, PlayerConnection};
 use fleet_core::time::Timestamp;
 use serde::Serialize;
 
@@ -28,6 +29,8 @@ pub struct SessionView<'a> {
     player_count: u32,
     max_players: u32,
     open_slots: u32,
+    joinable: bool,
+    protected: bool,
     ip_address: &'a str,
     dns_name: &'a str,
     port: u16,
@@ -55,6 +58,8 @@ impl<'a> SessionView<'a> {
             } else {
                 0
             },
+            joinable: s.joinable,
+            protected: s.protected,
             ip_address: &s.ip_address,
             dns_name: &s.dns_name,
             port: s.port,
@@ -76,6 +81,8 @@ pub struct PlayerSessionView<'a> {
     dns_name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connection: Option<ConnectionView<'a>>,
 }
 
 impl<'a> PlayerSessionView<'a> {
@@ -87,8 +94,112 @@ impl<'a> PlayerSessionView<'a> {
             ip_address: session.map(|s| s.ip_address.as_str()),
             dns_name: session.map(|s| s.dns_name.as_str()),
             port: session.map(|s| s.port),
+            connection: None,
         }
     }
+
+    /// The same, with how the player connects (a relay and its token on a player-gateway fleet).
+    pub fn connected(mut self, connection: Option<&'a PlayerConnection>) -> Self {
+        self.connection = connection.map(ConnectionView::of);
+        self
+    }
+}
+
+/// How one player connects: `{playerId, endpoints:[{ipAddress, port}], playerGatewayToken?,
+/// expiresAt?}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionView<'a> {
+    player_id: &'a PlayerId,
+    endpoints: Vec<EndpointView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    player_gateway_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<Timestamp>,
+}
+
+impl<'a> ConnectionView<'a> {
+    /// The public fields of `c`.
+    pub fn of(c: &'a PlayerConnection) -> Self {
+        Self {
+            player_id: &c.player_id,
+            endpoints: c.endpoints.iter().map(EndpointView::of).collect(),
+            player_gateway_token: c.token.as_deref(),
+            expires_at: c.expires_at,
+        }
+    }
+}
+
+/// One address to connect to.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointView<'a> {
+    ip_address: &'a str,
+    port: u16,
+}
+
+impl<'a> EndpointView<'a> {
+    fn of(e: &'a Endpoint) -> Self {
+        Self {
+            ip_address: &e.ip_address,
+            port: e.port,
+        }
+    }
+}
+
+/// `POST /v1/sessions/{id}/connection` → 200.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Connections<'a> {
+    /// One per requested player, in the request's order.
+    pub connections: Vec<ConnectionView<'a>>,
+}
+
+/// `GET /v1/locations` → 200.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Locations<'a> {
+    /// The locations, with their ping beacons.
+    pub locations: Vec<LocationView<'a>>,
+}
+
+/// A location and its UDP ping beacon: `{location, pingBeacon?:{udpEndpoint:{domain, port}}}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationView<'a> {
+    location: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ping_beacon: Option<PingBeaconView<'a>>,
+}
+
+impl<'a> LocationView<'a> {
+    /// The public fields of `l`.
+    pub fn of(l: &'a LocationBeacon) -> Self {
+        Self {
+            location: &l.location,
+            ping_beacon: l.ping_beacon.as_ref().map(|u| PingBeaconView {
+                udp_endpoint: UdpEndpointView {
+                    domain: &u.domain,
+                    port: u.port,
+                },
+            }),
+        }
+    }
+}
+
+/// GameLift's `PingBeacon`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PingBeaconView<'a> {
+    udp_endpoint: UdpEndpointView<'a>,
+}
+
+/// GameLift's `UDPEndpoint`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UdpEndpointView<'a> {
+    domain: &'a str,
+    port: u16,
 }
 
 /// `POST /v1/sessions` → 202.

@@ -700,6 +700,7 @@ async fn the_session_sample_answers_the_public_session_shape_with_one_read() {
         json!({
             "id": short_id(ARN_1), "arn": ARN_1, "status": "ACTIVE", "region": "us-east-1", "fleetId": F1,
             "name": "lobby", "properties": {"mode": "casual"}, "playerCount": 0, "maxPlayers": 8, "openSlots": 8,
+            "joinable": true, "protected": false,
             "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777,
             "createdAt": "2026-11-25T10:00:00.000Z", "updatedAt": "2026-11-25T10:00:00.000Z"
         }),
@@ -870,7 +871,8 @@ async fn the_join_sample_reserves_a_seat_and_returns_connection_details_within_b
         a.body["playerSessions"],
         json!([{
             "playerId": PLAYER_A, "playerSessionId": "psess-00000001",
-            "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777
+            "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777,
+            "connection": {"playerId": PLAYER_A, "endpoints": [{"ipAddress": "198.51.100.7", "port": 7777}]}
         }])
     );
     assert_eq!(a.body["session"]["openSlots"], 7);
@@ -1161,8 +1163,10 @@ async fn unknown_routes_and_methods_are_404_for_everyone() {
         ("GET", "/"),
         ("GET", "/v2/sessions"),
         ("PUT", "/v1/sessions"),
-        ("PATCH", "/v1/sessions/gs-NPBdlaBzDIIkB4DAKzlCaq"),
+        ("PATCH", "/v1/sessions/gs-NPBdlaBzDIIkB4DAKzlCaq/join"),
         ("GET", "/v1/sessions/gs-NPBdlaBzDIIkB4DAKzlCaq/join"),
+        ("POST", "/v1/sessions/gs-NPBdlaBzDIIkB4DAKzlCaq/connect"),
+        ("DELETE", "/v1/locations"),
         ("POST", "/v1/sessions/gs-NPBdlaBzDIIkB4DAKzlCaq"),
         ("PATCH", "/v1/placements/p-1"),
         ("GET", "/v1/placements/"),

@@ -65,9 +65,14 @@ enum R {
     UpdateF2ById,
     DeleteInfoF1ById,
     DeleteInfoF2ByArn,
+    Locations,
+    LockF1,
+    ProtectF2ByArn,
+    ConnectionOfA,
+    ConnectionOfB,
 }
 
-const ROUTES: [R; 19] = [
+const ROUTES: [R; 24] = [
     R::CreateForA,
     R::CreateForB,
     R::GetPlacementOfA,
@@ -87,6 +92,11 @@ const ROUTES: [R; 19] = [
     R::UpdateF2ById,
     R::DeleteInfoF1ById,
     R::DeleteInfoF2ByArn,
+    R::Locations,
+    R::LockF1,
+    R::ProtectF2ByArn,
+    R::ConnectionOfA,
+    R::ConnectionOfB,
 ];
 
 /// The expected table: which callers are allowed on each route (everyone else is denied).
@@ -109,6 +119,11 @@ fn allowed(r: R) -> &'static [C] {
         R::DeleteF1 => &[Service],
         R::UpdateF1ByArn | R::DeleteInfoF1ById => &[Service, Gs1],
         R::UpdateF2ById | R::DeleteInfoF2ByArn => &[Service, Gs2],
+        R::Locations => &[A, B, Service, Gs1, Gs2],
+        R::LockF1 => &[Service, Gs1],
+        R::ProtectF2ByArn => &[Service, Gs2],
+        R::ConnectionOfA => &[A, Service],
+        R::ConnectionOfB => &[B, Service],
     }
 }
 
@@ -279,6 +294,51 @@ async fn call(d: &TestDeps, r: R, c: C) -> Answer {
                 Ev::post("/v1/rpc/delete_instance_info", body_id(ARN_2, ""))
                     .by(who)
                     .request(),
+            )
+            .await
+        }
+        R::Locations => api(d, Ev::get("/v1/locations").by(who).request()).await,
+        R::LockF1 => {
+            api(
+                d,
+                Ev::new("PATCH", &format!("/v1/sessions/{s1}"))
+                    .body(r#"{"joinable":false}"#)
+                    .by(who)
+                    .request(),
+            )
+            .await
+        }
+        R::ProtectF2ByArn => {
+            api(
+                d,
+                Ev::new("PATCH", &format!("/v1/sessions/{}", encode(ARN_2)))
+                    .body(r#"{"protected":true}"#)
+                    .by(who)
+                    .request(),
+            )
+            .await
+        }
+        R::ConnectionOfA => {
+            api(
+                d,
+                Ev::post(
+                    &format!("/v1/sessions/{s1}/connection"),
+                    format!(r#"{{"players":[{{"playerId":"{PLAYER_A}"}}]}}"#),
+                )
+                .by(who)
+                .request(),
+            )
+            .await
+        }
+        R::ConnectionOfB => {
+            api(
+                d,
+                Ev::post(
+                    &format!("/v1/sessions/{s1}/connection"),
+                    format!(r#"{{"players":[{{"playerId":"{PLAYER_B}"}}]}}"#),
+                )
+                .by(who)
+                .request(),
             )
             .await
         }

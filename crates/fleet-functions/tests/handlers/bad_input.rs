@@ -46,6 +46,20 @@ fn join(body: impl Into<String>) -> Ev {
     Ev::post(&format!("/v1/sessions/{}/join", short_id(ARN_1)), body).by(service())
 }
 
+fn patch(body: impl Into<String>) -> Ev {
+    Ev::new("PATCH", &format!("/v1/sessions/{}", short_id(ARN_1)))
+        .body(body)
+        .by(service())
+}
+
+fn connection(body: impl Into<String>) -> Ev {
+    Ev::post(
+        &format!("/v1/sessions/{}/connection", short_id(ARN_1)),
+        body,
+    )
+    .by(service())
+}
+
 fn update(body: impl Into<String>) -> Ev {
     Ev::post("/v1/rpc/update_instance_info", body).by(service())
 }
@@ -743,6 +757,96 @@ fn catalogue() -> Vec<Case> {
             Ev::delete("/v1/placements/p-404").by(service()),
             404,
             None,
+        ),
+        // ---- lock / protect
+        case(
+            "patch with an empty object",
+            Api,
+            patch("{}"),
+            400,
+            Some("body"),
+        ),
+        case("patch with no body", Api, patch(""), 400, Some("body")),
+        case(
+            "patch joinable as a string",
+            Api,
+            patch(r#"{"joinable":"false"}"#),
+            400,
+            Some("joinable"),
+        ),
+        case(
+            "patch protected as a number",
+            Api,
+            patch(r#"{"protected":1}"#),
+            400,
+            Some("protected"),
+        ),
+        case(
+            "patch an unknown field",
+            Api,
+            patch(r#"{"joinable":true,"maxPlayers":9}"#),
+            400,
+            Some("maxPlayers"),
+        ),
+        case(
+            "patch with a query parameter",
+            Api,
+            patch(r#"{"joinable":true}"#).query("force=true"),
+            400,
+            Some("force"),
+        ),
+        case(
+            "patch a malformed session id",
+            Api,
+            Ev::new("PATCH", "/v1/sessions/not-an-id")
+                .body(r#"{"joinable":true}"#)
+                .by(service()),
+            400,
+            Some("id"),
+        ),
+        // ---- connection details
+        case(
+            "connection for no players",
+            Api,
+            connection(r#"{"players":[]}"#),
+            400,
+            Some("players"),
+        ),
+        case(
+            "connection for 26 players",
+            Api,
+            connection(json!({"players": players(26)}).to_string()),
+            400,
+            Some("players"),
+        ),
+        case(
+            "connection for a player twice",
+            Api,
+            connection(r#"{"players":[{"playerId":"a"},{"playerId":"a"}]}"#),
+            400,
+            Some("players[1].playerId"),
+        ),
+        case(
+            "connection with player data",
+            Api,
+            connection(r#"{"players":[{"playerId":"a","playerData":"x"}]}"#),
+            400,
+            Some("players[0].playerData"),
+        ),
+        case(
+            "connection for an empty player id",
+            Api,
+            connection(r#"{"players":[{"playerId":""}]}"#),
+            400,
+            Some("players[0].playerId"),
+        ),
+        // ---- locations
+        case(
+            "locations with a query parameter",
+            Api,
+            Ev::get("/v1/locations").query("filter=AWS").by(service()),
+            400,
+            Some("filter"),
         ),
         // ---- join
         case(

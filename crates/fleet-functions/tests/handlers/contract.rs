@@ -1409,6 +1409,297 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
         ok,
     );
 
+    // ---- listLocations
+    let locations = |who: Who| Ev::get("/v1/locations").by(who);
+    let d = deps();
+    seen.check(
+        "a player lists locations",
+        &exchange(&d, H::Api, &locations(player_a())).await,
+        200,
+        ok,
+    );
+    seen.check(
+        "locations with a query parameter",
+        &exchange(&d, H::Api, &locations(service()).query("region=us-east-1")).await,
+        400,
+        bad,
+    );
+    seen.check(
+        "nobody lists locations",
+        &exchange(&d, H::Api, &Ev::get("/v1/locations")).await,
+        401,
+        ok,
+    );
+    seen.check(
+        "a stranger lists locations",
+        &exchange(&d, H::Api, &locations(Who::iam(STRANGER))).await,
+        403,
+        ok,
+    );
+    for (error, status) in [
+        (GameLiftError::Throttled("rate".into()), 429),
+        (GameLiftError::Ambiguous("timeout".into()), 503),
+    ] {
+        let d = deps();
+        d.gamelift.fail_next(error);
+        seen.check(
+            "GameLift fails ListLocations with nothing cached",
+            &exchange(&d, H::Api, &locations(service())).await,
+            status,
+            ok,
+        );
+    }
+
+    // ---- updateSession
+    let patch = |id: &str, body: &str, who: Who| {
+        Ev::new("PATCH", &format!("/v1/sessions/{id}"))
+            .body(body.to_owned())
+            .by(who)
+    };
+    let d = deps();
+    let s = seed(&d, ARN_1, 8);
+    seen.check(
+        "a service locks a session",
+        &exchange(
+            &d,
+            H::Api,
+            &patch(s.id.as_str(), r#"{"joinable":false}"#, service()),
+        )
+        .await,
+        200,
+        ok,
+    );
+    seen.check(
+        "a game server protects its fleet's session by ARN",
+        &exchange(
+            &d,
+            H::Api,
+            &patch(&encode(ARN_1), r#"{"protected":true}"#, Who::iam(GS_F1)),
+        )
+        .await,
+        200,
+        ok,
+    );
+    seen.check(
+        "an empty patch",
+        &exchange(&d, H::Api, &patch(s.id.as_str(), "{}", service())).await,
+        400,
+        bad,
+    );
+    seen.check(
+        "joinable as a string",
+        &exchange(
+            &d,
+            H::Api,
+            &patch(s.id.as_str(), r#"{"joinable":"no"}"#, service()),
+        )
+        .await,
+        400,
+        bad,
+    );
+    seen.check(
+        "nobody patches",
+        &exchange(
+            &d,
+            H::Api,
+            &Ev::new("PATCH", &format!("/v1/sessions/{}", s.id)).body(r#"{"joinable":true}"#),
+        )
+        .await,
+        401,
+        ok,
+    );
+    seen.check(
+        "a player patches",
+        &exchange(
+            &d,
+            H::Api,
+            &patch(s.id.as_str(), r#"{"joinable":true}"#, player_a()),
+        )
+        .await,
+        403,
+        ok,
+    );
+    seen.check(
+        "patch an unknown session",
+        &exchange(
+            &d,
+            H::Api,
+            &patch(&short_id(ARN_2), r#"{"joinable":true}"#, service()),
+        )
+        .await,
+        404,
+        ok,
+    );
+    seen.check(
+        "patch over 300 KB",
+        &exchange(
+            &d,
+            H::Api,
+            &patch(s.id.as_str(), &oversized(r#"{"joinable":true}"#), service()),
+        )
+        .await,
+        413,
+        ok,
+    );
+    d.gamelift
+        .fail_next(GameLiftError::Throttled("rate".into()));
+    seen.check(
+        "GameLift throttles the update",
+        &exchange(
+            &d,
+            H::Api,
+            &patch(s.id.as_str(), r#"{"joinable":true}"#, service()),
+        )
+        .await,
+        429,
+        ok,
+    );
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous("timeout".into()));
+    seen.check(
+        "GameLift fails the update",
+        &exchange(
+            &d,
+            H::Api,
+            &patch(s.id.as_str(), r#"{"joinable":true}"#, service()),
+        )
+        .await,
+        503,
+        ok,
+    );
+    d.gamelift
+        .fail_next(GameLiftError::NotActive("TERMINATING".into()));
+    seen.check(
+        "GameLift says the session is ending",
+        &exchange(
+            &d,
+            H::Api,
+            &patch(s.id.as_str(), r#"{"joinable":true}"#, service()),
+        )
+        .await,
+        409,
+        ok,
+    );
+
+    // ---- getConnections
+    let connection = |id: &str, body: &str, who: Who| {
+        Ev::post(&format!("/v1/sessions/{id}/connection"), body.to_owned()).by(who)
+    };
+    let mine = format!(r#"{{"players":[{{"playerId":"{PLAYER_A}"}}]}}"#);
+    let mut d = deps();
+    d.config.player_gateway_fleets = vec![fleet_core::ids::FleetId::parse(F1).expect("fleet")];
+    d.gamelift.enable_gateway(F1);
+    let s = seed(&d, ARN_1, 8);
+    let direct = seed(&d, ARN_2, 8);
+    seen.check(
+        "a player refreshes its gateway token",
+        &exchange(&d, H::Api, &connection(s.id.as_str(), &mine, player_a())).await,
+        200,
+        ok,
+    );
+    seen.check(
+        "a service asks for a direct fleet's endpoint",
+        &exchange(
+            &d,
+            H::Api,
+            &connection(&encode(direct.arn.as_str()), &mine, service()),
+        )
+        .await,
+        200,
+        ok,
+    );
+    let many: Vec<Value> = (0..26)
+        .map(|i| json!({"playerId": format!("p-{i}")}))
+        .collect();
+    seen.check(
+        "26 players",
+        &exchange(
+            &d,
+            H::Api,
+            &connection(
+                s.id.as_str(),
+                &json!({"players": many}).to_string(),
+                service(),
+            ),
+        )
+        .await,
+        400,
+        bad,
+    );
+    seen.check(
+        "nobody asks for connections",
+        &exchange(
+            &d,
+            H::Api,
+            &Ev::post(&format!("/v1/sessions/{}/connection", s.id), mine.clone()),
+        )
+        .await,
+        401,
+        ok,
+    );
+    seen.check(
+        "a game server asks for connections",
+        &exchange(
+            &d,
+            H::Api,
+            &connection(s.id.as_str(), &mine, Who::iam(GS_F1)),
+        )
+        .await,
+        403,
+        ok,
+    );
+    seen.check(
+        "connections of an unknown session",
+        &exchange(
+            &d,
+            H::Api,
+            &connection("gs-AAAAAAAAAAAAAAAAAAAAAA", &mine, player_a()),
+        )
+        .await,
+        404,
+        ok,
+    );
+    seen.check(
+        "connections over 300 KB",
+        &exchange(
+            &d,
+            H::Api,
+            &connection(s.id.as_str(), &oversized(&mine), player_a()),
+        )
+        .await,
+        413,
+        ok,
+    );
+    d.gamelift
+        .fail_next(GameLiftError::Throttled("rate".into()));
+    seen.check(
+        "GameLift throttles the details",
+        &exchange(&d, H::Api, &connection(s.id.as_str(), &mine, player_a())).await,
+        429,
+        ok,
+    );
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous("timeout".into()));
+    seen.check(
+        "GameLift fails the details",
+        &exchange(&d, H::Api, &connection(s.id.as_str(), &mine, player_a())).await,
+        503,
+        ok,
+    );
+    assert_eq!(
+        d.store
+            .end_session(fleet_core::ports::SessionKey::Id(&s.id), T0)
+            .await
+            .expect("store"),
+        fleet_core::ports::Applied::Applied
+    );
+    seen.check(
+        "connections of an ended session",
+        &exchange(&d, H::Api, &connection(s.id.as_str(), &mine, player_a())).await,
+        409,
+        ok,
+    );
+
     // ---- updateInstanceInfo
     const UPDATE: &str = "/v1/rpc/update_instance_info";
     let d = deps();

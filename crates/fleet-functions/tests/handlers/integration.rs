@@ -104,6 +104,7 @@ pub(crate) async fn spawn_stack_on(
         clock: ManualClock::new(start),
         ids: UuidIds,
         config,
+        cache: Default::default(),
     };
     Stack {
         deps,

@@ -47,6 +47,7 @@ fn model() -> Model {
                 location: "us-east-1".into(),
                 slots: 20,
             }],
+            player_gateway_mode: Default::default(),
         }],
         queues: vec![QueueSpec {
             name: QUEUE.into(),

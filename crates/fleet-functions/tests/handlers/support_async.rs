@@ -147,6 +147,7 @@ pub fn deps_with<S>(store: S) -> TestDeps<S> {
         clock: ManualClock::new(T0),
         ids: SequentialIds::default(),
         config: config(),
+        cache: Default::default(),
     }
 }
 
@@ -311,6 +312,16 @@ impl<S: SessionStore> SessionStore for FlakyStore<S> {
         ps: &[PlayerSession],
     ) -> Result<(), StoreError> {
         self.inner.record_player_sessions(id, ps).await
+    }
+
+    async fn set_policy(
+        &self,
+        id: &SessionId,
+        policy: &fleet_core::ports::SessionPolicy,
+        at: Timestamp,
+    ) -> Result<Result<fleet_core::model::Session, fleet_core::ports::PolicyRefused>, StoreError>
+    {
+        self.inner.set_policy(id, policy, at).await
     }
 
     async fn release_seats(

@@ -88,6 +88,7 @@ pub fn deps() -> TestDeps {
         clock: ManualClock::new(T0),
         ids: SequentialIds::default(),
         config: config(),
+        cache: Default::default(),
     }
 }
 
@@ -111,6 +112,8 @@ pub fn session(arn: &str, max_players: u32) -> Session {
         max_players,
         reserved_seats: 0,
         open_slots: max_players,
+        joinable: true,
+        protected: false,
         ip_address: "198.51.100.7".into(),
         dns_name: "ec2-198-51-100-7.compute-1.amazonaws.com".into(),
         port: 7777,
@@ -432,6 +435,7 @@ pub fn failing_deps() -> Deps<FailingStore, FakeGameLift, MemoryNotifier, Manual
         clock: d.clock,
         ids: d.ids,
         config: d.config,
+        cache: Default::default(),
     }
 }
 
@@ -546,6 +550,15 @@ impl SessionStore for FailingStore {
         ps: &[PlayerSession],
     ) -> Result<(), StoreError> {
         self.inner.record_player_sessions(id, ps).await
+    }
+    async fn set_policy(
+        &self,
+        id: &SessionId,
+        policy: &fleet_core::ports::SessionPolicy,
+        at: Timestamp,
+    ) -> Result<Result<fleet_core::model::Session, fleet_core::ports::PolicyRefused>, StoreError>
+    {
+        self.inner.set_policy(id, policy, at).await
     }
     async fn release_seats(
         &self,

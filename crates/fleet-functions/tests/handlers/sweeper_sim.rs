@@ -33,6 +33,7 @@ fn model() -> Model {
             id: FLEET.into(),
             region: "us-east-1".into(),
             locations: vec![location("us-east-1"), location("us-west-2")],
+            player_gateway_mode: Default::default(),
         }],
         queues: vec![QueueSpec {
             name: QUEUE.into(),
@@ -90,6 +91,8 @@ fn ours(gs: &Value, created: Timestamp) -> Session {
         max_players: 8,
         reserved_seats: 0,
         open_slots: 8,
+        joinable: true,
+        protected: false,
         ip_address: gs["IpAddress"].as_str().unwrap_or("10.0.0.1").into(),
         dns_name: gs["DnsName"].as_str().unwrap_or("host.example").into(),
         port: 7777,

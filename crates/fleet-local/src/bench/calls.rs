@@ -121,6 +121,7 @@ async fn workload(report: &mut Report) -> Result<(), String> {
         clock: ManualClock::new(Timestamp::from_millis(now)),
         ids: SequentialIds::default(),
         config: config()?,
+        cache: Default::default(),
     });
     let auth = Arc::new(GatewayAuth::local([]));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

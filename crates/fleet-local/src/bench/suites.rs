@@ -68,6 +68,8 @@ pub(crate) fn session(
         max_players,
         reserved_seats: 0,
         open_slots: max_players,
+        joinable: true,
+        protected: false,
         ip_address: "10.0.0.1".into(),
         dns_name: "ec2-10-0-0-1.compute-1.amazonaws.com".into(),
         port: 7777,

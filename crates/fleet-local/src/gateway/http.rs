@@ -684,6 +684,7 @@ pub(crate) mod tests {
             clock: ManualClock::new(Timestamp::from_millis(now_ms())),
             ids: SequentialIds::default(),
             config: config(),
+            cache: Default::default(),
         }
     }
 

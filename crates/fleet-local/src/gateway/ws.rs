@@ -774,6 +774,7 @@ mod tests {
             clock: ManualClock::new(Timestamp::from_millis(now_ms())),
             ids: SequentialIds::default(),
             config: config(),
+            cache: Default::default(),
         });
         let task = WsGateway::serve_with_limits(
             listener,

@@ -152,6 +152,25 @@ impl GameLift for Scripted {
     ) -> Result<FleetSessionsPage, GameLiftError> {
         self.inner.fleet_sessions(fleet, next).await
     }
+    async fn set_session_policy(
+        &self,
+        arn: &GameSessionArn,
+        policy: &fleet_core::ports::SessionPolicy,
+    ) -> Result<(), GameLiftError> {
+        self.inner.set_session_policy(arn, policy).await
+    }
+    async fn list_locations(
+        &self,
+    ) -> Result<Vec<fleet_core::ports::LocationBeacon>, GameLiftError> {
+        self.inner.list_locations().await
+    }
+    async fn player_connections(
+        &self,
+        arn: &GameSessionArn,
+        players: &[PlayerId],
+    ) -> Result<Vec<fleet_core::ports::PlayerConnection>, GameLiftError> {
+        self.inner.player_connections(arn, players).await
+    }
 }
 
 type D = MemDeps<Scripted>;

@@ -83,6 +83,8 @@ fn session(ns: &str, max: u32, reported: u32) -> Session {
         max_players: max,
         reserved_seats: 0,
         open_slots: max - reported,
+        joinable: true,
+        protected: false,
         ip_address: "10.0.0.1".into(),
         dns_name: "host.example".into(),
         port: 7777,

@@ -86,6 +86,7 @@ async fn run_rate(rate: f64, n: u64, seed: u64) -> RateRun {
         )),
         ids: UuidIds,
         config,
+        cache: Default::default(),
     };
     let mut violations = Vec::new();
     let mut ids = Vec::new();

@@ -72,6 +72,7 @@ async fn world(ns: &str) -> (FaultDeps, FaultInterceptor) {
         clock: ManualClock::new(T0.plus_secs(5)),
         ids: SequentialIds::default(),
         config: config(),
+        cache: Default::default(),
     };
     for name in ["p", "q"] {
         let mut p = placement(ns, name, 4, &["ann"]);
@@ -320,6 +321,7 @@ async fn sim_world() -> (SimDeps, Simulator, gamelift_sim::SimServer, String) {
         )),
         ids: UuidIds,
         config: sim_config(),
+        cache: Default::default(),
     };
     let a = api(
         &d,

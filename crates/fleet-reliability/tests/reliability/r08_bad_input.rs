@@ -323,6 +323,8 @@ fn seeded() -> (MemDeps<FakeGameLift>, String) {
         max_players: 8,
         reserved_seats: 0,
         open_slots: 8,
+        joinable: true,
+        protected: false,
         ip_address: "198.51.100.7".into(),
         dns_name: "ec2-198-51-100-7.compute-1.amazonaws.com".into(),
         port: 7777,

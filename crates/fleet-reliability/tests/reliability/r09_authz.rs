@@ -172,6 +172,8 @@ fn session(a: GameSessionArn) -> Session {
         max_players: 8,
         reserved_seats: 0,
         open_slots: 8,
+        joinable: true,
+        protected: false,
         ip_address: "10.0.0.1".into(),
         dns_name: "host.example".into(),
         port: 7777,

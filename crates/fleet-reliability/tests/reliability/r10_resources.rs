@@ -50,6 +50,8 @@ fn session(a: &GameSessionArn, max_players: u32, n: i64) -> Session {
         max_players,
         reserved_seats: 0,
         open_slots: max_players,
+        joinable: true,
+        protected: false,
         ip_address: "198.51.100.7".into(),
         dns_name: "ec2-198-51-100-7.compute-1.amazonaws.com".into(),
         port: 7777,

@@ -82,6 +82,7 @@ async fn world(tag: &str) -> World {
             )),
             ids: UuidIds,
             config: config(),
+            cache: Default::default(),
         },
         faults,
         sim,

@@ -123,6 +123,7 @@ async fn concurrent_creates_never_leave_a_player_more_pending_placements_than_th
         clock: ManualClock::new(T0),
         ids: SequentialIds::default(),
         config: config(),
+        cache: Default::default(),
     };
     let cap = d.config.max_pending_per_player as usize;
     let mut tried = 0u64;

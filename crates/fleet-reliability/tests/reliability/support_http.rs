@@ -71,6 +71,7 @@ pub fn deps_with<G: GameLift>(store: Shared<MemoryStore>, gamelift: G) -> MemDep
         clock: ManualClock::new(T0),
         ids: SequentialIds::default(),
         config: config(),
+        cache: Default::default(),
     }
 }
 

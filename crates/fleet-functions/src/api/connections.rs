@@ -1,0 +1,88 @@
+//! How players reach a game session, and `POST /v1/sessions/{id}/connection`.
+//!
+//! On a fleet without the player gateway the game server's own address is the connection, known
+//! from the session: no call. On a player-gateway fleet (`FLEETLIFT_PLAYER_GATEWAY_FLEETS`) a client
+//! connects through relay endpoints with a token GameLift issues per player and lets expire, so a
+//! join asks GetPlayerConnectionDetails once for all its players, and the connection route asks
+//! again for fresh tokens before they expire.
+//!
+//! The connection route does not check seats: GameLift answers for any player id, and the game
+//! server's `AcceptPlayerSession` stays the gate (a token without a player session reaches nothing).
+
+use fleet_core::auth::{self, Caller};
+use fleet_core::ids::PlayerId;
+use fleet_core::model::{Session, SessionStatus};
+use fleet_core::ports::{GameLift, GameLiftError, PlayerConnection, SessionStore};
+use fleet_core::request::{self, ConnectionRequest};
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+
+use super::http::{self as h};
+use super::views::{ConnectionView, Connections};
+use crate::deps::Deps;
+use crate::error::ApiError;
+use crate::observability::Metrics;
+
+/// Whether the session's fleet has the player gateway.
+pub fn has_gateway<S, G, N, C, I>(deps: &Deps<S, G, N, C, I>, session: &Session) -> bool {
+    deps.config
+        .player_gateway_fleets
+        .iter()
+        .any(|f| f == &session.fleet_id)
+}
+
+/// How `players` reach `session`: GetPlayerConnectionDetails on a player-gateway fleet (one call for
+/// up to 25 players), the session's own address otherwise (no call).
+pub async fn connections_for<S, G: GameLift, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    session: &Session,
+    players: &[PlayerId],
+    metrics: &mut Metrics,
+) -> Result<Vec<PlayerConnection>, GameLiftError> {
+    if !has_gateway(deps, session) {
+        return Ok(players
+            .iter()
+            .map(|p| PlayerConnection::direct(p, session))
+            .collect());
+    }
+    metrics.count("ConnectionDetailsCalls", 1);
+    deps.gamelift
+        .player_connections(&session.arn, players)
+        .await
+}
+
+/// `POST /v1/sessions/{id}/connection`: fresh connection details for 1–25 players (a player for
+/// itself, a service for anyone).
+pub async fn refresh<S: SessionStore, G: GameLift, N, C, I>(
+    deps: &Deps<S, G, N, C, I>,
+    req: &Request,
+    caller: &Caller,
+    segment: &str,
+    metrics: &mut Metrics,
+) -> Result<Response<Body>, ApiError> {
+    auth::may_connect(caller)?;
+    h::only_params(&h::query_pairs(req)?, &[])?;
+    let sref = request::parse_session_ref(segment)?;
+    let wanted = ConnectionRequest::parse(h::body(req)?)?;
+    auth::may_connect_for(caller, &wanted.players)?;
+    let session = deps
+        .store
+        .get_session(&sref.id())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("session not found".into()))?;
+    if session.status != SessionStatus::Active {
+        return Err(ApiError::Conflict("the session has ended".into()));
+    }
+    let connections = connections_for(deps, &session, &wanted.players, metrics)
+        .await
+        .map_err(|e| {
+            metrics.count("ConnectionDetailsFailed", 1);
+            ApiError::from(e)
+        })?;
+    Ok(h::json(
+        StatusCode::OK,
+        &Connections {
+            connections: connections.iter().map(ConnectionView::of).collect(),
+        },
+    ))
+}
