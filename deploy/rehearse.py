@@ -434,7 +434,8 @@ class Rehearsal:
             "seed": 20, "placementDelayMs": 300, "reservationTimeoutSeconds": 60, "throttling": True,
             "fleets": [
                 {"id": FLEET_US, "region": "us-east-1", "locations": [{"location": "us-east-1", "slots": 10}]},
-                {"id": FLEET_EU, "region": "eu-west-1", "locations": [{"location": "eu-west-1", "slots": 10}]},
+                {"id": FLEET_EU, "region": "eu-west-1", "locations": [{"location": "eu-west-1", "slots": 10}],
+                 "playerGatewayMode": "ENABLED"},
             ],
             "queues": [queue],
         }
@@ -784,6 +785,48 @@ class Rehearsal:
         self.eu_session = p["session"]["id"]
         return f"FULFILLED in eu-west-1 (service API, SigV4): the override was accepted"
 
+    def locations(self):
+        token = self.helper.token(PLAYER)
+        status, out = self.http("GET", self.player_api("/v1/locations"), None, {"authorization": f"Bearer {token}"})
+        check(status == 200, f"locations: {status} {out}")
+        names = [l["location"] for l in out["locations"]]
+        check(names == ["us-east-1", "eu-west-1"], f"the configured locations in order: {names}")
+        beacons = [l.get("pingBeacon", {}).get("udpEndpoint", {}).get("domain") for l in out["locations"]]
+        check(all(beacons), f"every location has a ping beacon: {out}")
+        return f"{names} with beacons {beacons} (ListLocations in gamelift-sim, GameLiftLocations order)"
+
+    def lock_and_unlock(self):
+        sid = self.session["id"]
+        status, out = self.http("PATCH", self.service_api(f"/v1/sessions/{sid}"), {"joinable": False},
+                                sign_as=GAME_SERVER_USER)
+        check(status == 200 and out.get("joinable") is False and out.get("openSlots") == 0,
+              f"lock by the fleet's game server: {status} {out}")
+        # A player without a seat there (a seated one would get its seat back: a rejoin).
+        latecomer = "rehearsal-player-3"
+        token = self.helper.token(latecomer)
+        status, out = self.http("POST", self.player_api(f"/v1/sessions/{sid}/join"),
+                                {"players": [{"playerId": latecomer}]}, {"authorization": f"Bearer {token}"})
+        check(status == 409, f"a join of the locked session: {status} {out}")
+        status, out = self.http("PATCH", self.service_api(f"/v1/sessions/{sid}"), {"joinable": True},
+                                sign_as=SERVICE_USER)
+        check(status == 200 and out.get("joinable") is True, f"unlock by the service: {status} {out}")
+        return "PATCH (UpdateGameSession DENY_ALL) -> join 409 -> PATCH (ACCEPT_ALL) -> joinable again"
+
+    def gateway_join(self):
+        token = self.helper.token(OTHER_PLAYER)
+        status, out = self.http("POST", self.player_api(f"/v1/sessions/{self.eu_session}/join"),
+                                {"players": [{"playerId": OTHER_PLAYER}]}, {"authorization": f"Bearer {token}"})
+        check(status == 200, f"join on the gateway fleet: {status} {out}")
+        conn = out["playerSessions"][0].get("connection", {})
+        check(conn.get("playerGatewayToken") and conn.get("expiresAt") and conn.get("endpoints"),
+              f"relay endpoints and a token: {conn}")
+        status, fresh = self.http("POST", self.player_api(f"/v1/sessions/{self.eu_session}/connection"),
+                                  {"players": [{"playerId": OTHER_PLAYER}]}, {"authorization": f"Bearer {token}"})
+        check(status == 200 and fresh["connections"][0]["playerGatewayToken"] != conn["playerGatewayToken"],
+              f"a fresh token: {status} {fresh}")
+        return (f"{len(conn['endpoints'])} relay endpoint(s) and a token until {conn['expiresAt']}; "
+                "the connection route gave a fresh one (GetPlayerConnectionDetails)")
+
     def refused_combination(self):
         status, out = self.http("POST", self.service_api("/v1/sessions"),
                                 {"maxPlayers": 2, "regions": ["eu-west-1"],
@@ -898,6 +941,9 @@ class Rehearsal:
             ("join through fleet-api", self.join),
             ("status report through status-rpc", self.status_report),
             ("create with regions, placed through the queue's priority", self.regions_create),
+            ("locations with ping beacons", self.locations),
+            ("lock, join refused, unlock", self.lock_and_unlock),
+            ("join on a player-gateway fleet, token refreshed", self.gateway_join),
             ("latencies with regions refused", self.refused_combination),
             ("delete with terminate", self.delete),
             ("notifier fired by the stream", self.notifier_fired),

@@ -10,6 +10,7 @@
 mod console;
 mod delivery;
 mod gateway;
+mod operations;
 mod placements;
 mod regions;
 mod sessions;

@@ -450,6 +450,9 @@ pub struct Stack {
     dynamodb: Option<DynamoDbLocal>,
     health: Arc<Health>,
     console: Arc<ConsoleHub>,
+    /// The local UDP echo the simulator's ListLocations points every AWS location at, so a client
+    /// measures a real round trip offline (GameLift's own beacons are on the internet).
+    ping_beacon: Option<gamelift_sim::PingBeacon>,
 }
 
 impl std::fmt::Debug for Stack {
@@ -575,7 +578,23 @@ async fn start_after_dynamodb(
     let dynamo = local_client(&dynamodb_url);
     ensure_table(&dynamo, &options.table, &dynamodb_url).await?;
 
-    let model = options.sim_model.clone().unwrap_or_else(local_model);
+    let mut model = options.sim_model.clone().unwrap_or_else(local_model);
+    let ping_beacon = match (&sim_listener, model.ping_beacons.is_empty()) {
+        (Some(_), true) => {
+            let beacon = gamelift_sim::serve_ping_beacon("127.0.0.1:0")
+                .await
+                .map_err(|e| StackError::Model(format!("ping beacon: {e}")))?;
+            model.ping_beacons.insert(
+                "*".to_owned(),
+                gamelift_sim::model::PingBeaconSpec {
+                    domain: "127.0.0.1".to_owned(),
+                    port: beacon.local_addr().port(),
+                },
+            );
+            Some(beacon)
+        }
+        _ => None,
+    };
     model
         .validate()
         .map_err(|e| StackError::Model(e.to_string()))?;
@@ -921,6 +940,7 @@ async fn start_after_dynamodb(
         dynamodb: None,
         health: health.clone(),
         console: console.clone(),
+        ping_beacon,
     };
     let gateways = async {
         let h = HttpGateway::serve_with_routes(
@@ -1051,6 +1071,14 @@ fn log_metrics(metrics: Metrics, now_ms: i64) {
 }
 
 impl Stack {
+    /// The local UDP ping beacon every location's `pingBeacon` names (with the simulator and a model
+    /// that sets none of its own).
+    pub fn ping_beacon_addr(&self) -> Option<std::net::SocketAddr> {
+        self.ping_beacon
+            .as_ref()
+            .map(gamelift_sim::PingBeacon::local_addr)
+    }
+
     /// The HTTP API, `http://127.0.0.1:PORT`.
     pub fn http_url(&self) -> &str {
         &self.http_url

@@ -9,6 +9,7 @@ use fleet_core::fakes::{
     FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds, StoreCalls,
 };
 use fleet_core::ids::GameSessionArn;
+use fleet_core::ports::Clock as _;
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
 use fleet_functions::deps::Deps;
@@ -23,6 +24,8 @@ use crate::local::{GAME_SERVER_PRINCIPAL, GatewayAuth, SERVICE_PRINCIPAL};
 use crate::stack::SigningKey;
 
 const FLEET: &str = "fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31";
+/// The fleet of the seeded player-gateway sessions (the bench suites' session fixture's fleet).
+const GATEWAY_FLEET: &str = "fleet-bench";
 /// Operations per kind.
 const N: usize = 20;
 
@@ -38,6 +41,8 @@ fn config() -> Result<Config, String> {
         ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
         // The bench's one player starts all N placements before any event ends one.
         ("FLEETLIFT_MAX_PENDING_PER_PLAYER", N.to_string()),
+        // The bench's seeded sessions stand for a fleet with the player gateway.
+        ("FLEETLIFT_PLAYER_GATEWAY_FLEETS", GATEWAY_FLEET.to_owned()),
     ]);
     Config::from_lookup(|k| vars.get(k).cloned()).map_err(|e| e.to_string())
 }
@@ -288,6 +293,83 @@ async fn drive(
     }
     let update_props = c.delta();
 
+    // Locations: the first request fills the container's cache; the next N cost no GameLift call.
+    let c = Counter::start(deps);
+    let locations = |http: &reqwest::Client| {
+        http.get(format!("{base}/v1/locations"))
+            .bearer_auth(&token)
+            .send()
+    };
+    ok(locations(&http).await, "locations").await?;
+    let locations_cold = c.delta();
+    let c = Counter::start(deps);
+    for _ in 0..N {
+        ok(locations(&http).await, "locations").await?;
+    }
+    let locations_warm = c.delta();
+
+    // Lock and unlock by the fleet's game server.
+    let c = Counter::start(deps);
+    for (i, id) in ids.iter().enumerate() {
+        let body = json!({"joinable": i % 2 == 1}).to_string();
+        let req = signed(
+            &http,
+            reqwest::Method::PATCH,
+            &format!("{base}/v1/sessions/{id}"),
+            Some(body),
+            &game_server,
+        )?;
+        ok(req.send().await, "lock").await?;
+    }
+    let lock = c.delta();
+
+    // Player gateway: joins and token refreshes on a gateway fleet's sessions.
+    let gateway_sessions: Vec<_> = (0..N)
+        .filter_map(|i| {
+            super::suites::session(
+                "calls-gw",
+                i,
+                "us-east-1",
+                "ranked",
+                8,
+                deps.clock.now().millis(),
+            )
+        })
+        .collect();
+    deps.store.seed_sessions(&gateway_sessions);
+    deps.gamelift.enable_gateway(GATEWAY_FLEET);
+    for s in &gateway_sessions {
+        deps.gamelift.add_session(&s.arn, "ACTIVE", 8);
+    }
+    let c = Counter::start(deps);
+    for s in &gateway_sessions {
+        let body = json!({"players": [{"playerId": "calls-friend"}]});
+        ok(
+            http.post(format!("{base}/v1/sessions/{}/join", s.id))
+                .bearer_auth(&friend_token)
+                .json(&body)
+                .send()
+                .await,
+            "gateway join",
+        )
+        .await?;
+    }
+    let gateway_join = c.delta();
+    let c = Counter::start(deps);
+    for s in &gateway_sessions {
+        let body = json!({"players": [{"playerId": "calls-friend"}]});
+        ok(
+            http.post(format!("{base}/v1/sessions/{}/connection", s.id))
+                .bearer_auth(&friend_token)
+                .json(&body)
+                .send()
+                .await,
+            "connection refresh",
+        )
+        .await?;
+    }
+    let refresh = c.delta();
+
     report.calls = vec![
         row(
             "create",
@@ -360,6 +442,51 @@ async fn drive(
             |g, _, w| g <= 1.0 && w == 1.0,
             1.0,
             "UpdateGameSession",
+        ),
+        row(
+            "locations (cold container)",
+            1,
+            locations_cold,
+            "1 ListLocations, no table access",
+            |g, r, w| g == 1.0 && r == 0.0 && w == 0.0,
+            0.0,
+            "none (no such operation)",
+        ),
+        row(
+            "locations (warm container)",
+            N,
+            locations_warm,
+            "no call at all (cached 10 min)",
+            |g, r, w| g == 0.0 && r == 0.0 && w == 0.0,
+            0.0,
+            "none (no such operation)",
+        ),
+        row(
+            "lock / unlock",
+            N,
+            lock,
+            "2 reads (fleet, then seats) + 1 UpdateGameSession + 1 transaction",
+            |g, r, w| g == 1.0 && r <= 2.0 && w == 1.0,
+            0.0,
+            "none (no such operation)",
+        ),
+        row(
+            "join (player-gateway fleet)",
+            N,
+            gateway_join,
+            "the join's budget + 1 GetPlayerConnectionDetails",
+            |g, r, w| g == 2.0 && r <= 1.0 && w <= 2.0,
+            1.0,
+            "CreatePlayerSession (no gateway)",
+        ),
+        row(
+            "connection refresh (gateway)",
+            N,
+            refresh,
+            "1 read + 1 GetPlayerConnectionDetails",
+            |g, r, w| g == 1.0 && r == 1.0 && w == 0.0,
+            0.0,
+            "none (no such operation)",
         ),
     ];
     for c in &report.calls {
