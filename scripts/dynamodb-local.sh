@@ -77,7 +77,7 @@ start() {
     storage=(-dbPath "$data")
   fi
   # exec in a subshell so the PID we print is Java's own, and killing it leaves nothing behind.
-  (cd "$dir" && exec java -Xmx1g -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+  (cd "$dir" && exec java -Xmx3g -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
     "${storage[@]}" -sharedDb -port "$port") >"$CACHE/dynamodb-local-$port.log" 2>&1 &
   echo $!
 }

@@ -372,20 +372,29 @@ impl SessionStore for DynamoStore {
             )?,
             self.put(item, Some("attribute_not_exists(#pk)"), vec![])?,
         ];
-        match self.transact(tx).await? {
-            Tx::Committed => Ok(CreateOutcome::Created),
-            Tx::Cancelled(reasons) => {
-                let Some((_, Some(old))) = reasons
-                    .first()
-                    .filter(|(c, _)| c == "ConditionalCheckFailed")
-                else {
-                    return Err(StoreError::Unavailable(format!(
+        // A TransactionConflict (another transaction was writing one of these items, as two requests
+        // with the same key do) is retried after a backoff, as DynamoDB advises: the retry either
+        // commits or finds the other request's record and replays it.
+        self.with_retries("create_placement", |_| async {
+            match self.transact(tx.clone()).await? {
+                Tx::Committed => Ok(Some(CreateOutcome::Created)),
+                Tx::Cancelled(reasons) => {
+                    if let Some((_, Some(old))) = reasons
+                        .first()
+                        .filter(|(c, _)| c == "ConditionalCheckFailed")
+                    {
+                        return self.replayed(old, idem).await.map(Some);
+                    }
+                    if reasons.iter().any(|(c, _)| c == "TransactionConflict") {
+                        return Ok(None);
+                    }
+                    Err(StoreError::Unavailable(format!(
                         "create transaction cancelled: {reasons:?}"
-                    )));
-                };
-                self.replayed(old, idem).await
+                    )))
+                }
             }
-        }
+        })
+        .await
     }
 
     /// The create's transaction with one more item: the owner's pending-count item, whose set of

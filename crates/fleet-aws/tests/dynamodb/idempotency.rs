@@ -71,3 +71,62 @@ async fn keys_are_scoped_to_their_caller() {
         CreateOutcome::Created
     );
 }
+
+#[tokio::test]
+async fn concurrent_creates_with_one_key_make_one_placement_and_replay_it_to_the_others() {
+    let store = std::sync::Arc::new(spawn_store().await);
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_placement(
+                        &placement(&format!("p-race-{i}"), 4, &[]),
+                        Some(&record("same-key", "d1")),
+                    )
+                    .await
+            })
+        })
+        .collect();
+
+    let mut created = Vec::new();
+    let mut replayed = Vec::new();
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(CreateOutcome::Created) => created.push(()),
+            Ok(CreateOutcome::Existing(p)) => replayed.push(p.placement_id),
+            other => panic!("a racing create must commit or replay, got {other:?}"),
+        }
+    }
+
+    assert_eq!(created.len(), 1, "exactly one placement written");
+    assert_eq!(replayed.len(), 11);
+    assert!(
+        replayed.windows(2).all(|w| w[0] == w[1]),
+        "every replay names the one placement: {replayed:?}"
+    );
+}
+
+#[tokio::test]
+async fn forty_concurrent_creates_with_their_own_keys_all_commit() {
+    let store = std::sync::Arc::new(spawn_store().await);
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_placement(
+                        &placement(&format!("p-many-{i}"), 4, &[]),
+                        Some(&record(&format!("key-{i}"), "d1")),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(
+            t.await.expect("task").expect("no store error"),
+            CreateOutcome::Created
+        );
+    }
+}
