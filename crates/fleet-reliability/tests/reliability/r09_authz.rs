@@ -3,9 +3,10 @@
 //!
 //! 1. **The handler matrix**: 9 identities (none, two players, the service, a game server of each
 //!    fleet, an unconfigured IAM user, the service's role name in a foreign account, a player whose
-//!    `sub` spells the service's role ARN: refused, see below) × 19 routes that differ in ownership (own/other's
+//!    `sub` spells the service's role ARN: refused, see below) × 26 routes that differ in ownership (own/other's
 //!    placement, a placement the caller is only listed in, own/other fleet by ARN and by short id,
-//!    joins and creates for self, for another and for both) against a table written by hand from
+//!    joins, creates and connection details for self, for another and for both, cancels, locks,
+//!    locations) against a table written by hand from
 //!    docs/architecture.md#authorization. Every case runs on a fresh world. A denial must be 401/403 (404 for a placement the
 //!    caller may not see) and call nothing downstream.
 //! 2. **JWTs**: forged, expired, `alg: none`, wrong key/issuer/audience, HS512, tampered payloads,
@@ -97,9 +98,16 @@ enum R {
     UpdateOtherById,
     DeleteInfoOwnById,
     DeleteInfoOtherByArn,
+    CancelOfAnn,
+    CancelAnnListed,
+    Locations,
+    LockOwnFleet,
+    ProtectOtherByArn,
+    ConnectionOfAnn,
+    ConnectionAnnAndBob,
 }
 
-const ROUTES: [R; 19] = [
+const ROUTES: [R; 26] = [
     R::CreateForAnn,
     R::CreateForBob,
     R::CreateAnnWithBobsLatency,
@@ -119,6 +127,13 @@ const ROUTES: [R; 19] = [
     R::UpdateOtherById,
     R::DeleteInfoOwnById,
     R::DeleteInfoOtherByArn,
+    R::CancelOfAnn,
+    R::CancelAnnListed,
+    R::Locations,
+    R::LockOwnFleet,
+    R::ProtectOtherByArn,
+    R::ConnectionOfAnn,
+    R::ConnectionAnnAndBob,
 ];
 
 /// The expected table (docs/architecture.md#authorization), by hand.
@@ -141,13 +156,26 @@ fn allowed(r: R) -> &'static [C] {
         R::DeleteOwnFleet | R::DeleteOtherFleetByArnTerminate => &[Service],
         R::UpdateOwnByArn | R::DeleteInfoOwnById => &[Service, GsOwn],
         R::UpdateOtherById | R::DeleteInfoOtherByArn => &[Service, GsOther],
+        R::CancelOfAnn => &[Ann, Service],
+        // Ann is listed in it (so she may read it) but Bob requested it: only he or a service cancels.
+        R::CancelAnnListed => &[Bob, Service],
+        R::Locations => &[Ann, Bob, Service, GsOwn, GsOther],
+        R::LockOwnFleet => &[Service, GsOwn],
+        R::ProtectOtherByArn => &[Service, GsOther],
+        R::ConnectionOfAnn => &[Ann, Service],
+        R::ConnectionAnnAndBob => &[Service],
     }
 }
 
 fn is_placement_read(r: R) -> bool {
     matches!(
         r,
-        R::PlacementOfAnn | R::PlacementAnnListed | R::PlacementOfBob | R::PlacementOfService
+        R::PlacementOfAnn
+            | R::PlacementAnnListed
+            | R::PlacementOfBob
+            | R::PlacementOfService
+            | R::CancelOfAnn
+            | R::CancelAnnListed
     )
 }
 
@@ -331,6 +359,49 @@ async fn call(d: &MemDeps<FakeGameLift>, r: R, c: C) -> Answer {
             rpc(
                 d,
                 Ev::post("/v1/rpc/delete_instance_info", body_id(&oa, "")).by(who),
+            )
+            .await
+        }
+        R::CancelOfAnn => api(d, Ev::delete("/v1/placements/pl-ann").by(who)).await,
+        R::CancelAnnListed => api(d, Ev::delete("/v1/placements/pl-listed").by(who)).await,
+        R::Locations => api(d, Ev::get("/v1/locations").by(who)).await,
+        R::LockOwnFleet => {
+            api(
+                d,
+                Ev::new("PATCH", &format!("/v1/sessions/{s1}"))
+                    .body(r#"{"joinable":false}"#)
+                    .by(who),
+            )
+            .await
+        }
+        R::ProtectOtherByArn => {
+            api(
+                d,
+                Ev::new("PATCH", &format!("/v1/sessions/{}", encode(&oa)))
+                    .body(r#"{"protected":true}"#)
+                    .by(who),
+            )
+            .await
+        }
+        R::ConnectionOfAnn => {
+            api(
+                d,
+                Ev::post(
+                    &format!("/v1/sessions/{s1}/connection"),
+                    r#"{"players":[{"playerId":"ann"}]}"#,
+                )
+                .by(who),
+            )
+            .await
+        }
+        R::ConnectionAnnAndBob => {
+            api(
+                d,
+                Ev::post(
+                    &format!("/v1/sessions/{s1}/connection"),
+                    r#"{"players":[{"playerId":"ann"},{"playerId":"bob"}]}"#,
+                )
+                .by(who),
             )
             .await
         }
