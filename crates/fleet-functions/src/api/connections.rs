@@ -18,6 +18,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use super::http::{self as h};
+use super::sessions::{session_ended, session_not_found};
 use super::views::{ConnectionView, Connections};
 use crate::deps::Deps;
 use crate::error::ApiError;
@@ -69,9 +70,9 @@ pub async fn refresh<S: SessionStore, G: GameLift, N, C, I>(
         .store
         .get_session(&sref.id())
         .await?
-        .ok_or_else(|| ApiError::NotFound("session not found".into()))?;
+        .ok_or_else(session_not_found)?;
     if session.status != SessionStatus::Active {
-        return Err(ApiError::Conflict("the session has ended".into()));
+        return Err(session_ended());
     }
     let connections = connections_for(deps, &session, &wanted.players, metrics)
         .await

@@ -14,6 +14,7 @@ use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use super::http::{self as h};
+use super::sessions::{session_ended, session_not_found};
 use super::views::SessionView;
 use crate::deps::Deps;
 use crate::error::ApiError;
@@ -32,12 +33,14 @@ pub async fn patch<S: SessionStore, G: GameLift, N, C: Clock, I>(
     let sref = request::parse_session_ref(segment)?;
     let patch = PatchSession::parse(h::body(req)?)?;
     let id = sref.id();
-    let not_found = || ApiError::NotFound("session not found".into());
-    let ended = || ApiError::Conflict("the session has ended".into());
-    let session = deps.store.get_session(&id).await?.ok_or_else(not_found)?;
+    let session = deps
+        .store
+        .get_session(&id)
+        .await?
+        .ok_or_else(session_not_found)?;
     auth::may_set_policy_on(caller, session.fleet_id.as_str())?;
     if session.status != SessionStatus::Active {
-        return Err(ended());
+        return Err(session_ended());
     }
     match deps
         .gamelift
@@ -61,7 +64,7 @@ pub async fn patch<S: SessionStore, G: GameLift, N, C: Clock, I>(
             metrics.count("SessionPoliciesSet", 1);
             Ok(h::json(StatusCode::OK, &SessionView::of(&updated)))
         }
-        Err(PolicyRefused::NotFound) => Err(not_found()),
-        Err(PolicyRefused::NotActive) => Err(ended()),
+        Err(PolicyRefused::NotFound) => Err(session_not_found()),
+        Err(PolicyRefused::NotActive) => Err(session_ended()),
     }
 }

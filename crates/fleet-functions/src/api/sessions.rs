@@ -395,8 +395,14 @@ pub async fn get<S: SessionStore, G, N, C, I>(
     }
 }
 
-fn session_not_found() -> ApiError {
+/// The 404 of a session the table does not hold.
+pub(crate) fn session_not_found() -> ApiError {
     ApiError::NotFound("session not found".into())
+}
+
+/// The 409 of a session that has ended (it stays readable, but takes no change).
+pub(crate) fn session_ended() -> ApiError {
+    ApiError::Conflict("the session has ended".into())
 }
 
 /// `POST /v1/sessions/{id}/join`.
@@ -426,7 +432,7 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
             metrics.count("JoinsRefused", 1);
             return Err(match refused {
                 JoinRefused::NotFound => session_not_found(),
-                JoinRefused::NotActive => ApiError::Conflict("the session has ended".into()),
+                JoinRefused::NotActive => session_ended(),
                 JoinRefused::Full { open, wanted } => ApiError::Conflict(format!(
                     "the session is full: {open} open slots, {wanted} requested"
                 )),
