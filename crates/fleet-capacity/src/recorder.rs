@@ -211,6 +211,22 @@ fn describe(
     input: &mut aws_smithy_runtime_api::client::interceptors::context::Input,
     spec: &TableSpec,
 ) -> Option<(&'static str, Vec<Access>)> {
+    if let Some(found) = describe_item(input) {
+        return Some(found);
+    }
+    if let Some(found) = describe_read(input, spec) {
+        return Some(found);
+    }
+    if let Some(found) = describe_transaction(input) {
+        return Some(found);
+    }
+    describe_batch(input)
+}
+
+/// [`describe`] for the single-item operations: PutItem, UpdateItem, DeleteItem and GetItem.
+fn describe_item(
+    input: &mut aws_smithy_runtime_api::client::interceptors::context::Input,
+) -> Option<(&'static str, Vec<Access>)> {
     let indexes = ReturnConsumedCapacity::Indexes;
     if let Some(i) = input.downcast_mut::<PutItemInput>() {
         i.return_consumed_capacity = Some(indexes);
@@ -244,26 +260,18 @@ fn describe(
         };
         return Some(("GetItem", vec![access]));
     }
+    None
+}
+
+/// [`describe`] for Query and Scan.
+fn describe_read(
+    input: &mut aws_smithy_runtime_api::client::interceptors::context::Input,
+    spec: &TableSpec,
+) -> Option<(&'static str, Vec<Access>)> {
+    let indexes = ReturnConsumedCapacity::Indexes;
     if let Some(i) = input.downcast_mut::<QueryInput>() {
         i.return_consumed_capacity = Some(indexes);
-        let attribute = match &i.index_name {
-            Some(ix) => spec.indexes.iter().find(|d| d.name == ix).map(|d| d.pk),
-            None => Some(spec.pk),
-        };
-        let partition = attribute.and_then(|a| {
-            partition_value(
-                i.key_condition_expression.as_deref().unwrap_or_default(),
-                i.expression_attribute_names.as_ref(),
-                i.expression_attribute_values.as_ref(),
-                a,
-            )
-        });
-        let access = Access::Query {
-            table: table_of(i.table_name.as_ref()),
-            index: i.index_name.clone(),
-            partition,
-        };
-        return Some(("Query", vec![access]));
+        return Some(("Query", vec![query_access(i, spec)]));
     }
     if let Some(i) = input.downcast_mut::<ScanInput>() {
         i.return_consumed_capacity = Some(indexes);
@@ -273,36 +281,38 @@ fn describe(
         };
         return Some(("Scan", vec![access]));
     }
+    None
+}
+
+/// What a Query touches: its table or index, and the partition key value its key condition binds.
+fn query_access(i: &QueryInput, spec: &TableSpec) -> Access {
+    let attribute = match &i.index_name {
+        Some(ix) => spec.indexes.iter().find(|d| d.name == ix).map(|d| d.pk),
+        None => Some(spec.pk),
+    };
+    let partition = attribute.and_then(|a| {
+        partition_value(
+            i.key_condition_expression.as_deref().unwrap_or_default(),
+            i.expression_attribute_names.as_ref(),
+            i.expression_attribute_values.as_ref(),
+            a,
+        )
+    });
+    Access::Query {
+        table: table_of(i.table_name.as_ref()),
+        index: i.index_name.clone(),
+        partition,
+    }
+}
+
+/// [`describe`] for TransactWriteItems and TransactGetItems.
+fn describe_transaction(
+    input: &mut aws_smithy_runtime_api::client::interceptors::context::Input,
+) -> Option<(&'static str, Vec<Access>)> {
+    let indexes = ReturnConsumedCapacity::Indexes;
     if let Some(i) = input.downcast_mut::<TransactWriteItemsInput>() {
         i.return_consumed_capacity = Some(indexes);
-        let mut accesses = Vec::new();
-        for t in i.transact_items.iter().flatten() {
-            if let Some(p) = &t.put {
-                accesses.push(Access::Put {
-                    table: p.table_name.clone(),
-                    item: p.item.clone(),
-                });
-            }
-            if let Some(u) = &t.update {
-                accesses.push(Access::Update {
-                    table: u.table_name.clone(),
-                    key: u.key.clone(),
-                });
-            }
-            if let Some(d) = &t.delete {
-                accesses.push(Access::Delete {
-                    table: d.table_name.clone(),
-                    key: d.key.clone(),
-                });
-            }
-            if let Some(c) = &t.condition_check {
-                accesses.push(Access::Check {
-                    table: c.table_name.clone(),
-                    key: c.key.clone(),
-                });
-            }
-        }
-        return Some(("TransactWriteItems", accesses));
+        return Some(("TransactWriteItems", transact_write_accesses(i)));
     }
     if let Some(i) = input.downcast_mut::<TransactGetItemsInput>() {
         i.return_consumed_capacity = Some(indexes);
@@ -318,26 +328,49 @@ fn describe(
             .collect();
         return Some(("TransactGetItems", accesses));
     }
+    None
+}
+
+/// What each item of a TransactWriteItems touches, in order.
+fn transact_write_accesses(i: &TransactWriteItemsInput) -> Vec<Access> {
+    let mut accesses = Vec::new();
+    for t in i.transact_items.iter().flatten() {
+        if let Some(p) = &t.put {
+            accesses.push(Access::Put {
+                table: p.table_name.clone(),
+                item: p.item.clone(),
+            });
+        }
+        if let Some(u) = &t.update {
+            accesses.push(Access::Update {
+                table: u.table_name.clone(),
+                key: u.key.clone(),
+            });
+        }
+        if let Some(d) = &t.delete {
+            accesses.push(Access::Delete {
+                table: d.table_name.clone(),
+                key: d.key.clone(),
+            });
+        }
+        if let Some(c) = &t.condition_check {
+            accesses.push(Access::Check {
+                table: c.table_name.clone(),
+                key: c.key.clone(),
+            });
+        }
+    }
+    accesses
+}
+
+/// [`describe`] for BatchWriteItem and BatchGetItem.
+fn describe_batch(
+    input: &mut aws_smithy_runtime_api::client::interceptors::context::Input,
+) -> Option<(&'static str, Vec<Access>)> {
+    let indexes = ReturnConsumedCapacity::Indexes;
     if let Some(i) = input.downcast_mut::<BatchWriteItemInput>() {
         i.return_consumed_capacity = Some(indexes);
-        let mut accesses = Vec::new();
-        for (table, requests) in i.request_items.iter().flatten() {
-            for r in requests {
-                if let Some(p) = &r.put_request {
-                    accesses.push(Access::Put {
-                        table: table.clone(),
-                        item: p.item.clone(),
-                    });
-                }
-                if let Some(d) = &r.delete_request {
-                    accesses.push(Access::Delete {
-                        table: table.clone(),
-                        key: d.key.clone(),
-                    });
-                }
-            }
-        }
-        return Some(("BatchWriteItem", accesses));
+        return Some(("BatchWriteItem", batch_write_accesses(i)));
     }
     if let Some(i) = input.downcast_mut::<BatchGetItemInput>() {
         i.return_consumed_capacity = Some(indexes);
@@ -353,6 +386,28 @@ fn describe(
         return Some(("BatchGetItem", accesses));
     }
     None
+}
+
+/// What each request of a BatchWriteItem touches, table by table.
+fn batch_write_accesses(i: &BatchWriteItemInput) -> Vec<Access> {
+    let mut accesses = Vec::new();
+    for (table, requests) in i.request_items.iter().flatten() {
+        for r in requests {
+            if let Some(p) = &r.put_request {
+                accesses.push(Access::Put {
+                    table: table.clone(),
+                    item: p.item.clone(),
+                });
+            }
+            if let Some(d) = &r.delete_request {
+                accesses.push(Access::Delete {
+                    table: table.clone(),
+                    key: d.key.clone(),
+                });
+            }
+        }
+    }
+    accesses
 }
 
 /// The `ConsumedCapacity` entries of an operation's output.

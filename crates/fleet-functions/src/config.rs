@@ -187,120 +187,32 @@ impl Config {
             var: "FLEETLIFT_TABLE",
             problem: "is required".into(),
         })?;
-        let cursor_secret = var("FLEETLIFT_CURSOR_SECRET")
-            .map(String::into_bytes)
-            .unwrap_or_default();
-        if !cursor_secret.is_empty() && cursor_secret.len() < 16 {
-            return Err(ConfigError {
-                var: "FLEETLIFT_CURSOR_SECRET",
-                problem: "must be at least 16 bytes".into(),
-            });
-        }
-        let number =
-            |name: &'static str, default: i64, min: i64, max: i64| -> Result<i64, ConfigError> {
-                match var(name) {
-                    None => Ok(default),
-                    Some(v) => v
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|n| (min..=max).contains(n))
-                        .ok_or(ConfigError {
-                            var: name,
-                            problem: format!("must be an integer {min}–{max}, got {v:?}"),
-                        }),
-                }
-            };
-        let game_servers = match var("FLEETLIFT_GAME_SERVER_FLEETS") {
-            None => BTreeMap::new(),
-            Some(json) => {
-                let raw: BTreeMap<String, Vec<String>> =
-                    serde_json::from_str(&json).map_err(|e| ConfigError {
-                        var: "FLEETLIFT_GAME_SERVER_FLEETS",
-                        problem: format!(
-                            "must be a JSON object of principal ARN to fleet ids: {e}"
-                        ),
-                    })?;
-                let mut map = BTreeMap::new();
-                for (principal, fleets) in raw {
-                    let fleets = fleets
-                        .iter()
-                        .map(|f| FleetId::parse(f))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| ConfigError {
-                            var: "FLEETLIFT_GAME_SERVER_FLEETS",
-                            problem: format!("{principal}: {e}"),
-                        })?;
-                    map.insert(principal, fleets);
-                }
-                map
-            }
-        };
-        let jwt = match (var("FLEETLIFT_JWT_ISSUER"), var("FLEETLIFT_JWT_AUDIENCE")) {
-            (None, None) => None,
-            (Some(issuer), Some(audience)) => Some(JwtConfig {
-                keys: jwt_keys(&var, &issuer)?,
-                issuer,
-                audience,
-            }),
-            (None, Some(_)) => {
-                return Err(ConfigError {
-                    var: "FLEETLIFT_JWT_ISSUER",
-                    problem: "is required with FLEETLIFT_JWT_AUDIENCE".into(),
-                });
-            }
-            (Some(_), None) => {
-                return Err(ConfigError {
-                    var: "FLEETLIFT_JWT_AUDIENCE",
-                    problem: "is required with FLEETLIFT_JWT_ISSUER".into(),
-                });
-            }
-        };
-        let list = |name: &'static str| -> Vec<String> {
-            var(name)
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let locations = list("FLEETLIFT_LOCATIONS");
-        for l in &locations {
-            fleet_core::ids::Region::parse(l).map_err(|e| ConfigError {
-                var: "FLEETLIFT_LOCATIONS",
-                problem: format!("{l:?}: {e}"),
-            })?;
-        }
-        let player_gateway_fleets = list("FLEETLIFT_PLAYER_GATEWAY_FLEETS")
-            .iter()
-            .map(|f| FleetId::parse(f))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ConfigError {
-                var: "FLEETLIFT_PLAYER_GATEWAY_FLEETS",
-                problem: e.to_string(),
-            })?;
+        let cursor_secret = cursor_secret(&var)?;
+        let game_servers = game_server_fleets(&var)?;
+        let jwt = jwt_config(&var)?;
+        let locations = locations(&var)?;
+        let player_gateway_fleets = player_gateway_fleets(&var)?;
         Ok(Self {
             locations,
             player_gateway_fleets,
             table,
             cursor_secret,
             queue_name: var("FLEETLIFT_QUEUE_NAME"),
-            placement_timeout_secs: number("FLEETLIFT_PLACEMENT_TIMEOUT_SECS", 600, 10, 43_200)?,
-            sweep_margin_secs: number("FLEETLIFT_SWEEP_MARGIN_SECS", 60, 0, 3_600)?,
-            service_principals: var("FLEETLIFT_SERVICE_PRINCIPALS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            placement_timeout_secs: number(
+                &var,
+                "FLEETLIFT_PLACEMENT_TIMEOUT_SECS",
+                600,
+                10,
+                43_200,
+            )?,
+            sweep_margin_secs: number(&var, "FLEETLIFT_SWEEP_MARGIN_SECS", 60, 0, 3_600)?,
+            service_principals: list(&var, "FLEETLIFT_SERVICE_PRINCIPALS"),
             game_servers,
             ws_endpoint: var("FLEETLIFT_WS_ENDPOINT"),
             jwt,
-            sweep_budget: number("FLEETLIFT_SWEEP_BUDGET", 500, 1, 100_000)? as u32,
-            max_pending_per_player: number("FLEETLIFT_MAX_PENDING_PER_PLAYER", 3, 1, 100)? as u32,
+            sweep_budget: number(&var, "FLEETLIFT_SWEEP_BUDGET", 500, 1, 100_000)? as u32,
+            max_pending_per_player: number(&var, "FLEETLIFT_MAX_PENDING_PER_PLAYER", 3, 1, 100)?
+                as u32,
         })
     }
 
@@ -338,6 +250,129 @@ impl Config {
             problem: "is required (with FLEETLIFT_JWT_AUDIENCE and a key)".into(),
         })
     }
+}
+
+/// The integer in `name`, `default` when unset; an error unless it is within `min..=max`.
+fn number(
+    var: &impl Fn(&'static str) -> Option<String>,
+    name: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (min..=max).contains(n))
+            .ok_or(ConfigError {
+                var: name,
+                problem: format!("must be an integer {min}–{max}, got {v:?}"),
+            }),
+    }
+}
+
+/// The non-empty, trimmed items of the comma-separated `name` (none when unset).
+fn list(var: &impl Fn(&'static str) -> Option<String>, name: &'static str) -> Vec<String> {
+    var(name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `FLEETLIFT_CURSOR_SECRET`: empty when unset, else at least 16 bytes.
+fn cursor_secret(var: &impl Fn(&'static str) -> Option<String>) -> Result<Vec<u8>, ConfigError> {
+    let cursor_secret = var("FLEETLIFT_CURSOR_SECRET")
+        .map(String::into_bytes)
+        .unwrap_or_default();
+    if !cursor_secret.is_empty() && cursor_secret.len() < 16 {
+        return Err(ConfigError {
+            var: "FLEETLIFT_CURSOR_SECRET",
+            problem: "must be at least 16 bytes".into(),
+        });
+    }
+    Ok(cursor_secret)
+}
+
+/// `FLEETLIFT_GAME_SERVER_FLEETS`: the JSON object of principal ARN to fleet ids (empty when unset).
+fn game_server_fleets(
+    var: &impl Fn(&'static str) -> Option<String>,
+) -> Result<BTreeMap<String, Vec<FleetId>>, ConfigError> {
+    let Some(json) = var("FLEETLIFT_GAME_SERVER_FLEETS") else {
+        return Ok(BTreeMap::new());
+    };
+    let raw: BTreeMap<String, Vec<String>> =
+        serde_json::from_str(&json).map_err(|e| ConfigError {
+            var: "FLEETLIFT_GAME_SERVER_FLEETS",
+            problem: format!("must be a JSON object of principal ARN to fleet ids: {e}"),
+        })?;
+    let mut map = BTreeMap::new();
+    for (principal, fleets) in raw {
+        let fleets = fleets
+            .iter()
+            .map(|f| FleetId::parse(f))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError {
+                var: "FLEETLIFT_GAME_SERVER_FLEETS",
+                problem: format!("{principal}: {e}"),
+            })?;
+        map.insert(principal, fleets);
+    }
+    Ok(map)
+}
+
+/// The token check of the `$connect` authorizer: none when neither issuer nor audience is set, an
+/// error when only one of them is.
+fn jwt_config(
+    var: &impl Fn(&'static str) -> Option<String>,
+) -> Result<Option<JwtConfig>, ConfigError> {
+    match (var("FLEETLIFT_JWT_ISSUER"), var("FLEETLIFT_JWT_AUDIENCE")) {
+        (None, None) => Ok(None),
+        (Some(issuer), Some(audience)) => Ok(Some(JwtConfig {
+            keys: jwt_keys(var, &issuer)?,
+            issuer,
+            audience,
+        })),
+        (None, Some(_)) => Err(ConfigError {
+            var: "FLEETLIFT_JWT_ISSUER",
+            problem: "is required with FLEETLIFT_JWT_AUDIENCE".into(),
+        }),
+        (Some(_), None) => Err(ConfigError {
+            var: "FLEETLIFT_JWT_AUDIENCE",
+            problem: "is required with FLEETLIFT_JWT_ISSUER".into(),
+        }),
+    }
+}
+
+/// `FLEETLIFT_LOCATIONS`: each item must be a region code.
+fn locations(var: &impl Fn(&'static str) -> Option<String>) -> Result<Vec<String>, ConfigError> {
+    let locations = list(var, "FLEETLIFT_LOCATIONS");
+    for l in &locations {
+        fleet_core::ids::Region::parse(l).map_err(|e| ConfigError {
+            var: "FLEETLIFT_LOCATIONS",
+            problem: format!("{l:?}: {e}"),
+        })?;
+    }
+    Ok(locations)
+}
+
+/// `FLEETLIFT_PLAYER_GATEWAY_FLEETS`: each item must be a fleet id.
+fn player_gateway_fleets(
+    var: &impl Fn(&'static str) -> Option<String>,
+) -> Result<Vec<FleetId>, ConfigError> {
+    list(var, "FLEETLIFT_PLAYER_GATEWAY_FLEETS")
+        .iter()
+        .map(|f| FleetId::parse(f))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ConfigError {
+            var: "FLEETLIFT_PLAYER_GATEWAY_FLEETS",
+            problem: e.to_string(),
+        })
 }
 
 /// The key sources of the token check (see [`JwtKeys`] for the rules).

@@ -188,6 +188,8 @@ fn unavailable(connection: &ConnectionId, e: &StoreError) -> ApiGatewayProxyResp
     response(500, "unavailable")
 }
 
+/// Handles `subscribe`: checks the message, the connection and the caller's right to watch the
+/// placement, then subscribes it.
 async fn subscribe<S, N>(
     store: &S,
     notifier: &N,
@@ -199,15 +201,7 @@ where
     S: SessionStore + ConnectionStore,
     N: Notifier,
 {
-    let parsed = serde_json::from_str::<SubscribeBody>(body.unwrap_or(""))
-        .map_err(|e| e.to_string())
-        .and_then(|b| {
-            if b.action != "subscribe" {
-                return Err(format!("action must be \"subscribe\", got {:?}", b.action));
-            }
-            PlacementId::parse(&b.placement_id).map_err(|e| e.to_string())
-        });
-    let placement_id = match parsed {
+    let placement_id = match parse_subscribe(body) {
         Ok(id) => id,
         Err(why) => {
             let message =
@@ -256,49 +250,126 @@ where
         }
         Err(e) => return unavailable(connection, &e),
     };
+    subscribe_watcher(
+        store,
+        notifier,
+        connection,
+        &placement_id,
+        placement,
+        row,
+        now,
+    )
+    .await
+}
+
+/// The placement id of a `subscribe` message, or why the message is not one.
+fn parse_subscribe(body: Option<&str>) -> Result<PlacementId, String> {
+    serde_json::from_str::<SubscribeBody>(body.unwrap_or(""))
+        .map_err(|e| e.to_string())
+        .and_then(|b| {
+            if b.action != "subscribe" {
+                return Err(format!("action must be \"subscribe\", got {:?}", b.action));
+            }
+            PlacementId::parse(&b.placement_id).map_err(|e| e.to_string())
+        })
+}
+
+/// Subscribes `connection` (whose row is `row`) to a placement its user may watch, then answers at
+/// once if the placement has already finished.
+async fn subscribe_watcher<S, N>(
+    store: &S,
+    notifier: &N,
+    connection: &ConnectionId,
+    placement_id: &PlacementId,
+    placement: Placement,
+    row: Connection,
+    now: Timestamp,
+) -> ApiGatewayProxyResponse
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
     let subscriber = Subscriber {
         connection: connection.clone(),
         user: row.user.clone(),
     };
     if let Err(e) = store
-        .subscribe(&placement_id, &subscriber, row.expires_at)
+        .subscribe(placement_id, &subscriber, row.expires_at)
         .await
     {
         return unavailable(connection, &e);
     }
     // Read again after subscribing: a result written between the first read and the subscription is
     // seen here; one written after it is seen by the notifier, which now lists this subscription.
-    let current = if placement.status.is_terminal() {
-        placement
-    } else {
-        match store.get_placement(&placement_id).await {
-            Ok(Some(p)) => p,
-            Ok(None) => placement,
-            Err(e) => return unavailable(connection, &e),
-        }
+    let current = match reread_unless_finished(store, placement_id, placement).await {
+        Ok(p) => p,
+        Err(e) => return unavailable(connection, &e),
     };
     if !current.status.is_terminal() {
         tracing::info!(
             connection = connection.as_str(),
-            placement_id = pid,
+            placement_id = placement_id.as_str(),
             "subscribed"
         );
         return response(200, "subscribed");
     }
-    let session = match notifier::placed_session(store, &current).await {
+    answer_finished(
+        store,
+        notifier,
+        connection,
+        placement_id,
+        &current,
+        row.user,
+        now,
+    )
+    .await
+}
+
+/// `placement` as it is now: read again unless it had finished already (a finished placement does
+/// not change); a placement gone meanwhile is kept as first read.
+async fn reread_unless_finished<S: SessionStore>(
+    store: &S,
+    placement_id: &PlacementId,
+    placement: Placement,
+) -> Result<Placement, StoreError> {
+    if placement.status.is_terminal() {
+        return Ok(placement);
+    }
+    Ok(store
+        .get_placement(placement_id)
+        .await?
+        .unwrap_or(placement))
+}
+
+/// Pushes a finished placement's result to `user`'s subscribing connection through the notifier's
+/// once-only delivery.
+async fn answer_finished<S, N>(
+    store: &S,
+    notifier: &N,
+    connection: &ConnectionId,
+    placement_id: &PlacementId,
+    current: &Placement,
+    user: String,
+    now: Timestamp,
+) -> ApiGatewayProxyResponse
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
+    let session = match notifier::placed_session(store, current).await {
         Ok(s) => s,
         Err(e) => return unavailable(connection, &e),
     };
     let target = Target {
         connection: connection.clone(),
-        user: row.user,
+        user,
         subscribed: true,
     };
     let delivery =
-        notifier::deliver(store, notifier, &current, session.as_ref(), &[target], now).await;
+        notifier::deliver(store, notifier, current, session.as_ref(), &[target], now).await;
     tracing::info!(
         connection = connection.as_str(),
-        placement_id = pid,
+        placement_id = placement_id.as_str(),
         status = current.status.as_str(),
         sent = delivery.sent,
         duplicate = delivery.duplicate,

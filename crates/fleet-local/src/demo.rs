@@ -24,10 +24,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle, T
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::client::signed;
 use crate::gateway::mint_token;
 use crate::local::GatewayAuth;
-use crate::stack::SigningKey;
+use crate::signing::SigningKey;
+use crate::signing::signed;
 
 /// Where the bots go and how hard they push.
 #[derive(Debug, Clone)]
@@ -459,67 +459,15 @@ impl Bot {
         socket: &mut Socket,
     ) -> RoundEnd {
         let me = self.me.as_str();
-        let body = json!({
-            "maxPlayers": o.max_players,
-            "players": [{"playerId": me}],
-            "name": format!("demo-{}-{round}", self.index),
-            "properties": {"mode": "demo"},
-        });
         let t0 = Instant::now();
-        let created = http
-            .post(format!("{}/v1/sessions", o.http_url))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await;
-        let placement_id = match created {
-            Ok(r) if r.status().as_u16() == 202 => match r.json::<Value>().await {
-                Ok(v) => v["placementId"].as_str().unwrap_or_default().to_owned(),
-                Err(e) => {
-                    c.error(me, format!("create answer: {e}"));
-                    return RoundEnd::Next;
-                }
-            },
-            Ok(r) => {
-                let status = r.status();
-                let text = r.text().await.unwrap_or_default();
-                c.error(me, format!("create: {status} {text}"));
-                return RoundEnd::Next;
-            }
-            Err(e) => {
-                c.error(me, format!("create: {e}"));
-                return RoundEnd::Next;
-            }
+        let Some(placement_id) = self.create(round, o, c, http).await else {
+            return RoundEnd::Next;
         };
         c.placements.fetch_add(1, Ordering::Relaxed);
         let gave_up = (self.index + round) % 5 == 4 && self.cancel(&placement_id, o, c, http).await;
-        // The push for this placement (the bot's own connection hears every placement it requested).
-        let push = tokio::time::timeout(o.push_timeout, async {
-            while let Some(frame) = socket.next().await {
-                if let Ok(Message::Text(text)) = frame
-                    && let Ok(v) = serde_json::from_str::<Value>(text.as_str())
-                    && v["type"] == "placement"
-                    && v["placementId"] == placement_id.as_str()
-                {
-                    return Some(v);
-                }
-            }
-            None
-        })
-        .await;
-        let msg = match push {
-            Ok(Some(v)) => v,
-            Ok(None) => {
-                c.error(me, "WebSocket closed".into());
-                return RoundEnd::Stop;
-            }
-            Err(_) => {
-                c.error(
-                    me,
-                    format!("no push for {placement_id} within {:?}", o.push_timeout),
-                );
-                return RoundEnd::Next;
-            }
+        let msg = match self.hear_push(&placement_id, o, c, socket).await {
+            Ok(msg) => msg,
+            Err(end) => return end,
         };
         if !gave_up {
             lock(&c.latencies).push(u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX));
@@ -539,11 +487,105 @@ impl Bot {
             c.error(me, "FULFILLED push without a session".into());
             return RoundEnd::Next;
         };
-        match self.join(&session_id, o, http).await {
+        self.join_twice(&session_id, o, c, http).await;
+        self.report_and_end(&session_id, o, c, http).await;
+        RoundEnd::Next
+    }
+
+    /// Asks for a session for the bot's player: the placement id of the 202, or none (counted).
+    async fn create(
+        &self,
+        round: u32,
+        o: &DemoOptions,
+        c: &Counters,
+        http: &reqwest::Client,
+    ) -> Option<String> {
+        let me = self.me.as_str();
+        let body = json!({
+            "maxPlayers": o.max_players,
+            "players": [{"playerId": me}],
+            "name": format!("demo-{}-{round}", self.index),
+            "properties": {"mode": "demo"},
+        });
+        let created = http
+            .post(format!("{}/v1/sessions", o.http_url))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await;
+        match created {
+            Ok(r) if r.status().as_u16() == 202 => match r.json::<Value>().await {
+                Ok(v) => Some(v["placementId"].as_str().unwrap_or_default().to_owned()),
+                Err(e) => {
+                    c.error(me, format!("create answer: {e}"));
+                    None
+                }
+            },
+            Ok(r) => {
+                let status = r.status();
+                let text = r.text().await.unwrap_or_default();
+                c.error(me, format!("create: {status} {text}"));
+                None
+            }
+            Err(e) => {
+                c.error(me, format!("create: {e}"));
+                None
+            }
+        }
+    }
+
+    /// The push for this placement (the bot's own connection hears every placement it requested), or
+    /// how the round ends without it.
+    async fn hear_push(
+        &self,
+        placement_id: &str,
+        o: &DemoOptions,
+        c: &Counters,
+        socket: &mut Socket,
+    ) -> Result<Value, RoundEnd> {
+        let push = tokio::time::timeout(o.push_timeout, async {
+            while let Some(frame) = socket.next().await {
+                if let Ok(Message::Text(text)) = frame
+                    && let Ok(v) = serde_json::from_str::<Value>(text.as_str())
+                    && v["type"] == "placement"
+                    && v["placementId"] == placement_id
+                {
+                    return Some(v);
+                }
+            }
+            None
+        })
+        .await;
+        match push {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => {
+                c.error(&self.me, "WebSocket closed".into());
+                Err(RoundEnd::Stop)
+            }
+            Err(_) => {
+                c.error(
+                    &self.me,
+                    format!("no push for {placement_id} within {:?}", o.push_timeout),
+                );
+                Err(RoundEnd::Next)
+            }
+        }
+    }
+
+    /// The friend joins, then joins again as a client that lost the answer would: the same seat
+    /// must come back.
+    async fn join_twice(
+        &self,
+        session_id: &str,
+        o: &DemoOptions,
+        c: &Counters,
+        http: &reqwest::Client,
+    ) {
+        let me = self.me.as_str();
+        match self.join(session_id, o, http).await {
             Ok(seat) => {
                 c.joins.fetch_add(1, Ordering::Relaxed);
-                // The friend's client lost the answer and asks again: the same seat comes back.
-                match self.join(&session_id, o, http).await {
+                match self.join(session_id, o, http).await {
                     Ok(again) if again == seat => {
                         c.rejoins.fetch_add(1, Ordering::Relaxed);
                     }
@@ -553,6 +595,17 @@ impl Bot {
             }
             Err(e) => c.error(me, format!("join: {e}")),
         }
+    }
+
+    /// The game server reports two players, then the service ends the session.
+    async fn report_and_end(
+        &self,
+        session_id: &str,
+        o: &DemoOptions,
+        c: &Counters,
+        http: &reqwest::Client,
+    ) {
+        let me = self.me.as_str();
         let report = json!({"id": session_id, "playerCount": 2}).to_string();
         let url = format!("{}/v1/rpc/update_instance_info", o.http_url);
         match signed(
@@ -582,7 +635,6 @@ impl Bot {
             },
             Err(e) => c.error(me, format!("signing: {e}")),
         }
-        RoundEnd::Next
     }
 }
 

@@ -5,15 +5,16 @@
 
 pub mod bench;
 pub mod cache;
-pub mod client;
 pub mod clock;
 pub mod console;
 pub mod demo;
 pub mod dynamodb_local;
 pub mod gateway;
+mod layering;
 pub mod local;
 pub mod logs;
 pub mod queue;
+pub mod signing;
 pub mod stack;
 pub mod streams;
 pub mod term;

@@ -22,7 +22,8 @@ use fleet_local::dynamodb_local::{self, InstallerOutput};
 use fleet_local::gateway::{mint_access_token, mint_token};
 use fleet_local::local::{self, GatewayAuth};
 use fleet_local::logs::{self, LogFile, LogFormat};
-use fleet_local::stack::{self, SigningKey, Stack, StackOptions};
+use fleet_local::signing::SigningKey;
+use fleet_local::stack::{self, Stack, StackOptions};
 use fleet_local::term::{self, Output};
 use time::UtcOffset;
 

@@ -50,6 +50,7 @@ use fleet_functions::{notifier, placement_events, sweeper};
 use gamelift_sim::{Model, Simulator};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tokio::sync::broadcast;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::clock::LocalClock;
@@ -58,6 +59,7 @@ use crate::dynamodb_local::{DynamoDbLocal, DynamoDbLocalError};
 use crate::gateway::{HttpGateway, WsGateway};
 use crate::local::{self, GatewayAuth, LocalDeps, LocalKey};
 use crate::queue::{DeadLetter, LocalQueue, Quarantined, QueueOptions, QueueStats};
+use crate::signing::SigningKey;
 use crate::streams::{StreamError, StreamOptions, StreamPoller, StreamStats, local_streams_client};
 
 /// Default HTTP API port.
@@ -75,15 +77,6 @@ pub const LOCAL_FLEET_3: &str = "fleet-3c3c3c3c-0000-4000-8000-000000000003";
 /// The fourth fleet of the local default model: homed in eu-west-1, hosting in eu-west-1 and in a
 /// remote location, eu-central-1 (its sessions there still live in eu-west-1).
 pub const LOCAL_FLEET_4: &str = "fleet-4d4d4d4d-0000-4000-8000-000000000004";
-
-/// A SigV4 key: access key id and secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SigningKey {
-    /// Access key id.
-    pub access_key: String,
-    /// Secret access key.
-    pub secret: String,
-}
 
 /// A game-server key allowed on one simulated fleet only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -445,7 +438,7 @@ pub struct Stack {
     clock: LocalClock,
     fleet_keys: Vec<FleetKey>,
     options: StackOptions,
-    tasks: Vec<(&'static str, JoinHandle<()>)>,
+    tasks: Tasks,
     streams: Option<LocalThread>,
     dynamodb: Option<DynamoDbLocal>,
     health: Arc<Health>,
@@ -465,16 +458,28 @@ impl std::fmt::Debug for Stack {
     }
 }
 
+/// The stack's own listeners, bound before anything starts so a taken port is reported at once.
+struct Listeners {
+    http: TcpListener,
+    ws: TcpListener,
+    /// The simulator's, unless the stack talks to another GameLift endpoint.
+    sim: Option<TcpListener>,
+}
+
+/// The stack's background tasks, by name (the health report names the one that stopped).
+type Tasks = Vec<(&'static str, JoinHandle<()>)>;
+
 /// Starts everything (see the module docs). On failure, whatever had started is stopped again.
 pub async fn start(options: StackOptions) -> Result<Stack, StackError> {
     // Every port first, so a taken one is reported before Java starts.
-    let http = listen(options.http_port, "--http-port").await?;
-    let ws = listen(options.ws_port, "--ws-port").await?;
-    let sim_listener = match options.gamelift_endpoint {
-        None => Some(listen(options.gamelift_port, "--gamelift-port").await?),
-        Some(_) => None,
+    let listeners = Listeners {
+        http: listen(options.http_port, "--http-port").await?,
+        ws: listen(options.ws_port, "--ws-port").await?,
+        sim: match options.gamelift_endpoint {
+            None => Some(listen(options.gamelift_port, "--gamelift-port").await?),
+            Some(_) => None,
+        },
     };
-    let (http_port, ws_port) = (port_of(&http), port_of(&ws));
 
     let mut dynamodb = None;
     let dynamodb_url = match &options.dynamodb_endpoint {
@@ -491,17 +496,7 @@ pub async fn start(options: StackOptions) -> Result<Stack, StackError> {
         }
     };
     // From here on, a failure must stop Java again: `dynamodb` is dropped with kill_on_drop.
-    match start_after_dynamodb(
-        options,
-        http,
-        ws,
-        sim_listener,
-        dynamodb_url,
-        http_port,
-        ws_port,
-    )
-    .await
-    {
+    match start_after_dynamodb(options, listeners, dynamodb_url).await {
         Ok(mut stack) => {
             stack.dynamodb = dynamodb;
             Ok(stack)
@@ -565,35 +560,168 @@ fn random_secret() -> String {
     )
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Everything but DynamoDB Local, in order: the table, the simulator, the handlers' ports, the stream
+/// poller, the queue, the sweeper, the health probe, the console and last the gateways (so nothing is
+/// served before what it calls is up).
 async fn start_after_dynamodb(
     options: StackOptions,
-    http: TcpListener,
-    ws: TcpListener,
-    sim_listener: Option<TcpListener>,
+    listeners: Listeners,
     dynamodb_url: String,
-    http_port: u16,
-    ws_port: u16,
 ) -> Result<Stack, StackError> {
+    let (http_port, ws_port) = (port_of(&listeners.http), port_of(&listeners.ws));
     let dynamo = local_client(&dynamodb_url);
     ensure_table(&dynamo, &options.table, &dynamodb_url).await?;
 
-    let mut model = options.sim_model.clone().unwrap_or_else(local_model);
-    let ping_beacon = match (&sim_listener, model.ping_beacons.is_empty()) {
-        (Some(_), true) => {
-            let beacon = gamelift_sim::serve_ping_beacon("127.0.0.1:0")
-                .await
-                .map_err(|e| StackError::Model(format!("ping beacon: {e}")))?;
-            model.ping_beacons.insert(
-                "*".to_owned(),
-                gamelift_sim::model::PingBeaconSpec {
-                    domain: "127.0.0.1".to_owned(),
-                    port: beacon.local_addr().port(),
-                },
-            );
-            Some(beacon)
+    let simulate = listeners.sim.is_some();
+    let (model, queue_name, ping_beacon) = prepare_model(&options, simulate).await?;
+
+    let mut tasks: Tasks = Vec::new();
+    let (sim, gamelift_url, events) = start_simulator(listeners.sim, &options, &model, &mut tasks)?;
+    let fleet_keys = fleet_keys(if sim.is_some() { &model.fleets } else { &[] });
+    let auth = Arc::new(gateway_auth(&options, &fleet_keys, http_port));
+    let ws_management = format!("http://127.0.0.1:{ws_port}");
+    let config = handler_config(
+        &options,
+        &model,
+        sim.is_some(),
+        &queue_name,
+        &fleet_keys,
+        &ws_management,
+    )?;
+    let deps = local_deps(
+        &options,
+        &dynamo,
+        config,
+        (&gamelift_url, &queue_name),
+        &ws_management,
+    )
+    .await;
+
+    // The stream first, at LATEST, so no change made once the gateways serve can be missed.
+    let stream = start_stream(&dynamo, &dynamodb_url, &options, deps.clone()).await?;
+
+    let queue = spawn_queue(&options, &deps, events, stream.wake.clone(), &mut tasks);
+    let sweeper_state = Arc::new(Mutex::new(SweeperState::default()));
+    let sweeps = SweepLog::default();
+    tasks.push((
+        "sweeper",
+        spawn_sweeper(
+            &options,
+            &deps,
+            sweeper_state.clone(),
+            sweeps.clone(),
+            stream.wake,
+        ),
+    ));
+    let dynamodb_ok = Arc::new(AtomicBool::new(true));
+    tasks.push((
+        "dynamodb-probe",
+        spawn_dynamodb_probe(dynamo.clone(), dynamodb_ok.clone()),
+    ));
+
+    let http_url = format!("http://127.0.0.1:{http_port}");
+    let ws_url = format!("ws://127.0.0.1:{ws_port}");
+    let health = Arc::new(Health {
+        components: Mutex::new(Vec::new()),
+        queue: queue.clone(),
+        streams: stream.stats,
+        sweeper: sweeper_state,
+        sim: sim.clone(),
+        dynamodb_ok,
+        urls: json!({"http": http_url, "ws": ws_url, "gamelift": gamelift_url, "dynamodb": dynamodb_url}),
+    });
+    let report: Report = {
+        let health = health.clone();
+        Arc::new(move || health.report())
+    };
+    let console = ConsoleHub::new(
+        console::Sources {
+            queue: queue.clone(),
+            sim: sim.clone(),
+            clock: options.clock.clone(),
+            health: report.clone(),
+            table: Some((dynamo.clone(), options.table.clone())),
+            sweeps,
+            sweep_interval: options.sweep_interval,
+        },
+        stream.feed,
+    );
+
+    let mut stack = Stack {
+        http_url,
+        ws_url,
+        gamelift_url,
+        dynamodb_url: dynamodb_url.clone(),
+        table: options.table.clone(),
+        deps,
+        auth,
+        queue,
+        sim,
+        clock: options.clock.clone(),
+        fleet_keys,
+        options,
+        tasks,
+        streams: Some(stream.thread),
+        dynamodb: None,
+        health,
+        console: console.clone(),
+        ping_beacon,
+    };
+    if let Err(source) =
+        serve_gateways(&mut stack, listeners.http, listeners.ws, report, console).await
+    {
+        stack.stop_tasks().await;
+        return Err(StackError::Listen {
+            port: http_port,
+            source,
+        });
+    }
+    stack.watch_components();
+    Ok(stack)
+}
+
+/// What the health report says, as a function the gateways and the console call.
+type Report = Arc<dyn Fn() -> Value + Send + Sync>;
+
+impl Stack {
+    /// Hands the health report every task and thread the stack runs, so it names the one that stopped.
+    fn watch_components(&self) {
+        if let Ok(mut c) = self.health.components.lock() {
+            *c = self
+                .tasks
+                .iter()
+                .map(|(name, h)| (*name, Liveness::Task(h.abort_handle())))
+                .collect();
+            if let Some(t) = &self.streams {
+                c.push(("streams", Liveness::Thread(t.finished.clone())));
+            }
         }
-        _ => None,
+    }
+}
+
+/// The simulator's model (the user's or [`local_model`]), validated, and the queue the stack places
+/// through (the one the options name, else the model's first). When the stack simulates GameLift
+/// and the model names no ping beacon, a local UDP echo stands for every location's beacon, so a
+/// client measures a real round trip offline (GameLift's own beacons are on the internet).
+async fn prepare_model(
+    options: &StackOptions,
+    simulate: bool,
+) -> Result<(Model, String, Option<gamelift_sim::PingBeacon>), StackError> {
+    let mut model = options.sim_model.clone().unwrap_or_else(local_model);
+    let ping_beacon = if simulate && model.ping_beacons.is_empty() {
+        let beacon = gamelift_sim::serve_ping_beacon("127.0.0.1:0")
+            .await
+            .map_err(|e| StackError::Model(format!("ping beacon: {e}")))?;
+        model.ping_beacons.insert(
+            "*".to_owned(),
+            gamelift_sim::model::PingBeaconSpec {
+                domain: "127.0.0.1".to_owned(),
+                port: beacon.local_addr().port(),
+            },
+        );
+        Some(beacon)
+    } else {
+        None
     };
     model
         .validate()
@@ -603,49 +731,59 @@ async fn start_after_dynamodb(
         .clone()
         .or_else(|| model.queues.first().map(|q| q.name.clone()))
         .ok_or_else(|| StackError::Model("the model has no queue".into()))?;
-    let queue_spec = model.queue(&queue_name).cloned();
+    Ok((model, queue_name, ping_beacon))
+}
 
-    let mut tasks: Vec<(&'static str, JoinHandle<()>)> = Vec::new();
-    let mut events = None;
-    let (sim, gamelift_url) = match (sim_listener, &options.gamelift_endpoint) {
-        (Some(listener), _) => {
-            let sim = Simulator::builder()
-                .model(model.clone())
-                .clock(options.clock.clone())
-                .build();
-            events = Some(sim.events());
-            let url = format!("http://127.0.0.1:{}", port_of(&listener));
-            let router = sim.router();
-            tasks.push((
-                "gamelift-sim",
-                tokio::spawn(async move {
-                    if let Err(e) = axum::serve(listener, router).await {
-                        tracing::error!(error = %e, "gamelift-sim stopped");
-                    }
-                }),
-            ));
-            tasks.push(("gamelift-sim-driver", sim.spawn_driver()));
-            (Some(sim), url)
-        }
-        (None, Some(url)) => (None, url.clone()),
-        (None, None) => {
-            return Err(StackError::Model(
+/// The GameLift the stack talks to: the simulator (and the SNS envelopes of its events) or none, and
+/// its URL.
+type GameLiftSide = (
+    Option<Simulator>,
+    String,
+    Option<tokio::sync::mpsc::Receiver<String>>,
+);
+
+/// The simulator serving `model` on `listener` (with its placement driver), its URL and its event
+/// stream; or, without a listener, the user's GameLift endpoint.
+fn start_simulator(
+    listener: Option<TcpListener>,
+    options: &StackOptions,
+    model: &Model,
+    tasks: &mut Tasks,
+) -> Result<GameLiftSide, StackError> {
+    let Some(listener) = listener else {
+        return match &options.gamelift_endpoint {
+            Some(url) => Ok((None, url.clone(), None)),
+            None => Err(StackError::Model(
                 "no simulator and no GameLift endpoint".into(),
-            ));
-        }
+            )),
+        };
     };
+    let sim = Simulator::builder()
+        .model(model.clone())
+        .clock(options.clock.clone())
+        .build();
+    let events = sim.events();
+    let url = format!("http://127.0.0.1:{}", port_of(&listener));
+    let router = sim.router();
+    tasks.push((
+        "gamelift-sim",
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, router).await {
+                tracing::error!(error = %e, "gamelift-sim stopped");
+            }
+        }),
+    ));
+    tasks.push(("gamelift-sim-driver", sim.spawn_driver()));
+    Ok((Some(sim), url, Some(events)))
+}
 
-    // Keys: the documented ones (or their overrides) and one game-server key per simulated fleet.
-    let fleet_ids: Vec<String> = if sim.is_some() {
-        model.fleets.iter().map(|f| f.id.clone()).collect()
-    } else {
-        Vec::new()
-    };
-    let fleet_keys: Vec<FleetKey> = fleet_ids
+/// One game-server key per simulated fleet, allowed on that fleet only.
+fn fleet_keys(fleets: &[gamelift_sim::model::FleetSpec]) -> Vec<FleetKey> {
+    fleets
         .iter()
         .enumerate()
         .map(|(i, fleet)| FleetKey {
-            fleet_id: fleet.clone(),
+            fleet_id: fleet.id.clone(),
             key: SigningKey {
                 access_key: format!("AKIALOCALFLEET{:06}", i + 1),
                 secret: format!("local-fleet-{}-secret", i + 1),
@@ -656,7 +794,12 @@ async fn start_after_dynamodb(
                 i + 1
             ),
         })
-        .collect();
+        .collect()
+}
+
+/// The gateways' credentials: the documented keys (or their overrides), one key per simulated fleet,
+/// the JWT secret and the JWKS the HTTP gateway serves.
+fn gateway_auth(options: &StackOptions, fleet_keys: &[FleetKey], http_port: u16) -> GatewayAuth {
     let mut auth = GatewayAuth::local(fleet_keys.iter().map(|k| {
         (
             k.key.access_key.clone(),
@@ -668,35 +811,43 @@ async fn start_after_dynamodb(
     }));
     auth.sigv4_keys.remove(local::SERVICE_ACCESS_KEY);
     auth.sigv4_keys.remove(local::GAME_SERVER_ACCESS_KEY);
-    auth.sigv4_keys.insert(
-        options.service_key.access_key.clone(),
-        LocalKey {
-            secret: options.service_key.secret.clone(),
-            principal: local::SERVICE_PRINCIPAL.to_owned(),
-        },
-    );
-    auth.sigv4_keys.insert(
-        options.game_server_key.access_key.clone(),
-        LocalKey {
-            secret: options.game_server_key.secret.clone(),
-            principal: local::GAME_SERVER_PRINCIPAL.to_owned(),
-        },
-    );
+    for (key, principal) in [
+        (&options.service_key, local::SERVICE_PRINCIPAL),
+        (&options.game_server_key, local::GAME_SERVER_PRINCIPAL),
+    ] {
+        auth.sigv4_keys.insert(
+            key.access_key.clone(),
+            LocalKey {
+                secret: key.secret.clone(),
+                principal: principal.to_owned(),
+            },
+        );
+    }
     auth.jwt_secret = options.jwt_secret.clone();
     auth.jwks_url = Some(format!(
         "http://127.0.0.1:{http_port}/.well-known/jwks.json"
     ));
-    let auth = Arc::new(auth);
+    auth
+}
 
-    // The handlers' configuration, through the same parser as the Lambdas' environment.
+/// The handlers' configuration, through the same parser as the Lambdas' environment, with the values
+/// a deployment's template would set for this model.
+fn handler_config(
+    options: &StackOptions,
+    model: &Model,
+    simulated: bool,
+    queue_name: &str,
+    fleet_keys: &[FleetKey],
+    ws_management: &str,
+) -> Result<Config, StackError> {
+    let fleet_ids: Vec<String> = fleet_keys.iter().map(|k| k.fleet_id.clone()).collect();
     let mut game_servers: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    game_servers.insert(local::GAME_SERVER_PRINCIPAL.to_owned(), fleet_ids.clone());
-    for k in &fleet_keys {
+    game_servers.insert(local::GAME_SERVER_PRINCIPAL.to_owned(), fleet_ids);
+    for k in fleet_keys {
         game_servers.insert(k.principal.clone(), vec![k.fleet_id.clone()]);
     }
-    let ws_management = format!("http://127.0.0.1:{ws_port}");
+    let queue_spec = model.queue(queue_name);
     let placement_timeout = queue_spec
-        .as_ref()
         .map_or(600, |q| q.timeout_seconds)
         .clamp(10, 43_200);
     // The fleets with the player gateway, and the locations the queue places into (its fleets'
@@ -704,7 +855,7 @@ async fn start_after_dynamodb(
     let gateway_fleets: Vec<String> = model
         .fleets
         .iter()
-        .filter(|f| sim.is_some() && !f.player_gateway_mode.is_disabled())
+        .filter(|f| simulated && !f.player_gateway_mode.is_disabled())
         .map(|f| f.id.clone())
         .collect();
     let mut locations: Vec<String> = Vec::new();
@@ -720,7 +871,7 @@ async fn start_after_dynamodb(
         ("FLEETLIFT_LOCATIONS", locations.join(",")),
         ("FLEETLIFT_TABLE", options.table.clone()),
         ("FLEETLIFT_CURSOR_SECRET", random_secret()),
-        ("FLEETLIFT_QUEUE_NAME", queue_name.clone()),
+        ("FLEETLIFT_QUEUE_NAME", queue_name.to_owned()),
         (
             "FLEETLIFT_PLACEMENT_TIMEOUT_SECS",
             placement_timeout.to_string(),
@@ -737,7 +888,7 @@ async fn start_after_dynamodb(
             "FLEETLIFT_GAME_SERVER_FLEETS",
             serde_json::to_string(&game_servers).unwrap_or_default(),
         ),
-        ("FLEETLIFT_WS_ENDPOINT", ws_management.clone()),
+        ("FLEETLIFT_WS_ENDPOINT", ws_management.to_owned()),
         ("FLEETLIFT_JWT_ISSUER", local::JWT_ISSUER.to_owned()),
         ("FLEETLIFT_JWT_AUDIENCE", local::JWT_AUDIENCE.to_owned()),
         (
@@ -745,13 +896,24 @@ async fn start_after_dynamodb(
             String::from_utf8_lossy(&options.jwt_secret).into_owned(),
         ),
     ]);
-    let config = Config::from_lookup(|k| vars.get(k).cloned())?;
+    Ok(Config::from_lookup(|k| vars.get(k).cloned())?)
+}
 
+/// The handlers' ports, the very adapters the Lambdas use: DynamoDB Local, the simulator (or the
+/// user's GameLift endpoint, with the standard credential chain) and its queue, and the local
+/// `@connections` API.
+async fn local_deps(
+    options: &StackOptions,
+    dynamo: &aws_sdk_dynamodb::Client,
+    config: Config,
+    (gamelift_url, queue_name): (&str, &str),
+    ws_management: &str,
+) -> Arc<LocalDeps> {
     let shared = local_sdk_config();
     let gamelift_client = match &options.gamelift_endpoint {
         None => aws_sdk_gamelift::Client::from_conf(
             aws_sdk_gamelift::config::Builder::from(&shared)
-                .endpoint_url(&gamelift_url)
+                .endpoint_url(gamelift_url)
                 .build(),
         ),
         // A real GameLift: the standard credential chain and region, and the user's endpoint.
@@ -764,60 +926,94 @@ async fn start_after_dynamodb(
             )
         }
     };
-    let deps: Arc<LocalDeps> = Arc::new(Deps {
+    Arc::new(Deps {
         store: DynamoStore::new(
             dynamo.clone(),
             options.table.clone(),
             config.cursor_secret.clone(),
         ),
-        gamelift: SdkGameLift::new(gamelift_client, queue_name.clone()),
+        gamelift: SdkGameLift::new(gamelift_client, queue_name.to_owned()),
         notifier: ApiGatewayNotifier::new(fleet_aws::clients::apigw_management(
             &shared,
-            &ws_management,
+            ws_management,
         )),
         clock: options.clock.clone(),
         ids: UuidIds,
         config,
         cache: Default::default(),
-    });
+    })
+}
 
-    // The stream first, at LATEST, so no change made once the gateways serve can be missed.
+/// The stream poller, started: its thread, the console's feed of every record, its figures and the
+/// handle that wakes it before its next poll.
+struct RunningStream {
+    thread: LocalThread,
+    feed: broadcast::Sender<Arc<Value>>,
+    stats: Arc<Mutex<StreamStats>>,
+    wake: Arc<tokio::sync::Notify>,
+}
+
+/// Connects the stream poller to the table's stream (at LATEST) and runs it on its own thread.
+async fn start_stream(
+    dynamo: &aws_sdk_dynamodb::Client,
+    dynamodb_url: &str,
+    options: &StackOptions,
+    deps: Arc<LocalDeps>,
+) -> Result<RunningStream, StackError> {
     let mut poller = StreamPoller::connect(
-        &dynamo,
-        local_streams_client(&dynamodb_url),
-        &dynamodb_url,
+        dynamo,
+        local_streams_client(dynamodb_url),
+        dynamodb_url,
         &options.table,
         options.streams.clone(),
     )
     .await?;
     // The console's view of the table: every record, before the notifier's filter.
-    let table_feed = console::table_feed();
-    poller.set_tap(table_feed.clone());
-    let stream_stats = poller.stats();
-    let stream_wake = poller.waker();
-    let stream_arn = poller.stream_arn().to_owned();
+    let feed = console::table_feed();
+    poller.set_tap(feed.clone());
+    let (stats, wake) = (poller.stats(), poller.waker());
+    tracing::debug!(
+        stream_arn = poller.stream_arn(),
+        "reading the table's stream"
+    );
+    Ok(RunningStream {
+        thread: spawn_stream_thread(poller, deps)?,
+        feed,
+        stats,
+        wake,
+    })
+}
+
+/// The stream poller on a thread of its own, feeding the notifier as the stream's Lambda trigger does.
+fn spawn_stream_thread(
+    poller: StreamPoller,
+    deps: Arc<LocalDeps>,
+) -> Result<LocalThread, StackError> {
     // The notifier's future is not provably `Send` (a higher-ranked lifetime in its fan-out closure,
     // a compiler limitation; the Lambda runtime never moves it between threads either), so the poller
     // runs on a thread of its own with a single-threaded runtime, as a Lambda invocation would.
-    let streams_thread = {
-        let deps = deps.clone();
-        LocalThread::spawn("fleet-local-streams", move || {
-            poller.run(move |event| {
-                let deps = deps.clone();
-                async move {
-                    let (response, metrics) =
-                        notifier::process(&deps.store, &deps.notifier, event, deps.clock.now())
-                            .await;
-                    log_metrics(metrics, deps.clock.now().millis());
-                    response
-                }
-            })
+    LocalThread::spawn("fleet-local-streams", move || {
+        poller.run(move |event| {
+            let deps = deps.clone();
+            async move {
+                let (response, metrics) =
+                    notifier::process(&deps.store, &deps.notifier, event, deps.clock.now()).await;
+                log_metrics(metrics, deps.clock.now().millis());
+                response
+            }
         })
-        .map_err(StackError::Thread)?
-    };
-    tracing::debug!(stream_arn, "reading the table's stream");
+    })
+    .map_err(StackError::Thread)
+}
 
-    // SNS → SQS → placement-events.
+/// SNS → SQS → placement-events: the simulator's events enqueued, and the queue delivering batches.
+fn spawn_queue(
+    options: &StackOptions,
+    deps: &Arc<LocalDeps>,
+    events: Option<tokio::sync::mpsc::Receiver<String>>,
+    stream_wake: Arc<tokio::sync::Notify>,
+    tasks: &mut Tasks,
+) -> LocalQueue {
     let queue_arn = format!(
         "arn:aws:sqs:{}:{}:fleetlift-local-placement-events",
         local::REGION,
@@ -835,145 +1031,78 @@ async fn start_after_dynamodb(
             }),
         ));
     }
-    {
-        let deps = deps.clone();
-        let q = queue.clone();
-        let wake = stream_wake.clone();
-        tasks.push((
-            "queue",
-            tokio::spawn(queue.clone().run(move |event| {
-                let deps = deps.clone();
-                let q = q.clone();
-                let wake = wake.clone();
-                async move {
-                    let response = deliver_placement_events(&deps, &q, event).await;
-                    // The placements it finished are in the stream now: no need to wait for the poll.
-                    wake.notify_one();
-                    response
-                }
-            })),
-        ));
-    }
+    let deps = deps.clone();
+    let q = queue.clone();
+    tasks.push((
+        "queue",
+        tokio::spawn(queue.clone().run(move |event| {
+            let deps = deps.clone();
+            let q = q.clone();
+            let wake = stream_wake.clone();
+            async move {
+                let response = deliver_placement_events(&deps, &q, event).await;
+                // The placements it finished are in the stream now: no need to wait for the poll.
+                wake.notify_one();
+                response
+            }
+        })),
+    ));
+    queue
+}
 
-    // The EventBridge schedule.
-    let sweeper_state = Arc::new(Mutex::new(SweeperState::default()));
-    let sweeps = SweepLog::default();
-    {
-        let deps = deps.clone();
-        let state = sweeper_state.clone();
-        let sweeps = sweeps.clone();
-        let every = options.sweep_interval.max(Duration::from_millis(50));
-        tasks.push((
-            "sweeper",
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    run_sweeper(&deps, &state, &sweeps).await;
-                    stream_wake.notify_one();
-                }
-            }),
-        ));
-    }
-
-    // DynamoDB's own health: one cheap call every two seconds.
-    let dynamodb_ok = Arc::new(AtomicBool::new(true));
-    {
-        let ok = dynamodb_ok.clone();
-        let client = dynamo.clone();
-        tasks.push((
-            "dynamodb-probe",
-            tokio::spawn(async move {
-                loop {
-                    let up = client.list_tables().limit(1).send().await.is_ok();
-                    ok.store(up, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-            }),
-        ));
-    }
-
-    let http_url = format!("http://127.0.0.1:{http_port}");
-    let ws_url = format!("ws://127.0.0.1:{ws_port}");
-    let health = Arc::new(Health {
-        components: Mutex::new(Vec::new()),
-        queue: queue.clone(),
-        streams: stream_stats,
-        sweeper: sweeper_state,
-        sim: sim.clone(),
-        dynamodb_ok,
-        urls: json!({"http": http_url, "ws": ws_url, "gamelift": gamelift_url, "dynamodb": dynamodb_url}),
-    });
-    let report: Arc<dyn Fn() -> Value + Send + Sync> = {
-        let health = health.clone();
-        Arc::new(move || health.report())
-    };
-    let console = ConsoleHub::new(
-        console::Sources {
-            queue: queue.clone(),
-            sim: sim.clone(),
-            clock: options.clock.clone(),
-            health: report.clone(),
-            table: Some((dynamo.clone(), options.table.clone())),
-            sweeps,
-            sweep_interval: options.sweep_interval,
-        },
-        table_feed,
-    );
-
-    let mut stack = Stack {
-        http_url,
-        ws_url,
-        gamelift_url,
-        dynamodb_url: dynamodb_url.clone(),
-        table: options.table.clone(),
-        deps: deps.clone(),
-        auth: auth.clone(),
-        queue,
-        sim,
-        clock: options.clock.clone(),
-        fleet_keys,
-        options,
-        tasks,
-        streams: Some(streams_thread),
-        dynamodb: None,
-        health: health.clone(),
-        console: console.clone(),
-        ping_beacon,
-    };
-    let gateways = async {
-        let h = HttpGateway::serve_with_routes(
-            http,
-            deps.clone(),
-            auth.clone(),
-            report,
-            console::router(console),
-        )
-        .await?;
-        stack.tasks.push(("http-gateway", h));
-        let w = WsGateway::serve(ws, deps.clone(), auth.clone()).await?;
-        stack.tasks.push(("ws-gateway", w));
-        Ok::<(), std::io::Error>(())
-    };
-    if let Err(source) = gateways.await {
-        stack.stop_tasks().await;
-        return Err(StackError::Listen {
-            port: http_port,
-            source,
-        });
-    }
-    if let Ok(mut c) = health.components.lock() {
-        *c = stack
-            .tasks
-            .iter()
-            .map(|(name, h)| (*name, Liveness::Task(h.abort_handle())))
-            .collect();
-        if let Some(t) = &stack.streams {
-            c.push(("streams", Liveness::Thread(t.finished.clone())));
+/// The EventBridge schedule: the sweeper every `options.sweep_interval`.
+fn spawn_sweeper(
+    options: &StackOptions,
+    deps: &Arc<LocalDeps>,
+    state: Arc<Mutex<SweeperState>>,
+    sweeps: SweepLog,
+    stream_wake: Arc<tokio::sync::Notify>,
+) -> JoinHandle<()> {
+    let deps = deps.clone();
+    let every = options.sweep_interval.max(Duration::from_millis(50));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            run_sweeper(&deps, &state, &sweeps).await;
+            stream_wake.notify_one();
         }
-    }
-    Ok(stack)
+    })
+}
+
+/// DynamoDB's own health for the report: one cheap call every two seconds.
+fn spawn_dynamodb_probe(client: aws_sdk_dynamodb::Client, ok: Arc<AtomicBool>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let up = client.list_tables().limit(1).send().await.is_ok();
+            ok.store(up, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    })
+}
+
+/// The HTTP gateway (with the console's routes) and the WebSocket gateway, last, so a request only
+/// arrives once everything it calls is up.
+async fn serve_gateways(
+    stack: &mut Stack,
+    http: TcpListener,
+    ws: TcpListener,
+    report: Report,
+    console: Arc<ConsoleHub>,
+) -> std::io::Result<()> {
+    let h = HttpGateway::serve_with_routes(
+        http,
+        stack.deps.clone(),
+        stack.auth.clone(),
+        report,
+        console::router(console),
+    )
+    .await?;
+    stack.tasks.push(("http-gateway", h));
+    let w = WsGateway::serve(ws, stack.deps.clone(), stack.auth.clone()).await?;
+    stack.tasks.push(("ws-gateway", w));
+    Ok(())
 }
 
 /// One SQS batch through placement-events, as the function runs it: the results it writes are pushed at

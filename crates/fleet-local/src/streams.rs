@@ -374,7 +374,7 @@ impl StreamPoller {
     /// valid variant"), and the wire records are already the shape Lambda forwards.
     async fn get_records(&self, iterator: &str) -> Result<Value, String> {
         let body = json!({ "ShardIterator": iterator, "Limit": 1000 }).to_string();
-        let key = crate::stack::SigningKey {
+        let key = crate::signing::SigningKey {
             access_key: "local".into(),
             secret: "local".into(),
         };
@@ -385,7 +385,7 @@ impl StreamPoller {
             .header("content-type", "application/x-amz-json-1.0")
             .header("x-amz-target", "DynamoDBStreams_20120810.GetRecords");
         for (k, v) in
-            crate::client::sigv4_headers_for("POST", &url, body.as_bytes(), &key, "dynamodb")?
+            crate::signing::sigv4_headers_for("POST", &url, body.as_bytes(), &key, "dynamodb")?
         {
             req = req.header(k, v);
         }

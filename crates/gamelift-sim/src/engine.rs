@@ -15,7 +15,8 @@ use crate::clock::rfc3339_millis;
 use crate::error::{ApiError, SimError};
 use crate::events::sns_envelope;
 use crate::model::{
-    FaultSpec, Model, PlayerGatewayMode, PriorityConfiguration, is_custom_location,
+    FaultSpec, FleetSpec, Model, PlayerGatewayMode, PriorityConfiguration, QueueSpec,
+    is_custom_location,
 };
 use crate::search::{self, Fields, Val};
 use crate::throttle::Throttle;
@@ -409,6 +410,119 @@ fn check_placement_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A StartGameSessionPlacement's required MaximumPlayerSessionCount, checked to be in range.
+fn check_max_players(max_players: Option<i64>) -> Result<i64, ApiError> {
+    let max_players = required(max_players, "MaximumPlayerSessionCount")?;
+    if !(0..=MAX_PLAYERS).contains(&max_players) {
+        return Err(ApiError::invalid(format!(
+            "MaximumPlayerSessionCount must be 0-{MAX_PLAYERS}"
+        )));
+    }
+    Ok(max_players)
+}
+
+/// Checks the lengths of a placement's optional GameSessionName and GameSessionData.
+fn check_session_name_and_data(name: Option<&str>, data: Option<&str>) -> Result<(), ApiError> {
+    if let Some(n) = name
+        && (n.is_empty() || n.chars().count() > MAX_NAME)
+    {
+        return Err(ApiError::invalid(format!(
+            "GameSessionName must be 1-{MAX_NAME} characters"
+        )));
+    }
+    if let Some(d) = data
+        && (d.is_empty() || d.len() > MAX_GAME_SESSION_DATA)
+    {
+        return Err(ApiError::invalid(format!(
+            "GameSessionData must be 1-{MAX_GAME_SESSION_DATA} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A placement's PlayerLatencies as (player, region, milliseconds), each entry checked.
+fn read_latencies(input: Vec<LatencyIn>) -> Result<Vec<(String, String, f32)>, ApiError> {
+    let mut latencies = Vec::new();
+    for l in input {
+        let player = required(l.player_id, "PlayerLatency.PlayerId")?;
+        check_player_id(&player)?;
+        let region = required(l.region_identifier, "PlayerLatency.RegionIdentifier")?;
+        let ms = required(
+            l.latency_in_milliseconds,
+            "PlayerLatency.LatencyInMilliseconds",
+        )?;
+        if !(ms.is_finite() && ms >= 0.0) {
+            return Err(ApiError::invalid(
+                "LatencyInMilliseconds must be a non-negative number",
+            ));
+        }
+        latencies.push((player, region, ms as f32));
+    }
+    Ok(latencies)
+}
+
+/// A placement's DesiredPlayerSessions as (player, data): each player once, no more of them than
+/// `max_players`.
+fn read_desired(
+    input: Vec<DesiredIn>,
+    max_players: i64,
+) -> Result<Vec<(String, Option<String>)>, ApiError> {
+    let mut desired = Vec::new();
+    for d in input {
+        let player = required(d.player_id, "DesiredPlayerSession.PlayerId")?;
+        check_player_id(&player)?;
+        check_player_data(d.player_data.as_deref())?;
+        if desired
+            .iter()
+            .any(|(p, _): &(String, Option<String>)| *p == player)
+        {
+            return Err(ApiError::invalid(format!(
+                "player {player} is listed twice in DesiredPlayerSessions"
+            )));
+        }
+        desired.push((player, d.player_data));
+    }
+    if desired.len() as i64 > max_players {
+        return Err(ApiError::invalid(
+            "more DesiredPlayerSessions than MaximumPlayerSessionCount",
+        ));
+    }
+    Ok(desired)
+}
+
+/// A placement's PriorityConfigurationOverride as (location order, fall back to the other
+/// locations); refused alongside player latencies.
+fn read_location_order(
+    input: Option<PriorityIn>,
+    has_latencies: bool,
+) -> Result<Option<(Vec<String>, bool)>, ApiError> {
+    let Some(p) = input else {
+        return Ok(None);
+    };
+    if has_latencies {
+        return Err(ApiError::invalid(
+            "PlayerLatencies and PriorityConfigurationOverride cannot be combined",
+        ));
+    }
+    let order = required(
+        p.location_order,
+        "PriorityConfigurationOverride.LocationOrder",
+    )?;
+    if order.is_empty() {
+        return Err(ApiError::invalid("LocationOrder must not be empty"));
+    }
+    let fallback = match p.placement_fallback_strategy.as_deref() {
+        None | Some("DEFAULT_AFTER_SINGLE_PASS") => true,
+        Some("NONE") => false,
+        Some(o) => {
+            return Err(ApiError::invalid(format!(
+                "unknown PlacementFallbackStrategy {o}"
+            )));
+        }
+    };
+    Ok(Some((order, fallback)))
+}
+
 fn page<T: Clone>(
     items: &[T],
     limit: usize,
@@ -622,120 +736,24 @@ impl Engine {
         let id = required(i.placement_id, "PlacementId")?;
         check_placement_id(&id)?;
         let queue_name = required(i.game_session_queue_name, "GameSessionQueueName")?;
-        let max_players = required(i.maximum_player_session_count, "MaximumPlayerSessionCount")?;
-        if !(0..=MAX_PLAYERS).contains(&max_players) {
-            return Err(ApiError::invalid(format!(
-                "MaximumPlayerSessionCount must be 0-{MAX_PLAYERS}"
-            )));
-        }
+        let max_players = check_max_players(i.maximum_player_session_count)?;
         let props = check_props(i.game_properties)?;
-        if let Some(n) = &i.game_session_name
-            && (n.is_empty() || n.chars().count() > MAX_NAME)
-        {
-            return Err(ApiError::invalid(format!(
-                "GameSessionName must be 1-{MAX_NAME} characters"
-            )));
-        }
-        if let Some(d) = &i.game_session_data
-            && (d.is_empty() || d.len() > MAX_GAME_SESSION_DATA)
-        {
-            return Err(ApiError::invalid(format!(
-                "GameSessionData must be 1-{MAX_GAME_SESSION_DATA} characters"
-            )));
-        }
-        let mut latencies = Vec::new();
-        for l in i.player_latencies.unwrap_or_default() {
-            let player = required(l.player_id, "PlayerLatency.PlayerId")?;
-            check_player_id(&player)?;
-            let region = required(l.region_identifier, "PlayerLatency.RegionIdentifier")?;
-            let ms = required(
-                l.latency_in_milliseconds,
-                "PlayerLatency.LatencyInMilliseconds",
-            )?;
-            if !(ms.is_finite() && ms >= 0.0) {
-                return Err(ApiError::invalid(
-                    "LatencyInMilliseconds must be a non-negative number",
-                ));
-            }
-            latencies.push((player, region, ms as f32));
-        }
-        let mut desired = Vec::new();
-        for d in i.desired_player_sessions.unwrap_or_default() {
-            let player = required(d.player_id, "DesiredPlayerSession.PlayerId")?;
-            check_player_id(&player)?;
-            check_player_data(d.player_data.as_deref())?;
-            if desired
-                .iter()
-                .any(|(p, _): &(String, Option<String>)| *p == player)
-            {
-                return Err(ApiError::invalid(format!(
-                    "player {player} is listed twice in DesiredPlayerSessions"
-                )));
-            }
-            desired.push((player, d.player_data));
-        }
-        if desired.len() as i64 > max_players {
-            return Err(ApiError::invalid(
-                "more DesiredPlayerSessions than MaximumPlayerSessionCount",
-            ));
-        }
-        let location_order = match i.priority_configuration_override {
-            None => None,
-            Some(p) => {
-                if !latencies.is_empty() {
-                    return Err(ApiError::invalid(
-                        "PlayerLatencies and PriorityConfigurationOverride cannot be combined",
-                    ));
-                }
-                let order = required(
-                    p.location_order,
-                    "PriorityConfigurationOverride.LocationOrder",
-                )?;
-                if order.is_empty() {
-                    return Err(ApiError::invalid("LocationOrder must not be empty"));
-                }
-                let fallback = match p.placement_fallback_strategy.as_deref() {
-                    None | Some("DEFAULT_AFTER_SINGLE_PASS") => true,
-                    Some("NONE") => false,
-                    Some(o) => {
-                        return Err(ApiError::invalid(format!(
-                            "unknown PlacementFallbackStrategy {o}"
-                        )));
-                    }
-                };
-                Some((order, fallback))
-            }
-        };
-        let queue = self
-            .model
-            .queue_in(&queue_name, region)
-            .ok_or_else(|| {
-                ApiError::not_found(format!("game session queue {queue_name} not found"))
-            })?
-            .clone();
-        // GameLift accepts a location override only from a queue whose PriorityConfiguration
-        // prioritises LOCATION (aws-sdk-gamelift's StartGameSessionPlacement docs list the
-        // InvalidRequestException "if the request includes the PriorityConfigurationOverride parameter
-        // and specifies a queue that doesn't prioritize locations").
-        if location_order.is_some()
-            && !queue
-                .priority_configuration
-                .as_ref()
-                .is_some_and(PriorityConfiguration::prioritises_locations)
-        {
-            return Err(ApiError::invalid(format!(
-                "PriorityConfigurationOverride requires a queue whose PriorityConfiguration \
-                 prioritizes LOCATION; queue {} does not",
-                queue.name
-            )));
-        }
+        check_session_name_and_data(
+            i.game_session_name.as_deref(),
+            i.game_session_data.as_deref(),
+        )?;
+        let latencies = read_latencies(i.player_latencies.unwrap_or_default())?;
+        let desired = read_desired(i.desired_player_sessions.unwrap_or_default(), max_players)?;
+        let location_order =
+            read_location_order(i.priority_configuration_override, !latencies.is_empty())?;
+        let queue = self.placement_queue(&queue_name, region, location_order.is_some())?;
         if self.placements.contains_key(&id) {
             return Err(ApiError::invalid(format!(
                 "PlacementId {id} has already been used"
             )));
         }
         let placement = Placement {
-            id: id.clone(),
+            id,
             queue: queue.name.clone(),
             region: queue.region.clone(),
             status: PlacementStatus::Pending,
@@ -754,6 +772,47 @@ impl Engine {
         if let Some(ended) = self.model.faults.events.start_ends_as.clone() {
             return Ok(self.start_ended(now, placement, &ended));
         }
+        Ok(self.start_pending(now, &queue, placement))
+    }
+
+    /// The queue a placement names, cloned, refused if it cannot take a location override the
+    /// request carries.
+    fn placement_queue(
+        &self,
+        queue_name: &str,
+        region: Option<&str>,
+        overrides_locations: bool,
+    ) -> Result<QueueSpec, ApiError> {
+        let queue = self
+            .model
+            .queue_in(queue_name, region)
+            .ok_or_else(|| {
+                ApiError::not_found(format!("game session queue {queue_name} not found"))
+            })?
+            .clone();
+        // GameLift accepts a location override only from a queue whose PriorityConfiguration
+        // prioritises LOCATION (aws-sdk-gamelift's StartGameSessionPlacement docs list the
+        // InvalidRequestException "if the request includes the PriorityConfigurationOverride parameter
+        // and specifies a queue that doesn't prioritize locations").
+        if overrides_locations
+            && !queue
+                .priority_configuration
+                .as_ref()
+                .is_some_and(PriorityConfiguration::prioritises_locations)
+        {
+            return Err(ApiError::invalid(format!(
+                "PriorityConfigurationOverride requires a queue whose PriorityConfiguration \
+                 prioritizes LOCATION; queue {} does not",
+                queue.name
+            )));
+        }
+        Ok(queue)
+    }
+
+    /// Stores a new PENDING placement, schedules its first attempt and its timeout, and answers
+    /// with it.
+    fn start_pending(&mut self, now: i64, queue: &QueueSpec, placement: Placement) -> Doc {
+        let id = placement.id.clone();
         let delay = i64::try_from(self.model.placement_delay_ms).unwrap_or(i64::MAX / 4);
         let timeout =
             i64::try_from(queue.timeout_seconds.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
@@ -762,7 +821,7 @@ impl Engine {
         self.stats.placements_started += 1;
         let doc = self.placement_doc(&placement);
         self.placements.insert(id, placement);
-        Ok(Doc::map().with("GameSessionPlacement", doc))
+        Doc::map().with("GameSessionPlacement", doc)
     }
 
     /// The `startEndsAs` fault: the placement ends at once with `status`, the answer says so, and
@@ -905,34 +964,68 @@ impl Engine {
             return;
         }
         if self.chance(self.model.faults.events.placement_failure_rate) {
-            if let Some(pm) = self.placements.get_mut(id) {
-                pm.status = PlacementStatus::Failed;
-                pm.end_ms = Some(at);
-            }
-            self.stats.placements_failed += 1;
-            let p = self.placements.get(id).cloned().unwrap_or(p);
-            self.emit_ended(
-                at,
-                &p,
-                "PlacementFailed",
-                Some(("INJECTED_FAULT", "placement failed by fault injection")),
-            );
+            self.fail_by_fault(at, id, p);
             return;
         }
-        let chosen = self.candidates(&p).into_iter().find(|(fleet, loc, slots)| {
-            self.used
-                .get(&(fleet.clone(), loc.clone()))
-                .copied()
-                .unwrap_or(0)
-                < *slots
-        });
-        let Some((fleet_id, location, _)) = chosen else {
+        let Some((fleet_id, location, _)) = self.free_candidate(&p) else {
             self.schedule(at + RETRY_MS, Timer::Attempt(id.to_owned()));
             return;
         };
         let Some(fleet) = self.model.fleet(&fleet_id).cloned() else {
             return;
         };
+        let mut session = self.new_session(at, &p, &fleet, location);
+        let placed = self.reserve_desired(at, &p, &mut session);
+        let detail = fulfilled_detail(at, &p, &session, &placed);
+        let arn = session.arn.clone();
+        self.open_session(at, session);
+        let Some(pm) = self.placements.get_mut(id) else {
+            return;
+        };
+        pm.status = PlacementStatus::Fulfilled;
+        pm.end_ms = Some(at);
+        pm.session_arn = Some(arn);
+        pm.placed = placed;
+        self.stats.placements_fulfilled += 1;
+        self.emit(at, &p.queue, detail);
+    }
+
+    /// The `placementFailureRate` fault: the placement fails and its event is published.
+    fn fail_by_fault(&mut self, at: i64, id: &str, p: Placement) {
+        if let Some(pm) = self.placements.get_mut(id) {
+            pm.status = PlacementStatus::Failed;
+            pm.end_ms = Some(at);
+        }
+        self.stats.placements_failed += 1;
+        let p = self.placements.get(id).cloned().unwrap_or(p);
+        self.emit_ended(
+            at,
+            &p,
+            "PlacementFailed",
+            Some(("INJECTED_FAULT", "placement failed by fault injection")),
+        );
+    }
+
+    /// The first of a placement's candidates that still has a free game session slot.
+    fn free_candidate(&self, p: &Placement) -> Option<Candidate> {
+        self.candidates(p).into_iter().find(|(fleet, loc, slots)| {
+            self.used
+                .get(&(fleet.clone(), loc.clone()))
+                .copied()
+                .unwrap_or(0)
+                < *slots
+        })
+    }
+
+    /// A new ACTIVE game session for a placement on `fleet` at `location`, at a random address,
+    /// with no player sessions yet.
+    fn new_session(
+        &mut self,
+        at: i64,
+        p: &Placement,
+        fleet: &FleetSpec,
+        location: String,
+    ) -> GameSession {
         let account = self.model.account_id.clone();
         let arn = if location == fleet.region {
             format!(
@@ -949,6 +1042,34 @@ impl Engine {
             "arn:aws:gamelift:{}:{}:fleet/{}",
             fleet.region, account, fleet.id
         );
+        let (ip, dns, port) = self.random_address(&location);
+        GameSession {
+            arn,
+            home_region: fleet.region.clone(),
+            name: p.name.clone(),
+            fleet_id: fleet.id.clone(),
+            fleet_arn,
+            gateway: fleet.player_gateway_mode != PlayerGatewayMode::Disabled
+                && !is_custom_location(&location),
+            location,
+            created_ms: at,
+            terminated_ms: None,
+            max_players: p.max_players,
+            status: "ACTIVE",
+            status_reason: None,
+            props: p.props.clone(),
+            ip,
+            dns,
+            port,
+            policy: "ACCEPT_ALL".to_owned(),
+            protection: "NoProtection".to_owned(),
+            data: p.data.clone(),
+            player_sessions: Vec::new(),
+        }
+    }
+
+    /// A random public (ip, EC2 DNS name, port) for a game session in `location`.
+    fn random_address(&mut self, location: &str) -> (String, String, i64) {
         let first = [3u8, 18, 34, 52, 54][self.rng.random_range(0..5)];
         let ip = format!(
             "{first}.{}.{}.{}",
@@ -963,29 +1084,17 @@ impl Engine {
             format!("ec2-{dashed}.{location}.compute.amazonaws.com")
         };
         let port = i64::from(self.rng.random_range(7777..=7876u16));
-        let mut session = GameSession {
-            arn: arn.clone(),
-            home_region: fleet.region.clone(),
-            name: p.name.clone(),
-            fleet_id: fleet.id.clone(),
-            fleet_arn: fleet_arn.clone(),
-            location: location.clone(),
-            created_ms: at,
-            terminated_ms: None,
-            max_players: p.max_players,
-            status: "ACTIVE",
-            status_reason: None,
-            props: p.props.clone(),
-            ip: ip.clone(),
-            dns: dns.clone(),
-            port,
-            policy: "ACCEPT_ALL".to_owned(),
-            protection: "NoProtection".to_owned(),
-            gateway: fleet.player_gateway_mode != PlayerGatewayMode::Disabled
-                && !is_custom_location(&location),
-            data: p.data.clone(),
-            player_sessions: Vec::new(),
-        };
+        (ip, dns, port)
+    }
+
+    /// Creates a RESERVED player session in `session` for each of the placement's desired players,
+    /// each with its reservation timeout; returns the (player, player session id) pairs.
+    fn reserve_desired(
+        &mut self,
+        at: i64,
+        p: &Placement,
+        session: &mut GameSession,
+    ) -> Vec<(String, String)> {
         let mut placed = Vec::new();
         for (player, data) in &p.desired {
             let psid = format!("psess-{}", self.uuid());
@@ -993,17 +1102,17 @@ impl Engine {
                 psid.clone(),
                 PlayerSession {
                     id: psid.clone(),
-                    home_region: fleet.region.clone(),
+                    home_region: session.home_region.clone(),
                     player_id: player.clone(),
-                    session_arn: arn.clone(),
-                    fleet_id: fleet.id.clone(),
-                    fleet_arn: fleet_arn.clone(),
+                    session_arn: session.arn.clone(),
+                    fleet_id: session.fleet_id.clone(),
+                    fleet_arn: session.fleet_arn.clone(),
                     created_ms: at,
                     terminated_ms: None,
                     status: "RESERVED",
-                    ip: ip.clone(),
-                    dns: dns.clone(),
-                    port,
+                    ip: session.ip.clone(),
+                    dns: session.dns.clone(),
+                    port: session.port,
                     data: data.clone(),
                 },
             );
@@ -1017,37 +1126,23 @@ impl Engine {
             );
             placed.push((player.clone(), psid));
         }
+        placed
+    }
+
+    /// Stores a placed game session, takes its slot, and schedules its end if sessions have a
+    /// lifetime.
+    fn open_session(&mut self, at: i64, session: GameSession) {
+        let arn = session.arn.clone();
         *self
             .used
-            .entry((fleet.id.clone(), location.clone()))
+            .entry((session.fleet_id.clone(), session.location.clone()))
             .or_insert(0) += 1;
         self.sessions.insert(arn.clone(), session);
         self.session_order.push(arn.clone());
         if let Some(life) = self.model.game_session_lifetime_seconds {
             let life = i64::try_from(life.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
-            self.schedule(at.saturating_add(life), Timer::SessionEnd(arn.clone()));
+            self.schedule(at.saturating_add(life), Timer::SessionEnd(arn));
         }
-        let Some(pm) = self.placements.get_mut(id) else {
-            return;
-        };
-        pm.status = PlacementStatus::Fulfilled;
-        pm.end_ms = Some(at);
-        pm.session_arn = Some(arn.clone());
-        pm.placed = placed.clone();
-        self.stats.placements_fulfilled += 1;
-        let detail = json!({
-            "type": "PlacementFulfilled",
-            "placementId": p.id,
-            "port": port.to_string(),
-            "gameSessionArn": arn,
-            "ipAddress": ip,
-            "dnsName": dns,
-            "startTime": rfc3339_millis(p.start_ms),
-            "endTime": rfc3339_millis(at),
-            "gameSessionRegion": location,
-            "placedPlayerSessions": placed.iter().map(|(pl, ps)| json!({"playerId": pl, "playerSessionId": ps})).collect::<Vec<_>>(),
-        });
-        self.emit(at, &p.queue, detail);
     }
 
     fn emit_ended(&mut self, at: i64, p: &Placement, kind: &str, error: Option<(&str, &str)>) {
@@ -1825,6 +1920,27 @@ impl Engine {
             .with("Location", &s.location)
             .with("PlayerGatewayStatus", gateway_status(s))
     }
+}
+
+/// The `PlacementFulfilled` event detail of a placement that got `session` at `at`.
+fn fulfilled_detail(
+    at: i64,
+    p: &Placement,
+    session: &GameSession,
+    placed: &[(String, String)],
+) -> Json {
+    json!({
+        "type": "PlacementFulfilled",
+        "placementId": p.id,
+        "port": session.port.to_string(),
+        "gameSessionArn": session.arn,
+        "ipAddress": session.ip,
+        "dnsName": session.dns,
+        "startTime": rfc3339_millis(p.start_ms),
+        "endTime": rfc3339_millis(at),
+        "gameSessionRegion": session.location,
+        "placedPlayerSessions": placed.iter().map(|(pl, ps)| json!({"playerId": pl, "playerSessionId": ps})).collect::<Vec<_>>(),
+    })
 }
 
 /// FNV-1a: a stable hash, so relay addresses are the same in every run and on every platform.

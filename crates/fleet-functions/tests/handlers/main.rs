@@ -4,6 +4,10 @@
     clippy::unwrap_used,
     reason = "test support: a panic is the failure report"
 )]
+#![allow(
+    clippy::too_many_lines,
+    reason = "a test reads as one scenario; the length limit is for product code"
+)]
 
 mod api;
 mod authz;

@@ -115,6 +115,29 @@ fn env(name: &str, api: &str) -> Vec<(&'static str, String)> {
 /// Measures the first `plan.cold_binaries` of [`BINARIES`] (all of them in a full run, hello and fleet-api
 /// in quick mode) that exist in `release_dir`; a missing one is noted.
 pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, report: &mut Report) {
+    let Some(present) = present_binaries(release_dir, plan, report) else {
+        return;
+    };
+    let mut runtime = match FakeRuntimeApi::start().await {
+        Ok(r) => r,
+        Err(e) => {
+            report.note(format!("cold start: cannot listen: {e}"));
+            return;
+        }
+    };
+    let samples = sample_rounds(release_dir, &present, &mut runtime, plan, budget, report).await;
+    let hello_ms = push_cold_rows(release_dir, &present, samples, report);
+    runtime.server.abort();
+    summary_rows(hello_ms, report);
+}
+
+/// The chosen binaries that are built, each missing one noted; `None` (with a note) when the
+/// baseline or every function is missing.
+fn present_binaries(
+    release_dir: &Path,
+    plan: &Plan,
+    report: &mut Report,
+) -> Option<Vec<&'static str>> {
     let chosen = &BINARIES[..plan.cold_binaries.min(BINARIES.len())];
     let present: Vec<&str> = chosen
         .iter()
@@ -126,7 +149,7 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
             "cold start: skipped: the release binaries are not in {} (build them with `cargo build --release -p fleet-functions --bins --example lambda-hello`, or pass --build)",
             release_dir.display()
         ));
-        return;
+        return None;
     }
     for missing in chosen.iter().filter(|b| !present.contains(b)) {
         report.note(format!(
@@ -134,37 +157,60 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
             release_dir.display()
         ));
     }
-    let (tx, mut rx) = mpsc::unbounded_channel::<Instant>();
-    let app = Router::new().route(
-        "/2018-06-01/runtime/invocation/next",
-        get(move || {
-            let tx = tx.clone();
-            async move {
-                if tx.send(Instant::now()).is_err() {
-                    tracing::debug!("the cold-start bench stopped listening");
+    Some(present)
+}
+
+/// A fake Lambda Runtime API that reports each poll for the next invocation and never answers it.
+struct FakeRuntimeApi {
+    /// Its `host:port`, for `AWS_LAMBDA_RUNTIME_API`.
+    api: String,
+    /// The time of each poll.
+    polls: mpsc::UnboundedReceiver<Instant>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeRuntimeApi {
+    /// Serves the fake on a free local port.
+    async fn start() -> std::io::Result<Self> {
+        let (tx, polls) = mpsc::unbounded_channel::<Instant>();
+        let app = Router::new().route(
+            "/2018-06-01/runtime/invocation/next",
+            get(move || {
+                let tx = tx.clone();
+                async move {
+                    if tx.send(Instant::now()).is_err() {
+                        tracing::debug!("the cold-start bench stopped listening");
+                    }
+                    // Never answer: the function waits for an event until it is killed.
+                    std::future::pending::<()>().await;
+                    ""
                 }
-                // Never answer: the function waits for an event until it is killed.
-                std::future::pending::<()>().await;
-                ""
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let api = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::warn!(error = %e, "the fake Runtime API stopped");
             }
-        }),
-    );
-    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-        Ok(l) => l,
-        Err(e) => {
-            report.note(format!("cold start: cannot listen: {e}"));
-            return;
-        }
-    };
-    let api = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
-    let server = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::warn!(error = %e, "the fake Runtime API stopped");
-        }
-    });
+        });
+        Ok(Self { api, polls, server })
+    }
+}
+
+/// Runs the binaries in rounds until `plan.cold_runs` or the budget: per binary, its init times in
+/// ms and RSS figures in MB. A binary that cannot run is noted and left out of later rounds.
+async fn sample_rounds(
+    release_dir: &Path,
+    present: &[&str],
+    runtime: &mut FakeRuntimeApi,
+    plan: &Plan,
+    budget: Duration,
+    report: &mut Report,
+) -> Vec<(Vec<f64>, Vec<f64>)> {
     let started = Instant::now();
     // Round-robin: each round runs every binary once, so a burst of load on the shared machine hits
     // hello and the functions alike instead of skewing whichever binary was being timed then.
@@ -179,7 +225,8 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
             if broken.get(k).copied().unwrap_or(true) {
                 continue;
             }
-            match measure_once(&binary_path(release_dir, name), name, &api, &mut rx).await {
+            let path = binary_path(release_dir, name);
+            match measure_once(&path, name, &runtime.api, &mut runtime.polls).await {
                 Ok(Some((init, rss))) => {
                     if let Some((inits, rsss)) = samples.get_mut(k) {
                         inits.push(init);
@@ -198,6 +245,17 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
             }
         }
     }
+    samples
+}
+
+/// Adds a cold-start row per binary that has samples (medians, against hello's median init);
+/// returns hello's median init in ms.
+fn push_cold_rows(
+    release_dir: &Path,
+    present: &[&str],
+    samples: Vec<(Vec<f64>, Vec<f64>)>,
+    report: &mut Report,
+) -> f64 {
     let hello_ms = present
         .iter()
         .zip(&samples)
@@ -221,7 +279,11 @@ pub(crate) async fn run(release_dir: &Path, plan: &Plan, budget: Duration, repor
             runs,
         });
     }
-    server.abort();
+    hello_ms
+}
+
+/// The cold-start suite's rows: the worst function's init against hello, and the worst RSS.
+fn summary_rows(hello_ms: f64, report: &mut Report) {
     let functions: Vec<&ColdRow> = report
         .cold_start
         .iter()

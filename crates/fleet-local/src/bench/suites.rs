@@ -223,7 +223,47 @@ pub(crate) async fn list(
     report: &mut Report,
 ) {
     let deps = stack.deps();
-    let store = &deps.store;
+    let Some(readers) = list_readers(stack, &deps.store, baseline, report) else {
+        return;
+    };
+    let mut seeding = ListSeeding {
+        started: Instant::now(),
+        seeded: 0,
+        base_ms: readers.base_ms,
+        budget,
+    };
+    let mut results: Vec<ListPoint> = Vec::new();
+    for &size in &plan.list_sizes {
+        if !seeding.grow_to(readers.store, size, report).await {
+            break;
+        }
+        let (point, errors) = readers.measure(size, plan.list_iterations).await;
+        if errors > 0 {
+            report.note(format!("list scaling: {errors} failed pages at {size}"));
+        }
+        results.push(point);
+    }
+    list_rows(plan, &results, report);
+}
+
+/// What the list suite reads its page from: the growing table, the baseline table and the gateway.
+struct ListReaders<'a> {
+    store: &'a DynamoStore,
+    small: &'a DynamoStore,
+    base_ms: i64,
+    request: ListRequest,
+    http: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+/// The list suite's readers; `None` (with a note) when the query does not parse or there is no baseline.
+fn list_readers<'a>(
+    stack: &Stack,
+    store: &'a DynamoStore,
+    baseline: Option<&'a ListBaseline>,
+    report: &mut Report,
+) -> Option<ListReaders<'a>> {
     let http = reqwest::Client::new();
     let token = mint_token(&stack.auth(), "bench-player", 3600);
     let url = format!(
@@ -233,7 +273,7 @@ pub(crate) async fn list(
     );
     let Ok(parsed) = query::parse(LIST_QUERY) else {
         report.note("list: the bench query does not parse");
-        return;
+        return None;
     };
     let request = ListRequest {
         query: parsed,
@@ -243,48 +283,83 @@ pub(crate) async fn list(
     };
     let Some(baseline) = baseline else {
         report.note("list scaling: skipped: no baseline table");
-        return;
+        return None;
     };
-    let (small, base_ms) = (&baseline.store, baseline.base_ms);
-    let generate = |from: usize, to: usize| list_sessions(from, to, base_ms);
-    let started = Instant::now();
-    let mut seeded = 0usize;
-    let mut results: Vec<(usize, f64, f64, f64, f64)> = Vec::new();
-    for &size in &plan.list_sizes {
+    Some(ListReaders {
+        store,
+        small: &baseline.store,
+        base_ms: baseline.base_ms,
+        request,
+        http,
+        url,
+        token,
+    })
+}
+
+/// One table size's figures: p50s in ms of the page from the store, from the baseline table and
+/// through the gateway, and the store page's read amplification.
+struct ListPoint {
+    size: usize,
+    p50: f64,
+    base: f64,
+    amp: f64,
+    gateway: f64,
+}
+
+/// How far the list suite's table is seeded, against its time budget.
+struct ListSeeding {
+    started: Instant,
+    seeded: usize,
+    base_ms: i64,
+    budget: Duration,
+}
+
+impl ListSeeding {
+    /// Seeds `store` up to `size` sessions; false (with a note) when that would pass the budget or failed.
+    async fn grow_to(&mut self, store: &DynamoStore, size: usize, report: &mut Report) -> bool {
         // Seeding rate so far decides whether the next size fits the budget.
-        let spent = started.elapsed().as_secs_f64();
-        if seeded > 0 {
-            let rate = seeded as f64 / spent.max(0.001);
-            let needed = (size - seeded) as f64 / rate;
-            if spent + needed > budget.as_secs_f64() {
+        let spent = self.started.elapsed().as_secs_f64();
+        if self.seeded > 0 {
+            let rate = self.seeded as f64 / spent.max(0.001);
+            let needed = (size - self.seeded) as f64 / rate;
+            if spent + needed > self.budget.as_secs_f64() {
                 report.note(format!(
                     "list scaling: {size} sessions skipped: seeding runs at {rate:.0} items/s on DynamoDB Local here, {needed:.0} s more would pass the suite's {} s budget",
-                    budget.as_secs()
+                    self.budget.as_secs()
                 ));
-                break;
+                return false;
             }
         }
         let t = Instant::now();
-        if let Err(e) = seed_concurrently(store, generate(seeded, size), 4).await {
+        let sessions = list_sessions(self.seeded, size, self.base_ms);
+        if let Err(e) = seed_concurrently(store, sessions, 4).await {
             report.note(format!("list scaling: seeding to {size} failed: {e}"));
-            break;
+            return false;
         }
-        let added = size - seeded;
-        seeded = size;
+        let added = size - self.seeded;
+        self.seeded = size;
         eprintln!(
             "bench: list: {size} sessions seeded ({added} in {:.1} s)",
             t.elapsed().as_secs_f64()
         );
+        true
+    }
+}
+
+impl ListReaders<'_> {
+    /// Reads the page `iterations` times from each reader after 10 unmeasured rounds: the figures at
+    /// `size` and the failed pages.
+    async fn measure(&self, size: usize, iterations: usize) -> (ListPoint, u64) {
         // The same page from both tables, alternately; the first rounds (connections, DynamoDB Local's
         // JIT) are not measured.
         let (mut big_times, mut small_times, mut gateway_times) =
             (Vec::new(), Vec::new(), Vec::new());
         let mut errors = 0u64;
         let mut amp = f64::NAN;
-        for i in 0..plan.list_iterations + 10 {
+        for i in 0..iterations + 10 {
             let measured = i >= 10;
             let t = Instant::now();
-            match store.list_sessions(&request).await {
+            match self.store.list_sessions(&self.request).await {
                 Ok(page) => {
                     if measured {
                         big_times.push(t.elapsed());
@@ -294,7 +369,7 @@ pub(crate) async fn list(
                 Err(_) => errors += 1,
             }
             let t = Instant::now();
-            match small.list_sessions(&request).await {
+            match self.small.list_sessions(&self.request).await {
                 Ok(page) if measured => {
                     if i == 12 {
                         eprintln!(
@@ -310,7 +385,13 @@ pub(crate) async fn list(
                 Err(_) => errors += 1,
             }
             let t = Instant::now();
-            match http.get(&url).bearer_auth(&token).send().await {
+            match self
+                .http
+                .get(&self.url)
+                .bearer_auth(&self.token)
+                .send()
+                .await
+            {
                 Ok(r) if r.status().is_success() => match r.bytes().await {
                     Ok(_) if measured => gateway_times.push(t.elapsed()),
                     Ok(_) => {}
@@ -319,16 +400,28 @@ pub(crate) async fn list(
                 _ => errors += 1,
             }
         }
-        if errors > 0 {
-            report.note(format!("list scaling: {errors} failed pages at {size}"));
-        }
-        let p50 = quantile_ms(&sorted(big_times), 0.5);
-        let base = quantile_ms(&sorted(small_times), 0.5);
-        let gateway = quantile_ms(&sorted(gateway_times), 0.5);
-        results.push((size, p50, base, amp, gateway));
+        let point = ListPoint {
+            size,
+            p50: quantile_ms(&sorted(big_times), 0.5),
+            base: quantile_ms(&sorted(small_times), 0.5),
+            amp,
+            gateway: quantile_ms(&sorted(gateway_times), 0.5),
+        };
+        (point, errors)
     }
+}
+
+/// The list suite's rows, one per size; only the largest of several sizes is judged on its ratio.
+fn list_rows(plan: &Plan, results: &[ListPoint], report: &mut Report) {
     let last = results.len().saturating_sub(1);
-    for (n, (size, p50, base, amp, gateway)) in results.iter().enumerate() {
+    for (n, point) in results.iter().enumerate() {
+        let ListPoint {
+            size,
+            p50,
+            base,
+            amp,
+            gateway,
+        } = point;
         let ratio = p50 / base;
         let judged = n == last && n > 0;
         report.row(
@@ -407,11 +500,39 @@ pub(crate) fn fulfilled_record(placement: &str, arn: &str, player: &str, n: usiz
 pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report: &mut Report) {
     let deps = stack.deps();
     let store = deps.store.clone();
+    let (placements, batches) = placements_and_events(plan.events);
+    if let Err(e) = create_pending_placements(&store, placements, plan.concurrency).await {
+        report.note(format!("events: creating the placements failed: {e}"));
+        return;
+    }
+    let ours = apply_events(&store, batches, plan.concurrency, budget).await;
+    let raw = raw_puts(&store, ours.done, plan.concurrency).await;
+    let tx_rate = raw_transactions(&store, ours.done, plan.concurrency).await;
+    events_rows(plan, &ours, &raw, tx_rate, report);
+}
+
+/// A throughput run: items done, items (or records) failed, and the seconds it took.
+struct Throughput {
+    done: usize,
+    failed: u64,
+    secs: f64,
+}
+
+impl Throughput {
+    /// Items done per second.
+    fn rate(&self) -> f64 {
+        self.done as f64 / self.secs
+    }
+}
+
+/// The events suite's input: `events` pending placements and, in batches of 10, the record of
+/// each one's fulfilment.
+fn placements_and_events(events: usize) -> (Vec<Placement>, Vec<Vec<SqsMessage>>) {
     let at = Timestamp::from_millis(now_ms());
     let tag = std::process::id();
     let mut batches: Vec<Vec<SqsMessage>> = Vec::new();
     let mut placements = Vec::new();
-    for i in 0..plan.events {
+    for i in 0..events {
         let (Ok(id), Ok(player)) = (
             PlacementId::parse(&format!("bench-ev-{tag}-{i}")),
             PlayerId::parse(&format!("bench-ev-player-{i}")),
@@ -427,6 +548,15 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
             b.push(fulfilled_record(id.as_str(), &arn, player.as_str(), i));
         }
     }
+    (placements, batches)
+}
+
+/// Stores the placements, `concurrency` at once; the first failure, if any.
+async fn create_pending_placements(
+    store: &DynamoStore,
+    placements: Vec<Placement>,
+    concurrency: usize,
+) -> Result<(), String> {
     // As fleet-api creates a player's placement: counted in the player's pending set, which the event
     // then releases.
     let seeded: Vec<Result<(), String>> = futures::stream::iter(placements)
@@ -442,16 +572,23 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
                     .map_err(|e| e.to_string())
             }
         })
-        .buffer_unordered(plan.concurrency)
+        .buffer_unordered(concurrency)
         .collect()
         .await;
-    if let Some(Err(e)) = seeded.into_iter().find(Result::is_err) {
-        report.note(format!("events: creating the placements failed: {e}"));
-        return;
-    }
+    seeded.into_iter().collect()
+}
+
+/// Runs placement-events on the batches, `concurrency` at once, starting none once `budget` has
+/// passed: the events applied and the records that failed.
+async fn apply_events(
+    store: &DynamoStore,
+    batches: Vec<Vec<SqsMessage>>,
+    concurrency: usize,
+    budget: Duration,
+) -> Throughput {
     let failures = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let applied: Vec<usize> = futures::stream::iter(batches.clone())
+    let applied: Vec<usize> = futures::stream::iter(batches)
         .map(|records| {
             let (store, failures) = (store.clone(), failures.clone());
             async move {
@@ -467,15 +604,22 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
                 n - failed.min(n)
             }
         })
-        .buffer_unordered(plan.concurrency)
+        .buffer_unordered(concurrency)
         .collect()
         .await;
-    let ours_s = started.elapsed().as_secs_f64();
-    let done: usize = applied.iter().sum();
+    Throughput {
+        secs: started.elapsed().as_secs_f64(),
+        done: applied.iter().sum(),
+        failed: failures.load(Ordering::Relaxed),
+    }
+}
+
+/// The events suite's baseline for `events` events: the items written and the PutItems that failed.
+async fn raw_puts(store: &DynamoStore, events: usize, concurrency: usize) -> Throughput {
     // The baseline: one PutItem per event, a session-sized item, in the handler's shape: batches of 10
     // whose items are written concurrently (placement-events runs a batch's records 10 at a time), as
     // many batches at once as ours, so both keep the same number of requests in flight.
-    let items: Vec<Vec<BTreeMap<String, AttributeValue>>> = (0..done)
+    let items: Vec<Vec<BTreeMap<String, AttributeValue>>> = (0..events)
         .filter_map(|i| session("raw-ev", i, "us-east-1", "ranked", 8, now_ms()))
         .filter_map(|s| codec::session_item(&s, 1, None).ok())
         .map(|item| item.into_iter().collect::<BTreeMap<_, _>>())
@@ -511,14 +655,27 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
                 ok
             }
         })
-        .buffer_unordered(plan.concurrency)
+        .buffer_unordered(concurrency)
         .collect()
         .await;
-    let raw_s = started.elapsed().as_secs_f64();
-    let raw_n: usize = raw_done.iter().sum();
-    let (ours_rate, raw_rate) = (done as f64 / ours_s, raw_n as f64 / raw_s);
+    Throughput {
+        secs: started.elapsed().as_secs_f64(),
+        done: raw_done.iter().sum(),
+        failed: raw_errors.load(Ordering::Relaxed),
+    }
+}
+
+/// The events suite's rows: ours against raw PutItem, against GameLift's placement rate, and (a
+/// diagnostic) against the bare transactions.
+fn events_rows(
+    plan: &Plan,
+    ours: &Throughput,
+    raw: &Throughput,
+    tx_rate: Result<(f64, u64), String>,
+    report: &mut Report,
+) {
+    let (ours_rate, raw_rate) = (ours.rate(), raw.rate());
     let ratio = ours_rate / raw_rate;
-    let tx_rate = raw_transactions(&store, done, plan.concurrency).await;
     report.row(
         "events",
         "fulfilled events applied per second (batches of 10)",
@@ -529,10 +686,11 @@ pub(crate) async fn events(stack: &Stack, plan: &Plan, budget: Duration, report:
         ratio.is_finite().then_some(ratio >= 0.8),
         format!(
             "{done} events, {} failed records, {raw_errors} baseline errors, {} batches at once × {} records each (both sides); each event is a consistent GetItem (the placement) and 4 items of a TransactWriteItems shared by the batch (placement → FULFILLED, no report, the session, the seat: 40 items for 10 events), plus one TransactWriteItems per batch taking the placements out of their players' pending counts; the baseline one PutItem per event",
-            failures.load(Ordering::Relaxed),
+            ours.failed,
             plan.concurrency,
             placement_events::CONCURRENCY,
-            raw_errors = raw_errors.load(Ordering::Relaxed),
+            done = ours.done,
+            raw_errors = raw.failed,
         ),
     );
     // Events can arrive no faster than GameLift starts placements: StartGameSessionPlacement's rate
@@ -758,111 +916,205 @@ fn picks(players: usize, sessions: usize) -> Vec<usize> {
 pub(crate) async fn joins(stack: &Stack, plan: &Plan, budget: Duration, report: &mut Report) {
     let deps = stack.deps();
     let store = deps.store.clone();
-    let created = now_ms();
-    let sessions: Vec<Session> = (0..plan.join_sessions)
-        .filter_map(|i| session("join", i, "us-east-1", "ranked", JOIN_CAP, created))
-        .collect();
-    if let Err(e) = seed_concurrently(&store, sessions.clone(), 4).await {
-        report.note(format!("joins: seeding failed: {e}"));
+    let Some(ids) = seed_join_sessions(&store, plan.join_sessions, report).await else {
+        return;
+    };
+    let ids = Arc::new(ids);
+    let picks = Arc::new(picks(plan.players, ids.len()));
+    let ours = Arc::new(Race::new(store.clone(), picks.clone()));
+    let started = Instant::now();
+    let worker = || reserve_seats_worker(ours.clone(), ids.clone(), started, budget);
+    run_workers(plan.concurrency, worker, "a worker", report).await;
+    let ours_s = started.elapsed().as_secs_f64();
+    let attempts = ours.attempts();
+    // Audit: seat items per session against the cap.
+    let audit = audit_seats(&store, &ids, report).await;
+    // The baseline: the same shape in raw TransactWriteItems (counter < cap, seat Put), same picks.
+    if let Err(e) = seed_raw_counters(&store, ids.len()).await {
+        report.note(format!("joins: seeding the baseline failed: {e}"));
         return;
     }
-    let ids: Arc<Vec<SessionId>> = Arc::new(sessions.iter().map(|s| s.id.clone()).collect());
-    let picks = Arc::new(picks(plan.players, ids.len()));
-    let (ok, refused, errors) = (
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicU64::new(0)),
-    );
-    let next = Arc::new(AtomicUsize::new(0));
+    let raw = Arc::new(Race::new(store, picks));
     let started = Instant::now();
-    let workers: Vec<_> = (0..plan.concurrency)
-        .map(|_| {
-            let (store, ids, picks, ok, refused, errors, next) = (
-                store.clone(),
-                ids.clone(),
-                picks.clone(),
-                ok.clone(),
-                refused.clone(),
-                errors.clone(),
-                next.clone(),
-            );
-            tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let (Some(&s), true) = (picks.get(i), started.elapsed() < budget) else {
-                        break;
-                    };
-                    let (Some(id), Ok(player)) =
-                        (ids.get(s), PlayerId::parse(&format!("racer-{i}")))
-                    else {
-                        continue;
-                    };
-                    let now = Timestamp::from_millis(now_ms());
-                    match store
-                        .reserve_seats(id, std::slice::from_ref(&player), now, now.plus_secs(60))
-                        .await
-                    {
-                        Ok(Ok(_)) => ok.fetch_add(1, Ordering::Relaxed),
-                        Ok(Err(_)) => refused.fetch_add(1, Ordering::Relaxed),
-                        Err(_) => errors.fetch_add(1, Ordering::Relaxed),
-                    };
-                }
-            })
-        })
+    let limit = usize::try_from(attempts).unwrap_or(usize::MAX);
+    let worker = || raw_transactions_worker(raw.clone(), limit);
+    run_workers(plan.concurrency, worker, "a baseline worker", report).await;
+    let raw_s = started.elapsed().as_secs_f64();
+    contention_row(plan, &ours, ours_s, &raw, raw_s, report);
+    overbooking_row(&audit, ids.len(), report);
+}
+
+/// Seeds the joins suite's `count` sessions of `JOIN_CAP` seats; their ids, or `None` (with a note)
+/// when seeding failed.
+async fn seed_join_sessions(
+    store: &DynamoStore,
+    count: usize,
+    report: &mut Report,
+) -> Option<Vec<SessionId>> {
+    let created = now_ms();
+    let sessions: Vec<Session> = (0..count)
+        .filter_map(|i| session("join", i, "us-east-1", "ranked", JOIN_CAP, created))
         .collect();
+    if let Err(e) = seed_concurrently(store, sessions.clone(), 4).await {
+        report.note(format!("joins: seeding failed: {e}"));
+        return None;
+    }
+    Some(sessions.iter().map(|s| s.id.clone()).collect())
+}
+
+/// One race of the joins suite: the players' picks, handed out in turn to the workers, and how
+/// their attempts ended.
+struct Race {
+    store: DynamoStore,
+    picks: Arc<Vec<usize>>,
+    next: AtomicUsize,
+    ok: AtomicU64,
+    refused: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl Race {
+    /// A race over `picks` on `store`, nothing attempted yet.
+    fn new(store: DynamoStore, picks: Arc<Vec<usize>>) -> Self {
+        Self {
+            store,
+            picks,
+            next: AtomicUsize::new(0),
+            ok: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+        }
+    }
+
+    /// Attempts so far, whatever their outcome.
+    fn attempts(&self) -> u64 {
+        self.ok.load(Ordering::Relaxed)
+            + self.refused.load(Ordering::Relaxed)
+            + self.errors.load(Ordering::Relaxed)
+    }
+
+    /// "(seated, refused, errors)" for the report.
+    fn outcomes(&self) -> String {
+        format!(
+            "({} seated, {} refused, {} errors)",
+            self.ok.load(Ordering::Relaxed),
+            self.refused.load(Ordering::Relaxed),
+            self.errors.load(Ordering::Relaxed)
+        )
+    }
+}
+
+/// Spawns `concurrency` workers and waits for them all; one that failed is noted as `what`.
+async fn run_workers<F, W>(concurrency: usize, worker: F, what: &str, report: &mut Report)
+where
+    F: Fn() -> W,
+    W: Future<Output = ()> + Send + 'static,
+{
+    let workers: Vec<_> = (0..concurrency).map(|_| tokio::spawn(worker())).collect();
     for w in workers {
         if let Err(e) = w.await {
-            report.note(format!("joins: a worker failed: {e}"));
+            report.note(format!("joins: {what} failed: {e}"));
         }
     }
-    let ours_s = started.elapsed().as_secs_f64();
-    let attempts = ok.load(Ordering::Relaxed)
-        + refused.load(Ordering::Relaxed)
-        + errors.load(Ordering::Relaxed);
-    // Audit: seat items per session against the cap.
-    let mut overbooked = 0u64;
-    let mut seats_total = 0u64;
-    for id in ids.iter() {
-        let mut count = 0u64;
-        let mut start = None;
-        loop {
-            let out = store
-                .client()
-                .query()
-                .table_name(store.table())
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :seat)")
-                .expression_attribute_names("#pk", index::PK)
-                .expression_attribute_names("#sk", index::SK)
-                .expression_attribute_values(":pk", AttributeValue::S(index::session_pk(id)))
-                .expression_attribute_values(
-                    ":seat",
-                    AttributeValue::S(index::SEAT_SK_PREFIX.to_owned()),
-                )
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await;
-            match out {
-                Ok(o) => {
-                    count += o.items().len() as u64;
-                    match o.last_evaluated_key {
-                        Some(k) if !k.is_empty() => start = Some(k),
-                        _ => break,
-                    }
-                }
-                Err(e) => {
-                    report.note(format!("joins: audit query failed: {e}"));
-                    break;
+}
+
+/// A worker of our side: reserves a seat for each next player in their picked session with the
+/// store, until the picks run out or `budget` has passed since `started`.
+async fn reserve_seats_worker(
+    race: Arc<Race>,
+    ids: Arc<Vec<SessionId>>,
+    started: Instant,
+    budget: Duration,
+) {
+    loop {
+        let i = race.next.fetch_add(1, Ordering::Relaxed);
+        let (Some(&s), true) = (race.picks.get(i), started.elapsed() < budget) else {
+            break;
+        };
+        let (Some(id), Ok(player)) = (ids.get(s), PlayerId::parse(&format!("racer-{i}"))) else {
+            continue;
+        };
+        let now = Timestamp::from_millis(now_ms());
+        match race
+            .store
+            .reserve_seats(id, std::slice::from_ref(&player), now, now.plus_secs(60))
+            .await
+        {
+            Ok(Ok(_)) => race.ok.fetch_add(1, Ordering::Relaxed),
+            Ok(Err(_)) => race.refused.fetch_add(1, Ordering::Relaxed),
+            Err(_) => race.errors.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+}
+
+/// How many seat items the sessions hold, and how many of those are over their cap.
+struct SeatAudit {
+    overbooked: u64,
+    seats_total: u64,
+}
+
+/// Counts every session's seat items against `JOIN_CAP`; a failed query is noted and counts what it
+/// read so far.
+async fn audit_seats(store: &DynamoStore, ids: &[SessionId], report: &mut Report) -> SeatAudit {
+    let mut audit = SeatAudit {
+        overbooked: 0,
+        seats_total: 0,
+    };
+    for id in ids {
+        let count = count_seats(store, id, report).await;
+        audit.seats_total += count;
+        audit.overbooked += count.saturating_sub(u64::from(JOIN_CAP));
+    }
+    audit
+}
+
+/// The seat items of one session, by consistent Query pages.
+async fn count_seats(store: &DynamoStore, id: &SessionId, report: &mut Report) -> u64 {
+    let mut count = 0u64;
+    let mut start = None;
+    loop {
+        let out = store
+            .client()
+            .query()
+            .table_name(store.table())
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :seat)")
+            .expression_attribute_names("#pk", index::PK)
+            .expression_attribute_names("#sk", index::SK)
+            .expression_attribute_values(":pk", AttributeValue::S(index::session_pk(id)))
+            .expression_attribute_values(
+                ":seat",
+                AttributeValue::S(index::SEAT_SK_PREFIX.to_owned()),
+            )
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await;
+        match out {
+            Ok(o) => {
+                count += o.items().len() as u64;
+                match o.last_evaluated_key {
+                    Some(k) if !k.is_empty() => start = Some(k),
+                    _ => break,
                 }
             }
+            Err(e) => {
+                report.note(format!("joins: audit query failed: {e}"));
+                break;
+            }
         }
-        seats_total += count;
-        overbooked += count.saturating_sub(u64::from(JOIN_CAP));
     }
-    // The baseline: the same shape in raw TransactWriteItems (counter < cap, seat Put), same picks.
-    let raw_pk = |s: usize| format!("BENCHRAW#{}#{s}", std::process::id());
-    for s in 0..ids.len() {
-        let r = store
+    count
+}
+
+/// The baseline's counter item for session `s`.
+fn raw_pk(s: usize) -> String {
+    format!("BENCHRAW#{}#{s}", std::process::id())
+}
+
+/// Puts the baseline's `sessions` counter items, no seat taken.
+async fn seed_raw_counters(store: &DynamoStore, sessions: usize) -> Result<(), String> {
+    for s in 0..sessions {
+        store
             .client()
             .put_item()
             .table_name(store.table())
@@ -871,116 +1123,111 @@ pub(crate) async fn joins(stack: &Stack, plan: &Plan, budget: Duration, report: 
             .item("seats", AttributeValue::N("0".into()))
             .item("maxPlayers", AttributeValue::N(JOIN_CAP.to_string()))
             .send()
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// A worker of the baseline: for each next player, one TransactWriteItems that counts a seat under
+/// the cap and puts the seat, until the picks or `limit` attempts (as many as ours made) run out.
+async fn raw_transactions_worker(race: Arc<Race>, limit: usize) {
+    loop {
+        let i = race.next.fetch_add(1, Ordering::Relaxed);
+        let Some(&s) = race.picks.get(i).filter(|_| i < limit) else {
+            break;
+        };
+        let Some((update, put)) = raw_seat_writes(race.store.table(), s, i) else {
+            race.errors.fetch_add(1, Ordering::Relaxed);
+            continue;
+        };
+        let r = race
+            .store
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
             .await;
-        if let Err(e) = r {
-            report.note(format!("joins: seeding the baseline failed: {e}"));
-            return;
-        }
+        match r {
+            Ok(_) => race.ok.fetch_add(1, Ordering::Relaxed),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_transaction_canceled_exception()) =>
+            {
+                race.refused.fetch_add(1, Ordering::Relaxed)
+            }
+            Err(_) => race.errors.fetch_add(1, Ordering::Relaxed),
+        };
     }
-    let (raw_ok, raw_refused, raw_err) = (
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicU64::new(0)),
-        Arc::new(AtomicU64::new(0)),
+}
+
+/// The baseline's two writes for player `i` in session `s`: the counter's increment while under the
+/// cap, and the seat's Put; `None` when either does not build.
+fn raw_seat_writes(table: &str, s: usize, i: usize) -> Option<(Update, Put)> {
+    let pk = raw_pk(s);
+    let update = Update::builder()
+        .table_name(table)
+        .key(index::PK, AttributeValue::S(pk.clone()))
+        .key(index::SK, AttributeValue::S("S".into()))
+        .update_expression("SET seats = seats + :one")
+        .condition_expression("seats < maxPlayers")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .build();
+    let put = Put::builder()
+        .table_name(table)
+        .item(index::PK, AttributeValue::S(pk))
+        .item(index::SK, AttributeValue::S(format!("SEAT#racer-{i}")))
+        .item("status", AttributeValue::S("RESERVED".into()))
+        .condition_expression("attribute_not_exists(pk)")
+        .build();
+    match (update, put) {
+        (Ok(update), Ok(put)) => Some((update, put)),
+        _ => None,
+    }
+}
+
+/// The joins suite's main row: attempts resolved per second, ours (in `ours_s` seconds) against the
+/// baseline's (in `raw_s`).
+fn contention_row(
+    plan: &Plan,
+    ours: &Race,
+    ours_s: f64,
+    raw: &Race,
+    raw_s: f64,
+    report: &mut Report,
+) {
+    let (ours_rate, raw_rate) = (
+        ours.attempts() as f64 / ours_s,
+        raw.attempts() as f64 / raw_s,
     );
-    let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let limit = usize::try_from(attempts).unwrap_or(usize::MAX);
-    let workers: Vec<_> = (0..plan.concurrency)
-        .map(|_| {
-            let (store, picks, ok, refused, errors, next) = (
-                store.clone(),
-                picks.clone(),
-                raw_ok.clone(),
-                raw_refused.clone(),
-                raw_err.clone(),
-                next.clone(),
-            );
-            tokio::spawn(async move {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&s) = picks.get(i).filter(|_| i < limit) else {
-                        break;
-                    };
-                    let pk = raw_pk(s);
-                    let update = Update::builder()
-                        .table_name(store.table())
-                        .key(index::PK, AttributeValue::S(pk.clone()))
-                        .key(index::SK, AttributeValue::S("S".into()))
-                        .update_expression("SET seats = seats + :one")
-                        .condition_expression("seats < maxPlayers")
-                        .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                        .build();
-                    let put = Put::builder()
-                        .table_name(store.table())
-                        .item(index::PK, AttributeValue::S(pk))
-                        .item(index::SK, AttributeValue::S(format!("SEAT#racer-{i}")))
-                        .item("status", AttributeValue::S("RESERVED".into()))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build();
-                    let (Ok(update), Ok(put)) = (update, put) else {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    };
-                    let r = store
-                        .client()
-                        .transact_write_items()
-                        .transact_items(TransactWriteItem::builder().update(update).build())
-                        .transact_items(TransactWriteItem::builder().put(put).build())
-                        .send()
-                        .await;
-                    match r {
-                        Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
-                        Err(e)
-                            if e.as_service_error()
-                                .is_some_and(|s| s.is_transaction_canceled_exception()) =>
-                        {
-                            refused.fetch_add(1, Ordering::Relaxed)
-                        }
-                        Err(_) => errors.fetch_add(1, Ordering::Relaxed),
-                    };
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        if let Err(e) = w.await {
-            report.note(format!("joins: a baseline worker failed: {e}"));
-        }
-    }
-    let raw_s = started.elapsed().as_secs_f64();
-    let raw_attempts = raw_ok.load(Ordering::Relaxed)
-        + raw_refused.load(Ordering::Relaxed)
-        + raw_err.load(Ordering::Relaxed);
-    let (ours_rate, raw_rate) = (attempts as f64 / ours_s, raw_attempts as f64 / raw_s);
     let ratio = ours_rate / raw_rate;
     report.row(
         "joins under contention",
         "joins resolved per second (1,000 players, 100 sessions × 8 seats)",
-        format!(
-            "{ours_rate:.0}/s ({} seated, {} refused, {} errors)",
-            ok.load(Ordering::Relaxed),
-            refused.load(Ordering::Relaxed),
-            errors.load(Ordering::Relaxed)
-        ),
-        format!(
-            "raw TransactWriteItems {raw_rate:.0}/s ({} seated, {} refused, {} errors)",
-            raw_ok.load(Ordering::Relaxed),
-            raw_refused.load(Ordering::Relaxed),
-            raw_err.load(Ordering::Relaxed)
-        ),
+        format!("{ours_rate:.0}/s {}", ours.outcomes()),
+        format!("raw TransactWriteItems {raw_rate:.0}/s {}", raw.outcomes()),
         Some(ratio),
         "ratio ≥ 0.7",
         ratio.is_finite().then_some(ratio >= 0.7),
         format!("concurrency {}; ours reads the partition (consistent Query) before its transaction and retries on a lost race", plan.concurrency),
     );
+}
+
+/// The joins suite's audit row: seats held beyond the caps of the `sessions` sessions.
+fn overbooking_row(audit: &SeatAudit, sessions: usize, report: &mut Report) {
+    let SeatAudit {
+        overbooked,
+        seats_total,
+    } = audit;
     report.row(
         "joins under contention",
         "overbooked seats (audit of every session's seat items)",
         format!("{overbooked} overbooked ({seats_total} seats held)"),
-        format!("cap {} seats", u64::from(JOIN_CAP) * ids.len() as u64),
+        format!("cap {} seats", u64::from(JOIN_CAP) * sessions as u64),
         None,
         "0 overbooked",
-        Some(overbooked == 0),
+        Some(*overbooked == 0),
         "",
     );
 }

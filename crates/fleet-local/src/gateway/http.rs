@@ -326,10 +326,13 @@ pub struct HttpGateway;
 /// The router's state, as axum hands it to the handler.
 type Shared<S, G, N, C, I> = State<Arc<HttpState<S, G, N, C, I>>>;
 
+/// The health report, as the stack hands it to the gateway.
+type HealthFn = Arc<dyn Fn() -> Value + Send + Sync>;
+
 struct HttpState<S, G, N, C, I> {
     deps: Arc<Deps<S, G, N, C, I>>,
     auth: Arc<GatewayAuth>,
-    health: Arc<dyn Fn() -> Value + Send + Sync>,
+    health: HealthFn,
     port: u16,
 }
 
@@ -479,35 +482,10 @@ where
     let (parts, body) = request.into_parts();
     let raw_path = parts.uri.path().to_owned();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
-    if parts.method == Method::GET && raw_path == "/v1/health" {
-        let health = (state.health)();
-        let status = if health.get("status").and_then(Value::as_str) == Some("ok") {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        };
-        return (
-            status,
-            [(http::header::CONTENT_TYPE, "application/json")],
-            health.to_string(),
-        )
-            .into_response();
-    }
-    // The contracts are served only locally (not routes of the deployed APIs), without authentication.
     if parts.method == Method::GET
-        && (raw_path == "/v1/openapi.json" || raw_path == "/v1/asyncapi.json")
+        && let Some(response) = local_document(&raw_path, &state.health)
     {
-        return api_document(raw_path == "/v1/openapi.json");
-    }
-    // The local issuer's JWKS, where an identity provider publishes its keys (the `$connect`
-    // authorizer fetches it from here; any OIDC library can verify the local tokens with it).
-    if parts.method == Method::GET && raw_path == JWKS_PATH {
-        return (
-            StatusCode::OK,
-            [(http::header::CONTENT_TYPE, "application/json")],
-            jwt::jwks_json(),
-        )
-            .into_response();
+        return response;
     }
 
     let api = Api::of(&parts.headers);
@@ -522,63 +500,13 @@ where
         // The player API's JWT authorizer finds no token in its identity source.
         return unauthorized("Bearer");
     };
-
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let too_large = || {
-        error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the body exceeds API Gateway's 10 MB limit",
-        )
+    let body = match read_body(&parts.headers, body).await {
+        Ok(body) => body,
+        Err(response) => return response,
     };
-    if declared.is_some_and(|n| n > MAX_PAYLOAD_BYTES as u64) {
-        return too_large();
-    }
-    let Ok(body) = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await else {
-        return too_large();
-    };
-
-    let authorizer = match api {
-        Api::Player => {
-            let token = parts
-                .headers
-                .get(http::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split_once(' '))
-                .map(|(_, t)| t.trim())
-                .unwrap_or("");
-            match jwt::verify(&state.auth, token, now_ms() / 1000) {
-                Ok(claims) => jwt_authorizer(&claims),
-                Err(e) => {
-                    tracing::info!(code = e.code(), reason = %e, "bearer token refused");
-                    return unauthorized(&format!(
-                        "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{}\"",
-                        jwt::description(&e)
-                    ));
-                }
-            }
-        }
-        Api::Service => {
-            let target = parts
-                .uri
-                .path_and_query()
-                .map_or(raw_path.as_str(), |pq| pq.as_str());
-            match sigv4::verify(
-                &state.auth,
-                parts.method.as_str(),
-                target,
-                &parts.headers,
-                &body,
-                std::time::SystemTime::now(),
-            ) {
-                Ok(signer) => iam_authorizer(&signer),
-                Err(e) => return error(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string()),
-            }
-        }
+    let authorizer = match authorize(&state.auth, api, &parts, &body) {
+        Ok(authorizer) => authorizer,
+        Err(response) => return *response,
     };
 
     let incoming = Incoming {
@@ -604,6 +532,112 @@ where
         fleet_functions::api::handle(&state.deps, lambda_request).await
     };
     from_lambda_response(response)
+}
+
+/// The gateway's own documents, answered to a GET before any route or authorizer: the health report,
+/// the contracts (served only locally, not routes of the deployed APIs) and the local issuer's JWKS,
+/// where an identity provider publishes its keys (the `$connect` authorizer fetches it from here; any
+/// OIDC library can verify the local tokens with it).
+fn local_document(raw_path: &str, health: &HealthFn) -> Option<AxumResponse> {
+    let json_response = |status: StatusCode, body: String| {
+        (
+            status,
+            [(http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    };
+    match raw_path {
+        "/v1/health" => {
+            let health = health();
+            let status = if health.get("status").and_then(Value::as_str) == Some("ok") {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            Some(json_response(status, health.to_string()))
+        }
+        "/v1/openapi.json" | "/v1/asyncapi.json" => {
+            Some(api_document(raw_path == "/v1/openapi.json"))
+        }
+        JWKS_PATH => Some(json_response(StatusCode::OK, jwt::jwks_json())),
+        _ => None,
+    }
+}
+
+/// The request's body, refused with API Gateway's 413 past its 10 MB payload limit (by the declared
+/// length first, so an oversized body is not read).
+async fn read_body(headers: &HeaderMap, body: AxumBody) -> Result<axum::body::Bytes, AxumResponse> {
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the body exceeds API Gateway's 10 MB limit",
+        )
+    };
+    if declared.is_some_and(|n| n > MAX_PAYLOAD_BYTES as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, MAX_PAYLOAD_BYTES)
+        .await
+        .map_err(|_| too_large())
+}
+
+/// The API's authorizer: the player API's JWT authorizer or the service API's IAM (SigV4) check,
+/// as the `requestContext.authorizer` they hand the function, or the 401 API Gateway answers.
+fn authorize(
+    auth: &GatewayAuth,
+    api: Api,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Result<Value, Box<AxumResponse>> {
+    match api {
+        Api::Player => {
+            let token = parts
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' '))
+                .map(|(_, t)| t.trim())
+                .unwrap_or("");
+            match jwt::verify(auth, token, now_ms() / 1000) {
+                Ok(claims) => Ok(jwt_authorizer(&claims)),
+                Err(e) => {
+                    tracing::info!(code = e.code(), reason = %e, "bearer token refused");
+                    Err(Box::new(unauthorized(&format!(
+                        "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{}\"",
+                        jwt::description(&e)
+                    ))))
+                }
+            }
+        }
+        Api::Service => {
+            let target = parts
+                .uri
+                .path_and_query()
+                .map_or(parts.uri.path(), |pq| pq.as_str());
+            sigv4::verify(
+                auth,
+                parts.method.as_str(),
+                target,
+                &parts.headers,
+                body,
+                std::time::SystemTime::now(),
+            )
+            .map(|signer| iam_authorizer(&signer))
+            .map_err(|e| {
+                Box::new(error(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    e.to_string(),
+                ))
+            })
+        }
+    }
 }
 
 /// API Gateway's own answer, `{"message": "…"}` (no route, a crashed integration).

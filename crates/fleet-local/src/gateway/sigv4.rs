@@ -85,46 +85,8 @@ pub fn verify(
         .map_err(|_| malformed("the Authorization header is not ASCII"))?;
     let parsed = parse_authorization(authorization)?;
 
-    let mut scope = parsed.credential.split('/');
-    let (Some(access_key), Some(date), Some(region), Some(service), Some(terminator), None) = (
-        scope.next(),
-        scope.next(),
-        scope.next(),
-        scope.next(),
-        scope.next(),
-        scope.next(),
-    ) else {
-        return Err(malformed(
-            "Credential must be <access key>/<date>/<region>/<service>/aws4_request",
-        ));
-    };
-    if region != auth.region || service != SIGV4_SERVICE || terminator != "aws4_request" {
-        return Err(SigV4Error::WrongScope {
-            region: auth.region.clone(),
-            scope: parsed
-                .credential
-                .split_once('/')
-                .map_or("", |(_, s)| s)
-                .to_owned(),
-        });
-    }
-
-    let amz_date = headers
-        .get("x-amz-date")
-        .ok_or_else(|| malformed("no X-Amz-Date header"))?
-        .to_str()
-        .map_err(|_| malformed("X-Amz-Date is not ASCII"))?;
-    let signed_at =
-        parse_amz_date(amz_date).ok_or_else(|| malformed("X-Amz-Date must be YYYYMMDDTHHMMSSZ"))?;
-    if !amz_date.starts_with(date) || date.len() != 8 {
-        return Err(malformed("the credential scope's date is not X-Amz-Date's"));
-    }
-    let skew = now
-        .duration_since(signed_at)
-        .unwrap_or_else(|e| e.duration());
-    if skew > MAX_SKEW {
-        return Err(SigV4Error::Stale(amz_date.to_owned()));
-    }
+    let (access_key, date, region) = credential_scope(auth, parsed.credential)?;
+    let signed_at = signing_time(headers, date, now)?;
 
     let signed_names: Vec<&str> = parsed.signed_headers.split(';').collect();
     for required in ["host", "x-amz-date"] {
@@ -139,40 +101,8 @@ pub fn verify(
         .get(access_key)
         .ok_or_else(|| SigV4Error::UnknownKey(access_key.to_owned()))?;
 
-    // The payload hash the client signed: the body's, unless it declared an unsigned payload.
-    let declared = headers
-        .get("x-amz-content-sha256")
-        .map(|v| v.to_str().unwrap_or(""));
-    let signable_body = match declared {
-        Some("UNSIGNED-PAYLOAD") => SignableBody::UnsignedPayload,
-        Some(hash) => {
-            if !hash.eq_ignore_ascii_case(&hex(&Sha256::digest(body))) {
-                return Err(malformed(
-                    "x-amz-content-sha256 is not the SHA-256 of the body",
-                ));
-            }
-            SignableBody::Bytes(body)
-        }
-        None => SignableBody::Bytes(body),
-    };
-
-    let mut signed_headers: Vec<(&str, &str)> = Vec::new();
-    for name in &signed_names {
-        let values = headers.get_all(*name);
-        let mut any = false;
-        for value in values {
-            let text = value.to_str().map_err(|_| {
-                SigV4Error::Malformed(format!("the signed header {name} is not ASCII"))
-            })?;
-            signed_headers.push((name, text));
-            any = true;
-        }
-        if !any {
-            return Err(SigV4Error::Malformed(format!(
-                "the signed header {name} is not in the request"
-            )));
-        }
-    }
+    let signable_body = signable_body(headers, body)?;
+    let signed_headers = signed_header_values(headers, &signed_names)?;
 
     let identity =
         Credentials::new(access_key, key.secret.as_str(), None, None, "fleet-local").into();
@@ -200,6 +130,100 @@ pub fn verify(
         access_key: access_key.to_owned(),
         principal: key.principal.clone(),
     })
+}
+
+/// The credential scope's access key, date and region, refused unless it is
+/// `<access key>/<date>/<gateway's region>/execute-api/aws4_request`.
+fn credential_scope<'a>(
+    auth: &GatewayAuth,
+    credential: &'a str,
+) -> Result<(&'a str, &'a str, &'a str), SigV4Error> {
+    let mut scope = credential.split('/');
+    let (Some(access_key), Some(date), Some(region), Some(service), Some(terminator), None) = (
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+        scope.next(),
+    ) else {
+        return Err(SigV4Error::Malformed(
+            "Credential must be <access key>/<date>/<region>/<service>/aws4_request".to_owned(),
+        ));
+    };
+    if region != auth.region || service != SIGV4_SERVICE || terminator != "aws4_request" {
+        return Err(SigV4Error::WrongScope {
+            region: auth.region.clone(),
+            scope: credential.split_once('/').map_or("", |(_, s)| s).to_owned(),
+        });
+    }
+    Ok((access_key, date, region))
+}
+
+/// When the request was signed (`X-Amz-Date`), refused unless the scope's `date` is its day and it
+/// is within [`MAX_SKEW`] of `now`.
+fn signing_time(
+    headers: &HeaderMap,
+    date: &str,
+    now: SystemTime,
+) -> Result<SystemTime, SigV4Error> {
+    let malformed = |why: &str| SigV4Error::Malformed(why.to_owned());
+    let amz_date = headers
+        .get("x-amz-date")
+        .ok_or_else(|| malformed("no X-Amz-Date header"))?
+        .to_str()
+        .map_err(|_| malformed("X-Amz-Date is not ASCII"))?;
+    let signed_at =
+        parse_amz_date(amz_date).ok_or_else(|| malformed("X-Amz-Date must be YYYYMMDDTHHMMSSZ"))?;
+    if !amz_date.starts_with(date) || date.len() != 8 {
+        return Err(malformed("the credential scope's date is not X-Amz-Date's"));
+    }
+    let skew = now
+        .duration_since(signed_at)
+        .unwrap_or_else(|e| e.duration());
+    if skew > MAX_SKEW {
+        return Err(SigV4Error::Stale(amz_date.to_owned()));
+    }
+    Ok(signed_at)
+}
+
+/// The payload hash the client signed: the body's, unless it declared an unsigned payload; a declared
+/// hash that is not the body's is refused.
+fn signable_body<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<SignableBody<'a>, SigV4Error> {
+    let declared = headers
+        .get("x-amz-content-sha256")
+        .map(|v| v.to_str().unwrap_or(""));
+    match declared {
+        Some("UNSIGNED-PAYLOAD") => Ok(SignableBody::UnsignedPayload),
+        Some(hash) if !hash.eq_ignore_ascii_case(&hex(&Sha256::digest(body))) => Err(
+            SigV4Error::Malformed("x-amz-content-sha256 is not the SHA-256 of the body".to_owned()),
+        ),
+        Some(_) | None => Ok(SignableBody::Bytes(body)),
+    }
+}
+
+/// Every value of every header the client listed in `SignedHeaders`, each of which must be present.
+fn signed_header_values<'a>(
+    headers: &'a HeaderMap,
+    names: &[&'a str],
+) -> Result<Vec<(&'a str, &'a str)>, SigV4Error> {
+    let mut signed_headers = Vec::new();
+    for name in names {
+        let mut any = false;
+        for value in headers.get_all(*name) {
+            let text = value.to_str().map_err(|_| {
+                SigV4Error::Malformed(format!("the signed header {name} is not ASCII"))
+            })?;
+            signed_headers.push((*name, text));
+            any = true;
+        }
+        if !any {
+            return Err(SigV4Error::Malformed(format!(
+                "the signed header {name} is not in the request"
+            )));
+        }
+    }
+    Ok(signed_headers)
 }
 
 struct Authorization<'a> {

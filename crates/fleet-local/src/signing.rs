@@ -1,5 +1,6 @@
-//! A small client of the local stack for the demo bots: SigV4 signing of service and game-server calls
-//! (AWS's own `aws-sigv4`, as any AWS SDK signs an `execute-api` request) and player tokens.
+//! SigV4 keys and signing for calls to the local stack (AWS's own `aws-sigv4`, as any AWS SDK signs an
+//! `execute-api` or `dynamodb` request). A leaf module: the stack, the demo, the bench and the streams
+//! poller all sign through it.
 
 use std::time::SystemTime;
 
@@ -8,7 +9,15 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, si
 use aws_sigv4::sign::v4;
 
 use crate::local::{REGION, SIGV4_SERVICE};
-use crate::stack::SigningKey;
+
+/// A SigV4 key: access key id and secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    /// Access key id.
+    pub access_key: String,
+    /// Secret access key.
+    pub secret: String,
+}
 
 /// The headers that sign `method url` with `body` for `key` (region us-east-1, service execute-api).
 pub fn sigv4_headers(
