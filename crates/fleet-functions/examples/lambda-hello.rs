@@ -1,4 +1,4 @@
-//! The cold-start baseline of `fleet-local bench`: the smallest `lambda_runtime` function (it answers
+//! The cold-start baseline of `fleet-bench`: the smallest `lambda_runtime` function (it answers
 //! every event with itself), built exactly as the function binaries are (same crate, same release
 //! profile, same dependency features). Not deployed: it is an example, not a binary.
 

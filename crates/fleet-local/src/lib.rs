@@ -3,7 +3,6 @@
 //! Streams poller and the sweeper — all calling the very handlers the Lambda binaries run, with the
 //! event shapes AWS produces.
 
-pub mod bench;
 pub mod cache;
 pub mod clock;
 pub mod console;

@@ -7,8 +7,8 @@
 //!   the dev key, or with `--access` a Cognito-access-token-shaped RS256 token from the local JWKS).
 //! - `fleet-local demo`: bots against a stack of its own (or a running one with `--http`/`--ws`): a
 //!   progress bar on stderr, then a summary table on stdout; exit status 1 when a bot failed.
-//! - `fleet-local bench [--quick] [--only SUITE,…]`: the performance suites, each figure against a baseline
-//!   of the same run; prints a table and writes `bench/report.json` and `bench/REPORT.md`.
+//!
+//! The performance suites are their own binary, `fleet-bench`.
 //!
 //! Every failure is one line on stderr and exit code 1, never a backtrace.
 
@@ -49,34 +49,6 @@ enum Command {
     Token(TokenArgs),
     /// Run bots that create, subscribe, join, report and end sessions; then print a summary.
     Demo(DemoArgs),
-    /// Run the performance suites against a stack of its own; print a table, write bench/report.json and bench/REPORT.md.
-    Bench(BenchArgs),
-}
-
-#[derive(Args, Debug)]
-struct BenchArgs {
-    /// Small sizes and few iterations: the whole run within 90 s (CI).
-    #[arg(long)]
-    quick: bool,
-    /// Use an already running DynamoDB (Local) at URL instead of starting one.
-    #[arg(long, value_name = "URL", env = "FLEETLIFT_DYNAMODB_ENDPOINT")]
-    dynamodb_endpoint: Option<String>,
-    /// Where report.json and REPORT.md go.
-    #[arg(long, value_name = "DIR", default_value = "bench")]
-    out: PathBuf,
-    /// Where the release binaries are, for the cold start.
-    #[arg(long, value_name = "DIR", default_value = "target/release")]
-    release_dir: PathBuf,
-    /// Build the release binaries first (cargo build --release -p fleet-functions --bins --example lambda-hello).
-    #[arg(long)]
-    build: bool,
-    /// Skip the cold-start suite.
-    #[arg(long)]
-    skip_cold_start: bool,
-    /// Run only these suites (repeatable, or a comma list); the stack is started only if one needs it,
-    /// so `--only cold-start` takes seconds.
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "SUITE")]
-    only: Vec<fleet_local::bench::Suite>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -249,8 +221,6 @@ enum Audience {
     Up,
     /// `demo`: stderr is the progress bar's alone, stdout the summary's.
     Demo,
-    /// `bench`: stdout is the report's.
-    Bench,
 }
 
 /// Opens the log file (text format) and points the logs, the EMF metrics and the terminal lines where
@@ -268,7 +238,6 @@ fn outputs(
                 fleet_local::cache::log_file(match audience {
                     Audience::Up => "fleet-local.log",
                     Audience::Demo => "fleet-local-demo.log",
-                    Audience::Bench => "fleet-local-bench.log",
                 })
             });
             Some(LogFile::create(&path).map_err(|e| {
@@ -288,7 +257,6 @@ fn outputs(
         }),
         // The demo's lines are kept, among the logs (its terminal is the progress bar and the summary).
         (_, Audience::Demo) | (LogFormat::Json, Audience::Up) => Some(Output::Events),
-        (_, Audience::Bench) => None,
     };
     if let Some(output) = term_output {
         term::install(output);
@@ -508,24 +476,6 @@ async fn start_demo_stack(options: StackOptions, log: Option<&LogFile>) -> Resul
     Ok(stack::start(options).await?)
 }
 
-async fn bench(args: BenchArgs, offset: UtcOffset) -> Result<(), Failure> {
-    // The handlers' JSON logs and EMF lines would bury the report: they go to the log file.
-    outputs(LogFormat::Text, None, Audience::Bench, offset)?;
-    let options = fleet_local::bench::BenchOptions {
-        quick: args.quick,
-        dynamodb_endpoint: args.dynamodb_endpoint.filter(|s| !s.is_empty()),
-        out_dir: args.out,
-        release_dir: args.release_dir,
-        build: args.build,
-        skip_cold_start: args.skip_cold_start,
-        only: args.only,
-    };
-    tokio::select! {
-        r = fleet_local::bench::run(options) => r.map(|_| ()).map_err(Failure),
-        () = shutdown_signal() => Err(Failure("interrupted".into())),
-    }
-}
-
 fn token(args: &TokenArgs) -> Result<(), Failure> {
     if args.sub.is_empty() || args.sub.chars().count() > fleet_core::limits::PLAYER_ID_MAX {
         return Err(Failure(
@@ -568,7 +518,6 @@ fn main() {
         other => runtime.block_on(async move {
             match other {
                 Some(Command::Demo(args)) => run_demo(args, offset).await,
-                Some(Command::Bench(args)) => bench(args, offset).await,
                 Some(Command::Up(args)) => up(args, offset).await,
                 _ => up(cli.up, offset).await,
             }
@@ -577,39 +526,5 @@ fn main() {
     if let Err(Failure(message)) = result {
         eprintln!("fleet-local: {message}");
         std::process::exit(1);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use fleet_local::bench::Suite;
-
-    fn bench_args(args: &[&str]) -> Result<BenchArgs, clap::Error> {
-        match Cli::try_parse_from(["fleet-local", "bench"].iter().chain(args))?.command {
-            Some(Command::Bench(b)) => Ok(b),
-            other => panic!("not bench: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn only_takes_comma_lists_and_repeats() {
-        assert_eq!(bench_args(&[]).unwrap().only, vec![]);
-        assert_eq!(
-            bench_args(&["--only", "cold-start"]).unwrap().only,
-            vec![Suite::ColdStart]
-        );
-        assert_eq!(
-            bench_args(&["--only", "get,create-push", "--only", "calls"])
-                .unwrap()
-                .only,
-            vec![Suite::Get, Suite::CreatePush, Suite::Calls]
-        );
-    }
-
-    #[test]
-    fn only_refuses_an_unknown_suite() {
-        let e = bench_args(&["--only", "cold"]).unwrap_err();
-        assert_eq!(e.kind(), clap::error::ErrorKind::InvalidValue);
     }
 }

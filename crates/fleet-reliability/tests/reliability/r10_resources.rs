@@ -3,7 +3,7 @@
 //! generous bound on the median (p50 < 50 ms in a debug build) that catches an accidental quadratic or
 //! a body read twice over. The median, not the tail: on a shared 2-core CI machine a p99 measures the
 //! machine's other work as much as ours (it crossed 50 ms under a parallel build). Speed itself is
-//! judged by the benchmarks (`fleet-local bench`), not by timed tests.
+//! judged by the benchmarks (`fleet-bench`), not by timed tests.
 //!
 //! Largest valid: a create just under the 300 KiB body limit (maxPlayers 200, 20 players with
 //! 1,024-character ids and 2,048-character data, 16 properties at their key/value limits, a

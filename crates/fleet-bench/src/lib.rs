@@ -1,4 +1,4 @@
-//! `fleet-local bench`: performance suites against a stack of its own, every figure a ratio against a
+//! `fleet-bench`: performance suites against a stack of its own, every figure a ratio against a
 //! baseline measured in the same run (the machines are shared and noisy; an absolute time is shown only
 //! beside its baseline).
 //!
@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 pub use report::{Machine, Report, Row};
 
-use crate::stack::{self, StackOptions};
+use fleet_local::stack::{self, StackOptions};
 
-/// What `fleet-local bench` is told.
+/// What `fleet-bench` is told.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
     /// Small sizes and few iterations (≤ 90 s).
@@ -40,7 +40,7 @@ pub struct BenchOptions {
     pub only: Vec<Suite>,
 }
 
-/// One suite of `fleet-local bench`, in the order they run (`--only` names them in kebab case).
+/// One suite of `fleet-bench`, in the order they run (`--only` names them in kebab case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum Suite {
     Get,

@@ -16,12 +16,12 @@ use fleet_functions::deps::Deps;
 use fleet_functions::placement_events;
 use serde_json::{Value, json};
 
-use super::report::{CallRow, Report};
-use super::suites::fulfilled_record;
-use crate::gateway::{HttpGateway, mint_token};
-use crate::local::{GAME_SERVER_PRINCIPAL, GatewayAuth, SERVICE_PRINCIPAL};
-use crate::signing::SigningKey;
-use crate::signing::signed;
+use crate::report::{CallRow, Report};
+use crate::suites::fulfilled_record;
+use fleet_local::gateway::{HttpGateway, mint_token};
+use fleet_local::local::{GAME_SERVER_PRINCIPAL, GatewayAuth, SERVICE_PRINCIPAL};
+use fleet_local::signing::SigningKey;
+use fleet_local::signing::signed;
 
 const FLEET: &str = "fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31";
 /// The fleet of the seeded player-gateway sessions (the bench suites' session fixture's fleet).
@@ -192,8 +192,8 @@ impl<'a> Driver<'a> {
             token: mint_token(auth, PLAYER, 3600),
             friend_token: mint_token(auth, FRIEND, 3600),
             game_server: SigningKey {
-                access_key: crate::local::GAME_SERVER_ACCESS_KEY.into(),
-                secret: crate::local::GAME_SERVER_SECRET.into(),
+                access_key: fleet_local::local::GAME_SERVER_ACCESS_KEY.into(),
+                secret: fleet_local::local::GAME_SERVER_SECRET.into(),
             },
             rows: Vec::new(),
         }
@@ -328,7 +328,7 @@ impl<'a> Driver<'a> {
         let c = Counter::start(self.deps);
         let filtered = format!(
             "/v1/sessions?query={}&limit=10",
-            super::encode("+properties.mode:ranked")
+            crate::encode("+properties.mode:ranked")
         );
         for _ in 0..N {
             self.player_get(&filtered, "list").await?;
@@ -505,7 +505,7 @@ impl<'a> Driver<'a> {
         let deps = self.deps;
         let gateway_sessions: Vec<_> = (0..N)
             .filter_map(|i| {
-                super::suites::session(
+                crate::suites::session(
                     "calls-gw",
                     i,
                     "us-east-1",

@@ -22,10 +22,10 @@ use futures::StreamExt as _;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::report::Report;
-use super::{Plan, quantile_ms};
-use crate::gateway::mint_token;
-use crate::stack::Stack;
+use crate::report::Report;
+use crate::{Plan, quantile_ms};
+use fleet_local::gateway::mint_token;
+use fleet_local::stack::Stack;
 
 /// The list suite's filtered query.
 pub(crate) const LIST_QUERY: &str = "+region:eu-west-1 +properties.mode:ranked";
@@ -269,7 +269,7 @@ fn list_readers<'a>(
     let url = format!(
         "{}/v1/sessions?query={}&limit=20",
         stack.http_url(),
-        super::encode(LIST_QUERY)
+        crate::encode(LIST_QUERY)
     );
     let Ok(parsed) = query::parse(LIST_QUERY) else {
         report.note("list: the bench query does not parse");

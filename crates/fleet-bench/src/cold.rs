@@ -9,8 +9,8 @@ use axum::Router;
 use axum::routing::get;
 use tokio::sync::mpsc;
 
-use super::Plan;
-use super::report::{ColdRow, Report};
+use crate::Plan;
+use crate::report::{ColdRow, Report};
 
 /// The baseline first, then the seven functions.
 pub(crate) const BINARIES: [&str; 8] = [
@@ -100,15 +100,15 @@ fn env(name: &str, api: &str) -> Vec<(&'static str, String)> {
         ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
         ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef0123".to_owned()),
         ("FLEETLIFT_QUEUE_NAME", "default-queue".to_owned()),
-        ("FLEETLIFT_SERVICE_PRINCIPALS", crate::local::SERVICE_PRINCIPAL.to_owned()),
+        ("FLEETLIFT_SERVICE_PRINCIPALS", fleet_local::local::SERVICE_PRINCIPAL.to_owned()),
         (
             "FLEETLIFT_GAME_SERVER_FLEETS",
-            serde_json::json!({ crate::local::GAME_SERVER_PRINCIPAL: ["fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31"] }).to_string(),
+            serde_json::json!({ fleet_local::local::GAME_SERVER_PRINCIPAL: ["fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31"] }).to_string(),
         ),
         ("FLEETLIFT_WS_ENDPOINT", "http://127.0.0.1:4001/@connections".to_owned()),
-        ("FLEETLIFT_JWT_ISSUER", crate::local::JWT_ISSUER.to_owned()),
-        ("FLEETLIFT_JWT_AUDIENCE", crate::local::JWT_AUDIENCE.to_owned()),
-        ("FLEETLIFT_JWT_HS256_SECRET", crate::local::DEV_JWT_SECRET.to_owned()),
+        ("FLEETLIFT_JWT_ISSUER", fleet_local::local::JWT_ISSUER.to_owned()),
+        ("FLEETLIFT_JWT_AUDIENCE", fleet_local::local::JWT_AUDIENCE.to_owned()),
+        ("FLEETLIFT_JWT_HS256_SECRET", fleet_local::local::DEV_JWT_SECRET.to_owned()),
     ]
 }
 
