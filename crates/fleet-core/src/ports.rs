@@ -4,6 +4,8 @@
 
 use std::future::Future;
 
+mod shared;
+
 use serde::Serialize;
 
 use crate::ids::{GameSessionArn, IdempotencyKey, PlacementId, PlayerId, SessionId};

@@ -12,4 +12,3 @@ pub mod fixtures;
 pub mod fuzzing;
 pub mod model;
 pub mod scorecard;
-pub mod shared;

@@ -20,9 +20,9 @@ use fleet_functions::sweeper::{SweepLimits, SweepSummary, sweep};
 use fleet_reliability::fixtures::{
     T0, arn, fulfilled_body, sqs_event, sqs_record, unfulfilled_body,
 };
-use fleet_reliability::shared::Shared;
 use fleet_reliability::{audit, scorecard};
 use serde_json::json;
+use std::sync::Arc;
 
 use crate::support_http::*;
 
@@ -40,12 +40,12 @@ struct Mode {
 
 struct Scripted {
     inner: FakeGameLift,
-    store: Shared<MemoryStore>,
+    store: Arc<MemoryStore>,
     mode: Mutex<Mode>,
 }
 
 impl Scripted {
-    fn new(store: Shared<MemoryStore>, mode: Mode) -> Self {
+    fn new(store: Arc<MemoryStore>, mode: Mode) -> Self {
         Self {
             inner: FakeGameLift::new(),
             store,
@@ -176,7 +176,7 @@ impl GameLift for Scripted {
 type D = MemDeps<Scripted>;
 
 fn stack(mode: Mode) -> D {
-    let store = Shared::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     deps_with(store.clone(), Scripted::new(store, mode))
 }
 

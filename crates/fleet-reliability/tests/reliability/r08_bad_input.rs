@@ -28,13 +28,13 @@ use fleet_functions::placement_events::process;
 use fleet_reliability::fixtures::{
     T0, arn, envelope, fulfilled_body, placement, sqs_event, sqs_record,
 };
-use fleet_reliability::shared::Shared;
 use fleet_reliability::{fuzzing, scorecard};
 use futures::FutureExt as _;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use crate::support_http::*;
 
@@ -611,7 +611,7 @@ async fn generated_bodies_never_panic_nor_get_a_5xx() {
 #[tokio::test]
 async fn generated_sqs_bodies_never_panic_nor_return_to_the_queue() {
     let n = per_route();
-    let store = Shared::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let ns = "r08";
     store
         .create_placement(&placement(ns, "a", 8, &["ann"]), None)

@@ -26,8 +26,8 @@ use fleet_core::ports::SessionStore as _;
 use fleet_functions::placement_events::process;
 use fleet_reliability::fixtures::{T0, arn, fulfilled_body, placement, sqs_event, sqs_record};
 use fleet_reliability::scorecard;
-use fleet_reliability::shared::Shared;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 use crate::support_http::*;
 
@@ -251,7 +251,7 @@ async fn largest_valid_inputs_and_1_mib_poison_stay_cheap_in_every_handler() {
     // placement-events: a batch of 10 fulfilments of 25 players, and a 1 MiB poison message.
     let mut batch = Case::new("events batch of 10×25", 0);
     let mut poison = Case::new("events 1 MiB poison", 0);
-    let store = Shared::new(MemoryStore::new());
+    let store = Arc::new(MemoryStore::new());
     let big_poison = format!(
         "{{\"detail\":{{\"type\":\"PlacementFulfilled\",\"pad\":\"{}\"}}}}",
         "x".repeat(1024 * 1024)

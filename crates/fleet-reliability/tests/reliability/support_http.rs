@@ -11,9 +11,9 @@ use fleet_core::ports::{Clock, GameLift, Ids, SessionStore};
 use fleet_functions::config::Config;
 use fleet_functions::deps::Deps;
 use fleet_reliability::fixtures::{FLEET, T0};
-use fleet_reliability::shared::Shared;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// The account of every principal.
 pub const ACCOUNT: &str = "123456789012";
@@ -60,10 +60,10 @@ pub fn config() -> Config {
 }
 
 /// Deps on a shared in-memory store and any GameLift.
-pub type MemDeps<G> = Deps<Shared<MemoryStore>, G, MemoryNotifier, ManualClock, SequentialIds>;
+pub type MemDeps<G> = Deps<Arc<MemoryStore>, G, MemoryNotifier, ManualClock, SequentialIds>;
 
 /// Fresh fakes at [`T0`] around `gamelift`, sharing `store`.
-pub fn deps_with<G: GameLift>(store: Shared<MemoryStore>, gamelift: G) -> MemDeps<G> {
+pub fn deps_with<G: GameLift>(store: Arc<MemoryStore>, gamelift: G) -> MemDeps<G> {
     Deps {
         store,
         gamelift,
@@ -77,7 +77,7 @@ pub fn deps_with<G: GameLift>(store: Shared<MemoryStore>, gamelift: G) -> MemDep
 
 /// Fresh fakes at [`T0`].
 pub fn deps() -> MemDeps<FakeGameLift> {
-    deps_with(Shared::new(MemoryStore::new()), FakeGameLift::new())
+    deps_with(Arc::new(MemoryStore::new()), FakeGameLift::new())
 }
 
 /// Who an event is from.
