@@ -2,6 +2,10 @@
 //! real adapters because they make the same decisions ([`crate::rules`]) and answer with the same
 //! outcomes; they also count calls, so tests can assert the downstream-call budget of docs/architecture.md#functions-and-call-budget.
 
+mod faulty;
+
+pub use faulty::{FaultyStore, StoreCall, StoreFaults, StoreOp};
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};

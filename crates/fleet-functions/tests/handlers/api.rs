@@ -1289,7 +1289,7 @@ async fn a_store_failure_before_gamelift_is_503_and_nothing_is_started() {
         },
     ] {
         let d = failing_deps();
-        d.store.fail_next(e);
+        d.store.faults.fail_next(e);
         let a = api(
             &d,
             Ev::post("/v1/sessions", create_body(4, &[]))
@@ -1319,7 +1319,9 @@ async fn store_failures_on_reads_and_joins_are_503_and_leave_no_seat_or_player_s
     let s = session(ARN_1, 8);
     d.store.inner.seed_sessions(std::slice::from_ref(&s));
     d.gamelift.add_session(&s.arn, "ACTIVE", 8);
-    d.store.fail_next(StoreError::Contention("S#x".into()));
+    d.store
+        .faults
+        .fail_next(StoreError::Contention("S#x".into()));
     api(
         &d,
         Ev::get(&format!("/v1/sessions/{}", s.id))
@@ -1328,11 +1330,15 @@ async fn store_failures_on_reads_and_joins_are_503_and_leave_no_seat_or_player_s
     )
     .await
     .assert_error(503, "unavailable");
-    d.store.fail_next(StoreError::Unavailable("timeout".into()));
+    d.store
+        .faults
+        .fail_next(StoreError::Unavailable("timeout".into()));
     api(&d, Ev::get("/v1/sessions").by(player_a()).request())
         .await
         .assert_error(503, "unavailable");
-    d.store.fail_next(StoreError::Unavailable("timeout".into()));
+    d.store
+        .faults
+        .fail_next(StoreError::Unavailable("timeout".into()));
     let join = api(
         &d,
         Ev::post(
@@ -1354,8 +1360,10 @@ async fn a_store_failure_while_failing_a_refused_placement_still_answers_gamelif
     d.gamelift
         .fail_next(GameLiftError::Throttled("rate".into()));
     // create_placement succeeds, finish_placement fails: the row stays PENDING with its deadline for the sweeper.
-    d.store.pass_next();
-    d.store.fail_next(StoreError::Unavailable("timeout".into()));
+    d.store.faults.pass_next();
+    d.store
+        .faults
+        .fail_next(StoreError::Unavailable("timeout".into()));
     let a = api(
         &d,
         Ev::post("/v1/sessions", create_body(4, &[]))
@@ -1452,7 +1460,9 @@ async fn dependency_errors_answer_in_our_words_with_a_request_id_whose_log_line_
 
     // DynamoDB refuses the create's write.
     let d = failing_deps();
-    d.store.fail_next(StoreError::Unavailable(AWS_TEXT.into()));
+    d.store
+        .faults
+        .fail_next(StoreError::Unavailable(AWS_TEXT.into()));
     let a = api(
         &d,
         Ev::post("/v1/sessions", create_body(4, &[]))
@@ -1525,7 +1535,9 @@ async fn dependency_errors_answer_in_our_words_with_a_request_id_whose_log_line_
 
     // A store read failing on a GET.
     let d = failing_deps();
-    d.store.fail_next(StoreError::Throttled(AWS_TEXT.into()));
+    d.store
+        .faults
+        .fail_next(StoreError::Throttled(AWS_TEXT.into()));
     let a = api(&d, Ev::get("/v1/placements/p-1").by(service()).request()).await;
     a.assert_error(503, "unavailable");
     assert_logged_not_answered(&a, &logs);

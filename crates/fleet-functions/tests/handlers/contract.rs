@@ -803,7 +803,9 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
         (Some("FAILED"), true)
     );
     let d = failing_deps();
-    d.store.fail_next(StoreError::Unavailable("timeout".into()));
+    d.store
+        .faults
+        .fail_next(StoreError::Unavailable("timeout".into()));
     seen.check(
         "the store fails on create",
         &exchange(&d, H::Api, &create(r#"{"maxPlayers":4}"#)).await,
@@ -971,7 +973,9 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
         ok,
     );
     let d = failing_deps();
-    d.store.fail_next(StoreError::Throttled("busy".into()));
+    d.store
+        .faults
+        .fail_next(StoreError::Throttled("busy".into()));
     seen.check(
         "the store fails on list",
         &exchange(&d, H::Api, &Ev::get("/v1/sessions").by(player_a())).await,
@@ -1040,7 +1044,7 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
         (Some("ENDED"), Some(0))
     );
     let d = failing_deps();
-    d.store.fail_next(StoreError::Corrupt {
+    d.store.faults.fail_next(StoreError::Corrupt {
         key: "S#x".into(),
         reason: "bad".into(),
     });
@@ -1339,7 +1343,9 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
         ok,
     );
     let d = failing_deps();
-    d.store.fail_next(StoreError::Unavailable("timeout".into()));
+    d.store
+        .faults
+        .fail_next(StoreError::Unavailable("timeout".into()));
     seen.check(
         "the store fails on a placement",
         &exchange(&d, H::Api, &getp("p-1", service())).await,
@@ -1963,7 +1969,9 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
         ok,
     );
     let d = failing_deps();
-    d.store.fail_next(StoreError::Unavailable("timeout".into()));
+    d.store
+        .faults
+        .fail_next(StoreError::Unavailable("timeout".into()));
     seen.check(
         "the store fails on an end",
         &exchange(&d, H::Rpc, &end(&json!({"id": ARN_1}).to_string(), gs())).await,

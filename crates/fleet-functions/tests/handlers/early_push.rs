@@ -295,9 +295,9 @@ async fn a_failed_push_leaves_the_event_applied_and_the_stream_delivery_pushes_i
 
 #[tokio::test]
 async fn a_failed_connection_lookup_leaves_the_event_applied_and_the_stream_delivery_pushes_it() {
-    let store = FlakyStore::new(MemoryStore::new());
+    let store = flaky(MemoryStore::new());
     world(&store).await;
-    store.throttle_lookups(true);
+    store.faults.throttle_lookups(true);
     let push = MemoryNotifier::default();
 
     let (response, metrics) = placement_events::process_and_push(
@@ -325,7 +325,7 @@ async fn a_failed_connection_lookup_leaves_the_event_applied_and_the_stream_deli
         PlacementStatus::Fulfilled
     );
 
-    store.throttle_lookups(false);
+    store.faults.throttle_lookups(false);
     let (response, metrics) =
         notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
 

@@ -253,9 +253,11 @@ async fn an_eventbridge_batch_applies_every_known_type_and_acknowledges_the_unkn
 #[tokio::test]
 async fn a_transient_store_failure_returns_only_that_message_to_the_queue() {
     let event: SqsEvent = event("sqs/batch-sns.json");
-    let store = FlakyStore::new(MemoryStore::new());
+    let store = flaky(MemoryStore::new());
     seed_for(&store, &event).await;
-    store.throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
+    store
+        .faults
+        .throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
 
     let (response, metrics) = placement_events::process(&store, event.clone()).await;
 
@@ -272,7 +274,7 @@ async fn a_transient_store_failure_returns_only_that_message_to_the_queue() {
     );
 
     // The redelivery succeeds once the table recovers.
-    store.heal("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
+    store.faults.heal("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
     let retry = sqs_event(vec![event.records[2].clone()]);
     let (response, _) = placement_events::process(&store, retry).await;
     assert!(response.batch_item_failures.is_empty());
@@ -285,9 +287,9 @@ async fn a_transient_store_failure_returns_only_that_message_to_the_queue() {
 #[tokio::test]
 async fn a_permanent_store_failure_is_quarantined_not_retried() {
     let event: SqsEvent = event("sqs/batch-sns.json");
-    let store = FlakyStore::new(MemoryStore::new());
+    let store = flaky(MemoryStore::new());
     seed_for(&store, &event).await;
-    store.corrupt("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
+    store.faults.corrupt("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
 
     let (response, metrics) = placement_events::process(&store, event).await;
 
@@ -299,13 +301,13 @@ async fn a_permanent_store_failure_is_quarantined_not_retried() {
 async fn a_result_the_store_refuses_for_good_is_quarantined_and_its_placement_failed_with_a_reason()
 {
     let event: SqsEvent = event("sqs/batch-sns.json");
-    let store = FlakyStore::new(MemoryStore::new());
+    let store = flaky(MemoryStore::new());
     seed_for(&store, &event).await;
     // The batch's fulfilment (its first record) cannot be stored, ever.
     let fulfilled = parse_message(event.records[0].body.as_deref().unwrap_or(""))
         .expect("a sample event")
         .placement_id;
-    store.refuse_fulfilment(fulfilled.as_str());
+    store.faults.refuse_fulfilment(fulfilled.as_str());
 
     let (response, metrics) = placement_events::process(&store, event.clone()).await;
 
@@ -336,7 +338,7 @@ async fn a_result_the_store_refuses_for_good_is_quarantined_and_its_placement_fa
 
 #[tokio::test]
 async fn a_record_without_a_message_id_is_never_reported_as_a_batch_item_failure() {
-    let store = FlakyStore::new(MemoryStore::new());
+    let store = flaky(MemoryStore::new());
     seed(
         &store,
         &[placement(
@@ -346,7 +348,9 @@ async fn a_record_without_a_message_id_is_never_reported_as_a_batch_item_failure
         )],
     )
     .await;
-    store.throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
+    store
+        .faults
+        .throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
     let body = event_text("placement/sns-timed-out.json");
 
     for id in [None, Some(""), Some("  ")] {
@@ -358,7 +362,7 @@ async fn a_record_without_a_message_id_is_never_reported_as_a_batch_item_failure
 
 #[tokio::test]
 async fn the_partial_batch_response_has_exactly_the_shape_lambda_expects() {
-    let store = FlakyStore::new(MemoryStore::new());
+    let store = flaky(MemoryStore::new());
     seed(
         &store,
         &[placement(
@@ -376,7 +380,9 @@ async fn the_partial_batch_response_has_exactly_the_shape_lambda_expects() {
         json!({"batchItemFailures": []})
     );
 
-    store.throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
+    store
+        .faults
+        .throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
     let records = vec![
         sqs_record(Some("m-b"), &body),
         sqs_record(Some("m-a"), &body),

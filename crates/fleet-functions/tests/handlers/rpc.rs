@@ -404,8 +404,9 @@ async fn a_store_failure_after_update_game_session_is_503_and_a_retry_tells_game
     let d = failing_deps();
     let s = session(ARN_1, 8);
     d.store.inner.seed_sessions(std::slice::from_ref(&s));
-    d.store.pass_next(); // the read
+    d.store.faults.pass_next(); // the read
     d.store
+        .faults
         .fail_next(fleet_core::ports::StoreError::Unavailable("timeout".into())); // the write
     rpc(&d, sample("rpc-update-instance-info.json"))
         .await

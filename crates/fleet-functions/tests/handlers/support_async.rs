@@ -8,14 +8,14 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds};
-use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
-use fleet_core::input::{GameProperties, MaxPlayers};
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, PlayerSession, Session};
-use fleet_core::ports::{
-    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome,
-    Reserved, SessionKey, SessionStore, StatusReport, StoreError,
+use fleet_core::fakes::{
+    FakeGameLift, FaultyStore, ManualClock, MemoryNotifier, MemoryStore, SequentialIds, StoreCall,
+    StoreFaults, StoreOp,
 };
+use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId};
+use fleet_core::input::{GameProperties, MaxPlayers};
+use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus};
+use fleet_core::ports::{CreateOutcome, SessionStore, StoreError};
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
 use fleet_functions::deps::Deps;
@@ -158,39 +158,27 @@ pub fn deps() -> TestDeps {
 
 /// A store that answers like `inner` except for the placements a test names, whose reads and writes
 /// fail with DynamoDB's transient error (throttling) or a permanent one (a corrupt item).
-pub struct FlakyStore<S> {
-    /// The real store.
-    pub inner: S,
+pub type FlakyStore<S> = FaultyStore<S, PlacementFaults>;
+
+/// `inner`, with no fault yet.
+pub fn flaky<S>(inner: S) -> FlakyStore<S> {
+    FaultyStore::new(inner, PlacementFaults::default())
+}
+
+/// The faults of a [`FlakyStore`]: by placement, and on the connection lookups.
+#[derive(Default)]
+pub struct PlacementFaults {
     throttled: Mutex<BTreeSet<String>>,
     corrupt: Mutex<BTreeSet<String>>,
     too_large: Mutex<BTreeSet<String>>,
     lookups_throttled: Mutex<bool>,
 }
 
-impl<S> FlakyStore<S> {
-    pub fn new(inner: S) -> Self {
-        Self {
-            inner,
-            throttled: Mutex::default(),
-            corrupt: Mutex::default(),
-            too_large: Mutex::default(),
-            lookups_throttled: Mutex::default(),
-        }
-    }
-
+impl PlacementFaults {
     /// The connection lookups (a user's connections, a placement's subscribers) fail with
     /// `StoreError::Throttled` while `on`; every other call answers as before.
     pub fn throttle_lookups(&self, on: bool) {
         *self.lookups_throttled.lock().unwrap() = on;
-    }
-
-    fn check_lookup(&self) -> Result<(), StoreError> {
-        if *self.lookups_throttled.lock().unwrap() {
-            return Err(StoreError::Throttled(
-                "ProvisionedThroughputExceededException on a connection lookup".into(),
-            ));
-        }
-        Ok(())
     }
 
     /// Calls about `placement` fail with `StoreError::Throttled` from now on.
@@ -214,197 +202,42 @@ impl<S> FlakyStore<S> {
         self.throttled.lock().unwrap().remove(placement);
         self.corrupt.lock().unwrap().remove(placement);
     }
+}
 
-    fn check(&self, key: &str) -> Result<(), StoreError> {
+impl StoreFaults for PlacementFaults {
+    fn fault(&self, call: &StoreCall<'_>) -> Option<StoreError> {
+        if matches!(call.op, StoreOp::ConnectionsOf | StoreOp::Subscribers)
+            && *self.lookups_throttled.lock().unwrap()
+        {
+            return Some(StoreError::Throttled(
+                "ProvisionedThroughputExceededException on a connection lookup".into(),
+            ));
+        }
+        // The placement's own item: its create, reads and finish (not its subscriptions).
+        let key = match (call.op, call.placement) {
+            (
+                StoreOp::CreatePlacement | StoreOp::GetPlacement | StoreOp::FinishPlacement,
+                Some(p),
+            ) => p.as_str(),
+            _ => return None,
+        };
         if self.throttled.lock().unwrap().contains(key) {
-            return Err(StoreError::Throttled(format!(
+            return Some(StoreError::Throttled(format!(
                 "ProvisionedThroughputExceededException on P#{key}"
             )));
         }
         if self.corrupt.lock().unwrap().contains(key) {
-            return Err(StoreError::Corrupt {
+            return Some(StoreError::Corrupt {
                 key: format!("P#{key}/P"),
                 reason: "missing field status".into(),
             });
         }
-        Ok(())
-    }
-}
-
-impl<S: SessionStore> SessionStore for FlakyStore<S> {
-    async fn create_placement(
-        &self,
-        p: &Placement,
-        i: Option<&IdempotencyRecord>,
-    ) -> Result<CreateOutcome, StoreError> {
-        self.check(p.placement_id.as_str())?;
-        self.inner.create_placement(p, i).await
-    }
-
-    async fn get_placement(&self, id: &PlacementId) -> Result<Option<Placement>, StoreError> {
-        self.check(id.as_str())?;
-        self.inner.get_placement(id).await
-    }
-
-    async fn finish_placement(
-        &self,
-        id: &PlacementId,
-        o: &PlacementOutcome,
-        at: Timestamp,
-    ) -> Result<Applied, StoreError> {
-        self.check(id.as_str())?;
-        if matches!(o, PlacementOutcome::Fulfilled { .. })
-            && self.too_large.lock().unwrap().contains(id.as_str())
-        {
-            return Err(StoreError::Refused(
+        if call.fulfilment && self.too_large.lock().unwrap().contains(key) {
+            return Some(StoreError::Refused(
                 "ValidationException: Item size has exceeded the maximum allowed size".into(),
             ));
         }
-        self.inner.finish_placement(id, o, at).await
-    }
-
-    async fn get_session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
-        self.inner.get_session(id).await
-    }
-
-    async fn list_sessions(&self, r: &ListRequest) -> Result<Page, StoreError> {
-        self.inner.list_sessions(r).await
-    }
-
-    async fn end_session(&self, key: SessionKey<'_>, at: Timestamp) -> Result<Applied, StoreError> {
-        self.inner.end_session(key, at).await
-    }
-
-    async fn apply_report(
-        &self,
-        arn: &GameSessionArn,
-        r: &StatusReport,
-        at: Timestamp,
-    ) -> Result<Applied, StoreError> {
-        self.inner.apply_report(arn, r, at).await
-    }
-
-    async fn correct_player_count(
-        &self,
-        arn: &GameSessionArn,
-        count: u32,
-        quiet_since: Timestamp,
-        at: Timestamp,
-    ) -> Result<Applied, StoreError> {
-        self.inner
-            .correct_player_count(arn, count, quiet_since, at)
-            .await
-    }
-
-    async fn reserve_seats(
-        &self,
-        s: &SessionId,
-        p: &[PlayerId],
-        now: Timestamp,
-        exp: Timestamp,
-    ) -> Result<Result<Reserved, JoinRefused>, StoreError> {
-        self.inner.reserve_seats(s, p, now, exp).await
-    }
-
-    async fn record_player_sessions(
-        &self,
-        id: &SessionId,
-        ps: &[PlayerSession],
-    ) -> Result<(), StoreError> {
-        self.inner.record_player_sessions(id, ps).await
-    }
-
-    async fn set_policy(
-        &self,
-        id: &SessionId,
-        policy: &fleet_core::ports::SessionPolicy,
-        at: Timestamp,
-    ) -> Result<Result<fleet_core::model::Session, fleet_core::ports::PolicyRefused>, StoreError>
-    {
-        self.inner.set_policy(id, policy, at).await
-    }
-
-    async fn release_seats(
-        &self,
-        s: &SessionId,
-        p: &[PlayerId],
-        at: Timestamp,
-    ) -> Result<Applied, StoreError> {
-        self.inner.release_seats(s, p, at).await
-    }
-
-    async fn expire_seats(&self, s: &SessionId, now: Timestamp) -> Result<u32, StoreError> {
-        self.inner.expire_seats(s, now).await
-    }
-}
-
-impl<S: fleet_core::ports::ConnectionStore> fleet_core::ports::ConnectionStore for FlakyStore<S> {
-    async fn put_connection(&self, c: &fleet_core::ports::Connection) -> Result<(), StoreError> {
-        self.inner.put_connection(c).await
-    }
-
-    async fn delete_connection(&self, c: &fleet_core::ids::ConnectionId) -> Result<(), StoreError> {
-        self.inner.delete_connection(c).await
-    }
-
-    async fn connection(
-        &self,
-        c: &fleet_core::ids::ConnectionId,
-        now: Timestamp,
-    ) -> Result<Option<fleet_core::ports::Connection>, StoreError> {
-        self.inner.connection(c, now).await
-    }
-
-    async fn connections_of(
-        &self,
-        user: &str,
-        now: Timestamp,
-    ) -> Result<Vec<fleet_core::ids::ConnectionId>, StoreError> {
-        self.check_lookup()?;
-        self.inner.connections_of(user, now).await
-    }
-
-    async fn subscribe(
-        &self,
-        p: &PlacementId,
-        s: &fleet_core::ports::Subscriber,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.inner.subscribe(p, s, expires_at).await
-    }
-
-    async fn unsubscribe(
-        &self,
-        p: &PlacementId,
-        c: &fleet_core::ids::ConnectionId,
-    ) -> Result<(), StoreError> {
-        self.inner.unsubscribe(p, c).await
-    }
-
-    async fn subscribers(
-        &self,
-        p: &PlacementId,
-        now: Timestamp,
-    ) -> Result<Vec<fleet_core::ports::Subscriber>, StoreError> {
-        self.check_lookup()?;
-        self.inner.subscribers(p, now).await
-    }
-
-    async fn mark_sent(
-        &self,
-        p: &PlacementId,
-        c: &fleet_core::ids::ConnectionId,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.inner.mark_sent(p, c, at).await
-    }
-
-    async fn unmark_sent(
-        &self,
-        p: &PlacementId,
-        c: &fleet_core::ids::ConnectionId,
-    ) -> Result<(), StoreError> {
-        self.inner.unmark_sent(p, c).await
+        None
     }
 }
 

@@ -8,17 +8,15 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
-use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds};
-use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
+use fleet_core::fakes::{
+    FakeGameLift, FaultyStore, ManualClock, MemoryNotifier, MemoryStore, SequentialIds, StoreCall,
+    StoreFaults,
+};
+use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region};
 use fleet_core::input::GameProperties;
 use fleet_core::input::MaxPlayers;
-use fleet_core::model::{
-    Placement, PlacementPlayer, PlacementStatus, PlayerSession, Session, SessionStatus,
-};
-use fleet_core::ports::{
-    Applied, CreateOutcome, IdempotencyRecord, JoinRefused, ListRequest, Page, PlacementOutcome,
-    Reserved, SessionKey, SessionStore, StatusReport, StoreError,
-};
+use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session, SessionStatus};
+use fleet_core::ports::{SessionStore, StoreError};
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
 use fleet_functions::deps::Deps;
@@ -441,14 +439,15 @@ pub fn failing_deps() -> Deps<FailingStore, FakeGameLift, MemoryNotifier, Manual
 
 /// A [`MemoryStore`] whose next calls fail with errors a test queues (one per call, in order), the way
 /// DynamoDB fails: unavailable, throttled, or an item that cannot be read back.
+pub type FailingStore = FaultyStore<MemoryStore, ScriptedFaults>;
+
+/// The faults of a [`FailingStore`]: a queue, one entry per call in order.
 #[derive(Default)]
-pub struct FailingStore {
-    /// The store behind.
-    pub inner: MemoryStore,
+pub struct ScriptedFaults {
     failures: Mutex<VecDeque<Option<StoreError>>>,
 }
 
-impl FailingStore {
+impl ScriptedFaults {
     /// Fails the next call not yet scripted with `e`.
     pub fn fail_next(&self, e: StoreError) {
         self.failures
@@ -464,114 +463,15 @@ impl FailingStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push_back(None);
     }
+}
 
-    fn check(&self) -> Result<(), StoreError> {
-        match self
-            .failures
+impl StoreFaults for ScriptedFaults {
+    fn fault(&self, _call: &StoreCall<'_>) -> Option<StoreError> {
+        self.failures
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .pop_front()
-        {
-            Some(Some(e)) => Err(e),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl SessionStore for FailingStore {
-    async fn create_placement(
-        &self,
-        p: &Placement,
-        i: Option<&IdempotencyRecord>,
-    ) -> Result<CreateOutcome, StoreError> {
-        self.check()?;
-        self.inner.create_placement(p, i).await
-    }
-    async fn get_placement(&self, id: &PlacementId) -> Result<Option<Placement>, StoreError> {
-        self.check()?;
-        self.inner.get_placement(id).await
-    }
-    async fn finish_placement(
-        &self,
-        id: &PlacementId,
-        o: &PlacementOutcome,
-        at: Timestamp,
-    ) -> Result<Applied, StoreError> {
-        self.check()?;
-        self.inner.finish_placement(id, o, at).await
-    }
-    async fn get_session(&self, id: &SessionId) -> Result<Option<Session>, StoreError> {
-        self.check()?;
-        self.inner.get_session(id).await
-    }
-    async fn list_sessions(&self, r: &ListRequest) -> Result<Page, StoreError> {
-        self.check()?;
-        self.inner.list_sessions(r).await
-    }
-    async fn end_session(&self, k: SessionKey<'_>, at: Timestamp) -> Result<Applied, StoreError> {
-        self.check()?;
-        self.inner.end_session(k, at).await
-    }
-    async fn apply_report(
-        &self,
-        arn: &GameSessionArn,
-        r: &StatusReport,
-        at: Timestamp,
-    ) -> Result<Applied, StoreError> {
-        self.check()?;
-        self.inner.apply_report(arn, r, at).await
-    }
-    async fn correct_player_count(
-        &self,
-        arn: &GameSessionArn,
-        count: u32,
-        quiet_since: Timestamp,
-        at: Timestamp,
-    ) -> Result<Applied, StoreError> {
-        self.check()?;
-        self.inner
-            .correct_player_count(arn, count, quiet_since, at)
-            .await
-    }
-    async fn reserve_seats(
-        &self,
-        id: &SessionId,
-        players: &[PlayerId],
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> Result<Result<Reserved, JoinRefused>, StoreError> {
-        self.check()?;
-        self.inner.reserve_seats(id, players, now, expires_at).await
-    }
-
-    async fn record_player_sessions(
-        &self,
-        id: &SessionId,
-        ps: &[PlayerSession],
-    ) -> Result<(), StoreError> {
-        self.inner.record_player_sessions(id, ps).await
-    }
-    async fn set_policy(
-        &self,
-        id: &SessionId,
-        policy: &fleet_core::ports::SessionPolicy,
-        at: Timestamp,
-    ) -> Result<Result<fleet_core::model::Session, fleet_core::ports::PolicyRefused>, StoreError>
-    {
-        self.inner.set_policy(id, policy, at).await
-    }
-    async fn release_seats(
-        &self,
-        id: &SessionId,
-        players: &[PlayerId],
-        at: Timestamp,
-    ) -> Result<Applied, StoreError> {
-        self.check()?;
-        self.inner.release_seats(id, players, at).await
-    }
-    async fn expire_seats(&self, id: &SessionId, now: Timestamp) -> Result<u32, StoreError> {
-        self.check()?;
-        self.inner.expire_seats(id, now).await
+            .flatten()
     }
 }
 
