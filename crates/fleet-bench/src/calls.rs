@@ -12,7 +12,7 @@ use fleet_core::ids::GameSessionArn;
 use fleet_core::ports::Clock as _;
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
-use fleet_functions::deps::Deps;
+use fleet_functions::deps::{Deps, PortSet};
 use fleet_functions::placement_events;
 use serde_json::{Value, json};
 
@@ -29,7 +29,8 @@ const GATEWAY_FLEET: &str = "fleet-bench";
 /// Operations per kind.
 const N: usize = 20;
 
-type FakeDeps = Deps<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+type FakeDeps =
+    Deps<PortSet<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>;
 
 fn config() -> Result<Config, String> {
     let fleets = json!({ GAME_SERVER_PRINCIPAL: [FLEET] }).to_string();

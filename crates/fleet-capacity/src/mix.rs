@@ -22,7 +22,7 @@ use fleet_core::model::{Session, SessionStatus};
 use fleet_core::ports::{Connection, ConnectionStore};
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
-use fleet_functions::deps::{Deps, UuidIds};
+use fleet_functions::deps::{Deps, PortSet, UuidIds};
 use fleet_functions::sweeper;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
@@ -116,7 +116,7 @@ pub struct Recording {
     pub index_values: BTreeMap<String, usize>,
 }
 
-type MixDeps = Deps<DynamoStore, FakeGameLift, MemoryNotifier, ManualClock, UuidIds>;
+type MixDeps = Deps<PortSet<DynamoStore, FakeGameLift, MemoryNotifier, ManualClock, UuidIds>>;
 
 struct Driver {
     deps: MixDeps,

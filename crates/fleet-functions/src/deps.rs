@@ -1,6 +1,7 @@
 //! What a handler gets: the ports it may call and the configuration, built once per Lambda container
 //! (clients are reused across invocations) or from fakes in tests.
 
+use std::marker::PhantomData;
 use std::sync::{Mutex, PoisonError};
 
 use fleet_core::ids::PlacementId;
@@ -9,19 +10,50 @@ use fleet_core::time::Timestamp;
 
 use crate::config::Config;
 
+/// The types of a function's five ports under one name, so that a handler takes `&Deps<P>` and bounds
+/// only the ports it calls (`P::GameLift: GameLift`): a function built with [`NoGameLift`] cannot
+/// compile a handler that calls GameLift.
+pub trait Ports {
+    /// The session store (and, for the WebSocket functions, the connection store).
+    type Store;
+    /// GameLift.
+    type GameLift;
+    /// WebSocket pushes.
+    type Notifier;
+    /// The clock: every handler reads it.
+    type Clock: Clock;
+    /// Id generation.
+    type Ids: Ids;
+}
+
+/// Any five port types as a [`Ports`]; deployed functions take the system clock and random ids.
+pub struct PortSet<S, G, N, C = SystemClock, I = UuidIds>(PhantomData<Marker<S, G, N, C, I>>);
+
+/// What [`PortSet`] holds of its types: nothing (a function pointer type is `Send` and `Sync`
+/// whatever they are, so naming them constrains nothing).
+type Marker<S, G, N, C, I> = fn() -> (S, G, N, C, I);
+
+impl<S, G, N, C: Clock, I: Ids> Ports for PortSet<S, G, N, C, I> {
+    type Store = S;
+    type GameLift = G;
+    type Notifier = N;
+    type Clock = C;
+    type Ids = I;
+}
+
 /// The ports and configuration of a function. Handlers are generic over the ports, so tests pass the
 /// in-memory fakes of `fleet_core::fakes` and the binaries pass the AWS adapters of `fleet-aws`.
-pub struct Deps<S, G, N, C, I> {
+pub struct Deps<P: Ports> {
     /// The session store.
-    pub store: S,
+    pub store: P::Store,
     /// GameLift.
-    pub gamelift: G,
+    pub gamelift: P::GameLift,
     /// WebSocket pushes.
-    pub notifier: N,
+    pub notifier: P::Notifier,
     /// The clock.
-    pub clock: C,
+    pub clock: P::Clock,
     /// Id generation.
-    pub ids: I,
+    pub ids: P::Ids,
     /// Configuration.
     pub config: Config,
     /// Answers kept for the container's life.
@@ -61,7 +93,7 @@ impl Cache {
     }
 }
 
-impl<S, G, N> Deps<S, G, N, SystemClock, UuidIds> {
+impl<S, G, N> Deps<PortSet<S, G, N>> {
     /// A deployed function's dependencies: the system clock and random ids around its ports.
     pub fn deployed(store: S, gamelift: G, notifier: N, config: Config) -> Self {
         Self {

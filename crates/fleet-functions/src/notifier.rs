@@ -35,7 +35,7 @@ use fleet_core::time::Timestamp;
 use futures::StreamExt as _;
 use serde_json::{Value, json};
 
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::observability::Metrics;
 
 /// The function's name, the `Function` dimension of its metrics.
@@ -444,15 +444,10 @@ pub fn finished_placement(record: &EventRecord) -> Result<Placement, Skip> {
 }
 
 /// Handles a stream batch and flushes the invocation's metrics: the Lambda entry point's body.
-pub async fn handle<S, G, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn handle<P: Ports<Store: SessionStore + ConnectionStore, Notifier: Notifier>>(
+    deps: &Deps<P>,
     event: Event,
-) -> DynamoDbEventResponse
-where
-    S: SessionStore + ConnectionStore,
-    N: Notifier,
-    C: Clock,
-{
+) -> DynamoDbEventResponse {
     let now = deps.clock.now();
     let (response, mut metrics) = process(&deps.store, &deps.notifier, event, now).await;
     metrics.flush(now.millis());

@@ -69,7 +69,7 @@ use fleet_core::rules;
 use fleet_core::time::Timestamp;
 use futures::StreamExt as _;
 
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::notifier::{self, PlacedSession, Pushed};
 use crate::observability::Metrics;
 
@@ -106,27 +106,20 @@ pub enum RecordOutcome {
 /// point's body ([`process_and_push`]).
 ///
 /// The store, the notifier and the clock are used; the binary passes `()` for GameLift.
-pub async fn handle<S, G, N, C, I>(deps: &Deps<S, G, N, C, I>, event: SqsEvent) -> SqsBatchResponse
-where
-    S: SessionStore + ConnectionStore,
-    N: Notifier,
-    C: Clock,
-{
+pub async fn handle<P: Ports<Store: SessionStore + ConnectionStore, Notifier: Notifier>>(
+    deps: &Deps<P>,
+    event: SqsEvent,
+) -> SqsBatchResponse {
     handle_until(deps, event, None).await
 }
 
 /// [`handle`] within an invocation that ends at `deadline`: no early push starts with less than
 /// [`EARLY_PUSH_GUARD`] left (see [`process_and_push_until`]).
-pub async fn handle_until<S, G, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn handle_until<P: Ports<Store: SessionStore + ConnectionStore, Notifier: Notifier>>(
+    deps: &Deps<P>,
     event: SqsEvent,
     deadline: Option<std::time::Instant>,
-) -> SqsBatchResponse
-where
-    S: SessionStore + ConnectionStore,
-    N: Notifier,
-    C: Clock,
-{
+) -> SqsBatchResponse {
     let (response, mut metrics) = process_and_push_until(
         &deps.store,
         &deps.notifier,

@@ -37,20 +37,20 @@ use fleet_core::auth::{self, Caller};
 use fleet_core::ids::{GameSessionArn, SessionRef};
 use fleet_core::input::GameProperties;
 use fleet_core::model::{Session, SessionStatus};
-use fleet_core::ports::{Applied, Clock, GameLift, Ids, SessionKey, SessionStore, StatusReport};
+use fleet_core::ports::{Applied, Clock, GameLift, SessionKey, SessionStore, StatusReport};
 use fleet_core::request::{DeleteInstanceInfo, UpdateInstanceInfo};
 use http::Method;
 use lambda_http::{Body, Request, Response};
 
 use crate::api::http as h;
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::error::ApiError;
 use crate::identity;
 use crate::observability::Metrics;
 
 /// Handles one status RPC. Never fails: errors are answers.
-pub async fn handle<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn handle<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: Request,
 ) -> Response<Body> {
     let mut metrics = Metrics::new("status-rpc");
@@ -58,8 +58,8 @@ pub async fn handle<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
     crate::error::respond(metrics, result, deps.clock.now().millis())
 }
 
-async fn route<S: SessionStore, G: GameLift, N, C: Clock, I>(
-    deps: &Deps<S, G, N, C, I>,
+async fn route<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: &Request,
     metrics: &mut Metrics,
 ) -> Result<Response<Body>, ApiError> {
@@ -84,8 +84,8 @@ fn session_not_found() -> ApiError {
     ApiError::NotFound("session not found".into())
 }
 
-async fn update_instance_info<S: SessionStore, G: GameLift, N, C: Clock, I>(
-    deps: &Deps<S, G, N, C, I>,
+async fn update_instance_info<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     caller: &Caller,
     info: UpdateInstanceInfo,
     metrics: &mut Metrics,
@@ -169,8 +169,8 @@ fn gamelift_change<'r>(
     })
 }
 
-async fn delete_instance_info<S: SessionStore, G, N, C: Clock, I>(
-    deps: &Deps<S, G, N, C, I>,
+async fn delete_instance_info<P: Ports<Store: SessionStore>>(
+    deps: &Deps<P>,
     caller: &Caller,
     info: DeleteInstanceInfo,
     metrics: &mut Metrics,

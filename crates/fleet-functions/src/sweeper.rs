@@ -41,7 +41,7 @@ use futures::StreamExt;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::observability::{Metrics, dimensioned_emf};
 use crate::placement_events::Described;
 
@@ -202,16 +202,11 @@ impl Budget {
 
 /// The Lambda entry point's body: runs one sweep with GameLift's limits and the configured budget,
 /// logs its summary and flushes its metrics.
-pub async fn handle<S, G, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn handle<P: Ports<Store: SessionStore + SweepStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     event: EventBridgeEvent,
     deadline: Instant,
-) -> Result<SweepSummary, SweepError>
-where
-    S: SessionStore + SweepStore,
-    G: GameLift,
-    C: Clock,
-{
+) -> Result<SweepSummary, SweepError> {
     tracing::debug!(
         event_id = event.id.as_deref().unwrap_or(""),
         "sweep started"

@@ -24,7 +24,7 @@ use fleet_core::ports::{
 use fleet_core::time::Timestamp;
 use serde::Deserialize;
 
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::notifier::{self, Target, error_message};
 
 /// API Gateway closes a WebSocket connection after 2 hours, so no row needs to outlive that.
@@ -42,15 +42,10 @@ struct SubscribeBody {
 const NOT_FOUND: &str = "no such placement";
 
 /// Handles one WebSocket event; routes by `requestContext.routeKey`.
-pub async fn handle<S, G, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn handle<P: Ports<Store: SessionStore + ConnectionStore, Notifier: Notifier>>(
+    deps: &Deps<P>,
     request: ApiGatewayWebsocketProxyRequest,
-) -> ApiGatewayProxyResponse
-where
-    S: SessionStore + ConnectionStore,
-    N: Notifier,
-    C: Clock,
-{
+) -> ApiGatewayProxyResponse {
     let ctx = &request.request_context;
     let route = ctx.route_key.as_deref().unwrap_or("");
     let Some(connection) = ctx

@@ -39,7 +39,7 @@ use serde_json::{Map, Value, json};
 
 use self::jwks::{HttpJwks, JwksCache};
 use crate::config::{ConfigError, JwtConfig};
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds (issuers and Lambda clocks drift a
 /// little).
@@ -406,8 +406,8 @@ fn policy(
 }
 
 /// The Lambda entry point's body: `verifier` is built once per container from `deps.config`.
-pub async fn handle<S, G, N, C: Clock, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn handle<P: Ports>(
+    deps: &Deps<P>,
     verifier: &TokenVerifier,
     request: ApiGatewayCustomAuthorizerRequestTypeRequest,
 ) -> ApiGatewayCustomAuthorizerResponse {

@@ -7,13 +7,14 @@ use std::collections::BTreeMap;
 use fleet_aws::dynamo::DynamoStore;
 use fleet_aws::gamelift::SdkGameLift;
 use fleet_aws::notifier::ApiGatewayNotifier;
-use fleet_functions::deps::{Deps, UuidIds};
+use fleet_functions::deps::{Deps, PortSet, UuidIds};
 
 pub use crate::clock::LocalClock;
 
 /// The dependencies of every handler the local stack calls: the same adapters the Lambdas use, and
 /// the stack's [`LocalClock`] (the system clock unless a test moves it forward).
-pub type LocalDeps = Deps<DynamoStore, SdkGameLift, ApiGatewayNotifier, LocalClock, UuidIds>;
+pub type LocalDeps =
+    Deps<PortSet<DynamoStore, SdkGameLift, ApiGatewayNotifier, LocalClock, UuidIds>>;
 
 /// Issuer of local player tokens.
 pub const JWT_ISSUER: &str = "fleetlift-local";

@@ -20,12 +20,12 @@ use lambda_http::{Body, Request, Response};
 use super::http::{self as h};
 use super::sessions::{session_ended, session_not_found};
 use super::views::{ConnectionView, Connections};
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::error::ApiError;
 use crate::observability::Metrics;
 
 /// Whether the session's fleet has the player gateway.
-pub fn has_gateway<S, G, N, C, I>(deps: &Deps<S, G, N, C, I>, session: &Session) -> bool {
+pub fn has_gateway<P: Ports>(deps: &Deps<P>, session: &Session) -> bool {
     deps.config
         .player_gateway_fleets
         .iter()
@@ -34,8 +34,8 @@ pub fn has_gateway<S, G, N, C, I>(deps: &Deps<S, G, N, C, I>, session: &Session)
 
 /// How `players` reach `session`: GetPlayerConnectionDetails on a player-gateway fleet (one call for
 /// up to 25 players), the session's own address otherwise (no call).
-pub async fn connections_for<S, G: GameLift, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn connections_for<P: Ports<GameLift: GameLift>>(
+    deps: &Deps<P>,
     session: &Session,
     players: &[PlayerId],
     metrics: &mut Metrics,
@@ -54,8 +54,8 @@ pub async fn connections_for<S, G: GameLift, N, C, I>(
 
 /// `POST /v1/sessions/{id}/connection`: fresh connection details for 1–25 players (a player for
 /// itself, a service for anyone).
-pub async fn refresh<S: SessionStore, G: GameLift, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn refresh<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: &Request,
     caller: &Caller,
     segment: &str,

@@ -13,7 +13,7 @@ use lambda_http::{Body, Request, Response};
 
 use super::http::{self as h};
 use super::views::{LocationView, Locations};
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::error::ApiError;
 use crate::observability::Metrics;
 
@@ -21,8 +21,8 @@ use crate::observability::Metrics;
 pub const LOCATIONS_TTL_SECS: i64 = 600;
 
 /// `GET /v1/locations`: any authenticated caller.
-pub async fn list<S, G: GameLift, N, C: Clock, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn list<P: Ports<GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: &Request,
     _caller: &Caller,
     metrics: &mut Metrics,

@@ -51,18 +51,18 @@ pub mod views;
 
 use std::collections::BTreeMap;
 
-use fleet_core::ports::{Clock, GameLift, Ids, SessionStore};
+use fleet_core::ports::{Clock, GameLift, SessionStore};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::error::ApiError;
 use crate::identity;
 use crate::observability::Metrics;
 
 /// Handles one HTTP API request. Never fails: errors are answers.
-pub async fn handle<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn handle<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: Request,
 ) -> Response<Body> {
     let mut metrics = Metrics::new("fleet-api");
@@ -70,8 +70,8 @@ pub async fn handle<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
     crate::error::respond(metrics, result, deps.clock.now().millis())
 }
 
-async fn route<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
-    deps: &Deps<S, G, N, C, I>,
+async fn route<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: &Request,
     metrics: &mut Metrics,
 ) -> Result<Response<Body>, ApiError> {

@@ -24,14 +24,14 @@ use lambda_http::{Body, Request, Response};
 
 use super::http::{self as h};
 use super::views::{Cancelled, PlacementView, PlayerSessionView, SessionView};
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::error::ApiError;
 use crate::observability::Metrics;
 use crate::placement_events::{self, Described};
 
 /// `GET /v1/placements/{placementId}`.
-pub async fn get<S: SessionStore, G, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn get<P: Ports<Store: SessionStore>>(
+    deps: &Deps<P>,
     req: &Request,
     caller: &Caller,
     segment: &str,
@@ -82,8 +82,8 @@ pub async fn get<S: SessionStore, G, N, C, I>(
 /// fulfilment with its session and seats), and the answer is 409 `conflict` naming that status. A
 /// placement GameLift never heard of (a create whose start never reached it) is cancelled here alone:
 /// nothing will ever start it, since a replay of its create starts only PENDING placements.
-pub async fn cancel<S: SessionStore, G: GameLift, N, C: Clock, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn cancel<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: &Request,
     caller: &Caller,
     segment: &str,
@@ -142,8 +142,8 @@ pub async fn cancel<S: SessionStore, G: GameLift, N, C: Clock, I>(
 
 /// GameLift refused to stop the placement: it is no longer PENDING there. What it reports is written
 /// (the event may be on its way; the write is guarded, so either lands once) and answered as a 409.
-async fn settle_race<S: SessionStore, G: GameLift, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+async fn settle_race<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     placement: &Placement,
     now: Timestamp,
     metrics: &mut Metrics,

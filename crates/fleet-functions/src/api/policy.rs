@@ -16,13 +16,13 @@ use lambda_http::{Body, Request, Response};
 use super::http::{self as h};
 use super::sessions::{session_ended, session_not_found};
 use super::views::SessionView;
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::error::ApiError;
 use crate::observability::Metrics;
 
 /// `PATCH /v1/sessions/{id}` `{joinable?, protected?}`: services, and game servers for their fleets.
-pub async fn patch<S: SessionStore, G: GameLift, N, C: Clock, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn patch<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: &Request,
     caller: &Caller,
     segment: &str,

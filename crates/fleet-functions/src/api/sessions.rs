@@ -51,7 +51,7 @@ use lambda_http::{Body, Request, Response};
 use super::connections;
 use super::http::{self as h};
 use super::views::{Accepted, Joined, Listed, PlayerSessionView, SessionView};
-use crate::deps::Deps;
+use crate::deps::{Deps, Ports};
 use crate::error::ApiError;
 use crate::observability::Metrics;
 
@@ -60,8 +60,8 @@ use crate::observability::Metrics;
 pub const PENDING_CAP_RETRY_AFTER_SECS: u32 = 5;
 
 /// `POST /v1/sessions`.
-pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn create<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: &Request,
     caller: &Caller,
     metrics: &mut Metrics,
@@ -139,8 +139,8 @@ pub async fn create<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
 /// reports is recorded at once); GameLift never heard of it → started now, with that same id, exactly
 /// as the first attempt would have; the describe fails → answered PENDING, and the sweeper resolves
 /// it after its deadline. A placement is never started under a second id.
-async fn replay<S: SessionStore, G: GameLift, N, C: Clock, I>(
-    deps: &Deps<S, G, N, C, I>,
+async fn replay<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     first: Placement,
     caller: &Caller,
     metrics: &mut Metrics,
@@ -181,8 +181,8 @@ async fn replay<S: SessionStore, G: GameLift, N, C: Clock, I>(
 
 /// Calls StartGameSessionPlacement for a stored PENDING placement and settles what the answer says
 /// (see the module docs): the create's second half, and a replay's when GameLift never heard of it.
-async fn start<S: SessionStore, G: GameLift, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+async fn start<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     placement: &Placement,
     caller: &Caller,
     metrics: &mut Metrics,
@@ -286,8 +286,8 @@ fn failure_reason(answer: &ApiError) -> String {
 /// Marks a placement GameLift never started as FAILED, so it is terminal rather than PENDING until
 /// the sweeper. A failure here is logged: the row is still PENDING with a deadline, and the sweeper's
 /// describe finds no placement and fails it then.
-async fn fail<S: SessionStore, G, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+async fn fail<P: Ports<Store: SessionStore>>(
+    deps: &Deps<P>,
     placement: &Placement,
     reason: String,
     at: Timestamp,
@@ -301,8 +301,8 @@ async fn fail<S: SessionStore, G, N, C, I>(
 
 /// Writes a placement's end that the create itself learnt; a failure is logged, because the row is
 /// still PENDING with a deadline and the sweeper's describe ends it then.
-async fn finish_or_log<S: SessionStore, G, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+async fn finish_or_log<P: Ports<Store: SessionStore>>(
+    deps: &Deps<P>,
     placement: &Placement,
     outcome: &PlacementOutcome,
     at: Timestamp,
@@ -336,8 +336,8 @@ fn accepted(p: &Placement) -> Response<Body> {
 
 /// `GET /v1/sessions`: one store Query per page; `explain=true` (services) adds the plan and the
 /// page's measured read amplification.
-pub async fn list<S: SessionStore, G, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn list<P: Ports<Store: SessionStore>>(
+    deps: &Deps<P>,
     req: &Request,
     caller: &Caller,
     metrics: &mut Metrics,
@@ -380,8 +380,8 @@ pub async fn list<S: SessionStore, G, N, C, I>(
 }
 
 /// `GET /v1/sessions/{id}`: one strongly consistent read.
-pub async fn get<S: SessionStore, G, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn get<P: Ports<Store: SessionStore>>(
+    deps: &Deps<P>,
     req: &Request,
     caller: &Caller,
     segment: &str,
@@ -406,8 +406,8 @@ pub(crate) fn session_ended() -> ApiError {
 }
 
 /// `POST /v1/sessions/{id}/join`.
-pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn join<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: &Request,
     caller: &Caller,
     segment: &str,
@@ -512,8 +512,8 @@ pub async fn join<S: SessionStore, G: GameLift, N, C: Clock, I>(
 
 /// The joined players' connections; `None` when GameLift could not give a gateway fleet's: the
 /// join stands (its player sessions exist), and the client asks the connection route.
-async fn connections_or_none<S, G: GameLift, N, C, I>(
-    deps: &Deps<S, G, N, C, I>,
+async fn connections_or_none<P: Ports<GameLift: GameLift>>(
+    deps: &Deps<P>,
     session: &Session,
     player_sessions: &[PlayerSession],
     metrics: &mut Metrics,
@@ -557,8 +557,8 @@ fn joined(
 /// leaves the table unchanged; then the session becomes an ENDED tombstone. A session named by ARN
 /// that this system has not seen yet is recorded as ended, so its late placement event cannot bring
 /// it to life.
-pub async fn delete<S: SessionStore, G: GameLift, N, C: Clock, I>(
-    deps: &Deps<S, G, N, C, I>,
+pub async fn delete<P: Ports<Store: SessionStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
     req: &Request,
     caller: &Caller,
     segment: &str,

@@ -1,6 +1,10 @@
 //! The sweeper Lambda (EventBridge schedule): builds its clients once per container and runs
 //! [`fleet_functions::sweeper::handle`] on every tick, stopping before the invocation's deadline.
 
+// The handler's future nests the sweep's, the store's and the SDK's futures deeper than rustc's
+// default query depth allows when it lays out `main`'s state machine.
+#![recursion_limit = "256"]
+
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;

@@ -41,7 +41,7 @@ use fleet_core::ids::{PlacementId, PlayerId};
 use fleet_core::limits;
 use fleet_core::model::{PlacementStatus, PlayerSession, SessionStatus};
 use fleet_core::ports::{GameLiftError, PlacementOutcome, SessionStore, StoreError};
-use fleet_functions::deps::Deps;
+use fleet_functions::deps::{Deps, PortSet};
 use serde_json::{Value, json};
 
 use crate::support_http::*;
@@ -230,7 +230,7 @@ impl Exchange {
 
 /// Runs `ev` through a handler and records the exchange.
 pub async fn exchange<S: SessionStore>(
-    d: &Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>,
+    d: &Deps<PortSet<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>,
     h: H,
     ev: &Ev,
 ) -> Exchange {

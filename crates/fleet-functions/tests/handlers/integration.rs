@@ -10,7 +10,7 @@ use fleet_aws::dynamo::{DynamoStore, create_table, local_client};
 use fleet_aws::gamelift::SdkGameLift;
 use fleet_core::fakes::{ManualClock, MemoryNotifier};
 use fleet_functions::config::Config;
-use fleet_functions::deps::{Deps, UuidIds};
+use fleet_functions::deps::{Deps, PortSet, UuidIds};
 use fleet_functions::{api, placement_events, rpc};
 use gamelift_sim::model::{DEFAULT_FLEET_US, DEFAULT_QUEUE};
 use gamelift_sim::{Model, SimServer, Simulator};
@@ -24,7 +24,8 @@ use crate::support_http::{Answer, Ev, PLAYER_A, PLAYER_B, SERVICE, Who, encode};
 const GAME_SERVER: &str =
     "arn:aws:sts::123456789012:assumed-role/sim-game-server/i-0123456789abcdef0";
 
-pub(crate) type RealDeps = Deps<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>;
+pub(crate) type RealDeps =
+    Deps<PortSet<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>>;
 
 /// The handlers on DynamoDB Local and gamelift-sim (shared with the limits tests).
 /// Held by the tests that load DynamoDB Local hard (thousands of items, fifty concurrent

@@ -18,14 +18,14 @@ use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus};
 use fleet_core::ports::{CreateOutcome, SessionStore, StoreError};
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
-use fleet_functions::deps::Deps;
+use fleet_functions::deps::{Deps, PortSet};
 
 /// 2026-11-25T10:00:00Z, the day the sample events happened.
 pub const T0: Timestamp = Timestamp::from_millis(1_795_600_800_000);
 
 /// The deps of a test: every port faked.
 pub type TestDeps<S = MemoryStore> =
-    Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+    Deps<PortSet<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>;
 
 /// A sample event file's text (`events/<path>`).
 pub fn event_text(path: &str) -> String {

@@ -19,7 +19,7 @@ use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session, Se
 use fleet_core::ports::{SessionStore, StoreError};
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
-use fleet_functions::deps::Deps;
+use fleet_functions::deps::{Deps, PortSet};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 
@@ -55,7 +55,8 @@ pub const ARN_2: &str =
 pub const SAMPLE_PLACEMENT: &str = "9b2f6c1e-4a7d-4f0e-8c3b-2e5d7a9f1b04";
 
 /// The deps of a test: every port faked.
-pub type TestDeps = Deps<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+pub type TestDeps =
+    Deps<PortSet<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>;
 
 /// The configuration the tests run with: the service role, and one game-server role per fleet.
 pub fn config() -> Config {
@@ -408,7 +409,7 @@ impl Answer {
 
 /// Calls fleet-api.
 pub async fn api<S: SessionStore>(
-    d: &Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>,
+    d: &Deps<PortSet<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>,
     req: Request,
 ) -> Answer {
     Answer::of(fleet_functions::api::handle(d, req).await)
@@ -416,15 +417,15 @@ pub async fn api<S: SessionStore>(
 
 /// Calls status-rpc.
 pub async fn rpc<S: SessionStore>(
-    d: &Deps<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>,
+    d: &Deps<PortSet<S, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>,
     req: Request,
 ) -> Answer {
     Answer::of(fleet_functions::rpc::handle(d, req).await)
 }
 
 /// Fresh fakes around a [`FailingStore`].
-pub fn failing_deps() -> Deps<FailingStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>
-{
+pub fn failing_deps()
+-> Deps<PortSet<FailingStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>> {
     let d = deps();
     Deps {
         store: FailingStore::default(),

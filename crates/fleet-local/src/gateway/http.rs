@@ -10,8 +10,8 @@ use axum::body::Body as AxumBody;
 use axum::extract::{ConnectInfo, Request as AxumRequest, State};
 use axum::response::{IntoResponse, Response as AxumResponse};
 use base64::Engine as _;
-use fleet_core::ports::{Clock, GameLift, Ids, SessionStore};
-use fleet_functions::deps::Deps;
+use fleet_core::ports::{GameLift, SessionStore};
+use fleet_functions::deps::{Deps, Ports};
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -323,14 +323,38 @@ pub fn to_lambda_request(event: &Value) -> Result<lambda_http::Request, String> 
 #[derive(Debug, Clone, Copy)]
 pub struct HttpGateway;
 
+/// The ports the HTTP gateway serves the API with: the API handlers' ports, owned by the server's
+/// tasks (hence `'static`).
+pub trait HttpPorts:
+    Ports<
+        Store: SessionStore + 'static,
+        GameLift: GameLift + 'static,
+        Notifier: Send + Sync + 'static,
+        Clock: 'static,
+        Ids: 'static,
+    > + 'static
+{
+}
+
+impl<P> HttpPorts for P where
+    P: Ports<
+            Store: SessionStore + 'static,
+            GameLift: GameLift + 'static,
+            Notifier: Send + Sync + 'static,
+            Clock: 'static,
+            Ids: 'static,
+        > + 'static
+{
+}
+
 /// The router's state, as axum hands it to the handler.
-type Shared<S, G, N, C, I> = State<Arc<HttpState<S, G, N, C, I>>>;
+type Shared<P> = State<Arc<HttpState<P>>>;
 
 /// The health report, as the stack hands it to the gateway.
 type HealthFn = Arc<dyn Fn() -> Value + Send + Sync>;
 
-struct HttpState<S, G, N, C, I> {
-    deps: Arc<Deps<S, G, N, C, I>>,
+struct HttpState<P: Ports> {
+    deps: Arc<Deps<P>>,
     auth: Arc<GatewayAuth>,
     health: HealthFn,
     port: u16,
@@ -338,39 +362,25 @@ struct HttpState<S, G, N, C, I> {
 
 impl HttpGateway {
     /// Serves both HTTP APIs on `listener` until the returned task is aborted.
-    pub async fn serve<S, G, N, C, I>(
+    pub async fn serve<P: HttpPorts>(
         listener: tokio::net::TcpListener,
-        deps: Arc<Deps<S, G, N, C, I>>,
+        deps: Arc<Deps<P>>,
         auth: Arc<GatewayAuth>,
         health: Arc<dyn Fn() -> Value + Send + Sync>,
-    ) -> std::io::Result<tokio::task::JoinHandle<()>>
-    where
-        S: SessionStore + 'static,
-        G: GameLift + 'static,
-        N: Send + Sync + 'static,
-        C: Clock + 'static,
-        I: Ids + 'static,
-    {
+    ) -> std::io::Result<tokio::task::JoinHandle<()>> {
         Self::serve_with_routes(listener, deps, auth, health, Router::new()).await
     }
 
     /// [`Self::serve`], with `local` (local-only tools such as the console, never routes of the
     /// deployed APIs) answered first; everything they do not route goes to the APIs. Their handlers
     /// can read the peer's address (`ConnectInfo<SocketAddr>`).
-    pub async fn serve_with_routes<S, G, N, C, I>(
+    pub async fn serve_with_routes<P: HttpPorts>(
         listener: tokio::net::TcpListener,
-        deps: Arc<Deps<S, G, N, C, I>>,
+        deps: Arc<Deps<P>>,
         auth: Arc<GatewayAuth>,
         health: Arc<dyn Fn() -> Value + Send + Sync>,
         local: Router,
-    ) -> std::io::Result<tokio::task::JoinHandle<()>>
-    where
-        S: SessionStore + 'static,
-        G: GameLift + 'static,
-        N: Send + Sync + 'static,
-        C: Clock + 'static,
-        I: Ids + 'static,
-    {
+    ) -> std::io::Result<tokio::task::JoinHandle<()>> {
         let port = listener.local_addr()?.port();
         let term_auth = auth.clone();
         let state = Arc::new(HttpState {
@@ -379,9 +389,7 @@ impl HttpGateway {
             health,
             port,
         });
-        let app = Router::new()
-            .fallback(entry::<S, G, N, C, I>)
-            .with_state(state);
+        let app = Router::new().fallback(entry::<P>).with_state(state);
         let app = crate::term::observe(app, crate::term::Gateway::Http, term_auth);
         let app = local.fallback_service(app);
         Ok(tokio::spawn(async move {
@@ -446,18 +454,11 @@ pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) 
         .into_response()
 }
 
-async fn entry<S, G, N, C, I>(
-    State(state): Shared<S, G, N, C, I>,
+async fn entry<P: HttpPorts>(
+    State(state): Shared<P>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: AxumRequest,
-) -> AxumResponse
-where
-    S: SessionStore + 'static,
-    G: GameLift + 'static,
-    N: Send + Sync + 'static,
-    C: Clock + 'static,
-    I: Ids + 'static,
-{
+) -> AxumResponse {
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut response = answer(&state, peer, request, &request_id).await;
     if let Ok(v) = http::HeaderValue::from_str(&request_id) {
@@ -466,19 +467,12 @@ where
     response
 }
 
-async fn answer<S, G, N, C, I>(
-    state: &HttpState<S, G, N, C, I>,
+async fn answer<P: HttpPorts>(
+    state: &HttpState<P>,
     peer: SocketAddr,
     request: AxumRequest,
     request_id: &str,
-) -> AxumResponse
-where
-    S: SessionStore + 'static,
-    G: GameLift + 'static,
-    N: Send + Sync + 'static,
-    C: Clock + 'static,
-    I: Ids + 'static,
-{
+) -> AxumResponse {
     let (parts, body) = request.into_parts();
     let raw_path = parts.uri.path().to_owned();
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
@@ -679,6 +673,7 @@ pub fn from_lambda_response(response: lambda_http::Response<lambda_http::Body>) 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use fleet_functions::deps::PortSet;
     use std::time::SystemTime;
 
     use fleet_core::fakes::{
@@ -696,7 +691,7 @@ pub(crate) mod tests {
     pub(crate) const FLEET: &str = "fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31";
 
     pub(crate) type FakeDeps =
-        Deps<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+        Deps<PortSet<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>;
 
     pub(crate) fn config() -> Config {
         let fleets = json!({ GAME_SERVER_PRINCIPAL: [FLEET] }).to_string();

@@ -13,7 +13,7 @@
 //! mint_token(auth: &GatewayAuth, sub: &str, ttl_secs: u64) -> String
 //! ```
 //!
-//! Both `serve`s are generic over the handlers' ports (`Arc<Deps<S, G, N, C, I>>`), so
+//! Both `serve`s are generic over the handlers' ports (`Arc<Deps<P>>` for any [`fleet_functions::deps::Ports`] `P`), so
 //! `Arc<LocalDeps>` is one case and the tests pass `fleet_core::fakes`. Each returns once the
 //! listener is being served; the task runs until aborted. [`WsGateway::serve_with_limits`] takes
 //! shorter limits (tests).

@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine as _;
 use fleet_core::ports::{Clock, ConnectionStore, Notifier, SessionStore};
-use fleet_functions::deps::Deps;
+use fleet_functions::deps::{Deps, Ports};
 use fleet_functions::ws_authorizer::TokenVerifier;
 use fleet_functions::ws_authorizer::jwks::{HttpJwks, JwksCache, StaticJwks};
 use http::{HeaderMap, StatusCode, Uri};
@@ -99,17 +99,41 @@ struct ConnInfo {
     authorizer: Map<String, Value>,
 }
 
-/// The router's state, as axum hands it to the handlers.
-type Shared<S, G, N, C, I> = State<Arc<WsState<S, G, N, C, I>>>;
+/// The ports the WebSocket gateway serves the `$connect`/`$disconnect`/message routes and
+/// `@connections` with, owned by the server's tasks (hence `'static`).
+pub trait WsPorts:
+    Ports<
+        Store: SessionStore + ConnectionStore + 'static,
+        GameLift: Send + Sync + 'static,
+        Notifier: Notifier + 'static,
+        Clock: 'static,
+        Ids: Send + Sync + 'static,
+    > + 'static
+{
+}
 
-struct WsState<S, G, N, C, I> {
-    deps: Arc<Deps<S, G, N, C, I>>,
+impl<P> WsPorts for P where
+    P: Ports<
+            Store: SessionStore + ConnectionStore + 'static,
+            GameLift: Send + Sync + 'static,
+            Notifier: Notifier + 'static,
+            Clock: 'static,
+            Ids: Send + Sync + 'static,
+        > + 'static
+{
+}
+
+/// The router's state, as axum hands it to the handlers.
+type Shared<P> = State<Arc<WsState<P>>>;
+
+struct WsState<P: Ports> {
+    deps: Arc<Deps<P>>,
     verifier: TokenVerifier,
     limits: WsLimits,
     conns: Mutex<HashMap<String, Conn>>,
 }
 
-impl<S, G, N, C, I> WsState<S, G, N, C, I> {
+impl<P: Ports> WsState<P> {
     fn conns(&self) -> std::sync::MutexGuard<'_, HashMap<String, Conn>> {
         // A panic while holding the lock leaves a map that is still consistent (single inserts and
         // removes), so a poisoned lock is used as is.
@@ -120,35 +144,21 @@ impl<S, G, N, C, I> WsState<S, G, N, C, I> {
 impl WsGateway {
     /// Serves the WebSocket API and `@connections` on `listener` with API Gateway's limits, until the
     /// returned task is aborted.
-    pub async fn serve<S, G, N, C, I>(
+    pub async fn serve<P: WsPorts>(
         listener: tokio::net::TcpListener,
-        deps: Arc<Deps<S, G, N, C, I>>,
+        deps: Arc<Deps<P>>,
         auth: Arc<GatewayAuth>,
-    ) -> std::io::Result<tokio::task::JoinHandle<()>>
-    where
-        S: SessionStore + ConnectionStore + 'static,
-        G: Send + Sync + 'static,
-        N: Notifier + 'static,
-        C: Clock + 'static,
-        I: Send + Sync + 'static,
-    {
+    ) -> std::io::Result<tokio::task::JoinHandle<()>> {
         Self::serve_with_limits(listener, deps, auth, WsLimits::default()).await
     }
 
     /// [`WsGateway::serve`] with other limits (tests shorten the timeouts).
-    pub async fn serve_with_limits<S, G, N, C, I>(
+    pub async fn serve_with_limits<P: WsPorts>(
         listener: tokio::net::TcpListener,
-        deps: Arc<Deps<S, G, N, C, I>>,
+        deps: Arc<Deps<P>>,
         auth: Arc<GatewayAuth>,
         limits: WsLimits,
-    ) -> std::io::Result<tokio::task::JoinHandle<()>>
-    where
-        S: SessionStore + ConnectionStore + 'static,
-        G: Send + Sync + 'static,
-        N: Notifier + 'static,
-        C: Clock + 'static,
-        I: Send + Sync + 'static,
-    {
+    ) -> std::io::Result<tokio::task::JoinHandle<()>> {
         // The real `$connect` authorizer, holding tokens to the player API's rules: the local
         // issuer's JWKS (fetched over HTTP from the HTTP gateway, as the Lambda fetches its issuer's,
         // or read in process when no URL is set) and the HS256 dev key. The gateway's auth is the
@@ -168,11 +178,11 @@ impl WsGateway {
             limits,
             conns: Mutex::new(HashMap::new()),
         });
-        let manage = post(post_to_connection::<S, G, N, C, I>)
-            .get(get_connection::<S, G, N, C, I>)
-            .delete(delete_connection::<S, G, N, C, I>);
+        let manage = post(post_to_connection::<P>)
+            .get(get_connection::<P>)
+            .delete(delete_connection::<P>);
         let app = Router::new()
-            .route("/", axum::routing::get(upgrade::<S, G, N, C, I>))
+            .route("/", axum::routing::get(upgrade::<P>))
             .route("/@connections/{id}", manage.clone())
             .route("/{stage}/@connections/{id}", manage)
             .with_state(state);
@@ -350,12 +360,10 @@ fn allows(response: &ApiGatewayCustomAuthorizerResponse) -> bool {
 
 /// Calls the ws handler with `event`; `None` when the event does not deserialise (a gateway bug,
 /// logged).
-async fn call_ws<S, G, N, C, I>(deps: &Deps<S, G, N, C, I>, event: Value) -> Option<i64>
-where
-    S: SessionStore + ConnectionStore,
-    N: Notifier,
-    C: Clock,
-{
+async fn call_ws<P: Ports<Store: SessionStore + ConnectionStore, Notifier: Notifier>>(
+    deps: &Deps<P>,
+    event: Value,
+) -> Option<i64> {
     match serde_json::from_value::<ApiGatewayWebsocketProxyRequest>(event) {
         Ok(request) => Some(fleet_functions::ws::handle(deps, request).await.status_code),
         Err(e) => {
@@ -365,20 +373,13 @@ where
     }
 }
 
-async fn upgrade<S, G, N, C, I>(
-    State(state): Shared<S, G, N, C, I>,
+async fn upgrade<P: WsPorts>(
+    State(state): Shared<P>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     uri: Uri,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Response
-where
-    S: SessionStore + ConnectionStore + 'static,
-    G: Send + Sync + 'static,
-    N: Notifier + 'static,
-    C: Clock + 'static,
-    I: Send + Sync + 'static,
-{
+) -> Response {
     let ws = match ws {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
@@ -487,16 +488,12 @@ where
 }
 
 /// Removes the connection and calls `$disconnect` (once per connection).
-async fn disconnect<S, G, N, C, I>(
-    state: &WsState<S, G, N, C, I>,
+async fn disconnect<P: Ports<Store: SessionStore + ConnectionStore, Notifier: Notifier>>(
+    state: &WsState<P>,
     info: &ConnInfo,
     code: u16,
     reason: &str,
-) where
-    S: SessionStore + ConnectionStore,
-    N: Notifier,
-    C: Clock,
-{
+) {
     state.conns().remove(&info.id);
     match call_ws(&state.deps, disconnect_event(info, code, reason, now_ms())).await {
         Some(status) if (200..300).contains(&status) => {
@@ -509,17 +506,13 @@ async fn disconnect<S, G, N, C, I>(
 }
 
 /// One connection's life: frames in, pushes out, limits, then `$disconnect`.
-async fn run<S, G, N, C, I>(
-    state: Arc<WsState<S, G, N, C, I>>,
+async fn run<P: Ports<Store: SessionStore + ConnectionStore, Notifier: Notifier>>(
+    state: Arc<WsState<P>>,
     info: ConnInfo,
     mut socket: WebSocket,
     mut rx: mpsc::UnboundedReceiver<Outbound>,
     last_active: Arc<AtomicI64>,
-) where
-    S: SessionStore + ConnectionStore,
-    N: Notifier,
-    C: Clock,
-{
+) {
     let limits = state.limits;
     let ends_at = Instant::now() + limits.max_lifetime;
     let mut idle_from = Instant::now();
@@ -600,16 +593,11 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 /// Route selection on `$request.body.action`: a known route calls the ws handler (its answer is not
 /// sent back); anything else gets API Gateway's `Forbidden` message, returned here for the caller to
 /// send.
-async fn route_message<S, G, N, C, I>(
-    state: &WsState<S, G, N, C, I>,
+async fn route_message<P: Ports<Store: SessionStore + ConnectionStore, Notifier: Notifier>>(
+    state: &WsState<P>,
     info: &ConnInfo,
     text: Option<&str>,
-) -> Option<String>
-where
-    S: SessionStore + ConnectionStore,
-    N: Notifier,
-    C: Clock,
-{
+) -> Option<String> {
     let action = text
         .and_then(|t| serde_json::from_str::<Value>(t).ok())
         .and_then(|v| v.get("action").and_then(Value::as_str).map(str::to_owned));
@@ -643,8 +631,8 @@ fn gone(id: &str) -> Response {
     )
 }
 
-async fn post_to_connection<S, G, N, C, I>(
-    State(state): Shared<S, G, N, C, I>,
+async fn post_to_connection<P: Ports>(
+    State(state): Shared<P>,
     Path(params): Path<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
@@ -671,8 +659,8 @@ async fn post_to_connection<S, G, N, C, I>(
     }
 }
 
-async fn get_connection<S, G, N, C, I>(
-    State(state): Shared<S, G, N, C, I>,
+async fn get_connection<P: Ports>(
+    State(state): Shared<P>,
     Path(params): Path<HashMap<String, String>>,
 ) -> Response {
     let id = path_id(&params);
@@ -694,8 +682,8 @@ async fn get_connection<S, G, N, C, I>(
     }
 }
 
-async fn delete_connection<S, G, N, C, I>(
-    State(state): Shared<S, G, N, C, I>,
+async fn delete_connection<P: Ports>(
+    State(state): Shared<P>,
     Path(params): Path<HashMap<String, String>>,
 ) -> Response {
     let id = path_id(&params);
@@ -720,6 +708,7 @@ fn iso(epoch_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fleet_functions::deps::PortSet;
 
     use aws_config::{BehaviorVersion, Region, SdkConfig};
     use aws_sdk_apigatewaymanagement::config::{Credentials, SharedCredentialsProvider};
@@ -734,7 +723,8 @@ mod tests {
     use crate::gateway::http::tests::config;
     use crate::gateway::jwt::mint_token;
 
-    type Deps_ = Deps<MemoryStore, FakeGameLift, ApiGatewayNotifier, ManualClock, SequentialIds>;
+    type Deps_ =
+        Deps<PortSet<MemoryStore, FakeGameLift, ApiGatewayNotifier, ManualClock, SequentialIds>>;
     type Client = tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >;

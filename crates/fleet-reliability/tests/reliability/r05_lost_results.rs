@@ -16,7 +16,7 @@ use fleet_core::ids::PlacementId;
 use fleet_core::model::PlacementStatus;
 use fleet_core::ports::{GameLift as _, SessionStore as _};
 use fleet_core::time::Timestamp;
-use fleet_functions::deps::{Deps, UuidIds};
+use fleet_functions::deps::{Deps, PortSet, UuidIds};
 use fleet_functions::observability::Metrics;
 use fleet_functions::sweeper::{self, SweepLimits};
 use fleet_functions::{api, placement_events};
@@ -28,7 +28,7 @@ use gamelift_sim::{Model, Simulator};
 use crate::support;
 use crate::support_http::{Answer, Ev, Who, config, create_body};
 
-type RealDeps = Deps<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>;
+type RealDeps = Deps<PortSet<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>>;
 
 /// What one drop rate gave.
 struct RateRun {

@@ -28,7 +28,7 @@ use fleet_aws::gamelift::SdkGameLift;
 use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, SequentialIds};
 use fleet_core::ports::{GameLift, SessionStore as _};
 use fleet_core::time::Timestamp;
-use fleet_functions::deps::{Deps, UuidIds};
+use fleet_functions::deps::{Deps, PortSet, UuidIds};
 use fleet_functions::placement_events;
 use fleet_reliability::faults::{self, FaultInterceptor, FaultKind, FaultPlan};
 use fleet_reliability::fixtures::{T0, arn, fulfilled_body, pid, placement, sqs_event, sqs_record};
@@ -42,7 +42,8 @@ use crate::support_http::{
     Answer, Ev, GS_OWN, SERVICE, Who, api, config, create_body, encode, join_body, rpc,
 };
 
-type FaultDeps = Deps<DynamoStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+type FaultDeps =
+    Deps<PortSet<DynamoStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>;
 
 const OPS: [&str; 7] = [
     "create",
@@ -65,7 +66,7 @@ async fn world(ns: &str) -> (FaultDeps, FaultInterceptor) {
     let gamelift = FakeGameLift::new();
     gamelift.add_session(&arn(ns, 1), "ACTIVE", 4);
     gamelift.add_session(&arn(ns, 2), "ACTIVE", 4);
-    let deps = Deps {
+    let deps: FaultDeps = Deps {
         store,
         gamelift,
         notifier: MemoryNotifier::default(),
@@ -291,7 +292,7 @@ async fn a_dynamodb_fault_at_any_call_of_any_operation_is_a_429_or_503_or_a_retr
     );
 }
 
-type SimDeps = Deps<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>;
+type SimDeps = Deps<PortSet<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>>;
 
 /// A world on gamelift-sim: one session placed for ann through the handlers. Returns its ARN.
 async fn sim_world() -> (SimDeps, Simulator, gamelift_sim::SimServer, String) {
@@ -312,7 +313,7 @@ async fn sim_world() -> (SimDeps, Simulator, gamelift_sim::SimServer, String) {
             .endpoint_url(server.endpoint())
             .build(),
     );
-    let d = Deps {
+    let d: SimDeps = Deps {
         store: support::spawn_store("r06gl").await,
         gamelift: SdkGameLift::new(client, DEFAULT_QUEUE),
         notifier: MemoryNotifier::default(),
@@ -374,7 +375,7 @@ fn sim_config() -> fleet_functions::config::Config {
 }
 
 async fn sim_run<G: GameLift>(
-    d: &Deps<DynamoStore, G, MemoryNotifier, ManualClock, UuidIds>,
+    d: &Deps<PortSet<DynamoStore, G, MemoryNotifier, ManualClock, UuidIds>>,
     op: &str,
     arn: &str,
     key: &str,

@@ -28,7 +28,7 @@ use fleet_core::ids::PlacementId;
 use fleet_core::model::PlacementStatus;
 use fleet_core::ports::SessionStore as _;
 use fleet_core::time::Timestamp;
-use fleet_functions::deps::{Deps, UuidIds};
+use fleet_functions::deps::{Deps, PortSet, UuidIds};
 use fleet_functions::placement_events;
 use fleet_reliability::faults::{self, FaultInterceptor, FaultKind, FaultPlan};
 use fleet_reliability::fixtures::{sqs_event, sqs_record};
@@ -39,7 +39,7 @@ use gamelift_sim::{Model, SimServer, Simulator};
 use crate::support;
 use crate::support_http::{Ev, GS_OWN, SERVICE, Who, api, config, create_body, rpc};
 
-type SimDeps = Deps<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>;
+type SimDeps = Deps<PortSet<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>>;
 
 /// The handlers on a faulted DynamoDB Local client and on gamelift-sim, with the simulator's events.
 struct World {

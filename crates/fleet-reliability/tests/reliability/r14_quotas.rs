@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_dynamodb::types::AttributeValue;
 use fleet_aws::dynamo::{DynamoStore, codec};
 use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, SequentialIds};
-use fleet_functions::deps::Deps;
+use fleet_functions::deps::{Deps, PortSet};
 use fleet_functions::placement_events;
 use fleet_reliability::fixtures::{T0, envelope, sqs_event, sqs_record};
 use fleet_reliability::{audit, scorecard};
@@ -24,7 +24,8 @@ use serde_json::json;
 use crate::support;
 use crate::support_http::{Answer, Ev, SERVICE, Who, api, config, create_body};
 
-type QuotaDeps = Deps<DynamoStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>;
+type QuotaDeps =
+    Deps<PortSet<DynamoStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>;
 
 /// Placements by requester and status, and each owner's pending-count set, from a consistent Scan.
 async fn snapshot(

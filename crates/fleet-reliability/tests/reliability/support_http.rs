@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 
 use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds};
-use fleet_core::ports::{Clock, GameLift, Ids, SessionStore};
+use fleet_core::ports::{GameLift, SessionStore};
 use fleet_functions::config::Config;
-use fleet_functions::deps::Deps;
+use fleet_functions::deps::{Deps, PortSet, Ports};
 use fleet_reliability::fixtures::{FLEET, T0};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
@@ -60,7 +60,8 @@ pub fn config() -> Config {
 }
 
 /// Deps on a shared in-memory store and any GameLift.
-pub type MemDeps<G> = Deps<Arc<MemoryStore>, G, MemoryNotifier, ManualClock, SequentialIds>;
+pub type MemDeps<G> =
+    Deps<PortSet<Arc<MemoryStore>, G, MemoryNotifier, ManualClock, SequentialIds>>;
 
 /// Fresh fakes at [`T0`] around `gamelift`, sharing `store`.
 pub fn deps_with<G: GameLift>(store: Arc<MemoryStore>, gamelift: G) -> MemDeps<G> {
@@ -252,18 +253,12 @@ impl Answer {
 }
 
 /// Calls fleet-api.
-pub async fn api<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
-    d: &Deps<S, G, N, C, I>,
-    ev: Ev,
-) -> Answer {
+pub async fn api<P: Ports<Store: SessionStore, GameLift: GameLift>>(d: &Deps<P>, ev: Ev) -> Answer {
     Answer::of(fleet_functions::api::handle(d, ev.request()).await)
 }
 
 /// Calls status-rpc.
-pub async fn rpc<S: SessionStore, G: GameLift, N, C: Clock, I: Ids>(
-    d: &Deps<S, G, N, C, I>,
-    ev: Ev,
-) -> Answer {
+pub async fn rpc<P: Ports<Store: SessionStore, GameLift: GameLift>>(d: &Deps<P>, ev: Ev) -> Answer {
     Answer::of(fleet_functions::rpc::handle(d, ev.request()).await)
 }
 
