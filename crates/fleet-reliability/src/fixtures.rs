@@ -1,25 +1,17 @@
 //! Real-shaped records and events. Every id takes a namespace (`ns`), so many schedules can share one
 //! DynamoDB table without seeing each other's items.
 
-use std::collections::BTreeMap;
-
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId};
-use fleet_core::input::{GameProperties, MaxPlayers};
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus};
+use fleet_core::ids::{GameSessionArn, PlacementId};
+use fleet_core::model::Placement;
 use fleet_core::time::Timestamp;
+use fleet_testkit::{events, records};
 use serde_json::json;
 
-/// 2026-11-25T00:00:00Z: when every placement of the suites starts.
-pub const T0: Timestamp = Timestamp::from_millis(1_795_564_800_000);
-
-/// The fleet every fixture session runs on.
-pub const FLEET: &str = "fleet-2f1e7a0c-5b6d-4f8e-9a3b-1c2d3e4f5a6b";
-
-/// A player id (test data is always valid).
-pub fn player(name: &str) -> PlayerId {
-    PlayerId::parse(name).unwrap_or_else(|e| panic!("fixture player {name}: {e}"))
-}
+pub use fleet_testkit::T0;
+pub use fleet_testkit::events::envelope;
+pub use fleet_testkit::principals::F1 as FLEET;
+pub use fleet_testkit::records::player;
 
 /// A placement id `<ns>-<name>`.
 pub fn pid(ns: &str, name: &str) -> PlacementId {
@@ -29,37 +21,18 @@ pub fn pid(ns: &str, name: &str) -> PlacementId {
 
 /// The ARN of session `n` of namespace `ns`.
 pub fn arn(ns: &str, n: u32) -> GameSessionArn {
-    let text = format!("arn:aws:gamelift:us-east-1::gamesession/{FLEET}/gsess-{ns}-{n:04}");
-    GameSessionArn::parse(&text).unwrap_or_else(|e| panic!("fixture arn {text}: {e}"))
+    records::session_arn(&format!(
+        "arn:aws:gamelift:us-east-1::gamesession/{FLEET}/gsess-{ns}-{n:04}"
+    ))
 }
 
-/// A PENDING placement as a create stores it (requested by `player-1`, cap `max_players`).
+/// A PENDING placement as a create stores it (requested by `player-1`, cap `max_players`, named
+/// `lobby-<name>`, `mode=ranked`).
 pub fn placement(ns: &str, name: &str, max_players: u32, players: &[&str]) -> Placement {
     Placement {
-        placement_id: pid(ns, name),
-        status: PlacementStatus::Pending,
-        requester: "player-1".into(),
-        players: players
-            .iter()
-            .map(|p| PlacementPlayer {
-                player_id: player(p),
-                player_data: None,
-            })
-            .collect(),
-        max_players: MaxPlayers::parse(i64::from(max_players))
-            .unwrap_or_else(|e| panic!("fixture cap: {e}")),
         name: Some(format!("lobby-{name}")),
-        data: None,
-        properties: GameProperties::parse(BTreeMap::from([("mode".into(), "ranked".into())]))
-            .unwrap_or_else(|e| panic!("fixture properties: {e}")),
-        latencies: Vec::new(),
-        regions: Vec::new(),
-        session_id: None,
-        player_sessions: Vec::new(),
-        reason: None,
-        created_at: T0,
-        updated_at: T0,
-        deadline: T0.plus_secs(660),
+        properties: records::properties("mode", "ranked"),
+        ..records::placement(pid(ns, name).as_str(), "player-1", max_players, players)
     }
 }
 
@@ -71,52 +44,19 @@ pub fn fulfilled_body(
     players: &[&str],
     end: Timestamp,
 ) -> String {
-    let placed: Vec<serde_json::Value> = players
-        .iter()
-        .enumerate()
-        .map(|(i, p)| json!({"playerId": p, "playerSessionId": format!("psess-{ns}-{session:04}-{i:04}")}))
-        .collect();
-    let detail = json!({
-        "type": "PlacementFulfilled",
-        "placementId": pid(ns, placement).as_str(),
-        "port": "7777",
-        "gameSessionArn": arn(ns, session).as_str(),
-        "ipAddress": "10.0.1.17",
-        "dnsName": "ec2-10-0-1-17.compute-1.amazonaws.com",
-        "startTime": T0.to_rfc3339(),
-        "endTime": end.to_rfc3339(),
-        "gameSessionRegion": "us-east-1",
-        "placedPlayerSessions": placed,
-    });
-    envelope(&detail, end)
+    let psess = format!("psess-{ns}-{session:04}");
+    events::fulfilled_body(
+        pid(ns, placement).as_str(),
+        &arn(ns, session),
+        players,
+        &psess,
+        end,
+    )
 }
 
 /// A terminal event without a session (`PlacementTimedOut`, `PlacementCancelled`, `PlacementFailed`).
 pub fn unfulfilled_body(ns: &str, placement: &str, kind: &str, end: Timestamp) -> String {
-    let mut detail = json!({
-        "type": kind, "placementId": pid(ns, placement).as_str(), "startTime": T0.to_rfc3339(), "endTime": end.to_rfc3339(),
-    });
-    if kind == "PlacementFailed" {
-        detail["errorCode"] = json!("SERVER_PROCESS_CRASHED");
-    }
-    envelope(&detail, end)
-}
-
-/// An SNS envelope around an EventBridge-format event with `detail`.
-pub fn envelope(detail: &serde_json::Value, time: Timestamp) -> String {
-    let event = json!({
-        "version": "0", "id": format!("ev-{}", detail["placementId"]), "detail-type": "GameLift Queue Placement Event",
-        "source": "aws.gamelift", "account": "123456789012", "time": time.to_rfc3339(), "region": "us-east-1",
-        "resources": ["arn:aws:gamelift:us-east-1:123456789012:gamesessionqueue/default-queue"], "detail": detail,
-    });
-    json!({
-        "Type": "Notification", "MessageId": "8f2b6a7e-0000-4000-8000-000000000001",
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:gamelift-placements",
-        "Message": event.to_string(), "Timestamp": time.to_rfc3339(), "SignatureVersion": "1",
-        "Signature": "c2lnbmF0dXJl", "SigningCertURL": "https://sns.us-east-1.amazonaws.com/cert.pem",
-        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-    })
-    .to_string()
+    events::unfulfilled_body(pid(ns, placement).as_str(), kind, end)
 }
 
 /// One SQS record carrying `body`, as the event source mapping delivers it.
