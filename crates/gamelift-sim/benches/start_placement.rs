@@ -7,10 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_gamelift::Client;
-use aws_sdk_gamelift::config::{BehaviorVersion, Credentials, Region};
-use aws_smithy_types::retry::RetryConfig;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use gamelift_sim::{ManualClock, Model, Simulator};
+use gamelift_sim::model::DEFAULT_QUEUE;
+
+#[path = "../tests/sim/setup.rs"]
+mod setup;
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
@@ -21,30 +22,16 @@ fn bench(c: &mut Criterion) {
         .expect("runtime");
     let (client, _server) = rt.block_on(async {
         // A manual clock that never moves: placements stay PENDING, so only the request path is measured.
-        let model = Model {
-            throttling: false,
-            ..Model::default()
-        };
-        let sim = Simulator::builder()
-            .model(model)
-            .clock(ManualClock::new())
-            .build();
+        let sim = setup::sim_builder(setup::quiet_model()).build();
         let server = sim.serve("127.0.0.1:0").await.expect("serve");
-        let conf = aws_sdk_gamelift::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("bench", "bench", None, None, "static"))
-            .endpoint_url(server.endpoint())
-            .retry_config(RetryConfig::disabled())
-            .build();
-        (Client::from_conf(conf), server)
+        (setup::client_in(&server.endpoint(), "us-east-1"), server)
     });
     let start = |client: Client| async move {
         let id = format!("bench-{}", NEXT.fetch_add(1, Ordering::Relaxed));
         client
             .start_game_session_placement()
             .placement_id(id)
-            .game_session_queue_name("default-queue")
+            .game_session_queue_name(DEFAULT_QUEUE)
             .maximum_player_session_count(8)
             .send()
             .await

@@ -22,6 +22,9 @@ use crate::search::{self, Fields, Val};
 use crate::throttle::Throttle;
 use crate::wire::Doc;
 
+/// What an operation answers: its output document, or the GameLift error it is refused with.
+type Reply = Result<Doc, ApiError>;
+
 /// The operations the simulator implements.
 pub const OPERATIONS: [&str; 13] = [
     "StartGameSessionPlacement",
@@ -544,6 +547,14 @@ fn page<T: Clone>(
     ))
 }
 
+/// One page of `docs` under `key`, with the `NextToken` of the next page if there is one.
+fn paged(key: &str, docs: &[Doc], limit: usize, token: Option<&str>) -> Reply {
+    let (items, next) = page(docs, limit, token)?;
+    Ok(Doc::map()
+        .with(key, Doc::List(items))
+        .with_opt("NextToken", next))
+}
+
 fn limit(v: Option<i64>, max: usize) -> Result<usize, ApiError> {
     match v {
         None => Ok(max),
@@ -666,13 +677,7 @@ impl Engine {
     /// Runs one API operation at time `now`, made in `region` (the Region of the request's credential
     /// scope; `None` for in-process calls that may see every Region). A resource homed in another
     /// Region does not exist for the call: NotFoundException, worded as for an unknown id.
-    pub fn call(
-        &mut self,
-        op: &str,
-        now: i64,
-        region: Option<&str>,
-        input: Json,
-    ) -> Result<Doc, ApiError> {
+    pub fn call(&mut self, op: &str, now: i64, region: Option<&str>, input: Json) -> Reply {
         self.run_due(now);
         match op {
             "StartGameSessionPlacement" => self.start_placement(now, region, field(input)?),
@@ -727,12 +732,7 @@ impl Engine {
         }
     }
 
-    fn start_placement(
-        &mut self,
-        now: i64,
-        region: Option<&str>,
-        i: StartIn,
-    ) -> Result<Doc, ApiError> {
+    fn start_placement(&mut self, now: i64, region: Option<&str>, i: StartIn) -> Reply {
         let id = required(i.placement_id, "PlacementId")?;
         check_placement_id(&id)?;
         let queue_name = required(i.game_session_queue_name, "GameSessionQueueName")?;
@@ -848,7 +848,7 @@ impl Engine {
         Doc::map().with("GameSessionPlacement", doc)
     }
 
-    fn stop_placement(&mut self, now: i64, id: &str) -> Result<Doc, ApiError> {
+    fn stop_placement(&mut self, now: i64, id: &str) -> Reply {
         let p = self
             .placements
             .get_mut(id)
@@ -1272,7 +1272,7 @@ impl Engine {
         region: Option<&str>,
         i: DescribeSessionsIn,
         details: bool,
-    ) -> Result<Doc, ApiError> {
+    ) -> Reply {
         let limit = limit(i.limit, DESCRIBE_PAGE)?;
         let list: Vec<&GameSession> = if let Some(id) = &i.game_session_id {
             vec![self.find_session_in(id, region)?]
@@ -1309,18 +1309,15 @@ impl Engine {
                 }
             })
             .collect();
-        let (items, next) = page(&list, limit, i.next_token.as_deref())?;
         let key = if details {
             "GameSessionDetails"
         } else {
             "GameSessions"
         };
-        Ok(Doc::map()
-            .with(key, Doc::List(items))
-            .with_opt("NextToken", next))
+        paged(key, &list, limit, i.next_token.as_deref())
     }
 
-    fn search_sessions(&self, region: Option<&str>, i: SearchIn) -> Result<Doc, ApiError> {
+    fn search_sessions(&self, region: Option<&str>, i: SearchIn) -> Reply {
         let limit = limit(i.limit, SEARCH_PAGE)?;
         let fleet = i
             .fleet_id
@@ -1357,10 +1354,7 @@ impl Engine {
             list.sort_by(|a, b| sort.compare(*a, *b));
         }
         let docs: Vec<Doc> = list.into_iter().map(|s| self.session_doc(s)).collect();
-        let (items, next) = page(&docs, limit, i.next_token.as_deref())?;
-        Ok(Doc::map()
-            .with("GameSessions", Doc::List(items))
-            .with_opt("NextToken", next))
+        paged("GameSessions", &docs, limit, i.next_token.as_deref())
     }
 
     fn create_players(
@@ -1447,11 +1441,7 @@ impl Engine {
         Ok(out)
     }
 
-    fn describe_players(
-        &self,
-        region: Option<&str>,
-        i: DescribePlayersIn,
-    ) -> Result<Doc, ApiError> {
+    fn describe_players(&self, region: Option<&str>, i: DescribePlayersIn) -> Reply {
         let limit = limit(i.limit, DESCRIBE_PAGE)?;
         let here = |p: &&PlayerSession| region.is_none_or(|r| r == p.home_region);
         let mut list: Vec<&PlayerSession> =
@@ -1490,10 +1480,7 @@ impl Engine {
         }
         list.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then(a.id.cmp(&b.id)));
         let docs: Vec<Doc> = list.into_iter().map(player_doc).collect();
-        let (items, next) = page(&docs, limit, i.next_token.as_deref())?;
-        Ok(Doc::map()
-            .with("PlayerSessions", Doc::List(items))
-            .with_opt("NextToken", next))
+        paged("PlayerSessions", &docs, limit, i.next_token.as_deref())
     }
 
     /// ListLocations. GameLift lists every location it hosts in (plus the account's custom locations);
@@ -1501,7 +1488,7 @@ impl Engine {
     /// Region, every fleet's home Region and non-custom location (whatever the fleet's home) and every
     /// `pingBeacons` entry; and, as custom locations, the `custom-` locations of the fleets homed in
     /// the request's Region (custom locations are regional resources). Sorted by name.
-    fn list_locations(&self, region: Option<&str>, i: ListLocationsIn) -> Result<Doc, ApiError> {
+    fn list_locations(&self, region: Option<&str>, i: ListLocationsIn) -> Reply {
         let (want_aws, want_custom) = match &i.filters {
             None => (true, true),
             Some(filters) => {
@@ -1592,10 +1579,7 @@ impl Engine {
             }
         }
         let docs: Vec<Doc> = found.into_values().collect();
-        let (items, next) = page(&docs, limit, i.next_token.as_deref())?;
-        Ok(Doc::map()
-            .with("Locations", Doc::List(items))
-            .with_opt("NextToken", next))
+        paged("Locations", &docs, limit, i.next_token.as_deref())
     }
 
     /// GetPlayerConnectionDetails: for each requested player, in order, the relay endpoints and a
@@ -1607,7 +1591,7 @@ impl Engine {
         now: i64,
         region: Option<&str>,
         i: ConnectionDetailsIn,
-    ) -> Result<Doc, ApiError> {
+    ) -> Reply {
         let id = required(i.game_session_id, "GameSessionId")?;
         let id_ok = !id.is_empty()
             && id.len() <= MAX_CONNECTION_SESSION_ID
@@ -1674,7 +1658,7 @@ impl Engine {
         base64(&bytes)
     }
 
-    fn update_session(&mut self, region: Option<&str>, i: UpdateIn) -> Result<Doc, ApiError> {
+    fn update_session(&mut self, region: Option<&str>, i: UpdateIn) -> Reply {
         let id = required(i.game_session_id, "GameSessionId")?;
         let new_props = check_props(i.game_properties)?;
         if let Some(m) = i.maximum_player_session_count
@@ -1746,12 +1730,7 @@ impl Engine {
         Ok(Doc::map().with("GameSession", self.session_doc(&gs)))
     }
 
-    fn terminate_session(
-        &mut self,
-        now: i64,
-        region: Option<&str>,
-        i: TerminateIn,
-    ) -> Result<Doc, ApiError> {
+    fn terminate_session(&mut self, now: i64, region: Option<&str>, i: TerminateIn) -> Reply {
         let id = required(i.game_session_id, "GameSessionId")?;
         let force = match i.termination_mode.as_deref() {
             None | Some("TRIGGER_ON_PROCESS_TERMINATE") => false,
@@ -1782,36 +1761,37 @@ impl Engine {
         Ok(Doc::map().with("GameSession", self.session_doc(&gs)))
     }
 
-    /// The game server accepted a player (GameLift's server-side AcceptPlayerSession).
-    pub fn accept_player_session(&mut self, now: i64, psid: &str) -> Result<(), SimError> {
+    /// The player session `psid` as of `now`, for a server-side call that needs it in one of
+    /// `statuses`.
+    fn player_session_in(
+        &mut self,
+        now: i64,
+        psid: &str,
+        statuses: &[&str],
+    ) -> Result<&mut PlayerSession, SimError> {
         self.run_due(now);
         let ps = self
             .players
             .get_mut(psid)
             .ok_or_else(|| SimError::PlayerSessionNotFound(psid.to_owned()))?;
-        if ps.status != "RESERVED" {
+        if !statuses.contains(&ps.status) {
             return Err(SimError::PlayerSessionStatus {
                 id: psid.to_owned(),
                 status: ps.status.to_owned(),
             });
         }
-        ps.status = "ACTIVE";
+        Ok(ps)
+    }
+
+    /// The game server accepted a player (GameLift's server-side AcceptPlayerSession).
+    pub fn accept_player_session(&mut self, now: i64, psid: &str) -> Result<(), SimError> {
+        self.player_session_in(now, psid, &["RESERVED"])?.status = "ACTIVE";
         Ok(())
     }
 
     /// The player left (GameLift's server-side RemovePlayerSession).
     pub fn remove_player_session(&mut self, now: i64, psid: &str) -> Result<(), SimError> {
-        self.run_due(now);
-        let ps = self
-            .players
-            .get_mut(psid)
-            .ok_or_else(|| SimError::PlayerSessionNotFound(psid.to_owned()))?;
-        if ps.status != "RESERVED" && ps.status != "ACTIVE" {
-            return Err(SimError::PlayerSessionStatus {
-                id: psid.to_owned(),
-                status: ps.status.to_owned(),
-            });
-        }
+        let ps = self.player_session_in(now, psid, &["RESERVED", "ACTIVE"])?;
         ps.status = "COMPLETED";
         ps.terminated_ms = Some(now);
         let arn = ps.session_arn.clone();

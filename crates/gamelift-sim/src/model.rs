@@ -115,6 +115,18 @@ pub struct FleetSpec {
     pub player_gateway_mode: PlayerGatewayMode,
 }
 
+impl FleetSpec {
+    /// A fleet without player gateway whose one location is its home Region, with `slots` slots.
+    pub fn in_home_region(id: &str, region: &str, slots: u32) -> Self {
+        Self {
+            id: id.to_owned(),
+            region: region.to_owned(),
+            locations: vec![LocationSpec::new(region, slots)],
+            player_gateway_mode: PlayerGatewayMode::Disabled,
+        }
+    }
+}
+
 /// One location of a fleet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -123,6 +135,16 @@ pub struct LocationSpec {
     pub location: String,
     /// How many game sessions this location can host at once.
     pub slots: u32,
+}
+
+impl LocationSpec {
+    /// `location` with `slots` game-session slots.
+    pub fn new(location: &str, slots: u32) -> Self {
+        Self {
+            location: location.to_owned(),
+            slots,
+        }
+    }
 }
 
 /// A game session queue.
@@ -147,6 +169,21 @@ pub struct QueueSpec {
     /// `PriorityConfigurationOverride` with InvalidRequestException, as GameLift does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_configuration: Option<PriorityConfiguration>,
+}
+
+impl QueueSpec {
+    /// A queue in `region` placing on `destinations` in that order, with no allowed-location list and
+    /// no priority configuration.
+    pub fn new(name: &str, region: &str, timeout_seconds: u64, destinations: &[&str]) -> Self {
+        Self {
+            name: name.to_owned(),
+            region: region.to_owned(),
+            timeout_seconds,
+            destinations: destinations.iter().map(|d| (*d).to_owned()).collect(),
+            allowed_locations: None,
+            priority_configuration: None,
+        }
+    }
 }
 
 /// A queue's `PriorityConfiguration`: the order in which placement criteria are applied.
@@ -302,6 +339,17 @@ fn default_reservation() -> u64 {
 fn default_true() -> bool {
     true
 }
+
+/// A fleet's or queue's home Region must be an AWS Region name: ARNs and credential scopes name it.
+fn check_home_region(kind: &str, name: &str, region: &str) -> Result<(), SimError> {
+    if is_aws_region(region) {
+        return Ok(());
+    }
+    Err(SimError::Model(format!(
+        "{kind} {name} has home region {region:?}, which is not an AWS Region name (like us-east-1)"
+    )))
+}
+
 fn default_queue_timeout() -> u64 {
     600
 }
@@ -337,32 +385,17 @@ impl Default for Model {
             throttling: true,
             rate_limits: BTreeMap::new(),
             fleets: vec![
-                FleetSpec {
-                    id: DEFAULT_FLEET_US.to_owned(),
-                    region: "us-east-1".to_owned(),
-                    locations: vec![LocationSpec {
-                        location: "us-east-1".to_owned(),
-                        slots: 100,
-                    }],
-                    player_gateway_mode: PlayerGatewayMode::Disabled,
-                },
-                FleetSpec {
-                    id: DEFAULT_FLEET_EU.to_owned(),
-                    region: "eu-west-1".to_owned(),
-                    locations: vec![LocationSpec {
-                        location: "eu-west-1".to_owned(),
-                        slots: 100,
-                    }],
-                    player_gateway_mode: PlayerGatewayMode::Disabled,
-                },
+                FleetSpec::in_home_region(DEFAULT_FLEET_US, "us-east-1", 100),
+                FleetSpec::in_home_region(DEFAULT_FLEET_EU, "eu-west-1", 100),
             ],
             queues: vec![QueueSpec {
-                name: DEFAULT_QUEUE.to_owned(),
-                region: "us-east-1".to_owned(),
-                timeout_seconds: default_queue_timeout(),
-                destinations: vec![DEFAULT_FLEET_US.to_owned(), DEFAULT_FLEET_EU.to_owned()],
-                allowed_locations: None,
                 priority_configuration: Some(PriorityConfiguration::location_first()),
+                ..QueueSpec::new(
+                    DEFAULT_QUEUE,
+                    "us-east-1",
+                    default_queue_timeout(),
+                    &[DEFAULT_FLEET_US, DEFAULT_FLEET_EU],
+                )
             }],
             faults: Faults::default(),
             player_gateway_token_seconds: DEFAULT_PLAYER_GATEWAY_TOKEN_SECONDS,
@@ -401,12 +434,7 @@ impl Model {
             if !seen.insert(f.id.as_str()) {
                 return bad(format!("duplicate fleet id {}", f.id));
             }
-            if !is_aws_region(&f.region) {
-                return bad(format!(
-                    "fleet {} has home region {:?}, which is not an AWS Region name (like us-east-1)",
-                    f.id, f.region
-                ));
-            }
+            check_home_region("fleet", &f.id, &f.region)?;
             if f.locations.is_empty() {
                 return bad(format!("fleet {} has no locations", f.id));
             }
@@ -426,12 +454,7 @@ impl Model {
             if !names.insert(q.name.as_str()) {
                 return bad(format!("duplicate queue {}", q.name));
             }
-            if !is_aws_region(&q.region) {
-                return bad(format!(
-                    "queue {} has home region {:?}, which is not an AWS Region name (like us-east-1)",
-                    q.name, q.region
-                ));
-            }
+            check_home_region("queue", &q.name, &q.region)?;
             for d in &q.destinations {
                 // A destination ARN names the fleet's home Region, which may differ from the queue's.
                 let home = self.fleet(d).map(|f| f.region.as_str());
@@ -605,10 +628,9 @@ mod tests {
     #[test]
     fn a_required_player_gateway_refuses_a_custom_location_and_enabled_accepts_it() {
         let mut m = Model::default();
-        m.fleets[0].locations.push(LocationSpec {
-            location: "custom-home-lab".into(),
-            slots: 1,
-        });
+        m.fleets[0]
+            .locations
+            .push(LocationSpec::new("custom-home-lab", 1));
         m.fleets[0].player_gateway_mode = PlayerGatewayMode::Enabled;
         assert!(m.validate().is_ok());
         m.fleets[0].player_gateway_mode = PlayerGatewayMode::Required;

@@ -240,28 +240,36 @@ struct Parser {
 }
 
 impl Parser {
-    fn peek_kw(&self, kw: &str) -> bool {
-        matches!(self.toks.get(self.pos), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
+    /// Steps over the keyword `kw` (any case) if it comes next.
+    fn eat_kw(&mut self, kw: &str) -> bool {
+        let next =
+            matches!(self.toks.get(self.pos), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw));
+        if next {
+            self.pos += 1;
+        }
+        next
+    }
+    /// `operand (kw operand)*`, grouped from the left with `join`.
+    fn chain(
+        &mut self,
+        kw: &str,
+        operand: fn(&mut Self) -> Result<Filter, String>,
+        join: fn(Box<Filter>, Box<Filter>) -> Filter,
+    ) -> Result<Filter, String> {
+        let mut left = operand(self)?;
+        while self.eat_kw(kw) {
+            left = join(Box::new(left), Box::new(operand(self)?));
+        }
+        Ok(left)
     }
     fn or(&mut self) -> Result<Filter, String> {
-        let mut left = self.and()?;
-        while self.peek_kw("OR") {
-            self.pos += 1;
-            left = Filter::Or(Box::new(left), Box::new(self.and()?));
-        }
-        Ok(left)
+        self.chain("OR", Self::and, Filter::Or)
     }
     fn and(&mut self) -> Result<Filter, String> {
-        let mut left = self.not()?;
-        while self.peek_kw("AND") {
-            self.pos += 1;
-            left = Filter::And(Box::new(left), Box::new(self.not()?));
-        }
-        Ok(left)
+        self.chain("AND", Self::not, Filter::And)
     }
     fn not(&mut self) -> Result<Filter, String> {
-        if self.peek_kw("NOT") {
-            self.pos += 1;
+        if self.eat_kw("NOT") {
             return Ok(Filter::Not(Box::new(self.not()?)));
         }
         self.primary()

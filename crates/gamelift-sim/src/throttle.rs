@@ -13,20 +13,15 @@ use crate::model::RateLimit;
 /// conservative figures; override any of them with `rateLimits` in the model file.
 pub fn default_limit(op: &str) -> RateLimit {
     let (burst, rate) = match op {
-        "CreatePlayerSession" => (50.0, 50.0),
+        "CreatePlayerSession" | "StartGameSessionPlacement" | "DescribeGameSessionPlacement" => {
+            (50.0, 50.0)
+        }
         "CreatePlayerSessions" => (150.0, 150.0),
-        "DescribeGameSessions" => (20.0, 20.0),
-        "UpdateGameSession" => (20.0, 20.0),
         "SearchGameSessions" => (10.0, 5.0),
-        "StartGameSessionPlacement" => (50.0, 50.0),
-        "DescribeGameSessionPlacement" => (50.0, 50.0),
-        "StopGameSessionPlacement" => (20.0, 20.0),
-        "DescribePlayerSessions" => (20.0, 20.0),
-        "TerminateGameSession" => (20.0, 20.0),
-        "DescribeGameSessionDetails" => (20.0, 20.0),
-        // GameLift says ListLocations "is not designed for high-volume requests" (cache its answer).
-        "ListLocations" => (20.0, 20.0),
-        "GetPlayerConnectionDetails" => (20.0, 20.0),
+        // DescribeGameSessions, UpdateGameSession, StopGameSessionPlacement, DescribePlayerSessions,
+        // TerminateGameSession, DescribeGameSessionDetails, GetPlayerConnectionDetails, and
+        // ListLocations, which GameLift says "is not designed for high-volume requests" (cache its
+        // answer).
         _ => (20.0, 20.0),
     };
     RateLimit { burst, rate }
@@ -46,6 +41,15 @@ struct Bucket {
 }
 
 impl Bucket {
+    /// A bucket holding its whole burst at `now_ms`.
+    fn full(limit: RateLimit, now_ms: i64) -> Self {
+        Self {
+            tokens: limit.burst,
+            last_ms: now_ms,
+            limit,
+        }
+    }
+
     fn take(&mut self, now_ms: i64) -> bool {
         let elapsed = (now_ms - self.last_ms).max(0) as f64 / 1000.0;
         self.tokens = (self.tokens + elapsed * self.limit.rate).min(self.limit.burst);
@@ -85,20 +89,15 @@ impl Throttle {
         let bucket = self
             .buckets
             .entry((region.clone(), op.to_owned()))
-            .or_insert(Bucket {
-                tokens: limit.burst,
-                last_ms: now_ms,
-                limit,
-            });
+            .or_insert(Bucket::full(limit, now_ms));
         bucket.limit = limit;
         if !bucket.take(now_ms) {
             return false;
         }
-        let account = self.account.entry(region).or_insert(Bucket {
-            tokens: ACCOUNT_LIMIT.burst,
-            last_ms: now_ms,
-            limit: ACCOUNT_LIMIT,
-        });
+        let account = self
+            .account
+            .entry(region)
+            .or_insert(Bucket::full(ACCOUNT_LIMIT, now_ms));
         account.take(now_ms)
     }
 

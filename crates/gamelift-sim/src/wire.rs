@@ -92,45 +92,26 @@ impl Doc {
     }
 }
 
-impl From<&str> for Doc {
-    fn from(s: &str) -> Self {
-        Doc::Str(s.to_owned())
-    }
+/// `From` conversions of plain values into the [`Doc`] variant that holds them.
+macro_rules! doc_from {
+    ($($from:ty => |$v:ident| $doc:expr;)*) => {
+        $(impl From<$from> for Doc {
+            fn from($v: $from) -> Self {
+                $doc
+            }
+        })*
+    };
 }
-impl From<String> for Doc {
-    fn from(s: String) -> Self {
-        Doc::Str(s)
-    }
-}
-impl From<&String> for Doc {
-    fn from(s: &String) -> Self {
-        Doc::Str(s.clone())
-    }
-}
-impl From<i64> for Doc {
-    fn from(i: i64) -> Self {
-        Doc::Int(i)
-    }
-}
-impl From<u32> for Doc {
-    fn from(i: u32) -> Self {
-        Doc::Int(i64::from(i))
-    }
-}
-impl From<i32> for Doc {
-    fn from(i: i32) -> Self {
-        Doc::Int(i64::from(i))
-    }
-}
-impl From<bool> for Doc {
-    fn from(b: bool) -> Self {
-        Doc::Bool(b)
-    }
-}
-impl From<Vec<Doc>> for Doc {
-    fn from(v: Vec<Doc>) -> Self {
-        Doc::List(v)
-    }
+
+doc_from! {
+    &str => |s| Doc::Str(s.to_owned());
+    String => |s| Doc::Str(s);
+    &String => |s| Doc::Str(s.clone());
+    i64 => |i| Doc::Int(i);
+    u32 => |i| Doc::Int(i64::from(i));
+    i32 => |i| Doc::Int(i64::from(i));
+    bool => |b| Doc::Bool(b);
+    Vec<Doc> => |v| Doc::List(v);
 }
 
 /// Decodes an RPC v2 CBOR request body into JSON. An empty body is an empty structure.

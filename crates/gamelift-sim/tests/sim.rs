@@ -1,14 +1,5 @@
 //! Integration tests: the real aws-sdk-gamelift (RPC v2 CBOR) and raw AWS JSON 1.1 against the simulator.
-//! One test binary; more tests live in its modules (`tests/sim/*.rs`).
-
-#![allow(
-    clippy::unwrap_used,
-    reason = "test support: a panic is the failure report"
-)]
-#![allow(
-    clippy::too_many_lines,
-    reason = "a test reads as one scenario; the length limit is for product code"
-)]
+//! One test binary; more tests live in its modules (`tests/sim/*.rs`), which share the helpers here.
 
 #[path = "sim/gateway.rs"]
 mod gateway;
@@ -16,26 +7,36 @@ mod gateway;
 mod locations;
 #[path = "sim/regions.rs"]
 mod regions;
+#[path = "sim/setup.rs"]
+mod setup;
 
 use std::time::{Duration, Instant};
 
 use aws_sdk_gamelift::Client;
 use aws_sdk_gamelift::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_gamelift::error::ProvideErrorMetadata;
+use aws_sdk_gamelift::operation::create_player_session::builders::CreatePlayerSessionFluentBuilder;
+use aws_sdk_gamelift::operation::create_player_sessions::CreatePlayerSessionsOutput;
+use aws_sdk_gamelift::operation::create_player_sessions::builders::CreatePlayerSessionsFluentBuilder;
+use aws_sdk_gamelift::operation::start_game_session_placement::builders::StartGameSessionPlacementFluentBuilder;
+use aws_sdk_gamelift::operation::terminate_game_session::builders::TerminateGameSessionFluentBuilder;
 use aws_sdk_gamelift::types::{
-    DesiredPlayerSession, GameProperty, GameSessionPlacementState, GameSessionStatus,
-    PlacementFallbackStrategy, PlayerLatency, PlayerSessionStatus, PriorityConfigurationOverride,
-    TerminationMode,
+    DesiredPlayerSession, GameProperty, GameSession, GameSessionPlacement,
+    GameSessionPlacementState, GameSessionStatus, PlacementFallbackStrategy, PlayerLatency,
+    PlayerSessionStatus, PriorityConfigurationOverride, TerminationMode,
 };
-use aws_smithy_types::retry::RetryConfig;
 use gamelift_sim::model::{DEFAULT_FLEET_EU, DEFAULT_FLEET_US, DEFAULT_QUEUE};
 use gamelift_sim::{
-    EventFaults, FaultSpec, FleetSpec, LocationSpec, ManualClock, Model, PlayerGatewayMode,
-    PriorityConfiguration, QueueSpec, RecordingSink, SimServer, Simulator,
+    EventFaults, FaultSpec, FleetSpec, LocationSpec, Model, PriorityConfiguration, QueueSpec,
+    RecordingSink, SimServer, Simulator,
 };
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
+use setup::{client_in, quiet_model, sim_builder};
 use tokio::sync::mpsc;
+
+const INVALID: &str = "InvalidRequestException";
+const NOT_FOUND: &str = "NotFoundException";
 
 struct Env {
     sim: Simulator,
@@ -44,28 +45,15 @@ struct Env {
     events: mpsc::Receiver<String>,
 }
 
-fn client(endpoint: &str) -> Client {
-    client_in(endpoint, "us-east-1")
-}
-
-/// An SDK client signing for `region`: the simulator serves every Region on one endpoint and takes
-/// the request's Region from the credential scope, as GameLift's regional endpoints do.
-fn client_in(endpoint: &str, region: &str) -> Client {
-    let conf = aws_sdk_gamelift::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region.to_owned()))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .endpoint_url(endpoint)
-        .retry_config(RetryConfig::disabled())
-        .build();
-    Client::from_conf(conf)
+impl Env {
+    /// Moves the manual clock on by `by`, firing every timer that falls due.
+    async fn advance(&self, by: Duration) {
+        self.sim.advance(by).await.expect("advance");
+    }
 }
 
 async fn start(model: Model) -> Env {
-    let sim = Simulator::builder()
-        .model(model)
-        .clock(ManualClock::new())
-        .build();
+    let sim = sim_builder(model).build();
     let events = sim.events();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
     // Calls go to the Region of the model's (first) queue, where its placements live.
@@ -101,13 +89,6 @@ fn signed(region: &str) -> [(&'static str, String); 2] {
     ]
 }
 
-fn quiet_model() -> Model {
-    Model {
-        throttling: false,
-        ..Model::default()
-    }
-}
-
 fn drain(rx: &mut mpsc::Receiver<String>) -> Vec<Value> {
     let mut out = Vec::new();
     while let Ok(s) = rx.try_recv() {
@@ -122,27 +103,132 @@ fn inner(envelope: &Value) -> Value {
         .expect("Message is JSON")
 }
 
-async fn place(env: &Env, id: &str) -> aws_sdk_gamelift::types::GameSessionPlacement {
-    env.client
+/// StartGameSessionPlacement through `queue` for up to `max` players.
+fn start_on(
+    client: &Client,
+    queue: &str,
+    id: impl Into<String>,
+    max: i32,
+) -> StartGameSessionPlacementFluentBuilder {
+    client
         .start_game_session_placement()
         .placement_id(id)
-        .game_session_queue_name(DEFAULT_QUEUE)
-        .maximum_player_session_count(4)
-        .send()
-        .await
-        .expect("start placement");
-    env.sim
-        .advance(Duration::from_millis(1500))
-        .await
-        .expect("manual clock");
-    let out = env
-        .client
-        .describe_game_session_placement()
-        .placement_id(id)
-        .send()
-        .await
-        .expect("describe");
+        .game_session_queue_name(queue)
+        .maximum_player_session_count(max)
+}
+
+/// StartGameSessionPlacement through the default queue for up to `max` players.
+fn start_request(
+    client: &Client,
+    id: impl Into<String>,
+    max: i32,
+) -> StartGameSessionPlacementFluentBuilder {
+    start_on(client, DEFAULT_QUEUE, id, max)
+}
+
+/// The placement `id`, which must exist where `client` calls.
+async fn describe_placement(client: &Client, id: &str) -> GameSessionPlacement {
+    let call = client.describe_game_session_placement().placement_id(id);
+    let out = call.send().await.expect("describe placement");
     out.game_session_placement.expect("placement")
+}
+
+/// Sends `request`, lets the placement delay (1 s) pass and describes the placement through `client`.
+async fn place_with(
+    env: &Env,
+    client: &Client,
+    request: StartGameSessionPlacementFluentBuilder,
+) -> GameSessionPlacement {
+    let id = request.get_placement_id().clone().expect("a placement id");
+    request.send().await.expect("start placement");
+    env.advance(Duration::from_millis(1500)).await;
+    describe_placement(client, &id).await
+}
+
+/// Places `id` (up to 4 players) through the default queue.
+async fn place(env: &Env, id: &str) -> GameSessionPlacement {
+    place_with(env, &env.client, start_request(&env.client, id, 4)).await
+}
+
+/// A location override that places in `location` or nowhere.
+fn only_in(location: &str) -> PriorityConfigurationOverride {
+    PriorityConfigurationOverride::builder()
+        .location_order(location)
+        .placement_fallback_strategy(PlacementFallbackStrategy::None)
+        .build()
+}
+
+/// Places `id` through the default (us-east-1) queue into `location` only, calling through `client`.
+async fn place_in(env: &Env, client: &Client, id: &str, location: &str) -> GameSessionPlacement {
+    let request = start_request(client, id, 4).priority_configuration_override(only_in(location));
+    place_with(env, client, request).await
+}
+
+/// The game session `arn`, which must exist where `client` calls.
+async fn describe_session(client: &Client, arn: &str) -> GameSession {
+    let call = client.describe_game_sessions().game_session_id(arn);
+    let out = call.send().await.expect("describe game session");
+    out.game_sessions()[0].clone()
+}
+
+/// CreatePlayerSessions in `arn` for `players`.
+fn join(client: &Client, arn: &str, players: &[&str]) -> CreatePlayerSessionsFluentBuilder {
+    let players = players.iter().map(|p| (*p).to_owned()).collect();
+    client
+        .create_player_sessions()
+        .game_session_id(arn)
+        .set_player_ids(Some(players))
+}
+
+/// CreatePlayerSession in `arn` for `player`.
+fn join_one(client: &Client, arn: &str, player: &str) -> CreatePlayerSessionFluentBuilder {
+    client
+        .create_player_session()
+        .game_session_id(arn)
+        .player_id(player)
+}
+
+/// The ids of the player sessions CreatePlayerSessions made, in request order.
+fn session_ids(created: &CreatePlayerSessionsOutput) -> Vec<String> {
+    created
+        .player_sessions()
+        .iter()
+        .filter_map(|p| p.player_session_id.clone())
+        .collect()
+}
+
+fn terminate(
+    client: &Client,
+    arn: &str,
+    mode: TerminationMode,
+) -> TerminateGameSessionFluentBuilder {
+    client
+        .terminate_game_session()
+        .game_session_id(arn)
+        .termination_mode(mode)
+}
+
+/// Ends `arn` at once; the call must succeed.
+async fn force_terminate(client: &Client, arn: &str) {
+    let call = terminate(client, arn, TerminationMode::ForceTerminate);
+    call.send().await.expect("terminate");
+}
+
+/// The error code of a call, or `ok` when it succeeded.
+fn code<T, E: ProvideErrorMetadata>(r: Result<T, E>) -> String {
+    match r {
+        Ok(_) => "ok".to_owned(),
+        Err(e) => e.code().unwrap_or("?").to_owned(),
+    }
+}
+
+/// An AWS JSON 1.1 error answer: status 400 with `want` as its `__type`.
+fn assert_json_error(status: u16, body: &Value, want: &str) {
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some(want)),
+        "{body}"
+    );
 }
 
 fn is_rfc3339_millis_utc(s: &str) -> bool {
@@ -152,10 +238,7 @@ fn is_rfc3339_millis_utc(s: &str) -> bool {
 
 #[tokio::test]
 async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timing_out() {
-    let sim = Simulator::builder()
-        .model(quiet_model())
-        .clock(ManualClock::new())
-        .build();
+    let sim = sim_builder(quiet_model()).build();
     let mut events = sim.events();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
     // Only this test reads the environment, so setting it here cannot race with the others.
@@ -173,19 +256,14 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
         .await;
     let gl = Client::new(&conf);
 
-    let started = gl
-        .start_game_session_placement()
-        .placement_id("flow-1")
-        .game_session_queue_name(DEFAULT_QUEUE)
-        .maximum_player_session_count(10)
+    let alice = DesiredPlayerSession::builder()
+        .player_id("alice")
+        .player_data("a")
+        .build();
+    let started = start_request(&gl, "flow-1", 10)
         .game_session_name("flow")
         .game_properties(GameProperty::builder().key("mode").value("ctf").build())
-        .desired_player_sessions(
-            DesiredPlayerSession::builder()
-                .player_id("alice")
-                .player_data("a")
-                .build(),
-        )
+        .desired_player_sessions(alice)
         .send()
         .await
         .expect("start");
@@ -211,13 +289,7 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
         .expect("psess")
         .to_owned();
 
-    let sessions = gl
-        .describe_game_sessions()
-        .game_session_id(&arn)
-        .send()
-        .await
-        .expect("describe sessions");
-    let gs = &sessions.game_sessions()[0];
+    let gs = describe_session(&gl, &arn).await;
     assert_eq!(gs.status, Some(GameSessionStatus::Active));
     assert_eq!(gs.current_player_session_count, Some(1));
     assert_eq!(
@@ -226,20 +298,12 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
     );
     assert!(gs.creation_time.is_some());
 
-    let created = gl
-        .create_player_sessions()
-        .game_session_id(&arn)
-        .player_ids("bob")
-        .player_ids("carol")
+    let created = join(&gl, &arn, &["bob", "carol"])
         .player_data_map("bob", "b")
         .send()
         .await
         .expect("create player sessions");
-    let ids: Vec<String> = created
-        .player_sessions()
-        .iter()
-        .filter_map(|p| p.player_session_id.clone())
-        .collect();
+    let ids = session_ids(&created);
     assert_eq!(ids.len(), 2);
     assert!(ids.iter().all(|i| i.starts_with("psess-")));
     assert!(
@@ -253,16 +317,11 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
     sim.accept_player_session(&ids[0]).await.expect("accept");
     sim.advance(Duration::from_secs(61)).await.expect("advance");
     let status = |id: &str| {
-        let gl = gl.clone();
-        let id = id.to_owned();
+        let call = gl.describe_player_sessions().player_session_id(id).send();
         async move {
-            let out = gl
-                .describe_player_sessions()
-                .player_session_id(id)
-                .send()
-                .await
-                .expect("describe");
-            out.player_sessions()[0].status.clone()
+            call.await.expect("describe").player_sessions()[0]
+                .status
+                .clone()
         }
     };
     assert_eq!(status(&ids[0]).await, Some(PlayerSessionStatus::Active));
@@ -271,13 +330,8 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
         status(&alice_psess).await,
         Some(PlayerSessionStatus::Timedout)
     );
-    let gs = gl
-        .describe_game_sessions()
-        .game_session_id(&arn)
-        .send()
-        .await
-        .expect("describe");
-    assert_eq!(gs.game_sessions()[0].current_player_session_count, Some(1));
+    let gs = describe_session(&gl, &arn).await;
+    assert_eq!(gs.current_player_session_count, Some(1));
     #[allow(
         unsafe_code,
         reason = "set_var is unsafe since edition 2024; see the comment above"
@@ -291,23 +345,13 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
 #[tokio::test]
 async fn fulfilled_event_is_an_eventbridge_event_inside_an_sns_envelope() {
     let mut env = start(quiet_model()).await;
-    env.sim
-        .advance(Duration::from_millis(123))
-        .await
-        .expect("advance");
-    env.client
-        .start_game_session_placement()
-        .placement_id("shape-1")
-        .game_session_queue_name(DEFAULT_QUEUE)
-        .maximum_player_session_count(2)
+    env.advance(Duration::from_millis(123)).await;
+    start_request(&env.client, "shape-1", 2)
         .desired_player_sessions(DesiredPlayerSession::builder().player_id("p1").build())
         .send()
         .await
         .expect("start");
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
+    env.advance(Duration::from_secs(2)).await;
     let got = drain(&mut env.events);
     let env_ = &got[0];
     assert_eq!(env_["Type"], "Notification");
@@ -347,10 +391,9 @@ async fn fulfilled_event_is_an_eventbridge_event_inside_an_sns_envelope() {
             .expect("dns")
             .ends_with(".amazonaws.com")
     );
-    assert!(is_rfc3339_millis_utc(
-        d["startTime"].as_str().expect("start")
-    ));
-    assert!(is_rfc3339_millis_utc(d["endTime"].as_str().expect("end")));
+    for key in ["startTime", "endTime"] {
+        assert!(d[key].as_str().is_some_and(is_rfc3339_millis_utc), "{key}");
+    }
     assert_eq!(d["placedPlayerSessions"][0]["playerId"], "p1");
     assert!(
         d["placedPlayerSessions"][0]["playerSessionId"]
@@ -360,27 +403,15 @@ async fn fulfilled_event_is_an_eventbridge_event_inside_an_sns_envelope() {
     );
     assert!(ev["time"].as_str().is_some_and(is_rfc3339_millis_utc));
     // The SDK reads the same millisecond from the CBOR timestamp as the event carries.
-    let p = env
-        .client
-        .describe_game_session_placement()
-        .placement_id("shape-1")
-        .send()
-        .await
-        .expect("describe");
-    let p = p.game_session_placement.expect("placement");
-    let start = p
-        .start_time
-        .expect("start")
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .expect("fmt");
+    let p = describe_placement(&env.client, "shape-1").await;
+    let iso = |t: Option<aws_smithy_types::DateTime>| {
+        let format = aws_smithy_types::date_time::Format::DateTime;
+        t.expect("a time").fmt(format).expect("fmt")
+    };
+    let start = iso(p.start_time);
     assert_eq!(start, d["startTime"].as_str().expect("start"));
     assert!(start.ends_with(".123Z"), "{start}");
-    let end = p
-        .end_time
-        .expect("end")
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .expect("fmt");
-    assert_eq!(end, d["endTime"].as_str().expect("end"));
+    assert_eq!(iso(p.end_time), d["endTime"].as_str().expect("end"));
 }
 
 #[tokio::test]
@@ -388,119 +419,68 @@ async fn placement_id_cannot_be_reused_after_completion() {
     let env = start(quiet_model()).await;
     let p = place(&env, "reuse-me").await;
     assert_eq!(p.status, Some(GameSessionPlacementState::Fulfilled));
-    let again = env
-        .client
-        .start_game_session_placement()
-        .placement_id("reuse-me")
-        .game_session_queue_name(DEFAULT_QUEUE)
-        .maximum_player_session_count(4)
-        .send()
-        .await
-        .expect_err("reuse is refused");
-    assert_eq!(again.code(), Some("InvalidRequestException"));
+    let again = start_request(&env.client, "reuse-me", 4).send().await;
+    let again = again.expect_err("reuse is refused");
+    assert_eq!(again.code(), Some(INVALID));
     assert!(again.into_service_error().is_invalid_request_exception());
-}
-
-fn code<T, E: ProvideErrorMetadata, R>(
-    r: Result<T, aws_sdk_gamelift::error::SdkError<E, R>>,
-) -> String {
-    match r {
-        Ok(_) => "ok".to_owned(),
-        Err(e) => ProvideErrorMetadata::code(&e).unwrap_or("?").to_owned(),
-    }
 }
 
 #[tokio::test]
 async fn invalid_requests_are_refused_with_gamelift_errors() {
     let env = start(quiet_model()).await;
-    let start = |id: &str| {
-        env.client
-            .start_game_session_placement()
-            .placement_id(id)
-            .game_session_queue_name(DEFAULT_QUEUE)
-            .maximum_player_session_count(4)
-    };
-    assert_eq!(
-        code(start(&"a".repeat(49)).send().await),
-        "InvalidRequestException"
-    );
-    assert_eq!(
-        code(start("has space").send().await),
-        "InvalidRequestException"
-    );
-    assert_eq!(
-        code(start("under_score").send().await),
-        "InvalidRequestException"
-    );
-    assert_eq!(code(start(&"a".repeat(48)).send().await), "ok");
+    let start = |id: &str| start_request(&env.client, id, 4);
     let prop = |k: &str, v: &str| GameProperty::builder().key(k).value(v).build();
-    let mut b = start("props-17");
+    let mut props_17 = start("props-17");
     for i in 0..17 {
-        b = b.game_properties(prop(&format!("k{i}"), "v"));
+        props_17 = props_17.game_properties(prop(&format!("k{i}"), "v"));
     }
-    assert_eq!(code(b.send().await), "InvalidRequestException");
-    assert_eq!(
-        code(
-            start("key-33")
-                .game_properties(prop(&"k".repeat(33), "v"))
-                .send()
-                .await
+    let no_max = env
+        .client
+        .start_game_session_placement()
+        .placement_id("no-max")
+        .game_session_queue_name(DEFAULT_QUEUE);
+    let cases = [
+        (start(&"a".repeat(49)), INVALID, "a placement id over 48"),
+        (start("has space"), INVALID, "a space in the placement id"),
+        (
+            start("under_score"),
+            INVALID,
+            "an underscore in the placement id",
         ),
-        "InvalidRequestException"
-    );
-    assert_eq!(
-        code(
-            start("val-97")
-                .game_properties(prop("k", &"v".repeat(97)))
-                .send()
-                .await
+        (start(&"a".repeat(48)), "ok", "a placement id of 48"),
+        (props_17, INVALID, "17 game properties"),
+        (
+            start("key-33").game_properties(prop(&"k".repeat(33), "v")),
+            INVALID,
+            "a property key over 32",
         ),
-        "InvalidRequestException"
-    );
-    assert_eq!(
-        code(
-            start("val-96")
-                .game_properties(prop(&"k".repeat(32), &"v".repeat(96)))
-                .send()
-                .await
+        (
+            start("val-97").game_properties(prop("k", &"v".repeat(97))),
+            INVALID,
+            "a property value over 96",
         ),
-        "ok"
-    );
-    assert_eq!(
-        code(
-            start("max-201")
-                .maximum_player_session_count(201)
-                .send()
-                .await
+        (
+            start("val-96").game_properties(prop(&"k".repeat(32), &"v".repeat(96))),
+            "ok",
+            "a key of 32 and a value of 96",
         ),
-        "InvalidRequestException"
-    );
-    assert_eq!(
-        code(
-            env.client
-                .start_game_session_placement()
-                .placement_id("no-queue")
-                .game_session_queue_name("nope")
-                .maximum_player_session_count(1)
-                .send()
-                .await
+        (
+            start("max-201").maximum_player_session_count(201),
+            INVALID,
+            "a maximum over 200",
         ),
-        "NotFoundException"
-    );
-    assert_eq!(
-        code(
-            env.client
-                .start_game_session_placement()
-                .placement_id("no-max")
-                .game_session_queue_name(DEFAULT_QUEUE)
-                .send()
-                .await
+        (
+            start_on(&env.client, "nope", "no-queue", 1),
+            NOT_FOUND,
+            "an unknown queue",
         ),
-        "InvalidRequestException"
-    );
+        (no_max, INVALID, "no maximum player session count"),
+    ];
+    for (request, want, why) in cases {
+        assert_eq!(code(request.send().await), want, "{why}");
+    }
     // 26 player ids in one CreatePlayerSessions call.
-    let p = place(&env, "big").await;
-    let arn = p.game_session_arn.expect("arn");
+    let arn = place(&env, "big").await.game_session_arn.expect("arn");
     env.client
         .update_game_session()
         .game_session_id(&arn)
@@ -508,11 +488,12 @@ async fn invalid_requests_are_refused_with_gamelift_errors() {
         .send()
         .await
         .expect("update");
-    let mut b = env.client.create_player_sessions().game_session_id(&arn);
-    for i in 0..26 {
-        b = b.player_ids(format!("p{i}"));
-    }
-    assert_eq!(code(b.send().await), "InvalidRequestException");
+    let players: Vec<String> = (0..26).map(|i| format!("p{i}")).collect();
+    let players: Vec<&str> = players.iter().map(String::as_str).collect();
+    assert_eq!(
+        code(join(&env.client, &arn, &players).send().await),
+        INVALID
+    );
 }
 
 #[tokio::test]
@@ -525,30 +506,12 @@ async fn placement_picks_the_lowest_average_latency_then_queue_order() {
             .latency_in_milliseconds(ms)
             .build()
     };
-    env.client
-        .start_game_session_placement()
-        .placement_id("lat-eu")
-        .game_session_queue_name(DEFAULT_QUEUE)
-        .maximum_player_session_count(4)
+    let request = start_request(&env.client, "lat-eu", 4)
         .player_latencies(lat("a", "us-east-1", 120.0))
         .player_latencies(lat("b", "us-east-1", 100.0))
         .player_latencies(lat("a", "eu-west-1", 30.0))
-        .player_latencies(lat("b", "eu-west-1", 150.0))
-        .send()
-        .await
-        .expect("start");
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
-    let p = env
-        .client
-        .describe_game_session_placement()
-        .placement_id("lat-eu")
-        .send()
-        .await
-        .expect("describe");
-    let p = p.game_session_placement.expect("placement");
+        .player_latencies(lat("b", "eu-west-1", 150.0));
+    let p = place_with(&env, &env.client, request).await;
     assert_eq!(
         p.game_session_region.as_deref(),
         Some("eu-west-1"),
@@ -582,84 +545,38 @@ async fn a_location_override_needs_a_queue_that_prioritises_location_and_no_late
     });
     model.queues.extend([plain, latency_only]);
     let env = start(model).await;
-    let eu_only = || {
-        PriorityConfigurationOverride::builder()
-            .location_order("eu-west-1")
-            .placement_fallback_strategy(PlacementFallbackStrategy::None)
-            .build()
-    };
     let start = |id: &str, queue: &str| {
-        env.client
-            .start_game_session_placement()
-            .placement_id(id)
-            .game_session_queue_name(queue)
-            .maximum_player_session_count(4)
-            .priority_configuration_override(eu_only())
+        start_on(&env.client, queue, id, 4).priority_configuration_override(only_in("eu-west-1"))
     };
     for queue in ["no-priority", "latency-first"] {
         let refused = start(&format!("override-{queue}"), queue).send().await;
-        assert_eq!(code(refused), "InvalidRequestException", "queue {queue}");
+        assert_eq!(code(refused), INVALID, "queue {queue}");
     }
-    let with_latency = start("override-with-latency", DEFAULT_QUEUE)
-        .player_latencies(
-            PlayerLatency::builder()
-                .player_id("a")
-                .region_identifier("us-east-1")
-                .latency_in_milliseconds(20.0)
-                .build(),
-        )
-        .send()
-        .await;
-    assert_eq!(code(with_latency), "InvalidRequestException");
+    let latency = PlayerLatency::builder()
+        .player_id("a")
+        .region_identifier("us-east-1")
+        .latency_in_milliseconds(20.0)
+        .build();
+    let with_latency = start("override-with-latency", DEFAULT_QUEUE).player_latencies(latency);
+    assert_eq!(code(with_latency.send().await), INVALID);
 
     // The default queue ranks LOCATION first: the override is accepted and places in eu-west-1
     // although us-east-1 comes first in the queue's destinations.
-    start("override-ok", DEFAULT_QUEUE)
-        .send()
-        .await
-        .expect("accepted");
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
-    let p = env
-        .client
-        .describe_game_session_placement()
-        .placement_id("override-ok")
-        .send()
-        .await
-        .expect("describe")
-        .game_session_placement
-        .expect("placement");
+    let accepted = start("override-ok", DEFAULT_QUEUE);
+    let p = place_with(&env, &env.client, accepted).await;
     assert_eq!(p.game_session_region.as_deref(), Some("eu-west-1"));
 }
 
+const TINY_FLEET: &str = "fleet-00000000-0000-4000-8000-0000000000aa";
+
+/// One us-west-2 fleet with `slots` at home and none in sa-east-1, behind the `tiny` queue (10 s).
 fn tiny_model(slots: u32) -> Model {
+    let mut fleet = FleetSpec::in_home_region(TINY_FLEET, "us-west-2", slots);
+    fleet.locations.push(LocationSpec::new("sa-east-1", 0));
     Model {
         throttling: false,
-        fleets: vec![FleetSpec {
-            id: "fleet-00000000-0000-4000-8000-0000000000aa".into(),
-            region: "us-west-2".into(),
-            locations: vec![
-                LocationSpec {
-                    location: "us-west-2".into(),
-                    slots,
-                },
-                LocationSpec {
-                    location: "sa-east-1".into(),
-                    slots: 0,
-                },
-            ],
-            player_gateway_mode: PlayerGatewayMode::Disabled,
-        }],
-        queues: vec![QueueSpec {
-            name: "tiny".into(),
-            region: "us-west-2".into(),
-            timeout_seconds: 10,
-            destinations: vec!["fleet-00000000-0000-4000-8000-0000000000aa".into()],
-            allowed_locations: None,
-            priority_configuration: None,
-        }],
+        fleets: vec![fleet],
+        queues: vec![QueueSpec::new("tiny", "us-west-2", 10, &[TINY_FLEET])],
         ..Model::default()
     }
 }
@@ -667,36 +584,15 @@ fn tiny_model(slots: u32) -> Model {
 #[tokio::test]
 async fn without_capacity_a_placement_stays_pending_until_the_queue_timeout() {
     let mut env = start(tiny_model(1)).await;
-    let startp = |id: &'static str| {
-        env.client
-            .start_game_session_placement()
-            .placement_id(id)
-            .game_session_queue_name("tiny")
-            .maximum_player_session_count(2)
-            .send()
+    let startp = |id: &str| start_on(&env.client, "tiny", id, 2).send();
+    let status = |id: &'static str| {
+        let client = env.client.clone();
+        async move { describe_placement(&client, id).await.status }
     };
     startp("first").await.expect("start");
-    env.sim
-        .advance(Duration::from_secs(1))
-        .await
-        .expect("advance");
+    env.advance(Duration::from_secs(1)).await;
     startp("second").await.expect("start");
-    env.sim
-        .advance(Duration::from_secs(9))
-        .await
-        .expect("advance");
-    let status = |id: &'static str| {
-        let c = env.client.clone();
-        async move {
-            c.describe_game_session_placement()
-                .placement_id(id)
-                .send()
-                .await
-                .expect("d")
-                .game_session_placement
-                .and_then(|p| p.status)
-        }
-    };
+    env.advance(Duration::from_secs(9)).await;
     assert_eq!(
         status("first").await,
         Some(GameSessionPlacementState::Fulfilled)
@@ -705,10 +601,7 @@ async fn without_capacity_a_placement_stays_pending_until_the_queue_timeout() {
         status("second").await,
         Some(GameSessionPlacementState::Pending)
     );
-    env.sim
-        .advance(Duration::from_secs(1))
-        .await
-        .expect("advance");
+    env.advance(Duration::from_secs(1)).await;
     assert_eq!(
         status("second").await,
         Some(GameSessionPlacementState::TimedOut)
@@ -726,25 +619,14 @@ async fn without_capacity_a_placement_stays_pending_until_the_queue_timeout() {
     keys.sort_unstable();
     assert_eq!(keys, ["endTime", "placementId", "startTime", "type"]);
     // Ending the first session frees the slot: a new placement goes through.
-    let arn = inner(&got[0])["detail"]["gameSessionArn"]
-        .as_str()
-        .expect("arn")
-        .to_owned();
-    assert!(arn.starts_with(
-        "arn:aws:gamelift:us-west-2::gamesession/fleet-00000000-0000-4000-8000-0000000000aa/"
-    ));
-    env.client
-        .terminate_game_session()
-        .game_session_id(&arn)
-        .termination_mode(TerminationMode::ForceTerminate)
-        .send()
-        .await
-        .expect("terminate");
+    let first = inner(&got[0]);
+    let arn = first["detail"]["gameSessionArn"].as_str().expect("arn");
+    assert!(arn.starts_with(&format!(
+        "arn:aws:gamelift:us-west-2::gamesession/{TINY_FLEET}/"
+    )));
+    force_terminate(&env.client, arn).await;
     startp("third").await.expect("start");
-    env.sim
-        .advance(Duration::from_secs(1))
-        .await
-        .expect("advance");
+    env.advance(Duration::from_secs(1)).await;
     assert_eq!(
         status("third").await,
         Some(GameSessionPlacementState::Fulfilled)
@@ -756,22 +638,13 @@ async fn a_session_in_a_remote_location_has_the_location_in_its_arn() {
     let mut model = tiny_model(0);
     model.fleets[0].locations[1].slots = 1;
     let mut env = start(model).await;
-    env.client
-        .start_game_session_placement()
-        .placement_id("remote")
-        .game_session_queue_name("tiny")
-        .maximum_player_session_count(2)
-        .send()
-        .await
-        .expect("start");
-    env.sim
-        .advance(Duration::from_secs(1))
-        .await
-        .expect("advance");
+    let started = start_on(&env.client, "tiny", "remote", 2).send().await;
+    started.expect("start");
+    env.advance(Duration::from_secs(1)).await;
     let ev = inner(&drain(&mut env.events)[0]);
     assert_eq!(
         ev["detail"]["gameSessionArn"],
-        "arn:aws:gamelift:us-west-2::gamesession/fleet-00000000-0000-4000-8000-0000000000aa/sa-east-1/remote"
+        format!("arn:aws:gamelift:us-west-2::gamesession/{TINY_FLEET}/sa-east-1/remote")
     );
     assert_eq!(ev["detail"]["gameSessionRegion"], "sa-east-1");
     assert!(
@@ -785,51 +658,29 @@ async fn a_session_in_a_remote_location_has_the_location_in_its_arn() {
 #[tokio::test]
 async fn stopping_a_pending_placement_cancels_it_and_publishes_the_cancellation() {
     let mut env = start(quiet_model()).await;
-    env.client
-        .start_game_session_placement()
-        .placement_id("stop-me")
-        .game_session_queue_name(DEFAULT_QUEUE)
-        .maximum_player_session_count(2)
+    let stop = |id: &str| {
+        env.client
+            .stop_game_session_placement()
+            .placement_id(id)
+            .send()
+    };
+    start_request(&env.client, "stop-me", 2)
         .send()
         .await
         .expect("start");
-    let out = env
-        .client
-        .stop_game_session_placement()
-        .placement_id("stop-me")
-        .send()
-        .await
-        .expect("stop");
+    let out = stop("stop-me").await.expect("stop");
     assert_eq!(
         out.game_session_placement.and_then(|p| p.status),
         Some(GameSessionPlacementState::Cancelled)
     );
-    env.sim
-        .advance(Duration::from_secs(5))
-        .await
-        .expect("advance");
+    env.advance(Duration::from_secs(5)).await;
     let got = drain(&mut env.events);
     assert_eq!(got.len(), 1, "no fulfilment after a cancel");
     assert_eq!(inner(&got[0])["detail"]["type"], "PlacementCancelled");
-    let again = env
-        .client
-        .stop_game_session_placement()
-        .placement_id("stop-me")
-        .send()
-        .await
-        .expect_err("not pending");
-    assert_eq!(again.code(), Some("InvalidRequestException"));
-    let missing = env
-        .client
-        .stop_game_session_placement()
-        .placement_id("never")
-        .send()
-        .await
-        .expect_err("unknown");
-    assert_eq!(missing.code(), Some("NotFoundException"));
-    let missing = env
-        .client
-        .describe_game_session_placement()
+    assert_eq!(code(stop("stop-me").await), INVALID, "not pending");
+    assert_eq!(code(stop("never").await), NOT_FOUND, "unknown");
+    let describe = env.client.describe_game_session_placement();
+    let missing = describe
         .placement_id("never")
         .send()
         .await
@@ -841,136 +692,63 @@ async fn stopping_a_pending_placement_cancels_it_and_publishes_the_cancellation(
 async fn describe_game_sessions_lists_a_fleet_with_paging_and_status_filter() {
     let env = start(quiet_model()).await;
     for i in 0..5 {
-        env.client
-            .start_game_session_placement()
-            .placement_id(format!("d-{i}"))
-            .game_session_queue_name(DEFAULT_QUEUE)
-            .maximum_player_session_count(2)
-            .send()
-            .await
-            .expect("start");
+        let started = start_request(&env.client, format!("d-{i}"), 2).send().await;
+        started.expect("start");
     }
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
-    let page1 = env
-        .client
-        .describe_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .limit(3)
-        .send()
-        .await
-        .expect("page 1");
+    env.advance(Duration::from_secs(2)).await;
+    let in_fleet = |fleet: &str| env.client.describe_game_sessions().fleet_id(fleet);
+    let page1 = in_fleet(DEFAULT_FLEET_US).limit(3).send().await;
+    let page1 = page1.expect("page 1");
     assert_eq!(page1.game_sessions().len(), 3);
     let token = page1.next_token.clone().expect("more");
-    let page2 = env
-        .client
-        .describe_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .limit(3)
-        .next_token(token)
-        .send()
-        .await
-        .expect("page 2");
+    let next = in_fleet(DEFAULT_FLEET_US).limit(3).next_token(token);
+    let page2 = next.send().await.expect("page 2");
     assert_eq!(page2.game_sessions().len(), 2);
     assert!(page2.next_token.is_none());
-    let arn = page1.game_sessions()[0]
-        .game_session_id
-        .clone()
-        .expect("arn");
-    env.client
-        .terminate_game_session()
-        .game_session_id(&arn)
-        .termination_mode(TerminationMode::ForceTerminate)
-        .send()
-        .await
-        .expect("terminate");
-    let active = env
-        .client
-        .describe_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
+    let arn = page1.game_sessions()[0].game_session_id.as_deref();
+    force_terminate(&env.client, arn.expect("arn")).await;
+    let active = in_fleet(DEFAULT_FLEET_US)
         .status_filter("ACTIVE")
         .send()
-        .await
-        .expect("active");
-    assert_eq!(active.game_sessions().len(), 4);
-    let e = env
+        .await;
+    assert_eq!(active.expect("active").game_sessions().len(), 4);
+    let unknown_session = env
         .client
         .describe_game_sessions()
-        .fleet_id("fleet-nope")
-        .send()
-        .await
-        .expect_err("unknown fleet");
-    assert_eq!(e.code(), Some("NotFoundException"));
-    let e = env
-        .client
-        .describe_game_sessions()
-        .game_session_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/nope")
-        .send()
-        .await
-        .expect_err("unknown");
-    assert_eq!(e.code(), Some("NotFoundException"));
-    let e = env
-        .client
-        .describe_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .next_token("garbage")
-        .send()
-        .await
-        .expect_err("bad token");
-    assert_eq!(e.code(), Some("InvalidRequestException"));
+        .game_session_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/nope");
+    for (request, want, why) in [
+        (in_fleet("fleet-nope"), NOT_FOUND, "unknown fleet"),
+        (unknown_session, NOT_FOUND, "unknown session"),
+        (
+            in_fleet(DEFAULT_FLEET_US).next_token("garbage"),
+            INVALID,
+            "bad token",
+        ),
+    ] {
+        assert_eq!(code(request.send().await), want, "{why}");
+    }
 }
 
 #[tokio::test]
 async fn search_game_sessions_filters_sorts_and_pages_twenty_active_sessions_at_a_time() {
     let env = start(quiet_model()).await;
     for i in 0..25 {
-        env.client
-            .start_game_session_placement()
-            .placement_id(format!("s-{i:02}"))
-            .game_session_queue_name(DEFAULT_QUEUE)
-            .maximum_player_session_count(4)
+        let mode = if i % 2 == 0 { "ctf" } else { "dm" };
+        start_request(&env.client, format!("s-{i:02}"), 4)
             .game_session_name(format!("room-{i:02}"))
-            .game_properties(
-                GameProperty::builder()
-                    .key("mode")
-                    .value(if i % 2 == 0 { "ctf" } else { "dm" })
-                    .build(),
-            )
+            .game_properties(GameProperty::builder().key("mode").value(mode).build())
             .send()
             .await
             .expect("start");
-        env.sim
-            .advance(Duration::from_millis(10))
-            .await
-            .expect("advance");
+        env.advance(Duration::from_millis(10)).await;
     }
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
-    let all = env
-        .client
-        .search_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .send()
-        .await
-        .expect("search");
+    env.advance(Duration::from_secs(2)).await;
+    let search = || env.client.search_game_sessions().fleet_id(DEFAULT_FLEET_US);
+    let all = search().send().await.expect("search");
     assert_eq!(all.game_sessions().len(), 20);
-    let rest = env
-        .client
-        .search_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .next_token(all.next_token.clone().expect("token"))
-        .send()
-        .await
-        .expect("page 2");
-    assert_eq!(rest.game_sessions().len(), 5);
-    let ctf = env
-        .client
-        .search_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
+    let rest = search().next_token(all.next_token.clone().expect("token"));
+    assert_eq!(rest.send().await.expect("page 2").game_sessions().len(), 5);
+    let ctf = search()
         .filter_expression("gameSessionProperties.mode = 'ctf' AND hasAvailablePlayerSessions=true")
         .sort_expression("creationTimeMillis DESC")
         .send()
@@ -979,133 +757,57 @@ async fn search_game_sessions_filters_sorts_and_pages_twenty_active_sessions_at_
     assert_eq!(ctf.game_sessions().len(), 13);
     assert_eq!(ctf.game_sessions()[0].name.as_deref(), Some("room-24"));
     // TERMINATED sessions are never returned.
-    let arn = ctf.game_sessions()[0].game_session_id.clone().expect("arn");
-    env.client
-        .terminate_game_session()
-        .game_session_id(&arn)
-        .termination_mode(TerminationMode::ForceTerminate)
-        .send()
-        .await
-        .expect("terminate");
-    let named = env
-        .client
-        .search_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .filter_expression("gameSessionName = 'room-24'")
-        .send()
-        .await
-        .expect("by name");
-    assert!(named.game_sessions().is_empty());
-    let e = env
-        .client
-        .search_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .filter_expression("nonsense ==")
-        .send()
-        .await
-        .expect_err("bad filter");
-    assert_eq!(e.code(), Some("InvalidRequestException"));
-    let e = env
-        .client
-        .search_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .limit(21)
-        .send()
-        .await
-        .expect_err("limit");
-    assert_eq!(e.code(), Some("InvalidRequestException"));
+    let arn = ctf.game_sessions()[0].game_session_id.as_deref();
+    force_terminate(&env.client, arn.expect("arn")).await;
+    let named = search().filter_expression("gameSessionName = 'room-24'");
+    assert!(
+        named
+            .send()
+            .await
+            .expect("by name")
+            .game_sessions()
+            .is_empty()
+    );
+    for (request, why) in [
+        (search().filter_expression("nonsense =="), "bad filter"),
+        (search().limit(21), "limit"),
+    ] {
+        assert_eq!(code(request.send().await), INVALID, "{why}");
+    }
 }
 
 #[tokio::test]
 async fn player_sessions_respect_capacity_status_and_uniqueness() {
     let env = start(quiet_model()).await;
+    let gl = &env.client;
     let p = place(&env, "cap").await; // maximum 4 players
-    let arn = p.game_session_arn.expect("arn");
-    let one = env
-        .client
-        .create_player_session()
-        .game_session_id(&arn)
-        .player_id("p0")
-        .player_data("hello")
-        .send()
-        .await
-        .expect("one");
-    let ps = one.player_session.expect("ps");
+    let arn = p.game_session_arn.clone().expect("arn");
+    let one = join_one(gl, &arn, "p0").player_data("hello").send().await;
+    let ps = one.expect("one").player_session.expect("ps");
     assert_eq!(ps.player_data.as_deref(), Some("hello"));
     assert_eq!(ps.ip_address, p.ip_address);
     assert_eq!(ps.port, p.port);
-    let dup = env
-        .client
-        .create_player_session()
-        .game_session_id(&arn)
-        .player_id("p0")
-        .send()
-        .await
-        .expect_err("dup");
-    assert_eq!(dup.code(), Some("InvalidRequestException"));
-    let full = env
-        .client
-        .create_player_sessions()
-        .game_session_id(&arn)
-        .player_ids("a")
-        .player_ids("b")
-        .player_ids("c")
-        .player_ids("d")
-        .send()
-        .await
-        .expect_err("full");
+    assert_eq!(code(join_one(gl, &arn, "p0").send().await), INVALID, "dup");
+    let full = join(gl, &arn, &["a", "b", "c", "d"]).send().await;
+    let full = full.expect_err("full");
     assert_eq!(full.code(), Some("GameSessionFullException"));
     assert!(full.into_service_error().is_game_session_full_exception());
-    env.client
-        .create_player_sessions()
-        .game_session_id(&arn)
-        .player_ids("a")
-        .player_ids("b")
-        .player_ids("c")
-        .send()
-        .await
-        .expect("fits");
-    let full = env
-        .client
-        .create_player_session()
-        .game_session_id(&arn)
-        .player_id("e")
-        .send()
-        .await
-        .expect_err("full");
+    join(gl, &arn, &["a", "b", "c"]).send().await.expect("fits");
+    let full = join_one(gl, &arn, "e").send().await.expect_err("full");
     assert!(full.into_service_error().is_game_session_full_exception());
     // DENY_ALL closes the session to new players.
-    let p2 = place(&env, "deny").await;
-    let arn2 = p2.game_session_arn.expect("arn");
-    env.client
-        .update_game_session()
+    let arn2 = place(&env, "deny").await.game_session_arn.expect("arn");
+    gl.update_game_session()
         .game_session_id(&arn2)
         .player_session_creation_policy("DENY_ALL".into())
         .send()
         .await
         .expect("deny");
-    let e = env
-        .client
-        .create_player_session()
-        .game_session_id(&arn2)
-        .player_id("x")
-        .send()
-        .await
-        .expect_err("denied");
-    assert_eq!(e.code(), Some("GameSessionFullException"));
+    let denied = join_one(gl, &arn2, "x").send().await;
+    assert_eq!(code(denied), "GameSessionFullException");
     // A terminated session refuses players with InvalidGameSessionStatusException.
-    env.client
-        .terminate_game_session()
-        .game_session_id(&arn2)
-        .termination_mode(TerminationMode::ForceTerminate)
-        .send()
-        .await
-        .expect("terminate");
-    let e = env
-        .client
-        .create_player_session()
-        .game_session_id(&arn2)
-        .player_id("x")
+    force_terminate(gl, &arn2).await;
+    let e = join_one(gl, &arn2, "x")
         .send()
         .await
         .expect_err("terminated");
@@ -1113,273 +815,140 @@ async fn player_sessions_respect_capacity_status_and_uniqueness() {
         e.into_service_error()
             .is_invalid_game_session_status_exception()
     );
-    let e = env
-        .client
-        .create_player_session()
-        .game_session_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/none")
-        .player_id("x")
-        .send()
-        .await
-        .expect_err("missing");
+    let none = "arn:aws:gamelift:us-east-1::gamesession/fleet-x/none";
+    let e = join_one(gl, none, "x").send().await.expect_err("missing");
     assert!(e.into_service_error().is_not_found_exception());
 }
 
 #[tokio::test]
 async fn an_accepted_player_session_never_times_out_and_a_removed_one_completes() {
     let env = start(quiet_model()).await;
-    let p = place(&env, "acc").await;
-    let arn = p.game_session_arn.expect("arn");
-    let out = env
-        .client
-        .create_player_sessions()
-        .game_session_id(&arn)
-        .player_ids("a")
-        .player_ids("b")
-        .player_ids("c")
-        .send()
-        .await
-        .expect("create");
-    let ids: Vec<String> = out
-        .player_sessions()
-        .iter()
-        .filter_map(|p| p.player_session_id.clone())
-        .collect();
-    env.sim
-        .accept_player_session(&ids[0])
-        .await
-        .expect("accept");
-    env.sim
-        .advance(Duration::from_secs(59))
-        .await
-        .expect("advance");
-    assert_eq!(env.sim.player_session_status(&ids[1]), Some("RESERVED"));
-    env.sim
-        .remove_player_session(&ids[2])
-        .await
-        .expect("remove");
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
-    assert_eq!(env.sim.player_session_status(&ids[0]), Some("ACTIVE"));
-    assert_eq!(env.sim.player_session_status(&ids[1]), Some("TIMEDOUT"));
-    assert_eq!(env.sim.player_session_status(&ids[2]), Some("COMPLETED"));
+    let arn = place(&env, "acc").await.game_session_arn.expect("arn");
+    let out = join(&env.client, &arn, &["a", "b", "c"]).send().await;
+    let ids = session_ids(&out.expect("create"));
+    let sim = &env.sim;
+    sim.accept_player_session(&ids[0]).await.expect("accept");
+    env.advance(Duration::from_secs(59)).await;
+    assert_eq!(sim.player_session_status(&ids[1]), Some("RESERVED"));
+    sim.remove_player_session(&ids[2]).await.expect("remove");
+    env.advance(Duration::from_secs(2)).await;
+    assert_eq!(sim.player_session_status(&ids[0]), Some("ACTIVE"));
+    assert_eq!(sim.player_session_status(&ids[1]), Some("TIMEDOUT"));
+    assert_eq!(sim.player_session_status(&ids[2]), Some("COMPLETED"));
     assert!(
-        env.sim.accept_player_session(&ids[1]).await.is_err(),
+        sim.accept_player_session(&ids[1]).await.is_err(),
         "a timed-out reservation cannot be accepted"
     );
-    let by_game = env
-        .client
-        .describe_player_sessions()
-        .game_session_id(&arn)
-        .send()
-        .await
-        .expect("by game");
-    assert_eq!(by_game.player_sessions().len(), 3);
-    let by_player = env
-        .client
-        .describe_player_sessions()
-        .player_id("b")
-        .send()
-        .await
-        .expect("by player");
+    let players = || env.client.describe_player_sessions();
+    let by_game = players().game_session_id(&arn).send().await;
+    assert_eq!(by_game.expect("by game").player_sessions().len(), 3);
+    let by_player = players().player_id("b").send().await.expect("by player");
     assert_eq!(by_player.player_sessions().len(), 1);
     assert!(by_player.player_sessions()[0].termination_time.is_some());
-    let active = env
-        .client
-        .describe_player_sessions()
+    let active = players()
         .game_session_id(&arn)
         .player_session_status_filter("ACTIVE")
         .send()
         .await
         .expect("filter");
     assert_eq!(active.player_sessions().len(), 1);
-    let e = env
-        .client
-        .describe_player_sessions()
-        .player_session_id("psess-none")
-        .send()
-        .await
-        .expect_err("missing");
-    assert_eq!(e.code(), Some("NotFoundException"));
-    let e = env
-        .client
-        .describe_player_sessions()
-        .send()
-        .await
-        .expect_err("no key");
-    assert_eq!(e.code(), Some("InvalidRequestException"));
+    for (request, want, why) in [
+        (
+            players().player_session_id("psess-none"),
+            NOT_FOUND,
+            "missing",
+        ),
+        (players(), INVALID, "no key"),
+    ] {
+        assert_eq!(code(request.send().await), want, "{why}");
+    }
 }
 
 #[tokio::test]
 async fn update_game_session_merges_properties_and_never_deletes_them() {
     let env = start(quiet_model()).await;
-    env.client
-        .start_game_session_placement()
-        .placement_id("upd")
-        .game_session_queue_name(DEFAULT_QUEUE)
-        .maximum_player_session_count(4)
-        .game_properties(GameProperty::builder().key("a").value("1").build())
-        .game_properties(GameProperty::builder().key("b").value("2").build())
-        .send()
-        .await
-        .expect("start");
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
-    let arn = env
-        .client
-        .describe_game_session_placement()
-        .placement_id("upd")
-        .send()
-        .await
-        .expect("d")
-        .game_session_placement
-        .and_then(|p| p.game_session_arn)
-        .expect("arn");
-    let out = env
-        .client
-        .update_game_session()
-        .game_session_id(&arn)
+    let prop = |k: &str, v: &str| GameProperty::builder().key(k).value(v).build();
+    let request = start_request(&env.client, "upd", 4)
+        .game_properties(prop("a", "1"))
+        .game_properties(prop("b", "2"));
+    let p = place_with(&env, &env.client, request).await;
+    let arn = p.game_session_arn.expect("arn");
+    let update = || env.client.update_game_session().game_session_id(&arn);
+    let out = update()
         .name("renamed")
         .maximum_player_session_count(8)
-        .game_properties(GameProperty::builder().key("b").value("20").build())
-        .game_properties(GameProperty::builder().key("c").value("3").build())
+        .game_properties(prop("b", "20"))
+        .game_properties(prop("c", "3"))
         .send()
         .await
         .expect("update");
     let gs = out.game_session.expect("gs");
-    let mut props: Vec<(String, String)> = gs
+    let mut props: Vec<(&str, &str)> = gs
         .game_properties()
         .iter()
-        .map(|p| {
-            (
-                p.key.clone().unwrap_or_default(),
-                p.value.clone().unwrap_or_default(),
-            )
-        })
+        .map(|p| (p.key().unwrap_or_default(), p.value().unwrap_or_default()))
         .collect();
-    props.sort();
-    assert_eq!(
-        props,
-        [
-            ("a".into(), "1".into()),
-            ("b".into(), "20".into()),
-            ("c".into(), "3".into())
-        ]
-    );
+    props.sort_unstable();
+    assert_eq!(props, [("a", "1"), ("b", "20"), ("c", "3")]);
     assert_eq!(gs.name.as_deref(), Some("renamed"));
     assert_eq!(gs.maximum_player_session_count, Some(8));
-    let mut b = env.client.update_game_session().game_session_id(&arn);
+    let mut b = update();
     for i in 0..14 {
-        b = b.game_properties(
-            GameProperty::builder()
-                .key(format!("n{i}"))
-                .value("x")
-                .build(),
-        );
+        b = b.game_properties(prop(&format!("n{i}"), "x"));
     }
-    let e = b.send().await.expect_err("3 + 14 > 16");
-    assert_eq!(e.code(), Some("InvalidRequestException"));
-    env.client
-        .terminate_game_session()
-        .game_session_id(&arn)
-        .termination_mode(TerminationMode::ForceTerminate)
-        .send()
-        .await
-        .expect("terminate");
-    let e = env
-        .client
-        .update_game_session()
-        .game_session_id(&arn)
-        .name("late")
-        .send()
-        .await
-        .expect_err("terminated");
-    assert_eq!(e.code(), Some("InvalidGameSessionStatusException"));
+    assert_eq!(code(b.send().await), INVALID, "3 + 14 > 16");
+    force_terminate(&env.client, &arn).await;
+    let late = update().name("late").send().await;
+    assert_eq!(
+        code(late),
+        "InvalidGameSessionStatusException",
+        "terminated"
+    );
 }
 
 #[tokio::test]
 async fn terminate_game_session_completes_its_players_and_cannot_be_repeated() {
     let env = start(quiet_model()).await;
-    let p = place(&env, "term").await;
-    let arn = p.game_session_arn.expect("arn");
-    let ps = env
-        .client
-        .create_player_session()
-        .game_session_id(&arn)
-        .player_id("a")
-        .send()
-        .await
-        .expect("ps")
+    let arn = place(&env, "term").await.game_session_arn.expect("arn");
+    let ps = join_one(&env.client, &arn, "a").send().await.expect("ps");
+    let ps = ps
         .player_session
         .and_then(|p| p.player_session_id)
         .expect("id");
-    let out = env
-        .client
-        .terminate_game_session()
-        .game_session_id(&arn)
-        .termination_mode(TerminationMode::TriggerOnProcessTerminate)
-        .send()
-        .await
-        .expect("terminate");
+    let ending = TerminationMode::TriggerOnProcessTerminate;
+    let out = terminate(&env.client, &arn, ending).send().await;
     assert_eq!(
-        out.game_session.and_then(|g| g.status),
+        out.expect("terminate").game_session.and_then(|g| g.status),
         Some(GameSessionStatus::Terminating)
     );
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
-    let gs = env
-        .client
-        .describe_game_sessions()
-        .game_session_id(&arn)
-        .send()
-        .await
-        .expect("d");
-    assert_eq!(
-        gs.game_sessions()[0].status,
-        Some(GameSessionStatus::Terminated)
-    );
-    assert!(gs.game_sessions()[0].termination_time.is_some());
+    env.advance(Duration::from_secs(2)).await;
+    let gs = describe_session(&env.client, &arn).await;
+    assert_eq!(gs.status, Some(GameSessionStatus::Terminated));
+    assert!(gs.termination_time.is_some());
     assert_eq!(env.sim.player_session_status(&ps), Some("COMPLETED"));
-    let e = env
-        .client
-        .terminate_game_session()
-        .game_session_id(&arn)
-        .termination_mode(TerminationMode::ForceTerminate)
-        .send()
-        .await
-        .expect_err("again");
+    let again = terminate(&env.client, &arn, TerminationMode::ForceTerminate);
+    let e = again.send().await.expect_err("again");
     assert!(
         e.into_service_error()
             .is_invalid_game_session_status_exception()
     );
-    let e = env
-        .client
-        .terminate_game_session()
-        .game_session_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/zz")
-        .termination_mode(TerminationMode::ForceTerminate)
-        .send()
-        .await
-        .expect_err("missing");
-    assert_eq!(e.code(), Some("NotFoundException"));
+    let missing = "arn:aws:gamelift:us-east-1::gamesession/fleet-x/zz";
+    let e = terminate(&env.client, missing, TerminationMode::ForceTerminate);
+    assert_eq!(code(e.send().await), NOT_FOUND, "missing");
 }
 
 #[tokio::test]
 async fn throttling_refuses_a_burst_above_the_api_rate_and_recovers_with_time() {
     let env = start(Model::default()).await; // throttling on by default
-    let mut codes = Vec::new();
-    for _ in 0..21 {
-        let r = env
-            .client
+    let list = || {
+        env.client
             .describe_game_sessions()
             .fleet_id(DEFAULT_FLEET_US)
             .send()
-            .await;
-        codes.push(r.err().and_then(|e| e.code().map(str::to_owned)));
+    };
+    let mut codes = Vec::new();
+    for _ in 0..21 {
+        codes.push(list().await.err().and_then(|e| e.code().map(str::to_owned)));
     }
     assert!(
         codes[..20].iter().all(Option::is_none),
@@ -1387,30 +956,13 @@ async fn throttling_refuses_a_burst_above_the_api_rate_and_recovers_with_time() 
     );
     assert_eq!(codes[20].as_deref(), Some("ThrottlingException"));
     // Other operations have their own buckets.
-    env.client
-        .describe_player_sessions()
-        .player_id("x")
-        .send()
-        .await
-        .expect("own bucket");
-    env.sim
-        .advance(Duration::from_millis(100))
-        .await
-        .expect("advance");
-    env.client
-        .describe_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .send()
-        .await
-        .expect("refilled");
+    let other = env.client.describe_player_sessions().player_id("x").send();
+    other.await.expect("own bucket");
+    env.advance(Duration::from_millis(100)).await;
+    list().await.expect("refilled");
     env.sim.set_throttling(false);
     for _ in 0..50 {
-        env.client
-            .describe_game_sessions()
-            .fleet_id(DEFAULT_FLEET_US)
-            .send()
-            .await
-            .expect("unthrottled");
+        list().await.expect("unthrottled");
     }
     assert_eq!(env.sim.stats().throttled, 1);
 }
@@ -1418,63 +970,38 @@ async fn throttling_refuses_a_burst_above_the_api_rate_and_recovers_with_time() 
 #[tokio::test]
 async fn injected_faults_fail_calls_add_latency_and_can_be_cleared() {
     let env = start(quiet_model()).await;
-    env.sim.set_fault(
-        "DescribeGameSessions",
-        FaultSpec {
-            error_rate: 1.0,
-            error_code: None,
-            latency_ms: 0,
-        },
-    );
-    let e = env
-        .client
-        .describe_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .send()
-        .await
-        .expect_err("fault");
+    let list = || {
+        env.client
+            .describe_game_sessions()
+            .fleet_id(DEFAULT_FLEET_US)
+            .send()
+    };
+    let players = || env.client.describe_player_sessions().player_id("x").send();
+    let always = FaultSpec {
+        error_rate: 1.0,
+        ..FaultSpec::default()
+    };
+    env.sim.set_fault("DescribeGameSessions", always.clone());
+    let e = list().await.expect_err("fault");
     assert_eq!(e.code(), Some("InternalServiceException"));
     assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(500));
-    env.sim.set_fault(
-        "*",
-        FaultSpec {
-            error_rate: 1.0,
-            error_code: Some("UnauthorizedException".into()),
-            latency_ms: 0,
-        },
-    );
-    let e = env
-        .client
-        .describe_player_sessions()
-        .player_id("x")
-        .send()
-        .await
-        .expect_err("fault");
-    assert_eq!(e.code(), Some("UnauthorizedException"));
+    let unauthorized = FaultSpec {
+        error_code: Some("UnauthorizedException".into()),
+        ..always
+    };
+    env.sim.set_fault("*", unauthorized);
+    assert_eq!(code(players().await), "UnauthorizedException");
     env.sim.clear_faults();
-    env.sim.set_fault(
-        "DescribePlayerSessions",
-        FaultSpec {
-            error_rate: 0.0,
-            error_code: None,
-            latency_ms: 120,
-        },
-    );
+    let slow = FaultSpec {
+        latency_ms: 120,
+        ..FaultSpec::default()
+    };
+    env.sim.set_fault("DescribePlayerSessions", slow);
     let t = Instant::now();
-    env.client
-        .describe_player_sessions()
-        .player_id("x")
-        .send()
-        .await
-        .expect("slow but fine");
+    players().await.expect("slow but fine");
     assert!(t.elapsed() >= Duration::from_millis(120));
     env.sim.clear_faults();
-    env.client
-        .describe_game_sessions()
-        .fleet_id(DEFAULT_FLEET_US)
-        .send()
-        .await
-        .expect("cleared");
+    list().await.expect("cleared");
     assert_eq!(env.sim.stats().faults_injected, 2);
 }
 
@@ -1503,10 +1030,7 @@ async fn event_faults_drop_duplicate_and_delay_placement_events() {
     });
     place(&env, "late").await;
     assert!(drain(&mut env.events).is_empty());
-    env.sim
-        .advance(Duration::from_secs(30))
-        .await
-        .expect("advance");
+    env.advance(Duration::from_secs(30)).await;
     let got = drain(&mut env.events);
     assert_eq!(got.len(), 1);
     assert_eq!(inner(&got[0])["detail"]["placementId"], "late");
@@ -1557,15 +1081,8 @@ async fn the_start_ends_as_fault_answers_the_start_with_a_terminal_status_and_pu
             ..EventFaults::default()
         });
         let id = format!("ends-{}", status.to_lowercase().replace('_', "-"));
-        let answer = env
-            .client
-            .start_game_session_placement()
-            .placement_id(&id)
-            .game_session_queue_name(DEFAULT_QUEUE)
-            .maximum_player_session_count(4)
-            .send()
-            .await
-            .expect("start placement");
+        let answer = start_request(&env.client, &id, 4).send().await;
+        let answer = answer.expect("start placement");
         assert_eq!(
             answer.game_session_placement().and_then(|p| p.status()),
             Some(&state),
@@ -1578,10 +1095,7 @@ async fn the_start_ends_as_fault_answers_the_start_with_a_terminal_status_and_pu
     }
     // Nothing is left scheduled: time passing publishes nothing more.
     env.sim.clear_faults();
-    env.sim
-        .advance(Duration::from_secs(3600))
-        .await
-        .expect("advance");
+    env.advance(Duration::from_secs(3600)).await;
     assert!(drain(&mut env.events).is_empty());
     let bad = Model {
         faults: gamelift_sim::Faults {
@@ -1655,40 +1169,25 @@ async fn json11_in(endpoint: &str, region: &str, op: &str, body: Value) -> (u16,
 async fn the_json_1_1_protocol_works_with_raw_http_requests() {
     let env = start(quiet_model()).await;
     let ep = env.server.endpoint();
-    let (s, v) = json11(
-        &ep,
-        "StartGameSessionPlacement",
-        json!({"PlacementId": "json-1", "GameSessionQueueName": DEFAULT_QUEUE, "MaximumPlayerSessionCount": 3,
-               "DesiredPlayerSessions": [{"PlayerId": "p1"}]}),
-    )
-    .await;
+    let start = json!({"PlacementId": "json-1", "GameSessionQueueName": DEFAULT_QUEUE,
+                       "MaximumPlayerSessionCount": 3});
+    let mut with_player = start.clone();
+    with_player["DesiredPlayerSessions"] = json!([{"PlayerId": "p1"}]);
+    let (s, v) = json11(&ep, "StartGameSessionPlacement", with_player).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["GameSessionPlacement"]["Status"], "PENDING");
     assert!(
         v["GameSessionPlacement"]["StartTime"].is_number(),
         "timestamps are epoch seconds"
     );
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
-    let (_, v) = json11(
-        &ep,
-        "DescribeGameSessionPlacement",
-        json!({"PlacementId": "json-1"}),
-    )
-    .await;
+    env.advance(Duration::from_secs(2)).await;
+    let placement = json!({"PlacementId": "json-1"});
+    let (_, v) = json11(&ep, "DescribeGameSessionPlacement", placement).await;
     assert_eq!(v["GameSessionPlacement"]["Status"], "FULFILLED");
-    let arn = v["GameSessionPlacement"]["GameSessionArn"]
-        .as_str()
-        .expect("arn")
-        .to_owned();
-    let (s, v) = json11(
-        &ep,
-        "CreatePlayerSession",
-        json!({"GameSessionId": arn, "PlayerId": "p2"}),
-    )
-    .await;
+    let arn = v["GameSessionPlacement"]["GameSessionArn"].as_str();
+    let arn = arn.expect("arn").to_owned();
+    let join = json!({"GameSessionId": arn, "PlayerId": "p2"});
+    let (s, v) = json11(&ep, "CreatePlayerSession", join).await;
     assert_eq!(s, 200);
     assert!(
         v["PlayerSession"]["PlayerSessionId"]
@@ -1699,76 +1198,67 @@ async fn the_json_1_1_protocol_works_with_raw_http_requests() {
     let (s, v) = json11(&ep, "DescribeGameSessions", json!({"GameSessionId": arn})).await;
     assert_eq!(s, 200);
     assert_eq!(v["GameSessions"][0]["CurrentPlayerSessionCount"], 2);
-    let (s, v) = json11(&ep, "StartGameSessionPlacement", json!({"PlacementId": "json-1", "GameSessionQueueName": DEFAULT_QUEUE, "MaximumPlayerSessionCount": 3})).await;
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("InvalidRequestException"))
-    );
+    let (s, v) = json11(&ep, "StartGameSessionPlacement", start).await;
+    assert_json_error(s, &v, INVALID);
     assert!(v["message"].is_string());
-    let (s, v) = json11(
-        &ep,
-        "DescribeGameSessionPlacement",
-        json!({"PlacementId": "missing"}),
-    )
-    .await;
-    assert_eq!((s, v["__type"].as_str()), (400, Some("NotFoundException")));
-    let (s, v) = json11(&ep, "CreateFleet", json!({})).await;
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("UnknownOperationException"))
-    );
-    let (s, v) = json11(&ep, "DescribeGameSessions", json!({"FleetId": 42})).await;
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("SerializationException"))
-    );
+    for (op, body, want) in [
+        (
+            "DescribeGameSessionPlacement",
+            json!({"PlacementId": "missing"}),
+            NOT_FOUND,
+        ),
+        ("CreateFleet", json!({}), "UnknownOperationException"),
+        (
+            "DescribeGameSessions",
+            json!({"FleetId": 42}),
+            "SerializationException",
+        ),
+    ] {
+        let (s, v) = json11(&ep, op, body).await;
+        assert_json_error(s, &v, want);
+    }
     // A body that is not JSON at all, and a target that is not GameLift's.
-    let (s, _, b) = raw(
-        &format!("{ep}/"),
-        &[("x-amz-target", "GameLift.DescribeGameSessions")],
-        b"{not json".to_vec(),
-    )
-    .await;
-    let v: Value = serde_json::from_slice(&b).expect("json error");
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("SerializationException"))
-    );
-    let (s, _, b) = raw(
-        &format!("{ep}/"),
-        &[("x-amz-target", "DynamoDB_20120810.GetItem")],
-        b"{}".to_vec(),
-    )
-    .await;
-    let v: Value = serde_json::from_slice(&b).expect("json error");
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("UnknownOperationException"))
-    );
+    for (target, body, want) in [
+        (
+            "GameLift.DescribeGameSessions",
+            &b"{not json"[..],
+            "SerializationException",
+        ),
+        (
+            "DynamoDB_20120810.GetItem",
+            &b"{}"[..],
+            "UnknownOperationException",
+        ),
+    ] {
+        let headers = [("x-amz-target", target)];
+        let (s, _, b) = raw(&format!("{ep}/"), &headers, body.to_vec()).await;
+        let v: Value = serde_json::from_slice(&b).expect("json error");
+        assert_json_error(s, &v, want);
+    }
+}
+
+/// The `__type` of an RPC v2 CBOR error body.
+fn cbor_error_type(body: &[u8]) -> String {
+    let v: ciborium::Value = ciborium::de::from_reader(body).expect("CBOR error body");
+    let map = v.as_map().cloned().unwrap_or_default();
+    map.iter()
+        .find(|(k, _)| k.as_text() == Some("__type"))
+        .and_then(|(_, v)| v.as_text().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 #[tokio::test]
 async fn rpc_v2_cbor_answers_unknown_operations_and_malformed_bodies_with_cbor_errors() {
     let env = start(quiet_model()).await;
     let ep = env.server.endpoint();
-    let cbor_err = |b: &bytes::Bytes| -> (String, String) {
-        let v: ciborium::Value = ciborium::de::from_reader(b.as_ref()).expect("CBOR error body");
-        let map = v.as_map().cloned().unwrap_or_default();
-        let get = |k: &str| {
-            map.iter()
-                .find(|(kk, _)| kk.as_text() == Some(k))
-                .and_then(|(_, v)| v.as_text().map(str::to_owned))
-                .unwrap_or_default()
-        };
-        (get("__type"), get("message"))
-    };
+    let url = |op: &str| format!("{ep}/service/GameLift/operation/{op}");
     let headers = [
         ("smithy-protocol", "rpc-v2-cbor"),
         ("content-type", "application/cbor"),
         ("accept", "application/cbor"),
     ];
     let (s, h, b) = raw(
-        &format!("{ep}/service/GameLift/operation/DescribeGameSessions"),
+        &url("DescribeGameSessions"),
         &headers,
         vec![0xff, 0x13, 0x00],
     )
@@ -1778,28 +1268,19 @@ async fn rpc_v2_cbor_answers_unknown_operations_and_malformed_bodies_with_cbor_e
         h.get("smithy-protocol").and_then(|v| v.to_str().ok()),
         Some("rpc-v2-cbor")
     );
-    assert_eq!(cbor_err(&b).0, "SerializationException");
-    let (s, _, b) = raw(
-        &format!("{ep}/service/GameLift/operation/CreateFleet"),
-        &headers,
-        vec![0xa0],
-    )
-    .await;
-    assert_eq!(
-        (s, cbor_err(&b).0.as_str()),
-        (404, "UnknownOperationException")
-    );
-    // A CBOR array where a map is expected.
-    let (s, _, b) = raw(
-        &format!("{ep}/service/GameLift/operation/DescribeGameSessions"),
-        &headers,
-        vec![0x80],
-    )
-    .await;
-    assert_eq!(
-        (s, cbor_err(&b).0.as_str()),
-        (400, "SerializationException")
-    );
+    assert_eq!(cbor_error_type(&b), "SerializationException");
+    // An unknown operation, and a CBOR array where a map is expected.
+    for (op, body, want) in [
+        ("CreateFleet", 0xa0, (404, "UnknownOperationException")),
+        (
+            "DescribeGameSessions",
+            0x80,
+            (400, "SerializationException"),
+        ),
+    ] {
+        let (s, _, b) = raw(&url(op), &headers, vec![body]).await;
+        assert_eq!((s, cbor_error_type(&b).as_str()), want, "{op}");
+    }
     // A hand-made CBOR request: refused unsigned, as AWS refuses it; served with a credential scope.
     let mut body = Vec::new();
     let req = ciborium::Value::Map(vec![(
@@ -1807,10 +1288,10 @@ async fn rpc_v2_cbor_answers_unknown_operations_and_malformed_bodies_with_cbor_e
         ciborium::Value::Text(DEFAULT_FLEET_US.into()),
     )]);
     ciborium::ser::into_writer(&req, &mut body).expect("encode");
-    let url = format!("{ep}/service/GameLift/operation/DescribeGameSessions");
+    let url = url("DescribeGameSessions");
     let (s, _, b) = raw(&url, &headers, body.clone()).await;
     assert_eq!(
-        (s, cbor_err(&b).0.as_str()),
+        (s, cbor_error_type(&b).as_str()),
         (400, "MissingAuthenticationTokenException")
     );
     let [auth, date] = signed("us-east-1");
@@ -1848,20 +1329,12 @@ async fn the_http_sink_posts_sns_notifications_to_a_url() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let sim = Simulator::builder()
-        .model(quiet_model())
-        .clock(ManualClock::new())
+    let sim = sim_builder(quiet_model())
         .sink(gamelift_sim::HttpSink::new(format!("http://{addr}/sns")))
         .build();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
-    let gl = client(&server.endpoint());
-    gl.start_game_session_placement()
-        .placement_id("http-1")
-        .game_session_queue_name(DEFAULT_QUEUE)
-        .maximum_player_session_count(2)
-        .send()
-        .await
-        .expect("start");
+    let gl = client_in(&server.endpoint(), "us-east-1");
+    start_request(&gl, "http-1", 2).send().await.expect("start");
     sim.advance(Duration::from_secs(2)).await.expect("advance");
     let (kind, body) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
         .await
@@ -1883,33 +1356,15 @@ async fn simulated_hour(seed: u64) -> (Vec<Value>, gamelift_sim::Stats) {
         throttling: true,
         game_session_lifetime_seconds: Some(300),
         fleets: vec![
-            FleetSpec {
-                id: DEFAULT_FLEET_US.into(),
-                region: "us-east-1".into(),
-                locations: vec![LocationSpec {
-                    location: "us-east-1".into(),
-                    slots: 150,
-                }],
-                player_gateway_mode: PlayerGatewayMode::Disabled,
-            },
-            FleetSpec {
-                id: DEFAULT_FLEET_EU.into(),
-                region: "eu-west-1".into(),
-                locations: vec![LocationSpec {
-                    location: "eu-west-1".into(),
-                    slots: 100,
-                }],
-                player_gateway_mode: PlayerGatewayMode::Disabled,
-            },
+            FleetSpec::in_home_region(DEFAULT_FLEET_US, "us-east-1", 150),
+            FleetSpec::in_home_region(DEFAULT_FLEET_EU, "eu-west-1", 100),
         ],
-        queues: vec![QueueSpec {
-            name: DEFAULT_QUEUE.into(),
-            region: "us-east-1".into(),
-            timeout_seconds: 60,
-            destinations: vec![DEFAULT_FLEET_US.into(), DEFAULT_FLEET_EU.into()],
-            allowed_locations: None,
-            priority_configuration: None,
-        }],
+        queues: vec![QueueSpec::new(
+            DEFAULT_QUEUE,
+            "us-east-1",
+            60,
+            &[DEFAULT_FLEET_US, DEFAULT_FLEET_EU],
+        )],
         ..Model::default()
     };
     model.faults.events = EventFaults {
@@ -1921,11 +1376,7 @@ async fn simulated_hour(seed: u64) -> (Vec<Value>, gamelift_sim::Stats) {
         start_ends_as: None,
     };
     let recorder = RecordingSink::new();
-    let sim = Simulator::builder()
-        .model(model)
-        .clock(ManualClock::new())
-        .sink(recorder.clone())
-        .build();
+    let sim = sim_builder(model).sink(recorder.clone()).build();
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     for i in 0..3600 {
         let players: Vec<String> = (0..rng.random_range(1..=3))
@@ -1993,28 +1444,12 @@ async fn used_slots_counts_each_locations_sessions_and_frees_a_terminated_ones_s
     assert!(env.sim.used_slots().is_empty());
     let p = place(&env, "slot-1").await;
     place(&env, "slot-2").await;
+    let us = (DEFAULT_FLEET_US.to_owned(), "us-east-1".to_owned());
     let used = env.sim.used_slots();
-    assert_eq!(
-        used.into_iter().collect::<Vec<_>>(),
-        vec![((DEFAULT_FLEET_US.to_owned(), "us-east-1".to_owned()), 2)]
-    );
-    env.client
-        .terminate_game_session()
-        .game_session_id(p.game_session_arn().expect("arn"))
-        .termination_mode(TerminationMode::ForceTerminate)
-        .send()
-        .await
-        .expect("terminate");
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
-    assert_eq!(
-        env.sim
-            .used_slots()
-            .get(&(DEFAULT_FLEET_US.to_owned(), "us-east-1".to_owned())),
-        Some(&1)
-    );
+    assert_eq!(used.into_iter().collect::<Vec<_>>(), vec![(us.clone(), 2)]);
+    force_terminate(&env.client, p.game_session_arn().expect("arn")).await;
+    env.advance(Duration::from_secs(2)).await;
+    assert_eq!(env.sim.used_slots().get(&us), Some(&1));
     assert!(env.sim.throttling() == env.sim.model().throttling);
     env.sim.set_throttling(!env.sim.model().throttling);
     assert!(env.sim.throttling() != env.sim.model().throttling);

@@ -10,20 +10,22 @@ use aws_sdk_gamelift::types::{LocationFilter, LocationModel};
 use gamelift_sim::{LocationSpec, Model, PingBeaconSpec, serve_ping_beacon};
 use serde_json::json;
 
-use super::{client_in, code, json11_in, quiet_model, start};
+use super::{INVALID, assert_json_error, client_in, code, json11_in, quiet_model, start};
 
 /// The default fleets (us-east-1 and eu-west-1) with remote locations, a Local Zone among them, and a
 /// custom location on the us-east-1 fleet.
 fn many_locations() -> Model {
     let mut model = quiet_model();
-    let location = |name: &str| LocationSpec {
-        location: name.into(),
-        slots: 1,
-    };
-    model.fleets[0].locations.push(location("sa-east-1"));
-    model.fleets[0].locations.push(location("custom-home-lab"));
-    model.fleets[1].locations.push(location("eu-central-1"));
-    model.fleets[1].locations.push(location("us-west-2-lax-1"));
+    for (fleet, location) in [
+        (0, "sa-east-1"),
+        (0, "custom-home-lab"),
+        (1, "eu-central-1"),
+        (1, "us-west-2-lax-1"),
+    ] {
+        model.fleets[fleet]
+            .locations
+            .push(LocationSpec::new(location, 1));
+    }
     model
 }
 
@@ -42,9 +44,23 @@ fn names(locations: &[LocationModel]) -> Vec<String> {
         .collect()
 }
 
+fn find<'a>(locations: &'a [LocationModel], name: &str) -> Option<&'a LocationModel> {
+    locations.iter().find(|l| l.location_name() == Some(name))
+}
+
 fn beacon(l: &LocationModel) -> Option<(String, i32)> {
     let udp = l.ping_beacon()?.udp_endpoint()?;
     Some((udp.domain()?.to_owned(), udp.port()?))
+}
+
+/// ListLocations with `filters` (none: every location), which must succeed.
+async fn listed(client: &Client, filters: &[LocationFilter]) -> Vec<LocationModel> {
+    // No filter at all, not an empty list: GameLift refuses `Filters: []`.
+    let filters = (!filters.is_empty()).then(|| filters.to_vec());
+    let call = client.list_locations().set_filters(filters);
+    let out = call.send().await.expect("list locations");
+    assert_eq!(out.next_token(), None, "everything fits in one page");
+    out.locations().to_vec()
 }
 
 /// Every page of ListLocations, `limit` at a time.
@@ -74,23 +90,12 @@ async fn list_locations_lists_every_known_location_with_gamelifts_ping_beacon_an
     let ep = env.server.endpoint();
     let us = client_in(&ep, "us-east-1");
 
-    let out = us
-        .list_locations()
-        .filters(LocationFilter::Aws)
-        .send()
-        .await
-        .expect("list");
-    assert_eq!(names(out.locations()), AWS_LOCATIONS);
-    assert_eq!(out.next_token(), None, "everything fits in one page");
-    for l in out.locations() {
+    let aws = listed(&us, &[LocationFilter::Aws]).await;
+    assert_eq!(names(&aws), AWS_LOCATIONS);
+    for l in &aws {
         assert_eq!(l.location_arn(), None, "an AWS location has no ARN");
     }
-    let by_name = |n: &str| {
-        out.locations()
-            .iter()
-            .find(|l| l.location_name() == Some(n))
-            .and_then(beacon)
-    };
+    let by_name = |n: &str| find(&aws, n).and_then(beacon);
     assert_eq!(
         by_name("us-east-1"),
         Some(("gamelift-ping.us-east-1.api.aws".into(), 7770))
@@ -109,12 +114,8 @@ async fn list_locations_lists_every_known_location_with_gamelifts_ping_beacon_an
     assert_eq!((names(&paged), one), (names(&whole), 1));
 
     // The Region the request is made in is a location too.
-    let seoul = client_in(&ep, "ap-northeast-2")
-        .list_locations()
-        .send()
-        .await
-        .expect("list in ap-northeast-2");
-    assert!(names(seoul.locations()).contains(&"ap-northeast-2".to_owned()));
+    let seoul = listed(&client_in(&ep, "ap-northeast-2"), &[]).await;
+    assert!(names(&seoul).contains(&"ap-northeast-2".to_owned()));
 
     // AWS JSON 1.1: the same shape, and its NextToken works there too.
     let (s, v) = json11_in(&ep, "us-east-1", "ListLocations", json!({"Limit": 4})).await;
@@ -126,13 +127,8 @@ async fn list_locations_lists_every_known_location_with_gamelifts_ping_beacon_an
         json!({"UDPEndpoint": {"Domain": "gamelift-ping.eu-central-1.api.aws", "Port": 7770}})
     );
     let token = v["NextToken"].as_str().expect("a next page").to_owned();
-    let (s, v) = json11_in(
-        &ep,
-        "us-east-1",
-        "ListLocations",
-        json!({"Limit": 4, "NextToken": token}),
-    )
-    .await;
+    let next = json!({"Limit": 4, "NextToken": token});
+    let (s, v) = json11_in(&ep, "us-east-1", "ListLocations", next).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["Locations"].as_array().map(Vec::len), Some(2));
     assert!(v.get("NextToken").is_none(), "the last page has no token");
@@ -143,14 +139,9 @@ async fn a_custom_location_has_its_arn_and_no_ping_beacon_and_filters_pick_aws_o
     let env = start(many_locations()).await;
     let ep = env.server.endpoint();
     let us = client_in(&ep, "us-east-1");
-    let custom = us
-        .list_locations()
-        .filters(LocationFilter::Custom)
-        .send()
-        .await
-        .expect("custom only");
-    assert_eq!(names(custom.locations()), ["custom-home-lab"]);
-    let lab = &custom.locations()[0];
+    let custom = listed(&us, &[LocationFilter::Custom]).await;
+    assert_eq!(names(&custom), ["custom-home-lab"]);
+    let lab = &custom[0];
     assert_eq!(
         lab.location_arn(),
         Some("arn:aws:gamelift:us-east-1:123456789012:location/custom-home-lab")
@@ -160,25 +151,14 @@ async fn a_custom_location_has_its_arn_and_no_ping_beacon_and_filters_pick_aws_o
         "no beacon for a custom location"
     );
 
-    let both = us
-        .list_locations()
-        .filters(LocationFilter::Aws)
-        .filters(LocationFilter::Custom)
-        .send()
-        .await
-        .expect("both");
-    assert_eq!(both.locations().len(), AWS_LOCATIONS.len() + 1);
-    let unfiltered = us.list_locations().send().await.expect("no filter");
-    assert_eq!(names(unfiltered.locations()), names(both.locations()));
+    let both = listed(&us, &[LocationFilter::Aws, LocationFilter::Custom]).await;
+    assert_eq!(both.len(), AWS_LOCATIONS.len() + 1);
+    let unfiltered = listed(&us, &[]).await;
+    assert_eq!(names(&unfiltered), names(&both));
 
     // Custom locations are regional resources: eu-west-1 has none.
-    let eu = client_in(&ep, "eu-west-1")
-        .list_locations()
-        .filters(LocationFilter::Custom)
-        .send()
-        .await
-        .expect("custom in eu-west-1");
-    assert!(eu.locations().is_empty());
+    let eu = listed(&client_in(&ep, "eu-west-1"), &[LocationFilter::Custom]).await;
+    assert!(eu.is_empty());
 }
 
 #[tokio::test]
@@ -186,23 +166,22 @@ async fn list_locations_refuses_a_limit_outside_1_to_200_bad_filters_and_a_token
     let env = start(many_locations()).await;
     let ep = env.server.endpoint();
     let us = client_in(&ep, "us-east-1");
+    let list = || us.list_locations();
     for limit in [0, -1, 201] {
-        let r = us.list_locations().limit(limit).send().await;
-        assert_eq!(code(r), "InvalidRequestException", "Limit {limit}");
+        let r = list().limit(limit).send().await;
+        assert_eq!(code(r), INVALID, "Limit {limit}");
     }
-    assert_eq!(
-        code(us.list_locations().limit(200).send().await),
-        "ok",
-        "200 is the largest page"
-    );
-    let r = us.list_locations().next_token("not-a-token").send().await;
-    assert_eq!(code(r), "InvalidRequestException");
-    let r = us
-        .list_locations()
-        .filters(LocationFilter::from("LOCAL"))
-        .send()
-        .await;
-    assert_eq!(code(r), "InvalidRequestException");
+    let largest = list().limit(200).send().await;
+    assert_eq!(code(largest), "ok", "200 is the largest page");
+    for (request, why) in [
+        (list().next_token("not-a-token"), "a token it never gave"),
+        (
+            list().filters(LocationFilter::from("LOCAL")),
+            "an unknown filter",
+        ),
+    ] {
+        assert_eq!(code(request.send().await), INVALID, "{why}");
+    }
 
     for body in [
         json!({"Filters": []}),
@@ -212,12 +191,8 @@ async fn list_locations_refuses_a_limit_outside_1_to_200_bad_filters_and_a_token
         json!({"NextToken": ""}),
         json!({"NextToken": "x".repeat(1025)}),
     ] {
-        let (s, v) = json11_in(&ep, "us-east-1", "ListLocations", body.clone()).await;
-        assert_eq!(
-            (s, v["__type"].as_str()),
-            (400, Some("InvalidRequestException")),
-            "{body}"
-        );
+        let (s, v) = json11_in(&ep, "us-east-1", "ListLocations", body).await;
+        assert_json_error(s, &v, INVALID);
     }
 }
 
@@ -242,16 +217,11 @@ async fn a_ping_beacon_override_points_list_locations_at_a_local_echo_that_answe
     model.validate().expect("valid model");
     let env = start(model).await;
     let us = client_in(&env.server.endpoint(), "us-east-1");
-    let out = us.list_locations().send().await.expect("list");
-    let find = |n: &str| {
-        out.locations()
-            .iter()
-            .find(|l| l.location_name() == Some(n))
-            .expect(n)
-    };
-    assert_eq!(beacon(find("eu-west-1")), Some(("localhost".into(), 9)));
-    assert!(find("custom-home-lab").ping_beacon().is_none());
-    let (domain, port) = beacon(find("us-east-1")).expect("beacon");
+    let all = listed(&us, &[]).await;
+    let location = |n: &str| find(&all, n).expect(n);
+    assert_eq!(beacon(location("eu-west-1")), Some(("localhost".into(), 9)));
+    assert!(location("custom-home-lab").ping_beacon().is_none());
+    let (domain, port) = beacon(location("us-east-1")).expect("beacon");
     assert_eq!(port, i32::from(echo.local_addr().port()));
 
     // A client measures a round trip as it would to gamelift-ping.us-east-1.api.aws.
