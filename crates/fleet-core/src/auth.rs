@@ -123,12 +123,55 @@ impl From<FieldError> for Denied {
     }
 }
 
-/// Whether the caller may ask for a create at all (before its body is read).
-pub fn may_create(caller: &Caller) -> Result<(), Denied> {
+/// Players and services may; a game server is refused with `refusal`.
+fn players_and_services(caller: &Caller, refusal: &str) -> Result<(), Denied> {
     match caller {
         Caller::Player(_) | Caller::Service(_) => Ok(()),
-        Caller::GameServer { .. } => Err(Denied::forbidden("game servers may not create sessions")),
+        Caller::GameServer { .. } => Err(Denied::forbidden(refusal)),
     }
+}
+
+/// Services and game servers may; a player is refused with `refusal`.
+fn services_and_game_servers(caller: &Caller, refusal: &str) -> Result<(), Denied> {
+    match caller {
+        Caller::Service(_) | Caller::GameServer { .. } => Ok(()),
+        Caller::Player(_) => Err(Denied::forbidden(refusal)),
+    }
+}
+
+/// A game server may act only on sessions of its fleets; `refusal` ends in the fleet id.
+fn game_server_owns(caller: &Caller, fleet: &str, refusal: &str) -> Result<(), Denied> {
+    match caller {
+        Caller::GameServer { fleets, .. } if !fleets.iter().any(|f| f.as_str() == fleet) => {
+            Err(Denied::forbidden_at("id", format!("{refusal} {fleet}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A player caller may name only itself: the first other player in `listed` is refused at
+/// `<list>[i].playerId`. Other callers may name anyone.
+fn player_names_only_itself<'a>(
+    caller: &Caller,
+    list: &str,
+    listed: impl IntoIterator<Item = &'a PlayerId>,
+    refusal: &str,
+) -> Result<(), Denied> {
+    let Caller::Player(me) = caller else {
+        return Ok(());
+    };
+    match listed.into_iter().position(|p| p != me) {
+        Some(i) => Err(Denied::forbidden_at(
+            format!("{list}[{i}].playerId"),
+            refusal,
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Whether the caller may ask for a create at all (before its body is read).
+pub fn may_create(caller: &Caller) -> Result<(), Denied> {
+    players_and_services(caller, "game servers may not create sessions")
 }
 
 /// Whether the caller may create a placement for these players and latencies: a player only for
@@ -139,26 +182,18 @@ pub fn may_create_for(
     latencies: &[Latency],
 ) -> Result<(), Denied> {
     may_create(caller)?;
-    let Caller::Player(me) = caller else {
-        return Ok(());
-    };
-    for (i, p) in players.iter().enumerate() {
-        if &p.player_id != me {
-            return Err(Denied::forbidden_at(
-                format!("players[{i}].playerId"),
-                "a player may create a session only for itself",
-            ));
-        }
-    }
-    for (i, l) in latencies.iter().enumerate() {
-        if &l.player_id != me {
-            return Err(Denied::forbidden_at(
-                format!("latencies[{i}].playerId"),
-                "a player may report only its own latencies",
-            ));
-        }
-    }
-    Ok(())
+    player_names_only_itself(
+        caller,
+        "players",
+        players.iter().map(|p| &p.player_id),
+        "a player may create a session only for itself",
+    )?;
+    player_names_only_itself(
+        caller,
+        "latencies",
+        latencies.iter().map(|l| &l.player_id),
+        "a player may report only its own latencies",
+    )
 }
 
 /// Whether a JWT `sub` may name a player: anything but an ARN (`arn:` in any case), which would share
@@ -192,12 +227,7 @@ pub fn may_read_placement(caller: &Caller, placement: &Placement) -> Result<(), 
 /// Whether the caller may cancel placements at all (before the placement is read): players (their
 /// own) and services; game servers never start placements, so they may not stop them either.
 pub fn may_cancel(caller: &Caller) -> Result<(), Denied> {
-    match caller {
-        Caller::Player(_) | Caller::Service(_) => Ok(()),
-        Caller::GameServer { .. } => {
-            Err(Denied::forbidden("game servers may not cancel placements"))
-        }
-    }
+    players_and_services(caller, "game servers may not cancel placements")
 }
 
 /// Whether the caller may cancel this placement: its requester or a service. A player the caller
@@ -242,27 +272,18 @@ pub fn may_explain(caller: &Caller) -> Result<(), Denied> {
 
 /// Whether the caller may ask for a join at all (before its body is read).
 pub fn may_join(caller: &Caller) -> Result<(), Denied> {
-    match caller {
-        Caller::Player(_) | Caller::Service(_) => Ok(()),
-        Caller::GameServer { .. } => Err(Denied::forbidden("game servers may not join sessions")),
-    }
+    players_and_services(caller, "game servers may not join sessions")
 }
 
 /// Whether the caller may seat these players: a player only itself, alone.
 pub fn may_join_with(caller: &Caller, players: &[PlacementPlayer]) -> Result<(), Denied> {
     may_join(caller)?;
-    let Caller::Player(me) = caller else {
-        return Ok(());
-    };
-    for (i, p) in players.iter().enumerate() {
-        if &p.player_id != me {
-            return Err(Denied::forbidden_at(
-                format!("players[{i}].playerId"),
-                "a player may join only for itself",
-            ));
-        }
-    }
-    Ok(())
+    player_names_only_itself(
+        caller,
+        "players",
+        players.iter().map(|p| &p.player_id),
+        "a player may join only for itself",
+    )
 }
 
 /// Whether the caller may delete sessions: services only.
@@ -275,81 +296,61 @@ pub fn may_delete(caller: &Caller) -> Result<(), Denied> {
 
 /// Whether the caller may call the status RPCs at all (before the session is known).
 pub fn may_report(caller: &Caller) -> Result<(), Denied> {
-    match caller {
-        Caller::Service(_) | Caller::GameServer { .. } => Ok(()),
-        Caller::Player(_) => Err(Denied::forbidden(
-            "only game servers and services may report session status",
-        )),
-    }
+    services_and_game_servers(
+        caller,
+        "only game servers and services may report session status",
+    )
 }
 
 /// Whether the caller may report on a session of `fleet`: services on any, game servers on theirs.
 pub fn may_report_on(caller: &Caller, fleet: &str) -> Result<(), Denied> {
     may_report(caller)?;
-    match caller {
-        Caller::GameServer { fleets, .. } if !fleets.iter().any(|f| f.as_str() == fleet) => {
-            Err(Denied::forbidden_at(
-                "id",
-                format!("this game server may not report on sessions of fleet {fleet}"),
-            ))
-        }
-        _ => Ok(()),
-    }
+    game_server_owns(
+        caller,
+        fleet,
+        "this game server may not report on sessions of fleet",
+    )
 }
 
 /// Whether the caller may lock, unlock, protect or unprotect sessions at all: services, and game
 /// servers (for their own fleets, [`may_set_policy_on`]); a player may not take a match off the list.
 pub fn may_set_policy(caller: &Caller) -> Result<(), Denied> {
-    match caller {
-        Caller::Service(_) | Caller::GameServer { .. } => Ok(()),
-        Caller::Player(_) => Err(Denied::forbidden(
-            "only services and game servers may change a session's policies",
-        )),
-    }
+    services_and_game_servers(
+        caller,
+        "only services and game servers may change a session's policies",
+    )
 }
 
 /// Whether the caller may change the policies of a session of `fleet`: services on any, game
 /// servers on their fleets'.
 pub fn may_set_policy_on(caller: &Caller, fleet: &str) -> Result<(), Denied> {
     may_set_policy(caller)?;
-    match caller {
-        Caller::GameServer { fleets, .. } if !fleets.iter().any(|f| f.as_str() == fleet) => {
-            Err(Denied::forbidden_at(
-                "id",
-                format!("this game server may not change sessions of fleet {fleet}"),
-            ))
-        }
-        _ => Ok(()),
-    }
+    game_server_owns(
+        caller,
+        fleet,
+        "this game server may not change sessions of fleet",
+    )
 }
 
 /// Whether the caller may ask for players' connection details at all: players (for themselves)
 /// and services; a game server has its own address and no player's token to ask for.
 pub fn may_connect(caller: &Caller) -> Result<(), Denied> {
-    match caller {
-        Caller::Player(_) | Caller::Service(_) => Ok(()),
-        Caller::GameServer { .. } => Err(Denied::forbidden(
-            "game servers may not ask for players' connection details",
-        )),
-    }
+    players_and_services(
+        caller,
+        "game servers may not ask for players' connection details",
+    )
 }
 
 /// Whether the caller may have these players' connection details: a player only its own (a relay
 /// token lets its holder speak as the player).
 pub fn may_connect_for(caller: &Caller, players: &[PlayerId]) -> Result<(), Denied> {
     may_connect(caller)?;
-    let Caller::Player(me) = caller else {
-        return Ok(());
-    };
-    for (i, p) in players.iter().enumerate() {
-        if p != me {
-            return Err(Denied::forbidden_at(
-                format!("players[{i}].playerId"),
-                "a player may ask only for its own connection details",
-            ));
-        }
-    }
-    Ok(())
+    player_names_only_itself(
+        caller,
+        "players",
+        players,
+        "a player may ask only for its own connection details",
+    )
 }
 
 /// The form an IAM principal ARN is compared in: an STS assumed-role session

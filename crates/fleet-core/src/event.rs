@@ -45,7 +45,7 @@ use crate::model::{PlacementStatus, PlayerSession};
 use crate::time::Timestamp;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// The largest SQS message body, in bytes (256 KiB); a longer body is refused unread.
 pub const MESSAGE_MAX_BYTES: usize = 256 * 1024;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-use crate::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
+use crate::ids::{ConnectionId, GameSessionArn, PlacementId, PlayerId, SessionId};
 use crate::input::GameProperties;
 use crate::model::{Placement, PlacementStatus, PlayerSession, Seat, SeatStatus, Session};
 use crate::ports::{
@@ -206,6 +206,18 @@ impl MemoryStore {
             applied: Applied::Applied,
             session: written,
         })
+    }
+
+    /// One read call, as the adapter's GetItem or Query.
+    fn read<T>(&self, f: impl FnOnce(&MemoryState) -> T) -> T {
+        self.count(1, 0);
+        f(&self.lock())
+    }
+
+    /// One write call, as the adapter's PutItem, UpdateItem or DeleteItem.
+    fn write<T>(&self, f: impl FnOnce(&mut MemoryState) -> T) -> T {
+        self.count(0, 1);
+        f(&mut self.lock())
     }
 
     fn count(&self, reads: u64, writes: u64) {
@@ -1104,53 +1116,38 @@ impl GameLift for FakeGameLift {
 }
 
 impl crate::ports::ConnectionStore for MemoryStore {
-    async fn put_connection(
-        &self,
-        connection: &crate::ports::Connection,
-    ) -> Result<(), StoreError> {
-        self.count(0, 1);
-        self.lock()
-            .connections
-            .insert(connection.id.clone(), connection.clone());
+    async fn put_connection(&self, c: &crate::ports::Connection) -> Result<(), StoreError> {
+        self.write(|st| st.connections.insert(c.id.clone(), c.clone()));
         Ok(())
     }
 
-    async fn delete_connection(
-        &self,
-        connection: &crate::ids::ConnectionId,
-    ) -> Result<(), StoreError> {
-        self.count(0, 1);
-        self.lock().connections.remove(connection);
+    async fn delete_connection(&self, c: &ConnectionId) -> Result<(), StoreError> {
+        self.write(|st| st.connections.remove(c));
         Ok(())
     }
 
     async fn connection(
         &self,
-        connection: &crate::ids::ConnectionId,
+        c: &ConnectionId,
         now: Timestamp,
     ) -> Result<Option<crate::ports::Connection>, StoreError> {
-        self.count(1, 0);
-        Ok(self
-            .lock()
-            .connections
-            .get(connection)
-            .filter(|c| c.expires_at > now)
-            .cloned())
+        let live = |c: &&crate::ports::Connection| c.expires_at > now;
+        Ok(self.read(|st| st.connections.get(c).filter(live).cloned()))
     }
 
     async fn connections_of(
         &self,
         user: &str,
         now: Timestamp,
-    ) -> Result<Vec<crate::ids::ConnectionId>, StoreError> {
-        self.count(1, 0);
-        Ok(self
-            .lock()
-            .connections
-            .values()
-            .filter(|c| c.user == user && c.expires_at > now)
-            .map(|c| c.id.clone())
-            .collect())
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        let live = |c: &&crate::ports::Connection| c.user == user && c.expires_at > now;
+        Ok(self.read(|st| {
+            st.connections
+                .values()
+                .filter(live)
+                .map(|c| c.id.clone())
+                .collect()
+        }))
     }
 
     async fn subscribe(
@@ -1159,23 +1156,16 @@ impl crate::ports::ConnectionStore for MemoryStore {
         subscriber: &crate::ports::Subscriber,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.count(0, 1);
-        self.lock().subscriptions.insert(
-            (placement.clone(), subscriber.connection.clone()),
-            (subscriber.clone(), expires_at),
-        );
+        let key = (placement.clone(), subscriber.connection.clone());
+        self.write(|st| {
+            st.subscriptions
+                .insert(key, (subscriber.clone(), expires_at))
+        });
         Ok(())
     }
 
-    async fn unsubscribe(
-        &self,
-        placement: &PlacementId,
-        connection: &crate::ids::ConnectionId,
-    ) -> Result<(), StoreError> {
-        self.count(0, 1);
-        self.lock()
-            .subscriptions
-            .remove(&(placement.clone(), connection.clone()));
+    async fn unsubscribe(&self, p: &PlacementId, c: &ConnectionId) -> Result<(), StoreError> {
+        self.write(|st| st.subscriptions.remove(&(p.clone(), c.clone())));
         Ok(())
     }
 
@@ -1184,40 +1174,34 @@ impl crate::ports::ConnectionStore for MemoryStore {
         placement: &PlacementId,
         now: Timestamp,
     ) -> Result<Vec<crate::ports::Subscriber>, StoreError> {
-        self.count(1, 0);
-        Ok(self
-            .lock()
-            .subscriptions
-            .iter()
-            .filter(|((p, _), (_, expires_at))| p == placement && *expires_at > now)
-            .map(|(_, (s, _))| s.clone())
-            .collect())
+        Ok(self.read(|st| {
+            st.subscriptions
+                .iter()
+                .filter(|((p, _), (_, expires_at))| p == placement && *expires_at > now)
+                .map(|(_, (s, _))| s.clone())
+                .collect()
+        }))
     }
 
     async fn mark_sent(
         &self,
-        placement: &PlacementId,
-        connection: &crate::ids::ConnectionId,
+        p: &PlacementId,
+        c: &ConnectionId,
         _at: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.count(0, 1);
-        Ok(self
-            .lock()
-            .sent
-            .insert((placement.clone(), connection.clone())))
+        Ok(self.write(|st| st.sent.insert((p.clone(), c.clone()))))
     }
 
-    async fn unmark_sent(
-        &self,
-        placement: &PlacementId,
-        connection: &crate::ids::ConnectionId,
-    ) -> Result<(), StoreError> {
-        self.count(0, 1);
-        self.lock()
-            .sent
-            .remove(&(placement.clone(), connection.clone()));
+    async fn unmark_sent(&self, p: &PlacementId, c: &ConnectionId) -> Result<(), StoreError> {
+        self.write(|st| st.sent.remove(&(p.clone(), c.clone())));
         Ok(())
     }
+}
+
+/// The items of `keyed` in key order: the order a sweeper's index answers in.
+fn in_key_order<K: Ord, T>(mut keyed: Vec<(K, T)>) -> impl Iterator<Item = T> {
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.into_iter().map(|(_, t)| t)
 }
 
 impl crate::ports::SweepStore for MemoryStore {
@@ -1226,20 +1210,14 @@ impl crate::ports::SweepStore for MemoryStore {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<PlacementId>, StoreError> {
-        self.count(1, 0);
-        let st = self.lock();
-        let mut due: Vec<(Timestamp, PlacementId)> = st
-            .placements
-            .values()
-            .filter(|p| p.status == PlacementStatus::Pending && p.deadline <= now)
-            .map(|p| (p.deadline, p.placement_id.clone()))
-            .collect();
-        due.sort();
-        Ok(due
-            .into_iter()
-            .take(limit as usize)
-            .map(|(_, id)| id)
-            .collect())
+        let due = self.read(|st| {
+            st.placements
+                .values()
+                .filter(|p| p.status == PlacementStatus::Pending && p.deadline <= now)
+                .map(|p| ((p.deadline, p.placement_id.clone()), p.placement_id.clone()))
+                .collect()
+        });
+        Ok(in_key_order(due).take(limit as usize).collect())
     }
 
     async fn due_seat_sessions(
@@ -1247,18 +1225,19 @@ impl crate::ports::SweepStore for MemoryStore {
         now: Timestamp,
         limit: u32,
     ) -> Result<Vec<SessionId>, StoreError> {
-        self.count(1, 0);
-        let st = self.lock();
-        let mut due: Vec<(Timestamp, SessionId, String)> = st
-            .seats
-            .values()
-            .flatten()
-            .filter(|s| s.status == SeatStatus::Reserved && s.expires_at <= now)
-            .map(|s| (s.expires_at, s.session_id.clone(), s.player_id.key_digest()))
-            .collect();
-        due.sort();
         let mut out: Vec<SessionId> = Vec::new();
-        for (_, id, _) in due {
+        let due = self.read(|st| {
+            st.seats
+                .values()
+                .flatten()
+                .filter(|s| s.status == SeatStatus::Reserved && s.expires_at <= now)
+                .map(|s| {
+                    let key = (s.expires_at, s.session_id.clone(), s.player_id.key_digest());
+                    (key, s.session_id.clone())
+                })
+                .collect()
+        });
+        for id in in_key_order(due) {
             if out.len() == limit as usize {
                 break;
             }
@@ -1274,24 +1253,23 @@ impl crate::ports::SweepStore for MemoryStore {
         limit: u32,
         after: Option<&str>,
     ) -> Result<crate::ports::SessionSweepPage, StoreError> {
-        self.count(1, 0);
-        let st = self.lock();
-        let mut all: Vec<(String, Session)> = st
-            .sessions
-            .values()
-            .filter_map(|s| match s {
-                SessionState::Live { session, .. }
-                    if session.status == crate::model::SessionStatus::Active =>
-                {
-                    Some((
-                        crate::index::created_key(session.created_at, &session.id),
-                        session.clone(),
-                    ))
-                }
-                _ => None,
-            })
-            .filter(|(k, _)| after.is_none_or(|a| k.as_str() > a))
-            .collect();
+        let mut all: Vec<(String, Session)> = self.read(|st| {
+            st.sessions
+                .values()
+                .filter_map(|s| match s {
+                    SessionState::Live { session, .. }
+                        if session.status == crate::model::SessionStatus::Active =>
+                    {
+                        Some((
+                            crate::index::created_key(session.created_at, &session.id),
+                            session.clone(),
+                        ))
+                    }
+                    _ => None,
+                })
+                .filter(|(k, _)| after.is_none_or(|a| k.as_str() > a))
+                .collect()
+        });
         all.sort_by(|a, b| a.0.cmp(&b.0));
         let more = all.len() > limit as usize;
         all.truncate(limit as usize);
@@ -1307,13 +1285,11 @@ impl crate::ports::SweepStore for MemoryStore {
     }
 
     async fn sweep_position(&self) -> Result<Option<String>, StoreError> {
-        self.count(1, 0);
-        Ok(self.lock().sweep_position.clone())
+        Ok(self.read(|st| st.sweep_position.clone()))
     }
 
     async fn save_sweep_position(&self, position: Option<&str>) -> Result<(), StoreError> {
-        self.count(0, 1);
-        self.lock().sweep_position = position.map(str::to_owned);
+        self.write(|st| st.sweep_position = position.map(str::to_owned));
         Ok(())
     }
 }

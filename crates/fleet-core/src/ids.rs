@@ -32,9 +32,78 @@ pub(crate) fn check_len(field: &str, s: &str, min: usize, max: usize) -> Result<
     Ok(())
 }
 
+/// `must have <limit>, got <n>` unless the count `n` is in `allowed` (`limit` says it in words).
+pub(crate) fn check_count(
+    field: &str,
+    n: usize,
+    allowed: std::ops::RangeInclusive<usize>,
+    limit: &str,
+) -> Result<(), FieldError> {
+    if allowed.contains(&n) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("must have {limit}, got {n}"),
+        ))
+    }
+}
+
+/// [`check_count`] for a list of at most `max` entries.
+pub(crate) fn check_at_most(field: &str, n: usize, max: usize) -> Result<(), FieldError> {
+    check_count(field, n, 0..=max, &format!("at most {max} entries"))
+}
+
+/// The characters an identifier may hold, and how its error says so.
+struct Charset {
+    allows: fn(char) -> bool,
+    rule: &'static str,
+}
+
+const NO_CONTROL: Charset = Charset {
+    allows: |c| !c.is_control(),
+    rule: "must not contain control characters",
+};
+const ALPHANUMERIC_OR_DASH: Charset = Charset {
+    allows: |c| c.is_ascii_alphanumeric() || c == '-',
+    rule: "must contain only A-Z, a-z, 0-9 and '-'",
+};
+const LOWERCASE_DIGIT_OR_DASH: Charset = Charset {
+    allows: |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+    rule: "must contain only a-z, 0-9 and '-'",
+};
+const PRINTABLE_ASCII: Charset = Charset {
+    allows: |c| (' '..'\x7f').contains(&c),
+    rule: "must be printable ASCII",
+};
+const URL_SAFE_BASE64: Charset = Charset {
+    allows: |c| c.is_ascii_alphanumeric() || "-_=+/".contains(c),
+    rule: "must be URL-safe base64 characters",
+};
+
+/// `s` owned, once it is 1–`max` characters, all in `charset`; else an error naming `field`.
+fn checked(field: &str, s: &str, max: usize, charset: &Charset) -> Result<String, FieldError> {
+    check_len(field, s, 1, max)?;
+    if !s.chars().all(charset.allows) {
+        return Err(FieldError::new(field, charset.rule));
+    }
+    Ok(s.to_owned())
+}
+
 /// Implements the string plumbing shared by every newtype: `as_str`, `Display`, and serde that goes
 /// through `parse` so a deserialized value is as valid as a parsed one.
+///
+/// With a length limit and a [`Charset`], it also writes `parse`: 1 to `max` characters of the set.
 macro_rules! string_newtype {
+    ($name:ident, $field:literal, $max:expr, $charset:expr) => {
+        impl $name {
+            /// Validates the text: its length and its characters, naming the field when refused.
+            pub fn parse(s: &str) -> Result<Self, FieldError> {
+                checked($field, s, $max, &$charset).map(Self)
+            }
+        }
+        string_newtype!($name, $field);
+    };
     ($name:ident, $field:literal) => {
         impl $name {
             /// The value as text.
@@ -80,63 +149,33 @@ macro_rules! string_newtype {
 pub struct PlayerId(String);
 
 impl PlayerId {
-    /// Validates a player id.
-    pub fn parse(s: &str) -> Result<Self, FieldError> {
-        check_len("playerId", s, 1, PLAYER_ID_MAX)?;
-        if s.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                "playerId",
-                "must not contain control characters",
-            ));
-        }
-        Ok(Self(s.to_owned()))
-    }
-
     /// A short, fixed-size, key-safe digest of the id: player ids may be 1024 characters, longer than a
     /// DynamoDB sort key allows once prefixed, so seat keys use this instead.
     pub fn key_digest(&self) -> String {
         digest22(self.0.as_bytes())
     }
 }
-string_newtype!(PlayerId, "playerId");
+string_newtype!(PlayerId, "playerId", PLAYER_ID_MAX, NO_CONTROL);
 
 /// A GameLift placement id: 1–48 characters of `[A-Za-z0-9-]`, never reused.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PlacementId(String);
-
-impl PlacementId {
-    /// Validates a placement id.
-    pub fn parse(s: &str) -> Result<Self, FieldError> {
-        check_len("placementId", s, 1, PLACEMENT_ID_MAX)?;
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(FieldError::new(
-                "placementId",
-                "must contain only A-Z, a-z, 0-9 and '-'",
-            ));
-        }
-        Ok(Self(s.to_owned()))
-    }
-}
-string_newtype!(PlacementId, "placementId");
+string_newtype!(
+    PlacementId,
+    "placementId",
+    PLACEMENT_ID_MAX,
+    ALPHANUMERIC_OR_DASH
+);
 
 /// A client's `Idempotency-Key`: 1–128 printable ASCII characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    /// Validates an idempotency key.
-    pub fn parse(s: &str) -> Result<Self, FieldError> {
-        check_len("Idempotency-Key", s, 1, IDEMPOTENCY_KEY_MAX)?;
-        if !s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-            return Err(FieldError::new(
-                "Idempotency-Key",
-                "must be printable ASCII",
-            ));
-        }
-        Ok(Self(s.to_owned()))
-    }
-}
-string_newtype!(IdempotencyKey, "Idempotency-Key");
+string_newtype!(
+    IdempotencyKey,
+    "Idempotency-Key",
+    IDEMPOTENCY_KEY_MAX,
+    PRINTABLE_ASCII
+);
 
 /// A GameLift game session ARN:
 /// `arn:aws:gamelift:<region>::gamesession/<fleetId>/[<location>/]<id>`.
@@ -317,65 +356,17 @@ impl SessionRef {
 /// A fleet id as GameLift prints it (`fleet-…`) or an alias; 1–128 characters of `[A-Za-z0-9-]`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FleetId(String);
-
-impl FleetId {
-    /// Validates a fleet id.
-    pub fn parse(s: &str) -> Result<Self, FieldError> {
-        check_len("fleetId", s, 1, 128)?;
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(FieldError::new(
-                "fleetId",
-                "must contain only A-Z, a-z, 0-9 and '-'",
-            ));
-        }
-        Ok(Self(s.to_owned()))
-    }
-}
-string_newtype!(FleetId, "fleetId");
+string_newtype!(FleetId, "fleetId", 128, ALPHANUMERIC_OR_DASH);
 
 /// An AWS region or GameLift location name (`us-east-1`, `custom-home-lab`): 1–64 of `[a-z0-9-]`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Region(String);
-
-impl Region {
-    /// Validates a region name.
-    pub fn parse(s: &str) -> Result<Self, FieldError> {
-        check_len("region", s, 1, 64)?;
-        if !s
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            return Err(FieldError::new(
-                "region",
-                "must contain only a-z, 0-9 and '-'",
-            ));
-        }
-        Ok(Self(s.to_owned()))
-    }
-}
-string_newtype!(Region, "region");
+string_newtype!(Region, "region", 64, LOWERCASE_DIGIT_OR_DASH);
 
 /// An API Gateway WebSocket connection id (API Gateway's are 12–16 characters, base64-ish with `=`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnectionId(String);
-
-impl ConnectionId {
-    /// Validates a connection id.
-    pub fn parse(s: &str) -> Result<Self, FieldError> {
-        check_len("connectionId", s, 1, 128)?;
-        if !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_=+/".contains(&b))
-        {
-            return Err(FieldError::new(
-                "connectionId",
-                "must be URL-safe base64 characters",
-            ));
-        }
-        Ok(Self(s.to_owned()))
-    }
-}
-string_newtype!(ConnectionId, "connectionId");
+string_newtype!(ConnectionId, "connectionId", 128, URL_SAFE_BASE64);
 
 #[cfg(test)]
 mod tests {

@@ -30,60 +30,29 @@ pub struct IndexDef {
     pub sk: &'static str,
 }
 
+/// Spelled as a call so the index table below reads one index a line.
+const fn gsi(name: &'static str, pk: &'static str, sk: &'static str) -> IndexDef {
+    IndexDef { name, pk, sk }
+}
+
 /// Active sessions, newest first: partition `lAll` = `ACTIVE`, sort `kCreated` = `createdAt#id`.
-pub const BY_CREATED: IndexDef = IndexDef {
-    name: "byCreated",
-    pk: "lAll",
-    sk: "kCreated",
-};
+pub const BY_CREATED: IndexDef = gsi("byCreated", "lAll", "kCreated");
 /// Active sessions of one region: `lRegion` = region, `kCreated`.
-pub const BY_REGION: IndexDef = IndexDef {
-    name: "byRegion",
-    pk: "lRegion",
-    sk: "kCreated",
-};
+pub const BY_REGION: IndexDef = gsi("byRegion", "lRegion", "kCreated");
 /// Active sessions of one fleet: `lFleet` = fleet id, `kCreated`.
-pub const BY_FLEET: IndexDef = IndexDef {
-    name: "byFleet",
-    pk: "lFleet",
-    sk: "kCreated",
-};
+pub const BY_FLEET: IndexDef = gsi("byFleet", "lFleet", "kCreated");
 /// Active sessions by player count: `lAll`, `kPlayers` = `ppp#createdAt#id` (3-digit zero-padded).
-pub const BY_PLAYERS: IndexDef = IndexDef {
-    name: "byPlayers",
-    pk: "lAll",
-    sk: "kPlayers",
-};
+pub const BY_PLAYERS: IndexDef = gsi("byPlayers", "lAll", "kPlayers");
 /// Active sessions by open slots: `lAll`, `kOpen` = `ooo#createdAt#id`.
-pub const BY_OPEN: IndexDef = IndexDef {
-    name: "byOpen",
-    pk: "lAll",
-    sk: "kOpen",
-};
+pub const BY_OPEN: IndexDef = gsi("byOpen", "lAll", "kOpen");
 /// Active sessions by name: `lAll`, `kName` = `<name prefix>\u{1}createdAt#id` (only named sessions).
-pub const BY_NAME: IndexDef = IndexDef {
-    name: "byName",
-    pk: "lAll",
-    sk: "kName",
-};
+pub const BY_NAME: IndexDef = gsi("byName", "lAll", "kName");
 /// PENDING placements by deadline, for the sweeper: `lPending` = `PENDING`, `kDeadline` = `deadline#placementId`.
-pub const PENDING_BY_DEADLINE: IndexDef = IndexDef {
-    name: "pendingByDeadline",
-    pk: "lPending",
-    sk: "kDeadline",
-};
+pub const PENDING_BY_DEADLINE: IndexDef = gsi("pendingByDeadline", "lPending", "kDeadline");
 /// RESERVED seats by expiry, for the sweeper: `lSeat` = `RESERVED`, `kExpires` = `expiresAt#sessionId#player`.
-pub const SEATS_BY_EXPIRY: IndexDef = IndexDef {
-    name: "seatsByExpiry",
-    pk: "lSeat",
-    sk: "kExpires",
-};
+pub const SEATS_BY_EXPIRY: IndexDef = gsi("seatsByExpiry", "lSeat", "kExpires");
 /// WebSocket connections of a user: `cUser` = user, sort `pk`.
-pub const CONNECTIONS_BY_USER: IndexDef = IndexDef {
-    name: "connectionsByUser",
-    pk: "cUser",
-    sk: "pk",
-};
+pub const CONNECTIONS_BY_USER: IndexDef = gsi("connectionsByUser", "cUser", "pk");
 
 /// Every GSI of the table, in creation order.
 pub const ALL_INDEXES: [IndexDef; 9] = [

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
-use crate::ids::{PlayerId, Region, check_len};
+use crate::ids::{PlayerId, Region, check_at_most, check_len};
 use crate::limits::*;
 
 /// `maxPlayers`: 1–200.
@@ -93,15 +93,7 @@ pub struct GameProperties(BTreeMap<String, String>);
 impl GameProperties {
     /// Validates a property map.
     pub fn parse(map: BTreeMap<String, String>) -> Result<Self, FieldError> {
-        if map.len() > PROPERTIES_MAX {
-            return Err(FieldError::new(
-                "properties",
-                format!(
-                    "must have at most {PROPERTIES_MAX} entries, got {}",
-                    map.len()
-                ),
-            ));
-        }
+        check_at_most("properties", map.len(), PROPERTIES_MAX)?;
         for (k, v) in &map {
             check_len("key", k, 1, PROPERTY_KEY_MAX).map_err(|e| e.within("properties"))?;
             if k.contains('.') || k.chars().any(char::is_control) {

@@ -60,7 +60,10 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use sha2::{Digest, Sha256};
 
 use crate::FieldError;
-use crate::ids::{IdempotencyKey, PlacementId, PlayerId, Region, SessionRef, check_len};
+use crate::ids::{
+    IdempotencyKey, PlacementId, PlayerId, Region, SessionRef, check_at_most, check_count,
+    check_len,
+};
 use crate::input::{self, GameProperties, Latency, MaxPlayers};
 use crate::limits::{
     BODY_MAX_BYTES, DATA_MAX, LATENCIES_MAX, LATENCY_MS_MAX, LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN,
@@ -287,26 +290,14 @@ impl ConnectionRequest {
         let mut o = body_object(body, &["players"])?;
         let (path, v) = o.required("players")?;
         let items = array(&path, v)?;
-        if items.is_empty() || items.len() > max {
-            return Err(FieldError::new(
-                &path,
-                format!("must have 1–{max} entries, got {}", items.len()),
-            ));
-        }
+        check_count(&path, items.len(), 1..=max, &format!("1–{max} entries"))?;
         let mut players: Vec<PlayerId> = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             let item_path = index_path(&path, i);
             let mut p = Fields::of(&item_path, item, &["playerId"])?;
-            let (id_path, v) = p.required("playerId")?;
-            let id = player_id(&id_path, v)?;
+            let (id_path, id) = p.require("playerId", player_id)?;
             if let Some(first) = players.iter().position(|q| *q == id) {
-                return Err(FieldError::new(
-                    id_path,
-                    format!(
-                        "repeats {}: each player may appear once",
-                        index_path(&path, first)
-                    ),
-                ));
+                return Err(repeats(id_path, &path, first, "player"));
             }
             players.push(id);
         }
@@ -331,7 +322,7 @@ pub struct UpdateInstanceInfo {
 impl UpdateInstanceInfo {
     /// Parses and validates a status report.
     pub fn parse(body: &[u8]) -> Result<Self, FieldError> {
-        let mut o = body_object(body, &["id", "playerCount", "player_count", "metadata"])?;
+        let mut o = body_object(body, UPDATE_FIELDS)?;
         let id = body_id(&mut o)?;
         let camel = o.optional("playerCount", player_count)?;
         let snake = o.optional("player_count", player_count)?;
@@ -349,11 +340,7 @@ impl UpdateInstanceInfo {
             ..StatusReport::default()
         };
         if let (path, Some(v)) = o.take("metadata") {
-            let mut m = Fields::of(
-                &path,
-                v,
-                &["GameSessionName", "GameSessionData", "GameProperties"],
-            )?;
+            let mut m = Fields::of(&path, v, METADATA_FIELDS)?;
             report.name = m.optional("GameSessionName", session_name)?;
             report.data = m.optional("GameSessionData", session_data)?;
             report.properties = m.optional("GameProperties", properties)?;
@@ -545,9 +532,11 @@ fn at(path: &str) -> impl FnOnce(FieldError) -> FieldError + '_ {
 }
 
 fn body_id(o: &mut Fields) -> Result<SessionRef, FieldError> {
-    let (path, v) = o.required("id")?;
-    let s = string(&path, v)?;
-    SessionRef::parse(&s).map_err(at(&path))
+    let (_, id) = o.require("id", |path, v| {
+        let s = string(path, v)?;
+        SessionRef::parse(&s).map_err(at(path))
+    })?;
+    Ok(id)
 }
 
 fn player_count(path: &str, v: Json) -> Result<u32, FieldError> {
@@ -556,26 +545,38 @@ fn player_count(path: &str, v: Json) -> Result<u32, FieldError> {
 }
 
 fn session_name(path: &str, v: Json) -> Result<String, FieldError> {
-    let s = string(path, v)?;
-    if s.is_empty() {
-        return Err(FieldError::new(
-            path,
-            format!("must be 1–{NAME_MAX} characters, got 0 (omit it or send null for none)"),
-        ));
-    }
-    input::parse_name(&s).map_err(at(path))
+    non_empty_text(path, v, NAME_MAX, input::parse_name)
 }
 
 fn session_data(path: &str, v: Json) -> Result<String, FieldError> {
+    non_empty_text(path, v, DATA_MAX, input::parse_data)
+}
+
+/// A string GameLift refuses empty (1–`max` characters), then checked by `parse`.
+fn non_empty_text(
+    path: &str,
+    v: Json,
+    max: usize,
+    parse: fn(&str) -> Result<String, FieldError>,
+) -> Result<String, FieldError> {
     let s = string(path, v)?;
     if s.is_empty() {
         return Err(FieldError::new(
             path,
-            format!("must be 1–{DATA_MAX} characters, got 0 (omit it or send null for none)"),
+            format!("must be 1–{max} characters, got 0 (omit it or send null for none)"),
         ));
     }
-    input::parse_data(&s).map_err(at(path))
+    parse(&s).map_err(at(path))
 }
+
+/// The keys of a player entry (create, join).
+const PLAYER_FIELDS: &[&str] = &["playerId", "playerData"];
+/// The keys of a latency entry.
+const LATENCY_FIELDS: &[&str] = &["playerId", "region", "latencyMs"];
+/// The top-level keys of a status report.
+const UPDATE_FIELDS: &[&str] = &["id", "playerCount", "player_count", "metadata"];
+/// The keys of a status report's `metadata`.
+const METADATA_FIELDS: &[&str] = &["GameSessionName", "GameSessionData", "GameProperties"];
 
 /// `[{playerId, playerData?}]` with `min..=max` entries and unique ids.
 fn players(
@@ -586,27 +587,15 @@ fn players(
     limit: &str,
 ) -> Result<Vec<PlacementPlayer>, FieldError> {
     let items = array(path, v)?;
-    if items.len() < min || items.len() > max {
-        return Err(FieldError::new(
-            path,
-            format!("must have {limit}, got {}", items.len()),
-        ));
-    }
+    check_count(path, items.len(), min..=max, limit)?;
     let mut seen: HashMap<PlayerId, usize> = HashMap::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let item_path = index_path(path, i);
-        let mut o = Fields::of(&item_path, item, &["playerId", "playerData"])?;
-        let (id_path, v) = o.required("playerId")?;
-        let player_id = player_id(&id_path, v)?;
+        let mut o = Fields::of(&item_path, item, PLAYER_FIELDS)?;
+        let (id_path, player_id) = o.require("playerId", player_id)?;
         if let Some(first) = seen.insert(player_id.clone(), i) {
-            return Err(FieldError::new(
-                id_path,
-                format!(
-                    "repeats {}: each player may appear once",
-                    index_path(path, first)
-                ),
-            ));
+            return Err(repeats(id_path, path, first, "player"));
         }
         let player_data = o.optional("playerData", |p, v| {
             let s = string(p, v)?;
@@ -633,27 +622,18 @@ fn region(path: &str, v: Json) -> Result<Region, FieldError> {
 /// `[{playerId, region, latencyMs}]`, at most 200, one per (playerId, region).
 fn latencies(path: &str, v: Json) -> Result<Vec<Latency>, FieldError> {
     let items = array(path, v)?;
-    if items.len() > LATENCIES_MAX {
-        return Err(FieldError::new(
-            path,
-            format!(
-                "must have at most {LATENCIES_MAX} entries, got {}",
-                items.len()
-            ),
-        ));
-    }
+    check_at_most(path, items.len(), LATENCIES_MAX)?;
     let mut seen: HashMap<(PlayerId, Region), usize> = HashMap::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let item_path = index_path(path, i);
-        let mut o = Fields::of(&item_path, item, &["playerId", "region", "latencyMs"])?;
-        let (p, v) = o.required("playerId")?;
-        let player_id = player_id(&p, v)?;
-        let (p, v) = o.required("region")?;
-        let region = region(&p, v)?;
-        let (p, v) = o.required("latencyMs")?;
-        let ms = integer(&p, v, 0, i64::from(LATENCY_MS_MAX))?;
-        let latency_ms = input::parse_latency_ms(ms).map_err(at(&p))?;
+        let mut o = Fields::of(&item_path, item, LATENCY_FIELDS)?;
+        let (_, player_id) = o.require("playerId", player_id)?;
+        let (_, region) = o.require("region", region)?;
+        let (_, latency_ms) = o.require("latencyMs", |p, v| {
+            let ms = integer(p, v, 0, i64::from(LATENCY_MS_MAX))?;
+            input::parse_latency_ms(ms).map_err(at(p))
+        })?;
         if let Some(first) = seen.insert((player_id.clone(), region.clone()), i) {
             return Err(FieldError::new(
                 item_path,
@@ -675,28 +655,14 @@ fn latencies(path: &str, v: Json) -> Result<Vec<Latency>, FieldError> {
 /// `[region, …]`, at most 10, unique.
 fn regions(path: &str, v: Json) -> Result<Vec<Region>, FieldError> {
     let items = array(path, v)?;
-    if items.len() > REGIONS_MAX {
-        return Err(FieldError::new(
-            path,
-            format!(
-                "must have at most {REGIONS_MAX} entries, got {}",
-                items.len()
-            ),
-        ));
-    }
+    check_at_most(path, items.len(), REGIONS_MAX)?;
     let mut seen: HashMap<Region, usize> = HashMap::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let item_path = index_path(path, i);
         let r = region(&item_path, item)?;
         if let Some(first) = seen.insert(r.clone(), i) {
-            return Err(FieldError::new(
-                item_path,
-                format!(
-                    "repeats {}: each region may appear once",
-                    index_path(path, first)
-                ),
-            ));
+            return Err(repeats(item_path, path, first, "region"));
         }
         out.push(r);
     }
@@ -715,15 +681,7 @@ fn properties(path: &str, v: Json) -> Result<GameProperties, FieldError> {
             return Err(FieldError::new(key_path(path, k), "appears more than once"));
         }
     }
-    if entries.len() > PROPERTIES_MAX {
-        return Err(FieldError::new(
-            path,
-            format!(
-                "must have at most {PROPERTIES_MAX} entries, got {}",
-                entries.len()
-            ),
-        ));
-    }
+    check_at_most(path, entries.len(), PROPERTIES_MAX)?;
     let mut map = std::collections::BTreeMap::new();
     for (k, v) in entries {
         let p = key_path(path, &k);
@@ -865,6 +823,17 @@ fn index_path(parent: &str, i: usize) -> String {
     format!("{parent}[{i}]")
 }
 
+/// The error at `field` for an entry of the list at `list` that repeats its entry `first`.
+fn repeats(field: String, list: &str, first: usize, what: &str) -> FieldError {
+    FieldError::new(
+        field,
+        format!(
+            "repeats {}: each {what} may appear once",
+            index_path(list, first)
+        ),
+    )
+}
+
 fn type_error(path: &str, expected: &str, got: &Json) -> FieldError {
     FieldError::new(path, format!("must be {expected}, got {}", got.kind()))
 }
@@ -967,6 +936,17 @@ impl Fields {
             (path, Some(v)) => Ok((path, v)),
             (path, None) => Err(FieldError::new(path, "is required")),
         }
+    }
+
+    /// A required member read with `read(path, value)`, and its path.
+    fn require<T>(
+        &mut self,
+        key: &str,
+        read: impl FnOnce(&str, Json) -> Result<T, FieldError>,
+    ) -> Result<(String, T), FieldError> {
+        let (path, v) = self.required(key)?;
+        let value = read(&path, v)?;
+        Ok((path, value))
     }
 
     /// An optional member read with `read(path, value)`.

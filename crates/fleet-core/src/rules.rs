@@ -332,25 +332,35 @@ pub fn set_policy(
     policy: &crate::ports::SessionPolicy,
     at: Timestamp,
 ) -> Result<Session, crate::ports::PolicyRefused> {
-    use crate::ports::PolicyRefused;
-    let session = match state {
-        SessionState::Missing => return Err(PolicyRefused::NotFound),
-        SessionState::Tombstone => return Err(PolicyRefused::NotActive),
-        SessionState::Live { session, .. } if session.status != SessionStatus::Active => {
-            return Err(PolicyRefused::NotActive);
-        }
-        SessionState::Live { session, .. } => session,
-    };
-    let mut new = session.clone();
+    let mut new = active(state)?.clone();
     if let Some(joinable) = policy.joinable {
         new.joinable = joinable;
     }
     if let Some(protected) = policy.protected {
         new.protected = protected;
     }
-    new.updated_at = at.max(session.updated_at);
-    recount(&mut new, seats, at);
-    Ok(new)
+    Ok(changed_at(new, seats, at))
+}
+
+/// The ACTIVE session a partition holds, or why a change to it is refused.
+fn active(state: &SessionState) -> Result<&Session, crate::ports::PolicyRefused> {
+    use crate::ports::PolicyRefused;
+    match state {
+        SessionState::Missing => Err(PolicyRefused::NotFound),
+        SessionState::Tombstone => Err(PolicyRefused::NotActive),
+        SessionState::Live { session, .. } if session.status != SessionStatus::Active => {
+            Err(PolicyRefused::NotActive)
+        }
+        SessionState::Live { session, .. } => Ok(session),
+    }
+}
+
+/// `session` changed at `at`: its `updatedAt` moved forward (never back) and its counters recounted
+/// over `seats`.
+fn changed_at(mut session: Session, seats: &[Seat], at: Timestamp) -> Session {
+    session.updated_at = at.max(session.updated_at);
+    recount(&mut session, seats, at);
+    session
 }
 
 /// A join's writes: the session with its new counters and every seat item that changes.
@@ -384,14 +394,10 @@ pub fn join(
             return Err(JoinRefused::AlreadySeated(p.clone()));
         }
     }
-    let session = match state {
-        SessionState::Missing => return Err(JoinRefused::NotFound),
-        SessionState::Tombstone => return Err(JoinRefused::NotActive),
-        SessionState::Live { session, .. } if session.status != SessionStatus::Active => {
-            return Err(JoinRefused::NotActive);
-        }
-        SessionState::Live { session, .. } => session,
-    };
+    let session = active(state).map_err(|refused| match refused {
+        crate::ports::PolicyRefused::NotFound => JoinRefused::NotFound,
+        crate::ports::PolicyRefused::NotActive => JoinRefused::NotActive,
+    })?;
     let live = |p: &PlayerId| {
         seats.iter().find(|s| {
             &s.player_id == p
@@ -454,11 +460,8 @@ pub fn join(
         all.push(seat.clone());
         touched.push(seat);
     }
-    let mut new = session.clone();
-    new.updated_at = now.max(session.updated_at);
-    recount(&mut new, &all, now);
     Ok(JoinPlan {
-        session: new,
+        session: changed_at(session.clone(), &all, now),
         seats: touched,
         rejoined: None,
     })
@@ -487,11 +490,8 @@ pub fn change_seats(
     if touched.is_empty() {
         return None;
     }
-    let mut new = session.clone();
-    new.updated_at = at.max(session.updated_at);
-    recount(&mut new, &all, at);
     Some(JoinPlan {
-        session: new,
+        session: changed_at(session.clone(), &all, at),
         seats: touched,
         rejoined: None,
     })

@@ -853,49 +853,36 @@ fn error_messages_quote_input_briefly() {
 
 // ---- the fixture folder ------------------------------------------------------------------------------
 
-/// What a fixture must parse to: a shape and a `detail.type`.
-const FIXTURE_EXPECTATIONS: &[(&str, Shape, &str)] = &[
-    ("sns-fulfilled.json", Shape::SnsEnvelope, TYPE_FULFILLED),
-    ("sns-timed-out.json", Shape::SnsEnvelope, TYPE_TIMED_OUT),
-    ("sns-cancelled.json", Shape::SnsEnvelope, TYPE_CANCELLED),
-    ("sns-failed.json", Shape::SnsEnvelope, TYPE_FAILED),
-    (
-        "sns-unknown-type.json",
-        Shape::SnsEnvelope,
-        "PlacementQueued",
-    ),
-    ("raw-fulfilled.json", Shape::EventBridge, TYPE_FULFILLED),
-    ("raw-timed-out.json", Shape::EventBridge, TYPE_TIMED_OUT),
-    ("raw-cancelled.json", Shape::EventBridge, TYPE_CANCELLED),
-    ("raw-failed.json", Shape::EventBridge, TYPE_FAILED),
-    (
-        "raw-unknown-type.json",
-        Shape::EventBridge,
-        "PlacementQueued",
-    ),
-    (
-        "eventbridge-fulfilled.json",
-        Shape::EventBridge,
+/// What each fixture must parse to: a shape and a `detail.type`. Each envelope carries every type;
+/// a bare detail only the fulfilled one.
+fn fixture_expectations() -> Vec<(String, Shape, &'static str)> {
+    let types = [
+        ("fulfilled", TYPE_FULFILLED),
+        ("timed-out", TYPE_TIMED_OUT),
+        ("cancelled", TYPE_CANCELLED),
+        ("failed", TYPE_FAILED),
+        ("unknown-type", "PlacementQueued"),
+    ];
+    let envelopes = [
+        ("sns", Shape::SnsEnvelope),
+        ("raw", Shape::EventBridge),
+        ("eventbridge", Shape::EventBridge),
+    ];
+    let mut all: Vec<_> = envelopes
+        .into_iter()
+        .flat_map(|(envelope, shape)| {
+            types.map(|(suffix, event_type)| {
+                (format!("{envelope}-{suffix}.json"), shape, event_type)
+            })
+        })
+        .collect();
+    all.push((
+        "detail-fulfilled.json".to_owned(),
+        Shape::Detail,
         TYPE_FULFILLED,
-    ),
-    (
-        "eventbridge-timed-out.json",
-        Shape::EventBridge,
-        TYPE_TIMED_OUT,
-    ),
-    (
-        "eventbridge-cancelled.json",
-        Shape::EventBridge,
-        TYPE_CANCELLED,
-    ),
-    ("eventbridge-failed.json", Shape::EventBridge, TYPE_FAILED),
-    (
-        "eventbridge-unknown-type.json",
-        Shape::EventBridge,
-        "PlacementQueued",
-    ),
-    ("detail-fulfilled.json", Shape::Detail, TYPE_FULFILLED),
-];
+    ));
+    all
+}
 
 /// What a poison fixture must fail with: an error code and the field it names.
 const POISON_EXPECTATIONS: &[(&str, &str, Option<&str>)] = &[
@@ -923,6 +910,17 @@ fn files_in(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// Every file in `dir` has an expectation here, and every expectation a file.
+fn assert_files_are<'a>(dir: &Path, expected: impl Iterator<Item = &'a str>) {
+    let expected: BTreeSet<String> = expected.map(str::to_owned).collect();
+    assert_eq!(
+        files_in(dir),
+        expected,
+        "every fixture in {} needs an expectation here, and every expectation a file",
+        dir.display()
+    );
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -930,17 +928,10 @@ fn read(path: &Path) -> String {
 #[test]
 fn every_fixture_parses_to_its_expected_shape_and_type() {
     let dir = Path::new(FIXTURES);
-    let expected: BTreeSet<String> = FIXTURE_EXPECTATIONS
-        .iter()
-        .map(|(f, ..)| (*f).to_owned())
-        .collect();
-    assert_eq!(
-        files_in(dir),
-        expected,
-        "every fixture needs an expectation here, and every expectation a file"
-    );
+    let expectations = fixture_expectations();
+    assert_files_are(dir, expectations.iter().map(|(f, ..)| f.as_str()));
     let mut placement_ids = BTreeSet::new();
-    for (file, shape, event_type) in FIXTURE_EXPECTATIONS {
+    for (file, shape, event_type) in &expectations {
         let body = read(&dir.join(file));
         serde_json::from_str::<Value>(&body)
             .unwrap_or_else(|e| panic!("{file} is not valid JSON: {e}"));
@@ -974,15 +965,7 @@ fn every_fixture_parses_to_its_expected_shape_and_type() {
 #[test]
 fn every_poison_fixture_fails_with_its_expected_error() {
     let dir = Path::new(FIXTURES).join("poison");
-    let expected: BTreeSet<String> = POISON_EXPECTATIONS
-        .iter()
-        .map(|(f, ..)| (*f).to_owned())
-        .collect();
-    assert_eq!(
-        files_in(&dir),
-        expected,
-        "every poison fixture needs an expectation here, and every expectation a file"
-    );
+    assert_files_are(&dir, POISON_EXPECTATIONS.iter().map(|(f, ..)| *f));
     for (file, code, field) in POISON_EXPECTATIONS {
         let e = parse_message(&read(&dir.join(file))).expect_err(file);
         assert_eq!((e.code(), e.field()), (*code, *field), "{file}: {e}");
@@ -1045,15 +1028,23 @@ fn arb_string() -> impl Strategy<Value = String> {
     ]
 }
 
-fn arb_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
+/// The JSON scalars every parser's property tests start from: null, booleans and integers of any
+/// size, each equally likely. Weight it 4 among other leaves to keep each of these as likely as they.
+pub(crate) fn json_scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         any::<u64>().prop_map(Value::from),
-        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
+    ]
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        4 => json_scalar(),
+        1 => any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
             .map(Value::Number)),
-        arb_string().prop_map(Value::String),
+        1 => arb_string().prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         let key = prop_oneof![3 => proptest::sample::select(KEYS).prop_map(str::to_owned), 1 => any::<String>()];

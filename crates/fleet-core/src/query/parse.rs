@@ -576,6 +576,13 @@ mod tests {
         }
     }
 
+    /// The error of a query that must not parse, checked to point at `column`.
+    fn err_at(text: &str, column: usize) -> QueryError {
+        let e = err(text);
+        assert_eq!(e.column, column, "{text}: {e}");
+        e
+    }
+
     const T0: i64 = 1_764_028_800_000; // 2025-11-25T00:00:00Z
 
     #[test]
@@ -808,8 +815,7 @@ mod tests {
 
     #[test]
     fn unknown_fields_name_the_column_and_list_the_fields() {
-        let e = err("+region:a +colour:red");
-        assert_eq!(e.column, 12);
+        let e = err_at("+region:a +colour:red", 12);
         assert!(
             e.expected.contains("playerCount") && e.expected.contains("properties.<key>"),
             "{e}"
@@ -820,65 +826,47 @@ mod tests {
                 .starts_with("query: column 12: expected a field"),
             "{e}"
         );
-        let e = err("playercount:1");
-        assert_eq!(e.column, 1);
+        err_at("playercount:1", 1);
     }
 
     #[test]
     fn a_missing_value_names_the_column_after_the_colon() {
-        let e = err("+region:");
-        assert_eq!((e.column, e.expected.as_str()), (9, "a value after `:`"));
-        let e = err("name: lobby");
-        assert_eq!(e.column, 6);
-        assert!(e.message.contains("whitespace"));
+        assert_eq!(err_at("+region:", 9).expected, "a value after `:`");
+        assert!(err_at("name: lobby", 6).message.contains("whitespace"));
     }
 
     #[test]
     fn lone_occur_signs_and_bare_words_expect_a_field_or_a_colon() {
-        let e = err("+");
-        assert_eq!(e.column, 2);
-        assert!(e.expected.starts_with("a field"));
-        let e = err("region:a -");
-        assert_eq!(e.column, 11);
-        let e = err("+ region:a");
-        assert_eq!(e.column, 2);
-        let e = err("lobby");
-        assert_eq!(
-            (e.column, e.expected.as_str()),
-            (6, "`:` after the field name")
-        );
-        let e = err(":x");
-        assert_eq!(e.column, 1);
-        let e = err("*:x");
-        assert_eq!(e.column, 1);
-        assert!(e.message.contains("unknown field"));
-        let e = err("* +region:a");
-        assert_eq!(e.column, 2);
+        assert!(err_at("+", 2).expected.starts_with("a field"));
+        assert_eq!(err_at("lobby", 6).expected, "`:` after the field name");
+        assert!(err_at("*:x", 1).message.contains("unknown field"));
+        for (text, column) in [
+            ("region:a -", 11),
+            ("+ region:a", 2),
+            (":x", 1),
+            ("* +region:a", 2),
+        ] {
+            err_at(text, column);
+        }
     }
 
     #[test]
     fn an_unterminated_quote_points_at_the_opening_quote() {
-        let e = err("+region:a name:\"big lobby");
-        assert_eq!(e.column, 16);
+        let e = err_at("+region:a name:\"big lobby", 16);
         assert!(e.expected.contains("closing"), "{e}");
-        let e = err("name:\"ends with backslash\\");
-        assert_eq!(e.column, 6);
+        err_at("name:\"ends with backslash\\", 6);
     }
 
     #[test]
     fn garbage_after_a_quoted_value_is_an_error() {
-        let e = err("name:\"a\"b");
-        assert_eq!(e.column, 9);
-        assert!(e.expected.contains("whitespace"));
+        assert!(err_at("name:\"a\"b", 9).expected.contains("whitespace"));
     }
 
     #[test]
     fn ranges_on_text_fields_and_prefixes_on_numbers_are_errors() {
-        let e = err("properties.mode:>3");
-        assert_eq!(e.column, 17);
+        let e = err_at("properties.mode:>3", 17);
         assert!(e.message.contains("ranges apply only"), "{e}");
-        let e = err("playerCount:2*");
-        assert_eq!(e.column, 13);
+        let e = err_at("playerCount:2*", 13);
         assert!(e.expected.contains("a number"), "{e}");
         let e = err("createdAt:2025*");
         assert!(e.expected.contains("RFC 3339"), "{e}");
@@ -886,13 +874,11 @@ mod tests {
 
     #[test]
     fn bad_numbers_and_dates_name_the_value_column() {
-        let e = err("+playerCount:two");
         assert_eq!(
-            (e.column, e.message.as_str()),
-            (14, "`two` is not a number")
+            err_at("+playerCount:two", 14).message,
+            "`two` is not a number"
         );
-        let e = err("playerCount:>=");
-        assert_eq!(e.column, 15);
+        let e = err_at("playerCount:>=", 15);
         assert!(e.expected.starts_with("a number or an RFC 3339"), "{e}");
         for bad in [
             "playerCount:NaN",
@@ -903,19 +889,15 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
-        let e = err("createdAt:>=yesterday");
-        assert_eq!(e.column, 13);
+        let e = err_at("createdAt:>=yesterday", 13);
         assert!(e.expected.contains("RFC 3339"), "{e}");
-        let e = err("createdAt:2025-11-25");
-        assert_eq!(e.column, 11);
+        err_at("createdAt:2025-11-25", 11);
     }
 
     #[test]
     fn inner_wildcards_are_rejected_at_their_column() {
-        let e = err("name:lo*by");
-        assert_eq!(e.column, 8);
-        let e = err("playerCount:>*");
-        assert_eq!(e.column, 14);
+        err_at("name:lo*by", 8);
+        err_at("playerCount:>*", 14);
     }
 
     #[test]
@@ -927,10 +909,8 @@ mod tests {
 
     #[test]
     fn columns_count_characters_not_bytes() {
-        let e = err("name:é +bogus:1");
-        assert_eq!(e.column, 9);
-        let e = err("name:\"日本語 +bogus:1");
-        assert_eq!(e.column, 6);
+        err_at("name:é +bogus:1", 9);
+        err_at("name:\"日本語 +bogus:1", 6);
     }
 
     #[test]
@@ -939,8 +919,7 @@ mod tests {
         assert_eq!(ok.chars().count(), 1024);
         assert!(parse(&ok).is_ok());
         let long = format!("name:{}", "é".repeat(1020));
-        let e = err(&long);
-        assert_eq!(e.column, 1025);
+        let e = err_at(&long, 1025);
         assert!(e.expected.contains("1024"), "{e}");
     }
 

@@ -126,36 +126,46 @@ pub(crate) enum Cmp {
 }
 
 fn and(parts: Vec<Expr>) -> Expr {
-    let mut out = Vec::with_capacity(parts.len());
-    for e in parts {
-        match e {
-            Expr::True => {}
-            Expr::False => return Expr::False,
-            Expr::And(inner) => out.extend(inner),
-            e => out.push(e),
-        }
-    }
-    match out.len() {
-        0 => Expr::True,
-        1 => out.pop().unwrap_or(Expr::True),
-        _ => Expr::And(out),
-    }
+    let nested = |e| match e {
+        Expr::And(inner) => Ok(inner),
+        e => Err(e),
+    };
+    connect(parts, Expr::True, Expr::False, nested, Expr::And)
 }
 
 fn or(parts: Vec<Expr>) -> Expr {
+    let nested = |e| match e {
+        Expr::Or(inner) => Ok(inner),
+        e => Err(e),
+    };
+    connect(parts, Expr::False, Expr::True, nested, Expr::Or)
+}
+
+/// `and` and `or` alike: `identity` parts drop out, an `absorbing` part is the whole answer, parts of
+/// the same connective (`nested` unwraps them) are lifted into this one, and one part stands alone.
+fn connect(
+    parts: Vec<Expr>,
+    identity: Expr,
+    absorbing: Expr,
+    nested: impl Fn(Expr) -> Result<Vec<Expr>, Expr>,
+    build: fn(Vec<Expr>) -> Expr,
+) -> Expr {
     let mut out = Vec::with_capacity(parts.len());
     for e in parts {
-        match e {
-            Expr::False => {}
-            Expr::True => return Expr::True,
-            Expr::Or(inner) => out.extend(inner),
-            e => out.push(e),
+        if e == absorbing {
+            return absorbing;
+        }
+        if e != identity {
+            match nested(e) {
+                Ok(inner) => out.extend(inner),
+                Err(e) => out.push(e),
+            }
         }
     }
     match out.len() {
-        0 => Expr::False,
-        1 => out.pop().unwrap_or(Expr::False),
-        _ => Expr::Or(out),
+        0 => identity,
+        1 => out.pop().unwrap_or(identity),
+        _ => build(out),
     }
 }
 
@@ -561,6 +571,13 @@ fn mark(q: &Query, pred: impl Fn(&Clause) -> bool) -> Vec<bool> {
         .collect()
 }
 
+/// For each clause: whether it is a must clause `field:term` with exactly this term.
+fn must_term(q: &Query, field: &Field, term: &str) -> Vec<bool> {
+    mark(q, |c| {
+        c.field == *field && matches!(&c.value, Value::Term(t) if t == term)
+    })
+}
+
 /// The access path for the created-at orders.
 fn created_access(q: &Query, cons: &Constraints<'_>) -> Access {
     let none = vec![false; q.clauses.len()];
@@ -569,12 +586,16 @@ fn created_access(q: &Query, cons: &Constraints<'_>) -> Access {
         (iv != Interval::FULL && lo == hi).then(|| format!("{lo}#"))
     };
     let active = || index::ACTIVE.to_owned();
+    // A fleet, else a region, is a partition of its own; its clause is then answered by the key.
+    let partition = match (cons.fleet, cons.region) {
+        (Some(fleet), _) => Some((index::BY_FLEET, Field::FleetId, fleet)),
+        (None, Some(region)) => Some((index::BY_REGION, Field::Region, region)),
+        (None, None) => None,
+    };
     // (index, partition value, sort-key prefix, clauses captured, clauses still checked)
     let (index, partition_value, prefix, captured, checked) =
         if let Some(name) = cons.name.filter(|n| n.len() <= index::NAME_KEY_BYTES) {
-            let named = mark(q, |c| {
-                c.field == Field::Name && matches!(&c.value, Value::Term(t) if t == name)
-            });
+            let named = must_term(q, &Field::Name, name);
             (
                 index::BY_NAME,
                 active(),
@@ -582,24 +603,11 @@ fn created_access(q: &Query, cons: &Constraints<'_>) -> Access {
                 none.clone(),
                 named,
             )
-        } else if let Some(fleet) = cons.fleet {
-            let cap = mark(q, |c| {
-                c.field == Field::FleetId && matches!(&c.value, Value::Term(t) if t == fleet)
-            });
+        } else if let Some((partition, field, value)) = partition {
+            let cap = must_term(q, &field, value);
             (
-                index::BY_FLEET,
-                fleet.to_owned(),
-                String::new(),
-                cap,
-                none.clone(),
-            )
-        } else if let Some(region) = cons.region {
-            let cap = mark(q, |c| {
-                c.field == Field::Region && matches!(&c.value, Value::Term(t) if t == region)
-            });
-            (
-                index::BY_REGION,
-                region.to_owned(),
+                partition,
+                value.to_owned(),
                 String::new(),
                 cap,
                 none.clone(),
@@ -802,24 +810,17 @@ mod tests {
 
     #[test]
     fn a_fixed_player_count_uses_the_players_index_prefix() {
-        // nakama-gamelift's README example.
-        for q in [
-            "+value.player_count:2",
-            "+value.playerCount:2",
-            "+playerCount:2",
-        ] {
-            let pl = p(q, Sort::CreatedDesc);
-            assert_eq!(pl.index, index::BY_PLAYERS, "{q}");
-            assert_eq!(pl.key, KeyCondition::BeginsWith("002#".into()));
-            assert_eq!(
-                (
-                    pl.filter.clone(),
-                    pl.expected_amplification,
-                    pl.scan_forward
-                ),
-                (None, 1.0, false)
-            );
+        // nakama-gamelift's README example, in every spelling of the field.
+        let pl = p("+playerCount:2", Sort::CreatedDesc);
+        for alias in ["+value.player_count:2", "+value.playerCount:2"] {
+            assert_eq!(p(alias, Sort::CreatedDesc), pl, "{alias}");
         }
+        assert_eq!(pl.index, index::BY_PLAYERS);
+        assert_eq!(pl.key, KeyCondition::BeginsWith("002#".into()));
+        assert_eq!(
+            (pl.filter, pl.expected_amplification, pl.scan_forward),
+            (None, 1.0, false)
+        );
         let pl = p("+playerCount:2", Sort::PlayersDesc);
         assert_eq!(
             (pl.index, pl.key),

@@ -79,24 +79,21 @@ fn tokenize(s: &str) -> Vec<Tok> {
         cs[start..*i].iter().collect::<String>()
     };
     while i < cs.len() {
+        let single = match cs[i] {
+            '(' => Some(Tok::LParen),
+            ')' => Some(Tok::RParen),
+            ',' => Some(Tok::Comma),
+            '.' => Some(Tok::Dot),
+            '=' => Some(Tok::Op("=".into())),
+            _ => None,
+        };
+        if let Some(tok) = single {
+            out.push(tok);
+            i += 1;
+            continue;
+        }
         match cs[i] {
             c if c.is_whitespace() => i += 1,
-            '(' => {
-                out.push(Tok::LParen);
-                i += 1;
-            }
-            ')' => {
-                out.push(Tok::RParen);
-                i += 1;
-            }
-            ',' => {
-                out.push(Tok::Comma);
-                i += 1;
-            }
-            '.' => {
-                out.push(Tok::Dot);
-                i += 1;
-            }
             '#' => {
                 i += 1;
                 out.push(Tok::Name(format!("#{}", word(&mut i))));
@@ -104,10 +101,6 @@ fn tokenize(s: &str) -> Vec<Tok> {
             ':' => {
                 i += 1;
                 out.push(Tok::Val(format!(":{}", word(&mut i))));
-            }
-            '=' => {
-                out.push(Tok::Op("=".into()));
-                i += 1;
             }
             '<' | '>' => {
                 let mut op = cs[i].to_string();
@@ -667,6 +660,13 @@ fn expected(q: &Query, sort: Sort, sessions: &[Session]) -> Vec<SessionId> {
     hits.into_iter().map(|s| s.id.clone()).collect()
 }
 
+/// A generated query, parsed and planned; either step failing fails the case.
+fn planned(text: &str, sort: Sort) -> Result<(Query, Plan), TestCaseError> {
+    let q = parse(text).map_err(|e| TestCaseError::fail(format!("{text:?} did not parse: {e}")))?;
+    let plan = plan(&q, sort).map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
+    Ok((q, plan))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
@@ -676,11 +676,7 @@ proptest! {
         text in arb_query(),
         sort in arb_sort(),
     ) {
-        let q = match parse(&text) {
-            Ok(q) => q,
-            Err(e) => return Err(TestCaseError::fail(format!("{text:?} did not parse: {e}"))),
-        };
-        let plan = plan(&q, sort).map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
+        let (q, plan) = planned(&text, sort)?;
         prop_assert!(index::LIST_INDEXES.contains(&plan.index));
         prop_assert!(plan.expected_amplification >= 1.0);
         prop_assert_eq!(plan.scan_forward, !sort.descending());
@@ -695,11 +691,7 @@ proptest! {
         text in arb_key_query(),
         sort in arb_sort(),
     ) {
-        let q = match parse(&text) {
-            Ok(q) => q,
-            Err(e) => return Err(TestCaseError::fail(format!("{text:?} did not parse: {e}"))),
-        };
-        let plan = plan(&q, sort).map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
+        let (q, plan) = planned(&text, sort)?;
         let got = simulate(&plan, &sessions);
         let want = expected(&q, sort, &sessions);
         prop_assert_eq!(got, want, "query {:?} sort {:?} plan {}", text, sort, plan.explain());

@@ -123,24 +123,28 @@ mod tests {
 
     #[test]
     fn sort_parameters_parse_to_their_orders() {
-        let cases = [
-            ("", Sort::CreatedDesc),
-            ("createdAt", Sort::CreatedDesc),
-            ("-createdAt", Sort::CreatedDesc),
-            ("+createdAt", Sort::CreatedAsc),
-            ("value.create_time", Sort::CreatedDesc),
-            ("+value.create_time", Sort::CreatedAsc),
-            ("playerCount", Sort::PlayersAsc),
-            ("+playerCount", Sort::PlayersAsc),
-            ("-playerCount", Sort::PlayersDesc),
-            ("value.player_count", Sort::PlayersAsc),
-            ("-value.player_count", Sort::PlayersDesc),
-            ("-value.playerCount", Sort::PlayersDesc),
-            ("openSlots", Sort::OpenAsc),
-            ("-openSlots", Sort::OpenDesc),
+        // Each order with every spelling that asks for it.
+        let cases: [(Sort, &[&str]); 6] = [
+            (
+                Sort::CreatedDesc,
+                &["", "createdAt", "-createdAt", "value.create_time"],
+            ),
+            (Sort::CreatedAsc, &["+createdAt", "+value.create_time"]),
+            (
+                Sort::PlayersAsc,
+                &["playerCount", "+playerCount", "value.player_count"],
+            ),
+            (
+                Sort::PlayersDesc,
+                &["-playerCount", "-value.player_count", "-value.playerCount"],
+            ),
+            (Sort::OpenAsc, &["openSlots"]),
+            (Sort::OpenDesc, &["-openSlots"]),
         ];
-        for (text, sort) in cases {
-            assert_eq!(Sort::parse(text), Ok(sort), "{text}");
+        for (sort, spellings) in cases {
+            for text in spellings {
+                assert_eq!(Sort::parse(text), Ok(sort), "{text}");
+            }
         }
         for s in Sort::ALL {
             assert_eq!(Sort::parse(s.as_str()), Ok(s));

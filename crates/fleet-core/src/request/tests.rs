@@ -2,11 +2,6 @@
 //! unknown fields and malformed bodies, each with the exact `field` the client must be shown; plus
 //! property tests that no input makes a parser panic.
 
-#![allow(
-    clippy::too_many_lines,
-    reason = "a catalogue reads as one table; the length limit is for product code"
-)]
-
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -99,19 +94,46 @@ struct Case {
     field: Option<String>,
 }
 
-fn ok(name: &'static str, input: Input) -> Case {
-    Case {
-        name,
-        input,
-        field: None,
+/// The catalogue as it is written: sections of cases to accept, and of cases to refuse at a field.
+#[derive(Default)]
+struct Catalogue(Vec<Case>);
+
+impl Catalogue {
+    /// Cases the parser must accept.
+    fn accepted(&mut self, cases: impl IntoIterator<Item = (&'static str, Input)>) {
+        self.add(None, cases);
+    }
+
+    /// Cases the parser must refuse, naming exactly `field`.
+    fn refused_at(&mut self, field: impl Into<String>) -> Refusals<'_> {
+        Refusals {
+            catalogue: self,
+            field: field.into(),
+        }
+    }
+
+    fn add(
+        &mut self,
+        field: Option<String>,
+        cases: impl IntoIterator<Item = (&'static str, Input)>,
+    ) {
+        self.0.extend(cases.into_iter().map(|(name, input)| Case {
+            name,
+            input,
+            field: field.clone(),
+        }));
     }
 }
 
-fn err(name: &'static str, input: Input, field: impl Into<String>) -> Case {
-    Case {
-        name,
-        input,
-        field: Some(field.into()),
+/// The field a group of refusals must name (a call reads `refused_at(field).cases([...])`).
+struct Refusals<'a> {
+    catalogue: &'a mut Catalogue,
+    field: String,
+}
+
+impl Refusals<'_> {
+    fn cases(self, cases: impl IntoIterator<Item = (&'static str, Input)>) {
+        self.catalogue.add(Some(self.field), cases);
     }
 }
 
@@ -131,858 +153,642 @@ fn padded_create(len: usize) -> Vec<u8> {
 }
 
 fn catalogue() -> Vec<Case> {
-    use Input::*;
-    let key33 = "k".repeat(33);
-    vec![
-        // maxPlayers 1–200, integers only.
-        err(
-            "maxPlayers 0 is below the minimum",
-            Create(raw(r#"{"maxPlayers":0}"#)),
-            "maxPlayers",
-        ),
-        ok(
-            "maxPlayers 1 is the minimum",
-            Create(raw(r#"{"maxPlayers":1}"#)),
-        ),
-        ok(
-            "maxPlayers 200 is the maximum",
-            Create(raw(r#"{"maxPlayers":200}"#)),
-        ),
-        err(
-            "maxPlayers 201 is past the maximum",
-            Create(raw(r#"{"maxPlayers":201}"#)),
-            "maxPlayers",
-        ),
-        err(
-            "maxPlayers -1 is negative",
-            Create(raw(r#"{"maxPlayers":-1}"#)),
-            "maxPlayers",
-        ),
-        err("maxPlayers is required", Create(raw(r#"{}"#)), "maxPlayers"),
-        err(
-            "maxPlayers null is missing",
-            Create(raw(r#"{"maxPlayers":null}"#)),
-            "maxPlayers",
-        ),
-        err(
+    let sections: [fn(&mut Catalogue); 13] = [
+        max_players,
+        players,
+        properties,
+        name_and_data,
+        latencies,
+        regions,
+        bodies,
+        joins,
+        updates,
+        deletes,
+        list_parameters,
+        path_segments,
+        idempotency_keys,
+    ];
+    let mut c = Catalogue::default();
+    for section in sections {
+        section(&mut c);
+    }
+    c.0
+}
+
+/// maxPlayers 1–200, integers only.
+fn max_players(c: &mut Catalogue) {
+    let create = |v: &str| Input::Create(raw(&format!(r#"{{"maxPlayers":{v}}}"#)));
+    c.accepted([
+        ("maxPlayers 1 is the minimum", create("1")),
+        ("maxPlayers 200 is the maximum", create("200")),
+        ("maxPlayers 2.0 is the integer 2", create("2.0")),
+    ]);
+    c.refused_at("maxPlayers").cases([
+        ("maxPlayers 0 is below the minimum", create("0")),
+        ("maxPlayers 201 is past the maximum", create("201")),
+        ("maxPlayers -1 is negative", create("-1")),
+        ("maxPlayers is required", Input::Create(raw("{}"))),
+        ("maxPlayers null is missing", create("null")),
+        (
             "maxPlayers as a string is the wrong type",
-            Create(raw(r#"{"maxPlayers":"10"}"#)),
-            "maxPlayers",
+            create(r#""10""#),
         ),
-        err(
-            "maxPlayers as a boolean is the wrong type",
-            Create(raw(r#"{"maxPlayers":true}"#)),
-            "maxPlayers",
-        ),
-        err(
-            "maxPlayers 1.5 is not an integer",
-            Create(raw(r#"{"maxPlayers":1.5}"#)),
-            "maxPlayers",
-        ),
-        ok(
-            "maxPlayers 2.0 is the integer 2",
-            Create(raw(r#"{"maxPlayers":2.0}"#)),
-        ),
-        err(
-            "maxPlayers 1e30 is far out of range",
-            Create(raw(r#"{"maxPlayers":1e30}"#)),
-            "maxPlayers",
-        ),
-        err(
+        ("maxPlayers as a boolean is the wrong type", create("true")),
+        ("maxPlayers 1.5 is not an integer", create("1.5")),
+        ("maxPlayers 1e30 is far out of range", create("1e30")),
+        (
             "maxPlayers 2^70 is far out of range",
-            Create(raw(r#"{"maxPlayers":1180591620717411303424}"#)),
-            "maxPlayers",
+            create("1180591620717411303424"),
         ),
-        err(
+        (
             "maxPlayers -2^63-1 is far out of range",
-            Create(raw(r#"{"maxPlayers":-9223372036854775809}"#)),
-            "maxPlayers",
+            create("-9223372036854775809"),
         ),
-        err(
+        (
             "a key twice in one object is rejected",
-            Create(raw(r#"{"maxPlayers":1,"maxPlayers":200}"#)),
-            "maxPlayers",
+            Input::Create(raw(r#"{"maxPlayers":1,"maxPlayers":200}"#)),
         ),
-        // players per create ≤ maxPlayers.
-        ok(
+    ]);
+}
+
+/// Players per create ≤ maxPlayers; playerId 1–1024 characters, unique; playerData 1–2048.
+fn players(c: &mut Catalogue) {
+    let players = |v: Value| Input::Create(create_with("players", v));
+    let data = |v: Value| players(json!([{"playerId": "a", "playerData": v}]));
+    let capped = |n: usize| json!({"maxPlayers": 2, "players": players_json(n)});
+    c.accepted([
+        (
             "as many players as maxPlayers fit",
-            Create(body(&json!({"maxPlayers": 2, "players": players_json(2)}))),
+            Input::Create(body(&capped(2))),
         ),
-        err(
-            "more players than maxPlayers are rejected",
-            Create(body(&json!({"maxPlayers": 2, "players": players_json(3)}))),
-            "players",
-        ),
-        ok(
+        (
             "an empty players list is fine in a create",
-            Create(create_with("players", json!([]))),
+            players(json!([])),
         ),
-        ok(
-            "players null is absent",
-            Create(create_with("players", Value::Null)),
-        ),
-        err(
-            "players as an object is the wrong type",
-            Create(create_with("players", json!({"playerId": "a"}))),
-            "players",
-        ),
-        err(
-            "a player that is not an object names its index",
-            Create(create_with("players", json!(["a"]))),
-            "players[0]",
-        ),
-        err(
-            "a player without playerId names it",
-            Create(create_with("players", json!([{}]))),
-            "players[0].playerId",
-        ),
-        err(
-            "a null playerId is missing",
-            Create(create_with("players", json!([{"playerId": null}]))),
-            "players[0].playerId",
-        ),
-        // playerId 1–1024 characters.
-        err(
-            "playerId of 0 characters is too short",
-            Create(create_with("players", json!([player("")]))),
-            "players[0].playerId",
-        ),
-        ok(
+        ("players null is absent", players(Value::Null)),
+        (
             "playerId of 1024 characters fits",
-            Create(create_with("players", json!([player(&"é".repeat(1024))]))),
+            players(json!([player(&"é".repeat(1024))])),
         ),
-        err(
-            "playerId of 1025 characters is too long",
-            Create(create_with(
-                "players",
-                json!([player("a"), player(&"x".repeat(1025))]),
-            )),
-            "players[1].playerId",
-        ),
-        err(
-            "playerId as a number is the wrong type",
-            Create(create_with("players", json!([{"playerId": 7}]))),
-            "players[0].playerId",
-        ),
-        err(
-            "a repeated playerId names the later copy",
-            Create(create_with(
-                "players",
-                json!([player("a"), player("b"), player("a")]),
-            )),
-            "players[2].playerId",
-        ),
-        err(
-            "an unknown field inside a player is named by its path",
-            Create(create_with(
-                "players",
-                json!([{"playerId": "a", "nickname": "n"}]),
-            )),
-            "players[0].nickname",
-        ),
-        // playerData 1–2048.
-        err(
-            "playerData of 0 characters is too short",
-            Create(create_with(
-                "players",
-                json!([{"playerId": "a", "playerData": ""}]),
-            )),
-            "players[0].playerData",
-        ),
-        ok(
+        (
             "playerData of 2048 characters fits",
-            Create(create_with(
-                "players",
-                json!([{"playerId": "a", "playerData": "d".repeat(2048)}]),
-            )),
+            data(json!("d".repeat(2048))),
         ),
-        err(
+        ("playerData null is absent", data(Value::Null)),
+    ]);
+    c.refused_at("players").cases([
+        (
+            "more players than maxPlayers are rejected",
+            Input::Create(body(&capped(3))),
+        ),
+        (
+            "players as an object is the wrong type",
+            players(json!({"playerId": "a"})),
+        ),
+    ]);
+    c.refused_at("players[0]").cases([(
+        "a player that is not an object names its index",
+        players(json!(["a"])),
+    )]);
+    c.refused_at("players[0].playerId").cases([
+        ("a player without playerId names it", players(json!([{}]))),
+        (
+            "a null playerId is missing",
+            players(json!([{"playerId": null}])),
+        ),
+        (
+            "playerId of 0 characters is too short",
+            players(json!([player("")])),
+        ),
+        (
+            "playerId as a number is the wrong type",
+            players(json!([{"playerId": 7}])),
+        ),
+    ]);
+    let long = player(&"x".repeat(1025));
+    c.refused_at("players[1].playerId").cases([(
+        "playerId of 1025 characters is too long",
+        players(json!([player("a"), long])),
+    )]);
+    c.refused_at("players[2].playerId").cases([(
+        "a repeated playerId names the later copy",
+        players(json!([player("a"), player("b"), player("a")])),
+    )]);
+    c.refused_at("players[0].nickname").cases([(
+        "an unknown field inside a player is named by its path",
+        players(json!([{"playerId": "a", "nickname": "n"}])),
+    )]);
+    c.refused_at("players[0].playerData").cases([
+        ("playerData of 0 characters is too short", data(json!(""))),
+        (
             "playerData of 2049 characters is too long",
-            Create(create_with(
-                "players",
-                json!([{"playerId": "a", "playerData": "d".repeat(2049)}]),
-            )),
-            "players[0].playerData",
+            data(json!("d".repeat(2049))),
         ),
-        ok(
-            "playerData null is absent",
-            Create(create_with(
-                "players",
-                json!([{"playerId": "a", "playerData": null}]),
-            )),
-        ),
-        err(
-            "playerData as an object is the wrong type",
-            Create(create_with(
-                "players",
-                json!([{"playerId": "a", "playerData": {}}]),
-            )),
-            "players[0].playerData",
-        ),
-        // properties ≤ 16, key 1–32 without '.', value ≤ 96, values strings.
-        ok(
-            "16 properties fit",
-            Create(create_with("properties", props_json(16, 32, 96))),
-        ),
-        err(
-            "17 properties are too many",
-            Create(create_with("properties", props_json(17, 2, 1))),
-            "properties",
-        ),
-        ok(
+        ("playerData as an object is the wrong type", data(json!({}))),
+    ]);
+}
+
+/// Properties ≤ 16, key 1–32 without '.', value ≤ 96, values strings.
+fn properties(c: &mut Catalogue) {
+    let props = |v: Value| Input::Create(create_with("properties", v));
+    let mode = |v: Value| props(json!({ "mode": v }));
+    c.accepted([
+        ("16 properties fit", props(props_json(16, 32, 96))),
+        (
             "a 32-character key fits",
-            Create(create_with("properties", json!({ "k".repeat(32): "v" }))),
+            props(json!({ "k".repeat(32): "v" })),
         ),
-        err(
-            "a 33-character key is too long",
-            Create(create_with("properties", json!({ key33.clone(): "v" }))),
-            format!("properties.{key33}"),
-        ),
-        err(
-            "an empty key is rejected",
-            Create(create_with("properties", json!({ "": "v" }))),
-            "properties.",
-        ),
-        err(
-            "a key with a dot is rejected",
-            Create(create_with("properties", json!({ "a.b": "v" }))),
-            "properties.a.b",
-        ),
-        ok(
-            "a 96-character value fits",
-            Create(create_with("properties", json!({ "mode": "v".repeat(96) }))),
-        ),
-        err(
-            "a 97-character value is too long",
-            Create(create_with("properties", json!({ "mode": "v".repeat(97) }))),
-            "properties.mode",
-        ),
-        ok(
-            "an empty value is allowed",
-            Create(create_with("properties", json!({ "mode": "" }))),
-        ),
-        err(
-            "a number property value names the key",
-            Create(create_with("properties", json!({ "mode": 5 }))),
-            "properties.mode",
-        ),
-        err(
-            "a null property value names the key",
-            Create(create_with("properties", json!({ "mode": null }))),
-            "properties.mode",
-        ),
-        err(
-            "an object property value names the key",
-            Create(create_with("properties", json!({ "mode": {"a": "b"} }))),
-            "properties.mode",
-        ),
-        err(
+        ("a 96-character value fits", mode(json!("v".repeat(96)))),
+        ("an empty value is allowed", mode(json!(""))),
+        ("properties null is absent", props(Value::Null)),
+    ]);
+    c.refused_at("properties").cases([
+        ("17 properties are too many", props(props_json(17, 2, 1))),
+        (
             "properties as an array is the wrong type",
-            Create(create_with("properties", json!(["a"]))),
-            "properties",
+            props(json!(["a"])),
         ),
-        err(
-            "a property key twice is rejected",
-            Create(raw(r#"{"maxPlayers":2,"properties":{"m":"a","m":"b"}}"#)),
-            "properties.m",
+    ]);
+    let key33 = "k".repeat(33);
+    c.refused_at(format!("properties.{key33}")).cases([(
+        "a 33-character key is too long",
+        props(json!({ key33: "v" })),
+    )]);
+    c.refused_at("properties.")
+        .cases([("an empty key is rejected", props(json!({ "": "v" })))]);
+    c.refused_at("properties.a.b")
+        .cases([("a key with a dot is rejected", props(json!({ "a.b": "v" })))]);
+    c.refused_at("properties.mode").cases([
+        (
+            "a 97-character value is too long",
+            mode(json!("v".repeat(97))),
         ),
-        ok(
-            "properties null is absent",
-            Create(create_with("properties", Value::Null)),
+        ("a number property value names the key", mode(json!(5))),
+        ("a null property value names the key", mode(Value::Null)),
+        (
+            "an object property value names the key",
+            mode(json!({"a": "b"})),
         ),
-        // name ≤ 1024, data ≤ 262,144.
-        ok(
+    ]);
+    c.refused_at("properties.m").cases([(
+        "a property key twice is rejected",
+        Input::Create(raw(r#"{"maxPlayers":2,"properties":{"m":"a","m":"b"}}"#)),
+    )]);
+}
+
+/// name ≤ 1024, data ≤ 262,144; neither may be empty.
+fn name_and_data(c: &mut Catalogue) {
+    let name = |v: Value| Input::Create(create_with("name", v));
+    let data = |v: Value| Input::Create(create_with("data", v));
+    c.accepted([
+        (
             "name of 1024 characters fits",
-            Create(create_with("name", json!("n".repeat(1024)))),
+            name(json!("n".repeat(1024))),
         ),
-        err(
-            "name of 1025 characters is too long",
-            Create(create_with("name", json!("n".repeat(1025)))),
-            "name",
-        ),
-        err(
-            "an empty name is rejected as GameLift would",
-            Create(create_with("name", json!(""))),
-            "name",
-        ),
-        err(
-            "a name with a newline is rejected",
-            Create(create_with("name", json!("a\nb"))),
-            "name",
-        ),
-        err(
-            "name as a number is the wrong type",
-            Create(create_with("name", json!(5))),
-            "name",
-        ),
-        ok(
-            "name null is absent",
-            Create(create_with("name", Value::Null)),
-        ),
-        ok(
+        ("name null is absent", name(Value::Null)),
+        (
             "data of 262144 characters fits",
-            Create(create_with("data", json!("d".repeat(262_144)))),
+            data(json!("d".repeat(262_144))),
         ),
-        err(
+    ]);
+    c.refused_at("name").cases([
+        (
+            "name of 1025 characters is too long",
+            name(json!("n".repeat(1025))),
+        ),
+        (
+            "an empty name is rejected as GameLift would",
+            name(json!("")),
+        ),
+        ("a name with a newline is rejected", name(json!("a\nb"))),
+        ("name as a number is the wrong type", name(json!(5))),
+    ]);
+    c.refused_at("data").cases([
+        (
             "data of 262145 characters is too long",
-            Create(create_with("data", json!("d".repeat(262_145)))),
-            "data",
+            data(json!("d".repeat(262_145))),
         ),
-        err(
-            "data as an array is the wrong type",
-            Create(create_with("data", json!(["d"]))),
-            "data",
-        ),
-        // latencies ≤ 200, latencyMs 0–60,000.
-        ok(
-            "200 latencies fit",
-            Create(create_with(
-                "latencies",
-                Value::Array((0..200).map(|i| latency_json(i, json!(5))).collect()),
-            )),
-        ),
-        err(
-            "201 latencies are too many",
-            Create(create_with(
-                "latencies",
-                Value::Array((0..201).map(|i| latency_json(i, json!(5))).collect()),
-            )),
-            "latencies",
-        ),
-        err(
-            "latencyMs -1 is negative",
-            Create(create_with(
-                "latencies",
-                json!([latency_json(0, json!(-1))]),
-            )),
-            "latencies[0].latencyMs",
-        ),
-        ok(
-            "latencyMs 0 is the minimum",
-            Create(create_with("latencies", json!([latency_json(0, json!(0))]))),
-        ),
-        ok(
-            "latencyMs 60000 is the maximum",
-            Create(create_with(
-                "latencies",
-                json!([latency_json(0, json!(60_000))]),
-            )),
-        ),
-        err(
-            "latencyMs 60001 is past the maximum",
-            Create(create_with(
-                "latencies",
-                json!([latency_json(0, json!(60_001))]),
-            )),
-            "latencies[0].latencyMs",
-        ),
-        err(
-            "latencyMs 12.5 is not an integer",
-            Create(create_with(
-                "latencies",
-                json!([latency_json(0, json!(5)), latency_json(1, json!(12.5))]),
-            )),
-            "latencies[1].latencyMs",
-        ),
-        err(
+        ("data as an array is the wrong type", data(json!(["d"]))),
+    ]);
+}
+
+/// Latencies ≤ 200, latencyMs 0–60,000, one per player and region.
+fn latencies(c: &mut Catalogue) {
+    let latencies = |v: Value| Input::Create(create_with("latencies", v));
+    let many = |n: usize| latencies((0..n).map(|i| latency_json(i, json!(5))).collect());
+    let ms = |ms: Value| latencies(json!([latency_json(0, ms)]));
+    let two = |first: Value, second: Value| latencies(json!([first, second]));
+    c.accepted([
+        ("200 latencies fit", many(200)),
+        ("latencyMs 0 is the minimum", ms(json!(0))),
+        ("latencyMs 60000 is the maximum", ms(json!(60_000))),
+    ]);
+    c.refused_at("latencies")
+        .cases([("201 latencies are too many", many(201))]);
+    c.refused_at("latencies[0].latencyMs").cases([
+        ("latencyMs -1 is negative", ms(json!(-1))),
+        ("latencyMs 60001 is past the maximum", ms(json!(60_001))),
+        (
             "a latency without latencyMs names it",
-            Create(create_with(
-                "latencies",
-                json!([{"playerId": "a", "region": "us-east-1"}]),
-            )),
-            "latencies[0].latencyMs",
+            latencies(json!([{"playerId": "a", "region": "us-east-1"}])),
         ),
-        err(
-            "a latency without playerId names it",
-            Create(create_with(
-                "latencies",
-                json!([{"region": "us-east-1", "latencyMs": 1}]),
-            )),
-            "latencies[0].playerId",
-        ),
-        err(
-            "a latency with a bad region names it",
-            Create(create_with(
-                "latencies",
-                json!([{"playerId": "a", "region": "US_EAST", "latencyMs": 1}]),
-            )),
-            "latencies[0].region",
-        ),
-        err(
-            "two latencies for one player and region are rejected",
-            Create(create_with(
-                "latencies",
-                json!([latency_json(0, json!(5)), latency_json(0, json!(9))]),
-            )),
-            "latencies[1]",
-        ),
-        err(
-            "an unknown field inside a latency is named",
-            Create(create_with(
-                "latencies",
-                json!([{"playerId": "a", "region": "r", "latencyMs": 1, "ms": 1}]),
-            )),
-            "latencies[0].ms",
-        ),
-        // regions ≤ 10, unique.
-        ok(
-            "10 regions fit",
-            Create(create_with("regions", regions_json(10))),
-        ),
-        err(
-            "11 regions are too many",
-            Create(create_with("regions", regions_json(11))),
-            "regions",
-        ),
-        err(
-            "a repeated region names the later copy",
-            Create(create_with("regions", json!(["us-east-1", "us-east-1"]))),
-            "regions[1]",
-        ),
-        err(
-            "a malformed region names its index",
-            Create(create_with("regions", json!(["a", "b", "Bad Region"]))),
-            "regions[2]",
-        ),
-        err(
-            "a region that is not a string names its index",
-            Create(create_with("regions", json!([1]))),
-            "regions[0]",
-        ),
-        // Unknown fields, malformed bodies.
-        err(
+    ]);
+    c.refused_at("latencies[1].latencyMs").cases([(
+        "latencyMs 12.5 is not an integer",
+        two(latency_json(0, json!(5)), latency_json(1, json!(12.5))),
+    )]);
+    c.refused_at("latencies[0].playerId").cases([(
+        "a latency without playerId names it",
+        latencies(json!([{"region": "us-east-1", "latencyMs": 1}])),
+    )]);
+    c.refused_at("latencies[0].region").cases([(
+        "a latency with a bad region names it",
+        latencies(json!([{"playerId": "a", "region": "US_EAST", "latencyMs": 1}])),
+    )]);
+    c.refused_at("latencies[1]").cases([(
+        "two latencies for one player and region are rejected",
+        two(latency_json(0, json!(5)), latency_json(0, json!(9))),
+    )]);
+    c.refused_at("latencies[0].ms").cases([(
+        "an unknown field inside a latency is named",
+        latencies(json!([{"playerId": "a", "region": "r", "latencyMs": 1, "ms": 1}])),
+    )]);
+}
+
+/// Regions ≤ 10, unique, each a valid region name.
+fn regions(c: &mut Catalogue) {
+    let regions = |v: Value| Input::Create(create_with("regions", v));
+    c.accepted([("10 regions fit", regions(regions_json(10)))]);
+    c.refused_at("regions")
+        .cases([("11 regions are too many", regions(regions_json(11)))]);
+    c.refused_at("regions[1]").cases([(
+        "a repeated region names the later copy",
+        regions(json!(["us-east-1", "us-east-1"])),
+    )]);
+    c.refused_at("regions[2]").cases([(
+        "a malformed region names its index",
+        regions(json!(["a", "b", "Bad Region"])),
+    )]);
+    c.refused_at("regions[0]").cases([(
+        "a region that is not a string names its index",
+        regions(json!([1])),
+    )]);
+}
+
+/// Unknown fields and malformed bodies.
+fn bodies(c: &mut Catalogue) {
+    let create = |s: &str| Input::Create(raw(s));
+    c.accepted([(
+        "a body of exactly 300 KB is read",
+        Input::Create(padded_create(BODY_MAX_BYTES)),
+    )]);
+    c.refused_at("foo").cases([
+        (
             "an unknown top-level field is named",
-            Create(raw(r#"{"maxPlayers":2,"foo":1}"#)),
-            "foo",
+            create(r#"{"maxPlayers":2,"foo":1}"#),
         ),
-        err(
-            "an unknown top-level field with an empty name blames the body",
-            Create(raw(r#"{"maxPlayers":2,"":{}}"#)),
-            "body",
-        ),
-        err(
+        (
             "an unknown field is rejected even when null",
-            Create(raw(r#"{"maxPlayers":2,"foo":null}"#)),
-            "foo",
+            create(r#"{"maxPlayers":2,"foo":null}"#),
         ),
-        err(
-            "snake_case spellings are unknown in a create",
-            Create(raw(r#"{"max_players":2}"#)),
-            "max_players",
+    ]);
+    c.refused_at("max_players").cases([(
+        "snake_case spellings are unknown in a create",
+        create(r#"{"max_players":2}"#),
+    )]);
+    c.refused_at("body").cases([
+        (
+            "an unknown top-level field with an empty name blames the body",
+            create(r#"{"maxPlayers":2,"":{}}"#),
         ),
-        ok(
-            "a body of exactly 300 KB is read",
-            Create(padded_create(BODY_MAX_BYTES)),
-        ),
-        err(
+        (
             "a body of 300 KB + 1 is too large",
-            Create(padded_create(BODY_MAX_BYTES + 1)),
-            "body",
+            Input::Create(padded_create(BODY_MAX_BYTES + 1)),
         ),
-        err(
+        (
             "a 1 MiB body is too large",
-            Create(padded_create(1 << 20)),
-            "body",
+            Input::Create(padded_create(1 << 20)),
         ),
-        err("an empty body is rejected", Create(Vec::new()), "body"),
-        err(
-            "a whitespace body is rejected",
-            Create(raw(" \n\t")),
-            "body",
-        ),
-        err(
+        ("an empty body is rejected", create("")),
+        ("a whitespace body is rejected", create(" \n\t")),
+        (
             "a body that is not JSON is rejected",
-            Create(raw("maxPlayers=2")),
-            "body",
+            create("maxPlayers=2"),
         ),
-        err(
+        (
             "a truncated JSON body is rejected",
-            Create(raw(r#"{"maxPlayers":2"#)),
-            "body",
+            create(r#"{"maxPlayers":2"#),
         ),
-        err(
+        (
             "trailing text after the JSON is rejected",
-            Create(raw(r#"{"maxPlayers":2} x"#)),
-            "body",
+            create(r#"{"maxPlayers":2} x"#),
         ),
-        err(
+        (
             "a JSON array body is rejected",
-            Create(raw(r#"[{"maxPlayers":2}]"#)),
-            "body",
+            create(r#"[{"maxPlayers":2}]"#),
         ),
-        err("a JSON null body is rejected", Create(raw("null")), "body"),
-        err(
-            "a JSON string body is rejected",
-            Create(raw(r#""x""#)),
-            "body",
-        ),
-        err(
+        ("a JSON null body is rejected", create("null")),
+        ("a JSON string body is rejected", create(r#""x""#)),
+        (
             "a body that is not UTF-8 is rejected",
-            Create(vec![b'{', b'"', 0xff, b'"', b':', b'1', b'}']),
-            "body",
+            Input::Create(vec![b'{', b'"', 0xff, b'"', b':', b'1', b'}']),
         ),
-        err(
+        (
             "a lone surrogate escape is rejected",
-            Create(raw(r#"{"maxPlayers":2,"name":"\ud800"}"#)),
-            "body",
+            create(r#"{"maxPlayers":2,"name":"\ud800"}"#),
         ),
-        // Join: 1–25 players.
-        err(
-            "a join with 0 players is rejected",
-            Join(body(&json!({"players": []}))),
-            "players",
-        ),
-        ok(
-            "a join with 1 player is accepted",
-            Join(body(&json!({"players": players_json(1)}))),
-        ),
-        ok(
-            "a join with 25 players is accepted",
-            Join(body(&json!({"players": players_json(25)}))),
-        ),
-        err(
-            "a join with 26 players is rejected",
-            Join(body(&json!({"players": players_json(26)}))),
-            "players",
-        ),
-        err(
-            "a join without players is rejected",
-            Join(raw("{}")),
-            "players",
-        ),
-        err(
-            "a join with an empty-named field blames the body",
-            Join(raw(r#"{"":{},"players":[{"playerId":"a"}]}"#)),
-            "body",
-        ),
-        err(
+    ]);
+}
+
+/// Join: 1–25 players with unique ids.
+fn joins(c: &mut Catalogue) {
+    let join = |v: Value| Input::Join(body(&v));
+    let players = |n: usize| join(json!({"players": players_json(n)}));
+    c.accepted([
+        ("a join with 1 player is accepted", players(1)),
+        ("a join with 25 players is accepted", players(25)),
+    ]);
+    c.refused_at("players").cases([
+        ("a join with 0 players is rejected", players(0)),
+        ("a join with 26 players is rejected", players(26)),
+        ("a join without players is rejected", Input::Join(raw("{}"))),
+        (
             "a join with players null is rejected",
-            Join(raw(r#"{"players":null}"#)),
-            "players",
+            Input::Join(raw(r#"{"players":null}"#)),
         ),
-        err(
-            "a join repeating a player names it",
-            Join(body(&json!({"players": [player("a"), player("a")]}))),
-            "players[1].playerId",
+    ]);
+    c.refused_at("body").cases([
+        (
+            "a join with an empty-named field blames the body",
+            Input::Join(raw(r#"{"":{},"players":[{"playerId":"a"}]}"#)),
         ),
-        err(
-            "a join with an unknown field names it",
-            Join(body(&json!({"players": players_json(1), "sessionId": "x"}))),
-            "sessionId",
-        ),
-        err(
+        (
             "a join with a JSON array body is rejected",
-            Join(raw("[]")),
-            "body",
+            Input::Join(raw("[]")),
         ),
-        // update_instance_info.
-        ok(
-            "playerCount alone is read",
-            Update(update(json!({"playerCount": 3}))),
-        ),
-        ok(
+    ]);
+    c.refused_at("players[1].playerId").cases([(
+        "a join repeating a player names it",
+        join(json!({"players": [player("a"), player("a")]})),
+    )]);
+    c.refused_at("sessionId").cases([(
+        "a join with an unknown field names it",
+        join(json!({"players": players_json(1), "sessionId": "x"})),
+    )]);
+}
+
+/// update_instance_info: both player-count spellings, metadata, the id.
+fn updates(c: &mut Catalogue) {
+    let upd = |v: Value| Input::Update(update(v));
+    let metadata = |v: Value| upd(json!({ "metadata": v }));
+    c.accepted([
+        ("playerCount alone is read", upd(json!({"playerCount": 3}))),
+        (
             "player_count alone is read",
-            Update(update(json!({"player_count": 3}))),
+            upd(json!({"player_count": 3})),
         ),
-        ok(
+        (
             "playerCount and player_count equal are fine",
-            Update(update(json!({"playerCount": 3, "player_count": 3}))),
+            upd(json!({"playerCount": 3, "player_count": 3})),
         ),
-        err(
-            "playerCount and player_count different conflict",
-            Update(update(json!({"playerCount": 3, "player_count": 4}))),
-            "playerCount",
-        ),
-        ok(
+        (
             "playerCount 0 is the minimum",
-            Update(update(json!({"playerCount": 0}))),
+            upd(json!({"playerCount": 0})),
         ),
-        ok(
+        (
             "playerCount 200 is the maximum",
-            Update(update(json!({"playerCount": 200}))),
+            upd(json!({"playerCount": 200})),
         ),
-        err(
-            "playerCount 201 is past the maximum",
-            Update(update(json!({"playerCount": 201}))),
-            "playerCount",
-        ),
-        err(
-            "player_count -1 is named by its own spelling",
-            Update(update(json!({"player_count": -1}))),
-            "player_count",
-        ),
-        err(
-            "playerCount as a string is the wrong type",
-            Update(update(json!({"playerCount": "3"}))),
-            "playerCount",
-        ),
-        ok(
+        (
             "playerCount null is absent",
-            Update(update(json!({"playerCount": null}))),
+            upd(json!({"playerCount": null})),
         ),
-        ok(
-            "an update with only id is a no-op report",
-            Update(update(json!({}))),
-        ),
-        ok(
-            "metadata null is absent",
-            Update(update(json!({"metadata": null}))),
-        ),
-        ok(
+        ("an update with only id is a no-op report", upd(json!({}))),
+        ("metadata null is absent", metadata(Value::Null)),
+        (
             "metadata fields null are absent",
-            Update(update(
-                json!({"metadata": {"GameSessionName": null, "GameProperties": null}}),
-            )),
+            metadata(json!({"GameSessionName": null, "GameProperties": null})),
         ),
-        err(
-            "metadata as a string is the wrong type",
-            Update(update(json!({"metadata": "x"}))),
-            "metadata",
+    ]);
+    c.refused_at("playerCount").cases([
+        (
+            "playerCount and player_count different conflict",
+            upd(json!({"playerCount": 3, "player_count": 4})),
         ),
-        err(
+        (
+            "playerCount 201 is past the maximum",
+            upd(json!({"playerCount": 201})),
+        ),
+        (
+            "playerCount as a string is the wrong type",
+            upd(json!({"playerCount": "3"})),
+        ),
+    ]);
+    c.refused_at("player_count").cases([(
+        "player_count -1 is named by its own spelling",
+        upd(json!({"player_count": -1})),
+    )]);
+    c.refused_at("metadata").cases([(
+        "metadata as a string is the wrong type",
+        metadata(json!("x")),
+    )]);
+    c.refused_at("metadata.GameProperties.k").cases([
+        (
             "a non-string GameProperties value is named, not a panic",
-            Update(update(json!({"metadata": {"GameProperties": {"k": 1}}}))),
-            "metadata.GameProperties.k",
+            metadata(json!({"GameProperties": {"k": 1}})),
         ),
-        err(
+        (
             "a boolean GameProperties value is named",
-            Update(update(
-                json!({"metadata": {"GameProperties": {"a": "x", "k": true}}}),
-            )),
-            "metadata.GameProperties.k",
+            metadata(json!({"GameProperties": {"a": "x", "k": true}})),
         ),
-        err(
-            "17 GameProperties are too many",
-            Update(update(
-                json!({"metadata": {"GameProperties": props_json(17, 2, 1)}}),
-            )),
-            "metadata.GameProperties",
-        ),
-        err(
-            "a GameSessionName of 1025 characters is too long",
-            Update(update(
-                json!({"metadata": {"GameSessionName": "n".repeat(1025)}}),
-            )),
-            "metadata.GameSessionName",
-        ),
-        err(
-            "a GameSessionData of 262145 characters is too long",
-            Update(update(
-                json!({"metadata": {"GameSessionData": "d".repeat(262_145)}}),
-            )),
-            "metadata.GameSessionData",
-        ),
-        err(
-            "an unknown metadata key is named",
-            Update(update(json!({"metadata": {"GameSessionname": "x"}}))),
-            "metadata.GameSessionname",
-        ),
-        err(
+    ]);
+    c.refused_at("metadata.GameProperties").cases([(
+        "17 GameProperties are too many",
+        metadata(json!({"GameProperties": props_json(17, 2, 1)})),
+    )]);
+    c.refused_at("metadata.GameSessionName").cases([(
+        "a GameSessionName of 1025 characters is too long",
+        metadata(json!({"GameSessionName": "n".repeat(1025)})),
+    )]);
+    c.refused_at("metadata.GameSessionData").cases([(
+        "a GameSessionData of 262145 characters is too long",
+        metadata(json!({"GameSessionData": "d".repeat(262_145)})),
+    )]);
+    c.refused_at("metadata.GameSessionname").cases([(
+        "an unknown metadata key is named",
+        metadata(json!({"GameSessionname": "x"})),
+    )]);
+    c.refused_at("id").cases([
+        (
             "an update without id is rejected",
-            Update(raw(r#"{"playerCount":1}"#)),
-            "id",
+            Input::Update(raw(r#"{"playerCount":1}"#)),
         ),
-        err(
+        (
             "an update with id null is rejected",
-            Update(raw(r#"{"id":null,"playerCount":1}"#)),
-            "id",
+            Input::Update(raw(r#"{"id":null,"playerCount":1}"#)),
         ),
-        err(
+        (
             "an update with a malformed id is rejected",
-            Update(raw(r#"{"id":"nope","playerCount":1}"#)),
-            "id",
+            Input::Update(raw(r#"{"id":"nope","playerCount":1}"#)),
         ),
-        err(
-            "an update with an unknown field names it",
-            Update(update(json!({"players": 1}))),
-            "players",
-        ),
-        // delete_instance_info.
-        ok(
-            "a delete with an ARN is accepted",
-            Delete(body(&json!({"id": ARN}))),
-        ),
-        err(
-            "a delete with an extra field names it",
-            Delete(body(&json!({"id": ARN, "terminate": true}))),
-            "terminate",
-        ),
-        err(
-            "a delete with a numeric id is rejected",
-            Delete(raw(r#"{"id":5}"#)),
-            "id",
-        ),
-        err(
-            "a delete with an empty body is rejected",
-            Delete(Vec::new()),
-            "body",
-        ),
-        // List parameters.
-        ok("no parameters take the defaults", list(&[])),
-        ok(
+    ]);
+    c.refused_at("players").cases([(
+        "an update with an unknown field names it",
+        upd(json!({"players": 1})),
+    )]);
+}
+
+/// delete_instance_info: `{id}` only.
+fn deletes(c: &mut Catalogue) {
+    c.accepted([(
+        "a delete with an ARN is accepted",
+        Input::Delete(body(&json!({"id": ARN}))),
+    )]);
+    c.refused_at("terminate").cases([(
+        "a delete with an extra field names it",
+        Input::Delete(body(&json!({"id": ARN, "terminate": true}))),
+    )]);
+    c.refused_at("id").cases([(
+        "a delete with a numeric id is rejected",
+        Input::Delete(raw(r#"{"id":5}"#)),
+    )]);
+    c.refused_at("body").cases([(
+        "a delete with an empty body is rejected",
+        Input::Delete(Vec::new()),
+    )]);
+}
+
+/// List parameters: query ≤ 1024, limit 1–100, cursor 1–2048 printable, sort, explain.
+fn list_parameters(c: &mut Catalogue) {
+    let query = |n: usize| format!("name:{}", "a".repeat(n));
+    let limit = |v: &str| list(&[("limit", v)]);
+    let cursor = |v: &str| list(&[("cursor", v)]);
+    c.accepted([
+        ("no parameters take the defaults", list(&[])),
+        (
             "a query of 1024 characters fits",
-            list(&[("query", &format!("name:{}", "a".repeat(1019)))]),
+            list(&[("query", &query(1019))]),
         ),
-        err(
+        ("limit 1 is the minimum", limit("1")),
+        ("limit 100 is the maximum", limit("100")),
+        (
+            "a cursor of 2048 characters fits",
+            cursor(&"c".repeat(2048)),
+        ),
+        ("explain true is read", list(&[("explain", "true")])),
+    ]);
+    c.refused_at("query").cases([
+        (
             "a query of 1025 characters is too long",
-            list(&[("query", &format!("name:{}", "a".repeat(1020)))]),
-            "query",
+            list(&[("query", &query(1020))]),
         ),
-        err(
+        (
             "a malformed query names query",
             list(&[("query", "+playerCount:")]),
-            "query",
         ),
-        err(
-            "limit 0 is below the minimum",
-            list(&[("limit", "0")]),
-            "limit",
-        ),
-        ok("limit 1 is the minimum", list(&[("limit", "1")])),
-        ok("limit 100 is the maximum", list(&[("limit", "100")])),
-        err(
-            "limit 101 is past the maximum",
-            list(&[("limit", "101")]),
-            "limit",
-        ),
-        err(
-            "limit abc is not a number",
-            list(&[("limit", "abc")]),
-            "limit",
-        ),
-        err("limit -1 is negative", list(&[("limit", "-1")]), "limit"),
-        err(
-            "an empty limit is rejected",
-            list(&[("limit", "")]),
-            "limit",
-        ),
-        err(
-            "limit 99999999999 does not overflow",
-            list(&[("limit", "99999999999")]),
-            "limit",
-        ),
-        ok(
-            "a cursor of 2048 characters fits",
-            list(&[("cursor", &"c".repeat(2048))]),
-        ),
-        err(
-            "a cursor of 2049 characters is too long",
-            list(&[("cursor", &"c".repeat(2049))]),
-            "cursor",
-        ),
-        err(
-            "an empty cursor is rejected",
-            list(&[("cursor", "")]),
-            "cursor",
-        ),
-        err(
-            "a cursor with a space is rejected",
-            list(&[("cursor", "a b")]),
-            "cursor",
-        ),
-        err(
-            "an unknown sort names sort",
-            list(&[("sort", "name")]),
-            "sort",
-        ),
-        ok("explain true is read", list(&[("explain", "true")])),
-        err(
-            "explain yes is rejected",
-            list(&[("explain", "yes")]),
-            "explain",
-        ),
-        err(
-            "an unknown parameter is named",
-            list(&[("page", "2")]),
-            "page",
-        ),
-        err(
+    ]);
+    c.refused_at("limit").cases([
+        ("limit 0 is below the minimum", limit("0")),
+        ("limit 101 is past the maximum", limit("101")),
+        ("limit abc is not a number", limit("abc")),
+        ("limit -1 is negative", limit("-1")),
+        ("an empty limit is rejected", limit("")),
+        ("limit 99999999999 does not overflow", limit("99999999999")),
+        (
             "a repeated parameter is named",
             list(&[("limit", "5"), ("limit", "6")]),
-            "limit",
         ),
-        // Path segments and headers.
-        ok(
+    ]);
+    c.refused_at("cursor").cases([
+        (
+            "a cursor of 2049 characters is too long",
+            cursor(&"c".repeat(2049)),
+        ),
+        ("an empty cursor is rejected", cursor("")),
+        ("a cursor with a space is rejected", cursor("a b")),
+    ]);
+    c.refused_at("sort")
+        .cases([("an unknown sort names sort", list(&[("sort", "name")]))]);
+    c.refused_at("explain")
+        .cases([("explain yes is rejected", list(&[("explain", "yes")]))]);
+    c.refused_at("page")
+        .cases([("an unknown parameter is named", list(&[("page", "2")]))]);
+}
+
+/// Path segments: session references and placement ids, percent-decoded once.
+fn path_segments(c: &mut Catalogue) {
+    let session = |s: &str| Input::Ref(s.to_owned());
+    let placement = |s: &str| Input::Pid(s.to_owned());
+    c.accepted([
+        (
             "a short session id is read",
-            Ref(GameSessionArnFixture::id()),
+            Input::Ref(GameSessionArnFixture::id()),
         ),
-        ok(
+        (
             "a percent-encoded ARN is read",
-            Ref("arn%3Aaws%3Agamelift%3Aus-east-1%3A%3Agamesession%2Ffleet-1a2b%2Fgsess-42".into()),
+            session("arn%3Aaws%3Agamelift%3Aus-east-1%3A%3Agamesession%2Ffleet-1a2b%2Fgsess-42"),
         ),
-        ok("an already-decoded ARN is read", Ref(ARN.into())),
-        err(
-            "a lone percent sign is a bad escape",
-            Ref("arn%".into()),
-            "id",
+        ("an already-decoded ARN is read", session(ARN)),
+        (
+            "a placementId of 48 characters fits",
+            placement(&"a".repeat(48)),
         ),
-        err(
+    ]);
+    c.refused_at("id").cases([
+        ("a lone percent sign is a bad escape", session("arn%")),
+        (
             "a percent sign with one hex digit is a bad escape",
-            Ref("arn%3".into()),
-            "id",
+            session("arn%3"),
         ),
-        err(
+        (
             "a percent escape with non-hex digits is bad",
-            Ref("arn%G1aws".into()),
-            "id",
+            session("arn%G1aws"),
         ),
-        err(
+        (
             "a percent escape decoding to non-UTF-8 is bad",
-            Ref("gs-%FF".into()),
-            "id",
+            session("gs-%FF"),
         ),
-        err(
-            "an empty session segment is rejected",
-            Ref(String::new()),
-            "id",
-        ),
-        ok("a placementId of 48 characters fits", Pid("a".repeat(48))),
-        err(
+        ("an empty session segment is rejected", session("")),
+    ]);
+    c.refused_at("placementId").cases([
+        (
             "a placementId of 49 characters is too long",
-            Pid("a".repeat(49)),
-            "placementId",
+            placement(&"a".repeat(49)),
         ),
-        err(
+        (
             "a placementId with an underscore is rejected",
-            Pid("a_b".into()),
-            "placementId",
+            placement("a_b"),
         ),
-        err(
-            "a placementId with a slash is rejected",
-            Pid("a%2Fb".into()),
-            "placementId",
-        ),
-        err(
-            "an empty placementId is rejected",
-            Pid(String::new()),
-            "placementId",
-        ),
-        ok("no Idempotency-Key is fine", Key(None)),
-        ok(
+        ("a placementId with a slash is rejected", placement("a%2Fb")),
+        ("an empty placementId is rejected", placement("")),
+    ]);
+}
+
+/// The Idempotency-Key header: absent, or 1–128 printable ASCII characters.
+fn idempotency_keys(c: &mut Catalogue) {
+    let key = |s: &str| Input::Key(Some(s.to_owned()));
+    c.accepted([
+        ("no Idempotency-Key is fine", Input::Key(None)),
+        (
             "an Idempotency-Key of 128 characters fits",
-            Key(Some("k".repeat(128))),
+            key(&"k".repeat(128)),
         ),
-        err(
+    ]);
+    c.refused_at("Idempotency-Key").cases([
+        (
             "an Idempotency-Key of 129 characters is too long",
-            Key(Some("k".repeat(129))),
-            "Idempotency-Key",
+            key(&"k".repeat(129)),
         ),
-        err(
+        (
             "an Idempotency-Key with a tab is not printable",
-            Key(Some("a\tb".into())),
-            "Idempotency-Key",
+            key("a\tb"),
         ),
-        err(
+        (
             "an Idempotency-Key with non-ASCII is not printable",
-            Key(Some("clé".into())),
-            "Idempotency-Key",
+            key("clé"),
         ),
-        err(
-            "an empty Idempotency-Key is rejected",
-            Key(Some(String::new())),
-            "Idempotency-Key",
-        ),
-    ]
+        ("an empty Idempotency-Key is rejected", key("")),
+    ]);
 }
 
 struct GameSessionArnFixture;
@@ -1354,41 +1160,31 @@ fn a_placement_id_segment_is_percent_decoded() {
 // Property tests: nothing panics.
 // ---------------------------------------------------------------------------------------------------
 
-const KEYS: &[&str] = &[
-    "maxPlayers",
-    "players",
-    "latencies",
-    "name",
-    "data",
-    "properties",
-    "regions",
-    "playerId",
-    "playerData",
-    "region",
-    "latencyMs",
-    "id",
-    "playerCount",
-    "player_count",
-    "metadata",
-    "GameSessionName",
-    "GameSessionData",
-    "GameProperties",
-    "k",
-    "a.b",
-    "",
-];
+/// Every key a body parser knows, once each and in the order the parsers list them, then a
+/// property key, a dotted key and the empty key.
+fn keys() -> Vec<&'static str> {
+    let known = [
+        CreateSession::FIELDS,
+        PLAYER_FIELDS,
+        LATENCY_FIELDS,
+        UPDATE_FIELDS,
+        METADATA_FIELDS,
+    ];
+    let mut seen = HashSet::new();
+    let mut keys: Vec<&str> = known.concat();
+    keys.retain(|k| seen.insert(*k));
+    keys.extend(["k", "a.b", ""]);
+    keys
+}
 
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<u64>().prop_map(Value::from),
-        (-300i64..300).prop_map(Value::from),
-        any::<f64>().prop_map(Value::from),
-        ".{0,40}".prop_map(Value::String),
-        Just(Value::String(ARN.to_owned())),
-        "[a-z0-9-]{1,12}".prop_map(Value::String),
+        4 => crate::event::tests::json_scalar(),
+        1 => (-300i64..300).prop_map(Value::from),
+        1 => any::<f64>().prop_map(Value::from),
+        1 => ".{0,40}".prop_map(Value::String),
+        1 => Just(Value::String(ARN.to_owned())),
+        1 => "[a-z0-9-]{1,12}".prop_map(Value::String),
     ];
     leaf.prop_recursive(5, 64, 8, |inner| {
         prop_oneof![
@@ -1396,7 +1192,7 @@ fn any_json() -> impl Strategy<Value = Value> {
             proptest::collection::vec(
                 (
                     prop_oneof![
-                        proptest::sample::select(KEYS).prop_map(str::to_owned),
+                        proptest::sample::select(keys()).prop_map(str::to_owned),
                         ".{0,8}"
                     ],
                     inner
