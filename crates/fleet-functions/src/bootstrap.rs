@@ -1,13 +1,28 @@
 //! What every Lambda binary does once per container before serving: JSON logs, the configuration
 //! (a misconfigured function fails its cold start with one line naming the variable), and the clients
-//! it reuses across invocations.
+//! it reuses across invocations; then the runtime's loop, handing each invocation to the handler.
+
+use std::time::{Duration, Instant, SystemTime};
 
 use aws_config::SdkConfig;
 use fleet_aws::clients;
 use fleet_aws::dynamo::DynamoStore;
+use fleet_aws::gamelift::SdkGameLift;
+use fleet_aws::notifier::ApiGatewayNotifier;
+use lambda_runtime::streaming::Body;
+use lambda_runtime::{Context, Error, IntoFunctionResponse, LambdaEvent, service_fn};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::config::{Config, ConfigError};
+use crate::deps::{Deps, NoGameLift, NoNotifier, PortSet};
 use crate::observability;
+
+/// A function that pushes over WebSockets and never calls GameLift (notifier, placement-events, ws).
+pub type PushingDeps = Deps<PortSet<DynamoStore, NoGameLift, ApiGatewayNotifier>>;
+
+/// A function that calls GameLift and pushes nothing (fleet-api, status-rpc, sweeper).
+pub type GameLiftDeps = Deps<PortSet<DynamoStore, SdkGameLift, NoNotifier>>;
 
 /// Installs the logs, reads the configuration and checks what this function needs with `need`; on any
 /// configuration error prints it and exits 1, so the function never serves half-configured.
@@ -39,4 +54,87 @@ pub async fn aws_and_store(config: &Config) -> (SdkConfig, DynamoStore) {
     };
     let store = DynamoStore::new(clients::dynamodb(&aws), config.table.clone(), cursor_secret);
     (aws, store)
+}
+
+/// The table and the WebSocket management client of the configured endpoint.
+pub async fn pushing_deps() -> PushingDeps {
+    let (config, endpoint) = config_or_exit(|c| c.require_ws_endpoint().map(str::to_owned));
+    let (aws, store) = aws_and_store(&config).await;
+    let notifier = ApiGatewayNotifier::new(clients::apigw_management(&aws, &endpoint));
+    Deps::deployed(store, NoGameLift, notifier, config)
+}
+
+/// The table and GameLift, placing into the queue `queue` names (after checking whatever else the
+/// function needs).
+pub async fn gamelift_deps(
+    queue: impl FnOnce(&Config) -> Result<String, ConfigError>,
+) -> GameLiftDeps {
+    let (config, queue) = config_or_exit(queue);
+    let (aws, store) = aws_and_store(&config).await;
+    let gamelift = SdkGameLift::new(clients::gamelift(&aws), queue);
+    Deps::deployed(store, gamelift, NoNotifier, config)
+}
+
+/// The queue of a function that never places (it only describes and updates): the configured one if
+/// any, none required.
+pub fn queue_if_any(config: &Config) -> Result<String, ConfigError> {
+    Ok(config.queue_name.clone().unwrap_or_default())
+}
+
+/// The invocation's deadline on the monotonic clock handlers measure with (the runtime gives it as
+/// wall-clock time); a deadline already past is now.
+pub fn deadline(context: &Context) -> Instant {
+    let left = context
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Instant::now() + left
+}
+
+/// Serves every HTTP API request with `handler`, which answers every outcome itself.
+pub async fn serve_http<'a, D, Fut>(
+    deps: &'a D,
+    handler: impl Fn(&'a D, lambda_http::Request) -> Fut,
+) -> Result<(), Error>
+where
+    Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'a,
+{
+    lambda_http::run(service_fn(move |req| {
+        let answer = handler(deps, req);
+        async move { Ok::<_, Error>(answer.await) }
+    }))
+    .await
+}
+
+/// Serves every event with `handler`, which answers every outcome itself from the event's payload.
+pub async fn answer_events<'a, D, A, R, Fut>(
+    deps: &'a D,
+    handler: impl Fn(&'a D, A) -> Fut,
+) -> Result<(), Error>
+where
+    A: DeserializeOwned,
+    R: Serialize + IntoFunctionResponse<R, Body>,
+    Fut: Future<Output = R>,
+{
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<A>| {
+        let answer = handler(deps, event.payload);
+        async move { Ok::<_, Error>(answer.await) }
+    }))
+    .await
+}
+
+/// Serves every event with `handler`, given the event's payload and the invocation's [`deadline`].
+pub async fn serve_events<'a, D, A, R, Fut>(
+    deps: &'a D,
+    handler: impl Fn(&'a D, A, Instant) -> Fut,
+) -> Result<(), Error>
+where
+    A: DeserializeOwned,
+    R: Serialize + IntoFunctionResponse<R, Body>,
+    Fut: Future<Output = Result<R, Error>>,
+{
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<A>| {
+        handler(deps, event.payload, deadline(&event.context))
+    }))
+    .await
 }

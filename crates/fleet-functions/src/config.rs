@@ -491,24 +491,30 @@ mod tests {
             Config::from_lookup(env(&short)).unwrap_err().var,
             "FLEETLIFT_CURSOR_SECRET"
         );
-        let mut bad = BASE.to_vec();
-        bad.push(("FLEETLIFT_PLACEMENT_TIMEOUT_SECS", "soon"));
-        assert_eq!(
-            Config::from_lookup(env(&bad)).unwrap_err().var,
-            "FLEETLIFT_PLACEMENT_TIMEOUT_SECS"
-        );
-        let mut bad = BASE.to_vec();
-        bad.push(("FLEETLIFT_GAME_SERVER_FLEETS", "{\"arn\": [\"bad fleet\"]}"));
-        assert_eq!(
-            Config::from_lookup(env(&bad)).unwrap_err().var,
-            "FLEETLIFT_GAME_SERVER_FLEETS"
-        );
-        let mut bad = BASE.to_vec();
-        bad.push(("FLEETLIFT_JWT_ISSUER", "https://issuer"));
-        assert_eq!(
-            Config::from_lookup(env(&bad)).unwrap_err().var,
-            "FLEETLIFT_JWT_AUDIENCE"
-        );
+        // One bad variable added to a good environment, and the variable the error names.
+        for (var, value, named) in [
+            (
+                "FLEETLIFT_PLACEMENT_TIMEOUT_SECS",
+                "soon",
+                "FLEETLIFT_PLACEMENT_TIMEOUT_SECS",
+            ),
+            (
+                "FLEETLIFT_GAME_SERVER_FLEETS",
+                "{\"arn\": [\"bad fleet\"]}",
+                "FLEETLIFT_GAME_SERVER_FLEETS",
+            ),
+            // An issuer without its audience.
+            (
+                "FLEETLIFT_JWT_ISSUER",
+                "https://issuer",
+                "FLEETLIFT_JWT_AUDIENCE",
+            ),
+        ] {
+            let mut bad = BASE.to_vec();
+            bad.push((var, value));
+            let error = Config::from_lookup(env(&bad)).unwrap_err();
+            assert_eq!(error.var, named, "{var}={value}");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@
 //! game server reports its own end.
 
 use fleet_core::auth::{self, Caller};
-use fleet_core::ids::{GameSessionArn, SessionRef};
+use fleet_core::ids::{GameSessionArn, SessionId, SessionRef};
 use fleet_core::input::GameProperties;
 use fleet_core::model::{Session, SessionStatus};
 use fleet_core::ports::{Applied, Clock, GameLift, SessionKey, SessionStore, StatusReport};
@@ -42,69 +42,72 @@ use fleet_core::request::{DeleteInstanceInfo, UpdateInstanceInfo};
 use http::Method;
 use lambda_http::{Body, Request, Response};
 
+use crate::api::Call;
 use crate::api::http as h;
+use crate::api::sessions::{end_session, session_ended, session_not_found};
 use crate::deps::{Deps, Ports};
 use crate::error::ApiError;
 use crate::identity;
-use crate::observability::Metrics;
 
 /// Handles one status RPC. Never fails: errors are answers.
 pub async fn handle<P: Ports<Store: SessionStore, GameLift: GameLift>>(
     deps: &Deps<P>,
     req: Request,
 ) -> Response<Body> {
-    let mut metrics = Metrics::new("status-rpc");
-    let result = route(deps, &req, &mut metrics).await;
-    crate::error::respond(metrics, result, deps.clock.now().millis())
+    h::serve(deps, "status-rpc", async |metrics| {
+        let path = h::route_path(&req);
+        let update = match (req.method(), path.as_str()) {
+            (&Method::POST, "/v1/rpc/update_instance_info") => true,
+            (&Method::POST, "/v1/rpc/delete_instance_info") => false,
+            _ => return Err(h::unknown_route(&req, &path)),
+        };
+        let caller = identity::caller(&req, &deps.config)?;
+        auth::may_report(&caller)?;
+        h::no_params(&req)?;
+        let body = h::body(&req)?;
+        let call = Call {
+            deps,
+            req: &req,
+            caller: &caller,
+            metrics,
+        };
+        if update {
+            update_instance_info(call, UpdateInstanceInfo::parse(body)?).await
+        } else {
+            delete_instance_info(call, DeleteInstanceInfo::parse(body)?).await
+        }
+    })
+    .await
 }
 
-async fn route<P: Ports<Store: SessionStore, GameLift: GameLift>>(
-    deps: &Deps<P>,
-    req: &Request,
-    metrics: &mut Metrics,
-) -> Result<Response<Body>, ApiError> {
-    let path = h::route_path(req);
-    let update = match (req.method(), path.as_str()) {
-        (&Method::POST, "/v1/rpc/update_instance_info") => true,
-        (&Method::POST, "/v1/rpc/delete_instance_info") => false,
-        _ => return Err(h::unknown_route(req, &path)),
-    };
-    let caller = identity::caller(req, &deps.config)?;
-    auth::may_report(&caller)?;
-    h::only_params(&h::query_pairs(req)?, &[])?;
-    let body = h::body(req)?;
-    if update {
-        update_instance_info(deps, &caller, UpdateInstanceInfo::parse(body)?, metrics).await
-    } else {
-        delete_instance_info(deps, &caller, DeleteInstanceInfo::parse(body)?, metrics).await
-    }
-}
-
-fn session_not_found() -> ApiError {
-    ApiError::NotFound("session not found".into())
+/// The stored session a game server reports on by its short id, once the caller may report on its
+/// fleet (a short id of an unknown session is 404: it cannot be turned back into an ARN).
+async fn session_reported_on<P: Ports<Store: SessionStore>>(
+    call: &Call<'_, P>,
+    id: &SessionId,
+) -> Result<Session, ApiError> {
+    let session = call
+        .deps
+        .store
+        .get_session(id)
+        .await?
+        .ok_or_else(session_not_found)?;
+    auth::may_report_on(call.caller, session.fleet_id.as_str())?;
+    Ok(session)
 }
 
 async fn update_instance_info<P: Ports<Store: SessionStore, GameLift: GameLift>>(
-    deps: &Deps<P>,
-    caller: &Caller,
+    call: Call<'_, P>,
     info: UpdateInstanceInfo,
-    metrics: &mut Metrics,
 ) -> Result<Response<Body>, ApiError> {
     let (arn, current) = match &info.id {
         SessionRef::Arn(arn) => {
-            auth::may_report_on(caller, arn.fleet_id())?;
-            (
-                arn.clone(),
-                deps.store.get_session(&arn.session_id()).await?,
-            )
+            auth::may_report_on(call.caller, arn.fleet_id())?;
+            let current = call.deps.store.get_session(&arn.session_id()).await?;
+            (arn.clone(), current)
         }
         SessionRef::Id(id) => {
-            let s = deps
-                .store
-                .get_session(id)
-                .await?
-                .ok_or_else(session_not_found)?;
-            auth::may_report_on(caller, s.fleet_id.as_str())?;
+            let s = session_reported_on(&call, id).await?;
             (s.arn.clone(), Some(s))
         }
     };
@@ -112,8 +115,9 @@ async fn update_instance_info<P: Ports<Store: SessionStore, GameLift: GameLift>>
         .as_ref()
         .is_some_and(|s| s.status == SessionStatus::Ended)
     {
-        return Err(ApiError::Conflict("the session has ended".into()));
+        return Err(session_ended());
     }
+    let Call { deps, metrics, .. } = call;
     if let Some((name, properties)) = gamelift_change(current.as_ref(), &info.report)? {
         deps.gamelift
             .update_game_session(&arn, name, &properties)
@@ -170,40 +174,24 @@ fn gamelift_change<'r>(
 }
 
 async fn delete_instance_info<P: Ports<Store: SessionStore>>(
-    deps: &Deps<P>,
-    caller: &Caller,
+    call: Call<'_, P>,
     info: DeleteInstanceInfo,
-    metrics: &mut Metrics,
 ) -> Result<Response<Body>, ApiError> {
     let arn: Option<GameSessionArn> = match &info.id {
         SessionRef::Arn(arn) => {
-            auth::may_report_on(caller, arn.fleet_id())?;
+            auth::may_report_on(call.caller, arn.fleet_id())?;
             Some(arn.clone())
         }
         // A service may end any session: no read needed; a game server's fleet comes from the row.
-        SessionRef::Id(_) if matches!(caller, Caller::Service(_)) => None,
-        SessionRef::Id(id) => {
-            let s = deps
-                .store
-                .get_session(id)
-                .await?
-                .ok_or_else(session_not_found)?;
-            auth::may_report_on(caller, s.fleet_id.as_str())?;
-            Some(s.arn)
-        }
+        SessionRef::Id(_) if matches!(call.caller, Caller::Service(_)) => None,
+        SessionRef::Id(id) => Some(session_reported_on(&call, id).await?.arn),
     };
     let key = match (&arn, &info.id) {
         (Some(a), _) => SessionKey::Arn(a),
         (None, SessionRef::Id(id)) => SessionKey::Id(id),
         (None, SessionRef::Arn(a)) => SessionKey::Arn(a),
     };
-    match deps.store.end_session(key, deps.clock.now()).await? {
-        Applied::Unknown => Err(session_not_found()),
-        Applied::Applied | Applied::Duplicate | Applied::Refused => {
-            metrics.count("SessionsEnded", 1);
-            Ok(h::no_content())
-        }
-    }
+    end_session(call, key, "SessionsEnded").await
 }
 
 #[cfg(test)]

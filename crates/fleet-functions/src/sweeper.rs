@@ -211,17 +211,8 @@ pub async fn handle<P: Ports<Store: SessionStore + SweepStore, GameLift: GameLif
         event_id = event.id.as_deref().unwrap_or(""),
         "sweep started"
     );
-    let limits = SweepLimits::from_config(&deps.config);
     let mut metrics = Metrics::new(FUNCTION);
-    let result = sweep(
-        &deps.store,
-        &deps.gamelift,
-        &deps.clock,
-        &limits,
-        deadline,
-        &mut metrics,
-    )
-    .await;
+    let result = sweep_configured(deps, deadline, &mut metrics).await;
     let now = deps.clock.now().millis();
     metrics.flush(now);
     // The dashboard's "open slots by region" comes from here: one gauge line per region per run.
@@ -248,6 +239,17 @@ pub async fn handle<P: Ports<Store: SessionStore + SweepStore, GameLift: GameLif
         Err(e) => tracing::warn!(error = %e, "open slots by region not measured"),
     }
     result
+}
+
+/// One sweep of a function's ports with GameLift's limits and its configured budget.
+pub async fn sweep_configured<P: Ports<Store: SessionStore + SweepStore, GameLift: GameLift>>(
+    deps: &Deps<P>,
+    deadline: Instant,
+    metrics: &mut Metrics,
+) -> Result<SweepSummary, SweepError> {
+    let limits = SweepLimits::from_config(&deps.config);
+    let (store, gamelift, clock) = (&deps.store, &deps.gamelift, &deps.clock);
+    sweep(store, gamelift, clock, &limits, deadline, metrics).await
 }
 
 /// Most ACTIVE sessions the open-slots gauge reads per run: bounds its cost (one item read per session,
@@ -295,35 +297,24 @@ where
     G: GameLift,
     C: Clock,
 {
-    let mut summary = SweepSummary::default();
-    let mut budget = Budget {
-        left: limits.budget,
-        deadline,
-        margin: limits.stop_margin,
-        calls: 0,
-        stopped: false,
+    let mut run = Run {
+        store,
+        gamelift,
+        limits,
+        budget: Budget {
+            left: limits.budget,
+            deadline,
+            margin: limits.stop_margin,
+            calls: 0,
+            stopped: false,
+        },
+        summary: SweepSummary::default(),
     };
     let mut first_error: Option<SweepError> = None;
 
-    let placements = sweep_placements(
-        store,
-        gamelift,
-        clock.now(),
-        limits,
-        &mut budget,
-        &mut summary,
-    )
-    .await;
-    let seats = sweep_seats(store, clock.now(), limits, &mut budget, &mut summary).await;
-    let sessions = sweep_sessions(
-        store,
-        gamelift,
-        clock.now(),
-        limits,
-        &mut budget,
-        &mut summary,
-    )
-    .await;
+    let placements = run.placements(clock.now()).await;
+    let seats = run.seats(clock.now()).await;
+    let sessions = run.sessions(clock.now()).await;
     for (phase, r) in [
         ("placements", placements),
         ("seats", seats),
@@ -335,8 +326,9 @@ where
         }
     }
 
-    summary.gamelift_calls = budget.calls;
-    summary.stopped_early |= budget.stopped;
+    let mut summary = run.summary;
+    summary.gamelift_calls = run.budget.calls;
+    summary.stopped_early |= run.budget.stopped;
     metrics.count("SweeperResolvedPlacements", u64::from(summary.resolved));
     metrics.count("SweeperExpiredSeats", u64::from(summary.expired_seats));
     metrics.count("SweeperEndedSessions", u64::from(summary.ended_sessions));
@@ -361,222 +353,284 @@ where
     }
 }
 
-async fn sweep_placements<S, G>(
-    store: &S,
-    gamelift: &G,
-    now: Timestamp,
-    limits: &SweepLimits,
-    budget: &mut Budget,
-    summary: &mut SweepSummary,
-) -> Result<(), StoreError>
+/// One run's shared state: the ports and limits every phase reads, the budget they spend and the
+/// summary they count in. Each phase is given the time it starts at.
+struct Run<'a, S, G> {
+    store: &'a S,
+    gamelift: &'a G,
+    limits: &'a SweepLimits,
+    budget: Budget,
+    summary: SweepSummary,
+}
+
+impl<S, G> Run<'_, S, G>
 where
     S: SessionStore + SweepStore,
     G: GameLift,
 {
-    let want = limits.placements_per_run.min(budget.left);
-    if want == 0 {
-        return Ok(());
-    }
-    let due = store.due_placements(now, want).await?;
-    if due.len() == want as usize && want == budget.left {
-        // A full page that will use the whole budget: more may be waiting for the next run.
-        budget.stopped = true;
-    }
-    let mut pacer = Pacer::new(limits.describe_placement_per_sec);
-    for id in due {
-        if !budget.time_left() {
-            break;
+    async fn placements(&mut self, now: Timestamp) -> Result<(), StoreError> {
+        let want = self.limits.placements_per_run.min(self.budget.left);
+        if want == 0 {
+            return Ok(());
         }
-        // The index may lag: re-read before spending a GameLift call.
-        let placement = match store.get_placement(&id).await {
-            Ok(Some(p)) if p.status == PlacementStatus::Pending && p.deadline <= now => p,
-            Ok(_) => continue,
-            Err(e) => {
-                tracing::warn!(placement_id = id.as_str(), error = %e, "could not re-read an overdue placement");
-                continue;
-            }
-        };
-        if !budget.take_call() {
-            break;
+        let due = self.store.due_placements(now, want).await?;
+        if due.len() == want as usize && want == self.budget.left {
+            // A full page that will use the whole budget: more may be waiting for the next run.
+            self.budget.stopped = true;
         }
-        pacer.wait().await;
-        let description = match gamelift.describe_placement(&id).await {
-            Ok(d) => d,
-            Err(GameLiftError::NotFound(_)) => {
-                let outcome = PlacementOutcome::Unfulfilled {
-                    status: PlacementStatus::Failed,
-                    reason: Some("GameLift has no such placement: it was never started".into()),
-                };
-                finish(store, &placement, &outcome, now, summary).await;
-                continue;
+        let mut pacer = Pacer::new(self.limits.describe_placement_per_sec);
+        for id in due {
+            if !self.budget.time_left() {
+                break;
             }
-            Err(GameLiftError::Throttled(e)) => {
+            // The index may lag: re-read before spending a GameLift call.
+            let placement = match self.store.get_placement(&id).await {
+                Ok(Some(p)) if p.status == PlacementStatus::Pending && p.deadline <= now => p,
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(placement_id = id.as_str(), error = %e, "could not re-read an overdue placement");
+                    continue;
+                }
+            };
+            if !self.budget.take_call() {
+                break;
+            }
+            pacer.wait().await;
+            let description = match self.gamelift.describe_placement(&id).await {
+                Ok(d) => d,
+                Err(GameLiftError::NotFound(_)) => {
+                    let outcome = PlacementOutcome::Unfulfilled {
+                        status: PlacementStatus::Failed,
+                        reason: Some("GameLift has no such placement: it was never started".into()),
+                    };
+                    self.finish(&placement, &outcome, now).await;
+                    continue;
+                }
+                Err(GameLiftError::Throttled(e)) => {
+                    tracing::warn!(
+                        placement_id = id.as_str(),
+                        error = e,
+                        "GameLift throttled the sweeper; placements resume next run"
+                    );
+                    self.budget.stopped = true;
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(placement_id = id.as_str(), error = %e, "DescribeGameSessionPlacement failed");
+                    continue;
+                }
+            };
+            let outcome = match crate::placement_events::described(
+                &placement,
+                &description,
+                now,
+                |status| {
+                    format!(
+                        "resolved by the sweeper: GameLift reports {}",
+                        status.as_str()
+                    )
+                },
+            ) {
+                Described::Outcome(outcome) => outcome,
+                Described::Pending => {
+                    tracing::info!(placement_id = id.as_str(), deadline = %placement.deadline, "GameLift still reports PENDING past the deadline; left for the next run");
+                    self.summary.still_pending += 1;
+                    continue;
+                }
+                Described::Unrecordable(why) => {
+                    // It can never be recorded: FAILED now, rather than described again each run.
+                    crate::placement_events::fail_unrecordable(self.store, &placement, &why, now)
+                        .await;
+                    self.summary.resolved += 1;
+                    continue;
+                }
+                Described::FulfilledWithoutSession => {
+                    tracing::error!(
+                        placement_id = id.as_str(),
+                        "GameLift reports FULFILLED without a session; left"
+                    );
+                    continue;
+                }
+            };
+            self.finish(&placement, &outcome, now).await;
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self, placement: &Placement, outcome: &PlacementOutcome, now: Timestamp) {
+        let id = &placement.placement_id;
+        match self.store.finish_placement(id, outcome, now).await {
+            Ok(Applied::Applied) => {
+                crate::placement_events::release_pending(self.store, placement).await;
+                // An event that never came (or has not yet): worth a warning, and a metric to alarm on.
                 tracing::warn!(
                     placement_id = id.as_str(),
-                    error = e,
-                    "GameLift throttled the sweeper; placements resume next run"
+                    "placement resolved by the sweeper; its event was lost or late"
                 );
-                budget.stopped = true;
-                break;
+                self.summary.resolved += 1;
             }
-            Err(e) => {
-                tracing::warn!(placement_id = id.as_str(), error = %e, "DescribeGameSessionPlacement failed");
-                continue;
+            Ok(other) => {
+                tracing::info!(placement_id = id.as_str(), outcome = ?other, "placement already resolved by its event")
             }
-        };
-        let outcome = match crate::placement_events::described(
-            &placement,
-            &description,
-            now,
-            |status| {
-                format!(
-                    "resolved by the sweeper: GameLift reports {}",
-                    status.as_str()
+            Err(e) if !e.is_transient() => {
+                if crate::placement_events::fail_unrecordable(
+                    self.store,
+                    placement,
+                    &e.to_string(),
+                    now,
                 )
-            },
-        ) {
-            Described::Outcome(outcome) => outcome,
-            Described::Pending => {
-                tracing::info!(placement_id = id.as_str(), deadline = %placement.deadline, "GameLift still reports PENDING past the deadline; left for the next run");
-                summary.still_pending += 1;
-                continue;
-            }
-            Described::Unrecordable(why) => {
-                // It can never be recorded: FAILED now, rather than described again each run.
-                crate::placement_events::fail_unrecordable(store, &placement, &why, now).await;
-                summary.resolved += 1;
-                continue;
-            }
-            Described::FulfilledWithoutSession => {
-                tracing::error!(
-                    placement_id = id.as_str(),
-                    "GameLift reports FULFILLED without a session; left"
-                );
-                continue;
-            }
-        };
-        finish(store, &placement, &outcome, now, summary).await;
-    }
-    Ok(())
-}
-
-async fn finish<S: SessionStore>(
-    store: &S,
-    placement: &Placement,
-    outcome: &PlacementOutcome,
-    now: Timestamp,
-    summary: &mut SweepSummary,
-) {
-    let id = &placement.placement_id;
-    match store.finish_placement(id, outcome, now).await {
-        Ok(Applied::Applied) => {
-            crate::placement_events::release_pending(store, placement).await;
-            // An event that never came (or has not yet): worth a warning, and a metric to alarm on.
-            tracing::warn!(
-                placement_id = id.as_str(),
-                "placement resolved by the sweeper; its event was lost or late"
-            );
-            summary.resolved += 1;
-        }
-        Ok(other) => {
-            tracing::info!(placement_id = id.as_str(), outcome = ?other, "placement already resolved by its event")
-        }
-        Err(e) if !e.is_transient() => {
-            if crate::placement_events::fail_unrecordable(store, placement, &e.to_string(), now)
                 .await
                 .is_some()
-            {
-                summary.resolved += 1;
+                {
+                    self.summary.resolved += 1;
+                }
             }
-        }
-        Err(e) => {
-            tracing::warn!(placement_id = id.as_str(), error = %e, "could not finish an overdue placement")
-        }
-    }
-}
-
-async fn sweep_seats<S: SessionStore + SweepStore>(
-    store: &S,
-    now: Timestamp,
-    limits: &SweepLimits,
-    budget: &mut Budget,
-    summary: &mut SweepSummary,
-) -> Result<(), StoreError> {
-    if limits.seat_sessions_per_run == 0 {
-        return Ok(());
-    }
-    for id in store
-        .due_seat_sessions(now, limits.seat_sessions_per_run)
-        .await?
-    {
-        if !budget.time_left() {
-            break;
-        }
-        match store.expire_seats(&id, now).await {
-            Ok(n) => summary.expired_seats += n,
             Err(e) => {
-                tracing::warn!(session_id = id.as_str(), error = %e, "could not expire seats")
+                tracing::warn!(placement_id = id.as_str(), error = %e, "could not finish an overdue placement")
             }
         }
     }
-    Ok(())
-}
 
-async fn sweep_sessions<S, G>(
-    store: &S,
-    gamelift: &G,
-    now: Timestamp,
-    limits: &SweepLimits,
-    budget: &mut Budget,
-    summary: &mut SweepSummary,
-) -> Result<(), StoreError>
-where
-    S: SessionStore + SweepStore,
-    G: GameLift,
-{
-    if budget.left == 0 {
-        budget.stopped = true;
-        return Ok(());
-    }
-    let ours = active_sessions_by_fleet(store, limits.sessions_per_run).await?;
-    // Fleet locations in a fixed order, each run starting after the last one a run finished, so a
-    // budget smaller than the fleet still covers every location in turn.
-    let keys: Vec<String> = ours.keys().cloned().collect();
-    let position = store.sweep_position().await?;
-    let start = position
-        .as_deref()
-        .and_then(|p| keys.iter().position(|k| k.as_str() > p))
-        .unwrap_or(0);
-    let mut pacer = Pacer::new(limits.describe_sessions_per_sec);
-    let mut last_done: Option<String> = None;
-    let mut all_done = true;
-    for key in keys[start..].iter().chain(&keys[..start]) {
-        let Some((fleet, sessions)) = ours.get(key) else {
-            continue;
-        };
-        match reconcile_fleet(
-            store, gamelift, fleet, sessions, now, &mut pacer, budget, summary,
-        )
-        .await
-        {
-            FleetRun::Complete => last_done = Some(key.clone()),
-            FleetRun::Failed => {}
-            FleetRun::Stopped => {
-                all_done = false;
+    async fn seats(&mut self, now: Timestamp) -> Result<(), StoreError> {
+        let most = self.limits.seat_sessions_per_run;
+        if most == 0 {
+            return Ok(());
+        }
+        for id in self.store.due_seat_sessions(now, most).await? {
+            if !self.budget.time_left() {
                 break;
             }
+            match self.store.expire_seats(&id, now).await {
+                Ok(n) => self.summary.expired_seats += n,
+                Err(e) => {
+                    tracing::warn!(session_id = id.as_str(), error = %e, "could not expire seats")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn sessions(&mut self, now: Timestamp) -> Result<(), StoreError> {
+        if self.budget.left == 0 {
+            self.budget.stopped = true;
+            return Ok(());
+        }
+        let ours = active_sessions_by_fleet(self.store, self.limits.sessions_per_run).await?;
+        // Fleet locations in a fixed order, each run starting after the last one a run finished, so a
+        // budget smaller than the fleet still covers every location in turn.
+        let keys: Vec<String> = ours.keys().cloned().collect();
+        let position = self.store.sweep_position().await?;
+        let start = position
+            .as_deref()
+            .and_then(|p| keys.iter().position(|k| k.as_str() > p))
+            .unwrap_or(0);
+        let mut pacer = Pacer::new(self.limits.describe_sessions_per_sec);
+        let mut last_done: Option<String> = None;
+        let mut all_done = true;
+        for key in keys[start..].iter().chain(&keys[..start]) {
+            let Some((fleet, sessions)) = ours.get(key) else {
+                continue;
+            };
+            match self.reconcile_fleet(fleet, sessions, now, &mut pacer).await {
+                FleetRun::Complete => last_done = Some(key.clone()),
+                FleetRun::Failed => {}
+                FleetRun::Stopped => {
+                    all_done = false;
+                    break;
+                }
+            }
+        }
+        let next = if all_done {
+            None
+        } else {
+            last_done.or(position)
+        };
+        if let Err(e) = self.store.save_sweep_position(next.as_deref()).await {
+            // The next run repeats part of this one: harmless.
+            tracing::warn!(error = %e, "could not save the sweep position");
+        }
+        Ok(())
+    }
+
+    /// Lists one fleet location's game sessions, page by page, and brings ours in line: a session
+    /// GameLift ended is ended here; a session whose game server has gone quiet takes GameLift's
+    /// player count; after the last page, a session GameLift no longer lists is ended once past
+    /// [`UNKNOWN_SESSION_GRACE_SECS`].
+    async fn reconcile_fleet(
+        &mut self,
+        fleet: &FleetLocation,
+        ours: &HashMap<String, Session>,
+        now: Timestamp,
+        pacer: &mut Pacer,
+    ) -> FleetRun {
+        let mut listed: HashSet<&str> = HashSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            if !self.budget.time_left() || !self.budget.take_call() {
+                return FleetRun::Stopped;
+            }
+            pacer.wait().await;
+            let page = match self.gamelift.fleet_sessions(fleet, token.as_deref()).await {
+                Ok(page) => page,
+                Err(GameLiftError::Throttled(e)) => {
+                    tracing::warn!(error = e, %fleet, "GameLift throttled the sweeper; sessions resume next run");
+                    self.budget.stopped = true;
+                    return FleetRun::Stopped;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, %fleet, "DescribeGameSessions for a fleet location failed");
+                    return FleetRun::Failed;
+                }
+            };
+            let mut checks = Vec::with_capacity(page.sessions.len());
+            for listed_session in &page.sessions {
+                // Not ours, or not ACTIVE here: nothing to reconcile.
+                if let Some((arn, session)) = ours.get_key_value(listed_session.arn.as_str()) {
+                    listed.insert(arn.as_str());
+                    checks.push((session, Some(listed_session)));
+                }
+            }
+            self.reconcile_all(checks, now).await;
+            match page.next {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        let unlisted = ours
+            .iter()
+            .filter(|(arn, _)| !listed.contains(arn.as_str()))
+            .map(|(_, session)| (session, None))
+            .collect();
+        self.reconcile_all(unlisted, now).await;
+        FleetRun::Complete
+    }
+
+    /// [`reconcile_session`] over `checks`, [`RECONCILE_CONCURRENCY`] at a time, counted in the
+    /// summary.
+    async fn reconcile_all(
+        &mut self,
+        checks: Vec<(&Session, Option<&FleetSession>)>,
+        now: Timestamp,
+    ) {
+        // The futures are built before the stream (not in a `map` closure over borrowed items), so the
+        // stream's type names no higher-ranked lifetimes and the sweep stays `Send` for `tokio::spawn`.
+        let store = self.store;
+        let pending: Vec<_> = checks
+            .into_iter()
+            .map(|(session, gamelift)| reconcile_session(store, session, gamelift, now))
+            .collect();
+        let done: Vec<Reconciled> = futures::stream::iter(pending)
+            .buffer_unordered(RECONCILE_CONCURRENCY)
+            .collect()
+            .await;
+        for r in done {
+            match r {
+                Reconciled::Ended => self.summary.ended_sessions += 1,
+                Reconciled::Corrected => self.summary.corrected_counts += 1,
+                Reconciled::Nothing => {}
+            }
         }
     }
-    let next = if all_done {
-        None
-    } else {
-        last_done.or(position)
-    };
-    if let Err(e) = store.save_sweep_position(next.as_deref()).await {
-        // The next run repeats part of this one: harmless.
-        tracing::warn!(error = %e, "could not save the sweep position");
-    }
-    Ok(())
 }
 
 /// Page size of the sweeper's read of ACTIVE sessions.
@@ -627,62 +681,6 @@ enum FleetRun {
     Stopped,
 }
 
-/// Lists one fleet location's game sessions, page by page, and brings ours in line: a session GameLift
-/// ended is ended here; a session whose game server has gone quiet takes GameLift's player count; after
-/// the last page, a session GameLift no longer lists is ended once past [`UNKNOWN_SESSION_GRACE_SECS`].
-#[allow(clippy::too_many_arguments)] // the run's shared state, threaded through each location
-async fn reconcile_fleet<S: SessionStore, G: GameLift>(
-    store: &S,
-    gamelift: &G,
-    fleet: &FleetLocation,
-    ours: &HashMap<String, Session>,
-    now: Timestamp,
-    pacer: &mut Pacer,
-    budget: &mut Budget,
-    summary: &mut SweepSummary,
-) -> FleetRun {
-    let mut listed: HashSet<&str> = HashSet::new();
-    let mut token: Option<String> = None;
-    loop {
-        if !budget.time_left() || !budget.take_call() {
-            return FleetRun::Stopped;
-        }
-        pacer.wait().await;
-        let page = match gamelift.fleet_sessions(fleet, token.as_deref()).await {
-            Ok(page) => page,
-            Err(GameLiftError::Throttled(e)) => {
-                tracing::warn!(error = e, %fleet, "GameLift throttled the sweeper; sessions resume next run");
-                budget.stopped = true;
-                return FleetRun::Stopped;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, %fleet, "DescribeGameSessions for a fleet location failed");
-                return FleetRun::Failed;
-            }
-        };
-        let mut checks = Vec::with_capacity(page.sessions.len());
-        for listed_session in &page.sessions {
-            // Not ours, or not ACTIVE here: nothing to reconcile.
-            if let Some((arn, session)) = ours.get_key_value(listed_session.arn.as_str()) {
-                listed.insert(arn.as_str());
-                checks.push((session, Some(listed_session)));
-            }
-        }
-        reconcile_all(store, checks, now, summary).await;
-        match page.next {
-            Some(next) => token = Some(next),
-            None => break,
-        }
-    }
-    let unlisted = ours
-        .iter()
-        .filter(|(arn, _)| !listed.contains(arn.as_str()))
-        .map(|(_, session)| (session, None))
-        .collect();
-    reconcile_all(store, unlisted, now, summary).await;
-    FleetRun::Complete
-}
-
 /// Sessions reconciled at once: each is a guarded read-and-write of its own partition, so they are
 /// independent, and a page of corrections does not cost a page of round trips one after another.
 const RECONCILE_CONCURRENCY: usize = 16;
@@ -692,32 +690,6 @@ enum Reconciled {
     Nothing,
     Ended,
     Corrected,
-}
-
-/// [`reconcile_session`] over `checks`, [`RECONCILE_CONCURRENCY`] at a time, counted in `summary`.
-async fn reconcile_all<S: SessionStore>(
-    store: &S,
-    checks: Vec<(&Session, Option<&FleetSession>)>,
-    now: Timestamp,
-    summary: &mut SweepSummary,
-) {
-    // The futures are built before the stream (not in a `map` closure over borrowed items), so the
-    // stream's type names no higher-ranked lifetimes and the sweep stays `Send` for `tokio::spawn`.
-    let pending: Vec<_> = checks
-        .into_iter()
-        .map(|(session, gamelift)| reconcile_session(store, session, gamelift, now))
-        .collect();
-    let done: Vec<Reconciled> = futures::stream::iter(pending)
-        .buffer_unordered(RECONCILE_CONCURRENCY)
-        .collect()
-        .await;
-    for r in done {
-        match r {
-            Reconciled::Ended => summary.ended_sessions += 1,
-            Reconciled::Corrected => summary.corrected_counts += 1,
-            Reconciled::Nothing => {}
-        }
-    }
 }
 
 /// One session against GameLift's word (`None`: GameLift's listing of its fleet location does not have

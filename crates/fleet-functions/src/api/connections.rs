@@ -9,14 +9,15 @@
 //! The connection route does not check seats: GameLift answers for any player id, and the game
 //! server's `AcceptPlayerSession` stays the gate (a token without a player session reaches nothing).
 
-use fleet_core::auth::{self, Caller};
+use fleet_core::auth;
 use fleet_core::ids::PlayerId;
 use fleet_core::model::{Session, SessionStatus};
 use fleet_core::ports::{GameLift, GameLiftError, PlayerConnection, SessionStore};
-use fleet_core::request::{self, ConnectionRequest};
+use fleet_core::request::ConnectionRequest;
 use http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 
+use super::Call;
 use super::http::{self as h};
 use super::sessions::{session_ended, session_not_found};
 use super::views::{ConnectionView, Connections};
@@ -55,17 +56,12 @@ pub async fn connections_for<P: Ports<GameLift: GameLift>>(
 /// `POST /v1/sessions/{id}/connection`: fresh connection details for 1–25 players (a player for
 /// itself, a service for anyone).
 pub async fn refresh<P: Ports<Store: SessionStore, GameLift: GameLift>>(
-    deps: &Deps<P>,
-    req: &Request,
-    caller: &Caller,
+    call: Call<'_, P>,
     segment: &str,
-    metrics: &mut Metrics,
 ) -> Result<Response<Body>, ApiError> {
-    auth::may_connect(caller)?;
-    h::only_params(&h::query_pairs(req)?, &[])?;
-    let sref = request::parse_session_ref(segment)?;
-    let wanted = ConnectionRequest::parse(h::body(req)?)?;
-    auth::may_connect_for(caller, &wanted.players)?;
+    let deps = call.deps;
+    let (sref, wanted) = call.open_session(auth::may_connect, segment, ConnectionRequest::parse)?;
+    auth::may_connect_for(call.caller, &wanted.players)?;
     let session = deps
         .store
         .get_session(&sref.id())
@@ -74,6 +70,7 @@ pub async fn refresh<P: Ports<Store: SessionStore, GameLift: GameLift>>(
     if session.status != SessionStatus::Active {
         return Err(session_ended());
     }
+    let metrics = call.metrics;
     let connections = connections_for(deps, &session, &wanted.players, metrics)
         .await
         .map_err(|e| {

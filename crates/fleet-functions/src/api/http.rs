@@ -3,12 +3,27 @@
 
 use fleet_core::FieldError;
 use fleet_core::limits::BODY_MAX_BYTES;
+use fleet_core::ports::Clock;
 use http::StatusCode;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 
+use crate::deps::{Deps, Ports};
 use crate::error::ApiError;
+use crate::observability::Metrics;
+
+/// Answers one request with what `route` makes of it, counted under `function`'s metrics. Every
+/// outcome, errors included, is an answer: the handler never fails towards the Lambda runtime.
+pub(crate) async fn serve<P: Ports>(
+    deps: &Deps<P>,
+    function: &'static str,
+    route: impl AsyncFnOnce(&mut Metrics) -> Result<Response<Body>, ApiError>,
+) -> Response<Body> {
+    let mut metrics = Metrics::new(function);
+    let result = route(&mut metrics).await;
+    crate::error::respond(metrics, result, deps.clock.now().millis())
+}
 
 /// The request's path: API Gateway's `rawPath` (which HTTP APIs hand over decoded; an event built by
 /// hand may still carry escapes), without the stage prefix a named stage adds. Falls back to the
@@ -85,6 +100,11 @@ pub(crate) fn only_params(pairs: &[(String, String)], allowed: &[&str]) -> Resul
     Ok(())
 }
 
+/// Refuses every query parameter, as most routes take none.
+pub(crate) fn no_params(req: &Request) -> Result<(), ApiError> {
+    only_params(&query_pairs(req)?, &[])
+}
+
 /// Client text quoted in a field name: at most 64 characters.
 fn shown(s: &str) -> String {
     match s.char_indices().nth(64) {
@@ -100,37 +120,37 @@ fn form_decode(s: &str) -> Result<String, String> {
 /// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`, as in forms); a broken escape or
 /// a result that is not UTF-8 is an error saying where.
 pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> Result<String, String> {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                let hi = bytes.get(i + 1).copied().and_then(hex);
-                let lo = bytes.get(i + 2).copied().and_then(hex);
-                let (Some(hi), Some(lo)) = (hi, lo) else {
+        let decoded = match b {
+            b'+' if plus_is_space => b' ',
+            b'%' => match bytes.get(i + 1..i + 3).and_then(hex_byte) {
+                Some(escaped) => {
+                    i += 2;
+                    escaped
+                }
+                None => {
+                    let at = s[..i].chars().count() + 1;
                     return Err(format!(
-                        "has a bad percent escape at character {}: `%` must be followed by two hex digits",
-                        s[..i].chars().count() + 1
+                        "has a bad percent escape at character {at}: `%` must be followed by two hex digits"
                     ));
-                };
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
+                }
+            },
+            _ => b,
+        };
+        out.push(decoded);
+        i += 1;
     }
     String::from_utf8(out).map_err(|_| "is not UTF-8 once percent-decoded".to_owned())
+}
+
+/// The byte two hex digits spell.
+fn hex_byte(digits: &[u8]) -> Option<u8> {
+    let [hi, lo] = digits else { return None };
+    let hex = |d: &u8| (*d as char).to_digit(16);
+    Some((hex(hi)? << 4 | hex(lo)?) as u8)
 }
 
 /// The request body, refused with 413 above 300 KB before anything parses it.

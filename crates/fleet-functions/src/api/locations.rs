@@ -6,33 +6,30 @@
 //! [`LOCATIONS_TTL_SECS`] in the warm container: a request then costs no GameLift call. When GameLift
 //! cannot answer, the last answer is served, however old; with none yet, the failure is the answer.
 
-use fleet_core::auth::Caller;
 use fleet_core::ports::{Clock, GameLift, LocationBeacon};
 use http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 
+use super::Call;
 use super::http::{self as h};
 use super::views::{LocationView, Locations};
-use crate::deps::{Deps, Ports};
+use crate::deps::Ports;
 use crate::error::ApiError;
-use crate::observability::Metrics;
 
 /// How long one ListLocations answer is served before it is asked again.
 pub const LOCATIONS_TTL_SECS: i64 = 600;
 
 /// `GET /v1/locations`: any authenticated caller.
 pub async fn list<P: Ports<GameLift: GameLift>>(
-    deps: &Deps<P>,
-    req: &Request,
-    _caller: &Caller,
-    metrics: &mut Metrics,
+    call: Call<'_, P>,
 ) -> Result<Response<Body>, ApiError> {
-    h::only_params(&h::query_pairs(req)?, &[])?;
+    h::no_params(call.req)?;
+    let deps = call.deps;
     let now = deps.clock.now();
     let all = match deps.cache.fresh_locations(now, LOCATIONS_TTL_SECS) {
         Some(all) => all,
         None => {
-            metrics.count("ListLocationsCalls", 1);
+            call.metrics.count("ListLocationsCalls", 1);
             match deps.gamelift.list_locations().await {
                 Ok(all) => {
                     deps.cache.put_locations(now, all.clone());

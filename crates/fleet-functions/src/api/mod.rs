@@ -51,7 +51,11 @@ pub mod views;
 
 use std::collections::BTreeMap;
 
-use fleet_core::ports::{Clock, GameLift, SessionStore};
+use fleet_core::FieldError;
+use fleet_core::auth::{Caller, Denied};
+use fleet_core::ids::SessionRef;
+use fleet_core::ports::{GameLift, SessionStore};
+use fleet_core::request;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
@@ -65,9 +69,39 @@ pub async fn handle<P: Ports<Store: SessionStore, GameLift: GameLift>>(
     deps: &Deps<P>,
     req: Request,
 ) -> Response<Body> {
-    let mut metrics = Metrics::new("fleet-api");
-    let result = route(deps, &req, &mut metrics).await;
-    crate::error::respond(metrics, result, deps.clock.now().millis())
+    http::serve(deps, "fleet-api", async |metrics| {
+        route(deps, &req, metrics).await
+    })
+    .await
+}
+
+/// One authenticated request on its way through its route: what every route handler reads.
+pub struct Call<'a, P: Ports> {
+    /// The function's ports and configuration.
+    pub deps: &'a Deps<P>,
+    /// The request.
+    pub req: &'a Request,
+    /// Who sent it.
+    pub caller: &'a Caller,
+    /// The request's metrics.
+    pub metrics: &'a mut Metrics,
+}
+
+impl<P: Ports> Call<'_, P> {
+    /// The opening of a route that changes one session with a JSON body, each step refusing before
+    /// the next: what the caller's kind may do (`may`), no query parameter, the session the path
+    /// names (`segment`), the body as `parse` reads it.
+    fn open_session<T>(
+        &self,
+        may: fn(&Caller) -> Result<(), Denied>,
+        segment: &str,
+        parse: fn(&[u8]) -> Result<T, FieldError>,
+    ) -> Result<(SessionRef, T), ApiError> {
+        may(self.caller)?;
+        http::no_params(self.req)?;
+        let sref = request::parse_session_ref(segment)?;
+        Ok((sref, parse(http::body(self.req)?)?))
+    }
 }
 
 async fn route<P: Ports<Store: SessionStore, GameLift: GameLift>>(
@@ -131,17 +165,23 @@ async fn route<P: Ports<Store: SessionStore, GameLift: GameLift>>(
         return Err(http::unknown_route(req, &http::route_path(req)));
     };
     let caller = identity::caller(req, &deps.config)?;
+    let call = Call {
+        deps,
+        req,
+        caller: &caller,
+        metrics,
+    };
     match found {
-        Route::Create => sessions::create(deps, req, &caller, metrics).await,
-        Route::List => sessions::list(deps, req, &caller, metrics).await,
-        Route::Get(id) => sessions::get(deps, req, &caller, &id).await,
-        Route::Join(id) => sessions::join(deps, req, &caller, &id, metrics).await,
-        Route::Delete(id) => sessions::delete(deps, req, &caller, &id, metrics).await,
-        Route::Placement(id) => placements::get(deps, req, &caller, &id).await,
-        Route::Cancel(id) => placements::cancel(deps, req, &caller, &id, metrics).await,
-        Route::Patch(id) => policy::patch(deps, req, &caller, &id, metrics).await,
-        Route::Connection(id) => connections::refresh(deps, req, &caller, &id, metrics).await,
-        Route::Locations => locations::list(deps, req, &caller, metrics).await,
+        Route::Create => sessions::create(call).await,
+        Route::List => sessions::list(call).await,
+        Route::Get(id) => sessions::get(call, &id).await,
+        Route::Join(id) => sessions::join(call, &id).await,
+        Route::Delete(id) => sessions::delete(call, &id).await,
+        Route::Placement(id) => placements::get(call, &id).await,
+        Route::Cancel(id) => placements::cancel(call, &id).await,
+        Route::Patch(id) => policy::patch(call, &id).await,
+        Route::Connection(id) => connections::refresh(call, &id).await,
+        Route::Locations => locations::list(call).await,
     }
 }
 

@@ -20,8 +20,9 @@ use fleet_core::ports::{Applied, Clock, GameLift, GameLiftError, PlacementOutcom
 use fleet_core::request;
 use fleet_core::time::Timestamp;
 use http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 
+use super::Call;
 use super::http::{self as h};
 use super::views::{Cancelled, PlacementView, PlayerSessionView, SessionView};
 use crate::deps::{Deps, Ports};
@@ -31,26 +32,22 @@ use crate::placement_events::{self, Described};
 
 /// `GET /v1/placements/{placementId}`.
 pub async fn get<P: Ports<Store: SessionStore>>(
-    deps: &Deps<P>,
-    req: &Request,
-    caller: &Caller,
+    call: Call<'_, P>,
     segment: &str,
 ) -> Result<Response<Body>, ApiError> {
-    h::only_params(&h::query_pairs(req)?, &[])?;
-    let id = request::parse_placement_id(segment)?;
-    let not_found = || ApiError::NotFound(format!("placement {id} not found"));
-    let placement = deps.store.get_placement(&id).await?.ok_or_else(not_found)?;
-    auth::may_read_placement(caller, &placement).map_err(|_| not_found())?;
+    let placement = named_placement(&call, segment).await?;
+    auth::may_read_placement(call.caller, &placement)
+        .map_err(|_| not_found(&placement.placement_id))?;
 
     let session = match (&placement.status, &placement.session_id) {
-        (PlacementStatus::Fulfilled, Some(sid)) => deps.store.get_session(sid).await?,
+        (PlacementStatus::Fulfilled, Some(sid)) => call.deps.store.get_session(sid).await?,
         _ => None,
     };
     let player_sessions = (placement.status == PlacementStatus::Fulfilled).then(|| {
         placement
             .player_sessions
             .iter()
-            .filter(|ps| auth::may_see_player_session(caller, &ps.player_id))
+            .filter(|ps| auth::may_see_player_session(call.caller, &ps.player_id))
             .map(|ps| PlayerSessionView::of(ps, session.as_ref()))
             .collect()
     });
@@ -68,6 +65,26 @@ pub async fn get<P: Ports<Store: SessionStore>>(
     ))
 }
 
+/// The placement the path names (the routes take no query parameter), or 404.
+async fn named_placement<P: Ports<Store: SessionStore>>(
+    call: &Call<'_, P>,
+    segment: &str,
+) -> Result<Placement, ApiError> {
+    h::no_params(call.req)?;
+    let id = request::parse_placement_id(segment)?;
+    call.deps
+        .store
+        .get_placement(&id)
+        .await?
+        .ok_or_else(|| not_found(&id))
+}
+
+/// The 404 of a placement that does not exist, and of one the caller may not see (so that ids cannot
+/// be probed).
+fn not_found(id: &PlacementId) -> ApiError {
+    ApiError::NotFound(format!("placement {id} not found"))
+}
+
 /// `DELETE /v1/placements/{placementId}`: stops a PENDING placement (StopGameSessionPlacement) and
 /// records it CANCELLED, so the player's matchmaking ends at once rather than at the queue's timeout.
 ///
@@ -83,24 +100,25 @@ pub async fn get<P: Ports<Store: SessionStore>>(
 /// placement GameLift never heard of (a create whose start never reached it) is cancelled here alone:
 /// nothing will ever start it, since a replay of its create starts only PENDING placements.
 pub async fn cancel<P: Ports<Store: SessionStore, GameLift: GameLift>>(
-    deps: &Deps<P>,
-    req: &Request,
-    caller: &Caller,
+    call: Call<'_, P>,
     segment: &str,
-    metrics: &mut Metrics,
 ) -> Result<Response<Body>, ApiError> {
-    auth::may_cancel(caller)?;
-    h::only_params(&h::query_pairs(req)?, &[])?;
-    let id = request::parse_placement_id(segment)?;
-    let not_found = || ApiError::NotFound(format!("placement {id} not found"));
-    let placement = deps.store.get_placement(&id).await?.ok_or_else(not_found)?;
+    auth::may_cancel(call.caller)?;
+    let placement = named_placement(&call, segment).await?;
+    let Call {
+        deps,
+        caller,
+        metrics,
+        ..
+    } = call;
+    let id = &placement.placement_id;
     match auth::may_cancel_placement(caller, &placement) {
         Ok(()) => {}
-        Err(Denied::Hidden) => return Err(not_found()),
+        Err(Denied::Hidden) => return Err(not_found(id)),
         Err(denied) => return Err(denied.into()),
     }
     if placement.status != PlacementStatus::Pending {
-        return Err(already_finished(&id, placement.status));
+        return Err(already_finished(id, placement.status));
     }
     let now = deps.clock.now();
     let who = if matches!(caller, Caller::Service(_)) {
@@ -108,7 +126,7 @@ pub async fn cancel<P: Ports<Store: SessionStore, GameLift: GameLift>>(
     } else {
         "its requester"
     };
-    match deps.gamelift.stop_placement(&id).await {
+    match deps.gamelift.stop_placement(id).await {
         Ok(()) | Err(GameLiftError::NotFound(_)) => {}
         Err(GameLiftError::Invalid(why)) => {
             tracing::info!(placement_id = %id, error = %why, "StopGameSessionPlacement refused: GameLift has moved on; describing it");
@@ -120,22 +138,22 @@ pub async fn cancel<P: Ports<Store: SessionStore, GameLift: GameLift>>(
         status: PlacementStatus::Cancelled,
         reason: Some(format!("cancelled by {who}")),
     };
-    match deps.store.finish_placement(&id, &outcome, now).await? {
+    match deps.store.finish_placement(id, &outcome, now).await? {
         Applied::Applied => {
             placement_events::release_pending(&deps.store, &placement).await;
             metrics.count("PlacementsCancelled", 1);
             tracing::info!(placement_id = %id, caller = caller.kind(), "placement cancelled");
-            Ok(cancelled(&id))
+            Ok(cancelled(id))
         }
         // A concurrent cancel, or GameLift's PlacementCancelled event, wrote it first.
-        Applied::Duplicate => Ok(cancelled(&id)),
+        Applied::Duplicate => Ok(cancelled(id)),
         Applied::Refused | Applied::Unknown => {
             let now_status = deps
                 .store
-                .get_placement(&id)
+                .get_placement(id)
                 .await?
                 .map_or(PlacementStatus::Failed, |p| p.status);
-            Err(already_finished(&id, now_status))
+            Err(already_finished(id, now_status))
         }
     }
 }

@@ -6,39 +6,34 @@
 //! has `openSlots` 0, so open-slot listings skip it, and refuses joins with 409 before any GameLift
 //! call; players already seated keep their seats and a rejoin still answers them.
 
-use fleet_core::auth::{self, Caller};
+use fleet_core::auth;
 use fleet_core::model::SessionStatus;
 use fleet_core::ports::{Clock, GameLift, GameLiftError, PolicyRefused, SessionStore};
-use fleet_core::request::{self, PatchSession};
+use fleet_core::request::PatchSession;
 use http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 
+use super::Call;
 use super::http::{self as h};
 use super::sessions::{session_ended, session_not_found};
 use super::views::SessionView;
-use crate::deps::{Deps, Ports};
+use crate::deps::Ports;
 use crate::error::ApiError;
-use crate::observability::Metrics;
 
 /// `PATCH /v1/sessions/{id}` `{joinable?, protected?}`: services, and game servers for their fleets.
 pub async fn patch<P: Ports<Store: SessionStore, GameLift: GameLift>>(
-    deps: &Deps<P>,
-    req: &Request,
-    caller: &Caller,
+    call: Call<'_, P>,
     segment: &str,
-    metrics: &mut Metrics,
 ) -> Result<Response<Body>, ApiError> {
-    auth::may_set_policy(caller)?;
-    h::only_params(&h::query_pairs(req)?, &[])?;
-    let sref = request::parse_session_ref(segment)?;
-    let patch = PatchSession::parse(h::body(req)?)?;
+    let (sref, patch) = call.open_session(auth::may_set_policy, segment, PatchSession::parse)?;
+    let deps = call.deps;
     let id = sref.id();
     let session = deps
         .store
         .get_session(&id)
         .await?
         .ok_or_else(session_not_found)?;
-    auth::may_set_policy_on(caller, session.fleet_id.as_str())?;
+    auth::may_set_policy_on(call.caller, session.fleet_id.as_str())?;
     if session.status != SessionStatus::Active {
         return Err(session_ended());
     }
@@ -61,7 +56,7 @@ pub async fn patch<P: Ports<Store: SessionStore, GameLift: GameLift>>(
     let now = deps.clock.now();
     match deps.store.set_policy(&id, &patch.policy, now).await? {
         Ok(updated) => {
-            metrics.count("SessionPoliciesSet", 1);
+            call.metrics.count("SessionPoliciesSet", 1);
             Ok(h::json(StatusCode::OK, &SessionView::of(&updated)))
         }
         Err(PolicyRefused::NotFound) => Err(session_not_found()),

@@ -34,7 +34,7 @@
 //! → released, 429; ambiguous → released, 503 (GameLift stays the authority on seats).
 
 use fleet_core::auth::{self, Caller};
-use fleet_core::ids::{PlayerId, SessionRef};
+use fleet_core::ids::{PlacementId, PlayerId, SessionRef};
 use fleet_core::limits::SEAT_RESERVATION_SECS;
 use fleet_core::model::{Placement, PlacementStatus, PlayerSession, Session};
 use fleet_core::ports::{
@@ -46,11 +46,11 @@ use fleet_core::query;
 use fleet_core::request::{self, CreateSession, JoinSession, ListParams};
 use fleet_core::time::Timestamp;
 use http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 
-use super::connections;
 use super::http::{self as h};
 use super::views::{Accepted, Joined, Listed, PlayerSessionView, SessionView};
+use super::{Call, connections};
 use crate::deps::{Deps, Ports};
 use crate::error::ApiError;
 use crate::observability::Metrics;
@@ -61,13 +61,16 @@ pub const PENDING_CAP_RETRY_AFTER_SECS: u32 = 5;
 
 /// `POST /v1/sessions`.
 pub async fn create<P: Ports<Store: SessionStore, GameLift: GameLift>>(
-    deps: &Deps<P>,
-    req: &Request,
-    caller: &Caller,
-    metrics: &mut Metrics,
+    call: Call<'_, P>,
 ) -> Result<Response<Body>, ApiError> {
+    let Call {
+        deps,
+        req,
+        caller,
+        metrics,
+    } = call;
     auth::may_create(caller)?;
-    h::only_params(&h::query_pairs(req)?, &[])?;
+    h::no_params(req)?;
     let create = CreateSession::parse(h::body(req)?)?;
     auth::may_create_for(caller, &create.players, &create.latencies)?;
     let key = request::parse_idempotency_key(h::header(req, "Idempotency-Key")?)?;
@@ -76,24 +79,13 @@ pub async fn create<P: Ports<Store: SessionStore, GameLift: GameLift>>(
     let deadline =
         now.plus_secs(deps.config.placement_timeout_secs + deps.config.sweep_margin_secs);
     let digest = create.digest();
-    let placement = Placement {
-        placement_id: deps.ids.placement_id(),
-        status: PlacementStatus::Pending,
-        requester: caller.requester(),
-        players: create.players,
-        max_players: create.max_players,
-        name: create.name,
-        data: create.data,
-        properties: create.properties,
-        latencies: create.latencies,
-        regions: create.regions,
-        session_id: None,
-        player_sessions: Vec::new(),
-        reason: None,
-        created_at: now,
-        updated_at: now,
+    let placement = pending_placement(
+        create,
+        deps.ids.placement_id(),
+        caller.requester(),
+        now,
         deadline,
-    };
+    );
     let idempotency = key.map(|key| IdempotencyRecord {
         caller: caller.idempotency_scope(),
         key,
@@ -130,6 +122,34 @@ pub async fn create<P: Ports<Store: SessionStore, GameLift: GameLift>>(
         }
     }
     start(deps, &placement, caller, metrics, now).await
+}
+
+/// The PENDING placement a create writes before it asks GameLift to start it.
+pub fn pending_placement(
+    create: CreateSession,
+    placement_id: PlacementId,
+    requester: String,
+    now: Timestamp,
+    deadline: Timestamp,
+) -> Placement {
+    Placement {
+        placement_id,
+        status: PlacementStatus::Pending,
+        requester,
+        players: create.players,
+        max_players: create.max_players,
+        name: create.name,
+        data: create.data,
+        properties: create.properties,
+        latencies: create.latencies,
+        regions: create.regions,
+        session_id: None,
+        player_sessions: Vec::new(),
+        reason: None,
+        created_at: now,
+        updated_at: now,
+        deadline,
+    }
 }
 
 /// A create whose `Idempotency-Key` was used before with the same body: the first placement, once it
@@ -337,17 +357,14 @@ fn accepted(p: &Placement) -> Response<Body> {
 /// `GET /v1/sessions`: one store Query per page; `explain=true` (services) adds the plan and the
 /// page's measured read amplification.
 pub async fn list<P: Ports<Store: SessionStore>>(
-    deps: &Deps<P>,
-    req: &Request,
-    caller: &Caller,
-    metrics: &mut Metrics,
+    call: Call<'_, P>,
 ) -> Result<Response<Body>, ApiError> {
-    auth::may_read_sessions(caller)?;
-    let pairs = h::query_pairs(req)?;
+    auth::may_read_sessions(call.caller)?;
+    let pairs = h::query_pairs(call.req)?;
     h::only_params(&pairs, &["query", "limit", "cursor", "sort", "explain"])?;
     let params = ListParams::parse(&pairs)?;
     if params.explain {
-        auth::may_explain(caller)?;
+        auth::may_explain(call.caller)?;
     }
     let request = ListRequest {
         query: params.query,
@@ -360,8 +377,8 @@ pub async fn list<P: Ports<Store: SessionStore>>(
     } else {
         None
     };
-    let page = deps.store.list_sessions(&request).await?;
-    metrics.count("ListPages", 1);
+    let page = call.deps.store.list_sessions(&request).await?;
+    call.metrics.count("ListPages", 1);
     let explain = plan.map(|plan| {
         let mut e = plan.explain();
         e["itemsRead"] = serde_json::json!(page.items_read);
@@ -381,15 +398,13 @@ pub async fn list<P: Ports<Store: SessionStore>>(
 
 /// `GET /v1/sessions/{id}`: one strongly consistent read.
 pub async fn get<P: Ports<Store: SessionStore>>(
-    deps: &Deps<P>,
-    req: &Request,
-    caller: &Caller,
+    call: Call<'_, P>,
     segment: &str,
 ) -> Result<Response<Body>, ApiError> {
-    auth::may_read_sessions(caller)?;
-    h::only_params(&h::query_pairs(req)?, &[])?;
+    auth::may_read_sessions(call.caller)?;
+    h::no_params(call.req)?;
     let sref = request::parse_session_ref(segment)?;
-    match deps.store.get_session(&sref.id()).await? {
+    match call.deps.store.get_session(&sref.id()).await? {
         Some(s) => Ok(h::json(StatusCode::OK, &SessionView::of(&s))),
         None => Err(session_not_found()),
     }
@@ -407,18 +422,13 @@ pub(crate) fn session_ended() -> ApiError {
 
 /// `POST /v1/sessions/{id}/join`.
 pub async fn join<P: Ports<Store: SessionStore, GameLift: GameLift>>(
-    deps: &Deps<P>,
-    req: &Request,
-    caller: &Caller,
+    call: Call<'_, P>,
     segment: &str,
-    metrics: &mut Metrics,
 ) -> Result<Response<Body>, ApiError> {
-    auth::may_join(caller)?;
-    h::only_params(&h::query_pairs(req)?, &[])?;
-    let sref = request::parse_session_ref(segment)?;
-    let join = JoinSession::parse(h::body(req)?)?;
-    auth::may_join_with(caller, &join.players)?;
+    let (sref, join) = call.open_session(auth::may_join, segment, JoinSession::parse)?;
+    auth::may_join_with(call.caller, &join.players)?;
 
+    let (deps, metrics) = (call.deps, call.metrics);
     let id = sref.id();
     let players: Vec<PlayerId> = join.players.iter().map(|p| p.player_id.clone()).collect();
     let now = deps.clock.now();
@@ -558,14 +568,11 @@ fn joined(
 /// that this system has not seen yet is recorded as ended, so its late placement event cannot bring
 /// it to life.
 pub async fn delete<P: Ports<Store: SessionStore, GameLift: GameLift>>(
-    deps: &Deps<P>,
-    req: &Request,
-    caller: &Caller,
+    call: Call<'_, P>,
     segment: &str,
-    metrics: &mut Metrics,
 ) -> Result<Response<Body>, ApiError> {
-    auth::may_delete(caller)?;
-    let params = h::query_pairs(req)?;
+    auth::may_delete(call.caller)?;
+    let params = h::query_pairs(call.req)?;
     h::only_params(&params, &["terminate"])?;
     let terminate = match params.first().map(|(_, v)| v.as_str()) {
         None | Some("false") => false,
@@ -577,27 +584,43 @@ pub async fn delete<P: Ports<Store: SessionStore, GameLift: GameLift>>(
         let arn = match &sref {
             SessionRef::Arn(a) => a.clone(),
             SessionRef::Id(id) => {
-                deps.store
+                call.deps
+                    .store
                     .get_session(id)
                     .await?
                     .ok_or_else(session_not_found)?
                     .arn
             }
         };
-        match deps.gamelift.terminate_game_session(&arn).await {
+        match call.deps.gamelift.terminate_game_session(&arn).await {
             Ok(()) | Err(GameLiftError::NotFound(_) | GameLiftError::NotActive(_)) => {}
             Err(e) => return Err(e.into()),
         }
-        metrics.count("SessionsTerminated", 1);
+        call.metrics.count("SessionsTerminated", 1);
     }
     let key = match &sref {
         SessionRef::Arn(a) => SessionKey::Arn(a),
         SessionRef::Id(id) => SessionKey::Id(id),
     };
-    match deps.store.end_session(key, deps.clock.now()).await? {
+    end_session(call, key, "SessionsDeleted").await
+}
+
+/// Ends the session `key` names (an ENDED tombstone, whatever it was) and answers 204, counted as
+/// `metric`; a short id the table does not hold is 404.
+pub(crate) async fn end_session<P: Ports<Store: SessionStore>>(
+    call: Call<'_, P>,
+    key: SessionKey<'_>,
+    metric: &'static str,
+) -> Result<Response<Body>, ApiError> {
+    match call
+        .deps
+        .store
+        .end_session(key, call.deps.clock.now())
+        .await?
+    {
         Applied::Unknown => Err(session_not_found()),
         Applied::Applied | Applied::Duplicate | Applied::Refused => {
-            metrics.count("SessionsDeleted", 1);
+            call.metrics.count(metric, 1);
             Ok(h::no_content())
         }
     }

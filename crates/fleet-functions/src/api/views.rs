@@ -31,9 +31,8 @@ pub struct SessionView<'a> {
     open_slots: u32,
     joinable: bool,
     protected: bool,
-    ip_address: &'a str,
-    dns_name: &'a str,
-    port: u16,
+    #[serde(flatten)]
+    address: AddressView<'a>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -60,11 +59,29 @@ impl<'a> SessionView<'a> {
             },
             joinable: s.joinable,
             protected: s.protected,
+            address: AddressView::of(s),
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+/// Where a session's game server listens: `ipAddress`, `dnsName`, `port`, among the fields of the
+/// session and of its player sessions.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AddressView<'a> {
+    ip_address: &'a str,
+    dns_name: &'a str,
+    port: u16,
+}
+
+impl<'a> AddressView<'a> {
+    fn of(s: &'a Session) -> Self {
+        Self {
             ip_address: &s.ip_address,
             dns_name: &s.dns_name,
             port: s.port,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
         }
     }
 }
@@ -75,12 +92,9 @@ impl<'a> SessionView<'a> {
 pub struct PlayerSessionView<'a> {
     player_id: &'a PlayerId,
     player_session_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ip_address: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dns_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    port: Option<u16>,
+    /// The session's address, when the session is known (absent otherwise).
+    #[serde(flatten)]
+    address: Option<AddressView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     connection: Option<ConnectionView<'a>>,
 }
@@ -91,9 +105,7 @@ impl<'a> PlayerSessionView<'a> {
         Self {
             player_id: &ps.player_id,
             player_session_id: &ps.player_session_id,
-            ip_address: session.map(|s| s.ip_address.as_str()),
-            dns_name: session.map(|s| s.dns_name.as_str()),
-            port: session.map(|s| s.port),
+            address: session.map(AddressView::of),
             connection: None,
         }
     }

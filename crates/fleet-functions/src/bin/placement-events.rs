@@ -8,31 +8,15 @@
 // default query depth allows when it lays out `main`'s state machine.
 #![recursion_limit = "256"]
 
-use aws_lambda_events::event::sqs::SqsEvent;
-use fleet_aws::clients;
-use fleet_aws::notifier::ApiGatewayNotifier;
-use fleet_functions::deps::{Deps, NoGameLift};
 use fleet_functions::{bootstrap, placement_events};
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let (config, endpoint) =
-        bootstrap::config_or_exit(|c| c.require_ws_endpoint().map(str::to_owned));
-    let (aws, store) = bootstrap::aws_and_store(&config).await;
-    let notifier = ApiGatewayNotifier::new(clients::apigw_management(&aws, &endpoint));
     // Events carry everything a session needs: no GameLift client.
-    let deps = Deps::deployed(store, NoGameLift, notifier, config);
-    let deps = &deps;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        // The runtime gives the deadline as wall-clock time; the guard measures with a monotonic clock.
-        let left = event
-            .context
-            .deadline()
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or(std::time::Duration::ZERO);
-        let deadline = std::time::Instant::now() + left;
-        Ok::<_, Error>(placement_events::handle_until(deps, event.payload, Some(deadline)).await)
-    }))
+    let deps = bootstrap::pushing_deps().await;
+    bootstrap::serve_events(&deps, |deps, batch, deadline| async move {
+        Ok(placement_events::handle_until(deps, batch, Some(deadline)).await)
+    })
     .await
 }

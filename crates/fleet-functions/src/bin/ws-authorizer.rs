@@ -2,12 +2,11 @@
 //! the key or fetches the issuer's JWKS once per container, then answers every request with
 //! [`fleet_functions::ws_authorizer::handle`]'s Allow or Deny policy.
 
-use aws_lambda_events::event::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
 use fleet_core::ports::Clock;
 use fleet_functions::bootstrap;
 use fleet_functions::deps::{Deps, NoGameLift, NoNotifier, SystemClock};
 use fleet_functions::ws_authorizer::{self, TokenVerifier};
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -18,11 +17,9 @@ async fn main() -> Result<(), Error> {
     verifier.prefetch(SystemClock.now()).await;
     // The authorizer reads no table and calls no AWS API: it only checks signatures.
     let deps = Deps::deployed((), NoGameLift, NoNotifier, config);
-    let (deps, verifier) = (&deps, &verifier);
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| async move {
-            Ok::<_, Error>(ws_authorizer::handle(deps, verifier, event.payload).await)
-        },
-    ))
+    let verifier = &verifier;
+    bootstrap::serve_events(&deps, |deps, request, _| async move {
+        Ok(ws_authorizer::handle(deps, verifier, request).await)
+    })
     .await
 }
