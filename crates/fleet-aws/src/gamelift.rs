@@ -476,29 +476,19 @@ impl GameLift for SdkGameLift {
             .await
             .map_err(|e| map_sdk("CreatePlayerSessions", e))?;
         // The sessions exist now; an answer we cannot read leaves us not knowing which: ambiguous.
-        out.player_sessions()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let bad = |what: &str| {
-                    GameLiftError::Ambiguous(format!(
-                        "CreatePlayerSessions: PlayerSessions[{i}]: {what}"
-                    ))
-                };
-                let player_id = s.player_id().ok_or_else(|| bad("no PlayerId"))?;
-                let player_id =
-                    PlayerId::parse(player_id).map_err(|e| bad(&format!("PlayerId {e}")))?;
-                let player_session_id = s
-                    .player_session_id()
-                    .filter(|id| !id.is_empty())
-                    .ok_or_else(|| bad("no PlayerSessionId"))?
-                    .to_owned();
-                Ok(PlayerSession {
-                    player_id,
-                    player_session_id,
-                })
+        let list = "CreatePlayerSessions: PlayerSessions";
+        read_each(list, out.player_sessions(), |s, at| {
+            let player_id = at.player_id(s.player_id())?;
+            let player_session_id = s
+                .player_session_id()
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| at.bad("no PlayerSessionId"))?
+                .to_owned();
+            Ok(PlayerSession {
+                player_id,
+                player_session_id,
             })
-            .collect()
+        })
     }
 
     async fn update_game_session(
@@ -678,52 +668,76 @@ impl GameLift for SdkGameLift {
             .send()
             .await
             .map_err(|e| map_sdk("GetPlayerConnectionDetails", e))?;
-        out.player_connection_details()
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let bad = |what: &str| {
-                    GameLiftError::Ambiguous(format!(
-                        "GetPlayerConnectionDetails: PlayerConnectionDetails[{i}]: {what}"
-                    ))
-                };
-                let player_id = d.player_id().ok_or_else(|| bad("no PlayerId"))?;
-                let player_id =
-                    PlayerId::parse(player_id).map_err(|e| bad(&format!("PlayerId {e}")))?;
-                let endpoints = d
-                    .endpoints()
-                    .iter()
-                    .map(|e| {
-                        Ok(Endpoint {
-                            ip_address: e
-                                .ip_address()
-                                .ok_or_else(|| bad("an endpoint without IpAddress"))?
-                                .to_owned(),
-                            port: e
-                                .port()
-                                .and_then(|p| u16::try_from(p).ok())
-                                .ok_or_else(|| bad("an endpoint without a valid Port"))?,
-                        })
+        let list = "GetPlayerConnectionDetails: PlayerConnectionDetails";
+        read_each(list, out.player_connection_details(), |d, at| {
+            let player_id = at.player_id(d.player_id())?;
+            let endpoints = d
+                .endpoints()
+                .iter()
+                .map(|e| {
+                    Ok(Endpoint {
+                        ip_address: e
+                            .ip_address()
+                            .ok_or_else(|| at.bad("an endpoint without IpAddress"))?
+                            .to_owned(),
+                        port: e
+                            .port()
+                            .and_then(|p| u16::try_from(p).ok())
+                            .ok_or_else(|| at.bad("an endpoint without a valid Port"))?,
                     })
-                    .collect::<Result<Vec<_>, GameLiftError>>()?;
-                let expires_at = match d.expiration() {
-                    None => None,
-                    Some(t) => Some(Timestamp::from_millis(
-                        t.to_millis().map_err(|_| bad("Expiration out of range"))?,
-                    )),
-                };
-                Ok(PlayerConnection {
-                    player_id,
-                    endpoints,
-                    token: d
-                        .player_gateway_token()
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned),
-                    expires_at,
                 })
+                .collect::<Result<Vec<_>, GameLiftError>>()?;
+            let expires_at = match d.expiration() {
+                None => None,
+                Some(t) => Some(Timestamp::from_millis(
+                    t.to_millis()
+                        .map_err(|_| at.bad("Expiration out of range"))?,
+                )),
+            };
+            Ok(PlayerConnection {
+                player_id,
+                endpoints,
+                token: d
+                    .player_gateway_token()
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned),
+                expires_at,
             })
-            .collect()
+        })
     }
+}
+
+/// One element of a list in GameLift's answer, named in the errors about it: `<list>[<index>]: …`.
+struct Element<'a> {
+    list: &'a str,
+    index: usize,
+}
+
+impl Element<'_> {
+    /// The element is unreadable for the reason `what`: whatever the call did cannot be known from
+    /// it, so ambiguous.
+    fn bad(&self, what: &str) -> GameLiftError {
+        GameLiftError::Ambiguous(format!("{}[{}]: {what}", self.list, self.index))
+    }
+
+    /// The element's PlayerId, which must be there and valid.
+    fn player_id(&self, id: Option<&str>) -> Result<PlayerId, GameLiftError> {
+        let id = id.ok_or_else(|| self.bad("no PlayerId"))?;
+        PlayerId::parse(id).map_err(|e| self.bad(&format!("PlayerId {e}")))
+    }
+}
+
+/// Reads every element of the answer's `list` with `read`; the first it cannot read fails the whole.
+fn read_each<T, R>(
+    list: &str,
+    items: &[T],
+    read: impl Fn(&T, &Element<'_>) -> Result<R, GameLiftError>,
+) -> Result<Vec<R>, GameLiftError> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| read(item, &Element { list, index }))
+        .collect()
 }
 
 /// Reads a DescribeGameSessionPlacement answer for the placement `id`.

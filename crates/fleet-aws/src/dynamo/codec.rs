@@ -49,10 +49,7 @@ fn encode<T: Serialize>(what: &str, v: &T) -> Result<Item, StoreError> {
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(item: &Item) -> Result<T, StoreError> {
-    serde_dynamo::from_item(item.clone()).map_err(|e| StoreError::Corrupt {
-        key: item_key(item),
-        reason: e.to_string(),
-    })
+    serde_dynamo::from_item(item.clone()).map_err(|e| corrupt(item, e.to_string()))
 }
 
 /// `pk/sk` of an item, for error messages.
@@ -64,6 +61,36 @@ pub fn item_key(item: &Item) -> String {
             .to_owned()
     };
     format!("{}/{}", get(PK), get(SK))
+}
+
+/// The error for an item that is not as this module writes it.
+pub(crate) fn corrupt(item: &Item, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        key: item_key(item),
+        reason: reason.into(),
+    }
+}
+
+/// The string attribute `name` of an item read by `parse`; `Corrupt` when it is absent or unreadable.
+pub(crate) fn parsed<T, E>(
+    item: &Item,
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, StoreError> {
+    get_s(item, name)
+        .and_then(|v| parse(v).ok())
+        .ok_or_else(|| corrupt(item, format!("no valid {name}")))
+}
+
+/// Gives an item the TTL attribute: DynamoDB may remove it after `at`.
+pub(crate) fn expire_at(item: &mut Item, at: Timestamp) {
+    item.insert(TTL.into(), n(at.epoch_seconds()));
+}
+
+/// Puts an item in the sparse index `ix` under `partition`, ordered by `sort`.
+fn index_under(item: &mut Item, ix: index::IndexDef, partition: &str, sort: String) {
+    item.insert(ix.pk.into(), s(partition));
+    item.insert(ix.sk.into(), s(sort));
 }
 
 /// A string attribute of an item.
@@ -107,12 +134,7 @@ pub fn session_item(
                 item.insert(attr.into(), s(value));
             }
         }
-        SessionStatus::Ended => {
-            item.insert(
-                TTL.into(),
-                n(session.updated_at.plus_secs(TOMBSTONE_SECS).epoch_seconds()),
-            );
-        }
+        SessionStatus::Ended => expire_at(&mut item, session.updated_at.plus_secs(TOMBSTONE_SECS)),
     }
     Ok(item)
 }
@@ -125,7 +147,7 @@ pub fn tombstone_item(arn: &GameSessionArn, at: Timestamp) -> Item {
     item.insert("status".into(), s(SessionStatus::Ended.as_str()));
     item.insert("updatedAt".into(), s(at.to_rfc3339()));
     item.insert(VERSION.into(), n(1));
-    item.insert(TTL.into(), n(at.plus_secs(TOMBSTONE_SECS).epoch_seconds()));
+    expire_at(&mut item, at.plus_secs(TOMBSTONE_SECS));
     item
 }
 
@@ -157,10 +179,7 @@ pub fn report_item(
     item.insert(KIND.into(), s("report"));
     item.insert(VERSION.into(), n(version));
     // A report whose session never shows up (a game server of another system?) should not stay forever.
-    item.insert(
-        TTL.into(),
-        n(report.reported_at.plus_secs(TOMBSTONE_SECS).epoch_seconds()),
-    );
+    expire_at(&mut item, report.reported_at.plus_secs(TOMBSTONE_SECS));
     Ok(item)
 }
 
@@ -178,24 +197,16 @@ pub fn seat_item(seat: &Seat, at: Timestamp) -> Result<Item, StoreError> {
     ));
     item.insert(KIND.into(), s("seat"));
     if seat.status == SeatStatus::Reserved {
-        item.insert(
-            index::SEATS_BY_EXPIRY.pk.into(),
-            s(SeatStatus::Reserved.as_str()),
+        let expiry = format!(
+            "{}#{}#{}",
+            seat.expires_at.to_rfc3339(),
+            seat.session_id,
+            seat.player_id.key_digest()
         );
-        item.insert(
-            index::SEATS_BY_EXPIRY.sk.into(),
-            s(format!(
-                "{}#{}#{}",
-                seat.expires_at.to_rfc3339(),
-                seat.session_id,
-                seat.player_id.key_digest()
-            )),
-        );
+        let ix = index::SEATS_BY_EXPIRY;
+        index_under(&mut item, ix, SeatStatus::Reserved.as_str(), expiry);
     } else {
-        item.insert(
-            TTL.into(),
-            n(at.plus_secs(SEAT_RETENTION_SECS).epoch_seconds()),
-        );
+        expire_at(&mut item, at.plus_secs(SEAT_RETENTION_SECS));
     }
     Ok(item)
 }
@@ -241,21 +252,11 @@ pub fn placement_item(p: &Placement) -> Result<Item, StoreError> {
     item.extend(placement_key(&p.placement_id));
     item.insert(KIND.into(), s("placement"));
     if p.status == PlacementStatus::Pending {
-        item.insert(
-            index::PENDING_BY_DEADLINE.pk.into(),
-            s(PlacementStatus::Pending.as_str()),
-        );
-        item.insert(
-            index::PENDING_BY_DEADLINE.sk.into(),
-            s(format!("{}#{}", p.deadline.to_rfc3339(), p.placement_id)),
-        );
+        let deadline = format!("{}#{}", p.deadline.to_rfc3339(), p.placement_id);
+        let ix = index::PENDING_BY_DEADLINE;
+        index_under(&mut item, ix, PlacementStatus::Pending.as_str(), deadline);
     } else {
-        item.insert(
-            TTL.into(),
-            n(p.updated_at
-                .plus_secs(PLACEMENT_RETENTION_SECS)
-                .epoch_seconds()),
-        );
+        expire_at(&mut item, p.updated_at.plus_secs(PLACEMENT_RETENTION_SECS));
     }
     Ok(item)
 }

@@ -11,20 +11,16 @@
 //! candidates or fan-out targets; every state decision is taken by a guarded write elsewhere. Expiry is
 //! checked in code: DynamoDB's TTL may lag for days.
 
-use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use fleet_core::ids::{ConnectionId, PlacementId, SessionId};
-use fleet_core::index::{self, PK, SK, TTL};
+use fleet_core::index::{self, PK, SK};
 use fleet_core::model::{PlacementStatus, SeatStatus};
-use fleet_core::ports::{
-    Connection, ConnectionStore, SessionSweepPage, StoreError, Subscriber, SweepStore,
-};
+use fleet_core::ports::{Connection, ConnectionStore, SessionSweepPage, Subscriber, SweepStore};
 use fleet_core::rules::SessionState;
 use fleet_core::time::Timestamp;
 
 use super::DynamoStore;
-use super::codec::{self, Item, KIND, get_s, n, s};
+use super::codec::{self, Item, KIND, corrupt, expire_at, get_s, parsed, s};
 use super::error::{StoreResult, map_sdk};
 
 /// Sort key of a connection's row.
@@ -51,35 +47,30 @@ fn key(pk: String, sk: impl Into<String>) -> Item {
     Item::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
 }
 
-fn time_attr(item: &Item, name: &str) -> StoreResult<Timestamp> {
-    let text = get_s(item, name).ok_or_else(|| StoreError::Corrupt {
-        key: codec::item_key(item),
-        reason: format!("no {name}"),
-    })?;
-    Timestamp::parse_rfc3339(name, text).map_err(|e| StoreError::Corrupt {
-        key: codec::item_key(item),
-        reason: e.to_string(),
-    })
+/// The key of an item beside a placement's, about one connection: `P#<placementId>` /
+/// `<prefix><connectionId>`.
+fn beside(placement: &PlacementId, prefix: &str, connection: &ConnectionId) -> Item {
+    key(
+        index::placement_pk(placement),
+        format!("{prefix}{connection}"),
+    )
 }
 
-fn connection_attr(item: &Item, name: &str) -> StoreResult<ConnectionId> {
-    get_s(item, name)
-        .and_then(|c| ConnectionId::parse(c).ok())
-        .ok_or_else(|| StoreError::Corrupt {
-            key: codec::item_key(item),
-            reason: format!("no valid {name}"),
-        })
+fn time_attr(item: &Item, name: &str) -> StoreResult<Timestamp> {
+    let text = get_s(item, name).ok_or_else(|| corrupt(item, format!("no {name}")))?;
+    Timestamp::parse_rfc3339(name, text).map_err(|e| corrupt(item, e.to_string()))
+}
+
+/// The user attribute `name` of a connection or subscription.
+fn user_attr(item: &Item, name: &str) -> StoreResult<String> {
+    let user = get_s(item, name).ok_or_else(|| corrupt(item, "no user"))?;
+    Ok(user.to_owned())
 }
 
 fn connection_from_item(item: &Item) -> StoreResult<Connection> {
     Ok(Connection {
-        id: connection_attr(item, "connectionId")?,
-        user: get_s(item, index::CONNECTIONS_BY_USER.pk)
-            .ok_or_else(|| StoreError::Corrupt {
-                key: codec::item_key(item),
-                reason: "no user".into(),
-            })?
-            .to_owned(),
+        id: parsed(item, "connectionId", ConnectionId::parse)?,
+        user: user_attr(item, index::CONNECTIONS_BY_USER.pk)?,
         connected_at: time_attr(item, "connectedAt")?,
         expires_at: time_attr(item, "expiresAt")?,
     })
@@ -99,69 +90,59 @@ impl DynamoStore {
 
     /// Every item of a partition whose sort key starts with `prefix` (strongly consistent).
     async fn query_prefix(&self, pk: String, prefix: &str) -> StoreResult<Vec<Item>> {
+        let query = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true);
         let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(map_sdk)?;
-            items.extend(out.items().iter().cloned());
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(items),
-            }
-        }
+        self.query_items(query, usize::MAX, |item| {
+            items.push(item.clone());
+            Ok(true)
+        })
+        .await?;
+        Ok(items)
     }
 
     /// Items of a sparse index whose partition is `partition` and whose sort key is at most `upto`,
-    /// ascending, `page` per Query, for as long as `want_more` says and at most [`MAX_PAGES`] pages.
+    /// ascending, `page` per Query, for as long as `take` says and at most [`MAX_PAGES`] pages.
     async fn query_due(
         &self,
         ix: index::IndexDef,
         partition: &str,
         upto: String,
         page: i32,
-        mut take: impl FnMut(&Item) -> StoreResult<bool>,
+        take: impl FnMut(&Item) -> StoreResult<bool>,
     ) -> StoreResult<()> {
-        let mut start: Option<Item> = None;
-        for _ in 0..MAX_PAGES {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .index_name(ix.name)
-                .key_condition_expression("#ipk = :ipk AND #isk <= :upto")
-                .expression_attribute_names("#ipk", ix.pk)
-                .expression_attribute_names("#isk", ix.sk)
-                .expression_attribute_values(":ipk", s(partition))
-                .expression_attribute_values(":upto", s(upto.clone()))
-                .scan_index_forward(true)
-                .limit(page)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(map_sdk)?;
-            for item in out.items() {
-                if !take(item)? {
-                    return Ok(());
-                }
-            }
-            match out.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(()),
-            }
-        }
+        let query = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(ix.name)
+            .key_condition_expression("#ipk = :ipk AND #isk <= :upto")
+            .expression_attribute_names("#ipk", ix.pk)
+            .expression_attribute_names("#isk", ix.sk)
+            .expression_attribute_values(":ipk", s(partition))
+            .expression_attribute_values(":upto", s(upto))
+            .scan_index_forward(true)
+            .limit(page);
+        self.query_items(query, MAX_PAGES, take).await
+    }
+
+    /// Puts `item`, unconditionally.
+    async fn put_item(&self, item: Item) -> StoreResult<()> {
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(map_sdk)?;
         Ok(())
     }
 }
@@ -174,15 +155,8 @@ impl ConnectionStore for DynamoStore {
         item.insert(index::CONNECTIONS_BY_USER.pk.into(), s(&c.user));
         item.insert("connectedAt".into(), s(c.connected_at.to_rfc3339()));
         item.insert("expiresAt".into(), s(c.expires_at.to_rfc3339()));
-        item.insert(TTL.into(), n(c.expires_at.epoch_seconds()));
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        Ok(())
+        expire_at(&mut item, c.expires_at);
+        self.put_item(item).await
     }
 
     async fn delete_connection(&self, id: &ConnectionId) -> StoreResult<()> {
@@ -194,16 +168,8 @@ impl ConnectionStore for DynamoStore {
         id: &ConnectionId,
         now: Timestamp,
     ) -> StoreResult<Option<Connection>> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key(connection_pk(id), CONNECTION_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        match out.item.as_ref().map(connection_from_item).transpose()? {
+        let item = self.get_item(key(connection_pk(id), CONNECTION_SK)).await?;
+        match item.as_ref().map(connection_from_item).transpose()? {
             Some(c) if c.expires_at > now => Ok(Some(c)),
             _ => Ok(None),
         }
@@ -211,32 +177,23 @@ impl ConnectionStore for DynamoStore {
 
     async fn connections_of(&self, user: &str, now: Timestamp) -> StoreResult<Vec<ConnectionId>> {
         let ix = index::CONNECTIONS_BY_USER;
+        let query = self
+            .client()
+            .query()
+            .table_name(self.table())
+            .index_name(ix.name)
+            .key_condition_expression("#ipk = :user")
+            .expression_attribute_names("#ipk", ix.pk)
+            .expression_attribute_values(":user", s(user));
         let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        for _ in 0..MAX_PAGES {
-            let page = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .index_name(ix.name)
-                .key_condition_expression("#ipk = :user")
-                .expression_attribute_names("#ipk", ix.pk)
-                .expression_attribute_values(":user", s(user))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(map_sdk)?;
-            for item in page.items() {
-                let c = connection_from_item(item)?;
-                if c.expires_at > now {
-                    out.push(c.id);
-                }
+        self.query_items(query, MAX_PAGES, |item| {
+            let c = connection_from_item(item)?;
+            if c.expires_at > now {
+                out.push(c.id);
             }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
+            Ok(true)
+        })
+        .await?;
         Ok(out)
     }
 
@@ -246,24 +203,14 @@ impl ConnectionStore for DynamoStore {
         sub: &Subscriber,
         expires_at: Timestamp,
     ) -> StoreResult<()> {
-        let mut item = key(
-            index::placement_pk(placement),
-            format!("{SUBSCRIPTION_SK_PREFIX}{}", sub.connection),
-        );
+        let mut item = beside(placement, SUBSCRIPTION_SK_PREFIX, &sub.connection);
         item.insert(KIND.into(), s("subscription"));
         item.insert("connectionId".into(), s(sub.connection.as_str()));
         // Not `cUser`: a subscription must stay out of the connectionsByUser index.
         item.insert("user".into(), s(&sub.user));
         item.insert("expiresAt".into(), s(expires_at.to_rfc3339()));
-        item.insert(TTL.into(), n(expires_at.epoch_seconds()));
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        Ok(())
+        expire_at(&mut item, expires_at);
+        self.put_item(item).await
     }
 
     async fn unsubscribe(
@@ -271,11 +218,8 @@ impl ConnectionStore for DynamoStore {
         placement: &PlacementId,
         connection: &ConnectionId,
     ) -> StoreResult<()> {
-        self.delete(key(
-            index::placement_pk(placement),
-            format!("{SUBSCRIPTION_SK_PREFIX}{connection}"),
-        ))
-        .await
+        self.delete(beside(placement, SUBSCRIPTION_SK_PREFIX, connection))
+            .await
     }
 
     async fn subscribers(
@@ -291,13 +235,10 @@ impl ConnectionStore for DynamoStore {
             if time_attr(item, "expiresAt")? <= now {
                 continue;
             }
-            let user = get_s(item, "user").ok_or_else(|| StoreError::Corrupt {
-                key: codec::item_key(item),
-                reason: "no user".into(),
-            })?;
+            let user = user_attr(item, "user")?;
             out.push(Subscriber {
-                connection: connection_attr(item, "connectionId")?,
-                user: user.to_owned(),
+                connection: parsed(item, "connectionId", ConnectionId::parse)?,
+                user,
             });
         }
         Ok(out)
@@ -309,34 +250,11 @@ impl ConnectionStore for DynamoStore {
         connection: &ConnectionId,
         at: Timestamp,
     ) -> StoreResult<bool> {
-        let mut item = key(
-            index::placement_pk(placement),
-            format!("{SENT_SK_PREFIX}{connection}"),
-        );
+        let mut item = beside(placement, SENT_SK_PREFIX, connection);
         item.insert(KIND.into(), s("sent"));
         item.insert("sentAt".into(), s(at.to_rfc3339()));
-        item.insert(
-            TTL.into(),
-            n(at.plus_secs(SENT_RETENTION_SECS).epoch_seconds()),
-        );
-        let put = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(se))
-                if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(map_sdk(e)),
-        }
+        expire_at(&mut item, at.plus_secs(SENT_RETENTION_SECS));
+        self.put_new(item).await
     }
 
     async fn unmark_sent(
@@ -344,11 +262,8 @@ impl ConnectionStore for DynamoStore {
         placement: &PlacementId,
         connection: &ConnectionId,
     ) -> StoreResult<()> {
-        self.delete(key(
-            index::placement_pk(placement),
-            format!("{SENT_SK_PREFIX}{connection}"),
-        ))
-        .await
+        self.delete(beside(placement, SENT_SK_PREFIX, connection))
+            .await
     }
 }
 
@@ -371,13 +286,7 @@ impl SweepStore for DynamoStore {
             upto,
             limit.min(1000) as i32,
             |item| {
-                let id = get_s(item, "placementId")
-                    .and_then(|p| PlacementId::parse(p).ok())
-                    .ok_or_else(|| StoreError::Corrupt {
-                        key: codec::item_key(item),
-                        reason: "no valid placementId".into(),
-                    })?;
-                out.push(id);
+                out.push(parsed(item, "placementId", PlacementId::parse)?);
                 Ok(out.len() < want)
             },
         )
@@ -399,12 +308,7 @@ impl SweepStore for DynamoStore {
             upto,
             100,
             |item| {
-                let id = get_s(item, "sessionId")
-                    .and_then(|p| SessionId::parse(p).ok())
-                    .ok_or_else(|| StoreError::Corrupt {
-                        key: codec::item_key(item),
-                        reason: "no valid sessionId".into(),
-                    })?;
+                let id = parsed(item, "sessionId", SessionId::parse)?;
                 if !out.contains(&id) {
                     out.push(id);
                 }
@@ -460,17 +364,8 @@ impl SweepStore for DynamoStore {
     }
 
     async fn sweep_position(&self) -> StoreResult<Option<String>> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(sweep_key()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        Ok(out
-            .item
+        let item = self.get_item(sweep_key()).await?;
+        Ok(item
             .as_ref()
             .and_then(|i| get_s(i, "position"))
             .map(str::to_owned))
@@ -483,13 +378,6 @@ impl SweepStore for DynamoStore {
         let mut item = sweep_key();
         item.insert(KIND.into(), s("sweep"));
         item.insert("position".into(), AttributeValue::S(p.to_owned()));
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        Ok(())
+        self.put_item(item).await
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
@@ -80,6 +81,14 @@ impl Partition {
     }
 }
 
+/// What a read-decide-write decided from the partition it read.
+enum Decided<T> {
+    /// The answer, with nothing to write.
+    Answer(T),
+    /// A transaction guarded by what was read, and the answer once it commits.
+    Write(Vec<TransactWriteItem>, T),
+}
+
 /// How a transaction ended.
 enum Tx {
     Committed,
@@ -151,40 +160,92 @@ impl DynamoStore {
 
     async fn load_partition(&self, id: &SessionId) -> StoreResult<Partition> {
         let mut part = Partition::empty();
+        let query = self
+            .client
+            .query()
+            .table_name(&*self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(index::session_pk(id)))
+            .consistent_read(true);
+        self.query_items(query, usize::MAX, |item| {
+            match get_s(item, SK) {
+                Some(index::SESSION_SK) => {
+                    let (state, version) = codec::session_state_from_item(item)?;
+                    part.state = state;
+                    part.version = Some(version);
+                }
+                Some(codec::REPORT_SK) => part.report = Some(codec::report_from_item(item)?),
+                Some(sk) if sk.starts_with(index::SEAT_SK_PREFIX) => {
+                    part.seats.push(codec::seat_from_item(item)?)
+                }
+                _ => {}
+            }
+            Ok(true)
+        })
+        .await?;
+        Ok(part)
+    }
+
+    /// Runs `query` page after page, at most `max_pages`, handing each item to `take` for as long as
+    /// it answers `true`.
+    pub(super) async fn query_items(
+        &self,
+        query: QueryFluentBuilder,
+        max_pages: usize,
+        mut take: impl FnMut(&Item) -> StoreResult<bool>,
+    ) -> StoreResult<()> {
         let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&*self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", s(index::session_pk(id)))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(map_sdk)?;
+        for _ in 0..max_pages {
+            let page = query.clone().set_exclusive_start_key(start);
+            let out = page.send().await.map_err(map_sdk)?;
             for item in out.items() {
-                match get_s(item, SK) {
-                    Some(index::SESSION_SK) => {
-                        let (state, version) = codec::session_state_from_item(item)?;
-                        part.state = state;
-                        part.version = Some(version);
-                    }
-                    Some(codec::REPORT_SK) => part.report = Some(codec::report_from_item(item)?),
-                    Some(sk) if sk.starts_with(index::SEAT_SK_PREFIX) => {
-                        part.seats.push(codec::seat_from_item(item)?)
-                    }
-                    _ => {}
+                if !take(item)? {
+                    return Ok(());
                 }
             }
             match out.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
+                _ => return Ok(()),
             }
         }
-        Ok(part)
+        Ok(())
+    }
+
+    /// Puts `item` where no item is yet: `false` when one already was.
+    pub(super) async fn put_new(&self, item: Item) -> StoreResult<bool> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&*self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(se))
+                if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(map_sdk(e)),
+        }
+    }
+
+    /// The item at `key`, read strongly consistent.
+    pub(super) async fn get_item(&self, key: Item) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&*self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(map_sdk)?;
+        Ok(out.item)
     }
 
     async fn transact(&self, items: Vec<TransactWriteItem>) -> StoreResult<Tx> {
@@ -275,6 +336,47 @@ impl DynamoStore {
         }
         Err(StoreError::Contention(what.to_owned()))
     }
+
+    /// A read-decide-write on a session, retried (as `what`) while it loses a race: each attempt reads
+    /// the partition afresh, lets `decide` plan, and commits the transaction planned (as `tx_name`).
+    async fn read_decide_write<T>(
+        &self,
+        what: &str,
+        tx_name: &str,
+        id: &SessionId,
+        decide: impl Fn(&Partition) -> StoreResult<Decided<T>>,
+    ) -> StoreResult<T> {
+        self.with_retries(what, |_| async {
+            match decide(&self.load_partition(id).await?)? {
+                Decided::Answer(answer) => Ok(Some(answer)),
+                Decided::Write(tx, answer) => self.commit_or_retry(tx_name, tx, answer).await,
+            }
+        })
+        .await
+    }
+
+    /// A Put of `session` as the partition's main item at the version after the one read, guarded by
+    /// that version.
+    fn put_next(
+        &self,
+        part: &Partition,
+        session: &Session,
+        reported_at: Option<Timestamp>,
+    ) -> StoreResult<TransactWriteItem> {
+        let version = part.version.unwrap_or(0);
+        self.put_session(
+            codec::session_item(session, version + 1, reported_at)?,
+            Some(version),
+        )
+    }
+}
+
+/// The error for a create whose placement id is already stored.
+fn id_reused(placement: &Placement) -> StoreError {
+    StoreError::Corrupt {
+        key: placement.placement_id.to_string(),
+        reason: "placement id reused".into(),
+    }
 }
 
 fn build_err(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
@@ -342,26 +444,9 @@ impl SessionStore for DynamoStore {
     ) -> StoreResult<CreateOutcome> {
         let item = codec::placement_item(placement)?;
         let Some(idem) = idempotency else {
-            return match self
-                .client
-                .put_item()
-                .table_name(&*self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PK)
-                .send()
-                .await
-            {
-                Ok(_) => Ok(CreateOutcome::Created),
-                Err(SdkError::ServiceError(se))
-                    if matches!(se.err(), PutItemError::ConditionalCheckFailedException(_)) =>
-                {
-                    Err(StoreError::Corrupt {
-                        key: placement.placement_id.to_string(),
-                        reason: "placement id reused".into(),
-                    })
-                }
-                Err(e) => Err(map_sdk(e)),
+            return match self.put_new(item).await? {
+                true => Ok(CreateOutcome::Created),
+                false => Err(id_reused(placement)),
             };
         };
         let tx = vec![
@@ -446,10 +531,7 @@ impl SessionStore for DynamoStore {
                 return self.replayed(old, idem).await;
             }
             if failed(placement_at) {
-                return Err(StoreError::Corrupt {
-                    key: placement.placement_id.to_string(),
-                    reason: "placement id reused".into(),
-                });
+                return Err(id_reused(placement));
             }
             if failed(placement_at + 1) {
                 if !repaired {
@@ -475,20 +557,8 @@ impl SessionStore for DynamoStore {
     async fn release_pending(&self, owner: &str, id: &PlacementId) -> StoreResult<()> {
         // A transaction of one update rather than UpdateItem: the functions' roles already allow the
         // item kinds their transactions build, and nothing else is needed for this.
-        let update = Update::builder()
-            .table_name(&*self.table)
-            .set_key(Some(codec::pending_count_key(owner)))
-            .update_expression("DELETE #ids :id")
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#ids", codec::PENDING_IDS)
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":id", AttributeValue::Ss(vec![id.to_string()]))
-            .build()
-            .map_err(build_err)?;
-        match self
-            .transact(vec![TransactWriteItem::builder().update(update).build()])
-            .await?
-        {
+        let release = self.pending_release(owner, ":id", vec![id.to_string()])?;
+        match self.transact(vec![release]).await? {
             Tx::Committed => Ok(()),
             // No count for this owner (a cap introduced after the create, or a TTL): nothing to do.
             Tx::Cancelled(r) if r.iter().any(|(c, _)| c == "ConditionalCheckFailed") => Ok(()),
@@ -510,17 +580,7 @@ impl SessionStore for DynamoStore {
         for chunk in owners.chunks(TX_MAX) {
             let mut tx = Vec::with_capacity(chunk.len());
             for (owner, ids) in chunk {
-                let update = Update::builder()
-                    .table_name(&*self.table)
-                    .set_key(Some(codec::pending_count_key(owner)))
-                    .update_expression("DELETE #ids :ids")
-                    .condition_expression("attribute_exists(#pk)")
-                    .expression_attribute_names("#ids", codec::PENDING_IDS)
-                    .expression_attribute_names("#pk", PK)
-                    .expression_attribute_values(":ids", AttributeValue::Ss(ids.clone()))
-                    .build()
-                    .map_err(build_err)?;
-                tx.push(TransactWriteItem::builder().update(update).build());
+                tx.push(self.pending_release(owner, ":ids", ids.clone())?);
             }
             let reasons = match self.transact(tx.clone()).await? {
                 Tx::Committed => continue,
@@ -559,19 +619,8 @@ impl SessionStore for DynamoStore {
     }
 
     async fn get_placement(&self, id: &PlacementId) -> StoreResult<Option<Placement>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&*self.table)
-            .set_key(Some(codec::placement_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        out.item
-            .as_ref()
-            .map(codec::placement_from_item)
-            .transpose()
+        let item = self.get_item(codec::placement_key(id)).await?;
+        item.as_ref().map(codec::placement_from_item).transpose()
     }
 
     async fn finish_placement(
@@ -682,17 +731,10 @@ impl SessionStore for DynamoStore {
     }
 
     async fn get_session(&self, id: &SessionId) -> StoreResult<Option<Session>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&*self.table)
-            .set_key(Some(codec::session_key(id, index::SESSION_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(map_sdk)?;
-        match out
-            .item
+        let item = self
+            .get_item(codec::session_key(id, index::SESSION_SK))
+            .await?;
+        match item
             .as_ref()
             .map(codec::session_state_from_item)
             .transpose()?
@@ -708,29 +750,23 @@ impl SessionStore for DynamoStore {
 
     async fn end_session(&self, key: SessionKey<'_>, at: Timestamp) -> StoreResult<Applied> {
         let id = key.id();
-        self.with_retries("end_session", |_| async {
-            let part = self.load_partition(&id).await?;
+        self.read_decide_write("end_session", "end", &id, |part| {
             let write = match (
                 rules::end(&part.state, matches!(key, SessionKey::Arn(_)), at),
                 key,
             ) {
-                (EndEffect::Duplicate, _) => return Ok(Some(Applied::Duplicate)),
+                (EndEffect::Duplicate, _) => return Ok(Decided::Answer(Applied::Duplicate)),
                 (EndEffect::Unknown, _) | (EndEffect::Tombstone, SessionKey::Id(_)) => {
-                    return Ok(Some(Applied::Unknown));
+                    return Ok(Decided::Answer(Applied::Unknown));
                 }
                 (EndEffect::Tombstone, SessionKey::Arn(arn)) => {
                     self.put_session(codec::tombstone_item(arn, at), None)?
                 }
                 (EndEffect::Session(ended), _) => {
-                    let version = part.version.unwrap_or(0);
-                    self.put_session(
-                        codec::session_item(&ended, version + 1, reported_at(&part.state))?,
-                        Some(version),
-                    )?
+                    self.put_next(part, &ended, reported_at(&part.state))?
                 }
             };
-            self.commit_or_retry("end", vec![write], Applied::Applied)
-                .await
+            Ok(Decided::Write(vec![write], Applied::Applied))
         })
         .await
     }
@@ -742,8 +778,7 @@ impl SessionStore for DynamoStore {
         at: Timestamp,
     ) -> StoreResult<Applied> {
         let id = arn.session_id();
-        self.with_retries("apply_report", |_| async {
-            let part = self.load_partition(&id).await?;
+        self.read_decide_write("apply_report", "report", &id, |part| {
             let effect = rules::report(
                 &part.state,
                 part.report.as_ref().map(|r| &r.0),
@@ -752,16 +787,10 @@ impl SessionStore for DynamoStore {
                 report,
                 at,
             )?;
-            let write = match effect {
-                ReportEffect::Refused => return Ok(Some(Applied::Refused)),
-                ReportEffect::Duplicate => return Ok(Some(Applied::Duplicate)),
-                ReportEffect::Session(session) => {
-                    let version = part.version.unwrap_or(0);
-                    self.put_session(
-                        codec::session_item(&session, version + 1, Some(at))?,
-                        Some(version),
-                    )?
-                }
+            let tx = match effect {
+                ReportEffect::Refused => return Ok(Decided::Answer(Applied::Refused)),
+                ReportEffect::Duplicate => return Ok(Decided::Answer(Applied::Duplicate)),
+                ReportEffect::Session(session) => vec![self.put_next(part, &session, Some(at))?],
                 ReportEffect::Pending(pending) => {
                     let read_version = part.report.as_ref().map(|r| r.1);
                     let put = self.put_session(
@@ -771,13 +800,10 @@ impl SessionStore for DynamoStore {
                     // Kept only while there is still no session: a placement event committed since
                     // must make this report retry and apply to the session instead of waiting forever.
                     let no_session = self.absent(codec::session_key(&id, index::SESSION_SK))?;
-                    return self
-                        .commit_or_retry("report", vec![put, no_session], Applied::Applied)
-                        .await;
+                    vec![put, no_session]
                 }
             };
-            self.commit_or_retry("report", vec![write], Applied::Applied)
-                .await
+            Ok(Decided::Write(tx, Applied::Applied))
         })
         .await
     }
@@ -790,22 +816,16 @@ impl SessionStore for DynamoStore {
         at: Timestamp,
     ) -> StoreResult<Applied> {
         let id = arn.session_id();
-        self.with_retries("correct_player_count", |_| async {
-            let part = self.load_partition(&id).await?;
+        self.read_decide_write("correct_player_count", "correct_count", &id, |part| {
             let Some(session) =
                 rules::gamelift_count(&part.state, &part.seats, count, quiet_since, at)
             else {
-                return Ok(Some(Applied::Duplicate));
+                return Ok(Decided::Answer(Applied::Duplicate));
             };
             // Guarded by the version read: a report or a join committed since makes this retry
             // against the new state (where a fresh report refuses the correction).
-            let version = part.version.unwrap_or(0);
-            let write = self.put_session(
-                codec::session_item(&session, version + 1, reported_at(&part.state))?,
-                Some(version),
-            )?;
-            self.commit_or_retry("correct_count", vec![write], Applied::Applied)
-                .await
+            let write = self.put_next(part, &session, reported_at(&part.state))?;
+            Ok(Decided::Write(vec![write], Applied::Applied))
         })
         .await
     }
@@ -817,8 +837,7 @@ impl SessionStore for DynamoStore {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<Result<Reserved, JoinRefused>> {
-        self.with_retries("reserve_seats", |_| async {
-            let part = self.load_partition(session_id).await?;
+        self.read_decide_write("reserve_seats", "join", session_id, |part| {
             let max_lapsed = TX_MAX.saturating_sub(1 + players.len());
             let plan = match rules::join(
                 &part.state,
@@ -829,20 +848,16 @@ impl SessionStore for DynamoStore {
                 max_lapsed,
             ) {
                 Ok(plan) => plan,
-                Err(refused) => return Ok(Some(Err(refused))),
+                Err(refused) => return Ok(Decided::Answer(Err(refused))),
             };
             if plan.rejoined.is_some() {
                 // A repeated join: the seats are already there; the read was all it cost.
-                return Ok(Some(Ok(Reserved {
+                return Ok(Decided::Answer(Ok(Reserved {
                     session: plan.session,
                     rejoined: plan.rejoined,
                 })));
             }
-            let version = part.version.unwrap_or(0);
-            let mut tx = vec![self.put_session(
-                codec::session_item(&plan.session, version + 1, reported_at(&part.state))?,
-                Some(version),
-            )?];
+            let mut tx = vec![self.put_next(part, &plan.session, reported_at(&part.state))?];
             for seat in &plan.seats {
                 tx.push(self.put(codec::seat_item(seat, now)?, None, vec![])?);
             }
@@ -850,7 +865,7 @@ impl SessionStore for DynamoStore {
                 session: plan.session,
                 rejoined: None,
             };
-            self.commit_or_retry("join", tx, Ok(reserved)).await
+            Ok(Decided::Write(tx, Ok(reserved)))
         })
         .await
     }
@@ -861,21 +876,15 @@ impl SessionStore for DynamoStore {
         policy: &fleet_core::ports::SessionPolicy,
         at: Timestamp,
     ) -> StoreResult<Result<fleet_core::model::Session, fleet_core::ports::PolicyRefused>> {
-        self.with_retries("set_policy", |_| async {
-            let part = self.load_partition(session_id).await?;
+        self.read_decide_write("set_policy", "set_policy", session_id, |part| {
             let session = match rules::set_policy(&part.state, &part.seats, policy, at) {
                 Ok(session) => session,
-                Err(refused) => return Ok(Some(Err(refused))),
+                Err(refused) => return Ok(Decided::Answer(Err(refused))),
             };
             // Guarded by the version read, like every session write: a join or report committed
             // since is recounted on the next attempt, so a lock never hides a seat it raced.
-            let version = part.version.unwrap_or(0);
-            let write = self.put_session(
-                codec::session_item(&session, version + 1, reported_at(&part.state))?,
-                Some(version),
-            )?;
-            self.commit_or_retry("set_policy", vec![write], Ok(session))
-                .await
+            let write = self.put_next(part, &session, reported_at(&part.state))?;
+            Ok(Decided::Write(vec![write], Ok(session)))
         })
         .await
     }
@@ -967,13 +976,8 @@ fn idempotency_item(placement: &Placement, idem: &IdempotencyRecord) -> Item {
     item.insert(codec::KIND.into(), s("idempotency"));
     item.insert("placementId".into(), s(placement.placement_id.as_str()));
     item.insert("bodyDigest".into(), s(&idem.body_digest));
-    item.insert(
-        TTL.into(),
-        n(placement
-            .created_at
-            .plus_secs(codec::IDEMPOTENCY_RETENTION_SECS)
-            .epoch_seconds()),
-    );
+    let retention = codec::IDEMPOTENCY_RETENTION_SECS;
+    codec::expire_at(&mut item, placement.created_at.plus_secs(retention));
     item
 }
 
@@ -994,10 +998,7 @@ impl DynamoStore {
         }
         let id = get_s(old, "placementId")
             .and_then(|p| PlacementId::parse(p).ok())
-            .ok_or_else(|| StoreError::Corrupt {
-                key: codec::item_key(old),
-                reason: "no placementId".into(),
-            })?;
+            .ok_or_else(|| codec::corrupt(old, "no placementId"))?;
         match self.get_placement(&id).await? {
             Some(p) => Ok(CreateOutcome::Existing(Box::new(p))),
             None => Err(StoreError::Corrupt {
@@ -1005,6 +1006,27 @@ impl DynamoStore {
                 reason: "idempotency record without placement".into(),
             }),
         }
+    }
+
+    /// The update that takes `ids` out of `owner`'s pending-count item, when there is one; `value` is
+    /// the ids' placeholder in the expression.
+    fn pending_release(
+        &self,
+        owner: &str,
+        value: &str,
+        ids: Vec<String>,
+    ) -> StoreResult<TransactWriteItem> {
+        let update = Update::builder()
+            .table_name(&*self.table)
+            .set_key(Some(codec::pending_count_key(owner)))
+            .update_expression(format!("DELETE #ids {value}"))
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#ids", codec::PENDING_IDS)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(value, AttributeValue::Ss(ids))
+            .build()
+            .map_err(build_err)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// The create's update of its owner's pending-count item (see `create_placement_capped`).
@@ -1050,17 +1072,7 @@ impl DynamoStore {
         let item = match old {
             Some(item) => item,
             None => {
-                read = self
-                    .client
-                    .get_item()
-                    .table_name(&*self.table)
-                    .set_key(Some(key.clone()))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(map_sdk)?
-                    .item
-                    .unwrap_or_default();
+                read = self.get_item(key.clone()).await?.unwrap_or_default();
                 &read
             }
         };
@@ -1416,30 +1428,25 @@ impl DynamoStore {
         let mut total = 0u32;
         loop {
             let step = self
-                .with_retries("change_seats", |_| async {
-                    let part = self.load_partition(session_id).await?;
+                .read_decide_write("change_seats", "seat change", session_id, |part| {
                     let SessionState::Live {
                         session,
                         reported_at,
                     } = &part.state
                     else {
-                        return Ok(Some(None));
+                        return Ok(Decided::Answer(None));
                     };
                     let Some(plan) =
                         rules::change_seats(session, &part.seats, at, TX_MAX - 1, &pick)
                     else {
-                        return Ok(Some(Some(0)));
+                        return Ok(Decided::Answer(Some(0)));
                     };
-                    let version = part.version.unwrap_or(0);
-                    let mut tx = vec![self.put_session(
-                        codec::session_item(&plan.session, version + 1, *reported_at)?,
-                        Some(version),
-                    )?];
+                    let mut tx = vec![self.put_next(part, &plan.session, *reported_at)?];
                     for seat in &plan.seats {
                         tx.push(self.put(codec::seat_item(seat, at)?, None, vec![])?);
                     }
                     let n = plan.seats.len() as u32;
-                    self.commit_or_retry("seat change", tx, Some(n)).await
+                    Ok(Decided::Write(tx, Some(n)))
                 })
                 .await?;
             match step {

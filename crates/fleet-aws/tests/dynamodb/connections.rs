@@ -6,6 +6,7 @@ use fleet_core::ids::{ConnectionId, PlacementId, SessionId};
 use fleet_core::ports::{Connection, ConnectionStore, SessionStore, Subscriber, SweepStore};
 use fleet_core::time::Timestamp;
 
+use crate::steps::fulfilled_session;
 use crate::support::*;
 
 fn conn(s: &str) -> ConnectionId {
@@ -41,22 +42,15 @@ where
 async fn a_users_live_connections_are_found_through_the_index_and_expired_ones_are_not() {
     let store = spawn_store().await;
     let later = T0.plus_secs(7200);
-    store
-        .put_connection(&connection("Abc123=", "player-1", later))
-        .await
-        .unwrap();
-    store
-        .put_connection(&connection("Def456=", "player-1", later))
-        .await
-        .unwrap();
-    store
-        .put_connection(&connection("Old789=", "player-1", T0.plus_secs(10)))
-        .await
-        .unwrap();
-    store
-        .put_connection(&connection("Xyz000=", "player-2", later))
-        .await
-        .unwrap();
+    for (id, user, expires_at) in [
+        ("Abc123=", "player-1", later),
+        ("Def456=", "player-1", later),
+        ("Old789=", "player-1", T0.plus_secs(10)),
+        ("Xyz000=", "player-2", later),
+    ] {
+        let c = connection(id, user, expires_at);
+        store.put_connection(&c).await.unwrap();
+    }
 
     let mut found = eventually(
         || async {
@@ -213,24 +207,14 @@ async fn due_placements_come_earliest_deadline_first_bounded_and_leave_finished_
 #[tokio::test]
 async fn sessions_with_lapsed_seats_come_once_each_earliest_first() {
     let store = spawn_store().await;
-    for (n, players) in [(1u32, vec!["a", "b", "c"]), (2, vec!["d"])] {
-        let id = format!("p-seat-{n}");
-        store
-            .create_placement(&placement(&id, 8, &players), None)
-            .await
-            .unwrap();
-        apply(
-            &store,
-            &fulfilled(&id, n, &players, T0.plus_secs(i64::from(n))),
-        )
-        .await;
+    // Seats are held 60 s from the fulfilment: the third session's are not due yet.
+    for (n, players, at) in [
+        (1u32, vec!["a", "b", "c"], T0.plus_secs(1)),
+        (2, vec!["d"], T0.plus_secs(2)),
+        (3, vec!["e"], T0.plus_secs(3600)),
+    ] {
+        fulfilled_session(&store, &format!("p-seat-{n}"), 8, &players, n, at).await;
     }
-    let fresh = format!("p-seat-{}", 3);
-    store
-        .create_placement(&placement(&fresh, 8, &["e"]), None)
-        .await
-        .unwrap();
-    apply(&store, &fulfilled(&fresh, 3, &["e"], T0.plus_secs(3600))).await;
     let now = T0.plus_secs(120);
 
     let due: Vec<SessionId> = eventually(

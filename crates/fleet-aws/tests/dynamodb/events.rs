@@ -1,18 +1,31 @@
 //! Placement events on the real table: duplicates, reordering, and no resurrection.
 
+use fleet_aws::dynamo::DynamoStore;
 use fleet_core::ids::{PlacementId, SessionId};
-use fleet_core::model::{PlacementStatus, SeatStatus, SessionStatus};
+use fleet_core::model::{Placement, PlacementStatus, SessionStatus};
 use fleet_core::ports::{Applied, SessionKey, SessionStore};
+use fleet_core::time::Timestamp;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
+use crate::steps::{join, seats, session_of};
 use crate::support::*;
 
+/// The placement as stored; it must be there.
+async fn stored(store: &DynamoStore, id: &PlacementId) -> Placement {
+    store.get_placement(id).await.unwrap().expect("placement")
+}
+
+/// Ends the session `arn(n)` by its ARN, as the game server's delete does.
+async fn end_by_arn(store: &DynamoStore, n: u32, at: Timestamp) -> Applied {
+    store
+        .end_session(SessionKey::Arn(&arn(n)), at)
+        .await
+        .unwrap()
+}
+
 /// Three placements and their outcomes: one fulfilled with two players, one fulfilled alone, one timed out.
-async fn seeded() -> (
-    fleet_aws::dynamo::DynamoStore,
-    Vec<fleet_core::event::PlacementEvent>,
-) {
+async fn seeded() -> (DynamoStore, Vec<fleet_core::event::PlacementEvent>) {
     let store = spawn_store().await;
     for p in [
         placement("pa", 8, &["ann", "bob"]),
@@ -104,20 +117,12 @@ async fn a_duplicate_event_is_acknowledged_as_a_duplicate_and_changes_nothing() 
 async fn a_fulfilled_placement_creates_the_session_and_a_reserved_seat_per_placed_player() {
     let (store, events) = seeded().await;
     apply(&store, &events[0]).await;
-    let p = store
-        .get_placement(&events[0].placement_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let p = stored(&store, &events[0].placement_id).await;
     assert_eq!(p.status, PlacementStatus::Fulfilled);
     assert_eq!(p.player_sessions.len(), 2);
     let id: SessionId = arn(1).session_id();
     assert_eq!(p.session_id.as_ref(), Some(&id));
-    let s = store
-        .get_session(&id)
-        .await
-        .unwrap()
-        .expect("session exists");
+    let s = session_of(&store, 1).await.expect("session exists");
     assert_eq!(
         (
             s.status,
@@ -137,20 +142,10 @@ async fn a_terminal_placement_refuses_a_different_late_outcome() {
     apply(&store, &events[2]).await; // pc timed out
     let late = fulfilled("pc", 3, &[], T0.plus_secs(700));
     assert_eq!(apply(&store, &late).await, Applied::Refused);
-    assert_eq!(
-        store
-            .get_placement(&late.placement_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        PlacementStatus::TimedOut
-    );
-    assert_eq!(
-        store.get_session(&arn(3).session_id()).await.unwrap(),
-        None,
-        "no session from a refused event"
-    );
+    let pc = stored(&store, &late.placement_id).await;
+    assert_eq!(pc.status, PlacementStatus::TimedOut);
+    let refused = session_of(&store, 3).await;
+    assert_eq!(refused, None, "no session from a refused event");
 }
 
 #[tokio::test]
@@ -168,25 +163,13 @@ async fn a_fulfilled_event_after_the_session_was_deleted_does_not_resurrect_it()
     let (store, events) = seeded().await;
     apply(&store, &events[0]).await;
     let id = arn(1).session_id();
-    assert_eq!(
-        store
-            .end_session(SessionKey::Arn(&arn(1)), T0.plus_secs(100))
-            .await
-            .unwrap(),
-        Applied::Applied
-    );
+    let ended = end_by_arn(&store, 1, T0.plus_secs(100)).await;
+    assert_eq!(ended, Applied::Applied);
     assert_eq!(apply(&store, &events[0]).await, Applied::Duplicate);
-    let s = store
-        .get_session(&id)
-        .await
-        .unwrap()
-        .expect("tombstone readable");
+    let s = session_of(&store, 1).await.expect("tombstone readable");
     assert_eq!(s.status, SessionStatus::Ended);
     assert_eq!(s.open_slots, 0);
-    let joined = store
-        .reserve_seats(&id, &[player("carl")], T0.plus_secs(101), T0.plus_secs(161))
-        .await
-        .unwrap();
+    let joined = join(&store, &id, &["carl"], T0.plus_secs(101)).await;
     assert_eq!(joined, Err(fleet_core::ports::JoinRefused::NotActive));
 }
 
@@ -195,10 +178,7 @@ async fn a_session_deleted_before_its_event_arrives_stays_ended_when_the_event_c
     let (store, events) = seeded().await;
     // The game server's delete_instance_info beat the placement event.
     assert_eq!(
-        store
-            .end_session(SessionKey::Arn(&arn(1)), T0.plus_secs(1))
-            .await
-            .unwrap(),
+        end_by_arn(&store, 1, T0.plus_secs(1)).await,
         Applied::Applied
     );
     assert_eq!(
@@ -206,31 +186,15 @@ async fn a_session_deleted_before_its_event_arrives_stays_ended_when_the_event_c
         Applied::Applied,
         "the placement still completes"
     );
-    assert_eq!(
-        store
-            .get_placement(&events[0].placement_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        PlacementStatus::Fulfilled
+    let pa = stored(&store, &events[0].placement_id).await;
+    assert_eq!(pa.status, PlacementStatus::Fulfilled);
+    let tombstone = session_of(&store, 1).await;
+    assert_eq!(tombstone, None, "still only a tombstone");
+    let seats = seats(&store).await;
+    assert!(
+        seats.is_empty(),
+        "an ended session takes no seats: {seats:?}"
     );
-    assert_eq!(
-        store.get_session(&arn(1).session_id()).await.unwrap(),
-        None,
-        "still only a tombstone"
-    );
-    let seats = snapshot(&store)
-        .await
-        .into_iter()
-        .filter(|i| {
-            i.get("kind")
-                .and_then(|k| k.as_s().ok())
-                .is_some_and(|k| k == "seat")
-        })
-        .count();
-    assert_eq!(seats, 0, "an ended session takes no seats");
-    let _ = SeatStatus::Reserved;
 }
 
 #[tokio::test]
@@ -291,35 +255,22 @@ async fn each_event_of_a_batch_gets_the_answer_it_would_get_alone_when_the_share
             Applied::Applied
         ]
     );
-    let merged = store
-        .get_session(&arn(5).session_id())
+    let merged = session_of(&store, 5)
         .await
-        .unwrap()
         .expect("session from the early-report placement");
     assert_eq!(
         (merged.player_count, merged.open_slots),
         (3, 5),
         "the early report is merged, not lost"
     );
-    assert!(
-        store
-            .get_session(&arn(1).session_id())
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert!(
-        store
-            .get_session(&arn(2).session_id())
-            .await
-            .unwrap()
-            .is_some()
-    );
-    assert_eq!(
-        store.get_session(&arn(3).session_id()).await.unwrap(),
-        None,
-        "no session from a refused event"
-    );
+    for (n, made) in [(1, true), (2, true), (3, false)] {
+        let made_by = "a session from each applied fulfilment, none from the refused one";
+        assert_eq!(
+            session_of(&store, n).await.is_some(),
+            made,
+            "arn({n}): {made_by}"
+        );
+    }
 }
 
 /// A batch's releases in one request: each owner's finished placements leave its pending set (two of

@@ -3,22 +3,27 @@
 //! a refused connection, each mapped to the port's error. No DynamoDB needed.
 
 use std::collections::BTreeMap;
+use std::fmt::Debug;
 use std::time::Duration;
 
 use aws_sdk_gamelift::Client;
 use aws_sdk_gamelift::config::{BehaviorVersion, Credentials, Region as SdkRegion};
+use aws_sdk_gamelift::types::GameSession;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
+use fleet_aws::gamelift::ErrorClass::{
+    self, Ambiguous, Full, Invalid, NotActive, NotFound, Throttled,
+};
 use fleet_aws::gamelift::SdkGameLift;
 use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, Region};
-use fleet_core::input::{GameProperties, Latency, MaxPlayers};
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, PlayerSession};
+use fleet_core::input::{GameProperties, Latency};
+use fleet_core::model::{Placement, PlacementStatus, PlayerSession};
 use fleet_core::ports::{GameLift, GameLiftError, StartPlacement};
-use fleet_core::time::Timestamp;
 use gamelift_sim::model::{DEFAULT_FLEET_EU, DEFAULT_FLEET_US, DEFAULT_QUEUE};
 use gamelift_sim::{FaultSpec, ManualClock, Model, SimServer, Simulator};
 
-const T0: Timestamp = Timestamp::from_millis(1_795_564_800_000);
+use crate::steps::unused_port;
+use crate::support::{self, player};
 
 struct Sim {
     sim: Simulator,
@@ -26,7 +31,9 @@ struct Sim {
     gl: SdkGameLift,
 }
 
-fn client(endpoint: &str, retry: RetryConfig, timeout: Option<Duration>) -> Client {
+/// An adapter on `DEFAULT_QUEUE` whose client calls `endpoint` with `retry` and, when given, an
+/// operation `timeout`.
+fn adapter(endpoint: &str, retry: RetryConfig, timeout: Option<Duration>) -> SdkGameLift {
     let mut conf = aws_sdk_gamelift::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(SdkRegion::new("us-east-1"))
@@ -36,7 +43,7 @@ fn client(endpoint: &str, retry: RetryConfig, timeout: Option<Duration>) -> Clie
     if let Some(t) = timeout {
         conf = conf.timeout_config(TimeoutConfig::builder().operation_timeout(t).build());
     }
-    Client::from_conf(conf.build())
+    SdkGameLift::new(Client::from_conf(conf.build()), DEFAULT_QUEUE)
 }
 
 /// The simulator with `model`, and an adapter whose client has no SDK retries (so errors are seen as sent).
@@ -46,10 +53,7 @@ async fn start(model: Model) -> Sim {
         .clock(ManualClock::new())
         .build();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
-    let gl = SdkGameLift::new(
-        client(&server.endpoint(), RetryConfig::disabled(), None),
-        DEFAULT_QUEUE,
-    );
+    let gl = adapter(&server.endpoint(), RetryConfig::disabled(), None);
     Sim { sim, server, gl }
 }
 
@@ -60,35 +64,15 @@ fn quiet() -> Model {
     }
 }
 
-fn player(p: &str) -> PlayerId {
-    PlayerId::parse(p).expect("valid player")
-}
-
+/// A PENDING placement carrying what GameLift is asked to keep: player data, game data, properties.
 fn placement(id: &str, max_players: i64, players: &[&str]) -> Placement {
-    Placement {
-        placement_id: PlacementId::parse(id).expect("valid placement id"),
-        status: PlacementStatus::Pending,
-        requester: "player-1".into(),
-        players: players
-            .iter()
-            .map(|p| PlacementPlayer {
-                player_id: player(p),
-                player_data: Some(format!("data-of-{p}")),
-            })
-            .collect(),
-        max_players: MaxPlayers::parse(max_players).expect("valid cap"),
-        name: Some(format!("lobby-{id}")),
-        data: Some("{\"map\":\"dust\"}".into()),
-        properties: props(&[("mode", "ranked"), ("map", "dust")]),
-        latencies: Vec::new(),
-        regions: Vec::new(),
-        session_id: None,
-        player_sessions: Vec::new(),
-        reason: None,
-        created_at: T0,
-        updated_at: T0,
-        deadline: T0.plus_secs(600),
+    let mut p = support::placement(id, max_players, players);
+    for pl in &mut p.players {
+        pl.player_data = Some(format!("data-of-{}", pl.player_id.as_str()));
     }
+    p.data = Some("{\"map\":\"dust\"}".into());
+    p.properties = props(&[("mode", "ranked"), ("map", "dust")]);
+    p
 }
 
 fn props(kv: &[(&str, &str)]) -> GameProperties {
@@ -100,26 +84,124 @@ fn props(kv: &[(&str, &str)]) -> GameProperties {
     .expect("valid props")
 }
 
+fn request(placement: Placement) -> StartPlacement {
+    StartPlacement { placement }
+}
+
+fn placement_id(id: &str) -> PlacementId {
+    PlacementId::parse(id).expect("valid placement id")
+}
+
+/// Starts `p` through `gl` and answers its id.
+async fn started(gl: &SdkGameLift, p: Placement) -> PlacementId {
+    let id = p.placement_id.clone();
+    gl.start_placement(&request(p)).await.expect("start");
+    id
+}
+
+/// Moves the simulator's clock on by `by`, running what falls due.
+async fn advance(env: &Sim, by: Duration) {
+    env.sim.advance(by).await.expect("advance");
+}
+
 /// Starts `p`, lets the simulator place it, and returns the placed session's ARN.
 async fn placed(env: &Sim, p: Placement) -> GameSessionArn {
-    let id = p.placement_id.clone();
-    env.gl
-        .start_placement(&StartPlacement { placement: p })
-        .await
-        .expect("start");
-    env.sim
-        .advance(Duration::from_millis(1500))
-        .await
-        .expect("advance");
+    let id = started(&env.gl, p).await;
+    advance(env, Duration::from_millis(1500)).await;
     let d = env.gl.describe_placement(&id).await.expect("describe");
     assert_eq!(d.status, PlacementStatus::Fulfilled);
     d.fulfilled.expect("fulfilled").game_session_arn
+}
+
+/// The us-east-1 queue's placement restricted to eu-west-1: a session on the fleet homed there.
+async fn placed_in_eu(env: &Sim, id: &str, players: &[&str]) -> GameSessionArn {
+    let mut p = placement(id, 4, players);
+    p.regions = vec![Region::parse("eu-west-1").expect("region")];
+    let arn = placed(env, p).await;
+    assert_eq!(
+        (arn.region(), arn.fleet_id()),
+        ("eu-west-1", DEFAULT_FLEET_EU),
+        "the queue's first fleet is in us-east-1; the override wins"
+    );
+    arn
+}
+
+/// The ARN of a game session on the us-east-1 fleet that was never placed.
+fn unplaced_arn(id: &str) -> GameSessionArn {
+    GameSessionArn::parse(&format!(
+        "arn:aws:gamelift:us-east-1::gamesession/{DEFAULT_FLEET_US}/{id}"
+    ))
+    .expect("valid arn")
 }
 
 fn players(ids: &[&str]) -> Vec<(PlayerId, Option<String>)> {
     ids.iter()
         .map(|p| (player(p), Some(format!("pd-{p}"))))
         .collect()
+}
+
+/// The game session's status as the adapter describes it.
+async fn status(gl: &SdkGameLift, arn: &GameSessionArn) -> Option<String> {
+    gl.game_session_status(arn).await.expect("status")
+}
+
+/// The game session as GameLift describes it to the raw client.
+async fn described(env: &Sim, arn: &GameSessionArn) -> GameSession {
+    let out = env
+        .gl
+        .client()
+        .describe_game_sessions()
+        .game_session_id(arn.as_str())
+        .send()
+        .await
+        .expect("raw");
+    out.game_sessions().first().expect("one session").clone()
+}
+
+fn properties(gs: &GameSession) -> BTreeMap<&str, &str> {
+    gs.game_properties()
+        .iter()
+        .map(|p| (p.key().unwrap_or_default(), p.value().unwrap_or_default()))
+        .collect()
+}
+
+/// Every call of `op` fails with `code` (GameLift's 500 InternalServiceException when `None`).
+fn fail_always(sim: &Simulator, op: &str, code: Option<&str>) {
+    let fault = FaultSpec {
+        error_rate: 1.0,
+        error_code: code.map(str::to_owned),
+        latency_ms: 0,
+    };
+    sim.set_fault(op, fault);
+}
+
+/// The class of a port error, and its message.
+fn class_of(err: &GameLiftError) -> (ErrorClass, &str) {
+    match err {
+        GameLiftError::Full => (Full, ""),
+        GameLiftError::NotActive(m) => (NotActive, m),
+        GameLiftError::NotFound(m) => (NotFound, m),
+        GameLiftError::Invalid(m) => (Invalid, m),
+        GameLiftError::Throttled(m) => (Throttled, m),
+        GameLiftError::Ambiguous(m) => (Ambiguous, m),
+    }
+}
+
+/// Asserts that a call failed with an error of class `want` whose message mentions `mentions`.
+#[track_caller]
+fn assert_fails_with<T: Debug>(result: Result<T, GameLiftError>, want: ErrorClass, mentions: &str) {
+    let err = result.expect_err("the call fails");
+    let (class, message) = class_of(&err);
+    assert!(
+        class == want && message.contains(mentions),
+        "{err:?}: want {want:?} mentioning {mentions:?}"
+    );
+}
+
+/// Asserts that a call failed with an error of class `want`.
+#[track_caller]
+fn assert_fails<T: Debug>(result: Result<T, GameLiftError>, want: ErrorClass) {
+    assert_fails_with(result, want, "");
 }
 
 #[tokio::test]
@@ -131,11 +213,7 @@ async fn a_started_placement_is_pending_then_described_as_fulfilled_with_a_sessi
         region: Region::parse("us-east-1").expect("region"),
         latency_ms: 40,
     }];
-    let id = p.placement_id.clone();
-    env.gl
-        .start_placement(&StartPlacement { placement: p })
-        .await
-        .expect("start");
+    let id = started(&env.gl, p).await;
 
     let d = env
         .gl
@@ -144,10 +222,7 @@ async fn a_started_placement_is_pending_then_described_as_fulfilled_with_a_sessi
         .expect("describe pending");
     assert_eq!((d.status, d.fulfilled), (PlacementStatus::Pending, None));
 
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
+    advance(&env, Duration::from_secs(2)).await;
     let d = env
         .gl
         .describe_placement(&id)
@@ -179,24 +254,17 @@ async fn a_started_placement_is_pending_then_described_as_fulfilled_with_a_sessi
     );
 
     // What the request carried reached GameLift: name, data, properties, cap, player data.
-    let raw = env.gl.client();
-    let gs = raw
-        .describe_game_sessions()
-        .game_session_id(f.game_session_arn.as_str())
-        .send()
-        .await
-        .expect("raw");
-    let gs = gs.game_sessions().first().expect("one session");
+    let gs = described(&env, &f.game_session_arn).await;
     assert_eq!(gs.name(), Some("lobby-gl-flow-1"));
     assert_eq!(gs.game_session_data(), Some("{\"map\":\"dust\"}"));
     assert_eq!(gs.maximum_player_session_count(), Some(8));
-    let got: BTreeMap<_, _> = gs
-        .game_properties()
-        .iter()
-        .map(|p| (p.key().unwrap_or_default(), p.value().unwrap_or_default()))
-        .collect();
-    assert_eq!(got, BTreeMap::from([("map", "dust"), ("mode", "ranked")]));
-    let ps = raw
+    assert_eq!(
+        properties(&gs),
+        BTreeMap::from([("map", "dust"), ("mode", "ranked")])
+    );
+    let ps = env
+        .gl
+        .client()
         .describe_player_sessions()
         .game_session_id(f.game_session_arn.as_str())
         .send()
@@ -221,75 +289,38 @@ async fn a_started_placement_is_pending_then_described_as_fulfilled_with_a_sessi
 #[tokio::test]
 async fn regions_restrict_the_placement_to_the_listed_locations() {
     let env = start(quiet()).await;
-    let mut p = placement("gl-eu-1", 4, &[]);
-    p.regions = vec![Region::parse("eu-west-1").expect("region")];
-    let arn = placed(&env, p).await;
-    assert_eq!(
-        arn.fleet_id(),
-        DEFAULT_FLEET_EU,
-        "the queue's first fleet is in us-east-1; the override wins"
-    );
-    assert_eq!(arn.region(), "eu-west-1");
+    // Placed on the eu-west-1 fleet, though the queue lists the us-east-1 one first.
+    placed_in_eu(&env, "gl-eu-1", &[]).await;
 }
 
 #[tokio::test]
 async fn a_reused_placement_id_is_invalid() {
     let env = start(quiet()).await;
     let p = placement("gl-reuse-1", 4, &[]);
-    env.gl
-        .start_placement(&StartPlacement {
-            placement: p.clone(),
-        })
-        .await
-        .expect("first start");
-    let err = env
-        .gl
-        .start_placement(&StartPlacement { placement: p })
-        .await
-        .expect_err("reuse");
-    assert!(
-        matches!(err, GameLiftError::Invalid(ref m) if m.contains("InvalidRequestException")),
-        "{err:?}"
-    );
+    started(&env.gl, p.clone()).await;
+    let reuse = env.gl.start_placement(&request(p)).await;
+    assert_fails_with(reuse, Invalid, "InvalidRequestException");
 }
 
 #[tokio::test]
 async fn an_unknown_queue_or_placement_is_not_found() {
     let env = start(quiet()).await;
     let gl = SdkGameLift::new(env.gl.client().clone(), "no-such-queue");
-    let err = gl
-        .start_placement(&StartPlacement {
-            placement: placement("gl-noq-1", 4, &[]),
-        })
-        .await
-        .expect_err("queue");
-    assert!(matches!(err, GameLiftError::NotFound(_)), "{err:?}");
-    let err = env
-        .gl
-        .describe_placement(&PlacementId::parse("gl-never-1").expect("id"))
-        .await
-        .expect_err("placement");
-    assert!(matches!(err, GameLiftError::NotFound(_)), "{err:?}");
+    let p = placement("gl-noq-1", 4, &[]);
+    assert_fails(gl.start_placement(&request(p)).await, NotFound);
+    let never = placement_id("gl-never-1");
+    assert_fails(env.gl.describe_placement(&never).await, NotFound);
 }
 
 #[tokio::test]
 async fn stopping_a_pending_placement_cancels_it_and_stopping_it_again_is_invalid() {
     let env = start(quiet()).await;
-    let p = placement("gl-stop-1", 4, &[]);
-    let id = p.placement_id.clone();
-    env.gl
-        .start_placement(&StartPlacement { placement: p })
-        .await
-        .expect("start");
+    let id = started(&env.gl, placement("gl-stop-1", 4, &[])).await;
     env.gl.stop_placement(&id).await.expect("stop");
     let d = env.gl.describe_placement(&id).await.expect("describe");
     assert_eq!((d.status, d.fulfilled), (PlacementStatus::Cancelled, None));
-    let err = env
-        .gl
-        .stop_placement(&id)
-        .await
-        .expect_err("no longer pending");
-    assert!(matches!(err, GameLiftError::Invalid(_)), "{err:?}");
+    // No longer pending.
+    assert_fails(env.gl.stop_placement(&id).await, Invalid);
 }
 
 #[tokio::test]
@@ -324,82 +355,38 @@ async fn player_sessions_are_created_until_the_session_is_full() {
         Some("pd-carol")
     );
 
-    let err = env
-        .gl
-        .create_player_sessions(&arn, &players(&["dave"]))
-        .await
-        .expect_err("full");
-    assert_eq!(err, GameLiftError::Full);
+    let dave = players(&["dave"]);
+    assert_fails(env.gl.create_player_sessions(&arn, &dave).await, Full);
 }
 
 #[tokio::test]
 async fn a_second_seat_for_a_seated_player_is_invalid() {
     let env = start(quiet()).await;
     let arn = placed(&env, placement("gl-twice-1", 10, &["alice"])).await;
-    let err = env
-        .gl
-        .create_player_sessions(&arn, &[(player("alice"), None)])
-        .await
-        .expect_err("already seated");
-    assert!(matches!(err, GameLiftError::Invalid(_)), "{err:?}");
+    let alice = [(player("alice"), None)];
+    assert_fails(env.gl.create_player_sessions(&arn, &alice).await, Invalid);
 }
 
 #[tokio::test]
 async fn a_terminated_session_refuses_joins_updates_and_a_second_terminate_as_not_active() {
     let env = start(quiet()).await;
     let arn = placed(&env, placement("gl-term-1", 4, &[])).await;
-    assert_eq!(
-        env.gl
-            .game_session_status(&arn)
-            .await
-            .expect("status")
-            .as_deref(),
-        Some("ACTIVE")
-    );
+    assert_eq!(status(&env.gl, &arn).await.as_deref(), Some("ACTIVE"));
 
     env.gl
         .terminate_game_session(&arn)
         .await
         .expect("terminate");
-    assert_eq!(
-        env.gl
-            .game_session_status(&arn)
-            .await
-            .expect("status")
-            .as_deref(),
-        Some("TERMINATING")
-    );
-    let err = env
-        .gl
-        .create_player_sessions(&arn, &players(&["bob"]))
-        .await
-        .expect_err("join");
-    assert!(matches!(err, GameLiftError::NotActive(_)), "{err:?}");
-    let err = env
-        .gl
-        .update_game_session(&arn, Some("x"), &props(&[]))
-        .await
-        .expect_err("update");
-    assert!(matches!(err, GameLiftError::NotActive(_)), "{err:?}");
-    let err = env
-        .gl
-        .terminate_game_session(&arn)
-        .await
-        .expect_err("terminate again");
-    assert!(matches!(err, GameLiftError::NotActive(_)), "{err:?}");
+    assert_eq!(status(&env.gl, &arn).await.as_deref(), Some("TERMINATING"));
+    let bob = players(&["bob"]);
+    assert_fails(env.gl.create_player_sessions(&arn, &bob).await, NotActive);
+    let empty = props(&[]);
+    let update = env.gl.update_game_session(&arn, Some("x"), &empty).await;
+    assert_fails(update, NotActive);
+    assert_fails(env.gl.terminate_game_session(&arn).await, NotActive);
 
-    env.sim
-        .advance(Duration::from_secs(2))
-        .await
-        .expect("advance");
-    assert_eq!(
-        env.gl
-            .game_session_status(&arn)
-            .await
-            .expect("status")
-            .as_deref(),
-        Some("TERMINATED")
-    );
+    advance(&env, Duration::from_secs(2)).await;
+    assert_eq!(status(&env.gl, &arn).await.as_deref(), Some("TERMINATED"));
 }
 
 #[tokio::test]
@@ -419,23 +406,10 @@ async fn an_update_renames_and_merges_properties() {
         .await
         .expect("properties only");
 
-    let out = env
-        .gl
-        .client()
-        .describe_game_sessions()
-        .game_session_id(arn.as_str())
-        .send()
-        .await
-        .expect("raw");
-    let gs = out.game_sessions().first().expect("one session");
+    let gs = described(&env, &arn).await;
     assert_eq!(gs.name(), Some("renamed"), "a name left out is kept");
-    let got: BTreeMap<_, _> = gs
-        .game_properties()
-        .iter()
-        .map(|p| (p.key().unwrap_or_default(), p.value().unwrap_or_default()))
-        .collect();
     assert_eq!(
-        got,
+        properties(&gs),
         BTreeMap::from([("map", "dust"), ("mode", "casual"), ("round", "3")]),
         "merged, nothing deleted"
     );
@@ -444,102 +418,50 @@ async fn an_update_renames_and_merges_properties() {
 #[tokio::test]
 async fn the_status_of_an_unknown_game_session_is_none() {
     let env = start(quiet()).await;
-    let arn = GameSessionArn::parse(&format!(
-        "arn:aws:gamelift:us-east-1::gamesession/{DEFAULT_FLEET_US}/never-placed"
-    ))
-    .expect("valid arn");
-    assert_eq!(env.gl.game_session_status(&arn).await, Ok(None));
-    let err = env
-        .gl
-        .create_player_sessions(&arn, &players(&["bob"]))
-        .await
-        .expect_err("unknown");
-    assert!(matches!(err, GameLiftError::NotFound(_)), "{err:?}");
+    let arn = unplaced_arn("never-placed");
+    assert_eq!(status(&env.gl, &arn).await, None);
+    let bob = players(&["bob"]);
+    assert_fails(env.gl.create_player_sessions(&arn, &bob).await, NotFound);
 }
 
 #[tokio::test]
 async fn a_call_over_the_api_rate_is_throttled() {
     let env = start(Model::default()).await; // throttling on: DescribeGameSessions allows a burst of 20
-    let arn = GameSessionArn::parse(&format!(
-        "arn:aws:gamelift:us-east-1::gamesession/{DEFAULT_FLEET_US}/nope"
-    ))
-    .expect("valid arn");
+    let arn = unplaced_arn("nope");
     for _ in 0..20 {
-        assert_eq!(env.gl.game_session_status(&arn).await, Ok(None));
+        assert_eq!(status(&env.gl, &arn).await, None);
     }
-    let err = env
-        .gl
-        .game_session_status(&arn)
-        .await
-        .expect_err("21st in the same instant");
-    assert!(
-        matches!(err, GameLiftError::Throttled(ref m) if m.contains("ThrottlingException")),
-        "{err:?}"
-    );
+    // The 21st in the same instant.
+    let over = env.gl.game_session_status(&arn).await;
+    assert_fails_with(over, Throttled, "ThrottlingException");
 }
 
 #[tokio::test]
 async fn an_injected_quota_error_is_invalid_and_an_injected_throttle_is_throttled() {
     let env = start(quiet()).await;
-    let fault = |code: &str| FaultSpec {
-        error_rate: 1.0,
-        error_code: Some(code.into()),
-        latency_ms: 0,
-    };
-    let id = PlacementId::parse("gl-any-1").expect("id");
-    env.sim.set_fault(
-        "DescribeGameSessionPlacement",
-        fault("LimitExceededException"),
-    );
-    assert!(matches!(
-        env.gl.describe_placement(&id).await,
-        Err(GameLiftError::Invalid(_))
-    ));
-    env.sim
-        .set_fault("DescribeGameSessionPlacement", fault("ThrottlingException"));
-    assert!(matches!(
-        env.gl.describe_placement(&id).await,
-        Err(GameLiftError::Throttled(_))
-    ));
-    env.sim.set_fault(
-        "DescribeGameSessionPlacement",
-        fault("UnauthorizedException"),
-    );
-    assert!(matches!(
-        env.gl.describe_placement(&id).await,
-        Err(GameLiftError::Invalid(_))
-    ));
+    let id = placement_id("gl-any-1");
+    for (code, want) in [
+        ("LimitExceededException", Invalid),
+        ("ThrottlingException", Throttled),
+        ("UnauthorizedException", Invalid),
+    ] {
+        fail_always(&env.sim, "DescribeGameSessionPlacement", Some(code));
+        assert_fails_with(env.gl.describe_placement(&id).await, want, code);
+    }
 }
 
 #[tokio::test]
 async fn an_injected_server_error_is_ambiguous_and_a_start_is_never_retried_by_the_sdk() {
     let env = start(quiet()).await;
     // A client as a Lambda would have it: the SDK's standard retries on (fast, for the test).
-    let retrying = client(
-        &env.server.endpoint(),
-        RetryConfig::standard()
-            .with_max_attempts(3)
-            .with_initial_backoff(Duration::from_millis(1)),
-        None,
-    );
-    let gl = SdkGameLift::new(retrying, DEFAULT_QUEUE);
-    env.sim.set_fault(
-        "StartGameSessionPlacement",
-        FaultSpec {
-            error_rate: 1.0,
-            ..FaultSpec::default()
-        },
-    );
-    let err = gl
-        .start_placement(&StartPlacement {
-            placement: placement("gl-5xx-1", 4, &[]),
-        })
-        .await
-        .expect_err("500");
-    assert!(
-        matches!(err, GameLiftError::Ambiguous(ref m) if m.contains("InternalServiceException")),
-        "{err:?}"
-    );
+    let retries = RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(1));
+    let gl = adapter(&env.server.endpoint(), retries, None);
+    fail_always(&env.sim, "StartGameSessionPlacement", None);
+    let p = request(placement("gl-5xx-1", 4, &[]));
+    let start = gl.start_placement(&p).await;
+    assert_fails_with(start, Ambiguous, "InternalServiceException");
     assert_eq!(
         env.sim.stats().faults_injected,
         1,
@@ -547,18 +469,9 @@ async fn an_injected_server_error_is_ambiguous_and_a_start_is_never_retried_by_t
     );
 
     // A describe is a read: the client's retries apply, then the failure is still ambiguous.
-    env.sim.set_fault(
-        "DescribeGameSessionPlacement",
-        FaultSpec {
-            error_rate: 1.0,
-            ..FaultSpec::default()
-        },
-    );
-    let err = gl
-        .describe_placement(&PlacementId::parse("gl-5xx-1").expect("id"))
-        .await
-        .expect_err("500");
-    assert!(matches!(err, GameLiftError::Ambiguous(_)), "{err:?}");
+    fail_always(&env.sim, "DescribeGameSessionPlacement", None);
+    let id = placement_id("gl-5xx-1");
+    assert_fails(gl.describe_placement(&id).await, Ambiguous);
     assert_eq!(
         env.sim.stats().faults_injected,
         4,
@@ -566,65 +479,33 @@ async fn an_injected_server_error_is_ambiguous_and_a_start_is_never_retried_by_t
     );
 }
 
+/// A join GameLift answers after 600 ms, asked by an adapter that waits 100 ms, is ambiguous.
+async fn assert_a_slow_join_times_out(env: &Sim, arn: &GameSessionArn) {
+    let wait = Some(Duration::from_millis(100));
+    let impatient = adapter(&env.server.endpoint(), RetryConfig::disabled(), wait);
+    let slow = FaultSpec {
+        error_rate: 0.0,
+        error_code: None,
+        latency_ms: 600,
+    };
+    env.sim.set_fault("CreatePlayerSessions", slow);
+    let bob = players(&["bob"]);
+    assert_fails(impatient.create_player_sessions(arn, &bob).await, Ambiguous);
+}
+
 #[tokio::test]
 async fn a_timeout_is_ambiguous() {
     let env = start(quiet()).await;
     let arn = placed(&env, placement("gl-slow-1", 4, &[])).await;
-    let impatient = SdkGameLift::new(
-        client(
-            &env.server.endpoint(),
-            RetryConfig::disabled(),
-            Some(Duration::from_millis(100)),
-        ),
-        DEFAULT_QUEUE,
-    );
-    env.sim.set_fault(
-        "CreatePlayerSessions",
-        FaultSpec {
-            error_rate: 0.0,
-            error_code: None,
-            latency_ms: 600,
-        },
-    );
-    let err = impatient
-        .create_player_sessions(&arn, &players(&["bob"]))
-        .await
-        .expect_err("timeout");
-    assert!(matches!(err, GameLiftError::Ambiguous(_)), "{err:?}");
+    assert_a_slow_join_times_out(&env, &arn).await;
 }
 
 #[tokio::test]
 async fn a_refused_connection_is_ambiguous() {
-    // A port that was free a moment ago and has no listener now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let gl = SdkGameLift::new(
-        client(
-            &format!("http://127.0.0.1:{port}"),
-            RetryConfig::disabled(),
-            None,
-        ),
-        DEFAULT_QUEUE,
-    );
-    let err = gl
-        .describe_placement(&PlacementId::parse("gl-conn-1").expect("id"))
-        .await
-        .expect_err("refused");
-    assert!(matches!(err, GameLiftError::Ambiguous(_)), "{err:?}");
-}
-
-/// The us-east-1 queue's placement restricted to eu-west-1: a session on the fleet homed there.
-async fn placed_in_eu(env: &Sim, id: &str, players: &[&str]) -> GameSessionArn {
-    let mut p = placement(id, 4, players);
-    p.regions = vec![Region::parse("eu-west-1").expect("region")];
-    let arn = placed(env, p).await;
-    assert_eq!(
-        (arn.region(), arn.fleet_id()),
-        ("eu-west-1", DEFAULT_FLEET_EU)
-    );
-    arn
+    let endpoint = format!("http://127.0.0.1:{}", unused_port());
+    let gl = adapter(&endpoint, RetryConfig::disabled(), None);
+    let id = placement_id("gl-conn-1");
+    assert_fails(gl.describe_placement(&id).await, Ambiguous);
 }
 
 #[tokio::test]
@@ -654,8 +535,8 @@ async fn a_session_homed_in_another_region_is_joined_described_updated_and_ended
         .expect("joined in eu-west-1");
     assert_eq!(seats.len(), 2);
     assert_eq!(
-        env.gl.game_session_status(&arn).await,
-        Ok(Some("ACTIVE".to_owned())),
+        status(&env.gl, &arn).await.as_deref(),
+        Some("ACTIVE"),
         "the sweeper's describe finds it"
     );
     env.gl
@@ -677,10 +558,7 @@ async fn a_session_homed_in_another_region_is_joined_described_updated_and_ended
         .terminate_game_session(&arn)
         .await
         .expect("terminated in eu-west-1");
-    assert_eq!(
-        env.gl.game_session_status(&arn).await,
-        Ok(Some("TERMINATING".to_owned()))
-    );
+    assert_eq!(status(&env.gl, &arn).await.as_deref(), Some("TERMINATING"));
 }
 
 #[tokio::test]
@@ -698,24 +576,14 @@ async fn placements_go_to_the_queues_region_whatever_the_clients_region() {
     };
     // A queue named plainly lives in the client's Region: eu-west-1 has no `default-queue`.
     let by_name = SdkGameLift::new(eu_client(), DEFAULT_QUEUE);
-    let err = by_name
-        .start_placement(&StartPlacement {
-            placement: placement("gl-qr-1", 4, &[]),
-        })
-        .await
-        .expect_err("no such queue in eu-west-1");
-    assert!(matches!(err, GameLiftError::NotFound(_)), "{err:?}");
+    let p = request(placement("gl-qr-1", 4, &[]));
+    assert_fails(by_name.start_placement(&p).await, NotFound);
     // Its ARN names us-east-1: start, describe and stop go there.
     let by_arn = SdkGameLift::new(
         eu_client(),
         format!("arn:aws:gamelift:us-east-1:123456789012:gamesessionqueue/{DEFAULT_QUEUE}"),
     );
-    let p = placement("gl-qr-2", 4, &[]);
-    let id = p.placement_id.clone();
-    by_arn
-        .start_placement(&StartPlacement { placement: p })
-        .await
-        .expect("started in us-east-1");
+    let id = started(&by_arn, placement("gl-qr-2", 4, &[])).await;
     let d = by_arn.describe_placement(&id).await.expect("described");
     assert_eq!(d.status, PlacementStatus::Pending);
     by_arn.stop_placement(&id).await.expect("stopped");
@@ -726,61 +594,36 @@ async fn placements_go_to_the_queues_region_whatever_the_clients_region() {
 async fn a_regional_client_keeps_the_configured_timeout() {
     let env = start(quiet()).await;
     let arn = placed_in_eu(&env, "gl-slow-eu-1", &[]).await;
-    let impatient = SdkGameLift::new(
-        client(
-            &env.server.endpoint(),
-            RetryConfig::disabled(),
-            Some(Duration::from_millis(100)),
-        ),
-        DEFAULT_QUEUE,
-    );
-    env.sim.set_fault(
-        "CreatePlayerSessions",
-        FaultSpec {
-            error_rate: 0.0,
-            error_code: None,
-            latency_ms: 600,
-        },
-    );
-    let err = impatient
-        .create_player_sessions(&arn, &players(&["bob"]))
+    assert_a_slow_join_times_out(&env, &arn).await;
+}
+
+/// Sets the session's policy to `joinable` and `protected`, then tries to seat `p-locked`.
+async fn join_under_policy(
+    env: &Sim,
+    arn: &GameSessionArn,
+    joinable: bool,
+    protected: Option<bool>,
+) -> Result<Vec<PlayerSession>, GameLiftError> {
+    let policy = fleet_core::ports::SessionPolicy {
+        joinable: Some(joinable),
+        protected,
+    };
+    env.gl
+        .set_session_policy(arn, &policy)
         .await
-        .expect_err("timeout in eu-west-1 too");
-    assert!(matches!(err, GameLiftError::Ambiguous(_)), "{err:?}");
+        .expect("policy set");
+    let p_locked = players(&["p-locked"]);
+    env.gl.create_player_sessions(arn, &p_locked).await
 }
 
 #[tokio::test]
 async fn a_locked_session_refuses_player_sessions_until_it_is_unlocked() {
-    use fleet_core::ports::SessionPolicy;
     let env = start(quiet()).await;
     let arn = placed(&env, placement("gl-lock-1", 4, &[])).await;
-    let lock = |joinable| SessionPolicy {
-        joinable: Some(joinable),
-        protected: None,
-    };
 
-    env.gl
-        .set_session_policy(&arn, &lock(false))
-        .await
-        .expect("lock");
-    let refused = env
-        .gl
-        .create_player_sessions(&arn, &players(&["p-locked"]))
-        .await;
-    env.gl
-        .set_session_policy(
-            &arn,
-            &SessionPolicy {
-                joinable: Some(true),
-                protected: Some(true),
-            },
-        )
-        .await
-        .expect("unlock and protect");
-    let seated = env
-        .gl
-        .create_player_sessions(&arn, &players(&["p-locked"]))
-        .await;
+    let refused = join_under_policy(&env, &arn, false, None).await;
+    // Unlocked and protected.
+    let seated = join_under_policy(&env, &arn, true, Some(true)).await;
 
     assert_eq!(
         refused,
@@ -788,15 +631,7 @@ async fn a_locked_session_refuses_player_sessions_until_it_is_unlocked() {
         "DENY_ALL refuses like a full session"
     );
     assert_eq!(seated.map(|s| s.len()), Ok(1));
-    let out = env
-        .gl
-        .client()
-        .describe_game_sessions()
-        .game_session_id(arn.as_str())
-        .send()
-        .await
-        .expect("raw");
-    let gs = out.game_sessions().first().expect("one session");
+    let gs = described(&env, &arn).await;
     assert_eq!(
         gs.player_session_creation_policy().map(|p| p.as_str()),
         Some("ACCEPT_ALL")
@@ -867,8 +702,8 @@ async fn connection_details_are_relay_endpoints_and_a_token_on_a_gateway_fleet_o
     );
     assert_ne!(r1[0].token, r2[0].token, "a fresh token each call");
     let too_many: Vec<PlayerId> = (0..26).map(|i| player(&format!("p-{i}"))).collect();
-    assert!(matches!(
+    assert_fails(
         env.gl.player_connections(&relayed, &too_many).await,
-        Err(GameLiftError::Invalid(_))
-    ));
+        Invalid,
+    );
 }

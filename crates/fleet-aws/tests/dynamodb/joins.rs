@@ -3,23 +3,18 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use fleet_aws::dynamo::DynamoStore;
 use fleet_core::ids::SessionId;
 use fleet_core::model::SeatStatus;
-use fleet_core::ports::{JoinRefused, SessionStore, StatusReport};
+use fleet_core::ports::{JoinRefused, Reserved, SessionStore, StatusReport};
+use fleet_core::time::Timestamp;
 
+use crate::steps::{fulfilled_session, join, seats};
 use crate::support::*;
 
 /// A session with `max` seats of which `reported` are taken by the game server's report.
-async fn session_with(
-    store: &fleet_aws::dynamo::DynamoStore,
-    max: i64,
-    reported: u32,
-) -> SessionId {
-    store
-        .create_placement(&placement("pj", max, &[]), None)
-        .await
-        .unwrap();
-    apply(store, &fulfilled("pj", 7, &[], T0)).await;
+async fn session_with(store: &DynamoStore, max: i64, reported: u32) -> SessionId {
+    fulfilled_session(store, "pj", max, &[], 7, T0).await;
     let report = StatusReport {
         player_count: Some(reported),
         ..StatusReport::default()
@@ -31,26 +26,19 @@ async fn session_with(
     arn(7).session_id()
 }
 
-/// Seats of a session as stored (a consistent Query of its partition through the Scan helper).
-async fn seats(store: &fleet_aws::dynamo::DynamoStore) -> Vec<(String, String)> {
-    snapshot(store)
-        .await
-        .into_iter()
-        .filter(|i| {
-            i.get("kind")
-                .and_then(|k| k.as_s().ok())
-                .is_some_and(|k| k == "seat")
-        })
-        .map(|i| {
-            let get = |k: &str| {
-                i.get(k)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            (get("playerId"), get("status"))
-        })
-        .collect()
+/// One join per player of `racers`, each in its own task, all at `now`: their answers, in order.
+async fn race(
+    store: &Arc<DynamoStore>,
+    id: &SessionId,
+    racers: Vec<String>,
+    now: Timestamp,
+) -> Vec<Result<Reserved, JoinRefused>> {
+    let joins = racers.into_iter().map(|racer| {
+        let (store, id) = (Arc::clone(store), id.clone());
+        tokio::spawn(async move { join(&store, &id, &[&racer], now).await })
+    });
+    let answers = futures::future::join_all(joins).await;
+    answers.into_iter().map(|j| j.expect("task")).collect()
 }
 
 #[tokio::test]
@@ -58,23 +46,11 @@ async fn fifty_concurrent_joins_for_ten_free_seats_give_exactly_ten_seats() {
     let store = Arc::new(spawn_store().await);
     let id = session_with(&store, 12, 2).await;
     let now = T0.plus_secs(2);
-    let joins = (0..50).map(|i| {
-        let (store, id) = (Arc::clone(&store), id.clone());
-        tokio::spawn(async move {
-            store
-                .reserve_seats(
-                    &id,
-                    &[player(&format!("racer-{i}"))],
-                    now,
-                    now.plus_secs(60),
-                )
-                .await
-        })
-    });
+    let racers = (0..50).map(|i| format!("racer-{i}")).collect();
     let mut won = 0;
     let mut full = 0;
-    for j in futures::future::join_all(joins).await {
-        match j.expect("task").expect("store call") {
+    for j in race(&store, &id, racers, now).await {
+        match j {
             Ok(_) => won += 1,
             Err(JoinRefused::Full { .. }) => full += 1,
             Err(other) => panic!("unexpected refusal {other:?}"),
@@ -103,19 +79,7 @@ async fn the_same_player_racing_itself_gets_one_seat() {
     let store = Arc::new(spawn_store().await);
     let id = session_with(&store, 10, 0).await;
     let now = T0.plus_secs(2);
-    let joins = (0..8).map(|_| {
-        let (store, id) = (Arc::clone(&store), id.clone());
-        tokio::spawn(async move {
-            store
-                .reserve_seats(&id, &[player("twin")], now, now.plus_secs(60))
-                .await
-        })
-    });
-    let results: Vec<_> = futures::future::join_all(joins)
-        .await
-        .into_iter()
-        .map(|r| r.unwrap().unwrap())
-        .collect();
+    let results = race(&store, &id, vec!["twin".to_owned(); 8], now).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
     assert!(
         results
@@ -139,26 +103,15 @@ async fn unconfirmed_seats_expire_and_free_their_slots() {
     let store = spawn_store().await;
     let id = session_with(&store, 2, 0).await;
     let now = T0.plus_secs(2);
-    store
-        .reserve_seats(&id, &[player("a"), player("b")], now, now.plus_secs(60))
-        .await
-        .unwrap()
-        .unwrap();
-    let refused = store
-        .reserve_seats(&id, &[player("c")], now.plus_secs(1), now.plus_secs(61))
-        .await
-        .unwrap();
+    join(&store, &id, &["a", "b"], now).await.unwrap();
+    let refused = join(&store, &id, &["c"], now.plus_secs(1)).await;
     assert!(matches!(
         refused,
         Err(JoinRefused::Full { open: 0, wanted: 1 })
     ));
     // A join after the window closes may take the lapsed seat even before the sweeper runs…
     let later = now.plus_secs(61);
-    let s = store
-        .reserve_seats(&id, &[player("c")], later, later.plus_secs(60))
-        .await
-        .unwrap()
-        .unwrap();
+    let s = join(&store, &id, &["c"], later).await.unwrap();
     assert_eq!(
         s.session.reserved_seats, 1,
         "lapsed reservations were closed in the same write"
@@ -177,22 +130,12 @@ async fn released_seats_free_their_slot_at_once() {
     let store = spawn_store().await;
     let id = session_with(&store, 3, 0).await;
     let now = T0.plus_secs(2);
-    store
-        .reserve_seats(&id, &[player("a")], now, now.plus_secs(60))
-        .await
-        .unwrap()
-        .unwrap();
+    join(&store, &id, &["a"], now).await.unwrap();
     store.release_seats(&id, &[player("a")], now).await.unwrap();
     let s = store.get_session(&id).await.unwrap().unwrap();
     assert_eq!((s.reserved_seats, s.open_slots), (0, 3));
     // A released seat does not block the player from joining again.
-    assert!(
-        store
-            .reserve_seats(&id, &[player("a")], now, now.plus_secs(60))
-            .await
-            .unwrap()
-            .is_ok()
-    );
+    assert!(join(&store, &id, &["a"], now).await.is_ok());
 }
 
 #[tokio::test]
@@ -200,23 +143,9 @@ async fn a_join_counts_the_servers_report_and_live_reservations_together() {
     let store = spawn_store().await;
     let id = session_with(&store, 5, 3).await;
     let now = T0.plus_secs(2);
-    let refused = store
-        .reserve_seats(
-            &id,
-            &[player("a"), player("b"), player("c")],
-            now,
-            now.plus_secs(60),
-        )
-        .await
-        .unwrap();
+    let refused = join(&store, &id, &["a", "b", "c"], now).await;
     assert_eq!(refused, Err(JoinRefused::Full { open: 2, wanted: 3 }));
-    assert!(
-        store
-            .reserve_seats(&id, &[player("a"), player("b")], now, now.plus_secs(60))
-            .await
-            .unwrap()
-            .is_ok()
-    );
+    assert!(join(&store, &id, &["a", "b"], now).await.is_ok());
 }
 
 #[tokio::test]
@@ -225,17 +154,10 @@ async fn a_repeated_join_answers_the_recorded_player_sessions_and_a_lapsed_seat_
     let store = spawn_store().await;
     let id = session_with(&store, 4, 0).await;
     let now = T0.plus_secs(2);
-    let first = store
-        .reserve_seats(&id, &[player("a"), player("b")], now, now.plus_secs(60))
-        .await
-        .unwrap()
-        .unwrap();
+    let first = join(&store, &id, &["a", "b"], now).await.unwrap();
     assert_eq!(first.rejoined, None);
     // Before GameLift's answer is recorded, a repeat is a join in flight: refused.
-    let early = store
-        .reserve_seats(&id, &[player("a")], now, now.plus_secs(60))
-        .await
-        .unwrap();
+    let early = join(&store, &id, &["a"], now).await;
     assert!(matches!(early, Err(JoinRefused::AlreadySeated(_))));
     let created = vec![
         PlayerSession {
@@ -249,15 +171,8 @@ async fn a_repeated_join_answers_the_recorded_player_sessions_and_a_lapsed_seat_
     ];
     store.record_player_sessions(&id, &created).await.unwrap();
 
-    let again = store
-        .reserve_seats(
-            &id,
-            &[player("b"), player("a")],
-            now.plus_secs(30),
-            now.plus_secs(90),
-        )
+    let again = join(&store, &id, &["b", "a"], now.plus_secs(30))
         .await
-        .unwrap()
         .unwrap();
 
     assert_eq!(
@@ -269,18 +184,11 @@ async fn a_repeated_join_answers_the_recorded_player_sessions_and_a_lapsed_seat_
         "a repeated join takes no second seat"
     );
     // A mix of a seated player and a new one is still refused.
-    let mixed = store
-        .reserve_seats(&id, &[player("a"), player("c")], now, now.plus_secs(60))
-        .await
-        .unwrap();
+    let mixed = join(&store, &id, &["a", "c"], now).await;
     assert!(matches!(mixed, Err(JoinRefused::AlreadySeated(_))));
     // Once the window has passed, the same player gets a new seat, with no player session yet.
     let later = now.plus_secs(61);
-    let anew = store
-        .reserve_seats(&id, &[player("a")], later, later.plus_secs(60))
-        .await
-        .unwrap()
-        .unwrap();
+    let anew = join(&store, &id, &["a"], later).await.unwrap();
     assert_eq!(anew.rejoined, None);
     // A seat no longer RESERVED keeps what it has: recording skips it and records the others.
     store
@@ -326,10 +234,7 @@ async fn a_locked_session_leaves_the_open_index_refuses_joins_and_comes_back_whe
         .expect("locked");
     let open_while_locked = listed(&store, "+openSlots:>=1").await;
     let by_policy = listed(&store, "+joinable:false").await;
-    let refused = store
-        .reserve_seats(&id, &[player("p-x")], T0.plus_secs(6), T0.plus_secs(66))
-        .await
-        .unwrap();
+    let refused = join(&store, &id, &["p-x"], T0.plus_secs(6)).await;
     let unlocked = store
         .set_policy(&id, &lock(true), T0.plus_secs(7))
         .await

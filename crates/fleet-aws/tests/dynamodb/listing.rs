@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use fleet_core::model::Session;
 use fleet_core::ports::{ListRequest, SessionStore, StoreError};
-use fleet_core::query::{self, Sort};
+use fleet_core::query::{self, Query, Sort};
 use fleet_core::time::Timestamp;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -39,6 +39,29 @@ fn arb_session(n: u32) -> impl Strategy<Value = Session> {
                 T0.plus_secs(t * 60),
             )
         })
+}
+
+/// Session `n` of a bulk seeding: in region `n % 3`, on fleet `n % fleets`, with `n % players` of 8
+/// players, created `n` seconds after `T0`.
+fn spread(n: u32, fleets: u32, players: u32, name: Option<&str>, mode: Option<&str>) -> Session {
+    let (region, fleet) = (REGIONS[(n % 3) as usize], FLEETS[(n % fleets) as usize]);
+    let created = T0.plus_secs(i64::from(n));
+    session(n, region, fleet, n % players, 8, name, mode, created)
+}
+
+/// Session `n` in us-east-1 on fleet-a, unnamed and without properties.
+fn plain(n: u32, players: u32, max: u32, created: Timestamp) -> Session {
+    session(n, "us-east-1", "fleet-a", players, max, None, None, created)
+}
+
+/// A request for the page of `query` at `cursor` (the first without one), newest first.
+fn newest_first(query: &Query, limit: u32, cursor: Option<String>) -> ListRequest {
+    ListRequest {
+        query: query.clone(),
+        sort: Sort::CreatedDesc,
+        limit,
+        cursor,
+    }
 }
 
 fn arb_sessions() -> impl Strategy<Value = Vec<Session>> {
@@ -173,18 +196,7 @@ fn the_planned_dynamodb_query_and_the_evaluator_return_the_same_sessions_in_the_
 async fn pages_are_disjoint_complete_and_stable_while_writes_happen() {
     let store = spawn_store().await;
     let sessions: Vec<Session> = (0..230)
-        .map(|n| {
-            session(
-                n,
-                REGIONS[(n % 3) as usize],
-                FLEETS[(n % 2) as usize],
-                n % 5,
-                8,
-                Some("lobby"),
-                None,
-                T0.plus_secs(i64::from(n)),
-            )
-        })
+        .map(|n| spread(n, 2, 5, Some("lobby"), None))
         .collect();
     store.seed_sessions(&sessions).await.unwrap();
     let q = query::parse("+region:us-east-1").unwrap();
@@ -200,28 +212,14 @@ async fn pages_are_disjoint_complete_and_stable_while_writes_happen() {
     let mut extra = 1000;
     loop {
         let page = store
-            .list_sessions(&ListRequest {
-                query: q.clone(),
-                sort: Sort::CreatedDesc,
-                limit: 9,
-                cursor: cursor.take(),
-            })
+            .list_sessions(&newest_first(&q, 9, cursor.take()))
             .await
             .unwrap();
         seen.extend(page.sessions.iter().map(|s| s.id.to_string()));
         pages += 1;
         // Writes between pages: newer sessions appear, existing ones change player counts and end.
         extra += 1;
-        let newer = session(
-            extra,
-            "us-east-1",
-            "fleet-a",
-            1,
-            8,
-            None,
-            None,
-            T0.plus_secs(10_000 + i64::from(extra)),
-        );
+        let newer = plain(extra, 1, 8, T0.plus_secs(10_000 + i64::from(extra)));
         store.seed_sessions(&[newer]).await.unwrap();
         let Some(c) = page.next_cursor else { break };
         cursor = Some(c);
@@ -239,28 +237,12 @@ async fn pages_are_disjoint_complete_and_stable_while_writes_happen() {
 async fn a_tampered_cursor_is_a_clear_error() {
     let store = spawn_store().await;
     let sessions: Vec<Session> = (0..12)
-        .map(|n| {
-            session(
-                n,
-                "us-east-1",
-                "fleet-a",
-                0,
-                4,
-                None,
-                None,
-                T0.plus_secs(i64::from(n)),
-            )
-        })
+        .map(|n| plain(n, 0, 4, T0.plus_secs(i64::from(n))))
         .collect();
     store.seed_sessions(&sessions).await.unwrap();
     let q = query::parse("*").unwrap();
     let page = store
-        .list_sessions(&ListRequest {
-            query: q.clone(),
-            sort: Sort::CreatedDesc,
-            limit: 5,
-            cursor: None,
-        })
+        .list_sessions(&newest_first(&q, 5, None))
         .await
         .unwrap();
     let good = page.next_cursor.expect("more pages");
@@ -275,12 +257,7 @@ async fn a_tampered_cursor_is_a_clear_error() {
         "x".repeat(5000),
     ] {
         let err = store
-            .list_sessions(&ListRequest {
-                query: q.clone(),
-                sort: Sort::CreatedDesc,
-                limit: 5,
-                cursor: Some(bad.clone()),
-            })
+            .list_sessions(&newest_first(&q, 5, Some(bad.clone())))
             .await
             .expect_err("refused");
         match err {
@@ -291,12 +268,7 @@ async fn a_tampered_cursor_is_a_clear_error() {
     // A cursor from one query does not resume another.
     let other = query::parse("+region:us-east-1").unwrap();
     let err = store
-        .list_sessions(&ListRequest {
-            query: other,
-            sort: Sort::CreatedDesc,
-            limit: 5,
-            cursor: Some(good),
-        })
+        .list_sessions(&newest_first(&other, 5, Some(good)))
         .await
         .expect_err("refused");
     assert!(matches!(err, StoreError::Invalid(ref e) if e.field == "cursor"));
@@ -306,18 +278,7 @@ async fn a_tampered_cursor_is_a_clear_error() {
 async fn typical_queries_read_at_most_twice_what_they_return() {
     let store = spawn_store().await;
     let sessions: Vec<Session> = (0..300)
-        .map(|n| {
-            session(
-                n,
-                REGIONS[(n % 3) as usize],
-                FLEETS[(n % 3) as usize],
-                n % 6,
-                8,
-                NAMES[(n % 4) as usize],
-                MODES[(n % 3) as usize],
-                T0.plus_secs(i64::from(n)),
-            )
-        })
+        .map(|n| spread(n, 3, 6, NAMES[(n % 4) as usize], MODES[(n % 3) as usize]))
         .collect();
     store.seed_sessions(&sessions).await.unwrap();
     for (text, sort) in [
@@ -333,5 +294,4 @@ async fn typical_queries_read_at_most_twice_what_they_return() {
         assert!(!got.is_empty(), "{text}");
         assert!(worst <= 2.0, "{text}: read amplification {worst}");
     }
-    let _ = Timestamp::default();
 }

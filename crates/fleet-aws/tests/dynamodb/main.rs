@@ -10,6 +10,7 @@
     reason = "a test reads as one scenario; the length limit is for product code"
 )]
 
+mod steps;
 mod support;
 
 mod connections;

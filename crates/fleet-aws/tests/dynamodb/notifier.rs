@@ -17,6 +17,8 @@ use fleet_aws::clients::{PUSH_ATTEMPT_TIMEOUT, apigw_management};
 use fleet_aws::notifier::{ApiGatewayNotifier, MAX_ATTEMPTS, RETRY_BUDGET};
 use fleet_core::ports::{Notifier, NotifyError};
 
+use crate::steps::unused_port;
+
 /// One request the fake received: the connection id and the body.
 type Received = (String, Vec<u8>);
 
@@ -26,12 +28,7 @@ struct Log(Arc<Mutex<Vec<Received>>>);
 
 impl Log {
     fn attempts(&self, id: &str) -> usize {
-        self.0
-            .lock()
-            .expect("log")
-            .iter()
-            .filter(|(c, _)| c == id)
-            .count()
+        self.bodies(id).len()
     }
     fn bodies(&self, id: &str) -> Vec<Vec<u8>> {
         self.0
@@ -106,6 +103,11 @@ async fn fake() -> (ApiGatewayNotifier, Log) {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
+    (notifier_at(&format!("http://{addr}")), log)
+}
+
+/// A notifier whose client posts to the stage URL `endpoint` (the SDK appends `/@connections/{id}`).
+fn notifier_at(endpoint: &str) -> ApiGatewayNotifier {
     let shared = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -113,9 +115,7 @@ async fn fake() -> (ApiGatewayNotifier, Log) {
             "test", "test", None, None, "static",
         )))
         .build();
-    // The stage URL form: the SDK appends `/@connections/{id}`.
-    let client = apigw_management(&shared, &format!("http://{addr}"));
-    (ApiGatewayNotifier::new(client), log)
+    ApiGatewayNotifier::new(apigw_management(&shared, endpoint))
 }
 
 #[tokio::test]
@@ -188,21 +188,7 @@ async fn a_push_throttled_every_time_gives_up_after_four_attempts_within_the_bud
 
 #[tokio::test]
 async fn no_listener_is_another_failure() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let shared = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "test", "test", None, None, "static",
-        )))
-        .build();
-    let n = ApiGatewayNotifier::new(apigw_management(
-        &shared,
-        &format!("http://127.0.0.1:{port}"),
-    ));
+    let n = notifier_at(&format!("http://127.0.0.1:{}", unused_port()));
     assert!(matches!(
         n.send("ok-1", b"{}").await,
         Err(NotifyError::Other(_))

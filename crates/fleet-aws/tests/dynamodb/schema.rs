@@ -8,13 +8,9 @@ use crate::support::*;
 async fn the_created_table_has_every_index_key_stream_and_ttl_of_the_definition() {
     let store = spawn_store().await;
     let spec = table_spec();
-    let d = store
-        .client()
-        .describe_table()
-        .table_name(store.table())
-        .send()
-        .await
-        .unwrap();
+    let (client, table) = (store.client(), store.table());
+    let d = client.describe_table().table_name(table).send().await;
+    let d = d.unwrap();
     let t = d.table().unwrap();
     let keys: Vec<_> = t
         .key_schema()
@@ -47,13 +43,12 @@ async fn the_created_table_has_every_index_key_stream_and_ttl_of_the_definition(
         stream.stream_view_type().map(|v| v.as_str()),
         Some(spec.stream)
     );
-    let ttl = store
-        .client()
+    let ttl = client
         .describe_time_to_live()
-        .table_name(store.table())
+        .table_name(table)
         .send()
-        .await
-        .unwrap();
+        .await;
+    let ttl = ttl.unwrap();
     assert_eq!(
         ttl.time_to_live_description()
             .and_then(|d| d.attribute_name()),
