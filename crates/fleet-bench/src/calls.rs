@@ -1,25 +1,21 @@
 //! Calls per operation: the workload through the HTTP gateway and placement-events on the counting
 //! fakes, side by side with the docs/architecture.md#functions-and-call-budget budget and nakama-gamelift's documented pattern.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use fleet_core::fakes::{
-    FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds, StoreCalls,
-};
+use fleet_core::fakes::StoreCalls;
 use fleet_core::ids::GameSessionArn;
 use fleet_core::ports::Clock as _;
-use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
-use fleet_functions::deps::{Deps, PortSet};
 use fleet_functions::placement_events;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::report::{CallRow, Report};
 use crate::suites::fulfilled_record;
 use fleet_local::gateway::{HttpGateway, mint_token};
-use fleet_local::local::{GAME_SERVER_PRINCIPAL, GatewayAuth, SERVICE_PRINCIPAL};
+use fleet_local::local::{FakeDeps, GatewayAuth, fake_deps, fakes_config};
 use fleet_local::signing::SigningKey;
 use fleet_local::signing::signed;
 
@@ -29,24 +25,18 @@ const GATEWAY_FLEET: &str = "fleet-bench";
 /// Operations per kind.
 const N: usize = 20;
 
-type FakeDeps =
-    Deps<PortSet<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>;
-
 fn config() -> Result<Config, String> {
-    let fleets = json!({ GAME_SERVER_PRINCIPAL: [FLEET] }).to_string();
-    let vars = BTreeMap::from([
-        ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
-        ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef0123".to_owned()),
-        ("FLEETLIFT_QUEUE_NAME", "fleetlift-queue".to_owned()),
-        ("FLEETLIFT_SERVICE_PRINCIPALS", SERVICE_PRINCIPAL.to_owned()),
-        ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
+    let extra = [
         // The bench's one player starts all N placements before any event ends one.
         ("FLEETLIFT_MAX_PENDING_PER_PLAYER", N.to_string()),
         // The bench's seeded sessions stand for a fleet with the player gateway.
         ("FLEETLIFT_PLAYER_GATEWAY_FLEETS", GATEWAY_FLEET.to_owned()),
-    ]);
-    Config::from_lookup(|k| vars.get(k).cloned()).map_err(|e| e.to_string())
+    ];
+    fakes_config(FLEET, &extra).map_err(|e| e.to_string())
 }
+
+/// Calls to the fakes: (GameLift, DynamoDB reads, DynamoDB writes).
+type Calls = (u64, u64, u64);
 
 struct Counter<'a> {
     deps: &'a FakeDeps,
@@ -63,8 +53,8 @@ impl<'a> Counter<'a> {
         }
     }
 
-    /// (GameLift, reads, writes) since the start.
-    fn delta(&self) -> (u64, u64, u64) {
+    /// The calls since the start.
+    fn delta(&self) -> Calls {
         let now = self.deps.store.calls();
         (
             (self.deps.gamelift.calls().len() - self.gamelift) as u64,
@@ -74,29 +64,47 @@ impl<'a> Counter<'a> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn row(
-    operation: &str,
-    count: usize,
-    (g, r, w): (u64, u64, u64),
-    budget: &str,
-    within: impl Fn(f64, f64, f64) -> bool,
-    nakama: f64,
-    nakama_calls: &str,
-) -> CallRow {
-    let n = count.max(1) as f64;
-    let (g, r, w) = (g as f64 / n, r as f64 / n, w as f64 / n);
-    CallRow {
-        operation: operation.into(),
-        count: count as u64,
-        gamelift: g,
-        dynamo_reads: r,
-        dynamo_writes: w,
-        budget: budget.into(),
-        within_budget: count > 0 && within(g, r, w),
-        nakama_gamelift: nakama,
-        nakama_calls: nakama_calls.into(),
+impl CallRow {
+    /// `count` runs of `operation` that made `calls` in all: its calls per run.
+    fn measured(operation: &str, count: usize, (g, r, w): Calls) -> Self {
+        let n = count.max(1) as f64;
+        Self {
+            operation: operation.into(),
+            count: count as u64,
+            gamelift: g as f64 / n,
+            dynamo_reads: r as f64 / n,
+            dynamo_writes: w as f64 / n,
+            budget: String::new(),
+            within_budget: false,
+            nakama_gamelift: 0.0,
+            nakama_calls: String::new(),
+        }
     }
+
+    /// The row against `budget`, which its calls per run (GameLift, reads, writes) are within when
+    /// `within` says so.
+    fn budget(mut self, budget: &str, within: impl Fn(f64, f64, f64) -> bool) -> Self {
+        self.budget = budget.into();
+        self.within_budget =
+            self.count > 0 && within(self.gamelift, self.dynamo_reads, self.dynamo_writes);
+        self
+    }
+
+    /// The row beside nakama-gamelift's pattern: `calls`, `gamelift` GameLift calls per run.
+    fn nakama(mut self, gamelift: f64, calls: &str) -> Self {
+        self.nakama_gamelift = gamelift;
+        self.nakama_calls = calls.into();
+        self
+    }
+}
+
+/// The join's budget, as docs/architecture.md#functions-and-call-budget states it.
+const JOIN_BUDGET: &str =
+    "1 CreatePlayerSessions + 1 transaction + 1 write (player sessions on their seats)";
+
+/// The join's budget with `gamelift` GameLift calls: at most 1 read and 2 writes.
+fn join_within(gamelift: f64) -> impl Fn(f64, f64, f64) -> bool {
+    move |g, r, w| g == gamelift && r <= 1.0 && w <= 2.0
 }
 
 /// Runs the workload and adds its table to the report.
@@ -117,18 +125,7 @@ async fn ok(r: Result<reqwest::Response, reqwest::Error>, what: &str) -> Result<
 }
 
 async fn workload(report: &mut Report) -> Result<(), String> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let deps = Arc::new(Deps {
-        store: MemoryStore::new(),
-        gamelift: FakeGameLift::new(),
-        notifier: MemoryNotifier::default(),
-        clock: ManualClock::new(Timestamp::from_millis(now)),
-        ids: SequentialIds::default(),
-        config: config()?,
-        cache: Default::default(),
-    });
+    let deps = Arc::new(fake_deps(config()?));
     let auth = Arc::new(GatewayAuth::local([]));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -200,46 +197,51 @@ impl<'a> Driver<'a> {
         }
     }
 
+    /// `method` to `path` with `token` (and `body`, as JSON), answered with a success.
+    async fn bearer_call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        what: &str,
+    ) -> Result<Value, String> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        ok(request.send().await, what).await
+    }
+
     /// GET `path` as the player.
     async fn player_get(&self, path: &str, what: &str) -> Result<Value, String> {
-        ok(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .bearer_auth(&self.token)
-                .send()
-                .await,
-            what,
-        )
-        .await
+        self.bearer_call(Method::GET, path, &self.token, None, what)
+            .await
     }
 
     /// POST `body` to `path` as the friend.
     async fn friend_post(&self, path: &str, body: &Value, what: &str) -> Result<Value, String> {
-        ok(
-            self.http
-                .post(format!("{}{path}", self.base))
-                .bearer_auth(&self.friend_token)
-                .json(body)
-                .send()
-                .await,
-            what,
-        )
-        .await
+        self.bearer_call(Method::POST, path, &self.friend_token, Some(body), what)
+            .await
     }
 
     /// Sends `body` to `path` SigV4-signed by the fleet's game server.
     async fn game_server_call(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
-        body: String,
+        body: &Value,
         what: &str,
     ) -> Result<Value, String> {
+        let url = format!("{}{path}", self.base);
         let req = signed(
             &self.http,
             method,
-            &format!("{}{path}", self.base),
-            Some(body),
+            &url,
+            Some(body.to_string()),
             &self.game_server,
         )?;
         ok(req.send().await, what).await
@@ -251,27 +253,23 @@ impl<'a> Driver<'a> {
         let mut placements = Vec::new();
         for i in 0..N {
             let body = json!({"maxPlayers": 8, "players": [{"playerId": PLAYER}], "properties": {"mode": "ranked"}, "name": format!("calls-{i}")});
-            let v = ok(
-                self.http
-                    .post(format!("{}/v1/sessions", self.base))
-                    .bearer_auth(&self.token)
-                    .json(&body)
-                    .send()
-                    .await,
+            let created = self.bearer_call(
+                Method::POST,
+                "/v1/sessions",
+                &self.token,
+                Some(&body),
                 "create",
-            )
-            .await?;
+            );
+            let v = created.await?;
             placements.push(v["placementId"].as_str().unwrap_or_default().to_owned());
         }
-        self.rows.push(row(
-            "create",
-            N,
-            c.delta(),
-            "1 StartGameSessionPlacement + ≤2 writes",
-            |g, _, w| g == 1.0 && w <= 2.0,
-            1.0,
-            "StartGameSessionPlacement",
-        ));
+        self.rows.push(
+            CallRow::measured("create", N, c.delta())
+                .budget("1 StartGameSessionPlacement + ≤2 writes", |g, _, w| {
+                    g == 1.0 && w <= 2.0
+                })
+                .nakama(1.0, "StartGameSessionPlacement"),
+        );
         Ok(placements)
     }
 
@@ -302,15 +300,13 @@ impl<'a> Driver<'a> {
                 ));
             }
         }
-        self.rows.push(row(
-            "fulfilled event",
-            N,
-            c.delta(),
-            "no GameLift call, ≤2 writes",
-            |g, _, w| g == 0.0 && w <= 2.0,
-            1.0,
-            "DescribeGameSessions",
-        ));
+        self.rows.push(
+            CallRow::measured("fulfilled event", N, c.delta())
+                .budget("no GameLift call, ≤2 writes", |g, _, w| {
+                    g == 0.0 && w <= 2.0
+                })
+                .nakama(1.0, "DescribeGameSessions"),
+        );
         Ok(arns
             .iter()
             .filter_map(|a| GameSessionArn::parse(a).ok())
@@ -326,50 +322,34 @@ impl<'a> Driver<'a> {
                 .await?;
         }
         let get = c.delta();
-        let c = Counter::start(self.deps);
         let filtered = format!(
             "/v1/sessions?query={}&limit=10",
             crate::encode("+properties.mode:ranked")
         );
-        for _ in 0..N {
-            self.player_get(&filtered, "list").await?;
-        }
-        let list_filtered = c.delta();
-        let c = Counter::start(self.deps);
-        for _ in 0..N {
-            self.player_get("/v1/sessions?limit=10", "list").await?;
-        }
-        let list_all = c.delta();
+        let list_filtered = self.list_pages(&filtered).await?;
+        let list_all = self.list_pages("/v1/sessions?limit=10").await?;
+        let one_read = |g, r, w| g == 0.0 && r == 1.0 && w == 0.0;
         self.rows.extend([
-            row(
-                "get",
-                N,
-                get,
-                "1 read",
-                |g, r, w| g == 0.0 && r == 1.0 && w == 0.0,
-                0.0,
-                "its own storage",
-            ),
-            row(
-                "list page (filtered)",
-                N,
-                list_filtered,
-                "1 Query",
-                |g, r, w| g == 0.0 && r == 1.0 && w == 0.0,
-                0.0,
-                "its own storage index",
-            ),
-            row(
-                "list page (unfiltered)",
-                N,
-                list_all,
-                "1 Query",
-                |g, r, w| g == 0.0 && r == 1.0 && w == 0.0,
-                1.0,
-                "SearchGameSessions",
-            ),
+            CallRow::measured("get", N, get)
+                .budget("1 read", one_read)
+                .nakama(0.0, "its own storage"),
+            CallRow::measured("list page (filtered)", N, list_filtered)
+                .budget("1 Query", one_read)
+                .nakama(0.0, "its own storage index"),
+            CallRow::measured("list page (unfiltered)", N, list_all)
+                .budget("1 Query", one_read)
+                .nakama(1.0, "SearchGameSessions"),
         ]);
         Ok(())
+    }
+
+    /// N list pages at `path` as the player: their calls.
+    async fn list_pages(&self, path: &str) -> Result<Calls, String> {
+        let c = Counter::start(self.deps);
+        for _ in 0..N {
+            self.player_get(path, "list").await?;
+        }
+        Ok(c.delta())
     }
 
     /// The friend joins each session; then the game server updates each one's player count, and
@@ -382,62 +362,39 @@ impl<'a> Driver<'a> {
                 .await?;
         }
         let join = c.delta();
-        let c = Counter::start(self.deps);
-        for id in ids {
-            let body = json!({"id": id, "playerCount": 2}).to_string();
-            self.game_server_call(
-                reqwest::Method::POST,
-                "/v1/rpc/update_instance_info",
-                body,
-                "update",
-            )
-            .await?;
-        }
-        let update = c.delta();
-        let c = Counter::start(self.deps);
-        for id in ids {
-            let body =
-                json!({"id": id, "playerCount": 2, "metadata": {"GameProperties": {"mode": "casual"}}})
-                    .to_string();
-            self.game_server_call(
-                reqwest::Method::POST,
-                "/v1/rpc/update_instance_info",
-                body,
-                "update",
-            )
-            .await?;
-        }
-        let update_props = c.delta();
+        let update = self.update_each(ids, json!({"playerCount": 2})).await?;
+        let properties =
+            json!({"playerCount": 2, "metadata": {"GameProperties": {"mode": "casual"}}});
+        let update_props = self.update_each(ids, properties).await?;
         self.rows.extend([
-            row(
-                "join",
-                N,
-                join,
-                "1 CreatePlayerSessions + 1 transaction + 1 write (player sessions on their seats)",
-                |g, r, w| g == 1.0 && r <= 1.0 && w <= 2.0,
-                1.0,
-                "CreatePlayerSession",
-            ),
-            row(
-                "update (player count)",
-                N,
-                update,
-                "1 write, no UpdateGameSession",
-                |g, _, w| g == 0.0 && w == 1.0,
-                1.0,
-                "UpdateGameSession",
-            ),
-            row(
-                "update (properties changed)",
-                N,
-                update_props,
-                "1 write + UpdateGameSession",
-                |g, _, w| g <= 1.0 && w == 1.0,
-                1.0,
-                "UpdateGameSession",
-            ),
+            CallRow::measured("join", N, join)
+                .budget(JOIN_BUDGET, join_within(1.0))
+                .nakama(1.0, "CreatePlayerSession"),
+            CallRow::measured("update (player count)", N, update)
+                .budget("1 write, no UpdateGameSession", |g, _, w| {
+                    g == 0.0 && w == 1.0
+                })
+                .nakama(1.0, "UpdateGameSession"),
+            CallRow::measured("update (properties changed)", N, update_props)
+                .budget("1 write + UpdateGameSession", |g, _, w| {
+                    g <= 1.0 && w == 1.0
+                })
+                .nakama(1.0, "UpdateGameSession"),
         ]);
         Ok(())
+    }
+
+    /// The game server's update_instance_info of each session with `fields`: their calls.
+    async fn update_each(&self, ids: &[String], fields: Value) -> Result<Calls, String> {
+        let c = Counter::start(self.deps);
+        for id in ids {
+            let mut body = fields.clone();
+            body["id"] = json!(id);
+            let path = "/v1/rpc/update_instance_info";
+            self.game_server_call(Method::POST, path, &body, "update")
+                .await?;
+        }
+        Ok(c.delta())
     }
 
     /// One locations request on a cold container, then N on the warm one.
@@ -451,25 +408,18 @@ impl<'a> Driver<'a> {
             self.player_get("/v1/locations", "locations").await?;
         }
         let locations_warm = c.delta();
+        let no_such = "none (no such operation)";
         self.rows.extend([
-            row(
-                "locations (cold container)",
-                1,
-                locations_cold,
-                "1 ListLocations, no table access",
-                |g, r, w| g == 1.0 && r == 0.0 && w == 0.0,
-                0.0,
-                "none (no such operation)",
-            ),
-            row(
-                "locations (warm container)",
-                N,
-                locations_warm,
-                "no call at all (cached 10 min)",
-                |g, r, w| g == 0.0 && r == 0.0 && w == 0.0,
-                0.0,
-                "none (no such operation)",
-            ),
+            CallRow::measured("locations (cold container)", 1, locations_cold)
+                .budget("1 ListLocations, no table access", |g, r, w| {
+                    g == 1.0 && r == 0.0 && w == 0.0
+                })
+                .nakama(0.0, no_such),
+            CallRow::measured("locations (warm container)", N, locations_warm)
+                .budget("no call at all (cached 10 min)", |g, r, w| {
+                    g == 0.0 && r == 0.0 && w == 0.0
+                })
+                .nakama(0.0, no_such),
         ]);
         Ok(())
     }
@@ -479,24 +429,19 @@ impl<'a> Driver<'a> {
         // Lock and unlock by the fleet's game server.
         let c = Counter::start(self.deps);
         for (i, id) in ids.iter().enumerate() {
-            let body = json!({"joinable": i % 2 == 1}).to_string();
-            self.game_server_call(
-                reqwest::Method::PATCH,
-                &format!("/v1/sessions/{id}"),
-                body,
-                "lock",
-            )
-            .await?;
+            let body = json!({"joinable": i % 2 == 1});
+            let path = format!("/v1/sessions/{id}");
+            self.game_server_call(Method::PATCH, &path, &body, "lock")
+                .await?;
         }
-        self.rows.push(row(
-            "lock / unlock",
-            N,
-            c.delta(),
-            "2 reads (fleet, then seats) + 1 UpdateGameSession + 1 transaction",
-            |g, r, w| g == 1.0 && r <= 2.0 && w == 1.0,
-            0.0,
-            "none (no such operation)",
-        ));
+        self.rows.push(
+            CallRow::measured("lock / unlock", N, c.delta())
+                .budget(
+                    "2 reads (fleet, then seats) + 1 UpdateGameSession + 1 transaction",
+                    |g, r, w| g == 1.0 && r <= 2.0 && w == 1.0,
+                )
+                .nakama(0.0, "none (no such operation)"),
+        );
         Ok(())
     }
 
@@ -535,24 +480,17 @@ impl<'a> Driver<'a> {
         }
         let refresh = c.delta();
         self.rows.extend([
-            row(
-                "join (player-gateway fleet)",
-                N,
-                gateway_join,
-                "the join's budget + 1 GetPlayerConnectionDetails",
-                |g, r, w| g == 2.0 && r <= 1.0 && w <= 2.0,
-                1.0,
-                "CreatePlayerSession (no gateway)",
-            ),
-            row(
-                "connection refresh (gateway)",
-                N,
-                refresh,
-                "1 read + 1 GetPlayerConnectionDetails",
-                |g, r, w| g == 1.0 && r == 1.0 && w == 0.0,
-                0.0,
-                "none (no such operation)",
-            ),
+            CallRow::measured("join (player-gateway fleet)", N, gateway_join)
+                .budget(
+                    "the join's budget + 1 GetPlayerConnectionDetails",
+                    join_within(2.0),
+                )
+                .nakama(1.0, "CreatePlayerSession (no gateway)"),
+            CallRow::measured("connection refresh (gateway)", N, refresh)
+                .budget("1 read + 1 GetPlayerConnectionDetails", |g, r, w| {
+                    g == 1.0 && r == 1.0 && w == 0.0
+                })
+                .nakama(0.0, "none (no such operation)"),
         ]);
         Ok(())
     }

@@ -72,14 +72,24 @@ impl Suite {
 
     /// The name `--only` takes.
     pub fn name(self) -> &'static str {
+        self.names().0
+    }
+
+    /// What the run's progress lines call the suite.
+    fn title(self) -> &'static str {
+        self.names().1
+    }
+
+    /// The suite's [`Self::name`] and [`Self::title`].
+    fn names(self) -> (&'static str, &'static str) {
         match self {
-            Suite::Get => "get",
-            Suite::CreatePush => "create-push",
-            Suite::Events => "events",
-            Suite::Joins => "joins",
-            Suite::List => "list",
-            Suite::Calls => "calls",
-            Suite::ColdStart => "cold-start",
+            Suite::Get => ("get", "get"),
+            Suite::CreatePush => ("create-push", "create→push"),
+            Suite::Events => ("events", "events"),
+            Suite::Joins => ("joins", "joins under contention"),
+            Suite::List => ("list", "list scaling (seeding)"),
+            Suite::Calls => ("calls", "calls per operation"),
+            Suite::ColdStart => ("cold-start", "cold start"),
         }
     }
 
@@ -197,34 +207,17 @@ pub async fn run(options: BenchOptions) -> Result<Report, String> {
         } else {
             None
         };
-        for suite in suites.iter().filter(|s| s.needs_stack()) {
+        for &suite in suites.iter().filter(|s| s.needs_stack()) {
+            eprintln!("bench: {}", suite.title());
+            let (stack, plan, report) = (&stack, &plan, &mut report);
             match suite {
-                Suite::Get => {
-                    eprintln!("bench: get");
-                    suites::get(&stack, &plan, budget(6, 40), &mut report).await;
-                }
-                Suite::CreatePush => {
-                    eprintln!("bench: create→push");
-                    suites::create_push(&stack, &plan, budget(8, 60), &mut report).await;
-                }
-                Suite::Events => {
-                    eprintln!("bench: events");
-                    suites::events(&stack, &plan, budget(6, 60), &mut report).await;
-                }
-                Suite::Joins => {
-                    eprintln!("bench: joins under contention");
-                    suites::joins(&stack, &plan, budget(6, 60), &mut report).await;
-                }
+                Suite::Get => suites::get(stack, plan, budget(6, 40), report).await,
+                Suite::CreatePush => suites::create_push(stack, plan, budget(8, 60), report).await,
+                Suite::Events => suites::events(stack, plan, budget(6, 60), report).await,
+                Suite::Joins => suites::joins(stack, plan, budget(6, 60), report).await,
                 Suite::List => {
-                    eprintln!("bench: list scaling (seeding)");
-                    suites::list(
-                        &stack,
-                        &plan,
-                        list_baseline.as_ref(),
-                        budget(20, 270),
-                        &mut report,
-                    )
-                    .await;
+                    let baseline = list_baseline.as_ref();
+                    suites::list(stack, plan, baseline, budget(20, 270), report).await;
                 }
                 Suite::Calls | Suite::ColdStart => {}
             }
@@ -233,13 +226,13 @@ pub async fn run(options: BenchOptions) -> Result<Report, String> {
     }
 
     if suites.contains(&Suite::Calls) {
-        eprintln!("bench: calls per operation");
+        eprintln!("bench: {}", Suite::Calls.title());
         calls::run(&mut report).await;
     }
     if options.skip_cold_start {
         report.note("cold start: skipped (--skip-cold-start)");
     } else if cold_start {
-        eprintln!("bench: cold start");
+        eprintln!("bench: {}", Suite::ColdStart.title());
         cold::run(&options.release_dir, &plan, budget(15, 60), &mut report).await;
     }
 

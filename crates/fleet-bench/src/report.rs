@@ -175,6 +175,62 @@ fn fmt_met(m: Option<bool>) -> &'static str {
     }
 }
 
+impl Row {
+    /// The row's line of the Markdown table.
+    fn table_line(&self) -> String {
+        let Self {
+            suite,
+            metric,
+            ours,
+            baseline,
+            ratio,
+            target,
+            met,
+            ..
+        } = self;
+        let (ratio, met) = (fmt_ratio(*ratio), fmt_met(*met));
+        format!("| {suite} | {metric} | {ours} | {baseline} | {ratio} | {target} | {met} |\n")
+    }
+}
+
+impl CallRow {
+    /// The row's line of the Markdown table.
+    fn table_line(&self) -> String {
+        let within = if self.within_budget { "within" } else { "OVER" };
+        let Self {
+            operation,
+            count,
+            gamelift,
+            dynamo_reads,
+            dynamo_writes,
+            budget,
+            ..
+        } = self;
+        let (nakama, nakama_calls) = (self.nakama_gamelift, &self.nakama_calls);
+        format!(
+            "| {operation} | {count} | {gamelift:.2} | {dynamo_reads:.2} | {dynamo_writes:.2} | {budget} | {within} | {nakama:.2} ({nakama_calls}) |\n"
+        )
+    }
+}
+
+impl ColdRow {
+    /// The row's line of the Markdown table.
+    fn table_line(&self) -> String {
+        let Self {
+            binary,
+            init_ms,
+            hello_ms,
+            ratio,
+            rss_mb,
+            size_mb,
+            runs,
+        } = self;
+        format!(
+            "| {binary} | {init_ms:.1} ms | {hello_ms:.1} ms | {ratio:.2} | {rss_mb:.1} MB | {size_mb:.1} MB | {runs} |\n"
+        )
+    }
+}
+
 impl Report {
     pub(crate) fn new(quick: bool) -> Self {
         Self {
@@ -235,46 +291,14 @@ impl Report {
         let mut out = String::from(
             "| suite | metric | ours | baseline | ratio | target | |\n|---|---|---|---|---|---|---|\n",
         );
-        for r in &self.rows {
-            let _ignored = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                r.suite,
-                r.metric,
-                r.ours,
-                r.baseline,
-                fmt_ratio(r.ratio),
-                r.target,
-                fmt_met(r.met)
-            );
-        }
+        out.extend(self.rows.iter().map(Row::table_line));
         if !self.calls.is_empty() {
             out.push_str("\n| operation | n | ours: GameLift | ours: DynamoDB reads | ours: DynamoDB writes | docs/architecture.md#functions-and-call-budget budget | | nakama-gamelift: GameLift |\n|---|---|---|---|---|---|---|---|\n");
-            for c in &self.calls {
-                let _ignored = writeln!(
-                    out,
-                    "| {} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {:.2} ({}) |",
-                    c.operation,
-                    c.count,
-                    c.gamelift,
-                    c.dynamo_reads,
-                    c.dynamo_writes,
-                    c.budget,
-                    if c.within_budget { "within" } else { "OVER" },
-                    c.nakama_gamelift,
-                    c.nakama_calls
-                );
-            }
+            out.extend(self.calls.iter().map(CallRow::table_line));
         }
         if !self.cold_start.is_empty() {
             out.push_str("\n| binary | init (exec → first poll) | hello | ratio | RSS after init | stripped size | runs |\n|---|---|---|---|---|---|---|\n");
-            for c in &self.cold_start {
-                let _ignored = writeln!(
-                    out,
-                    "| {} | {:.1} ms | {:.1} ms | {:.2} | {:.1} MB | {:.1} MB | {} |",
-                    c.binary, c.init_ms, c.hello_ms, c.ratio, c.rss_mb, c.size_mb, c.runs
-                );
-            }
+            out.extend(self.cold_start.iter().map(ColdRow::table_line));
         }
         out
     }

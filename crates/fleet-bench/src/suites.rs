@@ -78,6 +78,19 @@ pub(crate) fn session(
     })
 }
 
+/// Runs `task` on each of `items`, `concurrency` at once: their results, in the order they finish.
+async fn concurrently<T, F: Future>(
+    items: impl IntoIterator<Item = T>,
+    concurrency: usize,
+    task: impl FnMut(T) -> F,
+) -> Vec<F::Output> {
+    futures::stream::iter(items)
+        .map(task)
+        .buffer_unordered(concurrency)
+        .collect()
+        .await
+}
+
 fn sorted(mut v: Vec<Duration>) -> Vec<Duration> {
     v.sort_unstable();
     v
@@ -153,15 +166,11 @@ async fn seed_concurrently(
     concurrency: usize,
 ) -> Result<(), String> {
     let chunks: Vec<Vec<Session>> = sessions.chunks(250).map(<[Session]>::to_vec).collect();
-    let results: Vec<Result<(), String>> = futures::stream::iter(chunks)
-        .map(|c| {
-            let store = store.clone();
-            async move { store.seed_sessions(&c).await.map_err(|e| e.to_string()) }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    results.into_iter().collect()
+    let results = concurrently(chunks, concurrency, |c| {
+        let store = store.clone();
+        async move { store.seed_sessions(&c).await.map_err(|e| e.to_string()) }
+    });
+    results.await.into_iter().collect()
 }
 
 /// The list suite's baseline: a second table that stays at the smallest size.
@@ -519,6 +528,16 @@ struct Throughput {
 }
 
 impl Throughput {
+    /// A run that started at `started` and has just ended: the items each task did, and the failures
+    /// counted in `failed`.
+    fn since(started: Instant, done: &[usize], failed: &AtomicU64) -> Self {
+        Self {
+            secs: started.elapsed().as_secs_f64(),
+            done: done.iter().sum(),
+            failed: failed.load(Ordering::Relaxed),
+        }
+    }
+
     /// Items done per second.
     fn rate(&self) -> f64 {
         self.done as f64 / self.secs
@@ -530,13 +549,11 @@ impl Throughput {
 fn placements_and_events(events: usize) -> (Vec<Placement>, Vec<Vec<SqsMessage>>) {
     let at = Timestamp::from_millis(now_ms());
     let tag = std::process::id();
+    let placements_tag = format!("bench-ev-{tag}");
     let mut batches: Vec<Vec<SqsMessage>> = Vec::new();
     let mut placements = Vec::new();
     for i in 0..events {
-        let (Ok(id), Ok(player)) = (
-            PlacementId::parse(&format!("bench-ev-{tag}-{i}")),
-            PlayerId::parse(&format!("bench-ev-player-{i}")),
-        ) else {
+        let Some((id, player)) = event_ids(&placements_tag, "bench-ev-player", i) else {
             continue;
         };
         placements.push(placement(&id, &player, at));
@@ -551,6 +568,13 @@ fn placements_and_events(events: usize) -> (Vec<Placement>, Vec<Vec<SqsMessage>>
     (placements, batches)
 }
 
+/// The `i`th event's placement (`<placements>-<i>`) and player (`<players>-<i>`), when both parse
+/// (bench data, never from input).
+fn event_ids(placements: &str, players: &str, i: usize) -> Option<(PlacementId, PlayerId)> {
+    let placement = PlacementId::parse(&format!("{placements}-{i}")).ok()?;
+    Some((placement, PlayerId::parse(&format!("{players}-{i}")).ok()?))
+}
+
 /// Stores the placements, `concurrency` at once; the first failure, if any.
 async fn create_pending_placements(
     store: &DynamoStore,
@@ -559,23 +583,19 @@ async fn create_pending_placements(
 ) -> Result<(), String> {
     // As fleet-api creates a player's placement: counted in the player's pending set, which the event
     // then releases.
-    let seeded: Vec<Result<(), String>> = futures::stream::iter(placements)
-        .map(|p| {
-            let store = store.clone();
-            async move {
-                let cap = fleet_core::auth::pending_owner(&p.requester)
-                    .map(|owner| fleet_core::ports::PendingCap { owner, max: 3 });
-                store
-                    .create_placement_capped(&p, None, cap.as_ref())
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    seeded.into_iter().collect()
+    let seeded = concurrently(placements, concurrency, |p| {
+        let store = store.clone();
+        async move {
+            let cap = fleet_core::auth::pending_owner(&p.requester)
+                .map(|owner| fleet_core::ports::PendingCap { owner, max: 3 });
+            store
+                .create_placement_capped(&p, None, cap.as_ref())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    });
+    seeded.await.into_iter().collect()
 }
 
 /// Runs placement-events on the batches, `concurrency` at once, starting none once `budget` has
@@ -588,30 +608,22 @@ async fn apply_events(
 ) -> Throughput {
     let failures = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let applied: Vec<usize> = futures::stream::iter(batches)
-        .map(|records| {
-            let (store, failures) = (store.clone(), failures.clone());
-            async move {
-                if started.elapsed() > budget {
-                    return 0;
-                }
-                let n = records.len();
-                let mut event = SqsEvent::default();
-                event.records = records;
-                let (response, _) = placement_events::process(&store, event).await;
-                let failed = response.batch_item_failures.len();
-                failures.fetch_add(failed as u64, Ordering::Relaxed);
-                n - failed.min(n)
+    let applied = concurrently(batches, concurrency, |records| {
+        let (store, failures) = (store.clone(), failures.clone());
+        async move {
+            if started.elapsed() > budget {
+                return 0;
             }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    Throughput {
-        secs: started.elapsed().as_secs_f64(),
-        done: applied.iter().sum(),
-        failed: failures.load(Ordering::Relaxed),
-    }
+            let n = records.len();
+            let mut event = SqsEvent::default();
+            event.records = records;
+            let (response, _) = placement_events::process(&store, event).await;
+            let failed = response.batch_item_failures.len();
+            failures.fetch_add(failed as u64, Ordering::Relaxed);
+            n - failed.min(n)
+        }
+    });
+    Throughput::since(started, &applied.await, &failures)
 }
 
 /// The events suite's baseline for `events` events: the items written and the PutItems that failed.
@@ -629,40 +641,29 @@ async fn raw_puts(store: &DynamoStore, events: usize, concurrency: usize) -> Thr
         .collect();
     let started = Instant::now();
     let raw_errors = Arc::new(AtomicU64::new(0));
-    let raw_done: Vec<usize> = futures::stream::iter(items)
-        .map(|chunk| {
-            let (store, errors) = (store.clone(), raw_errors.clone());
-            async move {
-                let results: Vec<bool> = futures::stream::iter(chunk)
-                    .map(|item| {
-                        let store = store.clone();
-                        async move {
-                            store
-                                .client()
-                                .put_item()
-                                .table_name(store.table())
-                                .set_item(Some(item.into_iter().collect()))
-                                .send()
-                                .await
-                                .is_ok()
-                        }
-                    })
-                    .buffer_unordered(placement_events::CONCURRENCY)
-                    .collect()
-                    .await;
-                let ok = results.iter().filter(|ok| **ok).count();
-                errors.fetch_add((results.len() - ok) as u64, Ordering::Relaxed);
-                ok
-            }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    Throughput {
-        secs: started.elapsed().as_secs_f64(),
-        done: raw_done.iter().sum(),
-        failed: raw_errors.load(Ordering::Relaxed),
-    }
+    let raw_done = concurrently(items, concurrency, |chunk| {
+        let (store, errors) = (store.clone(), raw_errors.clone());
+        async move {
+            let puts = concurrently(chunk, placement_events::CONCURRENCY, |item| {
+                let store = store.clone();
+                async move {
+                    store
+                        .client()
+                        .put_item()
+                        .table_name(store.table())
+                        .set_item(Some(item.into_iter().collect()))
+                        .send()
+                        .await
+                        .is_ok()
+                }
+            });
+            let results: Vec<bool> = puts.await;
+            let ok = results.iter().filter(|ok| **ok).count();
+            errors.fetch_add((results.len() - ok) as u64, Ordering::Relaxed);
+            ok
+        }
+    });
+    Throughput::since(started, &raw_done.await, &raw_errors)
 }
 
 /// The events suite's rows: ours against raw PutItem, against GameLift's placement rate, and (a
@@ -735,11 +736,9 @@ async fn raw_transactions(
     let tag = format!("raw-tx-{}", std::process::id());
     let at = Timestamp::from_millis(now_ms());
     let mut batches: Vec<Vec<TransactWriteItem>> = Vec::new();
+    let players_tag = format!("{tag}-player");
     for i in 0..events {
-        let (Ok(id), Ok(player)) = (
-            PlacementId::parse(&format!("{tag}-{i}")),
-            PlayerId::parse(&format!("{tag}-player-{i}")),
-        ) else {
+        let Some((id, player)) = event_ids(&tag, &players_tag, i) else {
             continue;
         };
         let Some(s) = session(&tag, i, "us-east-1", "ranked", 8, at.millis()) else {
@@ -784,34 +783,25 @@ async fn raw_transactions(
     }
     let errors = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let written: Vec<usize> = futures::stream::iter(batches)
-        .map(|items| {
-            let (store, errors) = (store.clone(), errors.clone());
-            async move {
-                let n = items.len() / 4;
-                match store
-                    .client()
-                    .transact_write_items()
-                    .set_transact_items(Some(items))
-                    .send()
-                    .await
-                {
-                    Ok(_) => n,
-                    Err(_) => {
-                        errors.fetch_add(1, Ordering::Relaxed);
-                        0
-                    }
-                }
+    let written = concurrently(batches, concurrency, |items| {
+        let (store, errors) = (store.clone(), errors.clone());
+        async move {
+            let n = items.len() / 4;
+            let sent = store
+                .client()
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await;
+            if sent.is_err() {
+                errors.fetch_add(1, Ordering::Relaxed);
+                return 0;
             }
-        })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await;
-    let n: usize = written.iter().sum();
-    Ok((
-        n as f64 / started.elapsed().as_secs_f64(),
-        errors.load(Ordering::Relaxed),
-    ))
+            n
+        }
+    });
+    let done = Throughput::since(started, &written.await, &errors);
+    Ok((done.rate(), done.failed))
 }
 
 /// POST /v1/sessions until the WebSocket push, minus the simulator's placement delay.

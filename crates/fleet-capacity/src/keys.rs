@@ -112,30 +112,22 @@ mod tests {
             (
                 "S#gs-KXBaNv1hwyDoBaBcvuaw8V",
                 "S#<session>",
-                Spread::Per(Entity::Session),
+                Entity::Session,
             ),
             (
                 "P#4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50",
                 "P#<placement>",
-                Spread::Per(Entity::Placement),
+                Entity::Placement,
             ),
-            (
-                "I#Zm9vYmFy",
-                "I#<idempotency-key>",
-                Spread::Per(Entity::Idempotency),
-            ),
-            (
-                "C#L0SM9cOFvHcCIhw=",
-                "C#<connection>",
-                Spread::Per(Entity::Connection),
-            ),
+            ("I#Zm9vYmFy", "I#<idempotency-key>", Entity::Idempotency),
+            ("C#L0SM9cOFvHcCIhw=", "C#<connection>", Entity::Connection),
         ];
-        for (value, key, spread) in cases {
+        for (value, key, entity) in cases {
             assert_eq!(
                 normalise("pk", value),
                 KeyPattern {
                     key: key.into(),
-                    spread
+                    spread: Spread::Per(entity)
                 },
                 "{value}"
             );

@@ -34,7 +34,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::{
     TransactWriteItemsInput, TransactWriteItemsOutput,
 };
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemInput, UpdateItemOutput};
-use aws_sdk_dynamodb::types::{AttributeValue, ConsumedCapacity, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{AttributeValue, Capacity, ConsumedCapacity, ReturnConsumedCapacity};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
@@ -211,77 +211,41 @@ fn describe(
     input: &mut aws_smithy_runtime_api::client::interceptors::context::Input,
     spec: &TableSpec,
 ) -> Option<(&'static str, Vec<Access>)> {
-    if let Some(found) = describe_item(input) {
-        return Some(found);
-    }
-    if let Some(found) = describe_read(input, spec) {
-        return Some(found);
-    }
-    if let Some(found) = describe_transaction(input) {
-        return Some(found);
-    }
-    describe_batch(input)
-}
-
-/// [`describe`] for the single-item operations: PutItem, UpdateItem, DeleteItem and GetItem.
-fn describe_item(
-    input: &mut aws_smithy_runtime_api::client::interceptors::context::Input,
-) -> Option<(&'static str, Vec<Access>)> {
-    let indexes = ReturnConsumedCapacity::Indexes;
-    if let Some(i) = input.downcast_mut::<PutItemInput>() {
-        i.return_consumed_capacity = Some(indexes);
-        let access = Access::Put {
-            table: table_of(i.table_name.as_ref()),
-            item: i.item.clone().unwrap_or_default(),
+    // Every operation is asked for its capacity alike; only what it touches is read differently.
+    macro_rules! operation {
+        // A single-item operation: its table and its key (or item), both optional in the SDK's input.
+        ($name:literal: $t:ty => $variant:ident { $field:ident }) => {
+            operation!($name: $t => |i| vec![Access::$variant {
+                table: table_of(i.table_name.as_ref()),
+                $field: i.$field.clone().unwrap_or_default(),
+            }])
         };
-        return Some(("PutItem", vec![access]));
-    }
-    if let Some(i) = input.downcast_mut::<UpdateItemInput>() {
-        i.return_consumed_capacity = Some(indexes);
-        let access = Access::Update {
-            table: table_of(i.table_name.as_ref()),
-            key: i.key.clone().unwrap_or_default(),
+        ($name:literal: $t:ty => |$i:ident| $accesses:expr) => {
+            if let Some($i) = input.downcast_mut::<$t>() {
+                $i.return_consumed_capacity = Some(ReturnConsumedCapacity::Indexes);
+                return Some(($name, $accesses));
+            }
         };
-        return Some(("UpdateItem", vec![access]));
     }
-    if let Some(i) = input.downcast_mut::<DeleteItemInput>() {
-        i.return_consumed_capacity = Some(indexes);
-        let access = Access::Delete {
-            table: table_of(i.table_name.as_ref()),
-            key: i.key.clone().unwrap_or_default(),
-        };
-        return Some(("DeleteItem", vec![access]));
-    }
-    if let Some(i) = input.downcast_mut::<GetItemInput>() {
-        i.return_consumed_capacity = Some(indexes);
-        let access = Access::Get {
-            table: table_of(i.table_name.as_ref()),
-            key: i.key.clone().unwrap_or_default(),
-        };
-        return Some(("GetItem", vec![access]));
-    }
+    operation!("PutItem": PutItemInput => Put { item });
+    operation!("UpdateItem": UpdateItemInput => Update { key });
+    operation!("DeleteItem": DeleteItemInput => Delete { key });
+    operation!("GetItem": GetItemInput => Get { key });
+    operation!("Query": QueryInput => |i| vec![query_access(i, spec)]);
+    operation!("Scan": ScanInput => |i| vec![scan_access(i)]);
+    operation!("TransactWriteItems": TransactWriteItemsInput => |i| transact_writes(i));
+    operation!("TransactGetItems": TransactGetItemsInput => |i| transact_gets(i));
+    operation!("BatchWriteItem": BatchWriteItemInput => |i| batch_writes(i));
+    operation!("BatchGetItem": BatchGetItemInput => |i| batch_gets(i));
     None
 }
 
-/// [`describe`] for Query and Scan.
-fn describe_read(
-    input: &mut aws_smithy_runtime_api::client::interceptors::context::Input,
-    spec: &TableSpec,
-) -> Option<(&'static str, Vec<Access>)> {
-    let indexes = ReturnConsumedCapacity::Indexes;
-    if let Some(i) = input.downcast_mut::<QueryInput>() {
-        i.return_consumed_capacity = Some(indexes);
-        return Some(("Query", vec![query_access(i, spec)]));
+/// What a Scan touches: its table or index.
+fn scan_access(i: &ScanInput) -> Access {
+    Access::Scan {
+        table: table_of(i.table_name.as_ref()),
+        index: i.index_name.clone(),
     }
-    if let Some(i) = input.downcast_mut::<ScanInput>() {
-        i.return_consumed_capacity = Some(indexes);
-        let access = Access::Scan {
-            table: table_of(i.table_name.as_ref()),
-            index: i.index_name.clone(),
-        };
-        return Some(("Scan", vec![access]));
-    }
-    None
 }
 
 /// What a Query touches: its table or index, and the partition key value its key condition binds.
@@ -305,109 +269,97 @@ fn query_access(i: &QueryInput, spec: &TableSpec) -> Access {
     }
 }
 
-/// [`describe`] for TransactWriteItems and TransactGetItems.
-fn describe_transaction(
-    input: &mut aws_smithy_runtime_api::client::interceptors::context::Input,
-) -> Option<(&'static str, Vec<Access>)> {
-    let indexes = ReturnConsumedCapacity::Indexes;
-    if let Some(i) = input.downcast_mut::<TransactWriteItemsInput>() {
-        i.return_consumed_capacity = Some(indexes);
-        return Some(("TransactWriteItems", transact_write_accesses(i)));
+/// Which kind of [`Access`] a transaction's or a batch's item is.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Put,
+    Update,
+    Delete,
+    Check,
+    Get,
+}
+
+impl Access {
+    /// The access of `kind` to `key` (the whole item for a put) of `table`.
+    fn keyed(kind: Kind, table: &str, key: &Item) -> Self {
+        let (table, key) = (table.to_owned(), key.clone());
+        match kind {
+            Kind::Put => Self::Put { table, item: key },
+            Kind::Update => Self::Update { table, key },
+            Kind::Delete => Self::Delete { table, key },
+            Kind::Check => Self::Check { table, key },
+            Kind::Get => Self::Get { table, key },
+        }
     }
-    if let Some(i) = input.downcast_mut::<TransactGetItemsInput>() {
-        i.return_consumed_capacity = Some(indexes);
-        let accesses = i
-            .transact_items
-            .iter()
-            .flatten()
-            .filter_map(|t| t.get.as_ref())
-            .map(|g| Access::Get {
-                table: g.table_name.clone(),
-                key: g.key.clone(),
-            })
-            .collect();
-        return Some(("TransactGetItems", accesses));
-    }
-    None
 }
 
 /// What each item of a TransactWriteItems touches, in order.
-fn transact_write_accesses(i: &TransactWriteItemsInput) -> Vec<Access> {
+fn transact_writes(i: &TransactWriteItemsInput) -> Vec<Access> {
     let mut accesses = Vec::new();
     for t in i.transact_items.iter().flatten() {
-        if let Some(p) = &t.put {
-            accesses.push(Access::Put {
-                table: p.table_name.clone(),
-                item: p.item.clone(),
-            });
-        }
-        if let Some(u) = &t.update {
-            accesses.push(Access::Update {
-                table: u.table_name.clone(),
-                key: u.key.clone(),
-            });
-        }
-        if let Some(d) = &t.delete {
-            accesses.push(Access::Delete {
-                table: d.table_name.clone(),
-                key: d.key.clone(),
-            });
-        }
-        if let Some(c) = &t.condition_check {
-            accesses.push(Access::Check {
-                table: c.table_name.clone(),
-                key: c.key.clone(),
-            });
-        }
+        let parts = [
+            t.put.as_ref().map(|p| (Kind::Put, &p.table_name, &p.item)),
+            t.update
+                .as_ref()
+                .map(|u| (Kind::Update, &u.table_name, &u.key)),
+            t.delete
+                .as_ref()
+                .map(|d| (Kind::Delete, &d.table_name, &d.key)),
+            t.condition_check
+                .as_ref()
+                .map(|c| (Kind::Check, &c.table_name, &c.key)),
+        ];
+        accesses.extend(
+            parts
+                .into_iter()
+                .flatten()
+                .map(|(kind, table, key)| Access::keyed(kind, table, key)),
+        );
     }
     accesses
 }
 
-/// [`describe`] for BatchWriteItem and BatchGetItem.
-fn describe_batch(
-    input: &mut aws_smithy_runtime_api::client::interceptors::context::Input,
-) -> Option<(&'static str, Vec<Access>)> {
-    let indexes = ReturnConsumedCapacity::Indexes;
-    if let Some(i) = input.downcast_mut::<BatchWriteItemInput>() {
-        i.return_consumed_capacity = Some(indexes);
-        return Some(("BatchWriteItem", batch_write_accesses(i)));
-    }
-    if let Some(i) = input.downcast_mut::<BatchGetItemInput>() {
-        i.return_consumed_capacity = Some(indexes);
-        let mut accesses = Vec::new();
-        for (table, keys) in i.request_items.iter().flatten() {
-            for key in &keys.keys {
-                accesses.push(Access::Get {
-                    table: table.clone(),
-                    key: key.clone(),
-                });
-            }
-        }
-        return Some(("BatchGetItem", accesses));
-    }
-    None
+/// What each item of a TransactGetItems reads, in order.
+fn transact_gets(i: &TransactGetItemsInput) -> Vec<Access> {
+    i.transact_items
+        .iter()
+        .flatten()
+        .filter_map(|t| t.get.as_ref())
+        .map(|g| Access::keyed(Kind::Get, &g.table_name, &g.key))
+        .collect()
 }
 
 /// What each request of a BatchWriteItem touches, table by table.
-fn batch_write_accesses(i: &BatchWriteItemInput) -> Vec<Access> {
+fn batch_writes(i: &BatchWriteItemInput) -> Vec<Access> {
     let mut accesses = Vec::new();
     for (table, requests) in i.request_items.iter().flatten() {
         for r in requests {
-            if let Some(p) = &r.put_request {
-                accesses.push(Access::Put {
-                    table: table.clone(),
-                    item: p.item.clone(),
-                });
-            }
-            if let Some(d) = &r.delete_request {
-                accesses.push(Access::Delete {
-                    table: table.clone(),
-                    key: d.key.clone(),
-                });
-            }
+            let parts = [
+                r.put_request.as_ref().map(|p| (Kind::Put, &p.item)),
+                r.delete_request.as_ref().map(|d| (Kind::Delete, &d.key)),
+            ];
+            accesses.extend(
+                parts
+                    .into_iter()
+                    .flatten()
+                    .map(|(kind, key)| Access::keyed(kind, table, key)),
+            );
         }
     }
     accesses
+}
+
+/// What each key of a BatchGetItem reads, table by table.
+fn batch_gets(i: &BatchGetItemInput) -> Vec<Access> {
+    i.request_items
+        .iter()
+        .flatten()
+        .flat_map(|(table, keys)| {
+            keys.keys
+                .iter()
+                .map(|key| Access::keyed(Kind::Get, table, key))
+        })
+        .collect()
 }
 
 /// The `ConsumedCapacity` entries of an operation's output.
@@ -507,18 +459,9 @@ impl Intercept for RecordingInterceptor {
 
 /// A DynamoDB client for DynamoDB Local at `url` that records through `recorder`.
 pub fn recording_client(url: &str, recorder: &Recorder, spec: TableSpec) -> Client {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "fleet-capacity",
-        ))
+    let config = fleet_aws::dynamo::local_client(url)
+        .config()
+        .to_builder()
         .interceptor(RecordingInterceptor::new(recorder.clone(), spec))
         .build();
     Client::from_conf(config)
@@ -600,6 +543,12 @@ impl ItemState {
 /// Identifies an item: table, partition key value, sort key value.
 type ItemKey = (String, String, String);
 
+/// What a handler call's updates left of each item they touched (`None`: gone), read back.
+type After = HashMap<ItemKey, Option<ItemState>>;
+
+/// One share of a request's capacity: a partition key value, its write weight and its read weight.
+type Part = (String, f64, f64);
+
 fn key_of(table: &str, item: &Item, spec: &TableSpec) -> ItemKey {
     (
         table.to_owned(),
@@ -669,6 +618,23 @@ fn split(total: f64, weights: &[f64]) -> Vec<f64> {
     weights.iter().map(|w| total * w / sum).collect()
 }
 
+/// Splits `wcu` and `rcu` over `parts` (value, write weight, read weight) in proportion to their
+/// weights: each value with its share, those that get nothing of either left out.
+fn shares(parts: Vec<Part>, wcu: f64, rcu: f64) -> Vec<Part> {
+    let ws: Vec<f64> = parts.iter().map(|p| p.1).collect();
+    let rs: Vec<f64> = parts.iter().map(|p| p.2).collect();
+    let (w, r) = (split(wcu, &ws), split(rcu, &rs));
+    parts
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, (value, _, _))| {
+            let wcu = w.get(i).copied().unwrap_or(0.0);
+            let rcu = r.get(i).copied().unwrap_or(0.0);
+            (wcu != 0.0 || rcu != 0.0).then_some((value, wcu, rcu))
+        })
+        .collect()
+}
+
 /// Write units of an item of `size` bytes (1 KB each, at least 1).
 fn write_weight(size: usize) -> f64 {
     size.div_ceil(1024).max(1) as f64
@@ -703,7 +669,7 @@ impl Shadow {
     /// Settles `calls` (one handler call's requests, in order): reads back with `plain` every item
     /// they updated, charges each request's capacity to partition key values, and moves the shadow on.
     pub async fn settle(&mut self, calls: &[Call], plain: &Client) -> Result<Settled, String> {
-        let mut after: HashMap<ItemKey, Option<ItemState>> = HashMap::new();
+        let mut after = After::new();
         for call in calls.iter().filter(|c| !c.failed) {
             for access in &call.accesses {
                 if let Access::Update { table, key } = access {
@@ -782,56 +748,63 @@ impl Shadow {
             let size = self.state(table, key).map_or(0, |s| s.size);
             let wcu = factor * write_weight(size);
             settled.estimated_wcu += wcu;
-            settled.charges.push(Charge {
-                target: table.clone(),
-                index: false,
-                attribute: self.spec.pk.to_owned(),
-                value: string_of(key, self.spec.pk).unwrap_or_default(),
-                wcu,
-                rcu: 0.0,
-            });
+            let value = string_of(key, self.spec.pk).unwrap_or_default();
+            settled
+                .charges
+                .push(self.table_charge(table, value, wcu, 0.0));
         }
     }
 
-    fn charge(
-        &self,
-        call: &Call,
-        after: &HashMap<ItemKey, Option<ItemState>>,
-        settled: &mut Settled,
-    ) {
+    /// Capacity charged to the partition key `value` of `table`.
+    fn table_charge(&self, table: &str, value: String, wcu: f64, rcu: f64) -> Charge {
+        Charge {
+            target: table.to_owned(),
+            index: false,
+            attribute: self.spec.pk.to_owned(),
+            value,
+            wcu,
+            rcu,
+        }
+    }
+
+    fn charge(&self, call: &Call, after: &After, settled: &mut Settled) {
         let writes = call.writes();
+        let units = |(c, r, w): (Option<f64>, Option<f64>, Option<f64>)| -> (f64, f64) {
+            match (r, w) {
+                (None, None) if writes => (c.unwrap_or(0.0), 0.0),
+                (None, None) => (0.0, c.unwrap_or(0.0)),
+                (r, w) => (w.unwrap_or(0.0), r.unwrap_or(0.0)),
+            }
+        };
+        let of = |c: &Capacity| {
+            (
+                c.capacity_units,
+                c.read_capacity_units,
+                c.write_capacity_units,
+            )
+        };
+        let index_factor = if call.operation == "TransactWriteItems" {
+            self.transaction_index_factor
+        } else {
+            1.0
+        };
         for consumed in &call.consumed {
             let table = consumed.table_name.clone().unwrap_or_default();
-            let units = |c: Option<f64>, r: Option<f64>, w: Option<f64>| -> (f64, f64) {
-                match (r, w) {
-                    (None, None) if writes => (c.unwrap_or(0.0), 0.0),
-                    (None, None) => (0.0, c.unwrap_or(0.0)),
-                    (r, w) => (w.unwrap_or(0.0), r.unwrap_or(0.0)),
-                }
-            };
             let gsis = consumed
                 .global_secondary_indexes
                 .clone()
                 .unwrap_or_default();
             let (table_wcu, table_rcu) = match &consumed.table {
-                Some(t) => units(
-                    t.capacity_units,
-                    t.read_capacity_units,
-                    t.write_capacity_units,
-                ),
+                Some(t) => units(of(t)),
                 // No breakdown: the whole request's units, less the indexes', are the table's.
                 None => {
-                    let (w, r) = units(
+                    let (w, r) = units((
                         consumed.capacity_units,
                         consumed.read_capacity_units,
                         consumed.write_capacity_units,
-                    );
+                    ));
                     let (gw, gr) = gsis.values().fold((0.0, 0.0), |(aw, ar), c| {
-                        let (w, r) = units(
-                            c.capacity_units,
-                            c.read_capacity_units,
-                            c.write_capacity_units,
-                        );
+                        let (w, r) = units(of(c));
                         (aw + w, ar + r)
                     });
                     ((w - gw).max(0.0), (r - gr).max(0.0))
@@ -842,37 +815,38 @@ impl Shadow {
                 .iter()
                 .filter(|a| access_table(a) == table)
                 .collect();
-            self.charge_table(&table, &mine, table_wcu, table_rcu, after, settled);
-            let index_factor = if call.operation == "TransactWriteItems" {
-                self.transaction_index_factor
-            } else {
-                1.0
-            };
+            let parts = self.table_parts(&table, &mine, after);
+            for (value, wcu, rcu) in shares(parts, table_wcu, table_rcu) {
+                settled
+                    .charges
+                    .push(self.table_charge(&table, value, wcu, rcu));
+            }
             for (index, cap) in &gsis {
-                let (w, r) = units(
-                    cap.capacity_units,
-                    cap.read_capacity_units,
-                    cap.write_capacity_units,
-                );
-                self.charge_index(index, &mine, w / index_factor, r, after, settled);
+                let (w, r) = units(of(cap));
+                let attribute = self
+                    .spec
+                    .indexes
+                    .iter()
+                    .find(|d| d.name == index)
+                    .map_or("?", |d| d.pk);
+                let parts = self.index_parts(index, &mine, after);
+                for (value, wcu, rcu) in shares(parts, w / index_factor, r) {
+                    settled.charges.push(Charge {
+                        target: index.clone(),
+                        index: true,
+                        attribute: attribute.to_owned(),
+                        value,
+                        wcu,
+                        rcu,
+                    });
+                }
             }
         }
     }
 
-    /// Splits the table's units over the items (or the partition) the request touched.
-    fn charge_table(
-        &self,
-        table: &str,
-        accesses: &[&Access],
-        wcu: f64,
-        rcu: f64,
-        after: &HashMap<ItemKey, Option<ItemState>>,
-        settled: &mut Settled,
-    ) {
-        if wcu == 0.0 && rcu == 0.0 {
-            return;
-        }
-        let mut parts: Vec<(String, f64, f64)> = Vec::new(); // value, write weight, read weight
+    /// The table's shares: the items (or the partition) the request touched, by their weights.
+    fn table_parts(&self, table: &str, accesses: &[&Access], after: &After) -> Vec<Part> {
+        let mut parts: Vec<Part> = Vec::new();
         for a in accesses {
             match a {
                 Access::Put { item, .. } => parts.push((
@@ -913,50 +887,12 @@ impl Shadow {
         if parts.is_empty() {
             parts.push((String::new(), 1.0, 1.0));
         }
-        let ws: Vec<f64> = parts.iter().map(|p| p.1).collect();
-        let rs: Vec<f64> = parts.iter().map(|p| p.2).collect();
-        let w = split(wcu, &ws);
-        let r = split(rcu, &rs);
-        for (i, (value, _, _)) in parts.into_iter().enumerate() {
-            let (wcu, rcu) = (
-                w.get(i).copied().unwrap_or(0.0),
-                r.get(i).copied().unwrap_or(0.0),
-            );
-            if wcu == 0.0 && rcu == 0.0 {
-                continue;
-            }
-            settled.charges.push(Charge {
-                target: table.to_owned(),
-                index: false,
-                attribute: self.spec.pk.to_owned(),
-                value,
-                wcu,
-                rcu,
-            });
-        }
+        parts
     }
 
-    /// Splits an index's units over the index partition key values the request moved (or read).
-    fn charge_index(
-        &self,
-        index: &str,
-        accesses: &[&Access],
-        wcu: f64,
-        rcu: f64,
-        after: &HashMap<ItemKey, Option<ItemState>>,
-        settled: &mut Settled,
-    ) {
-        if wcu == 0.0 && rcu == 0.0 {
-            return;
-        }
-        let attribute = self
-            .spec
-            .indexes
-            .iter()
-            .find(|d| d.name == index)
-            .map_or("?", |d| d.pk)
-            .to_owned();
-        let mut parts: Vec<(String, f64, f64)> = Vec::new();
+    /// An index's shares: the index partition key values the request moved (or read), by weight.
+    fn index_parts(&self, index: &str, accesses: &[&Access], after: &After) -> Vec<Part> {
+        let mut parts: Vec<Part> = Vec::new();
         for a in accesses {
             match a {
                 Access::Query {
@@ -996,27 +932,7 @@ impl Shadow {
             // Nothing the shadow knows explains it: keep it visible rather than drop it.
             parts.push(("<unattributed>".to_owned(), 1.0, 1.0));
         }
-        let ws: Vec<f64> = parts.iter().map(|p| p.1).collect();
-        let rs: Vec<f64> = parts.iter().map(|p| p.2).collect();
-        let w = split(wcu, &ws);
-        let r = split(rcu, &rs);
-        for (i, (value, _, _)) in parts.into_iter().enumerate() {
-            let (wcu, rcu) = (
-                w.get(i).copied().unwrap_or(0.0),
-                r.get(i).copied().unwrap_or(0.0),
-            );
-            if wcu == 0.0 && rcu == 0.0 {
-                continue;
-            }
-            settled.charges.push(Charge {
-                target: index.to_owned(),
-                index: true,
-                attribute: attribute.clone(),
-                value,
-                wcu,
-                rcu,
-            });
-        }
+        parts
     }
 
     /// Every item key the shadow holds (for tests).
@@ -1040,7 +956,7 @@ impl Shadow {
 
 /// The index writes of one item going from `old` to `new` index key values: a rewrite in place
 /// charges the value once, a move charges both (a delete and a put), an entry or an exit one.
-fn moved(parts: &mut Vec<(String, f64, f64)>, old: Option<String>, new: Option<String>, w: f64) {
+fn moved(parts: &mut Vec<Part>, old: Option<String>, new: Option<String>, w: f64) {
     match (old, new) {
         (Some(o), Some(n)) if o == n => parts.push((o, w, 0.0)),
         (Some(o), Some(n)) => {

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle, TermLike};
+use reqwest::Method;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -117,6 +118,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Counters {
+    /// A step's outcome: counted in `done` when it succeeded, else an error of `bot`.
+    fn outcome(&self, bot: &str, done: &AtomicU64, result: Result<(), String>) {
+        match result {
+            Ok(()) => {
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => self.error(bot, e),
+        }
+    }
+
     fn error(&self, bot: &str, what: String) {
         self.errors.fetch_add(1, Ordering::Relaxed);
         lock(&self.failed_bots).insert(bot.to_owned());
@@ -488,7 +499,12 @@ impl Bot {
             return RoundEnd::Next;
         };
         self.join_twice(&session_id, o, c, http).await;
-        self.report_and_end(&session_id, o, c, http).await;
+        c.outcome(
+            me,
+            &c.updates,
+            report_two_players(&session_id, o, http).await,
+        );
+        c.outcome(me, &c.ended, end_session(&session_id, o, http).await);
         RoundEnd::Next
     }
 
@@ -596,45 +612,51 @@ impl Bot {
             Err(e) => c.error(me, format!("join: {e}")),
         }
     }
+}
 
-    /// The game server reports two players, then the service ends the session.
-    async fn report_and_end(
-        &self,
-        session_id: &str,
-        o: &DemoOptions,
-        c: &Counters,
-        http: &reqwest::Client,
-    ) {
-        let me = self.me.as_str();
-        let report = json!({"id": session_id, "playerCount": 2}).to_string();
-        let url = format!("{}/v1/rpc/update_instance_info", o.http_url);
-        match signed(
-            http,
-            reqwest::Method::POST,
-            &url,
-            Some(report),
-            &o.game_server_key,
-        ) {
-            Ok(req) => match req.send().await {
-                Ok(r) if r.status().is_success() => {
-                    c.updates.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(r) => c.error(me, format!("update_instance_info: {}", r.status())),
-                Err(e) => c.error(me, format!("update_instance_info: {e}")),
-            },
-            Err(e) => c.error(me, format!("signing: {e}")),
-        }
-        let url = format!("{}/v1/sessions/{session_id}?terminate=true", o.http_url);
-        match signed(http, reqwest::Method::DELETE, &url, None, &o.service_key) {
-            Ok(req) => match req.send().await {
-                Ok(r) if r.status().is_success() => {
-                    c.ended.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(r) => c.error(me, format!("delete: {}", r.status())),
-                Err(e) => c.error(me, format!("delete: {e}")),
-            },
-            Err(e) => c.error(me, format!("signing: {e}")),
-        }
+/// The game server reports two players in the session.
+async fn report_two_players(
+    session_id: &str,
+    o: &DemoOptions,
+    http: &reqwest::Client,
+) -> Result<(), String> {
+    let report = json!({"id": session_id, "playerCount": 2}).to_string();
+    let url = format!("{}/v1/rpc/update_instance_info", o.http_url);
+    send_signed(
+        http,
+        Method::POST,
+        &url,
+        Some(report),
+        &o.game_server_key,
+        "update_instance_info",
+    )
+    .await
+}
+
+/// The service ends the session.
+async fn end_session(
+    session_id: &str,
+    o: &DemoOptions,
+    http: &reqwest::Client,
+) -> Result<(), String> {
+    let url = format!("{}/v1/sessions/{session_id}?terminate=true", o.http_url);
+    send_signed(http, Method::DELETE, &url, None, &o.service_key, "delete").await
+}
+
+/// Sends a request signed with `key`: `Ok` on a success, else what went wrong, `what` failing.
+async fn send_signed(
+    http: &reqwest::Client,
+    method: Method,
+    url: &str,
+    body: Option<String>,
+    key: &SigningKey,
+    what: &str,
+) -> Result<(), String> {
+    let request = signed(http, method, url, body, key).map_err(|e| format!("signing: {e}"))?;
+    match request.send().await {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => Err(format!("{what}: {}", r.status())),
+        Err(e) => Err(format!("{what}: {e}")),
     }
 }
 

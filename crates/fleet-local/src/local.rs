@@ -1,12 +1,19 @@
 //! The local stack's fixed facts: the dev JWT key, the documented SigV4 keys and the principals they
 //! stand for, and the dependency type every local handler call uses. Shared by the gateways and the
-//! stack so the two never disagree.
+//! stack so the two never disagree. Also the same handlers on fleet-core's in-memory fakes, which the
+//! gateways' tests and the bench's call counts serve through the gateways.
 
 use std::collections::BTreeMap;
 
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use fleet_aws::dynamo::DynamoStore;
 use fleet_aws::gamelift::SdkGameLift;
 use fleet_aws::notifier::ApiGatewayNotifier;
+use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds};
+use fleet_core::time::Timestamp;
+use fleet_functions::config::{Config, ConfigError};
 use fleet_functions::deps::{Deps, PortSet, UuidIds};
 
 pub use crate::clock::LocalClock;
@@ -15,6 +22,54 @@ pub use crate::clock::LocalClock;
 /// the stack's [`LocalClock`] (the system clock unless a test moves it forward).
 pub type LocalDeps =
     Deps<PortSet<DynamoStore, SdkGameLift, ApiGatewayNotifier, LocalClock, UuidIds>>;
+
+/// The dependencies of a handler call on fleet-core's in-memory fakes, which count every call.
+pub type FakeDeps =
+    Deps<PortSet<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>;
+
+/// [`FakeDeps`] with empty fakes and `config`, their clock at the system's time.
+pub fn fake_deps(config: Config) -> FakeDeps {
+    Deps {
+        store: MemoryStore::new(),
+        gamelift: FakeGameLift::new(),
+        notifier: MemoryNotifier::default(),
+        clock: ManualClock::new(Timestamp::from_millis(LocalClock::system().now_millis())),
+        ids: SequentialIds::default(),
+        config,
+        cache: Default::default(),
+    }
+}
+
+/// The handlers' configuration on the fakes: the local service principal, the local game server on
+/// `fleet` alone, and `extra` variables on top.
+pub fn fakes_config(fleet: &str, extra: &[(&'static str, String)]) -> Result<Config, ConfigError> {
+    let fleets = serde_json::json!({ GAME_SERVER_PRINCIPAL: [fleet] }).to_string();
+    let mut vars = BTreeMap::from([
+        ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
+        ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef0123".to_owned()),
+        ("FLEETLIFT_QUEUE_NAME", "fleetlift-queue".to_owned()),
+        ("FLEETLIFT_SERVICE_PRINCIPALS", SERVICE_PRINCIPAL.to_owned()),
+        ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
+    ]);
+    vars.extend(extra.iter().cloned());
+    Config::from_lookup(|k| vars.get(k).cloned())
+}
+
+/// A shared SDK configuration with the local region and dummy credentials (DynamoDB Local, the
+/// simulator and the local `@connections` API check no signature).
+pub fn sdk_config() -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "local",
+            "local",
+            None,
+            None,
+            "fleetlift-local",
+        )))
+        .build()
+}
 
 /// Issuer of local player tokens.
 pub const JWT_ISSUER: &str = "fleetlift-local";

@@ -37,18 +37,33 @@ pub fn sigv4_headers_for(
     key: &SigningKey,
     service: &str,
 ) -> Result<Vec<(String, String)>, String> {
+    let scope = (REGION, service);
+    sigv4_headers_at(method, url, &[], body, key, scope, SystemTime::now())
+}
+
+/// The headers that sign `method url` carrying `headers` (signed too) and `body` for `key`, in the
+/// `(region, service)` scope, at `at`.
+pub fn sigv4_headers_at(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    key: &SigningKey,
+    (region, service): (&str, &str),
+    at: SystemTime,
+) -> Result<Vec<(String, String)>, String> {
     let identity = Credentials::new(&key.access_key, &key.secret, None, None, "fleet-local").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
-        .region(REGION)
+        .region(region)
         .name(service)
-        .time(SystemTime::now())
+        .time(at)
         .settings(SigningSettings::default())
         .build()
         .map_err(|e| e.to_string())?
         .into();
-    let headers: [(&str, &str); 0] = [];
-    let request = SignableRequest::new(method, url, headers.into_iter(), SignableBody::Bytes(body))
+    let headers = headers.iter().copied();
+    let request = SignableRequest::new(method, url, headers, SignableBody::Bytes(body))
         .map_err(|e| e.to_string())?;
     let (instructions, _) = sign(request, &params)
         .map_err(|e| e.to_string())?

@@ -34,9 +34,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_config::BehaviorVersion;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use fleet_aws::dynamo::{DynamoStore, create_table, local_client};
 use fleet_aws::gamelift::SdkGameLift;
@@ -536,22 +534,6 @@ async fn ensure_table(
         .map_err(|e| err(e.to_string()))
 }
 
-/// A shared SDK configuration with the local region and dummy credentials (DynamoDB Local, the
-/// simulator and the local `@connections` API check no signature).
-fn local_sdk_config() -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(local::REGION))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "fleetlift-local",
-        )))
-        .build()
-}
-
 fn random_secret() -> String {
     format!(
         "{}{}",
@@ -909,7 +891,7 @@ async fn local_deps(
     (gamelift_url, queue_name): (&str, &str),
     ws_management: &str,
 ) -> Arc<LocalDeps> {
-    let shared = local_sdk_config();
+    let shared = local::sdk_config();
     let gamelift_client = match &options.gamelift_endpoint {
         None => aws_sdk_gamelift::Client::from_conf(
             aws_sdk_gamelift::config::Builder::from(&shared)

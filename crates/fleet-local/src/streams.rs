@@ -110,21 +110,11 @@ pub enum StreamError {
     },
 }
 
-/// A DynamoDB Streams client for DynamoDB Local at `url` (fixed region, dummy credentials: DynamoDB
-/// Local checks neither).
+/// A DynamoDB Streams client for DynamoDB Local at `url` (the local region and dummy credentials:
+/// DynamoDB Local checks neither).
 pub fn local_streams_client(url: &str) -> aws_sdk_dynamodbstreams::Client {
-    use aws_sdk_dynamodbstreams::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodbstreams::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(crate::local::REGION))
+    let config = aws_sdk_dynamodbstreams::config::Builder::from(&crate::local::sdk_config())
         .endpoint_url(url)
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "fleetlift-local",
-        ))
         .build();
     aws_sdk_dynamodbstreams::Client::from_conf(config)
 }

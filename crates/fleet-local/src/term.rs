@@ -401,21 +401,7 @@ impl Line {
     /// The line as a `tracing` event (JSON log format): the text, plus the request's fields.
     fn trace(&self) {
         // The request and push fields are the event's own fields: the message stays short, unpadded.
-        let message = match self {
-            Self::Request {
-                method,
-                path,
-                status,
-                ..
-            } => format!("{method} {path} {status}"),
-            Self::Push {
-                connection,
-                message,
-                status,
-                ..
-            } => format!("{message} → {connection} {status}"),
-            _ => self.body(false),
-        };
+        let millis = |latency: &Duration| u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
         let (tag, _) = self.tag();
         match self {
             Self::Request {
@@ -426,32 +412,24 @@ impl Line {
                 status,
                 latency,
             } => tracing::info!(
-                target: TARGET,
-                kind = "request",
-                api = api.tag(),
-                caller = caller.as_str(),
-                method = method.as_str(),
-                path = path.as_str(),
-                status,
-                latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-                "{message}"
+                target: TARGET, kind = "request", api = api.tag(), caller = caller.as_str(),
+                method = method.as_str(), path = path.as_str(), status,
+                latency_ms = millis(latency), "{method} {path} {status}"
             ),
             Self::Push {
                 connection,
+                message,
                 status,
                 latency,
-                ..
             } => tracing::info!(
-                target: TARGET,
-                kind = "push",
-                connection = connection.as_str(),
-                status,
-                latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-                "{message}"
+                target: TARGET, kind = "push", connection = connection.as_str(), status,
+                latency_ms = millis(latency), "{message} → {connection} {status}"
             ),
-            Self::Trouble { .. } => tracing::warn!(target: TARGET, kind = tag, "{message}"),
+            Self::Trouble { .. } => {
+                tracing::warn!(target: TARGET, kind = tag, "{}", self.body(false));
+            }
             Self::Change(_) | Self::Delivery { .. } => {
-                tracing::info!(target: TARGET, kind = tag, "{message}");
+                tracing::info!(target: TARGET, kind = tag, "{}", self.body(false));
             }
         }
     }
@@ -650,7 +628,7 @@ async fn request_line(
     let connection = path
         .split_once("/@connections/")
         .map(|(_, id)| id.replace("%3D", "=").replace("%3d", "="));
-    match (gateway, connection) {
+    let (api, caller, shown) = match (gateway, connection) {
         (Gateway::WebSocket, Some(connection)) if method == "POST" => {
             let (request, message) = match peek_push(request).await {
                 Ok(peeked) => peeked,
@@ -663,32 +641,18 @@ async fn request_line(
                 status: response.status().as_u16(),
                 latency: started.elapsed(),
             });
-            response
+            return response;
         }
-        (Gateway::WebSocket, connection) => {
-            let (api, caller, shown) = match connection {
-                Some(_) => (Api::Connections, "@connections".to_owned(), path),
-                None => {
-                    let token = query.as_deref().and_then(|q| query_value(q, "token"));
-                    let caller = token.as_deref().map_or_else(|| "-".to_owned(), jwt_subject);
-                    let shown = if token.is_some() {
-                        format!("{path}?token=…")
-                    } else {
-                        path
-                    };
-                    (Api::WebSocket, caller, shown)
-                }
+        (Gateway::WebSocket, Some(_)) => (Api::Connections, "@connections".to_owned(), path),
+        (Gateway::WebSocket, None) => {
+            let token = query.as_deref().and_then(|q| query_value(q, "token"));
+            let caller = token.as_deref().map_or_else(|| "-".to_owned(), jwt_subject);
+            let shown = if token.is_some() {
+                format!("{path}?token=…")
+            } else {
+                path
             };
-            let response = next.run(request).await;
-            emit(Line::Request {
-                api,
-                caller,
-                method,
-                path: shown,
-                status: response.status().as_u16(),
-                latency: started.elapsed(),
-            });
-            response
+            (Api::WebSocket, caller, shown)
         }
         (Gateway::Http, _) => {
             let (api, caller) = http_caller(auth, request.headers());
@@ -696,18 +660,19 @@ async fn request_line(
                 Some(q) => format!("{path}?{q}"),
                 None => path,
             };
-            let response = next.run(request).await;
-            emit(Line::Request {
-                api,
-                caller,
-                method,
-                path: shown,
-                status: response.status().as_u16(),
-                latency: started.elapsed(),
-            });
-            response
+            (api, caller, shown)
         }
-    }
+    };
+    let response = next.run(request).await;
+    emit(Line::Request {
+        api,
+        caller,
+        method,
+        path: shown,
+        status: response.status().as_u16(),
+        latency: started.elapsed(),
+    });
+    response
 }
 
 /// Reads a push's body (when its length is known and small) to say what it carries, and puts it back.
@@ -824,16 +789,21 @@ mod tests {
         OffsetDateTime::from_unix_timestamp_nanos(1_795_600_800_123_000_000).unwrap()
     }
 
+    /// A request line for `/v1/sessions`.
+    fn sessions_request(api: Api, caller: &str, method: &str, status: u16, ms: u64) -> Line {
+        Line::Request {
+            api,
+            caller: caller.into(),
+            method: method.into(),
+            path: "/v1/sessions".into(),
+            status,
+            latency: Duration::from_millis(ms),
+        }
+    }
+
     #[test]
     fn a_request_line_has_time_api_caller_method_path_status_and_latency() {
-        let line = Line::Request {
-            api: Api::Player,
-            caller: "player-1".into(),
-            method: "POST".into(),
-            path: "/v1/sessions".into(),
-            status: 202,
-            latency: Duration::from_millis(31),
-        };
+        let line = sessions_request(Api::Player, "player-1", "POST", 202, 31);
         let text = line.render(at(), false);
         assert!(
             text.starts_with("10:00:00.123 player    player-1 "),
@@ -857,14 +827,7 @@ mod tests {
 
     #[test]
     fn colour_is_only_added_when_asked_and_never_changes_the_words() {
-        let line = Line::Request {
-            api: Api::Service,
-            caller: "svc".into(),
-            method: "GET".into(),
-            path: "/v1/sessions".into(),
-            status: 503,
-            latency: Duration::from_millis(1500),
-        };
+        let line = sessions_request(Api::Service, "svc", "GET", 503, 1500);
         let plain = line.render(at(), false);
         let coloured = line.render(at(), true);
         assert!(!plain.contains('\u{1b}'));
@@ -892,42 +855,35 @@ mod tests {
     #[test]
     fn the_caller_is_the_tokens_sub_or_the_keys_principal() {
         let auth = GatewayAuth::local([]);
-        let mut headers = http::HeaderMap::new();
-        assert_eq!(http_caller(&auth, &headers), (Api::Anonymous, "-".into()));
-        let token = crate::gateway::mint_token(&auth, "player-7", 60);
-        headers.insert(
-            http::header::AUTHORIZATION,
-            format!("Bearer {token}").parse().unwrap(),
+        let nobody = http::HeaderMap::new();
+        assert_eq!(http_caller(&auth, &nobody), (Api::Anonymous, "-".into()));
+        let bearer = format!(
+            "Bearer {}",
+            crate::gateway::mint_token(&auth, "player-7", 60)
         );
-        assert_eq!(
-            http_caller(&auth, &headers),
-            (Api::Player, "player-7".into())
-        );
-        headers.insert(
-            http::header::AUTHORIZATION,
-            "Bearer not-a-jwt".parse().unwrap(),
-        );
-        assert_eq!(http_caller(&auth, &headers), (Api::Player, "?".into()));
-        headers.insert(
-            http::header::AUTHORIZATION,
-            "AWS4-HMAC-SHA256 Credential=AKIALOCALSERVICE0001/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00"
-                .parse()
-                .unwrap(),
-        );
-        assert_eq!(
-            http_caller(&auth, &headers),
-            (Api::Service, "fleetlift-local-service".into())
-        );
-        headers.insert(
-            http::header::AUTHORIZATION,
-            "AWS4-HMAC-SHA256 Credential=AKIAWHO/20260101/us-east-1/execute-api/aws4_request"
-                .parse()
-                .unwrap(),
-        );
-        assert_eq!(
-            http_caller(&auth, &headers),
-            (Api::Service, "AKIAWHO (unknown key)".into())
-        );
+        let cases = [
+            (bearer.as_str(), Api::Player, "player-7"),
+            ("Bearer not-a-jwt", Api::Player, "?"),
+            (
+                "AWS4-HMAC-SHA256 Credential=AKIALOCALSERVICE0001/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00",
+                Api::Service,
+                "fleetlift-local-service",
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=AKIAWHO/20260101/us-east-1/execute-api/aws4_request",
+                Api::Service,
+                "AKIAWHO (unknown key)",
+            ),
+        ];
+        for (authorization, api, caller) in cases {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(http::header::AUTHORIZATION, authorization.parse().unwrap());
+            assert_eq!(
+                http_caller(&auth, &headers),
+                (api, caller.into()),
+                "{authorization}"
+            );
+        }
     }
 
     fn record(event: &str, keys: (&str, &str), old: Value, new: Value) -> Value {

@@ -241,58 +241,75 @@ fn bad_body(e: &serde_json::Error, expected: &str) -> Response {
     )
 }
 
-async fn faults(State(hub): State<Arc<ConsoleHub>>, body: Bytes) -> Response {
-    match serde_json::from_slice::<gamelift_sim::Faults>(&body) {
-        Ok(f) => answer(hub.set_faults(f)),
-        Err(e) => bad_body(
-            &e,
-            r#"gamelift-sim's faults object, e.g. {"events": {"placementFailureRate": 1.0}}"#,
-        ),
+/// A JSON body that does not read, and what was expected instead: a 400 naming the field.
+struct BadBody(serde_json::Error, &'static str);
+
+impl IntoResponse for BadBody {
+    fn into_response(self) -> Response {
+        bad_body(&self.0, self.1)
     }
 }
 
-async fn throttling(State(hub): State<Arc<ConsoleHub>>, body: Bytes) -> Response {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Body {
-        enabled: bool,
-    }
-    match serde_json::from_slice::<Body>(&body) {
-        Ok(b) => answer(hub.set_throttling(b.enabled)),
-        Err(e) => bad_body(&e, r#"{"enabled": true|false}"#),
-    }
+/// `body` read as a `T`.
+fn read_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    expected: &'static str,
+) -> Result<T, BadBody> {
+    serde_json::from_slice(body).map_err(|e| BadBody(e, expected))
 }
 
-async fn advance(State(hub): State<Arc<ConsoleHub>>, body: Bytes) -> Response {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Body {
-        ms: u64,
-    }
-    match serde_json::from_slice::<Body>(&body) {
-        Ok(b) => answer(hub.advance(b.ms).await),
-        Err(e) => bad_body(&e, r#"{"ms": milliseconds}"#),
-    }
+/// The throttling route's body.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Throttling {
+    enabled: bool,
+}
+
+/// The clock route's body.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Advance {
+    ms: u64,
+}
+
+async fn faults(State(hub): State<Arc<ConsoleHub>>, body: Bytes) -> Result<Response, BadBody> {
+    let expected =
+        r#"gamelift-sim's faults object, e.g. {"events": {"placementFailureRate": 1.0}}"#;
+    Ok(answer(hub.set_faults(read_body(&body, expected)?)))
+}
+
+async fn throttling(State(hub): State<Arc<ConsoleHub>>, body: Bytes) -> Result<Response, BadBody> {
+    let Throttling { enabled } = read_body(&body, r#"{"enabled": true|false}"#)?;
+    Ok(answer(hub.set_throttling(enabled)))
+}
+
+async fn advance(State(hub): State<Arc<ConsoleHub>>, body: Bytes) -> Result<Response, BadBody> {
+    let Advance { ms } = read_body(&body, r#"{"ms": milliseconds}"#)?;
+    Ok(answer(hub.advance(ms).await))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use axum::http::{HeaderName, HeaderValue};
+
+    const LOOPBACK: &str = "127.0.0.1:50000";
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        h
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    HeaderName::from_static(k),
+                    HeaderValue::from_str(v).unwrap(),
+                )
+            })
+            .collect()
     }
 
     fn status(r: Option<Response>) -> Option<u16> {
         r.map(|r| r.status().as_u16())
     }
-
-    const LOOPBACK: &str = "127.0.0.1:50000";
 
     #[test]
     fn a_loopback_reader_with_a_loopback_host_is_let_in() {

@@ -392,16 +392,7 @@ impl HttpGateway {
         let app = Router::new().fallback(entry::<P>).with_state(state);
         let app = crate::term::observe(app, crate::term::Gateway::Http, term_auth);
         let app = local.fallback_service(app);
-        Ok(tokio::spawn(async move {
-            if let Err(e) = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            {
-                tracing::error!(error = %e, "the HTTP gateway stopped");
-            }
-        }))
+        Ok(super::spawn_serving(listener, app, "HTTP"))
     }
 }
 
@@ -673,74 +664,40 @@ pub fn from_lambda_response(response: lambda_http::Response<lambda_http::Body>) 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use fleet_functions::deps::PortSet;
     use std::time::SystemTime;
 
-    use fleet_core::fakes::{
-        FakeGameLift, ManualClock, MemoryNotifier, MemoryStore, SequentialIds,
-    };
-    use fleet_core::time::Timestamp;
+    use crate::gateway::testing::{self, Serving};
+
     use fleet_functions::config::Config;
     use fleet_functions::identity::{self, Caller};
 
     use crate::local::{
         GAME_SERVER_ACCESS_KEY, GAME_SERVER_PRINCIPAL, GAME_SERVER_SECRET, REGION,
-        SERVICE_ACCESS_KEY, SERVICE_PRINCIPAL, SERVICE_SECRET, SIGV4_SERVICE,
+        SERVICE_ACCESS_KEY, SERVICE_PRINCIPAL, SERVICE_SECRET, SIGV4_SERVICE, fake_deps,
+        fakes_config,
     };
 
     pub(crate) const FLEET: &str = "fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31";
 
-    pub(crate) type FakeDeps =
-        Deps<PortSet<MemoryStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>>;
-
     pub(crate) fn config() -> Config {
-        let fleets = json!({ GAME_SERVER_PRINCIPAL: [FLEET] }).to_string();
-        let vars = BTreeMap::from([
-            ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
-            ("FLEETLIFT_CURSOR_SECRET", "0123456789abcdef0123".to_owned()),
-            ("FLEETLIFT_QUEUE_NAME", "fleetlift-queue".to_owned()),
-            ("FLEETLIFT_SERVICE_PRINCIPALS", SERVICE_PRINCIPAL.to_owned()),
-            ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
-        ]);
-        Config::from_lookup(|k| vars.get(k).cloned()).expect("a valid test configuration")
-    }
-
-    fn fakes() -> FakeDeps {
-        Deps {
-            store: MemoryStore::new(),
-            gamelift: FakeGameLift::new(),
-            notifier: MemoryNotifier::default(),
-            clock: ManualClock::new(Timestamp::from_millis(now_ms())),
-            ids: SequentialIds::default(),
-            config: config(),
-            cache: Default::default(),
-        }
+        fakes_config(FLEET, &[]).expect("a valid test configuration")
     }
 
     struct Running {
         base: String,
         host: String,
         client: reqwest::Client,
-        task: tokio::task::JoinHandle<()>,
-    }
-
-    impl Drop for Running {
-        fn drop(&mut self) {
-            self.task.abort();
-        }
+        _serving: Serving,
     }
 
     async fn start(healthy: bool) -> Running {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
+        let (listener, addr) = testing::listener().await;
         let health: Arc<dyn Fn() -> Value + Send + Sync> = Arc::new(
             move || json!({"status": if healthy { "ok" } else { "degraded" }, "dynamodb": healthy}),
         );
         let task = HttpGateway::serve(
             listener,
-            Arc::new(fakes()),
+            Arc::new(fake_deps(config())),
             Arc::new(GatewayAuth::local([])),
             health,
         )
@@ -750,7 +707,7 @@ pub(crate) mod tests {
             base: format!("http://{addr}"),
             host: addr.to_string(),
             client: reqwest::Client::new(),
-            task,
+            _serving: Serving(task),
         }
     }
 
@@ -1030,23 +987,20 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn the_api_contracts_are_served_as_json_without_authentication() {
         let gw = start(true).await;
-        let (status, openapi) = read(gw.client.get(format!("{}/v1/openapi.json", gw.base))).await;
-        assert_eq!(status, 200);
-        assert!(
-            openapi["openapi"]
-                .as_str()
-                .is_some_and(|v| v.starts_with("3.1")),
-            "{openapi}"
-        );
-        assert!(openapi["paths"]["/v1/sessions"].is_object());
-        let (status, asyncapi) = read(gw.client.get(format!("{}/v1/asyncapi.json", gw.base))).await;
-        assert_eq!(status, 200);
-        assert!(
-            asyncapi["asyncapi"]
-                .as_str()
-                .is_some_and(|v| v.starts_with('3')),
-            "{asyncapi}"
-        );
+        for (document, version) in [("openapi", "3.1"), ("asyncapi", "3")] {
+            let url = format!("{}/v1/{document}.json", gw.base);
+            let (status, contract) = read(gw.client.get(url)).await;
+            assert_eq!(status, 200, "{document}");
+            assert!(
+                contract[document]
+                    .as_str()
+                    .is_some_and(|v| v.starts_with(version)),
+                "{contract}"
+            );
+            if document == "openapi" {
+                assert!(contract["paths"]["/v1/sessions"].is_object());
+            }
+        }
     }
 
     #[tokio::test]
@@ -1209,61 +1163,36 @@ pub(crate) mod tests {
         }
     }
 
+    const SERVICE: (&str, &str) = (SERVICE_ACCESS_KEY, SERVICE_SECRET);
+
     #[tokio::test]
     async fn a_signed_service_request_reaches_the_handlers_as_its_principal() {
         let gw = start(true).await;
         let body = br#"{"maxPlayers": 2}"#;
-        let (status, created) = read(gw.signed(
-            "POST",
-            "/v1/sessions",
-            body,
-            (SERVICE_ACCESS_KEY, SERVICE_SECRET),
-        ))
-        .await;
+        let (status, created) = read(gw.signed("POST", "/v1/sessions", body, SERVICE)).await;
         assert_eq!(status, 202, "{created}");
-        let (status, list) = read(gw.signed(
-            "GET",
-            "/v1/sessions?limit=3",
-            b"",
-            (SERVICE_ACCESS_KEY, SERVICE_SECRET),
-        ))
-        .await;
+        let (status, list) = read(gw.signed("GET", "/v1/sessions?limit=3", b"", SERVICE)).await;
         assert_eq!(status, 200, "{list}");
         // A game server reaches status-rpc; the session is unknown by short id, which the handler says.
         let rpc = br#"{"id": "gs-NPBdlaBzDIIkB4DAKzlCaq", "playerCount": 1}"#;
-        let (status, body) = read(gw.signed(
-            "POST",
-            "/v1/rpc/update_instance_info",
-            rpc,
-            (GAME_SERVER_ACCESS_KEY, GAME_SERVER_SECRET),
-        ))
-        .await;
+        let report = |key| read(gw.signed("POST", "/v1/rpc/update_instance_info", rpc, key));
+        let (status, body) = report((GAME_SERVER_ACCESS_KEY, GAME_SERVER_SECRET)).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (404, Some("not_found")),
             "{body}"
         );
         // The service may not report (it is not a game server): the handler's 403, through the gateway.
-        let (status, body) = read(gw.signed(
-            "POST",
-            "/v1/rpc/update_instance_info",
-            rpc,
-            (SERVICE_ACCESS_KEY, SERVICE_SECRET),
-        ))
-        .await;
+        let (status, body) = report(SERVICE).await;
         assert!(status == 403 || status == 404, "{status} {body}");
     }
 
     #[tokio::test]
     async fn a_bad_signature_is_401_and_the_handler_is_never_called() {
         let gw = start(true).await;
-        let (status, body) = read(gw.signed(
-            "POST",
-            "/v1/sessions",
-            br#"{"maxPlayers":2}"#,
-            (SERVICE_ACCESS_KEY, "wrong"),
-        ))
-        .await;
+        let wrong = (SERVICE_ACCESS_KEY, "wrong");
+        let (status, body) =
+            read(gw.signed("POST", "/v1/sessions", br#"{"maxPlayers":2}"#, wrong)).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (401, Some("unauthenticated")),
@@ -1275,7 +1204,7 @@ pub(crate) mod tests {
             &gw.host,
             "/v1/sessions",
             b"{}",
-            (SERVICE_ACCESS_KEY, SERVICE_SECRET),
+            SERVICE,
             (REGION, SIGV4_SERVICE),
             SystemTime::now(),
         );

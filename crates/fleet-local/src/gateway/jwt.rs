@@ -303,37 +303,31 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_wrong_issuer_or_audience_is_refused() {
-        let base = json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60});
-        let mut iss = base.clone();
-        iss["iss"] = json!("someone-else");
-        assert_eq!(
-            verify(
-                &auth(),
-                &signed(&iss, &auth().jwt_secret, Algorithm::HS256),
-                NOW
-            ),
-            Err(TokenError::WrongIssuer)
-        );
-        let mut aud = base.clone();
-        aud["aud"] = json!("other-app");
-        assert_eq!(
-            verify(
-                &auth(),
-                &signed(&aud, &auth().jwt_secret, Algorithm::HS256),
-                NOW
-            ),
-            Err(TokenError::WrongAudience)
-        );
-        let mut list = base;
-        list["aud"] = json!(["other-app", crate::local::JWT_AUDIENCE]);
-        let claims = verify(
+    /// `claims` signed HS256 with the dev key, verified at [`NOW`].
+    fn verify_hs256(claims: &Value) -> Result<BTreeMap<String, String>, TokenError> {
+        verify(
             &auth(),
-            &signed(&list, &auth().jwt_secret, Algorithm::HS256),
+            &signed(claims, &auth().jwt_secret, Algorithm::HS256),
             NOW,
         )
-        .expect("aud list naming us");
+    }
+
+    /// Valid dev-key claims for `p` until a minute after [`NOW`].
+    fn claims() -> Value {
+        json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60})
+    }
+
+    #[test]
+    fn a_wrong_issuer_or_audience_is_refused() {
+        let mut iss = claims();
+        iss["iss"] = json!("someone-else");
+        assert_eq!(verify_hs256(&iss), Err(TokenError::WrongIssuer));
+        let mut aud = claims();
+        aud["aud"] = json!("other-app");
+        assert_eq!(verify_hs256(&aud), Err(TokenError::WrongAudience));
+        let mut list = claims();
+        list["aud"] = json!(["other-app", crate::local::JWT_AUDIENCE]);
+        let claims = verify_hs256(&list).expect("aud list naming us");
         assert_eq!(
             claims["aud"],
             format!("[other-app {}]", crate::local::JWT_AUDIENCE)
@@ -343,26 +337,16 @@ mod tests {
     #[test]
     fn alg_none_another_algorithm_and_another_key_are_refused() {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let body = URL_SAFE_NO_PAD.encode(
-            json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60})
-                .to_string(),
-        );
+        let body = URL_SAFE_NO_PAD.encode(claims().to_string());
         assert!(verify(&auth(), &format!("{header}.{body}."), NOW).is_err());
-        let claims = json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60});
+        let hs384 = signed(&claims(), &auth().jwt_secret, Algorithm::HS384);
         assert_eq!(
-            verify(
-                &auth(),
-                &signed(&claims, &auth().jwt_secret, Algorithm::HS384),
-                NOW
-            ),
+            verify(&auth(), &hs384, NOW),
             Err(TokenError::WrongAlgorithm)
         );
+        let other_key = signed(&claims(), b"another-key", Algorithm::HS256);
         assert_eq!(
-            verify(
-                &auth(),
-                &signed(&claims, b"another-key", Algorithm::HS256),
-                NOW
-            ),
+            verify(&auth(), &other_key, NOW),
             Err(TokenError::BadSignature)
         );
         assert!(matches!(
@@ -373,46 +357,33 @@ mod tests {
 
     #[test]
     fn a_token_without_sub_or_exp_is_refused() {
-        let no_sub = json!({"iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60});
-        assert_eq!(
-            verify(
-                &auth(),
-                &signed(&no_sub, &auth().jwt_secret, Algorithm::HS256),
-                NOW
-            ),
-            Err(TokenError::MissingClaim("sub".into()))
-        );
-        let empty_sub = json!({"sub": "", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 60});
-        assert_eq!(
-            verify(
-                &auth(),
-                &signed(&empty_sub, &auth().jwt_secret, Algorithm::HS256),
-                NOW
-            ),
-            Err(TokenError::MissingClaim("sub".into()))
-        );
-        let no_exp =
-            json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE});
-        assert_eq!(
-            verify(
-                &auth(),
-                &signed(&no_exp, &auth().jwt_secret, Algorithm::HS256),
-                NOW
-            ),
-            Err(TokenError::MissingClaim("exp".into()))
-        );
+        let without = |claim: &str| {
+            let mut c = claims();
+            if let Some(o) = c.as_object_mut() {
+                o.remove(claim);
+            }
+            c
+        };
+        let mut empty_sub = claims();
+        empty_sub["sub"] = json!("");
+        for (case, claims, missing) in [
+            ("no sub", without("sub"), "sub"),
+            ("empty sub", empty_sub, "sub"),
+            ("no exp", without("exp"), "exp"),
+        ] {
+            assert_eq!(
+                verify_hs256(&claims),
+                Err(TokenError::MissingClaim(missing.into())),
+                "{case}"
+            );
+        }
     }
 
     #[test]
     fn a_token_used_before_its_nbf_is_refused() {
-        let claims = json!({"sub": "p", "iss": crate::local::JWT_ISSUER, "aud": crate::local::JWT_AUDIENCE, "exp": NOW + 600, "nbf": NOW + 300});
-        assert_eq!(
-            verify(
-                &auth(),
-                &signed(&claims, &auth().jwt_secret, Algorithm::HS256),
-                NOW
-            ),
-            Err(TokenError::NotYetValid)
-        );
+        let mut early = claims();
+        early["exp"] = json!(NOW + 600);
+        early["nbf"] = json!(NOW + 300);
+        assert_eq!(verify_hs256(&early), Err(TokenError::NotYetValid));
     }
 }

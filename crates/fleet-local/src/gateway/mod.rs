@@ -143,11 +143,48 @@ pub(crate) fn clf_time(epoch_ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Serves `app` on `listener` in a task until it is aborted, the handlers able to read the peer's
+/// address (`ConnectInfo<SocketAddr>`); `gateway` names it in the log line of a failure.
+fn spawn_serving(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    gateway: &'static str,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the {gateway} gateway stopped");
+        }
+    })
+}
+
 /// Milliseconds since the Unix epoch on the system clock (API Gateway's own clock).
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// What the gateways' tests share: a loopback listener, and a server task that ends with the test.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// A listener on a free loopback port, and its address.
+    pub(crate) async fn listener() -> (tokio::net::TcpListener, std::net::SocketAddr) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        (listener, addr)
+    }
+
+    /// A server's task, aborted when the test drops it.
+    pub(crate) struct Serving(pub(crate) tokio::task::JoinHandle<()>);
+
+    impl Drop for Serving {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
 }
 
 #[cfg(test)]

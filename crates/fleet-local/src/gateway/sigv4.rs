@@ -296,6 +296,7 @@ pub(crate) mod tests {
         GAME_SERVER_ACCESS_KEY, GAME_SERVER_PRINCIPAL, REGION, SERVICE_ACCESS_KEY,
         SERVICE_PRINCIPAL, SERVICE_SECRET,
     };
+    use http::HeaderName;
 
     /// Signs a request as an AWS SDK would (aws-sigv4, default settings) and returns its headers.
     pub(crate) fn signed_headers(
@@ -304,39 +305,21 @@ pub(crate) mod tests {
         path_and_query: &str,
         body: &[u8],
         (key, secret): (&str, &str),
-        (region, service): (&str, &str),
+        scope: (&str, &str),
         at: SystemTime,
     ) -> HeaderMap {
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(format!("http://{host}{path_and_query}"))
-            .header("host", host)
-            .header("content-type", "application/json")
-            .body(body.to_vec())
-            .unwrap();
-        let identity = Credentials::new(key, secret, None, None, "test").into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(region)
-            .name(service)
-            .time(at)
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let signable = SignableRequest::new(
-            method,
-            request.uri().to_string(),
-            request
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.to_str().unwrap())),
-            SignableBody::Bytes(body),
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        instructions.apply_to_request_http1x(&mut request);
-        request.headers().clone()
+        let url = format!("http://{host}{path_and_query}");
+        let sent = [("host", host), ("content-type", "application/json")];
+        let key = crate::signing::SigningKey {
+            access_key: key.into(),
+            secret: secret.into(),
+        };
+        let signing = crate::signing::sigv4_headers_at(method, &url, &sent, body, &key, scope, at);
+        let sent = sent.map(|(k, v)| (k.to_owned(), v.to_owned()));
+        sent.into_iter()
+            .chain(signing.unwrap())
+            .map(|(k, v)| (HeaderName::try_from(k).unwrap(), v.parse().unwrap()))
+            .collect()
     }
 
     const SERVICE: (&str, &str) = (SERVICE_ACCESS_KEY, SERVICE_SECRET);
@@ -386,27 +369,16 @@ pub(crate) mod tests {
         );
     }
 
+    /// A `{}` POST to [`PATH`] signed with `key` for `scope` at `at`.
+    fn signed_post(key: (&str, &str), scope: (&str, &str), at: SystemTime) -> HeaderMap {
+        signed_headers("POST", "h", PATH, b"{}", key, scope, at)
+    }
+
     #[test]
     fn a_wrong_secret_or_unknown_key_is_refused() {
-        let wrong = signed_headers(
-            "POST",
-            "h",
-            PATH,
-            b"{}",
-            (SERVICE_ACCESS_KEY, "not-the-secret"),
-            SCOPE,
-            now(),
-        );
+        let wrong = signed_post((SERVICE_ACCESS_KEY, "not-the-secret"), SCOPE, now());
         assert_eq!(check(&wrong, "POST", b"{}"), Err(SigV4Error::BadSignature));
-        let unknown = signed_headers(
-            "POST",
-            "h",
-            PATH,
-            b"{}",
-            ("AKIAUNKNOWN000000000", SERVICE_SECRET),
-            SCOPE,
-            now(),
-        );
+        let unknown = signed_post(("AKIAUNKNOWN000000000", SERVICE_SECRET), SCOPE, now());
         assert_eq!(
             check(&unknown, "POST", b"{}"),
             Err(SigV4Error::UnknownKey("AKIAUNKNOWN000000000".into()))
@@ -415,63 +387,32 @@ pub(crate) mod tests {
 
     #[test]
     fn a_wrong_service_or_region_is_refused() {
-        let s3 = signed_headers("POST", "h", PATH, b"{}", SERVICE, (REGION, "s3"), now());
-        assert!(matches!(
-            check(&s3, "POST", b"{}"),
-            Err(SigV4Error::WrongScope { .. })
-        ));
-        let region = signed_headers(
-            "POST",
-            "h",
-            PATH,
-            b"{}",
-            SERVICE,
-            ("eu-west-1", SIGV4_SERVICE),
-            now(),
-        );
-        assert!(matches!(
-            check(&region, "POST", b"{}"),
-            Err(SigV4Error::WrongScope { .. })
-        ));
+        for scope in [(REGION, "s3"), ("eu-west-1", SIGV4_SERVICE)] {
+            let headers = signed_post(SERVICE, scope, now());
+            assert!(
+                matches!(
+                    check(&headers, "POST", b"{}"),
+                    Err(SigV4Error::WrongScope { .. })
+                ),
+                "{scope:?}"
+            );
+        }
     }
 
     #[test]
     fn a_stale_or_future_date_is_refused() {
-        let old = signed_headers(
-            "POST",
-            "h",
-            PATH,
-            b"{}",
-            SERVICE,
-            SCOPE,
+        let stale = [
             now() - Duration::from_secs(301),
-        );
-        assert!(matches!(
-            check(&old, "POST", b"{}"),
-            Err(SigV4Error::Stale(_))
-        ));
-        let ahead = signed_headers(
-            "POST",
-            "h",
-            PATH,
-            b"{}",
-            SERVICE,
-            SCOPE,
             now() + Duration::from_secs(400),
-        );
-        assert!(matches!(
-            check(&ahead, "POST", b"{}"),
-            Err(SigV4Error::Stale(_))
-        ));
-        let recent = signed_headers(
-            "POST",
-            "h",
-            PATH,
-            b"{}",
-            SERVICE,
-            SCOPE,
-            now() - Duration::from_secs(200),
-        );
+        ];
+        for at in stale {
+            let headers = signed_post(SERVICE, SCOPE, at);
+            assert!(
+                matches!(check(&headers, "POST", b"{}"), Err(SigV4Error::Stale(_))),
+                "{at:?}"
+            );
+        }
+        let recent = signed_post(SERVICE, SCOPE, now() - Duration::from_secs(200));
         assert!(check(&recent, "POST", b"{}").is_ok(), "within five minutes");
     }
 

@@ -187,16 +187,7 @@ impl WsGateway {
             .route("/{stage}/@connections/{id}", manage)
             .with_state(state);
         let app = crate::term::observe(app, crate::term::Gateway::WebSocket, auth);
-        Ok(tokio::spawn(async move {
-            if let Err(e) = axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            {
-                tracing::error!(error = %e, "the WebSocket gateway stopped");
-            }
-        }))
+        Ok(super::spawn_serving(listener, app, "WebSocket"))
     }
 }
 
@@ -710,8 +701,6 @@ mod tests {
     use super::*;
     use fleet_functions::deps::PortSet;
 
-    use aws_config::{BehaviorVersion, Region, SdkConfig};
-    use aws_sdk_apigatewaymanagement::config::{Credentials, SharedCredentialsProvider};
     use fleet_aws::notifier::ApiGatewayNotifier;
     use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryStore, SequentialIds};
     use fleet_core::ids::ConnectionId;
@@ -722,6 +711,7 @@ mod tests {
 
     use crate::gateway::http::tests::config;
     use crate::gateway::jwt::mint_token;
+    use crate::gateway::testing::{self, Serving};
 
     type Deps_ =
         Deps<PortSet<MemoryStore, FakeGameLift, ApiGatewayNotifier, ManualClock, SequentialIds>>;
@@ -733,30 +723,17 @@ mod tests {
         addr: SocketAddr,
         deps: Arc<Deps_>,
         sdk: aws_sdk_apigatewaymanagement::Client,
-        task: tokio::task::JoinHandle<()>,
-    }
-
-    impl Drop for Running {
-        fn drop(&mut self) {
-            self.task.abort();
-        }
+        _serving: Serving,
     }
 
     /// The gateway on a random port, with the real management client (dummy credentials, as the
     /// stack's) pointed at it, both as the deps' notifier and for the tests' own calls.
     async fn start(limits: WsLimits) -> Running {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let shared = SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                "local", "local", None, None, "static",
-            )))
-            .build();
-        let sdk = fleet_aws::clients::apigw_management(&shared, &format!("http://{addr}"));
+        let (listener, addr) = testing::listener().await;
+        let sdk = fleet_aws::clients::apigw_management(
+            &crate::local::sdk_config(),
+            &format!("http://{addr}"),
+        );
         let deps = Arc::new(Deps {
             store: MemoryStore::new(),
             gamelift: FakeGameLift::new(),
@@ -778,7 +755,7 @@ mod tests {
             addr,
             deps,
             sdk,
-            task,
+            _serving: Serving(task),
         }
     }
 
