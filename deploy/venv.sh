@@ -6,16 +6,9 @@ SAM_CLI_VERSION=1.170.0
 PYYAML_VERSION=6.0.4
 CARGO_LAMBDA_VERSION=1.9.2
 
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/pinned-venv.sh"
 venv=.cache/deploy-venv
-_stamp="$venv/.versions"
-_want="cfn-lint==$CFN_LINT_VERSION aws-sam-cli==$SAM_CLI_VERSION pyyaml==$PYYAML_VERSION"
-if [[ ! -x "$venv/bin/python" || "$(cat "$_stamp" 2>/dev/null)" != "$_want" ]]; then
-    echo "== installing $_want into $venv"
-    mkdir -p .cache
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check $_want
-    echo "$_want" > "$_stamp"
-fi
+pinned_venv "$venv" "cfn-lint==$CFN_LINT_VERSION" "aws-sam-cli==$SAM_CLI_VERSION" "pyyaml==$PYYAML_VERSION"
 
 # cargo lambda (Zig included) for builds, on demand.
 deploy_venv_cargo_lambda() {

@@ -42,12 +42,8 @@ if [[ ! -x "$chromium" ]]; then
     [[ -x "$chromium" ]] || { echo "console-test: chromium installed, but not at $chromium" >&2; exit 1; }
 fi
 
-if ! "$venv/bin/python" -c "import playwright, sys; from importlib.metadata import version; sys.exit(version('playwright') != '$PLAYWRIGHT_VERSION')" 2>/dev/null; then
-    echo "== installing playwright $PLAYWRIGHT_VERSION into $venv"
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "playwright==$PLAYWRIGHT_VERSION"
-fi
+source scripts/pinned-venv.sh
+pinned_venv "$venv" "playwright==$PLAYWRIGHT_VERSION"
 
 if [[ -z "${FLEET_LOCAL_BIN:-}" ]]; then
     echo "== cargo build -p fleet-local"

@@ -68,16 +68,9 @@ fi
 : "${FLEETLIFT_TOKEN:?set FLEETLIFT_TOKEN to a player token (fleet-local token --sub contract-player), or pass --local-stack}"
 export FLEETLIFT_HTTP FLEETLIFT_TOKEN
 
+source scripts/pinned-venv.sh
 venv=.cache/schemathesis-venv
-stamp="$venv/.versions"
-want="schemathesis==$SCHEMATHESIS_VERSION"
-if [[ ! -x "$venv/bin/schemathesis" || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-    echo "== installing $want into $venv"
-    mkdir -p .cache
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$want"
-    echo "$want" > "$stamp"
-fi
+pinned_venv "$venv" "schemathesis==$SCHEMATHESIS_VERSION"
 
 for _ in $(seq 1 "$wait_secs"); do
     if curl -fs -o /dev/null "$FLEETLIFT_HTTP/v1/health"; then break; fi
