@@ -8,14 +8,10 @@ use serde_json::{Value, json};
 use crate::support::{As, TestStack, start};
 
 async fn state(t: &TestStack) -> Value {
-    let res = t
-        .http
-        .get(t.url("/console/api/state"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+    let a = t.get(As::Anonymous, "/console/api/state").await;
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert!(a.body.is_object(), "JSON: {}", a.body);
+    a.body
 }
 
 fn placement<'a>(state: &'a Value, id: &str) -> Option<&'a Value> {
@@ -28,13 +24,12 @@ fn placement<'a>(state: &'a Value, id: &str) -> Option<&'a Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_shows_what_the_table_held_before_it_opened_then_follows_the_stream() {
     let t = start().await;
-    let before = t
-        .create(
+    let (before, placed) = t
+        .create_and_wait(
             As::Service,
             json!({"maxPlayers": 4, "name": "before the console"}),
         )
         .await;
-    let placed = t.wait_placement(As::Service, &before).await;
     assert_eq!(placed["status"], "FULFILLED");
     let session_id = placed["session"]["id"].as_str().unwrap().to_owned();
 
@@ -58,12 +53,7 @@ async fn the_console_shows_what_the_table_held_before_it_opened_then_follows_the
     assert_eq!(first["status"]["regions"][0]["sessions"], 1);
 
     // From now on the stream brings every change.
-    let after = t
-        .create(
-            As::Player("dora"),
-            json!({"maxPlayers": 2, "players": [{"playerId": "dora"}]}),
-        )
-        .await;
+    let after = t.create_for("dora").await;
     t.eventually(
         "the new placement shows FULFILLED in the console",
         || async {
@@ -82,16 +72,16 @@ async fn the_console_shows_what_the_table_held_before_it_opened_then_follows_the
 async fn a_fault_set_through_the_console_is_what_the_simulator_answers_and_the_sweeper_runs_show() {
     let t = start().await;
     let res = t
-        .http
-        .post(t.url("/console/api/sim/faults"))
-        .header("content-type", "application/json")
-        .body(json!({"events": {"placementFailureRate": 1.0}}).to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let id = t.create(As::Service, json!({"maxPlayers": 2})).await;
-    let placed = t.wait_placement(As::Service, &id).await;
+        .post(
+            As::Anonymous,
+            "/console/api/sim/faults",
+            json!({"events": {"placementFailureRate": 1.0}}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{:?}", res.body);
+    let (id, placed) = t
+        .create_and_wait(As::Service, json!({"maxPlayers": 2}))
+        .await;
     assert_eq!(placed["status"], "FAILED", "{placed}");
     t.eventually("the failure and its reason show in the console", || async {
         placement(&state(&t).await, &id)

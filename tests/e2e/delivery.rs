@@ -89,12 +89,7 @@ async fn a_closed_websockets_connection_row_is_removed_after_a_410() {
         })
         .await
         .expect("write the stale row");
-    let id = t
-        .create(
-            As::Player("frank"),
-            json!({"maxPlayers": 2, "players": [{"playerId": "frank"}]}),
-        )
-        .await;
+    let id = t.create_for("frank").await;
     let msg = ws.placement(&t, &id).await;
     assert_eq!(
         msg["status"], "FULFILLED",
@@ -115,14 +110,10 @@ async fn a_closed_websockets_connection_row_is_removed_after_a_410() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_every_component_without_authentication() {
     let t = start().await;
-    let res = t
-        .http
-        .get(t.url("/v1/health"))
-        .send()
-        .await
-        .expect("health answers");
-    assert_eq!(res.status().as_u16(), 200);
-    let body: serde_json::Value = res.json().await.expect("JSON");
+    let health = t.get(As::Anonymous, "/v1/health").await;
+    assert_eq!(health.status, 200, "{:?}", health.body);
+    let body = health.body;
+    assert!(body.is_object(), "JSON: {body}");
     assert_eq!(body["status"], "ok", "{body}");
     for c in [
         "dynamodb",

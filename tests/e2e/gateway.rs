@@ -5,11 +5,10 @@
 //! token works on HTTP and on `$connect`, and a foreign key, an expired token and another audience
 //! are refused on both.
 
-use futures::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::tungstenite;
 
-use crate::support::{As, TestStack, encode, start};
+use crate::support::{As, TestStack, Ws, encode, id_of, start, start_with_session};
 use fleet_local::gateway::jwt;
 use fleet_local::local::{GatewayAuth, JWT_AUDIENCE, JWT_ISSUER};
 
@@ -52,25 +51,10 @@ fn access_claims(sub: &str, client_id: &str, exp_in: i64) -> Value {
            "jti": uuid::Uuid::new_v4().to_string(), "username": sub})
 }
 
-async fn ws_connect(
-    t: &TestStack,
-    token: &str,
-) -> Result<
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    tungstenite::Error,
-> {
-    tokio_tungstenite::connect_async(format!("{}/?token={token}", t.stack.ws_url()))
-        .await
-        .map(|(ws, _)| ws)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_percent_encoded_arn_works_for_get_join_and_delete_through_the_strict_gateway() {
-    let t = start().await;
-    let session = t
-        .fulfilled_session(json!({"maxPlayers": 4, "name": "by-arn"}))
-        .await;
-    let id = session["id"].as_str().expect("id").to_owned();
+    let (t, session) = start_with_session(json!({"maxPlayers": 4, "name": "by-arn"})).await;
+    let id = id_of(&session);
     let arn = session["arn"].as_str().expect("arn").to_owned();
     assert!(arn.contains('/'), "a GameLift ARN has slashes: {arn}");
     let encoded = encode(&arn);
@@ -90,13 +74,7 @@ async fn a_percent_encoded_arn_works_for_get_join_and_delete_through_the_strict_
     }
 
     // Join by the encoded ARN: the greedy route carries `/join`.
-    let join = t
-        .post(
-            As::Player("joiner"),
-            &format!("/v1/sessions/{encoded}/join"),
-            json!({"players": [{"playerId": "joiner"}]}),
-        )
-        .await;
+    let join = t.join(&encoded, "joiner").await;
     assert_eq!(join.status, 200, "join: {:?}", join.body);
     assert_eq!(join.body["session"]["id"], id.as_str());
     assert_eq!(join.body["playerSessions"][0]["playerId"], "joiner");
@@ -129,23 +107,12 @@ async fn a_percent_encoded_arn_works_for_get_join_and_delete_through_the_strict_
 
     // Delete by the encoded ARN (service API only), then the session reads as ENDED.
     let deleted = t
-        .call(
-            As::Service,
-            reqwest::Method::DELETE,
-            &format!("/v1/sessions/{encoded}"),
-            None,
-        )
+        .delete(As::Service, &format!("/v1/sessions/{encoded}"))
         .await;
     assert_eq!(deleted.status, 204, "delete: {:?}", deleted.body);
     let ended = t.get(As::Service, &format!("/v1/sessions/{encoded}")).await;
     assert_eq!(ended.body["status"], "ENDED", "{:?}", ended.body);
-    let rejoin = t
-        .post(
-            As::Player("late"),
-            &format!("/v1/sessions/{encoded}/join"),
-            json!({"players": [{"playerId": "late"}]}),
-        )
-        .await;
+    let rejoin = t.join(&encoded, "late").await;
     assert_eq!(
         rejoin.status, 409,
         "an ended session refuses joins: {:?}",
@@ -194,28 +161,14 @@ async fn a_cognito_shaped_access_token_is_accepted_on_http_and_on_connect_and_ba
 
     // The same token on the WebSocket: `$connect` runs the real ws-authorizer, which fetched the
     // stack's JWKS over HTTP; the placement's result is pushed to it.
-    let mut ws = ws_connect(&t, &first)
+    let mut ws = Ws::connect_with(&t, &first)
         .await
         .expect("an access token connects");
-    ws.send(Message::text(
-        json!({"action": "subscribe", "placementId": placement_id}).to_string(),
-    ))
-    .await
-    .expect("subscribe sent");
-    let pushed = tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        while let Some(Ok(frame)) = ws.next().await {
-            if let Message::Text(text) = frame
-                && let Ok(v) = serde_json::from_str::<Value>(text.as_str())
-                && v["placementId"] == placement_id.as_str()
-                && v["status"] == "FULFILLED"
-            {
-                return v;
-            }
-        }
-        panic!("the socket closed before the result");
-    })
-    .await
-    .expect("the result is pushed");
+    ws.send(json!({"action": "subscribe", "placementId": placement_id}))
+        .await;
+    let pushed = ws
+        .placement_where(&t, &placement_id, |v| v["status"] == "FULFILLED")
+        .await;
     assert_eq!(pushed["session"]["maxPlayers"], 2);
 
     // Refused on both APIs: a key outside the JWKS, an expired token, another audience (as
@@ -271,7 +224,7 @@ async fn a_cognito_shaped_access_token_is_accepted_on_http_and_on_connect_and_ba
             why.contains("invalid_token") && why.contains(reason),
             "{name}: {why}"
         );
-        match ws_connect(&t, token).await {
+        match Ws::connect_with(&t, token).await {
             Err(tungstenite::Error::Http(r)) => assert_eq!(r.status(), 403, "{name}"),
             other => panic!(
                 "{name}: expected a refused connect, got {:?}",

@@ -54,15 +54,6 @@ async fn locations_come_with_ping_beacons_that_answer_a_ping() {
     t.stack.shutdown().await;
 }
 
-async fn join(t: &TestStack, id: &str, player: &str) -> crate::support::Answer {
-    t.post(
-        As::Player(player),
-        &format!("/v1/sessions/{id}/join"),
-        json!({"players": [{"playerId": player}]}),
-    )
-    .await
-}
-
 async fn patch(t: &TestStack, who: As<'_>, id: &str, body: Value) -> crate::support::Answer {
     t.call(
         who,
@@ -75,11 +66,10 @@ async fn patch(t: &TestStack, who: As<'_>, id: &str, body: Value) -> crate::supp
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_session_refuses_joins_and_takes_them_again_once_unlocked() {
-    let t = start().await;
-    let session = t
-        .fulfilled_session(json!({"maxPlayers": 4, "name": "locked", "regions": ["us-east-1"]}))
-        .await;
-    let id = session["id"].as_str().expect("id").to_owned();
+    let (t, session) =
+        start_with_session(json!({"maxPlayers": 4, "name": "locked", "regions": ["us-east-1"]}))
+            .await;
+    let id = id_of(&session);
 
     let locked = patch(
         &t,
@@ -88,10 +78,10 @@ async fn a_locked_session_refuses_joins_and_takes_them_again_once_unlocked() {
         json!({"joinable": false, "protected": true}),
     )
     .await;
-    let refused = join(&t, &id, "late-1").await;
+    let refused = t.join(&id, "late-1").await;
     let by_player = patch(&t, As::Player("late-1"), &id, json!({"joinable": true})).await;
     let unlocked = patch(&t, As::Service, &id, json!({"joinable": true})).await;
-    let joined = join(&t, &id, "late-1").await;
+    let joined = t.join(&id, "late-1").await;
 
     assert_eq!(locked.status, 200, "{:?}", locked.body);
     assert_eq!(
@@ -135,17 +125,11 @@ async fn a_join_on_the_gateway_fleet_gets_a_relay_and_a_token_and_a_direct_fleet
     let direct = t
         .fulfilled_session(json!({"maxPlayers": 4, "regions": ["us-east-1"]}))
         .await;
-    let rid = relayed["id"].as_str().expect("id");
+    let rid = &id_of(&relayed);
 
-    let r = join(&t, rid, "relay-1").await;
-    let d = join(&t, direct["id"].as_str().expect("id"), "direct-1").await;
-    let refreshed = t
-        .post(
-            As::Player("relay-1"),
-            &format!("/v1/sessions/{rid}/connection"),
-            json!({"players": [{"playerId": "relay-1"}]}),
-        )
-        .await;
+    let r = t.join(rid, "relay-1").await;
+    let d = t.join(&id_of(&direct), "direct-1").await;
+    let refreshed = t.seat("relay-1", rid, "connection").await;
 
     assert_eq!(r.status, 200, "{:?}", r.body);
     let c = &r.body["playerSessions"][0]["connection"];

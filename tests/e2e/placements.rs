@@ -44,13 +44,7 @@ async fn a_create_is_pushed_over_websocket_with_the_session_and_only_the_players
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_result_is_there_by_polling_the_placement() {
     let t = start().await;
-    let id = t
-        .create(
-            As::Player("carol"),
-            json!({"maxPlayers": 2, "players": [{"playerId": "carol"}]}),
-        )
-        .await;
-    let placement = t.wait_placement(As::Player("carol"), &id).await;
+    let (id, placement) = t.placed_for("carol").await;
     assert_eq!(placement["status"], "FULFILLED", "{placement}");
     assert_eq!(placement["placementId"], id.as_str());
     assert!(
@@ -72,13 +66,7 @@ async fn the_same_result_is_there_by_polling_the_placement() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribing_after_the_result_is_already_there_answers_at_once() {
     let t = start().await;
-    let id = t
-        .create(
-            As::Player("dave"),
-            json!({"maxPlayers": 2, "players": [{"playerId": "dave"}]}),
-        )
-        .await;
-    let placement = t.wait_placement(As::Player("dave"), &id).await;
+    let (id, placement) = t.placed_for("dave").await;
     assert_eq!(placement["status"], "FULFILLED");
     let mut ws = Ws::connect(&t, "dave").await;
     ws.send(json!({"action": "subscribe", "placementId": id}))
@@ -113,12 +101,7 @@ async fn a_placement_that_times_out_reaches_subscribers_as_timed_out() {
     }];
     let t = start_with(model).await;
     let mut erin = Ws::connect(&t, "erin").await;
-    let id = t
-        .create(
-            As::Player("erin"),
-            json!({"maxPlayers": 2, "players": [{"playerId": "erin"}]}),
-        )
-        .await;
+    let id = t.create_for("erin").await;
     let msg = erin.placement(&t, &id).await;
     assert_eq!(msg["status"], "TIMED_OUT", "{msg}");
     assert!(msg.get("session").is_none(), "{msg}");
@@ -132,20 +115,10 @@ async fn a_player_who_gives_up_cancels_and_hears_cancelled_over_websocket() {
     model.placement_delay_ms = 3_000;
     let t = start_with(model).await;
     let mut frank = Ws::connect(&t, "frank").await;
-    let id = t
-        .create(
-            As::Player("frank"),
-            json!({"maxPlayers": 2, "players": [{"playerId": "frank"}]}),
-        )
-        .await;
+    let id = t.create_for("frank").await;
 
     let cancelled = t
-        .call(
-            As::Player("frank"),
-            reqwest::Method::DELETE,
-            &format!("/v1/placements/{id}"),
-            None,
-        )
+        .delete(As::Player("frank"), &format!("/v1/placements/{id}"))
         .await;
 
     assert_eq!(cancelled.status, 200, "{}", cancelled.body);
@@ -168,21 +141,11 @@ async fn a_player_who_gives_up_cancels_and_hears_cancelled_over_websocket() {
     assert_eq!(polled.body["status"], "CANCELLED");
 
     // Once placed, it is too late: 409, and the placement stays FULFILLED.
-    let id = t
-        .create(
-            As::Player("frank"),
-            json!({"maxPlayers": 2, "players": [{"playerId": "frank"}]}),
-        )
-        .await;
+    let id = t.create_for("frank").await;
     let msg = frank.placement(&t, &id).await;
     assert_eq!(msg["status"], "FULFILLED", "{msg}");
     let late = t
-        .call(
-            As::Player("frank"),
-            reqwest::Method::DELETE,
-            &format!("/v1/placements/{id}"),
-            None,
-        )
+        .delete(As::Player("frank"), &format!("/v1/placements/{id}"))
         .await;
     assert_eq!(late.status, 409, "{}", late.body);
     assert_eq!(late.body["error"]["code"], "conflict");

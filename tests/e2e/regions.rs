@@ -14,7 +14,7 @@ use fleet_local::stack::LOCAL_FLEET_4;
 use gamelift_sim::model::DEFAULT_FLEET_EU;
 use serde_json::{Value, json};
 
-use crate::support::{As, start};
+use crate::support::{As, id_of, start};
 
 const QUEUE_REGION: &str = "us-east-1";
 const HOME: &str = "eu-west-1";
@@ -44,7 +44,7 @@ async fn sessions_placed_in_europe_through_the_us_east_1_queue_are_joinable_repo
         let session = t
             .fulfilled_session(json!({"maxPlayers": 4, "regions": [location], "name": location}))
             .await;
-        let id = session["id"].as_str().expect("id").to_owned();
+        let id = id_of(&session);
         let arn = session["arn"].as_str().expect("arn").to_owned();
         assert_eq!(session["region"], location, "{session}");
         assert!(
@@ -58,13 +58,7 @@ async fn sessions_placed_in_europe_through_the_us_east_1_queue_are_joinable_repo
         assert_eq!(elsewhere.code, "NotFoundException");
 
         // Joinable: CreatePlayerSessions reached eu-west-1.
-        let joined = t
-            .post(
-                As::Player("ana"),
-                &format!("/v1/sessions/{id}/join"),
-                json!({"players": [{"playerId": "ana"}]}),
-            )
-            .await;
+        let joined = t.join(&id, "ana").await;
         assert_eq!(joined.status, 200, "join {location}: {:?}", joined.body);
         assert!(
             joined.body["playerSessions"][0]["playerSessionId"]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{As, TestStack, encode, start};
+use crate::support::{As, TestStack, encode, id_of, start, start_with_session};
 
 async fn list(t: &TestStack, query: &str, limit: u32, cursor: Option<&str>) -> Value {
     let mut path = format!("/v1/sessions?query={}&limit={limit}", encode(query));
@@ -83,42 +83,39 @@ async fn listing_takes_nakama_gamelift_queries_and_a_cursor_walks_more_than_thre
     })
     .await;
     let t = &t;
-    assert_eq!(
-        ids(&list(t, "+playerCount:>=1 +playerCount:<3", 100, None).await),
-        two,
-        "a range"
-    );
-    assert_eq!(
-        ids(&list(t, "+value.player_count:>1", 100, None).await),
-        two
-    );
     let ranked = sorted(sessions.iter().step_by(2).cloned().collect());
-    assert_eq!(
-        ids(&list(t, "+properties.mode:ranked", 100, None).await),
-        ranked,
-        "a property"
-    );
-    assert_eq!(
-        ids(&list(t, "+value.metadata.GameProperties.mode:ranked", 100, None).await),
-        ranked,
-        "nakama's spelling"
-    );
     let lobbies = sorted(sessions[..6].to_vec());
-    assert_eq!(
-        ids(&list(t, "+value.metadata.GameSessionName:lobby*", 100, None).await),
-        lobbies,
-        "a name prefix"
-    );
     let casual_lobbies = sorted(vec![
         sessions[1].clone(),
         sessions[3].clone(),
         sessions[5].clone(),
     ]);
-    assert_eq!(
-        ids(&list(t, "+name:lobby* -properties.mode:ranked", 100, None).await),
-        casual_lobbies,
-        "a must-not clause"
-    );
+    for (what, query, want) in [
+        ("a range", "+playerCount:>=1 +playerCount:<3", &two),
+        ("a comparison", "+value.player_count:>1", &two),
+        ("a property", "+properties.mode:ranked", &ranked),
+        (
+            "nakama's spelling",
+            "+value.metadata.GameProperties.mode:ranked",
+            &ranked,
+        ),
+        (
+            "a name prefix",
+            "+value.metadata.GameSessionName:lobby*",
+            &lobbies,
+        ),
+        (
+            "a must-not clause",
+            "+name:lobby* -properties.mode:ranked",
+            &casual_lobbies,
+        ),
+    ] {
+        assert_eq!(
+            &ids(&list(t, query, 100, None).await),
+            want,
+            "{what}: {query}"
+        );
+    }
     assert_eq!(
         ids(&list(
             t,
@@ -164,19 +161,10 @@ async fn listing_takes_nakama_gamelift_queries_and_a_cursor_walks_more_than_thre
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn players_join_until_the_session_is_full_and_then_get_409() {
-    let t = start().await;
-    let session = t
-        .fulfilled_session(json!({"maxPlayers": 2, "name": "small"}))
-        .await;
-    let id = session["id"].as_str().expect("id");
+    let (t, session) = start_with_session(json!({"maxPlayers": 2, "name": "small"})).await;
+    let id = &id_of(&session);
     for p in ["p1", "p2"] {
-        let a = t
-            .post(
-                As::Player(p),
-                &format!("/v1/sessions/{id}/join"),
-                json!({"players": [{"playerId": p}]}),
-            )
-            .await;
+        let a = t.join(id, p).await;
         assert_eq!(a.status, 200, "{p}: {:?}", a.body);
         assert_eq!(a.body["playerSessions"][0]["playerId"], p);
         assert!(
@@ -185,22 +173,10 @@ async fn players_join_until_the_session_is_full_and_then_get_409() {
                 .is_some_and(|s| s.starts_with("psess-"))
         );
     }
-    let full = t
-        .post(
-            As::Player("p3"),
-            &format!("/v1/sessions/{id}/join"),
-            json!({"players": [{"playerId": "p3"}]}),
-        )
-        .await;
+    let full = t.join(id, "p3").await;
     assert_eq!(full.status, 409, "{:?}", full.body);
     assert_eq!(full.body["error"]["code"], "conflict");
-    let again = t
-        .post(
-            As::Player("p1"),
-            &format!("/v1/sessions/{id}/join"),
-            json!({"players": [{"playerId": "p1"}]}),
-        )
-        .await;
+    let again = t.join(id, "p1").await;
     // One seat per player: the repeat answers the one it holds and takes no other.
     assert_eq!(again.status, 200, "{:?}", again.body);
     assert_eq!(again.body["session"]["openSlots"], 0, "{:?}", again.body);
@@ -209,39 +185,18 @@ async fn players_join_until_the_session_is_full_and_then_get_409() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seats_that_were_never_confirmed_expire_and_are_free_again() {
-    let t = start().await;
-    let session = t.fulfilled_session(json!({"maxPlayers": 1})).await;
-    let id = session["id"].as_str().expect("id");
-    let path = format!("/v1/sessions/{id}/join");
-    let first = t
-        .post(
-            As::Player("early"),
-            &path,
-            json!({"players": [{"playerId": "early"}]}),
-        )
-        .await;
+    let (t, session) = start_with_session(json!({"maxPlayers": 1})).await;
+    let id = &id_of(&session);
+    let first = t.join(id, "early").await;
     assert_eq!(first.status, 200, "{:?}", first.body);
-    let refused = t
-        .post(
-            As::Player("late"),
-            &path,
-            json!({"players": [{"playerId": "late"}]}),
-        )
-        .await;
+    let refused = t.join(id, "late").await;
     assert_eq!(refused.status, 409, "{:?}", refused.body);
     // "early" never connects: past GameLift's 60 s window (the handlers' and the simulator's shared
     // clock), the reservation lapses on both sides.
     t.stack.clock().advance(Duration::from_secs(61));
     let t = &t;
-    let path = &path;
     t.eventually("the lapsed seat is free again", || async move {
-        let a = t
-            .post(
-                As::Player("late"),
-                path,
-                json!({"players": [{"playerId": "late"}]}),
-            )
-            .await;
+        let a = t.join(id, "late").await;
         assert!(a.status == 200 || a.status == 409, "{:?}", a.body);
         a.status == 200
     })
@@ -258,11 +213,8 @@ async fn seats_that_were_never_confirmed_expire_and_are_free_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn update_instance_info_takes_player_count_in_both_spellings() {
-    let t = start().await;
-    let session = t
-        .fulfilled_session(json!({"maxPlayers": 8, "name": "before"}))
-        .await;
-    let id = session["id"].as_str().expect("id").to_owned();
+    let (t, session) = start_with_session(json!({"maxPlayers": 8, "name": "before"})).await;
+    let id = &id_of(&session);
     report(
         &t,
         json!({"id": id, "playerCount": 3, "metadata": {"GameSessionName": "after"}}),
@@ -297,11 +249,10 @@ async fn a_deleted_session_is_neither_listed_nor_joinable_and_a_late_duplicate_e
         .sim()
         .expect("the simulator")
         .add_sink(recorder.clone());
-    let placement_id = t
-        .create(As::Service, json!({"maxPlayers": 4, "name": "doomed"}))
+    let (placement_id, placement) = t
+        .create_and_wait(As::Service, json!({"maxPlayers": 4, "name": "doomed"}))
         .await;
-    let placement = t.wait_placement(As::Service, &placement_id).await;
-    let id = placement["session"]["id"].as_str().expect("id").to_owned();
+    let id = id_of(&placement["session"]);
     let envelope = recorder
         .events()
         .into_iter()
@@ -337,13 +288,7 @@ async fn a_deleted_session_is_neither_listed_nor_joinable_and_a_late_duplicate_e
 async fn check_gone(t: &TestStack, id: &str) {
     let listed = list(t, "*", 100, None).await;
     assert!(!ids(&listed).iter().any(|x| x == id), "not listed");
-    let join = t
-        .post(
-            As::Player("zed"),
-            &format!("/v1/sessions/{id}/join"),
-            json!({"players": [{"playerId": "zed"}]}),
-        )
-        .await;
+    let join = t.join(id, "zed").await;
     assert!(
         join.status == 409 || join.status == 404,
         "not joinable: {} {:?}",

@@ -12,7 +12,7 @@ use fleet_local::stack::{self, Stack, StackOptions};
 use futures::{SinkExt as _, StreamExt as _};
 use gamelift_sim::Model;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{self, Message};
 
 pub const SERVICE: (&str, &str) = ("AKIALOCALSERVICE0001", "local-service-secret");
 pub const GAME_SERVER: (&str, &str) = ("AKIALOCALGAMESRV0001", "local-gameserver-secret");
@@ -51,6 +51,13 @@ pub async fn start_with(model: Model) -> TestStack {
         stack,
         http: reqwest::Client::new(),
     }
+}
+
+/// A started stack with one session placed by the service (`body` is the create's); returns both.
+pub async fn start_with_session(body: Value) -> (TestStack, Value) {
+    let t = start().await;
+    let session = t.fulfilled_session(body).await;
+    (t, session)
 }
 
 /// A player token, signed with the local dev key.
@@ -118,6 +125,8 @@ pub enum As<'a> {
     Player(&'a str),
     Service,
     GameServer,
+    /// No credentials at all: the console's and health's routes take none.
+    Anonymous,
 }
 
 /// An answer: status and JSON body (Null when empty).
@@ -152,7 +161,7 @@ impl TestStack {
         match who {
             As::Service => req = sigv4(req, SERVICE),
             As::GameServer => req = sigv4(req, GAME_SERVER),
-            As::Player(_) => {}
+            As::Player(_) | As::Anonymous => {}
         }
         let res = self.http.execute(req).await.expect("the gateway answers");
         let status = res.status().as_u16();
@@ -170,6 +179,43 @@ impl TestStack {
     pub async fn post(&self, who: As<'_>, path: &str, body: Value) -> Answer {
         self.call(who, reqwest::Method::POST, path, Some(body))
             .await
+    }
+
+    pub async fn delete(&self, who: As<'_>, path: &str) -> Answer {
+        self.call(who, reqwest::Method::DELETE, path, None).await
+    }
+
+    /// `POST /v1/sessions/{id}/{action}` by `player` about a seat of their own (`join`, `connection`).
+    pub async fn seat(&self, player: &str, id: &str, action: &str) -> Answer {
+        self.post(
+            As::Player(player),
+            &format!("/v1/sessions/{id}/{action}"),
+            json!({"players": [{"playerId": player}]}),
+        )
+        .await
+    }
+
+    /// `player` joins session `id` (an id or an ARN, percent-encoded or raw).
+    pub async fn join(&self, id: &str, player: &str) -> Answer {
+        self.seat(player, id, "join").await
+    }
+
+    /// `player` asks for a two-seat session for themselves; returns the placement id.
+    pub async fn create_for(&self, player: &str) -> String {
+        self.create(As::Player(player), two_seats_for(player)).await
+    }
+
+    /// `create_for`, then polled until it is no longer PENDING: the placement id and the placement.
+    pub async fn placed_for(&self, player: &str) -> (String, Value) {
+        self.create_and_wait(As::Player(player), two_seats_for(player))
+            .await
+    }
+
+    /// Creates a session and polls until it is no longer PENDING: the placement id and the placement.
+    pub async fn create_and_wait(&self, who: As<'_>, body: Value) -> (String, Value) {
+        let id = self.create(who, body).await;
+        let placement = self.wait_placement(who, &id).await;
+        (id, placement)
     }
 
     /// Creates a session; returns the placement id.
@@ -203,8 +249,7 @@ impl TestStack {
 
     /// Creates a session as the service (no players) and waits until it is placed; returns the session.
     pub async fn fulfilled_session(&self, body: Value) -> Value {
-        let id = self.create(As::Service, body).await;
-        let placement = self.wait_placement(As::Service, &id).await;
+        let (_, placement) = self.create_and_wait(As::Service, body).await;
         assert_eq!(placement["status"], "FULFILLED", "{placement}");
         placement["session"].clone()
     }
@@ -223,6 +268,16 @@ impl TestStack {
     }
 }
 
+/// The body of a create by `player` for a two-seat session with them in it.
+fn two_seats_for(player: &str) -> Value {
+    json!({"maxPlayers": 2, "players": [{"playerId": player}]})
+}
+
+/// A session's id, as an owned string for paths and bodies.
+pub fn id_of(session: &Value) -> String {
+    session["id"].as_str().expect("a session id").to_owned()
+}
+
 /// A WebSocket client of the local WebSocket API.
 pub struct Ws {
     socket: tokio_tungstenite::WebSocketStream<
@@ -232,11 +287,16 @@ pub struct Ws {
 
 impl Ws {
     pub async fn connect(stack: &TestStack, sub: &str) -> Ws {
-        let url = format!("{}/?token={}", stack.stack.ws_url(), token(sub));
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        Ws::connect_with(stack, &token(sub))
             .await
-            .expect("WebSocket connects");
-        Ws { socket }
+            .expect("WebSocket connects")
+    }
+
+    /// Connects with any bearer token, so a refused `$connect` can be looked at.
+    pub async fn connect_with(stack: &TestStack, token: &str) -> Result<Ws, tungstenite::Error> {
+        let url = format!("{}/?token={token}", stack.stack.ws_url());
+        let (socket, _) = tokio_tungstenite::connect_async(url).await?;
+        Ok(Ws { socket })
     }
 
     pub async fn send(&mut self, v: Value) {
@@ -248,11 +308,22 @@ impl Ws {
 
     /// The next placement message about `placement_id` (the stack's health in the failure message).
     pub async fn placement(&mut self, t: &TestStack, placement_id: &str) -> Value {
+        self.placement_where(t, placement_id, |_| true).await
+    }
+
+    /// The next placement message about `placement_id` that `wanted` accepts.
+    pub async fn placement_where(
+        &mut self,
+        t: &TestStack,
+        placement_id: &str,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> Value {
         let wait = async {
             while let Some(frame) = self.socket.next().await {
                 if let Ok(Message::Text(t)) = frame
                     && let Ok(v) = serde_json::from_str::<Value>(t.as_str())
                     && v["placementId"] == placement_id
+                    && wanted(&v)
                 {
                     return v;
                 }
