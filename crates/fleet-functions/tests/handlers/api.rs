@@ -1,49 +1,58 @@
 //! fleet-api: every route of docs/architecture.md#http-api through `api::handle`, with the sample events of `events/api/`,
 //! exact status codes and bodies, and the downstream call budget of docs/architecture.md#functions-and-call-budget counted on the fakes.
 
-use fleet_core::fakes::{GameLiftCall, StoreCalls};
+use fleet_core::fakes::GameLiftCall;
 use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId, SessionId};
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, PlayerSession, SeatStatus};
-use fleet_core::ports::{
-    CreateOutcome, GameLiftError, PlacementDescription, PlacementOutcome, SessionStore, StoreError,
-};
+use fleet_core::model::{PlacementPlayer, PlacementStatus, SeatStatus};
+use fleet_core::ports::{CreateOutcome, GameLiftError, PlacementOutcome, SessionStore, StoreError};
 use serde_json::{Value, json};
 
+use crate::support_cases::*;
 use crate::support_http::*;
 
 fn pid(s: &str) -> PlacementId {
     PlacementId::parse(s).expect("placement id")
 }
 
-async fn store_placement(d: &TestDeps, p: &Placement) {
-    let outcome = d.store.create_placement(p, None).await.expect("store");
-    assert_eq!(outcome, CreateOutcome::Created);
+/// A create of `body` by `who` with the Idempotency-Key `key`.
+fn keyed(body: impl Into<String>, who: Who, key: &str) -> Ev {
+    route::create(body).by(who).header("Idempotency-Key", key)
 }
 
-fn service() -> Who {
-    Who::iam(SERVICE)
+/// Whether every seat of `session` is released.
+fn all_released(d: &TestDeps, session: &SessionId) -> bool {
+    d.store
+        .seats_of(session)
+        .iter()
+        .all(|x| x.status == SeatStatus::Released)
 }
 
-fn player_a() -> Who {
-    Who::player(PLAYER_A)
+/// GameLift's calls of a start whose answer was lost: the start, then the describe of its id.
+fn started_then_described(id: &str) -> Vec<GameLiftCall> {
+    vec![
+        GameLiftCall::StartPlacement(pid(id)),
+        GameLiftCall::DescribePlacement(pid(id)),
+    ]
 }
 
-fn delta(before: StoreCalls, after: StoreCalls) -> (u64, u64) {
-    (after.reads - before.reads, after.writes - before.writes)
+/// fleet-api's answer to the sample `name`, which must get `status`, and its store (reads, writes).
+async fn sample_with_cost(d: &TestDeps, name: &str, status: u16) -> (Answer, (u64, u64)) {
+    let before = d.store.calls();
+    let a = api(d, sample(name)).await;
+    assert_eq!(a.status, status, "{name}: {}", a.body);
+    (a, delta(before, d.store.calls()))
 }
 
 fn starts(d: &TestDeps) -> usize {
-    d.gamelift
-        .calls()
-        .iter()
-        .filter(|c| matches!(c, GameLiftCall::StartPlacement(_)))
-        .count()
+    gamelift_calls(&d.gamelift, |c| {
+        matches!(c, GameLiftCall::StartPlacement(_))
+    })
 }
 
 #[tokio::test]
 async fn health_answers_ok_without_any_identity() {
     let d = deps();
-    let a = api(&d, Ev::get("/v1/health").request()).await;
+    let a = call(&d, Ev::get("/v1/health")).await;
     assert_eq!((a.status, a.body.clone()), (200, json!({"status": "ok"})));
 }
 
@@ -55,12 +64,7 @@ async fn a_player_create_from_the_sample_stores_the_placement_with_its_requester
     assert_eq!(a.body, json!({"placementId": "p-1", "status": "PENDING"}));
     assert_eq!(a.content_type.as_deref(), Some("application/json"));
 
-    let stored = d
-        .store
-        .get_placement(&pid("p-1"))
-        .await
-        .unwrap()
-        .expect("stored");
+    let stored = stored(&d.store, &pid("p-1")).await;
     assert_eq!(stored.requester, PLAYER_A);
     assert_eq!(
         stored.players,
@@ -87,20 +91,12 @@ async fn a_player_create_from_the_sample_stores_the_placement_with_its_requester
 #[tokio::test]
 async fn create_costs_one_start_placement_and_at_most_two_store_writes() {
     let d = deps();
-    let before = d.store.calls();
-    let a = api(&d, sample("create-service.json")).await;
-    assert_eq!(a.status, 202, "{}", a.body);
-    let (_, writes) = delta(before, d.store.calls());
+    let (_, (_, writes)) = sample_with_cost(&d, "create-service.json", 202).await;
     assert!(writes <= 2, "writes: {writes}");
     assert_eq!(writes, 1, "a create that GameLift accepts writes once");
     assert_eq!(starts(&d), 1);
     assert_eq!(d.gamelift.calls().len(), 1);
-    let stored = d
-        .store
-        .get_placement(&pid("p-1"))
-        .await
-        .unwrap()
-        .expect("stored");
+    let stored = stored(&d.store, &pid("p-1")).await;
     assert_eq!(
         stored.requester,
         "arn:aws:iam::123456789012:role/fleetlift-backend"
@@ -141,35 +137,14 @@ async fn the_same_idempotency_key_and_body_return_the_same_placement_without_a_s
 #[tokio::test]
 async fn the_same_idempotency_key_with_another_body_is_422() {
     let d = deps();
-    let key = ("Idempotency-Key", "k-1");
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .header(key.0, key.1)
-            .request(),
-    )
-    .await;
+    let key = "k-1";
+    let a = call(&d, keyed(create_body(4, &[]), service(), key)).await;
     assert_eq!(a.status, 202);
-    let b = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(5, &[]))
-            .by(service())
-            .header(key.0, key.1)
-            .request(),
-    )
-    .await;
+    let b = call(&d, keyed(create_body(5, &[]), service(), key)).await;
     b.assert_error(422, "idempotency_mismatch");
     assert_eq!(starts(&d), 1);
     // Keys are per caller: another caller's same key is another request.
-    let c = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(5, &[]))
-            .by(player_a())
-            .header(key.0, key.1)
-            .request(),
-    )
-    .await;
+    let c = call(&d, keyed(create_body(5, &[]), player_a(), key)).await;
     assert_eq!(
         (c.status, c.body["placementId"].as_str()),
         (202, Some("p-3"))
@@ -179,20 +154,8 @@ async fn the_same_idempotency_key_with_another_body_is_422() {
 #[tokio::test]
 async fn creates_without_a_key_are_separate_placements_with_fresh_ids() {
     let d = deps();
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .request(),
-    )
-    .await;
-    let b = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .request(),
-    )
-    .await;
+    let a = call(&d, route::create(create_body(4, &[])).by(service())).await;
+    let b = call(&d, route::create(create_body(4, &[])).by(service())).await;
     assert_eq!(
         (
             a.body["placementId"].as_str(),
@@ -208,32 +171,14 @@ async fn an_ambiguous_start_that_gamelift_did_take_is_accepted_after_one_describ
     d.gamelift
         .fail_next(GameLiftError::Ambiguous("timeout".into()));
     // GameLift did take it: describing the same id finds it.
-    d.gamelift.set_placement(
-        &pid("p-1"),
-        PlacementDescription {
-            status: PlacementStatus::Pending,
-            fulfilled: None,
-        },
-    );
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .request(),
-    )
-    .await;
+    describe_as(&d.gamelift, &pid("p-1"), PlacementStatus::Pending);
+    let a = call(&d, route::create(create_body(4, &[])).by(service())).await;
     assert_eq!(
         (a.status, a.body.clone()),
         (202, json!({"placementId": "p-1", "status": "PENDING"}))
     );
-    assert_eq!(
-        d.gamelift.calls(),
-        vec![
-            GameLiftCall::StartPlacement(pid("p-1")),
-            GameLiftCall::DescribePlacement(pid("p-1"))
-        ]
-    );
-    let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
+    assert_eq!(d.gamelift.calls(), started_then_described("p-1"));
+    let stored = stored(&d.store, &pid("p-1")).await;
     assert_eq!(stored.status, PlacementStatus::Pending);
 }
 
@@ -242,37 +187,17 @@ async fn an_ambiguous_start_that_gamelift_never_took_fails_the_placement_and_ans
     let d = deps();
     d.gamelift
         .fail_next(GameLiftError::Ambiguous("connection reset".into()));
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .header("Idempotency-Key", "k")
-            .request(),
-    )
-    .await;
+    let a = call(&d, keyed(create_body(4, &[]), service(), "k")).await;
     a.assert_error(503, "unavailable");
-    assert_eq!(
-        d.gamelift.calls(),
-        vec![
-            GameLiftCall::StartPlacement(pid("p-1")),
-            GameLiftCall::DescribePlacement(pid("p-1"))
-        ]
-    );
-    let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
+    assert_eq!(d.gamelift.calls(), started_then_described("p-1"));
+    let stored = stored(&d.store, &pid("p-1")).await;
     assert_eq!(
         stored.status,
         PlacementStatus::Failed,
         "no PENDING row for a placement that does not exist"
     );
     // A retry with the same key never starts a second placement: it gets the failed one.
-    let retry = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .header("Idempotency-Key", "k")
-            .request(),
-    )
-    .await;
+    let retry = call(&d, keyed(create_body(4, &[]), service(), "k")).await;
     assert_eq!(
         (
             retry.status,
@@ -291,16 +216,10 @@ async fn an_ambiguous_start_whose_describe_also_fails_stays_pending_for_the_swee
         .fail_next(GameLiftError::Ambiguous("timeout".into()));
     d.gamelift
         .fail_next(GameLiftError::Throttled("rate".into()));
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .request(),
-    )
-    .await;
+    let a = call(&d, route::create(create_body(4, &[])).by(service())).await;
     assert_eq!(a.status, 202);
     assert_eq!(starts(&d), 1);
-    let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
+    let stored = stored(&d.store, &pid("p-1")).await;
     assert_eq!(
         (stored.status, stored.deadline),
         (PlacementStatus::Pending, T0.plus_secs(660))
@@ -309,26 +228,17 @@ async fn an_ambiguous_start_whose_describe_also_fails_stays_pending_for_the_swee
 
 #[tokio::test]
 async fn gamelift_refusals_fail_the_placement_with_their_own_status() {
+    let bad_queue = GameLiftError::Invalid("bad queue".into());
     for (error, status, code) in [
-        (
-            GameLiftError::Invalid("bad queue".into()),
-            400,
-            "invalid_argument",
-        ),
+        (bad_queue, 400, "invalid_argument"),
         (GameLiftError::Throttled("rate".into()), 429, "throttled"),
         (GameLiftError::NotFound("queue".into()), 503, "unavailable"),
     ] {
         let d = deps();
         d.gamelift.fail_next(error);
-        let a = api(
-            &d,
-            Ev::post("/v1/sessions", create_body(4, &[]))
-                .by(service())
-                .request(),
-        )
-        .await;
+        let a = call(&d, route::create(create_body(4, &[])).by(service())).await;
         a.assert_error(status, code);
-        let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
+        let stored = stored(&d.store, &pid("p-1")).await;
         assert_eq!(stored.status, PlacementStatus::Failed);
         assert!(stored.reason.is_some());
         assert_eq!(starts(&d), 1, "never a second start");
@@ -344,24 +254,19 @@ async fn a_terminal_status_in_the_starts_answer_finishes_the_placement_at_once_a
     ] {
         let d = deps();
         d.gamelift.end_starts_as(Some(status));
-        let create = || {
-            Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
-                .by(player_a())
-                .header("Idempotency-Key", "k-1")
-                .request()
-        };
-        let a = api(&d, create()).await;
+        let create = || keyed(create_body(4, &[PLAYER_A]), player_a(), "k-1");
+        let a = call(&d, create()).await;
         assert_eq!(a.status, 202, "{}", a.body);
         assert_eq!(a.body["status"], status.as_str());
         let reason = a.body["reason"].as_str().unwrap_or_default().to_owned();
         assert!(reason.contains(status.as_str()), "{}", a.body);
-        let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
+        let stored = stored(&d.store, &pid("p-1")).await;
         assert_eq!(
             (stored.status, stored.reason.as_deref()),
             (status, Some(reason.as_str()))
         );
         // The replay answers the same, and nothing is started twice.
-        let again = api(&d, create()).await;
+        let again = call(&d, create()).await;
         assert_eq!((again.status, again.body.clone()), (202, a.body.clone()));
         assert_eq!(starts(&d), 1, "{status:?}");
     }
@@ -370,43 +275,30 @@ async fn a_terminal_status_in_the_starts_answer_finishes_the_placement_at_once_a
 #[tokio::test]
 async fn a_player_past_its_pending_cap_gets_429_with_retry_after_until_one_finishes() {
     let d = deps();
-    let create = |key: &str| {
-        Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
-            .by(player_a())
-            .header("Idempotency-Key", key)
-            .request()
-    };
+    let create = |key: &str| keyed(create_body(4, &[PLAYER_A]), player_a(), key);
     for i in 1..=3 {
-        let a = api(&d, create(&format!("k-{i}"))).await;
+        let a = call(&d, create(&format!("k-{i}"))).await;
         assert_eq!(a.status, 202, "{}", a.body);
     }
-    let over = api(&d, create("k-4")).await;
+    let over = call(&d, create("k-4")).await;
     over.assert_error(429, "throttled");
     assert_eq!(over.retry_after.as_deref(), Some("5"));
     assert_eq!(starts(&d), 3, "nothing started past the cap");
-    assert!(d.store.get_placement(&pid("p-4")).await.unwrap().is_none());
+    assert!(!placement_exists(&d.store, &pid("p-4")).await);
     // A replay of a key already used is not a new placement: answered, not refused.
-    let replay = api(&d, create("k-2")).await;
+    let replay = call(&d, create("k-2")).await;
     assert_eq!(
         (replay.status, replay.body["placementId"].clone()),
         (202, json!("p-2"))
     );
     // A service is not capped, and another player has its own count.
     for _ in 0..4 {
-        let s = api(
-            &d,
-            Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
-                .by(service())
-                .request(),
-        )
-        .await;
+        let s = call(&d, route::create(create_body(4, &[PLAYER_A])).by(service())).await;
         assert_eq!(s.status, 202, "{}", s.body);
     }
-    let b = api(
+    let b = call(
         &d,
-        Ev::post("/v1/sessions", create_body(4, &[PLAYER_B]))
-            .by(Who::player(PLAYER_B))
-            .request(),
+        route::create(create_body(4, &[PLAYER_B])).by(player_b()),
     )
     .await;
     assert_eq!(b.status, 202, "{}", b.body);
@@ -419,13 +311,16 @@ async fn a_player_past_its_pending_cap_gets_429_with_retry_after_until_one_finis
         .finish_placement(&pid("p-1"), &outcome, T0.plus_secs(600))
         .await
         .unwrap();
-    let again = api(&d, create("k-5")).await;
+    let again = call(&d, create("k-5")).await;
     assert_eq!(again.status, 202, "{}", again.body);
 }
 
-/// Writes what a create's first attempt writes (placement and idempotency record) without calling
-/// GameLift: the state a create leaves when its write committed but its answer was lost.
-async fn written_but_never_started(d: &TestDeps, id: &str, body: &str, key: &str) {
+/// Fresh fakes holding what player A's create of placement `id` with `key` writes on its first
+/// attempt (placement and idempotency record) without calling GameLift: the state a create leaves
+/// when its write committed but its answer was lost. The create's body comes with them.
+async fn written_but_never_started(id: &str, key: &str) -> (TestDeps, String) {
+    let d = deps();
+    let body = create_body(4, &[PLAYER_A]);
     let create = fleet_core::request::CreateSession::parse(body.as_bytes()).expect("a valid body");
     let mut p = placement(id, PLAYER_A, &[PLAYER_A]);
     p.max_players = create.max_players;
@@ -440,20 +335,14 @@ async fn written_but_never_started(d: &TestDeps, id: &str, body: &str, key: &str
         .await
         .expect("store");
     assert_eq!(outcome, CreateOutcome::Created);
+    (d, body)
 }
 
 #[tokio::test]
 async fn a_replay_whose_placement_gamelift_never_heard_of_starts_it_with_the_same_id_once() {
-    let d = deps();
-    let body = create_body(4, &[PLAYER_A]);
-    written_but_never_started(&d, "p-lost", &body, "k-lost").await;
-    let replay = || {
-        Ev::post("/v1/sessions", body.clone())
-            .by(player_a())
-            .header("Idempotency-Key", "k-lost")
-            .request()
-    };
-    let a = api(&d, replay()).await;
+    let (d, body) = written_but_never_started("p-lost", "k-lost").await;
+    let replay = || keyed(body.clone(), player_a(), "k-lost");
+    let a = call(&d, replay()).await;
     assert_eq!(a.status, 202, "{}", a.body);
     assert_eq!(
         a.body,
@@ -467,79 +356,39 @@ async fn a_replay_whose_placement_gamelift_never_heard_of_starts_it_with_the_sam
         ]
     );
     // Replayed again: GameLift knows it now; nothing is started twice.
-    let again = api(&d, replay()).await;
+    let again = call(&d, replay()).await;
     assert_eq!((again.status, again.body.clone()), (202, a.body.clone()));
     assert_eq!(starts(&d), 1);
     // GameLift ends it unfulfilled and its event is late: a replay records what GameLift says.
-    d.gamelift.set_placement(
-        &pid("p-lost"),
-        PlacementDescription {
-            status: PlacementStatus::TimedOut,
-            fulfilled: None,
-        },
-    );
-    let late = api(&d, replay()).await;
+    describe_as(&d.gamelift, &pid("p-lost"), PlacementStatus::TimedOut);
+    let late = call(&d, replay()).await;
     assert_eq!(late.body["status"], "TIMED_OUT", "{}", late.body);
-    let stored = d
-        .store
-        .get_placement(&pid("p-lost"))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored(&d.store, &pid("p-lost")).await;
     assert_eq!(stored.status, PlacementStatus::TimedOut);
     assert_eq!(starts(&d), 1);
 }
 
 #[tokio::test]
 async fn a_replay_racing_its_original_start_finds_the_placement_started_and_fails_nothing() {
-    let d = deps();
-    let body = create_body(4, &[PLAYER_A]);
-    written_but_never_started(&d, "p-race", &body, "k-race").await;
+    let (d, body) = written_but_never_started("p-race", "k-race").await;
     // The replay's describe comes before the original's start; the original starts it right after,
     // so the replay's own start is refused as a reused id.
     d.gamelift
         .fail_next(GameLiftError::NotFound("p-race".into()));
-    d.gamelift.set_placement(
-        &pid("p-race"),
-        PlacementDescription {
-            status: PlacementStatus::Pending,
-            fulfilled: None,
-        },
-    );
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", body.clone())
-            .by(player_a())
-            .header("Idempotency-Key", "k-race")
-            .request(),
-    )
-    .await;
+    describe_as(&d.gamelift, &pid("p-race"), PlacementStatus::Pending);
+    let a = call(&d, keyed(body.clone(), player_a(), "k-race")).await;
     assert_eq!(a.status, 202, "{}", a.body);
     assert_eq!(a.body["status"], "PENDING");
-    let stored = d
-        .store
-        .get_placement(&pid("p-race"))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored(&d.store, &pid("p-race")).await;
     assert_eq!(stored.status, PlacementStatus::Pending, "not failed");
 }
 
 #[tokio::test]
 async fn a_replay_whose_describe_fails_answers_pending_and_starts_nothing() {
-    let d = deps();
-    let body = create_body(4, &[PLAYER_A]);
-    written_but_never_started(&d, "p-dark", &body, "k-dark").await;
+    let (d, body) = written_but_never_started("p-dark", "k-dark").await;
     d.gamelift
         .fail_next(GameLiftError::Ambiguous("timeout".into()));
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", body)
-            .by(player_a())
-            .header("Idempotency-Key", "k-dark")
-            .request(),
-    )
-    .await;
+    let a = call(&d, keyed(body, player_a(), "k-dark")).await;
     assert_eq!(
         (a.status, a.body["status"].clone()),
         (202, json!("PENDING"))
@@ -554,33 +403,19 @@ async fn a_replay_whose_describe_fails_answers_pending_and_starts_nothing() {
 #[tokio::test]
 async fn a_player_may_create_with_no_players_and_only_for_itself() {
     let d = deps();
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(player_a())
-            .request(),
-    )
-    .await;
+    let a = call(&d, route::create(create_body(4, &[])).by(player_a())).await;
     assert_eq!(a.status, 202);
-    let stored = d.store.get_placement(&pid("p-1")).await.unwrap().unwrap();
+    let stored = stored(&d.store, &pid("p-1")).await;
     assert!(stored.players.is_empty());
-    let b = api(
+    let b = call(
         &d,
-        Ev::post("/v1/sessions", create_body(4, &[PLAYER_A, PLAYER_B]))
-            .by(player_a())
-            .request(),
+        route::create(create_body(4, &[PLAYER_A, PLAYER_B])).by(player_a()),
     )
     .await;
     b.assert_error(403, "forbidden");
     assert_eq!(b.field(), Some("players[1].playerId"));
     let latency = json!({"maxPlayers": 2, "latencies": [{"playerId": PLAYER_B, "region": "us-east-1", "latencyMs": 5}]});
-    let c = api(
-        &d,
-        Ev::post("/v1/sessions", latency.to_string())
-            .by(player_a())
-            .request(),
-    )
-    .await;
+    let c = call(&d, route::create(latency.to_string()).by(player_a())).await;
     c.assert_error(403, "forbidden");
     assert_eq!(c.field(), Some("latencies[0].playerId"));
     assert_eq!(starts(&d), 1);
@@ -589,11 +424,13 @@ async fn a_player_may_create_with_no_players_and_only_for_itself() {
 #[tokio::test]
 async fn the_placement_sample_is_readable_by_its_requester_and_services_only() {
     let d = deps();
-    store_placement(&d, &placement(SAMPLE_PLACEMENT, PLAYER_A, &[PLAYER_A])).await;
-    let before = d.store.calls();
-    let a = api(&d, sample("get-placement.json")).await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(delta(before, d.store.calls()), (1, 0), "get = 1 read");
+    store_placement(
+        &d.store,
+        &placement(SAMPLE_PLACEMENT, PLAYER_A, &[PLAYER_A]),
+    )
+    .await;
+    let (a, cost) = sample_with_cost(&d, "get-placement.json", 200).await;
+    assert_eq!(cost, (1, 0), "get = 1 read");
     assert_eq!(
         a.body,
         json!({
@@ -602,9 +439,9 @@ async fn the_placement_sample_is_readable_by_its_requester_and_services_only() {
         })
     );
     let path = format!("/v1/placements/{SAMPLE_PLACEMENT}");
-    let other = api(&d, Ev::get(&path).by(Who::player(PLAYER_B)).request()).await;
+    let other = call(&d, Ev::get(&path).by(player_b())).await;
     other.assert_error(404, "not_found");
-    let missing = api(&d, Ev::get("/v1/placements/nope").by(player_a()).request()).await;
+    let missing = call(&d, route::get_placement("nope").by(player_a())).await;
     missing.assert_error(404, "not_found");
     assert_eq!(
         other.body["error"]["message"]
@@ -615,11 +452,8 @@ async fn the_placement_sample_is_readable_by_its_requester_and_services_only() {
             .map(|m| m.replace("nope", "X")),
         "a hidden placement answers exactly like a missing one"
     );
-    assert_eq!(
-        api(&d, Ev::get(&path).by(service()).request()).await.status,
-        200
-    );
-    api(&d, Ev::get(&path).by(Who::iam(GS_F1)).request())
+    assert_eq!(call(&d, Ev::get(&path).by(service())).await.status, 200);
+    call(&d, Ev::get(&path).by(gs_f1()))
         .await
         .assert_error(404, "not_found");
 }
@@ -627,29 +461,9 @@ async fn the_placement_sample_is_readable_by_its_requester_and_services_only() {
 #[tokio::test]
 async fn a_fulfilled_placement_shows_the_session_and_only_the_callers_player_session() {
     let d = deps();
-    let p = placement("p-9", SERVICE, &[PLAYER_A, PLAYER_B]);
-    store_placement(&d, &p).await;
-    let s = session(ARN_1, 8);
-    let outcome = PlacementOutcome::Fulfilled {
-        session: Box::new(s.clone()),
-        player_sessions: vec![
-            PlayerSession {
-                player_id: PlayerId::parse(PLAYER_A).unwrap(),
-                player_session_id: "psess-a".into(),
-            },
-            PlayerSession {
-                player_id: PlayerId::parse(PLAYER_B).unwrap(),
-                player_session_id: "psess-b".into(),
-            },
-        ],
-    };
-    d.store
-        .finish_placement(&pid("p-9"), &outcome, T0.plus_secs(5))
-        .await
-        .unwrap();
-
+    seed_fulfilled_p9(&d.store).await;
     let before = d.store.calls();
-    let a = api(&d, Ev::get("/v1/placements/p-9").by(player_a()).request()).await;
+    let a = call(&d, route::get_placement("p-9").by(player_a())).await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(
         delta(before, d.store.calls()),
@@ -665,23 +479,15 @@ async fn a_fulfilled_placement_shows_the_session_and_only_the_callers_player_ses
             "ipAddress": "198.51.100.7", "dnsName": "ec2-198-51-100-7.compute-1.amazonaws.com", "port": 7777
         }])
     );
-    let all = api(&d, Ev::get("/v1/placements/p-9").by(service()).request()).await;
+    let all = call(&d, route::get_placement("p-9").by(service())).await;
     assert_eq!(all.body["playerSessions"].as_array().map(Vec::len), Some(2));
 }
 
 #[tokio::test]
 async fn a_failed_placement_shows_its_reason() {
     let d = deps();
-    store_placement(&d, &placement("p-5", PLAYER_A, &[])).await;
-    let outcome = PlacementOutcome::Unfulfilled {
-        status: PlacementStatus::TimedOut,
-        reason: Some("placement timed out in the queue".into()),
-    };
-    d.store
-        .finish_placement(&pid("p-5"), &outcome, T0.plus_secs(600))
-        .await
-        .unwrap();
-    let a = api(&d, Ev::get("/v1/placements/p-5").by(player_a()).request()).await;
+    seed_timed_out_p5(&d.store, "placement timed out in the queue").await;
+    let a = call(&d, route::get_placement("p-5").by(player_a())).await;
     assert_eq!(a.body["status"], "TIMED_OUT");
     assert_eq!(a.body["reason"], "placement timed out in the queue");
     assert!(a.body.get("session").is_none() && a.body.get("playerSessions").is_none());
@@ -691,10 +497,8 @@ async fn a_failed_placement_shows_its_reason() {
 async fn the_session_sample_answers_the_public_session_shape_with_one_read() {
     let d = deps();
     seed(&d, ARN_1, 8);
-    let before = d.store.calls();
-    let a = api(&d, sample("get-session.json")).await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(delta(before, d.store.calls()), (1, 0), "get = 1 read");
+    let (a, cost) = sample_with_cost(&d, "get-session.json", 200).await;
+    assert_eq!(cost, (1, 0), "get = 1 read");
     assert_eq!(
         a.body,
         json!({
@@ -707,29 +511,11 @@ async fn the_session_sample_answers_the_public_session_shape_with_one_read() {
         "exactly the docs/architecture.md#http-api fields: no reservedSeats or other internals"
     );
     // By ARN, percent-encoded, and by ARN as a gateway that decoded it would pass it.
-    let by_arn = api(
-        &d,
-        Ev::get(&format!("/v1/sessions/{}", encode(ARN_1)))
-            .by(player_a())
-            .request(),
-    )
-    .await;
+    let by_arn = call(&d, route::get_session(encode(ARN_1)).by(player_a())).await;
     assert_eq!(by_arn.body, a.body);
-    let decoded = api(
-        &d,
-        Ev::get(&format!("/v1/sessions/{ARN_1}"))
-            .by(player_a())
-            .request(),
-    )
-    .await;
+    let decoded = call(&d, route::get_session(ARN_1).by(player_a())).await;
     assert_eq!(decoded.body, a.body);
-    let missing = api(
-        &d,
-        Ev::get(&format!("/v1/sessions/{}", short_id(ARN_2)))
-            .by(player_a())
-            .request(),
-    )
-    .await;
+    let missing = call(&d, route::get_session(short_id(ARN_2)).by(player_a())).await;
     missing.assert_error(404, "not_found");
 }
 
@@ -755,14 +541,8 @@ async fn the_list_sample_pages_with_one_query_per_page() {
     full.open_slots = 0;
     d.store.seed_sessions(&[west, full]);
 
-    let before = d.store.calls();
-    let a = api(&d, sample("list.json")).await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(
-        delta(before, d.store.calls()),
-        (1, 0),
-        "list page = 1 Query"
-    );
+    let (a, cost) = sample_with_cost(&d, "list.json", 200).await;
+    assert_eq!(cost, (1, 0), "list page = 1 Query");
     let sessions = a.body["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 10);
     let counts: Vec<u64> = sessions
@@ -788,14 +568,8 @@ async fn the_list_sample_pages_with_one_query_per_page() {
         .as_str()
         .unwrap()
         .to_owned();
-    let next = api(
-        &d,
-        Ev::get("/v1/sessions")
-            .by(player_a())
-            .query(&format!("{raw}&cursor={}", encode(&cursor)))
-            .request(),
-    )
-    .await;
+    let list = |q: &str| route::list().by(player_a()).query(q);
+    let next = call(&d, list(&format!("{raw}&cursor={}", encode(&cursor)))).await;
     assert_eq!(next.status, 200, "{}", next.body);
     assert_eq!(next.body["sessions"].as_array().map(Vec::len), Some(5));
     assert!(
@@ -810,14 +584,7 @@ async fn the_list_sample_pages_with_one_query_per_page() {
     assert_eq!(ids.len(), 15, "no session twice, none missed");
 
     // A cursor of another query is refused on `cursor`.
-    let other = api(
-        &d,
-        Ev::get("/v1/sessions")
-            .by(player_a())
-            .query(&format!("cursor={}", encode(&cursor)))
-            .request(),
-    )
-    .await;
+    let other = call(&d, list(&format!("cursor={}", encode(&cursor)))).await;
     other.assert_error(400, "invalid_argument");
     assert_eq!(other.field(), Some("cursor"));
 }
@@ -828,20 +595,16 @@ async fn explain_is_for_services_only_and_reports_the_plan_and_amplification() {
     seed(&d, ARN_1, 8);
     seed(&d, ARN_2, 8);
     let q = "query=%2Bregion%3Aus-east-1&explain=true";
-    let a = api(&d, Ev::get("/v1/sessions").by(service()).query(q).request()).await;
+    let a = call(&d, route::list().by(service()).query(q)).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let e = &a.body["explain"];
     assert_eq!(e["index"], "byRegion");
     assert_eq!(e["itemsReturned"], 1);
     assert!(e["readAmplification"].as_f64().is_some() && e["itemsRead"].as_u64().is_some());
-    let p = api(
-        &d,
-        Ev::get("/v1/sessions").by(player_a()).query(q).request(),
-    )
-    .await;
+    let p = call(&d, route::list().by(player_a()).query(q)).await;
     p.assert_error(403, "forbidden");
     assert_eq!(p.field(), Some("explain"));
-    let empty = api(&d, Ev::get("/v1/sessions").by(player_a()).request()).await;
+    let empty = call(&d, route::list().by(player_a())).await;
     assert_eq!(
         (
             empty.status,
@@ -855,11 +618,9 @@ async fn explain_is_for_services_only_and_reports_the_plan_and_amplification() {
 async fn the_join_sample_reserves_a_seat_and_returns_connection_details_within_budget() {
     let d = deps();
     seed(&d, ARN_1, 8);
-    let before = d.store.calls();
-    let a = api(&d, sample("join.json")).await;
-    assert_eq!(a.status, 200, "{}", a.body);
+    let (a, cost) = sample_with_cost(&d, "join.json", 200).await;
     assert_eq!(
-        delta(before, d.store.calls()),
+        cost,
         (1, 2),
         "join = 1 transaction (its read and its write), then the player sessions recorded on their seats"
     );
@@ -896,20 +657,10 @@ async fn the_join_sample_reserves_a_seat_and_returns_connection_details_within_b
 #[tokio::test]
 async fn a_join_gamelift_refuses_as_full_releases_the_local_seats_and_is_409() {
     let d = deps();
-    let s = session(ARN_1, 8);
-    d.store.seed_sessions(std::slice::from_ref(&s));
+    let s = seed(&d, ARN_1, 8);
     // GameLift knows better: only one seat left there.
     d.gamelift.add_session(&s.arn, "ACTIVE", 1);
-    let a = api(
-        &d,
-        Ev::post(
-            &format!("/v1/sessions/{}/join", s.id),
-            join_body(&["p1", "p2"]),
-        )
-        .by(service())
-        .request(),
-    )
-    .await;
+    let a = call(&d, route::join(&s.id, &["p1", "p2"]).by(service())).await;
     a.assert_error(409, "conflict");
     assert!(
         a.body["error"]["message"]
@@ -925,26 +676,16 @@ async fn a_join_gamelift_refuses_as_full_releases_the_local_seats_and_is_409() {
         seats.iter().all(|x| x.status == SeatStatus::Released),
         "{seats:?}"
     );
-    let now = d.store.get_session(&s.id).await.unwrap().unwrap();
+    let now = stored_session(&d.store, &s.id).await;
     assert_eq!(now.open_slots, 8, "the local reservation is released");
 }
 
 #[tokio::test]
 async fn a_join_on_a_session_gamelift_says_is_not_active_is_409_and_released() {
     let d = deps();
-    let s = session(ARN_1, 8);
-    d.store.seed_sessions(std::slice::from_ref(&s));
+    let s = seed(&d, ARN_1, 8);
     d.gamelift.add_session(&s.arn, "TERMINATING", 8);
-    let a = api(
-        &d,
-        Ev::post(
-            &format!("/v1/sessions/{}/join", s.id),
-            join_body(&[PLAYER_A]),
-        )
-        .by(player_a())
-        .request(),
-    )
-    .await;
+    let a = call(&d, route::join(&s.id, &[PLAYER_A]).by(player_a())).await;
     a.assert_error(409, "conflict");
     // GameLift's own words stay in the log; the body says it in ours, with the log line's id.
     assert!(
@@ -954,44 +695,22 @@ async fn a_join_on_a_session_gamelift_says_is_not_active_is_409_and_released() {
             .contains("not active")
     );
     assert!(a.body["error"]["requestId"].is_string(), "{}", a.body);
-    assert!(
-        d.store
-            .seats_of(&s.id)
-            .iter()
-            .all(|x| x.status == SeatStatus::Released)
-    );
+    assert!(all_released(&d, &s.id));
 }
 
 #[tokio::test]
 async fn transient_gamelift_failures_on_join_release_the_seats_with_429_or_503() {
+    let timed_out = GameLiftError::Ambiguous("timeout".into());
     for (error, status, code) in [
         (GameLiftError::Throttled("rate".into()), 429, "throttled"),
-        (
-            GameLiftError::Ambiguous("timeout".into()),
-            503,
-            "unavailable",
-        ),
+        (timed_out, 503, "unavailable"),
     ] {
         let d = deps();
         let s = seed(&d, ARN_1, 8);
         d.gamelift.fail_next(error);
-        let a = api(
-            &d,
-            Ev::post(
-                &format!("/v1/sessions/{}/join", s.id),
-                join_body(&[PLAYER_A]),
-            )
-            .by(player_a())
-            .request(),
-        )
-        .await;
+        let a = call(&d, route::join(&s.id, &[PLAYER_A]).by(player_a())).await;
         a.assert_error(status, code);
-        assert!(
-            d.store
-                .seats_of(&s.id)
-                .iter()
-                .all(|x| x.status == SeatStatus::Released)
-        );
+        assert!(all_released(&d, &s.id));
     }
 }
 
@@ -999,38 +718,11 @@ async fn transient_gamelift_failures_on_join_release_the_seats_with_429_or_503()
 async fn a_join_refused_locally_never_calls_gamelift() {
     let d = deps();
     let s = seed(&d, ARN_1, 2);
-    let full = api(
-        &d,
-        Ev::post(
-            &format!("/v1/sessions/{}/join", s.id),
-            join_body(&["a", "b", "c"]),
-        )
-        .by(service())
-        .request(),
-    )
-    .await;
+    let full = call(&d, route::join(&s.id, &["a", "b", "c"]).by(service())).await;
     full.assert_error(409, "conflict");
-    let unknown = api(
-        &d,
-        Ev::post(
-            &format!("/v1/sessions/{}/join", short_id(ARN_2)),
-            join_body(&["a"]),
-        )
-        .by(service())
-        .request(),
-    )
-    .await;
+    let unknown = call(&d, route::join(short_id(ARN_2), &["a"]).by(service())).await;
     unknown.assert_error(404, "not_found");
-    let other = api(
-        &d,
-        Ev::post(
-            &format!("/v1/sessions/{}/join", s.id),
-            join_body(&[PLAYER_B]),
-        )
-        .by(player_a())
-        .request(),
-    )
-    .await;
+    let other = call(&d, route::join(&s.id, &[PLAYER_B]).by(player_a())).await;
     other.assert_error(403, "forbidden");
     assert!(d.gamelift.calls().is_empty());
 }
@@ -1047,43 +739,22 @@ async fn the_delete_sample_terminates_and_tombstones_the_session() {
             .contains(&GameLiftCall::TerminateGameSession(ARN_1.into()))
     );
 
-    let got = api(
-        &d,
-        Ev::get(&format!("/v1/sessions/{}", s.id))
-            .by(player_a())
-            .request(),
-    )
-    .await;
+    let got = call(&d, route::get_session(&s.id).by(player_a())).await;
     assert_eq!(
         (got.body["status"].as_str(), got.body["openSlots"].as_u64()),
         (Some("ENDED"), Some(0))
     );
-    let list = api(&d, Ev::get("/v1/sessions").by(player_a()).request()).await;
+    let list = call(&d, route::list().by(player_a())).await;
     assert_eq!(
         list.body["sessions"],
         json!([]),
         "an ended session is never listed"
     );
-    let join = api(
-        &d,
-        Ev::post(
-            &format!("/v1/sessions/{}/join", s.id),
-            join_body(&[PLAYER_A]),
-        )
-        .by(player_a())
-        .request(),
-    )
-    .await;
+    let join = call(&d, route::join(&s.id, &[PLAYER_A]).by(player_a())).await;
     join.assert_error(409, "conflict");
     // Deleting again is fine; without terminate no GameLift call.
     let calls = d.gamelift.calls().len();
-    let again = api(
-        &d,
-        Ev::delete(&format!("/v1/sessions/{}", s.id))
-            .by(service())
-            .request(),
-    )
-    .await;
+    let again = call(&d, route::delete_session(&s.id).by(service())).await;
     assert_eq!(again.status, 204);
     assert_eq!(d.gamelift.calls().len(), calls);
 }
@@ -1091,24 +762,12 @@ async fn the_delete_sample_terminates_and_tombstones_the_session() {
 #[tokio::test]
 async fn deleting_an_unknown_session_is_404_by_id_and_a_tombstone_by_arn() {
     let d = deps();
-    let by_id = api(
-        &d,
-        Ev::delete(&format!("/v1/sessions/{}", short_id(ARN_2)))
-            .by(service())
-            .request(),
-    )
-    .await;
+    let by_id = call(&d, route::delete_session(short_id(ARN_2)).by(service())).await;
     by_id.assert_error(404, "not_found");
-    let by_arn = api(
-        &d,
-        Ev::delete(&format!("/v1/sessions/{}", encode(ARN_2)))
-            .by(service())
-            .request(),
-    )
-    .await;
+    let by_arn = call(&d, route::delete_session(encode(ARN_2)).by(service())).await;
     assert_eq!(by_arn.status, 204);
     // Its late placement event cannot bring it to life.
-    store_placement(&d, &placement("p-late", SERVICE, &[])).await;
+    store_placement(&d.store, &placement("p-late", SERVICE, &[])).await;
     let outcome = PlacementOutcome::Fulfilled {
         session: Box::new(session(ARN_2, 4)),
         player_sessions: vec![],
@@ -1117,26 +776,24 @@ async fn deleting_an_unknown_session_is_404_by_id_and_a_tombstone_by_arn() {
         .finish_placement(&pid("p-late"), &outcome, T0)
         .await
         .unwrap();
-    let list = api(&d, Ev::get("/v1/sessions").by(service()).request()).await;
+    let list = call(&d, route::list().by(service())).await;
     assert_eq!(list.body["sessions"], json!([]));
 }
 
 #[tokio::test]
 async fn a_gamelift_failure_on_terminate_leaves_the_session_untouched() {
-    let d = deps();
-    let s = seed(&d, ARN_1, 8);
+    let (d, s) = with_session(deps(), ARN_1, 8);
     d.gamelift
         .fail_next(GameLiftError::Throttled("rate".into()));
-    let a = api(
+    let a = call(
         &d,
-        Ev::delete(&format!("/v1/sessions/{}", s.id))
+        route::delete_session(&s.id)
             .by(service())
-            .query("terminate=true")
-            .request(),
+            .query("terminate=true"),
     )
     .await;
     a.assert_error(429, "throttled");
-    let still = d.store.get_session(&s.id).await.unwrap().unwrap();
+    let still = stored_session(&d.store, &s.id).await;
     assert_eq!(still.status, fleet_core::model::SessionStatus::Active);
 }
 
@@ -1144,14 +801,8 @@ async fn a_gamelift_failure_on_terminate_leaves_the_session_untouched() {
 async fn only_services_delete() {
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    for who in [player_a(), Who::iam(GS_F1)] {
-        let a = api(
-            &d,
-            Ev::delete(&format!("/v1/sessions/{}", s.id))
-                .by(who)
-                .request(),
-        )
-        .await;
+    for who in [player_a(), gs_f1()] {
+        let a = call(&d, route::delete_session(&s.id).by(who)).await;
         a.assert_error(403, "forbidden");
     }
 }
@@ -1175,7 +826,7 @@ async fn unknown_routes_and_methods_are_404_for_everyone() {
         ("GET", "/v1/healthz"),
     ] {
         for who in [Who::Nobody, service()] {
-            let a = api(&d, Ev::new(method, path).by(who).request()).await;
+            let a = call(&d, Ev::new(method, path).by(who)).await;
             a.assert_error(404, "not_found");
         }
     }
@@ -1185,28 +836,17 @@ async fn unknown_routes_and_methods_are_404_for_everyone() {
 async fn a_named_stage_prefix_is_not_part_of_the_route() {
     let d = deps();
     seed(&d, ARN_1, 8);
-    let a = api(
-        &d,
-        Ev::get(&format!("/v1/sessions/{}", short_id(ARN_1)))
-            .stage("prod")
-            .by(player_a())
-            .request(),
-    )
-    .await;
+    let staged = route::get_session(short_id(ARN_1)).stage("prod");
+    let a = call(&d, staged.by(player_a())).await;
     assert_eq!(a.status, 200, "{}", a.body);
 }
 
 #[tokio::test]
 async fn a_base64_encoded_body_is_read_like_a_plain_one() {
     let d = deps();
-    let a = api(
-        &d,
-        Ev::new("POST", "/v1/sessions")
-            .base64_body(create_body(3, &[PLAYER_A]).as_bytes())
-            .by(player_a())
-            .request(),
-    )
-    .await;
+    let encoded =
+        Ev::new("POST", "/v1/sessions").base64_body(create_body(3, &[PLAYER_A]).as_bytes());
+    let a = call(&d, encoded.by(player_a())).await;
     assert_eq!(a.status, 202, "{}", a.body);
 }
 
@@ -1232,10 +872,10 @@ async fn requests_without_a_usable_identity_are_401_and_unknown_principals_403()
             ),
             401,
         ),
-        (Who::iam(STRANGER), 403),
+        (stranger(), 403),
     ];
     for (who, status) in cases {
-        let a = api(&d, Ev::get("/v1/sessions").by(who.clone()).request()).await;
+        let a = call(&d, route::list().by(who.clone())).await;
         a.assert_error(
             status,
             if status == 401 {
@@ -1246,12 +886,10 @@ async fn requests_without_a_usable_identity_are_401_and_unknown_principals_403()
         );
     }
     // Identity never comes from headers.
-    let forged = Ev::get("/v1/sessions")
+    let forged = route::list()
         .header("x-player-id", PLAYER_A)
         .header("authorization", "Bearer x");
-    api(&d, forged.request())
-        .await
-        .assert_error(401, "unauthenticated");
+    call(&d, forged).await.assert_error(401, "unauthenticated");
 }
 
 #[tokio::test]
@@ -1290,26 +928,13 @@ async fn a_store_failure_before_gamelift_is_503_and_nothing_is_started() {
     ] {
         let d = failing_deps();
         d.store.faults.fail_next(e);
-        let a = api(
-            &d,
-            Ev::post("/v1/sessions", create_body(4, &[]))
-                .by(service())
-                .request(),
-        )
-        .await;
+        let a = call(&d, route::create(create_body(4, &[])).by(service())).await;
         a.assert_error(503, "unavailable");
         assert!(
             d.gamelift.calls().is_empty(),
             "no placement without its row"
         );
-        assert!(
-            d.store
-                .inner
-                .get_placement(&pid("p-1"))
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(!placement_exists(&d.store.inner, &pid("p-1")).await);
     }
 }
 
@@ -1322,33 +947,19 @@ async fn store_failures_on_reads_and_joins_are_503_and_leave_no_seat_or_player_s
     d.store
         .faults
         .fail_next(StoreError::Contention("S#x".into()));
-    api(
-        &d,
-        Ev::get(&format!("/v1/sessions/{}", s.id))
-            .by(player_a())
-            .request(),
-    )
-    .await
-    .assert_error(503, "unavailable");
-    d.store
-        .faults
-        .fail_next(StoreError::Unavailable("timeout".into()));
-    api(&d, Ev::get("/v1/sessions").by(player_a()).request())
+    call(&d, route::get_session(&s.id).by(player_a()))
         .await
         .assert_error(503, "unavailable");
     d.store
         .faults
         .fail_next(StoreError::Unavailable("timeout".into()));
-    let join = api(
-        &d,
-        Ev::post(
-            &format!("/v1/sessions/{}/join", s.id),
-            join_body(&[PLAYER_A]),
-        )
-        .by(player_a())
-        .request(),
-    )
-    .await;
+    call(&d, route::list().by(player_a()))
+        .await
+        .assert_error(503, "unavailable");
+    d.store
+        .faults
+        .fail_next(StoreError::Unavailable("timeout".into()));
+    let join = call(&d, route::join(&s.id, &[PLAYER_A]).by(player_a())).await;
     join.assert_error(503, "unavailable");
     assert!(d.gamelift.calls().is_empty());
     assert!(d.store.inner.seats_of(&s.id).is_empty());
@@ -1364,21 +975,9 @@ async fn a_store_failure_while_failing_a_refused_placement_still_answers_gamelif
     d.store
         .faults
         .fail_next(StoreError::Unavailable("timeout".into()));
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .request(),
-    )
-    .await;
+    let a = call(&d, route::create(create_body(4, &[])).by(service())).await;
     a.assert_error(429, "throttled");
-    let row = d
-        .store
-        .inner
-        .get_placement(&pid("p-1"))
-        .await
-        .unwrap()
-        .unwrap();
+    let row = stored(&d.store.inner, &pid("p-1")).await;
     assert_eq!(
         (row.status, row.deadline),
         (PlacementStatus::Pending, T0.plus_secs(660))
@@ -1463,13 +1062,7 @@ async fn dependency_errors_answer_in_our_words_with_a_request_id_whose_log_line_
     d.store
         .faults
         .fail_next(StoreError::Unavailable(AWS_TEXT.into()));
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .request(),
-    )
-    .await;
+    let a = call(&d, route::create(create_body(4, &[])).by(service())).await;
     a.assert_error(503, "unavailable");
     assert_logged_not_answered(&a, &logs);
 
@@ -1477,20 +1070,14 @@ async fn dependency_errors_answer_in_our_words_with_a_request_id_whose_log_line_
     let d = deps();
     d.gamelift
         .fail_next(GameLiftError::Invalid(AWS_TEXT.into()));
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .request(),
-    )
-    .await;
+    let a = call(&d, route::create(create_body(4, &[])).by(service())).await;
     a.assert_error(400, "invalid_argument");
     assert_logged_not_answered(&a, &logs);
     let id = a.body["error"]["requestId"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let p = api(&d, Ev::get("/v1/placements/p-1").by(service()).request()).await;
+    let p = call(&d, route::get_placement("p-1").by(service())).await;
     let reason = p.body["reason"].as_str().unwrap_or_default();
     assert!(
         reason.contains(&id) && !reason.contains("210987654321"),
@@ -1504,32 +1091,15 @@ async fn dependency_errors_answer_in_our_words_with_a_request_id_whose_log_line_
         .fail_next(GameLiftError::Ambiguous(AWS_TEXT.into()));
     d.gamelift
         .fail_next(GameLiftError::NotFound(AWS_TEXT.into()));
-    let a = api(
-        &d,
-        Ev::post("/v1/sessions", create_body(4, &[]))
-            .by(service())
-            .request(),
-    )
-    .await;
+    let a = call(&d, route::create(create_body(4, &[])).by(service())).await;
     a.assert_error(503, "unavailable");
     assert_logged_not_answered(&a, &logs);
 
     // GameLift refuses a join (a 4xx a dependency caused).
     let d = deps();
-    let s = session(ARN_1, 8);
-    d.store.seed_sessions(std::slice::from_ref(&s));
-    d.gamelift.add_session(&s.arn, "ACTIVE", 8);
+    let s = seed(&d, ARN_1, 8);
     d.gamelift.fail_next(GameLiftError::Full);
-    let a = api(
-        &d,
-        Ev::post(
-            &format!("/v1/sessions/{}/join", s.id),
-            join_body(&[PLAYER_A]),
-        )
-        .by(player_a())
-        .request(),
-    )
-    .await;
+    let a = call(&d, route::join(&s.id, &[PLAYER_A]).by(player_a())).await;
     a.assert_error(409, "conflict");
     assert!(a.body["error"]["requestId"].is_string(), "{}", a.body);
 
@@ -1538,7 +1108,7 @@ async fn dependency_errors_answer_in_our_words_with_a_request_id_whose_log_line_
     d.store
         .faults
         .fail_next(StoreError::Throttled(AWS_TEXT.into()));
-    let a = api(&d, Ev::get("/v1/placements/p-1").by(service()).request()).await;
+    let a = call(&d, route::get_placement("p-1").by(service())).await;
     a.assert_error(503, "unavailable");
     assert_logged_not_answered(&a, &logs);
 }

@@ -2,8 +2,7 @@
 //! else's object, against a table of expected answers written out by hand. Each case runs on fresh
 //! fakes, so one case's writes cannot decide another's answer.
 
-use fleet_core::ports::SessionStore;
-
+use crate::support_cases::*;
 use crate::support_http::*;
 
 /// The callers of the matrix.
@@ -72,33 +71,6 @@ enum R {
     ConnectionOfB,
 }
 
-const ROUTES: [R; 24] = [
-    R::CreateForA,
-    R::CreateForB,
-    R::GetPlacementOfA,
-    R::GetPlacementOfB,
-    R::GetPlacementOfService,
-    R::CancelPlacementOfA,
-    R::CancelPlacementOfB,
-    R::CancelPlacementListingA,
-    R::List,
-    R::ListExplain,
-    R::GetSessionF1,
-    R::GetSessionF2,
-    R::JoinAsA,
-    R::JoinAsB,
-    R::DeleteF1,
-    R::UpdateF1ByArn,
-    R::UpdateF2ById,
-    R::DeleteInfoF1ById,
-    R::DeleteInfoF2ByArn,
-    R::Locations,
-    R::LockF1,
-    R::ProtectF2ByArn,
-    R::ConnectionOfA,
-    R::ConnectionOfB,
-];
-
 /// The expected table: which callers are allowed on each route (everyone else is denied).
 fn allowed(r: R) -> &'static [C] {
     use C::*;
@@ -149,6 +121,34 @@ fn denial(r: R, c: C) -> (u16, &'static str) {
     }
 }
 
+/// Every route of the matrix.
+const ROUTES: [R; 24] = [
+    R::CreateForA,
+    R::CreateForB,
+    R::GetPlacementOfA,
+    R::GetPlacementOfB,
+    R::GetPlacementOfService,
+    R::CancelPlacementOfA,
+    R::CancelPlacementOfB,
+    R::CancelPlacementListingA,
+    R::List,
+    R::ListExplain,
+    R::GetSessionF1,
+    R::GetSessionF2,
+    R::JoinAsA,
+    R::JoinAsB,
+    R::DeleteF1,
+    R::UpdateF1ByArn,
+    R::UpdateF2ById,
+    R::DeleteInfoF1ById,
+    R::DeleteInfoF2ByArn,
+    R::Locations,
+    R::LockF1,
+    R::ProtectF2ByArn,
+    R::ConnectionOfA,
+    R::ConnectionOfB,
+];
+
 async fn world() -> TestDeps {
     let d = deps();
     seed(&d, ARN_1, 8);
@@ -167,181 +167,43 @@ async fn world() -> TestDeps {
             &[PLAYER_A],
         ),
     ] {
-        d.store
-            .create_placement(&p, None)
-            .await
-            .expect("seed placement");
+        store_placement(&d.store, &p).await;
     }
     d
 }
 
-async fn call(d: &TestDeps, r: R, c: C) -> Answer {
-    let who = c.who();
-    let s1 = short_id(ARN_1);
-    let s2 = short_id(ARN_2);
+/// The handler and the request (from nobody) of route `r` on its object.
+fn request(r: R) -> (H, Ev) {
+    use H::*;
+    let (s1, s2) = (short_id(ARN_1), short_id(ARN_2));
     let body_id = |id: &str, extra: &str| format!("{{\"id\":\"{id}\"{extra}}}");
+    let update = |body| (Rpc, Ev::post("/v1/rpc/update_instance_info", body));
+    let end = |body| (Rpc, Ev::post("/v1/rpc/delete_instance_info", body));
     match r {
-        R::CreateForA => {
-            api(
-                d,
-                Ev::post("/v1/sessions", create_body(4, &[PLAYER_A]))
-                    .by(who)
-                    .request(),
-            )
-            .await
-        }
-        R::CreateForB => {
-            api(
-                d,
-                Ev::post("/v1/sessions", create_body(4, &[PLAYER_B]))
-                    .by(who)
-                    .request(),
-            )
-            .await
-        }
-        R::GetPlacementOfA => api(d, Ev::get("/v1/placements/pl-a").by(who).request()).await,
-        R::GetPlacementOfB => api(d, Ev::get("/v1/placements/pl-b").by(who).request()).await,
-        R::GetPlacementOfService => {
-            api(d, Ev::get("/v1/placements/pl-svc").by(who).request()).await
-        }
-        R::CancelPlacementOfA => api(d, Ev::delete("/v1/placements/pl-a").by(who).request()).await,
-        R::CancelPlacementOfB => api(d, Ev::delete("/v1/placements/pl-b").by(who).request()).await,
-        R::CancelPlacementListingA => {
-            api(d, Ev::delete("/v1/placements/pl-svc-a").by(who).request()).await
-        }
-        R::List => api(d, Ev::get("/v1/sessions").by(who).request()).await,
-        R::ListExplain => {
-            api(
-                d,
-                Ev::get("/v1/sessions")
-                    .query("explain=true")
-                    .by(who)
-                    .request(),
-            )
-            .await
-        }
-        R::GetSessionF1 => api(d, Ev::get(&format!("/v1/sessions/{s1}")).by(who).request()).await,
-        R::GetSessionF2 => {
-            api(
-                d,
-                Ev::get(&format!("/v1/sessions/{}", encode(ARN_2)))
-                    .by(who)
-                    .request(),
-            )
-            .await
-        }
-        R::JoinAsA => {
-            api(
-                d,
-                Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&[PLAYER_A]))
-                    .by(who)
-                    .request(),
-            )
-            .await
-        }
-        R::JoinAsB => {
-            api(
-                d,
-                Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&[PLAYER_B]))
-                    .by(who)
-                    .request(),
-            )
-            .await
-        }
-        R::DeleteF1 => {
-            api(
-                d,
-                Ev::delete(&format!("/v1/sessions/{s1}")).by(who).request(),
-            )
-            .await
-        }
-        R::UpdateF1ByArn => {
-            rpc(
-                d,
-                Ev::post(
-                    "/v1/rpc/update_instance_info",
-                    body_id(ARN_1, ",\"playerCount\":2"),
-                )
-                .by(who)
-                .request(),
-            )
-            .await
-        }
-        R::UpdateF2ById => {
-            rpc(
-                d,
-                Ev::post(
-                    "/v1/rpc/update_instance_info",
-                    body_id(&s2, ",\"player_count\":2"),
-                )
-                .by(who)
-                .request(),
-            )
-            .await
-        }
-        R::DeleteInfoF1ById => {
-            rpc(
-                d,
-                Ev::post("/v1/rpc/delete_instance_info", body_id(&s1, ""))
-                    .by(who)
-                    .request(),
-            )
-            .await
-        }
-        R::DeleteInfoF2ByArn => {
-            rpc(
-                d,
-                Ev::post("/v1/rpc/delete_instance_info", body_id(ARN_2, ""))
-                    .by(who)
-                    .request(),
-            )
-            .await
-        }
-        R::Locations => api(d, Ev::get("/v1/locations").by(who).request()).await,
-        R::LockF1 => {
-            api(
-                d,
-                Ev::new("PATCH", &format!("/v1/sessions/{s1}"))
-                    .body(r#"{"joinable":false}"#)
-                    .by(who)
-                    .request(),
-            )
-            .await
-        }
-        R::ProtectF2ByArn => {
-            api(
-                d,
-                Ev::new("PATCH", &format!("/v1/sessions/{}", encode(ARN_2)))
-                    .body(r#"{"protected":true}"#)
-                    .by(who)
-                    .request(),
-            )
-            .await
-        }
-        R::ConnectionOfA => {
-            api(
-                d,
-                Ev::post(
-                    &format!("/v1/sessions/{s1}/connection"),
-                    format!(r#"{{"players":[{{"playerId":"{PLAYER_A}"}}]}}"#),
-                )
-                .by(who)
-                .request(),
-            )
-            .await
-        }
-        R::ConnectionOfB => {
-            api(
-                d,
-                Ev::post(
-                    &format!("/v1/sessions/{s1}/connection"),
-                    format!(r#"{{"players":[{{"playerId":"{PLAYER_B}"}}]}}"#),
-                )
-                .by(who)
-                .request(),
-            )
-            .await
-        }
+        R::CreateForA => (Api, route::create(create_body(4, &[PLAYER_A]))),
+        R::CreateForB => (Api, route::create(create_body(4, &[PLAYER_B]))),
+        R::GetPlacementOfA => (Api, route::get_placement("pl-a")),
+        R::GetPlacementOfB => (Api, route::get_placement("pl-b")),
+        R::GetPlacementOfService => (Api, route::get_placement("pl-svc")),
+        R::CancelPlacementOfA => (Api, route::cancel("pl-a")),
+        R::CancelPlacementOfB => (Api, route::cancel("pl-b")),
+        R::CancelPlacementListingA => (Api, route::cancel("pl-svc-a")),
+        R::List => (Api, route::list()),
+        R::ListExplain => (Api, route::list().query("explain=true")),
+        R::GetSessionF1 => (Api, route::get_session(&s1)),
+        R::GetSessionF2 => (Api, route::get_session(encode(ARN_2))),
+        R::JoinAsA => (Api, route::join(&s1, &[PLAYER_A])),
+        R::JoinAsB => (Api, route::join(&s1, &[PLAYER_B])),
+        R::DeleteF1 => (Api, route::delete_session(&s1)),
+        R::UpdateF1ByArn => update(body_id(ARN_1, ",\"playerCount\":2")),
+        R::UpdateF2ById => update(body_id(&s2, ",\"player_count\":2")),
+        R::DeleteInfoF1ById => end(body_id(&s1, "")),
+        R::DeleteInfoF2ByArn => end(body_id(ARN_2, "")),
+        R::Locations => (Api, route::locations()),
+        R::LockF1 => (Api, route::patch(&s1, r#"{"joinable":false}"#)),
+        R::ProtectF2ByArn => (Api, route::patch(encode(ARN_2), r#"{"protected":true}"#)),
+        R::ConnectionOfA => (Api, route::connection(&s1, &[PLAYER_A])),
+        R::ConnectionOfB => (Api, route::connection(&s1, &[PLAYER_B])),
     }
 }
 
@@ -353,7 +215,8 @@ async fn every_route_allows_exactly_the_callers_of_the_expected_table() {
         for c in CALLERS {
             cases += 1;
             let d = world().await;
-            let a = call(&d, r, c).await;
+            let (h, ev) = request(r);
+            let a = answer(&d, h, ev.by(c.who())).await;
             let expect_allow = allowed(r).contains(&c);
             let allowed_now = (200..300).contains(&a.status);
             if expect_allow && !allowed_now {

@@ -4,13 +4,8 @@
 
 use serde_json::json;
 
+use crate::support_cases::*;
 use crate::support_http::*;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum H {
-    Api,
-    Rpc,
-}
 
 struct Case {
     name: &'static str,
@@ -30,16 +25,12 @@ fn case(name: &'static str, handler: H, ev: Ev, status: u16, field: Option<&'sta
     }
 }
 
-fn service() -> Who {
-    Who::iam(SERVICE)
-}
-
 fn create(body: impl Into<String>) -> Ev {
-    Ev::post("/v1/sessions", body).by(service())
+    route::create(body).by(service())
 }
 
 fn list(query: &str) -> Ev {
-    Ev::get("/v1/sessions").query(query).by(service())
+    route::list().query(query).by(service())
 }
 
 fn join(body: impl Into<String>) -> Ev {
@@ -47,8 +38,20 @@ fn join(body: impl Into<String>) -> Ev {
 }
 
 fn patch(body: impl Into<String>) -> Ev {
-    Ev::new("PATCH", &format!("/v1/sessions/{}", short_id(ARN_1)))
-        .body(body)
+    route::patch(short_id(ARN_1), body).by(service())
+}
+
+/// A read of the session with the raw query string `query`.
+fn get_with(query: &str) -> Ev {
+    route::get_session(short_id(ARN_1))
+        .query(query)
+        .by(service())
+}
+
+/// A delete of the session with the raw query string `query`.
+fn delete_with(query: &str) -> Ev {
+    route::delete_session(short_id(ARN_1))
+        .query(query)
         .by(service())
 }
 
@@ -467,7 +470,7 @@ fn catalogue() -> Vec<Case> {
         case(
             "a player creating for someone else",
             Api,
-            Ev::post("/v1/sessions", create_body(2, &["not-me"])).by(Who::player(PLAYER_A)),
+            route::create(create_body(2, &["not-me"])).by(player_a()),
             403,
             Some("players[0].playerId"),
         ),
@@ -665,7 +668,7 @@ fn catalogue() -> Vec<Case> {
         case(
             "get a session by an ARN of another service",
             Api,
-            Ev::get(&format!("/v1/sessions/{}", encode("arn:aws:s3:::bucket"))).by(service()),
+            route::get_session(encode("arn:aws:s3:::bucket")).by(service()),
             400,
             Some("id"),
         ),
@@ -679,23 +682,21 @@ fn catalogue() -> Vec<Case> {
         case(
             "get a session with a query parameter",
             Api,
-            Ev::get(&format!("/v1/sessions/{}", short_id(ARN_1)))
-                .query("fields=all")
-                .by(service()),
+            get_with("fields=all"),
             400,
             Some("fields"),
         ),
         case(
             "get an unknown session",
             Api,
-            Ev::get(&format!("/v1/sessions/{}", short_id(ARN_2))).by(service()),
+            route::get_session(short_id(ARN_2)).by(service()),
             404,
             None,
         ),
         case(
             "get a placement with an underscore in its id",
             Api,
-            Ev::get("/v1/placements/a_b").by(service()),
+            route::get_placement("a_b").by(service()),
             400,
             Some("placementId"),
         ),
@@ -716,7 +717,7 @@ fn catalogue() -> Vec<Case> {
         case(
             "get an unknown placement",
             Api,
-            Ev::get("/v1/placements/p-404").by(service()),
+            route::get_placement("p-404").by(service()),
             404,
             None,
         ),
@@ -724,7 +725,7 @@ fn catalogue() -> Vec<Case> {
         case(
             "cancel a placement with an underscore in its id",
             Api,
-            Ev::delete("/v1/placements/a_b").by(service()),
+            route::cancel("a_b").by(service()),
             400,
             Some("placementId"),
         ),
@@ -745,16 +746,14 @@ fn catalogue() -> Vec<Case> {
         case(
             "cancel with a query parameter",
             Api,
-            Ev::delete("/v1/placements/p-404")
-                .query("force=true")
-                .by(service()),
+            route::cancel("p-404").query("force=true").by(service()),
             400,
             Some("force"),
         ),
         case(
             "cancel an unknown placement",
             Api,
-            Ev::delete("/v1/placements/p-404").by(service()),
+            route::cancel("p-404").by(service()),
             404,
             None,
         ),
@@ -916,18 +915,14 @@ fn catalogue() -> Vec<Case> {
         case(
             "delete with terminate=yes",
             Api,
-            Ev::delete(&format!("/v1/sessions/{}", short_id(ARN_1)))
-                .query("terminate=yes")
-                .by(service()),
+            delete_with("terminate=yes"),
             400,
             Some("terminate"),
         ),
         case(
             "delete with an unknown parameter",
             Api,
-            Ev::delete(&format!("/v1/sessions/{}", short_id(ARN_1)))
-                .query("force=true")
-                .by(service()),
+            delete_with("force=true"),
             400,
             Some("force"),
         ),
@@ -1065,10 +1060,7 @@ async fn every_bad_input_gets_its_4xx_and_field_and_never_a_5xx() {
         let d = deps();
         // The session the join and RPC cases name exists (fleet F1, one property already set).
         seed(&d, ARN_1, 8);
-        let a = match c.handler {
-            H::Api => api(&d, c.ev.request()).await,
-            H::Rpc => rpc(&d, c.ev.request()).await,
-        };
+        let a = answer(&d, c.handler, c.ev.clone()).await;
         if a.status >= 500 {
             failures.push(format!("{}: 5xx {}", c.name, a.body));
             continue;

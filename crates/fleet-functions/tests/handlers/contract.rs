@@ -37,13 +37,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, SequentialIds};
-use fleet_core::ids::{PlacementId, PlayerId};
+use fleet_core::ids::PlayerId;
 use fleet_core::limits;
 use fleet_core::model::{PlacementStatus, PlayerSession, SessionStatus};
-use fleet_core::ports::{GameLiftError, PlacementOutcome, SessionStore, StoreError};
+use fleet_core::ports::{GameLiftError, SessionStore, StoreError};
 use fleet_functions::deps::{Deps, PortSet};
 use serde_json::{Value, json};
 
+use crate::support_cases::*;
 use crate::support_http::*;
 
 // ---------------------------------------------------------------------------------------------------
@@ -59,32 +60,46 @@ pub struct Spec {
 /// `api/openapi.yaml`, read once per test binary.
 pub fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let spec = Spec::load("api/openapi.yaml");
-        assert_eq!(
-            spec.doc["openapi"].as_str().map(|v| v.starts_with("3.1")),
-            Some(true),
-            "an OpenAPI 3.1 document"
-        );
-        spec
-    })
+    Spec::load_once(
+        &SPEC,
+        "api/openapi.yaml",
+        ("openapi", "3.1"),
+        "an OpenAPI 3.1 document",
+    )
 }
 
 /// `api/asyncapi.yaml`, read once per test binary (its schemas are JSON Schema too).
 pub fn asyncapi() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
-    SPEC.get_or_init(|| {
-        let spec = Spec::load("api/asyncapi.yaml");
-        assert_eq!(
-            spec.doc["asyncapi"].as_str().map(|v| v.starts_with("3.")),
-            Some(true),
-            "an AsyncAPI 3 document"
-        );
-        spec
-    })
+    Spec::load_once(
+        &SPEC,
+        "api/asyncapi.yaml",
+        ("asyncapi", "3."),
+        "an AsyncAPI 3 document",
+    )
 }
 
 impl Spec {
+    /// The YAML document `relative` of the repository, read into `cell` the first time; its
+    /// `version.0` field must start with `version.1` (`what` says what it then is).
+    fn load_once(
+        cell: &'static OnceLock<Spec>,
+        relative: &str,
+        version: (&str, &str),
+        what: &str,
+    ) -> &'static Spec {
+        cell.get_or_init(|| {
+            let spec = Spec::load(relative);
+            let (field, prefix) = version;
+            assert_eq!(
+                spec.doc[field].as_str().map(|v| v.starts_with(prefix)),
+                Some(true),
+                "{what}"
+            );
+            spec
+        })
+    }
+
     /// Reads a YAML document of the repository.
     fn load(relative: &str) -> Self {
         let path = format!("{}/../../{relative}", env!("CARGO_MANIFEST_DIR"));
@@ -190,15 +205,6 @@ impl Spec {
 // ---------------------------------------------------------------------------------------------------
 // Exchanges
 // ---------------------------------------------------------------------------------------------------
-
-/// Which handler serves a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum H {
-    /// fleet-api.
-    Api,
-    /// status-rpc.
-    Rpc,
-}
 
 /// One request and its answer, as seen on the wire.
 #[derive(Debug, Clone)]
@@ -514,16 +520,99 @@ impl Seen {
     }
 }
 
-fn service() -> Who {
-    Who::iam(SERVICE)
-}
+/// The scenario's request conforms to the spec.
+const OK: bool = true;
+/// The spec rejects the scenario's request.
+const BAD: bool = false;
 
-fn player_a() -> Who {
-    Who::player(PLAYER_A)
-}
+/// A scenario: its name, its request, the status it must get, and whether its request conforms.
+type Case<'a> = (&'a str, Ev, u16, bool);
 
-fn pid(s: &str) -> PlacementId {
-    PlacementId::parse(s).expect("placement id")
+impl Seen {
+    /// Runs one scenario through `h` on `d` and checks it; the exchange, for checks of its answer.
+    async fn run<S: SessionStore>(&mut self, d: &AnyDeps<S>, h: H, case: Case<'_>) -> Exchange {
+        let (name, ev, status, conforms) = case;
+        let x = exchange(d, h, &ev).await;
+        self.check(name, &x, status, conforms);
+        x
+    }
+
+    /// Runs scenarios through `h`, in order, on `d`.
+    async fn all<'a, S: SessionStore>(
+        &mut self,
+        d: &AnyDeps<S>,
+        h: H,
+        cases: impl IntoIterator<Item = Case<'a>>,
+    ) {
+        for case in cases {
+            self.run(d, h, case).await;
+        }
+    }
+
+    /// GameLift throttles the call `ev` makes (429), then times out on it (503); `call` names it.
+    async fn gamelift_fails(&mut self, d: &TestDeps, h: H, call: &str, ev: &Ev) {
+        let failures = [
+            (GameLiftError::Throttled("rate".into()), "throttles", 429),
+            (GameLiftError::Ambiguous("timeout".into()), "fails", 503),
+        ];
+        for (error, verb, status) in failures {
+            d.gamelift.fail_next(error);
+            let name = format!("GameLift {verb} {call}");
+            self.run(d, h, (&name, ev.clone(), status, OK)).await;
+        }
+    }
+
+    /// Runs `case` through fleet-api on fresh fakes whose GameLift fails its first call with
+    /// `error`; the fakes and the exchange.
+    async fn on_failing_gamelift(
+        &mut self,
+        error: GameLiftError,
+        case: Case<'_>,
+    ) -> (TestDeps, Exchange) {
+        let d = deps();
+        d.gamelift.fail_next(error);
+        let x = self.run(&d, H::Api, case).await;
+        (d, x)
+    }
+
+    /// Runs `case` on fresh fakes whose store fails its first call with `error` (503).
+    async fn store_fails(&mut self, h: H, error: StoreError, case: Case<'_>) {
+        let d = failing_deps();
+        d.store.faults.fail_next(error);
+        self.run(&d, h, case).await;
+    }
+
+    /// Fails unless the scenarios produced every status the spec documents for every operation.
+    fn assert_every_documented_status(&self) {
+        let mut missing = Vec::new();
+        for (path, item) in spec().doc()["paths"].as_object().into_iter().flatten() {
+            for (method, op) in
+                item.as_object().into_iter().flatten().filter(|(m, _)| {
+                    ["get", "post", "delete", "put", "patch"].contains(&m.as_str())
+                })
+            {
+                let got = self
+                    .0
+                    .get(&(method.to_ascii_uppercase(), path.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                for status in op["responses"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(s, _)| s)
+                {
+                    if !status.parse::<u16>().is_ok_and(|s| got.contains(&s)) {
+                        missing.push(format!("{} {path} {status}", method.to_ascii_uppercase()));
+                    }
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "documented statuses no scenario produced: {missing:#?}"
+        );
+    }
 }
 
 /// A body just over 300 KB that is otherwise valid JSON for `schema_body` (whitespace padding).
@@ -531,22 +620,27 @@ fn oversized(body: &str) -> String {
     format!("{body}{}", " ".repeat(limits::BODY_MAX_BYTES))
 }
 
+/// `{"id": id}` as a status-rpc body.
+fn id_body(id: impl serde::Serialize) -> String {
+    json!({ "id": id }).to_string()
+}
+
 #[tokio::test]
 async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
     let mut seen = Seen::default();
-    let ok = true;
-    let bad = false;
-
-    // ---- health
     let d = deps();
-    seen.check(
-        "health",
-        &exchange(&d, H::Api, &Ev::get("/v1/health")).await,
-        200,
-        ok,
-    );
+    seen.all(&d, H::Api, [("health", Ev::get("/v1/health"), 200, OK)])
+        .await;
+    samples(&mut seen).await;
+    sessions(&mut seen).await;
+    session_settings(&mut seen).await;
+    placements(&mut seen).await;
+    game_server_reports(&mut seen).await;
+    seen.assert_every_documented_status();
+}
 
-    // ---- samples: every sample event of events/api/ conforms both ways.
+/// Every sample event of events/api/ conforms both ways.
+async fn samples(seen: &mut Seen) {
     for (name, h, status) in [
         ("create-player.json", H::Api, 202),
         ("create-service.json", H::Api, 202),
@@ -561,10 +655,11 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
     ] {
         let d = deps();
         seed(&d, ARN_1, 8);
-        d.store
-            .create_placement(&placement(SAMPLE_PLACEMENT, PLAYER_A, &[PLAYER_A]), None)
-            .await
-            .expect("store");
+        store_placement(
+            &d.store,
+            &placement(SAMPLE_PLACEMENT, PLAYER_A, &[PLAYER_A]),
+        )
+        .await;
         let v = sample_json(name);
         // A sample carries the path as API Gateway hands it over, decoded (an ARN with its `/`s);
         // the spec describes what the client sends, the session id percent-encoded.
@@ -593,208 +688,131 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
             Value::Null => ev,
             a => ev.by(Who::Raw(a)),
         };
-        let x = exchange(&d, h, &ev).await;
-        seen.check(name, &x, status, ok);
+        seen.run(&d, h, (name, ev, status, OK)).await;
     }
+}
 
-    // ---- createSession
-    let create = |body: &str| Ev::post("/v1/sessions", body).by(service());
-    let d = deps();
-    seen.check(
-        "minimal create",
-        &exchange(&d, H::Api, &create(r#"{"maxPlayers":4}"#)).await,
-        202,
-        ok,
-    );
-    seen.check(
-        "nulls mean absent",
-        &exchange(&d, H::Api, &create(r#"{"maxPlayers":4,"players":null,"name":null,"data":null,"properties":null,"regions":null,"latencies":null}"#)).await,
-        202,
-        ok,
-    );
-    seen.check(
-        "maxPlayers 0",
-        &exchange(&d, H::Api, &create(r#"{"maxPlayers":0}"#)).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "maxPlayers 201",
-        &exchange(&d, H::Api, &create(r#"{"maxPlayers":201}"#)).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "an unknown field",
-        &exchange(&d, H::Api, &create(r#"{"maxPlayers":2,"nickname":"x"}"#)).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "a property key with a dot",
-        &exchange(
-            &d,
-            H::Api,
-            &create(r#"{"maxPlayers":2,"properties":{"a.b":"x"}}"#),
-        )
-        .await,
-        400,
-        bad,
-    );
-    seen.check(
-        "a property value of 97",
-        &exchange(
-            &d,
-            H::Api,
-            &create(&json!({"maxPlayers":2,"properties":{"k":"v".repeat(97)}}).to_string()),
-        )
-        .await,
-        400,
-        bad,
-    );
-    seen.check("11 regions", &exchange(&d, H::Api, &create(&json!({"maxPlayers":2,"regions":(0..11).map(|i| format!("r-{i}")).collect::<Vec<_>>()}).to_string())).await, 400, bad);
-    seen.check("latency 60001", &exchange(&d, H::Api, &create(&json!({"maxPlayers":2,"latencies":[{"playerId":"p","region":"us-east-1","latencyMs":60001}]}).to_string())).await, 400, bad);
-    seen.check(
-        "an empty name",
-        &exchange(&d, H::Api, &create(r#"{"maxPlayers":2,"name":""}"#)).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "a control character in a playerId",
-        &exchange(
-            &d,
-            H::Api,
-            &create(&json!({"maxPlayers":2,"players":[{"playerId":"a\u{7}b"}]}).to_string()),
-        )
-        .await,
-        400,
-        bad,
-    );
-    seen.check(
-        "more players than maxPlayers (not expressible)",
-        &exchange(&d, H::Api, &create(&create_body(1, &["a", "b"]))).await,
-        400,
-        ok,
-    );
-    seen.check(
-        "a playerId twice (not expressible)",
-        &exchange(&d, H::Api, &create(&create_body(4, &["a", "a"]))).await,
-        400,
-        ok,
-    );
-    seen.check(
-        "not JSON",
-        &exchange(&d, H::Api, &create("{")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "an Idempotency-Key of 129",
-        &exchange(
-            &d,
-            H::Api,
-            &create(r#"{"maxPlayers":2}"#).header("Idempotency-Key", &"k".repeat(129)),
-        )
-        .await,
-        400,
-        bad,
-    );
-    seen.check(
-        "an unknown query parameter",
-        &exchange(&d, H::Api, &create(r#"{"maxPlayers":2}"#).query("x=1")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "nobody",
-        &exchange(&d, H::Api, &Ev::post("/v1/sessions", r#"{"maxPlayers":2}"#)).await,
-        401,
-        ok,
-    );
-    seen.check(
-        "a player for another",
-        &exchange(
-            &d,
-            H::Api,
-            &Ev::post("/v1/sessions", create_body(4, &[PLAYER_B])).by(player_a()),
-        )
-        .await,
-        403,
-        ok,
-    );
-    seen.check(
-        "a game server",
-        &exchange(
-            &d,
-            H::Api,
-            &Ev::post("/v1/sessions", create_body(4, &[])).by(Who::iam(GS_F1)),
-        )
-        .await,
-        403,
-        ok,
-    );
-    seen.check(
-        "an unknown principal",
-        &exchange(
-            &d,
-            H::Api,
-            &create(r#"{"maxPlayers":2}"#).by(Who::iam(STRANGER)),
-        )
-        .await,
-        403,
-        ok,
-    );
-    seen.check(
-        "over 300 KB (not expressible)",
-        &exchange(&d, H::Api, &create(&oversized(r#"{"maxPlayers":2}"#))).await,
-        413,
-        ok,
-    );
+/// createSession, listSessions, getSession, deleteSession and joinSession.
+async fn sessions(seen: &mut Seen) {
+    create_session(seen).await;
+    create_session_failures(seen).await;
+    list_sessions(seen).await;
+    get_session(seen).await;
+    delete_session(seen).await;
+    join_session(seen).await;
+}
+
+async fn create_session(seen: &mut Seen) {
+    let create = |body: &str| route::create(body).by(service());
+    let four = r#"{"maxPlayers":4}"#;
+    let two = r#"{"maxPlayers":2}"#;
+    let nulls = r#"{"maxPlayers":4,"players":null,"name":null,"data":null,"properties":null,"regions":null,"latencies":null}"#;
+    let value_97 = json!({"maxPlayers":2,"properties":{"k":"v".repeat(97)}}).to_string();
+    let regions: Vec<_> = (0..11).map(|i| format!("r-{i}")).collect();
+    let regions = json!({"maxPlayers":2,"regions":regions}).to_string();
+    let latency = json!({"maxPlayers":2,"latencies":[{"playerId":"p","region":"us-east-1","latencyMs":60001}]});
+    let bell = json!({"maxPlayers":2,"players":[{"playerId":"a\u{7}b"}]}).to_string();
     let keyed = |body: &str| create(body).header("Idempotency-Key", "contract-1");
-    seen.check(
-        "a keyed create",
-        &exchange(&d, H::Api, &keyed(r#"{"maxPlayers":4}"#)).await,
-        202,
-        ok,
-    );
-    seen.check(
-        "the key with another body",
-        &exchange(&d, H::Api, &keyed(r#"{"maxPlayers":5}"#)).await,
-        422,
-        ok,
-    );
     let d = deps();
-    d.gamelift
-        .fail_next(GameLiftError::Throttled("rate".into()));
-    seen.check(
-        "GameLift throttles the start",
-        &exchange(&d, H::Api, &create(r#"{"maxPlayers":4}"#)).await,
-        429,
-        ok,
-    );
-    let d = deps();
-    d.gamelift
-        .fail_next(GameLiftError::Invalid("queue not found".into()));
-    let key = "contract-2";
-    seen.check(
-        "GameLift refuses the start",
-        &exchange(
-            &d,
-            H::Api,
-            &create(r#"{"maxPlayers":4}"#).header("Idempotency-Key", key),
-        )
-        .await,
-        400,
-        ok,
-    );
-    let replay = exchange(
+    seen.all(
         &d,
         H::Api,
-        &create(r#"{"maxPlayers":4}"#).header("Idempotency-Key", key),
+        [
+            ("minimal create", create(four), 202, OK),
+            ("nulls mean absent", create(nulls), 202, OK),
+            ("maxPlayers 0", create(r#"{"maxPlayers":0}"#), 400, BAD),
+            ("maxPlayers 201", create(r#"{"maxPlayers":201}"#), 400, BAD),
+            (
+                "an unknown field",
+                create(r#"{"maxPlayers":2,"nickname":"x"}"#),
+                400,
+                BAD,
+            ),
+            (
+                "a property key with a dot",
+                create(r#"{"maxPlayers":2,"properties":{"a.b":"x"}}"#),
+                400,
+                BAD,
+            ),
+            ("a property value of 97", create(&value_97), 400, BAD),
+            ("11 regions", create(&regions), 400, BAD),
+            ("latency 60001", create(&latency.to_string()), 400, BAD),
+            (
+                "an empty name",
+                create(r#"{"maxPlayers":2,"name":""}"#),
+                400,
+                BAD,
+            ),
+            ("a control character in a playerId", create(&bell), 400, BAD),
+            (
+                "more players than maxPlayers (not expressible)",
+                create(&create_body(1, &["a", "b"])),
+                400,
+                OK,
+            ),
+            (
+                "a playerId twice (not expressible)",
+                create(&create_body(4, &["a", "a"])),
+                400,
+                OK,
+            ),
+            ("not JSON", create("{"), 400, BAD),
+            (
+                "an Idempotency-Key of 129",
+                create(two).header("Idempotency-Key", &"k".repeat(129)),
+                400,
+                BAD,
+            ),
+            (
+                "an unknown query parameter",
+                create(two).query("x=1"),
+                400,
+                BAD,
+            ),
+            ("nobody", route::create(two), 401, OK),
+            (
+                "a player for another",
+                route::create(create_body(4, &[PLAYER_B])).by(player_a()),
+                403,
+                OK,
+            ),
+            (
+                "a game server",
+                route::create(create_body(4, &[])).by(gs_f1()),
+                403,
+                OK,
+            ),
+            ("an unknown principal", create(two).by(stranger()), 403, OK),
+            (
+                "over 300 KB (not expressible)",
+                create(&oversized(two)),
+                413,
+                OK,
+            ),
+            ("a keyed create", keyed(four), 202, OK),
+            (
+                "the key with another body",
+                keyed(r#"{"maxPlayers":5}"#),
+                422,
+                OK,
+            ),
+        ],
     )
     .await;
-    seen.check("a replay of a failed create", &replay, 202, ok);
+}
+
+/// createSession when GameLift or the store fails, each on fresh fakes.
+async fn create_session_failures(seen: &mut Seen) {
+    let create = || route::create(r#"{"maxPlayers":4}"#).by(service());
+    let rate = GameLiftError::Throttled("rate".into());
+    let case = ("GameLift throttles the start", create(), 429, OK);
+    seen.on_failing_gamelift(rate, case).await;
+    let refused = GameLiftError::Invalid("queue not found".into());
+    let retried = || create().header("Idempotency-Key", "contract-2");
+    let case = ("GameLift refuses the start", retried(), 400, OK);
+    let (d, _) = seen.on_failing_gamelift(refused, case).await;
+    let case = ("a replay of a failed create", retried(), 202, OK);
+    let replay = seen.run(&d, H::Api, case).await;
     assert_eq!(
         (
             replay.json()["status"].as_str(),
@@ -802,27 +820,15 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
         ),
         (Some("FAILED"), true)
     );
-    let d = failing_deps();
-    d.store
-        .faults
-        .fail_next(StoreError::Unavailable("timeout".into()));
-    seen.check(
-        "the store fails on create",
-        &exchange(&d, H::Api, &create(r#"{"maxPlayers":4}"#)).await,
-        503,
-        ok,
-    );
-    let d = deps();
-    d.gamelift
-        .fail_next(GameLiftError::Ambiguous("reset".into()));
-    seen.check(
-        "GameLift never took an ambiguous start",
-        &exchange(&d, H::Api, &create(r#"{"maxPlayers":4}"#)).await,
-        503,
-        ok,
-    );
+    let unavailable = StoreError::Unavailable("timeout".into());
+    let case = ("the store fails on create", create(), 503, OK);
+    seen.store_fails(H::Api, unavailable, case).await;
+    let reset = GameLiftError::Ambiguous("reset".into());
+    let case = ("GameLift never took an ambiguous start", create(), 503, OK);
+    seen.on_failing_gamelift(reset, case).await;
+}
 
-    // ---- listSessions
+async fn list_sessions(seen: &mut Seen) {
     let d = deps();
     for i in 0..5 {
         let arn = format!("arn:aws:gamelift:us-east-1::gamesession/{F1}/gsess-{i}");
@@ -831,867 +837,490 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
         s.data = Some("round=1".into());
         d.store.seed_sessions(&[s]);
     }
-    let list = |q: &str| Ev::get("/v1/sessions").query(q).by(player_a());
-    let first = exchange(&d, H::Api, &list("limit=3")).await;
-    seen.check("a first page", &first, 200, ok);
+    let list = |q: &str| route::list().query(q).by(player_a());
+    let first = seen
+        .run(&d, H::Api, ("a first page", list("limit=3"), 200, OK))
+        .await;
     let cursor = first.json()["nextCursor"]
         .as_str()
         .expect("a next page")
         .to_owned();
-    let last = exchange(
-        &d,
-        H::Api,
-        &list(&format!("limit=3&cursor={}", encode(&cursor))),
-    )
-    .await;
-    seen.check("the last page", &last, 200, ok);
+    let page = format!("limit=3&cursor={}", encode(&cursor));
+    let last = seen
+        .run(&d, H::Api, ("the last page", list(&page), 200, OK))
+        .await;
     assert!(last.json().get("nextCursor").is_none());
-    seen.check(
-        "every sort",
-        &exchange(&d, H::Api, &list("sort=%2BcreatedAt")).await,
-        200,
-        ok,
-    );
-    seen.check(
-        "a query",
-        &exchange(
+    let explain = |q: &str| {
+        route::list()
+            .query(&format!("{q}&explain=true"))
+            .by(service())
+    };
+    let explained = seen
+        .run(
             &d,
             H::Api,
-            &list("query=%2Bregion%3Aus-east-1+%2BopenSlots%3A%3E%3D1&sort=-playerCount"),
+            ("explain", explain("query=%2Bregion%3Aus-east-1"), 200, OK),
         )
-        .await,
-        200,
-        ok,
-    );
-    let explained = exchange(
-        &d,
-        H::Api,
-        &Ev::get("/v1/sessions")
-            .query("query=%2Bregion%3Aus-east-1&explain=true")
-            .by(service()),
-    )
-    .await;
-    seen.check("explain", &explained, 200, ok);
+        .await;
     assert!(explained.json()["explain"].is_object());
-    let explained = exchange(
+    let filtered = explain("query=name%3Alob*+-properties.mode%3Aranked");
+    let long_query = format!("query={}", "a".repeat(1025));
+    let query = "query=%2Bregion%3Aus-east-1+%2BopenSlots%3A%3E%3D1&sort=-playerCount";
+    seen.all(
         &d,
         H::Api,
-        &Ev::get("/v1/sessions")
-            .query("query=name%3Alob*+-properties.mode%3Aranked&explain=true")
-            .by(service()),
+        [
+            ("every sort", list("sort=%2BcreatedAt"), 200, OK),
+            ("a query", list(query), 200, OK),
+            ("explain with a filter", filtered, 200, OK),
+            (
+                "a malformed query (not expressible)",
+                list("query=%2Bregion%3A"),
+                400,
+                OK,
+            ),
+            ("a query of 1025", list(&long_query), 400, BAD),
+            ("limit 0", list("limit=0"), 400, BAD),
+            ("limit 101", list("limit=101"), 400, BAD),
+            ("an unknown sort", list("sort=name"), 400, BAD),
+            ("explain=yes", list("explain=yes"), 400, BAD),
+            (
+                "a tampered cursor (not expressible)",
+                list(&format!("{page}x")),
+                400,
+                OK,
+            ),
+            ("a parameter twice", list("limit=3&limit=4"), 400, BAD),
+            ("an unknown parameter", list("page=2"), 400, BAD),
+        ],
     )
     .await;
-    seen.check("explain with a filter", &explained, 200, ok);
-    seen.check(
-        "a malformed query (not expressible)",
-        &exchange(&d, H::Api, &list("query=%2Bregion%3A")).await,
-        400,
-        ok,
-    );
-    seen.check(
-        "a query of 1025",
-        &exchange(&d, H::Api, &list(&format!("query={}", "a".repeat(1025)))).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "limit 0",
-        &exchange(&d, H::Api, &list("limit=0")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "limit 101",
-        &exchange(&d, H::Api, &list("limit=101")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "an unknown sort",
-        &exchange(&d, H::Api, &list("sort=name")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "explain=yes",
-        &exchange(&d, H::Api, &list("explain=yes")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "a tampered cursor (not expressible)",
-        &exchange(
-            &d,
-            H::Api,
-            &list(&format!("limit=3&cursor={}x", encode(&cursor))),
-        )
-        .await,
-        400,
-        ok,
-    );
-    seen.check(
-        "a parameter twice",
-        &exchange(&d, H::Api, &list("limit=3&limit=4")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "an unknown parameter",
-        &exchange(&d, H::Api, &list("page=2")).await,
-        400,
-        bad,
-    );
     // Found by schemathesis: an empty parameter name was answered with `"field": ""`.
     for q in ["=x", "limit=3&=", "&=x&"] {
-        let x = exchange(&d, H::Api, &list(q)).await;
-        seen.check("a parameter with an empty name", &x, 400, bad);
+        let case = ("a parameter with an empty name", list(q), 400, BAD);
+        let x = seen.run(&d, H::Api, case).await;
         assert_eq!(x.json()["error"]["field"], "query string", "{q}");
     }
-    let x = exchange(
-        &d,
-        H::Api,
-        &Ev::get(&format!("/v1/sessions/{}", short_id(ARN_1)))
-            .query("=x")
-            .by(player_a()),
-    )
-    .await;
+    let other_route = route::get_session(short_id(ARN_1)).query("=x");
+    let x = exchange(&d, H::Api, &other_route.by(player_a())).await;
     assert_eq!(
         (x.status, x.json()["error"]["field"].as_str()),
         (400, Some("query string")),
         "the other routes too"
     );
-    seen.check(
-        "nobody lists",
-        &exchange(&d, H::Api, &Ev::get("/v1/sessions")).await,
-        401,
-        ok,
-    );
-    seen.check(
-        "explain by a player",
-        &exchange(&d, H::Api, &list("explain=true")).await,
-        403,
-        ok,
-    );
-    let d = failing_deps();
-    d.store
-        .faults
-        .fail_next(StoreError::Throttled("busy".into()));
-    seen.check(
-        "the store fails on list",
-        &exchange(&d, H::Api, &Ev::get("/v1/sessions").by(player_a())).await,
-        503,
-        ok,
-    );
+    seen.all(
+        &d,
+        H::Api,
+        [
+            ("nobody lists", route::list(), 401, OK),
+            ("explain by a player", list("explain=true"), 403, OK),
+        ],
+    )
+    .await;
+    let throttled = StoreError::Throttled("busy".into());
+    let case = ("the store fails on list", list(""), 503, OK);
+    seen.store_fails(H::Api, throttled, case).await;
+}
 
-    // ---- getSession
+async fn get_session(seen: &mut Seen) {
+    let get = |id: &str| route::get_session(id).by(player_a());
+    let corrupt = StoreError::Corrupt {
+        key: "S#x".into(),
+        reason: "bad".into(),
+    };
+    let case = ("the store fails on get", get(&short_id(ARN_1)), 503, OK);
+    seen.store_fails(H::Api, corrupt, case).await;
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    let get = |id: &str| Ev::get(&format!("/v1/sessions/{id}")).by(player_a());
-    seen.check(
-        "get by id",
-        &exchange(&d, H::Api, &get(s.id.as_str())).await,
-        200,
-        ok,
-    );
-    seen.check(
-        "get by percent-encoded ARN",
-        &exchange(&d, H::Api, &get(&encode(ARN_1))).await,
-        200,
-        ok,
-    );
-    seen.check(
-        "get a malformed id",
-        &exchange(&d, H::Api, &get("nope")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "get with a parameter",
-        &exchange(&d, H::Api, &get(s.id.as_str()).query("x=1")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "get an unknown id",
-        &exchange(&d, H::Api, &get(&short_id(ARN_2))).await,
-        404,
-        ok,
-    );
-    seen.check(
-        "nobody gets",
-        &exchange(&d, H::Api, &Ev::get(&format!("/v1/sessions/{}", s.id))).await,
-        401,
-        ok,
-    );
-    seen.check(
-        "an unknown principal gets",
-        &exchange(
-            &d,
-            H::Api,
-            &Ev::get(&format!("/v1/sessions/{}", s.id)).by(Who::iam(STRANGER)),
-        )
-        .await,
-        403,
-        ok,
-    );
+    let id = s.id.as_str();
+    seen.all(
+        &d,
+        H::Api,
+        [
+            ("get by id", get(id), 200, OK),
+            ("get by percent-encoded ARN", get(&encode(ARN_1)), 200, OK),
+            ("get a malformed id", get("nope"), 400, BAD),
+            ("get with a parameter", get(id).query("x=1"), 400, BAD),
+            ("get an unknown id", get(&short_id(ARN_2)), 404, OK),
+            (
+                "an unknown principal gets",
+                route::get_session(id).by(stranger()),
+                403,
+                OK,
+            ),
+            ("nobody gets", route::get_session(id), 401, OK),
+        ],
+    )
+    .await;
     let mut ended = session(ARN_2, 4);
     ended.status = SessionStatus::Ended;
     d.store.seed_sessions(&[ended]);
-    let x = exchange(&d, H::Api, &get(&short_id(ARN_2))).await;
-    seen.check("get an ENDED session", &x, 200, ok);
+    let case = ("get an ENDED session", get(&short_id(ARN_2)), 200, OK);
+    let x = seen.run(&d, H::Api, case).await;
     assert_eq!(
         (x.json()["status"].as_str(), x.json()["openSlots"].as_u64()),
         (Some("ENDED"), Some(0))
     );
-    let d = failing_deps();
-    d.store.faults.fail_next(StoreError::Corrupt {
-        key: "S#x".into(),
-        reason: "bad".into(),
-    });
-    seen.check(
-        "the store fails on get",
-        &exchange(&d, H::Api, &get(&short_id(ARN_1))).await,
-        503,
-        ok,
-    );
+}
 
-    // ---- deleteSession
+async fn delete_session(seen: &mut Seen) {
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    let del = |id: &str| Ev::delete(&format!("/v1/sessions/{id}")).by(service());
-    seen.check(
-        "delete with terminate",
-        &exchange(&d, H::Api, &del(s.id.as_str()).query("terminate=true")).await,
-        204,
-        ok,
-    );
-    seen.check(
-        "delete again",
-        &exchange(&d, H::Api, &del(s.id.as_str())).await,
-        204,
-        ok,
-    );
-    seen.check(
-        "delete an unseen ARN",
-        &exchange(&d, H::Api, &del(&encode(ARN_2))).await,
-        204,
-        ok,
-    );
-    seen.check(
-        "terminate=yes",
-        &exchange(&d, H::Api, &del(s.id.as_str()).query("terminate=yes")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "delete an unknown id",
-        &exchange(
-            &d,
-            H::Api,
-            &del(&short_id(
-                "arn:aws:gamelift:us-east-1::gamesession/fleet-x/gsess-none",
-            )),
-        )
-        .await,
-        404,
-        ok,
-    );
-    seen.check(
-        "nobody deletes",
-        &exchange(&d, H::Api, &Ev::delete(&format!("/v1/sessions/{}", s.id))).await,
-        401,
-        ok,
-    );
-    seen.check(
-        "a player deletes",
-        &exchange(
-            &d,
-            H::Api,
-            &Ev::delete(&format!("/v1/sessions/{}", s.id)).by(player_a()),
-        )
-        .await,
-        403,
-        ok,
-    );
+    let del = |id: &str| route::delete_session(id).by(service());
+    let id = s.id.as_str();
+    let unknown = short_id("arn:aws:gamelift:us-east-1::gamesession/fleet-x/gsess-none");
+    seen.all(
+        &d,
+        H::Api,
+        [
+            (
+                "delete with terminate",
+                del(id).query("terminate=true"),
+                204,
+                OK,
+            ),
+            ("delete again", del(id), 204, OK),
+            ("delete an unseen ARN", del(&encode(ARN_2)), 204, OK),
+            ("terminate=yes", del(id).query("terminate=yes"), 400, BAD),
+            ("delete an unknown id", del(&unknown), 404, OK),
+            ("nobody deletes", route::delete_session(id), 401, OK),
+            (
+                "a player deletes",
+                route::delete_session(id).by(player_a()),
+                403,
+                OK,
+            ),
+        ],
+    )
+    .await;
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    d.gamelift
-        .fail_next(GameLiftError::Throttled("rate".into()));
-    seen.check(
-        "GameLift throttles the terminate",
-        &exchange(&d, H::Api, &del(s.id.as_str()).query("terminate=true")).await,
-        429,
-        ok,
-    );
-    d.gamelift
-        .fail_next(GameLiftError::Ambiguous("timeout".into()));
-    seen.check(
-        "GameLift fails the terminate",
-        &exchange(&d, H::Api, &del(s.id.as_str()).query("terminate=true")).await,
-        503,
-        ok,
-    );
+    let terminate = del(s.id.as_str()).query("terminate=true");
+    seen.gamelift_fails(&d, H::Api, "the terminate", &terminate)
+        .await;
+}
 
-    // ---- joinSession
+async fn join_session(seen: &mut Seen) {
     let d = deps();
     let s = seed(&d, ARN_1, 2);
     let join =
         |id: &str, body: &str| Ev::post(&format!("/v1/sessions/{id}/join"), body).by(service());
-    seen.check(
-        "join",
-        &exchange(&d, H::Api, &join(s.id.as_str(), &join_body(&[PLAYER_A]))).await,
-        200,
-        ok,
-    );
-    seen.check(
-        "join by ARN with player data",
-        &exchange(
-            &d,
-            H::Api,
-            &join(
-                &encode(ARN_1),
-                r#"{"players":[{"playerId":"p2","playerData":"x"}]}"#,
+    let id = s.id.as_str();
+    let x = join_body(&["x"]);
+    let with_data = r#"{"players":[{"playerId":"p2","playerData":"x"}]}"#;
+    seen.all(
+        &d,
+        H::Api,
+        [
+            ("join", join(id, &join_body(&[PLAYER_A])), 200, OK),
+            (
+                "join by ARN with player data",
+                join(&encode(ARN_1), with_data),
+                200,
+                OK,
             ),
-        )
-        .await,
-        200,
-        ok,
-    );
-    seen.check(
-        "join no players",
-        &exchange(&d, H::Api, &join(s.id.as_str(), r#"{"players":[]}"#)).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "join 26 players",
-        &exchange(
-            &d,
-            H::Api,
-            &join(s.id.as_str(), &join_body(&[PLAYER_A; 26])),
-        )
-        .await,
-        400,
-        bad,
-    );
-    seen.check(
-        "join a player twice (not expressible)",
-        &exchange(&d, H::Api, &join(s.id.as_str(), &join_body(&["x", "x"]))).await,
-        400,
-        ok,
-    );
-    seen.check(
-        "join without players",
-        &exchange(&d, H::Api, &join(s.id.as_str(), "{}")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "nobody joins",
-        &exchange(
-            &d,
-            H::Api,
-            &Ev::post(&format!("/v1/sessions/{}/join", s.id), join_body(&["x"])),
-        )
-        .await,
-        401,
-        ok,
-    );
-    seen.check(
-        "a player joins another",
-        &exchange(
-            &d,
-            H::Api,
-            &Ev::post(
-                &format!("/v1/sessions/{}/join", s.id),
-                join_body(&[PLAYER_B]),
-            )
-            .by(player_a()),
-        )
-        .await,
-        403,
-        ok,
-    );
-    seen.check(
-        "join an unknown session",
-        &exchange(&d, H::Api, &join(&short_id(ARN_2), &join_body(&["x"]))).await,
-        404,
-        ok,
-    );
-    seen.check(
-        "join a full session",
-        &exchange(&d, H::Api, &join(s.id.as_str(), &join_body(&["x"]))).await,
-        409,
-        ok,
-    );
-    seen.check(
-        "join over 300 KB",
-        &exchange(
-            &d,
-            H::Api,
-            &join(s.id.as_str(), &oversized(&join_body(&["x"]))),
-        )
-        .await,
-        413,
-        ok,
-    );
+            ("join no players", join(id, r#"{"players":[]}"#), 400, BAD),
+            (
+                "join 26 players",
+                join(id, &join_body(&[PLAYER_A; 26])),
+                400,
+                BAD,
+            ),
+            (
+                "join a player twice (not expressible)",
+                join(id, &join_body(&["x", "x"])),
+                400,
+                OK,
+            ),
+            ("join without players", join(id, "{}"), 400, BAD),
+            ("nobody joins", route::join(id, &["x"]), 401, OK),
+            (
+                "a player joins another",
+                route::join(id, &[PLAYER_B]).by(player_a()),
+                403,
+                OK,
+            ),
+            (
+                "join an unknown session",
+                join(&short_id(ARN_2), &x),
+                404,
+                OK,
+            ),
+            ("join a full session", join(id, &x), 409, OK),
+            ("join over 300 KB", join(id, &oversized(&x)), 413, OK),
+        ],
+    )
+    .await;
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    d.gamelift
-        .fail_next(GameLiftError::Throttled("rate".into()));
-    seen.check(
-        "GameLift throttles the join",
-        &exchange(&d, H::Api, &join(s.id.as_str(), &join_body(&["x"]))).await,
-        429,
-        ok,
-    );
-    d.gamelift
-        .fail_next(GameLiftError::Ambiguous("timeout".into()));
-    seen.check(
-        "GameLift fails the join",
-        &exchange(&d, H::Api, &join(s.id.as_str(), &join_body(&["x"]))).await,
-        503,
-        ok,
-    );
+    seen.gamelift_fails(&d, H::Api, "the join", &join(s.id.as_str(), &x))
+        .await;
+}
 
-    // ---- getPlacement
+/// listLocations (where a placement may go), getPlacement and cancelPlacement.
+async fn placements(seen: &mut Seen) {
+    list_locations(seen).await;
+    get_placement(seen).await;
+    cancel_placement(seen).await;
+}
+
+async fn list_locations(seen: &mut Seen) {
+    let locations = |who: Who| route::locations().by(who);
     let d = deps();
-    d.store
-        .create_placement(&placement("p-9", SERVICE, &[PLAYER_A, PLAYER_B]), None)
-        .await
-        .expect("store");
-    let s = session(ARN_1, 8);
-    let fulfilled = PlacementOutcome::Fulfilled {
-        session: Box::new(s.clone()),
-        player_sessions: vec![
-            PlayerSession {
-                player_id: PlayerId::parse(PLAYER_A).expect("id"),
-                player_session_id: "psess-a".into(),
-            },
-            PlayerSession {
-                player_id: PlayerId::parse(PLAYER_B).expect("id"),
-                player_session_id: "psess-b".into(),
-            },
+    seen.all(
+        &d,
+        H::Api,
+        [
+            ("a player lists locations", locations(player_a()), 200, OK),
+            (
+                "locations with a query parameter",
+                locations(service()).query("region=us-east-1"),
+                400,
+                BAD,
+            ),
+            ("nobody lists locations", route::locations(), 401, OK),
+            ("a stranger lists locations", locations(stranger()), 403, OK),
         ],
-    };
-    d.store
-        .finish_placement(&pid("p-9"), &fulfilled, T0.plus_secs(5))
-        .await
-        .expect("finish");
-    d.store
-        .create_placement(&placement("p-5", PLAYER_A, &[]), None)
-        .await
-        .expect("store");
-    let timed_out = PlacementOutcome::Unfulfilled {
-        status: PlacementStatus::TimedOut,
-        reason: Some("timed out".into()),
-    };
-    d.store
-        .finish_placement(&pid("p-5"), &timed_out, T0.plus_secs(600))
-        .await
-        .expect("finish");
-    let getp = |id: &str, who: Who| Ev::get(&format!("/v1/placements/{id}")).by(who);
-    let x = exchange(&d, H::Api, &getp("p-9", player_a())).await;
-    seen.check("a fulfilled placement, as a listed player", &x, 200, ok);
-    assert!(x.json()["session"].is_object() && x.json()["playerSessions"].is_array());
-    seen.check(
-        "a fulfilled placement, as a service",
-        &exchange(&d, H::Api, &getp("p-9", service())).await,
-        200,
-        ok,
-    );
-    seen.check(
-        "a timed-out placement",
-        &exchange(&d, H::Api, &getp("p-5", player_a())).await,
-        200,
-        ok,
-    );
-    seen.check(
-        "a placement id with _",
-        &exchange(&d, H::Api, &getp("bad_id", player_a())).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "a placement id of 49",
-        &exchange(&d, H::Api, &getp(&"p".repeat(49), player_a())).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "nobody reads a placement",
-        &exchange(&d, H::Api, &Ev::get("/v1/placements/p-9")).await,
-        401,
-        ok,
-    );
-    seen.check(
-        "an unknown principal reads a placement",
-        &exchange(&d, H::Api, &getp("p-9", Who::iam(STRANGER))).await,
-        403,
-        ok,
-    );
-    seen.check(
-        "someone else's placement",
-        &exchange(&d, H::Api, &getp("p-5", Who::player(PLAYER_B))).await,
-        404,
-        ok,
-    );
-    seen.check(
-        "no such placement",
-        &exchange(&d, H::Api, &getp("p-404", service())).await,
-        404,
-        ok,
-    );
-    let d = failing_deps();
-    d.store
-        .faults
-        .fail_next(StoreError::Unavailable("timeout".into()));
-    seen.check(
-        "the store fails on a placement",
-        &exchange(&d, H::Api, &getp("p-1", service())).await,
-        503,
-        ok,
-    );
-
-    // ---- cancelPlacement
-    let d = deps();
-    for id in ["c-1", "c-2", "c-3"] {
-        d.store
-            .create_placement(&placement(id, PLAYER_A, &[PLAYER_A]), None)
-            .await
-            .expect("store");
-    }
-    let cancel = |id: &str, who: Who| Ev::delete(&format!("/v1/placements/{id}")).by(who);
-    seen.check(
-        "a player cancels its placement",
-        &exchange(&d, H::Api, &cancel("c-1", player_a())).await,
-        200,
-        ok,
-    );
-    seen.check(
-        "a cancelled placement cancelled again",
-        &exchange(&d, H::Api, &cancel("c-1", service())).await,
-        409,
-        ok,
-    );
-    seen.check(
-        "a placement id with _ cancelled",
-        &exchange(&d, H::Api, &cancel("bad_id", player_a())).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "nobody cancels",
-        &exchange(&d, H::Api, &Ev::delete("/v1/placements/c-2")).await,
-        401,
-        ok,
-    );
-    seen.check(
-        "a game server cancels",
-        &exchange(&d, H::Api, &cancel("c-2", Who::iam(GS_F1))).await,
-        403,
-        ok,
-    );
-    seen.check(
-        "another player cancels",
-        &exchange(&d, H::Api, &cancel("c-2", Who::player(PLAYER_B))).await,
-        404,
-        ok,
-    );
-    d.gamelift
-        .fail_next(GameLiftError::Throttled("slow down".into()));
-    seen.check(
-        "GameLift throttles the stop",
-        &exchange(&d, H::Api, &cancel("c-2", player_a())).await,
-        429,
-        ok,
-    );
-    d.gamelift
-        .fail_next(GameLiftError::Ambiguous("timeout".into()));
-    seen.check(
-        "GameLift fails the stop",
-        &exchange(&d, H::Api, &cancel("c-3", service())).await,
-        503,
-        ok,
-    );
-
-    // ---- listLocations
-    let locations = |who: Who| Ev::get("/v1/locations").by(who);
-    let d = deps();
-    seen.check(
-        "a player lists locations",
-        &exchange(&d, H::Api, &locations(player_a())).await,
-        200,
-        ok,
-    );
-    seen.check(
-        "locations with a query parameter",
-        &exchange(&d, H::Api, &locations(service()).query("region=us-east-1")).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "nobody lists locations",
-        &exchange(&d, H::Api, &Ev::get("/v1/locations")).await,
-        401,
-        ok,
-    );
-    seen.check(
-        "a stranger lists locations",
-        &exchange(&d, H::Api, &locations(Who::iam(STRANGER))).await,
-        403,
-        ok,
-    );
+    )
+    .await;
     for (error, status) in [
         (GameLiftError::Throttled("rate".into()), 429),
         (GameLiftError::Ambiguous("timeout".into()), 503),
     ] {
-        let d = deps();
-        d.gamelift.fail_next(error);
-        seen.check(
-            "GameLift fails ListLocations with nothing cached",
-            &exchange(&d, H::Api, &locations(service())).await,
-            status,
-            ok,
-        );
+        let name = "GameLift fails ListLocations with nothing cached";
+        seen.on_failing_gamelift(error, (name, locations(service()), status, OK))
+            .await;
     }
+}
 
-    // ---- updateSession
-    let patch = |id: &str, body: &str, who: Who| {
-        Ev::new("PATCH", &format!("/v1/sessions/{id}"))
-            .body(body.to_owned())
-            .by(who)
-    };
+async fn get_placement(seen: &mut Seen) {
+    let d = deps();
+    seed_fulfilled_p9(&d.store).await;
+    seed_timed_out_p5(&d.store, "timed out").await;
+    let getp = |id: &str, who: Who| route::get_placement(id).by(who);
+    let case = (
+        "a fulfilled placement, as a listed player",
+        getp("p-9", player_a()),
+        200,
+        OK,
+    );
+    let x = seen.run(&d, H::Api, case).await;
+    assert!(x.json()["session"].is_object() && x.json()["playerSessions"].is_array());
+    seen.all(
+        &d,
+        H::Api,
+        [
+            (
+                "a fulfilled placement, as a service",
+                getp("p-9", service()),
+                200,
+                OK,
+            ),
+            ("a timed-out placement", getp("p-5", player_a()), 200, OK),
+            (
+                "a placement id with _",
+                getp("bad_id", player_a()),
+                400,
+                BAD,
+            ),
+            (
+                "a placement id of 49",
+                getp(&"p".repeat(49), player_a()),
+                400,
+                BAD,
+            ),
+            (
+                "nobody reads a placement",
+                route::get_placement("p-9"),
+                401,
+                OK,
+            ),
+            (
+                "an unknown principal reads a placement",
+                getp("p-9", stranger()),
+                403,
+                OK,
+            ),
+            ("someone else's placement", getp("p-5", player_b()), 404, OK),
+            ("no such placement", getp("p-404", service()), 404, OK),
+        ],
+    )
+    .await;
+    let unavailable = StoreError::Unavailable("timeout".into());
+    let case = (
+        "the store fails on a placement",
+        getp("p-1", service()),
+        503,
+        OK,
+    );
+    seen.store_fails(H::Api, unavailable, case).await;
+}
+
+async fn cancel_placement(seen: &mut Seen) {
+    let d = deps();
+    for id in ["c-1", "c-2", "c-3"] {
+        store_placement(&d.store, &placement(id, PLAYER_A, &[PLAYER_A])).await;
+    }
+    let cancel = |id: &str, who: Who| route::cancel(id).by(who);
+    seen.all(
+        &d,
+        H::Api,
+        [
+            (
+                "a player cancels its placement",
+                cancel("c-1", player_a()),
+                200,
+                OK,
+            ),
+            (
+                "a cancelled placement cancelled again",
+                cancel("c-1", service()),
+                409,
+                OK,
+            ),
+            (
+                "a placement id with _ cancelled",
+                cancel("bad_id", player_a()),
+                400,
+                BAD,
+            ),
+            ("nobody cancels", route::cancel("c-2"), 401, OK),
+            ("a game server cancels", cancel("c-2", gs_f1()), 403, OK),
+            ("another player cancels", cancel("c-2", player_b()), 404, OK),
+        ],
+    )
+    .await;
+    d.gamelift
+        .fail_next(GameLiftError::Throttled("slow down".into()));
+    let case = (
+        "GameLift throttles the stop",
+        cancel("c-2", player_a()),
+        429,
+        OK,
+    );
+    seen.all(&d, H::Api, [case]).await;
+    d.gamelift
+        .fail_next(GameLiftError::Ambiguous("timeout".into()));
+    let case = ("GameLift fails the stop", cancel("c-3", service()), 503, OK);
+    seen.all(&d, H::Api, [case]).await;
+}
+
+/// updateSession and getConnections.
+async fn session_settings(seen: &mut Seen) {
+    update_session(seen).await;
+    get_connections(seen).await;
+}
+
+async fn update_session(seen: &mut Seen) {
+    let patch = |id: &str, body: &str, who: Who| route::patch(id, body).by(who);
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    seen.check(
-        "a service locks a session",
-        &exchange(
-            &d,
-            H::Api,
-            &patch(s.id.as_str(), r#"{"joinable":false}"#, service()),
-        )
-        .await,
-        200,
-        ok,
-    );
-    seen.check(
-        "a game server protects its fleet's session by ARN",
-        &exchange(
-            &d,
-            H::Api,
-            &patch(&encode(ARN_1), r#"{"protected":true}"#, Who::iam(GS_F1)),
-        )
-        .await,
-        200,
-        ok,
-    );
-    seen.check(
-        "an empty patch",
-        &exchange(&d, H::Api, &patch(s.id.as_str(), "{}", service())).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "joinable as a string",
-        &exchange(
-            &d,
-            H::Api,
-            &patch(s.id.as_str(), r#"{"joinable":"no"}"#, service()),
-        )
-        .await,
-        400,
-        bad,
-    );
-    seen.check(
-        "nobody patches",
-        &exchange(
-            &d,
-            H::Api,
-            &Ev::new("PATCH", &format!("/v1/sessions/{}", s.id)).body(r#"{"joinable":true}"#),
-        )
-        .await,
-        401,
-        ok,
-    );
-    seen.check(
-        "a player patches",
-        &exchange(
-            &d,
-            H::Api,
-            &patch(s.id.as_str(), r#"{"joinable":true}"#, player_a()),
-        )
-        .await,
-        403,
-        ok,
-    );
-    seen.check(
-        "patch an unknown session",
-        &exchange(
-            &d,
-            H::Api,
-            &patch(&short_id(ARN_2), r#"{"joinable":true}"#, service()),
-        )
-        .await,
-        404,
-        ok,
-    );
-    seen.check(
-        "patch over 300 KB",
-        &exchange(
-            &d,
-            H::Api,
-            &patch(s.id.as_str(), &oversized(r#"{"joinable":true}"#), service()),
-        )
-        .await,
-        413,
-        ok,
-    );
-    d.gamelift
-        .fail_next(GameLiftError::Throttled("rate".into()));
-    seen.check(
-        "GameLift throttles the update",
-        &exchange(
-            &d,
-            H::Api,
-            &patch(s.id.as_str(), r#"{"joinable":true}"#, service()),
-        )
-        .await,
-        429,
-        ok,
-    );
-    d.gamelift
-        .fail_next(GameLiftError::Ambiguous("timeout".into()));
-    seen.check(
-        "GameLift fails the update",
-        &exchange(
-            &d,
-            H::Api,
-            &patch(s.id.as_str(), r#"{"joinable":true}"#, service()),
-        )
-        .await,
-        503,
-        ok,
-    );
+    let id = s.id.as_str();
+    let (lock, unlock) = (r#"{"joinable":false}"#, r#"{"joinable":true}"#);
+    seen.all(
+        &d,
+        H::Api,
+        [
+            (
+                "a service locks a session",
+                patch(id, lock, service()),
+                200,
+                OK,
+            ),
+            (
+                "a game server protects its fleet's session by ARN",
+                patch(&encode(ARN_1), r#"{"protected":true}"#, gs_f1()),
+                200,
+                OK,
+            ),
+            ("an empty patch", patch(id, "{}", service()), 400, BAD),
+            (
+                "joinable as a string",
+                patch(id, r#"{"joinable":"no"}"#, service()),
+                400,
+                BAD,
+            ),
+            ("nobody patches", route::patch(id, unlock), 401, OK),
+            ("a player patches", patch(id, unlock, player_a()), 403, OK),
+            (
+                "patch an unknown session",
+                patch(&short_id(ARN_2), unlock, service()),
+                404,
+                OK,
+            ),
+            (
+                "patch over 300 KB",
+                patch(id, &oversized(unlock), service()),
+                413,
+                OK,
+            ),
+        ],
+    )
+    .await;
+    let unlocking = patch(id, unlock, service());
+    seen.gamelift_fails(&d, H::Api, "the update", &unlocking)
+        .await;
     d.gamelift
         .fail_next(GameLiftError::NotActive("TERMINATING".into()));
-    seen.check(
-        "GameLift says the session is ending",
-        &exchange(
-            &d,
-            H::Api,
-            &patch(s.id.as_str(), r#"{"joinable":true}"#, service()),
-        )
-        .await,
-        409,
-        ok,
-    );
+    let case = ("GameLift says the session is ending", unlocking, 409, OK);
+    seen.all(&d, H::Api, [case]).await;
+}
 
-    // ---- getConnections
-    let connection = |id: &str, body: &str, who: Who| {
-        Ev::post(&format!("/v1/sessions/{id}/connection"), body.to_owned()).by(who)
-    };
-    let mine = format!(r#"{{"players":[{{"playerId":"{PLAYER_A}"}}]}}"#);
-    let mut d = deps();
-    d.config.player_gateway_fleets = vec![fleet_core::ids::FleetId::parse(F1).expect("fleet")];
-    d.gamelift.enable_gateway(F1);
-    let s = seed(&d, ARN_1, 8);
+async fn get_connections(seen: &mut Seen) {
+    let (d, s) = with_session(gateway_deps(), ARN_1, 8);
     let direct = seed(&d, ARN_2, 8);
-    seen.check(
-        "a player refreshes its gateway token",
-        &exchange(&d, H::Api, &connection(s.id.as_str(), &mine, player_a())).await,
-        200,
-        ok,
-    );
-    seen.check(
-        "a service asks for a direct fleet's endpoint",
-        &exchange(
-            &d,
-            H::Api,
-            &connection(&encode(direct.arn.as_str()), &mine, service()),
-        )
-        .await,
-        200,
-        ok,
-    );
-    let many: Vec<Value> = (0..26)
-        .map(|i| json!({"playerId": format!("p-{i}")}))
-        .collect();
-    seen.check(
-        "26 players",
-        &exchange(
-            &d,
-            H::Api,
-            &connection(
-                s.id.as_str(),
-                &json!({"players": many}).to_string(),
-                service(),
+    let id = s.id.as_str();
+    let mine_of = |id: &str, who: Who| route::connection(id, &[PLAYER_A]).by(who);
+    let mine = format!(r#"{{"players":[{{"playerId":"{PLAYER_A}"}}]}}"#);
+    let too_large = Ev::post(&format!("/v1/sessions/{id}/connection"), oversized(&mine));
+    let many: Vec<String> = (0..26).map(|i| format!("p-{i}")).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    seen.all(
+        &d,
+        H::Api,
+        [
+            (
+                "a player refreshes its gateway token",
+                mine_of(id, player_a()),
+                200,
+                OK,
             ),
-        )
-        .await,
-        400,
-        bad,
-    );
-    seen.check(
-        "nobody asks for connections",
-        &exchange(
-            &d,
-            H::Api,
-            &Ev::post(&format!("/v1/sessions/{}/connection", s.id), mine.clone()),
-        )
-        .await,
-        401,
-        ok,
-    );
-    seen.check(
-        "a game server asks for connections",
-        &exchange(
-            &d,
-            H::Api,
-            &connection(s.id.as_str(), &mine, Who::iam(GS_F1)),
-        )
-        .await,
-        403,
-        ok,
-    );
-    seen.check(
-        "connections of an unknown session",
-        &exchange(
-            &d,
-            H::Api,
-            &connection("gs-AAAAAAAAAAAAAAAAAAAAAA", &mine, player_a()),
-        )
-        .await,
-        404,
-        ok,
-    );
-    seen.check(
-        "connections over 300 KB",
-        &exchange(
-            &d,
-            H::Api,
-            &connection(s.id.as_str(), &oversized(&mine), player_a()),
-        )
-        .await,
-        413,
-        ok,
-    );
-    d.gamelift
-        .fail_next(GameLiftError::Throttled("rate".into()));
-    seen.check(
-        "GameLift throttles the details",
-        &exchange(&d, H::Api, &connection(s.id.as_str(), &mine, player_a())).await,
-        429,
-        ok,
-    );
-    d.gamelift
-        .fail_next(GameLiftError::Ambiguous("timeout".into()));
-    seen.check(
-        "GameLift fails the details",
-        &exchange(&d, H::Api, &connection(s.id.as_str(), &mine, player_a())).await,
-        503,
-        ok,
-    );
+            (
+                "a service asks for a direct fleet's endpoint",
+                mine_of(&encode(direct.arn.as_str()), service()),
+                200,
+                OK,
+            ),
+            (
+                "26 players",
+                route::connection(id, &many).by(service()),
+                400,
+                BAD,
+            ),
+            (
+                "nobody asks for connections",
+                route::connection(id, &[PLAYER_A]),
+                401,
+                OK,
+            ),
+            (
+                "a game server asks for connections",
+                mine_of(id, gs_f1()),
+                403,
+                OK,
+            ),
+            (
+                "connections of an unknown session",
+                mine_of("gs-AAAAAAAAAAAAAAAAAAAAAA", player_a()),
+                404,
+                OK,
+            ),
+            ("connections over 300 KB", too_large.by(player_a()), 413, OK),
+        ],
+    )
+    .await;
+    seen.gamelift_fails(&d, H::Api, "the details", &mine_of(id, player_a()))
+        .await;
     assert_eq!(
         d.store
             .end_session(fleet_core::ports::SessionKey::Id(&s.id), T0)
@@ -1699,316 +1328,142 @@ async fn every_documented_status_of_every_operation_is_produced_and_conforms() {
             .expect("store"),
         fleet_core::ports::Applied::Applied
     );
-    seen.check(
+    let case = (
         "connections of an ended session",
-        &exchange(&d, H::Api, &connection(s.id.as_str(), &mine, player_a())).await,
+        mine_of(id, player_a()),
         409,
-        ok,
+        OK,
     );
+    seen.all(&d, H::Api, [case]).await;
+}
 
-    // ---- updateInstanceInfo
+/// updateInstanceInfo and deleteInstanceInfo.
+async fn game_server_reports(seen: &mut Seen) {
+    update_instance_info(seen).await;
+    delete_instance_info(seen).await;
+}
+
+async fn update_instance_info(seen: &mut Seen) {
     const UPDATE: &str = "/v1/rpc/update_instance_info";
     let d = deps();
     let s = seed(&d, ARN_1, 8);
     let update = |body: &str, who: Who| Ev::post(UPDATE, body).by(who);
-    let gs = || Who::iam(GS_F1);
-    seen.check(
-        "a liveness ping",
-        &exchange(&d, H::Rpc, &update(&json!({"id": s.id}).to_string(), gs())).await,
-        204,
-        ok,
-    );
-    seen.check(
-        "player_count",
-        &exchange(
-            &d,
-            H::Rpc,
-            &update(&json!({"id": s.id, "player_count": 2}).to_string(), gs()),
-        )
-        .await,
-        204,
-        ok,
-    );
-    seen.check(
-        "metadata with nulls",
-        &exchange(&d, H::Rpc, &update(&json!({"id": ARN_1, "playerCount": 2, "metadata": {"GameSessionName": null, "GameSessionData": "d", "GameProperties": null}}).to_string(), gs())).await,
-        204,
-        ok,
-    );
-    seen.check(
-        "playerCount 201",
-        &exchange(
-            &d,
-            H::Rpc,
-            &update(&json!({"id": s.id, "playerCount": 201}).to_string(), gs()),
-        )
-        .await,
-        400,
-        bad,
-    );
-    seen.check(
-        "an unknown metadata field",
-        &exchange(
-            &d,
-            H::Rpc,
-            &update(
-                &json!({"id": s.id, "metadata": {"Foo": "x"}}).to_string(),
-                gs(),
+    let mine = id_body(&s.id);
+    let (unknown, huge) = (id_body(short_id(ARN_2)), oversized(&mine));
+    let nulls = json!({"id": ARN_1, "playerCount": 2, "metadata": {"GameSessionName": null, "GameSessionData": "d", "GameProperties": null}});
+    let unknown_field = json!({"id": s.id, "metadata": {"Foo": "x"}}).to_string();
+    let both = json!({"id": s.id, "playerCount": 1, "player_count": 2}).to_string();
+    let body = |count: &str, n: u32| json!({"id": s.id, count: n}).to_string();
+    seen.all(
+        &d,
+        H::Rpc,
+        [
+            ("a liveness ping", update(&mine, gs_f1()), 204, OK),
+            (
+                "player_count",
+                update(&body("player_count", 2), gs_f1()),
+                204,
+                OK,
             ),
-        )
-        .await,
-        400,
-        bad,
-    );
-    seen.check(
-        "no id",
-        &exchange(&d, H::Rpc, &update(r#"{"playerCount":1}"#, gs())).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "both spellings, different (not expressible)",
-        &exchange(
-            &d,
-            H::Rpc,
-            &update(
-                &json!({"id": s.id, "playerCount": 1, "player_count": 2}).to_string(),
-                gs(),
+            (
+                "metadata with nulls",
+                update(&nulls.to_string(), gs_f1()),
+                204,
+                OK,
             ),
-        )
-        .await,
-        400,
-        ok,
-    );
-    seen.check(
-        "nobody reports",
-        &exchange(
-            &d,
-            H::Rpc,
-            &Ev::post(UPDATE, json!({"id": s.id}).to_string()),
-        )
-        .await,
-        401,
-        ok,
-    );
-    seen.check(
-        "a player reports",
-        &exchange(
-            &d,
-            H::Rpc,
-            &update(&json!({"id": s.id}).to_string(), player_a()),
-        )
-        .await,
-        403,
-        ok,
-    );
-    seen.check(
-        "another fleet's game server",
-        &exchange(
-            &d,
-            H::Rpc,
-            &update(&json!({"id": ARN_1}).to_string(), Who::iam(GS_F2)),
-        )
-        .await,
-        403,
-        ok,
-    );
-    seen.check(
-        "an unknown short id",
-        &exchange(
-            &d,
-            H::Rpc,
-            &update(&json!({"id": short_id(ARN_2)}).to_string(), service()),
-        )
-        .await,
-        404,
-        ok,
-    );
-    seen.check(
-        "a report over 300 KB",
-        &exchange(
-            &d,
-            H::Rpc,
-            &update(&oversized(&json!({"id": s.id}).to_string()), gs()),
-        )
-        .await,
-        413,
-        ok,
-    );
-    d.gamelift
-        .fail_next(GameLiftError::Throttled("rate".into()));
+            (
+                "playerCount 201",
+                update(&body("playerCount", 201), gs_f1()),
+                400,
+                BAD,
+            ),
+            (
+                "an unknown metadata field",
+                update(&unknown_field, gs_f1()),
+                400,
+                BAD,
+            ),
+            ("no id", update(r#"{"playerCount":1}"#, gs_f1()), 400, BAD),
+            (
+                "both spellings, different (not expressible)",
+                update(&both, gs_f1()),
+                400,
+                OK,
+            ),
+            ("nobody reports", Ev::post(UPDATE, mine.clone()), 401, OK),
+            ("a player reports", update(&mine, player_a()), 403, OK),
+            (
+                "another fleet's game server",
+                update(&id_body(ARN_1), gs_f2()),
+                403,
+                OK,
+            ),
+            ("an unknown short id", update(&unknown, service()), 404, OK),
+            ("a report over 300 KB", update(&huge, gs_f1()), 413, OK),
+        ],
+    )
+    .await;
     let rename = json!({"id": s.id, "metadata": {"GameSessionName": "renamed"}}).to_string();
-    seen.check(
-        "GameLift throttles the update",
-        &exchange(&d, H::Rpc, &update(&rename, gs())).await,
-        429,
-        ok,
-    );
-    d.gamelift
-        .fail_next(GameLiftError::Ambiguous("timeout".into()));
-    seen.check(
-        "GameLift fails the update",
-        &exchange(&d, H::Rpc, &update(&rename, gs())).await,
-        503,
-        ok,
-    );
-    seen.check(
-        "end it",
-        &exchange(
-            &d,
-            H::Rpc,
-            &Ev::post(
-                "/v1/rpc/delete_instance_info",
-                json!({"id": s.id}).to_string(),
-            )
-            .by(gs()),
-        )
-        .await,
-        204,
-        ok,
-    );
-    seen.check(
-        "a report on an ENDED session",
-        &exchange(
-            &d,
-            H::Rpc,
-            &update(&json!({"id": s.id, "playerCount": 1}).to_string(), gs()),
-        )
-        .await,
-        409,
-        ok,
-    );
+    seen.gamelift_fails(&d, H::Rpc, "the update", &update(&rename, gs_f1()))
+        .await;
+    let end = Ev::post("/v1/rpc/delete_instance_info", mine.clone()).by(gs_f1());
+    seen.all(
+        &d,
+        H::Rpc,
+        [
+            ("end it", end, 204, OK),
+            (
+                "a report on an ENDED session",
+                update(&body("playerCount", 1), gs_f1()),
+                409,
+                OK,
+            ),
+        ],
+    )
+    .await;
+}
 
-    // ---- deleteInstanceInfo
+async fn delete_instance_info(seen: &mut Seen) {
     const DELETE: &str = "/v1/rpc/delete_instance_info";
     let d = deps();
     let s = seed(&d, ARN_1, 8);
     let end = |body: &str, who: Who| Ev::post(DELETE, body).by(who);
-    seen.check(
-        "end by ARN",
-        &exchange(&d, H::Rpc, &end(&json!({"id": ARN_1}).to_string(), gs())).await,
-        204,
-        ok,
-    );
-    seen.check(
-        "end by id, as a service",
-        &exchange(
-            &d,
-            H::Rpc,
-            &end(&json!({"id": s.id}).to_string(), service()),
-        )
-        .await,
-        204,
-        ok,
-    );
-    seen.check(
-        "end without id",
-        &exchange(&d, H::Rpc, &end("{}", gs())).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "end a malformed id",
-        &exchange(&d, H::Rpc, &end(r#"{"id":"nope"}"#, gs())).await,
-        400,
-        bad,
-    );
-    seen.check(
-        "end with a parameter",
-        &exchange(
-            &d,
-            H::Rpc,
-            &end(&json!({"id": ARN_1}).to_string(), gs()).query("x=1"),
-        )
-        .await,
-        400,
-        bad,
-    );
-    seen.check(
-        "nobody ends",
-        &exchange(
-            &d,
-            H::Rpc,
-            &Ev::post(DELETE, json!({"id": ARN_1}).to_string()),
-        )
-        .await,
-        401,
-        ok,
-    );
-    seen.check(
-        "a player ends",
-        &exchange(
-            &d,
-            H::Rpc,
-            &end(&json!({"id": ARN_1}).to_string(), player_a()),
-        )
-        .await,
-        403,
-        ok,
-    );
-    seen.check(
-        "an unknown short id ends",
-        &exchange(
-            &d,
-            H::Rpc,
-            &end(&json!({"id": short_id(ARN_2)}).to_string(), gs()),
-        )
-        .await,
-        404,
-        ok,
-    );
-    seen.check(
-        "an end over 300 KB",
-        &exchange(
-            &d,
-            H::Rpc,
-            &end(&oversized(&json!({"id": ARN_1}).to_string()), gs()),
-        )
-        .await,
-        413,
-        ok,
-    );
-    let d = failing_deps();
-    d.store
-        .faults
-        .fail_next(StoreError::Unavailable("timeout".into()));
-    seen.check(
-        "the store fails on an end",
-        &exchange(&d, H::Rpc, &end(&json!({"id": ARN_1}).to_string(), gs())).await,
-        503,
-        ok,
-    );
-
-    // ---- every documented status was produced
-    let mut missing = Vec::new();
-    for (path, item) in spec().doc()["paths"].as_object().into_iter().flatten() {
-        for (method, op) in item
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(m, _)| ["get", "post", "delete", "put", "patch"].contains(&m.as_str()))
-        {
-            let got = seen
-                .0
-                .get(&(method.to_ascii_uppercase(), path.clone()))
-                .cloned()
-                .unwrap_or_default();
-            for status in op["responses"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(s, _)| s)
-            {
-                if !status.parse::<u16>().is_ok_and(|s| got.contains(&s)) {
-                    missing.push(format!("{} {path} {status}", method.to_ascii_uppercase()));
-                }
-            }
-        }
-    }
-    assert!(
-        missing.is_empty(),
-        "documented statuses no scenario produced: {missing:#?}"
-    );
+    let by_arn = id_body(ARN_1);
+    let (unknown, huge) = (id_body(short_id(ARN_2)), oversized(&by_arn));
+    seen.all(
+        &d,
+        H::Rpc,
+        [
+            ("end by ARN", end(&by_arn, gs_f1()), 204, OK),
+            (
+                "end by id, as a service",
+                end(&id_body(&s.id), service()),
+                204,
+                OK,
+            ),
+            ("end without id", end("{}", gs_f1()), 400, BAD),
+            (
+                "end a malformed id",
+                end(r#"{"id":"nope"}"#, gs_f1()),
+                400,
+                BAD,
+            ),
+            (
+                "end with a parameter",
+                end(&by_arn, gs_f1()).query("x=1"),
+                400,
+                BAD,
+            ),
+            ("nobody ends", Ev::post(DELETE, by_arn.clone()), 401, OK),
+            ("a player ends", end(&by_arn, player_a()), 403, OK),
+            ("an unknown short id ends", end(&unknown, gs_f1()), 404, OK),
+            ("an end over 300 KB", end(&huge, gs_f1()), 413, OK),
+        ],
+    )
+    .await;
+    let unavailable = StoreError::Unavailable("timeout".into());
+    let case = ("the store fails on an end", end(&by_arn, gs_f1()), 503, OK);
+    seen.store_fails(H::Rpc, unavailable, case).await;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -2369,151 +1824,64 @@ fn the_specs_operations_are_exactly_the_deployed_routes() {
 
 #[test]
 fn the_specs_limits_are_fleet_cores_limits() {
+    use fleet_core::limits::*;
     let doc = spec().doc();
-    let at = |pointer: &str| -> u64 {
-        doc.pointer(pointer)
-            .and_then(Value::as_u64)
-            .unwrap_or_else(|| panic!("api/openapi.yaml has no number at {pointer}"))
-    };
-    let s = "/components/schemas";
-    let create = format!("{s}/CreateSessionRequest/properties");
-    let list_params = doc["paths"]["/v1/sessions"]["get"]["parameters"]
+    // Where each limit stands under #/components, and fleet_core's value for it (one a line).
+    #[rustfmt::skip]
+    let keywords: [(&str, u64); 17] = [
+        ("schemas/CreateSessionRequest/properties/maxPlayers/maximum", n(MAX_PLAYERS)),
+        ("schemas/CreateSessionRequest/properties/players/maxItems", n(MAX_PLAYERS)),
+        ("schemas/JoinSessionRequest/properties/players/maxItems", n(MAX_PLAYERS_PER_JOIN)),
+        ("schemas/JoinResult/properties/playerSessions/maxItems", n(MAX_PLAYERS_PER_JOIN)),
+        ("schemas/PlayerId/maxLength", n(PLAYER_ID_MAX)),
+        ("schemas/PlayerData/maxLength", n(PLAYER_DATA_MAX)),
+        ("schemas/GameProperties/maxProperties", n(PROPERTIES_MAX)),
+        ("schemas/GameProperties/propertyNames/maxLength", n(PROPERTY_KEY_MAX)),
+        ("schemas/GameProperties/additionalProperties/maxLength", n(PROPERTY_VALUE_MAX)),
+        ("schemas/SessionName/maxLength", n(NAME_MAX)),
+        ("schemas/Session/properties/name/maxLength", n(NAME_MAX)),
+        ("schemas/SessionData/maxLength", n(DATA_MAX)),
+        ("schemas/CreateSessionRequest/properties/latencies/maxItems", n(LATENCIES_MAX)),
+        ("schemas/LatencyRequest/properties/latencyMs/maximum", n(LATENCY_MS_MAX)),
+        ("schemas/CreateSessionRequest/properties/regions/maxItems", n(REGIONS_MAX)),
+        ("schemas/PlacementId/maxLength", n(PLACEMENT_ID_MAX)),
+        ("parameters/IdempotencyKey/schema/maxLength", n(IDEMPOTENCY_KEY_MAX)),
+    ];
+    // The list's query parameters: name, schema keyword, fleet_core's value.
+    let list_params: [(&str, &str, u64); 5] = [
+        ("query", "maxLength", n(QUERY_MAX)),
+        ("limit", "minimum", n(LIMIT_MIN)),
+        ("limit", "maximum", n(LIMIT_MAX)),
+        ("limit", "default", n(LIMIT_DEFAULT)),
+        (
+            "cursor",
+            "maxLength",
+            n(fleet_core::query::cursor::CURSOR_MAX),
+        ),
+    ];
+    let params = doc["paths"]["/v1/sessions"]["get"]["parameters"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let param = |name: &str, key: &str| -> u64 {
-        list_params
-            .iter()
-            .find(|p| p["name"] == name)
-            .and_then(|p| p["schema"][key].as_u64())
-            .unwrap_or_else(|| panic!("list parameter {name}.{key}"))
-    };
-    let usize_ = |n: usize| n as u64;
-    let cases: [(&str, u64, u64); 22] = [
-        (
-            "maxPlayers maximum",
-            at(&format!("{create}/maxPlayers/maximum")),
-            u64::from(limits::MAX_PLAYERS),
-        ),
-        (
-            "players per create",
-            at(&format!("{create}/players/maxItems")),
-            u64::from(limits::MAX_PLAYERS),
-        ),
-        (
-            "players per join",
-            at(&format!(
-                "{s}/JoinSessionRequest/properties/players/maxItems"
-            )),
-            usize_(limits::MAX_PLAYERS_PER_JOIN),
-        ),
-        (
-            "join result player sessions",
-            at(&format!(
-                "{s}/JoinResult/properties/playerSessions/maxItems"
-            )),
-            usize_(limits::MAX_PLAYERS_PER_JOIN),
-        ),
-        (
-            "playerId",
-            at(&format!("{s}/PlayerId/maxLength")),
-            usize_(limits::PLAYER_ID_MAX),
-        ),
-        (
-            "playerData",
-            at(&format!("{s}/PlayerData/maxLength")),
-            usize_(limits::PLAYER_DATA_MAX),
-        ),
-        (
-            "properties",
-            at(&format!("{s}/GameProperties/maxProperties")),
-            usize_(limits::PROPERTIES_MAX),
-        ),
-        (
-            "property key",
-            at(&format!("{s}/GameProperties/propertyNames/maxLength")),
-            usize_(limits::PROPERTY_KEY_MAX),
-        ),
-        (
-            "property value",
-            at(&format!(
-                "{s}/GameProperties/additionalProperties/maxLength"
-            )),
-            usize_(limits::PROPERTY_VALUE_MAX),
-        ),
-        (
-            "name",
-            at(&format!("{s}/SessionName/maxLength")),
-            usize_(limits::NAME_MAX),
-        ),
-        (
-            "session name",
-            at(&format!("{s}/Session/properties/name/maxLength")),
-            usize_(limits::NAME_MAX),
-        ),
-        (
-            "data",
-            at(&format!("{s}/SessionData/maxLength")),
-            usize_(limits::DATA_MAX),
-        ),
-        (
-            "latencies",
-            at(&format!("{create}/latencies/maxItems")),
-            usize_(limits::LATENCIES_MAX),
-        ),
-        (
-            "latencyMs",
-            at(&format!("{s}/LatencyRequest/properties/latencyMs/maximum")),
-            u64::from(limits::LATENCY_MS_MAX),
-        ),
-        (
-            "regions",
-            at(&format!("{create}/regions/maxItems")),
-            usize_(limits::REGIONS_MAX),
-        ),
-        (
-            "query",
-            param("query", "maxLength"),
-            usize_(limits::QUERY_MAX),
-        ),
-        (
-            "limit minimum",
-            param("limit", "minimum"),
-            u64::from(limits::LIMIT_MIN),
-        ),
-        (
-            "limit maximum",
-            param("limit", "maximum"),
-            u64::from(limits::LIMIT_MAX),
-        ),
-        (
-            "limit default",
-            param("limit", "default"),
-            u64::from(limits::LIMIT_DEFAULT),
-        ),
-        (
-            "cursor",
-            param("cursor", "maxLength"),
-            usize_(fleet_core::query::cursor::CURSOR_MAX),
-        ),
-        (
-            "placementId",
-            at(&format!("{s}/PlacementId/maxLength")),
-            usize_(limits::PLACEMENT_ID_MAX),
-        ),
-        (
-            "Idempotency-Key",
-            at("/components/parameters/IdempotencyKey/schema/maxLength"),
-            usize_(limits::IDEMPOTENCY_KEY_MAX),
-        ),
-    ];
-    let wrong: Vec<_> = cases
-        .iter()
-        .filter(|(_, spec, code)| spec != code)
-        .collect();
+    let mut wrong = Vec::new();
+    for (pointer, code) in keywords {
+        let spec = doc
+            .pointer(&format!("/components/{pointer}"))
+            .and_then(Value::as_u64);
+        if spec != Some(code) {
+            wrong.push((pointer.to_owned(), spec, code));
+        }
+    }
+    for (name, keyword, code) in list_params {
+        let param = params.iter().find(|p| p["name"] == name);
+        let spec = param.and_then(|p| p["schema"][keyword].as_u64());
+        if spec != Some(code) {
+            wrong.push((format!("list parameter {name}.{keyword}"), spec, code));
+        }
+    }
     assert!(
         wrong.is_empty(),
-        "limits in api/openapi.yaml differ from fleet_core::limits (name, spec, code): {wrong:#?}"
+        "limits in api/openapi.yaml differ from fleet_core::limits (where, spec, code): {wrong:#?}"
     );
     assert_eq!(limits::BODY_MAX_BYTES, 307_200);
     assert!(
@@ -2656,6 +2024,11 @@ async fn serve_the_handlers() {
         let _ = socket.write_all(&bytes).await;
         let _ = socket.shutdown().await;
     }
+}
+
+/// A limit as the spec's JSON number.
+fn n(limit: impl TryInto<u64, Error: std::fmt::Debug>) -> u64 {
+    limit.try_into().expect("a limit fits in 64 bits")
 }
 
 /// Base64url without padding, decoded (for a JWT's claims).

@@ -3,39 +3,43 @@
 
 use std::collections::BTreeMap;
 
-use aws_lambda_events::event::dynamodb::Event;
+use aws_lambda_events::event::sqs::SqsBatchResponse;
 use fleet_core::event::parse_message;
 use fleet_core::fakes::{MemoryNotifier, MemoryStore};
 use fleet_core::model::PlacementStatus;
-use fleet_core::ports::{ConnectionStore, SessionStore, Subscriber};
+use fleet_core::ports::{ConnectionStore, SessionStore};
 use fleet_core::rules;
+use fleet_functions::observability::Metrics;
 use fleet_functions::{notifier, placement_events};
 use serde_json::{Value, json};
 
 use crate::support_async::*;
+use crate::support_cases::people::*;
+use crate::support_cases::{connect_people, delta, notify_stream, stored};
 
-const REQUESTER_CONN: &str = "ReqConn0001=";
-const REQUESTER_PHONE: &str = "ReqConn0002=";
-const PLAYER_CONN: &str = "PlyConn0001=";
-const OBSERVER_CONN: &str = "ObsConn0001=";
-const ALL: [&str; 4] = [REQUESTER_CONN, REQUESTER_PHONE, PLAYER_CONN, OBSERVER_CONN];
-
-/// The sample placements, PENDING, and connections: two for the requester, one for the other player,
-/// and an observer subscribed to the fulfilled placement.
+/// The sample placements, PENDING, and [`people`] connected.
 async fn world<S: SessionStore + ConnectionStore>(store: &S) {
     seed_samples(store).await;
-    connect_user(store, REQUESTER_CONN, REQUESTER).await;
-    connect_user(store, REQUESTER_PHONE, REQUESTER).await;
-    connect_user(store, PLAYER_CONN, OTHER_PLAYER).await;
-    connect_user(store, OBSERVER_CONN, "observer-1").await;
-    let sub = Subscriber {
-        connection: conn(OBSERVER_CONN),
-        user: "observer-1".into(),
-    };
-    store
-        .subscribe(&pid(FULFILLED_ID), &sub, T0.plus_secs(7200))
+    connect_people(store).await;
+}
+
+/// The [`world`] in memory, and a notifier that records what it sends.
+async fn world_in_memory() -> (MemoryStore, MemoryNotifier) {
+    let store = MemoryStore::new();
+    world(&store).await;
+    (store, MemoryNotifier::default())
+}
+
+/// A fresh table on DynamoDB Local (`<prefix>-<uuid>`), as the functions' store.
+async fn dynamo_store(prefix: &str) -> fleet_aws::dynamo::DynamoStore {
+    let url = std::env::var("FLEETLIFT_TEST_DYNAMODB")
+        .expect("FLEETLIFT_TEST_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local");
+    let client = fleet_aws::dynamo::local_client(&url);
+    let table = format!("{prefix}-{}", uuid::Uuid::new_v4());
+    fleet_aws::dynamo::create_table(&client, &table)
         .await
-        .unwrap();
+        .expect("create table");
+    fleet_aws::dynamo::DynamoStore::new(client, table, b"push-test-secret".to_vec())
 }
 
 fn batch(files: &[&str]) -> aws_lambda_events::event::sqs::SqsEvent {
@@ -48,9 +52,17 @@ fn batch(files: &[&str]) -> aws_lambda_events::event::sqs::SqsEvent {
     )
 }
 
-fn stream(file: &str) -> Event {
-    event(&format!("stream/{file}"))
+/// placement-events on the sample fulfilment, pushing through `push`.
+async fn push_fulfilled<S, N>(store: &S, push: &N) -> (SqsBatchResponse, Metrics)
+where
+    S: SessionStore + ConnectionStore,
+    N: fleet_core::ports::Notifier,
+{
+    placement_events::process_and_push(store, push, batch(&[FULFILLED]), T0).await
 }
+
+/// The sample fulfilment event.
+const FULFILLED: &str = "placement/sns-fulfilled.json";
 
 /// Every message sent, raw, by connection.
 fn by_connection(push: &MemoryNotifier) -> BTreeMap<String, Vec<Vec<u8>>> {
@@ -68,20 +80,14 @@ async fn a_fulfilled_event_is_pushed_at_once_to_each_connection_with_the_message
     let early_store = MemoryStore::new();
     world(&early_store).await;
     let early = MemoryNotifier::default();
-    let (response, metrics) = placement_events::process_and_push(
-        &early_store,
-        &early,
-        batch(&["placement/sns-fulfilled.json"]),
-        T0,
-    )
-    .await;
+    let (response, metrics) = push_fulfilled(&early_store, &early).await;
 
     // The same event applied without a push, then its stream record through the notifier.
     let late_store = MemoryStore::new();
     world(&late_store).await;
     let late = MemoryNotifier::default();
-    placement_events::process(&late_store, batch(&["placement/sns-fulfilled.json"])).await;
-    notifier::process(&late_store, &late, stream("placement-fulfilled.json"), T0).await;
+    placement_events::process(&late_store, batch(&[FULFILLED])).await;
+    notify_stream(&late_store, &late, "placement-fulfilled.json").await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("EventsApplied"), Some(1.0));
@@ -114,15 +120,13 @@ async fn a_fulfilled_event_is_pushed_at_once_to_each_connection_with_the_message
 
 #[tokio::test]
 async fn a_result_too_close_to_the_deadline_is_left_unmarked_for_the_streams_notifier() {
-    let store = MemoryStore::new();
-    world(&store).await;
-    let push = MemoryNotifier::default();
+    let (store, push) = world_in_memory().await;
     // Less than the guard left: the result is written, nothing is pushed or marked sent.
     let deadline = std::time::Instant::now() + placement_events::EARLY_PUSH_GUARD / 2;
     let (response, metrics) = placement_events::process_and_push_until(
         &store,
         &push,
-        batch(&["placement/sns-fulfilled.json"]),
+        batch(&[FULFILLED]),
         T0,
         Some(deadline),
     )
@@ -133,23 +137,18 @@ async fn a_result_too_close_to_the_deadline_is_left_unmarked_for_the_streams_not
     assert!(push.sent().is_empty());
 
     // The stream's notifier then delivers it to every connection.
-    let (_, metrics) =
-        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (_, metrics) = notify_stream(&store, &push, "placement-fulfilled.json").await;
     assert_eq!(metrics.get("NotificationsSent"), Some(4.0));
     assert_eq!(push.sent().len(), 4);
 }
 
 #[tokio::test]
 async fn the_stream_delivery_after_an_early_push_sends_nothing_more() {
-    let store = MemoryStore::new();
-    world(&store).await;
-    let push = MemoryNotifier::default();
-    placement_events::process_and_push(&store, &push, batch(&["placement/sns-fulfilled.json"]), T0)
-        .await;
+    let (store, push) = world_in_memory().await;
+    push_fulfilled(&store, &push).await;
     let writes = store.calls().writes;
 
-    let (response, metrics) =
-        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) = notify_stream(&store, &push, "placement-fulfilled.json").await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(push.sent().len(), 4);
@@ -223,9 +222,7 @@ async fn every_terminal_status_is_pushed_at_once() {
 
 #[tokio::test]
 async fn a_timed_out_event_is_pushed_with_the_reason_the_notifier_would_send() {
-    let store = MemoryStore::new();
-    world(&store).await;
-    let push = MemoryNotifier::default();
+    let (store, push) = world_in_memory().await;
 
     placement_events::process_and_push(&store, &push, batch(&["placement/sns-timed-out.json"]), T0)
         .await;
@@ -240,8 +237,7 @@ async fn a_timed_out_event_is_pushed_with_the_reason_the_notifier_would_send() {
         messages_to(&push, OBSERVER_CONN).is_empty(),
         "not subscribed to this one"
     );
-    let (_, metrics) =
-        notifier::process(&store, &push, stream("placement-timed-out.json"), T0).await;
+    let (_, metrics) = notify_stream(&store, &push, "placement-timed-out.json").await;
     assert_eq!(metrics.get("NotificationsDuplicate"), Some(3.0));
     assert_eq!(push.sent().len(), 3);
 }
@@ -253,13 +249,7 @@ async fn a_failed_push_leaves_the_event_applied_and_the_stream_delivery_pushes_i
     let push = FlakyNotifier::new(MemoryNotifier::default());
     push.fail(REQUESTER_CONN);
 
-    let (response, metrics) = placement_events::process_and_push(
-        &store,
-        &push,
-        batch(&["placement/sns-fulfilled.json"]),
-        T0,
-    )
-    .await;
+    let (response, metrics) = push_fulfilled(&store, &push).await;
 
     assert!(
         response.batch_item_failures.is_empty(),
@@ -270,17 +260,12 @@ async fn a_failed_push_leaves_the_event_applied_and_the_stream_delivery_pushes_i
     assert_eq!(metrics.get("EarlyPushFailed"), Some(1.0));
     assert_eq!(metrics.get("NotificationsFailed"), Some(1.0));
     assert_eq!(metrics.get("NotificationsSent"), Some(3.0));
-    let stored = store
-        .get_placement(&pid(FULFILLED_ID))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored(&store, &pid(FULFILLED_ID)).await;
     assert_eq!(stored.status, PlacementStatus::Fulfilled);
     assert!(messages_to(&push.inner, REQUESTER_CONN).is_empty());
 
     push.heal(REQUESTER_CONN);
-    let (response, metrics) =
-        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) = notify_stream(&store, &push, "placement-fulfilled.json").await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(
@@ -300,13 +285,7 @@ async fn a_failed_connection_lookup_leaves_the_event_applied_and_the_stream_deli
     store.faults.throttle_lookups(true);
     let push = MemoryNotifier::default();
 
-    let (response, metrics) = placement_events::process_and_push(
-        &store,
-        &push,
-        batch(&["placement/sns-fulfilled.json"]),
-        T0,
-    )
-    .await;
+    let (response, metrics) = push_fulfilled(&store, &push).await;
 
     assert!(
         response.batch_item_failures.is_empty(),
@@ -316,18 +295,12 @@ async fn a_failed_connection_lookup_leaves_the_event_applied_and_the_stream_deli
     assert_eq!(metrics.get("EarlyPushFailed"), Some(1.0));
     assert!(push.sent().is_empty());
     assert_eq!(
-        store
-            .get_placement(&pid(FULFILLED_ID))
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        stored(&store, &pid(FULFILLED_ID)).await.status,
         PlacementStatus::Fulfilled
     );
 
     store.faults.throttle_lookups(false);
-    let (response, metrics) =
-        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) = notify_stream(&store, &push, "placement-fulfilled.json").await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("NotificationsSent"), Some(4.0));
@@ -335,9 +308,8 @@ async fn a_failed_connection_lookup_leaves_the_event_applied_and_the_stream_deli
 
 #[tokio::test]
 async fn unknown_duplicate_refused_ignored_and_poison_events_push_nothing() {
-    let store = MemoryStore::new();
-    world(&store).await;
-    placement_events::process(&store, batch(&["placement/sns-fulfilled.json"])).await;
+    let (store, push) = world_in_memory().await;
+    placement_events::process(&store, batch(&[FULFILLED])).await;
     let refused = event_text("placement/raw-cancelled.json")
         .replace("b7a6c5d4-e3f2-4a1b-8c0d-9e8f7a6b5c41", FULFILLED_ID);
     let unknown = event_text("placement/sns-unknown-type.json");
@@ -349,7 +321,6 @@ async fn unknown_duplicate_refused_ignored_and_poison_events_push_nothing() {
         .enumerate()
         .map(|(i, b)| sqs_record(Some(&format!("m-{i}")), b))
         .collect();
-    let push = MemoryNotifier::default();
     let writes = store.calls().writes;
 
     let (response, metrics) =
@@ -375,37 +346,41 @@ async fn unknown_duplicate_refused_ignored_and_poison_events_push_nothing() {
     );
 }
 
-#[tokio::test]
-async fn a_result_nobody_waits_for_costs_the_lookups_and_no_session_read() {
-    let plain = MemoryStore::new();
-    seed_samples(&plain).await;
-    let pushing = MemoryStore::new();
-    seed_samples(&pushing).await;
+/// The sample fulfilment applied to two stores alike, one without a push and one with: the
+/// (reads, writes) each made, the pushing store, and what its push sent. `connected` puts
+/// [`people`] in both.
+async fn without_and_with_push(
+    connected: bool,
+) -> ((u64, u64), (u64, u64), MemoryStore, MemoryNotifier) {
+    let (plain, pushing) = (MemoryStore::new(), MemoryStore::new());
+    for store in [&plain, &pushing] {
+        seed_samples(store).await;
+        if connected {
+            connect_people(store).await;
+        }
+    }
     let (plain_before, pushing_before) = (plain.calls(), pushing.calls());
     let push = MemoryNotifier::default();
 
-    placement_events::process(&plain, batch(&["placement/sns-fulfilled.json"])).await;
-    placement_events::process_and_push(
-        &pushing,
-        &push,
-        batch(&["placement/sns-fulfilled.json"]),
-        T0,
-    )
-    .await;
+    placement_events::process(&plain, batch(&[FULFILLED])).await;
+    push_fulfilled(&pushing, &push).await;
 
-    let (plain_after, pushing_after) = (plain.calls(), pushing.calls());
+    let plain_calls = delta(plain_before, plain.calls());
+    let pushing_calls = delta(pushing_before, pushing.calls());
+    (plain_calls, pushing_calls, pushing, push)
+}
+
+#[tokio::test]
+async fn a_result_nobody_waits_for_costs_the_lookups_and_no_session_read() {
+    let ((plain_reads, plain_writes), (reads, writes), _, push) =
+        without_and_with_push(false).await;
+
     // The lookups only: the requester's and the other player's connections, the placement's
     // subscribers. The session is read only when there is someone to push it to.
-    assert_eq!(
-        pushing_after.reads - pushing_before.reads,
-        plain_after.reads - plain_before.reads + 3
-    );
-    assert_eq!(
-        pushing_after.writes - pushing_before.writes,
-        plain_after.writes - plain_before.writes
-    );
+    assert_eq!(reads, plain_reads + 3);
+    assert_eq!(writes, plain_writes);
     assert!(
-        pushing_after.writes - pushing_before.writes <= 2,
+        writes <= 2,
         "docs/architecture.md#functions-and-call-budget: a fulfilled event is at most two writes"
     );
     assert!(push.sent().is_empty());
@@ -413,34 +388,13 @@ async fn a_result_nobody_waits_for_costs_the_lookups_and_no_session_read() {
 
 #[tokio::test]
 async fn a_result_someone_waits_for_is_pushed_with_the_session_its_write_stored_and_no_read() {
-    let plain = MemoryStore::new();
-    world(&plain).await;
-    let pushing = MemoryStore::new();
-    world(&pushing).await;
-    let (plain_before, pushing_before) = (plain.calls().reads, pushing.calls().reads);
-    let push = MemoryNotifier::default();
-
-    placement_events::process(&plain, batch(&["placement/sns-fulfilled.json"])).await;
-    placement_events::process_and_push(
-        &pushing,
-        &push,
-        batch(&["placement/sns-fulfilled.json"]),
-        T0,
-    )
-    .await;
+    let ((plain_reads, _), (reads, _), pushing, push) = without_and_with_push(true).await;
 
     // The three lookups (two players' connections, the subscribers) and nothing else: the
     // session the message carries is the one the fulfilment wrote.
-    assert_eq!(
-        pushing.calls().reads - pushing_before,
-        plain.calls().reads - plain_before + 3
-    );
+    assert_eq!(reads, plain_reads + 3);
     assert_eq!(push.sent().len(), 4);
-    let stored = pushing
-        .get_placement(&pid(FULFILLED_ID))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored(&pushing, &pid(FULFILLED_ID)).await;
     let session = notifier::placed_session(&pushing, &stored).await.unwrap();
     assert!(session.is_some());
     let expected = notifier::placement_message(&stored, session.as_ref(), REQUESTER);
@@ -449,28 +403,10 @@ async fn a_result_someone_waits_for_is_pushed_with_the_session_its_write_stored_
 
 #[tokio::test]
 async fn the_push_adds_only_the_sent_records_to_an_events_writes() {
-    let plain = MemoryStore::new();
-    world(&plain).await;
-    let pushing = MemoryStore::new();
-    world(&pushing).await;
-    let (plain_before, pushing_before) = (plain.calls().writes, pushing.calls().writes);
+    let ((_, plain_writes), (_, writes), _, _) = without_and_with_push(true).await;
 
-    placement_events::process(&plain, batch(&["placement/sns-fulfilled.json"])).await;
-    placement_events::process_and_push(
-        &pushing,
-        &MemoryNotifier::default(),
-        batch(&["placement/sns-fulfilled.json"]),
-        T0,
-    )
-    .await;
-
-    let plain_writes = plain.calls().writes - plain_before;
     assert!(plain_writes <= 2);
-    assert_eq!(
-        pushing.calls().writes - pushing_before,
-        plain_writes + 4,
-        "one sent record per connection"
-    );
+    assert_eq!(writes, plain_writes + 4, "one sent record per connection");
 }
 
 #[tokio::test]
@@ -488,22 +424,14 @@ async fn the_placement_pushed_is_the_placement_the_store_holds_after_the_event()
             )],
         )
         .await;
-        let read = store
-            .get_placement(&event.placement_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let read = stored(&store, &event.placement_id).await;
         let Some((outcome, at)) = rules::outcome_of(&read, &event).unwrap() else {
             continue;
         };
 
         placement_events::process(&store, sqs_event(vec![sqs_record(Some("m-1"), &body)])).await;
 
-        let stored = store
-            .get_placement(&event.placement_id)
-            .await
-            .unwrap()
-            .unwrap();
+        let stored = stored(&store, &event.placement_id).await;
         assert_eq!(
             placement_events::finished(read, &outcome, at),
             stored,
@@ -516,22 +444,11 @@ async fn the_placement_pushed_is_the_placement_the_store_holds_after_the_event()
 /// the pushed message is the one the stored items give.
 #[tokio::test]
 async fn on_dynamodb_the_early_push_sends_what_the_stored_items_say() {
-    let url = std::env::var("FLEETLIFT_TEST_DYNAMODB")
-        .expect("FLEETLIFT_TEST_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local");
-    let client = fleet_aws::dynamo::local_client(&url);
-    let table = format!("push-{}", uuid::Uuid::new_v4());
-    fleet_aws::dynamo::create_table(&client, &table)
-        .await
-        .expect("create table");
-    let store = fleet_aws::dynamo::DynamoStore::new(client, table, b"push-test-secret".to_vec());
+    let store = dynamo_store("push").await;
     world(&store).await;
     let body = event_text("placement/sns-fulfilled.json");
     let event = parse_message(&body).unwrap();
-    let read = store
-        .get_placement(&event.placement_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let read = stored(&store, &event.placement_id).await;
     let (outcome, at) = rules::outcome_of(&read, &event).unwrap().unwrap();
     let push = MemoryNotifier::default();
 
@@ -545,24 +462,19 @@ async fn on_dynamodb_the_early_push_sends_what_the_stored_items_say() {
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("NotificationsSent"), Some(4.0));
-    let stored = store
-        .get_placement(&event.placement_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = stored(&store, &event.placement_id).await;
     assert_eq!(placement_events::finished(read, &outcome, at), stored);
     let session = notifier::placed_session(&store, &stored).await.unwrap();
     assert!(session.is_some());
     for (c, user) in [
         (REQUESTER_CONN, REQUESTER),
         (PLAYER_CONN, OTHER_PLAYER),
-        (OBSERVER_CONN, "observer-1"),
+        (OBSERVER_CONN, OBSERVER),
     ] {
         let expected = notifier::placement_message(&stored, session.as_ref(), user);
         assert_eq!(by_connection(&push)[c], vec![expected], "{c}");
     }
-    let (_, metrics) =
-        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (_, metrics) = notify_stream(&store, &push, "placement-fulfilled.json").await;
     assert_eq!(metrics.get("NotificationsDuplicate"), Some(4.0));
     assert_eq!(push.sent().len(), 4);
 }
@@ -583,14 +495,7 @@ async fn on_dynamodb_each_push_of_a_batch_carries_the_session_the_table_holds() 
         "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a51",
         "placement/raw-fulfilled.json",
     );
-    let url = std::env::var("FLEETLIFT_TEST_DYNAMODB")
-        .expect("FLEETLIFT_TEST_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local");
-    let client = fleet_aws::dynamo::local_client(&url);
-    let table = format!("push-batch-{}", uuid::Uuid::new_v4());
-    fleet_aws::dynamo::create_table(&client, &table)
-        .await
-        .expect("create table");
-    let store = fleet_aws::dynamo::DynamoStore::new(client, table, b"push-test-secret".to_vec());
+    let store = dynamo_store("push-batch").await;
     world(&store).await;
     seed(
         &store,
@@ -627,7 +532,7 @@ async fn on_dynamodb_each_push_of_a_batch_carries_the_session_the_table_holds() 
         };
         let mut expected = Vec::new();
         for id in ids {
-            let stored = store.get_placement(&pid(id)).await.unwrap().unwrap();
+            let stored = stored(&store, &pid(id)).await;
             assert_eq!(stored.status, PlacementStatus::Fulfilled, "{id}");
             let session = notifier::placed_session(&store, &stored).await.unwrap();
             let session = session.expect("the placed session is stored");

@@ -3,18 +3,12 @@
 //! endpoint with no extra call; `POST /v1/sessions/{id}/connection` hands out fresh tokens.
 
 use fleet_core::fakes::{FAKE_TOKEN_EXPIRES_MS, GameLiftCall};
-use fleet_core::ids::FleetId;
+use fleet_core::ids::SessionId;
 use fleet_core::time::Timestamp;
 use serde_json::json;
 
+use crate::support_cases::*;
 use crate::support_http::*;
-
-fn gateway_deps() -> TestDeps {
-    let mut d = deps();
-    d.config.player_gateway_fleets = vec![FleetId::parse(F1).expect("fleet")];
-    d.gamelift.enable_gateway(F1);
-    d
-}
 
 fn detail_calls(d: &TestDeps) -> Vec<GameLiftCall> {
     d.gamelift
@@ -24,37 +18,21 @@ fn detail_calls(d: &TestDeps) -> Vec<GameLiftCall> {
         .collect()
 }
 
-async fn join(d: &TestDeps, session: &str, players: &[&str], who: Who) -> Answer {
-    api(
-        d,
-        Ev::post(&format!("/v1/sessions/{session}/join"), join_body(players))
-            .by(who)
-            .request(),
-    )
-    .await
+/// The connection details of players A and B in `session`, asked by `who`.
+async fn both_connections(d: &TestDeps, session: &SessionId, who: Who) -> Answer {
+    call(d, route::connection(session, &[PLAYER_A, PLAYER_B]).by(who)).await
 }
 
-async fn connection(d: &TestDeps, session: &str, players: &[&str], who: Who) -> Answer {
-    let body =
-        json!({"players": players.iter().map(|p| json!({"playerId": p})).collect::<Vec<_>>()});
-    api(
-        d,
-        Ev::post(
-            &format!("/v1/sessions/{session}/connection"),
-            body.to_string(),
-        )
-        .by(who)
-        .request(),
-    )
-    .await
+/// Player A's own connection details of `session`.
+async fn my_connection(d: &TestDeps, session: impl std::fmt::Display) -> Answer {
+    call(d, route::connection(session, &[PLAYER_A]).by(player_a())).await
 }
 
 #[tokio::test]
 async fn a_join_on_a_gateway_fleet_carries_relay_endpoints_and_a_token_per_player() {
-    let d = gateway_deps();
-    let s = seed(&d, ARN_1, 8);
+    let (d, s) = with_session(gateway_deps(), ARN_1, 8);
 
-    let a = join(&d, s.id.as_ref(), &[PLAYER_A, PLAYER_B], Who::iam(SERVICE)).await;
+    let a = call(&d, route::join(&s.id, &[PLAYER_A, PLAYER_B]).by(service())).await;
 
     assert_eq!(a.status, 200, "{}", a.body);
     let expires = Timestamp::from_millis(FAKE_TOKEN_EXPIRES_MS).to_rfc3339();
@@ -83,10 +61,9 @@ async fn a_join_on_a_gateway_fleet_carries_relay_endpoints_and_a_token_per_playe
 
 #[tokio::test]
 async fn a_join_on_a_direct_fleet_carries_the_server_endpoint_and_makes_no_extra_call() {
-    let d = gateway_deps();
-    let s = seed(&d, ARN_2, 8);
+    let (d, s) = with_session(gateway_deps(), ARN_2, 8);
 
-    let a = join(&d, s.id.as_ref(), &[PLAYER_A], Who::player(PLAYER_A)).await;
+    let a = join_self(&d, &s.id, PLAYER_A).await;
 
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(
@@ -98,17 +75,11 @@ async fn a_join_on_a_direct_fleet_carries_the_server_endpoint_and_makes_no_extra
 
 #[tokio::test]
 async fn the_connection_route_hands_out_a_fresh_token_each_time() {
-    let d = gateway_deps();
-    let s = seed(&d, ARN_1, 8);
-    assert_eq!(
-        join(&d, s.id.as_ref(), &[PLAYER_A], Who::player(PLAYER_A))
-            .await
-            .status,
-        200
-    );
+    let (d, s) = with_session(gateway_deps(), ARN_1, 8);
+    assert_eq!(join_self(&d, &s.id, PLAYER_A).await.status, 200);
 
-    let first = connection(&d, s.id.as_ref(), &[PLAYER_A], Who::player(PLAYER_A)).await;
-    let second = connection(&d, &encode(ARN_1), &[PLAYER_A], Who::player(PLAYER_A)).await;
+    let first = my_connection(&d, &s.id).await;
+    let second = my_connection(&d, &encode(ARN_1)).await;
 
     assert_eq!(first.status, 200, "{}", first.body);
     assert_eq!(second.status, 200, "{}", second.body);
@@ -120,10 +91,9 @@ async fn the_connection_route_hands_out_a_fresh_token_each_time() {
 
 #[tokio::test]
 async fn the_connection_route_on_a_direct_fleet_answers_from_the_session_alone() {
-    let d = gateway_deps();
-    let s = seed(&d, ARN_2, 8);
+    let (d, s) = with_session(gateway_deps(), ARN_2, 8);
 
-    let a = connection(&d, s.id.as_ref(), &[PLAYER_A, PLAYER_B], Who::iam(SERVICE)).await;
+    let a = both_connections(&d, &s.id, service()).await;
 
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["connections"].as_array().map(Vec::len), Some(2));
@@ -136,16 +106,9 @@ async fn the_connection_route_on_a_direct_fleet_answers_from_the_session_alone()
 
 #[tokio::test]
 async fn a_player_may_ask_only_for_its_own_connection() {
-    let d = gateway_deps();
-    let s = seed(&d, ARN_1, 8);
+    let (d, s) = with_session(gateway_deps(), ARN_1, 8);
 
-    let a = connection(
-        &d,
-        s.id.as_ref(),
-        &[PLAYER_A, PLAYER_B],
-        Who::player(PLAYER_A),
-    )
-    .await;
+    let a = both_connections(&d, &s.id, player_a()).await;
 
     a.assert_error(403, "forbidden");
     assert_eq!(a.field(), Some("players[1].playerId"));
@@ -154,11 +117,10 @@ async fn a_player_may_ask_only_for_its_own_connection() {
 
 #[tokio::test]
 async fn a_rejoin_on_a_gateway_fleet_gets_a_fresh_token_for_the_same_seat() {
-    let d = gateway_deps();
-    let s = seed(&d, ARN_1, 8);
-    let first = join(&d, s.id.as_ref(), &[PLAYER_A], Who::player(PLAYER_A)).await;
+    let (d, s) = with_session(gateway_deps(), ARN_1, 8);
+    let first = join_self(&d, &s.id, PLAYER_A).await;
 
-    let again = join(&d, s.id.as_ref(), &[PLAYER_A], Who::player(PLAYER_A)).await;
+    let again = join_self(&d, &s.id, PLAYER_A).await;
 
     assert_eq!(again.status, 200, "{}", again.body);
     let ps = |a: &Answer| a.body["playerSessions"][0].clone();
@@ -171,24 +133,16 @@ async fn a_rejoin_on_a_gateway_fleet_gets_a_fresh_token_for_the_same_seat() {
 
 #[tokio::test]
 async fn connection_details_of_an_ended_or_unknown_session_are_refused() {
-    let d = gateway_deps();
-    let s = seed(&d, ARN_1, 8);
+    let (d, s) = with_session(gateway_deps(), ARN_1, 8);
     assert_eq!(
-        api(
-            &d,
-            Ev::delete(&format!("/v1/sessions/{}", s.id.as_ref()))
-                .by(Who::iam(SERVICE))
-                .request(),
-        )
-        .await
-        .status,
+        call(&d, route::delete_session(&s.id).by(service()))
+            .await
+            .status,
         204
     );
 
-    connection(&d, s.id.as_ref(), &[PLAYER_A], Who::player(PLAYER_A))
-        .await
-        .assert_error(409, "conflict");
-    connection(&d, &short_id(ARN_2), &[PLAYER_A], Who::player(PLAYER_A))
+    my_connection(&d, &s.id).await.assert_error(409, "conflict");
+    my_connection(&d, &short_id(ARN_2))
         .await
         .assert_error(404, "not_found");
     assert!(detail_calls(&d).is_empty());

@@ -2,7 +2,7 @@
 //! real SDK clients. Placement events travel as the simulator publishes them (SNS envelopes) into an
 //! SQS-shaped batch, exactly what the placement-events function receives in AWS.
 
-use std::collections::BTreeMap;
+use std::fmt::Display;
 use std::time::Duration;
 
 use aws_sdk_gamelift::config::{BehaviorVersion, Credentials, Region as SdkRegion};
@@ -12,6 +12,8 @@ use fleet_core::fakes::{ManualClock, MemoryNotifier};
 use fleet_functions::config::Config;
 use fleet_functions::deps::{Deps, PortSet, UuidIds};
 use fleet_functions::{api, placement_events, rpc};
+use fleet_testkit::config::TestConfig;
+use fleet_testkit::principals::SERVICE_ROLE;
 use gamelift_sim::model::{DEFAULT_FLEET_US, DEFAULT_QUEUE};
 use gamelift_sim::{Model, SimServer, Simulator};
 use serde_json::json;
@@ -19,7 +21,10 @@ use serde_json::json;
 use crate::support_async::{sqs_event, sqs_record};
 use fleet_core::time::Timestamp;
 
-use crate::support_http::{Answer, Ev, PLAYER_A, PLAYER_B, SERVICE, Who, encode};
+use crate::support_cases::{
+    assert_seated_by_gamelift, placement_id, player_a, player_b, route, service,
+};
+use crate::support_http::{Answer, Ev, PLAYER_A, PLAYER_B, Who, encode};
 
 const GAME_SERVER: &str =
     "arn:aws:sts::123456789012:assumed-role/sim-game-server/i-0123456789abcdef0";
@@ -41,23 +46,25 @@ pub(crate) struct Stack {
     _server: SimServer,
 }
 
+/// The configuration of [`spawn_stack`]: gamelift-sim's default queue, and its game-server role
+/// serving its default fleet.
 pub(crate) fn config() -> Config {
-    let fleets =
-        json!({ "arn:aws:iam::123456789012:role/sim-game-server": [DEFAULT_FLEET_US] }).to_string();
-    let vars: BTreeMap<&str, String> = BTreeMap::from([
-        ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
-        (
-            "FLEETLIFT_CURSOR_SECRET",
-            "integration-cursor-secret".to_owned(),
-        ),
-        ("FLEETLIFT_QUEUE_NAME", DEFAULT_QUEUE.to_owned()),
-        (
-            "FLEETLIFT_SERVICE_PRINCIPALS",
-            "arn:aws:iam::123456789012:role/fleetlift-backend".to_owned(),
-        ),
-        ("FLEETLIFT_GAME_SERVER_FLEETS", fleets),
-    ]);
-    Config::from_lookup(|k| vars.get(k).cloned()).expect("valid configuration")
+    config_with(
+        DEFAULT_QUEUE,
+        "arn:aws:iam::123456789012:role/sim-game-server",
+        DEFAULT_FLEET_US,
+    )
+}
+
+/// A configuration on the real parts: creates go to `queue`, the backend role is the service, and
+/// `game_server_role` is the game servers of `fleet`.
+pub(crate) fn config_with(queue: &str, game_server_role: &str, fleet: &str) -> Config {
+    TestConfig::minimal()
+        .cursor_secret("integration-cursor-secret")
+        .queue(queue)
+        .service_role(SERVICE_ROLE)
+        .game_server_fleets(&[(game_server_role, &[fleet])])
+        .build()
 }
 
 /// DynamoDB Local with a fresh table, gamelift-sim on a random port, and the handlers' dependencies
@@ -124,6 +131,32 @@ impl Stack {
         Answer::of(rpc::handle(&self.deps, ev.request()).await)
     }
 
+    /// The DynamoDB Local client, for raw requests that show what the store's checks prevent.
+    pub(crate) fn dynamo(&self) -> &aws_sdk_dynamodb::Client {
+        self.deps.store.client()
+    }
+
+    /// The stack's table.
+    pub(crate) fn table(&self) -> &str {
+        self.deps.store.table()
+    }
+
+    /// `GET /v1/placements/{placement}` by `who`.
+    pub(crate) async fn placement(&self, placement: &str, who: Who) -> Answer {
+        self.api(route::get_placement(placement).by(who)).await
+    }
+
+    /// `GET /v1/sessions/{session}` by `who`.
+    pub(crate) async fn session(&self, session: impl Display, who: Who) -> Answer {
+        self.api(route::get_session(session).by(who)).await
+    }
+
+    /// `player` joins `session` itself.
+    pub(crate) async fn join(&self, session: &str, player: &str) -> Answer {
+        self.api(route::join(session, &[player]).by(Who::player(player)))
+            .await
+    }
+
     /// Lets the simulator place what is pending and returns the events it published.
     pub(crate) async fn next_events(&mut self) -> Vec<String> {
         self.sim
@@ -159,22 +192,17 @@ impl Stack {
     ) -> (String, String, Vec<String>) {
         let body = json!({"maxPlayers": max_players, "players": [{"playerId": PLAYER_A}], "name": "it-lobby"});
         let created = self
-            .api(Ev::post("/v1/sessions", body.to_string()).by(Who::player(PLAYER_A)))
+            .api(route::create(body.to_string()).by(player_a()))
             .await;
         assert_eq!(created.status, 202, "{}", created.body);
-        let placement = created.body["placementId"]
-            .as_str()
-            .expect("placementId")
-            .to_owned();
+        let placement = placement_id(&created);
         let events = self.next_events().await;
         assert_eq!(events.len(), 1, "one PlacementFulfilled");
         assert!(
             self.deliver(&events).await.is_empty(),
             "no batch item failures"
         );
-        let got = self
-            .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
-            .await;
+        let got = self.placement(&placement, player_a()).await;
         assert_eq!(got.status, 200, "{}", got.body);
         let session = got.body["session"]["id"]
             .as_str()
@@ -189,9 +217,7 @@ async fn a_create_is_fulfilled_by_its_placement_event_with_the_session_and_the_p
  {
     let mut stack = spawn_stack().await;
     let (placement, session, _) = stack.create_fulfilled(4).await;
-    let got = stack
-        .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
-        .await;
+    let got = stack.placement(&placement, player_a()).await;
     assert_eq!(got.body["status"], "FULFILLED");
     let ps = got.body["playerSessions"]
         .as_array()
@@ -204,9 +230,7 @@ async fn a_create_is_fulfilled_by_its_placement_event_with_the_session_and_the_p
             .is_some_and(|p| p.starts_with("psess-"))
     );
 
-    let s = stack
-        .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::player(PLAYER_B)))
-        .await;
+    let s = stack.session(&session, player_b()).await;
     assert_eq!(
         (
             s.status,
@@ -219,16 +243,14 @@ async fn a_create_is_fulfilled_by_its_placement_event_with_the_session_and_the_p
     assert_eq!(s.body["openSlots"], 3, "the create's player holds a seat");
     // The same session by its ARN, percent-encoded in the path.
     let arn = s.body["arn"].as_str().expect("arn").to_owned();
-    let by_arn = stack
-        .api(Ev::get(&format!("/v1/sessions/{}", encode(&arn))).by(Who::player(PLAYER_B)))
-        .await;
+    let by_arn = stack.session(encode(&arn), player_b()).await;
     assert_eq!(by_arn.body["id"], session.as_str());
     // Listed with nakama-gamelift's spelling.
     let list = stack
         .api(
-            Ev::get("/v1/sessions")
+            route::list()
                 .query("query=%2Bvalue.player_count%3A0")
-                .by(Who::player(PLAYER_B)),
+                .by(player_b()),
         )
         .await;
     assert_eq!(list.status, 200, "{}", list.body);
@@ -245,40 +267,13 @@ async fn a_create_is_fulfilled_by_its_placement_event_with_the_session_and_the_p
 async fn joins_reserve_seats_in_dynamodb_and_in_gamelift_until_full() {
     let mut stack = spawn_stack().await;
     let (_, session, _) = stack.create_fulfilled(3).await;
-    let join = |p: &str| json!({"players": [{"playerId": p}]}).to_string();
-    let b = stack
-        .api(
-            Ev::post(&format!("/v1/sessions/{session}/join"), join(PLAYER_B))
-                .by(Who::player(PLAYER_B)),
-        )
-        .await;
-    assert_eq!(b.status, 200, "{}", b.body);
-    assert!(
-        b.body["playerSessions"][0]["playerSessionId"]
-            .as_str()
-            .is_some_and(|p| p.starts_with("psess-"))
-    );
-    assert_eq!(b.body["session"]["openSlots"], 1);
-    let c = stack
-        .api(
-            Ev::post(&format!("/v1/sessions/{session}/join"), join("player-c"))
-                .by(Who::player("player-c")),
-        )
-        .await;
+    let b = stack.join(&session, PLAYER_B).await;
+    assert_seated_by_gamelift(&b, 1);
+    let c = stack.join(&session, "player-c").await;
     assert_eq!(c.status, 200, "{}", c.body);
-    let d = stack
-        .api(
-            Ev::post(&format!("/v1/sessions/{session}/join"), join("player-d"))
-                .by(Who::player("player-d")),
-        )
-        .await;
+    let d = stack.join(&session, "player-d").await;
     d.assert_error(409, "conflict");
-    let again = stack
-        .api(
-            Ev::post(&format!("/v1/sessions/{session}/join"), join(PLAYER_B))
-                .by(Who::player(PLAYER_B)),
-        )
-        .await;
+    let again = stack.join(&session, PLAYER_B).await;
     assert_eq!(
         again.status, 200,
         "a repeat answers the seat it holds: {}",
@@ -291,9 +286,7 @@ async fn joins_reserve_seats_in_dynamodb_and_in_gamelift_until_full() {
 async fn status_rpcs_update_and_end_the_session_and_a_late_duplicate_event_changes_nothing() {
     let mut stack = spawn_stack().await;
     let (placement, session, events) = stack.create_fulfilled(8).await;
-    let s = stack
-        .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::iam(SERVICE)))
-        .await;
+    let s = stack.session(&session, service()).await;
     let arn = s.body["arn"].as_str().expect("arn").to_owned();
 
     let update =
@@ -306,9 +299,7 @@ async fn status_rpcs_update_and_end_the_session_and_a_late_duplicate_event_chang
         .rpc(Ev::post("/v1/rpc/update_instance_info", snake.to_string()).by(Who::iam(GAME_SERVER)))
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
-    let s = stack
-        .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::iam(SERVICE)))
-        .await;
+    let s = stack.session(&session, service()).await;
     assert_eq!(
         (
             s.body["playerCount"].clone(),
@@ -340,13 +331,9 @@ async fn status_rpcs_update_and_end_the_session_and_a_late_duplicate_event_chang
     assert_eq!(del.status, 204, "{}", del.body);
     // The placement event arrives again, late: nothing comes back to life.
     assert!(stack.deliver(&events).await.is_empty());
-    let s = stack
-        .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::iam(SERVICE)))
-        .await;
+    let s = stack.session(&session, service()).await;
     assert_eq!(s.body["status"], "ENDED");
-    let list = stack
-        .api(Ev::get("/v1/sessions").by(Who::iam(SERVICE)))
-        .await;
+    let list = stack.api(route::list().by(service())).await;
     assert!(
         list.body["sessions"]
             .as_array()
@@ -354,19 +341,9 @@ async fn status_rpcs_update_and_end_the_session_and_a_late_duplicate_event_chang
             .iter()
             .all(|x| x["id"] != session.as_str())
     );
-    let join = stack
-        .api(
-            Ev::post(
-                &format!("/v1/sessions/{session}/join"),
-                json!({"players": [{"playerId": PLAYER_B}]}).to_string(),
-            )
-            .by(Who::player(PLAYER_B)),
-        )
-        .await;
+    let join = stack.join(&session, PLAYER_B).await;
     join.assert_error(409, "conflict");
-    let p = stack
-        .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
-        .await;
+    let p = stack.placement(&placement, player_a()).await;
     assert_eq!(p.body["status"], "FULFILLED");
 }
 
@@ -381,15 +358,10 @@ async fn one_sqs_batch_of_fresh_events_with_a_duplicate_and_a_poison_message_ful
         let body = json!({"maxPlayers": 4, "players": [{"playerId": PLAYER_A}], "name": format!("batch-{i}")});
         // By the service: a player may hold only 3 PENDING placements.
         let created = stack
-            .api(Ev::post("/v1/sessions", body.to_string()).by(Who::iam(SERVICE)))
+            .api(route::create(body.to_string()).by(service()))
             .await;
         assert_eq!(created.status, 202, "{}", created.body);
-        placements.push(
-            created.body["placementId"]
-                .as_str()
-                .expect("placementId")
-                .to_owned(),
-        );
+        placements.push(placement_id(&created));
     }
     let mut events = stack.next_events().await;
     assert_eq!(events.len(), 6, "one PlacementFulfilled per create");
@@ -402,17 +374,13 @@ async fn one_sqs_batch_of_fresh_events_with_a_duplicate_and_a_poison_message_ful
     );
     let mut sessions = std::collections::BTreeSet::new();
     for placement in &placements {
-        let got = stack
-            .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
-            .await;
+        let got = stack.placement(placement, player_a()).await;
         assert_eq!(got.body["status"], "FULFILLED", "{}", got.body);
         let session = got.body["session"]["id"]
             .as_str()
             .expect("the placement carries its session")
             .to_owned();
-        let s = stack
-            .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::player(PLAYER_B)))
-            .await;
+        let s = stack.session(&session, player_b()).await;
         assert_eq!(
             (s.status, s.body["openSlots"].clone()),
             (200, json!(3)),

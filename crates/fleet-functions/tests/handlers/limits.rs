@@ -1,13 +1,16 @@
 //! Nothing lost at the limits, on DynamoDB Local and gamelift-sim: inputs at the edge of what the
 //! API allows either work end to end or are refused with a 4xx naming the field, never a 503.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use fleet_core::index;
 use fleet_core::ports::{ListRequest, SessionStore, StoreError};
 use fleet_core::query::{self, Sort};
+use fleet_functions::notifier::{PlacedSession, push_result};
 use serde_json::json;
 
 use crate::integration::spawn_stack;
-use crate::support_http::{Ev, PLAYER_A, SERVICE, Who};
+use crate::support_cases::{placement_id, player_a, route, service, stored};
+use crate::support_http::{Ev, PLAYER_A, Who};
 
 /// Percent-encodes a query value for the list's query string.
 fn q(text: &str) -> String {
@@ -37,9 +40,9 @@ async fn index_key_values_dynamodb_would_refuse_are_a_400_at_the_query_column_no
     for (text, sort, column) in &refused {
         let got = stack
             .api(
-                Ev::get("/v1/sessions")
+                route::list()
                     .query(&format!("{}&sort={sort}", q(text)))
-                    .by(Who::iam(SERVICE)),
+                    .by(service()),
             )
             .await;
         got.assert_error(400, "invalid_argument");
@@ -61,9 +64,9 @@ async fn index_key_values_dynamodb_would_refuse_are_a_400_at_the_query_column_no
         for sort in ["createdAt", "playerCount"] {
             let got = stack
                 .api(
-                    Ev::get("/v1/sessions")
+                    route::list()
                         .query(&format!("{}&sort={sort}", q(&text)))
-                        .by(Who::iam(SERVICE)),
+                        .by(service()),
                 )
                 .await;
             assert_eq!(got.status, 200, "{text} {sort}: {}", got.body);
@@ -83,18 +86,13 @@ async fn index_key_values_dynamodb_would_refuse_are_a_400_at_the_query_column_no
     }
     // What the check prevents: DynamoDB refuses an empty partition value in a Query.
     let raw = stack
-        .deps
-        .store
-        .client()
+        .dynamo()
         .query()
-        .table_name(stack.deps.store.table())
+        .table_name(stack.table())
         .index_name(index::BY_REGION.name)
         .key_condition_expression("#p = :p")
         .expression_attribute_names("#p", index::BY_REGION.pk)
-        .expression_attribute_values(
-            ":p",
-            aws_sdk_dynamodb::types::AttributeValue::S(String::new()),
-        )
+        .expression_attribute_values(":p", AttributeValue::S(String::new()))
         .send()
         .await;
     assert!(raw.is_err(), "DynamoDB accepted an empty key: {raw:?}");
@@ -114,7 +112,7 @@ async fn a_start_that_gamelift_answers_failed_is_failed_at_once_and_its_late_eve
                 "/v1/sessions",
                 json!({"maxPlayers": 4, "players": [{"playerId": PLAYER_A}]}).to_string(),
             )
-            .by(Who::player(PLAYER_A)),
+            .by(player_a()),
         )
         .await;
     assert_eq!(
@@ -123,11 +121,9 @@ async fn a_start_that_gamelift_answers_failed_is_failed_at_once_and_its_late_eve
         "{}",
         created.body
     );
-    let placement = created.body["placementId"].as_str().expect("id").to_owned();
+    let placement = placement_id(&created);
     // Already terminal in the table, before any event.
-    let got = stack
-        .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
-        .await;
+    let got = stack.placement(&placement, player_a()).await;
     assert_eq!(got.body["status"], "FAILED", "{}", got.body);
     assert!(
         got.body["reason"]
@@ -138,43 +134,23 @@ async fn a_start_that_gamelift_answers_failed_is_failed_at_once_and_its_late_eve
     let events = stack.next_events().await;
     assert_eq!(events.len(), 1);
     assert!(stack.deliver(&events).await.is_empty());
-    let again = stack
-        .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::player(PLAYER_A)))
-        .await;
+    let again = stack.placement(&placement, player_a()).await;
     assert_eq!(again.body, got.body);
     assert_eq!(stack.sim.stats().placements_started, 1);
 }
 
 /// PENDING placements in the table whose requester is `player` (a consistent Scan: test inspection).
 async fn pending_of(stack: &crate::integration::Stack, player: &str) -> usize {
-    let mut n = 0;
-    let mut start = None;
-    loop {
-        let out = stack
-            .deps
-            .store
-            .client()
-            .scan()
-            .table_name(stack.deps.store.table())
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        for item in out.items() {
-            let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str);
-            if s("kind") == Some("placement")
-                && s("status") == Some("PENDING")
-                && s("requester") == Some(player)
-            {
-                n += 1;
-            }
-        }
-        match out.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => return n,
-        }
-    }
+    let scan = stack.dynamo().scan().table_name(stack.table());
+    let items = scan.consistent_read(true).into_paginator().items().send();
+    let items = items.try_collect().await.expect("scan");
+    let pending = |item: &std::collections::HashMap<String, AttributeValue>| {
+        let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str);
+        s("kind") == Some("placement")
+            && s("status") == Some("PENDING")
+            && s("requester") == Some(player)
+    };
+    items.iter().filter(|item| pending(item)).count()
 }
 
 #[tokio::test]
@@ -186,8 +162,8 @@ async fn fifty_concurrent_creates_by_one_player_never_leave_more_than_the_cap_pe
     let body = json!({"maxPlayers": 4, "players": [{"playerId": PLAYER_A}]}).to_string();
     let creates = (0..50).map(|i| {
         stack.api(
-            Ev::post("/v1/sessions", body.clone())
-                .by(Who::player(PLAYER_A))
+            route::create(body.clone())
+                .by(player_a())
                 .header("Idempotency-Key", &format!("burst-{i}")),
         )
     });
@@ -223,9 +199,7 @@ async fn fifty_concurrent_creates_by_one_player_never_leave_more_than_the_cap_pe
     assert!(accepted >= 1, "the burst got through up to the cap");
     assert_eq!(stack.sim.stats().placements_started as usize, accepted);
     // A service is not capped meanwhile.
-    let service = stack
-        .api(Ev::post("/v1/sessions", body.clone()).by(Who::iam(SERVICE)))
-        .await;
+    let service = stack.api(route::create(body.clone()).by(service())).await;
     assert_eq!(service.status, 202, "{}", service.body);
 
     // The placements are fulfilled: their events release them, and the player may create again,
@@ -236,16 +210,14 @@ async fn fifty_concurrent_creates_by_one_player_never_leave_more_than_the_cap_pe
     for i in 0..cap {
         let again = stack
             .api(
-                Ev::post("/v1/sessions", body.clone())
-                    .by(Who::player(PLAYER_A))
+                route::create(body.clone())
+                    .by(player_a())
                     .header("Idempotency-Key", &format!("after-{i}")),
             )
             .await;
         assert_eq!(again.status, 202, "{}", again.body);
     }
-    let over = stack
-        .api(Ev::post("/v1/sessions", body.clone()).by(Who::player(PLAYER_A)))
-        .await;
+    let over = stack.api(route::create(body.clone()).by(player_a())).await;
     over.assert_error(429, "throttled");
 }
 
@@ -258,11 +230,9 @@ async fn a_release_that_was_lost_is_repaired_by_the_next_create_at_the_cap() {
     let body = json!({"maxPlayers": 4}).to_string();
     let mut ids = Vec::new();
     for _ in 0..3 {
-        let a = stack
-            .api(Ev::post("/v1/sessions", body.clone()).by(Who::player(PLAYER_A)))
-            .await;
+        let a = stack.api(route::create(body.clone()).by(player_a())).await;
         assert_eq!(a.status, 202, "{}", a.body);
-        ids.push(a.body["placementId"].as_str().expect("id").to_owned());
+        ids.push(placement_id(&a));
     }
     // Two end behind the handlers' backs (as if the process died before releasing them).
     for id in &ids[..2] {
@@ -282,14 +252,10 @@ async fn a_release_that_was_lost_is_repaired_by_the_next_create_at_the_cap() {
             .expect("finish");
     }
     for _ in 0..2 {
-        let a = stack
-            .api(Ev::post("/v1/sessions", body.clone()).by(Who::player(PLAYER_A)))
-            .await;
+        let a = stack.api(route::create(body.clone()).by(player_a())).await;
         assert_eq!(a.status, 202, "{}", a.body);
     }
-    let over = stack
-        .api(Ev::post("/v1/sessions", body.clone()).by(Who::player(PLAYER_A)))
-        .await;
+    let over = stack.api(route::create(body.clone()).by(player_a())).await;
     over.assert_error(429, "throttled");
     assert_eq!(pending_of(&stack, PLAYER_A).await, 3);
 }
@@ -315,13 +281,10 @@ async fn report_filling_the_body(
 }
 
 async fn stored_size(stack: &crate::integration::Stack, pk: &str, sk: &str) -> usize {
-    use aws_sdk_dynamodb::types::AttributeValue;
     let out = stack
-        .deps
-        .store
-        .client()
+        .dynamo()
         .get_item()
-        .table_name(stack.deps.store.table())
+        .table_name(stack.table())
         .key("pk", AttributeValue::S(pk.into()))
         .key("sk", AttributeValue::S(sk.into()))
         .consistent_read(true)
@@ -329,6 +292,21 @@ async fn stored_size(stack: &crate::integration::Stack, pk: &str, sk: &str) -> u
         .await
         .expect("get item");
     fleet_aws::dynamo::codec::item_size(&out.item.expect("the item exists"))
+}
+
+/// The size of the raw item (`pk`, `sk`), which must be within the item budget (`what` names it).
+async fn within_item_budget(
+    stack: &crate::integration::Stack,
+    pk: &str,
+    sk: &str,
+    what: &str,
+) -> usize {
+    let size = stored_size(stack, pk, sk).await;
+    assert!(
+        size <= fleet_core::limits::ITEM_BUDGET_BYTES,
+        "{what}: {size} bytes"
+    );
+    size
 }
 
 /// The largest create a body allows: 200 players of 1,024-character ids, 16 properties and a name at
@@ -364,21 +342,16 @@ fn largest_create() -> String {
 #[tokio::test]
 async fn the_largest_create_and_report_are_fulfilled_stored_and_pushed_on_dynamodb() {
     use fleet_core::ids::{ConnectionId, PlacementId};
-    use fleet_core::limits::{ITEM_BUDGET_BYTES, PUSH_MAX_BYTES};
+    use fleet_core::limits::PUSH_MAX_BYTES;
     use fleet_core::ports::{Clock as _, Connection, ConnectionStore as _};
 
     let mut stack = spawn_stack().await;
     let body = largest_create();
-    let created = stack
-        .api(Ev::post("/v1/sessions", body.clone()).by(Who::iam(SERVICE)))
-        .await;
+    let created = stack.api(route::create(body.clone()).by(service())).await;
     assert_eq!(created.status, 202, "{}", created.body);
-    let placement = created.body["placementId"].as_str().expect("id").to_owned();
-    let created_size = stored_size(&stack, &format!("P#{placement}"), "P").await;
-    assert!(
-        created_size <= ITEM_BUDGET_BYTES,
-        "created placement: {created_size} bytes"
-    );
+    let placement = placement_id(&created);
+    let created_size =
+        within_item_budget(&stack, &format!("P#{placement}"), "P", "created placement").await;
 
     // Fulfilled with all 200 player sessions.
     let events = stack.next_events().await;
@@ -387,9 +360,7 @@ async fn the_largest_create_and_report_are_fulfilled_stored_and_pushed_on_dynamo
         stack.deliver(&events).await.is_empty(),
         "the fulfilment is stored"
     );
-    let got = stack
-        .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::iam(SERVICE)))
-        .await;
+    let got = stack.placement(&placement, service()).await;
     assert_eq!(got.body["status"], "FULFILLED", "{}", got.body);
     let sessions = got.body["playerSessions"]
         .as_array()
@@ -397,21 +368,19 @@ async fn the_largest_create_and_report_are_fulfilled_stored_and_pushed_on_dynamo
     assert_eq!(sessions.len(), 200);
     let first = sessions[0]["playerId"].as_str().expect("player").to_owned();
     assert!(first.starts_with("0000") && first.chars().count() == 1024);
-    let fulfilled_size = stored_size(&stack, &format!("P#{placement}"), "P").await;
-    assert!(
-        fulfilled_size <= ITEM_BUDGET_BYTES,
-        "fulfilled placement: {fulfilled_size} bytes"
-    );
+    let fulfilled_size = within_item_budget(
+        &stack,
+        &format!("P#{placement}"),
+        "P",
+        "fulfilled placement",
+    )
+    .await;
     let session = got.body["session"]["id"]
         .as_str()
         .expect("session")
         .to_owned();
     let arn = got.body["session"]["arn"].as_str().expect("arn").to_owned();
-    let session_size = stored_size(&stack, &format!("S#{session}"), "S").await;
-    assert!(
-        session_size <= ITEM_BUDGET_BYTES,
-        "session: {session_size} bytes"
-    );
+    let session_size = within_item_budget(&stack, &format!("S#{session}"), "S", "session").await;
 
     // The largest report: a full name, 16 properties and data filling its 300 KB body.
     let props: serde_json::Map<String, serde_json::Value> = (0..16)
@@ -421,14 +390,9 @@ async fn the_largest_create_and_report_are_fulfilled_stored_and_pushed_on_dynamo
         "GameSessionName": "r".repeat(1024), "GameSessionData": "", "GameProperties": props}});
     let (reported, room) = report_filling_the_body(&stack, report).await;
     assert_eq!(reported.status, 204, "{}", reported.body);
-    let reported_size = stored_size(&stack, &format!("S#{session}"), "S").await;
-    assert!(
-        reported_size <= ITEM_BUDGET_BYTES,
-        "reported session: {reported_size} bytes"
-    );
-    let s = stack
-        .api(Ev::get(&format!("/v1/sessions/{session}")).by(Who::iam(SERVICE)))
-        .await;
+    let reported_size =
+        within_item_budget(&stack, &format!("S#{session}"), "S", "reported session").await;
+    let s = stack.session(&session, service()).await;
     assert_eq!(
         s.body["data"].as_str().map(|d| d.chars().count()),
         Some(room)
@@ -448,22 +412,15 @@ async fn the_largest_create_and_report_are_fulfilled_stored_and_pushed_on_dynamo
         })
         .await
         .expect("connection");
-    let stored = stack
-        .deps
-        .store
-        .get_placement(&PlacementId::parse(&placement).expect("id"))
-        .await
-        .expect("read")
-        .expect("placement");
-    let pushed = fleet_functions::notifier::push_result(
+    let stored = stored(
         &stack.deps.store,
-        &stack.deps.notifier,
-        &stored,
-        fleet_functions::notifier::PlacedSession::Read,
-        now,
+        &PlacementId::parse(&placement).expect("id"),
     )
-    .await
-    .expect("push");
+    .await;
+    let (store, notifier) = (&stack.deps.store, &stack.deps.notifier);
+    let pushed = push_result(store, notifier, &stored, PlacedSession::Read, now)
+        .await
+        .expect("push");
     assert_eq!(pushed.delivery.sent, 1, "{pushed:?}");
     let sent = stack.deps.notifier.sent();
     let (_, bytes) = sent.last().expect("a message");
@@ -479,13 +436,12 @@ async fn the_largest_create_and_report_are_fulfilled_stored_and_pushed_on_dynamo
 
 #[tokio::test]
 async fn an_early_largest_report_is_kept_then_merged_into_the_largest_session() {
-    use fleet_core::limits::ITEM_BUDGET_BYTES;
     let mut stack = spawn_stack().await;
     let created = stack
-        .api(Ev::post("/v1/sessions", largest_create()).by(Who::iam(SERVICE)))
+        .api(route::create(largest_create()).by(service()))
         .await;
     assert_eq!(created.status, 202, "{}", created.body);
-    let placement = created.body["placementId"].as_str().expect("id").to_owned();
+    let placement = placement_id(&created);
     let events = stack.next_events().await;
     // The game server reports before the event is delivered: kept as a pending report.
     let arn = events
@@ -504,15 +460,9 @@ async fn an_early_largest_report_is_kept_then_merged_into_the_largest_session() 
     let id = fleet_core::ids::GameSessionArn::parse(&arn)
         .expect("arn")
         .session_id();
-    let pending = stored_size(&stack, &format!("S#{id}"), "R").await;
-    assert!(
-        pending <= ITEM_BUDGET_BYTES,
-        "pending report: {pending} bytes"
-    );
+    within_item_budget(&stack, &format!("S#{id}"), "R", "pending report").await;
     assert!(stack.deliver(&events).await.is_empty());
-    let s = stack
-        .api(Ev::get(&format!("/v1/sessions/{id}")).by(Who::iam(SERVICE)))
-        .await;
+    let s = stack.session(&id, service()).await;
     assert_eq!(
         (
             s.body["playerCount"].clone(),
@@ -520,14 +470,8 @@ async fn an_early_largest_report_is_kept_then_merged_into_the_largest_session() 
         ),
         (json!(7), Some(room))
     );
-    let merged = stored_size(&stack, &format!("S#{id}"), "S").await;
-    assert!(
-        merged <= ITEM_BUDGET_BYTES,
-        "merged session: {merged} bytes"
-    );
-    let got = stack
-        .api(Ev::get(&format!("/v1/placements/{placement}")).by(Who::iam(SERVICE)))
-        .await;
+    within_item_budget(&stack, &format!("S#{id}"), "S", "merged session").await;
+    let got = stack.placement(&placement, service()).await;
     assert_eq!(got.body["status"], "FULFILLED");
 }
 
@@ -537,16 +481,10 @@ async fn a_write_dynamodb_refuses_as_too_large_is_a_permanent_refusal_not_a_tran
     use fleet_core::ports::{Clock as _, PlacementOutcome};
     let stack = spawn_stack().await;
     let created = stack
-        .api(Ev::post("/v1/sessions", json!({"maxPlayers": 2}).to_string()).by(Who::iam(SERVICE)))
+        .api(route::create(json!({"maxPlayers": 2}).to_string()).by(service()))
         .await;
     let id = PlacementId::parse(created.body["placementId"].as_str().expect("id")).expect("id");
-    let placement = stack
-        .deps
-        .store
-        .get_placement(&id)
-        .await
-        .expect("read")
-        .expect("placement");
+    let placement = stored(&stack.deps.store, &id).await;
     // A session no valid input can make: 450 KB of data.
     let mut session: fleet_core::model::Session = serde_json::from_value(json!({
         "id": "gs-AAAAAAAAAAAAAAAAAAAAAA", "arn": "arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-big",
@@ -573,12 +511,6 @@ async fn a_write_dynamodb_refuses_as_too_large_is_a_permanent_refusal_not_a_tran
         Err(e @ fleet_core::ports::StoreError::Refused(_)) => assert!(!e.is_transient()),
         other => panic!("expected a permanent refusal, got {other:?}"),
     }
-    let after = stack
-        .deps
-        .store
-        .get_placement(&id)
-        .await
-        .expect("read")
-        .expect("placement");
+    let after = stored(&stack.deps.store, &id).await;
     assert_eq!(after, placement, "nothing written");
 }

@@ -4,14 +4,11 @@
 use fleet_core::fakes::GameLiftCall;
 use fleet_core::ports::GameLiftError;
 
+use crate::support_cases::*;
 use crate::support_http::*;
 
 async fn locations(d: &TestDeps) -> Answer {
-    api(
-        d,
-        Ev::get("/v1/locations").by(Who::player(PLAYER_A)).request(),
-    )
-    .await
+    call(d, route::locations().by(player_a())).await
 }
 
 fn list_calls(d: &TestDeps) -> usize {
@@ -97,14 +94,8 @@ async fn a_gamelift_failure_serves_the_last_answer_and_without_one_is_the_error(
 #[tokio::test]
 async fn a_query_parameter_on_locations_is_a_400_naming_it() {
     let d = deps();
-    let a = api(
-        &d,
-        Ev::get("/v1/locations")
-            .query("region=us-east-1")
-            .by(Who::iam(SERVICE))
-            .request(),
-    )
-    .await;
+    let with_region = route::locations().query("region=us-east-1");
+    let a = call(&d, with_region.by(service())).await;
     a.assert_error(400, "invalid_argument");
     assert_eq!(a.field(), Some("region"));
     assert_eq!(list_calls(&d), 0);

@@ -28,6 +28,7 @@ mod routes;
 mod rpc;
 mod samples;
 mod support_async;
+mod support_cases;
 mod support_http;
 mod sweeper;
 mod sweeper_sim;

@@ -2,39 +2,21 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use fleet_core::fakes::{MemoryNotifier, MemoryStore};
-use fleet_core::ports::{ConnectionStore, Subscriber};
 use fleet_functions::notifier;
 use serde_json::json;
 
 use crate::support_async::*;
+use crate::support_cases::people::*;
+use crate::support_cases::{
+    connect_people, connected, notify_stream, stored, stream_event, subscribers,
+};
 
-const REQUESTER_CONN: &str = "ReqConn0001=";
-const REQUESTER_PHONE: &str = "ReqConn0002=";
-const PLAYER_CONN: &str = "PlyConn0001=";
-const OBSERVER_CONN: &str = "ObsConn0001=";
-
-fn stream(file: &str) -> Event {
-    event(&format!("stream/{file}"))
-}
-
-/// The sample placements, the fulfilled one applied, and connections: two for the requester, one for
-/// the other player, and an observer subscribed to the fulfilled placement.
+/// The sample placements, the fulfilled one applied, and [`people`] connected.
 async fn world() -> MemoryStore {
     let store = MemoryStore::new();
     seed_samples(&store).await;
     apply_sample(&store, "sns-fulfilled.json").await;
-    connect_user(&store, REQUESTER_CONN, REQUESTER).await;
-    connect_user(&store, REQUESTER_PHONE, REQUESTER).await;
-    connect_user(&store, PLAYER_CONN, OTHER_PLAYER).await;
-    connect_user(&store, OBSERVER_CONN, "observer-1").await;
-    let sub = Subscriber {
-        connection: conn(OBSERVER_CONN),
-        user: "observer-1".into(),
-    };
-    store
-        .subscribe(&pid(FULFILLED_ID), &sub, T0.plus_secs(7200))
-        .await
-        .unwrap();
+    connect_people(&store).await;
     store
 }
 
@@ -43,8 +25,7 @@ async fn a_fulfilled_placement_reaches_every_connection_once_each_with_its_own_p
     let store = world().await;
     let push = MemoryNotifier::default();
 
-    let (response, metrics) =
-        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) = notify_stream(&store, &push, "placement-fulfilled.json").await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(push.sent().len(), 4);
@@ -82,12 +63,9 @@ async fn a_fulfilled_placement_reaches_every_connection_once_each_with_its_own_p
 #[tokio::test]
 async fn the_sample_stream_image_names_the_session_the_event_created() {
     let store = world().await;
-    let p = fleet_core::ports::SessionStore::get_placement(&store, &pid(FULFILLED_ID))
-        .await
-        .unwrap()
-        .unwrap();
+    let p = stored(&store, &pid(FULFILLED_ID)).await;
     assert_eq!(p.session_id.unwrap().as_str(), "gs-KXBaNv1hwyDoBaBcvuaw8V");
-    let image = notifier::finished_placement(&stream("placement-fulfilled.json").records[1])
+    let image = notifier::finished_placement(&stream_event("placement-fulfilled.json").records[1])
         .expect("a finished placement");
     assert_eq!(image.player_sessions, p.player_sessions);
 }
@@ -96,10 +74,9 @@ async fn the_sample_stream_image_names_the_session_the_event_created() {
 async fn a_duplicate_stream_record_sends_nothing_more() {
     let store = world().await;
     let push = MemoryNotifier::default();
-    notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    notify_stream(&store, &push, "placement-fulfilled.json").await;
 
-    let (response, metrics) =
-        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) = notify_stream(&store, &push, "placement-fulfilled.json").await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(push.sent().len(), 4);
@@ -114,35 +91,16 @@ async fn a_gone_connection_is_deleted_with_its_subscription() {
     push.close(PLAYER_CONN);
     push.close(OBSERVER_CONN);
 
-    let (response, metrics) =
-        notifier::process(&store, &push, stream("placement-fulfilled.json"), T0).await;
+    let (response, metrics) = notify_stream(&store, &push, "placement-fulfilled.json").await;
 
     assert!(
         response.batch_item_failures.is_empty(),
         "a 410 is never retried"
     );
     assert_eq!(metrics.get("NotificationsGone"), Some(2.0));
-    assert!(
-        store
-            .connection(&conn(PLAYER_CONN), T0)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .connection(&conn(OBSERVER_CONN), T0)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        store
-            .subscribers(&pid(FULFILLED_ID), T0)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(!connected(&store, PLAYER_CONN, T0).await);
+    assert!(!connected(&store, OBSERVER_CONN, T0).await);
+    assert!(subscribers(&store, FULFILLED_ID).await.is_empty());
     assert_eq!(push.sent().len(), 2);
 }
 
@@ -151,7 +109,7 @@ async fn a_transient_push_failure_reports_the_record_and_the_retry_sends_only_wh
     let store = world().await;
     let push = FlakyNotifier::new(MemoryNotifier::default());
     push.fail(PLAYER_CONN);
-    let event = stream("placement-fulfilled.json");
+    let event = stream_event("placement-fulfilled.json");
 
     let (response, metrics) = notifier::process(&store, &push, event.clone(), T0).await;
 
@@ -176,7 +134,7 @@ async fn a_message_too_large_is_counted_and_not_retried() {
     p.name = None;
     seed(&store, &[p]).await;
     connect_user(&store, REQUESTER_CONN, REQUESTER).await;
-    let mut event = stream("placement-timed-out.json");
+    let mut event = stream_event("placement-timed-out.json");
     let image = &mut event.records[0].change.new_image;
     image.insert(
         "placementId".into(),
@@ -200,7 +158,7 @@ async fn a_timed_out_placement_is_pushed_with_its_reason_and_no_session() {
     let store = world().await;
     let push = MemoryNotifier::default();
 
-    notifier::process(&store, &push, stream("placement-timed-out.json"), T0).await;
+    notify_stream(&store, &push, "placement-timed-out.json").await;
 
     let m = messages_to(&push, PLAYER_CONN);
     assert_eq!(
@@ -219,7 +177,7 @@ async fn a_timed_out_placement_is_pushed_with_its_reason_and_no_session() {
 async fn records_that_are_not_a_placement_finishing_are_ignored() {
     let store = world().await;
     let push = MemoryNotifier::default();
-    let fulfilled = stream("placement-fulfilled.json");
+    let fulfilled = stream_event("placement-fulfilled.json");
     let session_insert = fulfilled.records[0].clone();
     let mut finished_again = fulfilled.records[1].clone();
     finished_again.change.old_image = finished_again.change.new_image.clone();
@@ -254,7 +212,7 @@ async fn records_that_are_not_a_placement_finishing_are_ignored() {
 async fn an_insert_of_an_already_finished_placement_is_pushed() {
     let store = world().await;
     let push = MemoryNotifier::default();
-    let mut record = stream("placement-timed-out.json").records[0].clone();
+    let mut record = stream_event("placement-timed-out.json").records[0].clone();
     record.event_name = "INSERT".into();
     record.change.old_image = Default::default();
     let mut event = Event::default();
@@ -273,7 +231,7 @@ async fn connections_that_expired_are_not_pushed_to() {
     notifier::process(
         &store,
         &push,
-        stream("placement-fulfilled.json"),
+        stream_event("placement-fulfilled.json"),
         T0.plus_secs(7200),
     )
     .await;

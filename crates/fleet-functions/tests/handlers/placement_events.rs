@@ -1,15 +1,17 @@
 //! placement-events: every sample shape, duplicates, poison in a batch, transient failures, and the
 //! exact partial-batch-response JSON.
 
-use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use fleet_core::event::{EventKind, parse_message};
 use fleet_core::fakes::MemoryStore;
 use fleet_core::model::PlacementStatus;
 use fleet_core::ports::SessionStore;
+use fleet_functions::observability::Metrics;
 use fleet_functions::placement_events::{self, RecordOutcome};
 use serde_json::json;
 
 use crate::support_async::*;
+use crate::support_cases::{placed, placement_exists, stored};
 
 /// The placement ids of every parsable record of a batch, seeded as PENDING placements.
 async fn seed_for(store: &impl SessionStore, event: &SqsEvent) {
@@ -23,13 +25,34 @@ async fn seed_for(store: &impl SessionStore, event: &SqsEvent) {
                 store,
                 &[placement(
                     e.placement_id.as_str(),
-                    "player-6f1d2a",
-                    &["player-6f1d2a", "player-9b3e4c"],
+                    REQUESTER,
+                    &[REQUESTER, OTHER_PLAYER],
                 )],
             )
             .await;
         }
     }
+}
+
+/// The sample batch `events/sqs/<file>`, its placements seeded PENDING in `store`.
+async fn seeded_batch<S: SessionStore>(store: S, file: &str) -> (S, SqsEvent) {
+    let event: SqsEvent = event(&format!("sqs/{file}"));
+    seed_for(&store, &event).await;
+    (store, event)
+}
+
+/// Placement `id` of the sample requester, PENDING, naming `players`.
+async fn seed_one(store: &impl SessionStore, id: &str, players: &[&str]) {
+    seed(store, &[placement(id, REQUESTER, players)]).await;
+}
+
+/// placement-events on one record of `body` with the message id `message_id`.
+async fn process_one(
+    store: &impl SessionStore,
+    message_id: &str,
+    body: &str,
+) -> (SqsBatchResponse, Metrics) {
+    placement_events::process(store, sqs_event(vec![sqs_record(Some(message_id), body)])).await
 }
 
 async fn status_of(store: &impl SessionStore, id: &str) -> PlacementStatus {
@@ -47,19 +70,9 @@ async fn every_placement_sample_is_applied_or_acknowledged_and_never_retried() {
         let body = event_text(&file);
         let parsed = parse_message(&body).unwrap_or_else(|e| panic!("{file}: {e}"));
         let store = MemoryStore::new();
-        seed(
-            &store,
-            &[placement(
-                parsed.placement_id.as_str(),
-                "player-6f1d2a",
-                &["player-6f1d2a"],
-            )],
-        )
-        .await;
+        seed_one(&store, parsed.placement_id.as_str(), &[REQUESTER]).await;
 
-        let (response, metrics) =
-            placement_events::process(&store, sqs_event(vec![sqs_record(Some("m-1"), &body)]))
-                .await;
+        let (response, metrics) = process_one(&store, "m-1", &body).await;
 
         assert!(response.batch_item_failures.is_empty(), "{file}");
         let expected = match parsed.kind {
@@ -88,15 +101,7 @@ async fn every_poison_sample_is_quarantined_on_first_receipt() {
     for file in event_files("placement/poison") {
         let store = MemoryStore::new();
         // The one poison sample with a readable placement id must not be applied either.
-        seed(
-            &store,
-            &[placement(
-                "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a51",
-                "player-6f1d2a",
-                &[],
-            )],
-        )
-        .await;
+        seed_one(&store, "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a51", &[]).await;
         let record = sqs_record(Some("m-poison"), &event_text(&file));
 
         assert_eq!(
@@ -117,9 +122,7 @@ async fn every_poison_sample_is_quarantined_on_first_receipt() {
 #[tokio::test]
 async fn an_sns_batch_with_a_duplicate_applies_the_fulfilment_once_and_builds_the_session_from_the_event()
  {
-    let event: SqsEvent = event("sqs/batch-sns.json");
-    let store = MemoryStore::new();
-    seed_for(&store, &event).await;
+    let (store, event) = seeded_batch(MemoryStore::new(), "batch-sns.json").await;
 
     let (response, metrics) = placement_events::process(&store, event).await;
 
@@ -131,18 +134,8 @@ async fn an_sns_batch_with_a_duplicate_applies_the_fulfilment_once_and_builds_th
     // endTime 10:00:01.472 − createdAt 10:00:00.000.
     assert_eq!(metrics.get("TimeToFulfilmentMs"), Some(1472.0));
 
-    let p = store
-        .get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50"))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(p.status, PlacementStatus::Fulfilled);
+    let (p, session) = placed(&store, FULFILLED_ID).await;
     assert_eq!(p.player_sessions.len(), 2);
-    let session = store
-        .get_session(p.session_id.as_ref().unwrap())
-        .await
-        .unwrap()
-        .expect("session written");
     assert_eq!(
         (session.ip_address.as_str(), session.port),
         ("203.0.113.17", 7777)
@@ -150,50 +143,28 @@ async fn an_sns_batch_with_a_duplicate_applies_the_fulfilment_once_and_builds_th
     assert_eq!(session.reserved_seats, 2);
     assert_eq!(session.open_slots, 6);
     assert_eq!(
-        status_of(&store, "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60").await,
+        status_of(&store, TIMED_OUT_ID).await,
         PlacementStatus::TimedOut
     );
 }
 
 #[tokio::test]
 async fn a_redelivered_batch_leaves_the_same_table_and_counts_only_duplicates() {
-    let event: SqsEvent = event("sqs/batch-sns.json");
-    let store = MemoryStore::new();
-    seed_for(&store, &event).await;
+    let (store, event) = seeded_batch(MemoryStore::new(), "batch-sns.json").await;
     placement_events::process(&store, event.clone()).await;
-    let p1 = store
-        .get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50"))
-        .await
-        .unwrap();
-    let s1 = store
-        .get_session(p1.as_ref().unwrap().session_id.as_ref().unwrap())
-        .await
-        .unwrap();
+    let first = placed(&store, FULFILLED_ID).await;
 
     let (response, metrics) = placement_events::process(&store, event).await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("EventsDuplicate"), Some(3.0));
     assert_eq!(metrics.get("EventsApplied"), None);
-    let p2 = store
-        .get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50"))
-        .await
-        .unwrap();
-    assert_eq!(p1, p2);
-    assert_eq!(
-        s1,
-        store
-            .get_session(p2.unwrap().session_id.as_ref().unwrap())
-            .await
-            .unwrap()
-    );
+    assert_eq!(placed(&store, FULFILLED_ID).await, first);
 }
 
 #[tokio::test]
 async fn poison_mixed_into_a_batch_is_quarantined_while_the_good_messages_apply_once() {
-    let event: SqsEvent = event("sqs/batch-poison.json");
-    let store = MemoryStore::new();
-    seed_for(&store, &event).await;
+    let (store, event) = seeded_batch(MemoryStore::new(), "batch-poison.json").await;
 
     let (response, metrics) = placement_events::process(&store, event).await;
 
@@ -215,9 +186,7 @@ async fn poison_mixed_into_a_batch_is_quarantined_while_the_good_messages_apply_
 
 #[tokio::test]
 async fn an_eventbridge_batch_applies_every_known_type_and_acknowledges_the_unknown_one() {
-    let event: SqsEvent = event("sqs/batch-eventbridge.json");
-    let store = MemoryStore::new();
-    seed_for(&store, &event).await;
+    let (store, event) = seeded_batch(MemoryStore::new(), "batch-eventbridge.json").await;
 
     let (response, metrics) = placement_events::process(&store, event).await;
 
@@ -252,12 +221,8 @@ async fn an_eventbridge_batch_applies_every_known_type_and_acknowledges_the_unkn
 
 #[tokio::test]
 async fn a_transient_store_failure_returns_only_that_message_to_the_queue() {
-    let event: SqsEvent = event("sqs/batch-sns.json");
-    let store = flaky(MemoryStore::new());
-    seed_for(&store, &event).await;
-    store
-        .faults
-        .throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
+    let (store, event) = seeded_batch(flaky(MemoryStore::new()), "batch-sns.json").await;
+    store.faults.throttle(TIMED_OUT_ID);
 
     let (response, metrics) = placement_events::process(&store, event.clone()).await;
 
@@ -269,27 +234,25 @@ async fn a_transient_store_failure_returns_only_that_message_to_the_queue() {
     assert_eq!(failed, vec!["6a1f0f5e-3c1d-4e8b-9a70-1b2c3d4e5f03"]);
     assert_eq!(metrics.get("EventsRetried"), Some(1.0));
     assert_eq!(
-        status_of(&store.inner, "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50").await,
+        status_of(&store.inner, FULFILLED_ID).await,
         PlacementStatus::Fulfilled
     );
 
     // The redelivery succeeds once the table recovers.
-    store.faults.heal("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
+    store.faults.heal(TIMED_OUT_ID);
     let retry = sqs_event(vec![event.records[2].clone()]);
     let (response, _) = placement_events::process(&store, retry).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(
-        status_of(&store.inner, "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60").await,
+        status_of(&store.inner, TIMED_OUT_ID).await,
         PlacementStatus::TimedOut
     );
 }
 
 #[tokio::test]
 async fn a_permanent_store_failure_is_quarantined_not_retried() {
-    let event: SqsEvent = event("sqs/batch-sns.json");
-    let store = flaky(MemoryStore::new());
-    seed_for(&store, &event).await;
-    store.faults.corrupt("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
+    let (store, event) = seeded_batch(flaky(MemoryStore::new()), "batch-sns.json").await;
+    store.faults.corrupt(TIMED_OUT_ID);
 
     let (response, metrics) = placement_events::process(&store, event).await;
 
@@ -300,9 +263,7 @@ async fn a_permanent_store_failure_is_quarantined_not_retried() {
 #[tokio::test]
 async fn a_result_the_store_refuses_for_good_is_quarantined_and_its_placement_failed_with_a_reason()
 {
-    let event: SqsEvent = event("sqs/batch-sns.json");
-    let store = flaky(MemoryStore::new());
-    seed_for(&store, &event).await;
+    let (store, event) = seeded_batch(flaky(MemoryStore::new()), "batch-sns.json").await;
     // The batch's fulfilment (its first record) cannot be stored, ever.
     let fulfilled = parse_message(event.records[0].body.as_deref().unwrap_or(""))
         .expect("a sample event")
@@ -315,12 +276,7 @@ async fn a_result_the_store_refuses_for_good_is_quarantined_and_its_placement_fa
     // The fulfilment and its duplicate in the same batch; the batch's TIMED_OUT applies.
     assert_eq!(metrics.get("EventsQuarantined"), Some(2.0));
     assert_eq!(metrics.get("EventsApplied"), Some(1.0));
-    let p = store
-        .inner
-        .get_placement(&fulfilled)
-        .await
-        .unwrap()
-        .expect("placement");
+    let p = stored(&store.inner, &fulfilled).await;
     assert_eq!(
         p.status,
         PlacementStatus::Failed,
@@ -339,18 +295,8 @@ async fn a_result_the_store_refuses_for_good_is_quarantined_and_its_placement_fa
 #[tokio::test]
 async fn a_record_without_a_message_id_is_never_reported_as_a_batch_item_failure() {
     let store = flaky(MemoryStore::new());
-    seed(
-        &store,
-        &[placement(
-            "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60",
-            "player-6f1d2a",
-            &[],
-        )],
-    )
-    .await;
-    store
-        .faults
-        .throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
+    seed_one(&store, TIMED_OUT_ID, &[]).await;
+    store.faults.throttle(TIMED_OUT_ID);
     let body = event_text("placement/sns-timed-out.json");
 
     for id in [None, Some(""), Some("  ")] {
@@ -363,15 +309,7 @@ async fn a_record_without_a_message_id_is_never_reported_as_a_batch_item_failure
 #[tokio::test]
 async fn the_partial_batch_response_has_exactly_the_shape_lambda_expects() {
     let store = flaky(MemoryStore::new());
-    seed(
-        &store,
-        &[placement(
-            "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60",
-            "player-6f1d2a",
-            &[],
-        )],
-    )
-    .await;
+    seed_one(&store, TIMED_OUT_ID, &[]).await;
     let body = event_text("placement/sns-timed-out.json");
 
     let (ok, _) = placement_events::process(&store, sqs_event(vec![])).await;
@@ -380,9 +318,7 @@ async fn the_partial_batch_response_has_exactly_the_shape_lambda_expects() {
         json!({"batchItemFailures": []})
     );
 
-    store
-        .faults
-        .throttle("8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c60");
+    store.faults.throttle(TIMED_OUT_ID);
     let records = vec![
         sqs_record(Some("m-b"), &body),
         sqs_record(Some("m-a"), &body),
@@ -397,37 +333,17 @@ async fn the_partial_batch_response_has_exactly_the_shape_lambda_expects() {
 #[tokio::test]
 async fn a_result_for_a_placement_this_system_never_started_is_ignored() {
     let store = MemoryStore::new();
-    let (response, metrics) = placement_events::process(
-        &store,
-        sqs_event(vec![sqs_record(
-            Some("m-1"),
-            &event_text("placement/sns-fulfilled.json"),
-        )]),
-    )
-    .await;
+    let (response, metrics) =
+        process_one(&store, "m-1", &event_text("placement/sns-fulfilled.json")).await;
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("EventsIgnored"), Some(1.0));
-    assert!(
-        store
-            .get_placement(&pid("4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50"))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!placement_exists(&store, &pid(FULFILLED_ID)).await);
 }
 
 #[tokio::test]
 async fn a_late_event_disagreeing_with_the_recorded_result_is_refused() {
     let store = MemoryStore::new();
-    seed(
-        &store,
-        &[placement(
-            "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c61",
-            "player-6f1d2a",
-            &[],
-        )],
-    )
-    .await;
+    seed_one(&store, "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c61", &[]).await;
     let timed_out = sqs_record(Some("m-1"), &event_text("placement/raw-timed-out.json"));
     placement_events::process(&store, sqs_event(vec![timed_out])).await;
     let cancelled = event_text("placement/raw-cancelled.json").replace(
@@ -435,9 +351,7 @@ async fn a_late_event_disagreeing_with_the_recorded_result_is_refused() {
         "8e2d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c61",
     );
 
-    let (response, metrics) =
-        placement_events::process(&store, sqs_event(vec![sqs_record(Some("m-2"), &cancelled)]))
-            .await;
+    let (response, metrics) = process_one(&store, "m-2", &cancelled).await;
 
     assert!(response.batch_item_failures.is_empty());
     assert_eq!(metrics.get("EventsRefused"), Some(1.0));
@@ -450,25 +364,10 @@ async fn a_late_event_disagreeing_with_the_recorded_result_is_refused() {
 #[tokio::test]
 async fn a_fulfilled_event_costs_one_read_and_at_most_two_writes() {
     let store = MemoryStore::new();
-    seed(
-        &store,
-        &[placement(
-            "4f1c9a7e-2b3d-4e5f-8a9b-0c1d2e3f4a50",
-            "player-6f1d2a",
-            &[],
-        )],
-    )
-    .await;
+    seed_one(&store, FULFILLED_ID, &[]).await;
     let before = store.calls();
 
-    placement_events::process(
-        &store,
-        sqs_event(vec![sqs_record(
-            Some("m-1"),
-            &event_text("placement/sns-fulfilled.json"),
-        )]),
-    )
-    .await;
+    process_one(&store, "m-1", &event_text("placement/sns-fulfilled.json")).await;
 
     let after = store.calls();
     assert!(after.writes - before.writes <= 2, "{before:?} → {after:?}");

@@ -6,11 +6,13 @@
 use fleet_core::ids::GameSessionArn;
 use serde_json::{Value, json};
 
+use crate::support_cases::*;
 use crate::support_http::*;
 
-/// The event API Gateway sends for `method raw_path` matched to `route_key`, with `id` the decoded
-/// value of the greedy variable.
-fn greedy(method: &str, route_key: &str, id: &str, who: Who, body: Option<String>) -> Value {
+/// The event API Gateway sends for `method /v1/sessions/{id}` matched to the greedy route of
+/// `method`, with `id` the decoded value of the greedy variable.
+fn greedy(method: &str, id: &str, who: Who, body: Option<String>) -> Value {
+    let route_key = format!("{method} /v1/sessions/{{id+}}");
     let path = format!("/v1/sessions/{id}");
     let mut ev = Ev::new(method, &path).by(who);
     if let Some(b) = body {
@@ -23,8 +25,20 @@ fn greedy(method: &str, route_key: &str, id: &str, who: Who, body: Option<String
     e
 }
 
-async fn call(d: &TestDeps, event: &Value) -> Answer {
+/// fleet-api's answer to an event given as JSON.
+async fn send(d: &TestDeps, event: &Value) -> Answer {
     api(d, to_request(&event.to_string())).await
+}
+
+/// Asserts `a` is session `id` (`what` says which request it answers).
+#[track_caller]
+fn assert_is_session(a: &Answer, id: &str, what: &str) {
+    assert_eq!(
+        (a.status, a.body["id"].as_str()),
+        (200, Some(id)),
+        "{what}: {}",
+        a.body
+    );
 }
 
 #[tokio::test]
@@ -33,61 +47,21 @@ async fn a_decoded_arn_with_slashes_reaches_get_join_and_delete_through_the_gree
     seed(&d, ARN_1, 8);
     let id = short_id(ARN_1);
 
-    let got = call(
-        &d,
-        &greedy(
-            "GET",
-            "GET /v1/sessions/{id+}",
-            ARN_1,
-            Who::player(PLAYER_A),
-            None,
-        ),
-    )
-    .await;
-    assert_eq!(
-        (got.status, got.body["id"].as_str()),
-        (200, Some(id.as_str())),
-        "{}",
-        got.body
-    );
+    let got = send(&d, &greedy("GET", ARN_1, player_a(), None)).await;
+    assert_is_session(&got, &id, "GET by ARN");
 
-    let joined = call(
+    let join = Some(join_body(&[PLAYER_A]));
+    let joined = send(
         &d,
-        &greedy(
-            "POST",
-            "POST /v1/sessions/{id+}",
-            &format!("{ARN_1}/join"),
-            Who::player(PLAYER_A),
-            Some(join_body(&[PLAYER_A])),
-        ),
+        &greedy("POST", &format!("{ARN_1}/join"), player_a(), join),
     )
     .await;
     assert_eq!(joined.status, 200, "{}", joined.body);
     assert_eq!(joined.body["session"]["id"], id.as_str());
 
-    let deleted = call(
-        &d,
-        &greedy(
-            "DELETE",
-            "DELETE /v1/sessions/{id+}",
-            ARN_1,
-            Who::iam(SERVICE),
-            None,
-        ),
-    )
-    .await;
+    let deleted = send(&d, &greedy("DELETE", ARN_1, service(), None)).await;
     assert_eq!(deleted.status, 204, "{}", deleted.body);
-    let ended = call(
-        &d,
-        &greedy(
-            "GET",
-            "GET /v1/sessions/{id+}",
-            &id,
-            Who::iam(SERVICE),
-            None,
-        ),
-    )
-    .await;
+    let ended = send(&d, &greedy("GET", &id, service(), None)).await;
     assert_eq!(ended.body["status"], "ENDED");
 }
 
@@ -96,24 +70,21 @@ async fn anything_under_the_greedy_routes_but_an_id_or_an_id_and_join_is_404() {
     let d = deps();
     seed(&d, ARN_1, 8);
     let id = short_id(ARN_1);
-    for (method, route, value) in [
-        ("POST", "POST /v1/sessions/{id+}", format!("{ARN_1}/leave")),
-        ("POST", "POST /v1/sessions/{id+}", ARN_1.to_owned()),
-        ("POST", "POST /v1/sessions/{id+}", "join".to_owned()),
-        ("GET", "GET /v1/sessions/{id+}", format!("{id}/join")),
-        ("GET", "GET /v1/sessions/{id+}", format!("{id}/x/y")),
-        ("DELETE", "DELETE /v1/sessions/{id+}", format!("{id}/join")),
+    for (method, value) in [
+        ("POST", format!("{ARN_1}/leave")),
+        ("POST", ARN_1.to_owned()),
+        ("POST", "join".to_owned()),
+        ("GET", format!("{id}/join")),
+        ("GET", format!("{id}/x/y")),
+        ("DELETE", format!("{id}/join")),
     ] {
         let who = if method == "DELETE" {
-            Who::iam(SERVICE)
+            service()
         } else {
-            Who::player(PLAYER_A)
+            player_a()
         };
-        let a = call(
-            &d,
-            &greedy(method, route, &value, who, Some(join_body(&[PLAYER_A]))),
-        )
-        .await;
+        let body = Some(join_body(&[PLAYER_A]));
+        let a = send(&d, &greedy(method, &value, who, body)).await;
         assert_eq!(
             (a.status, a.code()),
             (404, "not_found"),
@@ -134,27 +105,12 @@ async fn an_event_naming_no_route_of_ours_is_matched_on_its_decoded_path() {
         format!("/v1/sessions/{}", encode(ARN_1)),
         format!("/v1/sessions/{ARN_1}"),
     ] {
-        let mut e = Ev::get(&path).by(Who::player(PLAYER_A)).to_json();
+        let mut e = Ev::get(&path).by(player_a()).to_json();
         e["routeKey"] = json!("$default");
         e["requestContext"]["routeKey"] = json!("$default");
-        let a = call(&d, &e).await;
-        assert_eq!(
-            (a.status, a.body["id"].as_str()),
-            (200, Some(id.as_str())),
-            "{path}: {}",
-            a.body
-        );
+        assert_is_session(&send(&d, &e).await, &id, &path);
     }
-    let join = api(
-        &d,
-        Ev::post(
-            &format!("/v1/sessions/{}/join", encode(ARN_1)),
-            join_body(&[PLAYER_A]),
-        )
-        .by(Who::player(PLAYER_A))
-        .request(),
-    )
-    .await;
+    let join = call(&d, route::join(encode(ARN_1), &[PLAYER_A]).by(player_a())).await;
     assert_eq!(join.status, 200, "{}", join.body);
     let seats = d
         .store

@@ -2,25 +2,22 @@
 //! through `rpc::handle`, with the sample events of `events/api/rpc-*.json`, fleet authorization and
 //! the call budget (1 write; UpdateGameSession only when the game properties or the name change).
 
-use fleet_core::fakes::{GameLiftCall, StoreCalls};
-use fleet_core::ids::{GameSessionArn, PlacementId};
-use fleet_core::input::MaxPlayers;
-use fleet_core::model::{Placement, PlacementStatus, SessionStatus};
-use fleet_core::ports::{CreateOutcome, PlacementOutcome, SessionStore};
+use fleet_core::fakes::{FakeGameLift, GameLiftCall};
+use fleet_core::ids::GameSessionArn;
+use fleet_core::model::SessionStatus;
+use fleet_core::ports::{PlacementOutcome, SessionStore};
 use serde_json::json;
 
+use crate::support_cases::*;
 use crate::support_http::*;
 
-fn writes(before: StoreCalls, after: StoreCalls) -> u64 {
-    after.writes - before.writes
-}
+const UPDATE: &str = "/v1/rpc/update_instance_info";
+const DELETE: &str = "/v1/rpc/delete_instance_info";
 
-fn updates(d: &TestDeps) -> usize {
-    d.gamelift
-        .calls()
-        .iter()
-        .filter(|c| matches!(c, GameLiftCall::UpdateGameSession(_)))
-        .count()
+fn updates(gamelift: &FakeGameLift) -> usize {
+    gamelift_calls(gamelift, |c| {
+        matches!(c, GameLiftCall::UpdateGameSession(_))
+    })
 }
 
 fn update(id: &str, extra: serde_json::Value) -> String {
@@ -31,32 +28,41 @@ fn update(id: &str, extra: serde_json::Value) -> String {
     body.to_string()
 }
 
-const UPDATE: &str = "/v1/rpc/update_instance_info";
-const DELETE: &str = "/v1/rpc/delete_instance_info";
+/// `POST path` (update or delete) about session `id`, with `extra`'s fields beside the id.
+fn report(path: &str, id: &str, extra: serde_json::Value) -> Ev {
+    Ev::post(path, update(id, extra))
+}
+
+/// status-rpc's answer to the sample `events/api/<name>`, and the store writes it made.
+async fn sample_with_writes(d: &TestDeps, name: &str) -> (Answer, u64) {
+    let before = d.store.calls();
+    let a = sample_answer(d, name).await;
+    (a, delta(before, d.store.calls()).1)
+}
+
+/// status-rpc's answer to the sample `events/api/<name>`.
+async fn sample_answer<S: SessionStore>(d: &AnyDeps<S>, name: &str) -> Answer {
+    rpc(d, sample(name)).await
+}
 
 #[tokio::test]
 async fn the_camel_case_sample_updates_the_session_and_gamelift_once_within_budget() {
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    let before = d.store.calls();
-    let a = rpc(&d, sample("rpc-update-instance-info.json")).await;
+    let (a, writes) = sample_with_writes(&d, "rpc-update-instance-info.json").await;
     assert_eq!(
         (a.status, a.body.clone()),
         (204, serde_json::Value::Null),
         "{}",
         a.body
     );
-    assert_eq!(
-        writes(before, d.store.calls()),
-        1,
-        "update_instance_info = 1 write"
-    );
+    assert_eq!(writes, 1, "update_instance_info = 1 write");
     assert_eq!(
         d.gamelift.calls(),
         vec![GameLiftCall::UpdateGameSession(ARN_1.into())],
         "properties changed"
     );
-    let now = d.store.get_session(&s.id).await.unwrap().unwrap();
+    let now = stored_session(&d.store, &s.id).await;
     assert_eq!(now.player_count, 3);
     assert_eq!(now.name.as_deref(), Some("friday lobby"));
     assert_eq!(now.properties.get("mode"), Some("ranked"));
@@ -64,32 +70,27 @@ async fn the_camel_case_sample_updates_the_session_and_gamelift_once_within_budg
     assert_eq!(now.open_slots, 5);
 
     // The same report again changes nothing in GameLift.
-    let again = rpc(&d, sample("rpc-update-instance-info.json")).await;
+    let again = sample_answer(&d, "rpc-update-instance-info.json").await;
     assert_eq!(again.status, 204);
-    assert_eq!(updates(&d), 1, "no UpdateGameSession when nothing changed");
+    assert_eq!(
+        updates(&d.gamelift),
+        1,
+        "no UpdateGameSession when nothing changed"
+    );
 }
 
 #[tokio::test]
 async fn the_snake_case_sample_updates_the_player_count_without_calling_gamelift() {
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    let before = d.store.calls();
-    let a = rpc(&d, sample("rpc-update-instance-info-snake.json")).await;
+    let (a, writes) = sample_with_writes(&d, "rpc-update-instance-info-snake.json").await;
     assert_eq!(a.status, 204, "{}", a.body);
-    assert_eq!(writes(before, d.store.calls()), 1);
+    assert_eq!(writes, 1);
     assert!(
         d.gamelift.calls().is_empty(),
         "only the player count changed"
     );
-    assert_eq!(
-        d.store
-            .get_session(&s.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .player_count,
-        4
-    );
+    assert_eq!(stored_session(&d.store, &s.id).await.player_count, 4);
 }
 
 #[tokio::test]
@@ -97,21 +98,14 @@ async fn both_spellings_of_the_player_count_are_the_same_report() {
     for key in ["playerCount", "player_count"] {
         let d = deps();
         let s = seed(&d, ARN_1, 8);
-        let a = rpc(
+        let a = call_rpc(
             &d,
-            Ev::post(UPDATE, update(s.id.as_str(), json!({key: 6})))
-                .by(Who::iam(GS_F1))
-                .request(),
+            report(UPDATE, s.id.as_str(), json!({key: 6})).by(gs_f1()),
         )
         .await;
         assert_eq!(a.status, 204, "{key}: {}", a.body);
         assert_eq!(
-            d.store
-                .get_session(&s.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .player_count,
+            stored_session(&d.store, &s.id).await.player_count,
             6,
             "{key}"
         );
@@ -122,54 +116,32 @@ async fn both_spellings_of_the_player_count_are_the_same_report() {
 async fn properties_that_are_already_set_do_not_call_gamelift_but_a_new_value_does() {
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    let same = update(
-        ARN_1,
-        json!({"metadata": {"GameProperties": {"mode": "casual"}, "GameSessionName": "lobby"}}),
-    );
-    assert_eq!(
-        rpc(&d, Ev::post(UPDATE, same).by(Who::iam(GS_F1)).request())
-            .await
-            .status,
-        204
-    );
-    assert_eq!(updates(&d), 0);
-    let changed = update(
-        s.id.as_str(),
-        json!({"metadata": {"GameSessionName": "renamed"}}),
-    );
-    assert_eq!(
-        rpc(&d, Ev::post(UPDATE, changed).by(Who::iam(GS_F1)).request())
-            .await
-            .status,
-        204
-    );
-    assert_eq!(updates(&d), 1);
-    let data_only = update(
-        s.id.as_str(),
-        json!({"metadata": {"GameSessionData": "round=3"}}),
-    );
-    assert_eq!(
-        rpc(
+    let id = s.id.as_str();
+    for (what, id, metadata, updates_after) in [
+        (
+            "the properties and name it already has",
+            ARN_1,
+            json!({"GameProperties": {"mode": "casual"}, "GameSessionName": "lobby"}),
+            0,
+        ),
+        ("a new name", id, json!({"GameSessionName": "renamed"}), 1),
+        (
+            "new data: GameSessionData is not something UpdateGameSession changes",
+            id,
+            json!({"GameSessionData": "round=3"}),
+            1,
+        ),
+    ] {
+        let a = call_rpc(
             &d,
-            Ev::post(UPDATE, data_only).by(Who::iam(GS_F1)).request()
+            report(UPDATE, id, json!({ "metadata": metadata })).by(gs_f1()),
         )
-        .await
-        .status,
-        204
-    );
+        .await;
+        assert_eq!(a.status, 204, "{what}: {}", a.body);
+        assert_eq!(updates(&d.gamelift), updates_after, "{what}");
+    }
     assert_eq!(
-        updates(&d),
-        1,
-        "GameSessionData is not something UpdateGameSession changes"
-    );
-    assert_eq!(
-        d.store
-            .get_session(&s.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .data
-            .as_deref(),
+        stored_session(&d.store, &s.id).await.data.as_deref(),
         Some("round=3")
     );
 }
@@ -178,48 +150,21 @@ async fn properties_that_are_already_set_do_not_call_gamelift_but_a_new_value_do
 async fn a_report_before_the_placement_event_is_kept_and_merged_when_the_event_arrives() {
     let d = deps();
     let arn = GameSessionArn::parse(ARN_1).unwrap();
-    let a = rpc(&d, sample("rpc-update-instance-info.json")).await;
+    let a = sample_answer(&d, "rpc-update-instance-info.json").await;
     assert_eq!(a.status, 204, "{}", a.body);
     let pending = d.store.pending_report(&arn.session_id()).expect("kept");
     assert_eq!(pending.player_count, Some(3));
 
     // The placement event arrives later: the session carries the server's report.
-    let placement = Placement {
-        placement_id: PlacementId::parse("p-7").unwrap(),
-        status: PlacementStatus::Pending,
-        requester: PLAYER_A.into(),
-        players: vec![],
-        max_players: MaxPlayers::parse(8).unwrap(),
-        name: Some("from the create".into()),
-        data: None,
-        properties: Default::default(),
-        latencies: vec![],
-        regions: vec![],
-        session_id: None,
-        player_sessions: vec![],
-        reason: None,
-        created_at: T0,
-        updated_at: T0,
-        deadline: T0.plus_secs(660),
-    };
-    assert_eq!(
-        d.store.create_placement(&placement, None).await.unwrap(),
-        CreateOutcome::Created
-    );
+    let mut placement = placement("p-7", PLAYER_A, &[]);
+    placement.name = Some("from the create".into());
+    store_placement(&d.store, &placement).await;
     let outcome = PlacementOutcome::Fulfilled {
         session: Box::new(session(ARN_1, 8)),
         player_sessions: vec![],
     };
-    d.store
-        .finish_placement(&placement.placement_id, &outcome, T0.plus_secs(2))
-        .await
-        .unwrap();
-    let merged = d
-        .store
-        .get_session(&arn.session_id())
-        .await
-        .unwrap()
-        .unwrap();
+    finish(&d.store, "p-7", &outcome, T0.plus_secs(2)).await;
+    let merged = stored_session(&d.store, &arn.session_id()).await;
     assert_eq!(
         (merged.player_count, merged.name.as_deref()),
         (3, Some("friday lobby"))
@@ -230,21 +175,13 @@ async fn a_report_before_the_placement_event_is_kept_and_merged_when_the_event_a
 #[tokio::test]
 async fn a_short_id_of_an_unknown_session_is_404() {
     let d = deps();
-    let a = rpc(&d, sample("rpc-update-instance-info-snake.json")).await;
+    let a = sample_answer(&d, "rpc-update-instance-info-snake.json").await;
     a.assert_error(404, "not_found");
-    let b = rpc(
-        &d,
-        Ev::post(DELETE, update(&short_id(ARN_1), json!({})))
-            .by(Who::iam(GS_F1))
-            .request(),
-    )
-    .await;
+    let b = call_rpc(&d, report(DELETE, &short_id(ARN_1), json!({})).by(gs_f1())).await;
     b.assert_error(404, "not_found");
-    let c = rpc(
+    let c = call_rpc(
         &d,
-        Ev::post(DELETE, update(&short_id(ARN_1), json!({})))
-            .by(Who::iam(SERVICE))
-            .request(),
+        report(DELETE, &short_id(ARN_1), json!({})).by(service()),
     )
     .await;
     c.assert_error(404, "not_found");
@@ -258,114 +195,64 @@ async fn a_game_server_touches_only_sessions_of_its_fleets() {
     let count = json!({"playerCount": 1});
     // F2's server on F1's session, by ARN and by short id (the fleet then comes from the stored row).
     for id in [ARN_1.to_owned(), s1.id.to_string()] {
-        let a = rpc(
-            &d,
-            Ev::post(UPDATE, update(&id, count.clone()))
-                .by(Who::iam(GS_F2))
-                .request(),
-        )
-        .await;
+        let a = call_rpc(&d, report(UPDATE, &id, count.clone()).by(gs_f2())).await;
         a.assert_error(403, "forbidden");
-        let b = rpc(
-            &d,
-            Ev::post(DELETE, update(&id, json!({})))
-                .by(Who::iam(GS_F2))
-                .request(),
-        )
-        .await;
+        let b = call_rpc(&d, report(DELETE, &id, json!({})).by(gs_f2())).await;
         b.assert_error(403, "forbidden");
     }
     // Not even a report for an unseen session of another fleet is kept.
     let unseen = "arn:aws:gamelift:us-east-1::gamesession/fleet-2f6d4c1a-8b3e-4d7f-9a10-5c2e8b7d4f31/gsess-new";
-    rpc(
-        &d,
-        Ev::post(UPDATE, update(unseen, count.clone()))
-            .by(Who::iam(GS_F2))
-            .request(),
-    )
-    .await
-    .assert_error(403, "forbidden");
+    call_rpc(&d, report(UPDATE, unseen, count.clone()).by(gs_f2()))
+        .await
+        .assert_error(403, "forbidden");
     assert!(
         d.store
             .pending_report(&GameSessionArn::parse(unseen).unwrap().session_id())
             .is_none()
     );
-    assert_eq!(
-        d.store
-            .get_session(&s1.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .player_count,
-        0
-    );
+    assert_eq!(stored_session(&d.store, &s1.id).await.player_count, 0);
     // Its own fleet is fine; services may report on any fleet; players never.
     assert_eq!(
-        rpc(
+        call_rpc(
             &d,
-            Ev::post(UPDATE, update(s2.id.as_str(), count.clone()))
-                .by(Who::iam(GS_F2))
-                .request()
+            report(UPDATE, s2.id.as_str(), count.clone()).by(gs_f2())
         )
         .await
         .status,
         204
     );
     assert_eq!(
-        rpc(
-            &d,
-            Ev::post(UPDATE, update(ARN_1, count.clone()))
-                .by(Who::iam(SERVICE))
-                .request()
-        )
-        .await
-        .status,
+        call_rpc(&d, report(UPDATE, ARN_1, count.clone()).by(service()))
+            .await
+            .status,
         204
     );
-    rpc(
-        &d,
-        Ev::post(UPDATE, update(ARN_1, count))
-            .by(Who::player(PLAYER_A))
-            .request(),
-    )
-    .await
-    .assert_error(403, "forbidden");
+    call_rpc(&d, report(UPDATE, ARN_1, count).by(player_a()))
+        .await
+        .assert_error(403, "forbidden");
 }
 
 #[tokio::test]
 async fn the_delete_sample_ends_the_session_so_it_is_neither_listed_nor_joinable() {
     let d = deps();
     let s = seed(&d, ARN_1, 8);
-    let a = rpc(&d, sample("rpc-delete-instance-info.json")).await;
+    let a = sample_answer(&d, "rpc-delete-instance-info.json").await;
     assert_eq!(a.status, 204, "{}", a.body);
     assert!(
         d.gamelift.calls().is_empty(),
         "the game server ends its own session"
     );
-    let ended = d.store.get_session(&s.id).await.unwrap().unwrap();
+    let ended = stored_session(&d.store, &s.id).await;
     assert_eq!(ended.status, SessionStatus::Ended);
-    let list = api(
-        &d,
-        Ev::get("/v1/sessions").by(Who::player(PLAYER_A)).request(),
-    )
-    .await;
+    let list = call(&d, route::list().by(player_a())).await;
     assert_eq!(list.body["sessions"], json!([]));
-    let join = api(
-        &d,
-        Ev::post(
-            &format!("/v1/sessions/{}/join", s.id),
-            join_body(&[PLAYER_A]),
-        )
-        .by(Who::player(PLAYER_A))
-        .request(),
-    )
-    .await;
+    let join = call(&d, route::join(&s.id, &[PLAYER_A]).by(player_a())).await;
     join.assert_error(409, "conflict");
     // A later report for it is refused; deleting again is fine.
-    let late = rpc(&d, sample("rpc-update-instance-info-snake.json")).await;
+    let late = sample_answer(&d, "rpc-update-instance-info-snake.json").await;
     late.assert_error(409, "conflict");
     assert_eq!(
-        rpc(&d, sample("rpc-delete-instance-info.json"))
+        sample_answer(&d, "rpc-delete-instance-info.json")
             .await
             .status,
         204
@@ -375,9 +262,9 @@ async fn the_delete_sample_ends_the_session_so_it_is_neither_listed_nor_joinable
 #[tokio::test]
 async fn deleting_an_unseen_session_by_arn_keeps_its_late_event_from_resurrecting_it() {
     let d = deps();
-    let a = rpc(&d, sample("rpc-delete-instance-info.json")).await;
+    let a = sample_answer(&d, "rpc-delete-instance-info.json").await;
     assert_eq!(a.status, 204);
-    let report = rpc(&d, sample("rpc-update-instance-info.json")).await;
+    let report = sample_answer(&d, "rpc-update-instance-info.json").await;
     report.assert_error(409, "conflict");
 }
 
@@ -390,11 +277,11 @@ async fn status_rpc_serves_only_its_two_routes() {
         ("POST", "/v1/rpc/other"),
         ("GET", "/v1/health"),
     ] {
-        rpc(&d, Ev::new(method, path).by(Who::iam(SERVICE)).request())
+        call_rpc(&d, Ev::new(method, path).by(service()))
             .await
             .assert_error(404, "not_found");
     }
-    rpc(&d, Ev::post(UPDATE, "{}").request())
+    call_rpc(&d, Ev::post(UPDATE, "{}"))
         .await
         .assert_error(401, "unauthenticated");
 }
@@ -408,44 +295,23 @@ async fn a_store_failure_after_update_game_session_is_503_and_a_retry_tells_game
     d.store
         .faults
         .fail_next(fleet_core::ports::StoreError::Unavailable("timeout".into())); // the write
-    rpc(&d, sample("rpc-update-instance-info.json"))
+    sample_answer(&d, "rpc-update-instance-info.json")
         .await
         .assert_error(503, "unavailable");
     assert_eq!(
-        d.store
-            .inner
-            .get_session(&s.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .player_count,
+        stored_session(&d.store.inner, &s.id).await.player_count,
         0,
         "nothing written"
     );
     // The table is unchanged, so the retry sees the same difference and tells GameLift again.
     assert_eq!(
-        rpc(&d, sample("rpc-update-instance-info.json"))
+        sample_answer(&d, "rpc-update-instance-info.json")
             .await
             .status,
         204
     );
-    let updates = d
-        .gamelift
-        .calls()
-        .iter()
-        .filter(|c| matches!(c, GameLiftCall::UpdateGameSession(_)))
-        .count();
-    assert_eq!(updates, 2);
-    assert_eq!(
-        d.store
-            .inner
-            .get_session(&s.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .player_count,
-        3
-    );
+    assert_eq!(updates(&d.gamelift), 2);
+    assert_eq!(stored_session(&d.store.inner, &s.id).await.player_count, 3);
 }
 
 #[tokio::test]
@@ -456,21 +322,13 @@ async fn gamelift_refusing_the_update_writes_nothing() {
         .fail_next(fleet_core::ports::GameLiftError::NotActive(
             "TERMINATED".into(),
         ));
-    rpc(&d, sample("rpc-update-instance-info.json"))
+    sample_answer(&d, "rpc-update-instance-info.json")
         .await
         .assert_error(409, "conflict");
-    assert_eq!(
-        d.store
-            .get_session(&s.id)
-            .await
-            .unwrap()
-            .unwrap()
-            .player_count,
-        0
-    );
+    assert_eq!(stored_session(&d.store, &s.id).await.player_count, 0);
     d.gamelift
         .fail_next(fleet_core::ports::GameLiftError::Throttled("rate".into()));
-    rpc(&d, sample("rpc-update-instance-info.json"))
+    sample_answer(&d, "rpc-update-instance-info.json")
         .await
         .assert_error(429, "throttled");
 }

@@ -26,7 +26,7 @@ use fleet_functions::{api, notifier, placement_events, rpc, sweeper, ws, ws_auth
 use gamelift_sim::{FleetSpec, LocationSpec, Model, PriorityConfiguration, QueueSpec};
 use serde_json::{Value, json};
 
-use crate::integration::{Stack, spawn_stack_on};
+use crate::integration::{Stack, config_with, spawn_stack_on};
 use crate::support_async::{OTHER_PLAYER, REQUESTER, connect_user, event, event_text};
 use crate::support_http::{
     ARN_1, Answer, F1, PLAYER_A, SAMPLE_PLACEMENT, T0, placement, short_id, to_request,
@@ -64,23 +64,11 @@ fn model() -> Model {
 /// The principals of the samples: the backend role, the game-server role of fleet F1, and the JWT
 /// settings of `events/ws/authorizer.json`'s token.
 fn config() -> Config {
-    let vars: BTreeMap<&str, String> = BTreeMap::from([
-        ("FLEETLIFT_TABLE", "fleetlift".to_owned()),
-        (
-            "FLEETLIFT_CURSOR_SECRET",
-            "samples-cursor-secret".to_owned(),
-        ),
-        ("FLEETLIFT_QUEUE_NAME", QUEUE.to_owned()),
-        (
-            "FLEETLIFT_SERVICE_PRINCIPALS",
-            "arn:aws:iam::123456789012:role/fleetlift-backend".to_owned(),
-        ),
-        (
-            "FLEETLIFT_GAME_SERVER_FLEETS",
-            json!({"arn:aws:iam::123456789012:role/fleetlift-game-server": [F1]}).to_string(),
-        ),
-    ]);
-    Config::from_lookup(|k| vars.get(k).cloned()).expect("valid configuration")
+    config_with(
+        QUEUE,
+        "arn:aws:iam::123456789012:role/fleetlift-game-server",
+        F1,
+    )
 }
 
 /// DynamoDB Local with a fresh table, gamelift-sim with the samples' fleet, the handlers' dependencies.

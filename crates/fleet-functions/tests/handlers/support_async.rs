@@ -19,6 +19,7 @@ use fleet_core::ports::{CreateOutcome, SessionStore, StoreError};
 use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
 use fleet_functions::deps::{Deps, PortSet};
+use fleet_testkit::config::TestConfig;
 
 /// 2026-11-25T10:00:00Z, the day the sample events happened.
 pub const T0: Timestamp = Timestamp::from_millis(1_795_600_800_000);
@@ -127,15 +128,13 @@ pub async fn seed(store: &impl SessionStore, placements: &[Placement]) {
     }
 }
 
-/// The configuration every test uses.
+/// The configuration every test uses: a table, a cursor secret and a sweep budget of 50 sessions.
 pub fn config() -> Config {
-    Config::from_lookup(|k| match k {
-        "FLEETLIFT_TABLE" => Some("fleetlift-test".into()),
-        "FLEETLIFT_CURSOR_SECRET" => Some("0123456789abcdef-test".into()),
-        "FLEETLIFT_SWEEP_BUDGET" => Some("50".into()),
-        _ => None,
-    })
-    .expect("test configuration")
+    TestConfig::minimal()
+        .table("fleetlift-test")
+        .cursor_secret("0123456789abcdef-test")
+        .sweep_budget(50)
+        .build()
 }
 
 /// Deps on `store` with fresh fakes, the clock at [`T0`].

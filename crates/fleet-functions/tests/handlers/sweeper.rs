@@ -6,9 +6,8 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use fleet_core::event::{EventKind, parse_message};
 use fleet_core::fakes::{FakeGameLift, GameLiftCall, ManualClock, MemoryStore};
-use fleet_core::ids::{FleetId, GameSessionArn, PlayerId, Region};
-use fleet_core::input::GameProperties;
-use fleet_core::model::{PlacementStatus, Session, SessionStatus};
+use fleet_core::ids::PlayerId;
+use fleet_core::model::{Placement, PlacementStatus, Session, SessionStatus};
 use fleet_core::ports::{
     Clock, GameLiftError, PlacementDescription, SessionStore, StatusReport, SweepStore,
 };
@@ -17,6 +16,7 @@ use fleet_functions::observability::Metrics;
 use fleet_functions::sweeper::{self, SweepLimits, SweepSummary};
 
 use crate::support_async::*;
+use crate::support_cases::{describe_as, placed, placed_session, stored, stored_session};
 
 /// Limits fast enough for tests (no pacing waits), with `budget` GameLift calls.
 fn limits(budget: u32) -> SweepLimits {
@@ -75,19 +75,28 @@ fn past_deadline() -> ManualClock {
     clock
 }
 
-#[tokio::test]
-async fn an_overdue_fulfilled_placement_is_resolved_with_the_session_its_event_would_have_built() {
+/// The sample placements, PENDING, and a GameLift that knows nothing yet.
+async fn samples_world() -> (MemoryStore, FakeGameLift) {
     let store = MemoryStore::new();
     seed_samples(&store).await;
-    let gamelift = FakeGameLift::new();
+    (store, FakeGameLift::new())
+}
+
+/// `n` PENDING placements `p-00`, `p-01`, … of the sample requester.
+async fn pending(n: usize) -> (MemoryStore, Vec<Placement>) {
+    let store = MemoryStore::new();
+    let placements: Vec<_> = (0..n)
+        .map(|i| placement(&format!("p-{i:02}"), REQUESTER, &[]))
+        .collect();
+    seed(&store, &placements).await;
+    (store, placements)
+}
+
+#[tokio::test]
+async fn an_overdue_fulfilled_placement_is_resolved_with_the_session_its_event_would_have_built() {
+    let (store, gamelift) = samples_world().await;
     gamelift.set_placement(&pid(FULFILLED_ID), described_fulfilment());
-    gamelift.set_placement(
-        &pid(TIMED_OUT_ID),
-        PlacementDescription {
-            status: PlacementStatus::TimedOut,
-            fulfilled: None,
-        },
-    );
+    describe_as(&gamelift, &pid(TIMED_OUT_ID), PlacementStatus::TimedOut);
     let clock = past_deadline();
 
     let (summary, metrics) = run(&store, &gamelift, &clock, &limits(50)).await;
@@ -99,18 +108,8 @@ async fn an_overdue_fulfilled_placement_is_resolved_with_the_session_its_event_w
         "a session placed a moment ago is never ended as unknown"
     );
     assert_eq!(metrics.get("SweeperResolvedPlacements"), Some(2.0));
-    let p = store
-        .get_placement(&pid(FULFILLED_ID))
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(p.status, PlacementStatus::Fulfilled);
+    let (p, session) = placed(&store, FULFILLED_ID).await;
     assert_eq!(p.player_sessions.len(), 2);
-    let session = store
-        .get_session(p.session_id.as_ref().unwrap())
-        .await
-        .unwrap()
-        .expect("session written");
     assert_eq!(
         (
             session.ip_address.as_str(),
@@ -120,69 +119,38 @@ async fn an_overdue_fulfilled_placement_is_resolved_with_the_session_its_event_w
         ("203.0.113.17", 7777, 2)
     );
     assert_eq!(session.name.as_deref(), Some("lobby"));
-    let t = store
-        .get_placement(&pid(TIMED_OUT_ID))
-        .await
-        .unwrap()
-        .unwrap();
+    let t = stored(&store, &pid(TIMED_OUT_ID)).await;
     assert_eq!(t.status, PlacementStatus::TimedOut);
     assert!(t.reason.unwrap().contains("TIMED_OUT"));
 
     // The late event finds the placement finished and changes nothing.
     apply_sample(&store, "sns-fulfilled.json").await;
-    assert_eq!(
-        store
-            .get_placement(&pid(FULFILLED_ID))
-            .await
-            .unwrap()
-            .unwrap(),
-        p
-    );
+    assert_eq!(stored(&store, &pid(FULFILLED_ID)).await, p);
 }
 
 #[tokio::test]
 async fn a_placement_gamelift_never_heard_of_is_failed_and_one_still_pending_is_left() {
-    let store = MemoryStore::new();
-    seed_samples(&store).await;
-    let gamelift = FakeGameLift::new();
-    gamelift.set_placement(
-        &pid(TIMED_OUT_ID),
-        PlacementDescription {
-            status: PlacementStatus::Pending,
-            fulfilled: None,
-        },
-    );
+    let (store, gamelift) = samples_world().await;
+    describe_as(&gamelift, &pid(TIMED_OUT_ID), PlacementStatus::Pending);
     let clock = past_deadline();
 
     let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
 
     assert_eq!((summary.resolved, summary.still_pending), (1, 1));
     assert_eq!(
-        store
-            .get_placement(&pid(FULFILLED_ID))
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        stored(&store, &pid(FULFILLED_ID)).await.status,
         PlacementStatus::Failed
     );
     assert_eq!(
-        store
-            .get_placement(&pid(TIMED_OUT_ID))
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
+        stored(&store, &pid(TIMED_OUT_ID)).await.status,
         PlacementStatus::Pending
     );
 }
 
 #[tokio::test]
 async fn placements_before_their_deadline_and_finished_ones_cost_no_gamelift_call() {
-    let store = MemoryStore::new();
-    seed_samples(&store).await;
+    let (store, gamelift) = samples_world().await;
     apply_sample(&store, "sns-timed-out.json").await;
-    let gamelift = FakeGameLift::new();
     let clock = ManualClock::new(T0.plus_secs(600));
 
     let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
@@ -200,20 +168,10 @@ async fn placements_before_their_deadline_and_finished_ones_cost_no_gamelift_cal
 
 #[tokio::test]
 async fn the_budget_bounds_the_gamelift_calls_of_a_run_and_the_next_run_continues() {
-    let store = MemoryStore::new();
-    let placements: Vec<_> = (0..10)
-        .map(|i| placement(&format!("p-{i:02}"), REQUESTER, &[]))
-        .collect();
-    seed(&store, &placements).await;
+    let (store, placements) = pending(10).await;
     let gamelift = FakeGameLift::new();
     for p in &placements {
-        gamelift.set_placement(
-            &p.placement_id,
-            PlacementDescription {
-                status: PlacementStatus::Cancelled,
-                fulfilled: None,
-            },
-        );
+        describe_as(&gamelift, &p.placement_id, PlacementStatus::Cancelled);
     }
     let clock = past_deadline();
 
@@ -235,11 +193,7 @@ async fn the_budget_bounds_the_gamelift_calls_of_a_run_and_the_next_run_continue
 
 #[tokio::test]
 async fn the_configured_budget_and_gamelifts_rate_pace_the_calls() {
-    let store = MemoryStore::new();
-    let placements: Vec<_> = (0..4)
-        .map(|i| placement(&format!("p-{i:02}"), REQUESTER, &[]))
-        .collect();
-    seed(&store, &placements).await;
+    let (store, _) = pending(4).await;
     let gamelift = FakeGameLift::new();
     let clock = past_deadline();
     let mut l = limits(50);
@@ -264,9 +218,7 @@ async fn the_configured_budget_and_gamelifts_rate_pace_the_calls() {
 
 #[tokio::test]
 async fn a_throttled_answer_stops_the_phase_for_this_run() {
-    let store = MemoryStore::new();
-    seed_samples(&store).await;
-    let gamelift = FakeGameLift::new();
+    let (store, gamelift) = samples_world().await;
     gamelift.fail_next(GameLiftError::Throttled("Rate exceeded".into()));
     let clock = past_deadline();
 
@@ -278,9 +230,7 @@ async fn a_throttled_answer_stops_the_phase_for_this_run() {
 
 #[tokio::test]
 async fn a_run_whose_lambda_deadline_is_near_makes_no_call() {
-    let store = MemoryStore::new();
-    seed_samples(&store).await;
-    let gamelift = FakeGameLift::new();
+    let (store, gamelift) = samples_world().await;
     let clock = past_deadline();
     let mut l = limits(50);
     l.stop_margin = Duration::from_secs(5);
@@ -304,16 +254,10 @@ async fn a_run_whose_lambda_deadline_is_near_makes_no_call() {
 
 #[tokio::test]
 async fn lapsed_seat_reservations_are_expired_and_free_their_slots() {
-    let store = MemoryStore::new();
-    seed_samples(&store).await;
+    let (store, gamelift) = samples_world().await;
     apply_sample(&store, "sns-fulfilled.json").await;
-    let p = store
-        .get_placement(&pid(FULFILLED_ID))
-        .await
-        .unwrap()
-        .unwrap();
+    let p = stored(&store, &pid(FULFILLED_ID)).await;
     let sid = p.session_id.unwrap();
-    let gamelift = FakeGameLift::new();
     gamelift.add_session(&fleet_core::ids::GameSessionArn::parse(
         "arn:aws:gamelift:us-east-1::gamesession/fleet-2f1e7a0c-5b6d-4f8e-9a3b-1c2d3e4f5a6b/gsess-7c9e6679-7425-40de-944b-e07fc1f90ae0",
     ).unwrap(), "ACTIVE", 8);
@@ -330,32 +274,9 @@ async fn lapsed_seat_reservations_are_expired_and_free_their_slots() {
     assert_eq!(again.expired_seats, 0);
 }
 
+/// A session of fleet-1 in us-east-1, placed at `created`.
 fn session(n: u32, created: Timestamp) -> Session {
-    let arn = GameSessionArn::parse(&format!(
-        "arn:aws:gamelift:us-east-1::gamesession/fleet-1/gsess-{n:04}"
-    ))
-    .unwrap();
-    Session {
-        id: arn.session_id(),
-        arn,
-        status: SessionStatus::Active,
-        region: Region::parse("us-east-1").unwrap(),
-        fleet_id: FleetId::parse("fleet-1").unwrap(),
-        name: None,
-        data: None,
-        properties: GameProperties::default(),
-        player_count: 0,
-        max_players: 8,
-        reserved_seats: 0,
-        open_slots: 8,
-        joinable: true,
-        protected: false,
-        ip_address: "10.0.0.1".into(),
-        dns_name: "host.example".into(),
-        port: 7777,
-        created_at: created,
-        updated_at: created,
-    }
+    session_of("fleet-1", n, created)
 }
 
 #[tokio::test]
@@ -379,30 +300,22 @@ async fn sessions_gamelift_terminated_or_forgot_are_ended_and_live_ones_are_kept
 
     assert_eq!(summary.ended_sessions, 3);
     assert_eq!(metrics.get("SweeperEndedSessions"), Some(3.0));
-    let status = |i: usize| {
-        let store = &store;
-        let id = sessions[i].id.clone();
-        async move { store.get_session(&id).await.unwrap().unwrap().status }
-    };
-    assert_eq!(status(0).await, SessionStatus::Ended);
-    assert_eq!(status(1).await, SessionStatus::Active);
-    assert_eq!(status(2).await, SessionStatus::Ended);
-    assert_eq!(status(3).await, SessionStatus::Ended);
-    assert_eq!(status(4).await, SessionStatus::Active);
+    let (ended, active) = (SessionStatus::Ended, SessionStatus::Active);
+    for (i, want) in [ended, active, ended, ended, active]
+        .into_iter()
+        .enumerate()
+    {
+        let got = stored_session(&store, &sessions[i].id).await;
+        assert_eq!(got.status, want, "sessions[{i}]");
+    }
 }
 
 /// A session of `fleet` in us-east-1, placed at `created`.
 fn session_of(fleet: &str, n: u32, created: Timestamp) -> Session {
-    let arn = GameSessionArn::parse(&format!(
-        "arn:aws:gamelift:us-east-1::gamesession/{fleet}/gsess-{n:04}"
-    ))
-    .unwrap();
-    Session {
-        id: arn.session_id(),
-        fleet_id: FleetId::parse(fleet).unwrap(),
-        arn,
-        ..session(n, created)
-    }
+    placed_session(
+        &format!("arn:aws:gamelift:us-east-1::gamesession/{fleet}/gsess-{n:04}"),
+        created,
+    )
 }
 
 /// The fleet locations listed, in order, with their page tokens.
@@ -417,15 +330,20 @@ fn listings(gamelift: &FakeGameLift) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-#[tokio::test]
-async fn one_call_lists_a_hundred_sessions_of_a_fleet_location() {
-    let store = MemoryStore::new();
-    let sessions: Vec<Session> = (0..250).map(|n| session(n, T0)).collect();
+/// `n` sessions of fleet-1 placed at [`T0`], stored and ACTIVE in GameLift.
+fn live_sessions(n: u32) -> (MemoryStore, FakeGameLift, Vec<Session>) {
+    let (store, gamelift) = (MemoryStore::new(), FakeGameLift::new());
+    let sessions: Vec<Session> = (0..n).map(|n| session(n, T0)).collect();
     store.seed_sessions(&sessions);
-    let gamelift = FakeGameLift::new();
     for s in &sessions {
         gamelift.add_session(&s.arn, "ACTIVE", 8);
     }
+    (store, gamelift, sessions)
+}
+
+#[tokio::test]
+async fn one_call_lists_a_hundred_sessions_of_a_fleet_location() {
+    let (store, gamelift, _) = live_sessions(250);
     let clock = ManualClock::new(T0.plus_secs(60));
 
     let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
@@ -451,13 +369,7 @@ async fn one_call_lists_a_hundred_sessions_of_a_fleet_location() {
 
 #[tokio::test]
 async fn a_quiet_game_servers_player_count_is_taken_from_gamelift_and_a_reporting_ones_is_not() {
-    let store = MemoryStore::new();
-    let sessions: Vec<Session> = (0..4).map(|n| session(n, T0)).collect();
-    store.seed_sessions(&sessions);
-    let gamelift = FakeGameLift::new();
-    for s in &sessions {
-        gamelift.add_session(&s.arn, "ACTIVE", 8);
-    }
+    let (store, gamelift, sessions) = live_sessions(4);
     let now = T0.plus_secs(3_600);
     let report = |n: u32| StatusReport {
         player_count: Some(n),
@@ -487,13 +399,9 @@ async fn a_quiet_game_servers_player_count_is_taken_from_gamelift_and_a_reportin
 
     assert_eq!(summary.corrected_counts, 2);
     assert_eq!(metrics.get("SweeperCorrectedCounts"), Some(2.0));
-    let counts = |i: usize| {
-        let store = &store;
-        let id = sessions[i].id.clone();
-        async move {
-            let s = store.get_session(&id).await.unwrap().unwrap();
-            (s.player_count, s.open_slots)
-        }
+    let counts = async |i: usize| {
+        let s = stored_session(&store, &sessions[i].id).await;
+        (s.player_count, s.open_slots)
     };
     assert_eq!(counts(0).await, (3, 5));
     assert_eq!(
@@ -513,11 +421,8 @@ async fn a_quiet_game_servers_player_count_is_taken_from_gamelift_and_a_reportin
 
 #[tokio::test]
 async fn seats_reserved_here_are_not_counted_twice_when_gamelift_counts_them_as_players() {
-    let store = MemoryStore::new();
-    let s = session(0, T0);
-    store.seed_sessions(std::slice::from_ref(&s));
-    let gamelift = FakeGameLift::new();
-    gamelift.add_session(&s.arn, "ACTIVE", 8);
+    let (store, gamelift, sessions) = live_sessions(1);
+    let s = &sessions[0];
     let now = T0.plus_secs(3_600);
     // Two seats reserved a moment ago: GameLift counts their player sessions (RESERVED) too.
     let players = [
@@ -582,13 +487,7 @@ async fn a_small_budget_covers_every_fleet_location_in_turn() {
 
 #[tokio::test]
 async fn a_listing_cut_short_ends_none_of_the_sessions_it_did_not_reach() {
-    let store = MemoryStore::new();
-    let gamelift = FakeGameLift::new();
-    let listed: Vec<Session> = (0..150).map(|n| session(n, T0)).collect();
-    for s in &listed {
-        gamelift.add_session(&s.arn, "ACTIVE", 8);
-    }
-    store.seed_sessions(&listed);
+    let (store, gamelift, _) = live_sessions(150);
     // Placed long ago, and GameLift no longer has it.
     let forgotten = session(999, T0);
     store.seed_sessions(std::slice::from_ref(&forgotten));
@@ -628,30 +527,14 @@ async fn the_handler_takes_the_sample_schedule_event() {
 
 /// An ACTIVE session in `region` with `open` open slots out of 8.
 fn session_in(n: u32, region: &str, open: u32) -> Session {
-    let arn = GameSessionArn::parse(&format!(
-        "arn:aws:gamelift:{region}::gamesession/fleet-9/gsess-{n}"
-    ))
-    .expect("arn");
+    let created = Timestamp::from_millis(1_795_600_800_000 + i64::from(n));
+    let arn = format!("arn:aws:gamelift:{region}::gamesession/fleet-9/gsess-{n}");
     Session {
-        id: arn.session_id(),
-        arn,
-        status: SessionStatus::Active,
-        region: Region::parse(region).expect("region"),
-        fleet_id: FleetId::parse("fleet-9").expect("fleet"),
-        name: None,
-        data: None,
-        properties: GameProperties::default(),
         player_count: 8 - open,
-        max_players: 8,
-        reserved_seats: 0,
         open_slots: open,
-        joinable: true,
-        protected: false,
         ip_address: "10.0.0.9".into(),
         dns_name: String::new(),
-        port: 7777,
-        created_at: Timestamp::from_millis(1_795_600_800_000 + i64::from(n)),
-        updated_at: Timestamp::from_millis(1_795_600_800_000 + i64::from(n)),
+        ..placed_session(&arn, created)
     }
 }
 

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use fleet_core::ids::{FleetId, GameSessionArn, Region};
-use fleet_core::input::GameProperties;
+use fleet_core::ids::Region;
 use fleet_core::model::{Session, SessionStatus};
 use fleet_core::ports::{SessionStore, StatusReport, SweepStore};
 use fleet_core::time::Timestamp;
@@ -15,6 +14,7 @@ use gamelift_sim::{FleetSpec, LocationSpec, Model, QueueSpec};
 use serde_json::{Value, json};
 
 use crate::integration::{config, spawn_stack_on};
+use crate::support_cases::placed_session;
 
 const FLEET: &str = "fleet-5ca1e000-0000-4000-8000-000000000001";
 const QUEUE: &str = "scale-queue";
@@ -78,28 +78,19 @@ async fn listed(stack: &crate::integration::Stack) -> Vec<Value> {
 
 /// Our record of a session GameLift placed, as its placement event would have written it.
 fn ours(gs: &Value, created: Timestamp) -> Session {
-    let arn = GameSessionArn::parse(gs["GameSessionId"].as_str().unwrap()).unwrap();
     Session {
-        id: arn.session_id(),
-        status: SessionStatus::Active,
         region: Region::parse(gs["Location"].as_str().unwrap()).unwrap(),
-        fleet_id: FleetId::parse(FLEET).unwrap(),
-        name: None,
-        data: None,
-        properties: GameProperties::default(),
-        player_count: 0,
-        max_players: 8,
-        reserved_seats: 0,
-        open_slots: 8,
-        joinable: true,
-        protected: false,
         ip_address: gs["IpAddress"].as_str().unwrap_or("10.0.0.1").into(),
         dns_name: gs["DnsName"].as_str().unwrap_or("host.example").into(),
-        port: 7777,
-        created_at: created,
-        updated_at: created,
-        arn,
+        ..placed_session(gs["GameSessionId"].as_str().unwrap(), created)
     }
+}
+
+/// `k` players join game session `arn` in the simulator (the `n`th session's players).
+async fn seat(stack: &crate::integration::Stack, arn: &str, n: usize, k: usize) {
+    let players: Vec<String> = (0..k).map(|p| format!("p-{n}-{p}")).collect();
+    let input = json!({"GameSessionId": arn, "PlayerIds": players});
+    sim_call(stack, "CreatePlayerSessions", input).await;
 }
 
 #[tokio::test]
@@ -130,7 +121,6 @@ async fn one_run_tombstones_every_ended_session_and_corrects_every_quiet_count_o
     let mut want: BTreeMap<String, (SessionStatus, u32)> = BTreeMap::new();
     for (n, s) in ours.iter().enumerate() {
         let arn = s.arn.as_str();
-        let players = |k: usize| -> Vec<String> { (0..k).map(|p| format!("p-{n}-{p}")).collect() };
         let expected = match n % 20 {
             0 => {
                 sim_call(
@@ -142,21 +132,11 @@ async fn one_run_tombstones_every_ended_session_and_corrects_every_quiet_count_o
                 (SessionStatus::Ended, 0)
             }
             1 => {
-                sim_call(
-                    &stack,
-                    "CreatePlayerSessions",
-                    json!({"GameSessionId": arn, "PlayerIds": players(3)}),
-                )
-                .await;
+                seat(&stack, arn, n, 3).await;
                 (SessionStatus::Active, 3)
             }
             2 => {
-                sim_call(
-                    &stack,
-                    "CreatePlayerSessions",
-                    json!({"GameSessionId": arn, "PlayerIds": players(2)}),
-                )
-                .await;
+                seat(&stack, arn, n, 2).await;
                 let report = StatusReport {
                     player_count: Some(1),
                     ..StatusReport::default()
@@ -237,11 +217,9 @@ async fn one_run_tombstones_every_ended_session_and_corrects_every_quiet_count_o
     // Ten thousand sessions with their index entries weigh on the DynamoDB Local every other test
     // shares: drop the table once the test has passed.
     stack
-        .deps
-        .store
-        .client()
+        .dynamo()
         .delete_table()
-        .table_name(stack.deps.store.table())
+        .table_name(stack.table())
         .send()
         .await
         .unwrap();

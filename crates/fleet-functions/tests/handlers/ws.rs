@@ -8,6 +8,7 @@ use fleet_functions::ws;
 use serde_json::{Value, json};
 
 use crate::support_async::*;
+use crate::support_cases::{connected, subscribers};
 
 /// The connection id of the sample WebSocket events.
 const CONN: &str = "Zx1cHd6ZoAMCJfA=";
@@ -20,6 +21,18 @@ fn subscribe_to(placement_id: &str) -> ApiGatewayWebsocketProxyRequest {
     let mut e = ws_event("subscribe.json");
     e.body = Some(json!({"action": "subscribe", "placementId": placement_id}).to_string());
     e
+}
+
+/// Fresh deps holding the sample placements, with the placement event `applied` applied if any,
+/// and the sample connection made.
+async fn connected_world(applied: Option<&str>) -> TestDeps {
+    let deps = deps();
+    seed_samples(&deps.store).await;
+    if let Some(file) = applied {
+        apply_sample(&deps.store, file).await;
+    }
+    ws::handle(&deps, ws_event("connect.json")).await;
+    deps
 }
 
 fn body_of(r: &aws_lambda_events::event::apigw::ApiGatewayProxyResponse) -> String {
@@ -45,11 +58,7 @@ async fn connect_with_the_authorizers_sub_writes_a_connection_row_that_lives_two
     assert_eq!(row.user, REQUESTER);
     assert_eq!(row.expires_at, T0.plus_secs(2 * 3600));
     assert!(
-        deps.store
-            .connection(&conn(CONN), T0.plus_secs(2 * 3600))
-            .await
-            .unwrap()
-            .is_none(),
+        !connected(&deps.store, CONN, T0.plus_secs(2 * 3600)).await,
         "expired in code"
     );
 }
@@ -63,13 +72,7 @@ async fn connect_without_an_authorizer_context_is_refused_and_writes_nothing() {
     let r = ws::handle(&deps, e).await;
 
     assert_eq!(r.status_code, 401);
-    assert!(
-        deps.store
-            .connection(&conn(CONN), T0)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!connected(&deps.store, CONN, T0).await);
 }
 
 #[tokio::test]
@@ -80,13 +83,7 @@ async fn disconnect_removes_the_connection_row() {
     let r = ws::handle(&deps, ws_event("disconnect.json")).await;
 
     assert_eq!(r.status_code, 200);
-    assert!(
-        deps.store
-            .connection(&conn(CONN), T0)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(!connected(&deps.store, CONN, T0).await);
     assert!(
         deps.store
             .connections_of(REQUESTER, T0)
@@ -98,19 +95,13 @@ async fn disconnect_removes_the_connection_row() {
 
 #[tokio::test]
 async fn subscribing_before_the_result_records_the_subscription_and_sends_nothing_yet() {
-    let deps = deps();
-    seed_samples(&deps.store).await;
-    ws::handle(&deps, ws_event("connect.json")).await;
+    let deps = connected_world(None).await;
 
     let r = ws::handle(&deps, ws_event("subscribe.json")).await;
 
     assert_eq!(r.status_code, 200, "{}", body_of(&r));
     assert!(deps.notifier.sent().is_empty());
-    let subs = deps
-        .store
-        .subscribers(&pid(FULFILLED_ID), T0)
-        .await
-        .unwrap();
+    let subs = subscribers(&deps.store, FULFILLED_ID).await;
     assert_eq!(subs.len(), 1);
     assert_eq!(
         (subs[0].connection.as_str(), subs[0].user.as_str()),
@@ -120,10 +111,7 @@ async fn subscribing_before_the_result_records_the_subscription_and_sends_nothin
 
 #[tokio::test]
 async fn subscribing_after_the_result_answers_at_once_with_the_users_own_player_session() {
-    let deps = deps();
-    seed_samples(&deps.store).await;
-    apply_sample(&deps.store, "sns-fulfilled.json").await;
-    ws::handle(&deps, ws_event("connect.json")).await;
+    let deps = connected_world(Some("sns-fulfilled.json")).await;
 
     let r = ws::handle(&deps, ws_event("subscribe.json")).await;
 
@@ -155,10 +143,7 @@ async fn subscribing_after_the_result_answers_at_once_with_the_users_own_player_
 
 #[tokio::test]
 async fn subscribing_to_a_finished_unfulfilled_placement_answers_with_its_reason() {
-    let deps = deps();
-    seed_samples(&deps.store).await;
-    apply_sample(&deps.store, "sns-timed-out.json").await;
-    ws::handle(&deps, ws_event("connect.json")).await;
+    let deps = connected_world(Some("sns-timed-out.json")).await;
 
     ws::handle(&deps, subscribe_to(TIMED_OUT_ID)).await;
 
@@ -187,13 +172,7 @@ async fn subscribing_to_someone_elses_placement_is_answered_exactly_like_an_unkn
     let msgs = messages_to(&deps.notifier, CONN);
     let refusal = |id: &str| json!({"type": "error", "error": {"code": "not_found", "message": "no such placement"}, "placementId": id});
     assert_eq!(msgs, vec![refusal("p-other"), refusal("p-nobodys")]);
-    assert!(
-        deps.store
-            .subscribers(&pid("p-other"), T0)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(subscribers(&deps.store, "p-other").await.is_empty());
 }
 
 #[tokio::test]
@@ -209,14 +188,7 @@ async fn a_listed_player_who_did_not_request_the_placement_may_subscribe() {
     let r = ws::handle(&deps, subscribe_to("p-listed")).await;
 
     assert_eq!(r.status_code, 200);
-    assert_eq!(
-        deps.store
-            .subscribers(&pid("p-listed"), T0)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(subscribers(&deps.store, "p-listed").await.len(), 1);
 }
 
 #[tokio::test]

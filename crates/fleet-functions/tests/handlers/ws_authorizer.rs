@@ -57,6 +57,31 @@ fn signed(claims: &Value, pem: &str, kid: Option<&str>) -> String {
     jsonwebtoken::encode(&header, claims, &rsa(pem)).expect("sign")
 }
 
+/// `claims` signed with key A under its `kid`, as Cognito signs.
+fn kid_a(claims: &Value) -> String {
+    signed(claims, KEY_A, Some("kid-a"))
+}
+
+/// `claims` with `key` set to `value`.
+fn with(claims: &Value, key: &str, value: Value) -> Value {
+    let mut changed = claims.clone();
+    changed[key] = value;
+    changed
+}
+
+/// `claims` without `key`.
+fn without(claims: &Value, key: &str) -> Value {
+    let mut changed = claims.clone();
+    changed.as_object_mut().expect("object").remove(key);
+    changed
+}
+
+/// The player `verifier` finds in `token` at [`T0`], or why it refuses it.
+async fn subject(verifier: &TokenVerifier, token: &str) -> Result<String, TokenError> {
+    let player = verifier.verify(token, T0).await;
+    player.map(|p| p.as_str().to_owned())
+}
+
 fn hs256(claims: &Value, key: &[u8]) -> String {
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -214,25 +239,22 @@ async fn a_foreign_key_an_expired_token_and_another_audience_are_each_denied() {
     let verifier = cognito_verifier(&issuer);
     verifier.prefetch(T0).await;
     let good = access_claims("player-1", 3600);
-    let mut other_client = good.clone();
-    other_client["client_id"] = json!("another-app-client");
-    let mut other_aud = good.clone();
-    other_aud["aud"] = json!("another-app-client");
+    let other_client = with(&good, "client_id", json!("another-app-client"));
+    let other_aud = with(&good, "aud", json!("another-app-client"));
     // `aud` is evaluated when present, even if `client_id` would match.
-    let mut wrong_aud_right_client = good.clone();
-    wrong_aud_right_client["aud"] = json!(["someone-else"]);
-    let mut aud_list = good.clone();
-    aud_list
-        .as_object_mut()
-        .expect("object")
-        .remove("client_id");
-    aud_list["aud"] = json!(["someone-else", CLIENT_ID]);
-    let mut neither = good.clone();
-    neither.as_object_mut().expect("object").remove("client_id");
-    let mut future_iat = good.clone();
-    future_iat["iat"] = json!(T0.epoch_seconds() + 600);
-    let mut other_issuer = good.clone();
-    other_issuer["iss"] = json!("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other");
+    let wrong_aud_right_client = with(&good, "aud", json!(["someone-else"]));
+    let aud_list = with(
+        &without(&good, "client_id"),
+        "aud",
+        json!(["someone-else", CLIENT_ID]),
+    );
+    let neither = without(&good, "client_id");
+    let future_iat = with(&good, "iat", json!(T0.epoch_seconds() + 600));
+    let other_issuer = with(
+        &good,
+        "iss",
+        json!("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"),
+    );
 
     type Case = (&'static str, String, fn(&TokenError) -> bool);
     let cases: Vec<Case> = vec![
@@ -249,41 +271,29 @@ async fn a_foreign_key_an_expired_token_and_another_audience_are_each_denied() {
         ("no kid", signed(&good, KEY_A, None), |e| {
             *e == TokenError::MissingKid
         }),
-        (
-            "expired",
-            signed(&access_claims("player-1", -3600), KEY_A, Some("kid-a")),
-            |e| *e == TokenError::Expired,
-        ),
-        (
-            "another client_id",
-            signed(&other_client, KEY_A, Some("kid-a")),
-            |e| *e == TokenError::WrongAudience,
-        ),
-        (
-            "another aud",
-            signed(&other_aud, KEY_A, Some("kid-a")),
-            |e| *e == TokenError::WrongAudience,
-        ),
+        ("expired", kid_a(&access_claims("player-1", -3600)), |e| {
+            *e == TokenError::Expired
+        }),
+        ("another client_id", kid_a(&other_client), |e| {
+            *e == TokenError::WrongAudience
+        }),
+        ("another aud", kid_a(&other_aud), |e| {
+            *e == TokenError::WrongAudience
+        }),
         (
             "a wrong aud beside the right client_id",
-            signed(&wrong_aud_right_client, KEY_A, Some("kid-a")),
+            kid_a(&wrong_aud_right_client),
             |e| *e == TokenError::WrongAudience,
         ),
-        (
-            "neither aud nor client_id",
-            signed(&neither, KEY_A, Some("kid-a")),
-            |e| matches!(e, TokenError::MissingClaim(_)),
-        ),
-        (
-            "issued in the future",
-            signed(&future_iat, KEY_A, Some("kid-a")),
-            |e| *e == TokenError::IssuedInFuture,
-        ),
-        (
-            "another issuer",
-            signed(&other_issuer, KEY_A, Some("kid-a")),
-            |e| *e == TokenError::WrongIssuer,
-        ),
+        ("neither aud nor client_id", kid_a(&neither), |e| {
+            matches!(e, TokenError::MissingClaim(_))
+        }),
+        ("issued in the future", kid_a(&future_iat), |e| {
+            *e == TokenError::IssuedInFuture
+        }),
+        ("another issuer", kid_a(&other_issuer), |e| {
+            *e == TokenError::WrongIssuer
+        }),
         // Key confusion: an HS256 token keyed with the public JWK's bytes never meets an RSA key.
         (
             "HS256 against an RSA-only verifier",
@@ -303,12 +313,9 @@ async fn a_foreign_key_an_expired_token_and_another_audience_are_each_denied() {
             "{name}: no identity on a Deny"
         );
     }
-    let list = signed(&aud_list, KEY_A, Some("kid-a"));
+    let list = kid_a(&aud_list);
     assert_eq!(
-        verifier
-            .verify(&list, T0)
-            .await
-            .map(|p| p.as_str().to_owned()),
+        subject(&verifier, &list).await,
         Ok("player-1".to_owned()),
         "an aud list naming the audience"
     );
@@ -318,12 +325,9 @@ async fn a_foreign_key_an_expired_token_and_another_audience_are_each_denied() {
 async fn bad_dev_tokens_are_denied_each_for_its_own_reason() {
     let verifier = dev_verifier();
     let good = dev_claims("player-1", 3600);
-    let mut wrong_iss = good.clone();
-    wrong_iss["iss"] = json!("someone-else");
-    let mut wrong_aud = good.clone();
-    wrong_aud["aud"] = json!("another-api");
-    let mut no_sub = good.clone();
-    no_sub.as_object_mut().expect("object").remove("sub");
+    let wrong_iss = with(&good, "iss", json!("someone-else"));
+    let wrong_aud = with(&good, "aud", json!("another-api"));
+    let no_sub = without(&good, "sub");
     // {"alg":"none"} with valid claims and an empty signature.
     let none_alg = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJwbGF5ZXItMSIsImlzcyI6ImZsZWV0bGlmdC1sb2NhbCIsImF1ZCI6ImZsZWV0bGlmdCIsImV4cCI6NDEwMjQ0NDgwMH0.".to_owned();
     type Case = (&'static str, Option<String>, fn(&TokenError) -> bool);
@@ -358,7 +362,7 @@ async fn bad_dev_tokens_are_denied_each_for_its_own_reason() {
         ),
         (
             "an RS256 token to an HS256-only verifier",
-            Some(signed(&good, KEY_A, Some("kid-a"))),
+            Some(kid_a(&good)),
             |e| *e == TokenError::WrongAlgorithm,
         ),
         ("garbage", Some("not.a.jwt".into()), |e| {
@@ -391,10 +395,7 @@ async fn a_token_within_the_clock_skew_leeway_is_still_accepted() {
         DEV_KEY,
     );
     assert_eq!(
-        verifier
-            .verify(&just_expired, T0)
-            .await
-            .map(|p| p.as_str().to_owned()),
+        subject(&verifier, &just_expired).await,
         Ok("player-1".to_owned())
     );
     let mut future = dev_claims("player-1", 3600);
@@ -436,10 +437,7 @@ async fn a_pem_key_is_accepted_multi_line_with_literal_newlines_or_on_one_line()
         );
         let verifier = TokenVerifier::new(jwt).expect(name);
         assert_eq!(
-            verifier
-                .verify(&token, T0)
-                .await
-                .map(|p| p.as_str().to_owned()),
+            subject(&verifier, &token).await,
             Ok("player-rsa".to_owned()),
             "{name}"
         );
@@ -669,10 +667,7 @@ async fn an_http_issuer_serves_the_same_verdicts_through_the_configured_verifier
     assert_eq!(verifier.jwks().map(JwksCache::len), Some(2));
     let token = signed(&access_claims("player-http", 600), KEY_B, Some("kid-b"));
     assert_eq!(
-        verifier
-            .verify(&token, T0)
-            .await
-            .map(|p| p.as_str().to_owned()),
+        subject(&verifier, &token).await,
         Ok("player-http".to_owned())
     );
     let foreign = signed(&access_claims("player-http", 600), OUTSIDER, Some("kid-o"));
