@@ -12,17 +12,14 @@ use fleet_core::fakes::{
     FakeGameLift, FaultyStore, ManualClock, MemoryNotifier, MemoryStore, SequentialIds, StoreCall,
     StoreFaults, StoreOp,
 };
-use fleet_core::ids::{GameSessionArn, PlacementId, PlayerId};
-use fleet_core::input::{GameProperties, MaxPlayers};
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus};
+use fleet_core::ids::PlacementId;
+use fleet_core::model::Placement;
 use fleet_core::ports::{CreateOutcome, SessionStore, StoreError};
-use fleet_core::time::Timestamp;
 use fleet_functions::config::Config;
 use fleet_functions::deps::{Deps, PortSet};
 use fleet_testkit::config::TestConfig;
 
-/// 2026-11-25T10:00:00Z, the day the sample events happened.
-pub const T0: Timestamp = Timestamp::from_millis(1_795_600_800_000);
+pub use fleet_testkit::T0;
 
 /// The deps of a test: every port faked.
 pub type TestDeps<S = MemoryStore> =
@@ -80,40 +77,12 @@ pub fn pid(s: &str) -> PlacementId {
     PlacementId::parse(s).expect("valid placement id")
 }
 
-pub fn player(s: &str) -> PlayerId {
-    PlayerId::parse(s).expect("valid player id")
-}
-
-pub fn arn(s: &str) -> GameSessionArn {
-    GameSessionArn::parse(s).expect("valid arn")
-}
-
-/// A PENDING placement as a create stores it: requested by `requester`, naming `players`, started at
-/// [`T0`] with a deadline 11 minutes later.
+/// A PENDING placement as a create stores it: requested by `requester`, naming `players`, cap 8,
+/// named `lobby`, started at [`T0`] with a deadline 11 minutes later.
 pub fn placement(id: &str, requester: &str, players: &[&str]) -> Placement {
     Placement {
-        placement_id: pid(id),
-        status: PlacementStatus::Pending,
-        requester: requester.to_owned(),
-        players: players
-            .iter()
-            .map(|p| PlacementPlayer {
-                player_id: player(p),
-                player_data: None,
-            })
-            .collect(),
-        max_players: MaxPlayers::parse(8).expect("valid cap"),
         name: Some("lobby".into()),
-        data: None,
-        properties: GameProperties::default(),
-        latencies: Vec::new(),
-        regions: Vec::new(),
-        session_id: None,
-        player_sessions: Vec::new(),
-        reason: None,
-        created_at: T0,
-        updated_at: T0,
-        deadline: T0.plus_secs(660),
+        ..fleet_testkit::records::placement(id, requester, 8, players)
     }
 }
 

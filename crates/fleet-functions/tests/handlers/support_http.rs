@@ -42,13 +42,8 @@ pub fn config() -> Config {
 /// Fresh fakes at [`T0`].
 pub fn deps() -> TestDeps {
     Deps {
-        store: MemoryStore::new(),
-        gamelift: FakeGameLift::new(),
-        notifier: MemoryNotifier::default(),
-        clock: ManualClock::new(T0),
-        ids: SequentialIds::default(),
         config: config(),
-        cache: Default::default(),
+        ..crate::support_async::deps_with(MemoryStore::new())
     }
 }
 
@@ -87,15 +82,9 @@ pub fn sample_json(name: &str) -> Value {
 /// Fresh fakes around a [`FailingStore`].
 pub fn failing_deps()
 -> Deps<PortSet<FailingStore, FakeGameLift, MemoryNotifier, ManualClock, SequentialIds>> {
-    let d = deps();
     Deps {
-        store: FailingStore::default(),
-        gamelift: d.gamelift,
-        notifier: d.notifier,
-        clock: d.clock,
-        ids: d.ids,
-        config: d.config,
-        cache: Default::default(),
+        config: config(),
+        ..crate::support_async::deps_with(FailingStore::default())
     }
 }
 
