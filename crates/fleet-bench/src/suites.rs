@@ -8,12 +8,10 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem, Update};
 use fleet_aws::dynamo::{DynamoStore, codec};
-use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
+use fleet_core::ids::{PlacementId, PlayerId, SessionId};
 use fleet_core::index;
-use fleet_core::input::{GameProperties, MaxPlayers};
-use fleet_core::model::{
-    Placement, PlacementPlayer, PlacementStatus, Seat, SeatStatus, Session, SessionStatus,
-};
+use fleet_core::input::GameProperties;
+use fleet_core::model::{Placement, Seat, SeatStatus, Session};
 use fleet_core::ports::{ListRequest, SessionStore};
 use fleet_core::query::{self, Sort};
 use fleet_core::time::Timestamp;
@@ -26,6 +24,7 @@ use crate::report::Report;
 use crate::{Plan, quantile_ms};
 use fleet_local::gateway::mint_token;
 use fleet_local::stack::Stack;
+use fleet_testkit::records;
 
 /// The list suite's filtered query.
 pub(crate) const LIST_QUERY: &str = "+region:eu-west-1 +properties.mode:ranked";
@@ -38,7 +37,7 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// A seeded ACTIVE session (bench data, never from input).
+/// A seeded ACTIVE session (bench data, never from input): 256 bytes of data, two properties.
 pub(crate) fn session(
     tag: &str,
     i: usize,
@@ -47,16 +46,8 @@ pub(crate) fn session(
     max_players: u32,
     created_ms: i64,
 ) -> Option<Session> {
-    let arn = GameSessionArn::parse(&format!(
-        "arn:aws:gamelift:{region}::gamesession/fleet-bench/gsess-{tag}-{i}"
-    ))
-    .ok()?;
+    let arn = format!("arn:aws:gamelift:{region}::gamesession/fleet-bench/gsess-{tag}-{i}");
     Some(Session {
-        id: arn.session_id(),
-        region: Region::parse(region).ok()?,
-        fleet_id: FleetId::parse("fleet-bench").ok()?,
-        arn,
-        status: SessionStatus::Active,
         name: Some(format!("bench lobby {i}")),
         data: Some("x".repeat(256)),
         properties: GameProperties::parse(BTreeMap::from([
@@ -64,17 +55,11 @@ pub(crate) fn session(
             ("map".into(), "dust".into()),
         ]))
         .ok()?,
-        player_count: 0,
-        max_players,
-        reserved_seats: 0,
-        open_slots: max_players,
-        joinable: true,
-        protected: false,
         ip_address: "10.0.0.1".into(),
         dns_name: "ec2-10-0-0-1.compute-1.amazonaws.com".into(),
-        port: 7777,
         created_at: Timestamp::from_millis(created_ms),
         updated_at: Timestamp::from_millis(created_ms),
+        ..records::session(&arn, max_players)
     })
 }
 
@@ -456,26 +441,13 @@ fn list_rows(plan: &Plan, results: &[ListPoint], report: &mut Report) {
 }
 
 fn placement(id: &PlacementId, player: &PlayerId, at: Timestamp) -> Placement {
+    let player = player.as_str();
     Placement {
-        placement_id: id.clone(),
-        status: PlacementStatus::Pending,
-        requester: player.as_str().to_owned(),
-        players: vec![PlacementPlayer {
-            player_id: player.clone(),
-            player_data: None,
-        }],
-        max_players: MaxPlayers::parse(8).unwrap_or_else(|_| unreachable!("8 is a valid cap")),
         name: Some("bench".into()),
-        data: None,
-        properties: GameProperties::default(),
-        latencies: Vec::new(),
-        regions: Vec::new(),
-        session_id: None,
-        player_sessions: Vec::new(),
-        reason: None,
         created_at: at,
         updated_at: at,
         deadline: at.plus_secs(660),
+        ..records::placement(id.as_str(), player, 8, &[player])
     }
 }
 
