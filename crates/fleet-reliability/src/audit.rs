@@ -153,25 +153,17 @@ pub fn monotonic(before: &Snapshot, after: &Snapshot) -> Vec<String> {
 
 /// Every item of the table (a consistent Scan; test inspection only).
 pub async fn scan(store: &DynamoStore) -> Vec<Item> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let out = store
-            .client()
-            .scan()
-            .table_name(store.table())
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("scan: {e:?}"));
-        items.extend(out.items().iter().cloned());
-        match out.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => break,
-        }
-    }
-    items
+    store
+        .client()
+        .scan()
+        .table_name(store.table())
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap_or_else(|e| panic!("scan: {e:?}"))
 }
 
 /// The seat items of one session partition (a consistent Query; test inspection).
@@ -195,6 +187,22 @@ pub async fn dynamo_partition_seats(store: &DynamoStore, id: &SessionId) -> Vec<
         .collect()
 }
 
+/// Records a violation when `item` carries the index key `on` and should not, or the other way round
+/// (`want`): "`what` with `index`=`carried`".
+fn check_indexed(
+    out: &mut Vec<String>,
+    item: &Item,
+    on: &str,
+    want: bool,
+    what: &str,
+    index: &str,
+) {
+    let carried = item.contains_key(on);
+    if carried != want {
+        out.push(format!("{what} with {index}={carried}"));
+    }
+}
+
 /// The snapshot of a DynamoDB table, and the violations only the raw items show (index hygiene,
 /// negative numbers, undecodable items).
 pub async fn dynamo(store: &DynamoStore) -> (Snapshot, Vec<String>) {
@@ -212,13 +220,10 @@ pub async fn dynamo(store: &DynamoStore) -> (Snapshot, Vec<String>) {
         match codec::get_s(&item, codec::KIND) {
             Some("placement") => match codec::placement_from_item(&item) {
                 Ok(p) => {
-                    let indexed = item.contains_key(index::PENDING_BY_DEADLINE.pk);
-                    if indexed != (p.status == PlacementStatus::Pending) {
-                        out.push(format!(
-                            "index: placement {key} {} with pendingByDeadline={indexed}",
-                            p.status.as_str()
-                        ));
-                    }
+                    let pending = p.status == PlacementStatus::Pending;
+                    let what = format!("index: placement {key} {}", p.status.as_str());
+                    let on = index::PENDING_BY_DEADLINE.pk;
+                    check_indexed(&mut out, &item, on, pending, &what, "pendingByDeadline");
                     snap.placements
                         .insert(p.placement_id.as_str().to_owned(), p);
                 }
@@ -226,13 +231,10 @@ pub async fn dynamo(store: &DynamoStore) -> (Snapshot, Vec<String>) {
             },
             Some("session") | Some("tombstone") => match codec::session_state_from_item(&item) {
                 Ok((SessionState::Live { session, .. }, _)) => {
-                    let listed = item.contains_key(index::BY_CREATED.pk);
-                    if listed != (session.status == SessionStatus::Active) {
-                        out.push(format!(
-                            "I3/index: session {key} {} with list keys={listed}",
-                            session.status.as_str()
-                        ));
-                    }
+                    let active = session.status == SessionStatus::Active;
+                    let what = format!("I3/index: session {key} {}", session.status.as_str());
+                    let on = index::BY_CREATED.pk;
+                    check_indexed(&mut out, &item, on, active, &what, "list keys");
                     snap.sessions
                         .insert(session.id.as_str().to_owned(), Some(session));
                 }
@@ -251,13 +253,10 @@ pub async fn dynamo(store: &DynamoStore) -> (Snapshot, Vec<String>) {
             },
             Some("seat") => match codec::seat_from_item(&item) {
                 Ok(seat) => {
-                    let indexed = item.contains_key(index::SEATS_BY_EXPIRY.pk);
-                    if indexed != (seat.status == SeatStatus::Reserved) {
-                        out.push(format!(
-                            "index: seat {key} {} with seatsByExpiry={indexed}",
-                            seat.status.as_str()
-                        ));
-                    }
+                    let reserved = seat.status == SeatStatus::Reserved;
+                    let what = format!("index: seat {key} {}", seat.status.as_str());
+                    let on = index::SEATS_BY_EXPIRY.pk;
+                    check_indexed(&mut out, &item, on, reserved, &what, "seatsByExpiry");
                     snap.seats
                         .entry(seat.session_id.as_str().to_owned())
                         .or_default()

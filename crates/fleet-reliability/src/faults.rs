@@ -15,7 +15,7 @@
 //! blip the SDK's own retry absorbs; a large number outlasts every retry.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -96,10 +96,9 @@ impl FaultInterceptor {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A test that panicked mid-update leaves counts that are still whole.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Arms a fault (replacing any other) and resets the counts.
@@ -225,19 +224,10 @@ impl Intercept for FaultInterceptor {
 /// attempts, 1 ms initial backoff: the SDK's standard policy, shortened so a matrix of hundreds of
 /// cells runs in seconds).
 pub fn dynamodb_client(url: &str, faults: &FaultInterceptor) -> aws_sdk_dynamodb::Client {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
     use aws_smithy_types::retry::RetryConfig;
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(Credentials::new(
-            "local",
-            "local",
-            None,
-            None,
-            "fleet-reliability",
-        ))
+    let config = fleet_aws::dynamo::local_client(url)
+        .config()
+        .to_builder()
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(3)

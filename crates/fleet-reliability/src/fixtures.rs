@@ -81,6 +81,16 @@ pub fn sqs_event(records: Vec<SqsMessage>) -> SqsEvent {
     event
 }
 
+/// An SQS event of `bodies`, each received for the first time, their message ids `<prefix><index>`.
+pub fn sqs_batch(prefix: &str, bodies: &[String]) -> SqsEvent {
+    let records = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| sqs_record(&format!("{prefix}{i}"), b, 1))
+        .collect();
+    sqs_event(records)
+}
+
 /// A small deterministic generator (xorshift64*), so every schedule is reproducible from its seed
 /// without a dependency.
 #[derive(Debug, Clone)]

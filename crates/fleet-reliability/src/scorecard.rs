@@ -62,3 +62,37 @@ pub fn big() -> bool {
 pub fn scale() -> u64 {
     if big() { 10 } else { 1 }
 }
+
+/// Records a row's line, then fails the test with its violations, one a line (the first 20 and how
+/// many more: a broken invariant tends to break it everywhere at once): how every row ends.
+///
+/// # Panics
+/// When `violations` is not empty.
+pub fn finish(row: &str, tried: u64, violations: &[String], detail: &str) {
+    record(row, tried, violations.len() as u64, detail);
+    const SHOWN: usize = 20;
+    let more = violations.len().saturating_sub(SHOWN);
+    let rest = if more > 0 {
+        format!("\n(+{more} more)")
+    } else {
+        String::new()
+    };
+    assert!(
+        violations.is_empty(),
+        "{}{rest}",
+        violations[..violations.len().min(SHOWN)].join("\n")
+    );
+}
+
+/// Counted answers as the scorecard shows them: `answer×count`, space-separated.
+pub fn tally<'a, K, N>(counts: impl IntoIterator<Item = (&'a K, &'a N)>) -> String
+where
+    K: std::fmt::Display + 'a + ?Sized,
+    N: std::fmt::Display + 'a,
+{
+    counts
+        .into_iter()
+        .map(|(k, n)| format!("{k}×{n}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

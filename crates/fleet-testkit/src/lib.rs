@@ -3,6 +3,7 @@
 
 pub mod apigw;
 pub mod config;
+pub mod connections;
 pub mod events;
 pub mod faults;
 pub mod principals;

@@ -1,109 +1,23 @@
-//! `ApiGatewayNotifier` through the real aws-sdk-apigatewaymanagement against a small fake of API
-//! Gateway's `@connections` API (axum on a random port). The connection id picks the answer; the fake
-//! records every request, so attempts are counted and bodies compared byte for byte.
+//! `ApiGatewayNotifier` through the real aws-sdk-apigatewaymanagement against the test kit's fake of
+//! API Gateway's `@connections` API (`fleet_testkit::connections`): the connection id picks the
+//! answer, and the fake records every request, so attempts are counted and bodies compared byte for
+//! byte.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_apigatewaymanagement::config::{Credentials, SharedCredentialsProvider};
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use fleet_aws::clients::{PUSH_ATTEMPT_TIMEOUT, apigw_management};
 use fleet_aws::notifier::{ApiGatewayNotifier, MAX_ATTEMPTS, RETRY_BUDGET};
 use fleet_core::ports::{Notifier, NotifyError};
+use fleet_testkit::connections::{self, Log};
 
 use crate::steps::unused_port;
 
-/// One request the fake received: the connection id and the body.
-type Received = (String, Vec<u8>);
-
-/// What the fake received, in arrival order.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<Received>>>);
-
-impl Log {
-    fn attempts(&self, id: &str) -> usize {
-        self.bodies(id).len()
-    }
-    fn bodies(&self, id: &str) -> Vec<Vec<u8>> {
-        self.0
-            .lock()
-            .expect("log")
-            .iter()
-            .filter(|(c, _)| c == id)
-            .map(|(_, b)| b.clone())
-            .collect()
-    }
-}
-
-fn error(status: StatusCode, code: &str) -> Response {
-    let body = format!("{{\"message\":\"{code} from the fake\"}}");
-    (
-        status,
-        [
-            ("x-amzn-errortype", code),
-            ("content-type", "application/json"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// `ok-*` → 200; `gone-*` → 410; `big-*` → 413; `forbidden-*` → 403; `busy-N-*` → 429 for the first N
-/// attempts, then 200; `busy-forever-*` → always 429; `slow-*` → 200 after 5 s.
-async fn post_to_connection(
-    State(log): State<Log>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let attempt = {
-        let mut l = log.0.lock().expect("log");
-        l.push((id.clone(), body.to_vec()));
-        l.iter().filter(|(c, _)| *c == id).count()
-    };
-    let busy_for = |id: &str| -> usize {
-        if id.starts_with("busy-forever") {
-            usize::MAX
-        } else {
-            id.split('-')
-                .nth(1)
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0)
-        }
-    };
-    match id.split('-').next().unwrap_or_default() {
-        "ok" => StatusCode::OK.into_response(),
-        "gone" => error(StatusCode::GONE, "GoneException"),
-        "big" => error(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeException"),
-        "forbidden" => error(StatusCode::FORBIDDEN, "ForbiddenException"),
-        "busy" if attempt <= busy_for(&id) => {
-            error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException")
-        }
-        "busy" => StatusCode::OK.into_response(),
-        "slow" => {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            StatusCode::OK.into_response()
-        }
-        _ => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
+/// A notifier on a fresh fake, and the fake's log.
 async fn fake() -> (ApiGatewayNotifier, Log) {
-    let log = Log::default();
-    let app = Router::new()
-        .route("/@connections/{id}", post(post_to_connection))
-        .with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (notifier_at(&format!("http://{addr}")), log)
+    let (endpoint, log) = connections::serve().await;
+    (notifier_at(&endpoint), log)
 }
 
 /// A notifier whose client posts to the stage URL `endpoint` (the SDK appends `/@connections/{id}`).

@@ -7,15 +7,17 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use aws_sdk_dynamodb::types::AttributeValue;
 use fleet_aws::dynamo::{DynamoStore, create_table, local_client};
 use fleet_core::event::{PlacementEvent, parse_message};
-use fleet_core::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region};
-use fleet_core::input::{GameProperties, MaxPlayers};
-use fleet_core::model::{Placement, PlacementPlayer, PlacementStatus, Session, SessionStatus};
+use fleet_core::ids::GameSessionArn;
+use fleet_core::input::GameProperties;
+use fleet_core::model::{Placement, Session};
 use fleet_core::ports::{Applied, SessionStore};
 use fleet_core::rules;
 use fleet_core::time::Timestamp;
+use fleet_testkit::{events, records};
 
-/// 2026-11-25T00:00:00Z.
-pub const T0: Timestamp = Timestamp::from_millis(1_795_564_800_000);
+pub use fleet_testkit::T0;
+pub use fleet_testkit::principals::F1;
+pub use fleet_testkit::records::player;
 
 /// The DynamoDB Local endpoint the test script exported.
 pub fn endpoint() -> String {
@@ -81,43 +83,22 @@ pub async fn snapshot(store: &DynamoStore) -> Vec<BTreeMap<String, AttributeValu
     items
 }
 
-pub fn player(name: &str) -> PlayerId {
-    PlayerId::parse(name).expect("valid player id")
-}
-
+/// The ARN of session `n` (fleet F1, us-east-1).
 pub fn arn(n: u32) -> GameSessionArn {
-    GameSessionArn::parse(&format!(
-        "arn:aws:gamelift:us-east-1::gamesession/fleet-2f1e7a0c-5b6d-4f8e-9a3b-1c2d3e4f5a6b/gsess-{n:08}"
+    records::session_arn(&format!(
+        "arn:aws:gamelift:us-east-1::gamesession/{F1}/gsess-{n:08}"
     ))
-    .expect("valid arn")
 }
 
-/// A PENDING placement as a create would store it.
+/// A PENDING placement as a create would store it (requested by `player-1`, named `lobby-<id>`,
+/// `mode=ranked`, due 600 s after [`T0`]).
 pub fn placement(id: &str, max_players: i64, players: &[&str]) -> Placement {
+    let cap = u32::try_from(max_players).expect("a test cap fits u32");
     Placement {
-        placement_id: PlacementId::parse(id).expect("valid placement id"),
-        status: PlacementStatus::Pending,
-        requester: "player-1".into(),
-        players: players
-            .iter()
-            .map(|p| PlacementPlayer {
-                player_id: player(p),
-                player_data: None,
-            })
-            .collect(),
-        max_players: MaxPlayers::parse(max_players).expect("valid cap"),
         name: Some(format!("lobby-{id}")),
-        data: None,
-        properties: GameProperties::parse(BTreeMap::from([("mode".into(), "ranked".into())]))
-            .expect("valid"),
-        latencies: Vec::new(),
-        regions: Vec::new(),
-        session_id: None,
-        player_sessions: Vec::new(),
-        reason: None,
-        created_at: T0,
-        updated_at: T0,
+        properties: records::properties("mode", "ranked"),
         deadline: T0.plus_secs(600),
+        ..records::placement(id, "player-1", cap, players)
     }
 }
 
@@ -128,48 +109,23 @@ pub fn fulfilled(
     players: &[&str],
     end: Timestamp,
 ) -> PlacementEvent {
-    let placed: Vec<serde_json::Value> = players
-        .iter()
-        .enumerate()
-        .map(|(i, p)| serde_json::json!({"playerId": p, "playerSessionId": format!("psess-{session:04}-{i:04}")}))
-        .collect();
-    let detail = serde_json::json!({
-        "type": "PlacementFulfilled",
-        "placementId": placement_id,
-        "port": "7777",
-        "gameSessionArn": arn(session).as_str(),
-        "ipAddress": "10.0.1.17",
-        "dnsName": "ec2-10-0-1-17.compute-1.amazonaws.com",
-        "startTime": T0.to_rfc3339(),
-        "endTime": end.to_rfc3339(),
-        "gameSessionRegion": "us-east-1",
-        "placedPlayerSessions": placed,
-    });
-    envelope(detail, end)
+    let psess = format!("psess-{session:04}");
+    parsed(&events::fulfilled_body(
+        placement_id,
+        &arn(session),
+        players,
+        &psess,
+        end,
+    ))
 }
 
 /// A terminal event without a session (`PlacementTimedOut`, `PlacementCancelled`, `PlacementFailed`).
 pub fn unfulfilled(placement_id: &str, kind: &str, end: Timestamp) -> PlacementEvent {
-    let detail = serde_json::json!({
-        "type": kind, "placementId": placement_id, "startTime": T0.to_rfc3339(), "endTime": end.to_rfc3339(),
-    });
-    envelope(detail, end)
+    parsed(&events::unfulfilled_body(placement_id, kind, end))
 }
 
-fn envelope(detail: serde_json::Value, time: Timestamp) -> PlacementEvent {
-    let event = serde_json::json!({
-        "version": "0", "id": format!("ev-{}", detail["placementId"]), "detail-type": "GameLift Queue Placement Event",
-        "source": "aws.gamelift", "account": "123456789012", "time": time.to_rfc3339(), "region": "us-east-1",
-        "resources": ["arn:aws:gamelift:us-east-1:123456789012:gamesessionqueue/default-queue"], "detail": detail,
-    });
-    let body = serde_json::json!({
-        "Type": "Notification", "MessageId": "8f2b6a7e-0000-4000-8000-000000000001",
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:gamelift-placements",
-        "Message": event.to_string(), "Timestamp": time.to_rfc3339(), "SignatureVersion": "1",
-        "Signature": "c2lnbmF0dXJl", "SigningCertURL": "https://sns.us-east-1.amazonaws.com/cert.pem",
-        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-    });
-    parse_message(&body.to_string()).expect("fixture event parses")
+fn parsed(body: &str) -> PlacementEvent {
+    parse_message(body).expect("fixture event parses")
 }
 
 /// Applies an event the way the placement-events function does: read the placement, decide the
@@ -203,34 +159,18 @@ pub fn session(
     mode: Option<&str>,
     created: Timestamp,
 ) -> Session {
-    let arn = GameSessionArn::parse(&format!(
-        "arn:aws:gamelift:{region}::gamesession/{fleet}/gsess-{n:08}"
-    ))
-    .expect("arn");
-    let mut props = BTreeMap::new();
-    if let Some(m) = mode {
-        props.insert("mode".to_owned(), m.to_owned());
-    }
+    let arn = format!("arn:aws:gamelift:{region}::gamesession/{fleet}/gsess-{n:08}");
+    let players = players.min(max);
     Session {
-        id: arn.session_id(),
-        arn,
-        status: SessionStatus::Active,
-        region: Region::parse(region).expect("region"),
-        fleet_id: FleetId::parse(fleet).expect("fleet"),
         name: name.map(str::to_owned),
-        data: None,
-        properties: GameProperties::parse(props).expect("props"),
-        player_count: players.min(max),
-        max_players: max,
-        reserved_seats: 0,
-        open_slots: max - players.min(max),
-        joinable: true,
-        protected: false,
+        properties: mode.map_or_else(GameProperties::default, |m| records::properties("mode", m)),
+        player_count: players,
+        open_slots: max - players,
         ip_address: "10.0.0.1".into(),
         dns_name: "host.example".into(),
-        port: 7777,
         created_at: created,
         updated_at: created,
+        ..records::session(&arn, max)
     }
 }
 

@@ -18,7 +18,7 @@ use fleet_functions::observability::Metrics;
 use fleet_functions::placement_events::process;
 use fleet_functions::sweeper::{SweepLimits, SweepSummary, sweep};
 use fleet_reliability::fixtures::{
-    T0, arn, fulfilled_body, sqs_event, sqs_record, unfulfilled_body,
+    T0, arn, fulfilled_body, sqs_batch, sqs_event, sqs_record, unfulfilled_body,
 };
 use fleet_reliability::{audit, scorecard};
 use serde_json::json;
@@ -180,11 +180,75 @@ fn stack(mode: Mode) -> D {
     deps_with(store.clone(), Scripted::new(store, mode))
 }
 
-/// Checks a condition, recording a violation when it fails.
-fn expect(out: &mut Vec<String>, scenario: &str, ok: bool, what: String) {
-    if !ok {
-        out.push(format!("{scenario}: {what}"));
+/// A stack whose next GameLift calls fail ambiguously, one per error message.
+fn stack_failing(errors: &[&str]) -> D {
+    let d = stack(Mode::default());
+    for e in errors {
+        d.gamelift
+            .inner
+            .fail_next(GameLiftError::Ambiguous((*e).into()));
     }
+    d
+}
+
+/// One named scenario's violations, each prefixed with its name.
+struct Scenario {
+    name: &'static str,
+    violations: Vec<String>,
+}
+
+impl Scenario {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            violations: Vec::new(),
+        }
+    }
+
+    /// Checks a condition, recording a violation when it fails.
+    fn check(&mut self, ok: bool, what: String) {
+        if !ok {
+            self.violations.push(format!("{}: {what}", self.name));
+        }
+    }
+
+    /// Checks that `a` has status `status`, recording `what` and the answer when it does not.
+    fn answered(&mut self, a: &Answer, status: u16, what: &str) {
+        self.check(
+            a.status == status,
+            format!("{what} {} {}", a.status, a.body),
+        );
+    }
+
+    /// Checks that one key started one placement in GameLift, naming `case` when it did not.
+    fn one_start(&mut self, d: &D, case: &str) {
+        let starts = d.gamelift.starts();
+        self.check(starts == 1, format!("{case}{starts} starts for one key"));
+    }
+
+    /// Checks that placement `id` reads as `status`, recording `what` when it does not.
+    async fn placement_is(&mut self, d: &D, id: &str, status: &str, what: &str) {
+        let ok = placement_status(d, id).await == status;
+        self.check(ok, what.to_owned());
+    }
+
+    /// Audits the table's placements and sessions `p-<n>`, naming `when` in each violation.
+    async fn audit(&mut self, d: &D, placements: &[&str], sessions: &[u32], when: &str) {
+        let pids: Vec<PlacementId> = placements
+            .iter()
+            .map(|p| PlacementId::parse(p).expect("id"))
+            .collect();
+        let sids: Vec<SessionId> = sessions.iter().map(|n| arn("p", *n).session_id()).collect();
+        let found = audit::sessions(&audit::memory(&d.store, &pids, &sids).await);
+        let name = self.name;
+        self.violations
+            .extend(found.into_iter().map(|v| format!("{name}{when}: {v}")));
+    }
+}
+
+/// The placement id a create answered with ("" when it answered none).
+fn placement_id(a: &Answer) -> String {
+    a.body["placementId"].as_str().unwrap_or("").to_owned()
 }
 
 async fn create(d: &D, who: &str, body: &str, key: Option<&str>) -> Answer {
@@ -205,16 +269,26 @@ async fn placement_status(d: &D, id: &str) -> String {
 }
 
 async fn deliver(d: &D, bodies: &[String]) -> usize {
-    let records = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, b)| sqs_record(&format!("m-{i}"), b, 1))
-        .collect();
-    process(&d.store, sqs_event(records))
+    process(&d.store, sqs_batch("m-", bodies))
         .await
         .0
         .batch_item_failures
         .len()
+}
+
+/// A fresh stack on which ann created a placement for herself (cap `max`); its id.
+async fn created_by_ann(max: u32) -> (D, String) {
+    let d = stack(Mode::default());
+    let a = create(&d, "ann", &create_body(max, &["ann"]), None).await;
+    let id = placement_id(&a);
+    (d, id)
+}
+
+/// Delivers placement `p-<n>`'s PlacementFulfilled (into session `n`, for `player`), `at_s` seconds
+/// after T0; the number of batch item failures.
+async fn fulfil(d: &D, n: u32, player: &str, at_s: i64) -> usize {
+    let body = fulfilled_body("p", &n.to_string(), n, &[player], T0.plus_secs(at_s));
+    deliver(d, &[body]).await
 }
 
 /// Registers session `n` in the GameLift fake (so joins reach its seat accounting).
@@ -242,15 +316,6 @@ fn past_deadline(d: &D) {
         .advance_secs(d.config.placement_timeout_secs + d.config.sweep_margin_secs + 1);
 }
 
-async fn table_audit(d: &D, placements: &[&str], sessions: &[u32]) -> Vec<String> {
-    let pids: Vec<PlacementId> = placements
-        .iter()
-        .map(|p| PlacementId::parse(p).expect("id"))
-        .collect();
-    let sids: Vec<SessionId> = sessions.iter().map(|n| arn("p", *n).session_id()).collect();
-    audit::sessions(&audit::memory(&d.store, &pids, &sids).await)
-}
-
 async fn session_json(d: &D, n: u32) -> Answer {
     api(
         d,
@@ -260,184 +325,103 @@ async fn session_json(d: &D, n: u32) -> Answer {
 }
 
 async fn event_before_create_returns() -> Vec<String> {
-    let s = "event before create returns";
-    let mut out = Vec::new();
+    let mut s = Scenario::new("event before create returns");
     let d = stack(Mode {
         publish_on_start: Some(1),
         ..Mode::default()
     });
     let body = create_body(4, &["ann"]);
     let a = create(&d, "ann", &body, Some("k-1")).await;
-    expect(
-        &mut out,
-        s,
-        a.status == 202,
-        format!("create answered {} {}", a.status, a.body),
-    );
-    let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
+    s.answered(&a, 202, "create answered");
+    let id = placement_id(&a);
     let st = placement_status(&d, &id).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         st == "FULFILLED",
         format!("the create's own write overwrote the event: placement {st}"),
     );
     let sj = session_json(&d, 1).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         sj.body["status"] == "ACTIVE" && sj.body["openSlots"] == 3,
         format!("session {}", sj.body),
     );
     let again = create(&d, "ann", &body, Some("k-1")).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         again.status == 202 && again.body["placementId"] == id.as_str(),
         format!("retry {} {}", again.status, again.body),
     );
     past_deadline(&d);
     let summary = run_sweeper(&d).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         summary.resolved == 0,
         format!(
             "the sweeper resolved {} fulfilled placements",
             summary.resolved
         ),
     );
-    expect(
-        &mut out,
-        s,
-        placement_status(&d, &id).await == "FULFILLED",
-        "the sweeper changed a terminal placement".into(),
-    );
-    expect(
-        &mut out,
-        s,
+    s.placement_is(
+        &d,
+        &id,
+        "FULFILLED",
+        "the sweeper changed a terminal placement",
+    )
+    .await;
+    s.check(
         d.gamelift.starts() == 1,
         format!("{} StartGameSessionPlacement calls", d.gamelift.starts()),
     );
-    out.extend(
-        table_audit(&d, &[&id], &[1])
-            .await
-            .into_iter()
-            .map(|v| format!("{s}: {v}")),
-    );
-    out
+    s.audit(&d, &[&id], &[1], "").await;
+    s.violations
 }
 
 async fn report_before_event() -> Vec<String> {
-    let s = "report before event";
-    let mut out = Vec::new();
-    let d = stack(Mode::default());
-    let a = create(&d, "ann", &create_body(4, &["ann"]), None).await;
-    let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
+    let mut s = Scenario::new("report before event");
+    let (d, id) = created_by_ann(4).await;
     let report = json!({"id": arn("p", 1).as_str(), "playerCount": 2, "metadata": {"GameProperties": {"mode": "ranked"}}});
     let r = rpc(
         &d,
         Ev::post("/v1/rpc/update_instance_info", report.to_string()).by(Who::iam(GS_OWN)),
     )
     .await;
-    expect(
-        &mut out,
-        s,
-        r.status == 204,
-        format!("early report answered {} {}", r.status, r.body),
-    );
+    s.answered(&r, 204, "early report answered");
     d.clock.advance_secs(3);
-    let failed = deliver(
-        &d,
-        &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(3))],
-    )
-    .await;
-    expect(
-        &mut out,
-        s,
-        failed == 0,
-        format!("{failed} batch item failures"),
-    );
-    expect(
-        &mut out,
-        s,
-        placement_status(&d, &id).await == "FULFILLED",
-        "placement not FULFILLED".into(),
-    );
+    let failed = fulfil(&d, 1, "ann", 3).await;
+    s.check(failed == 0, format!("{failed} batch item failures"));
+    s.placement_is(&d, &id, "FULFILLED", "placement not FULFILLED")
+        .await;
     let sj = session_json(&d, 1).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         sj.body["playerCount"] == 2
             && sj.body["properties"]["mode"] == "ranked"
             && sj.body["openSlots"] == 1,
         format!("the event overwrote the earlier report: {}", sj.body),
     );
     // The same event again, and the report again: nothing moves.
-    deliver(
-        &d,
-        &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(3))],
-    )
-    .await;
+    fulfil(&d, 1, "ann", 3).await;
     let sj2 = session_json(&d, 1).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         sj2.body == sj.body,
         format!("a duplicate event changed the session: {}", sj2.body),
     );
-    out.extend(
-        table_audit(&d, &[&id], &[1])
-            .await
-            .into_iter()
-            .map(|v| format!("{s}: {v}")),
-    );
-    out
+    s.audit(&d, &[&id], &[1], "").await;
+    s.violations
 }
 
 async fn delete_then_late_fulfilled() -> Vec<String> {
-    let s = "delete then late fulfilled";
-    let mut out = Vec::new();
-    let d = stack(Mode::default());
-    let a = create(&d, "ann", &create_body(4, &["ann"]), None).await;
-    let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
+    let mut s = Scenario::new("delete then late fulfilled");
+    let (d, id) = created_by_ann(4).await;
     let del = api(
         &d,
         Ev::delete(&format!("/v1/sessions/{}", encode(arn("p", 1).as_str()))).by(Who::iam(SERVICE)),
     )
     .await;
-    expect(
-        &mut out,
-        s,
-        del.status == 204,
-        format!(
-            "delete of a session not seen yet answered {} {}",
-            del.status, del.body
-        ),
-    );
+    s.answered(&del, 204, "delete of a session not seen yet answered");
     d.clock.advance_secs(5);
-    let failed = deliver(
-        &d,
-        &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(5))],
-    )
-    .await;
-    expect(
-        &mut out,
-        s,
-        failed == 0,
-        format!("{failed} batch item failures"),
-    );
+    let failed = fulfil(&d, 1, "ann", 5).await;
+    s.check(failed == 0, format!("{failed} batch item failures"));
     let st = placement_status(&d, &id).await;
-    expect(
-        &mut out,
-        s,
-        st != "PENDING",
-        format!("placement still {st}"),
-    );
+    s.check(st != "PENDING", format!("placement still {st}"));
     let sj = session_json(&d, 1).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         sj.status == 404 || sj.body["status"] == "ENDED",
         format!("the deleted session came back: {} {}", sj.status, sj.body),
     );
@@ -451,9 +435,7 @@ async fn delete_then_late_fulfilled() -> Vec<String> {
         .by(Who::player("bob")),
     )
     .await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         j.status == 409 || j.status == 404,
         format!(
             "join into a deleted session answered {} {}",
@@ -465,24 +447,16 @@ async fn delete_then_late_fulfilled() -> Vec<String> {
         .as_array()
         .map(|v| v.len())
         .unwrap_or(0);
-    expect(
-        &mut out,
-        s,
+    s.check(
         listed == 0,
         format!("{listed} sessions listed after the delete"),
     );
-    out.extend(
-        table_audit(&d, &[&id], &[1])
-            .await
-            .into_iter()
-            .map(|v| format!("{s}: {v}")),
-    );
-    out
+    s.audit(&d, &[&id], &[1], "").await;
+    s.violations
 }
 
 async fn retry_after_ambiguous_error() -> Vec<String> {
-    let s = "retry after ambiguous GameLift error";
-    let mut out = Vec::new();
+    let mut s = Scenario::new("retry after ambiguous GameLift error");
     let body = create_body(4, &["ann"]);
     // (a) It took effect and only the answer was lost: 202, and the retry is the same placement.
     let d = stack(Mode {
@@ -490,95 +464,45 @@ async fn retry_after_ambiguous_error() -> Vec<String> {
         ..Mode::default()
     });
     let a = create(&d, "ann", &body, Some("amb-1")).await;
-    expect(
-        &mut out,
-        s,
-        a.status == 202,
-        format!("(a) lost answer gave {} {}", a.status, a.body),
-    );
+    s.answered(&a, 202, "(a) lost answer gave");
     let b = create(&d, "ann", &body, Some("amb-1")).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         b.status == 202 && b.body["placementId"] == a.body["placementId"],
         format!("(a) retry {} {}", b.status, b.body),
     );
-    expect(
-        &mut out,
-        s,
-        d.gamelift.starts() == 1,
-        format!("(a) {} starts for one key", d.gamelift.starts()),
-    );
+    s.one_start(&d, "(a) ");
     // (b) It did not take effect: the placement is FAILED, the answer 503, and the retry with the same
     // key starts nothing new (documented: a new key starts a new placement).
-    let d = stack(Mode::default());
-    d.gamelift
-        .inner
-        .fail_next(GameLiftError::Ambiguous("injected 500".into()));
+    let d = stack_failing(&["injected 500"]);
     let a = create(&d, "ann", &body, Some("amb-2")).await;
-    expect(
-        &mut out,
-        s,
-        a.status == 503,
-        format!(
-            "(b) a start that never happened gave {} {}",
-            a.status, a.body
-        ),
-    );
+    s.answered(&a, 503, "(b) a start that never happened gave");
     let b = create(&d, "ann", &body, Some("amb-2")).await;
-    let id = b.body["placementId"].as_str().unwrap_or("").to_owned();
-    expect(
-        &mut out,
-        s,
+    let id = placement_id(&b);
+    s.check(
         b.status == 202 && b.body["status"] == "FAILED",
         format!("(b) retry {} {}", b.status, b.body),
     );
-    expect(
-        &mut out,
-        s,
-        d.gamelift.starts() == 1,
-        format!("(b) {} starts for one key", d.gamelift.starts()),
-    );
-    expect(
-        &mut out,
-        s,
-        placement_status(&d, &id).await == "FAILED",
-        "(b) placement not FAILED".into(),
-    );
+    s.one_start(&d, "(b) ");
+    s.placement_is(&d, &id, "FAILED", "(b) placement not FAILED")
+        .await;
     // (c) The start and the describe both fail: 202 PENDING. The retry is the same placement: its
     // describe finds that GameLift never had it, so the retry starts it, with the same id (the one
     // start GameLift accepted); after the deadline the sweeper finds it PENDING in GameLift and
     // leaves it. Without a retry the sweeper resolves it (GameLift never had it → FAILED): (b).
-    let d = stack(Mode::default());
-    d.gamelift
-        .inner
-        .fail_next(GameLiftError::Ambiguous("injected timeout".into()));
-    d.gamelift
-        .inner
-        .fail_next(GameLiftError::Ambiguous("injected timeout".into()));
+    let d = stack_failing(&["injected timeout", "injected timeout"]);
     let a = create(&d, "ann", &body, Some("amb-3")).await;
-    expect(
-        &mut out,
-        s,
-        a.status == 202,
-        format!("(c) unknown outcome gave {} {}", a.status, a.body),
-    );
+    s.answered(&a, 202, "(c) unknown outcome gave");
     let b = create(&d, "ann", &body, Some("amb-3")).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         b.body["placementId"] == a.body["placementId"],
         format!("(c) retry got another placement: {}", b.body),
     );
-    let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
+    let id = placement_id(&a);
     let known = match PlacementId::parse(&id) {
         Ok(pid) => d.gamelift.inner.describe_placement(&pid).await.is_ok(),
         Err(_) => false,
     };
-    expect(
-        &mut out,
-        s,
-        d.gamelift.starts() == 2 && known,
+    s.check(d.gamelift.starts() == 2 && known,
         format!(
             "(c) {} start calls for one key (want the lost one and the retry's), GameLift has it: {known}",
             d.gamelift.starts()
@@ -587,24 +511,19 @@ async fn retry_after_ambiguous_error() -> Vec<String> {
     past_deadline(&d);
     run_sweeper(&d).await;
     let st = placement_status(&d, &id).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         st == "PENDING",
         format!("(c) after the sweeper (GameLift still places it): {st}"),
     );
-    out
+    s.violations
 }
 
 async fn same_key_different_body() -> Vec<String> {
-    let s = "same key different body";
-    let mut out = Vec::new();
+    let mut s = Scenario::new("same key different body");
     let d = stack(Mode::default());
     let a = create(&d, "ann", &create_body(4, &["ann"]), Some("same")).await;
     let b = create(&d, "ann", &create_body(5, &["ann"]), Some("same")).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         b.status == 422 && b.code() == "idempotency_mismatch",
         format!("different body gave {} {}", b.status, b.body),
     );
@@ -615,23 +534,14 @@ async fn same_key_different_body() -> Vec<String> {
         Some("same"),
     )
     .await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         c.status == 202 && c.body["placementId"] == a.body["placementId"],
         format!("same body, other key order: {} {}", c.status, c.body),
     );
-    expect(
-        &mut out,
-        s,
-        d.gamelift.starts() == 1,
-        format!("{} starts for one key", d.gamelift.starts()),
-    );
+    s.one_start(&d, "");
     // Another caller's identical key is another placement.
     let o = create(&d, "bob", &create_body(4, &["bob"]), Some("same")).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         o.status == 202 && o.body["placementId"] != a.body["placementId"],
         format!("other caller {} {}", o.status, o.body),
     );
@@ -644,52 +554,37 @@ async fn same_key_different_body() -> Vec<String> {
         .by(Who::player("ann")),
     )
     .await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         p.status == 200 && p.body["status"] == "PENDING",
         format!("first placement {}", p.body),
     );
-    out
+    s.violations
 }
 
 async fn stop_after_fulfilled() -> Vec<String> {
-    let s = "stop after fulfilled";
-    let mut out = Vec::new();
-    let d = stack(Mode::default());
-    let a = create(&d, "ann", &create_body(4, &["ann"]), None).await;
-    let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
-    deliver(
-        &d,
-        &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(2))],
-    )
-    .await;
+    let mut s = Scenario::new("stop after fulfilled");
+    let (d, id) = created_by_ann(4).await;
+    fulfil(&d, 1, "ann", 2).await;
     let before = session_json(&d, 1).await;
     // The stop lands after GameLift placed it: its PlacementCancelled arrives late, twice.
     let cancel = unfulfilled_body("p", "1", "PlacementCancelled", T0.plus_secs(3));
     let failed = deliver(&d, &[cancel.clone(), cancel]).await;
-    expect(
-        &mut out,
-        s,
-        failed == 0,
-        format!("{failed} batch item failures"),
-    );
-    expect(
-        &mut out,
-        s,
-        placement_status(&d, &id).await == "FULFILLED",
-        "a late cancel moved a fulfilled placement".into(),
-    );
+    s.check(failed == 0, format!("{failed} batch item failures"));
+    s.placement_is(
+        &d,
+        &id,
+        "FULFILLED",
+        "a late cancel moved a fulfilled placement",
+    )
+    .await;
     let after = session_json(&d, 1).await;
-    expect(
-        &mut out,
-        s,
+    s.check(
         after.body == before.body,
         format!("the cancel changed the session: {}", after.body),
     );
     // And the other way round: cancelled first, the fulfilment late: the first outcome stays.
     let b = create(&d, "bob", &create_body(4, &["bob"]), None).await;
-    let id2 = b.body["placementId"].as_str().unwrap_or("").to_owned();
+    let id2 = placement_id(&b);
     deliver(
         &d,
         &[unfulfilled_body(
@@ -700,37 +595,24 @@ async fn stop_after_fulfilled() -> Vec<String> {
         )],
     )
     .await;
-    deliver(
+    fulfil(&d, 2, "bob", 3).await;
+    s.placement_is(
         &d,
-        &[fulfilled_body("p", "2", 2, &["bob"], T0.plus_secs(3))],
+        &id2,
+        "CANCELLED",
+        "a late fulfilment moved a cancelled placement",
     )
     .await;
-    expect(
-        &mut out,
-        s,
-        placement_status(&d, &id2).await == "CANCELLED",
-        "a late fulfilment moved a cancelled placement".into(),
-    );
     past_deadline(&d);
     run_sweeper(&d).await;
-    expect(
-        &mut out,
-        s,
-        placement_status(&d, &id).await == "FULFILLED",
-        "the sweeper moved it".into(),
-    );
-    out.extend(
-        table_audit(&d, &[&id, &id2], &[1, 2])
-            .await
-            .into_iter()
-            .map(|v| format!("{s}: {v}")),
-    );
-    out
+    s.placement_is(&d, &id, "FULFILLED", "the sweeper moved it")
+        .await;
+    s.audit(&d, &[&id, &id2], &[1, 2], "").await;
+    s.violations
 }
 
 async fn seat_expiry_during_join() -> Vec<String> {
-    let s = "seat expiry during join";
-    let mut out = Vec::new();
+    let mut s = Scenario::new("seat expiry during join");
     for (case, fail) in [
         ("GameLift accepts", None),
         ("GameLift refuses", Some(GameLiftError::Full)),
@@ -739,14 +621,8 @@ async fn seat_expiry_during_join() -> Vec<String> {
             Some(GameLiftError::Ambiguous("timeout".into())),
         ),
     ] {
-        let d = stack(Mode::default());
-        let a = create(&d, "ann", &create_body(3, &["ann"]), None).await;
-        let id = a.body["placementId"].as_str().unwrap_or("").to_owned();
-        deliver(
-            &d,
-            &[fulfilled_body("p", "1", 1, &["ann"], T0.plus_secs(1))],
-        )
-        .await;
+        let (d, id) = created_by_ann(3).await;
+        fulfil(&d, 1, "ann", 1).await;
         gamelift_knows(&d, 1, 3);
         // bob's join: while GameLift is being asked, 61 s pass and the sweeper expires every reservation.
         *d.gamelift
@@ -770,9 +646,7 @@ async fn seat_expiry_during_join() -> Vec<String> {
         } else {
             503
         };
-        expect(
-            &mut out,
-            s,
+        s.check(
             j.status == want,
             format!("{case}: join answered {} {}", j.status, j.body),
         );
@@ -780,12 +654,7 @@ async fn seat_expiry_during_join() -> Vec<String> {
             .mode
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Mode::default();
-        out.extend(
-            table_audit(&d, &[&id], &[1])
-                .await
-                .into_iter()
-                .map(|v| format!("{s} ({case}): {v}")),
-        );
+        s.audit(&d, &[&id], &[1], &format!(" ({case})")).await;
         // More joins later: never past the cap, counters still right.
         d.clock.advance_secs(62);
         for p in ["cy", "dan", "eve", "fay"] {
@@ -800,20 +669,14 @@ async fn seat_expiry_during_join() -> Vec<String> {
             .iter()
             .filter(|x| x.status == fleet_core::model::SeatStatus::Reserved)
             .count();
-        expect(
-            &mut out,
-            s,
+        s.check(
             live <= 3,
             format!("{case}: {live} live seats on a cap of 3"),
         );
-        out.extend(
-            table_audit(&d, &[&id], &[1])
-                .await
-                .into_iter()
-                .map(|v| format!("{s} ({case}) after more joins: {v}")),
-        );
+        s.audit(&d, &[&id], &[1], &format!(" ({case}) after more joins"))
+            .await;
     }
-    out
+    s.violations
 }
 
 #[tokio::test]
@@ -845,15 +708,12 @@ async fn the_seven_named_hazards_through_the_real_handlers() {
         .iter()
         .flat_map(|(_, v)| v.iter().cloned())
         .collect();
-    scorecard::record(
-        "R03 hazards",
-        scenarios.len() as u64,
-        failed.len() as u64,
-        &format!(
-            "{}/{} named scenarios through api/rpc/placement-events/sweeper on the in-memory store",
-            scenarios.len() - failed.len(),
-            scenarios.len()
-        ),
+    let detail = format!(
+        "{}/{} named scenarios through api/rpc/placement-events/sweeper on the in-memory store",
+        scenarios.len() - failed.len(),
+        scenarios.len()
     );
+    let (tried, failing) = (scenarios.len() as u64, failed.len() as u64);
+    scorecard::record("R03 hazards", tried, failing, &detail);
     assert!(all.is_empty(), "{}", all.join("\n"));
 }

@@ -22,22 +22,20 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_gamelift::config::{BehaviorVersion, Credentials, Region as SdkRegion};
 use fleet_aws::dynamo::DynamoStore;
-use fleet_aws::gamelift::SdkGameLift;
 use fleet_core::fakes::{FakeGameLift, ManualClock, MemoryNotifier, SequentialIds};
 use fleet_core::ports::{GameLift, SessionStore as _};
-use fleet_core::time::Timestamp;
 use fleet_functions::deps::{Deps, PortSet, UuidIds};
 use fleet_functions::placement_events;
 use fleet_reliability::faults::{self, FaultInterceptor, FaultKind, FaultPlan};
-use fleet_reliability::fixtures::{T0, arn, fulfilled_body, pid, placement, sqs_event, sqs_record};
+use fleet_reliability::fixtures::{
+    T0, arn, fulfilled_body, pid, placement, sqs_batch, sqs_event, sqs_record,
+};
 use fleet_reliability::{audit, scorecard};
-use gamelift_sim::model::DEFAULT_QUEUE;
-use gamelift_sim::{FaultSpec, Model, Simulator};
+use gamelift_sim::{FaultSpec, Simulator};
 use serde_json::json;
 
-use crate::support;
+use crate::support::{self, SimDeps};
 use crate::support_http::{
     Answer, Ev, GS_OWN, SERVICE, Who, api, config, create_body, encode, join_body, rpc,
 };
@@ -269,61 +267,20 @@ async fn a_dynamodb_fault_at_any_call_of_any_operation_is_a_429_or_503_or_a_retr
         let calls: Vec<String> = calls.iter().map(|(o, n)| format!("{o}×{n}")).collect();
         per_op.push(format!("{op} {} ({cells})", calls.join("+")));
     }
-    let answers: Vec<String> = answers.iter().map(|(a, n)| format!("{a}×{n}")).collect();
-    scorecard::record(
-        "R06 faults DynamoDB",
-        tried,
-        violations.len() as u64,
-        &format!(
-            "cells = calls × 4 kinds: {}; first answers {}",
-            per_op.join(", "),
-            answers.join(" ")
-        ),
+    let detail = format!(
+        "cells = calls × 4 kinds: {}; first answers {}",
+        per_op.join(", "),
+        scorecard::tally(&answers)
     );
-    assert!(
-        violations.is_empty(),
-        "{}",
-        violations
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    scorecard::finish("R06 faults DynamoDB", tried, &violations, &detail);
 }
-
-type SimDeps = Deps<PortSet<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>>;
 
 /// A world on gamelift-sim: one session placed for ann through the handlers. Returns its ARN.
 async fn sim_world() -> (SimDeps, Simulator, gamelift_sim::SimServer, String) {
-    let sim = Simulator::builder()
-        .model(Model {
-            throttling: false,
-            ..Model::default()
-        })
-        .clock(gamelift_sim::ManualClock::new())
-        .build();
+    let sim = support::quiet_simulator();
     let mut events = sim.events();
-    let server = sim.serve("127.0.0.1:0").await.expect("serve the simulator");
-    let client = aws_sdk_gamelift::Client::from_conf(
-        aws_sdk_gamelift::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(SdkRegion::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-            .endpoint_url(server.endpoint())
-            .build(),
-    );
-    let d: SimDeps = Deps {
-        store: support::spawn_store("r06gl").await,
-        gamelift: SdkGameLift::new(client, DEFAULT_QUEUE),
-        notifier: MemoryNotifier::default(),
-        clock: ManualClock::new(Timestamp::from_millis(
-            gamelift_sim::ManualClock::DEFAULT_START_MILLIS,
-        )),
-        ids: UuidIds,
-        config: sim_config(),
-        cache: Default::default(),
-    };
+    let store = support::spawn_store("r06gl").await;
+    let (d, server) = support::on_simulator(&sim, store, support::sim_config()).await;
     let a = api(
         &d,
         Ev::post("/v1/sessions", create_body(4, &["ann"])).by(Who::player("ann")),
@@ -336,16 +293,8 @@ async fn sim_world() -> (SimDeps, Simulator, gamelift_sim::SimServer, String) {
         .to_owned();
     sim.advance(Duration::from_secs(5)).await.expect("advance");
     d.clock.advance_secs(5);
-    let mut bodies = Vec::new();
-    while let Ok(e) = events.try_recv() {
-        bodies.push(e);
-    }
-    let records = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, b)| sqs_record(&format!("s{i}"), b, 1))
-        .collect();
-    let r = placement_events::handle(&d, sqs_event(records)).await;
+    let bodies = support::published(&mut events);
+    let r = placement_events::handle(&d, sqs_batch("s", &bodies)).await;
     assert!(r.batch_item_failures.is_empty());
     let p = d
         .store
@@ -361,17 +310,6 @@ async fn sim_world() -> (SimDeps, Simulator, gamelift_sim::SimServer, String) {
         .expect("get")
         .expect("session");
     (d, sim, server, s.arn.as_str().to_owned())
-}
-
-/// The rows' configuration, with the game server's key also allowed on the simulator's fleet.
-fn sim_config() -> fleet_functions::config::Config {
-    let mut c = config();
-    let fleet =
-        fleet_core::ids::FleetId::parse(gamelift_sim::model::DEFAULT_FLEET_US).expect("fleet id");
-    for fleets in c.game_servers.values_mut() {
-        fleets.push(fleet.clone());
-    }
-    c
 }
 
 async fn sim_run<G: GameLift>(
@@ -502,25 +440,10 @@ async fn a_gamelift_error_or_throttle_on_any_operation_is_a_429_or_503_with_no_p
             );
         }
     }
-    let answers: Vec<String> = answers.iter().map(|(a, n)| format!("{a}×{n}")).collect();
-    scorecard::record(
-        "R06 faults GameLift",
-        tried,
-        violations.len() as u64,
-        &format!(
-            "5 operations × {{500, throttle}}; {calls_faulted} calls faulted; first answers {}: {}",
-            answers.join(" "),
-            per_cell.join(", ")
-        ),
+    let detail = format!(
+        "5 operations × {{500, throttle}}; {calls_faulted} calls faulted; first answers {}: {}",
+        scorecard::tally(&answers),
+        per_cell.join(", ")
     );
-    assert!(
-        violations.is_empty(),
-        "{}",
-        violations
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    scorecard::finish("R06 faults GameLift", tried, &violations, &detail);
 }

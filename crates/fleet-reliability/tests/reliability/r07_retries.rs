@@ -14,24 +14,19 @@
 //!   `RETRY_BUDGET` (1 s) plus the last attempt; 429 twice then 200 gets 3 attempts and delivers;
 //!   410, 413 and 403 get one attempt each.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_gamelift::config::{BehaviorVersion, Credentials, Region as SdkRegion};
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use fleet_aws::gamelift::SdkGameLift;
 use fleet_aws::notifier::{ApiGatewayNotifier, MAX_ATTEMPTS, RETRY_BUDGET};
 use fleet_core::ids::GameSessionArn;
 use fleet_core::ports::{GameLift, Notifier, StartPlacement};
 use fleet_reliability::fixtures::{self, placement};
 use fleet_reliability::scorecard;
+use fleet_testkit::connections;
+use gamelift_sim::FaultSpec;
 use gamelift_sim::model::DEFAULT_QUEUE;
-use gamelift_sim::{FaultSpec, ManualClock, Model, Simulator};
+
+use crate::support;
 
 /// The functions' Lambda timeout (template.yaml, `Globals.Function.Timeout`).
 const LAMBDA_DEADLINE: Duration = Duration::from_secs(10);
@@ -41,22 +36,9 @@ const SDK_MAX_ATTEMPTS: u64 = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gamelift_calls_that_must_not_repeat_are_tried_once_and_reads_at_most_the_sdk_maximum() {
-    let sim = Simulator::builder()
-        .model(Model {
-            throttling: false,
-            ..Model::default()
-        })
-        .clock(ManualClock::new())
-        .build();
+    let sim = support::quiet_simulator();
     let server = sim.serve("127.0.0.1:0").await.expect("serve");
-    // As production builds it (`fleet_aws::clients::gamelift`): the behaviour version's standard retries.
-    let conf = aws_sdk_gamelift::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(SdkRegion::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .endpoint_url(server.endpoint())
-        .build();
-    let gl = SdkGameLift::new(aws_sdk_gamelift::Client::from_conf(conf), DEFAULT_QUEUE);
+    let gl = SdkGameLift::new(support::simulator_client(&server.endpoint()), DEFAULT_QUEUE);
     let session = GameSessionArn::parse(&format!(
         "arn:aws:gamelift:us-east-1::gamesession/{}/gsess-r07",
         gamelift_sim::model::DEFAULT_FLEET_US
@@ -133,17 +115,12 @@ async fn gamelift_calls_that_must_not_repeat_are_tried_once_and_reads_at_most_th
         }
     }
     sim.clear_faults();
-    scorecard::record(
-        "R07 retries (GameLift)",
-        tried,
-        violations.len() as u64,
-        &format!(
-            "attempts per op/error {}; slowest call {} ms",
-            seen.join(" "),
-            worst.as_millis()
-        ),
+    let detail = format!(
+        "attempts per op/error {}; slowest call {} ms",
+        seen.join(" "),
+        worst.as_millis()
     );
-    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    scorecard::finish("R07 retries (GameLift)", tried, &violations, &detail);
 }
 
 /// A short name for the scorecard.
@@ -163,86 +140,12 @@ fn short(s: &str) -> &str {
 
 // ---------------------------------------------------------------- a fake @connections API
 
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<String>>>);
-
-impl Log {
-    fn attempts(&self, id: &str) -> usize {
-        self.0
-            .lock()
-            .expect("log")
-            .iter()
-            .filter(|c| *c == id)
-            .count()
-    }
-}
-
-fn error(status: StatusCode, code: &str) -> Response {
-    let body = format!("{{\"message\":\"{code} from the fake\"}}");
-    (
-        status,
-        [
-            ("x-amzn-errortype", code),
-            ("content-type", "application/json"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// `gone-*` → 410; `big-*` → 413; `forbidden-*` → 403; `busy-N-*` → 429 for the first N attempts, then
-/// 200; `busy-forever-*` → always 429.
-async fn post_to_connection(
-    State(log): State<Log>,
-    Path(id): Path<String>,
-    _body: Bytes,
-) -> Response {
-    let attempt = {
-        let mut l = log.0.lock().expect("log");
-        l.push(id.clone());
-        l.iter().filter(|c| **c == id).count()
-    };
-    let busy_for = if id.starts_with("busy-forever") {
-        usize::MAX
-    } else {
-        id.split('-')
-            .nth(1)
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0)
-    };
-    match id.split('-').next().unwrap_or_default() {
-        "gone" => error(StatusCode::GONE, "GoneException"),
-        "big" => error(StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLargeException"),
-        "forbidden" => error(StatusCode::FORBIDDEN, "ForbiddenException"),
-        "busy" if attempt <= busy_for => {
-            error(StatusCode::TOO_MANY_REQUESTS, "LimitExceededException")
-        }
-        _ => StatusCode::OK.into_response(),
-    }
-}
-
-async fn fake() -> (ApiGatewayNotifier, Log) {
-    let log = Log::default();
-    let app = Router::new()
-        .route("/@connections/{id}", post(post_to_connection))
-        .with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let shared = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(
-            aws_sdk_apigatewaymanagement::config::SharedCredentialsProvider::new(
-                aws_sdk_apigatewaymanagement::config::Credentials::new(
-                    "test", "test", None, None, "static",
-                ),
-            ),
-        )
-        .build();
-    let client = fleet_aws::clients::apigw_management(&shared, &format!("http://{addr}"));
+/// A notifier on a fresh fake of the `@connections` API, built as the local stack builds its clients,
+/// and the fake's log.
+async fn fake() -> (ApiGatewayNotifier, connections::Log) {
+    let (endpoint, log) = connections::serve().await;
+    let shared = fleet_local::local::sdk_config();
+    let client = fleet_aws::clients::apigw_management(&shared, &endpoint);
     (ApiGatewayNotifier::new(client), log)
 }
 
@@ -284,17 +187,12 @@ async fn pushes_retry_throttles_within_the_budget_and_nothing_else() {
             }
         }
     }
-    scorecard::record(
-        "R07 retries (notifier)",
-        tried,
-        violations.len() as u64,
-        &format!(
-            "429 always: ≤ {MAX_ATTEMPTS} attempts, slowest {} ms (budget {} ms); 429×2: 3 attempts; 410/413/403: 1 attempt",
-            worst.as_millis(),
-            RETRY_BUDGET.as_millis()
-        ),
+    let detail = format!(
+        "429 always: ≤ {MAX_ATTEMPTS} attempts, slowest {} ms (budget {} ms); 429×2: 3 attempts; 410/413/403: 1 attempt",
+        worst.as_millis(),
+        RETRY_BUDGET.as_millis()
     );
-    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    scorecard::finish("R07 retries (notifier)", tried, &violations, &detail);
 }
 
 // ---------------------------------------------------------------- the store on DynamoDB Local
@@ -310,11 +208,8 @@ async fn store_calls_under_persistent_dynamodb_faults_stop_within_their_attempt_
     use fleet_reliability::model::{self, Action, Script};
 
     let faults = FaultInterceptor::new();
-    let store = crate::support::spawn_store_with(
-        dynamodb_client(&crate::support::endpoint(), &faults),
-        "r07",
-    )
-    .await;
+    let store =
+        support::spawn_store_with(dynamodb_client(&support::endpoint(), &faults), "r07").await;
     let ns = "r07";
     let script = Script {
         name: "one session".into(),
@@ -402,14 +297,9 @@ async fn store_calls_under_persistent_dynamodb_faults_stop_within_their_attempt_
             }
         }
     }
-    scorecard::record(
-        "R07 retries (store)",
-        tried,
-        violations.len() as u64,
-        &format!(
-            "most attempts of the faulted operation in one store call {most} (bound {STORE_CALL_MAX_ATTEMPTS}); slowest {} ms",
-            slowest.as_millis()
-        ),
+    let detail = format!(
+        "most attempts of the faulted operation in one store call {most} (bound {STORE_CALL_MAX_ATTEMPTS}); slowest {} ms",
+        slowest.as_millis()
     );
-    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    scorecard::finish("R07 retries (store)", tried, &violations, &detail);
 }

@@ -20,15 +20,13 @@ use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 
 use fleet_core::fakes::{FakeGameLift, MemoryStore};
-use fleet_core::ids::{FleetId, Region};
-use fleet_core::input::GameProperties;
-use fleet_core::model::{Session, SessionStatus};
 use fleet_core::ports::SessionStore as _;
 use fleet_functions::placement_events::process;
 use fleet_reliability::fixtures::{
     T0, arn, envelope, fulfilled_body, placement, sqs_event, sqs_record,
 };
 use fleet_reliability::{fuzzing, scorecard};
+use fleet_testkit::records;
 use futures::FutureExt as _;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -306,31 +304,7 @@ fn generate<S: Strategy>(strategy: S, n: usize, seed: u8) -> Vec<S::Value> {
 fn seeded() -> (MemDeps<FakeGameLift>, String) {
     let d = deps();
     let a = arn("r08", 1);
-    let s = Session {
-        id: a.session_id(),
-        region: Region::parse(a.region()).expect("region"),
-        fleet_id: FleetId::parse(a.fleet_id()).expect("fleet"),
-        arn: a.clone(),
-        status: SessionStatus::Active,
-        name: Some("lobby".into()),
-        data: None,
-        properties: GameProperties::parse(BTreeMap::from([(
-            "mode".to_owned(),
-            "casual".to_owned(),
-        )]))
-        .expect("props"),
-        player_count: 0,
-        max_players: 8,
-        reserved_seats: 0,
-        open_slots: 8,
-        joinable: true,
-        protected: false,
-        ip_address: "198.51.100.7".into(),
-        dns_name: "ec2-198-51-100-7.compute-1.amazonaws.com".into(),
-        port: 7777,
-        created_at: T0,
-        updated_at: T0,
-    };
+    let s = records::session(a.as_str(), 8);
     d.store.seed_sessions(std::slice::from_ref(&s));
     d.gamelift.add_session(&s.arn, "ACTIVE", 8);
     (d, a.as_str().to_owned())
@@ -582,30 +556,12 @@ async fn generated_bodies_never_panic_nor_get_a_5xx() {
         per_route_tried.push(format!("{route} {}", segs.len()));
     }
 
-    scorecard::record(
-        "R08 bad input (routes)",
-        tried,
-        violations.len() as u64,
-        &format!(
-            "proptest bodies/queries/paths per route: {}; answers {}",
-            per_route_tried.join(", "),
-            statuses
-                .iter()
-                .map(|(k, v)| format!("{k}×{v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
+    let detail = format!(
+        "proptest bodies/queries/paths per route: {}; answers {}",
+        per_route_tried.join(", "),
+        scorecard::tally(&statuses)
     );
-    assert!(
-        violations.is_empty(),
-        "{}",
-        violations
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    scorecard::finish("R08 bad input (routes)", tried, &violations, &detail);
 }
 
 #[tokio::test]
@@ -654,21 +610,11 @@ async fn generated_sqs_bodies_never_panic_nor_return_to_the_queue() {
             Ok(_) => {}
         }
     }
-    scorecard::record(
+    scorecard::finish(
         "R08 bad input (SQS)",
         generated.len() as u64,
-        violations.len() as u64,
+        &violations,
         "proptest mutations of a PlacementFulfilled event and its SNS envelope through placement-events; 0 panics, 0 in batchItemFailures",
-    );
-    assert!(
-        violations.is_empty(),
-        "{}",
-        violations
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
     );
 }
 
@@ -697,11 +643,6 @@ fn every_fuzz_corpus_file_replays_without_a_panic() {
         tried += files.len() as u64;
         counts.push(format!("{name} {}", files.len()));
     }
-    scorecard::record(
-        "R08 bad input (fuzz corpora)",
-        tried,
-        violations.len() as u64,
-        &format!("replayed on stable: {}", counts.join(", ")),
-    );
-    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    let detail = format!("replayed on stable: {}", counts.join(", "));
+    scorecard::finish("R08 bad input (fuzz corpora)", tried, &violations, &detail);
 }

@@ -123,22 +123,8 @@ async fn poison_is_quarantined_at_first_receipt_and_good_events_apply_exactly_on
     if dlq > 0 {
         violations.push(format!("{dlq} messages would reach the DLQ"));
     }
-    scorecard::record(
-        "R11 poison",
-        batches,
-        violations.len() as u64,
-        &format!(
-            "{messages} messages in {batches} batches; quarantined at first receipt, 0 to the DLQ"
-        ),
+    let detail = format!(
+        "{messages} messages in {batches} batches; quarantined at first receipt, 0 to the DLQ"
     );
-    assert!(
-        violations.is_empty(),
-        "{}",
-        violations
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    scorecard::finish("R11 poison", batches, &violations, &detail);
 }

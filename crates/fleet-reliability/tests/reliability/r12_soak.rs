@@ -188,31 +188,17 @@ async fn the_local_stack_under_the_demo_bots_with_faults_keeps_every_invariant()
         _ => "?".to_owned(),
     };
     let tried = snap.placements.len() as u64;
-    scorecard::record(
-        "R12 soak",
-        tried,
-        violations.len() as u64,
-        &format!(
-            "{:.0} s of load, {runs} demo runs of 6 bots × 2 rounds: {placements} placements, {fulfilled} pushed fulfilled, {unfulfilled} unfulfilled, {joins} joins, {updates} updates, {ended} ended, {errors} bot errors under faults ({} GameLift faults injected, 5 % of events dropped, 5 % duplicated); table at the end: {}, {sessions} sessions, {seats} seats; RSS {} before, {} after the load, {} at the end ({growth})",
-            loaded.as_secs_f64(),
-            stats.faults_injected,
-            outcomes.join(" "),
-            kib(rss_before),
-            kib(rss_loaded),
-            kib(rss_after),
-        ),
-    );
     if !first_errors.is_empty() {
         eprintln!("R12: first bot errors (expected under faults): {first_errors:?}");
     }
-    assert!(
-        violations.is_empty(),
-        "{}",
-        violations
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
+    let detail = format!(
+        "{:.0} s of load, {runs} demo runs of 6 bots × 2 rounds: {placements} placements, {fulfilled} pushed fulfilled, {unfulfilled} unfulfilled, {joins} joins, {updates} updates, {ended} ended, {errors} bot errors under faults ({} GameLift faults injected, 5 % of events dropped, 5 % duplicated); table at the end: {}, {sessions} sessions, {seats} seats; RSS {} before, {} after the load, {} at the end ({growth})",
+        loaded.as_secs_f64(),
+        stats.faults_injected,
+        outcomes.join(" "),
+        kib(rss_before),
+        kib(rss_loaded),
+        kib(rss_after),
     );
+    scorecard::finish("R12 soak", tried, &violations, &detail);
 }

@@ -20,26 +20,17 @@
 
 use std::time::Duration;
 
-use aws_sdk_gamelift::config::{BehaviorVersion, Credentials, Region as SdkRegion};
-use fleet_aws::dynamo::DynamoStore;
-use fleet_aws::gamelift::SdkGameLift;
-use fleet_core::fakes::{ManualClock, MemoryNotifier};
 use fleet_core::ids::PlacementId;
 use fleet_core::model::PlacementStatus;
 use fleet_core::ports::SessionStore as _;
-use fleet_core::time::Timestamp;
-use fleet_functions::deps::{Deps, PortSet, UuidIds};
 use fleet_functions::placement_events;
 use fleet_reliability::faults::{self, FaultInterceptor, FaultKind, FaultPlan};
-use fleet_reliability::fixtures::{sqs_event, sqs_record};
+use fleet_reliability::fixtures::sqs_batch;
 use fleet_reliability::{audit, scorecard};
-use gamelift_sim::model::DEFAULT_QUEUE;
-use gamelift_sim::{Model, SimServer, Simulator};
+use gamelift_sim::{SimServer, Simulator};
 
-use crate::support;
+use crate::support::{self, SimDeps};
 use crate::support_http::{Ev, GS_OWN, SERVICE, Who, api, config, create_body, rpc};
-
-type SimDeps = Deps<PortSet<DynamoStore, SdkGameLift, MemoryNotifier, ManualClock, UuidIds>>;
 
 /// The handlers on a faulted DynamoDB Local client and on gamelift-sim, with the simulator's events.
 struct World {
@@ -55,35 +46,11 @@ async fn world(tag: &str) -> World {
     let store =
         support::spawn_store_with(faults::dynamodb_client(&support::endpoint(), &faults), tag)
             .await;
-    let sim = Simulator::builder()
-        .model(Model {
-            throttling: false,
-            ..Model::default()
-        })
-        .clock(gamelift_sim::ManualClock::new())
-        .build();
+    let sim = support::quiet_simulator();
     let events = sim.events();
-    let server = sim.serve("127.0.0.1:0").await.expect("serve the simulator");
-    let client = aws_sdk_gamelift::Client::from_conf(
-        aws_sdk_gamelift::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(SdkRegion::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-            .endpoint_url(server.endpoint())
-            .build(),
-    );
+    let (deps, server) = support::on_simulator(&sim, store, config()).await;
     World {
-        deps: Deps {
-            store,
-            gamelift: SdkGameLift::new(client, DEFAULT_QUEUE),
-            notifier: MemoryNotifier::default(),
-            clock: ManualClock::new(Timestamp::from_millis(
-                gamelift_sim::ManualClock::DEFAULT_START_MILLIS,
-            )),
-            ids: UuidIds,
-            config: config(),
-            cache: Default::default(),
-        },
+        deps,
         faults,
         sim,
         events,
@@ -99,16 +66,8 @@ impl World {
             .await
             .expect("advance the simulator");
         self.deps.clock.advance_secs(5);
-        let mut bodies = Vec::new();
-        while let Ok(e) = self.events.try_recv() {
-            bodies.push(e);
-        }
-        let records = bodies
-            .iter()
-            .enumerate()
-            .map(|(i, b)| sqs_record(&format!("e{i}"), b, 1))
-            .collect();
-        placement_events::handle(&self.deps, sqs_event(records))
+        let bodies = support::published(&mut self.events);
+        placement_events::handle(&self.deps, sqs_batch("e", &bodies))
             .await
             .batch_item_failures
             .is_empty()
@@ -192,27 +151,11 @@ async fn a_create_whose_answer_was_lost_ends_fulfilled_after_one_start() {
             cells.push(cell);
         }
     }
-    scorecard::record(
-        "R13 limits lost create",
-        tried,
-        violations.len() as u64,
-        &format!(
-            "answers {}; each FULFILLED after 1 accepted start",
-            cells.join(", ")
-        ),
+    let detail = format!(
+        "answers {}; each FULFILLED after 1 accepted start",
+        cells.join(", ")
     );
-    assert!(violations.is_empty(), "{}", violations.join("\n"));
-}
-
-/// The rows' configuration, with the game server's key also allowed on the simulator's fleet.
-fn sim_config() -> fleet_functions::config::Config {
-    let mut c = config();
-    let fleet =
-        fleet_core::ids::FleetId::parse(gamelift_sim::model::DEFAULT_FLEET_US).expect("fleet id");
-    for fleets in c.game_servers.values_mut() {
-        fleets.push(fleet.clone());
-    }
-    c
+    scorecard::finish("R13 limits lost create", tried, &violations, &detail);
 }
 
 /// A create body that fills the 300 KB limit exactly: `players` of `id_len`-character ids, each with
@@ -269,7 +212,7 @@ async fn the_largest_inputs_are_stored_fulfilled_and_pushed_within_their_budgets
     ];
     for (label, body) in shapes {
         let mut w = world("r13size").await;
-        w.deps.config = sim_config();
+        w.deps.config = support::sim_config();
         let mut v = Vec::new();
         if body.len() + 8_000 < BODY_MAX_BYTES && !label.starts_with("262") {
             v.push(format!(
@@ -408,16 +351,11 @@ async fn the_largest_inputs_are_stored_fulfilled_and_pushed_within_their_budgets
         v.extend(audit_v);
         violations.extend(v.into_iter().map(|x| format!("{label}: {x}")));
     }
-    scorecard::record(
-        "R13 limits sizes",
-        tried,
-        violations.len() as u64,
-        &format!(
-            "3 full 300 KB creates fulfilled with all their player sessions, the largest report and its push; largest item {} B (budget {ITEM_BUDGET_BYTES}), largest push {} B (limit {PUSH_MAX_BYTES})",
-            largest.0, largest.1
-        ),
+    let detail = format!(
+        "3 full 300 KB creates fulfilled with all their player sessions, the largest report and its push; largest item {} B (budget {ITEM_BUDGET_BYTES}), largest push {} B (limit {PUSH_MAX_BYTES})",
+        largest.0, largest.1
     );
-    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    scorecard::finish("R13 limits sizes", tried, &violations, &detail);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -479,15 +417,9 @@ async fn list_key_values_dynamodb_would_refuse_are_a_400_on_query_never_a_503() 
             }
         }
     }
-    let answers: Vec<String> = answers.iter().map(|(s, n)| format!("{s}×{n}")).collect();
-    scorecard::record(
-        "R13 limits keys",
-        tried,
-        violations.len() as u64,
-        &format!(
-            "9 queries × 6 sorts on DynamoDB Local: {}",
-            answers.join(" ")
-        ),
+    let detail = format!(
+        "9 queries × 6 sorts on DynamoDB Local: {}",
+        scorecard::tally(&answers)
     );
-    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    scorecard::finish("R13 limits keys", tried, &violations, &detail);
 }
