@@ -4,11 +4,8 @@
 
 #![allow(
     clippy::unwrap_used,
-    reason = "test support: a panic is the failure report"
-)]
-#![allow(
     clippy::too_many_lines,
-    reason = "a test reads as one scenario; the length limit is for product code"
+    reason = "a panic is the failure report, and a test reads as one scenario (the limits are for product code)"
 )]
 
 mod console;
