@@ -48,28 +48,20 @@ fn rand_suffix() -> u32 {
 
 /// Every item of the table, ordered by key (a Scan: test inspection only, never a request path).
 pub async fn snapshot(store: &DynamoStore) -> Vec<BTreeMap<String, AttributeValue>> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let out = store
-            .client()
-            .scan()
-            .table_name(store.table())
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        items.extend(
-            out.items()
-                .iter()
-                .map(|i| i.clone().into_iter().collect::<BTreeMap<_, _>>()),
-        );
-        match out.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => break,
-        }
-    }
+    let mut items: Vec<BTreeMap<String, AttributeValue>> = store
+        .client()
+        .scan()
+        .table_name(store.table())
+        .consistent_read(true)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("scan")
+        .into_iter()
+        .map(|i| i.into_iter().collect())
+        .collect();
     let key = |i: &BTreeMap<String, AttributeValue>| {
         let get = |k: &str| {
             i.get(k)
