@@ -7,7 +7,6 @@
 )]
 
 mod api;
-mod authz;
 mod bad_input;
 mod budgets;
 mod cancel;

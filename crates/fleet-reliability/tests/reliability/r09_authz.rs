@@ -1,14 +1,15 @@
 //! R09 authz (I7): who may do what, end to end through the handlers, and the credentials the
 //! gateways check in front of them.
 //!
-//! 1. **The handler matrix**: 9 identities (none, two players, the service, a game server of each
-//!    fleet, an unconfigured IAM user, the service's role name in a foreign account, a player whose
-//!    `sub` spells the service's role ARN: refused, see below) × 26 routes that differ in ownership (own/other's
-//!    placement, a placement the caller is only listed in, own/other fleet by ARN and by short id,
-//!    joins, creates and connection details for self, for another and for both, cancels, locks,
-//!    locations) against a table written by hand from
-//!    docs/architecture.md#authorization. Every case runs on a fresh world. A denial must be 401/403 (404 for a placement the
-//!    caller may not see) and call nothing downstream.
+//! 1. **The handler matrix**, the one authorization matrix of the project: 9 identities (none, two
+//!    players, the service, a game server of each fleet, an unconfigured IAM user, the service's role
+//!    name in a foreign account, a player whose `sub` spells the service's role ARN: refused, see
+//!    below) × 29 routes that differ in ownership (own/other's placement, a placement the caller is
+//!    only listed in, own/other fleet by ARN and by short id, joins, creates and connection details
+//!    for self, for another and for both, cancels, locks, locations) against a table written by hand
+//!    from docs/architecture.md#authorization. Every case runs on a fresh world. A denial must carry
+//!    the exact status and code of [`denial`] (401, 403, or 404 for a placement the caller may not
+//!    see) and call nothing downstream.
 //! 2. **JWTs**: forged, expired, `alg: none`, wrong key/issuer/audience, HS512, tampered payloads,
 //!    missing claims, garbage, through `fleet_functions::ws_authorizer` (the `$connect` authorizer,
 //!    including connects with no token) and `fleet_local::gateway::jwt::verify` (the local HTTP
@@ -77,7 +78,7 @@ impl C {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum R {
     CreateForAnn,
     CreateForBob,
@@ -91,6 +92,7 @@ enum R {
     SessionOwnFleet,
     SessionOtherFleetByArn,
     JoinAsAnn,
+    JoinAsBob,
     JoinAnnAndBob,
     DeleteOwnFleet,
     DeleteOtherFleetByArnTerminate,
@@ -99,15 +101,17 @@ enum R {
     DeleteInfoOwnById,
     DeleteInfoOtherByArn,
     CancelOfAnn,
+    CancelOfBob,
     CancelAnnListed,
     Locations,
     LockOwnFleet,
     ProtectOtherByArn,
     ConnectionOfAnn,
+    ConnectionOfBob,
     ConnectionAnnAndBob,
 }
 
-const ROUTES: [R; 26] = [
+const ROUTES: [R; 29] = [
     R::CreateForAnn,
     R::CreateForBob,
     R::CreateAnnWithBobsLatency,
@@ -120,6 +124,7 @@ const ROUTES: [R; 26] = [
     R::SessionOwnFleet,
     R::SessionOtherFleetByArn,
     R::JoinAsAnn,
+    R::JoinAsBob,
     R::JoinAnnAndBob,
     R::DeleteOwnFleet,
     R::DeleteOtherFleetByArnTerminate,
@@ -128,11 +133,13 @@ const ROUTES: [R; 26] = [
     R::DeleteInfoOwnById,
     R::DeleteInfoOtherByArn,
     R::CancelOfAnn,
+    R::CancelOfBob,
     R::CancelAnnListed,
     R::Locations,
     R::LockOwnFleet,
     R::ProtectOtherByArn,
     R::ConnectionOfAnn,
+    R::ConnectionOfBob,
     R::ConnectionAnnAndBob,
 ];
 
@@ -152,31 +159,42 @@ fn allowed(r: R) -> &'static [C] {
         }
         R::ListExplain => &[Service],
         R::JoinAsAnn => &[Ann, Service],
+        R::JoinAsBob => &[Bob, Service],
         R::JoinAnnAndBob => &[Service],
         R::DeleteOwnFleet | R::DeleteOtherFleetByArnTerminate => &[Service],
         R::UpdateOwnByArn | R::DeleteInfoOwnById => &[Service, GsOwn],
         R::UpdateOtherById | R::DeleteInfoOtherByArn => &[Service, GsOther],
         R::CancelOfAnn => &[Ann, Service],
+        R::CancelOfBob => &[Bob, Service],
         // Ann is listed in it (so she may read it) but Bob requested it: only he or a service cancels.
         R::CancelAnnListed => &[Bob, Service],
         R::Locations => &[Ann, Bob, Service, GsOwn, GsOther],
         R::LockOwnFleet => &[Service, GsOwn],
         R::ProtectOtherByArn => &[Service, GsOther],
         R::ConnectionOfAnn => &[Ann, Service],
+        R::ConnectionOfBob => &[Bob, Service],
         R::ConnectionAnnAndBob => &[Service],
     }
 }
 
-fn is_placement_read(r: R) -> bool {
-    matches!(
+/// How a denial must look, status and error code: 401 without an identity the API accepts, 403 for
+/// an unconfigured principal or a refused action, 404 for a placement the caller may not see (its
+/// existence is not disclosed); game servers may not cancel at all, and a listed player may read a
+/// placement but not cancel it.
+fn denial(r: R, c: C) -> (u16, &'static str) {
+    let cancel = matches!(r, R::CancelOfAnn | R::CancelOfBob | R::CancelAnnListed);
+    let read = matches!(
         r,
-        R::PlacementOfAnn
-            | R::PlacementAnnListed
-            | R::PlacementOfBob
-            | R::PlacementOfService
-            | R::CancelOfAnn
-            | R::CancelAnnListed
-    )
+        R::PlacementOfAnn | R::PlacementAnnListed | R::PlacementOfBob | R::PlacementOfService
+    );
+    match c {
+        C::Nobody | C::SubLikeService => (401, "unauthenticated"),
+        C::Stranger | C::ForeignAccount => (403, "forbidden"),
+        C::GsOwn | C::GsOther if cancel => (403, "forbidden"),
+        C::Ann if r == R::CancelAnnListed => (403, "forbidden"),
+        _ if cancel || read => (404, "not_found"),
+        _ => (403, "forbidden"),
+    }
 }
 
 fn other_arn() -> GameSessionArn {
@@ -262,6 +280,13 @@ async fn call(d: &MemDeps<FakeGameLift>, r: R, c: C) -> Answer {
             )
             .await
         }
+        R::JoinAsBob => {
+            api(
+                d,
+                Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&["bob"])).by(who),
+            )
+            .await
+        }
         R::JoinAnnAndBob => {
             api(
                 d,
@@ -320,6 +345,7 @@ async fn call(d: &MemDeps<FakeGameLift>, r: R, c: C) -> Answer {
             .await
         }
         R::CancelOfAnn => api(d, Ev::delete("/v1/placements/pl-ann").by(who)).await,
+        R::CancelOfBob => api(d, Ev::delete("/v1/placements/pl-bob").by(who)).await,
         R::CancelAnnListed => api(d, Ev::delete("/v1/placements/pl-listed").by(who)).await,
         R::Locations => api(d, Ev::get("/v1/locations").by(who)).await,
         R::LockOwnFleet => {
@@ -346,6 +372,17 @@ async fn call(d: &MemDeps<FakeGameLift>, r: R, c: C) -> Answer {
                 Ev::post(
                     &format!("/v1/sessions/{s1}/connection"),
                     r#"{"players":[{"playerId":"ann"}]}"#,
+                )
+                .by(who),
+            )
+            .await
+        }
+        R::ConnectionOfBob => {
+            api(
+                d,
+                Ev::post(
+                    &format!("/v1/sessions/{s1}/connection"),
+                    r#"{"players":[{"playerId":"bob"}]}"#,
                 )
                 .by(who),
             )
@@ -384,15 +421,12 @@ async fn matrix() -> (u64, Vec<String>) {
             } else if !want && got {
                 out.push(format!("wrong allow: {r:?} by {c:?} → {}", a.status));
             } else if !want {
-                let ok = match c {
-                    C::Nobody | C::SubLikeService => a.status == 401,
-                    _ if is_placement_read(r) => a.status == 404 || a.status == 403,
-                    _ => a.status == 403 || a.status == 401,
-                };
-                if !ok {
+                let (status, code) = denial(r, c);
+                if (a.status, a.code()) != (status, code) {
                     out.push(format!(
-                        "wrong denial: {r:?} by {c:?} → {} {}",
-                        a.status, a.body
+                        "wrong denial: {r:?} by {c:?} → {} {} (expected {status} {code})",
+                        a.status,
+                        a.code()
                     ));
                 }
                 if !d.gamelift.calls().is_empty() {
