@@ -2,89 +2,9 @@
 //! with its `@connections` management API. Both turn traffic into the exact events API Gateway sends
 //! and call the very handler functions the Lambda binaries run.
 //!
-//! # Interface (the stack wires these; keep them stable)
-//!
-//! ```ignore
-//! HttpGateway::serve(listener, deps: Arc<LocalDeps>, auth: Arc<GatewayAuth>,
-//!                    health: Arc<dyn Fn() -> serde_json::Value + Send + Sync>)
-//!     -> std::io::Result<tokio::task::JoinHandle<()>>
-//! WsGateway::serve(listener, deps: Arc<LocalDeps>, auth: Arc<GatewayAuth>)
-//!     -> std::io::Result<tokio::task::JoinHandle<()>>
-//! mint_token(auth: &GatewayAuth, sub: &str, ttl_secs: u64) -> String
-//! ```
-//!
-//! Both `serve`s are generic over the handlers' ports (`Arc<Deps<P>>` for any [`fleet_functions::deps::Ports`] `P`), so
-//! `Arc<LocalDeps>` is one case and the tests pass `fleet_core::fakes`. Each returns once the
-//! listener is being served; the task runs until aborted. [`WsGateway::serve_with_limits`] takes
-//! shorter limits (tests).
-//!
-//! # HTTP gateway ([`HttpGateway`], default port 4000)
-//!
-//! One port serves both HTTP APIs of docs/architecture.md#http-api and picks one by the `Authorization` scheme:
-//! `Bearer` → the player API (JWT authorizer, [`jwt`]), `AWS4-HMAC-SHA256` → the service API
-//! (`AWS_IAM`, [`sigv4`]). Then, as API Gateway does:
-//!
-//! 1. `GET /v1/health` needs no auth: 200 with `health()`'s JSON when its `status` is `"ok"`, else 503
-//!    with the same JSON.
-//! 2. Route match, as API Gateway's HTTP APIs do it: the path is percent-decoded first (so `%2F` is
-//!    a `/` and an ARN spans several segments), then matched against the chosen API's routes, read
-//!    from `deploy/routes.json` (the table template.yaml is checked against): `{id}` takes one
-//!    segment, the greedy `{id+}` of the session routes the rest; the most specific route wins. No
-//!    route → API Gateway's own **404** `{"message":"Not Found"}`, without calling a handler. The
-//!    status RPCs and `DELETE /v1/sessions/{id+}` exist only on the service API, so a Bearer call to
-//!    them is that 404. A request with no or another scheme is matched against the service API's
-//!    routes: no route → 404, else the JWT authorizer's 401.
-//! 3. Authorizer. Bearer: API Gateway's JWT authorizer rules ([`jwt`]: RS256 by `kid` from the local
-//!    issuer's JWKS, which `GET /.well-known/jwks.json` serves, or the HS256 dev key; `iss`; `aud`
-//!    or, only without `aud`, `client_id`; exp/nbf/iat); a refusal is its **401**
-//!    `{"message":"Unauthorized"}` with the reason in `www-authenticate: Bearer scope=""
-//!    error="invalid_token" error_description="…"`. SigV4: invalid signature (bad key, secret,
-//!    scope, date skew > 5 min, tampered request) → **401** in the API's error shape (see below).
-//! 4. Body: more than API Gateway's 10 MB → **413** (the handler's own 300 KB limit answers 413 too).
-//! 5. The API Gateway HTTP API v2 event (see [`http::event`]): `routeKey` the matched route
-//!    (`GET /v1/sessions/{id+}`), `rawPath`, `requestContext.http.path` and `pathParameters` decoded
-//!    as API Gateway hands them over, `authorizer.jwt` or `authorizer.iam`; deserialised into
-//!    `lambda_http::request::LambdaRequest` and converted as the runtime does; the route's function
-//!    (`status-rpc` → `fleet_functions::rpc::handle`, `fleet-api` → `fleet_functions::api::handle`)
-//!    answers, passed back as is, plus `apigw-requestid`.
-//!
-//! **Error shape.** The gateway's refusals that API Gateway itself makes are in its shape: 404
-//! `{"message":"Not Found"}`, 401 `{"message":"Unauthorized"}` (JWT). A bad SigV4 signature, which
-//! API Gateway answers with 403 and a long message, and the 10 MB limit are answered in the API's
-//! shape, `{"error":{"code":"unauthenticated"|"payload_too_large","message":"…"}}`, saying *why* (a
-//! developer's tool).
-//!
-//! # WebSocket gateway ([`WsGateway`], default port 4001)
-//!
-//! * `GET /?token=<jwt>` upgrade. A missing or empty `token` → 401 `{"message":"Unauthorized"}` (API
-//!   Gateway's answer when the authorizer's identity source is absent), without calling the
-//!   authorizer. Otherwise the REQUEST authorizer (`fleet_functions::ws_authorizer`, the Lambda's
-//!   code) gets the real authorizer event; it holds the token to the player API's rules, with the
-//!   local JWKS fetched over HTTP from the HTTP gateway (`GatewayAuth::jwks_url`) at start and again
-//!   on an unknown `kid`, and the HS256 dev key. A Deny → 403 `{"message":"Forbidden"}`, before any
-//!   upgrade. An Allow → a new connection id (API Gateway's form: 16 characters, base64url with a
-//!   trailing `=`) and the `$connect` handler (`fleet_functions::ws`) with the `$connect` event carrying `authorizer {…context,
-//!   principalId, integrationLatency}`; a non-2xx answer refuses the handshake with that status.
-//! * Messages: route selection `$request.body.action`. The only route is `subscribe`; anything else (not
-//!   JSON, no `action`, an unknown one, a binary frame) has no route and no `$default`, so the client
-//!   gets API Gateway's `{"message": "Forbidden", "connectionId": "…", "requestId": "…"}`. A route's
-//!   answer is not sent back (no route responses are configured; the handler pushes its own replies).
-//! * Limits (API Gateway's): a message over 128 KB (131,072 bytes) closes the connection with
-//!   **1009** "Message too big"; 10 minutes without a frame either way → **1001** "Going away"; 2 hours after connecting →
-//!   **1001** "Going away". `DELETE @connections` closes with **1000**.
-//! * On any close, the connection leaves the registry (further pushes are 410) and the `$disconnect`
-//!   handler gets the `$disconnect` event with `disconnectStatusCode` and `disconnectReason` (1006 when
-//!   the client vanished without a close frame, 1005 when its close frame had no code).
-//! * `@connections` management API, on the same port, at `/@connections/{id}` (and
-//!   `/{stage}/@connections/{id}`, for an endpoint URL with a stage): `POST` (body = the bytes to push;
-//!   a text frame when UTF-8, else binary) → 200; `GET` → `{connectedAt, identity {sourceIp,
-//!   userAgent}, lastActiveAt}`; `DELETE` → 204. A connection not open → 410 `GoneException`; a POST
-//!   body over 131,072 bytes → 413 `PayloadTooLargeException` (the management API's model caps
-//!   `Data` at 131,072 bytes; API Gateway's quota: "Message payload size 128 KB"). Errors are restJson1: header
-//!   `x-amzn-ErrorType` and body `{"message": "…"}`, which the real aws-sdk-apigatewaymanagement
-//!   client maps to its typed errors (so `ApiGatewayNotifier` sees `NotifyError::Gone`). Signatures
-//!   are **not checked** here: the SDK signs with whatever credentials the stack gives it, and only
-//!   processes on this machine can reach the loopback port.
+//! What each gateway accepts and refuses, step by step, is docs/local-gateway.md; [`HttpGateway`] and
+//! [`WsGateway`] serve any handlers' ports (`Arc<Deps<P>>`), so the stack passes its `LocalDeps` and
+//! the tests pass `fleet_core::fakes`.
 
 pub mod http;
 pub mod jwt;
