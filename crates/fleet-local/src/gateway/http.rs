@@ -323,28 +323,16 @@ pub fn to_lambda_request(event: &Value) -> Result<lambda_http::Request, String> 
 #[derive(Debug, Clone, Copy)]
 pub struct HttpGateway;
 
-/// The ports the HTTP gateway serves the API with: the API handlers' ports, owned by the server's
-/// tasks (hence `'static`).
-pub trait HttpPorts:
-    Ports<
+ports_alias! {
+    /// The ports the HTTP gateway serves the API with: the API handlers' ports, owned by the server's
+    /// tasks (hence `'static`).
+    pub trait HttpPorts = Ports<
         Store: SessionStore + 'static,
         GameLift: GameLift + 'static,
         Notifier: Send + Sync + 'static,
         Clock: 'static,
         Ids: 'static,
     > + 'static
-{
-}
-
-impl<P> HttpPorts for P where
-    P: Ports<
-            Store: SessionStore + 'static,
-            GameLift: GameLift + 'static,
-            Notifier: Send + Sync + 'static,
-            Clock: 'static,
-            Ids: 'static,
-        > + 'static
-{
 }
 
 /// The router's state, as axum hands it to the handler.

@@ -6,6 +6,18 @@
 //! [`WsGateway`] serve any handlers' ports (`Arc<Deps<P>>`), so the stack passes its `LocalDeps` and
 //! the tests pass `fleet_core::fakes`.
 
+/// Names a set of port bounds as one trait that every [`fleet_functions::deps::Ports`] meeting them
+/// implements (stable Rust has no trait aliases), so a gateway's functions say `P: HttpPorts` once
+/// instead of five associated bounds each.
+macro_rules! ports_alias {
+    ($(#[$meta:meta])* $vis:vis trait $name:ident = $($bounds:tt)+) => {
+        $(#[$meta])*
+        $vis trait $name: $($bounds)+ {}
+
+        impl<P> $name for P where P: $($bounds)+ {}
+    };
+}
+
 pub mod http;
 pub mod jwt;
 pub mod sigv4;

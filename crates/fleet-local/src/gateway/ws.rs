@@ -99,28 +99,16 @@ struct ConnInfo {
     authorizer: Map<String, Value>,
 }
 
-/// The ports the WebSocket gateway serves the `$connect`/`$disconnect`/message routes and
-/// `@connections` with, owned by the server's tasks (hence `'static`).
-pub trait WsPorts:
-    Ports<
+ports_alias! {
+    /// The ports the WebSocket gateway serves the `$connect`/`$disconnect`/message routes and
+    /// `@connections` with, owned by the server's tasks (hence `'static`).
+    pub trait WsPorts = Ports<
         Store: SessionStore + ConnectionStore + 'static,
         GameLift: Send + Sync + 'static,
         Notifier: Notifier + 'static,
         Clock: 'static,
         Ids: Send + Sync + 'static,
     > + 'static
-{
-}
-
-impl<P> WsPorts for P where
-    P: Ports<
-            Store: SessionStore + ConnectionStore + 'static,
-            GameLift: Send + Sync + 'static,
-            Notifier: Notifier + 'static,
-            Clock: 'static,
-            Ids: Send + Sync + 'static,
-        > + 'static
-{
 }
 
 /// The router's state, as axum hands it to the handlers.
