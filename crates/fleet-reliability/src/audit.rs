@@ -151,20 +151,7 @@ pub fn monotonic(before: &Snapshot, after: &Snapshot) -> Vec<String> {
     out
 }
 
-/// Every item of the table (a consistent Scan; test inspection only).
-pub async fn scan(store: &DynamoStore) -> Vec<Item> {
-    store
-        .client()
-        .scan()
-        .table_name(store.table())
-        .consistent_read(true)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap_or_else(|e| panic!("scan: {e:?}"))
-}
+pub use fleet_testkit::table::scan;
 
 /// The seat items of one session partition (a consistent Query; test inspection).
 pub async fn dynamo_partition_seats(store: &DynamoStore, id: &SessionId) -> Vec<Seat> {

@@ -8,6 +8,7 @@ pub mod events;
 pub mod faults;
 pub mod principals;
 pub mod records;
+pub mod table;
 
 use fleet_core::time::Timestamp;
 

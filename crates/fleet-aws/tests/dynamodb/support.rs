@@ -48,17 +48,8 @@ fn rand_suffix() -> u32 {
 
 /// Every item of the table, ordered by key (a Scan: test inspection only, never a request path).
 pub async fn snapshot(store: &DynamoStore) -> Vec<BTreeMap<String, AttributeValue>> {
-    let mut items: Vec<BTreeMap<String, AttributeValue>> = store
-        .client()
-        .scan()
-        .table_name(store.table())
-        .consistent_read(true)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
+    let mut items: Vec<BTreeMap<String, AttributeValue>> = fleet_testkit::table::scan(store)
         .await
-        .expect("scan")
         .into_iter()
         .map(|i| i.into_iter().collect())
         .collect();
