@@ -56,10 +56,8 @@ async fn run(cli: Cli) -> Result<(), String> {
     };
     tokio::select! {
         r = fleet_bench::run(options) => r.map(|_| ()),
-        r = tokio::signal::ctrl_c() => match r {
-            Ok(()) => Err("interrupted".into()),
-            Err(e) => Err(format!("cannot watch Ctrl-C: {e}")),
-        },
+        // SIGTERM as well as Ctrl-C: dropping the run stops the stack and its DynamoDB Local.
+        () = fleet_local::shutdown::signal("fleet-bench") => Err("interrupted".into()),
     }
 }
 

@@ -13,6 +13,7 @@ mod layering;
 pub mod local;
 pub mod logs;
 pub mod queue;
+pub mod shutdown;
 pub mod signing;
 pub mod stack;
 pub mod streams;

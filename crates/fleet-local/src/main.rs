@@ -314,28 +314,7 @@ fn print_endpoints(stack: &Stack, log: Option<&LogFile>) {
 }
 
 async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("fleet-local: cannot watch SIGTERM ({e}); Ctrl-C still works");
-                    if let Err(e) = tokio::signal::ctrl_c().await {
-                        eprintln!("fleet-local: cannot watch Ctrl-C: {e}");
-                    }
-                    return;
-                }
-            };
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => if let Err(e) = r { eprintln!("fleet-local: cannot watch Ctrl-C: {e}"); },
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        eprintln!("fleet-local: cannot watch Ctrl-C: {e}");
-    }
+    fleet_local::shutdown::signal("fleet-local").await;
 }
 
 async fn up(args: UpArgs, offset: UtcOffset) -> Result<(), Failure> {
