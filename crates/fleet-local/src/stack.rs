@@ -574,7 +574,8 @@ async fn start_after_dynamodb(
         &options,
         &dynamo,
         config,
-        (&gamelift_url, &queue_name),
+        &gamelift_url,
+        &queue_name,
         &ws_management,
     )
     .await;
@@ -888,7 +889,8 @@ async fn local_deps(
     options: &StackOptions,
     dynamo: &aws_sdk_dynamodb::Client,
     config: Config,
-    (gamelift_url, queue_name): (&str, &str),
+    gamelift_url: &str,
+    queue_name: &str,
     ws_management: &str,
 ) -> Arc<LocalDeps> {
     let shared = local::sdk_config();

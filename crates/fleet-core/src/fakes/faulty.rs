@@ -94,10 +94,7 @@ impl<S, F: StoreFaults> FaultyStore<S, F> {
     }
 
     fn check(&self, call: StoreCall<'_>) -> Result<(), StoreError> {
-        match self.faults.fault(&call) {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        self.faults.fault(&call).map_or(Ok(()), Err)
     }
 }
 
