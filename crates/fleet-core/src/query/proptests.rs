@@ -438,6 +438,7 @@ struct Shape {
     map: usize,
     created: i64,
     ended: bool,
+    joinable: bool,
 }
 
 /// Mostly small counts, sometimes around the 3-digit key prefix's saturation at 999.
@@ -455,10 +456,14 @@ fn arb_shape() -> impl Strategy<Value = Shape> {
             0..5i64,
             prop::bool::weighted(0.5),
             prop::bool::weighted(0.1),
+            prop::bool::weighted(0.7),
         ),
     )
         .prop_map(
-            |((region, fleet, players, open, reserved), (name, mode, map, secs, half, ended))| {
+            |(
+                (region, fleet, players, open, reserved),
+                (name, mode, map, secs, half, ended, joinable),
+            )| {
                 Shape {
                     region,
                     fleet,
@@ -470,6 +475,7 @@ fn arb_shape() -> impl Strategy<Value = Shape> {
                     map,
                     created: T0 + secs * 1000 + if half { 500 } else { 0 },
                     ended,
+                    joinable,
                 }
             },
         )
@@ -500,8 +506,9 @@ fn build(i: usize, sh: &Shape) -> Session {
         player_count: sh.players,
         max_players: sh.players + sh.open + sh.reserved,
         reserved_seats: sh.reserved,
-        open_slots: sh.open,
-        joinable: true,
+        // A locked session offers no slot (the data rule the join and the list both rely on).
+        open_slots: if sh.joinable { sh.open } else { 0 },
+        joinable: sh.joinable,
         protected: false,
         ip_address: "10.0.0.1".into(),
         dns_name: "h.example".into(),
@@ -609,6 +616,7 @@ fn arb_clause() -> BoxedStrategy<String> {
         2 => (select(vec!["properties.mode", "value.metadata.GameProperties.mode", "properties.map"]),
               text_value(strings(&["ranked", "casual", "dust", "de_dust", ""]))),
         1 => (select(vec!["id", "value.id"]), text_value(ids)),
+        1 => (Just("joinable"), select(strings(&["true", "false"]))),
     ];
     (select(vec!["", "", "+", "-"]), field_value)
         .prop_map(|(o, (f, v))| format!("{o}{f}:{v}"))
@@ -794,6 +802,7 @@ fn arb_shape_default() -> Shape {
         map: 0,
         created: T0,
         ended: false,
+        joinable: true,
     }
 }
 
