@@ -323,16 +323,22 @@ def check_iam(tmpl: dict, calls: dict, tx_kinds: set[str], rep: Report) -> None:
 def expected_table() -> dict:
     src = INDEX_RS.read_text()
     const = lambda name: re.search(rf'pub const {name}: &str = "([^"]+)";', src).group(1)  # noqa: E731
-    defs = {
-        m.group(1): (m.group(2), m.group(3), m.group(4))
-        for m in re.finditer(
-            r'pub const (\w+): IndexDef = IndexDef \{\s*name: "([^"]+)",\s*pk: "([^"]+)",\s*sk: "([^"]+)",?\s*\}', src
-        )
-    }
+    # Each index is `pub const NAME: IndexDef = gsi("name", "pk", "sk");` (or the struct literal).
+    index_def = re.compile(
+        r'pub const (\w+): IndexDef = (?:gsi\(\s*"([^"]+)",\s*"([^"]+)",\s*"([^"]+)",?\s*\)'
+        r'|IndexDef \{\s*name: "([^"]+)",\s*pk: "([^"]+)",\s*sk: "([^"]+)",?\s*\})'
+    )
+    defs = {}
+    for m in index_def.finditer(src):
+        const_name, *fields = m.groups()
+        defs[const_name] = tuple(f for f in fields if f is not None)
     all_m = re.search(r"pub const ALL_INDEXES: \[IndexDef; (\d+)\]\s*=\s*\[([^\]]*)\]", src, re.S)
     names = [n.strip() for n in all_m.group(2).split(",") if n.strip()]
     if len(names) != int(all_m.group(1)):
         sys.exit("index.rs: ALL_INDEXES length does not match its entries (parser out of date?)")
+    missing = [n for n in names if n not in defs]
+    if missing:
+        sys.exit(f"index.rs: no definition parsed for {missing} (update deploy/check_template.py's parser)")
     indexes = [defs[n] for n in names]
     schema = SCHEMA_RS.read_text()
     spec = re.search(r"pub fn table_spec\(\) -> TableSpec \{(.*?)\n\}", schema, re.S).group(1)
