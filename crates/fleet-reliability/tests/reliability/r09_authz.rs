@@ -244,6 +244,10 @@ async fn call(d: &MemDeps<FakeGameLift>, r: R, c: C) -> Answer {
     let s2 = other_arn().session_id().into_string();
     let oa = other_arn().as_str().to_owned();
     let body_id = |id: &str, extra: &str| format!("{{\"id\":\"{id}\"{extra}}}");
+    // Joins and connection details take the same `{"players": [...]}` body.
+    let join = |players: &[&str]| Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(players));
+    let connection =
+        |players: &[&str]| Ev::post(&format!("/v1/sessions/{s1}/connection"), join_body(players));
     match r {
         R::CreateForAnn => {
             api(
@@ -273,31 +277,9 @@ async fn call(d: &MemDeps<FakeGameLift>, r: R, c: C) -> Answer {
         R::SessionOtherFleetByArn => {
             api(d, Ev::get(&format!("/v1/sessions/{}", encode(&oa))).by(who)).await
         }
-        R::JoinAsAnn => {
-            api(
-                d,
-                Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&["ann"])).by(who),
-            )
-            .await
-        }
-        R::JoinAsBob => {
-            api(
-                d,
-                Ev::post(&format!("/v1/sessions/{s1}/join"), join_body(&["bob"])).by(who),
-            )
-            .await
-        }
-        R::JoinAnnAndBob => {
-            api(
-                d,
-                Ev::post(
-                    &format!("/v1/sessions/{s1}/join"),
-                    join_body(&["ann", "bob"]),
-                )
-                .by(who),
-            )
-            .await
-        }
+        R::JoinAsAnn => api(d, join(&["ann"]).by(who)).await,
+        R::JoinAsBob => api(d, join(&["bob"]).by(who)).await,
+        R::JoinAnnAndBob => api(d, join(&["ann", "bob"]).by(who)).await,
         R::DeleteOwnFleet => api(d, Ev::delete(&format!("/v1/sessions/{s1}")).by(who)).await,
         R::DeleteOtherFleetByArnTerminate => {
             api(
@@ -366,39 +348,9 @@ async fn call(d: &MemDeps<FakeGameLift>, r: R, c: C) -> Answer {
             )
             .await
         }
-        R::ConnectionOfAnn => {
-            api(
-                d,
-                Ev::post(
-                    &format!("/v1/sessions/{s1}/connection"),
-                    r#"{"players":[{"playerId":"ann"}]}"#,
-                )
-                .by(who),
-            )
-            .await
-        }
-        R::ConnectionOfBob => {
-            api(
-                d,
-                Ev::post(
-                    &format!("/v1/sessions/{s1}/connection"),
-                    r#"{"players":[{"playerId":"bob"}]}"#,
-                )
-                .by(who),
-            )
-            .await
-        }
-        R::ConnectionAnnAndBob => {
-            api(
-                d,
-                Ev::post(
-                    &format!("/v1/sessions/{s1}/connection"),
-                    r#"{"players":[{"playerId":"ann"},{"playerId":"bob"}]}"#,
-                )
-                .by(who),
-            )
-            .await
-        }
+        R::ConnectionOfAnn => api(d, connection(&["ann"]).by(who)).await,
+        R::ConnectionOfBob => api(d, connection(&["bob"]).by(who)).await,
+        R::ConnectionAnnAndBob => api(d, connection(&["ann", "bob"]).by(who)).await,
     }
 }
 
