@@ -323,16 +323,19 @@ def check_iam(tmpl: dict, calls: dict, tx_kinds: set[str], rep: Report) -> None:
 def expected_table() -> dict:
     src = INDEX_RS.read_text()
     const = lambda name: re.search(rf'pub const {name}: &str = "([^"]+)";', src).group(1)  # noqa: E731
-    # Each index is `pub const NAME: IndexDef = gsi("name", "pk", "sk");` (or the struct literal).
-    index_def = re.compile(
-        r'pub const (\w+): IndexDef = (?:gsi\(\s*"([^"]+)",\s*"([^"]+)",\s*"([^"]+)",?\s*\)'
-        r'|IndexDef \{\s*name: "([^"]+)",\s*pk: "([^"]+)",\s*sk: "([^"]+)",?\s*\})'
-    )
+    # Each index is `pub const NAME: IndexDef = gsi("name", "pk", "sk");` (projection ALL) or
+    # `list("name", "pk", "sk", shards)` (KEYS_ONLY); copies sit in `pub const NAME: [IndexDef; N] = [...]`.
+    call = r'(gsi|list)\(\s*"([^"]+)",\s*"([^"]+)",\s*"([^"]+)"'
+    projection = {"gsi": "ALL", "list": "KEYS_ONLY"}
     defs = {}
-    for m in index_def.finditer(src):
-        const_name, *fields = m.groups()
-        defs[const_name] = tuple(f for f in fields if f is not None)
-    all_m = re.search(r"pub const ALL_INDEXES: \[IndexDef; (\d+)\]\s*=\s*\[([^\]]*)\]", src, re.S)
+    for m in re.finditer(rf"pub const (\w+): IndexDef =\s*{call}", src):
+        const_name, fn, name, pk, sk = m.groups()
+        defs[const_name] = (name, pk, sk, projection[fn])
+    for m in re.finditer(r"pub const (\w+): \[IndexDef; \d+\] = \[(.*?)\];", src, re.S):
+        for i, c in enumerate(re.finditer(call, m.group(2))):
+            fn, name, pk, sk = c.groups()
+            defs[f"{m.group(1)}[{i}]"] = (name, pk, sk, projection[fn])
+    all_m = re.search(r"pub const ALL_INDEXES: \[IndexDef; (\d+)\]\s*=\s*\[(.*?)\];", src, re.S)
     names = [n.strip() for n in all_m.group(2).split(",") if n.strip()]
     if len(names) != int(all_m.group(1)):
         sys.exit("index.rs: ALL_INDEXES length does not match its entries (parser out of date?)")
@@ -349,7 +352,7 @@ def expected_table() -> dict:
     if "indexes: ALL_INDEXES.to_vec()" not in spec:
         sys.exit("schema.rs: table_spec() no longer uses ALL_INDEXES (update deploy/check_template.py)")
     attrs = [const("PK"), const("SK")]
-    for _, pk, sk in indexes:
+    for _, pk, sk, _ in indexes:
         for a in (pk, sk):
             if a not in attrs:
                 attrs.append(a)
@@ -384,15 +387,13 @@ def check_table(tmpl: dict, rep: Report) -> None:
     for ix in p.get("GlobalSecondaryIndexes", []):
         ks = [(k["AttributeName"], k["KeyType"]) for k in ix["KeySchema"]]
         proj = ix.get("Projection", {}).get("ProjectionType")
-        if proj != "ALL":
-            problems.append(f"index {ix['IndexName']}: Projection {proj}, expected ALL")
         if len(ks) != 2 or ks[0][1] != "HASH" or ks[1][1] != "RANGE":
             problems.append(f"index {ix['IndexName']}: key schema {ks}")
             continue
-        got_ix.append((ix["IndexName"], ks[0][0], ks[1][0]))
+        got_ix.append((ix["IndexName"], ks[0][0], ks[1][0], proj))
     want_ix = exp["indexes"]
     if set(got_ix) != set(want_ix):
-        problems.append("GlobalSecondaryIndexes (name, pk, sk): " + diff(want_ix, got_ix))
+        problems.append("GlobalSecondaryIndexes (name, pk, sk, projection): " + diff(want_ix, got_ix))
     elif got_ix != want_ix:
         rep.note("GSIs are in a different order than ALL_INDEXES (harmless)")
     stream = p.get("StreamSpecification", {}).get("StreamViewType")

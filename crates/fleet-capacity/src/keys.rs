@@ -41,6 +41,9 @@ pub enum Spread {
     One,
     /// One partition key per entity.
     Per(Entity),
+    /// A write-sharded index partition (`ACTIVE#<shard>`): the load spreads evenly over this many
+    /// keys (the shard comes from a hash of the session id).
+    Shards(u32),
     /// A prefix this model does not know: counted as one key (the pessimistic reading), and flagged.
     Unclassified,
 }
@@ -85,6 +88,15 @@ pub fn normalise(attribute: &str, value: &str) -> KeyPattern {
                     spread: Spread::Unclassified,
                 },
             },
+        };
+    }
+    let sharded = fleet_core::index::ALL_INDEXES
+        .iter()
+        .find(|ix| ix.shards > 1 && ix.pk == attribute);
+    if let (Some(ix), Some((logical, _))) = (sharded, value.rsplit_once('#')) {
+        return KeyPattern {
+            key: format!("{logical}#<shard>"),
+            spread: Spread::Shards(ix.shards),
         };
     }
     match ENTITY_INDEX_ATTRIBUTES
@@ -157,8 +169,13 @@ mod tests {
         assert_eq!(normalise("lAll", "ACTIVE").spread, Spread::One);
         assert_eq!(normalise("lRegion", "us-east-1").key, "us-east-1");
         assert_eq!(normalise("lFleet", "fleet-1").key, "fleet-1");
-        // A sharded list partition of a later design stays literal too: each shard is its own key.
-        assert_eq!(normalise("lAll", "ACTIVE#7").key, "ACTIVE#7");
+        // A value of a sharded index's partition attribute is one of its shards.
+        let shard = normalise(fleet_core::index::BY_OPEN.pk, "ACTIVE#07");
+        assert_eq!(shard.key, "ACTIVE#<shard>");
+        assert_eq!(
+            shard.spread,
+            Spread::Shards(fleet_core::index::COUNT_SHARDS)
+        );
         assert_eq!(
             normalise("cUser", "player-7f3c2a"),
             KeyPattern {

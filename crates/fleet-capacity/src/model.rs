@@ -182,6 +182,7 @@ pub fn keys_at_scale(spread: Spread, w: &Workload, s: &Shape) -> f64 {
         + w.joins_per_sec * f64::from(s.players_per_join);
     let n = match spread {
         Spread::One | Spread::Unclassified => 1.0,
+        Spread::Shards(n) => f64::from(n),
         Spread::Per(Entity::Session) => w.active_sessions as f64,
         Spread::Per(Entity::Placement | Entity::Idempotency) => w.creates_per_sec,
         Spread::Per(Entity::Player | Entity::Connection) => players,
@@ -219,6 +220,7 @@ fn spread_label(spread: Spread) -> String {
     match spread {
         Spread::One => "one".into(),
         Spread::Per(e) => format!("per {}", e.placeholder().trim_matches(['<', '>'])),
+        Spread::Shards(n) => format!("{n} shards"),
         Spread::Unclassified => "unclassified (counted as one key)".into(),
     }
 }

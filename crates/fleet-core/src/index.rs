@@ -18,8 +18,18 @@ pub const TTL: &str = "ttl";
 /// Value of the list partition attributes of every ACTIVE session.
 pub const ACTIVE: &str = "ACTIVE";
 
-/// A global secondary index: name, partition key attribute, sort key attribute. Projection is ALL for
-/// every index: a list page must be answered by one Query with no follow-up reads.
+/// What an index stores of each item besides the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projection {
+    /// Every attribute: a Query answers from the index alone, but every change to the item rewrites it.
+    All,
+    /// The table's and the index's keys only: a change to any other attribute (a player count, a
+    /// report's data) writes nothing to the index. A list reads the sessions themselves afterwards.
+    KeysOnly,
+}
+
+/// A global secondary index: name, partition key attribute, sort key attribute, projection, and
+/// how many partition key values a logical partition is spread over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexDef {
     /// Index name.
@@ -28,35 +38,88 @@ pub struct IndexDef {
     pub pk: &'static str,
     /// Sort key attribute (string).
     pub sk: &'static str,
+    /// What the index stores.
+    pub projection: Projection,
+    /// 1, or the number of write shards: a session's partition value is then
+    /// `<logical value>#<nn>` with `nn` from its id ([`shard_of`]), and a list reads every shard.
+    pub shards: u32,
 }
 
-/// Spelled as a call so the index table below reads one index a line.
+/// A sweeper or connection index: projection ALL, one partition per value.
 const fn gsi(name: &'static str, pk: &'static str, sk: &'static str) -> IndexDef {
-    IndexDef { name, pk, sk }
+    IndexDef {
+        name,
+        pk,
+        sk,
+        projection: Projection::All,
+        shards: 1,
+    }
 }
+
+impl IndexDef {
+    /// The same index with its partitions spread over `shards` keys.
+    pub const fn sharded(self, shards: u32) -> Self {
+        Self { shards, ..self }
+    }
+}
+
+/// A list index: keys only, so status reports and joins (which change only counts) never rewrite
+/// it unless they move its sort key; `shards` spreads the writes of one whose sort key they move.
+const fn list(name: &'static str, pk: &'static str, sk: &'static str, shards: u32) -> IndexDef {
+    IndexDef {
+        name,
+        pk,
+        sk,
+        projection: Projection::KeysOnly,
+        shards,
+    }
+}
+
+/// Write shards of the count-ordered indexes. Every report that changes a player count moves the
+/// session in both (a delete and a put, 2 WCU each), so at the target workload each takes about
+/// 44,000 WCU/s; 100 shards keep one partition key under half of DynamoDB's 1,000 WCU/s.
+pub const COUNT_SHARDS: u32 = 100;
 
 /// Active sessions, newest first: partition `lAll` = `ACTIVE`, sort `kCreated` = `createdAt#id`.
-pub const BY_CREATED: IndexDef = gsi("byCreated", "lAll", "kCreated");
+pub const BY_CREATED: IndexDef = list("listByCreated", "lAll", "kCreated", 1);
+/// Copies of [`BY_CREATED`]: every default list page reads `ACTIVE`, more than one partition
+/// serves (3,000 RCU/s), so each page reads one of the four copies, picked at random. Writes are
+/// cheap: a copy changes only when a session starts or ends.
+pub const BY_CREATED_REPLICAS: [IndexDef; 3] = [
+    list("listByCreated2", "lAll", "kCreated", 1),
+    list("listByCreated3", "lAll", "kCreated", 1),
+    list("listByCreated4", "lAll", "kCreated", 1),
+];
 /// Active sessions of one region: `lRegion` = region, `kCreated`.
-pub const BY_REGION: IndexDef = gsi("byRegion", "lRegion", "kCreated");
+pub const BY_REGION: IndexDef = list("listByRegion", "lRegion", "kCreated", 1);
 /// Active sessions of one fleet: `lFleet` = fleet id, `kCreated`.
-pub const BY_FLEET: IndexDef = gsi("byFleet", "lFleet", "kCreated");
-/// Active sessions by player count: `lAll`, `kPlayers` = `ppp#createdAt#id` (3-digit zero-padded).
-pub const BY_PLAYERS: IndexDef = gsi("byPlayers", "lAll", "kPlayers");
-/// Active sessions by open slots: `lAll`, `kOpen` = `ooo#createdAt#id`.
-pub const BY_OPEN: IndexDef = gsi("byOpen", "lAll", "kOpen");
+pub const BY_FLEET: IndexDef = list("listByFleet", "lFleet", "kCreated", 1);
+/// Active sessions by player count: `lShard` = `ACTIVE#nn`, `kPlayers` = `ppp#createdAt#id`
+/// (3-digit zero-padded).
+pub const BY_PLAYERS: IndexDef = list("listByPlayers", "lShard", "kPlayers", COUNT_SHARDS);
+/// Active sessions by open slots: `lShard`, `kOpen` = `ooo#createdAt#id`.
+pub const BY_OPEN: IndexDef = list("listByOpen", "lShard", "kOpen", COUNT_SHARDS);
 /// Active sessions by name: `lAll`, `kName` = `<name prefix>\u{1}createdAt#id` (only named sessions).
-pub const BY_NAME: IndexDef = gsi("byName", "lAll", "kName");
+pub const BY_NAME: IndexDef = list("listByName", "lAll", "kName", 1);
 /// PENDING placements by deadline, for the sweeper: `lPending` = `PENDING`, `kDeadline` = `deadline#placementId`.
 pub const PENDING_BY_DEADLINE: IndexDef = gsi("pendingByDeadline", "lPending", "kDeadline");
-/// RESERVED seats by expiry, for the sweeper: `lSeat` = `RESERVED`, `kExpires` = `expiresAt#sessionId#player`.
-pub const SEATS_BY_EXPIRY: IndexDef = gsi("seatsByExpiry", "lSeat", "kExpires");
+/// RESERVED seats by expiry, for the sweeper: `lSeat` = `RESERVED#nn` (the session's shard),
+/// `kExpires` = `expiresAt#sessionId#player`. Every seat a join or a placement takes enters and
+/// leaves it (about 4,400 WCU/s at the target workload), so it is spread over [`SEAT_SHARDS`] keys;
+/// the sweeper reads each shard.
+pub const SEATS_BY_EXPIRY: IndexDef =
+    gsi("seatsByExpiry", "lSeat", "kExpires").sharded(SEAT_SHARDS);
+/// Write shards of [`SEATS_BY_EXPIRY`].
+pub const SEAT_SHARDS: u32 = 16;
 /// WebSocket connections of a user: `cUser` = user, sort `pk`.
 pub const CONNECTIONS_BY_USER: IndexDef = gsi("connectionsByUser", "cUser", "pk");
 
 /// Every GSI of the table, in creation order.
-pub const ALL_INDEXES: [IndexDef; 9] = [
+pub const ALL_INDEXES: [IndexDef; 12] = [
     BY_CREATED,
+    BY_CREATED_REPLICAS[0],
+    BY_CREATED_REPLICAS[1],
+    BY_CREATED_REPLICAS[2],
     BY_REGION,
     BY_FLEET,
     BY_PLAYERS,
@@ -67,10 +130,49 @@ pub const ALL_INDEXES: [IndexDef; 9] = [
     CONNECTIONS_BY_USER,
 ];
 
-/// The indexes a session list may use.
+/// The indexes the planner chooses among (a replica stands in for [`BY_CREATED`] at run time).
 pub const LIST_INDEXES: [IndexDef; 6] = [
     BY_CREATED, BY_REGION, BY_FLEET, BY_PLAYERS, BY_OPEN, BY_NAME,
 ];
+
+/// The index itself and its copies: a page may read any of them.
+pub fn replicas(ix: IndexDef) -> Vec<IndexDef> {
+    let mut all = vec![ix];
+    if ix == BY_CREATED {
+        all.extend(BY_CREATED_REPLICAS);
+    }
+    all
+}
+
+/// The shard (`0..shards`) of a session: FNV-1a of its id, so it never changes and spreads evenly.
+pub fn shard_of(id: &SessionId, shards: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.as_str().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % u64::from(shards.max(1))) as u32
+}
+
+/// The partition key values a logical partition of `ix` is stored under: itself, or one per shard.
+pub fn partition_values(ix: IndexDef, logical: &str) -> Vec<String> {
+    if ix.shards <= 1 {
+        return vec![logical.to_owned()];
+    }
+    (0..ix.shards).map(|n| shard_value(logical, n)).collect()
+}
+
+fn shard_value(logical: &str, n: u32) -> String {
+    format!("{logical}#{n:02}")
+}
+
+/// The partition key value of session `id`'s items in `ix` for the logical partition `logical`.
+pub fn partition_of(ix: IndexDef, logical: &str, id: &SessionId) -> String {
+    if ix.shards <= 1 {
+        return logical.to_owned();
+    }
+    shard_value(logical, shard_of(id, ix.shards))
+}
 
 /// Bytes of a name kept in `kName`: a GSI sort key is at most 1024 bytes, a name may be 1024
 /// characters, so longer names are cut (on a character boundary) and the full name is checked by the
@@ -159,6 +261,7 @@ pub fn list_attributes(s: &Session) -> Vec<(&'static str, String)> {
         (BY_REGION.pk, s.region.to_string()),
         (BY_FLEET.pk, s.fleet_id.to_string()),
         (BY_CREATED.sk, created_key(s.created_at, &s.id)),
+        (BY_PLAYERS.pk, partition_of(BY_PLAYERS, ACTIVE, &s.id)),
         (BY_PLAYERS.sk, players_key(s)),
         (BY_OPEN.sk, open_key(s)),
     ];
@@ -183,6 +286,25 @@ mod tests {
         let p = name_key_prefix(&name);
         assert!(p.len() <= NAME_KEY_BYTES && name.starts_with(p));
         assert_eq!(name_key_prefix("short"), "short");
+    }
+
+    #[test]
+    fn sessions_spread_evenly_over_the_count_shards() {
+        let mut per_shard = vec![0u32; COUNT_SHARDS as usize];
+        for n in 0..10_000u32 {
+            let id = SessionId::parse(&format!("gs-{n:022}")).expect("a valid id");
+            per_shard[shard_of(&id, COUNT_SHARDS) as usize] += 1;
+        }
+        let (lo, hi) = (per_shard.iter().min(), per_shard.iter().max());
+        assert!(lo >= Some(&60) && hi <= Some(&140), "{lo:?}..{hi:?}");
+        assert_eq!(
+            partition_values(BY_OPEN, ACTIVE).len(),
+            COUNT_SHARDS as usize
+        );
+        assert_eq!(
+            partition_values(BY_CREATED, ACTIVE),
+            vec![ACTIVE.to_owned()]
+        );
     }
 
     #[test]

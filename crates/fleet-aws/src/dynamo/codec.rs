@@ -204,7 +204,8 @@ pub fn seat_item(seat: &Seat, at: Timestamp) -> Result<Item, StoreError> {
             seat.player_id.key_digest()
         );
         let ix = index::SEATS_BY_EXPIRY;
-        index_under(&mut item, ix, SeatStatus::Reserved.as_str(), expiry);
+        let partition = index::partition_of(ix, SeatStatus::Reserved.as_str(), &seat.session_id);
+        index_under(&mut item, ix, &partition, expiry);
     } else {
         expire_at(&mut item, at.plus_secs(SEAT_RETENTION_SECS));
     }

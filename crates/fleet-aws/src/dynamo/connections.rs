@@ -7,7 +7,7 @@
 //! | Sent record | `P#<placementId>` / `SENT#<connectionId>` | written with `attribute_not_exists` before a push, so a result reaches a connection once |
 //! | Sweep position | `SWEEP` / `SESSIONS` | where the sweeper's walk over sessions stopped |
 //!
-//! Index reads (`connectionsByUser`, `pendingByDeadline`, `seatsByExpiry`, `byCreated`) only pick
+//! Index reads (`connectionsByUser`, `pendingByDeadline`, `seatsByExpiry`, `listByCreated`) only pick
 //! candidates or fan-out targets; every state decision is taken by a guarded write elsewhere. Expiry is
 //! checked in code: DynamoDB's TTL may lag for days.
 
@@ -16,11 +16,11 @@ use fleet_core::ids::{ConnectionId, PlacementId, SessionId};
 use fleet_core::index::{self, PK, SK};
 use fleet_core::model::{PlacementStatus, SeatStatus};
 use fleet_core::ports::{Connection, ConnectionStore, SessionSweepPage, Subscriber, SweepStore};
-use fleet_core::rules::SessionState;
 use fleet_core::time::Timestamp;
+use rand::Rng as _;
 
 use super::DynamoStore;
-use super::codec::{self, Item, KIND, corrupt, expire_at, get_s, parsed, s};
+use super::codec::{Item, KIND, corrupt, expire_at, get_s, parsed, s};
 use super::error::{StoreResult, map_sdk};
 
 /// Sort key of a connection's row.
@@ -301,21 +301,26 @@ impl SweepStore for DynamoStore {
         }
         let want = limit as usize;
         let upto = format!("{}#{KEY_HIGH}", now.to_rfc3339());
-        // A session may hold many lapsed seats: read pages of 100 until `limit` distinct sessions.
-        self.query_due(
-            index::SEATS_BY_EXPIRY,
-            SeatStatus::Reserved.as_str(),
-            upto,
-            100,
-            |item| {
+        // A session may hold many lapsed seats: read pages of 100 until `limit` distinct sessions,
+        // shard after shard. The first shard is picked at random, so a run that fills its limit early
+        // does not leave the same shards for last every time.
+        let ix = index::SEATS_BY_EXPIRY;
+        let mut shards = index::partition_values(ix, SeatStatus::Reserved.as_str());
+        let first = rand::rng().random_range(0..shards.len());
+        shards.rotate_left(first);
+        for shard in shards {
+            if out.len() >= want {
+                break;
+            }
+            self.query_due(ix, &shard, upto.clone(), 100, |item| {
                 let id = parsed(item, "sessionId", SessionId::parse)?;
                 if !out.contains(&id) {
                     out.push(id);
                 }
                 Ok(out.len() < want)
-            },
-        )
-        .await?;
+            })
+            .await?;
+        }
         Ok(out)
     }
 
@@ -342,12 +347,13 @@ impl SweepStore for DynamoStore {
             None => q.key_condition_expression("#ipk = :ipk"),
         };
         let out = q.send().await.map_err(map_sdk)?;
-        let mut sessions = Vec::with_capacity(out.items().len());
-        for item in out.items() {
-            if let (SessionState::Live { session, .. }, _) = codec::session_state_from_item(item)? {
-                sessions.push(session);
-            }
-        }
+        // The list index holds keys only: the sessions themselves are read back, in index order.
+        let mut found = self.sessions_at(out.items()).await?;
+        let sessions = out
+            .items()
+            .iter()
+            .filter_map(|item| get_s(item, PK).and_then(|pk| found.remove(pk)))
+            .collect();
         let more = out
             .last_evaluated_key
             .as_ref()

@@ -11,6 +11,7 @@
 pub mod codec;
 mod connections;
 pub mod error;
+mod listing;
 pub mod local;
 pub mod schema;
 mod store;

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
     TimeToLiveSpecification,
 };
-use fleet_core::index::{ALL_INDEXES, IndexDef, PK, SK, TTL};
+use fleet_core::index::{self, ALL_INDEXES, IndexDef, PK, SK, TTL};
 
 use crate::dynamo::error::{StoreResult, map_sdk};
 
@@ -97,7 +97,10 @@ pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
                 .key_schema(key(ix.sk, KeyType::Range))
                 .projection(
                     Projection::builder()
-                        .projection_type(ProjectionType::All)
+                        .projection_type(match ix.projection {
+                            index::Projection::All => ProjectionType::All,
+                            index::Projection::KeysOnly => ProjectionType::KeysOnly,
+                        })
                         .build(),
                 )
                 .build()

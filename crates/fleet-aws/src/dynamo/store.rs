@@ -1,6 +1,6 @@
 //! `SessionStore` on DynamoDB.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +20,6 @@ use fleet_core::ports::{
     Applied, CreateOutcome, Finish, Finished, IdempotencyRecord, JoinRefused, ListRequest, Page,
     PendingCap, PlacementOutcome, Reserved, SessionKey, SessionStore, StatusReport, StoreError,
 };
-use fleet_core::query::{self, KeyCondition, cursor};
 use fleet_core::rules::{self, EndEffect, PendingReport, ReportEffect, SessionState};
 use fleet_core::time::Timestamp;
 use rand::Rng as _;
@@ -37,8 +36,6 @@ const FINISH_CONCURRENCY: usize = 10;
 /// What a shared transaction of a batch's fulfilments may carry: DynamoDB's 4 MB per
 /// TransactWriteItems, less room for keys and expressions.
 const TX_BYTES_BUDGET: usize = 3_500_000;
-/// Most items one list Query may read, whatever the filter: bounds the work of a page.
-const MAX_READ_PER_PAGE: i32 = 1000;
 
 /// The DynamoDB-backed store. Cheap to clone; build it once per Lambda container.
 #[derive(Clone)]
@@ -119,6 +116,11 @@ impl DynamoStore {
     /// The table name.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The key list cursors are signed with.
+    pub(super) fn cursor_secret(&self) -> &[u8] {
+        &self.cursor_secret
     }
 
     /// Writes sessions directly, unconditionally, 25 per BatchWriteItem: for seeding tests and
@@ -1455,108 +1457,5 @@ impl DynamoStore {
                 _ => return Ok(Some(total)),
             }
         }
-    }
-
-    async fn list(&self, request: &ListRequest) -> StoreResult<Page> {
-        // A key value DynamoDB would refuse is the client's error (400 at its column), found before
-        // the Query rather than as a ValidationException from it.
-        let plan =
-            query::plan(&request.query, request.sort).map_err(|e| StoreError::Invalid(e.into()))?;
-        let fingerprint = plan.fingerprint(&request.query, request.sort);
-        let start = match &request.cursor {
-            Some(c) => Some(cursor::decode(&self.cursor_secret, &fingerprint, c)?),
-            None => None,
-        };
-        let limit = request
-            .limit
-            .clamp(fleet_core::limits::LIMIT_MIN, fleet_core::limits::LIMIT_MAX)
-            as usize;
-        // One Query per page. With a filter DynamoDB applies `Limit` before filtering, so read ahead by the
-        // expected amplification (bounded), keep the first `limit` matches, and resume after the last one.
-        let read = if plan.filter.is_none() {
-            limit as i32
-        } else {
-            // No extra item "to see if there is more": a full page resumes after its last item, and a
-            // short one from DynamoDB's LastEvaluatedKey, so reading `limit × amplification` is enough.
-            ((limit as f64 * plan.expected_amplification.max(1.0)).ceil() as i32)
-                .clamp(limit as i32, MAX_READ_PER_PAGE)
-        };
-        let mut q = self
-            .client
-            .query()
-            .table_name(&*self.table)
-            .index_name(plan.index.name)
-            .scan_index_forward(plan.scan_forward)
-            .limit(read)
-            .expression_attribute_names("#ipk", plan.index.pk)
-            .expression_attribute_values(":ipk", s(&plan.partition_value));
-        let key_expr = match &plan.key {
-            KeyCondition::None => "#ipk = :ipk",
-            KeyCondition::BeginsWith(p) => {
-                q = q.expression_attribute_values(":k1", s(p));
-                "#ipk = :ipk AND begins_with(#isk, :k1)"
-            }
-            KeyCondition::Between(lo, hi) => {
-                q = q
-                    .expression_attribute_values(":k1", s(lo))
-                    .expression_attribute_values(":k2", s(hi));
-                "#ipk = :ipk AND #isk BETWEEN :k1 AND :k2"
-            }
-            KeyCondition::Ge(v) => {
-                q = q.expression_attribute_values(":k1", s(v));
-                "#ipk = :ipk AND #isk >= :k1"
-            }
-            KeyCondition::Le(v) => {
-                q = q.expression_attribute_values(":k1", s(v));
-                "#ipk = :ipk AND #isk <= :k1"
-            }
-        };
-        if !matches!(plan.key, KeyCondition::None) {
-            q = q.expression_attribute_names("#isk", plan.index.sk);
-        }
-        q = q.key_condition_expression(key_expr);
-        if let Some(f) = &plan.filter {
-            q = q.filter_expression(&f.expression);
-            for (k, v) in &f.names {
-                q = q.expression_attribute_names(k, v);
-            }
-            for (k, v) in &f.values {
-                let av = match v {
-                    query::FilterValue::S(x) => s(x),
-                    query::FilterValue::N(x) => n(x),
-                    query::FilterValue::Bool(b) => AttributeValue::Bool(*b),
-                };
-                q = q.expression_attribute_values(k, av);
-            }
-        }
-        if let Some(start) = start {
-            q = q
-                .set_exclusive_start_key(Some(start.into_iter().map(|(k, v)| (k, s(v))).collect()));
-        }
-        let out = q.send().await.map_err(map_sdk)?;
-        let items = out.items();
-        let mut sessions = Vec::with_capacity(limit.min(items.len()));
-        for item in items.iter().take(limit) {
-            if let (SessionState::Live { session, .. }, _) = codec::session_state_from_item(item)? {
-                sessions.push(session);
-            }
-        }
-        let resume_after = if items.len() > limit {
-            items.get(limit - 1).cloned()
-        } else {
-            out.last_evaluated_key.clone().filter(|k| !k.is_empty())
-        };
-        let next_cursor = resume_after.map(|item| {
-            let key: BTreeMap<String, String> = [PK, SK, plan.index.pk, plan.index.sk]
-                .into_iter()
-                .filter_map(|a| get_s(&item, a).map(|v| (a.to_owned(), v.to_owned())))
-                .collect();
-            cursor::encode(&self.cursor_secret, &fingerprint, &key)
-        });
-        Ok(Page {
-            sessions,
-            next_cursor,
-            items_read: out.scanned_count.max(0) as u64,
-        })
     }
 }

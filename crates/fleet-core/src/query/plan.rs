@@ -465,7 +465,7 @@ struct Access {
 }
 
 /// Checks the values a Query may use as an index key. A must clause fixing `region` or `fleetId` can
-/// become the partition of `byRegion` / `byFleet`, and DynamoDB refuses a key value that is empty or
+/// become the partition of `listByRegion` / `listByFleet`, and DynamoDB refuses a key value that is empty or
 /// longer than 2048 bytes with a ValidationException, which would reach the client as a failed
 /// dependency. No session can have such a value (both are index keys of every ACTIVE session), so
 /// the clause is refused at its column whatever the sort, and the answer never depends on which
@@ -645,7 +645,7 @@ fn created_access(q: &Query, cons: &Constraints<'_>) -> Access {
     }
 }
 
-/// The access path for a count order (`byPlayers` / `byOpen`).
+/// The access path for a count order (`listByPlayers` / `listByOpen`).
 fn count_access(
     q: &Query,
     index: IndexDef,
@@ -769,6 +769,12 @@ impl Plan {
         json!({
             "index": self.index.name,
             "partitionKey": {"attribute": self.index.pk, "value": self.partition_value},
+            // A sharded index is read with one Query per shard, merged in sort-key order; a
+            // replicated one from one of its copies, picked at random for each page.
+            "shards": self.index.shards,
+            "copies": index::replicas(self.index).iter().map(|i| i.name).collect::<Vec<_>>(),
+            // The list indexes hold keys only: the filter runs on the sessions read back.
+            "filterRunsOn": "the sessions read back with BatchGetItem",
             "sortKey": self.index.sk,
             "keyCondition": key,
             "keyConditionExpression": self.key_condition_expression(),
@@ -1001,7 +1007,7 @@ mod tests {
     fn explain_shows_index_key_filter_direction_and_amplification() {
         let pl = p("+region:us-east-1 +openSlots:>=1", Sort::CreatedDesc);
         let e = pl.explain();
-        assert_eq!(e["index"], "byRegion");
+        assert_eq!(e["index"], "listByRegion");
         assert_eq!(e["partitionKey"]["value"], "us-east-1");
         assert_eq!(e["scanForward"], false);
         assert_eq!(e["filter"]["expression"], "#n0 >= :v0");

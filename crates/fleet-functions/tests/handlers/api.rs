@@ -598,7 +598,7 @@ async fn explain_is_for_services_only_and_reports_the_plan_and_amplification() {
     let a = call(&d, route::list().by(service()).query(q)).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let e = &a.body["explain"];
-    assert_eq!(e["index"], "byRegion");
+    assert_eq!(e["index"], "listByRegion");
     assert_eq!(e["itemsReturned"], 1);
     assert!(e["readAmplification"].as_f64().is_some() && e["itemsRead"].as_u64().is_some());
     let p = call(&d, route::list().by(player_a()).query(q)).await;

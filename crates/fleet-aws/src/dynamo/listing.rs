@@ -1,0 +1,311 @@
+//! Session lists on the keys-only list indexes: one Query per partition (a sharded index has one per
+//! shard, merged in sort-key order), then one BatchGetItem for the sessions themselves, filtered here
+//! with the query's evaluator.
+//!
+//! Why keys only: a status report changes a player count, and an index that projects the count is
+//! rewritten on every report. Reading the sessions back costs one BatchGetItem per page, spread over
+//! the sessions' own partitions, and gives fresh counts whatever the index's lag.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::KeysAndAttributes;
+use fleet_core::index::{self, IndexDef, PK, SK};
+use fleet_core::model::{Session, SessionStatus};
+use fleet_core::ports::{ListRequest, Page, StoreError};
+use fleet_core::query::{self, KeyCondition, Plan, cursor};
+use fleet_core::rules::SessionState;
+use rand::Rng as _;
+
+use super::codec::{self, Item, get_s, s};
+use super::error::{StoreResult, map_sdk};
+use super::store::DynamoStore;
+
+/// Keys in one BatchGetItem (DynamoDB's limit).
+const BATCH_GET_MAX: usize = 100;
+/// Most index items one page may read, whatever the filter: bounds the work of a page.
+const MAX_READ_PER_PAGE: u64 = 1000;
+/// Rounds of a BatchGetItem's `UnprocessedKeys` before the page fails as unavailable.
+const BATCH_GET_ROUNDS: u32 = 8;
+
+/// One partition value of the index being read (the only one, or one shard): what was read ahead
+/// and where its next Query starts.
+struct Lane {
+    partition: String,
+    buffered: VecDeque<Item>,
+    start: Option<Item>,
+    done: bool,
+}
+
+/// The index items of a page's index, in the plan's order, across its lanes.
+struct Merge<'a> {
+    store: &'a DynamoStore,
+    plan: &'a Plan,
+    /// The copy of the planned index this page reads.
+    index: IndexDef,
+    lanes: Vec<Lane>,
+    items_read: u64,
+}
+
+impl<'a> Merge<'a> {
+    /// Lanes for every partition value of the plan, each starting after `position` (a cursor's key:
+    /// sort keys are unique, so "after the last item returned" is the same place in every shard).
+    fn new(
+        store: &'a DynamoStore,
+        plan: &'a Plan,
+        position: Option<&BTreeMap<String, String>>,
+    ) -> Self {
+        let copies = index::replicas(plan.index);
+        let index = copies[rand::rng().random_range(0..copies.len())];
+        let lanes = index::partition_values(plan.index, &plan.partition_value)
+            .into_iter()
+            .map(|partition| {
+                let start = position.map(|p| {
+                    let mut key: Item = p.iter().map(|(k, v)| (k.clone(), s(v))).collect();
+                    key.insert(index.pk.to_owned(), s(&partition));
+                    key
+                });
+                Lane {
+                    partition,
+                    buffered: VecDeque::new(),
+                    start,
+                    done: false,
+                }
+            })
+            .collect();
+        Self {
+            store,
+            plan,
+            index,
+            lanes,
+            items_read: 0,
+        }
+    }
+
+    /// The next `want` index items in order (fewer at the end). Lanes whose read-ahead ran out are
+    /// queried again, all at once, before an item is taken: the next item may be in any of them.
+    async fn next(&mut self, want: usize) -> StoreResult<Vec<Item>> {
+        let per_lane = if self.lanes.len() == 1 {
+            want
+        } else {
+            want.div_ceil(self.lanes.len()) + 1
+        };
+        let mut out = Vec::with_capacity(want);
+        while out.len() < want {
+            let (store, plan, index) = (self.store, self.plan, self.index);
+            let refills = self
+                .lanes
+                .iter_mut()
+                .filter(|l| l.buffered.is_empty() && !l.done)
+                .map(|lane| fill(store, plan, index, lane, per_lane));
+            for read in futures::future::try_join_all(refills).await? {
+                self.items_read += read;
+            }
+            let sk = self.index.sk;
+            let head = |l: &Lane| {
+                l.buffered
+                    .front()
+                    .and_then(|i| get_s(i, sk))
+                    .map(str::to_owned)
+            };
+            let heads = self
+                .lanes
+                .iter()
+                .enumerate()
+                .filter_map(|(n, l)| head(l).map(|h| (n, h)));
+            let best = if self.plan.scan_forward {
+                heads.min_by(|a, b| a.1.cmp(&b.1))
+            } else {
+                heads.max_by(|a, b| a.1.cmp(&b.1))
+            };
+            let Some((n, _)) = best else { break };
+            if let Some(item) = self.lanes[n].buffered.pop_front() {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether any lane may still hold an item.
+    fn more(&self) -> bool {
+        self.lanes.iter().any(|l| !l.buffered.is_empty() || !l.done)
+    }
+}
+
+/// One Query on `lane`: up to `limit` index items after its start. Returns the items read.
+async fn fill(
+    store: &DynamoStore,
+    plan: &Plan,
+    index: IndexDef,
+    lane: &mut Lane,
+    limit: usize,
+) -> StoreResult<u64> {
+    let mut q = store
+        .client()
+        .query()
+        .table_name(store.table())
+        .index_name(index.name)
+        .scan_index_forward(plan.scan_forward)
+        .limit(limit.clamp(1, BATCH_GET_MAX) as i32)
+        .expression_attribute_names("#ipk", index.pk)
+        .expression_attribute_values(":ipk", s(&lane.partition));
+    let key_expr = match &plan.key {
+        KeyCondition::None => "#ipk = :ipk",
+        KeyCondition::BeginsWith(p) => {
+            q = q.expression_attribute_values(":k1", s(p));
+            "#ipk = :ipk AND begins_with(#isk, :k1)"
+        }
+        KeyCondition::Between(lo, hi) => {
+            q = q
+                .expression_attribute_values(":k1", s(lo))
+                .expression_attribute_values(":k2", s(hi));
+            "#ipk = :ipk AND #isk BETWEEN :k1 AND :k2"
+        }
+        KeyCondition::Ge(v) => {
+            q = q.expression_attribute_values(":k1", s(v));
+            "#ipk = :ipk AND #isk >= :k1"
+        }
+        KeyCondition::Le(v) => {
+            q = q.expression_attribute_values(":k1", s(v));
+            "#ipk = :ipk AND #isk <= :k1"
+        }
+    };
+    if !matches!(plan.key, KeyCondition::None) {
+        q = q.expression_attribute_names("#isk", index.sk);
+    }
+    let out = q
+        .key_condition_expression(key_expr)
+        .set_exclusive_start_key(lane.start.take())
+        .send()
+        .await
+        .map_err(map_sdk)?;
+    lane.buffered.extend(out.items.unwrap_or_default());
+    lane.start = out.last_evaluated_key.filter(|k| !k.is_empty());
+    lane.done = lane.start.is_none();
+    Ok(out.scanned_count.max(0) as u64)
+}
+
+impl DynamoStore {
+    /// A page of `request`: see the module docs.
+    pub(super) async fn list(&self, request: &ListRequest) -> StoreResult<Page> {
+        // A key value DynamoDB would refuse is the client's error (400 at its column), found before
+        // the Query rather than as a ValidationException from it.
+        let plan =
+            query::plan(&request.query, request.sort).map_err(|e| StoreError::Invalid(e.into()))?;
+        let fingerprint = plan.fingerprint(&request.query, request.sort);
+        let position = match &request.cursor {
+            Some(c) => Some(cursor::decode(self.cursor_secret(), &fingerprint, c)?),
+            None => None,
+        };
+        let limit = request
+            .limit
+            .clamp(fleet_core::limits::LIMIT_MIN, fleet_core::limits::LIMIT_MAX)
+            as usize;
+        let mut merge = Merge::new(self, &plan, position.as_ref());
+        let mut sessions = Vec::with_capacity(limit);
+        let mut last: Option<Item> = None;
+        let mut queue: VecDeque<Item> = VecDeque::new();
+        while sessions.len() < limit {
+            if queue.is_empty() {
+                if merge.items_read >= MAX_READ_PER_PAGE {
+                    break;
+                }
+                // Index items are cheap (keys only, many to a read unit): read ahead by the expected
+                // amplification, so a filtered page is mostly one Query.
+                let want = ((limit - sessions.len()) as f64 * plan.expected_amplification.max(1.0))
+                    .ceil()
+                    .clamp(1.0, BATCH_GET_MAX as f64) as usize;
+                queue.extend(merge.next(want).await?);
+                if queue.is_empty() {
+                    break;
+                }
+            }
+            // Sessions are not (half a read unit each): read back only as many as the page still
+            // needs, so a page whose sessions all match reads each of them once.
+            let batch: Vec<Item> = queue
+                .drain(..(limit - sessions.len()).min(queue.len()))
+                .collect();
+            let mut found = self.sessions_at(&batch).await?;
+            for key in batch {
+                if let Some(session) = get_s(&key, PK)
+                    .and_then(|pk| found.remove(pk))
+                    .filter(|s| request.query.matches(s))
+                {
+                    sessions.push(session);
+                }
+                last = Some(key);
+            }
+        }
+        let left_over = !queue.is_empty();
+        let next_cursor = last.filter(|_| left_over || merge.more()).map(|item| {
+            let ix = plan.index;
+            let key: BTreeMap<String, String> = [PK, SK, ix.pk, ix.sk]
+                .into_iter()
+                .filter_map(|a| get_s(&item, a).map(|v| (a.to_owned(), v.to_owned())))
+                .collect();
+            cursor::encode(self.cursor_secret(), &fingerprint, &key)
+        });
+        Ok(Page {
+            sessions,
+            next_cursor,
+            items_read: merge.items_read,
+        })
+    }
+
+    /// The ACTIVE sessions whose keys `keys` hold, by partition key, read with BatchGetItem (100 a
+    /// call, unprocessed keys retried). An index item whose session has ended since is left out.
+    pub(super) async fn sessions_at(&self, keys: &[Item]) -> StoreResult<HashMap<String, Session>> {
+        let mut found = HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH_GET_MAX) {
+            let wanted: Vec<Item> = chunk
+                .iter()
+                .filter_map(|k| {
+                    let (pk, sk) = (get_s(k, PK)?, get_s(k, SK)?);
+                    Some(Item::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))]))
+                })
+                .collect();
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(wanted))
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(format!("BatchGetItem request: {e}")))?,
+            );
+            let mut round = 0;
+            while let Some(request) = pending.take() {
+                if round == BATCH_GET_ROUNDS {
+                    return Err(StoreError::Unavailable(
+                        "BatchGetItem left keys unprocessed after every retry".into(),
+                    ));
+                }
+                if round > 0 {
+                    tokio::time::sleep(Duration::from_millis(20 << round)).await;
+                }
+                round += 1;
+                let out = self
+                    .client()
+                    .batch_get_item()
+                    .request_items(self.table(), request)
+                    .send()
+                    .await
+                    .map_err(map_sdk)?;
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(self.table()))
+                    .unwrap_or_default()
+                {
+                    if let (SessionState::Live { session, .. }, _) =
+                        codec::session_state_from_item(&item)?
+                        && session.status == SessionStatus::Active
+                    {
+                        found.insert(index::session_pk(&session.id), session);
+                    }
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(self.table()))
+                    .filter(|k| !k.keys().is_empty());
+            }
+        }
+        Ok(found)
+    }
+}
