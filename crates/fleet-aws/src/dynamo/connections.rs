@@ -17,11 +17,13 @@ use fleet_core::index::{self, PK, SK};
 use fleet_core::model::{PlacementStatus, SeatStatus};
 use fleet_core::ports::{Connection, ConnectionStore, SessionSweepPage, Subscriber, SweepStore};
 use fleet_core::time::Timestamp;
-use rand::Rng as _;
 
 use super::DynamoStore;
 use super::codec::{Item, KIND, corrupt, expire_at, get_s, parsed, s};
 use super::error::{StoreResult, map_sdk};
+
+/// Session items given their count shard at once during the migration (see `oldest_sessions`).
+const ADD_SHARD_CONCURRENCY: usize = 25;
 
 /// Sort key of a connection's row.
 pub const CONNECTION_SK: &str = "C";
@@ -301,25 +303,34 @@ impl SweepStore for DynamoStore {
         }
         let want = limit as usize;
         let upto = format!("{}#{KEY_HIGH}", now.to_rfc3339());
-        // A session may hold many lapsed seats: read pages of 100 until `limit` distinct sessions,
-        // shard after shard. The first shard is picked at random, so a run that fills its limit early
-        // does not leave the same shards for last every time.
+        // A session may hold many lapsed seats: read pages of 100 until `limit` distinct sessions in
+        // each shard, then keep the earliest `limit` over all shards. Seats reserved before the shards
+        // came sit under the unsharded value until they lapse or are confirmed: one Query more a run
+        // finds them (docs/scaling.md, migration).
         let ix = index::SEATS_BY_EXPIRY;
-        let mut shards = index::partition_values(ix, SeatStatus::Reserved.as_str());
-        let first = rand::rng().random_range(0..shards.len());
-        shards.rotate_left(first);
-        for shard in shards {
-            if out.len() >= want {
-                break;
-            }
-            self.query_due(ix, &shard, upto.clone(), 100, |item| {
+        let mut partitions = index::partition_values(ix, SeatStatus::Reserved.as_str());
+        partitions.push(SeatStatus::Reserved.as_str().to_owned());
+        let mut due: Vec<(String, SessionId)> = Vec::new();
+        for partition in partitions {
+            let mut mine: Vec<SessionId> = Vec::new();
+            self.query_due(ix, &partition, upto.clone(), 100, |item| {
                 let id = parsed(item, "sessionId", SessionId::parse)?;
-                if !out.contains(&id) {
-                    out.push(id);
+                if !mine.contains(&id) {
+                    mine.push(id.clone());
+                    due.push((get_s(item, ix.sk).unwrap_or_default().to_owned(), id));
                 }
-                Ok(out.len() < want)
+                Ok(mine.len() < want)
             })
             .await?;
+        }
+        due.sort();
+        for (_, id) in due {
+            if out.len() == want {
+                break;
+            }
+            if !out.contains(&id) {
+                out.push(id);
+            }
         }
         Ok(out)
     }
@@ -349,11 +360,27 @@ impl SweepStore for DynamoStore {
         let out = q.send().await.map_err(map_sdk)?;
         // The list index holds keys only: the sessions themselves are read back, in index order.
         let mut found = self.sessions_at(out.items()).await?;
-        let sessions = out
-            .items()
-            .iter()
-            .filter_map(|item| get_s(item, PK).and_then(|pk| found.remove(pk)))
-            .collect();
+        let mut sessions = Vec::with_capacity(found.len());
+        let mut unsharded = Vec::new();
+        for item in out.items() {
+            let Some(f) = get_s(item, PK).and_then(|pk| found.remove(pk)) else {
+                continue;
+            };
+            if !f.sharded {
+                unsharded.push(f.session.id.clone());
+            }
+            sessions.push(f.session);
+        }
+        // The migration to the count shards: the walk visits every ACTIVE session each cycle, so it
+        // gives the ones written before the shards theirs (docs/scaling.md), a few at once so that a
+        // page of them fits the run's time as an ordinary page does.
+        for chunk in unsharded.chunks(ADD_SHARD_CONCURRENCY) {
+            let mut writes = Vec::with_capacity(chunk.len());
+            for id in chunk {
+                writes.push(self.add_shard(id));
+            }
+            futures::future::try_join_all(writes).await?;
+        }
         let more = out
             .last_evaluated_key
             .as_ref()

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::KeysAndAttributes;
+use fleet_core::ids::SessionId;
 use fleet_core::index::{self, IndexDef, PK, SK};
 use fleet_core::model::{Session, SessionStatus};
 use fleet_core::ports::{ListRequest, Page, StoreError};
@@ -185,7 +186,44 @@ async fn fill(
     Ok(out.scanned_count.max(0) as u64)
 }
 
+/// A session read back from its key.
+pub(super) struct Fetched {
+    pub session: Session,
+    /// Whether its item carries its count shard; one written before the shards came does not, and is
+    /// in neither count-ordered index until rewritten ([`DynamoStore::add_shard`]).
+    pub sharded: bool,
+}
+
 impl DynamoStore {
+    /// Gives an ACTIVE session item written before the count shards its shard, so it enters the
+    /// count-ordered indexes. Conditional on the item still being listed and still lacking it: a
+    /// session that ended, or was rewritten by this version's code, since it was read is left alone.
+    pub(super) async fn add_shard(&self, id: &SessionId) -> StoreResult<()> {
+        let ix = index::BY_PLAYERS;
+        let out = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(codec::session_key(id, index::SESSION_SK)))
+            .update_expression("SET #sh = :sh")
+            .condition_expression("attribute_exists(#all) AND attribute_not_exists(#sh)")
+            .expression_attribute_names("#sh", ix.pk)
+            .expression_attribute_names("#all", index::BY_CREATED.pk)
+            .expression_attribute_values(":sh", s(index::partition_of(ix, index::ACTIVE, id)))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(map_sdk(e)),
+        }
+    }
+
     /// A page of `request`: see the module docs.
     pub(super) async fn list(&self, request: &ListRequest) -> StoreResult<Page> {
         // A key value DynamoDB would refuse is the client's error (400 at its column), found before
@@ -229,6 +267,7 @@ impl DynamoStore {
             for key in batch {
                 if let Some(session) = get_s(&key, PK)
                     .and_then(|pk| found.remove(pk))
+                    .map(|f| f.session)
                     .filter(|s| request.query.matches(s))
                 {
                     sessions.push(session);
@@ -254,7 +293,7 @@ impl DynamoStore {
 
     /// The ACTIVE sessions whose keys `keys` hold, by partition key, read with BatchGetItem (100 a
     /// call, unprocessed keys retried). An index item whose session has ended since is left out.
-    pub(super) async fn sessions_at(&self, keys: &[Item]) -> StoreResult<HashMap<String, Session>> {
+    pub(super) async fn sessions_at(&self, keys: &[Item]) -> StoreResult<HashMap<String, Fetched>> {
         let mut found = HashMap::with_capacity(keys.len());
         for chunk in keys.chunks(BATCH_GET_MAX) {
             let wanted: Vec<Item> = chunk
@@ -297,7 +336,8 @@ impl DynamoStore {
                         codec::session_state_from_item(&item)?
                         && session.status == SessionStatus::Active
                     {
-                        found.insert(index::session_pk(&session.id), session);
+                        let sharded = item.contains_key(index::BY_PLAYERS.pk);
+                        found.insert(index::session_pk(&session.id), Fetched { session, sharded });
                     }
                 }
                 pending = out

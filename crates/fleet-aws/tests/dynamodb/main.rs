@@ -16,6 +16,7 @@ mod gamelift;
 mod idempotency;
 mod joins;
 mod listing;
+mod migration;
 mod notifier;
 mod reports;
 mod schema;

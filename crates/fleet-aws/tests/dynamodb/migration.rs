@@ -1,0 +1,160 @@
+//! A table written before the count shards keeps working: the sweeper's walk gives old sessions their
+//! shard, and its seat query still finds seats reserved under the unsharded value.
+
+use std::collections::HashSet;
+
+use fleet_core::index::{self, PK, SK};
+use fleet_core::model::Session;
+use fleet_core::ports::{ListRequest, SessionStore, SweepStore};
+use fleet_core::query::{self, Sort};
+
+use crate::steps::{fulfilled_session, join};
+use crate::support::*;
+
+/// Every session a walk of `sort` over `text` lists, by id.
+async fn listed(store: &impl SessionStore, text: &str, sort: Sort) -> HashSet<String> {
+    let query = query::parse(text).expect("a valid query");
+    let mut ids = HashSet::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .list_sessions(&ListRequest {
+                query: query.clone(),
+                sort,
+                limit: 50,
+                cursor: cursor.take(),
+            })
+            .await
+            .expect("a page");
+        ids.extend(page.sessions.iter().map(|s| s.id.to_string()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return ids,
+        }
+    }
+}
+
+/// Makes session items look as the previous version wrote them: no count shard.
+async fn unshard(store: &fleet_aws::dynamo::DynamoStore, sessions: &[Session]) {
+    for s in sessions {
+        store
+            .client()
+            .update_item()
+            .table_name(store.table())
+            .key(
+                PK,
+                aws_sdk_dynamodb::types::AttributeValue::S(index::session_pk(&s.id)),
+            )
+            .key(
+                SK,
+                aws_sdk_dynamodb::types::AttributeValue::S(index::SESSION_SK.into()),
+            )
+            .update_expression("REMOVE #sh")
+            .expression_attribute_names("#sh", index::BY_PLAYERS.pk)
+            .send()
+            .await
+            .expect("the old item shape");
+    }
+}
+
+#[tokio::test]
+async fn one_sweeper_walk_puts_sessions_written_before_the_shards_into_the_count_orders() {
+    let store = spawn_store().await;
+    let sessions: Vec<Session> = (0..40u32)
+        .map(|n| {
+            session(
+                n,
+                "us-east-1",
+                "fleet-a",
+                n % 5,
+                8,
+                None,
+                None,
+                T0.plus_secs(i64::from(n)),
+            )
+        })
+        .collect();
+    store.seed_sessions(&sessions).await.unwrap();
+    let (old, new) = sessions.split_at(25);
+    unshard(&store, old).await;
+    let all: HashSet<String> = sessions.iter().map(|s| s.id.to_string()).collect();
+    let new_ids: HashSet<String> = new.iter().map(|s| s.id.to_string()).collect();
+
+    // Before the walk: the created orders list everything, the count orders only the new items.
+    assert_eq!(listed(&store, "*", Sort::CreatedDesc).await, all);
+    assert_eq!(listed(&store, "*", Sort::PlayersDesc).await, new_ids);
+
+    let mut after = None;
+    loop {
+        let page = store.oldest_sessions(7, after.as_deref()).await.unwrap();
+        assert!(page.sessions.len() <= 7);
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+
+    for sort in [
+        Sort::PlayersDesc,
+        Sort::PlayersAsc,
+        Sort::OpenDesc,
+        Sort::OpenAsc,
+    ] {
+        assert_eq!(listed(&store, "*", sort).await, all, "{sort:?}");
+    }
+    assert_eq!(
+        listed(&store, "+playerCount:3", Sort::CreatedDesc)
+            .await
+            .len(),
+        8
+    );
+}
+
+#[tokio::test]
+async fn seats_reserved_under_the_unsharded_value_are_still_found_when_they_lapse() {
+    let store = spawn_store().await;
+    fulfilled_session(&store, "p-mig-1", 8, &["a"], 1, T0.plus_secs(3600)).await;
+    fulfilled_session(&store, "p-mig-2", 8, &["b"], 2, T0.plus_secs(3600)).await;
+    let (one, two) = (arn(1).session_id(), arn(2).session_id());
+    join(&store, &one, &["late-1"], T0).await.expect("seated");
+    join(&store, &two, &["late-2"], T0).await.expect("seated");
+    // Session 1's new seat as the previous version wrote it: in the one RESERVED partition.
+    let seat_sk = index::seat_sk(&player("late-1"));
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key(
+            PK,
+            aws_sdk_dynamodb::types::AttributeValue::S(index::session_pk(&one)),
+        )
+        .key(SK, aws_sdk_dynamodb::types::AttributeValue::S(seat_sk))
+        .update_expression("SET #ls = :old")
+        .expression_attribute_names("#ls", index::SEATS_BY_EXPIRY.pk)
+        .expression_attribute_values(
+            ":old",
+            aws_sdk_dynamodb::types::AttributeValue::S("RESERVED".into()),
+        )
+        .send()
+        .await
+        .expect("the old seat shape");
+
+    let due = store
+        .due_seat_sessions(T0.plus_secs(120), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        due.iter().collect::<HashSet<_>>(),
+        [&one, &two].into_iter().collect(),
+        "both lapsed joins are due, the old-shaped one too"
+    );
+    assert_eq!(
+        store.expire_seats(&one, T0.plus_secs(120)).await.unwrap(),
+        1
+    );
+    let left = store
+        .due_seat_sessions(T0.plus_secs(120), 10)
+        .await
+        .unwrap();
+    assert_eq!(left, vec![two]);
+}
