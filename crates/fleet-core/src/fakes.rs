@@ -319,7 +319,8 @@ impl SessionStore for MemoryStore {
     }
 
     async fn list_sessions(&self, request: &ListRequest) -> Result<Page, StoreError> {
-        self.count(1, 0);
+        // Two reads, as the DynamoDB store makes: the keys-only index, then the sessions back.
+        self.count(2, 0);
         // The planner refuses key values DynamoDB would refuse, exactly as the DynamoDB store does.
         let fingerprint = query::plan(&request.query, request.sort)
             .map_err(crate::FieldError::from)?

@@ -83,7 +83,7 @@ pub const COUNT_SHARDS: u32 = 100;
 /// Active sessions, newest first: partition `lAll` = `ACTIVE`, sort `kCreated` = `createdAt#id`.
 pub const BY_CREATED: IndexDef = list("listByCreated", "lAll", "kCreated", 1);
 /// Copies of [`BY_CREATED`]: every default list page reads `ACTIVE`, more than one partition
-/// serves (3,000 RCU/s), so each page reads one of the four copies, picked at random. Writes are
+/// serves (3,000 RCU/s), so each page reads one of the four copies, in turn. Writes are
 /// cheap: a copy changes only when a session starts or ends.
 pub const BY_CREATED_REPLICAS: [IndexDef; 3] = [
     list("listByCreated2", "lAll", "kCreated", 1),

@@ -7,6 +7,7 @@
 //! the sessions' own partitions, and gives fresh counts whatever the index's lag.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::KeysAndAttributes;
@@ -16,7 +17,6 @@ use fleet_core::model::{Session, SessionStatus};
 use fleet_core::ports::{ListRequest, Page, StoreError};
 use fleet_core::query::{self, KeyCondition, Plan, cursor};
 use fleet_core::rules::SessionState;
-use rand::Rng as _;
 
 use super::codec::{self, Item, get_s, s};
 use super::error::{StoreResult, map_sdk};
@@ -28,6 +28,8 @@ const BATCH_GET_MAX: usize = 100;
 const MAX_READ_PER_PAGE: u64 = 1000;
 /// Rounds of a BatchGetItem's `UnprocessedKeys` before the page fails as unavailable.
 const BATCH_GET_ROUNDS: u32 = 8;
+/// The copy of a copied index the next page reads (round robin in this container).
+static NEXT_COPY: AtomicUsize = AtomicUsize::new(0);
 
 /// One partition value of the index being read (the only one, or one shard): what was read ahead
 /// and where its next Query starts.
@@ -56,8 +58,9 @@ impl<'a> Merge<'a> {
         plan: &'a Plan,
         position: Option<&BTreeMap<String, String>>,
     ) -> Self {
+        // Each page of this container takes the next copy: even over the copies, whatever the mix.
         let copies = index::replicas(plan.index);
-        let index = copies[rand::rng().random_range(0..copies.len())];
+        let index = copies[NEXT_COPY.fetch_add(1, Ordering::Relaxed) % copies.len()];
         let lanes = index::partition_values(plan.index, &plan.partition_value)
             .into_iter()
             .map(|partition| {

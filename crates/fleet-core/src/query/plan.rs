@@ -770,7 +770,7 @@ impl Plan {
             "index": self.index.name,
             "partitionKey": {"attribute": self.index.pk, "value": self.partition_value},
             // A sharded index is read with one Query per shard, merged in sort-key order; a
-            // replicated one from one of its copies, picked at random for each page.
+            // replicated one from one of its copies, each page the next.
             "shards": self.index.shards,
             "copies": index::replicas(self.index).iter().map(|i| i.name).collect::<Vec<_>>(),
             // The list indexes hold keys only: the filter runs on the sessions read back.

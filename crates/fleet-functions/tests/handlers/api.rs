@@ -520,7 +520,7 @@ async fn the_session_sample_answers_the_public_session_shape_with_one_read() {
 }
 
 #[tokio::test]
-async fn the_list_sample_pages_with_one_query_per_page() {
+async fn the_list_sample_pages_with_one_query_and_one_batch_get_per_page() {
     let d = deps();
     for i in 0..15 {
         let arn = format!("arn:aws:gamelift:us-east-1::gamesession/{F1}/gsess-{i}");
@@ -542,7 +542,7 @@ async fn the_list_sample_pages_with_one_query_per_page() {
     d.store.seed_sessions(&[west, full]);
 
     let (a, cost) = sample_with_cost(&d, "list.json", 200).await;
-    assert_eq!(cost, (1, 0), "list page = 1 Query");
+    assert_eq!(cost, (2, 0), "list page = 1 Query + 1 BatchGetItem");
     let sessions = a.body["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 10);
     let counts: Vec<u64> = sessions
