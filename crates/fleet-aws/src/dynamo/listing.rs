@@ -31,10 +31,14 @@ const BATCH_GET_ROUNDS: u32 = 8;
 /// The copy of a copied index the next page reads (round robin in this container).
 static NEXT_COPY: AtomicUsize = AtomicUsize::new(0);
 
-/// One partition value of the index being read (the only one, or one shard): what was read ahead
-/// and where its next Query starts.
+/// One partition value of the index being read (the only one, or one shard): its key condition,
+/// what was read ahead, and where its next Query starts.
 struct Lane {
     partition: String,
+    key: KeyCondition,
+    /// The cursor's sort key when the lane resumes by its key condition: the one item it may return
+    /// that is not beyond the cursor, dropped when read.
+    skip: Option<String>,
     buffered: VecDeque<Item>,
     start: Option<Item>,
     done: bool,
@@ -61,20 +65,30 @@ impl<'a> Merge<'a> {
         // Each page of this container takes the next copy: even over the copies, whatever the mix.
         let copies = index::replicas(plan.index);
         let index = copies[NEXT_COPY.fetch_add(1, Ordering::Relaxed) % copies.len()];
+        let sharded = plan.index.shards > 1;
+        let after = position.and_then(|p| p.get(index.sk)).cloned();
         let lanes = index::partition_values(plan.index, &plan.partition_value)
             .into_iter()
-            .map(|partition| {
-                let start = position.map(|p| {
-                    let mut key: Item = p.iter().map(|(k, v)| (k.clone(), s(v))).collect();
-                    key.insert(index.pk.to_owned(), s(&partition));
-                    key
-                });
-                Lane {
+            .map(|partition| match (&after, sharded) {
+                // A shard resumes by its sort key, not by a start key: the cursor's item is in one
+                // shard only, and a start key should be one DynamoDB returned for that partition.
+                (Some(after), true) => Lane {
+                    key: plan.key.resumed(after, plan.scan_forward),
+                    skip: Some(after.clone()),
                     partition,
                     buffered: VecDeque::new(),
-                    start,
+                    start: None,
                     done: false,
-                }
+                },
+                _ => Lane {
+                    key: plan.key.clone(),
+                    skip: None,
+                    start: position
+                        .map(|p| p.iter().map(|(k, v)| (k.clone(), s(v))).collect::<Item>()),
+                    partition,
+                    buffered: VecDeque::new(),
+                    done: false,
+                },
             })
             .collect();
         Self {
@@ -153,7 +167,7 @@ async fn fill(
         .limit(limit.clamp(1, BATCH_GET_MAX) as i32)
         .expression_attribute_names("#ipk", index.pk)
         .expression_attribute_values(":ipk", s(&lane.partition));
-    let key_expr = match &plan.key {
+    let key_expr = match &lane.key {
         KeyCondition::None => "#ipk = :ipk",
         KeyCondition::BeginsWith(p) => {
             q = q.expression_attribute_values(":k1", s(p));
@@ -174,7 +188,7 @@ async fn fill(
             "#ipk = :ipk AND #isk <= :k1"
         }
     };
-    if !matches!(plan.key, KeyCondition::None) {
+    if !matches!(lane.key, KeyCondition::None) {
         q = q.expression_attribute_names("#isk", index.sk);
     }
     let out = q
@@ -183,7 +197,13 @@ async fn fill(
         .send()
         .await
         .map_err(map_sdk)?;
-    lane.buffered.extend(out.items.unwrap_or_default());
+    let skip = lane.skip.as_deref();
+    lane.buffered.extend(
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|item| skip.is_none() || get_s(item, index.sk) != skip),
+    );
     lane.start = out.last_evaluated_key.filter(|k| !k.is_empty());
     lane.done = lane.start.is_none();
     Ok(out.scanned_count.max(0) as u64)

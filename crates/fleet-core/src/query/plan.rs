@@ -34,6 +34,25 @@ pub enum KeyCondition {
 }
 
 impl KeyCondition {
+    /// The condition narrowed to the sort keys at or beyond `after` in the scan's direction, with
+    /// `after` itself the only key it admits that is not strictly beyond: the caller drops an item
+    /// whose sort key equals `after`. `after` must satisfy `self` (it is an item this condition
+    /// returned). A sharded index resumes every shard this way from the one sort key a cursor keeps,
+    /// rather than with a start key naming an item that is not in that shard.
+    pub fn resumed(&self, after: &str, forward: bool) -> KeyCondition {
+        let at = after.to_owned();
+        match (self, forward) {
+            (Self::None | Self::Ge(_), true) => Self::Ge(at),
+            (Self::Le(hi) | Self::Between(_, hi), true) => Self::Between(at, hi.clone()),
+            // Every key from `after` up to the prefix followed by the highest code point starts with
+            // the prefix, since `after` does (byte order is code point order in UTF-8).
+            (Self::BeginsWith(p), true) => Self::Between(at, format!("{p}{}", char::MAX)),
+            (Self::None | Self::Le(_), false) => Self::Le(at),
+            (Self::Ge(lo) | Self::Between(lo, _), false) => Self::Between(lo.clone(), at),
+            (Self::BeginsWith(p), false) => Self::Between(p.clone(), at),
+        }
+    }
+
     /// Whether a sort-key value satisfies the condition (byte-wise string order, as DynamoDB
     /// compares strings).
     pub fn matches(&self, sk: &str) -> bool {
@@ -795,6 +814,40 @@ impl Serialize for Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resumed_key_condition_admits_exactly_the_keys_beyond_its_start_and_the_start() {
+        let keys: Vec<String> = ["001#a", "002#a", "002#b", "002#c", "003#a", "010#z"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let conditions = [
+            KeyCondition::None,
+            KeyCondition::BeginsWith("002#".into()),
+            KeyCondition::Between("002#a".into(), "003$".into()),
+            KeyCondition::Ge("002#".into()),
+            KeyCondition::Le("003$".into()),
+        ];
+        let mut checked = 0;
+        for condition in &conditions {
+            for after in keys.iter().filter(|k| condition.matches(k)) {
+                for forward in [true, false] {
+                    let resumed = condition.resumed(after, forward);
+                    for k in &keys {
+                        let beyond = if forward { k > after } else { k < after };
+                        let want = condition.matches(k) && beyond;
+                        let got = resumed.matches(k) && k != after;
+                        assert_eq!(
+                            got, want,
+                            "{condition:?} after {after} forward {forward}: {k}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
     use crate::query::parse;
 
     fn p(q: &str, sort: Sort) -> Plan {
