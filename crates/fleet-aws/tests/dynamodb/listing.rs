@@ -119,27 +119,12 @@ async fn walk(
     limit: u32,
 ) -> Result<(Vec<Session>, f64), StoreError> {
     let q = query::parse(text).expect("generated queries parse");
-    let mut out = Vec::new();
-    let mut cursor = None;
-    let mut worst: f64 = 1.0;
-    for _ in 0..1000 {
-        let page = store
-            .list_sessions(&ListRequest {
-                query: q.clone(),
-                sort,
-                limit,
-                cursor: cursor.take(),
-            })
-            .await?;
-        assert!(page.sessions.len() <= limit as usize);
-        worst = worst.max(page.read_amplification());
-        out.extend(page.sessions);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok((out, worst)),
-        }
-    }
-    panic!("more than 1000 pages");
+    let pages = pages(store, &q, sort, limit).await?;
+    let worst = pages
+        .iter()
+        .map(|p| p.read_amplification())
+        .fold(1.0, f64::max);
+    Ok((pages.into_iter().flat_map(|p| p.sessions).collect(), worst))
 }
 
 #[test]
@@ -313,18 +298,8 @@ async fn a_page_of_a_sharded_index_reads_at_most_two_items_a_shard_beyond_twice_
             query::plan(&q, sort).unwrap().index.shards,
             index::COUNT_SHARDS
         );
-        let mut cursor = None;
         let mut listed = Vec::new();
-        loop {
-            let page = store
-                .list_sessions(&ListRequest {
-                    query: q.clone(),
-                    sort,
-                    limit: 20,
-                    cursor: cursor.take(),
-                })
-                .await
-                .unwrap();
+        for page in pages(&store, &q, sort, 20).await.unwrap() {
             let returned = page.sessions.len() as u64;
             listed.extend(page.sessions.iter().map(|s| s.id.to_string()));
             // Each shard is read ahead by at most two items (one Query each, all at once), and a
@@ -334,10 +309,6 @@ async fn a_page_of_a_sharded_index_reads_at_most_two_items_a_shard_beyond_twice_
                 "{text}: {} items read for {returned}",
                 page.items_read
             );
-            match page.next_cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
         }
         let unique: HashSet<&String> = listed.iter().collect();
         assert_eq!(unique.len(), listed.len(), "{text}: no session twice");

@@ -3,9 +3,11 @@
 
 use std::collections::HashSet;
 
+use aws_sdk_dynamodb::types::AttributeValue;
+use fleet_aws::dynamo::DynamoStore;
 use fleet_core::index::{self, PK, SK};
 use fleet_core::model::Session;
-use fleet_core::ports::{ListRequest, SessionStore, SweepStore};
+use fleet_core::ports::{SessionStore, SweepStore};
 use fleet_core::query::{self, Sort};
 
 use crate::steps::{fulfilled_session, join};
@@ -14,46 +16,43 @@ use crate::support::*;
 /// Every session a walk of `sort` over `text` lists, by id.
 async fn listed(store: &impl SessionStore, text: &str, sort: Sort) -> HashSet<String> {
     let query = query::parse(text).expect("a valid query");
-    let mut ids = HashSet::new();
-    let mut cursor = None;
-    loop {
-        let page = store
-            .list_sessions(&ListRequest {
-                query: query.clone(),
-                sort,
-                limit: 50,
-                cursor: cursor.take(),
-            })
-            .await
-            .expect("a page");
-        ids.extend(page.sessions.iter().map(|s| s.id.to_string()));
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return ids,
-        }
-    }
+    let pages = pages(store, &query, sort, 50).await.expect("every page");
+    pages
+        .iter()
+        .flat_map(|p| p.sessions.iter().map(|s| s.id.to_string()))
+        .collect()
+}
+
+/// Rewrites the item at (`pk`, `sk`) as the previous version wrote it: `update` with `#a` naming
+/// `attribute` and, when given, `:v` the value.
+async fn as_before(
+    store: &DynamoStore,
+    (pk, sk): (String, String),
+    update: &str,
+    attribute: &str,
+    value: Option<&str>,
+) {
+    store
+        .client()
+        .update_item()
+        .table_name(store.table())
+        .key(PK, AttributeValue::S(pk))
+        .key(SK, AttributeValue::S(sk))
+        .update_expression(update)
+        .expression_attribute_names("#a", attribute)
+        .set_expression_attribute_values(
+            value.map(|v| [(":v".to_owned(), AttributeValue::S(v.to_owned()))].into()),
+        )
+        .send()
+        .await
+        .expect("the old item shape");
 }
 
 /// Makes session items look as the previous version wrote them: no count shard.
-async fn unshard(store: &fleet_aws::dynamo::DynamoStore, sessions: &[Session]) {
+async fn unshard(store: &DynamoStore, sessions: &[Session]) {
     for s in sessions {
-        store
-            .client()
-            .update_item()
-            .table_name(store.table())
-            .key(
-                PK,
-                aws_sdk_dynamodb::types::AttributeValue::S(index::session_pk(&s.id)),
-            )
-            .key(
-                SK,
-                aws_sdk_dynamodb::types::AttributeValue::S(index::SESSION_SK.into()),
-            )
-            .update_expression("REMOVE #sh")
-            .expression_attribute_names("#sh", index::BY_PLAYERS.pk)
-            .send()
-            .await
-            .expect("the old item shape");
+        let key = (index::session_pk(&s.id), index::SESSION_SK.to_owned());
+        as_before(store, key, "REMOVE #a", index::BY_PLAYERS.pk, None).await;
     }
 }
 
@@ -119,25 +118,9 @@ async fn seats_reserved_under_the_unsharded_value_are_still_found_when_they_laps
     join(&store, &one, &["late-1"], T0).await.expect("seated");
     join(&store, &two, &["late-2"], T0).await.expect("seated");
     // Session 1's new seat as the previous version wrote it: in the one RESERVED partition.
-    let seat_sk = index::seat_sk(&player("late-1"));
-    store
-        .client()
-        .update_item()
-        .table_name(store.table())
-        .key(
-            PK,
-            aws_sdk_dynamodb::types::AttributeValue::S(index::session_pk(&one)),
-        )
-        .key(SK, aws_sdk_dynamodb::types::AttributeValue::S(seat_sk))
-        .update_expression("SET #ls = :old")
-        .expression_attribute_names("#ls", index::SEATS_BY_EXPIRY.pk)
-        .expression_attribute_values(
-            ":old",
-            aws_sdk_dynamodb::types::AttributeValue::S("RESERVED".into()),
-        )
-        .send()
-        .await
-        .expect("the old seat shape");
+    let key = (index::session_pk(&one), index::seat_sk(&player("late-1")));
+    let (attribute, old) = (index::SEATS_BY_EXPIRY.pk, Some("RESERVED"));
+    as_before(&store, key, "SET #a = :v", attribute, old).await;
 
     let due = store
         .due_seat_sessions(T0.plus_secs(120), 10)

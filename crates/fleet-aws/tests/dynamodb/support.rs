@@ -10,7 +10,8 @@ use fleet_core::event::{PlacementEvent, parse_message};
 use fleet_core::ids::GameSessionArn;
 use fleet_core::input::GameProperties;
 use fleet_core::model::{Placement, Session};
-use fleet_core::ports::{Applied, SessionStore};
+use fleet_core::ports::{Applied, ListRequest, Page, SessionStore, StoreError};
+use fleet_core::query::{Query, Sort};
 use fleet_core::rules;
 use fleet_core::time::Timestamp;
 use fleet_testkit::{events, records};
@@ -182,4 +183,33 @@ pub async fn apply_batch(store: &impl SessionStore, events: &[&PlacementEvent]) 
         .into_iter()
         .map(|r| r.expect("finish").applied)
         .collect()
+}
+
+/// Every page of `query` in `sort`, `limit` at a time, following the cursors to the end (each page
+/// holds at most `limit` sessions; more than 1,000 pages is a failure).
+pub async fn pages(
+    store: &impl SessionStore,
+    query: &Query,
+    sort: Sort,
+    limit: u32,
+) -> Result<Vec<Page>, StoreError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    for _ in 0..1000 {
+        let page = store
+            .list_sessions(&ListRequest {
+                query: query.clone(),
+                sort,
+                limit,
+                cursor: cursor.take(),
+            })
+            .await?;
+        assert!(page.sessions.len() <= limit as usize);
+        cursor = page.next_cursor.clone();
+        out.push(page);
+        if cursor.is_none() {
+            return Ok(out);
+        }
+    }
+    panic!("more than 1000 pages");
 }
