@@ -281,7 +281,25 @@ where
     S: SessionStore + ConnectionStore,
     N: Notifier,
 {
-    let targets = transient_only(targets(store, placement, now).await)?.unwrap_or_default();
+    let looked_up = targets(store, placement, now).await;
+    push_to(store, notifier, placement, placed, looked_up, now).await
+}
+
+/// [`push_result`] once [`targets`] has answered `looked_up`: placement-events looks the targets up
+/// while its write commits, so they are not one more round trip after it.
+pub async fn push_to<S, N>(
+    store: &S,
+    notifier: &N,
+    placement: &Placement,
+    placed: PlacedSession<'_>,
+    looked_up: Result<Vec<Target>, StoreError>,
+    now: Timestamp,
+) -> Result<Pushed, StoreError>
+where
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
+    let targets = transient_only(looked_up)?.unwrap_or_default();
     if targets.is_empty() {
         return Ok(Pushed::default());
     }

@@ -26,7 +26,9 @@
 //!    pushes first. The placement pushed is the one read in step 3 with the outcome applied in memory,
 //!    and the session is the one step 4's write stored ([`fleet_core::ports::Finished::session`]:
 //!    merged with an earlier report, seats counted, which the session built from the event is not), so
-//!    the push reads neither again. A duplicate, refused, ignored or quarantined record pushes nothing.
+//!    the push reads neither again. Who hears the result depends only on the placement read in step
+//!    3, so for a placement read PENDING its connections are looked up while step 4's write commits,
+//!    not after it. A duplicate, refused, ignored or quarantined record pushes nothing.
 //!
 //! The early push only shortens the path: without it the result goes through the table's DynamoDB
 //! stream to the notifier (0–250 ms more in AWS, as the event source mapping polls each shard about
@@ -44,7 +46,10 @@
 //! writes and no GameLift call). The push is the notifier's work done earlier, with the same calls: the
 //! connection lookups (one `connectionsByUser` Query per user, one subscribers Query) and per
 //! connection one sent record (a conditional PutItem) and one PostToConnection; the session comes from
-//! the write (the notifier, which has only the stream record, reads it with one GetItem). The sent records are the notifier's writes moved here: its later
+//! the write (the notifier, which has only the stream record, reads it with one GetItem). The lookups
+//! start before the write's answer, so an event whose placement was read PENDING but whose write
+//! then finds it finished (a second copy in the same batch, or the sweeper first) makes them and
+//! pushes nothing; an event for a placement read finished makes none. The sent records are the notifier's writes moved here: its later
 //! delivery of the same result still looks the connections up, but its conditional puts find the
 //! records (refused; DynamoDB still bills a refused conditional write) and it posts nothing.
 //!
@@ -184,13 +189,36 @@ where
     N: Notifier,
 {
     let time_left = || deadline.is_none_or(|d| std::time::Instant::now() + EARLY_PUSH_GUARD <= d);
-    let applied = apply_batch(store, &event.records).await;
+    let prepared = prepare_batch(store, &event.records).await;
+    // Who hears a result depends only on the placement read in `prepare`, so its connections are looked
+    // up while the batch commits rather than after: one round trip fewer between the event and the
+    // push. Only for placements read PENDING, whose event almost always applies; an event for a
+    // placement that already finished (a duplicate, a late one) looks nothing up.
+    let mut lookups = Vec::with_capacity(prepared.len());
+    for (_, p) in &prepared {
+        let pending = p
+            .as_ref()
+            .ok()
+            .filter(|r| r.placement.status == PlacementStatus::Pending)
+            .map(|r| r.placement.clone());
+        lookups.push(async move {
+            match pending {
+                Some(placement) => Some(notifier::targets(store, &placement, now).await),
+                None => None,
+            }
+        });
+    }
+    let (looked_up, applied) = futures::future::join(
+        futures::future::join_all(lookups),
+        write_batch(store, prepared),
+    )
+    .await;
     let released = released_by(&applied);
-    let pushes = futures::stream::iter(applied)
-        .map(|(id, outcome, finished)| async move {
+    let pushes = futures::stream::iter(applied.into_iter().zip(looked_up))
+        .map(|((id, outcome, finished), looked_up)| async move {
             let pushed = match finished {
                 Some(written) if time_left() => {
-                    Some(push_early(store, notifier, &written, now).await)
+                    Some(push_early(store, notifier, &written, looked_up, now).await)
                 }
                 Some(written) => {
                     tracing::info!(
@@ -245,8 +273,15 @@ enum EarlyPush {
     Skipped,
 }
 
-/// Pushes one result just written; every failure is logged here and left to the stream's notifier.
-async fn push_early<S, N>(store: &S, notifier: &N, written: &Written, now: Timestamp) -> EarlyPush
+/// Pushes one result just written, to the targets `looked_up` beside the write when it has them;
+/// every failure is logged here and left to the stream's notifier.
+async fn push_early<S, N>(
+    store: &S,
+    notifier: &N,
+    written: &Written,
+    looked_up: Option<Result<Vec<notifier::Target>, StoreError>>,
+    now: Timestamp,
+) -> EarlyPush
 where
     S: SessionStore + ConnectionStore,
     N: Notifier,
@@ -254,7 +289,13 @@ where
     let placement = &written.placement;
     let placement_id = placement.placement_id.as_str();
     let placed = PlacedSession::Written(written.session.as_ref());
-    match notifier::push_result(store, notifier, placement, placed, now).await {
+    let pushed = match looked_up {
+        Some(looked_up) => {
+            notifier::push_to(store, notifier, placement, placed, looked_up, now).await
+        }
+        None => notifier::push_result(store, notifier, placement, placed, now).await,
+    };
+    match pushed {
         Ok(p) => {
             let d = &p.delivery;
             if d.failed > 0 {
@@ -516,6 +557,9 @@ struct Ready {
     shape: &'static str,
 }
 
+/// A record read and decided ([`Ready`], when there is an outcome to write) or already concluded.
+type Prepared = (Option<String>, Result<Ready, RecordOutcome>);
+
 /// Applies a batch's records: each is read and decided on its own ([`CONCURRENCY`] at a time), then
 /// all the decided ones are written with one [`SessionStore::finish_placements`] (which the DynamoDB
 /// store packs into shared transactions), so a batch of fresh events costs one write request, not ten.
@@ -526,11 +570,15 @@ async fn apply_batch<S: SessionStore>(
     store: &S,
     records: &[SqsMessage],
 ) -> Vec<(Option<String>, RecordOutcome, Option<Written>)> {
+    write_batch(store, prepare_batch(store, records).await).await
+}
+
+/// Reads and decides every record of a batch ([`prepare`], [`CONCURRENCY`] at a time), in order.
+async fn prepare_batch<S: SessionStore>(store: &S, records: &[SqsMessage]) -> Vec<Prepared> {
     // Plain loops rather than stream combinators: a closure taking `&SqsMessage` makes the future not
     // `Send` for every lifetime, which `tokio::spawn` (the local stack) requires. A Lambda batch is
     // at most 10 records by default, one chunk.
-    let mut prepared: Vec<(Option<String>, Result<Ready, RecordOutcome>)> =
-        Vec::with_capacity(records.len());
+    let mut prepared: Vec<Prepared> = Vec::with_capacity(records.len());
     for chunk in records.chunks(CONCURRENCY) {
         let mut reads = Vec::with_capacity(chunk.len());
         for record in chunk {
@@ -538,6 +586,15 @@ async fn apply_batch<S: SessionStore>(
         }
         prepared.extend(futures::future::join_all(reads).await);
     }
+    prepared
+}
+
+/// Writes the decided records of a prepared batch together and concludes every record (see
+/// [`apply_batch`]).
+async fn write_batch<S: SessionStore>(
+    store: &S,
+    prepared: Vec<Prepared>,
+) -> Vec<(Option<String>, RecordOutcome, Option<Written>)> {
     let batch: Vec<Finish> = prepared
         .iter()
         .filter_map(|(_, p)| p.as_ref().ok())

@@ -2,12 +2,15 @@
 //! own code: the same message, each connection once, and the stream's notifier as the safety net.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use aws_lambda_events::event::sqs::SqsBatchResponse;
 use fleet_core::event::parse_message;
-use fleet_core::fakes::{MemoryNotifier, MemoryStore};
+use fleet_core::fakes::{
+    FaultyStore, MemoryNotifier, MemoryStore, StoreCall, StoreFaults, StoreOp,
+};
 use fleet_core::model::PlacementStatus;
-use fleet_core::ports::{ConnectionStore, SessionStore};
+use fleet_core::ports::{ConnectionStore, SessionStore, StoreError};
 use fleet_core::rules;
 use fleet_functions::observability::Metrics;
 use fleet_functions::{notifier, placement_events};
@@ -343,6 +346,99 @@ async fn unknown_duplicate_refused_ignored_and_poison_events_push_nothing() {
         store.calls().writes - writes,
         2,
         "the two guarded transitions refused, no sent record"
+    );
+}
+
+/// Every store call, in the order it was made (no fault).
+#[derive(Default)]
+struct CallOrder(Mutex<Vec<StoreOp>>);
+
+impl CallOrder {
+    fn ops(&self) -> Vec<StoreOp> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl StoreFaults for CallOrder {
+    fn fault(&self, call: &StoreCall<'_>) -> Option<StoreError> {
+        self.0.lock().unwrap().push(call.op);
+        None
+    }
+}
+
+/// Where `op` first comes in `ops`.
+fn first(ops: &[StoreOp], op: StoreOp) -> usize {
+    ops.iter()
+        .position(|o| *o == op)
+        .unwrap_or_else(|| panic!("no {op:?} in {ops:?}"))
+}
+
+#[tokio::test]
+async fn the_connections_are_looked_up_without_waiting_for_the_write() {
+    let store = FaultyStore::new(MemoryStore::new(), CallOrder::default());
+    world(&store).await;
+    let push = MemoryNotifier::default();
+    let before = store.faults.ops().len();
+
+    let (response, metrics) = push_fulfilled(&store, &push).await;
+
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(metrics.get("EventsApplied"), Some(1.0));
+    assert_eq!(push.sent().len(), 4);
+    let ops = store.faults.ops().split_off(before);
+    let write = first(&ops, StoreOp::FinishPlacement);
+    // The fake answers at once, so "beside the write" shows as "before it": the lookups depend on
+    // the placement read, not on the write's answer. The sent records need the write.
+    assert!(first(&ops, StoreOp::GetPlacement) < first(&ops, StoreOp::ConnectionsOf));
+    assert!(first(&ops, StoreOp::ConnectionsOf) < write, "{ops:?}");
+    assert!(first(&ops, StoreOp::Subscribers) < write, "{ops:?}");
+    assert!(write < first(&ops, StoreOp::MarkSent), "{ops:?}");
+}
+
+#[tokio::test]
+async fn an_event_for_a_placement_already_finished_looks_up_no_connections() {
+    let store = FaultyStore::new(MemoryStore::new(), CallOrder::default());
+    world(&store).await;
+    placement_events::process(&store, batch(&[FULFILLED])).await;
+    let push = MemoryNotifier::default();
+    let before = store.faults.ops().len();
+
+    let (_, metrics) = push_fulfilled(&store, &push).await;
+
+    assert_eq!(metrics.get("EventsDuplicate"), Some(1.0));
+    let ops = store.faults.ops().split_off(before);
+    assert!(
+        !ops.iter()
+            .any(|o| matches!(o, StoreOp::ConnectionsOf | StoreOp::Subscribers)),
+        "{ops:?}"
+    );
+    assert!(push.sent().is_empty());
+}
+
+/// The placements' writes are throttled; every other call answers.
+struct WritesThrottled;
+
+impl StoreFaults for WritesThrottled {
+    fn fault(&self, call: &StoreCall<'_>) -> Option<StoreError> {
+        (call.op == StoreOp::FinishPlacement)
+            .then(|| StoreError::Throttled("ProvisionedThroughputExceededException".into()))
+    }
+}
+
+#[tokio::test]
+async fn connections_looked_up_for_a_write_that_then_fails_push_nothing_and_the_event_retries() {
+    let store = FaultyStore::new(MemoryStore::new(), WritesThrottled);
+    world(&store).await;
+    let push = MemoryNotifier::default();
+
+    let (response, metrics) = push_fulfilled(&store, &push).await;
+
+    assert_eq!(metrics.get("EventsRetried"), Some(1.0));
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert!(push.sent().is_empty());
+    assert_eq!(
+        stored(&store, &pid(FULFILLED_ID)).await.status,
+        PlacementStatus::Pending
     );
 }
 
