@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{FleetId, GameSessionArn, PlacementId, PlayerId, Region, SessionId};
 use crate::input::{GameProperties, Latency, MaxPlayers};
+use crate::request::CreateSession;
 use crate::time::Timestamp;
 
 /// What a requested state change does to a record.
@@ -295,6 +296,37 @@ pub struct Placement {
     pub updated_at: Timestamp,
     /// When the sweeper asks GameLift if no event has arrived (queue timeout plus a margin).
     pub deadline: Timestamp,
+}
+
+impl Placement {
+    /// The PENDING placement `create` writes before it asks GameLift to start it: `placement_id`
+    /// chosen by fleetlift, `requester` the caller, started `now`, swept after `deadline`.
+    pub fn pending(
+        create: CreateSession,
+        placement_id: PlacementId,
+        requester: String,
+        now: Timestamp,
+        deadline: Timestamp,
+    ) -> Self {
+        Self {
+            placement_id,
+            status: PlacementStatus::Pending,
+            requester,
+            players: create.players,
+            max_players: create.max_players,
+            name: create.name,
+            data: create.data,
+            properties: create.properties,
+            latencies: create.latencies,
+            regions: create.regions,
+            session_id: None,
+            player_sessions: Vec::new(),
+            reason: None,
+            created_at: now,
+            updated_at: now,
+            deadline,
+        }
+    }
 }
 
 /// A seat a join (or a create's player list) reserved in a session.

@@ -34,7 +34,7 @@
 //! → released, 429; ambiguous → released, 503 (GameLift stays the authority on seats).
 
 use fleet_core::auth::{self, Caller};
-use fleet_core::ids::{PlacementId, PlayerId, SessionRef};
+use fleet_core::ids::{PlayerId, SessionRef};
 use fleet_core::limits::SEAT_RESERVATION_SECS;
 use fleet_core::model::{Placement, PlacementStatus, PlayerSession, Session};
 use fleet_core::ports::{
@@ -79,7 +79,7 @@ pub async fn create<P: Ports<Store: SessionStore, GameLift: GameLift>>(
     let deadline =
         now.plus_secs(deps.config.placement_timeout_secs + deps.config.sweep_margin_secs);
     let digest = create.digest();
-    let placement = pending_placement(
+    let placement = Placement::pending(
         create,
         deps.ids.placement_id(),
         caller.requester(),
@@ -122,34 +122,6 @@ pub async fn create<P: Ports<Store: SessionStore, GameLift: GameLift>>(
         }
     }
     start(deps, &placement, caller, metrics, now).await
-}
-
-/// The PENDING placement a create writes before it asks GameLift to start it.
-pub fn pending_placement(
-    create: CreateSession,
-    placement_id: PlacementId,
-    requester: String,
-    now: Timestamp,
-    deadline: Timestamp,
-) -> Placement {
-    Placement {
-        placement_id,
-        status: PlacementStatus::Pending,
-        requester,
-        players: create.players,
-        max_players: create.max_players,
-        name: create.name,
-        data: create.data,
-        properties: create.properties,
-        latencies: create.latencies,
-        regions: create.regions,
-        session_id: None,
-        player_sessions: Vec::new(),
-        reason: None,
-        created_at: now,
-        updated_at: now,
-        deadline,
-    }
 }
 
 /// A create whose `Idempotency-Key` was used before with the same body: the first placement, once it

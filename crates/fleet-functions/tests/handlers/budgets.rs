@@ -11,7 +11,6 @@ use fleet_core::model::{Placement, PlacementStatus, PlayerSession, Session};
 use fleet_core::request::{CreateSession, UpdateInstanceInfo};
 use fleet_core::rules::{self, ReportEffect, SessionState};
 use fleet_core::time::Timestamp;
-use fleet_functions::api::sessions::pending_placement;
 use fleet_functions::notifier::placement_message;
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -155,7 +154,7 @@ fn fitted(mut s: Shape) -> (Shape, Vec<u8>) {
 /// The placement a create makes (fleet-api's own), with the longest requester a player can have.
 fn placement_of(create: CreateSession) -> Placement {
     let id = PlacementId::parse("0b6f4c51-3a2e-4b9d-8c7f-1e2d3c4b5a69").expect("id");
-    pending_placement(create, id, text(1024, 3, None), AT, AT.plus_secs(660))
+    Placement::pending(create, id, text(1024, 3, None), AT, AT.plus_secs(660))
 }
 
 fn fulfilled_of(p: &Placement) -> Fulfilled {
