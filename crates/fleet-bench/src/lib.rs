@@ -146,7 +146,7 @@ impl Plan {
                 list_sizes: [1_000, 10_000, 100_000],
                 list_iterations: 150,
                 events: 2_000,
-                pushes: 60,
+                pushes: 200,
                 players: 1_000,
                 join_sessions: 100,
                 concurrency: 16,
