@@ -294,6 +294,18 @@ impl SessionStore for MemoryStore {
         Ok(self.lock().placements.get(id).cloned())
     }
 
+    /// Counted as DynamoDB makes it: one BatchGetItem per 100 placements.
+    async fn get_placements(
+        &self,
+        ids: &[PlacementId],
+    ) -> Vec<Result<Option<Placement>, StoreError>> {
+        self.count(ids.len().div_ceil(100) as u64, 0);
+        let st = self.lock();
+        ids.iter()
+            .map(|id| Ok(st.placements.get(id).cloned()))
+            .collect()
+    }
+
     async fn finish_placement(
         &self,
         id: &PlacementId,

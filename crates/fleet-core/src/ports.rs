@@ -14,7 +14,7 @@ use crate::query::{Query, Sort};
 use crate::time::Timestamp;
 
 /// A failure of the store itself (not a refused state change: those are outcomes).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The store could not be reached or answered with a server-side error; safe to retry.
     #[error("store unavailable: {0}")]
@@ -315,6 +315,22 @@ pub trait SessionStore: Send + Sync {
         &self,
         id: &PlacementId,
     ) -> impl Future<Output = Result<Option<Placement>, StoreError>> + Send;
+
+    /// [`Self::get_placement`] for several placements (the events of one SQS batch): one answer per
+    /// id, in order. An adapter may read them all in one request; this default reads them one at a
+    /// time.
+    fn get_placements(
+        &self,
+        ids: &[PlacementId],
+    ) -> impl Future<Output = Vec<Result<Option<Placement>, StoreError>>> + Send {
+        async move {
+            let mut found = Vec::with_capacity(ids.len());
+            for id in ids {
+                found.push(self.get_placement(id).await);
+            }
+            found
+        }
+    }
 
     /// Moves a PENDING placement to its terminal state; when fulfilled, also writes the session and a
     /// RESERVED seat per placed player session, in one transaction. A session that already ended

@@ -6,7 +6,8 @@
 //!    never parse (not JSON, no `placementId`, …) is **quarantined**: logged at error level with its
 //!    message id and acknowledged on first receipt, never redelivered.
 //! 2. An event of a type this code does not know is logged and acknowledged.
-//! 3. The placement is read (strongly consistent). A result for a placement this system never started is
+//! 3. The placement is read (strongly consistent; the batch's placements together, in one
+//!    BatchGetItem on DynamoDB). A result for a placement this system never started is
 //!    logged and acknowledged.
 //! 4. [`fleet_core::rules::outcome_of`] builds the outcome from the event itself (the session's address,
 //!    port and player sessions are all in a `PlacementFulfilled`, so there is no GameLift call), and
@@ -53,8 +54,8 @@
 //! delivery of the same result still looks the connections up, but its conditional puts find the
 //! records (refused; DynamoDB still bills a refused conditional write) and it posts nothing.
 //!
-//! **Time.** Records of one batch are read and decided concurrently, at most [`CONCURRENCY`] at a
-//! time, then written together; each result is pushed right after that commit, within the same bound, to at most
+//! **Time.** The placements of one batch are read in one request, its records decided, then written
+//! together; each result is pushed right after that commit, [`CONCURRENCY`] results at a time, to at most
 //! [`notifier::CONCURRENCY`] connections at a time. Each PostToConnection is bounded by the deployed
 //! notifier's client timeouts and its 1 s retry budget for throttles (`fleet_aws::notifier`,
 //! `fleet_aws::clients::apigw_management`); there is no outer timeout, on purpose: cutting a push short
@@ -64,7 +65,8 @@
 //! (`EarlyPushSkipped`). The response does not depend on the order in which records finish.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use fleet_core::event::{EventKind, parse_message};
+use fleet_core::event::{EventKind, PlacementEvent, parse_message};
+use fleet_core::ids::PlacementId;
 use fleet_core::model::{Placement, PlacementStatus, Session};
 use fleet_core::ports::{
     Applied, Clock, ConnectionStore, Finish, Finished, Notifier, PlacementOutcome, SessionStore,
@@ -81,8 +83,8 @@ use crate::observability::Metrics;
 /// The function's name, the `Function` dimension of its metrics.
 pub const FUNCTION: &str = "placement-events";
 
-/// Records of one batch in flight at once: enough to hide DynamoDB latency, few enough to stay well
-/// under the table's and the transaction API's limits (an SQS batch holds at most 10,000 records).
+/// Results of one batch pushed at once: enough to hide DynamoDB and API Gateway latency, few enough
+/// to stay well under the table's limits (an SQS batch holds at most 10,000 records).
 pub const CONCURRENCY: usize = 10;
 
 /// What happened to one SQS record.
@@ -560,9 +562,10 @@ struct Ready {
 /// A record read and decided ([`Ready`], when there is an outcome to write) or already concluded.
 type Prepared = (Option<String>, Result<Ready, RecordOutcome>);
 
-/// Applies a batch's records: each is read and decided on its own ([`CONCURRENCY`] at a time), then
-/// all the decided ones are written with one [`SessionStore::finish_placements`] (which the DynamoDB
-/// store packs into shared transactions), so a batch of fresh events costs one write request, not ten.
+/// Applies a batch's records: their placements are read together and each record is decided on its
+/// own ([`prepare_batch`]), then all the decided ones are written with one
+/// [`SessionStore::finish_placements`] (which the DynamoDB store packs into shared transactions), so
+/// a batch of fresh events costs one read and one write request, not ten of each.
 /// One entry per record, in order: its message id, its outcome and, when it wrote the result, the
 /// placement as it now stands. The players' pending counts are the caller's to release
 /// ([`release_all`], or beside each push).
@@ -573,20 +576,34 @@ async fn apply_batch<S: SessionStore>(
     write_batch(store, prepare_batch(store, records).await).await
 }
 
-/// Reads and decides every record of a batch ([`prepare`], [`CONCURRENCY`] at a time), in order.
+/// Reads and decides every record of a batch, in order: each body is parsed, the placements of
+/// those that parse are read together ([`SessionStore::get_placements`], one BatchGetItem on
+/// DynamoDB), and each record is decided on its own placement ([`decide`]).
 async fn prepare_batch<S: SessionStore>(store: &S, records: &[SqsMessage]) -> Vec<Prepared> {
-    // Plain loops rather than stream combinators: a closure taking `&SqsMessage` makes the future not
-    // `Send` for every lifetime, which `tokio::spawn` (the local stack) requires. A Lambda batch is
-    // at most 10 records by default, one chunk.
-    let mut prepared: Vec<Prepared> = Vec::with_capacity(records.len());
-    for chunk in records.chunks(CONCURRENCY) {
-        let mut reads = Vec::with_capacity(chunk.len());
-        for record in chunk {
-            reads.push(async move { (message_id(record), prepare(store, record).await) });
-        }
-        prepared.extend(futures::future::join_all(reads).await);
-    }
-    prepared
+    let parsed: Vec<(Option<String>, Result<PlacementEvent, RecordOutcome>)> = records
+        .iter()
+        .map(|record| (message_id(record), parse_record(record)))
+        .collect();
+    let ids: Vec<PlacementId> = parsed
+        .iter()
+        .filter_map(|(_, p)| p.as_ref().ok())
+        .map(|event| event.placement_id.clone())
+        .collect();
+    let mut placements = store.get_placements(&ids).await.into_iter();
+    parsed
+        .into_iter()
+        .map(|(id, p)| {
+            let ready = p.and_then(|event| {
+                let read = placements.next().unwrap_or_else(|| {
+                    Err(StoreError::Unavailable(
+                        "the store answered fewer placements than it was asked for".into(),
+                    ))
+                });
+                decide(id.clone(), event, read)
+            });
+            (id, ready)
+        })
+        .collect()
 }
 
 /// Writes the decided records of a prepared batch together and concludes every record (see
@@ -638,9 +655,9 @@ async fn write_batch<S: SessionStore>(
     results
 }
 
-/// Reads and decides one record: `Ok` when there is an outcome to write, `Err` with the record's
-/// outcome otherwise.
-async fn prepare<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<Ready, RecordOutcome> {
+/// Parses one record's body into a placement event of a known type; `Err` with the record's
+/// outcome for a body that can never parse (quarantined) or an unknown event type (ignored).
+fn parse_record(record: &SqsMessage) -> Result<PlacementEvent, RecordOutcome> {
     let id = message_id(record);
     let message_id = id.as_deref().unwrap_or("");
     let Some(body) = record.body.as_deref() else {
@@ -658,19 +675,30 @@ async fn prepare<S: SessionStore>(store: &S, record: &SqsMessage) -> Result<Read
             return Err(RecordOutcome::Quarantined);
         }
     };
-    let placement_id = event.placement_id.as_str();
-    let shape = event.shape.as_str();
     if let EventKind::Unknown { event_type } = &event.kind {
         tracing::info!(
             message_id,
-            placement_id,
+            placement_id = event.placement_id.as_str(),
             event_type,
-            shape,
+            shape = event.shape.as_str(),
             "unknown placement event type; acknowledged"
         );
         return Err(RecordOutcome::Ignored);
     }
-    let placement = match store.get_placement(&event.placement_id).await {
+    Ok(event)
+}
+
+/// Decides one parsed record on its placement as `read`: `Ok` when there is an outcome to write,
+/// `Err` with the record's outcome otherwise.
+fn decide(
+    id: Option<String>,
+    event: PlacementEvent,
+    read: Result<Option<Placement>, StoreError>,
+) -> Result<Ready, RecordOutcome> {
+    let message_id = id.as_deref().unwrap_or("");
+    let placement_id = event.placement_id.as_str();
+    let shape = event.shape.as_str();
+    let placement = match read {
         Ok(Some(p)) => p,
         Ok(None) => {
             tracing::info!(

@@ -8,9 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use aws_sdk_dynamodb::types::KeysAndAttributes;
 use fleet_core::ids::SessionId;
 use fleet_core::index::{self, IndexDef, PK, SK};
 use fleet_core::model::{Session, SessionStatus};
@@ -20,14 +18,10 @@ use fleet_core::rules::SessionState;
 
 use super::codec::{self, Item, get_s, s};
 use super::error::{StoreResult, map_sdk};
-use super::store::DynamoStore;
+use super::store::{BATCH_GET_MAX, DynamoStore};
 
-/// Keys in one BatchGetItem (DynamoDB's limit).
-const BATCH_GET_MAX: usize = 100;
 /// Most index items one page may read, whatever the filter: bounds the work of a page.
 const MAX_READ_PER_PAGE: u64 = 1000;
-/// Rounds of a BatchGetItem's `UnprocessedKeys` before the page fails as unavailable.
-const BATCH_GET_ROUNDS: u32 = 8;
 /// The copy of a copied index the next page reads (round robin in this container).
 static NEXT_COPY: AtomicUsize = AtomicUsize::new(0);
 
@@ -317,56 +311,21 @@ impl DynamoStore {
     /// The ACTIVE sessions whose keys `keys` hold, by partition key, read with BatchGetItem (100 a
     /// call, unprocessed keys retried). An index item whose session has ended since is left out.
     pub(super) async fn sessions_at(&self, keys: &[Item]) -> StoreResult<HashMap<String, Fetched>> {
-        let mut found = HashMap::with_capacity(keys.len());
-        for chunk in keys.chunks(BATCH_GET_MAX) {
-            let wanted: Vec<Item> = chunk
-                .iter()
-                .filter_map(|k| {
-                    let (pk, sk) = (get_s(k, PK)?, get_s(k, SK)?);
-                    Some(Item::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))]))
-                })
-                .collect();
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(wanted))
-                    .build()
-                    .map_err(|e| StoreError::Unavailable(format!("BatchGetItem request: {e}")))?,
-            );
-            let mut round = 0;
-            while let Some(request) = pending.take() {
-                if round == BATCH_GET_ROUNDS {
-                    return Err(StoreError::Unavailable(
-                        "BatchGetItem left keys unprocessed after every retry".into(),
-                    ));
-                }
-                if round > 0 {
-                    tokio::time::sleep(Duration::from_millis(20 << round)).await;
-                }
-                round += 1;
-                let out = self
-                    .client()
-                    .batch_get_item()
-                    .request_items(self.table(), request)
-                    .send()
-                    .await
-                    .map_err(map_sdk)?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(self.table()))
-                    .unwrap_or_default()
-                {
-                    if let (SessionState::Live { session, .. }, _) =
-                        codec::session_state_from_item(&item)?
-                        && session.status == SessionStatus::Active
-                    {
-                        let sharded = item.contains_key(index::BY_PLAYERS.pk);
-                        found.insert(index::session_pk(&session.id), Fetched { session, sharded });
-                    }
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(self.table()))
-                    .filter(|k| !k.keys().is_empty());
+        let wanted: Vec<Item> = keys
+            .iter()
+            .filter_map(|k| {
+                let (pk, sk) = (get_s(k, PK)?, get_s(k, SK)?);
+                Some(Item::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))]))
+            })
+            .collect();
+        let mut found = HashMap::with_capacity(wanted.len());
+        // Eventually consistent, as the index the keys came from is.
+        for item in self.batch_get(wanted, false).await? {
+            if let (SessionState::Live { session, .. }, _) = codec::session_state_from_item(&item)?
+                && session.status == SessionStatus::Active
+            {
+                let sharded = item.contains_key(index::BY_PLAYERS.pk);
+                found.insert(index::session_pk(&session.id), Fetched { session, sharded });
             }
         }
         Ok(found)

@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update, WriteRequest,
+    AttributeValue, KeysAndAttributes, Put, PutRequest, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update, WriteRequest,
 };
 use fleet_core::ids::{PlacementId, PlayerId, SessionId};
 use fleet_core::index::{self, PK, SK, TTL};
@@ -27,6 +27,10 @@ use rand::Rng as _;
 use super::codec::{self, Item, VERSION, get_s, n, s};
 use super::error::{StoreResult, map_sdk};
 
+/// Keys in one BatchGetItem (DynamoDB's limit).
+pub(super) const BATCH_GET_MAX: usize = 100;
+/// Rounds of a BatchGetItem's `UnprocessedKeys` before the read fails as throttled.
+const BATCH_GET_ROUNDS: u32 = 8;
 /// Items in one TransactWriteItems call (DynamoDB's limit).
 const TX_MAX: usize = 100;
 /// Attempts of a read-decide-write before giving up with `Contention`.
@@ -158,6 +162,57 @@ impl DynamoStore {
             }
         }
         Ok(())
+    }
+
+    /// The items at `keys` (each a `pk`/`sk` pair), read with BatchGetItem: at most
+    /// [`BATCH_GET_MAX`] keys a call, the keys it leaves unprocessed (throttled partitions) retried
+    /// with backoff. `consistent` asks for strongly consistent reads, which a decision about an item
+    /// needs (twice the RCU of an eventually consistent one). Items come in no particular order;
+    /// absent keys are simply missing.
+    pub(super) async fn batch_get(
+        &self,
+        keys: Vec<Item>,
+        consistent: bool,
+    ) -> StoreResult<Vec<Item>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(BATCH_GET_MAX) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(consistent)
+                    .build()
+                    .map_err(build_err)?,
+            );
+            let mut round = 0;
+            while let Some(request) = pending.take() {
+                if round == BATCH_GET_ROUNDS {
+                    return Err(StoreError::Throttled(
+                        "BatchGetItem left keys unprocessed after every retry".into(),
+                    ));
+                }
+                if round > 0 {
+                    tokio::time::sleep(Duration::from_millis(20 << round)).await;
+                }
+                round += 1;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&*self.table, request)
+                    .send()
+                    .await
+                    .map_err(map_sdk)?;
+                found.extend(
+                    out.responses
+                        .and_then(|mut r| r.remove(&*self.table))
+                        .unwrap_or_default(),
+                );
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&*self.table))
+                    .filter(|k| !k.keys().is_empty());
+            }
+        }
+        Ok(found)
     }
 
     async fn load_partition(&self, id: &SessionId) -> StoreResult<Partition> {
@@ -623,6 +678,33 @@ impl SessionStore for DynamoStore {
     async fn get_placement(&self, id: &PlacementId) -> StoreResult<Option<Placement>> {
         let item = self.get_item(codec::placement_key(id)).await?;
         item.as_ref().map(codec::placement_from_item).transpose()
+    }
+
+    /// One strongly consistent BatchGetItem for a batch's placements (an SQS batch is at most 10 by
+    /// default), instead of a GetItem each: one request for the function to sign and send.
+    async fn get_placements(&self, ids: &[PlacementId]) -> Vec<StoreResult<Option<Placement>>> {
+        // A batch may carry two copies of one event, and BatchGetItem refuses a request that names
+        // a key twice (ValidationException): each placement is asked for once, answered to every copy.
+        let mut unique: Vec<&PlacementId> = ids.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
+        let keys = unique.into_iter().map(codec::placement_key).collect();
+        let items = match self.batch_get(keys, true).await {
+            Ok(items) => items,
+            Err(e) => return ids.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let by_pk: HashMap<String, Item> = items
+            .into_iter()
+            .filter_map(|item| Some((get_s(&item, PK)?.to_owned(), item)))
+            .collect();
+        ids.iter()
+            .map(|id| {
+                by_pk
+                    .get(&index::placement_pk(id))
+                    .map(codec::placement_from_item)
+                    .transpose()
+            })
+            .collect()
     }
 
     async fn finish_placement(

@@ -322,3 +322,43 @@ async fn a_batch_releases_its_players_pending_placements_in_one_request() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_batch_read_answers_every_placement_in_order_even_copies_and_absent_ones() {
+    let (store, _) = seeded().await;
+    let id = |p: &str| placement(p, 4, &[]).placement_id;
+    // BatchGetItem refuses a request that names a key twice; the batch read must not send one.
+    let ids = [id("pa"), id("never-started"), id("pb"), id("pa")];
+
+    let read = store.get_placements(&ids).await;
+
+    assert_eq!(read.len(), ids.len());
+    for (id, got) in ids.iter().zip(read) {
+        let alone = store.get_placement(id).await.expect("get");
+        assert_eq!(got.expect("batch read"), alone, "{id}");
+    }
+    assert!(store.get_placement(&ids[1]).await.expect("get").is_none());
+}
+
+#[tokio::test]
+async fn a_batch_read_of_more_placements_than_one_request_takes_reads_them_all() {
+    let store = spawn_store().await;
+    let placements: Vec<Placement> = (0..130)
+        .map(|i| placement(&format!("many-{i:03}"), 4, &[]))
+        .collect();
+    futures::future::join_all(placements.iter().map(|p| store.create_placement(p, None)))
+        .await
+        .into_iter()
+        .for_each(|created| {
+            created.expect("create");
+        });
+    let ids: Vec<PlacementId> = placements.iter().map(|p| p.placement_id.clone()).collect();
+
+    let read = store.get_placements(&ids).await;
+
+    let got: Vec<Placement> = read
+        .into_iter()
+        .map(|r| r.expect("read").expect("present"))
+        .collect();
+    assert_eq!(got, placements);
+}

@@ -1,6 +1,6 @@
 //! A store behind an `Arc` is the same store: one table can be handed to a function's `Deps` and to a
 //! GameLift stand-in (or a sweeper run) at once. Every method is passed on, the defaulted ones too, so
-//! an adapter's own batching (`finish_placements`, `release_pendings`) is never swapped for a default.
+//! an adapter's own batching (`get_placements`, `finish_placements`, `release_pendings`) is never swapped for a default.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -61,6 +61,13 @@ impl<T: SessionStore> SessionStore for Arc<T> {
         at: Timestamp,
     ) -> impl Future<Output = Result<Applied, StoreError>> + Send {
         (**self).finish_placement(id, outcome, at)
+    }
+
+    fn get_placements(
+        &self,
+        ids: &[PlacementId],
+    ) -> impl Future<Output = Vec<Result<Option<Placement>, StoreError>>> + Send {
+        (**self).get_placements(ids)
     }
 
     fn finish_placements(
