@@ -691,7 +691,7 @@ mod tests {
             create.wcu > 0.0,
             "the create wrote its placement: {create:?}"
         );
-        let pending = units(&d, Op::Create, "pendingByDeadline", "PENDING");
+        let pending = units(&d, Op::Create, "pendingByDeadline", "PENDING#<shard>");
         assert!(
             pending.wcu > 0.0,
             "and put it in the deadline index: {pending:?}"
@@ -721,7 +721,7 @@ mod tests {
         // (not twice, as DynamoDB Local reports it); a list index holds keys only, under 1 KB.
         assert_eq!(units(&d, Op::Fulfil, "listByCreated", "ACTIVE").wcu, 1.0);
         // The placement left the deadline index: its old value is charged.
-        assert!(units(&d, Op::Fulfil, "pendingByDeadline", "PENDING").wcu > 0.0);
+        assert!(units(&d, Op::Fulfil, "pendingByDeadline", "PENDING#<shard>").wcu > 0.0);
         // The early push looked the requester's connections up.
         assert!(units(&d, Op::Fulfil, "connectionsByUser", "<player>").rcu > 0.0);
         let fulfil = d.sample.ops.get(&Op::Fulfil).expect("fulfil recorded");

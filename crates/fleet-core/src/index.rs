@@ -5,7 +5,7 @@
 //! session drops out of every listing by itself and a list never reads tombstones.
 
 use crate::ids::{PlacementId, PlayerId, SessionId};
-use crate::model::Session;
+use crate::model::{PlacementStatus, Session};
 use crate::time::Timestamp;
 
 /// Partition key attribute of the table.
@@ -101,8 +101,14 @@ pub const BY_PLAYERS: IndexDef = list("listByPlayers", "lShard", "kPlayers", COU
 pub const BY_OPEN: IndexDef = list("listByOpen", "lShard", "kOpen", COUNT_SHARDS);
 /// Active sessions by name: `lAll`, `kName` = `<name prefix>\u{1}createdAt#id` (only named sessions).
 pub const BY_NAME: IndexDef = list("listByName", "lAll", "kName", 1);
-/// PENDING placements by deadline, for the sweeper: `lPending` = `PENDING`, `kDeadline` = `deadline#placementId`.
-pub const PENDING_BY_DEADLINE: IndexDef = gsi("pendingByDeadline", "lPending", "kDeadline");
+/// PENDING placements by deadline, for the sweeper: `lPending` = `PENDING#nn` (the placement's
+/// shard, [`pending_partition`]), `kDeadline` = `deadline#placementId`. Every placement enters it on
+/// create and leaves it when it finishes (about 400 WCU/s at the target workload's 200 creates a
+/// second, 800 at twice that), so it is spread over [`PENDING_SHARDS`] keys; the sweeper reads each.
+pub const PENDING_BY_DEADLINE: IndexDef =
+    gsi("pendingByDeadline", "lPending", "kDeadline").sharded(PENDING_SHARDS);
+/// Write shards of [`PENDING_BY_DEADLINE`].
+pub const PENDING_SHARDS: u32 = 8;
 /// RESERVED seats by expiry, for the sweeper: `lSeat` = `RESERVED#nn` (the session's shard),
 /// `kExpires` = `expiresAt#sessionId#player`. Every seat a join or a placement takes enters and
 /// leaves it (about 4,400 WCU/s at the target workload), so it is spread over [`SEAT_SHARDS`] keys;
@@ -146,8 +152,12 @@ pub fn replicas(ix: IndexDef) -> Vec<IndexDef> {
 
 /// The shard (`0..shards`) of a session: FNV-1a of its id, so it never changes and spreads evenly.
 pub fn shard_of(id: &SessionId, shards: u32) -> u32 {
+    shard_of_key(id.as_str(), shards)
+}
+
+fn shard_of_key(key: &str, shards: u32) -> u32 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id.as_str().bytes() {
+    for b in key.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -172,6 +182,16 @@ pub fn partition_of(ix: IndexDef, logical: &str, id: &SessionId) -> String {
         return logical.to_owned();
     }
     shard_value(logical, shard_of(id, ix.shards))
+}
+
+/// The partition key value of PENDING placement `id` in [`PENDING_BY_DEADLINE`]: `PENDING#nn`, its
+/// shard by the same hash as a session's.
+pub fn pending_partition(id: &PlacementId) -> String {
+    let logical = PlacementStatus::Pending.as_str();
+    shard_value(
+        logical,
+        shard_of_key(id.as_str(), PENDING_BY_DEADLINE.shards),
+    )
 }
 
 /// Bytes of a name kept in `kName`: a GSI sort key is at most 1024 bytes, a name may be 1024
@@ -305,6 +325,21 @@ mod tests {
             partition_values(BY_CREATED, ACTIVE),
             vec![ACTIVE.to_owned()]
         );
+    }
+
+    #[test]
+    fn placements_spread_over_the_pending_shards_the_sweeper_reads() {
+        let shards = partition_values(PENDING_BY_DEADLINE, PlacementStatus::Pending.as_str());
+        assert_eq!(shards.len(), PENDING_SHARDS as usize);
+        let mut per_shard = vec![0u32; shards.len()];
+        for n in 0..8_000u32 {
+            let id = PlacementId::parse(&format!("6f1c2e3a-0000-4000-8000-{n:012}")).expect("an id");
+            let value = pending_partition(&id);
+            let at = shards.iter().position(|s| *s == value);
+            per_shard[at.expect("one of the shards the sweeper reads")] += 1;
+        }
+        let (lo, hi) = (per_shard.iter().min(), per_shard.iter().max());
+        assert!(lo >= Some(&800) && hi <= Some(&1200), "{lo:?}..{hi:?}");
     }
 
     #[test]

@@ -255,7 +255,12 @@ pub fn placement_item(p: &Placement) -> Result<Item, StoreError> {
     if p.status == PlacementStatus::Pending {
         let deadline = format!("{}#{}", p.deadline.to_rfc3339(), p.placement_id);
         let ix = index::PENDING_BY_DEADLINE;
-        index_under(&mut item, ix, PlacementStatus::Pending.as_str(), deadline);
+        index_under(
+            &mut item,
+            ix,
+            &index::pending_partition(&p.placement_id),
+            deadline,
+        );
     } else {
         expire_at(&mut item, p.updated_at.plus_secs(PLACEMENT_RETENTION_SECS));
     }

@@ -282,17 +282,33 @@ impl SweepStore for DynamoStore {
         }
         let want = limit as usize;
         let upto = format!("{}#{KEY_HIGH}", now.to_rfc3339());
-        self.query_due(
-            index::PENDING_BY_DEADLINE,
-            PlacementStatus::Pending.as_str(),
-            upto,
-            limit.min(1000) as i32,
-            |item| {
-                out.push(parsed(item, "placementId", PlacementId::parse)?);
-                Ok(out.len() < want)
-            },
-        )
-        .await?;
+        // The earliest `limit` of each shard, then the earliest `limit` over all of them. Placements
+        // created before the shards sit under the unsharded value until they finish or are swept
+        // (within the queue's timeout and the sweep margin): one Query more a run finds them
+        // (docs/scaling.md, migration).
+        let ix = index::PENDING_BY_DEADLINE;
+        let logical = PlacementStatus::Pending.as_str();
+        let mut partitions = index::partition_values(ix, logical);
+        partitions.push(logical.to_owned());
+        let mut due: Vec<(String, PlacementId)> = Vec::new();
+        for partition in partitions {
+            let mut taken = 0;
+            self.query_due(
+                ix,
+                &partition,
+                upto.clone(),
+                limit.min(1000) as i32,
+                |item| {
+                    let id = parsed(item, "placementId", PlacementId::parse)?;
+                    due.push((get_s(item, ix.sk).unwrap_or_default().to_owned(), id));
+                    taken += 1;
+                    Ok(taken < want)
+                },
+            )
+            .await?;
+        }
+        due.sort();
+        out.extend(due.into_iter().take(want).map(|(_, id)| id));
         Ok(out)
     }
 

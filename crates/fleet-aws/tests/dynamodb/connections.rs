@@ -1,7 +1,5 @@
 //! Connections, subscriptions, sent records and the sweeper's candidate lists on the real table.
 
-use std::future::Future;
-
 use fleet_core::ids::{ConnectionId, PlacementId, SessionId};
 use fleet_core::ports::{Connection, ConnectionStore, SessionStore, Subscriber, SweepStore};
 use fleet_core::time::Timestamp;
@@ -20,22 +18,6 @@ fn connection(id: &str, user: &str, expires_at: Timestamp) -> Connection {
         connected_at: T0,
         expires_at,
     }
-}
-
-/// Index reads are eventually consistent: poll until `check` holds (DynamoDB Local is quick).
-async fn eventually<T, F, Fut>(mut read: F, check: impl Fn(&T) -> bool) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = T>,
-{
-    for _ in 0..50 {
-        let v = read().await;
-        if check(&v) {
-            return v;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    read().await
 }
 
 #[tokio::test]

@@ -1,5 +1,5 @@
-//! A table written before the count shards keeps working: the sweeper's walk gives old sessions their
-//! shard, and its seat query still finds seats reserved under the unsharded value.
+//! A table written before the shards keeps working: the sweeper's walk gives old sessions their count
+//! shard, and its seat and overdue-placement queries still find items under the unsharded values.
 
 use std::collections::HashSet;
 
@@ -140,4 +140,65 @@ async fn seats_reserved_under_the_unsharded_value_are_still_found_when_they_laps
         .await
         .unwrap();
     assert_eq!(left, vec![two]);
+}
+
+#[tokio::test]
+async fn placements_created_under_the_unsharded_value_are_still_found_when_overdue() {
+    let store = spawn_store().await;
+    let mut placements: Vec<_> = (0..12)
+        .map(|i| {
+            let mut p = placement(&format!("p-due-{i:02}"), 4, &[]);
+            // Deadlines 1..12 s after T0, in an order the shards do not follow.
+            p.deadline = T0.plus_secs(1 + (i * 7) % 12);
+            p
+        })
+        .collect();
+    for p in &placements {
+        store.create_placement(p, None).await.expect("create");
+    }
+    // Created now, they are spread over the shards.
+    let mut shards = HashSet::new();
+    for p in &placements {
+        let item = store
+            .client()
+            .get_item()
+            .table_name(store.table())
+            .key(PK, AttributeValue::S(index::placement_pk(&p.placement_id)))
+            .key(SK, AttributeValue::S(index::PLACEMENT_SK.to_owned()))
+            .send()
+            .await
+            .expect("get")
+            .item
+            .expect("the placement item");
+        let shard = item[index::PENDING_BY_DEADLINE.pk]
+            .as_s()
+            .expect("a string");
+        assert_eq!(*shard, index::pending_partition(&p.placement_id));
+        shards.insert(shard.clone());
+    }
+    assert!(shards.len() > 1, "12 placements in one shard: {shards:?}");
+    // The first one as the previous version wrote it: in the one PENDING partition.
+    let key = (
+        index::placement_pk(&placements[0].placement_id),
+        index::PLACEMENT_SK.to_owned(),
+    );
+    let (attribute, old) = (index::PENDING_BY_DEADLINE.pk, Some("PENDING"));
+    as_before(&store, key, "SET #a = :v", attribute, old).await;
+    placements.sort_by_key(|p| p.deadline);
+    let by_deadline: Vec<_> = placements.iter().map(|p| p.placement_id.clone()).collect();
+
+    let all = store.due_placements(T0.plus_secs(60), 100).await.unwrap();
+    let earliest = store.due_placements(T0.plus_secs(60), 5).await.unwrap();
+    let by_six = store.due_placements(T0.plus_secs(6), 100).await.unwrap();
+
+    assert_eq!(
+        all, by_deadline,
+        "every shard and the old partition, earliest first"
+    );
+    assert_eq!(
+        earliest,
+        by_deadline[..5],
+        "the earliest five over all of them"
+    );
+    assert_eq!(by_six, by_deadline[..6], "only those past their deadline");
 }

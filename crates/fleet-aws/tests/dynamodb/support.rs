@@ -213,3 +213,19 @@ pub async fn pages(
     }
     panic!("more than 1000 pages");
 }
+
+/// Index reads are eventually consistent: poll until `check` holds (DynamoDB Local is quick).
+pub async fn eventually<T, F, Fut>(mut read: F, check: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = T>,
+{
+    for _ in 0..50 {
+        let v = read().await;
+        if check(&v) {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    read().await
+}
