@@ -333,7 +333,8 @@ mod tests {
         assert_eq!(shards.len(), PENDING_SHARDS as usize);
         let mut per_shard = vec![0u32; shards.len()];
         for n in 0..8_000u32 {
-            let id = PlacementId::parse(&format!("6f1c2e3a-0000-4000-8000-{n:012}")).expect("an id");
+            let id =
+                PlacementId::parse(&format!("6f1c2e3a-0000-4000-8000-{n:012}")).expect("an id");
             let value = pending_partition(&id);
             let at = shards.iter().position(|s| *s == value);
             per_shard[at.expect("one of the shards the sweeper reads")] += 1;
