@@ -460,6 +460,15 @@ impl Driver {
     }
 
     async fn report(&mut self, session: &Session, player_count: u32) -> Result<(), Error> {
+        self.report_as(Op::Report, session, player_count).await
+    }
+
+    async fn report_as(
+        &mut self,
+        op: Op,
+        session: &Session,
+        player_count: u32,
+    ) -> Result<(), Error> {
         let body = json!({"id": session.arn.as_str(), "playerCount": player_count});
         let req = http_request(
             "POST",
@@ -471,7 +480,7 @@ impl Driver {
         )?;
         let out = answer(&fleet_functions::rpc::handle(&self.deps, req).await);
         expect("report", out, 204)?;
-        self.settle(Some(Op::Report), 1).await
+        self.settle(Some(op), 1).await
     }
 
     async fn join(&mut self, k: usize, session: &Session) -> Result<(), Error> {
@@ -636,6 +645,16 @@ pub async fn record(url: &str, opts: &MixOptions) -> Result<Recording, Error> {
         d.join(k, &joined).await?;
         d.list(k, Op::ListDefault, "").await?;
         d.list(k, Op::ListOpenSlots, open_query).await?;
+    }
+    // Past the joins' reservation window, each joined session's server reports the player who
+    // connected, and that report closes the lapsed seat (what becomes of every seat).
+    d.deps
+        .clock
+        .advance_secs(fleet_core::limits::SEAT_RESERVATION_SECS + 1);
+    for k in 0..opts.samples_per_op {
+        let joined = &seeded[(k + seeded.len() / 2) % seeded.len()];
+        let count = (joined.player_count + 1).min(opts.max_players);
+        d.report_as(Op::ReportLapse, joined, count).await?;
     }
     let active = opts.sample_sessions + opts.samples_per_op;
     let per_call = d.sweep(active).await?;

@@ -93,8 +93,13 @@ pub enum Op {
     Fulfil,
     /// The stream record of that fulfilment (notifier, the safety net).
     Notify,
-    /// `update_instance_info` changing `playerCount` (status-rpc).
+    /// `update_instance_info` changing `playerCount` (status-rpc), on a session holding no lapsed seat.
     Report,
+    /// The same report on a session holding a join's seats whose reservation window has passed: the
+    /// player connected (the count goes up by one) and the report closes the seats. Every reservation
+    /// ends this way, so these are one per create and per join ([`reservations_per_sec`]), out of the
+    /// reports.
+    ReportLapse,
     /// `POST /v1/sessions/{id}/join` (fleet-api).
     Join,
     /// `GET /v1/sessions` with the default query.
@@ -107,11 +112,12 @@ pub enum Op {
 
 impl Op {
     /// Every operation, in the order the mix runs them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Create,
         Self::Fulfil,
         Self::Notify,
         Self::Report,
+        Self::ReportLapse,
         Self::Join,
         Self::ListDefault,
         Self::ListOpenSlots,
@@ -123,13 +129,21 @@ impl Op {
         let open = s.open_slots_list_share.clamp(0.0, 1.0);
         match self {
             Self::Create | Self::Fulfil | Self::Notify => w.creates_per_sec,
-            Self::Report => w.reports_per_sec,
+            Self::Report => w.reports_per_sec - Self::ReportLapse.rate(w, s),
+            Self::ReportLapse => reservations_per_sec(w).min(w.reports_per_sec),
             Self::Join => w.joins_per_sec,
             Self::ListDefault => w.list_pages_per_sec * (1.0 - open),
             Self::ListOpenSlots => w.list_pages_per_sec * open,
             Self::Sweep => s.sweeper_sessions_read_per_sec,
         }
     }
+}
+
+/// Reservations made per second: each create and each join reserves its players' seats, which lapse
+/// together when the window passes (none is confirmed one by one) and are closed by the session's next
+/// report, one report per reservation.
+pub fn reservations_per_sec(w: &Workload) -> f64 {
+    w.creates_per_sec + w.joins_per_sec
 }
 
 /// Capacity units.
@@ -444,7 +458,13 @@ mod tests {
             },
         );
         Sample {
-            ops: BTreeMap::from([(Op::Report, report), (Op::ListDefault, list)]),
+            // The sample's lapse-closing reports cost what the others do, so reports add up to the
+            // workload's 20,000/s of one cost.
+            ops: BTreeMap::from([
+                (Op::ReportLapse, report.clone()),
+                (Op::Report, report),
+                (Op::ListDefault, list),
+            ]),
         }
     }
 
@@ -525,6 +545,22 @@ mod tests {
     }
 
     #[test]
+    fn every_seat_lapses_through_a_report_and_the_reports_add_up() {
+        let (w, s) = (Workload::TARGET, shape());
+        assert_eq!(Op::ReportLapse.rate(&w, &s), 2_200.0);
+        assert_eq!(
+            Op::Report.rate(&w, &s) + Op::ReportLapse.rate(&w, &s),
+            w.reports_per_sec
+        );
+        let few_reports = Workload {
+            reports_per_sec: 1_000.0,
+            ..w
+        };
+        assert_eq!(Op::ReportLapse.rate(&few_reports, &s), 1_000.0);
+        assert_eq!(Op::Report.rate(&few_reports, &s), 0.0);
+    }
+
+    #[test]
     fn keys_at_scale_follow_each_entitys_number() {
         let (w, s) = (Workload::TARGET, shape());
         assert_eq!(keys_at_scale(Spread::One, &w, &s), 1.0);
@@ -552,6 +588,14 @@ mod tests {
         assert_eq!((report.wcu_per_op, report.rcu_per_op), (8.0, 0.5));
         assert_eq!(report.index_wcu_per_op, 6.0);
         assert!((report.usd_per_million - (8.0 * 0.625 + 0.5 * 0.125)).abs() < 1e-12);
+        // 2,200 of the 20,000 reports/s close lapsed seats (those of 200 creates and 2,000 joins a
+        // second), priced as their own operation.
+        assert_eq!(report.rate_per_sec, 17_800.0);
+        let lapse = costs
+            .iter()
+            .find(|c| c.op == Op::ReportLapse)
+            .expect("lapse cost");
+        assert_eq!(lapse.rate_per_sec, 2_200.0);
         let t = totals(&costs);
         assert_eq!(t.wcu_per_sec, 160_000.0);
         assert_eq!(t.rcu_per_sec, 10_000.0 + 2_500.0);

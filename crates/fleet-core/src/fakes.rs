@@ -425,10 +425,12 @@ impl SessionStore for MemoryStore {
             arn.as_str(),
             report,
             at,
+            usize::MAX,
         )? {
             ReportEffect::Refused => Ok(Applied::Refused),
             ReportEffect::Duplicate => Ok(Applied::Duplicate),
-            ReportEffect::Session(session) => {
+            ReportEffect::Session(session, lapsed) => {
+                st.put_seats(&id, &lapsed);
                 st.sessions.insert(
                     id,
                     SessionState::Live {

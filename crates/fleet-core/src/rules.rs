@@ -176,13 +176,18 @@ pub enum ReportEffect {
     Refused,
     /// Nothing would change.
     Duplicate,
-    /// Write this session.
-    Session(Session),
+    /// Write this session, and these seats: reservations whose window had passed, closed (EXPIRED) on
+    /// the way so that they leave `seatsByExpiry` with the session's next report instead of waiting for
+    /// the sweeper.
+    Session(Session, Vec<Seat>),
     /// No session yet: keep (or update) this pending report until the placement event arrives.
     Pending(PendingReport),
 }
 
-/// Decides a game server's report.
+/// Decides a game server's report. A report on a live session also closes at most `max_lapsed`
+/// reservations whose window had passed, in the same write: every seat lapses (none is confirmed
+/// one by one), and the session's own reports, every few seconds, are what keeps up with that rate;
+/// the sweeper's seat phase is left the sessions that stopped reporting.
 pub fn report(
     state: &SessionState,
     pending: Option<&PendingReport>,
@@ -190,6 +195,7 @@ pub fn report(
     arn: &str,
     report: &StatusReport,
     at: Timestamp,
+    max_lapsed: usize,
 ) -> Result<ReportEffect, FieldError> {
     match state {
         SessionState::Tombstone => Ok(ReportEffect::Refused),
@@ -211,7 +217,18 @@ pub fn report(
                 report.data.as_ref(),
                 report.properties.as_ref(),
             )?;
-            recount(&mut new, seats, at);
+            let mut all = seats.to_vec();
+            let mut lapsed = Vec::new();
+            for seat in &mut all {
+                if lapsed.len() == max_lapsed {
+                    break;
+                }
+                if seat.status == SeatStatus::Reserved && seat.expires_at <= at {
+                    seat.status = SeatStatus::Expired;
+                    lapsed.push(seat.clone());
+                }
+            }
+            recount(&mut new, &all, at);
             // A report that changes nothing is still the newest word from the server when it is newer
             // than the last one: it must be written (moving `reported_at`), or an older report that
             // arrives later would be applied over it — and the order of reports would decide the state.
@@ -219,7 +236,7 @@ pub fn report(
                 return Ok(ReportEffect::Duplicate);
             }
             new.updated_at = at.max(session.updated_at);
-            Ok(ReportEffect::Session(new))
+            Ok(ReportEffect::Session(new, lapsed))
         }
         SessionState::Missing => {
             let mut next = match pending {

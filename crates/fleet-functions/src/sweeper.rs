@@ -10,7 +10,9 @@
 //!    store's guarded transition, so an event that lands at the same moment wins or loses cleanly.
 //!    Every placement resolved here is an event that was lost or late: `SweeperResolvedPlacements`.
 //! 2. **Lapsed seats.** Sessions from `seatsByExpiry` whose reservations passed their window; the
-//!    store's `expire_seats` re-reads the partition and closes them in a guarded transaction.
+//!    store's `expire_seats` re-reads the partition and closes them in a guarded transaction. A
+//!    session's own next report or join closes its lapsed seats too, so what is left here is the
+//!    sessions whose server stopped reporting: the phase is a backstop, not the seats' only exit.
 //! 3. **Sessions against GameLift's fleets.** Every ACTIVE session is read and grouped by fleet
 //!    location; each location is listed with DescribeGameSessions (FleetId + Location, 100 a page, in the
 //!    fleet's home Region). A session GameLift lists as TERMINATED, TERMINATING or ERROR is ended (a

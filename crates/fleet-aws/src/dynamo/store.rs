@@ -870,11 +870,20 @@ impl SessionStore for DynamoStore {
                 arn.as_str(),
                 report,
                 at,
+                TX_MAX - 1,
             )?;
             let tx = match effect {
                 ReportEffect::Refused => return Ok(Decided::Answer(Applied::Refused)),
                 ReportEffect::Duplicate => return Ok(Decided::Answer(Applied::Duplicate)),
-                ReportEffect::Session(session) => vec![self.put_next(part, &session, Some(at))?],
+                ReportEffect::Session(session, lapsed) => {
+                    // The seats are in the partition the guarded read just returned, and the
+                    // session's version guards them: a join or sweep committed since makes this retry.
+                    let mut tx = vec![self.put_next(part, &session, Some(at))?];
+                    for seat in &lapsed {
+                        tx.push(self.put(codec::seat_item(seat, at)?, None, vec![])?);
+                    }
+                    tx
+                }
                 ReportEffect::Pending(pending) => {
                     let read_version = part.report.as_ref().map(|r| r.1);
                     let put = self.put_session(

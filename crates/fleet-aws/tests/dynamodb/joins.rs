@@ -6,7 +6,7 @@ use std::sync::Arc;
 use fleet_aws::dynamo::DynamoStore;
 use fleet_core::ids::SessionId;
 use fleet_core::model::SeatStatus;
-use fleet_core::ports::{JoinRefused, Reserved, SessionStore, StatusReport};
+use fleet_core::ports::{JoinRefused, Reserved, SessionStore, StatusReport, SweepStore};
 use fleet_core::time::Timestamp;
 
 use crate::steps::{fulfilled_session, join, seats};
@@ -123,6 +123,54 @@ async fn unconfirmed_seats_expire_and_free_their_slots() {
     );
     let s = store.get_session(&id).await.unwrap().unwrap();
     assert_eq!((s.reserved_seats, s.open_slots), (0, 2));
+}
+
+#[tokio::test]
+async fn a_report_after_the_window_closes_the_lapsed_seats_and_takes_them_out_of_the_expiry_index()
+{
+    let store = spawn_store().await;
+    let id = session_with(&store, 4, 0).await;
+    let now = T0.plus_secs(2);
+    join(&store, &id, &["a", "b"], now).await.unwrap();
+    let due_at = now.plus_secs(61);
+    eventually(
+        || async { store.due_seat_sessions(due_at, 10).await.unwrap() },
+        |v| v == &vec![id.clone()],
+    )
+    .await;
+    // Within the window a report leaves the seats as they are.
+    let report = |count| StatusReport {
+        player_count: Some(count),
+        ..StatusReport::default()
+    };
+    store
+        .apply_report(&arn(7), &report(1), now.plus_secs(30))
+        .await
+        .unwrap();
+    let s = store.get_session(&id).await.unwrap().unwrap();
+    assert_eq!((s.reserved_seats, s.open_slots), (2, 1));
+    // After it, the report's own write closes them: no sweeper needed.
+    store
+        .apply_report(&arn(7), &report(2), due_at)
+        .await
+        .unwrap();
+    let s = store.get_session(&id).await.unwrap().unwrap();
+    assert_eq!((s.reserved_seats, s.open_slots), (0, 2));
+    let stored = seats(&store).await;
+    assert_eq!(stored.len(), 2);
+    assert!(
+        stored
+            .iter()
+            .all(|(_, st)| st == SeatStatus::Expired.as_str()),
+        "{stored:?}"
+    );
+    let left = eventually(
+        || async { store.due_seat_sessions(due_at, 10).await.unwrap() },
+        |v| v.is_empty(),
+    )
+    .await;
+    assert!(left.is_empty(), "the expiry index no longer holds them");
+    assert_eq!(store.expire_seats(&id, due_at).await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -259,8 +259,8 @@ fn check_report(session: &Session, body: &[u8]) -> Result<(), TestCaseError> {
         session: session.clone(),
         reported_at: None,
     };
-    match rules::report(&live, None, &[], ARN, &info.report, AT.plus_secs(3)) {
-        Ok(ReportEffect::Session(s)) => {
+    match rules::report(&live, None, &[], ARN, &info.report, AT.plus_secs(3), 0) {
+        Ok(ReportEffect::Session(s, _)) => {
             let stored = size(&codec::session_item(&s, 2, Some(AT)).expect("item"));
             prop_assert!(
                 stored <= ITEM_BUDGET_BYTES,
@@ -278,7 +278,7 @@ fn check_report(session: &Session, body: &[u8]) -> Result<(), TestCaseError> {
             )));
         }
     }
-    let first = match rules::report(&SessionState::Missing, None, &[], ARN, &info.report, AT) {
+    let first = match rules::report(&SessionState::Missing, None, &[], ARN, &info.report, AT, 0) {
         Ok(ReportEffect::Pending(r)) => r,
         other => return Err(TestCaseError::fail(format!("not kept: {other:?}"))),
     };
@@ -289,6 +289,7 @@ fn check_report(session: &Session, body: &[u8]) -> Result<(), TestCaseError> {
         ARN,
         &info.report,
         AT.plus_secs(1),
+        0,
     ) {
         Ok(ReportEffect::Pending(r)) => r,
         Ok(ReportEffect::Duplicate) => first,

@@ -9,7 +9,7 @@ use fleet_core::fakes::{FakeGameLift, GameLiftCall, ManualClock, MemoryStore};
 use fleet_core::ids::PlayerId;
 use fleet_core::model::{Placement, PlacementStatus, Session, SessionStatus};
 use fleet_core::ports::{
-    Clock, GameLiftError, PlacementDescription, SessionStore, StatusReport, SweepStore,
+    Applied, Clock, GameLiftError, PlacementDescription, SessionStore, StatusReport, SweepStore,
 };
 use fleet_core::time::Timestamp;
 use fleet_functions::observability::Metrics;
@@ -272,6 +272,42 @@ async fn lapsed_seat_reservations_are_expired_and_free_their_slots() {
     assert_eq!((session.reserved_seats, session.open_slots), (0, 8));
     let (again, _) = run(&store, &gamelift, &clock, &limits(50)).await;
     assert_eq!(again.expired_seats, 0);
+}
+
+#[tokio::test]
+async fn a_report_after_the_window_closes_the_lapsed_seats_and_leaves_the_sweeper_nothing() {
+    let (store, gamelift) = samples_world().await;
+    apply_sample(&store, "sns-fulfilled.json").await;
+    let sid = stored(&store, &pid(FULFILLED_ID)).await.session_id.unwrap();
+    let arn = store.get_session(&sid).await.unwrap().unwrap().arn;
+    gamelift.add_session(&arn, "ACTIVE", 8);
+    let clock = ManualClock::new(T0);
+    clock.advance_secs(120);
+    // Both players connected: the server counts them, and its report closes their lapsed seats.
+    let report = StatusReport {
+        player_count: Some(2),
+        ..StatusReport::default()
+    };
+    assert_eq!(
+        store
+            .apply_report(&arn, &report, clock.now())
+            .await
+            .unwrap(),
+        Applied::Applied
+    );
+    let session = store.get_session(&sid).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            session.player_count,
+            session.reserved_seats,
+            session.open_slots
+        ),
+        (2, 0, 6)
+    );
+
+    let (summary, _) = run(&store, &gamelift, &clock, &limits(50)).await;
+
+    assert_eq!(summary.expired_seats, 0);
 }
 
 /// A session of fleet-1 in us-east-1, placed at `created`.
