@@ -323,10 +323,11 @@ def check_iam(tmpl: dict, calls: dict, tx_kinds: set[str], rep: Report) -> None:
 def expected_table() -> dict:
     src = INDEX_RS.read_text()
     const = lambda name: re.search(rf'pub const {name}: &str = "([^"]+)";', src).group(1)  # noqa: E731
-    # Each index is `pub const NAME: IndexDef = gsi("name", "pk", "sk");` (projection ALL) or
-    # `list("name", "pk", "sk", shards)` (KEYS_ONLY); copies sit in `pub const NAME: [IndexDef; N] = [...]`.
-    call = r'(gsi|list)\(\s*"([^"]+)",\s*"([^"]+)",\s*"([^"]+)"'
-    projection = {"gsi": "ALL", "list": "KEYS_ONLY"}
+    # Each index is `pub const NAME: IndexDef = gsi("name", "pk", "sk");` (projection ALL),
+    # `keys_only("name", "pk", "sk")` or `list("name", "pk", "sk", shards)` (KEYS_ONLY); copies sit in
+    # `pub const NAME: [IndexDef; N] = [...]`.
+    call = r'(gsi|list|keys_only)\(\s*"([^"]+)",\s*"([^"]+)",\s*"([^"]+)"'
+    projection = {"gsi": "ALL", "list": "KEYS_ONLY", "keys_only": "KEYS_ONLY"}
     defs = {}
     for m in re.finditer(rf"pub const (\w+): IndexDef =\s*{call}", src):
         const_name, fn, name, pk, sk = m.groups()

@@ -177,7 +177,7 @@ pub enum ReportEffect {
     /// Nothing would change.
     Duplicate,
     /// Write this session, and these seats: reservations whose window had passed, closed (EXPIRED) on
-    /// the way so that they leave `seatsByExpiry` with the session's next report instead of waiting for
+    /// the way so that they leave `seatKeysByExpiry` with the session's next report instead of waiting for
     /// the sweeper.
     Session(Session, Vec<Seat>),
     /// No session yet: keep (or update) this pending report until the placement event arrives.

@@ -9,7 +9,7 @@
 //!    and is FAILED; one GameLift still reports PENDING is left for the next run. The write is the
 //!    store's guarded transition, so an event that lands at the same moment wins or loses cleanly.
 //!    Every placement resolved here is an event that was lost or late: `SweeperResolvedPlacements`.
-//! 2. **Lapsed seats.** Sessions from `seatsByExpiry` whose reservations passed their window; the
+//! 2. **Lapsed seats.** Sessions from `seatKeysByExpiry` whose reservations passed their window; the
 //!    store's `expire_seats` re-reads the partition and closes them in a guarded transaction. A
 //!    session's own next report or join closes its lapsed seats too, so what is left here is the
 //!    sessions whose server stopped reporting: the phase is a backstop, not the seats' only exit.

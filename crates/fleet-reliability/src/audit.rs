@@ -243,7 +243,14 @@ pub async fn dynamo(store: &DynamoStore) -> (Snapshot, Vec<String>) {
                     let reserved = seat.status == SeatStatus::Reserved;
                     let what = format!("index: seat {key} {}", seat.status.as_str());
                     let on = index::SEATS_BY_EXPIRY.pk;
-                    check_indexed(&mut out, &item, on, reserved, &what, "seatsByExpiry");
+                    check_indexed(
+                        &mut out,
+                        &item,
+                        on,
+                        reserved,
+                        &what,
+                        index::SEATS_BY_EXPIRY.name,
+                    );
                     snap.seats
                         .entry(seat.session_id.as_str().to_owned())
                         .or_default()

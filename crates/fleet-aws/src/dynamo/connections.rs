@@ -7,7 +7,7 @@
 //! | Sent record | `P#<placementId>` / `SENT#<connectionId>` | written with `attribute_not_exists` before a push, so a result reaches a connection once |
 //! | Sweep position | `SWEEP` / `SESSIONS` | where the sweeper's walk over sessions stopped |
 //!
-//! Index reads (`connectionsByUser`, `pendingByDeadline`, `seatsByExpiry`, `listByCreated`) only pick
+//! Index reads (`connectionsByUser`, `pendingByDeadline`, `seatKeysByExpiry`, `listByCreated`) only pick
 //! candidates or fan-out targets; every state decision is taken by a guarded write elsewhere. Expiry is
 //! checked in code: DynamoDB's TTL may lag for days.
 
@@ -330,7 +330,12 @@ impl SweepStore for DynamoStore {
         for partition in partitions {
             let mut mine: Vec<SessionId> = Vec::new();
             self.query_due(ix, &partition, upto.clone(), 100, |item| {
-                let id = parsed(item, "sessionId", SessionId::parse)?;
+                // The index holds keys only: the session is the seat's partition, `S#<id>`.
+                let id = parsed(item, PK, |pk| {
+                    pk.strip_prefix(index::SESSION_PK_PREFIX)
+                        .ok_or(())
+                        .and_then(|id| SessionId::parse(id).map_err(drop))
+                })?;
                 if !mine.contains(&id) {
                     mine.push(id.clone());
                     due.push((get_s(item, ix.sk).unwrap_or_default().to_owned(), id));
