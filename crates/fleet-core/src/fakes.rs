@@ -590,11 +590,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn expire_seats(&self, id: &SessionId, now: Timestamp) -> Result<u32, StoreError> {
-        Ok(self
-            .change_seats(id, now, |s| {
-                (s.expires_at <= now).then_some(SeatStatus::Expired)
-            })
-            .unwrap_or(0))
+        Ok(self.change_seats(id, now, rules::lapse(now)).unwrap_or(0))
     }
 }
 

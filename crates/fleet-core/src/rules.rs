@@ -218,18 +218,16 @@ pub fn report(
                 report.data.as_ref(),
                 report.properties.as_ref(),
             )?;
-            let mut all = seats.to_vec();
-            let mut lapsed = Vec::new();
-            for seat in &mut all {
-                if lapsed.len() == max_lapsed {
-                    break;
+            let lapsed = match change_seats(&new, seats, at, max_lapsed, lapse(at)) {
+                Some(plan) => {
+                    new = plan.session;
+                    plan.seats
                 }
-                if seat.status == SeatStatus::Reserved && seat.expires_at <= at {
-                    seat.status = SeatStatus::Expired;
-                    lapsed.push(seat.clone());
+                None => {
+                    recount(&mut new, seats, at);
+                    Vec::new()
                 }
-            }
-            recount(&mut new, &all, at);
+            };
             // A report that changes nothing is still the newest word from the server when it is newer
             // than the last one: it must be written (moving `reported_at`), or an older report that
             // arrives later would be applied over it — and the order of reports would decide the state.
@@ -513,6 +511,12 @@ pub fn change_seats(
         seats: touched,
         rejoined: None,
     })
+}
+
+/// What a seat whose reservation window has passed at `now` becomes: EXPIRED (the pick of
+/// [`change_seats`] for closing lapsed seats; only a RESERVED seat can move).
+pub fn lapse(now: Timestamp) -> impl Fn(&Seat) -> Option<SeatStatus> {
+    move |seat| (seat.expires_at <= now).then_some(SeatStatus::Expired)
 }
 
 /// The seat of `player` in `session`, if the partition holds one.

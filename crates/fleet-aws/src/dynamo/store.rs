@@ -1055,9 +1055,7 @@ impl SessionStore for DynamoStore {
 
     async fn expire_seats(&self, session_id: &SessionId, now: Timestamp) -> StoreResult<u32> {
         let changed = self
-            .change_seats(session_id, now, |seat| {
-                (seat.expires_at <= now).then_some(SeatStatus::Expired)
-            })
+            .change_seats(session_id, now, rules::lapse(now))
             .await?;
         Ok(changed.unwrap_or(0))
     }
