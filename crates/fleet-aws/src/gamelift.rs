@@ -46,6 +46,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::clients::OnFirstUse;
 use aws_sdk_gamelift::Client;
 use aws_sdk_gamelift::config::Region;
 use aws_sdk_gamelift::config::http::HttpResponse;
@@ -248,7 +249,7 @@ pub fn queue_region(queue: &str) -> Option<&str> {
 /// game session's home Region (see the module docs). Clones share the regional clients.
 #[derive(Debug, Clone)]
 pub struct SdkGameLift {
-    client: Client,
+    client: OnFirstUse<Client>,
     queue_name: String,
     /// The queue's Region when its ARN names one (else the client's).
     queue_region: Option<String>,
@@ -261,6 +262,11 @@ impl SdkGameLift {
     /// client's Region, or an ARN, whose Region placement calls go to). `client` is the configured one:
     /// the clients for other Regions are derived from it.
     pub fn new(client: Client, queue_name: impl Into<String>) -> Self {
+        Self::with_client(OnFirstUse::ready(client), queue_name)
+    }
+
+    /// [`new`](Self::new) with a client built when the first call needs it (see [`OnFirstUse`]).
+    pub fn with_client(client: OnFirstUse<Client>, queue_name: impl Into<String>) -> Self {
         let queue_name = queue_name.into();
         Self {
             queue_region: queue_region(&queue_name).map(str::to_owned),
@@ -272,7 +278,13 @@ impl SdkGameLift {
 
     /// The configured SDK client (for tests and tools).
     pub fn client(&self) -> &Client {
-        &self.client
+        self.client.get()
+    }
+
+    /// Builds the configured client in the background unless it is built (see
+    /// [`OnFirstUse::build_in_background`]).
+    pub fn build_client_in_background(&self) {
+        self.client.build_in_background();
     }
 
     /// The queue placements go through.
@@ -283,15 +295,15 @@ impl SdkGameLift {
     /// A client for `region`: the configured one when it is already there, else one derived from it
     /// (built once, then reused).
     pub fn client_in(&self, region: &str) -> Client {
-        if self.client.config().region().map(|r| r.as_ref()) == Some(region) {
-            return self.client.clone();
+        let client = self.client.get();
+        if client.config().region().map(|r| r.as_ref()) == Some(region) {
+            return client.clone();
         }
         let mut regional = self.regional.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(c) = regional.get(region) {
             return c.clone();
         }
-        let conf = self
-            .client
+        let conf = client
             .config()
             .to_builder()
             .region(Region::new(region.to_owned()))
@@ -332,7 +344,7 @@ impl SdkGameLift {
     pub fn placement_client(&self) -> Client {
         match &self.queue_region {
             Some(region) => self.client_in(region),
-            None => self.client.clone(),
+            None => self.client.get().clone(),
         }
     }
 }

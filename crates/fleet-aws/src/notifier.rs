@@ -22,6 +22,8 @@ use aws_sdk_apigatewaymanagement::Client;
 use aws_sdk_apigatewaymanagement::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_types::Blob;
 use aws_smithy_types::retry::RetryConfig;
+
+use crate::clients::OnFirstUse;
 use fleet_core::ports::{Notifier, NotifyError};
 use rand::Rng as _;
 
@@ -79,20 +81,32 @@ pub fn backoff(attempt: u32, unit: f64) -> Duration {
 /// Pushes messages to WebSocket connections through API Gateway's management API.
 #[derive(Debug, Clone)]
 pub struct ApiGatewayNotifier {
-    client: Client,
+    client: OnFirstUse<Client>,
 }
 
 impl ApiGatewayNotifier {
     /// A notifier on `client`, whose endpoint is the WebSocket API's `https://…/<stage>` URL (see
     /// [`crate::clients::apigw_management`]).
     pub fn new(client: Client) -> Self {
+        Self::with_client(OnFirstUse::ready(client))
+    }
+
+    /// [`new`](Self::new) with a client built by the first push (see [`OnFirstUse`]).
+    pub fn with_client(client: OnFirstUse<Client>) -> Self {
         Self { client }
+    }
+
+    /// Builds the client in the background unless it is built (see
+    /// [`OnFirstUse::build_in_background`]).
+    pub fn build_client_in_background(&self) {
+        self.client.build_in_background();
     }
 
     /// One PostToConnection, with the SDK's retries off so that each call is exactly one attempt.
     async fn post(&self, connection: &str, payload: &[u8]) -> Result<(), (Verdict, String)> {
         let result = self
             .client
+            .get()
             .post_to_connection()
             .connection_id(connection)
             .data(Blob::new(payload))

@@ -56,23 +56,56 @@ pub async fn aws_and_store(config: &Config) -> (SdkConfig, DynamoStore) {
     (aws, store)
 }
 
-/// The table and the WebSocket management client of the configured endpoint.
+/// The table and the WebSocket management client of the configured endpoint (built by the first
+/// invocation, see [`FirstInvocation`]).
 pub async fn pushing_deps() -> PushingDeps {
     let (config, endpoint) = config_or_exit(|c| c.require_ws_endpoint().map(str::to_owned));
     let (aws, store) = aws_and_store(&config).await;
-    let notifier = ApiGatewayNotifier::new(clients::apigw_management(&aws, &endpoint));
+    let notifier =
+        ApiGatewayNotifier::with_client(clients::apigw_management_on_first_use(&aws, &endpoint));
     Deps::deployed(store, NoGameLift, notifier, config)
 }
 
-/// The table and GameLift, placing into the queue `queue` names (after checking whatever else the
-/// function needs).
+/// The table and GameLift (its client built by the first invocation, see [`FirstInvocation`]),
+/// placing into the queue `queue` names (after checking whatever else the function needs).
 pub async fn gamelift_deps(
     queue: impl FnOnce(&Config) -> Result<String, ConfigError>,
 ) -> GameLiftDeps {
     let (config, queue) = config_or_exit(queue);
     let (aws, store) = aws_and_store(&config).await;
-    let gamelift = SdkGameLift::new(clients::gamelift(&aws), queue);
+    let gamelift = SdkGameLift::with_client(clients::gamelift_on_first_use(&aws), queue);
     Deps::deployed(store, gamelift, NoNotifier, config)
+}
+
+/// The ws-authorizer's: no table, no GameLift, no pushes.
+pub type AuthorizerDeps = Deps<PortSet<(), NoGameLift, NoNotifier>>;
+
+/// What a function does at the start of every invocation before its handler runs.
+///
+/// Init builds only the DynamoDB client, which every function's first call needs at once. The other
+/// SDK clients are started here, in the background: the runtime is single-threaded, so the build runs
+/// while the handler's first request is on the wire (a DynamoDB round trip, longer than the ≈ 0.1 ms
+/// build) and no request waits for it, where in init every cold start would. After the first
+/// invocation this is one atomic load per client.
+pub trait FirstInvocation {
+    /// Starts building, in the background, the clients not built yet.
+    fn build_clients_in_background(&self);
+}
+
+impl FirstInvocation for PushingDeps {
+    fn build_clients_in_background(&self) {
+        self.notifier.build_client_in_background();
+    }
+}
+
+impl FirstInvocation for GameLiftDeps {
+    fn build_clients_in_background(&self) {
+        self.gamelift.build_client_in_background();
+    }
+}
+
+impl FirstInvocation for AuthorizerDeps {
+    fn build_clients_in_background(&self) {}
 }
 
 /// The queue of a function that never places (it only describes and updates): the configured one if
@@ -97,9 +130,11 @@ pub async fn serve_http<'a, D, Fut>(
     handler: impl Fn(&'a D, lambda_http::Request) -> Fut,
 ) -> Result<(), Error>
 where
+    D: FirstInvocation,
     Fut: Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'a,
 {
     lambda_http::run(service_fn(move |req| {
+        deps.build_clients_in_background();
         let answer = handler(deps, req);
         async move { Ok::<_, Error>(answer.await) }
     }))
@@ -112,11 +147,13 @@ pub async fn answer_events<'a, D, A, R, Fut>(
     handler: impl Fn(&'a D, A) -> Fut,
 ) -> Result<(), Error>
 where
+    D: FirstInvocation,
     A: DeserializeOwned,
     R: Serialize + IntoFunctionResponse<R, Body>,
     Fut: Future<Output = R>,
 {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<A>| {
+        deps.build_clients_in_background();
         let answer = handler(deps, event.payload);
         async move { Ok::<_, Error>(answer.await) }
     }))
@@ -129,11 +166,13 @@ pub async fn serve_events<'a, D, A, R, Fut>(
     handler: impl Fn(&'a D, A, Instant) -> Fut,
 ) -> Result<(), Error>
 where
+    D: FirstInvocation,
     A: DeserializeOwned,
     R: Serialize + IntoFunctionResponse<R, Body>,
     Fut: Future<Output = Result<R, Error>>,
 {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<A>| {
+        deps.build_clients_in_background();
         handler(deps, event.payload, deadline(&event.context))
     }))
     .await

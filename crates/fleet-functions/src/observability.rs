@@ -5,21 +5,49 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
-/// Installs the JSON log subscriber once per container (`RUST_LOG` filters; default `info`).
+/// Installs the JSON log subscriber once per container: `RUST_LOG` filters (see [`log_filter`]).
 pub fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (filter, refused) = log_filter(std::env::var("RUST_LOG").ok().as_deref());
     // A second init (tests, or a binary that also embeds another) is harmless: keep the first.
     if tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
         .with_current_span(true)
         .without_time()
+        .finish()
+        .with(filter)
         .try_init()
         .is_err()
     {
         tracing::debug!("log subscriber already installed");
+    }
+    if let Some(why) = refused {
+        tracing::warn!("RUST_LOG ignored, logging at info: {why}");
+    }
+}
+
+/// The log filter of a `RUST_LOG` value: a comma-separated list of `target=level` directives and an
+/// optional bare default level (`info`, `debug`, `warn,fleet_functions=debug`); unset or blank means
+/// `info`. Span and field filters (`target[span{field=value}]=level`) are refused: that syntax needs
+/// tracing-subscriber's `EnvFilter`, whose regex engine and Unicode tables were a quarter of every
+/// function binary's start-up relocations, for a feature a Lambda's logs do not use. A refused value
+/// falls back to `info` and says why (the caller logs it once the subscriber is up).
+pub fn log_filter(value: Option<&str>) -> (Targets, Option<String>) {
+    let info = || Targets::new().with_default(tracing::Level::INFO);
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => (info(), None),
+        Some(v) => match v.parse::<Targets>() {
+            Ok(filter) => (filter, None),
+            Err(e) => (
+                info(),
+                Some(format!(
+                    "{v:?} is not a list of target=level directives ({e})"
+                )),
+            ),
+        },
     }
 }
 
@@ -138,6 +166,41 @@ pub fn dimensioned_emf(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rust_log_sets_a_default_level_and_per_target_levels() {
+        use tracing::Level;
+        let (unset, refused) = log_filter(None);
+        assert!(refused.is_none());
+        assert!(unset.would_enable("fleet_functions::api", &Level::INFO));
+        assert!(!unset.would_enable("fleet_functions::api", &Level::DEBUG));
+        assert!(log_filter(Some("  ")).0.would_enable("any", &Level::INFO));
+
+        let (filter, refused) = log_filter(Some("warn,fleet_functions=debug"));
+        assert!(refused.is_none());
+        assert!(filter.would_enable("fleet_functions::sweeper", &Level::DEBUG));
+        assert!(!filter.would_enable("aws_smithy_runtime", &Level::INFO));
+        assert!(filter.would_enable("aws_smithy_runtime", &Level::WARN));
+
+        let (only, _) = log_filter(Some("fleet_functions=debug"));
+        assert!(
+            !only.would_enable("hyper", &Level::ERROR),
+            "without a bare level, other targets are off, as EnvFilter had it"
+        );
+    }
+
+    #[test]
+    fn a_span_filter_is_refused_with_its_reason_and_logging_stays_at_info() {
+        use tracing::Level;
+        let (filter, refused) = log_filter(Some("fleet_functions[list{shard=3}]=trace"));
+        let why = refused.expect("span filters need EnvFilter");
+        assert!(
+            why.contains("fleet_functions[list{shard=3}]=trace"),
+            "{why}"
+        );
+        assert!(filter.would_enable("fleet_functions", &Level::INFO));
+        assert!(!filter.would_enable("fleet_functions", &Level::TRACE));
+    }
 
     #[test]
     fn an_emf_line_declares_every_metric_it_carries() {

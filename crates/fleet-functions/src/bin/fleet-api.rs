@@ -4,7 +4,7 @@
 use fleet_functions::{api, bootstrap};
 use lambda_http::Error;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // The only function that signs list cursors, so the only one that needs their secret.
     let deps = bootstrap::gamelift_deps(|c| {

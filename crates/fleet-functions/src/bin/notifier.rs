@@ -8,7 +8,7 @@
 use fleet_functions::{bootstrap, notifier};
 use lambda_runtime::Error;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let deps = bootstrap::pushing_deps().await;
     bootstrap::answer_events(&deps, notifier::handle).await

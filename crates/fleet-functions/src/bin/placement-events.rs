@@ -11,7 +11,7 @@
 use fleet_functions::{bootstrap, placement_events};
 use lambda_runtime::Error;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // Events carry everything a session needs: no GameLift client.
     let deps = bootstrap::pushing_deps().await;

@@ -4,7 +4,7 @@
 use fleet_functions::{bootstrap, rpc};
 use lambda_http::Error;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // Status RPCs only update and describe game sessions: they never place, so no queue is needed.
     let deps = bootstrap::gamelift_deps(bootstrap::queue_if_any).await;

@@ -8,7 +8,7 @@
 use fleet_functions::{bootstrap, sweeper};
 use lambda_runtime::Error;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // The sweeper only describes placements and sessions: it never places, so no queue is needed.
     let deps = bootstrap::gamelift_deps(bootstrap::queue_if_any).await;

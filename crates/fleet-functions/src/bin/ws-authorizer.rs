@@ -8,7 +8,7 @@ use fleet_functions::deps::{Deps, NoGameLift, NoNotifier, SystemClock};
 use fleet_functions::ws_authorizer::{self, TokenVerifier};
 use lambda_runtime::Error;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let (config, verifier) =
         bootstrap::config_or_exit(|c| c.require_jwt().and_then(TokenVerifier::new));
@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
     // failure is logged and retried by the first token, never fatal: the issuer may be down briefly.
     verifier.prefetch(SystemClock.now()).await;
     // The authorizer reads no table and calls no AWS API: it only checks signatures.
-    let deps = Deps::deployed((), NoGameLift, NoNotifier, config);
+    let deps: bootstrap::AuthorizerDeps = Deps::deployed((), NoGameLift, NoNotifier, config);
     let verifier = &verifier;
     bootstrap::serve_events(&deps, |deps, request, _| async move {
         Ok(ws_authorizer::handle(deps, verifier, request).await)

@@ -4,7 +4,7 @@
 use fleet_functions::{bootstrap, ws};
 use lambda_runtime::Error;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     // Subscribe answers on the caller's connection (a finished placement's result, or an error).
     let deps = bootstrap::pushing_deps().await;
