@@ -1,6 +1,7 @@
 //! The cold-start baseline of `fleet-bench`: the smallest `lambda_runtime` function (it answers
 //! every event with itself), built exactly as the function binaries are (same crate, same release
-//! profile, same dependency features). Not deployed: it is an example, not a binary.
+//! profile, same dependency features, same single-threaded Tokio runtime, so that the functions' choice
+//! of runtime does not flatter their ratio). Not deployed: it is an example, not a binary.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;

@@ -1,6 +1,11 @@
 //! What every Lambda binary does once per container before serving: JSON logs, the configuration
 //! (a misconfigured function fails its cold start with one line naming the variable), and the clients
 //! it reuses across invocations; then the runtime's loop, handing each invocation to the handler.
+//!
+//! Every binary runs on Tokio's current-thread runtime (`#[tokio::main(flavor = "current_thread")]`): a
+//! container serves one event at a time with a fraction of a vCPU (256 MB), so the default runtime's
+//! worker threads, one per visible CPU, only cost init time (≈ 0.25 ms) and memory. Concurrency within
+//! an invocation (parallel DynamoDB and GameLift requests) is I/O, which one thread drives as well.
 
 use std::time::{Duration, Instant, SystemTime};
 
