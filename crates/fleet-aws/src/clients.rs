@@ -184,7 +184,7 @@ impl<C: Clone + Send + Sync + 'static> OnFirstUse<C> {
         }))
     }
 
-    /// A client already built (tests, and functions that call the service on every request).
+    /// A client already built (the local stack and the tests, which build every client up front).
     pub fn ready(client: C) -> Self {
         let built = OnceLock::from(client.clone());
         Self(Arc::new(FirstUse {
