@@ -104,9 +104,8 @@ impl ApiGatewayNotifier {
 
     /// One PostToConnection, with the SDK's retries off so that each call is exactly one attempt.
     async fn post(&self, connection: &str, payload: &[u8]) -> Result<(), (Verdict, String)> {
-        let result = self
-            .client
-            .get()
+        let client = self.client.get();
+        let result = client
             .post_to_connection()
             .connection_id(connection)
             .data(Blob::new(payload))
