@@ -179,9 +179,11 @@ def strip_tests(src: str) -> str:
 
 
 # `client.op()`, `placement_client().op()`, `session_client(arn)?.op()` and `fleet_client(f)?.op()`
-# (a client per Region).
-CALL_RE = re.compile(r"(\w*client\w*(?:\([^()]*\))?\??)\s*\.\s*([a-z][a-z0-9_]*)\s*\(\s*\)", re.S)
-NOT_OPERATIONS = {"clone", "config", "build", "send", "to_owned", "as_ref"}
+# (a client per Region), and `client.get().op()` (a client built on first use).
+CALL_RE = re.compile(
+    r"(\w*client\w*(?:\([^()]*\))?\??(?:\s*\.\s*get\(\s*\))?)\s*\.\s*([a-z][a-z0-9_]*)\s*\(\s*\)", re.S
+)
+NOT_OPERATIONS = {"clone", "config", "build", "send", "to_owned", "as_ref", "get"}
 
 
 def adapter_calls(rep: Report) -> tuple[dict[str, set[str]], set[str]]:

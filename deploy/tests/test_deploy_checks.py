@@ -24,6 +24,7 @@ sys.path.insert(0, str(DEPLOY))
 
 import check_artifacts  # noqa: E402
 import check_samconfig  # noqa: E402
+import check_template  # noqa: E402
 import deploy as deploy_py  # noqa: E402
 import prebuilt_template  # noqa: E402
 
@@ -34,6 +35,19 @@ def run_check(samconfig: Path) -> tuple[list[str], str]:
     lines: list[str] = []
     problems = check_samconfig.check(samconfig, TEMPLATE, build_plan=False, out=lines.append)
     return problems, "\n".join(lines)
+
+
+# ---- template <-> code ---------------------------------------------------------------------------------------
+def sdk_calls_are_found_on_every_client_shape_the_adapters_use():
+    src = """
+        let result = self.client.get().post_to_connection().connection_id(c);
+        client.put_item().table_name(t);
+        self.placement_client().start_game_session_placement();
+        self.session_client(arn)?.update_game_session();
+        let c = self.client.get().clone();
+    """
+    ops = [m.group(2) for m in check_template.CALL_RE.finditer(src) if m.group(2) not in check_template.NOT_OPERATIONS]
+    assert ops == ["post_to_connection", "put_item", "start_game_session_placement", "update_game_session"], ops
 
 
 # ---- samconfig.toml through SAM CLI's parser ------------------------------------------------------------------
