@@ -265,7 +265,8 @@ pub enum PlacedSession<'a> {
 /// the store merges a game server's earlier report into it, counts the placed seats, and keeps a
 /// session deleted before its event ended: `placed` either is that session as its write stored it, or
 /// asks for it to be read ([`placed_session`], one strongly consistent GetItem, FULFILLED only, and
-/// only when there are targets). Then [`deliver`].
+/// only once a push is to be made: after its sent record was written, so a result already pushed
+/// reads nothing). Then [`deliver`].
 ///
 /// `Err` only for a transient store failure before any push (nothing was sent; retrying can help); a
 /// permanent one (an unreadable item) is logged and read as absent. Failed pushes are in the
@@ -303,15 +304,12 @@ where
     if targets.is_empty() {
         return Ok(Pushed::default());
     }
-    let read;
+    let read = tokio::sync::OnceCell::new();
     let session = match placed {
-        PlacedSession::Written(session) => session,
-        PlacedSession::Read => {
-            read = transient_only(placed_session(store, placement).await)?.flatten();
-            read.as_ref()
-        }
+        PlacedSession::Written(session) => SessionSource::Ready(session),
+        PlacedSession::Read => SessionSource::Lazy(&read),
     };
-    let delivery = deliver(store, notifier, placement, session, &targets, now).await;
+    let delivery = deliver_from(store, notifier, placement, &session, &targets, now).await;
     Ok(Pushed {
         targets: targets.len(),
         delivery,
@@ -339,7 +337,53 @@ pub async fn deliver<S, N>(
     now: Timestamp,
 ) -> Delivery
 where
-    S: ConnectionStore,
+    S: SessionStore + ConnectionStore,
+    N: Notifier,
+{
+    let session = SessionSource::Ready(session);
+    deliver_from(store, notifier, placement, &session, targets, now).await
+}
+
+/// Where the session a push carries comes from.
+enum SessionSource<'a> {
+    /// In hand (or known to be absent).
+    Ready(Option<&'a Session>),
+    /// Read ([`placed_session`]) by the first push whose sent record was written, once for all of
+    /// them: a stream record whose pushes placement-events already made (the usual case) finds every
+    /// sent record there and reads nothing.
+    Lazy(&'a tokio::sync::OnceCell<Option<Session>>),
+}
+
+impl SessionSource<'_> {
+    async fn get<S: SessionStore>(
+        &self,
+        store: &S,
+        placement: &Placement,
+    ) -> Result<Option<&Session>, StoreError> {
+        match self {
+            SessionSource::Ready(session) => Ok(*session),
+            SessionSource::Lazy(cell) => {
+                let read = cell
+                    .get_or_try_init(|| async {
+                        transient_only(placed_session(store, placement).await).map(Option::flatten)
+                    })
+                    .await?;
+                Ok(read.as_ref())
+            }
+        }
+    }
+}
+
+async fn deliver_from<S, N>(
+    store: &S,
+    notifier: &N,
+    placement: &Placement,
+    session: &SessionSource<'_>,
+    targets: &[Target],
+    now: Timestamp,
+) -> Delivery
+where
+    S: SessionStore + ConnectionStore,
     N: Notifier,
 {
     // The pushes are built before they are streamed: a stream that maps `&Target` through a closure
@@ -360,11 +404,11 @@ where
     delivery
 }
 
-async fn push_once<S: ConnectionStore, N: Notifier>(
+async fn push_once<S: SessionStore + ConnectionStore, N: Notifier>(
     store: &S,
     notifier: &N,
     placement: &Placement,
-    session: Option<&Session>,
+    session: &SessionSource<'_>,
     target: &Target,
     now: Timestamp,
 ) -> PushOutcome {
@@ -381,6 +425,14 @@ async fn push_once<S: ConnectionStore, N: Notifier>(
             return PushOutcome::Failed;
         }
     }
+    let session = match session.get(store, placement).await {
+        Ok(session) => session,
+        Err(e) => {
+            tracing::warn!(placement_id, connection, error = %e, "could not read the placed session; will retry");
+            unmark(store, placement, target).await;
+            return PushOutcome::Failed;
+        }
+    };
     let payload = placement_message(placement, session, &target.user);
     match notifier.send(connection, &payload).await {
         Ok(()) => PushOutcome::Sent,
@@ -410,15 +462,25 @@ async fn push_once<S: ConnectionStore, N: Notifier>(
         }
         Err(e) => {
             tracing::warn!(placement_id, connection, error = %e, "push failed; will retry");
-            if let Err(e) = store
-                .unmark_sent(&placement.placement_id, &target.connection)
-                .await
-            {
-                // The retry will then see it as sent and skip it: one lost push, logged.
-                tracing::error!(placement_id, connection, error = %e, "could not remove the sent record of a failed push");
-            }
+            unmark(store, placement, target).await;
             PushOutcome::Failed
         }
+    }
+}
+
+/// Removes the sent record of a push that did not happen, so that a retry makes it.
+async fn unmark<S: ConnectionStore>(store: &S, placement: &Placement, target: &Target) {
+    if let Err(e) = store
+        .unmark_sent(&placement.placement_id, &target.connection)
+        .await
+    {
+        // The retry will then see it as sent and skip it: one lost push, logged.
+        tracing::error!(
+            placement_id = placement.placement_id.as_str(),
+            connection = target.connection.as_str(),
+            error = %e,
+            "could not remove the sent record of a failed push"
+        );
     }
 }
 

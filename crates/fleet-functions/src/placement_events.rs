@@ -47,7 +47,8 @@
 //! writes and no GameLift call). The push is the notifier's work done earlier, with the same calls: the
 //! connection lookups (one `connectionsByUser` Query per user, one subscribers Query) and per
 //! connection one sent record (a conditional PutItem) and one PostToConnection; the session comes from
-//! the write (the notifier, which has only the stream record, reads it with one GetItem). The lookups
+//! the write (the notifier, which has only the stream record, reads it with one GetItem when it has
+//! something to push). The lookups
 //! start before the write's answer, so an event whose placement was read PENDING but whose write
 //! then finds it finished (a second copy in the same batch, or the sweeper first) makes them and
 //! pushes nothing; an event for a placement read finished makes none. The sent records are the notifier's writes moved here: its later
@@ -235,9 +236,12 @@ where
         })
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<(Option<String>, RecordOutcome, Option<EarlyPush>)>>();
-    // The players' pending counts are released beside the pushes, not before them: the release is
-    // not on the player's path to the result.
-    let (results, ()) = futures::future::join(pushes, release(store, &released)).await;
+    // The players' pending counts are released after the pushes: the release is not on the player's
+    // path to the result, and a write sent beside a push's sent record makes that record wait
+    // wherever writes to the table queue behind each other (DynamoDB Local applies them one at a
+    // time). It costs the invocation one round trip more, never the player.
+    let results = pushes.await;
+    release(store, &released).await;
     let mut metrics = Metrics::new(FUNCTION);
     let mut outcomes = Vec::with_capacity(results.len());
     let mut failed = 0u64;
@@ -568,7 +572,7 @@ type Prepared = (Option<String>, Result<Ready, RecordOutcome>);
 /// a batch of fresh events costs one read and one write request, not ten of each.
 /// One entry per record, in order: its message id, its outcome and, when it wrote the result, the
 /// placement as it now stands. The players' pending counts are the caller's to release
-/// ([`release_all`], or beside each push).
+/// ([`release_all`], or after the pushes).
 async fn apply_batch<S: SessionStore>(
     store: &S,
     records: &[SqsMessage],

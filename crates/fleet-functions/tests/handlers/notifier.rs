@@ -85,6 +85,34 @@ async fn a_duplicate_stream_record_sends_nothing_more() {
 }
 
 #[tokio::test]
+async fn the_placed_session_is_read_once_for_all_pushes_and_not_at_all_when_they_were_made() {
+    let store = world().await;
+    let push = MemoryNotifier::default();
+    let placement = stored(&store, &pid(FULFILLED_ID)).await;
+    let before = store.calls().reads;
+    let targets = notifier::targets(&store, &placement, T0).await.unwrap();
+    let lookups = store.calls().reads - before;
+    assert_eq!(targets.len(), 4);
+
+    let before = store.calls().reads;
+    notify_stream(&store, &push, "placement-fulfilled.json").await;
+    assert_eq!(
+        store.calls().reads - before,
+        lookups + 1,
+        "the lookups and one session read for four pushes"
+    );
+
+    let before = store.calls().reads;
+    let (_, metrics) = notify_stream(&store, &push, "placement-fulfilled.json").await;
+    assert_eq!(metrics.get("NotificationsDuplicate"), Some(4.0));
+    assert_eq!(
+        store.calls().reads - before,
+        lookups,
+        "every push was made: the lookups and nothing more"
+    );
+}
+
+#[tokio::test]
 async fn a_gone_connection_is_deleted_with_its_subscription() {
     let store = world().await;
     let push = MemoryNotifier::default();
