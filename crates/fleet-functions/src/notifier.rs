@@ -268,9 +268,10 @@ pub enum PlacedSession<'a> {
 /// only once a push is to be made: after its sent record was written, so a result already pushed
 /// reads nothing). Then [`deliver`].
 ///
-/// `Err` only for a transient store failure before any push (nothing was sent; retrying can help); a
+/// `Err` only for a transient store failure of the lookups (nothing was sent; retrying can help); a
 /// permanent one (an unreadable item) is logged and read as absent. Failed pushes are in the
-/// [`Delivery`]: their sent records were removed, so a later delivery sends them.
+/// [`Delivery`], a transient failure to read the session counting as a failed push of each connection
+/// that needed it: their sent records were removed, so a later delivery sends them.
 pub async fn push_result<S, N>(
     store: &S,
     notifier: &N,
