@@ -305,12 +305,7 @@ where
     if targets.is_empty() {
         return Ok(Pushed::default());
     }
-    let read = tokio::sync::OnceCell::new();
-    let session = match placed {
-        PlacedSession::Written(session) => SessionSource::Ready(session),
-        PlacedSession::Read => SessionSource::Lazy(&read),
-    };
-    let delivery = deliver_from(store, notifier, placement, &session, &targets, now).await;
+    let delivery = deliver(store, notifier, placement, placed, &targets, now).await;
     Ok(Pushed {
         targets: targets.len(),
         delivery,
@@ -326,23 +321,6 @@ pub async fn placed_session<S: SessionStore>(
         (Some(id), PlacementStatus::Fulfilled) => store.get_session(id).await,
         _ => Ok(None),
     }
-}
-
-/// Pushes a finished placement's result to each target once (see the module docs).
-pub async fn deliver<S, N>(
-    store: &S,
-    notifier: &N,
-    placement: &Placement,
-    session: Option<&Session>,
-    targets: &[Target],
-    now: Timestamp,
-) -> Delivery
-where
-    S: SessionStore + ConnectionStore,
-    N: Notifier,
-{
-    let session = SessionSource::Ready(session);
-    deliver_from(store, notifier, placement, &session, targets, now).await
 }
 
 /// Where the session a push carries comes from.
@@ -375,11 +353,14 @@ impl SessionSource<'_> {
     }
 }
 
-async fn deliver_from<S, N>(
+/// Pushes a finished placement's result to each target once (see the module docs), with the session
+/// `placed` gives: a [`PlacedSession::Read`] is read once, by the first push whose sent record was
+/// written, and not at all when every target had already been sent it.
+pub async fn deliver<S, N>(
     store: &S,
     notifier: &N,
     placement: &Placement,
-    session: &SessionSource<'_>,
+    placed: PlacedSession<'_>,
     targets: &[Target],
     now: Timestamp,
 ) -> Delivery
@@ -387,6 +368,12 @@ where
     S: SessionStore + ConnectionStore,
     N: Notifier,
 {
+    let read = tokio::sync::OnceCell::new();
+    let session = match placed {
+        PlacedSession::Written(session) => SessionSource::Ready(session),
+        PlacedSession::Read => SessionSource::Lazy(&read),
+    };
+    let session = &session;
     // The pushes are built before they are streamed: a stream that maps `&Target` through a closure
     // has a higher-ranked type for which rustc cannot prove `Send`, which callers that spawn this
     // future (the local stack's gateway and stream poller) need.

@@ -351,17 +351,21 @@ where
     S: SessionStore + ConnectionStore,
     N: Notifier,
 {
-    let session = match notifier::placed_session(store, current).await {
-        Ok(s) => s,
-        Err(e) => return unavailable(connection, &e),
-    };
     let target = Target {
         connection: connection.clone(),
         user,
         subscribed: true,
     };
-    let delivery =
-        notifier::deliver(store, notifier, current, session.as_ref(), &[target], now).await;
+    // The session is read only if this connection has not had the result yet.
+    let delivery = notifier::deliver(
+        store,
+        notifier,
+        current,
+        notifier::PlacedSession::Read,
+        &[target],
+        now,
+    )
+    .await;
     tracing::info!(
         connection = connection.as_str(),
         placement_id = placement_id.as_str(),
