@@ -21,6 +21,15 @@
 //!
 //! Cost moved to the first request: encoding and parsing the compiled roots, ≈ 0.6 ms once per process
 //! (and per timeout settings), beside a first call's DNS, TCP and TLS handshake.
+//!
+//! TLS runs on rustls with ring, not the SDK's default aws-lc: aws-lc's start-up constructor, its
+//! ≈ 3,000 start-up relocations and its 2 MB of code cost every cold start ≈ 0.06 ms (sweeper and
+//! fleet-api, 61 runs each), and nothing here needs what only aws-lc gives: FIPS mode, and the hybrid
+//! post-quantum key exchange (X25519MLKEM768) rustls offers on aws-lc alone, so connections to AWS use
+//! X25519. Switching back is the workspace's `aws-smithy-http-client` feature (`rustls-aws-lc`) and
+//! `CryptoMode::AwsLc` here. The SDK crates are built without their `default-https-client` feature (it
+//! would link aws-lc again), so every SDK configuration of the workspace takes its client from
+//! [`http_client`].
 
 use std::fmt;
 use std::sync::{Arc, LazyLock, OnceLock};
@@ -52,8 +61,7 @@ pub const PUSH_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 /// and the credentials provider, and carries the one HTTPS client every SDK client of the process uses).
 pub async fn aws_config() -> SdkConfig {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https_client(Roots::from_env(env)));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
     // Lambda sets the region and the execution role's credentials in the environment, the first link of
     // each default chain: use that link alone rather than build the chains (profile files, SSO, web
     // identity, ECS, IMDS clients) at init only for their first link to answer. Elsewhere (a developer's
@@ -65,6 +73,13 @@ pub async fn aws_config() -> SdkConfig {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
     loader.load().await
+}
+
+/// The HTTPS client every SDK configuration of the workspace uses (tools and tests too: the SDK crates
+/// carry no default client), trusting the roots the environment asks for (see [`aws_config`]).
+pub fn http_client() -> SharedHttpClient {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    https_client(Roots::from_env(env))
 }
 
 /// Whether the environment holds static credentials, as Lambda sets the execution role's
@@ -83,6 +98,9 @@ enum Roots {
     /// The system store, when `SSL_CERT_FILE` or `SSL_CERT_DIR` says which (a private CA, a proxy):
     /// the operator asked for it, so it is honoured at the cost of reading it.
     System,
+    /// Only these PEM certificates (the tests' own endpoint).
+    #[cfg(test)]
+    Pem(&'static [u8]),
 }
 
 impl Roots {
@@ -98,6 +116,11 @@ impl Roots {
         match self {
             Roots::Compiled => COMPILED_ROOTS.clone(),
             Roots::System => TlsContext::default(),
+            #[cfg(test)]
+            Roots::Pem(pem) => TlsContext::builder()
+                .with_trust_store(TrustStore::empty().with_pem_certificate(pem))
+                .build()
+                .unwrap_or_default(),
         }
     }
 }
@@ -116,7 +139,7 @@ static COMPILED_ROOTS: LazyLock<TlsContext> = LazyLock::new(|| {
         .unwrap_or_default()
 });
 
-/// The SDK's default HTTPS client (hyper 1, rustls with aws-lc, proxies from `HTTPS_PROXY` and friends,
+/// The SDK's default HTTPS client (hyper 1, rustls with ring (see the module docs), proxies from `HTTPS_PROXY` and friends,
 /// one connector per timeout settings, shared by every SDK client), trusting [`Roots`], and building its
 /// TLS connector on the first request.
 fn https_client(roots: Roots) -> SharedHttpClient {
@@ -125,7 +148,7 @@ fn https_client(roots: Roots) -> SharedHttpClient {
     let client = aws_smithy_http_client::Builder::new().build_with_connector_fn(
         move |settings, components| {
             let mut connector = Connector::builder()
-                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
                 .tls_context(roots.tls_context());
             connector.set_connector_settings(settings.cloned());
             if let Some(components) = components {
@@ -362,6 +385,7 @@ mod tests {
     fn the_management_client_targets_the_stage_url_with_bounded_attempts_and_no_sdk_retries() {
         let shared = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(http_client())
             .region(aws_config::Region::new("eu-west-1"))
             .build();
         let client = apigw_management(
@@ -402,6 +426,7 @@ mod tests {
     fn shared_with(service_vars: &[(&'static str, &str)], global: Option<&str>) -> SdkConfig {
         let mut b = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(http_client())
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(
                 aws_sdk_apigatewaymanagement::config::SharedCredentialsProvider::new(
@@ -600,6 +625,123 @@ mod tests {
             .await
             .expect("DescribeGameSessionQueues");
         assert!(queues.game_session_queues().is_empty());
+        server.abort();
+    }
+    /// The fixture endpoint's self-signed certificate for `localhost` (ECDSA P-256, valid until 2126).
+    const LOCALHOST_CERT: &[u8] = include_bytes!("../testdata/localhost.crt");
+    const LOCALHOST_KEY: &[u8] = include_bytes!("../testdata/localhost.key");
+
+    /// A DynamoDB-shaped HTTPS endpoint on loopback (rustls on ring, the fixture certificate) answering
+    /// every request, once its body is read, with a ListTables result; its port.
+    async fn tls_endpoint() -> (u16, tokio::task::JoinHandle<()>) {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let cert = CertificateDer::from_pem_slice(LOCALHOST_CERT).expect("fixture certificate");
+        let key = PrivateKeyDer::from_pem_slice(LOCALHOST_KEY).expect("fixture key");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .expect("server configuration");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let server = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    // A refused handshake (the client distrusts the certificate) ends here.
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut request = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        match tls.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&chunk[..n]),
+                        }
+                        if request_complete(&request) {
+                            break;
+                        }
+                    }
+                    let body = br#"{"TableNames":["over-tls"]}"#;
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    if tls.write_all(head.as_bytes()).await.is_ok()
+                        && tls.write_all(body).await.is_ok()
+                    {
+                        tls.shutdown().await.ok();
+                    }
+                });
+            }
+        });
+        (port, server)
+    }
+
+    /// Whether `request` holds a whole HTTP/1.1 request: its head and `content-length` bytes of body.
+    fn request_complete(request: &[u8]) -> bool {
+        let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return false;
+        };
+        let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        request.len() >= end + 4 + length
+    }
+
+    /// A DynamoDB client on `roots` for the endpoint `https://localhost:{port}`.
+    async fn dynamodb_over_tls(roots: Roots, port: u16) -> aws_sdk_dynamodb::Client {
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https_client(roots))
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "AKIDLOCAL",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
+            .retry_config(RetryConfig::disabled())
+            .endpoint_url(format!("https://localhost:{port}"))
+            .load()
+            .await;
+        dynamodb(&shared)
+    }
+
+    /// The client's TLS (rustls on ring, no aws-lc) completes a handshake with an endpoint whose
+    /// certificate it trusts, and refuses one it does not: the compiled Mozilla roots do not include a
+    /// self-signed certificate.
+    #[tokio::test]
+    async fn https_works_through_rustls_on_ring_and_only_with_a_trusted_certificate() {
+        let (port, server) = tls_endpoint().await;
+        let trusted = dynamodb_over_tls(Roots::Pem(LOCALHOST_CERT), port).await;
+        let tables = trusted
+            .list_tables()
+            .send()
+            .await
+            .expect("ListTables over TLS");
+        assert_eq!(tables.table_names(), ["over-tls"]);
+
+        let distrusting = dynamodb_over_tls(Roots::Compiled, port).await;
+        let refused = distrusting
+            .list_tables()
+            .send()
+            .await
+            .expect_err("a self-signed certificate outside the roots must be refused");
+        let why = aws_smithy_types::error::display::DisplayErrorContext(&refused).to_string();
+        assert!(why.contains("certificate"), "unexpected error: {why}");
         server.abort();
     }
 }

@@ -1018,6 +1018,7 @@ mod tests {
     fn us_east_1_client() -> Client {
         let conf = aws_sdk_gamelift::Config::builder()
             .behavior_version(aws_sdk_gamelift::config::BehaviorVersion::latest())
+            .http_client(crate::clients::http_client())
             .region(Region::new("us-east-1"))
             .credentials_provider(aws_sdk_gamelift::config::Credentials::new(
                 "AKID", "secret", None, None, "test",

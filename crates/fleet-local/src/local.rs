@@ -60,6 +60,7 @@ pub fn fakes_config(fleet: &str, extra: &[(&'static str, String)]) -> Result<Con
 pub fn sdk_config() -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(fleet_aws::clients::http_client())
         .region(Region::new(REGION))
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "local",

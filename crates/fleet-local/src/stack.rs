@@ -902,7 +902,10 @@ async fn local_deps(
         ),
         // A real GameLift: the standard credential chain and region, and the user's endpoint.
         Some(url) => {
-            let real = aws_config::defaults(BehaviorVersion::latest()).load().await;
+            let real = aws_config::defaults(BehaviorVersion::latest())
+                .http_client(fleet_aws::clients::http_client())
+                .load()
+                .await;
             aws_sdk_gamelift::Client::from_conf(
                 aws_sdk_gamelift::config::Builder::from(&real)
                     .endpoint_url(url)

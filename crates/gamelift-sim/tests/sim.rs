@@ -250,6 +250,7 @@ async fn full_flow_from_placement_to_fulfilled_event_to_player_reservations_timi
         std::env::set_var("AWS_ENDPOINT_URL_GAMELIFT", server.endpoint());
     }
     let conf = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(setup::http_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "static"))
         .load()

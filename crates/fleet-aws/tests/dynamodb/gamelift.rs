@@ -36,6 +36,7 @@ struct Sim {
 fn adapter(endpoint: &str, retry: RetryConfig, timeout: Option<Duration>) -> SdkGameLift {
     let mut conf = aws_sdk_gamelift::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(fleet_aws::clients::http_client())
         .region(SdkRegion::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "static"))
         .endpoint_url(endpoint)

@@ -24,6 +24,7 @@ async fn fake() -> (ApiGatewayNotifier, Log) {
 fn notifier_at(endpoint: &str) -> ApiGatewayNotifier {
     let shared = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(fleet_aws::clients::http_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "test", "test", None, None, "static",

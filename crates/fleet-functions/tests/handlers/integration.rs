@@ -100,6 +100,7 @@ pub(crate) async fn spawn_stack_on(
     let gamelift = aws_sdk_gamelift::Client::from_conf(
         aws_sdk_gamelift::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(fleet_aws::clients::http_client())
             .region(SdkRegion::new("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "static"))
             .endpoint_url(server.endpoint())
