@@ -139,9 +139,9 @@ static COMPILED_ROOTS: LazyLock<TlsContext> = LazyLock::new(|| {
         .unwrap_or_default()
 });
 
-/// The SDK's default HTTPS client (hyper 1, rustls with ring (see the module docs), proxies from `HTTPS_PROXY` and friends,
-/// one connector per timeout settings, shared by every SDK client), trusting [`Roots`], and building its
-/// TLS connector on the first request.
+/// The SDK's HTTPS client (hyper 1, rustls on ring as the module docs explain, proxies from
+/// `HTTPS_PROXY` and friends, one connector per timeout settings, shared by every SDK client), trusting
+/// [`Roots`], and building its TLS connector on the first request.
 fn https_client(roots: Roots) -> SharedHttpClient {
     // The constructor aws-smithy-runtime's own default HTTPS client is made with; only the TLS context
     // differs.
@@ -627,6 +627,7 @@ mod tests {
         assert!(queues.game_session_queues().is_empty());
         server.abort();
     }
+
     /// The fixture endpoint's self-signed certificate for `localhost` (ECDSA P-256, valid until 2126).
     const LOCALHOST_CERT: &[u8] = include_bytes!("../testdata/localhost.crt");
     const LOCALHOST_KEY: &[u8] = include_bytes!("../testdata/localhost.key");
