@@ -60,16 +60,15 @@ pub const PUSH_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 /// The shared SDK configuration from the environment (call once per container: it resolves the region
 /// and the credentials provider, and carries the one HTTPS client every SDK client of the process uses).
 pub async fn aws_config() -> SdkConfig {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
     // Lambda sets the region and the execution role's credentials in the environment, the first link of
     // each default chain: use that link alone rather than build the chains (profile files, SSO, web
     // identity, ECS, IMDS clients) at init only for their first link to answer. Elsewhere (a developer's
     // profile), the default chains.
-    if env("AWS_REGION").is_some() {
+    if env_value("AWS_REGION").is_some() {
         loader = loader.region(EnvironmentVariableRegionProvider::new());
     }
-    if has_env_credentials(env) {
+    if has_env_credentials(env_value) {
         loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
     }
     loader.load().await
@@ -78,8 +77,12 @@ pub async fn aws_config() -> SdkConfig {
 /// The HTTPS client every SDK configuration of the workspace uses (tools and tests too: the SDK crates
 /// carry no default client), trusting the roots the environment asks for (see [`aws_config`]).
 pub fn http_client() -> SharedHttpClient {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    https_client(Roots::from_env(env))
+    https_client(Roots::from_env(env_value))
+}
+
+/// The environment variable `name` when it is set and not blank.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 /// Whether the environment holds static credentials, as Lambda sets the execution role's
@@ -567,6 +570,21 @@ mod tests {
         );
     }
 
+    /// The shared configuration's loader as a function's, on `roots`, with a fixed Region and static
+    /// credentials (the local endpoints check no signature); the caller names the endpoint.
+    fn test_loader(roots: Roots) -> aws_config::ConfigLoader {
+        aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https_client(roots))
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "AKIDLOCAL",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
+    }
+
     /// Every SDK client of a function goes through the one client, whose connector (built on the first
     /// request, with the compiled roots) must work: a DynamoDB and a GameLift call against a local endpoint.
     #[tokio::test]
@@ -600,16 +618,7 @@ mod tests {
         let addr = listener.local_addr().expect("address");
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-        let shared = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(https_client(Roots::Compiled))
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "AKIDLOCAL",
-                "secret",
-                None,
-                None,
-                "test",
-            ))
+        let shared = test_loader(Roots::Compiled)
             .endpoint_url(format!("http://{addr}"))
             .load()
             .await;
@@ -704,16 +713,7 @@ mod tests {
 
     /// A DynamoDB client on `roots` for the endpoint `https://localhost:{port}`.
     async fn dynamodb_over_tls(roots: Roots, port: u16) -> aws_sdk_dynamodb::Client {
-        let shared = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(https_client(roots))
-            .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "AKIDLOCAL",
-                "secret",
-                None,
-                None,
-                "test",
-            ))
+        let shared = test_loader(roots)
             .retry_config(RetryConfig::disabled())
             .endpoint_url(format!("https://localhost:{port}"))
             .load()
